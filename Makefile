@@ -1,0 +1,100 @@
+# tend — one Makefile, no generators.
+#
+#   make              build bin/tend
+#   make deps         install the Debian packages it needs (no-op when present)
+#   make test         build, then run the unit and integration tests
+#   make check-asan   the same tests under AddressSanitizer + UBSan
+#   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
+
+CC ?= cc
+PKGS = libgit2 yaml-0.1 libssh2 libcurl sqlite3 jansson libsodium
+DEB_PKGS = build-essential pkg-config libgit2-dev libyaml-dev libssh2-1-dev \
+	libcurl4-openssl-dev libsqlite3-dev libjansson-dev libcmocka-dev \
+	libsodium-dev
+
+BUILD ?= build
+SANITIZE ?=
+OPT ?= -O2 -g
+
+WARN = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wwrite-strings -Wformat-security -Wshadow=local
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = -std=c11 $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP \
+	$(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
+	$(CFLAGS)
+LDFLAGS_ALL = -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+LIB_SRC = $(filter-out runner/main.c,$(wildcard runner/*.c runner/windows/*.c)) \
+	$(wildcard modules/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+ifeq ($(BUILD),build)
+TEND = bin/tend
+else
+TEND = $(BUILD)/bin/tend
+endif
+
+all: $(TEND)
+
+$(TEND): $(BUILD)/runner/main.o $(BUILD)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/libtend.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libtend.a \
+		$(LDFLAGS_ALL) $(LIBS) -lcmocka
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: all present"; fi
+
+# What the tests need beyond the build: real sshd, ansible-core for the
+# comparison tests, git for fixtures.
+test-deps: deps
+	@missing=""; for p in openssh-server openssh-client ansible-core git python3; do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test-unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+test-integration: $(TEND)
+	@TEND=$(abspath $(TEND)) sh tests/run-integration.sh
+
+test: $(TEND) $(UNIT_BIN)
+	@TEND=$(abspath $(TEND)) sh tests/run-all.sh $(UNIT_BIN)
+
+check-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=address,undefined OPT="-O1 -g" test
+
+demo: $(TEND)
+	@sh playbooks/demo.sh $(TEND)
+
+clean:
+	rm -rf build build-asan bin
+
+.PHONY: all deps test-deps test test-unit test-integration check-asan demo clean bench
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner/main.d
