@@ -1,10 +1,636 @@
 #include "tend/common.h"
+#include "tend/buf.h"
 #include "tend/cli.h"
+#include "tend/inventory.h"
+#include "tend/module.h"
+#include "tend/playbook.h"
+#include "tend/report.h"
+#include "tend/run.h"
+#include "tend/yaml.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+/* Exit codes (DESIGN.md), mapped here and nowhere else. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_CHANGES = 2,
+	EXIT_HOSTS_FAILED = 3,
+	EXIT_STALE = 4,
+};
+
+enum {
+	CMD_NEEDS_PLAYBOOK = 1 << 0, /* positional args are playbooks */
+	CMD_NEEDS_INVENTORY = 1 << 1,
+};
+
+struct cli_args {
+	const char *inventory;
+	const char *limit;
+	struct val *extra;   /* dict */
+	struct val *tags, *skip_tags;
+	int forks;
+	const char *format;
+	bool detailed_exitcode;
+	bool diff;
+	bool check;
+	bool no_color;
+	bool stats;
+	const char **pos;    /* positional arguments */
+	size_t pos_nr;
+	/* set up by the dispatcher from the flags */
+	struct playbook **pbs;
+	size_t pbs_nr;
+	struct inventory *inv;
+};
+
+enum opt_id {
+	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
+	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
+	OPT_NO_COLOR, OPT_STATS,
+};
+
+struct cli_opt {
+	enum opt_id id;
+	char short_name;
+	const char *long_name;
+	const char *arg;     /* name of its value, or NULL for a flag */
+	const char *help;
+};
+
+static const struct cli_opt run_opts[] = {
+	{ OPT_INVENTORY, 'i', "inventory", "PATH",
+	  "inventory file or directory, or a comma list 'h1,h2,' "
+	  "(default: the local host only)" },
+	{ OPT_LIMIT, 'l', "limit", "PATTERN", "only hosts matching PATTERN" },
+	{ OPT_EXTRA, 'e', "extra-vars", "VARS",
+	  "k=v pairs, YAML/JSON, or @file (highest precedence; repeatable)" },
+	{ OPT_TAGS, 't', "tags", "TAGS", "only tasks tagged with these" },
+	{ OPT_SKIP_TAGS, 0, "skip-tags", "TAGS", "skip tasks with these tags" },
+	{ OPT_FORKS, 'f', "forks", "N", "hosts in parallel (default 10)" },
+	{ OPT_FORMAT, 0, "format", "FMT", "text (default) or json" },
+	{ OPT_DETAILED, 0, "detailed-exitcode", NULL,
+	  "exit 2 when the plan has changes, 0 when none" },
+	{ OPT_DIFF, 'D', "diff", NULL, "apply: show the diff of each change" },
+	{ OPT_CHECK, 'C', "check", NULL, "apply: only plan (as tend plan)" },
+	{ OPT_NO_COLOR, 0, "no-color", NULL, "no colour even on a terminal" },
+	{ OPT_STATS, 0, "stats", NULL,
+	  "print round trips per host per task to stderr" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt validate_opts[] = {
+	{ OPT_INVENTORY, 'i', "inventory", "PATH", "inventory to check too" },
+	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt no_opts[] = {
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli_args *a);
+	unsigned int flags;
+	const struct cli_opt *opts;
+	const char *usage;
+	const char *summary;
+};
+
+static int cmd_plan(struct cli_args *a);
+static int cmd_apply(struct cli_args *a);
+static int cmd_validate(struct cli_args *a);
+static int cmd_modules(struct cli_args *a);
+static int cmd_doc(struct cli_args *a);
+static int cmd_help(struct cli_args *a);
+static int cmd_version(struct cli_args *a);
+
+static const struct cli_cmd cmds[] = {
+	{ "plan", cmd_plan, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
+	  "PLAYBOOK... [options]",
+	  "show what would change on every host (a dry run with diffs)" },
+	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
+	  "PLAYBOOK... [options]", "converge the hosts" },
+	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
+	  "PLAYBOOK... [-i INVENTORY]",
+	  "parse and type-check playbooks and inventory; touch no host" },
+	{ "modules", cmd_modules, 0, no_opts, "", "list the modules" },
+	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module" },
+	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command" },
+	{ "version", cmd_version, 0, no_opts, "", "print the version" },
+	{ NULL, NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; cmds[i].name; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static void usage_cmd(FILE *f, const struct cli_cmd *c)
+{
+	fprintf(f, "usage: tend %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	if (c->opts[0].long_name)
+		fputs("\noptions:\n", f);
+	for (size_t i = 0; c->opts[i].long_name; i++) {
+		const struct cli_opt *o = &c->opts[i];
+		struct buf b = BUF_INIT;
+
+		if (o->short_name)
+			buf_addf(&b, "-%c, ", o->short_name);
+		buf_addf(&b, "--%s", o->long_name);
+		if (o->arg)
+			buf_addf(&b, " %s", o->arg);
+		fprintf(f, "  %-28s %s\n", b.ptr, o->help);
+		buf_release(&b);
+	}
+}
+
+static void usage_all(FILE *f)
+{
+	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
+	for (size_t i = 0; cmds[i].name; i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\n'tend help <command>' for its options.\n", f);
+}
+
+static int err(const char *fmt, ...) TEND_PRINTF(1, 2);
+static int err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tend: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_ERROR;
+}
+
+static int parse_extra(struct val *into, const char *s)
+{
+	struct val *v = NULL;
+	struct diags d = DIAGS_INIT;
+	int error = 0;
+
+	if (s[0] == '@') {
+		error = yaml_load_file(&v, s + 1, &d);
+	} else if (s[0] == '{' || s[0] == '[') {
+		error = yaml_load_string(&v, s, strlen(s), "--extra-vars", &d);
+	} else {
+		error = val_parse_kv(&v, s, NULL);
+	}
+	if (error < 0) {
+		if (d.nr)
+			diags_print(&d, stderr);
+		else
+			err("bad --extra-vars '%s': %s", s, tend_error_last());
+		diags_release(&d);
+		val_unref(v);
+		return -1;
+	}
+	diags_release(&d);
+	if (v->type != VAL_DICT) {
+		val_unref(v);
+		err("--extra-vars '%s' must be k=v pairs or a dict", s);
+		return -1;
+	}
+	val_dict_update(into, v, false);
+	val_unref(v);
+	return 0;
+}
+
+static struct val *split_tags(struct val *into, const char *s)
+{
+	if (!into)
+		into = val_list();
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		struct buf b = BUF_INIT;
+
+		buf_add(&b, s, n);
+		buf_trim(&b);
+		if (b.len)
+			val_list_push(into, val_str(b.ptr));
+		buf_release(&b);
+		s += n + (s[n] == ',');
+	}
+	return into;
+}
+
+static int set_opt(struct cli_args *a, const struct cli_opt *o,
+		   const char *v)
+{
+	char *end;
+
+	switch (o->id) {
+	case OPT_INVENTORY:
+		a->inventory = v;
+		break;
+	case OPT_LIMIT:
+		a->limit = v;
+		break;
+	case OPT_EXTRA:
+		return parse_extra(a->extra, v);
+	case OPT_TAGS:
+		a->tags = split_tags(a->tags, v);
+		break;
+	case OPT_SKIP_TAGS:
+		a->skip_tags = split_tags(a->skip_tags, v);
+		break;
+	case OPT_FORKS:
+		a->forks = (int)strtol(v, &end, 10);
+		if (*end || a->forks < 1 || a->forks > 1000)
+			return err("--forks expects a number from 1 to 1000, "
+				   "got '%s'", v), -1;
+		break;
+	case OPT_FORMAT:
+		if (strcmp(v, "text") && strcmp(v, "json"))
+			return err("--format expects text or json, got '%s'",
+				   v), -1;
+		a->format = v;
+		break;
+	case OPT_DETAILED:
+		a->detailed_exitcode = true;
+		break;
+	case OPT_DIFF:
+		a->diff = true;
+		break;
+	case OPT_CHECK:
+		a->check = true;
+		break;
+	case OPT_NO_COLOR:
+		a->no_color = true;
+		break;
+	case OPT_STATS:
+		a->stats = true;
+		break;
+	}
+	return 0;
+}
+
+static int parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
+		      char **argv)
+{
+	bool only_pos = false;
+
+	for (int i = 0; i < argc; i++) {
+		const char *s = argv[i];
+		const struct cli_opt *o = NULL;
+		const char *v = NULL;
+
+		if (only_pos || s[0] != '-' || !s[1]) {
+			a->pos[a->pos_nr++] = s;
+			continue;
+		}
+		if (!strcmp(s, "--")) {
+			only_pos = true;
+			continue;
+		}
+		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+			usage_cmd(stdout, c);
+			return 1;
+		}
+		for (size_t j = 0; c->opts[j].long_name; j++) {
+			const struct cli_opt *co = &c->opts[j];
+			size_t n = strlen(co->long_name);
+
+			if (s[1] == '-' && !strncmp(s + 2, co->long_name, n) &&
+			    (s[2 + n] == '\0' || s[2 + n] == '=')) {
+				o = co;
+				if (s[2 + n] == '=')
+					v = s + 3 + n;
+			} else if (s[1] != '-' && co->short_name == s[1]) {
+				o = co;
+				if (s[2])
+					v = s + 2;
+			}
+			if (o)
+				break;
+		}
+		if (!o)
+			return err("unknown option '%s' for 'tend %s' (see 'tend "
+				   "help %s')", s, c->name, c->name), -1;
+		if (o->arg && !v) {
+			if (i + 1 >= argc)
+				return err("option '--%s' needs a value",
+					   o->long_name), -1;
+			v = argv[++i];
+		} else if (!o->arg && v) {
+			return err("option '--%s' takes no value",
+				   o->long_name), -1;
+		}
+		if (set_opt(a, o, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Load every playbook, collecting all problems; print them. */
+static int setup_playbooks(struct cli_args *a)
+{
+	struct diags d = DIAGS_INIT;
+	int rc = 0;
+
+	if (!a->pos_nr)
+		return err("no playbook given");
+	a->pbs = xcalloc(a->pos_nr, sizeof(*a->pbs));
+	for (size_t i = 0; i < a->pos_nr; i++) {
+		int error = playbook_load(&a->pbs[a->pbs_nr], a->pos[i], &d);
+
+		if (error == 0)
+			a->pbs_nr++;
+		else if (error == TEND_ENOTFOUND)
+			rc = err("%s", tend_error_last());
+		else
+			rc = EXIT_ERROR;
+	}
+	diags_print(&d, stderr);
+	if (d.errors)
+		fprintf(stderr, "tend: %zu error%s\n", d.errors,
+			d.errors == 1 ? "" : "s");
+	diags_release(&d);
+	return rc;
+}
+
+static int setup_inventory(struct cli_args *a)
+{
+	struct diags d = DIAGS_INIT;
+	int error = inventory_load(&a->inv, a->inventory, &d);
+
+	if (error == 0 && a->pbs_nr)
+		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, &d);
+	diags_print(&d, stderr);
+	diags_release(&d);
+	if (error == TEND_EPARSE)
+		return EXIT_ERROR;
+	if (error < 0)
+		return err("%s", tend_error_last());
+	return 0;
+}
+
+static void hook_play(const struct play *p, size_t hosts, void *payload)
+{
+	report_live_play(payload, p->name, hosts);
+}
+
+static void hook_event(const struct run_event *ev, void *payload)
+{
+	report_live_event(payload, ev);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (run_interrupted)
+		_exit(130);
+	run_interrupted = 1;
+}
+
+static int run(struct cli_args *a, enum run_mode mode)
+{
+	struct run_result res = { 0 };
+	struct report_opts ro = { .mode = mode, .diff = a->diff };
+	struct live_report lr = { .o = &ro, .f = stdout };
+	struct run_hooks hooks = { .play_start = hook_play,
+				   .event = hook_event, .payload = &lr };
+	struct run_opts o = {
+		.mode = mode, .limit = a->limit, .extra_vars = a->extra,
+		.tags = a->tags, .skip_tags = a->skip_tags,
+		.forks = a->forks ? a->forks : 10,
+	};
+	bool json = a->format && !strcmp(a->format, "json");
+	bool failed = false, changes = false;
+	int rc = EXIT_OK;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
+	if (mode == RUN_APPLY && !json)
+		o.hooks = &hooks;
+	for (size_t i = 0; i < a->pbs_nr; i++) {
+		ro.playbook = a->pbs[i]->path;
+		if (run_playbook(&res, a->pbs[i], a->inv, &o) < 0) {
+			err("%s", tend_error_last());
+			rc = EXIT_ERROR;
+			break;
+		}
+	}
+	for (size_t i = 0; i < res.hosts_nr; i++)
+		if (res.hosts[i].failed || res.hosts[i].unreachable)
+			failed = true;
+	for (size_t i = 0; i < res.nr; i++)
+		if (res.events[i].status == EV_CHANGED ||
+		    res.events[i].status == EV_UNKNOWN)
+			changes = true;
+	{
+		struct buf out = BUF_INIT;
+
+		if (json)
+			report_json(&out, &res, &ro);
+		else if (mode == RUN_PLAN)
+			report_plan_text(&out, &res, &ro);
+		else
+			report_recap(&out, &res, &ro);
+		fputs(out.ptr, stdout);
+		buf_release(&out);
+	}
+	if (a->stats) {
+		size_t tasks = 0;
+
+		for (size_t i = 0; i < res.nr; i++)
+			if (res.events[i].status != EV_SKIPPED)
+				tasks++;
+		fprintf(stderr, "stats: %lu round trips for %zu task results "
+			"(%.2f per task per host)\n", res.round_trips, tasks,
+			tasks ? (double)res.round_trips / (double)tasks : 0.0);
+	}
+	if (res.interrupted) {
+		err("interrupted: no further task was started");
+		rc = EXIT_ERROR;
+	}
+	run_result_release(&res);
+	if (rc)
+		return rc;
+	if (failed)
+		return EXIT_HOSTS_FAILED;
+	if (mode == RUN_PLAN && a->detailed_exitcode && changes)
+		return EXIT_CHANGES;
+	return EXIT_OK;
+}
+
+static int cmd_plan(struct cli_args *a)
+{
+	return run(a, RUN_PLAN);
+}
+
+static int cmd_apply(struct cli_args *a)
+{
+	return run(a, a->check ? RUN_PLAN : RUN_APPLY);
+}
+
+static size_t count_tasks(const struct tasklist *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct task *t = l->items[i];
+
+		n += t->kind == TASK_BLOCK ? count_tasks(&t->block) +
+			count_tasks(&t->rescue) + count_tasks(&t->always) :
+			t->kind == TASK_INCLUDE ? count_tasks(&t->included) : 1;
+	}
+	return n;
+}
+
+static int cmd_validate(struct cli_args *a)
+{
+	size_t plays = 0, tasks = 0;
+	int rc;
+
+	if (a->inventory && (rc = setup_inventory(a)))
+		return rc;
+	for (size_t i = 0; i < a->pbs_nr; i++) {
+		const struct playbook *pb = a->pbs[i];
+
+		plays += pb->nr;
+		for (size_t j = 0; j < pb->nr; j++) {
+			const struct play *p = pb->plays[j];
+
+			tasks += count_tasks(&p->pre_tasks) +
+				 count_tasks(&p->tasks) +
+				 count_tasks(&p->post_tasks) +
+				 count_tasks(&p->handlers);
+		}
+	}
+	printf("ok: %zu playbook%s, %zu play%s, %zu task%s\n", a->pbs_nr,
+	       a->pbs_nr == 1 ? "" : "s", plays, plays == 1 ? "" : "s", tasks,
+	       tasks == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+static int cmd_modules(struct cli_args *a)
+{
+	(void)a;
+	for (size_t i = 0; tend_modules[i]; i++)
+		printf("%-14s %s\n", tend_modules[i]->name,
+		       tend_modules[i]->doc ? tend_modules[i]->doc : "");
+	return EXIT_OK;
+}
+
+static const char *arg_type_name(enum arg_type t)
+{
+	static const char *const names[] = {
+		[ARG_STR] = "str", [ARG_BOOL] = "bool", [ARG_INT] = "int",
+		[ARG_PATH] = "path", [ARG_MODE] = "mode", [ARG_LIST] = "list",
+		[ARG_DICT] = "dict", [ARG_ANY] = "any",
+	};
+
+	return names[t];
+}
+
+static int cmd_doc(struct cli_args *a)
+{
+	const struct tend_module *m;
+
+	if (a->pos_nr != 1)
+		return err("usage: tend doc MODULE");
+	m = module_find(a->pos[0]);
+	if (!m)
+		return err("no module named '%s' (see 'tend modules')",
+			   a->pos[0]);
+	printf("%s: %s\n\n", m->name, m->doc ? m->doc : "");
+	for (const struct arg_spec *s = m->args; s && s->name; s++) {
+		printf("  %s (%s%s)", s->name, arg_type_name(s->type),
+		       s->flags & ARG_REQUIRED ? ", required" : "");
+		if (s->aliases)
+			printf(" aliases: %s", s->aliases);
+		putchar('\n');
+		if (s->doc)
+			printf("      %s\n", s->doc);
+		if (s->choices) {
+			printf("      choices:");
+			for (size_t i = 0; s->choices[i]; i++)
+				printf("%s %s", i ? "," : "", s->choices[i]);
+			putchar('\n');
+		}
+		if (s->dflt)
+			printf("      default: %s\n", s->dflt);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_help(struct cli_args *a)
+{
+	const struct cli_cmd *c;
+
+	if (!a->pos_nr) {
+		usage_all(stdout);
+		return EXIT_OK;
+	}
+	c = find_cmd(a->pos[0]);
+	if (!c)
+		return err("no command '%s'", a->pos[0]);
+	usage_cmd(stdout, c);
+	return EXIT_OK;
+}
+
+static int cmd_version(struct cli_args *a)
+{
+	(void)a;
+	printf("tend %s\n", TEND_VERSION);
+	return EXIT_OK;
+}
 
 int cli_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "tend: not built yet\n");
-	return 1;
+	const struct cli_cmd *c;
+	struct cli_args a = { 0 };
+	int rc;
+
+	if (argc < 2) {
+		usage_all(stderr);
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(&a);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(&a);
+	c = find_cmd(argv[1]);
+	if (!c) {
+		err("'%s' is not a tend command", argv[1]);
+		usage_all(stderr);
+		return EXIT_ERROR;
+	}
+	a.extra = val_dict();
+	a.pos = xcalloc((size_t)argc, sizeof(*a.pos));
+	rc = parse_args(&a, c, argc - 2, argv + 2);
+	if (rc) {
+		rc = rc > 0 ? EXIT_OK : EXIT_ERROR;
+		goto out;
+	}
+	if ((c->flags & CMD_NEEDS_PLAYBOOK) && (rc = setup_playbooks(&a)))
+		goto out;
+	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = setup_inventory(&a)))
+		goto out;
+	rc = c->fn(&a);
+out:
+	for (size_t i = 0; i < a.pbs_nr; i++)
+		playbook_free(a.pbs[i]);
+	free(a.pbs);
+	inventory_free(a.inv);
+	val_unref(a.extra);
+	val_unref(a.tags);
+	val_unref(a.skip_tags);
+	free(a.pos);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "tend: cannot write to standard output\n");
+		return EXIT_ERROR;
+	}
+	return rc;
 }

@@ -95,7 +95,7 @@ struct val *val_dict(void)
 struct val *val_ref(struct val *v)
 {
 	if (v)
-		v->refcnt++;
+		__atomic_fetch_add(&v->refcnt, 1, __ATOMIC_RELAXED);
 	return v;
 }
 
@@ -103,9 +103,9 @@ void val_unref(struct val *v)
 {
 	if (!v)
 		return;
-	if (v->refcnt <= 0)
+	if (__atomic_load_n(&v->refcnt, __ATOMIC_RELAXED) <= 0)
 		BUG("val_unref of a freed value");
-	if (--v->refcnt)
+	if (__atomic_sub_fetch(&v->refcnt, 1, __ATOMIC_ACQ_REL))
 		return;
 	switch (v->type) {
 	case VAL_STR:
@@ -147,8 +147,9 @@ struct val *val_copy(const struct val *v)
 	case VAL_DICT:
 		c = val_dict();
 		for (size_t i = 0; i < v->u.dict.nr; i++)
-			val_dict_set(c, v->u.dict.items[i].key,
-				     val_copy(v->u.dict.items[i].v));
+			val_dict_set_pos(c, v->u.dict.items[i].key,
+					 val_copy(v->u.dict.items[i].v),
+					 &v->u.dict.items[i].pos);
 		break;
 	default:
 		c = val_new(v->type);
@@ -228,9 +229,29 @@ void val_dict_set(struct val *dict, const char *key, struct val *v)
 		return;
 	}
 	ALLOC_GROW(dict->u.dict.items, dict->u.dict.nr + 1, dict->u.dict.alloc);
+	memset(&dict->u.dict.items[dict->u.dict.nr], 0, sizeof(struct val_pair));
 	dict->u.dict.items[dict->u.dict.nr].key = xstrdup(key);
 	dict->u.dict.items[dict->u.dict.nr].v = v;
 	dict->u.dict.nr++;
+}
+
+void val_dict_set_pos(struct val *dict, const char *key, struct val *v,
+		      const struct srcpos *pos)
+{
+	ssize_t i;
+
+	val_dict_set(dict, key, v);
+	i = dict_find(dict, key);
+	dict->u.dict.items[i].pos = *pos;
+}
+
+const struct srcpos *val_dict_key_pos(const struct val *dict, const char *key)
+{
+	ssize_t i = val_is(dict, VAL_DICT) ? dict_find(dict, key) : -1;
+
+	if (i < 0 || !dict->u.dict.items[i].pos.file)
+		return NULL;
+	return &dict->u.dict.items[i].pos;
 }
 
 void val_dict_set_str(struct val *dict, const char *key, const char *s)
@@ -496,15 +517,20 @@ static void add_text(struct buf *out, const struct val *v, bool repr)
 		else
 			buf_add(out, v->u.s.ptr, v->u.s.len);
 		break;
-	case VAL_LIST:
-		buf_addch(out, '[');
+	case VAL_LIST: {
+		bool tuple = v->flags & VAL_F_TUPLE;
+
+		buf_addch(out, tuple ? '(' : '[');
 		for (size_t i = 0; i < v->u.list.nr; i++) {
 			if (i)
 				buf_adds(out, ", ");
 			add_text(out, v->u.list.items[i], true);
 		}
-		buf_addch(out, ']');
+		if (tuple && v->u.list.nr == 1)
+			buf_addch(out, ',');
+		buf_addch(out, tuple ? ')' : ']');
 		break;
+	}
 	case VAL_DICT:
 		buf_addch(out, '{');
 		for (size_t i = 0; i < v->u.dict.nr; i++) {

@@ -312,7 +312,7 @@ static int mapping(struct loader *l, struct val *v)
 				diags_warn(l->d, &k->pos,
 					   "duplicate key '%s': the last one wins",
 					   key.ptr);
-			val_dict_set(v, key.ptr, val_ref(item));
+			val_dict_set_pos(v, key.ptr, val_ref(item), &k->pos);
 		}
 		buf_release(&key);
 		val_unref(k);

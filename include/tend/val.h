@@ -19,8 +19,8 @@
  * Every value carries the source position it was loaded from (zero when
  * computed), so errors can name file:line:col.
  *
- * Not thread-safe: reference counts are plain integers. A value may be
- * read from several threads only while nobody changes or frees it.
+ * Reference counts are atomic, so threads may share (ref, read, unref) a
+ * value; its contents must not change while it is shared.
  */
 
 #include "tend/error.h"
@@ -42,11 +42,14 @@ enum {
 	VAL_F_QUOTED = 1 << 1, /* string written quoted in YAML */
 	VAL_F_SECRET = 1 << 2, /* never print, log or store this value */
 	VAL_F_UNSAFE = 1 << 3, /* !unsafe: never template this string */
+	VAL_F_TUPLE = 1 << 4,  /* a list that Python would hold as a tuple:
+				  str() prints it as (a, b) */
 };
 
 struct val_pair {
 	char *key;
 	struct val *v;
+	struct srcpos pos; /* where the key was written (zero if computed) */
 };
 
 struct val {
@@ -114,6 +117,11 @@ struct val *val_list_at(const struct val *list, size_t i);
 
 /* Set key to v in a dict, taking v's reference; replaces in place. */
 void val_dict_set(struct val *dict, const char *key, struct val *v);
+/* As val_dict_set, recording where the key was written. */
+void val_dict_set_pos(struct val *dict, const char *key, struct val *v,
+		      const struct srcpos *pos);
+/* Where `key` was written in a loaded dict, or NULL. */
+const struct srcpos *val_dict_key_pos(const struct val *dict, const char *key);
 /* Convenience setters: val_dict_set(d, key, val_str(s)) and friends. */
 void val_dict_set_str(struct val *dict, const char *key, const char *s);
 void val_dict_set_int(struct val *dict, const char *key, long long i);

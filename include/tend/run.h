@@ -1,0 +1,109 @@
+#ifndef TEND_RUN_H
+#define TEND_RUN_H
+
+/*
+ * The executor: walks the plays of a playbook over the selected hosts, in
+ * one of two modes.
+ *
+ *  RUN_PLAN   every task is *checked* on every host (read-only): the
+ *             result is the plan, host → task → ok / change (with diff) /
+ *             unknown. Controller-side tasks (set_fact, debug, assert) run
+ *             so later tasks see their values.
+ *  RUN_APPLY  every task is checked, then applied where the check said
+ *             change or unknown.
+ *
+ * Strategy: Ansible's linear one at the granularity of top-level tasks:
+ * a top-level task (a block counts as one) finishes on every host before
+ * the next starts; hosts run in parallel up to `forks`. A failed or
+ * unreachable host stops alone; the others carry on. Handlers run at the
+ * end of each section (pre_tasks, tasks, post_tasks) and at
+ * meta: flush_handlers, once per host that notified them, in the order
+ * they are defined.
+ */
+
+#include "tend/inventory.h"
+#include "tend/playbook.h"
+
+enum run_mode {
+	RUN_PLAN,
+	RUN_APPLY,
+};
+
+/* What happened to one task (or one loop item) on one host. */
+enum event_status {
+	EV_OK,
+	EV_CHANGED,     /* apply: changed; plan: would change */
+	EV_UNKNOWN,     /* plan: cannot know without running it */
+	EV_SKIPPED,     /* `when` was false */
+	EV_FAILED,
+	EV_UNREACHABLE,
+};
+
+struct run_event {
+	char *play;         /* play name (borrowed from the run's play list) */
+	char *task;         /* display name of the task */
+	char *module;       /* action name */
+	struct srcpos pos;  /* where the task is written */
+	char *host;
+	enum event_status status;
+	bool ignored;       /* failed, but ignore_errors */
+	bool rescued;       /* failed inside a block that had a rescue */
+	bool handler;
+	char *label;        /* loop item label, or NULL */
+	char *diff;         /* unified diff, or NULL */
+	char *changes;      /* attribute changes, one per line, or NULL */
+	char *msg;          /* message (error, debug output...), or NULL */
+	double seconds;
+};
+
+struct host_stats {
+	char *host;
+	unsigned int ok, changed, unknown, failed, skipped, unreachable,
+		rescued, ignored;
+};
+
+struct run_result {
+	struct run_event *events;
+	size_t nr, alloc;
+	struct host_stats *hosts; /* in the order hosts first appear */
+	size_t hosts_nr, hosts_alloc;
+	unsigned long round_trips; /* transport calls made, all hosts */
+	bool interrupted;
+};
+
+/* Live output hooks, called on the main thread. Any may be NULL. */
+struct run_hooks {
+	void (*play_start)(const struct play *p, size_t hosts, void *payload);
+	void (*task_start)(const char *name, bool handler, void *payload);
+	void (*event)(const struct run_event *ev, void *payload);
+	void *payload;
+};
+
+struct run_opts {
+	enum run_mode mode;
+	const char *limit;          /* --limit pattern, or NULL */
+	const struct val *extra_vars; /* -e, a dict, or NULL */
+	const struct val *tags;     /* --tags, a list, or NULL */
+	const struct val *skip_tags;
+	int forks;                  /* parallel hosts (>= 1) */
+	const struct run_hooks *hooks;
+};
+
+/*
+ * Run `pb` over `inv`. Per-host failures are recorded as events and in
+ * the stats, not returned as errors. Returns < 0 only when the run could
+ * not proceed at all (a bad host pattern, a vars_file that fails to load);
+ * what ran up to then is in *out all the same.
+ */
+int run_playbook(struct run_result *out, const struct playbook *pb,
+		 struct inventory *inv, const struct run_opts *opts);
+
+void run_result_release(struct run_result *r);
+
+/* "ok", "changed", "unknown", "skipped", "failed", "unreachable". */
+const char *event_status_name(enum event_status s, enum run_mode mode);
+
+/* Stop the run after the tasks in flight (SIGINT/SIGTERM handler sets it). */
+extern volatile int run_interrupted;
+
+#endif

@@ -1,0 +1,57 @@
+#include "tend/common.h"
+#include "tend/module.h"
+
+static const struct arg_spec assert_args[] = {
+	{ "that", ARG_LIST, ARG_REQUIRED | ARG_RAW, NULL, NULL, NULL,
+	  "Conditions (as in `when`) that must all be true." },
+	{ "fail_msg", ARG_STR, 0, "msg", NULL, NULL,
+	  "The message when a condition is false." },
+	{ "success_msg", ARG_STR, 0, NULL, NULL, "All assertions passed",
+	  "The message when all are true." },
+	{ "quiet", ARG_BOOL, 0, NULL, NULL, "no",
+	  "Print less on success." },
+	{ NULL },
+};
+
+static int assert_check(struct check_result *out, const struct task_ctx *ctx)
+{
+	const struct val *that = arg_get(ctx, "that");
+	const char *fail_msg = arg_str(ctx, "fail_msg");
+	const char *ok_msg = arg_str(ctx, "success_msg");
+	int error;
+
+	out->status = CHECK_OK;
+	out->result = val_dict();
+	for (size_t i = 0; i < val_len(that); i++) {
+		const struct val *c = val_list_at(that, i);
+		bool b;
+
+		if (c->type == VAL_BOOL) {
+			b = c->u.b;
+		} else if (!val_cstr(c)) {
+			return tend_error_set("'that' must list conditions");
+		} else if ((error = ctx->engine->eval_bool(&b, val_cstr(c),
+							   ctx->engine_data)) < 0) {
+			return error;
+		}
+		if (!b) {
+			val_dict_set_str(out->result, "assertion",
+					 val_cstr(c) ? val_cstr(c) : "false");
+			val_dict_set_bool(out->result, "evaluated_to", false);
+			if (fail_msg)
+				return tend_error_set("%s", fail_msg);
+			return tend_error_set("Assertion failed: %s",
+					      val_cstr(c) ? val_cstr(c) : "false");
+		}
+	}
+	buf_adds(&out->msg, ok_msg ? ok_msg : "All assertions passed");
+	return 0;
+}
+
+const struct tend_module mod_assert = {
+	.name = "assert",
+	.args = assert_args,
+	.flags = MOD_CONTROLLER,
+	.doc = "Fail unless the given conditions hold.",
+	.check = assert_check,
+};

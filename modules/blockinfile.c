@@ -1,0 +1,114 @@
+#include "tend/common.h"
+#include "tend/module.h"
+#include "tend/transport.h"
+#include "tend/buf.h"
+#include "tend/lineedit.h"
+
+/*
+ * blockinfile: a block of lines between two marker lines, as Ansible's
+ * module does. check reads the file (one round trip) and edits it here
+ * (runner/lineedit.c); apply writes the result (one more).
+ *
+ * NEEDSWORK: `validate` and `attributes` are not supported, and an
+ * insertafter/insertbefore regex with (?m) is searched line by line, not
+ * in the whole file as Ansible does.
+ */
+
+static const char *const blockinfile_states[] = { "present", "absent", NULL };
+
+static const struct arg_spec blockinfile_args[] = {
+	{ "path", ARG_PATH, ARG_REQUIRED, "dest,destfile,name", NULL, NULL,
+	  "the file to edit" },
+	{ "block", ARG_STR, 0, "content", NULL, "",
+	  "the lines to put between the markers; empty removes the block" },
+	{ "marker", ARG_STR, 0, NULL, NULL, "# {mark} ANSIBLE MANAGED BLOCK",
+	  "the marker line template; {mark} becomes marker_begin or "
+	  "marker_end" },
+	{ "marker_begin", ARG_STR, 0, NULL, NULL, "BEGIN",
+	  "{mark} of the first marker line" },
+	{ "marker_end", ARG_STR, 0, NULL, NULL, "END",
+	  "{mark} of the last marker line" },
+	{ "state", ARG_STR, 0, NULL, blockinfile_states, "present",
+	  "whether the block should be there" },
+	{ "insertafter", ARG_STR, 0, NULL, NULL, "EOF",
+	  "a new block goes after the last line matching this regex, or at "
+	  "EOF" },
+	{ "insertbefore", ARG_STR, 0, NULL, NULL, NULL,
+	  "a new block goes before the last line matching this regex, or at "
+	  "BOF" },
+	{ "create", ARG_BOOL, 0, NULL, NULL, "no",
+	  "create the file if it does not exist" },
+	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
+	  "keep a copy of the old file (PATH.PID.DATE~) when it changes" },
+	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
+	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
+	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
+	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
+	  "ignored: tend always writes atomically" },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static int blockinfile_check(struct check_result *out,
+			     const struct task_ctx *ctx)
+{
+	const char *path = arg_str(ctx, "path");
+	const char *state = arg_str(ctx, "state");
+	const struct val *ia = arg_get(ctx, "insertafter");
+	const struct val *ib = arg_get(ctx, "insertbefore");
+	struct blockinfile_opts o;
+	struct file_state st;
+	struct lineedit_result r;
+	int error;
+
+	file_state_init(&st);
+	lineedit_result_init(&r);
+	if (ia && ib && !val_is(ia, VAL_NULL) && !val_is(ib, VAL_NULL)) {
+		error = tend_error_set("parameters are mutually exclusive: "
+				       "insertbefore|insertafter");
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.block = arg_str(ctx, "block");
+	o.marker = arg_str(ctx, "marker");
+	o.marker_begin = arg_str(ctx, "marker_begin");
+	o.marker_end = arg_str(ctx, "marker_end");
+	o.insertafter = arg_str(ctx, "insertafter");
+	o.insertbefore = arg_str(ctx, "insertbefore");
+	o.absent = state && !strcmp(state, "absent");
+
+	if ((error = lineedit_read(&st, ctx, path)) < 0)
+		goto out;
+	if (!st.exists && !arg_bool(ctx, "create", false)) {
+		error = tend_error_set("Path %s does not exist !", path);
+		goto out;
+	}
+	if (!st.exists && o.absent) {
+		out->status = CHECK_OK;
+		buf_addf(&out->msg, "File %s not present", path);
+		goto out;
+	}
+	if ((error = lineedit_blockinfile(&r, st.exists ? st.content.ptr : NULL,
+					  st.content.len, &o)) < 0)
+		goto out;
+	error = lineedit_plan(out, ctx, &st, &r);
+out:
+	lineedit_result_release(&r);
+	file_state_release(&st);
+	return error;
+}
+
+static int blockinfile_apply(struct apply_result *out,
+			     const struct task_ctx *ctx,
+			     const struct check_result *planned)
+{
+	return lineedit_apply(out, ctx, planned, "backup_file", false);
+}
+
+const struct tend_module mod_blockinfile = {
+	.name = "blockinfile",
+	.args = blockinfile_args,
+	.flags = 0,
+	.doc = "insert, update or remove a block of lines between markers",
+	.check = blockinfile_check,
+	.apply = blockinfile_apply,
+};

@@ -1,0 +1,61 @@
+#include "tend/common.h"
+#include "tend/module.h"
+
+static const struct arg_spec debug_args[] = {
+	{ "msg", ARG_ANY, 0, NULL, NULL, "Hello world!",
+	  "The message to print (any value; templated)." },
+	{ "var", ARG_STR, ARG_RAW, NULL, NULL, NULL,
+	  "A variable name or expression whose value is printed." },
+	{ "verbosity", ARG_INT, 0, NULL, NULL, "0",
+	  "Accepted for compatibility; tend always prints." },
+	{ NULL },
+};
+
+static int debug_check(struct check_result *out, const struct task_ctx *ctx)
+{
+	const char *var = arg_str(ctx, "var");
+	const struct val *msg = arg_get(ctx, "msg");
+	int error;
+
+	out->status = CHECK_OK;
+	out->result = val_dict();
+	if (var && msg)
+		return tend_error_set("'msg' and 'var' are mutually exclusive");
+	if (var) {
+		struct val *v = NULL;
+
+		if ((error = ctx->engine->eval(&v, var, ctx->engine_data)) < 0) {
+			if (error != TEND_EUNDEFINED)
+				return error;
+			tend_error_clear();
+			v = val_str("VARIABLE IS NOT DEFINED!");
+		}
+		val_dict_set(out->result, var, val_ref(v));
+		buf_addf(&out->msg, "%s: ", var);
+		if (v->type == VAL_STR)
+			buf_add(&out->msg, v->u.s.ptr, v->u.s.len);
+		else
+			val_to_json(&out->msg, v, 0);
+		val_unref(v);
+		return 0;
+	}
+	if (msg) {
+		val_dict_set(out->result, "msg", val_ref((struct val *)msg));
+		if (msg->type == VAL_STR)
+			buf_add(&out->msg, msg->u.s.ptr, msg->u.s.len);
+		else
+			val_to_json(&out->msg, msg, 0);
+	} else {
+		val_dict_set_str(out->result, "msg", "Hello world!");
+		buf_adds(&out->msg, "Hello world!");
+	}
+	return 0;
+}
+
+const struct tend_module mod_debug = {
+	.name = "debug",
+	.args = debug_args,
+	.flags = MOD_CONTROLLER,
+	.doc = "Print a message or the value of a variable.",
+	.check = debug_check,
+};

@@ -1,0 +1,24 @@
+#include "tend/common.h"
+#include "tend/module.h"
+
+static const struct arg_spec fail_args[] = {
+	{ "msg", ARG_STR, 0, NULL, NULL, "Failed as requested from task",
+	  "The failure message." },
+	{ NULL },
+};
+
+static int fail_check(struct check_result *out, const struct task_ctx *ctx)
+{
+	const char *msg = arg_str(ctx, "msg");
+
+	out->status = CHECK_OK;
+	return tend_error_set("%s", msg ? msg : "Failed as requested from task");
+}
+
+const struct tend_module mod_fail = {
+	.name = "fail",
+	.args = fail_args,
+	.flags = MOD_CONTROLLER,
+	.doc = "Fail the host with a message.",
+	.check = fail_check,
+};

@@ -1,0 +1,520 @@
+#include "tend/common.h"
+#include "tend/module.h"
+#include "tend/transport.h"
+#include "tend/buf.h"
+
+#include <time.h>
+
+/*
+ * file: the type and attributes of a path. The check script prints the
+ * path's state (tend_probe) and the few extra facts a state needs; the
+ * plan remembers every decision, so apply only turns it into commands.
+ */
+
+static const char *const file_states[] = { "file", "directory", "link",
+					   "hard", "absent", "touch", NULL };
+
+static const struct arg_spec file_args[] = {
+	{ "path", ARG_PATH, ARG_REQUIRED, "dest,name", NULL, NULL,
+	  "the path to manage" },
+	{ "state", ARG_STR, 0, NULL, file_states, NULL,
+	  "what the path should be (default: what it is, or file)" },
+	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions" },
+	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
+	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
+	{ "recurse", ARG_BOOL, 0, NULL, NULL, "no",
+	  "set attributes below a directory too" },
+	{ "src", ARG_PATH, 0, NULL, NULL, NULL,
+	  "the target of a link (state link or hard)" },
+	{ "force", ARG_BOOL, 0, NULL, NULL, "no",
+	  "replace a file by a link, or link to a missing target" },
+	{ "follow", ARG_BOOL, 0, NULL, NULL, "yes",
+	  "act on the target of a symlink" },
+	{ "modification_time", ARG_STR, 0, NULL, NULL, NULL,
+	  "now, preserve or a time in modification_time_format" },
+	{ "modification_time_format", ARG_STR, 0, NULL, NULL, "%Y%m%d%H%M.%S",
+	  "strftime format of modification_time" },
+	{ "access_time", ARG_STR, 0, NULL, NULL, NULL,
+	  "now, preserve or a time in access_time_format" },
+	{ "access_time_format", ARG_STR, 0, NULL, NULL, "%Y%m%d%H%M.%S",
+	  "strftime format of access_time" },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+enum time_action { TIME_KEEP, TIME_NOW, TIME_SET };
+
+struct file_plan_data {
+	char *state;          /* wanted state */
+	bool exists, create, follow;
+	bool set_mode;
+	unsigned int mode;
+	char *mode_text;      /* for chmod -R (symbolic works there too) */
+	bool chown, chgrp, recurse, relink;
+	enum time_action mtime, atime;
+	long long mtime_at, atime_at;
+};
+
+static void plan_free(void *p)
+{
+	struct file_plan_data *pd = p;
+
+	free(pd->state);
+	free(pd->mode_text);
+	free(pd);
+}
+
+static const char *type_name(const struct file_state *st)
+{
+	if (!st->exists)
+		return "absent";
+	switch (st->type) {
+	case 'f':
+		return "file";
+	case 'd':
+		return "directory";
+	case 'l':
+		return "link";
+	default:
+		return "other";
+	}
+}
+
+static bool id_differs(const char *want, const char *name, long long id)
+{
+	char *end;
+	long long n;
+
+	if (!want || !name || !strcmp(want, name))
+		return false;
+	n = strtoll(want, &end, 10);
+	return !(*want && !*end && n == id);
+}
+
+static int parse_time(enum time_action *act, long long *at, const char *s,
+		      const char *fmt, const char *what)
+{
+	struct tm tm;
+	const char *end;
+
+	*act = TIME_KEEP;
+	if (!s || !strcmp(s, "preserve"))
+		return 0;
+	if (!strcmp(s, "now")) {
+		*act = TIME_NOW;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, fmt ? fmt : "%Y%m%d%H%M.%S", &tm);
+	if (!end || *end)
+		return tend_error_set("cannot parse %s '%s' with format '%s'",
+				      what, s, fmt ? fmt : "%Y%m%d%H%M.%S");
+	tm.tm_isdst = -1;
+	*at = (long long)mktime(&tm);
+	*act = TIME_SET;
+	return 0;
+}
+
+/* Extra "key value" lines after the probe record. */
+static long long extra_int(const struct buf *out, size_t pos, const char *key,
+			   long long dflt)
+{
+	size_t klen = strlen(key);
+
+	while (pos < out->len) {
+		const char *line = out->ptr + pos;
+		const char *nl = memchr(line, '\n', out->len - pos);
+
+		if (!nl)
+			break;
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			return strtoll(line + klen + 1, NULL, 10);
+		pos = (size_t)(nl - out->ptr) + 1;
+	}
+	return dflt;
+}
+
+static void add_path_var(struct buf *s, const char *path)
+{
+	buf_adds(s, "p=");
+	sh_quote(s, path);
+	buf_addch(s, '\n');
+}
+
+static void add_mode_change(struct buf *changes, unsigned int from,
+			    unsigned int to)
+{
+	buf_adds(changes, "mode: ");
+	mode_format(changes, from);
+	buf_adds(changes, " -> ");
+	mode_format(changes, to);
+	buf_addch(changes, '\n');
+}
+
+static int file_check(struct check_result *out, const struct task_ctx *ctx)
+{
+	const char *path = arg_str(ctx, "path");
+	const char *state = arg_str(ctx, "state");
+	const char *src = arg_str(ctx, "src");
+	const char *owner = arg_str(ctx, "owner");
+	const char *group = arg_str(ctx, "group");
+	const struct val *mode = arg_get(ctx, "mode");
+	bool force = arg_bool(ctx, "force", false);
+	bool recurse = arg_bool(ctx, "recurse", false);
+	struct file_plan_data *pd = xcalloc(1, sizeof(*pd));
+	struct buf s = BUF_INIT;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	struct file_state st;
+	bool is_link_state, changed = false;
+	size_t pos = 0;
+	int error;
+
+	file_state_init(&st);
+	out->priv = pd;
+	out->priv_free = plan_free;
+	if (val_is(mode, VAL_NULL))
+		mode = NULL;
+	is_link_state = state && (!strcmp(state, "link") ||
+				  !strcmp(state, "hard") ||
+				  !strcmp(state, "absent"));
+	pd->follow = arg_bool(ctx, "follow", true) && !is_link_state;
+	if ((error = parse_time(&pd->mtime, &pd->mtime_at,
+				arg_str(ctx, "modification_time"),
+				arg_str(ctx, "modification_time_format"),
+				"modification_time")) < 0 ||
+	    (error = parse_time(&pd->atime, &pd->atime_at,
+				arg_str(ctx, "access_time"),
+				arg_str(ctx, "access_time_format"),
+				"access_time")) < 0)
+		goto out;
+	if (state && is_link_state && strcmp(state, "absent") && !src) {
+		error = tend_error_set("src is required for state '%s'", state);
+		goto out;
+	}
+
+	buf_adds(&s, "LC_ALL=C; export LC_ALL\n");
+	file_probe_script(&s);
+	add_path_var(&s, path);
+	buf_addf(&s, "tend_probe \"$p\" '%s' '' || exit 1\n",
+		 pd->follow ? "L" : "");
+	buf_addf(&s, "echo \"atime $(stat %s-c %%X -- \"$p\" 2>/dev/null)\"\n",
+		 pd->follow ? "-L " : "");
+	if (src) {
+		buf_adds(&s, "q=");
+		sh_quote(&s, src);
+		buf_adds(&s, "\nif ( cd \"$(dirname -- \"$p\")\" 2>/dev/null && "
+			 "{ [ -e \"$q\" ] || [ -L \"$q\" ]; } ); "
+			 "then echo 'srcok 1'; else echo 'srcok 0'; fi\n"
+			 "[ -e \"$q\" ] && [ -e \"$p\" ] && "
+			 "[ \"$(stat -L -c %d:%i -- \"$q\")\" = "
+			 "\"$(stat -c %d:%i -- \"$p\")\" ] && echo 'samefile 1'\n");
+	}
+	if (recurse && state && !strcmp(state, "directory") &&
+	    (owner || group || mode)) {
+		unsigned int m;
+
+		buf_adds(&s, "echo \"recurse $(find \"$p\" -mindepth 1 \\( -false");
+		if (owner) {
+			buf_adds(&s, " -o ! -user ");
+			sh_quote(&s, owner);
+		}
+		if (group) {
+			buf_adds(&s, " -o ! -group ");
+			sh_quote(&s, group);
+		}
+		/*
+		 * NEEDSWORK: a symbolic mode is only compared on the
+		 * directory itself, not below it.
+		 */
+		if (mode && val_is(mode, VAL_INT) &&
+		    !mode_parse(&m, mode, 0, false))
+			buf_addf(&s, " -o ! -type l ! -perm %o", m);
+		else if (val_cstr(mode) &&
+			 strspn(val_cstr(mode), "01234567") ==
+				 strlen(val_cstr(mode)) &&
+			 !mode_parse(&m, mode, 0, false))
+			buf_addf(&s, " -o ! -type l ! -perm %o", m);
+		buf_adds(&s, " \\) -print 2>/dev/null | head -n 1 | wc -l)\"\n");
+	}
+	buf_adds(&s, "exit 0\n");
+	req.script = s.ptr;
+	req.become_user = ctx->become_user;
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+		goto out;
+	if (res.status) {
+		buf_rtrim(&res.err);
+		error = tend_error_set("cannot read '%s': %s", path,
+				       res.err.ptr);
+		goto out;
+	}
+	if ((error = file_state_parse(&st, &res.out, &pos)) < 0)
+		goto out;
+
+	if (!state)
+		state = !st.exists ? "file" : st.type == 'd' ? "directory" :
+			st.type == 'l' ? "link" : "file";
+	pd->state = xstrdup(state);
+	pd->exists = st.exists;
+
+	if (!strcmp(state, "absent")) {
+		if (st.exists) {
+			buf_addf(&out->changes, "state: %s -> absent\n",
+				 type_name(&st));
+			changed = true;
+		}
+		goto done;
+	}
+	if (!strcmp(state, "file")) {
+		if (!st.exists) {
+			error = tend_error_set("file (%s) is absent, cannot "
+					       "continue", path);
+			goto out;
+		}
+		if (st.type == 'd') {
+			error = tend_error_set("file (%s) is directory, cannot "
+					       "continue", path);
+			goto out;
+		}
+	} else if (!strcmp(state, "directory")) {
+		if (st.exists && st.type != 'd') {
+			error = tend_error_set("%s already exists as a %s", path,
+					       type_name(&st));
+			goto out;
+		}
+		if (!st.exists) {
+			buf_adds(&out->changes, "state: absent -> directory\n");
+			pd->create = changed = true;
+		}
+		if (recurse && extra_int(&res.out, pos, "recurse", 0) > 0) {
+			buf_adds(&out->changes, "recurse: attributes differ "
+				 "below the directory\n");
+			pd->recurse = changed = true;
+		}
+		pd->recurse = recurse;
+	} else if (!strcmp(state, "touch")) {
+		buf_addf(&out->changes, "state: %s -> touch\n", type_name(&st));
+		pd->create = !st.exists;
+		changed = true;
+	} else if (!strcmp(state, "link")) {
+		if (!force && !extra_int(&res.out, pos, "srcok", 0)) {
+			error = tend_error_set("src file does not exist, use "
+					       "\"force=yes\" if you really want "
+					       "to create the link: %s", src);
+			goto out;
+		}
+		if (st.exists && st.type == 'd') {
+			error = tend_error_set("refusing to convert from "
+					       "directory to symlink for %s",
+					       path);
+			goto out;
+		}
+		if (st.exists && st.type != 'l' && !force) {
+			error = tend_error_set("refusing to convert from %s to "
+					       "symlink for %s", type_name(&st),
+					       path);
+			goto out;
+		}
+		if (st.type == 'l' && strcmp(st.link_target, src)) {
+			buf_addf(&out->changes, "src: %s -> %s\n",
+				 st.link_target, src);
+			pd->relink = changed = true;
+		} else if (st.type != 'l') {
+			buf_addf(&out->changes, "state: %s -> link\n",
+				 type_name(&st));
+			pd->relink = changed = true;
+		}
+	} else if (!strcmp(state, "hard")) {
+		if (!extra_int(&res.out, pos, "srcok", 0)) {
+			error = tend_error_set("src does not exist: %s", src);
+			goto out;
+		}
+		if (st.exists && st.type == 'd') {
+			error = tend_error_set("refusing to convert from "
+					       "directory to hard link for %s",
+					       path);
+			goto out;
+		}
+		if (!extra_int(&res.out, pos, "samefile", 0)) {
+			buf_addf(&out->changes, "state: %s -> hard\n",
+				 type_name(&st));
+			pd->relink = changed = true;
+		}
+	}
+
+	/* Attributes of what is (or will be) at path. */
+	if (mode && strcmp(state, "link")) {
+		unsigned int cur = st.exists ? st.mode : 0;
+		bool is_dir = !strcmp(state, "directory");
+
+		if ((error = mode_parse(&pd->mode, mode, cur, is_dir)) < 0)
+			goto out;
+		pd->set_mode = true;
+		if (val_cstr(mode))
+			pd->mode_text = xstrdup(val_cstr(mode));
+		if (st.exists && st.type != 'l' && !pd->relink &&
+		    pd->mode != st.mode) {
+			add_mode_change(&out->changes, st.mode, pd->mode);
+			changed = true;
+		}
+	}
+	if (owner) {
+		pd->chown = true;
+		if (st.exists && !pd->relink &&
+		    id_differs(owner, st.owner, st.uid)) {
+			buf_addf(&out->changes, "owner: %s -> %s\n", st.owner,
+				 owner);
+			changed = true;
+		}
+	}
+	if (group) {
+		pd->chgrp = true;
+		if (st.exists && !pd->relink &&
+		    id_differs(group, st.group, st.gid)) {
+			buf_addf(&out->changes, "group: %s -> %s\n", st.group,
+				 group);
+			changed = true;
+		}
+	}
+	if (pd->mtime == TIME_NOW || (pd->mtime == TIME_SET &&
+				      pd->mtime_at != st.mtime)) {
+		buf_adds(&out->changes, "modification_time: changes\n");
+		changed = true;
+	}
+	if (pd->atime == TIME_NOW ||
+	    (pd->atime == TIME_SET &&
+	     pd->atime_at != extra_int(&res.out, pos, "atime", -1))) {
+		buf_adds(&out->changes, "access_time: changes\n");
+		changed = true;
+	}
+done:
+	out->status = changed ? CHECK_CHANGE : CHECK_OK;
+out:
+	file_state_release(&st);
+	exec_result_release(&res);
+	buf_release(&s);
+	return error;
+}
+
+static void add_id_cmd(struct buf *s, const char *cmd, const char *id,
+		       bool recurse, bool link)
+{
+	buf_addf(s, "%s %s%s-- ", cmd, recurse ? "-R " : "", link ? "-h " : "");
+	sh_quote(s, id);
+	buf_adds(s, " \"$p\" || exit 1\n");
+}
+
+static void add_touch(struct buf *s, const char *flag, enum time_action act,
+		      long long at)
+{
+	if (act == TIME_NOW)
+		buf_addf(s, "touch -c %s -- \"$p\" || exit 1\n", flag);
+	else if (act == TIME_SET)
+		buf_addf(s, "touch -c %s -d @%lld -- \"$p\" || exit 1\n", flag,
+			 at);
+}
+
+static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
+		      const struct check_result *planned)
+{
+	const struct file_plan_data *pd = planned->priv;
+	const char *path = arg_str(ctx, "path");
+	const char *src = arg_str(ctx, "src");
+	bool link = !strcmp(pd->state, "link");
+	struct buf s = BUF_INIT, m = BUF_INIT;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	struct file_state st;
+	size_t pos = 0;
+	int error;
+
+	file_state_init(&st);
+	buf_adds(&s, "LC_ALL=C; export LC_ALL\n");
+	file_probe_script(&s);
+	add_path_var(&s, path);
+	if (!strcmp(pd->state, "absent")) {
+		buf_adds(&s, "rm -rf -- \"$p\" || exit 1\n");
+	} else if (!strcmp(pd->state, "directory")) {
+		if (pd->create)
+			buf_adds(&s, "mkdir -p -- \"$p\" || exit 1\n");
+	} else if (!strcmp(pd->state, "touch")) {
+		buf_adds(&s, "touch -- \"$p\" || exit 1\n");
+	} else if (link && pd->relink) {
+		buf_adds(&s, "ln -sfn -- ");
+		sh_quote(&s, src);
+		buf_adds(&s, " \"$p\" || exit 1\n");
+	} else if (!strcmp(pd->state, "hard") && pd->relink) {
+		buf_adds(&s, "ln -f -- ");
+		sh_quote(&s, src);
+		buf_adds(&s, " \"$p\" || exit 1\n");
+	}
+	if (strcmp(pd->state, "absent")) {
+		if (pd->set_mode) {
+			if (pd->recurse && pd->mode_text) {
+				buf_adds(&s, "chmod -R -- ");
+				sh_quote(&s, pd->mode_text);
+				buf_adds(&s, " \"$p\" || exit 1\n");
+			} else {
+				buf_addf(&s, "chmod %s%o \"$p\" || exit 1\n",
+					 pd->recurse ? "-R " : "", pd->mode);
+			}
+		}
+		if (pd->chown)
+			add_id_cmd(&s, "chown", arg_str(ctx, "owner"),
+				   pd->recurse, link);
+		if (pd->chgrp)
+			add_id_cmd(&s, "chgrp", arg_str(ctx, "group"),
+				   pd->recurse, link);
+		add_touch(&s, "-m", pd->mtime, pd->mtime_at);
+		add_touch(&s, "-a", pd->atime, pd->atime_at);
+	}
+	buf_addf(&s, "tend_probe \"$p\" '%s' ''\n", pd->follow ? "L" : "");
+	req.script = s.ptr;
+	req.become_user = ctx->become_user;
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+		goto out;
+	if (res.status) {
+		buf_rtrim(&res.err);
+		error = tend_error_set("cannot change '%s': %s", path,
+				       res.err.ptr);
+		goto out;
+	}
+	if ((error = file_state_parse(&st, &res.out, &pos)) < 0)
+		goto out;
+
+	out->changed = true;
+	out->result = val_dict();
+	val_dict_set_str(out->result,
+			 link || !strcmp(pd->state, "hard") ||
+					 !strcmp(pd->state, "touch")
+				 ? "dest"
+				 : "path",
+			 path);
+	if (src && (link || !strcmp(pd->state, "hard")))
+		val_dict_set_str(out->result, "src", src);
+	if (st.exists) {
+		mode_format(&m, st.mode);
+		val_dict_set_str(out->result, "mode", m.ptr);
+		val_dict_set_str(out->result, "owner", st.owner);
+		val_dict_set_str(out->result, "group", st.group);
+		val_dict_set_int(out->result, "uid", st.uid);
+		val_dict_set_int(out->result, "gid", st.gid);
+		val_dict_set_int(out->result, "size", st.size);
+	}
+	val_dict_set_str(out->result, "state",
+			 !strcmp(pd->state, "touch") ? "file" : pd->state);
+out:
+	file_state_release(&st);
+	exec_result_release(&res);
+	buf_release(&s);
+	buf_release(&m);
+	return error;
+}
+
+const struct tend_module mod_file = {
+	.name = "file",
+	.args = file_args,
+	.flags = 0,
+	.doc = "manage files, directories, links and their attributes",
+	.check = file_check,
+	.apply = file_apply,
+};

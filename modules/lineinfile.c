@@ -1,0 +1,155 @@
+#include "tend/common.h"
+#include "tend/module.h"
+#include "tend/transport.h"
+#include "tend/buf.h"
+#include "tend/lineedit.h"
+
+/*
+ * lineinfile: make sure one line is in a file (or is not), as Ansible's
+ * module does. check reads the file (one round trip) and edits it here
+ * (runner/lineedit.c); apply writes the result (one more).
+ *
+ * NEEDSWORK: `validate` and `attributes` (chattr) are not supported, and
+ * the regexes are Python's only as far as lineedit_re_compile goes.
+ */
+
+static const char *const lineinfile_states[] = { "present", "absent", NULL };
+
+static const struct arg_spec lineinfile_args[] = {
+	{ "path", ARG_PATH, ARG_REQUIRED, "dest,destfile,name", NULL, NULL,
+	  "the file to edit" },
+	{ "line", ARG_STR, 0, "value", NULL, NULL,
+	  "the line to insert or replace (required with state=present); "
+	  "with backrefs, \\1 and \\g<name> are the groups of regexp" },
+	{ "regexp", ARG_STR, 0, "regex", NULL, NULL,
+	  "a Python regex searched in each line: present replaces the last "
+	  "match (the first with firstmatch), absent removes every match" },
+	{ "search_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "a fixed string to look for instead of regexp" },
+	{ "state", ARG_STR, 0, NULL, lineinfile_states, "present",
+	  "whether the line should be there" },
+	{ "insertafter", ARG_STR, 0, NULL, NULL, "EOF",
+	  "with no match: insert after the last line matching this regex, "
+	  "or at BOF or EOF" },
+	{ "insertbefore", ARG_STR, 0, NULL, NULL, NULL,
+	  "with no match: insert before the last line matching this regex, "
+	  "or at BOF" },
+	{ "firstmatch", ARG_BOOL, 0, NULL, NULL, "no",
+	  "use the first matching line of regexp or insertafter/insertbefore" },
+	{ "backrefs", ARG_BOOL, 0, NULL, NULL, "no",
+	  "expand regexp's groups in line; if regexp does not match, change "
+	  "nothing" },
+	{ "create", ARG_BOOL, 0, NULL, NULL, "no",
+	  "create the file if it does not exist" },
+	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
+	  "keep a copy of the old file (PATH.PID.DATE~) when it changes" },
+	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
+	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
+	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
+	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
+	  "ignored: tend always writes atomically" },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+/* Ansible's argument checks, in its order, before and after the read. */
+static int lineinfile_exclusive(const struct task_ctx *ctx)
+{
+	static const char *const pairs[][2] = {
+		{ "insertbefore", "insertafter" },
+		{ "regexp", "search_string" },
+		{ "backrefs", "search_string" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		const struct val *a = arg_get(ctx, pairs[i][0]);
+		const struct val *b = arg_get(ctx, pairs[i][1]);
+
+		if (a && b && !val_is(a, VAL_NULL) && !val_is(b, VAL_NULL))
+			return tend_error_set("parameters are mutually "
+					      "exclusive: %s|%s",
+					      pairs[i][0], pairs[i][1]);
+	}
+	return 0;
+}
+
+static int lineinfile_opts_get(struct lineinfile_opts *o,
+			       const struct task_ctx *ctx)
+{
+	const char *state = arg_str(ctx, "state");
+
+	memset(o, 0, sizeof(*o));
+	o->line = arg_str(ctx, "line");
+	o->regexp = arg_str(ctx, "regexp");
+	o->search_string = arg_str(ctx, "search_string");
+	o->insertafter = arg_str(ctx, "insertafter");
+	o->insertbefore = arg_str(ctx, "insertbefore");
+	o->absent = state && !strcmp(state, "absent");
+	o->backrefs = arg_bool(ctx, "backrefs", false);
+	o->firstmatch = arg_bool(ctx, "firstmatch", false);
+	if (o->absent) {
+		if (!o->line && !o->regexp && !o->search_string)
+			return tend_error_set("one of line, search_string, or "
+					      "regexp is required with "
+					      "state=absent");
+		return 0;
+	}
+	if (o->backrefs && !o->regexp)
+		return tend_error_set("regexp is required with backrefs=true");
+	if (!o->line)
+		return tend_error_set("line is required with state=present");
+	return 0;
+}
+
+static int lineinfile_check(struct check_result *out,
+			    const struct task_ctx *ctx)
+{
+	const char *path = arg_str(ctx, "path");
+	struct lineinfile_opts o;
+	struct file_state st;
+	struct lineedit_result r;
+	int error;
+
+	file_state_init(&st);
+	lineedit_result_init(&r);
+	if ((error = lineinfile_exclusive(ctx)) < 0 ||
+	    (error = lineedit_read(&st, ctx, path)) < 0 ||
+	    (error = lineinfile_opts_get(&o, ctx)) < 0)
+		goto out;
+	if (!st.exists && o.absent) {
+		out->status = CHECK_OK;
+		buf_adds(&out->msg, "file not present");
+		goto out;
+	}
+	if (!st.exists && !arg_bool(ctx, "create", false)) {
+		error = tend_error_set("Destination %s does not exist !", path);
+		goto out;
+	}
+	if ((error = lineedit_lineinfile(&r, st.exists ? st.content.ptr : NULL,
+					 st.content.len, &o)) < 0 ||
+	    (error = lineedit_plan(out, ctx, &st, &r)) < 0)
+		goto out;
+	out->result = val_dict();
+	val_dict_set_str(out->result, "backup", "");
+	if (o.absent)
+		val_dict_set_int(out->result, "found", (long long)r.found);
+out:
+	lineedit_result_release(&r);
+	file_state_release(&st);
+	return error;
+}
+
+static int lineinfile_apply(struct apply_result *out,
+			    const struct task_ctx *ctx,
+			    const struct check_result *planned)
+{
+	return lineedit_apply(out, ctx, planned, "backup", true);
+}
+
+const struct tend_module mod_lineinfile = {
+	.name = "lineinfile",
+	.args = lineinfile_args,
+	.flags = 0,
+	.doc = "make sure a line is in a file, or replace it by regex",
+	.check = lineinfile_check,
+	.apply = lineinfile_apply,
+};

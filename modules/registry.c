@@ -1,0 +1,31 @@
+#include "tend/common.h"
+#include "tend/module.h"
+
+/*
+ * Every module tend knows, in the order `tend modules` lists them. Add a
+ * row here when adding modules/<name>.c (see module.h): the declaration
+ * and the row.
+ */
+
+extern const struct tend_module mod_file, mod_copy, mod_template,
+	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
+	mod_debug, mod_assert, mod_set_fact, mod_fail;
+
+const struct tend_module *const tend_modules[] = {
+	/* files */
+	&mod_file,
+	&mod_copy,
+	&mod_template,
+	&mod_lineinfile,
+	&mod_blockinfile,
+	&mod_stat,
+	/* commands */
+	&mod_command,
+	&mod_shell,
+	/* control */
+	&mod_debug,
+	&mod_assert,
+	&mod_set_fact,
+	&mod_fail,
+	NULL,
+};

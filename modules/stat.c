@@ -1,0 +1,229 @@
+#include "tend/common.h"
+#include "tend/module.h"
+#include "tend/transport.h"
+#include "tend/buf.h"
+
+#include <sys/sysmacros.h>
+
+/*
+ * stat: report facts about a path, as Ansible's stat does. Read-only:
+ * everything comes from one script, and there is no apply.
+ *
+ * The script prints "absent", or a stat line, then "access RWX" (0/1
+ * each for the current user), optional framed "lnk_source LEN\n..." and
+ * "lnk_target LEN\n..." records, an optional "checksum HEX" and "end".
+ */
+
+static const char *const algorithms[] = { "md5", "sha1", "sha224", "sha256",
+					  "sha384", "sha512", NULL };
+
+static const struct arg_spec stat_args[] = {
+	{ "path", ARG_PATH, ARG_REQUIRED, "dest,name", NULL, NULL,
+	  "the path to examine" },
+	{ "follow", ARG_BOOL, 0, NULL, NULL, "no", "follow a symlink" },
+	{ "get_checksum", ARG_BOOL, 0, NULL, NULL, "yes",
+	  "checksum a regular file" },
+	{ "checksum_algorithm", ARG_STR, 0, "checksum,checksum_algo",
+	  algorithms, "sha1", "the checksum algorithm" },
+	{ "get_mime", ARG_BOOL, 0, "mime,mime_type,mime-type", NULL, "yes",
+	  "accepted for compatibility; not reported" },
+	{ "get_attributes", ARG_BOOL, 0, "attr,attributes", NULL, "yes",
+	  "accepted for compatibility; not reported" },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static void build_script(struct buf *s, const char *path, bool follow,
+			 const char *algo)
+{
+	buf_adds(s, "LC_ALL=C; export LC_ALL\np=");
+	sh_quote(s, path);
+	buf_addch(s, '\n');
+	if (follow)
+		buf_adds(s, "[ -e \"$p\" ] || { echo absent; exit 0; }\n");
+	else
+		buf_adds(s, "[ -e \"$p\" ] || [ -L \"$p\" ] || "
+			 "{ echo absent; exit 0; }\n");
+	buf_addf(s, "s=$(stat %s-c '%%f %%s %%X %%Y %%Z %%u %%g %%h %%i %%d "
+		 "%%b %%B %%t %%T %%U:%%G' -- \"$p\") || exit 1\n"
+		 "echo \"stat $s\"\n"
+		 "a=0; [ -r \"$p\" ] && a=1; b=0; [ -w \"$p\" ] && b=1\n"
+		 "c=0; [ -x \"$p\" ] && c=1; echo \"access $a$b$c\"\n",
+		 follow ? "-L " : "");
+	if (!follow)
+		buf_adds(s, "if [ -L \"$p\" ]; then\n"
+			 "\tx=$(readlink -f -- \"$p\"; echo x); x=${x%?x}\n"
+			 "\tprintf 'lnk_source %s\\n%s\\n' \"${#x}\" \"$x\"\n"
+			 "\tx=$(readlink -- \"$p\"; echo x); x=${x%?x}\n"
+			 "\tprintf 'lnk_target %s\\n%s\\n' \"${#x}\" \"$x\"\n"
+			 "fi\n");
+	if (algo) {
+		buf_addf(s, "if [ -f \"$p\" ] && [ -r \"$p\" ]%s; then\n"
+			 "\th=$(%ssum < \"$p\") || exit 1\n"
+			 "\techo \"checksum ${h%%%% *}\"\nfi\n",
+			 follow ? "" : " && [ ! -L \"$p\" ]", algo);
+	}
+	buf_adds(s, "echo end\n");
+}
+
+static void set_bool(struct val *d, const char *key, bool b)
+{
+	val_dict_set_bool(d, key, b);
+}
+
+/* Fill d from the stat line's fields. Returns -1 if malformed. */
+static int parse_stat(struct val *d, const char *s)
+{
+	unsigned long raw, major, minor;
+	long long size, at, mt, ct, uid, gid, nlink, ino, dev, blocks, bsize;
+	unsigned int mode, type;
+	struct buf m = BUF_INIT;
+	const char *colon;
+	int n = 0;
+
+	if (sscanf(s, "%lx %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld "
+		   "%lld %lx %lx %n", &raw, &size, &at, &mt, &ct, &uid, &gid,
+		   &nlink, &ino, &dev, &blocks, &bsize, &major, &minor,
+		   &n) < 14 || !n || !(colon = strchr(s + n, ':')))
+		return -1;
+	mode = (unsigned int)(raw & 07777);
+	type = (unsigned int)(raw & 0170000);
+	mode_format(&m, mode);
+	val_dict_set_str(d, "mode", m.ptr);
+	buf_release(&m);
+	set_bool(d, "isdir", type == 0040000);
+	set_bool(d, "ischr", type == 0020000);
+	set_bool(d, "isblk", type == 0060000);
+	set_bool(d, "isreg", type == 0100000);
+	set_bool(d, "isfifo", type == 0010000);
+	set_bool(d, "islnk", type == 0120000);
+	set_bool(d, "issock", type == 0140000);
+	val_dict_set_int(d, "uid", uid);
+	val_dict_set_int(d, "gid", gid);
+	val_dict_set_int(d, "size", size);
+	val_dict_set_int(d, "inode", ino);
+	val_dict_set_int(d, "dev", dev);
+	val_dict_set_int(d, "nlink", nlink);
+	val_dict_set(d, "atime", val_float((double)at));
+	val_dict_set(d, "mtime", val_float((double)mt));
+	val_dict_set(d, "ctime", val_float((double)ct));
+	set_bool(d, "wusr", mode & 0200);
+	set_bool(d, "rusr", mode & 0400);
+	set_bool(d, "xusr", mode & 0100);
+	set_bool(d, "wgrp", mode & 0020);
+	set_bool(d, "rgrp", mode & 0040);
+	set_bool(d, "xgrp", mode & 0010);
+	set_bool(d, "woth", mode & 0002);
+	set_bool(d, "roth", mode & 0004);
+	set_bool(d, "xoth", mode & 0001);
+	set_bool(d, "isuid", mode & 04000);
+	set_bool(d, "isgid", mode & 02000);
+	val_dict_set(d, "pw_name",
+		     val_strn(s + n, (size_t)(colon - (s + n))));
+	val_dict_set_str(d, "gr_name", colon + 1);
+	val_dict_set_int(d, "blocks", blocks);
+	val_dict_set_int(d, "block_size", bsize);
+	val_dict_set_int(d, "device_type",
+			 (long long)makedev((unsigned int)major,
+					    (unsigned int)minor));
+	return 0;
+}
+
+static int parse_output(struct val *d, const struct buf *out)
+{
+	size_t pos = 0;
+
+	while (pos < out->len) {
+		const char *line = out->ptr + pos;
+		const char *nl = memchr(line, '\n', out->len - pos);
+		unsigned long long len;
+		char key[16];
+
+		if (!nl)
+			return -1;
+		pos = (size_t)(nl - out->ptr) + 1;
+		if (!strncmp(line, "absent\n", 7) || !strncmp(line, "end\n", 4))
+			return 0;
+		if (!strncmp(line, "stat ", 5)) {
+			struct buf l = BUF_INIT;
+			int error;
+
+			buf_add(&l, line + 5, (size_t)(nl - line - 5));
+			error = parse_stat(d, l.ptr);
+			buf_release(&l);
+			if (error < 0)
+				return -1;
+			val_dict_set_bool(d, "exists", true);
+		} else if (!strncmp(line, "access ", 7) && nl - line == 10) {
+			set_bool(d, "readable", line[7] == '1');
+			set_bool(d, "writeable", line[8] == '1');
+			set_bool(d, "executable", line[9] == '1');
+		} else if (!strncmp(line, "checksum ", 9)) {
+			val_dict_set(d, "checksum",
+				     val_strn(line + 9, (size_t)(nl - line - 9)));
+		} else if (sscanf(line, "%15[a-z_] %llu", key, &len) == 2 &&
+			   (!strcmp(key, "lnk_source") ||
+			    !strcmp(key, "lnk_target"))) {
+			if (out->len - pos < len + 1 || out->ptr[pos + len] != '\n')
+				return -1;
+			val_dict_set(d, key, val_strn(out->ptr + pos, (size_t)len));
+			pos += len + 1;
+		} else {
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int stat_check(struct check_result *out, const struct task_ctx *ctx)
+{
+	const char *path = arg_str(ctx, "path");
+	const char *algo = arg_str(ctx, "checksum_algorithm");
+	struct buf s = BUF_INIT;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	struct val *st = val_dict();
+	int error;
+
+	if (!path) {
+		error = tend_error_set("path is required");
+		goto out;
+	}
+	build_script(&s, path, arg_bool(ctx, "follow", false),
+		     arg_bool(ctx, "get_checksum", true) ? (algo ? algo : "sha1")
+							 : NULL);
+	req.script = s.ptr;
+	req.become_user = ctx->become_user;
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+		goto out;
+	if (res.status) {
+		buf_trim(&res.err);
+		error = tend_error_set("cannot stat '%s': %s", path,
+				       res.err.len ? res.err.ptr : "script failed");
+		goto out;
+	}
+	val_dict_set_bool(st, "exists", false);
+	if (parse_output(st, &res.out) < 0) {
+		error = tend_error_set("cannot parse the stat of '%s' sent by "
+				       "the host", path);
+		goto out;
+	}
+	if (val_truthy(val_dict_get(st, "exists")))
+		val_dict_set_str(st, "path", path);
+	out->status = CHECK_OK;
+	out->result = val_dict();
+	val_dict_set(out->result, "stat", st);
+	st = NULL;
+out:
+	val_unref(st);
+	exec_result_release(&res);
+	buf_release(&s);
+	return error;
+}
+
+const struct tend_module mod_stat = {
+	.name = "stat",
+	.args = stat_args,
+	.doc = "report facts about a file",
+	.check = stat_check,
+	.apply = NULL,
+};

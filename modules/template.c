@@ -1,0 +1,99 @@
+#include "tend/common.h"
+#include "tend/module.h"
+#include "tend/transport.h"
+#include "tend/buf.h"
+
+/*
+ * template: render a controller-side template (looked up in templates/)
+ * in the task's scope and install it like copy.
+ */
+
+static const char *const newline_choices[] = { "\\n", "\\r", "\\r\\n",
+					       "\n", "\r", "\r\n", NULL };
+
+static const struct arg_spec template_args[] = {
+	{ "src", ARG_PATH, ARG_REQUIRED, NULL, NULL, NULL,
+	  "template on the controller (looked up in templates/ first)" },
+	{ "dest", ARG_PATH, ARG_REQUIRED, NULL, NULL, NULL,
+	  "remote path; a directory or a path ending in '/' gets src's name" },
+	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
+	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
+	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
+	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
+	  "keep the old file as DEST.PID.DATE~" },
+	{ "force", ARG_BOOL, 0, NULL, NULL, "yes",
+	  "replace a file whose content differs (no: only create)" },
+	{ "directory_mode", ARG_MODE, 0, NULL, NULL, NULL,
+	  "permissions of directories created for dest" },
+	{ "validate", ARG_STR, 0, NULL, NULL, NULL,
+	  "command to check the new file first; %s is its path" },
+	{ "follow", ARG_BOOL, 0, NULL, NULL, "no",
+	  "write through a symlink at dest instead of replacing it" },
+	{ "newline_sequence", ARG_STR, 0, NULL, newline_choices, "\\n",
+	  "line ending of the rendered file" },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static const char *newline_of(const char *seq)
+{
+	if (!seq || !strcmp(seq, "\\n") || !strcmp(seq, "\n"))
+		return NULL;
+	if (!strcmp(seq, "\\r") || !strcmp(seq, "\r"))
+		return "\r";
+	return "\r\n";
+}
+
+static int template_check(struct check_result *out, const struct task_ctx *ctx)
+{
+	const char *src = arg_str(ctx, "src");
+	const char *nl = newline_of(arg_str(ctx, "newline_sequence"));
+	struct buf text = BUF_INIT, rendered = BUF_INIT;
+	char *path = NULL;
+	int error;
+
+	if (!src)
+		return tend_error_set("src is required");
+	if (!ctx->engine || !ctx->engine->render)
+		return tend_error_set("template: no template engine available");
+	if ((error = task_find_file(&path, ctx, "templates", src)) < 0 ||
+	    (error = buf_read_file(&text, path)) < 0 ||
+	    (error = ctx->engine->render(&rendered, text.ptr,
+					 ctx->engine_data)) < 0)
+		goto out;
+	if (nl) {
+		buf_reset(&text);
+		for (size_t i = 0; i < rendered.len; i++) {
+			if (rendered.ptr[i] == '\n')
+				buf_adds(&text, nl);
+			else
+				buf_addch(&text, rendered.ptr[i]);
+		}
+		buf_release(&rendered);
+		buf_addbuf(&rendered, &text);
+	}
+	error = file_copy_check(out, ctx, path, &rendered);
+out:
+	buf_release(&text);
+	buf_release(&rendered);
+	free(path);
+	return error;
+}
+
+static int template_apply(struct apply_result *out, const struct task_ctx *ctx,
+			  const struct check_result *planned)
+{
+	const char *src = arg_str(ctx, "src");
+	int error = file_copy_apply(out, ctx, planned);
+
+	if (!error && src && out->result)
+		val_dict_set_str(out->result, "src", src);
+	return error;
+}
+
+const struct tend_module mod_template = {
+	.name = "template",
+	.args = template_args,
+	.doc = "render a template from the controller onto the host",
+	.check = template_check,
+	.apply = template_apply,
+};

@@ -1,0 +1,338 @@
+#include "tend/common.h"
+#include "tend/buf.h"
+#include "tend/report.h"
+#include "tend/val.h"
+
+#define C_RESET "\033[0m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_RED "\033[31m"
+#define C_CYAN "\033[36m"
+#define C_MAGENTA "\033[35m"
+#define C_BOLD "\033[1m"
+
+static const char *status_color(enum event_status s)
+{
+	switch (s) {
+	case EV_OK:
+		return C_GREEN;
+	case EV_CHANGED:
+		return C_YELLOW;
+	case EV_UNKNOWN:
+		return C_MAGENTA;
+	case EV_SKIPPED:
+		return C_CYAN;
+	default:
+		return C_RED;
+	}
+}
+
+static void color(struct buf *out, const struct report_opts *o,
+		  const char *c)
+{
+	if (o->color)
+		buf_adds(out, c);
+}
+
+static const char *plan_mark(enum event_status s)
+{
+	switch (s) {
+	case EV_OK:
+		return "=";
+	case EV_CHANGED:
+		return "~";
+	case EV_UNKNOWN:
+		return "?";
+	case EV_SKIPPED:
+		return "-";
+	default:
+		return "!";
+	}
+}
+
+/* Each line of `text` indented by `pad`, diff lines coloured. */
+static void indented(struct buf *out, const char *text, const char *pad,
+		     const struct report_opts *o, bool is_diff)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *c = NULL;
+
+		if (is_diff && o->color) {
+			if (*p == '+' && strncmp(p, "+++", 3))
+				c = C_GREEN;
+			else if (*p == '-' && strncmp(p, "---", 3))
+				c = C_RED;
+			else if (*p == '@')
+				c = C_CYAN;
+		}
+		buf_adds(out, pad);
+		if (c)
+			buf_adds(out, c);
+		buf_add(out, p, n);
+		if (c)
+			buf_adds(out, C_RESET);
+		buf_addch(out, '\n');
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+void report_plan_summary(struct buf *out, const struct run_result *r)
+{
+	unsigned change = 0, ok = 0, unknown = 0, failed = 0, unreach = 0;
+
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct run_event *ev = &r->events[i];
+
+		if (ev->handler && ev->status == EV_SKIPPED)
+			continue;
+		switch (ev->status) {
+		case EV_CHANGED:
+			change++;
+			break;
+		case EV_OK:
+			ok++;
+			break;
+		case EV_UNKNOWN:
+			unknown++;
+			break;
+		case EV_FAILED:
+			if (!ev->ignored)
+				failed++;
+			break;
+		case EV_UNREACHABLE:
+			unreach++;
+			break;
+		default:
+			break;
+		}
+	}
+	buf_addf(out, "Plan: %u to change, %u ok, %u unknown", change, ok,
+		 unknown);
+	if (failed)
+		buf_addf(out, ", %u failed", failed);
+	if (unreach)
+		buf_addf(out, ", %u unreachable", unreach);
+	buf_addf(out, " on %zu host%s.", r->hosts_nr,
+		 r->hosts_nr == 1 ? "" : "s");
+}
+
+void report_plan_text(struct buf *out, const struct run_result *r,
+		      const struct report_opts *o)
+{
+	for (size_t h = 0; h < r->hosts_nr; h++) {
+		const char *host = r->hosts[h].host;
+		const char *play = NULL;
+
+		color(out, o, C_BOLD);
+		buf_addf(out, "%s\n", host);
+		color(out, o, C_RESET);
+		for (size_t i = 0; i < r->nr; i++) {
+			const struct run_event *ev = &r->events[i];
+
+			if (strcmp(ev->host, host))
+				continue;
+			if (!play || strcmp(play, ev->play)) {
+				play = ev->play;
+				buf_addf(out, "  play: %s\n", *play ? play : "(unnamed)");
+			}
+			buf_adds(out, "    ");
+			color(out, o, status_color(ev->status));
+			buf_addf(out, "%s %-7s", plan_mark(ev->status),
+				 event_status_name(ev->status, RUN_PLAN));
+			color(out, o, C_RESET);
+			buf_addf(out, " %s%s", ev->handler ? "handler: " : "",
+				 ev->task);
+			if (ev->label)
+				buf_addf(out, " (item=%s)", ev->label);
+			if (ev->pos.file)
+				buf_addf(out, "  [%s:%u]", ev->pos.file,
+					 ev->pos.line);
+			buf_addch(out, '\n');
+			if (ev->changes)
+				indented(out, ev->changes, "          ", o, false);
+			if (ev->diff)
+				indented(out, ev->diff, "          ", o, true);
+			if (ev->msg && (ev->status == EV_FAILED ||
+					ev->status == EV_UNREACHABLE ||
+					ev->status == EV_UNKNOWN ||
+					!strcmp(ev->module, "debug")))
+				indented(out, ev->msg, "          ", o, false);
+		}
+		buf_addch(out, '\n');
+	}
+	report_plan_summary(out, r);
+	buf_addch(out, '\n');
+}
+
+static void json_event(struct val *tasks, const struct run_event *ev,
+		       enum run_mode mode)
+{
+	struct val *t = val_dict();
+
+	val_dict_set_str(t, "play", ev->play);
+	val_dict_set_str(t, "task", ev->task);
+	val_dict_set_str(t, "module", ev->module);
+	if (ev->pos.file) {
+		val_dict_set_str(t, "file", ev->pos.file);
+		val_dict_set_int(t, "line", ev->pos.line);
+	}
+	val_dict_set_str(t, "action", event_status_name(ev->status, mode));
+	val_dict_set_bool(t, "handler", ev->handler);
+	val_dict_set(t, "item", ev->label ? val_str(ev->label) : val_null());
+	val_dict_set(t, "diff", ev->diff ? val_str(ev->diff) : val_null());
+	{
+		struct val *ch = val_list();
+		const char *p = ev->changes;
+
+		while (p && *p) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+			if (n)
+				val_list_push(ch, val_strn(p, n));
+			p += n + (nl ? 1 : 0);
+		}
+		val_dict_set(t, "changes", ch);
+	}
+	val_dict_set(t, "msg", ev->msg ? val_str(ev->msg) : val_null());
+	if (ev->ignored)
+		val_dict_set_bool(t, "ignored", true);
+	if (ev->rescued)
+		val_dict_set_bool(t, "rescued", true);
+	val_list_push(tasks, t);
+}
+
+void report_json(struct buf *out, const struct run_result *r,
+		 const struct report_opts *o)
+{
+	struct val *doc = val_dict(), *hosts = val_list(), *sum = val_dict();
+	unsigned counts[6] = { 0 };
+	static const char *const names[] = { "ok", "change", "unknown",
+					     "skipped", "failed", "unreachable" };
+
+	val_dict_set_int(doc, "format_version", 1);
+	val_dict_set_str(doc, "tend_version", TEND_VERSION);
+	val_dict_set_str(doc, "mode", o->mode == RUN_PLAN ? "plan" : "apply");
+	val_dict_set_str(doc, "playbook", o->playbook ? o->playbook : "");
+	for (size_t h = 0; h < r->hosts_nr; h++) {
+		struct val *hv = val_dict(), *tasks = val_list();
+		const struct host_stats *st = &r->hosts[h];
+
+		val_dict_set_str(hv, "host", st->host);
+		for (size_t i = 0; i < r->nr; i++)
+			if (!strcmp(r->events[i].host, st->host)) {
+				json_event(tasks, &r->events[i], o->mode);
+				if (!r->events[i].ignored)
+					counts[r->events[i].status]++;
+			}
+		val_dict_set(hv, "tasks", tasks);
+		val_list_push(hosts, hv);
+	}
+	val_dict_set(doc, "hosts", hosts);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		val_dict_set_int(sum, o->mode == RUN_APPLY && i == 1 ?
+				 "changed" : names[i], counts[i]);
+	val_dict_set_int(sum, "hosts", (long long)r->hosts_nr);
+	val_dict_set(doc, "summary", sum);
+	val_dict_set_bool(doc, "interrupted", r->interrupted);
+	val_to_json(out, doc, 2);
+	buf_addch(out, '\n');
+	val_unref(doc);
+}
+
+static void banner(struct buf *out, const char *kind, const char *name)
+{
+	size_t n = strlen(kind) + (*name ? strlen(name) + 3 : 0) + 1;
+
+	if (*name)
+		buf_addf(out, "%s [%s] ", kind, name);
+	else
+		buf_addf(out, "%s ", kind);
+	for (size_t i = n; i < 72; i++)
+		buf_addch(out, '*');
+	buf_addch(out, '\n');
+}
+
+void report_live_play(struct live_report *lr, const char *play_name,
+		      size_t hosts)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addch(&b, '\n');
+	banner(&b, "PLAY", play_name ? play_name : "");
+	if (!hosts)
+		buf_adds(&b, "skipping: no hosts matched\n");
+	fputs(b.ptr, lr->f);
+	fflush(lr->f);
+	buf_release(&b);
+	lr->last_task = NULL;
+}
+
+void report_live_event(struct live_report *lr, const struct run_event *ev)
+{
+	const struct report_opts *o = lr->o;
+	struct buf b = BUF_INIT;
+
+	if (!lr->last_task || strcmp(lr->last_task, ev->task) ||
+	    lr->last_pos.line != ev->pos.line ||
+	    lr->last_pos.file != ev->pos.file ||
+	    lr->last_handler != ev->handler) {
+		buf_addch(&b, '\n');
+		banner(&b, ev->handler ? "RUNNING HANDLER" : "TASK", ev->task);
+		lr->last_task = ev->task;
+		lr->last_pos = ev->pos;
+		lr->last_handler = ev->handler;
+	}
+	if (ev->diff && (o->diff || o->mode == RUN_PLAN))
+		indented(&b, ev->diff, "", o, true);
+	if (ev->changes && (o->diff || o->mode == RUN_PLAN))
+		indented(&b, ev->changes, "  ", o, false);
+	color(&b, o, status_color(ev->status));
+	if (ev->status == EV_FAILED)
+		buf_addf(&b, "fatal: [%s]", ev->host);
+	else
+		buf_addf(&b, "%s: [%s]", event_status_name(ev->status, o->mode),
+			 ev->host);
+	if (ev->label)
+		buf_addf(&b, " => (item=%s)", ev->label);
+	if (ev->msg && (ev->status == EV_FAILED ||
+			ev->status == EV_UNREACHABLE ||
+			!strcmp(ev->module, "debug"))) {
+		buf_adds(&b, ev->label ? " " : " => ");
+		buf_adds(&b, ev->msg);
+	}
+	color(&b, o, C_RESET);
+	buf_addch(&b, '\n');
+	if (ev->ignored)
+		buf_adds(&b, "...ignoring\n");
+	fputs(b.ptr, lr->f);
+	fflush(lr->f);
+	buf_release(&b);
+}
+
+void report_recap(struct buf *out, const struct run_result *r,
+		  const struct report_opts *o)
+{
+	buf_addch(out, '\n');
+	banner(out, "PLAY RECAP", "");
+	for (size_t i = 0; i < r->hosts_nr; i++) {
+		const struct host_stats *s = &r->hosts[i];
+		const char *c = s->failed || s->unreachable ? C_RED :
+				s->changed ? C_YELLOW : C_GREEN;
+
+		color(out, o, c);
+		buf_addf(out, "%-26s", s->host);
+		color(out, o, C_RESET);
+		buf_addf(out, " : ok=%-4u changed=%-4u unreachable=%-4u "
+			 "failed=%-4u skipped=%-4u rescued=%-4u ignored=%u",
+			 s->ok + s->changed, s->changed, s->unreachable,
+			 s->failed, s->skipped, s->rescued, s->ignored);
+		if (s->unknown)
+			buf_addf(out, " unknown=%u", s->unknown);
+		buf_addch(out, '\n');
+	}
+}
