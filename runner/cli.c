@@ -6,6 +6,7 @@
 #include "tend/playbook.h"
 #include "tend/report.h"
 #include "tend/run.h"
+#include "tend/state.h"
 #include "tend/yaml.h"
 
 #include <signal.h>
@@ -37,6 +38,8 @@ struct cli_args {
 	bool check;
 	bool no_color;
 	bool stats;
+	const char *state_path;
+	int history_limit;
 	const char **pos;    /* positional arguments */
 	size_t pos_nr;
 	/* set up by the dispatcher from the flags */
@@ -48,7 +51,7 @@ struct cli_args {
 enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
 	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
-	OPT_NO_COLOR, OPT_STATS,
+	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT,
 };
 
 struct cli_opt {
@@ -77,6 +80,21 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_NO_COLOR, 0, "no-color", NULL, "no colour even on a terminal" },
 	{ OPT_STATS, 0, "stats", NULL,
 	  "print round trips per host per task to stderr" },
+	{ OPT_STATE, 0, "state", "PATH",
+	  "state DB (default $XDG_STATE_HOME/tend/tend.db)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt history_opts[] = {
+	{ OPT_HISTORY_LIMIT, 'n', "limit", "N", "show the last N runs (20)" },
+	{ OPT_FORMAT, 0, "format", "FMT", "text (default) or json" },
+	{ OPT_STATE, 0, "state", "PATH", "state DB" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt show_opts[] = {
+	{ OPT_FORMAT, 0, "format", "FMT", "text (default) or json" },
+	{ OPT_STATE, 0, "state", "PATH", "state DB" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -103,6 +121,8 @@ static int cmd_plan(struct cli_args *a);
 static int cmd_apply(struct cli_args *a);
 static int cmd_validate(struct cli_args *a);
 static int cmd_modules(struct cli_args *a);
+static int cmd_history(struct cli_args *a);
+static int cmd_show(struct cli_args *a);
 static int cmd_doc(struct cli_args *a);
 static int cmd_help(struct cli_args *a);
 static int cmd_version(struct cli_args *a);
@@ -116,6 +136,10 @@ static const struct cli_cmd cmds[] = {
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
 	  "parse and type-check playbooks and inventory; touch no host" },
+	{ "history", cmd_history, 0, history_opts, "[-n N]",
+	  "the recent runs, newest first" },
+	{ "show", cmd_show, 0, show_opts, "RUN_ID",
+	  "what one run did, host by host and task by task" },
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules" },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module" },
 	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command" },
@@ -269,6 +293,15 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_STATS:
 		a->stats = true;
 		break;
+	case OPT_STATE:
+		a->state_path = v;
+		break;
+	case OPT_HISTORY_LIMIT:
+		a->history_limit = (int)strtol(v, &end, 10);
+		if (*end || a->history_limit < 1)
+			return err("--limit expects a positive number, got "
+				   "'%s'", v), -1;
+		break;
 	}
 	return 0;
 }
@@ -373,14 +406,31 @@ static int setup_inventory(struct cli_args *a)
 	return 0;
 }
 
+struct hook_data {
+	struct live_report *live; /* NULL: no live output */
+	struct state *state;
+	long long run_id;
+	int state_error;
+};
+
 static void hook_play(const struct play *p, size_t hosts, void *payload)
 {
-	report_live_play(payload, p->name, hosts);
+	struct hook_data *hd = payload;
+
+	if (hd->live)
+		report_live_play(hd->live, p->name, hosts);
 }
 
 static void hook_event(const struct run_event *ev, void *payload)
 {
-	report_live_event(payload, ev);
+	struct hook_data *hd = payload;
+
+	if (hd->live)
+		report_live_event(hd->live, ev);
+	if (!hd->state_error && state_run_event(hd->state, hd->run_id, ev) < 0) {
+		hd->state_error = -1;
+		err("%s", tend_error_last());
+	}
 }
 
 static void on_signal(int sig)
@@ -391,28 +441,90 @@ static void on_signal(int sig)
 	run_interrupted = 1;
 }
 
+static int open_state(struct state **out, struct cli_args *a)
+{
+	if (state_open(out, a->state_path) < 0 || state_reap(*out) < 0)
+		return err("%s", tend_error_last());
+	return 0;
+}
+
+static int record_begin(struct hook_data *hd, struct cli_args *a,
+			enum run_mode mode)
+{
+	struct buf names = BUF_INIT;
+	struct run_info info = {
+		.mode = mode == RUN_PLAN ? "plan" : "apply",
+		.limit = a->limit,
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < a->pbs_nr; i++)
+		buf_addf(&names, "%s%s", i ? " " : "", a->pbs[i]->path);
+	info.playbook = names.ptr;
+	if (state_run_begin(hd->state, &hd->run_id, &info) < 0)
+		rc = err("%s", tend_error_last());
+	buf_release(&names);
+	return rc;
+}
+
+static void print_report(const struct run_result *res,
+			 const struct report_opts *ro, bool json)
+{
+	struct buf out = BUF_INIT;
+
+	if (json)
+		report_json(&out, res, ro);
+	else if (ro->mode == RUN_PLAN)
+		report_plan_text(&out, res, ro);
+	else
+		report_recap(&out, res, ro);
+	fputs(out.ptr, stdout);
+	buf_release(&out);
+}
+
+static void print_stats(const struct run_result *res)
+{
+	size_t tasks = 0;
+
+	for (size_t i = 0; i < res->nr; i++)
+		if (res->events[i].status != EV_SKIPPED)
+			tasks++;
+	fprintf(stderr, "stats: %lu round trips for %zu task results "
+		"(%.2f per task per host)\n", res->round_trips, tasks,
+		tasks ? (double)res->round_trips / (double)tasks : 0.0);
+}
+
 static int run(struct cli_args *a, enum run_mode mode)
 {
 	struct run_result res = { 0 };
 	struct report_opts ro = { .mode = mode, .diff = a->diff };
 	struct live_report lr = { .o = &ro, .f = stdout };
+	struct hook_data hd = { 0 };
 	struct run_hooks hooks = { .play_start = hook_play,
-				   .event = hook_event, .payload = &lr };
+				   .event = hook_event, .payload = &hd };
 	struct run_opts o = {
 		.mode = mode, .limit = a->limit, .extra_vars = a->extra,
 		.tags = a->tags, .skip_tags = a->skip_tags,
-		.forks = a->forks ? a->forks : 10,
+		.forks = a->forks ? a->forks : 10, .hooks = &hooks,
 	};
 	bool json = a->format && !strcmp(a->format, "json");
 	bool failed = false, changes = false;
-	int rc = EXIT_OK;
+	const char *status;
+	int rc;
 	struct sigaction sa = { .sa_handler = on_signal };
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
 	if (mode == RUN_APPLY && !json)
-		o.hooks = &hooks;
+		hd.live = &lr;
+	/* the run is on record before any host is touched */
+	if ((rc = open_state(&hd.state, a)))
+		return rc;
+	if ((rc = record_begin(&hd, a, mode))) {
+		state_close(hd.state);
+		return rc;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	for (size_t i = 0; i < a->pbs_nr; i++) {
 		ro.playbook = a->pbs[i]->path;
 		if (run_playbook(&res, a->pbs[i], a->inv, &o) < 0) {
@@ -428,32 +540,22 @@ static int run(struct cli_args *a, enum run_mode mode)
 		if (res.events[i].status == EV_CHANGED ||
 		    res.events[i].status == EV_UNKNOWN)
 			changes = true;
-	{
-		struct buf out = BUF_INIT;
-
-		if (json)
-			report_json(&out, &res, &ro);
-		else if (mode == RUN_PLAN)
-			report_plan_text(&out, &res, &ro);
-		else
-			report_recap(&out, &res, &ro);
-		fputs(out.ptr, stdout);
-		buf_release(&out);
-	}
-	if (a->stats) {
-		size_t tasks = 0;
-
-		for (size_t i = 0; i < res.nr; i++)
-			if (res.events[i].status != EV_SKIPPED)
-				tasks++;
-		fprintf(stderr, "stats: %lu round trips for %zu task results "
-			"(%.2f per task per host)\n", res.round_trips, tasks,
-			tasks ? (double)res.round_trips / (double)tasks : 0.0);
-	}
+	print_report(&res, &ro, json);
+	if (a->stats)
+		print_stats(&res);
 	if (res.interrupted) {
 		err("interrupted: no further task was started");
 		rc = EXIT_ERROR;
 	}
+	status = res.interrupted ? "interrupted" : rc ? "error" :
+		 failed ? "failed" : "ok";
+	if (state_run_finish(hd.state, hd.run_id, status, &res) < 0) {
+		err("%s", tend_error_last());
+		rc = EXIT_ERROR;
+	}
+	if (hd.state_error)
+		rc = EXIT_ERROR;
+	state_close(hd.state);
 	run_result_release(&res);
 	if (rc)
 		return rc;
@@ -462,6 +564,123 @@ static int run(struct cli_args *a, enum run_mode mode)
 	if (mode == RUN_PLAN && a->detailed_exitcode && changes)
 		return EXIT_CHANGES;
 	return EXIT_OK;
+}
+
+static const char *vstr(const struct val *d, const char *key)
+{
+	const char *s = val_cstr(val_dict_get(d, key));
+
+	return s ? s : "";
+}
+
+static long long vint(const struct val *d, const char *key)
+{
+	const struct val *v = val_dict_get(d, key);
+
+	return val_is(v, VAL_INT) ? v->u.i : 0;
+}
+
+static int cmd_history(struct cli_args *a)
+{
+	struct state *st = NULL;
+	struct val *runs = NULL;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	if ((rc = open_state(&st, a)))
+		return rc;
+	if (state_history(&runs, st, a->history_limit ? a->history_limit :
+			  20) < 0) {
+		rc = err("%s", tend_error_last());
+		goto out;
+	}
+	if (a->format && !strcmp(a->format, "json")) {
+		val_to_json(&out, runs, 2);
+		buf_addch(&out, '\n');
+	} else {
+		buf_addf(&out, "%-6s %-20s %-6s %-11s %5s %4s %7s %6s  %s\n",
+			 "ID", "STARTED", "MODE", "STATUS", "HOSTS", "OK",
+			 "CHANGED", "FAILED", "PLAYBOOK");
+		for (size_t i = 0; i < val_len(runs); i++) {
+			const struct val *r = val_list_at(runs, i);
+
+			buf_addf(&out, "%-6lld %-20s %-6s %-11s %5lld %4lld "
+				 "%7lld %6lld  %s\n", vint(r, "id"),
+				 vstr(r, "started"), vstr(r, "mode"),
+				 vstr(r, "status"), vint(r, "hosts"),
+				 vint(r, "ok"), vint(r, "changed"),
+				 vint(r, "failed") + vint(r, "unreachable"),
+				 vstr(r, "playbook"));
+		}
+	}
+	fputs(out.ptr, stdout);
+out:
+	buf_release(&out);
+	val_unref(runs);
+	state_close(st);
+	return rc;
+}
+
+static void show_text(struct buf *out, const struct val *run, long long id)
+{
+	const struct val *results = val_dict_get(run, "results");
+	const char *host = NULL;
+
+	buf_addf(out, "run %lld: %s %s, %s\n", id, vstr(run, "mode"),
+		 vstr(run, "playbook"), vstr(run, "status"));
+	buf_addf(out, "started %s by %s, finished %s\n", vstr(run, "started"),
+		 vstr(run, "user"),
+		 vstr(run, "finished")[0] ? vstr(run, "finished") : "-");
+	for (size_t i = 0; i < val_len(results); i++) {
+		const struct val *r = val_list_at(results, i);
+
+		if (!host || strcmp(host, vstr(r, "host"))) {
+			host = vstr(r, "host");
+			buf_addf(out, "\n%s\n", host);
+		}
+		buf_addf(out, "  %-11s %s", vstr(r, "status"), vstr(r, "task"));
+		if (vstr(r, "item")[0])
+			buf_addf(out, " (item=%s)", vstr(r, "item"));
+		if (vstr(r, "diff")[0])
+			buf_addf(out, "  [%s]", vstr(r, "diff"));
+		buf_addch(out, '\n');
+		if (vstr(r, "error")[0])
+			buf_addf(out, "              %s\n", vstr(r, "error"));
+	}
+}
+
+static int cmd_show(struct cli_args *a)
+{
+	struct state *st = NULL;
+	struct val *run = NULL;
+	struct buf out = BUF_INIT;
+	char *end;
+	long long id;
+	int rc;
+
+	if (a->pos_nr != 1)
+		return err("usage: tend show RUN_ID");
+	id = strtoll(a->pos[0], &end, 10);
+	if (*end || id <= 0)
+		return err("'%s' is not a run id", a->pos[0]);
+	if ((rc = open_state(&st, a)))
+		return rc;
+	if (state_show(&run, st, id) < 0) {
+		rc = err("%s", tend_error_last());
+		goto out;
+	}
+	if (a->format && !strcmp(a->format, "json")) {
+		val_to_json(&out, run, 2);
+		buf_addch(&out, '\n');
+	} else {
+		show_text(&out, run, id);
+	}
+	fputs(out.ptr, stdout);
+out:
+	buf_release(&out);
+	val_unref(run);
+	state_close(st);
+	return rc;
 }
 
 static int cmd_plan(struct cli_args *a)

@@ -376,7 +376,8 @@ static struct val *lit_number(struct lit *l, bool negative)
 	if (negative)
 		buf_addch(&b, '-');
 	if (l->p[0] == '0' && strchr("xXoObB", l->p[1]) && l->p[1]) {
-		base = strchr("xX", l->p[1]) ? 16 : strchr("oO", l->p[1]) ? 8 : 2;
+		base = strchr("xX", l->p[1]) ? 16 :
+		       strchr("oO", l->p[1]) ? 8 : 2;
 		l->p += 2;
 		if (*l->p == '_')
 			l->p++;
@@ -420,10 +421,14 @@ static struct val *lit_number(struct lit *l, bool negative)
 	} else {
 		const char *digits = b.ptr + (negative ? 1 : 0);
 		unsigned long long u = strtoull(digits, &end, base);
+		unsigned long long max = LLONG_MAX;
+
+		max += negative;
 
 		/* beyond 64 bits Python keeps an int; we keep the text */
-		if (!errno && !*end && u <= (unsigned long long)LLONG_MAX + negative)
-			v = val_int(negative ? (long long)(0 - u) : (long long)u);
+		if (!errno && !*end && u <= max)
+			v = val_int(negative ? (long long)(0 - u) :
+					       (long long)u);
 	}
 out:
 	buf_release(&b);
@@ -453,10 +458,12 @@ static bool lit_hex(const char *p, int n, unsigned long *out)
 {
 	*out = 0;
 	for (int i = 0; i < n; i++) {
-		if (!isxdigit((unsigned char)p[i]))
+		int c = tolower((unsigned char)p[i]);
+
+		if (!isxdigit(c))
 			return false;
-		*out = *out * 16 + (unsigned long)(isdigit((unsigned char)p[i]) ?
-				p[i] - '0' : (tolower((unsigned char)p[i]) - 'a' + 10));
+		*out = *out * 16 +
+		       (unsigned long)(isdigit(c) ? c - '0' : c - 'a' + 10);
 	}
 	return true;
 }
@@ -594,7 +601,8 @@ static struct val *lit_dict(struct lit *l)
 		if (!(k = lit_value(l)))
 			break;
 		lit_ws(l);
-		if (*l->p != ':' || val_is(k, VAL_LIST) || val_is(k, VAL_DICT)) {
+		if (*l->p != ':' || val_is(k, VAL_LIST) ||
+		    val_is(k, VAL_DICT)) {
 			val_unref(k); /* sets are not data Ansible can use */
 			break;
 		}
@@ -931,7 +939,8 @@ static int expand_range(struct val *out, const char *name)
 		beg = strchr(ascii_letters, bounds[0][0]) - ascii_letters;
 		end = strchr(ascii_letters, bounds[1][0]) - ascii_letters;
 		if (beg > end) {
-			error = tend_error_set("host range must have begin <= end");
+			error = tend_error_set("host range must have "
+					       "begin <= end");
 			goto out;
 		}
 		for (long long i = beg; i <= end && !error; i += step) {
@@ -1001,11 +1010,13 @@ struct loader {
 };
 
 static void add_hosts(struct loader *ld, const struct val *names, long port,
-		      size_t gi, const struct val *vars, const struct srcpos *pos)
+		      size_t gi, const struct val *vars,
+		      const struct srcpos *pos)
 {
 	for (size_t i = 0; i < val_len(names); i++) {
 		size_t hi = host_add(ld->x, val_cstr(val_list_at(names, i)));
 		struct host_ext *he = hext(ld->x->inv.hosts[hi]);
+		struct val *own = he->layer[LAYER_INLINE];
 
 		if (gi != NO_INDEX)
 			group_add_host(ld->x, gi, hi);
@@ -1013,10 +1024,10 @@ static void add_hosts(struct loader *ld, const struct val *names, long port,
 			struct val *p = val_int(port);
 
 			p->pos = *pos;
-			val_dict_set(he->layer[LAYER_INLINE], "ansible_port", p);
+			val_dict_set(own, "ansible_port", p);
 		}
 		if (vars)
-			val_dict_update(he->layer[LAYER_INLINE], vars, false);
+			val_dict_update(own, vars, false);
 	}
 }
 
@@ -1064,13 +1075,15 @@ static bool ini_split(struct ini_token **out, size_t *nr, const char *line,
 					buf_addch(&tok, *p++);
 				}
 				if (!*p) {
-					*errcol = col0 + (unsigned int)(open - line);
+					*errcol = col0 +
+						  (unsigned int)(open - line);
 					goto fail;
 				}
 				p++;
 			} else if (*p == '\\') {
 				if (!*++p) {
-					*errcol = col0 + (unsigned int)(p - line);
+					*errcol = col0 +
+						  (unsigned int)(p - line);
 					goto fail;
 				}
 				buf_addch(&tok, *p++);
@@ -1254,7 +1267,7 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 	struct loader *ld = ip->ld;
 	struct ini_token *tok = NULL;
 	size_t nr = 0;
-	unsigned int errcol;
+	unsigned int errcol, vcol;
 	struct val *names = NULL, *vars = NULL;
 	struct srcpos pos = ip->pos;
 	long port;
@@ -1282,9 +1295,9 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 			goto out;
 		}
 		*eq = '\0';
+		vcol = tok[i].col + (unsigned int)(eq - tok[i].s) + 1;
 		val_dict_set(vars, tok[i].s,
-			     ini_value(eq + 1, ld->file, pos.line,
-				       tok[i].col + (unsigned int)(eq - tok[i].s) + 1));
+			     ini_value(eq + 1, ld->file, pos.line, vcol));
 	}
 	add_hosts(ld, names, port, ip->group, vars, &pos);
 out:
@@ -1506,13 +1519,15 @@ static size_t yaml_group(struct loader *ld, const char *name,
 		    strcmp(key, "children")) {
 			const char *maybe = did_you_mean(key, keys);
 
-			diags_add(ld->d, key_pos(data, i), "expected hosts, vars "
-				  "or children in group '%s', got '%s'%s%s%s",
-				  name, key, maybe ? " (did you mean '" : "",
+			diags_add(ld->d, key_pos(data, i),
+				  "expected hosts, vars or children in group "
+				  "'%s', got '%s'%s%s%s", name, key,
+				  maybe ? " (did you mean '" : "",
 				  maybe ? maybe : "", maybe ? "'?)" : "");
 			continue;
 		}
-		if (!(sec = yaml_section(ld, name, key, data->u.dict.items[i].v)))
+		sec = yaml_section(ld, name, key, data->u.dict.items[i].v);
+		if (!sec)
 			continue;
 		if (!strcmp(key, "vars")) {
 			for (size_t j = 0; j < sec->u.dict.nr; j++)
@@ -1529,9 +1544,9 @@ static size_t yaml_group(struct loader *ld, const char *name,
 				if (ci != NO_INDEX &&
 				    group_add_child(x, gi, ci) < 0)
 					diags_add(ld->d, key_pos(sec, j),
-						  "adding group '%s' as a child "
-						  "of '%s' makes a loop", cname,
-						  name);
+						  "adding group '%s' as a "
+						  "child of '%s' makes a loop",
+						  cname, name);
 			}
 		} else {
 			yaml_hosts(ld, gi, sec);
@@ -1556,7 +1571,8 @@ static void yaml_parse(struct loader *ld, const struct val *doc)
 		return;
 	}
 	for (size_t i = 0; i < doc->u.dict.nr; i++)
-		yaml_group(ld, doc->u.dict.items[i].key, doc->u.dict.items[i].v);
+		yaml_group(ld, doc->u.dict.items[i].key,
+			   doc->u.dict.items[i].v);
 }
 
 /* Sources -------------------------------------------------------------- */
@@ -1814,9 +1830,11 @@ static int vars_for(struct val **out, const struct vars_dir *vd,
 	}
 	if (files && !error) {
 		*out = val_dict();
-		for (size_t i = 0; i < val_len(files) && !error; i++)
-			error = load_vars_file(*out,
-					       val_cstr(val_list_at(files, i)), d);
+		for (size_t i = 0; i < val_len(files) && !error; i++) {
+			const char *file = val_cstr(val_list_at(files, i));
+
+			error = load_vars_file(*out, file, d);
+		}
 	}
 	val_unref(files);
 	buf_release(&cand);
@@ -2003,6 +2021,7 @@ static void load_host_list(struct inv_ext *x, const char *list)
 		char *comma = strchr(p, ',');
 		struct buf h = BUF_INIT;
 		size_t off, len, hi;
+		struct val *own;
 		long port;
 
 		if (comma)
@@ -2028,9 +2047,9 @@ static void load_host_list(struct inv_ext *x, const char *list)
 		}
 		hi = host_add(x, h.ptr + off);
 		group_add_host(x, G_UNGROUPED, hi);
+		own = hext(x->inv.hosts[hi])->layer[LAYER_INLINE];
 		if (port >= 0)
-			val_dict_set_int(hext(x->inv.hosts[hi])->layer[LAYER_INLINE],
-					 "ansible_port", port);
+			val_dict_set_int(own, "ansible_port", port);
 		buf_release(&h);
 	}
 	free(copy);
@@ -2054,10 +2073,12 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 				 "ansible_connection", "local");
 	} else if (stat(path, &st) < 0) {
 		if (errno != ENOENT || !strchr(path, ',')) {
-			error = tend_error_set_code(errno == ENOENT ?
-							    TEND_ENOTFOUND : TEND_ERROR,
-						    "cannot read inventory '%s': %s",
-						    path, strerror(errno));
+			int code = errno == ENOENT ? TEND_ENOTFOUND :
+						     TEND_ERROR;
+
+			error = tend_error_set_code(code, "cannot read "
+						    "inventory '%s': %s", path,
+						    strerror(errno));
 			goto out;
 		}
 		load_host_list(x, path);
@@ -2081,7 +2102,8 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 		} else {
 			buf_sets(&dir, ".");
 		}
-		if ((error = load_vars_dirs(x, dir.ptr, LAYER_INV_FILES, d)) < 0)
+		error = load_vars_dirs(x, dir.ptr, LAYER_INV_FILES, d);
+		if (error < 0)
 			goto out;
 	}
 	if (d->errors > errors_before)
@@ -2204,7 +2226,8 @@ struct val *inventory_host_vars(const struct inventory *inv,
 	/* Ansible's default VARIABLE_PRECEDENCE, then the host's own */
 	val_dict_update(v, all->layer[LAYER_INLINE], false);
 	for (size_t i = 0; i < nr; i++)
-		val_dict_update(v, gext(inv, gs[i])->layer[LAYER_INLINE], false);
+		val_dict_update(v, gext(inv, gs[i])->layer[LAYER_INLINE],
+				false);
 	val_dict_update(v, all->layer[LAYER_INV_FILES], false);
 	val_dict_update(v, all->layer[LAYER_PLAY_FILES], false);
 	for (size_t i = 0; i < nr; i++)
@@ -2259,8 +2282,10 @@ struct matcher {
 static void next_gen(struct matcher *m)
 {
 	if (!++m->gen) {
-		memset(m->seen_h, 0, (m->inv->hosts_nr + 1) * sizeof(*m->seen_h));
-		memset(m->seen_g, 0, (m->inv->groups_nr + 1) * sizeof(*m->seen_g));
+		memset(m->seen_h, 0,
+		       (m->inv->hosts_nr + 1) * sizeof(*m->seen_h));
+		memset(m->seen_g, 0,
+		       (m->inv->groups_nr + 1) * sizeof(*m->seen_g));
 		m->gen = 1;
 	}
 }
@@ -2333,7 +2358,7 @@ static void regex_translate(struct buf *out, const char *re)
 				buf_addch(out, p[1]);
 			}
 			p++;
-		} else if (!in_class && *p == '(' && p[1] == '?' && p[2] == ':') {
+		} else if (!in_class && !strncmp(p, "(?:", 3)) {
 			buf_addch(out, '(');
 			p += 2;
 		} else if (!in_class && *p == '[') {
@@ -2371,8 +2396,8 @@ static int name_matcher_init(struct name_matcher *nm, const char *pattern)
 		buf_release(&ere);
 		if (rc) {
 			nm->is_regex = false;
-			return tend_error_set("invalid host pattern '%s': not a "
-					      "valid regular expression",
+			return tend_error_set("invalid host pattern '%s': "
+					      "not a valid regular expression",
 					      pattern);
 		}
 	} else {

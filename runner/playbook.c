@@ -511,6 +511,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 					if (template_has_jinja(s) && n > 4 &&
 					    !strcmp(s + n - 2, "}}")) {
 						buf_add(&b, s, n - 2);
+						buf_rtrim(&b);
 						buf_adds(&b, " | dict2items }}");
 					} else {
 						buf_addf(&b, "{{ %s | dict2items }}", s);

@@ -1073,6 +1073,7 @@ static void *step_worker(void *arg)
 			break;
 		step_host(s, &s->pc->hs[s->hosts[i]]);
 	}
+	tend_error_clear(); /* its thread-local message dies with the thread */
 	return NULL;
 }
 

@@ -443,9 +443,13 @@ int val_compare(int *out, const struct val *a, const struct val *b)
 			      val_type_name(a->type), val_type_name(b->type));
 }
 
+/* Python's repr of a float: the shortest text that reads back the same,
+ * in fixed notation for exponents -4..15, else as 1e+20 / 1e-05. */
 static void add_float(struct buf *out, double f)
 {
-	char tmp[64];
+	char tmp[64], digits[32];
+	int prec, exp10, nd = 0;
+	char *e;
 
 	if (isnan(f)) {
 		buf_adds(out, "nan");
@@ -455,15 +459,40 @@ static void add_float(struct buf *out, double f)
 		buf_adds(out, f < 0 ? "-inf" : "inf");
 		return;
 	}
-	/* shortest text that reads back as the same double, as Python */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, f);
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, f);
 		if (strtod(tmp, NULL) == f)
 			break;
 	}
-	buf_adds(out, tmp);
-	if (!strpbrk(tmp, ".eni"))
-		buf_adds(out, ".0");
+	e = strchr(tmp, 'e');
+	exp10 = atoi(e + 1);
+	if (exp10 < -4 || exp10 >= 16) {
+		/* mantissa without trailing zeros, exponent at least 2 digits */
+		*e = '\0';
+		buf_adds(out, tmp);
+		buf_addf(out, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+		return;
+	}
+	for (const char *p = tmp; *p && p < e; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	digits[nd] = '\0';
+	if (f < 0)
+		buf_addch(out, '-');
+	if (exp10 < 0) {
+		buf_adds(out, "0.");
+		for (int i = -1; i > exp10; i--)
+			buf_addch(out, '0');
+		buf_adds(out, digits);
+		return;
+	}
+	for (int i = 0; i <= exp10; i++)
+		buf_addch(out, i < nd ? digits[i] : '0');
+	buf_addch(out, '.');
+	if (nd > exp10 + 1)
+		buf_adds(out, digits + exp10 + 1);
+	else
+		buf_addch(out, '0');
 }
 
 static void add_repr_str(struct buf *out, const char *s, size_t len)

@@ -70,8 +70,9 @@ int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
  * Select hosts by an Ansible pattern: "all" or "*", a host or group name,
  * globs ("web*"), regex ("~web[0-9]+"), unions ("a:b", "a,b"),
  * intersections ("a:&b"), exclusions ("a:!b", "!b"), and subscripts
- * ("web[0]", "web[1:3]", "web[-1]"). Hosts come in inventory order, each
- * once. "localhost" (or 127.0.0.1) that is not in the inventory selects
+ * ("web[0]", "web[1:3]", "web[-1]"). Hosts come in the order Ansible
+ * gives: union terms in the order written (a group lists its own hosts,
+ * then its children's), then intersections, then exclusions; each once. "localhost" (or 127.0.0.1) that is not in the inventory selects
  * the implicit localhost. A pattern that matches nothing yields *nr = 0
  * (not an error). *out is a malloc'd array of borrowed host pointers.
  */
@@ -92,7 +93,8 @@ struct val *inventory_host_vars(const struct inventory *inv,
 				const struct host *h);
 
 /* `group_names`: sorted names of the host's groups, all levels, without
- * "all" and "ungrouped". A new list reference. */
+ * "all" (an ungrouped host gives ["ungrouped"], as Ansible). A new list
+ * reference. */
 struct val *inventory_group_names(const struct inventory *inv,
 				  const struct host *h);
 

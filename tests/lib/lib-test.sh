@@ -9,6 +9,7 @@ set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/tend-test.XXXXXX")
 export NO_COLOR=1
+export XDG_STATE_HOME="$T/state"   # each test its own state DB
 cleanup_hooks=""
 cleanup() {
 	for h in $cleanup_hooks; do "$h" || true; done

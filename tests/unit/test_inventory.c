@@ -52,14 +52,18 @@ static void check_select(const struct inventory *inv, const char *pattern,
 	free(hs);
 }
 
+/* Compare with compact JSON written with ' for " (for readability). */
 static void check_json(const struct val *v, const char *want)
 {
-	struct buf got = BUF_INIT;
+	struct buf got = BUF_INIT, w = BUF_INIT;
 
 	val_to_json(&got, v, 0);
-	if (strcmp(got.ptr, want))
-		fail_msg("got %s\nwant %s", got.ptr, want);
+	for (const char *p = want; *p; p++)
+		buf_addch(&w, *p == '\'' ? '"' : *p);
+	if (strcmp(got.ptr, w.ptr))
+		fail_msg("got %s\nwant %s", got.ptr, w.ptr);
 	buf_release(&got);
+	buf_release(&w);
 }
 
 static void check_host_vars(const struct inventory *inv, const char *name,
@@ -123,20 +127,20 @@ static void test_inventory__ini_groups(void **state)
 	assert_string_equal(inv->hosts[g->hosts[0]]->name, "beta");
 	assert_string_equal(inv->hosts[g->hosts[1]]->name, "zeta");
 
-	check_group_names(inv, "web2", "[\"db\", \"prod\", \"web\"]");
-	check_group_names(inv, "alpha", "[\"staging\"]");
+	check_group_names(inv, "web2", "['db', 'prod', 'web']");
+	check_group_names(inv, "alpha", "['staging']");
 	/* Ansible keeps "ungrouped" in group_names (it drops only "all") */
-	check_group_names(inv, "beta", "[\"ungrouped\"]");
+	check_group_names(inv, "beta", "['ungrouped']");
 
 	groups = inventory_groups(inv);
 	check_json(groups,
-		   "{\"all\": [\"beta\", \"zeta\", \"stage1\", \"alpha\", "
-		   "\"web1\", \"web2\", \"web3\", \"db1\"], "
-		   "\"ungrouped\": [\"beta\", \"zeta\"], "
-		   "\"web\": [\"web1\", \"web2\", \"web3\"], "
-		   "\"db\": [\"db1\", \"web2\"], "
-		   "\"prod\": [\"web1\", \"web2\", \"web3\", \"db1\"], "
-		   "\"staging\": [\"stage1\", \"alpha\"]}");
+		   "{'all': ['beta', 'zeta', 'stage1', 'alpha', "
+		   "'web1', 'web2', 'web3', 'db1'], "
+		   "'ungrouped': ['beta', 'zeta'], "
+		   "'web': ['web1', 'web2', 'web3'], "
+		   "'db': ['db1', 'web2'], "
+		   "'prod': ['web1', 'web2', 'web3', 'db1'], "
+		   "'staging': ['stage1', 'alpha']}");
 	val_unref(groups);
 	assert_null(inventory_find_host(inv, "nope"));
 	assert_ptr_equal(inventory_find_host(inv, "db1"), inv->hosts[5]);
@@ -224,7 +228,7 @@ static void test_inventory__implicit_localhost(void **state)
 	assert_ptr_equal(hs[0], hs2[0]);
 	assert_ptr_equal(inventory_find_host(inv, "localhost"), hs[0]);
 	v = inventory_host_vars(inv, hs[0]);
-	check_json(v, "{\"ansible_connection\": \"local\"}");
+	check_json(v, "{'ansible_connection': 'local'}");
 	val_unref(v);
 	v = inventory_group_names(inv, hs[0]);
 	check_json(v, "[]");
@@ -273,26 +277,26 @@ static void test_inventory__ini_values(void **state)
 	val_dict_del(v, "f");
 	val_dict_del(v, "exp");
 	/* "cut=a#b": '#' starts a comment, so dropped=1 is gone too */
-	check_json(v, "{\"i\": 1, \"t\": true, \"s\": \"hello world\", "
-		      "\"l\": [1, \"two\"], \"d\": {\"a\": 1}, \"q\": \"it\", "
-		      "\"n\": null, \"yes_str\": \"yes\", \"octal\": \"0644\", "
-		      "\"hex\": 31, \"empty\": \"\", \"word\": \"abc\", "
-		      "\"neg\": -3, \"tuple\": [1, 2], \"under\": 1000, "
-		      "\"esc\": \"a\\nb\", \"lower\": \"false\", \"cut\": \"a\"}");
+	check_json(v, "{'i': 1, 't': true, 's': 'hello world', "
+		      "'l': [1, 'two'], 'd': {'a': 1}, 'q': 'it', "
+		      "'n': null, 'yes_str': 'yes', 'octal': '0644', "
+		      "'hex': 31, 'empty': '', 'word': 'abc', "
+		      "'neg': -3, 'tuple': [1, 2], 'under': 1000, "
+		      "'esc': 'a\\nb', 'lower': 'false', 'cut': 'a'}");
 	/* values keep where they were written */
 	assert_string_equal(val_dict_get(v, "i")->pos.file, FIX "values.ini");
 	assert_int_equal(val_dict_get(v, "i")->pos.line, 3);
 	assert_int_equal(val_dict_get(v, "i")->pos.col, 9);
 
 	check_host_vars(inv, "port_over",
-			"{\"ansible_port\": 33, \"ansible_host\": \"10.0.0.1\"}");
+			"{'ansible_port': 33, 'ansible_host': '10.0.0.1'}");
 	check_host_vars(inv, "member",
-			"{\"gi\": 1, \"gb\": true, \"gwords\": \"hello world\", "
-			"\"gquoted\": \"quoted\", \"glist\": [1, 2], "
-			"\"gyes\": \"yes\", \"gspaced\": \"spaced\", "
-			"\"gconcat\": \"ab\", \"geq\": \"x=y\", "
-			"\"gtuple\": [1, 2], \"gcomment\": 1}");
-	check_group_names(inv, "port_over", "[\"ungrouped\"]");
+			"{'gi': 1, 'gb': true, 'gwords': 'hello world', "
+			"'gquoted': 'quoted', 'glist': [1, 2], "
+			"'gyes': 'yes', 'gspaced': 'spaced', "
+			"'gconcat': 'ab', 'geq': 'x=y', "
+			"'gtuple': [1, 2], 'gcomment': 1}");
+	check_group_names(inv, "port_over", "['ungrouped']");
 	inventory_free(inv);
 }
 
@@ -308,9 +312,9 @@ static void test_inventory__ranges_and_ports(void **state)
 			    "web01.example.com web02.example.com "
 			    "web03.example.com db-a db-b db-c odd1 odd4 odd7 "
 			    "odd10 app8 app9 app10");
-	check_host_vars(inv, "odd7", "{\"r\": 1, \"role\": \"odd\"}");
-	check_host_vars(inv, "app9", "{\"r\": 1, \"ansible_port\": 2222}");
-	check_host_vars(inv, "db-b", "{\"r\": 1}");
+	check_host_vars(inv, "odd7", "{'r': 1, 'role': 'odd'}");
+	check_host_vars(inv, "app9", "{'r': 1, 'ansible_port': 2222}");
+	check_host_vars(inv, "db-b", "{'r': 1}");
 	check_select(inv, "~db-[ab]", "db-a db-b");
 	check_select(inv, "web[10:]", "app8 app9 app10");
 	buf_release(&names);
@@ -324,23 +328,23 @@ static void test_inventory__yaml(void **state)
 
 	(void)state;
 	check_host_vars(inv, "web1",
-			"{\"av\": 1, \"ansible_port\": 22, \"wv\": \"x\"}");
-	check_host_vars(inv, "h", "{\"av\": 1, \"ansible_port\": 23}");
-	check_host_vars(inv, "direct2", "{\"av\": 1, \"a\": 1}");
-	check_host_vars(inv, "db1", "{\"av\": 1, \"dbv\": 2}");
+			"{'av': 1, 'ansible_port': 22, 'wv': 'x'}");
+	check_host_vars(inv, "h", "{'av': 1, 'ansible_port': 23}");
+	check_host_vars(inv, "direct2", "{'av': 1, 'a': 1}");
+	check_host_vars(inv, "db1", "{'av': 1, 'dbv': 2}");
 	/* a host listed under all directly is also ungrouped... */
-	check_group_names(inv, "direct2", "[\"ungrouped\"]");
+	check_group_names(inv, "direct2", "['ungrouped']");
 	/* ...unless some other group has it */
-	check_group_names(inv, "direct1", "[\"other\"]");
-	check_group_names(inv, "deep1", "[\"deep\", \"web\"]");
+	check_group_names(inv, "direct1", "['other']");
+	check_group_names(inv, "deep1", "['deep', 'web']");
 	groups = inventory_groups(inv);
 	check_json(groups,
-		   "{\"all\": [\"direct1\", \"direct2\", \"web1\", \"web2\", "
-		   "\"h\", \"db1\", \"o1\", \"deep1\"], "
-		   "\"ungrouped\": [\"direct2\"], "
-		   "\"web\": [\"web1\", \"web2\", \"h\", \"deep1\"], "
-		   "\"deep\": [\"deep1\"], \"empty\": [], \"db\": [\"db1\"], "
-		   "\"other\": [\"o1\", \"direct1\"]}");
+		   "{'all': ['direct1', 'direct2', 'web1', 'web2', "
+		   "'h', 'db1', 'o1', 'deep1'], "
+		   "'ungrouped': ['direct2'], "
+		   "'web': ['web1', 'web2', 'h', 'deep1'], "
+		   "'deep': ['deep1'], 'empty': [], 'db': ['db1'], "
+		   "'other': ['o1', 'direct1']}");
 	val_unref(groups);
 	check_select(inv, "web:!deep", "web1 web2 h");
 	check_select(inv, "other:&ungrouped", "");
@@ -354,9 +358,9 @@ static void test_inventory__directory(void **state)
 	(void)state;
 	/* hosts.ini, x.bak, t.txt, v~ and .hidden are skipped */
 	check_select(inv, "all", "h_yml h_noext h_sub");
-	check_group_names(inv, "h_sub", "[\"s\"]");
+	check_group_names(inv, "h_sub", "['s']");
 	/* group_vars/ of a directory inventory is inside it */
-	check_host_vars(inv, "h_noext", "{\"from_dir\": 1}");
+	check_host_vars(inv, "h_noext", "{'from_dir': 1}");
 	inventory_free(inv);
 }
 
@@ -373,28 +377,28 @@ static void test_inventory__precedence(void **state)
 	 * over db.yaml; host_vars/w1 beats the inline host var (x).
 	 */
 	check_host_vars(inv, "w1",
-			"{\"d\": \"prod\", \"e\": \"all\", \"i\": \"file_all\", "
-			"\"a\": \"db\", \"b\": \"web\", \"c\": \"db\", "
-			"\"j\": \"file_all\", \"f\": \"dir1\", \"g\": \"dir2\", "
-			"\"h\": \"db_yml\", \"x\": \"host_vars_file\"}");
-	check_group_names(inv, "w1", "[\"db\", \"prod\", \"web\"]");
+			"{'d': 'prod', 'e': 'all', 'i': 'file_all', "
+			"'a': 'db', 'b': 'web', 'c': 'db', "
+			"'j': 'file_all', 'f': 'dir1', 'g': 'dir2', "
+			"'h': 'db_yml', 'x': 'host_vars_file'}");
+	check_group_names(inv, "w1", "['db', 'prod', 'web']");
 	/* the priority is not a variable */
 	assert_null(val_dict_get(find_group(inv, "db")->vars,
 				 "ansible_group_priority"));
 	/* a group's vars: the inventory file's, then its group_vars file */
 	check_json(find_group(inv, "web")->vars,
-		   "{\"a\": \"web\", \"b\": \"web\", \"f\": \"dir1\", "
-		   "\"g\": \"dir2\"}");
+		   "{'a': 'web', 'b': 'web', 'f': 'dir1', "
+		   "'g': 'dir2'}");
 
 	/* the playbook's group_vars/ and host_vars/ come on top */
 	assert_ok(inventory_load_vars_dirs(inv, FIX "prec/play", &d));
 	assert_int_equal(d.nr, 0);
 	check_host_vars(inv, "w1",
-			"{\"d\": \"prod\", \"e\": \"all\", \"i\": \"file_all\", "
-			"\"a\": \"db\", \"b\": \"web\", \"c\": \"db\", "
-			"\"j\": \"play_all\", \"k\": \"play_web\", "
-			"\"f\": \"dir1\", \"g\": \"dir2\", \"h\": \"db_yml\", "
-			"\"x\": \"host_vars_file\", \"l\": \"play_host\"}");
+			"{'d': 'prod', 'e': 'all', 'i': 'file_all', "
+			"'a': 'db', 'b': 'web', 'c': 'db', "
+			"'j': 'play_all', 'k': 'play_web', "
+			"'f': 'dir1', 'g': 'dir2', 'h': 'db_yml', "
+			"'x': 'host_vars_file', 'l': 'play_host'}");
 	/* a missing directory is fine */
 	assert_ok(inventory_load_vars_dirs(inv, FIX "prec/nowhere", &d));
 	assert_int_equal(d.nr, 0);
@@ -409,8 +413,8 @@ static void test_inventory__comma_list(void **state)
 	(void)state;
 	check_select(inv, "all", "h1 h2 ::1 web[1:2]");
 	check_select(inv, "ungrouped", "h1 h2 ::1 web[1:2]");
-	check_host_vars(inv, "h2", "{\"ansible_port\": 2200}");
-	check_host_vars(inv, "::1", "{\"ansible_port\": 22}");
+	check_host_vars(inv, "h2", "{'ansible_port': 2200}");
+	check_host_vars(inv, "::1", "{'ansible_port': 22}");
 	/* ::1 is a localhost: no implicit one */
 	check_select(inv, "localhost", "::1");
 	inventory_free(inv);
@@ -428,8 +432,8 @@ static void test_inventory__null_path(void **state)
 	assert_int_equal(inv->hosts_nr, 1);
 	check_select(inv, "all", "localhost");
 	check_select(inv, "ungrouped", "localhost");
-	check_host_vars(inv, "localhost", "{\"ansible_connection\": \"local\"}");
-	check_group_names(inv, "localhost", "[\"ungrouped\"]");
+	check_host_vars(inv, "localhost", "{'ansible_connection': 'local'}");
+	check_group_names(inv, "localhost", "['ungrouped']");
 	inventory_free(inv);
 }
 
@@ -536,7 +540,7 @@ static void test_inventory__scale(void **state)
 	assert_ok(inventory_select(&hs, &nr, inv, "host99-99.example.com"));
 	assert_int_equal(nr, 1);
 	vars = inventory_host_vars(inv, hs[0]);
-	check_json(vars, "{\"group\": 99, \"n\": 99}");
+	check_json(vars, "{'group': 99, 'n': 99}");
 	val_unref(vars);
 	free(hs);
 	groups = inventory_groups(inv);

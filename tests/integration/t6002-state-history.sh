@@ -1,0 +1,66 @@
+#!/bin/sh
+# Run records: every plan and apply is recorded with its results; history
+# and show read them back; a killed run shows as interrupted; SIGTERM
+# finishes the task in flight, starts no other, records `interrupted`.
+. "$(dirname "$0")/../lib/lib-test.sh"
+cat >"$T/pb.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: write a
+      copy: { content: "secret-content-a\n", dest: "{{ root }}/a" }
+    - name: write b
+      copy: { content: "b\n", dest: "{{ root }}/b" }
+YML
+mkdir "$T/r"
+run_tend 0 plan "$T/pb.yml" -e root="$T/r"
+run_tend 0 apply "$T/pb.yml" -e root="$T/r"
+run_tend 0 history
+expect_in "$T/out" "ID"
+lines=$(grep -c 'pb.yml' "$T/out")
+[ "$lines" = 2 ] || fail "expected 2 runs in history, got $lines"
+expect_in "$T/out" " plan "
+expect_in "$T/out" " apply "
+run_tend 0 history --format json
+[ "$(json_get "$T/out" "d[0]['status']")" = ok ] || fail "last run not ok"
+[ "$(json_get "$T/out" "d[0]['changed']")" = 2 ] || fail "changed count"
+id=$(json_get "$T/out" "d[0]['id']")
+run_tend 0 show "$id"
+expect_in "$T/out" "changed     write a"
+expect_in "$T/out" "+1 -0 lines"
+run_tend 0 show "$id" --format json
+[ "$(json_get "$T/out" "len(d['results'])")" = 2 ] || fail "results rows"
+# the DB never holds file contents
+! grep -rqa "secret-content-a" "$T/state" || fail "content stored in the state DB"
+run_tend 1 show 999
+expect_in "$T/err" "no run 999"
+
+# a run killed with SIGKILL stays 'running' until the next tend sees it
+cat >"$T/slow.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: slow
+      shell: sleep 2; echo done > {{ root }}/slow-done
+    - name: after
+      copy: { content: "x\n", dest: "{{ root }}/after" }
+YML
+"$TEND" apply "$T/slow.yml" -e root="$T/r" >/dev/null 2>&1 &
+pid=$!
+sleep 0.7
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+run_tend 0 history --format json
+[ "$(json_get "$T/out" "d[0]['status']")" = interrupted ] || { cat "$T/out"; fail "killed run not shown as interrupted"; }
+
+# SIGTERM: the task in flight finishes, the next one never starts
+rm -f "$T/r/slow-done" "$T/r/after"
+"$TEND" apply "$T/slow.yml" -e root="$T/r" >"$T/term.out" 2>&1 &
+pid=$!
+sleep 0.7
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" != 0 ] || fail "interrupted run exited 0"
+[ -e "$T/r/slow-done" ] || fail "the task in flight did not finish"
+[ ! -e "$T/r/after" ] || fail "a task started after SIGTERM"
+run_tend 0 history --format json
+[ "$(json_get "$T/out" "d[0]['status']")" = interrupted ] || { cat "$T/out"; fail "SIGTERM run not recorded as interrupted"; }

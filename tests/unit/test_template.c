@@ -1,0 +1,878 @@
+#include "unit.h"
+#include "tend/buf.h"
+#include "tend/template.h"
+#include "tend/val.h"
+#include "tend/yaml.h"
+
+#include <unistd.h>
+
+/*
+ * Expected values below were produced by Ansible 2.14's own Jinja2
+ * environment (its filters and tests, trim_blocks, lazy variables) and by
+ * Jinja2 3.1 for plain syntax, then hard-coded here.
+ */
+
+static const char vars_yaml[] =
+	"name: world\n"
+	"n: 3\n"
+	"f: 2.5\n"
+	"t: true\n"
+	"items: [b, a, c]\n"
+	"nums: [3, 1, 2]\n"
+	"d: {x: 1, y: two}\n"
+	"users:\n"
+	"  - {name: alice, uid: 1001, admin: true, groups: [wheel, dev]}\n"
+	"  - {name: bob, uid: 1002, admin: false, groups: [dev]}\n"
+	"  - {name: carol, uid: 1000, admin: true, groups: []}\n"
+	"empty: \"\"\n"
+	"nothing: null\n"
+	"path: /etc/nginx/nginx.conf\n"
+	"greeting: \"hello {{ name }}\"\n"
+	"chain: \"{{ greeting }}!\"\n"
+	"listref: \"{{ nums }}\"\n"
+	"result_ok: {changed: true, failed: false}\n"
+	"result_bad: {failed: true, msg: boom}\n"
+	"result_skip: {skipped: true, changed: false}\n"
+	"ver: \"20.04\"\n"
+	"csv: \"a,b,,c\"\n"
+	"words: \"  the quick  brown fox \"\n"
+	"json_text: '{\"a\": [1, 2], \"b\": null}'\n"
+	"yaml_text: \"a: 1\\nb: [x, y]\\n\"\n"
+	"mixed: [Banana, apple, Cherry]\n"
+	"nested: [[1, [2, 3]], [4], null, 5]\n"
+	"ports: {http: 80, https: 443}\n"
+	"yes_str: \"yes\"\n"
+	;
+
+struct tcase {
+	const char *src;
+	const char *want;
+};
+
+static const struct tcase syntax_cases[] = {
+	{ "Hello {{ name }}!",
+	  "Hello world!" },
+	{ "{{ 'a' ~ 1 ~ 2.5 }}",
+	  "a12.5" },
+	{ "{{ \"dq\\t\\\"x\\\"\" }}",
+	  "dq\t\"x\"" },
+	{ "{{ 'it\\'s' }}",
+	  "it's" },
+	{ "{{ 1 + 2 * 3 }}",
+	  "7" },
+	{ "{{ (1 + 2) * 3 }}",
+	  "9" },
+	{ "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }}",
+	  "3 -4 1 2" },
+	{ "{{ 1 / 2 }} {{ 4 / 2 }} {{ 2 ** 10 }} {{ -2 ** 2 }}",
+	  "0.5 2.0 1024 4" },
+	{ "{{ 1_000 + 0x10 }}",
+	  "1016" },
+	{ "{{ 1.5e2 }}",
+	  "150.0" },
+	{ "{{ 'ab' * 3 }}",
+	  "ababab" },
+	{ "{{ [1, 2] + [3] }}",
+	  "[1, 2, 3]" },
+	{ "{{ nums[0] }} {{ nums[-1] }} {{ nums[1:] }} {{ nums[::-1] }}",
+	  "3 2 [1, 2] [2, 1, 3]" },
+	{ "{{ name[1:3] }} {{ name[-2:] }}",
+	  "or ld" },
+	{ "{{ d.x }} {{ d['y'] }} {{ users[1].name }} {{ users.0.uid }}",
+	  "1 two bob 1001" },
+	{ "{{ {'a': 1, 'b': [1, 2]} }}",
+	  "{'a': 1, 'b': [1, 2]}" },
+	{ "{{ (1, 'x') }}",
+	  "(1, 'x')" },
+	{ "{{ true }} {{ False }} {{ none }}|{{ nothing }}|",
+	  "True False ||" },
+	{ "{{ n > 2 and n < 5 }} {{ not t }} {{ n == 3.0 }} {{ 'a' != 'b' }}",
+	  "True False True True" },
+	{ "{{ 'b' in items }} {{ 'z' not in items }} {{ 'orl' in name }} {{ 'x' in d }}",
+	  "True True True True" },
+	{ "{{ 0 or 'fallback' }} {{ 1 and 'second' }}",
+	  "fallback second" },
+	{ "{{ 'yes' if t else 'no' }} {{ 'yes' if not t else 'no' }}",
+	  "yes no" },
+	{ "{{ n if n > 5 else n * 2 }}",
+	  "6" },
+	{ "{{ -n }} {{ -f }} {{ +n }}",
+	  "-3 -2.5 3" },
+	{ "{{ 'x' ~ nothing }}",
+	  "xNone" },
+	{ "{{ nums | length > 2 }}",
+	  "True" },
+	{ "{{ -1 | abs }}",
+	  "1" },
+	{ "{{ items|join(',')|upper }}",
+	  "B,A,C" },
+	{ "{{ 'a' 'b' }}",
+	  "ab" },
+	{ "{{ d.x + 1 }}{# comment #}!",
+	  "2!" },
+	{ "{{ 1 < 2 < 3 }}",
+	  "True" },
+};
+
+static const struct tcase blocks_cases[] = {
+	{ "{% if n > 5 %}big{% elif n > 2 %}medium{% else %}small{% endif %}",
+	  "medium" },
+	{ "{% if nothing %}x{% else %}y{% endif %}",
+	  "y" },
+	{ "{% for i in nums %}{{ i }}{% if not loop.last %},{% endif %}{% endfor %}",
+	  "3,1,2" },
+	{ "{% for i in items %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/{{ loop.length }}/{{ loop.first }} {% endfor %}",
+	  "1/0/3/3/True 2/1/2/3/False 3/2/1/3/False " },
+	{ "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}",
+	  "x=1;y=two;" },
+	{ "{% for k in ports %}{{ k }} {% endfor %}",
+	  "http https " },
+	{ "{% for x in [] %}x{% else %}empty{% endfor %}",
+	  "empty" },
+	{ "{% for u in users if u.admin %}{{ u.name }} {% endfor %}",
+	  "alice carol " },
+	{ "{% for c in 'abc' %}{{ c }}.{% endfor %}",
+	  "a.b.c." },
+	{ "{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }} {% endfor %}",
+	  "3 7 " },
+	{ "{% set x = n * 2 %}{{ x }}",
+	  "6" },
+	{ "{% set a, b = 1, 2 %}{{ a }}{{ b }}",
+	  "12" },
+	{ "{% set s %}inner {{ name }}{% endset %}[{{ s }}]",
+	  "[inner world]" },
+	{ "{% for i in range(3) %}{% set y = i %}{% endfor %}{{ y | default('unset') }}",
+	  "unset" },
+	{ "{% for i in range(2) %}{% for j in range(2) %}{{ i }}{{ j }} {% endfor %}{% endfor %}",
+	  "00 01 10 11 " },
+	{ "{% raw %}{{ not rendered }}{% endraw %}",
+	  "{{ not rendered }}" },
+	{ "{{ range(5) | list }} {{ range(1, 10, 3) | list }} {{ range(5, 0, -2) | list }}",
+	  "[0, 1, 2, 3, 4] [1, 4, 7] [5, 3, 1]" },
+};
+
+static const struct tcase whitespace_cases[] = {
+	{ "a\n{% if t %}\nyes\n{% endif %}\nb\n",
+	  "a\nyes\nb\n" },
+	{ "a\n{# c #}\nb",
+	  "a\nb" },
+	{ "  {%- if t -%}  x  {%- endif -%}  \n",
+	  "x" },
+	{ "a\n  {% if t %}\n  x\n  {% endif %}\nb\n",
+	  "a\n    x\n  b\n" },
+	{ "<{{- name -}}>",
+	  "<world>" },
+	{ "< {{- name }} >",
+	  "<world >" },
+	{ "< {{ name -}} >",
+	  "< world>" },
+	{ "{% for i in nums -%}\n  {{ i }}\n{%- endfor %}\n",
+	  "312" },
+	{ "line1\nline2\n",
+	  "line1\nline2\n" },
+	{ "no newline",
+	  "no newline" },
+	{ "x {% raw -%}  {{ y }}  {%- endraw %} z",
+	  "x {{ y }} z" },
+	{ "{% for i in nums %}\n{{ i }}\n{% endfor %}\n",
+	  "3\n1\n2\n" },
+	{ "a {#- comment -#} b",
+	  "ab" },
+};
+
+static const struct tcase filters_cases[] = {
+	{ "{{ undefined_var | default('dflt') }}",
+	  "dflt" },
+	{ "{{ empty | default('dflt') }}",
+	  "" },
+	{ "{{ empty | default('dflt', true) }}",
+	  "dflt" },
+	{ "{{ nothing | d('x', true) }}",
+	  "x" },
+	{ "{{ name | d('x') }}",
+	  "world" },
+	{ "{{ items | join }}",
+	  "bac" },
+	{ "{{ items | join(', ') }}",
+	  "b, a, c" },
+	{ "{{ users | join(',', attribute='name') }}",
+	  "alice,bob,carol" },
+	{ "{{ 'Hello' | lower }} {{ 'hello' | upper }} {{ 'hELLO wORLD' | capitalize }} {{ 'hello big-world (x)' | title }}",
+	  "hello HELLO Hello world Hello Big-World (X)" },
+	{ "{{ name | replace('o', '0') }} {{ 'aaa' | replace('a', 'b', 2) }}",
+	  "w0rld bba" },
+	{ "[{{ words | trim }}]",
+	  "[the quick  brown fox]" },
+	{ "{{ '42' | int + 1 }} {{ '3.9' | int }} {{ 'x' | int }} {{ 'x' | int(7) }} {{ '0x1A' | int(0, 16) }} {{ 2.7 | int }}",
+	  "43 3 0 7 26 2" },
+	{ "{{ '1.5' | float }} {{ 3 | float }} {{ 'nan?' | float }}",
+	  "1.5 3.0 0.0" },
+	{ "{{ 42 | string }} {{ [1] | string }}",
+	  "42 [1]" },
+	{ "{{ 'yes' | bool }} {{ 'on' | bool }} {{ '1' | bool }} {{ 'TRUE' | bool }} {{ 'no' | bool }} {{ 0 | bool }} {{ 'maybe' | bool }} {{ 1 | bool }}",
+	  "True True True True False False False True" },
+	{ "{{ items | length }} {{ name | count }} {{ d | length }}",
+	  "3 5 2" },
+	{ "{{ nums | first }} {{ nums | last }} {{ name | first }}",
+	  "3 2 w" },
+	{ "{{ nums | sort }} {{ nums | sort(reverse=true) }} {{ mixed | sort }} {{ mixed | sort(case_sensitive=true) }}",
+	  "[1, 2, 3] [3, 2, 1] ['apple', 'Banana', 'Cherry'] ['Banana', 'Cherry', 'apple']" },
+	{ "{{ users | sort(attribute='uid') | map(attribute='name') | list }}",
+	  "['carol', 'alice', 'bob']" },
+	{ "{{ [1, 2, 1, 3, 2] | unique }} {{ ['a', 'A', 'b'] | unique }}",
+	  "[1, 2, 3] ['a', 'b']" },
+	{ "{{ nums | min }} {{ nums | max }} {{ nums | sum }} {{ [1.5, 2] | sum }} {{ users | sum(attribute='uid') }}",
+	  "1 3 6 3.5 3003" },
+	{ "{{ ports | list }} {{ 'ab' | list }}",
+	  "['http', 'https'] ['a', 'b']" },
+	{ "{{ nums | map('string') | list }} {{ ['1', '2'] | map('int') | sum }} {{ items | map('upper') | join }} {{ items | map('replace', 'a', 'A') | list }}",
+	  "['3', '1', '2'] 3 BAC ['b', 'A', 'c']" },
+	{ "{{ users | map(attribute='name') | list }}",
+	  "['alice', 'bob', 'carol']" },
+	{ "{{ nums | select('odd') | list }} {{ nums | reject('odd') | list }} {{ nums | select('gt', 1) | list }} {{ [0, 1, '', 'x'] | select | list }}",
+	  "[3, 1] [2] [3, 2] [1, 'x']" },
+	{ "{{ users | selectattr('admin') | map(attribute='name') | list }} {{ users | rejectattr('admin') | map(attribute='name') | list }}",
+	  "['alice', 'carol'] ['bob']" },
+	{ "{{ users | selectattr('uid', 'gt', 1000) | map(attribute='name') | list }} {{ users | selectattr('name', 'equalto', 'bob') | map(attribute='uid') | first }}",
+	  "['alice', 'bob'] 1002" },
+	{ "{{ users | selectattr('groups', 'contains', 'dev') | map(attribute='name') | join(',') }}",
+	  "alice,bob" },
+	{ "{{ ports | dict2items }}",
+	  "[{'key': 'http', 'value': 80}, {'key': 'https', 'value': 443}]" },
+	{ "{{ ports | dict2items(key_name='k', value_name='v') }}",
+	  "[{'k': 'http', 'v': 80}, {'k': 'https', 'v': 443}]" },
+	{ "{{ [{'key': 'a', 'value': 1}, {'key': 'b', 'value': 2}] | items2dict }}",
+	  "{'a': 1, 'b': 2}" },
+	{ "{{ [{'n': 'a', 'v': 1}] | items2dict(key_name='n', value_name='v') }}",
+	  "{'a': 1}" },
+	{ "{{ {'b': 1, 'a': 2} | dictsort }}",
+	  "[('a', 2), ('b', 1)]" },
+	{ "{{ {'b': 1, 'a': 2} | dictsort(by='value', reverse=true) }}",
+	  "[('a', 2), ('b', 1)]" },
+	{ "{{ d | combine({'y': 3, 'z': 4}) }}",
+	  "{'x': 1, 'y': 3, 'z': 4}" },
+	{ "{{ {'a': {'x': 1}} | combine({'a': {'y': 2}}) }}",
+	  "{'a': {'y': 2}}" },
+	{ "{{ {'a': {'x': 1}} | combine({'a': {'y': 2}}, recursive=true) }}",
+	  "{'a': {'x': 1, 'y': 2}}" },
+	{ "{{ csv | split(',') }} {{ words | split }} {{ 'a b c' | split(' ', 1) }}",
+	  "['a', 'b', '', 'c'] ['the', 'quick', 'brown', 'fox'] ['a', 'b c']" },
+	{ "{{ '%s-%03d' | format('x', 7) }} {{ '%.2f|%5s|%-5s|%x' | format(3.14159, 'ab', 'cd', 255) }} {{ '%d%%' | format(50) }}",
+	  "x-007 3.14|   ab|cd   |ff 50%" },
+	{ "{{ 'Hi %s' % name }} {{ '%s+%s' % (1, 2) }}",
+	  "Hi world 1+2" },
+	{ "{{ d | to_json }} {{ [1, 'a', none, true, 1.5] | to_json }}",
+	  "{\"x\": 1, \"y\": \"two\"} [1, \"a\", null, true, 1.5]" },
+	{ "{{ {'b': 1, 'a': [1, 2]} | to_nice_json }}",
+	  "{\n    \"a\": [\n        1,\n        2\n    ],\n    \"b\": 1\n}" },
+	{ "{{ {'b': 1, 'a': 'x'} | to_nice_yaml }}",
+	  "a: x\nb: 1\n" },
+	{ "{{ {'b': 1, 'a': 'x'} | to_yaml }}",
+	  "{a: x, b: 1}\n" },
+	{ "{{ (json_text | from_json).a }} {{ (json_text | from_json).b }}",
+	  "[1, 2] " },
+	{ "{{ (yaml_text | from_yaml).b }}",
+	  "['x', 'y']" },
+	{ "{{ 'hello world' | b64encode }} {{ 'aGVsbG8gd29ybGQ=' | b64decode }}",
+	  "aGVsbG8gd29ybGQ= hello world" },
+	{ "{{ path | basename }} {{ path | dirname }} {{ 'file' | dirname }}| {{ '/x/' | basename }}|",
+	  "nginx.conf /etc/nginx | |" },
+	{ "{{ 'it''s' | quote }} {{ 'simple' | quote }} {{ 'a b' | quote }} {{ '' | quote }}",
+	  "its simple 'a b' ''" },
+	{ "{{ -3 | abs }} {{ -2.5 | abs }} {{ 2.567 | round }} {{ 2.567 | round(2) }} {{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 2.5 | round | int }}",
+	  "3 2.5 3.0 2.57 3.0 2.0 2" },
+	{ "{{ nested | flatten }} {{ nested | flatten(levels=1) }}",
+	  "[1, 2, 3, 4, 5] [1, [2, 3], 4, 5]" },
+	{ "{{ [1, 2, 3] | zip(['a', 'b']) | list }} {{ [1, 2] | product(['a', 'b']) | list }}",
+	  "[(1, 'a'), (2, 'b')] [(1, 'a'), (1, 'b'), (2, 'a'), (2, 'b')]" },
+	{ "{{ t | ternary('on', 'off') }} {{ (n > 5) | ternary('big', 'small') }} {{ nothing | ternary(1, 2, 'null') }}",
+	  "on small null" },
+	{ "{{ name | mandatory }}",
+	  "world" },
+	{ "{{ [1, 2, 3] | difference([2]) }} {{ [1, 2] | union([2, 3]) }} {{ [1, 2, 3] | intersect([3, 2, 9]) }} {{ [1, 2] | symmetric_difference([2, 3]) }}",
+	  "[1, 3] [1, 2, 3] [2, 3] [1, 3]" },
+	{ "{{ nums | reverse | list }}",
+	  "[2, 1, 3]" },
+	{ "{{ 'a\nb\n\nc' | indent(2) }}|{{ 'a\nb' | indent(2, true) }}",
+	  "a\n  b\n\n  c|  a\n  b" },
+	{ "{{ ['x', 'y'] | map('extract', {'x': 1, 'y': 2}) | list }}",
+	  "[1, 2]" },
+	{ "{{ 'abc' | regex_replace('b', 'X') }} {{ 'a1b22c333' | regex_replace('\\\\d+', '#') }} {{ 'foo=bar' | regex_replace('^(\\\\w+)=(\\\\w+)$', '\\\\2=\\\\1') }}",
+	  "aXc a#b#c# bar=foo" },
+	{ "{{ 'Hello' | regex_replace('(?i)HELLO', 'bye') }} {{ 'Hello' | regex_replace('hello', 'bye', ignorecase=true) }}",
+	  "bye bye" },
+	{ "{{ 'abc' | regex_replace('x*', '-') }} {{ 'key: value' | regex_replace('(?P<k>\\\\w+): (?P<v>\\\\w+)', '\\\\g<v>:\\\\g<k>') }} {{ 'a.b' | regex_replace('\\\\.', '/') }}",
+	  "-a-b-c- value:key a/b" },
+	{ "{{ 'server-01.example.com' | regex_search('\\\\d+') }} {{ 'version 1.2.3' | regex_search('(\\\\d+)\\\\.(\\\\d+)', '\\\\1', '\\\\2') }}",
+	  "01 ['1', '2']" },
+	{ "{{ 'abc' | regex_search('x') is none }}",
+	  "True" },
+	{ "{{ 'a1b22c333' | regex_findall('\\\\d+') }} {{ 'k1=v1 k2=v2' | regex_findall('(\\\\w+)=(\\\\w+)') }} {{ 'x' | regex_findall('y') }}",
+	  "['1', '22', '333'] [('k1', 'v1'), ('k2', 'v2')] []" },
+	{ "{{ 'a.b*c' | regex_escape }}",
+	  "a\\.b\\*c" },
+	{ "{{ '{{ x }}' | regex_replace('{{', '<') }}",
+	  "< x }}" },
+	{ "{{ users | map(attribute='groups') | flatten | unique | sort }}",
+	  "['dev', 'wheel']" },
+	{ "{{ ports | ansible.builtin.dict2items | length }}",
+	  "2" },
+	{ "{{ users[0] | dict2items | selectattr('key', 'in', ['name', 'uid']) | items2dict }}",
+	  "{'name': 'alice', 'uid': 1001}" },
+};
+
+static const struct tcase tests_cases[] = {
+	{ "{{ name is defined }} {{ undefined_var is defined }} {{ undefined_var is undefined }} {{ d.missing is defined }} {{ d.missing.deeper is defined }}",
+	  "True False True False False" },
+	{ "{{ nothing is none }} {{ name is none }} {{ nothing is not none }}",
+	  "True False False" },
+	{ "{{ name is string }} {{ n is string }} {{ n is number }} {{ f is number }} {{ n is integer }} {{ f is integer }} {{ f is float }}",
+	  "True False True True True False True" },
+	{ "{{ d is mapping }} {{ nums is mapping }} {{ nums is iterable }} {{ name is iterable }} {{ n is iterable }} {{ nums is sequence }}",
+	  "True False True True False True" },
+	{ "{{ t is boolean }} {{ 'true' is boolean }} {{ t is true }} {{ t is false }} {{ 1 is true }}",
+	  "True False True False False" },
+	{ "{{ n is equalto 3 }} {{ n is eq(3) }} {{ n is ne(3) }} {{ n is gt 2 }} {{ n is lt(3) }} {{ n is ge(3) }} {{ n is le(2) }}",
+	  "True True False True False True False" },
+	{ "{{ n is even }} {{ n is odd }} {{ 9 is divisibleby 3 }} {{ 10 is divisibleby(3) }}",
+	  "False True True False" },
+	{ "{{ 'x' is truthy }} {{ '' is truthy }} {{ 0 is falsy }} {{ 'no' is truthy(convert_bool=true) }} {{ 'yes' is truthy(convert_bool=true) }}",
+	  "True False True False True" },
+	{ "{{ nums is contains 2 }} {{ nums is contains(9) }} {{ 2 is in nums }} {{ 'b' is in 'abc' }}",
+	  "True False True True" },
+	{ "{{ [1, 2] is subset([1, 2, 3]) }} {{ [1, 4] is subset([1, 2, 3]) }} {{ [1, 2, 3] is superset([3]) }}",
+	  "True False True" },
+	{ "{{ 'abc123' is match('abc') }} {{ 'abc123' is match('\\\\d+') }} {{ 'abc123' is search('\\\\d+') }} {{ 'ABC' is match('abc', ignorecase=true) }} {{ 'abc' is regex('b') }}",
+	  "True False True True True" },
+	{ "{{ result_ok is changed }} {{ result_ok is success }} {{ result_ok is failed }} {{ result_bad is failed }} {{ result_bad is succeeded }} {{ result_skip is skipped }} {{ result_ok is skipped }}",
+	  "True True False True False True False" },
+	{ "{{ ver is version('18.04', '>') }} {{ ver is version('20.04', '==') }} {{ '1.10' is version('1.9', 'gt') }} {{ '2.0' is version('2.0.1', '<') }} {{ ver is version_compare('21', 'lt') }}",
+	  "True True True True True" },
+	{ "{{ undefined_var is not defined }} {{ users | selectattr('missing', 'defined') | list }}",
+	  "True []" },
+	{ "{{ 'ABC' is upper }} {{ 'abc' is lower }}",
+	  "True True" },
+};
+
+static const struct tcase lazy_cases[] = {
+	{ "{{ greeting }}",
+	  "hello world" },
+	{ "{{ chain }}",
+	  "hello world!" },
+	{ "{{ listref | sum }}",
+	  "6" },
+	{ "{{ listref[0] }}",
+	  "3" },
+	{ "{{ greeting | upper }}",
+	  "HELLO WORLD" },
+	{ "{% for x in listref %}{{ x }}{% endfor %}",
+	  "312" },
+};
+
+static const struct tcase methods_cases[] = {
+	{ "{{ 'a,b,c'.split(',') }} {{ ' a b '.split() }} {{ 'a,b,c'.split(',', 1) }}",
+	  "['a', 'b', 'c'] ['a', 'b'] ['a', 'b,c']" },
+	{ "[{{ '  x  '.strip() }}] [{{ 'xxhixx'.strip('x') }}] [{{ '  x'.lstrip() }}] [{{ 'x  '.rstrip() }}]",
+	  "[x] [hi] [x] [x]" },
+	{ "{{ 'AbC'.lower() }} {{ 'AbC'.upper() }} {{ name.startswith('wor') }} {{ path.endswith('.conf') }} {{ name.startswith(('x', 'w')) }}",
+	  "abc ABC True True True" },
+	{ "{{ 'aXbX'.replace('X', '-') }} {{ '{} and {}'.format('a', 'b') }} {{ '{0}{1}{0}'.format('x', 'y') }} {{ '{n}!'.format(n=1) }}",
+	  "a-b- a and b xyx 1!" },
+	{ "{{ d.keys() | list }} {{ d.values() | list }} {{ d.items() | list }} {{ d.get('x') }} {{ d.get('q', 'dflt') }} {{ d.get('q') }}",
+	  "['x', 'y'] [1, 'two'] [('x', 1), ('y', 'two')] 1 dflt " },
+	{ "{{ nums.index(1) }} {{ [1, 1, 2].count(1) }} {{ ','.join(items) }}",
+	  "1 2 b,a,c" },
+	{ "{{ lookup('env', 'TEND_T_ENV') }} {{ query('env', 'TEND_T_ENV') }} {{ lookup('env', 'TEND_T_NOPE') }}|",
+	  "envval ['envval'] |" },
+	{ "{{ dict(a=1, b='x') }}",
+	  "{'a': 1, 'b': 'x'}" },
+};
+
+static const struct tcase native_cases[] = {
+	{ "{{ nums }}", "[3, 1, 2]" },
+	{ "{{ n }}", "3" },
+	{ "{{ f }}", "2.5" },
+	{ "{{ t }}", "true" },
+	{ "{{ nothing }}", "null" },
+	{ "{{ d }}", "{\"x\": 1, \"y\": \"two\"}" },
+	{ "{{ name }}", "\"world\"" },
+	{ "{{ n + 1 }}", "\"4\"" },
+	{ "  {{ nums }}  ", "\"  [3, 1, 2]  \"" },
+	{ "{{ greeting }}", "\"hello world\"" },
+	{ "{{ listref }}", "[3, 1, 2]" },
+	{ "{{ users | map(attribute='uid') | list }}", "[1001, 1002, 1000]" },
+	{ "n={{ n }}", "\"n=3\"" },
+	{ "{{ n }}{{ n }}", "\"33\"" },
+	{ "{{ ports | dict2items }}", "[{\"key\": \"http\", \"value\": 80}, {\"key\": \"https\", \"value\": 443}]" },
+	{ "{{ 'x' if nothing else nums }}", "[3, 1, 2]" },
+};
+
+static struct val *load_vars(void)
+{
+	struct diags d = DIAGS_INIT;
+	struct val *v = NULL;
+
+	assert_ok(yaml_load_string(&v, vars_yaml, strlen(vars_yaml), "vars",
+				   &d));
+	diags_release(&d);
+	return v;
+}
+
+/* Render every case; report all mismatches at once, then fail. */
+static void run_cases(const struct tcase *cases, size_t n)
+{
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL };
+	struct buf out = BUF_INIT;
+	size_t failed = 0;
+
+	setenv("TEND_T_ENV", "envval", 1);
+	unsetenv("TEND_T_NOPE");
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&out);
+		if (template_render_str(&out, cases[i].src, &s) < 0) {
+			print_error("%s\n  error: %s\n", cases[i].src,
+				    tend_error_last());
+			failed++;
+		} else if (strcmp(out.ptr, cases[i].want)) {
+			print_error("%s\n  want: '%s'\n  got:  '%s'\n",
+				    cases[i].src, cases[i].want, out.ptr);
+			failed++;
+		}
+	}
+	buf_release(&out);
+	val_unref(vars);
+	if (failed)
+		fail_msg("%zu of %zu cases failed", failed, n);
+}
+
+#define RUN(cases) run_cases(cases, ARRAY_SIZE(cases))
+
+static void test_template__syntax(void **state)
+{
+	(void)state;
+	RUN(syntax_cases);
+}
+
+static void test_template__blocks(void **state)
+{
+	(void)state;
+	RUN(blocks_cases);
+}
+
+static void test_template__whitespace(void **state)
+{
+	(void)state;
+	RUN(whitespace_cases);
+}
+
+static void test_template__filters(void **state)
+{
+	(void)state;
+	RUN(filters_cases);
+}
+
+static void test_template__tests(void **state)
+{
+	(void)state;
+	RUN(tests_cases);
+}
+
+static void test_template__lazy_vars(void **state)
+{
+	(void)state;
+	RUN(lazy_cases);
+}
+
+static void test_template__methods_and_lookups(void **state)
+{
+	(void)state;
+	RUN(methods_cases);
+}
+
+static void test_template__native(void **state)
+{
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL };
+	struct buf json = BUF_INIT;
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(native_cases); i++) {
+		struct val *in = val_str(native_cases[i].src), *out = NULL;
+
+		buf_reset(&json);
+		if (template_render(&out, in, &s) < 0) {
+			print_error("%s: %s\n", native_cases[i].src,
+				    tend_error_last());
+			failed++;
+		} else {
+			val_to_json(&json, out, 0);
+			if (strcmp(json.ptr, native_cases[i].want)) {
+				print_error("%s\n  want: %s\n  got:  %s\n",
+					    native_cases[i].src,
+					    native_cases[i].want, json.ptr);
+				failed++;
+			}
+		}
+		val_unref(out);
+		val_unref(in);
+	}
+	buf_release(&json);
+	val_unref(vars);
+	if (failed)
+		fail_msg("%zu native cases failed", failed);
+}
+
+/* Lists and dicts render item by item, keys too; other values pass. */
+static void test_template__render_containers(void **state)
+{
+	static const char doc[] =
+		"a: '{{ n + 1 }}'\n"
+		"'{{ name }}_key': [x, '{{ nums }}', 5, '!{{ t }}']\n"
+		"plain: no jinja\n"
+		"unsafe: !unsafe '{{ name }}'\n";
+	struct val *vars = load_vars(), *in = NULL, *out = NULL;
+	struct scope s = { NULL, vars, NULL };
+	struct diags d = DIAGS_INIT;
+	struct buf json = BUF_INIT;
+
+	(void)state;
+	assert_ok(yaml_load_string(&in, doc, strlen(doc), "doc", &d));
+	assert_ok(template_render(&out, in, &s));
+	val_to_json(&json, out, 0);
+	assert_string_equal(json.ptr,
+			    "{\"a\": 4, \"world_key\": [\"x\", [3, 1, 2], 5, "
+			    "\"!True\"], \"plain\": \"no jinja\", "
+			    "\"unsafe\": \"{{ name }}\"}");
+	buf_release(&json);
+	val_unref(out);
+	val_unref(in);
+	val_unref(vars);
+	diags_release(&d);
+}
+
+struct ecase {
+	const char *src;
+	int code;
+	const char *msg;
+};
+
+static void test_template__errors(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "{{ foo bar }}", TEND_EPARSE,
+		  "template error in '{{ foo bar }}': line 1, column 8: "
+		  "expected '}}', got 'bar'" },
+		{ "a\n  {{ x + }}", TEND_EPARSE,
+		  "template error in 'a\n  {{ x + }}': line 2, column 10: "
+		  "expected an expression, got '}}'" },
+		{ "{% if x %}no end", TEND_EPARSE,
+		  "line 1, column 17: unexpected end of template, expected "
+		  "'endif'" },
+		{ "{% for x in y %}", TEND_EPARSE, "expected 'endfor'" },
+		{ "{% endif %}", TEND_EPARSE, "unknown tag 'endif'" },
+		{ "{% macro m() %}{% endmacro %}", TEND_EPARSE,
+		  "unknown tag 'macro'" },
+		{ "{{ x | nosuch }}", TEND_EPARSE,
+		  "column 8: no filter named 'nosuch'" },
+		{ "{{ x is nosuch }}", TEND_EPARSE, "no test named 'nosuch'" },
+		{ "{{ 'abc }}", TEND_EPARSE, "unterminated string" },
+		{ "{# open", TEND_EPARSE, "missing end of comment tag" },
+		{ "{{ x $ 1 }}", TEND_EPARSE, "unexpected character '$'" },
+		{ "{{ missing }}", TEND_EUNDEFINED, "'missing' is undefined" },
+		{ "{{ d.nokey }}", TEND_EUNDEFINED,
+		  "'dict object' has no attribute 'nokey'" },
+		{ "{{ d['nokey'] }}", TEND_EUNDEFINED,
+		  "'dict object' has no attribute 'nokey'" },
+		{ "{{ d.nokey.deeper }}", TEND_EUNDEFINED,
+		  "'dict object' has no attribute 'nokey'" },
+		{ "{{ nums[7] }}", TEND_EUNDEFINED,
+		  "list object has no element 7" },
+		{ "{{ name.nope }}", TEND_EUNDEFINED,
+		  "'str object' has no attribute 'nope'" },
+		{ "{{ missing + 1 }}", TEND_EUNDEFINED, "'missing' is undefined" },
+		{ "{% for x in missing %}{% endfor %}", TEND_EUNDEFINED,
+		  "'missing' is undefined" },
+		{ "{% if missing %}{% endif %}", TEND_EUNDEFINED,
+		  "'missing' is undefined" },
+		{ "{{ missing | upper }}", TEND_EUNDEFINED,
+		  "'missing' is undefined" },
+		{ "{{ missing | mandatory }}", TEND_EUNDEFINED,
+		  "Mandatory variable 'missing'  not defined." },
+		{ "{{ missing | mandatory('set it') }}", TEND_EUNDEFINED,
+		  "set it" },
+		{ "{{ 1 + 'a' }}", TEND_ERROR,
+		  "unsupported operand type(s) for +: 'int' and 'str'" },
+		{ "{{ 1 / 0 }}", TEND_ERROR, "division by zero" },
+		{ "{{ 1 < 'a' }}", TEND_ERROR, "not supported between" },
+		{ "{{ 9223372036854775807 + 1 }}", TEND_ERROR,
+		  "integer overflow" },
+		{ "{{ range(10000000) }}", TEND_ERROR, "range() too large" },
+		{ "{{ 'x' | regex_replace('(?=x)', '') }}", TEND_ERROR,
+		  "not supported" },
+		{ "{{ lookup('nosuch', 'x') }}", TEND_ERROR,
+		  "lookup plugin 'nosuch' not found" },
+		{ "{{ lookup('file', 'does-not-exist') }}", TEND_ENOTFOUND,
+		  "lookup('file', 'does-not-exist')" },
+		{ "{{ result_ok is changed }}{{ n is changed }}", TEND_ERROR,
+		  "the 'changed' test expects a dictionary" },
+		{ "{{ [1, 2] | items2dict }}", TEND_ERROR, "items2dict" },
+	};
+	struct val *vars = load_vars();
+	struct val *more = val_dict();
+	struct scope root = { NULL, vars, NULL };
+	struct scope s = { &root, more, "/nonexistent-basedir" };
+	struct buf out = BUF_INIT;
+	size_t failed = 0;
+
+	(void)state;
+	val_dict_set_str(more, "result_ok", "not a dict");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int rc;
+
+		buf_sets(&out, "keep");
+		rc = template_render_str(&out, cases[i].src, &s);
+		if (rc != cases[i].code ||
+		    !strstr(tend_error_last(), cases[i].msg) ||
+		    strcmp(out.ptr, "keep")) {
+			print_error("%s\n  want %d '%s'\n  got  %d '%s' out "
+				    "'%s'\n", cases[i].src, cases[i].code,
+				    cases[i].msg, rc, tend_error_last(),
+				    out.ptr);
+			failed++;
+		}
+	}
+	buf_release(&out);
+	val_unref(more);
+	val_unref(vars);
+	if (failed)
+		fail_msg("%zu error cases failed", failed);
+}
+
+static void test_template__recursion(void **state)
+{
+	static const char doc[] =
+		"a: '{{ b }}'\n"
+		"b: '{{ a }}'\n"
+		"self: 'x{{ self }}'\n"
+		"ok: '{{ a | default(1) }}'\n";
+	struct diags d = DIAGS_INIT;
+	struct val *vars = NULL;
+	struct scope s = { NULL, NULL, NULL };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_ok(yaml_load_string(&vars, doc, strlen(doc), "doc", &d));
+	s.vars = vars;
+	assert_int_equal(template_render_str(&out, "{{ a }}", &s), TEND_ERROR);
+	assert_non_null(strstr(tend_error_last(),
+			       "recursive loop detected in template string: "
+			       "{{ "));
+	assert_int_equal(template_render_str(&out, "{{ self }}", &s),
+			 TEND_ERROR);
+	assert_non_null(strstr(tend_error_last(),
+			       "recursive loop detected in template string: "
+			       "x{{ self }}"));
+	assert_int_equal(out.len, 0);
+	buf_release(&out);
+	val_unref(vars);
+	diags_release(&d);
+}
+
+/* Template locals shadow the scope; an inner scope shadows outer ones. */
+static void test_template__scopes(void **state)
+{
+	struct val *outer = val_dict(), *inner = val_dict();
+	struct scope root = { NULL, outer, "/base" };
+	struct scope s = { &root, inner, NULL };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	val_dict_set_str(outer, "x", "outer");
+	val_dict_set_str(outer, "y", "from outer");
+	val_dict_set_str(inner, "x", "inner");
+	val_dict_set_str(inner, "z", "{{ y }}");
+	assert_ok(template_render_str(&out, "{{ x }} {{ z }} "
+				      "{% set x = 'local' %}{{ x }} "
+				      "{% for x in [1] %}{{ x }}{% endfor %} "
+				      "{{ x }}", &s));
+	assert_string_equal(out.ptr, "inner from outer local 1 local");
+	assert_string_equal(val_cstr(scope_get(&s, "x")), "inner");
+	assert_string_equal(val_cstr(scope_get(&s, "y")), "from outer");
+	assert_null(scope_get(&s, "nope"));
+	buf_release(&out);
+	val_unref(outer);
+	val_unref(inner);
+}
+
+static void test_template__lookup_file(void **state)
+{
+	char dir[] = "/tmp/tend-template-XXXXXX";
+	struct buf path = BUF_INIT, out = BUF_INIT;
+	struct scope s = { NULL, NULL, NULL };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	buf_addf(&path, "%s/motd.txt", dir);
+	assert_ok(buf_write_file_atomic(path.ptr, "hello\nthere\n\n", 13,
+					0644));
+	s.basedir = dir;
+	assert_ok(template_render_str(&out, "[{{ lookup('file', 'motd.txt') "
+				      "}}]", &s));
+	assert_string_equal(out.ptr, "[hello\nthere]");
+	buf_reset(&out);
+	assert_ok(template_render_str(&out, "{{ query('file', 'motd.txt') | "
+				      "length }}", &s));
+	assert_string_equal(out.ptr, "1");
+	unlink(path.ptr);
+	rmdir(dir);
+	buf_release(&path);
+	buf_release(&out);
+}
+
+static void test_template__expr_eval(void **state)
+{
+	struct val *vars = load_vars(), *v = NULL;
+	struct scope s = { NULL, vars, NULL };
+	struct buf json = BUF_INIT;
+	bool b;
+
+	(void)state;
+	assert_ok(expr_eval(&v, "nums | sort", &s));
+	val_to_json(&json, v, 0);
+	assert_string_equal(json.ptr, "[1, 2, 3]");
+	val_unref(v);
+	assert_ok(expr_eval(&v, "{{ n * 2 }}", &s));
+	assert_true(val_is(v, VAL_INT) && v->u.i == 6);
+	val_unref(v);
+	assert_ok(expr_eval(&v, "undefined_x | default(3) > 2", &s));
+	assert_true(val_is(v, VAL_BOOL) && v->u.b);
+	val_unref(v);
+	assert_int_equal(expr_eval(&v, "undefined_x > 2", &s),
+			 TEND_EUNDEFINED);
+	assert_string_equal(tend_error_last(), "'undefined_x' is undefined");
+	assert_int_equal(expr_eval(&v, "n >", &s), TEND_EPARSE);
+	assert_string_equal(tend_error_last(),
+			    "template error in 'n >': line 1, column 4: "
+			    "expected an expression, got end of template");
+	assert_int_equal(expr_eval(&v, "n n", &s), TEND_EPARSE);
+
+	assert_ok(expr_eval_bool(&b, "n == 3 and name is defined", &s));
+	assert_true(b);
+	assert_ok(expr_eval_bool(&b, "result_bad is failed", &s));
+	assert_true(b);
+	assert_ok(expr_eval_bool(&b, "nums | length == 0", &s));
+	assert_false(b);
+	assert_ok(expr_eval_bool(&b, "yes_str", &s));
+	assert_true(b);
+	assert_ok(expr_eval_bool(&b, "'False'", &s));
+	assert_false(b);
+	assert_ok(expr_eval_bool(&b, "'NO'", &s));
+	assert_false(b);
+	assert_ok(expr_eval_bool(&b, "empty", &s));
+	assert_false(b);
+	/* "{{ n }} == 3" renders to "3 == 3", then evaluates, as Ansible */
+	assert_ok(expr_eval_bool(&b, "{{ n }} == 3", &s));
+	assert_true(b);
+	assert_int_equal(expr_eval_bool(&b, "missing", &s), TEND_EUNDEFINED);
+	buf_release(&json);
+	val_unref(vars);
+}
+
+/* A secret that reaches the output marks the rendered value secret. */
+static void test_template__secret_propagates(void **state)
+{
+	struct val *vars = val_dict(), *pw = val_str("hunter2");
+	struct val *in = val_str("pw={{ pw }}"), *out = NULL;
+	struct scope s = { NULL, vars, NULL };
+
+	(void)state;
+	pw->flags |= VAL_F_SECRET;
+	val_dict_set(vars, "pw", pw);
+	assert_ok(template_render(&out, in, &s));
+	assert_string_equal(val_cstr(out), "pw=hunter2");
+	assert_true(out->flags & VAL_F_SECRET);
+	val_unref(out);
+	val_unref(in);
+	val_unref(vars);
+}
+
+/* Random input must never crash, leak or hang: only ok or an error. */
+static void test_template__fuzz(void **state)
+{
+	static const char *const atoms[] = {
+		"{{", "}}", "{%", "%}", "{#", "#}", "-", " ", "x", "nums",
+		"d", ".", "[", "]", "(", ")", "{", "}", "'", "\"", "|",
+		"default", "join", "is", "not", "defined", "if", "else",
+		"endif", "for", "in", "endfor", "set", "=", ",", ":", "1",
+		"0", "2.5", "+", "*", "**", "//", "%", "~", "and", "or",
+		"\\", "\n", "raw", "endraw", "loop", "range", "map",
+		"regex_replace", "'(a'", "'[x'", "int", "sort", "unique",
+		"items", "()", "==", "<", "none", "true",
+	};
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL };
+	struct buf src = BUF_INIT, out = BUF_INIT;
+	unsigned int seed = 12345;
+
+	(void)state;
+	for (int iter = 0; iter < 20000; iter++) {
+		int n = 1 + (int)(rand_r(&seed) % 24);
+
+		buf_reset(&src);
+		if (iter % 2)
+			buf_adds(&src, "{{ ");
+		for (int k = 0; k < n; k++)
+			buf_adds(&src, atoms[rand_r(&seed) % ARRAY_SIZE(atoms)]);
+		if (iter % 2)
+			buf_adds(&src, " }}");
+		buf_reset(&out);
+		if (template_render_str(&out, src.ptr, &s) < 0)
+			assert_true(tend_error_code() < 0);
+	}
+	/* deep nesting is refused, not a stack overflow */
+	buf_reset(&src);
+	buf_adds(&src, "{{ ");
+	for (int k = 0; k < 100000; k++)
+		buf_addch(&src, '(');
+	assert_int_equal(template_render_str(&out, src.ptr, &s), TEND_EPARSE);
+	buf_release(&src);
+	buf_release(&out);
+	val_unref(vars);
+}
+
+static void test_template__has_jinja(void **state)
+{
+	(void)state;
+	assert_true(template_has_jinja("a {{ b }}"));
+	assert_true(template_has_jinja("{% if %}"));
+	assert_true(template_has_jinja("{# c #}"));
+	assert_false(template_has_jinja("a { b } %} }}"));
+	assert_false(template_has_jinja(""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_template__syntax),
+		cmocka_unit_test(test_template__blocks),
+		cmocka_unit_test(test_template__whitespace),
+		cmocka_unit_test(test_template__filters),
+		cmocka_unit_test(test_template__tests),
+		cmocka_unit_test(test_template__lazy_vars),
+		cmocka_unit_test(test_template__methods_and_lookups),
+		cmocka_unit_test(test_template__native),
+		cmocka_unit_test(test_template__render_containers),
+		cmocka_unit_test(test_template__errors),
+		cmocka_unit_test(test_template__recursion),
+		cmocka_unit_test(test_template__scopes),
+		cmocka_unit_test(test_template__lookup_file),
+		cmocka_unit_test(test_template__expr_eval),
+		cmocka_unit_test(test_template__secret_propagates),
+		cmocka_unit_test(test_template__fuzz),
+		cmocka_unit_test(test_template__has_jinja),
+	};
+
+	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
+}
