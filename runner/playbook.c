@@ -32,7 +32,8 @@ static const char *const play_keys[] = {
  * ignoring them silently. */
 static const char *const play_unsupported[] = {
 	"roles", "environment", "vars_prompt", "module_defaults",
-	"ignore_unreachable", "run_once", "order", "check_mode", NULL,
+	"ignore_unreachable", "run_once", "order", "check_mode",
+	"ignore_errors", "force_handlers", "no_log", NULL,
 };
 
 static const char *const task_keys[] = {
@@ -50,7 +51,8 @@ static const char *const task_keys[] = {
 static const char *const task_unsupported[] = {
 	"local_action", "delegate_to", "run_once", "environment", "until",
 	"retries", "delay", "check_mode", "ignore_unreachable", "async",
-	"poll", "throttle", "module_defaults", NULL,
+	"poll", "throttle", "module_defaults", "timeout", "any_errors_fatal",
+	NULL,
 };
 
 /* Keys of a command-like free-form string that are args, not words. */
@@ -788,6 +790,7 @@ static struct play *load_play(struct loadctx *lc, const struct val *v)
 	p->pos = v->pos;
 	p->become = -1;
 	p->gather_facts = true;
+	p->max_fail_percentage = -1;
 	for (size_t i = 0; i < v->u.dict.nr; i++) {
 		const char *k = v->u.dict.items[i].key;
 		const struct val *kv = v->u.dict.items[i].v;
@@ -827,6 +830,22 @@ static struct play *load_play(struct loadctx *lc, const struct val *v)
 			p->tags = string_list(lc, kv, k, true);
 		} else if (!strcmp(k, "serial")) {
 			p->serial = val_ref((struct val *)kv);
+		} else if (!strcmp(k, "strategy")) {
+			const char *st = val_cstr(kv);
+
+			if (st && !strcmp(st, "free"))
+				p->strategy_free = true;
+			else if (!st || strcmp(st, "linear"))
+				diags_add(lc->d, &kv->pos, "expected 'linear' or "
+					  "'free' for 'strategy'");
+		} else if (!strcmp(k, "any_errors_fatal")) {
+			parse_bool(lc, kv, k, &p->any_errors_fatal);
+		} else if (!strcmp(k, "max_fail_percentage")) {
+			if (kv->type == VAL_INT && kv->u.i >= 0 && kv->u.i <= 100)
+				p->max_fail_percentage = (int)kv->u.i;
+			else
+				diags_add(lc->d, &kv->pos, "expected a number "
+					  "from 0 to 100 for 'max_fail_percentage'");
 		} else if (!strcmp(k, "schedule")) {
 			p->schedule = val_ref((struct val *)kv);
 		} else if (!strcmp(k, "maintenance")) {

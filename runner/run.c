@@ -1006,7 +1006,8 @@ static bool walk_list(struct hostctx *hc, const struct tasklist *l,
 
 struct step {
 	struct playctx *pc;
-	const struct task *t; /* NULL: gather facts */
+	const struct task *t; /* NULL: gather facts (or the list below) */
+	const struct tasklist *list; /* strategy free: a whole section */
 	bool handler;
 	size_t *hosts;
 	size_t nr;
@@ -1056,10 +1057,18 @@ static void step_host(struct step *s, struct hoststate *hs)
 
 	hc.become = p->become > 0;
 	hc.become_user = p->become_user;
-	if (!s->t)
+	if (s->list) {
+		for (size_t i = 0; i < s->list->nr; i++)
+			if (run_task(&hc, s->list->items[i], &vs) ||
+			    hs->unreachable) {
+				hs->failed = true;
+				break;
+			}
+	} else if (!s->t) {
 		gather_facts(&hc);
-	else if (run_task(&hc, s->t, &vs))
+	} else if (run_task(&hc, s->t, &vs)) {
 		hs->failed = true;
+	}
 }
 
 static void *step_worker(void *arg)
@@ -1147,10 +1156,29 @@ static void step_finish(struct step *s)
 	}
 }
 
-static void run_step(struct playctx *pc, const struct task *t, bool handler,
-		     const size_t *only, size_t only_nr)
+/* any_errors_fatal and max_fail_percentage, checked after each step */
+static void check_failures(struct playctx *pc)
 {
-	struct step s = { .pc = pc, .t = t, .handler = handler };
+	size_t failed = 0;
+
+	for (size_t i = 0; i < pc->nr; i++)
+		if (pc->hs[i].failed || pc->hs[i].unreachable)
+			failed++;
+	if (!failed)
+		return;
+	if (pc->play->any_errors_fatal)
+		pc->end_play = true;
+	if (pc->play->max_fail_percentage >= 0 &&
+	    (double)failed * 100.0 / (double)pc->nr >
+	    (double)pc->play->max_fail_percentage)
+		pc->end_play = true;
+}
+
+static void run_step_list(struct playctx *pc, const struct task *t,
+			  const struct tasklist *list, bool handler,
+			  const size_t *only, size_t only_nr)
+{
+	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler };
 	size_t workers;
 	pthread_t *tids;
 	const struct run_opts *o = pc->rs->opts;
@@ -1181,6 +1209,13 @@ static void run_step(struct playctx *pc, const struct task *t, bool handler,
 	}
 	step_finish(&s);
 	free(s.hosts);
+	check_failures(pc);
+}
+
+static void run_step(struct playctx *pc, const struct task *t, bool handler,
+		     const size_t *only, size_t only_nr)
+{
+	run_step_list(pc, t, NULL, handler, only, only_nr);
 }
 
 static bool handler_listens(const struct task *h, const struct val *name)
@@ -1237,6 +1272,13 @@ static void flush_handlers(struct playctx *pc)
 
 static void run_section(struct playctx *pc, const struct tasklist *l)
 {
+	if (pc->play->strategy_free) {
+		/* every host goes through the section at its own pace */
+		if (l->nr)
+			run_step_list(pc, NULL, l, false, NULL, 0);
+		flush_handlers(pc);
+		return;
+	}
 	for (size_t i = 0; i < l->nr && !pc->end_play && !run_interrupted; i++) {
 		const struct task *t = l->items[i];
 

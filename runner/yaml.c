@@ -127,11 +127,16 @@ static struct val *resolve_int(const char *s)
 	return val_int(neg ? -n : n);
 }
 
+/*
+ * PyYAML's float: [-+]?[0-9][0-9_]*\.[0-9_]* or \.[0-9][0-9_]*, then an
+ * optional [eE][-+][0-9]+ (the sign is required: 1.5e3 is a string), or
+ * .inf/.nan. NEEDSWORK: sexagesimal floats (1:30.5) stay strings.
+ */
 static struct val *resolve_float(const char *s)
 {
 	const char *p = s;
 	struct buf clean = BUF_INIT;
-	bool digits = false, dot = false;
+	struct val *v = NULL;
 	char *end;
 	double f;
 
@@ -142,34 +147,39 @@ static struct val *resolve_float(const char *s)
 		return val_float(-INFINITY);
 	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))
 		return val_float(NAN);
+	/* a sign needs a digit after it: "-.5" is a string to PyYAML */
 	if (*p == '-' || *p == '+')
 		buf_addch(&clean, *p++);
-	for (; *p; p++) {
-		if (*p == '_')
-			continue;
-		if (isdigit((unsigned char)*p))
-			digits = true;
-		else if (*p == '.')
-			dot = true;
-		else if (*p == 'e' || *p == 'E') {
-			if (!digits || !dot)
-				break;
-		} else if (!((*p == '-' || *p == '+') &&
-			     (p[-1] == 'e' || p[-1] == 'E')))
-			break;
-		buf_addch(&clean, *p);
+	if (!isdigit((unsigned char)*p) &&
+	    (clean.len || *p != '.' || !isdigit((unsigned char)p[1])))
+		goto out;
+	for (; isdigit((unsigned char)*p) || *p == '_'; p++)
+		if (*p != '_')
+			buf_addch(&clean, *p);
+	if (*p != '.')
+		goto out;
+	buf_addch(&clean, *p++);
+	for (; isdigit((unsigned char)*p) || *p == '_'; p++)
+		if (*p != '_')
+			buf_addch(&clean, *p);
+	if (*p == 'e' || *p == 'E') {
+		buf_addch(&clean, *p++);
+		if (*p != '-' && *p != '+')
+			goto out;
+		buf_addch(&clean, *p++);
+		if (!isdigit((unsigned char)*p))
+			goto out;
+		while (isdigit((unsigned char)*p))
+			buf_addch(&clean, *p++);
 	}
-	if (*p || !dot || !digits) {
-		buf_release(&clean);
-		return NULL;
-	}
+	if (*p)
+		goto out;
 	f = strtod(clean.ptr, &end);
-	if (*end) {
-		buf_release(&clean);
-		return NULL;
-	}
+	if (!*end)
+		v = val_float(f);
+out:
 	buf_release(&clean);
-	return val_float(f);
+	return v;
 }
 
 static struct val *resolve_plain(const char *s, size_t len)

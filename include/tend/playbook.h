@@ -72,6 +72,9 @@ struct play {
 	char *become_user;
 	struct val *tags;          /* list, or NULL */
 	struct val *serial;        /* raw, or NULL */
+	bool strategy_free;        /* strategy: free (no barrier per task) */
+	bool any_errors_fatal;     /* one failed host ends the play for all */
+	int max_fail_percentage;   /* -1: unset */
 	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;
