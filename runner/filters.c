@@ -1732,6 +1732,7 @@ static int f_dictsort(struct val **out, struct val *in, const struct targs *a,
 	for (size_t i = 0; i < in->u.dict.nr; i++) {
 		struct val *t = val_list();
 
+		t->flags |= VAL_F_TUPLE;
 		val_list_push(t, val_str(in->u.dict.items[i].key));
 		val_list_push(t, val_ref(in->u.dict.items[i].v));
 		val_list_push(pairs, t);
@@ -1900,21 +1901,73 @@ static int f_to_nice_json(struct val **out, struct val *in,
 	return 0;
 }
 
+static bool is_container(const struct val *v)
+{
+	return v->type == VAL_LIST || v->type == VAL_DICT;
+}
+
+/* A scalar or a collection of scalars in YAML flow style. */
+static void yaml_flow(struct buf *out, const struct val *v)
+{
+	size_t n = val_len(v);
+
+	if (!is_container(v)) {
+		size_t start = out->len;
+
+		val_to_yaml(out, v, 2);
+		while (out->len > start && out->ptr[out->len - 1] == '\n')
+			buf_setlen(out, out->len - 1);
+		return;
+	}
+	buf_addch(out, v->type == VAL_LIST ? '[' : '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_adds(out, ", ");
+		if (v->type == VAL_DICT) {
+			struct val *k = val_str(v->u.dict.items[i].key);
+
+			yaml_flow(out, k);
+			val_unref(k);
+			buf_adds(out, ": ");
+			yaml_flow(out, v->u.dict.items[i].v);
+		} else {
+			yaml_flow(out, v->u.list.items[i]);
+		}
+	}
+	buf_addch(out, v->type == VAL_LIST ? ']' : '}');
+}
+
 /*
- * NEEDSWORK: to_yaml writes block style; PyYAML's default_flow_style=None
- * would write innermost collections in flow style ({a: 1}).
+ * PyYAML's dump with default_flow_style=None writes a collection of
+ * scalars in flow style. NEEDSWORK: nested data is written all in block
+ * style, where PyYAML would still write the innermost collections in
+ * flow style.
  */
 static int f_to_yaml(struct val **out, struct val *in, const struct targs *a,
 		     struct tctx *c)
 {
 	struct buf b = BUF_INIT;
+	struct val *s = sort_keys(in);
+	bool leaf = true;
 	long long indent;
 	int error;
 
 	(void)c;
-	if ((error = arg_int(&indent, a, SIZE_MAX, "indent", 2, "to_yaml")) < 0)
+	if ((error = arg_int(&indent, a, SIZE_MAX, "indent", 2, "to_yaml")) < 0) {
+		val_unref(s);
 		return error;
-	val_to_yaml(&b, in, (int)indent);
+	}
+	for (size_t i = 0; i < val_len(s) && is_container(s); i++)
+		if (is_container(s->type == VAL_LIST ? s->u.list.items[i] :
+				 s->u.dict.items[i].v))
+			leaf = false;
+	if (leaf && is_container(s)) {
+		yaml_flow(&b, s);
+		buf_addch(&b, '\n');
+	} else {
+		val_to_yaml(&b, s, (int)indent);
+	}
+	val_unref(s);
 	*out = str_result(&b);
 	return 0;
 }
@@ -1929,7 +1982,9 @@ static int f_to_nice_yaml(struct val **out, struct val *in,
 	(void)c;
 	if ((error = arg_int(&indent, a, 0, "indent", 4, "to_nice_yaml")) < 0)
 		return error;
+	in = sort_keys(in);
 	val_to_yaml(&b, in, (int)indent);
+	val_unref(in);
 	*out = str_result(&b);
 	return 0;
 }
@@ -2110,7 +2165,7 @@ static int f_round(struct val **out, struct val *in, const struct targs *a,
 		return tend_error_set("round: precision out of range");
 	m = pow(10, (double)prec);
 	if (!strcmp(method, "common"))
-		f = round(f * m) / m;
+		f = nearbyint(f * m) / m; /* half to even, as Python */
 	else if (!strcmp(method, "ceil"))
 		f = ceil(f * m) / m;
 	else if (!strcmp(method, "floor"))
@@ -2187,6 +2242,7 @@ static int f_zip(struct val **out, struct val *in, const struct targs *a,
 		for (size_t k = 0; k < shortest; k++) {
 			struct val *t = val_list();
 
+			t->flags |= VAL_F_TUPLE;
 			for (size_t i = 0; i < n; i++)
 				val_list_push(t, val_ref(lists[i]->u.list.items[k]));
 			val_list_push(*out, t);
@@ -2201,7 +2257,10 @@ static void product_rec(struct val *out, struct val **lists, size_t n,
 			size_t depth, struct val *cur)
 {
 	if (depth == n) {
-		val_list_push(out, val_copy(cur));
+		struct val *t = val_copy(cur);
+
+		t->flags |= VAL_F_TUPLE;
+		val_list_push(out, t);
 		return;
 	}
 	for (size_t i = 0; i < lists[depth]->u.list.nr; i++) {
@@ -2447,6 +2506,7 @@ static int f_items(struct val **out, struct val *in, const struct targs *a,
 	for (size_t i = 0; i < in->u.dict.nr; i++) {
 		struct val *t = val_list();
 
+		t->flags |= VAL_F_TUPLE;
 		val_list_push(t, val_str(in->u.dict.items[i].key));
 		val_list_push(t, val_ref(in->u.dict.items[i].v));
 		val_list_push(*out, t);

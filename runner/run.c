@@ -1118,6 +1118,51 @@ static void stats_count(struct host_stats *st, const struct run_event *ev)
 	}
 }
 
+static bool same_task(const struct run_event *a, const struct run_event *b)
+{
+	return a->pos.file == b->pos.file && a->pos.line == b->pos.line &&
+	       a->pos.col == b->pos.col && b->label;
+}
+
+/*
+ * A loop counts once per host in the stats, as Ansible's recap does:
+ * failed over changed over ok, skipped only if every item was. Counts
+ * the run of items starting at (*j) when *j is its first item.
+ */
+static void count_loop(struct host_stats *st, const struct run_event *ev,
+		       size_t *j, size_t nr)
+{
+	struct run_event agg;
+	size_t k = *j;
+	bool all_skipped = true;
+
+	if (k > 0 && same_task(&ev[k - 1], &ev[k]) && ev[k - 1].label)
+		return; /* counted with its first item */
+	agg = ev[k];
+	agg.ignored = false;
+	agg.status = EV_OK;
+	for (; k < nr && (k == *j || same_task(&ev[*j], &ev[k])); k++) {
+		const struct run_event *e = &ev[k];
+
+		if (e->status != EV_SKIPPED)
+			all_skipped = false;
+		if ((e->status == EV_FAILED && !e->ignored) ||
+		    e->status == EV_UNREACHABLE)
+			agg.status = e->status;
+		else if (e->status == EV_FAILED && e->ignored &&
+			 agg.status != EV_FAILED)
+			agg.ignored = true;
+		else if ((e->status == EV_CHANGED || e->status == EV_UNKNOWN) &&
+			 agg.status == EV_OK)
+			agg.status = e->status;
+	}
+	if (all_skipped)
+		agg.status = EV_SKIPPED;
+	if (agg.status == EV_FAILED || agg.status == EV_UNREACHABLE)
+		agg.ignored = false;
+	stats_count(st, &agg);
+}
+
 static struct val *host_visible_vars(struct hoststate *hs)
 {
 	struct val *v = val_copy(hs->inv_vars);
@@ -1143,7 +1188,11 @@ static void step_finish(struct step *s)
 			ev->play = (char *)(pc->play->name ? pc->play->name : "");
 			ALLOC_GROW(res->events, res->nr + 1, res->alloc);
 			res->events[res->nr++] = *ev;
-			stats_count(&res->hosts[hs->stats], ev);
+			if (ev->label)
+				count_loop(&res->hosts[hs->stats], hs->ev, &j,
+					   hs->ev_nr);
+			else
+				stats_count(&res->hosts[hs->stats], ev);
 			if (hooks && hooks->event)
 				hooks->event(ev, hooks->payload);
 		}

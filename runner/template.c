@@ -1464,8 +1464,12 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 			}
 			p->ls.pos = p->len;
 			if (ends) {
+				size_t last = 0;
+
+				while (ends[last + 1])
+					last++;
 				perr(p, p->len, "unexpected end of template, "
-				     "expected '%s'", ends[ends[1] ? 1 : 0]);
+				     "expected '%s'", ends[last]);
 				return NULL;
 			}
 			break;
@@ -1806,7 +1810,7 @@ static const char *const op_text[] = {
 
 static const char *op_name(int op)
 {
-	return op >= 0 && op < (int)ARRAY_SIZE(op_text) ? op_name(op) : "?";
+	return op >= 0 && op < (int)ARRAY_SIZE(op_text) ? op_text[op] : "?";
 }
 
 static int type_error(int op, const struct val *a, const struct val *b)
@@ -2665,6 +2669,7 @@ static int dict_method(struct val **out, const struct val *obj,
 			} else {
 				struct val *t = val_list();
 
+				t->flags |= VAL_F_TUPLE;
 				val_list_push(t, val_str(pr->key));
 				val_list_push(t, val_ref(pr->v));
 				val_list_push(l, t);
@@ -3133,7 +3138,9 @@ static int render_nodes(struct buf *out, const struct node *n, struct tctx *c)
 				break;
 			if ((v->flags & VAL_F_SECRET) && c->secret)
 				*c->secret = true;
-			template_to_str(out, v);
+			/* Ansible's finalize: None prints as nothing */
+			if (v->type != VAL_NULL)
+				template_to_str(out, v);
 			break;
 		case N_IF:
 			if ((error = eval(&v, n->e, c)) < 0 ||
@@ -3166,25 +3173,27 @@ static int render_nodes(struct buf *out, const struct node *n, struct tctx *c)
 	return error;
 }
 
-/* The one output node of a template that is only "{{ expr }}", or NULL. */
+/*
+ * The one output node of a template that is only "{{ expr }}", possibly
+ * followed by whitespace (*padded), or NULL. As in Ansible, text before
+ * it makes the result a string.
+ */
 static const struct node *single_output(const struct tpl *t, bool *padded)
 {
-	const struct node *found = NULL;
+	const struct node *n = t->body;
 
 	*padded = false;
-	for (const struct node *n = t->body; n; n = n->next) {
-		if (n->type == N_OUT && !found) {
-			found = n;
-			continue;
-		}
-		if (n->type != N_TEXT)
+	if (!n || n->type != N_OUT)
+		return NULL;
+	for (const struct node *m = n->next; m; m = m->next) {
+		if (m->type != N_TEXT)
 			return NULL;
-		for (size_t i = 0; i < n->len; i++)
-			if (!isspace((unsigned char)n->text[i]))
+		for (size_t i = 0; i < m->len; i++)
+			if (!isspace((unsigned char)m->text[i]))
 				return NULL;
 		*padded = true;
 	}
-	return found;
+	return n;
 }
 
 /* Render a whole template in a fresh frame (for {% set %}). */

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/buf.h"
 #include "tend/val.h"
+#include "tend/yaml.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -477,7 +478,7 @@ static void add_float(struct buf *out, double f)
 		if (*p >= '0' && *p <= '9')
 			digits[nd++] = *p;
 	digits[nd] = '\0';
-	if (f < 0)
+	if (signbit(f)) /* -0.0 too, as Python */
 		buf_addch(out, '-');
 	if (exp10 < 0) {
 		buf_adds(out, "0.");
@@ -691,17 +692,7 @@ void val_to_json(struct buf *out, const struct val *v, int indent)
 
 static bool yaml_plain_ok(const char *s, size_t len)
 {
-	static const char *const special[] = {
-		"", "~", "null", "Null", "NULL", "true", "True", "TRUE",
-		"false", "False", "FALSE", "yes", "Yes", "YES", "no", "No",
-		"NO", "on", "On", "ON", "off", "Off", "OFF", NULL,
-	};
-	char *end;
-
-	for (size_t i = 0; special[i]; i++)
-		if (!strcmp(s, special[i]))
-			return false;
-	if (strlen(s) != len || isspace((unsigned char)s[0]) ||
+	if (!len || strlen(s) != len || isspace((unsigned char)s[0]) ||
 	    isspace((unsigned char)s[len - 1]))
 		return false;
 	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
@@ -709,10 +700,8 @@ static bool yaml_plain_ok(const char *s, size_t len)
 	if (strstr(s, ": ") || strstr(s, " #") || strchr(s, '\n') ||
 	    s[len - 1] == ':')
 		return false;
-	strtod(s, &end);
-	if (*end == '\0')
-		return false;
-	return true;
+	/* yes, null, 0644, 1_000, .inf ... would load as something else */
+	return yaml_plain_is_str(s);
 }
 
 static void yaml_scalar(struct buf *out, const struct val *v)
@@ -911,7 +900,8 @@ int val_parse_kv(struct val **out, const char *s,
 {
 	struct val *d = val_dict();
 	struct buf raw = BUF_INIT, value = BUF_INIT;
-	const char *p = s;
+	const char *p = s, *after_raw = NULL;
+	bool last_raw = false;
 
 	while (*p) {
 		const char *end, *eq;
@@ -953,12 +943,21 @@ int val_parse_kv(struct val **out, const char *s,
 				return tend_error_set(
 					"expected key=value, got '%.*s'", n, p);
 			}
-			if (raw.len)
-				buf_addch(&raw, ' ');
+			/*
+			 * Keep the spacing as written, as Ansible does: a
+			 * multi-line shell script needs its newlines.
+			 */
+			if (after_raw)
+				while (isspace((unsigned char)*after_raw))
+					buf_addch(&raw, *after_raw++);
 			buf_add(&raw, p, (size_t)(end - p));
+			after_raw = end;
 		}
+		last_raw = !taken;
 		p = end;
 	}
+	if (last_raw)
+		buf_adds(&raw, after_raw);
 	if (raw.len)
 		val_dict_set(d, "_raw_params", val_strn(raw.ptr, raw.len));
 	buf_release(&raw);

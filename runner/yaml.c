@@ -201,6 +201,15 @@ static struct val *resolve_plain(const char *s, size_t len)
 	return val_strn(s, len);
 }
 
+bool yaml_plain_is_str(const char *s)
+{
+	struct val *v = resolve_plain(s, strlen(s));
+	bool is_str = v->type == VAL_STR && strcmp(s, "<<");
+
+	val_unref(v);
+	return is_str;
+}
+
 static struct val *scalar(struct loader *l, yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
@@ -306,7 +315,7 @@ static int mapping(struct loader *l, struct val *v)
 		if (k && k->type == VAL_STR && !(k->flags & VAL_F_QUOTED) &&
 		    !strcmp(k->u.s.ptr, "<<")) {
 			if (val_is(item, VAL_LIST)) {
-				for (size_t i = 0; i < item->u.list.nr; i++)
+				for (size_t i = item->u.list.nr; i-- > 0;)
 					val_list_push(merges,
 						      val_ref(item->u.list.items[i]));
 			} else if (item) {
@@ -328,18 +337,36 @@ static int mapping(struct loader *l, struct val *v)
 		val_unref(k);
 		val_unref(item);
 	}
-	/* merged keys never override explicit ones; earlier merges win */
-	for (size_t i = 0; !error && i < merges->u.list.nr; i++) {
-		struct val *m = merges->u.list.items[i];
+	/*
+	 * As PyYAML: merged keys come first, then the explicit ones, and a
+	 * later key replaces an earlier one in place. `merges` holds each
+	 * '<<: [a, b]' reversed, so explicit keys win, then earlier merges.
+	 */
+	if (!error && merges->u.list.nr) {
+		struct val *res = val_dict();
+		struct val tmp;
 
-		if (!val_is(m, VAL_DICT)) {
-			diags_add(l->d, &m->pos, "'<<' expects a mapping");
-			continue;
+		for (size_t i = 0; i < merges->u.list.nr; i++) {
+			struct val *m = merges->u.list.items[i];
+
+			if (!val_is(m, VAL_DICT)) {
+				diags_add(l->d, &m->pos,
+					  "'<<' expects a mapping");
+				continue;
+			}
+			for (size_t j = 0; j < m->u.dict.nr; j++)
+				val_dict_set_pos(res, m->u.dict.items[j].key,
+						 val_ref(m->u.dict.items[j].v),
+						 &m->u.dict.items[j].pos);
 		}
-		for (size_t j = 0; j < m->u.dict.nr; j++)
-			if (!val_dict_get(v, m->u.dict.items[j].key))
-				val_dict_set(v, m->u.dict.items[j].key,
-					     val_ref(m->u.dict.items[j].v));
+		for (size_t j = 0; j < v->u.dict.nr; j++)
+			val_dict_set_pos(res, v->u.dict.items[j].key,
+					 val_ref(v->u.dict.items[j].v),
+					 &v->u.dict.items[j].pos);
+		tmp.u = v->u;
+		v->u = res->u;
+		res->u = tmp.u;
+		val_unref(res);
 	}
 	val_unref(merges);
 	return error;
@@ -413,12 +440,10 @@ static int node(struct loader *l, yaml_event_t *ev, struct val **out)
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			v = val_list();
 			set_pos(l, v, &ev->start_mark);
-			add_anchor(l, ev->data.sequence_start.anchor, v);
 			error = sequence(l, v);
 		} else {
 			v = val_dict();
 			set_pos(l, v, &ev->start_mark);
-			add_anchor(l, ev->data.mapping_start.anchor, v);
 			error = mapping(l, v);
 		}
 		l->depth--;
@@ -426,6 +451,10 @@ static int node(struct loader *l, yaml_event_t *ev, struct val **out)
 			val_unref(v);
 			return error;
 		}
+		/* named only once complete, so no alias can make a cycle */
+		add_anchor(l, ev->type == YAML_SEQUENCE_START_EVENT ?
+				      ev->data.sequence_start.anchor :
+				      ev->data.mapping_start.anchor, v);
 		*out = v;
 		return 0;
 	default:

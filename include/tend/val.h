@@ -44,6 +44,7 @@ enum {
 	VAL_F_UNSAFE = 1 << 3, /* !unsafe: never template this string */
 	VAL_F_TUPLE = 1 << 4,  /* a list that Python would hold as a tuple:
 				  str() prints it as (a, b) */
+	/* 1 << 16 and up: private to the template engine (template_int.h) */
 };
 
 struct val_pair {
@@ -173,8 +174,8 @@ int val_from_json(struct val **out, const char *text, size_t len);
  *
  * With `free_form_keys` NULL, every word must be k=v. Otherwise (command,
  * shell) only the keys named in that NULL-terminated list are taken out;
- * all other words keep their original text, joined by single spaces, in
- * "_raw_params". Returns 0 or -1 with the error set.
+ * all other words keep their original text and the spacing between them
+ * (newlines too), in "_raw_params". Returns 0 or -1 with the error set.
  */
 int val_parse_kv(struct val **out, const char *s,
 		 const char *const *free_form_keys);

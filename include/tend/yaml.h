@@ -25,4 +25,10 @@ int yaml_load_file(struct val **out, const char *path, struct diags *d);
 int yaml_load_string(struct val **out, const char *text, size_t len,
 		     const char *name, struct diags *d);
 
+/*
+ * Whether the plain (unquoted) scalar `s` loads as that same string, not
+ * as a bool, null or number: val_to_yaml quotes the strings that do not.
+ */
+bool yaml_plain_is_str(const char *s);
+
 #endif

@@ -403,7 +403,7 @@ static void test_playbook__include_tasks_static(void **state)
 	playbook_free(pb);
 }
 
-static void test_playbook__include_tasks_templated_is_dynamic(void **state)
+static void test_playbook__include_tasks_dynamic(void **state)
 {
 	struct playbook *pb = load_ok("include.yml");
 	struct task *t = at(&pb->plays[0]->tasks, 1);
@@ -586,7 +586,7 @@ int main(void)
 		cmocka_unit_test(test_playbook__tags_match),
 		cmocka_unit_test(test_playbook__block_rescue_always),
 		cmocka_unit_test(test_playbook__include_tasks_static),
-		cmocka_unit_test(test_playbook__include_tasks_templated_is_dynamic),
+		cmocka_unit_test(test_playbook__include_tasks_dynamic),
 		cmocka_unit_test(test_playbook__load_tasks_file),
 		cmocka_unit_test(test_playbook__import_playbook),
 		cmocka_unit_test(test_playbook__handlers_listen),
