@@ -4,6 +4,7 @@
 #include "tend/module.h"
 #include "tend/run.h"
 #include "tend/template.h"
+#include "tend/transport_ssh.h"
 #include "tend/yaml.h"
 
 #include <libgen.h>
@@ -203,35 +204,118 @@ static struct run_event *last_event(struct hostctx *hc)
 
 /* ---- connections ---- */
 
+/*
+ * The first of `names` that is defined, rendered to a string (a new
+ * heap string, or NULL if none is defined).
+ */
+static int conn_var(char **out, const struct scope *sc,
+		    const char *const *names)
+{
+	*out = NULL;
+	for (size_t i = 0; names[i]; i++) {
+		const struct val *v = scope_get(sc, names[i]);
+		struct val *r = NULL;
+		struct buf b = BUF_INIT;
+		int error;
+
+		if (!v || v->type == VAL_NULL)
+			continue;
+		if ((error = template_render(&r, v, sc)) < 0)
+			return tend_error_prefix("in '%s'", names[i]);
+		val_to_str(&b, r);
+		val_unref(r);
+		*out = buf_detach(&b, NULL);
+		return 0;
+	}
+	return 0;
+}
+
+static int ssh_connect(struct conn *c, const char *inventory_name,
+		       const struct scope *sc)
+{
+	static const char *const v_host[] = { "ansible_host",
+		"ansible_ssh_host", NULL };
+	static const char *const v_port[] = { "ansible_port",
+		"ansible_ssh_port", NULL };
+	static const char *const v_user[] = { "ansible_user",
+		"ansible_ssh_user", "remote_user", NULL };
+	static const char *const v_key[] = { "ansible_ssh_private_key_file",
+		"ansible_private_key_file", NULL };
+	static const char *const v_known[] = { "tend_known_hosts",
+		"ansible_ssh_known_hosts_file", NULL };
+	static const char *const v_check[] = { "host_key_checking",
+		"ansible_host_key_checking", "tend_host_key_checking", NULL };
+	static const char *const v_ctimeout[] = { "ansible_ssh_timeout",
+		"ansible_timeout", NULL };
+	static const char *const v_xtimeout[] = { "tend_command_timeout",
+		NULL };
+	char *host = NULL, *port = NULL, *user = NULL, *key = NULL,
+	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL;
+	struct ssh_opts o = { 0 };
+	int error;
+
+	if ((error = conn_var(&host, sc, v_host)) < 0 ||
+	    (error = conn_var(&port, sc, v_port)) < 0 ||
+	    (error = conn_var(&user, sc, v_user)) < 0 ||
+	    (error = conn_var(&key, sc, v_key)) < 0 ||
+	    (error = conn_var(&known, sc, v_known)) < 0 ||
+	    (error = conn_var(&check, sc, v_check)) < 0 ||
+	    (error = conn_var(&ctimeout, sc, v_ctimeout)) < 0 ||
+	    (error = conn_var(&xtimeout, sc, v_xtimeout)) < 0)
+		goto out;
+	o.host = host ? host : inventory_name;
+	o.port = port ? atoi(port) : 0;
+	o.user = user;
+	o.private_key = key;
+	o.known_hosts = known;
+	o.connect_timeout_ms = ctimeout ? atoi(ctimeout) * 1000 : 0;
+	o.command_timeout_ms = xtimeout ? atoi(xtimeout) * 1000 : 0;
+	if (check && !strcasecmp(check, "true"))
+		o.host_key_checking = SSH_HOST_KEY_STRICT;
+	else if (check &&
+		 (error = transport_ssh_parse_host_key_checking(
+			 &o.host_key_checking, check)) < 0)
+		goto out;
+	error = transport_ssh_new(&c->t, &o);
+out:
+	free(host);
+	free(port);
+	free(user);
+	free(key);
+	free(known);
+	free(check);
+	free(ctimeout);
+	free(xtimeout);
+	return error;
+}
+
 static int host_connect(struct hostctx *hc, const struct scope *sc)
 {
+	static const char *const v_conn[] = { "ansible_connection", NULL };
 	struct hoststate *hs = hc->hs;
 	struct conn *c = hs->conn;
-	const struct val *cv = scope_get(sc, "ansible_connection");
-	struct val *rendered = NULL;
-	const char *type = "ssh";
+	char *type = NULL;
 	int error;
 
 	if (c->t)
 		return 0;
 	if (c->error)
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
-	if (cv) {
-		if ((error = template_render(&rendered, cv, sc)) < 0)
-			return error;
-		if (val_cstr(rendered))
-			type = val_cstr(rendered);
-	}
-	if (!strcmp(type, "local"))
+	if ((error = conn_var(&type, sc, v_conn)) < 0)
+		goto out;
+	if (type && !strcmp(type, "local"))
 		error = transport_local_new(&c->t);
+	else if (!type || !strcmp(type, "ssh") || !strcmp(type, "smart") ||
+		 !strcmp(type, "paramiko"))
+		error = ssh_connect(c, hs->name, sc);
 	else
-		error = tend_error_set_code(TEND_EUNREACHABLE,
-			"connection type '%s' is not available yet (use "
-			"ansible_connection=local)", type);
-	val_unref(rendered);
+		error = tend_error_set("connection type '%s' is not supported "
+				       "(use ssh or local)", type);
+out:
+	free(type);
 	if (error < 0) {
 		c->error = xstrdup(tend_error_last());
-		return TEND_EUNREACHABLE;
+		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	}
 	return 0;
 }

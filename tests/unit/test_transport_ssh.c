@@ -753,10 +753,15 @@ static void test_transport_ssh__bad_client_key_unreachable(void **state)
 	assert_int_equal(try_connect(&h, NULL), TEND_EUNREACHABLE);
 	assert_error_has("cannot log in to");
 
-	/* a user who may log in but has no shell: the host says why */
-	if (!sh("getent passwd nobody | grep -q ':/usr/sbin/nologin$'")) {
+	/*
+	 * A user who may log in but has no shell: the host says why. (sshd
+	 * reads authorized_keys as that user: let it through scratch.)
+	 */
+	if (!sh("getent passwd nobody | grep -q ':/usr/sbin/nologin$' && "
+		"chmod 711 \"$S\"")) {
 		h.o.user = "nobody";
 		assert_int_equal(try_connect(&h, NULL), TEND_EUNREACHABLE);
+		sh("chmod 700 \"$S\"");
 		assert_error_has("cannot start sh on '[127.0.0.1]:");
 		assert_error_has("This account is currently not available.");
 	}
