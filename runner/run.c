@@ -992,6 +992,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	struct scopes *ss = xmalloc(sizeof(*ss));
 	const struct scope *sc = build_scope(ss, hc, vs, t->vars, NULL, NULL);
 	bool cond, failed;
+	size_t first_ev;
 	int error;
 
 	if ((error = eval_conditions(&cond, t->when, sc, NULL)) < 0) {
@@ -1007,10 +1008,11 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 			BUG("blocks nested too deep");
 		vs->items[vs->nr++] = t->vars;
 	}
+	first_ev = hc->hs->ev_nr;
 	failed = walk_list(hc, &t->block, vs);
 	if (failed && t->rescue.nr && !hc->hs->unreachable) {
-		/* the failure is rescued: mark its events */
-		for (size_t i = 0; i < hc->hs->ev_nr; i++)
+		/* the failure is rescued: mark the block's failed events */
+		for (size_t i = first_ev; i < hc->hs->ev_nr; i++)
 			if (hc->hs->ev[i].status == EV_FAILED)
 				hc->hs->ev[i].rescued = true;
 		hc->hs->failed = false;
