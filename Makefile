@@ -92,6 +92,15 @@ check-asan:
 demo: $(TEND)
 	@sh playbooks/demo.sh $(TEND)
 
+# tend vs ansible-playbook on real sshd hosts: bench/run.sh (BENCH_HOSTS,
+# BENCH_RUNS override). Not part of `make test` or CI.
+$(BUILD)/bench/rtt: bench/rtt.c $(BUILD)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libtend.a $(LDFLAGS_ALL) $(LIBS)
+
+bench: $(TEND) $(BUILD)/bench/rtt
+	@TEND=$(abspath $(TEND)) RTT=$(abspath $(BUILD)/bench/rtt) sh bench/run.sh
+
 clean:
 	rm -rf build build-asan bin
 

@@ -45,7 +45,10 @@ struct transport {
 	/*
 	 * Run req->script on the host, feeding req->in to its stdin, and
 	 * collect its exit status and output into *out (initialised by the
-	 * caller with EXEC_RESULT_INIT; appended to).
+	 * caller with EXEC_RESULT_INIT; appended to). The script runs as
+	 * `sh -c` would run it, except that a transport may run it in a
+	 * subshell of a long-lived shell (SSH's fast path): then $$ and
+	 * $PPID are that shell's, so a script must not kill $$.
 	 */
 	int (*exec)(struct transport *t, const struct exec_req *req,
 		    struct exec_result *out);

@@ -1,0 +1,117 @@
+#include "tend/common.h"
+#include "tend/error.h"
+#include "tend/transport_ssh.h"
+
+#include <time.h>
+
+/*
+ * The floor for `make bench`: the median time of one remote command on an
+ * open connection, measured with tend's own SSH transport.
+ *
+ *   rtt PORT KEY KNOWN_HOSTS [N]
+ *
+ * connects to 127.0.0.1:PORT and runs `true` N times (default 200) in two
+ * ways: through the persistent shell (what tend's tasks use) and with one
+ * exec channel per command. Prints, in milliseconds:
+ *
+ *   connect_ms X      opening the session (TCP, handshake, key auth)
+ *   shell_ms X        median of one `true` through the persistent shell
+ *   channel_ms X      median of one `true` on a new exec channel
+ */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Open a transport on the host, then time `n` runs of `true`; the median
+ * goes to *out_ms and the connect time to *connect_ms.
+ */
+static int time_exec(double *out_ms, double *connect_ms,
+		     const struct ssh_opts *opts, size_t n)
+{
+	struct transport *t = NULL;
+	struct exec_req req = { .script = "true" };
+	double *samples = xcalloc(n, sizeof(*samples));
+	double start;
+	size_t i;
+	int error;
+
+	if ((error = transport_ssh_new(&t, opts)) < 0)
+		goto out;
+	start = now_ms();
+	if ((error = transport_ssh_connect(t)) < 0)
+		goto out;
+	*connect_ms = now_ms() - start;
+	/* one warm-up call: the shell starts on the first exec */
+	for (i = 0; i <= n; i++) {
+		struct exec_result res = EXEC_RESULT_INIT;
+
+		start = now_ms();
+		error = t->exec(t, &req, &res);
+		if (!error && res.status != 0)
+			error = tend_error_set("'true' exited %d", res.status);
+		exec_result_release(&res);
+		if (error < 0)
+			goto out;
+		if (i > 0)
+			samples[i - 1] = now_ms() - start;
+	}
+	*out_ms = median(samples, n);
+
+out:
+	transport_close(t);
+	free(samples);
+	return error;
+}
+
+int main(int argc, char **argv)
+{
+	struct ssh_opts opts = { .host = "127.0.0.1" };
+	double shell_ms, channel_ms, connect_ms, unused;
+	size_t n = 200;
+
+	if (argc < 4 || argc > 5) {
+		fprintf(stderr, "usage: rtt PORT KEY KNOWN_HOSTS [N]\n");
+		return 2;
+	}
+	opts.port = atoi(argv[1]);
+	opts.private_key = argv[2];
+	opts.known_hosts = argv[3];
+	if (argc == 5)
+		n = strtoul(argv[4], NULL, 10);
+	if (n == 0)
+		n = 1;
+
+	if (time_exec(&shell_ms, &connect_ms, &opts, n) < 0)
+		goto fail;
+	opts.exec_channels = true;
+	if (time_exec(&channel_ms, &unused, &opts, n) < 0)
+		goto fail;
+
+	printf("connect_ms %.3f\n", connect_ms);
+	printf("shell_ms %.3f\n", shell_ms);
+	printf("channel_ms %.3f\n", channel_ms);
+	return 0;
+
+fail:
+	fprintf(stderr, "rtt: %s\n", tend_error_last());
+	return 1;
+}
