@@ -8,7 +8,7 @@
  * The floor for `make bench`: the median time of one remote command on an
  * open connection, measured with tend's own SSH transport.
  *
- *   rtt PORT KEY KNOWN_HOSTS [N]
+ *   rtt PORT KEY KNOWN_HOSTS [N [SCRIPT...]]
  *
  * connects to 127.0.0.1:PORT and runs `true` N times (default 200) in two
  * ways: through the persistent shell (what tend's tasks use) and with one
@@ -17,6 +17,8 @@
  *   connect_ms X      opening the session (TCP, handshake, key auth)
  *   shell_ms X        median of one `true` through the persistent shell
  *   channel_ms X      median of one `true` on a new exec channel
+ *   script_ms X S     median of the script S through the persistent shell,
+ *                     for each SCRIPT given (to take a module's check apart)
  */
 
 static double now_ms(void)
@@ -45,10 +47,10 @@ static double median(double *v, size_t n)
  * goes to *out_ms and the connect time to *connect_ms.
  */
 static int time_exec(double *out_ms, double *connect_ms,
-		     const struct ssh_opts *opts, size_t n)
+		     const struct ssh_opts *opts, const char *script, size_t n)
 {
 	struct transport *t = NULL;
-	struct exec_req req = { .script = "true" };
+	struct exec_req req = { .script = script };
 	double *samples = xcalloc(n, sizeof(*samples));
 	double start;
 	size_t i;
@@ -67,7 +69,8 @@ static int time_exec(double *out_ms, double *connect_ms,
 		start = now_ms();
 		error = t->exec(t, &req, &res);
 		if (!error && res.status != 0)
-			error = tend_error_set("'true' exited %d", res.status);
+			error = tend_error_set("'%s' exited %d", script,
+					       res.status);
 		exec_result_release(&res);
 		if (error < 0)
 			goto out;
@@ -87,27 +90,34 @@ int main(int argc, char **argv)
 	struct ssh_opts opts = { .host = "127.0.0.1" };
 	double shell_ms, channel_ms, connect_ms, unused;
 	size_t n = 200;
+	int i;
 
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: rtt PORT KEY KNOWN_HOSTS [N]\n");
+	if (argc < 4) {
+		fprintf(stderr, "usage: rtt PORT KEY KNOWN_HOSTS [N [SCRIPT...]]\n");
 		return 2;
 	}
 	opts.port = atoi(argv[1]);
 	opts.private_key = argv[2];
 	opts.known_hosts = argv[3];
-	if (argc == 5)
+	if (argc >= 5)
 		n = strtoul(argv[4], NULL, 10);
 	if (n == 0)
 		n = 1;
 
-	if (time_exec(&shell_ms, &connect_ms, &opts, n) < 0)
+	if (time_exec(&shell_ms, &connect_ms, &opts, "true", n) < 0)
 		goto fail;
-	opts.exec_channels = true;
-	if (time_exec(&channel_ms, &unused, &opts, n) < 0)
-		goto fail;
-
 	printf("connect_ms %.3f\n", connect_ms);
 	printf("shell_ms %.3f\n", shell_ms);
+	for (i = 5; i < argc; i++) {
+		double ms;
+
+		if (time_exec(&ms, &unused, &opts, argv[i], n) < 0)
+			goto fail;
+		printf("script_ms %.3f %s\n", ms, argv[i]);
+	}
+	opts.exec_channels = true;
+	if (time_exec(&channel_ms, &unused, &opts, "true", n) < 0)
+		goto fail;
 	printf("channel_ms %.3f\n", channel_ms);
 	return 0;
 

@@ -45,7 +45,7 @@ static int command_words(struct val **out, const struct task_ctx *ctx)
 		for (size_t i = 0; i < val_len(argv); i++) {
 			struct buf w = BUF_INIT;
 
-			val_to_str(&w, val_list_at(argv, i));
+			val_to_text(&w, val_list_at(argv, i));
 			val_list_push(list, val_strn(w.ptr, w.len));
 			buf_release(&w);
 		}

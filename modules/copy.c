@@ -52,7 +52,7 @@ static int copy_check(struct check_result *out, const struct task_ctx *ctx)
 		if (val_is(content, VAL_LIST) || val_is(content, VAL_DICT))
 			val_to_json(&data, content, 0);
 		else
-			val_to_str(&data, content);
+			val_to_text(&data, content);
 	} else {
 		struct stat sb;
 

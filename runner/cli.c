@@ -3,6 +3,7 @@
 #include "tend/cli.h"
 #include "tend/inventory.h"
 #include "tend/module.h"
+#include "tend/plan.h"
 #include "tend/playbook.h"
 #include "tend/report.h"
 #include "tend/run.h"
@@ -10,6 +11,7 @@
 #include "tend/yaml.h"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Exit codes (DESIGN.md), mapped here and nowhere else. */
@@ -24,6 +26,7 @@ enum {
 enum {
 	CMD_NEEDS_PLAYBOOK = 1 << 0, /* positional args are playbooks */
 	CMD_NEEDS_INVENTORY = 1 << 1,
+	CMD_TAKES_PLAN = 1 << 2,     /* the argument may be a saved plan */
 };
 
 struct cli_args {
@@ -38,6 +41,11 @@ struct cli_args {
 	bool check;
 	bool no_color;
 	bool stats;
+	const char *out_path;  /* plan --out */
+	long max_plan_age;     /* seconds; 0: any */
+	bool replan;
+	struct val *secrets;   /* --secrets: a dict of secret values */
+	const struct val *plan; /* apply: the saved plan, or NULL */
 	const char *state_path;
 	int history_limit;
 	const char **pos;    /* positional arguments */
@@ -51,7 +59,8 @@ struct cli_args {
 enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
 	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
-	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT,
+	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
+	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS,
 };
 
 struct cli_opt {
@@ -72,7 +81,16 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_TAGS, 't', "tags", "TAGS", "only tasks tagged with these" },
 	{ OPT_SKIP_TAGS, 0, "skip-tags", "TAGS", "skip tasks with these tags" },
 	{ OPT_FORKS, 'f', "forks", "N", "hosts in parallel (default 10)" },
-	{ OPT_FORMAT, 0, "format", "FMT", "text (default) or json" },
+	{ OPT_FORMAT, 0, "format", "FMT",
+	  "text (default), json, markdown or junit" },
+	{ OPT_OUT, 'o', "out", "PATH",
+	  "plan: save the plan for 'tend apply PATH'" },
+	{ OPT_MAX_PLAN_AGE, 0, "max-plan-age", "AGE",
+	  "apply PLAN: refuse a plan older than AGE (30s, 15m, 2h, 1d)" },
+	{ OPT_REPLAN, 0, "replan", NULL,
+	  "apply PLAN: apply hosts that moved since the plan anyway" },
+	{ OPT_SECRETS, 0, "secrets", "FILE",
+	  "YAML dict of secret vars: never printed, stored or planned" },
 	{ OPT_DETAILED, 0, "detailed-exitcode", NULL,
 	  "exit 2 when the plan has changes, 0 when none" },
 	{ OPT_DIFF, 'D', "diff", NULL, "apply: show the diff of each change" },
@@ -131,8 +149,9 @@ static const struct cli_cmd cmds[] = {
 	{ "plan", cmd_plan, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
 	  "PLAYBOOK... [options]",
 	  "show what would change on every host (a dry run with diffs)" },
-	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
-	  "PLAYBOOK... [options]", "converge the hosts" },
+	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY |
+	  CMD_TAKES_PLAN, run_opts, "PLAYBOOK... | PLAN.json [options]",
+	  "converge the hosts (or apply a saved plan, host by host)" },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
 	  "parse and type-check playbooks and inventory; touch no host" },
@@ -246,6 +265,60 @@ static struct val *split_tags(struct val *into, const char *s)
 	return into;
 }
 
+/* "90", "30s", "15m", "2h", "1d" → seconds. */
+static int parse_age(long *out, const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	long mult = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 :
+		    !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : 0;
+
+	if (end == v || n <= 0 || !mult)
+		return err("--max-plan-age expects a duration like 30m, 2h "
+			   "or 1d, got '%s'", v), -1;
+	*out = n * mult;
+	return 0;
+}
+
+static void mark_secret(struct val *v)
+{
+	v->flags |= VAL_F_SECRET;
+	for (size_t i = 0; i < val_len(v) && v->type == VAL_LIST; i++)
+		mark_secret(v->u.list.items[i]);
+	for (size_t i = 0; i < val_len(v) && v->type == VAL_DICT; i++)
+		mark_secret(v->u.dict.items[i].v);
+}
+
+/* --secrets FILE: a YAML dict whose values are all secret. */
+static int parse_secrets(struct cli_args *a, const char *path)
+{
+	struct diags d = DIAGS_INIT;
+	struct val *v = NULL;
+	int error = yaml_load_file(&v, path, &d);
+
+	if (error < 0) {
+		if (d.nr)
+			diags_print(&d, stderr);
+		else
+			err("%s", tend_error_last());
+		diags_release(&d);
+		return -1;
+	}
+	diags_release(&d);
+	if (v->type != VAL_DICT) {
+		val_unref(v);
+		return err("--secrets '%s' must hold a dict of vars", path), -1;
+	}
+	for (size_t i = 0; i < v->u.dict.nr; i++)
+		mark_secret(v->u.dict.items[i].v);
+	if (!a->secrets)
+		a->secrets = val_dict();
+	val_dict_update(a->secrets, v, false);
+	val_dict_update(a->extra, v, false);
+	val_unref(v);
+	return 0;
+}
+
 static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		   const char *v)
 {
@@ -273,11 +346,22 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 				   "got '%s'", v), -1;
 		break;
 	case OPT_FORMAT:
-		if (strcmp(v, "text") && strcmp(v, "json"))
-			return err("--format expects text or json, got '%s'",
-				   v), -1;
+		if (strcmp(v, "text") && strcmp(v, "json") &&
+		    strcmp(v, "markdown") && strcmp(v, "junit"))
+			return err("--format expects text, json, markdown or "
+				   "junit, got '%s'", v), -1;
 		a->format = v;
 		break;
+	case OPT_OUT:
+		a->out_path = v;
+		break;
+	case OPT_MAX_PLAN_AGE:
+		return parse_age(&a->max_plan_age, v);
+	case OPT_REPLAN:
+		a->replan = true;
+		break;
+	case OPT_SECRETS:
+		return parse_secrets(a, v);
 	case OPT_DETAILED:
 		a->detailed_exitcode = true;
 		break;
@@ -468,12 +552,16 @@ static int record_begin(struct hook_data *hd, struct cli_args *a,
 }
 
 static void print_report(const struct run_result *res,
-			 const struct report_opts *ro, bool json)
+			 const struct report_opts *ro, const char *format)
 {
 	struct buf out = BUF_INIT;
 
-	if (json)
+	if (format && !strcmp(format, "json"))
 		report_json(&out, res, ro);
+	else if (format && !strcmp(format, "markdown"))
+		report_markdown(&out, res, ro);
+	else if (format && !strcmp(format, "junit"))
+		report_junit(&out, res, ro);
 	else if (ro->mode == RUN_PLAN)
 		report_plan_text(&out, res, ro);
 	else
@@ -507,7 +595,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 		.tags = a->tags, .skip_tags = a->skip_tags,
 		.forks = a->forks ? a->forks : 10, .hooks = &hooks,
 	};
-	bool json = a->format && !strcmp(a->format, "json");
+	/* json, markdown, junit: for programs, so no live output or colour */
+	bool json = a->format && strcmp(a->format, "text");
 	bool failed = false, changes = false;
 	const char *status;
 	int rc;
@@ -540,7 +629,23 @@ static int run(struct cli_args *a, enum run_mode mode)
 		if (res.events[i].status == EV_CHANGED ||
 		    res.events[i].status == EV_UNKNOWN)
 			changes = true;
-	print_report(&res, &ro, json);
+	print_report(&res, &ro, a->format);
+	if (a->out_path && mode == RUN_PLAN && !rc) {
+		struct plan_meta pm = {
+			.playbooks = a->pos, .playbooks_nr = a->pos_nr,
+			.inventory = a->inventory, .extra_vars = a->extra,
+			.limit = a->limit, .tags = a->tags,
+			.skip_tags = a->skip_tags,
+		};
+
+		if (plan_write(a->out_path, &res, &pm) < 0) {
+			err("%s", tend_error_last());
+			rc = EXIT_ERROR;
+		} else if (!json) {
+			fprintf(stderr, "plan saved to %s: apply it with "
+				"'tend apply %s'\n", a->out_path, a->out_path);
+		}
+	}
 	if (a->stats)
 		print_stats(&res);
 	if (res.interrupted) {
@@ -688,8 +793,112 @@ static int cmd_plan(struct cli_args *a)
 	return run(a, RUN_PLAN);
 }
 
+/*
+ * apply PLAN: check every host of the plan again (read-only); a host whose
+ * fingerprints moved is stale and refused (or applied anyway with
+ * --replan); the others are applied.
+ */
+static int apply_plan(struct cli_args *a)
+{
+	struct run_result now = { 0 };
+	struct run_opts o = {
+		.mode = RUN_PLAN, .limit = a->limit, .extra_vars = a->extra,
+		.tags = a->tags, .skip_tags = a->skip_tags,
+		.forks = a->forks ? a->forks : 10, .quiet = true,
+	};
+	struct val *stale = NULL, *hosts = plan_hosts(a->plan);
+	struct buf fresh = BUF_INIT;
+	char *limit_was = NULL;
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < a->pbs_nr; i++)
+		if (run_playbook(&now, a->pbs[i], a->inv, &o) < 0) {
+			rc = err("%s", tend_error_last());
+			goto out;
+		}
+	plan_compare(&stale, a->plan, &now);
+	for (size_t i = 0; i < val_len(stale); i++)
+		fprintf(stderr, "tend: %s: host '%s' moved since the plan: %s\n",
+			a->replan ? "re-planning" : "stale, refused",
+			stale->u.dict.items[i].key,
+			val_cstr(stale->u.dict.items[i].v));
+	for (size_t i = 0; i < val_len(hosts); i++) {
+		const char *h = val_cstr(val_list_at(hosts, i));
+
+		if (!a->replan && val_dict_get(stale, h))
+			continue;
+		buf_addf(&fresh, "%s%s", fresh.len ? ":" : "", h);
+	}
+	if (fresh.len) {
+		limit_was = (char *)a->limit;
+		a->limit = fresh.ptr;
+		rc = run(a, RUN_APPLY);
+		a->limit = limit_was;
+	}
+	if (val_len(stale) && !a->replan && rc != EXIT_ERROR)
+		rc = EXIT_STALE;
+out:
+	buf_release(&fresh);
+	val_unref(stale);
+	val_unref(hosts);
+	run_result_release(&now);
+	return rc;
+}
+
+/*
+ * The argument of apply is a saved plan: take its playbooks, inventory and
+ * options, refuse it if too old or if its inputs changed (unless
+ * --replan), and get its secrets back from --secrets.
+ */
+static int load_plan(struct cli_args *a)
+{
+	struct val *plan = NULL, *extra = NULL;
+	const struct val *pbs, *opts, *age;
+	int error;
+
+	if (plan_load(&plan, a->pos[0]) < 0)
+		return err("%s", tend_error_last());
+	age = val_dict_get(plan, "created_epoch");
+	if (a->max_plan_age && (!val_is(age, VAL_INT) ||
+				(long)(time(NULL) - age->u.i) > a->max_plan_age)) {
+		val_unref(plan);
+		err("the plan '%s' is older than --max-plan-age", a->pos[0]);
+		return EXIT_STALE;
+	}
+	if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
+		val_unref(plan);
+		err("stale plan: %s (make a new plan, or --replan)",
+		    tend_error_last());
+		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;
+	}
+	tend_error_clear();
+	if ((error = plan_extra_vars(&extra, plan, a->secrets)) < 0) {
+		val_unref(plan);
+		err("%s", tend_error_last());
+		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;
+	}
+	val_unref(a->extra);
+	a->extra = extra;
+	pbs = val_dict_get(plan, "playbooks");
+	a->pos_nr = 0;
+	for (size_t i = 0; i < val_len(pbs); i++)
+		a->pos[a->pos_nr++] = val_cstr(val_dict_get(val_list_at(pbs, i),
+							    "path"));
+	a->inventory = val_cstr(val_dict_path(plan, "inventory.path"));
+	opts = val_dict_get(plan, "options");
+	a->limit = val_cstr(val_dict_get(opts, "limit"));
+	val_unref(a->tags);
+	val_unref(a->skip_tags);
+	a->tags = val_copy(val_dict_get(opts, "tags"));
+	a->skip_tags = val_copy(val_dict_get(opts, "skip_tags"));
+	a->plan = plan;
+	return 0;
+}
+
 static int cmd_apply(struct cli_args *a)
 {
+	if (a->plan)
+		return apply_plan(a);
 	return run(a, a->check ? RUN_PLAN : RUN_APPLY);
 }
 
@@ -833,6 +1042,9 @@ int cli_main(int argc, char **argv)
 		rc = rc > 0 ? EXIT_OK : EXIT_ERROR;
 		goto out;
 	}
+	if ((c->flags & CMD_TAKES_PLAN) && a.pos_nr == 1 &&
+	    plan_is_file(a.pos[0]) && (rc = load_plan(&a)))
+		goto out;
 	if ((c->flags & CMD_NEEDS_PLAYBOOK) && (rc = setup_playbooks(&a)))
 		goto out;
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = setup_inventory(&a)))
@@ -846,6 +1058,8 @@ out:
 	val_unref(a.extra);
 	val_unref(a.tags);
 	val_unref(a.skip_tags);
+	val_unref(a.secrets);
+	val_unref((struct val *)a.plan);
 	free(a.pos);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "tend: cannot write to standard output\n");

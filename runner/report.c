@@ -336,3 +336,239 @@ void report_recap(struct buf *out, const struct run_result *r,
 		buf_addch(out, '\n');
 	}
 }
+
+static bool counts_as_change(const struct run_event *ev)
+{
+	return ev->status == EV_CHANGED;
+}
+
+/* A code fence longer than any run of backticks in `text`. */
+static void fence(struct buf *out, const char *text)
+{
+	size_t run = 0, longest = 2;
+
+	for (const char *p = text; *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	for (size_t i = 0; i <= longest; i++)
+		buf_addch(out, '`');
+}
+
+/* Text safe inside markdown table cells and summaries. */
+static void md_text(struct buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			buf_adds(out, "&lt;");
+		else if (*s == '>')
+			buf_adds(out, "&gt;");
+		else if (*s == '&')
+			buf_adds(out, "&amp;");
+		else if (*s == '|')
+			buf_adds(out, "\\|");
+		else if (*s == '\n')
+			buf_addch(out, ' ');
+		else
+			buf_addch(out, *s);
+	}
+}
+
+void report_markdown(struct buf *out, const struct run_result *r,
+		     const struct report_opts *o)
+{
+	bool plan = o->mode == RUN_PLAN;
+
+	buf_addf(out, "### tend %s: `%s`\n\n", plan ? "plan" : "apply",
+		 o->playbook ? o->playbook : "");
+	if (o->commit) {
+		buf_addf(out, "Commit `%.12s`", o->commit);
+		if (o->subject) {
+			buf_adds(out, ": ");
+			md_text(out, o->subject);
+		}
+		buf_adds(out, "\n\n");
+	}
+	buf_adds(out, "**");
+	if (plan) {
+		report_plan_summary(out, r);
+	} else {
+		unsigned ch = 0, fl = 0;
+
+		for (size_t i = 0; i < r->hosts_nr; i++) {
+			ch += r->hosts[i].changed;
+			fl += r->hosts[i].failed + r->hosts[i].unreachable;
+		}
+		buf_addf(out, "Applied: %u changed, %u failed on %zu hosts.",
+			 ch, fl, r->hosts_nr);
+	}
+	buf_adds(out, "**\n\n| host | change | ok | unknown | failed |\n"
+		 "|---|---:|---:|---:|---:|\n");
+	for (size_t h = 0; h < r->hosts_nr; h++) {
+		const struct host_stats *st = &r->hosts[h];
+
+		buf_adds(out, "| ");
+		md_text(out, st->host);
+		buf_addf(out, " | %u | %u | %u | %u |\n", st->changed, st->ok,
+			 st->unknown, st->failed + st->unreachable);
+	}
+	for (size_t h = 0; h < r->hosts_nr; h++) {
+		const char *host = r->hosts[h].host;
+		bool any = false;
+
+		for (size_t i = 0; i < r->nr; i++) {
+			const struct run_event *ev = &r->events[i];
+
+			if (strcmp(ev->host, host) ||
+			    !(counts_as_change(ev) || ev->status == EV_UNKNOWN ||
+			      ev->status == EV_FAILED ||
+			      ev->status == EV_UNREACHABLE))
+				continue;
+			if (!any) {
+				buf_adds(out, "\n<details><summary><b>");
+				md_text(out, host);
+				buf_adds(out, "</b></summary>\n\n");
+				any = true;
+			}
+			buf_addf(out, "- **%s** ",
+				 event_status_name(ev->status, o->mode));
+			md_text(out, ev->task);
+			if (ev->label) {
+				buf_adds(out, " (item=");
+				md_text(out, ev->label);
+				buf_adds(out, ")");
+			}
+			if (ev->pos.file)
+				buf_addf(out, " <sub>%s:%u</sub>", ev->pos.file,
+					 ev->pos.line);
+			buf_addch(out, '\n');
+			if (ev->changes || ev->diff ||
+			    (ev->msg && ev->status != EV_CHANGED)) {
+				struct buf body = BUF_INIT;
+
+				if (ev->changes)
+					buf_adds(&body, ev->changes);
+				if (ev->diff)
+					buf_adds(&body, ev->diff);
+				if (!ev->diff && !ev->changes && ev->msg)
+					buf_addf(&body, "%s\n", ev->msg);
+				buf_adds(out, "\n  ");
+				fence(out, body.ptr);
+				buf_adds(out, ev->diff ? "diff\n" : "\n");
+				indented(out, body.ptr, "  ", o, false);
+				buf_adds(out, "  ");
+				fence(out, body.ptr);
+				buf_adds(out, "\n\n");
+				buf_release(&body);
+			}
+		}
+		if (any)
+			buf_adds(out, "</details>\n");
+	}
+}
+
+static void xml_text(struct buf *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '<':
+			buf_adds(out, "&lt;");
+			break;
+		case '>':
+			buf_adds(out, "&gt;");
+			break;
+		case '&':
+			buf_adds(out, "&amp;");
+			break;
+		case '"':
+			buf_adds(out, "&quot;");
+			break;
+		case '\n':
+		case '\t':
+		case '\r':
+			buf_addch(out, (char)*p);
+			break;
+		default:
+			/* XML 1.0 has no other control characters */
+			if (*p < 0x20)
+				buf_addf(out, "\\x%02x", *p);
+			else
+				buf_addch(out, (char)*p);
+		}
+	}
+}
+
+void report_junit(struct buf *out, const struct run_result *r,
+		  const struct report_opts *o)
+{
+	buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	buf_addf(out, "<testsuites name=\"tend %s\">\n",
+		 o->mode == RUN_PLAN ? "plan" : "apply");
+	for (size_t h = 0; h < r->hosts_nr; h++) {
+		const struct host_stats *st = &r->hosts[h];
+		unsigned tests = 0, failures = 0, skipped = 0;
+		double secs = 0;
+
+		for (size_t i = 0; i < r->nr; i++) {
+			const struct run_event *ev = &r->events[i];
+
+			if (strcmp(ev->host, st->host))
+				continue;
+			tests++;
+			secs += ev->seconds;
+			if ((ev->status == EV_FAILED && !ev->ignored) ||
+			    ev->status == EV_UNREACHABLE)
+				failures++;
+			if (ev->status == EV_SKIPPED)
+				skipped++;
+		}
+		buf_adds(out, "  <testsuite name=\"");
+		xml_text(out, st->host);
+		buf_addf(out, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" "
+			 "skipped=\"%u\" time=\"%.3f\">\n", tests, failures,
+			 skipped, secs);
+		for (size_t i = 0; i < r->nr; i++) {
+			const struct run_event *ev = &r->events[i];
+
+			if (strcmp(ev->host, st->host))
+				continue;
+			buf_adds(out, "    <testcase classname=\"");
+			xml_text(out, st->host);
+			buf_adds(out, "\" name=\"");
+			xml_text(out, ev->task);
+			if (ev->label) {
+				buf_adds(out, " (item=");
+				xml_text(out, ev->label);
+				buf_adds(out, ")");
+			}
+			buf_addf(out, "\" time=\"%.3f\"", ev->seconds);
+			if (ev->pos.file) {
+				buf_adds(out, " file=\"");
+				xml_text(out, ev->pos.file);
+				buf_addf(out, "\" line=\"%u\"", ev->pos.line);
+			}
+			buf_adds(out, ">\n");
+			if ((ev->status == EV_FAILED && !ev->ignored) ||
+			    ev->status == EV_UNREACHABLE) {
+				buf_addf(out, "      <failure type=\"%s\" message=\"",
+					 event_status_name(ev->status, o->mode));
+				xml_text(out, ev->msg ? ev->msg : "");
+				buf_adds(out, "\"/>\n");
+			} else if (ev->status == EV_SKIPPED) {
+				buf_adds(out, "      <skipped/>\n");
+			}
+			buf_addf(out, "      <system-out>%s",
+				 event_status_name(ev->status, o->mode));
+			if (ev->changes || ev->diff)
+				buf_addch(out, '\n');
+			if (ev->changes)
+				xml_text(out, ev->changes);
+			if (ev->diff)
+				xml_text(out, ev->diff);
+			buf_adds(out, "</system-out>\n    </testcase>\n");
+		}
+		buf_adds(out, "  </testsuite>\n");
+	}
+	buf_adds(out, "</testsuites>\n");
+}

@@ -8,6 +8,7 @@
 #include "tend/yaml.h"
 
 #include <libgen.h>
+#include <sodium.h>
 #include <strings.h>
 #include <pthread.h>
 #include <time.h>
@@ -200,6 +201,25 @@ static void add_event(struct hostctx *hc, const struct task *t,
 static struct run_event *last_event(struct hostctx *hc)
 {
 	return &hc->hs->ev[hc->hs->ev_nr - 1];
+}
+
+/* The fingerprint of a check (see struct run_event). */
+static void fingerprint(struct run_event *ev, enum event_status st,
+			const struct check_result *cr)
+{
+	crypto_hash_sha256_state h;
+	unsigned char md[crypto_hash_sha256_BYTES];
+	const char *name = event_status_name(st, RUN_PLAN);
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)name,
+				  strlen(name) + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)cr->changes.ptr,
+				  cr->changes.len + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)cr->diff.ptr,
+				  cr->diff.len);
+	crypto_hash_sha256_final(&h, md);
+	sodium_bin2hex(ev->fingerprint, sizeof(ev->fingerprint), md, sizeof(md));
 }
 
 /* ---- connections ---- */
@@ -613,6 +633,7 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 
 event:
 	add_event(hc, t, st, label, t->no_log ? NULL : msg.ptr);
+	fingerprint(last_event(hc), st, &cr);
 	if (!t->no_log) {
 		if (cr.diff.len)
 			last_event(hc)->diff = xstrdup(cr.diff.ptr);
@@ -1263,7 +1284,8 @@ static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
 	struct run_result *res = pc->rs->res;
-	const struct run_hooks *hooks = pc->rs->opts->hooks;
+	const struct run_hooks *hooks = pc->rs->opts->quiet ? NULL :
+					pc->rs->opts->hooks;
 
 	for (size_t i = 0; i < s->nr; i++) {
 		struct hoststate *hs = &pc->hs[s->hosts[i]];
@@ -1585,7 +1607,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 				}
 		sel_nr = keep;
 	}
-	if (o->hooks && o->hooks->play_start)
+	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
 	if (!sel_nr)
 		goto out;

@@ -1,10 +1,10 @@
 #include "tend/common.h"
 #include "tend/buf.h"
 #include "tend/error.h"
+#include "tend/knownhosts.h"
 #include "tend/transport.h"
 #include "tend/transport_ssh.h"
 
-#include <fcntl.h>
 #include <libssh2.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -12,10 +12,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <sodium.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,112 +273,6 @@ static int connect_socket(struct ssh *s)
 	return 0;
 }
 
-static const struct key_type {
-	int hostkey;      /* LIBSSH2_HOSTKEY_TYPE_* */
-	int known;        /* LIBSSH2_KNOWNHOST_KEY_* */
-	const char *name; /* as OpenSSH prints it beside a fingerprint */
-} key_types[] = {
-	{ LIBSSH2_HOSTKEY_TYPE_ED25519, LIBSSH2_KNOWNHOST_KEY_ED25519, "ED25519" },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, LIBSSH2_KNOWNHOST_KEY_ECDSA_256, "ECDSA" },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, LIBSSH2_KNOWNHOST_KEY_ECDSA_384, "ECDSA" },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, LIBSSH2_KNOWNHOST_KEY_ECDSA_521, "ECDSA" },
-	{ LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_KNOWNHOST_KEY_SSHRSA, "RSA" },
-	{ LIBSSH2_HOSTKEY_TYPE_DSS, LIBSSH2_KNOWNHOST_KEY_SSHDSS, "DSA" },
-};
-
-/* Host key algorithms and the known_hosts key type each one proves. */
-static const struct {
-	const char *method;
-	int known;
-} hostkey_methods[] = {
-	{ "ssh-ed25519", LIBSSH2_KNOWNHOST_KEY_ED25519 },
-	{ "ecdsa-sha2-nistp256", LIBSSH2_KNOWNHOST_KEY_ECDSA_256 },
-	{ "ecdsa-sha2-nistp384", LIBSSH2_KNOWNHOST_KEY_ECDSA_384 },
-	{ "ecdsa-sha2-nistp521", LIBSSH2_KNOWNHOST_KEY_ECDSA_521 },
-	{ "rsa-sha2-512", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
-	{ "rsa-sha2-256", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
-	{ "ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
-	{ "ssh-dss", LIBSSH2_KNOWNHOST_KEY_SSHDSS },
-};
-
-/*
- * Read known_hosts line by line: libssh2_knownhost_readfile gives up on
- * the first line it cannot parse (a marker, a key type it does not know),
- * where OpenSSH skips that line and keeps the rest.
- * NEEDSWORK: @revoked and @cert-authority lines are skipped, not honoured.
- */
-static int load_known_hosts(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh)
-{
-	struct buf content = BUF_INIT, line = BUF_INIT;
-	const char *p, *end;
-	int error;
-
-	if ((error = buf_read_file(&content, s->known_hosts)) < 0) {
-		if (error == TEND_ENOTFOUND) {
-			tend_error_clear();
-			error = 0;
-		}
-		goto out;
-	}
-	for (p = content.ptr, end = p + content.len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *q = p;
-
-		while (q < eol && (*q == ' ' || *q == '\t'))
-			q++;
-		/*
-		 * libssh2 1.10 drops the line's last byte, taking it for
-		 * the newline: always hand it one.
-		 */
-		if (q < eol && *q != '#') {
-			buf_reset(&line);
-			buf_add(&line, q, (size_t)(eol - q));
-			buf_addch(&line, '\n');
-			libssh2_knownhost_readline(kh, line.ptr, line.len,
-					LIBSSH2_KNOWNHOST_FILE_OPENSSH);
-		}
-		p = nl ? nl + 1 : end;
-	}
-out:
-	buf_release(&content);
-	buf_release(&line);
-	return error;
-}
-
-/* A bit for a LIBSSH2_KNOWNHOST_KEY_* value, in a mask of key types. */
-#define KEY_BIT(known) (1 << ((known) >> LIBSSH2_KNOWNHOST_KEY_SHIFT))
-
-/*
- * Which key types does known_hosts hold for this host? Asking libssh2 to
- * check a dummy key of each type answers it, hashed entries included:
- * MISMATCH means an entry of that type exists.
- */
-static int known_types(LIBSSH2_KNOWNHOSTS *kh, const char *name)
-{
-	int mask = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(key_types); i++) {
-		int rc = libssh2_knownhost_checkp(kh, name, -1, "x", 1,
-			LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-			LIBSSH2_KNOWNHOST_KEYENC_RAW | key_types[i].known,
-			NULL);
-
-		if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-			mask |= KEY_BIT(key_types[i].known);
-	}
-	return mask;
-}
-
-/* Does host key algorithm `alg` prove a key type in `mask`? */
-static bool proves_known_type(const char *alg, int mask)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(hostkey_methods); i++)
-		if (!strcmp(alg, hostkey_methods[i].method))
-			return mask & KEY_BIT(hostkey_methods[i].known);
-	return false;
-}
-
 /*
  * Ask first for the host key types that known_hosts already has for this
  * host, as OpenSSH does: otherwise a host known by its ed25519 key that
@@ -388,7 +280,7 @@ static bool proves_known_type(const char *alg, int mask)
  */
 static int prefer_known_hostkeys(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh)
 {
-	int mask = known_types(kh, s->label);
+	int mask = knownhosts_types(kh, s->label);
 	const char **algs = NULL;
 	struct buf pref = BUF_INIT;
 	int n, rc = 0;
@@ -402,7 +294,7 @@ static int prefer_known_hostkeys(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh)
 	/* the known types first, then the others, each in libssh2's order */
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < n; i++) {
-			if (proves_known_type(algs[i], mask) != (pass == 0))
+			if (knownhosts_alg_in_mask(algs[i], mask) != (pass == 0))
 				continue;
 			if (pref.len)
 				buf_addch(&pref, ',');
@@ -419,117 +311,17 @@ static int prefer_known_hostkeys(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh)
 	return 0;
 }
 
-/* Append the host's key to known_hosts (accept-new). */
-static int record_host_key(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh,
-			   const char *key, size_t len, int known)
-{
-	struct libssh2_knownhost *node = NULL;
-	struct buf line = BUF_INIT, old = BUF_INIT;
-	char text[8192];
-	size_t textlen = 0;
-	int fd = -1, error = 0;
-
-	if (libssh2_knownhost_addc(kh, s->label, NULL, key, len, NULL, 0,
-			LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-			LIBSSH2_KNOWNHOST_KEYENC_RAW | known, &node) ||
-	    libssh2_knownhost_writeline(kh, node, text, sizeof(text), &textlen,
-			LIBSSH2_KNOWNHOST_FILE_OPENSSH)) {
-		error = tend_error_set_code(TEND_EUNREACHABLE,
-			"cannot format the host key of '%s' for known_hosts",
-			s->label);
-		goto out;
-	}
-	/* a file that does not end in a newline gets one first */
-	if (buf_read_file(&old, s->known_hosts) < 0) {
-		tend_error_clear();
-	} else if (old.len && old.ptr[old.len - 1] != '\n') {
-		buf_addch(&line, '\n');
-	}
-	buf_add(&line, text, textlen);
-	if (!buf_ends_with(&line, "\n"))
-		buf_addch(&line, '\n');
-	/*
-	 * O_APPEND and one write: several hosts recording their keys at
-	 * once from different threads do not mix lines.
-	 */
-	fd = open(s->known_hosts, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		  0600);
-	if (fd < 0 && errno == ENOENT) {
-		/* ~/.ssh itself may not exist yet, as OpenSSH allows */
-		char *slash = strrchr(s->known_hosts, '/');
-
-		if (slash && slash != s->known_hosts) {
-			*slash = '\0';
-			mkdir(s->known_hosts, 0700);
-			*slash = '/';
-			fd = open(s->known_hosts, O_WRONLY | O_APPEND | O_CREAT |
-				  O_CLOEXEC, 0600);
-		}
-	}
-	if (fd < 0 || write(fd, line.ptr, line.len) != (ssize_t)line.len) {
-		error = tend_error_set_code(TEND_EUNREACHABLE,
-			"cannot record the host key of '%s' in '%s': %s",
-			s->label, s->known_hosts, strerror(errno));
-		goto out;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	buf_release(&line);
-	buf_release(&old);
-	return error;
-}
-
 static int check_host_key(struct ssh *s, LIBSSH2_KNOWNHOSTS *kh)
 {
-	const struct key_type *kt = NULL;
-	const char *key, *hash;
-	char fp[sodium_base64_ENCODED_LEN(32,
-			sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+	const char *key;
 	size_t len = 0;
-	int type = 0, rc;
+	int type = 0;
 
 	key = libssh2_session_hostkey(s->session, &len, &type);
 	if (!key)
 		return error_from_ssh(s, "no host key from");
-	for (size_t i = 0; i < ARRAY_SIZE(key_types); i++)
-		if (key_types[i].hostkey == type)
-			kt = &key_types[i];
-	hash = libssh2_hostkey_hash(s->session, LIBSSH2_HOSTKEY_HASH_SHA256);
-	if (!kt || !hash)
-		return tend_error_set_code(TEND_EUNREACHABLE,
-			"cannot check the host key of '%s': unknown key type %d",
-			s->label, type);
-	sodium_bin2base64(fp, sizeof(fp), (const unsigned char *)hash, 32,
-			  sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-
-	rc = libssh2_knownhost_checkp(kh, s->label, -1, key, len,
-		LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-		kt->known, NULL);
-	switch (rc) {
-	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
-		return 0;
-	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
-		return tend_error_set_code(TEND_EUNREACHABLE,
-			"host key for '%s' has CHANGED (now %s SHA256:%s; '%s' "
-			"lists another): refusing; someone may be intercepting "
-			"the connection, or the host was reinstalled (then "
-			"remove the old key: ssh-keygen -R '%s' -f '%s')",
-			s->label, kt->name, fp, s->known_hosts, s->label,
-			s->known_hosts);
-	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
-		if (s->checking == SSH_HOST_KEY_ACCEPT_NEW)
-			return record_host_key(s, kh, key, len, kt->known);
-		return tend_error_set_code(TEND_EUNREACHABLE,
-			"host key for '%s' is not in known_hosts (%s SHA256:%s): "
-			"refusing (set host_key_checking: accept-new to trust "
-			"it on first use, or add it to '%s')", s->label,
-			kt->name, fp, s->known_hosts);
-	default:
-		return tend_error_set_code(TEND_EUNREACHABLE,
-			"cannot check the host key of '%s' against '%s'",
-			s->label, s->known_hosts);
-	}
+	return knownhosts_check(kh, s->known_hosts, s->label, key, len, type,
+				s->checking);
 }
 
 static int try_key_file(struct ssh *s, const char *path)
@@ -1155,7 +947,7 @@ static int ssh_open(struct ssh *s)
 			error = tend_error_set("cannot create an SSH session");
 			goto out;
 		}
-		if ((error = load_known_hosts(s, kh)) < 0 ||
+		if ((error = knownhosts_load(kh, s->known_hosts)) < 0 ||
 		    (error = prefer_known_hostkeys(s, kh)) < 0)
 			goto out;
 	}

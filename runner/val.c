@@ -582,6 +582,19 @@ void val_to_str(struct buf *out, const struct val *v)
 	add_text(out, v, false);
 }
 
+void val_to_text(struct buf *out, const struct val *v)
+{
+	struct val shallow;
+
+	if (v->type == VAL_STR) {
+		buf_add(out, v->u.s.ptr, v->u.s.len);
+		return;
+	}
+	shallow = *v;
+	shallow.flags &= ~(unsigned int)VAL_F_SECRET;
+	add_text(out, &shallow, false);
+}
+
 void val_to_repr(struct buf *out, const struct val *v)
 {
 	add_text(out, v, true);

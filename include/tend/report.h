@@ -15,6 +15,8 @@ struct report_opts {
 	const char *playbook;
 	bool color;
 	bool diff;       /* apply: show diffs (plans always do) */
+	const char *commit;  /* source commit, or NULL */
+	const char *subject; /* its subject, or NULL */
 };
 
 /* The plan, grouped by host, then the summary line. */
@@ -27,6 +29,21 @@ void report_plan_summary(struct buf *out, const struct run_result *r);
 /* The JSON document of a plan or apply (format_version 1). */
 void report_json(struct buf *out, const struct run_result *r,
 		 const struct report_opts *o);
+
+/*
+ * Markdown for a pull-request comment: the summary, the source commit,
+ * then one collapsible <details> per host with its changes and diffs.
+ */
+void report_markdown(struct buf *out, const struct run_result *r,
+		     const struct report_opts *o);
+
+/*
+ * JUnit XML: one <testsuite> per host, one <testcase> per task (and loop
+ * item); failed and unreachable are <failure>s, skipped are <skipped/>,
+ * diffs go to <system-out>.
+ */
+void report_junit(struct buf *out, const struct run_result *r,
+		  const struct report_opts *o);
 
 /* Live apply output, one event at a time (Ansible's layout). */
 struct live_report {

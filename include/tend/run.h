@@ -54,6 +54,12 @@ struct run_event {
 	char *changes;      /* attribute changes, one per line, or NULL */
 	char *msg;          /* message (error, debug output...), or NULL */
 	double seconds;
+	/*
+	 * SHA-256 (hex) of what the check observed: its outcome, attribute
+	 * changes and diff. Equal fingerprints at plan and at apply time
+	 * mean the host is as the plan saw it. Empty when no check ran.
+	 */
+	char fingerprint[65];
 };
 
 struct host_stats {
@@ -86,6 +92,7 @@ struct run_opts {
 	const struct val *tags;     /* --tags, a list, or NULL */
 	const struct val *skip_tags;
 	int forks;                  /* parallel hosts (>= 1) */
+	bool quiet;                 /* no hooks: a verification pass */
 	const struct run_hooks *hooks;
 };
 

@@ -155,6 +155,12 @@ int val_compare(int *out, const struct val *a, const struct val *b);
  * decimal; None/True/False; lists and dicts in Python repr form.
  */
 void val_to_str(struct buf *out, const struct val *v);
+/*
+ * As val_to_str, but a secret is written as itself: for data that goes to
+ * a host (file content, command words), never for output or logs, which
+ * must use val_to_str (it masks secrets as ********).
+ */
+void val_to_text(struct buf *out, const struct val *v);
 /* Python repr(): strings quoted. */
 void val_to_repr(struct buf *out, const struct val *v);
 /*
