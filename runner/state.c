@@ -37,7 +37,19 @@ static const char schema[] =
 	"  status TEXT NOT NULL, changed INTEGER, ignored INTEGER,"
 	"  diff TEXT, duration REAL, error TEXT,"
 	"  PRIMARY KEY (run_id, seq));"
-	"CREATE INDEX IF NOT EXISTS runs_status ON runs(status);";
+	"CREATE INDEX IF NOT EXISTS runs_status ON runs(status);"
+	/* maintenance windows (runner/window.c) */
+	"CREATE TABLE IF NOT EXISTS windows ("
+	"  id INTEGER PRIMARY KEY, run_id INTEGER, created TEXT NOT NULL,"
+	"  starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,"
+	"  grace INTEGER DEFAULT 0, hosts TEXT NOT NULL, playbook TEXT,"
+	"  commit_id TEXT, user TEXT, reason TEXT, plan TEXT,"
+	"  pid INTEGER, controller TEXT, status TEXT NOT NULL, closed TEXT);"
+	"CREATE TABLE IF NOT EXISTS window_providers ("
+	"  window_id INTEGER NOT NULL REFERENCES windows(id),"
+	"  seq INTEGER NOT NULL, type TEXT NOT NULL, config TEXT NOT NULL,"
+	"  external_id TEXT, status TEXT NOT NULL, error TEXT,"
+	"  PRIMARY KEY (window_id, seq));";
 
 static int error_from_sqlite(sqlite3 *db, const char *what)
 {

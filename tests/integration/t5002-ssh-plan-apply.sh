@@ -72,13 +72,16 @@ cat >"$T/slow.yml" <<'YML'
 - hosts: all
   gather_facts: false
   tasks:
-    - shell: sleep 1.5
+    - shell: touch {{ out }}/{{ inventory_hostname }}.started; sleep 2
     - copy: { content: "done\n", dest: "{{ out }}/{{ inventory_hostname }}.done" }
 YML
 mkdir -p "$T/sout"
 "$TEND" apply "$T/slow.yml" -i "$INV" -e out="$T/sout" --format json >"$T/slow.json" 2>"$T/slow.err" &
 pid=$!
-sleep 0.6
+# kill h2's sshd once its slow task is running (up to 20 s under ASan)
+i=0
+while [ ! -e "$T/sout/h2.started" ] && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$T/sout/h2.started" ] || fail "the slow task never started on h2"
 sshd_signal "$T/sshd" h2 KILL
 set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" = 3 ] || { cat "$T/slow.json" "$T/slow.err"; fail "exit $rc, expected 3"; }

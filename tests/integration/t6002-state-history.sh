@@ -35,28 +35,41 @@ run_tend 0 show "$id" --format json
 run_tend 1 show 999
 expect_in "$T/err" "no run 999"
 
+# wait (up to 20 s, for slow sanitizer builds) until the slow task runs
+wait_started() {
+	i=0
+	while [ ! -e "$T/r/slow-started" ] && [ "$i" -lt 200 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -e "$T/r/slow-started" ] || fail "the slow task never started"
+}
+
 # a run killed with SIGKILL stays 'running' until the next tend sees it
 cat >"$T/slow.yml" <<'YML'
 - hosts: all
   gather_facts: false
   tasks:
     - name: slow
-      shell: sleep 2; echo done > {{ root }}/slow-done
+      shell: touch {{ root }}/slow-started; sleep 2; echo done > {{ root }}/slow-done
     - name: after
       copy: { content: "x\n", dest: "{{ root }}/after" }
 YML
 "$TEND" apply "$T/slow.yml" -e root="$T/r" >/dev/null 2>&1 &
 pid=$!
-sleep 0.7
+wait_started
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 run_tend 0 history --format json
 [ "$(json_get "$T/out" "d[0]['status']")" = interrupted ] || { cat "$T/out"; fail "killed run not shown as interrupted"; }
 
 # SIGTERM: the task in flight finishes, the next one never starts
-rm -f "$T/r/slow-done" "$T/r/after"
+# the killed run's shell goes on by itself: let it finish first, so that
+# its slow-done cannot pass for the next run's
+i=0
+while [ ! -e "$T/r/slow-done" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+rm -f "$T/r/slow-done" "$T/r/after" "$T/r/slow-started"
 "$TEND" apply "$T/slow.yml" -e root="$T/r" >"$T/term.out" 2>&1 &
 pid=$!
-sleep 0.7
+wait_started
 kill -TERM "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" != 0 ] || fail "interrupted run exited 0"
