@@ -69,7 +69,7 @@ deps:
 # What the tests need beyond the build: real sshd, ansible-core for the
 # comparison tests, git for fixtures.
 test-deps: deps
-	@missing=""; for p in openssh-server openssh-client ansible-core git python3 sudo; do \
+	@missing=""; for p in openssh-server openssh-client ansible-core git python3 sudo prometheus-alertmanager curl; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

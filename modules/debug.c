@@ -32,8 +32,9 @@ static int debug_check(struct check_result *out, const struct task_ctx *ctx)
 		}
 		val_dict_set(out->result, var, val_ref(v));
 		buf_addf(&out->msg, "%s: ", var);
+		/* val_to_str and val_to_json mask secrets */
 		if (v->type == VAL_STR)
-			buf_add(&out->msg, v->u.s.ptr, v->u.s.len);
+			val_to_str(&out->msg, v);
 		else
 			val_to_json(&out->msg, v, 0);
 		val_unref(v);
@@ -42,7 +43,7 @@ static int debug_check(struct check_result *out, const struct task_ctx *ctx)
 	if (msg) {
 		val_dict_set(out->result, "msg", val_ref((struct val *)msg));
 		if (msg->type == VAL_STR)
-			buf_add(&out->msg, msg->u.s.ptr, msg->u.s.len);
+			val_to_str(&out->msg, msg);
 		else
 			val_to_json(&out->msg, msg, 0);
 	} else {

@@ -7,6 +7,7 @@
 #include "tend/playbook.h"
 #include "tend/report.h"
 #include "tend/run.h"
+#include "tend/source.h"
 #include "tend/state.h"
 #include "tend/yaml.h"
 
@@ -48,6 +49,15 @@ struct cli_args {
 	const struct val *plan; /* apply: the saved plan, or NULL */
 	const char *state_path;
 	int history_limit;
+	/*
+	 * --repo: playbooks and inventory come from this git source; `src`
+	 * is the fetched commit (src.dir is NULL until it is fetched), and
+	 * `src_paths` the paths made relative to its tree (freed at exit).
+	 */
+	struct source_opts src_opts;
+	struct source_result src;
+	char **src_paths;
+	size_t src_paths_nr;
 	const char **pos;    /* positional arguments */
 	size_t pos_nr;
 	/* set up by the dispatcher from the flags */
@@ -61,6 +71,9 @@ enum opt_id {
 	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS,
+	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
+	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
+	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 };
 
 struct cli_opt {
@@ -69,6 +82,36 @@ struct cli_opt {
 	const char *long_name;
 	const char *arg;     /* name of its value, or NULL for a flag */
 	const char *help;
+};
+
+/* The git source (source.h): rows shared by pull, plan, apply, validate. */
+#define SOURCE_OPT_ROWS                                                      \
+	{ OPT_REPO, 0, "repo", "URL",                                        \
+	  "take playbooks and inventory from this git repository (path, "    \
+	  "file://, git://, ssh://, host:path, https://)" },                 \
+	{ OPT_REF, 0, "ref", "REF",                                          \
+	  "with --repo: the branch, tag or commit id to run" },              \
+	{ OPT_KEY, 0, "key", "PATH", "ssh: the deploy key" },                \
+	{ OPT_KNOWN_HOSTS, 0, "known-hosts", "PATH",                         \
+	  "ssh: known_hosts file (default ~/.ssh/known_hosts)" },            \
+	{ OPT_TOKEN_ENV, 0, "token-env", "VAR",                              \
+	  "https: the environment variable that holds the token" },          \
+	{ OPT_OFFLINE, 0, "offline", NULL,                                   \
+	  "do not fetch: use the cached clone" },                            \
+	{ OPT_VERIFY_SIGS, 0, "verify-signatures", NULL,                     \
+	  "refuse a commit not signed by an allowed signer" },               \
+	{ OPT_ALLOWED_SIGNERS, 0, "allowed-signers", "FILE",                 \
+	  "the ssh allowed_signers file for --verify-signatures" },          \
+	{ OPT_REQUIRE_ANCESTOR, 0, "require-ancestor-of", "BRANCH",          \
+	  "refuse a commit that is not on BRANCH" },                         \
+	{ OPT_FETCH_TIMEOUT, 0, "fetch-timeout", "SECONDS",                  \
+	  "give up fetching after this long (default 60)" }
+
+static const struct cli_opt pull_opts[] = {
+	SOURCE_OPT_ROWS,
+	{ OPT_DIR, 0, "dir", "DIR",
+	  "check out into DIR (default: a tree in the cache)" },
+	{ 0, 0, NULL, NULL, NULL },
 };
 
 static const struct cli_opt run_opts[] = {
@@ -100,6 +143,7 @@ static const struct cli_opt run_opts[] = {
 	  "print round trips per host per task to stderr" },
 	{ OPT_STATE, 0, "state", "PATH",
 	  "state DB (default $XDG_STATE_HOME/tend/tend.db)" },
+	SOURCE_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -119,6 +163,7 @@ static const struct cli_opt show_opts[] = {
 static const struct cli_opt validate_opts[] = {
 	{ OPT_INVENTORY, 'i', "inventory", "PATH", "inventory to check too" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
+	SOURCE_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -144,6 +189,7 @@ static int cmd_show(struct cli_args *a);
 static int cmd_doc(struct cli_args *a);
 static int cmd_help(struct cli_args *a);
 static int cmd_version(struct cli_args *a);
+static int cmd_pull(struct cli_args *a);
 
 static const struct cli_cmd cmds[] = {
 	{ "plan", cmd_plan, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
@@ -155,6 +201,9 @@ static const struct cli_cmd cmds[] = {
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
 	  "parse and type-check playbooks and inventory; touch no host" },
+	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
+	  "fetch a git source and check a commit out (exit 1 if the fetch "
+	  "failed, even when a cached commit is shown)" },
 	{ "history", cmd_history, 0, history_opts, "[-n N]",
 	  "the recent runs, newest first" },
 	{ "show", cmd_show, 0, show_opts, "RUN_ID",
@@ -386,6 +435,45 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 			return err("--limit expects a positive number, got "
 				   "'%s'", v), -1;
 		break;
+	case OPT_REPO:
+		a->src_opts.url = v;
+		break;
+	case OPT_REF:
+		a->src_opts.ref = v;
+		break;
+	case OPT_KEY:
+		a->src_opts.key = v;
+		break;
+	case OPT_KNOWN_HOSTS:
+		a->src_opts.known_hosts = v;
+		break;
+	case OPT_TOKEN_ENV:
+		a->src_opts.token_env = v;
+		break;
+	case OPT_OFFLINE:
+		a->src_opts.offline = true;
+		break;
+	case OPT_VERIFY_SIGS:
+		a->src_opts.verify_signatures = true;
+		break;
+	case OPT_ALLOWED_SIGNERS:
+		a->src_opts.allowed_signers = v;
+		break;
+	case OPT_REQUIRE_ANCESTOR:
+		a->src_opts.require_ancestor_of = v;
+		break;
+	case OPT_FETCH_TIMEOUT: {
+		long secs = strtol(v, &end, 10);
+
+		if (*end || secs < 1 || secs > 86400)
+			return err("--fetch-timeout expects seconds from 1 to "
+				   "86400, got '%s'", v), -1;
+		a->src_opts.timeout_ms = (int)secs * 1000;
+		break;
+	}
+	case OPT_DIR:
+		a->src_opts.worktree = v;
+		break;
 	}
 	return 0;
 }
@@ -447,12 +535,71 @@ static int parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 	return 0;
 }
 
+/* Fetch the --repo source and check its commit out (source.h). */
+static int setup_source(struct cli_args *a)
+{
+	if (!a->src_opts.url) {
+		if (a->src_opts.ref)
+			return err("--ref needs --repo");
+		return 0;
+	}
+	if (!a->src_opts.ref)
+		return err("--repo needs --ref (a branch, tag or commit id)");
+	if (source_fetch(&a->src, &a->src_opts) < 0)
+		return err("%s", tend_error_last());
+	if (a->src.stale)
+		fprintf(stderr, "tend: warning: %s; using the cached commit %.12s "
+			"of '%s'\n", a->src.fetch_error, a->src.commit,
+			a->src_opts.ref);
+	return 0;
+}
+
+/* `path` inside the fetched tree; kept in a->src_paths. */
+static const char *src_path(struct cli_args *a, const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s/%s", a->src.dir, path);
+	a->src_paths = xrealloc(a->src_paths, (a->src_paths_nr + 1) *
+				sizeof(*a->src_paths));
+	a->src_paths[a->src_paths_nr++] = buf_detach(&b, NULL);
+	return a->src_paths[a->src_paths_nr - 1];
+}
+
+/*
+ * With --repo, playbooks are paths in the fetched tree, and so is -i
+ * when the tree has it (else it stays as given: a host list, or a file
+ * outside the repository).
+ */
+static int setup_source_paths(struct cli_args *a)
+{
+	int rc;
+
+	if ((rc = setup_source(a)) || !a->src.dir)
+		return rc;
+	for (size_t i = 0; i < a->pos_nr; i++) {
+		if (a->pos[i][0] == '/')
+			return err("'%s': with --repo, playbooks are paths in "
+				   "the repository", a->pos[i]);
+		a->pos[i] = src_path(a, a->pos[i]);
+	}
+	if (a->inventory && a->inventory[0] != '/') {
+		const char *p = src_path(a, a->inventory);
+
+		if (access(p, F_OK) == 0)
+			a->inventory = p;
+	}
+	return 0;
+}
+
 /* Load every playbook, collecting all problems; print them. */
 static int setup_playbooks(struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
 	int rc = 0;
 
+	if ((rc = setup_source_paths(a)))
+		return rc;
 	if (!a->pos_nr)
 		return err("no playbook given");
 	a->pbs = xcalloc(a->pos_nr, sizeof(*a->pbs));
@@ -539,6 +686,7 @@ static int record_begin(struct hook_data *hd, struct cli_args *a,
 	struct run_info info = {
 		.mode = mode == RUN_PLAN ? "plan" : "apply",
 		.limit = a->limit,
+		.commit = a->src.dir ? a->src.commit : NULL,
 	};
 	int rc = 0;
 
@@ -1008,6 +1156,24 @@ static int cmd_help(struct cli_args *a)
 	return EXIT_OK;
 }
 
+static int cmd_pull(struct cli_args *a)
+{
+	int rc;
+
+	if (a->pos_nr)
+		return err("usage: tend pull --repo URL --ref REF [--dir DIR]");
+	if (!a->src_opts.url)
+		return err("tend pull needs --repo URL");
+	if ((rc = setup_source(a)))
+		return rc;
+	printf("commit  %s\nsubject %s\nauthor  %s\n", a->src.commit,
+	       a->src.subject, a->src.author);
+	if (a->src.signer)
+		printf("signer  %s\n", a->src.signer);
+	printf("dir     %s\n", a->src.dir);
+	return a->src.stale ? EXIT_ERROR : EXIT_OK;
+}
+
 static int cmd_version(struct cli_args *a)
 {
 	(void)a;
@@ -1060,6 +1226,10 @@ out:
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
 	val_unref((struct val *)a.plan);
+	source_result_release(&a.src);
+	for (size_t i = 0; i < a.src_paths_nr; i++)
+		free(a.src_paths[i]);
+	free(a.src_paths);
 	free(a.pos);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "tend: cannot write to standard output\n");

@@ -22,12 +22,23 @@ static void http_global_init(void)
 	http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* The URL without query string or credentials, for messages. */
-static void url_for_message(struct buf *out, const char *url)
+/*
+ * The URL without query string or credentials, for messages; only scheme
+ * and host if the whole URL is a secret.
+ */
+static void url_for_message(struct buf *out, const char *url, bool secret)
 {
 	const char *q = strpbrk(url, "?#");
 	const char *scheme = strstr(url, "://");
 	const char *at;
+
+	if (secret) {
+		const char *host = scheme ? scheme + 3 : url;
+
+		buf_add(out, url, (size_t)(host - url) + strcspn(host, "/?#"));
+		buf_adds(out, "/...");
+		return;
+	}
 
 	buf_add(out, url, q ? (size_t)(q - url) : strlen(url));
 	/* drop user:password@ */
@@ -42,12 +53,13 @@ static void url_for_message(struct buf *out, const char *url)
 	}
 }
 
-static int error_from_curl(CURLcode code, const char *errbuf, const char *url)
+static int error_from_curl(CURLcode code, const char *errbuf, const char *url,
+			   bool secret)
 {
 	struct buf u = BUF_INIT;
 	int error;
 
-	url_for_message(&u, url);
+	url_for_message(&u, url, secret);
 	error = tend_error_set("cannot reach '%s': %s", u.ptr,
 			       errbuf && *errbuf ? errbuf :
 			       curl_easy_strerror(code));
@@ -114,7 +126,7 @@ static long retry_after_ms(const char *v)
 }
 
 static int attempt(struct http_response *out, CURL *h,
-		   const struct http_request *req, char *errbuf)
+		   const struct http_request *req, bool secret, char *errbuf)
 {
 	CURLcode rc;
 
@@ -125,7 +137,7 @@ static int attempt(struct http_response *out, CURL *h,
 	errbuf[0] = '\0';
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK)
-		return error_from_curl(rc, errbuf, req->url);
+		return error_from_curl(rc, errbuf, req->url, secret);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 	return 0;
 }
@@ -188,7 +200,7 @@ int http_request(struct http_response *out, const struct http_request *req)
 	for (int i = 0;; i++) {
 		long wait;
 
-		error = attempt(out, h, req, errbuf);
+		error = attempt(out, h, req, o->secret_url, errbuf);
 		if (i >= retries)
 			break;
 		if (error == 0 && !retryable_status(out->status))
@@ -243,7 +255,7 @@ int http_json(struct val **out, const char *method, const char *url,
 	req.opts = opts;
 	if ((error = http_request(&resp, &req)) < 0)
 		goto out;
-	url_for_message(&u, url);
+	url_for_message(&u, url, opts && opts->secret_url);
 	if (resp.status < 200 || resp.status > 299) {
 		buf_trim(&resp.body);
 		if (resp.body.len > 200)

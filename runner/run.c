@@ -41,6 +41,7 @@ struct runstate {
 	const struct run_opts *opts;
 	const struct playbook *pb;
 	struct inventory *inv;
+	struct val *secrets;  /* secret strings of the extra vars */
 };
 
 struct hoststate {
@@ -394,6 +395,65 @@ static int eval_conditions(bool *out, const struct val *conds,
 	return 0;
 }
 
+/* ---- secrets ---- */
+
+/* Every secret string inside v (4 bytes or more), borrowed, into `out`. */
+static void collect_secrets(struct val *out, const struct val *v,
+			    bool inherited)
+{
+	bool secret = inherited || (v->flags & VAL_F_SECRET);
+
+	if (v->type == VAL_STR && secret && v->u.s.len >= 4)
+		val_list_push(out, val_ref((struct val *)v));
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		collect_secrets(out, v->u.list.items[i], secret);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		collect_secrets(out, v->u.dict.items[i].v, secret);
+}
+
+/* Replace every secret in b by ********. */
+static void scrub(struct buf *b, const struct val *secrets)
+{
+	for (size_t i = 0; i < val_len(secrets); i++) {
+		const struct val *sv = secrets->u.list.items[i];
+		struct buf out = BUF_INIT;
+		const char *p = b->ptr, *hit;
+
+		if (!memmem(b->ptr, b->len, sv->u.s.ptr, sv->u.s.len))
+			continue;
+		while ((hit = memmem(p, b->len - (size_t)(p - b->ptr),
+				     sv->u.s.ptr, sv->u.s.len))) {
+			buf_add(&out, p, (size_t)(hit - p));
+			buf_adds(&out, "********");
+			p = hit + sv->u.s.len;
+		}
+		buf_add(&out, p, b->len - (size_t)(p - b->ptr));
+		buf_release_secret(b);
+		*b = out;
+	}
+}
+
+/*
+ * Flag every string of a result that holds a secret (a command that
+ * echoed it): later tasks still get the value, output shows ********.
+ */
+static void taint(struct val *v, const struct val *secrets)
+{
+	if (v->type == VAL_STR) {
+		for (size_t i = 0; i < val_len(secrets); i++) {
+			const struct val *sv = secrets->u.list.items[i];
+
+			if (memmem(v->u.s.ptr, v->u.s.len, sv->u.s.ptr,
+				   sv->u.s.len))
+				v->flags |= VAL_F_SECRET;
+		}
+	}
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		taint(v->u.list.items[i], secrets);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		taint(v->u.dict.items[i].v, secrets);
+}
+
 /* Undefined in a plan after an unknown result: the answer is unknown. */
 static bool plan_unknown(const struct hostctx *hc, int error)
 {
@@ -457,6 +517,7 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 	enum event_status st = EV_OK;
 	const char *false_cond = NULL;
 	struct buf msg = BUF_INIT;
+	struct val *secrets = val_list();
 	bool cond, ran_apply = false, failed = false, changed = false;
 	double t0 = now_seconds();
 	int error;
@@ -497,6 +558,10 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 		buf_addf(&msg, "%s", tend_error_last());
 		goto fail;
 	}
+	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
+		val_list_push(secrets,
+			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
+	collect_secrets(secrets, args, false);
 	if (args_normalize(&norm, t->module, args, &t->pos, &d, true) < 0) {
 		for (size_t i = 0; i < d.nr; i++)
 			buf_addf(&msg, "%s%s", i ? "; " : "", d.items[i]);
@@ -632,6 +697,9 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 		goto fail_with_result;
 
 event:
+	scrub(&msg, secrets);
+	scrub(&cr.diff, secrets);
+	scrub(&cr.changes, secrets);
 	add_event(hc, t, st, label, t->no_log ? NULL : msg.ptr);
 	fingerprint(last_event(hc), st, &cr);
 	if (!t->no_log) {
@@ -647,6 +715,7 @@ event:
 	goto out;
 
 unknown:
+	scrub(&msg, secrets);
 	add_event(hc, t, EV_UNKNOWN, label, msg.ptr);
 	val_dict_set_bool(result, "changed", false);
 	val_dict_set_bool(result, "tend_unknown", true);
@@ -655,6 +724,8 @@ unknown:
 fail:
 	val_dict_set_bool(result, "changed", false);
 fail_with_result:
+	scrub(&msg, secrets);
+	scrub(&cr.diff, secrets);
 	val_dict_set_bool(result, "failed", true);
 	if (!val_dict_get(result, "msg") || msg.len)
 		val_dict_set_str(result, "msg", t->no_log ?
@@ -683,6 +754,8 @@ fail_with_result:
 out:
 	if (hs->ev_nr)
 		last_event(hc)->seconds = now_seconds() - t0;
+	taint(result, secrets);
+	val_unref(secrets);
 	if (is_plan(hc) && st == EV_UNKNOWN)
 		val_dict_set_bool(result, "tend_unknown", true);
 	if (is_plan(hc) && st == EV_CHANGED) {
@@ -1712,6 +1785,9 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	int error = 0;
 
 	pthread_mutex_init(&rs.lock, NULL);
+	rs.secrets = val_list();
+	if (opts->extra_vars)
+		collect_secrets(rs.secrets, opts->extra_vars, false);
 	for (size_t i = 0; i < pb->nr && !run_interrupted; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
@@ -1730,6 +1806,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	}
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
+	val_unref(rs.secrets);
 	out->interrupted = run_interrupted != 0;
 	return error;
 }

@@ -429,3 +429,310 @@ int state_show(struct val **out, struct state *s, long long id)
 	*out = run;
 	return 0;
 }
+
+/*
+ * Maintenance windows (runner/window.c): a row per window and a row per
+ * provider of it, so that a later process can close what a dead run left
+ * open.
+ */
+
+static void bind_json(sqlite3_stmt *st, int i, const struct val *v)
+{
+	struct buf b = BUF_INIT;
+
+	val_to_json(&b, v, 0);
+	sqlite3_bind_text(st, i, b.ptr, (int)b.len, SQLITE_TRANSIENT);
+	buf_release(&b);
+}
+
+static int window_rollback(struct state *s, int error)
+{
+	exec_sql(s, "ROLLBACK;");
+	return error;
+}
+
+int state_window_begin(struct state *s, long long *id, const struct val *w)
+{
+	const struct val *providers = val_dict_get(w, "providers");
+	sqlite3_stmt *st = NULL;
+	char now[32], host[256] = "";
+	int error;
+
+	iso_now(now, sizeof(now));
+	gethostname(host, sizeof(host) - 1);
+	if ((error = exec_sql(s, "BEGIN IMMEDIATE;")) < 0)
+		return error;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO windows (run_id, created, "
+			       "starts_at, ends_at, grace, hosts, playbook, "
+			       "commit_id, user, reason, plan, pid, controller,"
+			       " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			       "?, ?, ?, 'open')", -1, &st, NULL) != SQLITE_OK)
+		return window_rollback(s, error_from_sqlite(s->db, "prepare"));
+	if (val_is(val_dict_get(w, "run_id"), VAL_INT))
+		sqlite3_bind_int64(st, 1, val_dict_get(w, "run_id")->u.i);
+	bind_text(st, 2, now);
+	sqlite3_bind_int64(st, 3, val_dict_get(w, "starts_at")->u.i);
+	sqlite3_bind_int64(st, 4, val_dict_get(w, "ends_at")->u.i);
+	sqlite3_bind_int64(st, 5, val_dict_get(w, "grace")->u.i);
+	bind_json(st, 6, val_dict_get(w, "hosts"));
+	bind_text(st, 7, val_cstr(val_dict_get(w, "playbook")));
+	bind_text(st, 8, val_cstr(val_dict_get(w, "commit")));
+	bind_text(st, 9, val_cstr(val_dict_get(w, "user")));
+	bind_text(st, 10, val_cstr(val_dict_get(w, "reason")));
+	bind_text(st, 11, val_cstr(val_dict_get(w, "plan")));
+	sqlite3_bind_int64(st, 12, (sqlite3_int64)getpid());
+	bind_text(st, 13, host);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return window_rollback(s, error_from_sqlite(s->db,
+							    "record a window"));
+	}
+	sqlite3_finalize(st);
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO window_providers (window_id,"
+			       " seq, type, config, status) VALUES (?, ?, ?, ?,"
+			       " 'opening')", -1, &st, NULL) != SQLITE_OK)
+		return window_rollback(s, error_from_sqlite(s->db, "prepare"));
+	for (size_t i = 0; i < val_len(providers); i++) {
+		const struct val *p = val_list_at(providers, i);
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		bind_text(st, 3, val_cstr(val_dict_get(p, "type")));
+		bind_json(st, 4, val_dict_get(p, "config"));
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return window_rollback(s, error_from_sqlite(s->db,
+						"record a window provider"));
+		}
+	}
+	sqlite3_finalize(st);
+	return exec_sql(s, "COMMIT;");
+}
+
+int state_window_provider(struct state *s, long long id, size_t seq,
+			  const char *status, const char *external_id,
+			  const char *error_msg)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE window_providers SET status = ?,"
+			       " external_id = COALESCE(?, external_id), "
+			       "error = COALESCE(?, error) WHERE window_id = ? "
+			       "AND seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	bind_text(st, 1, status);
+	bind_text(st, 2, external_id);
+	bind_text(st, 3, error_msg);
+	sqlite3_bind_int64(st, 4, id);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = error_from_sqlite(s->db, "record a window provider");
+	sqlite3_finalize(st);
+	return error;
+}
+
+int state_window_update(struct state *s, long long id, long long ends_at,
+			const char *status)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int error = 0;
+
+	iso_now(now, sizeof(now));
+	if (sqlite3_prepare_v2(s->db, "UPDATE windows SET ends_at = CASE WHEN "
+			       "?1 > 0 THEN ?1 ELSE ends_at END, status = "
+			       "COALESCE(?2, status), closed = CASE WHEN ?2 IN "
+			       "('closed', 'expired', 'failed') THEN ?3 ELSE "
+			       "closed END WHERE id = ?4", -1, &st,
+			       NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	sqlite3_bind_int64(st, 1, ends_at);
+	bind_text(st, 2, status);
+	bind_text(st, 3, now);
+	sqlite3_bind_int64(st, 4, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = error_from_sqlite(s->db, "update a window");
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* Replace the JSON text of `key` in dict d by its parsed value. */
+static void parse_json_column(struct val *d, const char *key)
+{
+	const char *text = val_cstr(val_dict_get(d, key));
+	struct val *v = NULL;
+
+	if (text && val_from_json(&v, text, strlen(text)) == 0)
+		val_dict_set(d, key, v);
+	else
+		tend_error_clear();
+}
+
+int state_window_get(struct val **out, struct state *s, long long id)
+{
+	sqlite3_stmt *st = NULL;
+	struct val *w = NULL, *providers;
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT id, run_id, created, starts_at, "
+			       "ends_at, grace, hosts, playbook, commit_id AS "
+			       "'commit', user, reason, plan, pid, controller, "
+			       "status, closed FROM windows WHERE id = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		w = row_dict(st);
+	sqlite3_finalize(st);
+	if (!w)
+		return tend_error_set_code(TEND_ENOTFOUND, "no window %lld", id);
+	parse_json_column(w, "hosts");
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, type, config, external_id,"
+			       " status, error FROM window_providers WHERE "
+			       "window_id = ? ORDER BY seq", -1, &st,
+			       NULL) != SQLITE_OK) {
+		val_unref(w);
+		return error_from_sqlite(s->db, "prepare");
+	}
+	sqlite3_bind_int64(st, 1, id);
+	providers = val_list();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct val *p = row_dict(st);
+
+		parse_json_column(p, "config");
+		val_list_push(providers, p);
+	}
+	sqlite3_finalize(st);
+	val_dict_set(w, "providers", providers);
+	if (rc != SQLITE_DONE) {
+		val_unref(w);
+		return error_from_sqlite(s->db, "read window providers");
+	}
+	*out = w;
+	return 0;
+}
+
+static int window_id_list(struct val **out, struct state *s, const char *sql,
+			  long long arg)
+{
+	sqlite3_stmt *st = NULL;
+	struct val *l;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
+	l = val_list();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		val_list_push(l, val_int(sqlite3_column_int64(st, 0)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		val_unref(l);
+		return error_from_sqlite(s->db, "read windows");
+	}
+	*out = l;
+	return 0;
+}
+
+int state_window_ids(struct val **out, struct state *s, bool open_only)
+{
+	return window_id_list(out, s, open_only ?
+			      "SELECT id FROM windows WHERE status = 'open' "
+			      "ORDER BY id DESC" :
+			      "SELECT id FROM windows ORDER BY id DESC", 0);
+}
+
+/* Whether `pid` of machine `ctl` may still run (another machine's may). */
+static bool window_pid_alive(long long pid, const char *ctl, const char *host)
+{
+	if (ctl && strcmp(ctl, host))
+		return true;
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int state_window_orphans(struct val **out, struct state *s, long long now)
+{
+	sqlite3_stmt *st = NULL;
+	struct val *l = NULL;
+	char host[256] = "";
+	int rc, error;
+
+	*out = NULL;
+	gethostname(host, sizeof(host) - 1);
+	/* manual windows end by themselves: only mark them */
+	if (sqlite3_prepare_v2(s->db, "UPDATE windows SET status = 'expired', "
+			       "closed = strftime('%Y-%m-%dT%H:%M:%SZ', "
+			       "ends_at, 'unixepoch') WHERE status = 'open' "
+			       "AND run_id IS NULL AND ends_at <= ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return error_from_sqlite(s->db, "expire windows");
+	if (sqlite3_prepare_v2(s->db, "SELECT w.id, w.pid, w.controller, "
+			       "r.id, r.status, r.pid, r.controller FROM "
+			       "windows w LEFT JOIN runs r ON r.id = w.run_id "
+			       "WHERE w.status = 'open' AND w.run_id IS NOT "
+			       "NULL ORDER BY w.id", -1, &st,
+			       NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	l = val_list();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *wctl = (const char *)sqlite3_column_text(st, 2);
+		const char *rstatus = (const char *)sqlite3_column_text(st, 4);
+		const char *rctl = (const char *)sqlite3_column_text(st, 6);
+		bool alive;
+
+		if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+			alive = window_pid_alive(sqlite3_column_int64(st, 1),
+						 wctl, host);
+		else
+			alive = rstatus && !strcmp(rstatus, "running") &&
+				window_pid_alive(sqlite3_column_int64(st, 5),
+						 rctl, host);
+		if (!alive)
+			val_list_push(l, val_int(sqlite3_column_int64(st, 0)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		error = error_from_sqlite(s->db, "read windows");
+		val_unref(l);
+		return error;
+	}
+	*out = l;
+	return 0;
+}
+
+int state_run_durations(struct val **out, struct state *s,
+			const char *playbook, int limit)
+{
+	sqlite3_stmt *st = NULL;
+	struct val *l;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT (julianday(finished) - "
+			       "julianday(started)) * 86400.0 FROM runs WHERE "
+			       "playbook = ? AND mode = 'apply' AND status = "
+			       "'ok' AND finished IS NOT NULL ORDER BY id DESC "
+			       "LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return error_from_sqlite(s->db, "prepare");
+	bind_text(st, 1, playbook);
+	sqlite3_bind_int(st, 2, limit);
+	l = val_list();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		val_list_push(l, val_float(sqlite3_column_double(st, 0)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		val_unref(l);
+		return error_from_sqlite(s->db, "read run durations");
+	}
+	*out = l;
+	return 0;
+}

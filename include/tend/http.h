@@ -24,8 +24,10 @@ struct http_opts {
 	int retries;         /* extra attempts; < 0: none; 0: the default, 2 */
 	long backoff_ms;     /* first pause between attempts (doubles); 0: 250 */
 	const char *ca_file; /* CA bundle to trust instead of the system's */
+	bool secret_url;     /* the URL holds a secret (a webhook URL):
+				messages show only its scheme and host */
 };
-#define HTTP_OPTS_INIT { 0, 0, 0, NULL }
+#define HTTP_OPTS_INIT { 0, 0, 0, NULL, false }
 
 struct http_request {
 	const char *method;          /* "GET", "POST", "PUT", "DELETE" */

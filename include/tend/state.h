@@ -67,4 +67,55 @@ int state_history(struct val **out, struct state *s, int limit);
  */
 int state_show(struct val **out, struct state *s, long long id);
 
+/*
+ * Maintenance windows (used by runner/window.c; see window.h).
+ *
+ * A window dict has run_id (int, or null for a manual window), starts_at
+ * and ends_at (epoch seconds), grace (seconds), hosts (list of strings),
+ * playbook, commit, user, reason, plan (strings or null) and providers
+ * (a list of dicts: type, config: the provider's settings, which hold no
+ * secret values). state_window_begin records it `open`, with every
+ * provider `opening`, this process's pid and host, in one transaction.
+ */
+int state_window_begin(struct state *s, long long *id, const struct val *w);
+
+/*
+ * Set provider `seq` of window `id` to `status` ("open", "failed",
+ * "closed"); a non-NULL external_id or error_msg is recorded too.
+ */
+int state_window_provider(struct state *s, long long id, size_t seq,
+			  const char *status, const char *external_id,
+			  const char *error_msg);
+
+/*
+ * Set the end (ends_at > 0) and/or the status (non-NULL: "open",
+ * "closed", "expired", "failed"; the last three record when).
+ */
+int state_window_update(struct state *s, long long id, long long ends_at,
+			const char *status);
+
+/*
+ * Window `id` as a dict: the keys above plus id, created, pid, controller,
+ * status, closed; each provider also has seq, external_id, status, error.
+ * TEND_ENOTFOUND if there is none.
+ */
+int state_window_get(struct val **out, struct state *s, long long id);
+
+/* Ids of the windows, newest first: all, or only open ones. */
+int state_window_ids(struct val **out, struct state *s, bool open_only);
+
+/*
+ * Ids of open windows of runs that are gone (not `running`, or their
+ * process is dead); marks open manual windows that ended before `now`
+ * `expired` on the way. *out is a new list.
+ */
+int state_window_orphans(struct val **out, struct state *s, long long now);
+
+/*
+ * Durations in seconds (floats), newest first, of the last `limit`
+ * successful applies of `playbook`.
+ */
+int state_run_durations(struct val **out, struct state *s,
+			const char *playbook, int limit);
+
 #endif

@@ -1,0 +1,858 @@
+#include "tend/common.h"
+#include "tend/buf.h"
+#include "tend/config.h"
+#include "tend/http.h"
+#include "tend/state.h"
+#include "tend/window.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "unit.h"
+
+/*
+ * Maintenance windows against a real Alertmanager (tests/lib/
+ * lib-alertmanager.sh) and a local receiver that speaks the Slack,
+ * PagerDuty and signed-webhook wire formats and checks them
+ * (tests/lib/http-receiver.py). Run from the repository root, or set
+ * TEND_TOP.
+ */
+
+static char scratch[] = "/tmp/tend-window-test.XXXXXX";
+static const char *top = ".";
+static char am_url[64], rcv_url[64], dead_url[64];
+static struct state *st;
+
+TEND_PRINTF(1, 2) static int sh(const char *fmt, ...)
+{
+	struct buf cmd = BUF_INIT, body = BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	buf_vaddf(&body, fmt, ap);
+	va_end(ap);
+	buf_adds(&cmd, "cd ");
+	sh_quote(&cmd, top);
+	buf_adds(&cmd, " && TOP=. && . tests/lib/lib-alertmanager.sh && S=");
+	sh_quote(&cmd, scratch);
+	buf_adds(&cmd, " && ");
+	buf_addbuf(&cmd, &body);
+	rc = system(cmd.ptr);
+	buf_release(&cmd);
+	buf_release(&body);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : 255;
+}
+
+static void read_port(char *out, size_t n, const char *dir)
+{
+	struct buf path = BUF_INIT, b = BUF_INIT;
+
+	buf_addf(&path, "%s/%s/port", scratch, dir);
+	assert_ok(buf_read_file(&b, path.ptr));
+	buf_trim(&b);
+	snprintf(out, n, "http://127.0.0.1:%s", b.ptr);
+	buf_release(&path);
+	buf_release(&b);
+}
+
+static int group_setup(void **state)
+{
+	struct buf db = BUF_INIT;
+
+	(void)state;
+	if (getenv("TEND_TOP"))
+		top = getenv("TEND_TOP");
+	if (!mkdtemp(scratch))
+		return -1;
+	/* a port nobody listens on: an Alertmanager started and stopped */
+	if (sh("am_start \"$S/dead\" && am_stop \"$S/dead\"") ||
+	    sh("am_start \"$S/am\"") ||
+	    sh("rcv_start \"$S/rcv\" --secret s3cret"))
+		return -1;
+	read_port(am_url, sizeof(am_url), "am");
+	read_port(rcv_url, sizeof(rcv_url), "rcv");
+	read_port(dead_url, sizeof(dead_url), "dead");
+	buf_addf(&db, "%s/hook/mm", rcv_url);
+	setenv("TEND_TEST_HOOK", db.ptr, 1);
+	buf_reset(&db);
+	buf_addf(&db, "%s/state.db", scratch);
+	if (state_open(&st, db.ptr) < 0)
+		return -1;
+	buf_release(&db);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	state_close(st);
+	sh("am_stop \"$S/am\"; rcv_stop \"$S/rcv\"; rm -rf \"$S\"");
+	return 0;
+}
+
+/* Load a tend.yml written from `yml` (printf format). */
+TEND_PRINTF(1, 2) static struct config *config(const char *yml, ...)
+{
+	struct buf text = BUF_INIT, path = BUF_INIT;
+	struct diags d = DIAGS_INIT;
+	struct config *c = NULL;
+	va_list ap;
+
+	va_start(ap, yml);
+	buf_vaddf(&text, yml, ap);
+	va_end(ap);
+	buf_addf(&path, "%s/tend.yml", scratch);
+	assert_ok(buf_write_file_atomic(path.ptr, text.ptr, text.len, 0600));
+	if (config_load(&c, path.ptr, &d) < 0) {
+		diags_print(&d, stderr);
+		fail_msg("config: %s", tend_error_last());
+	}
+	diags_release(&d);
+	buf_release(&text);
+	buf_release(&path);
+	return c;
+}
+
+static struct val *am_get(const char *path)
+{
+	struct buf url = BUF_INIT;
+	struct val *v = NULL;
+
+	buf_addf(&url, "%s%s", am_url, path);
+	assert_ok(http_json(&v, "GET", url.ptr, NULL, NULL, NULL));
+	buf_release(&url);
+	return v;
+}
+
+/* The silences in `state` ("active", "expired"...). */
+static size_t count_silences(const char *state)
+{
+	struct val *l = am_get("/api/v2/silences");
+	size_t n = 0;
+
+	for (size_t i = 0; i < val_len(l); i++) {
+		const char *s = val_cstr(val_dict_path(val_list_at(l, i),
+						       "status.state"));
+
+		n += s && !strcmp(s, state);
+	}
+	val_unref(l);
+	return n;
+}
+
+/* The sorted "instance/severity" of the alerts Alertmanager silences. */
+static void silenced(struct buf *out)
+{
+	struct val *l = am_get("/api/v2/alerts?silenced=true&active=false&"
+			       "inhibited=false&unprocessed=false");
+	char *names[32];
+	size_t n = 0;
+
+	for (size_t i = 0; i < val_len(l) && n < 32; i++) {
+		const struct val *a = val_list_at(l, i);
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "%s/%s",
+			 val_cstr(val_dict_path(a, "labels.instance")),
+			 val_cstr(val_dict_path(a, "labels.severity")));
+		names[n++] = buf_detach(&b, NULL);
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0;
+		     j--) {
+			char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	buf_reset(out);
+	for (size_t i = 0; i < n; i++) {
+		buf_addf(out, "%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	val_unref(l);
+}
+
+static void post_alerts(void)
+{
+	static const char *const alerts[][2] = {
+		{ "h1:9100", "P1" }, { "h2", "P2" }, { "web.1", "P1" },
+		{ "h1", "P3" }, { "h3", "P1" }, { "webx1", "P1" },
+		{ "h10", "P1" },
+	};
+	struct val *l = val_list();
+	struct buf url = BUF_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(alerts); i++) {
+		struct val *a = val_dict(), *labels = val_dict();
+
+		val_dict_set_str(labels, "alertname", "TestAlert");
+		val_dict_set_str(labels, "instance", alerts[i][0]);
+		val_dict_set_str(labels, "severity", alerts[i][1]);
+		val_dict_set(a, "labels", labels);
+		val_list_push(l, a);
+	}
+	buf_addf(&url, "%s/api/v2/alerts", am_url);
+	assert_ok(http_json(NULL, "POST", url.ptr, l, NULL, NULL));
+	val_unref(l);
+	buf_release(&url);
+}
+
+static const char *const hosts[] = { "h1", "h2", "web.1" };
+
+static void opts_init(struct window_opts *o, const struct config *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->config = c;
+	o->state = st;
+	o->hosts = hosts;
+	o->hosts_nr = ARRAY_SIZE(hosts);
+	o->playbook = "site.yml";
+	o->commit = "0123456789abcdef0123";
+	o->user = "alice";
+	o->plan = "4 changes on 3 hosts";
+}
+
+static const char *db_status(long long id)
+{
+	static char status[32];
+	struct val *w = NULL;
+
+	assert_ok(state_window_get(&w, st, id));
+	snprintf(status, sizeof(status), "%s",
+		 val_cstr(val_dict_get(w, "status")));
+	val_unref(w);
+	return status;
+}
+
+static void test_window__alertmanager(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *firing = NULL, *sil;
+	struct buf b = BUF_INIT;
+	char *id;
+	size_t active;
+	const struct window_result res = { "ok", 3, 10, 4, 0, 0, 12.5 };
+
+	(void)state;
+	c = config("maintenance:\n  duration: 10m\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "      matchers: ['severity=~\"P1|P2\"']\n", am_url);
+	post_alerts();
+	active = count_silences("active");
+	opts_init(&o, c);
+	assert_ok(window_open(&w, &o));
+	assert_non_null(w);
+	assert_int_equal(w->ends_at - w->starts_at, 600);
+	assert_string_equal(db_status(w->id), "open");
+	/* exactly one new silence, matching exactly those hosts */
+	assert_int_equal(count_silences("active"), active + 1);
+	silenced(&b);
+	assert_string_equal(b.ptr, "h1:9100/P1 h2/P2 web.1/P1");
+	sil = NULL;
+	{
+		struct buf p = BUF_INIT;
+
+		buf_addf(&p, "/api/v2/silence/%s", w->slots[0].id);
+		sil = am_get(p.ptr);
+		buf_release(&p);
+	}
+	assert_string_equal(val_cstr(val_dict_get(sil, "createdBy")), "tend");
+	assert_non_null(strstr(val_cstr(val_dict_get(sil, "comment")),
+			       "site.yml at 0123456789ab by alice"));
+	val_unref(sil);
+
+	/* extend keeps the id */
+	id = xstrdup(w->slots[0].id);
+	assert_ok(window_extend(w, 3600));
+	assert_string_equal(w->slots[0].id, id);
+	assert_int_equal(count_silences("active"), active + 1);
+	/* a tick far from the end changes nothing */
+	assert_ok(window_tick(w, w->starts_at));
+	assert_string_equal(w->slots[0].id, id);
+
+	/* close expires it and reports what still fires on the hosts */
+	assert_ok(window_close(&firing, w, &res));
+	assert_int_equal(count_silences("active"), active);
+	silenced(&b);
+	assert_string_equal(b.ptr, "");
+	assert_int_equal(val_len(firing), 4); /* h1:9100, h1, h2, web.1 */
+	assert_string_equal(db_status(w->id), "closed");
+	val_unref(firing);
+	free(id);
+	window_free(w);
+	buf_release(&b);
+	config_free(c);
+}
+
+static void test_window__alertmanager_ha_and_grace(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *firing = NULL;
+	size_t active;
+
+	(void)state;
+	/* the same Alertmanager twice stands in for an HA pair */
+	c = config("maintenance:\n  grace: 2m\n  providers:\n"
+		   "    - type: alertmanager\n      url: [%s, %s/]\n",
+		   am_url, am_url);
+	active = count_silences("active");
+	opts_init(&o, c);
+	o.duration = 300;
+	assert_ok(window_open(&w, &o));
+	assert_int_equal(count_silences("active"), active + 2);
+	assert_non_null(strchr(w->slots[0].id, ' '));
+	/* grace: the silences stay until now + 2m, then end by themselves */
+	assert_ok(window_close(&firing, w, NULL));
+	assert_int_equal(count_silences("active"), active + 2);
+	val_unref(firing);
+	window_free(w);
+	config_free(c);
+}
+
+static void test_window__alertmanager_down(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *f;
+	size_t active = count_silences("active"), expired;
+
+	(void)state;
+	/* abort: the good provider's silence is taken back */
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "      retries: 0\n", am_url, dead_url);
+	opts_init(&o, c);
+	expired = count_silences("expired");
+	assert_true(window_open(&w, &o) < 0);
+	assert_null(w);
+	assert_non_null(strstr(tend_error_last(), "cannot open maintenance "
+			       "window: alertmanager: cannot reach"));
+	assert_int_equal(count_silences("active"), active);
+	assert_int_equal(count_silences("expired"), expired + 1);
+	config_free(c);
+
+	/* warn: reported, and the run goes on */
+	c = config("maintenance:\n  on_failure: warn\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "      retries: 0\n", dead_url);
+	opts_init(&o, c);
+	assert_ok(window_open(&w, &o));
+	assert_non_null(w);
+	f = window_failures(w);
+	assert_int_equal(val_len(f), 1);
+	assert_non_null(strstr(val_cstr(val_list_at(f, 0)),
+			       "alertmanager: cannot reach"));
+	val_unref(f);
+	assert_ok(window_close(NULL, w, NULL));
+	window_free(w);
+	config_free(c);
+}
+
+static void test_window__reap(void **state)
+{
+	struct config *c;
+	size_t active = count_silences("active"), reaped = 99;
+	struct val *open = NULL;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n", am_url);
+	/* a run that opens a window and dies */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct state *s2 = NULL;
+		struct buf db = BUF_INIT;
+		struct run_info ri = { "site.yml", "apply", NULL, NULL };
+		struct window_opts o;
+		struct window *w = NULL;
+		long long run;
+
+		buf_addf(&db, "%s/state.db", scratch);
+		if (state_open(&s2, db.ptr) < 0 ||
+		    state_run_begin(s2, &run, &ri) < 0)
+			_exit(1);
+		opts_init(&o, c);
+		o.state = s2;
+		o.run_id = run;
+		if (window_open(&w, &o) < 0 || !w)
+			_exit(2);
+		/* crash with the window open */
+		kill(getpid(), SIGKILL);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(count_silences("active"), active + 1);
+	assert_ok(window_list(&open, st, false));
+	assert_int_equal(val_len(open), 1);
+	assert_ok(window_reap(st, &reaped));
+	assert_int_equal(reaped, 1);
+	assert_int_equal(count_silences("active"), active);
+	assert_string_equal(db_status(val_dict_get(val_list_at(open, 0),
+						   "id")->u.i), "closed");
+	val_unref(open);
+	/* nothing left to reap */
+	assert_ok(window_reap(st, &reaped));
+	assert_int_equal(reaped, 0);
+	config_free(c);
+}
+
+static void test_window__manual(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *l = NULL;
+	size_t active = count_silences("active");
+	long long id;
+
+	(void)state;
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n", am_url);
+	opts_init(&o, c);
+	o.playbook = NULL;
+	o.reason = "disk swap";
+	o.duration = 1800;
+	assert_ok(window_open(&w, &o));
+	id = w->id;
+	window_free(w);
+	/* a manual window is not reaped while it lasts */
+	assert_ok(window_reap(st, NULL));
+	assert_int_equal(count_silences("active"), active + 1);
+	assert_ok(window_list(&l, st, false));
+	assert_int_equal(val_list_at(l, 0)->u.dict.nr > 0, 1);
+	assert_int_equal(val_dict_get(val_list_at(l, 0), "id")->u.i, id);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(l, 0),
+						  "reason")), "disk swap");
+	val_unref(l);
+	assert_ok(window_close_id(&l, st, id));
+	val_unref(l);
+	assert_int_equal(count_silences("active"), active);
+	assert_int_equal(window_close_id(NULL, st, id), TEND_ENOTFOUND);
+	config_free(c);
+}
+
+/*
+ * The requests the receiver logged since `from` (a count), as a list;
+ * any that broke the documented format fails the test.
+ */
+static struct val *requests(size_t from)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct val *l = val_list();
+	size_t n = 0;
+
+	buf_addf(&path, "%s/rcv/requests.jsonl", scratch);
+	if (buf_read_file(&text, path.ptr) < 0)
+		tend_error_clear();
+	for (char *p = text.ptr; *p;) {
+		char *nl = strchr(p, '\n');
+		struct val *v = NULL;
+
+		if (!nl)
+			break;
+		if (n++ >= from) {
+			assert_ok(val_from_json(&v, p, (size_t)(nl - p)));
+			if (val_len(val_dict_get(v, "problems")))
+				fail_msg("receiver: %.*s", (int)(nl - p), p);
+			val_list_push(l, v);
+		}
+		p = nl + 1;
+	}
+	buf_release(&path);
+	buf_release(&text);
+	return l;
+}
+
+static size_t requests_nr(void)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	size_t n = 0;
+
+	buf_addf(&path, "%s/rcv/requests.jsonl", scratch);
+	if (buf_read_file(&text, path.ptr) < 0)
+		tend_error_clear();
+	for (size_t i = 0; i < text.len; i++)
+		n += text.ptr[i] == '\n';
+	buf_release(&path);
+	buf_release(&text);
+	return n;
+}
+
+static void write_secret(const char *name, const char *value)
+{
+	struct buf p = BUF_INIT;
+
+	buf_addf(&p, "%s/%s", scratch, name);
+	assert_ok(buf_write_file_atomic(p.ptr, value, strlen(value), 0600));
+	buf_release(&p);
+}
+
+static const char *req_str(const struct val *l, size_t i, const char *path)
+{
+	return val_cstr(val_dict_path(val_list_at(l, i), path));
+}
+
+static void test_window__slack(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *l;
+	size_t from = requests_nr();
+	const struct window_result res = { "ok", 3, 10, 4, 0, 0, 75 };
+
+	(void)state;
+	write_secret("slack-token", "xoxb-test-token\n");
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: slack\n      api_url: %s/slack\n"
+		   "      token_file: %s/slack-token\n      channel: ops\n"
+		   "    - type: mattermost\n      webhook_url_env: "
+		   "TEND_TEST_HOOK\n", rcv_url, scratch);
+	opts_init(&o, c);
+	o.duration = 1800;
+	assert_ok(window_open(&w, &o));
+	assert_string_equal(w->slots[0].id, "OPS 1700000000.000100");
+	window_progress(w, "batch 1/2");
+	assert_ok(window_close(NULL, w, &res));
+	window_free(w);
+
+	l = requests(from);
+	assert_int_equal(val_len(l), 5);
+	assert_string_equal(req_str(l, 0, "path"), "/slack/chat.postMessage");
+	assert_string_equal(req_str(l, 0, "headers.Authorization"),
+			    "Bearer xoxb-test-token");
+	assert_non_null(strstr(req_str(l, 0, "body.text"), "tend: applying "
+			       "site.yml to 3 hosts (h1, h2, web.1)"));
+	assert_non_null(strstr(req_str(l, 0, "body.text"), "expected 30m"));
+	assert_non_null(strstr(req_str(l, 0, "body.text"),
+			       "commit 0123456789ab. Plan: 4 changes"));
+	assert_string_equal(req_str(l, 1, "path"), "/hook/mm");
+	assert_non_null(strstr(req_str(l, 1, "body.text"), "site.yml"));
+	assert_string_equal(req_str(l, 2, "path"), "/slack/chat.update");
+	assert_string_equal(req_str(l, 2, "body.ts"), "1700000000.000100");
+	assert_string_equal(req_str(l, 2, "body.channel"), "OPS");
+	assert_non_null(strstr(req_str(l, 2, "body.text"), "batch 1/2"));
+	assert_string_equal(req_str(l, 3, "path"), "/slack/chat.update");
+	assert_non_null(strstr(req_str(l, 3, "body.text"), "finished: ok in "
+			       "1m15s; 10 ok, 4 changed, 0 failed"));
+	assert_string_equal(req_str(l, 4, "path"), "/hook/mm");
+	assert_non_null(strstr(req_str(l, 4, "body.text"), "finished: ok"));
+	val_unref(l);
+	config_free(c);
+}
+
+static void test_window__slack_webhook_and_failure(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *l;
+	struct buf url = BUF_INIT;
+	size_t from = requests_nr();
+
+	(void)state;
+	buf_addf(&url, "%s/hook/T000/B000/XXXXSECRET", rcv_url);
+	write_secret("slack-hook", url.ptr);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: slack\n      webhook_url_file: %s/slack-hook\n",
+		   scratch);
+	opts_init(&o, c);
+	assert_ok(window_open(&w, &o));
+	window_progress(w, "batch 1/2"); /* a webhook cannot edit: nothing */
+	assert_ok(window_close(NULL, w, NULL));
+	window_free(w);
+	l = requests(from);
+	assert_int_equal(val_len(l), 2);
+	assert_non_null(strstr(req_str(l, 1, "body.text"),
+			       "finished: interrupted"));
+	val_unref(l);
+	config_free(c);
+
+	/* the secret URL never shows in a message */
+	buf_reset(&url);
+	buf_addf(&url, "%s/nowhere/T000/B000/XXXXSECRET", rcv_url);
+	write_secret("slack-hook", url.ptr);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: slack\n      webhook_url_file: %s/slack-hook\n"
+		   "      retries: 0\n", scratch);
+	opts_init(&o, c);
+	assert_true(window_open(&w, &o) < 0);
+	assert_null(strstr(tend_error_last(), "SECRET"));
+	assert_non_null(strstr(tend_error_last(), "HTTP 404"));
+	config_free(c);
+	buf_release(&url);
+}
+
+static void test_window__webhook(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *l;
+	size_t from = requests_nr();
+
+	(void)state;
+	setenv("TEND_TEST_SECRET", "s3cret", 1);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: webhook\n      url: %s/signed/x\n"
+		   "      secret_env: TEND_TEST_SECRET\n", rcv_url);
+	opts_init(&o, c);
+	assert_ok(window_open(&w, &o));
+	assert_ok(window_close(NULL, w, NULL));
+	window_free(w);
+	l = requests(from); /* fails on a bad signature */
+	assert_int_equal(val_len(l), 2);
+	assert_string_equal(req_str(l, 0, "body.event"), "window.open");
+	assert_string_equal(req_str(l, 1, "body.event"), "window.close");
+	assert_string_equal(req_str(l, 1, "body.window.result.status"),
+			    "interrupted");
+	assert_int_equal(val_len(val_dict_path(val_list_at(l, 0),
+					       "body.window.hosts")), 3);
+	val_unref(l);
+	config_free(c);
+
+	/* a wrong secret is refused by the receiver: open fails */
+	setenv("TEND_TEST_SECRET", "wrong", 1);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: webhook\n      url: %s/signed/x\n"
+		   "      secret_env: TEND_TEST_SECRET\n      retries: 0\n",
+		   rcv_url);
+	opts_init(&o, c);
+	assert_true(window_open(&w, &o) < 0);
+	assert_non_null(strstr(tend_error_last(), "HTTP 401"));
+	config_free(c);
+}
+
+static void test_window__pagerduty(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *l;
+	size_t from = requests_nr();
+
+	(void)state;
+	setenv("TEND_TEST_PD", "pd-token", 1);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: pagerduty\n      api_url: %s/pd\n"
+		   "      token_env: TEND_TEST_PD\n      from: ops@example.com\n"
+		   "      services: [PSVC1, PSVC2]\n", rcv_url);
+	opts_init(&o, c);
+	assert_ok(window_open(&w, &o));
+	assert_non_null(w->slots[0].id);
+	assert_ok(window_extend(w, 7200));
+	assert_ok(window_close(NULL, w, NULL));
+	window_free(w);
+	l = requests(from);
+	assert_int_equal(val_len(l), 3);
+	assert_string_equal(req_str(l, 0, "method"), "POST");
+	assert_string_equal(req_str(l, 0, "path"), "/pd/maintenance_windows");
+	assert_string_equal(req_str(l, 0, "headers.Authorization"),
+			    "Token token=pd-token");
+	assert_string_equal(req_str(l, 0, "headers.From"), "ops@example.com");
+	assert_int_equal(val_len(val_dict_path(val_list_at(l, 0),
+			 "body.maintenance_window.services")), 2);
+	assert_string_equal(req_str(l, 1, "method"), "PUT");
+	assert_non_null(strstr(req_str(l, 1, "path"), "/pd/maintenance_windows/PW"));
+	assert_string_equal(req_str(l, 2, "method"), "DELETE");
+	val_unref(l);
+	config_free(c);
+}
+
+static void test_window__announce_and_skip(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *m = val_dict(), *ms = val_list();
+	size_t from = requests_nr();
+	size_t active = count_silences("active");
+
+	(void)state;
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "    - type: mattermost\n      webhook_url_env: "
+		   "TEND_TEST_HOOK\n", am_url);
+	opts_init(&o, c);
+	val_dict_set_bool(m, "announce", false);
+	val_dict_set_str(m, "duration", "5m");
+	val_list_push(ms, val_str("team=\"db\""));
+	val_dict_set(m, "matchers", ms);
+	o.maintenance = m;
+	assert_ok(window_open(&w, &o));
+	assert_int_equal(w->slots_nr, 1);
+	assert_int_equal(w->ends_at - w->starts_at, 300);
+	assert_int_equal(val_len(val_dict_get(w->slots[0].cfg, "matchers")), 1);
+	assert_int_equal(count_silences("active"), active + 1);
+	assert_ok(window_close(NULL, w, NULL));
+	window_free(w);
+	assert_int_equal(requests_nr(), from);
+
+	val_dict_set_bool(m, "skip", true);
+	assert_ok(window_open(&w, &o));
+	assert_null(w);
+
+	val_dict_set_bool(m, "skip", false);
+	val_dict_set_bool(m, "anounce", true);
+	assert_int_equal(window_open(&w, &o), TEND_EPARSE);
+	assert_non_null(strstr(tend_error_last(),
+			       "unknown key 'anounce' (did you mean "
+			       "'announce'?)"));
+	val_unref(m);
+	config_free(c);
+}
+
+static void test_window__matchers(void **state)
+{
+	static const char *const hs[] = { "db-1.example.com", "a|b" };
+	struct val *l = NULL, *extra = val_list(), *m = NULL;
+
+	(void)state;
+	val_list_push(extra, val_str("severity=~\"P1|P2\""));
+	val_list_push(extra, val_str("team != ops"));
+	assert_ok(alertmanager_matchers(&l, NULL, hs, 2, extra));
+	assert_int_equal(val_len(l), 3);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(l, 0), "value")),
+			    "^(db-1\\.example\\.com|a\\|b)(:[0-9]+)?$");
+	assert_true(val_dict_get(val_list_at(l, 0), "isRegex")->u.b);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(l, 1), "value")),
+			    "P1|P2");
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(l, 2), "name")),
+			    "team");
+	assert_false(val_dict_get(val_list_at(l, 2), "isEqual")->u.b);
+	assert_false(val_dict_get(val_list_at(l, 2), "isRegex")->u.b);
+	val_unref(l);
+	assert_ok(alertmanager_matchers(&l, "host=\"{hosts}\"", hs, 1, NULL));
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(l, 0), "value")),
+			    "db-1.example.com");
+	val_unref(l);
+	assert_true(alertmanager_parse_matcher(&m, "=x") < 0);
+	assert_true(alertmanager_parse_matcher(&m, "a=\"x") < 0);
+	assert_ok(alertmanager_parse_matcher(&m, "a=\"x\\\"y\""));
+	assert_string_equal(val_cstr(val_dict_get(m, "value")), "x\"y");
+	val_unref(m);
+	val_unref(extra);
+}
+
+static void test_window__estimate(void **state)
+{
+	struct buf db = BUF_INIT;
+	struct run_info ri = { "est.yml", "apply", NULL, NULL };
+	sqlite3 *h;
+	long long id, est = 0;
+	const int secs[] = { 100, 200, 300, 400 };
+
+	(void)state;
+	assert_int_equal(window_estimate(&est, st, "est.yml"), TEND_ENOTFOUND);
+	buf_addf(&db, "%s/state.db", scratch);
+	assert_int_equal(sqlite3_open(db.ptr, &h), SQLITE_OK);
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		char sql[256];
+
+		assert_ok(state_run_begin(st, &id, &ri));
+		assert_ok(state_run_finish(st, id, "ok", NULL));
+		snprintf(sql, sizeof(sql), "UPDATE runs SET started = "
+			 "'2024-06-05T12:00:00Z', finished = strftime("
+			 "'%%Y-%%m-%%dT%%H:%%M:%%SZ', 1717588800 + %d, "
+			 "'unixepoch') WHERE id = %lld", secs[i], id);
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL),
+				 SQLITE_OK);
+	}
+	sqlite3_close(h);
+	/* p95 of 100..400 is 400: 400 * 1.5 + 120 */
+	assert_ok(window_estimate(&est, st, "est.yml"));
+	assert_int_equal(est, 720);
+	buf_release(&db);
+}
+
+static void test_window__change_windows(void **state)
+{
+	struct config *c;
+	bool ok;
+	time_t next;
+	char *why;
+
+	(void)state;
+	c = config("change_windows:\n  - name: weekend freeze\n"
+		   "    deny: \"0 16 * * fri\"\n    duration: 64h\n"
+		   "    timezone: Europe/Berlin\n");
+	/* Thursday 2024-06-06 12:00 Berlin: fine */
+	assert_ok(change_window_check(1717668000, c, &ok, &next, &why));
+	assert_true(ok);
+	assert_null(why);
+	/* Friday 15:59: fine; 16:00: frozen until Monday 08:00 */
+	assert_ok(change_window_check(1717768740, c, &ok, &next, &why));
+	assert_true(ok);
+	assert_ok(change_window_check(1717768800, c, &ok, &next, &why));
+	assert_false(ok);
+	assert_int_equal(next, 1717999200);
+	assert_non_null(strstr(why, "inside deny window 'weekend freeze' "
+			       "(0 16 * * fri for 2d16h, Europe/Berlin)"));
+	assert_non_null(strstr(why, "2024-06-10 06:00 UTC"));
+	free(why);
+	/* Saturday 10:00 */
+	assert_ok(change_window_check(1717833600, c, &ok, &next, &why));
+	assert_false(ok);
+	assert_int_equal(next, 1717999200);
+	free(why);
+	/* Monday 08:00: open again */
+	assert_ok(change_window_check(1717999200, c, &ok, &next, &why));
+	assert_true(ok);
+	config_free(c);
+
+	/* allow only weekdays 09:00-17:00 Berlin, and the freeze */
+	c = config("change_windows:\n"
+		   "  - allow: \"0 9 * * mon-fri\"\n    duration: 8h\n"
+		   "    timezone: Europe/Berlin\n"
+		   "  - deny: \"0 16 * * fri\"\n    duration: 64h\n"
+		   "    timezone: Europe/Berlin\n");
+	/* Saturday: next open is Monday 09:00, not 08:00 */
+	assert_ok(change_window_check(1717833600, c, &ok, &next, &why));
+	assert_false(ok);
+	assert_int_equal(next, 1718002800);
+	free(why);
+	/* Monday 17:00: outside; Tuesday 09:00 */
+	assert_ok(change_window_check(1718031600, c, &ok, &next, &why));
+	assert_false(ok);
+	assert_int_equal(next, 1718089200);
+	assert_non_null(strstr(why, "outside every allow window"));
+	free(why);
+	assert_ok(change_window_check(1718002800, c, &ok, &next, &why));
+	assert_true(ok);
+	config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_window__matchers),
+		cmocka_unit_test(test_window__change_windows),
+		cmocka_unit_test(test_window__estimate),
+		cmocka_unit_test(test_window__alertmanager),
+		cmocka_unit_test(test_window__alertmanager_ha_and_grace),
+		cmocka_unit_test(test_window__alertmanager_down),
+		cmocka_unit_test(test_window__reap),
+		cmocka_unit_test(test_window__manual),
+		cmocka_unit_test(test_window__slack),
+		cmocka_unit_test(test_window__slack_webhook_and_failure),
+		cmocka_unit_test(test_window__webhook),
+		cmocka_unit_test(test_window__pagerduty),
+		cmocka_unit_test(test_window__announce_and_skip),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
