@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/buf.h"
 #include "tend/cli.h"
+#include "tend/config.h"
 #include "tend/inventory.h"
 #include "tend/module.h"
 #include "tend/plan.h"
@@ -9,6 +10,7 @@
 #include "tend/run.h"
 #include "tend/source.h"
 #include "tend/state.h"
+#include "tend/window.h"
 #include "tend/yaml.h"
 
 #include <signal.h>
@@ -47,6 +49,14 @@ struct cli_args {
 	bool replan;
 	struct val *secrets;   /* --secrets: a dict of secret values */
 	const struct val *plan; /* apply: the saved plan, or NULL */
+	const char *config_path; /* -c */
+	bool no_window;
+	bool override_cw;        /* --override-change-window */
+	const char *reason;
+	const char *hosts_arg;   /* window open --hosts */
+	const char *duration;    /* window open --duration */
+	bool all;                /* window list --all */
+	struct val *changed;     /* hosts a saved plan's check found changing */
 	const char *state_path;
 	int history_limit;
 	/*
@@ -70,7 +80,8 @@ enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
 	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
-	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS,
+	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
+	OPT_OVERRIDE_CW, OPT_REASON, OPT_HOSTS, OPT_DURATION, OPT_ALL,
 	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
@@ -144,6 +155,24 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_STATE, 0, "state", "PATH",
 	  "state DB (default $XDG_STATE_HOME/tend/tend.db)" },
 	SOURCE_OPT_ROWS,
+	{ OPT_CONFIG, 'c', "config", "PATH",
+	  "tend.yml (default: beside the playbook, else $XDG_CONFIG_HOME)" },
+	{ OPT_NO_WINDOW, 0, "no-window", NULL,
+	  "apply: open no maintenance window" },
+	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
+	  "apply outside the allowed change windows (needs --reason)" },
+	{ OPT_REASON, 0, "reason", "TEXT", "why: recorded with the run" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt window_opts[] = {
+	{ OPT_HOSTS, 0, "hosts", "H1,H2", "open: the hosts to cover" },
+	{ OPT_DURATION, 0, "duration", "DUR", "open: how long (30m, 2h)" },
+	{ OPT_REASON, 0, "reason", "TEXT", "open: why (shown to watchers)" },
+	{ OPT_ALL, 0, "all", NULL, "list: closed windows too" },
+	{ OPT_CONFIG, 'c', "config", "PATH", "tend.yml with the providers" },
+	{ OPT_STATE, 0, "state", "PATH", "state DB" },
+	{ OPT_FORMAT, 0, "format", "FMT", "list: text (default) or json" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -185,6 +214,7 @@ static int cmd_apply(struct cli_args *a);
 static int cmd_validate(struct cli_args *a);
 static int cmd_modules(struct cli_args *a);
 static int cmd_history(struct cli_args *a);
+static int cmd_window(struct cli_args *a);
 static int cmd_show(struct cli_args *a);
 static int cmd_doc(struct cli_args *a);
 static int cmd_help(struct cli_args *a);
@@ -204,6 +234,9 @@ static const struct cli_cmd cmds[] = {
 	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
 	  "fetch a git source and check a commit out (exit 1 if the fetch "
 	  "failed, even when a cached commit is shown)" },
+	{ "window", cmd_window, 0, window_opts,
+	  "open --hosts H1,H2 --duration 30m --reason TEXT | list | close ID",
+	  "maintenance windows for work done by hand" },
 	{ "history", cmd_history, 0, history_opts, "[-n N]",
 	  "the recent runs, newest first" },
 	{ "show", cmd_show, 0, show_opts, "RUN_ID",
@@ -411,6 +444,27 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		break;
 	case OPT_SECRETS:
 		return parse_secrets(a, v);
+	case OPT_CONFIG:
+		a->config_path = v;
+		break;
+	case OPT_NO_WINDOW:
+		a->no_window = true;
+		break;
+	case OPT_OVERRIDE_CW:
+		a->override_cw = true;
+		break;
+	case OPT_REASON:
+		a->reason = v;
+		break;
+	case OPT_HOSTS:
+		a->hosts_arg = v;
+		break;
+	case OPT_DURATION:
+		a->duration = v;
+		break;
+	case OPT_ALL:
+		a->all = true;
+		break;
 	case OPT_DETAILED:
 		a->detailed_exitcode = true;
 		break;
@@ -642,7 +696,104 @@ struct hook_data {
 	struct state *state;
 	long long run_id;
 	int state_error;
+	/* maintenance windows (apply) */
+	const struct config *cfg; /* NULL: no windows */
+	const struct val *changed; /* hosts the plan changes */
+	const char *playbook;
+	const char *plan_summary;
+	const struct run_result *res;
+	struct window *w;        /* the open window, or NULL */
+	struct val *firing;      /* alerts still firing after windows closed */
+	time_t started;
 };
+
+static bool in_list(const struct val *l, const char *s)
+{
+	for (size_t i = 0; i < val_len(l); i++)
+		if (!strcmp(val_cstr(val_list_at(l, i)), s))
+			return true;
+	return false;
+}
+
+/* Open a window for the hosts of this batch that the plan changes. */
+static int hook_batch_start(const struct play *p, const char *const *hosts,
+			    size_t nr, size_t batch_no, void *payload)
+{
+	struct hook_data *hd = payload;
+	const char **mine;
+	size_t n = 0;
+	int error = 0;
+
+	(void)batch_no;
+	if (!hd->cfg)
+		return 0;
+	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
+	for (size_t i = 0; i < nr; i++)
+		if (in_list(hd->changed, hosts[i]))
+			mine[n++] = hosts[i];
+	if (n) {
+		struct window_opts o = {
+			.config = hd->cfg, .state = hd->state,
+			.run_id = hd->run_id, .hosts = mine, .hosts_nr = n,
+			.playbook = hd->playbook, .plan = hd->plan_summary,
+			.maintenance = p->maintenance,
+		};
+		struct val *fails;
+
+		if ((error = window_open(&hd->w, &o)) < 0)
+			goto out;
+		if (hd->w) {
+			fprintf(stderr, "tend: maintenance window %lld open on "
+				"%zu host%s\\n", hd->w->id, n, n == 1 ? "" : "s");
+			fails = window_failures(hd->w);
+			for (size_t i = 0; i < val_len(fails); i++)
+				err("warning: %s",
+				    val_cstr(val_list_at(fails, i)));
+			val_unref(fails);
+		}
+	}
+out:
+	free(mine);
+	return error;
+}
+
+static void close_window(struct hook_data *hd, const char *status)
+{
+	struct window_result wr = { .status = status };
+	struct val *firing = NULL;
+
+	if (!hd->w)
+		return;
+	for (size_t i = 0; hd->res && i < hd->res->hosts_nr; i++) {
+		const struct host_stats *st = &hd->res->hosts[i];
+
+		wr.hosts++;
+		wr.ok += st->ok;
+		wr.changed += st->changed;
+		wr.failed += st->failed;
+		wr.unreachable += st->unreachable;
+	}
+	wr.seconds = difftime(time(NULL), hd->started);
+	if (window_close(&firing, hd->w, &wr) < 0)
+		err("warning: closing maintenance window %lld: %s", hd->w->id,
+		    tend_error_last());
+	for (size_t i = 0; i < val_len(firing); i++) {
+		if (!hd->firing)
+			hd->firing = val_list();
+		val_list_push(hd->firing, val_ref(val_list_at(firing, i)));
+	}
+	val_unref(firing);
+	window_free(hd->w);
+	hd->w = NULL;
+}
+
+static void hook_batch_end(const struct play *p, void *payload)
+{
+	struct hook_data *hd = payload;
+
+	(void)p;
+	close_window(hd, run_interrupted ? "interrupted" : "ok");
+}
 
 static void hook_play(const struct play *p, size_t hosts, void *payload)
 {
@@ -658,6 +809,9 @@ static void hook_event(const struct run_event *ev, void *payload)
 
 	if (hd->live)
 		report_live_event(hd->live, ev);
+	if (hd->w && window_tick(hd->w, time(NULL)) < 0)
+		err("warning: extending the maintenance window: %s",
+		    tend_error_last());
 	if (!hd->state_error && state_run_event(hd->state, hd->run_id, ev) < 0) {
 		hd->state_error = -1;
 		err("%s", tend_error_last());
@@ -687,6 +841,7 @@ static int record_begin(struct hook_data *hd, struct cli_args *a,
 		.mode = mode == RUN_PLAN ? "plan" : "apply",
 		.limit = a->limit,
 		.commit = a->src.dir ? a->src.commit : NULL,
+		.note = a->override_cw ? a->reason : NULL,
 	};
 	int rc = 0;
 
@@ -730,14 +885,131 @@ static void print_stats(const struct run_result *res)
 		tasks ? (double)res->round_trips / (double)tasks : 0.0);
 }
 
+/* tend.yml: -c, else beside the repo or playbook, else XDG; or defaults. */
+static int load_config(struct config **out, struct cli_args *a)
+{
+	struct diags d = DIAGS_INIT;
+	char *path = NULL;
+	const char *dir = a->pbs_nr ? a->pbs[0]->dir : NULL;
+	int error;
+
+	if ((error = config_find(&path, a->config_path, NULL, dir)) < 0)
+		return err("%s", tend_error_last());
+	error = config_load(out, path, &d);
+	diags_print(&d, stderr);
+	diags_release(&d);
+	free(path);
+	if (error == TEND_EPARSE)
+		return EXIT_ERROR;
+	if (error < 0)
+		return err("%s", tend_error_last());
+	if (!a->state_path && (*out)->state_path)
+		a->state_path = (*out)->state_path;
+	return 0;
+}
+
+/* Refuse an apply outside the allowed change windows, before anything. */
+static int check_change_windows(struct cli_args *a, const struct config *cfg)
+{
+	bool allowed = true;
+	time_t next = 0;
+	char *reason = NULL;
+	int rc = 0;
+
+	if (change_window_check(time(NULL), cfg, &allowed, &next, &reason) < 0)
+		return err("%s", tend_error_last());
+	if (!allowed && a->override_cw && a->reason) {
+		fprintf(stderr, "tend: outside the change windows (%s); "
+			"overridden: %s\n", reason ? reason : "", a->reason);
+	} else if (!allowed) {
+		char when[64] = "never";
+		struct tm tm;
+
+		if (next) {
+			localtime_r(&next, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm);
+		}
+		rc = err("refused: %s; the next allowed window opens %s "
+			 "(--override-change-window --reason TEXT to go ahead)",
+			 reason ? reason : "outside the change windows", when);
+	} else if (a->override_cw && !a->reason) {
+		rc = err("--override-change-window needs --reason");
+	}
+	free(reason);
+	return rc;
+}
+
+/*
+ * Which hosts will the apply change? A read-only plan pass (or the saved
+ * plan's check) answers it, so the window covers exactly those hosts.
+ */
+static int windows_setup(struct hook_data *hd, struct cli_args *a,
+			 const struct config *cfg, struct buf *summary)
+{
+	struct run_result res = { 0 };
+	struct run_opts o = {
+		.mode = RUN_PLAN, .limit = a->limit, .extra_vars = a->extra,
+		.tags = a->tags, .skip_tags = a->skip_tags,
+		.forks = a->forks ? a->forks : 10, .quiet = true,
+	};
+	struct val *changed = a->changed ? val_ref(a->changed) : NULL;
+	unsigned nchanges = 0;
+
+	if (a->no_window || !cfg->maintenance.providers_nr)
+		return 0;
+	if (!changed) {
+		changed = val_list();
+		for (size_t i = 0; i < a->pbs_nr; i++)
+			if (run_playbook(&res, a->pbs[i], a->inv, &o) < 0) {
+				val_unref(changed);
+				run_result_release(&res);
+				return err("%s", tend_error_last());
+			}
+		for (size_t i = 0; i < res.nr; i++) {
+			const struct run_event *ev = &res.events[i];
+
+			if (ev->status != EV_CHANGED && ev->status != EV_UNKNOWN)
+				continue;
+			nchanges++;
+			if (!in_list(changed, ev->host))
+				val_list_push(changed, val_str(ev->host));
+		}
+		run_result_release(&res);
+	}
+	buf_addf(summary, "%u change%s on %zu host%s", nchanges,
+		 nchanges == 1 ? "" : "s", val_len(changed),
+		 val_len(changed) == 1 ? "" : "s");
+	hd->cfg = cfg;
+	hd->changed = changed; /* released by the caller */
+	hd->plan_summary = summary->ptr;
+	hd->playbook = a->pbs_nr ? a->pbs[0]->path : NULL;
+	hd->started = time(NULL);
+	return 0;
+}
+
+static void report_firing(const struct val *firing)
+{
+	for (size_t i = 0; i < val_len(firing); i++) {
+		struct buf b = BUF_INIT;
+
+		val_to_json(&b, val_list_at(firing, i), 0);
+		err("warning: still firing after the window closed: %s", b.ptr);
+		buf_release(&b);
+	}
+}
+
 static int run(struct cli_args *a, enum run_mode mode)
 {
+	struct config *cfg = NULL;
+	struct buf summary = BUF_INIT;
 	struct run_result res = { 0 };
 	struct report_opts ro = { .mode = mode, .diff = a->diff };
 	struct live_report lr = { .o = &ro, .f = stdout };
 	struct hook_data hd = { 0 };
 	struct run_hooks hooks = { .play_start = hook_play,
-				   .event = hook_event, .payload = &hd };
+				   .event = hook_event,
+				   .batch_start = hook_batch_start,
+				   .batch_end = hook_batch_end, .payload = &hd };
 	struct run_opts o = {
 		.mode = mode, .limit = a->limit, .extra_vars = a->extra,
 		.tags = a->tags, .skip_tags = a->skip_tags,
@@ -753,13 +1025,26 @@ static int run(struct cli_args *a, enum run_mode mode)
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
 	if (mode == RUN_APPLY && !json)
 		hd.live = &lr;
-	/* the run is on record before any host is touched */
-	if ((rc = open_state(&hd.state, a)))
+	if ((rc = load_config(&cfg, a)))
 		return rc;
-	if ((rc = record_begin(&hd, a, mode))) {
-		state_close(hd.state);
+	if (mode == RUN_APPLY && (rc = check_change_windows(a, cfg))) {
+		config_free(cfg);
 		return rc;
 	}
+	/* the run is on record before any host is touched */
+	if ((rc = open_state(&hd.state, a))) {
+		config_free(cfg);
+		return rc;
+	}
+	window_reap(hd.state, NULL);
+	if ((rc = record_begin(&hd, a, mode))) {
+		state_close(hd.state);
+		config_free(cfg);
+		return rc;
+	}
+	hd.res = &res;
+	if (mode == RUN_APPLY && (rc = windows_setup(&hd, a, cfg, &summary)))
+		goto done;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (size_t i = 0; i < a->pbs_nr; i++) {
@@ -800,8 +1085,15 @@ static int run(struct cli_args *a, enum run_mode mode)
 		err("interrupted: no further task was started");
 		rc = EXIT_ERROR;
 	}
+done:
 	status = res.interrupted ? "interrupted" : rc ? "error" :
 		 failed ? "failed" : "ok";
+	close_window(&hd, status);
+	report_firing(hd.firing);
+	val_unref(hd.firing);
+	val_unref((struct val *)hd.changed);
+	buf_release(&summary);
+	config_free(cfg);
 	if (state_run_finish(hd.state, hd.run_id, status, &res) < 0) {
 		err("%s", tend_error_last());
 		rc = EXIT_ERROR;
@@ -831,6 +1123,128 @@ static long long vint(const struct val *d, const char *key)
 	const struct val *v = val_dict_get(d, key);
 
 	return val_is(v, VAL_INT) ? v->u.i : 0;
+}
+
+static int window_open_cmd(struct cli_args *a, const struct config *cfg,
+			   struct state *st)
+{
+	struct val *hosts = split_tags(NULL, a->hosts_arg ? a->hosts_arg : "");
+	const char **names = xcalloc(val_len(hosts) + 1, sizeof(*names));
+	struct window *w = NULL;
+	struct window_opts o = { .config = cfg, .state = st, .run_id = 0,
+				 .reason = a->reason };
+	long long secs = 0;
+	int rc = 0;
+
+	if (!val_len(hosts) || !a->reason || !a->duration) {
+		rc = err("usage: tend window open --hosts H1,H2 --duration 30m "
+			 "--reason TEXT");
+		goto out;
+	}
+	if (config_parse_duration(&secs, a->duration) < 0) {
+		rc = err("%s", tend_error_last());
+		goto out;
+	}
+	for (size_t i = 0; i < val_len(hosts); i++)
+		names[i] = val_cstr(val_list_at(hosts, i));
+	o.hosts = names;
+	o.hosts_nr = val_len(hosts);
+	o.duration = secs;
+	if (window_open(&w, &o) < 0) {
+		rc = err("%s", tend_error_last());
+		goto out;
+	}
+	if (!w) {
+		rc = err("no maintenance providers are configured in tend.yml");
+		goto out;
+	}
+	printf("window %lld open on %zu host%s until %s", w->id, o.hosts_nr,
+	       o.hosts_nr == 1 ? "" : "s", ctime(&w->ends_at));
+	window_free(w);
+out:
+	free(names);
+	val_unref(hosts);
+	return rc;
+}
+
+static int window_list_cmd(struct cli_args *a, struct state *st)
+{
+	struct val *l = NULL;
+	struct buf out = BUF_INIT;
+
+	if (window_list(&l, st, a->all) < 0)
+		return err("%s", tend_error_last());
+	if (a->format && !strcmp(a->format, "json")) {
+		val_to_json(&out, l, 2);
+		buf_addch(&out, '\n');
+	} else {
+		buf_addf(&out, "%-6s %-8s %-7s %-20s %s\n", "ID", "STATUS",
+			 "RUN", "ENDS", "HOSTS / REASON");
+		for (size_t i = 0; i < val_len(l); i++) {
+			const struct val *w = val_list_at(l, i);
+			const struct val *hosts = val_dict_get(w, "hosts");
+			time_t ends = (time_t)vint(w, "ends_at");
+			char when[32];
+			struct tm tm;
+
+			gmtime_r(&ends, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			buf_addf(&out, "%-6lld %-8s %-7lld %-20s ", vint(w, "id"),
+				 vstr(w, "status"), vint(w, "run_id"), when);
+			for (size_t j = 0; j < val_len(hosts); j++)
+				buf_addf(&out, "%s%s", j ? "," : "",
+					 val_cstr(val_list_at(hosts, j)));
+			if (vstr(w, "reason")[0])
+				buf_addf(&out, " (%s)", vstr(w, "reason"));
+			buf_addch(&out, '\n');
+		}
+	}
+	fputs(out.ptr, stdout);
+	buf_release(&out);
+	val_unref(l);
+	return 0;
+}
+
+static int cmd_window(struct cli_args *a)
+{
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	const char *verb = a->pos_nr ? a->pos[0] : "";
+	int rc;
+
+	if (strcmp(verb, "open") && strcmp(verb, "list") && strcmp(verb, "close"))
+		return err("usage: tend window open|list|close (see 'tend help "
+			   "window')");
+	if ((rc = load_config(&cfg, a)))
+		return rc;
+	if ((rc = open_state(&st, a)))
+		goto out;
+	window_reap(st, NULL);
+	if (!strcmp(verb, "open")) {
+		rc = window_open_cmd(a, cfg, st);
+	} else if (!strcmp(verb, "list")) {
+		rc = window_list_cmd(a, st);
+	} else {
+		struct val *firing = NULL;
+		char *end = NULL;
+		long long id = a->pos_nr == 2 ? strtoll(a->pos[1], &end, 10) : 0;
+
+		if (id <= 0 || *end) {
+			rc = err("usage: tend window close ID");
+			goto out;
+		}
+		if (window_close_id(&firing, st, id) < 0) {
+			rc = err("%s", tend_error_last());
+			goto out;
+		}
+		printf("window %lld closed\n", id);
+		report_firing(firing);
+		val_unref(firing);
+	}
+out:
+	state_close(st);
+	config_free(cfg);
+	return rc;
 }
 
 static int cmd_history(struct cli_args *a)
@@ -977,6 +1391,13 @@ static int apply_plan(struct cli_args *a)
 			continue;
 		buf_addf(&fresh, "%s%s", fresh.len ? ":" : "", h);
 	}
+	/* the check just made says which hosts change: the window's hosts */
+	a->changed = val_list();
+	for (size_t i = 0; i < now.nr; i++)
+		if ((now.events[i].status == EV_CHANGED ||
+		     now.events[i].status == EV_UNKNOWN) &&
+		    !in_list(a->changed, now.events[i].host))
+			val_list_push(a->changed, val_str(now.events[i].host));
 	if (fresh.len) {
 		limit_was = (char *)a->limit;
 		a->limit = fresh.ptr;
@@ -1225,6 +1646,7 @@ out:
 	val_unref(a.tags);
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
+	val_unref(a.changed);
 	val_unref((struct val *)a.plan);
 	source_result_release(&a.src);
 	for (size_t i = 0; i < a.src_paths_nr; i++)

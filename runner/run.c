@@ -1754,11 +1754,25 @@ static int run_play(struct runstate *rs, const struct play *p)
 				val_list_push(batch, val_str(pc.hs[i].name));
 			val_dict_set(pc.common, "ansible_play_batch", batch);
 			pc.end_play = false;
+			if (o->hooks && o->hooks->batch_start && !o->quiet) {
+				const char **names = xcalloc(n, sizeof(*names));
+
+				for (size_t i = 0; i < n; i++)
+					names[i] = pc.hs[i].name;
+				error = o->hooks->batch_start(p, names, n,
+							      batch_no,
+							      o->hooks->payload);
+				free(names);
+				if (error < 0)
+					break;
+			}
 			if (p->gather_facts)
 				run_step(&pc, NULL, false, NULL, 0);
 			run_section(&pc, &p->pre_tasks);
 			run_section(&pc, &p->tasks);
 			run_section(&pc, &p->post_tasks);
+			if (o->hooks && o->hooks->batch_end && !o->quiet)
+				o->hooks->batch_end(p, o->hooks->payload);
 			done += n;
 		}
 		pc.hs = all;

@@ -28,7 +28,7 @@ static const char schema[] =
 	"  hosts INTEGER DEFAULT 0, ok INTEGER DEFAULT 0,"
 	"  changed INTEGER DEFAULT 0, failed INTEGER DEFAULT 0,"
 	"  unreachable INTEGER DEFAULT 0, skipped INTEGER DEFAULT 0,"
-	"  unknown INTEGER DEFAULT 0);"
+	"  unknown INTEGER DEFAULT 0, note TEXT);"
 	"CREATE TABLE IF NOT EXISTS results ("
 	"  run_id INTEGER NOT NULL REFERENCES runs(id),"
 	"  seq INTEGER NOT NULL,"
@@ -196,8 +196,9 @@ int state_run_begin(struct state *s, long long *id, const struct run_info *info)
 	gethostname(host, sizeof(host) - 1);
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs (started, user, "
 			       "controller, pid, playbook, mode, commit_id, "
-			       "run_limit, status) VALUES (?, ?, ?, ?, ?, ?, ?, "
-			       "?, 'running')", -1, &st, NULL) != SQLITE_OK)
+			       "run_limit, status, note) VALUES (?, ?, ?, ?, ?, "
+			       "?, ?, ?, 'running', ?)", -1, &st,
+			       NULL) != SQLITE_OK)
 		return error_from_sqlite(s->db, "prepare");
 	bind_text(st, 1, now);
 	bind_text(st, 2, pw ? pw->pw_name : NULL);
@@ -207,6 +208,7 @@ int state_run_begin(struct state *s, long long *id, const struct run_info *info)
 	bind_text(st, 6, info->mode);
 	bind_text(st, 7, info->commit);
 	bind_text(st, 8, info->limit);
+	bind_text(st, 9, info->note);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = error_from_sqlite(s->db, "record the run");
 	else
@@ -368,7 +370,7 @@ static struct val *row_dict(sqlite3_stmt *st)
 
 #define RUN_COLUMNS "id, started, finished, user, playbook, mode, status, " \
 	"hosts, ok, changed, failed, unreachable, skipped, unknown, " \
-	"commit_id AS 'commit', run_limit AS 'limit', pid"
+	"commit_id AS 'commit', run_limit AS 'limit', pid, note"
 
 int state_history(struct val **out, struct state *s, int limit)
 {

@@ -80,6 +80,15 @@ struct run_result {
 /* Live output hooks, called on the main thread. Any may be NULL. */
 struct run_hooks {
 	void (*play_start)(const struct play *p, size_t hosts, void *payload);
+	/*
+	 * Around each batch of a play (a play without `serial` is one
+	 * batch): `hosts` are its hosts. A batch_start that returns < 0
+	 * (with the error set) stops the run before the batch touches
+	 * anything: run_playbook returns that error.
+	 */
+	int (*batch_start)(const struct play *p, const char *const *hosts,
+			   size_t nr, size_t batch_no, void *payload);
+	void (*batch_end)(const struct play *p, void *payload);
 	void (*task_start)(const char *name, bool handler, void *payload);
 	void (*event)(const struct run_event *ev, void *payload);
 	void *payload;

@@ -21,6 +21,7 @@ struct run_info {
 	const char *mode;      /* "plan" or "apply" */
 	const char *commit;    /* source commit, or NULL */
 	const char *limit;     /* --limit, or NULL */
+	const char *note;      /* e.g. why a change window was overridden */
 };
 
 /*
