@@ -233,7 +233,7 @@ static const struct cli_cmd cmds[] = {
 	  "parse and type-check playbooks and inventory; touch no host" },
 	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
 	  "fetch a git source and check a commit out (exit 1 if the fetch "
-	  "failed, even when a cached commit is shown)" },
+	  "failed)" },
 	{ "window", cmd_window, 0, window_opts,
 	  "open --hosts H1,H2 --duration 30m --reason TEXT | list | close ID",
 	  "maintenance windows for work done by hand" },

@@ -542,6 +542,12 @@ static int child_fetch(const char *repo_path, const struct source_opts *o,
 	int error;
 
 	fetch_ctx_init(&c, o, u);
+	if (u->kind == URL_LOCAL && access(u->url, F_OK) < 0) {
+		/* libgit2 would call it an "unsupported URL protocol" */
+		error = tend_error_set_code(TEND_EUNREACHABLE,
+			"no repository at '%s': %s", u->url, strerror(errno));
+		goto out;
+	}
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	fo.callbacks.credentials = cred_cb;
 	fo.callbacks.certificate_check = cert_cb;

@@ -41,25 +41,32 @@ _sshd_random_port() {
 	echo $((20000 + _r % 20000))
 }
 
-# The PIDs of the processes whose parent is $1, one a line.
-_sshd_children() {
-	for _s in /proc/[0-9]*/stat; do
-		# the command name may hold spaces: the fields after ") " are
-		# state, ppid, ...
-		_rest=$(sed 's/.*) //' "$_s" 2>/dev/null) || continue
-		set -- "$1" $_rest
-		[ "${3:-}" = "$1" ] || continue
-		_p=${_s#/proc/}
-		echo "${_p%/stat}"
-	done
-}
-
-# $1 and all its descendants, parents first.
+# $1 and all its descendants, parents first, one a line. One pass over
+# /proc (a process per entry would take seconds on a loaded machine, and a
+# signal meant to land mid-command would land late). The command name in
+# /proc/PID/stat may hold spaces and parentheses: the fields after the last
+# ") " are state, ppid, ...
 _sshd_tree() {
-	echo "$1"
-	for _c in $(_sshd_children "$1"); do
-		_sshd_tree "$_c"
-	done
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+	{
+		i = 0
+		while ((j = index(substr($0, i + 1), ") ")) > 0)
+			i += j
+		split(substr($0, i + 2), f, " ")
+		parent[$1] = f[2]
+	}
+	END {
+		print root
+		n = 1; queue[1] = root
+		while (n > 0) {
+			p = queue[n--]
+			for (c in parent)
+				if (parent[c] == p) {
+					print c
+					queue[++n] = c
+				}
+		}
+	}'
 }
 
 sshd_port() {

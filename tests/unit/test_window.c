@@ -376,7 +376,7 @@ static void test_window__reap(void **state)
 	if (pid == 0) {
 		struct state *s2 = NULL;
 		struct buf db = BUF_INIT;
-		struct run_info ri = { "site.yml", "apply", NULL, NULL };
+		struct run_info ri = { .playbook = "site.yml", .mode = "apply" };
 		struct window_opts o;
 		struct window *w = NULL;
 		long long run;
@@ -751,7 +751,7 @@ static void test_window__matchers(void **state)
 static void test_window__estimate(void **state)
 {
 	struct buf db = BUF_INIT;
-	struct run_info ri = { "est.yml", "apply", NULL, NULL };
+	struct run_info ri = { .playbook = "est.yml", .mode = "apply" };
 	sqlite3 *h;
 	long long id, est = 0;
 	const int secs[] = { 100, 200, 300, 400 };
