@@ -15,6 +15,8 @@
 # goes first alternates from run to run). It prints the medians, the ratio
 # ansible/tend, the peak RSS of each controller and tend's SSH round trips
 # per task per host (--stats), then the targets of the issue, met or not.
+# BENCH_RESULTS=FILE keeps the raw results (and FILE.floor); the table is
+# bench/report.awk run on them.
 #
 # What is measured:
 #  - time: wall clock of the whole command (start-up, connections, all

@@ -68,6 +68,7 @@ struct cli_args {
 	struct source_result src;
 	char **src_paths;
 	size_t src_paths_nr;
+	const char **repo_pos; /* the playbooks as given: paths in the repo */
 	const char **pos;    /* positional arguments */
 	size_t pos_nr;
 	/* set up by the dispatcher from the flags */
@@ -631,10 +632,12 @@ static int setup_source_paths(struct cli_args *a)
 
 	if ((rc = setup_source(a)) || !a->src.dir)
 		return rc;
+	a->repo_pos = xcalloc(a->pos_nr + 1, sizeof(*a->repo_pos));
 	for (size_t i = 0; i < a->pos_nr; i++) {
 		if (a->pos[i][0] == '/')
 			return err("'%s': with --repo, playbooks are paths in "
 				   "the repository", a->pos[i]);
+		a->repo_pos[i] = a->pos[i];
 		a->pos[i] = src_path(a, a->pos[i]);
 	}
 	if (a->inventory && a->inventory[0] != '/') {
@@ -1023,6 +1026,13 @@ static int run(struct cli_args *a, enum run_mode mode)
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
+	if (a->src.dir) {
+		ro.commit = a->src.commit;
+		ro.subject = a->src.subject;
+		ro.author = a->src.author;
+		ro.source = a->src_opts.url;
+		ro.ref = a->src_opts.ref;
+	}
 	if (mode == RUN_APPLY && !json)
 		hd.live = &lr;
 	if ((rc = load_config(&cfg, a)))
@@ -1070,6 +1080,15 @@ static int run(struct cli_args *a, enum run_mode mode)
 			.limit = a->limit, .tags = a->tags,
 			.skip_tags = a->skip_tags,
 		};
+
+		if (a->src.dir) {
+			pm.commit = a->src.commit;
+			pm.subject = a->src.subject;
+			pm.author = a->src.author;
+			pm.source_url = a->src_opts.url;
+			pm.source_ref = a->src_opts.ref;
+			pm.repo_paths = a->repo_pos;
+		}
 
 		if (plan_write(a->out_path, &res, &pm) < 0) {
 			err("%s", tend_error_last());
@@ -1371,8 +1390,21 @@ static int apply_plan(struct cli_args *a)
 	struct val *stale = NULL, *hosts = plan_hosts(a->plan);
 	struct buf fresh = BUF_INIT;
 	char *limit_was = NULL;
+	const char *planned = val_cstr(val_dict_path(a->plan, "source.commit"));
 	int rc = EXIT_OK;
 
+	if (planned && a->src.dir && strcmp(planned, a->src.commit)) {
+		if (!a->replan) {
+			err("stale plan: '%s' moved from %.12s to %.12s since "
+			    "the plan (make a new plan, or --replan)",
+			    a->src_opts.ref, planned, a->src.commit);
+			rc = EXIT_STALE;
+			goto out;
+		}
+		fprintf(stderr, "tend: re-planning: '%s' moved from %.12s to "
+			"%.12s since the plan\n", a->src_opts.ref, planned,
+			a->src.commit);
+	}
 	for (size_t i = 0; i < a->pbs_nr; i++)
 		if (run_playbook(&now, a->pbs[i], a->inv, &o) < 0) {
 			rc = err("%s", tend_error_last());
@@ -1434,7 +1466,21 @@ static int load_plan(struct cli_args *a)
 		err("the plan '%s' is older than --max-plan-age", a->pos[0]);
 		return EXIT_STALE;
 	}
-	if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
+	if (val_cstr(val_dict_path(plan, "source.url"))) {
+		/* fetch the ref again: apply_plan compares the commit */
+		if (!a->src_opts.url) {
+			a->src_opts.url = val_cstr(val_dict_path(plan,
+							"source.url"));
+			a->src_opts.ref = val_cstr(val_dict_path(plan,
+							"source.ref"));
+		}
+		pbs = val_dict_get(plan, "playbooks");
+		a->pos_nr = 0;
+		for (size_t i = 0; i < val_len(pbs); i++)
+			a->pos[a->pos_nr++] = val_cstr(val_dict_get(
+				val_list_at(pbs, i), "repo_path"));
+		error = 0;
+	} else if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
 		val_unref(plan);
 		err("stale plan: %s (make a new plan, or --replan)",
 		    tend_error_last());
@@ -1448,11 +1494,13 @@ static int load_plan(struct cli_args *a)
 	}
 	val_unref(a->extra);
 	a->extra = extra;
-	pbs = val_dict_get(plan, "playbooks");
-	a->pos_nr = 0;
-	for (size_t i = 0; i < val_len(pbs); i++)
-		a->pos[a->pos_nr++] = val_cstr(val_dict_get(val_list_at(pbs, i),
-							    "path"));
+	if (!a->src_opts.url) {
+		pbs = val_dict_get(plan, "playbooks");
+		a->pos_nr = 0;
+		for (size_t i = 0; i < val_len(pbs); i++)
+			a->pos[a->pos_nr++] = val_cstr(val_dict_get(
+				val_list_at(pbs, i), "path"));
+	}
 	a->inventory = val_cstr(val_dict_path(plan, "inventory.path"));
 	opts = val_dict_get(plan, "options");
 	a->limit = val_cstr(val_dict_get(opts, "limit"));
@@ -1651,6 +1699,7 @@ out:
 	source_result_release(&a.src);
 	for (size_t i = 0; i < a.src_paths_nr; i++)
 		free(a.src_paths[i]);
+	free(a.repo_pos);
 	free(a.src_paths);
 	free(a.pos);
 	if (fflush(stdout) || ferror(stdout)) {

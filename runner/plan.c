@@ -254,8 +254,14 @@ int plan_write(const char *path, const struct run_result *r,
 	val_dict_set_str(doc, "tend_version", TEND_VERSION);
 	val_dict_set_str(doc, "created", now);
 	val_dict_set_int(doc, "created_epoch", (long long)t);
+	val_dict_set(src, "url", m->source_url ? val_str(m->source_url) :
+		     val_null());
+	val_dict_set(src, "ref", m->source_ref ? val_str(m->source_ref) :
+		     val_null());
 	val_dict_set(src, "commit", m->commit ? val_str(m->commit) : val_null());
 	val_dict_set(src, "subject", m->subject ? val_str(m->subject) :
+		     val_null());
+	val_dict_set(src, "author", m->author ? val_str(m->author) :
 		     val_null());
 	val_dict_set(doc, "source", src);
 	for (size_t i = 0; i < m->playbooks_nr; i++) {
@@ -264,6 +270,8 @@ int plan_write(const char *path, const struct run_result *r,
 		if ((error = plan_hash_playbook(hex, m->playbooks[i])) < 0)
 			goto out;
 		val_dict_set_str(pb, "path", m->playbooks[i]);
+		if (m->repo_paths)
+			val_dict_set_str(pb, "repo_path", m->repo_paths[i]);
 		val_dict_set_str(pb, "sha256", hex);
 		val_list_push(pbs, pb);
 	}

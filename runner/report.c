@@ -120,9 +120,23 @@ void report_plan_summary(struct buf *out, const struct run_result *r)
 		 r->hosts_nr == 1 ? "" : "s");
 }
 
+static void source_header(struct buf *out, const struct report_opts *o)
+{
+	if (!o->commit)
+		return;
+	buf_addf(out, "Source: %s %s @ %.12s", o->source ? o->source : "",
+		 o->ref ? o->ref : "", o->commit);
+	if (o->subject)
+		buf_addf(out, " \"%s\"", o->subject);
+	if (o->author)
+		buf_addf(out, " by %s", o->author);
+	buf_adds(out, "\n\n");
+}
+
 void report_plan_text(struct buf *out, const struct run_result *r,
 		      const struct report_opts *o)
 {
+	source_header(out, o);
 	for (size_t h = 0; h < r->hosts_nr; h++) {
 		const char *host = r->hosts[h].host;
 		const char *play = NULL;
@@ -218,6 +232,19 @@ void report_json(struct buf *out, const struct run_result *r,
 	val_dict_set_str(doc, "tend_version", TEND_VERSION);
 	val_dict_set_str(doc, "mode", o->mode == RUN_PLAN ? "plan" : "apply");
 	val_dict_set_str(doc, "playbook", o->playbook ? o->playbook : "");
+	if (o->commit) {
+		struct val *src = val_dict();
+
+		val_dict_set(src, "url", o->source ? val_str(o->source) :
+			     val_null());
+		val_dict_set(src, "ref", o->ref ? val_str(o->ref) : val_null());
+		val_dict_set_str(src, "commit", o->commit);
+		val_dict_set(src, "subject", o->subject ? val_str(o->subject) :
+			     val_null());
+		val_dict_set(src, "author", o->author ? val_str(o->author) :
+			     val_null());
+		val_dict_set(doc, "source", src);
+	}
 	for (size_t h = 0; h < r->hosts_nr; h++) {
 		struct val *hv = val_dict(), *tasks = val_list();
 		const struct host_stats *st = &r->hosts[h];

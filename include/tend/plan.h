@@ -28,6 +28,10 @@ struct plan_meta {
 	const struct val *tags, *skip_tags; /* lists, or NULL */
 	const char *commit;           /* source commit, or NULL */
 	const char *subject;          /* its subject line, or NULL */
+	const char *author;           /* its author, or NULL */
+	const char *source_url;       /* --repo, or NULL */
+	const char *source_ref;       /* --ref, or NULL */
+	const char *const *repo_paths; /* playbooks as paths in the repo */
 };
 
 /* Write the plan file (atomically). Returns 0 or -1 with the error set. */

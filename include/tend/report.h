@@ -17,6 +17,9 @@ struct report_opts {
 	bool diff;       /* apply: show diffs (plans always do) */
 	const char *commit;  /* source commit, or NULL */
 	const char *subject; /* its subject, or NULL */
+	const char *author;  /* its author, or NULL */
+	const char *source;  /* repository URL, or NULL */
+	const char *ref;     /* the ref asked for, or NULL */
 };
 
 /* The plan, grouped by host, then the summary line. */
