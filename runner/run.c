@@ -878,12 +878,27 @@ static char *item_label(const struct task *t, const struct scope *sc,
 
 /* A module task on one host, with its loop. Returns true if the host
  * failed. */
+static void progress(struct hostctx *hc, const struct task *t)
+{
+	const struct run_opts *o = hc->pc->rs->opts;
+	struct buf name = BUF_INIT;
+
+	if (!o->hooks || !o->hooks->progress || o->quiet)
+		return;
+	if (t)
+		task_display_name(&name, t);
+	o->hooks->progress(hc->hs->name, t ? name.ptr : NULL,
+			   o->hooks->payload);
+	buf_release(&name);
+}
+
 static bool run_module_task(struct hostctx *hc, const struct task *t,
 			    const struct varstack *vs)
 {
 	struct val *result;
 	bool host_failed = false;
 
+	progress(hc, t);
 	if (!t->loop) {
 		result = exec_once(hc, t, vs, NULL, NULL, &host_failed);
 	} else {
@@ -1237,6 +1252,8 @@ static void step_host(struct step *s, struct hoststate *hs)
 
 	hc.become = p->become > 0;
 	hc.become_user = p->become_user;
+	if (s->t || s->list)
+		progress(&hc, s->t);
 	if (s->list) {
 		for (size_t i = 0; i < s->list->nr; i++)
 			if (run_task(&hc, s->list->items[i], &vs) ||
@@ -1249,6 +1266,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 	} else if (run_task(&hc, s->t, &vs)) {
 		hs->failed = true;
 	}
+	progress(&hc, NULL);
 }
 
 static void *step_worker(void *arg)
@@ -1690,12 +1708,14 @@ static int run_play(struct runstate *rs, const struct play *p)
 	pc.hostvars = val_dict();
 	play_hosts = val_list();
 	groups = inventory_groups(rs->inv);
+	/* every slot first: growing the array moves it */
+	for (size_t i = 0; i < sel_nr; i++)
+		conn_slot(rs, sel[i]->name);
 	for (size_t i = 0; i < sel_nr; i++) {
 		struct hoststate *hs = &pc.hs[i];
 
 		hs->host = sel[i];
 		hs->name = sel[i]->name;
-		conn_slot(rs, hs->name);
 		hs->conn = conn_for(rs, hs->name);
 		hs->inv_vars = inventory_host_vars(rs->inv, sel[i]);
 		hs->factvars = val_dict();

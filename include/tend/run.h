@@ -89,6 +89,11 @@ struct run_hooks {
 	int (*batch_start)(const struct play *p, const char *const *hosts,
 			   size_t nr, size_t batch_no, void *payload);
 	void (*batch_end)(const struct play *p, void *payload);
+	/*
+	 * A host starts a task (NULL when it is done with the step).
+	 * Called from worker threads: it must be thread-safe.
+	 */
+	void (*progress)(const char *host, const char *task, void *payload);
 	void (*task_start)(const char *name, bool handler, void *payload);
 	void (*event)(const struct run_event *ev, void *payload);
 	void *payload;
