@@ -197,8 +197,10 @@ static int file_check(struct check_result *out, const struct task_ctx *ctx)
 	add_path_var(&s, path);
 	buf_addf(&s, "tend_probe \"$p\" '%s' '' || exit 1\n",
 		 pd->follow ? "L" : "");
-	buf_addf(&s, "echo \"atime $(stat %s-c %%X -- \"$p\" 2>/dev/null)\"\n",
-		 pd->follow ? "-L " : "");
+	/* atime is compared only when it is set to a given time */
+	if (pd->atime == TIME_SET)
+		buf_addf(&s, "echo \"atime $(stat %s-c %%X -- \"$p\" "
+			 "2>/dev/null)\"\n", pd->follow ? "-L " : "");
 	if (src) {
 		buf_adds(&s, "q=");
 		sh_quote(&s, src);

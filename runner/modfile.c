@@ -36,13 +36,15 @@ static const char probe_head[] =
 	"\t\ttt=${tt%?x}\n"
 	"\t\tprintf 'link %s\\n%s\\n' \"${#tt}\" \"$tt\"\n"
 	"\telif [ -f \"$tp\" ]; then\n"
-	"\t\tth=$(sha1sum < \"$tp\") || return 1\n"
-	"\t\techo \"sha1 ${th%% *}\"\n"
 	"\t\tset -- $ts\n"
+	/* the content itself, or its hash: the controller hashes content */
 	"\t\tif [ -n \"$tc\" ] && [ \"$2\" -le \"$TEND_CONTENT_MAX\" ]; then\n"
 	"\t\t\techo \"content $2\"\n"
 	"\t\t\thead -c \"$2\" < \"$tp\" || return 1\n"
 	"\t\t\techo\n"
+	"\t\telse\n"
+	"\t\t\tth=$(sha1sum < \"$tp\") || return 1\n"
+	"\t\t\techo \"sha1 ${th%% *}\"\n"
 	"\t\tfi\n"
 	"\tfi\n"
 	"\techo end\n"
@@ -180,6 +182,8 @@ int file_state_parse(struct file_state *st, const struct buf *out,
 			goto bad;
 		}
 	}
+	if (st->content_read && !st->sha1[0])
+		sha1_hex(st->sha1, st->content.ptr, st->content.len);
 	error = 0;
 	goto out;
 bad:
