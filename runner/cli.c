@@ -13,6 +13,7 @@
 #include "tend/window.h"
 #include "tend/yaml.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -694,8 +695,120 @@ static int setup_inventory(struct cli_args *a)
 	return 0;
 }
 
+/*
+ * Live progress on a terminal: under the scrolling log, one line per busy
+ * host with the task it runs, redrawn by a ticker thread. Every write to
+ * the terminal takes `lock`, erases the block, writes, and lets the
+ * ticker draw it again.
+ */
+struct progress {
+	pthread_mutex_t lock;
+	FILE *f;
+	char **hosts, **tasks;  /* tasks[i]: NULL when hosts[i] is idle */
+	size_t nr, alloc;
+	size_t drawn;           /* lines of the block on the screen */
+	pthread_t ticker;
+	volatile int stop;
+};
+
+#define PROGRESS_MAX_LINES 12
+
+static void progress_erase(struct progress *p)
+{
+	if (p->drawn)
+		fprintf(p->f, "\033[%zuA\033[J", p->drawn);
+	p->drawn = 0;
+}
+
+static void progress_draw(struct progress *p)
+{
+	size_t busy = 0;
+
+	progress_erase(p);
+	for (size_t i = 0; i < p->nr; i++) {
+		if (!p->tasks[i])
+			continue;
+		if (++busy > PROGRESS_MAX_LINES)
+			continue;
+		fprintf(p->f, "  %-20s %.56s\n", p->hosts[i], p->tasks[i]);
+		p->drawn++;
+	}
+	if (busy > PROGRESS_MAX_LINES) {
+		fprintf(p->f, "  ... and %zu more hosts busy\n",
+			busy - PROGRESS_MAX_LINES);
+		p->drawn++;
+	}
+	fflush(p->f);
+}
+
+static void *progress_tick(void *arg)
+{
+	struct progress *p = arg;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+	while (!p->stop) {
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&p->lock);
+		if (!p->stop)
+			progress_draw(p);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+static void progress_set(struct progress *p, const char *host,
+			 const char *task)
+{
+	size_t i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->nr; i++)
+		if (!strcmp(p->hosts[i], host))
+			break;
+	if (i == p->nr) {
+		ALLOC_GROW(p->hosts, p->nr + 1, p->alloc);
+		p->tasks = xrealloc(p->tasks, p->alloc * sizeof(*p->tasks));
+		p->hosts[i] = xstrdup(host);
+		p->tasks[i] = NULL;
+		p->nr++;
+	}
+	free(p->tasks[i]);
+	p->tasks[i] = task ? xstrdup(task) : NULL;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void progress_start(struct progress *p, FILE *f)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->f = f;
+	if (pthread_create(&p->ticker, NULL, progress_tick, p))
+		p->stop = 1; /* no ticker: plain lines */
+}
+
+static void progress_stop(struct progress *p)
+{
+	if (!p->f)
+		return;
+	if (!p->stop) {
+		p->stop = 1;
+		pthread_join(p->ticker, NULL);
+	}
+	progress_erase(p);
+	fflush(p->f);
+	for (size_t i = 0; i < p->nr; i++) {
+		free(p->hosts[i]);
+		free(p->tasks[i]);
+	}
+	free(p->hosts);
+	free(p->tasks);
+	pthread_mutex_destroy(&p->lock);
+	p->f = NULL;
+}
+
 struct hook_data {
 	struct live_report *live; /* NULL: no live output */
+	struct progress *progress; /* NULL: not on a terminal */
 	struct state *state;
 	long long run_id;
 	int state_error;
@@ -802,16 +915,36 @@ static void hook_play(const struct play *p, size_t hosts, void *payload)
 {
 	struct hook_data *hd = payload;
 
+	if (hd->progress) {
+		pthread_mutex_lock(&hd->progress->lock);
+		progress_erase(hd->progress);
+	}
 	if (hd->live)
 		report_live_play(hd->live, p->name, hosts);
+	if (hd->progress)
+		pthread_mutex_unlock(&hd->progress->lock);
+}
+
+static void hook_progress(const char *host, const char *task, void *payload)
+{
+	struct hook_data *hd = payload;
+
+	if (hd->progress)
+		progress_set(hd->progress, host, task);
 }
 
 static void hook_event(const struct run_event *ev, void *payload)
 {
 	struct hook_data *hd = payload;
 
+	if (hd->progress) {
+		pthread_mutex_lock(&hd->progress->lock);
+		progress_erase(hd->progress);
+	}
 	if (hd->live)
 		report_live_event(hd->live, ev);
+	if (hd->progress)
+		pthread_mutex_unlock(&hd->progress->lock);
 	if (hd->w && window_tick(hd->w, time(NULL)) < 0)
 		err("warning: extending the maintenance window: %s",
 		    tend_error_last());
@@ -1012,7 +1145,9 @@ static int run(struct cli_args *a, enum run_mode mode)
 	struct run_hooks hooks = { .play_start = hook_play,
 				   .event = hook_event,
 				   .batch_start = hook_batch_start,
-				   .batch_end = hook_batch_end, .payload = &hd };
+				   .batch_end = hook_batch_end,
+				   .progress = hook_progress, .payload = &hd };
+	struct progress prog = { .f = NULL };
 	struct run_opts o = {
 		.mode = mode, .limit = a->limit, .extra_vars = a->extra,
 		.tags = a->tags, .skip_tags = a->skip_tags,
@@ -1035,6 +1170,10 @@ static int run(struct cli_args *a, enum run_mode mode)
 	}
 	if (mode == RUN_APPLY && !json)
 		hd.live = &lr;
+	if (hd.live && isatty(1) && getenv("TERM") && strcmp(getenv("TERM"), "dumb")) {
+		progress_start(&prog, stdout);
+		hd.progress = &prog;
+	}
 	if ((rc = load_config(&cfg, a)))
 		return rc;
 	if (mode == RUN_APPLY && (rc = check_change_windows(a, cfg))) {
@@ -1065,6 +1204,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 			break;
 		}
 	}
+	progress_stop(&prog); /* before the recap */
+	hd.progress = NULL;
 	for (size_t i = 0; i < res.hosts_nr; i++)
 		if (res.hosts[i].failed || res.hosts[i].unreachable)
 			failed = true;
@@ -1105,6 +1246,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 		rc = EXIT_ERROR;
 	}
 done:
+	progress_stop(&prog);
+	hd.progress = NULL;
 	status = res.interrupted ? "interrupted" : rc ? "error" :
 		 failed ? "failed" : "ok";
 	close_window(&hd, status);
