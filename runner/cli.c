@@ -1088,11 +1088,12 @@ static int windows_setup(struct hook_data *hd, struct cli_args *a,
 		.tags = a->tags, .skip_tags = a->skip_tags,
 		.forks = a->forks ? a->forks : 10, .quiet = true,
 	};
-	struct val *changed = a->changed ? val_ref(a->changed) : NULL;
+	struct val *changed;
 	unsigned nchanges = 0;
 
 	if (a->no_window || !cfg->maintenance.providers_nr)
 		return 0;
+	changed = a->changed ? val_ref(a->changed) : NULL;
 	if (!changed) {
 		changed = val_list();
 		for (size_t i = 0; i < a->pbs_nr; i++)
