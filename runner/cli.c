@@ -58,6 +58,8 @@ struct cli_args {
 	const char *duration;    /* window open --duration */
 	bool all;                /* window list --all */
 	struct val *changed;     /* hosts a saved plan's check found changing */
+	struct config *cfg;      /* tend.yml (plan, apply) */
+	struct val *defaults;    /* its ssh: section as connection vars */
 	const char *state_path;
 	int history_limit;
 	/*
@@ -1044,6 +1046,41 @@ static int load_config(struct config **out, struct cli_args *a)
 	return 0;
 }
 
+/*
+ * tend.yml for plan and apply; its ssh: section becomes connection vars
+ * of the lowest precedence (inventory and play vars override them).
+ */
+static int setup_config(struct cli_args *a)
+{
+	static const struct { const char *key, *var; } map[] = {
+		{ "user", "ansible_user" },
+		{ "key_file", "ansible_ssh_private_key_file" },
+		{ "known_hosts", "tend_known_hosts" },
+		{ "port", "ansible_port" },
+		{ "timeout", "ansible_ssh_timeout" },
+		{ "host_key_checking", "host_key_checking" },
+		{ "command_timeout", "tend_command_timeout" },
+	};
+	const struct val *ssh, *forks;
+	int rc;
+
+	if ((rc = load_config(&a->cfg, a)))
+		return rc;
+	ssh = val_dict_get(a->cfg->root, "ssh");
+	a->defaults = val_dict();
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		const struct val *v = val_dict_get(ssh, map[i].key);
+
+		if (v)
+			val_dict_set(a->defaults, map[i].var,
+				     val_ref((struct val *)v));
+	}
+	forks = val_dict_get(ssh, "forks");
+	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)
+		a->forks = (int)forks->u.i;
+	return 0;
+}
+
 /* Refuse an apply outside the allowed change windows, before anything. */
 static int check_change_windows(struct cli_args *a, const struct config *cfg)
 {
@@ -1087,6 +1124,7 @@ static int windows_setup(struct hook_data *hd, struct cli_args *a,
 		.mode = RUN_PLAN, .limit = a->limit, .extra_vars = a->extra,
 		.tags = a->tags, .skip_tags = a->skip_tags,
 		.forks = a->forks ? a->forks : 10, .quiet = true,
+		.defaults = a->defaults,
 	};
 	struct val *changed;
 	unsigned nchanges = 0;
@@ -1137,7 +1175,7 @@ static void report_firing(const struct val *firing)
 
 static int run(struct cli_args *a, enum run_mode mode)
 {
-	struct config *cfg = NULL;
+	const struct config *cfg;
 	struct buf summary = BUF_INIT;
 	struct run_result res = { 0 };
 	struct report_opts ro = { .mode = mode, .diff = a->diff };
@@ -1153,6 +1191,7 @@ static int run(struct cli_args *a, enum run_mode mode)
 		.mode = mode, .limit = a->limit, .extra_vars = a->extra,
 		.tags = a->tags, .skip_tags = a->skip_tags,
 		.forks = a->forks ? a->forks : 10, .hooks = &hooks,
+		.defaults = a->defaults,
 	};
 	/* json, markdown, junit: for programs, so no live output or colour */
 	bool json = a->format && strcmp(a->format, "text");
@@ -1175,21 +1214,15 @@ static int run(struct cli_args *a, enum run_mode mode)
 		progress_start(&prog, stdout);
 		hd.progress = &prog;
 	}
-	if ((rc = load_config(&cfg, a)))
+	cfg = a->cfg;
+	if (mode == RUN_APPLY && (rc = check_change_windows(a, cfg)))
 		return rc;
-	if (mode == RUN_APPLY && (rc = check_change_windows(a, cfg))) {
-		config_free(cfg);
-		return rc;
-	}
 	/* the run is on record before any host is touched */
-	if ((rc = open_state(&hd.state, a))) {
-		config_free(cfg);
+	if ((rc = open_state(&hd.state, a)))
 		return rc;
-	}
 	window_reap(hd.state, NULL);
 	if ((rc = record_begin(&hd, a, mode))) {
 		state_close(hd.state);
-		config_free(cfg);
 		return rc;
 	}
 	hd.res = &res;
@@ -1256,7 +1289,6 @@ done:
 	val_unref(hd.firing);
 	val_unref((struct val *)hd.changed);
 	buf_release(&summary);
-	config_free(cfg);
 	if (state_run_finish(hd.state, hd.run_id, status, &res) < 0) {
 		err("%s", tend_error_last());
 		rc = EXIT_ERROR;
@@ -1530,6 +1562,7 @@ static int apply_plan(struct cli_args *a)
 		.mode = RUN_PLAN, .limit = a->limit, .extra_vars = a->extra,
 		.tags = a->tags, .skip_tags = a->skip_tags,
 		.forks = a->forks ? a->forks : 10, .quiet = true,
+		.defaults = a->defaults,
 	};
 	struct val *stale = NULL, *hosts = plan_hosts(a->plan);
 	struct buf fresh = BUF_INIT;
@@ -1826,6 +1859,8 @@ int cli_main(int argc, char **argv)
 		goto out;
 	if ((c->flags & CMD_NEEDS_PLAYBOOK) && (rc = setup_playbooks(&a)))
 		goto out;
+	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = setup_config(&a)))
+		goto out;
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = setup_inventory(&a)))
 		goto out;
 	rc = c->fn(&a);
@@ -1839,6 +1874,8 @@ out:
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
 	val_unref(a.changed);
+	val_unref(a.defaults);
+	config_free(a.cfg);
 	val_unref((struct val *)a.plan);
 	source_result_release(&a.src);
 	for (size_t i = 0; i < a.src_paths_nr; i++)

@@ -27,7 +27,8 @@ static const char *const schedule_keys[] = {
 	"jitter", "timezone", NULL
 };
 static const char *const ssh_keys[] = {
-	"user", "key_file", "known_hosts", "forks", "timeout", "port", NULL
+	"user", "key_file", "known_hosts", "forks", "timeout", "port",
+	"host_key_checking", "command_timeout", NULL
 };
 static const char *const state_keys[] = { "path", NULL };
 static const char *const http_keys[] = { "listen", NULL };

@@ -157,6 +157,7 @@ static const struct scope *build_scope(struct scopes *ss,
 	struct playctx *pc = hc->pc;
 
 	ss->nr = 0;
+	push_scope(ss, pc->rs->opts->defaults, pc->rs->pb->dir);
 	push_scope(ss, hs->inv_vars, pc->rs->pb->dir);
 	push_scope(ss, hs->factvars, NULL);
 	push_scope(ss, pc->play_vars, NULL);

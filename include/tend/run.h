@@ -103,6 +103,7 @@ struct run_opts {
 	enum run_mode mode;
 	const char *limit;          /* --limit pattern, or NULL */
 	const struct val *extra_vars; /* -e, a dict, or NULL */
+	const struct val *defaults; /* lowest precedence (tend.yml ssh:), or NULL */
 	const struct val *tags;     /* --tags, a list, or NULL */
 	const struct val *skip_tags;
 	int forks;                  /* parallel hosts (>= 1) */

@@ -107,3 +107,16 @@ YML
 run_tend 0 apply "$T/become.yml" -i "$INV" -e out="$T/pub"
 expect_content "$T/pub/who" "nobody
 "
+
+# runner-wide SSH defaults from tend.yml (ssh:), under inventory vars
+printf '[web]\nh1 ansible_host=127.0.0.1 ansible_port=%s\n' "$(sshd_port "$T/sshd" h1)" >"$T/inv-bare"
+run_tend 3 plan "$T/k.yml" -i "$T/inv-bare"   # no key, no known_hosts: refused
+cat >"$T/tend.yml" <<YML
+ssh:
+  user: $(id -un)
+  key_file: $T/sshd/client_key
+  known_hosts: $T/sshd/known_hosts
+  forks: 4
+YML
+run_tend 0 plan "$T/k.yml" -i "$T/inv-bare" -c "$T/tend.yml"
+expect_in "$T/out" "Plan: 0 to change, 1 ok"
