@@ -195,35 +195,11 @@ out:
 static int local_put(struct transport *t, const char *path, const void *data,
 		     size_t len, unsigned int mode, const char *become_user)
 {
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct buf script = BUF_INIT;
-	struct exec_req req = { 0 };
-	int error;
-
 	if (!become_user) {
 		t->round_trips++;
 		return buf_write_file_atomic(path, data, len, mode);
 	}
-	buf_adds(&script, "p=");
-	sh_quote(&script, path);
-	buf_addf(&script, "\nt=$(mktemp \"$p.tend-XXXXXX\") || exit 1\n"
-		 "cat >\"$t\" && chmod %o \"$t\" && mv -f -- \"$t\" \"$p\" "
-		 "|| { rm -f -- \"$t\"; exit 1; }\n", mode & 07777);
-	req.script = script.ptr;
-	req.in = data ? data : "";
-	req.inlen = len;
-	req.become_user = become_user;
-	if ((error = local_exec(t, &req, &res)) < 0)
-		goto out;
-	if (res.status) {
-		buf_rtrim(&res.err);
-		error = tend_error_set("cannot write '%s': %s", path,
-				       res.err.ptr);
-	}
-out:
-	exec_result_release(&res);
-	buf_release(&script);
-	return error;
+	return transport_put_by_exec(t, path, data, len, mode, become_user);
 }
 
 static int local_get(struct transport *t, const char *path, struct buf *out,

@@ -1032,36 +1032,11 @@ static int ssh_exec(struct transport *t, const struct exec_req *req,
 	return ssh_run((struct ssh *)t, req, out);
 }
 
+/* As transport_local's put: a temp file beside it, chmod, rename. */
 static int ssh_put(struct transport *t, const char *path, const void *data,
 		   size_t len, unsigned int mode, const char *become_user)
 {
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct buf script = BUF_INIT;
-	struct exec_req req = { 0 };
-	int error;
-
-	t->round_trips++;
-	/* as transport_local's put: temp file beside it, chmod, rename */
-	buf_adds(&script, "p=");
-	sh_quote(&script, path);
-	buf_addf(&script, "\nt=$(mktemp \"$p.tend-XXXXXX\") || exit 1\n"
-		 "cat >\"$t\" && chmod %o \"$t\" && mv -f -- \"$t\" \"$p\" "
-		 "|| { rm -f -- \"$t\"; exit 1; }\n", mode & 07777);
-	req.script = script.ptr;
-	req.in = data ? data : "";
-	req.inlen = len;
-	req.become_user = become_user;
-	if ((error = ssh_run((struct ssh *)t, &req, &res)) < 0)
-		goto out;
-	if (res.status) {
-		buf_rtrim(&res.err);
-		error = tend_error_set("cannot write '%s': %s", path,
-				       res.err.ptr);
-	}
-out:
-	exec_result_release(&res);
-	buf_release(&script);
-	return error;
+	return transport_put_by_exec(t, path, data, len, mode, become_user);
 }
 
 static int ssh_get(struct transport *t, const char *path, struct buf *out,

@@ -79,6 +79,15 @@ int transport_local_new(struct transport **out);
  */
 int transport_readonly_new(struct transport **out, struct transport *inner);
 
+/*
+ * A put done with t->exec: the bytes go through stdin into a temp file
+ * beside `path`, which is chmod'ed and renamed into place (one round
+ * trip). For transports whose put is no faster than their exec.
+ */
+int transport_put_by_exec(struct transport *t, const char *path,
+			  const void *data, size_t len, unsigned int mode,
+			  const char *become_user);
+
 /* Call t->close if t is not NULL. */
 void transport_close(struct transport *t);
 
