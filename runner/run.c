@@ -519,7 +519,7 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 	const char *false_cond = NULL;
 	struct buf msg = BUF_INIT;
 	struct val *secrets = val_list();
-	bool cond, ran_apply = false, failed = false, changed = false;
+	bool cond, failed = false, changed = false;
 	double t0 = now_seconds();
 	int error;
 
@@ -625,7 +625,6 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 		changed = cr.status == CHECK_CHANGE;
 	} else {
 		ctx.t = hs->conn->t;
-		ran_apply = true;
 		error = t->module->apply(&ar, &ctx, &cr);
 		if (ar.result)
 			val_dict_update(result, ar.result, false);
@@ -693,7 +692,6 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 		val_unref(scratch);
 		sc = build_scope(ss, hc, vs, t->vars, loopvars, NULL);
 	}
-	(void)ran_apply;
 	if (failed)
 		goto fail_with_result;
 
