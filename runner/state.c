@@ -109,6 +109,34 @@ static int exec_sql(struct state *s, const char *sql)
 	return 0;
 }
 
+static bool has_column(struct state *s, const char *table, const char *col)
+{
+	struct buf sql = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+
+	buf_addf(&sql, "PRAGMA table_info(%s)", table);
+	if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) == SQLITE_OK)
+		while (!found && sqlite3_step(st) == SQLITE_ROW)
+			found = !strcmp((const char *)sqlite3_column_text(st, 1),
+					col);
+	sqlite3_finalize(st);
+	buf_release(&sql);
+	return found;
+}
+
+/*
+ * Bring a DB made by an older tend up to this schema (user_version 2):
+ * CREATE TABLE IF NOT EXISTS made the new tables; old tables get the
+ * columns added since.
+ */
+static int migrate(struct state *s)
+{
+	if (!has_column(s, "runs", "note"))
+		return exec_sql(s, "ALTER TABLE runs ADD COLUMN note TEXT;");
+	return 0;
+}
+
 int state_open(struct state **out, const char *path)
 {
 	struct state *s = xcalloc(1, sizeof(*s));
@@ -138,7 +166,11 @@ int state_open(struct state **out, const char *path)
 		exec_sql(s, "ROLLBACK;");
 		goto fail;
 	}
-	if ((error = exec_sql(s, "PRAGMA user_version=1; COMMIT;")) < 0)
+	if ((error = migrate(s)) < 0) {
+		exec_sql(s, "ROLLBACK;");
+		goto fail;
+	}
+	if ((error = exec_sql(s, "PRAGMA user_version=2; COMMIT;")) < 0)
 		goto fail;
 	if (sqlite3_prepare_v2(s->db,
 		"INSERT INTO results (run_id, seq, host, play, task, module, "

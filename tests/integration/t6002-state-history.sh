@@ -77,3 +77,22 @@ set +e; wait "$pid"; rc=$?; set -e
 [ ! -e "$T/r/after" ] || fail "a task started after SIGTERM"
 run_tend 0 history --format json
 [ "$(json_get "$T/out" "d[0]['status']")" = interrupted ] || { cat "$T/out"; fail "SIGTERM run not recorded as interrupted"; }
+
+# a state DB made by an older tend (runs without `note`) is migrated
+/usr/bin/python3 - "$T/old.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""
+CREATE TABLE runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT,
+  user TEXT, controller TEXT, pid INTEGER, playbook TEXT, mode TEXT NOT NULL,
+  commit_id TEXT, run_limit TEXT, status TEXT NOT NULL, hosts INTEGER DEFAULT 0,
+  ok INTEGER DEFAULT 0, changed INTEGER DEFAULT 0, failed INTEGER DEFAULT 0,
+  unreachable INTEGER DEFAULT 0, skipped INTEGER DEFAULT 0, unknown INTEGER DEFAULT 0);
+INSERT INTO runs (started, mode, status, playbook) VALUES ('2026-01-01T00:00:00Z', 'apply', 'ok', 'old.yml');
+PRAGMA user_version=1;
+""")
+db.commit()
+PY
+run_tend 0 apply "$T/pb.yml" -e root="$T/r" --state "$T/old.db"
+run_tend 0 history --state "$T/old.db" --format json
+[ "$(json_get "$T/out" "[r['playbook'].split('/')[-1] for r in d]")" = "['pb.yml', 'old.yml']" ] || { cat "$T/out"; fail "migrated history"; }
