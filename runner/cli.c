@@ -1768,7 +1768,8 @@ static int cmd_doc(struct cli_args *a)
 			   a->pos[0]);
 	printf("%s: %s\n\n", m->name, m->doc ? m->doc : "");
 	for (const struct arg_spec *s = m->args; s && s->name; s++) {
-		printf("  %s (%s%s)", s->name, arg_type_name(s->type),
+		printf("  %s (%s%s)", strcmp(s->name, "*") ? s->name : "KEY",
+		       arg_type_name(s->type),
 		       s->flags & ARG_REQUIRED ? ", required" : "");
 		if (s->aliases)
 			printf(" aliases: %s", s->aliases);
