@@ -79,21 +79,10 @@ out:
 	return error;
 }
 
-static int copy_apply(struct apply_result *out, const struct task_ctx *ctx,
-		      const struct check_result *planned)
-{
-	const char *src = arg_str(ctx, "src");
-	int error = file_copy_apply(out, ctx, planned);
-
-	if (!error && src && out->result)
-		val_dict_set_str(out->result, "src", src);
-	return error;
-}
-
 const struct tend_module mod_copy = {
 	.name = "copy",
 	.args = copy_args,
 	.doc = "copy a file or inline content to the host",
 	.check = copy_check,
-	.apply = copy_apply,
+	.apply = file_copy_apply,
 };

@@ -704,7 +704,10 @@ int file_copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 			return error;
 	}
 	want_from_args(&w, ctx, cp);
-	return file_write(out, ctx, &w, &cp->st);
+	error = file_write(out, ctx, &w, &cp->st);
+	if (!error && arg_str(ctx, "src") && out->result)
+		val_dict_set_str(out->result, "src", arg_str(ctx, "src"));
+	return error;
 }
 
 /*

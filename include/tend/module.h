@@ -299,6 +299,7 @@ void sha1_hex(char hex[41], const void *data, size_t len);
  */
 int file_copy_check(struct check_result *out, const struct task_ctx *ctx,
 		    const char *src_name, struct buf *content);
+/* Sets the result keys of file_write, and `src` when the args have one. */
 int file_copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 		    const struct check_result *planned);
 
