@@ -18,8 +18,11 @@ OPT ?= -O2 -g
 
 WARN = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wwrite-strings -Wformat-security -Wshadow=local
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config runs when a recipe first needs its answer, not when make reads
+# this file: `make deps demo` on a fresh machine installs the packages first
+# (the answer is then cached for the rest of the run).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 CFLAGS_ALL = -std=c11 $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP \
 	$(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
 	$(CFLAGS)
@@ -39,6 +42,11 @@ TEND = $(BUILD)/bin/tend
 endif
 
 all: $(TEND)
+
+# With `deps` (or `test-deps`) among the goals, nothing compiles before the
+# packages are in, even under -j.
+DEPS_FIRST = $(filter deps test-deps,$(MAKECMDGOALS))
+$(LIB_OBJ) $(BUILD)/runner/main.o: | $(DEPS_FIRST)
 
 $(TEND): $(BUILD)/runner/main.o $(BUILD)/libtend.a
 	@mkdir -p $(dir $@)
