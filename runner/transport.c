@@ -95,9 +95,17 @@ int transport_put_by_exec(struct transport *t, const char *path,
 
 	buf_adds(&script, "p=");
 	sh_quote(&script, path);
+	/*
+	 * What landed is measured before it replaces the file: a transport
+	 * that lost or cut the input (a pipeline hides its writer's
+	 * failure) must fail the write, never leave a short file.
+	 */
 	buf_addf(&script, "\nt=$(mktemp \"$p.tend-XXXXXX\") || exit 1\n"
-		 "cat >\"$t\" && chmod %o \"$t\" && mv -f -- \"$t\" \"$p\" "
-		 "|| { rm -f -- \"$t\"; exit 1; }\n", mode & 07777);
+		 "if cat >\"$t\" && n=$(wc -c <\"$t\") && "
+		 "[ \"$((n))\" -eq %zu ]; then :; else rm -f -- \"$t\"; "
+		 "echo \"wrote $((n)) of %zu bytes\" >&2; exit 1; fi\n"
+		 "chmod %o \"$t\" && mv -f -- \"$t\" \"$p\" "
+		 "|| { rm -f -- \"$t\"; exit 1; }\n", len, len, mode & 07777);
 	req.script = script.ptr;
 	req.in = data ? data : "";
 	req.inlen = len;

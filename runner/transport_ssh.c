@@ -668,6 +668,10 @@ out:
  * Append `len` bytes as printf calls that write them back: the format is
  * single-quoted, so only ', \ and % need escaping; bytes outside
  * printable ASCII become \ooo, which keeps the line text for any sh.
+ *
+ * A format that begins with '-' is taken for an option: printf then
+ * prints nothing and fails, and the pipeline hides it. So the first byte
+ * of every printf call is never a plain '-' (it is written \055).
  */
 static void add_printf_input(struct buf *req, const unsigned char *in,
 			     size_t len)
@@ -688,7 +692,8 @@ static void add_printf_input(struct buf *req, const unsigned char *in,
 		} else if (c == '%') {
 			buf_adds(req, "%%");
 			chunk += 2;
-		} else if ((c >= 0x20 && c < 0x7f && c != '\'') || c == '\n') {
+		} else if (((c >= 0x20 && c < 0x7f && c != '\'') || c == '\n') &&
+			   !(c == '-' && chunk == 0)) {
 			buf_addch(req, c);
 			chunk++;
 		} else {
