@@ -789,16 +789,26 @@ static void notify(struct hostctx *hc, const struct task *t)
 static void register_result(struct hostctx *hc, const struct task *t,
 			    struct val *result)
 {
-	if (val_dict_get(result, "ansible_facts") &&
-	    !val_dict_get(result, "failed")) {
-		val_dict_update(hc->hs->hostfacts,
-				val_dict_get(result, "ansible_facts"), false);
+	struct val *facts = val_dict_get(result, "ansible_facts");
+
+	/*
+	 * What a module sends back is host data: it is never rendered as a
+	 * template again (Ansible's wrap_var on registered results and on
+	 * facts, except set_fact's own values).
+	 */
+	if (facts && !val_dict_get(result, "failed")) {
+		facts = val_ref(facts);
+		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
+			facts = val_unsafe(facts);
+		val_dict_update(hc->hs->hostfacts, facts, false);
+		val_unref(facts);
 		hc->hs->dirty = true;
 	}
 	if (val_dict_get(result, "tend_unknown"))
 		hc->hs->unknown_results = true;
 	if (t->register_as) {
-		val_dict_set(hc->hs->hostfacts, t->register_as, val_ref(result));
+		val_dict_set(hc->hs->hostfacts, t->register_as,
+			     val_unsafe(val_ref(result)));
 		hc->hs->dirty = true;
 	}
 }
@@ -1227,6 +1237,8 @@ static void gather_facts(struct hostctx *hc)
 		free(ss);
 		return;
 	}
+	/* facts are host data: never rendered as templates */
+	facts = val_unsafe(facts);
 	val_unref(hs->factvars);
 	hs->factvars = val_dict();
 	for (size_t i = 0; i < facts->u.dict.nr; i++) {

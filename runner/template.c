@@ -181,6 +181,9 @@ struct tctx {
 	struct frame *frame;
 	int depth;
 	bool *secret; /* set when a secret value is output */
+	bool *unsafe; /* set when an unsafe value is read (Ansible's
+			 AnsibleContext.unsafe): what the template makes
+			 of it is unsafe too, and never rendered again */
 };
 
 static void *arena_alloc(struct tpl *t, size_t n)
@@ -1702,6 +1705,8 @@ bool template_has_jinja(const char *s)
 
 static bool needs_render(const struct val *v)
 {
+	if (v->flags & VAL_F_UNSAFE)
+		return false;
 	switch (v->type) {
 	case VAL_STR:
 		return !(v->flags & VAL_F_UNSAFE) &&
@@ -1770,6 +1775,7 @@ static int lookup_name(struct val **out, const char *name, struct tctx *c)
 	sub.frame = NULL;
 	sub.depth = c->depth + 1;
 	sub.secret = c->secret;
+	sub.unsafe = c->unsafe;
 	return render_value(out, v, &sub);
 }
 
@@ -2870,7 +2876,23 @@ static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
 	return 0;
 }
 
+static int eval_node(struct val **out, const struct expr *e, struct tctx *c);
+
+/*
+ * Evaluate e. Every value an expression reads (a name, an attribute, an
+ * item, what a filter passed through) comes out of here, so this is where
+ * reading host data marks the template's result unsafe.
+ */
 static int eval(struct val **out, const struct expr *e, struct tctx *c)
+{
+	int error = eval_node(out, e, c);
+
+	if (!error && *out && ((*out)->flags & VAL_F_UNSAFE) && c->unsafe)
+		*c->unsafe = true;
+	return error;
+}
+
+static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 {
 	struct val *a = NULL, *b = NULL, *x = NULL;
 	int error = 0;
@@ -3217,8 +3239,8 @@ static int render_string(struct val **out, const struct val *in,
 {
 	const struct node *only;
 	struct tpl *t = NULL;
-	bool padded, secret = false;
-	bool *saved = c->secret;
+	bool padded, secret = false, unsafe = false;
+	bool *saved = c->secret, *saved_unsafe = c->unsafe;
 	int error;
 
 	if (c->depth > MAX_RENDER_DEPTH)
@@ -3227,6 +3249,7 @@ static int render_string(struct val **out, const struct val *in,
 	if ((error = compile_template(&t, in->u.s.ptr)) < 0)
 		return error;
 	c->secret = &secret;
+	c->unsafe = &unsafe;
 	only = single_output(t, &padded);
 	if (only) {
 		struct frame f = { c->frame, val_dict() };
@@ -3256,6 +3279,12 @@ static int render_string(struct val **out, const struct val *in,
 			*out = str_result(&b);
 	}
 	c->secret = saved;
+	c->unsafe = saved_unsafe;
+	if (!error && unsafe) {
+		if (c->unsafe)
+			*c->unsafe = true;
+		*out = val_unsafe(*out);
+	}
 	if (!error && (secret || (in->flags & VAL_F_SECRET))) {
 		if (c->secret)
 			*c->secret = true;
@@ -3345,7 +3374,7 @@ static int render_value(struct val **out, const struct val *in,
 int template_render_str(struct buf *out, const char *src,
 			const struct scope *s)
 {
-	struct tctx c = { s, NULL, 0, NULL };
+	struct tctx c = { s, NULL, 0, NULL, NULL };
 	struct tpl *t;
 	size_t start = out->len;
 	int error;
@@ -3361,7 +3390,7 @@ int template_render_str(struct buf *out, const char *src,
 int template_render(struct val **out, const struct val *in,
 		    const struct scope *s)
 {
-	struct tctx c = { s, NULL, 0, NULL };
+	struct tctx c = { s, NULL, 0, NULL, NULL };
 
 	*out = NULL;
 	return render_value(out, in, &c);
@@ -3380,15 +3409,28 @@ static int eval_expr_text(struct val **out, const char *expr,
 		 * does for conditionals such as "{{ a }} == 1".
 		 */
 		struct val *in = val_str(expr), *r = NULL;
+		bool lone, padded;
 
+		if ((error = compile_template(&t, expr)) < 0) {
+			val_unref(in);
+			return error;
+		}
+		lone = single_output(t, &padded) != NULL;
+		tpl_free(t);
 		error = render_string(&r, in, c);
 		val_unref(in);
 		if (error < 0)
 			return error;
-		if (r->type != VAL_STR || depth > 0 ||
-		    !strncmp(expr + strspn(expr, " \t\r\n"), "{{", 2)) {
+		if (r->type != VAL_STR || depth > 0 || lone) {
 			*out = r;
 			return 0;
+		}
+		if (r->flags & VAL_F_UNSAFE) {
+			/* as Ansible: host text is never evaluated as code */
+			val_unref(r);
+			return tend_error_set("conditional is marked as unsafe "
+					      "(it holds data from a host), and "
+					      "cannot be evaluated: %s", expr);
 		}
 		error = eval_expr_text(out, r->u.s.ptr, c, depth + 1);
 		val_unref(r);
@@ -3407,10 +3449,15 @@ static int eval_expr_text(struct val **out, const char *expr,
 
 int expr_eval(struct val **out, const char *expr, const struct scope *s)
 {
-	struct tctx c = { s, NULL, 0, NULL };
+	bool unsafe = false;
+	struct tctx c = { s, NULL, 0, NULL, &unsafe };
+	int error;
 
 	*out = NULL;
-	return eval_expr_text(out, expr, &c, 0);
+	error = eval_expr_text(out, expr, &c, 0);
+	if (!error && unsafe)
+		*out = val_unsafe(*out);
+	return error;
 }
 
 int expr_eval_bool(bool *out, const char *expr, const struct scope *s)

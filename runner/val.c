@@ -162,6 +162,26 @@ struct val *val_copy(const struct val *v)
 	return c;
 }
 
+struct val *val_unsafe(struct val *v)
+{
+	if (!v || (v->flags & VAL_F_UNSAFE) ||
+	    (v->type != VAL_STR && v->type != VAL_LIST && v->type != VAL_DICT))
+		return v;
+	if (__atomic_load_n(&v->refcnt, __ATOMIC_ACQUIRE) > 1) {
+		/* shared: flag a copy of our own, never the shared value */
+		struct val *c = val_copy(v);
+
+		val_unref(v);
+		v = c;
+	}
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		v->u.list.items[i] = val_unsafe(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		v->u.dict.items[i].v = val_unsafe(v->u.dict.items[i].v);
+	v->flags |= VAL_F_UNSAFE;
+	return v;
+}
+
 const char *val_type_name(enum val_type t)
 {
 	static const char *const names[] = {

@@ -67,6 +67,11 @@ enum {
 	MOD_FREE_FORM = 1 << 0,   /* "command: ls -l" → _raw_params */
 	MOD_CONTROLLER = 1 << 1,  /* runs on the controller, never the host */
 	MOD_MAY_BE_UNKNOWN = 1 << 2, /* check may answer CHECK_UNKNOWN */
+	/*
+	 * Its ansible_facts are the playbook's own values (set_fact), not
+	 * host data: they are not marked unsafe. Every other result is.
+	 */
+	MOD_CLEAN_FACTS = 1 << 3,
 };
 
 enum check_status {

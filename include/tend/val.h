@@ -41,7 +41,9 @@ enum {
 	VAL_F_OCTAL = 1 << 0,  /* int written as a YAML octal literal (0644) */
 	VAL_F_QUOTED = 1 << 1, /* string written quoted in YAML */
 	VAL_F_SECRET = 1 << 2, /* never print, log or store this value */
-	VAL_F_UNSAFE = 1 << 3, /* !unsafe: never template this string */
+	VAL_F_UNSAFE = 1 << 3, /* never template this string (!unsafe, or
+				  text that came from a host); on a list or
+				  dict: every string in it is unsafe */
 	VAL_F_TUPLE = 1 << 4,  /* a list that Python would hold as a tuple:
 				  str() prints it as (a, b) */
 	/* 1 << 16 and up: private to the template engine (template_int.h) */
@@ -96,6 +98,15 @@ struct val *val_ref(struct val *v);
 void val_unref(struct val *v);
 /* A deep copy with one reference (positions and flags kept). */
 struct val *val_copy(const struct val *v);
+
+/*
+ * Ansible's wrap_var: take v's reference and return one to a value whose
+ * every string (and every list and dict) carries VAL_F_UNSAFE, so that
+ * nothing in it is ever rendered as a template. Text a host sent back
+ * (module results, facts) goes through this before a playbook can see it.
+ * A shared value is copied first, never changed.
+ */
+struct val *val_unsafe(struct val *v);
 
 /* "null", "bool", "int", "float", "str", "list", "dict". */
 const char *val_type_name(enum val_type t);

@@ -799,6 +799,65 @@ static void test_template__secret_propagates(void **state)
 	val_unref(vars);
 }
 
+/*
+ * Host data (a registered result) is never rendered again, and whatever a
+ * template makes of it is unsafe in turn (Ansible's AnsibleContext.unsafe).
+ */
+static void test_template__unsafe_propagates(void **state)
+{
+	struct val *vars = val_dict(), *res = val_dict(), *out = NULL;
+	struct scope s = { NULL, vars, NULL };
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "{{ r.stdout }}", "{{ foo }}" },
+		{ "{{ r.stdout | upper }}", "{{ FOO }}" },
+		{ "x {{ r.stdout }}", "x {{ foo }}" },
+		{ "{{ r.lines | join(',') }}", "{{ foo }},b" },
+		{ "{{ r.lines[0] ~ '!' }}", "{{ foo }}!" },
+	};
+
+	(void)state;
+	val_dict_set_str(vars, "foo", "FOO");
+	val_dict_set_str(res, "stdout", "{{ foo }}");
+	{
+		struct val *l = val_list();
+
+		val_list_push(l, val_str("{{ foo }}"));
+		val_list_push(l, val_str("b"));
+		val_dict_set(res, "lines", l);
+	}
+	val_dict_set(vars, "r", val_unsafe(res));
+	assert_true(val_dict_get(vars, "r")->flags & VAL_F_UNSAFE);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct val *in = val_str(cases[i].in), *again = NULL;
+
+		assert_ok(template_render(&out, in, &s));
+		assert_string_equal(val_cstr(out), cases[i].want);
+		assert_true(out->flags & VAL_F_UNSAFE);
+		/* stored and looked up again (set_fact): still not rendered */
+		val_dict_set(vars, "x", out);
+		val_unref(in);
+		in = val_str("{{ x }}");
+		assert_ok(template_render(&again, in, &s));
+		assert_string_equal(val_cstr(again), cases[i].want);
+		val_unref(again);
+		val_unref(in);
+	}
+	/* a safe value is still rendered lazily */
+	val_dict_set_str(vars, "y", "{{ foo }}");
+	{
+		struct val *in = val_str("{{ y }}");
+
+		assert_ok(template_render(&out, in, &s));
+		assert_string_equal(val_cstr(out), "FOO");
+		assert_false(out->flags & VAL_F_UNSAFE);
+		val_unref(out);
+		val_unref(in);
+	}
+	val_unref(vars);
+}
+
 /* Random input must never crash, leak or hang: only ok or an error. */
 static void test_template__fuzz(void **state)
 {
@@ -888,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_template__lookup_file),
 		cmocka_unit_test(test_template__expr_eval),
 		cmocka_unit_test(test_template__secret_propagates),
+		cmocka_unit_test(test_template__unsafe_propagates),
 		cmocka_unit_test(test_template__fuzz),
 		cmocka_unit_test(test_template__has_jinja),
 	};
