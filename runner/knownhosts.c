@@ -201,6 +201,20 @@ int knownhosts_check(LIBSSH2_KNOWNHOSTS *kh, const char *path,
 			"remove the old key: ssh-keygen -R '%s' -f '%s')",
 			label, kt->name, fp, path, label, path);
 	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+		/*
+		 * Listed, but with keys of other types only: a server that
+		 * now offers none of them is a changed key, not a new host
+		 * (OpenSSH refuses it too). Taking it as new would let
+		 * whoever answers on that address swap the key type.
+		 */
+		if (knownhosts_types(kh, label))
+			return tend_error_set_code(TEND_EUNREACHABLE,
+				"host key for '%s' has CHANGED (now %s SHA256:%s; "
+				"'%s' lists only keys of other types for it): "
+				"refusing; someone may be intercepting the "
+				"connection, or the host was reinstalled (then "
+				"remove the old keys: ssh-keygen -R '%s' -f '%s')",
+				label, kt->name, fp, path, label, path);
 		if (checking == SSH_HOST_KEY_ACCEPT_NEW)
 			return record_host_key(kh, path, label, key, len,
 					       kt->known);

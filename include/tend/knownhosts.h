@@ -46,7 +46,8 @@ bool knownhosts_alg_in_mask(const char *alg, int mask);
  * uses the same numbers). `kh` holds the entries of `path`, which is only
  * named in messages and, with SSH_HOST_KEY_ACCEPT_NEW, appended to when
  * the host is not listed at all. A listed host with another key of that
- * type is always refused.
+ * type, or with keys of other types only, is always refused (a changed
+ * key, in every mode).
  *
  * Returns 0 when the key may be trusted, else TEND_EUNREACHABLE with a
  * message that gives the key's SHA256 fingerprint and what to do.
