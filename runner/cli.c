@@ -862,7 +862,7 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 			goto out;
 		if (hd->w) {
 			fprintf(stderr, "tend: maintenance window %lld open on "
-				"%zu host%s\\n", hd->w->id, n, n == 1 ? "" : "s");
+				"%zu host%s\n", hd->w->id, n, n == 1 ? "" : "s");
 			fails = window_failures(hd->w);
 			for (size_t i = 0; i < val_len(fails); i++)
 				err("warning: %s",

@@ -2,6 +2,7 @@
 #include "tend/buf.h"
 #include "tend/state.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -148,6 +149,20 @@ int state_open(struct state **out, const char *path)
 		path = dflt = state_default_path();
 	if ((error = mkdirs(path)) < 0)
 		goto fail;
+	/*
+	 * Create the file ourselves, 0600: SQLite would make it 0644, and
+	 * its -wal and -shm files take the database file's mode.
+	 */
+	{
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			error = tend_error_set("cannot open state DB '%s': %s",
+					       path, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {

@@ -60,8 +60,12 @@ static const char *const yaml_false[] = { "no", "No", "NO", "false", "False",
 static const char *const yaml_null[] = { "", "~", "null", "Null", "NULL",
 					  NULL };
 
-/* Parse digits of `base`, allowing '_'. Returns false if not all valid. */
-static bool parse_digits(const char *s, int base, long long *out)
+/*
+ * Parse digits of `base`, allowing '_', into a magnitude of at most
+ * LLONG_MAX + 1 (the magnitude of LLONG_MIN). Returns false if not all
+ * valid or too large.
+ */
+static bool parse_digits(const char *s, int base, unsigned long long *out)
 {
 	unsigned long long n = 0;
 	bool any = false;
@@ -86,45 +90,52 @@ static bool parse_digits(const char *s, int base, long long *out)
 	}
 	if (!any || n > (unsigned long long)LLONG_MAX + 1)
 		return false;
-	*out = (long long)n;
+	*out = n;
 	return true;
+}
+
+/*
+ * The int of sign and magnitude, or NULL when it does not fit a long long
+ * (-9223372036854775808 fits; 9223372036854775808 does not). Computed
+ * without signed overflow.
+ * NEEDSWORK: Python's ints have no bound; a larger one stays a string.
+ */
+static struct val *signed_int(bool neg, unsigned long long n)
+{
+	if (neg)
+		return val_int(n == (unsigned long long)LLONG_MAX + 1 ?
+			       LLONG_MIN : -(long long)n);
+	if (n > (unsigned long long)LLONG_MAX)
+		return NULL;
+	return val_int((long long)n);
 }
 
 static struct val *resolve_int(const char *s)
 {
 	const char *p = s;
 	bool neg = false;
-	long long n;
+	unsigned long long n;
 	struct val *v;
 
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
 	if (!*p)
 		return NULL;
-	if (p[0] == '0' && p[1] == 'b') {
-		if (!parse_digits(p + 2, 2, &n))
-			return NULL;
-		return val_int(neg ? -n : n);
-	}
-	if (p[0] == '0' && p[1] == 'x') {
-		if (!parse_digits(p + 2, 16, &n))
-			return NULL;
-		return val_int(neg ? -n : n);
-	}
+	if (p[0] == '0' && p[1] == 'b')
+		return parse_digits(p + 2, 2, &n) ? signed_int(neg, n) : NULL;
+	if (p[0] == '0' && p[1] == 'x')
+		return parse_digits(p + 2, 16, &n) ? signed_int(neg, n) : NULL;
 	if (p[0] == '0' && p[1]) {
 		if (p[1] == 'o') /* YAML 1.2 style, which PyYAML leaves a string */
 			return NULL;
-		if (!parse_digits(p + 1, 8, &n))
+		if (!parse_digits(p + 1, 8, &n) || !(v = signed_int(neg, n)))
 			return NULL;
-		v = val_int(neg ? -n : n);
 		v->flags |= VAL_F_OCTAL;
 		return v;
 	}
 	if (!isdigit((unsigned char)p[0]))
 		return NULL;
-	if (!parse_digits(p, 10, &n))
-		return NULL;
-	return val_int(neg ? -n : n);
+	return parse_digits(p, 10, &n) ? signed_int(neg, n) : NULL;
 }
 
 /*

@@ -96,3 +96,9 @@ PY
 run_tend 0 apply "$T/pb.yml" -e root="$T/r" --state "$T/old.db"
 run_tend 0 history --state "$T/old.db" --format json
 [ "$(json_get "$T/out" "[r['playbook'].split('/')[-1] for r in d]")" = "['pb.yml', 'old.yml']" ] || { cat "$T/out"; fail "migrated history"; }
+
+# a state DB that tend creates is readable by its owner only, as its directory
+run_tend 0 apply "$T/pb.yml" -e root="$T/r" --state "$T/new-dir/fresh.db"
+expect_mode "$T/new-dir/fresh.db" 0600
+expect_mode "$T/new-dir" 0700
+for f in "$T"/new-dir/fresh.db-*; do [ ! -e "$f" ] || expect_mode "$f" 0600; done

@@ -45,6 +45,7 @@ am_alert "$T/am" "$alerts"
 echo "v=1" >"$T/tgt/h3"   # h3 is already as wanted
 run_tend 0 apply "$T/pb/site.yml" -i "$T/inv" -e v=1 -e root="$T/tgt" -e am="$AM" -e probe=true
 expect_in "$T/err" "maintenance window"
+grep -q "^tend: maintenance window [0-9]* open on 2 hosts\$" "$T/err" || { cat "$T/err"; fail "the window line is not one clean line"; }
 /usr/bin/python3 - "$T/tgt/silenced.json" <<'PY'
 import json, sys
 got = sorted(a['labels']['instance'] for a in json.load(open(sys.argv[1])))

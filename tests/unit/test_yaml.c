@@ -129,6 +129,14 @@ static void test_yaml__int_forms(void **state)
 	scalar_is("0", "0");
 	scalar_is("0b101", "5");
 	scalar_is("9223372036854775807", "9223372036854775807");
+	/* the extremes, with no signed overflow (UBSan checks) */
+	scalar_is("-9223372036854775808", "-9223372036854775808");
+	scalar_is("-0x8000000000000000", "-9223372036854775808");
+	scalar_is("-01000000000000000000000", "-9223372036854775808");
+	/* past a long long: not wrapped to a negative number */
+	scalar_is("9223372036854775808", "'9223372036854775808'");
+	scalar_is("0x8000000000000000", "'0x8000000000000000'");
+	scalar_is("-9223372036854775809", "'-9223372036854775809'");
 	/* 8 and 9 are no octal digits: a string */
 	scalar_is("08", "'08'");
 	scalar_is("0b", "'0b'");
