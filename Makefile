@@ -29,7 +29,8 @@ CFLAGS_ALL = -std=c11 $(OPT) $(WARN) -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP \
 LDFLAGS_ALL = -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
-LIB_SRC = $(filter-out runner/main.c,$(wildcard runner/*.c runner/windows/*.c)) \
+# runner/<layer>/*.c and modules/*.c (docs/architecture.md has the map)
+LIB_SRC = $(filter-out runner/cli/main.c,$(wildcard runner/*/*.c)) \
 	$(wildcard modules/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -46,9 +47,9 @@ all: $(TEND)
 # With `deps` (or `test-deps`) among the goals, nothing compiles before the
 # packages are in, even under -j.
 DEPS_FIRST = $(filter deps test-deps,$(MAKECMDGOALS))
-$(LIB_OBJ) $(BUILD)/runner/main.o: | $(DEPS_FIRST)
+$(LIB_OBJ) $(BUILD)/runner/cli/main.o: | $(DEPS_FIRST)
 
-$(TEND): $(BUILD)/runner/main.o $(BUILD)/libtend.a
+$(TEND): $(BUILD)/runner/cli/main.o $(BUILD)/libtend.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
@@ -97,6 +98,10 @@ test: $(TEND) $(UNIT_BIN)
 check-asan:
 	$(MAKE) BUILD=build-asan SANITIZE=address,undefined OPT="-O1 -g" test
 
+# The include graph follows the layers (scripts/check-layers.py says how).
+check-layers:
+	@python3 scripts/check-layers.py
+
 demo: $(TEND)
 	@sh playbooks/demo.sh $(TEND)
 
@@ -112,6 +117,6 @@ bench: $(TEND) $(BUILD)/bench/rtt
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all deps test-deps test test-unit test-integration check-asan demo clean bench
+.PHONY: all deps test-deps test test-unit test-integration check-asan check-layers demo clean bench
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runner/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d

@@ -1,6 +1,6 @@
 #include "tend/common.h"
-#include "tend/error.h"
-#include "tend/transport_ssh.h"
+#include "tend/util/error.h"
+#include "tend/transport/ssh.h"
 
 #include <time.h>
 

@@ -1,8 +1,8 @@
 #include "tend/common.h"
-#include "tend/module.h"
-#include "tend/transport.h"
-#include "tend/buf.h"
-#include "tend/lineedit.h"
+#include "tend/modkit/module.h"
+#include "tend/transport/transport.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/lineedit.h"
 
 /*
  * blockinfile: a block of lines between two marker lines, as Ansible's

@@ -1,7 +1,8 @@
 #include "tend/common.h"
-#include "tend/module.h"
-#include "tend/transport.h"
-#include "tend/buf.h"
+#include "tend/modkit/module.h"
+#include "tend/transport/transport.h"
+#include "tend/util/buf.h"
+#include "tend/util/quote.h"
 
 /*
  * command: run a program with arguments, no shell. The words are split

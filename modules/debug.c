@@ -1,5 +1,5 @@
 #include "tend/common.h"
-#include "tend/module.h"
+#include "tend/modkit/module.h"
 
 static const struct arg_spec debug_args[] = {
 	{ "msg", ARG_ANY, 0, NULL, NULL, "Hello world!",

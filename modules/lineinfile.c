@@ -1,8 +1,8 @@
 #include "tend/common.h"
-#include "tend/module.h"
-#include "tend/transport.h"
-#include "tend/buf.h"
-#include "tend/lineedit.h"
+#include "tend/modkit/module.h"
+#include "tend/transport/transport.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/lineedit.h"
 
 /*
  * lineinfile: make sure one line is in a file (or is not), as Ansible's

@@ -1,5 +1,6 @@
 #include "tend/common.h"
-#include "tend/module.h"
+#include "tend/modkit/module.h"
+#include "tend/modules/registry.h"
 
 /*
  * Every module tend knows, in the order `tend modules` lists them. Add a
@@ -29,3 +30,22 @@ const struct tend_module *const tend_modules[] = {
 	&mod_fail,
 	NULL,
 };
+
+const struct tend_module *module_find(const char *name)
+{
+	static const char *const prefixes[] = { "ansible.builtin.",
+						"ansible.legacy." };
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (!strncmp(name, prefixes[i], n)) {
+			name += n;
+			break;
+		}
+	}
+	for (size_t i = 0; tend_modules[i]; i++)
+		if (!strcmp(tend_modules[i]->name, name))
+			return tend_modules[i];
+	return NULL;
+}

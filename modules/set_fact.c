@@ -1,5 +1,5 @@
 #include "tend/common.h"
-#include "tend/module.h"
+#include "tend/modkit/module.h"
 
 /* Any key is a fact to set: the spec has no fixed args. */
 static const struct arg_spec set_fact_args[] = {

@@ -1,9 +1,9 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/config.h"
-#include "tend/http.h"
-#include "tend/window.h"
-#include "tend/window_int.h"
+#include "tend/util/buf.h"
+#include "tend/net/http.h"
+#include "tend/windows/alertmanager.h"
+#include "tend/windows/window.h"
+#include "tend/windows/window_int.h"
 
 /*
  * Alertmanager (API v2): a window is one silence per Alertmanager URL (an
@@ -567,12 +567,55 @@ out:
 	return first;
 }
 
+/* The play's `matchers:` must parse (checked before any window opens). */
+static void am_check_play(const struct val *play, struct diags *d)
+{
+	const struct val *matchers = val_dict_get(play, "matchers");
+
+	if (matchers && !val_is(matchers, VAL_LIST)) {
+		diags_add(d, &matchers->pos, "expected a list of matchers");
+		return;
+	}
+	for (size_t i = 0; i < val_len(matchers); i++) {
+		struct val *x = NULL;
+		const struct val *s = val_list_at(matchers, i);
+
+		if (!val_cstr(s) ||
+		    alertmanager_parse_matcher(&x, val_cstr(s)) < 0) {
+			diags_add(d, &s->pos, "%s", val_cstr(s) ?
+				  tend_error_last() : "expected a matcher");
+			tend_error_clear();
+		}
+		val_unref(x);
+	}
+}
+
+/* The play's matchers are added to the configured ones. */
+static struct val *am_play_settings(const struct val *cfg,
+				    const struct val *play)
+{
+	const struct val *extra = val_dict_get(play, "matchers");
+	struct val *out, *l;
+
+	if (!val_is(extra, VAL_LIST) || !val_len(extra))
+		return val_ref((struct val *)cfg);
+	out = val_copy(cfg);
+	l = val_dict_get(out, "matchers") ?
+		val_copy(val_dict_get(out, "matchers")) : val_list();
+	for (size_t i = 0; i < val_len(extra); i++)
+		val_list_push(l, val_copy(val_list_at(extra, i)));
+	val_dict_set(out, "matchers", l);
+	return out;
+}
+
 const struct window_provider window_alertmanager = {
 	.name = "alertmanager",
 	.keys = am_keys,
 	.secrets = am_secrets,
 	.flags = 0,
 	.check = am_check,
+	.check_play = am_check_play,
+	.play_settings = am_play_settings,
 	.open = am_open,
 	.extend = am_extend,
 	.progress = NULL,

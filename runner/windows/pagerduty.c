@@ -1,9 +1,8 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/config.h"
-#include "tend/http.h"
-#include "tend/window.h"
-#include "tend/window_int.h"
+#include "tend/util/buf.h"
+#include "tend/net/http.h"
+#include "tend/windows/window.h"
+#include "tend/windows/window_int.h"
 
 /*
  * PagerDuty (REST API v2): a maintenance window on the configured

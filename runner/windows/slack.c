@@ -1,9 +1,9 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/config.h"
-#include "tend/http.h"
-#include "tend/window.h"
-#include "tend/window_int.h"
+#include "tend/util/buf.h"
+#include "tend/net/http.h"
+#include "tend/windows/window.h"
+#include "tend/windows/window_int.h"
+#include "tend/data/settings.h"
 
 /*
  * Slack announcements. With a bot token and a channel: one
@@ -70,7 +70,7 @@ static int post_webhook(const struct val *cfg, const char *text)
 	if (val_cstr(val_dict_get(cfg, "channel")))
 		val_dict_set_str(body, "channel",
 				 val_cstr(val_dict_get(cfg, "channel")));
-	if ((error = config_secret(&url, cfg, "webhook_url")) == 0)
+	if ((error = settings_secret(&url, cfg, "webhook_url")) == 0)
 		error = http_json(NULL, "POST", val_cstr(url), body, NULL, &o);
 	else if (error == TEND_ENOTFOUND)
 		error = tend_error_set("no webhook_url");

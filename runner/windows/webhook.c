@@ -1,9 +1,9 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/config.h"
-#include "tend/http.h"
-#include "tend/window.h"
-#include "tend/window_int.h"
+#include "tend/util/buf.h"
+#include "tend/net/http.h"
+#include "tend/windows/window.h"
+#include "tend/windows/window_int.h"
+#include "tend/data/settings.h"
 
 #include <sodium.h>
 
@@ -42,7 +42,7 @@ static int post_event(const struct val *cfg, const struct window *w,
 	val_dict_set_str(body, "event", event);
 	val_dict_set(body, "window", window_to_val(w));
 	val_to_json(&text, body, 0);
-	error = config_secret(&secret, cfg, "secret");
+	error = settings_secret(&secret, cfg, "secret");
 	if (error == 0) {
 		unsigned char mac[crypto_auth_hmacsha256_BYTES];
 		char hex[2 * sizeof(mac) + 1];

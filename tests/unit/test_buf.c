@@ -1,5 +1,6 @@
 #include "unit.h"
-#include "tend/buf.h"
+#include "tend/util/buf.h"
+#include "tend/util/quote.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

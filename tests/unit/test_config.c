@@ -1,7 +1,12 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/config.h"
-#include "tend/window.h"
+#include "tend/util/buf.h"
+#include "tend/engine/config.h"
+#include "tend/windows/registry.h"
+#include "tend/windows/window.h"
+#include "tend/util/fs.h"
+#include "tend/util/quote.h"
+#include "tend/util/duration.h"
+#include "tend/data/settings.h"
 
 #include <unistd.h>
 
@@ -68,24 +73,24 @@ static void test_config__durations(void **state)
 	struct buf b = BUF_INIT;
 
 	(void)state;
-	assert_ok(config_parse_duration(&s, "30m"));
+	assert_ok(duration_parse(&s, "30m"));
 	assert_int_equal(s, 1800);
-	assert_ok(config_parse_duration(&s, "1h30m"));
+	assert_ok(duration_parse(&s, "1h30m"));
 	assert_int_equal(s, 5400);
-	assert_ok(config_parse_duration(&s, "64h"));
+	assert_ok(duration_parse(&s, "64h"));
 	assert_int_equal(s, 230400);
-	assert_ok(config_parse_duration(&s, "90"));
+	assert_ok(duration_parse(&s, "90"));
 	assert_int_equal(s, 90);
-	assert_ok(config_parse_duration(&s, "2d"));
+	assert_ok(duration_parse(&s, "2d"));
 	assert_int_equal(s, 172800);
-	assert_true(config_parse_duration(&s, "30x") < 0);
-	assert_true(config_parse_duration(&s, "m") < 0);
-	assert_true(config_parse_duration(&s, "1h30") < 0);
-	assert_true(config_parse_duration(&s, "") < 0);
-	config_format_duration(&b, 230400);
+	assert_true(duration_parse(&s, "30x") < 0);
+	assert_true(duration_parse(&s, "m") < 0);
+	assert_true(duration_parse(&s, "1h30") < 0);
+	assert_true(duration_parse(&s, "") < 0);
+	duration_format(&b, 230400);
 	assert_string_equal(b.ptr, "2d16h");
 	buf_reset(&b);
-	config_format_duration(&b, 0);
+	duration_format(&b, 0);
 	assert_string_equal(b.ptr, "0s");
 	buf_release(&b);
 }
@@ -178,20 +183,20 @@ static void test_config__secrets(void **state)
 	(void)state;
 	write_file("token", "  s3cret\n");
 	buf_addf(&p, "%s/token", scratch);
-	assert_int_equal(config_secret(&s, cfg, "token"), TEND_ENOTFOUND);
+	assert_int_equal(settings_secret(&s, cfg, "token"), TEND_ENOTFOUND);
 	val_dict_set_str(cfg, "token_file", p.ptr);
-	assert_ok(config_secret(&s, cfg, "token"));
+	assert_ok(settings_secret(&s, cfg, "token"));
 	assert_string_equal(val_cstr(s), "s3cret");
 	assert_true(s->flags & VAL_F_SECRET);
 	val_unref(s);
 	val_dict_del(cfg, "token_file");
 	val_dict_set_str(cfg, "token_env", "TEND_TEST_UNSET_VAR");
 	unsetenv("TEND_TEST_UNSET_VAR");
-	assert_true(config_secret(&s, cfg, "token") < 0);
+	assert_true(settings_secret(&s, cfg, "token") < 0);
 	assert_non_null(strstr(tend_error_last(), "'TEND_TEST_UNSET_VAR' is "
 			       "not set"));
 	setenv("TEND_TEST_UNSET_VAR", "abc", 1);
-	assert_ok(config_secret(&s, cfg, "token"));
+	assert_ok(settings_secret(&s, cfg, "token"));
 	assert_string_equal(val_cstr(s), "abc");
 	val_unref(s);
 	val_unref(cfg);

@@ -1,5 +1,5 @@
 #include "tend/common.h"
-#include "tend/cron.h"
+#include "tend/util/cron.h"
 
 #include "unit.h"
 

@@ -1,6 +1,6 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/module.h"
+#include "tend/util/buf.h"
+#include "tend/util/diff.h"
 
 #include <time.h>
 

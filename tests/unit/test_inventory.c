@@ -1,7 +1,8 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/inventory.h"
-#include "tend/val.h"
+#include "tend/util/buf.h"
+#include "tend/inventory/inventory.h"
+#include "tend/data/val.h"
+#include "tend/util/fs.h"
 
 #include <dirent.h>
 #include <time.h>

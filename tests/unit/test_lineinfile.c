@@ -1,9 +1,11 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/lineedit.h"
-#include "tend/module.h"
-#include "tend/transport.h"
-#include "tend/val.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/lineedit.h"
+#include "tend/modkit/module.h"
+#include "tend/transport/transport.h"
+#include "tend/data/val.h"
+#include "tend/util/fs.h"
+#include "tend/util/quote.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,7 +1,9 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/module.h"
-#include "tend/playbook.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/module.h"
+#include "tend/playbook/playbook.h"
+#include "tend/util/fs.h"
+#include "tend/modules/registry.h"
 
 /*
  * The playbook loader on the fixtures in tests/fixtures/playbook (run

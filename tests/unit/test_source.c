@@ -1,7 +1,9 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/error.h"
-#include "tend/source.h"
+#include "tend/util/buf.h"
+#include "tend/util/error.h"
+#include "tend/source/source.h"
+#include "tend/util/fs.h"
+#include "tend/util/quote.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,8 +1,9 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/template.h"
-#include "tend/val.h"
-#include "tend/yaml.h"
+#include "tend/util/buf.h"
+#include "tend/lang/template.h"
+#include "tend/data/val.h"
+#include "tend/data/yaml.h"
+#include "tend/util/fs.h"
 
 #include <unistd.h>
 

@@ -1,8 +1,10 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/error.h"
-#include "tend/transport.h"
-#include "tend/transport_ssh.h"
+#include "tend/util/buf.h"
+#include "tend/util/error.h"
+#include "tend/transport/transport.h"
+#include "tend/transport/ssh.h"
+#include "tend/util/fs.h"
+#include "tend/util/quote.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -180,13 +182,13 @@ static void test_transport_ssh__parse_host_key_checking(void **state)
 	enum ssh_host_key_checking m;
 
 	(void)state;
-	assert_ok(transport_ssh_parse_host_key_checking(&m, "accept-new"));
+	assert_ok(knownhosts_parse_checking(&m, "accept-new"));
 	assert_int_equal(m, SSH_HOST_KEY_ACCEPT_NEW);
-	assert_ok(transport_ssh_parse_host_key_checking(&m, "yes"));
+	assert_ok(knownhosts_parse_checking(&m, "yes"));
 	assert_int_equal(m, SSH_HOST_KEY_STRICT);
-	assert_ok(transport_ssh_parse_host_key_checking(&m, "false"));
+	assert_ok(knownhosts_parse_checking(&m, "false"));
 	assert_int_equal(m, SSH_HOST_KEY_OFF);
-	assert_int_equal(transport_ssh_parse_host_key_checking(&m, "maybe"), -1);
+	assert_int_equal(knownhosts_parse_checking(&m, "maybe"), -1);
 	assert_non_null(strstr(tend_error_last(), "'maybe'"));
 }
 

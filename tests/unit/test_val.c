@@ -1,7 +1,7 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/val.h"
-#include "tend/yaml.h"
+#include "tend/util/buf.h"
+#include "tend/data/val.h"
+#include "tend/data/yaml.h"
 
 #include <math.h>
 

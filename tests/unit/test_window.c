@@ -1,9 +1,12 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/config.h"
-#include "tend/http.h"
-#include "tend/state.h"
-#include "tend/window.h"
+#include "tend/util/buf.h"
+#include "tend/engine/config.h"
+#include "tend/net/http.h"
+#include "tend/store/state.h"
+#include "tend/windows/alertmanager.h"
+#include "tend/windows/window.h"
+#include "tend/util/fs.h"
+#include "tend/util/quote.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -207,7 +210,7 @@ static const char *const hosts[] = { "h1", "h2", "web.1" };
 static void opts_init(struct window_opts *o, const struct config *c)
 {
 	memset(o, 0, sizeof(*o));
-	o->config = c;
+	o->settings = &c->maintenance;
 	o->state = st;
 	o->hosts = hosts;
 	o->hosts_nr = ARRAY_SIZE(hosts);
@@ -791,13 +794,13 @@ static void test_window__change_windows(void **state)
 		   "    deny: \"0 16 * * fri\"\n    duration: 64h\n"
 		   "    timezone: Europe/Berlin\n");
 	/* Thursday 2024-06-06 12:00 Berlin: fine */
-	assert_ok(change_window_check(1717668000, c, &ok, &next, &why));
+	assert_ok(change_window_check(1717668000, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_true(ok);
 	assert_null(why);
 	/* Friday 15:59: fine; 16:00: frozen until Monday 08:00 */
-	assert_ok(change_window_check(1717768740, c, &ok, &next, &why));
+	assert_ok(change_window_check(1717768740, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_true(ok);
-	assert_ok(change_window_check(1717768800, c, &ok, &next, &why));
+	assert_ok(change_window_check(1717768800, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_false(ok);
 	assert_int_equal(next, 1717999200);
 	assert_non_null(strstr(why, "inside deny window 'weekend freeze' "
@@ -805,12 +808,12 @@ static void test_window__change_windows(void **state)
 	assert_non_null(strstr(why, "2024-06-10 06:00 UTC"));
 	free(why);
 	/* Saturday 10:00 */
-	assert_ok(change_window_check(1717833600, c, &ok, &next, &why));
+	assert_ok(change_window_check(1717833600, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_false(ok);
 	assert_int_equal(next, 1717999200);
 	free(why);
 	/* Monday 08:00: open again */
-	assert_ok(change_window_check(1717999200, c, &ok, &next, &why));
+	assert_ok(change_window_check(1717999200, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_true(ok);
 	config_free(c);
 
@@ -821,17 +824,17 @@ static void test_window__change_windows(void **state)
 		   "  - deny: \"0 16 * * fri\"\n    duration: 64h\n"
 		   "    timezone: Europe/Berlin\n");
 	/* Saturday: next open is Monday 09:00, not 08:00 */
-	assert_ok(change_window_check(1717833600, c, &ok, &next, &why));
+	assert_ok(change_window_check(1717833600, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_false(ok);
 	assert_int_equal(next, 1718002800);
 	free(why);
 	/* Monday 17:00: outside; Tuesday 09:00 */
-	assert_ok(change_window_check(1718031600, c, &ok, &next, &why));
+	assert_ok(change_window_check(1718031600, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_false(ok);
 	assert_int_equal(next, 1718089200);
 	assert_non_null(strstr(why, "outside every allow window"));
 	free(why);
-	assert_ok(change_window_check(1718002800, c, &ok, &next, &why));
+	assert_ok(change_window_check(1718002800, c->change_windows, c->change_windows_nr, &ok, &next, &why));
 	assert_true(ok);
 	config_free(c);
 }

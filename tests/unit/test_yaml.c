@@ -1,6 +1,6 @@
 #include "unit.h"
-#include "tend/buf.h"
-#include "tend/yaml.h"
+#include "tend/util/buf.h"
+#include "tend/data/yaml.h"
 
 #include <math.h>
 #include <unistd.h>

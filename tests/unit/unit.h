@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "tend/error.h"
+#include "tend/util/error.h"
 
 #define assert_ok(expr)                                                     \
 	do {                                                                \

@@ -1,0 +1,74 @@
+#ifndef TEND_DATA_RESULT_H
+#define TEND_DATA_RESULT_H
+
+/*
+ * What a run did: one event per task (or loop item) per host, and counts
+ * per host. The executor (engine/run.h) fills a run_result; the state DB,
+ * saved plans and reports read it. Plain data: no I/O here.
+ */
+
+#include "tend/util/error.h"
+
+enum run_mode {
+	RUN_PLAN,
+	RUN_APPLY,
+};
+
+/* What happened to one task (or one loop item) on one host. */
+enum event_status {
+	EV_OK,
+	EV_CHANGED,     /* apply: changed; plan: would change */
+	EV_UNKNOWN,     /* plan: cannot know without running it */
+	EV_SKIPPED,     /* `when` was false */
+	EV_FAILED,
+	EV_UNREACHABLE,
+};
+
+struct run_event {
+	char *play;         /* play name (borrowed from the run's play list) */
+	char *task;         /* display name of the task */
+	char *module;       /* action name */
+	struct srcpos pos;  /* where the task is written */
+	char *host;
+	enum event_status status;
+	bool ignored;       /* failed, but ignore_errors */
+	bool rescued;       /* failed inside a block that had a rescue */
+	bool handler;
+	char *label;        /* loop item label, or NULL */
+	char *diff;         /* unified diff, or NULL */
+	char *changes;      /* attribute changes, one per line, or NULL */
+	char *msg;          /* message (error, debug output...), or NULL */
+	double seconds;
+	/*
+	 * SHA-256 (hex) of what the check observed: its outcome, attribute
+	 * changes and diff. Equal fingerprints at plan and at apply time
+	 * mean the host is as the plan saw it. Empty when no check ran.
+	 */
+	char fingerprint[65];
+};
+
+struct host_stats {
+	char *host;
+	unsigned int ok, changed, unknown, failed, skipped, unreachable,
+		rescued, ignored;
+};
+
+struct run_result {
+	struct run_event *events;
+	size_t nr, alloc;
+	struct host_stats *hosts; /* in the order hosts first appear */
+	size_t hosts_nr, hosts_alloc;
+	unsigned long round_trips; /* transport calls made, all hosts */
+	bool interrupted;
+};
+
+/* Free what *r holds and zero it. */
+void run_result_release(struct run_result *r);
+
+/*
+ * "ok", "changed", "unknown", "skipped", "failed", "unreachable" (a plan
+ * says "change" for changed). A static string.
+ */
+const char *event_status_name(enum event_status s, enum run_mode mode);
+
+#endif

@@ -1,0 +1,74 @@
+#ifndef TEND_RUN_H
+#define TEND_RUN_H
+
+/*
+ * The executor: walks the plays of a playbook over the selected hosts, in
+ * one of two modes.
+ *
+ *  RUN_PLAN   every task is *checked* on every host (read-only): the
+ *             result is the plan, host → task → ok / change (with diff) /
+ *             unknown. Controller-side tasks (set_fact, debug, assert) run
+ *             so later tasks see their values.
+ *  RUN_APPLY  every task is checked, then applied where the check said
+ *             change or unknown.
+ *
+ * Strategy: Ansible's linear one at the granularity of top-level tasks:
+ * a top-level task (a block counts as one) finishes on every host before
+ * the next starts; hosts run in parallel up to `forks`. A failed or
+ * unreachable host stops alone; the others carry on. Handlers run at the
+ * end of each section (pre_tasks, tasks, post_tasks) and at
+ * meta: flush_handlers, once per host that notified them, in the order
+ * they are defined.
+ */
+
+#include "tend/data/result.h"
+#include "tend/inventory/inventory.h"
+#include "tend/playbook/playbook.h"
+
+/* Live output hooks, called on the main thread. Any may be NULL. */
+struct run_hooks {
+	void (*play_start)(const struct play *p, size_t hosts, void *payload);
+	/*
+	 * Around each batch of a play (a play without `serial` is one
+	 * batch): `hosts` are its hosts. A batch_start that returns < 0
+	 * (with the error set) stops the run before the batch touches
+	 * anything: run_playbook returns that error.
+	 */
+	int (*batch_start)(const struct play *p, const char *const *hosts,
+			   size_t nr, size_t batch_no, void *payload);
+	void (*batch_end)(const struct play *p, void *payload);
+	/*
+	 * A host starts a task (NULL when it is done with the step).
+	 * Called from worker threads: it must be thread-safe.
+	 */
+	void (*progress)(const char *host, const char *task, void *payload);
+	void (*task_start)(const char *name, bool handler, void *payload);
+	void (*event)(const struct run_event *ev, void *payload);
+	void *payload;
+};
+
+struct run_opts {
+	enum run_mode mode;
+	const char *limit;          /* --limit pattern, or NULL */
+	const struct val *extra_vars; /* -e, a dict, or NULL */
+	const struct val *defaults; /* lowest precedence (tend.yml ssh:), or NULL */
+	const struct val *tags;     /* --tags, a list, or NULL */
+	const struct val *skip_tags;
+	int forks;                  /* parallel hosts (>= 1) */
+	bool quiet;                 /* no hooks: a verification pass */
+	const struct run_hooks *hooks;
+};
+
+/*
+ * Run `pb` over `inv`. Per-host failures are recorded as events and in
+ * the stats, not returned as errors. Returns < 0 only when the run could
+ * not proceed at all (a bad host pattern, a vars_file that fails to load);
+ * what ran up to then is in *out all the same.
+ */
+int run_playbook(struct run_result *out, const struct playbook *pb,
+		 struct inventory *inv, const struct run_opts *opts);
+
+/* Stop the run after the tasks in flight (SIGINT/SIGTERM handler sets it). */
+extern volatile int run_interrupted;
+
+#endif

@@ -1,0 +1,107 @@
+#ifndef TEND_INVENTORY_H
+#define TEND_INVENTORY_H
+
+/*
+ * Inventories as Ansible reads them: INI or YAML files (or a directory of
+ * them), groups with `children`, host and group vars, and the group_vars/
+ * and host_vars/ directories beside the inventory and beside the playbook.
+ *
+ * Hosts and groups keep the order in which they first appear. Every host
+ * is in `all`; a host in no other group is in `ungrouped`.
+ */
+
+#include "tend/data/val.h"
+
+struct host {
+	char *name;           /* inventory_hostname */
+	struct val *vars;     /* the host's own vars (a dict, never NULL) */
+	size_t *groups;       /* indexes into inventory.groups it is directly in */
+	size_t groups_nr, groups_alloc;
+	bool implicit;        /* the implicit localhost: not a member of all */
+};
+
+struct group {
+	char *name;
+	struct val *vars;     /* the group's own vars (a dict, never NULL) */
+	size_t *hosts;        /* direct member hosts (indexes) */
+	size_t hosts_nr, hosts_alloc;
+	size_t *children;     /* child groups (indexes) */
+	size_t children_nr, children_alloc;
+	size_t *parents;      /* parent groups (indexes) */
+	size_t parents_nr, parents_alloc;
+};
+
+struct inventory {
+	struct host **hosts;
+	size_t hosts_nr, hosts_alloc;
+	struct group **groups; /* groups[0] is "all", groups[1] "ungrouped" */
+	size_t groups_nr, groups_alloc;
+};
+
+/*
+ * Load `path`: an INI file, a YAML file (.yml/.yaml, or content that looks
+ * like YAML), or a directory whose files are each loaded (in name order;
+ * files ending in ~, .orig, .retry, .ini.bak... skipped). Then load the
+ * group_vars/ and host_vars/ directories beside it.
+ *
+ * A comma-separated host list ("h1,h2," — it contains a comma and is not
+ * an existing path) is accepted as Ansible's -i does.
+ *
+ * With path NULL, the inventory holds the single host "localhost" with
+ * ansible_connection=local.
+ *
+ * Errors in the input are added to `d` as "file:line:col: ..." and the
+ * call returns TEND_EPARSE; a missing file is TEND_ENOTFOUND with the
+ * error set. *out is freed with inventory_free().
+ */
+int inventory_load(struct inventory **out, const char *path, struct diags *d);
+
+/*
+ * Load group_vars/ and host_vars/ under `dir` (the playbook's directory):
+ * these take precedence over the inventory's own (Ansible's playbook
+ * group_vars/host_vars). Files: NAME, NAME.yml, NAME.yaml, NAME.json, or a
+ * directory NAME/ whose files merge in name order. Vars for unknown hosts
+ * or groups are ignored. Missing directories are fine.
+ */
+int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
+			     struct diags *d);
+
+/*
+ * Select hosts by an Ansible pattern: "all" or "*", a host or group name,
+ * globs ("web*"), regex ("~web[0-9]+"), unions ("a:b", "a,b"),
+ * intersections ("a:&b"), exclusions ("a:!b", "!b"), and subscripts
+ * ("web[0]", "web[1:3]", "web[-1]"). Hosts come in the order Ansible
+ * gives: union terms in the order written (a group lists its own hosts,
+ * then its children's), then intersections, then exclusions; each once. "localhost" (or 127.0.0.1) that is not in the inventory selects
+ * the implicit localhost. A pattern that matches nothing yields *nr = 0
+ * (not an error). *out is a malloc'd array of borrowed host pointers.
+ */
+int inventory_select(struct host ***out, size_t *nr,
+		     const struct inventory *inv, const char *pattern);
+
+/* The host named `name`, or NULL (borrowed). */
+struct host *inventory_find_host(const struct inventory *inv,
+				 const char *name);
+
+/*
+ * The host's variables with inventory precedence applied: group vars from
+ * `all` outward to the host's own groups (a child group over its parent;
+ * groups of the same depth by ansible_group_priority, then name), then the
+ * host's own vars on top. A new dict reference.
+ */
+struct val *inventory_host_vars(const struct inventory *inv,
+				const struct host *h);
+
+/* `group_names`: sorted names of the host's groups, all levels, without
+ * "all" (an ungrouped host gives ["ungrouped"], as Ansible). A new list
+ * reference. */
+struct val *inventory_group_names(const struct inventory *inv,
+				  const struct host *h);
+
+/* `groups`: dict of every group name to the list of its hosts (all levels),
+ * "all" and "ungrouped" included. A new dict reference. */
+struct val *inventory_groups(const struct inventory *inv);
+
+void inventory_free(struct inventory *inv);
+
+#endif

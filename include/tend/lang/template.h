@@ -1,0 +1,86 @@
+#ifndef TEND_TEMPLATE_H
+#define TEND_TEMPLATE_H
+
+/*
+ * Jinja-style templates and expressions, as Ansible uses them.
+ *
+ * One expression evaluator serves `when:`, `changed_when:`, `failed_when:`,
+ * `assert: that:`, loops, and `{{ }}` in strings and template files.
+ *
+ * Variables come from a scope chain (innermost first). Variable values are
+ * templated lazily, as Ansible does: when a lookup yields a string (or a
+ * list/dict holding strings) containing "{{" or "{%", it is rendered in
+ * the same scope before use, with a depth limit that reports a recursive
+ * definition instead of looping. Strings flagged VAL_F_UNSAFE are never
+ * rendered.
+ *
+ * Errors: an undefined variable used where a value is needed returns
+ * TEND_EUNDEFINED with "'name' is undefined" (or "'dict object' has no
+ * attribute 'x'"); `default`, `is defined` and friends see undefined
+ * without error. Syntax errors return TEND_EPARSE with the message naming
+ * the offset in the template ("line 2, column 7: expected '}}'"). All
+ * functions are thread-safe as long as the scopes they read are not
+ * changed meanwhile.
+ */
+
+#include "tend/util/buf.h"
+#include "tend/data/val.h"
+
+/*
+ * A link in a chain of variable dicts. Lookup walks from the innermost
+ * scope to the root; the first dict holding the name wins. `basedir`
+ * (the first non-NULL along the chain) is where lookup('file', ...)
+ * resolves relative paths. Scopes are cheap: build them on the stack.
+ */
+struct scope {
+	const struct scope *parent;
+	const struct val *vars; /* a dict, or NULL */
+	const char *basedir;
+};
+
+/* The value of `name`, borrowed, without templating; NULL if undefined. */
+const struct val *scope_get(const struct scope *s, const char *name);
+
+/* True if s contains "{{" or "{%" (or "{#"): it needs rendering. */
+bool template_has_jinja(const char *s);
+
+/*
+ * Render template text (the template module, any string) into `out`
+ * (appending). Supports {{ expr }}, {% if/elif/else/endif %},
+ * {% for x in xs %}...{% else %}...{% endfor %} (loop.index, loop.index0,
+ * loop.first, loop.last, loop.length), {% set x = expr %}, {# comments #},
+ * whitespace control with '-' ({%- -%}, {{- -}}), and Jinja's default
+ * trim of one newline after a block tag (trim_blocks, as Ansible's
+ * template module sets it). A trailing newline of the source is kept.
+ */
+int template_render_str(struct buf *out, const char *src,
+			const struct scope *s);
+
+/*
+ * Render a value for use as data (module args, vars, loop lists):
+ * - a string that is exactly one "{{ expr }}" (spaces around allowed)
+ *   yields the expression's native value (a list stays a list);
+ * - any other string with jinja renders to a string;
+ * - lists and dicts are rendered item by item (dict keys too);
+ * - everything else, and strings without jinja, are returned as is.
+ * *out is a new reference.
+ */
+int template_render(struct val **out, const struct val *in,
+		    const struct scope *s);
+
+/*
+ * Evaluate a bare expression ("x | default(3) > 2", "item.name") into a
+ * new reference. An expression that is itself wrapped in {{ }} is
+ * accepted too (Ansible warns about it but allows it).
+ */
+int expr_eval(struct val **out, const char *expr, const struct scope *s);
+
+/*
+ * Evaluate a condition as `when:` does and return its truth in *out.
+ * A bool value is taken as is; a string result "true"/"false"/"yes"/"no"
+ * (any case) is converted as Ansible's conditional does; otherwise Python
+ * truthiness.
+ */
+int expr_eval_bool(bool *out, const char *expr, const struct scope *s);
+
+#endif

@@ -1,0 +1,94 @@
+#ifndef TEND_TRANSPORT_H
+#define TEND_TRANSPORT_H
+
+/*
+ * The transport seam: how tend runs things on a host. One instance per
+ * host, opened once and reused by every task of the run (plan and apply).
+ *
+ * Implementations embed struct transport as their first member and fill
+ * the ops with designated initializers. A NULL op means unsupported.
+ * Every op returns 0 on success, or < 0 with the error set:
+ * TEND_EUNREACHABLE when the host cannot be reached (the executor then
+ * fails that host alone), -1 for other failures. A command that ran and
+ * exited non-zero is *not* an error: its status is in the result.
+ *
+ * A transport is used by one thread at a time.
+ */
+
+#include "tend/util/buf.h"
+
+struct exec_req {
+	const char *script;      /* POSIX sh script, run as `sh -c script` */
+	const void *in;          /* bytes for its stdin, or NULL for none */
+	size_t inlen;
+	const char *become_user; /* run via `sudo -n -u USER`; NULL: no */
+};
+
+struct exec_result {
+	int status;     /* exit status; 128 + N if killed by signal N */
+	struct buf out; /* stdout */
+	struct buf err; /* stderr */
+};
+#define EXEC_RESULT_INIT { 0, BUF_INIT, BUF_INIT }
+
+void exec_result_release(struct exec_result *r);
+
+enum {
+	TRANSPORT_READONLY = 1 << 0, /* writes refused (the check phase) */
+};
+
+struct transport {
+	const char *name;   /* "local", "ssh" */
+	unsigned int flags;
+	unsigned long round_trips; /* exec/put/get calls made (--stats) */
+
+	/*
+	 * Run req->script on the host, feeding req->in to its stdin, and
+	 * collect its exit status and output into *out (initialised by the
+	 * caller with EXEC_RESULT_INIT; appended to). The script runs as
+	 * `sh -c` would run it, except that a transport may run it in a
+	 * subshell of a long-lived shell (SSH's fast path): then $$ and
+	 * $PPID are that shell's, so a script must not kill $$.
+	 */
+	int (*exec)(struct transport *t, const struct exec_req *req,
+		    struct exec_result *out);
+
+	/*
+	 * Write `len` bytes to `path` atomically (temp file in the same
+	 * directory, mode set, renamed into place). May be NULL.
+	 */
+	int (*put)(struct transport *t, const char *path, const void *data,
+		   size_t len, unsigned int mode, const char *become_user);
+
+	/* Read the file at `path` into *out (appended). May be NULL. */
+	int (*get)(struct transport *t, const char *path, struct buf *out,
+		   const char *become_user);
+
+	/* Close the connection and free the transport. NULL-safe caller. */
+	void (*close)(struct transport *t);
+};
+
+/* The local connection: scripts run in /bin/sh on this machine. */
+int transport_local_new(struct transport **out);
+
+/*
+ * A read-only view of `inner` for the check phase: exec passes through
+ * only when it carries no stdin, get passes through, put fails. It does
+ * not own `inner`; close frees only the view. Round trips are counted on
+ * `inner`.
+ */
+int transport_readonly_new(struct transport **out, struct transport *inner);
+
+/*
+ * A put done with t->exec: the bytes go through stdin into a temp file
+ * beside `path`, which is chmod'ed and renamed into place (one round
+ * trip). For transports whose put is no faster than their exec.
+ */
+int transport_put_by_exec(struct transport *t, const char *path,
+			  const void *data, size_t len, unsigned int mode,
+			  const char *become_user);
+
+/* Call t->close if t is not NULL. */
+void transport_close(struct transport *t);
+
+#endif

@@ -1,0 +1,895 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/data/val.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include <jansson.h>
+
+static struct val *val_new(enum val_type t)
+{
+	struct val *v = xcalloc(1, sizeof(*v));
+
+	v->type = t;
+	v->refcnt = 1;
+	return v;
+}
+
+struct val *val_null(void)
+{
+	return val_new(VAL_NULL);
+}
+
+struct val *val_bool(bool b)
+{
+	struct val *v = val_new(VAL_BOOL);
+
+	v->u.b = b;
+	return v;
+}
+
+struct val *val_int(long long i)
+{
+	struct val *v = val_new(VAL_INT);
+
+	v->u.i = i;
+	return v;
+}
+
+struct val *val_float(double f)
+{
+	struct val *v = val_new(VAL_FLOAT);
+
+	v->u.f = f;
+	return v;
+}
+
+struct val *val_str_take(char *s, size_t len)
+{
+	struct val *v = val_new(VAL_STR);
+
+	v->u.s.ptr = s;
+	v->u.s.len = len;
+	return v;
+}
+
+struct val *val_strn(const char *s, size_t len)
+{
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return val_str_take(p, len);
+}
+
+struct val *val_str(const char *s)
+{
+	return val_strn(s, strlen(s));
+}
+
+struct val *val_strf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	size_t len;
+	char *p;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	p = buf_detach(&b, &len);
+	return val_str_take(p, len);
+}
+
+struct val *val_list(void)
+{
+	return val_new(VAL_LIST);
+}
+
+struct val *val_dict(void)
+{
+	return val_new(VAL_DICT);
+}
+
+struct val *val_ref(struct val *v)
+{
+	if (v)
+		__atomic_fetch_add(&v->refcnt, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+void val_unref(struct val *v)
+{
+	if (!v)
+		return;
+	if (__atomic_load_n(&v->refcnt, __ATOMIC_RELAXED) <= 0)
+		BUG("val_unref of a freed value");
+	if (__atomic_sub_fetch(&v->refcnt, 1, __ATOMIC_ACQ_REL))
+		return;
+	switch (v->type) {
+	case VAL_STR:
+		if (v->flags & VAL_F_SECRET)
+			memset(v->u.s.ptr, 0, v->u.s.len);
+		free(v->u.s.ptr);
+		break;
+	case VAL_LIST:
+		for (size_t i = 0; i < v->u.list.nr; i++)
+			val_unref(v->u.list.items[i]);
+		free(v->u.list.items);
+		break;
+	case VAL_DICT:
+		for (size_t i = 0; i < v->u.dict.nr; i++) {
+			free(v->u.dict.items[i].key);
+			val_unref(v->u.dict.items[i].v);
+		}
+		free(v->u.dict.items);
+		break;
+	default:
+		break;
+	}
+	free(v);
+}
+
+struct val *val_copy(const struct val *v)
+{
+	struct val *c;
+
+	switch (v->type) {
+	case VAL_STR:
+		c = val_strn(v->u.s.ptr, v->u.s.len);
+		break;
+	case VAL_LIST:
+		c = val_list();
+		for (size_t i = 0; i < v->u.list.nr; i++)
+			val_list_push(c, val_copy(v->u.list.items[i]));
+		break;
+	case VAL_DICT:
+		c = val_dict();
+		for (size_t i = 0; i < v->u.dict.nr; i++)
+			val_dict_set_pos(c, v->u.dict.items[i].key,
+					 val_copy(v->u.dict.items[i].v),
+					 &v->u.dict.items[i].pos);
+		break;
+	default:
+		c = val_new(v->type);
+		c->u = v->u;
+		break;
+	}
+	c->flags = v->flags;
+	c->pos = v->pos;
+	return c;
+}
+
+struct val *val_unsafe(struct val *v)
+{
+	if (!v || (v->flags & VAL_F_UNSAFE) ||
+	    (v->type != VAL_STR && v->type != VAL_LIST && v->type != VAL_DICT))
+		return v;
+	if (__atomic_load_n(&v->refcnt, __ATOMIC_ACQUIRE) > 1) {
+		/* shared: flag a copy of our own, never the shared value */
+		struct val *c = val_copy(v);
+
+		val_unref(v);
+		v = c;
+	}
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		v->u.list.items[i] = val_unsafe(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		v->u.dict.items[i].v = val_unsafe(v->u.dict.items[i].v);
+	v->flags |= VAL_F_UNSAFE;
+	return v;
+}
+
+const char *val_type_name(enum val_type t)
+{
+	static const char *const names[] = {
+		[VAL_NULL] = "null", [VAL_BOOL] = "bool", [VAL_INT] = "int",
+		[VAL_FLOAT] = "float", [VAL_STR] = "str", [VAL_LIST] = "list",
+		[VAL_DICT] = "dict",
+	};
+
+	return names[t];
+}
+
+const char *val_cstr(const struct val *v)
+{
+	return val_is(v, VAL_STR) ? v->u.s.ptr : NULL;
+}
+
+size_t val_len(const struct val *v)
+{
+	if (!v)
+		return 0;
+	switch (v->type) {
+	case VAL_STR:
+		return v->u.s.len;
+	case VAL_LIST:
+		return v->u.list.nr;
+	case VAL_DICT:
+		return v->u.dict.nr;
+	default:
+		return 0;
+	}
+}
+
+void val_list_push(struct val *list, struct val *item)
+{
+	if (list->type != VAL_LIST)
+		BUG("val_list_push on a %s", val_type_name(list->type));
+	ALLOC_GROW(list->u.list.items, list->u.list.nr + 1, list->u.list.alloc);
+	list->u.list.items[list->u.list.nr++] = item;
+}
+
+struct val *val_list_at(const struct val *list, size_t i)
+{
+	if (list->type != VAL_LIST || i >= list->u.list.nr)
+		BUG("val_list_at out of range");
+	return list->u.list.items[i];
+}
+
+static ssize_t dict_find(const struct val *d, const char *key)
+{
+	for (size_t i = 0; i < d->u.dict.nr; i++)
+		if (!strcmp(d->u.dict.items[i].key, key))
+			return (ssize_t)i;
+	return -1;
+}
+
+void val_dict_set(struct val *dict, const char *key, struct val *v)
+{
+	ssize_t i;
+
+	if (dict->type != VAL_DICT)
+		BUG("val_dict_set on a %s", val_type_name(dict->type));
+	i = dict_find(dict, key);
+	if (i >= 0) {
+		val_unref(dict->u.dict.items[i].v);
+		dict->u.dict.items[i].v = v;
+		return;
+	}
+	ALLOC_GROW(dict->u.dict.items, dict->u.dict.nr + 1, dict->u.dict.alloc);
+	memset(&dict->u.dict.items[dict->u.dict.nr], 0, sizeof(struct val_pair));
+	dict->u.dict.items[dict->u.dict.nr].key = xstrdup(key);
+	dict->u.dict.items[dict->u.dict.nr].v = v;
+	dict->u.dict.nr++;
+}
+
+void val_dict_set_pos(struct val *dict, const char *key, struct val *v,
+		      const struct srcpos *pos)
+{
+	ssize_t i;
+
+	val_dict_set(dict, key, v);
+	i = dict_find(dict, key);
+	dict->u.dict.items[i].pos = *pos;
+}
+
+const struct srcpos *val_dict_key_pos(const struct val *dict, const char *key)
+{
+	ssize_t i = val_is(dict, VAL_DICT) ? dict_find(dict, key) : -1;
+
+	if (i < 0 || !dict->u.dict.items[i].pos.file)
+		return NULL;
+	return &dict->u.dict.items[i].pos;
+}
+
+void val_dict_set_str(struct val *dict, const char *key, const char *s)
+{
+	val_dict_set(dict, key, val_str(s));
+}
+
+void val_dict_set_int(struct val *dict, const char *key, long long i)
+{
+	val_dict_set(dict, key, val_int(i));
+}
+
+void val_dict_set_bool(struct val *dict, const char *key, bool b)
+{
+	val_dict_set(dict, key, val_bool(b));
+}
+
+struct val *val_dict_get(const struct val *dict, const char *key)
+{
+	ssize_t i;
+
+	if (!val_is(dict, VAL_DICT))
+		return NULL;
+	i = dict_find(dict, key);
+	return i < 0 ? NULL : dict->u.dict.items[i].v;
+}
+
+struct val *val_dict_path(const struct val *dict, const char *path)
+{
+	const struct val *cur = dict;
+	char *copy = xstrdup(path), *p = copy, *dot;
+
+	while (cur && p) {
+		dot = strchr(p, '.');
+		if (dot)
+			*dot = '\0';
+		cur = val_dict_get(cur, p);
+		p = dot ? dot + 1 : NULL;
+	}
+	free(copy);
+	return (struct val *)cur;
+}
+
+int val_dict_del(struct val *dict, const char *key)
+{
+	ssize_t i = val_is(dict, VAL_DICT) ? dict_find(dict, key) : -1;
+
+	if (i < 0)
+		return TEND_ENOTFOUND;
+	free(dict->u.dict.items[i].key);
+	val_unref(dict->u.dict.items[i].v);
+	memmove(&dict->u.dict.items[i], &dict->u.dict.items[i + 1],
+		(dict->u.dict.nr - (size_t)i - 1) * sizeof(struct val_pair));
+	dict->u.dict.nr--;
+	return 0;
+}
+
+void val_dict_update(struct val *dst, const struct val *src, bool deep)
+{
+	if (!val_is(src, VAL_DICT))
+		return;
+	for (size_t i = 0; i < src->u.dict.nr; i++) {
+		const char *k = src->u.dict.items[i].key;
+		struct val *sv = src->u.dict.items[i].v;
+		struct val *dv = val_dict_get(dst, k);
+
+		if (deep && val_is(dv, VAL_DICT) && val_is(sv, VAL_DICT)) {
+			struct val *merged = val_copy(dv);
+
+			val_dict_update(merged, sv, true);
+			val_dict_set(dst, k, merged);
+		} else {
+			val_dict_set(dst, k, val_ref(sv));
+		}
+	}
+}
+
+bool val_truthy(const struct val *v)
+{
+	if (!v)
+		return false;
+	switch (v->type) {
+	case VAL_NULL:
+		return false;
+	case VAL_BOOL:
+		return v->u.b;
+	case VAL_INT:
+		return v->u.i != 0;
+	case VAL_FLOAT:
+		return v->u.f != 0.0;
+	case VAL_STR:
+		return v->u.s.len != 0;
+	case VAL_LIST:
+		return v->u.list.nr != 0;
+	case VAL_DICT:
+		return v->u.dict.nr != 0;
+	}
+	return false;
+}
+
+static bool is_number(const struct val *v)
+{
+	return v->type == VAL_INT || v->type == VAL_FLOAT ||
+	       v->type == VAL_BOOL;
+}
+
+static double as_double(const struct val *v)
+{
+	if (v->type == VAL_FLOAT)
+		return v->u.f;
+	if (v->type == VAL_BOOL)
+		return v->u.b;
+	return (double)v->u.i;
+}
+
+bool val_equal(const struct val *a, const struct val *b)
+{
+	if (is_number(a) && is_number(b)) {
+		if (a->type != VAL_FLOAT && b->type != VAL_FLOAT)
+			return (a->type == VAL_BOOL ? a->u.b : a->u.i) ==
+			       (b->type == VAL_BOOL ? b->u.b : b->u.i);
+		return as_double(a) == as_double(b);
+	}
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case VAL_NULL:
+		return true;
+	case VAL_STR:
+		return a->u.s.len == b->u.s.len &&
+		       !memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len);
+	case VAL_LIST:
+		if (a->u.list.nr != b->u.list.nr)
+			return false;
+		for (size_t i = 0; i < a->u.list.nr; i++)
+			if (!val_equal(a->u.list.items[i], b->u.list.items[i]))
+				return false;
+		return true;
+	case VAL_DICT:
+		if (a->u.dict.nr != b->u.dict.nr)
+			return false;
+		for (size_t i = 0; i < a->u.dict.nr; i++) {
+			struct val *o = val_dict_get(b, a->u.dict.items[i].key);
+
+			if (!o || !val_equal(a->u.dict.items[i].v, o))
+				return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+int val_compare(int *out, const struct val *a, const struct val *b)
+{
+	if (is_number(a) && is_number(b)) {
+		if (a->type == VAL_INT && b->type == VAL_INT)
+			*out = (a->u.i > b->u.i) - (a->u.i < b->u.i);
+		else
+			*out = (as_double(a) > as_double(b)) -
+			       (as_double(a) < as_double(b));
+		return 0;
+	}
+	if (a->type == VAL_STR && b->type == VAL_STR) {
+		size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
+		int c = memcmp(a->u.s.ptr, b->u.s.ptr, n);
+
+		if (!c)
+			c = (a->u.s.len > b->u.s.len) - (a->u.s.len < b->u.s.len);
+		*out = (c > 0) - (c < 0);
+		return 0;
+	}
+	if (a->type == VAL_LIST && b->type == VAL_LIST) {
+		size_t n = a->u.list.nr < b->u.list.nr ? a->u.list.nr
+						       : b->u.list.nr;
+
+		for (size_t i = 0; i < n; i++) {
+			if (val_compare(out, a->u.list.items[i],
+					b->u.list.items[i]) < 0)
+				return -1;
+			if (*out)
+				return 0;
+		}
+		*out = (a->u.list.nr > b->u.list.nr) -
+		       (a->u.list.nr < b->u.list.nr);
+		return 0;
+	}
+	return tend_error_set("cannot compare %s with %s",
+			      val_type_name(a->type), val_type_name(b->type));
+}
+
+/* Python's repr of a float: the shortest text that reads back the same,
+ * in fixed notation for exponents -4..15, else as 1e+20 / 1e-05. */
+static void add_float(struct buf *out, double f)
+{
+	char tmp[64], digits[32];
+	int prec, exp10, nd = 0;
+	char *e;
+
+	if (isnan(f)) {
+		buf_adds(out, "nan");
+		return;
+	}
+	if (isinf(f)) {
+		buf_adds(out, f < 0 ? "-inf" : "inf");
+		return;
+	}
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, f);
+		if (strtod(tmp, NULL) == f)
+			break;
+	}
+	e = strchr(tmp, 'e');
+	exp10 = atoi(e + 1);
+	if (exp10 < -4 || exp10 >= 16) {
+		/* mantissa without trailing zeros, exponent at least 2 digits */
+		*e = '\0';
+		buf_adds(out, tmp);
+		buf_addf(out, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+		return;
+	}
+	for (const char *p = tmp; *p && p < e; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	digits[nd] = '\0';
+	if (signbit(f)) /* -0.0 too, as Python */
+		buf_addch(out, '-');
+	if (exp10 < 0) {
+		buf_adds(out, "0.");
+		for (int i = -1; i > exp10; i--)
+			buf_addch(out, '0');
+		buf_adds(out, digits);
+		return;
+	}
+	for (int i = 0; i <= exp10; i++)
+		buf_addch(out, i < nd ? digits[i] : '0');
+	buf_addch(out, '.');
+	if (nd > exp10 + 1)
+		buf_adds(out, digits + exp10 + 1);
+	else
+		buf_addch(out, '0');
+}
+
+static void add_repr_str(struct buf *out, const char *s, size_t len)
+{
+	char q = memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
+
+	buf_addch(out, q);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			buf_adds(out, "\\\\");
+		else if (c == (unsigned char)q)
+			buf_addf(out, "\\%c", q);
+		else if (c == '\n')
+			buf_adds(out, "\\n");
+		else if (c == '\t')
+			buf_adds(out, "\\t");
+		else if (c == '\r')
+			buf_adds(out, "\\r");
+		else if (c < 0x20 || c == 0x7f)
+			buf_addf(out, "\\x%02x", c);
+		else
+			buf_addch(out, (char)c);
+	}
+	buf_addch(out, q);
+}
+
+static void add_text(struct buf *out, const struct val *v, bool repr)
+{
+	if (v->flags & VAL_F_SECRET) {
+		buf_adds(out, repr ? "'********'" : "********");
+		return;
+	}
+	switch (v->type) {
+	case VAL_NULL:
+		buf_adds(out, "None");
+		break;
+	case VAL_BOOL:
+		buf_adds(out, v->u.b ? "True" : "False");
+		break;
+	case VAL_INT:
+		buf_addf(out, "%lld", v->u.i);
+		break;
+	case VAL_FLOAT:
+		add_float(out, v->u.f);
+		break;
+	case VAL_STR:
+		if (repr)
+			add_repr_str(out, v->u.s.ptr, v->u.s.len);
+		else
+			buf_add(out, v->u.s.ptr, v->u.s.len);
+		break;
+	case VAL_LIST: {
+		bool tuple = v->flags & VAL_F_TUPLE;
+
+		buf_addch(out, tuple ? '(' : '[');
+		for (size_t i = 0; i < v->u.list.nr; i++) {
+			if (i)
+				buf_adds(out, ", ");
+			add_text(out, v->u.list.items[i], true);
+		}
+		if (tuple && v->u.list.nr == 1)
+			buf_addch(out, ',');
+		buf_addch(out, tuple ? ')' : ']');
+		break;
+	}
+	case VAL_DICT:
+		buf_addch(out, '{');
+		for (size_t i = 0; i < v->u.dict.nr; i++) {
+			const char *k = v->u.dict.items[i].key;
+
+			if (i)
+				buf_adds(out, ", ");
+			add_repr_str(out, k, strlen(k));
+			buf_adds(out, ": ");
+			add_text(out, v->u.dict.items[i].v, true);
+		}
+		buf_addch(out, '}');
+		break;
+	}
+}
+
+void val_to_str(struct buf *out, const struct val *v)
+{
+	add_text(out, v, false);
+}
+
+void val_to_text(struct buf *out, const struct val *v)
+{
+	struct val shallow;
+
+	if (v->type == VAL_STR) {
+		buf_add(out, v->u.s.ptr, v->u.s.len);
+		return;
+	}
+	shallow = *v;
+	shallow.flags &= ~(unsigned int)VAL_F_SECRET;
+	add_text(out, &shallow, false);
+}
+
+void val_to_repr(struct buf *out, const struct val *v)
+{
+	add_text(out, v, true);
+}
+
+void val_json_quote(struct buf *out, const char *s, size_t len)
+{
+	buf_addch(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			buf_adds(out, "\\\"");
+			break;
+		case '\\':
+			buf_adds(out, "\\\\");
+			break;
+		case '\n':
+			buf_adds(out, "\\n");
+			break;
+		case '\r':
+			buf_adds(out, "\\r");
+			break;
+		case '\t':
+			buf_adds(out, "\\t");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				buf_addf(out, "\\u%04x", c);
+			else
+				buf_addch(out, (char)c);
+		}
+	}
+	buf_addch(out, '"');
+}
+
+static void json_nl(struct buf *out, int indent, int depth)
+{
+	buf_addch(out, '\n');
+	for (int i = 0; i < indent * depth; i++)
+		buf_addch(out, ' ');
+}
+
+static void json_add(struct buf *out, const struct val *v, int indent,
+		     int depth)
+{
+	if (v->flags & VAL_F_SECRET) {
+		buf_adds(out, "\"<secret>\"");
+		return;
+	}
+	switch (v->type) {
+	case VAL_NULL:
+		buf_adds(out, "null");
+		break;
+	case VAL_BOOL:
+		buf_adds(out, v->u.b ? "true" : "false");
+		break;
+	case VAL_INT:
+		buf_addf(out, "%lld", v->u.i);
+		break;
+	case VAL_FLOAT:
+		if (isnan(v->u.f) || isinf(v->u.f))
+			buf_adds(out, "null");
+		else
+			add_float(out, v->u.f);
+		break;
+	case VAL_STR:
+		val_json_quote(out, v->u.s.ptr, v->u.s.len);
+		break;
+	case VAL_LIST:
+		buf_addch(out, '[');
+		for (size_t i = 0; i < v->u.list.nr; i++) {
+			if (i)
+				buf_adds(out, indent ? "," : ", ");
+			if (indent)
+				json_nl(out, indent, depth + 1);
+			json_add(out, v->u.list.items[i], indent, depth + 1);
+		}
+		if (indent && v->u.list.nr)
+			json_nl(out, indent, depth);
+		buf_addch(out, ']');
+		break;
+	case VAL_DICT:
+		buf_addch(out, '{');
+		for (size_t i = 0; i < v->u.dict.nr; i++) {
+			const char *k = v->u.dict.items[i].key;
+
+			if (i)
+				buf_adds(out, indent ? "," : ", ");
+			if (indent)
+				json_nl(out, indent, depth + 1);
+			val_json_quote(out, k, strlen(k));
+			buf_adds(out, ": ");
+			json_add(out, v->u.dict.items[i].v, indent, depth + 1);
+		}
+		if (indent && v->u.dict.nr)
+			json_nl(out, indent, depth);
+		buf_addch(out, '}');
+		break;
+	}
+}
+
+void val_to_json(struct buf *out, const struct val *v, int indent)
+{
+	json_add(out, v, indent, 0);
+}
+
+
+static struct val *from_jansson(json_t *j)
+{
+	struct val *v;
+	const char *key;
+	json_t *item;
+	size_t i;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		v = val_dict();
+		json_object_foreach(j, key, item)
+			val_dict_set(v, key, from_jansson(item));
+		return v;
+	case JSON_ARRAY:
+		v = val_list();
+		json_array_foreach(j, i, item)
+			val_list_push(v, from_jansson(item));
+		return v;
+	case JSON_STRING:
+		return val_strn(json_string_value(j), json_string_length(j));
+	case JSON_INTEGER:
+		return val_int(json_integer_value(j));
+	case JSON_REAL:
+		return val_float(json_real_value(j));
+	case JSON_TRUE:
+		return val_bool(true);
+	case JSON_FALSE:
+		return val_bool(false);
+	default:
+		return val_null();
+	}
+}
+
+int val_from_json(struct val **out, const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *j = json_loadb(text, len,
+			       JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+
+	if (!j)
+		return tend_error_set("invalid JSON at line %d column %d: %s",
+				      err.line, err.column, err.text);
+	*out = from_jansson(j);
+	json_decref(j);
+	return 0;
+}
+
+/*
+ * Split one word of a k=v string: returns its end. Quotes group; inside
+ * {{ }} and {% %} nothing splits.
+ */
+static const char *kv_word_end(const char *p)
+{
+	char quote = 0;
+	int jinja = 0;
+
+	for (; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if ((p[0] == '{' && (p[1] == '{' || p[1] == '%'))) {
+			jinja++;
+			p++;
+			continue;
+		}
+		if (jinja && (p[0] == '}' || p[0] == '%') && p[1] == '}') {
+			jinja--;
+			p++;
+			continue;
+		}
+		if (jinja)
+			continue;
+		if (*p == '"' || *p == '\'')
+			quote = *p;
+		else if (isspace((unsigned char)*p))
+			break;
+	}
+	return p;
+}
+
+static void kv_unquote(struct buf *out, const char *s, size_t len)
+{
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+		char q = s[0];
+
+		for (size_t i = 1; i + 1 < len; i++) {
+			if (s[i] == '\\' && i + 2 < len &&
+			    (s[i + 1] == q || s[i + 1] == '\\'))
+				i++;
+			buf_addch(out, s[i]);
+		}
+		return;
+	}
+	buf_add(out, s, len);
+}
+
+int val_parse_kv(struct val **out, const char *s,
+		 const char *const *free_form_keys)
+{
+	struct val *d = val_dict();
+	struct buf raw = BUF_INIT, value = BUF_INIT;
+	const char *p = s, *after_raw = NULL;
+	bool last_raw = false;
+
+	while (*p) {
+		const char *end, *eq;
+		bool taken = false;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		end = kv_word_end(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq && eq > p) {
+			char *key = xstrndup(p, (size_t)(eq - p));
+			bool ok = !strpbrk(key, "'\"{ ");
+
+			if (ok && free_form_keys) {
+				ok = false;
+				for (size_t i = 0; free_form_keys[i]; i++)
+					if (!strcmp(free_form_keys[i], key))
+						ok = true;
+			}
+			if (ok) {
+				buf_reset(&value);
+				kv_unquote(&value, eq + 1,
+					   (size_t)(end - eq - 1));
+				val_dict_set(d, key,
+					     val_strn(value.ptr, value.len));
+				taken = true;
+			}
+			free(key);
+		}
+		if (!taken) {
+			if (!free_form_keys) {
+				int n = (int)(end - p);
+
+				buf_release(&raw);
+				buf_release(&value);
+				val_unref(d);
+				return tend_error_set(
+					"expected key=value, got '%.*s'", n, p);
+			}
+			/*
+			 * Keep the spacing as written, as Ansible does: a
+			 * multi-line shell script needs its newlines.
+			 */
+			if (after_raw)
+				while (isspace((unsigned char)*after_raw))
+					buf_addch(&raw, *after_raw++);
+			buf_add(&raw, p, (size_t)(end - p));
+			after_raw = end;
+		}
+		last_raw = !taken;
+		p = end;
+	}
+	if (last_raw)
+		buf_adds(&raw, after_raw);
+	if (raw.len)
+		val_dict_set(d, "_raw_params", val_strn(raw.ptr, raw.len));
+	buf_release(&raw);
+	buf_release(&value);
+	*out = d;
+	return 0;
+}

@@ -1,0 +1,672 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/data/yaml.h"
+#include "tend/util/fs.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include <yaml.h>
+
+struct anchor {
+	char *name;
+	struct val *v;
+};
+
+struct loader {
+	yaml_parser_t parser;
+	const char *file; /* interned */
+	struct diags *d;
+	struct anchor *anchors;
+	size_t anchors_nr, anchors_alloc;
+	int depth;
+};
+
+#define MAX_DEPTH 256
+
+static void set_pos(struct loader *l, struct val *v, const yaml_mark_t *m)
+{
+	v->pos.file = l->file;
+	v->pos.line = (unsigned int)m->line + 1;
+	v->pos.col = (unsigned int)m->column + 1;
+}
+
+static int error_from_yaml(struct loader *l)
+{
+	struct srcpos pos = { l->file, (unsigned int)l->parser.problem_mark.line + 1,
+			      (unsigned int)l->parser.problem_mark.column + 1 };
+
+	if (l->parser.context)
+		diags_add(l->d, &pos, "invalid YAML: %s %s",
+			  l->parser.problem ? l->parser.problem : "error",
+			  l->parser.context);
+	else
+		diags_add(l->d, &pos, "invalid YAML: %s",
+			  l->parser.problem ? l->parser.problem : "error");
+	return TEND_EPARSE;
+}
+
+static bool match_any(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return true;
+	return false;
+}
+
+static const char *const yaml_true[] = { "yes", "Yes", "YES", "true", "True",
+					  "TRUE", "on", "On", "ON", NULL };
+static const char *const yaml_false[] = { "no", "No", "NO", "false", "False",
+					   "FALSE", "off", "Off", "OFF", NULL };
+static const char *const yaml_null[] = { "", "~", "null", "Null", "NULL",
+					  NULL };
+
+/*
+ * Parse digits of `base`, allowing '_', into a magnitude of at most
+ * LLONG_MAX + 1 (the magnitude of LLONG_MIN). Returns false if not all
+ * valid or too large.
+ */
+static bool parse_digits(const char *s, int base, unsigned long long *out)
+{
+	unsigned long long n = 0;
+	bool any = false;
+
+	for (; *s; s++) {
+		int d;
+
+		if (*s == '_')
+			continue;
+		if (isdigit((unsigned char)*s))
+			d = *s - '0';
+		else if (isxdigit((unsigned char)*s))
+			d = tolower((unsigned char)*s) - 'a' + 10;
+		else
+			return false;
+		if (d >= base)
+			return false;
+		if (n > (ULLONG_MAX - (unsigned)d) / (unsigned)base)
+			return false;
+		n = n * (unsigned)base + (unsigned)d;
+		any = true;
+	}
+	if (!any || n > (unsigned long long)LLONG_MAX + 1)
+		return false;
+	*out = n;
+	return true;
+}
+
+/*
+ * The int of sign and magnitude, or NULL when it does not fit a long long
+ * (-9223372036854775808 fits; 9223372036854775808 does not). Computed
+ * without signed overflow.
+ * NEEDSWORK: Python's ints have no bound; a larger one stays a string.
+ */
+static struct val *signed_int(bool neg, unsigned long long n)
+{
+	if (neg)
+		return val_int(n == (unsigned long long)LLONG_MAX + 1 ?
+			       LLONG_MIN : -(long long)n);
+	if (n > (unsigned long long)LLONG_MAX)
+		return NULL;
+	return val_int((long long)n);
+}
+
+static struct val *resolve_int(const char *s)
+{
+	const char *p = s;
+	bool neg = false;
+	unsigned long long n;
+	struct val *v;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (!*p)
+		return NULL;
+	if (p[0] == '0' && p[1] == 'b')
+		return parse_digits(p + 2, 2, &n) ? signed_int(neg, n) : NULL;
+	if (p[0] == '0' && p[1] == 'x')
+		return parse_digits(p + 2, 16, &n) ? signed_int(neg, n) : NULL;
+	if (p[0] == '0' && p[1]) {
+		if (p[1] == 'o') /* YAML 1.2 style, which PyYAML leaves a string */
+			return NULL;
+		if (!parse_digits(p + 1, 8, &n) || !(v = signed_int(neg, n)))
+			return NULL;
+		v->flags |= VAL_F_OCTAL;
+		return v;
+	}
+	if (!isdigit((unsigned char)p[0]))
+		return NULL;
+	return parse_digits(p, 10, &n) ? signed_int(neg, n) : NULL;
+}
+
+/*
+ * PyYAML's float: [-+]?[0-9][0-9_]*\.[0-9_]* or \.[0-9][0-9_]*, then an
+ * optional [eE][-+][0-9]+ (the sign is required: 1.5e3 is a string), or
+ * .inf/.nan. NEEDSWORK: sexagesimal floats (1:30.5) stay strings.
+ */
+static struct val *resolve_float(const char *s)
+{
+	const char *p = s;
+	struct buf clean = BUF_INIT;
+	struct val *v = NULL;
+	char *end;
+	double f;
+
+	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF") ||
+	    !strcmp(s, "+.inf") || !strcmp(s, "+.Inf") || !strcmp(s, "+.INF"))
+		return val_float(INFINITY);
+	if (!strcmp(s, "-.inf") || !strcmp(s, "-.Inf") || !strcmp(s, "-.INF"))
+		return val_float(-INFINITY);
+	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN"))
+		return val_float(NAN);
+	/* a sign needs a digit after it: "-.5" is a string to PyYAML */
+	if (*p == '-' || *p == '+')
+		buf_addch(&clean, *p++);
+	if (!isdigit((unsigned char)*p) &&
+	    (clean.len || *p != '.' || !isdigit((unsigned char)p[1])))
+		goto out;
+	for (; isdigit((unsigned char)*p) || *p == '_'; p++)
+		if (*p != '_')
+			buf_addch(&clean, *p);
+	if (*p != '.')
+		goto out;
+	buf_addch(&clean, *p++);
+	for (; isdigit((unsigned char)*p) || *p == '_'; p++)
+		if (*p != '_')
+			buf_addch(&clean, *p);
+	if (*p == 'e' || *p == 'E') {
+		buf_addch(&clean, *p++);
+		if (*p != '-' && *p != '+')
+			goto out;
+		buf_addch(&clean, *p++);
+		if (!isdigit((unsigned char)*p))
+			goto out;
+		while (isdigit((unsigned char)*p))
+			buf_addch(&clean, *p++);
+	}
+	if (*p)
+		goto out;
+	f = strtod(clean.ptr, &end);
+	if (!*end)
+		v = val_float(f);
+out:
+	buf_release(&clean);
+	return v;
+}
+
+static struct val *resolve_plain(const char *s, size_t len)
+{
+	struct val *v;
+
+	if (strlen(s) == len) {
+		if (match_any(s, yaml_null))
+			return val_null();
+		if (match_any(s, yaml_true))
+			return val_bool(true);
+		if (match_any(s, yaml_false))
+			return val_bool(false);
+		if ((v = resolve_int(s)))
+			return v;
+		if ((v = resolve_float(s)))
+			return v;
+	}
+	return val_strn(s, len);
+}
+
+bool yaml_plain_is_str(const char *s)
+{
+	struct val *v = resolve_plain(s, strlen(s));
+	bool is_str = v->type == VAL_STR && strcmp(s, "<<");
+
+	val_unref(v);
+	return is_str;
+}
+
+static struct val *scalar(struct loader *l, yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	struct srcpos pos = { l->file, (unsigned int)ev->start_mark.line + 1,
+			      (unsigned int)ev->start_mark.column + 1 };
+	struct val *v = NULL;
+
+	if (tag && strcmp(tag, "!")) {
+		if (!strcmp(tag, YAML_STR_TAG)) {
+			v = val_strn(s, len);
+		} else if (!strcmp(tag, "!unsafe")) {
+			v = val_strn(s, len);
+			v->flags |= VAL_F_UNSAFE;
+		} else if (!strcmp(tag, YAML_INT_TAG)) {
+			v = resolve_int(s);
+		} else if (!strcmp(tag, YAML_FLOAT_TAG)) {
+			v = resolve_float(s);
+			if (!v && (v = resolve_int(s))) {
+				long long i = v->u.i;
+
+				val_unref(v);
+				v = val_float((double)i);
+			}
+		} else if (!strcmp(tag, YAML_BOOL_TAG)) {
+			if (match_any(s, yaml_true))
+				v = val_bool(true);
+			else if (match_any(s, yaml_false))
+				v = val_bool(false);
+		} else if (!strcmp(tag, YAML_NULL_TAG)) {
+			v = val_null();
+		} else if (!strcmp(tag, "!vault")) {
+			diags_add(l->d, &pos,
+				  "!vault values are not supported yet");
+			return NULL;
+		} else {
+			diags_add(l->d, &pos, "unknown YAML tag '%s'", tag);
+			return NULL;
+		}
+		if (!v) {
+			diags_add(l->d, &pos, "'%s' is not a valid %s", s, tag);
+			return NULL;
+		}
+	} else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag) {
+		v = resolve_plain(s, len);
+	} else {
+		v = val_strn(s, len);
+		if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+			v->flags |= VAL_F_QUOTED;
+	}
+	set_pos(l, v, &ev->start_mark);
+	return v;
+}
+
+static void add_anchor(struct loader *l, const yaml_char_t *name,
+		       struct val *v)
+{
+	if (!name)
+		return;
+	ALLOC_GROW(l->anchors, l->anchors_nr + 1, l->anchors_alloc);
+	l->anchors[l->anchors_nr].name = xstrdup((const char *)name);
+	l->anchors[l->anchors_nr].v = val_ref(v);
+	l->anchors_nr++;
+}
+
+static int node(struct loader *l, yaml_event_t *ev, struct val **out);
+
+/* Read events until the end of the current collection into `v`. */
+static int mapping(struct loader *l, struct val *v)
+{
+	struct val *merges = val_list();
+	int error = 0;
+
+	for (;;) {
+		yaml_event_t kev, vev;
+		struct val *k = NULL, *item = NULL;
+		struct buf key = BUF_INIT;
+
+		if (!yaml_parser_parse(&l->parser, &kev)) {
+			error = error_from_yaml(l);
+			break;
+		}
+		if (kev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&kev);
+			break;
+		}
+		error = node(l, &kev, &k);
+		yaml_event_delete(&kev);
+		if (error < 0)
+			break;
+		if (!yaml_parser_parse(&l->parser, &vev)) {
+			val_unref(k);
+			error = error_from_yaml(l);
+			break;
+		}
+		error = node(l, &vev, &item);
+		yaml_event_delete(&vev);
+		if (error < 0) {
+			val_unref(k);
+			break;
+		}
+		if (k && k->type == VAL_STR && !(k->flags & VAL_F_QUOTED) &&
+		    !strcmp(k->u.s.ptr, "<<")) {
+			if (val_is(item, VAL_LIST)) {
+				for (size_t i = item->u.list.nr; i-- > 0;)
+					val_list_push(merges,
+						      val_ref(item->u.list.items[i]));
+			} else if (item) {
+				val_list_push(merges, val_ref(item));
+			}
+		} else if (k && item) {
+			if (k->type == VAL_DICT || k->type == VAL_LIST)
+				diags_add(l->d, &k->pos,
+					  "a mapping key must be a scalar");
+			else
+				val_to_str(&key, k);
+			if (val_dict_get(v, key.ptr))
+				diags_warn(l->d, &k->pos,
+					   "duplicate key '%s': the last one wins",
+					   key.ptr);
+			val_dict_set_pos(v, key.ptr, val_ref(item), &k->pos);
+		}
+		buf_release(&key);
+		val_unref(k);
+		val_unref(item);
+	}
+	/*
+	 * As PyYAML: merged keys come first, then the explicit ones, and a
+	 * later key replaces an earlier one in place. `merges` holds each
+	 * '<<: [a, b]' reversed, so explicit keys win, then earlier merges.
+	 */
+	if (!error && merges->u.list.nr) {
+		struct val *res = val_dict();
+		struct val tmp;
+
+		for (size_t i = 0; i < merges->u.list.nr; i++) {
+			struct val *m = merges->u.list.items[i];
+
+			if (!val_is(m, VAL_DICT)) {
+				diags_add(l->d, &m->pos,
+					  "'<<' expects a mapping");
+				continue;
+			}
+			for (size_t j = 0; j < m->u.dict.nr; j++)
+				val_dict_set_pos(res, m->u.dict.items[j].key,
+						 val_ref(m->u.dict.items[j].v),
+						 &m->u.dict.items[j].pos);
+		}
+		for (size_t j = 0; j < v->u.dict.nr; j++)
+			val_dict_set_pos(res, v->u.dict.items[j].key,
+					 val_ref(v->u.dict.items[j].v),
+					 &v->u.dict.items[j].pos);
+		tmp.u = v->u;
+		v->u = res->u;
+		res->u = tmp.u;
+		val_unref(res);
+	}
+	val_unref(merges);
+	return error;
+}
+
+static int sequence(struct loader *l, struct val *v)
+{
+	for (;;) {
+		yaml_event_t ev;
+		struct val *item = NULL;
+		int error;
+
+		if (!yaml_parser_parse(&l->parser, &ev))
+			return error_from_yaml(l);
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		error = node(l, &ev, &item);
+		yaml_event_delete(&ev);
+		if (error < 0)
+			return error;
+		if (item)
+			val_list_push(v, item);
+	}
+}
+
+/*
+ * Build the node that starts with `ev`. *out may be NULL after a
+ * diagnostic that does not stop the load (a bad tag).
+ */
+static int node(struct loader *l, yaml_event_t *ev, struct val **out)
+{
+	struct val *v;
+	int error = 0;
+
+	*out = NULL;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		v = scalar(l, ev);
+		if (v)
+			add_anchor(l, ev->data.scalar.anchor, v);
+		*out = v;
+		return 0;
+	case YAML_ALIAS_EVENT:
+		for (size_t i = l->anchors_nr; i-- > 0;)
+			if (!strcmp(l->anchors[i].name,
+				    (const char *)ev->data.alias.anchor)) {
+				*out = val_ref(l->anchors[i].v);
+				return 0;
+			}
+		{
+			struct srcpos pos = { l->file,
+					      (unsigned int)ev->start_mark.line + 1,
+					      (unsigned int)ev->start_mark.column + 1 };
+
+			diags_add(l->d, &pos, "unknown anchor '%s'",
+				  (const char *)ev->data.alias.anchor);
+		}
+		return TEND_EPARSE;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (++l->depth > MAX_DEPTH) {
+			struct srcpos pos = { l->file,
+					      (unsigned int)ev->start_mark.line + 1,
+					      (unsigned int)ev->start_mark.column + 1 };
+
+			diags_add(l->d, &pos, "YAML nested too deeply");
+			return TEND_EPARSE;
+		}
+		if (ev->type == YAML_SEQUENCE_START_EVENT) {
+			v = val_list();
+			set_pos(l, v, &ev->start_mark);
+			error = sequence(l, v);
+		} else {
+			v = val_dict();
+			set_pos(l, v, &ev->start_mark);
+			error = mapping(l, v);
+		}
+		l->depth--;
+		if (error < 0) {
+			val_unref(v);
+			return error;
+		}
+		/* named only once complete, so no alias can make a cycle */
+		add_anchor(l, ev->type == YAML_SEQUENCE_START_EVENT ?
+				      ev->data.sequence_start.anchor :
+				      ev->data.mapping_start.anchor, v);
+		*out = v;
+		return 0;
+	default:
+		BUG("unexpected YAML event %d", ev->type);
+	}
+}
+
+static int load(struct loader *l, struct val **out)
+{
+	struct val *doc = NULL;
+	int error = 0;
+	bool in_doc = false;
+
+	for (;;) {
+		yaml_event_t ev;
+
+		if (!yaml_parser_parse(&l->parser, &ev)) {
+			error = error_from_yaml(l);
+			break;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT) {
+			in_doc = true;
+		} else if (ev.type == YAML_DOCUMENT_END_EVENT) {
+			in_doc = false;
+			if (doc) {
+				yaml_event_delete(&ev);
+				break; /* only the first document */
+			}
+		} else if (in_doc && ev.type != YAML_STREAM_START_EVENT) {
+			error = node(l, &ev, &doc);
+			if (error < 0) {
+				yaml_event_delete(&ev);
+				break;
+			}
+		}
+		yaml_event_delete(&ev);
+	}
+	if (error < 0 || l->d->errors) {
+		val_unref(doc);
+		return TEND_EPARSE;
+	}
+	*out = doc ? doc : val_null();
+	return 0;
+}
+
+int yaml_load_string(struct val **out, const char *text, size_t len,
+		     const char *name, struct diags *d)
+{
+	struct loader l = { .file = srcfile_intern(name), .d = d };
+	size_t errors_before = d->errors;
+	struct diags mine = DIAGS_INIT;
+	int error;
+
+	l.d = &mine;
+	*out = NULL;
+	if (!yaml_parser_initialize(&l.parser))
+		BUG("yaml_parser_initialize failed");
+	yaml_parser_set_input_string(&l.parser, (const unsigned char *)text,
+				     len);
+	error = load(&l, out);
+	yaml_parser_delete(&l.parser);
+	for (size_t i = 0; i < l.anchors_nr; i++) {
+		free(l.anchors[i].name);
+		val_unref(l.anchors[i].v);
+	}
+	free(l.anchors);
+	/* hand the diagnostics over, keeping the caller's error count right */
+	for (size_t i = 0; i < mine.nr; i++) {
+		ALLOC_GROW(d->items, d->nr + 1, d->alloc);
+		d->items[d->nr++] = mine.items[i];
+	}
+	d->errors = errors_before + mine.errors;
+	free(mine.items);
+	return error;
+}
+
+int yaml_load_file(struct val **out, const char *path, struct diags *d)
+{
+	struct buf b = BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if ((error = buf_read_file(&b, path)) < 0) {
+		buf_release(&b);
+		return error;
+	}
+	error = yaml_load_string(out, b.ptr, b.len, path, d);
+	buf_release(&b);
+	return error;
+}
+
+/*
+ * The emitter: block-style YAML, as Ansible's to_nice_yaml writes it.
+ */
+
+static bool yaml_plain_ok(const char *s, size_t len)
+{
+	if (!len || strlen(s) != len || isspace((unsigned char)s[0]) ||
+	    isspace((unsigned char)s[len - 1]))
+		return false;
+	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
+		return false;
+	if (strstr(s, ": ") || strstr(s, " #") || strchr(s, '\n') ||
+	    s[len - 1] == ':')
+		return false;
+	/* yes, null, 0644, 1_000, .inf ... would load as something else */
+	return yaml_plain_is_str(s);
+}
+
+static void yaml_scalar(struct buf *out, const struct val *v)
+{
+	if (v->type == VAL_STR) {
+		if (v->flags & VAL_F_SECRET)
+			buf_adds(out, "'********'");
+		else if (yaml_plain_ok(v->u.s.ptr, v->u.s.len))
+			buf_add(out, v->u.s.ptr, v->u.s.len);
+		else if (!memchr(v->u.s.ptr, '\n', v->u.s.len) &&
+			 strlen(v->u.s.ptr) == v->u.s.len) {
+			buf_addch(out, '\'');
+			for (size_t i = 0; i < v->u.s.len; i++) {
+				if (v->u.s.ptr[i] == '\'')
+					buf_addch(out, '\'');
+				buf_addch(out, v->u.s.ptr[i]);
+			}
+			buf_addch(out, '\'');
+		} else {
+			val_json_quote(out, v->u.s.ptr, v->u.s.len);
+		}
+		return;
+	}
+	if (v->type == VAL_NULL)
+		buf_adds(out, "null");
+	else if (v->type == VAL_BOOL)
+		buf_adds(out, v->u.b ? "true" : "false");
+	else
+		val_to_json(out, v, 0);
+}
+
+static void yaml_indent(struct buf *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		buf_addch(out, ' ');
+}
+
+static void yaml_add(struct buf *out, const struct val *v, int indent,
+		     int depth, bool inline_first)
+{
+	size_t n = val_len(v);
+
+	if ((v->type != VAL_LIST && v->type != VAL_DICT) || !n) {
+		if (v->type == VAL_LIST)
+			buf_adds(out, "[]");
+		else if (v->type == VAL_DICT)
+			buf_adds(out, "{}");
+		else
+			yaml_scalar(out, v);
+		buf_addch(out, '\n');
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct val *child;
+
+		if (i || !inline_first)
+			yaml_indent(out, depth);
+		if (v->type == VAL_LIST) {
+			child = v->u.list.items[i];
+			buf_adds(out, "- ");
+			if ((child->type == VAL_DICT || child->type == VAL_LIST) &&
+			    val_len(child))
+				yaml_add(out, child, indent, depth + 2, true);
+			else
+				yaml_add(out, child, indent, depth, true);
+		} else {
+			struct val k = { .type = VAL_STR };
+
+			child = v->u.dict.items[i].v;
+			k.u.s.ptr = v->u.dict.items[i].key;
+			k.u.s.len = strlen(k.u.s.ptr);
+			yaml_scalar(out, &k);
+			buf_addch(out, ':');
+			if ((child->type == VAL_DICT || child->type == VAL_LIST) &&
+			    val_len(child)) {
+				buf_addch(out, '\n');
+				yaml_add(out, child, indent,
+					 depth + (child->type == VAL_DICT ?
+						  indent : 0),
+					 false);
+			} else {
+				buf_addch(out, ' ');
+				yaml_add(out, child, indent, depth, true);
+			}
+		}
+	}
+}
+
+void val_to_yaml(struct buf *out, const struct val *v, int indent)
+{
+	yaml_add(out, v, indent > 0 ? indent : 2, 0, true);
+}

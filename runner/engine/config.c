@@ -1,0 +1,389 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/engine/config.h"
+#include "tend/util/cron.h"
+#include "tend/util/duration.h"
+#include "tend/data/settings.h"
+#include "tend/windows/registry.h"
+#include "tend/windows/window.h"
+#include "tend/data/yaml.h"
+#include "tend/util/fs.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * The keys of each section. Sections other subsystems parse (sources,
+ * schedules, ssh, http) are only checked here: add a key to their list
+ * when their code learns it.
+ */
+static const char *const top_keys[] = {
+	"sources", "schedules", "maintenance", "change_windows", "ssh",
+	"state", "http", NULL
+};
+static const char *const source_keys[] = {
+	"name", "url", "ref", "deploy_key_file", "known_hosts", "signature",
+	"interval", "dir", NULL
+};
+static const char *const schedule_keys[] = {
+	"name", "playbook", "cron", "mode", "limit", "source", "inventory",
+	"jitter", "timezone", NULL
+};
+static const char *const ssh_keys[] = {
+	"user", "key_file", "known_hosts", "forks", "timeout", "port",
+	"host_key_checking", "command_timeout", NULL
+};
+static const char *const state_keys[] = { "path", NULL };
+static const char *const http_keys[] = { "listen", NULL };
+static const char *const maintenance_keys[] = {
+	"duration", "grace", "extend", "on_failure", "providers", NULL
+};
+static const char *const change_window_keys[] = {
+	"name", "allow", "deny", "duration", "timezone", NULL
+};
+/* Every provider takes these besides its own. */
+static const char *const provider_common_keys[] = {
+	"type", "timeout", "retries", NULL
+};
+
+/* A duration setting: a string like "30m" or a number of seconds. */
+static void get_duration(long long *out, const struct val *dict,
+			 const char *key, struct diags *d)
+{
+	const struct val *v = val_dict_get(dict, key);
+
+	if (!v || v->type == VAL_NULL)
+		return;
+	if (v->type == VAL_INT && v->u.i >= 0) {
+		*out = v->u.i;
+		return;
+	}
+	if (v->type != VAL_STR) {
+		diags_add(d, &v->pos, "expected a duration for '%s', got a %s",
+			  key, val_type_name(v->type));
+		return;
+	}
+	if (duration_parse(out, v->u.s.ptr) < 0) {
+		diags_add(d, &v->pos, "%s", tend_error_last());
+		tend_error_clear();
+	}
+}
+
+static const struct val *get_list(const struct val *dict, const char *key,
+				  struct diags *d)
+{
+	const struct val *v = val_dict_get(dict, key);
+
+	if (!v || v->type == VAL_NULL)
+		return NULL;
+	if (v->type != VAL_LIST) {
+		diags_add(d, &v->pos, "expected a list for '%s', got a %s", key,
+			  val_type_name(v->type));
+		return NULL;
+	}
+	return v;
+}
+
+static bool expect_dict(const struct val *v, const char *what,
+			struct diags *d)
+{
+	if (val_is(v, VAL_DICT))
+		return true;
+	diags_add(d, &v->pos, "expected a dict for %s, got a %s", what,
+		  val_type_name(v->type));
+	return false;
+}
+
+static void check_list_of_dicts(const struct val *root, const char *key,
+				const char *const *keys, struct diags *d)
+{
+	const struct val *l = get_list(root, key, d);
+
+	for (size_t i = 0; i < val_len(l); i++) {
+		const struct val *item = val_list_at(l, i);
+
+		if (expect_dict(item, key, d))
+			settings_check_keys(d, item, keys);
+	}
+}
+
+static void load_provider(struct config *c, const struct val *v,
+			  struct diags *d)
+{
+	struct maintenance_config *m = &c->maintenance;
+	const struct window_provider *p;
+	const struct val *tv;
+	const char *type, **keys = NULL;
+	char **owned = NULL;
+	size_t n = 0, alloc = 0, owned_nr = 0, owned_alloc = 0;
+
+	if (!expect_dict(v, "a provider", d))
+		return;
+	tv = val_dict_get(v, "type");
+	if (!(type = val_cstr(tv))) {
+		diags_add(d, &v->pos, "provider without a 'type'");
+		return;
+	}
+	if (!(p = window_provider_find(type))) {
+		const char *names[16];
+		const char *guess;
+		size_t i;
+
+		for (i = 0; window_providers[i] && i < 15; i++)
+			names[i] = window_providers[i]->name;
+		names[i] = NULL;
+		if ((guess = did_you_mean(type, names)))
+			diags_add(d, &tv->pos, "unknown provider type '%s' "
+				  "(did you mean '%s'?)", type, guess);
+		else
+			diags_add(d, &tv->pos, "unknown provider type '%s'",
+				  type);
+		return;
+	}
+	for (size_t i = 0; provider_common_keys[i]; i++) {
+		ALLOC_GROW(keys, n + 1, alloc);
+		keys[n++] = provider_common_keys[i];
+	}
+	for (size_t i = 0; p->keys && p->keys[i]; i++) {
+		ALLOC_GROW(keys, n + 1, alloc);
+		keys[n++] = p->keys[i];
+	}
+	for (size_t i = 0; p->secrets && p->secrets[i]; i++) {
+		const char *s = p->secrets[i];
+		struct buf k = BUF_INIT;
+
+		if (val_dict_get(v, s))
+			diags_add(d, settings_key_pos(v, s), "'%s' is a secret: give "
+				  "'%s_file' or '%s_env' instead of the value",
+				  s, s, s);
+		ALLOC_GROW(keys, n + 3, alloc);
+		ALLOC_GROW(owned, owned_nr + 2, owned_alloc);
+		buf_addf(&k, "%s_file", s);
+		keys[n++] = owned[owned_nr++] = xstrdup(k.ptr);
+		buf_reset(&k);
+		buf_addf(&k, "%s_env", s);
+		keys[n++] = owned[owned_nr++] = buf_detach(&k, NULL);
+		keys[n++] = s; /* reported above, not as unknown */
+	}
+	ALLOC_GROW(keys, n + 1, alloc);
+	keys[n] = NULL;
+	settings_check_keys(d, v, keys);
+	if (p->check)
+		p->check(v, d);
+	for (size_t i = 0; i < owned_nr; i++)
+		free(owned[i]);
+	free(owned);
+	free(keys);
+	m->providers = xrealloc(m->providers, (m->providers_nr + 1) *
+				sizeof(*m->providers));
+	m->providers[m->providers_nr].provider = p;
+	m->providers[m->providers_nr].v = val_ref((struct val *)v);
+	m->providers_nr++;
+}
+
+static void load_maintenance(struct config *c, const struct val *v,
+			     struct diags *d)
+{
+	struct maintenance_config *m = &c->maintenance;
+	const struct val *pol, *providers;
+
+	if (!v || v->type == VAL_NULL || !expect_dict(v, "'maintenance'", d))
+		return;
+	settings_check_keys(d, v, maintenance_keys);
+	get_duration(&m->duration, v, "duration", d);
+	get_duration(&m->grace, v, "grace", d);
+	get_duration(&m->extend, v, "extend", d);
+	if ((pol = val_dict_get(v, "on_failure"))) {
+		const char *s = val_cstr(pol);
+
+		if (s && !strcmp(s, "abort"))
+			m->on_failure = WINDOW_POLICY_ABORT;
+		else if (s && !strcmp(s, "warn"))
+			m->on_failure = WINDOW_POLICY_WARN;
+		else
+			diags_add(d, &pol->pos, "expected abort or warn for "
+				  "'on_failure'");
+	}
+	providers = get_list(v, "providers", d);
+	for (size_t i = 0; i < val_len(providers); i++)
+		load_provider(c, val_list_at(providers, i), d);
+}
+
+static void load_change_window(struct config *c, const struct val *v,
+			       struct diags *d)
+{
+	const struct val *allow, *deny, *tz, *name;
+	struct change_window cw = { 0 };
+
+	if (!expect_dict(v, "a change window", d))
+		return;
+	settings_check_keys(d, v, change_window_keys);
+	allow = val_dict_get(v, "allow");
+	deny = val_dict_get(v, "deny");
+	if (!!allow == !!deny) {
+		diags_add(d, &v->pos, "a change window needs one of 'allow' "
+			  "or 'deny' (a cron expression)");
+		return;
+	}
+	cw.deny = !!deny;
+	if (!val_cstr(deny ? deny : allow)) {
+		diags_add(d, &(deny ? deny : allow)->pos, "expected a cron "
+			  "expression");
+		return;
+	}
+	cw.pos = (deny ? deny : allow)->pos;
+	if (cron_parse(&cw.start, val_cstr(deny ? deny : allow)) < 0) {
+		diags_add(d, &cw.pos, "%s", tend_error_last());
+		tend_error_clear();
+		return;
+	}
+	if (!val_dict_get(v, "duration")) {
+		diags_add(d, &v->pos, "a change window needs a 'duration'");
+		return;
+	}
+	get_duration(&cw.duration, v, "duration", d);
+	if ((tz = val_dict_get(v, "timezone"))) {
+		if (!val_cstr(tz) || !cron_tz_valid(val_cstr(tz))) {
+			diags_add(d, &tz->pos, "unknown time zone '%s'",
+				  val_cstr(tz) ? val_cstr(tz) : "");
+			return;
+		}
+		cw.tz = xstrdup(val_cstr(tz));
+	}
+	if ((name = val_dict_get(v, "name")))
+		cw.name = val_cstr(name) ? xstrdup(val_cstr(name)) : NULL;
+	cw.expr = xstrdup(val_cstr(deny ? deny : allow));
+	c->change_windows = xrealloc(c->change_windows,
+				     (c->change_windows_nr + 1) *
+				     sizeof(cw));
+	c->change_windows[c->change_windows_nr++] = cw;
+}
+
+static void check_sections(struct config *c, struct diags *d)
+{
+	const struct val *root = c->root, *v;
+
+	settings_check_keys(d, root, top_keys);
+	check_list_of_dicts(root, "sources", source_keys, d);
+	check_list_of_dicts(root, "schedules", schedule_keys, d);
+	if ((v = val_dict_get(root, "ssh")) && expect_dict(v, "'ssh'", d))
+		settings_check_keys(d, v, ssh_keys);
+	if ((v = val_dict_get(root, "http")) && expect_dict(v, "'http'", d))
+		settings_check_keys(d, v, http_keys);
+	if ((v = val_dict_get(root, "state")) && expect_dict(v, "'state'", d)) {
+		settings_check_keys(d, v, state_keys);
+		if (val_cstr(val_dict_get(v, "path")))
+			c->state_path = xstrdup(val_cstr(val_dict_get(v,
+								     "path")));
+	}
+	load_maintenance(c, val_dict_get(root, "maintenance"), d);
+	v = get_list(root, "change_windows", d);
+	for (size_t i = 0; i < val_len(v); i++)
+		load_change_window(c, val_list_at(v, i), d);
+}
+
+int config_load(struct config **out, const char *path, struct diags *d)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+	size_t errors = d->errors;
+	int error = 0;
+
+	*out = NULL;
+	if (path) {
+		c->path = xstrdup(path);
+		if ((error = yaml_load_file(&c->root, path, d)) < 0)
+			goto fail;
+	}
+	if (!c->root || c->root->type == VAL_NULL) {
+		val_unref(c->root);
+		c->root = val_dict();
+	}
+	if (!expect_dict(c->root, "tend.yml", d)) {
+		error = TEND_EPARSE;
+		goto fail;
+	}
+	check_sections(c, d);
+	if (d->errors > errors) {
+		error = tend_error_set_code(TEND_EPARSE, "'%s' has errors",
+					    path ? path : "tend.yml");
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	config_free(c);
+	return error;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->maintenance.providers_nr; i++)
+		val_unref(c->maintenance.providers[i].v);
+	free(c->maintenance.providers);
+	for (size_t i = 0; i < c->change_windows_nr; i++) {
+		free(c->change_windows[i].name);
+		free(c->change_windows[i].expr);
+		free(c->change_windows[i].tz);
+	}
+	free(c->change_windows);
+	val_unref(c->root);
+	free(c->state_path);
+	free(c->path);
+	free(c);
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int config_find(char **out, const char *cli_path, const char *repo_root,
+		const char *playbook_dir)
+{
+	const char *dirs[2] = { repo_root, playbook_dir };
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	struct buf p = BUF_INIT;
+
+	*out = NULL;
+	if (cli_path) {
+		if (!file_exists(cli_path))
+			return tend_error_set_code(TEND_ENOTFOUND, "config file "
+						   "'%s' does not exist",
+						   cli_path);
+		*out = xstrdup(cli_path);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (!dirs[i])
+			continue;
+		buf_reset(&p);
+		buf_addf(&p, "%s/tend.yml", dirs[i]);
+		if (file_exists(p.ptr))
+			goto found;
+	}
+	buf_reset(&p);
+	if (xdg && *xdg) {
+		buf_addf(&p, "%s/tend/tend.yml", xdg);
+	} else {
+		const char *home = getenv("HOME");
+
+		if (!home || !*home) {
+			struct passwd *pw = getpwuid(getuid());
+
+			home = pw ? pw->pw_dir : "/";
+		}
+		buf_addf(&p, "%s/.config/tend/tend.yml", home);
+	}
+	if (file_exists(p.ptr))
+		goto found;
+	buf_release(&p);
+	return 0;
+found:
+	*out = buf_detach(&p, NULL);
+	return 0;
+}

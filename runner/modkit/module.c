@@ -1,0 +1,719 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/util/error.h"
+#include "tend/modkit/module.h"
+#include "tend/data/val.h"
+#include "tend/util/quote.h"
+
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+void check_result_init(struct check_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = CHECK_OK;
+	buf_init(&r->diff, 0);
+	buf_init(&r->changes, 0);
+	buf_init(&r->msg, 0);
+}
+
+void check_result_release(struct check_result *r)
+{
+	buf_release(&r->diff);
+	buf_release(&r->changes);
+	buf_release(&r->msg);
+	val_unref(r->result);
+	r->result = NULL;
+	if (r->priv && r->priv_free)
+		r->priv_free(r->priv);
+	r->priv = NULL;
+	r->priv_free = NULL;
+}
+
+void apply_result_init(struct apply_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->msg, 0);
+}
+
+void apply_result_release(struct apply_result *r)
+{
+	buf_release(&r->msg);
+	val_unref(r->result);
+	r->result = NULL;
+	r->changed = r->failed = false;
+}
+
+/*
+ * Whether a value still needs rendering. Kept here rather than calling
+ * the template engine so that arg checking does not depend on it.
+ */
+static bool has_jinja(const struct val *v)
+{
+	const char *s = val_cstr(v);
+
+	return s && (strstr(s, "{{") || strstr(s, "{%") || strstr(s, "{#"));
+}
+
+static bool alias_matches(const char *aliases, const char *key)
+{
+	size_t n = strlen(key);
+
+	while (aliases && *aliases) {
+		const char *comma = strchr(aliases, ',');
+		size_t len = comma ? (size_t)(comma - aliases) : strlen(aliases);
+
+		if (len == n && !strncmp(aliases, key, n))
+			return true;
+		aliases = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+static const struct arg_spec *spec_find(const struct tend_module *m,
+					const char *key)
+{
+	const struct arg_spec *any = NULL;
+
+	for (const struct arg_spec *a = m->args; a && a->name; a++) {
+		if (!strcmp(a->name, "*"))
+			any = a; /* a module that takes any key (set_fact) */
+		else if (!strcmp(a->name, key) || alias_matches(a->aliases, key))
+			return a;
+	}
+	return any;
+}
+
+/* Every name and alias of the spec, for "did you mean". Caller frees. */
+static char **spec_names(const struct tend_module *m, struct buf *storage)
+{
+	char **names = NULL;
+	size_t nr = 0, alloc = 0;
+
+	for (const struct arg_spec *a = m->args; a && a->name; a++) {
+		buf_adds(storage, a->name);
+		buf_addch(storage, ',');
+		if (a->aliases) {
+			buf_adds(storage, a->aliases);
+			buf_addch(storage, ',');
+		}
+	}
+	for (char *p = storage->ptr; *p;) {
+		char *comma = strchr(p, ',');
+
+		*comma = '\0';
+		ALLOC_GROW(names, nr + 2, alloc);
+		names[nr++] = p;
+		p = comma + 1;
+	}
+	ALLOC_GROW(names, nr + 1, alloc);
+	names[nr] = NULL;
+	return names;
+}
+
+static const struct srcpos *pos_of(const struct val *v,
+				   const struct srcpos *dflt)
+{
+	return v && v->pos.file ? &v->pos : dflt;
+}
+
+static void add_text(struct buf *out, const struct val *v)
+{
+	if (val_is(v, VAL_STR))
+		buf_add(out, v->u.s.ptr, v->u.s.len);
+	else
+		val_to_str(out, v);
+}
+
+static struct val *with_origin(struct val *nv, const struct val *v)
+{
+	nv->pos = v->pos;
+	nv->flags |= v->flags & (VAL_F_SECRET | VAL_F_UNSAFE);
+	return nv;
+}
+
+static int parse_bool(bool *out, const struct val *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", "y", "t" };
+	static const char *const no[] = { "no", "false", "off", "0", "n", "f" };
+	const char *s = val_cstr(v);
+
+	if (val_is(v, VAL_BOOL)) {
+		*out = v->u.b;
+		return 0;
+	}
+	if (val_is(v, VAL_INT) && (v->u.i == 0 || v->u.i == 1)) {
+		*out = v->u.i == 1;
+		return 0;
+	}
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_int(long long *out, const struct val *v)
+{
+	const char *s = val_cstr(v);
+	char *end;
+
+	if (val_is(v, VAL_INT)) {
+		*out = v->u.i;
+		return 0;
+	}
+	if (val_is(v, VAL_FLOAT) && v->u.f == (double)(long long)v->u.f) {
+		*out = (long long)v->u.f;
+		return 0;
+	}
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static struct val *split_commas(const struct val *v)
+{
+	struct val *list = val_list();
+	const char *s = val_cstr(v);
+
+	while (*s) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		struct buf item = BUF_INIT;
+
+		buf_add(&item, s, len);
+		buf_trim(&item);
+		if (item.len)
+			val_list_push(list, with_origin(val_str(item.ptr), v));
+		buf_release(&item);
+		s += len + (comma ? 1 : 0);
+	}
+	return list;
+}
+
+/*
+ * Coerce one value to its spec's type. Returns a new reference, or NULL
+ * after adding a diagnostic.
+ */
+static struct val *coerce(const struct arg_spec *a, const struct val *v,
+			  const struct srcpos *pos, struct diags *d)
+{
+	struct buf text = BUF_INIT;
+	struct val *nv = NULL;
+	bool b;
+	long long i;
+
+	if (val_is(v, VAL_NULL))
+		return val_ref((struct val *)v);
+	switch (a->type) {
+	case ARG_STR:
+	case ARG_PATH:
+		if (val_is(v, VAL_STR))
+			return val_ref((struct val *)v);
+		if (val_is(v, VAL_LIST) || val_is(v, VAL_DICT))
+			break;
+		add_text(&text, v);
+		nv = with_origin(val_str(text.ptr), v);
+		break;
+	case ARG_BOOL:
+		if (!parse_bool(&b, v))
+			nv = with_origin(val_bool(b), v);
+		break;
+	case ARG_INT:
+		if (!parse_int(&i, v))
+			nv = with_origin(val_int(i), v);
+		break;
+	case ARG_MODE: {
+		unsigned int mode;
+
+		if (!val_is(v, VAL_INT) && !val_is(v, VAL_STR))
+			break;
+		if (mode_parse(&mode, v, 0, false) < 0) {
+			diags_add(d, pos, "invalid value for 'mode': %s",
+				  tend_error_last());
+			tend_error_clear();
+			return NULL;
+		}
+		return val_ref((struct val *)v);
+	}
+	case ARG_LIST:
+		if (val_is(v, VAL_LIST))
+			return val_ref((struct val *)v);
+		if (val_is(v, VAL_STR))
+			return split_commas(v);
+		if (val_is(v, VAL_DICT))
+			break;
+		nv = val_list();
+		val_list_push(nv, val_ref((struct val *)v));
+		return with_origin(nv, v);
+	case ARG_DICT:
+		if (val_is(v, VAL_DICT))
+			return val_ref((struct val *)v);
+		if (val_is(v, VAL_STR) && v->u.s.ptr[0] == '{' &&
+		    !val_from_json(&nv, v->u.s.ptr, v->u.s.len) &&
+		    val_is(nv, VAL_DICT))
+			return with_origin(nv, v);
+		val_unref(nv);
+		nv = NULL;
+		tend_error_clear();
+		if (val_is(v, VAL_STR) && !val_parse_kv(&nv, v->u.s.ptr, NULL))
+			return with_origin(nv, v);
+		tend_error_clear();
+		break;
+	case ARG_ANY:
+		return val_ref((struct val *)v);
+	}
+	if (!nv) {
+		static const char *const names[] = {
+			[ARG_STR] = "a string", [ARG_BOOL] = "a bool",
+			[ARG_INT] = "an int",   [ARG_PATH] = "a path",
+			[ARG_MODE] = "a mode",  [ARG_LIST] = "a list",
+			[ARG_DICT] = "a dict",  [ARG_ANY] = "a value",
+		};
+
+		buf_reset(&text);
+		if (val_is(v, VAL_LIST) || val_is(v, VAL_DICT))
+			buf_adds(&text, val_type_name(v->type));
+		else {
+			buf_addch(&text, '\'');
+			add_text(&text, v);
+			buf_addch(&text, '\'');
+		}
+		diags_add(d, pos, "expected %s for '%s', got %s", names[a->type],
+			  a->name, text.ptr);
+	}
+	buf_release(&text);
+	return nv;
+}
+
+static bool check_choice(const struct arg_spec *a, const struct val *v,
+			 const struct srcpos *pos, struct diags *d)
+{
+	struct buf text = BUF_INIT, list = BUF_INIT;
+	bool ok = false;
+
+	if (!a->choices || val_is(v, VAL_NULL))
+		return true;
+	add_text(&text, v);
+	for (size_t i = 0; a->choices[i]; i++) {
+		if (!strcmp(text.ptr, a->choices[i]))
+			ok = true;
+		buf_addf(&list, "%s%s", i ? ", " : "", a->choices[i]);
+	}
+	if (!ok)
+		diags_add(d, pos, "value of '%s' must be one of: %s, got '%s'",
+			  a->name, list.ptr, text.ptr);
+	buf_release(&text);
+	buf_release(&list);
+	return ok;
+}
+
+int args_normalize(struct val **out, const struct tend_module *m,
+		   const struct val *args, const struct srcpos *pos,
+		   struct diags *d, bool final)
+{
+	struct val *res = val_dict();
+	size_t errors = d->errors;
+
+	if (args && !val_is(args, VAL_NULL) && !val_is(args, VAL_DICT)) {
+		diags_add(d, pos_of(args, pos),
+			  "expected a dict of args for module '%s', got %s",
+			  m->name, val_type_name(args->type));
+		goto out;
+	}
+	for (size_t i = 0; val_is(args, VAL_DICT) && i < args->u.dict.nr; i++) {
+		const char *key = args->u.dict.items[i].key;
+		const struct val *v = args->u.dict.items[i].v;
+		const struct srcpos *vpos = pos_of(v, pos);
+		const struct arg_spec *a = spec_find(m, key);
+		const struct srcpos *kpos = val_dict_key_pos(args, key);
+		const char *name;
+		struct val *nv;
+
+		if (!a && !strcmp(key, "_raw_params") &&
+		    (m->flags & MOD_FREE_FORM)) {
+			val_dict_set(res, key, val_ref((struct val *)v));
+			continue;
+		}
+		if (!a) {
+			struct buf storage = BUF_INIT;
+			char **names = spec_names(m, &storage);
+			const char *hint = did_you_mean(key,
+							(const char *const *)names);
+
+			if (!kpos)
+				kpos = vpos;
+			if (!strcmp(key, "_raw_params"))
+				diags_add(d, kpos, "module '%s' does not take "
+					  "free-form arguments", m->name);
+			else if (hint)
+				diags_add(d, kpos, "unsupported parameter '%s' "
+					  "(did you mean '%s'?)", key, hint);
+			else
+				diags_add(d, kpos, "unsupported parameter '%s' "
+					  "for module '%s'", key, m->name);
+			free(names);
+			buf_release(&storage);
+			continue;
+		}
+		name = strcmp(a->name, "*") ? a->name : key;
+		if (val_dict_get(res, name)) {
+			diags_add(d, vpos, "parameter '%s' given twice (as '%s')",
+				  name, key);
+			continue;
+		}
+		if (!final && has_jinja(v)) {
+			val_dict_set(res, name, val_ref((struct val *)v));
+			continue;
+		}
+		if (!(nv = coerce(a, v, vpos, d)))
+			continue;
+		if (!check_choice(a, nv, vpos, d)) {
+			val_unref(nv);
+			continue;
+		}
+		val_dict_set(res, name, nv);
+	}
+	/* a missing argument cannot appear by rendering: check it at load */
+	{
+		struct buf missing = BUF_INIT;
+
+		for (const struct arg_spec *a = m->args; a && a->name; a++) {
+			const struct val *v = val_dict_get(res, a->name);
+
+			if ((a->flags & ARG_REQUIRED) &&
+			    (!v || val_is(v, VAL_NULL)))
+				buf_addf(&missing, "%s%s", missing.len ? ", " : "",
+					 a->name);
+		}
+		if (missing.len)
+			diags_add(d, pos, "missing required arguments: %s",
+				  missing.ptr);
+		buf_release(&missing);
+	}
+out:
+	if (d->errors > errors) {
+		val_unref(res);
+		*out = NULL;
+		return TEND_EPARSE;
+	}
+	*out = res;
+	return 0;
+}
+
+const struct val *arg_get(const struct task_ctx *ctx, const char *name)
+{
+	return ctx->args ? val_dict_get(ctx->args, name) : NULL;
+}
+
+const char *arg_str(const struct task_ctx *ctx, const char *name)
+{
+	return val_cstr(arg_get(ctx, name));
+}
+
+bool arg_bool(const struct task_ctx *ctx, const char *name, bool dflt)
+{
+	const struct val *v = arg_get(ctx, name);
+	bool b;
+
+	if (!v || val_is(v, VAL_NULL) || parse_bool(&b, v) < 0)
+		return dflt;
+	return b;
+}
+
+long long arg_int(const struct task_ctx *ctx, const char *name,
+		  long long dflt)
+{
+	const struct val *v = arg_get(ctx, name);
+	long long i;
+
+	if (!v || val_is(v, VAL_NULL) || parse_int(&i, v) < 0)
+		return dflt;
+	return i;
+}
+
+int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
+		   const char *src)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	const char *base = ctx->basedir ? ctx->basedir : ".";
+	int error = 0;
+
+	*out = NULL;
+	if (src[0] == '/') {
+		if (access(src, F_OK) < 0)
+			return tend_error_set_code(TEND_ENOTFOUND,
+						   "cannot find '%s'", src);
+		*out = xstrdup(src);
+		return 0;
+	}
+	buf_addf(&a, "%s/%s/%s", base, subdir, src);
+	buf_addf(&b, "%s/%s", base, src);
+	if (!access(a.ptr, F_OK))
+		*out = buf_detach(&a, NULL);
+	else if (!access(b.ptr, F_OK))
+		*out = buf_detach(&b, NULL);
+	else
+		error = tend_error_set_code(TEND_ENOTFOUND,
+					    "cannot find '%s' (searched '%s', "
+					    "'%s')", src, a.ptr, b.ptr);
+	buf_release(&a);
+	buf_release(&b);
+	return error;
+}
+
+int sh_split(struct val **out, const char *s)
+{
+	struct val *list = val_list();
+	struct buf word = BUF_INIT;
+	bool have = false;
+	const char *p = s;
+
+	while (*p) {
+		if (*p == ' ' || *p == '\t' || *p == '\n') {
+			if (have)
+				val_list_push(list, val_strn(word.ptr, word.len));
+			buf_reset(&word);
+			have = false;
+			p++;
+			continue;
+		}
+		have = true;
+		if (*p == '\\') {
+			if (p[1])
+				p++;
+			buf_addch(&word, *p++);
+		} else if (*p == '\'') {
+			const char *end = strchr(p + 1, '\'');
+
+			if (!end)
+				goto unbalanced;
+			buf_add(&word, p + 1, (size_t)(end - p - 1));
+			p = end + 1;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1] && strchr("\"\\$`", p[1]))
+					p++;
+				buf_addch(&word, *p);
+			}
+			if (!*p)
+				goto unbalanced;
+			p++;
+		} else {
+			buf_addch(&word, *p++);
+		}
+	}
+	if (have)
+		val_list_push(list, val_strn(word.ptr, word.len));
+	buf_release(&word);
+	*out = list;
+	return 0;
+unbalanced:
+	buf_release(&word);
+	val_unref(list);
+	*out = NULL;
+	return tend_error_set("unbalanced quotes in '%s'", s);
+}
+
+static void add_chdir(struct buf *s, const char *chdir)
+{
+	if (!chdir)
+		return;
+	buf_adds(s, "cd -- ");
+	sh_quote(s, chdir);
+	buf_adds(s, " || { echo 'unable to change directory before "
+		 "execution' >&2; exit 1; }\n");
+}
+
+/* Ansible's stdout_lines: Python's splitlines() of the text. */
+static struct val *split_lines(const char *s, size_t len)
+{
+	struct val *list = val_list();
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\n' && s[i] != '\r')
+			continue;
+		val_list_push(list, val_strn(s + start, i - start));
+		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	if (start < len)
+		val_list_push(list, val_strn(s + start, len - start));
+	return list;
+}
+
+static void skipped_result(struct check_result *out, const struct val *cmd,
+			   const char *stdout_text, const char *msg)
+{
+	out->status = CHECK_OK;
+	buf_sets(&out->msg, msg);
+	out->result = val_dict();
+	if (cmd)
+		val_dict_set(out->result, "cmd", val_ref((struct val *)cmd));
+	val_dict_set_int(out->result, "rc", 0);
+	val_dict_set_str(out->result, "stdout", stdout_text);
+	val_dict_set(out->result, "stdout_lines",
+		     split_lines(stdout_text, strlen(stdout_text)));
+	val_dict_set_str(out->result, "stderr", "");
+	val_dict_set(out->result, "stderr_lines", val_list());
+	val_dict_set_str(out->result, "msg", msg);
+}
+
+int task_command_check(struct check_result *out, const struct task_ctx *ctx,
+		       const struct val *cmd)
+{
+	const char *creates = arg_str(ctx, "creates");
+	const char *removes = arg_str(ctx, "removes");
+	struct buf s = BUF_INIT, text = BUF_INIT, msg = BUF_INIT;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	int error = 0;
+
+	out->status = CHECK_UNKNOWN;
+	buf_sets(&out->msg, "command would have run if not in check mode");
+	if (!creates && !removes)
+		return 0;
+	if (ctx->args && arg_str(ctx, "chdir")) {
+		buf_adds(&s, "cd -- ");
+		sh_quote(&s, arg_str(ctx, "chdir"));
+		buf_adds(&s, " 2>/dev/null\n");
+	}
+	/* Unquoted expansion with IFS empty: globbed, never split. */
+	buf_adds(&s, "IFS=\n");
+	if (creates) {
+		buf_adds(&s, "c=");
+		sh_quote(&s, creates);
+		buf_adds(&s, "\nfor f in $c; do [ -e \"$f\" ] && "
+			 "{ echo creates; break; }; done\n");
+	}
+	if (removes) {
+		buf_adds(&s, "r=");
+		sh_quote(&s, removes);
+		buf_adds(&s, "\nfor f in $r; do [ -e \"$f\" ] && "
+			 "{ echo removes; break; }; done\n");
+	}
+	buf_adds(&s, "exit 0\n");
+	req.script = s.ptr;
+	req.become_user = ctx->become_user;
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+		goto out;
+	if (creates && strstr(res.out.ptr, "creates\n")) {
+		buf_addf(&text, "skipped, since %s exists", creates);
+		buf_addf(&msg, "Did not run command since '%s' exists", creates);
+		skipped_result(out, cmd, text.ptr, msg.ptr);
+	} else if (removes && !strstr(res.out.ptr, "removes\n")) {
+		buf_addf(&text, "skipped, since %s does not exist", removes);
+		buf_addf(&msg, "Did not run command since '%s' does not exist",
+			 removes);
+		skipped_result(out, cmd, text.ptr, msg.ptr);
+	}
+out:
+	exec_result_release(&res);
+	buf_release(&s);
+	buf_release(&text);
+	buf_release(&msg);
+	return error;
+}
+
+static void format_time(struct buf *out, const struct timespec *ts)
+{
+	struct tm tm;
+	char tmp[64];
+	time_t sec = ts->tv_sec;
+
+	localtime_r(&sec, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%d %H:%M:%S", &tm);
+	buf_addf(out, "%s.%06ld", tmp, ts->tv_nsec / 1000);
+}
+
+static void strip_ends(struct buf *b)
+{
+	size_t len = b->len;
+
+	while (len && (b->ptr[len - 1] == '\n' || b->ptr[len - 1] == '\r'))
+		len--;
+	buf_setlen(b, len);
+}
+
+int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
+		     const char *script, const struct val *cmd)
+{
+	const char *in = arg_str(ctx, "stdin");
+	struct buf s = BUF_INIT, input = BUF_INIT, t = BUF_INIT;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	struct timespec start, end;
+	long long ns;
+	int error;
+
+	add_chdir(&s, arg_str(ctx, "chdir"));
+	buf_adds(&s, script);
+	req.script = s.ptr;
+	req.become_user = ctx->become_user;
+	if (in) {
+		buf_adds(&input, in);
+		if (arg_bool(ctx, "stdin_add_newline", true))
+			buf_addch(&input, '\n');
+		req.in = input.ptr;
+		req.inlen = input.len;
+	}
+	clock_gettime(CLOCK_REALTIME, &start);
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &end);
+	if (arg_bool(ctx, "strip_empty_ends", true)) {
+		strip_ends(&res.out);
+		strip_ends(&res.err);
+	}
+
+	out->changed = true;
+	out->failed = res.status != 0;
+	if (!out->result)
+		out->result = val_dict();
+	if (cmd)
+		val_dict_set(out->result, "cmd", val_ref((struct val *)cmd));
+	val_dict_set_int(out->result, "rc", res.status);
+	val_dict_set(out->result, "stdout", val_strn(res.out.ptr, res.out.len));
+	val_dict_set(out->result, "stderr", val_strn(res.err.ptr, res.err.len));
+	val_dict_set(out->result, "stdout_lines",
+		     split_lines(res.out.ptr, res.out.len));
+	val_dict_set(out->result, "stderr_lines",
+		     split_lines(res.err.ptr, res.err.len));
+	format_time(&t, &start);
+	val_dict_set_str(out->result, "start", t.ptr);
+	buf_reset(&t);
+	format_time(&t, &end);
+	val_dict_set_str(out->result, "end", t.ptr);
+	buf_reset(&t);
+	ns = (long long)(end.tv_sec - start.tv_sec) * 1000000000LL +
+	     (end.tv_nsec - start.tv_nsec);
+	if (ns < 0)
+		ns = 0;
+	buf_addf(&t, "%lld:%02lld:%02lld.%06lld", ns / 3600000000000LL,
+		 ns / 60000000000LL % 60, ns / 1000000000LL % 60,
+		 ns / 1000 % 1000000);
+	val_dict_set_str(out->result, "delta", t.ptr);
+	val_dict_set_str(out->result, "msg",
+			 out->failed ? "non-zero return code" : "");
+	if (out->failed)
+		buf_sets(&out->msg, "non-zero return code");
+out:
+	exec_result_release(&res);
+	buf_release(&s);
+	buf_release(&input);
+	buf_release(&t);
+	return error;
+}

@@ -1,0 +1,546 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/store/plan.h"
+#include "tend/util/fs.h"
+
+#include <dirent.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#define PLAN_KIND "tend-plan"
+#define PLAN_FORMAT 1
+
+static void hex_digest(char out[65], crypto_hash_sha256_state *h)
+{
+	unsigned char md[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256_final(h, md);
+	sodium_bin2hex(out, 65, md, sizeof(md));
+}
+
+static void hash_str(crypto_hash_sha256_state *h, const char *s)
+{
+	crypto_hash_sha256_update(h, (const unsigned char *)s, strlen(s) + 1);
+}
+
+static int hash_file(crypto_hash_sha256_state *h, const char *path,
+		     const char *name)
+{
+	struct buf b = BUF_INIT;
+	int error = buf_read_file(&b, path);
+
+	if (error == 0) {
+		hash_str(h, name);
+		crypto_hash_sha256_update(h, (const unsigned char *)b.ptr, b.len);
+	}
+	buf_release(&b);
+	return error;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+
+	return n >= m && !strcmp(s + n - m, suf);
+}
+
+/*
+ * Hash every file under `dir` (sorted, recursively), or only the YAML and
+ * Jinja files at its top when `top_only`. Names are hashed relative to
+ * `base` so that a moved checkout hashes the same.
+ */
+static int hash_tree(crypto_hash_sha256_state *h, const char *dir,
+		     const char *rel, bool top_only)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t nr = 0, alloc = 0;
+	struct dirent *e;
+	int error = 0;
+
+	if (!d)
+		return 0; /* a missing directory contributes nothing */
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		ALLOC_GROW(names, nr + 1, alloc);
+		names[nr++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (nr)
+		qsort(names, nr, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < nr && !error; i++) {
+		struct buf path = BUF_INIT, name = BUF_INIT;
+		struct stat st;
+
+		buf_addf(&path, "%s/%s", dir, names[i]);
+		buf_addf(&name, "%s%s", rel, names[i]);
+		if (!stat(path.ptr, &st)) {
+			if (S_ISDIR(st.st_mode) && !top_only) {
+				buf_addch(&name, '/');
+				error = hash_tree(h, path.ptr, name.ptr, false);
+			} else if (S_ISREG(st.st_mode) &&
+				   (!top_only || has_suffix(names[i], ".yml") ||
+				    has_suffix(names[i], ".yaml") ||
+				    has_suffix(names[i], ".j2"))) {
+				error = hash_file(h, path.ptr, name.ptr);
+			}
+		}
+		buf_release(&path);
+		buf_release(&name);
+	}
+	for (size_t i = 0; i < nr; i++)
+		free(names[i]);
+	free(names);
+	return error;
+}
+
+int plan_hash_playbook(char out[65], const char *playbook)
+{
+	static const char *const subdirs[] = {
+		"templates", "files", "tasks", "vars", "group_vars",
+		"host_vars", "handlers", NULL,
+	};
+	crypto_hash_sha256_state h;
+	char *copy = xstrdup(playbook);
+	const char *dir = dirname(copy);
+	int error;
+
+	crypto_hash_sha256_init(&h);
+	if ((error = hash_file(&h, playbook, "playbook")) < 0)
+		goto out;
+	if ((error = hash_tree(&h, dir, "", true)) < 0)
+		goto out;
+	for (size_t i = 0; subdirs[i] && !error; i++) {
+		struct buf sub = BUF_INIT, rel = BUF_INIT;
+
+		buf_addf(&sub, "%s/%s", dir, subdirs[i]);
+		buf_addf(&rel, "%s/", subdirs[i]);
+		error = hash_tree(&h, sub.ptr, rel.ptr, false);
+		buf_release(&sub);
+		buf_release(&rel);
+	}
+	hex_digest(out, &h);
+out:
+	free(copy);
+	return error;
+}
+
+int plan_hash_inventory(char out[65], const char *inventory)
+{
+	crypto_hash_sha256_state h;
+	struct stat st;
+	int error = 0;
+
+	crypto_hash_sha256_init(&h);
+	if (!inventory) {
+		hash_str(&h, "(implicit localhost)");
+	} else if (stat(inventory, &st) < 0) {
+		hash_str(&h, inventory); /* a comma list of hosts */
+	} else if (S_ISDIR(st.st_mode)) {
+		error = hash_tree(&h, inventory, "", false);
+	} else {
+		char *copy = xstrdup(inventory);
+		struct buf gv = BUF_INIT, hv = BUF_INIT;
+
+		error = hash_file(&h, inventory, "inventory");
+		buf_addf(&gv, "%s/group_vars", dirname(copy));
+		free(copy);
+		copy = xstrdup(inventory);
+		buf_addf(&hv, "%s/host_vars", dirname(copy));
+		if (!error)
+			error = hash_tree(&h, gv.ptr, "group_vars/", false);
+		if (!error)
+			error = hash_tree(&h, hv.ptr, "host_vars/", false);
+		buf_release(&gv);
+		buf_release(&hv);
+		free(copy);
+	}
+	hex_digest(out, &h);
+	return error;
+}
+
+static void sha256_hex(char out[65], const char *data, size_t len)
+{
+	unsigned char md[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(md, (const unsigned char *)data, len);
+	sodium_bin2hex(out, 65, md, sizeof(md));
+}
+
+/* A copy of v where every secret is replaced by its hash. */
+static struct val *redact(const struct val *v)
+{
+	struct val *r;
+
+	if (v->flags & VAL_F_SECRET) {
+		struct buf text = BUF_INIT;
+		char hex[65];
+
+		val_to_json(&text, &(struct val){ .type = v->type, .u = v->u }, 0);
+		sha256_hex(hex, text.ptr, text.len);
+		buf_release_secret(&text);
+		r = val_dict();
+		val_dict_set_str(r, "secret_sha256", hex);
+		return r;
+	}
+	if (v->type == VAL_LIST) {
+		r = val_list();
+		for (size_t i = 0; i < v->u.list.nr; i++)
+			val_list_push(r, redact(v->u.list.items[i]));
+		return r;
+	}
+	if (v->type == VAL_DICT) {
+		r = val_dict();
+		for (size_t i = 0; i < v->u.dict.nr; i++)
+			val_dict_set(r, v->u.dict.items[i].key,
+				     redact(v->u.dict.items[i].v));
+		return r;
+	}
+	return val_copy(v);
+}
+
+static struct val *task_entry(const struct run_event *ev)
+{
+	struct val *t = val_dict(), *ch = val_list();
+	const char *p = ev->changes;
+
+	val_dict_set_str(t, "play", ev->play);
+	val_dict_set_str(t, "task", ev->task);
+	val_dict_set_str(t, "module", ev->module);
+	val_dict_set(t, "file", ev->pos.file ? val_str(ev->pos.file) : val_null());
+	val_dict_set_int(t, "line", ev->pos.line);
+	val_dict_set_int(t, "col", ev->pos.col);
+	val_dict_set(t, "item", ev->label ? val_str(ev->label) : val_null());
+	val_dict_set_bool(t, "handler", ev->handler);
+	val_dict_set_str(t, "action", event_status_name(ev->status, RUN_PLAN));
+	val_dict_set(t, "diff", ev->diff ? val_str(ev->diff) : val_null());
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (n)
+			val_list_push(ch, val_strn(p, n));
+		p += n + (nl ? 1 : 0);
+	}
+	val_dict_set(t, "changes", ch);
+	val_dict_set(t, "msg", ev->msg ? val_str(ev->msg) : val_null());
+	val_dict_set_str(t, "fingerprint", ev->fingerprint);
+	return t;
+}
+
+int plan_write(const char *path, const struct run_result *r,
+	       const struct plan_meta *m)
+{
+	struct val *doc = val_dict(), *pbs = val_list(), *hosts = val_list();
+	struct val *opts = val_dict(), *inv = val_dict(), *src = val_dict();
+	struct buf out = BUF_INIT;
+	char hex[65], now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	int error = 0;
+
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	val_dict_set_str(doc, "kind", PLAN_KIND);
+	val_dict_set_int(doc, "format_version", PLAN_FORMAT);
+	val_dict_set_str(doc, "tend_version", TEND_VERSION);
+	val_dict_set_str(doc, "created", now);
+	val_dict_set_int(doc, "created_epoch", (long long)t);
+	val_dict_set(src, "url", m->source_url ? val_str(m->source_url) :
+		     val_null());
+	val_dict_set(src, "ref", m->source_ref ? val_str(m->source_ref) :
+		     val_null());
+	val_dict_set(src, "commit", m->commit ? val_str(m->commit) : val_null());
+	val_dict_set(src, "subject", m->subject ? val_str(m->subject) :
+		     val_null());
+	val_dict_set(src, "author", m->author ? val_str(m->author) :
+		     val_null());
+	val_dict_set(doc, "source", src);
+	for (size_t i = 0; i < m->playbooks_nr; i++) {
+		struct val *pb = val_dict();
+
+		if ((error = plan_hash_playbook(hex, m->playbooks[i])) < 0)
+			goto out;
+		val_dict_set_str(pb, "path", m->playbooks[i]);
+		if (m->repo_paths)
+			val_dict_set_str(pb, "repo_path", m->repo_paths[i]);
+		val_dict_set_str(pb, "sha256", hex);
+		val_list_push(pbs, pb);
+	}
+	val_dict_set(doc, "playbooks", val_ref(pbs));
+	if ((error = plan_hash_inventory(hex, m->inventory)) < 0)
+		goto out;
+	val_dict_set(inv, "path", m->inventory ? val_str(m->inventory) :
+		     val_null());
+	val_dict_set_str(inv, "sha256", hex);
+	val_dict_set(doc, "inventory", val_ref(inv));
+	val_dict_set(opts, "extra_vars", m->extra_vars ? redact(m->extra_vars) :
+		     val_dict());
+	val_dict_set(opts, "limit", m->limit ? val_str(m->limit) : val_null());
+	val_dict_set(opts, "tags", m->tags ? val_copy(m->tags) : val_list());
+	val_dict_set(opts, "skip_tags", m->skip_tags ? val_copy(m->skip_tags) :
+		     val_list());
+	val_dict_set(doc, "options", val_ref(opts));
+	for (size_t h = 0; h < r->hosts_nr; h++) {
+		struct val *hv = val_dict(), *tasks = val_list();
+
+		val_dict_set_str(hv, "host", r->hosts[h].host);
+		for (size_t i = 0; i < r->nr; i++)
+			if (!strcmp(r->events[i].host, r->hosts[h].host))
+				val_list_push(tasks, task_entry(&r->events[i]));
+		val_dict_set(hv, "tasks", tasks);
+		val_list_push(hosts, hv);
+	}
+	val_dict_set(doc, "hosts", val_ref(hosts));
+	val_to_json(&out, doc, 2);
+	buf_addch(&out, '\n');
+	error = buf_write_file_atomic(path, out.ptr, out.len, 0644);
+out:
+	buf_release(&out);
+	val_unref(pbs);
+	val_unref(inv);
+	val_unref(opts);
+	val_unref(hosts);
+	val_unref(doc);
+	return error;
+}
+
+int plan_load(struct val **out, const char *path)
+{
+	struct buf b = BUF_INIT;
+	struct val *doc = NULL;
+	const struct val *fv;
+	int error;
+
+	*out = NULL;
+	if ((error = buf_read_file(&b, path)) < 0)
+		goto out;
+	if ((error = val_from_json(&doc, b.ptr, b.len)) < 0) {
+		tend_error_prefix("'%s' is not a plan file", path);
+		goto out;
+	}
+	if (!val_cstr(val_dict_get(doc, "kind")) ||
+	    strcmp(val_cstr(val_dict_get(doc, "kind")), PLAN_KIND)) {
+		error = tend_error_set("'%s' is not a plan file (no \"kind\": "
+				       "\"%s\")", path, PLAN_KIND);
+		goto out;
+	}
+	fv = val_dict_get(doc, "format_version");
+	if (!val_is(fv, VAL_INT) || fv->u.i != PLAN_FORMAT) {
+		error = tend_error_set("'%s' has plan format %lld; this tend "
+				       "reads format %d", path,
+				       val_is(fv, VAL_INT) ? fv->u.i : -1LL,
+				       PLAN_FORMAT);
+		goto out;
+	}
+	*out = val_ref(doc);
+out:
+	val_unref(doc);
+	buf_release(&b);
+	return error;
+}
+
+bool plan_is_file(const char *path)
+{
+	struct val *doc = NULL;
+	bool yes;
+
+	if (!has_suffix(path, ".json"))
+		return false;
+	yes = plan_load(&doc, path) == 0;
+	val_unref(doc);
+	tend_error_clear();
+	return yes;
+}
+
+int plan_check_inputs(const struct val *plan)
+{
+	const struct val *pbs = val_dict_get(plan, "playbooks");
+	const struct val *inv = val_dict_get(plan, "inventory");
+	char hex[65];
+
+	for (size_t i = 0; i < val_len(pbs); i++) {
+		const struct val *pb = val_list_at(pbs, i);
+		const char *path = val_cstr(val_dict_get(pb, "path"));
+		const char *want = val_cstr(val_dict_get(pb, "sha256"));
+
+		if (!path || !want)
+			return tend_error_set("plan file: bad playbook entry");
+		if (plan_hash_playbook(hex, path) < 0)
+			return tend_error_set_code(TEND_ESTALE, "the playbook "
+				"'%s' cannot be read any more: %s", path,
+				tend_error_last());
+		if (strcmp(hex, want))
+			return tend_error_set_code(TEND_ESTALE, "the playbook "
+				"'%s' or the files beside it changed since the "
+				"plan", path);
+	}
+	if (plan_hash_inventory(hex, val_cstr(val_dict_get(inv, "path"))) < 0)
+		return tend_error_set_code(TEND_ESTALE, "the inventory cannot "
+					   "be read any more: %s",
+					   tend_error_last());
+	if (!val_cstr(val_dict_get(inv, "sha256")) ||
+	    strcmp(hex, val_cstr(val_dict_get(inv, "sha256"))))
+		return tend_error_set_code(TEND_ESTALE, "the inventory changed "
+					   "since the plan");
+	return 0;
+}
+
+/* Put the secrets back where the plan has their hashes. */
+static int unredact(struct val **out, const struct val *v, const char *name,
+		    const struct val *secrets)
+{
+	const struct val *hash = val_dict_get(v, "secret_sha256");
+
+	if (v->type == VAL_DICT && hash && v->u.dict.nr == 1) {
+		const struct val *s = val_dict_get(secrets, name);
+		struct buf text = BUF_INIT;
+		char hex[65];
+
+		if (!s)
+			return tend_error_set_code(TEND_ESTALE, "the plan was "
+				"made with the secret '%s': pass it again "
+				"(--secrets FILE)", name);
+		val_to_json(&text, &(struct val){ .type = s->type, .u = s->u }, 0);
+		sha256_hex(hex, text.ptr, text.len);
+		buf_release_secret(&text);
+		if (strcmp(hex, val_cstr(hash)))
+			return tend_error_set_code(TEND_ESTALE, "the secret "
+				"'%s' differs from the one the plan was made "
+				"with", name);
+		*out = val_ref((struct val *)s);
+		return 0;
+	}
+	*out = val_copy(v);
+	return 0;
+}
+
+int plan_extra_vars(struct val **out, const struct val *plan,
+		    const struct val *secrets)
+{
+	const struct val *ev = val_dict_path(plan, "options.extra_vars");
+	struct val *r = val_dict();
+	int error;
+
+	for (size_t i = 0; i < val_len(ev); i++) {
+		struct val *v = NULL;
+
+		if ((error = unredact(&v, ev->u.dict.items[i].v,
+				      ev->u.dict.items[i].key, secrets)) < 0) {
+			val_unref(r);
+			return error;
+		}
+		val_dict_set(r, ev->u.dict.items[i].key, v);
+	}
+	/* secrets the plan did not use are still available to the run */
+	for (size_t i = 0; i < val_len(secrets); i++)
+		if (!val_dict_get(r, secrets->u.dict.items[i].key))
+			val_dict_set(r, secrets->u.dict.items[i].key,
+				     val_ref(secrets->u.dict.items[i].v));
+	*out = r;
+	return 0;
+}
+
+struct val *plan_hosts(const struct val *plan)
+{
+	const struct val *hosts = val_dict_get(plan, "hosts");
+	struct val *l = val_list();
+
+	for (size_t i = 0; i < val_len(hosts); i++) {
+		const char *h = val_cstr(val_dict_get(val_list_at(hosts, i),
+						      "host"));
+
+		if (h)
+			val_list_push(l, val_str(h));
+	}
+	return l;
+}
+
+static bool same_key(const struct val *t, const struct run_event *ev)
+{
+	const char *file = val_cstr(val_dict_get(t, "file"));
+	const struct val *line = val_dict_get(t, "line");
+	const char *item = val_cstr(val_dict_get(t, "item"));
+
+	return (file ? ev->pos.file && !strcmp(file, ev->pos.file) :
+		!ev->pos.file) &&
+	       val_is(line, VAL_INT) && line->u.i == ev->pos.line &&
+	       (item ? ev->label && !strcmp(item, ev->label) : !ev->label);
+}
+
+static void describe(struct buf *why, const struct val *t,
+		     const struct run_event *ev)
+{
+	if (!t) {
+		buf_addf(why, "task '%s' was not in the plan", ev->task);
+	} else if (!ev) {
+		buf_addf(why, "task '%s' of the plan did not come up",
+			 val_cstr(val_dict_get(t, "task")));
+	} else {
+		buf_addf(why, "task '%s'%s%s%s (%s:%u): planned %s, now %s",
+			 ev->task, ev->label ? " (item=" : "",
+			 ev->label ? ev->label : "", ev->label ? ")" : "",
+			 ev->pos.file ? ev->pos.file : "?", ev->pos.line,
+			 val_cstr(val_dict_get(t, "action")),
+			 event_status_name(ev->status, RUN_PLAN));
+		if (ev->diff)
+			buf_addf(why, "\n%s", ev->diff);
+		else if (ev->changes)
+			buf_addf(why, "\n%s", ev->changes);
+	}
+}
+
+int plan_compare(struct val **stale, const struct val *plan,
+		 const struct run_result *now)
+{
+	const struct val *hosts = val_dict_get(plan, "hosts");
+	struct val *out = val_dict();
+
+	for (size_t h = 0; h < val_len(hosts); h++) {
+		const struct val *hv = val_list_at(hosts, h);
+		const char *host = val_cstr(val_dict_get(hv, "host"));
+		const struct val *tasks = val_dict_get(hv, "tasks");
+		struct buf why = BUF_INIT;
+		size_t k = 0, seen = 0;
+
+		if (!host)
+			continue;
+		for (size_t i = 0; i < now->nr && !why.len; i++) {
+			const struct run_event *ev = &now->events[i];
+			const struct val *t;
+
+			if (strcmp(ev->host, host))
+				continue;
+			seen++;
+			t = k < val_len(tasks) ? val_list_at(tasks, k++) : NULL;
+			if (!t || !same_key(t, ev)) {
+				describe(&why, t, ev);
+				continue;
+			}
+			if (strcmp(val_cstr(val_dict_get(t, "action")),
+				   event_status_name(ev->status, RUN_PLAN)) ||
+			    strcmp(val_cstr(val_dict_get(t, "fingerprint")) ?
+				   val_cstr(val_dict_get(t, "fingerprint")) : "",
+				   ev->fingerprint))
+				describe(&why, t, ev);
+		}
+		if (!why.len && k < val_len(tasks))
+			describe(&why, val_list_at(tasks, k), NULL);
+		if (!why.len && !seen && val_len(tasks))
+			buf_adds(&why, "the host is no longer selected");
+		if (why.len)
+			val_dict_set_str(out, host, why.ptr);
+		buf_release(&why);
+	}
+	*stale = out;
+	return 0;
+}

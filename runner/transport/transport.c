@@ -1,0 +1,125 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/util/error.h"
+#include "tend/transport/transport.h"
+#include "tend/util/quote.h"
+
+void exec_result_release(struct exec_result *r)
+{
+	buf_release(&r->out);
+	buf_release(&r->err);
+	r->status = 0;
+}
+
+void transport_close(struct transport *t)
+{
+	if (t && t->close)
+		t->close(t);
+}
+
+/*
+ * The read-only view handed to check(): it forwards what cannot change
+ * the host and refuses the rest, so a module cannot write during check
+ * even by mistake.
+ */
+struct readonly {
+	struct transport parent;
+	struct transport *inner;
+};
+
+static int readonly_exec(struct transport *t, const struct exec_req *req,
+			 struct exec_result *out)
+{
+	struct readonly *ro = (struct readonly *)t;
+
+	if (req->in)
+		return tend_error_set("refusing to send input to a command "
+				      "on a read-only transport");
+	if (!ro->inner->exec)
+		return tend_error_set("transport '%s' cannot run commands",
+				      ro->inner->name);
+	return ro->inner->exec(ro->inner, req, out);
+}
+
+static int readonly_put(struct transport *t, const char *path,
+			const void *data, size_t len, unsigned int mode,
+			const char *become_user)
+{
+	(void)t;
+	(void)data;
+	(void)len;
+	(void)mode;
+	(void)become_user;
+	return tend_error_set("refusing to write '%s' on a read-only transport",
+			      path);
+}
+
+static int readonly_get(struct transport *t, const char *path,
+			struct buf *out, const char *become_user)
+{
+	struct readonly *ro = (struct readonly *)t;
+
+	if (!ro->inner->get)
+		return tend_error_set("transport '%s' cannot read files",
+				      ro->inner->name);
+	return ro->inner->get(ro->inner, path, out, become_user);
+}
+
+static void readonly_close(struct transport *t)
+{
+	free(t);
+}
+
+int transport_readonly_new(struct transport **out, struct transport *inner)
+{
+	struct readonly *ro = xcalloc(1, sizeof(*ro));
+
+	ro->parent.name = inner->name;
+	ro->parent.flags = inner->flags | TRANSPORT_READONLY;
+	ro->parent.exec = readonly_exec;
+	ro->parent.put = readonly_put;
+	ro->parent.get = readonly_get;
+	ro->parent.close = readonly_close;
+	ro->inner = inner;
+	*out = &ro->parent;
+	return 0;
+}
+
+int transport_put_by_exec(struct transport *t, const char *path,
+			  const void *data, size_t len, unsigned int mode,
+			  const char *become_user)
+{
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct buf script = BUF_INIT;
+	struct exec_req req = { 0 };
+	int error;
+
+	buf_adds(&script, "p=");
+	sh_quote(&script, path);
+	/*
+	 * What landed is measured before it replaces the file: a transport
+	 * that lost or cut the input (a pipeline hides its writer's
+	 * failure) must fail the write, never leave a short file.
+	 */
+	buf_addf(&script, "\nt=$(mktemp \"$p.tend-XXXXXX\") || exit 1\n"
+		 "if cat >\"$t\" && n=$(wc -c <\"$t\") && "
+		 "[ \"$((n))\" -eq %zu ]; then :; else rm -f -- \"$t\"; "
+		 "echo \"wrote $((n)) of %zu bytes\" >&2; exit 1; fi\n"
+		 "chmod %o \"$t\" && mv -f -- \"$t\" \"$p\" "
+		 "|| { rm -f -- \"$t\"; exit 1; }\n", len, len, mode & 07777);
+	req.script = script.ptr;
+	req.in = data ? data : "";
+	req.inlen = len;
+	req.become_user = become_user;
+	if ((error = t->exec(t, &req, &res)) < 0)
+		goto out;
+	if (res.status) {
+		buf_rtrim(&res.err);
+		error = tend_error_set("cannot write '%s': %s", path,
+				       res.err.ptr);
+	}
+out:
+	exec_result_release(&res);
+	buf_release(&script);
+	return error;
+}

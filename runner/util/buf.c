@@ -1,0 +1,175 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+char buf_empty[1];
+
+void buf_init(struct buf *b, size_t hint)
+{
+	b->ptr = buf_empty;
+	b->len = 0;
+	b->alloc = 0;
+	if (hint)
+		buf_grow(b, hint);
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->alloc)
+		free(b->ptr);
+	buf_init(b, 0);
+}
+
+void buf_release_secret(struct buf *b)
+{
+	if (b->alloc)
+		sodium_memzero(b->ptr, b->alloc);
+	buf_release(b);
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+	size_t want = b->len + extra + 1;
+
+	if (want < b->len)
+		BUG("buf_grow overflow");
+	if (!b->alloc) {
+		size_t n = want < 64 ? 64 : want;
+
+		b->ptr = xmalloc(n);
+		b->alloc = n;
+		b->ptr[0] = '\0';
+		return;
+	}
+	if (want > b->alloc) {
+		size_t n = b->alloc * 2;
+
+		while (n < want)
+			n *= 2;
+		b->ptr = xrealloc(b->ptr, n);
+		b->alloc = n;
+	}
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p;
+
+	if (!b->alloc)
+		buf_grow(b, 0);
+	p = b->ptr;
+	if (len)
+		*len = b->len;
+	buf_init(b, 0);
+	return p;
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+	if (len > (b->alloc ? b->alloc - 1 : 0))
+		BUG("buf_setlen beyond allocation");
+	b->len = len;
+	if (b->alloc)
+		b->ptr[len] = '\0';
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	buf_grow(b, len);
+	memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addch(struct buf *b, int c)
+{
+	buf_grow(b, 1);
+	b->ptr[b->len++] = (char)c;
+	b->ptr[b->len] = '\0';
+}
+
+void buf_addbuf(struct buf *b, const struct buf *other)
+{
+	buf_add(b, other->ptr, other->len);
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	buf_grow(b, 64);
+	va_copy(cp, ap);
+	n = vsnprintf(b->ptr + b->len, b->alloc - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		BUG("vsnprintf failed");
+	if ((size_t)n >= b->alloc - b->len) {
+		buf_grow(b, (size_t)n);
+		n = vsnprintf(b->ptr + b->len, b->alloc - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_sets(struct buf *b, const char *s)
+{
+	buf_reset(b);
+	buf_adds(b, s);
+}
+
+void buf_rtrim(struct buf *b)
+{
+	while (b->len && isspace((unsigned char)b->ptr[b->len - 1]))
+		b->len--;
+	if (b->alloc)
+		b->ptr[b->len] = '\0';
+}
+
+void buf_trim(struct buf *b)
+{
+	size_t i = 0;
+
+	buf_rtrim(b);
+	while (i < b->len && isspace((unsigned char)b->ptr[i]))
+		i++;
+	if (i) {
+		memmove(b->ptr, b->ptr + i, b->len - i);
+		buf_setlen(b, b->len - i);
+	}
+}
+
+bool buf_starts_with(const struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	return b->len >= n && !memcmp(b->ptr, s, n);
+}
+
+bool buf_ends_with(const struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	return b->len >= n && !memcmp(b->ptr + b->len - n, s, n);
+}

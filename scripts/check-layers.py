@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""make check-layers: the include graph must follow the layers.
+
+Layers are folders (runner/<layer>/, headers in include/tend/<layer>/, the
+modules in modules/). A file may include headers of its own folder and of
+lower layers only: an include of a higher layer (upward) or of another
+folder of the same rank (sibling) is an error, and so is a cycle between
+the files of one folder (x.c, x.h and x_int.h, its internal header, count
+as one unit, x). Every error
+names the edge: 'runner/store/plan.c includes tend/engine/run.h: upward
+(store -> engine)'.
+
+Usage: check-layers.py [ROOT]   (default: the current directory)
+Exit 0 when the graph is clean, 1 with the errors listed.
+"""
+import os
+import re
+import sys
+
+# Lowest first; folders in one tuple are siblings (may not include each
+# other). The top-level headers common.h and banned.h are below everything.
+ORDER = [
+    ("util",),
+    ("data",),
+    ("net",),
+    ("lang", "inventory", "transport", "source", "store", "report"),
+    ("modkit",),
+    ("modules",),
+    ("playbook", "windows"),
+    ("engine",),
+    ("cli", "daemon"),
+]
+BASE = {"common.h", "banned.h"}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"tend/([^"]+)"', re.M)
+
+
+def rank_of(layer):
+    for i, group in enumerate(ORDER):
+        if layer in group:
+            return i
+    return None
+
+
+def sources(root):
+    """(path, layer, unit) for every source and header of a layer."""
+    out = []
+    for layer in (l for g in ORDER for l in g):
+        dirs = [os.path.join("include", "tend", layer)]
+        dirs.append("modules" if layer == "modules"
+                    else os.path.join("runner", layer))
+        for d in dirs:
+            full = os.path.join(root, d)
+            if not os.path.isdir(full):
+                continue
+            for name in sorted(os.listdir(full)):
+                if name.endswith((".c", ".h")):
+                    out.append((os.path.join(d, name), layer,
+                                unit_of(name)))
+    return out
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "."
+    errors = []
+    files = sources(root)
+    # every .c under runner/ must be in a layer folder
+    for dirpath, _, names in os.walk(os.path.join(root, "runner")):
+        rel = os.path.relpath(dirpath, root)
+        for n in names:
+            if n.endswith(".c") and rank_of(rel.split(os.sep)[-1]) is None:
+                errors.append(f"{os.path.join(rel, n)}: not in a layer folder")
+    for n in sorted(os.listdir(os.path.join(root, "include", "tend"))):
+        if n.endswith(".h") and n not in BASE:
+            errors.append(f"include/tend/{n}: not in a layer folder")
+    edges = {}
+    for path, layer, unit in files:
+        text = open(os.path.join(root, path), encoding="utf-8",
+                    errors="replace").read()
+        for inc in INCLUDE.findall(text):
+            if inc in BASE:
+                continue
+            parts = inc.split("/")
+            if len(parts) != 2:
+                errors.append(f"{path} includes tend/{inc}: not a layer header")
+                continue
+            to_layer, to_unit = parts[0], unit_of(parts[1])
+            to_rank = rank_of(to_layer)
+            if to_rank is None:
+                errors.append(f"{path} includes tend/{inc}: unknown layer "
+                              f"'{to_layer}'")
+                continue
+            if not os.path.exists(os.path.join(root, "include", "tend", inc)):
+                errors.append(f"{path} includes tend/{inc}: no such header")
+                continue
+            if to_layer == layer:
+                if to_unit != unit:
+                    edges.setdefault(unit_key(layer, unit), set()).add(
+                        (unit_key(layer, to_unit), path, inc))
+            elif to_rank > rank_of(layer):
+                errors.append(f"{path} includes tend/{inc}: upward "
+                              f"({layer} -> {to_layer})")
+            elif to_rank == rank_of(layer):
+                errors.append(f"{path} includes tend/{inc}: sibling "
+                              f"({layer} -> {to_layer})")
+    errors += cycles(edges)
+    for e in errors:
+        print(f"check-layers: {e}", file=sys.stderr)
+    if errors:
+        print(f"check-layers: {len(errors)} error(s)", file=sys.stderr)
+        return 1
+    print(f"check-layers: ok ({len(files)} files, "
+          f"{sum(len(g) for g in ORDER)} layers)")
+    return 0
+
+
+def unit_of(name):
+    """x.c, x.h and x_int.h are unit x."""
+    base = name.rsplit(".", 1)[0]
+    return base[:-4] if base.endswith("_int") else base
+
+
+def unit_key(layer, unit):
+    return f"{layer}/{unit}"
+
+
+def cycles(edges):
+    """One error per cycle found among the units of a folder."""
+    errors, state, stack = [], {}, []
+
+    def visit(u):
+        state[u] = 1
+        stack.append(u)
+        for v, path, inc in sorted(edges.get(u, ())):
+            if state.get(v) == 1:
+                cyc = stack[stack.index(v):] + [v]
+                errors.append(f"cycle {' -> '.join(cyc)} (closed by {path} "
+                              f"including tend/{inc})")
+            elif v not in state:
+                visit(v)
+        stack.pop()
+        state[u] = 2
+
+    for u in sorted(edges):
+        if u not in state:
+            visit(u)
+    return errors
+
+
+if __name__ == "__main__":
+    sys.exit(main())
