@@ -102,6 +102,10 @@ check-asan:
 check-layers:
 	@python3 scripts/check-layers.py
 
+# No .c over 1,000 lines, no function over 120 (scripts/check-size.py).
+check-size:
+	@python3 scripts/check-size.py
+
 demo: $(TEND)
 	@sh playbooks/demo.sh $(TEND)
 
@@ -117,6 +121,6 @@ bench: $(TEND) $(BUILD)/bench/rtt
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all deps test-deps test test-unit test-integration check-asan check-layers demo clean bench
+.PHONY: all deps test-deps test test-unit test-integration check-asan check-layers check-size demo clean bench
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d
