@@ -10,11 +10,18 @@ as one unit, x). Every error
 names the edge: 'runner/store/plan.c includes tend/engine/run.h: upward
 (store -> engine)'.
 
-Usage: check-layers.py [ROOT]   (default: the current directory)
+A second pass reads the symbols of the compiled objects (nm) when a
+build directory is given: a function declared in one folder's header but
+defined in another file makes a dependency that no #include line shows,
+and the same rules apply to it ('runner/lang/template.o uses
+template_filter_find of runner/lang/filters.o ... cycle').
+
+Usage: check-layers.py [ROOT [BUILD]]   (default: ., no object pass)
 Exit 0 when the graph is clean, 1 with the errors listed.
 """
 import os
 import re
+import subprocess
 import sys
 
 # Lowest first; folders in one tuple are siblings (may not include each
@@ -103,6 +110,8 @@ def main():
                 errors.append(f"{path} includes tend/{inc}: sibling "
                               f"({layer} -> {to_layer})")
     errors += cycles(edges)
+    if len(sys.argv) > 2:
+        errors += object_pass(root, sys.argv[2])
     for e in errors:
         print(f"check-layers: {e}", file=sys.stderr)
     if errors:
@@ -111,6 +120,49 @@ def main():
     print(f"check-layers: ok ({len(files)} files, "
           f"{sum(len(g) for g in ORDER)} layers)")
     return 0
+
+
+def object_pass(root, build):
+    """The same rules over the symbols objects define and use."""
+    objs = []
+    for layer in (l for g in ORDER for l in g):
+        d = os.path.join(build, "modules" if layer == "modules"
+                         else os.path.join("runner", layer))
+        if os.path.isdir(d):
+            objs += [(os.path.join(d, n), layer, unit_of(n))
+                     for n in sorted(os.listdir(d)) if n.endswith(".o")]
+    if not objs:
+        return [f"no objects under '{build}': build first"]
+    defined, used = {}, {}
+    for path, layer, unit in objs:
+        out = subprocess.run(["nm", path], capture_output=True, text=True,
+                             check=True).stdout
+        used[path] = set()
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 3 and f[1] in "TDBRC":
+                defined[f[2]] = (path, layer, unit)
+            elif len(f) == 2 and f[0] == "U":
+                used[path].add(f[1])
+    errors, edges = [], {}
+    for path, layer, unit in objs:
+        for sym in sorted(used[path]):
+            if sym not in defined:
+                continue
+            to_path, to_layer, to_unit = defined[sym]
+            rel = os.path.relpath(path, build)
+            to_rel = os.path.relpath(to_path, build)
+            if to_layer == layer:
+                if to_unit != unit:
+                    edges.setdefault(unit_key(layer, unit), set()).add(
+                        (unit_key(layer, to_unit), rel, f"{sym} of {to_rel}"))
+            elif rank_of(to_layer) > rank_of(layer):
+                errors.append(f"{rel} uses {sym} of {to_rel}: upward "
+                              f"({layer} -> {to_layer})")
+            elif rank_of(to_layer) == rank_of(layer):
+                errors.append(f"{rel} uses {sym} of {to_rel}: sibling "
+                              f"({layer} -> {to_layer})")
+    return errors + cycles(edges, "using")
 
 
 def unit_of(name):
@@ -123,18 +175,22 @@ def unit_key(layer, unit):
     return f"{layer}/{unit}"
 
 
-def cycles(edges):
+def cycles(edges, how="including"):
     """One error per cycle found among the units of a folder."""
     errors, state, stack = [], {}, []
 
     def visit(u):
         state[u] = 1
         stack.append(u)
+        first = {}
         for v, path, inc in sorted(edges.get(u, ())):
+            first.setdefault(v, (path, inc))
+        for v, (path, inc) in sorted(first.items()):
             if state.get(v) == 1:
                 cyc = stack[stack.index(v):] + [v]
+                what = f"tend/{inc}" if how == "including" else inc
                 errors.append(f"cycle {' -> '.join(cyc)} (closed by {path} "
-                              f"including tend/{inc})")
+                              f"{how} {what})")
             elif v not in state:
                 visit(v)
         stack.pop()
