@@ -1627,21 +1627,42 @@ out:
 }
 
 /*
- * The argument of apply is a saved plan: take its playbooks, inventory and
- * options, refuse it if too old or if its inputs changed (unless
- * --replan), and get its secrets back from --secrets.
+ * The playbooks of a plan as the positional arguments: each playbook's
+ * `key` ("path", or "repo_path" for a --repo source). a->pos was sized
+ * for argv, and a plan may name more playbooks than that.
+ */
+static void plan_playbooks(struct cli_args *a, const struct val *plan,
+			   const char *key)
+{
+	const struct val *pbs = val_dict_get(plan, "playbooks");
+
+	free(a->pos);
+	a->pos = xcalloc(val_len(pbs) + 1, sizeof(*a->pos));
+	a->pos_nr = 0;
+	for (size_t i = 0; i < val_len(pbs); i++)
+		a->pos[a->pos_nr++] = val_cstr(val_dict_get(val_list_at(pbs, i),
+							    key));
+}
+
+/*
+ * The argument of apply is a saved plan (plan_load checked its schema):
+ * take its playbooks, inventory and options, refuse it if too old or if
+ * its inputs changed (unless --replan), and get its secrets back from
+ * --secrets.
  */
 static int load_plan(struct cli_args *a)
 {
 	struct val *plan = NULL, *extra = NULL;
-	const struct val *pbs, *opts, *age;
+	const struct val *opts;
+	long long created;
 	int error;
 
 	if (plan_load(&plan, a->pos[0]) < 0)
 		return err("%s", tend_error_last());
-	age = val_dict_get(plan, "created_epoch");
-	if (a->max_plan_age && (!val_is(age, VAL_INT) ||
-				(long)(time(NULL) - age->u.i) > a->max_plan_age)) {
+	/* created_epoch is any int: compare without computing its age */
+	created = val_dict_get(plan, "created_epoch")->u.i;
+	if (a->max_plan_age &&
+	    created < (long long)time(NULL) - a->max_plan_age) {
 		val_unref(plan);
 		err("the plan '%s' is older than --max-plan-age", a->pos[0]);
 		return EXIT_STALE;
@@ -1654,11 +1675,7 @@ static int load_plan(struct cli_args *a)
 			a->src_opts.ref = val_cstr(val_dict_path(plan,
 							"source.ref"));
 		}
-		pbs = val_dict_get(plan, "playbooks");
-		a->pos_nr = 0;
-		for (size_t i = 0; i < val_len(pbs); i++)
-			a->pos[a->pos_nr++] = val_cstr(val_dict_get(
-				val_list_at(pbs, i), "repo_path"));
+		plan_playbooks(a, plan, "repo_path");
 		error = 0;
 	} else if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
 		val_unref(plan);
@@ -1674,13 +1691,8 @@ static int load_plan(struct cli_args *a)
 	}
 	val_unref(a->extra);
 	a->extra = extra;
-	if (!a->src_opts.url) {
-		pbs = val_dict_get(plan, "playbooks");
-		a->pos_nr = 0;
-		for (size_t i = 0; i < val_len(pbs); i++)
-			a->pos[a->pos_nr++] = val_cstr(val_dict_get(
-				val_list_at(pbs, i), "path"));
-	}
+	if (!a->src_opts.url)
+		plan_playbooks(a, plan, "path");
 	a->inventory = val_cstr(val_dict_path(plan, "inventory.path"));
 	opts = val_dict_get(plan, "options");
 	a->limit = val_cstr(val_dict_get(opts, "limit"));

@@ -3,6 +3,7 @@
 #include "tend/store/plan.h"
 #include "tend/util/fs.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <libgen.h>
 #include <sys/stat.h>
@@ -314,11 +315,453 @@ out:
 	return error;
 }
 
+/*
+ * The schema of a plan file: what plan_write writes, checked as a whole by
+ * plan_load before any reader looks at the plan, so that the readers below
+ * (and cli.c) may rely on the types. A plan may come from anywhere (a CI
+ * artifact), so nothing in it is trusted before this.
+ *
+ * Keys the tables do not list are ignored: within a format version fields
+ * are only ever added (docs/plan-format.md). For the same reason the keys
+ * added after format 1 first shipped (source.url, .ref, .author and
+ * playbooks[].repo_path) are optional; every other key is required.
+ */
+#define T_NULL (1u << VAL_NULL)
+#define T_BOOL (1u << VAL_BOOL)
+#define T_INT (1u << VAL_INT)
+#define T_FLOAT (1u << VAL_FLOAT)
+#define T_STR (1u << VAL_STR)
+#define T_LIST (1u << VAL_LIST)
+#define T_DICT (1u << VAL_DICT)
+#define T_ANY (T_NULL | T_BOOL | T_INT | T_FLOAT | T_STR | T_LIST | T_DICT)
+
+/* Errors reported one by one; the rest are only counted. */
+#define PLAN_MAX_ERRORS 10
+
+struct schema_key;
+
+struct schema {
+	unsigned int types;            /* T_* bits of the types allowed */
+	const char *what;              /* the expectation in messages, or
+					  NULL to name the types */
+	const struct schema_key *keys; /* a dict's keys; { NULL } ends */
+	const struct schema *each;     /* each item of a list, or each
+					  value of a dict */
+	/*
+	 * A further check of a value of an allowed type: 0, or -1 with
+	 * "expected X, got Y" appended to `why`.
+	 */
+	int (*check)(struct buf *why, const struct val *v);
+};
+
+struct schema_key {
+	const char *name;
+	const struct schema *spec;
+	bool required;
+};
+
+struct schema_state {
+	const char *file;
+	struct buf path; /* of the value being checked: "hosts[0].tasks" */
+	struct buf msgs; /* one line per error */
+	size_t errors;
+};
+
+static const char *a_type(enum val_type t)
+{
+	static const char *const names[] = {
+		[VAL_NULL] = "null", [VAL_BOOL] = "a bool",
+		[VAL_INT] = "an int", [VAL_FLOAT] = "a float",
+		[VAL_STR] = "a string", [VAL_LIST] = "a list",
+		[VAL_DICT] = "a dict",
+	};
+
+	return names[t];
+}
+
+static void schema_expected(struct buf *out, const struct schema *s)
+{
+	if (s->what) {
+		buf_adds(out, s->what);
+		return;
+	}
+	for (enum val_type t = VAL_NULL; t <= VAL_DICT; t++) {
+		if (!(s->types & (1u << t)))
+			continue;
+		/* null last: "a string or null" */
+		if (t != VAL_NULL)
+			buf_addf(out, "%s%s", out->len ? " or " : "",
+				 a_type(t));
+	}
+	if (s->types & T_NULL)
+		buf_addf(out, "%snull", out->len ? " or " : "");
+}
+
+/*
+ * A string as JSON, cut after 40 bytes: it comes from the file and goes
+ * into a message, so control characters are escaped.
+ */
+static void add_quoted(struct buf *out, const struct val *s)
+{
+	size_t n = s->u.s.len;
+	struct val *cut;
+
+	if (n > 40) {
+		n = 40;
+		while (n && ((unsigned char)s->u.s.ptr[n] & 0xc0) == 0x80)
+			n--; /* not inside a UTF-8 sequence */
+	}
+	cut = val_strn(s->u.s.ptr, n);
+	val_to_json(out, cut, 0);
+	val_unref(cut);
+	if (n < s->u.s.len)
+		buf_adds(out, "...");
+}
+
+static void path_add_key(struct buf *path, const char *key)
+{
+	const char *p = key;
+
+	while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '-'))
+		p++;
+	if (*key && !*p) {
+		buf_addf(path, "%s%s", path->len ? "." : "", key);
+	} else {
+		struct val *k = val_str(key);
+
+		buf_addch(path, '[');
+		val_to_json(path, k, 0);
+		buf_addch(path, ']');
+		val_unref(k);
+	}
+}
+
+static void schema_error(struct schema_state *st, const char *fmt, ...)
+	TEND_PRINTF(2, 3);
+static void schema_error(struct schema_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->errors++ >= PLAN_MAX_ERRORS)
+		return;
+	if (st->msgs.len)
+		buf_addch(&st->msgs, '\n');
+	buf_addf(&st->msgs, "'%s': ", st->file);
+	if (st->path.len)
+		buf_addf(&st->msgs, "%s: ", st->path.ptr);
+	va_start(ap, fmt);
+	buf_vaddf(&st->msgs, fmt, ap);
+	va_end(ap);
+}
+
+static void check_value(struct schema_state *st, const struct val *v,
+			const struct schema *s);
+
+static void check_keys(struct schema_state *st, const struct val *dict,
+		       const struct schema_key *keys)
+{
+	size_t len = st->path.len;
+
+	for (const struct schema_key *k = keys; k->name; k++) {
+		const struct val *v = val_dict_get(dict, k->name);
+
+		path_add_key(&st->path, k->name);
+		if (v) {
+			check_value(st, v, k->spec);
+		} else if (k->required) {
+			struct buf what = BUF_INIT;
+
+			schema_expected(&what, k->spec);
+			schema_error(st, "missing (expected %s)", what.ptr);
+			buf_release(&what);
+		}
+		buf_setlen(&st->path, len);
+	}
+}
+
+/*
+ * Check `v` against `s`, adding what is wrong to st. It recurses only as
+ * deep as the schema, never as deep as the data.
+ */
+static void check_value(struct schema_state *st, const struct val *v,
+			const struct schema *s)
+{
+	size_t len = st->path.len;
+	struct buf why = BUF_INIT;
+
+	if (!(s->types & (1u << v->type))) {
+		schema_expected(&why, s);
+		schema_error(st, "expected %s, got %s", why.ptr,
+			     a_type(v->type));
+		goto out;
+	}
+	/* a path or a host name would be cut at the NUL */
+	if (v->type == VAL_STR && s->types != T_ANY &&
+	    strlen(v->u.s.ptr) != v->u.s.len) {
+		schema_error(st, "expected a string, got a string with a NUL "
+			     "byte");
+		goto out;
+	}
+	if (s->check && s->check(&why, v) < 0) {
+		schema_error(st, "%s", why.ptr);
+		goto out;
+	}
+	if (s->keys && v->type == VAL_DICT)
+		check_keys(st, v, s->keys);
+	if (s->each && v->type == VAL_LIST) {
+		for (size_t i = 0; i < v->u.list.nr; i++) {
+			buf_addf(&st->path, "[%zu]", i);
+			check_value(st, v->u.list.items[i], s->each);
+			buf_setlen(&st->path, len);
+		}
+	}
+	if (s->each && v->type == VAL_DICT) {
+		for (size_t i = 0; i < v->u.dict.nr; i++) {
+			path_add_key(&st->path, v->u.dict.items[i].key);
+			check_value(st, v->u.dict.items[i].v, s->each);
+			buf_setlen(&st->path, len);
+		}
+	}
+out:
+	buf_release(&why);
+}
+
+static int check_kind(struct buf *why, const struct val *v)
+{
+	if (!strcmp(v->u.s.ptr, PLAN_KIND))
+		return 0;
+	buf_addf(why, "expected \"%s\" (a plan file), got ", PLAN_KIND);
+	add_quoted(why, v);
+	return -1;
+}
+
+static int check_format(struct buf *why, const struct val *v)
+{
+	if (v->u.i == PLAN_FORMAT)
+		return 0;
+	buf_addf(why, "expected %d, got %lld (this tend reads plan format "
+		 "%d)", PLAN_FORMAT, v->u.i, PLAN_FORMAT);
+	return -1;
+}
+
+/* The names plan_write gives actions (event_status_name in plan mode). */
+static int check_action(struct buf *why, const struct val *v)
+{
+	/* EV_OK..EV_UNREACHABLE are every status (run.h) */
+	for (enum event_status s = EV_OK; s <= EV_UNREACHABLE; s++)
+		if (!strcmp(v->u.s.ptr, event_status_name(s, RUN_PLAN)))
+			return 0;
+	buf_adds(why, "expected one of");
+	for (enum event_status s = EV_OK; s <= EV_UNREACHABLE; s++)
+		buf_addf(why, "%s %s", s == EV_OK ? "" : ",",
+			 event_status_name(s, RUN_PLAN));
+	buf_adds(why, ", got ");
+	add_quoted(why, v);
+	return -1;
+}
+
+/*
+ * The hash in a redacted secret ({"secret_sha256": HEX}, see redact), or
+ * NULL if `v` is not one. unredact and check_extra_var share it, so what
+ * the reader takes for a secret is what the schema checked.
+ */
+static const struct val *secret_hash(const struct val *v)
+{
+	if (v->type != VAL_DICT || v->u.dict.nr != 1)
+		return NULL;
+	return val_dict_get(v, "secret_sha256");
+}
+
+static int check_extra_var(struct buf *why, const struct val *v)
+{
+	const struct val *hash = secret_hash(v);
+
+	if (!hash || val_is(hash, VAL_STR))
+		return 0;
+	buf_addf(why, "expected {\"secret_sha256\": a string} (a secret), "
+		 "got {\"secret_sha256\": %s}", a_type(hash->type));
+	return -1;
+}
+
+static const struct schema s_str = { .types = T_STR };
+static const struct schema s_str_or_null = { .types = T_STR | T_NULL };
+static const struct schema s_int = { .types = T_INT };
+static const struct schema s_bool = { .types = T_BOOL };
+static const struct schema s_strings = {
+	.types = T_LIST, .what = "a list of strings", .each = &s_str,
+};
+
+static const struct schema s_kind = {
+	.types = T_STR, .what = "\"" PLAN_KIND "\"", .check = check_kind,
+};
+static const struct schema s_format = {
+	.types = T_INT, .what = "an int", .check = check_format,
+};
+static const struct schema_key head_keys[] = {
+	{ "kind", &s_kind, true },
+	{ "format_version", &s_format, true },
+	{ NULL, NULL, false },
+};
+
+static const struct schema_key source_keys[] = {
+	{ "url", &s_str_or_null, false },
+	{ "ref", &s_str_or_null, false },
+	{ "commit", &s_str_or_null, true },
+	{ "subject", &s_str_or_null, true },
+	{ "author", &s_str_or_null, false },
+	{ NULL, NULL, false },
+};
+static const struct schema s_source = {
+	.types = T_DICT, .keys = source_keys,
+};
+
+static const struct schema_key playbook_keys[] = {
+	{ "path", &s_str, true },
+	{ "repo_path", &s_str, false },
+	{ "sha256", &s_str, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_playbook = {
+	.types = T_DICT, .keys = playbook_keys,
+};
+static const struct schema s_playbooks = {
+	.types = T_LIST, .what = "a list of dicts", .each = &s_playbook,
+};
+
+static const struct schema_key inventory_keys[] = {
+	{ "path", &s_str_or_null, true },
+	{ "sha256", &s_str, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_inventory = {
+	.types = T_DICT, .keys = inventory_keys,
+};
+
+/* values of any type, a redacted secret being {"secret_sha256": HEX} */
+static const struct schema s_extra_var = {
+	.types = T_ANY, .check = check_extra_var,
+};
+static const struct schema s_extra_vars = {
+	.types = T_DICT, .each = &s_extra_var,
+};
+static const struct schema_key options_keys[] = {
+	{ "extra_vars", &s_extra_vars, true },
+	{ "limit", &s_str_or_null, true },
+	{ "tags", &s_strings, true },
+	{ "skip_tags", &s_strings, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_options = {
+	.types = T_DICT, .keys = options_keys,
+};
+
+static const struct schema s_action = {
+	.types = T_STR, .check = check_action,
+};
+static const struct schema_key task_keys[] = {
+	{ "play", &s_str, true },
+	{ "task", &s_str, true },
+	{ "module", &s_str, true },
+	{ "file", &s_str_or_null, true },
+	{ "line", &s_int, true },
+	{ "col", &s_int, true },
+	{ "item", &s_str_or_null, true },
+	{ "handler", &s_bool, true },
+	{ "action", &s_action, true },
+	{ "diff", &s_str_or_null, true },
+	{ "changes", &s_strings, true },
+	{ "msg", &s_str_or_null, true },
+	{ "fingerprint", &s_str, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_task = { .types = T_DICT, .keys = task_keys };
+static const struct schema s_tasks = {
+	.types = T_LIST, .what = "a list of dicts", .each = &s_task,
+};
+
+static const struct schema_key host_keys[] = {
+	{ "host", &s_str, true },
+	{ "tasks", &s_tasks, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_host = { .types = T_DICT, .keys = host_keys };
+static const struct schema s_hosts = {
+	.types = T_LIST, .what = "a list of dicts", .each = &s_host,
+};
+
+static const struct schema_key plan_keys[] = {
+	{ "tend_version", &s_str, true },
+	{ "created", &s_str, true },
+	{ "created_epoch", &s_int, true },
+	{ "source", &s_source, true },
+	{ "playbooks", &s_playbooks, true },
+	{ "inventory", &s_inventory, true },
+	{ "options", &s_options, true },
+	{ "hosts", &s_hosts, true },
+	{ NULL, NULL, false },
+};
+
+/* kind and format_version first: another format gets only that error */
+static const struct schema plan_head = {
+	.types = T_DICT, .what = "a dict (a plan)", .keys = head_keys,
+};
+static const struct schema plan_body = {
+	.types = T_DICT, .keys = plan_keys,
+};
+
+/*
+ * What the table cannot say: a plan of a --repo source names its
+ * playbooks by repo_path and needs the ref to fetch again (load_plan).
+ */
+static void check_source_links(struct schema_state *st,
+			       const struct val *doc)
+{
+	const struct val *pbs = val_dict_get(doc, "playbooks");
+
+	if (!val_cstr(val_dict_path(doc, "source.url")))
+		return;
+	if (!val_cstr(val_dict_path(doc, "source.ref"))) {
+		buf_sets(&st->path, "source.ref");
+		schema_error(st, "expected a string (the plan has a "
+			     "source.url), got %s",
+			     val_dict_path(doc, "source.ref") ? "null" :
+			     "nothing");
+	}
+	for (size_t i = 0; i < pbs->u.list.nr; i++) {
+		if (val_dict_get(pbs->u.list.items[i], "repo_path"))
+			continue;
+		buf_reset(&st->path);
+		buf_addf(&st->path, "playbooks[%zu].repo_path", i);
+		schema_error(st, "missing (expected a string: the plan has a "
+			     "source.url)");
+	}
+}
+
+/* Check the whole plan `doc` read from `file`; 0, or -1 with the errors. */
+static int plan_check(const struct val *doc, const char *file)
+{
+	struct schema_state st = { file, BUF_INIT, BUF_INIT, 0 };
+	int error = 0;
+
+	check_value(&st, doc, &plan_head);
+	if (!st.errors)
+		check_value(&st, doc, &plan_body);
+	if (!st.errors)
+		check_source_links(&st, doc);
+	if (st.errors > PLAN_MAX_ERRORS)
+		buf_addf(&st.msgs, "\n'%s': %zu more errors", file,
+			 st.errors - PLAN_MAX_ERRORS);
+	if (st.errors)
+		error = tend_error_set("%s", st.msgs.ptr);
+	buf_release(&st.path);
+	buf_release(&st.msgs);
+	return error;
+}
+
 int plan_load(struct val **out, const char *path)
 {
 	struct buf b = BUF_INIT;
 	struct val *doc = NULL;
-	const struct val *fv;
 	int error;
 
 	*out = NULL;
@@ -328,20 +771,8 @@ int plan_load(struct val **out, const char *path)
 		tend_error_prefix("'%s' is not a plan file", path);
 		goto out;
 	}
-	if (!val_cstr(val_dict_get(doc, "kind")) ||
-	    strcmp(val_cstr(val_dict_get(doc, "kind")), PLAN_KIND)) {
-		error = tend_error_set("'%s' is not a plan file (no \"kind\": "
-				       "\"%s\")", path, PLAN_KIND);
+	if ((error = plan_check(doc, path)) < 0)
 		goto out;
-	}
-	fv = val_dict_get(doc, "format_version");
-	if (!val_is(fv, VAL_INT) || fv->u.i != PLAN_FORMAT) {
-		error = tend_error_set("'%s' has plan format %lld; this tend "
-				       "reads format %d", path,
-				       val_is(fv, VAL_INT) ? fv->u.i : -1LL,
-				       PLAN_FORMAT);
-		goto out;
-	}
 	*out = val_ref(doc);
 out:
 	val_unref(doc);
@@ -351,15 +782,15 @@ out:
 
 bool plan_is_file(const char *path)
 {
-	struct val *doc = NULL;
-	bool yes;
+	FILE *f;
+	int c;
 
-	if (!has_suffix(path, ".json"))
+	if (!has_suffix(path, ".json") || !(f = fopen(path, "r")))
 		return false;
-	yes = plan_load(&doc, path) == 0;
-	val_unref(doc);
-	tend_error_clear();
-	return yes;
+	while ((c = getc(f)) != EOF && isspace(c))
+		;
+	fclose(f);
+	return c != '[';
 }
 
 int plan_check_inputs(const struct val *plan)
@@ -373,8 +804,6 @@ int plan_check_inputs(const struct val *plan)
 		const char *path = val_cstr(val_dict_get(pb, "path"));
 		const char *want = val_cstr(val_dict_get(pb, "sha256"));
 
-		if (!path || !want)
-			return tend_error_set("plan file: bad playbook entry");
 		if (plan_hash_playbook(hex, path) < 0)
 			return tend_error_set_code(TEND_ESTALE, "the playbook "
 				"'%s' cannot be read any more: %s", path,
@@ -388,8 +817,7 @@ int plan_check_inputs(const struct val *plan)
 		return tend_error_set_code(TEND_ESTALE, "the inventory cannot "
 					   "be read any more: %s",
 					   tend_error_last());
-	if (!val_cstr(val_dict_get(inv, "sha256")) ||
-	    strcmp(hex, val_cstr(val_dict_get(inv, "sha256"))))
+	if (strcmp(hex, val_cstr(val_dict_get(inv, "sha256"))))
 		return tend_error_set_code(TEND_ESTALE, "the inventory changed "
 					   "since the plan");
 	return 0;
@@ -399,9 +827,9 @@ int plan_check_inputs(const struct val *plan)
 static int unredact(struct val **out, const struct val *v, const char *name,
 		    const struct val *secrets)
 {
-	const struct val *hash = val_dict_get(v, "secret_sha256");
+	const struct val *hash = secret_hash(v);
 
-	if (v->type == VAL_DICT && hash && v->u.dict.nr == 1) {
+	if (hash) {
 		const struct val *s = val_dict_get(secrets, name);
 		struct buf text = BUF_INIT;
 		char hex[65];
@@ -459,8 +887,7 @@ struct val *plan_hosts(const struct val *plan)
 		const char *h = val_cstr(val_dict_get(val_list_at(hosts, i),
 						      "host"));
 
-		if (h)
-			val_list_push(l, val_str(h));
+		val_list_push(l, val_str(h));
 	}
 	return l;
 }
@@ -473,7 +900,7 @@ static bool same_key(const struct val *t, const struct run_event *ev)
 
 	return (file ? ev->pos.file && !strcmp(file, ev->pos.file) :
 		!ev->pos.file) &&
-	       val_is(line, VAL_INT) && line->u.i == ev->pos.line &&
+	       line->u.i == ev->pos.line &&
 	       (item ? ev->label && !strcmp(item, ev->label) : !ev->label);
 }
 
@@ -512,8 +939,6 @@ int plan_compare(struct val **stale, const struct val *plan,
 		struct buf why = BUF_INIT;
 		size_t k = 0, seen = 0;
 
-		if (!host)
-			continue;
 		for (size_t i = 0; i < now->nr && !why.len; i++) {
 			const struct run_event *ev = &now->events[i];
 			const struct val *t;
@@ -528,8 +953,7 @@ int plan_compare(struct val **stale, const struct val *plan,
 			}
 			if (strcmp(val_cstr(val_dict_get(t, "action")),
 				   event_status_name(ev->status, RUN_PLAN)) ||
-			    strcmp(val_cstr(val_dict_get(t, "fingerprint")) ?
-				   val_cstr(val_dict_get(t, "fingerprint")) : "",
+			    strcmp(val_cstr(val_dict_get(t, "fingerprint")),
 				   ev->fingerprint))
 				describe(&why, t, ev);
 		}

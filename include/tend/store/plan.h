@@ -40,12 +40,28 @@ int plan_write(const char *path, const struct run_result *r,
 	       const struct plan_meta *m);
 
 /*
- * Read a plan file into *out (a new dict) and check its kind and
- * format_version. Errors name the file.
+ * Read a plan file into *out (a new dict, the caller's) and check the
+ * whole document against the schema of what plan_write writes: its kind
+ * and format_version first, then every field's type (null only where
+ * plan_write may write null), the action names, the form of redacted
+ * secrets, and that a plan of a --repo source has a ref and a repo_path
+ * per playbook. Unknown keys are ignored (fields are only ever added
+ * within a format version). Returns 0, or -1 with an error of one line
+ * per problem (up to 10, then a count), each naming the file and the
+ * JSON path: "'plan.json': options.tags: expected a list of strings, got
+ * a string".
+ *
+ * The other plan_* readers below take a plan from plan_load and rely on
+ * these types.
  */
 int plan_load(struct val **out, const char *path);
 
-/* Is `path` a plan file (JSON whose "kind" is "tend-plan")? */
+/*
+ * Is `path`, given as apply's one argument, meant as a plan file? It is
+ * when it ends in ".json" and does not hold a JSON list (which would be a
+ * playbook written as JSON); plan_load then says what is wrong with it, if
+ * anything. Reads at most the file's leading blanks and first byte.
+ */
 bool plan_is_file(const char *path);
 
 /* SHA-256 (hex) of a playbook's inputs, and of an inventory. */
