@@ -1,6 +1,8 @@
 #include "tend/common.h"
-#include "tend/buf.h"
-#include "tend/plan.h"
+#include "tend/util/buf.h"
+#include "tend/util/fs.h"
+#include "tend/util/quote.h"
+#include "tend/store/plan.h"
 
 #include <unistd.h>
 
