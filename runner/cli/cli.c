@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/cli/cli.h"
 #include "tend/engine/config.h"
+#include "tend/engine/job.h"
 #include "tend/inventory/inventory.h"
 #include "tend/modkit/module.h"
 #include "tend/store/plan.h"
@@ -59,7 +60,6 @@ struct cli_args {
 	const char *hosts_arg;   /* window open --hosts */
 	const char *duration;    /* window open --duration */
 	bool all;                /* window list --all */
-	struct val *changed;     /* hosts a saved plan's check found changing */
 	struct config *cfg;      /* tend.yml (plan, apply) */
 	struct val *defaults;    /* its ssh: section as connection vars */
 	const char *state_path;
@@ -810,152 +810,55 @@ static void progress_stop(struct progress *p)
 	p->f = NULL;
 }
 
-struct hook_data {
+/* How a job shows itself on a terminal: the live report and progress. */
+struct view {
 	struct live_report *live; /* NULL: no live output */
 	struct progress *progress; /* NULL: not on a terminal */
-	struct state *state;
-	long long run_id;
-	int state_error;
-	/* maintenance windows (apply) */
-	const struct config *cfg; /* NULL: no windows */
-	const struct val *changed; /* hosts the plan changes */
-	const char *playbook;
-	const char *plan_summary;
-	const struct run_result *res;
-	struct window *w;        /* the open window, or NULL */
-	struct val *firing;      /* alerts still firing after windows closed */
-	time_t started;
 };
 
-static bool in_list(const struct val *l, const char *s)
+static void view_play(const struct play *p, size_t hosts, void *payload)
 {
-	for (size_t i = 0; i < val_len(l); i++)
-		if (!strcmp(val_cstr(val_list_at(l, i)), s))
-			return true;
-	return false;
+	struct view *v = payload;
+
+	if (v->progress) {
+		pthread_mutex_lock(&v->progress->lock);
+		progress_erase(v->progress);
+	}
+	if (v->live)
+		report_live_play(v->live, p->name, hosts);
+	if (v->progress)
+		pthread_mutex_unlock(&v->progress->lock);
 }
 
-/* Open a window for the hosts of this batch that the plan changes. */
-static int hook_batch_start(const struct play *p, const char *const *hosts,
-			    size_t nr, size_t batch_no, void *payload)
+static void view_progress(const char *host, const char *task, void *payload)
 {
-	struct hook_data *hd = payload;
-	const char **mine;
-	size_t n = 0;
-	int error = 0;
+	struct view *v = payload;
 
-	(void)batch_no;
-	if (!hd->cfg)
-		return 0;
-	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
-	for (size_t i = 0; i < nr; i++)
-		if (in_list(hd->changed, hosts[i]))
-			mine[n++] = hosts[i];
-	if (n) {
-		struct window_opts o = {
-			.settings = &hd->cfg->maintenance, .state = hd->state,
-			.run_id = hd->run_id, .hosts = mine, .hosts_nr = n,
-			.playbook = hd->playbook, .plan = hd->plan_summary,
-			.maintenance = p->maintenance,
-		};
-		struct val *fails;
-
-		if ((error = window_open(&hd->w, &o)) < 0)
-			goto out;
-		if (hd->w) {
-			fprintf(stderr, "tend: maintenance window %lld open on "
-				"%zu host%s\n", hd->w->id, n, n == 1 ? "" : "s");
-			fails = window_failures(hd->w);
-			for (size_t i = 0; i < val_len(fails); i++)
-				err("warning: %s",
-				    val_cstr(val_list_at(fails, i)));
-			val_unref(fails);
-		}
-	}
-out:
-	free(mine);
-	return error;
+	if (v->progress)
+		progress_set(v->progress, host, task);
 }
 
-static void close_window(struct hook_data *hd, const char *status)
+static void view_event(const struct run_event *ev, void *payload)
 {
-	struct window_result wr = { .status = status };
-	struct val *firing = NULL;
+	struct view *v = payload;
 
-	if (!hd->w)
-		return;
-	for (size_t i = 0; hd->res && i < hd->res->hosts_nr; i++) {
-		const struct host_stats *st = &hd->res->hosts[i];
-
-		wr.hosts++;
-		wr.ok += st->ok;
-		wr.changed += st->changed;
-		wr.failed += st->failed;
-		wr.unreachable += st->unreachable;
+	if (v->progress) {
+		pthread_mutex_lock(&v->progress->lock);
+		progress_erase(v->progress);
 	}
-	wr.seconds = difftime(time(NULL), hd->started);
-	if (window_close(&firing, hd->w, &wr) < 0)
-		err("warning: closing maintenance window %lld: %s", hd->w->id,
-		    tend_error_last());
-	for (size_t i = 0; i < val_len(firing); i++) {
-		if (!hd->firing)
-			hd->firing = val_list();
-		val_list_push(hd->firing, val_ref(val_list_at(firing, i)));
-	}
-	val_unref(firing);
-	window_free(hd->w);
-	hd->w = NULL;
+	if (v->live)
+		report_live_event(v->live, ev);
+	if (v->progress)
+		pthread_mutex_unlock(&v->progress->lock);
 }
 
-static void hook_batch_end(const struct play *p, void *payload)
+static void view_message(int level, const char *text, void *payload)
 {
-	struct hook_data *hd = payload;
-
-	(void)p;
-	close_window(hd, run_interrupted ? "interrupted" : "ok");
-}
-
-static void hook_play(const struct play *p, size_t hosts, void *payload)
-{
-	struct hook_data *hd = payload;
-
-	if (hd->progress) {
-		pthread_mutex_lock(&hd->progress->lock);
-		progress_erase(hd->progress);
-	}
-	if (hd->live)
-		report_live_play(hd->live, p->name, hosts);
-	if (hd->progress)
-		pthread_mutex_unlock(&hd->progress->lock);
-}
-
-static void hook_progress(const char *host, const char *task, void *payload)
-{
-	struct hook_data *hd = payload;
-
-	if (hd->progress)
-		progress_set(hd->progress, host, task);
-}
-
-static void hook_event(const struct run_event *ev, void *payload)
-{
-	struct hook_data *hd = payload;
-
-	if (hd->progress) {
-		pthread_mutex_lock(&hd->progress->lock);
-		progress_erase(hd->progress);
-	}
-	if (hd->live)
-		report_live_event(hd->live, ev);
-	if (hd->progress)
-		pthread_mutex_unlock(&hd->progress->lock);
-	if (hd->w && window_tick(hd->w, time(NULL)) < 0)
-		err("warning: extending the maintenance window: %s",
-		    tend_error_last());
-	if (!hd->state_error && state_run_event(hd->state, hd->run_id, ev) < 0) {
-		hd->state_error = -1;
-		err("%s", tend_error_last());
-	}
+	(void)payload;
+	if (level == JOB_WARNING)
+		err("warning: %s", text);
+	else
+		fprintf(stderr, "tend: %s\n", text);
 }
 
 static void on_signal(int sig)
@@ -971,27 +874,6 @@ static int open_state(struct state **out, struct cli_args *a)
 	if (state_open(out, a->state_path) < 0 || state_reap(*out) < 0)
 		return err("%s", tend_error_last());
 	return 0;
-}
-
-static int record_begin(struct hook_data *hd, struct cli_args *a,
-			enum run_mode mode)
-{
-	struct buf names = BUF_INIT;
-	struct run_info info = {
-		.mode = mode == RUN_PLAN ? "plan" : "apply",
-		.limit = a->limit,
-		.commit = a->src.dir ? a->src.commit : NULL,
-		.note = a->override_cw ? a->reason : NULL,
-	};
-	int rc = 0;
-
-	for (size_t i = 0; i < a->pbs_nr; i++)
-		buf_addf(&names, "%s%s", i ? " " : "", a->pbs[i]->path);
-	info.playbook = names.ptr;
-	if (state_run_begin(hd->state, &hd->run_id, &info) < 0)
-		rc = err("%s", tend_error_last());
-	buf_release(&names);
-	return rc;
 }
 
 static void print_report(const struct run_result *res,
@@ -1083,88 +965,6 @@ static int setup_config(struct cli_args *a)
 	return 0;
 }
 
-/* Refuse an apply outside the allowed change windows, before anything. */
-static int check_change_windows(struct cli_args *a, const struct config *cfg)
-{
-	bool allowed = true;
-	time_t next = 0;
-	char *reason = NULL;
-	int rc = 0;
-
-	if (change_window_check(time(NULL), cfg->change_windows,
-				cfg->change_windows_nr, &allowed, &next, &reason) < 0)
-		return err("%s", tend_error_last());
-	if (!allowed && a->override_cw && a->reason) {
-		fprintf(stderr, "tend: outside the change windows (%s); "
-			"overridden: %s\n", reason ? reason : "", a->reason);
-	} else if (!allowed) {
-		char when[64] = "never";
-		struct tm tm;
-
-		if (next) {
-			localtime_r(&next, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm);
-		}
-		rc = err("refused: %s; the next allowed window opens %s "
-			 "(--override-change-window --reason TEXT to go ahead)",
-			 reason ? reason : "outside the change windows", when);
-	} else if (a->override_cw && !a->reason) {
-		rc = err("--override-change-window needs --reason");
-	}
-	free(reason);
-	return rc;
-}
-
-/*
- * Which hosts will the apply change? A read-only plan pass (or the saved
- * plan's check) answers it, so the window covers exactly those hosts.
- */
-static int windows_setup(struct hook_data *hd, struct cli_args *a,
-			 const struct config *cfg, struct buf *summary)
-{
-	struct run_result res = { 0 };
-	struct run_opts o = {
-		.mode = RUN_PLAN, .limit = a->limit, .extra_vars = a->extra,
-		.tags = a->tags, .skip_tags = a->skip_tags,
-		.forks = a->forks ? a->forks : 10, .quiet = true,
-		.defaults = a->defaults,
-	};
-	struct val *changed;
-	unsigned nchanges = 0;
-
-	if (a->no_window || !cfg->maintenance.providers_nr)
-		return 0;
-	changed = a->changed ? val_ref(a->changed) : NULL;
-	if (!changed) {
-		changed = val_list();
-		for (size_t i = 0; i < a->pbs_nr; i++)
-			if (run_playbook(&res, a->pbs[i], a->inv, &o) < 0) {
-				val_unref(changed);
-				run_result_release(&res);
-				return err("%s", tend_error_last());
-			}
-		for (size_t i = 0; i < res.nr; i++) {
-			const struct run_event *ev = &res.events[i];
-
-			if (ev->status != EV_CHANGED && ev->status != EV_UNKNOWN)
-				continue;
-			nchanges++;
-			if (!in_list(changed, ev->host))
-				val_list_push(changed, val_str(ev->host));
-		}
-		run_result_release(&res);
-	}
-	buf_addf(summary, "%u change%s on %zu host%s", nchanges,
-		 nchanges == 1 ? "" : "s", val_len(changed),
-		 val_len(changed) == 1 ? "" : "s");
-	hd->cfg = cfg;
-	hd->changed = changed; /* released by the caller */
-	hd->plan_summary = summary->ptr;
-	hd->playbook = a->pbs_nr ? a->pbs[0]->path : NULL;
-	hd->started = time(NULL);
-	return 0;
-}
-
 static void report_firing(const struct val *firing)
 {
 	for (size_t i = 0; i < val_len(firing); i++) {
@@ -1176,34 +976,83 @@ static void report_firing(const struct val *firing)
 	}
 }
 
+/* The job's options from the command line. */
+static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
+				   struct plan_meta *pm)
+{
+	struct job_opts o = {
+		.mode = mode, .pbs = a->pbs, .pbs_nr = a->pbs_nr,
+		.inv = a->inv, .cfg = a->cfg, .state_path = a->state_path,
+		.limit = a->limit, .extra_vars = a->extra,
+		.defaults = a->defaults, .tags = a->tags,
+		.skip_tags = a->skip_tags, .forks = a->forks,
+		.commit = a->src.dir ? a->src.commit : NULL,
+		.no_window = a->no_window,
+		.override_change_window = a->override_cw, .reason = a->reason,
+	};
+
+	if (a->out_path && mode == RUN_PLAN) {
+		*pm = (struct plan_meta){
+			.playbooks = a->pos, .playbooks_nr = a->pos_nr,
+			.inventory = a->inventory, .extra_vars = a->extra,
+			.limit = a->limit, .tags = a->tags,
+			.skip_tags = a->skip_tags,
+		};
+		if (a->src.dir) {
+			pm->commit = a->src.commit;
+			pm->subject = a->src.subject;
+			pm->author = a->src.author;
+			pm->source_url = a->src_opts.url;
+			pm->source_ref = a->src_opts.ref;
+			pm->repo_paths = a->repo_pos;
+		}
+		o.save_plan = a->out_path;
+		o.plan_meta = pm;
+	}
+	return o;
+}
+
+/* The exit code (DESIGN.md) of a job that returned `error`. */
+static int exit_code(const struct job_result *r, int error,
+		     const struct cli_args *a, enum run_mode mode)
+{
+	if (error == TEND_ESTALE)
+		return EXIT_STALE;
+	if (error < 0 || !strcmp(r->status, "interrupted"))
+		return EXIT_ERROR;
+	if (r->hosts_failed)
+		return EXIT_HOSTS_FAILED;
+	if (mode == RUN_PLAN && a->detailed_exitcode && r->changes)
+		return EXIT_CHANGES;
+	return EXIT_OK;
+}
+
+/*
+ * plan, apply, apply PLAN: the job (engine/job.h) does the work; this
+ * shows it and maps its result to an exit code.
+ */
 static int run(struct cli_args *a, enum run_mode mode)
 {
-	const struct config *cfg;
-	struct buf summary = BUF_INIT;
-	struct run_result res = { 0 };
+	struct job_result res = { 0 };
 	struct report_opts ro = { .mode = mode, .diff = a->diff };
 	struct live_report lr = { .o = &ro, .f = stdout };
-	struct hook_data hd = { 0 };
-	struct run_hooks hooks = { .play_start = hook_play,
-				   .event = hook_event,
-				   .batch_start = hook_batch_start,
-				   .batch_end = hook_batch_end,
-				   .progress = hook_progress, .payload = &hd };
-	struct progress prog = { .f = NULL };
-	struct run_opts o = {
-		.mode = mode, .limit = a->limit, .extra_vars = a->extra,
-		.tags = a->tags, .skip_tags = a->skip_tags,
-		.forks = a->forks ? a->forks : 10, .hooks = &hooks,
-		.defaults = a->defaults,
+	struct view view = { 0 };
+	struct job_hooks hooks = {
+		.play_start = view_play, .progress = view_progress,
+		.event = view_event, .message = view_message,
+		.payload = &view,
 	};
+	struct progress prog = { .f = NULL };
+	struct plan_meta pm;
+	struct job_opts o = job_opts_of(a, mode, &pm);
 	/* json, markdown, junit: for programs, so no live output or colour */
 	bool json = a->format && strcmp(a->format, "text");
-	bool failed = false, changes = false;
-	const char *status;
-	int rc;
 	struct sigaction sa = { .sa_handler = on_signal };
+	int error, rc;
 
+	o.hooks = &hooks;
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
+	ro.playbook = a->pbs_nr ? a->pbs[a->pbs_nr - 1]->path : NULL;
 	if (a->src.dir) {
 		ro.commit = a->src.commit;
 		ro.subject = a->src.subject;
@@ -1212,101 +1061,36 @@ static int run(struct cli_args *a, enum run_mode mode)
 		ro.ref = a->src_opts.ref;
 	}
 	if (mode == RUN_APPLY && !json)
-		hd.live = &lr;
-	if (hd.live && isatty(1) && getenv("TERM") && strcmp(getenv("TERM"), "dumb")) {
+		view.live = &lr;
+	if (view.live && isatty(1) && getenv("TERM") &&
+	    strcmp(getenv("TERM"), "dumb")) {
 		progress_start(&prog, stdout);
-		hd.progress = &prog;
+		view.progress = &prog;
 	}
-	cfg = a->cfg;
-	if (mode == RUN_APPLY && (rc = check_change_windows(a, cfg)))
-		return rc;
-	/* the run is on record before any host is touched */
-	if ((rc = open_state(&hd.state, a)))
-		return rc;
-	window_reap(hd.state, NULL);
-	if ((rc = record_begin(&hd, a, mode))) {
-		state_close(hd.state);
-		return rc;
-	}
-	hd.res = &res;
-	if (mode == RUN_APPLY && (rc = windows_setup(&hd, a, cfg, &summary)))
-		goto done;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	for (size_t i = 0; i < a->pbs_nr; i++) {
-		ro.playbook = a->pbs[i]->path;
-		if (run_playbook(&res, a->pbs[i], a->inv, &o) < 0) {
-			err("%s", tend_error_last());
-			rc = EXIT_ERROR;
-			break;
-		}
-	}
+	if (a->plan)
+		error = job_apply_plan(&res, &o, a->plan, a->src_opts.ref,
+				       a->replan);
+	else
+		error = job_run(&res, &o);
 	progress_stop(&prog); /* before the recap */
-	hd.progress = NULL;
-	for (size_t i = 0; i < res.hosts_nr; i++)
-		if (res.hosts[i].failed || res.hosts[i].unreachable)
-			failed = true;
-	for (size_t i = 0; i < res.nr; i++)
-		if (res.events[i].status == EV_CHANGED ||
-		    res.events[i].status == EV_UNKNOWN)
-			changes = true;
-	print_report(&res, &ro, a->format);
-	if (a->out_path && mode == RUN_PLAN && !rc) {
-		struct plan_meta pm = {
-			.playbooks = a->pos, .playbooks_nr = a->pos_nr,
-			.inventory = a->inventory, .extra_vars = a->extra,
-			.limit = a->limit, .tags = a->tags,
-			.skip_tags = a->skip_tags,
-		};
-
-		if (a->src.dir) {
-			pm.commit = a->src.commit;
-			pm.subject = a->src.subject;
-			pm.author = a->src.author;
-			pm.source_url = a->src_opts.url;
-			pm.source_ref = a->src_opts.ref;
-			pm.repo_paths = a->repo_pos;
-		}
-
-		if (plan_write(a->out_path, &res, &pm) < 0) {
-			err("%s", tend_error_last());
-			rc = EXIT_ERROR;
-		} else if (!json) {
-			fprintf(stderr, "plan saved to %s: apply it with "
-				"'tend apply %s'\n", a->out_path, a->out_path);
-		}
-	}
-	if (a->stats)
-		print_stats(&res);
-	if (res.interrupted) {
-		err("interrupted: no further task was started");
-		rc = EXIT_ERROR;
-	}
-done:
-	progress_stop(&prog);
-	hd.progress = NULL;
-	status = res.interrupted ? "interrupted" : rc ? "error" :
-		 failed ? "failed" : "ok";
-	close_window(&hd, status);
-	report_firing(hd.firing);
-	val_unref(hd.firing);
-	val_unref((struct val *)hd.changed);
-	buf_release(&summary);
-	if (state_run_finish(hd.state, hd.run_id, status, &res) < 0) {
+	view.progress = NULL;
+	if (res.run_id)
+		print_report(&res.run, &ro, a->format);
+	if (res.plan_saved && !json)
+		fprintf(stderr, "plan saved to %s: apply it with 'tend apply "
+			"%s'\n", a->out_path, a->out_path);
+	if (a->stats && res.run_id)
+		print_stats(&res.run);
+	if (error < 0)
 		err("%s", tend_error_last());
-		rc = EXIT_ERROR;
-	}
-	if (hd.state_error)
-		rc = EXIT_ERROR;
-	state_close(hd.state);
-	run_result_release(&res);
-	if (rc)
-		return rc;
-	if (failed)
-		return EXIT_HOSTS_FAILED;
-	if (mode == RUN_PLAN && a->detailed_exitcode && changes)
-		return EXIT_CHANGES;
-	return EXIT_OK;
+	else if (!strcmp(res.status, "interrupted"))
+		err("interrupted: no further task was started");
+	report_firing(res.firing);
+	rc = exit_code(&res, error, a, mode);
+	job_result_release(&res);
+	return rc;
 }
 
 static const char *vstr(const struct val *d, const char *key)
@@ -1554,79 +1338,6 @@ static int cmd_plan(struct cli_args *a)
 }
 
 /*
- * apply PLAN: check every host of the plan again (read-only); a host whose
- * fingerprints moved is stale and refused (or applied anyway with
- * --replan); the others are applied.
- */
-static int apply_plan(struct cli_args *a)
-{
-	struct run_result now = { 0 };
-	struct run_opts o = {
-		.mode = RUN_PLAN, .limit = a->limit, .extra_vars = a->extra,
-		.tags = a->tags, .skip_tags = a->skip_tags,
-		.forks = a->forks ? a->forks : 10, .quiet = true,
-		.defaults = a->defaults,
-	};
-	struct val *stale = NULL, *hosts = plan_hosts(a->plan);
-	struct buf fresh = BUF_INIT;
-	char *limit_was = NULL;
-	const char *planned = val_cstr(val_dict_path(a->plan, "source.commit"));
-	int rc = EXIT_OK;
-
-	if (planned && a->src.dir && strcmp(planned, a->src.commit)) {
-		if (!a->replan) {
-			err("stale plan: '%s' moved from %.12s to %.12s since "
-			    "the plan (make a new plan, or --replan)",
-			    a->src_opts.ref, planned, a->src.commit);
-			rc = EXIT_STALE;
-			goto out;
-		}
-		fprintf(stderr, "tend: re-planning: '%s' moved from %.12s to "
-			"%.12s since the plan\n", a->src_opts.ref, planned,
-			a->src.commit);
-	}
-	for (size_t i = 0; i < a->pbs_nr; i++)
-		if (run_playbook(&now, a->pbs[i], a->inv, &o) < 0) {
-			rc = err("%s", tend_error_last());
-			goto out;
-		}
-	plan_compare(&stale, a->plan, &now);
-	for (size_t i = 0; i < val_len(stale); i++)
-		fprintf(stderr, "tend: %s: host '%s' moved since the plan: %s\n",
-			a->replan ? "re-planning" : "stale, refused",
-			stale->u.dict.items[i].key,
-			val_cstr(stale->u.dict.items[i].v));
-	for (size_t i = 0; i < val_len(hosts); i++) {
-		const char *h = val_cstr(val_list_at(hosts, i));
-
-		if (!a->replan && val_dict_get(stale, h))
-			continue;
-		buf_addf(&fresh, "%s%s", fresh.len ? ":" : "", h);
-	}
-	/* the check just made says which hosts change: the window's hosts */
-	a->changed = val_list();
-	for (size_t i = 0; i < now.nr; i++)
-		if ((now.events[i].status == EV_CHANGED ||
-		     now.events[i].status == EV_UNKNOWN) &&
-		    !in_list(a->changed, now.events[i].host))
-			val_list_push(a->changed, val_str(now.events[i].host));
-	if (fresh.len) {
-		limit_was = (char *)a->limit;
-		a->limit = fresh.ptr;
-		rc = run(a, RUN_APPLY);
-		a->limit = limit_was;
-	}
-	if (val_len(stale) && !a->replan && rc != EXIT_ERROR)
-		rc = EXIT_STALE;
-out:
-	buf_release(&fresh);
-	val_unref(stale);
-	val_unref(hosts);
-	run_result_release(&now);
-	return rc;
-}
-
-/*
  * The playbooks of a plan as the positional arguments: each playbook's
  * `key` ("path", or "repo_path" for a --repo source). a->pos was sized
  * for argv, and a plan may name more playbooks than that.
@@ -1706,9 +1417,7 @@ static int load_plan(struct cli_args *a)
 
 static int cmd_apply(struct cli_args *a)
 {
-	if (a->plan)
-		return apply_plan(a);
-	return run(a, a->check ? RUN_PLAN : RUN_APPLY);
+	return run(a, a->check && !a->plan ? RUN_PLAN : RUN_APPLY);
 }
 
 static size_t count_tasks(const struct tasklist *l)
@@ -1889,7 +1598,6 @@ out:
 	val_unref(a.tags);
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
-	val_unref(a.changed);
 	val_unref(a.defaults);
 	config_free(a.cfg);
 	val_unref((struct val *)a.plan);

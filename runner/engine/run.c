@@ -4,7 +4,7 @@
 #include "tend/modkit/module.h"
 #include "tend/engine/run.h"
 #include "tend/lang/template.h"
-#include "tend/transport/ssh.h"
+#include "tend/transport/table.h"
 #include "tend/data/yaml.h"
 
 #include <libgen.h>
@@ -233,63 +233,10 @@ static int conn_var(char **out, const struct scope *sc,
 	return 0;
 }
 
-static int ssh_connect(struct conn *c, const char *inventory_name,
-		       const struct scope *sc)
+/* transport_vars.get over the host's scope */
+static int scope_conn_var(char **out, const char *const *names, void *payload)
 {
-	static const char *const v_host[] = { "ansible_host",
-		"ansible_ssh_host", NULL };
-	static const char *const v_port[] = { "ansible_port",
-		"ansible_ssh_port", NULL };
-	static const char *const v_user[] = { "ansible_user",
-		"ansible_ssh_user", "remote_user", NULL };
-	static const char *const v_key[] = { "ansible_ssh_private_key_file",
-		"ansible_private_key_file", NULL };
-	static const char *const v_known[] = { "tend_known_hosts",
-		"ansible_ssh_known_hosts_file", NULL };
-	static const char *const v_check[] = { "host_key_checking",
-		"ansible_host_key_checking", "tend_host_key_checking", NULL };
-	static const char *const v_ctimeout[] = { "ansible_ssh_timeout",
-		"ansible_timeout", NULL };
-	static const char *const v_xtimeout[] = { "tend_command_timeout",
-		NULL };
-	char *host = NULL, *port = NULL, *user = NULL, *key = NULL,
-	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL;
-	struct ssh_opts o = { 0 };
-	int error;
-
-	if ((error = conn_var(&host, sc, v_host)) < 0 ||
-	    (error = conn_var(&port, sc, v_port)) < 0 ||
-	    (error = conn_var(&user, sc, v_user)) < 0 ||
-	    (error = conn_var(&key, sc, v_key)) < 0 ||
-	    (error = conn_var(&known, sc, v_known)) < 0 ||
-	    (error = conn_var(&check, sc, v_check)) < 0 ||
-	    (error = conn_var(&ctimeout, sc, v_ctimeout)) < 0 ||
-	    (error = conn_var(&xtimeout, sc, v_xtimeout)) < 0)
-		goto out;
-	o.host = host ? host : inventory_name;
-	o.port = port ? atoi(port) : 0;
-	o.user = user;
-	o.private_key = key;
-	o.known_hosts = known;
-	o.connect_timeout_ms = ctimeout ? atoi(ctimeout) * 1000 : 0;
-	o.command_timeout_ms = xtimeout ? atoi(xtimeout) * 1000 : 0;
-	if (check && !strcasecmp(check, "true"))
-		o.host_key_checking = SSH_HOST_KEY_STRICT;
-	else if (check &&
-		 (error = knownhosts_parse_checking(
-			 &o.host_key_checking, check)) < 0)
-		goto out;
-	error = transport_ssh_new(&c->t, &o);
-out:
-	free(host);
-	free(port);
-	free(user);
-	free(key);
-	free(known);
-	free(check);
-	free(ctimeout);
-	free(xtimeout);
-	return error;
+	return conn_var(out, payload, names);
 }
 
 static int host_connect(struct hostctx *hc, const struct scope *sc)
@@ -306,14 +253,14 @@ static int host_connect(struct hostctx *hc, const struct scope *sc)
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	if ((error = conn_var(&type, sc, v_conn)) < 0)
 		goto out;
-	if (type && !strcmp(type, "local"))
-		error = transport_local_new(&c->t);
-	else if (!type || !strcmp(type, "ssh") || !strcmp(type, "smart") ||
-		 !strcmp(type, "paramiko"))
-		error = ssh_connect(c, hs->name, sc);
-	else
-		error = tend_error_set("connection type '%s' is not supported "
-				       "(use ssh or local)", type);
+	{
+		struct transport_vars v = {
+			.inventory_name = hs->name, .get = scope_conn_var,
+			.payload = (void *)sc,
+		};
+
+		error = transport_open(&c->t, type, &v);
+	}
 out:
 	free(type);
 	if (error < 0) {
@@ -1689,6 +1636,19 @@ static int run_play(struct runstate *rs, const struct play *p)
 					break;
 				}
 		sel_nr = keep;
+	}
+	if (o->only_hosts) {
+		struct val *want = val_dict();
+		size_t keep = 0;
+
+		for (size_t i = 0; i < val_len(o->only_hosts); i++)
+			val_dict_set(want, val_cstr(val_list_at(o->only_hosts,
+							       i)), val_null());
+		for (size_t i = 0; i < sel_nr; i++)
+			if (val_dict_get(want, sel[i]->name))
+				sel[keep++] = sel[i];
+		sel_nr = keep;
+		val_unref(want);
 	}
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);

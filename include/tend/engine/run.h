@@ -50,6 +50,12 @@ struct run_hooks {
 struct run_opts {
 	enum run_mode mode;
 	const char *limit;          /* --limit pattern, or NULL */
+	/*
+	 * Exactly these hosts (a list of inventory names), within the play's
+	 * pattern and the limit; NULL: no such filter. Names, not patterns:
+	 * a host called '*' or an IPv6 address means only itself.
+	 */
+	const struct val *only_hosts;
 	const struct val *extra_vars; /* -e, a dict, or NULL */
 	const struct val *defaults; /* lowest precedence (tend.yml ssh:), or NULL */
 	const struct val *tags;     /* --tags, a list, or NULL */

@@ -1,0 +1,469 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/engine/job.h"
+#include "tend/store/state.h"
+#include "tend/windows/window.h"
+
+#include <time.h>
+
+/*
+ * One job in flight: what the executor's hooks need between calls. The
+ * windows follow the executor's batches: one window per `serial` batch,
+ * covering the batch's hosts that the apply will change.
+ */
+struct job {
+	const struct job_opts *o;
+	struct job_result *res;
+	struct state *state;
+	int state_error;          /* the first failed record write */
+	const struct val *changed; /* hosts the apply changes (window hosts) */
+	const char *plan_summary; /* "3 changes on 2 hosts", for windows */
+	struct window *w;         /* the open window, or NULL */
+	time_t started;
+};
+
+static void say(const struct job *j, int level, const char *fmt, ...)
+	TEND_PRINTF(3, 4);
+static void say(const struct job *j, int level, const char *fmt, ...)
+{
+	const struct job_hooks *h = j->o->hooks;
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	if (!h || !h->message)
+		return;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	h->message(level, b.ptr, h->payload);
+	buf_release(&b);
+}
+
+static bool in_list(const struct val *l, const char *s)
+{
+	for (size_t i = 0; i < val_len(l); i++)
+		if (!strcmp(val_cstr(val_list_at(l, i)), s))
+			return true;
+	return false;
+}
+
+/* The hosts whose results change something (or cannot say), once each. */
+static struct val *changing_hosts(const struct run_result *r)
+{
+	struct val *l = val_list();
+
+	for (size_t i = 0; i < r->nr; i++)
+		if ((r->events[i].status == EV_CHANGED ||
+		     r->events[i].status == EV_UNKNOWN) &&
+		    !in_list(l, r->events[i].host))
+			val_list_push(l, val_str(r->events[i].host));
+	return l;
+}
+
+/* The executor's options for this job, in `mode`. */
+static struct run_opts run_opts_of(const struct job_opts *o,
+				   enum run_mode mode)
+{
+	return (struct run_opts){
+		.mode = mode, .limit = o->limit, .extra_vars = o->extra_vars,
+		.tags = o->tags, .skip_tags = o->skip_tags,
+		.forks = o->forks > 0 ? o->forks : 10,
+		.defaults = o->defaults,
+	};
+}
+
+/* Every playbook of the job in `mode`, into *out. */
+static int run_all(struct run_result *out, const struct job_opts *o,
+		   const struct run_opts *ro)
+{
+	for (size_t i = 0; i < o->pbs_nr; i++)
+		if (run_playbook(out, o->pbs[i], o->inv, ro) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- change windows ---- */
+
+/* Refuse an apply outside the allowed change windows, before anything. */
+static int check_change_windows(const struct job *j)
+{
+	const struct job_opts *o = j->o;
+	const struct config *cfg = o->cfg;
+	bool allowed = true;
+	time_t next = 0;
+	char *reason = NULL;
+	int error = 0;
+
+	if (change_window_check(time(NULL), cfg->change_windows,
+				cfg->change_windows_nr, &allowed, &next,
+				&reason) < 0)
+		return -1;
+	if (!allowed && o->override_change_window && o->reason) {
+		say(j, JOB_INFO, "outside the change windows (%s); overridden: "
+		    "%s", reason ? reason : "", o->reason);
+	} else if (!allowed) {
+		char when[64] = "never";
+		struct tm tm;
+
+		if (next) {
+			localtime_r(&next, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm);
+		}
+		error = tend_error_set_code(TEND_EREFUSED, "refused: %s; the "
+			"next allowed window opens %s (--override-change-window "
+			"--reason TEXT to go ahead)",
+			reason ? reason : "outside the change windows", when);
+	} else if (o->override_change_window && !o->reason) {
+		error = tend_error_set("--override-change-window needs --reason");
+	}
+	free(reason);
+	return error;
+}
+
+/* ---- maintenance windows, around each batch ---- */
+
+/* Open a window for the hosts of this batch that the apply changes. */
+static int hook_batch_start(const struct play *p, const char *const *hosts,
+			    size_t nr, size_t batch_no, void *payload)
+{
+	struct job *j = payload;
+	const char **mine;
+	size_t n = 0;
+	int error = 0;
+
+	(void)batch_no;
+	if (!j->changed)
+		return 0;
+	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
+	for (size_t i = 0; i < nr; i++)
+		if (in_list(j->changed, hosts[i]))
+			mine[n++] = hosts[i];
+	if (n) {
+		struct window_opts wo = {
+			.settings = &j->o->cfg->maintenance, .state = j->state,
+			.run_id = j->res->run_id, .hosts = mine, .hosts_nr = n,
+			.playbook = j->o->pbs_nr ? j->o->pbs[0]->path : NULL,
+			.plan = j->plan_summary, .maintenance = p->maintenance,
+		};
+		struct val *fails;
+
+		if ((error = window_open(&j->w, &wo)) < 0)
+			goto out;
+		if (j->w) {
+			say(j, JOB_INFO, "maintenance window %lld open on %zu "
+			    "host%s", j->w->id, n, n == 1 ? "" : "s");
+			fails = window_failures(j->w);
+			for (size_t i = 0; i < val_len(fails); i++)
+				say(j, JOB_WARNING, "%s",
+				    val_cstr(val_list_at(fails, i)));
+			val_unref(fails);
+		}
+	}
+out:
+	free(mine);
+	return error;
+}
+
+static void close_window(struct job *j, const char *status)
+{
+	struct window_result wr = { .status = status };
+	struct val *firing = NULL;
+
+	if (!j->w)
+		return;
+	for (size_t i = 0; i < j->res->run.hosts_nr; i++) {
+		const struct host_stats *st = &j->res->run.hosts[i];
+
+		wr.hosts++;
+		wr.ok += st->ok;
+		wr.changed += st->changed;
+		wr.failed += st->failed;
+		wr.unreachable += st->unreachable;
+	}
+	wr.seconds = difftime(time(NULL), j->started);
+	if (window_close(&firing, j->w, &wr) < 0)
+		say(j, JOB_WARNING, "closing maintenance window %lld: %s",
+		    j->w->id, tend_error_last());
+	for (size_t i = 0; i < val_len(firing); i++) {
+		if (!j->res->firing)
+			j->res->firing = val_list();
+		val_list_push(j->res->firing, val_ref(val_list_at(firing, i)));
+	}
+	val_unref(firing);
+	window_free(j->w);
+	j->w = NULL;
+}
+
+static void hook_batch_end(const struct play *p, void *payload)
+{
+	(void)p;
+	close_window(payload, run_interrupted ? "interrupted" : "ok");
+}
+
+/*
+ * Which hosts will the apply change? A read-only plan pass answers it, so
+ * the windows cover exactly those hosts. *summary gets "N changes on M
+ * hosts" for the announcements.
+ */
+static int find_changing_hosts(struct val **out, const struct job *j,
+			       struct buf *summary)
+{
+	struct run_result res = { 0 };
+	struct run_opts ro = run_opts_of(j->o, RUN_PLAN);
+	unsigned n = 0;
+
+	ro.quiet = true;
+	ro.only_hosts = j->o->only_hosts;
+	*out = NULL;
+	if (run_all(&res, j->o, &ro) < 0) {
+		run_result_release(&res);
+		return -1;
+	}
+	for (size_t i = 0; i < res.nr; i++)
+		if (res.events[i].status == EV_CHANGED ||
+		    res.events[i].status == EV_UNKNOWN)
+			n++;
+	*out = changing_hosts(&res);
+	buf_addf(summary, "%u change%s on %zu host%s", n, n == 1 ? "" : "s",
+		 val_len(*out), val_len(*out) == 1 ? "" : "s");
+	run_result_release(&res);
+	return 0;
+}
+
+/* ---- the run's record and live hooks ---- */
+
+static void hook_play(const struct play *p, size_t hosts, void *payload)
+{
+	const struct job_hooks *h = ((struct job *)payload)->o->hooks;
+
+	if (h && h->play_start)
+		h->play_start(p, hosts, h->payload);
+}
+
+static void hook_progress(const char *host, const char *task, void *payload)
+{
+	const struct job_hooks *h = ((struct job *)payload)->o->hooks;
+
+	if (h && h->progress)
+		h->progress(host, task, h->payload);
+}
+
+/* A result: shown, then the window extended if due, then recorded. */
+static void hook_event(const struct run_event *ev, void *payload)
+{
+	struct job *j = payload;
+	const struct job_hooks *h = j->o->hooks;
+
+	if (h && h->event)
+		h->event(ev, h->payload);
+	if (j->w && window_tick(j->w, time(NULL)) < 0)
+		say(j, JOB_WARNING, "extending the maintenance window: %s",
+		    tend_error_last());
+	if (!j->state_error &&
+	    state_run_event(j->state, j->res->run_id, ev) < 0) {
+		j->state_error = -1;
+		say(j, JOB_WARNING, "%s", tend_error_last());
+	}
+}
+
+static int record_begin(struct job *j)
+{
+	const struct job_opts *o = j->o;
+	struct buf names = BUF_INIT;
+	struct run_info info = {
+		.mode = o->mode == RUN_PLAN ? "plan" : "apply",
+		.limit = o->limit,
+		.commit = o->commit,
+		.note = o->override_change_window ? o->reason : NULL,
+	};
+	int error;
+
+	for (size_t i = 0; i < o->pbs_nr; i++)
+		buf_addf(&names, "%s%s", i ? " " : "", o->pbs[i]->path);
+	info.playbook = names.ptr;
+	error = state_run_begin(j->state, &j->res->run_id, &info);
+	buf_release(&names);
+	return error;
+}
+
+/* Open the state DB, clean up after dead processes, record the run. */
+static int record_open(struct job *j)
+{
+	if (state_open(&j->state, j->o->state_path) < 0 ||
+	    state_reap(j->state) < 0)
+		return -1;
+	if (window_reap(j->state, NULL) < 0) {
+		say(j, JOB_WARNING, "%s", tend_error_last());
+		tend_error_clear();
+	}
+	return record_begin(j);
+}
+
+/* After the run: the plan file, if one was asked for. */
+static int save_plan(struct job *j)
+{
+	const struct job_opts *o = j->o;
+
+	if (!o->save_plan || o->mode != RUN_PLAN)
+		return 0;
+	if (plan_write(o->save_plan, &j->res->run, o->plan_meta) < 0)
+		return -1;
+	j->res->plan_saved = true;
+	return 0;
+}
+
+static void summarize(struct job_result *r)
+{
+	for (size_t i = 0; i < r->run.hosts_nr; i++)
+		if (r->run.hosts[i].failed || r->run.hosts[i].unreachable)
+			r->hosts_failed = true;
+	for (size_t i = 0; i < r->run.nr; i++)
+		if (r->run.events[i].status == EV_CHANGED ||
+		    r->run.events[i].status == EV_UNKNOWN)
+			r->changes = true;
+}
+
+/*
+ * The job, with the hosts its windows cover already known (`changed`, a
+ * saved plan's check) or NULL to find them.
+ */
+static int job_run_changed(struct job_result *out, const struct job_opts *o,
+			   const struct val *changed)
+{
+	struct job j = { .o = o, .res = out, .started = time(NULL) };
+	struct run_hooks hooks = {
+		.play_start = hook_play, .progress = hook_progress,
+		.event = hook_event, .batch_start = hook_batch_start,
+		.batch_end = hook_batch_end, .payload = &j,
+	};
+	struct run_opts ro = run_opts_of(o, o->mode);
+	struct buf summary = BUF_INIT;
+	struct val *found = NULL;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	out->status = "error";
+	ro.hooks = &hooks;
+	ro.only_hosts = o->only_hosts;
+	if (o->mode == RUN_APPLY && (error = check_change_windows(&j)) < 0)
+		return error;
+	/* the run is on record before any host is touched */
+	if ((error = record_open(&j)) < 0)
+		goto out;
+	if (o->mode == RUN_APPLY && !o->no_window &&
+	    o->cfg->maintenance.providers_nr) {
+		if (!changed && (error = find_changing_hosts(&found, &j,
+							     &summary)) < 0)
+			goto done;
+		if (changed)
+			buf_addf(&summary, "changes on %zu host%s",
+				 val_len(changed),
+				 val_len(changed) == 1 ? "" : "s");
+		j.changed = changed ? changed : found;
+		j.plan_summary = summary.ptr;
+	}
+	if ((error = run_all(&out->run, o, &ro)) < 0)
+		goto done;
+	summarize(out);
+	error = save_plan(&j);
+done:
+	out->status = out->run.interrupted ? "interrupted" :
+		      error ? "error" : out->hosts_failed ? "failed" : "ok";
+	close_window(&j, out->status);
+	if (state_run_finish(j.state, out->run_id, out->status,
+			     &out->run) < 0 && !error)
+		error = -1;
+	if (!error && j.state_error)
+		error = tend_error_set("the run's record is incomplete: a "
+				       "result could not be written");
+out:
+	state_close(j.state);
+	val_unref(found);
+	buf_release(&summary);
+	return error;
+}
+
+int job_run(struct job_result *out, const struct job_opts *opts)
+{
+	return job_run_changed(out, opts, NULL);
+}
+
+/* ---- saved plans ---- */
+
+/* The source commit the plan was made from must be the one fetched now. */
+static int check_commit(const struct job *j, const struct val *plan,
+			const char *ref, bool replan)
+{
+	const char *planned = val_cstr(val_dict_path(plan, "source.commit"));
+	const char *now = j->o->commit;
+
+	if (!planned || !now || !strcmp(planned, now))
+		return 0;
+	if (!replan)
+		return tend_error_set_code(TEND_ESTALE, "stale plan: '%s' moved "
+			"from %.12s to %.12s since the plan (make a new plan, "
+			"or --replan)", ref ? ref : "?", planned, now);
+	say(j, JOB_INFO, "re-planning: '%s' moved from %.12s to %.12s since "
+	    "the plan", ref ? ref : "?", planned, now);
+	return 0;
+}
+
+int job_apply_plan(struct job_result *out, const struct job_opts *opts,
+		   const struct val *plan, const char *ref, bool replan)
+{
+	struct job j = { .o = opts, .res = out };
+	struct run_result now = { 0 };
+	struct run_opts ro = run_opts_of(opts, RUN_PLAN);
+	struct val *stale = NULL, *hosts = plan_hosts(plan), *fresh = NULL;
+	struct val *changed = NULL;
+	struct job_opts apply = *opts;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	out->status = "ok";
+	ro.quiet = true;
+	if ((error = check_commit(&j, plan, ref, replan)) < 0 ||
+	    (error = run_all(&now, opts, &ro)) < 0)
+		goto out;
+	plan_compare(&stale, plan, &now);
+	for (size_t i = 0; i < val_len(stale); i++)
+		say(&j, JOB_INFO, "%s: host '%s' moved since the plan: %s",
+		    replan ? "re-planning" : "stale, refused",
+		    stale->u.dict.items[i].key,
+		    val_cstr(stale->u.dict.items[i].v));
+	/* exactly the plan's hosts that did not move, by name */
+	fresh = val_list();
+	for (size_t i = 0; i < val_len(hosts); i++) {
+		const char *h = val_cstr(val_list_at(hosts, i));
+
+		if (replan || !val_dict_get(stale, h))
+			val_list_push(fresh, val_str(h));
+	}
+	/* the check just made says which hosts change: the window's hosts */
+	changed = changing_hosts(&now);
+	if (val_len(fresh)) {
+		apply.mode = RUN_APPLY;
+		apply.only_hosts = fresh;
+		error = job_run_changed(out, &apply, changed);
+	}
+	if (!error && val_len(stale) && !replan)
+		error = tend_error_set_code(TEND_ESTALE, "%zu host%s of the "
+			"plan moved since it was made, and %s refused",
+			val_len(stale), val_len(stale) == 1 ? "" : "s",
+			val_len(stale) == 1 ? "was" : "were");
+out:
+	out->stale = stale;
+	val_unref(changed);
+	val_unref(fresh);
+	val_unref(hosts);
+	run_result_release(&now);
+	return error;
+}
+
+void job_result_release(struct job_result *r)
+{
+	run_result_release(&r->run);
+	val_unref(r->firing);
+	val_unref(r->stale);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,119 @@
+#include "tend/common.h"
+#include "tend/util/error.h"
+#include "tend/net/knownhosts.h"
+#include "tend/transport/ssh.h"
+#include "tend/transport/table.h"
+
+#include <strings.h>
+
+/* Kinds registered at run time (tests); searched before the built-in ones. */
+#define MAX_REGISTERED 8
+static const struct transport_kind *registered[MAX_REGISTERED];
+static size_t registered_nr;
+
+static int open_local(struct transport **out, const struct transport_vars *v)
+{
+	(void)v;
+	return transport_local_new(out);
+}
+
+/* SSH: Ansible's inventory variables, and tend's own for what it adds. */
+static int open_ssh(struct transport **out, const struct transport_vars *v)
+{
+	static const char *const v_host[] = { "ansible_host",
+		"ansible_ssh_host", NULL };
+	static const char *const v_port[] = { "ansible_port",
+		"ansible_ssh_port", NULL };
+	static const char *const v_user[] = { "ansible_user",
+		"ansible_ssh_user", "remote_user", NULL };
+	static const char *const v_key[] = { "ansible_ssh_private_key_file",
+		"ansible_private_key_file", NULL };
+	static const char *const v_known[] = { "tend_known_hosts",
+		"ansible_ssh_known_hosts_file", NULL };
+	static const char *const v_check[] = { "host_key_checking",
+		"ansible_host_key_checking", "tend_host_key_checking", NULL };
+	static const char *const v_ctimeout[] = { "ansible_ssh_timeout",
+		"ansible_timeout", NULL };
+	static const char *const v_xtimeout[] = { "tend_command_timeout",
+		NULL };
+	char *host = NULL, *port = NULL, *user = NULL, *key = NULL,
+	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL;
+	struct ssh_opts o = { 0 };
+	int error;
+
+	if ((error = v->get(&host, v_host, v->payload)) < 0 ||
+	    (error = v->get(&port, v_port, v->payload)) < 0 ||
+	    (error = v->get(&user, v_user, v->payload)) < 0 ||
+	    (error = v->get(&key, v_key, v->payload)) < 0 ||
+	    (error = v->get(&known, v_known, v->payload)) < 0 ||
+	    (error = v->get(&check, v_check, v->payload)) < 0 ||
+	    (error = v->get(&ctimeout, v_ctimeout, v->payload)) < 0 ||
+	    (error = v->get(&xtimeout, v_xtimeout, v->payload)) < 0)
+		goto out;
+	o.host = host ? host : v->inventory_name;
+	o.port = port ? atoi(port) : 0;
+	o.user = user;
+	o.private_key = key;
+	o.known_hosts = known;
+	o.connect_timeout_ms = ctimeout ? atoi(ctimeout) * 1000 : 0;
+	o.command_timeout_ms = xtimeout ? atoi(xtimeout) * 1000 : 0;
+	if (check && !strcasecmp(check, "true"))
+		o.host_key_checking = SSH_HOST_KEY_STRICT;
+	else if (check &&
+		 (error = knownhosts_parse_checking(&o.host_key_checking,
+						    check)) < 0)
+		goto out;
+	error = transport_ssh_new(out, &o);
+out:
+	free(host);
+	free(port);
+	free(user);
+	free(key);
+	free(known);
+	free(check);
+	free(ctimeout);
+	free(xtimeout);
+	return error;
+}
+
+static const char *const ssh_aliases[] = { "smart", "paramiko", NULL };
+
+static const struct transport_kind builtin[] = {
+	{ .name = "local", .aliases = NULL, .open = open_local },
+	{ .name = "ssh", .aliases = ssh_aliases, .open = open_ssh },
+};
+
+static bool kind_is(const struct transport_kind *k, const char *name)
+{
+	if (!strcmp(k->name, name))
+		return true;
+	for (size_t i = 0; k->aliases && k->aliases[i]; i++)
+		if (!strcmp(k->aliases[i], name))
+			return true;
+	return false;
+}
+
+int transport_open(struct transport **out, const char *name,
+		   const struct transport_vars *v)
+{
+	*out = NULL;
+	if (!name)
+		name = "ssh";
+	for (size_t i = registered_nr; i-- > 0;)
+		if (kind_is(registered[i], name))
+			return registered[i]->open(out, v);
+	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+		if (kind_is(&builtin[i], name))
+			return builtin[i].open(out, v);
+	return tend_error_set("connection type '%s' is not supported (use ssh "
+			      "or local)", name);
+}
+
+int transport_register(const struct transport_kind *k)
+{
+	if (registered_nr == MAX_REGISTERED)
+		return tend_error_set("cannot register transport '%s': the "
+				      "table is full", k->name);
+	registered[registered_nr++] = k;
+	return 0;
+}
