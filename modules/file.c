@@ -151,6 +151,223 @@ static void add_mode_change(struct buf *changes, unsigned int from,
 	buf_addch(changes, '\n');
 }
 
+/*
+ * The probe's first lines: the path's state (followed or not, as
+ * pd->follow says), its atime when pd->atime sets one, and with `src`
+ * whether src exists beside the path and is the same file.
+ */
+static void add_probe(struct buf *s, const char *path, const char *src,
+		      const struct file_plan_data *pd)
+{
+	buf_adds(s, "LC_ALL=C; export LC_ALL\n");
+	file_probe_script(s);
+	add_path_var(s, path);
+	buf_addf(s, "tend_probe \"$p\" '%s' '' || exit 1\n",
+		 pd->follow ? "L" : "");
+	/* atime is compared only when it is set to a given time */
+	if (pd->atime == TIME_SET)
+		buf_addf(s, "echo \"atime $(stat %s-c %%X -- \"$p\" "
+			 "2>/dev/null)\"\n", pd->follow ? "-L " : "");
+	if (src) {
+		buf_adds(s, "q=");
+		sh_quote(s, src);
+		buf_adds(s, "\nif ( cd \"$(dirname -- \"$p\")\" 2>/dev/null && "
+			 "{ [ -e \"$q\" ] || [ -L \"$q\" ]; } ); "
+			 "then echo 'srcok 1'; else echo 'srcok 0'; fi\n"
+			 "[ -e \"$q\" ] && [ -e \"$p\" ] && "
+			 "[ \"$(stat -L -c %d:%i -- \"$q\")\" = "
+			 "\"$(stat -c %d:%i -- \"$p\")\" ] && echo 'samefile 1'\n");
+	}
+}
+
+/*
+ * The probe line that says whether anything below a directory differs
+ * in owner, group or (an octal) mode: "recurse 1" if so, else "recurse 0".
+ */
+static void add_recurse_probe(struct buf *s, const char *owner,
+			      const char *group, const struct val *mode)
+{
+	unsigned int m;
+
+	buf_adds(s, "echo \"recurse $(find \"$p\" -mindepth 1 \\( -false");
+	if (owner) {
+		buf_adds(s, " -o ! -user ");
+		sh_quote(s, owner);
+	}
+	if (group) {
+		buf_adds(s, " -o ! -group ");
+		sh_quote(s, group);
+	}
+	/*
+	 * NEEDSWORK: a symbolic mode is only compared on the
+	 * directory itself, not below it.
+	 */
+	if (mode && val_is(mode, VAL_INT) &&
+	    !mode_parse(&m, mode, 0, false))
+		buf_addf(s, " -o ! -type l ! -perm %o", m);
+	else if (val_cstr(mode) &&
+		 strspn(val_cstr(mode), "01234567") ==
+			 strlen(val_cstr(mode)) &&
+		 !mode_parse(&m, mode, 0, false))
+		buf_addf(s, " -o ! -type l ! -perm %o", m);
+	buf_adds(s, " \\) -print 2>/dev/null | head -n 1 | wc -l)\"\n");
+}
+
+/*
+ * The path's type against the wanted state pd->state (not absent): what
+ * must change goes into out->changes and *pd, and sets *changed. A type
+ * the state cannot be reached from is an error, with Ansible's message.
+ * `extra` and `pos`: the probe's extra lines (extra_int).
+ */
+static int check_type(struct check_result *out, struct file_plan_data *pd,
+		      const struct file_state *st, const char *path,
+		      const char *src, bool force, bool recurse,
+		      const struct buf *extra, size_t pos, bool *changed)
+{
+	const char *state = pd->state;
+	int error = 0;
+
+	if (!strcmp(state, "file")) {
+		if (!st->exists) {
+			error = tend_error_set("file (%s) is absent, cannot "
+					       "continue", path);
+			goto out;
+		}
+		if (st->type == 'd') {
+			error = tend_error_set("file (%s) is directory, cannot "
+					       "continue", path);
+			goto out;
+		}
+	} else if (!strcmp(state, "directory")) {
+		if (st->exists && st->type != 'd') {
+			error = tend_error_set("%s already exists as a %s", path,
+					       type_name(st));
+			goto out;
+		}
+		if (!st->exists) {
+			buf_adds(&out->changes, "state: absent -> directory\n");
+			pd->create = *changed = true;
+		}
+		if (recurse && extra_int(extra, pos, "recurse", 0) > 0) {
+			buf_adds(&out->changes, "recurse: attributes differ "
+				 "below the directory\n");
+			pd->recurse = *changed = true;
+		}
+		pd->recurse = recurse;
+	} else if (!strcmp(state, "touch")) {
+		buf_addf(&out->changes, "state: %s -> touch\n", type_name(st));
+		pd->create = !st->exists;
+		*changed = true;
+	} else if (!strcmp(state, "link")) {
+		if (!force && !extra_int(extra, pos, "srcok", 0)) {
+			error = tend_error_set("src file does not exist, use "
+					       "\"force=yes\" if you really want "
+					       "to create the link: %s", src);
+			goto out;
+		}
+		if (st->exists && st->type == 'd') {
+			error = tend_error_set("refusing to convert from "
+					       "directory to symlink for %s",
+					       path);
+			goto out;
+		}
+		if (st->exists && st->type != 'l' && !force) {
+			error = tend_error_set("refusing to convert from %s to "
+					       "symlink for %s", type_name(st),
+					       path);
+			goto out;
+		}
+		if (st->type == 'l' && strcmp(st->link_target, src)) {
+			buf_addf(&out->changes, "src: %s -> %s\n",
+				 st->link_target, src);
+			pd->relink = *changed = true;
+		} else if (st->type != 'l') {
+			buf_addf(&out->changes, "state: %s -> link\n",
+				 type_name(st));
+			pd->relink = *changed = true;
+		}
+	} else if (!strcmp(state, "hard")) {
+		if (!extra_int(extra, pos, "srcok", 0)) {
+			error = tend_error_set("src does not exist: %s", src);
+			goto out;
+		}
+		if (st->exists && st->type == 'd') {
+			error = tend_error_set("refusing to convert from "
+					       "directory to hard link for %s",
+					       path);
+			goto out;
+		}
+		if (!extra_int(extra, pos, "samefile", 0)) {
+			buf_addf(&out->changes, "state: %s -> hard\n",
+				 type_name(st));
+			pd->relink = *changed = true;
+		}
+	}
+out:
+	return error;
+}
+
+/*
+ * Attributes of what is (or will be) at path: mode, owner, group and
+ * times against the task's, into out->changes and *pd, setting *changed.
+ * Returns 0, or < 0 with the error set (a bad mode).
+ */
+static int check_attrs(struct check_result *out, struct file_plan_data *pd,
+		       const struct file_state *st, const struct val *mode,
+		       const char *owner, const char *group,
+		       const struct buf *extra, size_t pos, bool *changed)
+{
+	const char *state = pd->state;
+	int error = 0;
+
+	if (mode && strcmp(state, "link")) {
+		unsigned int cur = st->exists ? st->mode : 0;
+		bool is_dir = !strcmp(state, "directory");
+
+		if ((error = mode_parse(&pd->mode, mode, cur, is_dir)) < 0)
+			goto out;
+		pd->set_mode = true;
+		if (val_cstr(mode))
+			pd->mode_text = xstrdup(val_cstr(mode));
+		if (st->exists && st->type != 'l' && !pd->relink &&
+		    pd->mode != st->mode) {
+			add_mode_change(&out->changes, st->mode, pd->mode);
+			*changed = true;
+		}
+	}
+	if (owner) {
+		pd->chown = true;
+		if (st->exists && !pd->relink &&
+		    id_differs(owner, st->owner, st->uid)) {
+			buf_addf(&out->changes, "owner: %s -> %s\n", st->owner,
+				 owner);
+			*changed = true;
+		}
+	}
+	if (group) {
+		pd->chgrp = true;
+		if (st->exists && !pd->relink &&
+		    id_differs(group, st->group, st->gid)) {
+			buf_addf(&out->changes, "group: %s -> %s\n", st->group,
+				 group);
+			*changed = true;
+		}
+	}
+	if (pd->mtime == TIME_NOW || (pd->mtime == TIME_SET &&
+				      pd->mtime_at != st->mtime)) {
+		buf_adds(&out->changes, "modification_time: changes\n");
+		*changed = true;
+	}
+	if (pd->atime == TIME_NOW ||
+	    (pd->atime == TIME_SET &&
+	     pd->atime_at != extra_int(extra, pos, "atime", -1))) {
+		buf_adds(&out->changes, "access_time: changes\n");
+		*changed = true;
+	}
+out:
+	return error;
+}
+
 static int file_check(struct check_result *out, const struct task_ctx *ctx)
 {
 	const char *path = arg_str(ctx, "path");
@@ -193,52 +410,10 @@ static int file_check(struct check_result *out, const struct task_ctx *ctx)
 		goto out;
 	}
 
-	buf_adds(&s, "LC_ALL=C; export LC_ALL\n");
-	file_probe_script(&s);
-	add_path_var(&s, path);
-	buf_addf(&s, "tend_probe \"$p\" '%s' '' || exit 1\n",
-		 pd->follow ? "L" : "");
-	/* atime is compared only when it is set to a given time */
-	if (pd->atime == TIME_SET)
-		buf_addf(&s, "echo \"atime $(stat %s-c %%X -- \"$p\" "
-			 "2>/dev/null)\"\n", pd->follow ? "-L " : "");
-	if (src) {
-		buf_adds(&s, "q=");
-		sh_quote(&s, src);
-		buf_adds(&s, "\nif ( cd \"$(dirname -- \"$p\")\" 2>/dev/null && "
-			 "{ [ -e \"$q\" ] || [ -L \"$q\" ]; } ); "
-			 "then echo 'srcok 1'; else echo 'srcok 0'; fi\n"
-			 "[ -e \"$q\" ] && [ -e \"$p\" ] && "
-			 "[ \"$(stat -L -c %d:%i -- \"$q\")\" = "
-			 "\"$(stat -c %d:%i -- \"$p\")\" ] && echo 'samefile 1'\n");
-	}
+	add_probe(&s, path, src, pd);
 	if (recurse && state && !strcmp(state, "directory") &&
-	    (owner || group || mode)) {
-		unsigned int m;
-
-		buf_adds(&s, "echo \"recurse $(find \"$p\" -mindepth 1 \\( -false");
-		if (owner) {
-			buf_adds(&s, " -o ! -user ");
-			sh_quote(&s, owner);
-		}
-		if (group) {
-			buf_adds(&s, " -o ! -group ");
-			sh_quote(&s, group);
-		}
-		/*
-		 * NEEDSWORK: a symbolic mode is only compared on the
-		 * directory itself, not below it.
-		 */
-		if (mode && val_is(mode, VAL_INT) &&
-		    !mode_parse(&m, mode, 0, false))
-			buf_addf(&s, " -o ! -type l ! -perm %o", m);
-		else if (val_cstr(mode) &&
-			 strspn(val_cstr(mode), "01234567") ==
-				 strlen(val_cstr(mode)) &&
-			 !mode_parse(&m, mode, 0, false))
-			buf_addf(&s, " -o ! -type l ! -perm %o", m);
-		buf_adds(&s, " \\) -print 2>/dev/null | head -n 1 | wc -l)\"\n");
-	}
+	    (owner || group || mode))
+		add_recurse_probe(&s, owner, group, mode);
 	buf_adds(&s, "exit 0\n");
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
@@ -267,128 +442,11 @@ static int file_check(struct check_result *out, const struct task_ctx *ctx)
 		}
 		goto done;
 	}
-	if (!strcmp(state, "file")) {
-		if (!st.exists) {
-			error = tend_error_set("file (%s) is absent, cannot "
-					       "continue", path);
-			goto out;
-		}
-		if (st.type == 'd') {
-			error = tend_error_set("file (%s) is directory, cannot "
-					       "continue", path);
-			goto out;
-		}
-	} else if (!strcmp(state, "directory")) {
-		if (st.exists && st.type != 'd') {
-			error = tend_error_set("%s already exists as a %s", path,
-					       type_name(&st));
-			goto out;
-		}
-		if (!st.exists) {
-			buf_adds(&out->changes, "state: absent -> directory\n");
-			pd->create = changed = true;
-		}
-		if (recurse && extra_int(&res.out, pos, "recurse", 0) > 0) {
-			buf_adds(&out->changes, "recurse: attributes differ "
-				 "below the directory\n");
-			pd->recurse = changed = true;
-		}
-		pd->recurse = recurse;
-	} else if (!strcmp(state, "touch")) {
-		buf_addf(&out->changes, "state: %s -> touch\n", type_name(&st));
-		pd->create = !st.exists;
-		changed = true;
-	} else if (!strcmp(state, "link")) {
-		if (!force && !extra_int(&res.out, pos, "srcok", 0)) {
-			error = tend_error_set("src file does not exist, use "
-					       "\"force=yes\" if you really want "
-					       "to create the link: %s", src);
-			goto out;
-		}
-		if (st.exists && st.type == 'd') {
-			error = tend_error_set("refusing to convert from "
-					       "directory to symlink for %s",
-					       path);
-			goto out;
-		}
-		if (st.exists && st.type != 'l' && !force) {
-			error = tend_error_set("refusing to convert from %s to "
-					       "symlink for %s", type_name(&st),
-					       path);
-			goto out;
-		}
-		if (st.type == 'l' && strcmp(st.link_target, src)) {
-			buf_addf(&out->changes, "src: %s -> %s\n",
-				 st.link_target, src);
-			pd->relink = changed = true;
-		} else if (st.type != 'l') {
-			buf_addf(&out->changes, "state: %s -> link\n",
-				 type_name(&st));
-			pd->relink = changed = true;
-		}
-	} else if (!strcmp(state, "hard")) {
-		if (!extra_int(&res.out, pos, "srcok", 0)) {
-			error = tend_error_set("src does not exist: %s", src);
-			goto out;
-		}
-		if (st.exists && st.type == 'd') {
-			error = tend_error_set("refusing to convert from "
-					       "directory to hard link for %s",
-					       path);
-			goto out;
-		}
-		if (!extra_int(&res.out, pos, "samefile", 0)) {
-			buf_addf(&out->changes, "state: %s -> hard\n",
-				 type_name(&st));
-			pd->relink = changed = true;
-		}
-	}
-
-	/* Attributes of what is (or will be) at path. */
-	if (mode && strcmp(state, "link")) {
-		unsigned int cur = st.exists ? st.mode : 0;
-		bool is_dir = !strcmp(state, "directory");
-
-		if ((error = mode_parse(&pd->mode, mode, cur, is_dir)) < 0)
-			goto out;
-		pd->set_mode = true;
-		if (val_cstr(mode))
-			pd->mode_text = xstrdup(val_cstr(mode));
-		if (st.exists && st.type != 'l' && !pd->relink &&
-		    pd->mode != st.mode) {
-			add_mode_change(&out->changes, st.mode, pd->mode);
-			changed = true;
-		}
-	}
-	if (owner) {
-		pd->chown = true;
-		if (st.exists && !pd->relink &&
-		    id_differs(owner, st.owner, st.uid)) {
-			buf_addf(&out->changes, "owner: %s -> %s\n", st.owner,
-				 owner);
-			changed = true;
-		}
-	}
-	if (group) {
-		pd->chgrp = true;
-		if (st.exists && !pd->relink &&
-		    id_differs(group, st.group, st.gid)) {
-			buf_addf(&out->changes, "group: %s -> %s\n", st.group,
-				 group);
-			changed = true;
-		}
-	}
-	if (pd->mtime == TIME_NOW || (pd->mtime == TIME_SET &&
-				      pd->mtime_at != st.mtime)) {
-		buf_adds(&out->changes, "modification_time: changes\n");
-		changed = true;
-	}
-	if (pd->atime == TIME_NOW ||
-	    (pd->atime == TIME_SET &&
-	     pd->atime_at != extra_int(&res.out, pos, "atime", -1))) {
-		buf_adds(&out->changes, "access_time: changes\n");
-		changed = true;
-	}
+	if ((error = check_type(out, pd, &st, path, src, force, recurse,
+			       &res.out, pos, &changed)) < 0 ||
+	    (error = check_attrs(out, pd, &st, mode, owner, group, &res.out,
+				pos, &changed)) < 0)
+		goto out;
 done:
 	out->status = changed ? CHECK_CHANGE : CHECK_OK;
 out:
