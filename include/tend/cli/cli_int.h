@@ -1,0 +1,184 @@
+#ifndef TEND_CLI_CLI_INT_H
+#define TEND_CLI_CLI_INT_H
+
+/*
+ * What the files of the command line share: the parsed arguments, the
+ * option and command tables' types, and the steps the dispatcher runs
+ * before a command. The command line is a thin client of engine/job.h:
+ * it parses, sets up what a command's flags ask for, shows and maps to
+ * an exit code; the work is done below it.
+ *
+ *	cli.c       the command table, usage, the dispatcher (cli_main)
+ *	args.c      options into struct cli_args
+ *	setup.c     git source, playbooks, inventory, tend.yml, saved plans
+ *	run.c       plan and apply: a job, shown live, mapped to exit codes
+ *	progress.c  the live per-host progress block on a terminal
+ *	records.c   history, show and window: the state DB and manual windows
+ *	info.c      validate, modules, doc, help, pull, version
+ */
+
+#include "tend/engine/config.h"
+#include "tend/inventory/inventory.h"
+#include "tend/playbook/playbook.h"
+#include "tend/source/source.h"
+#include "tend/store/state.h"
+
+#include <pthread.h>
+
+/* Exit codes (DESIGN.md), mapped here and nowhere else. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_CHANGES = 2,
+	EXIT_HOSTS_FAILED = 3,
+	EXIT_STALE = 4,
+};
+
+enum {
+	CMD_NEEDS_PLAYBOOK = 1 << 0, /* positional args are playbooks */
+	CMD_NEEDS_INVENTORY = 1 << 1,
+	CMD_TAKES_PLAN = 1 << 2,     /* the argument may be a saved plan */
+};
+
+struct cli_args {
+	const char *inventory;
+	const char *limit;
+	struct val *extra;   /* dict */
+	struct val *tags, *skip_tags;
+	int forks;
+	const char *format;
+	bool detailed_exitcode;
+	bool diff;
+	bool check;
+	bool no_color;
+	bool stats;
+	const char *out_path;  /* plan --out */
+	long max_plan_age;     /* seconds; 0: any */
+	bool replan;
+	struct val *secrets;   /* --secrets: a dict of secret values */
+	const struct val *plan; /* apply: the saved plan, or NULL */
+	const char *config_path; /* -c */
+	bool no_window;
+	bool override_cw;        /* --override-change-window */
+	const char *reason;
+	const char *hosts_arg;   /* window open --hosts */
+	const char *duration;    /* window open --duration */
+	bool all;                /* window list --all */
+	struct config *cfg;      /* tend.yml (plan, apply) */
+	struct val *defaults;    /* its ssh: section as connection vars */
+	const char *state_path;
+	int history_limit;
+	/*
+	 * --repo: playbooks and inventory come from this git source; `src`
+	 * is the fetched commit (src.dir is NULL until it is fetched), and
+	 * `src_paths` the paths made relative to its tree (freed at exit).
+	 */
+	struct source_opts src_opts;
+	struct source_result src;
+	char **src_paths;
+	size_t src_paths_nr;
+	const char **repo_pos; /* the playbooks as given: paths in the repo */
+	const char **pos;    /* positional arguments */
+	size_t pos_nr;
+	/* set up by the dispatcher from the flags */
+	struct playbook **pbs;
+	size_t pbs_nr;
+	struct inventory *inv;
+};
+
+enum opt_id {
+	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
+	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
+	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
+	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
+	OPT_OVERRIDE_CW, OPT_REASON, OPT_HOSTS, OPT_DURATION, OPT_ALL,
+	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
+	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
+	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
+};
+
+struct cli_opt {
+	enum opt_id id;
+	char short_name;
+	const char *long_name;
+	const char *arg;     /* name of its value, or NULL for a flag */
+	const char *help;
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli_args *a);
+	unsigned int flags;
+	const struct cli_opt *opts;
+	const char *usage;
+	const char *summary;
+};
+/* Print "tend: MESSAGE" to stderr; returns EXIT_ERROR. */
+int cli_err(const char *fmt, ...) TEND_PRINTF(1, 2);
+
+/* args.c: parse argv (after the command name) for command `c`. */
+int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
+		   char **argv);
+
+/* setup.c: what the command flags ask for; each returns an exit code. */
+int cli_setup_source(struct cli_args *a);
+int cli_setup_source_paths(struct cli_args *a);
+int cli_setup_playbooks(struct cli_args *a);
+int cli_setup_inventory(struct cli_args *a);
+int cli_setup_config(struct cli_args *a);
+int cli_load_config(struct config **out, struct cli_args *a);
+int cli_load_plan(struct cli_args *a);
+
+/*
+ * Live progress on a terminal: under the scrolling log, one line per busy
+ * host with the task it runs, redrawn by a ticker thread. Every write to
+ * the terminal takes `lock`, erases the block, writes, and lets the
+ * ticker draw it again.
+ */
+struct progress {
+	pthread_mutex_t lock;
+	FILE *f;
+	char **hosts, **tasks;  /* tasks[i]: NULL when hosts[i] is idle */
+	size_t nr, alloc;
+	size_t drawn;           /* lines of the block on the screen */
+	pthread_t ticker;
+	volatile int stop;
+};
+
+#define PROGRESS_MAX_LINES 12
+
+void cli_progress_start(struct progress *p, FILE *f);
+void cli_progress_stop(struct progress *p);
+/* Erase the block (with p->lock held) before writing to the terminal. */
+void cli_progress_erase(struct progress *p);
+/* Host `host` now runs `task` (NULL: idle). Thread-safe. */
+void cli_progress_set(struct progress *p, const char *host, const char *task);
+
+/* args.c: add the comma-separated tags of s to the list `into` (or a new one). */
+struct val *cli_split_tags(struct val *into, const char *s);
+
+/* run.c: warn about each alert still firing after the windows closed. */
+void cli_report_firing(const struct val *firing);
+
+/* records.c */
+int cli_open_state(struct state **out, struct cli_args *a);
+
+/* The commands (one file each group), called by cli_main. */
+int cmd_plan(struct cli_args *a);
+int cmd_apply(struct cli_args *a);
+int cmd_validate(struct cli_args *a);
+int cmd_modules(struct cli_args *a);
+int cmd_history(struct cli_args *a);
+int cmd_window(struct cli_args *a);
+int cmd_show(struct cli_args *a);
+int cmd_doc(struct cli_args *a);
+int cmd_help(struct cli_args *a);
+int cmd_version(struct cli_args *a);
+int cmd_pull(struct cli_args *a);
+
+/* cli.c: usage of one command, or of all. */
+void cli_usage_cmd(FILE *f, const struct cli_cmd *c);
+void cli_usage_all(FILE *f);
+const struct cli_cmd *cli_find_cmd(const char *name);
+
+#endif

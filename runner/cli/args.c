@@ -1,0 +1,317 @@
+#include "tend/common.h"
+#include "tend/data/yaml.h"
+#include "tend/report/report.h"
+#include "tend/cli/cli_int.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+static int parse_extra(struct val *into, const char *s)
+{
+	struct val *v = NULL;
+	struct diags d = DIAGS_INIT;
+	int error = 0;
+
+	if (s[0] == '@') {
+		error = yaml_load_file(&v, s + 1, &d);
+	} else if (s[0] == '{' || s[0] == '[') {
+		error = yaml_load_string(&v, s, strlen(s), "--extra-vars", &d);
+	} else {
+		error = val_parse_kv(&v, s, NULL);
+	}
+	if (error < 0) {
+		if (d.nr)
+			diags_print(&d, stderr);
+		else
+			cli_err("bad --extra-vars '%s': %s", s, tend_error_last());
+		diags_release(&d);
+		val_unref(v);
+		return -1;
+	}
+	diags_release(&d);
+	if (v->type != VAL_DICT) {
+		val_unref(v);
+		cli_err("--extra-vars '%s' must be k=v pairs or a dict", s);
+		return -1;
+	}
+	val_dict_update(into, v, false);
+	val_unref(v);
+	return 0;
+}
+
+struct val *cli_split_tags(struct val *into, const char *s)
+{
+	if (!into)
+		into = val_list();
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		struct buf b = BUF_INIT;
+
+		buf_add(&b, s, n);
+		buf_trim(&b);
+		if (b.len)
+			val_list_push(into, val_str(b.ptr));
+		buf_release(&b);
+		s += n + (s[n] == ',');
+	}
+	return into;
+}
+
+/* "90", "30s", "15m", "2h", "1d" → seconds. */
+static int parse_age(long *out, const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	long mult = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 :
+		    !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : 0;
+
+	if (end == v || n <= 0 || !mult)
+		return cli_err("--max-plan-age expects a duration like 30m, 2h "
+			   "or 1d, got '%s'", v), -1;
+	*out = n * mult;
+	return 0;
+}
+
+static void mark_secret(struct val *v)
+{
+	v->flags |= VAL_F_SECRET;
+	for (size_t i = 0; i < val_len(v) && v->type == VAL_LIST; i++)
+		mark_secret(v->u.list.items[i]);
+	for (size_t i = 0; i < val_len(v) && v->type == VAL_DICT; i++)
+		mark_secret(v->u.dict.items[i].v);
+}
+
+/* --secrets FILE: a YAML dict whose values are all secret. */
+static int parse_secrets(struct cli_args *a, const char *path)
+{
+	struct diags d = DIAGS_INIT;
+	struct val *v = NULL;
+	int error = yaml_load_file(&v, path, &d);
+
+	if (error < 0) {
+		if (d.nr)
+			diags_print(&d, stderr);
+		else
+			cli_err("%s", tend_error_last());
+		diags_release(&d);
+		return -1;
+	}
+	diags_release(&d);
+	if (v->type != VAL_DICT) {
+		val_unref(v);
+		return cli_err("--secrets '%s' must hold a dict of vars", path), -1;
+	}
+	for (size_t i = 0; i < v->u.dict.nr; i++)
+		mark_secret(v->u.dict.items[i].v);
+	if (!a->secrets)
+		a->secrets = val_dict();
+	val_dict_update(a->secrets, v, false);
+	val_dict_update(a->extra, v, false);
+	val_unref(v);
+	return 0;
+}
+
+/* The git source's options (SOURCE_OPT_ROWS), shared by several commands. */
+static int set_source_opt(struct source_opts *so, const struct cli_opt *o,
+			  const char *v)
+{
+	char *end;
+
+	switch (o->id) {
+	case OPT_REPO:
+		so->url = v;
+		break;
+	case OPT_REF:
+		so->ref = v;
+		break;
+	case OPT_KEY:
+		so->key = v;
+		break;
+	case OPT_KNOWN_HOSTS:
+		so->known_hosts = v;
+		break;
+	case OPT_TOKEN_ENV:
+		so->token_env = v;
+		break;
+	case OPT_OFFLINE:
+		so->offline = true;
+		break;
+	case OPT_VERIFY_SIGS:
+		so->verify_signatures = true;
+		break;
+	case OPT_ALLOWED_SIGNERS:
+		so->allowed_signers = v;
+		break;
+	case OPT_REQUIRE_ANCESTOR:
+		so->require_ancestor_of = v;
+		break;
+	case OPT_FETCH_TIMEOUT: {
+		long secs = strtol(v, &end, 10);
+
+		if (*end || secs < 1 || secs > 86400)
+			return cli_err("--fetch-timeout expects seconds from 1 to "
+				   "86400, got '%s'", v), -1;
+		so->timeout_ms = (int)secs * 1000;
+		break;
+	}
+	case OPT_DIR:
+		so->worktree = v;
+		break;
+	default:
+		BUG("option %d has no setter", (int)o->id);
+	}
+	return 0;
+}
+
+static int set_opt(struct cli_args *a, const struct cli_opt *o,
+		   const char *v)
+{
+	char *end;
+
+	switch (o->id) {
+	case OPT_INVENTORY:
+		a->inventory = v;
+		break;
+	case OPT_LIMIT:
+		a->limit = v;
+		break;
+	case OPT_EXTRA:
+		return parse_extra(a->extra, v);
+	case OPT_TAGS:
+		a->tags = cli_split_tags(a->tags, v);
+		break;
+	case OPT_SKIP_TAGS:
+		a->skip_tags = cli_split_tags(a->skip_tags, v);
+		break;
+	case OPT_FORKS:
+		a->forks = (int)strtol(v, &end, 10);
+		if (*end || a->forks < 1 || a->forks > 1000)
+			return cli_err("--forks expects a number from 1 to 1000, "
+				   "got '%s'", v), -1;
+		break;
+	case OPT_FORMAT:
+		if (strcmp(v, "text") && strcmp(v, "json") &&
+		    strcmp(v, "markdown") && strcmp(v, "junit"))
+			return cli_err("--format expects text, json, markdown or "
+				   "junit, got '%s'", v), -1;
+		a->format = v;
+		break;
+	case OPT_OUT:
+		a->out_path = v;
+		break;
+	case OPT_MAX_PLAN_AGE:
+		return parse_age(&a->max_plan_age, v);
+	case OPT_REPLAN:
+		a->replan = true;
+		break;
+	case OPT_SECRETS:
+		return parse_secrets(a, v);
+	case OPT_CONFIG:
+		a->config_path = v;
+		break;
+	case OPT_NO_WINDOW:
+		a->no_window = true;
+		break;
+	case OPT_OVERRIDE_CW:
+		a->override_cw = true;
+		break;
+	case OPT_REASON:
+		a->reason = v;
+		break;
+	case OPT_HOSTS:
+		a->hosts_arg = v;
+		break;
+	case OPT_DURATION:
+		a->duration = v;
+		break;
+	case OPT_ALL:
+		a->all = true;
+		break;
+	case OPT_DETAILED:
+		a->detailed_exitcode = true;
+		break;
+	case OPT_DIFF:
+		a->diff = true;
+		break;
+	case OPT_CHECK:
+		a->check = true;
+		break;
+	case OPT_NO_COLOR:
+		a->no_color = true;
+		break;
+	case OPT_STATS:
+		a->stats = true;
+		break;
+	case OPT_STATE:
+		a->state_path = v;
+		break;
+	case OPT_HISTORY_LIMIT:
+		a->history_limit = (int)strtol(v, &end, 10);
+		if (*end || a->history_limit < 1)
+			return cli_err("--limit expects a positive number, got "
+				   "'%s'", v), -1;
+		break;
+	default:
+		return set_source_opt(&a->src_opts, o, v);
+	}
+	return 0;
+}
+
+int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
+		      char **argv)
+{
+	bool only_pos = false;
+
+	for (int i = 0; i < argc; i++) {
+		const char *s = argv[i];
+		const struct cli_opt *o = NULL;
+		const char *v = NULL;
+
+		if (only_pos || s[0] != '-' || !s[1]) {
+			a->pos[a->pos_nr++] = s;
+			continue;
+		}
+		if (!strcmp(s, "--")) {
+			only_pos = true;
+			continue;
+		}
+		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+			cli_usage_cmd(stdout, c);
+			return 1;
+		}
+		for (size_t j = 0; c->opts[j].long_name; j++) {
+			const struct cli_opt *co = &c->opts[j];
+			size_t n = strlen(co->long_name);
+
+			if (s[1] == '-' && !strncmp(s + 2, co->long_name, n) &&
+			    (s[2 + n] == '\0' || s[2 + n] == '=')) {
+				o = co;
+				if (s[2 + n] == '=')
+					v = s + 3 + n;
+			} else if (s[1] != '-' && co->short_name == s[1]) {
+				o = co;
+				if (s[2])
+					v = s + 2;
+			}
+			if (o)
+				break;
+		}
+		if (!o)
+			return cli_err("unknown option '%s' for 'tend %s' (see 'tend "
+				   "help %s')", s, c->name, c->name), -1;
+		if (o->arg && !v) {
+			if (i + 1 >= argc)
+				return cli_err("option '--%s' needs a value",
+					   o->long_name), -1;
+			v = argv[++i];
+		} else if (!o->arg && v) {
+			return cli_err("option '--%s' takes no value",
+				   o->long_name), -1;
+		}
+		if (set_opt(a, o, v) < 0)
+			return -1;
+	}
+	return 0;
+}

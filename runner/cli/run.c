@@ -1,0 +1,237 @@
+#include "tend/common.h"
+#include "tend/report/report.h"
+#include "tend/engine/job.h"
+#include "tend/cli/cli_int.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How a job shows itself on a terminal: the live report and progress. */
+struct view {
+	struct live_report *live; /* NULL: no live output */
+	struct progress *progress; /* NULL: not on a terminal */
+};
+
+static void view_play(const struct play *p, size_t hosts, void *payload)
+{
+	struct view *v = payload;
+
+	if (v->progress) {
+		pthread_mutex_lock(&v->progress->lock);
+		cli_progress_erase(v->progress);
+	}
+	if (v->live)
+		report_live_play(v->live, p->name, hosts);
+	if (v->progress)
+		pthread_mutex_unlock(&v->progress->lock);
+}
+
+static void view_progress(const char *host, const char *task, void *payload)
+{
+	struct view *v = payload;
+
+	if (v->progress)
+		cli_progress_set(v->progress, host, task);
+}
+
+static void view_event(const struct run_event *ev, void *payload)
+{
+	struct view *v = payload;
+
+	if (v->progress) {
+		pthread_mutex_lock(&v->progress->lock);
+		cli_progress_erase(v->progress);
+	}
+	if (v->live)
+		report_live_event(v->live, ev);
+	if (v->progress)
+		pthread_mutex_unlock(&v->progress->lock);
+}
+
+static void view_message(int level, const char *text, void *payload)
+{
+	(void)payload;
+	if (level == JOB_WARNING)
+		cli_err("warning: %s", text);
+	else
+		fprintf(stderr, "tend: %s\n", text);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (run_interrupted)
+		_exit(130);
+	run_interrupted = 1;
+}
+
+static void print_report(const struct run_result *res,
+			 const struct report_opts *ro, const char *format)
+{
+	struct buf out = BUF_INIT;
+
+	if (format && !strcmp(format, "json"))
+		report_json(&out, res, ro);
+	else if (format && !strcmp(format, "markdown"))
+		report_markdown(&out, res, ro);
+	else if (format && !strcmp(format, "junit"))
+		report_junit(&out, res, ro);
+	else if (ro->mode == RUN_PLAN)
+		report_plan_text(&out, res, ro);
+	else
+		report_recap(&out, res, ro);
+	fputs(out.ptr, stdout);
+	buf_release(&out);
+}
+
+static void print_stats(const struct run_result *res)
+{
+	size_t tasks = 0;
+
+	for (size_t i = 0; i < res->nr; i++)
+		if (res->events[i].status != EV_SKIPPED)
+			tasks++;
+	fprintf(stderr, "stats: %lu round trips for %zu task results "
+		"(%.2f per task per host)\n", res->round_trips, tasks,
+		tasks ? (double)res->round_trips / (double)tasks : 0.0);
+}
+
+void cli_report_firing(const struct val *firing)
+{
+	for (size_t i = 0; i < val_len(firing); i++) {
+		struct buf b = BUF_INIT;
+
+		val_to_json(&b, val_list_at(firing, i), 0);
+		cli_err("warning: still firing after the window closed: %s", b.ptr);
+		buf_release(&b);
+	}
+}
+
+/* The job's options from the command line. */
+static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
+				   struct plan_meta *pm)
+{
+	struct job_opts o = {
+		.mode = mode, .pbs = a->pbs, .pbs_nr = a->pbs_nr,
+		.inv = a->inv, .cfg = a->cfg, .state_path = a->state_path,
+		.limit = a->limit, .extra_vars = a->extra,
+		.defaults = a->defaults, .tags = a->tags,
+		.skip_tags = a->skip_tags, .forks = a->forks,
+		.commit = a->src.dir ? a->src.commit : NULL,
+		.no_window = a->no_window,
+		.override_change_window = a->override_cw, .reason = a->reason,
+	};
+
+	if (a->out_path && mode == RUN_PLAN) {
+		*pm = (struct plan_meta){
+			.playbooks = a->pos, .playbooks_nr = a->pos_nr,
+			.inventory = a->inventory, .extra_vars = a->extra,
+			.limit = a->limit, .tags = a->tags,
+			.skip_tags = a->skip_tags,
+		};
+		if (a->src.dir) {
+			pm->commit = a->src.commit;
+			pm->subject = a->src.subject;
+			pm->author = a->src.author;
+			pm->source_url = a->src_opts.url;
+			pm->source_ref = a->src_opts.ref;
+			pm->repo_paths = a->repo_pos;
+		}
+		o.save_plan = a->out_path;
+		o.plan_meta = pm;
+	}
+	return o;
+}
+
+/* The exit code (DESIGN.md) of a job that returned `error`. */
+static int exit_code(const struct job_result *r, int error,
+		     const struct cli_args *a, enum run_mode mode)
+{
+	if (error == TEND_ESTALE)
+		return EXIT_STALE;
+	if (error < 0 || !strcmp(r->status, "interrupted"))
+		return EXIT_ERROR;
+	if (r->hosts_failed)
+		return EXIT_HOSTS_FAILED;
+	if (mode == RUN_PLAN && a->detailed_exitcode && r->changes)
+		return EXIT_CHANGES;
+	return EXIT_OK;
+}
+
+/*
+ * plan, apply, apply PLAN: the job (engine/job.h) does the work; this
+ * shows it and maps its result to an exit code.
+ */
+static int run(struct cli_args *a, enum run_mode mode)
+{
+	struct job_result res = { 0 };
+	struct report_opts ro = { .mode = mode, .diff = a->diff };
+	struct live_report lr = { .o = &ro, .f = stdout };
+	struct view view = { 0 };
+	struct job_hooks hooks = {
+		.play_start = view_play, .progress = view_progress,
+		.event = view_event, .message = view_message,
+		.payload = &view,
+	};
+	struct progress prog = { .f = NULL };
+	struct plan_meta pm;
+	struct job_opts o = job_opts_of(a, mode, &pm);
+	/* json, markdown, junit: for programs, so no live output or colour */
+	bool json = a->format && strcmp(a->format, "text");
+	struct sigaction sa = { .sa_handler = on_signal };
+	int error, rc;
+
+	o.hooks = &hooks;
+	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
+	ro.playbook = a->pbs_nr ? a->pbs[a->pbs_nr - 1]->path : NULL;
+	if (a->src.dir) {
+		ro.commit = a->src.commit;
+		ro.subject = a->src.subject;
+		ro.author = a->src.author;
+		ro.source = a->src_opts.url;
+		ro.ref = a->src_opts.ref;
+	}
+	if (mode == RUN_APPLY && !json)
+		view.live = &lr;
+	if (view.live && isatty(1) && getenv("TERM") &&
+	    strcmp(getenv("TERM"), "dumb")) {
+		cli_progress_start(&prog, stdout);
+		view.progress = &prog;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (a->plan)
+		error = job_apply_plan(&res, &o, a->plan, a->src_opts.ref,
+				       a->replan);
+	else
+		error = job_run(&res, &o);
+	cli_progress_stop(&prog); /* before the recap */
+	view.progress = NULL;
+	if (res.run_id)
+		print_report(&res.run, &ro, a->format);
+	if (res.plan_saved && !json)
+		fprintf(stderr, "plan saved to %s: apply it with 'tend apply "
+			"%s'\n", a->out_path, a->out_path);
+	if (a->stats && res.run_id)
+		print_stats(&res.run);
+	if (error < 0)
+		cli_err("%s", tend_error_last());
+	else if (!strcmp(res.status, "interrupted"))
+		cli_err("interrupted: no further task was started");
+	cli_report_firing(res.firing);
+	rc = exit_code(&res, error, a, mode);
+	job_result_release(&res);
+	return rc;
+}
+
+int cmd_plan(struct cli_args *a)
+{
+	return run(a, RUN_PLAN);
+}
+
+int cmd_apply(struct cli_args *a)
+{
+	return run(a, a->check && !a->plan ? RUN_PLAN : RUN_APPLY);
+}

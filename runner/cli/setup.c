@@ -1,0 +1,249 @@
+#include "tend/common.h"
+#include "tend/report/report.h"
+#include "tend/engine/job.h"
+#include "tend/cli/cli_int.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Fetch the --repo source and check its commit out (source.h). */
+int cli_setup_source(struct cli_args *a)
+{
+	if (!a->src_opts.url) {
+		if (a->src_opts.ref)
+			return cli_err("--ref needs --repo");
+		return 0;
+	}
+	if (!a->src_opts.ref)
+		return cli_err("--repo needs --ref (a branch, tag or commit id)");
+	if (source_fetch(&a->src, &a->src_opts) < 0)
+		return cli_err("%s", tend_error_last());
+	if (a->src.stale)
+		fprintf(stderr, "tend: warning: %s; using the cached commit %.12s "
+			"of '%s'\n", a->src.fetch_error, a->src.commit,
+			a->src_opts.ref);
+	return 0;
+}
+
+/* `path` inside the fetched tree; kept in a->src_paths. */
+static const char *src_path(struct cli_args *a, const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s/%s", a->src.dir, path);
+	a->src_paths = xrealloc(a->src_paths, (a->src_paths_nr + 1) *
+				sizeof(*a->src_paths));
+	a->src_paths[a->src_paths_nr++] = buf_detach(&b, NULL);
+	return a->src_paths[a->src_paths_nr - 1];
+}
+
+/*
+ * With --repo, playbooks are paths in the fetched tree, and so is -i
+ * when the tree has it (else it stays as given: a host list, or a file
+ * outside the repository).
+ */
+int cli_setup_source_paths(struct cli_args *a)
+{
+	int rc;
+
+	if ((rc = cli_setup_source(a)) || !a->src.dir)
+		return rc;
+	a->repo_pos = xcalloc(a->pos_nr + 1, sizeof(*a->repo_pos));
+	for (size_t i = 0; i < a->pos_nr; i++) {
+		if (a->pos[i][0] == '/')
+			return cli_err("'%s': with --repo, playbooks are paths in "
+				   "the repository", a->pos[i]);
+		a->repo_pos[i] = a->pos[i];
+		a->pos[i] = src_path(a, a->pos[i]);
+	}
+	if (a->inventory && a->inventory[0] != '/') {
+		const char *p = src_path(a, a->inventory);
+
+		if (access(p, F_OK) == 0)
+			a->inventory = p;
+	}
+	return 0;
+}
+
+/* Load every playbook, collecting all problems; print them. */
+int cli_setup_playbooks(struct cli_args *a)
+{
+	struct diags d = DIAGS_INIT;
+	int rc = 0;
+
+	if ((rc = cli_setup_source_paths(a)))
+		return rc;
+	if (!a->pos_nr)
+		return cli_err("no playbook given");
+	a->pbs = xcalloc(a->pos_nr, sizeof(*a->pbs));
+	for (size_t i = 0; i < a->pos_nr; i++) {
+		int error = playbook_load(&a->pbs[a->pbs_nr], a->pos[i], &d);
+
+		if (error == 0)
+			a->pbs_nr++;
+		else if (error == TEND_ENOTFOUND)
+			rc = cli_err("%s", tend_error_last());
+		else
+			rc = EXIT_ERROR;
+	}
+	diags_print(&d, stderr);
+	if (d.errors)
+		fprintf(stderr, "tend: %zu error%s\n", d.errors,
+			d.errors == 1 ? "" : "s");
+	diags_release(&d);
+	return rc;
+}
+
+int cli_setup_inventory(struct cli_args *a)
+{
+	struct diags d = DIAGS_INIT;
+	int error = inventory_load(&a->inv, a->inventory, &d);
+
+	if (error == 0 && a->pbs_nr)
+		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, &d);
+	diags_print(&d, stderr);
+	diags_release(&d);
+	if (error == TEND_EPARSE)
+		return EXIT_ERROR;
+	if (error < 0)
+		return cli_err("%s", tend_error_last());
+	return 0;
+}
+
+/* tend.yml: -c, else beside the repo or playbook, else XDG; or defaults. */
+int cli_load_config(struct config **out, struct cli_args *a)
+{
+	struct diags d = DIAGS_INIT;
+	char *path = NULL;
+	const char *dir = a->pbs_nr ? a->pbs[0]->dir : NULL;
+	int error;
+
+	if ((error = config_find(&path, a->config_path, NULL, dir)) < 0)
+		return cli_err("%s", tend_error_last());
+	error = config_load(out, path, &d);
+	diags_print(&d, stderr);
+	diags_release(&d);
+	free(path);
+	if (error == TEND_EPARSE)
+		return EXIT_ERROR;
+	if (error < 0)
+		return cli_err("%s", tend_error_last());
+	if (!a->state_path && (*out)->state_path)
+		a->state_path = (*out)->state_path;
+	return 0;
+}
+
+/*
+ * tend.yml for plan and apply; its ssh: section becomes connection vars
+ * of the lowest precedence (inventory and play vars override them).
+ */
+int cli_setup_config(struct cli_args *a)
+{
+	static const struct { const char *key, *var; } map[] = {
+		{ "user", "ansible_user" },
+		{ "key_file", "ansible_ssh_private_key_file" },
+		{ "known_hosts", "tend_known_hosts" },
+		{ "port", "ansible_port" },
+		{ "timeout", "ansible_ssh_timeout" },
+		{ "host_key_checking", "host_key_checking" },
+		{ "command_timeout", "tend_command_timeout" },
+	};
+	const struct val *ssh, *forks;
+	int rc;
+
+	if ((rc = cli_load_config(&a->cfg, a)))
+		return rc;
+	ssh = val_dict_get(a->cfg->root, "ssh");
+	a->defaults = val_dict();
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		const struct val *v = val_dict_get(ssh, map[i].key);
+
+		if (v)
+			val_dict_set(a->defaults, map[i].var,
+				     val_ref((struct val *)v));
+	}
+	forks = val_dict_get(ssh, "forks");
+	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)
+		a->forks = (int)forks->u.i;
+	return 0;
+}
+
+/*
+ * The playbooks of a plan as the positional arguments: each playbook's
+ * `key` ("path", or "repo_path" for a --repo source). a->pos was sized
+ * for argv, and a plan may name more playbooks than that.
+ */
+static void plan_playbooks(struct cli_args *a, const struct val *plan,
+			   const char *key)
+{
+	const struct val *pbs = val_dict_get(plan, "playbooks");
+
+	free(a->pos);
+	a->pos = xcalloc(val_len(pbs) + 1, sizeof(*a->pos));
+	a->pos_nr = 0;
+	for (size_t i = 0; i < val_len(pbs); i++)
+		a->pos[a->pos_nr++] = val_cstr(val_dict_get(val_list_at(pbs, i),
+							    key));
+}
+
+/*
+ * The argument of apply is a saved plan (plan_load checked its schema):
+ * take its playbooks, inventory and options, refuse it if too old or if
+ * its inputs changed (unless --replan), and get its secrets back from
+ * --secrets.
+ */
+int cli_load_plan(struct cli_args *a)
+{
+	struct val *plan = NULL, *extra = NULL;
+	const struct val *opts;
+	long long created;
+	int error;
+
+	if (plan_load(&plan, a->pos[0]) < 0)
+		return cli_err("%s", tend_error_last());
+	/* created_epoch is any int: compare without computing its age */
+	created = val_dict_get(plan, "created_epoch")->u.i;
+	if (a->max_plan_age &&
+	    created < (long long)time(NULL) - a->max_plan_age) {
+		val_unref(plan);
+		cli_err("the plan '%s' is older than --max-plan-age", a->pos[0]);
+		return EXIT_STALE;
+	}
+	if (val_cstr(val_dict_path(plan, "source.url"))) {
+		/* fetch the ref again: apply_plan compares the commit */
+		if (!a->src_opts.url) {
+			a->src_opts.url = val_cstr(val_dict_path(plan,
+							"source.url"));
+			a->src_opts.ref = val_cstr(val_dict_path(plan,
+							"source.ref"));
+		}
+		plan_playbooks(a, plan, "repo_path");
+		error = 0;
+	} else if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
+		val_unref(plan);
+		cli_err("stale plan: %s (make a new plan, or --replan)",
+		    tend_error_last());
+		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;
+	}
+	tend_error_clear();
+	if ((error = plan_extra_vars(&extra, plan, a->secrets)) < 0) {
+		val_unref(plan);
+		cli_err("%s", tend_error_last());
+		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;
+	}
+	val_unref(a->extra);
+	a->extra = extra;
+	if (!a->src_opts.url)
+		plan_playbooks(a, plan, "path");
+	a->inventory = val_cstr(val_dict_path(plan, "inventory.path"));
+	opts = val_dict_get(plan, "options");
+	a->limit = val_cstr(val_dict_get(opts, "limit"));
+	val_unref(a->tags);
+	val_unref(a->skip_tags);
+	a->tags = val_copy(val_dict_get(opts, "tags"));
+	a->skip_tags = val_copy(val_dict_get(opts, "skip_tags"));
+	a->plan = plan;
+	return 0;
+}
