@@ -4,6 +4,7 @@
 #include "tend/cron.h"
 #include "tend/http.h"
 #include "tend/state.h"
+#include "tend/truth.h"
 #include "tend/window.h"
 #include "tend/window_int.h"
 
@@ -295,6 +296,22 @@ int window_estimate(long long *out, struct state *s, const char *playbook)
 }
 
 /* Check a play's `maintenance:`; TEND_EPARSE with every problem. */
+/* Keywords of `maintenance:` that are bools, as Ansible's keywords are. */
+static const char *const play_bools[] = { "skip", "announce" };
+
+/* A bool of `maintenance:` (checked by check_play_settings), or dflt. */
+static bool play_bool(const struct val *m, const char *k, bool dflt)
+{
+	const struct val *v = val_dict_get(m, k);
+	bool b = dflt;
+
+	if (v && !val_is(v, VAL_NULL) && truth_boolean(&b, v) < 0) {
+		tend_error_clear();
+		b = dflt;
+	}
+	return b;
+}
+
 static int check_play_settings(const struct val *m)
 {
 	struct diags d = DIAGS_INIT;
@@ -323,6 +340,18 @@ static int check_play_settings(const struct val *m)
 	}
 	if (matchers && !val_is(matchers, VAL_LIST))
 		diags_add(&d, &matchers->pos, "expected a list of matchers");
+	for (size_t i = 0; i < ARRAY_SIZE(play_bools); i++) {
+		const struct val *v = val_dict_get(m, play_bools[i]);
+		bool b;
+
+		if (v && !val_is(v, VAL_NULL) && truth_boolean(&b, v) < 0) {
+			diags_add(&d, &v->pos, "expected a bool for '%s', "
+				  "got '%s'", play_bools[i],
+				  val_cstr(v) ? val_cstr(v) :
+				  val_type_name(v->type));
+			tend_error_clear();
+		}
+	}
 	if (d.nr) {
 		for (size_t i = 0; i < d.nr; i++)
 			buf_addf(&msg, "%s%s", i ? "\n" : "", d.items[i]);
@@ -442,10 +471,10 @@ int window_open(struct window **out, const struct window_opts *opts)
 	*out = NULL;
 	if (play && (error = check_play_settings(play)) < 0)
 		return error;
-	if (play && val_truthy(val_dict_get(play, "skip")))
+	if (play && play_bool(play, "skip", false))
 		return 0;
-	if (play && val_dict_get(play, "announce"))
-		announce = val_truthy(val_dict_get(play, "announce"));
+	if (play)
+		announce = play_bool(play, "announce", announce);
 	if (!opts->hosts_nr || !mc->providers_nr)
 		return 0;
 	if (!duration && play && (error = play_duration(&duration, play,

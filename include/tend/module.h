@@ -34,6 +34,7 @@
 
 #include "tend/buf.h"
 #include "tend/transport.h"
+#include "tend/truth.h"
 #include "tend/val.h"
 
 enum arg_type {

@@ -104,8 +104,9 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts);
 int transport_ssh_connect(struct transport *t);
 
 /*
- * Parse a host_key_checking setting: "strict" (also "yes", "true"),
- * "accept-new", or "off" (also "no", "false"). Returns 0, or -1 with the
+ * Parse a host_key_checking setting: "strict", "accept-new", "off", or
+ * one of Ansible's booleans (truth_boolean(): "yes", "True", "1", ... are
+ * strict, "no", "False", "0", ... are off). Returns 0, or -1 with the
  * error set for anything else.
  */
 int transport_ssh_parse_host_key_checking(enum ssh_host_key_checking *out,

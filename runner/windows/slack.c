@@ -2,6 +2,7 @@
 #include "tend/buf.h"
 #include "tend/config.h"
 #include "tend/http.h"
+#include "tend/truth.h"
 #include "tend/window.h"
 #include "tend/window_int.h"
 
@@ -102,7 +103,7 @@ static int call_api(struct val **out, const struct val *cfg,
 	if ((error = http_json(&resp, "POST", url.ptr, body, headers,
 			       &o)) < 0)
 		goto out;
-	if (!val_truthy(val_dict_get(resp, "ok"))) {
+	if (!truth_python(val_dict_get(resp, "ok"))) {
 		const char *e = val_cstr(val_dict_get(resp, "error"));
 
 		error = tend_error_set("%s: %s", method, e ? e : "not ok");
