@@ -185,15 +185,6 @@ int mode_parse(unsigned int *out, const struct val *mode,
 void mode_format(struct buf *out, unsigned int mode);
 
 /*
- * A unified diff (3 lines of context) of `a` into `b`, appended to out,
- * with "--- a_name" / "+++ b_name" headers; nothing if equal. Binary
- * content (a NUL byte) gives one line "Binary files differ".
- */
-void diff_unified(struct buf *out, const char *a, size_t alen,
-		  const char *a_name, const char *b, size_t blen,
-		  const char *b_name);
-
-/*
  * Find a controller-side file for `src` as Ansible does: an absolute path
  * as is; else basedir/<subdir>/src, then basedir/src. *out is set to the
  * path (caller frees). TEND_ENOTFOUND with the error set if none exists.
