@@ -26,10 +26,9 @@ static int assert_check(struct check_result *out, const struct task_ctx *ctx)
 		const struct val *c = val_list_at(that, i);
 		bool b;
 
-		if (c->type == VAL_BOOL) {
-			b = c->u.b;
-		} else if (!val_cstr(c)) {
-			return tend_error_set("'that' must list conditions");
+		if (!val_cstr(c)) {
+			/* a YAML bool, number, ...: judged as it is, as `when:` */
+			b = truth_python(c);
 		} else if ((error = ctx->engine->eval_bool(&b, val_cstr(c),
 							   ctx->engine_data)) < 0) {
 			return error;

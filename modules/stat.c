@@ -208,7 +208,7 @@ static int stat_check(struct check_result *out, const struct task_ctx *ctx)
 				       "the host", path);
 		goto out;
 	}
-	if (val_truthy(val_dict_get(st, "exists")))
+	if (truth_python(val_dict_get(st, "exists")))
 		val_dict_set_str(st, "path", path);
 	out->status = CHECK_OK;
 	out->result = val_dict();

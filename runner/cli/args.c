@@ -41,24 +41,6 @@ static int parse_extra(struct val *into, const char *s)
 	return 0;
 }
 
-struct val *cli_split_tags(struct val *into, const char *s)
-{
-	if (!into)
-		into = val_list();
-	while (*s) {
-		size_t n = strcspn(s, ",");
-		struct buf b = BUF_INIT;
-
-		buf_add(&b, s, n);
-		buf_trim(&b);
-		if (b.len)
-			val_list_push(into, val_str(b.ptr));
-		buf_release(&b);
-		s += n + (s[n] == ',');
-	}
-	return into;
-}
-
 /* "90", "30s", "15m", "2h", "1d" → seconds. */
 static int parse_age(long *out, const char *v)
 {
@@ -314,4 +296,23 @@ int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 			return -1;
 	}
 	return 0;
+}
+
+void cli_usage_cmd(FILE *f, const struct cli_cmd *c)
+{
+	fprintf(f, "usage: tend %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	if (c->opts[0].long_name)
+		fputs("\noptions:\n", f);
+	for (size_t i = 0; c->opts[i].long_name; i++) {
+		const struct cli_opt *o = &c->opts[i];
+		struct buf b = BUF_INIT;
+
+		if (o->short_name)
+			buf_addf(&b, "-%c, ", o->short_name);
+		buf_addf(&b, "--%s", o->long_name);
+		if (o->arg)
+			buf_addf(&b, " %s", o->arg);
+		fprintf(f, "  %-28s %s\n", b.ptr, o->help);
+		buf_release(&b);
+	}
 }

@@ -151,25 +151,6 @@ const struct cli_cmd *cli_find_cmd(const char *name)
 	return NULL;
 }
 
-void cli_usage_cmd(FILE *f, const struct cli_cmd *c)
-{
-	fprintf(f, "usage: tend %s %s\n\n%s\n", c->name, c->usage, c->summary);
-	if (c->opts[0].long_name)
-		fputs("\noptions:\n", f);
-	for (size_t i = 0; c->opts[i].long_name; i++) {
-		const struct cli_opt *o = &c->opts[i];
-		struct buf b = BUF_INIT;
-
-		if (o->short_name)
-			buf_addf(&b, "-%c, ", o->short_name);
-		buf_addf(&b, "--%s", o->long_name);
-		if (o->arg)
-			buf_addf(&b, " %s", o->arg);
-		fprintf(f, "  %-28s %s\n", b.ptr, o->help);
-		buf_release(&b);
-	}
-}
-
 void cli_usage_all(FILE *f)
 {
 	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
@@ -243,14 +224,24 @@ out:
 	return rc;
 }
 
-int cli_err(const char *fmt, ...)
+int cmd_help(struct cli_args *a)
 {
-	va_list ap;
+	const struct cli_cmd *c;
 
-	fputs("tend: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_ERROR;
+	if (!a->pos_nr) {
+		cli_usage_all(stdout);
+		return EXIT_OK;
+	}
+	c = cli_find_cmd(a->pos[0]);
+	if (!c)
+		return cli_err("no command '%s'", a->pos[0]);
+	cli_usage_cmd(stdout, c);
+	return EXIT_OK;
+}
+
+int cmd_version(struct cli_args *a)
+{
+	(void)a;
+	printf("tend %s\n", TEND_VERSION);
+	return EXIT_OK;
 }

@@ -99,21 +99,6 @@ int cmd_doc(struct cli_args *a)
 	return EXIT_OK;
 }
 
-int cmd_help(struct cli_args *a)
-{
-	const struct cli_cmd *c;
-
-	if (!a->pos_nr) {
-		cli_usage_all(stdout);
-		return EXIT_OK;
-	}
-	c = cli_find_cmd(a->pos[0]);
-	if (!c)
-		return cli_err("no command '%s'", a->pos[0]);
-	cli_usage_cmd(stdout, c);
-	return EXIT_OK;
-}
-
 int cmd_pull(struct cli_args *a)
 {
 	int rc;
@@ -130,11 +115,4 @@ int cmd_pull(struct cli_args *a)
 		printf("signer  %s\n", a->src.signer);
 	printf("dir     %s\n", a->src.dir);
 	return a->src.stale ? EXIT_ERROR : EXIT_OK;
-}
-
-int cmd_version(struct cli_args *a)
-{
-	(void)a;
-	printf("tend %s\n", TEND_VERSION);
-	return EXIT_OK;
 }

@@ -98,17 +98,6 @@ static void print_stats(const struct run_result *res)
 		tasks ? (double)res->round_trips / (double)tasks : 0.0);
 }
 
-void cli_report_firing(const struct val *firing)
-{
-	for (size_t i = 0; i < val_len(firing); i++) {
-		struct buf b = BUF_INIT;
-
-		val_to_json(&b, val_list_at(firing, i), 0);
-		cli_err("warning: still firing after the window closed: %s", b.ptr);
-		buf_release(&b);
-	}
-}
-
 /* The job's options from the command line. */
 static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 				   struct plan_meta *pm)

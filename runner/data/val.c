@@ -349,29 +349,6 @@ void val_dict_update(struct val *dst, const struct val *src, bool deep)
 	}
 }
 
-bool val_truthy(const struct val *v)
-{
-	if (!v)
-		return false;
-	switch (v->type) {
-	case VAL_NULL:
-		return false;
-	case VAL_BOOL:
-		return v->u.b;
-	case VAL_INT:
-		return v->u.i != 0;
-	case VAL_FLOAT:
-		return v->u.f != 0.0;
-	case VAL_STR:
-		return v->u.s.len != 0;
-	case VAL_LIST:
-		return v->u.list.nr != 0;
-	case VAL_DICT:
-		return v->u.dict.nr != 0;
-	}
-	return false;
-}
-
 static bool is_number(const struct val *v)
 {
 	return v->type == VAL_INT || v->type == VAL_FLOAT ||

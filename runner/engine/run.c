@@ -6,10 +6,10 @@
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
 #include "tend/data/yaml.h"
+#include "tend/data/truth.h"
 
 #include <libgen.h>
 #include <sodium.h>
-#include <strings.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,7 +312,7 @@ static int eval_conditions(bool *out, const struct val *conds,
 			if ((error = expr_eval_bool(&b, c->u.s.ptr, sc)) < 0)
 				return error;
 		} else {
-			b = val_truthy(c);
+			b = truth_python(c);
 		}
 		if (!b) {
 			*out = false;
@@ -322,6 +322,37 @@ static int eval_conditions(bool *out, const struct val *conds,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Whether a failure of `t` is ignored: ignore_errors is Ansible's
+ * FieldAttribute(isa='bool'), rendered, then boolean(strict=True), so
+ * "off", "no", "0" and "false" do not ignore and "{{ 'yes' }}" does.
+ * A value that is no boolean does not ignore, and why is added to `msg`,
+ * after the result's own message (Ansible fails the task with the same
+ * complaint, then ignores that failure because it tests the raw string
+ * for truth: tend does not).
+ */
+static bool ignores_errors(struct buf *msg, const struct val *result,
+			   const struct task *t, const struct scope *sc)
+{
+	struct val *r = NULL;
+	bool ignore = false;
+
+	if (!t->ignore_errors)
+		return false;
+	if (template_render(&r, t->ignore_errors, sc) < 0 ||
+	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
+		/* keep the failure's own message in front */
+		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
+			buf_adds(msg, val_cstr(val_dict_get(result, "msg")));
+		buf_addf(msg, "%sinvalid 'ignore_errors': %s",
+			 msg->len ? "; " : "", tend_error_last());
+		tend_error_clear();
+		ignore = false;
+	}
+	val_unref(r);
+	return ignore;
 }
 
 /* ---- secrets ---- */
@@ -651,25 +682,16 @@ unknown:
 fail:
 	val_dict_set_bool(result, "changed", false);
 fail_with_result:
-	scrub(&msg, secrets);
-	scrub(&cr.diff, secrets);
-	val_dict_set_bool(result, "failed", true);
-	if (!val_dict_get(result, "msg") || msg.len)
-		val_dict_set_str(result, "msg", t->no_log ?
-				 "the output has been hidden (no_log)" : msg.ptr);
 	{
-		bool ignore = false;
+		bool ignore = ignores_errors(&msg, result, t, sc);
 
-		if (t->ignore_errors) {
-			struct val *r = NULL;
-
-			if (template_render(&r, t->ignore_errors, sc) == 0)
-				ignore = val_truthy(r) &&
-					 !(val_cstr(r) &&
-					   (!strcasecmp(val_cstr(r), "false") ||
-					    !strcasecmp(val_cstr(r), "no")));
-			val_unref(r);
-		}
+		scrub(&msg, secrets);
+		scrub(&cr.diff, secrets);
+		val_dict_set_bool(result, "failed", true);
+		if (!val_dict_get(result, "msg") || msg.len)
+			val_dict_set_str(result, "msg", t->no_log ?
+					 "the output has been hidden (no_log)" :
+					 msg.ptr);
 		add_event(hc, t, EV_FAILED, label, t->no_log ?
 			  "the output has been hidden (no_log)" : msg.ptr);
 		last_event(hc)->ignored = ignore;
@@ -879,9 +901,9 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 			free(label);
 			val_dict_set(r, t->loop_var, val_ref(item));
 			val_dict_set_str(r, "ansible_loop_var", t->loop_var);
-			any_changed |= val_truthy(val_dict_get(r, "changed"));
-			any_failed |= val_truthy(val_dict_get(r, "failed"));
-			all_skipped &= val_truthy(val_dict_get(r, "skipped"));
+			any_changed |= truth_python(val_dict_get(r, "changed"));
+			any_failed |= truth_python(val_dict_get(r, "failed"));
+			all_skipped &= truth_python(val_dict_get(r, "skipped"));
 			val_list_push(results, r);
 			val_unref(lv);
 		}
@@ -902,7 +924,7 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 		free(ss);
 	}
 done:
-	if (val_truthy(val_dict_get(result, "changed")) && t->notify)
+	if (truth_python(val_dict_get(result, "changed")) && t->notify)
 		notify(hc, t);
 	register_result(hc, t, result);
 	val_unref(result);

@@ -5,6 +5,7 @@
 #include "tend/data/val.h"
 #include "tend/data/yaml.h"
 #include "tend/util/quote.h"
+#include "tend/data/truth.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -80,7 +81,7 @@ static bool arg_bool(const struct targs *a, size_t i, const char *name,
 {
 	struct val *v = arg(a, i, name);
 
-	return v ? val_truthy(v) : def;
+	return v ? truth_python(v) : def;
 }
 
 static struct val *str_result(struct buf *b)
@@ -957,7 +958,7 @@ static int f_default(struct val **out, struct val *in, const struct targs *a,
 
 	(void)c;
 	if (template_is_undef(in) ||
-	    (arg_bool(a, 1, "boolean", false) && !val_truthy(in)))
+	    (arg_bool(a, 1, "boolean", false) && !truth_python(in)))
 		*out = def ? val_ref(def) : val_str("");
 	else
 		*out = val_ref(in);
@@ -1260,27 +1261,9 @@ static int f_bool(struct val **out, struct val *in, const struct targs *a,
 {
 	(void)a;
 	(void)c;
-	switch (in->type) {
-	case VAL_BOOL:
-		*out = val_ref(in);
-		return 0;
-	case VAL_STR: {
-		const char *s = in->u.s.ptr;
-
-		*out = val_bool(!strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
-				!strcmp(s, "1") || !strcasecmp(s, "true"));
-		return 0;
-	}
-	case VAL_INT:
-		*out = val_bool(in->u.i == 1);
-		return 0;
-	case VAL_FLOAT:
-		*out = val_bool(in->u.f == 1.0);
-		return 0;
-	default:
-		*out = val_bool(false);
-		return 0;
-	}
+	/* to_bool() hands None back as None */
+	*out = in->type == VAL_NULL ? val_ref(in) : val_bool(truth_to_bool(in));
+	return 0;
 }
 
 static size_t utf8_len(const char *s, size_t len)
@@ -2309,7 +2292,7 @@ static int f_ternary(struct val **out, struct val *in, const struct targs *a,
 	(void)c;
 	if (none && in->type == VAL_NULL)
 		*out = val_ref(none);
-	else if (val_truthy(in))
+	else if (truth_python(in))
 		*out = t ? val_ref(t) : val_null();
 	else
 		*out = f ? val_ref(f) : val_null();
@@ -2653,7 +2636,7 @@ TYPE_TEST(t_iterable, in->type == VAL_STR || in->type == VAL_LIST ||
 TYPE_TEST(t_boolean, in->type == VAL_BOOL)
 TYPE_TEST(t_true, in->type == VAL_BOOL && in->u.b)
 TYPE_TEST(t_false, in->type == VAL_BOOL && !in->u.b)
-TYPE_TEST(t_truthy_plain, val_truthy(in))
+TYPE_TEST(t_truthy_plain, truth_python(in))
 
 static int t_lower(bool *out, struct val *in, const struct targs *a,
 		   struct tctx *c)
@@ -2789,23 +2772,17 @@ static int t_divisibleby(bool *out, struct val *in, const struct targs *a,
 	return 0;
 }
 
+/*
+ * Ansible's truthy(value, convert_bool): boolean() first if asked, and
+ * Python truthiness for whatever boolean() refuses.
+ */
 static int t_truthy(bool *out, struct val *in, const struct targs *a,
 		    struct tctx *c)
 {
-	struct val tmp;
-
-	if (arg_bool(a, 0, "convert_bool", false) && in->type == VAL_STR) {
-		struct val *b;
-
-		f_bool(&b, in, a, c);
-		tmp = *b;
-		val_unref(b);
-		*out = tmp.u.b ||
-		       (strcasecmp(in->u.s.ptr, "no") &&
-			strcasecmp(in->u.s.ptr, "off") &&
-			strcmp(in->u.s.ptr, "0") &&
-			strcasecmp(in->u.s.ptr, "false") && val_truthy(in));
-		return 0;
+	if (arg_bool(a, 0, "convert_bool", false)) {
+		if (!truth_boolean(out, in))
+			return 0;
+		tend_error_clear();
 	}
 	return t_truthy_plain(out, in, a, c);
 }
@@ -2953,7 +2930,7 @@ static int result_flag(bool *out, const struct val *in, const char *key,
 	if (in->type != VAL_DICT)
 		return tend_error_set("the '%s' test expects a dictionary", who);
 	v = val_dict_get(in, key);
-	*out = v && val_truthy(v);
+	*out = v && truth_python(v);
 	return 0;
 }
 

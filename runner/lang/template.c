@@ -5,10 +5,10 @@
 #include "tend/lang/template_int.h"
 #include "tend/data/val.h"
 #include "tend/util/fs.h"
+#include "tend/data/truth.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <strings.h>
 
 /*
  * A hand-written lexer and recursive-descent parser turn template text
@@ -1651,7 +1651,7 @@ int template_truthy(bool *out, const struct val *v)
 
 	if ((error = template_need(v)) < 0)
 		return error;
-	*out = val_truthy(v);
+	*out = truth_python(v);
 	return 0;
 }
 
@@ -2345,7 +2345,7 @@ static int call_lookup(struct val **out, const struct targs *a, bool as_list,
 			val_list_push(list, v);
 		}
 	}
-	if (as_list || (wantlist && val_truthy(wantlist))) {
+	if (as_list || (wantlist && truth_python(wantlist))) {
 		*out = list;
 		return 0;
 	}
@@ -3397,8 +3397,14 @@ int template_render(struct val **out, const struct val *in,
 	return render_value(out, in, &c);
 }
 
+/*
+ * With `cond`, as Ansible's Conditional: the string that a lone "{{ x }}"
+ * renders to is evaluated once more as an expression (x = "False" is
+ * false, x = "yes" is the undefined variable yes), as text around {{ }}
+ * always is. Without it a lone "{{ x }}" is x's value.
+ */
 static int eval_expr_text(struct val **out, const char *expr,
-			  struct tctx *c, int depth)
+			  struct tctx *c, int depth, bool cond)
 {
 	struct tpl *t;
 	int error;
@@ -3422,7 +3428,9 @@ static int eval_expr_text(struct val **out, const char *expr,
 		val_unref(in);
 		if (error < 0)
 			return error;
-		if (r->type != VAL_STR || depth > 0 || lone) {
+		/* "" stays "": Ansible returns it before the second pass */
+		if (r->type != VAL_STR || depth > 0 || (lone && !cond) ||
+		    !r->u.s.len) {
 			*out = r;
 			return 0;
 		}
@@ -3433,7 +3441,7 @@ static int eval_expr_text(struct val **out, const char *expr,
 					      "(it holds data from a host), and "
 					      "cannot be evaluated: %s", expr);
 		}
-		error = eval_expr_text(out, r->u.s.ptr, c, depth + 1);
+		error = eval_expr_text(out, r->u.s.ptr, c, depth + 1, cond);
 		val_unref(r);
 		return error;
 	}
@@ -3448,17 +3456,23 @@ static int eval_expr_text(struct val **out, const char *expr,
 	return error;
 }
 
-int expr_eval(struct val **out, const char *expr, const struct scope *s)
+static int eval_top(struct val **out, const char *expr, const struct scope *s,
+		    bool cond)
 {
 	bool unsafe = false;
 	struct tctx c = { s, NULL, 0, NULL, &unsafe };
 	int error;
 
 	*out = NULL;
-	error = eval_expr_text(out, expr, &c, 0);
+	error = eval_expr_text(out, expr, &c, 0, cond);
 	if (!error && unsafe)
 		*out = val_unsafe(*out);
 	return error;
+}
+
+int expr_eval(struct val **out, const char *expr, const struct scope *s)
+{
+	return eval_top(out, expr, s, false);
 }
 
 int expr_eval_bool(bool *out, const char *expr, const struct scope *s)
@@ -3466,16 +3480,9 @@ int expr_eval_bool(bool *out, const char *expr, const struct scope *s)
 	struct val *v;
 	int error;
 
-	if ((error = expr_eval(&v, expr, s)) < 0)
+	if ((error = eval_top(&v, expr, s, true)) < 0)
 		return error;
-	if (v->type == VAL_STR && (!strcasecmp(v->u.s.ptr, "true") ||
-				   !strcasecmp(v->u.s.ptr, "yes")))
-		*out = true;
-	else if (v->type == VAL_STR && (!strcasecmp(v->u.s.ptr, "false") ||
-					!strcasecmp(v->u.s.ptr, "no")))
-		*out = false;
-	else
-		*out = val_truthy(v);
+	*out = truth_python(v);
 	val_unref(v);
 	return 0;
 }

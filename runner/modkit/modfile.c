@@ -259,6 +259,7 @@ int file_plan(struct check_result *out, const struct file_state *st,
 	      const struct file_want *w)
 {
 	bool changed = false;
+	int error = 0;
 
 	if (st->exists && st->type == 'd')
 		return tend_error_set("'%s' is a directory", w->path);
@@ -303,11 +304,14 @@ int file_plan(struct check_result *out, const struct file_state *st,
 			} else {
 				buf_addf(&a, "before: %s", w->path);
 				buf_addf(&b, "after: %s", w->path);
-				diff_unified(&out->diff, old, oldlen, a.ptr,
-					     w->content, w->content_len, b.ptr);
+				error = diff_unified(&out->diff, old, oldlen,
+						     a.ptr, w->content,
+						     w->content_len, b.ptr);
 			}
 			buf_release(&a);
 			buf_release(&b);
+			if (error < 0)
+				return error;
 		}
 	}
 	if (w->mode && st->exists && st->type == 'f') {

@@ -4,8 +4,8 @@
 #include "tend/modkit/module.h"
 #include "tend/data/val.h"
 #include "tend/util/quote.h"
+#include "tend/data/truth.h"
 
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,35 +133,6 @@ static struct val *with_origin(struct val *nv, const struct val *v)
 	return nv;
 }
 
-static int parse_bool(bool *out, const struct val *v)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1", "y", "t" };
-	static const char *const no[] = { "no", "false", "off", "0", "n", "f" };
-	const char *s = val_cstr(v);
-
-	if (val_is(v, VAL_BOOL)) {
-		*out = v->u.b;
-		return 0;
-	}
-	if (val_is(v, VAL_INT) && (v->u.i == 0 || v->u.i == 1)) {
-		*out = v->u.i == 1;
-		return 0;
-	}
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int parse_int(long long *out, const struct val *v)
 {
 	const char *s = val_cstr(v);
@@ -227,8 +198,11 @@ static struct val *coerce(const struct arg_spec *a, const struct val *v,
 		nv = with_origin(val_str(text.ptr), v);
 		break;
 	case ARG_BOOL:
-		if (!parse_bool(&b, v))
+		/* the message below names the argument; this one does not */
+		if (!truth_boolean(&b, v))
 			nv = with_origin(val_bool(b), v);
+		else
+			tend_error_clear();
 		break;
 	case ARG_INT:
 		if (!parse_int(&i, v))
@@ -427,8 +401,13 @@ bool arg_bool(const struct task_ctx *ctx, const char *name, bool dflt)
 	const struct val *v = arg_get(ctx, name);
 	bool b;
 
-	if (!v || val_is(v, VAL_NULL) || parse_bool(&b, v) < 0)
+	if (!v || val_is(v, VAL_NULL))
 		return dflt;
+	if (truth_boolean(&b, v) < 0) {
+		/* coerce() reported it before the module ran */
+		tend_error_clear();
+		return dflt;
+	}
 	return b;
 }
 

@@ -1,6 +1,8 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
+#include "tend/data/truth.h"
+#include "tend/data/val.h"
 #include "tend/net/knownhosts.h"
 #include "tend/util/fs.h"
 
@@ -238,13 +240,12 @@ int knownhosts_parse_checking(enum ssh_host_key_checking *out, const char *s)
 		enum ssh_host_key_checking mode;
 	} modes[] = {
 		{ "strict", SSH_HOST_KEY_STRICT },
-		{ "yes", SSH_HOST_KEY_STRICT },
-		{ "true", SSH_HOST_KEY_STRICT },
 		{ "accept-new", SSH_HOST_KEY_ACCEPT_NEW },
 		{ "off", SSH_HOST_KEY_OFF },
-		{ "no", SSH_HOST_KEY_OFF },
-		{ "false", SSH_HOST_KEY_OFF },
 	};
+	struct val *v;
+	bool b;
+	int error;
 
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 		if (!strcmp(s, modes[i].name)) {
@@ -252,6 +253,16 @@ int knownhosts_parse_checking(enum ssh_host_key_checking *out, const char *s)
 			return 0;
 		}
 	}
-	return tend_error_set("unknown host_key_checking '%s' (expected "
-			      "strict, accept-new or off)", s);
+	/* Ansible's host_key_checking is a bool: its words, strictly */
+	v = val_str(s);
+	error = truth_boolean(&b, v);
+	val_unref(v);
+	if (error < 0) {
+		tend_error_clear();
+		return tend_error_set("unknown host_key_checking '%s' (expected "
+				      "strict, accept-new, off or a boolean)",
+				      s);
+	}
+	*out = b ? SSH_HOST_KEY_STRICT : SSH_HOST_KEY_OFF;
+	return 0;
 }

@@ -5,9 +5,9 @@
 #include "tend/lang/template.h"
 #include "tend/data/yaml.h"
 #include "tend/modules/registry.h"
+#include "tend/data/truth.h"
 
 #include <libgen.h>
-#include <strings.h>
 #include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 32
@@ -213,31 +213,18 @@ static struct val *condition_list(struct loadctx *lc, const struct val *v,
 	return l;
 }
 
+/*
+ * A keyword of Ansible's FieldAttribute(isa='bool'): boolean(value,
+ * strict=True), checked at load time. A templated value ("{{ x }}") is
+ * not a bool yet and is reported here, except for ignore_errors, which
+ * is kept raw and converted when the task fails.
+ */
 static int parse_bool(struct loadctx *lc, const struct val *v, const char *what,
 		      bool *out)
 {
-	if (v->type == VAL_BOOL) {
-		*out = v->u.b;
+	if (!truth_boolean(out, v))
 		return 0;
-	}
-	if (v->type == VAL_STR) {
-		const char *s = v->u.s.ptr;
-
-		if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-		    !strcasecmp(s, "on") || !strcmp(s, "1")) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-		    !strcasecmp(s, "off") || !strcmp(s, "0")) {
-			*out = false;
-			return 0;
-		}
-	}
-	if (v->type == VAL_INT && (v->u.i == 0 || v->u.i == 1)) {
-		*out = v->u.i;
-		return 0;
-	}
+	tend_error_clear();
 	diags_add(lc->d, &v->pos, "expected a bool for '%s', got '%s'", what,
 		  val_cstr(v) ? val_cstr(v) : val_type_name(v->type));
 	return -1;
@@ -579,7 +566,12 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 		} else if (!strcmp(k, "tags")) {
 			t->tags = string_list(lc, kv, k, true);
 		} else if (!strcmp(k, "ignore_errors")) {
-			t->ignore_errors = val_ref((struct val *)kv);
+			bool b;
+
+			/* a template is converted when the task fails */
+			if ((val_cstr(kv) && template_has_jinja(val_cstr(kv))) ||
+			    val_is(kv, VAL_NULL) || !parse_bool(lc, kv, k, &b))
+				t->ignore_errors = val_ref((struct val *)kv);
 		} else if (!strcmp(k, "vars")) {
 			t->vars = expect_dict(lc, kv, k);
 		} else if (!strcmp(k, "become")) {

@@ -25,22 +25,6 @@
 
 #define DEFAULT_TIMEOUT_MS 60000
 
-int source_home_dir(struct buf *out)
-{
-	const char *home = getenv("HOME");
-	struct passwd pw, *pwp = NULL;
-	char tmp[4096];
-
-	if (home && *home) {
-		buf_adds(out, home);
-		return 0;
-	}
-	if (getpwuid_r(getuid(), &pw, tmp, sizeof(tmp), &pwp) || !pwp)
-		return tend_error_set("cannot find the home directory");
-	buf_adds(out, pw.pw_dir);
-	return 0;
-}
-
 int source_cache_root(struct buf *out, const struct source_opts *o)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME");
@@ -95,14 +79,6 @@ static int rm_git_lock(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-int64_t source_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Take the per-repository lock, waiting up to timeout_ms. */
 static int lock_repo(int *fd_out, const char *path, int timeout_ms)
 {
@@ -128,23 +104,6 @@ static int lock_repo(int *fd_out, const char *path, int timeout_ms)
 	}
 	*fd_out = fd;
 	return 0;
-}
-
-TEND_PRINTF(2, 3)
-int error_from_git(int code, const char *fmt, ...)
-{
-	const git_error *e = git_error_last();
-	struct buf b = BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	rc = tend_error_set_code(code, "%s: %s", b.ptr,
-				 e && e->message ? e->message : "unknown error");
-	buf_release(&b);
-	return rc;
 }
 
 static void describe(struct source_result *out, git_commit *c)

@@ -4,8 +4,6 @@
 #include "tend/transport/ssh.h"
 #include "tend/transport/table.h"
 
-#include <strings.h>
-
 /* Kinds registered at run time (tests); searched before the built-in ones. */
 #define MAX_REGISTERED 8
 static const struct transport_kind *registered[MAX_REGISTERED];
@@ -57,9 +55,7 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 	o.known_hosts = known;
 	o.connect_timeout_ms = ctimeout ? atoi(ctimeout) * 1000 : 0;
 	o.command_timeout_ms = xtimeout ? atoi(xtimeout) * 1000 : 0;
-	if (check && !strcasecmp(check, "true"))
-		o.host_key_checking = SSH_HOST_KEY_STRICT;
-	else if (check &&
+	if (check &&
 		 (error = knownhosts_parse_checking(&o.host_key_checking,
 						    check)) < 0)
 		goto out;

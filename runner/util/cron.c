@@ -2,10 +2,9 @@
 #include "tend/util/buf.h"
 #include "tend/util/cron.h"
 #include "tend/util/error.h"
+#include "tend/util/tz.h"
 
-#include <pthread.h>
 #include <strings.h>
-#include <unistd.h>
 
 /* How far cron_next/cron_prev look before giving up. */
 #define SEARCH_SPAN ((time_t)8 * 366 * 86400)
@@ -197,51 +196,14 @@ int cron_parse(struct cron *out, const char *expr)
 
 bool cron_tz_valid(const char *tz)
 {
-	const char *dir = getenv("TZDIR");
-	struct buf path = BUF_INIT;
-	bool ok;
+	struct tz *z;
 
-	if (!tz || !*tz || !strcmp(tz, "UTC"))
-		return true;
-	if (*tz == '/' || strstr(tz, ".."))
+	if (tz_load(&z, tz) < 0) {
+		tend_error_clear();
 		return false;
-	buf_addf(&path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	ok = access(path.ptr, R_OK) == 0;
-	buf_release(&path);
-	return ok;
-}
-
-/*
- * The C library converts local time only for the zone in $TZ, so a
- * conversion in another zone swaps $TZ under a lock.
- * NEEDSWORK: setenv() races with getenv() in other threads that do not
- * take this lock; read the zoneinfo files ourselves if that ever bites.
- */
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int tz_enter(char **saved, const char *tz)
-{
-	const char *old;
-
-	if (!cron_tz_valid(tz))
-		return tend_error_set("unknown time zone '%s'", tz);
-	pthread_mutex_lock(&tz_lock);
-	old = getenv("TZ");
-	*saved = old ? xstrdup(old) : NULL;
-	setenv("TZ", tz && *tz ? tz : "UTC", 1);
-	tzset();
-	return 0;
-}
-
-static void tz_leave(char *saved)
-{
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	pthread_mutex_unlock(&tz_lock);
-	free(saved);
+	}
+	tz_free(z);
+	return true;
 }
 
 static bool day_matches(const struct cron *c, const struct tm *tm)
@@ -255,8 +217,8 @@ static bool day_matches(const struct cron *c, const struct tm *tm)
 }
 
 /* Local midnight of tm's day shifted by `days`, as a time_t. */
-static time_t local_midnight(const struct tm *tm, int days, bool month_start,
-			     int months)
+static time_t local_midnight(const struct tz *z, const struct tm *tm, int days,
+			     bool month_start, int months)
 {
 	struct tm x = *tm;
 
@@ -267,8 +229,7 @@ static time_t local_midnight(const struct tm *tm, int days, bool month_start,
 		x.tm_mday = 1;
 	x.tm_mday += days;
 	x.tm_mon += months;
-	x.tm_isdst = -1;
-	return mktime(&x);
+	return tz_mktime(z, &x);
 }
 
 static time_t floor_minute(time_t t)
@@ -281,20 +242,20 @@ static time_t floor_minute(time_t t)
 int cron_next(time_t *out, const struct cron *c, time_t after, const char *tz)
 {
 	time_t t = floor_minute(after) + 60, limit = after + SEARCH_SPAN;
-	char *saved;
+	struct tz *z;
 	int error = TEND_ENOTFOUND;
 
-	if (tz_enter(&saved, tz) < 0)
+	if (tz_load(&z, tz) < 0)
 		return -1;
 	while (t <= limit) {
 		struct tm tm;
 		time_t nt;
 
-		localtime_r(&t, &tm);
+		tz_localtime(&tm, z, t);
 		if (!(c->month >> (tm.tm_mon + 1) & 1))
-			nt = local_midnight(&tm, 0, true, 1);
+			nt = local_midnight(z, &tm, 0, true, 1);
 		else if (!day_matches(c, &tm))
-			nt = local_midnight(&tm, 1, false, 0);
+			nt = local_midnight(z, &tm, 1, false, 0);
 		else if (!(c->hour >> tm.tm_hour & 1))
 			nt = t + (60 - tm.tm_min) * 60 - tm.tm_sec;
 		else if (!(c->minute >> tm.tm_min & 1))
@@ -306,7 +267,7 @@ int cron_next(time_t *out, const struct cron *c, time_t after, const char *tz)
 		}
 		t = nt > t ? nt : t + 60;
 	}
-	tz_leave(saved);
+	tz_free(z);
 	if (error)
 		tend_error_set_code(error, "cron expression never occurs");
 	return error;
@@ -315,21 +276,21 @@ int cron_next(time_t *out, const struct cron *c, time_t after, const char *tz)
 int cron_prev(time_t *out, const struct cron *c, time_t at, const char *tz)
 {
 	time_t t = floor_minute(at), limit = at - SEARCH_SPAN;
-	char *saved;
+	struct tz *z;
 	int error = TEND_ENOTFOUND;
 
-	if (tz_enter(&saved, tz) < 0)
+	if (tz_load(&z, tz) < 0)
 		return -1;
 	while (t >= limit) {
 		struct tm tm;
 		time_t nt;
 
-		localtime_r(&t, &tm);
+		tz_localtime(&tm, z, t);
 		/* the start of the period that does not match, less a minute */
 		if (!(c->month >> (tm.tm_mon + 1) & 1))
-			nt = local_midnight(&tm, 0, true, 0) - 60;
+			nt = local_midnight(z, &tm, 0, true, 0) - 60;
 		else if (!day_matches(c, &tm))
-			nt = local_midnight(&tm, 0, false, 0) - 60;
+			nt = local_midnight(z, &tm, 0, false, 0) - 60;
 		else if (!(c->hour >> tm.tm_hour & 1))
 			nt = t - tm.tm_min * 60 - tm.tm_sec - 60;
 		else if (!(c->minute >> tm.tm_min & 1))
@@ -341,7 +302,7 @@ int cron_prev(time_t *out, const struct cron *c, time_t at, const char *tz)
 		}
 		t = nt < t ? floor_minute(nt) : t - 60;
 	}
-	tz_leave(saved);
+	tz_free(z);
 	if (error)
 		tend_error_set_code(error, "cron expression never occurs");
 	return error;

@@ -1,269 +1,127 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/util/diff.h"
+#include "tend/util/error.h"
+
+#include <pthread.h>
+
+#include <git2.h>
 
 /*
- * Line diff with Myers' O(ND) algorithm, printed like `diff -u`.
- *
- * The common prefix and suffix are stripped first (a typical config edit
- * touches a few lines of a long file). The middle is diffed with the
- * forward greedy algorithm keeping each round's diagonal slice for the
- * backtrack, O(D^2) memory. When more than DIFF_MAX_D edits would be
- * needed, the middle is shown as one block removed and one added: still
- * a correct diff, only less minimal.
+ * libgit2 computes the diff; the printing is ours because its own
+ * printers (git_patch_to_buf) write git's headers ("diff --git", "index",
+ * a/ b/ prefixes, a function name after "@@"), and plans print
+ * `diff -u`'s.
  */
 
-#define DIFF_MAX_D 2000
 #define DIFF_CONTEXT 3
 
-struct line {
-	const char *ptr;
-	size_t len;  /* including the '\n' if there is one */
-	uint64_t hash;
-};
+/*
+ * libgit2 wants git_libgit2_init() before use. Its count is taken once
+ * and never given back, so that a diff costs no global set-up and
+ * tear-down, and so that source.c's pairs of init/shutdown never tear
+ * down what a diff in another thread is using.
+ */
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static int git_init_rc;
 
-struct lines {
-	struct line *items;
-	size_t nr, alloc;
-};
-
-enum op_kind { OP_EQ, OP_DEL, OP_INS };
-
-struct op {
-	enum op_kind kind;
-	size_t a, b; /* line index in a (OP_EQ, OP_DEL) and b (OP_EQ, OP_INS) */
-};
-
-struct ops {
-	struct op *items;
-	size_t nr, alloc;
-};
-
-static void split_lines(struct lines *out, const char *s, size_t len)
+static void git_init(void)
 {
-	size_t start = 0;
-
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != '\n')
-			continue;
-		if (i == len && start == len)
-			break;
-		{
-			struct line *l;
-			uint64_t h = 1469598103934665603ull;
-			size_t end = i < len ? i + 1 : len;
-
-			for (size_t j = start; j < end; j++)
-				h = (h ^ (unsigned char)s[j]) * 1099511628211ull;
-			ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-			l = &out->items[out->nr++];
-			l->ptr = s + start;
-			l->len = end - start;
-			l->hash = h;
-			start = end;
-		}
-	}
-}
-
-static bool line_eq(const struct line *x, const struct line *y)
-{
-	return x->hash == y->hash && x->len == y->len &&
-	       !memcmp(x->ptr, y->ptr, x->len);
-}
-
-static void op_push(struct ops *ops, enum op_kind kind, size_t a, size_t b)
-{
-	ALLOC_GROW(ops->items, ops->nr + 1, ops->alloc);
-	ops->items[ops->nr++] = (struct op){ kind, a, b };
+	git_init_rc = git_libgit2_init();
 }
 
 /*
- * Diff a[0..n) against b[0..m) (offsets ao/bo into the full files),
- * appending ops in order. Returns false if it would take more than
- * DIFF_MAX_D edits; nothing is appended then.
+ * NEEDSWORK: source.c has the same adapter; share one when libgit2 gets
+ * a util file of its own.
  */
-static bool myers(struct ops *ops, const struct line *a, long n,
-		  const struct line *b, long m, size_t ao, size_t bo)
+static int error_from_git(const char *what)
 {
-	long max = n + m < DIFF_MAX_D ? n + m : DIFF_MAX_D;
-	long off = max + 1, d, rounds, found = -1;
-	long *v = xcalloc((size_t)(2 * max + 3), sizeof(*v));
-	long **trace = xcalloc((size_t)(max + 1), sizeof(*trace));
-	struct ops rev = { NULL, 0, 0 };
-	bool ok = false;
+	const git_error *e = git_error_last();
 
-	for (d = 0; d <= max && found < 0; d++) {
-		for (long k = -d; k <= d; k += 2) {
-			long x, y;
-
-			if (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
-				x = v[off + k + 1];
-			else
-				x = v[off + k - 1] + 1;
-			y = x - k;
-			while (x < n && y < m && line_eq(&a[x], &b[y])) {
-				x++;
-				y++;
-			}
-			v[off + k] = x;
-			if (x >= n && y >= m)
-				found = d;
-		}
-		trace[d] = xmalloc((size_t)(2 * d + 1) * sizeof(**trace));
-		memcpy(trace[d], v + off - d, (size_t)(2 * d + 1) * sizeof(*v));
-	}
-	rounds = d;
-	if (found < 0)
-		goto out;
-
-	{
-		long x = n, y = m;
-
-		for (d = found; d > 0; d--) {
-			long *prev = trace[d - 1] + (d - 1); /* index by k */
-			long k = x - y, pk, px, py;
-
-			if (k == -d || (k != d && prev[k - 1] < prev[k + 1]))
-				pk = k + 1;
-			else
-				pk = k - 1;
-			px = prev[pk];
-			py = px - pk;
-			while (x > px && y > py) {
-				x--;
-				y--;
-				op_push(&rev, OP_EQ, ao + (size_t)x, bo + (size_t)y);
-			}
-			if (x == px) {
-				y--;
-				op_push(&rev, OP_INS, ao + (size_t)x, bo + (size_t)y);
-			} else {
-				x--;
-				op_push(&rev, OP_DEL, ao + (size_t)x, bo + (size_t)y);
-			}
-		}
-		while (x > 0 && y > 0) {
-			x--;
-			y--;
-			op_push(&rev, OP_EQ, ao + (size_t)x, bo + (size_t)y);
-		}
-	}
-	for (size_t i = rev.nr; i > 0; i--)
-		op_push(ops, rev.items[i - 1].kind, rev.items[i - 1].a,
-			rev.items[i - 1].b);
-	ok = true;
-out:
-	for (long i = 0; i < rounds; i++)
-		free(trace[i]);
-	free(trace);
-	free(v);
-	free(rev.items);
-	return ok;
+	return tend_error_set("%s: %s", what,
+			      e && e->message ? e->message : "unknown error");
 }
 
-static void add_range(struct buf *out, size_t start, size_t len)
+/*
+ * "@@ -7,7 +7,7 @@". libgit2 parsed these numbers from xdiff's header,
+ * so an empty range already starts at the line before, as in diff -u.
+ */
+static void add_hunk_header(struct buf *out, const git_diff_hunk *h)
 {
-	if (len == 1)
-		buf_addf(out, "%zu", start + 1);
-	else if (!len)
-		buf_addf(out, "%zu,0", start);
-	else
-		buf_addf(out, "%zu,%zu", start + 1, len);
+	buf_addf(out, "@@ -%d", h->old_start);
+	if (h->old_lines != 1)
+		buf_addf(out, ",%d", h->old_lines);
+	buf_addf(out, " +%d", h->new_start);
+	if (h->new_lines != 1)
+		buf_addf(out, ",%d", h->new_lines);
+	buf_adds(out, " @@\n");
 }
 
-static void add_line(struct buf *out, char prefix, const struct line *l)
+static void add_line(struct buf *out, const git_diff_line *l)
 {
-	buf_addch(out, prefix);
-	buf_add(out, l->ptr, l->len);
-	if (!l->len || l->ptr[l->len - 1] != '\n')
+	buf_addch(out, l->origin);
+	buf_add(out, l->content, l->content_len);
+	if (!l->content_len || l->content[l->content_len - 1] != '\n')
 		buf_adds(out, "\n\\ No newline at end of file\n");
 }
 
-static void print_hunks(struct buf *out, const struct ops *ops,
-			const struct lines *a, const struct lines *b)
+static int print_patch(struct buf *out, git_patch *patch)
 {
-	size_t i = 0;
+	for (size_t h = 0; h < git_patch_num_hunks(patch); h++) {
+		const git_diff_hunk *hunk;
+		size_t lines;
 
-	while (i < ops->nr) {
-		size_t first, last, start, end, an = 0, bn = 0;
+		if (git_patch_get_hunk(&hunk, &lines, patch, h) < 0)
+			return error_from_git("cannot read a diff hunk");
+		add_hunk_header(out, hunk);
+		for (size_t i = 0; i < lines; i++) {
+			const git_diff_line *l;
 
-		while (i < ops->nr && ops->items[i].kind == OP_EQ)
-			i++;
-		if (i == ops->nr)
-			break;
-		first = last = i;
-		/* Merge changes whose gap fits in both contexts. */
-		for (size_t j = i + 1; j < ops->nr; j++) {
-			if (ops->items[j].kind == OP_EQ)
-				continue;
-			if (j - last - 1 > 2 * DIFF_CONTEXT)
-				break;
-			last = j;
+			if (git_patch_get_line_in_hunk(&l, patch, h, i) < 0)
+				return error_from_git("cannot read a line");
+			/* the EOFNL markers: add_line writes them */
+			if (l->origin == GIT_DIFF_LINE_CONTEXT ||
+			    l->origin == GIT_DIFF_LINE_ADDITION ||
+			    l->origin == GIT_DIFF_LINE_DELETION)
+				add_line(out, l);
 		}
-		start = first > DIFF_CONTEXT ? first - DIFF_CONTEXT : 0;
-		end = last + 1 + DIFF_CONTEXT < ops->nr ? last + 1 + DIFF_CONTEXT
-							 : ops->nr;
-		for (size_t j = start; j < end; j++) {
-			an += ops->items[j].kind != OP_INS;
-			bn += ops->items[j].kind != OP_DEL;
-		}
-		buf_adds(out, "@@ -");
-		add_range(out, ops->items[start].a, an);
-		buf_adds(out, " +");
-		add_range(out, ops->items[start].b, bn);
-		buf_adds(out, " @@\n");
-		for (size_t j = start; j < end; j++) {
-			const struct op *o = &ops->items[j];
-
-			if (o->kind == OP_EQ)
-				add_line(out, ' ', &a->items[o->a]);
-			else if (o->kind == OP_DEL)
-				add_line(out, '-', &a->items[o->a]);
-			else
-				add_line(out, '+', &b->items[o->b]);
-		}
-		i = end;
 	}
+	return 0;
 }
 
-void diff_unified(struct buf *out, const char *a, size_t alen,
-		  const char *a_name, const char *b, size_t blen,
-		  const char *b_name)
+int diff_unified(struct buf *out, const char *a, size_t alen,
+		 const char *a_name, const char *b, size_t blen,
+		 const char *b_name)
 {
-	struct lines la = { NULL, 0, 0 }, lb = { NULL, 0, 0 };
-	struct ops ops = { NULL, 0, 0 };
-	size_t pre = 0, suf = 0;
+	git_diff_options opts;
+	git_patch *patch = NULL;
+	size_t start = out->len;
+	int error;
 
 	if (alen == blen && (!alen || !memcmp(a, b, alen)))
-		return;
+		return 0;
+	/* any NUL, not only in the first 8000 bytes as git looks */
 	if (memchr(a, '\0', alen) || memchr(b, '\0', blen)) {
 		buf_adds(out, "Binary files differ\n");
-		return;
+		return 0;
 	}
-	split_lines(&la, a, alen);
-	split_lines(&lb, b, blen);
-	while (pre < la.nr && pre < lb.nr &&
-	       line_eq(&la.items[pre], &lb.items[pre]))
-		pre++;
-	while (suf < la.nr - pre && suf < lb.nr - pre &&
-	       line_eq(&la.items[la.nr - 1 - suf], &lb.items[lb.nr - 1 - suf]))
-		suf++;
-
-	for (size_t i = 0; i < pre; i++)
-		op_push(&ops, OP_EQ, i, i);
-	if (!myers(&ops, la.items + pre, (long)(la.nr - pre - suf),
-		   lb.items + pre, (long)(lb.nr - pre - suf), pre, pre)) {
-		for (size_t i = pre; i < la.nr - suf; i++)
-			op_push(&ops, OP_DEL, i, pre);
-		for (size_t i = pre; i < lb.nr - suf; i++)
-			op_push(&ops, OP_INS, la.nr - suf, i);
+	pthread_once(&git_once, git_init);
+	if (git_init_rc < 0)
+		return error_from_git("cannot initialise libgit2");
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.context_lines = DIFF_CONTEXT;
+	opts.interhunk_lines = 0;
+	opts.flags = GIT_DIFF_FORCE_TEXT | GIT_DIFF_INDENT_HEURISTIC;
+	if (git_patch_from_buffers(&patch, a, alen, NULL, b, blen, NULL,
+				   &opts) < 0) {
+		error = error_from_git("cannot diff");
+		goto out;
 	}
-	for (size_t i = 0; i < suf; i++)
-		op_push(&ops, OP_EQ, la.nr - suf + i, lb.nr - suf + i);
-
 	buf_addf(out, "--- %s\n+++ %s\n", a_name, b_name);
-	print_hunks(out, &ops, &la, &lb);
-	free(ops.items);
-	free(la.items);
-	free(lb.items);
+	error = print_patch(out, patch);
+out:
+	if (error < 0)
+		buf_setlen(out, start);
+	git_patch_free(patch);
+	return error;
 }

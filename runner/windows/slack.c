@@ -4,6 +4,7 @@
 #include "tend/windows/window.h"
 #include "tend/windows/window_int.h"
 #include "tend/data/settings.h"
+#include "tend/data/truth.h"
 
 /*
  * Slack announcements. With a bot token and a channel: one
@@ -102,7 +103,7 @@ static int call_api(struct val **out, const struct val *cfg,
 	if ((error = http_json(&resp, "POST", url.ptr, body, headers,
 			       &o)) < 0)
 		goto out;
-	if (!val_truthy(val_dict_get(resp, "ok"))) {
+	if (!truth_python(val_dict_get(resp, "ok"))) {
 		const char *e = val_cstr(val_dict_get(resp, "error"));
 
 		error = tend_error_set("%s: %s", method, e ? e : "not ok");

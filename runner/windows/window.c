@@ -7,6 +7,7 @@
 #include "tend/windows/window_int.h"
 #include "tend/util/duration.h"
 #include "tend/data/settings.h"
+#include "tend/data/truth.h"
 
 #include <math.h>
 #include <pwd.h>
@@ -276,6 +277,22 @@ int window_estimate(long long *out, struct state *s, const char *playbook)
 	return 0;
 }
 
+/* Keywords of `maintenance:` that are bools, as Ansible's keywords are. */
+static const char *const play_bools[] = { "skip", "announce" };
+
+/* A bool of `maintenance:` (checked by check_play_settings), or dflt. */
+static bool play_bool(const struct val *m, const char *k, bool dflt)
+{
+	const struct val *v = val_dict_get(m, k);
+	bool b = dflt;
+
+	if (v && !val_is(v, VAL_NULL) && truth_boolean(&b, v) < 0) {
+		tend_error_clear();
+		b = dflt;
+	}
+	return b;
+}
+
 /*
  * Check a play's `maintenance:`: the core's keys, and what the configured
  * providers read from it. TEND_EPARSE with every problem.
@@ -296,6 +313,18 @@ static int check_play_settings(const struct val *m,
 	for (size_t i = 0; i < mc->providers_nr; i++)
 		if (mc->providers[i].provider->check_play)
 			mc->providers[i].provider->check_play(m, &d);
+	for (size_t i = 0; i < ARRAY_SIZE(play_bools); i++) {
+		const struct val *v = val_dict_get(m, play_bools[i]);
+		bool b;
+
+		if (v && !val_is(v, VAL_NULL) && truth_boolean(&b, v) < 0) {
+			diags_add(&d, &v->pos, "expected a bool for '%s', "
+				  "got '%s'", play_bools[i],
+				  val_cstr(v) ? val_cstr(v) :
+				  val_type_name(v->type));
+			tend_error_clear();
+		}
+	}
 	if (d.nr) {
 		for (size_t i = 0; i < d.nr; i++)
 			buf_addf(&msg, "%s%s", i ? "\n" : "", d.items[i]);
@@ -405,10 +434,10 @@ int window_open(struct window **out, const struct window_opts *opts)
 	*out = NULL;
 	if (play && (error = check_play_settings(play, mc)) < 0)
 		return error;
-	if (play && val_truthy(val_dict_get(play, "skip")))
+	if (play && play_bool(play, "skip", false))
 		return 0;
-	if (play && val_dict_get(play, "announce"))
-		announce = val_truthy(val_dict_get(play, "announce"));
+	if (play)
+		announce = play_bool(play, "announce", announce);
 	if (!opts->hosts_nr || !mc->providers_nr)
 		return 0;
 	if (!duration && play && (error = play_duration(&duration, play,

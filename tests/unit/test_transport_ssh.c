@@ -188,6 +188,13 @@ static void test_transport_ssh__parse_host_key_checking(void **state)
 	assert_int_equal(m, SSH_HOST_KEY_STRICT);
 	assert_ok(knownhosts_parse_checking(&m, "false"));
 	assert_int_equal(m, SSH_HOST_KEY_OFF);
+	/* Ansible's booleans (a YAML true reaches us as "True") */
+	assert_ok(knownhosts_parse_checking(&m, "True"));
+	assert_int_equal(m, SSH_HOST_KEY_STRICT);
+	assert_ok(knownhosts_parse_checking(&m, "0"));
+	assert_int_equal(m, SSH_HOST_KEY_OFF);
+	assert_ok(knownhosts_parse_checking(&m, "N"));
+	assert_int_equal(m, SSH_HOST_KEY_OFF);
 	assert_int_equal(knownhosts_parse_checking(&m, "maybe"), -1);
 	assert_non_null(strstr(tend_error_last(), "'maybe'"));
 }

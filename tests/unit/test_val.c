@@ -193,21 +193,6 @@ static void test_val__dict_update_deep(void **state)
 	val_unref(src);
 }
 
-static void test_val__truthy(void **state)
-{
-	struct val *falsy = J("[null, false, 0, 0.0, \"\", [], {}]");
-	struct val *truthy = J("[true, -1, 0.5, \"0\", \" \", [0], {\"a\": 0}]");
-
-	(void)state;
-	for (size_t i = 0; i < val_len(falsy); i++)
-		assert_false(val_truthy(val_list_at(falsy, i)));
-	for (size_t i = 0; i < val_len(truthy); i++)
-		assert_true(val_truthy(val_list_at(truthy, i)));
-	assert_false(val_truthy(NULL));
-	val_unref(falsy);
-	val_unref(truthy);
-}
-
 static bool eq(const char *a, const char *b)
 {
 	struct val *va = J(a), *vb = J(b);
@@ -652,7 +637,6 @@ int main(void)
 		cmocka_unit_test(test_val__dict_path),
 		cmocka_unit_test(test_val__dict_update_shallow),
 		cmocka_unit_test(test_val__dict_update_deep),
-		cmocka_unit_test(test_val__truthy),
 		cmocka_unit_test(test_val__equal_as_python),
 		cmocka_unit_test(test_val__compare),
 		cmocka_unit_test(test_val__compare_incomparable),

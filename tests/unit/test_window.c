@@ -708,8 +708,16 @@ static void test_window__announce_and_skip(void **state)
 	val_dict_set_bool(m, "skip", true);
 	assert_ok(window_open(&w, &o));
 	assert_null(w);
+	/* a keyword bool is Ansible's boolean(): "yes" skips, "no" does not */
+	val_dict_set_str(m, "skip", "yes");
+	assert_ok(window_open(&w, &o));
+	assert_null(w);
+	val_dict_set_str(m, "skip", "bogus");
+	assert_int_equal(window_open(&w, &o), TEND_EPARSE);
+	assert_non_null(strstr(tend_error_last(),
+			       "expected a bool for 'skip', got 'bogus'"));
 
-	val_dict_set_bool(m, "skip", false);
+	val_dict_set_str(m, "skip", "no");
 	val_dict_set_bool(m, "anounce", true);
 	assert_int_equal(window_open(&w, &o), TEND_EPARSE);
 	assert_non_null(strstr(tend_error_last(),

@@ -8,13 +8,14 @@
  * it parses, sets up what a command's flags ask for, shows and maps to
  * an exit code; the work is done below it.
  *
- *	cli.c       the command table, usage, the dispatcher (cli_main)
- *	args.c      options into struct cli_args
+ *	cli.c       the command table, help, the dispatcher (cli_main)
+ *	common.c    messages and small helpers every file uses
+ *	args.c      options into struct cli_args, a command's usage
  *	setup.c     git source, playbooks, inventory, tend.yml, saved plans
  *	run.c       plan and apply: a job, shown live, mapped to exit codes
  *	progress.c  the live per-host progress block on a terminal
  *	records.c   history, show and window: the state DB and manual windows
- *	info.c      validate, modules, doc, help, pull, version
+ *	info.c      validate, modules, doc, pull
  */
 
 #include "tend/engine/config.h"
@@ -176,7 +177,7 @@ int cmd_help(struct cli_args *a);
 int cmd_version(struct cli_args *a);
 int cmd_pull(struct cli_args *a);
 
-/* cli.c: usage of one command, or of all. */
+/* args.c: usage of one command; cli.c: of all, and lookup by name. */
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);
 void cli_usage_all(FILE *f);
 const struct cli_cmd *cli_find_cmd(const char *name);

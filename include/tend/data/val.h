@@ -151,8 +151,7 @@ int val_dict_del(struct val *dict, const char *key);
  */
 void val_dict_update(struct val *dst, const struct val *src, bool deep);
 
-/* Python truthiness: null, false, 0, 0.0, "", [], {} are false. */
-bool val_truthy(const struct val *v);
+/* Python truthiness and Ansible's boolean(): tend/truth.h. */
 /* Deep equality, with ints and floats comparing by value. */
 bool val_equal(const struct val *a, const struct val *b);
 /*

@@ -76,10 +76,20 @@ int template_render(struct val **out, const struct val *in,
 int expr_eval(struct val **out, const char *expr, const struct scope *s);
 
 /*
- * Evaluate a condition as `when:` does and return its truth in *out.
- * A bool value is taken as is; a string result "true"/"false"/"yes"/"no"
- * (any case) is converted as Ansible's conditional does; otherwise Python
- * truthiness.
+ * Evaluate a condition as Ansible 2.14's Conditional does for `when:`,
+ * `changed_when:`, `failed_when:` and assert's `that:`, and return its
+ * truth in *out:
+ * - a bare expression ("x", "r.rc == 0") is evaluated, and its value
+ *   judged by truth_python() (tend/truth.h): x = "no" is true;
+ * - a template ("{{ x }}", "{{ a }} == 1") is rendered first; a string it
+ *   renders to is then evaluated as an expression (unless it is unsafe:
+ *   an error, or empty: false), and that value judged by truth_python():
+ *   x = "False" or "0" is false, x = "yes" is an error ('yes' is
+ *   undefined), as in Ansible;
+ * - a template that renders to a non-string (a lone "{{ x }}" with x a
+ *   list or bool) is judged as it is.
+ * Returns 0, or <0 with the error set (TEND_EUNDEFINED for an undefined
+ * variable).
  */
 int expr_eval_bool(bool *out, const char *expr, const struct scope *s);
 

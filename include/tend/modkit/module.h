@@ -35,6 +35,7 @@
 #include "tend/util/buf.h"
 #include "tend/transport/transport.h"
 #include "tend/data/val.h"
+#include "tend/data/truth.h"
 
 enum arg_type {
 	ARG_STR,  /* a string; numbers and bools are converted to text */

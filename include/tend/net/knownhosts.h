@@ -28,8 +28,9 @@ enum ssh_host_key_checking {
 };
 
 /*
- * Parse a host_key_checking setting: "strict" (also "yes", "true"),
- * "accept-new", or "off" (also "no", "false"). Returns 0, or -1 with the
+ * Parse a host_key_checking setting: "strict", "accept-new", "off", or
+ * one of Ansible's booleans (truth_boolean(): "yes", "True", "1", ... are
+ * strict, "no", "False", "0", ... are off). Returns 0, or -1 with the
  * error set for anything else.
  */
 int knownhosts_parse_checking(enum ssh_host_key_checking *out, const char *s);

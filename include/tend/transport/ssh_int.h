@@ -68,6 +68,9 @@ struct ssh {
  * Bound what follows by `ms` from now (<= 0: no bound); `doing` names it
  * in the timeout's message (a string that outlives the operation).
  */
+/* Milliseconds on the monotonic clock. */
+int64_t ssh_now_ms(void);
+
 void ssh_set_deadline(struct ssh *s, int ms, const char *doing);
 
 /*

@@ -15,7 +15,8 @@
  *
  * Time zones are IANA names ("Europe/Berlin"); NULL or "" means UTC. A
  * local time that a DST change skips never occurs; one that it repeats
- * occurs twice.
+ * occurs twice. Zones are read with tend/tz.h, never by switching the
+ * process's $TZ, so these functions are safe to call from any thread.
  */
 
 #include <time.h>
@@ -48,7 +49,7 @@ int cron_prev(time_t *out, const struct cron *c, time_t at, const char *tz);
 
 /*
  * Whether `tz` names a time zone this machine knows (its zoneinfo file
- * exists); NULL, "" and "UTC" always do.
+ * exists and is valid TZif); NULL, "" and "UTC" always do.
  */
 bool cron_tz_valid(const char *tz);
 
