@@ -2,6 +2,7 @@
 #include "tend/buf.h"
 #include "tend/lineedit.h"
 #include "tend/module.h"
+#include "tend/regex.h"
 #include "tend/transport.h"
 #include "tend/val.h"
 
@@ -381,13 +382,16 @@ static void test_lineinfile__idempotent(void **state)
 
 static void assert_re(const char *pattern, const char *s, bool want)
 {
-	struct lineedit_re re;
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
 
-	assert_ok(lineedit_re_compile(&re, pattern));
-	if (lineedit_re_search(&re, s, strlen(s), NULL, 0) != want)
+	assert_ok(regex_compile(&re, pattern, REGEX_BYTES));
+	assert_ok(regex_exec(&m, re, s, strlen(s), 0, REGEX_SEARCH));
+	if (m.matched != want)
 		fail_msg("'%s' on '%s': expected %s", pattern, s,
 			 want ? "a match" : "no match");
-	lineedit_re_release(&re);
+	regex_match_release(&m);
+	regex_free(re);
 }
 
 /* Expectations from Python's re.search. */
@@ -433,13 +437,12 @@ static void test_lineinfile__regex_errors(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		struct lineedit_re re;
+		struct regex *re = NULL;
 
-		if (lineedit_re_compile(&re, bad[i]) == 0)
+		if (regex_compile(&re, bad[i], REGEX_BYTES) == 0)
 			fail_msg("'%s' compiled", bad[i]);
-		assert_non_null(strstr(tend_error_last(),
-				       "invalid regular expression"));
-		lineedit_re_release(&re);
+		assert_non_null(strstr(tend_error_last(), "bad regex"));
+		regex_free(re);
 	}
 }
 
@@ -456,39 +459,42 @@ static void test_lineinfile__expand(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct lineedit_re re;
-		regmatch_t m[8];
+		struct regex *re = NULL;
+		struct regex_match m = REGEX_MATCH_INIT;
 		struct buf out = BUF_INIT;
 
-		assert_ok(lineedit_re_compile(&re, cases[i].pattern));
-		assert_true(lineedit_re_search(&re, cases[i].subject,
-					       strlen(cases[i].subject), m,
-					       ARRAY_SIZE(m)));
-		assert_ok(lineedit_re_expand(&out, &re, cases[i].subject, m,
-					     cases[i].tmpl));
+		assert_ok(regex_compile(&re, cases[i].pattern, REGEX_BYTES));
+		assert_ok(regex_exec(&m, re, cases[i].subject,
+				     strlen(cases[i].subject), 0,
+				     REGEX_SEARCH));
+		assert_true(m.matched);
+		assert_ok(regex_expand(&out, re, &m, cases[i].tmpl));
 		assert_string_equal(out.ptr, cases[i].want);
 		buf_release(&out);
-		lineedit_re_release(&re);
+		regex_match_release(&m);
+		regex_free(re);
 	}
 }
 
 static void test_lineinfile__expand_errors(void **state)
 {
 	static const char *const bad[] = { "\\3", "\\g<nope>", "\\q", "x\\" };
-	struct lineedit_re re;
-	regmatch_t m[4];
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
 
 	(void)state;
-	assert_ok(lineedit_re_compile(&re, "(a)(b)"));
-	assert_true(lineedit_re_search(&re, "ab", 2, m, ARRAY_SIZE(m)));
+	assert_ok(regex_compile(&re, "(a)(b)", REGEX_BYTES));
+	assert_ok(regex_exec(&m, re, "ab", 2, 0, REGEX_SEARCH));
+	assert_true(m.matched);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct buf out = BUF_INIT;
 
-		if (lineedit_re_expand(&out, &re, "ab", m, bad[i]) == 0)
+		if (regex_expand(&out, re, &m, bad[i]) == 0)
 			fail_msg("'%s' expanded", bad[i]);
 		buf_release(&out);
 	}
-	lineedit_re_release(&re);
+	regex_match_release(&m);
+	regex_free(re);
 }
 
 static void test_lineinfile__bad_regexp_fails(void **state)
