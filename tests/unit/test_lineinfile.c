@@ -426,13 +426,19 @@ static void test_lineinfile__regex_translation(void **state)
 	assert_re("^$", "", true);
 	assert_re("a\\tb", "a\tb", true);
 	assert_re("1+?2", "112", true);
+	assert_re("(?=x)", "x", true);
+	assert_re("(?<!x)y", "xy", false);
+	assert_re("(?<!x)y", "ay", true);
+	assert_re("[\\S]", " a", true);
+	assert_re("[\\S]", "  ", false);
+	assert_re("(?x)a b", "ab", true);
 }
 
 static void test_lineinfile__regex_errors(void **state)
 {
 	static const char *const bad[] = {
-		"(?=x)", "(?<!x)y", "\\q", "[\\S]", "(a", "a\\", "[ab",
-		"\\2(a)", "(?x)a b",
+		"(?<name>x)", "a**", "\\q", "(?P=nope)", "(a", "a\\", "[ab",
+		"\\2(a)", "[z-a]",
 	};
 
 	(void)state;
@@ -499,7 +505,7 @@ static void test_lineinfile__expand_errors(void **state)
 
 static void test_lineinfile__bad_regexp_fails(void **state)
 {
-	struct lineinfile_opts o = { "x", "(?=y)", NULL, NULL, NULL,
+	struct lineinfile_opts o = { "x", "a**", NULL, NULL, NULL,
 				     false, false, false };
 	struct blockinfile_opts b = { "x", NULL, NULL, NULL, "(", NULL,
 				      false };
@@ -813,8 +819,9 @@ static void test_lineinfile__e2e_errors(void **state)
 					    NULL),
 			   "one of line, search_string, or regexp is required");
 	assert_check_fails(f, li, make_args(f, li, "conf", "line", "x",
-					    "regexp", "(?=x)", NULL),
-			   "invalid regular expression '(?=x)'");
+					    "regexp", "(?<x>a)", NULL),
+			   "bad regex '(?<x>a)': unknown extension ?<x at "
+			   "offset 1");
 	assert_check_fails(f, &mod_blockinfile,
 			   make_args(f, &mod_blockinfile, "missing", "block",
 				     "x", NULL),
