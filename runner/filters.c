@@ -499,43 +499,53 @@ out:
 }
 
 /*
- * A group argument of regex_search, read as Ansible does: '\\g<name>'
- * (by name only: '\\g<1>' is no group) or '\\N'.
+ * A group argument of regex_search, read as Ansible does: '\\g<name>' (a
+ * name only: '\\g<1>' is no group) or '\\N'. Read before matching; the
+ * group is looked up only in a match, so a bad one fails only then.
  */
-static int search_group(size_t *out, const struct regex *re,
-			const struct val *arg)
+struct search_ref {
+	const char *name; /* '\\g<name>', or NULL for '\\N' */
+	size_t len;
+	size_t num;
+};
+
+static int search_ref_parse(struct search_ref *out, const struct val *arg)
 {
 	const char *ref = val_cstr(arg);
-	const char *name;
 	size_t n;
 
-	if (!ref)
-		return tend_error_set("regex_search: a group argument must be "
-				      "a string, not %s",
-				      template_type_name(arg));
-	if (!strncmp(ref, "\\g", 2)) {
-		/* re.match(r'\\g<(\S+)>', arg): up to the last '>' */
-		name = ref + 2 + (ref[2] == '<');
-		n = ref[2] == '<' ? strcspn(name, " \t\n\r\f\v") : 0;
-		while (n && name[n - 1] != '>')
-			n--;
-		if (n < 2)
-			return tend_error_set("regex_search: bad group "
-					      "argument '%s'", ref);
-		if (!regex_group_lookup(out, re, name, n - 1))
-			return tend_error_set("regex_search: no such group "
-					      "'%.*s'", (int)n - 1, name);
-		return 0;
-	}
-	if (ref[0] != '\\')
+	if (!ref || ref[0] != '\\')
 		return tend_error_set("regex_search: unknown argument '%s'",
-				      ref);
-	if (!isdigit((unsigned char)ref[1]))
+				      ref ? ref : template_type_name(arg));
+	out->name = NULL;
+	if (ref[1] == 'g') {
+		/* re.match(r'\\g<(\S+)>', arg): up to the last '>' */
+		n = ref[2] == '<' ? strcspn(ref + 3, " \t\n\r\f\v") : 0;
+		while (n && ref[3 + n - 1] != '>')
+			n--;
+		out->name = ref + 3;
+		out->len = n - 1;
+	} else if (isdigit((unsigned char)ref[1])) {
+		n = 2;
+		out->num = strtoul(ref + 1, NULL, 10);
+	} else {
+		n = 0;
+	}
+	if (n < 2)
 		return tend_error_set("regex_search: bad group argument '%s'",
 				      ref);
-	*out = strtoul(ref + 1, NULL, 10);
-	if (*out > regex_groups(re))
-		return tend_error_set("regex_search: no such group %zu", *out);
+	return 0;
+}
+
+static int search_ref_group(size_t *out, const struct regex *re,
+			    const struct search_ref *r)
+{
+	if (r->name && !regex_group_lookup(out, re, r->name, r->len))
+		return tend_error_set("regex_search: no such group '%.*s'",
+				      (int)r->len, r->name);
+	if (!r->name && (*out = r->num) > regex_groups(re))
+		return tend_error_set("regex_search: no such group %zu",
+				      r->num);
 	return 0;
 }
 
@@ -547,20 +557,21 @@ static int f_regex_search(struct val **out, struct val *in,
 	struct val *s = to_string(in), *list = NULL;
 	struct regex *re = NULL;
 	struct regex_match m = REGEX_MATCH_INIT;
-	size_t *groups = NULL;
+	struct search_ref *refs = NULL;
+	size_t g;
 	int error;
 
 	(void)c;
 	if ((error = arg_str(&pattern, a, 0, "pattern", NULL,
-			     "regex_search")) < 0 ||
-	    (error = regex_compile(&re, pattern,
-				   re_flags(a, SIZE_MAX, SIZE_MAX))) < 0)
+			     "regex_search")) < 0)
 		goto out;
-	groups = xcalloc(a->npos, sizeof(*groups));
+	refs = xcalloc(a->npos, sizeof(*refs));
 	for (size_t i = 1; i < a->npos; i++)
-		if ((error = search_group(&groups[i], re, a->pos[i])) < 0)
+		if ((error = search_ref_parse(&refs[i], a->pos[i])) < 0)
 			goto out;
-	if ((error = regex_exec(&m, re, s->u.s.ptr, s->u.s.len, 0,
+	if ((error = regex_compile(&re, pattern,
+				   re_flags(a, SIZE_MAX, SIZE_MAX))) < 0 ||
+	    (error = regex_exec(&m, re, s->u.s.ptr, s->u.s.len, 0,
 				REGEX_SEARCH)) < 0)
 		goto out;
 	if (!m.matched) {
@@ -569,12 +580,17 @@ static int f_regex_search(struct val **out, struct val *in,
 		*out = group_val(&m, 0, NULL);
 	} else {
 		list = val_list();
-		for (size_t i = 1; i < a->npos; i++)
-			val_list_push(list, group_val(&m, groups[i], NULL));
+		for (size_t i = 1; i < a->npos; i++) {
+			if ((error = search_ref_group(&g, re, &refs[i])) < 0)
+				goto out;
+			val_list_push(list, group_val(&m, g, NULL));
+		}
 		*out = list;
+		list = NULL;
 	}
 out:
-	free(groups);
+	val_unref(list);
+	free(refs);
 	regex_match_release(&m);
 	regex_free(re);
 	val_unref(s);
