@@ -112,9 +112,9 @@ static bool py_int(size_t *out, const char *s, size_t n)
 	size_t i = 0, v = 0;
 	bool neg = false, digit = false;
 
-	while (n && strchr(" \t\n\v\f\r", s[n - 1]))
+	while (n && s[n - 1] && strchr(" \t\n\v\f\r", s[n - 1]))
 		n--;
-	while (i < n && strchr(" \t\n\v\f\r", s[i]))
+	while (i < n && s[i] && strchr(" \t\n\v\f\r", s[i]))
 		i++;
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';

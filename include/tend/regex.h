@@ -36,10 +36,11 @@
  *
  * Known differences from Python, all rare in playbooks:
  *  - refused with an error that says so: \N{NAME}, (?L), scoped (?a:...)
- *    and (?u:...) that would change the class mode, group names that are
- *    not ASCII, repeat counts above 65535 (PCRE2's limit);
+ *    and (?u:...) that would change the class mode, repeat counts above
+ *    65535 (PCRE2's limit);
  *  - accepted where Python refuses: a lookbehind whose alternatives have
- *    different fixed lengths, (?<=a|bc);
+ *    different fixed lengths, (?<=a|bc); group names with non-ASCII
+ *    characters that are not letters (any non-ASCII one is taken);
  *  - Unicode tables are PCRE2's: \s matches U+180E, (?i) uses full case
  *    folding sets, and (?ai) still folds non-ASCII letters;
  *  - \S inside [...] of a str pattern matches \x1c-\x1f (Python counts

@@ -395,7 +395,7 @@ static void assert_re(const char *pattern, const char *s, bool want)
 }
 
 /* Expectations from Python's re.search. */
-static void test_lineinfile__regex_translation(void **state)
+static void test_lineinfile__regex_search(void **state)
 {
 	(void)state;
 	assert_re("^\\d+$", "123", true);
@@ -877,7 +877,7 @@ int main(void)
 		cmocka_unit_test(test_lineinfile__ansible_cases),
 		cmocka_unit_test(test_lineinfile__blockinfile_ansible_cases),
 		cmocka_unit_test(test_lineinfile__idempotent),
-		cmocka_unit_test(test_lineinfile__regex_translation),
+		cmocka_unit_test(test_lineinfile__regex_search),
 		cmocka_unit_test(test_lineinfile__regex_errors),
 		cmocka_unit_test(test_lineinfile__expand),
 		cmocka_unit_test(test_lineinfile__expand_errors),
