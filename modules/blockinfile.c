@@ -9,9 +9,7 @@
  * module does. check reads the file (one round trip) and edits it here
  * (runner/lineedit.c); apply writes the result (one more).
  *
- * NEEDSWORK: `validate` and `attributes` are not supported, and an
- * insertafter/insertbefore regex with (?m) is searched line by line, not
- * in the whole file as Ansible does.
+ * NEEDSWORK: `validate` and `attributes` are not supported.
  */
 
 static const char *const blockinfile_states[] = { "present", "absent", NULL };

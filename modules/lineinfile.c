@@ -9,8 +9,7 @@
  * module does. check reads the file (one round trip) and edits it here
  * (runner/lineedit.c); apply writes the result (one more).
  *
- * NEEDSWORK: `validate` and `attributes` (chattr) are not supported, and
- * the regexes are Python's only as far as lineedit_re_compile goes.
+ * NEEDSWORK: `validate` and `attributes` (chattr) are not supported.
  */
 
 static const char *const lineinfile_states[] = { "present", "absent", NULL };

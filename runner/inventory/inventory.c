@@ -5,11 +5,11 @@
 #include "tend/data/val.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/regex.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
-#include <regex.h>
 #include <sys/stat.h>
 
 /*
@@ -2321,107 +2321,54 @@ static void group_hosts(struct matcher *m, size_t gi, struct hlist *out)
 	}
 }
 
-/* Python's re syntax to POSIX ERE, for the common escapes. */
-static void regex_translate(struct buf *out, const char *re)
-{
-	bool in_class = false;
-
-	for (const char *p = re; *p; p++) {
-		const char *rep = NULL;
-
-		if (*p == '\\' && p[1]) {
-			switch (p[1]) {
-			case 'd':
-				rep = in_class ? "0-9" : "[0-9]";
-				break;
-			case 'D':
-				rep = "[^0-9]";
-				break;
-			case 'w':
-				rep = in_class ? "[:alnum:]_" : "[[:alnum:]_]";
-				break;
-			case 'W':
-				rep = "[^[:alnum:]_]";
-				break;
-			case 's':
-				rep = in_class ? "[:space:]" : "[[:space:]]";
-				break;
-			case 'S':
-				rep = "[^[:space:]]";
-				break;
-			}
-			if (rep) {
-				buf_adds(out, rep);
-			} else if (in_class) {
-				buf_addch(out, p[1]);
-			} else {
-				buf_addch(out, '\\');
-				buf_addch(out, p[1]);
-			}
-			p++;
-		} else if (!in_class && !strncmp(p, "(?:", 3)) {
-			buf_addch(out, '(');
-			p += 2;
-		} else if (!in_class && *p == '[') {
-			in_class = true;
-			buf_addch(out, *p);
-			if (p[1] == '^')
-				buf_addch(out, *++p);
-			if (p[1] == ']')
-				buf_addch(out, *++p);
-		} else {
-			if (in_class && *p == ']')
-				in_class = false;
-			buf_addch(out, *p);
-		}
-	}
-}
-
+/*
+ * One pattern word as Ansible's _match_list reads it: "~regex" is
+ * re.compile(regex).match(name) (anchored at the start only), a word
+ * with * ? [ a glob, anything else the name itself.
+ */
 struct name_matcher {
-	bool is_regex, is_glob;
+	bool is_glob;
 	const char *text;
-	regex_t re;
+	struct regex *re;
 };
 
 static int name_matcher_init(struct name_matcher *nm, const char *pattern)
 {
-	struct buf ere = BUF_INIT;
-	int rc;
-
 	memset(nm, 0, sizeof(*nm));
 	nm->text = pattern;
 	if (pattern[0] == '~') {
-		nm->is_regex = true;
-		regex_translate(&ere, pattern + 1);
-		rc = regcomp(&nm->re, ere.ptr, REG_EXTENDED);
-		buf_release(&ere);
-		if (rc) {
-			nm->is_regex = false;
-			return tend_error_set("invalid host pattern '%s': "
-					      "not a valid regular expression",
-					      pattern);
-		}
+		if (regex_compile(&nm->re, pattern + 1, 0) < 0)
+			return tend_error_prefix("invalid host pattern '%s'",
+						 pattern);
 	} else {
 		nm->is_glob = strpbrk(pattern, "*?[") != NULL;
 	}
 	return 0;
 }
 
-static bool name_matches(const struct name_matcher *nm, const char *name)
+static int name_matches(bool *out, const struct name_matcher *nm,
+			const char *name)
 {
-	regmatch_t m;
+	struct regex_match m = REGEX_MATCH_INIT;
+	int error = 0;
 
-	if (nm->is_regex)
-		return !regexec(&nm->re, name, 1, &m, 0) && m.rm_so == 0;
-	if (nm->is_glob)
-		return !fnmatch(nm->text, name, FNM_NOESCAPE);
-	return !strcmp(nm->text, name);
+	if (nm->re) {
+		error = regex_exec(&m, nm->re, name, strlen(name), 0,
+				   REGEX_MATCH);
+		*out = m.matched;
+		regex_match_release(&m);
+	} else if (nm->is_glob) {
+		*out = !fnmatch(nm->text, name, FNM_NOESCAPE);
+	} else {
+		*out = !strcmp(nm->text, name);
+	}
+	return error;
 }
 
 static void name_matcher_release(struct name_matcher *nm)
 {
-	if (nm->is_regex)
-		regfree(&nm->re);
+	regex_free(nm->re);
+	nm->re = NULL;
 }
 
 /* Ansible's _enumerate_matches: groups by name, then hosts by name. */
@@ -2430,14 +2377,17 @@ static int enumerate(struct matcher *m, const char *expr, struct hlist *out)
 	const struct inventory *inv = m->inv;
 	const struct inv_ext *x = ext_of(inv);
 	struct name_matcher nm;
-	bool any_group = false;
+	bool any_group = false, hit;
 	int error;
 
 	if ((error = name_matcher_init(&nm, expr)) < 0)
 		return error;
-	if (nm.is_regex || nm.is_glob) {
+	if (nm.re || nm.is_glob) {
 		for (size_t i = 0; i < inv->groups_nr; i++) {
-			if (name_matches(&nm, inv->groups[i]->name)) {
+			if ((error = name_matches(&hit, &nm,
+						  inv->groups[i]->name)) < 0)
+				goto out;
+			if (hit) {
 				group_hosts(m, i, out);
 				any_group = true;
 			}
@@ -2450,12 +2400,18 @@ static int enumerate(struct matcher *m, const char *expr, struct hlist *out)
 			any_group = true;
 		}
 	}
-	if (!any_group || nm.is_regex || strpbrk(expr, ".?*[")) {
-		if (nm.is_regex || nm.is_glob) {
-			for (size_t i = 0; i < inv->hosts_nr; i++)
-				if (name_matches(&nm, inv->hosts[i]->name))
+	if (!any_group || nm.re || strpbrk(expr, ".?*[")) {
+		if (nm.re || nm.is_glob) {
+			for (size_t i = 0; i < inv->hosts_nr; i++) {
+				const char *name = inv->hosts[i]->name;
+
+				if ((error = name_matches(&hit, &nm,
+							  name)) < 0)
+					goto out;
+				if (hit)
 					push_index(&out->v, &out->nr,
 						   &out->alloc, i);
+			}
 		} else {
 			size_t hi = index_get(&x->host_names, expr);
 
@@ -2469,8 +2425,9 @@ static int enumerate(struct matcher *m, const char *expr, struct hlist *out)
 		if (hi != NO_INDEX)
 			push_index(&out->v, &out->nr, &out->alloc, hi);
 	}
+out:
 	name_matcher_release(&nm);
-	return 0;
+	return error;
 }
 
 struct subscript {

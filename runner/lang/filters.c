@@ -6,10 +6,10 @@
 #include "tend/data/yaml.h"
 #include "tend/util/quote.h"
 #include "tend/data/truth.h"
+#include "tend/util/regex.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -441,510 +441,244 @@ int template_percent_format(struct buf *out, const char *fmt,
 }
 
 /*
- * Regular expressions
- *
- * Python patterns are translated to POSIX extended regexes (with the GNU
- * extensions \w \W \s \S \b \B). Groups are renumbered so that (?:...)
- * and (?P<name>...) keep Python's numbering.
- *
- * NEEDSWORK: POSIX matching is leftmost-longest, so alternations pick the
- * longest branch and non-greedy quantifiers (*? +? ??) match greedily;
- * lookarounds are refused; '.' matches a newline unless multiline is set.
+ * Regular expressions: Python's re through tend/regex.h. The subject is
+ * Python's str of the value; patterns are str patterns.
  */
 
-#define MAX_GROUPS 32
-
-struct regex {
-	regex_t re;
-	size_t ngroups;			/* Python's groups */
-	size_t nposix;			/* POSIX groups */
-	size_t map[MAX_GROUPS + 1];	/* Python group -> POSIX group */
-	char *names[MAX_GROUPS + 1];
-	bool compiled;
-};
-
-static void regex_release(struct regex *r)
+/* The re flags of a filter's ignorecase and multiline arguments. */
+static unsigned int re_flags(const struct targs *a, size_t ignorecase_pos,
+			     size_t multiline_pos)
 {
-	if (r->compiled)
-		regfree(&r->re);
-	for (size_t i = 0; i <= MAX_GROUPS; i++)
-		free(r->names[i]);
-	memset(r, 0, sizeof(*r));
-}
+	unsigned int f = 0;
 
-/* Translate one "[...]" starting at p[0] == '['; returns the end. */
-static const char *translate_bracket(struct buf *out, const char *p,
-				     const char *pattern)
-{
-	struct buf body = BUF_INIT;
-	bool neg = false, rbracket = false, dash = false;
-
-	p++;
-	if (*p == '^') {
-		neg = true;
-		p++;
-	}
-	if (*p == ']') {
-		rbracket = true;
-		p++;
-	}
-	for (; *p && *p != ']'; p++) {
-		if (*p != '\\' || !p[1]) {
-			buf_addch(&body, *p);
-			continue;
-		}
-		p++;
-		switch (*p) {
-		case 'd': buf_adds(&body, "0-9"); break;
-		case 'w': buf_adds(&body, "[:alnum:]_"); break;
-		case 's': buf_adds(&body, "[:space:]"); break;
-		case 'n': buf_addch(&body, '\n'); break;
-		case 't': buf_addch(&body, '\t'); break;
-		case 'r': buf_addch(&body, '\r'); break;
-		case ']': rbracket = true; break;
-		case '-': dash = true; break;
-		case 'D': case 'W': case 'S':
-			buf_release(&body);
-			tend_error_set("regex '%s': \\%c inside [...] is not "
-				       "supported", pattern, *p);
-			return NULL;
-		default:
-			buf_addch(&body, *p);
-		}
-	}
-	if (!*p) {
-		buf_release(&body);
-		tend_error_set("regex '%s': unterminated character set",
-			       pattern);
-		return NULL;
-	}
-	buf_addch(out, '[');
-	if (neg)
-		buf_addch(out, '^');
-	if (rbracket)
-		buf_addch(out, ']');
-	buf_addbuf(out, &body);
-	if (dash)
-		buf_addch(out, '-');
-	buf_addch(out, ']');
-	buf_release(&body);
-	return p;
-}
-
-static bool valid_brace_quantifier(const char *p)
-{
-	p++;
-	if (!isdigit((unsigned char)*p) && *p != ',')
-		return false;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p == ',')
-		p++;
-	while (isdigit((unsigned char)*p))
-		p++;
-	return *p == '}';
-}
-
-static int regex_compile(struct regex *r, const char *pattern, int cflags)
-{
-	struct buf out = BUF_INIT;
-	const char *p = pattern;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	cflags |= REG_EXTENDED;
-	if (p[0] == '(' && p[1] == '?' && strchr("imsx", p[2])) {
-		for (p += 2; *p && *p != ')'; p++) {
-			if (*p == 'i')
-				cflags |= REG_ICASE;
-			else if (*p == 'm')
-				cflags |= REG_NEWLINE;
-			else if (*p != 's')
-				goto unsupported;
-		}
-		if (*p)
-			p++;
-	}
-	for (; *p; p++) {
-		switch (*p) {
-		case '\\':
-			p++;
-			switch (*p) {
-			case 'd': buf_adds(&out, "[0-9]"); break;
-			case 'D': buf_adds(&out, "[^0-9]"); break;
-			case 'A': buf_addch(&out, '^'); break;
-			case 'Z': case 'z': buf_addch(&out, '$'); break;
-			case 'n': buf_addch(&out, '\n'); break;
-			case 't': buf_addch(&out, '\t'); break;
-			case 'r': buf_addch(&out, '\r'); break;
-			case '\0':
-				buf_release(&out);
-				return tend_error_set("regex '%s': trailing "
-						      "backslash", pattern);
-			default:
-				if (isdigit((unsigned char)*p)) {
-					size_t g = (size_t)(*p - '0');
-
-					if (!g || g > r->ngroups)
-						goto unsupported;
-					buf_addf(&out, "\\%zu", r->map[g]);
-				} else if (strchr("wWsSbB", *p) ||
-					   !isalnum((unsigned char)*p)) {
-					buf_addch(&out, '\\');
-					buf_addch(&out, *p);
-				} else {
-					goto unsupported;
-				}
-			}
-			break;
-		case '[':
-			if (!(p = translate_bracket(&out, p, pattern))) {
-				buf_release(&out);
-				return -1;
-			}
-			break;
-		case '(':
-			r->nposix++;
-			if (p[1] == '?') {
-				if (p[2] == ':') {
-					p += 2;
-				} else if (p[2] == 'P' && p[3] == '<') {
-					const char *end = strchr(p + 4, '>');
-
-					if (!end || r->ngroups >= MAX_GROUPS)
-						goto unsupported;
-					r->ngroups++;
-					r->map[r->ngroups] = r->nposix;
-					r->names[r->ngroups] =
-						xstrndup(p + 4,
-							 (size_t)(end - p - 4));
-					p = end;
-				} else {
-					goto unsupported;
-				}
-			} else {
-				if (r->ngroups >= MAX_GROUPS)
-					goto unsupported;
-				r->ngroups++;
-				r->map[r->ngroups] = r->nposix;
-			}
-			buf_addch(&out, '(');
-			break;
-		case '{':
-			if (valid_brace_quantifier(p))
-				buf_addch(&out, '{');
-			else
-				buf_adds(&out, "\\{");
-			break;
-		case '}':
-			buf_addch(&out, '}');
-			if (p[1] == '?')
-				p++;
-			break;
-		case '*':
-		case '+':
-		case '?':
-			buf_addch(&out, *p);
-			if (p[1] == '?') /* non-greedy: see NEEDSWORK above */
-				p++;
-			break;
-		default:
-			buf_addch(&out, *p);
-		}
-	}
-	if (r->nposix > MAX_GROUPS)
-		goto unsupported;
-	rc = regcomp(&r->re, out.ptr, cflags);
-	buf_release(&out);
-	if (rc) {
-		char msg[256];
-
-		regerror(rc, &r->re, msg, sizeof(msg));
-		regex_release(r);
-		return tend_error_set("invalid regex '%s': %s", pattern, msg);
-	}
-	r->compiled = true;
-	return 0;
-unsupported:
-	buf_release(&out);
-	regex_release(r);
-	return tend_error_set("regex '%s' uses syntax that is not supported",
-			      pattern);
-}
-
-/* Search s[start..len); m must have MAX_GROUPS + 1 slots. */
-static bool regex_exec(const struct regex *r, const char *s, size_t len,
-		       size_t start, regmatch_t *m)
-{
-	m[0].rm_so = (regoff_t)start;
-	m[0].rm_eo = (regoff_t)len;
-	return !regexec(&r->re, s, MAX_GROUPS + 1, m, REG_STARTEND);
-}
-
-/* Python group n of a match, or NULL when it did not take part. */
-static bool group_span(const struct regex *r, const regmatch_t *m, size_t g,
-		       size_t *so, size_t *eo)
-{
-	size_t pg = g ? r->map[g] : 0;
-
-	if (g > r->ngroups || m[pg].rm_so < 0)
-		return false;
-	*so = (size_t)m[pg].rm_so;
-	*eo = (size_t)m[pg].rm_eo;
-	return true;
-}
-
-static long group_ref(const struct regex *r, const char *name, size_t n)
-{
-	char *end;
-	long g;
-	char *s = xstrndup(name, n);
-
-	g = strtol(s, &end, 10);
-	if (*end || !n) {
-		g = -1;
-		for (size_t i = 1; i <= r->ngroups; i++)
-			if (r->names[i] && !strcmp(r->names[i], s))
-				g = (long)i;
-	}
-	free(s);
-	return g >= 0 && (size_t)g <= r->ngroups ? g : -1;
-}
-
-/* Expand a re.sub replacement template for one match. */
-static int expand_repl(struct buf *out, const struct regex *r, const char *s,
-		       const regmatch_t *m, const char *repl)
-{
-	for (const char *p = repl; *p; p++) {
-		long g = -1;
-		size_t so, eo;
-
-		if (*p != '\\' || !p[1]) {
-			buf_addch(out, *p);
-			continue;
-		}
-		p++;
-		if (isdigit((unsigned char)*p)) {
-			size_t n = isdigit((unsigned char)p[1]) ? 2 : 1;
-
-			g = group_ref(r, p, n);
-			if (g < 0 && n == 2) {
-				n = 1;
-				g = group_ref(r, p, 1);
-			}
-			p += n - 1;
-		} else if (*p == 'g' && p[1] == '<') {
-			const char *close = strchr(p, '>');
-
-			if (!close)
-				return tend_error_set("missing '>' in group "
-						      "reference");
-			g = group_ref(r, p + 2, (size_t)(close - p - 2));
-			p = close;
-		} else {
-			switch (*p) {
-			case 'n': buf_addch(out, '\n'); break;
-			case 't': buf_addch(out, '\t'); break;
-			case 'r': buf_addch(out, '\r'); break;
-			case '\\': buf_addch(out, '\\'); break;
-			default:
-				buf_addch(out, '\\');
-				buf_addch(out, *p);
-			}
-			continue;
-		}
-		if (g < 0)
-			return tend_error_set("invalid group reference in '%s'",
-					      repl);
-		if (group_span(r, m, (size_t)g, &so, &eo))
-			buf_add(out, s + so, eo - so);
-	}
-	return 0;
-}
-
-static int regex_flags(const struct targs *a, size_t first_kw_pos)
-{
-	int f = 0;
-
-	(void)first_kw_pos;
-	if (arg_bool(a, SIZE_MAX, "ignorecase", false))
-		f |= REG_ICASE;
-	if (arg_bool(a, SIZE_MAX, "multiline", false))
-		f |= REG_NEWLINE;
+	if (arg_bool(a, ignorecase_pos, "ignorecase", false))
+		f |= REGEX_IGNORECASE;
+	if (arg_bool(a, multiline_pos, "multiline", false))
+		f |= REGEX_MULTILINE;
 	return f;
 }
 
+/* A group of a match as a value: its text, or None if it took no part. */
+static struct val *group_val(const struct regex_match *m, size_t g,
+			     struct val *none)
+{
+	size_t so, eo;
+
+	if (regex_match_group(&so, &eo, m, g))
+		return val_strn(m->subject + so, eo - so);
+	return none ? val_ref(none) : val_null();
+}
+
+/* regex_replace(pattern, replacement, ignorecase, multiline, count) */
 static int f_regex_replace(struct val **out, struct val *in,
 			   const struct targs *a, struct tctx *c)
 {
 	const char *pattern, *repl;
 	struct val *s = to_string(in);
-	struct regex r;
+	struct regex *re = NULL;
 	struct buf b = BUF_INIT;
-	regmatch_t m[MAX_GROUPS + 1];
 	long long count;
-	size_t pos = 0, len = s->u.s.len, done = 0;
 	int error;
 
 	(void)c;
 	if ((error = arg_str(&pattern, a, 0, "pattern", "", "regex_replace")) < 0 ||
 	    (error = arg_str(&repl, a, 1, "replacement", "", "regex_replace")) < 0 ||
-	    (error = arg_int(&count, a, SIZE_MAX, "count", 0,
-			     "regex_replace")) < 0 ||
-	    (error = regex_compile(&r, pattern, regex_flags(a, 2))) < 0) {
-		val_unref(s);
-		return error;
-	}
-	while (pos <= len && (!count || (long long)done < count) &&
-	       regex_exec(&r, s->u.s.ptr, len, pos, m)) {
-		size_t so = (size_t)m[0].rm_so, eo = (size_t)m[0].rm_eo;
-
-		buf_add(&b, s->u.s.ptr + pos, so - pos);
-		if ((error = expand_repl(&b, &r, s->u.s.ptr, m, repl)) < 0)
-			break;
-		done++;
-		if (eo == so) {
-			if (so < len)
-				buf_addch(&b, s->u.s.ptr[so]);
-			pos = so + 1;
-		} else {
-			pos = eo;
-		}
-	}
-	if (!error && pos < len)
-		buf_add(&b, s->u.s.ptr + pos, len - pos);
-	regex_release(&r);
-	val_unref(s);
-	if (error < 0) {
-		buf_release(&b);
-		return error;
-	}
+	    (error = arg_int(&count, a, 4, "count", 0, "regex_replace")) < 0 ||
+	    (error = regex_compile(&re, pattern, re_flags(a, 2, 3))) < 0)
+		goto out;
+	/* Python's re.sub makes no replacement for a negative count */
+	if (count < 0)
+		buf_add(&b, s->u.s.ptr, s->u.s.len);
+	else if ((error = regex_sub(&b, NULL, re, repl, s->u.s.ptr,
+				    s->u.s.len, (size_t)count)) < 0)
+		goto out;
 	*out = str_result(&b);
-	return 0;
-}
-
-static int f_regex_search(struct val **out, struct val *in,
-			  const struct targs *a, struct tctx *c)
-{
-	const char *pattern;
-	struct val *s = to_string(in);
-	struct regex r;
-	regmatch_t m[MAX_GROUPS + 1];
-	int error;
-
-	(void)c;
-	if ((error = arg_str(&pattern, a, 0, "pattern", NULL,
-			     "regex_search")) < 0 ||
-	    (error = regex_compile(&r, pattern, regex_flags(a, 1))) < 0) {
-		val_unref(s);
-		return error;
-	}
-	if (!regex_exec(&r, s->u.s.ptr, s->u.s.len, 0, m)) {
-		*out = val_null();
-	} else if (a->npos <= 1) {
-		*out = val_strn(s->u.s.ptr + m[0].rm_so,
-				(size_t)(m[0].rm_eo - m[0].rm_so));
-	} else {
-		*out = val_list();
-		for (size_t i = 1; i < a->npos; i++) {
-			const char *ref = val_cstr(a->pos[i]);
-			long g = -1;
-			size_t so, eo;
-
-			if (ref && ref[0] == '\\' && ref[1] == 'g' &&
-			    ref[2] == '<' && ref[strlen(ref) - 1] == '>')
-				g = group_ref(&r, ref + 3, strlen(ref) - 4);
-			else if (ref && ref[0] == '\\')
-				g = group_ref(&r, ref + 1, strlen(ref) - 1);
-			if (g < 0) {
-				error = tend_error_set("regex_search: unknown "
-						       "group '%s'",
-						       ref ? ref : "?");
-				break;
-			}
-			if (group_span(&r, m, (size_t)g, &so, &eo))
-				val_list_push(*out, val_strn(s->u.s.ptr + so,
-							     eo - so));
-			else
-				val_list_push(*out, val_null());
-		}
-		if (error < 0) {
-			val_unref(*out);
-			*out = NULL;
-		}
-	}
-	regex_release(&r);
+out:
+	buf_release(&b);
+	regex_free(re);
 	val_unref(s);
 	return error;
 }
 
+/*
+ * A group argument of regex_search, read as Ansible does: '\\g<name>' (a
+ * name only: '\\g<1>' is no group) or '\\N'. Read before matching; the
+ * group is looked up only in a match, so a bad one fails only then.
+ */
+struct search_ref {
+	const char *name; /* '\\g<name>', or NULL for '\\N' */
+	size_t len;
+	size_t num;
+};
+
+static int search_ref_parse(struct search_ref *out, const struct val *arg)
+{
+	const char *ref = val_cstr(arg);
+	size_t n;
+
+	if (!ref || ref[0] != '\\')
+		return tend_error_set("regex_search: unknown argument '%s'",
+				      ref ? ref : template_type_name(arg));
+	out->name = NULL;
+	if (ref[1] == 'g') {
+		/* re.match(r'\\g<(\S+)>', arg): up to the last '>' */
+		n = ref[2] == '<' ? strcspn(ref + 3, " \t\n\r\f\v") : 0;
+		while (n && ref[3 + n - 1] != '>')
+			n--;
+		out->name = ref + 3;
+		out->len = n - 1;
+	} else if (isdigit((unsigned char)ref[1])) {
+		n = 2;
+		out->num = strtoul(ref + 1, NULL, 10);
+	} else {
+		n = 0;
+	}
+	if (n < 2)
+		return tend_error_set("regex_search: bad group argument '%s'",
+				      ref);
+	return 0;
+}
+
+static int search_ref_group(size_t *out, const struct regex *re,
+			    const struct search_ref *r)
+{
+	if (r->name && !regex_group_lookup(out, re, r->name, r->len))
+		return tend_error_set("regex_search: no such group '%.*s'",
+				      (int)r->len, r->name);
+	if (!r->name && (*out = r->num) > regex_groups(re))
+		return tend_error_set("regex_search: no such group %zu",
+				      r->num);
+	return 0;
+}
+
+/* regex_search(pattern, '\\1', '\\g<name>', ..., ignorecase=, multiline=) */
+static int f_regex_search(struct val **out, struct val *in,
+			  const struct targs *a, struct tctx *c)
+{
+	const char *pattern;
+	struct val *s = to_string(in), *list = NULL;
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
+	struct search_ref *refs = NULL;
+	size_t g;
+	int error;
+
+	(void)c;
+	if ((error = arg_str(&pattern, a, 0, "pattern", NULL,
+			     "regex_search")) < 0)
+		goto out;
+	refs = xcalloc(a->npos, sizeof(*refs));
+	for (size_t i = 1; i < a->npos; i++)
+		if ((error = search_ref_parse(&refs[i], a->pos[i])) < 0)
+			goto out;
+	if ((error = regex_compile(&re, pattern,
+				   re_flags(a, SIZE_MAX, SIZE_MAX))) < 0 ||
+	    (error = regex_exec(&m, re, s->u.s.ptr, s->u.s.len, 0,
+				REGEX_SEARCH)) < 0)
+		goto out;
+	if (!m.matched) {
+		*out = val_null();
+	} else if (a->npos <= 1) {
+		*out = group_val(&m, 0, NULL);
+	} else {
+		list = val_list();
+		for (size_t i = 1; i < a->npos; i++) {
+			if ((error = search_ref_group(&g, re, &refs[i])) < 0)
+				goto out;
+			val_list_push(list, group_val(&m, g, NULL));
+		}
+		*out = list;
+		list = NULL;
+	}
+out:
+	val_unref(list);
+	free(refs);
+	regex_match_release(&m);
+	regex_free(re);
+	val_unref(s);
+	return error;
+}
+
+/* regex_findall(pattern, multiline, ignorecase): Python's re.findall */
 static int f_regex_findall(struct val **out, struct val *in,
 			   const struct targs *a, struct tctx *c)
 {
 	const char *pattern;
-	struct val *s = to_string(in);
-	struct regex r;
-	regmatch_t m[MAX_GROUPS + 1];
-	size_t pos = 0, len = s->u.s.len;
+	struct val *s = to_string(in), *list = val_list(), *empty = val_str("");
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
+	struct regex_iter it;
+	size_t ng;
 	int error;
 
 	(void)c;
 	if ((error = arg_str(&pattern, a, 0, "pattern", NULL,
 			     "regex_findall")) < 0 ||
-	    (error = regex_compile(&r, pattern, regex_flags(a, 1))) < 0) {
-		val_unref(s);
-		return error;
-	}
-	*out = val_list();
-	while (pos <= len && regex_exec(&r, s->u.s.ptr, len, pos, m)) {
-		size_t so = (size_t)m[0].rm_so, eo = (size_t)m[0].rm_eo;
+	    (error = regex_compile(&re, pattern, re_flags(a, 2, 1))) < 0)
+		goto out;
+	ng = regex_groups(re);
+	regex_iter_init(&it, re, s->u.s.ptr, s->u.s.len);
+	while ((error = regex_iter_next(&m, &it)) == 0 && m.matched) {
 		struct val *item;
 
-		if (r.ngroups == 0) {
-			item = val_strn(s->u.s.ptr + so, eo - so);
-		} else if (r.ngroups == 1) {
-			size_t gs, ge;
-
-			item = group_span(&r, m, 1, &gs, &ge) ?
-				       val_strn(s->u.s.ptr + gs, ge - gs) :
-				       val_str("");
+		if (ng <= 1) {
+			item = group_val(&m, ng, empty);
 		} else {
 			item = val_list();
-			for (size_t g = 1; g <= r.ngroups; g++) {
-				size_t gs, ge;
-
-				val_list_push(item, group_span(&r, m, g, &gs, &ge) ?
-					      val_strn(s->u.s.ptr + gs, ge - gs) :
-					      val_str(""));
-			}
+			for (size_t g = 1; g <= ng; g++)
+				val_list_push(item, group_val(&m, g, empty));
 		}
-		val_list_push(*out, item);
-		pos = eo == so ? so + 1 : eo;
+		val_list_push(list, item);
 	}
-	regex_release(&r);
+	if (!error) {
+		*out = list;
+		list = NULL;
+	}
+out:
+	val_unref(list);
+	val_unref(empty);
+	regex_match_release(&m);
+	regex_free(re);
 	val_unref(s);
-	return 0;
+	return error;
 }
 
+/* regex_escape(re_type='python'): re.escape, or for a POSIX BRE */
 static int f_regex_escape(struct val **out, struct val *in,
 			  const struct targs *a, struct tctx *c)
 {
+	const char *type;
+	struct val *s = to_string(in);
+	struct regex *re = NULL;
 	struct buf b = BUF_INIT;
 	int error;
 
-	(void)a;
 	(void)c;
-	if ((error = need_str(in, "regex_escape")) < 0)
-		return error;
-	for (size_t i = 0; i < in->u.s.len; i++) {
-		char ch = in->u.s.ptr[i];
-
-		if (strchr("()[]{}?*+-|^$\\.&~# \t\n\r\v\f", ch) && ch)
-			buf_addch(&b, '\\');
-		buf_addch(&b, ch);
+	if ((error = arg_str(&type, a, 0, "re_type", "python",
+			     "regex_escape")) < 0)
+		goto out;
+	if (!strcmp(type, "python")) {
+		regex_escape(&b, s->u.s.ptr, s->u.s.len);
+	} else if (!strcmp(type, "posix_basic")) {
+		/* Ansible: regex_replace(string, r'([].[^$*\\])', r'\\\1') */
+		if ((error = regex_compile(&re, "([].[^$*\\\\])", 0)) < 0 ||
+		    (error = regex_sub(&b, NULL, re, "\\\\\\1", s->u.s.ptr,
+				       s->u.s.len, 0)) < 0)
+			goto out;
+	} else if (!strcmp(type, "posix_extended")) {
+		error = tend_error_set("Regex type (%s) not yet implemented",
+				       type);
+		goto out;
+	} else {
+		error = tend_error_set("Invalid regex type (%s)", type);
+		goto out;
 	}
 	*out = str_result(&b);
-	return 0;
+out:
+	buf_release(&b);
+	regex_free(re);
+	val_unref(s);
+	return error;
 }
 
 /*
@@ -2881,44 +2615,57 @@ static int t_superset(bool *out, struct val *in, const struct targs *a,
 	return subset_of(out, b, in);
 }
 
+/* Ansible's regex test: re.compile(pattern, flags).<match_type>(value) */
 static int regex_test(bool *out, struct val *in, const struct targs *a,
-		      bool anchored)
+		      const char *def_type)
 {
+	static const struct { const char *name; enum regex_how how; } types[] = {
+		{ "search", REGEX_SEARCH }, { "match", REGEX_MATCH },
+		{ "fullmatch", REGEX_FULLMATCH },
+	};
 	const char *pattern, *type;
-	struct regex r;
-	regmatch_t m[MAX_GROUPS + 1];
-	struct val *s;
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
+	struct val *s = NULL;
+	size_t t;
 	int error;
 
-	if ((error = arg_str(&pattern, a, 0, "pattern", NULL, "match")) < 0 ||
-	    (error = arg_str(&type, a, 3, "match_type", anchored ? "match" :
-			     "search", "regex")) < 0)
+	if ((error = arg_str(&pattern, a, 0, "pattern", "", def_type)) < 0 ||
+	    (error = arg_str(&type, a, 3, "match_type", def_type,
+			     def_type)) < 0)
 		return error;
-	if ((error = regex_compile(&r, pattern, regex_flags(a, 1))) < 0)
-		return error;
+	for (t = 0; t < ARRAY_SIZE(types); t++)
+		if (!strcmp(types[t].name, type))
+			break;
+	if (t == ARRAY_SIZE(types))
+		return tend_error_set("regex: match_type '%s' is not supported "
+				      "(search, match or fullmatch)", type);
+	if ((error = regex_compile(&re, pattern, re_flags(a, 1, 2))) < 0)
+		goto out;
 	s = to_string(in);
-	*out = regex_exec(&r, s->u.s.ptr, s->u.s.len, 0, m);
-	if (*out && !strcmp(type, "match"))
-		*out = m[0].rm_so == 0;
-	else if (*out && !strcmp(type, "fullmatch"))
-		*out = m[0].rm_so == 0 && (size_t)m[0].rm_eo == s->u.s.len;
+	if ((error = regex_exec(&m, re, s->u.s.ptr, s->u.s.len, 0,
+				types[t].how)) < 0)
+		goto out;
+	*out = m.matched;
+out:
 	val_unref(s);
-	regex_release(&r);
-	return 0;
+	regex_match_release(&m);
+	regex_free(re);
+	return error;
 }
 
 static int t_match(bool *out, struct val *in, const struct targs *a,
 		   struct tctx *c)
 {
 	(void)c;
-	return regex_test(out, in, a, true);
+	return regex_test(out, in, a, "match");
 }
 
 static int t_search(bool *out, struct val *in, const struct targs *a,
 		    struct tctx *c)
 {
 	(void)c;
-	return regex_test(out, in, a, false);
+	return regex_test(out, in, a, "search");
 }
 
 /* Registered results: Ansible's `result is failed` and friends. */

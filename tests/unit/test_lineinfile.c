@@ -6,6 +6,7 @@
 #include "tend/data/val.h"
 #include "tend/util/fs.h"
 #include "tend/util/quote.h"
+#include "tend/util/regex.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -383,17 +384,20 @@ static void test_lineinfile__idempotent(void **state)
 
 static void assert_re(const char *pattern, const char *s, bool want)
 {
-	struct lineedit_re re;
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
 
-	assert_ok(lineedit_re_compile(&re, pattern));
-	if (lineedit_re_search(&re, s, strlen(s), NULL, 0) != want)
+	assert_ok(regex_compile(&re, pattern, REGEX_BYTES));
+	assert_ok(regex_exec(&m, re, s, strlen(s), 0, REGEX_SEARCH));
+	if (m.matched != want)
 		fail_msg("'%s' on '%s': expected %s", pattern, s,
 			 want ? "a match" : "no match");
-	lineedit_re_release(&re);
+	regex_match_release(&m);
+	regex_free(re);
 }
 
 /* Expectations from Python's re.search. */
-static void test_lineinfile__regex_translation(void **state)
+static void test_lineinfile__regex_search(void **state)
 {
 	(void)state;
 	assert_re("^\\d+$", "123", true);
@@ -424,24 +428,29 @@ static void test_lineinfile__regex_translation(void **state)
 	assert_re("^$", "", true);
 	assert_re("a\\tb", "a\tb", true);
 	assert_re("1+?2", "112", true);
+	assert_re("(?=x)", "x", true);
+	assert_re("(?<!x)y", "xy", false);
+	assert_re("(?<!x)y", "ay", true);
+	assert_re("[\\S]", " a", true);
+	assert_re("[\\S]", "  ", false);
+	assert_re("(?x)a b", "ab", true);
 }
 
 static void test_lineinfile__regex_errors(void **state)
 {
 	static const char *const bad[] = {
-		"(?=x)", "(?<!x)y", "\\q", "[\\S]", "(a", "a\\", "[ab",
-		"\\2(a)", "(?x)a b",
+		"(?<name>x)", "a**", "\\q", "(?P=nope)", "(a", "a\\", "[ab",
+		"\\2(a)", "[z-a]",
 	};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		struct lineedit_re re;
+		struct regex *re = NULL;
 
-		if (lineedit_re_compile(&re, bad[i]) == 0)
+		if (regex_compile(&re, bad[i], REGEX_BYTES) == 0)
 			fail_msg("'%s' compiled", bad[i]);
-		assert_non_null(strstr(tend_error_last(),
-				       "invalid regular expression"));
-		lineedit_re_release(&re);
+		assert_non_null(strstr(tend_error_last(), "bad regex"));
+		regex_free(re);
 	}
 }
 
@@ -458,44 +467,47 @@ static void test_lineinfile__expand(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct lineedit_re re;
-		regmatch_t m[8];
+		struct regex *re = NULL;
+		struct regex_match m = REGEX_MATCH_INIT;
 		struct buf out = BUF_INIT;
 
-		assert_ok(lineedit_re_compile(&re, cases[i].pattern));
-		assert_true(lineedit_re_search(&re, cases[i].subject,
-					       strlen(cases[i].subject), m,
-					       ARRAY_SIZE(m)));
-		assert_ok(lineedit_re_expand(&out, &re, cases[i].subject, m,
-					     cases[i].tmpl));
+		assert_ok(regex_compile(&re, cases[i].pattern, REGEX_BYTES));
+		assert_ok(regex_exec(&m, re, cases[i].subject,
+				     strlen(cases[i].subject), 0,
+				     REGEX_SEARCH));
+		assert_true(m.matched);
+		assert_ok(regex_expand(&out, re, &m, cases[i].tmpl));
 		assert_string_equal(out.ptr, cases[i].want);
 		buf_release(&out);
-		lineedit_re_release(&re);
+		regex_match_release(&m);
+		regex_free(re);
 	}
 }
 
 static void test_lineinfile__expand_errors(void **state)
 {
 	static const char *const bad[] = { "\\3", "\\g<nope>", "\\q", "x\\" };
-	struct lineedit_re re;
-	regmatch_t m[4];
+	struct regex *re = NULL;
+	struct regex_match m = REGEX_MATCH_INIT;
 
 	(void)state;
-	assert_ok(lineedit_re_compile(&re, "(a)(b)"));
-	assert_true(lineedit_re_search(&re, "ab", 2, m, ARRAY_SIZE(m)));
+	assert_ok(regex_compile(&re, "(a)(b)", REGEX_BYTES));
+	assert_ok(regex_exec(&m, re, "ab", 2, 0, REGEX_SEARCH));
+	assert_true(m.matched);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct buf out = BUF_INIT;
 
-		if (lineedit_re_expand(&out, &re, "ab", m, bad[i]) == 0)
+		if (regex_expand(&out, re, &m, bad[i]) == 0)
 			fail_msg("'%s' expanded", bad[i]);
 		buf_release(&out);
 	}
-	lineedit_re_release(&re);
+	regex_match_release(&m);
+	regex_free(re);
 }
 
 static void test_lineinfile__bad_regexp_fails(void **state)
 {
-	struct lineinfile_opts o = { "x", "(?=y)", NULL, NULL, NULL,
+	struct lineinfile_opts o = { "x", "a**", NULL, NULL, NULL,
 				     false, false, false };
 	struct blockinfile_opts b = { "x", NULL, NULL, NULL, "(", NULL,
 				      false };
@@ -809,8 +821,9 @@ static void test_lineinfile__e2e_errors(void **state)
 					    NULL),
 			   "one of line, search_string, or regexp is required");
 	assert_check_fails(f, li, make_args(f, li, "conf", "line", "x",
-					    "regexp", "(?=x)", NULL),
-			   "invalid regular expression '(?=x)'");
+					    "regexp", "(?<x>a)", NULL),
+			   "bad regex '(?<x>a)': unknown extension ?<x at "
+			   "offset 1");
 	assert_check_fails(f, &mod_blockinfile,
 			   make_args(f, &mod_blockinfile, "missing", "block",
 				     "x", NULL),
@@ -866,7 +879,7 @@ int main(void)
 		cmocka_unit_test(test_lineinfile__ansible_cases),
 		cmocka_unit_test(test_lineinfile__blockinfile_ansible_cases),
 		cmocka_unit_test(test_lineinfile__idempotent),
-		cmocka_unit_test(test_lineinfile__regex_translation),
+		cmocka_unit_test(test_lineinfile__regex_search),
 		cmocka_unit_test(test_lineinfile__regex_errors),
 		cmocka_unit_test(test_lineinfile__expand),
 		cmocka_unit_test(test_lineinfile__expand_errors),

@@ -11,62 +11,13 @@
  * rewritten when an identical line is "replaced", and so on): playbooks
  * written for Ansible must leave the same bytes behind.
  *
- * Regular expressions in playbooks are Python `re` patterns. They are
- * translated to POSIX extended regexes (glibc's, which knows \s \S \w \W
- * \b \B); see lineedit_re_compile for what is and is not supported.
+ * Regular expressions are Python's, as Ansible compiles them: bytes
+ * patterns (tend/regex.h, REGEX_BYTES) searched in each line, line ending
+ * included.
  */
-
-#include <regex.h>
 
 #include "tend/util/buf.h"
 #include "tend/modkit/module.h"
-
-/*
- * A compiled Python-style regex. Python's group numbers and names are
- * mapped onto the POSIX groups (non-capturing groups become POSIX groups
- * too, so the numbers differ).
- */
-struct lineedit_re {
-	regex_t re;
-	bool compiled;
-	size_t ngroups;     /* capturing groups in the Python pattern */
-	size_t *group_map;  /* [1..ngroups]: the POSIX group of each */
-	char **group_names; /* [1..ngroups]: (?P<name>...) or NULL */
-};
-
-/*
- * Compile the Python pattern `pattern` into *out (initialised here). Done:
- * \d \D (also inside [...]), \s \w inside [...], \A \Z, escapes of
- * punctuation and \n \t \r \f \v \xHH, (?:...), (?P<name>...), (?P=name),
- * backreferences \1..\9, a leading (?i) (other leading flags are
- * accepted and ignored), lazy quantifiers (taken as greedy), literal
- * braces that are not a quantifier. Lookaround and other (?...) forms,
- * \D \S \W inside [...] and unknown escapes are errors. Returns 0, or -1
- * with the error set ("invalid regular expression 'P': reason"). Free
- * with lineedit_re_release, also after a failure.
- */
-int lineedit_re_compile(struct lineedit_re *out, const char *pattern);
-
-/*
- * Search `s` (`len` bytes, may hold NUL) as Python's re.search would.
- * On a match, m[0..nm-1] receive the POSIX groups (nm may be 0). Returns
- * true if it matched.
- */
-bool lineedit_re_search(const struct lineedit_re *re, const char *s,
-			size_t len, regmatch_t *m, size_t nm);
-
-/*
- * Expand `tmpl` as Python's Match.expand: \1..\99 and \g<N> / \g<name>
- * become the groups of the match `m` (POSIX groups of `re` found in the
- * subject `s`; an unmatched group is empty), \n \t \\ ... their
- * characters, and other escapes of punctuation stay as written. Appends
- * to out. Returns 0, or -1 with the error set for a bad group reference
- * or an unknown letter escape.
- */
-int lineedit_re_expand(struct buf *out, const struct lineedit_re *re,
-		       const char *s, const regmatch_t *m, const char *tmpl);
-
-void lineedit_re_release(struct lineedit_re *re);
 
 /* What lineinfile is asked to do (the module's args). */
 struct lineinfile_opts {
@@ -117,7 +68,8 @@ int lineedit_lineinfile(struct lineedit_result *out, const char *in,
 /*
  * Apply blockinfile to `in` (NULL: the file does not exist; with
  * !o->absent the result is a new file, "File created"). Returns 0, or -1
- * with the error set for a bad regex.
+ * with the error set for a bad regex (or a marker_begin/marker_end that
+ * is a bad replacement template: Ansible puts them in with re.sub).
  */
 int lineedit_blockinfile(struct lineedit_result *out, const char *in,
 			 size_t len, const struct blockinfile_opts *o);
