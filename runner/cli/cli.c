@@ -10,7 +10,7 @@
 #include "tend/report/report.h"
 #include "tend/engine/run.h"
 #include "tend/source/source.h"
-#include "tend/store/state.h"
+#include "tend/store/store.h"
 #include "tend/windows/window.h"
 #include "tend/data/yaml.h"
 #include "tend/util/duration.h"
@@ -869,9 +869,9 @@ static void on_signal(int sig)
 	run_interrupted = 1;
 }
 
-static int open_state(struct state **out, struct cli_args *a)
+static int open_store(struct store **out, struct cli_args *a)
 {
-	if (state_open(out, a->state_path) < 0 || state_reap(*out) < 0)
+	if (store_open(out, a->state_path) < 0 || store_reap(*out) < 0)
 		return err("%s", tend_error_last());
 	return 0;
 }
@@ -1108,12 +1108,12 @@ static long long vint(const struct val *d, const char *key)
 }
 
 static int window_open_cmd(struct cli_args *a, const struct config *cfg,
-			   struct state *st)
+			   struct store *st)
 {
 	struct val *hosts = split_tags(NULL, a->hosts_arg ? a->hosts_arg : "");
 	const char **names = xcalloc(val_len(hosts) + 1, sizeof(*names));
 	struct window *w = NULL;
-	struct window_opts o = { .settings = &cfg->maintenance, .state = st, .run_id = 0,
+	struct window_opts o = { .settings = &cfg->maintenance, .store = st, .run_id = 0,
 				 .reason = a->reason };
 	long long secs = 0;
 	int rc = 0;
@@ -1149,7 +1149,7 @@ out:
 	return rc;
 }
 
-static int window_list_cmd(struct cli_args *a, struct state *st)
+static int window_list_cmd(struct cli_args *a, struct store *st)
 {
 	struct val *l = NULL;
 	struct buf out = BUF_INIT;
@@ -1190,7 +1190,7 @@ static int window_list_cmd(struct cli_args *a, struct state *st)
 static int cmd_window(struct cli_args *a)
 {
 	struct config *cfg = NULL;
-	struct state *st = NULL;
+	struct store *st = NULL;
 	const char *verb = a->pos_nr ? a->pos[0] : "";
 	int rc;
 
@@ -1199,7 +1199,7 @@ static int cmd_window(struct cli_args *a)
 			   "window')");
 	if ((rc = load_config(&cfg, a)))
 		return rc;
-	if ((rc = open_state(&st, a)))
+	if ((rc = open_store(&st, a)))
 		goto out;
 	window_reap(st, NULL);
 	if (!strcmp(verb, "open")) {
@@ -1224,21 +1224,21 @@ static int cmd_window(struct cli_args *a)
 		val_unref(firing);
 	}
 out:
-	state_close(st);
+	store_close(st);
 	config_free(cfg);
 	return rc;
 }
 
 static int cmd_history(struct cli_args *a)
 {
-	struct state *st = NULL;
+	struct store *st = NULL;
 	struct val *runs = NULL;
 	struct buf out = BUF_INIT;
 	int rc;
 
-	if ((rc = open_state(&st, a)))
+	if ((rc = open_store(&st, a)))
 		return rc;
-	if (state_history(&runs, st, a->history_limit ? a->history_limit :
+	if (store_history(&runs, st, a->history_limit ? a->history_limit :
 			  20) < 0) {
 		rc = err("%s", tend_error_last());
 		goto out;
@@ -1266,7 +1266,7 @@ static int cmd_history(struct cli_args *a)
 out:
 	buf_release(&out);
 	val_unref(runs);
-	state_close(st);
+	store_close(st);
 	return rc;
 }
 
@@ -1300,7 +1300,7 @@ static void show_text(struct buf *out, const struct val *run, long long id)
 
 static int cmd_show(struct cli_args *a)
 {
-	struct state *st = NULL;
+	struct store *st = NULL;
 	struct val *run = NULL;
 	struct buf out = BUF_INIT;
 	char *end;
@@ -1312,9 +1312,9 @@ static int cmd_show(struct cli_args *a)
 	id = strtoll(a->pos[0], &end, 10);
 	if (*end || id <= 0)
 		return err("'%s' is not a run id", a->pos[0]);
-	if ((rc = open_state(&st, a)))
+	if ((rc = open_store(&st, a)))
 		return rc;
-	if (state_show(&run, st, id) < 0) {
+	if (store_show(&run, st, id) < 0) {
 		rc = err("%s", tend_error_last());
 		goto out;
 	}
@@ -1328,7 +1328,7 @@ static int cmd_show(struct cli_args *a)
 out:
 	buf_release(&out);
 	val_unref(run);
-	state_close(st);
+	store_close(st);
 	return rc;
 }
 
