@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-int cli_open_state(struct state **out, struct cli_args *a)
+int cli_open_state(struct store **out, struct cli_args *a)
 {
-	if (state_open(out, a->state_path) < 0 || state_reap(*out) < 0)
+	if (store_open(out, a->state_path) < 0 || store_reap(*out) < 0)
 		return cli_err("%s", tend_error_last());
 	return 0;
 }
@@ -29,12 +29,12 @@ static long long vint(const struct val *d, const char *key)
 }
 
 static int window_open_cmd(struct cli_args *a, const struct config *cfg,
-			   struct state *st)
+			   struct store *st)
 {
 	struct val *hosts = cli_split_tags(NULL, a->hosts_arg ? a->hosts_arg : "");
 	const char **names = xcalloc(val_len(hosts) + 1, sizeof(*names));
 	struct window *w = NULL;
-	struct window_opts o = { .settings = &cfg->maintenance, .state = st, .run_id = 0,
+	struct window_opts o = { .settings = &cfg->maintenance, .store = st, .run_id = 0,
 				 .reason = a->reason };
 	long long secs = 0;
 	int rc = 0;
@@ -70,7 +70,7 @@ out:
 	return rc;
 }
 
-static int window_list_cmd(struct cli_args *a, struct state *st)
+static int window_list_cmd(struct cli_args *a, struct store *st)
 {
 	struct val *l = NULL;
 	struct buf out = BUF_INIT;
@@ -111,7 +111,7 @@ static int window_list_cmd(struct cli_args *a, struct state *st)
 int cmd_window(struct cli_args *a)
 {
 	struct config *cfg = NULL;
-	struct state *st = NULL;
+	struct store *st = NULL;
 	const char *verb = a->pos_nr ? a->pos[0] : "";
 	int rc;
 
@@ -145,21 +145,21 @@ int cmd_window(struct cli_args *a)
 		val_unref(firing);
 	}
 out:
-	state_close(st);
+	store_close(st);
 	config_free(cfg);
 	return rc;
 }
 
 int cmd_history(struct cli_args *a)
 {
-	struct state *st = NULL;
+	struct store *st = NULL;
 	struct val *runs = NULL;
 	struct buf out = BUF_INIT;
 	int rc;
 
 	if ((rc = cli_open_state(&st, a)))
 		return rc;
-	if (state_history(&runs, st, a->history_limit ? a->history_limit :
+	if (store_history(&runs, st, a->history_limit ? a->history_limit :
 			  20) < 0) {
 		rc = cli_err("%s", tend_error_last());
 		goto out;
@@ -187,7 +187,7 @@ int cmd_history(struct cli_args *a)
 out:
 	buf_release(&out);
 	val_unref(runs);
-	state_close(st);
+	store_close(st);
 	return rc;
 }
 
@@ -221,7 +221,7 @@ static void show_text(struct buf *out, const struct val *run, long long id)
 
 int cmd_show(struct cli_args *a)
 {
-	struct state *st = NULL;
+	struct store *st = NULL;
 	struct val *run = NULL;
 	struct buf out = BUF_INIT;
 	char *end;
@@ -235,7 +235,7 @@ int cmd_show(struct cli_args *a)
 		return cli_err("'%s' is not a run id", a->pos[0]);
 	if ((rc = cli_open_state(&st, a)))
 		return rc;
-	if (state_show(&run, st, id) < 0) {
+	if (store_show(&run, st, id) < 0) {
 		rc = cli_err("%s", tend_error_last());
 		goto out;
 	}
@@ -249,6 +249,6 @@ int cmd_show(struct cli_args *a)
 out:
 	buf_release(&out);
 	val_unref(run);
-	state_close(st);
+	store_close(st);
 	return rc;
 }

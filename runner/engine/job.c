@@ -1,7 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/job.h"
-#include "tend/store/state.h"
+#include "tend/store/store.h"
 #include "tend/windows/window.h"
 
 #include <time.h>
@@ -14,8 +14,8 @@
 struct job {
 	const struct job_opts *o;
 	struct job_result *res;
-	struct state *state;
-	int state_error;          /* the first failed record write */
+	struct store *store;
+	int store_error;          /* the first failed record write */
 	const struct val *changed; /* hosts the apply changes (window hosts) */
 	const char *plan_summary; /* "3 changes on 2 hosts", for windows */
 	struct window *w;         /* the open window, or NULL */
@@ -140,7 +140,7 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 			mine[n++] = hosts[i];
 	if (n) {
 		struct window_opts wo = {
-			.settings = &j->o->cfg->maintenance, .state = j->state,
+			.settings = &j->o->cfg->maintenance, .store = j->store,
 			.run_id = j->res->run_id, .hosts = mine, .hosts_nr = n,
 			.playbook = j->o->pbs_nr ? j->o->pbs[0]->path : NULL,
 			.plan = j->plan_summary, .maintenance = p->maintenance,
@@ -259,9 +259,9 @@ static void hook_event(const struct run_event *ev, void *payload)
 	if (j->w && window_tick(j->w, time(NULL)) < 0)
 		say(j, JOB_WARNING, "extending the maintenance window: %s",
 		    tend_error_last());
-	if (!j->state_error &&
-	    state_run_event(j->state, j->res->run_id, ev) < 0) {
-		j->state_error = -1;
+	if (!j->store_error &&
+	    store_run_event(j->store, j->res->run_id, ev) < 0) {
+		j->store_error = -1;
 		say(j, JOB_WARNING, "%s", tend_error_last());
 	}
 }
@@ -281,7 +281,7 @@ static int record_begin(struct job *j)
 	for (size_t i = 0; i < o->pbs_nr; i++)
 		buf_addf(&names, "%s%s", i ? " " : "", o->pbs[i]->path);
 	info.playbook = names.ptr;
-	error = state_run_begin(j->state, &j->res->run_id, &info);
+	error = store_run_begin(j->store, &j->res->run_id, &info);
 	buf_release(&names);
 	return error;
 }
@@ -289,10 +289,10 @@ static int record_begin(struct job *j)
 /* Open the state DB, clean up after dead processes, record the run. */
 static int record_open(struct job *j)
 {
-	if (state_open(&j->state, j->o->state_path) < 0 ||
-	    state_reap(j->state) < 0)
+	if (store_open(&j->store, j->o->state_path) < 0 ||
+	    store_reap(j->store) < 0)
 		return -1;
-	if (window_reap(j->state, NULL) < 0) {
+	if (window_reap(j->store, NULL) < 0) {
 		say(j, JOB_WARNING, "%s", tend_error_last());
 		tend_error_clear();
 	}
@@ -370,14 +370,14 @@ done:
 	out->status = out->run.interrupted ? "interrupted" :
 		      error ? "error" : out->hosts_failed ? "failed" : "ok";
 	close_window(&j, out->status);
-	if (state_run_finish(j.state, out->run_id, out->status,
+	if (store_run_finish(j.store, out->run_id, out->status,
 			     &out->run) < 0 && !error)
 		error = -1;
-	if (!error && j.state_error)
+	if (!error && j.store_error)
 		error = tend_error_set("the run's record is incomplete: a "
 				       "result could not be written");
 out:
-	state_close(j.state);
+	store_close(j.store);
 	val_unref(found);
 	buf_release(&summary);
 	return error;

@@ -1,6 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
-#include "tend/store/state.h"
+#include "tend/store/store.h"
 #include "tend/windows/registry.h"
 #include "tend/windows/window.h"
 #include "tend/windows/window_int.h"
@@ -11,7 +11,7 @@
  * Each slot's provider is found again by its type name.
  */
 
-static int window_load(struct window **out, struct state *s, long long id)
+static int window_load(struct window **out, struct store *s, long long id)
 {
 	struct val *rec = NULL;
 	const struct val *hosts, *providers;
@@ -19,10 +19,10 @@ static int window_load(struct window **out, struct state *s, long long id)
 	int error;
 
 	*out = NULL;
-	if ((error = state_window_get(&rec, s, id)) < 0)
+	if ((error = store_window_get(&rec, s, id)) < 0)
 		return error;
 	w = xcalloc(1, sizeof(*w));
-	w->state = s;
+	w->store = s;
 	w->id = id;
 	if (val_is(val_dict_get(rec, "run_id"), VAL_INT))
 		w->run_id = val_dict_get(rec, "run_id")->u.i;
@@ -66,14 +66,14 @@ static int window_load(struct window **out, struct state *s, long long id)
 	return 0;
 }
 
-int window_reap(struct state *s, size_t *reaped)
+int window_reap(struct store *s, size_t *reaped)
 {
 	struct val *ids = NULL;
 	int first = 0, error;
 
 	if (reaped)
 		*reaped = 0;
-	if ((error = state_window_orphans(&ids, s, (long long)time(NULL))) < 0)
+	if ((error = store_window_orphans(&ids, s, (long long)time(NULL))) < 0)
 		return error;
 	for (size_t i = 0; i < val_len(ids); i++) {
 		struct window *w = NULL;
@@ -91,7 +91,7 @@ int window_reap(struct state *s, size_t *reaped)
 	return first;
 }
 
-int window_close_id(struct val **firing, struct state *s, long long id)
+int window_close_id(struct val **firing, struct store *s, long long id)
 {
 	static const struct window_result ok = { "ok", 0, 0, 0, 0, 0, 0 };
 	struct window *w = NULL;
@@ -101,7 +101,7 @@ int window_close_id(struct val **firing, struct state *s, long long id)
 
 	if (firing)
 		*firing = NULL;
-	if ((error = state_window_get(&rec, s, id)) < 0)
+	if ((error = store_window_get(&rec, s, id)) < 0)
 		return error;
 	status = val_cstr(val_dict_get(rec, "status"));
 	if (!status || strcmp(status, "open")) {
@@ -119,20 +119,20 @@ int window_close_id(struct val **firing, struct state *s, long long id)
 	return error;
 }
 
-int window_list(struct val **out, struct state *s, bool all)
+int window_list(struct val **out, struct store *s, bool all)
 {
 	struct val *ids = NULL, *l;
 	int error;
 
 	*out = NULL;
-	if ((error = state_window_ids(&ids, s, !all)) < 0)
+	if ((error = store_window_ids(&ids, s, !all)) < 0)
 		return error;
 	l = val_list();
 	for (size_t i = 0; i < val_len(ids); i++) {
 		struct val *w = NULL;
 		const struct val *ps;
 
-		if ((error = state_window_get(&w, s,
+		if ((error = store_window_get(&w, s,
 					      val_list_at(ids, i)->u.i)) < 0)
 			break;
 		ps = val_dict_get(w, "providers");

@@ -2,7 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/cron.h"
 #include "tend/net/http.h"
-#include "tend/store/state.h"
+#include "tend/store/store.h"
 #include "tend/windows/window.h"
 #include "tend/windows/window_int.h"
 #include "tend/util/duration.h"
@@ -241,14 +241,14 @@ static char *current_user(void)
 	return pw ? xstrdup(pw->pw_name) : NULL;
 }
 
-int window_estimate(long long *out, struct state *s, const char *playbook)
+int window_estimate(long long *out, struct store *s, const char *playbook)
 {
 	struct val *l = NULL;
 	double *d = NULL, p95;
 	size_t n, k;
 	int error;
 
-	if ((error = state_run_durations(&l, s, playbook, ESTIMATE_RUNS)) < 0)
+	if ((error = store_run_durations(&l, s, playbook, ESTIMATE_RUNS)) < 0)
 		return error;
 	n = val_len(l);
 	if (n < ESTIMATE_MIN_RUNS) {
@@ -403,10 +403,10 @@ static int close_slots(struct val **firing, struct window *w)
 			}
 			free(sl->error);
 			sl->error = xstrdup(tend_error_last());
-			state_window_provider(w->state, w->id, i, "failed",
+			store_window_provider(w->store, w->id, i, "failed",
 					      NULL, sl->error);
 		} else {
-			state_window_provider(w->state, w->id, i, "closed",
+			store_window_provider(w->store, w->id, i, "closed",
 					      NULL, NULL);
 		}
 		sl->open = false;
@@ -448,7 +448,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 	if (!duration)
 		duration = mc->duration;
 	if (!duration && opts->playbook &&
-	    window_estimate(&duration, opts->state, opts->playbook) < 0) {
+	    window_estimate(&duration, opts->store, opts->playbook) < 0) {
 		tend_error_clear();
 		duration = 0;
 	}
@@ -456,7 +456,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 		duration = DEFAULT_DURATION;
 
 	w = xcalloc(1, sizeof(*w));
-	w->state = opts->state;
+	w->store = opts->store;
 	w->run_id = opts->run_id;
 	w->hosts = xcalloc(opts->hosts_nr, sizeof(*w->hosts));
 	for (size_t i = 0; i < opts->hosts_nr; i++)
@@ -484,7 +484,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 
 	/* recorded before any provider is called: a crash can be reaped */
 	rec = window_record(w);
-	if ((error = state_window_begin(w->state, &w->id, rec)) < 0)
+	if ((error = store_window_begin(w->store, &w->id, rec)) < 0)
 		goto out;
 	for (size_t i = 0; i < w->slots_nr; i++) {
 		struct window_slot *sl = &w->slots[i];
@@ -492,7 +492,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 		if (!sl->provider->open ||
 		    sl->provider->open(&sl->id, sl->cfg, w) == 0) {
 			sl->open = true;
-			error = state_window_provider(w->state, w->id, i,
+			error = store_window_provider(w->store, w->id, i,
 						      "open", sl->id, NULL);
 			if (error < 0)
 				break;
@@ -500,7 +500,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 		}
 		tend_error_prefix("%s", sl->provider->name);
 		sl->error = xstrdup(tend_error_last());
-		state_window_provider(w->state, w->id, i, "failed", NULL,
+		store_window_provider(w->store, w->id, i, "failed", NULL,
 				      sl->error);
 		if (mc->on_failure == WINDOW_POLICY_ABORT) {
 			error = -1;
@@ -513,7 +513,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 
 		buf_adds(&msg, tend_error_last());
 		close_slots(NULL, w);
-		state_window_update(w->state, w->id, 0, "failed");
+		store_window_update(w->store, w->id, 0, "failed");
 		error = tend_error_set("cannot open maintenance window: %s",
 				       msg.ptr);
 		buf_release(&msg);
@@ -559,19 +559,19 @@ int window_extend(struct window *w, long long seconds)
 		}
 		free(sl->id);
 		sl->id = id;
-		state_window_provider(w->state, w->id, i, "open", id, NULL);
+		store_window_provider(w->store, w->id, i, "open", id, NULL);
 	}
 	if (first) {
 		struct buf msg = BUF_INIT;
 
 		buf_adds(&msg, tend_error_last());
-		state_window_update(w->state, w->id, (long long)w->ends_at,
+		store_window_update(w->store, w->id, (long long)w->ends_at,
 				    NULL);
 		tend_error_set("cannot extend maintenance window: %s", msg.ptr);
 		buf_release(&msg);
 		return first;
 	}
-	return state_window_update(w->state, w->id, (long long)w->ends_at,
+	return store_window_update(w->store, w->id, (long long)w->ends_at,
 				   NULL);
 }
 
@@ -614,7 +614,7 @@ int window_close(struct val **firing, struct window *w,
 	w->result = res ? res : &interrupted;
 	error = close_slots(firing, w);
 	w->result = NULL;
-	if (state_window_update(w->state, w->id, 0, "closed") < 0 && !error)
+	if (store_window_update(w->store, w->id, 0, "closed") < 0 && !error)
 		error = -1;
 	return error;
 }

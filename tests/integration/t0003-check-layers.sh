@@ -18,10 +18,10 @@ cp runner/util/buf.c "$T/buf.c"
 printf '#include "tend/engine/run.h"\n' >>runner/util/buf.c
 expect_fail "an upward include" check-layers.py "runner/util/buf.c includes tend/engine/run.h: upward (util -> engine)"
 cp "$T/buf.c" runner/util/buf.c
-cp runner/store/state.c "$T/state.c"
-printf '#include "tend/report/report.h"\n' >>runner/store/state.c
-expect_fail "a sibling include" check-layers.py "runner/store/state.c includes tend/report/report.h: sibling (store -> report)"
-cp "$T/state.c" runner/store/state.c
+cp runner/store/store.c "$T/store.c"
+printf '#include "tend/report/report.h"\n' >>runner/store/store.c
+expect_fail "a sibling include" check-layers.py "runner/store/store.c includes tend/report/report.h: sibling (store -> report)"
+cp "$T/store.c" runner/store/store.c
 printf '#include "tend/util/buf.h"\n' >include/tend/util/cyc.h
 printf '#include "tend/util/cyc.h"\n' >>include/tend/util/buf.h
 expect_fail "an include cycle" check-layers.py "cycle util/buf -> util/cyc -> util/buf"

@@ -2,7 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/engine/config.h"
 #include "tend/net/http.h"
-#include "tend/store/state.h"
+#include "tend/store/store.h"
 #include "tend/windows/alertmanager.h"
 #include "tend/windows/window.h"
 #include "tend/util/fs.h"
@@ -27,7 +27,7 @@
 static char scratch[] = "/tmp/tend-window-test.XXXXXX";
 static const char *top = ".";
 static char am_url[64], rcv_url[64], dead_url[64];
-static struct state *st;
+static struct store *st;
 
 TEND_PRINTF(1, 2) static int sh(const char *fmt, ...)
 {
@@ -83,7 +83,7 @@ static int group_setup(void **state)
 	setenv("TEND_TEST_HOOK", db.ptr, 1);
 	buf_reset(&db);
 	buf_addf(&db, "%s/state.db", scratch);
-	if (state_open(&st, db.ptr) < 0)
+	if (store_open(&st, db.ptr) < 0)
 		return -1;
 	buf_release(&db);
 	return 0;
@@ -92,7 +92,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	state_close(st);
+	store_close(st);
 	sh("am_stop \"$S/am\"; rcv_stop \"$S/rcv\"; rm -rf \"$S\"");
 	return 0;
 }
@@ -211,7 +211,7 @@ static void opts_init(struct window_opts *o, const struct config *c)
 {
 	memset(o, 0, sizeof(*o));
 	o->settings = &c->maintenance;
-	o->state = st;
+	o->store = st;
 	o->hosts = hosts;
 	o->hosts_nr = ARRAY_SIZE(hosts);
 	o->playbook = "site.yml";
@@ -225,7 +225,7 @@ static const char *db_status(long long id)
 	static char status[32];
 	struct val *w = NULL;
 
-	assert_ok(state_window_get(&w, st, id));
+	assert_ok(store_window_get(&w, st, id));
 	snprintf(status, sizeof(status), "%s",
 		 val_cstr(val_dict_get(w, "status")));
 	val_unref(w);
@@ -377,7 +377,7 @@ static void test_window__reap(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct state *s2 = NULL;
+		struct store *s2 = NULL;
 		struct buf db = BUF_INIT;
 		struct run_info ri = { .playbook = "site.yml", .mode = "apply" };
 		struct window_opts o;
@@ -385,11 +385,11 @@ static void test_window__reap(void **state)
 		long long run;
 
 		buf_addf(&db, "%s/state.db", scratch);
-		if (state_open(&s2, db.ptr) < 0 ||
-		    state_run_begin(s2, &run, &ri) < 0)
+		if (store_open(&s2, db.ptr) < 0 ||
+		    store_run_begin(s2, &run, &ri) < 0)
 			_exit(1);
 		opts_init(&o, c);
-		o.state = s2;
+		o.store = s2;
 		o.run_id = run;
 		if (window_open(&w, &o) < 0 || !w)
 			_exit(2);
@@ -774,8 +774,8 @@ static void test_window__estimate(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
 		char sql[256];
 
-		assert_ok(state_run_begin(st, &id, &ri));
-		assert_ok(state_run_finish(st, id, "ok", NULL));
+		assert_ok(store_run_begin(st, &id, &ri));
+		assert_ok(store_run_finish(st, id, "ok", NULL));
 		snprintf(sql, sizeof(sql), "UPDATE runs SET started = "
 			 "'2024-06-05T12:00:00Z', finished = strftime("
 			 "'%%Y-%%m-%%dT%%H:%%M:%%SZ', 1717588800 + %d, "

@@ -22,7 +22,7 @@
 #include "tend/inventory/inventory.h"
 #include "tend/playbook/playbook.h"
 #include "tend/source/source.h"
-#include "tend/store/state.h"
+#include "tend/store/store.h"
 
 #include <pthread.h>
 
@@ -162,7 +162,7 @@ struct val *cli_split_tags(struct val *into, const char *s);
 void cli_report_firing(const struct val *firing);
 
 /* records.c */
-int cli_open_state(struct state **out, struct cli_args *a);
+int cli_open_state(struct store **out, struct cli_args *a);
 
 /* The commands (one file each group), called by cli_main. */
 int cmd_plan(struct cli_args *a);

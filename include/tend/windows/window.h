@@ -8,7 +8,7 @@
  *
  * Apply calls, in this order:
  *
- *	window_reap(state)                  clean up after crashed runs
+ *	window_reap(store)                  clean up after crashed runs
  *	change_window_check(now, cws, nr, ...)  refuse a run inside a freeze
  *	window_open(&w, &opts)              after the plan, before any change
  *	window_tick(w, now)                 now and then (extends long runs)
@@ -71,7 +71,7 @@ struct change_window {
 	struct srcpos pos;
 };
 
-struct state;
+struct store;
 struct window;
 
 enum {
@@ -166,13 +166,13 @@ struct window {
 	const struct window_result *result; /* during close only */
 	struct window_slot *slots;
 	size_t slots_nr;
-	struct state *state;   /* borrowed */
+	struct store *store;   /* borrowed */
 };
 
 struct window_opts {
 	/* providers and settings (required): tend.yml's maintenance: */
 	const struct maintenance_config *settings;
-	struct state *state;          /* where it is recorded (required) */
+	struct store *store;          /* where it is recorded (required) */
 	long long run_id;             /* 0: manual */
 	const char *const *hosts;     /* the hosts the plan changes */
 	size_t hosts_nr;
@@ -240,7 +240,7 @@ void window_free(struct window *w);
  * expired. *reaped (may be NULL) gets how many were closed. Every window
  * is tried; returns -1 with the first error if any failed.
  */
-int window_reap(struct state *s, size_t *reaped);
+int window_reap(struct store *s, size_t *reaped);
 
 /*
  * The windows in the state DB, newest first: open ones only, or all with
@@ -248,20 +248,20 @@ int window_reap(struct state *s, size_t *reaped);
  * hosts, playbook, commit, user, reason, providers (type, external_id,
  * status, error). *out is a new list.
  */
-int window_list(struct val **out, struct state *s, bool all);
+int window_list(struct val **out, struct store *s, bool all);
 
 /*
  * Close window `id` (`tend window close ID`), as window_close with an
  * "ok" result. TEND_ENOTFOUND if there is no such open window.
  */
-int window_close_id(struct val **firing, struct state *s, long long id);
+int window_close_id(struct val **firing, struct store *s, long long id);
 
 /*
  * Estimate a run's duration from past successful applies of `playbook`
  * (at least 3 in the last 20): p95 x 1.5 + 2m. TEND_ENOTFOUND (no error
  * set) when there are too few.
  */
-int window_estimate(long long *out, struct state *s, const char *playbook);
+int window_estimate(long long *out, struct store *s, const char *playbook);
 
 /*
  * Change windows: may a run start at `now`? Applying is allowed when
