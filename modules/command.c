@@ -65,16 +65,25 @@ static int command_words(struct val **out, const struct task_ctx *ctx)
 	return 0;
 }
 
-static int command_check(struct check_result *out, const struct task_ctx *ctx)
+/* The probe: creates/removes, if given; the words are kept for judge. */
+static int command_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	struct val *words = NULL;
 	int error;
 
 	if ((error = command_words(&words, ctx)) < 0)
 		return error;
-	error = task_command_check(out, ctx, words);
-	val_unref(words);
-	return error;
+	out->priv = words;
+	out->priv_free = probe_val_free;
+	task_command_probe(&out->script, ctx);
+	return 0;
+}
+
+static int command_judge(struct check_result *out, const struct task_ctx *ctx,
+			 struct probe *p, const struct exec_result *res)
+{
+	task_command_judge(out, ctx, p->priv, res);
+	return 0;
 }
 
 static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
@@ -104,6 +113,7 @@ const struct tend_module mod_command = {
 	.args = command_args,
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
 	.doc = "run a command without a shell",
-	.check = command_check,
+	.probe = command_probe,
+	.judge = command_judge,
 	.apply = command_apply,
 };

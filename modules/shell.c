@@ -40,18 +40,24 @@ static const char *shell_text(const struct task_ctx *ctx)
 	return text;
 }
 
-static int shell_check(struct check_result *out, const struct task_ctx *ctx)
+/* The probe: creates/removes, if given; the text is kept for judge. */
+static int shell_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	const char *text = shell_text(ctx);
-	struct val *cmd;
-	int error;
 
 	if (!text)
 		return -1;
-	cmd = val_str(text);
-	error = task_command_check(out, ctx, cmd);
-	val_unref(cmd);
-	return error;
+	out->priv = val_str(text);
+	out->priv_free = probe_val_free;
+	task_command_probe(&out->script, ctx);
+	return 0;
+}
+
+static int shell_judge(struct check_result *out, const struct task_ctx *ctx,
+		       struct probe *p, const struct exec_result *res)
+{
+	task_command_judge(out, ctx, p->priv, res);
+	return 0;
 }
 
 static int shell_apply(struct apply_result *out, const struct task_ctx *ctx,
@@ -83,6 +89,7 @@ const struct tend_module mod_shell = {
 	.args = shell_args,
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
 	.doc = "run shell text on the host",
-	.check = shell_check,
+	.probe = shell_probe,
+	.judge = shell_judge,
 	.apply = shell_apply,
 };

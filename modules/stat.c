@@ -175,56 +175,58 @@ static int parse_output(struct val *d, const struct buf *out)
 	return -1;
 }
 
-static int stat_check(struct check_result *out, const struct task_ctx *ctx)
+/* The probe: one script that stats the path (and hashes it if asked). */
+static int stat_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	const char *path = arg_str(ctx, "path");
 	const char *algo = arg_str(ctx, "checksum_algorithm");
-	struct buf s = BUF_INIT;
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct exec_req req = { 0 };
-	struct val *st = val_dict();
+
+	if (!path)
+		return tend_error_set("path is required");
+	build_script(&out->script, path, arg_bool(ctx, "follow", false),
+		     arg_bool(ctx, "get_checksum", true) ?
+		     (algo ? algo : "sha1") : NULL);
+	return 0;
+}
+
+/* The judge: what the script printed becomes the registered `stat`. */
+static int stat_judge(struct check_result *out, const struct task_ctx *ctx,
+		      struct probe *p, const struct exec_result *res)
+{
+	const char *path = arg_str(ctx, "path");
+	struct val *st;
+	struct buf err = BUF_INIT;
 	int error;
 
-	if (!path) {
-		error = tend_error_set("path is required");
-		goto out;
-	}
-	build_script(&s, path, arg_bool(ctx, "follow", false),
-		     arg_bool(ctx, "get_checksum", true) ? (algo ? algo : "sha1")
-							 : NULL);
-	req.script = s.ptr;
-	req.become_user = ctx->become_user;
-	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
-		goto out;
-	if (res.status) {
-		buf_trim(&res.err);
+	(void)p;
+	if (res->status) {
+		buf_addbuf(&err, &res->err);
+		buf_trim(&err);
 		error = tend_error_set("cannot stat '%s': %s", path,
-				       res.err.len ? res.err.ptr : "script failed");
-		goto out;
+				       err.len ? err.ptr : "script failed");
+		buf_release(&err);
+		return error;
 	}
+	st = val_dict();
 	val_dict_set_bool(st, "exists", false);
-	if (parse_output(st, &res.out) < 0) {
-		error = tend_error_set("cannot parse the stat of '%s' sent by "
-				       "the host", path);
-		goto out;
+	if (parse_output(st, &res->out) < 0) {
+		val_unref(st);
+		return tend_error_set("cannot parse the stat of '%s' sent by "
+				      "the host", path);
 	}
 	if (truth_python(val_dict_get(st, "exists")))
 		val_dict_set_str(st, "path", path);
 	out->status = CHECK_OK;
 	out->result = val_dict();
 	val_dict_set(out->result, "stat", st);
-	st = NULL;
-out:
-	val_unref(st);
-	exec_result_release(&res);
-	buf_release(&s);
-	return error;
+	return 0;
 }
 
 const struct tend_module mod_stat = {
 	.name = "stat",
 	.args = stat_args,
 	.doc = "report facts about a file",
-	.check = stat_check,
+	.probe = stat_probe,
+	.judge = stat_judge,
 	.apply = NULL,
 };

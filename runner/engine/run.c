@@ -547,7 +547,7 @@ static struct val *exec_once(struct hostctx *hc, const struct task *t,
 		transport_readonly_new(&ro, hs->conn->t);
 		ctx.t = ro;
 	}
-	if ((error = t->module->check(&cr, &ctx)) < 0) {
+	if ((error = module_check(&cr, t->module, &ctx)) < 0) {
 		if (error == TEND_EUNREACHABLE) {
 			buf_adds(&msg, tend_error_last());
 			st = EV_UNREACHABLE;

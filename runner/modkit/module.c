@@ -45,6 +45,47 @@ void apply_result_release(struct apply_result *r)
 	r->changed = r->failed = false;
 }
 
+void probe_init(struct probe *p)
+{
+	buf_init(&p->script, 0);
+	p->priv = NULL;
+	p->priv_free = NULL;
+}
+
+void probe_release(struct probe *p)
+{
+	buf_release(&p->script);
+	if (p->priv && p->priv_free)
+		p->priv_free(p->priv);
+	p->priv = NULL;
+}
+
+int module_check(struct check_result *out, const struct tend_module *m,
+		 const struct task_ctx *ctx)
+{
+	struct probe p;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	int error;
+
+	if (!m->probe)
+		return m->check(out, ctx);
+	probe_init(&p);
+	if ((error = m->probe(&p, ctx)) < 0)
+		goto out;
+	if (p.script.len) {
+		req.script = p.script.ptr;
+		req.become_user = ctx->become_user;
+		if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+			goto out;
+	}
+	error = m->judge(out, ctx, &p, &res);
+out:
+	exec_result_release(&res);
+	probe_release(&p);
+	return error;
+}
+
 /*
  * Whether a value still needs rendering. Kept here rather than calling
  * the template engine so that arg checking does not depend on it.
@@ -551,60 +592,61 @@ static void skipped_result(struct check_result *out, const struct val *cmd,
 	val_dict_set_str(out->result, "msg", msg);
 }
 
-int task_command_check(struct check_result *out, const struct task_ctx *ctx,
-		       const struct val *cmd)
+void task_command_probe(struct buf *s, const struct task_ctx *ctx)
 {
 	const char *creates = arg_str(ctx, "creates");
 	const char *removes = arg_str(ctx, "removes");
-	struct buf s = BUF_INIT, text = BUF_INIT, msg = BUF_INIT;
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct exec_req req = { 0 };
-	int error = 0;
 
-	out->status = CHECK_UNKNOWN;
-	buf_sets(&out->msg, "command would have run if not in check mode");
 	if (!creates && !removes)
-		return 0;
-	if (ctx->args && arg_str(ctx, "chdir")) {
-		buf_adds(&s, "cd -- ");
-		sh_quote(&s, arg_str(ctx, "chdir"));
-		buf_adds(&s, " 2>/dev/null\n");
+		return;
+	if (arg_str(ctx, "chdir")) {
+		buf_adds(s, "cd -- ");
+		sh_quote(s, arg_str(ctx, "chdir"));
+		buf_adds(s, " 2>/dev/null\n");
 	}
 	/* Unquoted expansion with IFS empty: globbed, never split. */
-	buf_adds(&s, "IFS=\n");
+	buf_adds(s, "IFS=\n");
 	if (creates) {
-		buf_adds(&s, "c=");
-		sh_quote(&s, creates);
-		buf_adds(&s, "\nfor f in $c; do [ -e \"$f\" ] && "
+		buf_adds(s, "c=");
+		sh_quote(s, creates);
+		buf_adds(s, "\nfor f in $c; do [ -e \"$f\" ] && "
 			 "{ echo creates; break; }; done\n");
 	}
 	if (removes) {
-		buf_adds(&s, "r=");
-		sh_quote(&s, removes);
-		buf_adds(&s, "\nfor f in $r; do [ -e \"$f\" ] && "
+		buf_adds(s, "r=");
+		sh_quote(s, removes);
+		buf_adds(s, "\nfor f in $r; do [ -e \"$f\" ] && "
 			 "{ echo removes; break; }; done\n");
 	}
-	buf_adds(&s, "exit 0\n");
-	req.script = s.ptr;
-	req.become_user = ctx->become_user;
-	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
-		goto out;
-	if (creates && strstr(res.out.ptr, "creates\n")) {
+	buf_adds(s, "exit 0\n");
+}
+
+void task_command_judge(struct check_result *out, const struct task_ctx *ctx,
+			const struct val *cmd, const struct exec_result *res)
+{
+	const char *creates = arg_str(ctx, "creates");
+	const char *removes = arg_str(ctx, "removes");
+	struct buf text = BUF_INIT, msg = BUF_INIT;
+
+	out->status = CHECK_UNKNOWN;
+	buf_sets(&out->msg, "command would have run if not in check mode");
+	if (creates && strstr(res->out.ptr, "creates\n")) {
 		buf_addf(&text, "skipped, since %s exists", creates);
 		buf_addf(&msg, "Did not run command since '%s' exists", creates);
 		skipped_result(out, cmd, text.ptr, msg.ptr);
-	} else if (removes && !strstr(res.out.ptr, "removes\n")) {
+	} else if (removes && !strstr(res->out.ptr, "removes\n")) {
 		buf_addf(&text, "skipped, since %s does not exist", removes);
 		buf_addf(&msg, "Did not run command since '%s' does not exist",
 			 removes);
 		skipped_result(out, cmd, text.ptr, msg.ptr);
 	}
-out:
-	exec_result_release(&res);
-	buf_release(&s);
 	buf_release(&text);
 	buf_release(&msg);
-	return error;
+}
+
+void probe_val_free(void *v)
+{
+	val_unref(v);
 }
 
 static void format_time(struct buf *out, const struct timespec *ts)

@@ -631,7 +631,7 @@ static void run_check(struct check_result *cr, const struct fixture *f,
 	struct task_ctx ctx = { .t = f->ro, .args = args, .host = "localhost" };
 
 	check_result_init(cr);
-	assert_ok(m->check(cr, &ctx));
+	assert_ok(module_check(cr, m, &ctx));
 	if (cr->status != status)
 		fail_msg("check status %d, expected %d (msg '%s')", cr->status,
 			 status, cr->msg.ptr);
@@ -785,7 +785,7 @@ static void assert_check_fails(const struct fixture *f,
 	struct check_result cr;
 
 	check_result_init(&cr);
-	assert_true(m->check(&cr, &ctx) < 0);
+	assert_true(module_check(&cr, m, &ctx) < 0);
 	if (!strstr(tend_error_last(), want))
 		fail_msg("error '%s', expected '%s'", tend_error_last(), want);
 	check_result_release(&cr);

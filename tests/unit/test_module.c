@@ -363,14 +363,14 @@ static void cycle(struct fixture *f, const struct tend_module *m,
 
 	check_result_init(cr);
 	apply_result_init(ar);
-	assert_ok(m->check(cr, &ctx));
+	assert_ok(module_check(cr, m, &ctx));
 	assert_int_not_equal(cr->status, CHECK_OK);
 	ctx.t = f->t;
 	assert_ok(m->apply(ar, &ctx, cr));
 	assert_true(ar->changed);
 	ctx.t = f->ro;
 	check_result_init(&again);
-	assert_ok(m->check(&again, &ctx));
+	assert_ok(module_check(&again, m, &ctx));
 	if (again.status != CHECK_OK)
 		fail_msg("second check of '%s' is not OK: %s", kvs,
 			 again.changes.ptr);
@@ -388,7 +388,7 @@ static int check_only(struct fixture *f, const struct tend_module *m,
 	int error;
 
 	check_result_init(cr);
-	error = m->check(cr, &ctx);
+	error = module_check(cr, m, &ctx);
 	val_unref(args);
 	return error;
 }
@@ -523,7 +523,7 @@ static void test_module__copy(void **state)
 
 		check_result_init(&cr);
 		apply_result_init(&ar);
-		assert_ok(mod_copy.check(&cr, &ctx));
+		assert_ok(module_check(&cr, &mod_copy, &ctx));
 		ctx.t = f->t;
 		assert_true(mod_copy.apply(&ar, &ctx, &cr) < 0);
 		assert_true(strstr(tend_error_last(), "failed to validate"));
@@ -668,7 +668,7 @@ static void test_module__command(void **state)
 	val_dict_set_str(args, "_raw_params", "echo 'a  b' $HOME ;");
 	check_result_init(&cr);
 	apply_result_init(&ar);
-	assert_ok(mod_command.check(&cr, &ctx));
+	assert_ok(module_check(&cr, &mod_command, &ctx));
 	assert_int_equal(cr.status, CHECK_UNKNOWN);
 	ctx.t = f->t;
 	assert_ok(mod_command.apply(&ar, &ctx, &cr));

@@ -18,6 +18,14 @@
  *  5. Docs: the `doc` strings of the spec are what `tend doc` prints.
  *
  * Contract
+ *  - A check has the probe shape where it can: probe() writes a read-only
+ *    POSIX sh fragment (struct probe) that prints what the check needs,
+ *    and judge() turns that output into the check result with no I/O at
+ *    all. The executor runs the probe (module_check: one round trip, none
+ *    for an empty fragment) and calls judge; that is what lets it later
+ *    send the probes of several tasks in one round trip and re-probe only
+ *    after a change. A module whose check cannot be split so (one that
+ *    runs on the controller) sets check() instead.
  *  - check() never changes anything. It runs with a read-only transport
  *    (TRANSPORT_READONLY: put fails, exec with stdin fails) and reports
  *    CHECK_OK, CHECK_CHANGE (with a diff and/or attribute changes) or
@@ -129,11 +137,40 @@ struct task_ctx {
 	void *engine_data;
 };
 
+/*
+ * A probe: the read-only half of a check, as data. `script` is POSIX sh
+ * that changes nothing (it runs on the read-only transport, with no
+ * stdin); what it prints is for the module's judge(). Empty: nothing to
+ * ask the host. `priv` carries what probe() worked out (rendered content,
+ * paths) to judge() and, through check_result.priv, to apply().
+ */
+struct probe {
+	struct buf script;
+	void *priv;
+	void (*priv_free)(void *priv);
+};
+
+void probe_init(struct probe *p);
+/* A priv_free for a struct val held in probe.priv. */
+void probe_val_free(void *v);
+void probe_release(struct probe *p);
+
 struct tend_module {
 	const char *name;              /* "copy" */
 	const struct arg_spec *args;   /* terminated by a row with name NULL */
 	unsigned int flags;            /* MOD_* */
 	const char *doc;               /* one-line summary */
+	/*
+	 * The probe shape (set both, and leave check NULL): probe() fills
+	 * `out` (initialised by the caller) from the args alone; judge()
+	 * gets the probe and what its script printed (`res`: status, stdout,
+	 * stderr; empty when the script was empty) and fills the result. It
+	 * may take p->priv into out->priv (setting p->priv to NULL).
+	 */
+	int (*probe)(struct probe *out, const struct task_ctx *ctx);
+	int (*judge)(struct check_result *out, const struct task_ctx *ctx,
+		     struct probe *p, const struct exec_result *res);
+	/* A check that is not a probe (controller modules). */
 	int (*check)(struct check_result *out, const struct task_ctx *ctx);
 	/* NULL for modules that never change anything (stat, debug) */
 	int (*apply)(struct apply_result *out, const struct task_ctx *ctx,
@@ -153,6 +190,14 @@ struct tend_module {
 int args_normalize(struct val **out, const struct tend_module *m,
 		   const struct val *args, const struct srcpos *pos,
 		   struct diags *d, bool final);
+
+/*
+ * Check a task with module `m`: its probe run on ctx->t (read-only) and
+ * judged, or its check(). What the executor calls; `out` is initialised
+ * by the caller. Returns as the module's functions do.
+ */
+int module_check(struct check_result *out, const struct tend_module *m,
+		 const struct task_ctx *ctx);
 
 /* Accessors for a normalized args dict (ctx->args). */
 const struct val *arg_get(const struct task_ctx *ctx, const char *name);
@@ -300,16 +345,18 @@ int file_copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 int sh_split(struct val **out, const char *s);
 
 /*
- * The shared half of command and shell. task_command_check decides from
- * the args creates, removes and chdir: CHECK_OK with Ansible's "skipped,
- * since X exists" result, else CHECK_UNKNOWN (one round trip only when
- * creates/removes is set). task_command_run runs `script` (after a cd to
+ * The shared half of command and shell. The probe (task_command_probe,
+ * appended to `script`) looks for the args creates and removes (after a
+ * cd to chdir); nothing when neither is set. task_command_judge: CHECK_OK
+ * with Ansible's "skipped, since X exists" result when the probe says so,
+ * else CHECK_UNKNOWN. task_command_run runs `script` (after a cd to
  * chdir) with the args stdin/stdin_add_newline/strip_empty_ends and fills
  * rc, stdout, stderr, *_lines, cmd (a new reference is taken of `cmd`),
  * start, end, delta, msg; rc != 0 sets failed.
  */
-int task_command_check(struct check_result *out, const struct task_ctx *ctx,
-		       const struct val *cmd);
+void task_command_probe(struct buf *script, const struct task_ctx *ctx);
+void task_command_judge(struct check_result *out, const struct task_ctx *ctx,
+			const struct val *cmd, const struct exec_result *res);
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 		     const char *script, const struct val *cmd);
 
