@@ -35,7 +35,8 @@ static const struct arg_spec copy_args[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-static int copy_check(struct check_result *out, const struct task_ctx *ctx)
+/* The probe: the content to copy (from `content` or `src`), then dest's. */
+static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	const struct val *content = arg_get(ctx, "content");
 	const char *src = arg_str(ctx, "src");
@@ -68,15 +69,25 @@ static int copy_check(struct check_result *out, const struct task_ctx *ctx)
 		if ((error = buf_read_file(&data, path)) < 0)
 			goto out;
 	}
-	error = file_copy_check(out, ctx, path, &data);
+	error = file_copy_probe(out, ctx, path, &data);
+out:
+	buf_release(&data);
+	free(path);
+	return error;
+}
+
+/* The judge: the file's plan; a secret's content never shows in a diff. */
+static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
+		      struct probe *p, const struct exec_result *res)
+{
+	const struct val *content = arg_get(ctx, "content");
+	int error = file_copy_judge(out, ctx, p, res);
+
 	if (!error && content && (content->flags & VAL_F_SECRET) &&
 	    out->diff.len) {
 		buf_reset(&out->diff);
 		buf_sets(&out->msg, "content hidden (secret)");
 	}
-out:
-	buf_release(&data);
-	free(path);
 	return error;
 }
 
@@ -84,6 +95,7 @@ const struct tend_module mod_copy = {
 	.name = "copy",
 	.args = copy_args,
 	.doc = "copy a file or inline content to the host",
-	.check = copy_check,
+	.probe = copy_probe,
+	.judge = copy_judge,
 	.apply = file_copy_apply,
 };

@@ -44,7 +44,8 @@ static const char *newline_of(const char *seq)
 	return "\r\n";
 }
 
-static int template_check(struct check_result *out, const struct task_ctx *ctx)
+/* The probe: the rendered template (on the controller), then dest's. */
+static int template_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	const char *src = arg_str(ctx, "src");
 	const char *nl = newline_of(arg_str(ctx, "newline_sequence"));
@@ -72,7 +73,7 @@ static int template_check(struct check_result *out, const struct task_ctx *ctx)
 		buf_release(&rendered);
 		buf_addbuf(&rendered, &text);
 	}
-	error = file_copy_check(out, ctx, path, &rendered);
+	error = file_copy_probe(out, ctx, path, &rendered);
 out:
 	buf_release(&text);
 	buf_release(&rendered);
@@ -84,6 +85,7 @@ const struct tend_module mod_template = {
 	.name = "template",
 	.args = template_args,
 	.doc = "render a template from the controller onto the host",
-	.check = template_check,
+	.probe = template_probe,
+	.judge = file_copy_judge,
 	.apply = file_copy_apply,
 };

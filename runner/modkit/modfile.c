@@ -528,6 +528,7 @@ out:
 }
 
 struct copy_plan {
+	char *src_base;       /* the basename of src, or NULL (content) */
 	char *path;           /* the file, after dest/ resolution */
 	char *mkdir;          /* a directory to create first, or NULL */
 	struct buf content;
@@ -538,6 +539,7 @@ static void copy_plan_free(void *p)
 {
 	struct copy_plan *cp = p;
 
+	free(cp->src_base);
 	free(cp->path);
 	free(cp->mkdir);
 	buf_release(&cp->content);
@@ -589,74 +591,87 @@ static void ok_result(struct val **out, const struct copy_plan *cp)
 	buf_release(&mode);
 }
 
-int file_copy_check(struct check_result *out, const struct task_ctx *ctx,
+int file_copy_probe(struct probe *out, const struct task_ctx *ctx,
 		    const char *src_name, struct buf *content)
 {
 	const char *dest = arg_str(ctx, "dest");
 	bool follow = arg_bool(ctx, "follow", false);
 	bool slash = dest && *dest && dest[strlen(dest) - 1] == '/';
 	struct copy_plan *cp = xcalloc(1, sizeof(*cp));
-	struct buf s = BUF_INIT, line = BUF_INIT;
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct exec_req req = { 0 };
-	struct file_want w;
-	size_t pos = 0;
-	int error;
+	struct buf *s = &out->script;
 
 	buf_init(&cp->content, 0);
 	buf_addbuf(&cp->content, content);
 	buf_release(content);
 	file_state_init(&cp->st);
+	cp->src_base = src_name ? xstrdup(base_name(src_name)) : NULL;
 	out->priv = cp;
 	out->priv_free = copy_plan_free;
 	if (!dest)
 		return tend_error_set("dest is required");
 	if (slash && !src_name)
 		return tend_error_set("can not use content with a dir as dest");
-
-	buf_adds(&s, "LC_ALL=C; export LC_ALL\n");
-	file_probe_script(&s);
-	buf_adds(&s, "d=");
-	sh_quote(&s, dest);
-	buf_adds(&s, "\nif [ -d \"$d\" ]; then\n\techo dir\n\ttend_probe \"$d/\"");
-	sh_quote(&s, src_name ? base_name(src_name) : "");
-	buf_addf(&s, " L C\nelse\n\techo nodir\n\ttend_probe \"$d\" '%s' C\nfi\n",
+	buf_adds(s, "LC_ALL=C; export LC_ALL\n");
+	file_probe_script(s);
+	buf_adds(s, "d=");
+	sh_quote(s, dest);
+	buf_adds(s, "\nif [ -d \"$d\" ]; then\n\techo dir\n\ttend_probe \"$d/\"");
+	sh_quote(s, cp->src_base ? cp->src_base : "");
+	buf_addf(s, " L C\nelse\n\techo nodir\n\ttend_probe \"$d\" '%s' C\nfi\n",
 		 follow ? "L" : "");
-	req.script = s.ptr;
-	req.become_user = ctx->become_user;
-	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
-		goto out;
-	if (res.status) {
-		error = script_failed(&res, "read", dest);
+	return 0;
+}
+
+/* Where the file goes: dest, or dest/BASENAME when dest is a directory. */
+static int copy_target(struct copy_plan *cp, const char *dest, bool is_dir)
+{
+	bool slash = *dest && dest[strlen(dest) - 1] == '/';
+	struct buf path = BUF_INIT;
+
+	if (!is_dir && !slash) {
+		cp->path = xstrdup(dest);
+		return 0;
+	}
+	if (!cp->src_base)
+		return tend_error_set("can not use content with a dir as dest");
+	buf_adds(&path, dest);
+	if (!slash)
+		buf_addch(&path, '/');
+	if (!is_dir) {
+		cp->mkdir = xstrdup(dest);
+		file_state_release(&cp->st);
+	}
+	buf_adds(&path, cp->src_base);
+	cp->path = buf_detach(&path, NULL);
+	return 0;
+}
+
+int file_copy_judge(struct check_result *out, const struct task_ctx *ctx,
+		    struct probe *p, const struct exec_result *res)
+{
+	const char *dest = arg_str(ctx, "dest");
+	struct copy_plan *cp = p->priv;
+	struct buf line = BUF_INIT;
+	struct file_want w;
+	size_t pos = 0;
+	int error = 0;
+
+	/* the plan goes on to apply with the check */
+	out->priv = cp;
+	out->priv_free = p->priv_free;
+	p->priv = NULL;
+	if (res->status) {
+		error = script_failed(res, "read", dest);
 		goto out;
 	}
-	if (next_line(&line, &res.out, &pos) < 0 ||
-	    (error = file_state_parse(&cp->st, &res.out, &pos)) < 0) {
+	if (next_line(&line, &res->out, &pos) < 0 ||
+	    (error = file_state_parse(&cp->st, &res->out, &pos)) < 0) {
 		error = error < 0 ? error : tend_error_set("cannot parse the "
 							   "reply of the host");
 		goto out;
 	}
-	if (!strcmp(line.ptr, "dir") || slash) {
-		struct buf path = BUF_INIT;
-
-		if (!src_name) {
-			error = tend_error_set("can not use content with a dir "
-					       "as dest");
-			goto out;
-		}
-		buf_adds(&path, dest);
-		if (!slash)
-			buf_addch(&path, '/');
-		if (strcmp(line.ptr, "dir")) {
-			cp->mkdir = xstrdup(dest);
-			file_state_release(&cp->st);
-		}
-		buf_adds(&path, base_name(src_name));
-		cp->path = buf_detach(&path, NULL);
-	} else {
-		cp->path = xstrdup(dest);
-	}
-
+	if ((error = copy_target(cp, dest, !strcmp(line.ptr, "dir"))) < 0)
+		goto out;
 	if (cp->st.exists && !arg_bool(ctx, "force", true)) {
 		out->status = CHECK_OK;
 		goto out;
@@ -669,8 +684,6 @@ int file_copy_check(struct check_result *out, const struct task_ctx *ctx,
 	if (out->status == CHECK_OK)
 		ok_result(&out->result, cp);
 out:
-	exec_result_release(&res);
-	buf_release(&s);
 	buf_release(&line);
 	return error;
 }

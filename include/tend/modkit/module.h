@@ -325,14 +325,17 @@ void sha1_hex(char hex[41], const void *data, size_t len);
 
 /*
  * The shared half of copy and template, once the content is known.
- * Reads ctx's args dest, mode, owner, group, backup, force,
- * directory_mode, validate and follow; a dest that is a directory or ends
- * in '/' gets `src_name`'s basename appended (NULL: an error, as for
- * copy's content). Takes the content (it is moved into the plan's priv).
- * One round trip each.
+ * file_copy_probe takes the content (moved into probe.priv) and writes the
+ * probe of dest; file_copy_judge plans the file from the probe's output
+ * (moving the plan into out->priv for apply). They read ctx's args dest,
+ * mode, owner, group, backup, force, directory_mode, validate and follow;
+ * a dest that is a directory or ends in '/' gets `src_name`'s basename
+ * appended (NULL: an error, as for copy's content).
  */
-int file_copy_check(struct check_result *out, const struct task_ctx *ctx,
+int file_copy_probe(struct probe *out, const struct task_ctx *ctx,
 		    const char *src_name, struct buf *content);
+int file_copy_judge(struct check_result *out, const struct task_ctx *ctx,
+		    struct probe *p, const struct exec_result *res);
 /* Sets the result keys of file_write, and `src` when the args have one. */
 int file_copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 		    const struct check_result *planned);
