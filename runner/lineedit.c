@@ -630,13 +630,20 @@ static bool line_search(const struct lineedit_re *re, const struct buf *ln,
 }
 
 /* Python's `line == cur.rstrip(b'\r\n')`. */
-static bool line_equals(const struct buf *ln, const char *line)
+static bool line_equals(const struct buf *ln, const char *line,
+			size_t line_len)
 {
 	size_t len = ln->len;
 
 	while (len && (ln->ptr[len - 1] == '\r' || ln->ptr[len - 1] == '\n'))
 		len--;
-	return len == strlen(line) && !memcmp(ln->ptr, line, len);
+	return len == line_len && !memcmp(ln->ptr, line, len);
+}
+
+/* The length of an option that may hold NUL bytes (0: up to the first). */
+static size_t opt_len(const char *s, size_t len)
+{
+	return len ? len : strlen(s);
 }
 
 static bool line_contains(const struct buf *ln, const char *s)
@@ -659,9 +666,10 @@ static bool truthy(const char *s)
 	return s && *s;
 }
 
-static void insert_line(struct lines *l, size_t at, const char *line)
+static void insert_line(struct lines *l, size_t at, const char *line,
+			size_t len)
 {
-	lines_insert(l, at, line, strlen(line));
+	lines_insert(l, at, line, len);
 	buf_addch(&l->v[at], '\n');
 }
 
@@ -678,7 +686,8 @@ static void lineinfile_absent(struct lineedit_result *out, struct lines *l,
 		else if (o->search_string)
 			hit = line_contains(&l->v[i], o->search_string);
 		else
-			hit = line_equals(&l->v[i], o->line);
+			hit = line_equals(&l->v[i], o->line,
+					  opt_len(o->line, o->line_len));
 		if (!hit) {
 			i++;
 			continue;
@@ -701,6 +710,7 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 {
 	const char *ia = o->insertafter, *ib = o->insertbefore;
 	const char *line = o->line, *ins_pat = NULL;
+	size_t len = opt_len(line, o->line_len);
 	struct lineedit_re ins;
 	bool have_ins = false, matched = false;
 	long idx = -1, at = -1;
@@ -744,7 +754,7 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 			break;
 	}
 	for (size_t i = 0; !matched && i < l->nr; i++) {
-		if (line_equals(&l->v[i], line)) {
+		if (line_equals(&l->v[i], line, len)) {
 			idx = (long)i;
 		} else if (have_ins && line_search(&ins, &l->v[i], NULL, 0)) {
 			if (truthy(ia)) {
@@ -768,7 +778,7 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 							best, line)) < 0)
 				goto out;
 		} else {
-			buf_adds(&newline, line);
+			buf_add(&newline, line, len);
 		}
 		if (!ends_with_newline(&newline))
 			buf_addch(&newline, '\n');
@@ -781,7 +791,7 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 	} else if (o->backrefs) {
 		/* backrefs and no match: leave the file alone */
 	} else if (streq(ib, "BOF") || streq(ia, "BOF")) {
-		insert_line(l, 0, line);
+		insert_line(l, 0, line, len);
 		buf_adds(&out->msg, "line added");
 	} else if (streq(ia, "EOF") || at < 0) {
 		struct buf *last = l->nr ? &l->v[l->nr - 1] : NULL;
@@ -789,7 +799,7 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 		if (last && last->ptr[last->len - 1] != '\n' &&
 		    last->ptr[last->len - 1] != '\r')
 			buf_addch(last, '\n');
-		insert_line(l, l->nr, line);
+		insert_line(l, l->nr, line, len);
 		buf_adds(&out->msg, "line added");
 	} else if (truthy(ia)) {
 		/*
@@ -797,16 +807,16 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 		 * and, at the end, does not fix a last line lacking "\n".
 		 */
 		if ((size_t)at == l->nr) {
-			if (!line_equals(&l->v[at - 1], line)) {
-				insert_line(l, l->nr, line);
+			if (!line_equals(&l->v[at - 1], line, len)) {
+				insert_line(l, l->nr, line, len);
 				buf_adds(&out->msg, "line added");
 			}
-		} else if (!line_equals(&l->v[at], line)) {
-			insert_line(l, (size_t)at, line);
+		} else if (!line_equals(&l->v[at], line, len)) {
+			insert_line(l, (size_t)at, line, len);
 			buf_adds(&out->msg, "line added");
 		}
 	} else {
-		insert_line(l, (size_t)at, line);
+		insert_line(l, (size_t)at, line, len);
 		buf_adds(&out->msg, "line added");
 	}
 out:
@@ -920,8 +930,8 @@ int lineedit_blockinfile(struct lineedit_result *out, const char *in,
 		ia = "EOF";
 	make_marker(&m0, marker, o->marker_begin ? o->marker_begin : "BEGIN");
 	make_marker(&m1, marker, o->marker_end ? o->marker_end : "END");
-	if (!o->absent && truthy(o->block)) {
-		buf_adds(&block, o->block);
+	if (!o->absent && o->block && opt_len(o->block, o->block_len)) {
+		buf_add(&block, o->block, opt_len(o->block, o->block_len));
 		if (!buf_ends_with(&block, "\n"))
 			buf_addch(&block, '\n');
 		lines_insert(&bl, 0, m0.ptr, m0.len);
