@@ -67,6 +67,7 @@ static int blockinfile_check(struct check_result *out,
 	}
 	memset(&o, 0, sizeof(o));
 	o.block = arg_str(ctx, "block");
+	o.block_len = val_len(arg_get(ctx, "block")); /* NUL bytes and all */
 	o.marker = arg_str(ctx, "marker");
 	o.marker_begin = arg_str(ctx, "marker_begin");
 	o.marker_end = arg_str(ctx, "marker_end");

@@ -78,6 +78,7 @@ static int lineinfile_opts_get(struct lineinfile_opts *o,
 
 	memset(o, 0, sizeof(*o));
 	o->line = arg_str(ctx, "line");
+	o->line_len = val_len(arg_get(ctx, "line")); /* NUL bytes and all */
 	o->regexp = arg_str(ctx, "regexp");
 	o->search_string = arg_str(ctx, "search_string");
 	o->insertafter = arg_str(ctx, "insertafter");

@@ -109,13 +109,20 @@ static int line_search(bool *hit, const struct regex *re,
 }
 
 /* Python's `line == cur.rstrip(b'\r\n')`. */
-static bool line_equals(const struct buf *ln, const char *line)
+static bool line_equals(const struct buf *ln, const char *line,
+			size_t line_len)
 {
 	size_t len = ln->len;
 
 	while (len && (ln->ptr[len - 1] == '\r' || ln->ptr[len - 1] == '\n'))
 		len--;
-	return len == strlen(line) && !memcmp(ln->ptr, line, len);
+	return len == line_len && !memcmp(ln->ptr, line, len);
+}
+
+/* The length of an option that may hold NUL bytes (0: up to the first). */
+static size_t opt_len(const char *s, size_t len)
+{
+	return len ? len : strlen(s);
 }
 
 static bool line_contains(const struct buf *ln, const char *s)
@@ -138,9 +145,10 @@ static bool truthy(const char *s)
 	return s && *s;
 }
 
-static void insert_line(struct lines *l, size_t at, const char *line)
+static void insert_line(struct lines *l, size_t at, const char *line,
+			size_t len)
 {
-	lines_insert(l, at, line, strlen(line));
+	lines_insert(l, at, line, len);
 	buf_addch(&l->v[at], '\n');
 }
 
@@ -159,7 +167,8 @@ static int lineinfile_absent(struct lineedit_result *out, struct lines *l,
 		} else if (o->search_string) {
 			hit = line_contains(&l->v[i], o->search_string);
 		} else {
-			hit = line_equals(&l->v[i], o->line);
+			hit = line_equals(&l->v[i], o->line,
+					  opt_len(o->line, o->line_len));
 		}
 		if (!hit) {
 			i++;
@@ -211,7 +220,8 @@ static int find_insert(long *idx, long *at, const struct lines *l,
 
 	*at = -1;
 	for (size_t i = 0; i < l->nr; i++) {
-		if (line_equals(&l->v[i], o->line)) {
+		if (line_equals(&l->v[i], o->line,
+				opt_len(o->line, o->line_len))) {
 			*idx = (long)i;
 			continue;
 		}
@@ -252,7 +262,7 @@ static int replace_line(struct lineedit_result *out, struct lines *l,
 		    (error = regex_expand(&newline, re, &m, o->line)) < 0)
 			goto out;
 	} else {
-		buf_adds(&newline, o->line);
+		buf_add(&newline, o->line, opt_len(o->line, o->line_len));
 	}
 	if (!ends_with_newline(&newline))
 		buf_addch(&newline, '\n');
@@ -270,11 +280,11 @@ out:
 
 /* Insert `line` where Ansible's present() puts it when nothing matched. */
 static void insert_new_line(struct lineedit_result *out, struct lines *l,
-			    const char *line, const char *ia, const char *ib,
-			    long at)
+			    const char *line, size_t len, const char *ia,
+			    const char *ib, long at)
 {
 	if (streq(ib, "BOF") || streq(ia, "BOF")) {
-		insert_line(l, 0, line);
+		insert_line(l, 0, line, len);
 		buf_adds(&out->msg, "line added");
 	} else if (streq(ia, "EOF") || at < 0) {
 		struct buf *last = l->nr ? &l->v[l->nr - 1] : NULL;
@@ -282,7 +292,7 @@ static void insert_new_line(struct lineedit_result *out, struct lines *l,
 		if (last && last->ptr[last->len - 1] != '\n' &&
 		    last->ptr[last->len - 1] != '\r')
 			buf_addch(last, '\n');
-		insert_line(l, l->nr, line);
+		insert_line(l, l->nr, line, len);
 		buf_adds(&out->msg, "line added");
 	} else if (truthy(ia)) {
 		/*
@@ -290,16 +300,16 @@ static void insert_new_line(struct lineedit_result *out, struct lines *l,
 		 * and, at the end, does not fix a last line lacking "\n".
 		 */
 		if ((size_t)at == l->nr) {
-			if (!line_equals(&l->v[at - 1], line)) {
-				insert_line(l, l->nr, line);
+			if (!line_equals(&l->v[at - 1], line, len)) {
+				insert_line(l, l->nr, line, len);
 				buf_adds(&out->msg, "line added");
 			}
-		} else if (!line_equals(&l->v[at], line)) {
-			insert_line(l, (size_t)at, line);
+		} else if (!line_equals(&l->v[at], line, len)) {
+			insert_line(l, (size_t)at, line, len);
 			buf_adds(&out->msg, "line added");
 		}
 	} else {
-		insert_line(l, (size_t)at, line);
+		insert_line(l, (size_t)at, line, len);
 		buf_adds(&out->msg, "line added");
 	}
 }
@@ -337,7 +347,8 @@ static int lineinfile_present(struct lineedit_result *out, struct lines *l,
 	if (idx >= 0)
 		error = replace_line(out, l, idx, o, re, matched);
 	else if (!o->backrefs) /* backrefs and no match: leave it alone */
-		insert_new_line(out, l, o->line, ia, ib, at);
+		insert_new_line(out, l, o->line, opt_len(o->line, o->line_len),
+				ia, ib, at);
 out:
 	regex_free(ins);
 	return error;
@@ -524,8 +535,8 @@ int lineedit_blockinfile(struct lineedit_result *out, const char *in,
 	    (error = make_marker(&m1, marker, o->marker_end ?
 				 o->marker_end : "END")) < 0)
 		goto out;
-	if (!o->absent && truthy(o->block)) {
-		buf_adds(&block, o->block);
+	if (!o->absent && o->block && opt_len(o->block, o->block_len)) {
+		buf_add(&block, o->block, opt_len(o->block, o->block_len));
 		if (!buf_ends_with(&block, "\n"))
 			buf_addch(&block, '\n');
 		lines_insert(&bl, 0, m0.ptr, m0.len);

@@ -672,7 +672,8 @@ static void strip_ends(struct buf *b)
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 		     const char *script, const struct val *cmd)
 {
-	const char *in = arg_str(ctx, "stdin");
+	/* a string, NUL bytes and all: arg_str() would stop at the first */
+	const struct val *in = arg_get(ctx, "stdin");
 	struct buf s = BUF_INIT, input = BUF_INIT, t = BUF_INIT;
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
@@ -684,8 +685,8 @@ int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 	buf_adds(&s, script);
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
-	if (in) {
-		buf_adds(&input, in);
+	if (val_is(in, VAL_STR)) {
+		buf_add(&input, val_cstr(in), val_len(in));
 		if (arg_bool(ctx, "stdin_add_newline", true))
 			buf_addch(&input, '\n');
 		req.in = input.ptr;

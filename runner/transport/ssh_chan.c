@@ -40,7 +40,9 @@ static int signal_number(const char *name)
  * so after the two reads its state is current. A window adjustment it
  * took in while reading lets the write go on without any more input on
  * the socket: hence the window check before sleeping, which would
- * otherwise wait for the next keepalive.
+ * otherwise wait for the next keepalive. The same holds after a write
+ * that took the last of the input: the EOF is still to send, the remote
+ * command waits for it, and nothing would arrive to wake us.
  */
 static int chan_pump(struct ssh *s, LIBSSH2_CHANNEL *ch,
 		     const struct exec_req *req, struct exec_result *out)
@@ -53,18 +55,21 @@ static int chan_pump(struct ssh *s, LIBSSH2_CHANNEL *ch,
 	for (;;) {
 		ssize_t n1, n2;
 		short extra = 0;
+		bool wrote = false;
 
 		if (!eof_sent && off < inlen) {
 			ssize_t w = libssh2_channel_write(ch, in + off,
 							  inlen - off);
 
-			if (w > 0)
+			if (w > 0) {
 				off += (size_t)w;
-			else if (w == LIBSSH2_ERROR_CHANNEL_CLOSED ||
-				 w == LIBSSH2_ERROR_CHANNEL_EOF_SENT)
+				wrote = true;
+			} else if (w == LIBSSH2_ERROR_CHANNEL_CLOSED ||
+				   w == LIBSSH2_ERROR_CHANNEL_EOF_SENT) {
 				eof_sent = true; /* exited without reading */
-			else if (w != LIBSSH2_ERROR_EAGAIN && w != 0)
+			} else if (w != LIBSSH2_ERROR_EAGAIN && w != 0) {
 				return error_from_ssh(s, "lost the connection to");
+			}
 		} else if (!eof_sent) {
 			int rc = libssh2_channel_send_eof(ch);
 
@@ -91,8 +96,8 @@ static int chan_pump(struct ssh *s, LIBSSH2_CHANNEL *ch,
 		/* both drained, and output always comes before the EOF */
 		if (libssh2_channel_eof(ch))
 			return 0;
-		if (!eof_sent && off < inlen && !extra &&
-		    libssh2_channel_window_write(ch) > 0)
+		if (!eof_sent && !extra && (wrote || (off < inlen &&
+		    libssh2_channel_window_write(ch) > 0)))
 			continue;
 		if (ssh_wait(s, extra) < 0)
 			return TEND_EUNREACHABLE;

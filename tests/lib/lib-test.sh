@@ -54,13 +54,14 @@ expect_mode() {
 	[ "$(printf '%04o' "0$got")" = "$2" ] || fail "mode of $1 is $got, expected $2"
 }
 
-# snapshot DIR: a listing of every path with type, mode, link target and
-# content hash, to compare trees.
+# snapshot DIR: a listing of every path with type, owner, mode, link
+# target and content hash, to compare trees.
 snapshot() {
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while read -r p; do
-		if [ -L "$p" ]; then echo "$p link $(readlink "$p")"
-		elif [ -d "$p" ]; then echo "$p dir $(stat -c %a "$p")"
-		else echo "$p file $(stat -c %a "$p") $(sha1sum <"$p" | cut -c1-40)"; fi
+		o=$(stat -c %U:%G "$p")
+		if [ -L "$p" ]; then echo "$p link $o $(readlink "$p")"
+		elif [ -d "$p" ]; then echo "$p dir $o $(stat -c %a "$p")"
+		else echo "$p file $o $(stat -c %a "$p") $(sha1sum <"$p" | cut -c1-40)"; fi
 	done)
 }
 

@@ -699,6 +699,13 @@ static void test_module__command(void **state)
 	assert_ok(mod_command.apply(&ar, &ctx, NULL));
 	assert_string_equal(val_cstr(val_dict_get(ar.result, "stdout")), "fed");
 	apply_result_release(&ar);
+	/* all of it, past a NUL byte (Ansible feeds it whole too) */
+	val_dict_set(args, "stdin", val_strn("a\0b", 3));
+	assert_ok(mod_command.apply(&ar, &ctx, NULL));
+	assert_int_equal(val_len(val_dict_get(ar.result, "stdout")), 3);
+	assert_memory_equal(val_cstr(val_dict_get(ar.result, "stdout")),
+			    "a\0b", 3);
+	apply_result_release(&ar);
 	val_dict_del(args, "stdin");
 	val_dict_set_str(args, "_raw_params", "pwd");
 	val_dict_set_str(args, "chdir", f->dir);

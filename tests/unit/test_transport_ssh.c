@@ -1096,6 +1096,43 @@ static void become(bool exec_channels)
 	host_opts_release(&h);
 }
 
+/*
+ * Input over 64 KiB to a command that prints nothing (put is one): once
+ * the last of it was written, the EOF waited for something to arrive on
+ * the socket, which was the next keepalive (15 s a file). Without
+ * keepalives, only the command timeout ended the wait.
+ */
+static void test_transport_ssh__input_without_output(void **state)
+{
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct buf in = BUF_INIT, path = BUF_INIT, got = BUF_INIT;
+	struct host_opts h;
+	struct transport *t;
+	double start;
+
+	(void)state;
+	host_opts(&h, "main");
+	h.o.keepalive_interval = -1;
+	h.o.command_timeout_ms = 5000;
+	assert_ok(transport_ssh_new(&t, &h.o));
+	fill_binary(&in, 65537, 3);
+	start = now_s();
+	assert_ok(run_in(t, "cat >/dev/null", in.ptr, in.len, &res));
+	assert_int_equal(res.status, 0);
+	buf_addf(&path, "%s/no-output", scratch);
+	assert_ok(t->put(t, path.ptr, in.ptr, in.len, 0600, NULL));
+	assert_true(now_s() - start < 4.0);
+	assert_ok(buf_read_file(&got, path.ptr));
+	assert_int_equal(got.len, in.len);
+	assert_memory_equal(got.ptr, in.ptr, in.len);
+	exec_result_release(&res);
+	buf_release(&in);
+	buf_release(&path);
+	buf_release(&got);
+	transport_close(t);
+	host_opts_release(&h);
+}
+
 static void test_transport_ssh__become(void **state)
 {
 	(void)state;
@@ -1187,6 +1224,7 @@ int main(void)
 		cmocka_unit_test(test_transport_ssh__command_timeout),
 		cmocka_unit_test(test_transport_ssh__shell_killed_by_command),
 		cmocka_unit_test(test_transport_ssh__put_get),
+		cmocka_unit_test(test_transport_ssh__input_without_output),
 		cmocka_unit_test(test_transport_ssh__become),
 		cmocka_unit_test(test_transport_ssh__threads),
 		cmocka_unit_test(test_transport_ssh__bench),

@@ -29,6 +29,8 @@ struct lineinfile_opts {
 	bool absent;               /* state=absent */
 	bool backrefs;
 	bool firstmatch;
+	size_t line_len;           /* bytes of line, which may hold NUL;
+				      0: strlen(line) */
 };
 
 /* What blockinfile is asked to do. */
@@ -40,6 +42,8 @@ struct blockinfile_opts {
 	const char *insertafter;   /* "EOF" or a regex; or NULL */
 	const char *insertbefore;  /* "BOF" or a regex; or NULL */
 	bool absent;               /* state=absent */
+	size_t block_len;          /* bytes of block, which may hold NUL;
+				      0: strlen(block) */
 };
 
 /* The outcome of an edit. */
