@@ -46,36 +46,57 @@ static const struct arg_spec blockinfile_args[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-static int blockinfile_check(struct check_result *out,
-			     const struct task_ctx *ctx)
+/* The options, from the args (no I/O). */
+static int blockinfile_opts_get(struct blockinfile_opts *o,
+				const struct task_ctx *ctx)
 {
-	const char *path = arg_str(ctx, "path");
 	const char *state = arg_str(ctx, "state");
 	const struct val *ia = arg_get(ctx, "insertafter");
 	const struct val *ib = arg_get(ctx, "insertbefore");
+
+	if (ia && ib && !val_is(ia, VAL_NULL) && !val_is(ib, VAL_NULL))
+		return tend_error_set("parameters are mutually exclusive: "
+				      "insertbefore|insertafter");
+	memset(o, 0, sizeof(*o));
+	o->block = arg_str(ctx, "block");
+	o->block_len = val_len(arg_get(ctx, "block")); /* NUL bytes and all */
+	o->marker = arg_str(ctx, "marker");
+	o->marker_begin = arg_str(ctx, "marker_begin");
+	o->marker_end = arg_str(ctx, "marker_end");
+	o->insertafter = arg_str(ctx, "insertafter");
+	o->insertbefore = arg_str(ctx, "insertbefore");
+	o->absent = state && !strcmp(state, "absent");
+	return 0;
+}
+
+/* The probe: the args are checked first, then the file is read. */
+static int blockinfile_probe(struct probe *out, const struct task_ctx *ctx)
+{
+	struct blockinfile_opts o;
+	int error;
+
+	if ((error = blockinfile_opts_get(&o, ctx)) < 0)
+		return error;
+	lineedit_probe(&out->script, arg_str(ctx, "path"));
+	return 0;
+}
+
+/* The judge: Ansible's blockinfile on the content, then the file's plan. */
+static int blockinfile_judge(struct check_result *out,
+			     const struct task_ctx *ctx, struct probe *p,
+			     const struct exec_result *res)
+{
+	const char *path = arg_str(ctx, "path");
 	struct blockinfile_opts o;
 	struct file_state st;
 	struct lineedit_result r;
 	int error;
 
+	(void)p;
 	file_state_init(&st);
 	lineedit_result_init(&r);
-	if (ia && ib && !val_is(ia, VAL_NULL) && !val_is(ib, VAL_NULL)) {
-		error = tend_error_set("parameters are mutually exclusive: "
-				       "insertbefore|insertafter");
-		goto out;
-	}
-	memset(&o, 0, sizeof(o));
-	o.block = arg_str(ctx, "block");
-	o.block_len = val_len(arg_get(ctx, "block")); /* NUL bytes and all */
-	o.marker = arg_str(ctx, "marker");
-	o.marker_begin = arg_str(ctx, "marker_begin");
-	o.marker_end = arg_str(ctx, "marker_end");
-	o.insertafter = arg_str(ctx, "insertafter");
-	o.insertbefore = arg_str(ctx, "insertbefore");
-	o.absent = state && !strcmp(state, "absent");
-
-	if ((error = lineedit_read(&st, ctx, path)) < 0)
+	if ((error = blockinfile_opts_get(&o, ctx)) < 0 ||
+	    (error = lineedit_judge_read(&st, res, path)) < 0)
 		goto out;
 	if (!st.exists && !arg_bool(ctx, "create", false)) {
 		error = tend_error_set("Path %s does not exist !", path);
@@ -108,6 +129,7 @@ const struct tend_module mod_blockinfile = {
 	.args = blockinfile_args,
 	.flags = 0,
 	.doc = "insert, update or remove a block of lines between markers",
-	.check = blockinfile_check,
+	.probe = blockinfile_probe,
+	.judge = blockinfile_judge,
 	.apply = blockinfile_apply,
 };

@@ -100,8 +100,23 @@ static int lineinfile_opts_get(struct lineinfile_opts *o,
 	return 0;
 }
 
-static int lineinfile_check(struct check_result *out,
-			    const struct task_ctx *ctx)
+/* The probe: the args are checked first, then the file is read. */
+static int lineinfile_probe(struct probe *out, const struct task_ctx *ctx)
+{
+	struct lineinfile_opts o;
+	int error;
+
+	if ((error = lineinfile_exclusive(ctx)) < 0 ||
+	    (error = lineinfile_opts_get(&o, ctx)) < 0)
+		return error;
+	lineedit_probe(&out->script, arg_str(ctx, "path"));
+	return 0;
+}
+
+/* The judge: Ansible's lineinfile on the content, then the file's plan. */
+static int lineinfile_judge(struct check_result *out,
+			    const struct task_ctx *ctx, struct probe *p,
+			    const struct exec_result *res)
 {
 	const char *path = arg_str(ctx, "path");
 	struct lineinfile_opts o;
@@ -109,10 +124,10 @@ static int lineinfile_check(struct check_result *out,
 	struct lineedit_result r;
 	int error;
 
+	(void)p;
 	file_state_init(&st);
 	lineedit_result_init(&r);
-	if ((error = lineinfile_exclusive(ctx)) < 0 ||
-	    (error = lineedit_read(&st, ctx, path)) < 0 ||
+	if ((error = lineedit_judge_read(&st, res, path)) < 0 ||
 	    (error = lineinfile_opts_get(&o, ctx)) < 0)
 		goto out;
 	if (!st.exists && o.absent) {
@@ -150,6 +165,7 @@ const struct tend_module mod_lineinfile = {
 	.args = lineinfile_args,
 	.flags = 0,
 	.doc = "make sure a line is in a file, or replace it by regex",
-	.check = lineinfile_check,
+	.probe = lineinfile_probe,
+	.judge = lineinfile_judge,
 	.apply = lineinfile_apply,
 };

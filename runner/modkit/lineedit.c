@@ -625,13 +625,17 @@ static void want_from_args(struct file_want *w, const struct task_ctx *ctx,
 	}
 }
 
-int lineedit_read(struct file_state *out, const struct task_ctx *ctx,
-		  const char *path)
+void lineedit_probe(struct buf *script, const char *path)
+{
+	file_state_probe(script, path, FILE_READ_CONTENT | FILE_FOLLOW);
+}
+
+int lineedit_judge_read(struct file_state *out, const struct exec_result *res,
+			const char *path)
 {
 	int error;
 
-	if ((error = file_state_read(out, ctx, path,
-				     FILE_READ_CONTENT | FILE_FOLLOW)) < 0)
+	if ((error = file_state_judge(out, res, path)) < 0)
 		return error;
 	if (!out->exists)
 		return 0;

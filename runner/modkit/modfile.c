@@ -211,31 +211,39 @@ static int script_failed(const struct exec_result *res, const char *what,
 	return error;
 }
 
+void file_state_probe(struct buf *script, const char *path, unsigned int flags)
+{
+	buf_adds(script, "LC_ALL=C; export LC_ALL\n");
+	file_probe_script(script);
+	buf_adds(script, "tend_probe ");
+	sh_quote(script, path);
+	buf_addf(script, " '%s' '%s'\n", (flags & FILE_FOLLOW) ? "L" : "",
+		 (flags & FILE_READ_CONTENT) ? "C" : "");
+}
+
+int file_state_judge(struct file_state *out, const struct exec_result *res,
+		     const char *path)
+{
+	size_t pos = 0;
+
+	if (res->status)
+		return script_failed(res, "read", path);
+	return file_state_parse(out, &res->out, &pos);
+}
+
 int file_state_read(struct file_state *out, const struct task_ctx *ctx,
 		    const char *path, unsigned int flags)
 {
 	struct buf script = BUF_INIT;
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
-	size_t pos = 0;
 	int error;
 
-	buf_adds(&script, "LC_ALL=C; export LC_ALL\n");
-	file_probe_script(&script);
-	buf_adds(&script, "tend_probe ");
-	sh_quote(&script, path);
-	buf_addf(&script, " '%s' '%s'\n", (flags & FILE_FOLLOW) ? "L" : "",
-		 (flags & FILE_READ_CONTENT) ? "C" : "");
+	file_state_probe(&script, path, flags);
 	req.script = script.ptr;
 	req.become_user = ctx->become_user;
-	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
-		goto out;
-	if (res.status) {
-		error = script_failed(&res, "read", path);
-		goto out;
-	}
-	error = file_state_parse(out, &res.out, &pos);
-out:
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) >= 0)
+		error = file_state_judge(out, &res, path);
 	buf_release(&script);
 	exec_result_release(&res);
 	return error;

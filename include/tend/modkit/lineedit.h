@@ -84,17 +84,19 @@ int lineedit_blockinfile(struct lineedit_result *out, const char *in,
  */
 
 /*
- * Read `path` for editing in one round trip: through a symlink, with the
- * content. Fails with Ansible's message for a directory ("Path P is a
- * directory !"), and for what cannot be edited (not a regular file,
+ * Read `path` for editing, as a probe: lineedit_probe appends the script
+ * (through a symlink, with the content); lineedit_judge_read parses what
+ * it printed and fails with Ansible's message for a directory ("Path P
+ * is a directory !"), and for what cannot be edited (not a regular file,
  * larger than FILE_CONTENT_MAX).
  */
-int lineedit_read(struct file_state *out, const struct task_ctx *ctx,
-		  const char *path);
+void lineedit_probe(struct buf *script, const char *path);
+int lineedit_judge_read(struct file_state *out, const struct exec_result *res,
+			const char *path);
 
 /*
  * Finish a module's check: compare the edit `r` of the file `st` (as read
- * by lineedit_read) and the wanted attributes with what is there, and
+ * by lineedit_judge_read) and the wanted attributes with what is there, and
  * fill `out` (status, diff, attribute changes, Ansible's message).
  * Everything apply needs moves into out->priv: *st and r->content are
  * taken (left empty). Returns 0, or < 0 with the error set (a bad

@@ -267,6 +267,15 @@ void file_state_release(struct file_state *st);
  */
 int file_state_read(struct file_state *out, const struct task_ctx *ctx,
 		    const char *path, unsigned int flags);
+/*
+ * The same as a probe: file_state_probe appends the read-only script
+ * that reads `path`; file_state_judge parses what it printed (an error
+ * when the script failed).
+ */
+void file_state_probe(struct buf *script, const char *path,
+		      unsigned int flags);
+int file_state_judge(struct file_state *out, const struct exec_result *res,
+		     const char *path);
 
 /* What a module wants a regular file to be. NULL members: leave as is. */
 struct file_want {
