@@ -368,7 +368,8 @@ out:
 	return error;
 }
 
-static int file_check(struct check_result *out, const struct task_ctx *ctx)
+/* The probe: the args checked and parsed, then one script reads path. */
+static int file_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	const char *path = arg_str(ctx, "path");
 	const char *state = arg_str(ctx, "state");
@@ -376,18 +377,10 @@ static int file_check(struct check_result *out, const struct task_ctx *ctx)
 	const char *owner = arg_str(ctx, "owner");
 	const char *group = arg_str(ctx, "group");
 	const struct val *mode = arg_get(ctx, "mode");
-	bool force = arg_bool(ctx, "force", false);
-	bool recurse = arg_bool(ctx, "recurse", false);
 	struct file_plan_data *pd = xcalloc(1, sizeof(*pd));
-	struct buf s = BUF_INIT;
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct exec_req req = { 0 };
-	struct file_state st;
-	bool is_link_state, changed = false;
-	size_t pos = 0;
+	bool is_link_state;
 	int error;
 
-	file_state_init(&st);
 	out->priv = pd;
 	out->priv_free = plan_free;
 	if (val_is(mode, VAL_NULL))
@@ -404,36 +397,56 @@ static int file_check(struct check_result *out, const struct task_ctx *ctx)
 				arg_str(ctx, "access_time"),
 				arg_str(ctx, "access_time_format"),
 				"access_time")) < 0)
-		goto out;
-	if (state && is_link_state && strcmp(state, "absent") && !src) {
-		error = tend_error_set("src is required for state '%s'", state);
+		return error;
+	if (state && is_link_state && strcmp(state, "absent") && !src)
+		return tend_error_set("src is required for state '%s'", state);
+	add_probe(&out->script, path, src, pd);
+	if (arg_bool(ctx, "recurse", false) && state &&
+	    !strcmp(state, "directory") && (owner || group || mode))
+		add_recurse_probe(&out->script, owner, group, mode);
+	buf_adds(&out->script, "exit 0\n");
+	return 0;
+}
+
+/* The judge: what the path is against what the args want. */
+static int file_judge(struct check_result *out, const struct task_ctx *ctx,
+		      struct probe *p, const struct exec_result *res)
+{
+	const char *path = arg_str(ctx, "path");
+	const char *state = arg_str(ctx, "state");
+	const char *src = arg_str(ctx, "src");
+	const char *owner = arg_str(ctx, "owner");
+	const char *group = arg_str(ctx, "group");
+	const struct val *mode = arg_get(ctx, "mode");
+	bool force = arg_bool(ctx, "force", false);
+	bool recurse = arg_bool(ctx, "recurse", false);
+	struct file_plan_data *pd = p->priv;
+	struct file_state st;
+	struct buf err = BUF_INIT;
+	bool changed = false;
+	size_t pos = 0;
+	int error;
+
+	/* the plan goes on to apply with the check */
+	out->priv = pd;
+	out->priv_free = p->priv_free;
+	p->priv = NULL;
+	file_state_init(&st);
+	if (val_is(mode, VAL_NULL))
+		mode = NULL;
+	if (res->status) {
+		buf_addbuf(&err, &res->err);
+		buf_rtrim(&err);
+		error = tend_error_set("cannot read '%s': %s", path, err.ptr);
 		goto out;
 	}
-
-	add_probe(&s, path, src, pd);
-	if (recurse && state && !strcmp(state, "directory") &&
-	    (owner || group || mode))
-		add_recurse_probe(&s, owner, group, mode);
-	buf_adds(&s, "exit 0\n");
-	req.script = s.ptr;
-	req.become_user = ctx->become_user;
-	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+	if ((error = file_state_parse(&st, &res->out, &pos)) < 0)
 		goto out;
-	if (res.status) {
-		buf_rtrim(&res.err);
-		error = tend_error_set("cannot read '%s': %s", path,
-				       res.err.ptr);
-		goto out;
-	}
-	if ((error = file_state_parse(&st, &res.out, &pos)) < 0)
-		goto out;
-
 	if (!state)
 		state = !st.exists ? "file" : st.type == 'd' ? "directory" :
 			st.type == 'l' ? "link" : "file";
 	pd->state = xstrdup(state);
 	pd->exists = st.exists;
-
 	if (!strcmp(state, "absent")) {
 		if (st.exists) {
 			buf_addf(&out->changes, "state: %s -> absent\n",
@@ -443,16 +456,15 @@ static int file_check(struct check_result *out, const struct task_ctx *ctx)
 		goto done;
 	}
 	if ((error = check_type(out, pd, &st, path, src, force, recurse,
-			       &res.out, pos, &changed)) < 0 ||
-	    (error = check_attrs(out, pd, &st, mode, owner, group, &res.out,
+			       &res->out, pos, &changed)) < 0 ||
+	    (error = check_attrs(out, pd, &st, mode, owner, group, &res->out,
 				pos, &changed)) < 0)
 		goto out;
 done:
 	out->status = changed ? CHECK_CHANGE : CHECK_OK;
 out:
 	file_state_release(&st);
-	exec_result_release(&res);
-	buf_release(&s);
+	buf_release(&err);
 	return error;
 }
 
@@ -576,6 +588,7 @@ const struct tend_module mod_file = {
 	.args = file_args,
 	.flags = 0,
 	.doc = "manage files, directories, links and their attributes",
-	.check = file_check,
+	.probe = file_probe,
+	.judge = file_judge,
 	.apply = file_apply,
 };
