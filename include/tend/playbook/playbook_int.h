@@ -1,0 +1,222 @@
+#ifndef TEND_PLAYBOOK_INT_H
+#define TEND_PLAYBOOK_INT_H
+
+/*
+ * Internals shared by the files of runner/playbook/. Nothing outside that
+ * folder includes this header; the public API is playbook.h.
+ *
+ *	playbook.c  playbook_load: files of plays, import_playbook
+ *	play.c      one play: the play keyword table, its task lists
+ *	task.c      one task: its action, its keywords, the post-checks;
+ *	            task lists and include_tasks files; freeing; tags
+ *	keywords.c  the task keyword table (and loop_control's)
+ *	action.c    what a task does: a module, block, meta, include_tasks
+ *	            or action:, and a module's args in Ansible's forms
+ *	base.c      what every file shares: value checks, keyword lookup,
+ *	            "unknown ... (did you mean ...)", include paths
+ *
+ * Errors in the input never stop a load: every function here reports
+ * what is wrong to lc->d (as "file:line:col: message") and goes on, so
+ * that one run lists every problem. A caller that must know whether a
+ * step found a problem compares lc->d->errors before and after it.
+ */
+
+#include "tend/data/val.h"
+#include "tend/playbook/playbook.h"
+
+/* How deep include_tasks / import_playbook may nest: past it, a loop. */
+#define MAX_INCLUDE_DEPTH 32
+
+/* One load: where problems go and where relative paths start. */
+struct loadctx {
+	struct diags *d;
+	const char *basedir;   /* the playbook's directory */
+	int depth;             /* include nesting */
+};
+
+/*
+ * base.c: keyword tables
+ *
+ * Plays, tasks and loop_control each have one table of the keywords
+ * they take, one row a keyword, ended by a row whose name is NULL. The
+ * order of the rows is the order "did you mean" tries them in, so a tie
+ * goes to the earlier row.
+ */
+
+/* What a keyword's parse function is handed: one key of one dict. */
+struct kwarg {
+	struct loadctx *lc;
+	const struct val *dict;  /* the play, task or loop_control dict */
+	const char *key;
+	const struct val *v;     /* dict[key] */
+	struct task *t;          /* task and loop_control keywords */
+	struct play *p;          /* play keywords */
+	bool handler;            /* the task is a handler */
+};
+
+/*
+ * Refused by name: "<what> keyword 'KEY' is not supported yet", the
+ * row's doc says what it would do. Refusing beats ignoring silently.
+ */
+#define KW_REFUSED (1u << 0)
+/*
+ * A task keyword that is also the task's action (block, action): the
+ * action search takes it as one.
+ */
+#define KW_ACTION  (1u << 1)
+
+struct keyword {
+	const char *name;
+	/*
+	 * Check a->v and store it in a->t or a->p; problems go to a->lc->d.
+	 * NULL: the keyword is accepted and has no effect here (it is
+	 * refused, or it has no effect yet, or another step reads it).
+	 */
+	void (*parse)(const struct kwarg *a);
+	unsigned int flags;      /* KW_REFUSED, KW_ACTION */
+	const char *doc;         /* what it does; for refused ones, why */
+};
+
+/* The row of `table` named `name`, or NULL. */
+const struct keyword *playbook_keyword_find(const struct keyword *table,
+					    const char *name);
+
+/*
+ * Each key of a->dict, in order, through its row of `table`: a refused
+ * keyword is reported as "<what> keyword 'KEY' is not supported yet" at
+ * the key's position, any other goes to its parse function (if it has
+ * one) with a copy of `a` whose key and v are that key's. A key with no
+ * row is reported as "unknown <unknown> 'KEY'" (playbook_unknown_key),
+ * or skipped when `unknown` is NULL (the caller reports those).
+ */
+void playbook_keywords_apply(const struct keyword *table,
+			     const struct kwarg *a, const char *what,
+			     const char *unknown);
+
+/*
+ * Report `key` of `dict` as "unknown <what> 'KEY'", with "(did you mean
+ * 'NAME'?)" when a keyword of `table` is close, or else (modules_too) a
+ * module name.
+ */
+void playbook_unknown_key(struct loadctx *lc, const struct val *dict,
+			  const char *key, const char *what,
+			  const struct keyword *table, bool modules_too);
+
+/* become_method, of plays and tasks: only sudo is taken. */
+void playbook_parse_become_method(const struct kwarg *a);
+
+/*
+ * base.c: value checks
+ *
+ * Each takes `what`, the keyword, for its message. The values returned
+ * are new references (or new strings) that the caller owns; NULL means
+ * the value was reported as wrong.
+ */
+
+/* Where `key` stands in `dict`, else where the dict does. Borrowed. */
+const struct srcpos *playbook_key_pos(const struct val *dict,
+				      const char *key);
+
+/*
+ * A string, or a list of strings, as a new list (numbers are taken as
+ * strings); split_commas splits a string at commas ("a, b").
+ */
+struct val *playbook_string_list(struct loadctx *lc, const struct val *v,
+				 const char *what, bool split_commas);
+
+/*
+ * when / changed_when / failed_when: a condition or a list of them, as
+ * a list.
+ */
+struct val *playbook_condition_list(struct loadctx *lc, const struct val *v,
+				    const char *what);
+
+/*
+ * A keyword of Ansible's FieldAttribute(isa='bool'): boolean(value,
+ * strict=True), checked at load time. Returns 0 with *out set, or -1
+ * when the value was reported as not a bool (a template is not a bool
+ * yet either).
+ */
+int playbook_parse_bool(struct loadctx *lc, const struct val *v,
+			const char *what, bool *out);
+
+/* Any scalar but null, as a new string. */
+char *playbook_expect_str(struct loadctx *lc, const struct val *v,
+			  const char *what);
+
+/* A dict, or null as an empty one. */
+struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
+				 const char *what);
+
+/*
+ * A relative include path resolved as Ansible does: next to the file at
+ * `pos` (when pos names a file and the path exists there), else in
+ * `basedir`. Returns a new string.
+ */
+char *playbook_resolve_path(const char *file, const struct srcpos *pos,
+			    const char *basedir);
+
+/*
+ * keywords.c
+ */
+
+/* The keywords of a task (block and action are also actions). */
+extern const struct keyword task_keywords[];
+
+/*
+ * action.c
+ */
+
+/*
+ * True if the task key `key` names an action: a module, block, meta,
+ * include_tasks / import_tasks or action.
+ */
+bool action_is(const char *key);
+
+/*
+ * Make `t` the task that action `key` (action_is) with value `v` asks
+ * for: its kind, action, module, args and meta. Returns 0, also when a
+ * problem was reported that leaves the task whole enough for its
+ * keywords to be checked; TEND_EPARSE when the task cannot go on.
+ * An include's file is not loaded here (task.c does that).
+ */
+int action_load(struct loadctx *lc, struct task *t, const char *key,
+		const struct val *v);
+
+/*
+ * task.c
+ */
+
+/*
+ * Load the task list `v` (a list, or NULL / null: none) into `out`;
+ * `what` names it in messages, inherited_tags are added to each task's,
+ * handlers says whether they are. Returns 0, or TEND_EPARSE if a
+ * problem was reported.
+ */
+int task_load_list(struct loadctx *lc, struct tasklist *out,
+		   const struct val *v, const char *what,
+		   const struct val *inherited_tags, bool handlers);
+
+/*
+ * Load the file of tasks at `path` into `out`, one include deeper; a
+ * missing file is reported at `from`. Returns 0, TEND_EPARSE if a
+ * problem was reported, or <0 with the error set if the file could not
+ * be read.
+ */
+int task_load_file(struct loadctx *lc, struct tasklist *out,
+		   const char *path, const struct srcpos *from);
+
+/*
+ * play.c
+ */
+
+/*
+ * The play of dict `v`, or NULL if a problem was reported. The caller
+ * frees it with play_free().
+ */
+struct play *play_load(struct loadctx *lc, const struct val *v);
+
+/* Free `p` and all it holds. NULL-safe. */
+void play_free(struct play *p);
+
+#endif

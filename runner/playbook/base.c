@@ -1,0 +1,270 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/data/truth.h"
+#include "tend/modkit/module.h"
+#include "tend/modules/registry.h"
+#include "tend/playbook/playbook_int.h"
+
+#include <libgen.h>
+#include <unistd.h>
+
+/*
+ * What every file of runner/playbook/ shares: keyword lookup, the value
+ * checks of keywords, include paths.
+ */
+
+const struct keyword *playbook_keyword_find(const struct keyword *table,
+					    const char *name)
+{
+	for (const struct keyword *row = table; row->name; row++)
+		if (!strcmp(row->name, name))
+			return row;
+	return NULL;
+}
+
+void playbook_keywords_apply(const struct keyword *table,
+			     const struct kwarg *a, const char *what,
+			     const char *unknown)
+{
+	const struct val *dict = a->dict;
+
+	for (size_t i = 0; i < dict->u.dict.nr; i++) {
+		struct kwarg ka = *a;
+		const struct keyword *row;
+
+		ka.key = dict->u.dict.items[i].key;
+		ka.v = dict->u.dict.items[i].v;
+		row = playbook_keyword_find(table, ka.key);
+		if (!row) {
+			if (unknown)
+				playbook_unknown_key(a->lc, dict, ka.key,
+						     unknown, table, false);
+		} else if (row->flags & KW_REFUSED) {
+			diags_add(a->lc->d, playbook_key_pos(dict, ka.key),
+				  "%s keyword '%s' is not supported yet", what,
+				  ka.key);
+		} else if (row->parse) {
+			row->parse(&ka);
+		}
+	}
+}
+
+/* The row of `table` nearest to `key` (did_you_mean), or NULL. */
+static const char *table_guess(const char *key, const struct keyword *table)
+{
+	const char **names;
+	const char *guess;
+	size_t n = 0;
+
+	while (table[n].name)
+		n++;
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = table[i].name;
+	guess = did_you_mean(key, names);
+	free(names);
+	return guess;
+}
+
+/* The module nearest to `key` (did_you_mean), or NULL. */
+static const char *module_guess(const char *key)
+{
+	const char **names = NULL;
+	const char *guess = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (size_t i = 0; tend_modules[i]; i++) {
+		ALLOC_GROW(names, n + 2, alloc);
+		names[n++] = tend_modules[i]->name;
+	}
+	if (names) {
+		names[n] = NULL;
+		guess = did_you_mean(key, names);
+	}
+	free(names);
+	return guess;
+}
+
+void playbook_unknown_key(struct loadctx *lc, const struct val *dict,
+			  const char *key, const char *what,
+			  const struct keyword *table, bool modules_too)
+{
+	const char *guess = table_guess(key, table);
+
+	if (!guess && modules_too)
+		guess = module_guess(key);
+	if (guess)
+		diags_add(lc->d, playbook_key_pos(dict, key),
+			  "unknown %s '%s' (did you mean '%s'?)", what, key, guess);
+	else
+		diags_add(lc->d, playbook_key_pos(dict, key), "unknown %s '%s'",
+			  what, key);
+}
+
+const struct srcpos *playbook_key_pos(const struct val *dict, const char *key)
+{
+	const struct srcpos *p = val_dict_key_pos(dict, key);
+
+	return p ? p : &dict->pos;
+}
+
+void playbook_parse_become_method(const struct kwarg *a)
+{
+	if (!val_cstr(a->v) || strcmp(val_cstr(a->v), "sudo"))
+		diags_add(a->lc->d, &a->v->pos,
+			  "only 'sudo' is supported as become_method");
+}
+
+/* A scalar as a new string value. */
+static struct val *scalar_str(const struct val *v)
+{
+	struct buf b = BUF_INIT;
+	struct val *s;
+
+	val_to_str(&b, v);
+	s = val_str(b.ptr);
+	buf_release(&b);
+	return s;
+}
+
+/* "a, b,,c" as the list [a, b, c]. */
+static void split_commas_into(struct val *l, const char *p)
+{
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		struct buf w = BUF_INIT;
+
+		buf_add(&w, p, n);
+		buf_trim(&w);
+		if (w.len)
+			val_list_push(l, val_str(w.ptr));
+		buf_release(&w);
+		p += n + (e ? 1 : 0);
+	}
+}
+
+struct val *playbook_string_list(struct loadctx *lc, const struct val *v,
+				 const char *what, bool split_commas)
+{
+	struct val *l = val_list();
+
+	if (v->type == VAL_STR) {
+		if (split_commas)
+			split_commas_into(l, v->u.s.ptr);
+		else
+			val_list_push(l, val_ref((struct val *)v));
+		return l;
+	}
+	if (v->type == VAL_LIST) {
+		for (size_t i = 0; i < v->u.list.nr; i++) {
+			struct val *it = v->u.list.items[i];
+
+			if (it->type == VAL_DICT || it->type == VAL_LIST) {
+				diags_add(lc->d, &it->pos,
+					  "expected a string in '%s', got a %s",
+					  what, val_type_name(it->type));
+				continue;
+			}
+			if (it->type == VAL_STR)
+				val_list_push(l, val_ref(it));
+			else
+				val_list_push(l, scalar_str(it));
+		}
+		return l;
+	}
+	if (v->type == VAL_INT || v->type == VAL_FLOAT) {
+		val_list_push(l, scalar_str(v));
+		return l;
+	}
+	val_unref(l);
+	diags_add(lc->d, &v->pos, "expected a string or a list for '%s', got a %s",
+		  what, val_type_name(v->type));
+	return NULL;
+}
+
+struct val *playbook_condition_list(struct loadctx *lc, const struct val *v,
+				    const char *what)
+{
+	struct val *l;
+
+	if (v->type == VAL_LIST) {
+		for (size_t i = 0; i < v->u.list.nr; i++) {
+			enum val_type t = v->u.list.items[i]->type;
+
+			if (t == VAL_DICT || t == VAL_LIST) {
+				diags_add(lc->d, &v->u.list.items[i]->pos,
+					  "expected a condition in '%s', got a %s",
+					  what, val_type_name(t));
+				return NULL;
+			}
+		}
+		return val_ref((struct val *)v);
+	}
+	if (v->type == VAL_DICT) {
+		diags_add(lc->d, &v->pos,
+			  "expected a condition for '%s', got a dict", what);
+		return NULL;
+	}
+	l = val_list();
+	val_list_push(l, val_ref((struct val *)v));
+	return l;
+}
+
+int playbook_parse_bool(struct loadctx *lc, const struct val *v,
+			const char *what, bool *out)
+{
+	if (!truth_boolean(out, v))
+		return 0;
+	tend_error_clear();
+	diags_add(lc->d, &v->pos, "expected a bool for '%s', got '%s'", what,
+		  val_cstr(v) ? val_cstr(v) : val_type_name(v->type));
+	return -1;
+}
+
+char *playbook_expect_str(struct loadctx *lc, const struct val *v,
+			  const char *what)
+{
+	struct buf b = BUF_INIT;
+
+	if (v->type == VAL_LIST || v->type == VAL_DICT || v->type == VAL_NULL) {
+		diags_add(lc->d, &v->pos, "expected a string for '%s', got a %s",
+			  what, val_type_name(v->type));
+		return NULL;
+	}
+	val_to_str(&b, v);
+	return buf_detach(&b, NULL);
+}
+
+struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
+				 const char *what)
+{
+	if (v->type == VAL_NULL)
+		return val_dict();
+	if (v->type != VAL_DICT) {
+		diags_add(lc->d, &v->pos, "expected a dict for '%s', got a %s",
+			  what, val_type_name(v->type));
+		return NULL;
+	}
+	return val_ref((struct val *)v);
+}
+
+char *playbook_resolve_path(const char *file, const struct srcpos *pos,
+			    const char *basedir)
+{
+	struct buf b = BUF_INIT;
+
+	if (file[0] == '/')
+		return xstrdup(file);
+	if (pos && pos->file) {
+		char *copy = xstrdup(pos->file);
+
+		buf_addf(&b, "%s/%s", dirname(copy), file);
+		free(copy);
+		if (!access(b.ptr, F_OK))
+			return buf_detach(&b, NULL);
+		buf_reset(&b);
+	}
+	buf_addf(&b, "%s/%s", basedir, file);
+	return buf_detach(&b, NULL);
+}

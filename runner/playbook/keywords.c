@@ -1,0 +1,289 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/lang/template.h"
+#include "tend/playbook/playbook_int.h"
+
+/*
+ * The task keywords: one row each in task_keywords[] below, with the
+ * function that checks and stores its value. A keyword's value is kept
+ * raw (not templated); the executor renders it per host.
+ */
+
+static void parse_name(const struct kwarg *a)
+{
+	a->t->name = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_when(const struct kwarg *a)
+{
+	a->t->when = playbook_condition_list(a->lc, a->v, a->key);
+}
+
+static void parse_changed_when(const struct kwarg *a)
+{
+	a->t->changed_when = playbook_condition_list(a->lc, a->v, a->key);
+}
+
+static void parse_failed_when(const struct kwarg *a)
+{
+	a->t->failed_when = playbook_condition_list(a->lc, a->v, a->key);
+}
+
+/* True (and reported) if the task has a loop already. */
+static bool loop_taken(const struct kwarg *a)
+{
+	if (!a->t->loop)
+		return false;
+	diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+		  "only one loop keyword per task");
+	return true;
+}
+
+/* loop / with_list: the list as it is */
+static void parse_loop(const struct kwarg *a)
+{
+	if (!loop_taken(a))
+		a->t->loop = val_ref((struct val *)a->v);
+}
+
+/* with_items flattens one level when it runs */
+static void parse_with_items(const struct kwarg *a)
+{
+	if (loop_taken(a))
+		return;
+	a->t->loop = val_ref((struct val *)a->v);
+	a->t->loop_flatten = true;
+}
+
+/* with_dict: X is loop: X | dict2items */
+static void parse_with_dict(const struct kwarg *a)
+{
+	const struct val *kv = a->v;
+	struct task *t = a->t;
+
+	if (loop_taken(a))
+		return;
+	if (kv->type == VAL_STR) {
+		struct buf b = BUF_INIT;
+		const char *s = kv->u.s.ptr;
+		size_t n = strlen(s);
+
+		if (template_has_jinja(s) && n > 4 &&
+		    !strcmp(s + n - 2, "}}")) {
+			buf_add(&b, s, n - 2);
+			buf_rtrim(&b);
+			buf_adds(&b, " | dict2items }}");
+		} else {
+			buf_addf(&b, "{{ %s | dict2items }}", s);
+		}
+		t->loop = val_str(b.ptr);
+		t->loop->pos = kv->pos;
+		buf_release(&b);
+	} else if (kv->type == VAL_DICT) {
+		t->loop = val_list();
+		for (size_t j = 0; j < kv->u.dict.nr; j++) {
+			struct val *it = val_dict();
+
+			val_dict_set_str(it, "key", kv->u.dict.items[j].key);
+			val_dict_set(it, "value",
+				     val_ref(kv->u.dict.items[j].v));
+			val_list_push(t->loop, it);
+		}
+	} else {
+		diags_add(a->lc->d, &kv->pos,
+			  "expected a dict for 'with_dict'");
+	}
+}
+
+static void parse_loop_var(const struct kwarg *a)
+{
+	a->t->loop_var = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_index_var(const struct kwarg *a)
+{
+	a->t->index_var = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_label(const struct kwarg *a)
+{
+	a->t->loop_label = val_ref((struct val *)a->v);
+}
+
+static const struct keyword loop_control_keywords[] = {
+	{ "loop_var", parse_loop_var, 0, "the loop variable (item)" },
+	{ "index_var", parse_index_var, 0, "a variable for the index" },
+	{ "label", parse_label, 0, "what output shows of an item" },
+	{ "pause", NULL, 0, "accepted, no effect yet" },
+	{ "extended", NULL, 0, "accepted, no effect yet" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static void parse_loop_control(const struct kwarg *a)
+{
+	struct kwarg la = *a;
+
+	if (a->v->type != VAL_DICT) {
+		diags_add(a->lc->d, &a->v->pos,
+			  "expected a dict for 'loop_control'");
+		return;
+	}
+	la.dict = a->v;
+	playbook_keywords_apply(loop_control_keywords, &la, "loop_control",
+				"loop_control key");
+}
+
+static void parse_register(const struct kwarg *a)
+{
+	a->t->register_as = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_notify(const struct kwarg *a)
+{
+	a->t->notify = playbook_string_list(a->lc, a->v, a->key, false);
+}
+
+static void parse_listen(const struct kwarg *a)
+{
+	if (!a->handler)
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'listen' is only valid on handlers");
+	else
+		a->t->listen = playbook_string_list(a->lc, a->v, a->key, false);
+}
+
+static void parse_tags(const struct kwarg *a)
+{
+	a->t->tags = playbook_string_list(a->lc, a->v, a->key, true);
+}
+
+/* Kept raw when templated or null: converted when the task fails. */
+static void parse_ignore_errors(const struct kwarg *a)
+{
+	const char *s = val_cstr(a->v);
+	bool b;
+
+	if ((s && template_has_jinja(s)) || val_is(a->v, VAL_NULL) ||
+	    !playbook_parse_bool(a->lc, a->v, a->key, &b))
+		a->t->ignore_errors = val_ref((struct val *)a->v);
+}
+
+static void parse_vars(const struct kwarg *a)
+{
+	a->t->vars = playbook_expect_dict(a->lc, a->v, a->key);
+}
+
+static void parse_become(const struct kwarg *a)
+{
+	bool b;
+
+	if (!playbook_parse_bool(a->lc, a->v, a->key, &b))
+		a->t->become = b;
+}
+
+static void parse_become_user(const struct kwarg *a)
+{
+	a->t->become_user = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_no_log(const struct kwarg *a)
+{
+	playbook_parse_bool(a->lc, a->v, a->key, &a->t->no_log);
+}
+
+/*
+ * block / rescue / always: task.c loads the lists; here, only that the
+ * task is a block.
+ */
+static void parse_block_part(const struct kwarg *a)
+{
+	if (a->t->kind != TASK_BLOCK)
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'%s' belongs to a block, not to a '%s' task",
+			  a->key, a->t->action);
+}
+
+/* args: {...} adds to the module's args; those given with the module win. */
+static void parse_args(const struct kwarg *a)
+{
+	const struct val *kv = a->v;
+	struct task *t = a->t;
+
+	if (t->kind != TASK_MODULE || kv->type != VAL_DICT) {
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'args' must be a dict on a module task");
+		return;
+	}
+	if (!t->args)
+		t->args = val_dict();
+	for (size_t j = 0; j < kv->u.dict.nr; j++)
+		if (!val_dict_get(t->args, kv->u.dict.items[j].key))
+			val_dict_set_pos(t->args, kv->u.dict.items[j].key,
+					 val_ref(kv->u.dict.items[j].v),
+					 &kv->u.dict.items[j].pos);
+}
+
+/*
+ * The rows are in the order "did you mean" has always tried them; keep
+ * new rows at the end. The action keys that are not keywords (modules,
+ * meta, include_tasks, ...) are action.c's.
+ */
+const struct keyword task_keywords[] = {
+	{ "name", parse_name, 0, "the task's name in output" },
+	{ "when", parse_when, 0, "run only if every condition is true" },
+	{ "loop", parse_loop, 0, "run once per item of a list" },
+	{ "with_items", parse_with_items, 0, "loop, one level flattened" },
+	{ "with_list", parse_loop, 0, "loop" },
+	{ "with_dict", parse_with_dict, 0, "loop over key/value items" },
+	{ "loop_control", parse_loop_control, 0,
+	  "loop_var, index_var, label" },
+	{ "register", parse_register, 0, "store the result as a variable" },
+	{ "notify", parse_notify, 0, "handlers to run on change" },
+	{ "tags", parse_tags, 0, "tags for --tags / --skip-tags" },
+	{ "changed_when", parse_changed_when, 0, "conditions for changed" },
+	{ "failed_when", parse_failed_when, 0, "conditions for failed" },
+	{ "ignore_errors", parse_ignore_errors, 0, "go on if the task fails" },
+	{ "vars", parse_vars, 0, "variables of the task" },
+	{ "become", parse_become, 0, "run with sudo" },
+	{ "become_user", parse_become_user, 0, "as this user" },
+	{ "become_method", playbook_parse_become_method, 0,
+	  "sudo (the only one)" },
+	{ "block", parse_block_part, KW_ACTION, "a list of tasks" },
+	{ "rescue", parse_block_part, 0, "tasks run if the block fails" },
+	{ "always", parse_block_part, 0, "tasks run after the block" },
+	{ "args", parse_args, 0, "more module args" },
+	{ "no_log", parse_no_log, 0, "keep the result out of logs" },
+	{ "listen", parse_listen, 0, "handlers: topics they answer to" },
+	{ "action", NULL, KW_ACTION, "a module and its args in one value" },
+	{ "local_action", NULL, KW_REFUSED,
+	  "not supported yet: runs the module on the controller" },
+	{ "delegate_to", NULL, KW_REFUSED,
+	  "not supported yet: runs the task on another host" },
+	{ "run_once", NULL, KW_REFUSED,
+	  "not supported yet: runs the task on one host of the batch" },
+	{ "environment", NULL, KW_REFUSED,
+	  "not supported yet: environment variables for the module" },
+	{ "until", NULL, KW_REFUSED,
+	  "not supported yet: retries the task until a condition holds" },
+	{ "retries", NULL, KW_REFUSED, "not supported yet: goes with until" },
+	{ "delay", NULL, KW_REFUSED, "not supported yet: goes with until" },
+	{ "check_mode", NULL, KW_REFUSED,
+	  "not supported yet: a task that always or never checks" },
+	{ "diff", NULL, 0, "accepted, no effect yet" },
+	{ "ignore_unreachable", NULL, KW_REFUSED,
+	  "not supported yet: goes on past an unreachable host" },
+	{ "timeout", NULL, KW_REFUSED,
+	  "not supported yet: a time limit for the task" },
+	{ "async", NULL, KW_REFUSED,
+	  "not supported yet: runs the task in the background" },
+	{ "poll", NULL, KW_REFUSED, "not supported yet: goes with async" },
+	{ "any_errors_fatal", NULL, KW_REFUSED,
+	  "not supported yet: per task (plays take it)" },
+	{ "debugger", NULL, 0, "accepted, no effect yet" },
+	{ "throttle", NULL, KW_REFUSED,
+	  "not supported yet: how many hosts run the task at once" },
+	{ "collections", NULL, 0, "accepted, no effect yet" },
+	{ "module_defaults", NULL, KW_REFUSED,
+	  "not supported yet: default module args" },
+	{ NULL, NULL, 0, NULL },
+};

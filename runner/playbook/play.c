@@ -1,0 +1,222 @@
+#include "tend/common.h"
+#include "tend/playbook/playbook_int.h"
+
+/*
+ * One play: each key through its row of play_keywords[], then what
+ * needs the whole play (remote_user, connection, hosts) and its four
+ * task lists.
+ */
+
+static void parse_name(const struct kwarg *a)
+{
+	a->p->name = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_hosts(const struct kwarg *a)
+{
+	if (a->v->type == VAL_STR || a->v->type == VAL_LIST)
+		a->p->hosts = val_ref((struct val *)a->v);
+	else
+		diags_add(a->lc->d, &a->v->pos, "expected a host pattern for "
+			  "'hosts', got a %s", val_type_name(a->v->type));
+}
+
+static void parse_vars(const struct kwarg *a)
+{
+	a->p->vars = playbook_expect_dict(a->lc, a->v, a->key);
+}
+
+static void parse_vars_files(const struct kwarg *a)
+{
+	a->p->vars_files = playbook_string_list(a->lc, a->v, a->key, false);
+}
+
+static void parse_gather_facts(const struct kwarg *a)
+{
+	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
+}
+
+static void parse_become(const struct kwarg *a)
+{
+	bool b;
+
+	if (!playbook_parse_bool(a->lc, a->v, a->key, &b))
+		a->p->become = b;
+}
+
+static void parse_become_user(const struct kwarg *a)
+{
+	a->p->become_user = playbook_expect_str(a->lc, a->v, a->key);
+}
+
+static void parse_tags(const struct kwarg *a)
+{
+	a->p->tags = playbook_string_list(a->lc, a->v, a->key, true);
+}
+
+static void parse_serial(const struct kwarg *a)
+{
+	a->p->serial = val_ref((struct val *)a->v);
+}
+
+static void parse_schedule(const struct kwarg *a)
+{
+	a->p->schedule = val_ref((struct val *)a->v);
+}
+
+static void parse_maintenance(const struct kwarg *a)
+{
+	a->p->maintenance = val_ref((struct val *)a->v);
+}
+
+static void parse_strategy(const struct kwarg *a)
+{
+	const char *st = val_cstr(a->v);
+
+	if (st && !strcmp(st, "free"))
+		a->p->strategy_free = true;
+	else if (!st || strcmp(st, "linear"))
+		diags_add(a->lc->d, &a->v->pos,
+			  "expected 'linear' or 'free' for 'strategy'");
+}
+
+static void parse_any_errors_fatal(const struct kwarg *a)
+{
+	playbook_parse_bool(a->lc, a->v, a->key, &a->p->any_errors_fatal);
+}
+
+static void parse_max_fail_percentage(const struct kwarg *a)
+{
+	const struct val *kv = a->v;
+
+	if (kv->type == VAL_INT && kv->u.i >= 0 && kv->u.i <= 100)
+		a->p->max_fail_percentage = (int)kv->u.i;
+	else
+		diags_add(a->lc->d, &kv->pos, "expected a number from 0 to 100 "
+			  "for 'max_fail_percentage'");
+}
+
+/*
+ * The rows are in the order "did you mean" has always tried them; keep
+ * new rows at the end. Rows without a parse function are read by
+ * play_load after the keywords, by the playbook loader (import_playbook),
+ * or have no effect yet.
+ */
+static const struct keyword play_keywords[] = {
+	{ "name", parse_name, 0, "the play's name in output" },
+	{ "hosts", parse_hosts, 0, "a host pattern, or a list of them" },
+	{ "vars", parse_vars, 0, "variables of the play" },
+	{ "vars_files", parse_vars_files, 0, "files of variables" },
+	{ "gather_facts", parse_gather_facts, 0, "gather facts first" },
+	{ "become", parse_become, 0, "run with sudo" },
+	{ "become_user", parse_become_user, 0, "as this user" },
+	{ "become_method", playbook_parse_become_method, 0,
+	  "sudo (the only one)" },
+	{ "tasks", NULL, 0, "the tasks" },
+	{ "pre_tasks", NULL, 0, "tasks before the tasks" },
+	{ "post_tasks", NULL, 0, "tasks after the tasks" },
+	{ "handlers", NULL, 0, "tasks run when notified" },
+	{ "tags", parse_tags, 0, "tags of every task of the play" },
+	{ "serial", parse_serial, 0, "hosts per batch" },
+	{ "schedule", parse_schedule, 0, "tend: a cron schedule" },
+	{ "maintenance", parse_maintenance, 0,
+	  "tend: maintenance window settings" },
+	{ "remote_user", NULL, 0, "ansible_user, unless vars set it" },
+	{ "connection", NULL, 0, "ansible_connection, unless vars set it" },
+	{ "strategy", parse_strategy, 0, "linear or free" },
+	{ "any_errors_fatal", parse_any_errors_fatal, 0,
+	  "one failed host ends the play for all" },
+	{ "max_fail_percentage", parse_max_fail_percentage, 0,
+	  "end the play past this share of failed hosts" },
+	{ "roles", NULL, KW_REFUSED,
+	  "not supported yet: tasks, handlers and vars from roles/" },
+	{ "environment", NULL, KW_REFUSED,
+	  "not supported yet: environment variables for the modules" },
+	{ "vars_prompt", NULL, KW_REFUSED,
+	  "not supported yet: asks for variables on a terminal" },
+	{ "collections", NULL, 0, "accepted, no effect yet" },
+	{ "order", NULL, KW_REFUSED,
+	  "not supported yet: the order hosts run in" },
+	{ "ignore_errors", NULL, KW_REFUSED,
+	  "not supported yet: per play (tasks take it)" },
+	{ "check_mode", NULL, KW_REFUSED,
+	  "not supported yet: a play that always or never checks" },
+	{ "diff", NULL, 0, "accepted, no effect yet" },
+	{ "import_playbook", NULL, 0, "another playbook's plays" },
+	{ "no_log", NULL, KW_REFUSED, "not supported yet: per play" },
+	{ "force_handlers", NULL, KW_REFUSED,
+	  "not supported yet: runs notified handlers after a failure" },
+	{ "ignore_unreachable", NULL, KW_REFUSED,
+	  "not supported yet: goes on past an unreachable host" },
+	{ "run_once", NULL, KW_REFUSED,
+	  "not supported yet: runs each task on one host" },
+	{ "module_defaults", NULL, KW_REFUSED,
+	  "not supported yet: default module args" },
+	{ NULL, NULL, 0, NULL },
+};
+
+void play_free(struct play *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	val_unref(p->hosts);
+	val_unref(p->vars);
+	val_unref(p->vars_files);
+	free(p->become_user);
+	val_unref(p->tags);
+	val_unref(p->serial);
+	val_unref(p->schedule);
+	val_unref(p->maintenance);
+	tasklist_release(&p->pre_tasks);
+	tasklist_release(&p->tasks);
+	tasklist_release(&p->post_tasks);
+	tasklist_release(&p->handlers);
+	free(p);
+}
+
+/* The play's var `name` is `v`, unless its vars set it already. */
+static void default_var(struct play *p, const char *name, const struct val *v)
+{
+	struct val *nv;
+
+	if (!v || val_dict_get(p->vars, name))
+		return;
+	nv = val_copy(p->vars);
+	val_dict_set(nv, name, val_ref((struct val *)v));
+	val_unref(p->vars);
+	p->vars = nv;
+}
+
+struct play *play_load(struct loadctx *lc, const struct val *v)
+{
+	struct play *p = xcalloc(1, sizeof(*p));
+	struct kwarg a = { .lc = lc, .dict = v, .p = p };
+	size_t errors = lc->d->errors;
+
+	p->pos = v->pos;
+	p->become = -1;
+	p->gather_facts = true;
+	p->max_fail_percentage = -1;
+	playbook_keywords_apply(play_keywords, &a, "play", "play keyword");
+	if (!p->vars)
+		p->vars = val_dict();
+	/* remote_user / connection are shorthands for connection vars */
+	default_var(p, "ansible_user", val_dict_get(v, "remote_user"));
+	default_var(p, "ansible_connection", val_dict_get(v, "connection"));
+	if (!p->hosts && lc->d->errors == errors)
+		diags_add(lc->d, &p->pos, "a play needs 'hosts'");
+	task_load_list(lc, &p->pre_tasks, val_dict_get(v, "pre_tasks"),
+		       "pre_tasks", p->tags, false);
+	task_load_list(lc, &p->tasks, val_dict_get(v, "tasks"), "tasks",
+		       p->tags, false);
+	task_load_list(lc, &p->post_tasks, val_dict_get(v, "post_tasks"),
+		       "post_tasks", p->tags, false);
+	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
+		       "handlers", p->tags, true);
+	if (lc->d->errors != errors) {
+		play_free(p);
+		return NULL;
+	}
+	return p;
+}

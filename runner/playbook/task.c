@@ -1,0 +1,301 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/module.h"
+#include "tend/lang/template.h"
+#include "tend/data/yaml.h"
+#include "tend/playbook/playbook_int.h"
+
+/*
+ * One task: find the key that says what it does (action.c), then run
+ * each other key through its row of task_keywords[] (keywords.c), then
+ * the checks that need the whole task. Lists of tasks, and the files
+ * include_tasks names, load through here too.
+ */
+
+static void tasklist_push(struct tasklist *l, struct task *t)
+{
+	ALLOC_GROW(l->items, l->nr + 1, l->alloc);
+	l->items[l->nr++] = t;
+}
+
+static void task_free(struct task *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->action);
+	val_unref(t->args);
+	val_unref(t->when);
+	val_unref(t->loop);
+	free(t->loop_var);
+	free(t->index_var);
+	val_unref(t->loop_label);
+	free(t->register_as);
+	val_unref(t->notify);
+	val_unref(t->tags);
+	val_unref(t->changed_when);
+	val_unref(t->failed_when);
+	val_unref(t->ignore_errors);
+	val_unref(t->vars);
+	free(t->become_user);
+	val_unref(t->listen);
+	free(t->meta);
+	tasklist_release(&t->block);
+	tasklist_release(&t->rescue);
+	tasklist_release(&t->always);
+	tasklist_release(&t->included);
+	free(t);
+}
+
+void tasklist_release(struct tasklist *l)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		task_free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->nr = l->alloc = 0;
+}
+
+/*
+ * The key of task `v` that names its action, in *key and *val; every
+ * key that is neither a keyword nor an action is reported, and so is a
+ * second action. Returns 0, or TEND_EPARSE if there is no action.
+ */
+static int find_action(struct loadctx *lc, const struct val *v,
+		       const char **key, const struct val **val)
+{
+	size_t errors = lc->d->errors;
+
+	*key = NULL;
+	for (size_t i = 0; i < v->u.dict.nr; i++) {
+		const char *k = v->u.dict.items[i].key;
+		const struct keyword *row =
+			playbook_keyword_find(task_keywords, k);
+
+		if (row && !(row->flags & KW_ACTION))
+			continue;
+		if (!action_is(k)) {
+			playbook_unknown_key(lc, v, k, "task keyword or module",
+					     task_keywords, true);
+			continue;
+		}
+		if (*key) {
+			diags_add(lc->d, playbook_key_pos(v, k),
+				  "conflicting actions in one task: '%s' and '%s'",
+				  *key, k);
+			continue;
+		}
+		*key = k;
+		*val = v->u.dict.items[i].v;
+	}
+	if (*key)
+		return 0;
+	if (errors == lc->d->errors)
+		diags_add(lc->d, &v->pos, "no module or action in this task");
+	return TEND_EPARSE;
+}
+
+/*
+ * An include whose file name has no template is loaded now, before the
+ * task's keywords are checked, so the file's problems are listed first.
+ */
+static int load_static_include(struct loadctx *lc, struct task *t)
+{
+	const struct val *f;
+	char *path;
+	int error;
+
+	if (t->kind != TASK_INCLUDE)
+		return 0;
+	f = val_dict_get(t->args, "file");
+	if (template_has_jinja(val_cstr(f)))
+		return 0;
+	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir);
+	t->include_static = true;
+	error = task_load_file(lc, &t->included, path, &f->pos);
+	free(path);
+	return error;
+}
+
+
+/*
+ * What needs the whole task: inherited tags, a block's lists, the
+ * module's args against its spec, a handler's name.
+ */
+static void check_task(struct loadctx *lc, struct task *t,
+		       const struct val *v, const struct val *inherited_tags,
+		       bool handler)
+{
+	/* tags inherit down from plays and blocks */
+	if (inherited_tags && val_len(inherited_tags)) {
+		if (!t->tags)
+			t->tags = val_list();
+		for (size_t i = 0; i < inherited_tags->u.list.nr; i++)
+			val_list_push(t->tags,
+				      val_ref(inherited_tags->u.list.items[i]));
+	}
+	if (t->kind == TASK_BLOCK) {
+		const struct val *r = val_dict_get(v, "rescue");
+		const struct val *a = val_dict_get(v, "always");
+
+		task_load_list(lc, &t->block, val_dict_get(v, "block"),
+			       "block", t->tags, handler);
+		if (r)
+			task_load_list(lc, &t->rescue, r, "rescue", t->tags,
+				       handler);
+		if (a)
+			task_load_list(lc, &t->always, a, "always", t->tags,
+				       handler);
+		if (t->loop)
+			diags_add(lc->d, &t->pos,
+				  "a block cannot loop (loop over include_tasks)");
+	}
+	if (t->kind == TASK_MODULE && t->args) {
+		struct val *norm = NULL;
+
+		if (args_normalize(&norm, t->module, t->args, &t->pos, lc->d,
+				   false) == 0)
+			val_unref(norm);
+	}
+	if (handler && !t->name && !t->listen)
+		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
+}
+
+/* The task of `v`, or NULL if a problem was reported. */
+static struct task *load_task(struct loadctx *lc, const struct val *v,
+			      const struct val *inherited_tags, bool handler)
+{
+	struct task *t;
+	struct kwarg a = { .lc = lc, .dict = v, .handler = handler };
+	const char *action_key;
+	const struct val *action_v;
+	size_t errors = lc->d->errors;
+
+	if (v->type != VAL_DICT) {
+		diags_add(lc->d, &v->pos, "expected a task (a dict), got a %s",
+			  val_type_name(v->type));
+		return NULL;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->pos = v->pos;
+	t->become = -1;
+	if (find_action(lc, v, &action_key, &action_v) < 0 ||
+	    action_load(lc, t, action_key, action_v) < 0 ||
+	    load_static_include(lc, t) < 0)
+		goto fail;
+	/* unknown keys were reported by find_action */
+	a.t = t;
+	playbook_keywords_apply(task_keywords, &a, "task", NULL);
+	check_task(lc, t, v, inherited_tags, handler);
+	if (lc->d->errors != errors)
+		goto fail;
+	if (!t->loop_var)
+		t->loop_var = xstrdup("item");
+	return t;
+fail:
+	task_free(t);
+	return NULL;
+}
+
+int task_load_list(struct loadctx *lc, struct tasklist *out,
+		   const struct val *v, const char *what,
+		   const struct val *inherited_tags, bool handlers)
+{
+	size_t errors = lc->d->errors;
+
+	if (!v || v->type == VAL_NULL)
+		return 0;
+	if (v->type != VAL_LIST) {
+		diags_add(lc->d, &v->pos, "expected a list of tasks for '%s', "
+			  "got a %s", what, val_type_name(v->type));
+		return TEND_EPARSE;
+	}
+	for (size_t i = 0; i < v->u.list.nr; i++) {
+		struct task *t = load_task(lc, v->u.list.items[i],
+					   inherited_tags, handlers);
+
+		if (t)
+			tasklist_push(out, t);
+	}
+	return lc->d->errors == errors ? 0 : TEND_EPARSE;
+}
+
+int task_load_file(struct loadctx *lc, struct tasklist *out,
+		   const char *path, const struct srcpos *from)
+{
+	struct val *doc = NULL;
+	int error;
+
+	if (lc->depth >= MAX_INCLUDE_DEPTH) {
+		diags_add(lc->d, from, "include_tasks nested more than %d deep "
+			  "(an include loop?)", MAX_INCLUDE_DEPTH);
+		return TEND_EPARSE;
+	}
+	error = yaml_load_file(&doc, path, lc->d);
+	if (error == TEND_ENOTFOUND) {
+		diags_add(lc->d, from, "cannot find tasks file '%s'", path);
+		tend_error_clear();
+		return TEND_EPARSE;
+	}
+	if (error < 0)
+		return error;
+	lc->depth++;
+	error = task_load_list(lc, out, doc, path, NULL, false);
+	lc->depth--;
+	val_unref(doc);
+	return error;
+}
+
+void task_display_name(struct buf *out, const struct task *t)
+{
+	if (t->name) {
+		buf_adds(out, t->name);
+		return;
+	}
+	buf_adds(out, t->action);
+	if (t->kind == TASK_INCLUDE || t->kind == TASK_META) {
+		const char *f = t->meta ? t->meta :
+				val_cstr(val_dict_get(t->args, "file"));
+
+		if (f)
+			buf_addf(out, ": %s", f);
+	}
+}
+
+static bool tags_intersect(const struct val *tags, const struct val *want)
+{
+	for (size_t i = 0; i < val_len(want); i++)
+		for (size_t j = 0; j < val_len(tags); j++)
+			if (val_equal(want->u.list.items[i],
+				      tags->u.list.items[j]))
+				return true;
+	return false;
+}
+
+static bool has_tag(const struct val *tags, const char *tag)
+{
+	for (size_t j = 0; j < val_len(tags); j++)
+		if (!strcmp(val_cstr(tags->u.list.items[j]) ?
+			    val_cstr(tags->u.list.items[j]) : "", tag))
+			return true;
+	return false;
+}
+
+bool task_matches_tags(const struct task *t, const struct val *only,
+		       const struct val *skip)
+{
+	if (skip && val_len(skip) && tags_intersect(t->tags, skip))
+		return false;
+	if (has_tag(t->tags, "never") &&
+	    !(only && val_len(only) && tags_intersect(t->tags, only)))
+		return false;
+	if (!only || !val_len(only) || has_tag(only, "all"))
+		return true;
+	if (has_tag(t->tags, "always"))
+		return true;
+	if (has_tag(only, "tagged") && val_len(t->tags))
+		return true;
+	if (has_tag(only, "untagged") && !val_len(t->tags))
+		return true;
+	return tags_intersect(t->tags, only);
+}
