@@ -63,6 +63,78 @@ static int py_format(struct val **out, const char *fmt, const struct targs *a)
 	return 0;
 }
 
+/* str.startswith and str.endswith; the argument may be a tuple. */
+static int str_affix(struct val **out, const char *s, size_t len,
+		     const char *name, const struct targs *a)
+{
+	const struct val *p = a->npos ? a->pos[0] : NULL;
+	bool hit = false;
+	size_t n = p && p->type == VAL_LIST ? p->u.list.nr : 1;
+
+	for (size_t k = 0; p && k < n && !hit; k++) {
+		const struct val *x = p->type == VAL_LIST ?
+					      p->u.list.items[k] : p;
+		size_t xl = val_len(x);
+
+		if (x->type != VAL_STR)
+			return tend_error_set("%s arg must be str",
+					      name);
+		hit = xl <= len &&
+		      !memcmp(name[0] == 's' ? s : s + len - xl,
+			      x->u.s.ptr, xl);
+	}
+	if (!p)
+		return tend_error_set("%s() takes an argument", name);
+	*out = val_bool(hit);
+	return 0;
+}
+
+/* str.find and str.count of the string arg0 (NULL: an error). */
+static int str_find(struct val **out, const char *s, size_t len,
+		    const char *name, const char *arg0)
+{
+	const char *hit;
+	long long n = 0;
+
+	if (!arg0)
+		return tend_error_set("%s() takes a string", name);
+	if (name[0] == 'f') {
+		hit = memmem(s, len, arg0, strlen(arg0));
+		*out = val_int(hit ? hit - s : -1);
+		return 0;
+	}
+	for (size_t i = 0; *arg0 && i < len; n++) {
+		hit = memmem(s + i, len - i, arg0, strlen(arg0));
+		if (!hit)
+			break;
+		i = (size_t)(hit - s) + strlen(arg0);
+	}
+	if (!*arg0)
+		n = (long long)len + 1;
+	*out = val_int(n);
+	return 0;
+}
+
+/* str.splitlines(): the lines, without their "\n", "\r\n" or "\r". */
+static struct val *str_splitlines(const char *s, size_t len)
+{
+	struct val *l = val_list();
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && s[j] != '\n' && s[j] != '\r')
+			j++;
+		val_list_push(l, val_strn(s + i, j - i));
+		if (j < len && s[j] == '\r' && j + 1 < len &&
+		    s[j + 1] == '\n')
+			j++;
+		i = j + 1;
+	}
+	return l;
+}
+
 static int str_method(struct val **out, const struct val *obj,
 		      const char *name, const struct targs *a)
 {
@@ -85,7 +157,7 @@ static int str_method(struct val **out, const struct val *obj,
 	if (!strcmp(name, "strip") || !strcmp(name, "lstrip") ||
 	    !strcmp(name, "rstrip")) {
 		*out = template_py_strip(obj, arg0, name[0] == 'l' ? -1 :
-					   name[0] == 'r' ? 1 : 0);
+						    name[0] == 'r' ? 1 : 0);
 		return 0;
 	}
 	if (!strcmp(name, "lower") || !strcmp(name, "upper")) {
@@ -96,28 +168,8 @@ static int str_method(struct val **out, const struct val *obj,
 		*out = template_str_result(&b);
 		return 0;
 	}
-	if (!strcmp(name, "startswith") || !strcmp(name, "endswith")) {
-		const struct val *p = a->npos ? a->pos[0] : NULL;
-		bool hit = false;
-		size_t n = p && p->type == VAL_LIST ? p->u.list.nr : 1;
-
-		for (size_t k = 0; p && k < n && !hit; k++) {
-			const struct val *x = p->type == VAL_LIST ?
-						      p->u.list.items[k] : p;
-			size_t xl = val_len(x);
-
-			if (x->type != VAL_STR)
-				return tend_error_set("%s arg must be str",
-						      name);
-			hit = xl <= len &&
-			      !memcmp(name[0] == 's' ? s : s + len - xl,
-				      x->u.s.ptr, xl);
-		}
-		if (!p)
-			return tend_error_set("%s() takes an argument", name);
-		*out = val_bool(hit);
-		return 0;
-	}
+	if (!strcmp(name, "startswith") || !strcmp(name, "endswith"))
+		return str_affix(out, s, len, name, a);
 	if (!strcmp(name, "replace")) {
 		const char *to = a->npos > 1 ? val_cstr(a->pos[1]) : NULL;
 		long long max = a->npos > 2 && a->pos[2]->type == VAL_INT ?
@@ -144,28 +196,8 @@ static int str_method(struct val **out, const struct val *obj,
 		*out = template_str_result(&b);
 		return 0;
 	}
-	if (!strcmp(name, "find") || !strcmp(name, "count")) {
-		const char *hit;
-		long long n = 0;
-
-		if (!arg0)
-			return tend_error_set("%s() takes a string", name);
-		if (name[0] == 'f') {
-			hit = memmem(s, len, arg0, strlen(arg0));
-			*out = val_int(hit ? hit - s : -1);
-			return 0;
-		}
-		for (size_t i = 0; *arg0 && i < len; n++) {
-			hit = memmem(s + i, len - i, arg0, strlen(arg0));
-			if (!hit)
-				break;
-			i = (size_t)(hit - s) + strlen(arg0);
-		}
-		if (!*arg0)
-			n = (long long)len + 1;
-		*out = val_int(n);
-		return 0;
-	}
+	if (!strcmp(name, "find") || !strcmp(name, "count"))
+		return str_find(out, s, len, name, arg0);
 	if (!strcmp(name, "isdigit") || !strcmp(name, "isalpha") ||
 	    !strcmp(name, "isspace")) {
 		bool ok = len > 0;
@@ -182,21 +214,7 @@ static int str_method(struct val **out, const struct val *obj,
 		return template_filter_apply(out, name, (struct val *)obj, a,
 					     NULL);
 	if (!strcmp(name, "splitlines")) {
-		struct val *l = val_list();
-		size_t i = 0;
-
-		while (i < len) {
-			size_t j = i;
-
-			while (j < len && s[j] != '\n' && s[j] != '\r')
-				j++;
-			val_list_push(l, val_strn(s + i, j - i));
-			if (j < len && s[j] == '\r' && j + 1 < len &&
-			    s[j + 1] == '\n')
-				j++;
-			i = j + 1;
-		}
-		*out = l;
+		*out = str_splitlines(s, len);
 		return 0;
 	}
 	return tend_error_set("'str object' has no attribute '%s'", name);

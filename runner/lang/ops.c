@@ -76,6 +76,66 @@ static struct val *repeat(const struct val *seq, long long n)
 	return r;
 }
 
+/* a <op> b when either is not a number: str and list +, str %, repetition. */
+static int arith_seq(struct val **out, int op, const struct val *a,
+		     const struct val *b)
+{
+	const struct val *seq = a, *cnt = b;
+
+	if (op == OP_ADD && a->type == b->type &&
+	    (a->type == VAL_STR || a->type == VAL_LIST)) {
+		if (a->type == VAL_STR) {
+			struct buf s = BUF_INIT;
+			size_t len;
+			char *p;
+
+			buf_add(&s, a->u.s.ptr, a->u.s.len);
+			buf_add(&s, b->u.s.ptr, b->u.s.len);
+			p = buf_detach(&s, &len);
+			*out = val_str_take(p, len);
+		} else {
+			struct val *l = val_list();
+
+			for (size_t i = 0; i < a->u.list.nr; i++)
+				val_list_push(l, val_ref(a->u.list.items[i]));
+			for (size_t i = 0; i < b->u.list.nr; i++)
+				val_list_push(l, val_ref(b->u.list.items[i]));
+			*out = l;
+		}
+		return 0;
+	}
+	if (op == OP_MOD && a->type == VAL_STR) {
+		struct buf s = BUF_INIT;
+		size_t len;
+		char *p;
+		int error = template_percent_format(&s, a->u.s.ptr, b);
+
+		if (error < 0) {
+			buf_release(&s);
+			return error;
+		}
+		p = buf_detach(&s, &len);
+		*out = val_str_take(p, len);
+		return 0;
+	}
+	if (op == OP_MUL && (b->type == VAL_STR || b->type == VAL_LIST)) {
+		seq = b;
+		cnt = a;
+	}
+	if (op == OP_MUL && (seq->type == VAL_STR ||
+			     seq->type == VAL_LIST) &&
+	    (cnt->type == VAL_INT || cnt->type == VAL_BOOL)) {
+		long long n = cnt->type == VAL_INT ? cnt->u.i : cnt->u.b;
+
+		if (n > 0 && val_len(seq) && (unsigned long long)n >
+		    (64ull << 20) / val_len(seq))
+			return tend_error_set("repetition too large");
+		*out = repeat(seq, n);
+		return 0;
+	}
+	return type_error(op, a, b);
+}
+
 static int arith(struct val **out, int op, const struct val *a,
 		 const struct val *b)
 {
@@ -83,62 +143,8 @@ static int arith(struct val **out, int op, const struct val *a,
 	long long x, y, r;
 	double f, g;
 
-	if (!num_of(a, &ai, &x, &f) || !num_of(b, &bi, &y, &g)) {
-		const struct val *seq = a, *cnt = b;
-
-		if (op == OP_ADD && a->type == b->type &&
-		    (a->type == VAL_STR || a->type == VAL_LIST)) {
-			if (a->type == VAL_STR) {
-				struct buf s = BUF_INIT;
-				size_t len;
-				char *p;
-
-				buf_add(&s, a->u.s.ptr, a->u.s.len);
-				buf_add(&s, b->u.s.ptr, b->u.s.len);
-				p = buf_detach(&s, &len);
-				*out = val_str_take(p, len);
-			} else {
-				struct val *l = val_list();
-
-				for (size_t i = 0; i < a->u.list.nr; i++)
-					val_list_push(l, val_ref(a->u.list.items[i]));
-				for (size_t i = 0; i < b->u.list.nr; i++)
-					val_list_push(l, val_ref(b->u.list.items[i]));
-				*out = l;
-			}
-			return 0;
-		}
-		if (op == OP_MOD && a->type == VAL_STR) {
-			struct buf s = BUF_INIT;
-			size_t len;
-			char *p;
-			int error = template_percent_format(&s, a->u.s.ptr, b);
-
-			if (error < 0) {
-				buf_release(&s);
-				return error;
-			}
-			p = buf_detach(&s, &len);
-			*out = val_str_take(p, len);
-			return 0;
-		}
-		if (op == OP_MUL && (b->type == VAL_STR || b->type == VAL_LIST)) {
-			seq = b;
-			cnt = a;
-		}
-		if (op == OP_MUL && (seq->type == VAL_STR ||
-				     seq->type == VAL_LIST) &&
-		    (cnt->type == VAL_INT || cnt->type == VAL_BOOL)) {
-			long long n = cnt->type == VAL_INT ? cnt->u.i : cnt->u.b;
-
-			if (n > 0 && val_len(seq) && (unsigned long long)n >
-			    (64ull << 20) / val_len(seq))
-				return tend_error_set("repetition too large");
-			*out = repeat(seq, n);
-			return 0;
-		}
-		return type_error(op, a, b);
-	}
+	if (!num_of(a, &ai, &x, &f) || !num_of(b, &bi, &y, &g))
+		return arith_seq(out, op, a, b);
 	if (ai && bi) {
 		switch (op) {
 		case OP_ADD:

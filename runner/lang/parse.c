@@ -227,6 +227,52 @@ static bool is_end_kw(const char *const *ends, const struct parser *p,
 }
 
 /*
+ * The next tag at or after p->src[*i]: its kind ('{', '%' or '#'), with
+ * *i at its '{'; 0 when there is none.
+ */
+static char find_tag(const struct parser *p, size_t *i)
+{
+	const char *s = p->src;
+
+	while (*i + 1 < p->len) {
+		const char *brace = memchr(s + *i, '{', p->len - *i - 1);
+
+		if (!brace)
+			break;
+		*i = (size_t)(brace - s);
+		if (s[*i + 1] == '{' || s[*i + 1] == '%' || s[*i + 1] == '#')
+			return s[*i + 1];
+		(*i)++;
+	}
+	return 0;
+}
+
+/*
+ * Skip a comment whose text starts at p->src[i], and after its "#}"
+ * the whitespace that "-#}" strips or one newline. False, with the
+ * error recorded, if it has no end.
+ */
+static bool skip_comment(struct parser *p, size_t i, size_t open_pos)
+{
+	const char *s = p->src;
+	const char *close = memmem(s + i, p->len - i, "#}", 2);
+	size_t j;
+
+	if (!close) {
+		lex_error(p, open_pos, "missing end of comment tag");
+		return false;
+	}
+	j = (size_t)(close - s) + 2;
+	if (close > s + i && close[-1] == '-')
+		while (j < p->len && isspace((unsigned char)s[j]))
+			j++;
+	else if (j < p->len && s[j] == '\n')
+		j++;
+	p->ls.pos = j;
+	return true;
+}
+
+/*
  * Parse template text into a node list, until a block tag whose keyword
  * is in `ends` (its name goes to *which, the lexer stands after it) or
  * the end of the text (only allowed when ends is NULL). Returns the
@@ -243,21 +289,8 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 	while (!p->failed) {
 		size_t start = p->ls.pos, i = start, text_end, open_pos;
 		struct node *n = NULL;
-		char kind = 0;
+		char kind = find_tag(p, &i);
 
-		while (i + 1 < p->len) {
-			const char *brace = memchr(s + i, '{', p->len - i - 1);
-
-			if (!brace)
-				break;
-			i = (size_t)(brace - s);
-			if (s[i + 1] == '{' || s[i + 1] == '%' ||
-			    s[i + 1] == '#') {
-				kind = s[i + 1];
-				break;
-			}
-			i++;
-		}
 		if (!kind) {
 			if (p->len > start) {
 				n = new_node(p, N_TEXT, start);
@@ -297,20 +330,8 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 		p->ls.pos = i;
 		p->ls.braces = 0;
 		if (kind == '#') {
-			const char *close = memmem(s + i, p->len - i, "#}", 2);
-			size_t j;
-
-			if (!close)
-				return lex_error(p, open_pos, "missing end of "
-						 "comment tag");
-			j = (size_t)(close - s) + 2;
-			if (close > s + i && close[-1] == '-')
-				while (j < p->len &&
-				       isspace((unsigned char)s[j]))
-					j++;
-			else if (j < p->len && s[j] == '\n')
-				j++;
-			p->ls.pos = j;
+			if (!skip_comment(p, i, open_pos))
+				return NULL;
 			continue;
 		}
 		lex(p);

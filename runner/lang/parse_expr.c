@@ -285,7 +285,7 @@ static struct expr *parse_seq(struct parser *p, struct expr *e, int close,
 		tail = &a->next;
 	}
 	if (!lex_expect(p, close, close == ']' ? "']'" : close == '}' ? "'}'" :
-						      "')'"))
+						       "')'"))
 		return NULL;
 	return e;
 }

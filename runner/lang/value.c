@@ -330,6 +330,90 @@ int template_need_list(const struct val *in, const char *who)
  * Python %-formatting
  */
 
+/* %s and %r: str() or repr() of v, cut to prec and padded to width. */
+static void percent_str(struct buf *out, const struct val *v, char conv,
+			const char *spec, int width, int prec)
+{
+	struct buf s = BUF_INIT;
+
+	if (conv == 's')
+		template_to_str(&s, v);
+	else
+		val_to_repr(&s, v);
+	if (prec >= 0 && (size_t)prec < s.len)
+		buf_setlen(&s, (size_t)prec);
+	if (width > 0 && (size_t)width > s.len &&
+	    !strchr(spec, '-'))
+		for (size_t k = s.len; k < (size_t)width; k++)
+			buf_addch(out, ' ');
+	buf_addbuf(out, &s);
+	if (width > 0 && (size_t)width > s.len &&
+	    strchr(spec, '-'))
+		for (size_t k = s.len; k < (size_t)width; k++)
+			buf_addch(out, ' ');
+	buf_release(&s);
+}
+
+/*
+ * %d %i %u %x %X %o %c: v as an integer, with spec[0..sl) the printf
+ * conversion spec so far ("%-5" ...).
+ */
+static int percent_int(struct buf *out, const struct val *v, char conv,
+		       char *spec, size_t sl)
+{
+	char tmp[512];
+	long long n;
+
+	if (v->type == VAL_INT)
+		n = v->u.i;
+	else if (v->type == VAL_BOOL)
+		n = v->u.b;
+	else if (v->type == VAL_FLOAT && conv != 'c' &&
+		 conv != 'x' && conv != 'X' && conv != 'o')
+		n = (long long)v->u.f;
+	else if (conv == 'c' && v->type == VAL_STR &&
+		 v->u.s.len == 1)
+		n = (unsigned char)v->u.s.ptr[0];
+	else
+		return tend_error_set("%%%c format: a number is "
+				      "required, not %s", conv,
+				      template_type_name(v));
+	if (conv == 'c') {
+		buf_addch(out, (char)n);
+		return 0;
+	}
+	spec[sl++] = 'l';
+	spec[sl++] = 'l';
+	spec[sl++] = conv == 'u' || conv == 'i' ? 'd' : conv;
+	spec[sl] = '\0';
+	snprintf(tmp, sizeof(tmp), spec, n);
+	buf_adds(out, tmp);
+	return 0;
+}
+
+/* %f %F %e %E %g %G: v as a float, with spec as for percent_int(). */
+static int percent_float(struct buf *out, const struct val *v, char conv,
+			 char *spec, size_t sl)
+{
+	char tmp[512];
+	double f;
+
+	if (v->type == VAL_INT)
+		f = (double)v->u.i;
+	else if (v->type == VAL_BOOL)
+		f = v->u.b;
+	else if (v->type == VAL_FLOAT)
+		f = v->u.f;
+	else
+		return tend_error_set("must be real number, not "
+				      "%s", template_type_name(v));
+	spec[sl++] = conv;
+	spec[sl] = '\0';
+	snprintf(tmp, sizeof(tmp), spec, f);
+	buf_adds(out, tmp);
+	return 0;
+}
+
 int template_percent_format(struct buf *out, const char *fmt,
 			    const struct val *args)
 {
@@ -339,9 +423,9 @@ int template_percent_format(struct buf *out, const char *fmt,
 	nargs = tuple ? args->u.list.nr : 1;
 	for (const char *p = fmt; *p; p++) {
 		const struct val *v;
-		char spec[64], tmp[512], conv;
+		char spec[64], conv;
 		size_t sl = 0;
-		int width = -1, prec = -1;
+		int width = -1, prec = -1, error;
 
 		if (*p != '%') {
 			buf_addch(out, *p);
@@ -400,85 +484,28 @@ int template_percent_format(struct buf *out, const char *fmt,
 					       ".%d", prec);
 		switch (conv) {
 		case 's':
-		case 'r': {
-			struct buf s = BUF_INIT;
-
-			if (conv == 's')
-				template_to_str(&s, v);
-			else
-				val_to_repr(&s, v);
-			if (prec >= 0 && (size_t)prec < s.len)
-				buf_setlen(&s, (size_t)prec);
-			if (width > 0 && (size_t)width > s.len &&
-			    !strchr(spec, '-'))
-				for (size_t k = s.len; k < (size_t)width; k++)
-					buf_addch(out, ' ');
-			buf_addbuf(out, &s);
-			if (width > 0 && (size_t)width > s.len &&
-			    strchr(spec, '-'))
-				for (size_t k = s.len; k < (size_t)width; k++)
-					buf_addch(out, ' ');
-			buf_release(&s);
+		case 'r':
+			percent_str(out, v, conv, spec, width, prec);
 			continue;
-		}
 		case 'd':
 		case 'i':
 		case 'u':
 		case 'x':
 		case 'X':
 		case 'o':
-		case 'c': {
-			long long n;
-
-			if (v->type == VAL_INT)
-				n = v->u.i;
-			else if (v->type == VAL_BOOL)
-				n = v->u.b;
-			else if (v->type == VAL_FLOAT && conv != 'c' &&
-				 conv != 'x' && conv != 'X' && conv != 'o')
-				n = (long long)v->u.f;
-			else if (conv == 'c' && v->type == VAL_STR &&
-				 v->u.s.len == 1)
-				n = (unsigned char)v->u.s.ptr[0];
-			else
-				return tend_error_set("%%%c format: a number is "
-						      "required, not %s", conv,
-						      template_type_name(v));
-			if (conv == 'c') {
-				buf_addch(out, (char)n);
-				continue;
-			}
-			spec[sl++] = 'l';
-			spec[sl++] = 'l';
-			spec[sl++] = conv == 'u' || conv == 'i' ? 'd' : conv;
-			spec[sl] = '\0';
-			snprintf(tmp, sizeof(tmp), spec, n);
-			buf_adds(out, tmp);
+		case 'c':
+			if ((error = percent_int(out, v, conv, spec, sl)) < 0)
+				return error;
 			continue;
-		}
 		case 'f':
 		case 'F':
 		case 'e':
 		case 'E':
 		case 'g':
-		case 'G': {
-			double f;
-
-			if (v->type == VAL_INT)
-				f = (double)v->u.i;
-			else if (v->type == VAL_BOOL)
-				f = v->u.b;
-			else if (v->type == VAL_FLOAT)
-				f = v->u.f;
-			else
-				return tend_error_set("must be real number, not "
-						      "%s", template_type_name(v));
-			spec[sl++] = conv;
-			spec[sl] = '\0';
-			snprintf(tmp, sizeof(tmp), spec, f);
-			buf_adds(out, tmp);
+		case 'G':
+			if ((error = percent_float(out, v, conv, spec, sl)) < 0)
+				return error;
 			continue;
-		}
 		default:
 			return tend_error_set("unsupported format character "
 					      "'%c'", conv);
