@@ -756,5 +756,6 @@ static const struct tfilter filters[] = {
 };
 
 const struct filter_family filter_list_family = {
-	filters, ARRAY_SIZE(filters), NULL, 0,
+	.filters = filters,
+	.nfilters = ARRAY_SIZE(filters),
 };

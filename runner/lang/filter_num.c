@@ -215,5 +215,6 @@ static const struct tfilter filters[] = {
 };
 
 const struct filter_family filter_num_family = {
-	filters, ARRAY_SIZE(filters), NULL, 0,
+	.filters = filters,
+	.nfilters = ARRAY_SIZE(filters),
 };

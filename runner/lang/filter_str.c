@@ -320,5 +320,6 @@ static const struct tfilter filters[] = {
 };
 
 const struct filter_family filter_str_family = {
-	filters, ARRAY_SIZE(filters), NULL, 0,
+	.filters = filters,
+	.nfilters = ARRAY_SIZE(filters),
 };

@@ -218,7 +218,8 @@ static const struct tfilter filters[] = {
 };
 
 static const struct filter_family filters_family = {
-	filters, ARRAY_SIZE(filters), NULL, 0,
+	.filters = filters,
+	.nfilters = ARRAY_SIZE(filters),
 };
 
 /* Each name is in one family only, so the order here does not matter. */

@@ -598,5 +598,6 @@ static const struct ttest tests[] = {
 #undef UF
 
 const struct filter_family tests_family = {
-	NULL, 0, tests, ARRAY_SIZE(tests),
+	.tests = tests,
+	.ntests = ARRAY_SIZE(tests),
 };

@@ -53,7 +53,7 @@ struct ttest {
 
 /*
  * One family's rows, each array sorted by name (strcmp order); a family
- * without filters or tests has NULL and 0 there.
+ * without filters or without tests leaves those fields NULL and 0.
  */
 struct filter_family {
 	const struct tfilter *filters;
