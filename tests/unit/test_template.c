@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "tend/util/buf.h"
 #include "tend/lang/template.h"
+#include "tend/lang/filters_int.h"
 #include "tend/data/val.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
@@ -958,6 +959,43 @@ static void test_template__has_jinja(void **state)
 	assert_false(template_has_jinja(""));
 }
 
+/*
+ * Each family's rows are sorted (the lookup bisects them) and every name
+ * is in one family only: looking a row's name up finds that very row.
+ * filters.c's own family is searched first, so a name it shares with a
+ * family here is caught too.
+ */
+static void test_template__filter_families(void **state)
+{
+	const struct filter_family *const families[] = {
+		&filter_str_family,  &filter_num_family,   &filter_list_family,
+		&filter_data_family, &filter_regex_family, &tests_family,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		const struct filter_family *f = families[i];
+
+		for (size_t k = 0; k < f->nfilters; k++) {
+			const struct tfilter *row = &f->filters[k];
+
+			if (k)
+				assert_true(strcmp(row[-1].name, row->name) < 0);
+			assert_ptr_equal(template_filter_find(row->name), row);
+		}
+		for (size_t k = 0; k < f->ntests; k++) {
+			const struct ttest *row = &f->tests[k];
+
+			if (k)
+				assert_true(strcmp(row[-1].name, row->name) < 0);
+			assert_ptr_equal(template_test_find(row->name), row);
+		}
+	}
+	assert_non_null(template_filter_find("map"));
+	assert_null(template_filter_find("nosuch"));
+	assert_null(template_test_find("nosuch"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -979,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_template__unsafe_propagates),
 		cmocka_unit_test(test_template__fuzz),
 		cmocka_unit_test(test_template__has_jinja),
+		cmocka_unit_test(test_template__filter_families),
 	};
 
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);

@@ -46,7 +46,7 @@ enum {
 				  dict: every string in it is unsafe */
 	VAL_F_TUPLE = 1 << 4,  /* a list that Python would hold as a tuple:
 				  str() prints it as (a, b) */
-	/* 1 << 16 and up: private to the template engine (template_int.h) */
+	/* 1 << 16 and up: private to the template engine (lang/value_int.h) */
 };
 
 struct val_pair {

@@ -1,0 +1,73 @@
+#ifndef TEND_LANG_FILTER_INT_H
+#define TEND_LANG_FILTER_INT_H
+
+/*
+ * The filters and tests of Jinja2 and Ansible that playbooks use, in
+ * families: each runner/lang/filter_<kind>.c holds the filters of one
+ * kind (strings, numbers, lists and dicts, data formats, regular
+ * expressions), tests.c the tests, and each exports a family: its rows,
+ * sorted by name. filters.c (filters_int.h) lists the families and
+ * finds names in them. Each function follows the Python
+ * implementation's behaviour; where that is out of reach the function
+ * says so. Internal to runner/lang/.
+ *
+ * Adding a filter: write it in the file of its kind, add its row there
+ * in strcmp order (a name must be in one family only), and add a case
+ * to tests/unit/test_template.c.
+ */
+
+#include "tend/lang/targs_int.h"
+#include "tend/data/val.h"
+
+/* Evaluation state; opaque to filters and tests, which only pass it on. */
+struct tctx;
+
+/*
+ * A filter: `in` is the (borrowed) input, *out a new reference. Filters
+ * flagged TFILTER_UNDEF_OK also receive undefined input (default,
+ * mandatory); the others never see it.
+ */
+typedef int (*tfilter_fn)(struct val **out, struct val *in,
+			  const struct targs *a, struct tctx *c);
+/* A test: sets *out. TTEST_UNDEF_OK tests receive undefined input. */
+typedef int (*ttest_fn)(bool *out, struct val *in, const struct targs *a,
+			struct tctx *c);
+
+enum {
+	TFILTER_UNDEF_OK = 1 << 0,
+	TTEST_UNDEF_OK = 1 << 0,
+	TTEST_UNDEF_FALSE = 1 << 1, /* undefined input is simply false */
+};
+
+struct tfilter {
+	const char *name;
+	tfilter_fn fn;
+	unsigned int flags;
+};
+
+struct ttest {
+	const char *name;
+	ttest_fn fn;
+	unsigned int flags;
+};
+
+/*
+ * One family's rows, each array sorted by name (strcmp order); a family
+ * without filters or without tests leaves those fields NULL and 0.
+ */
+struct filter_family {
+	const struct tfilter *filters;
+	size_t nfilters;
+	const struct ttest *tests;
+	size_t ntests;
+};
+
+/* The families, besides the one of filters.c itself. */
+extern const struct filter_family filter_str_family;
+extern const struct filter_family filter_num_family;
+extern const struct filter_family filter_list_family;
+extern const struct filter_family filter_data_family;
+extern const struct filter_family filter_regex_family;
+extern const struct filter_family tests_family;
+
+#endif

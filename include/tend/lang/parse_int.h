@@ -1,0 +1,22 @@
+#ifndef TEND_LANG_PARSE_INT_H
+#define TEND_LANG_PARSE_INT_H
+
+/*
+ * Compiling: template text into a list of nodes (text, {{ }}, if, for,
+ * set, raw; comments and whitespace control are applied here), or a
+ * bare expression into one expression. Internal to runner/lang/.
+ */
+
+#include "tend/lang/ast_int.h"
+
+/*
+ * Compile template text into *out ((*out)->body), which the caller
+ * frees with ast_free(). On error *out is NULL and the error
+ * TEND_EPARSE names the line and column.
+ */
+int parse_template(struct tpl **out, const char *src);
+
+/* The same for a whole string that is one expression ((*out)->expr). */
+int parse_expression(struct tpl **out, const char *src);
+
+#endif

@@ -1,0 +1,500 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/util/error.h"
+#include "tend/util/fs.h"
+#include "tend/lang/template.h"
+#include "tend/lang/eval_int.h"
+#include "tend/lang/ast_int.h"
+#include "tend/lang/targs_int.h"
+#include "tend/lang/value_int.h"
+#include "tend/lang/ops_int.h"
+#include "tend/lang/methods_int.h"
+#include "tend/lang/filter_int.h"
+#include "tend/data/val.h"
+#include "tend/data/truth.h"
+
+/* range() refuses to build more items than this. */
+#define MAX_RANGE 1000000
+
+const struct val *scope_get(const struct scope *s, const char *name)
+{
+	for (; s; s = s->parent) {
+		const struct val *v = val_dict_get(s->vars, name);
+
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
+static const char *scope_basedir(const struct scope *s)
+{
+	for (; s; s = s->parent)
+		if (s->basedir)
+			return s->basedir;
+	return NULL;
+}
+
+/* A variable: template locals first, then the scope (templated lazily). */
+static int lookup_name(struct val **out, const char *name, struct tctx *c)
+{
+	const struct val *v;
+	struct tctx sub;
+
+	for (struct frame *f = c->frame; f; f = f->up) {
+		struct val *l = val_dict_get(f->locals, name);
+
+		if (l) {
+			*out = val_ref(l);
+			return 0;
+		}
+	}
+	if (!(v = scope_get(c->scope, name))) {
+		*out = template_undef("'%s' is undefined", name);
+		return 0;
+	}
+	if (!template_needs_render(v)) {
+		*out = val_ref((struct val *)v);
+		return 0;
+	}
+	sub.scope = c->scope;
+	sub.frame = NULL;
+	sub.depth = c->depth + 1;
+	sub.secret = c->secret;
+	sub.unsafe = c->unsafe;
+	sub.render = c->render;
+	return c->render(out, v, &sub);
+}
+
+/*
+ * Calls: globals (range, lookup, query); the methods of values are in
+ * methods.c
+ */
+
+static void args_release(struct targs *a)
+{
+	for (size_t i = 0; i < a->npos; i++)
+		val_unref(a->pos[i]);
+	for (size_t i = 0; i < a->nkw; i++)
+		val_unref(a->kw[i]);
+	a->npos = a->nkw = 0;
+}
+
+static int eval_args(struct targs *a, const struct expr *e, struct tctx *c)
+{
+	int error;
+
+	a->npos = a->nkw = 0;
+	for (struct earg *arg = e->args; arg; arg = arg->next) {
+		struct val *v;
+
+		if ((error = eval_expr(&v, arg->e, c)) < 0)
+			return error;
+		if ((error = template_need(v)) < 0) {
+			val_unref(v);
+			return error;
+		}
+		if (arg->kw) {
+			a->kwname[a->nkw] = arg->kw;
+			a->kw[a->nkw++] = v;
+		} else {
+			a->pos[a->npos++] = v;
+		}
+	}
+	return 0;
+}
+
+static int call_range(struct val **out, const struct targs *a)
+{
+	long long start = 0, stop, step = 1, n;
+
+	for (size_t i = 0; i < a->npos; i++)
+		if (a->pos[i]->type != VAL_INT)
+			return tend_error_set("range() arguments must be "
+					      "integers");
+	if (a->npos == 1) {
+		stop = a->pos[0]->u.i;
+	} else if (a->npos == 2 || a->npos == 3) {
+		start = a->pos[0]->u.i;
+		stop = a->pos[1]->u.i;
+		if (a->npos == 3)
+			step = a->pos[2]->u.i;
+	} else {
+		return tend_error_set("range() takes 1 to 3 arguments");
+	}
+	if (!step)
+		return tend_error_set("range() arg 3 must not be zero");
+	n = step > 0 ? (stop - start + step - 1) / step :
+		       (start - stop - step - 1) / -step;
+	if (n > MAX_RANGE)
+		return tend_error_set("range() too large (%lld items)", n);
+	*out = val_list();
+	for (long long i = 0; i < n; i++)
+		val_list_push(*out, val_int(start + i * step));
+	return 0;
+}
+
+static int lookup_one(struct val **out, const char *plugin,
+		      const struct val *term, struct tctx *c)
+{
+	const char *name = val_cstr(term);
+
+	if (!name)
+		return tend_error_set("lookup('%s'): terms must be strings",
+				      plugin);
+	if (!strcmp(plugin, "env")) {
+		const char *v = getenv(name);
+
+		*out = val_str(v ? v : "");
+		return 0;
+	}
+	if (!strcmp(plugin, "file")) {
+		struct buf path = BUF_INIT, data = BUF_INIT;
+		const char *base = scope_basedir(c->scope);
+		int error;
+		size_t len;
+		char *s;
+
+		if (name[0] != '/' && base)
+			buf_addf(&path, "%s/", base);
+		buf_adds(&path, name);
+		error = buf_read_file(&data, path.ptr);
+		buf_release(&path);
+		if (error < 0) {
+			buf_release(&data);
+			return tend_error_prefix("lookup('file', '%s')", name);
+		}
+		buf_rtrim(&data);
+		s = buf_detach(&data, &len);
+		*out = val_str_take(s, len);
+		return 0;
+	}
+	if (!strcmp(plugin, "vars")) {
+		int error = lookup_name(out, name, c);
+
+		if (error < 0)
+			return error;
+		if (template_is_undef(*out)) {
+			val_unref(*out);
+			*out = NULL;
+			return tend_error_set_code(TEND_EUNDEFINED,
+						   "No variable found with "
+						   "this name: %s", name);
+		}
+		return 0;
+	}
+	return tend_error_set("lookup plugin '%s' not found", plugin);
+}
+
+static int call_lookup(struct val **out, const struct targs *a, bool as_list,
+		       struct tctx *c)
+{
+	const char *plugin;
+	struct val *list, *wantlist = targs_get(a, SIZE_MAX, "wantlist");
+	int error;
+
+	if (!a->npos || !(plugin = val_cstr(a->pos[0])))
+		return tend_error_set("lookup() needs a plugin name");
+	list = val_list();
+	for (size_t i = 1; i < a->npos; i++) {
+		const struct val *term = a->pos[i];
+		struct val *v;
+
+		/* a list of terms is spread, as Ansible does */
+		size_t n = term->type == VAL_LIST ? term->u.list.nr : 1;
+
+		for (size_t k = 0; k < n; k++) {
+			const struct val *t = term->type == VAL_LIST ?
+						      term->u.list.items[k] : term;
+
+			if ((error = lookup_one(&v, plugin, t, c)) < 0) {
+				val_unref(list);
+				return error;
+			}
+			val_list_push(list, v);
+		}
+	}
+	if (as_list || (wantlist && truth_python(wantlist))) {
+		*out = list;
+		return 0;
+	}
+	if (list->u.list.nr == 1) {
+		*out = val_ref(list->u.list.items[0]);
+	} else {
+		struct buf b = BUF_INIT;
+		size_t len;
+		char *s;
+
+		for (size_t i = 0; i < list->u.list.nr; i++) {
+			if (i)
+				buf_addch(&b, ',');
+			template_to_str(&b, list->u.list.items[i]);
+		}
+		s = buf_detach(&b, &len);
+		*out = val_str_take(s, len);
+	}
+	val_unref(list);
+	return 0;
+}
+
+static int eval_call(struct val **out, const struct expr *e, struct tctx *c)
+{
+	const struct expr *callee = e->a;
+	struct val *obj = NULL;
+	struct targs a;
+	int error;
+
+	if (callee->type != E_NAME && callee->type != E_ATTR)
+		return tend_error_set("object is not callable");
+	if (callee->type == E_ATTR) {
+		if ((error = eval_expr(&obj, callee->a, c)) < 0)
+			return error;
+		if ((error = template_need(obj)) < 0) {
+			val_unref(obj);
+			return error;
+		}
+	}
+	if ((error = eval_args(&a, e, c)) < 0)
+		goto out;
+	if (!obj) {
+		const char *n = callee->name;
+
+		if (!strcmp(n, "range")) {
+			error = call_range(out, &a);
+		} else if (!strcmp(n, "lookup")) {
+			error = call_lookup(out, &a, false, c);
+		} else if (!strcmp(n, "query") || !strcmp(n, "q")) {
+			error = call_lookup(out, &a, true, c);
+		} else if (!strcmp(n, "dict")) {
+			*out = val_dict();
+			for (size_t i = 0; i < a.nkw; i++)
+				val_dict_set(*out, a.kwname[i], val_ref(a.kw[i]));
+		} else {
+			struct val *v;
+
+			if ((error = lookup_name(&v, n, c)) < 0)
+				goto out;
+			error = template_is_undef(v) ? template_need(v) :
+				tend_error_set("'%s' object is not callable",
+					       template_type_name(v));
+			val_unref(v);
+		}
+		goto out;
+	}
+	error = methods_call(out, obj, callee->name, &a);
+out:
+	args_release(&a);
+	val_unref(obj);
+	return error;
+}
+
+static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
+{
+	struct val *in;
+	struct targs a;
+	int error;
+
+	if ((error = eval_expr(&in, e->a, c)) < 0)
+		return error;
+	if (!(e->filter->flags & TFILTER_UNDEF_OK) &&
+	    (error = template_need(in)) < 0)
+		goto out;
+	if ((error = eval_args(&a, e, c)) < 0)
+		goto out_args;
+	error = e->filter->fn(out, in, &a, c);
+out_args:
+	args_release(&a);
+out:
+	val_unref(in);
+	return error;
+}
+
+static int eval_test(struct val **out, const struct expr *e, struct tctx *c)
+{
+	struct val *in;
+	struct targs a;
+	bool r = false;
+	int error;
+
+	if ((error = eval_expr(&in, e->a, c)) < 0)
+		return error;
+	a.npos = a.nkw = 0;
+	if (template_is_undef(in) && !(e->test->flags & TTEST_UNDEF_OK)) {
+		if (!(e->test->flags & TTEST_UNDEF_FALSE))
+			error = template_need(in);
+		goto out;
+	}
+	if ((error = eval_args(&a, e, c)) < 0)
+		goto out;
+	error = e->test->fn(&r, in, &a, c);
+out:
+	if (!error)
+		*out = val_bool(r != (e->op != 0));
+	args_release(&a);
+	val_unref(in);
+	return error;
+}
+
+static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
+{
+	struct val *l = e->type == E_LIST ? val_list() : val_dict();
+	int error = 0;
+
+	for (struct earg *a = e->args; a; a = a->next) {
+		struct val *k = NULL, *v = NULL;
+
+		if ((a->key && ((error = eval_expr(&k, a->key, c)) < 0 ||
+				(error = template_need(k)) < 0)) ||
+		    (error = eval_expr(&v, a->e, c)) < 0 ||
+		    (error = template_need(v)) < 0) {
+			val_unref(k);
+			val_unref(v);
+			val_unref(l);
+			return error;
+		}
+		if (k) {
+			struct buf ks = BUF_INIT;
+
+			template_to_str(&ks, k);
+			val_dict_set(l, ks.ptr, v);
+			buf_release(&ks);
+			val_unref(k);
+		} else {
+			val_list_push(l, v);
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+static int eval_node(struct val **out, const struct expr *e, struct tctx *c);
+
+/*
+ * Evaluate e. Every value an expression reads (a name, an attribute, an
+ * item, what a filter passed through) comes out of here, so this is where
+ * reading host data marks the template's result unsafe.
+ */
+int eval_expr(struct val **out, const struct expr *e, struct tctx *c)
+{
+	int error = eval_node(out, e, c);
+
+	if (!error && *out && ((*out)->flags & VAL_F_UNSAFE) && c->unsafe)
+		*c->unsafe = true;
+	return error;
+}
+
+static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
+{
+	struct val *a = NULL, *b = NULL, *x = NULL;
+	int error = 0;
+	bool t;
+
+	*out = NULL;
+	switch (e->type) {
+	case E_LIT:
+		*out = val_ref(e->lit);
+		return 0;
+	case E_NAME:
+		return lookup_name(out, e->name, c);
+	case E_ATTR:
+		if ((error = eval_expr(&a, e->a, c)) < 0)
+			return error;
+		template_getattr(out, a, e->name);
+		break;
+	case E_INDEX:
+		if ((error = eval_expr(&a, e->a, c)) < 0 ||
+		    (error = eval_expr(&b, e->b, c)) < 0)
+			break;
+		error = ops_getitem(out, a, b);
+		break;
+	case E_SLICE:
+		if ((error = eval_expr(&a, e->a, c)) < 0 ||
+		    (error = template_need(a)) < 0 ||
+		    (e->b && ((error = eval_expr(&b, e->b, c)) < 0 ||
+			      (error = template_need(b)) < 0)) ||
+		    (e->c && ((error = eval_expr(&x, e->c, c)) < 0 ||
+			      (error = template_need(x)) < 0)))
+			break;
+		{
+			struct val *step = NULL;
+
+			if (e->args &&
+			    ((error = eval_expr(&step, e->args->e, c)) < 0 ||
+			     (error = template_need(step)) < 0)) {
+				val_unref(step);
+				break;
+			}
+			error = ops_slice(out, a, b, x, step);
+			val_unref(step);
+		}
+		break;
+	case E_LIST:
+	case E_DICT:
+		return eval_list(out, e, c);
+	case E_NOT:
+		if ((error = eval_expr(&a, e->a, c)) < 0 ||
+		    (error = template_truthy(&t, a)) < 0)
+			break;
+		*out = val_bool(!t);
+		break;
+	case E_NEG:
+	case E_POS:
+		if ((error = eval_expr(&a, e->a, c)) < 0 ||
+		    (error = template_need(a)) < 0)
+			break;
+		if (a->type == VAL_FLOAT)
+			*out = val_float(e->type == E_NEG ? -a->u.f : a->u.f);
+		else if (a->type == VAL_INT && (e->type == E_POS ||
+						a->u.i != LLONG_MIN))
+			*out = val_int(e->type == E_NEG ? -a->u.i : a->u.i);
+		else if (a->type == VAL_BOOL)
+			*out = val_int(e->type == E_NEG ? -(int)a->u.b : a->u.b);
+		else
+			error = tend_error_set("bad operand type for unary %c: "
+					       "'%s'", e->type == E_NEG ? '-' : '+',
+					       template_type_name(a));
+		break;
+	case E_AND:
+	case E_OR:
+		if ((error = eval_expr(&a, e->a, c)) < 0 ||
+		    (error = template_truthy(&t, a)) < 0)
+			break;
+		if (t == (e->type == E_OR)) {
+			*out = a;
+			return 0;
+		}
+		val_unref(a);
+		return eval_expr(out, e->b, c);
+	case E_BIN:
+		if ((error = eval_expr(&a, e->a, c)) < 0 ||
+		    (error = eval_expr(&b, e->b, c)) < 0)
+			break;
+		error = ops_binop(out, e->op, a, b);
+		break;
+	case E_COND:
+		if ((error = eval_expr(&a, e->b, c)) < 0 ||
+		    (error = template_truthy(&t, a)) < 0)
+			break;
+		if (t)
+			error = eval_expr(out, e->a, c);
+		else if (e->c)
+			error = eval_expr(out, e->c, c);
+		else
+			*out = val_str("");
+		break;
+	case E_FILTER:
+		return eval_filter(out, e, c);
+	case E_TEST:
+		return eval_test(out, e, c);
+	case E_CALL:
+		return eval_call(out, e, c);
+	}
+	val_unref(a);
+	val_unref(b);
+	val_unref(x);
+	if (error < 0) {
+		val_unref(*out);
+		*out = NULL;
+	}
+	return error;
+}

@@ -1,0 +1,500 @@
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/util/error.h"
+#include "tend/lang/template.h"
+#include "tend/lang/eval_int.h"
+#include "tend/lang/parse_int.h"
+#include "tend/lang/ast_int.h"
+#include "tend/lang/value_int.h"
+#include "tend/data/val.h"
+#include "tend/data/truth.h"
+
+#include <ctype.h>
+
+/*
+ * Rendering: templates into text, values for use as data, and the
+ * public API of tend/lang/template.h (the functions of that header that
+ * are not here are in value.c and eval.c).
+ */
+
+/* Lazy templating of variables nests at most this deep. */
+#define MAX_RENDER_DEPTH 40
+
+/*
+ * Rendering
+ */
+
+static int render_nodes(struct buf *out, const struct node *n,
+			struct tctx *c);
+
+/* Bind one or several names (unpacking a list) in `locals`. */
+static int bind_names(struct val *locals, const struct name_list *names,
+		      struct val *v)
+{
+	size_t count = 0, i = 0;
+
+	if (!names->next) {
+		val_dict_set(locals, names->name, val_ref(v));
+		return 0;
+	}
+	for (const struct name_list *n = names; n; n = n->next)
+		count++;
+	if (template_is_undef(v) || v->type != VAL_LIST ||
+	    v->u.list.nr != count)
+		return tend_error_set("cannot unpack %s into %zu names",
+				      template_type_name(v), count);
+	for (const struct name_list *n = names; n; n = n->next)
+		val_dict_set(locals, n->name, val_ref(v->u.list.items[i++]));
+	return 0;
+}
+
+/* The items a for loop walks: a list's items, a dict's keys, a str's chars. */
+static int iter_items(struct val **out, struct val *v)
+{
+	int error;
+
+	if ((error = template_need(v)) < 0)
+		return error;
+	switch (v->type) {
+	case VAL_LIST:
+		*out = val_ref(v);
+		return 0;
+	case VAL_DICT:
+		*out = val_list();
+		for (size_t i = 0; i < v->u.dict.nr; i++)
+			val_list_push(*out, val_str(v->u.dict.items[i].key));
+		return 0;
+	case VAL_STR:
+		*out = val_list();
+		for (size_t i = 0; i < v->u.s.len; i++)
+			val_list_push(*out, val_strn(v->u.s.ptr + i, 1));
+		return 0;
+	default:
+		return tend_error_set("'%s' object is not iterable",
+				      template_type_name(v));
+	}
+}
+
+static int render_for(struct buf *out, const struct node *n, struct tctx *c)
+{
+	struct val *seq = NULL, *items = NULL;
+	struct frame f = { c->frame, NULL };
+	struct tctx sub = *c;
+	size_t len;
+	int error;
+
+	if ((error = eval_expr(&seq, n->e, c)) < 0 ||
+	    (error = iter_items(&items, seq)) < 0)
+		goto out;
+	sub.frame = &f;
+	if (n->filter) {
+		struct val *kept = val_list();
+
+		for (size_t i = 0; i < items->u.list.nr; i++) {
+			struct val *cond = NULL;
+			bool t = false;
+
+			f.locals = val_dict();
+			if ((error = bind_names(f.locals, n->names,
+						items->u.list.items[i])) < 0 ||
+			    (error = eval_expr(&cond, n->filter, &sub)) < 0 ||
+			    (error = template_truthy(&t, cond)) < 0) {
+				val_unref(cond);
+				val_unref(kept);
+				goto out;
+			}
+			val_unref(cond);
+			val_unref(f.locals);
+			f.locals = NULL;
+			if (t)
+				val_list_push(kept, val_ref(items->u.list.items[i]));
+		}
+		val_unref(items);
+		items = kept;
+	}
+	len = items->u.list.nr;
+	for (size_t i = 0; i < len; i++) {
+		struct val *loop = val_dict();
+
+		val_unref(f.locals);
+		f.locals = val_dict();
+		if ((error = bind_names(f.locals, n->names,
+					items->u.list.items[i])) < 0) {
+			val_unref(loop);
+			goto out;
+		}
+		val_dict_set_int(loop, "index", (long long)i + 1);
+		val_dict_set_int(loop, "index0", (long long)i);
+		val_dict_set_int(loop, "revindex", (long long)(len - i));
+		val_dict_set_int(loop, "revindex0", (long long)(len - i - 1));
+		val_dict_set_bool(loop, "first", i == 0);
+		val_dict_set_bool(loop, "last", i + 1 == len);
+		val_dict_set_int(loop, "length", (long long)len);
+		val_dict_set(loop, "previtem",
+			     i ? val_ref(items->u.list.items[i - 1]) :
+				 template_undef("there is no previous item"));
+		val_dict_set(loop, "nextitem",
+			     i + 1 < len ? val_ref(items->u.list.items[i + 1]) :
+					   template_undef("there is no next item"));
+		val_dict_set(f.locals, "loop", loop);
+		if ((error = render_nodes(out, n->body, &sub)) < 0)
+			goto out;
+	}
+	if (!len)
+		error = render_nodes(out, n->orelse, c);
+out:
+	val_unref(f.locals);
+	val_unref(items);
+	val_unref(seq);
+	return error;
+}
+
+/* The dict {% set %} writes to: the innermost frame's. */
+static struct val *set_target(struct tctx *c)
+{
+	return c->frame->locals;
+}
+
+static int render_nodes(struct buf *out, const struct node *n, struct tctx *c)
+{
+	int error = 0;
+
+	for (; n && !error; n = n->next) {
+		struct val *v = NULL;
+		bool t;
+
+		switch (n->type) {
+		case N_TEXT:
+			buf_add(out, n->text, n->len);
+			break;
+		case N_OUT:
+			if ((error = eval_expr(&v, n->e, c)) < 0 ||
+			    (error = template_need(v)) < 0)
+				break;
+			if ((v->flags & VAL_F_SECRET) && c->secret)
+				*c->secret = true;
+			/* Ansible's finalize: None prints as nothing */
+			if (v->type != VAL_NULL)
+				template_to_str(out, v);
+			break;
+		case N_IF:
+			if ((error = eval_expr(&v, n->e, c)) < 0 ||
+			    (error = template_truthy(&t, v)) < 0)
+				break;
+			error = render_nodes(out, t ? n->body : n->orelse, c);
+			break;
+		case N_FOR:
+			error = render_for(out, n, c);
+			break;
+		case N_SET:
+			if ((error = eval_expr(&v, n->e, c)) < 0)
+				break;
+			error = bind_names(set_target(c), n->names, v);
+			break;
+		case N_SETBLOCK: {
+			struct buf b = BUF_INIT;
+
+			if ((error = render_nodes(&b, n->body, c)) < 0) {
+				buf_release(&b);
+				break;
+			}
+			v = template_str_result(&b);
+			error = bind_names(set_target(c), n->names, v);
+			break;
+		}
+		}
+		val_unref(v);
+	}
+	return error;
+}
+
+/*
+ * The one output node of a template that is only "{{ expr }}", possibly
+ * followed by whitespace (*padded), or NULL. As in Ansible, text before
+ * it makes the result a string.
+ */
+static const struct node *single_output(const struct tpl *t, bool *padded)
+{
+	const struct node *n = t->body;
+
+	*padded = false;
+	if (!n || n->type != N_OUT)
+		return NULL;
+	for (const struct node *m = n->next; m; m = m->next) {
+		if (m->type != N_TEXT)
+			return NULL;
+		for (size_t i = 0; i < m->len; i++)
+			if (!isspace((unsigned char)m->text[i]))
+				return NULL;
+		*padded = true;
+	}
+	return n;
+}
+
+/* Render a whole template in a fresh frame (for {% set %}). */
+static int render_tpl(struct buf *out, const struct tpl *t, struct tctx *c)
+{
+	struct frame f = { c->frame, val_dict() };
+	struct tctx sub = *c;
+	int error;
+
+	sub.frame = &f;
+	error = render_nodes(out, t->body, &sub);
+	val_unref(f.locals);
+	return error;
+}
+
+/*
+ * Render a string: native value for a lone "{{ expr }}", else text.
+ */
+static int render_string(struct val **out, const struct val *in,
+			 struct tctx *c)
+{
+	const struct node *only;
+	struct tpl *t = NULL;
+	bool padded, secret = false, unsafe = false;
+	bool *saved = c->secret, *saved_unsafe = c->unsafe;
+	int error;
+
+	if (c->depth > MAX_RENDER_DEPTH)
+		return tend_error_set("recursive loop detected in template "
+				      "string: %s", in->u.s.ptr);
+	if ((error = parse_template(&t, in->u.s.ptr)) < 0)
+		return error;
+	c->secret = &secret;
+	c->unsafe = &unsafe;
+	only = single_output(t, &padded);
+	if (only) {
+		struct frame f = { c->frame, val_dict() };
+		struct tctx sub = *c;
+
+		sub.frame = &f;
+		error = eval_expr(out, only->e, &sub);
+		val_unref(f.locals);
+		if (!error && (error = template_need(*out)) < 0) {
+			val_unref(*out);
+			*out = NULL;
+		}
+		if (!error && padded && (*out)->type == VAL_STR) {
+			val_unref(*out);
+			*out = NULL;
+			only = NULL;
+		} else if (!error && ((*out)->flags & VAL_F_SECRET)) {
+			secret = true;
+		}
+	}
+	if (!only) {
+		struct buf b = BUF_INIT;
+
+		if ((error = render_tpl(&b, t, c)) < 0)
+			buf_release(&b);
+		else
+			*out = template_str_result(&b);
+	}
+	c->secret = saved;
+	c->unsafe = saved_unsafe;
+	if (!error && unsafe) {
+		if (c->unsafe)
+			*c->unsafe = true;
+		*out = val_unsafe(*out);
+	}
+	if (!error && (secret || (in->flags & VAL_F_SECRET))) {
+		if (c->secret)
+			*c->secret = true;
+		if (!((*out)->flags & VAL_F_SECRET)) {
+			if ((*out)->refcnt > 1) {
+				struct val *copy = val_copy(*out);
+
+				val_unref(*out);
+				*out = copy;
+			}
+			(*out)->flags |= VAL_F_SECRET;
+		}
+	}
+	ast_free(t);
+	return error;
+}
+
+static int render_value(struct val **out, const struct val *in,
+			struct tctx *c)
+{
+	struct val *r;
+	int error;
+
+	if (!template_needs_render(in)) {
+		*out = val_ref((struct val *)in);
+		return 0;
+	}
+	switch (in->type) {
+	case VAL_STR:
+		return render_string(out, in, c);
+	case VAL_LIST:
+		r = val_list();
+		for (size_t i = 0; i < in->u.list.nr; i++) {
+			struct val *v;
+
+			if ((error = render_value(&v, in->u.list.items[i], c)) < 0) {
+				val_unref(r);
+				return error;
+			}
+			val_list_push(r, v);
+		}
+		break;
+	default:
+		r = val_dict();
+		for (size_t i = 0; i < in->u.dict.nr; i++) {
+			const char *key = in->u.dict.items[i].key;
+			struct val *v, *k = NULL;
+
+			if (template_has_jinja(key)) {
+				struct val *kin = val_str(key);
+
+				error = render_string(&k, kin, c);
+				val_unref(kin);
+				if (error < 0) {
+					val_unref(r);
+					return error;
+				}
+			}
+			if ((error = render_value(&v, in->u.dict.items[i].v, c)) < 0) {
+				val_unref(k);
+				val_unref(r);
+				return error;
+			}
+			if (k && k->type != VAL_STR) {
+				struct buf kb = BUF_INIT;
+
+				template_to_str(&kb, k);
+				val_dict_set(r, kb.ptr, v);
+				buf_release(&kb);
+			} else {
+				val_dict_set(r, k ? k->u.s.ptr : key, v);
+			}
+			val_unref(k);
+		}
+		break;
+	}
+	r->flags = in->flags;
+	r->pos = in->pos;
+	*out = r;
+	return 0;
+}
+
+/*
+ * Public API
+ */
+
+int template_render_str(struct buf *out, const char *src,
+			const struct scope *s)
+{
+	struct tctx c = { s, NULL, 0, NULL, NULL, render_value };
+	struct tpl *t;
+	size_t start = out->len;
+	int error;
+
+	if ((error = parse_template(&t, src)) < 0)
+		return error;
+	if ((error = render_tpl(out, t, &c)) < 0)
+		buf_setlen(out, start);
+	ast_free(t);
+	return error;
+}
+
+int template_render(struct val **out, const struct val *in,
+		    const struct scope *s)
+{
+	struct tctx c = { s, NULL, 0, NULL, NULL, render_value };
+
+	*out = NULL;
+	return render_value(out, in, &c);
+}
+
+/*
+ * With `cond`, as Ansible's Conditional: the string that a lone "{{ x }}"
+ * renders to is evaluated once more as an expression (x = "False" is
+ * false, x = "yes" is the undefined variable yes), as text around {{ }}
+ * always is. Without it a lone "{{ x }}" is x's value.
+ */
+static int eval_expr_text(struct val **out, const char *expr,
+			  struct tctx *c, int depth, bool cond)
+{
+	struct tpl *t;
+	int error;
+
+	if (template_has_jinja(expr)) {
+		/*
+		 * "{{ x }}" is the expression x. Anything else with jinja
+		 * is rendered first and the result evaluated, as Ansible
+		 * does for conditionals such as "{{ a }} == 1".
+		 */
+		struct val *in = val_str(expr), *r = NULL;
+		bool lone, padded;
+
+		if ((error = parse_template(&t, expr)) < 0) {
+			val_unref(in);
+			return error;
+		}
+		lone = single_output(t, &padded) != NULL;
+		ast_free(t);
+		error = render_string(&r, in, c);
+		val_unref(in);
+		if (error < 0)
+			return error;
+		/* "" stays "": Ansible returns it before the second pass */
+		if (r->type != VAL_STR || depth > 0 || (lone && !cond) ||
+		    !r->u.s.len) {
+			*out = r;
+			return 0;
+		}
+		if (r->flags & VAL_F_UNSAFE) {
+			/* as Ansible: host text is never evaluated as code */
+			val_unref(r);
+			return tend_error_set("conditional is marked as unsafe "
+					      "(it holds data from a host), and "
+					      "cannot be evaluated: %s", expr);
+		}
+		error = eval_expr_text(out, r->u.s.ptr, c, depth + 1, cond);
+		val_unref(r);
+		return error;
+	}
+	if ((error = parse_expression(&t, expr)) < 0)
+		return error;
+	error = eval_expr(out, t->expr, c);
+	if (!error && (error = template_need(*out)) < 0) {
+		val_unref(*out);
+		*out = NULL;
+	}
+	ast_free(t);
+	return error;
+}
+
+static int eval_top(struct val **out, const char *expr, const struct scope *s,
+		    bool cond)
+{
+	bool unsafe = false;
+	struct tctx c = { s, NULL, 0, NULL, &unsafe, render_value };
+	int error;
+
+	*out = NULL;
+	error = eval_expr_text(out, expr, &c, 0, cond);
+	if (!error && unsafe)
+		*out = val_unsafe(*out);
+	return error;
+}
+
+int expr_eval(struct val **out, const char *expr, const struct scope *s)
+{
+	return eval_top(out, expr, s, false);
+}
+
+int expr_eval_bool(bool *out, const char *expr, const struct scope *s)
+{
+	struct val *v;
+	int error;
+
+	if ((error = eval_top(&v, expr, s, true)) < 0)
+		return error;
+	*out = truth_python(v);
+	val_unref(v);
+	return 0;
+}
