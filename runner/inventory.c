@@ -251,7 +251,8 @@ static int group_add_child(struct inv_ext *x, size_t parent, size_t child)
 	unsigned int budget = x->inv.groups_nr > UINT_MAX ?
 				      UINT_MAX : (unsigned int)x->inv.groups_nr;
 
-	if (has_index(p->children, p->children_nr, child))
+	/* a group's parents are few: test membership from its side */
+	if (has_index(c->parents, c->parents_nr, parent))
 		return 0;
 	if (group_is_ancestor(&x->inv, child, parent, budget))
 		return -1;
@@ -1126,6 +1127,7 @@ struct ini_parser {
 	struct loader *ld;
 	struct ini_pending *pending;
 	size_t pending_nr, pending_alloc;
+	struct val *pending_index; /* name -> index into pending */
 	enum ini_state state;
 	size_t group;
 	struct srcpos pos; /* of the current line */
@@ -1134,10 +1136,30 @@ struct ini_parser {
 static struct ini_pending *ini_pending_find(struct ini_parser *ip,
 					    const char *name)
 {
-	for (size_t i = 0; i < ip->pending_nr; i++)
-		if (ip->pending[i].name && !strcmp(ip->pending[i].name, name))
-			return &ip->pending[i];
-	return NULL;
+	const struct val *i = val_dict_get(ip->pending_index, name);
+
+	/* a dropped entry keeps its index entry, but not its name */
+	if (!i || !ip->pending[i->u.i].name)
+		return NULL;
+	return &ip->pending[i->u.i];
+}
+
+/* A new pending section for group `name` (not pending yet). */
+static struct ini_pending *ini_pending_add(struct ini_parser *ip,
+					   const char *name,
+					   enum ini_state state)
+{
+	struct ini_pending *p;
+
+	ALLOC_GROW(ip->pending, ip->pending_nr + 1, ip->pending_alloc);
+	p = &ip->pending[ip->pending_nr];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->state = state;
+	p->pos = ip->pos;
+	val_dict_set_int(ip->pending_index, name, (long long)ip->pending_nr);
+	ip->pending_nr++;
+	return p;
 }
 
 static void ini_pending_drop(struct ini_pending *p)
@@ -1244,12 +1266,7 @@ static void ini_header(struct ini_parser *ip, const char *s, unsigned int col)
 	pend = ini_pending_find(ip, name.ptr);
 	/* [g:vars] may come first, but g must be declared in the file */
 	if (!existed && ip->state == INI_VARS && !pend) {
-		ALLOC_GROW(ip->pending, ip->pending_nr + 1, ip->pending_alloc);
-		pend = &ip->pending[ip->pending_nr++];
-		memset(pend, 0, sizeof(*pend));
-		pend->name = xstrdup(name.ptr);
-		pend->state = INI_VARS;
-		pend->pos = ip->pos;
+		pend = ini_pending_add(ip, name.ptr, INI_VARS);
 		pend->pos.col = col + 1;
 	} else if (pend && ip->state != INI_VARS) {
 		for (size_t i = 0; i < pend->parents_nr; i++)
@@ -1355,16 +1372,10 @@ static void ini_children_line(struct ini_parser *ip, const char *s,
 	}
 	/* declared later in the file, or an error at its end */
 	if (!(pend = ini_pending_find(ip, name))) {
-		ALLOC_GROW(ip->pending, ip->pending_nr + 1, ip->pending_alloc);
-		pend = &ip->pending[ip->pending_nr++];
-		memset(pend, 0, sizeof(*pend));
-		pend->name = name;
-		pend->state = INI_CHILDREN;
-		pend->pos = ip->pos;
+		pend = ini_pending_add(ip, name, INI_CHILDREN);
 		pend->pos.col = col;
-	} else {
-		free(name);
 	}
+	free(name);
 	push_index(&pend->parents, &pend->parents_nr, &pend->parents_alloc,
 		   ip->group);
 }
@@ -1375,6 +1386,7 @@ static void ini_parse(struct loader *ld, const char *text)
 	const char *line = text;
 	struct buf s = BUF_INIT;
 
+	ip.pending_index = val_dict();
 	ip.group = G_UNGROUPED;
 	ip.pos.file = ld->file;
 	while (*line) {
@@ -1430,6 +1442,7 @@ static void ini_parse(struct loader *ld, const char *text)
 		ini_pending_drop(p);
 	}
 	free(ip.pending);
+	val_unref(ip.pending_index);
 	buf_release(&s);
 }
 
@@ -2163,9 +2176,38 @@ struct host *inventory_find_host(const struct inventory *inv, const char *name)
 	return NULL;
 }
 
-/* Every group h is in, at any level (a bitmap over inv->groups). */
+/*
+ * A set of group indexes. A host is in few groups, so a list is searched
+ * while it is short; past that a bitmap over inv->groups answers. Either
+ * way the cost follows the host's groups, not the inventory's.
+ */
+#define GROUP_SET_LIST_MAX 32
+
+struct group_set {
+	size_t *v;
+	size_t nr, alloc;
+	unsigned char *bits; /* once nr > GROUP_SET_LIST_MAX */
+};
+
+static bool group_set_add(struct group_set *s, const struct inventory *inv,
+			  size_t gi)
+{
+	if (s->bits ? s->bits[gi] : has_index(s->v, s->nr, gi))
+		return false;
+	push_index(&s->v, &s->nr, &s->alloc, gi);
+	if (s->bits) {
+		s->bits[gi] = 1;
+	} else if (s->nr > GROUP_SET_LIST_MAX) {
+		s->bits = xcalloc(inv->groups_nr, 1);
+		for (size_t i = 0; i < s->nr; i++)
+			s->bits[s->v[i]] = 1;
+	}
+	return true;
+}
+
+/* Every group h is in, at any level, "all" included (not for implicit). */
 static void host_all_groups(const struct inventory *inv, const struct host *h,
-			    unsigned char *in)
+			    struct group_set *in)
 {
 	size_t *stack = NULL, nr = 0, alloc = 0;
 
@@ -2175,13 +2217,29 @@ static void host_all_groups(const struct inventory *inv, const struct host *h,
 		size_t gi = stack[--nr];
 		const struct group *g = inv->groups[gi];
 
-		if (in[gi])
+		if (!group_set_add(in, inv, gi))
 			continue;
-		in[gi] = 1;
 		for (size_t i = 0; i < g->parents_nr; i++)
 			push_index(&stack, &nr, &alloc, g->parents[i]);
 	}
 	free(stack);
+}
+
+/* The host's groups at any level except all, in no particular order. */
+static size_t host_groups_but_all(size_t **out, const struct inventory *inv,
+				  const struct host *h)
+{
+	struct group_set in = { NULL, 0, 0, NULL };
+	size_t nr = 0;
+
+	if (!h->implicit)
+		host_all_groups(inv, h, &in);
+	for (size_t i = 0; i < in.nr; i++)
+		if (in.v[i] != G_ALL)
+			in.v[nr++] = in.v[i];
+	free(in.bits);
+	*out = in.v; /* NULL when empty */
+	return nr;
 }
 
 static int cmp_groups(const void *a, const void *b, void *payload)
@@ -2201,17 +2259,10 @@ static int cmp_groups(const void *a, const void *b, void *payload)
 static size_t sorted_groups(size_t **out, const struct inventory *inv,
 			    const struct host *h)
 {
-	unsigned char *in = xcalloc(inv->groups_nr ? inv->groups_nr : 1, 1);
-	size_t nr = 0;
+	size_t nr = host_groups_but_all(out, inv, h);
 
-	*out = xmalloc((inv->groups_nr + 1) * sizeof(**out));
-	if (!h->implicit)
-		host_all_groups(inv, h, in);
-	for (size_t i = 1; i < inv->groups_nr; i++)
-		if (in[i])
-			(*out)[nr++] = i;
-	free(in);
-	qsort_r(*out, nr, sizeof(**out), cmp_groups, (void *)inv);
+	if (nr)
+		qsort_r(*out, nr, sizeof(**out), cmp_groups, (void *)inv);
 	return nr;
 }
 
@@ -2246,23 +2297,21 @@ struct val *inventory_group_names(const struct inventory *inv,
 				  const struct host *h)
 {
 	struct val *list = val_list();
-	unsigned char *in;
-	char **names;
-	size_t nr = 0;
+	const char **names;
+	size_t *gs, nr = host_groups_but_all(&gs, inv, h);
 
-	if (h->implicit)
+	if (!nr) {
+		free(gs);
 		return list;
-	in = xcalloc(inv->groups_nr, 1);
-	names = xmalloc(inv->groups_nr * sizeof(*names));
-	host_all_groups(inv, h, in);
-	for (size_t i = 1; i < inv->groups_nr; i++)
-		if (in[i])
-			names[nr++] = inv->groups[i]->name;
+	}
+	names = xmalloc(nr * sizeof(*names));
+	for (size_t i = 0; i < nr; i++)
+		names[i] = inv->groups[gs[i]]->name;
 	qsort(names, nr, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < nr; i++)
 		val_list_push(list, val_str(names[i]));
 	free(names);
-	free(in);
+	free(gs);
 	return list;
 }
 

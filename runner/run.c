@@ -34,6 +34,8 @@ struct cached_include {
 struct runstate {
 	struct conn *conns;
 	size_t conns_nr, conns_alloc;
+	struct val *conn_index;  /* host name -> index into conns */
+	struct val *stats_index; /* host name -> index into res->hosts */
 	struct cached_include *incs;
 	size_t incs_nr, incs_alloc;
 	pthread_mutex_t lock; /* incs */
@@ -1539,33 +1541,60 @@ static void run_section(struct playctx *pc, const struct tasklist *l)
 
 /* ---- plays ---- */
 
-static size_t stats_index(struct run_result *res, const char *host)
+static size_t stats_index(struct runstate *rs, const char *host)
 {
-	for (size_t i = 0; i < res->hosts_nr; i++)
-		if (!strcmp(res->hosts[i].host, host))
-			return i;
+	struct run_result *res = rs->res;
+	const struct val *at = val_dict_get(rs->stats_index, host);
+
+	if (at)
+		return (size_t)at->u.i;
 	ALLOC_GROW(res->hosts, res->hosts_nr + 1, res->hosts_alloc);
 	memset(&res->hosts[res->hosts_nr], 0, sizeof(struct host_stats));
 	res->hosts[res->hosts_nr].host = xstrdup(host);
+	val_dict_set_int(rs->stats_index, host, (long long)res->hosts_nr);
 	return res->hosts_nr++;
 }
 
 static struct conn *conn_for(struct runstate *rs, const char *host)
 {
-	for (size_t i = 0; i < rs->conns_nr; i++)
-		if (!strcmp(rs->conns[i].host, host))
-			return &rs->conns[i];
-	BUG("no connection slot for '%s'", host);
+	const struct val *at = val_dict_get(rs->conn_index, host);
+
+	if (!at)
+		BUG("no connection slot for '%s'", host);
+	return &rs->conns[at->u.i];
 }
 
 static void conn_slot(struct runstate *rs, const char *host)
 {
-	for (size_t i = 0; i < rs->conns_nr; i++)
-		if (!strcmp(rs->conns[i].host, host))
-			return;
+	if (val_dict_get(rs->conn_index, host))
+		return;
 	ALLOC_GROW(rs->conns, rs->conns_nr + 1, rs->conns_alloc);
 	memset(&rs->conns[rs->conns_nr], 0, sizeof(struct conn));
-	rs->conns[rs->conns_nr++].host = xstrdup(host);
+	rs->conns[rs->conns_nr].host = xstrdup(host);
+	val_dict_set_int(rs->conn_index, host, (long long)rs->conns_nr);
+	rs->conns_nr++;
+}
+
+/*
+ * Keep the hosts of sel that lim holds too, in sel's order. Host names
+ * are unique in an inventory, so a dict of lim's names answers "in lim?".
+ */
+static size_t limit_hosts(struct host **sel, size_t sel_nr,
+			  struct host *const *lim, size_t lim_nr)
+{
+	struct val *in_lim = val_dict();
+	size_t keep = 0;
+
+	for (size_t j = 0; j < lim_nr; j++)
+		val_dict_set_int(in_lim, lim[j]->name, (long long)j);
+	for (size_t i = 0; i < sel_nr; i++) {
+		const struct val *j = val_dict_get(in_lim, sel[i]->name);
+
+		if (j && lim[j->u.i] == sel[i])
+			sel[keep++] = sel[i];
+	}
+	val_unref(in_lim);
+	return keep;
 }
 
 /* Render the play's host pattern(s) with the play and extra vars. */
@@ -1684,18 +1713,10 @@ static int run_play(struct runstate *rs, const struct play *p)
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
 		goto out;
 	if (o->limit) {
-		size_t keep = 0;
-
 		if ((error = inventory_select(&lim, &lim_nr, rs->inv,
 					      o->limit)) < 0)
 			goto out;
-		for (size_t i = 0; i < sel_nr; i++)
-			for (size_t j = 0; j < lim_nr; j++)
-				if (sel[i] == lim[j]) {
-					sel[keep++] = sel[i];
-					break;
-				}
-		sel_nr = keep;
+		sel_nr = limit_hosts(sel, sel_nr, lim, lim_nr);
 	}
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
@@ -1732,7 +1753,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 		}
 		val_dict_set(hs->magic, "group_names",
 			     inventory_group_names(rs->inv, sel[i]));
-		hs->stats = stats_index(rs->res, hs->name);
+		hs->stats = stats_index(rs, hs->name);
 		val_list_push(play_hosts, val_str(hs->name));
 		val_dict_set(pc.hostvars, hs->name, host_visible_vars(hs));
 	}
@@ -1818,6 +1839,12 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	int error = 0;
 
 	pthread_mutex_init(&rs.lock, NULL);
+	rs.conn_index = val_dict();
+	rs.stats_index = val_dict();
+	/* a run_result may already hold the hosts of earlier playbooks */
+	for (size_t i = 0; i < out->hosts_nr; i++)
+		val_dict_set_int(rs.stats_index, out->hosts[i].host,
+				 (long long)i);
 	rs.secrets = val_list();
 	if (opts->extra_vars)
 		collect_secrets(rs.secrets, opts->extra_vars, false);
@@ -1833,6 +1860,8 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		free(rs.conns[i].error);
 	}
 	free(rs.conns);
+	val_unref(rs.conn_index);
+	val_unref(rs.stats_index);
 	for (size_t i = 0; i < rs.incs_nr; i++) {
 		free(rs.incs[i].path);
 		tasklist_release(&rs.incs[i].tasks);
