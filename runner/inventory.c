@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/buf.h"
 #include "tend/error.h"
+#include "tend/interrupt.h"
 #include "tend/inventory.h"
 #include "tend/val.h"
 #include "tend/yaml.h"
@@ -90,6 +91,18 @@ static bool is_localhost_name(const char *s)
 		if (!strcmp(s, localhost_names[i]))
 			return true;
 	return false;
+}
+
+/*
+ * Loading stops early once a signal asks (interrupt.h): the parsers leave
+ * their loops, and this turns the flag into the error their callers see.
+ */
+static int check_interrupted(void)
+{
+	if (!tend_interrupted)
+		return 0;
+	return tend_error_set_code(TEND_EINTERRUPTED, "interrupted while "
+				   "loading the inventory");
 }
 
 static uint64_t name_hash(const char *s)
@@ -1014,7 +1027,7 @@ static void add_hosts(struct loader *ld, const struct val *names, long port,
 		      size_t gi, const struct val *vars,
 		      const struct srcpos *pos)
 {
-	for (size_t i = 0; i < val_len(names); i++) {
+	for (size_t i = 0; i < val_len(names) && !tend_interrupted; i++) {
 		size_t hi = host_add(ld->x, val_cstr(val_list_at(names, i)));
 		struct host_ext *he = hext(ld->x->inv.hosts[hi]);
 		struct val *own = he->layer[LAYER_INLINE];
@@ -1389,7 +1402,7 @@ static void ini_parse(struct loader *ld, const char *text)
 	ip.pending_index = val_dict();
 	ip.group = G_UNGROUPED;
 	ip.pos.file = ld->file;
-	while (*line) {
+	while (*line && !tend_interrupted) {
 		const char *eol = strchr(line, '\n');
 		size_t len = eol ? (size_t)(eol - line) : strlen(line);
 		size_t lead = 0;
@@ -1429,6 +1442,11 @@ static void ini_parse(struct loader *ld, const char *text)
 
 		if (!p->name)
 			continue;
+		if (tend_interrupted) {
+			/* the file was not read to its end: nothing to say */
+			ini_pending_drop(p);
+			continue;
+		}
 		if (p->state == INI_VARS)
 			diags_add(ld->d, &p->pos, "expected group '%s' to be "
 				  "declared for its [%s:vars] section",
@@ -1485,7 +1503,7 @@ static void yaml_hosts(struct loader *ld, size_t gi, const struct val *hosts)
 	struct val *names = NULL;
 	long port;
 
-	for (size_t i = 0; i < hosts->u.dict.nr; i++) {
+	for (size_t i = 0; i < hosts->u.dict.nr && !tend_interrupted; i++) {
 		const char *pattern = hosts->u.dict.items[i].key;
 		const struct val *vars = hosts->u.dict.items[i].v;
 
@@ -1652,6 +1670,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	} else {
 		ini_parse(&ld, text.ptr);
 	}
+	error = check_interrupted();
 out:
 	val_unref(doc);
 	buf_release(&text);
@@ -1867,7 +1886,7 @@ static void refresh_vars(struct inv_ext *x)
 		for (int l = 0; l < LAYER_NR; l++)
 			val_dict_update(ge->g.vars, ge->layer[l], false);
 	}
-	for (size_t i = 0; i <= inv->hosts_nr; i++) {
+	for (size_t i = 0; i <= inv->hosts_nr && !tend_interrupted; i++) {
 		struct host_ext *he = i < inv->hosts_nr ? hext(inv->hosts[i]) :
 							  x->implicit;
 
@@ -1911,6 +1930,8 @@ static int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		struct host_ext *he = i < inv->hosts_nr ? hext(inv->hosts[i]) :
 							  x->implicit;
 
+		if ((error = check_interrupted()) < 0)
+			goto out;
 		if (!he)
 			continue;
 		if ((error = vars_for(&vars, &hv, he->h.name, d)) < 0)
@@ -1921,6 +1942,8 @@ static int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		vars = NULL;
 	}
 	refresh_vars(x);
+	if (!error)
+		error = check_interrupted();
 out:
 	free(gv.path);
 	free(hv.path);
@@ -2030,7 +2053,7 @@ static void load_host_list(struct inv_ext *x, const char *list)
 {
 	char *copy = xstrdup(list), *p = copy;
 
-	while (p) {
+	while (p && !tend_interrupted) {
 		char *comma = strchr(p, ',');
 		struct buf h = BUF_INIT;
 		size_t off, len, hi;
@@ -2100,9 +2123,13 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 	} else {
 		is_source = true;
 	}
+	if ((error = check_interrupted()) < 0)
+		goto out;
 	reconcile(x);
 	add_implicit_localhost(x);
 	refresh_vars(x);
+	if ((error = check_interrupted()) < 0)
+		goto out;
 	if (is_source) {
 		const char *slash;
 

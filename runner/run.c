@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/buf.h"
 #include "tend/facts.h"
+#include "tend/interrupt.h"
 #include "tend/module.h"
 #include "tend/run.h"
 #include "tend/template.h"
@@ -13,8 +14,6 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
-
-volatile int run_interrupted;
 
 #define MAX_SCOPES 96
 #define OMIT_TOKEN "__omit_place_holder__tend"
@@ -1148,7 +1147,7 @@ static bool run_task(struct hostctx *hc, const struct task *t,
 	const char *become_user = hc->become_user;
 	bool failed = false;
 
-	if (run_interrupted || hc->hs->ended || hc->pc->end_play)
+	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
 	if (t->become >= 0)
 		hc->become = t->become;
@@ -1432,7 +1431,7 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 	pthread_t *tids;
 	const struct run_opts *o = pc->rs->opts;
 
-	if (pc->end_play || run_interrupted)
+	if (pc->end_play || tend_interrupted)
 		return;
 	s.hosts = xmalloc((pc->nr ? pc->nr : 1) * sizeof(size_t));
 	for (size_t i = 0; i < (only ? only_nr : pc->nr); i++) {
@@ -1528,7 +1527,8 @@ static void run_section(struct playctx *pc, const struct tasklist *l)
 		flush_handlers(pc);
 		return;
 	}
-	for (size_t i = 0; i < l->nr && !pc->end_play && !run_interrupted; i++) {
+	for (size_t i = 0; i < l->nr && !pc->end_play && !tend_interrupted;
+	     i++) {
 		const struct task *t = l->items[i];
 
 		if (t->kind == TASK_META && !strcmp(t->meta, "flush_handlers"))
@@ -1694,6 +1694,115 @@ static size_t next_batch(const struct val *serial, size_t batch_no,
 	return n;
 }
 
+static void host_setup(struct playctx *pc, struct hoststate *hs,
+		       struct host *h)
+{
+	struct runstate *rs = pc->rs;
+	char *short_name;
+
+	hs->host = h;
+	hs->name = h->name;
+	hs->conn = conn_for(rs, hs->name);
+	hs->inv_vars = inventory_host_vars(rs->inv, h);
+	hs->factvars = val_dict();
+	hs->hostfacts = val_dict();
+	hs->notified = val_list();
+	hs->magic = val_dict();
+	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
+	short_name = xstrndup(hs->name, strcspn(hs->name, "."));
+	val_dict_set_str(hs->magic, "inventory_hostname_short", short_name);
+	free(short_name);
+	val_dict_set(hs->magic, "group_names",
+		     inventory_group_names(rs->inv, h));
+}
+
+/*
+ * The state of each selected host, and the hostvars all of them see.
+ * Each step is linear in the hosts; between hosts it checks
+ * tend_interrupted, and returns false when set: pc->hs is then set up in
+ * part (hoststate_release copes) and no host has stats yet.
+ */
+static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
+		       struct val *play_hosts)
+{
+	struct runstate *rs = pc->rs;
+
+	/* every slot first: growing the array moves it */
+	for (size_t i = 0; i < sel_nr; i++) {
+		if (tend_interrupted)
+			return false;
+		conn_slot(rs, sel[i]->name);
+	}
+	for (size_t i = 0; i < sel_nr; i++) {
+		struct hoststate *hs = &pc->hs[i];
+
+		if (tend_interrupted)
+			return false;
+		host_setup(pc, hs, sel[i]);
+		val_list_push(play_hosts, val_str(hs->name));
+		val_dict_set(pc->hostvars, hs->name, host_visible_vars(hs));
+	}
+	/* hosts of the inventory outside this play are visible too */
+	for (size_t i = 0; i < rs->inv->hosts_nr; i++) {
+		struct host *h = rs->inv->hosts[i];
+
+		if (tend_interrupted)
+			return false;
+		if (!val_dict_get(pc->hostvars, h->name))
+			val_dict_set(pc->hostvars, h->name,
+				     inventory_host_vars(rs->inv, h));
+	}
+	for (size_t i = 0; i < sel_nr; i++)
+		pc->hs[i].stats = stats_index(rs, pc->hs[i].name);
+	return !tend_interrupted;
+}
+
+/* Run the play's sections over its hosts, batch by batch (serial). */
+static int play_batches(struct playctx *pc)
+{
+	const struct play *p = pc->play;
+	const struct run_opts *o = pc->rs->opts;
+	struct hoststate *all = pc->hs;
+	size_t total = pc->nr, done = 0, batch_no = 0;
+	int error = 0;
+
+	while (done < total && !tend_interrupted) {
+		size_t n = next_batch(p->serial, batch_no++, total - done);
+		struct val *batch = val_list();
+
+		if (n > total - done)
+			n = total - done;
+		pc->hs = all + done;
+		pc->nr = n;
+		for (size_t i = 0; i < n; i++)
+			val_list_push(batch, val_str(pc->hs[i].name));
+		val_dict_set(pc->common, "ansible_play_batch", batch);
+		pc->end_play = false;
+		if (o->hooks && o->hooks->batch_start && !o->quiet) {
+			const char **names = xcalloc(n, sizeof(*names));
+
+			for (size_t i = 0; i < n; i++)
+				names[i] = pc->hs[i].name;
+			error = o->hooks->batch_start(p, names, n, batch_no,
+						      o->hooks->payload);
+			free(names);
+			if (error < 0)
+				break;
+		}
+		if (p->gather_facts)
+			run_step(pc, NULL, false, NULL, 0);
+		run_section(pc, &p->pre_tasks);
+		run_section(pc, &p->tasks);
+		run_section(pc, &p->post_tasks);
+		if (o->hooks && o->hooks->batch_end && !o->quiet)
+			o->hooks->batch_end(p, o->hooks->payload);
+		done += n;
+	}
+	pc->hs = all;
+	pc->nr = total;
+	return error;
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -1701,7 +1810,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	struct buf pattern = BUF_INIT;
 	struct host **sel = NULL, **lim = NULL;
 	size_t sel_nr = 0, lim_nr = 0;
-	struct val *play_hosts, *groups;
+	struct val *play_hosts = NULL;
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
@@ -1720,53 +1829,17 @@ static int run_play(struct runstate *rs, const struct play *p)
 	}
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
-	if (!sel_nr)
+	if (!sel_nr || tend_interrupted)
 		goto out;
 
 	pc.hs = xcalloc(sel_nr, sizeof(*pc.hs));
 	pc.nr = sel_nr;
 	pc.hostvars = val_dict();
 	play_hosts = val_list();
-	groups = inventory_groups(rs->inv);
-	/* every slot first: growing the array moves it */
-	for (size_t i = 0; i < sel_nr; i++)
-		conn_slot(rs, sel[i]->name);
-	for (size_t i = 0; i < sel_nr; i++) {
-		struct hoststate *hs = &pc.hs[i];
-
-		hs->host = sel[i];
-		hs->name = sel[i]->name;
-		hs->conn = conn_for(rs, hs->name);
-		hs->inv_vars = inventory_host_vars(rs->inv, sel[i]);
-		hs->factvars = val_dict();
-		hs->hostfacts = val_dict();
-		hs->notified = val_list();
-		hs->magic = val_dict();
-		val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
-		{
-			char *short_name = xstrndup(hs->name,
-						    strcspn(hs->name, "."));
-
-			val_dict_set_str(hs->magic, "inventory_hostname_short",
-					 short_name);
-			free(short_name);
-		}
-		val_dict_set(hs->magic, "group_names",
-			     inventory_group_names(rs->inv, sel[i]));
-		hs->stats = stats_index(rs, hs->name);
-		val_list_push(play_hosts, val_str(hs->name));
-		val_dict_set(pc.hostvars, hs->name, host_visible_vars(hs));
-	}
-	/* hosts of the inventory outside this play are visible too */
-	for (size_t i = 0; i < rs->inv->hosts_nr; i++) {
-		struct host *h = rs->inv->hosts[i];
-
-		if (!val_dict_get(pc.hostvars, h->name))
-			val_dict_set(pc.hostvars, h->name,
-				     inventory_host_vars(rs->inv, h));
-	}
+	if (!play_setup(&pc, sel, sel_nr, play_hosts))
+		goto out; /* interrupted: run_playbook says so */
 	pc.common = val_dict();
-	val_dict_set(pc.common, "groups", groups);
+	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
 	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
 	val_dict_set(pc.common, "ansible_play_hosts", val_ref(play_hosts));
 	val_dict_set(pc.common, "ansible_play_hosts_all", val_ref(play_hosts));
@@ -1777,52 +1850,12 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
-
-	{
-		struct hoststate *all = pc.hs;
-		size_t total = pc.nr, done = 0, batch_no = 0;
-
-		while (done < total && !run_interrupted) {
-			size_t n = next_batch(p->serial, batch_no++, total - done);
-			struct val *batch = val_list();
-
-			if (n > total - done)
-				n = total - done;
-			pc.hs = all + done;
-			pc.nr = n;
-			for (size_t i = 0; i < n; i++)
-				val_list_push(batch, val_str(pc.hs[i].name));
-			val_dict_set(pc.common, "ansible_play_batch", batch);
-			pc.end_play = false;
-			if (o->hooks && o->hooks->batch_start && !o->quiet) {
-				const char **names = xcalloc(n, sizeof(*names));
-
-				for (size_t i = 0; i < n; i++)
-					names[i] = pc.hs[i].name;
-				error = o->hooks->batch_start(p, names, n,
-							      batch_no,
-							      o->hooks->payload);
-				free(names);
-				if (error < 0)
-					break;
-			}
-			if (p->gather_facts)
-				run_step(&pc, NULL, false, NULL, 0);
-			run_section(&pc, &p->pre_tasks);
-			run_section(&pc, &p->tasks);
-			run_section(&pc, &p->post_tasks);
-			if (o->hooks && o->hooks->batch_end && !o->quiet)
-				o->hooks->batch_end(p, o->hooks->payload);
-			done += n;
-		}
-		pc.hs = all;
-		pc.nr = total;
-	}
-	for (size_t i = 0; i < pc.nr; i++)
-		hoststate_release(&pc.hs[i]);
-	val_unref(play_hosts);
+	error = play_batches(&pc);
 out:
+	for (size_t i = 0; pc.hs && i < pc.nr; i++)
+		hoststate_release(&pc.hs[i]);
 	free(pc.hs);
+	val_unref(play_hosts);
 	val_unref(pc.common);
 	val_unref(pc.hostvars);
 	val_unref(pc.play_vars);
@@ -1848,7 +1881,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	rs.secrets = val_list();
 	if (opts->extra_vars)
 		collect_secrets(rs.secrets, opts->extra_vars, false);
-	for (size_t i = 0; i < pb->nr && !run_interrupted; i++)
+	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
 	for (size_t i = 0; i < rs.conns_nr; i++) {
@@ -1869,7 +1902,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
 	val_unref(rs.secrets);
-	out->interrupted = run_interrupted != 0;
+	out->interrupted = tend_interrupted != 0;
 	return error;
 }
 

@@ -53,6 +53,9 @@ struct inventory {
  * Errors in the input are added to `d` as "file:line:col: ..." and the
  * call returns TEND_EPARSE; a missing file is TEND_ENOTFOUND with the
  * error set. *out is freed with inventory_free().
+ *
+ * Once tend_interrupted is set (interrupt.h) loading stops: the call
+ * returns TEND_EINTERRUPTED with the error set, and *out stays NULL.
  */
 int inventory_load(struct inventory **out, const char *path, struct diags *d);
 
@@ -61,7 +64,9 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d);
  * these take precedence over the inventory's own (Ansible's playbook
  * group_vars/host_vars). Files: NAME, NAME.yml, NAME.yaml, NAME.json, or a
  * directory NAME/ whose files merge in name order. Vars for unknown hosts
- * or groups are ignored. Missing directories are fine.
+ * or groups are ignored. Missing directories are fine. Interrupted
+ * (interrupt.h), it returns TEND_EINTERRUPTED and the inventory is only
+ * fit to be freed.
  */
 int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
 			     struct diags *d);
