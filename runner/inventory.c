@@ -49,10 +49,27 @@ struct name_index {
 	size_t nr, cap;
 };
 
+/*
+ * The hosts of one inventory line (or YAML key), added only once every
+ * source is read (add_deferred_hosts): by then all the ranges are
+ * counted, and an inventory refused for them has expanded none.
+ */
+struct deferred_hosts {
+	char *host;        /* the name, its ranges unexpanded */
+	long port;         /* -1: none */
+	size_t group;      /* NO_INDEX: none */
+	struct val *vars;  /* the line's host vars, or NULL */
+	struct srcpos pos;
+};
+
 struct inv_ext {
 	struct inventory inv;
 	struct name_index host_names, group_names;
 	struct host_ext *implicit; /* implicit localhost, or NULL */
+	struct deferred_hosts *deferred;
+	size_t deferred_nr, deferred_alloc;
+	unsigned long long range_hosts; /* names the ranges expand to */
+	bool range_refused; /* past a range limit: expand nothing */
 };
 
 #define NO_INDEX ((size_t)-1)
@@ -895,26 +912,32 @@ static bool parse_ll(const char *s, long long *out)
 	return !errno && !*end;
 }
 
-/*
- * Expand the first [beg:end(:step)] of `name` (then the rest,
- * recursively) as Ansible's expand_hostname_range. Appends to `out`.
- */
-static int expand_range(struct val *out, const char *name)
-{
-	const char *open = strchr(name, '['), *close;
-	char *bounds[3] = { NULL, NULL, NULL }, *inner = NULL, *p;
-	long long beg, end, step = 1;
-	int nb = 0, width = 0, error = 0;
-	struct buf h = BUF_INIT;
+/* The first [beg:end(:step)] of a host name, parsed. */
+struct host_range {
+	const char *open, *close; /* its '[' and ']' in the name */
+	long long beg, end, step;
+	int width;                /* zero-padded to this many digits */
+	bool letters;             /* beg and end index ascii_letters */
+};
 
-	if (!open) {
-		val_list_push(out, val_str(name));
+/*
+ * Parse the first range of `name` as Ansible's expand_hostname_range
+ * does. Returns 1 and fills *r, 0 if the name has no '[', or -1 with the
+ * error set.
+ */
+static int range_parse(struct host_range *r, const char *name)
+{
+	char *bounds[3] = { NULL, NULL, NULL }, *inner = NULL, *p;
+	int nb = 0, error = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->step = 1;
+	if (!(r->open = strchr(name, '[')))
 		return 0;
-	}
-	if (!(close = strchr(name, ']')) || close < open)
+	if (!(r->close = strchr(name, ']')) || r->close < r->open)
 		return tend_error_set("unbalanced brackets in host range '%s'",
 				      name);
-	inner = xstrndup(open + 1, (size_t)(close - open - 1));
+	inner = xstrndup(r->open + 1, (size_t)(r->close - r->open - 1));
 	for (p = inner; nb < 3; nb++) {
 		bounds[nb] = p;
 		if (!(p = strchr(p, ':'))) {
@@ -926,21 +949,21 @@ static int expand_range(struct val *out, const char *name)
 	if (p || nb < 2) {
 		error = tend_error_set("host range must be begin:end or "
 				       "begin:end:step, got '%.*s'",
-				       (int)(close - open + 1), open);
+				       (int)(r->close - r->open + 1), r->open);
 		goto out;
 	}
 	if (!*bounds[1]) {
 		error = tend_error_set("host range must specify an end value");
 		goto out;
 	}
-	if (nb == 3 && (!parse_ll(bounds[2], &step) || step <= 0)) {
+	if (nb == 3 && (!parse_ll(bounds[2], &r->step) || r->step <= 0)) {
 		error = tend_error_set("host range step must be a positive "
 				       "number, got '%s'", bounds[2]);
 		goto out;
 	}
 	if (bounds[0][0] == '0' && bounds[0][1]) {
-		width = (int)strlen(bounds[0]);
-		if ((size_t)width != strlen(bounds[1])) {
+		r->width = (int)strlen(bounds[0]);
+		if ((size_t)r->width != strlen(bounds[1])) {
 			error = tend_error_set("host range must specify "
 					       "equal-length begin and end "
 					       "formats");
@@ -950,70 +973,171 @@ static int expand_range(struct val *out, const char *name)
 	if (strlen(bounds[0]) == 1 && strlen(bounds[1]) == 1 &&
 	    isalpha((unsigned char)bounds[0][0]) &&
 	    isalpha((unsigned char)bounds[1][0])) {
-		beg = strchr(ascii_letters, bounds[0][0]) - ascii_letters;
-		end = strchr(ascii_letters, bounds[1][0]) - ascii_letters;
-		if (beg > end) {
+		r->letters = true;
+		r->beg = strchr(ascii_letters, bounds[0][0]) - ascii_letters;
+		r->end = strchr(ascii_letters, bounds[1][0]) - ascii_letters;
+		if (r->beg > r->end)
 			error = tend_error_set("host range must have "
 					       "begin <= end");
-			goto out;
-		}
-		for (long long i = beg; i <= end && !error; i += step) {
-			buf_reset(&h);
-			buf_add(&h, name, (size_t)(open - name));
-			buf_addch(&h, ascii_letters[i]);
-			buf_adds(&h, close + 1);
-			error = expand_range(out, h.ptr);
-		}
 		goto out;
 	}
 	if (!*bounds[0])
-		beg = 0;
-	else if (!parse_ll(bounds[0], &beg))
-		beg = LLONG_MIN;
-	if (beg == LLONG_MIN || !parse_ll(bounds[1], &end)) {
+		r->beg = 0;
+	else if (!parse_ll(bounds[0], &r->beg))
+		r->beg = LLONG_MIN;
+	if (r->beg == LLONG_MIN || !parse_ll(bounds[1], &r->end))
 		error = tend_error_set("host range bounds must be numbers or "
 				       "single letters, got '%.*s'",
-				       (int)(close - open + 1), open);
-		goto out;
-	}
-	for (long long i = beg; i <= end && !error; i += step) {
-		buf_reset(&h);
-		buf_add(&h, name, (size_t)(open - name));
-		buf_addf(&h, "%0*lld", width, i);
-		buf_adds(&h, close + 1);
-		error = expand_range(out, h.ptr);
-	}
+				       (int)(r->close - r->open + 1), r->open);
 out:
-	buf_release(&h);
 	free(inner);
 	return error;
 }
 
-/*
- * A host pattern of an inventory file ("web[1:3].example.com:2222") into
- * a list of names and a port (-1: none). Sets the error on bad ranges.
- */
-static int expand_host_pattern(struct val **names, long *port,
-			       const char *pattern)
+/* How many values a range takes (a numeric one may take none). */
+static unsigned long long range_size(const struct host_range *r)
 {
-	size_t off, len;
-	char *host;
+	if (r->beg > r->end)
+		return 0;
+	return ((unsigned long long)r->end - (unsigned long long)r->beg) /
+	       (unsigned long long)r->step + 1;
+}
+
+/* `name` with its first range replaced by the range's k-th value. */
+static void range_name(struct buf *out, const char *name,
+		       const struct host_range *r, unsigned long long k)
+{
+	long long v = (long long)((unsigned long long)r->beg +
+				  k * (unsigned long long)r->step);
+
+	buf_reset(out);
+	buf_add(out, name, (size_t)(r->open - name));
+	if (r->letters)
+		buf_addch(out, ascii_letters[v]);
+	else
+		buf_addf(out, "%0*lld", r->width, v);
+	buf_adds(out, r->close + 1);
+}
+
+/*
+ * How many names `name` expands to, without expanding it: the product of
+ * its ranges' sizes (ULLONG_MAX if that overflows). *ranges tells whether
+ * it has any. Each range is parsed as the expansion would meet it, so a
+ * bad one sets the same error; after an empty range (no name) the rest
+ * are not looked at, as the expansion never gets to them.
+ */
+static int range_count(unsigned long long *out, bool *ranges,
+		       const char *name)
+{
+	struct host_range r;
+	struct buf cur = BUF_INIT, next = BUF_INIT;
+	unsigned long long n = 1;
+	int found;
+
+	*ranges = false;
+	buf_sets(&cur, name);
+	while ((found = range_parse(&r, cur.ptr)) > 0) {
+		unsigned long long k = range_size(&r);
+
+		*ranges = true;
+		if (!k) {
+			n = 0;
+			break;
+		}
+		if (__builtin_mul_overflow(n, k, &n))
+			n = ULLONG_MAX;
+		/* go on with the first name, as the expansion does */
+		range_name(&next, cur.ptr, &r, 0);
+		buf_sets(&cur, next.ptr);
+	}
+	buf_release(&cur);
+	buf_release(&next);
+	*out = n;
+	return found < 0 ? found : 0;
+}
+
+/*
+ * Expand the first [beg:end(:step)] of `name` (then the rest,
+ * recursively) as Ansible's expand_hostname_range. Appends to `out`.
+ * Callers bound the size first (range_count).
+ */
+static int expand_range(struct val *out, const char *name)
+{
+	struct host_range r;
+	struct buf h = BUF_INIT;
+	unsigned long long n;
 	int error;
 
-	*names = val_list();
+	if ((error = range_parse(&r, name)) <= 0) {
+		if (!error)
+			val_list_push(out, val_str(name));
+		return error;
+	}
+	n = range_size(&r);
+	error = 0;
+	for (unsigned long long k = 0; k < n && !error; k++) {
+		range_name(&h, name, &r, k);
+		error = expand_range(out, h.ptr);
+	}
+	buf_release(&h);
+	return error;
+}
+
+/*
+ * Split a host pattern of an inventory file ("web[1:3].example.com:2222")
+ * into *host (its ranges unexpanded) and *port (-1: none), and count the
+ * names its ranges make, adding them to x->range_hosts. Sets the error
+ * on a bad range, or on ranges past INVENTORY_MAX_RANGE_HOSTS names or
+ * that bring x->range_hosts past INVENTORY_MAX_RANGE_TOTAL; those mark
+ * the inventory refused (x->range_refused).
+ */
+static int host_pattern_parse(char **host, long *port, struct inv_ext *x,
+			      const char *pattern)
+{
+	unsigned long long n, total = x->range_hosts;
+	bool ranges;
+	size_t off, len;
+	int error;
+
 	if (parse_address(pattern, &off, &len, port)) {
-		host = xstrndup(pattern + off, len);
+		*host = xstrndup(pattern + off, len);
 	} else {
-		host = xstrdup(pattern);
+		*host = xstrdup(pattern);
 		*port = -1;
 	}
 	if (*port < 0 && ends_with(pattern, ":")) {
-		free(host);
-		return tend_error_set("invalid host pattern '%s': a final ':' "
-				      "must be followed by a port", pattern);
+		error = tend_error_set("invalid host pattern '%s': a final ':' "
+				       "must be followed by a port", pattern);
+		goto out;
 	}
-	error = expand_range(*names, host);
-	free(host);
+	if ((error = range_count(&n, &ranges, *host)) < 0 || !ranges)
+		goto out;
+	if (n > INVENTORY_MAX_RANGE_HOSTS) {
+		error = n == ULLONG_MAX ?
+			tend_error_set("host pattern '%s' expands to too many "
+				       "hosts to count, more than the limit of "
+				       "%d per pattern", pattern,
+				       INVENTORY_MAX_RANGE_HOSTS) :
+			tend_error_set("host pattern '%s' expands to %llu "
+				       "hosts, more than the limit of %d per "
+				       "pattern", pattern, n,
+				       INVENTORY_MAX_RANGE_HOSTS);
+	} else if (total + n > INVENTORY_MAX_RANGE_TOTAL) {
+		error = tend_error_set("host pattern '%s' brings the hosts "
+				       "expanded from ranges in this "
+				       "inventory to %llu, more than the "
+				       "limit of %d per inventory", pattern,
+				       total + n, INVENTORY_MAX_RANGE_TOTAL);
+	} else {
+		x->range_hosts = total + n;
+	}
+	if (error < 0)
+		x->range_refused = true;
+out:
+	if (error < 0) {
+		free(*host);
+		*host = NULL;
+	}
 	return error;
 }
 
@@ -1023,17 +1147,32 @@ struct loader {
 	const char *file; /* interned */
 };
 
-static void add_hosts(struct loader *ld, const struct val *names, long port,
+/* Add `host` (taken) with its vars (borrowed) when all sources are read. */
+static void defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
+			const struct val *vars, const struct srcpos *pos)
+{
+	struct deferred_hosts *dh;
+
+	ALLOC_GROW(x->deferred, x->deferred_nr + 1, x->deferred_alloc);
+	dh = &x->deferred[x->deferred_nr++];
+	dh->host = host;
+	dh->port = port;
+	dh->group = gi;
+	dh->vars = val_len(vars) ? val_ref((struct val *)vars) : NULL;
+	dh->pos = *pos;
+}
+
+static void add_hosts(struct inv_ext *x, const struct val *names, long port,
 		      size_t gi, const struct val *vars,
 		      const struct srcpos *pos)
 {
 	for (size_t i = 0; i < val_len(names) && !tend_interrupted; i++) {
-		size_t hi = host_add(ld->x, val_cstr(val_list_at(names, i)));
-		struct host_ext *he = hext(ld->x->inv.hosts[hi]);
+		size_t hi = host_add(x, val_cstr(val_list_at(names, i)));
+		struct host_ext *he = hext(x->inv.hosts[hi]);
 		struct val *own = he->layer[LAYER_INLINE];
 
 		if (gi != NO_INDEX)
-			group_add_host(ld->x, gi, hi);
+			group_add_host(x, gi, hi);
 		if (port >= 0) {
 			struct val *p = val_int(port);
 
@@ -1043,6 +1182,45 @@ static void add_hosts(struct loader *ld, const struct val *names, long port,
 		if (vars)
 			val_dict_update(own, vars, false);
 	}
+}
+
+static void deferred_release(struct inv_ext *x)
+{
+	for (size_t i = 0; i < x->deferred_nr; i++) {
+		free(x->deferred[i].host);
+		val_unref(x->deferred[i].vars);
+	}
+	free(x->deferred);
+	x->deferred = NULL;
+	x->deferred_nr = x->deferred_alloc = 0;
+}
+
+/*
+ * Every source is read: expand and add the hosts, in the order they
+ * were written. An inventory refused for its ranges gets none (it fails
+ * with those errors), so a few bytes asking for millions of hosts cost
+ * nothing but their counting.
+ */
+static void add_deferred_hosts(struct inv_ext *x, struct diags *d)
+{
+	struct val *names = NULL;
+
+	for (size_t i = 0; i < x->deferred_nr && !x->range_refused &&
+			   !tend_interrupted; i++) {
+		const struct deferred_hosts *dh = &x->deferred[i];
+
+		names = val_list();
+		if (expand_range(names, dh->host) < 0) {
+			/* range_count parsed it already: cannot happen */
+			diags_add(d, &dh->pos, "%s", tend_error_last());
+			tend_error_clear();
+		} else {
+			add_hosts(x, names, dh->port, dh->group, dh->vars,
+				  &dh->pos);
+		}
+		val_unref(names);
+	}
+	deferred_release(x);
 }
 
 /* INI ------------------------------------------------------------------ */
@@ -1298,8 +1476,9 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 	struct ini_token *tok = NULL;
 	size_t nr = 0;
 	unsigned int errcol, vcol;
-	struct val *names = NULL, *vars = NULL;
+	struct val *vars = NULL;
 	struct srcpos pos = ip->pos;
+	char *host = NULL;
 	long port;
 
 	if (!ini_split(&tok, &nr, s, col, &errcol)) {
@@ -1310,7 +1489,7 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 	if (!nr)
 		return;
 	pos.col = tok[0].col;
-	if (expand_host_pattern(&names, &port, tok[0].s) < 0) {
+	if (host_pattern_parse(&host, &port, ld->x, tok[0].s) < 0) {
 		ini_error(ip, tok[0].col, "%s", tend_error_last());
 		tend_error_clear();
 		goto out;
@@ -1329,9 +1508,10 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 		val_dict_set(vars, tok[i].s,
 			     ini_value(eq + 1, ld->file, pos.line, vcol));
 	}
-	add_hosts(ld, names, port, ip->group, vars, &pos);
+	defer_hosts(ld->x, host, port, ip->group, vars, &pos);
+	host = NULL;
 out:
-	val_unref(names);
+	free(host);
 	val_unref(vars);
 	for (size_t i = 0; i < nr; i++)
 		free(tok[i].s);
@@ -1500,7 +1680,7 @@ static struct val *yaml_section(struct loader *ld, const char *group,
 
 static void yaml_hosts(struct loader *ld, size_t gi, const struct val *hosts)
 {
-	struct val *names = NULL;
+	char *host;
 	long port;
 
 	for (size_t i = 0; i < hosts->u.dict.nr && !tend_interrupted; i++) {
@@ -1513,17 +1693,15 @@ static void yaml_hosts(struct loader *ld, size_t gi, const struct val *hosts)
 				  val_type_name(vars->type));
 			continue;
 		}
-		if (expand_host_pattern(&names, &port, pattern) < 0) {
+		if (host_pattern_parse(&host, &port, ld->x, pattern) < 0) {
 			diags_add(ld->d, key_pos(hosts, i), "%s",
 				  tend_error_last());
 			tend_error_clear();
 		} else {
-			add_hosts(ld, names, port, gi,
-				  val_is(vars, VAL_DICT) ? vars : NULL,
-				  key_pos(hosts, i));
+			defer_hosts(ld->x, host, port, gi,
+				    val_is(vars, VAL_DICT) ? vars : NULL,
+				    key_pos(hosts, i));
 		}
-		val_unref(names);
-		names = NULL;
 	}
 }
 
@@ -2121,6 +2299,7 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 	} else if ((error = load_source(x, path, d)) < 0) {
 		goto out;
 	} else {
+		add_deferred_hosts(x, d);
 		is_source = true;
 	}
 	if ((error = check_interrupted()) < 0)
@@ -2836,5 +3015,6 @@ void inventory_free(struct inventory *inv)
 	free(inv->groups);
 	free(x->host_names.slots);
 	free(x->group_names.slots);
+	deferred_release(x);
 	free(x);
 }
