@@ -2,6 +2,7 @@
 #include "tend/buf.h"
 #include "tend/cli.h"
 #include "tend/config.h"
+#include "tend/interrupt.h"
 #include "tend/inventory.h"
 #include "tend/module.h"
 #include "tend/plan.h"
@@ -31,6 +32,7 @@ enum {
 	CMD_NEEDS_PLAYBOOK = 1 << 0, /* positional args are playbooks */
 	CMD_NEEDS_INVENTORY = 1 << 1,
 	CMD_TAKES_PLAN = 1 << 2,     /* the argument may be a saved plan */
+	CMD_APPLIES = 1 << 3,        /* changes hosts (unless --check) */
 };
 
 struct cli_args {
@@ -230,7 +232,8 @@ static const struct cli_cmd cmds[] = {
 	  "PLAYBOOK... [options]",
 	  "show what would change on every host (a dry run with diffs)" },
 	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY |
-	  CMD_TAKES_PLAN, run_opts, "PLAYBOOK... | PLAN.json [options]",
+	  CMD_TAKES_PLAN | CMD_APPLIES, run_opts,
+	  "PLAYBOOK... | PLAN.json [options]",
 	  "converge the hosts (or apply a saved plan, host by host)" },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
@@ -910,7 +913,7 @@ static void hook_batch_end(const struct play *p, void *payload)
 	struct hook_data *hd = payload;
 
 	(void)p;
-	close_window(hd, run_interrupted ? "interrupted" : "ok");
+	close_window(hd, tend_interrupted ? "interrupted" : "ok");
 }
 
 static void hook_play(const struct play *p, size_t hosts, void *payload)
@@ -959,9 +962,22 @@ static void hook_event(const struct run_event *ev, void *payload)
 static void on_signal(int sig)
 {
 	(void)sig;
-	if (run_interrupted)
+	if (tend_interrupted)
 		_exit(130);
-	run_interrupted = 1;
+	tend_interrupted = 1;
+}
+
+/*
+ * From here on SIGINT/SIGTERM only ask the work to stop (interrupt.h):
+ * loading the inventory, setting plays up and running tasks wind down,
+ * and the run goes on record as interrupted.
+ */
+static void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 static int open_state(struct state **out, struct cli_args *a)
@@ -990,6 +1006,27 @@ static int record_begin(struct hook_data *hd, struct cli_args *a,
 		rc = err("%s", tend_error_last());
 	buf_release(&names);
 	return rc;
+}
+
+/*
+ * A signal stopped the work before run() put the run on record (while
+ * the inventory loaded, or a saved plan was checked): record it now as
+ * interrupted, as run() records a run stopped part-way. Returns the exit
+ * code.
+ */
+static int record_interrupted(struct cli_args *a, enum run_mode mode)
+{
+	struct hook_data hd = { 0 };
+	struct run_result res = { .interrupted = true };
+	int rc;
+
+	if ((rc = open_state(&hd.state, a)))
+		return rc;
+	if (!(rc = record_begin(&hd, a, mode)) &&
+	    state_run_finish(hd.state, hd.run_id, "interrupted", &res) < 0)
+		rc = err("%s", tend_error_last());
+	state_close(hd.state);
+	return rc ? rc : EXIT_ERROR;
 }
 
 static void print_report(const struct run_result *res,
@@ -1198,7 +1235,6 @@ static int run(struct cli_args *a, enum run_mode mode)
 	bool failed = false, changes = false;
 	const char *status;
 	int rc;
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
 	if (a->src.dir) {
@@ -1228,8 +1264,6 @@ static int run(struct cli_args *a, enum run_mode mode)
 	hd.res = &res;
 	if (mode == RUN_APPLY && (rc = windows_setup(&hd, a, cfg, &summary)))
 		goto done;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	for (size_t i = 0; i < a->pbs_nr; i++) {
 		ro.playbook = a->pbs[i]->path;
 		if (run_playbook(&res, a->pbs[i], a->inv, &o) < 0) {
@@ -1587,6 +1621,12 @@ static int apply_plan(struct cli_args *a)
 			rc = err("%s", tend_error_last());
 			goto out;
 		}
+	if (now.interrupted) {
+		/* a partial check would call hosts stale that are not */
+		err("interrupted: no further task was started");
+		rc = record_interrupted(a, RUN_APPLY);
+		goto out;
+	}
 	plan_compare(&stale, a->plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)
 		fprintf(stderr, "tend: %s: host '%s' moved since the plan: %s\n",
@@ -1840,6 +1880,15 @@ static int cmd_version(struct cli_args *a)
 	return EXIT_OK;
 }
 
+/* Whether a run of command c with these arguments plans or applies. */
+static enum run_mode cmd_mode(const struct cli_cmd *c,
+			      const struct cli_args *a)
+{
+	if ((c->flags & CMD_APPLIES) && (a->plan || !a->check))
+		return RUN_APPLY;
+	return RUN_PLAN;
+}
+
 int cli_main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
@@ -1874,8 +1923,14 @@ int cli_main(int argc, char **argv)
 		goto out;
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = setup_config(&a)))
 		goto out;
-	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = setup_inventory(&a)))
-		goto out;
+	if (c->flags & CMD_NEEDS_INVENTORY) {
+		catch_interrupts();
+		rc = setup_inventory(&a);
+		if (rc && tend_interrupted)
+			rc = record_interrupted(&a, cmd_mode(c, &a));
+		if (rc)
+			goto out;
+	}
 	rc = c->fn(&a);
 out:
 	for (size_t i = 0; i < a.pbs_nr; i++)

@@ -21,6 +21,7 @@ enum {
 	TEND_ESTALE = -5,       /* the world moved since the plan */
 	TEND_EUNREACHABLE = -6, /* a host could not be reached */
 	TEND_EUNDEFINED = -7,   /* a template used an undefined variable */
+	TEND_EINTERRUPTED = -8, /* stopped by SIGINT/SIGTERM (interrupt.h) */
 };
 
 /* Set the message (printf format) and return -1. */
