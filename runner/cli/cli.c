@@ -3,6 +3,7 @@
 #include "tend/engine/job.h"
 #include "tend/cli/cli.h"
 #include "tend/cli/cli_int.h"
+#include "tend/util/interrupt.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -121,7 +122,8 @@ static const struct cli_cmd cmds[] = {
 	  "PLAYBOOK... [options]",
 	  "show what would change on every host (a dry run with diffs)" },
 	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY |
-	  CMD_TAKES_PLAN, run_opts, "PLAYBOOK... | PLAN.json [options]",
+	  CMD_TAKES_PLAN | CMD_APPLIES, run_opts,
+	  "PLAYBOOK... | PLAN.json [options]",
 	  "converge the hosts (or apply a saved plan, host by host)" },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
@@ -162,6 +164,15 @@ void cli_usage_all(FILE *f)
 
 
 
+/* Whether a run of command c with these arguments plans or applies. */
+static enum run_mode cmd_mode(const struct cli_cmd *c,
+			      const struct cli_args *a)
+{
+	if ((c->flags & CMD_APPLIES) && (a->plan || !a->check))
+		return RUN_APPLY;
+	return RUN_PLAN;
+}
+
 int cli_main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
@@ -196,8 +207,14 @@ int cli_main(int argc, char **argv)
 		goto out;
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = cli_setup_config(&a)))
 		goto out;
-	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = cli_setup_inventory(&a)))
-		goto out;
+	if (c->flags & CMD_NEEDS_INVENTORY) {
+		cli_catch_interrupts();
+		rc = cli_setup_inventory(&a);
+		if (rc && tend_interrupted)
+			rc = cli_record_interrupted(&a, cmd_mode(c, &a));
+		if (rc)
+			goto out;
+	}
 	rc = c->fn(&a);
 out:
 	for (size_t i = 0; i < a.pbs_nr; i++)

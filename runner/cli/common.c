@@ -1,6 +1,10 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/cli/cli_int.h"
+#include "tend/util/interrupt.h"
+
+#include <signal.h>
+#include <unistd.h>
 
 /* What every file of the command line shares: messages and small parsers. */
 
@@ -43,4 +47,20 @@ void cli_report_firing(const struct val *firing)
 		cli_err("warning: still firing after the window closed: %s", b.ptr);
 		buf_release(&b);
 	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (tend_interrupted)
+		_exit(130);
+	tend_interrupted = 1;
+}
+
+void cli_catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

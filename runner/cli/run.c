@@ -59,14 +59,6 @@ static void view_message(int level, const char *text, void *payload)
 		fprintf(stderr, "tend: %s\n", text);
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (run_interrupted)
-		_exit(130);
-	run_interrupted = 1;
-}
-
 static void print_report(const struct run_result *res,
 			 const struct report_opts *ro, const char *format)
 {
@@ -169,7 +161,6 @@ static int run(struct cli_args *a, enum run_mode mode)
 	struct job_opts o = job_opts_of(a, mode, &pm);
 	/* json, markdown, junit: for programs, so no live output or colour */
 	bool json = a->format && strcmp(a->format, "text");
-	struct sigaction sa = { .sa_handler = on_signal };
 	int error, rc;
 
 	o.hooks = &hooks;
@@ -189,8 +180,7 @@ static int run(struct cli_args *a, enum run_mode mode)
 		cli_progress_start(&prog, stdout);
 		view.progress = &prog;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_interrupts();
 	if (a->plan)
 		error = job_apply_plan(&res, &o, a->plan, a->src_opts.ref,
 				       a->replan);
@@ -223,4 +213,14 @@ int cmd_plan(struct cli_args *a)
 int cmd_apply(struct cli_args *a)
 {
 	return run(a, a->check && !a->plan ? RUN_PLAN : RUN_APPLY);
+}
+
+int cli_record_interrupted(struct cli_args *a, enum run_mode mode)
+{
+	struct plan_meta pm;
+	struct job_opts o = job_opts_of(a, mode, &pm);
+
+	if (job_record_interrupted(&o, NULL) < 0)
+		return cli_err("%s", tend_error_last());
+	return EXIT_ERROR;
 }

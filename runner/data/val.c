@@ -124,11 +124,103 @@ void val_unref(struct val *v)
 			val_unref(v->u.dict.items[i].v);
 		}
 		free(v->u.dict.items);
+		free(v->u.dict.index);
 		break;
 	default:
 		break;
 	}
 	free(v);
+}
+
+/*
+ * The hash index of a dict with more than DICT_INDEX_MIN keys: open
+ * addressing with linear probing, at most half full. A slot holds the
+ * key's hash and its item's position + 1 (0: empty), so the items keep
+ * their insertion order and the index only points into them.
+ */
+#define DICT_INDEX_MIN 16
+
+struct dict_slot {
+	uint64_t hash;
+	size_t pos;
+};
+
+struct val_dict_index {
+	size_t mask; /* slots - 1; the number of slots is a power of two */
+	struct dict_slot slots[];
+};
+
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static size_t index_size(size_t slots)
+{
+	return sizeof(struct val_dict_index) + slots * sizeof(struct dict_slot);
+}
+
+static void index_add(struct val_dict_index *ix, uint64_t hash, size_t pos)
+{
+	size_t s = (size_t)hash & ix->mask;
+
+	while (ix->slots[s].pos)
+		s = (s + 1) & ix->mask;
+	ix->slots[s].hash = hash;
+	ix->slots[s].pos = pos + 1;
+}
+
+/*
+ * Build the index of d again from its items (after a delete moved them,
+ * or to grow it): a quarter full, so it doubles only after as many
+ * inserts again. A dict of DICT_INDEX_MIN keys or fewer has none.
+ */
+static void dict_reindex(struct val *d)
+{
+	struct val_dict_index *ix;
+	size_t slots = 64;
+
+	free(d->u.dict.index);
+	d->u.dict.index = NULL;
+	if (d->u.dict.nr <= DICT_INDEX_MIN)
+		return;
+	while (slots < d->u.dict.nr * 4)
+		slots *= 2;
+	ix = xcalloc(1, index_size(slots));
+	ix->mask = slots - 1;
+	for (size_t i = 0; i < d->u.dict.nr; i++)
+		index_add(ix, key_hash(d->u.dict.items[i].key), i);
+	d->u.dict.index = ix;
+}
+
+/* Copy the items of src (a dict) into the empty dict c, index and all. */
+static void dict_copy_items(struct val *c, const struct val *src)
+{
+	const struct val_dict_index *ix = src->u.dict.index;
+	size_t nr = src->u.dict.nr;
+
+	if (!nr)
+		return;
+	c->u.dict.items = xcalloc(nr, sizeof(struct val_pair));
+	c->u.dict.alloc = nr;
+	for (size_t i = 0; i < nr; i++) {
+		struct val_pair *to = &c->u.dict.items[i];
+		const struct val_pair *from = &src->u.dict.items[i];
+
+		to->key = xstrdup(from->key);
+		to->v = val_copy(from->v);
+		to->pos = from->pos;
+	}
+	c->u.dict.nr = nr;
+	/* the items keep their positions, so the same index serves */
+	if (ix) {
+		c->u.dict.index = xmalloc(index_size(ix->mask + 1));
+		memcpy(c->u.dict.index, ix, index_size(ix->mask + 1));
+	}
 }
 
 struct val *val_copy(const struct val *v)
@@ -146,10 +238,7 @@ struct val *val_copy(const struct val *v)
 		break;
 	case VAL_DICT:
 		c = val_dict();
-		for (size_t i = 0; i < v->u.dict.nr; i++)
-			val_dict_set_pos(c, v->u.dict.items[i].key,
-					 val_copy(v->u.dict.items[i].v),
-					 &v->u.dict.items[i].pos);
+		dict_copy_items(c, v);
 		break;
 	default:
 		c = val_new(v->type);
@@ -228,40 +317,75 @@ struct val *val_list_at(const struct val *list, size_t i)
 	return list->u.list.items[i];
 }
 
+static ssize_t dict_find_hash(const struct val *d, const char *key,
+			      uint64_t hash)
+{
+	const struct val_dict_index *ix = d->u.dict.index;
+	size_t s;
+
+	if (!ix) {
+		for (size_t i = 0; i < d->u.dict.nr; i++)
+			if (!strcmp(d->u.dict.items[i].key, key))
+				return (ssize_t)i;
+		return -1;
+	}
+	for (s = (size_t)hash & ix->mask; ix->slots[s].pos;
+	     s = (s + 1) & ix->mask) {
+		size_t i = ix->slots[s].pos - 1;
+
+		if (ix->slots[s].hash == hash &&
+		    !strcmp(d->u.dict.items[i].key, key))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* Position of key in d, or -1. Reads only: safe on a shared dict. */
 static ssize_t dict_find(const struct val *d, const char *key)
 {
-	for (size_t i = 0; i < d->u.dict.nr; i++)
-		if (!strcmp(d->u.dict.items[i].key, key))
-			return (ssize_t)i;
-	return -1;
+	return dict_find_hash(d, key, d->u.dict.index ? key_hash(key) : 0);
+}
+
+/* Set key in d (replacing in place); returns its position. */
+static size_t dict_set(struct val *dict, const char *key, struct val *v)
+{
+	struct val_dict_index *ix;
+	uint64_t hash;
+	ssize_t found;
+	size_t i;
+
+	if (dict->type != VAL_DICT)
+		BUG("val_dict_set on a %s", val_type_name(dict->type));
+	ix = dict->u.dict.index;
+	hash = ix ? key_hash(key) : 0;
+	found = dict_find_hash(dict, key, hash);
+	if (found >= 0) {
+		val_unref(dict->u.dict.items[found].v);
+		dict->u.dict.items[found].v = v;
+		return (size_t)found;
+	}
+	ALLOC_GROW(dict->u.dict.items, dict->u.dict.nr + 1, dict->u.dict.alloc);
+	i = dict->u.dict.nr++;
+	memset(&dict->u.dict.items[i], 0, sizeof(struct val_pair));
+	dict->u.dict.items[i].key = xstrdup(key);
+	dict->u.dict.items[i].v = v;
+	if (ix && dict->u.dict.nr * 2 <= ix->mask + 1)
+		index_add(ix, hash, i);
+	else if (dict->u.dict.nr > DICT_INDEX_MIN)
+		dict_reindex(dict);
+	return i;
 }
 
 void val_dict_set(struct val *dict, const char *key, struct val *v)
 {
-	ssize_t i;
-
-	if (dict->type != VAL_DICT)
-		BUG("val_dict_set on a %s", val_type_name(dict->type));
-	i = dict_find(dict, key);
-	if (i >= 0) {
-		val_unref(dict->u.dict.items[i].v);
-		dict->u.dict.items[i].v = v;
-		return;
-	}
-	ALLOC_GROW(dict->u.dict.items, dict->u.dict.nr + 1, dict->u.dict.alloc);
-	memset(&dict->u.dict.items[dict->u.dict.nr], 0, sizeof(struct val_pair));
-	dict->u.dict.items[dict->u.dict.nr].key = xstrdup(key);
-	dict->u.dict.items[dict->u.dict.nr].v = v;
-	dict->u.dict.nr++;
+	dict_set(dict, key, v);
 }
 
 void val_dict_set_pos(struct val *dict, const char *key, struct val *v,
 		      const struct srcpos *pos)
 {
-	ssize_t i;
+	size_t i = dict_set(dict, key, v);
 
-	val_dict_set(dict, key, v);
-	i = dict_find(dict, key);
 	dict->u.dict.items[i].pos = *pos;
 }
 
@@ -326,6 +450,9 @@ int val_dict_del(struct val *dict, const char *key)
 	memmove(&dict->u.dict.items[i], &dict->u.dict.items[i + 1],
 		(dict->u.dict.nr - (size_t)i - 1) * sizeof(struct val_pair));
 	dict->u.dict.nr--;
+	/* the later items moved down one place */
+	if (dict->u.dict.index)
+		dict_reindex(dict);
 	return 0;
 }
 

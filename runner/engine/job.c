@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/job.h"
+#include "tend/util/interrupt.h"
 #include "tend/store/store.h"
 #include "tend/windows/window.h"
 
@@ -197,7 +198,7 @@ static void close_window(struct job *j, const char *status)
 static void hook_batch_end(const struct play *p, void *payload)
 {
 	(void)p;
-	close_window(payload, run_interrupted ? "interrupted" : "ok");
+	close_window(payload, tend_interrupted ? "interrupted" : "ok");
 }
 
 /*
@@ -425,6 +426,12 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 	if ((error = check_commit(&j, plan, ref, replan)) < 0 ||
 	    (error = run_all(&now, opts, &ro)) < 0)
 		goto out;
+	if (now.interrupted) {
+		/* a partial check would call hosts stale that are not */
+		out->status = "interrupted";
+		error = job_record_interrupted(opts, NULL);
+		goto out;
+	}
 	plan_compare(&stale, plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)
 		say(&j, JOB_INFO, "%s: host '%s' moved since the plan: %s",
@@ -457,6 +464,22 @@ out:
 	val_unref(fresh);
 	val_unref(hosts);
 	run_result_release(&now);
+	return error;
+}
+
+int job_record_interrupted(const struct job_opts *opts, long long *run_id)
+{
+	struct job_result res = { 0 };
+	struct job j = { .o = opts, .res = &res };
+	int error;
+
+	res.run.interrupted = true;
+	if ((error = record_open(&j)) >= 0)
+		error = store_run_finish(j.store, res.run_id, "interrupted",
+					 &res.run);
+	if (run_id)
+		*run_id = res.run_id;
+	store_close(j.store);
 	return error;
 }
 

@@ -7,14 +7,13 @@
 #include "tend/transport/table.h"
 #include "tend/data/yaml.h"
 #include "tend/data/truth.h"
+#include "tend/util/interrupt.h"
 
 #include <libgen.h>
 #include <sodium.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
-
-volatile int run_interrupted;
 
 #define MAX_SCOPES 96
 #define OMIT_TOKEN "__omit_place_holder__tend"
@@ -34,6 +33,8 @@ struct cached_include {
 struct runstate {
 	struct conn *conns;
 	size_t conns_nr, conns_alloc;
+	struct val *conn_index;  /* host name -> index into conns */
+	struct val *stats_index; /* host name -> index into res->hosts */
 	struct cached_include *incs;
 	size_t incs_nr, incs_alloc;
 	pthread_mutex_t lock; /* incs */
@@ -1106,7 +1107,7 @@ static bool run_task(struct hostctx *hc, const struct task *t,
 	const char *become_user = hc->become_user;
 	bool failed = false;
 
-	if (run_interrupted || hc->hs->ended || hc->pc->end_play)
+	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
 	if (t->become >= 0)
 		hc->become = t->become;
@@ -1392,7 +1393,7 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 	pthread_t *tids;
 	const struct run_opts *o = pc->rs->opts;
 
-	if (pc->end_play || run_interrupted)
+	if (pc->end_play || tend_interrupted)
 		return;
 	s.hosts = xmalloc((pc->nr ? pc->nr : 1) * sizeof(size_t));
 	for (size_t i = 0; i < (only ? only_nr : pc->nr); i++) {
@@ -1488,7 +1489,8 @@ static void run_section(struct playctx *pc, const struct tasklist *l)
 		flush_handlers(pc);
 		return;
 	}
-	for (size_t i = 0; i < l->nr && !pc->end_play && !run_interrupted; i++) {
+	for (size_t i = 0; i < l->nr && !pc->end_play && !tend_interrupted;
+	     i++) {
 		const struct task *t = l->items[i];
 
 		if (t->kind == TASK_META && !strcmp(t->meta, "flush_handlers"))
@@ -1501,33 +1503,60 @@ static void run_section(struct playctx *pc, const struct tasklist *l)
 
 /* ---- plays ---- */
 
-static size_t stats_index(struct run_result *res, const char *host)
+static size_t stats_index(struct runstate *rs, const char *host)
 {
-	for (size_t i = 0; i < res->hosts_nr; i++)
-		if (!strcmp(res->hosts[i].host, host))
-			return i;
+	struct run_result *res = rs->res;
+	const struct val *at = val_dict_get(rs->stats_index, host);
+
+	if (at)
+		return (size_t)at->u.i;
 	ALLOC_GROW(res->hosts, res->hosts_nr + 1, res->hosts_alloc);
 	memset(&res->hosts[res->hosts_nr], 0, sizeof(struct host_stats));
 	res->hosts[res->hosts_nr].host = xstrdup(host);
+	val_dict_set_int(rs->stats_index, host, (long long)res->hosts_nr);
 	return res->hosts_nr++;
 }
 
 static struct conn *conn_for(struct runstate *rs, const char *host)
 {
-	for (size_t i = 0; i < rs->conns_nr; i++)
-		if (!strcmp(rs->conns[i].host, host))
-			return &rs->conns[i];
-	BUG("no connection slot for '%s'", host);
+	const struct val *at = val_dict_get(rs->conn_index, host);
+
+	if (!at)
+		BUG("no connection slot for '%s'", host);
+	return &rs->conns[at->u.i];
 }
 
 static void conn_slot(struct runstate *rs, const char *host)
 {
-	for (size_t i = 0; i < rs->conns_nr; i++)
-		if (!strcmp(rs->conns[i].host, host))
-			return;
+	if (val_dict_get(rs->conn_index, host))
+		return;
 	ALLOC_GROW(rs->conns, rs->conns_nr + 1, rs->conns_alloc);
 	memset(&rs->conns[rs->conns_nr], 0, sizeof(struct conn));
-	rs->conns[rs->conns_nr++].host = xstrdup(host);
+	rs->conns[rs->conns_nr].host = xstrdup(host);
+	val_dict_set_int(rs->conn_index, host, (long long)rs->conns_nr);
+	rs->conns_nr++;
+}
+
+/*
+ * Keep the hosts of sel that lim holds too, in sel's order. Host names
+ * are unique in an inventory, so a dict of lim's names answers "in lim?".
+ */
+static size_t limit_hosts(struct host **sel, size_t sel_nr,
+			  struct host *const *lim, size_t lim_nr)
+{
+	struct val *in_lim = val_dict();
+	size_t keep = 0;
+
+	for (size_t j = 0; j < lim_nr; j++)
+		val_dict_set_int(in_lim, lim[j]->name, (long long)j);
+	for (size_t i = 0; i < sel_nr; i++) {
+		const struct val *j = val_dict_get(in_lim, sel[i]->name);
+
+		if (j && lim[j->u.i] == sel[i])
+			sel[keep++] = sel[i];
+	}
+	val_unref(in_lim);
+	return keep;
 }
 
 /* Render the play's host pattern(s) with the play and extra vars. */
@@ -1627,6 +1656,115 @@ static size_t next_batch(const struct val *serial, size_t batch_no,
 	return n;
 }
 
+static void host_setup(struct playctx *pc, struct hoststate *hs,
+		       struct host *h)
+{
+	struct runstate *rs = pc->rs;
+	char *short_name;
+
+	hs->host = h;
+	hs->name = h->name;
+	hs->conn = conn_for(rs, hs->name);
+	hs->inv_vars = inventory_host_vars(rs->inv, h);
+	hs->factvars = val_dict();
+	hs->hostfacts = val_dict();
+	hs->notified = val_list();
+	hs->magic = val_dict();
+	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
+	short_name = xstrndup(hs->name, strcspn(hs->name, "."));
+	val_dict_set_str(hs->magic, "inventory_hostname_short", short_name);
+	free(short_name);
+	val_dict_set(hs->magic, "group_names",
+		     inventory_group_names(rs->inv, h));
+}
+
+/*
+ * The state of each selected host, and the hostvars all of them see.
+ * Each step is linear in the hosts; between hosts it checks
+ * tend_interrupted, and returns false when set: pc->hs is then set up in
+ * part (hoststate_release copes) and no host has stats yet.
+ */
+static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
+		       struct val *play_hosts)
+{
+	struct runstate *rs = pc->rs;
+
+	/* every slot first: growing the array moves it */
+	for (size_t i = 0; i < sel_nr; i++) {
+		if (tend_interrupted)
+			return false;
+		conn_slot(rs, sel[i]->name);
+	}
+	for (size_t i = 0; i < sel_nr; i++) {
+		struct hoststate *hs = &pc->hs[i];
+
+		if (tend_interrupted)
+			return false;
+		host_setup(pc, hs, sel[i]);
+		val_list_push(play_hosts, val_str(hs->name));
+		val_dict_set(pc->hostvars, hs->name, host_visible_vars(hs));
+	}
+	/* hosts of the inventory outside this play are visible too */
+	for (size_t i = 0; i < rs->inv->hosts_nr; i++) {
+		struct host *h = rs->inv->hosts[i];
+
+		if (tend_interrupted)
+			return false;
+		if (!val_dict_get(pc->hostvars, h->name))
+			val_dict_set(pc->hostvars, h->name,
+				     inventory_host_vars(rs->inv, h));
+	}
+	for (size_t i = 0; i < sel_nr; i++)
+		pc->hs[i].stats = stats_index(rs, pc->hs[i].name);
+	return !tend_interrupted;
+}
+
+/* Run the play's sections over its hosts, batch by batch (serial). */
+static int play_batches(struct playctx *pc)
+{
+	const struct play *p = pc->play;
+	const struct run_opts *o = pc->rs->opts;
+	struct hoststate *all = pc->hs;
+	size_t total = pc->nr, done = 0, batch_no = 0;
+	int error = 0;
+
+	while (done < total && !tend_interrupted) {
+		size_t n = next_batch(p->serial, batch_no++, total - done);
+		struct val *batch = val_list();
+
+		if (n > total - done)
+			n = total - done;
+		pc->hs = all + done;
+		pc->nr = n;
+		for (size_t i = 0; i < n; i++)
+			val_list_push(batch, val_str(pc->hs[i].name));
+		val_dict_set(pc->common, "ansible_play_batch", batch);
+		pc->end_play = false;
+		if (o->hooks && o->hooks->batch_start && !o->quiet) {
+			const char **names = xcalloc(n, sizeof(*names));
+
+			for (size_t i = 0; i < n; i++)
+				names[i] = pc->hs[i].name;
+			error = o->hooks->batch_start(p, names, n, batch_no,
+						      o->hooks->payload);
+			free(names);
+			if (error < 0)
+				break;
+		}
+		if (p->gather_facts)
+			run_step(pc, NULL, false, NULL, 0);
+		run_section(pc, &p->pre_tasks);
+		run_section(pc, &p->tasks);
+		run_section(pc, &p->post_tasks);
+		if (o->hooks && o->hooks->batch_end && !o->quiet)
+			o->hooks->batch_end(p, o->hooks->payload);
+		done += n;
+	}
+	pc->hs = all;
+	pc->nr = total;
+	return error;
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -1634,7 +1772,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	struct buf pattern = BUF_INIT;
 	struct host **sel = NULL, **lim = NULL;
 	size_t sel_nr = 0, lim_nr = 0;
-	struct val *play_hosts, *groups;
+	struct val *play_hosts = NULL;
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
@@ -1646,18 +1784,10 @@ static int run_play(struct runstate *rs, const struct play *p)
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
 		goto out;
 	if (o->limit) {
-		size_t keep = 0;
-
 		if ((error = inventory_select(&lim, &lim_nr, rs->inv,
 					      o->limit)) < 0)
 			goto out;
-		for (size_t i = 0; i < sel_nr; i++)
-			for (size_t j = 0; j < lim_nr; j++)
-				if (sel[i] == lim[j]) {
-					sel[keep++] = sel[i];
-					break;
-				}
-		sel_nr = keep;
+		sel_nr = limit_hosts(sel, sel_nr, lim, lim_nr);
 	}
 	if (o->only_hosts) {
 		struct val *want = val_dict();
@@ -1674,53 +1804,17 @@ static int run_play(struct runstate *rs, const struct play *p)
 	}
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
-	if (!sel_nr)
+	if (!sel_nr || tend_interrupted)
 		goto out;
 
 	pc.hs = xcalloc(sel_nr, sizeof(*pc.hs));
 	pc.nr = sel_nr;
 	pc.hostvars = val_dict();
 	play_hosts = val_list();
-	groups = inventory_groups(rs->inv);
-	/* every slot first: growing the array moves it */
-	for (size_t i = 0; i < sel_nr; i++)
-		conn_slot(rs, sel[i]->name);
-	for (size_t i = 0; i < sel_nr; i++) {
-		struct hoststate *hs = &pc.hs[i];
-
-		hs->host = sel[i];
-		hs->name = sel[i]->name;
-		hs->conn = conn_for(rs, hs->name);
-		hs->inv_vars = inventory_host_vars(rs->inv, sel[i]);
-		hs->factvars = val_dict();
-		hs->hostfacts = val_dict();
-		hs->notified = val_list();
-		hs->magic = val_dict();
-		val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
-		{
-			char *short_name = xstrndup(hs->name,
-						    strcspn(hs->name, "."));
-
-			val_dict_set_str(hs->magic, "inventory_hostname_short",
-					 short_name);
-			free(short_name);
-		}
-		val_dict_set(hs->magic, "group_names",
-			     inventory_group_names(rs->inv, sel[i]));
-		hs->stats = stats_index(rs->res, hs->name);
-		val_list_push(play_hosts, val_str(hs->name));
-		val_dict_set(pc.hostvars, hs->name, host_visible_vars(hs));
-	}
-	/* hosts of the inventory outside this play are visible too */
-	for (size_t i = 0; i < rs->inv->hosts_nr; i++) {
-		struct host *h = rs->inv->hosts[i];
-
-		if (!val_dict_get(pc.hostvars, h->name))
-			val_dict_set(pc.hostvars, h->name,
-				     inventory_host_vars(rs->inv, h));
-	}
+	if (!play_setup(&pc, sel, sel_nr, play_hosts))
+		goto out; /* interrupted: run_playbook says so */
 	pc.common = val_dict();
-	val_dict_set(pc.common, "groups", groups);
+	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
 	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
 	val_dict_set(pc.common, "ansible_play_hosts", val_ref(play_hosts));
 	val_dict_set(pc.common, "ansible_play_hosts_all", val_ref(play_hosts));
@@ -1731,52 +1825,12 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
-
-	{
-		struct hoststate *all = pc.hs;
-		size_t total = pc.nr, done = 0, batch_no = 0;
-
-		while (done < total && !run_interrupted) {
-			size_t n = next_batch(p->serial, batch_no++, total - done);
-			struct val *batch = val_list();
-
-			if (n > total - done)
-				n = total - done;
-			pc.hs = all + done;
-			pc.nr = n;
-			for (size_t i = 0; i < n; i++)
-				val_list_push(batch, val_str(pc.hs[i].name));
-			val_dict_set(pc.common, "ansible_play_batch", batch);
-			pc.end_play = false;
-			if (o->hooks && o->hooks->batch_start && !o->quiet) {
-				const char **names = xcalloc(n, sizeof(*names));
-
-				for (size_t i = 0; i < n; i++)
-					names[i] = pc.hs[i].name;
-				error = o->hooks->batch_start(p, names, n,
-							      batch_no,
-							      o->hooks->payload);
-				free(names);
-				if (error < 0)
-					break;
-			}
-			if (p->gather_facts)
-				run_step(&pc, NULL, false, NULL, 0);
-			run_section(&pc, &p->pre_tasks);
-			run_section(&pc, &p->tasks);
-			run_section(&pc, &p->post_tasks);
-			if (o->hooks && o->hooks->batch_end && !o->quiet)
-				o->hooks->batch_end(p, o->hooks->payload);
-			done += n;
-		}
-		pc.hs = all;
-		pc.nr = total;
-	}
-	for (size_t i = 0; i < pc.nr; i++)
-		hoststate_release(&pc.hs[i]);
-	val_unref(play_hosts);
+	error = play_batches(&pc);
 out:
+	for (size_t i = 0; pc.hs && i < pc.nr; i++)
+		hoststate_release(&pc.hs[i]);
 	free(pc.hs);
+	val_unref(play_hosts);
 	val_unref(pc.common);
 	val_unref(pc.hostvars);
 	val_unref(pc.play_vars);
@@ -1793,10 +1847,16 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	int error = 0;
 
 	pthread_mutex_init(&rs.lock, NULL);
+	rs.conn_index = val_dict();
+	rs.stats_index = val_dict();
+	/* a run_result may already hold the hosts of earlier playbooks */
+	for (size_t i = 0; i < out->hosts_nr; i++)
+		val_dict_set_int(rs.stats_index, out->hosts[i].host,
+				 (long long)i);
 	rs.secrets = val_list();
 	if (opts->extra_vars)
 		collect_secrets(rs.secrets, opts->extra_vars, false);
-	for (size_t i = 0; i < pb->nr && !run_interrupted; i++)
+	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
 	for (size_t i = 0; i < rs.conns_nr; i++) {
@@ -1808,6 +1868,8 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		free(rs.conns[i].error);
 	}
 	free(rs.conns);
+	val_unref(rs.conn_index);
+	val_unref(rs.stats_index);
 	for (size_t i = 0; i < rs.incs_nr; i++) {
 		free(rs.incs[i].path);
 		tasklist_release(&rs.incs[i].tasks);
@@ -1815,7 +1877,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
 	val_unref(rs.secrets);
-	out->interrupted = run_interrupted != 0;
+	out->interrupted = tend_interrupted != 0;
 	return error;
 }
 

@@ -6,6 +6,7 @@
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
 #include "tend/util/regex.h"
+#include "tend/util/interrupt.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -49,10 +50,27 @@ struct name_index {
 	size_t nr, cap;
 };
 
+/*
+ * The hosts of one inventory line (or YAML key), added only once every
+ * source is read (add_deferred_hosts): by then all the ranges are
+ * counted, and an inventory refused for them has expanded none.
+ */
+struct deferred_hosts {
+	char *host;        /* the name, its ranges unexpanded */
+	long port;         /* -1: none */
+	size_t group;      /* NO_INDEX: none */
+	struct val *vars;  /* the line's host vars, or NULL */
+	struct srcpos pos;
+};
+
 struct inv_ext {
 	struct inventory inv;
 	struct name_index host_names, group_names;
 	struct host_ext *implicit; /* implicit localhost, or NULL */
+	struct deferred_hosts *deferred;
+	size_t deferred_nr, deferred_alloc;
+	unsigned long long range_hosts; /* names the ranges expand to */
+	bool range_refused; /* past a range limit: expand nothing */
 };
 
 #define NO_INDEX ((size_t)-1)
@@ -91,6 +109,18 @@ static bool is_localhost_name(const char *s)
 		if (!strcmp(s, localhost_names[i]))
 			return true;
 	return false;
+}
+
+/*
+ * Loading stops early once a signal asks (interrupt.h): the parsers leave
+ * their loops, and this turns the flag into the error their callers see.
+ */
+static int check_interrupted(void)
+{
+	if (!tend_interrupted)
+		return 0;
+	return tend_error_set_code(TEND_EINTERRUPTED, "interrupted while "
+				   "loading the inventory");
 }
 
 static uint64_t name_hash(const char *s)
@@ -252,7 +282,8 @@ static int group_add_child(struct inv_ext *x, size_t parent, size_t child)
 	unsigned int budget = x->inv.groups_nr > UINT_MAX ?
 				      UINT_MAX : (unsigned int)x->inv.groups_nr;
 
-	if (has_index(p->children, p->children_nr, child))
+	/* a group's parents are few: test membership from its side */
+	if (has_index(c->parents, c->parents_nr, parent))
 		return 0;
 	if (group_is_ancestor(&x->inv, child, parent, budget))
 		return -1;
@@ -882,26 +913,32 @@ static bool parse_ll(const char *s, long long *out)
 	return !errno && !*end;
 }
 
-/*
- * Expand the first [beg:end(:step)] of `name` (then the rest,
- * recursively) as Ansible's expand_hostname_range. Appends to `out`.
- */
-static int expand_range(struct val *out, const char *name)
-{
-	const char *open = strchr(name, '['), *close;
-	char *bounds[3] = { NULL, NULL, NULL }, *inner = NULL, *p;
-	long long beg, end, step = 1;
-	int nb = 0, width = 0, error = 0;
-	struct buf h = BUF_INIT;
+/* The first [beg:end(:step)] of a host name, parsed. */
+struct host_range {
+	const char *open, *close; /* its '[' and ']' in the name */
+	long long beg, end, step;
+	int width;                /* zero-padded to this many digits */
+	bool letters;             /* beg and end index ascii_letters */
+};
 
-	if (!open) {
-		val_list_push(out, val_str(name));
+/*
+ * Parse the first range of `name` as Ansible's expand_hostname_range
+ * does. Returns 1 and fills *r, 0 if the name has no '[', or -1 with the
+ * error set.
+ */
+static int range_parse(struct host_range *r, const char *name)
+{
+	char *bounds[3] = { NULL, NULL, NULL }, *inner = NULL, *p;
+	int nb = 0, error = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->step = 1;
+	if (!(r->open = strchr(name, '[')))
 		return 0;
-	}
-	if (!(close = strchr(name, ']')) || close < open)
+	if (!(r->close = strchr(name, ']')) || r->close < r->open)
 		return tend_error_set("unbalanced brackets in host range '%s'",
 				      name);
-	inner = xstrndup(open + 1, (size_t)(close - open - 1));
+	inner = xstrndup(r->open + 1, (size_t)(r->close - r->open - 1));
 	for (p = inner; nb < 3; nb++) {
 		bounds[nb] = p;
 		if (!(p = strchr(p, ':'))) {
@@ -913,21 +950,21 @@ static int expand_range(struct val *out, const char *name)
 	if (p || nb < 2) {
 		error = tend_error_set("host range must be begin:end or "
 				       "begin:end:step, got '%.*s'",
-				       (int)(close - open + 1), open);
+				       (int)(r->close - r->open + 1), r->open);
 		goto out;
 	}
 	if (!*bounds[1]) {
 		error = tend_error_set("host range must specify an end value");
 		goto out;
 	}
-	if (nb == 3 && (!parse_ll(bounds[2], &step) || step <= 0)) {
+	if (nb == 3 && (!parse_ll(bounds[2], &r->step) || r->step <= 0)) {
 		error = tend_error_set("host range step must be a positive "
 				       "number, got '%s'", bounds[2]);
 		goto out;
 	}
 	if (bounds[0][0] == '0' && bounds[0][1]) {
-		width = (int)strlen(bounds[0]);
-		if ((size_t)width != strlen(bounds[1])) {
+		r->width = (int)strlen(bounds[0]);
+		if ((size_t)r->width != strlen(bounds[1])) {
 			error = tend_error_set("host range must specify "
 					       "equal-length begin and end "
 					       "formats");
@@ -937,70 +974,171 @@ static int expand_range(struct val *out, const char *name)
 	if (strlen(bounds[0]) == 1 && strlen(bounds[1]) == 1 &&
 	    isalpha((unsigned char)bounds[0][0]) &&
 	    isalpha((unsigned char)bounds[1][0])) {
-		beg = strchr(ascii_letters, bounds[0][0]) - ascii_letters;
-		end = strchr(ascii_letters, bounds[1][0]) - ascii_letters;
-		if (beg > end) {
+		r->letters = true;
+		r->beg = strchr(ascii_letters, bounds[0][0]) - ascii_letters;
+		r->end = strchr(ascii_letters, bounds[1][0]) - ascii_letters;
+		if (r->beg > r->end)
 			error = tend_error_set("host range must have "
 					       "begin <= end");
-			goto out;
-		}
-		for (long long i = beg; i <= end && !error; i += step) {
-			buf_reset(&h);
-			buf_add(&h, name, (size_t)(open - name));
-			buf_addch(&h, ascii_letters[i]);
-			buf_adds(&h, close + 1);
-			error = expand_range(out, h.ptr);
-		}
 		goto out;
 	}
 	if (!*bounds[0])
-		beg = 0;
-	else if (!parse_ll(bounds[0], &beg))
-		beg = LLONG_MIN;
-	if (beg == LLONG_MIN || !parse_ll(bounds[1], &end)) {
+		r->beg = 0;
+	else if (!parse_ll(bounds[0], &r->beg))
+		r->beg = LLONG_MIN;
+	if (r->beg == LLONG_MIN || !parse_ll(bounds[1], &r->end))
 		error = tend_error_set("host range bounds must be numbers or "
 				       "single letters, got '%.*s'",
-				       (int)(close - open + 1), open);
-		goto out;
-	}
-	for (long long i = beg; i <= end && !error; i += step) {
-		buf_reset(&h);
-		buf_add(&h, name, (size_t)(open - name));
-		buf_addf(&h, "%0*lld", width, i);
-		buf_adds(&h, close + 1);
-		error = expand_range(out, h.ptr);
-	}
+				       (int)(r->close - r->open + 1), r->open);
 out:
-	buf_release(&h);
 	free(inner);
 	return error;
 }
 
-/*
- * A host pattern of an inventory file ("web[1:3].example.com:2222") into
- * a list of names and a port (-1: none). Sets the error on bad ranges.
- */
-static int expand_host_pattern(struct val **names, long *port,
-			       const char *pattern)
+/* How many values a range takes (a numeric one may take none). */
+static unsigned long long range_size(const struct host_range *r)
 {
-	size_t off, len;
-	char *host;
+	if (r->beg > r->end)
+		return 0;
+	return ((unsigned long long)r->end - (unsigned long long)r->beg) /
+	       (unsigned long long)r->step + 1;
+}
+
+/* `name` with its first range replaced by the range's k-th value. */
+static void range_name(struct buf *out, const char *name,
+		       const struct host_range *r, unsigned long long k)
+{
+	long long v = (long long)((unsigned long long)r->beg +
+				  k * (unsigned long long)r->step);
+
+	buf_reset(out);
+	buf_add(out, name, (size_t)(r->open - name));
+	if (r->letters)
+		buf_addch(out, ascii_letters[v]);
+	else
+		buf_addf(out, "%0*lld", r->width, v);
+	buf_adds(out, r->close + 1);
+}
+
+/*
+ * How many names `name` expands to, without expanding it: the product of
+ * its ranges' sizes (ULLONG_MAX if that overflows). *ranges tells whether
+ * it has any. Each range is parsed as the expansion would meet it, so a
+ * bad one sets the same error; after an empty range (no name) the rest
+ * are not looked at, as the expansion never gets to them.
+ */
+static int range_count(unsigned long long *out, bool *ranges,
+		       const char *name)
+{
+	struct host_range r;
+	struct buf cur = BUF_INIT, next = BUF_INIT;
+	unsigned long long n = 1;
+	int found;
+
+	*ranges = false;
+	buf_sets(&cur, name);
+	while ((found = range_parse(&r, cur.ptr)) > 0) {
+		unsigned long long k = range_size(&r);
+
+		*ranges = true;
+		if (!k) {
+			n = 0;
+			break;
+		}
+		if (__builtin_mul_overflow(n, k, &n))
+			n = ULLONG_MAX;
+		/* go on with the first name, as the expansion does */
+		range_name(&next, cur.ptr, &r, 0);
+		buf_sets(&cur, next.ptr);
+	}
+	buf_release(&cur);
+	buf_release(&next);
+	*out = n;
+	return found < 0 ? found : 0;
+}
+
+/*
+ * Expand the first [beg:end(:step)] of `name` (then the rest,
+ * recursively) as Ansible's expand_hostname_range. Appends to `out`.
+ * Callers bound the size first (range_count).
+ */
+static int expand_range(struct val *out, const char *name)
+{
+	struct host_range r;
+	struct buf h = BUF_INIT;
+	unsigned long long n;
 	int error;
 
-	*names = val_list();
+	if ((error = range_parse(&r, name)) <= 0) {
+		if (!error)
+			val_list_push(out, val_str(name));
+		return error;
+	}
+	n = range_size(&r);
+	error = 0;
+	for (unsigned long long k = 0; k < n && !error; k++) {
+		range_name(&h, name, &r, k);
+		error = expand_range(out, h.ptr);
+	}
+	buf_release(&h);
+	return error;
+}
+
+/*
+ * Split a host pattern of an inventory file ("web[1:3].example.com:2222")
+ * into *host (its ranges unexpanded) and *port (-1: none), and count the
+ * names its ranges make, adding them to x->range_hosts. Sets the error
+ * on a bad range, or on ranges past INVENTORY_MAX_RANGE_HOSTS names or
+ * that bring x->range_hosts past INVENTORY_MAX_RANGE_TOTAL; those mark
+ * the inventory refused (x->range_refused).
+ */
+static int host_pattern_parse(char **host, long *port, struct inv_ext *x,
+			      const char *pattern)
+{
+	unsigned long long n, total = x->range_hosts;
+	bool ranges;
+	size_t off, len;
+	int error;
+
 	if (parse_address(pattern, &off, &len, port)) {
-		host = xstrndup(pattern + off, len);
+		*host = xstrndup(pattern + off, len);
 	} else {
-		host = xstrdup(pattern);
+		*host = xstrdup(pattern);
 		*port = -1;
 	}
 	if (*port < 0 && ends_with(pattern, ":")) {
-		free(host);
-		return tend_error_set("invalid host pattern '%s': a final ':' "
-				      "must be followed by a port", pattern);
+		error = tend_error_set("invalid host pattern '%s': a final ':' "
+				       "must be followed by a port", pattern);
+		goto out;
 	}
-	error = expand_range(*names, host);
-	free(host);
+	if ((error = range_count(&n, &ranges, *host)) < 0 || !ranges)
+		goto out;
+	if (n > INVENTORY_MAX_RANGE_HOSTS) {
+		error = n == ULLONG_MAX ?
+			tend_error_set("host pattern '%s' expands to too many "
+				       "hosts to count, more than the limit of "
+				       "%d per pattern", pattern,
+				       INVENTORY_MAX_RANGE_HOSTS) :
+			tend_error_set("host pattern '%s' expands to %llu "
+				       "hosts, more than the limit of %d per "
+				       "pattern", pattern, n,
+				       INVENTORY_MAX_RANGE_HOSTS);
+	} else if (total + n > INVENTORY_MAX_RANGE_TOTAL) {
+		error = tend_error_set("host pattern '%s' brings the hosts "
+				       "expanded from ranges in this "
+				       "inventory to %llu, more than the "
+				       "limit of %d per inventory", pattern,
+				       total + n, INVENTORY_MAX_RANGE_TOTAL);
+	} else {
+		x->range_hosts = total + n;
+	}
+	if (error < 0)
+		x->range_refused = true;
+out:
+	if (error < 0) {
+		free(*host);
+		*host = NULL;
+	}
 	return error;
 }
 
@@ -1010,17 +1148,32 @@ struct loader {
 	const char *file; /* interned */
 };
 
-static void add_hosts(struct loader *ld, const struct val *names, long port,
+/* Add `host` (taken) with its vars (borrowed) when all sources are read. */
+static void defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
+			const struct val *vars, const struct srcpos *pos)
+{
+	struct deferred_hosts *dh;
+
+	ALLOC_GROW(x->deferred, x->deferred_nr + 1, x->deferred_alloc);
+	dh = &x->deferred[x->deferred_nr++];
+	dh->host = host;
+	dh->port = port;
+	dh->group = gi;
+	dh->vars = val_len(vars) ? val_ref((struct val *)vars) : NULL;
+	dh->pos = *pos;
+}
+
+static void add_hosts(struct inv_ext *x, const struct val *names, long port,
 		      size_t gi, const struct val *vars,
 		      const struct srcpos *pos)
 {
-	for (size_t i = 0; i < val_len(names); i++) {
-		size_t hi = host_add(ld->x, val_cstr(val_list_at(names, i)));
-		struct host_ext *he = hext(ld->x->inv.hosts[hi]);
+	for (size_t i = 0; i < val_len(names) && !tend_interrupted; i++) {
+		size_t hi = host_add(x, val_cstr(val_list_at(names, i)));
+		struct host_ext *he = hext(x->inv.hosts[hi]);
 		struct val *own = he->layer[LAYER_INLINE];
 
 		if (gi != NO_INDEX)
-			group_add_host(ld->x, gi, hi);
+			group_add_host(x, gi, hi);
 		if (port >= 0) {
 			struct val *p = val_int(port);
 
@@ -1030,6 +1183,45 @@ static void add_hosts(struct loader *ld, const struct val *names, long port,
 		if (vars)
 			val_dict_update(own, vars, false);
 	}
+}
+
+static void deferred_release(struct inv_ext *x)
+{
+	for (size_t i = 0; i < x->deferred_nr; i++) {
+		free(x->deferred[i].host);
+		val_unref(x->deferred[i].vars);
+	}
+	free(x->deferred);
+	x->deferred = NULL;
+	x->deferred_nr = x->deferred_alloc = 0;
+}
+
+/*
+ * Every source is read: expand and add the hosts, in the order they
+ * were written. An inventory refused for its ranges gets none (it fails
+ * with those errors), so a few bytes asking for millions of hosts cost
+ * nothing but their counting.
+ */
+static void add_deferred_hosts(struct inv_ext *x, struct diags *d)
+{
+	struct val *names = NULL;
+
+	for (size_t i = 0; i < x->deferred_nr && !x->range_refused &&
+			   !tend_interrupted; i++) {
+		const struct deferred_hosts *dh = &x->deferred[i];
+
+		names = val_list();
+		if (expand_range(names, dh->host) < 0) {
+			/* range_count parsed it already: cannot happen */
+			diags_add(d, &dh->pos, "%s", tend_error_last());
+			tend_error_clear();
+		} else {
+			add_hosts(x, names, dh->port, dh->group, dh->vars,
+				  &dh->pos);
+		}
+		val_unref(names);
+	}
+	deferred_release(x);
 }
 
 /* INI ------------------------------------------------------------------ */
@@ -1127,6 +1319,7 @@ struct ini_parser {
 	struct loader *ld;
 	struct ini_pending *pending;
 	size_t pending_nr, pending_alloc;
+	struct val *pending_index; /* name -> index into pending */
 	enum ini_state state;
 	size_t group;
 	struct srcpos pos; /* of the current line */
@@ -1135,10 +1328,30 @@ struct ini_parser {
 static struct ini_pending *ini_pending_find(struct ini_parser *ip,
 					    const char *name)
 {
-	for (size_t i = 0; i < ip->pending_nr; i++)
-		if (ip->pending[i].name && !strcmp(ip->pending[i].name, name))
-			return &ip->pending[i];
-	return NULL;
+	const struct val *i = val_dict_get(ip->pending_index, name);
+
+	/* a dropped entry keeps its index entry, but not its name */
+	if (!i || !ip->pending[i->u.i].name)
+		return NULL;
+	return &ip->pending[i->u.i];
+}
+
+/* A new pending section for group `name` (not pending yet). */
+static struct ini_pending *ini_pending_add(struct ini_parser *ip,
+					   const char *name,
+					   enum ini_state state)
+{
+	struct ini_pending *p;
+
+	ALLOC_GROW(ip->pending, ip->pending_nr + 1, ip->pending_alloc);
+	p = &ip->pending[ip->pending_nr];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->state = state;
+	p->pos = ip->pos;
+	val_dict_set_int(ip->pending_index, name, (long long)ip->pending_nr);
+	ip->pending_nr++;
+	return p;
 }
 
 static void ini_pending_drop(struct ini_pending *p)
@@ -1245,12 +1458,7 @@ static void ini_header(struct ini_parser *ip, const char *s, unsigned int col)
 	pend = ini_pending_find(ip, name.ptr);
 	/* [g:vars] may come first, but g must be declared in the file */
 	if (!existed && ip->state == INI_VARS && !pend) {
-		ALLOC_GROW(ip->pending, ip->pending_nr + 1, ip->pending_alloc);
-		pend = &ip->pending[ip->pending_nr++];
-		memset(pend, 0, sizeof(*pend));
-		pend->name = xstrdup(name.ptr);
-		pend->state = INI_VARS;
-		pend->pos = ip->pos;
+		pend = ini_pending_add(ip, name.ptr, INI_VARS);
 		pend->pos.col = col + 1;
 	} else if (pend && ip->state != INI_VARS) {
 		for (size_t i = 0; i < pend->parents_nr; i++)
@@ -1269,8 +1477,9 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 	struct ini_token *tok = NULL;
 	size_t nr = 0;
 	unsigned int errcol, vcol;
-	struct val *names = NULL, *vars = NULL;
+	struct val *vars = NULL;
 	struct srcpos pos = ip->pos;
+	char *host = NULL;
 	long port;
 
 	if (!ini_split(&tok, &nr, s, col, &errcol)) {
@@ -1281,7 +1490,7 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 	if (!nr)
 		return;
 	pos.col = tok[0].col;
-	if (expand_host_pattern(&names, &port, tok[0].s) < 0) {
+	if (host_pattern_parse(&host, &port, ld->x, tok[0].s) < 0) {
 		ini_error(ip, tok[0].col, "%s", tend_error_last());
 		tend_error_clear();
 		goto out;
@@ -1300,9 +1509,10 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 		val_dict_set(vars, tok[i].s,
 			     ini_value(eq + 1, ld->file, pos.line, vcol));
 	}
-	add_hosts(ld, names, port, ip->group, vars, &pos);
+	defer_hosts(ld->x, host, port, ip->group, vars, &pos);
+	host = NULL;
 out:
-	val_unref(names);
+	free(host);
 	val_unref(vars);
 	for (size_t i = 0; i < nr; i++)
 		free(tok[i].s);
@@ -1356,16 +1566,10 @@ static void ini_children_line(struct ini_parser *ip, const char *s,
 	}
 	/* declared later in the file, or an error at its end */
 	if (!(pend = ini_pending_find(ip, name))) {
-		ALLOC_GROW(ip->pending, ip->pending_nr + 1, ip->pending_alloc);
-		pend = &ip->pending[ip->pending_nr++];
-		memset(pend, 0, sizeof(*pend));
-		pend->name = name;
-		pend->state = INI_CHILDREN;
-		pend->pos = ip->pos;
+		pend = ini_pending_add(ip, name, INI_CHILDREN);
 		pend->pos.col = col;
-	} else {
-		free(name);
 	}
+	free(name);
 	push_index(&pend->parents, &pend->parents_nr, &pend->parents_alloc,
 		   ip->group);
 }
@@ -1376,9 +1580,10 @@ static void ini_parse(struct loader *ld, const char *text)
 	const char *line = text;
 	struct buf s = BUF_INIT;
 
+	ip.pending_index = val_dict();
 	ip.group = G_UNGROUPED;
 	ip.pos.file = ld->file;
-	while (*line) {
+	while (*line && !tend_interrupted) {
 		const char *eol = strchr(line, '\n');
 		size_t len = eol ? (size_t)(eol - line) : strlen(line);
 		size_t lead = 0;
@@ -1418,6 +1623,11 @@ static void ini_parse(struct loader *ld, const char *text)
 
 		if (!p->name)
 			continue;
+		if (tend_interrupted) {
+			/* the file was not read to its end: nothing to say */
+			ini_pending_drop(p);
+			continue;
+		}
 		if (p->state == INI_VARS)
 			diags_add(ld->d, &p->pos, "expected group '%s' to be "
 				  "declared for its [%s:vars] section",
@@ -1431,6 +1641,7 @@ static void ini_parse(struct loader *ld, const char *text)
 		ini_pending_drop(p);
 	}
 	free(ip.pending);
+	val_unref(ip.pending_index);
 	buf_release(&s);
 }
 
@@ -1470,10 +1681,10 @@ static struct val *yaml_section(struct loader *ld, const char *group,
 
 static void yaml_hosts(struct loader *ld, size_t gi, const struct val *hosts)
 {
-	struct val *names = NULL;
+	char *host;
 	long port;
 
-	for (size_t i = 0; i < hosts->u.dict.nr; i++) {
+	for (size_t i = 0; i < hosts->u.dict.nr && !tend_interrupted; i++) {
 		const char *pattern = hosts->u.dict.items[i].key;
 		const struct val *vars = hosts->u.dict.items[i].v;
 
@@ -1483,17 +1694,15 @@ static void yaml_hosts(struct loader *ld, size_t gi, const struct val *hosts)
 				  val_type_name(vars->type));
 			continue;
 		}
-		if (expand_host_pattern(&names, &port, pattern) < 0) {
+		if (host_pattern_parse(&host, &port, ld->x, pattern) < 0) {
 			diags_add(ld->d, key_pos(hosts, i), "%s",
 				  tend_error_last());
 			tend_error_clear();
 		} else {
-			add_hosts(ld, names, port, gi,
-				  val_is(vars, VAL_DICT) ? vars : NULL,
-				  key_pos(hosts, i));
+			defer_hosts(ld->x, host, port, gi,
+				    val_is(vars, VAL_DICT) ? vars : NULL,
+				    key_pos(hosts, i));
 		}
-		val_unref(names);
-		names = NULL;
 	}
 }
 
@@ -1640,6 +1849,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	} else {
 		ini_parse(&ld, text.ptr);
 	}
+	error = check_interrupted();
 out:
 	val_unref(doc);
 	buf_release(&text);
@@ -1855,7 +2065,7 @@ static void refresh_vars(struct inv_ext *x)
 		for (int l = 0; l < LAYER_NR; l++)
 			val_dict_update(ge->g.vars, ge->layer[l], false);
 	}
-	for (size_t i = 0; i <= inv->hosts_nr; i++) {
+	for (size_t i = 0; i <= inv->hosts_nr && !tend_interrupted; i++) {
 		struct host_ext *he = i < inv->hosts_nr ? hext(inv->hosts[i]) :
 							  x->implicit;
 
@@ -1899,6 +2109,8 @@ static int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		struct host_ext *he = i < inv->hosts_nr ? hext(inv->hosts[i]) :
 							  x->implicit;
 
+		if ((error = check_interrupted()) < 0)
+			goto out;
 		if (!he)
 			continue;
 		if ((error = vars_for(&vars, &hv, he->h.name, d)) < 0)
@@ -1909,6 +2121,8 @@ static int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		vars = NULL;
 	}
 	refresh_vars(x);
+	if (!error)
+		error = check_interrupted();
 out:
 	free(gv.path);
 	free(hv.path);
@@ -2018,7 +2232,7 @@ static void load_host_list(struct inv_ext *x, const char *list)
 {
 	char *copy = xstrdup(list), *p = copy;
 
-	while (p) {
+	while (p && !tend_interrupted) {
 		char *comma = strchr(p, ',');
 		struct buf h = BUF_INIT;
 		size_t off, len, hi;
@@ -2086,11 +2300,16 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 	} else if ((error = load_source(x, path, d)) < 0) {
 		goto out;
 	} else {
+		add_deferred_hosts(x, d);
 		is_source = true;
 	}
+	if ((error = check_interrupted()) < 0)
+		goto out;
 	reconcile(x);
 	add_implicit_localhost(x);
 	refresh_vars(x);
+	if ((error = check_interrupted()) < 0)
+		goto out;
 	if (is_source) {
 		const char *slash;
 
@@ -2164,9 +2383,38 @@ struct host *inventory_find_host(const struct inventory *inv, const char *name)
 	return NULL;
 }
 
-/* Every group h is in, at any level (a bitmap over inv->groups). */
+/*
+ * A set of group indexes. A host is in few groups, so a list is searched
+ * while it is short; past that a bitmap over inv->groups answers. Either
+ * way the cost follows the host's groups, not the inventory's.
+ */
+#define GROUP_SET_LIST_MAX 32
+
+struct group_set {
+	size_t *v;
+	size_t nr, alloc;
+	unsigned char *bits; /* once nr > GROUP_SET_LIST_MAX */
+};
+
+static bool group_set_add(struct group_set *s, const struct inventory *inv,
+			  size_t gi)
+{
+	if (s->bits ? s->bits[gi] : has_index(s->v, s->nr, gi))
+		return false;
+	push_index(&s->v, &s->nr, &s->alloc, gi);
+	if (s->bits) {
+		s->bits[gi] = 1;
+	} else if (s->nr > GROUP_SET_LIST_MAX) {
+		s->bits = xcalloc(inv->groups_nr, 1);
+		for (size_t i = 0; i < s->nr; i++)
+			s->bits[s->v[i]] = 1;
+	}
+	return true;
+}
+
+/* Every group h is in, at any level, "all" included (not for implicit). */
 static void host_all_groups(const struct inventory *inv, const struct host *h,
-			    unsigned char *in)
+			    struct group_set *in)
 {
 	size_t *stack = NULL, nr = 0, alloc = 0;
 
@@ -2176,13 +2424,29 @@ static void host_all_groups(const struct inventory *inv, const struct host *h,
 		size_t gi = stack[--nr];
 		const struct group *g = inv->groups[gi];
 
-		if (in[gi])
+		if (!group_set_add(in, inv, gi))
 			continue;
-		in[gi] = 1;
 		for (size_t i = 0; i < g->parents_nr; i++)
 			push_index(&stack, &nr, &alloc, g->parents[i]);
 	}
 	free(stack);
+}
+
+/* The host's groups at any level except all, in no particular order. */
+static size_t host_groups_but_all(size_t **out, const struct inventory *inv,
+				  const struct host *h)
+{
+	struct group_set in = { NULL, 0, 0, NULL };
+	size_t nr = 0;
+
+	if (!h->implicit)
+		host_all_groups(inv, h, &in);
+	for (size_t i = 0; i < in.nr; i++)
+		if (in.v[i] != G_ALL)
+			in.v[nr++] = in.v[i];
+	free(in.bits);
+	*out = in.v; /* NULL when empty */
+	return nr;
 }
 
 static int cmp_groups(const void *a, const void *b, void *payload)
@@ -2202,17 +2466,10 @@ static int cmp_groups(const void *a, const void *b, void *payload)
 static size_t sorted_groups(size_t **out, const struct inventory *inv,
 			    const struct host *h)
 {
-	unsigned char *in = xcalloc(inv->groups_nr ? inv->groups_nr : 1, 1);
-	size_t nr = 0;
+	size_t nr = host_groups_but_all(out, inv, h);
 
-	*out = xmalloc((inv->groups_nr + 1) * sizeof(**out));
-	if (!h->implicit)
-		host_all_groups(inv, h, in);
-	for (size_t i = 1; i < inv->groups_nr; i++)
-		if (in[i])
-			(*out)[nr++] = i;
-	free(in);
-	qsort_r(*out, nr, sizeof(**out), cmp_groups, (void *)inv);
+	if (nr)
+		qsort_r(*out, nr, sizeof(**out), cmp_groups, (void *)inv);
 	return nr;
 }
 
@@ -2247,23 +2504,21 @@ struct val *inventory_group_names(const struct inventory *inv,
 				  const struct host *h)
 {
 	struct val *list = val_list();
-	unsigned char *in;
-	char **names;
-	size_t nr = 0;
+	const char **names;
+	size_t *gs, nr = host_groups_but_all(&gs, inv, h);
 
-	if (h->implicit)
+	if (!nr) {
+		free(gs);
 		return list;
-	in = xcalloc(inv->groups_nr, 1);
-	names = xmalloc(inv->groups_nr * sizeof(*names));
-	host_all_groups(inv, h, in);
-	for (size_t i = 1; i < inv->groups_nr; i++)
-		if (in[i])
-			names[nr++] = inv->groups[i]->name;
+	}
+	names = xmalloc(nr * sizeof(*names));
+	for (size_t i = 0; i < nr; i++)
+		names[i] = inv->groups[gs[i]]->name;
 	qsort(names, nr, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < nr; i++)
 		val_list_push(list, val_str(names[i]));
 	free(names);
-	free(in);
+	free(gs);
 	return list;
 }
 
@@ -2718,5 +2973,6 @@ void inventory_free(struct inventory *inv)
 	free(inv->groups);
 	free(x->host_names.slots);
 	free(x->group_names.slots);
+	deferred_release(x);
 	free(x);
 }

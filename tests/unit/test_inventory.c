@@ -3,6 +3,7 @@
 #include "tend/inventory/inventory.h"
 #include "tend/data/val.h"
 #include "tend/util/fs.h"
+#include "tend/util/interrupt.h"
 
 #include <dirent.h>
 #include <time.h>
@@ -452,6 +453,27 @@ static void test_inventory__missing(void **state)
 	tend_error_clear();
 }
 
+/* A signal (interrupt.h) stops the load with TEND_EINTERRUPTED. */
+static void test_inventory__interrupted(void **state)
+{
+	struct diags d = DIAGS_INIT;
+	struct inventory *inv = (struct inventory *)&d;
+
+	(void)state;
+	tend_interrupted = 1;
+	assert_int_equal(inventory_load(&inv, FIX "ranges.ini", &d),
+			 TEND_EINTERRUPTED);
+	tend_interrupted = 0;
+	assert_null(inv);
+	assert_string_equal(tend_error_last(),
+			    "interrupted while loading the inventory");
+	assert_int_equal(d.nr, 0);
+	tend_error_clear();
+	inv = load(FIX "ranges.ini");
+	assert_int_equal(inv->hosts_nr, 13);
+	inventory_free(inv);
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -570,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_inventory__comma_list),
 		cmocka_unit_test(test_inventory__null_path),
 		cmocka_unit_test(test_inventory__missing),
+		cmocka_unit_test(test_inventory__interrupted),
 		cmocka_unit_test(test_inventory__bad_input),
 		cmocka_unit_test(test_inventory__scale),
 	};

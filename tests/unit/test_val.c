@@ -147,6 +147,213 @@ static void test_val__dict_order_and_replace(void **state)
 	val_unref(d);
 }
 
+/*
+ * Dicts past DICT_INDEX_MIN (16) keys look keys up through a hash index:
+ * these cases cross that size both ways and check every key each time.
+ */
+#define MANY 3000
+
+static void many_key(char *buf, size_t size, int i)
+{
+	snprintf(buf, size, "host-%d.example.com", i);
+}
+
+/* Every key i of [0, n) with step is in d with value i * mul, in order. */
+static void assert_many(const struct val *d, int n, int step, int mul)
+{
+	char k[64];
+	size_t at = 0;
+
+	assert_int_equal(val_len(d), (n + step - 1) / step);
+	for (int i = 0; i < n; i++) {
+		const struct val *v;
+
+		many_key(k, sizeof(k), i);
+		v = val_dict_get(d, k);
+		if (i % step) {
+			assert_null(v);
+			continue;
+		}
+		assert_non_null(v);
+		assert_int_equal(v->u.i, (long long)i * mul);
+		assert_string_equal(d->u.dict.items[at].key, k);
+		at++;
+	}
+}
+
+static struct val *many_dict(int n)
+{
+	struct val *d = val_dict();
+	char k[64];
+
+	for (int i = 0; i < n; i++) {
+		struct srcpos pos = { "many.yml", (unsigned int)i + 1, 3 };
+
+		many_key(k, sizeof(k), i);
+		val_dict_set_pos(d, k, val_int(i), &pos);
+	}
+	return d;
+}
+
+static void test_val__dict_many_keys(void **state)
+{
+	struct val *d = val_dict();
+	char k[64];
+
+	(void)state;
+	for (int i = 0; i < MANY; i++) {
+		many_key(k, sizeof(k), i);
+		val_dict_set_int(d, k, i);
+		/* every size on the way, the index's first and each growth */
+		if (i < 40 || !(i & (i + 1)))
+			assert_many(d, i + 1, 1, 1);
+	}
+	assert_many(d, MANY, 1, 1);
+	assert_non_null(d->u.dict.index);
+	assert_null(val_dict_get(d, ""));
+	assert_null(val_dict_get(d, "host-"));
+	many_key(k, sizeof(k), MANY);
+	assert_null(val_dict_get(d, k));
+	/* a key that is a prefix of others, and the empty key */
+	val_dict_set_int(d, "", -1);
+	val_dict_set_int(d, "host-1", -2);
+	assert_int_equal(val_dict_get(d, "")->u.i, -1);
+	assert_int_equal(val_dict_get(d, "host-1")->u.i, -2);
+	assert_int_equal(val_dict_get(d, "host-1.example.com")->u.i, 1);
+	assert_int_equal(val_len(d), MANY + 2);
+	val_unref(d);
+}
+
+static void test_val__dict_many_replace(void **state)
+{
+	struct val *d = many_dict(MANY);
+	struct val *old;
+	char k[64];
+
+	(void)state;
+	many_key(k, sizeof(k), 1234);
+	old = val_ref(val_dict_get(d, k));
+	assert_int_equal(old->refcnt, 2);
+	for (int i = 0; i < MANY; i++) {
+		many_key(k, sizeof(k), i);
+		val_dict_set_int(d, k, (long long)i * 7);
+	}
+	/* same keys in the same places; the old values let go */
+	assert_many(d, MANY, 1, 7);
+	assert_int_equal(old->refcnt, 1);
+	val_unref(old);
+	val_unref(d);
+}
+
+static void test_val__dict_many_delete(void **state)
+{
+	struct val *d = many_dict(MANY);
+	char k[64];
+
+	(void)state;
+	for (int i = 0; i < MANY; i++) {
+		if (!(i % 3))
+			continue;
+		many_key(k, sizeof(k), i);
+		assert_int_equal(val_dict_del(d, k), 0);
+		assert_int_equal(val_dict_del(d, k), TEND_ENOTFOUND);
+	}
+	assert_many(d, MANY, 3, 1);
+	/* down past the index's threshold and back up */
+	for (int i = 0; i < MANY - 30; i += 3) {
+		many_key(k, sizeof(k), i);
+		assert_int_equal(val_dict_del(d, k), 0);
+	}
+	assert_int_equal(val_len(d), 10);
+	assert_null(d->u.dict.index);
+	for (int i = MANY - 30; i < MANY; i += 3) {
+		many_key(k, sizeof(k), i);
+		assert_int_equal(val_dict_get(d, k)->u.i, i);
+	}
+	for (int i = 0; i < 100; i++) {
+		many_key(k, sizeof(k), i);
+		val_dict_set_int(d, k, i);
+	}
+	assert_int_equal(val_len(d), 110);
+	assert_non_null(d->u.dict.index);
+	/* old keys first, the re-added ones after them */
+	many_key(k, sizeof(k), MANY - 30);
+	assert_string_equal(d->u.dict.items[0].key, k);
+	many_key(k, sizeof(k), 0);
+	assert_string_equal(d->u.dict.items[10].key, k);
+	for (int i = 0; i < 100; i++) {
+		many_key(k, sizeof(k), i);
+		assert_int_equal(val_dict_get(d, k)->u.i, i);
+	}
+	val_unref(d);
+}
+
+static void test_val__dict_many_copy(void **state)
+{
+	struct val *d = many_dict(MANY);
+	struct val *c = val_copy(d);
+	char k[64];
+
+	(void)state;
+	assert_many(c, MANY, 1, 1);
+	assert_true(val_equal(c, d));
+	/* the copy changes alone */
+	for (int i = 0; i < MANY; i += 2) {
+		many_key(k, sizeof(k), i);
+		assert_int_equal(val_dict_del(c, k), 0);
+	}
+	val_dict_set_int(c, "new", 1);
+	assert_many(d, MANY, 1, 1);
+	assert_null(val_dict_get(d, "new"));
+	assert_int_equal(val_dict_get(c, "new")->u.i, 1);
+	many_key(k, sizeof(k), 0);
+	assert_null(val_dict_get(c, k));
+	many_key(k, sizeof(k), 1);
+	assert_int_equal(val_dict_get(c, k)->u.i, 1);
+	assert_int_equal(val_len(c), MANY / 2 + 1);
+	val_unref(c);
+	val_unref(d);
+}
+
+static void test_val__dict_many_positions(void **state)
+{
+	struct val *d = many_dict(MANY);
+	struct val *c;
+	char k[64];
+
+	(void)state;
+	/* replacing a key records the new place it was written */
+	many_key(k, sizeof(k), 7);
+	val_dict_set_pos(d, k, val_int(7),
+			 &(struct srcpos){ "other.yml", 1, 1 });
+	many_key(k, sizeof(k), 5);
+	assert_int_equal(val_dict_del(d, k), 0);
+	c = val_copy(d);
+	for (int i = 0; i < MANY; i++) {
+		const struct srcpos *pd, *pc;
+
+		many_key(k, sizeof(k), i);
+		pd = val_dict_key_pos(d, k);
+		pc = val_dict_key_pos(c, k);
+		if (i == 5) {
+			assert_null(pd);
+			assert_null(pc);
+			continue;
+		}
+		assert_non_null(pd);
+		assert_non_null(pc);
+		assert_string_equal(pd->file,
+				    i == 7 ? "other.yml" : "many.yml");
+		assert_int_equal(pd->line, i == 7 ? 1 : (unsigned int)i + 1);
+		assert_int_equal(pd->col, i == 7 ? 1 : 3);
+		assert_string_equal(pc->file, pd->file);
+		assert_int_equal(pc->line, pd->line);
+		assert_int_equal(pc->col, pd->col);
+	}
+	val_unref(c);
+	val_unref(d);
+}
+
 static void test_val__dict_path(void **state)
 {
 	struct val *d = J("{\"a\": {\"b\": {\"c\": 7}}, \"x\": 1}");
@@ -634,6 +841,11 @@ int main(void)
 		cmocka_unit_test(test_val__refcount),
 		cmocka_unit_test(test_val__copy_is_deep),
 		cmocka_unit_test(test_val__dict_order_and_replace),
+		cmocka_unit_test(test_val__dict_many_keys),
+		cmocka_unit_test(test_val__dict_many_replace),
+		cmocka_unit_test(test_val__dict_many_delete),
+		cmocka_unit_test(test_val__dict_many_copy),
+		cmocka_unit_test(test_val__dict_many_positions),
 		cmocka_unit_test(test_val__dict_path),
 		cmocka_unit_test(test_val__dict_update_shallow),
 		cmocka_unit_test(test_val__dict_update_deep),

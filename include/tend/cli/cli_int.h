@@ -39,6 +39,7 @@ enum {
 	CMD_NEEDS_PLAYBOOK = 1 << 0, /* positional args are playbooks */
 	CMD_NEEDS_INVENTORY = 1 << 1,
 	CMD_TAKES_PLAN = 1 << 2,     /* the argument may be a saved plan */
+	CMD_APPLIES = 1 << 3,        /* changes hosts (unless --check) */
 };
 
 struct cli_args {
@@ -158,6 +159,13 @@ void cli_progress_set(struct progress *p, const char *host, const char *task);
 /* args.c: add the comma-separated tags of s to the list `into` (or a new one). */
 struct val *cli_split_tags(struct val *into, const char *s);
 
+/*
+ * From here on SIGINT/SIGTERM only ask the work to stop (util/interrupt.h):
+ * loading the inventory, setting plays up and running tasks wind down, and
+ * the run goes on record as interrupted. A second signal exits at once.
+ */
+void cli_catch_interrupts(void);
+
 /* run.c: warn about each alert still firing after the windows closed. */
 void cli_report_firing(const struct val *firing);
 
@@ -165,6 +173,12 @@ void cli_report_firing(const struct val *firing);
 int cli_open_state(struct store **out, struct cli_args *a);
 
 /* The commands (one file each group), called by cli_main. */
+/*
+ * run.c: record a run of `a` in `mode` that a signal stopped before it
+ * started (while the inventory loaded). Returns the exit code.
+ */
+int cli_record_interrupted(struct cli_args *a, enum run_mode mode);
+
 int cmd_plan(struct cli_args *a);
 int cmd_apply(struct cli_args *a);
 int cmd_validate(struct cli_args *a);

@@ -19,6 +19,11 @@
  * Every value carries the source position it was loaded from (zero when
  * computed), so errors can name file:line:col.
  *
+ * Dict lookups take constant time on average: past a small size a dict
+ * keeps a hash index beside its items (which stay in insertion order).
+ * Change a dict's items only through the val_dict_* functions, which keep
+ * that index true; reading u.dict.items directly is fine.
+ *
  * Reference counts are atomic, so threads may share (ref, read, unref) a
  * value; its contents must not change while it is shared.
  */
@@ -26,6 +31,7 @@
 #include "tend/util/error.h"
 
 struct buf;
+struct val_dict_index;
 
 enum val_type {
 	VAL_NULL,
@@ -75,6 +81,14 @@ struct val {
 		struct {
 			struct val_pair *items;
 			size_t nr, alloc;
+			/*
+			 * Private to val.c: a hash index over items, kept
+			 * by every change once the dict holds more than a
+			 * few keys (NULL until then). Lookups only read it,
+			 * so a shared dict stays safe to read from many
+			 * threads.
+			 */
+			struct val_dict_index *index;
 		} dict;
 	} u;
 };

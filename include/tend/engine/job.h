@@ -113,6 +113,13 @@ int job_run(struct job_result *out, const struct job_opts *opts);
 int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		   const struct val *plan, const char *ref, bool replan);
 
+/*
+ * Record a job that a signal stopped before it started (while the
+ * inventory loaded): a run of `opts` with status "interrupted" and no
+ * results. *run_id (may be NULL) gets its id. Returns 0 or -1.
+ */
+int job_record_interrupted(const struct job_opts *opts, long long *run_id);
+
 void job_result_release(struct job_result *r);
 
 #endif

@@ -70,11 +70,13 @@ struct run_opts {
  * the stats, not returned as errors. Returns < 0 only when the run could
  * not proceed at all (a bad host pattern, a vars_file that fails to load);
  * what ran up to then is in *out all the same.
+ *
+ * Once tend_interrupted is set (interrupt.h) no further task starts, nor
+ * does a play's set-up go on; the tasks in flight finish, the call
+ * returns 0 and out->interrupted says so.
  */
 int run_playbook(struct run_result *out, const struct playbook *pb,
 		 struct inventory *inv, const struct run_opts *opts);
 
-/* Stop the run after the tasks in flight (SIGINT/SIGTERM handler sets it). */
-extern volatile int run_interrupted;
 
 #endif

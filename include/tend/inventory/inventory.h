@@ -38,6 +38,10 @@ struct inventory {
 	size_t groups_nr, groups_alloc;
 };
 
+/* The limits on host ranges (inventory_load), also in README.md. */
+#define INVENTORY_MAX_RANGE_HOSTS 100000 /* names per host pattern */
+#define INVENTORY_MAX_RANGE_TOTAL 200000 /* names of one inventory's ranges */
+
 /*
  * Load `path`: an INI file, a YAML file (.yml/.yaml, or content that looks
  * like YAML), or a directory whose files are each loaded (in name order;
@@ -53,6 +57,15 @@ struct inventory {
  * Errors in the input are added to `d` as "file:line:col: ..." and the
  * call returns TEND_EPARSE; a missing file is TEND_ENOTFOUND with the
  * error set. *out is freed with inventory_free().
+ *
+ * Host ranges ("web[01:50]", "db-[a:f]") are counted before any is
+ * expanded: a host pattern may expand to at most INVENTORY_MAX_RANGE_HOSTS
+ * names, and the ranges of one inventory together to at most
+ * INVENTORY_MAX_RANGE_TOTAL; past either, the pattern is an error in `d`
+ * and the inventory expands none of its ranges (it fails).
+ *
+ * Once tend_interrupted is set (interrupt.h) loading stops: the call
+ * returns TEND_EINTERRUPTED with the error set, and *out stays NULL.
  */
 int inventory_load(struct inventory **out, const char *path, struct diags *d);
 
@@ -61,7 +74,9 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d);
  * these take precedence over the inventory's own (Ansible's playbook
  * group_vars/host_vars). Files: NAME, NAME.yml, NAME.yaml, NAME.json, or a
  * directory NAME/ whose files merge in name order. Vars for unknown hosts
- * or groups are ignored. Missing directories are fine.
+ * or groups are ignored. Missing directories are fine. Interrupted
+ * (interrupt.h), it returns TEND_EINTERRUPTED and the inventory is only
+ * fit to be freed.
  */
 int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
 			     struct diags *d);

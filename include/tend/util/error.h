@@ -21,7 +21,8 @@ enum {
 	TEND_ESTALE = -5,       /* the world moved since the plan */
 	TEND_EUNREACHABLE = -6, /* a host could not be reached */
 	TEND_EUNDEFINED = -7,   /* a template used an undefined variable */
-	TEND_EREFUSED = -8,     /* a policy said no (a change window) */
+	TEND_EINTERRUPTED = -8, /* stopped by SIGINT/SIGTERM (interrupt.h) */
+	TEND_EREFUSED = -9,     /* a policy said no (a change window) */
 };
 
 /* Set the message (printf format) and return -1. */
