@@ -1,4 +1,5 @@
 #include "tend/common.h"
+#include "tend/util/fs.h"
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/net/knownhosts.h"
@@ -47,7 +48,7 @@ void source_fetch_ctx_init(struct fetch_ctx *c, const struct source_opts *o,
 	}
 	if (getenv("SSH_AUTH_SOCK"))
 		c->creds[c->creds_nr++].agent = true;
-	if (source_home_dir(&b) < 0) {
+	if (fs_home_dir(&b) < 0) {
 		tend_error_clear();
 		return;
 	}
@@ -170,7 +171,7 @@ static int check_ssh_host_key(struct fetch_ctx *c, const git_cert_hostkey *hk)
 	if (c->o->known_hosts) {
 		buf_adds(&path, c->o->known_hosts);
 	} else {
-		if ((error = source_home_dir(&path)) < 0)
+		if ((error = fs_home_dir(&path)) < 0)
 			goto out;
 		buf_adds(&path, "/.ssh/known_hosts");
 	}

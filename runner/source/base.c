@@ -10,22 +10,6 @@
 
 /* What every file of runner/source/ shares: libgit2 errors, home, clock. */
 
-int source_home_dir(struct buf *out)
-{
-	const char *home = getenv("HOME");
-	struct passwd pw, *pwp = NULL;
-	char tmp[4096];
-
-	if (home && *home) {
-		buf_adds(out, home);
-		return 0;
-	}
-	if (getpwuid_r(getuid(), &pw, tmp, sizeof(tmp), &pwp) || !pwp)
-		return tend_error_set("cannot find the home directory");
-	buf_adds(out, pw.pw_dir);
-	return 0;
-}
-
 int64_t source_now_ms(void)
 {
 	struct timespec ts;

@@ -34,7 +34,7 @@ int source_cache_root(struct buf *out, const struct source_opts *o)
 	} else if (xdg && xdg[0] == '/') {
 		buf_addf(out, "%s/tend/repos", xdg);
 	} else {
-		if (source_home_dir(out) < 0)
+		if (fs_home_dir(out) < 0)
 			return -1;
 		buf_adds(out, "/.cache/tend/repos");
 	}

@@ -1,4 +1,5 @@
 #include "tend/common.h"
+#include "tend/util/fs.h"
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/transport/transport.h"
@@ -156,7 +157,7 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	if (opts->known_hosts) {
 		s->known_hosts = xstrdup(opts->known_hosts);
 	} else {
-		if (ssh_home_dir(&b) < 0) {
+		if (fs_home_dir(&b) < 0) {
 			ssh_close(&s->parent);
 			return -1;
 		}

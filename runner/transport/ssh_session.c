@@ -1,4 +1,5 @@
 #include "tend/common.h"
+#include "tend/util/fs.h"
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/net/knownhosts.h"
@@ -201,22 +202,6 @@ out:
 	return result;
 }
 
-int ssh_home_dir(struct buf *out)
-{
-	const char *home = getenv("HOME");
-	struct passwd pw, *pwp = NULL;
-	char tmp[4096];
-
-	if (home && *home) {
-		buf_adds(out, home);
-		return 0;
-	}
-	if (getpwuid_r(getuid(), &pw, tmp, sizeof(tmp), &pwp) || !pwp)
-		return tend_error_set("cannot find the home directory");
-	buf_adds(out, pw.pw_dir);
-	return 0;
-}
-
 static int authenticate(struct ssh *s)
 {
 	static const char *const default_keys[] = {
@@ -258,7 +243,7 @@ static int authenticate(struct ssh *s)
 	}
 	if (getenv("SSH_AUTH_SOCK") && (rc = try_agent(s, &tried)) <= 0)
 		goto done;
-	if ((error = ssh_home_dir(&path)) < 0)
+	if ((error = fs_home_dir(&path)) < 0)
 		goto out;
 	buf_adds(&path, "/.ssh/");
 	for (size_t i = 0; i < ARRAY_SIZE(default_keys) && rc; i++) {

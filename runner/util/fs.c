@@ -4,6 +4,7 @@
 #include "tend/util/fs.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,4 +84,20 @@ int buf_write_file_atomic(const char *path, const void *data, size_t len,
 out:
 	buf_release(&tmp);
 	return error;
+}
+
+int fs_home_dir(struct buf *out)
+{
+	const char *home = getenv("HOME");
+	struct passwd pw, *pwp = NULL;
+	char tmp[4096];
+
+	if (home && *home) {
+		buf_adds(out, home);
+		return 0;
+	}
+	if (getpwuid_r(getuid(), &pw, tmp, sizeof(tmp), &pwp) || !pwp)
+		return tend_error_set("cannot find the home directory");
+	buf_adds(out, pw.pw_dir);
+	return 0;
 }

@@ -35,8 +35,6 @@ int error_from_git(int code, const char *fmt, ...) TEND_PRINTF(2, 3);
  * The home directory ($HOME, else the password database) appended to
  * `out`. Returns 0, or -1 with the error set.
  */
-int source_home_dir(struct buf *out);
-
 /* Milliseconds on the monotonic clock, for deadlines. */
 int64_t source_now_ms(void);
 

@@ -104,8 +104,6 @@ void ssh_drop(struct ssh *s, bool polite);
  * The home directory ($HOME, else the password database) appended to
  * `out`. Returns 0, or -1 with the error set.
  */
-int ssh_home_dir(struct buf *out);
-
 /*
  * ssh_shell.c
  */

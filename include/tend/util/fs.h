@@ -18,4 +18,10 @@ int buf_read_file(struct buf *b, const char *path);
 int buf_write_file_atomic(const char *path, const void *data, size_t len,
 			  unsigned int mode);
 
+/*
+ * Append the user's home directory: $HOME, else the password database's.
+ * Returns 0 or -1 with the error set.
+ */
+int fs_home_dir(struct buf *out);
+
 #endif
