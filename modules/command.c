@@ -79,13 +79,6 @@ static int command_probe(struct probe *out, const struct task_ctx *ctx)
 	return 0;
 }
 
-static int command_judge(struct check_result *out, const struct task_ctx *ctx,
-			 struct probe *p, const struct exec_result *res)
-{
-	task_command_judge(out, ctx, p->priv, res);
-	return 0;
-}
-
 static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
 			 const struct check_result *planned)
 {
@@ -114,6 +107,6 @@ const struct tend_module mod_command = {
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
 	.doc = "run a command without a shell",
 	.probe = command_probe,
-	.judge = command_judge,
+	.judge = task_command_judge,
 	.apply = command_apply,
 };

@@ -53,13 +53,6 @@ static int shell_probe(struct probe *out, const struct task_ctx *ctx)
 	return 0;
 }
 
-static int shell_judge(struct check_result *out, const struct task_ctx *ctx,
-		       struct probe *p, const struct exec_result *res)
-{
-	task_command_judge(out, ctx, p->priv, res);
-	return 0;
-}
-
 static int shell_apply(struct apply_result *out, const struct task_ctx *ctx,
 		       const struct check_result *planned)
 {
@@ -90,6 +83,6 @@ const struct tend_module mod_shell = {
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
 	.doc = "run shell text on the host",
 	.probe = shell_probe,
-	.judge = shell_judge,
+	.judge = task_command_judge,
 	.apply = shell_apply,
 };

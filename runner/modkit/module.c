@@ -621,9 +621,10 @@ void task_command_probe(struct buf *s, const struct task_ctx *ctx)
 	buf_adds(s, "exit 0\n");
 }
 
-void task_command_judge(struct check_result *out, const struct task_ctx *ctx,
-			const struct val *cmd, const struct exec_result *res)
+int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
+		       struct probe *p, const struct exec_result *res)
 {
+	const struct val *cmd = p->priv;
 	const char *creates = arg_str(ctx, "creates");
 	const char *removes = arg_str(ctx, "removes");
 	struct buf text = BUF_INIT, msg = BUF_INIT;
@@ -642,6 +643,7 @@ void task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 	}
 	buf_release(&text);
 	buf_release(&msg);
+	return 0;
 }
 
 void probe_val_free(void *v)

@@ -359,7 +359,8 @@ int sh_split(struct val **out, const char *s);
 /*
  * The shared half of command and shell. The probe (task_command_probe,
  * appended to `script`) looks for the args creates and removes (after a
- * cd to chdir); nothing when neither is set. task_command_judge: CHECK_OK
+ * cd to chdir); nothing when neither is set. task_command_judge (a
+ * module's judge; p->priv is the command, a struct val): CHECK_OK
  * with Ansible's "skipped, since X exists" result when the probe says so,
  * else CHECK_UNKNOWN. task_command_run runs `script` (after a cd to
  * chdir) with the args stdin/stdin_add_newline/strip_empty_ends and fills
@@ -367,8 +368,8 @@ int sh_split(struct val **out, const char *s);
  * start, end, delta, msg; rc != 0 sets failed.
  */
 void task_command_probe(struct buf *script, const struct task_ctx *ctx);
-void task_command_judge(struct check_result *out, const struct task_ctx *ctx,
-			const struct val *cmd, const struct exec_result *res);
+int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
+		       struct probe *p, const struct exec_result *res);
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 		     const char *script, const struct val *cmd);
 
