@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 
 static const struct arg_spec assert_args[] = {
 	{ "that", ARG_LIST, ARG_REQUIRED | ARG_RAW, NULL, NULL, NULL,

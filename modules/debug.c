@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 
 static const struct arg_spec debug_args[] = {
 	{ "msg", ARG_ANY, 0, NULL, NULL, "Hello world!",

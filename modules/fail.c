@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 
 static const struct arg_spec fail_args[] = {
 	{ "msg", ARG_STR, 0, NULL, NULL, "Failed as requested from task",

@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
 #include "tend/util/quote.h"

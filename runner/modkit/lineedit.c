@@ -3,6 +3,7 @@
 #include "tend/util/error.h"
 #include "tend/modkit/lineedit.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 #include "tend/data/val.h"
 #include "tend/util/regex.h"
 

@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 #include "tend/data/val.h"
 #include "tend/util/quote.h"
 #include "tend/data/truth.h"

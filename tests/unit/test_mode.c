@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "tend/util/buf.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 #include "tend/data/val.h"
 
 static unsigned int parse_str(const char *s, unsigned int cur, bool is_dir)

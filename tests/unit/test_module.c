@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "tend/util/buf.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 #include "tend/transport/transport.h"
 #include "tend/data/val.h"
 #include "tend/util/fs.h"

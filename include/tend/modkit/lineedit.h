@@ -18,6 +18,7 @@
 
 #include "tend/util/buf.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
 
 /* What lineinfile is asked to do (the module's args). */
 struct lineinfile_opts {
