@@ -1,0 +1,143 @@
+#ifndef TEND_INVENTORY_INT_H
+#define TEND_INVENTORY_INT_H
+
+/*
+ * The inventory's private parts, shared by the files of runner/inventory/.
+ * They stack: model.c at the bottom; ranges.c and ini_value.c on it; the
+ * parsers (ini.c, yaml.c) above them; dir.c and vars_dirs.c; and the loader
+ * (inventory.c) on top. vars.c and select.c read the model beside them.
+ */
+
+#include "tend/inventory/inventory.h"
+#include "tend/util/error.h"
+
+
+/*
+ * Ansible keeps a variable in up to three places per host or group, and
+ * they do not simply stack per group: every group's inventory-file vars
+ * lose to group_vars/all, which loses to every other group_vars file (see
+ * inventory_host_vars). So each layer is kept apart, and host->vars and
+ * group->vars hold their merge for readers who want "the vars of X".
+ */
+enum layer {
+	LAYER_INLINE,     /* the inventory file itself */
+	LAYER_INV_FILES,  /* group_vars/, host_vars/ beside the inventory */
+	LAYER_PLAY_FILES, /* group_vars/, host_vars/ beside the playbook */
+	LAYER_NR
+};
+
+struct host_ext {
+	struct host h; /* first, so a struct host * converts back */
+	struct val *layer[LAYER_NR];
+};
+
+struct group_ext {
+	struct group g;
+	struct val *layer[LAYER_NR];
+	long long priority; /* ansible_group_priority, kept out of vars */
+	unsigned int depth; /* longest path from all */
+};
+
+/* name -> index, open addressing; names are borrowed from hosts/groups */
+struct name_slot {
+	const char *name;
+	size_t idx;
+};
+
+struct name_index {
+	struct name_slot *slots;
+	size_t nr, cap;
+};
+
+/*
+ * The hosts of one inventory line (or YAML key), added only once every
+ * source is read (add_deferred_hosts): by then all the ranges are
+ * counted, and an inventory refused for them has expanded none.
+ */
+struct deferred_hosts {
+	char *host;        /* the name, its ranges unexpanded */
+	long port;         /* -1: none */
+	size_t group;      /* NO_INDEX: none */
+	struct val *vars;  /* the line's host vars, or NULL */
+	struct srcpos pos;
+};
+
+struct inv_ext {
+	struct inventory inv;
+	struct name_index host_names, group_names;
+	struct host_ext *implicit; /* implicit localhost, or NULL */
+	struct deferred_hosts *deferred;
+	size_t deferred_nr, deferred_alloc;
+	unsigned long long range_hosts; /* names the ranges expand to */
+	bool range_refused; /* past a range limit: expand nothing */
+};
+
+#define NO_INDEX ((size_t)-1)
+#define G_ALL 0
+#define G_UNGROUPED 1
+
+/* The source being loaded, for the parsers (inventory.c, ini.c, yaml.c). */
+struct loader {
+	struct inv_ext *x;
+	struct diags *d;
+	const char *file; /* interned */
+};
+
+/* model.c */
+extern const char *const localhost_names[]; /* NULL-terminated */
+struct inv_ext *ext_of(const struct inventory *inv);
+struct host_ext *hext(const struct host *h);
+struct group_ext *gext(const struct inventory *inv, size_t gi);
+bool ends_with(const char *s, const char *suffix);
+bool is_localhost_name(const char *s);
+int check_interrupted(void);
+size_t index_get(const struct name_index *ix, const char *name);
+void push_index(size_t **arr, size_t *nr, size_t *alloc, size_t v);
+bool has_index(const size_t *arr, size_t nr, size_t v);
+size_t group_find(const struct inv_ext *x, const char *name);
+size_t group_add(struct inv_ext *x, const char *name);
+struct host_ext *host_new(const char *name);
+size_t host_add(struct inv_ext *x, const char *name);
+void group_add_host(struct inv_ext *x, size_t gi, size_t hi);
+int group_add_child(struct inv_ext *x, size_t parent, size_t child);
+void set_pos(struct val *v, const char *file, unsigned int line,
+	     unsigned int col);
+void group_set_var(struct inv_ext *x, size_t gi, enum layer l,
+		   const char *key, struct val *v, struct diags *d);
+int cmp_str(const void *a, const void *b);
+size_t localhost_for(const struct inv_ext *x);
+struct host *host_at(const struct inventory *inv, size_t i);
+
+/* ini_value.c */
+struct val *ini_value(const char *s, const char *file,
+		      unsigned int line, unsigned int col);
+
+/* ranges.c */
+bool word_char(int c);
+bool parse_address(const char *s, size_t *host_off, size_t *host_len,
+		   long *port);
+int host_pattern_parse(char **host, long *port, struct inv_ext *x,
+		       const char *pattern);
+void defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
+		 const struct val *vars, const struct srcpos *pos);
+void deferred_release(struct inv_ext *x);
+void add_deferred_hosts(struct inv_ext *x, struct diags *d);
+
+/* ini.c */
+void ini_parse(struct loader *ld, const char *text);
+
+/* yaml.c */
+void yaml_parse(struct loader *ld, const struct val *doc);
+
+/* dir.c */
+const char *file_ext(const char *path);
+int list_dir(char ***out, size_t *nr, const char *dir);
+void free_names(char **names, size_t nr);
+bool is_dir(const char *path);
+
+/* vars_dirs.c */
+void refresh_vars(struct inv_ext *x);
+int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
+		   struct diags *d);
+
+#endif
