@@ -1,5 +1,4 @@
 #include "tend/common.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
 
 #include <dirent.h>
@@ -11,7 +10,7 @@
 
 /* Sources -------------------------------------------------------------- */
 
-const char *file_ext(const char *path)
+const char *inv_file_ext(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	const char *dot;
@@ -24,7 +23,7 @@ const char *file_ext(const char *path)
 }
 
 /* Sorted entry names of `dir` (without . and ..); *nr 0 if missing. */
-int list_dir(char ***out, size_t *nr, const char *dir)
+int inv_list_dir(char ***out, size_t *nr, const char *dir)
 {
 	DIR *dh = opendir(dir);
 	struct dirent *de;
@@ -46,18 +45,18 @@ int list_dir(char ***out, size_t *nr, const char *dir)
 	}
 	closedir(dh);
 	if (*nr)
-		qsort(*out, *nr, sizeof(**out), cmp_str);
+		qsort(*out, *nr, sizeof(**out), inv_cmp_str);
 	return 0;
 }
 
-void free_names(char **names, size_t nr)
+void inv_free_names(char **names, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++)
 		free(names[i]);
 	free(names);
 }
 
-bool is_dir(const char *path)
+bool inv_is_dir(const char *path)
 {
 	struct stat st;
 

@@ -1,8 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 #include "tend/util/interrupt.h"
 
 #include <ctype.h>
@@ -171,7 +169,7 @@ static void ini_add_child(struct ini_parser *ip, size_t parent, size_t child,
 {
 	struct inv_ext *x = ip->ld->x;
 
-	if (group_add_child(x, parent, child) < 0)
+	if (inv_group_add_child(x, parent, child) < 0)
 		ini_error(ip, col, "adding group '%s' to [%s:children] makes "
 			  "a loop", x->inv.groups[child]->name,
 			  x->inv.groups[parent]->name);
@@ -191,7 +189,7 @@ static bool ini_section(const char *s, struct buf *name, struct buf *type)
 	t = p + n;
 	if (*t == ':') {
 		t++;
-		while (word_char((unsigned char)t[tn]))
+		while (inv_word_char((unsigned char)t[tn]))
 			tn++;
 		if (!tn)
 			return false;
@@ -240,8 +238,8 @@ static void ini_header(struct ini_parser *ip, const char *s, unsigned int col)
 		ip->state = INI_SKIP;
 		goto out;
 	}
-	existed = group_find(x, name.ptr) != NO_INDEX;
-	ip->group = group_add(x, name.ptr);
+	existed = inv_group_find(x, name.ptr) != NO_INDEX;
+	ip->group = inv_group_add(x, name.ptr);
 	pend = ini_pending_find(ip, name.ptr);
 	/* [g:vars] may come first, but g must be declared in the file */
 	if (!existed && ip->state == INI_VARS && !pend) {
@@ -277,7 +275,7 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 	if (!nr)
 		return;
 	pos.col = tok[0].col;
-	if (host_pattern_parse(&host, &port, ld->x, tok[0].s) < 0) {
+	if (inv_host_pattern_parse(&host, &port, ld->x, tok[0].s) < 0) {
 		ini_error(ip, tok[0].col, "%s", tend_error_last());
 		tend_error_clear();
 		goto out;
@@ -294,9 +292,9 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 		*eq = '\0';
 		vcol = tok[i].col + (unsigned int)(eq - tok[i].s) + 1;
 		val_dict_set(vars, tok[i].s,
-			     ini_value(eq + 1, ld->file, pos.line, vcol));
+			     inv_ini_value(eq + 1, ld->file, pos.line, vcol));
 	}
-	defer_hosts(ld->x, host, port, ip->group, vars, &pos);
+	inv_defer_hosts(ld->x, host, port, ip->group, vars, &pos);
 	host = NULL;
 out:
 	free(host);
@@ -321,8 +319,8 @@ static void ini_vars_line(struct ini_parser *ip, const char *s,
 	buf_trim(&key);
 	for (v = eq + 1; isspace((unsigned char)*v); v++)
 		;
-	group_set_var(ip->ld->x, ip->group, LAYER_INLINE, key.ptr,
-		      ini_value(v, ip->ld->file, ip->pos.line,
+	inv_group_set_var(ip->ld->x, ip->group, LAYER_INLINE, key.ptr,
+		      inv_ini_value(v, ip->ld->file, ip->pos.line,
 				col + (unsigned int)(v - s)),
 		      ip->ld->d);
 	buf_release(&key);
@@ -345,7 +343,7 @@ static void ini_children_line(struct ini_parser *ip, const char *s,
 		return;
 	}
 	name = xstrndup(s, n);
-	child = group_find(x, name);
+	child = inv_group_find(x, name);
 	if (child != NO_INDEX) {
 		ini_add_child(ip, ip->group, child, col);
 		free(name);
@@ -357,11 +355,11 @@ static void ini_children_line(struct ini_parser *ip, const char *s,
 		pend->pos.col = col;
 	}
 	free(name);
-	push_index(&pend->parents, &pend->parents_nr, &pend->parents_alloc,
+	inv_push_index(&pend->parents, &pend->parents_nr, &pend->parents_alloc,
 		   ip->group);
 }
 
-void ini_parse(struct loader *ld, const char *text)
+void inv_ini_parse(struct loader *ld, const char *text)
 {
 	struct ini_parser ip = { .ld = ld, .state = INI_HOSTS };
 	const char *line = text;

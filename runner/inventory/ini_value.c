@@ -1,7 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 
 #include <ctype.h>
 
@@ -411,7 +410,7 @@ static struct val *lit_value(struct lit *l)
  * The value of an INI variable: a Python literal if the whole text is one
  * ("1", "True", "[1, 2]", "'x'", "1, 2" a tuple), else the text itself.
  */
-struct val *ini_value(const char *s, const char *file,
+struct val *inv_ini_value(const char *s, const char *file,
 		      unsigned int line, unsigned int col)
 {
 	struct lit l = { s, 0 };
@@ -447,6 +446,6 @@ struct val *ini_value(const char *s, const char *file,
 	}
 	if (!v)
 		v = val_str(s);
-	set_pos(v, file, line, col);
+	inv_set_pos(v, file, line, col);
 	return v;
 }

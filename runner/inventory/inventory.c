@@ -1,8 +1,5 @@
 #include "tend/common.h"
-#include "tend/util/buf.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
 #include "tend/util/interrupt.h"
@@ -43,7 +40,7 @@ static bool looks_like_yaml(const struct buf *text, const char *file,
 static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 {
 	struct loader ld = { x, d, srcfile_intern(path) };
-	const char *ext = file_ext(path);
+	const char *ext = inv_file_ext(path);
 	struct buf text = BUF_INIT;
 	struct val *doc = NULL;
 	int error;
@@ -58,13 +55,13 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 				error = 0; /* the diagnostics tell */
 			goto out;
 		}
-		yaml_parse(&ld, doc);
+		inv_yaml_parse(&ld, doc);
 	} else if (!*ext && looks_like_yaml(&text, path, &doc)) {
-		yaml_parse(&ld, doc);
+		inv_yaml_parse(&ld, doc);
 	} else {
-		ini_parse(&ld, text.ptr);
+		inv_ini_parse(&ld, text.ptr);
 	}
-	error = check_interrupted();
+	error = inv_check_interrupted();
 out:
 	val_unref(doc);
 	buf_release(&text);
@@ -83,7 +80,7 @@ static bool inventory_ignored(const char *name)
 	    !strcmp(name, "group_vars") || !strcmp(name, "vars_plugins"))
 		return true;
 	for (size_t i = 0; exts[i]; i++)
-		if (ends_with(name, exts[i]))
+		if (inv_ends_with(name, exts[i]))
 			return true;
 	return false;
 }
@@ -95,9 +92,9 @@ static int load_source(struct inv_ext *x, const char *path, struct diags *d)
 	struct buf sub = BUF_INIT;
 	int error = 0;
 
-	if (!is_dir(path))
+	if (!inv_is_dir(path))
 		return load_file(x, path, d);
-	if ((error = list_dir(&names, &nr, path)) < 0)
+	if ((error = inv_list_dir(&names, &nr, path)) < 0)
 		return error;
 	for (size_t i = 0; i < nr && !error; i++) {
 		if (inventory_ignored(names[i]))
@@ -108,7 +105,7 @@ static int load_source(struct inv_ext *x, const char *path, struct diags *d)
 		error = load_source(x, sub.ptr, d);
 	}
 	buf_release(&sub);
-	free_names(names, nr);
+	inv_free_names(names, nr);
 	return error;
 }
 
@@ -128,7 +125,7 @@ static void reconcile(struct inv_ext *x)
 
 	for (size_t i = 1; i < inv->groups_nr; i++)
 		if (!inv->groups[i]->parents_nr)
-			group_add_child(x, G_ALL, i);
+			inv_group_add_child(x, G_ALL, i);
 
 	for (size_t i = 0; i < inv->hosts_nr; i++) {
 		struct host *h = inv->hosts[i];
@@ -141,7 +138,7 @@ static void reconcile(struct inv_ext *x)
 				other = true;
 		}
 		if (!in_ung && !other)
-			group_add_host(x, G_UNGROUPED, i);
+			inv_group_add_host(x, G_UNGROUPED, i);
 		if (in_ung && other) {
 			size_t k = 0;
 
@@ -155,7 +152,7 @@ static void reconcile(struct inv_ext *x)
 	for (size_t i = 0; i < ung->hosts_nr; i++) {
 		struct host *h = inv->hosts[ung->hosts[i]];
 
-		if (has_index(h->groups, h->groups_nr, G_UNGROUPED))
+		if (inv_has_index(h->groups, h->groups_nr, G_UNGROUPED))
 			ung->hosts[keep++] = ung->hosts[i];
 	}
 	ung->hosts_nr = keep;
@@ -165,7 +162,7 @@ static void reconcile(struct inv_ext *x)
 	pending_parents = xcalloc(inv->groups_nr, sizeof(*pending_parents));
 	for (size_t i = 0; i < inv->groups_nr; i++) {
 		pending_parents[i] = inv->groups[i]->parents_nr;
-		gext(inv, i)->depth = 0;
+		inv_gext(inv, i)->depth = 0;
 	}
 	queue[qt++] = G_ALL;
 	while (qh < qt) {
@@ -175,8 +172,8 @@ static void reconcile(struct inv_ext *x)
 		for (size_t j = 0; j < g->children_nr; j++) {
 			size_t c = g->children[j];
 
-			if (gext(inv, c)->depth < gext(inv, gi)->depth + 1)
-				gext(inv, c)->depth = gext(inv, gi)->depth + 1;
+			if (inv_gext(inv, c)->depth < inv_gext(inv, gi)->depth + 1)
+				inv_gext(inv, c)->depth = inv_gext(inv, gi)->depth + 1;
 			if (!--pending_parents[c])
 				queue[qt++] = c;
 		}
@@ -189,9 +186,9 @@ static struct inv_ext *inv_new(void)
 {
 	struct inv_ext *x = xcalloc(1, sizeof(*x));
 
-	group_add(x, "all");
-	group_add(x, "ungrouped");
-	group_add_child(x, G_ALL, G_UNGROUPED);
+	inv_group_add(x, "all");
+	inv_group_add(x, "ungrouped");
+	inv_group_add_child(x, G_ALL, G_UNGROUPED);
 	return x;
 }
 
@@ -200,10 +197,10 @@ static void add_implicit_localhost(struct inv_ext *x)
 {
 	struct val *c;
 
-	for (size_t i = 0; localhost_names[i]; i++)
-		if (index_get(&x->host_names, localhost_names[i]) != NO_INDEX)
+	for (size_t i = 0; inv_localhost_names[i]; i++)
+		if (inv_index_get(&x->host_names, inv_localhost_names[i]) != NO_INDEX)
 			return;
-	x->implicit = host_new("localhost");
+	x->implicit = inv_host_new("localhost");
 	x->implicit->h.implicit = true;
 	c = val_str("local");
 	val_dict_set(x->implicit->layer[LAYER_INLINE], "ansible_connection", c);
@@ -230,20 +227,20 @@ static void load_host_list(struct inv_ext *x, const char *list)
 			continue;
 		}
 		/* no ranges here: "a[1:2]" is a host of that name */
-		if (parse_address(h.ptr, &off, &len, &port) &&
+		if (inv_parse_address(h.ptr, &off, &len, &port) &&
 		    !memchr(h.ptr + off, '[', len)) {
 			buf_setlen(&h, off + len);
 		} else {
 			port = -1;
 			off = 0;
 		}
-		if (index_get(&x->host_names, h.ptr + off) != NO_INDEX) {
+		if (inv_index_get(&x->host_names, h.ptr + off) != NO_INDEX) {
 			buf_release(&h);
 			continue;
 		}
-		hi = host_add(x, h.ptr + off);
-		group_add_host(x, G_UNGROUPED, hi);
-		own = hext(x->inv.hosts[hi])->layer[LAYER_INLINE];
+		hi = inv_host_add(x, h.ptr + off);
+		inv_group_add_host(x, G_UNGROUPED, hi);
+		own = inv_hext(x->inv.hosts[hi])->layer[LAYER_INLINE];
 		if (port >= 0)
 			val_dict_set_int(own, "ansible_port", port);
 		buf_release(&h);
@@ -262,10 +259,10 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 
 	*out = NULL;
 	if (!path) {
-		size_t hi = host_add(x, "localhost");
+		size_t hi = inv_host_add(x, "localhost");
 
-		group_add_host(x, G_UNGROUPED, hi);
-		val_dict_set_str(hext(x->inv.hosts[hi])->layer[LAYER_INLINE],
+		inv_group_add_host(x, G_UNGROUPED, hi);
+		val_dict_set_str(inv_hext(x->inv.hosts[hi])->layer[LAYER_INLINE],
 				 "ansible_connection", "local");
 	} else if (stat(path, &st) < 0) {
 		if (errno != ENOENT || !strchr(path, ',')) {
@@ -281,15 +278,15 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 	} else if ((error = load_source(x, path, d)) < 0) {
 		goto out;
 	} else {
-		add_deferred_hosts(x, d);
+		inv_add_deferred_hosts(x, d);
 		is_source = true;
 	}
-	if ((error = check_interrupted()) < 0)
+	if ((error = inv_check_interrupted()) < 0)
 		goto out;
 	reconcile(x);
 	add_implicit_localhost(x);
-	refresh_vars(x);
-	if ((error = check_interrupted()) < 0)
+	inv_refresh_vars(x);
+	if ((error = inv_check_interrupted()) < 0)
 		goto out;
 	if (is_source) {
 		const char *slash;
@@ -303,7 +300,7 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 		} else {
 			buf_sets(&dir, ".");
 		}
-		error = load_vars_dirs(x, dir.ptr, LAYER_INV_FILES, d);
+		error = inv_load_vars_dirs(x, dir.ptr, LAYER_INV_FILES, d);
 		if (error < 0)
 			goto out;
 	}
@@ -337,12 +334,12 @@ void inventory_free(struct inventory *inv)
 
 	if (!inv)
 		return;
-	x = ext_of(inv);
+	x = inv_ext_of(inv);
 	for (size_t i = 0; i < inv->hosts_nr; i++)
-		host_ext_free(hext(inv->hosts[i]));
+		host_ext_free(inv_hext(inv->hosts[i]));
 	host_ext_free(x->implicit);
 	for (size_t i = 0; i < inv->groups_nr; i++) {
-		struct group_ext *ge = gext(inv, i);
+		struct group_ext *ge = inv_gext(inv, i);
 
 		free(ge->g.name);
 		val_unref(ge->g.vars);
@@ -357,6 +354,6 @@ void inventory_free(struct inventory *inv)
 	free(inv->groups);
 	free(x->host_names.slots);
 	free(x->group_names.slots);
-	deferred_release(x);
+	inv_deferred_release(x);
 	free(x);
 }

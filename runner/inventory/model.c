@@ -1,7 +1,5 @@
 #include "tend/common.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 #include "tend/util/interrupt.h"
 
 #include <ctype.h>
@@ -11,36 +9,36 @@
  * group membership and children, and the layers of group vars.
  */
 
-const char *const localhost_names[] = { "localhost", "127.0.0.1", "::1",
+const char *const inv_localhost_names[] = { "localhost", "127.0.0.1", "::1",
 					NULL };
 
-struct inv_ext *ext_of(const struct inventory *inv)
+struct inv_ext *inv_ext_of(const struct inventory *inv)
 {
 	/* every inventory is allocated as an inv_ext by inventory_load */
 	return (struct inv_ext *)inv;
 }
 
-struct host_ext *hext(const struct host *h)
+struct host_ext *inv_hext(const struct host *h)
 {
 	return (struct host_ext *)h;
 }
 
-struct group_ext *gext(const struct inventory *inv, size_t gi)
+struct group_ext *inv_gext(const struct inventory *inv, size_t gi)
 {
 	return (struct group_ext *)inv->groups[gi];
 }
 
-bool ends_with(const char *s, const char *suffix)
+bool inv_ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && !memcmp(s + n - m, suffix, m);
 }
 
-bool is_localhost_name(const char *s)
+bool inv_is_localhost_name(const char *s)
 {
-	for (size_t i = 0; localhost_names[i]; i++)
-		if (!strcmp(s, localhost_names[i]))
+	for (size_t i = 0; inv_localhost_names[i]; i++)
+		if (!strcmp(s, inv_localhost_names[i]))
 			return true;
 	return false;
 }
@@ -49,7 +47,7 @@ bool is_localhost_name(const char *s)
  * Loading stops early once a signal asks (interrupt.h): the parsers leave
  * their loops, and this turns the flag into the error their callers see.
  */
-int check_interrupted(void)
+int inv_check_interrupted(void)
 {
 	if (!tend_interrupted)
 		return 0;
@@ -96,7 +94,7 @@ static void index_put(struct name_index *ix, const char *name, size_t idx)
 	ix->slots[i].idx = idx;
 }
 
-size_t index_get(const struct name_index *ix, const char *name)
+size_t inv_index_get(const struct name_index *ix, const char *name)
 {
 	size_t i;
 
@@ -111,13 +109,13 @@ size_t index_get(const struct name_index *ix, const char *name)
 	return NO_INDEX;
 }
 
-void push_index(size_t **arr, size_t *nr, size_t *alloc, size_t v)
+void inv_push_index(size_t **arr, size_t *nr, size_t *alloc, size_t v)
 {
 	ALLOC_GROW(*arr, *nr + 1, *alloc);
 	(*arr)[(*nr)++] = v;
 }
 
-bool has_index(const size_t *arr, size_t nr, size_t v)
+bool inv_has_index(const size_t *arr, size_t nr, size_t v)
 {
 	for (size_t i = 0; i < nr; i++)
 		if (arr[i] == v)
@@ -125,16 +123,16 @@ bool has_index(const size_t *arr, size_t nr, size_t v)
 	return false;
 }
 
-size_t group_find(const struct inv_ext *x, const char *name)
+size_t inv_group_find(const struct inv_ext *x, const char *name)
 {
-	return index_get(&x->group_names, name);
+	return inv_index_get(&x->group_names, name);
 }
 
-size_t group_add(struct inv_ext *x, const char *name)
+size_t inv_group_add(struct inv_ext *x, const char *name)
 {
 	struct inventory *inv = &x->inv;
 	struct group_ext *ge;
-	size_t gi = group_find(x, name);
+	size_t gi = inv_group_find(x, name);
 
 	if (gi != NO_INDEX)
 		return gi;
@@ -151,7 +149,7 @@ size_t group_add(struct inv_ext *x, const char *name)
 	return gi;
 }
 
-struct host_ext *host_new(const char *name)
+struct host_ext *inv_host_new(const char *name)
 {
 	struct host_ext *he = xcalloc(1, sizeof(*he));
 
@@ -162,15 +160,15 @@ struct host_ext *host_new(const char *name)
 	return he;
 }
 
-size_t host_add(struct inv_ext *x, const char *name)
+size_t inv_host_add(struct inv_ext *x, const char *name)
 {
 	struct inventory *inv = &x->inv;
 	struct host_ext *he;
-	size_t hi = index_get(&x->host_names, name);
+	size_t hi = inv_index_get(&x->host_names, name);
 
 	if (hi != NO_INDEX)
 		return hi;
-	he = host_new(name);
+	he = inv_host_new(name);
 	ALLOC_GROW(inv->hosts, inv->hosts_nr + 1, inv->hosts_alloc);
 	hi = inv->hosts_nr++;
 	inv->hosts[hi] = &he->h;
@@ -178,16 +176,16 @@ size_t host_add(struct inv_ext *x, const char *name)
 	return hi;
 }
 
-void group_add_host(struct inv_ext *x, size_t gi, size_t hi)
+void inv_group_add_host(struct inv_ext *x, size_t gi, size_t hi)
 {
 	struct group *g = x->inv.groups[gi];
 	struct host *h = x->inv.hosts[hi];
 
 	/* a host's direct groups are few: test membership from its side */
-	if (has_index(h->groups, h->groups_nr, gi))
+	if (inv_has_index(h->groups, h->groups_nr, gi))
 		return;
-	push_index(&h->groups, &h->groups_nr, &h->groups_alloc, gi);
-	push_index(&g->hosts, &g->hosts_nr, &g->hosts_alloc, hi);
+	inv_push_index(&h->groups, &h->groups_nr, &h->groups_alloc, gi);
+	inv_push_index(&g->hosts, &g->hosts_nr, &g->hosts_alloc, hi);
 }
 
 static bool group_is_ancestor(const struct inventory *inv, size_t anc,
@@ -209,7 +207,7 @@ static bool group_is_ancestor(const struct inventory *inv, size_t anc,
  * Make `child` a child of `parent`. Fails (-1, no error set) if that
  * would make a loop.
  */
-int group_add_child(struct inv_ext *x, size_t parent, size_t child)
+int inv_group_add_child(struct inv_ext *x, size_t parent, size_t child)
 {
 	struct group *p = x->inv.groups[parent];
 	struct group *c = x->inv.groups[child];
@@ -217,16 +215,16 @@ int group_add_child(struct inv_ext *x, size_t parent, size_t child)
 				      UINT_MAX : (unsigned int)x->inv.groups_nr;
 
 	/* a group's parents are few: test membership from its side */
-	if (has_index(c->parents, c->parents_nr, parent))
+	if (inv_has_index(c->parents, c->parents_nr, parent))
 		return 0;
 	if (group_is_ancestor(&x->inv, child, parent, budget))
 		return -1;
-	push_index(&p->children, &p->children_nr, &p->children_alloc, child);
-	push_index(&c->parents, &c->parents_nr, &c->parents_alloc, parent);
+	inv_push_index(&p->children, &p->children_nr, &p->children_alloc, child);
+	inv_push_index(&c->parents, &c->parents_nr, &c->parents_alloc, parent);
 	return 0;
 }
 
-void set_pos(struct val *v, const char *file, unsigned int line,
+void inv_set_pos(struct val *v, const char *file, unsigned int line,
 	     unsigned int col)
 {
 	v->pos.file = file;
@@ -238,10 +236,10 @@ void set_pos(struct val *v, const char *file, unsigned int line,
  * Set a group variable as Ansible's Group.set_variable does:
  * ansible_group_priority becomes the priority, not a variable.
  */
-void group_set_var(struct inv_ext *x, size_t gi, enum layer l,
+void inv_group_set_var(struct inv_ext *x, size_t gi, enum layer l,
 		   const char *key, struct val *v, struct diags *d)
 {
-	struct group_ext *ge = gext(&x->inv, gi);
+	struct group_ext *ge = inv_gext(&x->inv, gi);
 	const char *s;
 	char *end;
 
@@ -269,7 +267,7 @@ void group_set_var(struct inv_ext *x, size_t gi, enum layer l,
 	val_dict_set(ge->layer[l], key, v);
 }
 
-int cmp_str(const void *a, const void *b)
+int inv_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -277,25 +275,25 @@ int cmp_str(const void *a, const void *b)
 /* Lookups and vars ------------------------------------------------------ */
 
 /* Index of the host a localhost name selects when nothing else does. */
-size_t localhost_for(const struct inv_ext *x)
+size_t inv_localhost_for(const struct inv_ext *x)
 {
 	const struct inventory *inv = &x->inv;
 
 	for (size_t i = 0; i < inv->hosts_nr; i++)
-		if (is_localhost_name(inv->hosts[i]->name))
+		if (inv_is_localhost_name(inv->hosts[i]->name))
 			return i;
 	return x->implicit ? inv->hosts_nr : NO_INDEX;
 }
 
-struct host *host_at(const struct inventory *inv, size_t i)
+struct host *inv_host_at(const struct inventory *inv, size_t i)
 {
-	return i < inv->hosts_nr ? inv->hosts[i] : &ext_of(inv)->implicit->h;
+	return i < inv->hosts_nr ? inv->hosts[i] : &inv_ext_of(inv)->implicit->h;
 }
 
 struct host *inventory_find_host(const struct inventory *inv, const char *name)
 {
-	const struct inv_ext *x = ext_of(inv);
-	size_t hi = index_get(&x->host_names, name);
+	const struct inv_ext *x = inv_ext_of(inv);
+	size_t hi = inv_index_get(&x->host_names, name);
 
 	if (hi != NO_INDEX)
 		return inv->hosts[hi];
@@ -303,7 +301,7 @@ struct host *inventory_find_host(const struct inventory *inv, const char *name)
 	 * As Ansible's get_host: a localhost name finds the inventory's
 	 * localhost under another name, or else the implicit one.
 	 */
-	if (is_localhost_name(name) && (hi = localhost_for(x)) != NO_INDEX)
-		return host_at(inv, hi);
+	if (inv_is_localhost_name(name) && (hi = inv_localhost_for(x)) != NO_INDEX)
+		return inv_host_at(inv, hi);
 	return NULL;
 }

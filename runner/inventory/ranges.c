@@ -1,8 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 #include "tend/util/interrupt.h"
 
 #include <ctype.h>
@@ -14,7 +12,7 @@
  */
 
 /*
- * Host addresses as Ansible's parse_address(allow_ranges=True) sees them:
+ * Host addresses as Ansible's inv_parse_address(allow_ranges=True) sees them:
  * a hostname or IPv4 address (either may hold [x:y] ranges), an IPv6
  * address, each with an optional :port ([v6]:port for IPv6).
  */
@@ -49,7 +47,7 @@ static size_t range_len(const char *p)
 	return *q == ']' ? (size_t)(q + 1 - p) : 0;
 }
 
-bool word_char(int c)
+bool inv_word_char(int c)
 {
 	return isalnum(c) || c == '_' || c >= 0x80;
 }
@@ -67,7 +65,7 @@ static bool valid_hostname(const char *s, size_t len)
 			if ((r = range_len(s + i)) && i + r <= len) {
 				i += r;
 				last = ']';
-			} else if (word_char((unsigned char)s[i]) ||
+			} else if (inv_word_char((unsigned char)s[i]) ||
 				   (!first && s[i] == '-')) {
 				last = s[i++];
 			} else {
@@ -97,7 +95,7 @@ static bool valid_ipv6(const char *s, size_t len)
 }
 
 /* Split "host:port"; *port is -1 when there is none. False if invalid. */
-bool parse_address(const char *s, size_t *host_off, size_t *host_len,
+bool inv_parse_address(const char *s, size_t *host_off, size_t *host_len,
 		   long *port)
 {
 	size_t len = strlen(s), off = 0, depth = 0, colon = NO_INDEX;
@@ -328,7 +326,7 @@ static int expand_range(struct val *out, const char *name)
  * that bring x->range_hosts past INVENTORY_MAX_RANGE_TOTAL; those mark
  * the inventory refused (x->range_refused).
  */
-int host_pattern_parse(char **host, long *port, struct inv_ext *x,
+int inv_host_pattern_parse(char **host, long *port, struct inv_ext *x,
 		       const char *pattern)
 {
 	unsigned long long n, total = x->range_hosts;
@@ -336,13 +334,13 @@ int host_pattern_parse(char **host, long *port, struct inv_ext *x,
 	size_t off, len;
 	int error;
 
-	if (parse_address(pattern, &off, &len, port)) {
+	if (inv_parse_address(pattern, &off, &len, port)) {
 		*host = xstrndup(pattern + off, len);
 	} else {
 		*host = xstrdup(pattern);
 		*port = -1;
 	}
-	if (*port < 0 && ends_with(pattern, ":")) {
+	if (*port < 0 && inv_ends_with(pattern, ":")) {
 		error = tend_error_set("invalid host pattern '%s': a final ':' "
 				       "must be followed by a port", pattern);
 		goto out;
@@ -379,7 +377,7 @@ out:
 }
 
 /* Add `host` (taken) with its vars (borrowed) when all sources are read. */
-void defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
+void inv_defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
 		 const struct val *vars, const struct srcpos *pos)
 {
 	struct deferred_hosts *dh;
@@ -398,12 +396,12 @@ static void add_hosts(struct inv_ext *x, const struct val *names, long port,
 		      const struct srcpos *pos)
 {
 	for (size_t i = 0; i < val_len(names) && !tend_interrupted; i++) {
-		size_t hi = host_add(x, val_cstr(val_list_at(names, i)));
-		struct host_ext *he = hext(x->inv.hosts[hi]);
+		size_t hi = inv_host_add(x, val_cstr(val_list_at(names, i)));
+		struct host_ext *he = inv_hext(x->inv.hosts[hi]);
 		struct val *own = he->layer[LAYER_INLINE];
 
 		if (gi != NO_INDEX)
-			group_add_host(x, gi, hi);
+			inv_group_add_host(x, gi, hi);
 		if (port >= 0) {
 			struct val *p = val_int(port);
 
@@ -415,7 +413,7 @@ static void add_hosts(struct inv_ext *x, const struct val *names, long port,
 	}
 }
 
-void deferred_release(struct inv_ext *x)
+void inv_deferred_release(struct inv_ext *x)
 {
 	for (size_t i = 0; i < x->deferred_nr; i++) {
 		free(x->deferred[i].host);
@@ -432,7 +430,7 @@ void deferred_release(struct inv_ext *x)
  * with those errors), so a few bytes asking for millions of hosts cost
  * nothing but their counting.
  */
-void add_deferred_hosts(struct inv_ext *x, struct diags *d)
+void inv_add_deferred_hosts(struct inv_ext *x, struct diags *d)
 {
 	struct val *names = NULL;
 
@@ -451,5 +449,5 @@ void add_deferred_hosts(struct inv_ext *x, struct diags *d)
 		}
 		val_unref(names);
 	}
-	deferred_release(x);
+	inv_deferred_release(x);
 }

@@ -1,8 +1,5 @@
 #include "tend/common.h"
-#include "tend/util/buf.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 #include "tend/util/regex.h"
 
 #include <ctype.h>
@@ -55,7 +52,7 @@ static void group_hosts(struct matcher *m, size_t gi, struct hlist *out)
 			if (m->seen_h[g->hosts[i]] == m->gen)
 				continue;
 			m->seen_h[g->hosts[i]] = m->gen;
-			push_index(&out->v, &out->nr, &out->alloc, g->hosts[i]);
+			inv_push_index(&out->v, &out->nr, &out->alloc, g->hosts[i]);
 		}
 		for (size_t i = 0; i < g->children_nr; i++) {
 			if (m->seen_g[g->children[i]] == m->gen)
@@ -120,7 +117,7 @@ static void name_matcher_release(struct name_matcher *nm)
 static int enumerate(struct matcher *m, const char *expr, struct hlist *out)
 {
 	const struct inventory *inv = m->inv;
-	const struct inv_ext *x = ext_of(inv);
+	const struct inv_ext *x = inv_ext_of(inv);
 	struct name_matcher nm;
 	bool any_group = false, hit;
 	int error;
@@ -138,7 +135,7 @@ static int enumerate(struct matcher *m, const char *expr, struct hlist *out)
 			}
 		}
 	} else {
-		size_t gi = group_find(x, expr);
+		size_t gi = inv_group_find(x, expr);
 
 		if (gi != NO_INDEX) {
 			group_hosts(m, gi, out);
@@ -154,21 +151,21 @@ static int enumerate(struct matcher *m, const char *expr, struct hlist *out)
 							  name)) < 0)
 					goto out;
 				if (hit)
-					push_index(&out->v, &out->nr,
+					inv_push_index(&out->v, &out->nr,
 						   &out->alloc, i);
 			}
 		} else {
-			size_t hi = index_get(&x->host_names, expr);
+			size_t hi = inv_index_get(&x->host_names, expr);
 
 			if (hi != NO_INDEX)
-				push_index(&out->v, &out->nr, &out->alloc, hi);
+				inv_push_index(&out->v, &out->nr, &out->alloc, hi);
 		}
 	}
-	if (!out->nr && is_localhost_name(expr)) {
-		size_t hi = localhost_for(x);
+	if (!out->nr && inv_is_localhost_name(expr)) {
+		size_t hi = inv_localhost_for(x);
 
 		if (hi != NO_INDEX)
-			push_index(&out->v, &out->nr, &out->alloc, hi);
+			inv_push_index(&out->v, &out->nr, &out->alloc, hi);
 	}
 out:
 	name_matcher_release(&nm);
@@ -276,7 +273,7 @@ static void split_pattern(struct val *out, const char *pattern)
 				break;
 			p = c + 1;
 		}
-	} else if (parse_address(pattern, &off, &len, &port)) {
+	} else if (inv_parse_address(pattern, &off, &len, &port)) {
 		val_list_push(out, val_str(pattern));
 	} else {
 		const char *p = pattern;
@@ -343,14 +340,14 @@ int inventory_select(struct host ***out, size_t *nr,
 	for (size_t i = 0; i < val_len(ordered); i++) {
 		const char *t = val_cstr(val_list_at(ordered, i));
 		char kind = (t[0] == '&' || t[0] == '!') ? t[0] : 0;
-		size_t hi = index_get(&ext_of(inv)->host_names, t);
+		size_t hi = inv_index_get(&inv_ext_of(inv)->host_names, t);
 		struct subscript sub;
 		char *expr;
 
 		that.nr = 0;
 		if (hi != NO_INDEX) {
 			/* a plain host name is taken as is */
-			push_index(&that.v, &that.nr, &that.alloc, hi);
+			inv_push_index(&that.v, &that.nr, &that.alloc, hi);
 		} else {
 			expr = split_subscript(t + (kind ? 1 : 0), &sub);
 			error = *expr ? enumerate(&m, expr, &that) : 0;
@@ -379,14 +376,14 @@ int inventory_select(struct host ***out, size_t *nr,
 				if (in_res[that.v[j]])
 					continue;
 				in_res[that.v[j]] = 1;
-				push_index(&res.v, &res.nr, &res.alloc,
+				inv_push_index(&res.v, &res.nr, &res.alloc,
 					   that.v[j]);
 			}
 		}
 	}
 	*out = xmalloc((res.nr ? res.nr : 1) * sizeof(**out));
 	for (size_t j = 0; j < res.nr; j++)
-		(*out)[j] = host_at(inv, res.v[j]);
+		(*out)[j] = inv_host_at(inv, res.v[j]);
 	*nr = res.nr;
 out:
 	val_unref(terms);

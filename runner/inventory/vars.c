@@ -22,9 +22,9 @@ struct group_set {
 static bool group_set_add(struct group_set *s, const struct inventory *inv,
 			  size_t gi)
 {
-	if (s->bits ? s->bits[gi] : has_index(s->v, s->nr, gi))
+	if (s->bits ? s->bits[gi] : inv_has_index(s->v, s->nr, gi))
 		return false;
-	push_index(&s->v, &s->nr, &s->alloc, gi);
+	inv_push_index(&s->v, &s->nr, &s->alloc, gi);
 	if (s->bits) {
 		s->bits[gi] = 1;
 	} else if (s->nr > GROUP_SET_LIST_MAX) {
@@ -42,7 +42,7 @@ static void host_all_groups(const struct inventory *inv, const struct host *h,
 	size_t *stack = NULL, nr = 0, alloc = 0;
 
 	for (size_t i = 0; i < h->groups_nr; i++)
-		push_index(&stack, &nr, &alloc, h->groups[i]);
+		inv_push_index(&stack, &nr, &alloc, h->groups[i]);
 	while (nr) {
 		size_t gi = stack[--nr];
 		const struct group *g = inv->groups[gi];
@@ -50,7 +50,7 @@ static void host_all_groups(const struct inventory *inv, const struct host *h,
 		if (!group_set_add(in, inv, gi))
 			continue;
 		for (size_t i = 0; i < g->parents_nr; i++)
-			push_index(&stack, &nr, &alloc, g->parents[i]);
+			inv_push_index(&stack, &nr, &alloc, g->parents[i]);
 	}
 	free(stack);
 }
@@ -75,8 +75,8 @@ static size_t host_groups_but_all(size_t **out, const struct inventory *inv,
 static int cmp_groups(const void *a, const void *b, void *payload)
 {
 	const struct inventory *inv = payload;
-	const struct group_ext *ga = gext(inv, *(const size_t *)a);
-	const struct group_ext *gb = gext(inv, *(const size_t *)b);
+	const struct group_ext *ga = inv_gext(inv, *(const size_t *)a);
+	const struct group_ext *gb = inv_gext(inv, *(const size_t *)b);
 
 	if (ga->depth != gb->depth)
 		return ga->depth < gb->depth ? -1 : 1;
@@ -99,23 +99,23 @@ static size_t sorted_groups(size_t **out, const struct inventory *inv,
 struct val *inventory_host_vars(const struct inventory *inv,
 				const struct host *h)
 {
-	const struct group_ext *all = gext(inv, G_ALL);
-	const struct host_ext *he = hext(h);
+	const struct group_ext *all = inv_gext(inv, G_ALL);
+	const struct host_ext *he = inv_hext(h);
 	struct val *v = val_dict();
 	size_t *gs, nr = sorted_groups(&gs, inv, h);
 
 	/* Ansible's default VARIABLE_PRECEDENCE, then the host's own */
 	val_dict_update(v, all->layer[LAYER_INLINE], false);
 	for (size_t i = 0; i < nr; i++)
-		val_dict_update(v, gext(inv, gs[i])->layer[LAYER_INLINE],
+		val_dict_update(v, inv_gext(inv, gs[i])->layer[LAYER_INLINE],
 				false);
 	val_dict_update(v, all->layer[LAYER_INV_FILES], false);
 	val_dict_update(v, all->layer[LAYER_PLAY_FILES], false);
 	for (size_t i = 0; i < nr; i++)
-		val_dict_update(v, gext(inv, gs[i])->layer[LAYER_INV_FILES],
+		val_dict_update(v, inv_gext(inv, gs[i])->layer[LAYER_INV_FILES],
 				false);
 	for (size_t i = 0; i < nr; i++)
-		val_dict_update(v, gext(inv, gs[i])->layer[LAYER_PLAY_FILES],
+		val_dict_update(v, inv_gext(inv, gs[i])->layer[LAYER_PLAY_FILES],
 				false);
 	for (int l = 0; l < LAYER_NR; l++)
 		val_dict_update(v, he->layer[l], false);
@@ -137,7 +137,7 @@ struct val *inventory_group_names(const struct inventory *inv,
 	names = xmalloc(nr * sizeof(*names));
 	for (size_t i = 0; i < nr; i++)
 		names[i] = inv->groups[gs[i]]->name;
-	qsort(names, nr, sizeof(*names), cmp_str);
+	qsort(names, nr, sizeof(*names), inv_cmp_str);
 	for (size_t i = 0; i < nr; i++)
 		val_list_push(list, val_str(names[i]));
 	free(names);

@@ -16,7 +16,7 @@ static const char *const vars_exts[] = { "", ".yml", ".yaml", ".json", NULL };
 
 static bool vars_ext_ok(const char *name)
 {
-	const char *ext = file_ext(name);
+	const char *ext = inv_file_ext(name);
 
 	for (size_t i = 0; vars_exts[i]; i++)
 		if (!strcmp(ext, vars_exts[i]))
@@ -32,23 +32,23 @@ static int collect_dir_files(struct val *files, const char *dir)
 	struct buf p = BUF_INIT;
 	int error;
 
-	if ((error = list_dir(&names, &nr, dir)) < 0)
+	if ((error = inv_list_dir(&names, &nr, dir)) < 0)
 		return error;
 	for (size_t i = 0; i < nr && !error; i++) {
-		if (names[i][0] == '.' || ends_with(names[i], "~"))
+		if (names[i][0] == '.' || inv_ends_with(names[i], "~"))
 			continue;
 		buf_sets(&p, dir);
 		buf_addch(&p, '/');
 		buf_adds(&p, names[i]);
-		if (is_dir(p.ptr)) {
-			if (!*file_ext(names[i]))
+		if (inv_is_dir(p.ptr)) {
+			if (!*inv_file_ext(names[i]))
 				error = collect_dir_files(files, p.ptr);
 		} else if (vars_ext_ok(names[i])) {
 			val_list_push(files, val_str(p.ptr));
 		}
 	}
 	buf_release(&p);
-	free_names(names, nr);
+	inv_free_names(names, nr);
 	return error;
 }
 
@@ -94,13 +94,13 @@ static int vars_for(struct val **out, const struct vars_dir *vd,
 		buf_sets(&cand, name);
 		buf_adds(&cand, vars_exts[i]);
 		if (!bsearch(&cand.ptr, vd->names, vd->nr, sizeof(char *),
-			     cmp_str))
+			     inv_cmp_str))
 			continue;
 		buf_sets(&p, vd->path);
 		buf_addch(&p, '/');
 		buf_addbuf(&p, &cand);
 		files = val_list();
-		if (is_dir(p.ptr))
+		if (inv_is_dir(p.ptr))
 			error = collect_dir_files(files, p.ptr);
 		else
 			val_list_push(files, val_str(p.ptr));
@@ -120,12 +120,12 @@ static int vars_for(struct val **out, const struct vars_dir *vd,
 	return error;
 }
 
-void refresh_vars(struct inv_ext *x)
+void inv_refresh_vars(struct inv_ext *x)
 {
 	struct inventory *inv = &x->inv;
 
 	for (size_t i = 0; i < inv->groups_nr; i++) {
-		struct group_ext *ge = gext(inv, i);
+		struct group_ext *ge = inv_gext(inv, i);
 
 		val_unref(ge->g.vars);
 		ge->g.vars = val_dict();
@@ -133,7 +133,7 @@ void refresh_vars(struct inv_ext *x)
 			val_dict_update(ge->g.vars, ge->layer[l], false);
 	}
 	for (size_t i = 0; i <= inv->hosts_nr && !tend_interrupted; i++) {
-		struct host_ext *he = i < inv->hosts_nr ? hext(inv->hosts[i]) :
+		struct host_ext *he = i < inv->hosts_nr ? inv_hext(inv->hosts[i]) :
 							  x->implicit;
 
 		if (!he)
@@ -145,7 +145,7 @@ void refresh_vars(struct inv_ext *x)
 	}
 }
 
-int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
+int inv_load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		   struct diags *d)
 {
 	struct inventory *inv = &x->inv;
@@ -160,23 +160,23 @@ int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 	buf_sets(&p, dir);
 	buf_adds(&p, "/host_vars");
 	hv.path = buf_detach(&p, NULL);
-	if ((error = list_dir(&gv.names, &gv.nr, gv.path)) < 0 ||
-	    (error = list_dir(&hv.names, &hv.nr, hv.path)) < 0)
+	if ((error = inv_list_dir(&gv.names, &gv.nr, gv.path)) < 0 ||
+	    (error = inv_list_dir(&hv.names, &hv.nr, hv.path)) < 0)
 		goto out;
 	for (size_t i = 0; i < inv->groups_nr && !error; i++) {
 		if ((error = vars_for(&vars, &gv, inv->groups[i]->name, d)) < 0)
 			break;
 		for (size_t j = 0; vars && j < vars->u.dict.nr; j++)
-			group_set_var(x, i, l, vars->u.dict.items[j].key,
+			inv_group_set_var(x, i, l, vars->u.dict.items[j].key,
 				      val_ref(vars->u.dict.items[j].v), d);
 		val_unref(vars);
 		vars = NULL;
 	}
 	for (size_t i = 0; i <= inv->hosts_nr && !error; i++) {
-		struct host_ext *he = i < inv->hosts_nr ? hext(inv->hosts[i]) :
+		struct host_ext *he = i < inv->hosts_nr ? inv_hext(inv->hosts[i]) :
 							  x->implicit;
 
-		if ((error = check_interrupted()) < 0)
+		if ((error = inv_check_interrupted()) < 0)
 			goto out;
 		if (!he)
 			continue;
@@ -187,14 +187,14 @@ int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		val_unref(vars);
 		vars = NULL;
 	}
-	refresh_vars(x);
+	inv_refresh_vars(x);
 	if (!error)
-		error = check_interrupted();
+		error = inv_check_interrupted();
 out:
 	free(gv.path);
 	free(hv.path);
-	free_names(gv.names, gv.nr);
-	free_names(hv.names, hv.nr);
+	inv_free_names(gv.names, gv.nr);
+	inv_free_names(hv.names, hv.nr);
 	return error;
 }
 
@@ -202,7 +202,7 @@ int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
 			     struct diags *d)
 {
 	size_t errors_before = d->errors;
-	int error = load_vars_dirs(ext_of(inv), dir, LAYER_PLAY_FILES, d);
+	int error = inv_load_vars_dirs(inv_ext_of(inv), dir, LAYER_PLAY_FILES, d);
 
 	if (!error && d->errors > errors_before)
 		error = TEND_EPARSE;

@@ -1,7 +1,5 @@
 #include "tend/common.h"
-#include "tend/util/error.h"
 #include "tend/inventory/inventory_int.h"
-#include "tend/data/val.h"
 #include "tend/util/interrupt.h"
 
 /*
@@ -57,12 +55,12 @@ static void yaml_hosts(struct loader *ld, size_t gi, const struct val *hosts)
 				  val_type_name(vars->type));
 			continue;
 		}
-		if (host_pattern_parse(&host, &port, ld->x, pattern) < 0) {
+		if (inv_host_pattern_parse(&host, &port, ld->x, pattern) < 0) {
 			diags_add(ld->d, key_pos(hosts, i), "%s",
 				  tend_error_last());
 			tend_error_clear();
 		} else {
-			defer_hosts(ld->x, host, port, gi,
+			inv_defer_hosts(ld->x, host, port, gi,
 				    val_is(vars, VAL_DICT) ? vars : NULL,
 				    key_pos(hosts, i));
 		}
@@ -81,7 +79,7 @@ static size_t yaml_group(struct loader *ld, const char *name,
 			  "'%s', got %s", name, val_type_name(data->type));
 		return NO_INDEX;
 	}
-	gi = group_add(x, name);
+	gi = inv_group_add(x, name);
 	if (val_is(data, VAL_NULL))
 		return gi;
 	for (size_t i = 0; i < data->u.dict.nr; i++) {
@@ -104,7 +102,7 @@ static size_t yaml_group(struct loader *ld, const char *name,
 			continue;
 		if (!strcmp(key, "vars")) {
 			for (size_t j = 0; j < sec->u.dict.nr; j++)
-				group_set_var(x, gi, LAYER_INLINE,
+				inv_group_set_var(x, gi, LAYER_INLINE,
 					      sec->u.dict.items[j].key,
 					      val_ref(sec->u.dict.items[j].v),
 					      ld->d);
@@ -115,7 +113,7 @@ static size_t yaml_group(struct loader *ld, const char *name,
 						       sec->u.dict.items[j].v);
 
 				if (ci != NO_INDEX &&
-				    group_add_child(x, gi, ci) < 0)
+				    inv_group_add_child(x, gi, ci) < 0)
 					diags_add(ld->d, key_pos(sec, j),
 						  "adding group '%s' as a "
 						  "child of '%s' makes a loop",
@@ -129,7 +127,7 @@ static size_t yaml_group(struct loader *ld, const char *name,
 	return gi;
 }
 
-void yaml_parse(struct loader *ld, const struct val *doc)
+void inv_yaml_parse(struct loader *ld, const struct val *doc)
 {
 	if (val_is(doc, VAL_NULL))
 		return;

@@ -84,60 +84,60 @@ struct loader {
 };
 
 /* model.c */
-extern const char *const localhost_names[]; /* NULL-terminated */
-struct inv_ext *ext_of(const struct inventory *inv);
-struct host_ext *hext(const struct host *h);
-struct group_ext *gext(const struct inventory *inv, size_t gi);
-bool ends_with(const char *s, const char *suffix);
-bool is_localhost_name(const char *s);
-int check_interrupted(void);
-size_t index_get(const struct name_index *ix, const char *name);
-void push_index(size_t **arr, size_t *nr, size_t *alloc, size_t v);
-bool has_index(const size_t *arr, size_t nr, size_t v);
-size_t group_find(const struct inv_ext *x, const char *name);
-size_t group_add(struct inv_ext *x, const char *name);
-struct host_ext *host_new(const char *name);
-size_t host_add(struct inv_ext *x, const char *name);
-void group_add_host(struct inv_ext *x, size_t gi, size_t hi);
-int group_add_child(struct inv_ext *x, size_t parent, size_t child);
-void set_pos(struct val *v, const char *file, unsigned int line,
+extern const char *const inv_localhost_names[]; /* NULL-terminated */
+struct inv_ext *inv_ext_of(const struct inventory *inv);
+struct host_ext *inv_hext(const struct host *h);
+struct group_ext *inv_gext(const struct inventory *inv, size_t gi);
+bool inv_ends_with(const char *s, const char *suffix);
+bool inv_is_localhost_name(const char *s);
+int inv_check_interrupted(void);
+size_t inv_index_get(const struct name_index *ix, const char *name);
+void inv_push_index(size_t **arr, size_t *nr, size_t *alloc, size_t v);
+bool inv_has_index(const size_t *arr, size_t nr, size_t v);
+size_t inv_group_find(const struct inv_ext *x, const char *name);
+size_t inv_group_add(struct inv_ext *x, const char *name);
+struct host_ext *inv_host_new(const char *name);
+size_t inv_host_add(struct inv_ext *x, const char *name);
+void inv_group_add_host(struct inv_ext *x, size_t gi, size_t hi);
+int inv_group_add_child(struct inv_ext *x, size_t parent, size_t child);
+void inv_set_pos(struct val *v, const char *file, unsigned int line,
 	     unsigned int col);
-void group_set_var(struct inv_ext *x, size_t gi, enum layer l,
+void inv_group_set_var(struct inv_ext *x, size_t gi, enum layer l,
 		   const char *key, struct val *v, struct diags *d);
-int cmp_str(const void *a, const void *b);
-size_t localhost_for(const struct inv_ext *x);
-struct host *host_at(const struct inventory *inv, size_t i);
+int inv_cmp_str(const void *a, const void *b);
+size_t inv_localhost_for(const struct inv_ext *x);
+struct host *inv_host_at(const struct inventory *inv, size_t i);
 
 /* ini_value.c */
-struct val *ini_value(const char *s, const char *file,
+struct val *inv_ini_value(const char *s, const char *file,
 		      unsigned int line, unsigned int col);
 
 /* ranges.c */
-bool word_char(int c);
-bool parse_address(const char *s, size_t *host_off, size_t *host_len,
+bool inv_word_char(int c);
+bool inv_parse_address(const char *s, size_t *host_off, size_t *host_len,
 		   long *port);
-int host_pattern_parse(char **host, long *port, struct inv_ext *x,
+int inv_host_pattern_parse(char **host, long *port, struct inv_ext *x,
 		       const char *pattern);
-void defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
+void inv_defer_hosts(struct inv_ext *x, char *host, long port, size_t gi,
 		 const struct val *vars, const struct srcpos *pos);
-void deferred_release(struct inv_ext *x);
-void add_deferred_hosts(struct inv_ext *x, struct diags *d);
+void inv_deferred_release(struct inv_ext *x);
+void inv_add_deferred_hosts(struct inv_ext *x, struct diags *d);
 
 /* ini.c */
-void ini_parse(struct loader *ld, const char *text);
+void inv_ini_parse(struct loader *ld, const char *text);
 
 /* yaml.c */
-void yaml_parse(struct loader *ld, const struct val *doc);
+void inv_yaml_parse(struct loader *ld, const struct val *doc);
 
 /* dir.c */
-const char *file_ext(const char *path);
-int list_dir(char ***out, size_t *nr, const char *dir);
-void free_names(char **names, size_t nr);
-bool is_dir(const char *path);
+const char *inv_file_ext(const char *path);
+int inv_list_dir(char ***out, size_t *nr, const char *dir);
+void inv_free_names(char **names, size_t nr);
+bool inv_is_dir(const char *path);
 
 /* vars_dirs.c */
-void refresh_vars(struct inv_ext *x);
-int load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
+void inv_refresh_vars(struct inv_ext *x);
+int inv_load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
 		   struct diags *d);
 
 #endif
