@@ -109,6 +109,357 @@ static struct val *render_args(const struct task *t, const struct scope *sc,
 	return out;
 }
 
+/* One module call in progress: what its steps share. */
+struct call {
+	struct hostctx *hc;
+	const struct task *t;
+	const struct varstack *vs;
+	const struct val *loopvars;
+	const char *label;
+	struct scopes *ss;
+	const struct scope *sc;
+	struct val *args, *norm, *result;
+	struct check_result cr;
+	struct apply_result ar;
+	struct diags d;
+	struct transport *ro;
+	struct engine_data ed;
+	struct task_ctx ctx;
+	enum event_status st;
+	struct buf msg;
+	struct val *secrets;
+	bool failed, changed;
+	double t0;
+};
+
+/* Where a step sends the call next. */
+enum call_next {
+	CALL_GO,          /* on to the next step */
+	CALL_EVENT,       /* record the event (ok, changed, unreachable) */
+	CALL_UNKNOWN,     /* record it as unknown */
+	CALL_FAIL,        /* record a failure ("changed" false) */
+	CALL_FAIL_RESULT, /* record a failure, the result as it is */
+	CALL_OUT,         /* done, already recorded (skipped) */
+};
+
+/* The task's `when`: skipped, unknown, an error, or on. */
+static enum call_next call_when(struct call *c)
+{
+	const char *false_cond = NULL;
+	bool cond;
+	int error;
+
+	if ((error = eval_conditions(&cond, c->t->when, c->sc,
+				     &false_cond)) < 0) {
+		if (plan_unknown(c->hc, error)) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_addf(&c->msg, "error in 'when': %s", tend_error_last());
+		return CALL_FAIL;
+	}
+	if (!cond) {
+		add_event(c->hc, c->t, EV_SKIPPED, c->label, NULL);
+		val_dict_set_bool(c->result, "changed", false);
+		val_dict_set_bool(c->result, "skipped", true);
+		val_dict_set_str(c->result, "skip_reason",
+				 "Conditional result was False");
+		if (false_cond)
+			val_dict_set_str(c->result, "false_condition", false_cond);
+		return CALL_OUT;
+	}
+	return CALL_GO;
+}
+
+/* Render and normalize the arguments, collect their secrets, fill ctx. */
+static enum call_next call_prepare(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	int error;
+
+	c->args = render_args(t, c->sc, &error);
+	if (!c->args) {
+		if (plan_unknown(hc, error)) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_addf(&c->msg, "%s", tend_error_last());
+		return CALL_FAIL;
+	}
+	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
+		val_list_push(c->secrets,
+			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
+	collect_secrets(c->secrets, c->args, false);
+	if (args_normalize(&c->norm, t->module, c->args, &t->pos, &c->d,
+			   true) < 0) {
+		for (size_t i = 0; i < c->d.nr; i++)
+			buf_addf(&c->msg, "%s%s", i ? "; " : "", c->d.items[i]);
+		return CALL_FAIL;
+	}
+
+	c->ed.sc = c->sc;
+	c->ctx.args = c->norm;
+	c->ctx.host = hc->hs->name;
+	c->ctx.basedir = hc->pc->rs->pb->dir;
+	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
+					  "root") : NULL;
+	c->ctx.engine = &engine;
+	c->ctx.engine_data = &c->ed;
+	return CALL_GO;
+}
+
+/* Connect (unless controller-side) and check through a read-only transport. */
+static enum call_next call_check(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	struct hoststate *hs = hc->hs;
+	const struct task *t = c->t;
+	int error;
+
+	if (!(t->module->flags & MOD_CONTROLLER)) {
+		if ((error = host_connect(hc, c->sc)) < 0) {
+			buf_adds(&c->msg, tend_error_last());
+			c->st = EV_UNREACHABLE;
+			hs->unreachable = true;
+			return CALL_EVENT;
+		}
+		transport_readonly_new(&c->ro, hs->conn->t);
+		c->ctx.t = c->ro;
+	}
+	if ((error = module_check(&c->cr, t->module, &c->ctx)) < 0) {
+		if (error == TEND_EUNREACHABLE) {
+			buf_adds(&c->msg, tend_error_last());
+			c->st = EV_UNREACHABLE;
+			hs->unreachable = true;
+			return CALL_EVENT;
+		}
+		if (plan_unknown(hc, error)) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		if (is_plan(hc) && hs->planned_changes) {
+			/* it may depend on what earlier tasks will change */
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "cannot be checked before the earlier "
+				 "changes are applied: %s", tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_adds(&c->msg, tend_error_last());
+		if (c->cr.result)
+			val_dict_update(c->result, c->cr.result, false);
+		return CALL_FAIL;
+	}
+	if (c->cr.result)
+		val_dict_update(c->result, c->cr.result, false);
+	if (c->cr.msg.len)
+		buf_addbuf(&c->msg, &c->cr.msg);
+	return CALL_GO;
+}
+
+/* Apply what the check reported (not in a plan), and say so in the result. */
+static enum call_next call_apply(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	int error;
+
+	if (c->cr.status == CHECK_OK) {
+		c->st = EV_OK;
+	} else if (is_plan(hc) || !t->module->apply) {
+		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
+		c->changed = c->cr.status == CHECK_CHANGE;
+	} else {
+		c->ctx.t = hc->hs->conn->t;
+		error = t->module->apply(&c->ar, &c->ctx, &c->cr);
+		if (c->ar.result)
+			val_dict_update(c->result, c->ar.result, false);
+		if (error < 0) {
+			buf_reset(&c->msg);
+			buf_adds(&c->msg, tend_error_last());
+			if (error == TEND_EUNREACHABLE) {
+				c->st = EV_UNREACHABLE;
+				hc->hs->unreachable = true;
+				return CALL_EVENT;
+			}
+			return CALL_FAIL;
+		}
+		c->changed = c->ar.changed;
+		c->failed = c->ar.failed;
+		if (c->ar.msg.len) {
+			buf_reset(&c->msg);
+			buf_addbuf(&c->msg, &c->ar.msg);
+		}
+		c->st = c->changed ? EV_CHANGED : EV_OK;
+	}
+	val_dict_set_bool(c->result, "changed", c->changed);
+	if (c->failed)
+		val_dict_set_bool(c->result, "failed", true);
+	if (c->msg.len && !val_dict_get(c->result, "msg"))
+		val_dict_set_str(c->result, "msg", c->msg.ptr);
+	return CALL_GO;
+}
+
+/* changed_when / failed_when see the result under its register name */
+static enum call_next call_conditions(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	int error;
+
+	if ((t->changed_when || t->failed_when) &&
+	    (c->st != EV_UNKNOWN || !is_plan(hc))) {
+		struct val *scratch = val_dict();
+		bool b;
+
+		if (t->register_as)
+			val_dict_set(scratch, t->register_as, val_ref(c->result));
+		c->sc = build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
+				    scratch);
+		if (t->changed_when) {
+			if ((error = eval_conditions(&b, t->changed_when, c->sc,
+						     NULL)) < 0) {
+				val_unref(scratch);
+				buf_reset(&c->msg);
+				buf_addf(&c->msg, "error in 'changed_when': %s",
+					 tend_error_last());
+				return CALL_FAIL;
+			}
+			c->changed = b;
+			val_dict_set_bool(c->result, "changed", c->changed);
+			if (c->st == EV_CHANGED || c->st == EV_OK ||
+			    c->st == EV_UNKNOWN)
+				c->st = c->changed ? EV_CHANGED : EV_OK;
+		}
+		if (t->failed_when) {
+			if ((error = eval_conditions(&b, t->failed_when, c->sc,
+						     NULL)) < 0) {
+				val_unref(scratch);
+				buf_reset(&c->msg);
+				buf_addf(&c->msg, "error in 'failed_when': %s",
+					 tend_error_last());
+				return CALL_FAIL;
+			}
+			c->failed = b;
+			val_dict_set_bool(c->result, "failed", c->failed);
+			if (c->failed && !c->msg.len)
+				buf_adds(&c->msg, "failed_when condition is true");
+		}
+		val_unref(scratch);
+		c->sc = build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
+				    NULL);
+	}
+	return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
+}
+
+/* Record an ok, changed or unreachable call (scrubbed of secrets). */
+static void record_event(struct call *c, bool *host_failed)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+
+	scrub(&c->msg, c->secrets);
+	scrub(&c->cr.diff, c->secrets);
+	scrub(&c->cr.changes, c->secrets);
+	add_event(hc, t, c->st, c->label, t->no_log ? NULL : c->msg.ptr);
+	fingerprint(last_event(hc), c->st, &c->cr);
+	if (!t->no_log) {
+		if (c->cr.diff.len)
+			last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+		if (c->cr.changes.len)
+			last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
+	}
+	if (c->st == EV_UNREACHABLE) {
+		val_dict_set_bool(c->result, "unreachable", true);
+		*host_failed = true;
+	}
+}
+
+static void record_unknown(struct call *c)
+{
+	scrub(&c->msg, c->secrets);
+	add_event(c->hc, c->t, EV_UNKNOWN, c->label, c->msg.ptr);
+	val_dict_set_bool(c->result, "changed", false);
+	val_dict_set_bool(c->result, "tend_unknown", true);
+}
+
+/* Record a failure, ignored or not (ignore_errors). */
+static void record_failure(struct call *c, bool *host_failed)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	bool ignore = ignores_errors(&c->msg, c->result, t, c->sc);
+
+	scrub(&c->msg, c->secrets);
+	scrub(&c->cr.diff, c->secrets);
+	val_dict_set_bool(c->result, "failed", true);
+	if (!val_dict_get(c->result, "msg") || c->msg.len)
+		val_dict_set_str(c->result, "msg", t->no_log ?
+				 "the output has been hidden (no_log)" :
+				 c->msg.ptr);
+	add_event(hc, t, EV_FAILED, c->label, t->no_log ?
+		  "the output has been hidden (no_log)" : c->msg.ptr);
+	last_event(hc)->ignored = ignore;
+	if (!t->no_log && c->cr.diff.len)
+		last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+	if (!ignore)
+		*host_failed = true;
+}
+
+static void call_record(struct call *c, enum call_next next,
+			bool *host_failed)
+{
+	switch (next) {
+	case CALL_EVENT:
+		record_event(c, host_failed);
+		break;
+	case CALL_UNKNOWN:
+		record_unknown(c);
+		break;
+	case CALL_FAIL:
+		val_dict_set_bool(c->result, "changed", false);
+		/* fall through */
+	case CALL_FAIL_RESULT:
+		record_failure(c, host_failed);
+		break;
+	case CALL_GO:
+	case CALL_OUT:
+		break;
+	}
+}
+
+/* Time the event, taint the result, release the call: the result. */
+static struct val *call_finish(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+
+	if (hc->hs->ev_nr)
+		last_event(hc)->seconds = now_seconds() - c->t0;
+	taint(c->result, c->secrets);
+	val_unref(c->secrets);
+	if (is_plan(hc) && c->st == EV_UNKNOWN)
+		val_dict_set_bool(c->result, "tend_unknown", true);
+	if (is_plan(hc) && c->st == EV_CHANGED) {
+		val_dict_set_bool(c->result, "changed", true);
+		hc->hs->planned_changes = true;
+	}
+	transport_close(c->ro);
+	check_result_release(&c->cr);
+	apply_result_release(&c->ar);
+	diags_release(&c->d);
+	val_unref(c->args);
+	val_unref(c->norm);
+	buf_release(&c->msg);
+	free(c->ss);
+	return c->result;
+}
+
 /*
  * Run the module of `t` once. Adds one event and returns the result to
  * register (a new dict). *host_failed is set when the task failed and
@@ -119,262 +470,31 @@ struct val *exec_once(struct hostctx *hc, const struct task *t,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed)
 {
-	struct hoststate *hs = hc->hs;
-	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc;
-	struct val *args = NULL, *norm = NULL, *result = val_dict();
-	struct check_result cr;
-	struct apply_result ar;
-	struct diags d = DIAGS_INIT;
-	struct transport *ro = NULL;
-	struct engine_data ed;
-	struct task_ctx ctx = { 0 };
-	enum event_status st = EV_OK;
-	const char *false_cond = NULL;
-	struct buf msg = BUF_INIT;
-	struct val *secrets = val_list();
-	bool cond, failed = false, changed = false;
-	double t0 = now_seconds();
-	int error;
+	struct call c = {
+		.hc = hc, .t = t, .vs = vs, .loopvars = loopvars,
+		.label = label, .d = DIAGS_INIT, .st = EV_OK, .msg = BUF_INIT,
+	};
+	enum call_next next;
 
-	check_result_init(&cr);
-	apply_result_init(&ar);
-	sc = build_scope(ss, hc, vs, t->vars, loopvars, NULL);
+	c.ss = xmalloc(sizeof(*c.ss));
+	c.result = val_dict();
+	c.secrets = val_list();
+	c.t0 = now_seconds();
+	check_result_init(&c.cr);
+	apply_result_init(&c.ar);
+	c.sc = build_scope(c.ss, hc, vs, t->vars, loopvars, NULL);
 
-	if ((error = eval_conditions(&cond, t->when, sc, &false_cond)) < 0) {
-		if (plan_unknown(hc, error)) {
-			st = EV_UNKNOWN;
-			buf_addf(&msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
-			goto unknown;
-		}
-		buf_addf(&msg, "error in 'when': %s", tend_error_last());
-		goto fail;
-	}
-	if (!cond) {
-		add_event(hc, t, EV_SKIPPED, label, NULL);
-		val_dict_set_bool(result, "changed", false);
-		val_dict_set_bool(result, "skipped", true);
-		val_dict_set_str(result, "skip_reason",
-				 "Conditional result was False");
-		if (false_cond)
-			val_dict_set_str(result, "false_condition", false_cond);
-		goto out;
-	}
-
-	args = render_args(t, sc, &error);
-	if (!args) {
-		if (plan_unknown(hc, error)) {
-			st = EV_UNKNOWN;
-			buf_addf(&msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
-			goto unknown;
-		}
-		buf_addf(&msg, "%s", tend_error_last());
-		goto fail;
-	}
-	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
-		val_list_push(secrets,
-			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
-	collect_secrets(secrets, args, false);
-	if (args_normalize(&norm, t->module, args, &t->pos, &d, true) < 0) {
-		for (size_t i = 0; i < d.nr; i++)
-			buf_addf(&msg, "%s%s", i ? "; " : "", d.items[i]);
-		goto fail;
-	}
-
-	ed.sc = sc;
-	ctx.args = norm;
-	ctx.host = hs->name;
-	ctx.basedir = hc->pc->rs->pb->dir;
-	ctx.become_user = hc->become ? (hc->become_user ? hc->become_user : "root")
-				     : NULL;
-	ctx.engine = &engine;
-	ctx.engine_data = &ed;
-
-	if (!(t->module->flags & MOD_CONTROLLER)) {
-		if ((error = host_connect(hc, sc)) < 0) {
-			buf_adds(&msg, tend_error_last());
-			st = EV_UNREACHABLE;
-			hs->unreachable = true;
-			goto event;
-		}
-		transport_readonly_new(&ro, hs->conn->t);
-		ctx.t = ro;
-	}
-	if ((error = module_check(&cr, t->module, &ctx)) < 0) {
-		if (error == TEND_EUNREACHABLE) {
-			buf_adds(&msg, tend_error_last());
-			st = EV_UNREACHABLE;
-			hs->unreachable = true;
-			goto event;
-		}
-		if (plan_unknown(hc, error)) {
-			st = EV_UNKNOWN;
-			buf_addf(&msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
-			goto unknown;
-		}
-		if (is_plan(hc) && hs->planned_changes) {
-			/* it may depend on what earlier tasks will change */
-			st = EV_UNKNOWN;
-			buf_addf(&msg, "cannot be checked before the earlier "
-				 "changes are applied: %s", tend_error_last());
-			goto unknown;
-		}
-		buf_adds(&msg, tend_error_last());
-		if (cr.result)
-			val_dict_update(result, cr.result, false);
-		goto fail;
-	}
-	if (cr.result)
-		val_dict_update(result, cr.result, false);
-	if (cr.msg.len)
-		buf_addbuf(&msg, &cr.msg);
-
-	if (cr.status == CHECK_OK) {
-		st = EV_OK;
-	} else if (is_plan(hc) || !t->module->apply) {
-		st = cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
-		changed = cr.status == CHECK_CHANGE;
-	} else {
-		ctx.t = hs->conn->t;
-		error = t->module->apply(&ar, &ctx, &cr);
-		if (ar.result)
-			val_dict_update(result, ar.result, false);
-		if (error < 0) {
-			buf_reset(&msg);
-			buf_adds(&msg, tend_error_last());
-			if (error == TEND_EUNREACHABLE) {
-				st = EV_UNREACHABLE;
-				hs->unreachable = true;
-				goto event;
-			}
-			goto fail;
-		}
-		changed = ar.changed;
-		failed = ar.failed;
-		if (ar.msg.len) {
-			buf_reset(&msg);
-			buf_addbuf(&msg, &ar.msg);
-		}
-		st = changed ? EV_CHANGED : EV_OK;
-	}
-	val_dict_set_bool(result, "changed", changed);
-	if (failed)
-		val_dict_set_bool(result, "failed", true);
-	if (msg.len && !val_dict_get(result, "msg"))
-		val_dict_set_str(result, "msg", msg.ptr);
-
-	/* changed_when / failed_when see the result under its register name */
-	if ((t->changed_when || t->failed_when) &&
-	    (st != EV_UNKNOWN || !is_plan(hc))) {
-		struct val *scratch = val_dict();
-		bool b;
-
-		if (t->register_as)
-			val_dict_set(scratch, t->register_as, val_ref(result));
-		sc = build_scope(ss, hc, vs, t->vars, loopvars, scratch);
-		if (t->changed_when) {
-			if ((error = eval_conditions(&b, t->changed_when, sc,
-						     NULL)) < 0) {
-				val_unref(scratch);
-				buf_reset(&msg);
-				buf_addf(&msg, "error in 'changed_when': %s",
-					 tend_error_last());
-				goto fail;
-			}
-			changed = b;
-			val_dict_set_bool(result, "changed", changed);
-			if (st == EV_CHANGED || st == EV_OK || st == EV_UNKNOWN)
-				st = changed ? EV_CHANGED : EV_OK;
-		}
-		if (t->failed_when) {
-			if ((error = eval_conditions(&b, t->failed_when, sc,
-						     NULL)) < 0) {
-				val_unref(scratch);
-				buf_reset(&msg);
-				buf_addf(&msg, "error in 'failed_when': %s",
-					 tend_error_last());
-				goto fail;
-			}
-			failed = b;
-			val_dict_set_bool(result, "failed", failed);
-			if (failed && !msg.len)
-				buf_adds(&msg, "failed_when condition is true");
-		}
-		val_unref(scratch);
-		sc = build_scope(ss, hc, vs, t->vars, loopvars, NULL);
-	}
-	if (failed)
-		goto fail_with_result;
-
-event:
-	scrub(&msg, secrets);
-	scrub(&cr.diff, secrets);
-	scrub(&cr.changes, secrets);
-	add_event(hc, t, st, label, t->no_log ? NULL : msg.ptr);
-	fingerprint(last_event(hc), st, &cr);
-	if (!t->no_log) {
-		if (cr.diff.len)
-			last_event(hc)->diff = xstrdup(cr.diff.ptr);
-		if (cr.changes.len)
-			last_event(hc)->changes = xstrdup(cr.changes.ptr);
-	}
-	if (st == EV_UNREACHABLE) {
-		val_dict_set_bool(result, "unreachable", true);
-		*host_failed = true;
-	}
-	goto out;
-
-unknown:
-	scrub(&msg, secrets);
-	add_event(hc, t, EV_UNKNOWN, label, msg.ptr);
-	val_dict_set_bool(result, "changed", false);
-	val_dict_set_bool(result, "tend_unknown", true);
-	goto out;
-
-fail:
-	val_dict_set_bool(result, "changed", false);
-fail_with_result:
-	{
-		bool ignore = ignores_errors(&msg, result, t, sc);
-
-		scrub(&msg, secrets);
-		scrub(&cr.diff, secrets);
-		val_dict_set_bool(result, "failed", true);
-		if (!val_dict_get(result, "msg") || msg.len)
-			val_dict_set_str(result, "msg", t->no_log ?
-					 "the output has been hidden (no_log)" :
-					 msg.ptr);
-		add_event(hc, t, EV_FAILED, label, t->no_log ?
-			  "the output has been hidden (no_log)" : msg.ptr);
-		last_event(hc)->ignored = ignore;
-		if (!t->no_log && cr.diff.len)
-			last_event(hc)->diff = xstrdup(cr.diff.ptr);
-		if (!ignore)
-			*host_failed = true;
-	}
-out:
-	if (hs->ev_nr)
-		last_event(hc)->seconds = now_seconds() - t0;
-	taint(result, secrets);
-	val_unref(secrets);
-	if (is_plan(hc) && st == EV_UNKNOWN)
-		val_dict_set_bool(result, "tend_unknown", true);
-	if (is_plan(hc) && st == EV_CHANGED) {
-		val_dict_set_bool(result, "changed", true);
-		hs->planned_changes = true;
-	}
-	transport_close(ro);
-	check_result_release(&cr);
-	apply_result_release(&ar);
-	diags_release(&d);
-	val_unref(args);
-	val_unref(norm);
-	buf_release(&msg);
-	free(ss);
-	return result;
+	next = call_when(&c);
+	if (next == CALL_GO)
+		next = call_prepare(&c);
+	if (next == CALL_GO)
+		next = call_check(&c);
+	if (next == CALL_GO)
+		next = call_apply(&c);
+	if (next == CALL_GO)
+		next = call_conditions(&c);
+	call_record(&c, next, host_failed);
+	return call_finish(&c);
 }
 
 void notify(struct hostctx *hc, const struct task *t)
