@@ -1,0 +1,167 @@
+#ifndef TEND_RUN_INT_H
+#define TEND_RUN_INT_H
+
+/*
+ * The executor's internals, shared by its files, lowest first (each
+ * calls only the ones above it in this list):
+ *
+ *  run.c       the run's state: mode, clock, events
+ *  vars.c      scopes, conditions, secrets
+ *  conn.c      connections
+ *  task.c      one module call
+ *  loop.c      loop items and labels
+ *  walk.c      the tasks of one host: loops, blocks, includes
+ *  schedule.c  steps over the hosts, forks, strategies, handlers
+ *  play.c      plays and run_playbook
+ */
+
+#include "tend/engine/run.h"
+#include "tend/lang/template.h"
+
+#include <pthread.h>
+
+struct buf;
+struct check_result;
+
+#define MAX_SCOPES 96
+#define OMIT_TOKEN "__omit_place_holder__tend"
+
+/* One connection per host for the whole run, shared by its plays. */
+struct conn {
+	char *host;
+	struct transport *t;
+	char *error; /* why it could not connect, once tried */
+};
+
+struct cached_include {
+	char *path;
+	struct tasklist tasks;
+};
+
+struct runstate {
+	struct conn *conns;
+	size_t conns_nr, conns_alloc;
+	struct val *conn_index;  /* host name -> index into conns */
+	struct val *stats_index; /* host name -> index into res->hosts */
+	struct cached_include *incs;
+	size_t incs_nr, incs_alloc;
+	pthread_mutex_t lock; /* incs */
+	struct run_result *res;
+	const struct run_opts *opts;
+	const struct playbook *pb;
+	struct inventory *inv;
+	struct val *secrets;  /* secret strings of the extra vars */
+};
+
+struct hoststate {
+	struct host *host;
+	const char *name;
+	struct conn *conn;
+	struct val *inv_vars;  /* inventory vars (precedence applied) */
+	struct val *factvars;  /* ansible_facts + ansible_* */
+	struct val *hostfacts; /* registered and set_fact */
+	struct val *magic;     /* inventory_hostname, group_names ... */
+	bool failed, unreachable, ended;
+	bool dirty;            /* hostfacts changed since hostvars */
+	bool unknown_results;  /* plan: a registered result is unknown */
+	bool planned_changes;  /* plan: an earlier task would change it */
+	struct val *notified;  /* handler names/topics notified */
+	size_t stats;          /* index into res->hosts */
+	struct run_event *ev;  /* events of the current step */
+	size_t ev_nr, ev_alloc;
+};
+
+struct playctx {
+	struct runstate *rs;
+	const struct play *play;
+	struct val *play_vars;
+	struct val *common;    /* groups, hostvars, play hosts, omit ... */
+	struct val *hostvars;
+	struct hoststate *hs;
+	size_t nr;
+	bool end_play;
+};
+
+/* Vars of enclosing blocks and includes, outermost first. */
+struct varstack {
+	const struct val *items[32];
+	size_t nr;
+};
+
+struct hostctx {
+	struct playctx *pc;
+	struct hoststate *hs;
+	bool handler;
+	int become;
+	const char *become_user;
+};
+/*
+ * Scopes, outermost (lowest precedence) first: inventory vars, facts,
+ * play vars, block vars, task vars, registered/set_fact, loop vars,
+ * extra scratch (the registered result in changed_when), host magic,
+ * common magic, extra vars (-e). Ansible's precedence, condensed.
+ */
+struct scopes {
+	struct scope s[MAX_SCOPES];
+	size_t nr;
+};
+
+/* run.c */
+bool is_plan(const struct hostctx *hc);
+double now_seconds(void);
+void add_event(struct hostctx *hc, const struct task *t,
+	       enum event_status st, const char *label,
+	       const char *msg);
+struct run_event *last_event(struct hostctx *hc);
+void fingerprint(struct run_event *ev, enum event_status st,
+		 const struct check_result *cr);
+
+/* vars.c */
+void push_scope(struct scopes *ss, const struct val *vars,
+		const char *basedir);
+const struct scope *build_scope(struct scopes *ss,
+				const struct hostctx *hc,
+				const struct varstack *vs,
+				const struct val *task_vars,
+				const struct val *loopvars,
+				const struct val *scratch);
+int eval_conditions(bool *out, const struct val *conds,
+		    const struct scope *sc, const char **failed_cond);
+void collect_secrets(struct val *out, const struct val *v,
+		     bool inherited);
+void scrub(struct buf *b, const struct val *secrets);
+void taint(struct val *v, const struct val *secrets);
+struct val *host_visible_vars(struct hoststate *hs);
+
+/* conn.c */
+int host_connect(struct hostctx *hc, const struct scope *sc);
+
+/* task.c */
+bool plan_unknown(const struct hostctx *hc, int error);
+struct val *exec_once(struct hostctx *hc, const struct task *t,
+		      const struct varstack *vs,
+		      const struct val *loopvars, const char *label,
+		      bool *host_failed);
+void notify(struct hostctx *hc, const struct task *t);
+void register_result(struct hostctx *hc, const struct task *t,
+		     struct val *result);
+
+/* loop.c */
+struct val *loop_items(const struct task *t, const struct scope *sc);
+struct val *make_loopvars(const struct task *t, struct val *item,
+			  size_t i, size_t n);
+char *item_label(const struct task *t, const struct scope *sc,
+		 const struct val *item);
+
+/* walk.c */
+void progress(struct hostctx *hc, const struct task *t);
+bool run_task(struct hostctx *hc, const struct task *t,
+	      struct varstack *vs);
+
+/* schedule.c */
+void gather_facts(struct hostctx *hc);
+void run_step(struct playctx *pc, const struct task *t, bool handler,
+	      const size_t *only, size_t only_nr);
+void run_section(struct playctx *pc, const struct tasklist *l);
+
+#endif

@@ -1,0 +1,393 @@
+/*
+ * Plays: host selection, set-up, serial batches; and run_playbook.
+ */
+
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/engine/run_int.h"
+#include "tend/lang/template.h"
+#include "tend/transport/table.h"
+#include "tend/data/yaml.h"
+#include "tend/util/interrupt.h"
+
+#include <pthread.h>
+
+/* ---- plays ---- */
+
+static size_t stats_index(struct runstate *rs, const char *host)
+{
+	struct run_result *res = rs->res;
+	const struct val *at = val_dict_get(rs->stats_index, host);
+
+	if (at)
+		return (size_t)at->u.i;
+	ALLOC_GROW(res->hosts, res->hosts_nr + 1, res->hosts_alloc);
+	memset(&res->hosts[res->hosts_nr], 0, sizeof(struct host_stats));
+	res->hosts[res->hosts_nr].host = xstrdup(host);
+	val_dict_set_int(rs->stats_index, host, (long long)res->hosts_nr);
+	return res->hosts_nr++;
+}
+
+static struct conn *conn_for(struct runstate *rs, const char *host)
+{
+	const struct val *at = val_dict_get(rs->conn_index, host);
+
+	if (!at)
+		BUG("no connection slot for '%s'", host);
+	return &rs->conns[at->u.i];
+}
+
+static void conn_slot(struct runstate *rs, const char *host)
+{
+	if (val_dict_get(rs->conn_index, host))
+		return;
+	ALLOC_GROW(rs->conns, rs->conns_nr + 1, rs->conns_alloc);
+	memset(&rs->conns[rs->conns_nr], 0, sizeof(struct conn));
+	rs->conns[rs->conns_nr].host = xstrdup(host);
+	val_dict_set_int(rs->conn_index, host, (long long)rs->conns_nr);
+	rs->conns_nr++;
+}
+
+/*
+ * Keep the hosts of sel that lim holds too, in sel's order. Host names
+ * are unique in an inventory, so a dict of lim's names answers "in lim?".
+ */
+static size_t limit_hosts(struct host **sel, size_t sel_nr,
+			  struct host *const *lim, size_t lim_nr)
+{
+	struct val *in_lim = val_dict();
+	size_t keep = 0;
+
+	for (size_t j = 0; j < lim_nr; j++)
+		val_dict_set_int(in_lim, lim[j]->name, (long long)j);
+	for (size_t i = 0; i < sel_nr; i++) {
+		const struct val *j = val_dict_get(in_lim, sel[i]->name);
+
+		if (j && lim[j->u.i] == sel[i])
+			sel[keep++] = sel[i];
+	}
+	val_unref(in_lim);
+	return keep;
+}
+
+/* Render the play's host pattern(s) with the play and extra vars. */
+static int play_pattern(struct buf *out, const struct play *p,
+			const struct scope *sc)
+{
+	struct val *r = NULL;
+	int error;
+
+	if ((error = template_render(&r, p->hosts, sc)) < 0)
+		return tend_error_prefix("in 'hosts'");
+	if (r->type == VAL_LIST) {
+		for (size_t i = 0; i < r->u.list.nr; i++) {
+			if (i)
+				buf_addch(out, ':');
+			val_to_str(out, r->u.list.items[i]);
+		}
+	} else {
+		val_to_str(out, r);
+	}
+	val_unref(r);
+	return 0;
+}
+
+static int load_vars_files(struct val *play_vars, const struct play *p,
+			   const struct runstate *rs, const struct scope *sc)
+{
+	for (size_t i = 0; i < val_len(p->vars_files); i++) {
+		struct val *name = NULL, *doc = NULL;
+		struct diags d = DIAGS_INIT;
+		struct buf path = BUF_INIT;
+		int error;
+
+		if ((error = template_render(&name,
+				p->vars_files->u.list.items[i], sc)) < 0)
+			return tend_error_prefix("in 'vars_files'");
+		if (val_cstr(name)[0] == '/')
+			buf_adds(&path, val_cstr(name));
+		else
+			buf_addf(&path, "%s/%s", rs->pb->dir, val_cstr(name));
+		error = yaml_load_file(&doc, path.ptr, &d);
+		if (error == 0 && doc->type != VAL_DICT && doc->type != VAL_NULL)
+			error = tend_error_set("vars file '%s' must hold a "
+					       "dict", path.ptr);
+		else if (error == TEND_EPARSE)
+			error = tend_error_set("%s", d.nr ? d.items[0] :
+					       "invalid vars file");
+		if (error == 0)
+			val_dict_update(play_vars, doc, false);
+		val_unref(doc);
+		val_unref(name);
+		diags_release(&d);
+		buf_release(&path);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+static void hoststate_release(struct hoststate *hs)
+{
+	val_unref(hs->inv_vars);
+	val_unref(hs->factvars);
+	val_unref(hs->hostfacts);
+	val_unref(hs->magic);
+	val_unref(hs->notified);
+	free(hs->ev);
+}
+
+/* Split hosts into serial batches: a list of sizes. */
+static size_t next_batch(const struct val *serial, size_t batch_no,
+			 size_t total)
+{
+	const struct val *v = serial;
+	size_t n;
+
+	if (!v)
+		return total;
+	if (v->type == VAL_LIST && v->u.list.nr) {
+		size_t k = batch_no < v->u.list.nr ? batch_no : v->u.list.nr - 1;
+
+		v = v->u.list.items[k];
+	}
+	if (v->type == VAL_INT) {
+		n = v->u.i > 0 ? (size_t)v->u.i : total;
+	} else if (val_cstr(v) && strchr(val_cstr(v), '%')) {
+		double pct = atof(val_cstr(v));
+
+		n = (size_t)((double)total * pct / 100.0);
+	} else if (val_cstr(v)) {
+		n = (size_t)atoll(val_cstr(v));
+	} else {
+		n = total;
+	}
+	if (n == 0)
+		n = 1;
+	return n;
+}
+
+static void host_setup(struct playctx *pc, struct hoststate *hs,
+		       struct host *h)
+{
+	struct runstate *rs = pc->rs;
+	char *short_name;
+
+	hs->host = h;
+	hs->name = h->name;
+	hs->conn = conn_for(rs, hs->name);
+	hs->inv_vars = inventory_host_vars(rs->inv, h);
+	hs->factvars = val_dict();
+	hs->hostfacts = val_dict();
+	hs->notified = val_list();
+	hs->magic = val_dict();
+	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
+	short_name = xstrndup(hs->name, strcspn(hs->name, "."));
+	val_dict_set_str(hs->magic, "inventory_hostname_short", short_name);
+	free(short_name);
+	val_dict_set(hs->magic, "group_names",
+		     inventory_group_names(rs->inv, h));
+}
+
+/*
+ * The state of each selected host, and the hostvars all of them see.
+ * Each step is linear in the hosts; between hosts it checks
+ * tend_interrupted, and returns false when set: pc->hs is then set up in
+ * part (hoststate_release copes) and no host has stats yet.
+ */
+static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
+		       struct val *play_hosts)
+{
+	struct runstate *rs = pc->rs;
+
+	/* every slot first: growing the array moves it */
+	for (size_t i = 0; i < sel_nr; i++) {
+		if (tend_interrupted)
+			return false;
+		conn_slot(rs, sel[i]->name);
+	}
+	for (size_t i = 0; i < sel_nr; i++) {
+		struct hoststate *hs = &pc->hs[i];
+
+		if (tend_interrupted)
+			return false;
+		host_setup(pc, hs, sel[i]);
+		val_list_push(play_hosts, val_str(hs->name));
+		val_dict_set(pc->hostvars, hs->name, host_visible_vars(hs));
+	}
+	/* hosts of the inventory outside this play are visible too */
+	for (size_t i = 0; i < rs->inv->hosts_nr; i++) {
+		struct host *h = rs->inv->hosts[i];
+
+		if (tend_interrupted)
+			return false;
+		if (!val_dict_get(pc->hostvars, h->name))
+			val_dict_set(pc->hostvars, h->name,
+				     inventory_host_vars(rs->inv, h));
+	}
+	for (size_t i = 0; i < sel_nr; i++)
+		pc->hs[i].stats = stats_index(rs, pc->hs[i].name);
+	return !tend_interrupted;
+}
+
+/* Run the play's sections over its hosts, batch by batch (serial). */
+static int play_batches(struct playctx *pc)
+{
+	const struct play *p = pc->play;
+	const struct run_opts *o = pc->rs->opts;
+	struct hoststate *all = pc->hs;
+	size_t total = pc->nr, done = 0, batch_no = 0;
+	int error = 0;
+
+	while (done < total && !tend_interrupted) {
+		size_t n = next_batch(p->serial, batch_no++, total - done);
+		struct val *batch = val_list();
+
+		if (n > total - done)
+			n = total - done;
+		pc->hs = all + done;
+		pc->nr = n;
+		for (size_t i = 0; i < n; i++)
+			val_list_push(batch, val_str(pc->hs[i].name));
+		val_dict_set(pc->common, "ansible_play_batch", batch);
+		pc->end_play = false;
+		if (o->hooks && o->hooks->batch_start && !o->quiet) {
+			const char **names = xcalloc(n, sizeof(*names));
+
+			for (size_t i = 0; i < n; i++)
+				names[i] = pc->hs[i].name;
+			error = o->hooks->batch_start(p, names, n, batch_no,
+						      o->hooks->payload);
+			free(names);
+			if (error < 0)
+				break;
+		}
+		if (p->gather_facts)
+			run_step(pc, NULL, false, NULL, 0);
+		run_section(pc, &p->pre_tasks);
+		run_section(pc, &p->tasks);
+		run_section(pc, &p->post_tasks);
+		if (o->hooks && o->hooks->batch_end && !o->quiet)
+			o->hooks->batch_end(p, o->hooks->payload);
+		done += n;
+	}
+	pc->hs = all;
+	pc->nr = total;
+	return error;
+}
+
+static int run_play(struct runstate *rs, const struct play *p)
+{
+	struct playctx pc = { .rs = rs, .play = p };
+	struct scope base[2];
+	struct buf pattern = BUF_INIT;
+	struct host **sel = NULL, **lim = NULL;
+	size_t sel_nr = 0, lim_nr = 0;
+	struct val *play_hosts = NULL;
+	const struct run_opts *o = rs->opts;
+	int error = 0;
+
+	pc.play_vars = val_copy(p->vars);
+	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL };
+	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
+	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
+	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
+		goto out;
+	if (o->limit) {
+		if ((error = inventory_select(&lim, &lim_nr, rs->inv,
+					      o->limit)) < 0)
+			goto out;
+		sel_nr = limit_hosts(sel, sel_nr, lim, lim_nr);
+	}
+	if (o->only_hosts) {
+		struct val *want = val_dict();
+		size_t keep = 0;
+
+		for (size_t i = 0; i < val_len(o->only_hosts); i++)
+			val_dict_set(want, val_cstr(val_list_at(o->only_hosts,
+							       i)), val_null());
+		for (size_t i = 0; i < sel_nr; i++)
+			if (val_dict_get(want, sel[i]->name))
+				sel[keep++] = sel[i];
+		sel_nr = keep;
+		val_unref(want);
+	}
+	if (o->hooks && o->hooks->play_start && !o->quiet)
+		o->hooks->play_start(p, sel_nr, o->hooks->payload);
+	if (!sel_nr || tend_interrupted)
+		goto out;
+
+	pc.hs = xcalloc(sel_nr, sizeof(*pc.hs));
+	pc.nr = sel_nr;
+	pc.hostvars = val_dict();
+	play_hosts = val_list();
+	if (!play_setup(&pc, sel, sel_nr, play_hosts))
+		goto out; /* interrupted: run_playbook says so */
+	pc.common = val_dict();
+	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
+	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
+	val_dict_set(pc.common, "ansible_play_hosts", val_ref(play_hosts));
+	val_dict_set(pc.common, "ansible_play_hosts_all", val_ref(play_hosts));
+	val_dict_set(pc.common, "play_hosts", val_ref(play_hosts));
+	val_dict_set(pc.common, "ansible_play_name",
+		     val_str(p->name ? p->name : ""));
+	val_dict_set_str(pc.common, "playbook_dir", rs->pb->dir);
+	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
+	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
+	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
+	error = play_batches(&pc);
+out:
+	for (size_t i = 0; pc.hs && i < pc.nr; i++)
+		hoststate_release(&pc.hs[i]);
+	free(pc.hs);
+	val_unref(play_hosts);
+	val_unref(pc.common);
+	val_unref(pc.hostvars);
+	val_unref(pc.play_vars);
+	free(sel);
+	free(lim);
+	buf_release(&pattern);
+	return error;
+}
+
+int run_playbook(struct run_result *out, const struct playbook *pb,
+		 struct inventory *inv, const struct run_opts *opts)
+{
+	struct runstate rs = { .res = out, .opts = opts, .pb = pb, .inv = inv };
+	int error = 0;
+
+	pthread_mutex_init(&rs.lock, NULL);
+	rs.conn_index = val_dict();
+	rs.stats_index = val_dict();
+	/* a run_result may already hold the hosts of earlier playbooks */
+	for (size_t i = 0; i < out->hosts_nr; i++)
+		val_dict_set_int(rs.stats_index, out->hosts[i].host,
+				 (long long)i);
+	rs.secrets = val_list();
+	if (opts->extra_vars)
+		collect_secrets(rs.secrets, opts->extra_vars, false);
+	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
+		if ((error = run_play(&rs, pb->plays[i])) < 0)
+			break;
+	for (size_t i = 0; i < rs.conns_nr; i++) {
+		if (rs.conns[i].t) {
+			out->round_trips += rs.conns[i].t->round_trips;
+			transport_close(rs.conns[i].t);
+		}
+		free(rs.conns[i].host);
+		free(rs.conns[i].error);
+	}
+	free(rs.conns);
+	val_unref(rs.conn_index);
+	val_unref(rs.stats_index);
+	for (size_t i = 0; i < rs.incs_nr; i++) {
+		free(rs.incs[i].path);
+		tasklist_release(&rs.incs[i].tasks);
+	}
+	free(rs.incs);
+	pthread_mutex_destroy(&rs.lock);
+	val_unref(rs.secrets);
+	out->interrupted = tend_interrupted != 0;
+	return error;
+}

@@ -1,0 +1,539 @@
+/*
+ * One module call (one loop item): render, normalize, check through a
+ * read-only transport, apply, changed_when/failed_when, record.
+ */
+
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/module.h"
+#include "tend/engine/run_int.h"
+#include "tend/lang/template.h"
+#include "tend/transport/table.h"
+#include "tend/data/truth.h"
+
+/* ---- engine callbacks for controller modules ---- */
+
+struct engine_data {
+	const struct scope *sc;
+};
+
+static int engine_eval(struct val **out, const char *expr, void *data)
+{
+	return expr_eval(out, expr, ((struct engine_data *)data)->sc);
+}
+
+static int engine_render(struct buf *out, const char *text, void *data)
+{
+	return template_render_str(out, text, ((struct engine_data *)data)->sc);
+}
+
+static int engine_eval_bool(bool *out, const char *expr, void *data)
+{
+	return expr_eval_bool(out, expr, ((struct engine_data *)data)->sc);
+}
+
+static const struct engine_ops engine = {
+	.eval = engine_eval,
+	.render = engine_render,
+	.eval_bool = engine_eval_bool,
+};
+
+/*
+ * Whether a failure of `t` is ignored: ignore_errors is Ansible's
+ * FieldAttribute(isa='bool'), rendered, then boolean(strict=True), so
+ * "off", "no", "0" and "false" do not ignore and "{{ 'yes' }}" does.
+ * A value that is no boolean does not ignore, and why is added to `msg`,
+ * after the result's own message (Ansible fails the task with the same
+ * complaint, then ignores that failure because it tests the raw string
+ * for truth: tend does not).
+ */
+static bool ignores_errors(struct buf *msg, const struct val *result,
+			   const struct task *t, const struct scope *sc)
+{
+	struct val *r = NULL;
+	bool ignore = false;
+
+	if (!t->ignore_errors)
+		return false;
+	if (template_render(&r, t->ignore_errors, sc) < 0 ||
+	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
+		/* keep the failure's own message in front */
+		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
+			buf_adds(msg, val_cstr(val_dict_get(result, "msg")));
+		buf_addf(msg, "%sinvalid 'ignore_errors': %s",
+			 msg->len ? "; " : "", tend_error_last());
+		tend_error_clear();
+		ignore = false;
+	}
+	val_unref(r);
+	return ignore;
+}
+
+/* Undefined in a plan after an unknown result: the answer is unknown. */
+bool plan_unknown(const struct hostctx *hc, int error)
+{
+	return is_plan(hc) && error == TEND_EUNDEFINED && hc->hs->unknown_results;
+}
+
+/* ---- one module call (one loop item) ---- */
+
+static struct val *render_args(const struct task *t, const struct scope *sc,
+			       int *error)
+{
+	struct val *out = val_dict();
+
+	*error = 0;
+	for (size_t i = 0; i < val_len(t->args); i++) {
+		const char *k = t->args->u.dict.items[i].key;
+		const struct val *v = t->args->u.dict.items[i].v;
+		const struct arg_spec *spec = NULL;
+		struct val *r = NULL;
+
+		for (const struct arg_spec *a = t->module->args; a && a->name; a++)
+			if (!strcmp(a->name, k))
+				spec = a;
+		if (spec && (spec->flags & ARG_RAW)) {
+			val_dict_set(out, k, val_ref((struct val *)v));
+			continue;
+		}
+		if ((*error = template_render(&r, v, sc)) < 0) {
+			val_unref(out);
+			return NULL;
+		}
+		if (val_cstr(r) && !strcmp(val_cstr(r), OMIT_TOKEN)) {
+			val_unref(r);
+			continue;
+		}
+		val_dict_set_pos(out, k, r, &t->args->u.dict.items[i].pos);
+	}
+	return out;
+}
+
+/* One module call in progress: what its steps share. */
+struct call {
+	struct hostctx *hc;
+	const struct task *t;
+	const struct varstack *vs;
+	const struct val *loopvars;
+	const char *label;
+	struct scopes *ss;
+	const struct scope *sc;
+	struct val *args, *norm, *result;
+	struct check_result cr;
+	struct apply_result ar;
+	struct diags d;
+	struct transport *ro;
+	struct engine_data ed;
+	struct task_ctx ctx;
+	enum event_status st;
+	struct buf msg;
+	struct val *secrets;
+	bool failed, changed;
+	double t0;
+};
+
+/* Where a step sends the call next. */
+enum call_next {
+	CALL_GO,          /* on to the next step */
+	CALL_EVENT,       /* record the event (ok, changed, unreachable) */
+	CALL_UNKNOWN,     /* record it as unknown */
+	CALL_FAIL,        /* record a failure ("changed" false) */
+	CALL_FAIL_RESULT, /* record a failure, the result as it is */
+	CALL_OUT,         /* done, already recorded (skipped) */
+};
+
+/* The task's `when`: skipped, unknown, an error, or on. */
+static enum call_next call_when(struct call *c)
+{
+	const char *false_cond = NULL;
+	bool cond;
+	int error;
+
+	if ((error = eval_conditions(&cond, c->t->when, c->sc,
+				     &false_cond)) < 0) {
+		if (plan_unknown(c->hc, error)) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_addf(&c->msg, "error in 'when': %s", tend_error_last());
+		return CALL_FAIL;
+	}
+	if (!cond) {
+		add_event(c->hc, c->t, EV_SKIPPED, c->label, NULL);
+		val_dict_set_bool(c->result, "changed", false);
+		val_dict_set_bool(c->result, "skipped", true);
+		val_dict_set_str(c->result, "skip_reason",
+				 "Conditional result was False");
+		if (false_cond)
+			val_dict_set_str(c->result, "false_condition", false_cond);
+		return CALL_OUT;
+	}
+	return CALL_GO;
+}
+
+/* Render and normalize the arguments, collect their secrets, fill ctx. */
+static enum call_next call_prepare(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	int error;
+
+	c->args = render_args(t, c->sc, &error);
+	if (!c->args) {
+		if (plan_unknown(hc, error)) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_addf(&c->msg, "%s", tend_error_last());
+		return CALL_FAIL;
+	}
+	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
+		val_list_push(c->secrets,
+			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
+	collect_secrets(c->secrets, c->args, false);
+	if (args_normalize(&c->norm, t->module, c->args, &t->pos, &c->d,
+			   true) < 0) {
+		for (size_t i = 0; i < c->d.nr; i++)
+			buf_addf(&c->msg, "%s%s", i ? "; " : "", c->d.items[i]);
+		return CALL_FAIL;
+	}
+
+	c->ed.sc = c->sc;
+	c->ctx.args = c->norm;
+	c->ctx.host = hc->hs->name;
+	c->ctx.basedir = hc->pc->rs->pb->dir;
+	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
+					  "root") : NULL;
+	c->ctx.engine = &engine;
+	c->ctx.engine_data = &c->ed;
+	return CALL_GO;
+}
+
+/* Connect (unless controller-side) and check through a read-only transport. */
+static enum call_next call_check(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	struct hoststate *hs = hc->hs;
+	const struct task *t = c->t;
+	int error;
+
+	if (!(t->module->flags & MOD_CONTROLLER)) {
+		if ((error = host_connect(hc, c->sc)) < 0) {
+			buf_adds(&c->msg, tend_error_last());
+			c->st = EV_UNREACHABLE;
+			hs->unreachable = true;
+			return CALL_EVENT;
+		}
+		transport_readonly_new(&c->ro, hs->conn->t);
+		c->ctx.t = c->ro;
+	}
+	if ((error = module_check(&c->cr, t->module, &c->ctx)) < 0) {
+		if (error == TEND_EUNREACHABLE) {
+			buf_adds(&c->msg, tend_error_last());
+			c->st = EV_UNREACHABLE;
+			hs->unreachable = true;
+			return CALL_EVENT;
+		}
+		if (plan_unknown(hc, error)) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		if (is_plan(hc) && hs->planned_changes) {
+			/* it may depend on what earlier tasks will change */
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "cannot be checked before the earlier "
+				 "changes are applied: %s", tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_adds(&c->msg, tend_error_last());
+		if (c->cr.result)
+			val_dict_update(c->result, c->cr.result, false);
+		return CALL_FAIL;
+	}
+	if (c->cr.result)
+		val_dict_update(c->result, c->cr.result, false);
+	if (c->cr.msg.len)
+		buf_addbuf(&c->msg, &c->cr.msg);
+	return CALL_GO;
+}
+
+/* Apply what the check reported (not in a plan), and say so in the result. */
+static enum call_next call_apply(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	int error;
+
+	if (c->cr.status == CHECK_OK) {
+		c->st = EV_OK;
+	} else if (is_plan(hc) || !t->module->apply) {
+		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
+		c->changed = c->cr.status == CHECK_CHANGE;
+	} else {
+		c->ctx.t = hc->hs->conn->t;
+		error = t->module->apply(&c->ar, &c->ctx, &c->cr);
+		if (c->ar.result)
+			val_dict_update(c->result, c->ar.result, false);
+		if (error < 0) {
+			buf_reset(&c->msg);
+			buf_adds(&c->msg, tend_error_last());
+			if (error == TEND_EUNREACHABLE) {
+				c->st = EV_UNREACHABLE;
+				hc->hs->unreachable = true;
+				return CALL_EVENT;
+			}
+			return CALL_FAIL;
+		}
+		c->changed = c->ar.changed;
+		c->failed = c->ar.failed;
+		if (c->ar.msg.len) {
+			buf_reset(&c->msg);
+			buf_addbuf(&c->msg, &c->ar.msg);
+		}
+		c->st = c->changed ? EV_CHANGED : EV_OK;
+	}
+	val_dict_set_bool(c->result, "changed", c->changed);
+	if (c->failed)
+		val_dict_set_bool(c->result, "failed", true);
+	if (c->msg.len && !val_dict_get(c->result, "msg"))
+		val_dict_set_str(c->result, "msg", c->msg.ptr);
+	return CALL_GO;
+}
+
+/* changed_when / failed_when see the result under its register name */
+static enum call_next call_conditions(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	int error;
+
+	if ((t->changed_when || t->failed_when) &&
+	    (c->st != EV_UNKNOWN || !is_plan(hc))) {
+		struct val *scratch = val_dict();
+		bool b;
+
+		if (t->register_as)
+			val_dict_set(scratch, t->register_as, val_ref(c->result));
+		c->sc = build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
+				    scratch);
+		if (t->changed_when) {
+			if ((error = eval_conditions(&b, t->changed_when, c->sc,
+						     NULL)) < 0) {
+				val_unref(scratch);
+				buf_reset(&c->msg);
+				buf_addf(&c->msg, "error in 'changed_when': %s",
+					 tend_error_last());
+				return CALL_FAIL;
+			}
+			c->changed = b;
+			val_dict_set_bool(c->result, "changed", c->changed);
+			if (c->st == EV_CHANGED || c->st == EV_OK ||
+			    c->st == EV_UNKNOWN)
+				c->st = c->changed ? EV_CHANGED : EV_OK;
+		}
+		if (t->failed_when) {
+			if ((error = eval_conditions(&b, t->failed_when, c->sc,
+						     NULL)) < 0) {
+				val_unref(scratch);
+				buf_reset(&c->msg);
+				buf_addf(&c->msg, "error in 'failed_when': %s",
+					 tend_error_last());
+				return CALL_FAIL;
+			}
+			c->failed = b;
+			val_dict_set_bool(c->result, "failed", c->failed);
+			if (c->failed && !c->msg.len)
+				buf_adds(&c->msg, "failed_when condition is true");
+		}
+		val_unref(scratch);
+		c->sc = build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
+				    NULL);
+	}
+	return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
+}
+
+/* Record an ok, changed or unreachable call (scrubbed of secrets). */
+static void record_event(struct call *c, bool *host_failed)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+
+	scrub(&c->msg, c->secrets);
+	scrub(&c->cr.diff, c->secrets);
+	scrub(&c->cr.changes, c->secrets);
+	add_event(hc, t, c->st, c->label, t->no_log ? NULL : c->msg.ptr);
+	fingerprint(last_event(hc), c->st, &c->cr);
+	if (!t->no_log) {
+		if (c->cr.diff.len)
+			last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+		if (c->cr.changes.len)
+			last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
+	}
+	if (c->st == EV_UNREACHABLE) {
+		val_dict_set_bool(c->result, "unreachable", true);
+		*host_failed = true;
+	}
+}
+
+static void record_unknown(struct call *c)
+{
+	scrub(&c->msg, c->secrets);
+	add_event(c->hc, c->t, EV_UNKNOWN, c->label, c->msg.ptr);
+	val_dict_set_bool(c->result, "changed", false);
+	val_dict_set_bool(c->result, "tend_unknown", true);
+}
+
+/* Record a failure, ignored or not (ignore_errors). */
+static void record_failure(struct call *c, bool *host_failed)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	bool ignore = ignores_errors(&c->msg, c->result, t, c->sc);
+
+	scrub(&c->msg, c->secrets);
+	scrub(&c->cr.diff, c->secrets);
+	val_dict_set_bool(c->result, "failed", true);
+	if (!val_dict_get(c->result, "msg") || c->msg.len)
+		val_dict_set_str(c->result, "msg", t->no_log ?
+				 "the output has been hidden (no_log)" :
+				 c->msg.ptr);
+	add_event(hc, t, EV_FAILED, c->label, t->no_log ?
+		  "the output has been hidden (no_log)" : c->msg.ptr);
+	last_event(hc)->ignored = ignore;
+	if (!t->no_log && c->cr.diff.len)
+		last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+	if (!ignore)
+		*host_failed = true;
+}
+
+static void call_record(struct call *c, enum call_next next,
+			bool *host_failed)
+{
+	switch (next) {
+	case CALL_EVENT:
+		record_event(c, host_failed);
+		break;
+	case CALL_UNKNOWN:
+		record_unknown(c);
+		break;
+	case CALL_FAIL:
+		val_dict_set_bool(c->result, "changed", false);
+		/* fall through */
+	case CALL_FAIL_RESULT:
+		record_failure(c, host_failed);
+		break;
+	case CALL_GO:
+	case CALL_OUT:
+		break;
+	}
+}
+
+/* Time the event, taint the result, release the call: the result. */
+static struct val *call_finish(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+
+	if (hc->hs->ev_nr)
+		last_event(hc)->seconds = now_seconds() - c->t0;
+	taint(c->result, c->secrets);
+	val_unref(c->secrets);
+	if (is_plan(hc) && c->st == EV_UNKNOWN)
+		val_dict_set_bool(c->result, "tend_unknown", true);
+	if (is_plan(hc) && c->st == EV_CHANGED) {
+		val_dict_set_bool(c->result, "changed", true);
+		hc->hs->planned_changes = true;
+	}
+	transport_close(c->ro);
+	check_result_release(&c->cr);
+	apply_result_release(&c->ar);
+	diags_release(&c->d);
+	val_unref(c->args);
+	val_unref(c->norm);
+	buf_release(&c->msg);
+	free(c->ss);
+	return c->result;
+}
+
+/*
+ * Run the module of `t` once. Adds one event and returns the result to
+ * register (a new dict). *host_failed is set when the task failed and
+ * the failure is not ignored.
+ */
+struct val *exec_once(struct hostctx *hc, const struct task *t,
+		      const struct varstack *vs,
+		      const struct val *loopvars, const char *label,
+		      bool *host_failed)
+{
+	struct call c = {
+		.hc = hc, .t = t, .vs = vs, .loopvars = loopvars,
+		.label = label, .d = DIAGS_INIT, .st = EV_OK, .msg = BUF_INIT,
+	};
+	enum call_next next;
+
+	c.ss = xmalloc(sizeof(*c.ss));
+	c.result = val_dict();
+	c.secrets = val_list();
+	c.t0 = now_seconds();
+	check_result_init(&c.cr);
+	apply_result_init(&c.ar);
+	c.sc = build_scope(c.ss, hc, vs, t->vars, loopvars, NULL);
+
+	next = call_when(&c);
+	if (next == CALL_GO)
+		next = call_prepare(&c);
+	if (next == CALL_GO)
+		next = call_check(&c);
+	if (next == CALL_GO)
+		next = call_apply(&c);
+	if (next == CALL_GO)
+		next = call_conditions(&c);
+	call_record(&c, next, host_failed);
+	return call_finish(&c);
+}
+
+void notify(struct hostctx *hc, const struct task *t)
+{
+	for (size_t i = 0; i < val_len(t->notify); i++) {
+		struct val *n = t->notify->u.list.items[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < val_len(hc->hs->notified); j++)
+			if (val_equal(hc->hs->notified->u.list.items[j], n))
+				seen = true;
+		if (!seen)
+			val_list_push(hc->hs->notified, val_ref(n));
+	}
+}
+
+void register_result(struct hostctx *hc, const struct task *t,
+		     struct val *result)
+{
+	struct val *facts = val_dict_get(result, "ansible_facts");
+
+	/*
+	 * What a module sends back is host data: it is never rendered as a
+	 * template again (Ansible's wrap_var on registered results and on
+	 * facts, except set_fact's own values).
+	 */
+	if (facts && !val_dict_get(result, "failed")) {
+		facts = val_ref(facts);
+		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
+			facts = val_unsafe(facts);
+		val_dict_update(hc->hs->hostfacts, facts, false);
+		val_unref(facts);
+		hc->hs->dirty = true;
+	}
+	if (val_dict_get(result, "tend_unknown"))
+		hc->hs->unknown_results = true;
+	if (t->register_as) {
+		val_dict_set(hc->hs->hostfacts, t->register_as,
+			     val_unsafe(val_ref(result)));
+		hc->hs->dirty = true;
+	}
+}
