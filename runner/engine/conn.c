@@ -41,7 +41,7 @@ static int scope_conn_var(char **out, const char *const *names, void *payload)
 	return conn_var(out, payload, names);
 }
 
-int host_connect(struct hostctx *hc, const struct scope *sc)
+int run_host_connect(struct hostctx *hc, const struct scope *sc)
 {
 	static const char *const v_conn[] = { "ansible_connection", NULL };
 	struct hoststate *hs = hc->hs;

@@ -8,7 +8,7 @@
 #include "tend/lang/template.h"
 
 /* Render the loop list; NULL with the error set on failure. */
-struct val *loop_items(const struct task *t, const struct scope *sc)
+struct val *run_loop_items(const struct task *t, const struct scope *sc)
 {
 	struct val *items = NULL;
 
@@ -43,7 +43,7 @@ struct val *loop_items(const struct task *t, const struct scope *sc)
 	return items;
 }
 
-struct val *make_loopvars(const struct task *t, struct val *item,
+struct val *run_make_loopvars(const struct task *t, struct val *item,
 			  size_t i, size_t n)
 {
 	struct val *lv = val_dict(), *loop = val_dict();
@@ -63,7 +63,7 @@ struct val *make_loopvars(const struct task *t, struct val *item,
 	return lv;
 }
 
-char *item_label(const struct task *t, const struct scope *sc,
+char *run_item_label(const struct task *t, const struct scope *sc,
 		 const struct val *item)
 {
 	struct buf b = BUF_INIT;

@@ -213,7 +213,7 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 			return false;
 		host_setup(pc, hs, sel[i]);
 		val_list_push(play_hosts, val_str(hs->name));
-		val_dict_set(pc->hostvars, hs->name, host_visible_vars(hs));
+		val_dict_set(pc->hostvars, hs->name, run_host_visible_vars(hs));
 	}
 	/* hosts of the inventory outside this play are visible too */
 	for (size_t i = 0; i < rs->inv->hosts_nr; i++) {
@@ -366,7 +366,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 				 (long long)i);
 	rs.secrets = val_list();
 	if (opts->extra_vars)
-		collect_secrets(rs.secrets, opts->extra_vars, false);
+		run_collect_secrets(rs.secrets, opts->extra_vars, false);
 	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;

@@ -10,12 +10,12 @@
 #include <sodium.h>
 #include <time.h>
 
-bool is_plan(const struct hostctx *hc)
+bool run_is_plan(const struct hostctx *hc)
 {
 	return hc->pc->rs->opts->mode == RUN_PLAN;
 }
 
-double now_seconds(void)
+double run_now_seconds(void)
 {
 	struct timespec ts;
 
@@ -23,7 +23,7 @@ double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void add_event(struct hostctx *hc, const struct task *t,
+void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg)
 {
@@ -50,13 +50,13 @@ void add_event(struct hostctx *hc, const struct task *t,
 	ev->msg = msg && *msg ? xstrdup(msg) : NULL;
 }
 
-struct run_event *last_event(struct hostctx *hc)
+struct run_event *run_last_event(struct hostctx *hc)
 {
 	return &hc->hs->ev[hc->hs->ev_nr - 1];
 }
 
 /* The fingerprint of a check (see struct run_event). */
-void fingerprint(struct run_event *ev, enum event_status st,
+void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr)
 {
 	crypto_hash_sha256_state h;

@@ -23,17 +23,17 @@ struct step {
 	size_t next; /* atomic */
 };
 
-void gather_facts(struct hostctx *hc)
+void run_gather_facts(struct hostctx *hc)
 {
 	struct hoststate *hs = hc->hs;
 	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = build_scope(ss, hc, NULL, NULL, NULL, NULL);
+	const struct scope *sc = run_build_scope(ss, hc, NULL, NULL, NULL, NULL);
 	struct val *facts = NULL;
 	int error;
 
-	if ((error = host_connect(hc, sc)) < 0 ||
+	if ((error = run_host_connect(hc, sc)) < 0 ||
 	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
-		add_event(hc, NULL, error == TEND_EUNREACHABLE ? EV_UNREACHABLE :
+		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ? EV_UNREACHABLE :
 			  EV_FAILED, NULL, tend_error_last());
 		if (error == TEND_EUNREACHABLE)
 			hs->unreachable = true;
@@ -56,7 +56,7 @@ void gather_facts(struct hostctx *hc)
 	}
 	val_dict_set(hs->factvars, "ansible_facts", facts);
 	hs->dirty = true;
-	add_event(hc, NULL, EV_OK, NULL, NULL);
+	run_add_event(hc, NULL, EV_OK, NULL, NULL);
 	free(ss);
 }
 
@@ -69,7 +69,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 	hc.become = p->become > 0;
 	hc.become_user = p->become_user;
 	if (s->t || s->list)
-		progress(&hc, s->t);
+		run_progress(&hc, s->t);
 	if (s->list) {
 		for (size_t i = 0; i < s->list->nr; i++)
 			if (run_task(&hc, s->list->items[i], &vs) ||
@@ -78,11 +78,11 @@ static void step_host(struct step *s, struct hoststate *hs)
 				break;
 			}
 	} else if (!s->t) {
-		gather_facts(&hc);
+		run_gather_facts(&hc);
 	} else if (run_task(&hc, s->t, &vs)) {
 		hs->failed = true;
 	}
-	progress(&hc, NULL);
+	run_progress(&hc, NULL);
 }
 
 static void *step_worker(void *arg)
@@ -204,7 +204,7 @@ static void step_finish(struct step *s)
 		hs->ev_nr = 0;
 		if (hs->dirty) {
 			val_dict_set(pc->hostvars, hs->name,
-				     host_visible_vars(hs));
+				     run_host_visible_vars(hs));
 			hs->dirty = false;
 		}
 	}

@@ -70,9 +70,9 @@ static bool ignores_errors(struct buf *msg, const struct val *result,
 }
 
 /* Undefined in a plan after an unknown result: the answer is unknown. */
-bool plan_unknown(const struct hostctx *hc, int error)
+bool run_plan_unknown(const struct hostctx *hc, int error)
 {
-	return is_plan(hc) && error == TEND_EUNDEFINED && hc->hs->unknown_results;
+	return run_is_plan(hc) && error == TEND_EUNDEFINED && hc->hs->unknown_results;
 }
 
 /* ---- one module call (one loop item) ---- */
@@ -149,9 +149,9 @@ static enum call_next call_when(struct call *c)
 	bool cond;
 	int error;
 
-	if ((error = eval_conditions(&cond, c->t->when, c->sc,
+	if ((error = run_eval_conditions(&cond, c->t->when, c->sc,
 				     &false_cond)) < 0) {
-		if (plan_unknown(c->hc, error)) {
+		if (run_plan_unknown(c->hc, error)) {
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "depends on a result known only at apply: %s",
 				 tend_error_last());
@@ -161,7 +161,7 @@ static enum call_next call_when(struct call *c)
 		return CALL_FAIL;
 	}
 	if (!cond) {
-		add_event(c->hc, c->t, EV_SKIPPED, c->label, NULL);
+		run_add_event(c->hc, c->t, EV_SKIPPED, c->label, NULL);
 		val_dict_set_bool(c->result, "changed", false);
 		val_dict_set_bool(c->result, "skipped", true);
 		val_dict_set_str(c->result, "skip_reason",
@@ -182,7 +182,7 @@ static enum call_next call_prepare(struct call *c)
 
 	c->args = render_args(t, c->sc, &error);
 	if (!c->args) {
-		if (plan_unknown(hc, error)) {
+		if (run_plan_unknown(hc, error)) {
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "depends on a result known only at apply: %s",
 				 tend_error_last());
@@ -194,7 +194,7 @@ static enum call_next call_prepare(struct call *c)
 	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
 		val_list_push(c->secrets,
 			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
-	collect_secrets(c->secrets, c->args, false);
+	run_collect_secrets(c->secrets, c->args, false);
 	if (args_normalize(&c->norm, t->module, c->args, &t->pos, &c->d,
 			   true) < 0) {
 		for (size_t i = 0; i < c->d.nr; i++)
@@ -222,7 +222,7 @@ static enum call_next call_check(struct call *c)
 	int error;
 
 	if (!(t->module->flags & MOD_CONTROLLER)) {
-		if ((error = host_connect(hc, c->sc)) < 0) {
+		if ((error = run_host_connect(hc, c->sc)) < 0) {
 			buf_adds(&c->msg, tend_error_last());
 			c->st = EV_UNREACHABLE;
 			hs->unreachable = true;
@@ -238,13 +238,13 @@ static enum call_next call_check(struct call *c)
 			hs->unreachable = true;
 			return CALL_EVENT;
 		}
-		if (plan_unknown(hc, error)) {
+		if (run_plan_unknown(hc, error)) {
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "depends on a result known only at apply: %s",
 				 tend_error_last());
 			return CALL_UNKNOWN;
 		}
-		if (is_plan(hc) && hs->planned_changes) {
+		if (run_is_plan(hc) && hs->planned_changes) {
 			/* it may depend on what earlier tasks will change */
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "cannot be checked before the earlier "
@@ -272,7 +272,7 @@ static enum call_next call_apply(struct call *c)
 
 	if (c->cr.status == CHECK_OK) {
 		c->st = EV_OK;
-	} else if (is_plan(hc) || !t->module->apply) {
+	} else if (run_is_plan(hc) || !t->module->apply) {
 		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
 		c->changed = c->cr.status == CHECK_CHANGE;
 	} else {
@@ -314,16 +314,16 @@ static enum call_next call_conditions(struct call *c)
 	int error;
 
 	if ((t->changed_when || t->failed_when) &&
-	    (c->st != EV_UNKNOWN || !is_plan(hc))) {
+	    (c->st != EV_UNKNOWN || !run_is_plan(hc))) {
 		struct val *scratch = val_dict();
 		bool b;
 
 		if (t->register_as)
 			val_dict_set(scratch, t->register_as, val_ref(c->result));
-		c->sc = build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
+		c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
 				    scratch);
 		if (t->changed_when) {
-			if ((error = eval_conditions(&b, t->changed_when, c->sc,
+			if ((error = run_eval_conditions(&b, t->changed_when, c->sc,
 						     NULL)) < 0) {
 				val_unref(scratch);
 				buf_reset(&c->msg);
@@ -338,7 +338,7 @@ static enum call_next call_conditions(struct call *c)
 				c->st = c->changed ? EV_CHANGED : EV_OK;
 		}
 		if (t->failed_when) {
-			if ((error = eval_conditions(&b, t->failed_when, c->sc,
+			if ((error = run_eval_conditions(&b, t->failed_when, c->sc,
 						     NULL)) < 0) {
 				val_unref(scratch);
 				buf_reset(&c->msg);
@@ -352,7 +352,7 @@ static enum call_next call_conditions(struct call *c)
 				buf_adds(&c->msg, "failed_when condition is true");
 		}
 		val_unref(scratch);
-		c->sc = build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
+		c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
 				    NULL);
 	}
 	return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
@@ -364,16 +364,16 @@ static void record_event(struct call *c, bool *host_failed)
 	struct hostctx *hc = c->hc;
 	const struct task *t = c->t;
 
-	scrub(&c->msg, c->secrets);
-	scrub(&c->cr.diff, c->secrets);
-	scrub(&c->cr.changes, c->secrets);
-	add_event(hc, t, c->st, c->label, t->no_log ? NULL : c->msg.ptr);
-	fingerprint(last_event(hc), c->st, &c->cr);
+	run_scrub(&c->msg, c->secrets);
+	run_scrub(&c->cr.diff, c->secrets);
+	run_scrub(&c->cr.changes, c->secrets);
+	run_add_event(hc, t, c->st, c->label, t->no_log ? NULL : c->msg.ptr);
+	run_fingerprint(run_last_event(hc), c->st, &c->cr);
 	if (!t->no_log) {
 		if (c->cr.diff.len)
-			last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+			run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 		if (c->cr.changes.len)
-			last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
+			run_last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
 	}
 	if (c->st == EV_UNREACHABLE) {
 		val_dict_set_bool(c->result, "unreachable", true);
@@ -383,8 +383,8 @@ static void record_event(struct call *c, bool *host_failed)
 
 static void record_unknown(struct call *c)
 {
-	scrub(&c->msg, c->secrets);
-	add_event(c->hc, c->t, EV_UNKNOWN, c->label, c->msg.ptr);
+	run_scrub(&c->msg, c->secrets);
+	run_add_event(c->hc, c->t, EV_UNKNOWN, c->label, c->msg.ptr);
 	val_dict_set_bool(c->result, "changed", false);
 	val_dict_set_bool(c->result, "tend_unknown", true);
 }
@@ -396,18 +396,18 @@ static void record_failure(struct call *c, bool *host_failed)
 	const struct task *t = c->t;
 	bool ignore = ignores_errors(&c->msg, c->result, t, c->sc);
 
-	scrub(&c->msg, c->secrets);
-	scrub(&c->cr.diff, c->secrets);
+	run_scrub(&c->msg, c->secrets);
+	run_scrub(&c->cr.diff, c->secrets);
 	val_dict_set_bool(c->result, "failed", true);
 	if (!val_dict_get(c->result, "msg") || c->msg.len)
 		val_dict_set_str(c->result, "msg", t->no_log ?
 				 "the output has been hidden (no_log)" :
 				 c->msg.ptr);
-	add_event(hc, t, EV_FAILED, c->label, t->no_log ?
+	run_add_event(hc, t, EV_FAILED, c->label, t->no_log ?
 		  "the output has been hidden (no_log)" : c->msg.ptr);
-	last_event(hc)->ignored = ignore;
+	run_last_event(hc)->ignored = ignore;
 	if (!t->no_log && c->cr.diff.len)
-		last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	if (!ignore)
 		*host_failed = true;
 }
@@ -440,12 +440,12 @@ static struct val *call_finish(struct call *c)
 	struct hostctx *hc = c->hc;
 
 	if (hc->hs->ev_nr)
-		last_event(hc)->seconds = now_seconds() - c->t0;
-	taint(c->result, c->secrets);
+		run_last_event(hc)->seconds = run_now_seconds() - c->t0;
+	run_taint(c->result, c->secrets);
 	val_unref(c->secrets);
-	if (is_plan(hc) && c->st == EV_UNKNOWN)
+	if (run_is_plan(hc) && c->st == EV_UNKNOWN)
 		val_dict_set_bool(c->result, "tend_unknown", true);
-	if (is_plan(hc) && c->st == EV_CHANGED) {
+	if (run_is_plan(hc) && c->st == EV_CHANGED) {
 		val_dict_set_bool(c->result, "changed", true);
 		hc->hs->planned_changes = true;
 	}
@@ -465,7 +465,7 @@ static struct val *call_finish(struct call *c)
  * register (a new dict). *host_failed is set when the task failed and
  * the failure is not ignored.
  */
-struct val *exec_once(struct hostctx *hc, const struct task *t,
+struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed)
@@ -479,10 +479,10 @@ struct val *exec_once(struct hostctx *hc, const struct task *t,
 	c.ss = xmalloc(sizeof(*c.ss));
 	c.result = val_dict();
 	c.secrets = val_list();
-	c.t0 = now_seconds();
+	c.t0 = run_now_seconds();
 	check_result_init(&c.cr);
 	apply_result_init(&c.ar);
-	c.sc = build_scope(c.ss, hc, vs, t->vars, loopvars, NULL);
+	c.sc = run_build_scope(c.ss, hc, vs, t->vars, loopvars, NULL);
 
 	next = call_when(&c);
 	if (next == CALL_GO)
@@ -497,7 +497,7 @@ struct val *exec_once(struct hostctx *hc, const struct task *t,
 	return call_finish(&c);
 }
 
-void notify(struct hostctx *hc, const struct task *t)
+void run_notify(struct hostctx *hc, const struct task *t)
 {
 	for (size_t i = 0; i < val_len(t->notify); i++) {
 		struct val *n = t->notify->u.list.items[i];
@@ -511,7 +511,7 @@ void notify(struct hostctx *hc, const struct task *t)
 	}
 }
 
-void register_result(struct hostctx *hc, const struct task *t,
+void run_register_result(struct hostctx *hc, const struct task *t,
 		     struct val *result)
 {
 	struct val *facts = val_dict_get(result, "ansible_facts");

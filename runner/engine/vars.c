@@ -9,7 +9,7 @@
 #include "tend/lang/template.h"
 #include "tend/data/truth.h"
 
-void push_scope(struct scopes *ss, const struct val *vars,
+void run_push_scope(struct scopes *ss, const struct val *vars,
 		const char *basedir)
 {
 	struct scope *sc;
@@ -25,7 +25,7 @@ void push_scope(struct scopes *ss, const struct val *vars,
 	ss->nr++;
 }
 
-const struct scope *build_scope(struct scopes *ss,
+const struct scope *run_build_scope(struct scopes *ss,
 				const struct hostctx *hc,
 				const struct varstack *vs,
 				const struct val *task_vars,
@@ -36,25 +36,25 @@ const struct scope *build_scope(struct scopes *ss,
 	struct playctx *pc = hc->pc;
 
 	ss->nr = 0;
-	push_scope(ss, pc->rs->opts->defaults, pc->rs->pb->dir);
-	push_scope(ss, hs->inv_vars, pc->rs->pb->dir);
-	push_scope(ss, hs->factvars, NULL);
-	push_scope(ss, pc->play_vars, NULL);
+	run_push_scope(ss, pc->rs->opts->defaults, pc->rs->pb->dir);
+	run_push_scope(ss, hs->inv_vars, pc->rs->pb->dir);
+	run_push_scope(ss, hs->factvars, NULL);
+	run_push_scope(ss, pc->play_vars, NULL);
 	for (size_t i = 0; vs && i < vs->nr; i++)
-		push_scope(ss, vs->items[i], NULL);
-	push_scope(ss, task_vars, NULL);
-	push_scope(ss, hs->hostfacts, NULL);
-	push_scope(ss, loopvars, NULL);
-	push_scope(ss, scratch, NULL);
-	push_scope(ss, hs->magic, NULL);
-	push_scope(ss, pc->common, NULL);
-	push_scope(ss, pc->rs->opts->extra_vars, NULL);
+		run_push_scope(ss, vs->items[i], NULL);
+	run_push_scope(ss, task_vars, NULL);
+	run_push_scope(ss, hs->hostfacts, NULL);
+	run_push_scope(ss, loopvars, NULL);
+	run_push_scope(ss, scratch, NULL);
+	run_push_scope(ss, hs->magic, NULL);
+	run_push_scope(ss, pc->common, NULL);
+	run_push_scope(ss, pc->rs->opts->extra_vars, NULL);
 	return &ss->s[ss->nr - 1];
 }
 
 /* ---- conditions ---- */
 
-int eval_conditions(bool *out, const struct val *conds,
+int run_eval_conditions(bool *out, const struct val *conds,
 		    const struct scope *sc, const char **failed_cond)
 {
 	*out = true;
@@ -82,7 +82,7 @@ int eval_conditions(bool *out, const struct val *conds,
 /* ---- secrets ---- */
 
 /* Every secret string inside v (4 bytes or more), borrowed, into `out`. */
-void collect_secrets(struct val *out, const struct val *v,
+void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited)
 {
 	bool secret = inherited || (v->flags & VAL_F_SECRET);
@@ -90,13 +90,13 @@ void collect_secrets(struct val *out, const struct val *v,
 	if (v->type == VAL_STR && secret && v->u.s.len >= 4)
 		val_list_push(out, val_ref((struct val *)v));
 	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
-		collect_secrets(out, v->u.list.items[i], secret);
+		run_collect_secrets(out, v->u.list.items[i], secret);
 	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
-		collect_secrets(out, v->u.dict.items[i].v, secret);
+		run_collect_secrets(out, v->u.dict.items[i].v, secret);
 }
 
 /* Replace every secret in b by ********. */
-void scrub(struct buf *b, const struct val *secrets)
+void run_scrub(struct buf *b, const struct val *secrets)
 {
 	for (size_t i = 0; i < val_len(secrets); i++) {
 		const struct val *sv = secrets->u.list.items[i];
@@ -121,7 +121,7 @@ void scrub(struct buf *b, const struct val *secrets)
  * Flag every string of a result that holds a secret (a command that
  * echoed it): later tasks still get the value, output shows ********.
  */
-void taint(struct val *v, const struct val *secrets)
+void run_taint(struct val *v, const struct val *secrets)
 {
 	if (v->type == VAL_STR) {
 		for (size_t i = 0; i < val_len(secrets); i++) {
@@ -133,12 +133,12 @@ void taint(struct val *v, const struct val *secrets)
 		}
 	}
 	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
-		taint(v->u.list.items[i], secrets);
+		run_taint(v->u.list.items[i], secrets);
 	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
-		taint(v->u.dict.items[i].v, secrets);
+		run_taint(v->u.dict.items[i].v, secrets);
 }
 
-struct val *host_visible_vars(struct hoststate *hs)
+struct val *run_host_visible_vars(struct hoststate *hs)
 {
 	struct val *v = val_copy(hs->inv_vars);
 

@@ -16,7 +16,7 @@
 
 /* A module task on one host, with its loop. Returns true if the host
  * failed. */
-void progress(struct hostctx *hc, const struct task *t)
+void run_progress(struct hostctx *hc, const struct task *t)
 {
 	const struct run_opts *o = hc->pc->rs->opts;
 	struct buf name = BUF_INIT;
@@ -36,14 +36,14 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 	struct val *result;
 	bool host_failed = false;
 
-	progress(hc, t);
+	run_progress(hc, t);
 	if (!t->loop) {
-		result = exec_once(hc, t, vs, NULL, NULL, &host_failed);
+		result = run_exec_once(hc, t, vs, NULL, NULL, &host_failed);
 	} else {
 		struct scopes *ss = xmalloc(sizeof(*ss));
-		const struct scope *sc = build_scope(ss, hc, vs, t->vars, NULL,
+		const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL,
 						     NULL);
-		struct val *items = loop_items(t, sc);
+		struct val *items = run_loop_items(t, sc);
 		struct val *results;
 		bool any_changed = false, any_failed = false, all_skipped = true;
 		size_t n;
@@ -52,12 +52,12 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 			int error = tend_error_code();
 
 			result = val_dict();
-			if (plan_unknown(hc, error)) {
-				add_event(hc, t, EV_UNKNOWN, NULL,
+			if (run_plan_unknown(hc, error)) {
+				run_add_event(hc, t, EV_UNKNOWN, NULL,
 					  tend_error_last());
 				val_dict_set_bool(result, "tend_unknown", true);
 			} else {
-				add_event(hc, t, EV_FAILED, NULL,
+				run_add_event(hc, t, EV_FAILED, NULL,
 					  tend_error_last());
 				val_dict_set_bool(result, "failed", true);
 				host_failed = true;
@@ -69,14 +69,14 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 		results = val_list();
 		for (size_t i = 0; i < n && !hc->hs->unreachable; i++) {
 			struct val *item = items->u.list.items[i];
-			struct val *lv = make_loopvars(t, item, i, n);
+			struct val *lv = run_make_loopvars(t, item, i, n);
 			struct val *r;
 			char *label;
 			const struct scope *isc;
 
-			isc = build_scope(ss, hc, vs, t->vars, lv, NULL);
-			label = item_label(t, isc, item);
-			r = exec_once(hc, t, vs, lv, label, &host_failed);
+			isc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
+			label = run_item_label(t, isc, item);
+			r = run_exec_once(hc, t, vs, lv, label, &host_failed);
 			free(label);
 			val_dict_set(r, t->loop_var, val_ref(item));
 			val_dict_set_str(r, "ansible_loop_var", t->loop_var);
@@ -104,8 +104,8 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 	}
 done:
 	if (truth_python(val_dict_get(result, "changed")) && t->notify)
-		notify(hc, t);
-	register_result(hc, t, result);
+		run_notify(hc, t);
+	run_register_result(hc, t, result);
 	val_unref(result);
 	return host_failed;
 }
@@ -168,35 +168,35 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 			struct varstack *vs)
 {
 	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = build_scope(ss, hc, vs, t->vars, NULL, NULL);
+	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
 	struct val *items = NULL;
 	bool failed = false, cond;
 	size_t n = 1;
 	int error;
 
 	if (t->loop) {
-		if (!(items = loop_items(t, sc))) {
-			add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+		if (!(items = run_loop_items(t, sc))) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
 			free(ss);
 			return true;
 		}
 		n = items->u.list.nr;
 	}
 	for (size_t i = 0; i < n && !failed; i++) {
-		struct val *lv = items ? make_loopvars(t, items->u.list.items[i],
+		struct val *lv = items ? run_make_loopvars(t, items->u.list.items[i],
 						       i, n) : NULL;
 		struct val *file = NULL, *frame = val_dict();
 		const struct tasklist *tl = NULL;
 
-		sc = build_scope(ss, hc, vs, t->vars, lv, NULL);
-		if ((error = eval_conditions(&cond, t->when, sc, NULL)) < 0) {
-			add_event(hc, t, plan_unknown(hc, error) ? EV_UNKNOWN :
+		sc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
+		if ((error = run_eval_conditions(&cond, t->when, sc, NULL)) < 0) {
+			run_add_event(hc, t, run_plan_unknown(hc, error) ? EV_UNKNOWN :
 				  EV_FAILED, NULL, tend_error_last());
-			failed = !plan_unknown(hc, error);
+			failed = !run_plan_unknown(hc, error);
 			goto next;
 		}
 		if (!cond) {
-			add_event(hc, t, EV_SKIPPED, NULL, NULL);
+			run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
 			goto next;
 		}
 		if (t->include_static) {
@@ -204,12 +204,12 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 		} else if ((error = template_render(&file,
 				val_dict_get(t->args, "file"), sc)) < 0 ||
 			   !val_cstr(file)) {
-			add_event(hc, t, EV_FAILED, NULL, error < 0 ?
+			run_add_event(hc, t, EV_FAILED, NULL, error < 0 ?
 				  tend_error_last() : "include file is not a string");
 			failed = true;
 			goto next;
 		} else if (!(tl = include_load(hc, t, val_cstr(file)))) {
-			add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
 			failed = true;
 			goto next;
 		}
@@ -237,13 +237,13 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 		      struct varstack *vs)
 {
 	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = build_scope(ss, hc, vs, t->vars, NULL, NULL);
+	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
 	bool cond, failed;
 	size_t first_ev;
 	int error;
 
-	if ((error = eval_conditions(&cond, t->when, sc, NULL)) < 0) {
-		add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+	if ((error = run_eval_conditions(&cond, t->when, sc, NULL)) < 0) {
+		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
 		free(ss);
 		return true;
 	}

@@ -229,7 +229,7 @@ static size_t lex_number(struct parser *p, size_t i, struct token *tok)
 	return i;
 }
 
-void lex(struct parser *p)
+void lex_all(struct parser *p)
 {
 	struct token *tok = &p->ls.tok;
 	const char *s = p->src;
@@ -325,7 +325,7 @@ struct token lex_peek(struct parser *p)
 	bool failed = p->failed;
 	struct token t;
 
-	lex(p);
+	lex_all(p);
 	t = p->ls.tok;
 	p->ls = saved;
 	if (!failed && p->failed) {
@@ -371,7 +371,7 @@ bool lex_expect(struct parser *p, int op, const char *what)
 		lex_expected(p, what);
 		return false;
 	}
-	lex(p);
+	lex_all(p);
 	return true;
 }
 

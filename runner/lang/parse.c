@@ -56,10 +56,10 @@ static struct name_list *parse_names(struct parser *p)
 		n->name = tok_strdup(p);
 		*tail = n;
 		tail = &n->next;
-		lex(p);
+		lex_all(p);
 		if (!tok_op(p, ','))
 			return head;
-		lex(p);
+		lex_all(p);
 	}
 }
 
@@ -106,11 +106,11 @@ static struct node *parse_for(struct parser *p, size_t pos)
 		return NULL;
 	if (!tok_name(p, "in"))
 		return lex_expected(p, "'in'");
-	lex(p);
+	lex_all(p);
 	if (!(n->e = parse_tuple(p, false)))
 		return NULL;
 	if (tok_name(p, "if")) {
-		lex(p);
+		lex_all(p);
 		if (!(n->filter = parse_expr(p, false)))
 			return NULL;
 	}
@@ -138,7 +138,7 @@ static struct node *parse_set(struct parser *p, size_t pos)
 	if (!(n->names = parse_names(p)))
 		return NULL;
 	if (tok_op(p, '=')) {
-		lex(p);
+		lex_all(p);
 		if (!(n->e = parse_tuple(p, true)) || !block_end(p))
 			return NULL;
 		return n;
@@ -334,7 +334,7 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 				return NULL;
 			continue;
 		}
-		lex(p);
+		lex_all(p);
 		if (kind == '{') {
 			n = new_node(p, N_OUT, open_pos);
 			if (!(n->e = parse_expr(p, true)))
@@ -351,21 +351,21 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 			if (p->ls.tok.type != T_NAME)
 				return lex_expected(p, "a tag name");
 			if (is_end_kw(ends, p, which)) {
-				lex(p);
+				lex_all(p);
 				p->depth--;
 				return head;
 			}
 			if (tok_name(p, "if")) {
-				lex(p);
+				lex_all(p);
 				n = parse_if(p, open_pos);
 			} else if (tok_name(p, "for")) {
-				lex(p);
+				lex_all(p);
 				n = parse_for(p, open_pos);
 			} else if (tok_name(p, "set")) {
-				lex(p);
+				lex_all(p);
 				n = parse_set(p, open_pos);
 			} else if (tok_name(p, "raw")) {
-				lex(p);
+				lex_all(p);
 				n = parse_raw(p, open_pos);
 			} else {
 				return lex_error(p, kwpos, "unknown tag '%.*s'",
@@ -417,7 +417,7 @@ int parse_expression(struct tpl **out, const char *src)
 	int error = 0;
 
 	parser_init(&p, src);
-	lex(&p);
+	lex_all(&p);
 	p.t->expr = parse_expr(&p, true);
 	if (!p.failed && p.ls.tok.type != T_EOF)
 		lex_expected(&p, "end of expression");

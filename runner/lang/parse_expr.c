@@ -55,7 +55,7 @@ static bool parse_call_args(struct parser *p, struct expr *e)
 {
 	struct earg **tail = &e->args;
 
-	lex(p); /* ( */
+	lex_all(p); /* ( */
 	while (!p->failed && !tok_op(p, ')')) {
 		struct earg *a = ast_alloc(p->t, sizeof(*a));
 
@@ -68,8 +68,8 @@ static bool parse_call_args(struct parser *p, struct expr *e)
 
 			if (next.type == T_OP && next.op == '=') {
 				a->kw = tok_strdup(p);
-				lex(p);
-				lex(p);
+				lex_all(p);
+				lex_all(p);
 			}
 		}
 		if (++e->nargs > TEMPLATE_MAX_ARGS)
@@ -92,13 +92,13 @@ static const char *parse_dotted_name(struct parser *p, size_t *pos)
 		return lex_expected(p, "a name");
 	*pos = p->ls.tok.pos;
 	name = tok_strdup(p);
-	lex(p);
+	lex_all(p);
 	while (tok_op(p, '.')) {
-		lex(p);
+		lex_all(p);
 		if (p->ls.tok.type != T_NAME)
 			return lex_expected(p, "a name");
 		name = tok_strdup(p);
-		lex(p);
+		lex_all(p);
 	}
 	return name;
 }
@@ -131,7 +131,7 @@ static struct expr *parse_test(struct parser *p, struct expr *in)
 
 	if (tok_name(p, "not")) {
 		negated = true;
-		lex(p);
+		lex_all(p);
 	}
 	/* "x is none": none is a test name here, not a literal */
 	if (!(name = parse_dotted_name(p, &pos)))
@@ -169,14 +169,14 @@ static struct expr *parse_subscript(struct parser *p, struct expr *obj)
 	struct expr *e, *parts[3] = { NULL, NULL, NULL };
 	int n = 0;
 
-	lex(p); /* [ */
+	lex_all(p); /* [ */
 	for (;;) {
 		if (!tok_op(p, ':') && !tok_op(p, ']') &&
 		    !(parts[n] = parse_expr(p, true)))
 			return NULL;
 		if (!tok_op(p, ':') || n == 2)
 			break;
-		lex(p);
+		lex_all(p);
 		n++;
 	}
 	if (!lex_expect(p, ']', "']'"))
@@ -205,20 +205,20 @@ static struct expr *parse_postfix(struct parser *p, struct expr *e)
 		size_t pos = p->ls.tok.pos;
 
 		if (tok_op(p, '.')) {
-			lex(p);
+			lex_all(p);
 			if (p->ls.tok.type == T_NAME) {
 				struct expr *a = new_expr(p, E_ATTR, pos);
 
 				a->a = e;
 				a->name = tok_strdup(p);
 				e = a;
-				lex(p);
+				lex_all(p);
 			} else if (p->ls.tok.type == T_INT) {
 				struct expr *k = new_lit(
 					p, val_int(p->ls.tok.i), pos);
 
 				e = new_bin(p, E_INDEX, 0, e, k, pos);
-				lex(p);
+				lex_all(p);
 			} else {
 				return lex_expected(p, "a name or number");
 			}
@@ -242,10 +242,10 @@ static struct expr *parse_filter_expr(struct parser *p, struct expr *e)
 {
 	while (e && !p->failed) {
 		if (tok_op(p, '|')) {
-			lex(p);
+			lex_all(p);
 			e = parse_filter(p, e);
 		} else if (tok_name(p, "is")) {
-			lex(p);
+			lex_all(p);
 			e = parse_test(p, e);
 		} else if (tok_op(p, '(')) {
 			e = parse_postfix(p, e);
@@ -312,7 +312,7 @@ static struct expr *parse_primary(struct parser *p)
 			e = new_expr(p, E_NAME, pos);
 			e->name = tok_strdup(p);
 		}
-		lex(p);
+		lex_all(p);
 		break;
 	case T_STR: {
 		struct buf b = BUF_INIT;
@@ -320,7 +320,7 @@ static struct expr *parse_primary(struct parser *p)
 		/* adjacent literals concatenate, as in Python */
 		while (t->type == T_STR) {
 			buf_add(&b, t->s, t->slen);
-			lex(p);
+			lex_all(p);
 		}
 		e = new_lit(p, val_strn(b.ptr, b.len), pos);
 		buf_release(&b);
@@ -328,17 +328,17 @@ static struct expr *parse_primary(struct parser *p)
 	}
 	case T_INT:
 		e = new_lit(p, val_int(t->i), pos);
-		lex(p);
+		lex_all(p);
 		break;
 	case T_FLOAT:
 		e = new_lit(p, val_float(t->f), pos);
-		lex(p);
+		lex_all(p);
 		break;
 	case T_OP:
 		if (t->op == '(') {
-			lex(p);
+			lex_all(p);
 			if (tok_op(p, ')')) {
-				lex(p);
+				lex_all(p);
 				e = new_expr(p, E_LIST, pos);
 				break;
 			}
@@ -348,7 +348,7 @@ static struct expr *parse_primary(struct parser *p)
 				struct earg *first = ast_alloc(p->t,
 							       sizeof(*first));
 
-				lex(p);
+				lex_all(p);
 				first->e = e;
 				tuple->args = first;
 				tuple->nargs = 1;
@@ -362,7 +362,7 @@ static struct expr *parse_primary(struct parser *p)
 					first->next = rest.args;
 					tuple->nargs += rest.nargs;
 				} else {
-					lex(p);
+					lex_all(p);
 				}
 			} else if (!lex_expect(p, ')', "')'")) {
 				return NULL;
@@ -370,12 +370,12 @@ static struct expr *parse_primary(struct parser *p)
 			break;
 		}
 		if (t->op == '[') {
-			lex(p);
+			lex_all(p);
 			e = parse_seq(p, new_expr(p, E_LIST, pos), ']', false);
 			break;
 		}
 		if (t->op == '{') {
-			lex(p);
+			lex_all(p);
 			e = parse_seq(p, new_expr(p, E_DICT, pos), '}', true);
 			break;
 		}
@@ -397,7 +397,7 @@ static struct expr *parse_unary(struct parser *p, bool with_filter)
 	if (tok_op(p, '-') || tok_op(p, '+')) {
 		bool neg = tok_op(p, '-');
 
-		lex(p);
+		lex_all(p);
 		e = new_expr(p, neg ? E_NEG : E_POS, pos);
 		if (!(e->a = parse_unary(p, false)))
 			return NULL;
@@ -418,7 +418,7 @@ static struct expr *parse_pow(struct parser *p)
 	while (e && tok_op(p, OP2_POW)) {
 		size_t pos = p->ls.tok.pos;
 
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_BIN, OP_POW, e, parse_unary(p, true), pos);
 	}
 	return e;
@@ -442,7 +442,7 @@ static struct expr *parse_math2(struct parser *p)
 			op = OP_MOD;
 		else
 			break;
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_BIN, op, e, parse_pow(p), pos);
 	}
 	return e;
@@ -455,7 +455,7 @@ static struct expr *parse_concat(struct parser *p)
 	while (e && tok_op(p, '~')) {
 		size_t pos = p->ls.tok.pos;
 
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_BIN, OP_CONCAT, e, parse_math2(p), pos);
 	}
 	return e;
@@ -469,7 +469,7 @@ static struct expr *parse_math1(struct parser *p)
 		size_t pos = p->ls.tok.pos;
 		int op = tok_op(p, '+') ? OP_ADD : OP_SUB;
 
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_BIN, op, e, parse_concat(p), pos);
 	}
 	return e;
@@ -501,12 +501,12 @@ static struct expr *parse_compare(struct parser *p)
 			if (next.type != T_NAME || next.slen != 2 ||
 			    memcmp(next.s, "in", 2))
 				break;
-			lex(p);
+			lex_all(p);
 			op = OP_NOTIN;
 		}
 		if (op < 0)
 			break;
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_BIN, op, e, parse_math1(p), pos);
 	}
 	return e;
@@ -521,7 +521,7 @@ static struct expr *parse_not(struct parser *p)
 		return parse_compare(p);
 	if (++p->depth > MAX_PARSE_DEPTH)
 		return lex_error(p, pos, "expression nested too deeply");
-	lex(p);
+	lex_all(p);
 	e = new_expr(p, E_NOT, pos);
 	if (!(e->a = parse_not(p)))
 		return NULL;
@@ -536,7 +536,7 @@ static struct expr *parse_and(struct parser *p)
 	while (e && tok_name(p, "and")) {
 		size_t pos = p->ls.tok.pos;
 
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_AND, 0, e, parse_not(p), pos);
 	}
 	return e;
@@ -549,7 +549,7 @@ static struct expr *parse_or(struct parser *p)
 	while (e && tok_name(p, "or")) {
 		size_t pos = p->ls.tok.pos;
 
-		lex(p);
+		lex_all(p);
 		e = new_bin(p, E_OR, 0, e, parse_and(p), pos);
 	}
 	return e;
@@ -566,12 +566,12 @@ struct expr *parse_expr(struct parser *p, bool with_cond)
 	while (with_cond && e && tok_name(p, "if")) {
 		struct expr *c = new_expr(p, E_COND, p->ls.tok.pos);
 
-		lex(p);
+		lex_all(p);
 		c->a = e;
 		if (!(c->b = parse_or(p)))
 			return NULL;
 		if (tok_name(p, "else")) {
-			lex(p);
+			lex_all(p);
 			if (!(c->c = parse_expr(p, true)))
 				return NULL;
 		}
@@ -600,7 +600,7 @@ struct expr *parse_tuple(struct parser *p, bool with_cond)
 		tuple->nargs++;
 		if (!tok_op(p, ','))
 			break;
-		lex(p);
+		lex_all(p);
 		if (p->ls.tok.type == T_BLOCK_END || p->ls.tok.type == T_EOF ||
 		    tok_name(p, "if"))
 			break;

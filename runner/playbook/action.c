@@ -198,12 +198,12 @@ static action_fn *action_find(const char *key)
 	return module_find(key) ? load_module : NULL;
 }
 
-bool action_is(const char *key)
+bool playbook_action_is(const char *key)
 {
 	return action_find(key) != NULL;
 }
 
-int action_load(struct loadctx *lc, struct task *t, const char *key,
+int playbook_action_load(struct loadctx *lc, struct task *t, const char *key,
 		const struct val *v)
 {
 	action_fn *load = action_find(key);

@@ -74,7 +74,7 @@ static int find_action(struct loadctx *lc, const struct val *v,
 
 		if (row && !(row->flags & KW_ACTION))
 			continue;
-		if (!action_is(k)) {
+		if (!playbook_action_is(k)) {
 			playbook_unknown_key(lc, v, k, "task keyword or module",
 					     task_keywords, true);
 			continue;
@@ -180,7 +180,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	t->pos = v->pos;
 	t->become = -1;
 	if (find_action(lc, v, &action_key, &action_v) < 0 ||
-	    action_load(lc, t, action_key, action_v) < 0 ||
+	    playbook_action_load(lc, t, action_key, action_v) < 0 ||
 	    load_static_include(lc, t) < 0)
 		goto fail;
 	/* unknown keys were reported by find_action */

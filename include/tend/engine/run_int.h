@@ -107,59 +107,59 @@ struct scopes {
 };
 
 /* run.c */
-bool is_plan(const struct hostctx *hc);
-double now_seconds(void);
-void add_event(struct hostctx *hc, const struct task *t,
+bool run_is_plan(const struct hostctx *hc);
+double run_now_seconds(void);
+void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg);
-struct run_event *last_event(struct hostctx *hc);
-void fingerprint(struct run_event *ev, enum event_status st,
+struct run_event *run_last_event(struct hostctx *hc);
+void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr);
 
 /* vars.c */
-void push_scope(struct scopes *ss, const struct val *vars,
+void run_push_scope(struct scopes *ss, const struct val *vars,
 		const char *basedir);
-const struct scope *build_scope(struct scopes *ss,
+const struct scope *run_build_scope(struct scopes *ss,
 				const struct hostctx *hc,
 				const struct varstack *vs,
 				const struct val *task_vars,
 				const struct val *loopvars,
 				const struct val *scratch);
-int eval_conditions(bool *out, const struct val *conds,
+int run_eval_conditions(bool *out, const struct val *conds,
 		    const struct scope *sc, const char **failed_cond);
-void collect_secrets(struct val *out, const struct val *v,
+void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited);
-void scrub(struct buf *b, const struct val *secrets);
-void taint(struct val *v, const struct val *secrets);
-struct val *host_visible_vars(struct hoststate *hs);
+void run_scrub(struct buf *b, const struct val *secrets);
+void run_taint(struct val *v, const struct val *secrets);
+struct val *run_host_visible_vars(struct hoststate *hs);
 
 /* conn.c */
-int host_connect(struct hostctx *hc, const struct scope *sc);
+int run_host_connect(struct hostctx *hc, const struct scope *sc);
 
 /* task.c */
-bool plan_unknown(const struct hostctx *hc, int error);
-struct val *exec_once(struct hostctx *hc, const struct task *t,
+bool run_plan_unknown(const struct hostctx *hc, int error);
+struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed);
-void notify(struct hostctx *hc, const struct task *t);
-void register_result(struct hostctx *hc, const struct task *t,
+void run_notify(struct hostctx *hc, const struct task *t);
+void run_register_result(struct hostctx *hc, const struct task *t,
 		     struct val *result);
 
 /* loop.c */
-struct val *loop_items(const struct task *t, const struct scope *sc);
-struct val *make_loopvars(const struct task *t, struct val *item,
+struct val *run_loop_items(const struct task *t, const struct scope *sc);
+struct val *run_make_loopvars(const struct task *t, struct val *item,
 			  size_t i, size_t n);
-char *item_label(const struct task *t, const struct scope *sc,
+char *run_item_label(const struct task *t, const struct scope *sc,
 		 const struct val *item);
 
 /* walk.c */
-void progress(struct hostctx *hc, const struct task *t);
+void run_progress(struct hostctx *hc, const struct task *t);
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs);
 
 /* schedule.c */
-void gather_facts(struct hostctx *hc);
+void run_gather_facts(struct hostctx *hc);
 void run_step(struct playctx *pc, const struct task *t, bool handler,
 	      const size_t *only, size_t only_nr);
 void run_section(struct playctx *pc, const struct tasklist *l);

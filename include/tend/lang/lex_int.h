@@ -5,7 +5,7 @@
  * The lexer of expressions and block tags, and the parser state it
  * shares with the parsers (parse_expr.c, parse.c): struct parser holds
  * the source, the current token, the template being built and the first
- * error. Errors are recorded, not returned: once p->failed is set, lex()
+ * error. Errors are recorded, not returned: once p->failed is set, lex_all()
  * yields T_EOF and the parsers unwind; lex_error_set() reports it.
  * Internal to runner/lang/.
  */
@@ -65,7 +65,7 @@ struct parser {
 };
 
 /* Read the next token into p->ls.tok (T_EOF at the end or on error). */
-void lex(struct parser *p);
+void lex_all(struct parser *p);
 
 /* The token after the current one, without consuming anything. */
 struct token lex_peek(struct parser *p);

@@ -171,7 +171,7 @@ extern const struct keyword task_keywords[];
  * True if the task key `key` names an action: a module, block, meta,
  * include_tasks / import_tasks or action.
  */
-bool action_is(const char *key);
+bool playbook_action_is(const char *key);
 
 /*
  * Make `t` the task that action `key` (action_is) with value `v` asks
@@ -180,7 +180,7 @@ bool action_is(const char *key);
  * keywords to be checked; TEND_EPARSE when the task cannot go on.
  * An include's file is not loaded here (task.c does that).
  */
-int action_load(struct loadctx *lc, struct task *t, const char *key,
+int playbook_action_load(struct loadctx *lc, struct task *t, const char *key,
 		const struct val *v);
 
 /*
