@@ -311,51 +311,52 @@ static enum call_next call_conditions(struct call *c)
 {
 	struct hostctx *hc = c->hc;
 	const struct task *t = c->t;
-	int error;
+	enum call_next next = CALL_EVENT;
+	struct val *scratch;
+	bool b;
 
-	if ((t->changed_when || t->failed_when) &&
-	    (c->st != EV_UNKNOWN || !run_is_plan(hc))) {
-		struct val *scratch = val_dict();
-		bool b;
-
-		if (t->register_as)
-			val_dict_set(scratch, t->register_as, val_ref(c->result));
-		c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
-				    scratch);
-		if (t->changed_when) {
-			if ((error = run_eval_conditions(&b, t->changed_when, c->sc,
-						     NULL)) < 0) {
-				val_unref(scratch);
-				buf_reset(&c->msg);
-				buf_addf(&c->msg, "error in 'changed_when': %s",
-					 tend_error_last());
-				return CALL_FAIL;
-			}
-			c->changed = b;
-			val_dict_set_bool(c->result, "changed", c->changed);
-			if (c->st == EV_CHANGED || c->st == EV_OK ||
-			    c->st == EV_UNKNOWN)
-				c->st = c->changed ? EV_CHANGED : EV_OK;
+	if (!(t->changed_when || t->failed_when) ||
+	    (c->st == EV_UNKNOWN && run_is_plan(hc)))
+		return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
+	scratch = val_dict();
+	if (t->register_as)
+		val_dict_set(scratch, t->register_as, val_ref(c->result));
+	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, scratch);
+	if (t->changed_when) {
+		if (run_eval_conditions(&b, t->changed_when, c->sc, NULL) < 0) {
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "error in 'changed_when': %s",
+				 tend_error_last());
+			next = CALL_FAIL;
+			goto out;
 		}
-		if (t->failed_when) {
-			if ((error = run_eval_conditions(&b, t->failed_when, c->sc,
-						     NULL)) < 0) {
-				val_unref(scratch);
-				buf_reset(&c->msg);
-				buf_addf(&c->msg, "error in 'failed_when': %s",
-					 tend_error_last());
-				return CALL_FAIL;
-			}
-			c->failed = b;
-			val_dict_set_bool(c->result, "failed", c->failed);
-			if (c->failed && !c->msg.len)
-				buf_adds(&c->msg, "failed_when condition is true");
-		}
-		val_unref(scratch);
-		c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars,
-				    NULL);
+		c->changed = b;
+		val_dict_set_bool(c->result, "changed", c->changed);
+		if (c->st == EV_CHANGED || c->st == EV_OK || c->st == EV_UNKNOWN)
+			c->st = c->changed ? EV_CHANGED : EV_OK;
 	}
-	return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
+	if (t->failed_when) {
+		if (run_eval_conditions(&b, t->failed_when, c->sc, NULL) < 0) {
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "error in 'failed_when': %s",
+				 tend_error_last());
+			next = CALL_FAIL;
+			goto out;
+		}
+		c->failed = b;
+		val_dict_set_bool(c->result, "failed", c->failed);
+		if (c->failed && !c->msg.len)
+			buf_adds(&c->msg, "failed_when condition is true");
+	}
+	next = c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
+out:
+	/*
+	 * The scope must stop pointing at `scratch` before it is freed: a
+	 * failure goes on to evaluate ignore_errors in it.
+	 */
+	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, NULL);
+	val_unref(scratch);
+	return next;
 }
 
 /* Record an ok, changed or unreachable call (scrubbed of secrets). */

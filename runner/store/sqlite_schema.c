@@ -61,23 +61,27 @@ static int migrate_2_run_note(struct sqlite_store *s)
 	return sqlite_db_exec(s, "ALTER TABLE runs ADD COLUMN note TEXT;");
 }
 
-/* 3: locks and provisioned resources. */
+/*
+ * 3: locks and provisioned resources. IF NOT EXISTS, as every migration:
+ * a tend from before this one, run on this DB, stamps it back to 2 and
+ * leaves the tables; the next run of this tend migrates it again.
+ */
 static int migrate_3_locks_resources(struct sqlite_store *s)
 {
 	return sqlite_db_exec(s,
-		"CREATE TABLE locks ("
+		"CREATE TABLE IF NOT EXISTS locks ("
 		"  name TEXT PRIMARY KEY,"
 		"  owner TEXT NOT NULL,"
 		"  pid INTEGER, controller TEXT,"
 		"  acquired TEXT NOT NULL,"
 		"  expires_at INTEGER);" /* epoch seconds; NULL: never */
-		"CREATE TABLE resources ("
+		"CREATE TABLE IF NOT EXISTS resources ("
 		"  kind TEXT NOT NULL, name TEXT NOT NULL,"
 		"  attributes TEXT NOT NULL," /* JSON */
 		"  created TEXT NOT NULL, updated TEXT NOT NULL,"
 		"  expires_at INTEGER," /* epoch seconds; NULL: never */
 		"  PRIMARY KEY (kind, name));"
-		"CREATE INDEX resources_expires ON resources(expires_at);");
+		"CREATE INDEX IF NOT EXISTS resources_expires ON resources(expires_at);");
 }
 
 static int (*const migrations[])(struct sqlite_store *s) = {

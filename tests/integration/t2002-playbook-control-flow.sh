@@ -46,3 +46,24 @@ run_tend 0 plan "$TOP/playbooks/control.yml" -e root="$R" --format json
 [ ! -e "$R/log" ] || fail "plan ran a command"
 [ "$(json_get "$T/out" "d['summary']['unknown'] > 0")" = True ] || fail "no unknown in plan"
 [ "$(json_get "$T/out" "d['summary']['failed']")" = 0 ] || { cat "$T/out"; fail "plan reported failures"; }
+
+# a changed_when that fails to evaluate, ignored by a templated
+# ignore_errors: the scope it is evaluated in no longer holds the freed
+# registered result (a use-after-free that the ASan run catches)
+cat >"$T/cw.yml" <<'YML'
+- hosts: localhost
+  gather_facts: false
+  vars:
+    go_on: true
+  tasks:
+    - command: echo hi
+      register: r
+      changed_when: r.nope.deeper
+      ignore_errors: "{{ go_on }}"
+    - copy: { content: "after\n", dest: "{{ out }}" }
+YML
+run_tend 0 apply "$T/cw.yml" -e out="$T/cw.after"
+expect_in "$T/out" "ignored=1"
+expect_in "$T/out" "error in 'changed_when'"
+expect_content "$T/cw.after" "after
+"

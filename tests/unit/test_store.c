@@ -264,6 +264,25 @@ static void test_store__migrate_v2(void **state)
 	free(path);
 }
 
+/*
+ * A tend from before version 3, run on a version-3 DB, stamps it back to
+ * 2 and leaves locks and resources in place: this tend migrates it again.
+ */
+static void test_store__migrate_after_downgrade(void **state)
+{
+	char *path = db_path();
+	struct store *s = NULL;
+
+	(void)state;
+	assert_ok(store_open(&s, path));
+	store_close(s);
+	raw_exec(path, "PRAGMA user_version=2;");
+	assert_ok(store_open(&s, path));
+	store_close(s);
+	assert_query(path, "PRAGMA user_version", "3");
+	free(path);
+}
+
 /* A DB from a newer tend is refused and left exactly as it was. */
 static void test_store__newer_refused(void **state)
 {
@@ -533,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_store__migrate_v1_first),
 		cmocka_unit_test(test_store__migrate_v1_windows),
 		cmocka_unit_test(test_store__migrate_v2),
+		cmocka_unit_test(test_store__migrate_after_downgrade),
 		cmocka_unit_test(test_store__newer_refused),
 		cmocka_unit_test(test_store__postgres_refused),
 		cmocka_unit_test(test_store__lock_contention),
