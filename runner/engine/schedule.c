@@ -103,7 +103,12 @@ static void *step_worker(void *arg)
 static void stats_count(struct host_stats *st, const struct run_event *ev)
 {
 	if (ev->ignored) {
+		/* as Ansible: ignored, and ok or changed besides */
 		st->ignored++;
+		if (ev->changed)
+			st->changed++;
+		else
+			st->ok++;
 		return;
 	}
 	if (ev->rescued) {

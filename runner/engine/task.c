@@ -407,6 +407,9 @@ static void record_failure(struct call *c, bool *host_failed)
 	run_add_event(hc, t, EV_FAILED, c->label, t->no_log ?
 		  "the output has been hidden (no_log)" : c->msg.ptr);
 	run_last_event(hc)->ignored = ignore;
+	run_last_event(hc)->changed = ignore &&
+		(c->changed || truth_python(val_dict_get(c->result,
+							  "changed")));
 	if (!t->no_log && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	if (!ignore)

@@ -32,6 +32,8 @@ struct run_event {
 	char *host;
 	enum event_status status;
 	bool ignored;       /* failed, but ignore_errors */
+	bool changed;       /* an ignored failure whose result says changed
+			       (Ansible counts it ok, or changed, too) */
 	bool rescued;       /* failed inside a block that had a rescue */
 	bool handler;
 	char *label;        /* loop item label, or NULL */
