@@ -388,7 +388,7 @@ static void test_store__lock_processes(void **state)
 {
 	char *path = db_path();
 	struct store *s = NULL;
-	int go[2], hold[2], winners = 0;
+	int go[2], hold[2], tried[2], winners = 0;
 	pid_t pids[6];
 	bool got;
 	char c;
@@ -397,6 +397,7 @@ static void test_store__lock_processes(void **state)
 	assert_ok(store_open(&s, path));
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(hold), 0);
+	assert_int_equal(pipe(tried), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(pids); i++) {
 		pids[i] = fork();
 		assert_true(pids[i] >= 0);
@@ -406,10 +407,12 @@ static void test_store__lock_processes(void **state)
 
 			close(go[1]);
 			close(hold[1]);
+			close(tried[0]);
 			if (store_open(&mine, path) < 0 ||
 			    read(go[0], &c, 1) != 0 ||
 			    store_lock_acquire(mine, "pb", "child", 0,
-					       &won) < 0)
+					       &won) < 0 ||
+			    write(tried[1], "x", 1) != 1)
 				_exit(2);
 			/* hold it until the parent has looked */
 			if (read(hold[0], &c, 1) != 0)
@@ -419,6 +422,7 @@ static void test_store__lock_processes(void **state)
 	}
 	close(go[0]);
 	close(hold[0]);
+	close(tried[1]);
 	close(go[1]); /* all start at once */
 	/* wait until one holds it: the parent is refused meanwhile */
 	for (int i = 0; i < 100; i++) {
@@ -428,6 +432,13 @@ static void test_store__lock_processes(void **state)
 	}
 	assert_ok(store_lock_acquire(s, "pb", "parent", 0, &got));
 	assert_false(got);
+	/*
+	 * Every child has tried before any lets go: a child still trying
+	 * when the winner exits would rightly take the dead winner's lock.
+	 */
+	for (size_t i = 0; i < ARRAY_SIZE(pids); i++)
+		assert_int_equal(read(tried[0], &c, 1), 1);
+	close(tried[0]);
 	close(hold[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(pids); i++) {
 		int status;
