@@ -165,7 +165,9 @@ static int parse_output(struct val *d, const struct buf *out)
 		} else if (sscanf(line, "%15[a-z_] %llu", key, &len) == 2 &&
 			   (!strcmp(key, "lnk_source") ||
 			    !strcmp(key, "lnk_target"))) {
-			if (out->len - pos < len + 1 || out->ptr[pos + len] != '\n')
+			/* `len` came from the host: no arithmetic may wrap */
+			if (len >= out->len - pos ||
+			    out->ptr[pos + len] != '\n')
 				return -1;
 			val_dict_set(d, key, val_strn(out->ptr + pos, (size_t)len));
 			pos += len + 1;

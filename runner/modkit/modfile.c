@@ -94,7 +94,9 @@ static int next_line(struct buf *line, const struct buf *out, size_t *pos)
 static int take_bytes(struct buf *dst, const struct buf *out, size_t *pos,
 		      size_t len)
 {
-	if (out->len - *pos < len + 1 || out->ptr[*pos + len] != '\n')
+	/* `len` came from the host: no arithmetic on it may wrap */
+	if (*pos > out->len || len >= out->len - *pos ||
+	    out->ptr[*pos + len] != '\n')
 		return -1;
 	buf_add(dst, out->ptr + *pos, len);
 	*pos += len + 1;

@@ -599,6 +599,36 @@ static void test_module__template(void **state)
 	free(p);
 }
 
+/*
+ * A host's reply is data from the host: a length that wraps (`link -1`,
+ * `content 18446744073709551615`) is a parse error, never a read past the
+ * reply (ASan checks).
+ */
+static void test_module__hostile_probe_reply(void **state)
+{
+	static const char *const replies[] = {
+		"stat a1ff 13 1 2 3 0 0 root:root\nlink -1\n/etc\nend\n",
+		"stat 81a4 3 1 2 3 0 0 root:root\ncontent "
+		"18446744073709551615\nabc\nend\n",
+		"stat 81a4 3 1 2 3 0 0 root:root\ncontent 4\nabc\n",
+		"stat 81a4 3 1 2 3 0 0 root:root\ncontent 3\nabc",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
+		struct file_state st;
+		struct buf out = BUF_INIT;
+		size_t pos = 0;
+
+		file_state_init(&st);
+		buf_adds(&out, replies[i]);
+		assert_true(file_state_parse(&st, &out, &pos) < 0);
+		tend_error_clear();
+		file_state_release(&st);
+		buf_release(&out);
+	}
+}
+
 static void test_module__stat(void **state)
 {
 	struct fixture *f = *state;
@@ -761,6 +791,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_module__args_normalize),
 		cmocka_unit_test(test_module__sh_split),
+		cmocka_unit_test(test_module__hostile_probe_reply),
 		cmocka_unit_test_setup_teardown(test_module__local_exec, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
