@@ -188,7 +188,7 @@ static int run(struct cli_args *a, enum run_mode mode)
 		error = job_run(&res, &o);
 	cli_progress_stop(&prog); /* before the recap */
 	view.progress = NULL;
-	if (res.run_id)
+	if (res.run_id && (res.run.nr || strcmp(res.status, "interrupted")))
 		print_report(&res.run, &ro, a->format);
 	if (res.plan_saved && !json)
 		fprintf(stderr, "plan saved to %s: apply it with 'tend apply "
@@ -212,7 +212,10 @@ int cmd_plan(struct cli_args *a)
 
 int cmd_apply(struct cli_args *a)
 {
-	return run(a, a->check && !a->plan ? RUN_PLAN : RUN_APPLY);
+	if (a->check && a->plan)
+		return cli_err("--check with a saved plan: 'tend plan' shows "
+			       "what would change; a saved plan is for applying");
+	return run(a, a->check ? RUN_PLAN : RUN_APPLY);
 }
 
 int cli_record_interrupted(struct cli_args *a, enum run_mode mode)

@@ -48,14 +48,21 @@ static bool in_list(const struct val *l, const char *s)
 	return false;
 }
 
-/* The hosts whose results change something (or cannot say), once each. */
+/*
+ * The hosts the apply may change, once each: a result that changes
+ * something or cannot say, and also a check that failed or a host that
+ * did not answer (the apply may get further there, so the window must
+ * cover it).
+ */
 static struct val *changing_hosts(const struct run_result *r)
 {
 	struct val *l = val_list();
 
 	for (size_t i = 0; i < r->nr; i++)
 		if ((r->events[i].status == EV_CHANGED ||
-		     r->events[i].status == EV_UNKNOWN) &&
+		     r->events[i].status == EV_UNKNOWN ||
+		     r->events[i].status == EV_FAILED ||
+		     r->events[i].status == EV_UNREACHABLE) &&
 		    !in_list(l, r->events[i].host))
 			val_list_push(l, val_str(r->events[i].host));
 	return l;
@@ -346,7 +353,9 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 	out->status = "error";
 	ro.hooks = &hooks;
 	ro.only_hosts = o->only_hosts;
-	if (o->mode == RUN_APPLY && (error = check_change_windows(&j)) < 0)
+	/* a saved plan's apply (`changed` given) has checked them already */
+	if (o->mode == RUN_APPLY && !changed &&
+	    (error = check_change_windows(&j)) < 0)
 		return error;
 	/* the run is on record before any host is touched */
 	if ((error = record_open(&j)) < 0)
@@ -421,17 +430,21 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	out->status = "ok";
+	out->status = "error";
 	ro.quiet = true;
-	if ((error = check_commit(&j, plan, ref, replan)) < 0 ||
+	/* the plan's hosts only: a host it does not name is not checked */
+	ro.only_hosts = hosts;
+	if ((error = check_change_windows(&j)) < 0 ||
+	    (error = check_commit(&j, plan, ref, replan)) < 0 ||
 	    (error = run_all(&now, opts, &ro)) < 0)
 		goto out;
 	if (now.interrupted) {
 		/* a partial check would call hosts stale that are not */
 		out->status = "interrupted";
-		error = job_record_interrupted(opts, NULL);
+		error = job_record_interrupted(opts, &out->run_id);
 		goto out;
 	}
+	out->status = "ok";
 	plan_compare(&stale, plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)
 		say(&j, JOB_INFO, "%s: host '%s' moved since the plan: %s",

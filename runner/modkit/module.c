@@ -601,9 +601,10 @@ void task_command_probe(struct buf *s, const struct task_ctx *ctx)
 	if (!creates && !removes)
 		return;
 	if (arg_str(ctx, "chdir")) {
+		/* chdir may not exist before the apply: then it is unknown */
 		buf_adds(s, "cd -- ");
 		sh_quote(s, arg_str(ctx, "chdir"));
-		buf_adds(s, " 2>/dev/null\n");
+		buf_adds(s, " 2>/dev/null || { echo nochdir; exit 0; }\n");
 	}
 	/* Unquoted expansion with IFS empty: globbed, never split. */
 	buf_adds(s, "IFS=\n");
@@ -632,6 +633,9 @@ int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 
 	out->status = CHECK_UNKNOWN;
 	buf_sets(&out->msg, "command would have run if not in check mode");
+	/* a probe that failed or could not cd says nothing: unknown */
+	if (res->status || strstr(res->out.ptr, "nochdir\n"))
+		return 0;
 	if (creates && strstr(res->out.ptr, "creates\n")) {
 		buf_addf(&text, "skipped, since %s exists", creates);
 		buf_addf(&msg, "Did not run command since '%s' exists", creates);

@@ -68,3 +68,15 @@ expect_in "$T/out" "ok=2    changed=2    unreachable=0    failed=0    skipped=0 
 expect_in "$T/out" "error in 'changed_when'"
 expect_content "$T/cw.after" "after
 "
+
+# a chdir that does not exist yet: the plan cannot know, it never claims
+# "skipped, since ... does not exist"
+cat >"$T/cd.yml" <<'YML'
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - command: "true"
+      args: { chdir: "{{ dir }}", removes: somefile }
+YML
+run_tend 0 plan "$T/cd.yml" -e dir="$T/not-yet"
+expect_in "$T/out" "1 unknown"

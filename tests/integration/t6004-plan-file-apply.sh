@@ -38,6 +38,11 @@ expect_in "$P" '"fingerprint"'
 [ "$(json_get "$P" "(d['kind'], d['format_version'])")" = "('tend-plan', 1)" ] || fail "plan kind"
 [ "$(json_get "$P" "[t['action'] for t in d['hosts'][0]['tasks']]")" = "['change', 'change', 'unknown']" ] || fail "plan actions"
 
+# --check with a saved plan is refused: it would otherwise apply for real
+run_tend 1 apply "$P" --check --secrets "$T/secrets.yml"
+expect_in "$T/err" "--check with a saved plan"
+[ "$(ls "$T/tgt")" = "" ] || fail "apply --check PLAN wrote to a target"
+
 # without the secret, the plan cannot be applied
 run_tend 4 apply "$P"
 expect_in "$T/err" "secret 'db_password'"
