@@ -13,29 +13,46 @@
  * The first of `names` that is defined, rendered to a string (a new
  * heap string, or NULL if none is defined).
  */
+/*
+ * The first defined of the aliases `names` as Ansible's precedence has
+ * it: the layer of highest precedence that defines any of them wins (an
+ * inventory's ansible_ssh_user beats tend.yml's default, which tend sets
+ * as ansible_user); within one layer, the first alias in the list.
+ */
+static const struct val *conn_lookup(const char **name, const struct scope *sc,
+				     const char *const *names)
+{
+	for (const struct scope *s = sc; s; s = s->parent)
+		for (size_t i = 0; names[i]; i++) {
+			const struct val *v = val_dict_get(s->vars, names[i]);
+
+			if (v && v->type != VAL_NULL) {
+				*name = names[i];
+				return v;
+			}
+		}
+	return NULL;
+}
+
 static int conn_var(char **out, const struct scope *sc,
 		    const char *const *names)
 {
-	*out = NULL;
-	for (size_t i = 0; names[i]; i++) {
-		const struct val *v = scope_get(sc, names[i]);
-		struct val *r = NULL;
-		struct buf b = BUF_INIT;
-		int error;
+	const char *name = NULL;
+	const struct val *v = conn_lookup(&name, sc, names);
+	struct val *r = NULL;
+	struct buf b = BUF_INIT;
 
-		if (!v || v->type == VAL_NULL)
-			continue;
-		if ((error = template_render(&r, v, sc)) < 0)
-			return tend_error_prefix("in '%s'", names[i]);
-		val_to_str(&b, r);
-		val_unref(r);
-		*out = buf_detach(&b, NULL);
+	*out = NULL;
+	if (!v)
 		return 0;
-	}
+	if (template_render(&r, v, sc) < 0)
+		return tend_error_prefix("in '%s'", name);
+	val_to_str(&b, r);
+	val_unref(r);
+	*out = buf_detach(&b, NULL);
 	return 0;
 }
 
-/* transport_vars.get over the host's scope */
 static int scope_conn_var(char **out, const char *const *names, void *payload)
 {
 	return conn_var(out, payload, names);
