@@ -5,8 +5,9 @@
 #include <ctype.h>
 
 /*
- * One script prints KEY=VALUE lines; values never contain a newline
- * (os-release values are single-line, and we strip quotes here).
+ * One script prints KEY=VALUE lines (os-release values are single-line,
+ * and we strip quotes here). A value from the host may still hold a
+ * newline: only the keys in script_keys are taken.
  */
 static const char facts_script[] =
 	"h=$(uname -n); echo hostname=\"${h%%.*}\"; echo nodename=\"$h\"\n"
@@ -22,6 +23,26 @@ static const char facts_script[] =
 	"  if [ -r \"$f\" ]; then sed -n 's/^\\(ID\\|ID_LIKE\\|NAME\\|"
 	"VERSION_ID\\|VERSION_CODENAME\\)=/os_\\1=/p' \"$f\"; break; fi\n"
 	"done\n";
+
+/*
+ * The keys facts_script prints, and no other: a value with a newline in
+ * it (a host's `hostname -f`) must not make up facts of its own, such as
+ * ansible_user.
+ */
+static const char *const script_keys[] = {
+	"hostname", "nodename", "fqdn", "system", "kernel", "machine",
+	"user_id", "user_uid", "user_gid", "env_HOME", "env_PATH", "env_USER",
+	"env_SHELL", "epoch", "os_ID", "os_ID_LIKE", "os_NAME",
+	"os_VERSION_ID", "os_VERSION_CODENAME", NULL
+};
+
+static bool script_key(const char *key, size_t len)
+{
+	for (const char *const *k = script_keys; *k; k++)
+		if (strlen(*k) == len && !memcmp(*k, key, len))
+			return true;
+	return false;
+}
 
 static const struct {
 	const char *id;
@@ -93,7 +114,7 @@ int facts_gather(struct val **out, struct transport *t)
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		const char *eq = memchr(p, '=', n);
 
-		if (eq) {
+		if (eq && script_key(p, (size_t)(eq - p))) {
 			char *key = xstrndup(p, (size_t)(eq - p));
 			struct buf v = BUF_INIT;
 

@@ -1,6 +1,7 @@
 #include "unit.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/engine/facts.h"
 #include "tend/engine/run.h"
 #include "tend/inventory/inventory.h"
 #include "tend/playbook/playbook.h"
@@ -342,6 +343,32 @@ static void test_run__unknown_connection_type(void **state)
 	assert_null(t);
 }
 
+/* A host whose fqdn holds a newline cannot make up facts of its own. */
+static int lying_exec(struct transport *t, const struct exec_req *req,
+		      struct exec_result *out)
+{
+	(void)t;
+	(void)req;
+	buf_adds(&out->out, "hostname=h\nfqdn=h.example\nuser=root\n"
+		 "become_user=root\nenv_LD_PRELOAD=/tmp/x\nuser_id=me\n");
+	return 0;
+}
+
+static void test_run__facts_only_known_keys(void **state)
+{
+	struct transport t = { .name = "lying", .exec = lying_exec };
+	struct val *f = NULL;
+
+	(void)state;
+	assert_ok(facts_gather(&f, &t));
+	assert_string_equal(val_cstr(val_dict_get(f, "fqdn")), "h.example");
+	assert_string_equal(val_cstr(val_dict_get(f, "user_id")), "me");
+	assert_null(val_dict_get(f, "user"));
+	assert_null(val_dict_get(f, "become_user"));
+	assert_null(val_dict_get(val_dict_get(f, "env"), "LD_PRELOAD"));
+	val_unref(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_run__handler_once_per_host),
 		cmocka_unit_test(test_run__dropped_connection),
 		cmocka_unit_test(test_run__unknown_connection_type),
+		cmocka_unit_test(test_run__facts_only_known_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
