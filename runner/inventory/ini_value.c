@@ -140,25 +140,6 @@ out:
 	return v;
 }
 
-static void add_utf8(struct buf *b, unsigned long cp)
-{
-	if (cp < 0x80) {
-		buf_addch(b, (int)cp);
-	} else if (cp < 0x800) {
-		buf_addch(b, (int)(0xc0 | (cp >> 6)));
-		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_addch(b, (int)(0xe0 | (cp >> 12)));
-		buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_addch(b, (int)(0xf0 | (cp >> 18)));
-		buf_addch(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-	}
-}
-
 static bool lit_hex(const char *p, int n, unsigned long *out)
 {
 	*out = 0;
@@ -193,13 +174,13 @@ static bool lit_escape(struct lit *l, struct buf *b)
 		cp = 0;
 		for (int i = 0; i < 3 && *l->p >= '0' && *l->p <= '7'; i++)
 			cp = cp * 8 + (unsigned long)(*l->p++ - '0');
-		add_utf8(b, cp);
+		buf_add_utf8(b, cp);
 	} else if (c == 'x' || c == 'u' || c == 'U') {
 		int n = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 
 		if (!lit_hex(l->p + 1, n, &cp) || cp > 0x10ffff)
 			return false;
-		add_utf8(b, cp);
+		buf_add_utf8(b, cp);
 		l->p += 1 + n;
 	} else if (c == 'N' || !c) {
 		return false; /* \N{NAME}: not worth a name table */

@@ -66,25 +66,6 @@ static bool is_name_char(int c)
 	return isalnum(c) || c == '_';
 }
 
-static void add_utf8(struct buf *b, unsigned long cp)
-{
-	if (cp < 0x80) {
-		buf_addch(b, (char)cp);
-	} else if (cp < 0x800) {
-		buf_addch(b, (char)(0xc0 | (cp >> 6)));
-		buf_addch(b, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_addch(b, (char)(0xe0 | (cp >> 12)));
-		buf_addch(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addch(b, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_addch(b, (char)(0xf0 | ((cp >> 18) & 0x07)));
-		buf_addch(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_addch(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addch(b, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -139,7 +120,7 @@ static size_t lex_string(struct parser *p, size_t i, struct token *tok)
 				return p->len;
 			}
 			i += (size_t)n;
-			add_utf8(&b, cp);
+			buf_add_utf8(&b, cp);
 			break;
 		}
 		default:

@@ -173,3 +173,22 @@ bool buf_ends_with(const struct buf *b, const char *s)
 
 	return b->len >= n && !memcmp(b->ptr + b->len - n, s, n);
 }
+
+void buf_add_utf8(struct buf *b, unsigned long cp)
+{
+	if (cp < 0x80) {
+		buf_addch(b, (int)cp);
+	} else if (cp < 0x800) {
+		buf_addch(b, (int)(0xc0 | (cp >> 6)));
+		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_addch(b, (int)(0xe0 | (cp >> 12)));
+		buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_addch(b, (int)(0xf0 | ((cp >> 18) & 0x07)));
+		buf_addch(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
+	}
+}

@@ -252,21 +252,10 @@ int regex_iter_next(struct regex_match *out, struct regex_iter *it)
 /* Append code point `cp` as UTF-8, or as one byte for a bytes pattern. */
 static void add_char(struct buf *b, uint32_t cp, bool bytes)
 {
-	if (bytes || cp < 0x80) {
+	if (bytes)
 		buf_addch(b, (int)cp);
-	} else if (cp < 0x800) {
-		buf_addch(b, (int)(0xc0 | (cp >> 6)));
-		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_addch(b, (int)(0xe0 | (cp >> 12)));
-		buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_addch(b, (int)(0xf0 | (cp >> 18)));
-		buf_addch(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_addch(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addch(b, (int)(0x80 | (cp & 0x3f)));
-	}
+	else
+		buf_add_utf8(b, cp);
 }
 
 /*

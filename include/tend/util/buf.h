@@ -40,6 +40,8 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addch(struct buf *b, int c);
 void buf_addbuf(struct buf *b, const struct buf *other);
 void buf_addf(struct buf *b, const char *fmt, ...) TEND_PRINTF(2, 3);
+/* Append code point `cp` (at most 0x10ffff) encoded as UTF-8. */
+void buf_add_utf8(struct buf *b, unsigned long cp);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* Replace the contents with `s`. */
 void buf_sets(struct buf *b, const char *s);
