@@ -127,6 +127,7 @@ struct call {
 	struct task_ctx ctx;
 	enum event_status st;
 	struct buf msg;
+	size_t check_msg_at; /* where the check's own message starts in msg */
 	struct val *secrets;
 	bool failed, changed;
 	double t0;
@@ -258,6 +259,7 @@ static enum call_next call_check(struct call *c)
 	}
 	if (c->cr.result)
 		val_dict_update(c->result, c->cr.result, false);
+	c->check_msg_at = c->msg.len;
 	if (c->cr.msg.len)
 		buf_addbuf(&c->msg, &c->cr.msg);
 	return CALL_GO;
@@ -277,6 +279,9 @@ static enum call_next call_apply(struct call *c)
 		c->changed = c->cr.status == CHECK_CHANGE;
 	} else {
 		c->ctx.t = hc->hs->conn->t;
+		/* what the check could not know ("would have run") is moot now */
+		if (c->cr.status == CHECK_UNKNOWN)
+			buf_setlen(&c->msg, c->check_msg_at);
 		error = t->module->apply(&c->ar, &c->ctx, &c->cr);
 		if (c->ar.result)
 			val_dict_update(c->result, c->ar.result, false);
