@@ -126,12 +126,16 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 	return o;
 }
 
-/* The exit code (DESIGN.md) of a job that returned `error`. */
+/*
+ * The exit code (DESIGN.md) of a job that returned `error`. Hosts that
+ * failed while the fresh part of a stale plan applied outrank the stale
+ * ones: 3 is the code that says something broke.
+ */
 static int exit_code(const struct job_result *r, int error,
 		     const struct cli_args *a, enum run_mode mode)
 {
 	if (error == TEND_ESTALE)
-		return EXIT_STALE;
+		return r->hosts_failed ? EXIT_HOSTS_FAILED : EXIT_STALE;
 	if (error < 0 || !strcmp(r->status, "interrupted"))
 		return EXIT_ERROR;
 	if (r->hosts_failed)
