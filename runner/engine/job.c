@@ -20,7 +20,9 @@ struct job {
 	const struct val *changed; /* hosts the apply changes (window hosts) */
 	const char *plan_summary; /* "3 changes on 2 hosts", for windows */
 	struct window *w;         /* the open window, or NULL */
-	time_t started;
+	struct host_stats *w_base; /* its hosts' stats when it opened */
+	size_t w_base_nr;
+	time_t started, w_started;
 };
 
 static void say(const struct job *j, int level, const char *fmt, ...)
@@ -130,6 +132,35 @@ static int check_change_windows(const struct job *j)
 
 /* ---- maintenance windows, around each batch ---- */
 
+/* The stats of `host` so far in this run, or NULL before its first event. */
+static const struct host_stats *stats_of(const struct run_result *r,
+					 const char *host)
+{
+	for (size_t i = 0; i < r->hosts_nr; i++)
+		if (!strcmp(r->hosts[i].host, host))
+			return &r->hosts[i];
+	return NULL;
+}
+
+/*
+ * Remember the stats of a window's hosts as it opens: its close reports
+ * what happened on those hosts since, not the whole run's counts.
+ */
+static void window_baseline(struct job *j, const char *const *hosts,
+			    size_t nr)
+{
+	j->w_base = xcalloc(nr ? nr : 1, sizeof(*j->w_base));
+	j->w_base_nr = nr;
+	j->w_started = time(NULL);
+	for (size_t i = 0; i < nr; i++) {
+		const struct host_stats *st = stats_of(&j->res->run, hosts[i]);
+
+		if (st)
+			j->w_base[i] = *st;
+		j->w_base[i].host = xstrdup(hosts[i]);
+	}
+}
+
 /* Open a window for the hosts of this batch that the apply changes. */
 static int hook_batch_start(const struct play *p, const char *const *hosts,
 			    size_t nr, size_t batch_no, void *payload)
@@ -158,6 +189,7 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 		if ((error = window_open(&j->w, &wo)) < 0)
 			goto out;
 		if (j->w) {
+			window_baseline(j, mine, n);
 			say(j, JOB_INFO, "maintenance window %lld open on %zu "
 			    "host%s", j->w->id, n, n == 1 ? "" : "s");
 			fails = window_failures(j->w);
@@ -179,16 +211,23 @@ static void close_window(struct job *j, const char *status)
 
 	if (!j->w)
 		return;
-	for (size_t i = 0; i < j->res->run.hosts_nr; i++) {
-		const struct host_stats *st = &j->res->run.hosts[i];
+	for (size_t i = 0; i < j->w_base_nr; i++) {
+		const struct host_stats *b = &j->w_base[i];
+		const struct host_stats *st = stats_of(&j->res->run, b->host);
 
 		wr.hosts++;
-		wr.ok += st->ok;
-		wr.changed += st->changed;
-		wr.failed += st->failed;
-		wr.unreachable += st->unreachable;
+		if (st) {
+			wr.ok += st->ok - b->ok;
+			wr.changed += st->changed - b->changed;
+			wr.failed += st->failed - b->failed;
+			wr.unreachable += st->unreachable - b->unreachable;
+		}
+		free(b->host);
 	}
-	wr.seconds = difftime(time(NULL), j->started);
+	free(j->w_base);
+	j->w_base = NULL;
+	j->w_base_nr = 0;
+	wr.seconds = difftime(time(NULL), j->w_started);
 	if (window_close(&firing, j->w, &wr) < 0)
 		say(j, JOB_WARNING, "closing maintenance window %lld: %s",
 		    j->w->id, tend_error_last());
