@@ -725,6 +725,9 @@ void val_to_repr(struct buf *out, const struct val *v)
 
 void val_json_quote(struct buf *out, const char *s, size_t len)
 {
+	uint32_t cp;
+	size_t n;
+
 	buf_addch(out, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -746,10 +749,17 @@ void val_json_quote(struct buf *out, const char *s, size_t len)
 			buf_adds(out, "\\t");
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				buf_addf(out, "\\u%04x", c);
-			else
+			} else if (c < 0x80) {
 				buf_addch(out, (char)c);
+			} else if ((n = utf8_decode(&cp, s + i, len - i))) {
+				buf_add(out, s + i, n);
+				i += n - 1;
+			} else {
+				/* not UTF-8: Python's surrogateescape */
+				buf_addf(out, "\\udc%02x", c);
+			}
 		}
 	}
 	buf_addch(out, '"');

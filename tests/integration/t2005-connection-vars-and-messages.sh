@@ -29,3 +29,31 @@ run_tend 0 apply "$T/local.yml" --format json
 expect_not_in "$T/out" "would have run"
 run_tend 0 plan "$T/local.yml" --format json
 expect_in "$T/out" "would have run if not in check mode"
+
+# JSON output is valid UTF-8 even when a diff or a value holds bytes that
+# are not (they are written \udcXX, Python's surrogateescape), so a CI
+# job's strict JSON reader does not choke on a binary file's diff
+printf 'a\377b\303\251\n' >"$T/bin.src"
+cat >"$T/bin.yml" <<YML
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - copy: { src: "$T/bin.src", dest: "$T/bin.dst" }
+    - debug: { msg: "{{ x }}" }
+YML
+strict_json() {
+	/usr/bin/python3 -c "import json,sys; d=json.loads(open(sys.argv[1],'rb').read().decode('utf-8')); print(json.dumps(d))" "$1" >"$T/parsed" ||
+		{ cat "$1"; fail "$2 is not valid UTF-8 JSON"; }
+}
+run_tend 0 plan "$T/bin.yml" -e "x=$(printf 'x\377y')" --format json --diff
+strict_json "$T/out" "plan --format json"
+expect_in "$T/parsed" 'a\udcffb\u00e9'
+run_tend 0 apply "$T/bin.yml" -e "x=$(printf 'x\377y')" --format json --diff
+strict_json "$T/out" "apply --format json"
+expect_in "$T/parsed" 'x\udcffy'
+cmp "$T/bin.src" "$T/bin.dst" || fail "the binary copy differs"
+run_tend 0 history --format json
+id=$(json_get "$T/out" "d[0]['id']")
+run_tend 0 show "$id" --format json
+strict_json "$T/out" "show --format json"
+expect_in "$T/out" '"copy"' 

@@ -193,7 +193,12 @@ void val_to_repr(struct buf *out, const struct val *v);
  */
 void val_to_json(struct buf *out, const struct val *v, int indent);
 
-/* Append s (len bytes) as a JSON string literal, quotes included. */
+/*
+ * Append s (len bytes) as a JSON string literal, quotes included. UTF-8
+ * passes through; a byte that is not part of valid UTF-8 is written as
+ * \udcXX (Python's surrogateescape), so the output is always valid UTF-8
+ * and no two strings give the same text.
+ */
 void val_json_quote(struct buf *out, const char *s, size_t len);
 
 /* Parse JSON text into a value (jansson). Returns 0 or -1 with error. */
