@@ -193,6 +193,9 @@ void val_to_repr(struct buf *out, const struct val *v);
  */
 void val_to_json(struct buf *out, const struct val *v, int indent);
 
+/* Append f as Python's repr() writes a float (1.0, 1e+20, inf). */
+void val_add_float(struct buf *out, double f);
+
 /*
  * Append s (len bytes) as a JSON string literal, quotes included. UTF-8
  * passes through; a byte that is not part of valid UTF-8 is written as
