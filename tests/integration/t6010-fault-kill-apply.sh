@@ -65,24 +65,10 @@ cat >"$T/big.yml" <<'YML'
   tasks:
     - copy: { src: "{{ src }}", dest: "{{ root }}/big" }
 YML
-# a watcher kills tend the moment the temp file appears: the copy's input
-# is then mid-way
-cat >"$T/watch.py" <<'PY'
-import os, signal, sys, time
-d, pid = sys.argv[1], int(sys.argv[2])
-end = time.time() + 60
-while time.time() < end:
-    t = [f for f in os.listdir(d) if f.startswith('.tend-')]
-    if t:
-        os.kill(pid, signal.SIGKILL)
-        print(t[0])
-        sys.exit(0)
-    time.sleep(0.0005)
-sys.exit(1)
-PY
 bg_tend kill2 apply "$T/big.yml" -i "$T/inv" -e root="$T/tgt" -e src="$T/big.new"
-/usr/bin/python3 "$T/watch.py" "$T/tgt" "$pid" >"$T/tmpname" ||
-	fail "the copy's temp file never appeared"
+# tend is killed the moment the temp file appears: the input is mid-way
+/usr/bin/python3 "$TOP/tests/lib/kill-on-temp.py" "$T/tgt" KILL "$pid" \
+	>"$T/tmpname" || fail "the copy's temp file never appeared"
 bg_wait kill2 5000
 [ "$rc" = 137 ] || fail "SIGKILL mid-copy: exit $rc"
 # the target's shell lives on a moment after tend: let it end
@@ -121,9 +107,8 @@ run_tend 0 show 3 --format json
 # ---- (d) SIGTERM while a copy streams: the copy completes
 cp "$T/big.old" "$T/tgt/big"
 bg_tend term2 apply "$T/big.yml" -i "$T/inv" -e root="$T/tgt" -e src="$T/big.new"
-sed -i 's/signal.SIGKILL/signal.SIGTERM/' "$T/watch.py"
-/usr/bin/python3 "$T/watch.py" "$T/tgt" "$pid" >"$T/tmpname" ||
-	fail "the copy's temp file never appeared"
+/usr/bin/python3 "$TOP/tests/lib/kill-on-temp.py" "$T/tgt" TERM "$pid" \
+	>"$T/tmpname" || fail "the copy's temp file never appeared"
 bg_wait term2 20000
 [ "$rc" = 1 ] || { cat "$T/term2.err"; fail "SIGTERM mid-copy: exit $rc"; }
 expect_in "$T/term2.err" "interrupted"
