@@ -277,9 +277,16 @@ static void close_window(struct job *j, const char *status)
 		wr.unreachable += st->unreachable;
 	}
 	wr.seconds = difftime(time(NULL), j->started);
-	if (window_close(&firing, j->w, &wr) < 0)
-		say(j, JOB_WARNING, "closing maintenance window %lld: %s",
-		    j->w->id, tend_error_last());
+	if (window_close(&firing, j->w, &wr) < 0) {
+		char until[40];
+		struct tm tm;
+
+		gmtime_r(&j->w->ends_at, &tm);
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		say(j, JOB_WARNING, "closing maintenance window %lld: %s; the "
+		    "next tend tries again, and it ends by itself at %s",
+		    j->w->id, tend_error_last(), until);
+	}
 	for (size_t i = 0; i < val_len(firing); i++) {
 		if (!j->res->firing)
 			j->res->firing = val_list();
