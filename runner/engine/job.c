@@ -22,6 +22,7 @@ struct job {
 	struct window *w;         /* the open window, or NULL */
 	struct host_stats *w_base; /* its hosts' stats when it opened */
 	size_t w_base_nr;
+	struct val *locks;        /* the host locks this batch holds */
 	time_t started, w_started;
 };
 
@@ -130,6 +131,91 @@ static int check_change_windows(const struct job *j)
 	return error;
 }
 
+/* ---- host locks, around each batch ---- */
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void unlock_hosts(struct job *j)
+{
+	struct buf owner = BUF_INIT;
+
+	buf_addf(&owner, "run %lld", j->res->run_id);
+	for (size_t i = 0; i < val_len(j->locks); i++)
+		if (store_lock_release(j->store, val_cstr(val_list_at(j->locks,
+			i)), owner.ptr) < 0)
+			tend_error_clear(); /* taken over: it was free */
+	val_unref(j->locks);
+	j->locks = NULL;
+	buf_release(&owner);
+}
+
+/* Why `lock` could not be taken, as an error for people. */
+static int refuse_locked(struct job *j, const char *lock, const char *host)
+{
+	struct val *who = NULL;
+	int error;
+
+	if (store_lock_holder(&who, j->store, lock) < 0)
+		tend_error_clear();
+	error = tend_error_set_code(TEND_EREFUSED, "refused: host '%s' is "
+		"being applied to by %s (pid %lld on %s, since %s); nothing "
+		"was changed on this batch's hosts: apply again once that "
+		"run has ended", host,
+		who ? val_cstr(val_dict_get(who, "owner")) : "another run",
+		who ? val_dict_get(who, "pid")->u.i : 0LL,
+		who ? val_cstr(val_dict_get(who, "controller")) : "?",
+		who ? val_cstr(val_dict_get(who, "acquired")) : "?");
+	val_unref(who);
+	return error;
+}
+
+/*
+ * Two applies must not change one host at once: the batch's hosts are
+ * locked in the state DB ("host:NAME", by "run ID") before the batch
+ * touches them, and released after it. A lock never waits, so the names
+ * go in one order: two runs cannot each hold what the other wants. A
+ * run that died holds nothing (store.h: its process is gone).
+ */
+static int lock_hosts(struct job *j, const char *const *hosts, size_t nr)
+{
+	const char **sorted = xcalloc(nr ? nr : 1, sizeof(*sorted));
+	struct buf owner = BUF_INIT, name = BUF_INIT;
+	int error = 0;
+
+	memcpy(sorted, hosts, nr * sizeof(*sorted));
+	qsort(sorted, nr, sizeof(*sorted), name_cmp);
+	buf_addf(&owner, "run %lld", j->res->run_id);
+	j->locks = val_list();
+	for (size_t i = 0; i < nr && !error; i++) {
+		bool got = false;
+
+		buf_reset(&name);
+		buf_addf(&name, "host:%s", sorted[i]);
+		if ((error = store_lock_acquire(j->store, name.ptr, owner.ptr,
+						0, &got)) < 0)
+			break;
+		if (got)
+			val_list_push(j->locks, val_str(name.ptr));
+		else
+			error = refuse_locked(j, name.ptr, sorted[i]);
+	}
+	if (error < 0) {
+		struct buf msg = BUF_INIT;
+
+		buf_adds(&msg, tend_error_last());
+		unlock_hosts(j);
+		tend_error_set_code(error, "%s", msg.ptr);
+		buf_release(&msg);
+	}
+	free(sorted);
+	buf_release(&owner);
+	buf_release(&name);
+	return error;
+}
+
 /* ---- maintenance windows, around each batch ---- */
 
 /* The stats of `host` so far in this run, or NULL before its first event. */
@@ -171,6 +257,8 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 	int error = 0;
 
 	(void)batch_no;
+	if (j->o->mode == RUN_APPLY && (error = lock_hosts(j, hosts, nr)) < 0)
+		return error;
 	if (!j->changed)
 		return 0;
 	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
@@ -228,9 +316,16 @@ static void close_window(struct job *j, const char *status)
 	j->w_base = NULL;
 	j->w_base_nr = 0;
 	wr.seconds = difftime(time(NULL), j->w_started);
-	if (window_close(&firing, j->w, &wr) < 0)
-		say(j, JOB_WARNING, "closing maintenance window %lld: %s",
-		    j->w->id, tend_error_last());
+	if (window_close(&firing, j->w, &wr) < 0) {
+		char until[40];
+		struct tm tm;
+
+		gmtime_r(&j->w->ends_at, &tm);
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		say(j, JOB_WARNING, "closing maintenance window %lld: %s; the "
+		    "next tend tries again, and it ends by itself at %s",
+		    j->w->id, tend_error_last(), until);
+	}
 	for (size_t i = 0; i < val_len(firing); i++) {
 		if (!j->res->firing)
 			j->res->firing = val_list();
@@ -245,6 +340,7 @@ static void hook_batch_end(const struct play *p, void *payload)
 {
 	(void)p;
 	close_window(payload, tend_interrupted ? "interrupted" : "ok");
+	unlock_hosts(payload);
 }
 
 /*
@@ -419,6 +515,7 @@ done:
 	out->status = out->run.interrupted ? "interrupted" :
 		      error ? "error" : out->hosts_failed ? "failed" : "ok";
 	close_window(&j, out->status);
+	unlock_hosts(&j);
 	if (store_run_finish(j.store, out->run_id, out->status,
 			     &out->run) < 0 && !error)
 		error = -1;
