@@ -15,7 +15,7 @@
 #define VAULT_OPT_ROWS                                                       \
 	{ OPT_VAULT_PASSWORD_FILE, 0, "vault-password-file", "FILE",         \
 	  "the Ansible Vault password (an executable FILE is run for it; "  \
-	  "default $ANSIBLE_VAULT_PASSWORD_FILE)" },                         \
+	  "also $ANSIBLE_VAULT_PASSWORD_FILE)" },                         \
 	{ OPT_VAULT_ID, 0, "vault-id", "[LABEL@]FILE",                       \
 	  "a vault password for vault id LABEL (repeatable)" }
 
