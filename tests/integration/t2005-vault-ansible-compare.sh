@@ -116,3 +116,10 @@ rm -r "$T/tend"; mkdir "$T/tend"
 ANSIBLE_VAULT_PASSWORD_FILE="$T/pw" run_tend 0 apply -e "@$T/pb/extra.yml" "$T/pb/site.yml" \
 	-i "$T/pb/inventory.ini" -e root="$T/tend"
 cmp "$T/ansible/out.txt" "$T/tend/out.txt" || fail "out.txt differs with ANSIBLE_VAULT_PASSWORD_FILE"
+# an inventory encrypted whole (as Ansible's loader reads any file)
+run_tend 0 vault encrypt --vault-password-file "$T/pw" "$T/pb/inventory.ini"
+rm -r "$T/tend"; mkdir "$T/tend"
+run_tend 0 apply "$T/pb/site.yml" -i "$T/pb/inventory.ini" -e root="$T/tend" \
+	-e "@$T/pb/extra.yml" --vault-password-file "$T/pw"
+expect_in "$T/out" "local1"
+cmp "$T/ansible/out.txt" "$T/tend/out.txt" || fail "out.txt differs with an encrypted inventory"
