@@ -11,6 +11,14 @@
 #include <unistd.h>
 
 /* The git source (source.h): rows shared by pull, plan, apply, validate. */
+/* Vault passwords: rows shared by plan, apply, validate and vault. */
+#define VAULT_OPT_ROWS                                                       \
+	{ OPT_VAULT_PASSWORD_FILE, 0, "vault-password-file", "FILE",         \
+	  "the Ansible Vault password (an executable FILE is run for it; "  \
+	  "also $ANSIBLE_VAULT_PASSWORD_FILE)" },                         \
+	{ OPT_VAULT_ID, 0, "vault-id", "[LABEL@]FILE",                       \
+	  "a vault password for vault id LABEL (repeatable)" }
+
 #define SOURCE_OPT_ROWS                                                      \
 	{ OPT_REPO, 0, "repo", "URL",                                        \
 	  "take playbooks and inventory from this git repository (path, "    \
@@ -60,6 +68,7 @@ static const struct cli_opt run_opts[] = {
 	  "apply PLAN: apply hosts that moved since the plan anyway" },
 	{ OPT_SECRETS, 0, "secrets", "FILE",
 	  "YAML dict of secret vars: never printed, stored or planned" },
+	VAULT_OPT_ROWS,
 	{ OPT_DETAILED, 0, "detailed-exitcode", NULL,
 	  "exit 2 when the plan has changes, 0 when none" },
 	{ OPT_DIFF, 'D', "diff", NULL, "apply: show the diff of each change" },
@@ -107,7 +116,16 @@ static const struct cli_opt show_opts[] = {
 static const struct cli_opt validate_opts[] = {
 	{ OPT_INVENTORY, 'i', "inventory", "PATH", "inventory to check too" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
+	VAULT_OPT_ROWS,
 	SOURCE_OPT_ROWS,
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt vault_opts[] = {
+	VAULT_OPT_ROWS,
+	{ OPT_OUTPUT, 0, "output", "FILE",
+	  "encrypt, decrypt: write here ('-' for stdout), not in place" },
+	{ OPT_NAME, 0, "name", "VAR", "encrypt_string: print as 'VAR: !vault |'" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -138,6 +156,9 @@ static const struct cli_cmd cmds[] = {
 	  "the recent runs, newest first" },
 	{ "show", cmd_show, 0, show_opts, "RUN_ID",
 	  "what one run did, host by host and task by task" },
+	{ "vault", cmd_vault, 0, vault_opts,
+	  "encrypt|decrypt|view|edit FILE... | encrypt_string [TEXT]",
+	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)" },
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules" },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module" },
 	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command" },
@@ -226,6 +247,8 @@ out:
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
 	val_unref(a.defaults);
+	vault_keys_release(&a.vault);
+	vault_set_keys(&a.vault); /* wipes the loaders' passwords */
 	config_free(a.cfg);
 	val_unref((struct val *)a.plan);
 	source_result_release(&a.src);

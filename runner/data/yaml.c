@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
 
@@ -222,6 +223,28 @@ bool yaml_plain_is_str(const char *s)
 	return is_str;
 }
 
+/*
+ * A !vault value: its plaintext, secret (never printed or stored) and,
+ * as in Ansible, never templated. NULL after a diagnostic.
+ */
+static struct val *vault_scalar(struct loader *l, const char *s, size_t len,
+				const struct srcpos *pos)
+{
+	struct buf plain = BUF_INIT;
+	struct val *v = NULL;
+
+	if (vault_decrypt(&plain, s, len, vault_keys()) < 0) {
+		diags_add(l->d, pos, "cannot decrypt !vault value: %s",
+			  tend_error_last());
+		tend_error_clear();
+	} else {
+		v = val_strn(plain.ptr, plain.len);
+		v->flags |= VAL_F_SECRET | VAL_F_UNSAFE;
+	}
+	buf_release_secret(&plain);
+	return v;
+}
+
 static struct val *scalar(struct loader *l, yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
@@ -255,9 +278,8 @@ static struct val *scalar(struct loader *l, yaml_event_t *ev)
 		} else if (!strcmp(tag, YAML_NULL_TAG)) {
 			v = val_null();
 		} else if (!strcmp(tag, "!vault")) {
-			diags_add(l->d, &pos,
-				  "!vault values are not supported yet");
-			return NULL;
+			if (!(v = vault_scalar(l, s, len, &pos)))
+				return NULL;
 		} else {
 			diags_add(l->d, &pos, "unknown YAML tag '%s'", tag);
 			return NULL;
@@ -547,17 +569,39 @@ int yaml_load_string(struct val **out, const char *text, size_t len,
 	return error;
 }
 
+/*
+ * Flag every string in v secret: what a whole encrypted file holds.
+ * Numbers and booleans stay plain, so that a port or a flag from a
+ * vault file still prints and joins text as itself.
+ */
+static void mark_strings_secret(struct val *v)
+{
+	if (v->type == VAL_STR)
+		v->flags |= VAL_F_SECRET;
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		mark_strings_secret(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		mark_strings_secret(v->u.dict.items[i].v);
+}
+
 int yaml_load_file(struct val **out, const char *path, struct diags *d)
 {
 	struct buf b = BUF_INIT;
-	int error;
+	int error, vault;
 
 	*out = NULL;
-	if ((error = buf_read_file(&b, path)) < 0) {
+	if ((error = buf_read_file(&b, path)) < 0 ||
+	    (error = vault = vault_open_text(&b, path, d)) < 0) {
 		buf_release(&b);
 		return error;
 	}
+	/* vault is 1 when the file was encrypted, and b its plaintext */
 	error = yaml_load_string(out, b.ptr, b.len, path, d);
+	if (vault) {
+		buf_release_secret(&b);
+		if (!error)
+			mark_strings_secret(*out);
+	}
 	buf_release(&b);
 	return error;
 }

@@ -47,7 +47,11 @@ static int conn_var(char **out, const struct scope *sc,
 		return 0;
 	if (template_render(&r, v, sc) < 0)
 		return tend_error_prefix("in '%s'", name);
-	val_to_str(&b, r);
+	/*
+	 * As itself even when secret (a user or key path from a vault
+	 * file): it goes to the connection, not to the output.
+	 */
+	val_to_text(&b, r);
 	val_unref(r);
 	*out = buf_detach(&b, NULL);
 	return 0;

@@ -294,6 +294,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
 		goto out;
+	/* an encrypted vars file's strings (no task runs yet: no reader) */
+	run_collect_secrets(rs->secrets, pc.play_vars, false);
 	if (o->limit) {
 		if ((error = inventory_select(&lim, &lim_nr, rs->inv,
 					      o->limit)) < 0)
@@ -367,6 +369,18 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	rs.secrets = val_list();
 	if (opts->extra_vars)
 		run_collect_secrets(rs.secrets, opts->extra_vars, false);
+	/*
+	 * And those of the inventory and the plays' vars (!vault values,
+	 * encrypted group_vars): every output is scrubbed of them too.
+	 */
+	for (size_t i = 0; i < inv->hosts_nr; i++)
+		run_collect_secrets(rs.secrets, inv->hosts[i]->vars, false);
+	for (size_t i = 0; i < inv->groups_nr; i++)
+		run_collect_secrets(rs.secrets, inv->groups[i]->vars, false);
+	for (size_t i = 0; i < pb->nr; i++)
+		if (pb->plays[i]->vars)
+			run_collect_secrets(rs.secrets, pb->plays[i]->vars,
+					    false);
 	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;

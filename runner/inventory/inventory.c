@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/inventory/inventory_int.h"
+#include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
 #include "tend/util/interrupt.h"
@@ -47,6 +48,11 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 
 	if ((error = buf_read_file(&text, path)) < 0)
 		goto out;
+	/* an inventory encrypted whole with ansible-vault, as Ansible reads */
+	if ((error = vault_open_text(&text, path, d)) < 0) {
+		error = 0; /* the diagnostics tell */
+		goto out;
+	}
 	if (!strcmp(ext, ".yml") || !strcmp(ext, ".yaml") ||
 	    !strcmp(ext, ".json")) {
 		if ((error = yaml_load_string(&doc, text.ptr, text.len, path,
@@ -64,7 +70,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	error = inv_check_interrupted();
 out:
 	val_unref(doc);
-	buf_release(&text);
+	buf_release_secret(&text);
 	return error;
 }
 

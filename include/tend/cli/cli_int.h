@@ -16,8 +16,11 @@
  *	progress.c  the live per-host progress block on a terminal
  *	records.c   history, show and window: the state DB and manual windows
  *	info.c      validate, modules, doc, pull
+ *	vault.c     the vault passwords (--vault-password-file, --vault-id)
+ *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
  */
 
+#include "tend/data/vault.h"
 #include "tend/engine/config.h"
 #include "tend/inventory/inventory.h"
 #include "tend/playbook/playbook.h"
@@ -80,6 +83,15 @@ struct cli_args {
 	char **src_paths;
 	size_t src_paths_nr;
 	const char **repo_pos; /* the playbooks as given: paths in the repo */
+	/*
+	 * --vault-password-file and --vault-id, read as they come; handed
+	 * to the loaders (data/vault.h vault_set_keys) once every option
+	 * is parsed, before -e @FILE and --secrets are loaded.
+	 */
+	struct vault_keys vault;
+	bool takes_vault;        /* the command has the vault options */
+	const char *output;      /* vault: --output */
+	const char *name;        /* vault encrypt_string: --name */
 	const char **pos;    /* positional arguments */
 	size_t pos_nr;
 	/* set up by the dispatcher from the flags */
@@ -97,6 +109,7 @@ enum opt_id {
 	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
+	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
 };
 
 struct cli_opt {
@@ -190,6 +203,16 @@ int cmd_doc(struct cli_args *a);
 int cmd_help(struct cli_args *a);
 int cmd_version(struct cli_args *a);
 int cmd_pull(struct cli_args *a);
+int cmd_vault(struct cli_args *a);
+
+/*
+ * vault.c: add the password of --vault-password-file FILE or --vault-id
+ * [LABEL@]FILE to a->vault (-1 after a message); then, once every option
+ * is in, add $ANSIBLE_VAULT_PASSWORD_FILE's and hand them all to the
+ * loaders (cli_vault_ready, -1 after a message).
+ */
+int cli_vault_opt(struct cli_args *a, enum opt_id id, const char *v);
+int cli_vault_ready(struct cli_args *a);
 
 /* args.c: usage of one command; cli.c: of all, and lookup by name. */
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);

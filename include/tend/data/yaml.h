@@ -9,7 +9,10 @@
  * ~/null/empty is null, 0644 is an octal int (flagged VAL_F_OCTAL), 0x1f
  * hex, 1_000 an int, 1.5 and .inf floats. Quoted scalars are strings
  * (VAL_F_QUOTED). Anchors, aliases and merge keys (<<) work. Tags: !!str,
- * !!int, !!float, !!bool, !!null, !unsafe (string never templated).
+ * !!int, !!float, !!bool, !!null, !unsafe (string never templated), and
+ * !vault (Ansible Vault ciphertext, decrypted with data/vault.h's
+ * vault_keys() into a string flagged VAL_F_SECRET and VAL_F_UNSAFE; a
+ * wrong password or damaged data is a diagnostic at its position).
  */
 
 #include "tend/data/val.h"
@@ -18,6 +21,9 @@
  * Load the first document of `path` into *out (a new reference; null for
  * an empty file). On bad YAML adds "file:line:col: message" to `d` and
  * returns TEND_EPARSE; TEND_ENOTFOUND (error set) if the file is missing.
+ * A whole vault-encrypted file is decrypted first (vault_keys()), and
+ * every string it holds is flagged VAL_F_SECRET; if it cannot be, "file:
+ * cannot decrypt: why" goes to `d` (TEND_EPARSE).
  */
 int yaml_load_file(struct val **out, const char *path, struct diags *d);
 
