@@ -53,7 +53,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 		return tend_error_set("src (or content) is required");
 	if (content) {
 		if (val_is(content, VAL_LIST) || val_is(content, VAL_DICT))
-			val_to_json(&data, content, 0);
+			val_to_json_text(&data, content, 0);
 		else
 			val_to_text(&data, content);
 	} else {

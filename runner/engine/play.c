@@ -134,6 +134,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
+	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
 
@@ -180,6 +181,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->factvars = val_dict();
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
+	hs->secret_text = val_dict();
 	hs->magic = val_dict();
 	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
 	short_name = xstrndup(hs->name, strcspn(hs->name, "."));
@@ -288,8 +290,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	int error = 0;
 
 	pc.play_vars = val_copy(p->vars);
-	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL };
+	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, NULL };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)

@@ -173,7 +173,7 @@ static enum call_next call_when(struct call *c)
 	return CALL_GO;
 }
 
-/* Render and normalize the arguments, collect their secrets, fill ctx. */
+/* Render and normalize the arguments, fill ctx. */
 static enum call_next call_prepare(struct call *c)
 {
 	struct hostctx *hc = c->hc;
@@ -191,10 +191,6 @@ static enum call_next call_prepare(struct call *c)
 		buf_addf(&c->msg, "%s", tend_error_last());
 		return CALL_FAIL;
 	}
-	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
-		val_list_push(c->secrets,
-			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
-	run_collect_secrets(c->secrets, c->args, false);
 	if (args_normalize(&c->norm, t->module, c->args, &t->pos, &c->d,
 			   true) < 0) {
 		for (size_t i = 0; i < c->d.nr; i++)
@@ -419,6 +415,13 @@ static void record_failure(struct call *c, bool *host_failed)
 static void call_record(struct call *c, enum call_next next,
 			bool *host_failed)
 {
+	/*
+	 * The secrets to scrub and taint with: taken now, after every
+	 * template of the call (args, conditions) has been rendered.
+	 */
+	c->secrets = run_secrets(c->hc);
+	if (c->args)
+		run_collect_secrets(c->secrets, c->args, false);
 	switch (next) {
 	case CALL_EVENT:
 		record_event(c, host_failed);
@@ -482,7 +485,6 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 
 	c.ss = xmalloc(sizeof(*c.ss));
 	c.result = val_dict();
-	c.secrets = val_list();
 	c.t0 = run_now_seconds();
 	check_result_init(&c.cr);
 	apply_result_init(&c.ar);

@@ -12,8 +12,12 @@ TOK=Hb4kDy-Wm8qPz
 printf 'db_password: "%s"\napi:\n  token: "%s"\n  user: "svc-user"\n' \
 	"$S" "$TOK" >"$T/secrets.yml"
 
-# Every derived form, computed here by other tools than tend's.
-py() { /usr/bin/python3 -c "import sys,base64; s=sys.argv[1]; print($1)" "$2"; }
+# Every derived form, computed here by other tools than tend's (title
+# by Jinja itself: its title is not Python's str.title).
+jinja() {
+	/usr/bin/python3 -c 'import sys, jinja2
+print(jinja2.Environment().from_string(sys.argv[1]).render(s=sys.argv[2]))' "$1" "$2"
+}
 B64=$(printf '%s' "$S" | base64 -w0)
 UPPER=$(printf '%s' "$S" | tr a-z A-Z)
 REV=$(printf '%s' "$S" | rev)
@@ -21,7 +25,7 @@ SLICE=$(printf '%s' "$S" | cut -c3-)
 SLICE_REV=$(printf '%s' "$SLICE" | rev)
 JOIN=$(printf '%s' "$S" | tr - +)
 REGEX=$(printf '%s' "$S" | tr - _)
-TITLE=$(py 's.title()' "$S")
+TITLE=$(jinja '{{ s | title }}' "$S")
 LOWER_REV=$(printf '%s' "$S" | tr A-Z a-z | rev)
 B64_UPPER=$(printf '%s' "$B64" | tr a-z A-Z)
 TOK_UPPER=$(printf '%s' "$TOK" | tr a-z A-Z)
@@ -133,7 +137,7 @@ cat >"$T/err1.yml" <<'YML'
     - include_tasks: "{{ db_password | title }}.yml"
 YML
 for fmt in text json; do
-	run_tend 1 apply "$T/err1.yml" --secrets "$T/secrets.yml" --format $fmt
+	run_tend 3 apply "$T/err1.yml" --secrets "$T/secrets.yml" --format $fmt
 	grep -q "has no attribute" "$T/out" "$T/err" ||
 		fail "the missing key is not reported"
 	grep -q "cannot include" "$T/out" "$T/err" ||
@@ -147,7 +151,7 @@ cat >"$T/err2.yml" <<'YML'
   tasks:
     - include_tasks: "{{ db_password }}.yml"
 YML
-run_tend 1 plan "$T/err2.yml" --secrets "$T/secrets.yml"
+run_tend 3 plan "$T/err2.yml" --secrets "$T/secrets.yml"
 grep -q "cannot include" "$T/out" "$T/err" ||
 	fail "the missing include is not reported"
 no_leak "$T/out" "$T/err"

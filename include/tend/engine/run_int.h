@@ -5,8 +5,8 @@
  * The executor's internals, shared by its files, lowest first (each
  * calls only the ones above it in this list):
  *
- *  run.c       the run's state: mode, clock, events
  *  vars.c      scopes, conditions, secrets
+ *  run.c       the run's state: mode, clock, events (scrubbed of secrets)
  *  conn.c      connections
  *  task.c      one module call
  *  loop.c      loop items and labels
@@ -50,7 +50,8 @@ struct runstate {
 	const struct run_opts *opts;
 	const struct playbook *pb;
 	struct inventory *inv;
-	struct val *secrets;  /* secret strings of the extra vars */
+	struct val *secrets;  /* secret strings of the extra vars (read-only
+				 once the plays run) */
 };
 
 struct hoststate {
@@ -66,6 +67,8 @@ struct hoststate {
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
 	struct val *notified;  /* handler names/topics notified */
+	struct val *secret_text; /* what rendering for this host made of
+				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */
 	struct run_event *ev;  /* events of the current step */
 	size_t ev_nr, ev_alloc;
@@ -106,16 +109,6 @@ struct scopes {
 	size_t nr;
 };
 
-/* run.c */
-bool run_is_plan(const struct hostctx *hc);
-double run_now_seconds(void);
-void run_add_event(struct hostctx *hc, const struct task *t,
-	       enum event_status st, const char *label,
-	       const char *msg);
-struct run_event *run_last_event(struct hostctx *hc);
-void run_fingerprint(struct run_event *ev, enum event_status st,
-		 const struct check_result *cr);
-
 /* vars.c */
 void run_push_scope(struct scopes *ss, const struct val *vars,
 		const char *basedir);
@@ -131,7 +124,19 @@ void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited);
 void run_scrub(struct buf *b, const struct val *secrets);
 void run_taint(struct val *v, const struct val *secrets);
+struct val *run_secrets(const struct hostctx *hc);
+void run_wipe_secret_text(struct val *set);
 struct val *run_host_visible_vars(struct hoststate *hs);
+
+/* run.c */
+bool run_is_plan(const struct hostctx *hc);
+double run_now_seconds(void);
+void run_add_event(struct hostctx *hc, const struct task *t,
+	       enum event_status st, const char *label,
+	       const char *msg);
+struct run_event *run_last_event(struct hostctx *hc);
+void run_fingerprint(struct run_event *ev, enum event_status st,
+		 const struct check_result *cr);
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
