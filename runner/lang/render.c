@@ -161,8 +161,11 @@ static int iter_items(struct val **out, struct val *v)
 		return tend_error_set("'%s' object is not iterable",
 				      template_type_name(v));
 	}
-	/* the keys of a secret dict, the characters of a secret string */
-	if (v->flags & VAL_F_SECRET)
+	/*
+	 * The characters of a secret string are secret; the keys of a
+	 * secret dict are names, not secrets (its values are flagged).
+	 */
+	if (v->type == VAL_STR && (v->flags & VAL_F_SECRET))
 		*out = val_secret(*out);
 	return 0;
 }
@@ -408,11 +411,13 @@ static int render_string(struct val **out, const struct val *in,
 			*c->unsafe = true;
 		*out = val_unsafe(*out);
 	}
-	if (!error && (secret || (in->flags & VAL_F_SECRET))) {
-		if (c->secret)
-			*c->secret = true;
+	/*
+	 * The flag, not the enclosing template's *c->secret, tells whoever
+	 * reads this value (a variable rendered lazily): what it makes of
+	 * the value is secret, what it makes of the rest of a dict is not.
+	 */
+	if (!error && (secret || (in->flags & VAL_F_SECRET)))
 		*out = val_secret(*out);
-	}
 	ast_free(t);
 	return error;
 }
@@ -556,6 +561,9 @@ static int eval_expr_text(struct val **out, const char *expr,
 					      "cannot be evaluated: %s", expr);
 		}
 		error = eval_expr_text(out, r->u.s.ptr, c, depth + 1, cond);
+		/* an expression made of a secret's text yields a secret */
+		if (!error && (r->flags & VAL_F_SECRET))
+			*out = val_secret(*out);
 		val_unref(r);
 		return error;
 	}
