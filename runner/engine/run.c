@@ -36,7 +36,9 @@ static char *scrubbed(const char *s, const struct val *secrets)
 /*
  * Every message and label of a run passes here, whatever made it (a
  * module, a template error that quotes a value, an include's file
- * name): the one place they are scrubbed of the host's secrets.
+ * name): the one place they are scrubbed of the host's secrets, and
+ * hidden under no_log (as Ansible: a failure says why nothing is shown,
+ * an item is "None").
  */
 void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
@@ -62,6 +64,11 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	ev->host = xstrdup(hs->name);
 	ev->status = st;
 	ev->handler = hc->handler;
+	if (hc->no_log) {
+		label = label ? "None" : NULL;
+		msg = msg && *msg && (st == EV_FAILED || st == EV_UNREACHABLE ||
+				      st == EV_UNKNOWN) ? NO_LOG_MSG : NULL;
+	}
 	ev->label = label ? scrubbed(label, secrets) : NULL;
 	ev->msg = msg && *msg ? scrubbed(msg, secrets) : NULL;
 	val_unref(secrets);

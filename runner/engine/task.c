@@ -364,9 +364,9 @@ static void record_event(struct call *c, bool *host_failed)
 	run_scrub(&c->msg, c->secrets);
 	run_scrub(&c->cr.diff, c->secrets);
 	run_scrub(&c->cr.changes, c->secrets);
-	run_add_event(hc, t, c->st, c->label, t->no_log ? NULL : c->msg.ptr);
+	run_add_event(hc, t, c->st, c->label, c->msg.ptr);
 	run_fingerprint(run_last_event(hc), c->st, &c->cr);
-	if (!t->no_log) {
+	if (!hc->no_log) {
 		if (c->cr.diff.len)
 			run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 		if (c->cr.changes.len)
@@ -397,16 +397,13 @@ static void record_failure(struct call *c, bool *host_failed)
 	run_scrub(&c->cr.diff, c->secrets);
 	val_dict_set_bool(c->result, "failed", true);
 	if (!val_dict_get(c->result, "msg") || c->msg.len)
-		val_dict_set_str(c->result, "msg", t->no_log ?
-				 "the output has been hidden (no_log)" :
-				 c->msg.ptr);
-	run_add_event(hc, t, EV_FAILED, c->label, t->no_log ?
-		  "the output has been hidden (no_log)" : c->msg.ptr);
+		val_dict_set_str(c->result, "msg", c->msg.ptr);
+	run_add_event(hc, t, EV_FAILED, c->label, c->msg.ptr);
 	run_last_event(hc)->ignored = ignore;
 	run_last_event(hc)->changed = ignore &&
 		(c->changed || truth_python(val_dict_get(c->result,
 							  "changed")));
-	if (!t->no_log && c->cr.diff.len)
+	if (!hc->no_log && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	if (!ignore)
 		*host_failed = true;
@@ -531,6 +528,9 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);
+		/* what a no_log task made stays out of later output too */
+		if (hc->no_log)
+			facts = val_secret(facts);
 		val_dict_update(hc->hs->hostfacts, facts, false);
 		val_unref(facts);
 		hc->hs->dirty = true;
@@ -538,8 +538,15 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 	if (val_dict_get(result, "tend_unknown"))
 		hc->hs->unknown_results = true;
 	if (t->register_as) {
-		val_dict_set(hc->hs->hostfacts, t->register_as,
-			     val_unsafe(val_ref(result)));
+		struct val *r = val_unsafe(val_ref(result));
+
+		/*
+		 * Later tasks use the value; output shows ******** (Ansible
+		 * would print it: tend does not show what no_log hid).
+		 */
+		if (hc->no_log)
+			r = val_secret(r);
+		val_dict_set(hc->hs->hostfacts, t->register_as, r);
 		hc->hs->dirty = true;
 	}
 }

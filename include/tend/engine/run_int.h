@@ -25,6 +25,9 @@ struct check_result;
 
 #define MAX_SCOPES 96
 #define OMIT_TOKEN "__omit_place_holder__tend"
+/* What a no_log task shows instead of its message (Ansible's words). */
+#define NO_LOG_MSG "the output has been hidden due to the fact that " \
+	"'no_log: true' was specified for this result"
 
 /* One connection per host for the whole run, shared by its plays. */
 struct conn {
@@ -97,6 +100,7 @@ struct hostctx {
 	bool handler;
 	int become;
 	const char *become_user;
+	bool no_log; /* the task's (block's, play's) no_log: hide its output */
 };
 /*
  * Scopes, outermost (lowest precedence) first: inventory vars, facts,
@@ -125,6 +129,8 @@ void run_collect_secrets(struct val *out, const struct val *v,
 void run_scrub(struct buf *b, const struct val *secrets);
 void run_taint(struct val *v, const struct val *secrets);
 struct val *run_secrets(const struct hostctx *hc);
+bool run_no_log(struct hostctx *hc, const struct val *flag,
+		const struct varstack *vs, const struct val *task_vars);
 void run_wipe_secret_text(struct val *set);
 struct val *run_host_visible_vars(struct hoststate *hs);
 
