@@ -84,8 +84,7 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 	const struct val *content = arg_get(ctx, "content");
 	int error = file_copy_judge(out, ctx, p, res);
 
-	if (!error && content && (content->flags & VAL_F_SECRET) &&
-	    out->diff.len) {
+	if (!error && content && val_holds_secret(content) && out->diff.len) {
 		buf_reset(&out->diff);
 		buf_sets(&out->msg, "content hidden (secret)");
 	}

@@ -133,11 +133,16 @@ void run_collect_secrets(struct val *out, const struct val *v,
  */
 struct val *run_secrets(const struct hostctx *hc)
 {
-	const struct val *text = hc->hs->secret_text;
+	return run_secret_list(hc->pc->rs, hc->hs->secret_text);
+}
+
+/* As run_secrets, with the secret text `text` (a set, or NULL). */
+struct val *run_secret_list(const struct runstate *rs, const struct val *text)
+{
 	struct val *out = val_list();
 
-	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
-		val_list_push(out, val_ref(hc->pc->rs->secrets->u.list.items[i]));
+	for (size_t i = 0; i < val_len(rs->secrets); i++)
+		val_list_push(out, val_ref(rs->secrets->u.list.items[i]));
 	for (size_t i = 0; i < val_len(text); i++) {
 		struct val *s = val_str(text->u.dict.items[i].key);
 
@@ -200,6 +205,19 @@ void run_scrub(struct buf *b, const struct val *secrets)
 		*b = out;
 	}
 	free(sorted);
+}
+
+/* Scrub the thread's error message of secrets (its code kept). */
+void run_scrub_error(const struct val *secrets)
+{
+	struct buf b = BUF_INIT;
+	int code = tend_error_code();
+
+	buf_adds(&b, tend_error_last());
+	run_scrub(&b, secrets);
+	if (strcmp(b.ptr, tend_error_last()))
+		tend_error_set_code(code, "%s", b.ptr);
+	buf_release_secret(&b);
 }
 
 /*

@@ -26,11 +26,12 @@ SLICE_REV=$(printf '%s' "$SLICE" | rev)
 JOIN=$(printf '%s' "$S" | tr - +)
 REGEX=$(printf '%s' "$S" | tr - _)
 TITLE=$(jinja '{{ s | title }}' "$S")
-LOWER_REV=$(printf '%s' "$S" | tr A-Z a-z | rev)
+LOWER=$(printf '%s' "$S" | tr A-Z a-z)
+LOWER_REV=$(printf '%s' "$LOWER" | rev)
 B64_UPPER=$(printf '%s' "$B64" | tr a-z A-Z)
 TOK_UPPER=$(printf '%s' "$TOK" | tr a-z A-Z)
 TOK_REV=$(printf '%s' "$TOK" | rev)
-FORMS="$S $B64 $UPPER $REV $SLICE $SLICE_REV $JOIN $REGEX $TITLE $LOWER_REV
+FORMS="$S $B64 $UPPER $REV $SLICE $SLICE_REV $JOIN $REGEX $TITLE $LOWER $LOWER_REV
 $B64_UPPER $TOK $TOK_UPPER $TOK_REV Zq7xWv Kp3mNt Rg9sLh"
 
 # no_leak FILE...: no secret nor derived form in any of the files
@@ -156,3 +157,14 @@ grep -q "cannot include" "$T/out" "$T/err" ||
 	fail "the missing include is not reported"
 no_leak "$T/out" "$T/err"
 no_leak_state
+# A play's own error (a vars file named by a secret) reaches the CLI.
+cat >"$T/err3.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  vars_files: ["{{ db_password | lower }}.yml"]
+  tasks:
+    - debug: { msg: hi }
+YML
+run_tend 1 plan "$T/err3.yml" --secrets "$T/secrets.yml"
+expect_in "$T/err" "cannot read"
+no_leak "$T/out" "$T/err"

@@ -129,6 +129,8 @@ void run_collect_secrets(struct val *out, const struct val *v,
 void run_scrub(struct buf *b, const struct val *secrets);
 void run_taint(struct val *v, const struct val *secrets);
 struct val *run_secrets(const struct hostctx *hc);
+struct val *run_secret_list(const struct runstate *rs, const struct val *text);
+void run_scrub_error(const struct val *secrets);
 bool run_no_log(struct hostctx *hc, const struct val *flag,
 		const struct varstack *vs, const struct val *task_vars);
 void run_wipe_secret_text(struct val *set);
