@@ -53,7 +53,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 		return tend_error_set("src (or content) is required");
 	if (content) {
 		if (val_is(content, VAL_LIST) || val_is(content, VAL_DICT))
-			val_to_json(&data, content, 0);
+			val_to_json_text(&data, content, 0);
 		else
 			val_to_text(&data, content);
 	} else {
@@ -84,8 +84,7 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 	const struct val *content = arg_get(ctx, "content");
 	int error = file_copy_judge(out, ctx, p, res);
 
-	if (!error && content && (content->flags & VAL_F_SECRET) &&
-	    out->diff.len) {
+	if (!error && content && val_holds_secret(content) && out->diff.len) {
 		buf_reset(&out->diff);
 		buf_sets(&out->msg, "content hidden (secret)");
 	}

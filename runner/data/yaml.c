@@ -624,10 +624,10 @@ static bool yaml_plain_ok(const char *s, size_t len)
 	return yaml_plain_is_str(s);
 }
 
-static void yaml_scalar(struct buf *out, const struct val *v)
+static void yaml_scalar(struct buf *out, const struct val *v, bool reveal)
 {
 	if (v->type == VAL_STR) {
-		if (v->flags & VAL_F_SECRET)
+		if ((v->flags & VAL_F_SECRET) && !reveal)
 			buf_adds(out, "'********'");
 		else if (yaml_plain_ok(v->u.s.ptr, v->u.s.len))
 			buf_add(out, v->u.s.ptr, v->u.s.len);
@@ -649,6 +649,8 @@ static void yaml_scalar(struct buf *out, const struct val *v)
 		buf_adds(out, "null");
 	else if (v->type == VAL_BOOL)
 		buf_adds(out, v->u.b ? "true" : "false");
+	else if (reveal)
+		val_to_json_text(out, v, 0);
 	else
 		val_to_json(out, v, 0);
 }
@@ -660,7 +662,7 @@ static void yaml_indent(struct buf *out, int n)
 }
 
 static void yaml_add(struct buf *out, const struct val *v, int indent,
-		     int depth, bool inline_first)
+		     int depth, bool inline_first, bool reveal)
 {
 	size_t n = val_len(v);
 
@@ -670,7 +672,7 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 		else if (v->type == VAL_DICT)
 			buf_adds(out, "{}");
 		else
-			yaml_scalar(out, v);
+			yaml_scalar(out, v, reveal);
 		buf_addch(out, '\n');
 		return;
 	}
@@ -684,16 +686,18 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 			buf_adds(out, "- ");
 			if ((child->type == VAL_DICT || child->type == VAL_LIST) &&
 			    val_len(child))
-				yaml_add(out, child, indent, depth + 2, true);
+				yaml_add(out, child, indent, depth + 2, true,
+					 reveal);
 			else
-				yaml_add(out, child, indent, depth, true);
+				yaml_add(out, child, indent, depth, true,
+					 reveal);
 		} else {
 			struct val k = { .type = VAL_STR };
 
 			child = v->u.dict.items[i].v;
 			k.u.s.ptr = v->u.dict.items[i].key;
 			k.u.s.len = strlen(k.u.s.ptr);
-			yaml_scalar(out, &k);
+			yaml_scalar(out, &k, reveal);
 			buf_addch(out, ':');
 			if ((child->type == VAL_DICT || child->type == VAL_LIST) &&
 			    val_len(child)) {
@@ -701,10 +705,11 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 				yaml_add(out, child, indent,
 					 depth + (child->type == VAL_DICT ?
 						  indent : 0),
-					 false);
+					 false, reveal);
 			} else {
 				buf_addch(out, ' ');
-				yaml_add(out, child, indent, depth, true);
+				yaml_add(out, child, indent, depth, true,
+					 reveal);
 			}
 		}
 	}
@@ -712,5 +717,10 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 
 void val_to_yaml(struct buf *out, const struct val *v, int indent)
 {
-	yaml_add(out, v, indent > 0 ? indent : 2, 0, true);
+	yaml_add(out, v, indent > 0 ? indent : 2, 0, true, false);
+}
+
+void val_to_yaml_text(struct buf *out, const struct val *v, int indent)
+{
+	yaml_add(out, v, indent > 0 ? indent : 2, 0, true, true);
 }

@@ -134,6 +134,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
+	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
 
@@ -180,6 +181,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->factvars = val_dict();
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
+	hs->secret_text = val_dict();
 	hs->magic = val_dict();
 	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
 	short_name = xstrndup(hs->name, strcspn(hs->name, "."));
@@ -283,13 +285,15 @@ static int run_play(struct runstate *rs, const struct play *p)
 	struct buf pattern = BUF_INIT;
 	struct host **sel = NULL, **lim = NULL;
 	size_t sel_nr = 0, lim_nr = 0;
-	struct val *play_hosts = NULL;
+	struct val *play_hosts = NULL, *play_text = NULL;
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
 	pc.play_vars = val_copy(p->vars);
-	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL };
+	/* the play's own templates (hosts, vars_files) record secret text */
+	play_text = val_dict();
+	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
@@ -340,6 +344,14 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
 	error = play_batches(&pc);
 out:
+	if (error < 0) {
+		/* what the CLI prints: a vars_files path made of a secret */
+		struct val *secrets = run_secret_list(rs, play_text);
+
+		run_scrub_error(secrets);
+		val_unref(secrets);
+	}
+	run_wipe_secret_text(play_text);
 	for (size_t i = 0; pc.hs && i < pc.nr; i++)
 		hoststate_release(&pc.hs[i]);
 	free(pc.hs);

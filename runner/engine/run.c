@@ -23,6 +23,23 @@ double run_now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A copy of s scrubbed of secrets, for an event. */
+static char *scrubbed(const char *s, const struct val *secrets)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, s);
+	run_scrub(&b, secrets);
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * Every message and label of a run passes here, whatever made it (a
+ * module, a template error that quotes a value, an include's file
+ * name): the one place they are scrubbed of the host's secrets, and
+ * hidden under no_log (as Ansible: a failure says why nothing is shown,
+ * an item is "None").
+ */
 void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg)
@@ -30,6 +47,7 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	struct hoststate *hs = hc->hs;
 	struct run_event *ev;
 	struct buf name = BUF_INIT;
+	struct val *secrets = run_secrets(hc);
 
 	ALLOC_GROW(hs->ev, hs->ev_nr + 1, hs->ev_alloc);
 	ev = &hs->ev[hs->ev_nr++];
@@ -46,8 +64,14 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	ev->host = xstrdup(hs->name);
 	ev->status = st;
 	ev->handler = hc->handler;
-	ev->label = label ? xstrdup(label) : NULL;
-	ev->msg = msg && *msg ? xstrdup(msg) : NULL;
+	if (hc->no_log) {
+		label = label ? "None" : NULL;
+		msg = msg && *msg && (st == EV_FAILED || st == EV_UNREACHABLE ||
+				      st == EV_UNKNOWN) ? NO_LOG_MSG : NULL;
+	}
+	ev->label = label ? scrubbed(label, secrets) : NULL;
+	ev->msg = msg && *msg ? scrubbed(msg, secrets) : NULL;
+	val_unref(secrets);
 }
 
 struct run_event *run_last_event(struct hostctx *hc)

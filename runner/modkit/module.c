@@ -165,13 +165,16 @@ static void add_text(struct buf *out, const struct val *v)
 	if (val_is(v, VAL_STR))
 		buf_add(out, v->u.s.ptr, v->u.s.len);
 	else
-		val_to_str(out, v);
+		val_to_text(out, v);
 }
 
 static struct val *with_origin(struct val *nv, const struct val *v)
 {
 	nv->pos = v->pos;
-	nv->flags |= v->flags & (VAL_F_SECRET | VAL_F_UNSAFE);
+	nv->flags |= v->flags & VAL_F_UNSAFE;
+	/* a string made of a list that holds a secret holds it too */
+	if (val_holds_secret(v))
+		nv->flags |= VAL_F_SECRET;
 	return nv;
 }
 

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/data/truth.h"
+#include "tend/lang/template.h"
 #include "tend/modkit/module.h"
 #include "tend/modules/registry.h"
 #include "tend/playbook/playbook_int.h"
@@ -220,6 +221,19 @@ int playbook_parse_bool(struct loadctx *lc, const struct val *v,
 	diags_add(lc->d, &v->pos, "expected a bool for '%s', got '%s'", what,
 		  val_cstr(v) ? val_cstr(v) : val_type_name(v->type));
 	return -1;
+}
+
+struct val *playbook_expect_flag(struct loadctx *lc, const struct val *v,
+				 const char *what)
+{
+	const char *s = val_cstr(v);
+	bool b;
+
+	if (s && template_has_jinja(s))
+		return val_ref((struct val *)v);
+	if (playbook_parse_bool(lc, v, what, &b) < 0)
+		return NULL;
+	return val_bool(b);
 }
 
 char *playbook_expect_str(struct loadctx *lc, const struct val *v,

@@ -113,6 +113,11 @@ static void parse_strategy(const struct kwarg *a)
 			  "expected 'linear' or 'free' for 'strategy'");
 }
 
+static void parse_no_log(const struct kwarg *a)
+{
+	a->p->no_log = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
 static void parse_any_errors_fatal(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->any_errors_fatal);
@@ -176,7 +181,8 @@ static const struct keyword play_keywords[] = {
 	  "not supported yet: a play that always or never checks" },
 	{ "diff", NULL, 0, "accepted, no effect yet" },
 	{ "import_playbook", NULL, 0, "another playbook's plays" },
-	{ "no_log", NULL, KW_REFUSED, "not supported yet: per play" },
+	{ "no_log", parse_no_log, 0,
+	  "hide the messages, diffs, loop labels and results of every task" },
 	{ "force_handlers", NULL, KW_REFUSED,
 	  "not supported yet: runs notified handlers after a failure" },
 	{ "ignore_unreachable", NULL, KW_REFUSED,
@@ -201,6 +207,7 @@ void play_free(struct play *p)
 	val_unref(p->serial);
 	val_unref(p->schedule);
 	val_unref(p->maintenance);
+	val_unref(p->no_log);
 	tasklist_release(&p->pre_tasks);
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);

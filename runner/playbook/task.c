@@ -36,6 +36,7 @@ static void task_free(struct task *t)
 	val_unref(t->changed_when);
 	val_unref(t->failed_when);
 	val_unref(t->ignore_errors);
+	val_unref(t->no_log);
 	val_unref(t->vars);
 	free(t->become_user);
 	val_unref(t->listen);

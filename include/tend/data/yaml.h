@@ -39,9 +39,11 @@ bool yaml_plain_is_str(const char *s);
 
 /*
  * Append v as block-style YAML, as Ansible's to_nice_yaml writes it
- * (`indent` spaces a level; 0 means 2). Secret values print "<secret>"
- * as in val_to_json.
+ * (`indent` spaces a level; 0 means 2). Secret strings print
+ * '********' (other secret values "<secret>", as in val_to_json).
  */
 void val_to_yaml(struct buf *out, const struct val *v, int indent);
+/* As val_to_yaml, secrets written as themselves (see val_to_text). */
+void val_to_yaml_text(struct buf *out, const struct val *v, int indent);
 
 #endif

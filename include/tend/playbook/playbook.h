@@ -53,7 +53,8 @@ struct task {
 	struct val *vars;          /* task (or block) vars, or NULL */
 	int become;                /* -1 inherit, 0 no, 1 yes */
 	char *become_user;         /* NULL: inherit */
-	bool no_log;
+	struct val *no_log;        /* raw bool (may be templated), or NULL:
+				      inherit (block, play) */
 	struct val *listen;        /* handlers: list of topics, or NULL */
 	char *meta;                /* TASK_META: what */
 	struct tasklist block, rescue, always; /* TASK_BLOCK */
@@ -75,6 +76,7 @@ struct play {
 	bool strategy_free;        /* strategy: free (no barrier per task) */
 	bool any_errors_fatal;     /* one failed host ends the play for all */
 	int max_fail_percentage;   /* -1: unset */
+	struct val *no_log;        /* raw bool (may be templated), or NULL */
 	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;

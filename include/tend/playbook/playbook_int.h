@@ -140,6 +140,14 @@ struct val *playbook_condition_list(struct loadctx *lc, const struct val *v,
 int playbook_parse_bool(struct loadctx *lc, const struct val *v,
 			const char *what, bool *out);
 
+/*
+ * A bool keyword that may be templated (no_log): a bool value, or a
+ * string with jinja kept raw for the executor to render; NULL when the
+ * value was reported as neither.
+ */
+struct val *playbook_expect_flag(struct loadctx *lc, const struct val *v,
+				 const char *what);
+
 /* Any scalar but null, as a new string. */
 char *playbook_expect_str(struct loadctx *lc, const struct val *v,
 			  const char *what);
