@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -547,19 +548,31 @@ int yaml_load_string(struct val **out, const char *text, size_t len,
 	return error;
 }
 
-int yaml_load_file(struct val **out, const char *path, struct diags *d)
+static int load_file(struct val **out, const char *path, struct diags *d,
+		     bool input)
 {
 	struct buf b = BUF_INIT;
 	int error;
 
 	*out = NULL;
-	if ((error = buf_read_file(&b, path)) < 0) {
+	if ((error = input ? readlog_read(&b, path) :
+		     buf_read_file(&b, path)) < 0) {
 		buf_release(&b);
 		return error;
 	}
 	error = yaml_load_string(out, b.ptr, b.len, path, d);
 	buf_release(&b);
 	return error;
+}
+
+int yaml_load_file(struct val **out, const char *path, struct diags *d)
+{
+	return load_file(out, path, d, false);
+}
+
+int yaml_load_input(struct val **out, const char *path, struct diags *d)
+{
+	return load_file(out, path, d, true);
 }
 
 /*

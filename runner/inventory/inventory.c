@@ -2,6 +2,7 @@
 #include "tend/inventory/inventory_int.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 #include "tend/util/interrupt.h"
 
 #include <sys/stat.h>
@@ -45,7 +46,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	struct val *doc = NULL;
 	int error;
 
-	if ((error = buf_read_file(&text, path)) < 0)
+	if ((error = readlog_read(&text, path)) < 0)
 		goto out;
 	if (!strcmp(ext, ".yml") || !strcmp(ext, ".yaml") ||
 	    !strcmp(ext, ".json")) {
