@@ -4,6 +4,8 @@
 #include "tend/cli/cli.h"
 #include "tend/cli/cli_int.h"
 #include "tend/util/interrupt.h"
+#include "tend/util/pwhash.h"
+#include "tend/util/readlog.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -177,6 +179,7 @@ int cli_main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
 	struct cli_args a = { 0 };
+	struct readlog *prev;
 	int rc;
 
 	if (argc < 2) {
@@ -195,6 +198,9 @@ int cli_main(int argc, char **argv)
 	}
 	a.extra = val_dict();
 	a.pos = xcalloc((size_t)argc, sizeof(*a.pos));
+	/* every file the run reads, from the playbooks on (a plan binds them) */
+	a.reads = readlog_new();
+	prev = readlog_use(a.reads);
 	rc = cli_parse_args(&a, c, argc - 2, argv + 2);
 	if (rc) {
 		rc = rc > 0 ? EXIT_OK : EXIT_ERROR;
@@ -228,6 +234,9 @@ out:
 	val_unref(a.defaults);
 	config_free(a.cfg);
 	val_unref((struct val *)a.plan);
+	readlog_use(prev);
+	readlog_free(a.reads);
+	pwhash_free(a.hasher);
 	source_result_release(&a.src);
 	for (size_t i = 0; i < a.src_paths_nr; i++)
 		free(a.src_paths[i]);

@@ -6,6 +6,7 @@
 #include "tend/util/buf.h"
 #include "tend/modkit/module.h"
 #include "tend/engine/run_int.h"
+#include "tend/util/pwhash.h"
 
 #include <sodium.h>
 #include <time.h>
@@ -72,4 +73,118 @@ void run_fingerprint(struct run_event *ev, enum event_status st,
 				  cr->diff.len);
 	crypto_hash_sha256_final(&h, md);
 	sodium_bin2hex(ev->fingerprint, sizeof(ev->fingerprint), md, sizeof(md));
+}
+
+/* Does the string `v` hold one of the run's secret strings? */
+static bool holds_secret(const struct val *v, const struct val *secrets)
+{
+	for (size_t i = 0; i < val_len(secrets); i++) {
+		const struct val *sv = secrets->u.list.items[i];
+
+		if (memmem(v->u.s.ptr, v->u.s.len, sv->u.s.ptr, sv->u.s.len))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A copy of `v` to fingerprint: each secret (a value flagged secret, or a
+ * string holding a secret string) replaced by {"secret": its Argon2id
+ * digest}. Its SHA-256 then tells a changed secret without telling it.
+ */
+static int redact(struct val **out, const struct val *v,
+		  const struct val *secrets, struct pwhash *h)
+{
+	char hex[PWHASH_HEX];
+	int error = 0;
+
+	*out = NULL;
+	if ((v->flags & VAL_F_SECRET) ||
+	    (v->type == VAL_STR && holds_secret(v, secrets))) {
+		struct buf text = BUF_INIT;
+
+		val_canonical(&text, v);
+		error = pwhash_digest(hex, h, text.ptr, text.len);
+		buf_release_secret(&text);
+		if (error < 0)
+			return error;
+		*out = val_dict();
+		val_dict_set_str(*out, "secret", hex);
+		return 0;
+	}
+	if (v->type != VAL_LIST && v->type != VAL_DICT) {
+		*out = val_ref((struct val *)v);
+		return 0;
+	}
+	*out = v->type == VAL_LIST ? val_list() : val_dict();
+	for (size_t i = 0; i < val_len(v) && !error; i++) {
+		struct val *r = NULL;
+
+		if (v->type == VAL_LIST) {
+			if (!(error = redact(&r, v->u.list.items[i], secrets, h)))
+				val_list_push(*out, r);
+		} else if (!(error = redact(&r, v->u.dict.items[i].v, secrets,
+					    h))) {
+			val_dict_set(*out, v->u.dict.items[i].key, r);
+		}
+	}
+	if (error < 0) {
+		val_unref(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+/*
+ * The connection variables that pick where and as whom a task runs: a
+ * plan's extra vars could otherwise point its commands at another host.
+ */
+static struct val *conn_vars(const struct scope *sc)
+{
+	static const char *const names[] = {
+		"ansible_connection", "ansible_host", "ansible_ssh_host",
+		"ansible_port", "ansible_ssh_port", "ansible_user",
+		"ansible_ssh_user", "ansible_become_user", NULL,
+	};
+	struct val *d = val_dict();
+
+	for (size_t i = 0; names[i]; i++) {
+		const struct val *v = scope_get(sc, names[i]);
+		struct val *r = NULL;
+
+		if (!v)
+			continue;
+		/* what it renders to, or as written if it cannot render */
+		if (template_render(&r, v, sc) < 0) {
+			tend_error_clear();
+			r = val_ref((struct val *)v);
+		}
+		val_dict_set(d, names[i], r);
+	}
+	return d;
+}
+
+int run_args_fingerprint(char out[65], const struct val *args,
+			 const char *become_user, const struct scope *sc,
+			 const struct val *secrets, struct pwhash *h)
+{
+	struct val *what = val_dict(), *r = NULL;
+	struct buf text = BUF_INIT;
+	unsigned char md[crypto_hash_sha256_BYTES];
+	int error;
+
+	val_dict_set(what, "args", val_ref((struct val *)args));
+	val_dict_set(what, "become_user", become_user ? val_str(become_user) :
+		     val_null());
+	val_dict_set(what, "connection", conn_vars(sc));
+	if ((error = redact(&r, what, secrets, h)) < 0)
+		goto out;
+	val_to_json(&text, r, 0);
+	crypto_hash_sha256(md, (const unsigned char *)text.ptr, text.len);
+	sodium_bin2hex(out, 65, md, sizeof(md));
+out:
+	buf_release_secret(&text);
+	val_unref(r);
+	val_unref(what);
+	return error;
 }

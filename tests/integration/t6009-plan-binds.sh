@@ -124,7 +124,7 @@ for form in "$S" "\"$S\""; do
 	expect_not_in "$P" "$h"
 done
 expect_not_in "$P" "$S"
-[ "$(json_get "$P" "d['kdf']['name'], d['kdf']['opslimit'], d['kdf']['memlimit']")" = "('argon2id13', 2, 67108864)" ] ||
+[ "$(json_get "$P" "(d['kdf']['name'], d['kdf']['opslimit'], d['kdf']['memlimit'])")" = "('argon2id13', 2, 67108864)" ] ||
 	{ cat "$P"; fail "plan kdf"; }
 [ "$(json_get "$P" "sorted(d['options']['secrets'])")" = "['db_password']" ] || fail "plan secrets"
 [ "$(json_get "$P" "'db_password' in d['options']['extra_vars']")" = "False" ] || fail "secret among extra_vars"
