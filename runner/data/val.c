@@ -997,39 +997,3 @@ int val_parse_kv(struct val **out, const char *s,
 	*out = d;
 	return 0;
 }
-
-void val_canonical(struct buf *out, const struct val *v)
-{
-	switch (v->type) {
-	case VAL_NULL:
-		buf_addch(out, 'n');
-		break;
-	case VAL_BOOL:
-		buf_adds(out, v->u.b ? "t" : "f");
-		break;
-	case VAL_INT:
-		buf_addf(out, "i%lld;", v->u.i);
-		break;
-	case VAL_FLOAT:
-		buf_addf(out, "d%.17g;", v->u.f);
-		break;
-	case VAL_STR:
-		buf_addf(out, "s%zu:", v->u.s.len);
-		buf_add(out, v->u.s.ptr, v->u.s.len);
-		break;
-	case VAL_LIST:
-		buf_addf(out, "l%zu:", v->u.list.nr);
-		for (size_t i = 0; i < v->u.list.nr; i++)
-			val_canonical(out, v->u.list.items[i]);
-		break;
-	case VAL_DICT:
-		buf_addf(out, "m%zu:", v->u.dict.nr);
-		for (size_t i = 0; i < v->u.dict.nr; i++) {
-			const char *k = v->u.dict.items[i].key;
-
-			buf_addf(out, "%zu:%s", strlen(k), k);
-			val_canonical(out, v->u.dict.items[i].v);
-		}
-		break;
-	}
-}

@@ -7,6 +7,7 @@
 #include "tend/modkit/module.h"
 #include "tend/engine/run_int.h"
 #include "tend/util/pwhash.h"
+#include "tend/data/digest.h"
 
 #include <sodium.h>
 #include <time.h>
@@ -101,12 +102,7 @@ static int redact(struct val **out, const struct val *v,
 	*out = NULL;
 	if ((v->flags & VAL_F_SECRET) ||
 	    (v->type == VAL_STR && holds_secret(v, secrets))) {
-		struct buf text = BUF_INIT;
-
-		val_canonical(&text, v);
-		error = pwhash_digest(hex, h, text.ptr, text.len);
-		buf_release_secret(&text);
-		if (error < 0)
+		if ((error = val_digest(hex, v, h)) < 0)
 			return error;
 		*out = val_dict();
 		val_dict_set_str(*out, "secret", hex);

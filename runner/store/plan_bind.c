@@ -8,6 +8,7 @@
 
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/data/digest.h"
 #include "tend/util/fs.h"
 #include "tend/util/pwhash.h"
 #include "tend/util/readlog.h"
@@ -351,19 +352,6 @@ static bool has_secret(const struct val *v)
 	return false;
 }
 
-/* The digest of a secret value: of all of it, nested secrets included. */
-static int secret_digest(char out[PWHASH_HEX], const struct val *v,
-			 struct pwhash *h)
-{
-	struct buf text = BUF_INIT;
-	int error;
-
-	val_canonical(&text, v);
-	error = pwhash_digest(out, h, text.ptr, text.len);
-	buf_release_secret(&text);
-	return error;
-}
-
 int plan_bind_extra_vars(struct val *opts, const struct val *extra_vars,
 			 struct pwhash *h)
 {
@@ -381,7 +369,7 @@ int plan_bind_extra_vars(struct val *opts, const struct val *extra_vars,
 		 */
 		if (!has_secret(v))
 			val_dict_set(ev, k, val_copy(v));
-		else if (!(error = secret_digest(hex, v, h)))
+		else if (!(error = val_digest(hex, v, h)))
 			val_dict_set_str(secrets, k, hex);
 	}
 	val_dict_set(opts, "extra_vars", ev);
@@ -407,7 +395,7 @@ int plan_extra_vars(struct val **out, const struct val *plan,
 			error = tend_error_set_code(TEND_ESTALE, "the plan was "
 				"made with the secret '%s': pass it again "
 				"(--secrets FILE)", name);
-		else if ((error = secret_digest(hex, s, h)) < 0)
+		else if ((error = val_digest(hex, s, h)) < 0)
 			break;
 		else if (strcmp(hex, val_cstr(digests->u.dict.items[i].v)))
 			error = tend_error_set_code(TEND_ESTALE, "the secret "

@@ -193,14 +193,6 @@ void val_to_repr(struct buf *out, const struct val *v);
  */
 void val_to_json(struct buf *out, const struct val *v, int indent);
 
-/*
- * Append an unambiguous encoding of `v` for a digest: every value with
- * its type and every string with its length, secrets included (no
- * "<secret>"), flags left out. Never shown to anyone: callers hash it and
- * wipe it (buf_release_secret).
- */
-void val_canonical(struct buf *out, const struct val *v);
-
 /* Append s (len bytes) as a JSON string literal, quotes included. */
 void val_json_quote(struct buf *out, const char *s, size_t len);
 
