@@ -48,13 +48,14 @@ static void canonical(struct buf *out, const struct val *v)
 	}
 }
 
-int val_digest(char out[PWHASH_HEX], const struct val *v, struct pwhash *h)
+int val_digest(char out[PWHASH_HEX], const struct val *v, struct pwhash *h,
+	       const char *purpose)
 {
 	struct buf text = BUF_INIT;
 	int error;
 
 	canonical(&text, v);
-	error = pwhash_digest(out, h, text.ptr, text.len);
+	error = pwhash_digest(out, h, purpose, text.ptr, text.len);
 	buf_release_secret(&text);
 	return error;
 }

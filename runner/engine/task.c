@@ -214,7 +214,7 @@ static enum call_next call_prepare(struct call *c)
 	/* a saved plan binds what the task runs, not only what it found */
 	if (hc->pc->rs->opts->hasher &&
 	    run_args_fingerprint(c->args_fp, c->args, c->ctx.become_user,
-				 c->sc, c->secrets,
+				 c->sc, hc->pc->rs->secrets,
 				 hc->pc->rs->opts->hasher) < 0) {
 		buf_adds(&c->msg, tend_error_last());
 		return CALL_FAIL;

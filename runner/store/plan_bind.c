@@ -181,7 +181,7 @@ int plan_digest_playbook(char out[PWHASH_HEX], const char *playbook,
 
 	if (hash_playbook(md, playbook) < 0)
 		return -1;
-	return pwhash_digest_sha256(out, h, md);
+	return pwhash_digest_sha256(out, h, "playbook", md);
 }
 
 int plan_digest_inventory(char out[PWHASH_HEX], const char *inventory,
@@ -191,7 +191,7 @@ int plan_digest_inventory(char out[PWHASH_HEX], const char *inventory,
 
 	if (hash_inventory(md, inventory) < 0)
 		return -1;
-	return pwhash_digest_sha256(out, h, md);
+	return pwhash_digest_sha256(out, h, "inventory", md);
 }
 
 /* ---- the files the run read ---- */
@@ -224,7 +224,8 @@ int plan_bind_files(struct val **out, const struct plan_bind *b)
 		char hex[PWHASH_HEX];
 		struct val *f;
 
-		if ((error = pwhash_digest_sha256(hex, b->hasher, md)) < 0)
+		error = pwhash_digest_sha256(hex, b->hasher, "file", md);
+		if (error < 0)
 			break;
 		f = val_dict();
 		val_dict_set_str(f, "path", name_of(path, root));
@@ -284,7 +285,7 @@ int plan_check_files(const struct val *plan, const struct plan_bind *b)
 				 tend_error_last());
 			tend_error_clear();
 		} else if ((error = pwhash_digest_sha256(hex, b->hasher,
-							 md)) < 0) {
+							 "file", md)) < 0) {
 			/* the error is set */
 		} else if (strcmp(hex, want)) {
 			buf_addf(&why, "%s'%s' changed since the plan",
@@ -315,7 +316,7 @@ int plan_check_inputs(const struct val *plan, struct pwhash *h)
 			return tend_error_set_code(TEND_ESTALE, "the playbook "
 				"'%s' cannot be read any more: %s", path,
 				tend_error_last());
-		if (pwhash_digest_sha256(hex, h, md) < 0)
+		if (pwhash_digest_sha256(hex, h, "playbook", md) < 0)
 			return -1;
 		if (strcmp(hex, want))
 			return tend_error_set_code(TEND_ESTALE, "the playbook "
@@ -369,7 +370,7 @@ int plan_bind_extra_vars(struct val *opts, const struct val *extra_vars,
 		 */
 		if (!has_secret(v))
 			val_dict_set(ev, k, val_copy(v));
-		else if (!(error = val_digest(hex, v, h)))
+		else if (!(error = val_digest(hex, v, h, "var")))
 			val_dict_set_str(secrets, k, hex);
 	}
 	val_dict_set(opts, "extra_vars", ev);
@@ -395,7 +396,7 @@ int plan_extra_vars(struct val **out, const struct val *plan,
 			error = tend_error_set_code(TEND_ESTALE, "the plan was "
 				"made with the secret '%s': pass it again "
 				"(--secrets FILE)", name);
-		else if ((error = val_digest(hex, s, h)) < 0)
+		else if ((error = val_digest(hex, s, h, "var")) < 0)
 			break;
 		else if (strcmp(hex, val_cstr(digests->u.dict.items[i].v)))
 			error = tend_error_set_code(TEND_ESTALE, "the secret "

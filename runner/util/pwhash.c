@@ -8,7 +8,7 @@
 
 struct pwhash_entry {
 	unsigned char sha256[crypto_hash_sha256_BYTES];
-	char hex[PWHASH_HEX];
+	unsigned char key[32]; /* Argon2id of sha256 */
 };
 
 struct pwhash {
@@ -82,46 +82,56 @@ static void grow(struct pwhash *h)
 	h->cache = bigger;
 }
 
-int pwhash_digest_sha256(char out[PWHASH_HEX], struct pwhash *h,
-			 const unsigned char sha256[32])
+/* The datum's key: Argon2id of its SHA-256, from the cache if there. */
+static int key_of(unsigned char key[32], struct pwhash *h,
+		  const unsigned char sha256[32])
 {
-	unsigned char md[32];
-	int error = 0;
-
-	pthread_mutex_lock(&h->lock);
 	for (size_t i = 0; i < h->nr; i++) {
 		if (!sodium_memcmp(h->cache[i].sha256, sha256, 32)) {
-			memcpy(out, h->cache[i].hex, PWHASH_HEX);
-			goto out;
+			memcpy(key, h->cache[i].key, 32);
+			return 0;
 		}
 	}
-	if (crypto_pwhash(md, sizeof(md), (const char *)sha256, 32, h->salt,
+	if (crypto_pwhash(key, 32, (const char *)sha256, 32, h->salt,
 			  crypto_pwhash_OPSLIMIT_INTERACTIVE,
 			  crypto_pwhash_MEMLIMIT_INTERACTIVE,
-			  crypto_pwhash_ALG_ARGON2ID13) < 0) {
-		error = tend_error_set("cannot compute an Argon2id digest: out "
-				       "of memory (it needs %zu MiB)",
-				       pwhash_memlimit() >> 20);
-		goto out;
-	}
-	sodium_bin2hex(out, PWHASH_HEX, md, sizeof(md));
+			  crypto_pwhash_ALG_ARGON2ID13) < 0)
+		return tend_error_set("cannot compute an Argon2id digest: out "
+				      "of memory (it needs %zu MiB)",
+				      pwhash_memlimit() >> 20);
 	grow(h);
 	memcpy(h->cache[h->nr].sha256, sha256, 32);
-	memcpy(h->cache[h->nr].hex, out, PWHASH_HEX);
+	memcpy(h->cache[h->nr].key, key, 32);
 	h->nr++;
-out:
-	pthread_mutex_unlock(&h->lock);
-	return error;
+	return 0;
 }
 
-int pwhash_digest(char out[PWHASH_HEX], struct pwhash *h, const void *data,
-		  size_t len)
+int pwhash_digest_sha256(char out[PWHASH_HEX], struct pwhash *h,
+			 const char *purpose, const unsigned char sha256[32])
+{
+	unsigned char key[32], md[32];
+	int error;
+
+	pthread_mutex_lock(&h->lock);
+	error = key_of(key, h, sha256);
+	pthread_mutex_unlock(&h->lock);
+	if (error < 0)
+		return error;
+	crypto_generichash(md, sizeof(md), (const unsigned char *)purpose,
+			   strlen(purpose), key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	sodium_bin2hex(out, PWHASH_HEX, md, sizeof(md));
+	return 0;
+}
+
+int pwhash_digest(char out[PWHASH_HEX], struct pwhash *h, const char *purpose,
+		  const void *data, size_t len)
 {
 	unsigned char sha256[crypto_hash_sha256_BYTES];
 	int error;
 
 	crypto_hash_sha256(sha256, data, len);
-	error = pwhash_digest_sha256(out, h, sha256);
+	error = pwhash_digest_sha256(out, h, purpose, sha256);
 	sodium_memzero(sha256, sizeof(sha256));
 	return error;
 }

@@ -4,15 +4,20 @@
 /*
  * Digests that resist a dictionary attack, for what a saved plan must
  * bind without giving it away: secret values, and files that may hold
- * secrets. A digest is Argon2id (libsodium crypto_pwhash,
+ * secrets. A datum's key is Argon2id (libsodium crypto_pwhash,
  * ALG_ARGON2ID13, the interactive limits: 2 passes over 64 MiB, about
- * 0.1 s) of the data's SHA-256, with a random salt per plan. Testing one
- * guess of a leaked plan's secret costs that much; a table made for one
- * plan does not fit another.
+ * 0.1 s) of its SHA-256, with a random salt per plan; a digest is
+ * BLAKE2b keyed with that key of a `purpose` ("var", "file" ...). Testing
+ * one guess of a leaked plan's secret costs an Argon2id; a table made
+ * for one plan does not fit another; and the digests of one datum for two
+ * purposes cannot be told to be of one datum, so a plan may publish one
+ * (a secret var's) while another (the same secret inside a command) is
+ * only hashed on.
  *
- * Each distinct datum is hashed once per hasher (a cache of digests by
- * SHA-256, in memory only, wiped on free), and one hash runs at a time,
- * so the executor's threads never need more than 64 MiB for it at once.
+ * Each distinct datum is hashed once per hasher, whatever the purposes
+ * (a cache of keys by SHA-256, in memory only, wiped on free), and one
+ * hash runs at a time, so the executor's threads never need more than
+ * 64 MiB for it at once.
  */
 
 #include <stdbool.h>
@@ -39,14 +44,15 @@ void pwhash_free(struct pwhash *h);
 const unsigned char *pwhash_salt(const struct pwhash *h);
 
 /*
- * The digest of `len` bytes of `data`, in hex. Thread-safe. Returns 0, or
- * -1 with the error set when Argon2id cannot get its memory.
+ * The digest for `purpose` of `len` bytes of `data`, in hex. Thread-safe.
+ * Returns 0, or -1 with the error set when Argon2id cannot get its
+ * memory.
  */
-int pwhash_digest(char out[PWHASH_HEX], struct pwhash *h, const void *data,
-		  size_t len);
+int pwhash_digest(char out[PWHASH_HEX], struct pwhash *h, const char *purpose,
+		  const void *data, size_t len);
 
 /* As pwhash_digest, of data whose SHA-256 is `sha256`. */
 int pwhash_digest_sha256(char out[PWHASH_HEX], struct pwhash *h,
-			 const unsigned char sha256[32]);
+			 const char *purpose, const unsigned char sha256[32]);
 
 #endif
