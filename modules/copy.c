@@ -4,6 +4,7 @@
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 
 #include <sys/stat.h>
 
@@ -67,7 +68,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 					       "'%s' is not supported yet", path);
 			goto out;
 		}
-		if ((error = buf_read_file(&data, path)) < 0)
+		if ((error = readlog_read(&data, path)) < 0)
 			goto out;
 	}
 	error = file_copy_probe(out, ctx, path, &data);

@@ -4,6 +4,7 @@
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 
 /*
  * template: render a controller-side template (looked up in templates/)
@@ -59,7 +60,7 @@ static int template_probe(struct probe *out, const struct task_ctx *ctx)
 	if (!ctx->engine || !ctx->engine->render)
 		return tend_error_set("template: no template engine available");
 	if ((error = task_find_file(&path, ctx, "templates", src)) < 0 ||
-	    (error = buf_read_file(&text, path)) < 0 ||
+	    (error = readlog_read(&text, path)) < 0 ||
 	    (error = ctx->engine->render(&rendered, text.ptr,
 					 ctx->engine_data)) < 0)
 		goto out;

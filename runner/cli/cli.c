@@ -4,6 +4,8 @@
 #include "tend/cli/cli.h"
 #include "tend/cli/cli_int.h"
 #include "tend/util/interrupt.h"
+#include "tend/util/pwhash.h"
+#include "tend/util/readlog.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -198,6 +200,7 @@ int cli_main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
 	struct cli_args a = { 0 };
+	struct readlog *prev;
 	int rc;
 
 	if (argc < 2) {
@@ -216,6 +219,9 @@ int cli_main(int argc, char **argv)
 	}
 	a.extra = val_dict();
 	a.pos = xcalloc((size_t)argc, sizeof(*a.pos));
+	/* every file the run reads, from the playbooks on (a plan binds them) */
+	a.reads = readlog_new();
+	prev = readlog_use(a.reads);
 	rc = cli_parse_args(&a, c, argc - 2, argv + 2);
 	if (rc) {
 		rc = rc > 0 ? EXIT_OK : EXIT_ERROR;
@@ -251,6 +257,9 @@ out:
 	vault_set_keys(&a.vault); /* wipes the loaders' passwords */
 	config_free(a.cfg);
 	val_unref((struct val *)a.plan);
+	readlog_use(prev);
+	readlog_free(a.reads);
+	pwhash_free(a.hasher);
 	source_result_release(&a.src);
 	for (size_t i = 0; i < a.src_paths_nr; i++)
 		free(a.src_paths[i]);

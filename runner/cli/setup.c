@@ -203,6 +203,8 @@ int cli_load_plan(struct cli_args *a)
 
 	if (plan_load(&plan, a->pos[0]) < 0)
 		return cli_err("%s", tend_error_last());
+	/* one hasher for the secrets, inputs and fingerprints: each once */
+	a->hasher = plan_hasher(plan);
 	/* created_epoch is any int: compare without computing its age */
 	created = val_dict_get(plan, "created_epoch")->u.i;
 	if (a->max_plan_age &&
@@ -221,14 +223,16 @@ int cli_load_plan(struct cli_args *a)
 		}
 		plan_playbooks(a, plan, "repo_path");
 		error = 0;
-	} else if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
+	} else if ((error = plan_check_inputs(plan, a->hasher)) < 0 &&
+		   !a->replan) {
 		val_unref(plan);
 		cli_err("stale plan: %s (make a new plan, or --replan)",
 		    tend_error_last());
 		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;
 	}
 	tend_error_clear();
-	if ((error = plan_extra_vars(&extra, plan, a->secrets)) < 0) {
+	if ((error = plan_extra_vars(&extra, plan, a->secrets,
+				     a->hasher)) < 0) {
 		val_unref(plan);
 		cli_err("%s", tend_error_last());
 		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;

@@ -3,6 +3,7 @@
 #include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -584,13 +585,15 @@ static void mark_strings_secret(struct val *v)
 		mark_strings_secret(v->u.dict.items[i].v);
 }
 
-int yaml_load_file(struct val **out, const char *path, struct diags *d)
+static int load_file(struct val **out, const char *path, struct diags *d,
+		     bool input)
 {
 	struct buf b = BUF_INIT;
 	int error, vault;
 
 	*out = NULL;
-	if ((error = buf_read_file(&b, path)) < 0 ||
+	if ((error = input ? readlog_read(&b, path) :
+		     buf_read_file(&b, path)) < 0 ||
 	    (error = vault = vault_open_text(&b, path, d)) < 0) {
 		buf_release(&b);
 		return error;
@@ -604,6 +607,16 @@ int yaml_load_file(struct val **out, const char *path, struct diags *d)
 	}
 	buf_release(&b);
 	return error;
+}
+
+int yaml_load_file(struct val **out, const char *path, struct diags *d)
+{
+	return load_file(out, path, d, false);
+}
+
+int yaml_load_input(struct val **out, const char *path, struct diags *d)
+{
+	return load_file(out, path, d, true);
 }
 
 /*

@@ -79,7 +79,7 @@ static struct run_opts run_opts_of(const struct job_opts *o,
 		.mode = mode, .limit = o->limit, .extra_vars = o->extra_vars,
 		.tags = o->tags, .skip_tags = o->skip_tags,
 		.forks = o->forks > 0 ? o->forks : 10,
-		.defaults = o->defaults,
+		.defaults = o->defaults, .hasher = o->bind.hasher,
 	};
 }
 
@@ -449,7 +449,9 @@ static int save_plan(struct job *j)
 
 	if (!o->save_plan || o->mode != RUN_PLAN)
 		return 0;
-	if (plan_write(o->save_plan, &j->res->run, o->plan_meta) < 0)
+	if (!o->bind.hasher || !o->bind.reads)
+		BUG("saving a plan without its hasher and read log");
+	if (plan_write(o->save_plan, &j->res->run, o->plan_meta, &o->bind) < 0)
 		return -1;
 	j->res->plan_saved = true;
 	return 0;
@@ -554,6 +556,34 @@ static int check_commit(const struct job *j, const struct val *plan,
 	return 0;
 }
 
+/*
+ * Every file the plan's run read must read the same now: a vars file or
+ * a task file outside the playbook's directory, a lookup, a copy source.
+ * They are the whole run's input, so a change refuses the whole plan.
+ */
+static int check_files(const struct job *j, const struct val *plan,
+		       bool replan)
+{
+	struct buf why = BUF_INIT;
+	int error;
+
+	if (!j->o->bind.hasher || !j->o->bind.reads)
+		BUG("applying a plan without its hasher and read log");
+	if ((error = plan_check_files(plan, &j->o->bind)) != TEND_ESTALE)
+		return error;
+	buf_adds(&why, tend_error_last());
+	if (replan) {
+		say(j, JOB_INFO, "re-planning: %s", why.ptr);
+		tend_error_clear();
+		error = 0;
+	} else {
+		error = tend_error_set_code(TEND_ESTALE, "stale plan: %s (make "
+					    "a new plan, or --replan)", why.ptr);
+	}
+	buf_release(&why);
+	return error;
+}
+
 int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		   const struct val *plan, const char *ref, bool replan)
 {
@@ -580,6 +610,8 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		error = job_record_interrupted(opts, &out->run_id);
 		goto out;
 	}
+	if ((error = check_files(&j, plan, replan)) < 0)
+		goto out;
 	out->status = "ok";
 	plan_compare(&stale, plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)

@@ -108,7 +108,7 @@ static int load_vars_files(struct val *play_vars, const struct play *p,
 			buf_adds(&path, val_cstr(name));
 		else
 			buf_addf(&path, "%s/%s", rs->pb->dir, val_cstr(name));
-		error = yaml_load_file(&doc, path.ptr, &d);
+		error = yaml_load_input(&doc, path.ptr, &d);
 		if (error == 0 && doc->type != VAL_DICT && doc->type != VAL_NULL)
 			error = tend_error_set("vars file '%s' must hold a "
 					       "dict", path.ptr);

@@ -8,6 +8,7 @@
 #include "tend/engine/facts.h"
 #include "tend/engine/run_int.h"
 #include "tend/util/interrupt.h"
+#include "tend/util/readlog.h"
 
 #include <pthread.h>
 
@@ -21,6 +22,7 @@ struct step {
 	size_t *hosts;
 	size_t nr;
 	size_t next; /* atomic */
+	struct readlog *reads; /* the run's read log, for the workers */
 };
 
 void run_gather_facts(struct hostctx *hc)
@@ -89,6 +91,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 static void *step_worker(void *arg)
 {
 	struct step *s = arg;
+	struct readlog *prev = readlog_use(s->reads);
 
 	for (;;) {
 		size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
@@ -98,6 +101,7 @@ static void *step_worker(void *arg)
 		step_host(s, &s->pc->hs[s->hosts[i]]);
 	}
 	tend_error_clear(); /* its thread-local message dies with the thread */
+	readlog_use(prev);
 	return NULL;
 }
 
@@ -238,7 +242,8 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 			  const struct tasklist *list, bool handler,
 			  const size_t *only, size_t only_nr)
 {
-	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler };
+	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler,
+			  .reads = readlog_current() };
 	size_t workers;
 	pthread_t *tids;
 	const struct run_opts *o = pc->rs->opts;

@@ -129,6 +129,7 @@ struct call {
 	struct buf msg;
 	size_t check_msg_at; /* where the check's own message starts in msg */
 	struct val *secrets;
+	char args_fp[65]; /* run_args_fingerprint, or empty */
 	bool failed, changed;
 	double t0;
 };
@@ -207,6 +208,14 @@ static enum call_next call_prepare(struct call *c)
 					  "root") : NULL;
 	c->ctx.engine = &engine;
 	c->ctx.engine_data = &c->ed;
+	/* a saved plan binds what the task runs, not only what it found */
+	if (hc->pc->rs->opts->hasher &&
+	    run_args_fingerprint(c->args_fp, c->args, c->ctx.become_user,
+				 c->sc, hc->pc->rs->secrets,
+				 hc->pc->rs->opts->hasher) < 0) {
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
 	return CALL_GO;
 }
 
@@ -371,6 +380,8 @@ static void record_event(struct call *c, bool *host_failed)
 	run_scrub(&c->cr.changes, c->secrets);
 	run_add_event(hc, t, c->st, c->label, c->msg.ptr);
 	run_fingerprint(run_last_event(hc), c->st, &c->cr);
+	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
+	       sizeof(c->args_fp));
 	if (!hc->no_log) {
 		if (c->cr.diff.len)
 			run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
@@ -404,6 +415,8 @@ static void record_failure(struct call *c, bool *host_failed)
 	if (!val_dict_get(c->result, "msg") || c->msg.len)
 		val_dict_set_str(c->result, "msg", c->msg.ptr);
 	run_add_event(hc, t, EV_FAILED, c->label, c->msg.ptr);
+	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
+	       sizeof(c->args_fp));
 	run_last_event(hc)->ignored = ignore;
 	run_last_event(hc)->changed = ignore &&
 		(c->changed || truth_python(val_dict_get(c->result,

@@ -3,6 +3,7 @@
 #include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 #include "tend/util/interrupt.h"
 
 #include <sys/stat.h>
@@ -46,7 +47,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	struct val *doc = NULL;
 	int error;
 
-	if ((error = buf_read_file(&text, path)) < 0)
+	if ((error = readlog_read(&text, path)) < 0)
 		goto out;
 	/* an inventory encrypted whole with ansible-vault, as Ansible reads */
 	if ((error = vault_open_text(&text, path, d)) < 0) {

@@ -58,7 +58,7 @@ static int load_vars_file(struct val *into, const char *path,
 	struct val *doc = NULL;
 	int error;
 
-	if ((error = yaml_load_file(&doc, path, d)) < 0)
+	if ((error = yaml_load_input(&doc, path, d)) < 0)
 		return error == TEND_EPARSE ? 0 : error;
 	if (val_is(doc, VAL_DICT))
 		val_dict_update(into, doc, false);

@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 #include "tend/lang/template.h"
 #include "tend/lang/eval_int.h"
 #include "tend/lang/ast_int.h"
@@ -186,7 +187,7 @@ static int lookup_one(struct val **out, const char *plugin,
 		if (name[0] != '/' && base)
 			buf_addf(&path, "%s/", base);
 		buf_adds(&path, name);
-		error = buf_read_file(&data, path.ptr);
+		error = readlog_read(&data, path.ptr);
 		buf_release(&path);
 		if (error < 0) {
 			buf_release(&data);

@@ -84,7 +84,7 @@ static int load_plays(struct loadctx *lc, struct playbook *pb,
 		diags_add(lc->d, from, "import_playbook nested too deep");
 		return TEND_EPARSE;
 	}
-	error = yaml_load_file(&doc, path, lc->d);
+	error = yaml_load_input(&doc, path, lc->d);
 	if (error == TEND_ENOTFOUND && from) {
 		diags_add(lc->d, from, "cannot find playbook '%s'", path);
 		tend_error_clear();

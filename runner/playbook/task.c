@@ -232,7 +232,7 @@ int task_load_file(struct loadctx *lc, struct tasklist *out,
 			  "(an include loop?)", MAX_INCLUDE_DEPTH);
 		return TEND_EPARSE;
 	}
-	error = yaml_load_file(&doc, path, lc->d);
+	error = yaml_load_input(&doc, path, lc->d);
 	if (error == TEND_ENOTFOUND) {
 		diags_add(lc->d, from, "cannot find tasks file '%s'", path);
 		tend_error_clear();

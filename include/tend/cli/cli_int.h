@@ -62,6 +62,13 @@ struct cli_args {
 	bool replan;
 	struct val *secrets;   /* --secrets: a dict of secret values */
 	const struct val *plan; /* apply: the saved plan, or NULL */
+	/*
+	 * Saved plans: the files the run read, from before anything is
+	 * loaded; the digests' hasher (apply PLAN: with the plan's salt,
+	 * plan --out: a new one), both freed at exit.
+	 */
+	struct readlog *reads;
+	struct pwhash *hasher;
 	const char *config_path; /* -c */
 	bool no_window;
 	bool override_cw;        /* --override-change-window */

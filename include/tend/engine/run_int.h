@@ -22,6 +22,7 @@
 
 struct buf;
 struct check_result;
+struct pwhash;
 
 #define MAX_SCOPES 96
 #define OMIT_TOKEN "__omit_place_holder__tend"
@@ -145,6 +146,16 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 struct run_event *run_last_event(struct hostctx *hc);
 void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr);
+/*
+ * The fingerprint of what a task runs (run_event.args_fingerprint): a
+ * SHA-256 of its rendered `args`, the user it becomes and the host's
+ * connection variables in `sc`, each secret in them (flagged, or holding
+ * one of the `secrets` strings) as its Argon2id digest by `h`. Returns 0,
+ * or -1 with the error set when the digest cannot be computed.
+ */
+int run_args_fingerprint(char out[65], const struct val *args,
+			 const char *become_user, const struct scope *sc,
+			 const struct val *secrets, struct pwhash *h);
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
