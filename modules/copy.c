@@ -14,7 +14,7 @@
  */
 
 static const struct arg_spec copy_args[] = {
-	{ "src", ARG_PATH, 0, NULL, NULL, NULL,
+	{ "src", ARG_PATH, ARG_LOCAL_FILE, NULL, NULL, NULL,
 	  "file on the controller (looked up in files/ first)" },
 	{ "content", ARG_ANY, 0, NULL, NULL, NULL,
 	  "the content itself, instead of src" },
@@ -67,7 +67,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 					       "'%s' is not supported yet", path);
 			goto out;
 		}
-		if ((error = buf_read_file(&data, path)) < 0)
+		if ((error = task_read_file(&data, ctx, path)) < 0)
 			goto out;
 	}
 	error = file_copy_probe(out, ctx, path, &data);
@@ -95,6 +95,7 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_copy = {
 	.name = "copy",
 	.args = copy_args,
+	.files_dir = "files",
 	.doc = "copy a file or inline content to the host",
 	.probe = copy_probe,
 	.judge = copy_judge,

@@ -549,11 +549,17 @@ int yaml_load_string(struct val **out, const char *text, size_t len,
 
 int yaml_load_file(struct val **out, const char *path, struct diags *d)
 {
+	return yaml_load_file_beneath(out, NULL, path, d);
+}
+
+int yaml_load_file_beneath(struct val **out, const char *root,
+			   const char *path, struct diags *d)
+{
 	struct buf b = BUF_INIT;
 	int error;
 
 	*out = NULL;
-	if ((error = buf_read_file(&b, path)) < 0) {
+	if ((error = fs_read_beneath(&b, root, path)) < 0) {
 		buf_release(&b);
 		return error;
 	}

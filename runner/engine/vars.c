@@ -22,6 +22,7 @@ void run_push_scope(struct scopes *ss, const struct val *vars,
 	sc->parent = ss->nr ? &ss->s[ss->nr - 1] : NULL;
 	sc->vars = vars;
 	sc->basedir = basedir;
+	sc->limits = NULL;
 	ss->nr++;
 }
 
@@ -49,6 +50,9 @@ const struct scope *run_build_scope(struct scopes *ss,
 	run_push_scope(ss, hs->magic, NULL);
 	run_push_scope(ss, pc->common, NULL);
 	run_push_scope(ss, pc->rs->opts->extra_vars, NULL);
+	/* every link: lookups read files and the environment within these */
+	for (size_t i = 0; i < ss->nr; i++)
+		ss->s[i].limits = &pc->rs->pb->limits;
 	return &ss->s[ss->nr - 1];
 }
 

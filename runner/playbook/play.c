@@ -1,4 +1,6 @@
 #include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/lang/template.h"
 #include "tend/playbook/playbook_int.h"
 
 /*
@@ -26,9 +28,28 @@ static void parse_vars(const struct kwarg *a)
 	a->p->vars = playbook_expect_dict(a->lc, a->v, a->key);
 }
 
+/*
+ * Files are read when the play starts; a literal name that leads out of
+ * a git source's checkout is refused now, before anything runs.
+ */
 static void parse_vars_files(const struct kwarg *a)
 {
-	a->p->vars_files = playbook_string_list(a->lc, a->v, a->key, false);
+	struct loadctx *lc = a->lc;
+
+	a->p->vars_files = playbook_string_list(lc, a->v, a->key, false);
+	for (size_t i = 0; lc->root && i < val_len(a->p->vars_files); i++) {
+		const struct val *f = val_list_at(a->p->vars_files, i);
+		const char *name = val_cstr(f);
+		struct buf path = BUF_INIT;
+
+		if (!name || template_has_jinja(name))
+			continue;
+		if (name[0] != '/')
+			buf_addf(&path, "%s/", lc->basedir);
+		buf_adds(&path, name);
+		playbook_check_beneath(lc, path.ptr, &f->pos);
+		buf_release(&path);
+	}
 }
 
 static void parse_gather_facts(const struct kwarg *a)

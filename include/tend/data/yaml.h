@@ -21,6 +21,13 @@
  */
 int yaml_load_file(struct val **out, const char *path, struct diags *d);
 
+/*
+ * As yaml_load_file, reading through fs_read_beneath: with `root` set, a
+ * path that leads out of it is TEND_EREFUSED (util/fs.h).
+ */
+int yaml_load_file_beneath(struct val **out, const char *root,
+			   const char *path, struct diags *d);
+
 /* As yaml_load_file, from memory; `name` is used in positions. */
 int yaml_load_string(struct val **out, const char *text, size_t len,
 		     const char *name, struct diags *d);

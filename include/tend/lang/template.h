@@ -25,17 +25,21 @@
 
 #include "tend/util/buf.h"
 #include "tend/data/val.h"
+#include "tend/util/fs.h"
 
 /*
  * A link in a chain of variable dicts. Lookup walks from the innermost
  * scope to the root; the first dict holding the name wins. `basedir`
  * (the first non-NULL along the chain) is where lookup('file', ...)
- * resolves relative paths. Scopes are cheap: build them on the stack.
+ * resolves relative paths; `limits` (the first non-NULL) confine what
+ * lookups read: files beneath limits->root only, and no lookup('env')
+ * for an untrusted source. Scopes are cheap: build them on the stack.
  */
 struct scope {
 	const struct scope *parent;
 	const struct val *vars; /* a dict, or NULL */
 	const char *basedir;
+	const struct fs_limits *limits; /* NULL: read anywhere */
 };
 
 /* The value of `name`, borrowed, without templating; NULL if undefined. */
