@@ -26,6 +26,10 @@ int cli_setup_source(struct cli_args *a)
 		fprintf(stderr, "tend: warning: %s; using the cached commit %.12s "
 			"of '%s'\n", a->src.fetch_error, a->src.commit,
 			a->src_opts.ref);
+	if (a->src.repaired)
+		fprintf(stderr, "tend: warning: the cached checkout of commit "
+			"%.12s was changed (%s): checked it out again from the "
+			"commit\n", a->src.commit, a->src.repaired);
 	return 0;
 }
 
