@@ -3,7 +3,7 @@
 # --untrusted) may be planned safely, as CI plans a pull request: its plan
 # runs nothing on this machine (tasks and facts on a local connection are
 # refused by task), reads no file outside the checkout and no environment
-# variable, and ignores the checkout's tend.yml. Applying it needs
+# variable, tests no path there, and ignores the checkout's tend.yml. Applying it needs
 # --trust-source (or --verify-signatures); without, nothing is touched.
 . "$(dirname "$0")/../lib/lib-test.sh"
 export XDG_CACHE_HOME="$T/cache"
@@ -44,6 +44,13 @@ cat >env.yml <<EOF
   tasks:
     - name: read the token
       debug: { msg: "{{ lookup('env', 'CI_TOKEN') }}" }
+EOF
+cat >path-test.yml <<EOF
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: probe a key
+      debug: { msg: "{{ '$T/controller-secret.txt' is file }}" }
 EOF
 cat >pipe.yml <<EOF
 - hosts: localhost
@@ -92,6 +99,10 @@ expect_in "$T/out" "refusing to run on the controller (connection 'local')"
 untrusted_plan 3 -i hosts env.yml
 expect_in "$T/out" "read the token"
 expect_in "$T/out" "refusing to read the controller's environment"
+# nor probe its files
+untrusted_plan 3 -i hosts path-test.yml
+expect_in "$T/out" "probe a key"
+expect_in "$T/out" "refusing to test paths of the controller"
 # there is no pipe lookup: nothing runs
 untrusted_plan 3 -i hosts pipe.yml
 expect_in "$T/out" "lookup plugin 'pipe' not found"
