@@ -4,7 +4,6 @@
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
-#include "tend/util/readlog.h"
 
 #include <sys/stat.h>
 
@@ -15,7 +14,7 @@
  */
 
 static const struct arg_spec copy_args[] = {
-	{ "src", ARG_PATH, 0, NULL, NULL, NULL,
+	{ "src", ARG_PATH, ARG_LOCAL_FILE, NULL, NULL, NULL,
 	  "file on the controller (looked up in files/ first)" },
 	{ "content", ARG_ANY, 0, NULL, NULL, NULL,
 	  "the content itself, instead of src" },
@@ -68,7 +67,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 					       "'%s' is not supported yet", path);
 			goto out;
 		}
-		if ((error = readlog_read(&data, path)) < 0)
+		if ((error = task_read_file(&data, ctx, path)) < 0)
 			goto out;
 	}
 	error = file_copy_probe(out, ctx, path, &data);
@@ -95,6 +94,7 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_copy = {
 	.name = "copy",
 	.args = copy_args,
+	.files_dir = "files",
 	.doc = "copy a file or inline content to the host",
 	.probe = copy_probe,
 	.judge = copy_judge,

@@ -237,6 +237,12 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_STATE:
 		a->state_path = v;
 		break;
+	case OPT_UNTRUSTED:
+		a->untrusted_flag = true;
+		break;
+	case OPT_TRUST_SOURCE:
+		a->trust_source = true;
+		break;
 	case OPT_HISTORY_LIMIT:
 		a->history_limit = (int)strtol(v, &end, 10);
 		if (*end || a->history_limit < 1)

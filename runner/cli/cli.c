@@ -43,6 +43,15 @@
 	{ OPT_FETCH_TIMEOUT, 0, "fetch-timeout", "SECONDS",                  \
 	  "give up fetching after this long (default 60)" }
 
+/* Trust (docs/sources.md): plan, apply, validate. */
+#define TRUST_OPT_ROWS                                                       \
+	{ OPT_UNTRUSTED, 0, "untrusted", NULL,                               \
+	  "the playbooks are untrusted (a pull request): read only beneath " \
+	  "the current directory, run nothing on this machine; plan only" }, \
+	{ OPT_TRUST_SOURCE, 0, "trust-source", NULL,                         \
+	  "--repo without --verify-signatures: trust the commit (needed "    \
+	  "to apply it, or to plan tasks on this machine)" }
+
 static const struct cli_opt pull_opts[] = {
 	SOURCE_OPT_ROWS,
 	{ OPT_DIR, 0, "dir", "DIR",
@@ -88,6 +97,7 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
 	  "apply outside the allowed change windows (needs --reason)" },
 	{ OPT_REASON, 0, "reason", "TEXT", "why: recorded with the run" },
+	TRUST_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -120,6 +130,7 @@ static const struct cli_opt validate_opts[] = {
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
 	VAULT_OPT_ROWS,
 	SOURCE_OPT_ROWS,
+	TRUST_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -230,6 +241,9 @@ int cli_main(int argc, char **argv)
 	if ((c->flags & CMD_TAKES_PLAN) && a.pos_nr == 1 &&
 	    plan_is_file(a.pos[0]) && (rc = cli_load_plan(&a)))
 		goto out;
+	if ((c->flags & CMD_NEEDS_PLAYBOOK) &&
+	    (rc = cli_check_trust(&a, cmd_mode(c, &a) == RUN_APPLY)))
+		goto out;
 	if ((c->flags & CMD_NEEDS_PLAYBOOK) && (rc = cli_setup_playbooks(&a)))
 		goto out;
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = cli_setup_config(&a)))
@@ -265,6 +279,7 @@ out:
 		free(a.src_paths[i]);
 	free(a.repo_pos);
 	free(a.src_paths);
+	free(a.cwd_root);
 	free(a.pos);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "tend: cannot write to standard output\n");

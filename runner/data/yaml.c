@@ -585,14 +585,15 @@ static void mark_strings_secret(struct val *v)
 		mark_strings_secret(v->u.dict.items[i].v);
 }
 
-static int load_file(struct val **out, const char *path, struct diags *d,
-		     bool input)
+/* root NULL: a file read as it is, not the run's input (not logged) */
+static int load_file(struct val **out, const char *root, const char *path,
+		     struct diags *d, bool input)
 {
 	struct buf b = BUF_INIT;
 	int error, vault;
 
 	*out = NULL;
-	if ((error = input ? readlog_read(&b, path) :
+	if ((error = input ? readlog_read(&b, root, path) :
 		     buf_read_file(&b, path)) < 0 ||
 	    (error = vault = vault_open_text(&b, path, d)) < 0) {
 		buf_release(&b);
@@ -611,12 +612,13 @@ static int load_file(struct val **out, const char *path, struct diags *d,
 
 int yaml_load_file(struct val **out, const char *path, struct diags *d)
 {
-	return load_file(out, path, d, false);
+	return load_file(out, NULL, path, d, false);
 }
 
-int yaml_load_input(struct val **out, const char *path, struct diags *d)
+int yaml_load_input(struct val **out, const char *root, const char *path,
+		    struct diags *d)
 {
-	return load_file(out, path, d, true);
+	return load_file(out, root, path, d, true);
 }
 
 /*

@@ -108,7 +108,8 @@ static int load_vars_files(struct val *play_vars, const struct play *p,
 			buf_adds(&path, val_cstr(name));
 		else
 			buf_addf(&path, "%s/%s", rs->pb->dir, val_cstr(name));
-		error = yaml_load_input(&doc, path.ptr, &d);
+		error = yaml_load_input(&doc, rs->pb->limits.root, path.ptr,
+					&d);
 		if (error == 0 && doc->type != VAL_DICT && doc->type != VAL_NULL)
 			error = tend_error_set("vars file '%s' must hold a "
 					       "dict", path.ptr);
@@ -292,8 +293,9 @@ static int run_play(struct runstate *rs, const struct play *p)
 	pc.play_vars = val_copy(p->vars);
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
-	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL };
+	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text,
+				  &rs->pb->limits };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)

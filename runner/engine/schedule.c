@@ -35,8 +35,8 @@ void run_gather_facts(struct hostctx *hc)
 
 	if ((error = run_host_connect(hc, sc)) < 0 ||
 	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
-		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ? EV_UNREACHABLE :
-			  EV_FAILED, NULL, tend_error_last());
+		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ?
+			  EV_UNREACHABLE : EV_FAILED, NULL, tend_error_last());
 		if (error == TEND_EUNREACHABLE)
 			hs->unreachable = true;
 		else

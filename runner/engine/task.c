@@ -204,6 +204,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
+	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
 					  "root") : NULL;
 	c->ctx.engine = &engine;
@@ -228,7 +229,13 @@ static enum call_next call_check(struct call *c)
 	int error;
 
 	if (!(t->module->flags & MOD_CONTROLLER)) {
-		if ((error = run_host_connect(hc, c->sc)) < 0) {
+		if ((error = run_host_connect(hc, c->sc)) == TEND_EREFUSED) {
+			buf_adds(&c->msg, tend_error_last());
+			c->st = EV_FAILED;
+			hs->failed = true;
+			return CALL_EVENT;
+		}
+		if (error < 0) {
 			buf_adds(&c->msg, tend_error_last());
 			c->st = EV_UNREACHABLE;
 			hs->unreachable = true;

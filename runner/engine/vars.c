@@ -25,6 +25,7 @@ void run_push_scope(struct scopes *ss, const struct val *vars,
 	sc->vars = vars;
 	sc->basedir = basedir;
 	sc->secret_text = NULL;
+	sc->limits = NULL;
 	ss->nr++;
 }
 
@@ -54,6 +55,9 @@ const struct scope *run_build_scope(struct scopes *ss,
 	run_push_scope(ss, pc->rs->opts->extra_vars, NULL);
 	/* rendering in this scope records the host's secret text */
 	ss->s[0].secret_text = hs->secret_text;
+	/* every link: lookups read files and the environment within these */
+	for (size_t i = 0; i < ss->nr; i++)
+		ss->s[i].limits = &pc->rs->pb->limits;
 	return &ss->s[ss->nr - 1];
 }
 

@@ -141,7 +141,8 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	if (!found) {
 		struct tasklist tl = { 0 };
 
-		if (playbook_load_tasks(&tl, path.ptr, rs->pb->dir, &d) < 0) {
+		if (playbook_load_tasks(&tl, path.ptr, rs->pb->dir,
+					rs->pb->limits.root, &d) < 0) {
 			struct buf m = BUF_INIT;
 
 			for (size_t i = 0; i < d.nr; i++)

@@ -47,7 +47,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	struct val *doc = NULL;
 	int error;
 
-	if ((error = readlog_read(&text, path)) < 0)
+	if ((error = readlog_read(&text, x->root, path)) < 0)
 		goto out;
 	/* an inventory encrypted whole with ansible-vault, as Ansible reads */
 	if ((error = vault_open_text(&text, path, d)) < 0) {
@@ -255,7 +255,8 @@ static void load_host_list(struct inv_ext *x, const char *list)
 	free(copy);
 }
 
-int inventory_load(struct inventory **out, const char *path, struct diags *d)
+int inventory_load(struct inventory **out, const char *path,
+		   const char *root, struct diags *d)
 {
 	struct inv_ext *x = inv_new();
 	size_t errors_before = d->errors;
@@ -265,6 +266,7 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 	int error = 0;
 
 	*out = NULL;
+	x->root = root;
 	if (!path) {
 		size_t hi = inv_host_add(x, "localhost");
 
@@ -307,7 +309,8 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 		} else {
 			buf_sets(&dir, ".");
 		}
-		error = inv_load_vars_dirs(x, dir.ptr, LAYER_INV_FILES, d);
+		error = inv_load_vars_dirs(x, dir.ptr, root, LAYER_INV_FILES,
+					   d);
 		if (error < 0)
 			goto out;
 	}
@@ -315,6 +318,7 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 		error = TEND_EPARSE;
 out:
 	buf_release(&dir);
+	x->root = NULL; /* borrowed for the load only */
 	if (error < 0) {
 		inventory_free(&x->inv);
 		return error;

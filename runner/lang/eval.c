@@ -36,6 +36,16 @@ static const char *scope_basedir(const struct scope *s)
 	return NULL;
 }
 
+static const struct fs_limits *scope_limits(const struct scope *s)
+{
+	static const struct fs_limits none = { NULL, false };
+
+	for (; s; s = s->parent)
+		if (s->limits)
+			return s->limits;
+	return &none;
+}
+
 /* A variable: template locals first, then the scope (templated lazily). */
 static int lookup_name(struct val **out, const char *name, struct tctx *c)
 {
@@ -172,7 +182,15 @@ static int lookup_one(struct val **out, const char *plugin,
 		return tend_error_set("lookup('%s'): terms must be strings",
 				      plugin);
 	if (!strcmp(plugin, "env")) {
-		const char *v = getenv(name);
+		const char *v;
+
+		if (scope_limits(c->scope)->untrusted)
+			return tend_error_set_code(TEND_EREFUSED,
+				"lookup('env', '%s'): refusing to read the "
+				"controller's environment for an untrusted "
+				"source (--trust-source if you trust the "
+				"commit)", name);
+		v = getenv(name);
 
 		*out = val_str(v ? v : "");
 		return 0;
@@ -187,7 +205,8 @@ static int lookup_one(struct val **out, const char *plugin,
 		if (name[0] != '/' && base)
 			buf_addf(&path, "%s/", base);
 		buf_adds(&path, name);
-		error = readlog_read(&data, path.ptr);
+		error = readlog_read(&data, scope_limits(c->scope)->root,
+				     path.ptr);
 		buf_release(&path);
 		if (error < 0) {
 			buf_release(&data);

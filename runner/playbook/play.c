@@ -1,6 +1,8 @@
 #include "tend/common.h"
+#include "tend/util/buf.h"
 #include "tend/data/vault.h"
 #include "tend/data/yaml.h"
+#include "tend/lang/template.h"
 #include "tend/playbook/playbook_int.h"
 #include "tend/util/fs.h"
 
@@ -30,28 +32,35 @@ static void parse_vars(const struct kwarg *a)
 }
 
 /*
- * A vars file the play will load, checked now if it holds vault data
- * (encrypted whole, or !vault values): a wrong password or damaged data
- * then stops the run before any host is touched, not at the play.
- * Paths with a template, and files that do not exist yet, wait for the
- * play (engine/play.c load_vars_files), as other vars files do.
+ * A vars file the play will load, checked now: a literal name that leads
+ * out of a git source's checkout is refused, and one that holds vault
+ * data (encrypted whole, or !vault values) is decrypted, so that a wrong
+ * password or damaged data stops the run before any host is touched, not
+ * at the play. Paths with a template, and files that do not exist yet,
+ * wait for the play (engine/play.c load_vars_files), as other vars files
+ * do.
  */
-static void check_vault_vars_file(struct loadctx *lc, const struct val *f)
+static void check_vars_file(struct loadctx *lc, const struct val *f)
 {
 	const char *name = val_cstr(f);
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct val *doc = NULL;
+	size_t errors;
 
-	if (strstr(name, "{{") || strstr(name, "{%"))
+	if (!name || template_has_jinja(name))
 		return;
-	if (name[0] == '/')
-		buf_adds(&path, name);
-	else
-		buf_addf(&path, "%s/%s", lc->basedir, name);
-	if (buf_read_file(&text, path.ptr) == 0 &&
+	if (name[0] != '/')
+		buf_addf(&path, "%s/", lc->basedir);
+	buf_adds(&path, name);
+	errors = lc->d->errors;
+	playbook_check_beneath(lc, path.ptr, &f->pos);
+	if (lc->d->errors > errors)
+		goto out;
+	if (fs_read_beneath(&text, lc->root, path.ptr) == 0 &&
 	    (vault_is_vault(text.ptr, text.len) || strstr(text.ptr, "!vault")))
-		yaml_load_file(&doc, path.ptr, lc->d);
+		yaml_load_input(&doc, lc->root, path.ptr, lc->d);
 	tend_error_clear();
+out:
 	val_unref(doc);
 	buf_release_secret(&text);
 	buf_release(&path);
@@ -61,7 +70,7 @@ static void parse_vars_files(const struct kwarg *a)
 {
 	a->p->vars_files = playbook_string_list(a->lc, a->v, a->key, false);
 	for (size_t i = 0; i < val_len(a->p->vars_files); i++)
-		check_vault_vars_file(a->lc, a->p->vars_files->u.list.items[i]);
+		check_vars_file(a->lc, a->p->vars_files->u.list.items[i]);
 }
 
 static void parse_gather_facts(const struct kwarg *a)

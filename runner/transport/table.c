@@ -136,6 +136,11 @@ int transport_open(struct transport **out, const char *name,
 			      "or local)", name);
 }
 
+bool transport_on_controller(const char *name)
+{
+	return name && kind_is(&builtin[0], name);
+}
+
 int transport_register(const struct transport_kind *k)
 {
 	if (registered_nr == MAX_REGISTERED)

@@ -90,10 +90,10 @@ void readlog_note(const char *path, const void *data, size_t len)
 	free(abs);
 }
 
-int readlog_read(struct buf *b, const char *path)
+int readlog_read(struct buf *b, const char *root, const char *path)
 {
 	size_t start = b->len;
-	int error = buf_read_file(b, path);
+	int error = fs_read_beneath(b, root, path);
 
 	if (!error)
 		readlog_note(path, b->ptr + start, b->len - start);

@@ -78,7 +78,7 @@ static void write_plan(const char *name)
 	/* a file the run read, beneath the root: named relative to it */
 	write_file("vars.yml", "msg: hi\n");
 	buf_addf(&vars, "%s/vars.yml", scratch);
-	assert_ok(readlog_read(&text, vars.ptr));
+	assert_ok(readlog_read(&text, NULL, vars.ptr));
 	buf_addf(&out, "%s/%s", scratch, name);
 	writer = pwhash_new(NULL);
 	b.hasher = writer;

@@ -60,7 +60,7 @@ static void *read_in_thread(void *arg)
 	struct buf path = BUF_INIT, b = BUF_INIT;
 
 	buf_addf(&path, "%s/b.txt", scratch);
-	if (readlog_read(&b, path.ptr) < 0)
+	if (readlog_read(&b, NULL, path.ptr) < 0)
 		return (void *)1;
 	readlog_use(prev);
 	buf_release(&path);
@@ -84,13 +84,13 @@ static void test_readlog__first_read_and_threads(void **state)
 	assert_ok(buf_write_file_atomic(a.ptr, "one", 3, 0600));
 	assert_ok(buf_write_file_atomic(b.ptr, "two", 3, 0600));
 	/* no log in use: a read is only a read */
-	assert_ok(readlog_read(&got, a.ptr));
+	assert_ok(readlog_read(&got, NULL, a.ptr));
 	assert_int_equal(readlog_count(log), 0);
 	prev = readlog_use(log);
-	assert_ok(readlog_read(&got, a.ptr));
+	assert_ok(readlog_read(&got, NULL, a.ptr));
 	/* the same file by another name, changed: the first read stays */
 	assert_ok(buf_write_file_atomic(a.ptr, "ONE", 3, 0600));
-	assert_ok(readlog_read(&got, via.ptr));
+	assert_ok(readlog_read(&got, NULL, via.ptr));
 	assert_int_equal(readlog_count(log), 1);
 	assert_string_equal(readlog_at(log, 0, md), a.ptr);
 	crypto_hash_sha256(want, (const unsigned char *)"one", 3);
@@ -105,7 +105,7 @@ static void test_readlog__first_read_and_threads(void **state)
 	assert_false(readlog_find(log, "/nonexistent", md));
 	/* a missing file is an error, and not logged */
 	buf_addf(&via, "-missing");
-	assert_true(readlog_read(&got, via.ptr) == TEND_ENOTFOUND);
+	assert_true(readlog_read(&got, NULL, via.ptr) == TEND_ENOTFOUND);
 	tend_error_clear();
 	assert_int_equal(readlog_count(log), 2);
 	readlog_use(prev);

@@ -438,7 +438,7 @@ static struct val *load_vars(void)
 static void run_cases(const struct tcase *cases, size_t n)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -509,7 +509,7 @@ static void test_template__methods_and_lookups(void **state)
 static void test_template__native(void **state)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf json = BUF_INIT;
 	size_t failed = 0;
 
@@ -549,7 +549,7 @@ static void test_template__render_containers(void **state)
 		"plain: no jinja\n"
 		"unsafe: !unsafe '{{ name }}'\n";
 	struct val *vars = load_vars(), *in = NULL, *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct diags d = DIAGS_INIT;
 	struct buf json = BUF_INIT;
 
@@ -647,8 +647,8 @@ static void test_template__errors(void **state)
 	};
 	struct val *vars = load_vars();
 	struct val *more = val_dict();
-	struct scope root = { NULL, vars, NULL, NULL };
-	struct scope s = { &root, more, "/nonexistent-basedir", NULL };
+	struct scope root = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { &root, more, "/nonexistent-basedir", NULL, NULL };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -685,7 +685,7 @@ static void test_template__recursion(void **state)
 		"ok: '{{ a | default(1) }}'\n";
 	struct diags d = DIAGS_INIT;
 	struct val *vars = NULL;
-	struct scope s = { NULL, NULL, NULL, NULL };
+	struct scope s = { NULL, NULL, NULL, NULL, NULL };
 	struct buf out = BUF_INIT;
 
 	(void)state;
@@ -710,8 +710,8 @@ static void test_template__recursion(void **state)
 static void test_template__scopes(void **state)
 {
 	struct val *outer = val_dict(), *inner = val_dict();
-	struct scope root = { NULL, outer, "/base", NULL };
-	struct scope s = { &root, inner, NULL, NULL };
+	struct scope root = { NULL, outer, "/base", NULL, NULL };
+	struct scope s = { &root, inner, NULL, NULL, NULL };
 	struct buf out = BUF_INIT;
 
 	(void)state;
@@ -736,7 +736,7 @@ static void test_template__lookup_file(void **state)
 {
 	char dir[] = "/tmp/tend-template-XXXXXX";
 	struct buf path = BUF_INIT, out = BUF_INIT;
-	struct scope s = { NULL, NULL, NULL, NULL };
+	struct scope s = { NULL, NULL, NULL, NULL, NULL };
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -760,7 +760,7 @@ static void test_template__lookup_file(void **state)
 static void test_template__expr_eval(void **state)
 {
 	struct val *vars = load_vars(), *v = NULL;
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf json = BUF_INIT;
 	bool b;
 
@@ -816,7 +816,7 @@ static void test_template__secret_propagates(void **state)
 {
 	struct val *vars = val_dict(), *pw = val_str("hunter2");
 	struct val *in = val_str("pw={{ pw }}"), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 
 	(void)state;
 	pw->flags |= VAL_F_SECRET;
@@ -940,7 +940,7 @@ static void test_template__secret_derived(void **state)
 		{ "{% if pw == 'x' %}a{% else %}b{% endif %}", "b" },
 	};
 	struct val *vars = secret_vars(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf text = BUF_INIT;
 	size_t failed = 0;
 
@@ -987,7 +987,7 @@ static void test_template__secret_precise(void **state)
 		{ "{% for k in api %}{{ k }} {% endfor %}", "token user " },
 	};
 	struct val *vars = secret_vars(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -1022,7 +1022,7 @@ static void test_template__secret_precise(void **state)
 static void test_template__secret_text(void **state)
 {
 	struct val *vars = secret_vars(), *sink = val_dict(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, sink };
+	struct scope s = { NULL, vars, NULL, sink, NULL };
 	struct buf b = BUF_INIT;
 
 	(void)state;
@@ -1070,7 +1070,7 @@ static void test_template__secret_text(void **state)
 static void test_template__unsafe_propagates(void **state)
 {
 	struct val *vars = val_dict(), *res = val_dict(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
@@ -1136,7 +1136,7 @@ static void test_template__fuzz(void **state)
 		"items", "()", "==", "<", "none", "true",
 	};
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf src = BUF_INIT, out = BUF_INIT;
 	unsigned int seed = 12345;
 

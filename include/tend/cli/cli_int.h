@@ -99,6 +99,15 @@ struct cli_args {
 	bool takes_vault;        /* the command has the vault options */
 	const char *output;      /* vault: --output */
 	const char *name;        /* vault encrypt_string: --name */
+	/*
+	 * Trust (docs/sources.md): --untrusted, --trust-source, and what
+	 * follows for the playbooks: the root reads stay beneath (the
+	 * checkout; with --untrusted and local playbooks, the current
+	 * directory: `cwd_root`, owned) and whether the source is untrusted.
+	 */
+	bool untrusted_flag, trust_source;
+	struct fs_limits limits;
+	char *cwd_root;
 	const char **pos;    /* positional arguments */
 	size_t pos_nr;
 	/* set up by the dispatcher from the flags */
@@ -117,6 +126,7 @@ enum opt_id {
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
+	OPT_UNTRUSTED, OPT_TRUST_SOURCE,
 };
 
 struct cli_opt {
@@ -144,6 +154,12 @@ int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 
 /* setup.c: what the command flags ask for; each returns an exit code. */
 int cli_setup_source(struct cli_args *a);
+/*
+ * Refuse before anything is fetched or touched an apply of a source that
+ * is not trusted: a git source without --verify-signatures or
+ * --trust-source, or --untrusted. `applies`: the command would apply.
+ */
+int cli_check_trust(struct cli_args *a, bool applies);
 int cli_setup_source_paths(struct cli_args *a);
 int cli_setup_playbooks(struct cli_args *a);
 int cli_setup_inventory(struct cli_args *a);

@@ -29,10 +29,13 @@ int yaml_load_file(struct val **out, const char *path, struct diags *d);
 
 /*
  * As yaml_load_file, for a file that is the run's input (a playbook, a
- * task or vars file): the read is recorded in the thread's read log
- * (util/readlog.h), which a saved plan binds.
+ * task or vars file): read through readlog_read, so it is confined to
+ * `root` (NULL: anywhere; a path that leads out is TEND_EREFUSED, see
+ * util/fs.h) and recorded in the thread's read log, which a saved plan
+ * binds.
  */
-int yaml_load_input(struct val **out, const char *path, struct diags *d);
+int yaml_load_input(struct val **out, const char *root, const char *path,
+		    struct diags *d);
 
 /* As yaml_load_file, from memory; `name` is used in positions. */
 int yaml_load_string(struct val **out, const char *text, size_t len,

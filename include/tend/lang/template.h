@@ -25,12 +25,15 @@
 
 #include "tend/util/buf.h"
 #include "tend/data/val.h"
+#include "tend/util/fs.h"
 
 /*
  * A link in a chain of variable dicts. Lookup walks from the innermost
  * scope to the root; the first dict holding the name wins. `basedir`
  * (the first non-NULL along the chain) is where lookup('file', ...)
- * resolves relative paths. Scopes are cheap: build them on the stack.
+ * resolves relative paths; `limits` (the first non-NULL) confine what
+ * lookups read: files beneath limits->root only, and no lookup('env')
+ * for an untrusted source. Scopes are cheap: build them on the stack.
  *
  * Secrets: whatever the evaluator computes from a value flagged
  * VAL_F_SECRET is flagged too (a filter's, test's, method's or
@@ -49,6 +52,7 @@ struct scope {
 	const struct val *vars; /* a dict, or NULL */
 	const char *basedir;
 	struct val *secret_text; /* a dict used as a set, or NULL */
+	const struct fs_limits *limits; /* NULL: read anywhere */
 };
 
 /* Secret text shorter than this is not recorded (it would mask too much). */

@@ -8,7 +8,8 @@
  * each, and `tend apply plan.json` refuses the plan if one of them reads
  * differently now.
  *
- * Readers of run input call readlog_read instead of buf_read_file (or
+ * Readers of run input call readlog_read instead of buf_read_file, which
+ * also confines them to a git source's checkout (util/fs.h) (or
  * readlog_note after reading a file some other way); the call records the
  * file in the calling thread's log, if one is in use (readlog_use), and is
  * buf_read_file otherwise. Files that are not the run's input (tend.yml,
@@ -38,10 +39,11 @@ struct readlog *readlog_use(struct readlog *log);
 struct readlog *readlog_current(void);
 
 /*
- * buf_read_file, and then the file's path and the SHA-256 of what was
- * read recorded in the thread's log. Same returns as buf_read_file.
+ * fs_read_beneath (confined to `root`, NULL: anywhere), and then the
+ * file's path and the SHA-256 of what was read recorded in the thread's
+ * log. Same returns as fs_read_beneath.
  */
-int readlog_read(struct buf *b, const char *path);
+int readlog_read(struct buf *b, const char *root, const char *path);
 
 /*
  * Record that `path` was read and held `len` bytes of `data`. The path is
