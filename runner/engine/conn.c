@@ -20,7 +20,9 @@
  * inventory's ansible_ssh_user beats tend.yml's default, which tend sets
  * as ansible_user); within one layer, the first alias in the list.
  */
-static const struct val *conn_lookup(const char **name, const struct scope *sc,
+static const struct val *conn_lookup(const char **name,
+				     const struct scope **layer,
+				     const struct scope *sc,
 				     const char *const *names)
 {
 	for (const struct scope *s = sc; s; s = s->parent)
@@ -29,23 +31,66 @@ static const struct val *conn_lookup(const char **name, const struct scope *sc,
 
 			if (v && v->type != VAL_NULL) {
 				*name = names[i];
+				*layer = s;
 				return v;
 			}
 		}
 	return NULL;
 }
 
-static int conn_var(char **out, const struct scope *sc,
+/* Where a connection var is looked up: the scope, and who set what. */
+struct conn_src {
+	const struct scope *sc;
+	const struct runstate *rs;
+};
+
+/*
+ * Connection vars that say which hosts the controller trusts and which
+ * of its keys it presents. For an untrusted source they are the
+ * operator's alone (tend.yml's ssh:, -e): a committer's inventory could
+ * otherwise switch host key checking off and have a plan send the
+ * controller's key and the secrets its tasks render to a host of theirs.
+ */
+static const char *const operator_vars[] = {
+	"host_key_checking", "ansible_host_key_checking",
+	"tend_host_key_checking", "tend_known_hosts",
+	"ansible_ssh_known_hosts_file", "ansible_ssh_private_key_file",
+	"ansible_private_key_file", NULL
+};
+
+static int check_operator_var(const struct conn_src *src, const char *name,
+			      const struct scope *layer)
+{
+	const struct run_opts *o = src->rs->opts;
+
+	if (!src->rs->pb->limits.untrusted || layer->vars == o->defaults ||
+	    layer->vars == o->extra_vars)
+		return 0;
+	for (size_t i = 0; operator_vars[i]; i++)
+		if (!strcmp(name, operator_vars[i]))
+			return tend_error_set_code(TEND_EREFUSED,
+				"refusing '%s' from an untrusted source: which "
+				"hosts and keys the controller trusts is set in "
+				"tend.yml's ssh: or with -e (--trust-source if "
+				"you trust the commit)", name);
+	return 0;
+}
+
+static int conn_var(char **out, const struct conn_src *src,
 		    const char *const *names)
 {
+	const struct scope *sc = src->sc, *layer = NULL;
 	const char *name = NULL;
-	const struct val *v = conn_lookup(&name, sc, names);
+	const struct val *v = conn_lookup(&name, &layer, sc, names);
 	struct val *r = NULL;
 	struct buf b = BUF_INIT;
+	int error;
 
 	*out = NULL;
 	if (!v)
 		return 0;
+	if ((error = check_operator_var(src, name, layer)) < 0)
+		return error;
 	if (template_render(&r, v, sc) < 0)
 		return tend_error_prefix("in '%s'", name);
 	/*
@@ -68,6 +113,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 	static const char *const v_conn[] = { "ansible_connection", NULL };
 	struct hoststate *hs = hc->hs;
 	struct conn *c = hs->conn;
+	struct conn_src src = { .sc = sc, .rs = hc->pc->rs };
 	char *type = NULL;
 	int error;
 
@@ -75,7 +121,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 		return 0;
 	if (c->error)
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
-	if ((error = conn_var(&type, sc, v_conn)) < 0)
+	if ((error = conn_var(&type, &src, v_conn)) < 0)
 		goto out;
 	if (hc->pc->rs->pb->limits.untrusted && transport_on_controller(type)) {
 		/* not cached in c->error: each task is refused by name */
@@ -89,7 +135,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 	{
 		struct transport_vars v = {
 			.inventory_name = hs->name, .get = scope_conn_var,
-			.payload = (void *)sc,
+			.payload = &src,
 		};
 
 		error = transport_open(&c->t, type, &v);

@@ -385,6 +385,9 @@ static void record_event(struct call *c, bool *host_failed)
 	run_scrub(&c->msg, c->secrets);
 	run_scrub(&c->cr.diff, c->secrets);
 	run_scrub(&c->cr.changes, c->secrets);
+	run_hide_short_secrets(&c->msg, c->args);
+	run_hide_short_secrets(&c->cr.diff, c->args);
+	run_hide_short_secrets(&c->cr.changes, c->args);
 	run_add_event(hc, t, c->st, c->label, c->msg.ptr);
 	run_fingerprint(run_last_event(hc), c->st, &c->cr);
 	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
@@ -404,6 +407,7 @@ static void record_event(struct call *c, bool *host_failed)
 static void record_unknown(struct call *c)
 {
 	run_scrub(&c->msg, c->secrets);
+	run_hide_short_secrets(&c->msg, c->args);
 	run_add_event(c->hc, c->t, EV_UNKNOWN, c->label, c->msg.ptr);
 	val_dict_set_bool(c->result, "changed", false);
 	val_dict_set_bool(c->result, "tend_unknown", true);
@@ -418,6 +422,8 @@ static void record_failure(struct call *c, bool *host_failed)
 
 	run_scrub(&c->msg, c->secrets);
 	run_scrub(&c->cr.diff, c->secrets);
+	run_hide_short_secrets(&c->msg, c->args);
+	run_hide_short_secrets(&c->cr.diff, c->args);
 	val_dict_set_bool(c->result, "failed", true);
 	if (!val_dict_get(c->result, "msg") || c->msg.len)
 		val_dict_set_str(c->result, "msg", c->msg.ptr);

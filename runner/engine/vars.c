@@ -9,6 +9,7 @@
 #include "tend/lang/template.h"
 #include "tend/data/truth.h"
 
+#include <ctype.h>
 #include <sodium.h>
 
 void run_push_scope(struct scopes *ss, const struct val *vars,
@@ -209,6 +210,52 @@ void run_scrub(struct buf *b, const struct val *secrets)
 		*b = out;
 	}
 	free(sorted);
+}
+
+/*
+ * Whether b quotes a secret string of v shorter than
+ * TEMPLATE_MIN_SECRET_TEXT (`pw[0:3]`, a three-digit PIN): too short to
+ * be scrubbed from text, as run_scrub would then mask every such letter.
+ */
+static bool quotes_short_secret(const struct buf *b, const struct val *v,
+				bool inherited)
+{
+	bool secret = inherited || (v->flags & VAL_F_SECRET);
+
+	if (v->type == VAL_STR && secret) {
+		const char *s = v->u.s.ptr;
+		size_t len = v->u.s.len;
+
+		while (len && isspace((unsigned char)*s)) {
+			s++;
+			len--;
+		}
+		while (len && isspace((unsigned char)s[len - 1]))
+			len--;
+		if (len && len < TEMPLATE_MIN_SECRET_TEXT &&
+		    memmem(b->ptr, b->len, s, len))
+			return true;
+	}
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		if (quotes_short_secret(b, v->u.list.items[i], secret))
+			return true;
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		if (quotes_short_secret(b, v->u.dict.items[i].v, secret))
+			return true;
+	return false;
+}
+
+/*
+ * Hide the whole of b when it quotes a short secret of the task's
+ * rendered arguments (a module's message or attribute change that names
+ * its argument: "owner: root -> Hun", fail's msg).
+ */
+void run_hide_short_secrets(struct buf *b, const struct val *args)
+{
+	if (!b->len || !args || !quotes_short_secret(b, args, false))
+		return;
+	buf_release_secret(b);
+	buf_adds(b, "(hidden: it may quote a piece of a secret)");
 }
 
 /* Scrub the thread's error message of secrets (its code kept). */

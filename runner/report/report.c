@@ -50,6 +50,36 @@ static const char *plan_mark(enum event_status s)
 	}
 }
 
+/*
+ * n bytes of s for a terminal: control characters (C0 but newline and
+ * tab, DEL, and C1 as UTF-8) as \xNN. Host output, file contents and
+ * names reach the text reports, and a host could otherwise send escape
+ * sequences that clear the screen, retitle it, or move the cursor up to
+ * overwrite "failed" with "ok".
+ */
+static void term_text(struct buf *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') ||
+		    p[i] == 0x7f) {
+			buf_addf(out, "\\x%02x", p[i]);
+		} else if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+			   p[i + 1] <= 0x9f) {
+			buf_addf(out, "\\u%04x", p[i + 1]);
+			i++;
+		} else {
+			buf_addch(out, (char)p[i]);
+		}
+	}
+}
+
+static void term_str(struct buf *out, const char *s)
+{
+	term_text(out, s, strlen(s));
+}
+
 /* Each line of `text` indented by `pad`, diff lines coloured. */
 static void indented(struct buf *out, const char *text, const char *pad,
 		     const struct report_opts *o, bool is_diff)
@@ -72,7 +102,7 @@ static void indented(struct buf *out, const char *text, const char *pad,
 		buf_adds(out, pad);
 		if (c)
 			buf_adds(out, c);
-		buf_add(out, p, n);
+		term_text(out, p, n);
 		if (c)
 			buf_adds(out, C_RESET);
 		buf_addch(out, '\n');
@@ -142,7 +172,8 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 		const char *play = NULL;
 
 		color(out, o, C_BOLD);
-		buf_addf(out, "%s\n", host);
+		term_str(out, host);
+		buf_addch(out, '\n');
 		color(out, o, C_RESET);
 		for (size_t i = 0; i < r->nr; i++) {
 			const struct run_event *ev = &r->events[i];
@@ -151,17 +182,22 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 				continue;
 			if (!play || strcmp(play, ev->play)) {
 				play = ev->play;
-				buf_addf(out, "  play: %s\n", *play ? play : "(unnamed)");
+				buf_adds(out, "  play: ");
+				term_str(out, *play ? play : "(unnamed)");
+				buf_addch(out, '\n');
 			}
 			buf_adds(out, "    ");
 			color(out, o, status_color(ev->status));
 			buf_addf(out, "%s %-7s", plan_mark(ev->status),
 				 event_status_name(ev->status, RUN_PLAN));
 			color(out, o, C_RESET);
-			buf_addf(out, " %s%s", ev->handler ? "handler: " : "",
-				 ev->task);
-			if (ev->label)
-				buf_addf(out, " (item=%s)", ev->label);
+			buf_addf(out, " %s", ev->handler ? "handler: " : "");
+			term_str(out, ev->task);
+			if (ev->label) {
+				buf_adds(out, " (item=");
+				term_str(out, ev->label);
+				buf_addch(out, ')');
+			}
 			if (ev->pos.file)
 				buf_addf(out, "  [%s:%u]", ev->pos.file,
 					 ev->pos.line);
@@ -275,9 +311,11 @@ static void banner(struct buf *out, const char *kind, const char *name)
 {
 	size_t n = strlen(kind) + (*name ? strlen(name) + 3 : 0) + 1;
 
-	if (*name)
-		buf_addf(out, "%s [%s] ", kind, name);
-	else
+	if (*name) {
+		buf_addf(out, "%s [", kind);
+		term_str(out, name);
+		buf_adds(out, "] ");
+	} else
 		buf_addf(out, "%s ", kind);
 	for (size_t i = n; i < 72; i++)
 		buf_addch(out, '*');
@@ -324,13 +362,16 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 	else
 		buf_addf(&b, "%s: [%s]", event_status_name(ev->status, o->mode),
 			 ev->host);
-	if (ev->label)
-		buf_addf(&b, " => (item=%s)", ev->label);
+	if (ev->label) {
+		buf_adds(&b, " => (item=");
+		term_str(&b, ev->label);
+		buf_addch(&b, ')');
+	}
 	if (ev->msg && (ev->status == EV_FAILED ||
 			ev->status == EV_UNREACHABLE ||
 			!strcmp(ev->module, "debug"))) {
 		buf_adds(&b, ev->label ? " " : " => ");
-		buf_adds(&b, ev->msg);
+		term_str(&b, ev->msg);
 	}
 	color(&b, o, C_RESET);
 	buf_addch(&b, '\n');

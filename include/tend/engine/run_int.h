@@ -128,6 +128,7 @@ int run_eval_conditions(bool *out, const struct val *conds,
 void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited);
 void run_scrub(struct buf *b, const struct val *secrets);
+void run_hide_short_secrets(struct buf *b, const struct val *args);
 void run_taint(struct val *v, const struct val *secrets);
 struct val *run_secrets(const struct hostctx *hc);
 struct val *run_secret_list(const struct runstate *rs, const struct val *text);
