@@ -425,6 +425,12 @@ static void fence(struct buf *out, const char *text)
 }
 
 /* Text safe inside markdown table cells and summaries. */
+/*
+ * Text in a Markdown report (a PR comment) shows as itself: HTML is
+ * escaped, and so is every ASCII character Markdown gives a meaning
+ * ('[x](url)', '![img](url)', emphasis, code, a bare URL's ':'), so a
+ * label built from host output cannot put links or images in a comment.
+ */
 static void md_text(struct buf *out, const char *s)
 {
 	for (; *s; s++) {
@@ -434,10 +440,10 @@ static void md_text(struct buf *out, const char *s)
 			buf_adds(out, "&gt;");
 		else if (*s == '&')
 			buf_adds(out, "&amp;");
-		else if (*s == '|')
-			buf_adds(out, "\\|");
 		else if (*s == '\n')
 			buf_addch(out, ' ');
+		else if (strchr("\\`*_{}[]()#+-.!~|:@", *s))
+			buf_addf(out, "\\%c", *s);
 		else
 			buf_addch(out, *s);
 	}
