@@ -255,6 +255,17 @@ out:
 	buf_release(&type);
 }
 
+/* A variable's value; secret if the file was encrypted. */
+static struct val *ini_value(const struct loader *ld, const char *s,
+			     unsigned int line, unsigned int col)
+{
+	struct val *v = inv_ini_value(s, ld->file, line, col);
+
+	if (ld->secret)
+		inv_mark_secret(v);
+	return v;
+}
+
 static void ini_host_line(struct ini_parser *ip, const char *s,
 			  unsigned int col)
 {
@@ -292,7 +303,7 @@ static void ini_host_line(struct ini_parser *ip, const char *s,
 		*eq = '\0';
 		vcol = tok[i].col + (unsigned int)(eq - tok[i].s) + 1;
 		val_dict_set(vars, tok[i].s,
-			     inv_ini_value(eq + 1, ld->file, pos.line, vcol));
+			     ini_value(ld, eq + 1, pos.line, vcol));
 	}
 	inv_defer_hosts(ld->x, host, port, ip->group, vars, &pos);
 	host = NULL;
@@ -320,7 +331,7 @@ static void ini_vars_line(struct ini_parser *ip, const char *s,
 	for (v = eq + 1; isspace((unsigned char)*v); v++)
 		;
 	inv_group_set_var(ip->ld->x, ip->group, LAYER_INLINE, key.ptr,
-		      inv_ini_value(v, ip->ld->file, ip->pos.line,
+		      ini_value(ip->ld, v, ip->pos.line,
 				col + (unsigned int)(v - s)),
 		      ip->ld->d);
 	buf_release(&key);

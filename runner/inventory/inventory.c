@@ -41,7 +41,7 @@ static bool looks_like_yaml(const struct buf *text, const char *file,
 
 static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 {
-	struct loader ld = { x, d, srcfile_intern(path) };
+	struct loader ld = { x, d, srcfile_intern(path), false };
 	const char *ext = inv_file_ext(path);
 	struct buf text = BUF_INIT;
 	struct val *doc = NULL;
@@ -54,6 +54,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 		error = 0; /* the diagnostics tell */
 		goto out;
 	}
+	ld.secret = error == 1; /* as an encrypted vars file's values */
 	if (!strcmp(ext, ".yml") || !strcmp(ext, ".yaml") ||
 	    !strcmp(ext, ".json")) {
 		if ((error = yaml_load_string(&doc, text.ptr, text.len, path,
@@ -62,8 +63,12 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 				error = 0; /* the diagnostics tell */
 			goto out;
 		}
+		if (ld.secret)
+			inv_mark_secret(doc);
 		inv_yaml_parse(&ld, doc);
 	} else if (!*ext && looks_like_yaml(&text, path, &doc)) {
+		if (ld.secret)
+			inv_mark_secret(doc);
 		inv_yaml_parse(&ld, doc);
 	} else {
 		inv_ini_parse(&ld, text.ptr);

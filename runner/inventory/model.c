@@ -12,6 +12,16 @@
 const char *const inv_localhost_names[] = { "localhost", "127.0.0.1", "::1",
 					NULL };
 
+void inv_mark_secret(struct val *v)
+{
+	if (v->type == VAL_STR)
+		v->flags |= VAL_F_SECRET;
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		inv_mark_secret(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		inv_mark_secret(v->u.dict.items[i].v);
+}
+
 struct inv_ext *inv_ext_of(const struct inventory *inv)
 {
 	/* every inventory is allocated as an inv_ext by inventory_load */

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -42,6 +43,26 @@ static int hash_file(crypto_hash_sha256_state *h, const char *path,
 	}
 	buf_release(&b);
 	return error;
+}
+
+/*
+ * A symlink is bound by where it points, never followed: in a git
+ * source's checkout it may lead to any controller file (the files a run
+ * reads through one are bound by the read log anyway).
+ */
+static int hash_link(crypto_hash_sha256_state *h, const char *path,
+		     const char *name)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target));
+
+	if (n < 0 || (size_t)n >= sizeof(target))
+		return tend_error_set("cannot read the link '%s': %s", path,
+				      n < 0 ? strerror(errno) : "too long");
+	hash_str(h, "link");
+	hash_str(h, name);
+	crypto_hash_sha256_update(h, (const unsigned char *)target, (size_t)n);
+	return 0;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -84,17 +105,19 @@ static int hash_tree(crypto_hash_sha256_state *h, const char *dir,
 	for (size_t i = 0; i < nr && !error; i++) {
 		struct buf path = BUF_INIT, name = BUF_INIT;
 		struct stat st;
+		bool wanted = !top_only || has_suffix(names[i], ".yml") ||
+			      has_suffix(names[i], ".yaml") ||
+			      has_suffix(names[i], ".j2");
 
 		buf_addf(&path, "%s/%s", dir, names[i]);
 		buf_addf(&name, "%s%s", rel, names[i]);
-		if (!stat(path.ptr, &st)) {
-			if (S_ISDIR(st.st_mode) && !top_only) {
+		if (!lstat(path.ptr, &st)) {
+			if (S_ISLNK(st.st_mode) && wanted) {
+				error = hash_link(h, path.ptr, name.ptr);
+			} else if (S_ISDIR(st.st_mode) && !top_only) {
 				buf_addch(&name, '/');
 				error = hash_tree(h, path.ptr, name.ptr, false);
-			} else if (S_ISREG(st.st_mode) &&
-				   (!top_only || has_suffix(names[i], ".yml") ||
-				    has_suffix(names[i], ".yaml") ||
-				    has_suffix(names[i], ".j2"))) {
+			} else if (S_ISREG(st.st_mode) && wanted) {
 				error = hash_file(h, path.ptr, name.ptr);
 			}
 		}
@@ -105,6 +128,17 @@ static int hash_tree(crypto_hash_sha256_state *h, const char *dir,
 		free(names[i]);
 	free(names);
 	return error;
+}
+
+/* hash_tree of the directory `dir`, or hash_link if it is a symlink. */
+static int hash_subdir(crypto_hash_sha256_state *h, const char *dir,
+		       const char *rel)
+{
+	struct stat st;
+
+	if (!lstat(dir, &st) && S_ISLNK(st.st_mode))
+		return hash_link(h, dir, rel);
+	return hash_tree(h, dir, rel, false);
 }
 
 /* SHA-256 of a playbook and what sits beside it. */
@@ -129,7 +163,7 @@ static int hash_playbook(unsigned char out[32], const char *playbook)
 
 		buf_addf(&sub, "%s/%s", dir, subdirs[i]);
 		buf_addf(&rel, "%s/", subdirs[i]);
-		error = hash_tree(&h, sub.ptr, rel.ptr, false);
+		error = hash_subdir(&h, sub.ptr, rel.ptr);
 		buf_release(&sub);
 		buf_release(&rel);
 	}
@@ -163,9 +197,9 @@ static int hash_inventory(unsigned char out[32], const char *inventory)
 		copy = xstrdup(inventory);
 		buf_addf(&hv, "%s/host_vars", dirname(copy));
 		if (!error)
-			error = hash_tree(&h, gv.ptr, "group_vars/", false);
+			error = hash_subdir(&h, gv.ptr, "group_vars/");
 		if (!error)
-			error = hash_tree(&h, hv.ptr, "host_vars/", false);
+			error = hash_subdir(&h, hv.ptr, "host_vars/");
 		buf_release(&gv);
 		buf_release(&hv);
 		free(copy);

@@ -82,6 +82,7 @@ struct loader {
 	struct inv_ext *x;
 	struct diags *d;
 	const char *file; /* interned */
+	bool secret; /* an encrypted file: every string it sets is secret */
 };
 
 /* model.c */
@@ -90,6 +91,8 @@ struct inv_ext *inv_ext_of(const struct inventory *inv);
 struct host_ext *inv_hext(const struct host *h);
 struct group_ext *inv_gext(const struct inventory *inv, size_t gi);
 bool inv_ends_with(const char *s, const char *suffix);
+/* Flag every string in v secret (dict keys are names, and stay plain). */
+void inv_mark_secret(struct val *v);
 bool inv_is_localhost_name(const char *s);
 int inv_check_interrupted(void);
 size_t inv_index_get(const struct name_index *ix, const char *name);
