@@ -612,6 +612,8 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 	}
 	if ((error = check_files(&j, plan, replan)) < 0)
 		goto out;
+	if (!val_len(hosts))
+		say(&j, JOB_WARNING, "the plan names no host: nothing to apply");
 	out->status = "ok";
 	plan_compare(&stale, plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)

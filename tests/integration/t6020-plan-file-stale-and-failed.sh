@@ -27,3 +27,14 @@ touch "$T/r/h1.ok"
 run_tend 0 plan "$T/pb.yml" -i "$T/inv.ini" -e root="$T/r" --out "$T/plan.json"
 echo moved-again >"$T/r/h2.conf"
 run_tend 4 apply "$T/plan.json"
+
+# a plan that names no host applies nothing, and says so
+cat >"$T/none.yml" <<'YML'
+- hosts: nomatch
+  gather_facts: false
+  tasks:
+    - debug: { msg: hi }
+YML
+run_tend 0 plan "$T/none.yml" -i "$T/inv.ini" --out "$T/none.json"
+run_tend 0 apply "$T/none.json"
+expect_in "$T/err" "the plan names no host: nothing to apply"
