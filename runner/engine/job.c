@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/job.h"
+#include "tend/util/readlog.h"
 #include "tend/util/interrupt.h"
 #include "tend/store/store.h"
 #include "tend/windows/window.h"
@@ -614,6 +615,9 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		goto out;
 	if (!val_len(hosts))
 		say(&j, JOB_WARNING, "the plan names no host: nothing to apply");
+	/* what was just compared with the plan is what the apply may read */
+	if (readlog_current())
+		readlog_strict(readlog_current(), true);
 	out->status = "ok";
 	plan_compare(&stale, plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/util/error.h"
 #include "tend/util/readlog.h"
 
 #include <limits.h>
@@ -18,6 +19,7 @@ struct readlog {
 	pthread_mutex_t lock; /* the executor's workers note concurrently */
 	struct readlog_file *files;
 	size_t nr, alloc;
+	bool strict; /* a file must read as it first did (readlog_strict) */
 };
 
 /* Per thread: a daemon may run several jobs, each with its own log. */
@@ -63,31 +65,49 @@ static struct readlog_file *find(struct readlog *log, const char *path)
 	return NULL;
 }
 
-void readlog_note(const char *path, const void *data, size_t len)
+/* readlog_note; true if the log is strict and the file reads otherwise */
+static bool note(const char *path, const void *data, size_t len)
 {
 	struct readlog *log = current;
+	struct readlog_file *f;
+	unsigned char sha[crypto_hash_sha256_BYTES];
+	bool moved = false;
 	char *abs;
 
 	if (!log)
-		return;
+		return false;
 	/*
 	 * One name per file however it was reached ("pb/../x.yml", a
 	 * symlink): the apply compares by this name.
 	 */
 	if (!(abs = realpath(path, NULL)))
 		abs = xstrdup(path);
+	crypto_hash_sha256(sha, data, len);
 	pthread_mutex_lock(&log->lock);
-	if (!find(log, abs)) {
-		struct readlog_file *f;
-
+	if ((f = find(log, abs))) {
+		moved = log->strict && sodium_memcmp(f->sha256, sha, sizeof(sha));
+	} else {
 		ALLOC_GROW(log->files, log->nr + 1, log->alloc);
 		f = &log->files[log->nr++];
 		f->path = abs;
 		abs = NULL;
-		crypto_hash_sha256(f->sha256, data, len);
+		memcpy(f->sha256, sha, sizeof(sha));
 	}
 	pthread_mutex_unlock(&log->lock);
 	free(abs);
+	return moved;
+}
+
+void readlog_note(const char *path, const void *data, size_t len)
+{
+	note(path, data, len);
+}
+
+void readlog_strict(struct readlog *log, bool on)
+{
+	pthread_mutex_lock(&log->lock);
+	log->strict = on;
+	pthread_mutex_unlock(&log->lock);
 }
 
 int readlog_read(struct buf *b, const char *root, const char *path)
@@ -95,8 +115,12 @@ int readlog_read(struct buf *b, const char *root, const char *path)
 	size_t start = b->len;
 	int error = fs_read_beneath(b, root, path);
 
-	if (!error)
-		readlog_note(path, b->ptr + start, b->len - start);
+	if (!error && note(path, b->ptr + start, b->len - start)) {
+		buf_setlen(b, start);
+		error = tend_error_set_code(TEND_ESTALE, "'%s' changed since "
+					    "the plan was checked: not using "
+					    "it (make a new plan)", path);
+	}
 	return error;
 }
 

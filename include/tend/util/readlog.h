@@ -41,7 +41,8 @@ struct readlog *readlog_current(void);
 /*
  * fs_read_beneath (confined to `root`, NULL: anywhere), and then the
  * file's path and the SHA-256 of what was read recorded in the thread's
- * log. Same returns as fs_read_beneath.
+ * log. Same returns as fs_read_beneath, and TEND_ESTALE from a strict
+ * log (readlog_strict).
  */
 int readlog_read(struct buf *b, const char *root, const char *path);
 
@@ -52,6 +53,15 @@ int readlog_read(struct buf *b, const char *root, const char *path);
  * cannot be resolved is recorded as given.
  */
 void readlog_note(const char *path, const void *data, size_t len);
+
+/*
+ * Strict (on): from now on, a file already in `log` that reads otherwise
+ * than it first did makes readlog_read fail (TEND_ESTALE) rather than
+ * hand the new content over. Applying a saved plan turns it on once the
+ * files have been compared with the plan, so a file changed between that
+ * comparison and the apply pass's own read is not used.
+ */
+void readlog_strict(struct readlog *log, bool on);
 
 /* How many files are in `log`. */
 size_t readlog_count(struct readlog *log);
