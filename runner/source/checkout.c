@@ -123,6 +123,12 @@ int source_checkout_to(git_repository *repo, git_commit *c, const char *dir,
 	co.checkout_strategy = GIT_CHECKOUT_FORCE |
 			       GIT_CHECKOUT_DONT_UPDATE_INDEX;
 	co.target_directory = tmp.ptr;
+	/*
+	 * The commit's bytes exactly: what its signature covers and what the
+	 * cache's verification hashes (no .gitattributes eol or ident
+	 * filters, which would make every later run check it out again).
+	 */
+	co.disable_filters = 1;
 	if (git_commit_tree(&tree, c) < 0 ||
 	    git_checkout_tree(repo, (const git_object *)tree, &co) < 0) {
 		error = error_from_git(-1, "cannot check out into '%s'",
