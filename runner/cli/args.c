@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int parse_extra(struct val *into, const char *s)
+int cli_parse_extra(struct val *into, const char *s)
 {
 	struct val *v = NULL;
 	struct diags d = DIAGS_INIT;
@@ -160,7 +160,7 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		a->limit = v;
 		break;
 	case OPT_EXTRA:
-		return parse_extra(a->extra, v);
+		return cli_parse_extra(a->extra, v);
 	case OPT_TAGS:
 		a->tags = cli_split_tags(a->tags, v);
 		break;
