@@ -580,15 +580,67 @@ static bool yaml_plain_ok(const char *s, size_t len)
 	return yaml_plain_is_str(s);
 }
 
+/*
+ * The length of the character at s (`left` bytes remain) if a YAML
+ * reader refuses it raw (C0 controls but tab, DEL, C1 controls, U+FFFE,
+ * U+FFFF) or reads it as a line break (LF, CR, NEL, U+2028, U+2029) in a
+ * plain or single-quoted scalar; 0 if it may stand as it is.
+ */
+static size_t yaml_unprintable(const unsigned char *s, size_t left)
+{
+	if ((s[0] < 0x20 && s[0] != '\t') || s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && left > 1 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	if (left > 2 && ((s[0] == 0xef && s[1] == 0xbf &&
+			  (s[2] == 0xbe || s[2] == 0xbf)) ||
+			 (s[0] == 0xe2 && s[1] == 0x80 &&
+			  (s[2] == 0xa8 || s[2] == 0xa9))))
+		return 3;
+	return 0;
+}
+
+static bool yaml_printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (yaml_unprintable((const unsigned char *)s + i, len - i))
+			return false;
+	return true;
+}
+
+/* A double-quoted scalar: JSON's escapes, which YAML reads too, and
+ * \uXXXX for the other characters YAML refuses raw. */
+static void yaml_dquote(struct buf *out, const char *s, size_t len)
+{
+	size_t start = 0, n;
+
+	buf_addch(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		const unsigned char *c = (const unsigned char *)s + i;
+
+		if (c[0] < 0x80 || !(n = yaml_unprintable(c, len - i)))
+			continue;
+		val_json_escape(out, s + start, i - start);
+		buf_addf(out, "\\u%04x", n == 2 ? c[1] :
+			 (c[0] & 0x0fu) << 12 | (c[1] & 0x3fu) << 6 |
+			 (c[2] & 0x3fu));
+		i += n - 1;
+		start = i + 1;
+	}
+	val_json_escape(out, s + start, len - start);
+	buf_addch(out, '"');
+}
+
 static void yaml_scalar(struct buf *out, const struct val *v)
 {
 	if (v->type == VAL_STR) {
+		bool printable = yaml_printable(v->u.s.ptr, v->u.s.len);
+
 		if (v->flags & VAL_F_SECRET)
 			buf_adds(out, "'********'");
-		else if (yaml_plain_ok(v->u.s.ptr, v->u.s.len))
+		else if (printable && yaml_plain_ok(v->u.s.ptr, v->u.s.len))
 			buf_add(out, v->u.s.ptr, v->u.s.len);
-		else if (!memchr(v->u.s.ptr, '\n', v->u.s.len) &&
-			 strlen(v->u.s.ptr) == v->u.s.len) {
+		else if (printable) {
 			buf_addch(out, '\'');
 			for (size_t i = 0; i < v->u.s.len; i++) {
 				if (v->u.s.ptr[i] == '\'')
@@ -597,7 +649,7 @@ static void yaml_scalar(struct buf *out, const struct val *v)
 			}
 			buf_addch(out, '\'');
 		} else {
-			val_json_quote(out, v->u.s.ptr, v->u.s.len);
+			yaml_dquote(out, v->u.s.ptr, v->u.s.len);
 		}
 		return;
 	}

@@ -294,8 +294,12 @@ struct val *alertmanager_silence_update(const struct val *old,
 	return silence;
 }
 
-void alertmanager_read_alerts(struct val *out, const struct val *answer)
+int alertmanager_read_alerts(struct val *out, const struct val *answer)
 {
+	if (!val_is(answer, VAL_LIST))
+		return tend_error_set("expected a list of alerts, got %s",
+				      val_type_name(answer ? answer->type :
+						    VAL_NULL));
 	for (size_t i = 0; i < val_len(answer); i++) {
 		const struct val *a = val_list_at(answer, i);
 		const char *fp = val_cstr(val_dict_get(a, "fingerprint"));
@@ -316,6 +320,7 @@ void alertmanager_read_alerts(struct val *out, const struct val *answer)
 			val_dict_set_str(labels, "fingerprint", fp);
 		val_list_push(out, labels);
 	}
+	return 0;
 }
 
 /* POST a silence; *id gets the id Alertmanager returns. */
@@ -529,7 +534,8 @@ static int firing_alerts(struct val *out, const struct am_ctx *c,
 	if ((error = http_json(&alerts, "GET", url.ptr, NULL, c->headers,
 			       &c->http)) < 0)
 		goto out;
-	alertmanager_read_alerts(out, alerts);
+	if ((error = alertmanager_read_alerts(out, alerts)) < 0)
+		tend_error_prefix("GET '%s'", url.ptr);
 out:
 	val_unref(ms);
 	val_unref(alerts);

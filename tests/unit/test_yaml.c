@@ -461,6 +461,50 @@ static void test_yaml__load_file(void **state)
 	diags_release(&d);
 }
 
+/*
+ * to_nice_yaml (val_to_yaml) writes YAML that loads back to the same
+ * value. Strings holding characters YAML refuses raw (ESC, DEL, C1
+ * controls, U+FFFE) were written in single quotes, and did not load; line
+ * breaks other than LF (CR, NEL, U+2028) loaded back folded into spaces.
+ * Found by tests/fuzz/fuzz_yaml.c (tests/fuzz/regress/yaml/).
+ */
+static void test_yaml__emit_control_chars(void **state)
+{
+	static const char *const docs[] = {
+		"s: \"a\\eb\"\n",
+		"s: \"del\\x7f.\"\n",
+		"s: \"c1 \\x80 \\x9f\"\n",
+		"s: \"\\uFFFE and \\uFFFF\"\n",
+		"s: \"cr\\r.\"\n",
+		"s: \"nel\\N ls\\L ps\\P\"\n",
+		"s: \"tab\\tin\"\n",
+		"\"k\\e\": [\"x\\ay\", \"\\x1b[31mred\"]\n",
+		"s: \"caf\\xe9 \\u2603\"\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(docs); i++) {
+		struct val *v = load(docs[i]), *again = NULL;
+		struct buf out = BUF_INIT;
+		struct diags d = DIAGS_INIT;
+
+		val_to_yaml(&out, v, 0);
+		if (yaml_load_string(&again, out.ptr, out.len, "again.yml",
+				     &d) < 0) {
+			diags_print(&d, stderr);
+			fail_msg("'%s' was written as '%s', which does not load",
+				 docs[i], out.ptr);
+		}
+		if (!val_equal(v, again))
+			fail_msg("'%s' was written as '%s', which loads as "
+				 "another value", docs[i], out.ptr);
+		val_unref(again);
+		val_unref(v);
+		buf_release(&out);
+		diags_release(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_yaml__empty_is_null),
 		cmocka_unit_test(test_yaml__diags_appended),
 		cmocka_unit_test(test_yaml__load_file),
+		cmocka_unit_test(test_yaml__emit_control_chars),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

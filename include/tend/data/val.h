@@ -195,6 +195,8 @@ void val_to_json(struct buf *out, const struct val *v, int indent);
 
 /* Append s (len bytes) as a JSON string literal, quotes included. */
 void val_json_quote(struct buf *out, const char *s, size_t len);
+/* The same without the quotes (for YAML's double-quoted scalars). */
+void val_json_escape(struct buf *out, const char *s, size_t len);
 
 /* Parse JSON text into a value (jansson). Returns 0 or -1 with error. */
 int val_from_json(struct val **out, const char *text, size_t len);

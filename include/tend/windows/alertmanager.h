@@ -41,8 +41,9 @@ struct val *alertmanager_silence_update(const struct val *old,
  * Append to `out` (a list) the labels of each alert of a GET
  * /api/v2/alerts answer, with its fingerprint added; an alert whose
  * fingerprint is already in `out` is skipped (the members of an HA
- * pair report the same alerts).
+ * pair report the same alerts), and so is one without a labels dict.
+ * An answer that is not a list is -1 with the error set.
  */
-void alertmanager_read_alerts(struct val *out, const struct val *answer);
+int alertmanager_read_alerts(struct val *out, const struct val *answer);
 
 #endif
