@@ -7,7 +7,8 @@
 /*
  * Load the input as an inventory file called `name` (its extension picks
  * the parser), then do what a run does with it: select every host, and
- * work out each one's vars, group names and the groups dict.
+ * work out the groups dict and the vars and group names of the first
+ * hosts.
  */
 static inline void fuzz_inventory(const char *name, const uint8_t *data,
 				  size_t size)
@@ -20,7 +21,8 @@ static inline void fuzz_inventory(const char *name, const uint8_t *data,
 	if (inventory_load(&inv, fuzz_file(name, data, size), &d) == 0 &&
 	    inventory_select(&hosts, &nr, inv, "all:!ungrouped:ungrouped") == 0) {
 		val_unref(inventory_groups(inv));
-		for (size_t i = 0; i < nr; i++) {
+		/* ranges may make 200,000 hosts: the first ones tell */
+		for (size_t i = 0; i < nr && i < 64; i++) {
 			val_unref(inventory_host_vars(inv, hosts[i]));
 			val_unref(inventory_group_names(inv, hosts[i]));
 		}
