@@ -723,13 +723,6 @@ void val_to_repr(struct buf *out, const struct val *v)
 	add_text(out, v, true);
 }
 
-void val_json_quote(struct buf *out, const char *s, size_t len)
-{
-	buf_addch(out, '"');
-	val_json_escape(out, s, len);
-	buf_addch(out, '"');
-}
-
 void val_json_escape(struct buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {

@@ -28,9 +28,9 @@
  * value; its contents must not change while it is shared.
  */
 
+#include "tend/util/buf.h"
 #include "tend/util/error.h"
 
-struct buf;
 struct val_dict_index;
 
 enum val_type {
@@ -193,10 +193,17 @@ void val_to_repr(struct buf *out, const struct val *v);
  */
 void val_to_json(struct buf *out, const struct val *v, int indent);
 
-/* Append s (len bytes) as a JSON string literal, quotes included. */
-void val_json_quote(struct buf *out, const char *s, size_t len);
-/* The same without the quotes (for YAML's double-quoted scalars). */
+/* Append s (len bytes) escaped as in a JSON string literal, without the
+ * quotes (YAML's double-quoted scalars take the same escapes). */
 void val_json_escape(struct buf *out, const char *s, size_t len);
+
+/* Append s (len bytes) as a JSON string literal, quotes included. */
+static inline void val_json_quote(struct buf *out, const char *s, size_t len)
+{
+	buf_addch(out, '"');
+	val_json_escape(out, s, len);
+	buf_addch(out, '"');
+}
 
 /* Parse JSON text into a value (jansson). Returns 0 or -1 with error. */
 int val_from_json(struct val **out, const char *text, size_t len);
