@@ -631,6 +631,33 @@ static void yaml_dquote(struct buf *out, const char *s, size_t len)
 	buf_addch(out, '"');
 }
 
+/*
+ * A float as PyYAML's representer writes it, so that it loads back as
+ * the same float: .nan, .inf, -.inf (JSON has none of them: it writes
+ * null), and Python's repr with ".0" added to a mantissa without a dot
+ * ("1e+16" would load as a string; YAML 1.1 floats have a dot).
+ */
+static void yaml_float(struct buf *out, const struct val *v)
+{
+	struct buf t = BUF_INIT;
+	const char *e;
+
+	if (isnan(v->u.f) || isinf(v->u.f)) {
+		buf_adds(out, isnan(v->u.f) ? ".nan" :
+			 v->u.f < 0 ? "-.inf" : ".inf");
+		return;
+	}
+	val_to_json(&t, v, 0);
+	if (!strchr(t.ptr, '.') && (e = strchr(t.ptr, 'e'))) {
+		buf_add(out, t.ptr, (size_t)(e - t.ptr));
+		buf_adds(out, ".0");
+		buf_adds(out, e);
+	} else {
+		buf_addbuf(out, &t);
+	}
+	buf_release(&t);
+}
+
 static void yaml_scalar(struct buf *out, const struct val *v)
 {
 	if (v->type == VAL_STR) {
@@ -657,6 +684,8 @@ static void yaml_scalar(struct buf *out, const struct val *v)
 		buf_adds(out, "null");
 	else if (v->type == VAL_BOOL)
 		buf_adds(out, v->u.b ? "true" : "false");
+	else if (v->type == VAL_FLOAT)
+		yaml_float(out, v);
 	else
 		val_to_json(out, v, 0);
 }

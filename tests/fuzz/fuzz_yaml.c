@@ -1,11 +1,48 @@
 #include "fuzz.h"
 #include "tend/data/yaml.h"
 
+#include <math.h>
+
 /*
  * The YAML loader (data/yaml.c) on any bytes, then the emitters on what
- * it loaded: to_nice_yaml's output must load again, since tend writes it
- * into files that Ansible and tend read back.
+ * it loaded: to_nice_yaml's output must load again, to the same value
+ * (same types, floats bit for bit or both NaN), since tend writes it into
+ * files that Ansible and tend read back.
  */
+
+static bool same(const struct val *a, const struct val *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case VAL_FLOAT:
+		return (isnan(a->u.f) && isnan(b->u.f)) || a->u.f == b->u.f;
+	case VAL_INT:
+		return a->u.i == b->u.i;
+	case VAL_BOOL:
+		return a->u.b == b->u.b;
+	case VAL_LIST:
+		if (a->u.list.nr != b->u.list.nr)
+			return false;
+		for (size_t i = 0; i < a->u.list.nr; i++)
+			if (!same(a->u.list.items[i], b->u.list.items[i]))
+				return false;
+		return true;
+	case VAL_DICT:
+		if (a->u.dict.nr != b->u.dict.nr)
+			return false;
+		for (size_t i = 0; i < a->u.dict.nr; i++) {
+			const struct val *o = val_dict_get(
+				b, a->u.dict.items[i].key);
+
+			if (!o || !same(a->u.dict.items[i].v, o))
+				return false;
+		}
+		return true;
+	default:
+		return val_equal(a, b);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,6 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "to_nice_yaml wrote YAML that does "
 				"not load:\n%s\n", out.ptr);
 			diags_print(&d2, stderr);
+			abort();
+		}
+		if (!same(v, again)) {
+			fprintf(stderr, "to_nice_yaml wrote YAML that loads as "
+				"another value:\n%s\n", out.ptr);
 			abort();
 		}
 	}

@@ -505,6 +505,36 @@ static void test_yaml__emit_control_chars(void **state)
 	}
 }
 
+/*
+ * Floats are written as PyYAML writes them (Ansible's to_nice_yaml), so
+ * that they load back as the same floats: infinities and NaN were
+ * written as JSON's null, and 1e+16 (no dot) loads as a string. Found by
+ * tests/fuzz/fuzz_yaml.c; the expected text is yaml.safe_dump's.
+ */
+static void test_yaml__emit_floats(void **state)
+{
+	static const char doc[] =
+		"[.inf, -.inf, .nan, 1.0e+16, 1.5e-7, 2.5, 1.0e+300]";
+	struct val *v = load(doc), *again;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	val_to_yaml(&out, v, 0);
+	assert_string_equal(out.ptr, "- .inf\n- -.inf\n- .nan\n- 1.0e+16\n"
+			    "- 1.5e-07\n- 2.5\n- 1.0e+300\n");
+	again = load(out.ptr);
+	assert_int_equal(val_len(again), 7);
+	for (size_t i = 0; i < val_len(again); i++)
+		assert_int_equal(val_list_at(again, i)->type, VAL_FLOAT);
+	assert_true(isinf(val_list_at(again, 1)->u.f) &&
+		    val_list_at(again, 1)->u.f < 0);
+	assert_true(isnan(val_list_at(again, 2)->u.f));
+	assert_true(val_equal(val_list_at(again, 3), val_list_at(v, 3)));
+	val_unref(again);
+	val_unref(v);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_yaml__diags_appended),
 		cmocka_unit_test(test_yaml__load_file),
 		cmocka_unit_test(test_yaml__emit_control_chars),
+		cmocka_unit_test(test_yaml__emit_floats),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
