@@ -608,8 +608,8 @@ static bool yaml_printable(const char *s, size_t len)
 	return true;
 }
 
-/* A double-quoted scalar: JSON's escapes, which YAML reads too, and
- * \uXXXX for the other characters YAML refuses raw. */
+/* A double-quoted scalar: JSON's escapes, which YAML reads too, and a
+ * \u escape for each other character yaml_unprintable names. */
 static void yaml_dquote(struct buf *out, const char *s, size_t len)
 {
 	size_t start = 0, n;
