@@ -10,12 +10,12 @@
 # replays it.
 bindir=$1 seconds=$2
 shift 2
-top=$(pwd)
+case $bindir in /*) ;; *) bindir=$(pwd)/$bindir ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/tend-fuzz-run.XXXXXX")
 failed="" summary=""
 
 for name in "$@"; do
-	bin=$top/$bindir/fuzz_$name
+	bin=$bindir/fuzz_$name
 	dir=$work/$name
 	mkdir -p "$dir/corpus" "$dir/crash"
 	if [ -d "tests/fuzz/corpus/$name" ]; then
@@ -29,6 +29,8 @@ for name in "$@"; do
 		cat "$dir/regress.log"
 		echo "fuzz: $name: a regression input fails again (above)" >&2
 		failed="$failed $name"
+		summary="$summary$name - REGRESSED
+"
 		continue
 	fi
 	dict=
