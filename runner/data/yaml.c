@@ -573,6 +573,10 @@ static bool yaml_plain_ok(const char *s, size_t len)
 		return false;
 	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
 		return false;
+	/* "..." at the start of a line ends the document ("---" starts with
+	 * '-', refused above): quoted, as PyYAML does */
+	if (!strncmp(s, "...", 3))
+		return false;
 	if (strstr(s, ": ") || strstr(s, " #") || strchr(s, '\n') ||
 	    s[len - 1] == ':')
 		return false;

@@ -506,6 +506,28 @@ static void test_yaml__emit_control_chars(void **state)
 }
 
 /*
+ * A string that starts with "..." was written plain: as a key, at the
+ * start of a line, it ended the document. Found by tests/fuzz/fuzz_yaml.c;
+ * the expected text is yaml.safe_dump's.
+ */
+static void test_yaml__emit_document_markers(void **state)
+{
+	static const char doc[] = "all: p2\n'... x': ['...', '--- y', a...]\n";
+	struct val *v = load(doc), *again;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	val_to_yaml(&out, v, 0);
+	assert_string_equal(out.ptr, "all: p2\n'... x':\n- '...'\n"
+			    "- '--- y'\n- a...\n");
+	again = load(out.ptr);
+	assert_true(val_equal(v, again));
+	val_unref(again);
+	val_unref(v);
+	buf_release(&out);
+}
+
+/*
  * Floats are written as PyYAML writes them (Ansible's to_nice_yaml), so
  * that they load back as the same floats: infinities and NaN were
  * written as JSON's null, and 1e+16 (no dot) loads as a string. Found by
@@ -563,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_yaml__load_file),
 		cmocka_unit_test(test_yaml__emit_control_chars),
 		cmocka_unit_test(test_yaml__emit_floats),
+		cmocka_unit_test(test_yaml__emit_document_markers),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
