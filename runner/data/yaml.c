@@ -587,8 +587,10 @@ static bool yaml_plain_ok(const char *s, size_t len)
 /*
  * The length of the character at s (`left` bytes remain) if a YAML
  * reader refuses it raw (C0 controls but tab, DEL, C1 controls, U+FFFE,
- * U+FFFF) or reads it as a line break (LF, CR, NEL, U+2028, U+2029) in a
- * plain or single-quoted scalar; 0 if it may stand as it is.
+ * U+FFFF), reads it as a line break (LF, CR, NEL, U+2028, U+2029) in a
+ * plain or single-quoted scalar, or drops it (U+FEFF, a byte order mark
+ * at the start of the text); 0 if it may stand as it is. PyYAML escapes
+ * the same.
  */
 static size_t yaml_unprintable(const unsigned char *s, size_t left)
 {
@@ -598,6 +600,7 @@ static size_t yaml_unprintable(const unsigned char *s, size_t left)
 		return 2;
 	if (left > 2 && ((s[0] == 0xef && s[1] == 0xbf &&
 			  (s[2] == 0xbe || s[2] == 0xbf)) ||
+			 (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) ||
 			 (s[0] == 0xe2 && s[1] == 0x80 &&
 			  (s[2] == 0xa8 || s[2] == 0xa9))))
 		return 3;

@@ -465,7 +465,8 @@ static void test_yaml__load_file(void **state)
  * to_nice_yaml (val_to_yaml) writes YAML that loads back to the same
  * value. Strings holding characters YAML refuses raw (ESC, DEL, C1
  * controls, U+FFFE) were written in single quotes, and did not load; line
- * breaks other than LF (CR, NEL, U+2028) loaded back folded into spaces.
+ * breaks other than LF (CR, NEL, U+2028) loaded back folded into spaces;
+ * a key starting with U+FEFF lost it (read as a byte order mark).
  * Found by tests/fuzz/fuzz_yaml.c (tests/fuzz/regress/yaml/).
  */
 static void test_yaml__emit_control_chars(void **state)
@@ -480,6 +481,8 @@ static void test_yaml__emit_control_chars(void **state)
 		"s: \"tab\\tin\"\n",
 		"\"k\\e\": [\"x\\ay\", \"\\x1b[31mred\"]\n",
 		"s: \"caf\\xe9 \\u2603\"\n",
+		/* a byte order mark leading the text is dropped */
+		"\"\\uFEFF k\": \"\\uFEFF v\"\n",
 	};
 
 	(void)state;
