@@ -14,7 +14,7 @@
  */
 
 static const struct arg_spec copy_args[] = {
-	{ "src", ARG_PATH, 0, NULL, NULL, NULL,
+	{ "src", ARG_PATH, ARG_LOCAL_FILE, NULL, NULL, NULL,
 	  "file on the controller (looked up in files/ first)" },
 	{ "content", ARG_ANY, 0, NULL, NULL, NULL,
 	  "the content itself, instead of src" },
@@ -53,7 +53,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 		return tend_error_set("src (or content) is required");
 	if (content) {
 		if (val_is(content, VAL_LIST) || val_is(content, VAL_DICT))
-			val_to_json(&data, content, 0);
+			val_to_json_text(&data, content, 0);
 		else
 			val_to_text(&data, content);
 	} else {
@@ -67,7 +67,7 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 					       "'%s' is not supported yet", path);
 			goto out;
 		}
-		if ((error = buf_read_file(&data, path)) < 0)
+		if ((error = task_read_file(&data, ctx, path)) < 0)
 			goto out;
 	}
 	error = file_copy_probe(out, ctx, path, &data);
@@ -84,8 +84,7 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 	const struct val *content = arg_get(ctx, "content");
 	int error = file_copy_judge(out, ctx, p, res);
 
-	if (!error && content && (content->flags & VAL_F_SECRET) &&
-	    out->diff.len) {
+	if (!error && content && val_holds_secret(content) && out->diff.len) {
 		buf_reset(&out->diff);
 		buf_sets(&out->msg, "content hidden (secret)");
 	}
@@ -95,6 +94,7 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_copy = {
 	.name = "copy",
 	.args = copy_args,
+	.files_dir = "files",
 	.doc = "copy a file or inline content to the host",
 	.probe = copy_probe,
 	.judge = copy_judge,

@@ -14,7 +14,7 @@ static const char *const newline_choices[] = { "\\n", "\\r", "\\r\\n",
 					       "\n", "\r", "\r\n", NULL };
 
 static const struct arg_spec template_args[] = {
-	{ "src", ARG_PATH, ARG_REQUIRED, NULL, NULL, NULL,
+	{ "src", ARG_PATH, ARG_REQUIRED | ARG_LOCAL_FILE, NULL, NULL, NULL,
 	  "template on the controller (looked up in templates/ first)" },
 	{ "dest", ARG_PATH, ARG_REQUIRED, NULL, NULL, NULL,
 	  "remote path; a directory or a path ending in '/' gets src's name" },
@@ -59,7 +59,7 @@ static int template_probe(struct probe *out, const struct task_ctx *ctx)
 	if (!ctx->engine || !ctx->engine->render)
 		return tend_error_set("template: no template engine available");
 	if ((error = task_find_file(&path, ctx, "templates", src)) < 0 ||
-	    (error = buf_read_file(&text, path)) < 0 ||
+	    (error = task_read_file(&text, ctx, path)) < 0 ||
 	    (error = ctx->engine->render(&rendered, text.ptr,
 					 ctx->engine_data)) < 0)
 		goto out;
@@ -85,6 +85,7 @@ out:
 const struct tend_module mod_template = {
 	.name = "template",
 	.args = template_args,
+	.files_dir = "templates",
 	.doc = "render a template from the controller onto the host",
 	.probe = template_probe,
 	.judge = file_copy_judge,

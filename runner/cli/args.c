@@ -160,7 +160,17 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		a->limit = v;
 		break;
 	case OPT_EXTRA:
-		return cli_parse_extra(a->extra, v);
+	case OPT_SECRETS:
+		break; /* loaded once the vault passwords are in */
+	case OPT_VAULT_PASSWORD_FILE:
+	case OPT_VAULT_ID:
+		return cli_vault_opt(a, o->id, v);
+	case OPT_OUTPUT:
+		a->output = v;
+		break;
+	case OPT_NAME:
+		a->name = v;
+		break;
 	case OPT_TAGS:
 		a->tags = cli_split_tags(a->tags, v);
 		break;
@@ -188,8 +198,6 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_REPLAN:
 		a->replan = true;
 		break;
-	case OPT_SECRETS:
-		return parse_secrets(a, v);
 	case OPT_CONFIG:
 		a->config_path = v;
 		break;
@@ -229,6 +237,12 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_STATE:
 		a->state_path = v;
 		break;
+	case OPT_UNTRUSTED:
+		a->untrusted_flag = true;
+		break;
+	case OPT_TRUST_SOURCE:
+		a->trust_source = true;
+		break;
 	case OPT_HISTORY_LIMIT:
 		a->history_limit = (int)strtol(v, &end, 10);
 		if (*end || a->history_limit < 1)
@@ -241,8 +255,10 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	return 0;
 }
 
-int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
-		      char **argv)
+/* Options and positional args; -e and --secrets go to dopts/dvals. */
+static int parse_argv(struct cli_args *a, const struct cli_cmd *c, int argc,
+		      char **argv, const struct cli_opt **dopts,
+		      const char **dvals, size_t *dnr)
 {
 	bool only_pos = false;
 
@@ -292,10 +308,61 @@ int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 			return cli_err("option '--%s' takes no value",
 				   o->long_name), -1;
 		}
+		if (o->id == OPT_EXTRA || o->id == OPT_SECRETS) {
+			dopts[*dnr] = o;
+			dvals[(*dnr)++] = v;
+		}
 		if (set_opt(a, o, v) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * -e and --secrets, in the order given (a later one wins), once the
+ * vault passwords are known: either may name a vault-encrypted file.
+ */
+static int load_deferred(struct cli_args *a, const struct cli_opt **opts,
+			 const char **vals, size_t nr)
+{
+	int error;
+
+	if (a->takes_vault && cli_vault_ready(a) < 0)
+		return -1;
+	for (size_t i = 0; i < nr; i++) {
+		if (opts[i]->id == OPT_EXTRA)
+			error = cli_parse_extra(a->extra, vals[i]);
+		else
+			error = parse_secrets(a, vals[i]);
+		if (error < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool has_opt(const struct cli_cmd *c, enum opt_id id)
+{
+	for (size_t j = 0; c->opts[j].long_name; j++)
+		if (c->opts[j].id == id)
+			return true;
+	return false;
+}
+
+int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
+		   char **argv)
+{
+	const struct cli_opt **dopts = xcalloc((size_t)argc + 1, sizeof(*dopts));
+	const char **dvals = xcalloc((size_t)argc + 1, sizeof(*dvals));
+	size_t dnr = 0;
+	int rc;
+
+	a->takes_vault = has_opt(c, OPT_VAULT_PASSWORD_FILE);
+	rc = parse_argv(a, c, argc, argv, dopts, dvals, &dnr);
+	if (!rc)
+		rc = load_deferred(a, dopts, dvals, dnr);
+	free(dopts);
+	free(dvals);
+	return rc;
 }
 
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c)

@@ -4,6 +4,8 @@
 #include "tend/cli/cli.h"
 #include "tend/cli/cli_int.h"
 #include "tend/util/interrupt.h"
+#include "tend/util/pwhash.h"
+#include "tend/util/readlog.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +13,14 @@
 #include <unistd.h>
 
 /* The git source (source.h): rows shared by pull, plan, apply, validate. */
+/* Vault passwords: rows shared by plan, apply, validate and vault. */
+#define VAULT_OPT_ROWS                                                       \
+	{ OPT_VAULT_PASSWORD_FILE, 0, "vault-password-file", "FILE",         \
+	  "the Ansible Vault password (an executable FILE is run for it; "  \
+	  "also $ANSIBLE_VAULT_PASSWORD_FILE)" },                         \
+	{ OPT_VAULT_ID, 0, "vault-id", "[LABEL@]FILE",                       \
+	  "a vault password for vault id LABEL (repeatable)" }
+
 #define SOURCE_OPT_ROWS                                                      \
 	{ OPT_REPO, 0, "repo", "URL",                                        \
 	  "take playbooks and inventory from this git repository (path, "    \
@@ -32,6 +42,15 @@
 	  "refuse a commit that is not on BRANCH" },                         \
 	{ OPT_FETCH_TIMEOUT, 0, "fetch-timeout", "SECONDS",                  \
 	  "give up fetching after this long (default 60)" }
+
+/* Trust (docs/sources.md): plan, apply, validate. */
+#define TRUST_OPT_ROWS                                                       \
+	{ OPT_UNTRUSTED, 0, "untrusted", NULL,                               \
+	  "the playbooks are untrusted (a pull request): read only beneath " \
+	  "the current directory, run nothing on this machine; plan only" }, \
+	{ OPT_TRUST_SOURCE, 0, "trust-source", NULL,                         \
+	  "--repo without --verify-signatures: trust the commit (needed "    \
+	  "to apply it, or to plan tasks on this machine)" }
 
 static const struct cli_opt pull_opts[] = {
 	SOURCE_OPT_ROWS,
@@ -60,6 +79,7 @@ static const struct cli_opt run_opts[] = {
 	  "apply PLAN: apply hosts that moved since the plan anyway" },
 	{ OPT_SECRETS, 0, "secrets", "FILE",
 	  "YAML dict of secret vars: never printed, stored or planned" },
+	VAULT_OPT_ROWS,
 	{ OPT_DETAILED, 0, "detailed-exitcode", NULL,
 	  "exit 2 when the plan has changes, 0 when none" },
 	{ OPT_DIFF, 'D', "diff", NULL, "apply: show the diff of each change" },
@@ -77,6 +97,7 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
 	  "apply outside the allowed change windows (needs --reason)" },
 	{ OPT_REASON, 0, "reason", "TEXT", "why: recorded with the run" },
+	TRUST_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -107,7 +128,17 @@ static const struct cli_opt show_opts[] = {
 static const struct cli_opt validate_opts[] = {
 	{ OPT_INVENTORY, 'i', "inventory", "PATH", "inventory to check too" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
+	VAULT_OPT_ROWS,
 	SOURCE_OPT_ROWS,
+	TRUST_OPT_ROWS,
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static const struct cli_opt vault_opts[] = {
+	VAULT_OPT_ROWS,
+	{ OPT_OUTPUT, 0, "output", "FILE",
+	  "encrypt, decrypt: write here ('-' for stdout), not in place" },
+	{ OPT_NAME, 0, "name", "VAR", "encrypt_string: print as 'VAR: !vault |'" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -138,6 +169,9 @@ static const struct cli_cmd cmds[] = {
 	  "the recent runs, newest first" },
 	{ "show", cmd_show, 0, show_opts, "RUN_ID",
 	  "what one run did, host by host and task by task" },
+	{ "vault", cmd_vault, 0, vault_opts,
+	  "encrypt|decrypt|view|edit FILE... | encrypt_string [TEXT]",
+	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)" },
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules" },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module" },
 	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command" },
@@ -177,6 +211,7 @@ int cli_main(int argc, char **argv)
 {
 	const struct cli_cmd *c;
 	struct cli_args a = { 0 };
+	struct readlog *prev;
 	int rc;
 
 	if (argc < 2) {
@@ -195,6 +230,9 @@ int cli_main(int argc, char **argv)
 	}
 	a.extra = val_dict();
 	a.pos = xcalloc((size_t)argc, sizeof(*a.pos));
+	/* every file the run reads, from the playbooks on (a plan binds them) */
+	a.reads = readlog_new();
+	prev = readlog_use(a.reads);
 	rc = cli_parse_args(&a, c, argc - 2, argv + 2);
 	if (rc) {
 		rc = rc > 0 ? EXIT_OK : EXIT_ERROR;
@@ -202,6 +240,9 @@ int cli_main(int argc, char **argv)
 	}
 	if ((c->flags & CMD_TAKES_PLAN) && a.pos_nr == 1 &&
 	    plan_is_file(a.pos[0]) && (rc = cli_load_plan(&a)))
+		goto out;
+	if ((c->flags & CMD_NEEDS_PLAYBOOK) &&
+	    (rc = cli_check_trust(&a, cmd_mode(c, &a) == RUN_APPLY)))
 		goto out;
 	if ((c->flags & CMD_NEEDS_PLAYBOOK) && (rc = cli_setup_playbooks(&a)))
 		goto out;
@@ -226,13 +267,19 @@ out:
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
 	val_unref(a.defaults);
+	vault_keys_release(&a.vault);
+	vault_set_keys(&a.vault); /* wipes the loaders' passwords */
 	config_free(a.cfg);
 	val_unref((struct val *)a.plan);
+	readlog_use(prev);
+	readlog_free(a.reads);
+	pwhash_free(a.hasher);
 	source_result_release(&a.src);
 	for (size_t i = 0; i < a.src_paths_nr; i++)
 		free(a.src_paths[i]);
 	free(a.repo_pos);
 	free(a.src_paths);
+	free(a.cwd_root);
 	free(a.pos);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "tend: cannot write to standard output\n");

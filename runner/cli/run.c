@@ -2,6 +2,7 @@
 #include "tend/report/report.h"
 #include "tend/engine/job.h"
 #include "tend/cli/cli_int.h"
+#include "tend/util/pwhash.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -105,7 +106,17 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 		.override_change_window = a->override_cw, .reason = a->reason,
 	};
 
+	/* a plan names the files beneath its source (or playbook) by relative path */
+	o.bind = (struct plan_bind){
+		.hasher = a->hasher, .reads = a->reads,
+		.root = a->src.dir ? a->src.dir :
+			a->pbs_nr ? a->pbs[0]->dir : NULL,
+	};
+
 	if (a->out_path && mode == RUN_PLAN) {
+		if (!a->hasher)
+			a->hasher = pwhash_new(NULL); /* a new salt per plan */
+		o.bind.hasher = a->hasher;
 		*pm = (struct plan_meta){
 			.playbooks = a->pos, .playbooks_nr = a->pos_nr,
 			.inventory = a->inventory, .extra_vars = a->extra,
@@ -126,12 +137,16 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 	return o;
 }
 
-/* The exit code (DESIGN.md) of a job that returned `error`. */
+/*
+ * The exit code (DESIGN.md) of a job that returned `error`. Hosts that
+ * failed while the fresh part of a stale plan applied outrank the stale
+ * ones: 3 is the code that says something broke.
+ */
 static int exit_code(const struct job_result *r, int error,
 		     const struct cli_args *a, enum run_mode mode)
 {
 	if (error == TEND_ESTALE)
-		return EXIT_STALE;
+		return r->hosts_failed ? EXIT_HOSTS_FAILED : EXIT_STALE;
 	if (error < 0 || !strcmp(r->status, "interrupted"))
 		return EXIT_ERROR;
 	if (r->hosts_failed)

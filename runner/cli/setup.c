@@ -2,7 +2,9 @@
 #include "tend/report/report.h"
 #include "tend/engine/job.h"
 #include "tend/cli/cli_int.h"
+#include "tend/util/fs.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -24,6 +26,50 @@ int cli_setup_source(struct cli_args *a)
 		fprintf(stderr, "tend: warning: %s; using the cached commit %.12s "
 			"of '%s'\n", a->src.fetch_error, a->src.commit,
 			a->src_opts.ref);
+	if (a->src.repaired)
+		fprintf(stderr, "tend: warning: the cached checkout of commit "
+			"%.12s was changed (%s): checked it out again from the "
+			"commit\n", a->src.commit, a->src.repaired);
+	return 0;
+}
+
+int cli_check_trust(struct cli_args *a, bool applies)
+{
+	const struct source_opts *so = &a->src_opts;
+
+	if (a->untrusted_flag && a->trust_source)
+		return cli_err("--untrusted and --trust-source contradict each "
+			       "other");
+	a->limits.untrusted = a->untrusted_flag ||
+		(so->url && !so->verify_signatures && !a->trust_source);
+	if (!applies || !a->limits.untrusted)
+		return 0;
+	if (a->untrusted_flag)
+		return cli_err("refusing to apply with --untrusted: an untrusted "
+			       "source may only be planned");
+	return cli_err("refusing to apply '%s' (ref '%s'): the source is "
+		       "untrusted, its commit's signature is not verified; "
+		       "check what it runs and pass --trust-source, or verify "
+		       "it (--verify-signatures --allowed-signers FILE)",
+		       so->url, so->ref ? so->ref : "");
+}
+
+/*
+ * Where the run may read (util/fs.h): beneath the checkout of a git
+ * source; with --untrusted and local playbooks, beneath the current
+ * directory (run it from the checkout's top); else anywhere.
+ */
+static int setup_limits(struct cli_args *a)
+{
+	if (a->src.dir) {
+		a->limits.root = a->src.dir;
+	} else if (a->untrusted_flag) {
+		a->cwd_root = realpath(".", NULL);
+		if (!a->cwd_root)
+			return cli_err("cannot resolve the current directory: %s",
+				       strerror(errno));
+		a->limits.root = a->cwd_root;
+	}
 	return 0;
 }
 
@@ -73,17 +119,18 @@ int cli_setup_playbooks(struct cli_args *a)
 	struct diags d = DIAGS_INIT;
 	int rc = 0;
 
-	if ((rc = cli_setup_source_paths(a)))
+	if ((rc = cli_setup_source_paths(a)) || (rc = setup_limits(a)))
 		return rc;
 	if (!a->pos_nr)
 		return cli_err("no playbook given");
 	a->pbs = xcalloc(a->pos_nr, sizeof(*a->pbs));
 	for (size_t i = 0; i < a->pos_nr; i++) {
-		int error = playbook_load(&a->pbs[a->pbs_nr], a->pos[i], &d);
+		int error = playbook_load(&a->pbs[a->pbs_nr], a->pos[i],
+					  &a->limits, &d);
 
 		if (error == 0)
 			a->pbs_nr++;
-		else if (error == TEND_ENOTFOUND)
+		else if (error == TEND_ENOTFOUND || error == TEND_EREFUSED)
 			rc = cli_err("%s", tend_error_last());
 		else
 			rc = EXIT_ERROR;
@@ -96,13 +143,21 @@ int cli_setup_playbooks(struct cli_args *a)
 	return rc;
 }
 
+/*
+ * An inventory inside the checkout is read beneath it; one given outside
+ * it (-i /etc/tend/hosts) is the runner's own and read as is.
+ */
 int cli_setup_inventory(struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
-	int error = inventory_load(&a->inv, a->inventory, &d);
+	const char *root = a->limits.root;
+	const char *inv_root = root && a->inventory &&
+		fs_path_is_below(root, a->inventory) ? root : NULL;
+	int error = inventory_load(&a->inv, a->inventory, inv_root, &d);
 
 	if (error == 0 && a->pbs_nr)
-		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, &d);
+		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, root,
+						 &d);
 	diags_print(&d, stderr);
 	diags_release(&d);
 	if (error == TEND_EPARSE)
@@ -112,16 +167,45 @@ int cli_setup_inventory(struct cli_args *a)
 	return 0;
 }
 
+/*
+ * A tend.yml found in the checkout at *path. An untrusted source's is not
+ * read: it names files (secrets) and URLs of this machine, the state DB's
+ * path and the SSH settings; the runner's own (XDG) is used instead. A
+ * trusted one must resolve beneath the checkout as every other file.
+ */
+static int checkout_config(char **path, struct cli_args *a)
+{
+	if (a->limits.untrusted) {
+		fprintf(stderr, "tend: warning: not reading '%s': the source is "
+			"untrusted (give the runner's with --config)\n", *path);
+		free(*path);
+		*path = NULL;
+		if (config_find(path, NULL, NULL, NULL) < 0)
+			return cli_err("%s", tend_error_last());
+		return 0;
+	}
+	if (fs_exists_beneath(a->limits.root, *path) == TEND_EREFUSED) {
+		free(*path);
+		*path = NULL;
+		return cli_err("tend.yml: %s", tend_error_last());
+	}
+	return 0;
+}
+
 /* tend.yml: -c, else beside the repo or playbook, else XDG; or defaults. */
 int cli_load_config(struct config **out, struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
 	char *path = NULL;
 	const char *dir = a->pbs_nr ? a->pbs[0]->dir : NULL;
-	int error;
+	int error, rc;
 
 	if ((error = config_find(&path, a->config_path, NULL, dir)) < 0)
 		return cli_err("%s", tend_error_last());
+	if (path && !a->config_path && a->limits.root &&
+	    fs_path_is_below(a->limits.root, path) &&
+	    (rc = checkout_config(&path, a)))
+		return rc;
 	error = config_load(out, path, &d);
 	diags_print(&d, stderr);
 	diags_release(&d);
@@ -203,6 +287,8 @@ int cli_load_plan(struct cli_args *a)
 
 	if (plan_load(&plan, a->pos[0]) < 0)
 		return cli_err("%s", tend_error_last());
+	/* one hasher for the secrets, inputs and fingerprints: each once */
+	a->hasher = plan_hasher(plan);
 	/* created_epoch is any int: compare without computing its age */
 	created = val_dict_get(plan, "created_epoch")->u.i;
 	if (a->max_plan_age &&
@@ -221,14 +307,16 @@ int cli_load_plan(struct cli_args *a)
 		}
 		plan_playbooks(a, plan, "repo_path");
 		error = 0;
-	} else if ((error = plan_check_inputs(plan)) < 0 && !a->replan) {
+	} else if ((error = plan_check_inputs(plan, a->hasher)) < 0 &&
+		   !a->replan) {
 		val_unref(plan);
 		cli_err("stale plan: %s (make a new plan, or --replan)",
 		    tend_error_last());
 		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;
 	}
 	tend_error_clear();
-	if ((error = plan_extra_vars(&extra, plan, a->secrets)) < 0) {
+	if ((error = plan_extra_vars(&extra, plan, a->secrets,
+				     a->hasher)) < 0) {
 		val_unref(plan);
 		cli_err("%s", tend_error_last());
 		return error == TEND_ESTALE ? EXIT_STALE : EXIT_ERROR;

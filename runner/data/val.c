@@ -3,9 +3,6 @@
 #include "tend/data/val.h"
 
 #include <ctype.h>
-#include <math.h>
-
-#include <jansson.h>
 
 static struct val *val_new(enum val_type t)
 {
@@ -268,6 +265,59 @@ struct val *val_unsafe(struct val *v)
 		v->u.dict.items[i].v = val_unsafe(v->u.dict.items[i].v);
 	v->flags |= VAL_F_UNSAFE;
 	return v;
+}
+
+/* True if v and everything in it is flagged secret already. */
+static bool all_secret(const struct val *v)
+{
+	if (!(v->flags & VAL_F_SECRET))
+		return false;
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		if (!all_secret(v->u.list.items[i]))
+			return false;
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		if (!all_secret(v->u.dict.items[i].v))
+			return false;
+	return true;
+}
+
+struct val *val_secret(struct val *v)
+{
+	if (!v || all_secret(v))
+		return v;
+	if (__atomic_load_n(&v->refcnt, __ATOMIC_ACQUIRE) > 1) {
+		/* shared: flag a copy of our own, never the shared value */
+		struct val *c = val_copy(v);
+
+		val_unref(v);
+		v = c;
+	}
+	/*
+	 * Every item too (a container already flagged may hold items that
+	 * are not, as --secrets marks them): whoever takes one out, a loop
+	 * or a for, must find it secret.
+	 */
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		v->u.list.items[i] = val_secret(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		v->u.dict.items[i].v = val_secret(v->u.dict.items[i].v);
+	v->flags |= VAL_F_SECRET;
+	return v;
+}
+
+bool val_holds_secret(const struct val *v)
+{
+	if (!v)
+		return false;
+	if (v->flags & VAL_F_SECRET)
+		return true;
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		if (val_holds_secret(v->u.list.items[i]))
+			return true;
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		if (val_holds_secret(v->u.dict.items[i].v))
+			return true;
+	return false;
 }
 
 const char *val_type_name(enum val_type t)
@@ -565,311 +615,6 @@ int val_compare(int *out, const struct val *a, const struct val *b)
 	}
 	return tend_error_set("cannot compare %s with %s",
 			      val_type_name(a->type), val_type_name(b->type));
-}
-
-/* Python's repr of a float: the shortest text that reads back the same,
- * in fixed notation for exponents -4..15, else as 1e+20 / 1e-05. */
-static void add_float(struct buf *out, double f)
-{
-	char tmp[64], digits[32];
-	int prec, exp10, nd = 0;
-	char *e;
-
-	if (isnan(f)) {
-		buf_adds(out, "nan");
-		return;
-	}
-	if (isinf(f)) {
-		buf_adds(out, f < 0 ? "-inf" : "inf");
-		return;
-	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, f);
-		if (strtod(tmp, NULL) == f)
-			break;
-	}
-	e = strchr(tmp, 'e');
-	exp10 = atoi(e + 1);
-	if (exp10 < -4 || exp10 >= 16) {
-		/* mantissa without trailing zeros, exponent at least 2 digits */
-		*e = '\0';
-		buf_adds(out, tmp);
-		buf_addf(out, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-		return;
-	}
-	for (const char *p = tmp; *p && p < e; p++)
-		if (*p >= '0' && *p <= '9')
-			digits[nd++] = *p;
-	digits[nd] = '\0';
-	if (signbit(f)) /* -0.0 too, as Python */
-		buf_addch(out, '-');
-	if (exp10 < 0) {
-		buf_adds(out, "0.");
-		for (int i = -1; i > exp10; i--)
-			buf_addch(out, '0');
-		buf_adds(out, digits);
-		return;
-	}
-	for (int i = 0; i <= exp10; i++)
-		buf_addch(out, i < nd ? digits[i] : '0');
-	buf_addch(out, '.');
-	if (nd > exp10 + 1)
-		buf_adds(out, digits + exp10 + 1);
-	else
-		buf_addch(out, '0');
-}
-
-static void add_repr_str(struct buf *out, const char *s, size_t len)
-{
-	char q = memchr(s, '\'', len) && !memchr(s, '"', len) ? '"' : '\'';
-
-	buf_addch(out, q);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\\')
-			buf_adds(out, "\\\\");
-		else if (c == (unsigned char)q)
-			buf_addf(out, "\\%c", q);
-		else if (c == '\n')
-			buf_adds(out, "\\n");
-		else if (c == '\t')
-			buf_adds(out, "\\t");
-		else if (c == '\r')
-			buf_adds(out, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			buf_addf(out, "\\x%02x", c);
-		else
-			buf_addch(out, (char)c);
-	}
-	buf_addch(out, q);
-}
-
-static void add_text(struct buf *out, const struct val *v, bool repr)
-{
-	if (v->flags & VAL_F_SECRET) {
-		buf_adds(out, repr ? "'********'" : "********");
-		return;
-	}
-	switch (v->type) {
-	case VAL_NULL:
-		buf_adds(out, "None");
-		break;
-	case VAL_BOOL:
-		buf_adds(out, v->u.b ? "True" : "False");
-		break;
-	case VAL_INT:
-		buf_addf(out, "%lld", v->u.i);
-		break;
-	case VAL_FLOAT:
-		add_float(out, v->u.f);
-		break;
-	case VAL_STR:
-		if (repr)
-			add_repr_str(out, v->u.s.ptr, v->u.s.len);
-		else
-			buf_add(out, v->u.s.ptr, v->u.s.len);
-		break;
-	case VAL_LIST: {
-		bool tuple = v->flags & VAL_F_TUPLE;
-
-		buf_addch(out, tuple ? '(' : '[');
-		for (size_t i = 0; i < v->u.list.nr; i++) {
-			if (i)
-				buf_adds(out, ", ");
-			add_text(out, v->u.list.items[i], true);
-		}
-		if (tuple && v->u.list.nr == 1)
-			buf_addch(out, ',');
-		buf_addch(out, tuple ? ')' : ']');
-		break;
-	}
-	case VAL_DICT:
-		buf_addch(out, '{');
-		for (size_t i = 0; i < v->u.dict.nr; i++) {
-			const char *k = v->u.dict.items[i].key;
-
-			if (i)
-				buf_adds(out, ", ");
-			add_repr_str(out, k, strlen(k));
-			buf_adds(out, ": ");
-			add_text(out, v->u.dict.items[i].v, true);
-		}
-		buf_addch(out, '}');
-		break;
-	}
-}
-
-void val_to_str(struct buf *out, const struct val *v)
-{
-	add_text(out, v, false);
-}
-
-void val_to_text(struct buf *out, const struct val *v)
-{
-	struct val shallow;
-
-	if (v->type == VAL_STR) {
-		buf_add(out, v->u.s.ptr, v->u.s.len);
-		return;
-	}
-	shallow = *v;
-	shallow.flags &= ~(unsigned int)VAL_F_SECRET;
-	add_text(out, &shallow, false);
-}
-
-void val_to_repr(struct buf *out, const struct val *v)
-{
-	add_text(out, v, true);
-}
-
-void val_json_escape(struct buf *out, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '"':
-			buf_adds(out, "\\\"");
-			break;
-		case '\\':
-			buf_adds(out, "\\\\");
-			break;
-		case '\n':
-			buf_adds(out, "\\n");
-			break;
-		case '\r':
-			buf_adds(out, "\\r");
-			break;
-		case '\t':
-			buf_adds(out, "\\t");
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				buf_addf(out, "\\u%04x", c);
-			else
-				buf_addch(out, (char)c);
-		}
-	}
-}
-
-static void json_nl(struct buf *out, int indent, int depth)
-{
-	buf_addch(out, '\n');
-	for (int i = 0; i < indent * depth; i++)
-		buf_addch(out, ' ');
-}
-
-static void json_add(struct buf *out, const struct val *v, int indent,
-		     int depth)
-{
-	if (v->flags & VAL_F_SECRET) {
-		buf_adds(out, "\"<secret>\"");
-		return;
-	}
-	switch (v->type) {
-	case VAL_NULL:
-		buf_adds(out, "null");
-		break;
-	case VAL_BOOL:
-		buf_adds(out, v->u.b ? "true" : "false");
-		break;
-	case VAL_INT:
-		buf_addf(out, "%lld", v->u.i);
-		break;
-	case VAL_FLOAT:
-		if (isnan(v->u.f) || isinf(v->u.f))
-			buf_adds(out, "null");
-		else
-			add_float(out, v->u.f);
-		break;
-	case VAL_STR:
-		val_json_quote(out, v->u.s.ptr, v->u.s.len);
-		break;
-	case VAL_LIST:
-		buf_addch(out, '[');
-		for (size_t i = 0; i < v->u.list.nr; i++) {
-			if (i)
-				buf_adds(out, indent ? "," : ", ");
-			if (indent)
-				json_nl(out, indent, depth + 1);
-			json_add(out, v->u.list.items[i], indent, depth + 1);
-		}
-		if (indent && v->u.list.nr)
-			json_nl(out, indent, depth);
-		buf_addch(out, ']');
-		break;
-	case VAL_DICT:
-		buf_addch(out, '{');
-		for (size_t i = 0; i < v->u.dict.nr; i++) {
-			const char *k = v->u.dict.items[i].key;
-
-			if (i)
-				buf_adds(out, indent ? "," : ", ");
-			if (indent)
-				json_nl(out, indent, depth + 1);
-			val_json_quote(out, k, strlen(k));
-			buf_adds(out, ": ");
-			json_add(out, v->u.dict.items[i].v, indent, depth + 1);
-		}
-		if (indent && v->u.dict.nr)
-			json_nl(out, indent, depth);
-		buf_addch(out, '}');
-		break;
-	}
-}
-
-void val_to_json(struct buf *out, const struct val *v, int indent)
-{
-	json_add(out, v, indent, 0);
-}
-
-
-static struct val *from_jansson(json_t *j)
-{
-	struct val *v;
-	const char *key;
-	json_t *item;
-	size_t i;
-
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		v = val_dict();
-		json_object_foreach(j, key, item)
-			val_dict_set(v, key, from_jansson(item));
-		return v;
-	case JSON_ARRAY:
-		v = val_list();
-		json_array_foreach(j, i, item)
-			val_list_push(v, from_jansson(item));
-		return v;
-	case JSON_STRING:
-		return val_strn(json_string_value(j), json_string_length(j));
-	case JSON_INTEGER:
-		return val_int(json_integer_value(j));
-	case JSON_REAL:
-		return val_float(json_real_value(j));
-	case JSON_TRUE:
-		return val_bool(true);
-	case JSON_FALSE:
-		return val_bool(false);
-	default:
-		return val_null();
-	}
-}
-
-int val_from_json(struct val **out, const char *text, size_t len)
-{
-	json_error_t err;
-	json_t *j = json_loadb(text, len,
-			       JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-
-	if (!j)
-		return tend_error_set("invalid JSON at line %d column %d: %s",
-				      err.line, err.column, err.text);
-	*out = from_jansson(j);
-	json_decref(j);
-	return 0;
 }
 
 /*

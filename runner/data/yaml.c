@@ -1,7 +1,9 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -222,6 +224,28 @@ bool yaml_plain_is_str(const char *s)
 	return is_str;
 }
 
+/*
+ * A !vault value: its plaintext, secret (never printed or stored) and,
+ * as in Ansible, never templated. NULL after a diagnostic.
+ */
+static struct val *vault_scalar(struct loader *l, const char *s, size_t len,
+				const struct srcpos *pos)
+{
+	struct buf plain = BUF_INIT;
+	struct val *v = NULL;
+
+	if (vault_decrypt(&plain, s, len, vault_keys()) < 0) {
+		diags_add(l->d, pos, "cannot decrypt !vault value: %s",
+			  tend_error_last());
+		tend_error_clear();
+	} else {
+		v = val_strn(plain.ptr, plain.len);
+		v->flags |= VAL_F_SECRET | VAL_F_UNSAFE;
+	}
+	buf_release_secret(&plain);
+	return v;
+}
+
 static struct val *scalar(struct loader *l, yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
@@ -255,9 +279,8 @@ static struct val *scalar(struct loader *l, yaml_event_t *ev)
 		} else if (!strcmp(tag, YAML_NULL_TAG)) {
 			v = val_null();
 		} else if (!strcmp(tag, "!vault")) {
-			diags_add(l->d, &pos,
-				  "!vault values are not supported yet");
-			return NULL;
+			if (!(v = vault_scalar(l, s, len, &pos)))
+				return NULL;
 		} else {
 			diags_add(l->d, &pos, "unknown YAML tag '%s'", tag);
 			return NULL;
@@ -547,19 +570,55 @@ int yaml_load_string(struct val **out, const char *text, size_t len,
 	return error;
 }
 
-int yaml_load_file(struct val **out, const char *path, struct diags *d)
+/*
+ * Flag every string in v secret: what a whole encrypted file holds.
+ * Numbers and booleans stay plain, so that a port or a flag from a
+ * vault file still prints and joins text as itself.
+ */
+static void mark_strings_secret(struct val *v)
+{
+	if (v->type == VAL_STR)
+		v->flags |= VAL_F_SECRET;
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		mark_strings_secret(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		mark_strings_secret(v->u.dict.items[i].v);
+}
+
+/* root NULL: a file read as it is, not the run's input (not logged) */
+static int load_file(struct val **out, const char *root, const char *path,
+		     struct diags *d, bool input)
 {
 	struct buf b = BUF_INIT;
-	int error;
+	int error, vault;
 
 	*out = NULL;
-	if ((error = buf_read_file(&b, path)) < 0) {
+	if ((error = input ? readlog_read(&b, root, path) :
+		     buf_read_file(&b, path)) < 0 ||
+	    (error = vault = vault_open_text(&b, path, d)) < 0) {
 		buf_release(&b);
 		return error;
 	}
+	/* vault is 1 when the file was encrypted, and b its plaintext */
 	error = yaml_load_string(out, b.ptr, b.len, path, d);
+	if (vault) {
+		buf_release_secret(&b);
+		if (!error)
+			mark_strings_secret(*out);
+	}
 	buf_release(&b);
 	return error;
+}
+
+int yaml_load_file(struct val **out, const char *path, struct diags *d)
+{
+	return load_file(out, NULL, path, d, false);
+}
+
+int yaml_load_input(struct val **out, const char *root, const char *path,
+		    struct diags *d)
+{
+	return load_file(out, root, path, d, true);
 }
 
 /*
@@ -654,7 +713,7 @@ static void yaml_float(struct buf *out, const struct val *v)
 			 v->u.f < 0 ? "-.inf" : ".inf");
 		return;
 	}
-	val_to_json(&t, v, 0);
+	val_to_json_text(&t, v, 0);
 	if (!strchr(t.ptr, '.') && (e = strchr(t.ptr, 'e'))) {
 		buf_add(out, t.ptr, (size_t)(e - t.ptr));
 		buf_adds(out, ".0");
@@ -665,12 +724,12 @@ static void yaml_float(struct buf *out, const struct val *v)
 	buf_release(&t);
 }
 
-static void yaml_scalar(struct buf *out, const struct val *v)
+static void yaml_scalar(struct buf *out, const struct val *v, bool reveal)
 {
 	if (v->type == VAL_STR) {
 		bool printable = yaml_printable(v->u.s.ptr, v->u.s.len);
 
-		if (v->flags & VAL_F_SECRET)
+		if ((v->flags & VAL_F_SECRET) && !reveal)
 			buf_adds(out, "'********'");
 		else if (printable && yaml_plain_ok(v->u.s.ptr, v->u.s.len))
 			buf_add(out, v->u.s.ptr, v->u.s.len);
@@ -691,8 +750,11 @@ static void yaml_scalar(struct buf *out, const struct val *v)
 		buf_adds(out, "null");
 	else if (v->type == VAL_BOOL)
 		buf_adds(out, v->u.b ? "true" : "false");
-	else if (v->type == VAL_FLOAT)
+	else if (v->type == VAL_FLOAT &&
+		 (reveal || !(v->flags & VAL_F_SECRET)))
 		yaml_float(out, v);
+	else if (reveal)
+		val_to_json_text(out, v, 0);
 	else
 		val_to_json(out, v, 0);
 }
@@ -704,7 +766,7 @@ static void yaml_indent(struct buf *out, int n)
 }
 
 static void yaml_add(struct buf *out, const struct val *v, int indent,
-		     int depth, bool inline_first)
+		     int depth, bool inline_first, bool reveal)
 {
 	size_t n = val_len(v);
 
@@ -714,7 +776,7 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 		else if (v->type == VAL_DICT)
 			buf_adds(out, "{}");
 		else
-			yaml_scalar(out, v);
+			yaml_scalar(out, v, reveal);
 		buf_addch(out, '\n');
 		return;
 	}
@@ -728,16 +790,18 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 			buf_adds(out, "- ");
 			if ((child->type == VAL_DICT || child->type == VAL_LIST) &&
 			    val_len(child))
-				yaml_add(out, child, indent, depth + 2, true);
+				yaml_add(out, child, indent, depth + 2, true,
+					 reveal);
 			else
-				yaml_add(out, child, indent, depth, true);
+				yaml_add(out, child, indent, depth, true,
+					 reveal);
 		} else {
 			struct val k = { .type = VAL_STR };
 
 			child = v->u.dict.items[i].v;
 			k.u.s.ptr = v->u.dict.items[i].key;
 			k.u.s.len = strlen(k.u.s.ptr);
-			yaml_scalar(out, &k);
+			yaml_scalar(out, &k, reveal);
 			buf_addch(out, ':');
 			if ((child->type == VAL_DICT || child->type == VAL_LIST) &&
 			    val_len(child)) {
@@ -745,10 +809,11 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 				yaml_add(out, child, indent,
 					 depth + (child->type == VAL_DICT ?
 						  indent : 0),
-					 false);
+					 false, reveal);
 			} else {
 				buf_addch(out, ' ');
-				yaml_add(out, child, indent, depth, true);
+				yaml_add(out, child, indent, depth, true,
+					 reveal);
 			}
 		}
 	}
@@ -756,5 +821,10 @@ static void yaml_add(struct buf *out, const struct val *v, int indent,
 
 void val_to_yaml(struct buf *out, const struct val *v, int indent)
 {
-	yaml_add(out, v, indent > 0 ? indent : 2, 0, true);
+	yaml_add(out, v, indent > 0 ? indent : 2, 0, true, false);
+}
+
+void val_to_yaml_text(struct buf *out, const struct val *v, int indent)
+{
+	yaml_add(out, v, indent > 0 ? indent : 2, 0, true, true);
 }

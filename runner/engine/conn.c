@@ -6,6 +6,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/run_int.h"
+#include "tend/playbook/playbook.h"
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
 
@@ -47,7 +48,11 @@ static int conn_var(char **out, const struct scope *sc,
 		return 0;
 	if (template_render(&r, v, sc) < 0)
 		return tend_error_prefix("in '%s'", name);
-	val_to_str(&b, r);
+	/*
+	 * As itself even when secret (a user or key path from a vault
+	 * file): it goes to the connection, not to the output.
+	 */
+	val_to_text(&b, r);
 	val_unref(r);
 	*out = buf_detach(&b, NULL);
 	return 0;
@@ -72,6 +77,15 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	if ((error = conn_var(&type, sc, v_conn)) < 0)
 		goto out;
+	if (hc->pc->rs->pb->limits.untrusted && transport_on_controller(type)) {
+		/* not cached in c->error: each task is refused by name */
+		error = tend_error_set_code(TEND_EREFUSED, "refusing to run on "
+			"the controller (connection '%s') for an untrusted "
+			"source: a plan of it runs only on remote hosts "
+			"(--trust-source if you trust the commit)", type);
+		free(type);
+		return error;
+	}
 	{
 		struct transport_vars v = {
 			.inventory_name = hs->name, .get = scope_conn_var,

@@ -20,7 +20,10 @@ struct job {
 	const struct val *changed; /* hosts the apply changes (window hosts) */
 	const char *plan_summary; /* "3 changes on 2 hosts", for windows */
 	struct window *w;         /* the open window, or NULL */
-	time_t started;
+	struct host_stats *w_base; /* its hosts' stats when it opened */
+	size_t w_base_nr;
+	struct val *locks;        /* the host locks this batch holds */
+	time_t started, w_started;
 };
 
 static void say(const struct job *j, int level, const char *fmt, ...)
@@ -76,7 +79,7 @@ static struct run_opts run_opts_of(const struct job_opts *o,
 		.mode = mode, .limit = o->limit, .extra_vars = o->extra_vars,
 		.tags = o->tags, .skip_tags = o->skip_tags,
 		.forks = o->forks > 0 ? o->forks : 10,
-		.defaults = o->defaults,
+		.defaults = o->defaults, .hasher = o->bind.hasher,
 	};
 }
 
@@ -128,7 +131,121 @@ static int check_change_windows(const struct job *j)
 	return error;
 }
 
+/* ---- host locks, around each batch ---- */
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void unlock_hosts(struct job *j)
+{
+	struct buf owner = BUF_INIT;
+
+	buf_addf(&owner, "run %lld", j->res->run_id);
+	for (size_t i = 0; i < val_len(j->locks); i++)
+		if (store_lock_release(j->store, val_cstr(val_list_at(j->locks,
+			i)), owner.ptr) < 0)
+			tend_error_clear(); /* taken over: it was free */
+	val_unref(j->locks);
+	j->locks = NULL;
+	buf_release(&owner);
+}
+
+/* Why `lock` could not be taken, as an error for people. */
+static int refuse_locked(struct job *j, const char *lock, const char *host)
+{
+	struct val *who = NULL;
+	int error;
+
+	if (store_lock_holder(&who, j->store, lock) < 0)
+		tend_error_clear();
+	error = tend_error_set_code(TEND_EREFUSED, "refused: host '%s' is "
+		"being applied to by %s (pid %lld on %s, since %s); nothing "
+		"was changed on this batch's hosts: apply again once that "
+		"run has ended", host,
+		who ? val_cstr(val_dict_get(who, "owner")) : "another run",
+		who ? val_dict_get(who, "pid")->u.i : 0LL,
+		who ? val_cstr(val_dict_get(who, "controller")) : "?",
+		who ? val_cstr(val_dict_get(who, "acquired")) : "?");
+	val_unref(who);
+	return error;
+}
+
+/*
+ * Two applies must not change one host at once: the batch's hosts are
+ * locked in the state DB ("host:NAME", by "run ID") before the batch
+ * touches them, and released after it. A lock never waits, so the names
+ * go in one order: two runs cannot each hold what the other wants. A
+ * run that died holds nothing (store.h: its process is gone).
+ */
+static int lock_hosts(struct job *j, const char *const *hosts, size_t nr)
+{
+	const char **sorted = xcalloc(nr ? nr : 1, sizeof(*sorted));
+	struct buf owner = BUF_INIT, name = BUF_INIT;
+	int error = 0;
+
+	memcpy(sorted, hosts, nr * sizeof(*sorted));
+	qsort(sorted, nr, sizeof(*sorted), name_cmp);
+	buf_addf(&owner, "run %lld", j->res->run_id);
+	j->locks = val_list();
+	for (size_t i = 0; i < nr && !error; i++) {
+		bool got = false;
+
+		buf_reset(&name);
+		buf_addf(&name, "host:%s", sorted[i]);
+		if ((error = store_lock_acquire(j->store, name.ptr, owner.ptr,
+						0, &got)) < 0)
+			break;
+		if (got)
+			val_list_push(j->locks, val_str(name.ptr));
+		else
+			error = refuse_locked(j, name.ptr, sorted[i]);
+	}
+	if (error < 0) {
+		struct buf msg = BUF_INIT;
+
+		buf_adds(&msg, tend_error_last());
+		unlock_hosts(j);
+		tend_error_set_code(error, "%s", msg.ptr);
+		buf_release(&msg);
+	}
+	free(sorted);
+	buf_release(&owner);
+	buf_release(&name);
+	return error;
+}
+
 /* ---- maintenance windows, around each batch ---- */
+
+/* The stats of `host` so far in this run, or NULL before its first event. */
+static const struct host_stats *stats_of(const struct run_result *r,
+					 const char *host)
+{
+	for (size_t i = 0; i < r->hosts_nr; i++)
+		if (!strcmp(r->hosts[i].host, host))
+			return &r->hosts[i];
+	return NULL;
+}
+
+/*
+ * Remember the stats of a window's hosts as it opens: its close reports
+ * what happened on those hosts since, not the whole run's counts.
+ */
+static void window_baseline(struct job *j, const char *const *hosts,
+			    size_t nr)
+{
+	j->w_base = xcalloc(nr ? nr : 1, sizeof(*j->w_base));
+	j->w_base_nr = nr;
+	j->w_started = time(NULL);
+	for (size_t i = 0; i < nr; i++) {
+		const struct host_stats *st = stats_of(&j->res->run, hosts[i]);
+
+		if (st)
+			j->w_base[i] = *st;
+		j->w_base[i].host = xstrdup(hosts[i]);
+	}
+}
 
 /* Open a window for the hosts of this batch that the apply changes. */
 static int hook_batch_start(const struct play *p, const char *const *hosts,
@@ -140,6 +257,8 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 	int error = 0;
 
 	(void)batch_no;
+	if (j->o->mode == RUN_APPLY && (error = lock_hosts(j, hosts, nr)) < 0)
+		return error;
 	if (!j->changed)
 		return 0;
 	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
@@ -158,6 +277,7 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 		if ((error = window_open(&j->w, &wo)) < 0)
 			goto out;
 		if (j->w) {
+			window_baseline(j, mine, n);
 			say(j, JOB_INFO, "maintenance window %lld open on %zu "
 			    "host%s", j->w->id, n, n == 1 ? "" : "s");
 			fails = window_failures(j->w);
@@ -179,19 +299,33 @@ static void close_window(struct job *j, const char *status)
 
 	if (!j->w)
 		return;
-	for (size_t i = 0; i < j->res->run.hosts_nr; i++) {
-		const struct host_stats *st = &j->res->run.hosts[i];
+	for (size_t i = 0; i < j->w_base_nr; i++) {
+		const struct host_stats *b = &j->w_base[i];
+		const struct host_stats *st = stats_of(&j->res->run, b->host);
 
 		wr.hosts++;
-		wr.ok += st->ok;
-		wr.changed += st->changed;
-		wr.failed += st->failed;
-		wr.unreachable += st->unreachable;
+		if (st) {
+			wr.ok += st->ok - b->ok;
+			wr.changed += st->changed - b->changed;
+			wr.failed += st->failed - b->failed;
+			wr.unreachable += st->unreachable - b->unreachable;
+		}
+		free(b->host);
 	}
-	wr.seconds = difftime(time(NULL), j->started);
-	if (window_close(&firing, j->w, &wr) < 0)
-		say(j, JOB_WARNING, "closing maintenance window %lld: %s",
-		    j->w->id, tend_error_last());
+	free(j->w_base);
+	j->w_base = NULL;
+	j->w_base_nr = 0;
+	wr.seconds = difftime(time(NULL), j->w_started);
+	if (window_close(&firing, j->w, &wr) < 0) {
+		char until[40];
+		struct tm tm;
+
+		gmtime_r(&j->w->ends_at, &tm);
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		say(j, JOB_WARNING, "closing maintenance window %lld: %s; the "
+		    "next tend tries again, and it ends by itself at %s",
+		    j->w->id, tend_error_last(), until);
+	}
 	for (size_t i = 0; i < val_len(firing); i++) {
 		if (!j->res->firing)
 			j->res->firing = val_list();
@@ -206,6 +340,7 @@ static void hook_batch_end(const struct play *p, void *payload)
 {
 	(void)p;
 	close_window(payload, tend_interrupted ? "interrupted" : "ok");
+	unlock_hosts(payload);
 }
 
 /*
@@ -314,7 +449,9 @@ static int save_plan(struct job *j)
 
 	if (!o->save_plan || o->mode != RUN_PLAN)
 		return 0;
-	if (plan_write(o->save_plan, &j->res->run, o->plan_meta) < 0)
+	if (!o->bind.hasher || !o->bind.reads)
+		BUG("saving a plan without its hasher and read log");
+	if (plan_write(o->save_plan, &j->res->run, o->plan_meta, &o->bind) < 0)
 		return -1;
 	j->res->plan_saved = true;
 	return 0;
@@ -380,6 +517,7 @@ done:
 	out->status = out->run.interrupted ? "interrupted" :
 		      error ? "error" : out->hosts_failed ? "failed" : "ok";
 	close_window(&j, out->status);
+	unlock_hosts(&j);
 	if (store_run_finish(j.store, out->run_id, out->status,
 			     &out->run) < 0 && !error)
 		error = -1;
@@ -418,6 +556,34 @@ static int check_commit(const struct job *j, const struct val *plan,
 	return 0;
 }
 
+/*
+ * Every file the plan's run read must read the same now: a vars file or
+ * a task file outside the playbook's directory, a lookup, a copy source.
+ * They are the whole run's input, so a change refuses the whole plan.
+ */
+static int check_files(const struct job *j, const struct val *plan,
+		       bool replan)
+{
+	struct buf why = BUF_INIT;
+	int error;
+
+	if (!j->o->bind.hasher || !j->o->bind.reads)
+		BUG("applying a plan without its hasher and read log");
+	if ((error = plan_check_files(plan, &j->o->bind)) != TEND_ESTALE)
+		return error;
+	buf_adds(&why, tend_error_last());
+	if (replan) {
+		say(j, JOB_INFO, "re-planning: %s", why.ptr);
+		tend_error_clear();
+		error = 0;
+	} else {
+		error = tend_error_set_code(TEND_ESTALE, "stale plan: %s (make "
+					    "a new plan, or --replan)", why.ptr);
+	}
+	buf_release(&why);
+	return error;
+}
+
 int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		   const struct val *plan, const char *ref, bool replan)
 {
@@ -444,6 +610,8 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		error = job_record_interrupted(opts, &out->run_id);
 		goto out;
 	}
+	if ((error = check_files(&j, plan, replan)) < 0)
+		goto out;
 	out->status = "ok";
 	plan_compare(&stale, plan, &now);
 	for (size_t i = 0; i < val_len(stale); i++)

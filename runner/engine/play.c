@@ -108,7 +108,8 @@ static int load_vars_files(struct val *play_vars, const struct play *p,
 			buf_adds(&path, val_cstr(name));
 		else
 			buf_addf(&path, "%s/%s", rs->pb->dir, val_cstr(name));
-		error = yaml_load_file(&doc, path.ptr, &d);
+		error = yaml_load_input(&doc, rs->pb->limits.root, path.ptr,
+					&d);
 		if (error == 0 && doc->type != VAL_DICT && doc->type != VAL_NULL)
 			error = tend_error_set("vars file '%s' must hold a "
 					       "dict", path.ptr);
@@ -134,6 +135,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
+	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
 
@@ -180,6 +182,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->factvars = val_dict();
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
+	hs->secret_text = val_dict();
 	hs->magic = val_dict();
 	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);
 	short_name = xstrndup(hs->name, strcspn(hs->name, "."));
@@ -283,17 +286,22 @@ static int run_play(struct runstate *rs, const struct play *p)
 	struct buf pattern = BUF_INIT;
 	struct host **sel = NULL, **lim = NULL;
 	size_t sel_nr = 0, lim_nr = 0;
-	struct val *play_hosts = NULL;
+	struct val *play_hosts = NULL, *play_text = NULL;
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
 	pc.play_vars = val_copy(p->vars);
-	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL };
+	/* the play's own templates (hosts, vars_files) record secret text */
+	play_text = val_dict();
+	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text,
+				  &rs->pb->limits };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
 		goto out;
+	/* an encrypted vars file's strings (no task runs yet: no reader) */
+	run_collect_secrets(rs->secrets, pc.play_vars, false);
 	if (o->limit) {
 		if ((error = inventory_select(&lim, &lim_nr, rs->inv,
 					      o->limit)) < 0)
@@ -338,6 +346,14 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
 	error = play_batches(&pc);
 out:
+	if (error < 0) {
+		/* what the CLI prints: a vars_files path made of a secret */
+		struct val *secrets = run_secret_list(rs, play_text);
+
+		run_scrub_error(secrets);
+		val_unref(secrets);
+	}
+	run_wipe_secret_text(play_text);
 	for (size_t i = 0; pc.hs && i < pc.nr; i++)
 		hoststate_release(&pc.hs[i]);
 	free(pc.hs);
@@ -367,6 +383,18 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	rs.secrets = val_list();
 	if (opts->extra_vars)
 		run_collect_secrets(rs.secrets, opts->extra_vars, false);
+	/*
+	 * And those of the inventory and the plays' vars (!vault values,
+	 * encrypted group_vars): every output is scrubbed of them too.
+	 */
+	for (size_t i = 0; i < inv->hosts_nr; i++)
+		run_collect_secrets(rs.secrets, inv->hosts[i]->vars, false);
+	for (size_t i = 0; i < inv->groups_nr; i++)
+		run_collect_secrets(rs.secrets, inv->groups[i]->vars, false);
+	for (size_t i = 0; i < pb->nr; i++)
+		if (pb->plays[i]->vars)
+			run_collect_secrets(rs.secrets, pb->plays[i]->vars,
+					    false);
 	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;

@@ -6,6 +6,8 @@
 #include "tend/util/buf.h"
 #include "tend/modkit/module.h"
 #include "tend/engine/run_int.h"
+#include "tend/util/pwhash.h"
+#include "tend/data/digest.h"
 
 #include <sodium.h>
 #include <time.h>
@@ -23,6 +25,23 @@ double run_now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A copy of s scrubbed of secrets, for an event. */
+static char *scrubbed(const char *s, const struct val *secrets)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, s);
+	run_scrub(&b, secrets);
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * Every message and label of a run passes here, whatever made it (a
+ * module, a template error that quotes a value, an include's file
+ * name): the one place they are scrubbed of the host's secrets, and
+ * hidden under no_log (as Ansible: a failure says why nothing is shown,
+ * an item is "None").
+ */
 void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg)
@@ -30,6 +49,7 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	struct hoststate *hs = hc->hs;
 	struct run_event *ev;
 	struct buf name = BUF_INIT;
+	struct val *secrets = run_secrets(hc);
 
 	ALLOC_GROW(hs->ev, hs->ev_nr + 1, hs->ev_alloc);
 	ev = &hs->ev[hs->ev_nr++];
@@ -46,8 +66,14 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	ev->host = xstrdup(hs->name);
 	ev->status = st;
 	ev->handler = hc->handler;
-	ev->label = label ? xstrdup(label) : NULL;
-	ev->msg = msg && *msg ? xstrdup(msg) : NULL;
+	if (hc->no_log) {
+		label = label ? "None" : NULL;
+		msg = msg && *msg && (st == EV_FAILED || st == EV_UNREACHABLE ||
+				      st == EV_UNKNOWN) ? NO_LOG_MSG : NULL;
+	}
+	ev->label = label ? scrubbed(label, secrets) : NULL;
+	ev->msg = msg && *msg ? scrubbed(msg, secrets) : NULL;
+	val_unref(secrets);
 }
 
 struct run_event *run_last_event(struct hostctx *hc)
@@ -72,4 +98,179 @@ void run_fingerprint(struct run_event *ev, enum event_status st,
 				  cr->diff.len);
 	crypto_hash_sha256_final(&h, md);
 	sodium_bin2hex(ev->fingerprint, sizeof(ev->fingerprint), md, sizeof(md));
+}
+
+/*
+ * The earliest of the run's secret strings in [p, end) (the longest of
+ * those that start there), or NULL; *which gets it.
+ */
+static const char *next_secret(const struct val **which, const char *p,
+			       const char *end, const struct val *secrets)
+{
+	const char *best = NULL;
+
+	for (size_t i = 0; i < val_len(secrets); i++) {
+		const struct val *sv = secrets->u.list.items[i];
+		const char *hit = memmem(p, (size_t)(end - p), sv->u.s.ptr,
+					 sv->u.s.len);
+
+		if (hit && (!best || hit < best ||
+			    (hit == best && sv->u.s.len > (*which)->u.s.len))) {
+			best = hit;
+			*which = sv;
+		}
+	}
+	return best;
+}
+
+/*
+ * The string `v` with each of the run's secret strings in it replaced by
+ * "<secret:DIGEST>". The digest is of the secret alone (one Argon2id per
+ * secret, however many strings hold it, shared with the var's), for a
+ * purpose of its own so that it is not the plan's published digest of
+ * the var: the rest of the string then cannot be tested against guesses
+ * without an Argon2id either.
+ * *subst says whether there was anything to replace.
+ */
+static int substitute(struct val **out, bool *subst, const struct val *v,
+		      const struct val *secrets, struct pwhash *h)
+{
+	const char *p = v->u.s.ptr, *end = p + v->u.s.len, *hit;
+	const struct val *sv = NULL;
+	struct buf b = BUF_INIT;
+	int error = 0;
+
+	*subst = false;
+	while ((hit = next_secret(&sv, p, end, secrets))) {
+		char hex[PWHASH_HEX];
+
+		if ((error = val_digest(hex, sv, h, "in arguments")) < 0)
+			break;
+		buf_add(&b, p, (size_t)(hit - p));
+		buf_addf(&b, "<secret:%s>", hex);
+		p = hit + sv->u.s.len;
+		*subst = true;
+	}
+	buf_add(&b, p, (size_t)(end - p));
+	*out = error < 0 ? NULL : val_strn(b.ptr, b.len);
+	buf_release_secret(&b);
+	return error;
+}
+
+/*
+ * A copy of `v` to fingerprint, with nothing secret left in it: the run's
+ * secret strings replaced where they occur (substitute), and a value
+ * flagged secret that holds none of them (a derived form: b64encode, a
+ * number) replaced whole by {"secret": its Argon2id digest}. Its SHA-256
+ * then tells a changed secret without telling it.
+ */
+static int redact(struct val **out, const struct val *v,
+		  const struct val *secrets, struct pwhash *h)
+{
+	char hex[PWHASH_HEX];
+	bool subst = false;
+	int error = 0;
+
+	*out = NULL;
+	if (v->type == VAL_STR &&
+	    (error = substitute(out, &subst, v, secrets, h)) < 0)
+		return error;
+	if ((v->flags & VAL_F_SECRET) && !subst &&
+	    v->type != VAL_LIST && v->type != VAL_DICT) {
+		val_unref(*out);
+		if ((error = val_digest(hex, v, h, "value")) < 0)
+			return error;
+		*out = val_dict();
+		val_dict_set_str(*out, "secret", hex);
+		return 0;
+	}
+	if (v->type == VAL_STR)
+		return 0;
+	if (v->type != VAL_LIST && v->type != VAL_DICT) {
+		*out = val_ref((struct val *)v);
+		return 0;
+	}
+	/* a secret list or dict: its items are secret too (mark_secret) */
+	*out = v->type == VAL_LIST ? val_list() : val_dict();
+	for (size_t i = 0; i < val_len(v) && !error; i++) {
+		const struct val *item = v->type == VAL_LIST ?
+			v->u.list.items[i] : v->u.dict.items[i].v;
+		struct val *r = NULL;
+
+		if (v->flags & VAL_F_SECRET && !(item->flags & VAL_F_SECRET)) {
+			/* a secret's item is secret, flagged or not */
+			struct val *flagged = val_copy(item);
+
+			flagged->flags |= VAL_F_SECRET;
+			error = redact(&r, flagged, secrets, h);
+			val_unref(flagged);
+		} else {
+			error = redact(&r, item, secrets, h);
+		}
+		if (error < 0)
+			break;
+		if (v->type == VAL_LIST)
+			val_list_push(*out, r);
+		else
+			val_dict_set(*out, v->u.dict.items[i].key, r);
+	}
+	if (error < 0) {
+		val_unref(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
+/*
+ * The connection variables that pick where and as whom a task runs: a
+ * plan's extra vars could otherwise point its commands at another host.
+ */
+static struct val *conn_vars(const struct scope *sc)
+{
+	static const char *const names[] = {
+		"ansible_connection", "ansible_host", "ansible_ssh_host",
+		"ansible_port", "ansible_ssh_port", "ansible_user",
+		"ansible_ssh_user", "ansible_become_user", NULL,
+	};
+	struct val *d = val_dict();
+
+	for (size_t i = 0; names[i]; i++) {
+		const struct val *v = scope_get(sc, names[i]);
+		struct val *r = NULL;
+
+		if (!v)
+			continue;
+		/* what it renders to, or as written if it cannot render */
+		if (template_render(&r, v, sc) < 0) {
+			tend_error_clear();
+			r = val_ref((struct val *)v);
+		}
+		val_dict_set(d, names[i], r);
+	}
+	return d;
+}
+
+int run_args_fingerprint(char out[65], const struct val *args,
+			 const char *become_user, const struct scope *sc,
+			 const struct val *secrets, struct pwhash *h)
+{
+	struct val *what = val_dict(), *r = NULL;
+	struct buf text = BUF_INIT;
+	unsigned char md[crypto_hash_sha256_BYTES];
+	int error;
+
+	val_dict_set(what, "args", val_ref((struct val *)args));
+	val_dict_set(what, "become_user", become_user ? val_str(become_user) :
+		     val_null());
+	val_dict_set(what, "connection", conn_vars(sc));
+	if ((error = redact(&r, what, secrets, h)) < 0)
+		goto out;
+	val_to_json(&text, r, 0);
+	crypto_hash_sha256(md, (const unsigned char *)text.ptr, text.len);
+	sodium_bin2hex(out, 65, md, sizeof(md));
+out:
+	buf_release_secret(&text);
+	val_unref(r);
+	val_unref(what);
+	return error;
 }

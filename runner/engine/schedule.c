@@ -8,6 +8,7 @@
 #include "tend/engine/facts.h"
 #include "tend/engine/run_int.h"
 #include "tend/util/interrupt.h"
+#include "tend/util/readlog.h"
 
 #include <pthread.h>
 
@@ -21,6 +22,7 @@ struct step {
 	size_t *hosts;
 	size_t nr;
 	size_t next; /* atomic */
+	struct readlog *reads; /* the run's read log, for the workers */
 };
 
 void run_gather_facts(struct hostctx *hc)
@@ -33,8 +35,8 @@ void run_gather_facts(struct hostctx *hc)
 
 	if ((error = run_host_connect(hc, sc)) < 0 ||
 	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
-		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ? EV_UNREACHABLE :
-			  EV_FAILED, NULL, tend_error_last());
+		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ?
+			  EV_UNREACHABLE : EV_FAILED, NULL, tend_error_last());
 		if (error == TEND_EUNREACHABLE)
 			hs->unreachable = true;
 		else
@@ -68,6 +70,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 
 	hc.become = p->become > 0;
 	hc.become_user = p->become_user;
+	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
 	if (s->t || s->list)
 		run_progress(&hc, s->t);
 	if (s->list) {
@@ -88,6 +91,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 static void *step_worker(void *arg)
 {
 	struct step *s = arg;
+	struct readlog *prev = readlog_use(s->reads);
 
 	for (;;) {
 		size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
@@ -97,6 +101,7 @@ static void *step_worker(void *arg)
 		step_host(s, &s->pc->hs[s->hosts[i]]);
 	}
 	tend_error_clear(); /* its thread-local message dies with the thread */
+	readlog_use(prev);
 	return NULL;
 }
 
@@ -237,7 +242,8 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 			  const struct tasklist *list, bool handler,
 			  const size_t *only, size_t only_nr)
 {
-	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler };
+	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler,
+			  .reads = readlog_current() };
 	size_t workers;
 	pthread_t *tids;
 	const struct run_opts *o = pc->rs->opts;

@@ -127,7 +127,9 @@ struct call {
 	struct task_ctx ctx;
 	enum event_status st;
 	struct buf msg;
+	size_t check_msg_at; /* where the check's own message starts in msg */
 	struct val *secrets;
+	char args_fp[65]; /* run_args_fingerprint, or empty */
 	bool failed, changed;
 	double t0;
 };
@@ -173,7 +175,7 @@ static enum call_next call_when(struct call *c)
 	return CALL_GO;
 }
 
-/* Render and normalize the arguments, collect their secrets, fill ctx. */
+/* Render and normalize the arguments, fill ctx. */
 static enum call_next call_prepare(struct call *c)
 {
 	struct hostctx *hc = c->hc;
@@ -191,10 +193,6 @@ static enum call_next call_prepare(struct call *c)
 		buf_addf(&c->msg, "%s", tend_error_last());
 		return CALL_FAIL;
 	}
-	for (size_t i = 0; i < val_len(hc->pc->rs->secrets); i++)
-		val_list_push(c->secrets,
-			      val_ref(hc->pc->rs->secrets->u.list.items[i]));
-	run_collect_secrets(c->secrets, c->args, false);
 	if (args_normalize(&c->norm, t->module, c->args, &t->pos, &c->d,
 			   true) < 0) {
 		for (size_t i = 0; i < c->d.nr; i++)
@@ -206,10 +204,19 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
+	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
 					  "root") : NULL;
 	c->ctx.engine = &engine;
 	c->ctx.engine_data = &c->ed;
+	/* a saved plan binds what the task runs, not only what it found */
+	if (hc->pc->rs->opts->hasher &&
+	    run_args_fingerprint(c->args_fp, c->args, c->ctx.become_user,
+				 c->sc, hc->pc->rs->secrets,
+				 hc->pc->rs->opts->hasher) < 0) {
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
 	return CALL_GO;
 }
 
@@ -222,7 +229,13 @@ static enum call_next call_check(struct call *c)
 	int error;
 
 	if (!(t->module->flags & MOD_CONTROLLER)) {
-		if ((error = run_host_connect(hc, c->sc)) < 0) {
+		if ((error = run_host_connect(hc, c->sc)) == TEND_EREFUSED) {
+			buf_adds(&c->msg, tend_error_last());
+			c->st = EV_FAILED;
+			hs->failed = true;
+			return CALL_EVENT;
+		}
+		if (error < 0) {
 			buf_adds(&c->msg, tend_error_last());
 			c->st = EV_UNREACHABLE;
 			hs->unreachable = true;
@@ -258,6 +271,7 @@ static enum call_next call_check(struct call *c)
 	}
 	if (c->cr.result)
 		val_dict_update(c->result, c->cr.result, false);
+	c->check_msg_at = c->msg.len;
 	if (c->cr.msg.len)
 		buf_addbuf(&c->msg, &c->cr.msg);
 	return CALL_GO;
@@ -277,6 +291,9 @@ static enum call_next call_apply(struct call *c)
 		c->changed = c->cr.status == CHECK_CHANGE;
 	} else {
 		c->ctx.t = hc->hs->conn->t;
+		/* what the check could not know ("would have run") is moot now */
+		if (c->cr.status == CHECK_UNKNOWN)
+			buf_setlen(&c->msg, c->check_msg_at);
 		error = t->module->apply(&c->ar, &c->ctx, &c->cr);
 		if (c->ar.result)
 			val_dict_update(c->result, c->ar.result, false);
@@ -368,9 +385,11 @@ static void record_event(struct call *c, bool *host_failed)
 	run_scrub(&c->msg, c->secrets);
 	run_scrub(&c->cr.diff, c->secrets);
 	run_scrub(&c->cr.changes, c->secrets);
-	run_add_event(hc, t, c->st, c->label, t->no_log ? NULL : c->msg.ptr);
+	run_add_event(hc, t, c->st, c->label, c->msg.ptr);
 	run_fingerprint(run_last_event(hc), c->st, &c->cr);
-	if (!t->no_log) {
+	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
+	       sizeof(c->args_fp));
+	if (!hc->no_log) {
 		if (c->cr.diff.len)
 			run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 		if (c->cr.changes.len)
@@ -401,16 +420,15 @@ static void record_failure(struct call *c, bool *host_failed)
 	run_scrub(&c->cr.diff, c->secrets);
 	val_dict_set_bool(c->result, "failed", true);
 	if (!val_dict_get(c->result, "msg") || c->msg.len)
-		val_dict_set_str(c->result, "msg", t->no_log ?
-				 "the output has been hidden (no_log)" :
-				 c->msg.ptr);
-	run_add_event(hc, t, EV_FAILED, c->label, t->no_log ?
-		  "the output has been hidden (no_log)" : c->msg.ptr);
+		val_dict_set_str(c->result, "msg", c->msg.ptr);
+	run_add_event(hc, t, EV_FAILED, c->label, c->msg.ptr);
+	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
+	       sizeof(c->args_fp));
 	run_last_event(hc)->ignored = ignore;
 	run_last_event(hc)->changed = ignore &&
 		(c->changed || truth_python(val_dict_get(c->result,
 							  "changed")));
-	if (!t->no_log && c->cr.diff.len)
+	if (!hc->no_log && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	if (!ignore)
 		*host_failed = true;
@@ -419,6 +437,13 @@ static void record_failure(struct call *c, bool *host_failed)
 static void call_record(struct call *c, enum call_next next,
 			bool *host_failed)
 {
+	/*
+	 * The secrets to scrub and taint with: taken now, after every
+	 * template of the call (args, conditions) has been rendered.
+	 */
+	c->secrets = run_secrets(c->hc);
+	if (c->args)
+		run_collect_secrets(c->secrets, c->args, false);
 	switch (next) {
 	case CALL_EVENT:
 		record_event(c, host_failed);
@@ -482,7 +507,6 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 
 	c.ss = xmalloc(sizeof(*c.ss));
 	c.result = val_dict();
-	c.secrets = val_list();
 	c.t0 = run_now_seconds();
 	check_result_init(&c.cr);
 	apply_result_init(&c.ar);
@@ -529,6 +553,9 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);
+		/* what a no_log task made stays out of later output too */
+		if (hc->no_log)
+			facts = val_secret(facts);
 		val_dict_update(hc->hs->hostfacts, facts, false);
 		val_unref(facts);
 		hc->hs->dirty = true;
@@ -536,8 +563,15 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 	if (val_dict_get(result, "tend_unknown"))
 		hc->hs->unknown_results = true;
 	if (t->register_as) {
-		val_dict_set(hc->hs->hostfacts, t->register_as,
-			     val_unsafe(val_ref(result)));
+		struct val *r = val_unsafe(val_ref(result));
+
+		/*
+		 * Later tasks use the value; output shows ******** (Ansible
+		 * would print it: tend does not show what no_log hid).
+		 */
+		if (hc->no_log)
+			r = val_secret(r);
+		val_dict_set(hc->hs->hostfacts, t->register_as, r);
 		hc->hs->dirty = true;
 	}
 }

@@ -9,6 +9,8 @@
 #include "tend/lang/template.h"
 #include "tend/data/truth.h"
 
+#include <sodium.h>
+
 void run_push_scope(struct scopes *ss, const struct val *vars,
 		const char *basedir)
 {
@@ -22,6 +24,8 @@ void run_push_scope(struct scopes *ss, const struct val *vars,
 	sc->parent = ss->nr ? &ss->s[ss->nr - 1] : NULL;
 	sc->vars = vars;
 	sc->basedir = basedir;
+	sc->secret_text = NULL;
+	sc->limits = NULL;
 	ss->nr++;
 }
 
@@ -49,6 +53,11 @@ const struct scope *run_build_scope(struct scopes *ss,
 	run_push_scope(ss, hs->magic, NULL);
 	run_push_scope(ss, pc->common, NULL);
 	run_push_scope(ss, pc->rs->opts->extra_vars, NULL);
+	/* rendering in this scope records the host's secret text */
+	ss->s[0].secret_text = hs->secret_text;
+	/* every link: lookups read files and the environment within these */
+	for (size_t i = 0; i < ss->nr; i++)
+		ss->s[i].limits = &pc->rs->pb->limits;
 	return &ss->s[ss->nr - 1];
 }
 
@@ -79,6 +88,32 @@ int run_eval_conditions(bool *out, const struct val *conds,
 	return 0;
 }
 
+/*
+ * The truth of a no_log keyword (a bool, or a template of one), in the
+ * scope of the task; what cannot be told (an error, not a bool) hides
+ * the output: a secret shown is never taken back.
+ */
+bool run_no_log(struct hostctx *hc, const struct val *flag,
+		const struct varstack *vs, const struct val *task_vars)
+{
+	struct scopes *ss;
+	struct val *r = NULL;
+	bool b = true;
+
+	if (val_is(flag, VAL_BOOL))
+		return flag->u.b;
+	ss = xmalloc(sizeof(*ss));
+	if (template_render(&r, flag, run_build_scope(ss, hc, vs, task_vars,
+						      NULL, NULL)) < 0 ||
+	    truth_boolean(&b, r) < 0) {
+		tend_error_clear();
+		b = true;
+	}
+	val_unref(r);
+	free(ss);
+	return b;
+}
+
 /* ---- secrets ---- */
 
 /* Every secret string inside v (4 bytes or more), borrowed, into `out`. */
@@ -95,11 +130,69 @@ void run_collect_secrets(struct val *out, const struct val *v,
 		run_collect_secrets(out, v->u.dict.items[i].v, secret);
 }
 
+/*
+ * Every secret string the output of a host must not show, longest first:
+ * the secrets of the extra vars and what rendering made of secrets for
+ * this host so far (template.h). A new list of secret strings.
+ */
+struct val *run_secrets(const struct hostctx *hc)
+{
+	return run_secret_list(hc->pc->rs, hc->hs->secret_text);
+}
+
+/* As run_secrets, with the secret text `text` (a set, or NULL). */
+struct val *run_secret_list(const struct runstate *rs, const struct val *text)
+{
+	struct val *out = val_list();
+
+	for (size_t i = 0; i < val_len(rs->secrets); i++)
+		val_list_push(out, val_ref(rs->secrets->u.list.items[i]));
+	for (size_t i = 0; i < val_len(text); i++) {
+		struct val *s = val_str(text->u.dict.items[i].key);
+
+		s->flags |= VAL_F_SECRET; /* wiped when freed */
+		val_list_push(out, s);
+	}
+	return out;
+}
+
+/* The set of secret text of a host: its keys wiped, then freed. */
+void run_wipe_secret_text(struct val *set)
+{
+	for (size_t i = 0; set && i < set->u.dict.nr; i++) {
+		char *k = set->u.dict.items[i].key;
+
+		sodium_memzero(k, strlen(k));
+	}
+	val_unref(set);
+}
+
+static int longest_first(const void *a, const void *b)
+{
+	size_t la = (*(const struct val *const *)a)->u.s.len;
+	size_t lb = (*(const struct val *const *)b)->u.s.len;
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
 /* Replace every secret in b by ********. */
 void run_scrub(struct buf *b, const struct val *secrets)
 {
-	for (size_t i = 0; i < val_len(secrets); i++) {
-		const struct val *sv = secrets->u.list.items[i];
+	size_t n = val_len(secrets);
+	const struct val **sorted;
+
+	if (!n || !b->len)
+		return;
+	/*
+	 * Longest first: scrubbing a piece of a longer secret (a word of
+	 * it) first would leave the rest of the longer one in the text.
+	 */
+	sorted = xmalloc(n * sizeof(*sorted));
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = secrets->u.list.items[i];
+	qsort(sorted, n, sizeof(*sorted), longest_first);
+	for (size_t i = 0; i < n; i++) {
+		const struct val *sv = sorted[i];
 		struct buf out = BUF_INIT;
 		const char *p = b->ptr, *hit;
 
@@ -115,6 +208,20 @@ void run_scrub(struct buf *b, const struct val *secrets)
 		buf_release_secret(b);
 		*b = out;
 	}
+	free(sorted);
+}
+
+/* Scrub the thread's error message of secrets (its code kept). */
+void run_scrub_error(const struct val *secrets)
+{
+	struct buf b = BUF_INIT;
+	int code = tend_error_code();
+
+	buf_adds(&b, tend_error_last());
+	run_scrub(&b, secrets);
+	if (strcmp(b.ptr, tend_error_last()))
+		tend_error_set_code(code, "%s", b.ptr);
+	buf_release_secret(&b);
 }
 
 /*

@@ -141,7 +141,8 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	if (!found) {
 		struct tasklist tl = { 0 };
 
-		if (playbook_load_tasks(&tl, path.ptr, rs->pb->dir, &d) < 0) {
+		if (playbook_load_tasks(&tl, path.ptr, rs->pb->dir,
+					rs->pb->limits.root, &d) < 0) {
 			struct buf m = BUF_INIT;
 
 			for (size_t i = 0; i < d.nr; i++)
@@ -283,7 +284,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	const struct run_opts *o = hc->pc->rs->opts;
 	int become = hc->become;
 	const char *become_user = hc->become_user;
-	bool failed = false;
+	bool no_log = hc->no_log, failed = false;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
@@ -291,6 +292,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		hc->become = t->become;
 	if (t->become_user)
 		hc->become_user = t->become_user;
+	if (t->no_log)
+		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
 	switch (t->kind) {
 	case TASK_BLOCK:
 		failed = run_block(hc, t, vs);
@@ -318,6 +321,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	}
 	hc->become = become;
 	hc->become_user = become_user;
+	hc->no_log = no_log;
 	return failed;
 }
 

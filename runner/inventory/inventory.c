@@ -1,7 +1,9 @@
 #include "tend/common.h"
 #include "tend/inventory/inventory_int.h"
+#include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 #include "tend/util/interrupt.h"
 
 #include <sys/stat.h>
@@ -45,8 +47,13 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	struct val *doc = NULL;
 	int error;
 
-	if ((error = buf_read_file(&text, path)) < 0)
+	if ((error = readlog_read(&text, x->root, path)) < 0)
 		goto out;
+	/* an inventory encrypted whole with ansible-vault, as Ansible reads */
+	if ((error = vault_open_text(&text, path, d)) < 0) {
+		error = 0; /* the diagnostics tell */
+		goto out;
+	}
 	if (!strcmp(ext, ".yml") || !strcmp(ext, ".yaml") ||
 	    !strcmp(ext, ".json")) {
 		if ((error = yaml_load_string(&doc, text.ptr, text.len, path,
@@ -64,7 +71,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	error = inv_check_interrupted();
 out:
 	val_unref(doc);
-	buf_release(&text);
+	buf_release_secret(&text);
 	return error;
 }
 
@@ -248,7 +255,8 @@ static void load_host_list(struct inv_ext *x, const char *list)
 	free(copy);
 }
 
-int inventory_load(struct inventory **out, const char *path, struct diags *d)
+int inventory_load(struct inventory **out, const char *path,
+		   const char *root, struct diags *d)
 {
 	struct inv_ext *x = inv_new();
 	size_t errors_before = d->errors;
@@ -258,6 +266,7 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 	int error = 0;
 
 	*out = NULL;
+	x->root = root;
 	if (!path) {
 		size_t hi = inv_host_add(x, "localhost");
 
@@ -300,7 +309,8 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 		} else {
 			buf_sets(&dir, ".");
 		}
-		error = inv_load_vars_dirs(x, dir.ptr, LAYER_INV_FILES, d);
+		error = inv_load_vars_dirs(x, dir.ptr, root, LAYER_INV_FILES,
+					   d);
 		if (error < 0)
 			goto out;
 	}
@@ -308,6 +318,7 @@ int inventory_load(struct inventory **out, const char *path, struct diags *d)
 		error = TEND_EPARSE;
 out:
 	buf_release(&dir);
+	x->root = NULL; /* borrowed for the load only */
 	if (error < 0) {
 		inventory_free(&x->inv);
 		return error;

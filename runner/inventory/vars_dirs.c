@@ -53,12 +53,12 @@ static int collect_dir_files(struct val *files, const char *dir)
 }
 
 static int load_vars_file(struct val *into, const char *path,
-			  struct diags *d)
+			  const char *root, struct diags *d)
 {
 	struct val *doc = NULL;
 	int error;
 
-	if ((error = yaml_load_file(&doc, path, d)) < 0)
+	if ((error = yaml_load_input(&doc, root, path, d)) < 0)
 		return error == TEND_EPARSE ? 0 : error;
 	if (val_is(doc, VAL_DICT))
 		val_dict_update(into, doc, false);
@@ -71,6 +71,7 @@ static int load_vars_file(struct val *into, const char *path,
 
 struct vars_dir {
 	char *path;
+	const char *root; /* files are read beneath it, or NULL */
 	char **names;
 	size_t nr;
 };
@@ -111,7 +112,7 @@ static int vars_for(struct val **out, const struct vars_dir *vd,
 		for (size_t i = 0; i < val_len(files) && !error; i++) {
 			const char *file = val_cstr(val_list_at(files, i));
 
-			error = load_vars_file(*out, file, d);
+			error = load_vars_file(*out, file, vd->root, d);
 		}
 	}
 	val_unref(files);
@@ -145,11 +146,12 @@ void inv_refresh_vars(struct inv_ext *x)
 	}
 }
 
-int inv_load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
-		   struct diags *d)
+int inv_load_vars_dirs(struct inv_ext *x, const char *dir, const char *root,
+		       enum layer l, struct diags *d)
 {
 	struct inventory *inv = &x->inv;
-	struct vars_dir gv = { NULL, NULL, 0 }, hv = { NULL, NULL, 0 };
+	struct vars_dir gv = { NULL, root, NULL, 0 };
+	struct vars_dir hv = { NULL, root, NULL, 0 };
 	struct buf p = BUF_INIT;
 	struct val *vars = NULL;
 	int error;
@@ -199,10 +201,11 @@ out:
 }
 
 int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
-			     struct diags *d)
+			     const char *root, struct diags *d)
 {
 	size_t errors_before = d->errors;
-	int error = inv_load_vars_dirs(inv_ext_of(inv), dir, LAYER_PLAY_FILES, d);
+	int error = inv_load_vars_dirs(inv_ext_of(inv), dir, root,
+				       LAYER_PLAY_FILES, d);
 
 	if (!error && d->errors > errors_before)
 		error = TEND_EPARSE;

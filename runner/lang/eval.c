@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 #include "tend/lang/template.h"
 #include "tend/lang/eval_int.h"
 #include "tend/lang/ast_int.h"
@@ -35,6 +36,16 @@ static const char *scope_basedir(const struct scope *s)
 	return NULL;
 }
 
+static const struct fs_limits *scope_limits(const struct scope *s)
+{
+	static const struct fs_limits none = { NULL, false };
+
+	for (; s; s = s->parent)
+		if (s->limits)
+			return s->limits;
+	return &none;
+}
+
 /* A variable: template locals first, then the scope (templated lazily). */
 static int lookup_name(struct val **out, const char *name, struct tctx *c)
 {
@@ -57,12 +68,9 @@ static int lookup_name(struct val **out, const char *name, struct tctx *c)
 		*out = val_ref((struct val *)v);
 		return 0;
 	}
-	sub.scope = c->scope;
+	sub = *c;
 	sub.frame = NULL;
 	sub.depth = c->depth + 1;
-	sub.secret = c->secret;
-	sub.unsafe = c->unsafe;
-	sub.render = c->render;
 	return c->render(out, v, &sub);
 }
 
@@ -78,6 +86,37 @@ static void args_release(struct targs *a)
 	for (size_t i = 0; i < a->nkw; i++)
 		val_unref(a->kw[i]);
 	a->npos = a->nkw = 0;
+}
+
+/*
+ * Secrets: what is computed from a secret is secret. Each operation
+ * (filter, test, call, method, operator, slice, subscript) whose input
+ * holds a secret flags its result with val_secret(), so the flag
+ * follows every transformation, and output (which masks flagged values)
+ * and the renderer's record of secret text (render.c) see it.
+ */
+
+static bool args_hold_secret(const struct targs *a)
+{
+	for (size_t i = 0; i < a->npos; i++)
+		if (val_holds_secret(a->pos[i]))
+			return true;
+	for (size_t i = 0; i < a->nkw; i++)
+		if (val_holds_secret(a->kw[i]))
+			return true;
+	return false;
+}
+
+/*
+ * An operation on a secret failed: its message may quote the secret, or
+ * what it made of it, so it is replaced (the code kept: undefined stays
+ * undefined).
+ */
+static int hide_error(int error, const char *what, const char *name)
+{
+	return tend_error_set_code(error, "%s '%s' failed on a secret value "
+				   "(the message is hidden: it may quote the "
+				   "secret)", what, name);
 }
 
 static int eval_args(struct targs *a, const struct expr *e, struct tctx *c)
@@ -143,7 +182,15 @@ static int lookup_one(struct val **out, const char *plugin,
 		return tend_error_set("lookup('%s'): terms must be strings",
 				      plugin);
 	if (!strcmp(plugin, "env")) {
-		const char *v = getenv(name);
+		const char *v;
+
+		if (scope_limits(c->scope)->untrusted)
+			return tend_error_set_code(TEND_EREFUSED,
+				"lookup('env', '%s'): refusing to read the "
+				"controller's environment for an untrusted "
+				"source (--trust-source if you trust the "
+				"commit)", name);
+		v = getenv(name);
 
 		*out = val_str(v ? v : "");
 		return 0;
@@ -158,7 +205,8 @@ static int lookup_one(struct val **out, const char *plugin,
 		if (name[0] != '/' && base)
 			buf_addf(&path, "%s/", base);
 		buf_adds(&path, name);
-		error = buf_read_file(&data, path.ptr);
+		error = readlog_read(&data, scope_limits(c->scope)->root,
+				     path.ptr);
 		buf_release(&path);
 		if (error < 0) {
 			buf_release(&data);
@@ -283,6 +331,13 @@ static int eval_call(struct val **out, const struct expr *e, struct tctx *c)
 	}
 	error = methods_call(out, obj, callee->name, &a);
 out:
+	if (val_holds_secret(obj) || args_hold_secret(&a)) {
+		if (error < 0)
+			error = hide_error(error, obj ? "method" : "call",
+					   callee->name);
+		else
+			*out = val_secret(*out);
+	}
 	args_release(&a);
 	val_unref(obj);
 	return error;
@@ -302,6 +357,12 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out_args;
 	error = e->filter->fn(out, in, &a, c);
+	if (val_holds_secret(in) || args_hold_secret(&a)) {
+		if (error < 0)
+			error = hide_error(error, "filter", e->filter->name);
+		else
+			*out = val_secret(*out);
+	}
 out_args:
 	args_release(&a);
 out:
@@ -313,7 +374,7 @@ static int eval_test(struct val **out, const struct expr *e, struct tctx *c)
 {
 	struct val *in;
 	struct targs a;
-	bool r = false;
+	bool r = false, secret = false;
 	int error;
 
 	if ((error = eval_expr(&in, e->a, c)) < 0)
@@ -327,9 +388,15 @@ static int eval_test(struct val **out, const struct expr *e, struct tctx *c)
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out;
 	error = e->test->fn(&r, in, &a, c);
+	secret = val_holds_secret(in) || args_hold_secret(&a);
+	if (error < 0 && secret)
+		error = hide_error(error, "test", e->test->name);
 out:
-	if (!error)
+	if (!error) {
 		*out = val_bool(r != (e->op != 0));
+		if (secret)
+			*out = val_secret(*out);
+	}
 	args_release(&a);
 	val_unref(in);
 	return error;
@@ -338,6 +405,7 @@ out:
 static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
 {
 	struct val *l = e->type == E_LIST ? val_list() : val_dict();
+	bool secret_key = false;
 	int error = 0;
 
 	for (struct earg *a = e->args; a; a = a->next) {
@@ -355,6 +423,8 @@ static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
 		if (k) {
 			struct buf ks = BUF_INIT;
 
+			/* keys cannot be flagged: a secret key hides the dict */
+			secret_key |= val_holds_secret(k);
 			template_to_str(&ks, k);
 			val_dict_set(l, ks.ptr, v);
 			buf_release(&ks);
@@ -363,8 +433,35 @@ static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
 			val_list_push(l, v);
 		}
 	}
-	*out = l;
+	*out = secret_key ? val_secret(l) : l;
 	return 0;
+}
+
+/* obj[start:stop:step]: a slice of a secret (or by one) is secret. */
+static int eval_slice(struct val **out, const struct expr *e, struct tctx *c)
+{
+	struct val *a = NULL, *b = NULL, *x = NULL, *step = NULL;
+	int error;
+
+	if ((error = eval_expr(&a, e->a, c)) < 0 ||
+	    (error = template_need(a)) < 0 ||
+	    (e->b && ((error = eval_expr(&b, e->b, c)) < 0 ||
+		      (error = template_need(b)) < 0)) ||
+	    (e->c && ((error = eval_expr(&x, e->c, c)) < 0 ||
+		      (error = template_need(x)) < 0)) ||
+	    (e->args && ((error = eval_expr(&step, e->args->e, c)) < 0 ||
+			 (error = template_need(step)) < 0)))
+		goto out;
+	if ((error = ops_slice(out, a, b, x, step)) == 0 &&
+	    (val_holds_secret(a) || val_holds_secret(b) ||
+	     val_holds_secret(x) || val_holds_secret(step)))
+		*out = val_secret(*out);
+out:
+	val_unref(a);
+	val_unref(b);
+	val_unref(x);
+	val_unref(step);
+	return error;
 }
 
 static int eval_node(struct val **out, const struct expr *e, struct tctx *c);
@@ -387,7 +484,7 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 {
 	struct val *a = NULL, *b = NULL, *x = NULL;
 	int error = 0;
-	bool t;
+	bool t, secret = false;
 
 	*out = NULL;
 	switch (e->type) {
@@ -399,35 +496,19 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 	case E_ATTR:
 		if ((error = eval_expr(&a, e->a, c)) < 0)
 			return error;
+		/* a part of a secret is secret; a plain part of a dict is not */
+		secret = a->flags & VAL_F_SECRET;
 		template_getattr(out, a, e->name);
 		break;
 	case E_INDEX:
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||
 		    (error = eval_expr(&b, e->b, c)) < 0)
 			break;
+		secret = (a->flags & VAL_F_SECRET) || val_holds_secret(b);
 		error = ops_getitem(out, a, b);
 		break;
 	case E_SLICE:
-		if ((error = eval_expr(&a, e->a, c)) < 0 ||
-		    (error = template_need(a)) < 0 ||
-		    (e->b && ((error = eval_expr(&b, e->b, c)) < 0 ||
-			      (error = template_need(b)) < 0)) ||
-		    (e->c && ((error = eval_expr(&x, e->c, c)) < 0 ||
-			      (error = template_need(x)) < 0)))
-			break;
-		{
-			struct val *step = NULL;
-
-			if (e->args &&
-			    ((error = eval_expr(&step, e->args->e, c)) < 0 ||
-			     (error = template_need(step)) < 0)) {
-				val_unref(step);
-				break;
-			}
-			error = ops_slice(out, a, b, x, step);
-			val_unref(step);
-		}
-		break;
+		return eval_slice(out, e, c);
 	case E_LIST:
 	case E_DICT:
 		return eval_list(out, e, c);
@@ -435,6 +516,7 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||
 		    (error = template_truthy(&t, a)) < 0)
 			break;
+		secret = val_holds_secret(a);
 		*out = val_bool(!t);
 		break;
 	case E_NEG:
@@ -442,6 +524,7 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||
 		    (error = template_need(a)) < 0)
 			break;
+		secret = val_holds_secret(a);
 		if (a->type == VAL_FLOAT)
 			*out = val_float(e->type == E_NEG ? -a->u.f : a->u.f);
 		else if (a->type == VAL_INT && (e->type == E_POS ||
@@ -459,22 +542,32 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||
 		    (error = template_truthy(&t, a)) < 0)
 			break;
+		/* which operand it yields says something of the first */
+		secret = val_holds_secret(a);
 		if (t == (e->type == E_OR)) {
-			*out = a;
+			*out = secret ? val_secret(a) : a;
 			return 0;
 		}
 		val_unref(a);
-		return eval_expr(out, e->b, c);
+		if ((error = eval_expr(out, e->b, c)) < 0 || !secret)
+			return error;
+		*out = val_secret(*out);
+		return 0;
 	case E_BIN:
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||
 		    (error = eval_expr(&b, e->b, c)) < 0)
 			break;
+		secret = val_holds_secret(a) || val_holds_secret(b);
 		error = ops_binop(out, e->op, a, b);
+		if (error < 0 && secret)
+			error = hide_error(error, "operator",
+					   ops_name(e->op));
 		break;
 	case E_COND:
 		if ((error = eval_expr(&a, e->b, c)) < 0 ||
 		    (error = template_truthy(&t, a)) < 0)
 			break;
+		secret = val_holds_secret(a);
 		if (t)
 			error = eval_expr(out, e->a, c);
 		else if (e->c)
@@ -495,6 +588,8 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 	if (error < 0) {
 		val_unref(*out);
 		*out = NULL;
+	} else if (secret) {
+		*out = val_secret(*out);
 	}
 	return error;
 }

@@ -67,10 +67,10 @@ static int f_to_json(struct val **out, struct val *in, const struct targs *a,
 	if (targs_bool(a, SIZE_MAX, "sort_keys", false)) {
 		struct val *s = sort_keys(in);
 
-		val_to_json(&b, s, (int)indent);
+		val_to_json_text(&b, s, (int)indent);
 		val_unref(s);
 	} else {
-		val_to_json(&b, in, (int)indent);
+		val_to_json_text(&b, in, (int)indent);
 	}
 	*out = template_str_result(&b);
 	return 0;
@@ -90,7 +90,7 @@ static int f_to_nice_json(struct val **out, struct val *in,
 		val_unref(s);
 		return error;
 	}
-	val_to_json(&b, s, indent > 0 ? (int)indent : 4);
+	val_to_json_text(&b, s, indent > 0 ? (int)indent : 4);
 	val_unref(s);
 	*out = template_str_result(&b);
 	return 0;
@@ -109,7 +109,7 @@ static void yaml_flow(struct buf *out, const struct val *v)
 	if (!is_container(v)) {
 		size_t start = out->len;
 
-		val_to_yaml(out, v, 2);
+		val_to_yaml_text(out, v, 2);
 		while (out->len > start && out->ptr[out->len - 1] == '\n')
 			buf_setlen(out, out->len - 1);
 		return;
@@ -161,7 +161,7 @@ static int f_to_yaml(struct val **out, struct val *in, const struct targs *a,
 		yaml_flow(&b, s);
 		buf_addch(&b, '\n');
 	} else {
-		val_to_yaml(&b, s, (int)indent);
+		val_to_yaml_text(&b, s, (int)indent);
 	}
 	val_unref(s);
 	*out = template_str_result(&b);
@@ -179,7 +179,7 @@ static int f_to_nice_yaml(struct val **out, struct val *in,
 	if ((error = targs_int(&indent, a, 0, "indent", 4, "to_nice_yaml")) < 0)
 		return error;
 	in = sort_keys(in);
-	val_to_yaml(&b, in, (int)indent);
+	val_to_yaml_text(&b, in, (int)indent);
 	val_unref(in);
 	*out = template_str_result(&b);
 	return 0;

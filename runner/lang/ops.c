@@ -43,7 +43,7 @@ static const char *const op_text[] = {
 	[OP_NOTIN] = "not in",
 };
 
-static const char *op_name(int op)
+const char *ops_name(int op)
 {
 	return op >= 0 && op < (int)ARRAY_SIZE(op_text) ? op_text[op] : "?";
 }
@@ -51,7 +51,7 @@ static const char *op_name(int op)
 static int type_error(int op, const struct val *a, const struct val *b)
 {
 	return tend_error_set("unsupported operand type(s) for %s: '%s' and "
-			      "'%s'", op_name(op), template_type_name(a),
+			      "'%s'", ops_name(op), template_type_name(a),
 			      template_type_name(b));
 }
 
@@ -236,7 +236,7 @@ static int arith(struct val **out, int op, const struct val *a,
 		return type_error(op, a, b);
 	}
 overflow:
-	return tend_error_set("integer overflow in '%s'", op_name(op));
+	return tend_error_set("integer overflow in '%s'", ops_name(op));
 }
 
 /* `needle in hay`, as Python's `in`. */
@@ -298,7 +298,7 @@ int ops_binop(struct val **out, int op, const struct val *a,
 		    val_compare(&cmp, a, b) < 0)
 			return tend_error_set("'%s' not supported between "
 					      "instances of '%s' and '%s'",
-					      op_name(op), template_type_name(a),
+					      ops_name(op), template_type_name(a),
 					      template_type_name(b));
 		*out = val_bool(op == OP_LT ? cmp < 0 : op == OP_GT ? cmp > 0 :
 				op == OP_LE ? cmp <= 0 : cmp >= 0);
@@ -375,7 +375,7 @@ int ops_slice(struct val **out, const struct val *obj, const struct val *start,
 	return 0;
 }
 
-int ops_getitem(struct val **out, struct val *obj, const struct val *key)
+static int getitem(struct val **out, struct val *obj, const struct val *key)
 {
 	int error;
 
@@ -419,4 +419,18 @@ int ops_getitem(struct val **out, struct val *obj, const struct val *key)
 	}
 	*out = template_undef("'%s object' has no element", template_type_name(obj));
 	return 0;
+}
+
+int ops_getitem(struct val **out, struct val *obj, const struct val *key)
+{
+	int error = getitem(out, obj, key);
+
+	/* a missing secret key: the message must not quote it */
+	if (!error && *out != obj && template_is_undef(*out) &&
+	    val_holds_secret(key)) {
+		val_unref(*out);
+		*out = template_undef("'%s object' has no attribute '********'",
+				      template_type_name(obj));
+	}
+	return error;
 }

@@ -10,6 +10,7 @@
 #include "tend/data/truth.h"
 
 #include <ctype.h>
+#include <sodium.h>
 
 /*
  * Rendering: templates into text, values for use as data, and the
@@ -26,6 +27,93 @@
 
 static int render_nodes(struct buf *out, const struct node *n,
 			struct tctx *c);
+
+/*
+ * Secret text (template.h): what rendering records of the secrets it
+ * outputs, so that the engine can scrub them wherever they come back.
+ */
+
+static struct val *secret_sink(const struct scope *s)
+{
+	for (; s; s = s->parent)
+		if (s->secret_text)
+			return s->secret_text;
+	return NULL;
+}
+
+static void record_piece(struct val *sink, const char *s, size_t len)
+{
+	char *k;
+
+	while (len && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len < TEMPLATE_MIN_SECRET_TEXT)
+		return;
+	k = xstrndup(s, len);
+	if (!val_dict_get(sink, k))
+		val_dict_set(sink, k, val_null());
+	sodium_memzero(k, len);
+	free(k);
+}
+
+/*
+ * Record text: whole, and each line of it (a command that prints it
+ * gives it back line by line), split at NUL bytes too (dict keys are C
+ * strings).
+ */
+static void record_text(struct val *sink, const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	record_piece(sink, s, strnlen(s, len));
+	while (s < end) {
+		size_t n = strcspn(s, "\n");
+
+		if (n > (size_t)(end - s))
+			n = (size_t)(end - s);
+		if (n < len)
+			record_piece(sink, s, strnlen(s, n));
+		s += n;
+		while (s < end && (*s == '\n' || !*s))
+			s++;
+	}
+}
+
+/* Record every secret string in v (all of it when `inherited`). */
+static void record_value(struct val *sink, const struct val *v,
+			 bool inherited)
+{
+	bool secret = inherited || (v->flags & VAL_F_SECRET);
+
+	if (v->type == VAL_STR && secret)
+		record_text(sink, v->u.s.ptr, v->u.s.len);
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		record_value(sink, v->u.list.items[i], secret);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		record_value(sink, v->u.dict.items[i].v, secret);
+}
+
+/*
+ * A {{ }} printed `v`, which holds a secret, as out[start..]: the
+ * template's text is secret now, and what was printed is recorded.
+ */
+static void output_secret(struct tctx *c, const struct val *v,
+			  const struct buf *out, size_t start)
+{
+	struct val *sink = secret_sink(c->scope);
+
+	if (c->secret)
+		*c->secret = true;
+	if (!sink)
+		return;
+	record_text(sink, out->ptr + start, out->len - start);
+	if (v->type != VAL_STR)
+		record_value(sink, v, false);
+}
 
 /* Bind one or several names (unpacking a list) in `locals`. */
 static int bind_names(struct val *locals, const struct name_list *names,
@@ -63,16 +151,23 @@ static int iter_items(struct val **out, struct val *v)
 		*out = val_list();
 		for (size_t i = 0; i < v->u.dict.nr; i++)
 			val_list_push(*out, val_str(v->u.dict.items[i].key));
-		return 0;
+		break;
 	case VAL_STR:
 		*out = val_list();
 		for (size_t i = 0; i < v->u.s.len; i++)
 			val_list_push(*out, val_strn(v->u.s.ptr + i, 1));
-		return 0;
+		break;
 	default:
 		return tend_error_set("'%s' object is not iterable",
 				      template_type_name(v));
 	}
+	/*
+	 * The characters of a secret string are secret; the keys of a
+	 * secret dict are names, not secrets (its values are flagged).
+	 */
+	if (v->type == VAL_STR && (v->flags & VAL_F_SECRET))
+		*out = val_secret(*out);
+	return 0;
 }
 
 static int render_for(struct buf *out, const struct node *n, struct tctx *c)
@@ -86,6 +181,9 @@ static int render_for(struct buf *out, const struct node *n, struct tctx *c)
 	if ((error = eval_expr(&seq, n->e, c)) < 0 ||
 	    (error = iter_items(&items, seq)) < 0)
 		goto out;
+	/* how many times the body is printed may tell of a secret */
+	if (val_holds_secret(seq) && c->secret)
+		*c->secret = true;
 	sub.frame = &f;
 	if (n->filter) {
 		struct val *kept = val_list();
@@ -167,20 +265,26 @@ static int render_nodes(struct buf *out, const struct node *n, struct tctx *c)
 		case N_TEXT:
 			buf_add(out, n->text, n->len);
 			break;
-		case N_OUT:
+		case N_OUT: {
+			size_t start = out->len;
+
 			if ((error = eval_expr(&v, n->e, c)) < 0 ||
 			    (error = template_need(v)) < 0)
 				break;
-			if ((v->flags & VAL_F_SECRET) && c->secret)
-				*c->secret = true;
 			/* Ansible's finalize: None prints as nothing */
 			if (v->type != VAL_NULL)
 				template_to_str(out, v);
+			if (val_holds_secret(v))
+				output_secret(c, v, out, start);
 			break;
+		}
 		case N_IF:
 			if ((error = eval_expr(&v, n->e, c)) < 0 ||
 			    (error = template_truthy(&t, v)) < 0)
 				break;
+			/* which branch is printed may tell of a secret */
+			if (val_holds_secret(v) && c->secret)
+				*c->secret = true;
 			error = render_nodes(out, t ? n->body : n->orelse, c);
 			break;
 		case N_FOR:
@@ -279,8 +383,17 @@ static int render_string(struct val **out, const struct val *in,
 			val_unref(*out);
 			*out = NULL;
 			only = NULL;
-		} else if (!error && ((*out)->flags & VAL_F_SECRET)) {
-			secret = true;
+		} else if (!error && val_holds_secret(*out)) {
+			struct val *sink = secret_sink(c->scope);
+
+			/*
+			 * A value that only holds a secret (a dict with a
+			 * secret item) stays as it is: its other items are
+			 * not secret.
+			 */
+			secret = (*out)->flags & VAL_F_SECRET;
+			if (sink)
+				record_value(sink, *out, false);
 		}
 	}
 	if (!only) {
@@ -298,19 +411,13 @@ static int render_string(struct val **out, const struct val *in,
 			*c->unsafe = true;
 		*out = val_unsafe(*out);
 	}
-	if (!error && (secret || (in->flags & VAL_F_SECRET))) {
-		if (c->secret)
-			*c->secret = true;
-		if (!((*out)->flags & VAL_F_SECRET)) {
-			if ((*out)->refcnt > 1) {
-				struct val *copy = val_copy(*out);
-
-				val_unref(*out);
-				*out = copy;
-			}
-			(*out)->flags |= VAL_F_SECRET;
-		}
-	}
+	/*
+	 * The flag, not the enclosing template's *c->secret, tells whoever
+	 * reads this value (a variable rendered lazily): what it makes of
+	 * the value is secret, what it makes of the rest of a dict is not.
+	 */
+	if (!error && (secret || (in->flags & VAL_F_SECRET)))
+		*out = val_secret(*out);
 	ast_free(t);
 	return error;
 }
@@ -454,6 +561,9 @@ static int eval_expr_text(struct val **out, const char *expr,
 					      "cannot be evaluated: %s", expr);
 		}
 		error = eval_expr_text(out, r->u.s.ptr, c, depth + 1, cond);
+		/* an expression made of a secret's text yields a secret */
+		if (!error && (r->flags & VAL_F_SECRET))
+			*out = val_secret(*out);
 		val_unref(r);
 		return error;
 	}

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/error.h"
 #include "tend/util/regex.h"
+#include "tend/lang/eval_int.h"
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
@@ -514,12 +515,30 @@ static int path_test(bool *out, struct val *in, int kind)
 	return 0;
 }
 
+/*
+ * An untrusted source may not probe the controller's files: whether
+ * ~/.ssh/id_ed25519 exists is information too (docs/sources.md).
+ */
+static int path_test_allowed(const struct tctx *c)
+{
+	for (const struct scope *s = c->scope; s; s = s->parent)
+		if (s->limits)
+			return s->limits->untrusted ? tend_error_set_code(
+				TEND_EREFUSED, "refusing to test paths of the "
+				"controller for an untrusted source "
+				"(--trust-source if you trust the commit)") : 0;
+	return 0;
+}
+
 #define PATH_TEST(fname, kind)                                             \
 	static int fname(bool *out, struct val *in, const struct targs *a, \
 			 struct tctx *c)                                   \
 	{                                                                  \
+		int error_;                                                \
+									   \
 		(void)a;                                                   \
-		(void)c;                                                   \
+		if (kind != 'a' && (error_ = path_test_allowed(c)) < 0)    \
+			return error_;                                     \
 		return path_test(out, in, kind);                           \
 	}
 

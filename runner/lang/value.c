@@ -38,7 +38,7 @@ void template_to_str(struct buf *out, const struct val *v)
 	if (v->type == VAL_STR)
 		buf_add(out, v->u.s.ptr, v->u.s.len);
 	else
-		val_to_str(out, v);
+		val_to_text(out, v);
 }
 
 int template_truthy(bool *out, const struct val *v)
@@ -339,7 +339,7 @@ static void percent_str(struct buf *out, const struct val *v, char conv,
 	if (conv == 's')
 		template_to_str(&s, v);
 	else
-		val_to_repr(&s, v);
+		val_to_repr_text(&s, v);
 	if (prec >= 0 && (size_t)prec < s.len)
 		buf_setlen(&s, (size_t)prec);
 	if (width > 0 && (size_t)width > s.len &&

@@ -472,7 +472,18 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 			 "does not exist\" >&2; exit 1; }\n"
 			 "t=$(mktemp \"$d/.tend-XXXXXX\") || exit 1\n"
 			 "trap 'rm -f -- \"$t\"' EXIT\n"
+			 "trap 'rm -f -- \"$t\"; exit 1' HUP PIPE TERM\n"
 			 "cat >\"$t\" || exit 1\n");
+		/*
+		 * Input cut short (tend killed, the connection dropped) reads
+		 * as a short file: measure it before it replaces the old one.
+		 * tend gone, a write to its pipes raises SIGPIPE, which must
+		 * remove the temp file too (the EXIT trap does not run).
+		 */
+		buf_addf(&s, "n=$(wc -c <\"$t\") && [ \"$((n))\" -eq %zu ] || "
+			 "{ echo \"input cut short: $((n)) of %zu bytes "
+			 "arrived\" >&2; exit 1; }\n", w->content_len,
+			 w->content_len);
 		if (w->backup && st->exists && st->type == 'f')
 			buf_adds(&s, "b=\"$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"\n"
 				 "cp -p -- \"$p\" \"$b\" || exit 1\n"

@@ -6,6 +6,9 @@
 #include "tend/data/val.h"
 #include "tend/util/quote.h"
 #include "tend/data/truth.h"
+#include "tend/util/fs.h"
+#include "tend/util/readlog.h"
+#include "tend/lang/template.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -165,13 +168,16 @@ static void add_text(struct buf *out, const struct val *v)
 	if (val_is(v, VAL_STR))
 		buf_add(out, v->u.s.ptr, v->u.s.len);
 	else
-		val_to_str(out, v);
+		val_to_text(out, v);
 }
 
 static struct val *with_origin(struct val *nv, const struct val *v)
 {
 	nv->pos = v->pos;
-	nv->flags |= v->flags & (VAL_F_SECRET | VAL_F_UNSAFE);
+	nv->flags |= v->flags & VAL_F_UNSAFE;
+	/* a string made of a list that holds a secret holds it too */
+	if (val_holds_secret(v))
+		nv->flags |= VAL_F_SECRET;
 	return nv;
 }
 
@@ -464,16 +470,29 @@ long long arg_int(const struct task_ctx *ctx, const char *name,
 	return i;
 }
 
+/*
+ * 1 if `path` exists, 0 if not, TEND_EREFUSED (error set) if it leads
+ * out of `root`.
+ */
+static int exists(const char *root, const char *path)
+{
+	if (!root)
+		return !access(path, F_OK);
+	return fs_exists_beneath(root, path);
+}
+
 int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
 		   const char *src)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	const char *base = ctx->basedir ? ctx->basedir : ".";
-	int error = 0;
+	int error = 0, ea, eb = 0;
 
 	*out = NULL;
 	if (src[0] == '/') {
-		if (access(src, F_OK) < 0)
+		if ((error = exists(ctx->root, src)) < 0)
+			return error;
+		if (!error)
 			return tend_error_set_code(TEND_ENOTFOUND,
 						   "cannot find '%s'", src);
 		*out = xstrdup(src);
@@ -481,9 +500,12 @@ int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
 	}
 	buf_addf(&a, "%s/%s/%s", base, subdir, src);
 	buf_addf(&b, "%s/%s", base, src);
-	if (!access(a.ptr, F_OK))
+	if ((ea = exists(ctx->root, a.ptr)) < 0 ||
+	    (!ea && (eb = exists(ctx->root, b.ptr)) < 0))
+		error = ea < 0 ? ea : eb;
+	else if (ea)
 		*out = buf_detach(&a, NULL);
-	else if (!access(b.ptr, F_OK))
+	else if (eb)
 		*out = buf_detach(&b, NULL);
 	else
 		error = tend_error_set_code(TEND_ENOTFOUND,
@@ -492,6 +514,35 @@ int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
 	buf_release(&a);
 	buf_release(&b);
 	return error;
+}
+
+int task_read_file(struct buf *b, const struct task_ctx *ctx,
+		   const char *path)
+{
+	return readlog_read(b, ctx->root, path);
+}
+
+void args_check_files(const struct tend_module *m, const struct val *args,
+		      const char *basedir, const char *root, struct diags *d)
+{
+	struct task_ctx ctx = { .args = args, .basedir = basedir,
+				.root = root };
+
+	for (const struct arg_spec *s = m->args; root && s && s->name; s++) {
+		const struct val *v = val_dict_get(args, s->name);
+		const char *path = val_cstr(v);
+		char *found = NULL;
+
+		if (!(s->flags & ARG_LOCAL_FILE) || !path ||
+		    template_has_jinja(path))
+			continue;
+		if (task_find_file(&found, &ctx, m->files_dir ? m->files_dir :
+				   ".", path) == TEND_EREFUSED)
+			diags_add(d, &v->pos, "%s: %s", s->name,
+				  tend_error_last());
+		tend_error_clear();
+		free(found);
+	}
 }
 
 int sh_split(struct val **out, const char *s)

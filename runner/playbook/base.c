@@ -1,8 +1,10 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/data/truth.h"
+#include "tend/lang/template.h"
 #include "tend/modkit/module.h"
 #include "tend/modules/registry.h"
+#include "tend/util/fs.h"
 #include "tend/playbook/playbook_int.h"
 
 #include <libgen.h>
@@ -222,6 +224,19 @@ int playbook_parse_bool(struct loadctx *lc, const struct val *v,
 	return -1;
 }
 
+struct val *playbook_expect_flag(struct loadctx *lc, const struct val *v,
+				 const char *what)
+{
+	const char *s = val_cstr(v);
+	bool b;
+
+	if (s && template_has_jinja(s))
+		return val_ref((struct val *)v);
+	if (playbook_parse_bool(lc, v, what, &b) < 0)
+		return NULL;
+	return val_bool(b);
+}
+
 char *playbook_expect_str(struct loadctx *lc, const struct val *v,
 			  const char *what)
 {
@@ -249,8 +264,20 @@ struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
 	return val_ref((struct val *)v);
 }
 
+/* access(F_OK), beneath root when there is one */
+static bool exists(const char *path, const char *root)
+{
+	int yes;
+
+	if (!root)
+		return !access(path, F_OK);
+	yes = fs_exists_beneath(root, path);
+	tend_error_clear();
+	return yes == 1;
+}
+
 char *playbook_resolve_path(const char *file, const struct srcpos *pos,
-			    const char *basedir)
+			    const char *basedir, const char *root)
 {
 	struct buf b = BUF_INIT;
 
@@ -261,10 +288,19 @@ char *playbook_resolve_path(const char *file, const struct srcpos *pos,
 
 		buf_addf(&b, "%s/%s", dirname(copy), file);
 		free(copy);
-		if (!access(b.ptr, F_OK))
+		if (exists(b.ptr, root))
 			return buf_detach(&b, NULL);
 		buf_reset(&b);
 	}
 	buf_addf(&b, "%s/%s", basedir, file);
 	return buf_detach(&b, NULL);
+}
+
+void playbook_check_beneath(struct loadctx *lc, const char *path,
+			    const struct srcpos *pos)
+{
+	if (lc->root && fs_exists_beneath(lc->root, path) == TEND_EREFUSED) {
+		diags_add(lc->d, pos, "%s", tend_error_last());
+		tend_error_clear();
+	}
 }

@@ -188,7 +188,7 @@ static void parse_become_user(const struct kwarg *a)
 
 static void parse_no_log(const struct kwarg *a)
 {
-	playbook_parse_bool(a->lc, a->v, a->key, &a->t->no_log);
+	a->t->no_log = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
 /*
@@ -252,7 +252,8 @@ const struct keyword task_keywords[] = {
 	{ "rescue", parse_block_part, 0, "tasks run if the block fails" },
 	{ "always", parse_block_part, 0, "tasks run after the block" },
 	{ "args", parse_args, 0, "more module args" },
-	{ "no_log", parse_no_log, 0, "keep the result out of logs" },
+	{ "no_log", parse_no_log, 0,
+	  "hide the task's messages, diff, loop labels and result" },
 	{ "listen", parse_listen, 0, "handlers: topics they answer to" },
 	{ "action", NULL, KW_ACTION, "a module and its args in one value" },
 	{ "local_action", NULL, KW_REFUSED,

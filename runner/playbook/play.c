@@ -1,5 +1,10 @@
 #include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/data/vault.h"
+#include "tend/data/yaml.h"
+#include "tend/lang/template.h"
 #include "tend/playbook/playbook_int.h"
+#include "tend/util/fs.h"
 
 /*
  * One play: each key through its row of play_keywords[], then what
@@ -26,9 +31,46 @@ static void parse_vars(const struct kwarg *a)
 	a->p->vars = playbook_expect_dict(a->lc, a->v, a->key);
 }
 
+/*
+ * A vars file the play will load, checked now: a literal name that leads
+ * out of a git source's checkout is refused, and one that holds vault
+ * data (encrypted whole, or !vault values) is decrypted, so that a wrong
+ * password or damaged data stops the run before any host is touched, not
+ * at the play. Paths with a template, and files that do not exist yet,
+ * wait for the play (engine/play.c load_vars_files), as other vars files
+ * do.
+ */
+static void check_vars_file(struct loadctx *lc, const struct val *f)
+{
+	const char *name = val_cstr(f);
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct val *doc = NULL;
+	size_t errors;
+
+	if (!name || template_has_jinja(name))
+		return;
+	if (name[0] != '/')
+		buf_addf(&path, "%s/", lc->basedir);
+	buf_adds(&path, name);
+	errors = lc->d->errors;
+	playbook_check_beneath(lc, path.ptr, &f->pos);
+	if (lc->d->errors > errors)
+		goto out;
+	if (fs_read_beneath(&text, lc->root, path.ptr) == 0 &&
+	    (vault_is_vault(text.ptr, text.len) || strstr(text.ptr, "!vault")))
+		yaml_load_input(&doc, lc->root, path.ptr, lc->d);
+	tend_error_clear();
+out:
+	val_unref(doc);
+	buf_release_secret(&text);
+	buf_release(&path);
+}
+
 static void parse_vars_files(const struct kwarg *a)
 {
 	a->p->vars_files = playbook_string_list(a->lc, a->v, a->key, false);
+	for (size_t i = 0; i < val_len(a->p->vars_files); i++)
+		check_vars_file(a->lc, a->p->vars_files->u.list.items[i]);
 }
 
 static void parse_gather_facts(const struct kwarg *a)
@@ -78,6 +120,11 @@ static void parse_strategy(const struct kwarg *a)
 	else if (!st || strcmp(st, "linear"))
 		diags_add(a->lc->d, &a->v->pos,
 			  "expected 'linear' or 'free' for 'strategy'");
+}
+
+static void parse_no_log(const struct kwarg *a)
+{
+	a->p->no_log = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
 static void parse_any_errors_fatal(const struct kwarg *a)
@@ -143,7 +190,8 @@ static const struct keyword play_keywords[] = {
 	  "not supported yet: a play that always or never checks" },
 	{ "diff", NULL, 0, "accepted, no effect yet" },
 	{ "import_playbook", NULL, 0, "another playbook's plays" },
-	{ "no_log", NULL, KW_REFUSED, "not supported yet: per play" },
+	{ "no_log", parse_no_log, 0,
+	  "hide the messages, diffs, loop labels and results of every task" },
 	{ "force_handlers", NULL, KW_REFUSED,
 	  "not supported yet: runs notified handlers after a failure" },
 	{ "ignore_unreachable", NULL, KW_REFUSED,
@@ -168,6 +216,7 @@ void play_free(struct play *p)
 	val_unref(p->serial);
 	val_unref(p->schedule);
 	val_unref(p->maintenance);
+	val_unref(p->no_log);
 	tasklist_release(&p->pre_tasks);
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);

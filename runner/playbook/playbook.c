@@ -30,7 +30,8 @@ static void import_playbook(struct loadctx *lc, struct playbook *pb,
 			  "expected a file name for 'import_playbook'");
 		return;
 	}
-	sub = playbook_resolve_path(val_cstr(imp), &imp->pos, lc->basedir);
+	sub = playbook_resolve_path(val_cstr(imp), &imp->pos, lc->basedir,
+				    lc->root);
 	load_plays(lc, pb, sub, &imp->pos);
 	free(sub);
 }
@@ -84,9 +85,14 @@ static int load_plays(struct loadctx *lc, struct playbook *pb,
 		diags_add(lc->d, from, "import_playbook nested too deep");
 		return TEND_EPARSE;
 	}
-	error = yaml_load_file(&doc, path, lc->d);
+	error = yaml_load_input(&doc, lc->root, path, lc->d);
 	if (error == TEND_ENOTFOUND && from) {
 		diags_add(lc->d, from, "cannot find playbook '%s'", path);
+		tend_error_clear();
+		return TEND_EPARSE;
+	}
+	if (error == TEND_EREFUSED && from) {
+		diags_add(lc->d, from, "import_playbook: %s", tend_error_last());
 		tend_error_clear();
 		return TEND_EPARSE;
 	}
@@ -99,7 +105,8 @@ static int load_plays(struct loadctx *lc, struct playbook *pb,
 	return error;
 }
 
-int playbook_load(struct playbook **out, const char *path, struct diags *d)
+int playbook_load(struct playbook **out, const char *path,
+		  const struct fs_limits *limits, struct diags *d)
 {
 	struct playbook *pb = xcalloc(1, sizeof(*pb));
 	struct loadctx lc = { .d = d };
@@ -112,8 +119,14 @@ int playbook_load(struct playbook **out, const char *path, struct diags *d)
 	pb->dir = xstrdup(dirname(copy));
 	free(copy);
 	lc.basedir = pb->dir;
+	if (limits) {
+		pb->limits.untrusted = limits->untrusted;
+		if (limits->root)
+			pb->limits.root = xstrdup(limits->root);
+	}
+	lc.root = pb->limits.root;
 	error = load_plays(&lc, pb, path, NULL);
-	if (error == TEND_ENOTFOUND) {
+	if (error == TEND_ENOTFOUND || error == TEND_EREFUSED) {
 		playbook_free(pb);
 		return error;
 	}
@@ -126,10 +139,11 @@ int playbook_load(struct playbook **out, const char *path, struct diags *d)
 }
 
 int playbook_load_tasks(struct tasklist *out, const char *path,
-			const char *basedir, struct diags *d)
+			const char *basedir, const char *root,
+			struct diags *d)
 {
-	struct loadctx lc = { .d = d, .basedir = basedir };
-	char *full = playbook_resolve_path(path, NULL, basedir);
+	struct loadctx lc = { .d = d, .basedir = basedir, .root = root };
+	char *full = playbook_resolve_path(path, NULL, basedir, root);
 	struct srcpos none = { 0 };
 	int error = task_load_file(&lc, out, full, &none);
 
@@ -146,5 +160,6 @@ void playbook_free(struct playbook *pb)
 	free(pb->plays);
 	free(pb->path);
 	free(pb->dir);
+	free((char *)pb->limits.root); /* owned: see playbook.h */
 	free(pb);
 }

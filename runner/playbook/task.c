@@ -36,6 +36,7 @@ static void task_free(struct task *t)
 	val_unref(t->changed_when);
 	val_unref(t->failed_when);
 	val_unref(t->ignore_errors);
+	val_unref(t->no_log);
 	val_unref(t->vars);
 	free(t->become_user);
 	val_unref(t->listen);
@@ -110,7 +111,8 @@ static int load_static_include(struct loadctx *lc, struct task *t)
 	f = val_dict_get(t->args, "file");
 	if (template_has_jinja(val_cstr(f)))
 		return 0;
-	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir);
+	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir,
+				     lc->root);
 	t->include_static = true;
 	error = task_load_file(lc, &t->included, path, &f->pos);
 	free(path);
@@ -154,8 +156,11 @@ static void check_task(struct loadctx *lc, struct task *t,
 		struct val *norm = NULL;
 
 		if (args_normalize(&norm, t->module, t->args, &t->pos, lc->d,
-				   false) == 0)
+				   false) == 0) {
+			args_check_files(t->module, norm, lc->basedir,
+					 lc->root, lc->d);
 			val_unref(norm);
+		}
 	}
 	if (handler && !t->name && !t->listen)
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
@@ -231,9 +236,14 @@ int task_load_file(struct loadctx *lc, struct tasklist *out,
 			  "(an include loop?)", MAX_INCLUDE_DEPTH);
 		return TEND_EPARSE;
 	}
-	error = yaml_load_file(&doc, path, lc->d);
+	error = yaml_load_input(&doc, lc->root, path, lc->d);
 	if (error == TEND_ENOTFOUND) {
 		diags_add(lc->d, from, "cannot find tasks file '%s'", path);
+		tend_error_clear();
+		return TEND_EPARSE;
+	}
+	if (error == TEND_EREFUSED) {
+		diags_add(lc->d, from, "tasks file: %s", tend_error_last());
 		tend_error_clear();
 		return TEND_EPARSE;
 	}

@@ -13,7 +13,8 @@
 
 /*
  * Checking out: a commit's tree into a directory that readers see whole
- * or not at all, and the cache's trees pruned.
+ * or not at all; the cache's trees made read-only, verified against
+ * their commit before each use, and pruned.
  */
 
 /* a tree nobody asked for in this long is removed */
@@ -32,10 +33,45 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/* a read-only directory's entries cannot be removed: open it up first */
+static int writable_dir(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_D)
+		chmod(path, (st->st_mode & 07777) | 0700);
+	return 0;
+}
+
 /* rm -rf; what cannot be removed stays, silently */
 static void remove_tree(const char *path)
 {
+	nftw(path, writable_dir, 16, FTW_PHYS);
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int readonly_entry(const char *path, const struct stat *st, int flag,
+			  struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_F || flag == FTW_D || flag == FTW_DP)
+		if (chmod(path, st->st_mode & 07555) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * chmod a-w every file and directory of a cache tree: tend never writes
+ * to one again, and a slip (an editor, a script) fails instead of
+ * changing what a later run executes. Not a defence against its owner or
+ * root: source_tree_verify is.
+ */
+static int make_readonly(const char *dir)
+{
+	if (nftw(dir, readonly_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return tend_error_set("cannot make '%s' read-only: %s", dir,
+				      strerror(errno));
+	return 0;
 }
 
 static bool dir_is_empty(const char *path)
@@ -99,6 +135,8 @@ int source_checkout_to(git_repository *repo, git_commit *c, const char *dir,
 		if ((error = buf_write_file_atomic(mark.ptr, marker,
 						   strlen(marker), 0644)) < 0)
 			goto out;
+	} else if ((error = make_readonly(tmp.ptr)) < 0) {
+		goto out;
 	}
 	if (lstat(dir, &st) == 0 && rename(dir, old.ptr) < 0) {
 		error = tend_error_set("cannot move '%s' aside: %s", dir,
@@ -146,3 +184,118 @@ void source_prune_trees(const char *trees, const char *keep)
 	closedir(d);
 }
 
+
+struct verify {
+	const char *dir;
+	struct buf path;  /* scratch */
+	struct buf *why;
+	size_t entries;   /* paths the tree says the directory holds */
+};
+
+/* Does the file or link at v->path hold the blob `want` (mode `mode`)? */
+static bool same_blob(struct verify *v, const struct stat *st,
+		      git_filemode_t mode, const git_oid *want)
+{
+	git_oid id;
+
+	if (mode == GIT_FILEMODE_LINK) {
+		char target[4096];
+		ssize_t n;
+
+		if (!S_ISLNK(st->st_mode))
+			return false;
+		n = readlink(v->path.ptr, target, sizeof(target));
+		return n >= 0 && (size_t)n < sizeof(target) &&
+		       git_odb_hash(&id, target, (size_t)n,
+				    GIT_OBJECT_BLOB) == 0 &&
+		       git_oid_equal(&id, want);
+	}
+	if (!S_ISREG(st->st_mode) ||
+	    !!(st->st_mode & 0111) != (mode == GIT_FILEMODE_BLOB_EXECUTABLE))
+		return false;
+	return git_odb_hashfile(&id, v->path.ptr, GIT_OBJECT_BLOB) == 0 &&
+	       git_oid_equal(&id, want);
+}
+
+/* git_tree_walk: stop (-1) at the first entry the directory differs on */
+static int verify_entry(const char *root, const git_tree_entry *e,
+			void *payload)
+{
+	struct verify *v = payload;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	struct stat st;
+
+	buf_reset(&v->path);
+	buf_addf(&v->path, "%s/%s%s", v->dir, root, git_tree_entry_name(e));
+	if (lstat(v->path.ptr, &st) < 0) {
+		if (mode == GIT_FILEMODE_COMMIT)
+			return 1; /* a submodule: checkout may leave it out */
+		buf_addf(v->why, "'%s%s' is missing", root,
+			 git_tree_entry_name(e));
+		return -1;
+	}
+	v->entries++;
+	if (mode == GIT_FILEMODE_TREE || mode == GIT_FILEMODE_COMMIT) {
+		if (S_ISDIR(st.st_mode))
+			return mode == GIT_FILEMODE_COMMIT ? 1 : 0;
+	} else if (same_blob(v, &st, mode, git_tree_entry_id(e))) {
+		return 0;
+	}
+	buf_addf(v->why, "'%s%s' differs from the commit", root,
+		 git_tree_entry_name(e));
+	return -1;
+}
+
+/* every path under the tree, for "no extra files"; nftw has no payload */
+static _Thread_local size_t counted;
+
+static int count_entry(const char *path, const struct stat *st, int flag,
+		       struct FTW *ftw)
+{
+	(void)path;
+	(void)st;
+	(void)flag;
+	if (ftw->level > 0)
+		counted++;
+	return 0;
+}
+
+int source_tree_verify(git_commit *c, const char *dir, struct buf *why)
+{
+	struct verify v = { .dir = dir, .path = BUF_INIT, .why = why };
+	git_tree *tree = NULL;
+	int error;
+
+	if (git_commit_tree(&tree, c) < 0)
+		return error_from_git(-1, "cannot read the tree of %s", dir);
+	error = git_tree_walk(tree, GIT_TREEWALK_PRE, verify_entry, &v);
+	git_tree_free(tree);
+	buf_release(&v.path);
+	if (error < 0 && why->len)
+		return 1;
+	if (error < 0)
+		return error_from_git(-1, "cannot walk the tree of %s", dir);
+	counted = 0;
+	if (nftw(dir, count_entry, 16, FTW_PHYS) < 0)
+		return tend_error_set("cannot read '%s': %s", dir,
+				      strerror(errno));
+	if (counted != v.entries) {
+		buf_addf(why, "it holds %zu path%s the commit does not have",
+			 counted - v.entries, counted - v.entries == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
+}
+
+void source_remove_tree(const char *dir)
+{
+	struct buf old = BUF_INIT;
+
+	buf_addf(&old, "%s" OLD_INFIX "%d", dir, (int)getpid());
+	remove_tree(old.ptr);
+	if (rename(dir, old.ptr) == 0)
+		remove_tree(old.ptr);
+	else
+		remove_tree(dir);
+	buf_release(&old);
+}

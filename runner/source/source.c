@@ -183,6 +183,29 @@ out:
 }
 
 /*
+ * The cache already holds a tree of the commit: use it if it is still
+ * exactly the commit's (anyone who can write to the cache could have
+ * changed it, and a verified signature must mean what runs), else remove
+ * it so that the caller checks it out again.
+ */
+static int reuse_tree(struct source_result *out, git_commit *commit,
+		      const char *tree)
+{
+	struct buf why = BUF_INIT;
+	int error = source_tree_verify(commit, tree, &why);
+
+	if (error == 0)
+		utimensat(AT_FDCWD, tree, NULL, 0); /* in use */
+	if (error == 1) {
+		out->repaired = buf_detach(&why, NULL);
+		source_remove_tree(tree);
+		error = 0;
+	}
+	buf_release(&why);
+	return error;
+}
+
+/*
  * Check `commit` out where `o` asks: into o->worktree, else into the
  * cache directory `dir`'s trees/<commit> (made once, then only marked as
  * in use). Sets out->dir, then prunes the cache's unused trees.
@@ -212,10 +235,12 @@ static int place_tree(struct source_result *out, git_repository *repo,
 		struct stat st;
 
 		buf_addf(&tree, "/%s", out->commit);
-		if (stat(tree.ptr, &st) == 0)
-			utimensat(AT_FDCWD, tree.ptr, NULL, 0); /* in use */
-		else if ((error = source_checkout_to(repo, commit, tree.ptr,
-						     NULL)) < 0)
+		if (stat(tree.ptr, &st) == 0 &&
+		    (error = reuse_tree(out, commit, tree.ptr)) < 0)
+			goto out;
+		if (stat(tree.ptr, &st) < 0 &&
+		    (error = source_checkout_to(repo, commit, tree.ptr,
+						NULL)) < 0)
 			goto out;
 		out->dir = realpath(tree.ptr, NULL);
 		if (!out->dir) {
@@ -327,5 +352,6 @@ void source_result_release(struct source_result *r)
 	free(r->author);
 	free(r->signer);
 	free(r->fetch_error);
+	free(r->repaired);
 	memset(r, 0, sizeof(*r));
 }

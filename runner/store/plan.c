@@ -1,212 +1,28 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/store/plan.h"
+#include "tend/store/plan_int.h"
 #include "tend/util/fs.h"
+#include "tend/util/pwhash.h"
 
 #include <ctype.h>
-#include <dirent.h>
-#include <libgen.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #define PLAN_KIND "tend-plan"
-#define PLAN_FORMAT 1
-
-static void hex_digest(char out[65], crypto_hash_sha256_state *h)
-{
-	unsigned char md[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256_final(h, md);
-	sodium_bin2hex(out, 65, md, sizeof(md));
-}
-
-static void hash_str(crypto_hash_sha256_state *h, const char *s)
-{
-	crypto_hash_sha256_update(h, (const unsigned char *)s, strlen(s) + 1);
-}
-
-static int hash_file(crypto_hash_sha256_state *h, const char *path,
-		     const char *name)
-{
-	struct buf b = BUF_INIT;
-	int error = buf_read_file(&b, path);
-
-	if (error == 0) {
-		hash_str(h, name);
-		crypto_hash_sha256_update(h, (const unsigned char *)b.ptr, b.len);
-	}
-	buf_release(&b);
-	return error;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/*
+ * 2: every digest Argon2id with a salt per plan (1 had an unsalted
+ * SHA-256 of each secret), secrets apart from extra_vars, the files the
+ * run read, each task's args_fingerprint.
+ */
+#define PLAN_FORMAT 2
 
 static bool has_suffix(const char *s, const char *suf)
 {
 	size_t n = strlen(s), m = strlen(suf);
 
 	return n >= m && !strcmp(s + n - m, suf);
-}
-
-/*
- * Hash every file under `dir` (sorted, recursively), or only the YAML and
- * Jinja files at its top when `top_only`. Names are hashed relative to
- * `base` so that a moved checkout hashes the same.
- */
-static int hash_tree(crypto_hash_sha256_state *h, const char *dir,
-		     const char *rel, bool top_only)
-{
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t nr = 0, alloc = 0;
-	struct dirent *e;
-	int error = 0;
-
-	if (!d)
-		return 0; /* a missing directory contributes nothing */
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		ALLOC_GROW(names, nr + 1, alloc);
-		names[nr++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	if (nr)
-		qsort(names, nr, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < nr && !error; i++) {
-		struct buf path = BUF_INIT, name = BUF_INIT;
-		struct stat st;
-
-		buf_addf(&path, "%s/%s", dir, names[i]);
-		buf_addf(&name, "%s%s", rel, names[i]);
-		if (!stat(path.ptr, &st)) {
-			if (S_ISDIR(st.st_mode) && !top_only) {
-				buf_addch(&name, '/');
-				error = hash_tree(h, path.ptr, name.ptr, false);
-			} else if (S_ISREG(st.st_mode) &&
-				   (!top_only || has_suffix(names[i], ".yml") ||
-				    has_suffix(names[i], ".yaml") ||
-				    has_suffix(names[i], ".j2"))) {
-				error = hash_file(h, path.ptr, name.ptr);
-			}
-		}
-		buf_release(&path);
-		buf_release(&name);
-	}
-	for (size_t i = 0; i < nr; i++)
-		free(names[i]);
-	free(names);
-	return error;
-}
-
-int plan_hash_playbook(char out[65], const char *playbook)
-{
-	static const char *const subdirs[] = {
-		"templates", "files", "tasks", "vars", "group_vars",
-		"host_vars", "handlers", NULL,
-	};
-	crypto_hash_sha256_state h;
-	char *copy = xstrdup(playbook);
-	const char *dir = dirname(copy);
-	int error;
-
-	crypto_hash_sha256_init(&h);
-	if ((error = hash_file(&h, playbook, "playbook")) < 0)
-		goto out;
-	if ((error = hash_tree(&h, dir, "", true)) < 0)
-		goto out;
-	for (size_t i = 0; subdirs[i] && !error; i++) {
-		struct buf sub = BUF_INIT, rel = BUF_INIT;
-
-		buf_addf(&sub, "%s/%s", dir, subdirs[i]);
-		buf_addf(&rel, "%s/", subdirs[i]);
-		error = hash_tree(&h, sub.ptr, rel.ptr, false);
-		buf_release(&sub);
-		buf_release(&rel);
-	}
-	hex_digest(out, &h);
-out:
-	free(copy);
-	return error;
-}
-
-int plan_hash_inventory(char out[65], const char *inventory)
-{
-	crypto_hash_sha256_state h;
-	struct stat st;
-	int error = 0;
-
-	crypto_hash_sha256_init(&h);
-	if (!inventory) {
-		hash_str(&h, "(implicit localhost)");
-	} else if (stat(inventory, &st) < 0) {
-		hash_str(&h, inventory); /* a comma list of hosts */
-	} else if (S_ISDIR(st.st_mode)) {
-		error = hash_tree(&h, inventory, "", false);
-	} else {
-		char *copy = xstrdup(inventory);
-		struct buf gv = BUF_INIT, hv = BUF_INIT;
-
-		error = hash_file(&h, inventory, "inventory");
-		buf_addf(&gv, "%s/group_vars", dirname(copy));
-		free(copy);
-		copy = xstrdup(inventory);
-		buf_addf(&hv, "%s/host_vars", dirname(copy));
-		if (!error)
-			error = hash_tree(&h, gv.ptr, "group_vars/", false);
-		if (!error)
-			error = hash_tree(&h, hv.ptr, "host_vars/", false);
-		buf_release(&gv);
-		buf_release(&hv);
-		free(copy);
-	}
-	hex_digest(out, &h);
-	return error;
-}
-
-static void sha256_hex(char out[65], const char *data, size_t len)
-{
-	unsigned char md[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(md, (const unsigned char *)data, len);
-	sodium_bin2hex(out, 65, md, sizeof(md));
-}
-
-/* A copy of v where every secret is replaced by its hash. */
-static struct val *redact(const struct val *v)
-{
-	struct val *r;
-
-	if (v->flags & VAL_F_SECRET) {
-		struct buf text = BUF_INIT;
-		char hex[65];
-
-		val_to_json(&text, &(struct val){ .type = v->type, .u = v->u }, 0);
-		sha256_hex(hex, text.ptr, text.len);
-		buf_release_secret(&text);
-		r = val_dict();
-		val_dict_set_str(r, "secret_sha256", hex);
-		return r;
-	}
-	if (v->type == VAL_LIST) {
-		r = val_list();
-		for (size_t i = 0; i < v->u.list.nr; i++)
-			val_list_push(r, redact(v->u.list.items[i]));
-		return r;
-	}
-	if (v->type == VAL_DICT) {
-		r = val_dict();
-		for (size_t i = 0; i < v->u.dict.nr; i++)
-			val_dict_set(r, v->u.dict.items[i].key,
-				     redact(v->u.dict.items[i].v));
-		return r;
-	}
-	return val_copy(v);
 }
 
 static struct val *task_entry(const struct run_event *ev)
@@ -235,16 +51,72 @@ static struct val *task_entry(const struct run_event *ev)
 	val_dict_set(t, "changes", ch);
 	val_dict_set(t, "msg", ev->msg ? val_str(ev->msg) : val_null());
 	val_dict_set_str(t, "fingerprint", ev->fingerprint);
+	val_dict_set_str(t, "args_fingerprint", ev->args_fingerprint);
 	return t;
 }
 
-int plan_write(const char *path, const struct run_result *r,
-	       const struct plan_meta *m)
+/* doc.source, doc.playbooks and doc.inventory */
+static int write_inputs(struct val *doc, const struct plan_meta *m,
+			struct pwhash *h)
 {
-	struct val *doc = val_dict(), *pbs = val_list(), *hosts = val_list();
-	struct val *opts = val_dict(), *inv = val_dict(), *src = val_dict();
+	struct val *src = val_dict(), *pbs = val_list(), *inv = val_dict();
+	char hex[PWHASH_HEX];
+	int error = 0;
+
+	val_dict_set(src, "url", m->source_url ? val_str(m->source_url) :
+		     val_null());
+	val_dict_set(src, "ref", m->source_ref ? val_str(m->source_ref) :
+		     val_null());
+	val_dict_set(src, "commit", m->commit ? val_str(m->commit) : val_null());
+	val_dict_set(src, "subject", m->subject ? val_str(m->subject) :
+		     val_null());
+	val_dict_set(src, "author", m->author ? val_str(m->author) :
+		     val_null());
+	val_dict_set(doc, "source", src);
+	val_dict_set(doc, "playbooks", pbs);
+	val_dict_set(doc, "inventory", inv);
+	for (size_t i = 0; i < m->playbooks_nr; i++) {
+		struct val *pb = val_dict();
+
+		val_list_push(pbs, pb);
+		if ((error = plan_digest_playbook(hex, m->playbooks[i], h)) < 0)
+			return error;
+		val_dict_set_str(pb, "path", m->playbooks[i]);
+		if (m->repo_paths)
+			val_dict_set_str(pb, "repo_path", m->repo_paths[i]);
+		val_dict_set_str(pb, "argon2id", hex);
+	}
+	if ((error = plan_digest_inventory(hex, m->inventory, h)) < 0)
+		return error;
+	val_dict_set(inv, "path", m->inventory ? val_str(m->inventory) :
+		     val_null());
+	val_dict_set_str(inv, "argon2id", hex);
+	return 0;
+}
+
+/* doc.options */
+static int write_options(struct val *doc, const struct plan_meta *m,
+			 struct pwhash *h)
+{
+	struct val *opts = val_dict();
+	int error;
+
+	val_dict_set(doc, "options", opts);
+	if ((error = plan_bind_extra_vars(opts, m->extra_vars, h)) < 0)
+		return error;
+	val_dict_set(opts, "limit", m->limit ? val_str(m->limit) : val_null());
+	val_dict_set(opts, "tags", m->tags ? val_copy(m->tags) : val_list());
+	val_dict_set(opts, "skip_tags", m->skip_tags ? val_copy(m->skip_tags) :
+		     val_list());
+	return 0;
+}
+
+int plan_write(const char *path, const struct run_result *r,
+	       const struct plan_meta *m, const struct plan_bind *b)
+{
+	struct val *doc = val_dict(), *hosts = val_list(), *files = NULL;
 	struct buf out = BUF_INIT;
-	char hex[65], now[32];
+	char now[32];
 	time_t t = time(NULL);
 	struct tm tm;
 	int error = 0;
@@ -256,41 +128,13 @@ int plan_write(const char *path, const struct run_result *r,
 	val_dict_set_str(doc, "tend_version", TEND_VERSION);
 	val_dict_set_str(doc, "created", now);
 	val_dict_set_int(doc, "created_epoch", (long long)t);
-	val_dict_set(src, "url", m->source_url ? val_str(m->source_url) :
-		     val_null());
-	val_dict_set(src, "ref", m->source_ref ? val_str(m->source_ref) :
-		     val_null());
-	val_dict_set(src, "commit", m->commit ? val_str(m->commit) : val_null());
-	val_dict_set(src, "subject", m->subject ? val_str(m->subject) :
-		     val_null());
-	val_dict_set(src, "author", m->author ? val_str(m->author) :
-		     val_null());
-	val_dict_set(doc, "source", src);
-	for (size_t i = 0; i < m->playbooks_nr; i++) {
-		struct val *pb = val_dict();
-
-		if ((error = plan_hash_playbook(hex, m->playbooks[i])) < 0)
-			goto out;
-		val_dict_set_str(pb, "path", m->playbooks[i]);
-		if (m->repo_paths)
-			val_dict_set_str(pb, "repo_path", m->repo_paths[i]);
-		val_dict_set_str(pb, "sha256", hex);
-		val_list_push(pbs, pb);
-	}
-	val_dict_set(doc, "playbooks", val_ref(pbs));
-	if ((error = plan_hash_inventory(hex, m->inventory)) < 0)
+	plan_bind_kdf(doc, b->hasher);
+	if ((error = write_inputs(doc, m, b->hasher)) < 0 ||
+	    (error = plan_bind_files(&files, b)) < 0)
 		goto out;
-	val_dict_set(inv, "path", m->inventory ? val_str(m->inventory) :
-		     val_null());
-	val_dict_set_str(inv, "sha256", hex);
-	val_dict_set(doc, "inventory", val_ref(inv));
-	val_dict_set(opts, "extra_vars", m->extra_vars ? redact(m->extra_vars) :
-		     val_dict());
-	val_dict_set(opts, "limit", m->limit ? val_str(m->limit) : val_null());
-	val_dict_set(opts, "tags", m->tags ? val_copy(m->tags) : val_list());
-	val_dict_set(opts, "skip_tags", m->skip_tags ? val_copy(m->skip_tags) :
-		     val_list());
-	val_dict_set(doc, "options", val_ref(opts));
+	val_dict_set(doc, "files", files);
+	if ((error = write_options(doc, m, b->hasher)) < 0)
+		goto out;
 	for (size_t h = 0; h < r->hosts_nr; h++) {
 		struct val *hv = val_dict(), *tasks = val_list();
 
@@ -307,9 +151,6 @@ int plan_write(const char *path, const struct run_result *r,
 	error = buf_write_file_atomic(path, out.ptr, out.len, 0644);
 out:
 	buf_release(&out);
-	val_unref(pbs);
-	val_unref(inv);
-	val_unref(opts);
 	val_unref(hosts);
 	val_unref(doc);
 	return error;
@@ -540,7 +381,7 @@ static int check_format(struct buf *why, const struct val *v)
 	if (v->u.i == PLAN_FORMAT)
 		return 0;
 	buf_addf(why, "expected %d, got %lld (this tend reads plan format "
-		 "%d)", PLAN_FORMAT, v->u.i, PLAN_FORMAT);
+		 "%d: make the plan again)", PLAN_FORMAT, v->u.i, PLAN_FORMAT);
 	return -1;
 }
 
@@ -560,26 +401,58 @@ static int check_action(struct buf *why, const struct val *v)
 	return -1;
 }
 
-/*
- * The hash in a redacted secret ({"secret_sha256": HEX}, see redact), or
- * NULL if `v` is not one. unredact and check_extra_var share it, so what
- * the reader takes for a secret is what the schema checked.
- */
-static const struct val *secret_hash(const struct val *v)
+/* A digest: 32 bytes in lower-case hex, as pwhash writes them. */
+static int check_hex(struct buf *why, const struct val *v, size_t bytes)
 {
-	if (v->type != VAL_DICT || v->u.dict.nr != 1)
-		return NULL;
-	return val_dict_get(v, "secret_sha256");
+	size_t i;
+
+	for (i = 0; i < v->u.s.len; i++)
+		if (!isxdigit((unsigned char)v->u.s.ptr[i]) ||
+		    isupper((unsigned char)v->u.s.ptr[i]))
+			break;
+	if (i == v->u.s.len && v->u.s.len == 2 * bytes)
+		return 0;
+	buf_addf(why, "expected %zu hex digits, got ", 2 * bytes);
+	add_quoted(why, v);
+	return -1;
 }
 
-static int check_extra_var(struct buf *why, const struct val *v)
+static int check_digest(struct buf *why, const struct val *v)
 {
-	const struct val *hash = secret_hash(v);
+	return check_hex(why, v, 32);
+}
 
-	if (!hash || val_is(hash, VAL_STR))
+static int check_salt(struct buf *why, const struct val *v)
+{
+	return check_hex(why, v, PWHASH_SALT_BYTES);
+}
+
+static int check_kdf_name(struct buf *why, const struct val *v)
+{
+	if (!strcmp(v->u.s.ptr, PWHASH_NAME))
 		return 0;
-	buf_addf(why, "expected {\"secret_sha256\": a string} (a secret), "
-		 "got {\"secret_sha256\": %s}", a_type(hash->type));
+	buf_adds(why, "expected \"" PWHASH_NAME "\", got ");
+	add_quoted(why, v);
+	return -1;
+}
+
+/*
+ * The limits must be ours: a plan cannot make apply hash with less work
+ * (or ask it for more memory than it has).
+ */
+static int check_opslimit(struct buf *why, const struct val *v)
+{
+	if ((unsigned long long)v->u.i == pwhash_opslimit() && v->u.i > 0)
+		return 0;
+	buf_addf(why, "expected %llu, got %lld", pwhash_opslimit(), v->u.i);
+	return -1;
+}
+
+static int check_memlimit(struct buf *why, const struct val *v)
+{
+	if ((size_t)v->u.i == pwhash_memlimit() && v->u.i > 0)
+		return 0;
+	buf_addf(why, "expected %zu, got %lld", pwhash_memlimit(), v->u.i);
 	return -1;
 }
 
@@ -587,6 +460,9 @@ static const struct schema s_str = { .types = T_STR };
 static const struct schema s_str_or_null = { .types = T_STR | T_NULL };
 static const struct schema s_int = { .types = T_INT };
 static const struct schema s_bool = { .types = T_BOOL };
+static const struct schema s_digest = {
+	.types = T_STR, .what = "a digest (hex)", .check = check_digest,
+};
 static const struct schema s_strings = {
 	.types = T_LIST, .what = "a list of strings", .each = &s_str,
 };
@@ -618,7 +494,7 @@ static const struct schema s_source = {
 static const struct schema_key playbook_keys[] = {
 	{ "path", &s_str, true },
 	{ "repo_path", &s_str, false },
-	{ "sha256", &s_str, true },
+	{ "argon2id", &s_digest, true },
 	{ NULL, NULL, false },
 };
 static const struct schema s_playbook = {
@@ -630,22 +506,24 @@ static const struct schema s_playbooks = {
 
 static const struct schema_key inventory_keys[] = {
 	{ "path", &s_str_or_null, true },
-	{ "sha256", &s_str, true },
+	{ "argon2id", &s_digest, true },
 	{ NULL, NULL, false },
 };
 static const struct schema s_inventory = {
 	.types = T_DICT, .keys = inventory_keys,
 };
 
-/* values of any type, a redacted secret being {"secret_sha256": HEX} */
-static const struct schema s_extra_var = {
-	.types = T_ANY, .check = check_extra_var,
-};
-static const struct schema s_extra_vars = {
-	.types = T_DICT, .each = &s_extra_var,
+/*
+ * Values of any type: a secret is never among them (options.secrets
+ * names it), so no value of a user's is taken for one.
+ */
+static const struct schema s_extra_vars = { .types = T_DICT };
+static const struct schema s_secrets = {
+	.types = T_DICT, .what = "a dict of digests", .each = &s_digest,
 };
 static const struct schema_key options_keys[] = {
 	{ "extra_vars", &s_extra_vars, true },
+	{ "secrets", &s_secrets, true },
 	{ "limit", &s_str_or_null, true },
 	{ "tags", &s_strings, true },
 	{ "skip_tags", &s_strings, true },
@@ -672,6 +550,7 @@ static const struct schema_key task_keys[] = {
 	{ "changes", &s_strings, true },
 	{ "msg", &s_str_or_null, true },
 	{ "fingerprint", &s_str, true },
+	{ "args_fingerprint", &s_str, true },
 	{ NULL, NULL, false },
 };
 static const struct schema s_task = { .types = T_DICT, .keys = task_keys };
@@ -689,8 +568,41 @@ static const struct schema s_hosts = {
 	.types = T_LIST, .what = "a list of dicts", .each = &s_host,
 };
 
+static const struct schema s_kdf_name = {
+	.types = T_STR, .check = check_kdf_name,
+};
+static const struct schema s_opslimit = {
+	.types = T_INT, .check = check_opslimit,
+};
+static const struct schema s_memlimit = {
+	.types = T_INT, .check = check_memlimit,
+};
+static const struct schema s_salt = {
+	.types = T_STR, .what = "a salt (hex)", .check = check_salt,
+};
+static const struct schema_key kdf_keys[] = {
+	{ "name", &s_kdf_name, true },
+	{ "opslimit", &s_opslimit, true },
+	{ "memlimit", &s_memlimit, true },
+	{ "salt", &s_salt, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_kdf = { .types = T_DICT, .keys = kdf_keys };
+
+static const struct schema_key file_keys[] = {
+	{ "path", &s_str, true },
+	{ "argon2id", &s_digest, true },
+	{ NULL, NULL, false },
+};
+static const struct schema s_file = { .types = T_DICT, .keys = file_keys };
+static const struct schema s_files = {
+	.types = T_LIST, .what = "a list of dicts", .each = &s_file,
+};
+
 static const struct schema_key plan_keys[] = {
 	{ "tend_version", &s_str, true },
+	{ "kdf", &s_kdf, true },
+	{ "files", &s_files, true },
 	{ "created", &s_str, true },
 	{ "created_epoch", &s_int, true },
 	{ "source", &s_source, true },
@@ -737,6 +649,24 @@ static void check_source_links(struct schema_state *st,
 	}
 }
 
+/* A var is an extra var or a secret, never both: which one would apply? */
+static void check_secret_names(struct schema_state *st, const struct val *doc)
+{
+	const struct val *ev = val_dict_path(doc, "options.extra_vars");
+	const struct val *sec = val_dict_path(doc, "options.secrets");
+
+	for (size_t i = 0; i < val_len(sec); i++) {
+		const char *name = sec->u.dict.items[i].key;
+
+		if (!val_dict_get(ev, name))
+			continue;
+		buf_sets(&st->path, "options.secrets");
+		path_add_key(&st->path, name);
+		schema_error(st, "expected a var that is not also in "
+			     "options.extra_vars, got one that is");
+	}
+}
+
 /* Check the whole plan `doc` read from `file`; 0, or -1 with the errors. */
 static int plan_check(const struct val *doc, const char *file)
 {
@@ -746,8 +676,10 @@ static int plan_check(const struct val *doc, const char *file)
 	check_value(&st, doc, &plan_head);
 	if (!st.errors)
 		check_value(&st, doc, &plan_body);
-	if (!st.errors)
+	if (!st.errors) {
 		check_source_links(&st, doc);
+		check_secret_names(&st, doc);
+	}
 	if (st.errors > PLAN_MAX_ERRORS)
 		buf_addf(&st.msgs, "\n'%s': %zu more errors", file,
 			 st.errors - PLAN_MAX_ERRORS);
@@ -791,91 +723,6 @@ bool plan_is_file(const char *path)
 		;
 	fclose(f);
 	return c != '[';
-}
-
-int plan_check_inputs(const struct val *plan)
-{
-	const struct val *pbs = val_dict_get(plan, "playbooks");
-	const struct val *inv = val_dict_get(plan, "inventory");
-	char hex[65];
-
-	for (size_t i = 0; i < val_len(pbs); i++) {
-		const struct val *pb = val_list_at(pbs, i);
-		const char *path = val_cstr(val_dict_get(pb, "path"));
-		const char *want = val_cstr(val_dict_get(pb, "sha256"));
-
-		if (plan_hash_playbook(hex, path) < 0)
-			return tend_error_set_code(TEND_ESTALE, "the playbook "
-				"'%s' cannot be read any more: %s", path,
-				tend_error_last());
-		if (strcmp(hex, want))
-			return tend_error_set_code(TEND_ESTALE, "the playbook "
-				"'%s' or the files beside it changed since the "
-				"plan", path);
-	}
-	if (plan_hash_inventory(hex, val_cstr(val_dict_get(inv, "path"))) < 0)
-		return tend_error_set_code(TEND_ESTALE, "the inventory cannot "
-					   "be read any more: %s",
-					   tend_error_last());
-	if (strcmp(hex, val_cstr(val_dict_get(inv, "sha256"))))
-		return tend_error_set_code(TEND_ESTALE, "the inventory changed "
-					   "since the plan");
-	return 0;
-}
-
-/* Put the secrets back where the plan has their hashes. */
-static int unredact(struct val **out, const struct val *v, const char *name,
-		    const struct val *secrets)
-{
-	const struct val *hash = secret_hash(v);
-
-	if (hash) {
-		const struct val *s = val_dict_get(secrets, name);
-		struct buf text = BUF_INIT;
-		char hex[65];
-
-		if (!s)
-			return tend_error_set_code(TEND_ESTALE, "the plan was "
-				"made with the secret '%s': pass it again "
-				"(--secrets FILE)", name);
-		val_to_json(&text, &(struct val){ .type = s->type, .u = s->u }, 0);
-		sha256_hex(hex, text.ptr, text.len);
-		buf_release_secret(&text);
-		if (strcmp(hex, val_cstr(hash)))
-			return tend_error_set_code(TEND_ESTALE, "the secret "
-				"'%s' differs from the one the plan was made "
-				"with", name);
-		*out = val_ref((struct val *)s);
-		return 0;
-	}
-	*out = val_copy(v);
-	return 0;
-}
-
-int plan_extra_vars(struct val **out, const struct val *plan,
-		    const struct val *secrets)
-{
-	const struct val *ev = val_dict_path(plan, "options.extra_vars");
-	struct val *r = val_dict();
-	int error;
-
-	for (size_t i = 0; i < val_len(ev); i++) {
-		struct val *v = NULL;
-
-		if ((error = unredact(&v, ev->u.dict.items[i].v,
-				      ev->u.dict.items[i].key, secrets)) < 0) {
-			val_unref(r);
-			return error;
-		}
-		val_dict_set(r, ev->u.dict.items[i].key, v);
-	}
-	/* secrets the plan did not use are still available to the run */
-	for (size_t i = 0; i < val_len(secrets); i++)
-		if (!val_dict_get(r, secrets->u.dict.items[i].key))
-			val_dict_set(r, secrets->u.dict.items[i].key,
-				     val_ref(secrets->u.dict.items[i].v));
-	*out = r;
-	return 0;
 }
 
 struct val *plan_hosts(const struct val *plan)
@@ -926,6 +773,18 @@ static void describe(struct buf *why, const struct val *t,
 	}
 }
 
+/*
+ * What the task runs moved: its arguments (an extra var edited in the
+ * plan, a file it reads), the user it becomes or where it connects.
+ */
+static void describe_args(struct buf *why, const struct run_event *ev)
+{
+	buf_addf(why, "task '%s'%s%s%s (%s:%u): its arguments differ from "
+		 "the plan's", ev->task, ev->label ? " (item=" : "",
+		 ev->label ? ev->label : "", ev->label ? ")" : "",
+		 ev->pos.file ? ev->pos.file : "?", ev->pos.line);
+}
+
 int plan_compare(struct val **stale, const struct val *plan,
 		 const struct run_result *now)
 {
@@ -951,10 +810,13 @@ int plan_compare(struct val **stale, const struct val *plan,
 				describe(&why, t, ev);
 				continue;
 			}
-			if (strcmp(val_cstr(val_dict_get(t, "action")),
-				   event_status_name(ev->status, RUN_PLAN)) ||
-			    strcmp(val_cstr(val_dict_get(t, "fingerprint")),
-				   ev->fingerprint))
+			if (strcmp(val_cstr(val_dict_get(t, "args_fingerprint")),
+				   ev->args_fingerprint))
+				describe_args(&why, ev);
+			else if (strcmp(val_cstr(val_dict_get(t, "action")),
+					event_status_name(ev->status, RUN_PLAN)) ||
+				 strcmp(val_cstr(val_dict_get(t, "fingerprint")),
+					ev->fingerprint))
 				describe(&why, t, ev);
 		}
 		if (!why.len && k < val_len(tasks))

@@ -41,6 +41,7 @@ static const struct store_ops sqlite_ops = {
 
 	.lock_acquire = sqlite_locks_acquire,
 	.lock_release = sqlite_locks_release,
+	.lock_holder = sqlite_locks_holder,
 
 	.resource_put = sqlite_resources_put,
 	.resource_get = sqlite_resources_get,

@@ -125,3 +125,35 @@ int sqlite_locks_release(struct store *base, const char *name,
 					   "held by '%s'", name, owner);
 	return 0;
 }
+
+int sqlite_locks_holder(struct val **out, struct store *base, const char *name)
+{
+	struct sqlite_store *s = sqlite_of(base);
+	sqlite3_stmt *st = NULL;
+	char host[256];
+	int rc, error;
+
+	*out = NULL;
+	backend_host(host, sizeof(host));
+	if ((error = sqlite_db_prepare(&st, s, "SELECT owner, pid, controller,"
+				       " expires_at, acquired FROM locks "
+				       "WHERE name = ?")) < 0)
+		return error;
+	sqlite_db_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && lock_held(st, host, (long long)time(NULL))) {
+		struct val *d = val_dict();
+
+		val_dict_set(d, "owner", sqlite_db_column0(st));
+		val_dict_set_int(d, "pid", sqlite3_column_int64(st, 1));
+		val_dict_set_str(d, "controller",
+				 (const char *)sqlite3_column_text(st, 2));
+		val_dict_set_str(d, "acquired",
+				 (const char *)sqlite3_column_text(st, 4));
+		*out = d;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		error = sqlite_db_error(s, "read a lock");
+	}
+	sqlite3_finalize(st);
+	return error;
+}

@@ -104,6 +104,25 @@ int sqlite_runs_finish(struct store *base, long long id, const char *status,
 	return sqlite_db_write(s, st, "finish the run");
 }
 
+/*
+ * A run whose process died is interrupted. Its totals were never written
+ * (run_finish does that): they are counted from the results it recorded,
+ * one per result (a loop's items each count; an ignored failure counts as
+ * ok or changed, as in the recap). Its end time stays unknown.
+ */
+#define REAP_COUNT(cond) "(SELECT COUNT(*) FROM results WHERE run_id = ?1 " \
+	"AND " cond ")"
+#define REAP_SQL "UPDATE runs SET status = 'interrupted', hosts = (SELECT " \
+	"COUNT(DISTINCT host) FROM results WHERE run_id = ?1), ok = " \
+	REAP_COUNT("((NOT ignored AND status = 'ok') OR (ignored AND NOT " \
+		   "changed))") ", changed = " \
+	REAP_COUNT("((NOT ignored AND status = 'changed') OR (ignored AND " \
+		   "changed))") ", failed = " \
+	REAP_COUNT("NOT ignored AND status = 'failed'") ", unreachable = " \
+	REAP_COUNT("NOT ignored AND status = 'unreachable'") ", skipped = " \
+	REAP_COUNT("status = 'skipped'") ", unknown = " \
+	REAP_COUNT("status = 'unknown'") " WHERE id = ?1"
+
 int sqlite_runs_reap(struct store *base)
 {
 	struct sqlite_store *s = sqlite_of(base);
@@ -115,8 +134,7 @@ int sqlite_runs_reap(struct store *base)
 	if ((error = sqlite_db_prepare(&st, s, "SELECT id, pid, controller "
 				       "FROM runs WHERE status = "
 				       "'running'")) < 0 ||
-	    (error = sqlite_db_prepare(&up, s, "UPDATE runs SET status = "
-				       "'interrupted' WHERE id = ?")) < 0)
+	    (error = sqlite_db_prepare(&up, s, REAP_SQL)) < 0)
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *ctl = (const char *)sqlite3_column_text(st, 2);

@@ -187,8 +187,13 @@ int sqlite_windows_ids(struct val **out, struct store *base, bool open_only)
 	return sqlite_db_rows(out, s, st, sqlite_db_column0, "read windows");
 }
 
-/* Manual windows end by themselves: mark those past their end expired. */
-static int expire_manual(struct sqlite_store *s, long long now)
+/*
+ * Windows end by themselves: mark those past their end expired. They are
+ * manual windows, and windows of runs whose close failed (a provider was
+ * down), which nothing need close any more. A live run extends its
+ * window before the end (window_tick); one that could not is over.
+ */
+static int expire_ended(struct sqlite_store *s, long long now)
 {
 	sqlite3_stmt *st = NULL;
 	int error;
@@ -197,8 +202,7 @@ static int expire_manual(struct sqlite_store *s, long long now)
 				       "'expired', closed = strftime("
 				       "'%Y-%m-%dT%H:%M:%SZ', ends_at, "
 				       "'unixepoch') WHERE status = 'open' "
-				       "AND run_id IS NULL AND ends_at <= "
-				       "?")) < 0)
+				       "AND ends_at <= ?")) < 0)
 		return error;
 	sqlite3_bind_int64(st, 1, now);
 	return sqlite_db_write(s, st, "expire windows");
@@ -215,7 +219,7 @@ int sqlite_windows_orphans(struct val **out, struct store *base,
 
 	*out = NULL;
 	backend_host(host, sizeof(host));
-	if ((error = expire_manual(s, now)) < 0 ||
+	if ((error = expire_ended(s, now)) < 0 ||
 	    (error = sqlite_db_prepare(&st, s, "SELECT w.id, w.pid, "
 				       "w.controller, r.id, r.status, r.pid, "
 				       "r.controller FROM windows w LEFT JOIN "

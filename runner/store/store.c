@@ -163,6 +163,12 @@ int store_lock_release(struct store *s, const char *name, const char *owner)
 	return STORE_CALL(s, lock_release, s, name, owner);
 }
 
+int store_lock_holder(struct val **out, struct store *s, const char *name)
+{
+	*out = NULL;
+	return STORE_CALL(s, lock_holder, out, s, name);
+}
+
 int store_resource_put(struct store *s, const char *kind, const char *name,
 		       const struct val *attributes, long long expires_at)
 {

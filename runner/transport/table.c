@@ -1,3 +1,5 @@
+#include <ctype.h>
+
 #include "tend/common.h"
 #include "tend/util/error.h"
 #include "tend/net/knownhosts.h"
@@ -13,6 +15,27 @@ static int open_local(struct transport **out, const struct transport_vars *v)
 {
 	(void)v;
 	return transport_local_new(out);
+}
+
+/*
+ * A whole number in [min, max] from a connection variable, or an error
+ * naming the variable: atoi would take "22x" as 22 and "-1" or "99999999"
+ * as a port or a timeout that overflows when made milliseconds.
+ */
+static int conn_number(int *out, const char *name, const char *s, long min,
+		       long max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || !isdigit((unsigned char)*s) || *end || n < min ||
+	    n > max)
+		return tend_error_set("%s must be a whole number from %ld to "
+				      "%ld, got '%s'", name, min, max, s);
+	*out = (int)n;
+	return 0;
 }
 
 /* SSH: Ansible's inventory variables, and tend's own for what it adds. */
@@ -49,12 +72,20 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 	    (error = v->get(&xtimeout, v_xtimeout, v->payload)) < 0)
 		goto out;
 	o.host = host ? host : v->inventory_name;
-	o.port = port ? atoi(port) : 0;
 	o.user = user;
 	o.private_key = key;
 	o.known_hosts = known;
-	o.connect_timeout_ms = ctimeout ? atoi(ctimeout) * 1000 : 0;
-	o.command_timeout_ms = xtimeout ? atoi(xtimeout) * 1000 : 0;
+	if ((port && (error = conn_number(&o.port, "ansible_port", port, 1,
+					  65535)) < 0) ||
+	    (ctimeout && (error = conn_number(&o.connect_timeout_ms,
+					      "ansible_timeout", ctimeout, 1,
+					      86400)) < 0) ||
+	    (xtimeout && (error = conn_number(&o.command_timeout_ms,
+					      "tend_command_timeout", xtimeout,
+					      1, 86400)) < 0))
+		goto out;
+	o.connect_timeout_ms *= 1000;
+	o.command_timeout_ms *= 1000;
 	if (check &&
 		 (error = knownhosts_parse_checking(&o.host_key_checking,
 						    check)) < 0)
@@ -103,6 +134,11 @@ int transport_open(struct transport **out, const char *name,
 			return builtin[i].open(out, v);
 	return tend_error_set("connection type '%s' is not supported (use ssh "
 			      "or local)", name);
+}
+
+bool transport_on_controller(const char *name)
+{
+	return name && kind_is(&builtin[0], name);
 }
 
 int transport_register(const struct transport_kind *k)

@@ -4,22 +4,17 @@
 #include "tend/util/fs.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-int buf_read_file(struct buf *b, const char *path)
+/* Read the open file `fd` to its end into b (appending); closes fd. */
+static int read_fd(struct buf *b, int fd, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return tend_error_set_code(TEND_ENOTFOUND,
-				"cannot read '%s': %s", path, strerror(errno));
-		return tend_error_set("cannot read '%s': %s", path,
-				      strerror(errno));
-	}
 	for (;;) {
 		buf_grow(b, 8192);
 		n = read(fd, b->ptr + b->len, b->alloc - b->len - 1);
@@ -37,6 +32,192 @@ int buf_read_file(struct buf *b, const char *path)
 	b->ptr[b->len] = '\0';
 	close(fd);
 	return 0;
+}
+
+static int open_error(const char *path, int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		return tend_error_set_code(TEND_ENOTFOUND, "cannot read '%s': %s",
+					   path, strerror(err));
+	return tend_error_set("cannot read '%s': %s", path, strerror(err));
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return open_error(path, errno);
+	return read_fd(b, fd, path);
+}
+
+static bool force_fallback;
+
+void fs_beneath_force_fallback(bool on)
+{
+	force_fallback = on;
+}
+
+/*
+ * The part of the absolute `path` below the directory `root` ("." for
+ * root itself), or NULL when `path` does not start with root. Lexical
+ * only: the kernel (or realpath) judges the '..' and symlinks in it.
+ */
+static const char *path_below(const char *root, const char *path)
+{
+	size_t n = strlen(root);
+
+	while (n && root[n - 1] == '/')
+		n--;
+	if (strncmp(path, root, n) || (path[n] && path[n] != '/'))
+		return NULL;
+	path += n;
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+static int refuse(const char *shown)
+{
+	return tend_error_set_code(TEND_EREFUSED, "refusing to read '%s': it "
+				   "leads outside the source checkout", shown);
+}
+
+/*
+ * openat2(2) with RESOLVE_BENEATH: the kernel refuses '..', absolute
+ * paths and symlinks that leave root (EXDEV), and /proc magic links.
+ * Returns the fd, or -1 with errno (ENOSYS: no such syscall here).
+ */
+static int open_kernel(const char *root, const char *rel, int flags)
+{
+	struct open_how how;
+	int dfd, fd, err;
+
+	if (force_fallback) {
+		errno = ENOSYS;
+		return -1;
+	}
+	dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	err = errno;
+	close(dfd);
+	errno = err;
+	return fd;
+}
+
+/*
+ * Without openat2 (Linux < 5.6, or a seccomp filter that hides it):
+ * resolve every symlink and '..' with realpath and check the result is
+ * still beneath root. Racy against someone changing the tree meanwhile,
+ * which is why the kernel's way comes first (and the cache's trees are
+ * read-only).
+ */
+static int open_fallback(const char *root, const char *path,
+			 const char *shown, int flags)
+{
+	char *real = realpath(path, NULL), *rroot = NULL;
+	int fd = -1;
+
+	if (!real) {
+		fd = open_error(path, errno);
+		goto out;
+	}
+	rroot = realpath(root, NULL);
+	if (!rroot) {
+		fd = tend_error_set("cannot resolve '%s': %s", root,
+				    strerror(errno));
+		goto out;
+	}
+	if (!path_below(rroot, real)) {
+		fd = refuse(shown);
+		goto out;
+	}
+	fd = open(real, flags | O_CLOEXEC);
+	if (fd < 0)
+		fd = open_error(path, errno);
+out:
+	free(real);
+	free(rroot);
+	return fd;
+}
+
+int fs_open_beneath(const char *root, const char *path, int flags)
+{
+	struct buf abs = BUF_INIT;
+	const char *rel;
+	int fd;
+
+	if (!root) {
+		fd = open(path, flags | O_CLOEXEC);
+		return fd < 0 ? open_error(path, errno) : fd;
+	}
+	if (path[0] != '/') {
+		char cwd[4096];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			return tend_error_set("cannot find the current "
+					      "directory: %s", strerror(errno));
+		buf_addf(&abs, "%s/", cwd);
+	}
+	buf_adds(&abs, path);
+	if (!(rel = path_below(root, abs.ptr))) {
+		fd = refuse(path);
+		goto out;
+	}
+	fd = open_kernel(root, rel, flags);
+	if (fd >= 0)
+		goto out;
+	if (errno == ENOSYS || errno == EPERM)
+		fd = open_fallback(root, abs.ptr, rel, flags);
+	else if (errno == EXDEV || errno == ELOOP)
+		fd = refuse(rel);
+	else
+		fd = open_error(path, errno);
+out:
+	buf_release(&abs);
+	return fd;
+}
+
+bool fs_path_is_below(const char *root, const char *path)
+{
+	struct buf abs = BUF_INIT;
+	char cwd[4096];
+	bool yes;
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		buf_addf(&abs, "%s/", cwd);
+	buf_adds(&abs, path);
+	yes = path_below(root, abs.ptr) != NULL;
+	buf_release(&abs);
+	return yes;
+}
+
+int fs_exists_beneath(const char *root, const char *path)
+{
+	int fd = fs_open_beneath(root, path, O_PATH);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (fd == TEND_EREFUSED)
+		return fd;
+	tend_error_clear();
+	return 0;
+}
+
+int fs_read_beneath(struct buf *b, const char *root, const char *path)
+{
+	int fd = fs_open_beneath(root, path, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return read_fd(b, fd, path);
 }
 
 int buf_write_file_atomic(const char *path, const void *data, size_t len,

@@ -526,7 +526,7 @@ int regex_xl_run(struct xlate *x)
 		uint32_t cp;
 
 		for (size_t i = 0, n; i < x->len; i += n)
-			if (!(n = regex_utf8_decode(&cp, x->pat + i,
+			if (!(n = utf8_decode(&cp, x->pat + i,
 						    x->len - i)))
 				return regex_xl_error(x, i, "not valid UTF-8");
 	}

@@ -380,7 +380,12 @@ static struct val *window_record(const struct window *w)
 	return d;
 }
 
-/* Close the open slots; the first error is returned, all are tried. */
+/*
+ * Close the open slots; the first error is returned, all are tried. A
+ * slot that fails to close stays open in the store (with its error): the
+ * window is not closed, and the next tend's window_reap tries again,
+ * until the window's own end passes.
+ */
 static int close_slots(struct val **firing, struct window *w)
 {
 	struct buf msg = BUF_INIT;
@@ -403,7 +408,7 @@ static int close_slots(struct val **firing, struct window *w)
 			}
 			free(sl->error);
 			sl->error = xstrdup(tend_error_last());
-			store_window_provider(w->store, w->id, i, "failed",
+			store_window_provider(w->store, w->id, i, "open",
 					      NULL, sl->error);
 		} else {
 			store_window_provider(w->store, w->id, i, "closed",
@@ -614,7 +619,8 @@ int window_close(struct val **firing, struct window *w,
 	w->result = res ? res : &interrupted;
 	error = close_slots(firing, w);
 	w->result = NULL;
-	if (store_window_update(w->store, w->id, 0, "closed") < 0 && !error)
+	/* a provider that did not close keeps the window open: see above */
+	if (!error && store_window_update(w->store, w->id, 0, "closed") < 0)
 		error = -1;
 	return error;
 }

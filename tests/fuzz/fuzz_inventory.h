@@ -18,7 +18,9 @@ static inline void fuzz_inventory(const char *name, const uint8_t *data,
 	struct host **hosts = NULL;
 	size_t nr = 0;
 
-	if (inventory_load(&inv, fuzz_file(name, data, size), &d) == 0 &&
+	/* read beneath the scratch dir, as an inventory of a git source */
+	if (inventory_load(&inv, fuzz_file(name, data, size), fuzz_dir(),
+			   &d) == 0 &&
 	    inventory_select(&hosts, &nr, inv, "all:!ungrouped:ungrouped") == 0) {
 		val_unref(inventory_groups(inv));
 		/* ranges may make 200,000 hosts: the first ones tell */

@@ -1,13 +1,15 @@
 #include "fuzz.h"
 #include "tend/data/yaml.h"
 #include "tend/lang/template.h"
+#include "tend/util/fs.h"
 
 /*
  * Templates and expressions (lang/): the input is a template, optionally
  * preceded by a YAML dict of variables and a line "%%". The same text is
  * rendered as a template, evaluated as an expression and as a condition,
  * with the input's vars over a fixed set of the usual shapes (strings
- * that are themselves templates included, for lazy rendering).
+ * that are themselves templates included, for lazy rendering, and
+ * secrets, whose taint every result must carry).
  */
 
 static const char base_yaml[] =
@@ -29,7 +31,9 @@ static const char base_yaml[] =
 	"listref: \"{{ nums }}\"\n"
 	"json_text: '{\"a\": [1, 2], \"b\": null}'\n"
 	"csv: \"a,b,,c\"\n"
-	"raw: !unsafe \"{{ name }}\"\n";
+	"raw: !unsafe \"{{ name }}\"\n"
+	"password: s3cret-pw\n"
+	"creds: {user: app, token: tok-123456}\n";
 
 static struct val *base;
 
@@ -44,6 +48,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		diags_print(&d, stderr);
 		abort();
 	}
+	/* secrets, as --secrets marks them: what is made of them is too */
+	val_dict_get(base, "password")->flags |= VAL_F_SECRET;
+	val_dict_get(val_dict_get(base, "creds"), "token")->flags |=
+		VAL_F_SECRET;
 	diags_release(&d);
 	return 0;
 }
@@ -54,8 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct val *vars = NULL, *v = NULL;
 	struct diags d = DIAGS_INIT;
 	struct buf out = BUF_INIT;
-	struct scope root = { NULL, base, fuzz_dir() };
-	struct scope inner = { &root, NULL, NULL };
+	/* lookup('file') reads beneath the scratch dir only */
+	const struct fs_limits limits = { fuzz_dir(), false };
+	struct val *secret_text = val_dict();
+	struct scope root = { .vars = base, .basedir = fuzz_dir(),
+			      .secret_text = secret_text, .limits = &limits };
+	struct scope inner = { .parent = &root };
 	bool b;
 
 	if ((sep = strstr(text, "\n%%\n"))) {
@@ -72,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tend_error_clear();
 	expr_eval_bool(&b, src, &inner);
 	val_unref(vars);
+	val_unref(secret_text);
 	diags_release(&d);
 	buf_release(&out);
 	free(text);

@@ -33,9 +33,9 @@ expect_in "$T/err" "plan saved to $P"
 [ "$(ls "$T/tgt")" = "" ] || fail "plan wrote to a target"
 ! grep -q "S3cr3t-Value-42" "$P" || fail "the secret is in the plan file"
 ! grep -q "S3cr3t-Value-42" "$T/out" || fail "the secret is in the plan output"
-expect_in "$P" '"secret_sha256"'
+[ "$(json_get "$P" "list(d['options']['secrets'])")" = "['db_password']" ] || fail "plan secrets"
 expect_in "$P" '"fingerprint"'
-[ "$(json_get "$P" "(d['kind'], d['format_version'])")" = "('tend-plan', 1)" ] || fail "plan kind"
+[ "$(json_get "$P" "(d['kind'], d['format_version'])")" = "('tend-plan', 2)" ] || fail "plan kind"
 [ "$(json_get "$P" "[t['action'] for t in d['hosts'][0]['tasks']]")" = "['change', 'change', 'unknown']" ] || fail "plan actions"
 
 # --check with a saved plan is refused: it would otherwise apply for real

@@ -21,7 +21,7 @@ B=$T/bad.json
 Q="'$B'" # the file as errors name it
 run_tend 0 plan "$T/pb/site.yml" -i "$T/hosts" -e root="$T/tgt" \
 	--secrets "$T/secrets.yml" --out "$P"
-expect_in "$P" '"secret_sha256"'
+[ "$(json_get "$P" "list(d['options']['secrets'])")" = "['db_password']" ] || fail "plan secrets"
 
 # mutate STATEMENT: $B is the plan after the python statement (on d, the
 # parsed plan; `deep(n)` is a list nested n deep)
@@ -66,8 +66,17 @@ mutate "d['hosts'] = 'localhost'"
 refused "hosts a string" "$Q: hosts: expected a list of dicts, got a string"
 mutate "d['hosts'][0]['tasks'][0]['action'] = None"
 refused "null action" "$Q: hosts[0].tasks[0].action: expected a string, got null"
-mutate "d['options']['extra_vars']['db_password'] = {'secret_sha256': 7}"
-refused "secret hash an int" "$Q"': options.extra_vars.db_password: expected {"secret_sha256": a string} (a secret), got {"secret_sha256": an int}'
+mutate "d['options']['secrets']['db_password'] = 7"
+refused "secret digest an int" "$Q: options.secrets.db_password: expected a digest (hex), got an int"
+mutate "d['options']['secrets']['db_password'] = 'ab'"
+refused "secret digest short" "$Q"': options.secrets.db_password: expected 64 hex digits, got "ab"'
+mutate "d['kdf']['memlimit'] = 2**40"
+refused "kdf asks for 1 TiB" "$Q: kdf.memlimit: expected 67108864, got 1099511627776"
+mutate "d['kdf']['salt'] = 'zz'"
+refused "salt not hex" "$Q"': kdf.salt: expected 32 hex digits, got "zz"'
+mutate "d['files'] = [{'path': 7, 'argon2id': None}]"
+refused "files of the wrong types" "$Q: files[0].path: expected a string, got an int"
+expect_in "$T/err" "$Q: files[0].argon2id: expected a digest (hex), got null"
 
 # and more
 mutate "d['hosts'][0]['tasks'][0]['action'] = 'rm -rf'"
@@ -76,8 +85,10 @@ mutate "d['kind'] = 'terraform-plan'"
 refused "wrong kind" "$Q"': kind: expected "tend-plan" (a plan file), got "terraform-plan"'
 mutate "del d['kind']"
 refused "no kind" "$Q"': kind: missing (expected "tend-plan")'
-mutate "d['format_version'] = 2"
-refused "newer format" "$Q: format_version: expected 1, got 2 (this tend reads plan format 1)"
+mutate "d['format_version'] = 3"
+refused "newer format" "$Q: format_version: expected 2, got 3 (this tend reads plan format 2: make the plan again)"
+mutate "d['format_version'] = 1"
+refused "older format" "$Q: format_version: expected 2, got 1 (this tend reads plan format 2: make the plan again)"
 mutate "d['format_version'] = '1'"
 refused "format a string" "$Q: format_version: expected an int, got a string"
 mutate "d['hosts'] = [1, 'localhost', None]"

@@ -4,9 +4,11 @@
 # Sourced by integration tests after tests/lib/lib-test.sh (which gives
 # on_exit), or alone from `sh -c` by the C unit tests.
 #
-#   am_start DIR      start one under DIR (its own config, data dir and a
-#                     free port; no cluster listener) and wait until ready;
-#                     writes DIR/port, DIR/pid, DIR/log
+#   am_start DIR [PORT]
+#                     start one under DIR (its own config, data dir and a
+#                     free port, or PORT: a restart where tend knows it;
+#                     no cluster listener) and wait until ready; writes
+#                     DIR/port, DIR/pid, DIR/log
 #   am_url DIR        print http://127.0.0.1:PORT
 #   am_stop DIR       stop it by its PID
 #   am_stop_all       stop every one started here (registered with on_exit)
@@ -41,8 +43,8 @@ YML
 	_tries=0
 	while [ "$_tries" -lt 10 ]; do
 		_tries=$((_tries + 1))
-		_p=$(_am_random_port)
-		_am_port_busy "$_p" && continue
+		_p=${2:-$(_am_random_port)}
+		[ -n "${2:-}" ] || ! _am_port_busy "$_p" || continue
 		"$AM_BIN" --config.file="$_d/am.yml" --storage.path="$_d/data" \
 			--web.listen-address="127.0.0.1:$_p" \
 			--cluster.listen-address= >"$_d/log" 2>&1 &

@@ -13,6 +13,7 @@ export XDG_STATE_HOME="$T/state"   # each test its own state DB
 cleanup_hooks=""
 cleanup() {
 	for h in $cleanup_hooks; do "$h" || true; done
+	chmod -R u+w "$T" 2>/dev/null || true # cached git trees are read-only
 	rm -rf "$T"
 }
 trap cleanup EXIT

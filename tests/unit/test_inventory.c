@@ -21,7 +21,7 @@ static struct inventory *load(const char *path)
 {
 	struct diags d = DIAGS_INIT;
 	struct inventory *inv = NULL;
-	int error = inventory_load(&inv, path, &d);
+	int error = inventory_load(&inv, path, NULL, &d);
 
 	if (error < 0) {
 		diags_print(&d, stderr);
@@ -393,7 +393,7 @@ static void test_inventory__precedence(void **state)
 		   "'g': 'dir2'}");
 
 	/* the playbook's group_vars/ and host_vars/ come on top */
-	assert_ok(inventory_load_vars_dirs(inv, FIX "prec/play", &d));
+	assert_ok(inventory_load_vars_dirs(inv, FIX "prec/play", NULL, &d));
 	assert_int_equal(d.nr, 0);
 	check_host_vars(inv, "w1",
 			"{'d': 'prod', 'e': 'all', 'i': 'file_all', "
@@ -402,7 +402,7 @@ static void test_inventory__precedence(void **state)
 			"'f': 'dir1', 'g': 'dir2', 'h': 'db_yml', "
 			"'x': 'host_vars_file', 'l': 'play_host'}");
 	/* a missing directory is fine */
-	assert_ok(inventory_load_vars_dirs(inv, FIX "prec/nowhere", &d));
+	assert_ok(inventory_load_vars_dirs(inv, FIX "prec/nowhere", NULL, &d));
 	assert_int_equal(d.nr, 0);
 	diags_release(&d);
 	inventory_free(inv);
@@ -445,7 +445,7 @@ static void test_inventory__missing(void **state)
 	struct inventory *inv = (struct inventory *)&d;
 
 	(void)state;
-	assert_int_equal(inventory_load(&inv, FIX "no-such-file", &d),
+	assert_int_equal(inventory_load(&inv, FIX "no-such-file", NULL, &d),
 			 TEND_ENOTFOUND);
 	assert_null(inv);
 	assert_non_null(strstr(tend_error_last(), "no-such-file"));
@@ -461,7 +461,7 @@ static void test_inventory__interrupted(void **state)
 
 	(void)state;
 	tend_interrupted = 1;
-	assert_int_equal(inventory_load(&inv, FIX "ranges.ini", &d),
+	assert_int_equal(inventory_load(&inv, FIX "ranges.ini", NULL, &d),
 			 TEND_EINTERRUPTED);
 	tend_interrupted = 0;
 	assert_null(inv);
@@ -505,7 +505,7 @@ static void test_inventory__bad_input(void **state)
 		struct buf path = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
 
 		buf_addf(&path, FIX "bad/%s", names[i]);
-		assert_int_equal(inventory_load(&inv, path.ptr, &d),
+		assert_int_equal(inventory_load(&inv, path.ptr, NULL, &d),
 				 TEND_EPARSE);
 		assert_null(inv);
 		for (size_t j = 0; j < d.nr; j++)

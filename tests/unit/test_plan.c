@@ -1,8 +1,12 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/util/pwhash.h"
 #include "tend/util/quote.h"
+#include "tend/util/readlog.h"
 #include "tend/store/plan.h"
+
+#include <sodium.h>
 
 #include <unistd.h>
 
@@ -14,6 +18,7 @@
  */
 
 static char scratch[] = "/tmp/tend-plan-test.XXXXXX";
+static struct pwhash *writer; /* the hasher the good plan was made with */
 static struct buf good = BUF_INIT; /* a real plan file's text */
 
 static void write_file(const char *name, const char *text)
@@ -41,6 +46,10 @@ static void write_plan(const char *name)
 	struct val *extra = val_dict(), *pw = val_str("hunter2");
 	struct plan_meta m = { .playbooks = pbs, .playbooks_nr = 1,
 			       .extra_vars = extra };
+	struct readlog *reads = readlog_new(), *prev = readlog_use(reads);
+	struct plan_bind b = { .reads = reads, .root = scratch };
+	struct val *shape = val_dict();
+	struct buf vars = BUF_INIT, text = BUF_INIT;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		ev[i] = (struct run_event){
@@ -51,6 +60,8 @@ static void write_plan(const char *name)
 		};
 		memset(ev[i].fingerprint, 'a', 64);
 		ev[i].fingerprint[64] = '\0';
+		memset(ev[i].args_fingerprint, 'b', 64);
+		ev[i].args_fingerprint[64] = '\0';
 	}
 	ev[0].label = (char *)"item1";
 	ev[1].diff = (char *)"--- a\n+++ b\n";
@@ -61,8 +72,21 @@ static void write_plan(const char *name)
 	pw->flags |= VAL_F_SECRET;
 	val_dict_set_str(extra, "msg", "hi");
 	val_dict_set(extra, "pw", pw);
+	/* a user's var shaped as format 1's redacted secret */
+	val_dict_set_str(shape, "secret_sha256", "abc");
+	val_dict_set(extra, "shape", shape);
+	/* a file the run read, beneath the root: named relative to it */
+	write_file("vars.yml", "msg: hi\n");
+	buf_addf(&vars, "%s/vars.yml", scratch);
+	assert_ok(readlog_read(&text, NULL, vars.ptr));
 	buf_addf(&out, "%s/%s", scratch, name);
-	assert_ok(plan_write(out.ptr, &r, &m));
+	writer = pwhash_new(NULL);
+	b.hasher = writer;
+	assert_ok(plan_write(out.ptr, &r, &m, &b));
+	readlog_use(prev);
+	readlog_free(reads);
+	buf_release(&vars);
+	buf_release(&text);
 	val_unref(extra);
 	buf_release(&pb);
 	buf_release(&out);
@@ -89,6 +113,7 @@ static int group_teardown(void **state)
 
 	(void)state;
 	buf_release(&good);
+	pwhash_free(writer);
 	buf_adds(&cmd, "rm -rf ");
 	sh_quote(&cmd, scratch);
 	if (system(cmd.ptr) != 0)
@@ -139,23 +164,48 @@ static void test_plan__roundtrip(void **state)
 	struct val *plan = NULL, *hosts, *extra = NULL, *secrets = val_dict();
 	struct val *stale = NULL;
 	struct run_result none = { 0 };
+	struct pwhash *h;
+	struct readlog *reads = readlog_new();
+	struct plan_bind b = { .reads = reads, .root = scratch };
 
 	(void)state;
 	buf_addf(&p, "%s/good.json", scratch);
 	assert_true(plan_is_file(p.ptr));
 	assert_ok(plan_load(&plan, p.ptr));
-	assert_ok(plan_check_inputs(plan));
+	h = plan_hasher(plan);
+	b.hasher = h;
+	assert_ok(plan_check_inputs(plan, h));
+	/* beneath the root, the file read is named relative to it */
+	assert_int_equal(val_len(val_dict_get(plan, "files")), 1);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(
+		val_dict_get(plan, "files"), 0), "path")), "vars.yml");
 	hosts = plan_hosts(plan);
 	assert_int_equal(val_len(hosts), 1);
 	assert_string_equal(val_cstr(val_list_at(hosts, 0)), "web1");
-	/* the secret is only a hash in the file, and comes back from secrets */
+	/* the secret is only a digest in the file, and comes back from secrets */
 	assert_null(strstr(good.ptr, "hunter2"));
-	assert_true(plan_extra_vars(&extra, plan, secrets) == TEND_ESTALE);
+	assert_true(plan_extra_vars(&extra, plan, secrets, h) == TEND_ESTALE);
+	tend_error_clear();
+	val_dict_set_str(secrets, "pw", "hunter3");
+	assert_true(plan_extra_vars(&extra, plan, secrets, h) == TEND_ESTALE);
+	assert_string_equal(tend_error_last(), "the secret 'pw' differs from "
+			    "the one the plan was made with");
 	tend_error_clear();
 	val_dict_set_str(secrets, "pw", "hunter2");
-	assert_ok(plan_extra_vars(&extra, plan, secrets));
+	assert_ok(plan_extra_vars(&extra, plan, secrets, h));
 	assert_string_equal(val_cstr(val_dict_get(extra, "pw")), "hunter2");
 	assert_string_equal(val_cstr(val_dict_get(extra, "msg")), "hi");
+	/* a var shaped as an old redacted secret is only a var */
+	assert_string_equal(val_cstr(val_dict_path(extra,
+						   "shape.secret_sha256")), "abc");
+	/* the files the run read: as they were, then one changed */
+	assert_ok(plan_check_files(plan, &b));
+	write_file("vars.yml", "msg: pwned\n");
+	assert_true(plan_check_files(plan, &b) == TEND_ESTALE);
+	assert_non_null(strstr(tend_error_last(), "/vars.yml' changed since "
+			       "the plan"));
+	tend_error_clear();
+	write_file("vars.yml", "msg: hi\n");
 	/* a host of the plan that no check saw is stale */
 	assert_ok(plan_compare(&stale, plan, &none));
 	assert_non_null(val_dict_get(stale, "web1"));
@@ -164,6 +214,8 @@ static void test_plan__roundtrip(void **state)
 	val_unref(hosts);
 	val_unref(secrets);
 	val_unref(plan);
+	pwhash_free(h);
+	readlog_free(reads);
 	buf_release(&p);
 }
 
@@ -200,8 +252,16 @@ static void test_plan__bad_types(void **state)
 		  "got an int" },
 		{ "\"host\": \"web1\"", "\"name\": \"web1\"",
 		  "'bad.json': hosts[0].host: missing (expected a string)" },
-		{ "\"secret_sha256\": \"", "\"secret_sha256\": 1, \"x\": \"",
-		  "" /* two keys: an ordinary dict value, not a secret */ },
+		{ "\"secret_sha256\": \"abc\"", "\"secret_sha256\": 1",
+		  "" /* a var, whatever its shape: secrets are apart */ },
+		{ "\"memlimit\": 67108864", "\"memlimit\": 8192",
+		  "'bad.json': kdf.memlimit: expected 67108864, got 8192" },
+		{ "\"name\": \"argon2id13\"", "\"name\": \"sha256\"",
+		  "'bad.json': kdf.name: expected \"argon2id13\", got "
+		  "\"sha256\"" },
+		{ "\"files\": [", "\"files\": [{\"path\": \"x\"}, ",
+		  "'bad.json': files[0].argon2id: missing (expected a digest "
+		  "(hex))" },
 		{ "\"subject\": null,\n    \"author\": null",
 		  "\"subject\": null",
 		  "" /* added after format 1 shipped: optional */ },
@@ -231,10 +291,11 @@ static void test_plan__kind_and_format(void **state)
 
 	(void)state;
 	/* another format is only that error, whatever else differs */
-	assert_true(load_changed(&msg, "\"format_version\": 1",
-				 "\"format_version\": 2, \"hosts\": 3") < 0);
-	assert_string_equal(msg.ptr, "'bad.json': format_version: expected 1, "
-			    "got 2 (this tend reads plan format 1)");
+	assert_true(load_changed(&msg, "\"format_version\": 2",
+				 "\"format_version\": 1, \"hosts\": 3") < 0);
+	assert_string_equal(msg.ptr, "'bad.json': format_version: expected 2, "
+			    "got 1 (this tend reads plan format 2: make the "
+			    "plan again)");
 	assert_true(load_changed(&msg, "\"kind\": \"tend-plan\"",
 				 "\"kind\": \"tend-plan\\n\"") < 0);
 	assert_string_equal(msg.ptr, "'bad.json': kind: expected \"tend-plan\" "
@@ -268,29 +329,46 @@ static void test_plan__actions(void **state)
 	buf_release(&msg);
 }
 
+/* The hex SHA-256 of `s`: what format 1 stored for a secret. */
+static void sha256_hex(char out[65], const char *s)
+{
+	unsigned char md[32];
+
+	crypto_hash_sha256(md, (const unsigned char *)s, strlen(s));
+	sodium_bin2hex(out, 65, md, sizeof(md));
+}
+
 static void test_plan__secrets(void **state)
 {
-	static const char key[] = "\"secret_sha256\": ";
+	static const char key[] = "\"pw\": \"";
 	const char *at = strstr(good.ptr, key);
 	struct buf msg = BUF_INIT, entry = BUF_INIT, list = BUF_INIT;
+	char hex[65];
 
 	(void)state;
+	/* no unsalted digest of the secret, in any form */
+	sha256_hex(hex, "hunter2");
+	assert_null(strstr(good.ptr, hex));
+	sha256_hex(hex, "\"hunter2\"");
+	assert_null(strstr(good.ptr, hex));
+	assert_null(strstr(good.ptr, "secret_sha256\": \"0"));
+	/* options.secrets.pw: "<64 hex digits>", not in a list */
 	assert_non_null(at);
-	/* "secret_sha256": "<64 hex digits>", and the hash in a list */
-	buf_add(&entry, at, strlen(key) + 66);
-	buf_addf(&list, "%s[%.66s]", key, at + strlen(key));
+	buf_add(&entry, at, strlen(key) + 65);
+	buf_addf(&list, "\"pw\": [%.66s]", at + strlen(key) - 1);
 	assert_true(load_changed(&msg, entry.ptr, list.ptr) < 0);
-	assert_string_equal(msg.ptr, "'bad.json': options.extra_vars.pw: "
-			    "expected {\"secret_sha256\": a string} "
-			    "(a secret), got {\"secret_sha256\": a list}");
-	/* a key that is not a plain name is quoted in the path */
-	assert_true(load_changed(&msg, "\"pw\": {",
-				 "\"p w\\n\": {\"secret_sha256\": null}, "
-				 "\"pw\": {") < 0);
-	assert_string_equal(msg.ptr,
-			    "'bad.json': options.extra_vars[\"p w\\n\"]: "
-			    "expected {\"secret_sha256\": a string} "
-			    "(a secret), got {\"secret_sha256\": null}");
+	assert_string_equal(msg.ptr, "'bad.json': options.secrets.pw: "
+			    "expected a digest (hex), got a list");
+	/* not a digest */
+	assert_true(load_changed(&msg, entry.ptr, "\"pw\": \"ABC\"") < 0);
+	assert_string_equal(msg.ptr, "'bad.json': options.secrets.pw: "
+			    "expected 64 hex digits, got \"ABC\"");
+	/* a var both plain and secret: which would apply? */
+	assert_true(load_changed(&msg, "\"msg\": \"hi\"",
+				 "\"msg\": \"hi\", \"pw\": 1") < 0);
+	assert_string_equal(msg.ptr, "'bad.json': options.secrets.pw: "
+			    "expected a var that is not also in "
+			    "options.extra_vars, got one that is");
 	buf_release(&entry);
 	buf_release(&list);
 	buf_release(&msg);

@@ -24,7 +24,7 @@ static struct playbook *load_ok(const char *name)
 	int rc;
 
 	buf_addf(&path, FIX "%s", name);
-	rc = playbook_load(&pb, path.ptr, &d);
+	rc = playbook_load(&pb, path.ptr, NULL, &d);
 	if (rc < 0 || d.nr) {
 		diags_print(&d, stderr);
 		fail_msg("loading '%s' returned %d with %zu diagnostics",
@@ -62,7 +62,7 @@ static size_t load_bad(const char *name)
 	size_t n = 0, errors;
 
 	buf_addf(&path, FIX "%s", name);
-	assert_int_equal(playbook_load(&pb, path.ptr, &d), TEND_EPARSE);
+	assert_int_equal(playbook_load(&pb, path.ptr, NULL, &d), TEND_EPARSE);
 	assert_null(pb);
 	buf_adds(&path, ".err");
 	assert_ok(buf_read_file(&want, path.ptr));
@@ -428,7 +428,7 @@ static void test_playbook__load_tasks_file(void **state)
 	struct diags d = DIAGS_INIT;
 
 	(void)state;
-	assert_ok(playbook_load_tasks(&l, "tasks/outer.yml", FIX "", &d));
+	assert_ok(playbook_load_tasks(&l, "tasks/outer.yml", FIX "", NULL, &d));
 	assert_int_equal(d.nr, 0);
 	assert_int_equal(l.nr, 2);
 	assert_int_equal(at(&l, 1)->included.nr, 1);
@@ -497,7 +497,7 @@ static void test_playbook__missing_file(void **state)
 	struct diags d = DIAGS_INIT;
 
 	(void)state;
-	assert_int_equal(playbook_load(&pb, FIX "nosuch.yml", &d),
+	assert_int_equal(playbook_load(&pb, FIX "nosuch.yml", NULL, &d),
 			 TEND_ENOTFOUND);
 	assert_null(pb);
 	assert_int_equal(d.nr, 0);

@@ -165,8 +165,8 @@ static void run_text(struct run_result *res, const char *playbook,
 					strlen(playbook), 0644));
 	assert_ok(buf_write_file_atomic(inv_path.ptr, inventory_ini,
 					strlen(inventory_ini), 0644));
-	assert_ok(playbook_load(&pb, pb_path.ptr, &d));
-	assert_ok(inventory_load(&inv, inv_path.ptr, &d));
+	assert_ok(playbook_load(&pb, pb_path.ptr, NULL, &d));
+	assert_ok(inventory_load(&inv, inv_path.ptr, NULL, &d));
 	memset(res, 0, sizeof(*res));
 	assert_ok(run_playbook(res, pb, inv, &o));
 	playbook_free(pb);

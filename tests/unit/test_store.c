@@ -326,6 +326,7 @@ static void test_store__lock_contention(void **state)
 {
 	char *path = db_path();
 	struct store *a = NULL, *b = NULL;
+	struct val *who = NULL;
 	bool got;
 
 	(void)state;
@@ -335,6 +336,14 @@ static void test_store__lock_contention(void **state)
 	assert_true(got);
 	assert_ok(store_lock_acquire(b, "playbook:site.yml", "run 2", 0, &got));
 	assert_false(got);
+	/* whoever is refused can say who holds it */
+	assert_ok(store_lock_holder(&who, b, "playbook:site.yml"));
+	assert_non_null(who);
+	assert_string_equal(val_cstr(val_dict_get(who, "owner")), "run 1");
+	assert_int_equal(val_dict_get(who, "pid")->u.i, (long long)getpid());
+	val_unref(who);
+	assert_ok(store_lock_holder(&who, b, "playbook:none.yml"));
+	assert_null(who);
 	/* another lock is another matter */
 	assert_ok(store_lock_acquire(b, "playbook:db.yml", "run 2", 0, &got));
 	assert_true(got);
@@ -350,6 +359,10 @@ static void test_store__lock_contention(void **state)
 	assert_int_equal(store_lock_release(a, "playbook:site.yml", "run 1"),
 			 TEND_ENOTFOUND);
 	tend_error_clear();
+	assert_ok(store_lock_release(b, "playbook:site.yml", "run 2"));
+	/* released: free */
+	assert_ok(store_lock_holder(&who, a, "playbook:site.yml"));
+	assert_null(who);
 	store_close(a);
 	store_close(b);
 	free(path);

@@ -438,7 +438,7 @@ static struct val *load_vars(void)
 static void run_cases(const struct tcase *cases, size_t n)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -509,7 +509,7 @@ static void test_template__methods_and_lookups(void **state)
 static void test_template__native(void **state)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf json = BUF_INIT;
 	size_t failed = 0;
 
@@ -549,7 +549,7 @@ static void test_template__render_containers(void **state)
 		"plain: no jinja\n"
 		"unsafe: !unsafe '{{ name }}'\n";
 	struct val *vars = load_vars(), *in = NULL, *out = NULL;
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct diags d = DIAGS_INIT;
 	struct buf json = BUF_INIT;
 
@@ -647,8 +647,8 @@ static void test_template__errors(void **state)
 	};
 	struct val *vars = load_vars();
 	struct val *more = val_dict();
-	struct scope root = { NULL, vars, NULL };
-	struct scope s = { &root, more, "/nonexistent-basedir" };
+	struct scope root = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { &root, more, "/nonexistent-basedir", NULL, NULL };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -685,7 +685,7 @@ static void test_template__recursion(void **state)
 		"ok: '{{ a | default(1) }}'\n";
 	struct diags d = DIAGS_INIT;
 	struct val *vars = NULL;
-	struct scope s = { NULL, NULL, NULL };
+	struct scope s = { NULL, NULL, NULL, NULL, NULL };
 	struct buf out = BUF_INIT;
 
 	(void)state;
@@ -710,8 +710,8 @@ static void test_template__recursion(void **state)
 static void test_template__scopes(void **state)
 {
 	struct val *outer = val_dict(), *inner = val_dict();
-	struct scope root = { NULL, outer, "/base" };
-	struct scope s = { &root, inner, NULL };
+	struct scope root = { NULL, outer, "/base", NULL, NULL };
+	struct scope s = { &root, inner, NULL, NULL, NULL };
 	struct buf out = BUF_INIT;
 
 	(void)state;
@@ -736,7 +736,7 @@ static void test_template__lookup_file(void **state)
 {
 	char dir[] = "/tmp/tend-template-XXXXXX";
 	struct buf path = BUF_INIT, out = BUF_INIT;
-	struct scope s = { NULL, NULL, NULL };
+	struct scope s = { NULL, NULL, NULL, NULL, NULL };
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -760,7 +760,7 @@ static void test_template__lookup_file(void **state)
 static void test_template__expr_eval(void **state)
 {
 	struct val *vars = load_vars(), *v = NULL;
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf json = BUF_INIT;
 	bool b;
 
@@ -816,7 +816,7 @@ static void test_template__secret_propagates(void **state)
 {
 	struct val *vars = val_dict(), *pw = val_str("hunter2");
 	struct val *in = val_str("pw={{ pw }}"), *out = NULL;
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 
 	(void)state;
 	pw->flags |= VAL_F_SECRET;
@@ -829,6 +829,240 @@ static void test_template__secret_propagates(void **state)
 	val_unref(vars);
 }
 
+/* Variables for the secret tests: pw and api secret, mine holds one. */
+static struct val *secret_vars(void)
+{
+	static const char yaml[] =
+		"pw: Zq7xWv-Kp3mNt-Rg9sLh\n"
+		"api: {token: Hb4kDy-Wm8qPz, user: svc}\n"
+		"mine: {user: alice, pw: '{{ pw }}'}\n"
+		"plain: {a: 1, b: [x, y]}\n"
+		"name: world\n";
+	struct diags d = DIAGS_INIT;
+	struct val *v = NULL;
+
+	assert_ok(yaml_load_string(&v, yaml, strlen(yaml), "vars", &d));
+	diags_release(&d);
+	val_dict_set(v, "pw", val_secret(val_ref(val_dict_get(v, "pw"))));
+	val_dict_set(v, "api", val_secret(val_ref(val_dict_get(v, "api"))));
+	return v;
+}
+
+/*
+ * What the evaluator computes from a secret is secret, through every
+ * family of filters, the tests, the methods, the operators, slices,
+ * subscripts and lookups; the value itself stays real (it goes to the
+ * host). Expected texts were produced by Ansible 2.14's Jinja2.
+ */
+static void test_template__secret_derived(void **state)
+{
+	static const struct tcase cases[] = {
+		/* filter_str */
+		{ "{{ pw | upper }}", "ZQ7XWV-KP3MNT-RG9SLH" },
+		{ "{{ pw | lower }}", "zq7xwv-kp3mnt-rg9slh" },
+		{ "{{ pw | title }}", "Zq7xwv-Kp3mnt-Rg9slh" },
+		{ "{{ pw | capitalize }}", "Zq7xwv-kp3mnt-rg9slh" },
+		{ "{{ pw | replace('-', '+') }}", "Zq7xWv+Kp3mNt+Rg9sLh" },
+		{ "{{ pw | split('-') | join('+') }}", "Zq7xWv+Kp3mNt+Rg9sLh" },
+		{ "{{ ('  ' ~ pw) | trim }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ '%s!' | format(pw) }}", "Zq7xWv-Kp3mNt-Rg9sLh!" },
+		{ "{{ pw | quote }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		/* filter_num */
+		{ "{{ pw | length }}", "20" },
+		{ "{{ pw | string }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ pw | int }}", "0" },
+		/* filter_list */
+		{ "{{ pw | reverse }}", "hLs9gR-tNm3pK-vWx7qZ" },
+		{ "{{ pw | first }}", "Z" },
+		{ "{{ pw | list | last }}", "h" },
+		{ "{{ pw | split('-') | sort | first }}", "Kp3mNt" },
+		{ "{{ [pw, 'x'] | join(',') }}", "Zq7xWv-Kp3mNt-Rg9sLh,x" },
+		{ "{{ api | dict2items | map(attribute='value') | list }}",
+		  "['Hb4kDy-Wm8qPz', 'svc']" },
+		/* filter_data */
+		{ "{{ pw | b64encode }}", "WnE3eFd2LUtwM21OdC1SZzlzTGg=" },
+		{ "{{ 'WnE3eFd2' | b64decode ~ pw[6:] }}",
+		  "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ api | to_json }}",
+		  "{\"token\": \"Hb4kDy-Wm8qPz\", \"user\": \"svc\"}" },
+		{ "{{ mine | to_json }}",
+		  "{\"user\": \"alice\", \"pw\": \"Zq7xWv-Kp3mNt-Rg9sLh\"}" },
+		{ "{{ api | to_nice_json(indent=1) }}",
+		  "{\n \"token\": \"Hb4kDy-Wm8qPz\",\n \"user\": \"svc\"\n}" },
+		{ "{{ api | to_yaml }}",
+		  "{token: Hb4kDy-Wm8qPz, user: svc}\n" },
+		{ "{{ ('/a/' ~ pw) | basename }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		/* filter_regex */
+		{ "{{ pw | regex_replace('-', '_') }}", "Zq7xWv_Kp3mNt_Rg9sLh" },
+		{ "{{ pw | regex_search('K[a-z0-9]+') }}", "Kp3m" },
+		{ "{{ pw | regex_findall('[0-9]') }}", "['7', '3', '9']" },
+		{ "{{ pw | regex_escape }}", "Zq7xWv\\-Kp3mNt\\-Rg9sLh" },
+		/* filters.c */
+		{ "{{ nope | default(pw) }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ (pw == 'x') | ternary('yes', 'no') }}", "no" },
+		{ "{{ pw | split('-') | map('lower') | list }}",
+		  "['zq7xwv', 'kp3mnt', 'rg9slh']" },
+		{ "{{ pw | split('-') | select('match', 'K') | list }}",
+		  "['Kp3mNt']" },
+		/* tests */
+		{ "{{ pw is match('Zq') }}", "True" },
+		{ "{{ 'Kp3mNt' is in(pw | split('-')) }}", "True" },
+		/* methods */
+		{ "{{ pw.split('-') }}", "['Zq7xWv', 'Kp3mNt', 'Rg9sLh']" },
+		{ "{{ pw.upper() }}", "ZQ7XWV-KP3MNT-RG9SLH" },
+		{ "{{ pw.startswith('Zq') }}", "True" },
+		{ "{{ api.get('token') }}", "Hb4kDy-Wm8qPz" },
+		{ "{{ mine.items() | list | last | last }}",
+		  "Zq7xWv-Kp3mNt-Rg9sLh" },
+		/* operators, slices, subscripts, conditionals */
+		{ "{{ pw ~ '!' }}", "Zq7xWv-Kp3mNt-Rg9sLh!" },
+		{ "{{ pw + '!' }}", "Zq7xWv-Kp3mNt-Rg9sLh!" },
+		{ "{{ pw[2:] }}", "7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ pw[::-1] }}", "hLs9gR-tNm3pK-vWx7qZ" },
+		{ "{{ pw[0] }}", "Z" },
+		{ "{{ pw * 2 }}", "Zq7xWv-Kp3mNt-Rg9sLhZq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ pw == 'x' }}", "False" },
+		{ "{{ 'Kp3' in pw }}", "True" },
+		{ "{{ not pw }}", "False" },
+		{ "{{ 'a' if pw else 'b' }}", "a" },
+		{ "{{ pw or 'x' }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ '' or pw }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ api.token }}", "Hb4kDy-Wm8qPz" },
+		{ "{{ api['token'] | upper }}", "HB4KDY-WM8QPZ" },
+		{ "{{ mine.pw }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		{ "{{ plain[pw[0] | lower] | default('none') }}", "none" },
+		{ "{{ {pw: 1} | list | first }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
+		/* lookups; set; for */
+		{ "{{ lookup('vars', 'pw') | upper }}", "ZQ7XWV-KP3MNT-RG9SLH" },
+		{ "{% set x = pw | reverse %}{{ x }}", "hLs9gR-tNm3pK-vWx7qZ" },
+		{ "{% for p in pw.split('-') %}{{ p }};{% endfor %}",
+		  "Zq7xWv;Kp3mNt;Rg9sLh;" },
+		{ "{% if pw == 'x' %}a{% else %}b{% endif %}", "b" },
+	};
+	struct val *vars = secret_vars(), *out = NULL;
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct buf text = BUF_INIT;
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct val *in = val_str(cases[i].src);
+
+		if (template_render(&out, in, &s) < 0) {
+			print_error("%s\n  error: %s\n", cases[i].src,
+				    tend_error_last());
+			failed++;
+			val_unref(in);
+			continue;
+		}
+		buf_reset(&text);
+		val_to_text(&text, out);
+		if (strcmp(text.ptr, cases[i].want)) {
+			print_error("%s\n  want: '%s'\n  got:  '%s'\n",
+				    cases[i].src, cases[i].want, text.ptr);
+			failed++;
+		} else if (!(out->flags & VAL_F_SECRET)) {
+			print_error("%s\n  is not flagged secret\n",
+				    cases[i].src);
+			failed++;
+		}
+		val_unref(out);
+		val_unref(in);
+	}
+	buf_release(&text);
+	val_unref(vars);
+	if (failed)
+		fail_msg("%zu of %zu cases failed", failed, ARRAY_SIZE(cases));
+}
+
+/* A plain part of a value that holds a secret stays plain. */
+static void test_template__secret_precise(void **state)
+{
+	static const struct tcase cases[] = {
+		{ "{{ mine.user | upper }}", "ALICE" },
+		{ "{{ mine['user'] }}", "alice" },
+		{ "{{ [pw, 'x'][1] }}", "x" },
+		{ "{{ name ~ '!' }}", "world!" },
+		{ "{{ plain | to_json }}", "{\"a\": 1, \"b\": [\"x\", \"y\"]}" },
+		{ "{% for k in api %}{{ k }} {% endfor %}", "token user " },
+	};
+	struct val *vars = secret_vars(), *out = NULL;
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct val *in = val_str(cases[i].src);
+
+		assert_ok(template_render(&out, in, &s));
+		assert_string_equal(val_cstr(out), cases[i].want);
+		/* the for over a secret dict: how often it prints is secret */
+		if (i + 1 < ARRAY_SIZE(cases))
+			assert_false(val_holds_secret(out));
+		val_unref(out);
+		val_unref(in);
+	}
+	/* the lone value that holds a secret keeps its plain items plain */
+	{
+		struct val *in = val_str("{{ mine }}");
+
+		assert_ok(template_render(&out, in, &s));
+		assert_false(out->flags & VAL_F_SECRET);
+		assert_false(val_dict_get(out, "user")->flags & VAL_F_SECRET);
+		assert_true(val_dict_get(out, "pw")->flags & VAL_F_SECRET);
+		val_unref(out);
+		val_unref(in);
+	}
+	val_unref(vars);
+}
+
+/*
+ * Rendering records the secret text it prints (to scrub it from what a
+ * host sends back), and errors about a secret never quote it.
+ */
+static void test_template__secret_text(void **state)
+{
+	struct val *vars = secret_vars(), *sink = val_dict(), *out = NULL;
+	struct scope s = { NULL, vars, NULL, sink, NULL };
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	val_dict_set_str(vars, "lines", "");
+	assert_ok(template_render_str(&b, "echo {{ pw | b64encode }} "
+				      "{{ pw.split('-') | join('\\n') }} "
+				      "{{ name }} {{ pw[0] }}", &s));
+	assert_non_null(val_dict_get(sink, "WnE3eFd2LUtwM21OdC1SZzlzTGg="));
+	/* the whole of what one {{ }} printed, and each of its lines */
+	assert_non_null(val_dict_get(sink, "Zq7xWv\nKp3mNt\nRg9sLh"));
+	assert_non_null(val_dict_get(sink, "Kp3mNt"));
+	assert_null(val_dict_get(sink, "world"));  /* not secret */
+	assert_null(val_dict_get(sink, "Z"));      /* too short */
+	assert_int_equal(val_len(sink), 5);
+	/* a value rendered whole: each of its secret strings */
+	{
+		struct val *in = val_str("{{ pw | upper | split('-') }}");
+
+		assert_ok(template_render(&out, in, &s));
+		assert_non_null(val_dict_get(sink, "RG9SLH"));
+		val_unref(out);
+		val_unref(in);
+	}
+	/* errors on a secret: the key or the value is not quoted */
+	buf_reset(&b);
+	assert_int_equal(template_render_str(&b, "{{ plain[pw] }}", &s),
+			 TEND_EUNDEFINED);
+	assert_string_equal(tend_error_last(),
+			    "'dict object' has no attribute '********'");
+	assert_true(template_render_str(&b, "{{ pw | upper | from_json }}",
+					&s) < 0);
+	assert_null(strstr(tend_error_last(), "ZQ7X"));
+	assert_non_null(strstr(tend_error_last(), "from_json"));
+	assert_true(template_render_str(&b, "{{ pw + 1 }}", &s) < 0);
+	assert_null(strstr(tend_error_last(), "Zq7x"));
+	buf_release(&b);
+	val_unref(sink);
+	val_unref(vars);
+}
+
 /*
  * Host data (a registered result) is never rendered again, and whatever a
  * template makes of it is unsafe in turn (Ansible's AnsibleContext.unsafe).
@@ -836,7 +1070,7 @@ static void test_template__secret_propagates(void **state)
 static void test_template__unsafe_propagates(void **state)
 {
 	struct val *vars = val_dict(), *res = val_dict(), *out = NULL;
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
@@ -902,7 +1136,7 @@ static void test_template__fuzz(void **state)
 		"items", "()", "==", "<", "none", "true",
 	};
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf src = BUF_INIT, out = BUF_INIT;
 	unsigned int seed = 12345;
 
@@ -1062,6 +1296,9 @@ int main(void)
 		cmocka_unit_test(test_template__lookup_file),
 		cmocka_unit_test(test_template__expr_eval),
 		cmocka_unit_test(test_template__secret_propagates),
+		cmocka_unit_test(test_template__secret_derived),
+		cmocka_unit_test(test_template__secret_precise),
+		cmocka_unit_test(test_template__secret_text),
 		cmocka_unit_test(test_template__unsafe_propagates),
 		cmocka_unit_test(test_template__fuzz),
 		cmocka_unit_test(test_template__long_chains),

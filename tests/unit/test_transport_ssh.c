@@ -499,7 +499,9 @@ static void test_transport_ssh__many_execs_one_session(void **state)
 
 /*
  * Not a check but the numbers behind the design: median ms per exec on
- * loopback, through the persistent shell and through exec channels.
+ * loopback, through the persistent shell and through exec channels. Which
+ * is faster is not asserted: on a loaded machine (CI, parallel fuzzing)
+ * the order flips, and `make bench` is where speed is compared.
  */
 static void test_transport_ssh__bench(void **state)
 {
@@ -526,7 +528,7 @@ static void test_transport_ssh__bench(void **state)
 	print_message("ssh bench (loopback): connect %.1f ms; exec median: "
 		      "shell %.3f ms, exec channel %.3f ms\n", connect_ms, fast,
 		      chan);
-	assert_true(fast < chan);
+	assert_true(fast > 0 && chan > 0);
 	host_opts_release(&h);
 }
 

@@ -16,8 +16,11 @@
  *	progress.c  the live per-host progress block on a terminal
  *	records.c   history, show and window: the state DB and manual windows
  *	info.c      validate, modules, doc, pull
+ *	vault.c     the vault passwords (--vault-password-file, --vault-id)
+ *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
  */
 
+#include "tend/data/vault.h"
 #include "tend/engine/config.h"
 #include "tend/inventory/inventory.h"
 #include "tend/playbook/playbook.h"
@@ -59,6 +62,13 @@ struct cli_args {
 	bool replan;
 	struct val *secrets;   /* --secrets: a dict of secret values */
 	const struct val *plan; /* apply: the saved plan, or NULL */
+	/*
+	 * Saved plans: the files the run read, from before anything is
+	 * loaded; the digests' hasher (apply PLAN: with the plan's salt,
+	 * plan --out: a new one), both freed at exit.
+	 */
+	struct readlog *reads;
+	struct pwhash *hasher;
 	const char *config_path; /* -c */
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
@@ -80,6 +90,24 @@ struct cli_args {
 	char **src_paths;
 	size_t src_paths_nr;
 	const char **repo_pos; /* the playbooks as given: paths in the repo */
+	/*
+	 * --vault-password-file and --vault-id, read as they come; handed
+	 * to the loaders (data/vault.h vault_set_keys) once every option
+	 * is parsed, before -e @FILE and --secrets are loaded.
+	 */
+	struct vault_keys vault;
+	bool takes_vault;        /* the command has the vault options */
+	const char *output;      /* vault: --output */
+	const char *name;        /* vault encrypt_string: --name */
+	/*
+	 * Trust (docs/sources.md): --untrusted, --trust-source, and what
+	 * follows for the playbooks: the root reads stay beneath (the
+	 * checkout; with --untrusted and local playbooks, the current
+	 * directory: `cwd_root`, owned) and whether the source is untrusted.
+	 */
+	bool untrusted_flag, trust_source;
+	struct fs_limits limits;
+	char *cwd_root;
 	const char **pos;    /* positional arguments */
 	size_t pos_nr;
 	/* set up by the dispatcher from the flags */
@@ -97,6 +125,8 @@ enum opt_id {
 	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
+	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
+	OPT_UNTRUSTED, OPT_TRUST_SOURCE,
 };
 
 struct cli_opt {
@@ -130,6 +160,12 @@ int cli_parse_extra(struct val *into, const char *s);
 
 /* setup.c: what the command flags ask for; each returns an exit code. */
 int cli_setup_source(struct cli_args *a);
+/*
+ * Refuse before anything is fetched or touched an apply of a source that
+ * is not trusted: a git source without --verify-signatures or
+ * --trust-source, or --untrusted. `applies`: the command would apply.
+ */
+int cli_check_trust(struct cli_args *a, bool applies);
 int cli_setup_source_paths(struct cli_args *a);
 int cli_setup_playbooks(struct cli_args *a);
 int cli_setup_inventory(struct cli_args *a);
@@ -196,6 +232,16 @@ int cmd_doc(struct cli_args *a);
 int cmd_help(struct cli_args *a);
 int cmd_version(struct cli_args *a);
 int cmd_pull(struct cli_args *a);
+int cmd_vault(struct cli_args *a);
+
+/*
+ * vault.c: add the password of --vault-password-file FILE or --vault-id
+ * [LABEL@]FILE to a->vault (-1 after a message); then, once every option
+ * is in, add $ANSIBLE_VAULT_PASSWORD_FILE's and hand them all to the
+ * loaders (cli_vault_ready, -1 after a message).
+ */
+int cli_vault_opt(struct cli_args *a, enum opt_id id, const char *v);
+int cli_vault_ready(struct cli_args *a);
 
 /* args.c: usage of one command; cli.c: of all, and lookup by name. */
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);

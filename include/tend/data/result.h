@@ -47,6 +47,13 @@ struct run_event {
 	 * mean the host is as the plan saw it. Empty when no check ran.
 	 */
 	char fingerprint[65];
+	/*
+	 * SHA-256 (hex) of what the task runs: its rendered arguments, the
+	 * user it becomes and the host's connection variables, each secret
+	 * as its Argon2id digest (engine/run.c run_args_fingerprint). Only
+	 * when the run has a saved plan's hasher, else empty.
+	 */
+	char args_fingerprint[65];
 };
 
 struct host_stats {

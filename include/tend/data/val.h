@@ -28,9 +28,9 @@
  * value; its contents must not change while it is shared.
  */
 
-#include "tend/util/buf.h"
 #include "tend/util/error.h"
 
+struct buf;
 struct val_dict_index;
 
 enum val_type {
@@ -122,6 +122,17 @@ struct val *val_copy(const struct val *v);
  */
 struct val *val_unsafe(struct val *v);
 
+/*
+ * Take v's reference and return one to a value flagged VAL_F_SECRET,
+ * and every list, dict and string in it too: what the template engine
+ * computed from a secret is secret. A shared value is copied first,
+ * never changed.
+ */
+struct val *val_secret(struct val *v);
+
+/* True if v, or anything inside it, is flagged VAL_F_SECRET. */
+bool val_holds_secret(const struct val *v);
+
 /* "null", "bool", "int", "float", "str", "list", "dict". */
 const char *val_type_name(enum val_type t);
 
@@ -180,30 +191,38 @@ int val_compare(int *out, const struct val *a, const struct val *b);
  */
 void val_to_str(struct buf *out, const struct val *v);
 /*
- * As val_to_str, but a secret is written as itself: for data that goes to
- * a host (file content, command words), never for output or logs, which
- * must use val_to_str (it masks secrets as ********).
+ * As val_to_str, but every secret (inside lists and dicts too) is written
+ * as itself: for data that goes to a host (file content, command words)
+ * or into a template's result, never for output or logs, which must use
+ * val_to_str (it masks secrets as ********). Whoever calls it flags what
+ * it makes secret (val_holds_secret() says when).
  */
 void val_to_text(struct buf *out, const struct val *v);
-/* Python repr(): strings quoted. */
+/* Python repr(): strings quoted; secrets masked as '********'. */
 void val_to_repr(struct buf *out, const struct val *v);
+/* As val_to_repr, secrets written as themselves (see val_to_text). */
+void val_to_repr_text(struct buf *out, const struct val *v);
 /*
  * JSON. indent 0 writes compact JSON (", " and ": " separators as Python's
  * json.dumps); indent > 0 pretty-prints. Secret values print "<secret>".
  */
 void val_to_json(struct buf *out, const struct val *v, int indent);
+/*
+ * As val_to_json, secrets written as themselves: the to_json filter, a
+ * copy's content (see val_to_text for who may use it).
+ */
+void val_to_json_text(struct buf *out, const struct val *v, int indent);
 
-/* Append s (len bytes) escaped as in a JSON string literal, without the
- * quotes (YAML's double-quoted scalars take the same escapes). */
+/*
+ * Append s (len bytes) as a JSON string literal, quotes included. UTF-8
+ * passes through; a byte that is not part of valid UTF-8 is written as
+ * \udcXX (Python's surrogateescape), so the output is always valid UTF-8
+ * and no two strings give the same text.
+ */
+void val_json_quote(struct buf *out, const char *s, size_t len);
+/* The same without the quotes (YAML's double-quoted scalars take the same
+ * escapes). */
 void val_json_escape(struct buf *out, const char *s, size_t len);
-
-/* Append s (len bytes) as a JSON string literal, quotes included. */
-static inline void val_json_quote(struct buf *out, const char *s, size_t len)
-{
-	buf_addch(out, '"');
-	val_json_escape(out, s, len);
-	buf_addch(out, '"');
-}
 
 /* Parse JSON text into a value (jansson). Returns 0 or -1 with error. */
 int val_from_json(struct val **out, const char *text, size_t len);

@@ -75,6 +75,13 @@ struct job_opts {
 	/* plan: write the plan file here (NULL: don't) with this meta */
 	const char *save_plan;
 	const struct plan_meta *plan_meta;
+	/*
+	 * Saving or applying a plan: its hasher (plan: a new salt; apply:
+	 * plan_hasher), the read log in use since before the playbooks were
+	 * loaded (util/readlog.h) and the root for relative file names
+	 * (store/plan.h). Without a hasher, tasks get no args_fingerprint.
+	 */
+	struct plan_bind bind;
 
 	const struct job_hooks *hooks;
 };
@@ -103,9 +110,12 @@ int job_run(struct job_result *out, const struct job_opts *opts);
 
 /*
  * Apply a saved plan (store/plan.h, already loaded and its inputs
- * checked): every host is checked again; with `replan` false a host whose
- * state moved since the plan is refused (named in out->stale with why)
- * and the others applied; with `replan` true all are applied. A source
+ * checked; opts->bind from it): every host is checked again, and then
+ * every file the plan's run read must read the same (plan_check_files),
+ * else the whole plan is refused (TEND_ESTALE) unless `replan`. With
+ * `replan` false a host whose state or arguments moved since the plan is
+ * refused (named in out->stale with why) and the others applied; with
+ * `replan` true all are applied. A source
  * commit that moved makes the whole plan stale (TEND_ESTALE) unless
  * `replan`. `commit` is the commit fetched now (NULL: no git source).
  * Returns as job_run; TEND_ESTALE when hosts were refused.

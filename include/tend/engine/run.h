@@ -25,6 +25,8 @@
 #include "tend/inventory/inventory.h"
 #include "tend/playbook/playbook.h"
 
+struct pwhash;
+
 /* Live output hooks, called on the main thread. Any may be NULL. */
 struct run_hooks {
 	void (*play_start)(const struct play *p, size_t hosts, void *payload);
@@ -62,6 +64,11 @@ struct run_opts {
 	const struct val *skip_tags;
 	int forks;                  /* parallel hosts (>= 1) */
 	bool quiet;                 /* no hooks: a verification pass */
+	/*
+	 * A saved plan's hasher (util/pwhash.h): each event then gets the
+	 * args_fingerprint of what its task runs. NULL: it stays empty.
+	 */
+	struct pwhash *hasher;
 	const struct run_hooks *hooks;
 };
 

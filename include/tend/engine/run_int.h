@@ -5,8 +5,8 @@
  * The executor's internals, shared by its files, lowest first (each
  * calls only the ones above it in this list):
  *
- *  run.c       the run's state: mode, clock, events
  *  vars.c      scopes, conditions, secrets
+ *  run.c       the run's state: mode, clock, events (scrubbed of secrets)
  *  conn.c      connections
  *  task.c      one module call
  *  loop.c      loop items and labels
@@ -22,9 +22,13 @@
 
 struct buf;
 struct check_result;
+struct pwhash;
 
 #define MAX_SCOPES 96
 #define OMIT_TOKEN "__omit_place_holder__tend"
+/* What a no_log task shows instead of its message (Ansible's words). */
+#define NO_LOG_MSG "the output has been hidden due to the fact that " \
+	"'no_log: true' was specified for this result"
 
 /* One connection per host for the whole run, shared by its plays. */
 struct conn {
@@ -50,7 +54,8 @@ struct runstate {
 	const struct run_opts *opts;
 	const struct playbook *pb;
 	struct inventory *inv;
-	struct val *secrets;  /* secret strings of the extra vars */
+	struct val *secrets;  /* secret strings of the extra vars (read-only
+				 once the plays run) */
 };
 
 struct hoststate {
@@ -66,6 +71,8 @@ struct hoststate {
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
 	struct val *notified;  /* handler names/topics notified */
+	struct val *secret_text; /* what rendering for this host made of
+				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */
 	struct run_event *ev;  /* events of the current step */
 	size_t ev_nr, ev_alloc;
@@ -94,6 +101,7 @@ struct hostctx {
 	bool handler;
 	int become;
 	const char *become_user;
+	bool no_log; /* the task's (block's, play's) no_log: hide its output */
 };
 /*
  * Scopes, outermost (lowest precedence) first: inventory vars, facts,
@@ -105,16 +113,6 @@ struct scopes {
 	struct scope s[MAX_SCOPES];
 	size_t nr;
 };
-
-/* run.c */
-bool run_is_plan(const struct hostctx *hc);
-double run_now_seconds(void);
-void run_add_event(struct hostctx *hc, const struct task *t,
-	       enum event_status st, const char *label,
-	       const char *msg);
-struct run_event *run_last_event(struct hostctx *hc);
-void run_fingerprint(struct run_event *ev, enum event_status st,
-		 const struct check_result *cr);
 
 /* vars.c */
 void run_push_scope(struct scopes *ss, const struct val *vars,
@@ -131,7 +129,33 @@ void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited);
 void run_scrub(struct buf *b, const struct val *secrets);
 void run_taint(struct val *v, const struct val *secrets);
+struct val *run_secrets(const struct hostctx *hc);
+struct val *run_secret_list(const struct runstate *rs, const struct val *text);
+void run_scrub_error(const struct val *secrets);
+bool run_no_log(struct hostctx *hc, const struct val *flag,
+		const struct varstack *vs, const struct val *task_vars);
+void run_wipe_secret_text(struct val *set);
 struct val *run_host_visible_vars(struct hoststate *hs);
+
+/* run.c */
+bool run_is_plan(const struct hostctx *hc);
+double run_now_seconds(void);
+void run_add_event(struct hostctx *hc, const struct task *t,
+	       enum event_status st, const char *label,
+	       const char *msg);
+struct run_event *run_last_event(struct hostctx *hc);
+void run_fingerprint(struct run_event *ev, enum event_status st,
+		 const struct check_result *cr);
+/*
+ * The fingerprint of what a task runs (run_event.args_fingerprint): a
+ * SHA-256 of its rendered `args`, the user it becomes and the host's
+ * connection variables in `sc`, each secret in them (flagged, or holding
+ * one of the `secrets` strings) as its Argon2id digest by `h`. Returns 0,
+ * or -1 with the error set when the digest cannot be computed.
+ */
+int run_args_fingerprint(char out[65], const struct val *args,
+			 const char *become_user, const struct scope *sc,
+			 const struct val *secrets, struct pwhash *h);
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);

@@ -66,20 +66,27 @@ struct inventory {
  *
  * Once tend_interrupted is set (interrupt.h) loading stops: the call
  * returns TEND_EINTERRUPTED with the error set, and *out stays NULL.
+ *
+ * With `root` set (an inventory in a git source's checkout), every file
+ * read, the inventory's group_vars/ and host_vars/ too, must resolve
+ * beneath root (util/fs.h fs_read_beneath): one that leads out is
+ * TEND_EREFUSED with the error set.
  */
-int inventory_load(struct inventory **out, const char *path, struct diags *d);
+int inventory_load(struct inventory **out, const char *path,
+		   const char *root, struct diags *d);
 
 /*
  * Load group_vars/ and host_vars/ under `dir` (the playbook's directory):
  * these take precedence over the inventory's own (Ansible's playbook
  * group_vars/host_vars). Files: NAME, NAME.yml, NAME.yaml, NAME.json, or a
  * directory NAME/ whose files merge in name order. Vars for unknown hosts
- * or groups are ignored. Missing directories are fine. Interrupted
+ * or groups are ignored. Missing directories are fine. Files are read
+ * beneath `root` as inventory_load says (NULL: anywhere). Interrupted
  * (interrupt.h), it returns TEND_EINTERRUPTED and the inventory is only
  * fit to be freed.
  */
 int inventory_load_vars_dirs(struct inventory *inv, const char *dir,
-			     struct diags *d);
+			     const char *root, struct diags *d);
 
 /*
  * Select hosts by an Ansible pattern: "all" or "*", a host or group name,

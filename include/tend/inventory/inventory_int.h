@@ -70,6 +70,7 @@ struct inv_ext {
 	size_t deferred_nr, deferred_alloc;
 	unsigned long long range_hosts; /* names the ranges expand to */
 	bool range_refused; /* past a range limit: expand nothing */
+	const char *root;   /* while loading: read beneath it, or NULL */
 };
 
 #define NO_INDEX ((size_t)-1)
@@ -137,7 +138,7 @@ bool inv_is_dir(const char *path);
 
 /* vars_dirs.c */
 void inv_refresh_vars(struct inv_ext *x);
-int inv_load_vars_dirs(struct inv_ext *x, const char *dir, enum layer l,
-		   struct diags *d);
+int inv_load_vars_dirs(struct inv_ext *x, const char *dir, const char *root,
+		       enum layer l, struct diags *d);
 
 #endif

@@ -18,9 +18,13 @@
 int ops_binop(struct val **out, int op, const struct val *a,
 	      const struct val *b);
 
+/* The operator as written ("+", "~", "not in"), for messages. */
+const char *ops_name(int op);
+
 /*
- * obj[key]: a missing key or index yields undefined, as in Jinja, and
- * an undefined obj yields itself. *out is a new reference.
+ * obj[key]: a missing key or index yields undefined, as in Jinja (its
+ * message masks a secret key), and an undefined obj yields itself.
+ * *out is a new reference.
  */
 int ops_getitem(struct val **out, struct val *obj, const struct val *key);
 

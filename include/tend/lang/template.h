@@ -25,18 +25,38 @@
 
 #include "tend/util/buf.h"
 #include "tend/data/val.h"
+#include "tend/util/fs.h"
 
 /*
  * A link in a chain of variable dicts. Lookup walks from the innermost
  * scope to the root; the first dict holding the name wins. `basedir`
  * (the first non-NULL along the chain) is where lookup('file', ...)
- * resolves relative paths. Scopes are cheap: build them on the stack.
+ * resolves relative paths; `limits` (the first non-NULL) confine what
+ * lookups read: files beneath limits->root only, and no lookup('env')
+ * for an untrusted source. Scopes are cheap: build them on the stack.
+ *
+ * Secrets: whatever the evaluator computes from a value flagged
+ * VAL_F_SECRET is flagged too (a filter's, test's, method's or
+ * operator's result, a slice, a string a template renders it into), so
+ * output that masks flagged values masks every form of a secret. Text
+ * leaves that flag behind once it is on a host and comes back (a
+ * command's stdout), so rendering also records, in `secret_text` (the
+ * first non-NULL along the chain), every secret text it produced: the
+ * text of each {{ }} that printed a secret, each secret string of a
+ * value rendered whole, and each line of those, 4 bytes or more, as keys
+ * of that dict. Whoever reads output scrubs them. Rendering adds to it,
+ * so one dict must not be shared by threads that render at once.
  */
 struct scope {
 	const struct scope *parent;
 	const struct val *vars; /* a dict, or NULL */
 	const char *basedir;
+	struct val *secret_text; /* a dict used as a set, or NULL */
+	const struct fs_limits *limits; /* NULL: read anywhere */
 };
+
+/* Secret text shorter than this is not recorded (it would mask too much). */
+#define TEMPLATE_MIN_SECRET_TEXT 4
 
 /* The value of `name`, borrowed, without templating; NULL if undefined. */
 const struct val *scope_get(const struct scope *s, const char *name);

@@ -50,8 +50,10 @@ void template_get_path(struct val **out, struct val *obj, const char *path);
 int template_need(const struct val *v);
 
 /*
- * Append v as Jinja prints it: strings raw (even secret ones: this is
- * what templates output), everything else as Python str().
+ * Append v as Jinja prints it: strings raw, everything else as Python
+ * str(), secrets (inside lists and dicts too) as themselves: this is
+ * what templates output, and the evaluator flags what it makes of a
+ * secret as secret (eval_int.h).
  */
 void template_to_str(struct buf *out, const struct val *v);
 

@@ -62,6 +62,12 @@ enum {
 	ARG_REQUIRED = 1 << 0,
 	ARG_RAW = 1 << 1, /* not templated before the module runs (assert.that) */
 	ARG_SECRET = 1 << 2, /* never shown (content of a secret) */
+	/*
+	 * A file on the controller, found as task_find_file says in the
+	 * module's files_dir: a literal one that leads out of a git source's
+	 * checkout is refused when the playbook loads (args_check_files).
+	 */
+	ARG_LOCAL_FILE = 1 << 3,
 };
 
 struct arg_spec {
@@ -134,6 +140,11 @@ struct task_ctx {
 	const struct val *args;   /* normalized dict (see args_normalize) */
 	const char *host;         /* inventory_hostname */
 	const char *basedir;      /* the playbook's directory */
+	/*
+	 * Controller files are read only beneath this (a git source's
+	 * checkout: fs_read_beneath), or anywhere when NULL.
+	 */
+	const char *root;
 	const char *become_user;  /* NULL unless become is on */
 	const struct engine_ops *engine;
 	void *engine_data;
@@ -162,6 +173,8 @@ struct tend_module {
 	const struct arg_spec *args;   /* terminated by a row with name NULL */
 	unsigned int flags;            /* MOD_* */
 	const char *doc;               /* one-line summary */
+	/* where ARG_LOCAL_FILE args are looked for first ("files"), or NULL */
+	const char *files_dir;
 	/*
 	 * The probe shape (set both, and leave check NULL): probe() fills
 	 * `out` (initialised by the caller) from the args alone; judge()
@@ -192,6 +205,16 @@ struct tend_module {
 int args_normalize(struct val **out, const struct tend_module *m,
 		   const struct val *args, const struct srcpos *pos,
 		   struct diags *d, bool final);
+
+/*
+ * At load time, for normalized `args`: each ARG_LOCAL_FILE arg holding a
+ * literal path (no jinja) is looked for as task_find_file does, beneath
+ * `root`; one that leads out of it is added to `d` at the value's
+ * position. A file that is missing is left for the run to report (an
+ * earlier task may make it). Nothing happens when `root` is NULL.
+ */
+void args_check_files(const struct tend_module *m, const struct val *args,
+		      const char *basedir, const char *root, struct diags *d);
 
 /*
  * Check a task with module `m`: its probe run on ctx->t (read-only) and

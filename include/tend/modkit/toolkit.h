@@ -42,11 +42,21 @@ void mode_format(struct buf *out, unsigned int mode);
 
 /*
  * Find a controller-side file for `src` as Ansible does: an absolute path
- * as is; else basedir/<subdir>/src, then basedir/src. *out is set to the
- * path (caller frees). TEND_ENOTFOUND with the error set if none exists.
+ * as is; else basedir/<subdir>/src, then basedir/src. With ctx->root set,
+ * only beneath it: a path that leads out (absolute, '..', a symlink) is
+ * TEND_EREFUSED. *out is set to the path (caller frees). TEND_ENOTFOUND
+ * with the error set if none exists.
  */
 int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
 		   const char *src);
+
+/*
+ * Read a controller-side file found by task_find_file, whole, into `b`
+ * (appending), through fs_read_beneath with ctx->root. Returns 0 or < 0
+ * with the error set.
+ */
+int task_read_file(struct buf *b, const struct task_ctx *ctx,
+		   const char *path);
 
 /*
  * Remote files, shared by the file-editing modules (copy, template,

@@ -16,6 +16,7 @@
  */
 
 #include "tend/data/val.h"
+#include "tend/util/fs.h"
 
 struct tend_module;
 
@@ -53,7 +54,8 @@ struct task {
 	struct val *vars;          /* task (or block) vars, or NULL */
 	int become;                /* -1 inherit, 0 no, 1 yes */
 	char *become_user;         /* NULL: inherit */
-	bool no_log;
+	struct val *no_log;        /* raw bool (may be templated), or NULL:
+				      inherit (block, play) */
 	struct val *listen;        /* handlers: list of topics, or NULL */
 	char *meta;                /* TASK_META: what */
 	struct tasklist block, rescue, always; /* TASK_BLOCK */
@@ -75,6 +77,7 @@ struct play {
 	bool strategy_free;        /* strategy: free (no barrier per task) */
 	bool any_errors_fatal;     /* one failed host ends the play for all */
 	int max_fail_percentage;   /* -1: unset */
+	struct val *no_log;        /* raw bool (may be templated), or NULL */
 	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;
@@ -83,6 +86,11 @@ struct play {
 struct playbook {
 	char *path;
 	char *dir;                 /* directory of path: relative lookups */
+	/*
+	 * What the run may read and do on the controller (util/fs.h): for a
+	 * git source, every file beneath its checkout. limits.root is owned.
+	 */
+	struct fs_limits limits;
 	struct play **plays;
 	size_t nr, alloc;
 };
@@ -91,15 +99,24 @@ struct playbook {
  * Load and validate `path`. Problems go to `d`; returns TEND_EPARSE if any
  * error was found (the partial playbook is freed), TEND_ENOTFOUND with the
  * error set if the file is missing. *out is freed with playbook_free().
+ *
+ * `limits` (copied into the playbook; NULL: none) confine every file the
+ * load and the run read: with limits->root set, the playbook, its imports
+ * and includes, and the static vars_files and copy/template `src:` must
+ * resolve beneath root, else an error names the file and the path
+ * (TEND_EREFUSED with the error set for the playbook itself).
  */
-int playbook_load(struct playbook **out, const char *path, struct diags *d);
+int playbook_load(struct playbook **out, const char *path,
+		  const struct fs_limits *limits, struct diags *d);
 
 /*
  * Load a file of tasks (include_tasks) into `out`, relative paths against
- * `basedir`. Same error rules as playbook_load.
+ * `basedir`, confined to `root` (NULL: anywhere). Same error rules as
+ * playbook_load.
  */
 int playbook_load_tasks(struct tasklist *out, const char *path,
-			const char *basedir, struct diags *d);
+			const char *basedir, const char *root,
+			struct diags *d);
 
 void playbook_free(struct playbook *pb);
 void tasklist_release(struct tasklist *l);

@@ -31,6 +31,7 @@
 struct loadctx {
 	struct diags *d;
 	const char *basedir;   /* the playbook's directory */
+	const char *root;      /* reads stay beneath it; NULL: anywhere */
 	int depth;             /* include nesting */
 };
 
@@ -140,6 +141,14 @@ struct val *playbook_condition_list(struct loadctx *lc, const struct val *v,
 int playbook_parse_bool(struct loadctx *lc, const struct val *v,
 			const char *what, bool *out);
 
+/*
+ * A bool keyword that may be templated (no_log): a bool value, or a
+ * string with jinja kept raw for the executor to render; NULL when the
+ * value was reported as neither.
+ */
+struct val *playbook_expect_flag(struct loadctx *lc, const struct val *v,
+				 const char *what);
+
 /* Any scalar but null, as a new string. */
 char *playbook_expect_str(struct loadctx *lc, const struct val *v,
 			  const char *what);
@@ -150,11 +159,18 @@ struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
 
 /*
  * A relative include path resolved as Ansible does: next to the file at
- * `pos` (when pos names a file and the path exists there), else in
- * `basedir`. Returns a new string.
+ * `pos` (when pos names a file and the path exists there, beneath `root`
+ * if set), else in `basedir`. Returns a new string.
  */
 char *playbook_resolve_path(const char *file, const struct srcpos *pos,
-			    const char *basedir);
+			    const char *basedir, const char *root);
+
+/*
+ * A file the load must read later (a literal vars_files entry) that
+ * leads out of lc->root: reported at `pos`. Nothing without a root.
+ */
+void playbook_check_beneath(struct loadctx *lc, const char *path,
+			    const struct srcpos *pos);
 
 /*
  * keywords.c

@@ -13,7 +13,9 @@
  * `<root>/<first 32 hex digits of sha256(URL)>/`, holding `repo.git` (a
  * bare repository: every branch as refs/remotes/origin/<name>, every tag
  * as refs/tags/<name>), `trees/<commit id>/` (one checked-out tree per
- * commit, made once and then only read), `url` (for humans) and `lock`.
+ * commit, made once, read-only, and verified against the commit before
+ * each use: a tree that differs is checked out again, see
+ * source_result.repaired), `url` (for humans) and `lock`.
  * Everything that touches the directory holds an exclusive flock() on
  * `lock`, so tend processes sharing a cache neither corrupt it nor see it
  * half-written; a tree, once renamed into place, is complete.
@@ -119,6 +121,12 @@ struct source_result {
 	 */
 	bool stale;
 	char *fetch_error;
+	/*
+	 * The cache's tree of the commit differed from the commit (edited,
+	 * a file added): it was checked out again. Says what differed;
+	 * callers must say so to the user. NULL when it was intact.
+	 */
+	char *repaired;
 };
 
 /*

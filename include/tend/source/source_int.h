@@ -160,10 +160,25 @@ int source_verify_commit(struct source_result *out, git_repository *repo,
  * reader sees the old tree or the new one, never half of either. With a
  * `marker`, a `.tend-source` file holding it is written into the tree; a
  * `dir` that exists, is not empty and has no such file is refused.
+ * Without one (a cache tree), every file and directory is made read-only.
  * Returns 0, or -1 with the error set.
  */
 int source_checkout_to(git_repository *repo, git_commit *c, const char *dir,
 		       const char *marker);
+
+/*
+ * Is the directory `dir` exactly the tree of `c`: every file's content
+ * (its blob id) and executable bit, every symlink's target, every
+ * directory, and nothing more? Returns 0 if so, 1 if not with what
+ * differs first appended to `why`, or < 0 with the error set.
+ */
+int source_tree_verify(git_commit *c, const char *dir, struct buf *why);
+
+/*
+ * Move `dir` aside and remove it (read-only trees included). Cannot fail:
+ * what cannot be removed stays.
+ */
+void source_remove_tree(const char *dir);
 
 /*
  * Remove from the directory `trees` what killed checkouts left behind and

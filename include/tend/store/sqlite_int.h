@@ -145,6 +145,7 @@ int sqlite_windows_orphans(struct val **out, struct store *s, long long now);
 int sqlite_locks_acquire(struct store *s, const char *name, const char *owner,
 			 long long ttl_seconds, bool *got);
 int sqlite_locks_release(struct store *s, const char *name, const char *owner);
+int sqlite_locks_holder(struct val **out, struct store *s, const char *name);
 
 /* sqlite_resources.c */
 int sqlite_resources_put(struct store *s, const char *kind, const char *name,

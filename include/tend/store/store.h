@@ -97,6 +97,8 @@ struct store_ops {
 			    bool *got);
 	int (*lock_release)(struct store *s, const char *name,
 			    const char *owner);
+	int (*lock_holder)(struct val **out, struct store *s,
+			   const char *name);
 
 	int (*resource_put)(struct store *s, const char *kind,
 			    const char *name, const struct val *attributes,
@@ -245,6 +247,13 @@ int store_lock_acquire(struct store *s, const char *name, const char *owner,
  * if it does not (never taken, released, or taken over after expiring).
  */
 int store_lock_release(struct store *s, const char *name, const char *owner);
+
+/*
+ * Who holds lock `name`, for the message of whoever is refused: *out gets
+ * a dict {owner, pid, controller, acquired} (the caller's), or NULL when
+ * the lock is free (not taken, expired, or its process gone).
+ */
+int store_lock_holder(struct val **out, struct store *s, const char *name);
 
 /*
  * Resources that provisioning created, by kind ("instance", "bucket")

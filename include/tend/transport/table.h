@@ -40,6 +40,12 @@ int transport_open(struct transport **out, const char *name,
 		   const struct transport_vars *v);
 
 /*
+ * Does connection `name` (NULL: ssh) run its commands on this machine,
+ * the controller ("local")? An untrusted source may not (engine/conn.c).
+ */
+bool transport_on_controller(const char *name);
+
+/*
  * Add a kind to the table (for tests: a fake transport). `k` must live as
  * long as the process; a later kind of the same name wins. Not
  * thread-safe: register before any run starts. Returns 0, or -1 with the

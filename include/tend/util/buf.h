@@ -42,6 +42,12 @@ void buf_addbuf(struct buf *b, const struct buf *other);
 void buf_addf(struct buf *b, const char *fmt, ...) TEND_PRINTF(2, 3);
 /* Append code point `cp` (at most 0x10ffff) encoded as UTF-8. */
 void buf_add_utf8(struct buf *b, unsigned long cp);
+/*
+ * Decode the UTF-8 sequence at str (len > 0 bytes left) into *cp;
+ * returns its length, or 0 if it is not valid (overlong, surrogate,
+ * truncated).
+ */
+size_t utf8_decode(uint32_t *cp, const char *str, size_t len);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* Replace the contents with `s`. */
 void buf_sets(struct buf *b, const char *s);

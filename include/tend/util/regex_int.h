@@ -103,13 +103,6 @@ bool regex_is_identifier(const char *s, size_t n);
 bool regex_py_int(size_t *out, const char *s, size_t n);
 
 /*
- * Decode the UTF-8 sequence at str (len > 0 bytes left) into *cp;
- * returns its length, or 0 if it is not valid (overlong, surrogate,
- * truncated).
- */
-size_t regex_utf8_decode(uint32_t *cp, const char *str, size_t len);
-
-/*
  * regex_chars.c: the reader's tools
  */
 

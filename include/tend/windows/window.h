@@ -226,7 +226,9 @@ void window_progress(struct window *w, const char *status);
  * `res` (NULL: "interrupted") and mark the window closed. *firing (if not
  * NULL) is a new list of the alerts still firing on the hosts (dicts of
  * labels). Every provider is tried; returns -1 with the first error if
- * any failed. NULL-safe.
+ * any failed, and then the window stays open in the store, so that the
+ * next window_reap closes it (or marks it expired once its end passed).
+ * NULL-safe.
  */
 int window_close(struct val **firing, struct window *w,
 		 const struct window_result *res);
@@ -236,8 +238,8 @@ void window_free(struct window *w);
 /*
  * Close the windows of runs that are no longer alive (a run not
  * `running`, or whose process is gone), using the provider settings
- * recorded with each window; mark manual windows past their end as
- * expired. *reaped (may be NULL) gets how many were closed. Every window
+ * recorded with each window; mark windows past their end as expired
+ * (manual ones, and those whose close failed: the provider ended them). *reaped (may be NULL) gets how many were closed. Every window
  * is tried; returns -1 with the first error if any failed.
  */
 int window_reap(struct store *s, size_t *reaped);

@@ -1,0 +1,29 @@
+#!/bin/sh
+# A saved plan with one stale host and one host that fails when the fresh
+# part applies exits 3 (hosts failed), not 4: a stale exit code must not
+# hide a failure from a CI gate. Both are reported.
+. "$(dirname "$0")/../lib/lib-test.sh"
+mkdir "$T/r"
+printf '[h]\nh1 ansible_connection=local\nh2 ansible_connection=local\n' >"$T/inv.ini"
+cat >"$T/pb.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy: { content: "v1\n", dest: "{{ root }}/{{ inventory_hostname }}.conf" }
+    - command: test -e {{ root }}/{{ inventory_hostname }}.ok
+YML
+run_tend 0 plan "$T/pb.yml" -i "$T/inv.ini" -e root="$T/r" --out "$T/plan.json"
+echo moved >"$T/r/h2.conf"
+run_tend 3 apply "$T/plan.json"
+expect_in "$T/err" "host 'h2' moved since the plan"
+expect_content "$T/r/h1.conf" "v1
+"
+expect_content "$T/r/h2.conf" "moved
+"
+run_tend 0 history --format json
+[ "$(json_get "$T/out" "d[0]['status']")" = "failed" ] || { cat "$T/out"; fail "the apply is not recorded as failed"; }
+# without a failure, stale alone is 4
+touch "$T/r/h1.ok"
+run_tend 0 plan "$T/pb.yml" -i "$T/inv.ini" -e root="$T/r" --out "$T/plan.json"
+echo moved-again >"$T/r/h2.conf"
+run_tend 4 apply "$T/plan.json"
