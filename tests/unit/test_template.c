@@ -1195,7 +1195,7 @@ static void test_template__long_chains(void **state)
 {
 	static const char *const ops[] = { " + ", " ~ ", " and ", " | abs" };
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
 	struct buf src = BUF_INIT, out = BUF_INIT;
 	bool b;
 
