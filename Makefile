@@ -5,6 +5,7 @@
 #   make test         build, then run the unit and integration tests
 #   make check-asan   the same tests under AddressSanitizer + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
+#   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
 
 CC ?= cc
 PKGS = libgit2 yaml-0.1 libssh2 libcurl sqlite3 jansson libsodium libpcre2-8 \
@@ -17,8 +18,12 @@ BUILD ?= build
 SANITIZE ?=
 OPT ?= -O2 -g
 
+# clang (the fuzz build) has no -Wshadow=local; its -Wshadow is the
+# stricter superset, and the tree is clean under it.
+CC_IS_CLANG := $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1))
 WARN = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wvla \
-	-Wwrite-strings -Wformat-security -Wshadow=local
+	-Wwrite-strings -Wformat-security \
+	$(if $(CC_IS_CLANG),-Wshadow,-Wshadow=local)
 # pkg-config runs when a recipe first needs its answer, not when make reads
 # this file: `make deps demo` on a fresh machine installs the packages first
 # (the answer is then cached for the rest of the run).
@@ -77,9 +82,12 @@ deps:
 	else echo "deps: all present"; fi
 
 # What the tests need beyond the build: real sshd, ansible-core for the
-# comparison tests, git for fixtures.
+# comparison tests, git for fixtures, clang and its libFuzzer runtime for
+# `make fuzz`.
+TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
+	prometheus-alertmanager curl clang libclang-rt-14-dev
 test-deps: deps
-	@missing=""; for p in openssh-server openssh-client ansible-core git python3 sudo prometheus-alertmanager curl; do \
+	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -107,6 +115,30 @@ check-layers: $(BUILD)/libtend.a
 check-size:
 	@python3 scripts/check-size.py
 
+# Fuzzing (docs/fuzzing.md): tests/fuzz/fuzz_NAME.c are libFuzzer harnesses,
+# linked against the library built by clang with coverage, ASan and UBSan
+# in its own BUILD dir. `make fuzz` replays tests/fuzz/regress/NAME/ and
+# runs each harness FUZZ_SECONDS on a scratch copy of tests/fuzz/corpus/NAME/.
+FUZZ_SECONDS ?= 10
+FUZZ_BUILD = build-fuzz
+FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -Itests/fuzz -o $@ $< \
+		$(BUILD)/tests/fuzz/fuzz.o $(BUILD)/libtend.a $(LDFLAGS_ALL) \
+		-fsanitize=fuzzer $(LIBS)
+
+fuzz-bin: $(FUZZ_BIN)
+
+fuzz-build: | $(DEPS_FIRST)
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+		SANITIZE=fuzzer-no-link,address,undefined OPT="-O1 -g" fuzz-bin
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 demo: $(TEND)
 	@sh playbooks/demo.sh $(TEND)
 
@@ -120,8 +152,10 @@ bench: $(TEND) $(BUILD)/bench/rtt
 	@TEND=$(abspath $(TEND)) RTT=$(abspath $(BUILD)/bench/rtt) sh bench/run.sh
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test test-unit test-integration check-asan check-layers check-size demo clean bench
+.PHONY: all deps test-deps test test-unit test-integration check-asan check-layers check-size demo clean bench \
+	fuzz fuzz-build fuzz-bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \
+	$(BUILD)/tests/fuzz/fuzz.d

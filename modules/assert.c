@@ -11,7 +11,7 @@ static const struct arg_spec assert_args[] = {
 	  "The message when all are true." },
 	{ "quiet", ARG_BOOL, 0, NULL, NULL, "no",
 	  "Print less on success." },
-	{ NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
 static int assert_check(struct check_result *out, const struct task_ctx *ctx)

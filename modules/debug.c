@@ -9,7 +9,7 @@ static const struct arg_spec debug_args[] = {
 	  "A variable name or expression whose value is printed." },
 	{ "verbosity", ARG_INT, 0, NULL, NULL, "0",
 	  "Accepted for compatibility; tend always prints." },
-	{ NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
 static int debug_check(struct check_result *out, const struct task_ctx *ctx)

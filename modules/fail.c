@@ -5,7 +5,7 @@
 static const struct arg_spec fail_args[] = {
 	{ "msg", ARG_STR, 0, NULL, NULL, "Failed as requested from task",
 	  "The failure message." },
-	{ NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
 static int fail_check(struct check_result *out, const struct task_ctx *ctx)

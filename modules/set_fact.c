@@ -8,7 +8,7 @@ static const struct arg_spec set_fact_args[] = {
 	{ "*", ARG_ANY, 0, NULL, NULL, NULL,
 	  "Each other key=value sets a host variable for the rest of the "
 	  "run, above play and task vars." },
-	{ NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
 static int set_fact_check(struct check_result *out, const struct task_ctx *ctx)

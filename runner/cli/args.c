@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int parse_extra(struct val *into, const char *s)
+int cli_parse_extra(struct val *into, const char *s)
 {
 	struct val *v = NULL;
 	struct diags d = DIAGS_INIT;
@@ -331,7 +331,7 @@ static int load_deferred(struct cli_args *a, const struct cli_opt **opts,
 		return -1;
 	for (size_t i = 0; i < nr; i++) {
 		if (opts[i]->id == OPT_EXTRA)
-			error = parse_extra(a->extra, vals[i]);
+			error = cli_parse_extra(a->extra, vals[i]);
 		else
 			error = parse_secrets(a, vals[i]);
 		if (error < 0)

@@ -168,10 +168,16 @@ void val_to_repr_text(struct buf *out, const struct val *v)
 
 void val_json_quote(struct buf *out, const char *s, size_t len)
 {
+	buf_addch(out, '"');
+	val_json_escape(out, s, len);
+	buf_addch(out, '"');
+}
+
+void val_json_escape(struct buf *out, const char *s, size_t len)
+{
 	uint32_t cp;
 	size_t n;
 
-	buf_addch(out, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -205,7 +211,6 @@ void val_json_quote(struct buf *out, const char *s, size_t len)
 			}
 		}
 	}
-	buf_addch(out, '"');
 }
 
 static void json_nl(struct buf *out, int indent, int depth)

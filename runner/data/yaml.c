@@ -632,6 +632,10 @@ static bool yaml_plain_ok(const char *s, size_t len)
 		return false;
 	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
 		return false;
+	/* "..." at the start of a line ends the document ("---" starts with
+	 * '-', refused above): quoted, as PyYAML does */
+	if (!strncmp(s, "...", 3))
+		return false;
 	if (strstr(s, ": ") || strstr(s, " #") || strchr(s, '\n') ||
 	    s[len - 1] == ':')
 		return false;
@@ -639,15 +643,97 @@ static bool yaml_plain_ok(const char *s, size_t len)
 	return yaml_plain_is_str(s);
 }
 
+/*
+ * The length of the character at s (`left` bytes remain) if a YAML
+ * reader refuses it raw (C0 controls but tab, DEL, C1 controls, U+FFFE,
+ * U+FFFF), reads it as a line break (LF, CR, NEL, U+2028, U+2029) in a
+ * plain or single-quoted scalar, or drops it (U+FEFF, a byte order mark
+ * at the start of the text); 0 if it may stand as it is. PyYAML escapes
+ * the same.
+ */
+static size_t yaml_unprintable(const unsigned char *s, size_t left)
+{
+	if ((s[0] < 0x20 && s[0] != '\t') || s[0] == 0x7f)
+		return 1;
+	if (s[0] == 0xc2 && left > 1 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	if (left > 2 && ((s[0] == 0xef && s[1] == 0xbf &&
+			  (s[2] == 0xbe || s[2] == 0xbf)) ||
+			 (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) ||
+			 (s[0] == 0xe2 && s[1] == 0x80 &&
+			  (s[2] == 0xa8 || s[2] == 0xa9))))
+		return 3;
+	return 0;
+}
+
+static bool yaml_printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (yaml_unprintable((const unsigned char *)s + i, len - i))
+			return false;
+	return true;
+}
+
+/* A double-quoted scalar: JSON's escapes, which YAML reads too, and a
+ * \u escape for each other character yaml_unprintable names. */
+static void yaml_dquote(struct buf *out, const char *s, size_t len)
+{
+	size_t start = 0, n;
+
+	buf_addch(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		const unsigned char *c = (const unsigned char *)s + i;
+
+		if (c[0] < 0x80 || !(n = yaml_unprintable(c, len - i)))
+			continue;
+		val_json_escape(out, s + start, i - start);
+		buf_addf(out, "\\u%04x", n == 2 ? c[1] :
+			 (c[0] & 0x0fu) << 12 | (c[1] & 0x3fu) << 6 |
+			 (c[2] & 0x3fu));
+		i += n - 1;
+		start = i + 1;
+	}
+	val_json_escape(out, s + start, len - start);
+	buf_addch(out, '"');
+}
+
+/*
+ * A float as PyYAML's representer writes it, so that it loads back as
+ * the same float: .nan, .inf, -.inf (JSON has none of them: it writes
+ * null), and Python's repr with ".0" added to a mantissa without a dot
+ * ("1e+16" would load as a string; YAML 1.1 floats have a dot).
+ */
+static void yaml_float(struct buf *out, const struct val *v)
+{
+	struct buf t = BUF_INIT;
+	const char *e;
+
+	if (isnan(v->u.f) || isinf(v->u.f)) {
+		buf_adds(out, isnan(v->u.f) ? ".nan" :
+			 v->u.f < 0 ? "-.inf" : ".inf");
+		return;
+	}
+	val_to_json_text(&t, v, 0);
+	if (!strchr(t.ptr, '.') && (e = strchr(t.ptr, 'e'))) {
+		buf_add(out, t.ptr, (size_t)(e - t.ptr));
+		buf_adds(out, ".0");
+		buf_adds(out, e);
+	} else {
+		buf_addbuf(out, &t);
+	}
+	buf_release(&t);
+}
+
 static void yaml_scalar(struct buf *out, const struct val *v, bool reveal)
 {
 	if (v->type == VAL_STR) {
+		bool printable = yaml_printable(v->u.s.ptr, v->u.s.len);
+
 		if ((v->flags & VAL_F_SECRET) && !reveal)
 			buf_adds(out, "'********'");
-		else if (yaml_plain_ok(v->u.s.ptr, v->u.s.len))
+		else if (printable && yaml_plain_ok(v->u.s.ptr, v->u.s.len))
 			buf_add(out, v->u.s.ptr, v->u.s.len);
-		else if (!memchr(v->u.s.ptr, '\n', v->u.s.len) &&
-			 strlen(v->u.s.ptr) == v->u.s.len) {
+		else if (printable) {
 			buf_addch(out, '\'');
 			for (size_t i = 0; i < v->u.s.len; i++) {
 				if (v->u.s.ptr[i] == '\'')
@@ -656,7 +742,7 @@ static void yaml_scalar(struct buf *out, const struct val *v, bool reveal)
 			}
 			buf_addch(out, '\'');
 		} else {
-			val_json_quote(out, v->u.s.ptr, v->u.s.len);
+			yaml_dquote(out, v->u.s.ptr, v->u.s.len);
 		}
 		return;
 	}
@@ -664,6 +750,9 @@ static void yaml_scalar(struct buf *out, const struct val *v, bool reveal)
 		buf_adds(out, "null");
 	else if (v->type == VAL_BOOL)
 		buf_adds(out, v->u.b ? "true" : "false");
+	else if (v->type == VAL_FLOAT &&
+		 (reveal || !(v->flags & VAL_F_SECRET)))
+		yaml_float(out, v);
 	else if (reveal)
 		val_to_json_text(out, v, 0);
 	else

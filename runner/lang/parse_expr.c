@@ -555,8 +555,33 @@ static struct expr *parse_or(struct parser *p)
 	return e;
 }
 
+/*
+ * The evaluator walks an expression tree recursively. Brackets nest only
+ * MAX_PARSE_DEPTH deep (counted as they are parsed), but a chain such as
+ * "a + b + c ..." or "x | f | g ..." builds a tree one level deeper per
+ * operator, and a long enough one (a template that renders to a
+ * condition, say) overflowed the stack. True if the tree under e is
+ * deeper than `left` levels; the walk goes no deeper than that.
+ */
+static bool expr_too_deep(const struct expr *e, int left)
+{
+	if (!e)
+		return false;
+	if (left <= 0)
+		return true;
+	if (expr_too_deep(e->a, left - 1) || expr_too_deep(e->b, left - 1) ||
+	    expr_too_deep(e->c, left - 1))
+		return true;
+	for (const struct earg *a = e->args; a; a = a->next)
+		if (expr_too_deep(a->e, left - 1) ||
+		    expr_too_deep(a->key, left - 1))
+			return true;
+	return false;
+}
+
 struct expr *parse_expr(struct parser *p, bool with_cond)
 {
+	size_t start = p->ls.tok.pos;
 	struct expr *e;
 
 	if (++p->depth > MAX_PARSE_DEPTH)
@@ -577,6 +602,8 @@ struct expr *parse_expr(struct parser *p, bool with_cond)
 		}
 		e = c;
 	}
+	if (e && expr_too_deep(e, MAX_EXPR_DEPTH))
+		return lex_error(p, start, "expression nested too deeply");
 	p->depth--;
 	return e;
 }

@@ -13,8 +13,12 @@ static _Thread_local struct tend_error last_error = { 0, BUF_INIT };
 
 static int error_vset(int code, const char *fmt, va_list ap)
 {
-	buf_reset(&last_error.msg);
-	buf_vaddf(&last_error.msg, fmt, ap);
+	/* formatted apart first: an argument may be tend_error_last() */
+	struct buf b = BUF_INIT;
+
+	buf_vaddf(&b, fmt, ap);
+	buf_release(&last_error.msg);
+	last_error.msg = b;
 	last_error.code = code;
 	return code;
 }

@@ -269,6 +269,60 @@ static void am_comment(struct buf *out, const struct window *w)
 		buf_addf(out, ": %s", w->reason);
 }
 
+/* Alertmanager's answers --------------------------------------------- */
+
+const char *alertmanager_silence_id(const struct val *answer)
+{
+	return val_cstr(val_dict_get(answer, "silenceID"));
+}
+
+struct val *alertmanager_silence_update(const struct val *old,
+					const char *ends_at)
+{
+	static const char *const keep[] = {
+		"id", "matchers", "startsAt", "createdBy", "comment"
+	};
+	struct val *silence = val_dict();
+
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		struct val *v = val_dict_get(old, keep[i]);
+
+		if (v)
+			val_dict_set(silence, keep[i], val_ref(v));
+	}
+	val_dict_set_str(silence, "endsAt", ends_at);
+	return silence;
+}
+
+int alertmanager_read_alerts(struct val *out, const struct val *answer)
+{
+	if (!val_is(answer, VAL_LIST))
+		return tend_error_set("expected a list of alerts, got %s",
+				      val_type_name(answer ? answer->type :
+						    VAL_NULL));
+	for (size_t i = 0; i < val_len(answer); i++) {
+		const struct val *a = val_list_at(answer, i);
+		const char *fp = val_cstr(val_dict_get(a, "fingerprint"));
+		struct val *labels = val_dict_get(a, "labels");
+		bool seen = false;
+
+		/* the members of an HA pair report the same alerts */
+		for (size_t j = 0; fp && j < val_len(out); j++) {
+			const char *f = val_cstr(val_dict_get(
+				val_list_at(out, j), "fingerprint"));
+
+			seen |= f && !strcmp(f, fp);
+		}
+		if (seen || !val_is(labels, VAL_DICT))
+			continue;
+		labels = val_copy(labels);
+		if (fp)
+			val_dict_set_str(labels, "fingerprint", fp);
+		val_list_push(out, labels);
+	}
+	return 0;
+}
+
 /* POST a silence; *id gets the id Alertmanager returns. */
 static int post_silence(char **id, const struct am_ctx *c, const char *base,
 			struct val *silence)
@@ -282,7 +336,7 @@ static int post_silence(char **id, const struct am_ctx *c, const char *base,
 	if ((error = http_json(&resp, "POST", url.ptr, silence, c->headers,
 			       &c->http)) < 0)
 		goto out;
-	if (!(sid = val_cstr(val_dict_get(resp, "silenceID")))) {
+	if (!(sid = alertmanager_silence_id(resp))) {
 		error = tend_error_set("POST '%s': no silenceID in the answer",
 				       url.ptr);
 		goto out;
@@ -412,9 +466,6 @@ static int update_silence(char **out, const struct am_ctx *c,
 {
 	struct buf url = BUF_INIT, t = BUF_INIT;
 	struct val *old = NULL, *silence = NULL;
-	static const char *const keep[] = {
-		"id", "matchers", "startsAt", "createdBy", "comment"
-	};
 	int error;
 
 	am_url(&url, base, "/api/v2/silence/");
@@ -422,15 +473,8 @@ static int update_silence(char **out, const struct am_ctx *c,
 	if ((error = http_json(&old, "GET", url.ptr, NULL, c->headers,
 			       &c->http)) < 0)
 		goto out;
-	silence = val_dict();
-	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
-		struct val *v = val_dict_get(old, keep[i]);
-
-		if (v)
-			val_dict_set(silence, keep[i], val_ref(v));
-	}
 	window_fmt_time(&t, ends_at);
-	val_dict_set_str(silence, "endsAt", t.ptr);
+	silence = alertmanager_silence_update(old, t.ptr);
 	error = post_silence(out, c, base, silence);
 out:
 	val_unref(old);
@@ -490,26 +534,8 @@ static int firing_alerts(struct val *out, const struct am_ctx *c,
 	if ((error = http_json(&alerts, "GET", url.ptr, NULL, c->headers,
 			       &c->http)) < 0)
 		goto out;
-	for (size_t i = 0; i < val_len(alerts); i++) {
-		const struct val *a = val_list_at(alerts, i);
-		const char *fp = val_cstr(val_dict_get(a, "fingerprint"));
-		struct val *labels = val_dict_get(a, "labels");
-		bool seen = false;
-
-		/* the members of an HA pair report the same alerts */
-		for (size_t j = 0; fp && j < val_len(out); j++) {
-			const char *f = val_cstr(val_dict_get(
-				val_list_at(out, j), "fingerprint"));
-
-			seen |= f && !strcmp(f, fp);
-		}
-		if (seen || !val_is(labels, VAL_DICT))
-			continue;
-		labels = val_copy(labels);
-		if (fp)
-			val_dict_set_str(labels, "fingerprint", fp);
-		val_list_push(out, labels);
-	}
+	if ((error = alertmanager_read_alerts(out, alerts)) < 0)
+		tend_error_prefix("GET '%s'", url.ptr);
 out:
 	val_unref(ms);
 	val_unref(alerts);

@@ -3,6 +3,9 @@
 paging APIs tend's window providers call (Slack Web API and incoming
 webhooks, PagerDuty REST v2 maintenance windows, generic signed webhooks),
 checks the documented payloads and headers, and logs every request.
+Under /odd-am/ it is an Alertmanager whose silences work but whose list
+of alerts comes back as a JSON object (a proxy's or another version's
+answer): tend must refuse the shape, not crash on it.
 
     http-receiver.py DIR [--secret S] [--fail]
 
@@ -78,6 +81,17 @@ def check_pagerduty(h, method, path, body, problems):
     return 404, {"error": "no route"}
 
 
+def odd_alertmanager(method, path, body):
+    if method == "POST" and path.endswith("/api/v2/silences"):
+        return 200, {"silenceID": "odd-1"}
+    if method == "GET" and "/api/v2/silence/" in path:
+        return 200, dict(body or {}, id="odd-1", matchers=[],
+                         startsAt="2024-01-01T00:00:00Z", createdBy="tend")
+    if method == "GET" and "/api/v2/alerts" in path:
+        return 200, {"data": [], "status": "success"}
+    return 200, None
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -102,6 +116,8 @@ class Handler(BaseHTTPRequestHandler):
             status, answer = (400, None) if problems else (200, None)
         elif path.startswith("/pd/"):
             status, answer = check_pagerduty(h, self.command, path, body, problems)
+        elif path.startswith("/odd-am/"):
+            status, answer = odd_alertmanager(self.command, path, body)
         elif path.startswith("/signed/"):
             sig = h.get("X-Tend-Signature", "")
             want = "sha256=" + hmac.new(SECRET or b"", raw, hashlib.sha256).hexdigest()

@@ -106,6 +106,27 @@ static void test_buf__sh_quote_shape(void **state)
 	buf_release(&b);
 }
 
+/*
+ * A new error may quote the last one: "x: %s" with tend_error_last().
+ * The message was reset before it was formatted, so the argument read
+ * freed or overwritten memory (a stale saved plan printed "cannot be
+ * read any more: <garbage>"; found seeding the plan fuzzer).
+ */
+static void test_buf__error_quotes_last_error(void **state)
+{
+	(void)state;
+	tend_error_set("cannot read 'x': %s", "No such file or directory");
+	assert_int_equal(tend_error_set_code(TEND_ESTALE, "the playbook '%s' "
+					     "cannot be read any more: %s",
+					     "p.yml", tend_error_last()),
+			 TEND_ESTALE);
+	assert_string_equal(tend_error_last(), "the playbook 'p.yml' cannot "
+			    "be read any more: cannot read 'x': No such file "
+			    "or directory");
+	assert_int_equal(tend_error_code(), TEND_ESTALE);
+	tend_error_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_buf__sh_quote_every_byte),
 		cmocka_unit_test(test_buf__sh_quote_all_bytes_at_once),
 		cmocka_unit_test(test_buf__sh_quote_shape),
+		cmocka_unit_test(test_buf__error_quotes_last_error),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

@@ -1183,6 +1183,54 @@ static void test_template__fuzz(void **state)
 	val_unref(vars);
 }
 
+/*
+ * A chain of operators ("1 + 1 + ..." or "x | f | f ...") nests one tree
+ * level per operator, which brackets' limit did not count: a long one
+ * overflowed the stack (found by tests/fuzz/fuzz_template.c; the input,
+ * a loop that renders a condition into such a chain, is in
+ * tests/fuzz/regress/template/). Up to MAX_EXPR_DEPTH it works, past it
+ * it is an error naming where the expression starts.
+ */
+static void test_template__long_chains(void **state)
+{
+	static const char *const ops[] = { " + ", " ~ ", " and ", " | abs" };
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct buf src = BUF_INIT, out = BUF_INIT;
+	bool b;
+
+	(void)state;
+	buf_adds(&src, "{{ 1");
+	for (int k = 1; k < 900; k++)
+		buf_adds(&src, " + 1");
+	buf_adds(&src, " }}");
+	assert_ok(template_render_str(&out, src.ptr, &s));
+	assert_string_equal(out.ptr, "900");
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		buf_sets(&src, "x = {{ 1");
+		for (int k = 0; k < 100000; k++) {
+			buf_adds(&src, ops[i]);
+			if (src.ptr[src.len - 1] == ' ')
+				buf_addch(&src, '1'); /* a filter needs none */
+		}
+		buf_adds(&src, " }}");
+		buf_reset(&out);
+		assert_int_equal(template_render_str(&out, src.ptr, &s),
+				 TEND_EPARSE);
+		assert_non_null(strstr(tend_error_last(), "line 1, column 8: "
+				       "expression nested too deeply"));
+	}
+	/* the fuzzer's input: a template that renders to a long condition */
+	assert_int_equal(expr_eval_bool(&b, "{% for i in range(2100) %}\n"
+					"-abcdefghij+lmn\n{% endfor %}", &s),
+			 TEND_EPARSE);
+	assert_non_null(strstr(tend_error_last(), "nested too deeply"));
+	tend_error_clear();
+	buf_release(&src);
+	buf_release(&out);
+	val_unref(vars);
+}
+
 static void test_template__has_jinja(void **state)
 {
 	(void)state;
@@ -1253,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_template__secret_text),
 		cmocka_unit_test(test_template__unsafe_propagates),
 		cmocka_unit_test(test_template__fuzz),
+		cmocka_unit_test(test_template__long_chains),
 		cmocka_unit_test(test_template__has_jinja),
 		cmocka_unit_test(test_template__filter_families),
 	};

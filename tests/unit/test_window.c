@@ -362,6 +362,76 @@ static void test_window__alertmanager_down(void **state)
 	config_free(c);
 }
 
+/*
+ * What Alertmanager answers is not trusted further than its shape: an
+ * answer to GET /api/v2/alerts that is not a list (here a JSON object,
+ * from the receiver's /odd-am/) closed the window and then aborted tend
+ * (val_list_at on a dict; found by tests/fuzz/fuzz_alertmanager.c).
+ */
+static void test_window__alertmanager_odd_answers(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *firing = NULL;
+	const struct window_result res = { "ok", 1, 1, 1, 0, 0, 1.0 };
+
+	(void)state;
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s/odd-am\n"
+		   "      retries: 0\n", rcv_url);
+	opts_init(&o, c);
+	assert_ok(window_open(&w, &o));
+	assert_non_null(w);
+	assert_string_equal(w->slots[0].id, "odd-1");
+	assert_ok(window_close(&firing, w, &res));
+	assert_int_equal(val_len(firing), 0);
+	assert_string_equal(db_status(w->id), "closed");
+	val_unref(firing);
+	window_free(w);
+	config_free(c);
+}
+
+/* The readers of those answers, on every shape (tests/fuzz/regress/
+ * alertmanager/ keeps the input the fuzzer found). */
+static void test_window__alertmanager_answer_shapes(void **state)
+{
+	static const char *const not_lists[] = {
+		"{\"silenceID\": \"1a2b3c\"}", "{}", "null", "\"alerts\"", "42",
+	};
+	static const char mixed[] =
+		"[1, null, [], {\"labels\": 3},"
+		" {\"labels\": {\"a\": \"b\"}, \"fingerprint\": \"f\"},"
+		" {\"labels\": {\"a\": \"c\"}, \"fingerprint\": \"f\"},"
+		" {\"labels\": {}, \"fingerprint\": 7}]";
+	struct val *answer = NULL, *out = val_list(), *upd;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(not_lists); i++) {
+		assert_ok(val_from_json(&answer, not_lists[i],
+					strlen(not_lists[i])));
+		assert_true(alertmanager_read_alerts(out, answer) < 0);
+		assert_non_null(strstr(tend_error_last(),
+				       "expected a list of alerts, got"));
+		assert_int_equal(val_len(out), 0);
+		val_unref(answer);
+	}
+	tend_error_clear();
+	/* in a list, items of any shape: only alerts with labels count, once
+	 * per fingerprint */
+	assert_ok(val_from_json(&answer, mixed, strlen(mixed)));
+	assert_ok(alertmanager_read_alerts(out, answer));
+	assert_int_equal(val_len(out), 2);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(out, 0), "a")),
+			    "b");
+	assert_null(alertmanager_silence_id(answer));
+	upd = alertmanager_silence_update(answer, "2024-01-01T00:00:00Z");
+	assert_int_equal(val_len(upd), 1); /* endsAt only */
+	val_unref(upd);
+	val_unref(answer);
+	val_unref(out);
+}
+
 static void test_window__reap(void **state)
 {
 	struct config *c;
@@ -856,6 +926,8 @@ int main(void)
 		cmocka_unit_test(test_window__alertmanager),
 		cmocka_unit_test(test_window__alertmanager_ha_and_grace),
 		cmocka_unit_test(test_window__alertmanager_down),
+		cmocka_unit_test(test_window__alertmanager_odd_answers),
+		cmocka_unit_test(test_window__alertmanager_answer_shapes),
 		cmocka_unit_test(test_window__reap),
 		cmocka_unit_test(test_window__manual),
 		cmocka_unit_test(test_window__slack),

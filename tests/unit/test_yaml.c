@@ -462,6 +462,105 @@ static void test_yaml__load_file(void **state)
 	diags_release(&d);
 }
 
+/*
+ * to_nice_yaml (val_to_yaml) writes YAML that loads back to the same
+ * value. Strings holding characters YAML refuses raw (ESC, DEL, C1
+ * controls, U+FFFE) were written in single quotes, and did not load; line
+ * breaks other than LF (CR, NEL, U+2028) loaded back folded into spaces;
+ * a key starting with U+FEFF lost it (read as a byte order mark).
+ * Found by tests/fuzz/fuzz_yaml.c (tests/fuzz/regress/yaml/).
+ */
+static void test_yaml__emit_control_chars(void **state)
+{
+	static const char *const docs[] = {
+		"s: \"a\\eb\"\n",
+		"s: \"del\\x7f.\"\n",
+		"s: \"c1 \\x80 \\x9f\"\n",
+		"s: \"\\uFFFE and \\uFFFF\"\n",
+		"s: \"cr\\r.\"\n",
+		"s: \"nel\\N ls\\L ps\\P\"\n",
+		"s: \"tab\\tin\"\n",
+		"\"k\\e\": [\"x\\ay\", \"\\x1b[31mred\"]\n",
+		"s: \"caf\\xe9 \\u2603\"\n",
+		/* a byte order mark leading the text is dropped */
+		"\"\\uFEFF k\": \"\\uFEFF v\"\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(docs); i++) {
+		struct val *v = load(docs[i]), *again = NULL;
+		struct buf out = BUF_INIT;
+		struct diags d = DIAGS_INIT;
+
+		val_to_yaml(&out, v, 0);
+		if (yaml_load_string(&again, out.ptr, out.len, "again.yml",
+				     &d) < 0) {
+			diags_print(&d, stderr);
+			fail_msg("'%s' was written as '%s', which does not load",
+				 docs[i], out.ptr);
+		}
+		if (!val_equal(v, again))
+			fail_msg("'%s' was written as '%s', which loads as "
+				 "another value", docs[i], out.ptr);
+		val_unref(again);
+		val_unref(v);
+		buf_release(&out);
+		diags_release(&d);
+	}
+}
+
+/*
+ * A string that starts with "..." was written plain: as a key, at the
+ * start of a line, it ended the document. Found by tests/fuzz/fuzz_yaml.c;
+ * the expected text is yaml.safe_dump's.
+ */
+static void test_yaml__emit_document_markers(void **state)
+{
+	static const char doc[] = "all: p2\n'... x': ['...', '--- y', a...]\n";
+	struct val *v = load(doc), *again;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	val_to_yaml(&out, v, 0);
+	assert_string_equal(out.ptr, "all: p2\n'... x':\n- '...'\n"
+			    "- '--- y'\n- a...\n");
+	again = load(out.ptr);
+	assert_true(val_equal(v, again));
+	val_unref(again);
+	val_unref(v);
+	buf_release(&out);
+}
+
+/*
+ * Floats are written as PyYAML writes them (Ansible's to_nice_yaml), so
+ * that they load back as the same floats: infinities and NaN were
+ * written as JSON's null, and 1e+16 (no dot) loads as a string. Found by
+ * tests/fuzz/fuzz_yaml.c; the expected text is yaml.safe_dump's.
+ */
+static void test_yaml__emit_floats(void **state)
+{
+	static const char doc[] =
+		"[.inf, -.inf, .nan, 1.0e+16, 1.5e-7, 2.5, 1.0e+300]";
+	struct val *v = load(doc), *again;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	val_to_yaml(&out, v, 0);
+	assert_string_equal(out.ptr, "- .inf\n- -.inf\n- .nan\n- 1.0e+16\n"
+			    "- 1.5e-07\n- 2.5\n- 1.0e+300\n");
+	again = load(out.ptr);
+	assert_int_equal(val_len(again), 7);
+	for (size_t i = 0; i < val_len(again); i++)
+		assert_int_equal(val_list_at(again, i)->type, VAL_FLOAT);
+	assert_true(isinf(val_list_at(again, 1)->u.f) &&
+		    val_list_at(again, 1)->u.f < 0);
+	assert_true(isnan(val_list_at(again, 2)->u.f));
+	assert_true(val_equal(val_list_at(again, 3), val_list_at(v, 3)));
+	val_unref(again);
+	val_unref(v);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +587,9 @@ int main(void)
 		cmocka_unit_test(test_yaml__empty_is_null),
 		cmocka_unit_test(test_yaml__diags_appended),
 		cmocka_unit_test(test_yaml__load_file),
+		cmocka_unit_test(test_yaml__emit_control_chars),
+		cmocka_unit_test(test_yaml__emit_floats),
+		cmocka_unit_test(test_yaml__emit_document_markers),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

@@ -151,6 +151,12 @@ int cli_err(const char *fmt, ...) TEND_PRINTF(1, 2);
 /* args.c: parse argv (after the command name) for command `c`. */
 int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 		   char **argv);
+/*
+ * args.c: one -e/--extra-vars value merged into `into` (a dict): "@FILE"
+ * (YAML or JSON), an inline YAML/JSON dict, or Ansible's k=v words.
+ * Returns 0, or -1 after printing what is wrong.
+ */
+int cli_parse_extra(struct val *into, const char *s);
 
 /* setup.c: what the command flags ask for; each returns an exit code. */
 int cli_setup_source(struct cli_args *a);

@@ -220,6 +220,9 @@ void val_to_json_text(struct buf *out, const struct val *v, int indent);
  * and no two strings give the same text.
  */
 void val_json_quote(struct buf *out, const char *s, size_t len);
+/* The same without the quotes (YAML's double-quoted scalars take the same
+ * escapes). */
+void val_json_escape(struct buf *out, const char *s, size_t len);
 
 /* Parse JSON text into a value (jansson). Returns 0 or -1 with error. */
 int val_from_json(struct val **out, const char *text, size_t len);

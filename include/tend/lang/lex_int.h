@@ -15,6 +15,9 @@
 
 /* Expression and block nesting limits: keep the C stack bounded. */
 #define MAX_PARSE_DEPTH 200
+/* How deep an expression's tree may be, operator chains included (the
+ * evaluator recurses once or twice a level). */
+#define MAX_EXPR_DEPTH 1000
 
 enum tok_type {
 	T_EOF,
