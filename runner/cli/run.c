@@ -203,7 +203,13 @@ static int run(struct cli_args *a, enum run_mode mode)
 		error = job_run(&res, &o);
 	cli_progress_stop(&prog); /* before the recap */
 	view.progress = NULL;
-	if (res.run_id && (res.run.nr || strcmp(res.status, "interrupted")))
+	/*
+	 * A run that did nothing shows no empty recap when it stopped on an
+	 * error or a signal (a refused apply); programs (json...) always get
+	 * their document.
+	 */
+	if (res.run_id && (res.run.nr || (strcmp(res.status, "interrupted") &&
+					  (json || error >= 0))))
 		print_report(&res.run, &ro, a->format);
 	if (res.plan_saved && !json)
 		fprintf(stderr, "plan saved to %s: apply it with 'tend apply "

@@ -36,6 +36,7 @@ wait_file "$T/started.1" 20000
 run_tend 1 apply "$T/pb.yml" -i "$T/inv" -e root="$T/tgt" -e v=2
 expect_in "$T/err" "refused: host 'h1' is being applied to by run 1 (pid $first on $(hostname)"
 expect_in "$T/err" "apply again once that run has ended"
+expect_not_in "$T/out" "PLAY RECAP"   # no empty recap of a run that did nothing
 expect_content "$T/tgt/h1" "1
 "
 expect_content "$T/tgt/h2" "1
