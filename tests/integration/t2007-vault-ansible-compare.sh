@@ -73,7 +73,7 @@ db_password: "Tr0ub4dor&3 from vars_files"
 db_port: 5433
 YML
 printf 'group_token: "tok-from-group-vars-7781"\n' >"$T/pb/group_vars/all/vault.yml"
-printf 'extra_secret: "extra-from-at-file-4412"\n' >"$T/pb/extra.yml"
+printf 'extra_secret: "extra-from-at-file-4412 %%d \\\\ end"\n' >"$T/pb/extra.yml"
 for f in vars.yml group_vars/all/vault.yml extra.yml; do
 	ansible-vault encrypt --vault-password-file "$T/pw" "$T/pb/$f" >/dev/null 2>&1 ||
 		fail "ansible-vault encrypt $f"
@@ -123,3 +123,19 @@ run_tend 0 apply "$T/pb/site.yml" -i "$T/pb/inventory.ini" -e root="$T/tend" \
 	-e "@$T/pb/extra.yml" --vault-password-file "$T/pw"
 expect_in "$T/out" "local1"
 cmp "$T/ansible/out.txt" "$T/tend/out.txt" || fail "out.txt differs with an encrypted inventory"
+
+# the same playbook over SSH, both tools against one real sshd host (the
+# inventory from lib-sshd serves both: known_hosts checked strictly)
+. "$TOP/tests/lib/lib-sshd.sh"
+sshd_start 1 "$T/sshd"
+rm -rf "$T/ansible" "$T/tend"; mkdir "$T/ansible" "$T/tend"
+ANSIBLE_HOST_KEY_CHECKING=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_HOME="$T/ansible-home" \
+	ansible-playbook -i "$T/sshd/inventory" "$T/pb/site.yml" --vault-password-file "$T/pw" \
+	-e root="$T/ansible" -e "@$T/pb/extra.yml" -e ansible_python_interpreter=/usr/bin/python3 \
+	>"$T/ansible-ssh.log" 2>&1 || { cat "$T/ansible-ssh.log"; fail "ansible-playbook over SSH failed"; }
+run_tend 0 apply "$T/pb/site.yml" -i "$T/sshd/inventory" -e root="$T/tend" \
+	-e "@$T/pb/extra.yml" --vault-password-file "$T/pw"
+snapshot "$T/ansible" >"$T/a.snap"
+snapshot "$T/tend" >"$T/t.snap"
+cmp "$T/a.snap" "$T/t.snap" || { diff -u "$T/a.snap" "$T/t.snap"; fail "over SSH the trees differ"; }
+expect_in "$T/tend/out.txt" 'extra=extra-from-at-file-4412 %d \ end'
