@@ -636,8 +636,10 @@ static bool yaml_plain_ok(const char *s, size_t len)
 	 * '-', refused above): quoted, as PyYAML does */
 	if (!strncmp(s, "...", 3))
 		return false;
-	if (strstr(s, ": ") || strstr(s, " #") || strchr(s, '\n') ||
-	    s[len - 1] == ':')
+	/* ": " and " #" with a tab as the blank too: a reader sees a key or
+	 * a comment there */
+	if (strstr(s, ": ") || strstr(s, ":\t") || strstr(s, " #") ||
+	    strstr(s, "\t#") || strchr(s, '\n') || s[len - 1] == ':')
 		return false;
 	/* yes, null, 0644, 1_000, .inf ... would load as something else */
 	return yaml_plain_is_str(s);
