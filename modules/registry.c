@@ -10,7 +10,7 @@
 
 extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
-	mod_debug, mod_assert, mod_set_fact, mod_fail;
+	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -28,6 +28,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_assert,
 	&mod_set_fact,
 	&mod_fail,
+	&mod_include_vars,
 	NULL,
 };
 

@@ -132,6 +132,7 @@ static void hoststate_release(struct hoststate *hs)
 {
 	val_unref(hs->inv_vars);
 	val_unref(hs->factvars);
+	val_unref(hs->incvars);
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
@@ -180,6 +181,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->conn = conn_for(rs, hs->name);
 	hs->inv_vars = inventory_host_vars(rs->inv, h);
 	hs->factvars = val_dict();
+	hs->incvars = val_dict();
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
 	hs->secret_text = val_dict();

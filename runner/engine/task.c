@@ -562,14 +562,23 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 		/* what a no_log task made stays out of later output too */
 		if (hc->no_log)
 			facts = val_secret(facts);
-		val_dict_update(hc->hs->hostfacts, facts, false);
+		val_dict_update(t->module &&
+				(t->module->flags & MOD_INCLUDE_VARS) ?
+				hc->hs->incvars : hc->hs->hostfacts,
+				facts, false);
 		val_unref(facts);
 		hc->hs->dirty = true;
 	}
 	if (val_dict_get(result, "tend_unknown"))
 		hc->hs->unknown_results = true;
 	if (t->register_as) {
-		struct val *r = val_unsafe(val_ref(result));
+		/*
+		 * include_vars runs no module: Ansible templates its result's
+		 * variables when used, as it does the variables themselves.
+		 */
+		struct val *r = t->module &&
+			(t->module->flags & MOD_INCLUDE_VARS) ?
+			val_ref(result) : val_unsafe(val_ref(result));
 
 		/*
 		 * Later tasks use the value; output shows ******** (Ansible

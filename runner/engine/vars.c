@@ -48,6 +48,7 @@ const struct scope *run_build_scope(struct scopes *ss,
 	for (size_t i = 0; vs && i < vs->nr; i++)
 		run_push_scope(ss, vs->items[i], NULL);
 	run_push_scope(ss, task_vars, NULL);
+	run_push_scope(ss, hs->incvars, NULL);
 	run_push_scope(ss, hs->hostfacts, NULL);
 	run_push_scope(ss, loopvars, NULL);
 	run_push_scope(ss, scratch, NULL);
@@ -297,6 +298,7 @@ struct val *run_host_visible_vars(struct hoststate *hs)
 	struct val *v = val_copy(hs->inv_vars);
 
 	val_dict_update(v, hs->factvars, false);
+	val_dict_update(v, hs->incvars, false);
 	val_dict_update(v, hs->hostfacts, false);
 	val_dict_update(v, hs->magic, false);
 	return v;

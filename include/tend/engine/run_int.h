@@ -64,6 +64,7 @@ struct hoststate {
 	struct conn *conn;
 	struct val *inv_vars;  /* inventory vars (precedence applied) */
 	struct val *factvars;  /* ansible_facts + ansible_* */
+	struct val *incvars;   /* include_vars (below hostfacts) */
 	struct val *hostfacts; /* registered and set_fact */
 	struct val *magic;     /* inventory_hostname, group_names ... */
 	bool failed, unreachable, ended;
@@ -105,8 +106,8 @@ struct hostctx {
 };
 /*
  * Scopes, outermost (lowest precedence) first: inventory vars, facts,
- * play vars, block vars, task vars, registered/set_fact, loop vars,
- * extra scratch (the registered result in changed_when), host magic,
+ * play vars, block vars, task vars, include_vars, registered/set_fact,
+ * loop vars, extra scratch (the registered result in changed_when), host magic,
  * common magic, extra vars (-e). Ansible's precedence, condensed.
  */
 struct scopes {

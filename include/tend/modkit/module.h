@@ -89,6 +89,12 @@ enum {
 	 * host data: they are not marked unsafe. Every other result is.
 	 */
 	MOD_CLEAN_FACTS = 1 << 3,
+	/*
+	 * Its ansible_facts are included variables (include_vars): the
+	 * engine keeps them in their own scope, above task vars and below
+	 * set_fact and registered results, as Ansible's precedence says.
+	 */
+	MOD_INCLUDE_VARS = 1 << 4,
 };
 
 enum check_status {
