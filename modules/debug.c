@@ -8,7 +8,8 @@ static const struct arg_spec debug_args[] = {
 	{ "var", ARG_STR, ARG_RAW, NULL, NULL, NULL,
 	  "A variable name or expression whose value is printed." },
 	{ "verbosity", ARG_INT, 0, NULL, NULL, "0",
-	  "Accepted for compatibility; tend always prints." },
+	  "Print only when the run has at least this many -v; else the "
+	  "task is skipped." },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -22,6 +23,13 @@ static int debug_check(struct check_result *out, const struct task_ctx *ctx)
 	out->result = val_dict();
 	if (var && msg)
 		return tend_error_set("'msg' and 'var' are mutually exclusive");
+	if (arg_int(ctx, "verbosity", 0) > ctx->verbosity) {
+		/* the engine reports a module's "skipped" result as skipped */
+		val_dict_set_bool(out->result, "skipped", true);
+		val_dict_set_str(out->result, "skipped_reason",
+				 "Verbosity threshold not met.");
+		return 0;
+	}
 	if (var) {
 		struct val *v = NULL;
 

@@ -228,6 +228,10 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_CHECK:
 		a->check = true;
 		break;
+	case OPT_VERBOSE:
+		if (++a->verbosity > 4)
+			a->verbosity = 4;
+		break;
 	case OPT_NO_COLOR:
 		a->no_color = true;
 		break;
@@ -255,6 +259,17 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	return 0;
 }
 
+static const struct cli_opt verbose_opt = { OPT_VERBOSE, 'v', "verbose",
+					    NULL, NULL };
+
+static bool takes_verbose(const struct cli_cmd *c)
+{
+	for (size_t j = 0; c->opts[j].long_name; j++)
+		if (c->opts[j].id == OPT_VERBOSE)
+			return true;
+	return false;
+}
+
 /* Options and positional args; -e and --secrets go to dopts/dvals. */
 static int parse_argv(struct cli_args *a, const struct cli_cmd *c, int argc,
 		      char **argv, const struct cli_opt **dopts,
@@ -278,6 +293,13 @@ static int parse_argv(struct cli_args *a, const struct cli_cmd *c, int argc,
 		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 			cli_usage_cmd(stdout, c);
 			return 1;
+		}
+		if (s[1] == 'v' && s[strspn(s + 1, "v") + 1] == '\0' &&
+		    takes_verbose(c)) {
+			/* -vvv: Ansible's count of v's in one word */
+			for (size_t k = 1; s[k]; k++)
+				set_opt(a, &verbose_opt, NULL);
+			continue;
 		}
 		for (size_t j = 0; c->opts[j].long_name; j++) {
 			const struct cli_opt *co = &c->opts[j];

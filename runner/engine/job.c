@@ -80,6 +80,7 @@ static struct run_opts run_opts_of(const struct job_opts *o,
 		.mode = mode, .limit = o->limit, .extra_vars = o->extra_vars,
 		.tags = o->tags, .skip_tags = o->skip_tags,
 		.forks = o->forks > 0 ? o->forks : 10,
+		.verbosity = o->verbosity,
 		.defaults = o->defaults, .hasher = o->bind.hasher,
 	};
 }

@@ -345,6 +345,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set_str(pc.common, "playbook_dir", rs->pb->dir);
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
+	val_dict_set_int(pc.common, "ansible_verbosity", o->verbosity);
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
 	error = play_batches(&pc);
 out:

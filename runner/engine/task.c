@@ -205,6 +205,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
 	c->ctx.root = hc->pc->rs->pb->limits.root;
+	c->ctx.verbosity = hc->pc->rs->opts->verbosity;
 	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
 					  "root") : NULL;
 	c->ctx.engine = &engine;
@@ -285,7 +286,11 @@ static enum call_next call_apply(struct call *c)
 	int error;
 
 	if (c->cr.status == CHECK_OK) {
-		c->st = EV_OK;
+		const struct val *skip = val_dict_get(c->cr.result, "skipped");
+
+		/* a controller module that chose not to act (debug verbosity) */
+		c->st = val_is(skip, VAL_BOOL) && skip->u.b ? EV_SKIPPED :
+			EV_OK;
 	} else if (run_is_plan(hc) || !t->module->apply) {
 		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
 		c->changed = c->cr.status == CHECK_CHANGE;
@@ -413,6 +418,35 @@ static void record_unknown(struct call *c)
 	val_dict_set_bool(c->result, "tend_unknown", true);
 }
 
+/*
+ * What -v adds to a failure: the rc, stdout and stderr of its result,
+ * as the output shows them (never for a no_log task; secrets scrubbed).
+ */
+static void failure_detail(struct call *c)
+{
+	static const char *const keys[] = { "rc", "stdout", "stderr" };
+	struct buf b = BUF_INIT;
+
+	if (c->hc->pc->rs->opts->verbosity < 1 || c->hc->no_log)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct val *v = val_dict_get(c->result, keys[i]);
+
+		if (!v)
+			continue;
+		buf_addf(&b, "%s%s: ", b.len ? "\n" : "", keys[i]);
+		if (v->type == VAL_STR)
+			val_to_str(&b, v);
+		else
+			val_to_json(&b, v, 0);
+	}
+	run_scrub(&b, c->secrets);
+	run_hide_short_secrets(&b, c->args);
+	if (b.len)
+		run_last_event(c->hc)->detail = buf_detach(&b, NULL);
+	buf_release(&b);
+}
+
 /* Record a failure, ignored or not (ignore_errors). */
 static void record_failure(struct call *c, bool *host_failed)
 {
@@ -436,6 +470,7 @@ static void record_failure(struct call *c, bool *host_failed)
 							  "changed")));
 	if (!hc->no_log && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
+	failure_detail(c);
 	if (!ignore)
 		*host_failed = true;
 }

@@ -375,6 +375,8 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 	}
 	color(&b, o, C_RESET);
 	buf_addch(&b, '\n');
+	if (ev->detail)
+		indented(&b, ev->detail, "  ", o, false);
 	if (ev->ignored)
 		buf_adds(&b, "...ignoring\n");
 	fputs(b.ptr, lr->f);

@@ -54,6 +54,7 @@ struct cli_args {
 	const char *format;
 	bool detailed_exitcode;
 	bool diff;
+	int verbosity;           /* -v, -vv ...: how many */
 	bool check;
 	bool no_color;
 	bool stats;
@@ -126,7 +127,7 @@ enum opt_id {
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
-	OPT_UNTRUSTED, OPT_TRUST_SOURCE,
+	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE,
 };
 
 struct cli_opt {

@@ -40,6 +40,11 @@ struct run_event {
 	char *diff;         /* unified diff, or NULL */
 	char *changes;      /* attribute changes, one per line, or NULL */
 	char *msg;          /* message (error, debug output...), or NULL */
+	/*
+	 * With -v, a failed task's rc, stdout and stderr ("rc: 3\nstdout:
+	 * ...\nstderr: ..."), scrubbed of secrets; else NULL.
+	 */
+	char *detail;
 	double seconds;
 	/*
 	 * SHA-256 (hex) of what the check observed: its outcome, attribute

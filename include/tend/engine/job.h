@@ -66,6 +66,7 @@ struct job_opts {
 	const struct val *tags;
 	const struct val *skip_tags;
 	int forks;                  /* 0: 10 */
+	int verbosity;              /* -v count (0-4) */
 
 	const char *commit;         /* source commit, recorded; or NULL */
 	bool no_window;             /* --no-window */

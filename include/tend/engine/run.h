@@ -63,6 +63,11 @@ struct run_opts {
 	const struct val *tags;     /* --tags, a list, or NULL */
 	const struct val *skip_tags;
 	int forks;                  /* parallel hosts (>= 1) */
+	/*
+	 * The -v count (0: none): ansible_verbosity, debug's verbosity
+	 * threshold, and how much a failed task shows.
+	 */
+	int verbosity;
 	bool quiet;                 /* no hooks: a verification pass */
 	/*
 	 * A saved plan's hasher (util/pwhash.h): each event then gets the

@@ -109,7 +109,11 @@ struct check_result {
 	struct buf changes; /* attribute changes, one per line:
 			       "mode: 0644 -> 0600", "state: absent -> file" */
 	struct buf msg;     /* optional human message */
-	struct val *result; /* dict of values to register (stat: {...}), or NULL */
+	/*
+	 * Dict of values to register (stat: {...}), or NULL. With status
+	 * CHECK_OK, "skipped": true reports the task as skipped.
+	 */
+	struct val *result;
 	void *priv;         /* the module's own data for apply, or NULL */
 	void (*priv_free)(void *priv);
 };
@@ -152,6 +156,7 @@ struct task_ctx {
 	 */
 	const char *root;
 	const char *become_user;  /* NULL unless become is on */
+	int verbosity;            /* the run's -v count */
 	const struct engine_ops *engine;
 	void *engine_data;
 };
