@@ -244,7 +244,8 @@ static int play_batches(struct playctx *pc)
 	size_t total = pc->nr, done = 0, batch_no = 0;
 	int error = 0;
 
-	while (done < total && !tend_interrupted) {
+	pc->end_batches = false;
+	while (done < total && !tend_interrupted && !pc->end_batches) {
 		size_t n = next_batch(p->serial, batch_no++, total - done);
 		struct val *batch = val_list();
 

@@ -9,6 +9,7 @@
 #include "tend/lang/template.h"
 #include "tend/data/truth.h"
 #include "tend/util/interrupt.h"
+#include "tend/transport/transport.h"
 
 #include <libgen.h>
 #include <pthread.h>
@@ -278,6 +279,69 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	return failed;
 }
 
+/*
+ * Whether a meta task acts for this host: its `when` in the host's scope
+ * (Ansible evaluates it per host). An error fails the task (a plan that
+ * cannot know yet records it as unknown); either way it does not act.
+ */
+static bool meta_on(struct hostctx *hc, const struct task *t,
+		    struct varstack *vs, bool *failed)
+{
+	struct scopes *ss;
+	bool on = true;
+	int error;
+
+	if (!t->when)
+		return true;
+	ss = xmalloc(sizeof(*ss));
+	error = run_eval_conditions(&on, t->when,
+				    run_build_scope(ss, hc, vs, t->vars,
+						    NULL, NULL), NULL);
+	free(ss);
+	if (error < 0) {
+		struct buf msg = BUF_INIT;
+
+		buf_addf(&msg, "error in 'when': %s", tend_error_last());
+		if (run_plan_unknown(hc, error)) {
+			run_add_event(hc, t, EV_UNKNOWN, NULL, msg.ptr);
+		} else {
+			run_add_event(hc, t, EV_FAILED, NULL, msg.ptr);
+			*failed = true;
+		}
+		tend_error_clear();
+		buf_release(&msg);
+		return false;
+	}
+	return on;
+}
+
+/* meta: what it does to the host, its batch or its play. */
+static bool run_meta(struct hostctx *hc, const struct task *t,
+		     struct varstack *vs)
+{
+	bool failed = false;
+
+	/* flush_handlers at the top level is handled by the play */
+	if (!meta_on(hc, t, vs, &failed))
+		return failed;
+	if (!strcmp(t->meta, "end_host")) {
+		hc->hs->ended = true;
+	} else if (!strcmp(t->meta, "end_play")) {
+		hc->pc->end_play = true;
+		hc->pc->end_batches = true;
+	} else if (!strcmp(t->meta, "end_batch")) {
+		hc->pc->end_play = true;
+	} else if (!strcmp(t->meta, "clear_facts")) {
+		val_unref(hc->hs->factvars);
+		hc->hs->factvars = val_dict();
+	} else if (!strcmp(t->meta, "reset_connection") && hc->hs->conn->t) {
+		/* the next task on this host opens a new connection */
+		transport_close(hc->hs->conn->t);
+		hc->hs->conn->t = NULL;
+	}
+	return false;
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
@@ -304,15 +368,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 			failed = run_include(hc, t, vs);
 		break;
 	case TASK_META:
-		if (!strcmp(t->meta, "end_host"))
-			hc->hs->ended = true;
-		else if (!strcmp(t->meta, "end_play"))
-			hc->pc->end_play = true;
-		else if (!strcmp(t->meta, "clear_facts")) {
-			val_unref(hc->hs->factvars);
-			hc->hs->factvars = val_dict();
-		}
-		/* flush_handlers at the top level is handled by the play */
+		failed = run_meta(hc, t, vs);
 		break;
 	case TASK_MODULE:
 		if (task_matches_tags(t, o->tags, o->skip_tags))

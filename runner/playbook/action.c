@@ -18,7 +18,8 @@ static const char *const free_form_keys[] = {
 
 /* The meta actions; the message below lists them again. */
 static const char *const metas[] = {
-	"flush_handlers", "noop", "end_play", "end_host", "clear_facts", NULL,
+	"flush_handlers", "noop", "end_play", "end_host", "end_batch",
+	"clear_facts", "reset_connection", NULL,
 };
 
 /*
@@ -140,11 +141,16 @@ static int load_meta(struct loadctx *lc, struct task *t, const char *key,
 	for (size_t i = 0; t->meta && metas[i]; i++)
 		if (!strcmp(t->meta, metas[i]))
 			return 0;
-	if (t->meta)
+	if (t->meta && (!strcmp(t->meta, "clear_host_errors") ||
+			!strcmp(t->meta, "refresh_inventory") ||
+			!strcmp(t->meta, "role_complete")))
+		diags_add(lc->d, &v->pos, "meta action '%s' is not supported "
+			  "yet", t->meta);
+	else if (t->meta)
 		diags_add(lc->d, &v->pos,
 			  "unknown meta action '%s' (expected one of "
-			  "flush_handlers, noop, end_play, end_host, "
-			  "clear_facts)", t->meta);
+			  "flush_handlers, noop, end_play, end_host, end_batch, "
+			  "clear_facts, reset_connection)", t->meta);
 	return 0;
 }
 

@@ -87,7 +87,8 @@ struct playctx {
 	struct val *hostvars;
 	struct hoststate *hs;
 	size_t nr;
-	bool end_play;
+	bool end_play;     /* the current batch stops (end_batch, errors) */
+	bool end_batches;  /* meta end_play: no later batch runs either */
 };
 
 /* Vars of enclosing blocks and includes, outermost first. */
