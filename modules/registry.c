@@ -10,7 +10,8 @@
 
 extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
-	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars;
+	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
+	mod_add_host, mod_group_by;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -29,6 +30,8 @@ const struct tend_module *const tend_modules[] = {
 	&mod_set_fact,
 	&mod_fail,
 	&mod_include_vars,
+	&mod_add_host,
+	&mod_group_by,
 	NULL,
 };
 

@@ -89,10 +89,19 @@ static struct run_opts run_opts_of(const struct job_opts *o,
 static int run_all(struct run_result *out, const struct job_opts *o,
 		   const struct run_opts *ro)
 {
-	for (size_t i = 0; i < o->pbs_nr; i++)
-		if (run_playbook(out, o->pbs[i], o->inv, ro) < 0)
-			return -1;
-	return 0;
+	/*
+	 * add_host and group_by change the pass's own copy of the
+	 * inventory, shared by its playbooks as Ansible's one run shares
+	 * it: a plan pass leaves the apply pass the inventory as loaded.
+	 */
+	struct inventory *inv = inventory_clone(o->inv);
+	int error = 0;
+
+	for (size_t i = 0; i < o->pbs_nr && !error; i++)
+		if (run_playbook(out, o->pbs[i], inv, ro) < 0)
+			error = -1;
+	inventory_free(inv);
+	return error;
 }
 
 /* ---- change windows ---- */

@@ -136,6 +136,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
+	val_unref(hs->inv_changes);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -184,6 +185,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->incvars = val_dict();
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
+	hs->inv_changes = val_list();
 	hs->secret_text = val_dict();
 	hs->magic = val_dict();
 	val_dict_set_str(hs->magic, "inventory_hostname", hs->name);

@@ -7,6 +7,7 @@
 #include "tend/util/buf.h"
 #include "tend/engine/facts.h"
 #include "tend/engine/run_int.h"
+#include "tend/inventory/inventory.h"
 #include "tend/util/interrupt.h"
 #include "tend/util/readlog.h"
 
@@ -187,6 +188,78 @@ static void count_loop(struct host_stats *st, const struct run_event *ev,
 	stats_count(st, &agg);
 }
 
+/*
+ * A change the inventory refused (a group_by that would make a loop)
+ * fails the host's latest event of that module.
+ */
+static void inventory_change_failed(struct hoststate *hs, const char *mod)
+{
+	for (size_t j = hs->ev_nr; j-- > 0;) {
+		struct run_event *ev = &hs->ev[j];
+
+		if (strstr(ev->module, mod)) {
+			ev->status = EV_FAILED;
+			free(ev->msg);
+			ev->msg = xstrdup(tend_error_last());
+			break;
+		}
+	}
+	hs->failed = true;
+	tend_error_clear();
+}
+
+/*
+ * The add_host and group_by results of the step, in host order, into
+ * the run's inventory (here, between steps: no worker reads it), and
+ * what the play's templates see of it: groups, hostvars, group_names.
+ */
+static void inventory_changes(struct step *s)
+{
+	struct playctx *pc = s->pc;
+	struct inventory *inv = pc->rs->inv;
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr; i++) {
+		struct hoststate *hs = &pc->hs[s->hosts[i]];
+
+		for (size_t k = 0; k < val_len(hs->inv_changes); k++) {
+			const struct val *c = hs->inv_changes->u.list.items[k];
+			const struct val *ah = val_dict_get(c, "add_host");
+
+			any = true;
+			if (ah && inventory_add_host(inv,
+				    val_cstr(val_dict_get(ah, "host_name")),
+				    val_dict_get(ah, "groups"),
+				    val_dict_get(ah, "host_vars")) < 0)
+				inventory_change_failed(hs, "add_host");
+			else if (!ah && inventory_group_by(inv, hs->name,
+				    val_cstr(val_dict_get(c, "add_group")),
+				    val_dict_get(c, "parent_groups")) < 0)
+				inventory_change_failed(hs, "group_by");
+		}
+		val_unref(hs->inv_changes);
+		hs->inv_changes = val_list();
+	}
+	if (!any)
+		return;
+	val_dict_set(pc->common, "groups", inventory_groups(inv));
+	for (size_t i = 0; i < inv->hosts_nr; i++) {
+		struct host *h = inv->hosts[i];
+		bool in_play = false;
+
+		for (size_t j = 0; j < pc->nr && !in_play; j++)
+			in_play = pc->hs[j].host == h;
+		if (!in_play)
+			val_dict_set(pc->hostvars, h->name,
+				     inventory_host_vars(inv, h));
+	}
+	for (size_t j = 0; j < pc->nr; j++) {
+		val_dict_set(pc->hs[j].magic, "group_names",
+			     inventory_group_names(inv, pc->hs[j].host));
+		pc->hs[j].dirty = true;
+	}
+}
+
 static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
@@ -194,6 +267,7 @@ static void step_finish(struct step *s)
 	const struct run_hooks *hooks = pc->rs->opts->quiet ? NULL :
 					pc->rs->opts->hooks;
 
+	inventory_changes(s);
 	for (size_t i = 0; i < s->nr; i++) {
 		struct hoststate *hs = &pc->hs[s->hosts[i]];
 

@@ -291,6 +291,13 @@ static enum call_next call_apply(struct call *c)
 		/* a controller module that chose not to act (debug verbosity) */
 		c->st = val_is(skip, VAL_BOOL) && skip->u.b ? EV_SKIPPED :
 			EV_OK;
+		if (t->module->flags & MOD_INVENTORY) {
+			/* applied to the run's inventory after the step */
+			val_list_push(hc->hs->inv_changes,
+				      val_ref(c->cr.result));
+			c->changed = !run_is_plan(hc);
+			c->st = c->changed ? EV_CHANGED : EV_OK;
+		}
 	} else if (run_is_plan(hc) || !t->module->apply) {
 		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
 		c->changed = c->cr.status == CHECK_CHANGE;

@@ -6,6 +6,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/run_int.h"
+#include "tend/modkit/module.h"
 #include "tend/lang/template.h"
 #include "tend/data/truth.h"
 #include "tend/util/interrupt.h"
@@ -31,11 +32,33 @@ void run_progress(struct hostctx *hc, const struct task *t)
 	buf_release(&name);
 }
 
+/*
+ * A MOD_ONCE task (add_host) runs for the first host of the batch still
+ * in the play, and for no other: Ansible's bypass of the host loop.
+ */
+static bool once_elsewhere(const struct hostctx *hc, const struct task *t)
+{
+	const struct playctx *pc = hc->pc;
+
+	if (!(t->module->flags & MOD_ONCE))
+		return false;
+	for (size_t i = 0; i < pc->nr; i++) {
+		const struct hoststate *hs = &pc->hs[i];
+
+		if (!hs->failed && !hs->unreachable && !hs->ended)
+			return hs != hc->hs;
+	}
+	return false;
+}
+
 static bool run_module_task(struct hostctx *hc, const struct task *t,
 			    const struct varstack *vs)
 {
 	struct val *result;
 	bool host_failed = false;
+
+	if (once_elsewhere(hc, t))
+		return false;
 
 	run_progress(hc, t);
 	if (!t->loop) {

@@ -128,7 +128,7 @@ static int load_source(struct inv_ext *x, const char *path, struct diags *d)
  * groups without a parent go under all, and ungrouped holds exactly the
  * hosts in no other group. Then group depths for var precedence.
  */
-static void reconcile(struct inv_ext *x)
+void inv_reconcile(struct inv_ext *x)
 {
 	struct inventory *inv = &x->inv;
 	struct group *ung = inv->groups[G_UNGROUPED];
@@ -297,7 +297,7 @@ int inventory_load(struct inventory **out, const char *path,
 	}
 	if ((error = inv_check_interrupted()) < 0)
 		goto out;
-	reconcile(x);
+	inv_reconcile(x);
 	add_implicit_localhost(x);
 	inv_refresh_vars(x);
 	if ((error = inv_check_interrupted()) < 0)

@@ -89,6 +89,10 @@ struct run_opts {
  */
 int run_playbook(struct run_result *out, const struct playbook *pb,
 		 struct inventory *inv, const struct run_opts *opts);
+/*
+ * (add_host and group_by change `inv` as the run goes: pass a copy,
+ * inventory_clone, where it must stay as loaded; job.c does.)
+ */
 
 
 #endif

@@ -72,6 +72,7 @@ struct hoststate {
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
 	struct val *notified;  /* handler names/topics notified */
+	struct val *inv_changes; /* add_host/group_by results of this step */
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */

@@ -126,4 +126,33 @@ struct val *inventory_groups(const struct inventory *inv);
 
 void inventory_free(struct inventory *inv);
 
+/*
+ * What a run does to its own inventory (runtime.c): add_host and
+ * group_by change a copy, so that a plan pass leaves the inventory of
+ * the apply pass as it was loaded.
+ *
+ * inventory_clone: an independent copy of `src` (same hosts, groups,
+ * order, variables); free it with inventory_free.
+ */
+struct inventory *inventory_clone(const struct inventory *src);
+
+/*
+ * add_host: host `name` ("name:port" sets ansible_port), new or
+ * existing, into each group of `groups` (a list of names; each new group
+ * goes under all; none: a new host is ungrouped), with `vars` (a dict,
+ * or NULL) over its own variables. Returns 0, or -1 with the error set
+ * (an empty name).
+ */
+int inventory_add_host(struct inventory *inv, const char *name,
+		       const struct val *groups, const struct val *vars);
+
+/*
+ * group_by: host `host` (in the inventory) into group `group` (created
+ * if new), which becomes a child of each group of `parents` (a list of
+ * names, created if new; NULL: all). Returns 0, or -1 with the error set
+ * (an unknown host, a parent that would make a loop).
+ */
+int inventory_group_by(struct inventory *inv, const char *host,
+		       const char *group, const struct val *parents);
+
 #endif

@@ -112,6 +112,13 @@ int inv_cmp_str(const void *a, const void *b);
 size_t inv_localhost_for(const struct inv_ext *x);
 struct host *inv_host_at(const struct inventory *inv, size_t i);
 
+/* inventory.c */
+/*
+ * Once hosts or groups changed: parentless groups under all, ungrouped
+ * exactly the hosts in no other group, group depths. Idempotent.
+ */
+void inv_reconcile(struct inv_ext *x);
+
 /* ini_value.c */
 struct val *inv_ini_value(const char *s, const char *file,
 		      unsigned int line, unsigned int col);

@@ -95,6 +95,19 @@ enum {
 	 * set_fact and registered results, as Ansible's precedence says.
 	 */
 	MOD_INCLUDE_VARS = 1 << 4,
+	/*
+	 * It changes the run's inventory (add_host: result "add_host" with
+	 * host_name, groups, host_vars; group_by: "add_group" and
+	 * "parent_groups"). The engine applies that between steps, in a
+	 * plan too (no host changes: the plan reports it ok, an apply
+	 * changed, as Ansible does).
+	 */
+	MOD_INVENTORY = 1 << 5,
+	/*
+	 * It runs once per task (per loop item), for the first active host
+	 * of the batch, not once per host: Ansible's BYPASS_HOST_LOOP.
+	 */
+	MOD_ONCE = 1 << 6,
 };
 
 enum check_status {
