@@ -206,6 +206,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.basedir = hc->pc->rs->pb->dir;
 	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.verbosity = hc->pc->rs->opts->verbosity;
+	c->ctx.plan = run_is_plan(hc);
 	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
 					  "root") : NULL;
 	c->ctx.engine = &engine;

@@ -170,6 +170,7 @@ struct task_ctx {
 	const char *root;
 	const char *become_user;  /* NULL unless become is on */
 	int verbosity;            /* the run's -v count */
+	bool plan;                /* a plan: nothing waits or asks (pause) */
 	const struct engine_ops *engine;
 	void *engine_data;
 };
