@@ -73,3 +73,10 @@ expect_content "$T/tend/h1/play1" '["h1", "h2"]
 '
 expect_content "$T/tend/h1/late/me" 'late
 '
+
+# the example playbook: validates, and its added host does its work
+run_tend 0 validate "$TOP/playbooks/language.yml"
+run_tend 0 apply "$TOP/playbooks/language.yml" -e root="$T/example"
+expect_content "$T/example/extra/me" 'extra-local
+'
+expect_not_in "$T/out" "never shown"
