@@ -395,6 +395,11 @@ static int include_vars_check(struct check_result *out,
 	return error;
 }
 
+static const char *const include_vars_keys[] = {
+	"file", "dir", "name", "depth", "files_matching", "ignore_files",
+	"extensions", "ignore_unknown_extensions", "hash_behaviour", NULL,
+};
+
 const struct tend_module mod_include_vars = {
 	.name = "include_vars",
 	.args = include_vars_args,
@@ -402,5 +407,6 @@ const struct tend_module mod_include_vars = {
 		 MOD_INCLUDE_VARS,
 	.doc = "Load variables from YAML/JSON files on the controller.",
 	.files_dir = "vars",
+	.free_form_keys = include_vars_keys,
 	.check = include_vars_check,
 };

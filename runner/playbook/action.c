@@ -43,7 +43,10 @@ static struct val *module_args(struct loadctx *lc,
 		int error;
 
 		if (m->flags & MOD_FREE_FORM)
-			error = val_parse_kv(&args, v->u.s.ptr, free_form_keys);
+			error = val_parse_kv(&args, v->u.s.ptr,
+					     m->free_form_keys ?
+					     m->free_form_keys :
+					     free_form_keys);
 		else
 			error = val_parse_kv(&args, v->u.s.ptr, NULL);
 		if (error < 0) {

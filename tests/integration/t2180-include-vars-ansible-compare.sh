@@ -29,6 +29,7 @@ for h in h1 h2; do
 done
 expect_in "$T/tend/h1/precedence-task.txt" "8080 from-include-vars-8080"
 expect_in "$T/tend/h1/vars.json" "app_name=from-set-fact"
+expect_in "$T/tend/h1/vars.json" 'kvform={"beside_value": "beside"}'
 expect_in "$T/tend/h1/vars.json" 'all_files=["10-one.yml", "20-two.yaml", "30-three.json", "deep.yml", "last.yml"]'
 expect_in "$T/tend/h1/vars.json" 'depth_files=["10-one.yml", "deep.yml"]'
 expect_in "$T/tend/h1/vars.json" "bad=True missing=True"

@@ -201,6 +201,12 @@ struct tend_module {
 	/* where ARG_LOCAL_FILE args are looked for first ("files"), or NULL */
 	const char *files_dir;
 	/*
+	 * MOD_FREE_FORM: the keys a free-form string may also carry as
+	 * key=value ("include_vars: file=a.yml name=x"); NULL: command's
+	 * (creates, chdir, ...).
+	 */
+	const char *const *free_form_keys;
+	/*
 	 * The probe shape (set both, and leave check NULL): probe() fills
 	 * `out` (initialised by the caller) from the args alone; judge()
 	 * gets the probe and what its script printed (`res`: status, stdout,
