@@ -66,18 +66,22 @@ struct gather {
 static void abs_path(struct buf *out, const char *path)
 {
 	char cwd[PATH_MAX];
+	const char *p = path;
 
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		buf_addf(out, "%s/", strcmp(cwd, "/") ? cwd : "");
-	while (path[0] == '.' && path[1] == '/')
-		path += 2;
-	for (const char *p = path; *p; p++) {
-		if (p[0] == '/' && p[1] == '.' && p[2] == '/') {
-			p++;
-			continue;
+		buf_adds(out, strcmp(cwd, "/") ? cwd : "");
+	/* each segment but "." and empty ones ('..' stays: no symlinks) */
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n && !(n == 1 && p[0] == '.')) {
+			buf_addch(out, '/');
+			buf_add(out, p, n);
 		}
-		buf_addch(out, *p);
+		p += n + (p[n] == '/');
 	}
+	if (!out->len)
+		buf_addch(out, '/');
 }
 
 /* Load one file's dict into g->vars (later files win, key by key). */
@@ -287,11 +291,17 @@ static int load_dir(struct gather *g, const char *dir)
 	struct buf path = BUF_INIT;
 	int error;
 
-	if (dir[0] == '/')
-		buf_adds(&path, dir);
-	else
-		buf_addf(&path, "%s/%s", ctx->basedir ? ctx->basedir : ".",
-			 dir);
+	{
+		struct buf rel = BUF_INIT;
+
+		if (dir[0] == '/')
+			buf_adds(&rel, dir);
+		else
+			buf_addf(&rel, "%s/%s", ctx->basedir ?
+				 ctx->basedir : ".", dir);
+		abs_path(&path, rel.ptr);
+		buf_release(&rel);
+	}
 	error = fs_exists_beneath(ctx->root, path.ptr);
 	if (error == 0)
 		error = tend_error_set("%s directory does not exist", path.ptr);
@@ -314,12 +324,39 @@ static int load_dir(struct gather *g, const char *dir)
 	return error;
 }
 
+/*
+ * Ansible's words for a file it cannot find: the task's directory and
+ * the playbook's, each with vars/ first (for a play's own tasks, the
+ * same directory twice).
+ */
+static int not_found(const struct task_ctx *ctx, const char *src)
+{
+	struct buf base = BUF_INIT, msg = BUF_INIT;
+	int error;
+
+	abs_path(&base, ctx->basedir ? ctx->basedir : ".");
+	buf_addf(&msg, "Could not find or access '%s'\nSearched in:", src);
+	for (int i = 0; i < 2; i++)
+		buf_addf(&msg, "\n\t%s/vars/%s\n\t%s/%s", base.ptr, src,
+			 base.ptr, src);
+	buf_adds(&msg, " on the Ansible Controller.\nIf you are using a "
+		 "module and expect the file to exist on the remote, see the "
+		 "remote_src option");
+	error = tend_error_set_code(TEND_ENOTFOUND, "%s", msg.ptr);
+	buf_release(&base);
+	buf_release(&msg);
+	return error;
+}
+
 static int load_file(struct gather *g, const char *src)
 {
 	char *path = NULL;
 	int error;
 
-	if ((error = task_find_file(&path, g->ctx, "vars", src)) < 0)
+	error = task_find_file(&path, g->ctx, "vars", src);
+	if (error == TEND_ENOTFOUND)
+		return not_found(g->ctx, src);
+	if (error < 0)
 		return error;
 	error = load_one(g, path);
 	free(path);
@@ -387,6 +424,13 @@ static int include_vars_check(struct check_result *out,
 		val_dict_set(out->result, "ansible_facts", facts);
 		val_dict_set(out->result, "ansible_included_var_files",
 			     val_ref(g.files));
+	} else {
+		/* what Ansible registers for a failure */
+		out->result = val_dict();
+		val_dict_set(out->result, "ansible_facts", val_dict());
+		val_dict_set(out->result, "ansible_included_var_files",
+			     val_ref(g.files));
+		val_dict_set_str(out->result, "message", tend_error_last());
 	}
 	val_unref(g.vars);
 	val_unref(g.files);

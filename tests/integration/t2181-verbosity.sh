@@ -1,13 +1,14 @@
 #!/bin/sh
 # -v, -vv ...: debug's verbosity threshold and ansible_verbosity compared
-# with ansible-playbook at three counts (the compat case
-# langmods-debug-verbosity), and what -v adds to a failed command: its
+# with ansible-playbook at four counts (tests/fixtures/langmods/
+# debug-verbosity.yml: not a compat case, as -v puts ansible-playbook's
+# own lines before its JSON), and what -v adds to a failed command: its
 # rc, stdout and stderr, with secrets scrubbed and nothing for no_log.
 . "$(dirname "$0")/../lib/lib-test.sh"
 command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 \
 	ANSIBLE_HOME="$T/ansible-home" ANSIBLE_LOCAL_TEMP="$T/ansible-tmp"
-pb="$TOP/tests/compat/cases/langmods-debug-verbosity/site.yml"
+pb="$TOP/tests/fixtures/langmods/debug-verbosity.yml"
 for v in none -v -vv -vvv; do
 	flag=$v; [ "$v" = none ] && flag=
 	mkdir -p "$T/a$v" "$T/t$v"

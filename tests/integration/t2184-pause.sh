@@ -1,6 +1,7 @@
 #!/bin/sh
-# pause side by side with ansible-playbook (the compat case
-# langmods-pause, stdin not a terminal): a duration waits once per task,
+# pause side by side with ansible-playbook (tests/fixtures/langmods/
+# pause.yml, stdin not a terminal: not a compat case, as Ansible's pause
+# writes to stdout beside its JSON): a duration waits once per task,
 # a prompt returns at once with a warning. Then on a terminal (script(1)
 # gives tend a pty): the prompt waits for the answer and registers it,
 # unechoed with echo: false. A plan neither waits nor asks.
@@ -9,7 +10,7 @@ command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installe
 command -v script >/dev/null || fail "script(1) is not installed (bsdutils)"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 \
 	ANSIBLE_HOME="$T/ansible-home" ANSIBLE_LOCAL_TEMP="$T/ansible-tmp"
-pb="$TOP/tests/compat/cases/langmods-pause/site.yml"
+pb="$TOP/tests/fixtures/langmods/pause.yml"
 for who in ansible tend; do
 	mkdir -p "$T/$who/h1" "$T/$who/h2"
 	printf 'h1 ansible_connection=local root=%s/h1\nh2 ansible_connection=local root=%s/h2\n' \
