@@ -13,7 +13,7 @@
 
 static const struct arg_spec add_host_args[] = {
 	{ "name", ARG_STR, ARG_REQUIRED, "host,hostname", NULL, NULL,
-	  "The host's inventory name; 'name:port' sets ansible_port." },
+	  "The host's inventory name; 'name:port' sets ansible_ssh_port." },
 	{ "groups", ARG_LIST, 0, "group,groupname", NULL, NULL,
 	  "The groups to put it in (created if new)." },
 	{ "*", ARG_ANY, 0, NULL, NULL, NULL,

@@ -112,8 +112,9 @@ int inventory_add_host(struct inventory *inv, const char *name,
 	}
 	is_new = inv_index_get(&x->host_names, host) == NO_INDEX;
 	hi = inv_host_add(x, host);
+	/* Ansible 2.14's add_host sets the old name of the variable */
 	if (port >= 0)
-		val_dict_set_int(own, "ansible_port", port);
+		val_dict_set_int(own, "ansible_ssh_port", port);
 	if (vars)
 		val_dict_update(own, vars, false);
 	if (val_len(own))

@@ -578,6 +578,56 @@ static void test_inventory__scale(void **state)
 	unlink(path);
 }
 
+/*
+ * add_host and group_by change a clone, never the loaded inventory; what
+ * they make matches Ansible 2.14's groups/hostvars (ah.yml in t2183).
+ */
+static void test_inventory__runtime_changes(void **state)
+{
+	struct inventory *inv = load("h1,h2,");
+	struct inventory *run = inventory_clone(inv);
+	struct val *groups = val_list(), *vars = val_dict(), *g, *parents;
+	struct host *h;
+
+	(void)state;
+	val_list_push(groups, val_str("newgrp"));
+	val_dict_set_str(vars, "myvar", "v");
+	assert_ok(inventory_add_host(run, "new-h1:2222", groups, vars));
+	/* an existing host: into a group, out of ungrouped, vars updated */
+	assert_ok(inventory_add_host(run, "h2", groups, vars));
+	parents = val_list();
+	val_list_push(parents, val_str("kinds"));
+	assert_ok(inventory_group_by(run, "h1", "kind_h1", parents));
+	g = inventory_groups(run);
+	check_json(g, "{'all': ['new-h1', 'h2', 'h1'], 'ungrouped': [], "
+		   "'newgrp': ['new-h1', 'h2'], 'kind_h1': ['h1'], "
+		   "'kinds': ['h1']}");
+	val_unref(g);
+	check_host_vars(run, "new-h1", "{'ansible_ssh_port': 2222, "
+			"'myvar': 'v'}");
+	check_host_vars(run, "h2", "{'myvar': 'v'}");
+	h = inventory_find_host(run, "h1");
+	g = inventory_group_names(run, h);
+	check_json(g, "['kind_h1', 'kinds']");
+	val_unref(g);
+	/* a parent that would make a loop is an error */
+	val_list_push(parents, val_str("kind_h1"));
+	assert_true(inventory_group_by(run, "h1", "kinds", parents) < 0);
+	assert_true(inventory_group_by(run, "nobody", "x", NULL) < 0);
+	tend_error_clear();
+	/* the loaded inventory is as it was */
+	g = inventory_groups(inv);
+	check_json(g, "{'all': ['h1', 'h2'], 'ungrouped': ['h1', 'h2']}");
+	val_unref(g);
+	check_host_vars(inv, "h2", "{}");
+	assert_null(inventory_find_host(inv, "new-h1"));
+	val_unref(groups);
+	val_unref(vars);
+	val_unref(parents);
+	inventory_free(run);
+	inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_inventory__interrupted),
 		cmocka_unit_test(test_inventory__bad_input),
 		cmocka_unit_test(test_inventory__scale),
+		cmocka_unit_test(test_inventory__runtime_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,7 +137,8 @@ void inventory_free(struct inventory *inv);
 struct inventory *inventory_clone(const struct inventory *src);
 
 /*
- * add_host: host `name` ("name:port" sets ansible_port), new or
+ * add_host: host `name` ("name:port" sets ansible_ssh_port, as
+ * Ansible 2.14 does), new or
  * existing, into each group of `groups` (a list of names; each new group
  * goes under all; none: a new host is ungrouped), with `vars` (a dict,
  * or NULL) over its own variables. Returns 0, or -1 with the error set
