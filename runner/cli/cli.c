@@ -85,8 +85,8 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_DIFF, 'D', "diff", NULL, "apply: show the diff of each change" },
 	{ OPT_CHECK, 'C', "check", NULL, "apply: only plan (as tend plan)" },
 	{ OPT_VERBOSE, 'v', "verbose", NULL,
-	  "more output (-vv ... -vvvv: more still): debug tasks with a "
-	  "verbosity up to the count" },
+	  "more output (-vv ... -vvvv): debug tasks up to that verbosity, "
+	  "a failed task's rc, stdout and stderr" },
 	{ OPT_NO_COLOR, 0, "no-color", NULL, "no colour even on a terminal" },
 	{ OPT_STATS, 0, "stats", NULL,
 	  "print round trips per host per task to stderr" },
