@@ -46,10 +46,34 @@ static int need_str(const char **out, const struct val *t, const char *who)
  * starts with SUBDIR/), then BASEDIR/NAME. 1 with the path in `out`, 0
  * if none exists, TEND_EREFUSED if a candidate leads out of the source.
  */
+/*
+ * The base directory, absolute as Ansible's (a relative one is taken
+ * from the current directory, "." and "./" dropped), in `out`; false if
+ * there is none.
+ */
+static bool abs_basedir(struct buf *out, const struct lookup_env *env)
+{
+	const char *base = scope_basedir(env->scope);
+	char cwd[PATH_MAX];
+
+	if (!base)
+		return false;
+	if (base[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		buf_addf(out, "%s/", strcmp(cwd, "/") ? cwd : "");
+	while (base[0] == '.' && base[1] == '/')
+		base += 2;
+	if (strcmp(base, "."))
+		buf_adds(out, base);
+	while (out->len > 1 && out->ptr[out->len - 1] == '/')
+		buf_setlen(out, out->len - 1);
+	return true;
+}
+
 static int find_file(struct buf *out, const struct lookup_env *env,
 		     const char *subdir, const char *name)
 {
-	const char *base = scope_basedir(env->scope);
+	struct buf absbase = BUF_INIT;
+	const char *base = abs_basedir(&absbase, env) ? absbase.ptr : NULL;
 	size_t sublen = strlen(subdir);
 	int n = 0, found = 0;
 	struct buf cand[2] = { BUF_INIT, BUF_INIT };
@@ -68,6 +92,7 @@ static int find_file(struct buf *out, const struct lookup_env *env,
 	}
 	buf_release(&cand[0]);
 	buf_release(&cand[1]);
+	buf_release(&absbase);
 	return found;
 }
 
@@ -139,6 +164,36 @@ int lookup_file(struct val *out, const struct val *terms,
 	return 0;
 }
 
+static size_t trailing_newlines(const struct val *v)
+{
+	size_t n = 0;
+
+	while (n < v->u.s.len && v->u.s.ptr[v->u.s.len - 1 - n] == '\n')
+		n++;
+	return n;
+}
+
+/*
+ * Ansible renders a template lookup with preserve_trailing_newlines: the
+ * result ends in as many newlines as the file does.
+ */
+static struct val *keep_newlines(struct val *v, const struct val *src)
+{
+	size_t want = trailing_newlines(src), have;
+	struct buf b = BUF_INIT;
+	struct val *r;
+
+	if (v->type != VAL_STR || (have = trailing_newlines(v)) >= want)
+		return v;
+	buf_add(&b, v->u.s.ptr, v->u.s.len);
+	while (have++ < want)
+		buf_addch(&b, '\n');
+	r = template_str_result(&b);
+	r->flags |= v->flags & (VAL_F_SECRET | VAL_F_UNSAFE);
+	val_unref(v);
+	return r;
+}
+
 int lookup_template(struct val *out, const struct val *terms,
 		    const struct lookup_env *env)
 {
@@ -166,11 +221,13 @@ int lookup_template(struct val *out, const struct val *terms,
 		}
 		text = template_str_result(&data);
 		error = env->render(&v, text, &s, env->payload);
-		val_unref(text);
-		if (error < 0)
+		if (error < 0) {
+			val_unref(text);
 			return tend_error_prefix("lookup('template', '%s')",
 						 name);
-		val_list_push(out, v);
+		}
+		val_list_push(out, keep_newlines(v, text));
+		val_unref(text);
 	}
 	return 0;
 }
@@ -397,10 +454,12 @@ int lookup_fileglob(struct val *out, const struct val *terms,
 		    const struct lookup_env *env)
 {
 	for (size_t i = 0; i < terms->u.list.nr; i++) {
-		const char *term, *slash, *base = scope_basedir(env->scope);
+		const char *term, *slash, *base;
 		size_t before = out->u.list.nr;
-		struct buf dir = BUF_INIT, sub = BUF_INIT;
+		struct buf dir = BUF_INIT, sub = BUF_INIT, absbase = BUF_INIT;
 		int error;
+
+		base = abs_basedir(&absbase, env) ? absbase.ptr : NULL;
 
 		if ((error = need_str(&term, terms->u.list.items[i],
 				      "fileglob")) < 0)
@@ -422,6 +481,7 @@ int lookup_fileglob(struct val *out, const struct val *terms,
 		}
 		buf_release(&dir);
 		buf_release(&sub);
+		buf_release(&absbase);
 		if (error < 0)
 			return error;
 	}

@@ -164,11 +164,18 @@ static void generate(struct buf *out, const struct pwparams *p)
 				       (uint32_t)p->chars.len)]);
 }
 
+/*
+ * The directories above the file, as Python's os.makedirs(dir, 0o700):
+ * the file's own directory 0700, those above it 0777 less the umask.
+ */
 static int make_parents(char *path)
 {
+	char *last = strrchr(path, '/');
+
 	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(path, s == last ? 0700 : 0777) < 0 &&
+		    errno != EEXIST) {
 			int e = errno;
 
 			*s = '/';
