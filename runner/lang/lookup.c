@@ -340,7 +340,7 @@ static int subelement_list(const struct val **out, bool *skip,
 			*skip = true;
 			return 0;
 		}
-		val_to_repr(&b, next ? next : v);
+		template_to_str(&b, next ? next : v);
 		if (!next)
 			error = tend_error_set("could not find '%s' key in "
 					       "iterated item '%s'", key, b.ptr);
@@ -391,7 +391,7 @@ static int subelements_one(struct val *out, const struct val *item,
 	struct buf b = BUF_INIT;
 
 	if (item->type != VAL_DICT) {
-		val_to_repr(&b, item);
+		template_to_str(&b, item);
 		error = tend_error_set("subelements lookup expects a "
 				       "dictionary, got '%s'", b.ptr);
 		buf_release(&b);
