@@ -272,7 +272,9 @@ static int call_lookup(struct val **out, const struct targs *a, bool as_list,
 		/* as Ansible: the lookup's own failure, not a policy's */
 		if (mode == 1)
 			fprintf(stderr, "[WARNING]: Lookup failed but the error "
-				"is being ignored: %s\n", tend_error_last());
+				"is being ignored: %s\n", args_hold_secret(a) ?
+				"(the message is hidden: it may quote a secret)" :
+				tend_error_last());
 		tend_error_clear();
 		*out = as_list ? val_list() : val_null();
 		return 0;

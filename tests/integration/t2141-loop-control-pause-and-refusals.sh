@@ -71,3 +71,20 @@ EOF
 run_tend 3 apply -i "$T/hosts" "$T/tpl.yml"
 expect_in "$T/out" "lookup plugin 'nosuch' not found"
 expect_in "$T/out" "lookup('file'): option 'bogus' is not supported"
+# errors='warn': the task goes on with None, the failure on stderr
+cat >"$T/warn.yml" <<'EOF'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug: { msg: "got {{ lookup('pipe', 'exit 4', errors='warn') is none }}" }
+    - debug: { msg: "quiet {{ query('pipe', 'exit 5', errors='ignore') }}" }
+    - debug: { msg: "hidden {{ lookup('pipe', 'exit 6 #' + lookup('password', '/dev/null'), errors='warn') is none }}" }
+EOF
+run_tend 0 apply -i "$T/hosts" "$T/warn.yml"
+expect_in "$T/out" "got True"
+expect_in "$T/out" "quiet []"
+expect_in "$T/err" "[WARNING]: Lookup failed but the error is being ignored: lookup_plugin.pipe(exit 4) returned 4"
+expect_not_in "$T/err" "exit 5"
+# a command built from a secret (a password) is not quoted
+expect_in "$T/err" "[WARNING]: Lookup failed but the error is being ignored: (the message is hidden: it may quote a secret)"
+expect_not_in "$T/err" "exit 6"
