@@ -699,7 +699,7 @@ static const struct tlookup lookups[] = {
 	{ "subelements", lookup_subelements, no_options, NULL },
 	{ "template", lookup_template, opt_template, NULL },
 	{ "together", lookup_together, no_options, NULL },
-	{ "unvault", NULL, no_options, "a vault-encrypted file" },
+	{ "unvault", lookup_unvault, no_options, NULL },
 	{ "url", NULL, no_options, "fetches a URL" },
 	{ "varnames", lookup_varnames, no_options, NULL },
 	{ "vars", lookup_vars, opt_default, NULL },

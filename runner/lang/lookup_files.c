@@ -19,6 +19,7 @@
 #include "tend/lang/value_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
+#include "tend/data/vault.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -119,8 +120,31 @@ static bool opt_bool(const struct lookup_env *env, const char *name,
 	return v ? truth_python(v) : def;
 }
 
-static int read_found(struct buf *data, const struct lookup_env *env,
-		      const char *subdir, const char *name, const char *who)
+/*
+ * A file encrypted whole with Ansible Vault is read as its plaintext (as
+ * Ansible's loader does for these lookups), with the process's vault
+ * passwords; what it holds is secret, as every vault value is.
+ */
+static int open_vault(struct buf *data, bool *secret, const char *who,
+		      const char *name)
+{
+	struct buf plain = BUF_INIT;
+
+	*secret = vault_is_vault(data->ptr, data->len);
+	if (!*secret)
+		return 0;
+	if (vault_decrypt(&plain, data->ptr, data->len, vault_keys()) < 0) {
+		buf_release_secret(&plain);
+		return tend_error_prefix("lookup('%s', '%s')", who, name);
+	}
+	buf_release(data);
+	*data = plain;
+	return 0;
+}
+
+static int read_found(struct buf *data, bool *secret,
+		      const struct lookup_env *env, const char *subdir,
+		      const char *name, const char *who)
 {
 	struct buf path = BUF_INIT;
 	int found = find_file(&path, env, subdir, name), error;
@@ -138,7 +162,7 @@ static int read_found(struct buf *data, const struct lookup_env *env,
 	buf_release(&path);
 	if (error < 0)
 		return tend_error_prefix("lookup('%s', '%s')", who, name);
-	return 0;
+	return open_vault(data, secret, who, name);
 }
 
 int lookup_file(struct val *out, const struct val *terms,
@@ -150,16 +174,20 @@ int lookup_file(struct val *out, const struct val *terms,
 	for (size_t i = 0; i < terms->u.list.nr; i++) {
 		struct buf data = BUF_INIT;
 		const char *name;
+		struct val *v;
+		bool secret;
 		int error;
 
 		if ((error = need_str(&name, terms->u.list.items[i], "file")) < 0)
 			return error;
-		if ((error = read_found(&data, env, "files", name, "file")) < 0) {
-			buf_release(&data);
+		if ((error = read_found(&data, &secret, env, "files", name,
+					"file")) < 0) {
+			buf_release_secret(&data);
 			return error;
 		}
 		strip_ws(&data, lstrip, rstrip);
-		val_list_push(out, template_str_result(&data));
+		v = template_str_result(&data);
+		val_list_push(out, secret ? val_secret(v) : v);
 	}
 	return 0;
 }
@@ -194,6 +222,31 @@ static struct val *keep_newlines(struct val *v, const struct val *src)
 	return r;
 }
 
+/* unvault: a file's content, decrypted if it is vault data, unstripped */
+int lookup_unvault(struct val *out, const struct val *terms,
+		   const struct lookup_env *env)
+{
+	for (size_t i = 0; i < terms->u.list.nr; i++) {
+		struct buf data = BUF_INIT;
+		const char *name;
+		struct val *v;
+		bool secret;
+		int error;
+
+		if ((error = need_str(&name, terms->u.list.items[i],
+				      "unvault")) < 0)
+			return error;
+		if ((error = read_found(&data, &secret, env, "files", name,
+					"unvault")) < 0) {
+			buf_release_secret(&data);
+			return error;
+		}
+		v = template_str_result(&data);
+		val_list_push(out, secret ? val_secret(v) : v);
+	}
+	return 0;
+}
+
 int lookup_template(struct val *out, const struct val *terms,
 		    const struct lookup_env *env)
 {
@@ -209,17 +262,20 @@ int lookup_template(struct val *out, const struct val *terms,
 		struct buf data = BUF_INIT;
 		struct val *text, *v = NULL;
 		const char *name;
+		bool secret;
 		int error;
 
 		if ((error = need_str(&name, terms->u.list.items[i],
 				      "template")) < 0)
 			return error;
-		if ((error = read_found(&data, env, "templates", name,
+		if ((error = read_found(&data, &secret, env, "templates", name,
 					"template")) < 0) {
-			buf_release(&data);
+			buf_release_secret(&data);
 			return error;
 		}
 		text = template_str_result(&data);
+		if (secret)
+			text = val_secret(text);
 		error = env->render(&v, text, &s, env->payload);
 		if (error < 0) {
 			val_unref(text);

@@ -5,6 +5,7 @@
 #include "tend/lang/template.h"
 #include "tend/data/val.h"
 #include "tend/data/yaml.h"
+#include "tend/data/vault.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -345,6 +346,44 @@ static void test_lookup__password(void **state)
 	val_unref(vars);
 }
 
+/* A file encrypted whole with Ansible Vault reads as its (secret) plaintext. */
+static void test_lookup__vault(void **state)
+{
+	char dir[] = "/tmp/tend-lookup-XXXXXX";
+	struct val *vars = load_vars(), *v = NULL;
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct vault_keys k = VAULT_KEYS_INIT;
+	struct buf enc = BUF_INIT, p = BUF_INIT, cmd = BUF_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	s.basedir = dir;
+	vault_keys_add(&k, NULL, "pw", 2);
+	assert_ok(vault_encrypt(&enc, "sealed\n\n", 8, &k.items[0]));
+	buf_addf(&p, "%s/v.txt", dir);
+	assert_ok(buf_write_file_atomic(p.ptr, enc.ptr, enc.len, 0600));
+	vault_set_keys(&k);
+	assert_ok(expr_eval(&v, "lookup('file', 'v.txt')", &s));
+	assert_string_equal(val_cstr(v), "sealed");
+	assert_true(v->flags & VAL_F_SECRET);
+	val_unref(v);
+	assert_ok(expr_eval(&v, "lookup('unvault', 'v.txt')", &s));
+	assert_string_equal(val_cstr(v), "sealed\n\n");
+	assert_true(v->flags & VAL_F_SECRET);
+	val_unref(v);
+	vault_keys_add(&k, NULL, "wrong", 5);
+	vault_set_keys(&k);
+	render_fails("{{ lookup('unvault', 'v.txt') }}", &s, TEND_ERROR,
+		     "lookup('unvault', 'v.txt')");
+	vault_set_keys(&k);
+	buf_addf(&cmd, "rm -r '%s'", dir);
+	assert_int_equal(system(cmd.ptr), 0);
+	buf_release(&cmd);
+	buf_release(&enc);
+	buf_release(&p);
+	val_unref(vars);
+}
+
 /* A git source's checkout: reads stay in it, it is never written. */
 static void test_lookup__confined(void **state)
 {
@@ -428,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_lookup__errors),
 		cmocka_unit_test(test_lookup__files),
 		cmocka_unit_test(test_lookup__password),
+		cmocka_unit_test(test_lookup__vault),
 		cmocka_unit_test(test_lookup__confined),
 		cmocka_unit_test(test_lookup__loop),
 	};

@@ -2,7 +2,8 @@
 #define TEND_LANG_LOOKUP_FILES_INT_H
 
 /*
- * The lookups of the controller's files and commands: file, template,
+ * The lookups of the controller's files and commands: file, unvault,
+ * template,
  * first_found, fileglob, password, pipe, lines (lookup_int.h says what
  * a lookup is). Each appends its results for `terms` to the list `out`.
  * Internal to runner/lang/.
@@ -12,6 +13,8 @@
 
 int lookup_file(struct val *out, const struct val *terms,
 		const struct lookup_env *env);
+int lookup_unvault(struct val *out, const struct val *terms,
+		   const struct lookup_env *env);
 int lookup_template(struct val *out, const struct val *terms,
 		    const struct lookup_env *env);
 int lookup_first_found(struct val *out, const struct val *terms,
