@@ -568,10 +568,14 @@ static int seq_check(struct seq *q)
 		return tend_error_set("can't specify both count and end in "
 				      "with_sequence");
 	if (q->has_count) {
-		if (q->count)
-			q->end = q->start + q->count * q->stride - 1;
-		else
+		long long span;
+
+		if (!q->count)
 			q->start = q->end = q->stride = 0;
+		else if (__builtin_mul_overflow(q->count, q->stride, &span) ||
+			 __builtin_add_overflow(q->start, span - 1, &q->end))
+			return tend_error_set("with_sequence: count=%lld is out "
+					      "of range", q->count);
 	}
 	if (q->stride > 0 && q->end < q->start)
 		return tend_error_set("to count backwards make stride negative");
@@ -589,20 +593,27 @@ static int seq_check(struct seq *q)
 
 static int seq_generate(struct val *out, const struct seq *q)
 {
-	long long adjust = q->stride >= 0 ? 1 : -1;
-	long long stop = q->end + adjust;
+	long long adjust = q->stride >= 0 ? 1 : -1, stop, span;
 
 	if (!q->stride)
 		return 0;
-	if ((stop - q->start) / q->stride > MAX_SEQUENCE)
+	if (__builtin_add_overflow(q->end, adjust, &stop) ||
+	    __builtin_sub_overflow(stop, q->start, &span) ||
+	    span / q->stride > MAX_SEQUENCE)
 		return tend_error_set("with_sequence: more than %d items",
 				      MAX_SEQUENCE);
-	for (long long i = q->start; q->stride > 0 ? i < stop : i > stop;
-	     i += q->stride) {
+	for (long long k = 0;; k++) {
 		struct buf b = BUF_INIT;
-		struct val *n = val_int(i);
-		int error = template_percent_format(&b, q->format, n);
+		struct val *n;
+		long long i;
+		int error;
 
+		if (__builtin_mul_overflow(k, q->stride, &i) ||
+		    __builtin_add_overflow(q->start, i, &i) ||
+		    (q->stride > 0 ? i >= stop : i <= stop))
+			break;
+		n = val_int(i);
+		error = template_percent_format(&b, q->format, n);
 		val_unref(n);
 		if (error < 0) {
 			buf_release(&b);
