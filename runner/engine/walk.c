@@ -67,9 +67,12 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 		struct scopes *ss = xmalloc(sizeof(*ss));
 		const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL,
 						     NULL);
-		struct val *items = run_loop_items(t, sc);
+		struct loopctl ctl;
+		struct val *items = run_loop_control(&ctl, t, sc) < 0 ? NULL :
+				    run_loop_items(t, sc);
 		struct val *results;
 		bool any_changed = false, any_failed = false, all_skipped = true;
+		bool plan = hc->pc->rs->opts->mode == RUN_PLAN;
 		size_t n;
 
 		if (!items) {
@@ -93,17 +96,19 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 		results = val_list();
 		for (size_t i = 0; i < n && !hc->hs->unreachable; i++) {
 			struct val *item = items->u.list.items[i];
-			struct val *lv = run_make_loopvars(t, item, i, n);
+			struct val *lv = run_make_loopvars(t, &ctl, items, i);
 			struct val *r;
 			char *label;
 			const struct scope *isc;
 
+			/* not in a plan: it changes nothing between items */
+			if (i && ctl.pause > 0 && !plan)
+				run_loop_pause(ctl.pause);
 			isc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
 			label = run_item_label(t, isc, item);
 			r = run_exec_once(hc, t, vs, lv, label, &host_failed);
 			free(label);
-			val_dict_set(r, t->loop_var, val_ref(item));
-			val_dict_set_str(r, "ansible_loop_var", t->loop_var);
+			run_loop_result(r, t, lv);
 			any_changed |= truth_python(val_dict_get(r, "changed"));
 			any_failed |= truth_python(val_dict_get(r, "failed"));
 			all_skipped &= truth_python(val_dict_get(r, "skipped"));
@@ -195,12 +200,14 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 	struct scopes *ss = xmalloc(sizeof(*ss));
 	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
 	struct val *items = NULL;
+	struct loopctl ctl;
 	bool failed = false, cond;
 	size_t n = 1;
 	int error;
 
 	if (t->loop) {
-		if (!(items = run_loop_items(t, sc))) {
+		if (run_loop_control(&ctl, t, sc) < 0 ||
+		    !(items = run_loop_items(t, sc))) {
 			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
 			free(ss);
 			return true;
@@ -208,8 +215,8 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 		n = items->u.list.nr;
 	}
 	for (size_t i = 0; i < n && !failed; i++) {
-		struct val *lv = items ? run_make_loopvars(t, items->u.list.items[i],
-						       i, n) : NULL;
+		struct val *lv = items ? run_make_loopvars(t, &ctl, items, i) :
+				 NULL;
 		struct val *file = NULL, *frame = val_dict();
 		const struct tasklist *tl = NULL;
 

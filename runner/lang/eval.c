@@ -11,40 +11,13 @@
 #include "tend/lang/ops_int.h"
 #include "tend/lang/methods_int.h"
 #include "tend/lang/filter_int.h"
+#include "tend/lang/lookup_int.h"
+#include "tend/lang/scope_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
 /* range() refuses to build more items than this. */
 #define MAX_RANGE 1000000
-
-const struct val *scope_get(const struct scope *s, const char *name)
-{
-	for (; s; s = s->parent) {
-		const struct val *v = val_dict_get(s->vars, name);
-
-		if (v)
-			return v;
-	}
-	return NULL;
-}
-
-static const char *scope_basedir(const struct scope *s)
-{
-	for (; s; s = s->parent)
-		if (s->basedir)
-			return s->basedir;
-	return NULL;
-}
-
-static const struct fs_limits *scope_limits(const struct scope *s)
-{
-	static const struct fs_limits none = { NULL, false };
-
-	for (; s; s = s->parent)
-		if (s->limits)
-			return s->limits;
-	return &none;
-}
 
 /* A variable: template locals first, then the scope (templated lazily). */
 static int lookup_name(struct val **out, const char *name, struct tctx *c)
@@ -173,115 +146,149 @@ static int call_range(struct val **out, const struct targs *a)
 	return 0;
 }
 
-static int lookup_one(struct val **out, const char *plugin,
-		      const struct val *term, struct tctx *c)
+/*
+ * Lookups (lookup_int.h): the plugins get the evaluator's variables and
+ * renderer as hooks.
+ */
+static int lookup_var_hook(struct val **out, const char *name, void *payload)
 {
-	const char *name = val_cstr(term);
+	return lookup_name(out, name, payload);
+}
 
-	if (!name)
-		return tend_error_set("lookup('%s'): terms must be strings",
-				      plugin);
-	if (!strcmp(plugin, "env")) {
-		const char *v;
+static int lookup_render_hook(struct val **out, const struct val *in,
+			      const struct scope *s, void *payload)
+{
+	struct tctx sub = *(struct tctx *)payload;
 
-		if (scope_limits(c->scope)->untrusted)
-			return tend_error_set_code(TEND_EREFUSED,
-				"lookup('env', '%s'): refusing to read the "
-				"controller's environment for an untrusted "
-				"source (--trust-source if you trust the "
-				"commit)", name);
-		v = getenv(name);
+	sub.scope = s;
+	sub.frame = NULL;
+	sub.depth++;
+	return sub.render(out, in, &sub);
+}
 
-		*out = val_str(v ? v : "");
-		return 0;
-	}
-	if (!strcmp(plugin, "file")) {
-		struct buf path = BUF_INIT, data = BUF_INIT;
-		const char *base = scope_basedir(c->scope);
-		int error;
-		size_t len;
-		char *s;
+int eval_lookup(struct val **out, const char *name, const struct val *terms,
+		const struct targs *a, const char *subdir, struct tctx *c)
+{
+	const struct tlookup *l = lookup_find(name);
+	struct lookup_env env = { c->scope, a, !a, subdir, lookup_var_hook,
+				  lookup_render_hook, c };
 
-		if (name[0] != '/' && base)
-			buf_addf(&path, "%s/", base);
-		buf_adds(&path, name);
-		error = readlog_read(&data, scope_limits(c->scope)->root,
-				     path.ptr);
-		buf_release(&path);
-		if (error < 0) {
-			buf_release(&data);
-			return tend_error_prefix("lookup('file', '%s')", name);
+	*out = NULL;
+	if (!l)
+		return tend_error_set("lookup plugin '%s' not found", name);
+	return lookup_run(out, l, terms, &env);
+}
+
+/*
+ * What lookup() makes of the plugin's list, as Ansible's Templar._lookup:
+ * strings joined with ',' (one string stays itself), else one item as
+ * itself, else the list; nothing is [].
+ */
+static struct val *lookup_joined(struct val *list)
+{
+	struct buf b = BUF_INIT;
+	struct val *r;
+	size_t n = list->u.list.nr;
+
+	for (size_t i = 0; i < n; i++)
+		if (list->u.list.items[i]->type != VAL_STR) {
+			if (n != 1)
+				return list;
+			r = val_ref(list->u.list.items[0]);
+			val_unref(list);
+			return r;
 		}
-		buf_rtrim(&data);
-		s = buf_detach(&data, &len);
-		*out = val_str_take(s, len);
-		return 0;
+	if (!n)
+		return list;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_addch(&b, ',');
+		buf_add(&b, list->u.list.items[i]->u.s.ptr,
+			list->u.list.items[i]->u.s.len);
 	}
-	if (!strcmp(plugin, "vars")) {
-		int error = lookup_name(out, name, c);
+	r = template_str_result(&b);
+	if (val_holds_secret(list))
+		r = val_secret(r);
+	val_unref(list);
+	return r;
+}
 
-		if (error < 0)
-			return error;
-		if (template_is_undef(*out)) {
-			val_unref(*out);
-			*out = NULL;
-			return tend_error_set_code(TEND_EUNDEFINED,
-						   "No variable found with "
-						   "this name: %s", name);
-		}
+/* errors=: "strict" (0), "warn" (1) or "ignore" (2). */
+static int lookup_errors_mode(int *out, const struct targs *a)
+{
+	static const char *const modes[] = { "strict", "warn", "ignore" };
+	struct val *v = targs_get(a, SIZE_MAX, "errors");
+
+	*out = 0;
+	if (!v)
 		return 0;
-	}
-	return tend_error_set("lookup plugin '%s' not found", plugin);
+	for (int i = 0; i < 3; i++)
+		if (val_cstr(v) && !strcmp(val_cstr(v), modes[i])) {
+			*out = i;
+			return 0;
+		}
+	return tend_error_set("lookup(): errors must be 'strict', 'warn' or "
+			      "'ignore'");
 }
 
 static int call_lookup(struct val **out, const struct targs *a, bool as_list,
 		       struct tctx *c)
 {
 	const char *plugin;
-	struct val *list, *wantlist = targs_get(a, SIZE_MAX, "wantlist");
-	int error;
+	struct val *terms, *wantlist = targs_get(a, SIZE_MAX, "wantlist");
+	struct val *unsafe_ok = targs_get(a, SIZE_MAX, "allow_unsafe");
+	const struct tlookup *l;
+	int error, mode;
 
 	if (!a->npos || !(plugin = val_cstr(a->pos[0])))
 		return tend_error_set("lookup() needs a plugin name");
-	list = val_list();
-	for (size_t i = 1; i < a->npos; i++) {
-		const struct val *term = a->pos[i];
-		struct val *v;
+	if (!(l = lookup_find(plugin)))
+		return tend_error_set("lookup plugin '%s' not found", plugin);
+	for (size_t i = 0; i < a->nkw; i++)
+		if ((error = lookup_check_option(l, a->kwname[i])) < 0)
+			return error;
+	if ((error = lookup_errors_mode(&mode, a)) < 0)
+		return error;
+	as_list = as_list || (wantlist && truth_python(wantlist));
+	terms = val_list();
+	for (size_t i = 1; i < a->npos; i++)
+		val_list_push(terms, val_ref(a->pos[i]));
+	/*
+	 * as Ansible (listify_lookup_plugin_terms): the terms are templated
+	 * once more, so a term built as "{" + "{ x }}" is x's value
+	 */
+	{
+		struct val *rendered = NULL;
 
-		/* a list of terms is spread, as Ansible does */
-		size_t n = term->type == VAL_LIST ? term->u.list.nr : 1;
-
-		for (size_t k = 0; k < n; k++) {
-			const struct val *t = term->type == VAL_LIST ?
-						      term->u.list.items[k] : term;
-
-			if ((error = lookup_one(&v, plugin, t, c)) < 0) {
-				val_unref(list);
-				return error;
-			}
-			val_list_push(list, v);
-		}
+		error = lookup_render_hook(&rendered, terms, c->scope, c);
+		val_unref(terms);
+		terms = rendered;
 	}
-	if (as_list || (wantlist && truth_python(wantlist))) {
-		*out = list;
+	if (!error)
+		error = eval_lookup(out, plugin, terms, a, NULL, c);
+	val_unref(terms);
+	if (error < 0 && error != TEND_EUNDEFINED && error != TEND_EREFUSED &&
+	    mode) {
+		/* as Ansible: the lookup's own failure, not a policy's */
+		if (mode == 1)
+			fprintf(stderr, "[WARNING]: Lookup failed but the error "
+				"is being ignored: %s\n", args_hold_secret(a) ?
+				"(the message is hidden: it may quote a secret)" :
+				tend_error_last());
+		tend_error_clear();
+		*out = as_list ? val_list() : val_null();
 		return 0;
 	}
-	if (list->u.list.nr == 1) {
-		*out = val_ref(list->u.list.items[0]);
-	} else {
-		struct buf b = BUF_INIT;
-		size_t len;
-		char *s;
-
-		for (size_t i = 0; i < list->u.list.nr; i++) {
-			if (i)
-				buf_addch(&b, ',');
-			template_to_str(&b, list->u.list.items[i]);
-		}
-		s = buf_detach(&b, &len);
-		*out = val_str_take(s, len);
+	if (error < 0)
+		return error;
+	if (!as_list)
+		*out = lookup_joined(*out);
+	if (!(unsafe_ok && truth_python(unsafe_ok))) {
+		/* as Ansible: what a lookup returns is never templated */
+		*out = val_unsafe(*out);
+		if (c->unsafe)
+			*c->unsafe = true;
 	}
-	val_unref(list);
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #include "tend/lang/ast_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/filters_int.h"
+#include "tend/lang/lookup_int.h"
+#include "tend/util/error.h"
 #include "tend/data/val.h"
 
 /*
@@ -199,6 +201,41 @@ static struct expr *parse_subscript(struct parser *p, struct expr *obj)
 	return e;
 }
 
+/*
+ * lookup('NAME', ...), query() and q() with the plugin named by a
+ * literal: a plugin tend lacks, or an option it does not take, is an
+ * error as the template parses (so before any host is touched), not
+ * when the task runs.
+ */
+static bool check_lookup_call(struct parser *p, const struct expr *c)
+{
+	const struct expr *f = c->a;
+	const struct tlookup *l;
+	const char *name;
+
+	if (f->type != E_NAME || (strcmp(f->name, "lookup") &&
+				  strcmp(f->name, "query") &&
+				  strcmp(f->name, "q")))
+		return true;
+	if (!c->args || c->args->kw || c->args->e->type != E_LIT ||
+	    !(name = val_cstr(c->args->e->lit)))
+		return true;
+	if (!(l = lookup_find(name)))
+		return !!lex_error(p, c->args->e->pos, "lookup plugin '%s' not "
+				 "found", name);
+	if (l->why)
+		return !!lex_error(p, c->args->e->pos, "lookup plugin '%s' is not "
+				 "supported yet (%s)", l->name, l->why);
+	for (const struct earg *a = c->args; a; a = a->next)
+		if (a->kw && lookup_check_option(l, a->kw) < 0) {
+			tend_error_clear();
+			return !!lex_error(p, a->e->pos, "lookup('%s'): option "
+					 "'%s' is not supported", l->name,
+					 a->kw);
+		}
+	return true;
+}
+
 static struct expr *parse_postfix(struct parser *p, struct expr *e)
 {
 	while (e && !p->failed) {
@@ -228,7 +265,7 @@ static struct expr *parse_postfix(struct parser *p, struct expr *e)
 			struct expr *c = new_expr(p, E_CALL, pos);
 
 			c->a = e;
-			if (!parse_call_args(p, c))
+			if (!parse_call_args(p, c) || !check_lookup_call(p, c))
 				return NULL;
 			e = c;
 		} else {

@@ -608,3 +608,50 @@ int expr_eval_bool(bool *out, const char *expr, const struct scope *s)
 	val_unref(v);
 	return 0;
 }
+
+int template_lookup_loop(struct val **out, const char *name,
+			 const struct val *raw, const char *subdir,
+			 const struct scope *s)
+{
+	bool unsafe = false;
+	struct tctx c = { s, NULL, 0, NULL, &unsafe, render_value };
+	struct val *in, *v = NULL, *terms;
+	int error;
+
+	*out = NULL;
+	if (raw->type == VAL_STR) {
+		/* listify_lookup_plugin_terms strips a string first */
+		const char *p = raw->u.s.ptr, *e = p + raw->u.s.len;
+
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		in = val_strn(p, (size_t)(e - p));
+		in->flags = raw->flags;
+		in->pos = raw->pos;
+	} else {
+		in = val_ref((struct val *)raw);
+	}
+	error = render_value(&v, in, &c);
+	if (error == TEND_EUNDEFINED && !strcmp(name, "first_found")) {
+		/* first_found skips what is undefined, term by term */
+		tend_error_clear();
+		v = val_ref(in);
+		error = 0;
+	}
+	val_unref(in);
+	if (error < 0)
+		return error;
+	if (v->type == VAL_LIST) {
+		terms = v;
+	} else {
+		terms = val_list();
+		val_list_push(terms, v);
+	}
+	error = eval_lookup(out, name, terms, NULL, subdir, &c);
+	val_unref(terms);
+	if (!error)
+		*out = val_unsafe(*out);
+	return error;
+}

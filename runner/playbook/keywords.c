@@ -110,12 +110,50 @@ static void parse_label(const struct kwarg *a)
 	a->t->loop_label = val_ref((struct val *)a->v);
 }
 
+/* pause: seconds (a number, or a template rendered per host) */
+static void parse_pause(const struct kwarg *a)
+{
+	const char *s = val_cstr(a->v);
+
+	if ((a->v->type == VAL_INT && a->v->u.i >= 0) ||
+	    (a->v->type == VAL_FLOAT && a->v->u.f >= 0) ||
+	    (s && template_has_jinja(s)))
+		a->t->loop_pause = val_ref((struct val *)a->v);
+	else
+		diags_add(a->lc->d, &a->v->pos, "expected seconds (a number "
+			  "of 0 or more) for 'pause'");
+}
+
+/* extended, extended_allitems: a bool, or a template rendered per host */
+static struct val *loop_flag(const struct kwarg *a)
+{
+	const char *s = val_cstr(a->v);
+	bool b;
+
+	if ((s && template_has_jinja(s)) ||
+	    !playbook_parse_bool(a->lc, a->v, a->key, &b))
+		return val_ref((struct val *)a->v);
+	return NULL;
+}
+
+static void parse_extended(const struct kwarg *a)
+{
+	a->t->loop_extended = loop_flag(a);
+}
+
+static void parse_extended_allitems(const struct kwarg *a)
+{
+	a->t->loop_allitems = loop_flag(a);
+}
+
 static const struct keyword loop_control_keywords[] = {
 	{ "loop_var", parse_loop_var, 0, "the loop variable (item)" },
 	{ "index_var", parse_index_var, 0, "a variable for the index" },
 	{ "label", parse_label, 0, "what output shows of an item" },
-	{ "pause", NULL, 0, "accepted, no effect yet" },
-	{ "extended", NULL, 0, "accepted, no effect yet" },
+	{ "pause", parse_pause, 0, "seconds between items (not in a plan)" },
+	{ "extended", parse_extended, 0, "every field of ansible_loop" },
+	{ "extended_allitems", parse_extended_allitems, 0,
+	  "ansible_loop.allitems too (with extended)" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -131,6 +169,33 @@ static void parse_loop_control(const struct kwarg *a)
 	la.dict = a->v;
 	playbook_keywords_apply(loop_control_keywords, &la, "loop_control",
 				"loop_control key");
+}
+
+bool playbook_is_with_lookup(const char *key)
+{
+	return !strncmp(key, "with_", 5) &&
+	       !playbook_keyword_find(task_keywords, key);
+}
+
+/* with_NAME: the loop is lookup NAME over the value (engine/loop.c) */
+void playbook_with_lookups(const struct kwarg *a)
+{
+	for (size_t i = 0; i < a->dict->u.dict.nr; i++) {
+		struct kwarg ka = *a;
+
+		ka.key = a->dict->u.dict.items[i].key;
+		ka.v = a->dict->u.dict.items[i].v;
+		if (!playbook_is_with_lookup(ka.key))
+			continue;
+		if (template_lookup_check(ka.key + 5) < 0) {
+			diags_add(a->lc->d, playbook_key_pos(a->dict, ka.key),
+				  "'%s': %s", ka.key, tend_error_last());
+			tend_error_clear();
+		} else if (!loop_taken(&ka)) {
+			a->t->loop = val_ref((struct val *)ka.v);
+			a->t->loop_with = xstrdup(ka.key + 5);
+		}
+	}
 }
 
 static void parse_register(const struct kwarg *a)
@@ -236,7 +301,7 @@ const struct keyword task_keywords[] = {
 	{ "with_list", parse_loop, 0, "loop" },
 	{ "with_dict", parse_with_dict, 0, "loop over key/value items" },
 	{ "loop_control", parse_loop_control, 0,
-	  "loop_var, index_var, label" },
+	  "loop_var, index_var, label, pause, extended" },
 	{ "register", parse_register, 0, "store the result as a variable" },
 	{ "notify", parse_notify, 0, "handlers to run on change" },
 	{ "tags", parse_tags, 0, "tags for --tags / --skip-tags" },

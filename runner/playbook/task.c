@@ -30,6 +30,10 @@ static void task_free(struct task *t)
 	free(t->loop_var);
 	free(t->index_var);
 	val_unref(t->loop_label);
+	free(t->loop_with);
+	val_unref(t->loop_pause);
+	val_unref(t->loop_extended);
+	val_unref(t->loop_allitems);
 	free(t->register_as);
 	val_unref(t->notify);
 	val_unref(t->tags);
@@ -75,6 +79,8 @@ static int find_action(struct loadctx *lc, const struct val *v,
 
 		if (row && !(row->flags & KW_ACTION))
 			continue;
+		if (playbook_is_with_lookup(k))
+			continue; /* with_NAME: keywords.c */
 		if (!playbook_action_is(k)) {
 			playbook_unknown_key(lc, v, k, "task keyword or module",
 					     task_keywords, true);
@@ -191,6 +197,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	/* unknown keys were reported by find_action */
 	a.t = t;
 	playbook_keywords_apply(task_keywords, &a, "task", NULL);
+	playbook_with_lookups(&a);
 	check_task(lc, t, v, inherited_tags, handler);
 	if (lc->d->errors != errors)
 		goto fail;

@@ -58,6 +58,10 @@ cat >pipe.yml <<EOF
   tasks:
     - name: run a command
       debug: { msg: "{{ lookup('pipe', 'touch $T/piped') }}" }
+      ignore_errors: true
+    - name: run a command per line
+      debug: { msg: "{{ item }}" }
+      with_lines: touch $T/lined
 EOF
 cat >apply-me.yml <<EOF
 - hosts: localhost
@@ -103,10 +107,12 @@ expect_in "$T/out" "refusing to read the controller's environment"
 untrusted_plan 3 -i hosts path-test.yml
 expect_in "$T/out" "probe a key"
 expect_in "$T/out" "refusing to test paths of the controller"
-# there is no pipe lookup: nothing runs
+# the pipe and lines lookups are refused: nothing runs
 untrusted_plan 3 -i hosts pipe.yml
-expect_in "$T/out" "lookup plugin 'pipe' not found"
+expect_in "$T/out" "lookup('pipe'): refusing to run a command on the controller for an untrusted source"
+expect_in "$T/out" "lookup('lines'): refusing to run a command on the controller for an untrusted source"
 [ ! -e "$T/piped" ] || fail "a pipe lookup ran a command"
+[ ! -e "$T/lined" ] || fail "a with_lines loop ran a command"
 # the checkout's tend.yml is not read
 expect_in "$T/err" "not reading '"
 expect_in "$T/err" "/tend.yml': the source is untrusted"

@@ -627,7 +627,7 @@ static void test_template__errors(void **state)
 		{ "{{ range(10000000) }}", TEND_ERROR, "range() too large" },
 		{ "{{ 'x' | regex_replace('(?<n>x)', '') }}", TEND_ERROR,
 		  "unknown extension ?<n" },
-		{ "{{ lookup('nosuch', 'x') }}", TEND_ERROR,
+		{ "{{ lookup('nosuch', 'x') }}", TEND_EPARSE,
 		  "lookup plugin 'nosuch' not found" },
 		{ "{{ lookup('file', 'does-not-exist') }}", TEND_ENOTFOUND,
 		  "lookup('file', 'does-not-exist')" },

@@ -176,8 +176,21 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 
 /* loop.c */
 struct val *run_loop_items(const struct task *t, const struct scope *sc);
-struct val *run_make_loopvars(const struct task *t, struct val *item,
-			  size_t i, size_t n);
+/* loop_control's settings, rendered for one host */
+struct loopctl {
+	bool extended, allitems;
+	double pause; /* seconds between items; 0: none */
+};
+int run_loop_control(struct loopctl *out, const struct task *t,
+		     const struct scope *sc);
+/* Sleep `seconds` (loop_control.pause), cut short by an interrupt. */
+void run_loop_pause(double seconds);
+/* The loop vars of item i of `items`. */
+struct val *run_make_loopvars(const struct task *t, const struct loopctl *ctl,
+			      const struct val *items, size_t i);
+/* Into an item's result: its loop var, index var, ansible_loop. */
+void run_loop_result(struct val *r, const struct task *t,
+		     const struct val *lv);
 char *run_item_label(const struct task *t, const struct scope *sc,
 		 const struct val *item);
 

@@ -48,4 +48,14 @@ struct tctx {
  */
 int eval_expr(struct val **out, const struct expr *e, struct tctx *c);
 
+struct targs;
+
+/*
+ * Run lookup plugin `name` over `terms` (a list) into *out (a new list,
+ * as the plugin made it): a call's arguments in `a` (its options), or a
+ * with_NAME loop with `a` NULL and `subdir` where first_found looks.
+ */
+int eval_lookup(struct val **out, const char *name, const struct val *terms,
+		const struct targs *a, const char *subdir, struct tctx *c);
+
 #endif

@@ -113,4 +113,24 @@ int expr_eval(struct val **out, const char *expr, const struct scope *s);
  */
 int expr_eval_bool(bool *out, const char *expr, const struct scope *s);
 
+/*
+ * Lookups (lang/lookup.c; docs/lookups.md): 0 if tend runs the lookup
+ * plugin `name`, else -1 with the error set ("lookup plugin 'x' not
+ * found", or "... is not supported yet (why)").
+ */
+int template_lookup_check(const char *name);
+
+/*
+ * A with_NAME loop: lookup NAME over the loop's raw value `raw`, as
+ * Ansible's task executor runs it: the value is rendered (a string, or
+ * anything but a list, becomes a list of one term), and for first_found
+ * a term with an undefined variable is skipped instead of failing.
+ * `subdir` is where first_found looks beside the playbook ("files",
+ * "templates" or "vars", after the task's action). *out is a new list,
+ * flagged unsafe (never templated again), as Ansible's.
+ */
+int template_lookup_loop(struct val **out, const char *name,
+			 const struct val *raw, const char *subdir,
+			 const struct scope *s);
+
 #endif

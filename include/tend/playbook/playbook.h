@@ -42,9 +42,13 @@ struct task {
 	struct val *when;          /* list of raw conditions, or NULL */
 	struct val *loop;          /* raw loop value, or NULL */
 	bool loop_flatten;         /* with_items flattens one level */
+	char *loop_with;           /* with_NAME: the lookup NAME, or NULL */
 	char *loop_var;            /* "item" unless loop_control.loop_var */
 	char *index_var;           /* loop_control.index_var, or NULL */
 	struct val *loop_label;    /* loop_control.label, or NULL */
+	struct val *loop_pause;    /* loop_control.pause (raw), or NULL */
+	struct val *loop_extended; /* loop_control.extended (raw), or NULL */
+	struct val *loop_allitems; /* loop_control.extended_allitems, NULL */
 	char *register_as;         /* register: NAME, or NULL */
 	struct val *notify;        /* list of handler names/topics, or NULL */
 	struct val *tags;          /* list of tags (own + inherited), or NULL */

@@ -180,6 +180,16 @@ void playbook_check_beneath(struct loadctx *lc, const char *path,
 extern const struct keyword task_keywords[];
 
 /*
+ * with_NAME for a lookup NAME that has no row in task_keywords (those
+ * are with_items, with_list and with_dict): the loop is that lookup
+ * over the value's terms.
+ */
+bool playbook_is_with_lookup(const char *key);
+
+/* Every with_NAME key of a->dict that playbook_is_with_lookup, loaded. */
+void playbook_with_lookups(const struct kwarg *a);
+
+/*
  * action.c
  */
 
