@@ -9,6 +9,9 @@
 #include "tend/playbook/playbook.h"
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
+#include "tend/util/quote.h"
+
+#include <ctype.h>
 
 /*
  * The first of `names` that is defined, rendered to a string (a new
@@ -147,4 +150,75 @@ out:
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	}
 	return 0;
+}
+
+static bool env_name_ok(const char *s)
+{
+	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * Ansible's _compute_environment_string: each part rendered, a dict
+ * (null and empty parts skipped), later parts over earlier ones, each
+ * value as Python's str() of it.
+ */
+int run_env_prelude(struct buf *out, const struct hostctx *hc,
+		    const struct scope *sc)
+{
+	struct val *merged = val_dict();
+	int error = 0;
+
+	for (size_t i = 0; i < hc->env_nr; i++) {
+		const struct val *part = hc->env[i];
+		struct val *r = NULL;
+
+		for (size_t j = 0; j < (part->type == VAL_LIST ?
+					part->u.list.nr : 1); j++) {
+			const struct val *p = part->type == VAL_LIST ?
+					      part->u.list.items[j] : part;
+
+			if (val_is(p, VAL_NULL))
+				continue;
+			if ((error = template_render(&r, p, sc)) < 0) {
+				tend_error_prefix("in 'environment'");
+				goto out;
+			}
+			if (!val_is(r, VAL_DICT) && !val_is(r, VAL_NULL)) {
+				error = tend_error_set("'environment' must be a "
+					"dict, got a %s", val_type_name(r->type));
+				val_unref(r);
+				goto out;
+			}
+			if (val_is(r, VAL_DICT))
+				val_dict_update(merged, r, false);
+			val_unref(r);
+			r = NULL;
+		}
+	}
+	for (size_t i = 0; i < merged->u.dict.nr; i++) {
+		const char *k = merged->u.dict.items[i].key;
+
+		if (!env_name_ok(k)) {
+			error = tend_error_set("'%s' in 'environment' is not a "
+				"variable name a shell can export", k);
+			goto out;
+		}
+		buf_addf(out, "%s=", k);
+		{
+			struct buf v = BUF_INIT;
+
+			val_to_text(&v, merged->u.dict.items[i].v);
+			sh_quote(out, v.ptr);
+			buf_release_secret(&v);
+		}
+		buf_addf(out, "; export %s\n", k);
+	}
+out:
+	val_unref(merged);
+	return error;
 }

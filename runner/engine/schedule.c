@@ -71,6 +71,8 @@ static void step_host(struct step *s, struct hoststate *hs)
 	hc.become = p->become > 0;
 	hc.become_user = p->become_user;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
+	if (p->environment)
+		hc.env[hc.env_nr++] = p->environment;
 	if (s->t || s->list)
 		run_progress(&hc, s->t);
 	if (s->list) {

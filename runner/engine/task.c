@@ -123,6 +123,8 @@ struct call {
 	struct apply_result ar;
 	struct diags d;
 	struct transport *ro;
+	struct transport *tx; /* what apply runs on (the host's, or a view) */
+	struct transport *envt; /* the environment view, owned, or NULL */
 	struct engine_data ed;
 	struct task_ctx ctx;
 	enum event_status st;
@@ -220,6 +222,28 @@ static enum call_next call_prepare(struct call *c)
 	return CALL_GO;
 }
 
+/* The task's environment as a view of the transport, if it has one. */
+static int call_environment(struct call *c)
+{
+	struct buf prelude = BUF_INIT;
+	int error;
+
+	if (!c->hc->env_nr)
+		return 0;
+	if ((error = run_env_prelude(&prelude, c->hc, c->sc)) < 0 ||
+	    (prelude.len &&
+	     (error = transport_prelude_new(&c->envt, c->tx,
+					    prelude.ptr)) < 0)) {
+		buf_adds(&c->msg, tend_error_last());
+		goto out;
+	}
+	if (c->envt)
+		c->tx = c->envt;
+out:
+	buf_release_secret(&prelude);
+	return error;
+}
+
 /* Connect (unless controller-side) and check through a read-only transport. */
 static enum call_next call_check(struct call *c)
 {
@@ -241,7 +265,10 @@ static enum call_next call_check(struct call *c)
 			hs->unreachable = true;
 			return CALL_EVENT;
 		}
-		transport_readonly_new(&c->ro, hs->conn->t);
+		c->tx = hs->conn->t;
+		if (call_environment(c) < 0)
+			return CALL_FAIL;
+		transport_readonly_new(&c->ro, c->tx);
 		c->ctx.t = c->ro;
 	}
 	if ((error = module_check(&c->cr, t->module, &c->ctx)) < 0) {
@@ -290,7 +317,7 @@ static enum call_next call_apply(struct call *c)
 		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
 		c->changed = c->cr.status == CHECK_CHANGE;
 	} else {
-		c->ctx.t = hc->hs->conn->t;
+		c->ctx.t = c->tx;
 		/* what the check could not know ("would have run") is moot now */
 		if (c->cr.status == CHECK_UNKNOWN)
 			buf_setlen(&c->msg, c->check_msg_at);
@@ -485,6 +512,7 @@ static struct val *call_finish(struct call *c)
 		hc->hs->planned_changes = true;
 	}
 	transport_close(c->ro);
+	transport_close(c->envt);
 	check_result_release(&c->cr);
 	apply_result_release(&c->ar);
 	diags_release(&c->d);

@@ -285,9 +285,15 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	int become = hc->become;
 	const char *become_user = hc->become_user;
 	bool no_log = hc->no_log, failed = false;
+	size_t env_nr = hc->env_nr;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
+	if (t->environment) {
+		if (hc->env_nr == ARRAY_SIZE(hc->env))
+			BUG("environments nested too deep");
+		hc->env[hc->env_nr++] = t->environment;
+	}
 	if (t->become >= 0)
 		hc->become = t->become;
 	if (t->become_user)
@@ -322,6 +328,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	hc->become = become;
 	hc->become_user = become_user;
 	hc->no_log = no_log;
+	hc->env_nr = env_nr;
 	return failed;
 }
 

@@ -191,6 +191,26 @@ static void parse_no_log(const struct kwarg *a)
 	a->t->no_log = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
+static void parse_environment(const struct kwarg *a)
+{
+	a->t->environment = playbook_expect_environment(a->lc, a->v, a->key);
+}
+
+static void parse_until(const struct kwarg *a)
+{
+	a->t->until = playbook_condition_list(a->lc, a->v, a->key);
+}
+
+static void parse_retries(const struct kwarg *a)
+{
+	a->t->retries = playbook_expect_int(a->lc, a->v, a->key);
+}
+
+static void parse_delay(const struct kwarg *a)
+{
+	a->t->delay = playbook_expect_int(a->lc, a->v, a->key);
+}
+
 /*
  * block / rescue / always: task.c loads the lists; here, only that the
  * task is a block.
@@ -262,12 +282,12 @@ const struct keyword task_keywords[] = {
 	  "not supported yet: runs the task on another host" },
 	{ "run_once", NULL, KW_REFUSED,
 	  "not supported yet: runs the task on one host of the batch" },
-	{ "environment", NULL, KW_REFUSED,
-	  "not supported yet: environment variables for the module" },
-	{ "until", NULL, KW_REFUSED,
-	  "not supported yet: retries the task until a condition holds" },
-	{ "retries", NULL, KW_REFUSED, "not supported yet: goes with until" },
-	{ "delay", NULL, KW_REFUSED, "not supported yet: goes with until" },
+	{ "environment", parse_environment, 0,
+	  "environment variables for the module" },
+	{ "until", parse_until, 0,
+	  "retry the task until every condition holds" },
+	{ "retries", parse_retries, 0, "with until: retries (3)" },
+	{ "delay", parse_delay, 0, "with until: seconds between tries (5)" },
 	{ "check_mode", NULL, KW_REFUSED,
 	  "not supported yet: a task that always or never checks" },
 	{ "diff", NULL, 0, "accepted, no effect yet" },

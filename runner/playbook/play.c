@@ -127,6 +127,11 @@ static void parse_no_log(const struct kwarg *a)
 	a->p->no_log = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
+static void parse_environment(const struct kwarg *a)
+{
+	a->p->environment = playbook_expect_environment(a->lc, a->v, a->key);
+}
+
 static void parse_any_errors_fatal(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->any_errors_fatal);
@@ -177,8 +182,8 @@ static const struct keyword play_keywords[] = {
 	  "end the play past this share of failed hosts" },
 	{ "roles", NULL, KW_REFUSED,
 	  "not supported yet: tasks, handlers and vars from roles/" },
-	{ "environment", NULL, KW_REFUSED,
-	  "not supported yet: environment variables for the modules" },
+	{ "environment", parse_environment, 0,
+	  "environment variables for the modules of every task" },
 	{ "vars_prompt", NULL, KW_REFUSED,
 	  "not supported yet: asks for variables on a terminal" },
 	{ "collections", NULL, 0, "accepted, no effect yet" },
@@ -217,6 +222,7 @@ void play_free(struct play *p)
 	val_unref(p->schedule);
 	val_unref(p->maintenance);
 	val_unref(p->no_log);
+	val_unref(p->environment);
 	tasklist_release(&p->pre_tasks);
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);

@@ -40,6 +40,12 @@ static void task_free(struct task *t)
 	val_unref(t->vars);
 	free(t->become_user);
 	val_unref(t->listen);
+	val_unref(t->environment);
+	val_unref(t->until);
+	val_unref(t->retries);
+	val_unref(t->delay);
+	val_unref(t->delegate_to);
+	val_unref(t->throttle);
 	free(t->meta);
 	tasklist_release(&t->block);
 	tasklist_release(&t->rescue);
@@ -162,6 +168,9 @@ static void check_task(struct loadctx *lc, struct task *t,
 			val_unref(norm);
 		}
 	}
+	if (t->kind != TASK_MODULE && (t->until || t->retries || t->delay))
+		diags_add(lc->d, &t->pos, "'until', 'retries' and 'delay' "
+			  "belong to a module task, not to a '%s'", t->action);
 	if (handler && !t->name && !t->listen)
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
 }

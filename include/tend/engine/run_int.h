@@ -102,6 +102,9 @@ struct hostctx {
 	int become;
 	const char *become_user;
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
+	/* environment: of the play, blocks, task; merged in this order */
+	const struct val *env[48];
+	size_t env_nr;
 };
 /*
  * Scopes, outermost (lowest precedence) first: inventory vars, facts,
@@ -160,6 +163,14 @@ int run_args_fingerprint(char out[65], const struct val *args,
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
+/*
+ * The prelude of sh exports for the environment of hc->env, rendered in
+ * `sc`, appended to `out` (nothing when there is none). Each value goes
+ * through sh_quote. Fails (error set) when a part is not a dict or a
+ * name cannot be exported.
+ */
+int run_env_prelude(struct buf *out, const struct hostctx *hc,
+		    const struct scope *sc);
 
 /* task.c */
 bool run_plan_unknown(const struct hostctx *hc, int error);

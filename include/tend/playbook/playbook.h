@@ -57,6 +57,14 @@ struct task {
 	struct val *no_log;        /* raw bool (may be templated), or NULL:
 				      inherit (block, play) */
 	struct val *listen;        /* handlers: list of topics, or NULL */
+	struct val *environment;   /* raw: dict, template, or list of them */
+	struct val *until;         /* list of raw conditions, or NULL */
+	struct val *retries;       /* raw int (may be templated), or NULL: 3 */
+	struct val *delay;         /* raw int (may be templated), or NULL: 5 */
+	struct val *delegate_to;   /* raw host name (may be templated) */
+	bool delegate_facts;       /* facts go to the delegate host */
+	bool run_once;             /* run on the batch's first host only */
+	struct val *throttle;      /* raw int (may be templated), or NULL */
 	char *meta;                /* TASK_META: what */
 	struct tasklist block, rescue, always; /* TASK_BLOCK */
 	struct tasklist included;  /* TASK_INCLUDE with a literal file: loaded */
@@ -78,6 +86,7 @@ struct play {
 	bool any_errors_fatal;     /* one failed host ends the play for all */
 	int max_fail_percentage;   /* -1: unset */
 	struct val *no_log;        /* raw bool (may be templated), or NULL */
+	struct val *environment;   /* raw, as task.environment, or NULL */
 	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;

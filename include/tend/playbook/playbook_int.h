@@ -158,6 +158,21 @@ struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
 				 const char *what);
 
 /*
+ * environment: a dict of variable names to values, a template giving
+ * one, or a list of those (merged in order); literal names must be ones
+ * a shell can export.
+ */
+struct val *playbook_expect_environment(struct loadctx *lc,
+					const struct val *v, const char *what);
+
+/*
+ * An integer keyword that may be templated (retries, delay, throttle):
+ * an int, a string of digits, or a string with jinja, kept raw.
+ */
+struct val *playbook_expect_int(struct loadctx *lc, const struct val *v,
+				const char *what);
+
+/*
  * A relative include path resolved as Ansible does: next to the file at
  * `pos` (when pos names a file and the path exists there, beneath `root`
  * if set), else in `basedir`. Returns a new string.
