@@ -10,6 +10,9 @@
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
 #include "tend/data/truth.h"
+#include "tend/util/interrupt.h"
+
+#include <time.h>
 
 /* ---- engine callbacks for controller modules ---- */
 
@@ -523,6 +526,162 @@ static struct val *call_finish(struct call *c)
 	return c->result;
 }
 
+/* One attempt: render, check, apply, changed_when/failed_when. */
+static enum call_next call_once(struct call *c)
+{
+	enum call_next next = call_prepare(c);
+
+	if (next == CALL_GO)
+		next = call_check(c);
+	if (next == CALL_GO)
+		next = call_apply(c);
+	if (next == CALL_GO)
+		next = call_conditions(c);
+	return next;
+}
+
+/* Release what one attempt made, for the next one. */
+static void call_reset(struct call *c)
+{
+	transport_close(c->ro);
+	transport_close(c->envt);
+	c->ro = c->envt = c->tx = NULL;
+	check_result_release(&c->cr);
+	check_result_init(&c->cr);
+	apply_result_release(&c->ar);
+	apply_result_init(&c->ar);
+	diags_release(&c->d);
+	val_unref(c->args);
+	val_unref(c->norm);
+	c->args = c->norm = NULL;
+	buf_reset(&c->msg);
+	val_unref(c->result);
+	c->result = val_dict();
+	c->failed = c->changed = false;
+	c->st = EV_OK;
+	c->check_msg_at = 0;
+	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
+				NULL);
+}
+
+/*
+ * retries / delay as Ansible's isa='int' keywords: rendered, then an
+ * integer (a string of digits is one). `dflt` when unset.
+ */
+static int call_int_keyword(long long *out, const struct val *v,
+			    long long dflt, const struct scope *sc,
+			    const char *what)
+{
+	struct val *r = NULL;
+	const char *s;
+	char *end;
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (template_render(&r, v, sc) < 0)
+		return tend_error_prefix("in '%s'", what);
+	s = val_cstr(r);
+	if (val_is(r, VAL_INT)) {
+		*out = r->u.i;
+	} else if (s && *s && (*out = strtoll(s, &end, 10), !*end)) {
+		/* a string of digits */
+	} else {
+		val_unref(r);
+		return tend_error_set("'%s' must be an integer", what);
+	}
+	val_unref(r);
+	return 0;
+}
+
+/* Whether the until conditions hold, the result under its register name. */
+static int call_until_holds(bool *out, struct call *c)
+{
+	struct val *scratch = val_dict();
+	int error;
+
+	if (c->t->register_as)
+		val_dict_set(scratch, c->t->register_as, val_ref(c->result));
+	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
+				scratch);
+	error = run_eval_conditions(out, c->t->until, c->sc, NULL);
+	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
+				NULL);
+	val_unref(scratch);
+	return error;
+}
+
+/* Sleep `secs` seconds, or less if the run is interrupted. */
+static void call_sleep(long long secs)
+{
+	for (long long ms = secs * 1000; ms > 0 && !tend_interrupted;
+	     ms -= 100) {
+		struct timespec ts = { 0, (ms < 100 ? ms : 100) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * until / retries / delay, as Ansible's TaskExecutor: retries (3) more
+ * attempts after the first, `delay` (5) seconds apart, until the
+ * conditions hold on the result (registered name visible); `attempts` in
+ * the result; out of attempts, failed with attempts = retries (Ansible's
+ * count). retries <= 0 runs once without testing. A plan probes once:
+ * what does not hold yet is unknown, the apply will retry it.
+ */
+static enum call_next call_attempts(struct call *c)
+{
+	long long retries, delay, n;
+	enum call_next next;
+	bool holds;
+	int error;
+
+	if (call_int_keyword(&retries, c->t->retries, 3, c->sc, "retries") < 0 ||
+	    call_int_keyword(&delay, c->t->delay, 5, c->sc, "delay") < 0) {
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
+	n = retries <= 0 ? 1 : retries + 1;
+	if (delay < 0)
+		delay = 1;
+	for (long long attempt = 1;; attempt++) {
+		next = call_once(c);
+		if (next == CALL_UNKNOWN || next == CALL_OUT ||
+		    c->st == EV_UNREACHABLE)
+			return next;
+		val_dict_set_int(c->result, "attempts", attempt);
+		if (n <= 1)
+			return next;
+		if ((error = call_until_holds(&holds, c)) < 0) {
+			bool unknown = run_plan_unknown(c->hc, error);
+
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "%s in 'until': %s", unknown ?
+				 "depends on a result known only at apply" :
+				 "error", tend_error_last());
+			c->st = unknown ? EV_UNKNOWN : c->st;
+			return unknown ? CALL_UNKNOWN : CALL_FAIL;
+		}
+		if (holds)
+			return next;
+		if (run_is_plan(c->hc)) {
+			c->st = EV_UNKNOWN;
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "'until' does not hold on the probe: "
+				 "the apply tries up to %lld times", n);
+			return CALL_UNKNOWN;
+		}
+		if (attempt >= n || tend_interrupted) {
+			val_dict_set_int(c->result, "attempts", n - 1);
+			c->failed = true;
+			return next == CALL_FAIL ? CALL_FAIL : CALL_FAIL_RESULT;
+		}
+		call_sleep(delay);
+		call_reset(c);
+	}
+}
+
 /*
  * Run the module of `t` once. Adds one event and returns the result to
  * register (a new dict). *host_failed is set when the task failed and
@@ -548,13 +707,7 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 
 	next = call_when(&c);
 	if (next == CALL_GO)
-		next = call_prepare(&c);
-	if (next == CALL_GO)
-		next = call_check(&c);
-	if (next == CALL_GO)
-		next = call_apply(&c);
-	if (next == CALL_GO)
-		next = call_conditions(&c);
+		next = c.t->until ? call_attempts(&c) : call_once(&c);
 	call_record(&c, next, host_failed);
 	return call_finish(&c);
 }
