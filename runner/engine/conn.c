@@ -9,6 +9,7 @@
 #include "tend/playbook/playbook.h"
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
+#include "tend/inventory/inventory.h"
 #include "tend/util/quote.h"
 
 #include <ctype.h>
@@ -111,12 +112,12 @@ static int scope_conn_var(char **out, const char *const *names, void *payload)
 	return conn_var(out, payload, names);
 }
 
-int run_host_connect(struct hostctx *hc, const struct scope *sc)
+/* Open connection `c` to `name` with the connection vars of `sc`. */
+static int conn_open(struct conn *c, const char *name, const struct scope *sc,
+		     const struct runstate *rs)
 {
 	static const char *const v_conn[] = { "ansible_connection", NULL };
-	struct hoststate *hs = hc->hs;
-	struct conn *c = hs->conn;
-	struct conn_src src = { .sc = sc, .rs = hc->pc->rs };
+	struct conn_src src = { .sc = sc, .rs = rs };
 	char *type = NULL;
 	int error;
 
@@ -126,7 +127,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	if ((error = conn_var(&type, &src, v_conn)) < 0)
 		goto out;
-	if (hc->pc->rs->pb->limits.untrusted && transport_on_controller(type)) {
+	if (rs->pb->limits.untrusted && transport_on_controller(type)) {
 		/* not cached in c->error: each task is refused by name */
 		error = tend_error_set_code(TEND_EREFUSED, "refusing to run on "
 			"the controller (connection '%s') for an untrusted "
@@ -137,7 +138,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 	}
 	{
 		struct transport_vars v = {
-			.inventory_name = hs->name, .get = scope_conn_var,
+			.inventory_name = name, .get = scope_conn_var,
 			.payload = &src,
 		};
 
@@ -150,6 +151,83 @@ out:
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	}
 	return 0;
+}
+
+int run_host_connect(struct hostctx *hc, const struct scope *sc)
+{
+	return conn_open(hc->hs->conn, hc->hs->name, sc, hc->pc->rs);
+}
+
+/* Ansible's C.LOCALHOST: the names of the implicit localhost */
+static bool is_localhost(const char *name)
+{
+	return !strcmp(name, "localhost") || !strcmp(name, "127.0.0.1") ||
+	       !strcmp(name, "::1");
+}
+
+int run_delegate_connect(struct transport **out, struct hostctx *hc,
+			 const char *name)
+{
+	struct hoststate *hs = hc->hs;
+	struct runstate *rs = hc->pc->rs;
+	struct delegate_conn *d = NULL;
+	struct scopes *ss;
+	struct host *h;
+	struct val *inv = NULL, *implicit = NULL;
+	int error;
+
+	for (size_t i = 0; i < hs->dels_nr; i++)
+		if (!strcmp(hs->dels[i].name, name))
+			d = &hs->dels[i];
+	if (!d) {
+		ALLOC_GROW(hs->dels, hs->dels_nr + 1, hs->dels_alloc);
+		d = &hs->dels[hs->dels_nr++];
+		memset(d, 0, sizeof(*d));
+		d->name = xstrdup(name);
+	}
+	if (d->conn.t) {
+		*out = d->conn.t;
+		return 0;
+	}
+	h = inventory_find_host(rs->inv, name);
+	if (h)
+		inv = inventory_host_vars(rs->inv, h);
+	else if (is_localhost(name)) {
+		implicit = val_dict();
+		val_dict_set_str(implicit, "ansible_connection", "local");
+	}
+	ss = xmalloc(sizeof(*ss));
+	ss->nr = 0;
+	run_push_scope(ss, rs->opts->defaults, rs->pb->dir);
+	run_push_scope(ss, implicit, NULL);
+	run_push_scope(ss, inv, rs->pb->dir);
+	run_push_scope(ss, hc->pc->play_vars, NULL);
+	run_push_scope(ss, rs->opts->extra_vars, NULL);
+	for (size_t i = 0; i < ss->nr; i++)
+		ss->s[i].limits = &rs->pb->limits;
+	error = conn_open(&d->conn, name, &ss->s[ss->nr - 1], rs);
+	free(ss);
+	val_unref(inv);
+	val_unref(implicit);
+	if (error < 0)
+		return error;
+	*out = d->conn.t;
+	return 0;
+}
+
+void run_delegates_close(struct hoststate *hs, unsigned long *rt)
+{
+	for (size_t i = 0; i < hs->dels_nr; i++) {
+		if (hs->dels[i].conn.t) {
+			*rt += hs->dels[i].conn.t->round_trips;
+			transport_close(hs->dels[i].conn.t);
+		}
+		free(hs->dels[i].conn.error);
+		free(hs->dels[i].name);
+	}
+	free(hs->dels);
+	hs->dels = NULL;
+	hs->dels_nr = hs->dels_alloc = 0;
 }
 
 static bool env_name_ok(const char *s)

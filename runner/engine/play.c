@@ -354,8 +354,10 @@ out:
 		val_unref(secrets);
 	}
 	run_wipe_secret_text(play_text);
-	for (size_t i = 0; pc.hs && i < pc.nr; i++)
+	for (size_t i = 0; pc.hs && i < pc.nr; i++) {
+		run_delegates_close(&pc.hs[i], &rs->res->round_trips);
 		hoststate_release(&pc.hs[i]);
+	}
 	free(pc.hs);
 	val_unref(play_hosts);
 	val_unref(pc.common);

@@ -128,6 +128,7 @@ struct call {
 	struct transport *ro;
 	struct transport *tx; /* what apply runs on (the host's, or a view) */
 	struct transport *envt; /* the environment view, owned, or NULL */
+	char *delegate;       /* the host the task is delegated to, or NULL */
 	struct engine_data ed;
 	struct task_ctx ctx;
 	enum event_status st;
@@ -180,6 +181,30 @@ static enum call_next call_when(struct call *c)
 	return CALL_GO;
 }
 
+/*
+ * delegate_to rendered for this call: NULL when unset, empty or the host
+ * itself (Ansible runs that on the host's own connection too).
+ */
+static int call_delegate(struct call *c)
+{
+	struct val *r = NULL;
+	struct buf b = BUF_INIT;
+
+	free(c->delegate);
+	c->delegate = NULL;
+	if (!c->hc->delegate_to)
+		return 0;
+	if (template_render(&r, c->hc->delegate_to, c->sc) < 0)
+		return tend_error_prefix("in 'delegate_to'");
+	if (!val_is(r, VAL_NULL))
+		val_to_text(&b, r);
+	val_unref(r);
+	if (b.len && strcmp(b.ptr, c->hc->hs->name))
+		c->delegate = buf_detach(&b, NULL);
+	buf_release(&b);
+	return 0;
+}
+
 /* Render and normalize the arguments, fill ctx. */
 static enum call_next call_prepare(struct call *c)
 {
@@ -205,6 +230,16 @@ static enum call_next call_prepare(struct call *c)
 		return CALL_FAIL;
 	}
 
+	if (call_delegate(c) < 0) {
+		if (run_plan_unknown(hc, tend_error_code())) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
 	c->ed.sc = c->sc;
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
@@ -256,7 +291,11 @@ static enum call_next call_check(struct call *c)
 	int error;
 
 	if (!(t->module->flags & MOD_CONTROLLER)) {
-		if ((error = run_host_connect(hc, c->sc)) == TEND_EREFUSED) {
+		if (c->delegate)
+			error = run_delegate_connect(&c->tx, hc, c->delegate);
+		else
+			error = run_host_connect(hc, c->sc);
+		if (error == TEND_EREFUSED) {
 			buf_adds(&c->msg, tend_error_last());
 			c->st = EV_FAILED;
 			hs->failed = true;
@@ -268,7 +307,8 @@ static enum call_next call_check(struct call *c)
 			hs->unreachable = true;
 			return CALL_EVENT;
 		}
-		c->tx = hs->conn->t;
+		if (!c->delegate)
+			c->tx = hs->conn->t;
 		if (call_environment(c) < 0)
 			return CALL_FAIL;
 		transport_readonly_new(&c->ro, c->tx);
@@ -516,6 +556,7 @@ static struct val *call_finish(struct call *c)
 	}
 	transport_close(c->ro);
 	transport_close(c->envt);
+	free(c->delegate);
 	check_result_release(&c->cr);
 	apply_result_release(&c->ar);
 	diags_release(&c->d);
@@ -709,6 +750,8 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	if (next == CALL_GO)
 		next = c.t->until ? call_attempts(&c) : call_once(&c);
 	call_record(&c, next, host_failed);
+	if (c.delegate && next != CALL_OUT && hc->hs->ev_nr)
+		run_last_event(hc)->delegate = xstrdup(c.delegate);
 	return call_finish(&c);
 }
 

@@ -286,9 +286,12 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	const char *become_user = hc->become_user;
 	bool no_log = hc->no_log, failed = false;
 	size_t env_nr = hc->env_nr;
+	const struct val *delegate_to = hc->delegate_to;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
+	if (t->delegate_to)
+		hc->delegate_to = t->delegate_to;
 	if (t->environment) {
 		if (hc->env_nr == ARRAY_SIZE(hc->env))
 			BUG("environments nested too deep");
@@ -329,6 +332,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	hc->become_user = become_user;
 	hc->no_log = no_log;
 	hc->env_nr = env_nr;
+	hc->delegate_to = delegate_to;
 	return failed;
 }
 

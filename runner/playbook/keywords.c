@@ -211,6 +211,33 @@ static void parse_delay(const struct kwarg *a)
 	a->t->delay = playbook_expect_int(a->lc, a->v, a->key);
 }
 
+static void parse_delegate_to(const struct kwarg *a)
+{
+	if (a->t->delegate_to) {
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'delegate_to' conflicts with 'local_action' (which "
+			  "delegates to localhost)");
+		return;
+	}
+	if (a->v->type == VAL_DICT || a->v->type == VAL_LIST) {
+		diags_add(a->lc->d, &a->v->pos, "expected a host name for "
+			  "'delegate_to', got a %s", val_type_name(a->v->type));
+		return;
+	}
+	if (a->v->type != VAL_NULL)
+		a->t->delegate_to = val_ref((struct val *)a->v);
+}
+
+static void parse_delegate_facts(const struct kwarg *a)
+{
+	bool b;
+
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) == 0 && b)
+		diags_add(a->lc->d, &a->v->pos, "'delegate_facts: true' is "
+			  "not supported yet: the facts would go to the "
+			  "delegate host");
+}
+
 /*
  * block / rescue / always: task.c loads the lists; here, only that the
  * task is a block.
@@ -276,10 +303,10 @@ const struct keyword task_keywords[] = {
 	  "hide the task's messages, diff, loop labels and result" },
 	{ "listen", parse_listen, 0, "handlers: topics they answer to" },
 	{ "action", NULL, KW_ACTION, "a module and its args in one value" },
-	{ "local_action", NULL, KW_REFUSED,
-	  "not supported yet: runs the module on the controller" },
-	{ "delegate_to", NULL, KW_REFUSED,
-	  "not supported yet: runs the task on another host" },
+	{ "local_action", NULL, KW_ACTION,
+	  "action: delegated to localhost" },
+	{ "delegate_to", parse_delegate_to, 0,
+	  "run the task on this host, with the host's vars" },
 	{ "run_once", NULL, KW_REFUSED,
 	  "not supported yet: runs the task on one host of the batch" },
 	{ "environment", parse_environment, 0,
@@ -306,5 +333,7 @@ const struct keyword task_keywords[] = {
 	{ "collections", NULL, 0, "accepted, no effect yet" },
 	{ "module_defaults", NULL, KW_REFUSED,
 	  "not supported yet: default module args" },
+	{ "delegate_facts", parse_delegate_facts, 0,
+	  "false only (true: not supported yet)" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -358,10 +358,14 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 		indented(&b, ev->changes, "  ", o, false);
 	color(&b, o, status_color(ev->status));
 	if (ev->status == EV_FAILED)
-		buf_addf(&b, "fatal: [%s]", ev->host);
+		buf_addf(&b, "fatal: [%s", ev->host);
 	else
-		buf_addf(&b, "%s: [%s]", event_status_name(ev->status, o->mode),
+		buf_addf(&b, "%s: [%s", event_status_name(ev->status, o->mode),
 			 ev->host);
+	/* as Ansible: where a delegated task ran */
+	if (ev->delegate)
+		buf_addf(&b, " -> %s", ev->delegate);
+	buf_addch(&b, ']');
 	if (ev->label) {
 		buf_adds(&b, " => (item=");
 		term_str(&b, ev->label);

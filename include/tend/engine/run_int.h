@@ -37,6 +37,12 @@ struct conn {
 	char *error; /* why it could not connect, once tried */
 };
 
+/* A host's connection to a host its tasks delegate to (delegate_to). */
+struct delegate_conn {
+	char *name;
+	struct conn conn;
+};
+
 struct cached_include {
 	char *path;
 	struct tasklist tasks;
@@ -74,6 +80,12 @@ struct hoststate {
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */
+	/*
+	 * Its own connections to the hosts its tasks delegate to: used by
+	 * this host's worker only, so no two threads share a transport.
+	 */
+	struct delegate_conn *dels;
+	size_t dels_nr, dels_alloc;
 	struct run_event *ev;  /* events of the current step */
 	size_t ev_nr, ev_alloc;
 };
@@ -102,6 +114,7 @@ struct hostctx {
 	int become;
 	const char *become_user;
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
+	const struct val *delegate_to; /* raw, of the task or a block */
 	/* environment: of the play, blocks, task; merged in this order */
 	const struct val *env[48];
 	size_t env_nr;
@@ -163,6 +176,18 @@ int run_args_fingerprint(char out[65], const struct val *args,
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
+/*
+ * The transport of host `name` for a task of hc->hs delegated to it: the
+ * connection vars are the delegate's (its inventory vars, the play's and
+ * the extra vars; `localhost` outside the inventory is the local
+ * connection, as Ansible's implicit localhost), the connection is this
+ * host's own and lasts the play. *out is borrowed. Errors as
+ * run_host_connect.
+ */
+int run_delegate_connect(struct transport **out, struct hostctx *hc,
+			 const char *name);
+/* Close hs's delegate connections, counting their round trips in *rt. */
+void run_delegates_close(struct hoststate *hs, unsigned long *rt);
 /*
  * The prelude of sh exports for the environment of hc->env, rendered in
  * `sc`, appended to `out` (nothing when there is none). Each value goes
