@@ -198,6 +198,10 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 				term_str(out, ev->label);
 				buf_addch(out, ')');
 			}
+			if (ev->delegate) {
+				buf_adds(out, " -> ");
+				term_str(out, ev->delegate);
+			}
 			if (ev->pos.file)
 				buf_addf(out, "  [%s:%u]", ev->pos.file,
 					 ev->pos.line);
@@ -233,6 +237,8 @@ static void json_event(struct val *tasks, const struct run_event *ev,
 	val_dict_set_str(t, "action", event_status_name(ev->status, mode));
 	val_dict_set_bool(t, "handler", ev->handler);
 	val_dict_set(t, "item", ev->label ? val_str(ev->label) : val_null());
+	if (ev->delegate)
+		val_dict_set_str(t, "delegate_to", ev->delegate);
 	val_dict_set(t, "diff", ev->diff ? val_str(ev->diff) : val_null());
 	{
 		struct val *ch = val_list();
