@@ -135,6 +135,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
+	val_unref(hs->once_result);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -290,6 +291,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
+	pthread_mutex_init(&pc.thr_lock, NULL);
+	pthread_cond_init(&pc.thr_cond, NULL);
 	pc.play_vars = val_copy(p->vars);
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
@@ -359,6 +362,9 @@ out:
 		hoststate_release(&pc.hs[i]);
 	}
 	free(pc.hs);
+	free(pc.thr);
+	pthread_cond_destroy(&pc.thr_cond);
+	pthread_mutex_destroy(&pc.thr_lock);
 	val_unref(play_hosts);
 	val_unref(pc.common);
 	val_unref(pc.hostvars);

@@ -240,6 +240,47 @@ static void check_failures(struct playctx *pc)
 		pc->end_play = true;
 }
 
+static void share_var(struct hoststate *to, const struct hoststate *from,
+		      const char *name)
+{
+	struct val *v = val_dict_get(from->hostfacts, name);
+
+	if (v)
+		val_dict_set(to->hostfacts, name, val_ref(v));
+}
+
+/*
+ * After a run_once task: as Ansible's strategy, every host of the batch
+ * that is not unreachable gets its registered result and the facts it
+ * set; a failure that was not ignored fails them all.
+ */
+static void share_once(struct playctx *pc, const struct task *t,
+		       struct hoststate *from)
+{
+	struct val *r = from->once_result;
+	const struct val *facts = val_dict_get(r, "ansible_facts");
+	bool failed = from->failed;
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < pc->nr; i++) {
+		struct hoststate *hs = &pc->hs[i];
+
+		if (hs == from || hs->unreachable)
+			continue;
+		if (t->register_as)
+			share_var(hs, from, t->register_as);
+		for (size_t k = 0; facts && !val_dict_get(r, "failed") &&
+		     k < facts->u.dict.nr; k++)
+			share_var(hs, from, facts->u.dict.items[k].key);
+		if (failed)
+			hs->failed = true;
+		val_dict_set(pc->hostvars, hs->name, run_host_visible_vars(hs));
+	}
+	from->once_result = NULL;
+	val_unref(r);
+}
+
 static void run_step_list(struct playctx *pc, const struct task *t,
 			  const struct tasklist *list, bool handler,
 			  const size_t *only, size_t only_nr)
@@ -260,6 +301,9 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 		if (!hs->failed && !hs->unreachable && !hs->ended)
 			s.hosts[s.nr++] = h;
 	}
+	/* run_once: the first active host of the batch runs it */
+	if (t && t->run_once && s.nr > 1)
+		s.nr = 1;
 	workers = (size_t)(o->forks > 0 ? o->forks : 1);
 	if (workers > s.nr)
 		workers = s.nr;
@@ -274,6 +318,8 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 			pthread_join(tids[i], NULL);
 		free(tids);
 	}
+	if (t && t->run_once && s.nr)
+		share_once(pc, t, &pc->hs[s.hosts[0]]);
 	step_finish(&s);
 	free(s.hosts);
 	check_failures(pc);

@@ -30,8 +30,107 @@ void run_progress(struct hostctx *hc, const struct task *t)
 	buf_release(&name);
 }
 
+/*
+ * throttle: N, rendered in the host's scope, into *out (0: no limit, as
+ * 0 or less is in Ansible). Returns -1 with the error set when it is not
+ * an integer.
+ */
+static int throttle_of(long long *out, struct hostctx *hc,
+		       const struct task *t, const struct varstack *vs)
+{
+	struct scopes *ss;
+	struct val *r = NULL;
+	int error = 0;
+	char *end;
+
+	*out = 0;
+	if (!t->throttle || t->run_once)
+		return 0; /* Ansible ignores throttle beside run_once */
+	ss = xmalloc(sizeof(*ss));
+	if (template_render(&r, t->throttle, run_build_scope(ss, hc, vs,
+				t->vars, NULL, NULL)) < 0)
+		error = tend_error_prefix("in 'throttle'");
+	else if (val_is(r, VAL_INT))
+		*out = r->u.i;
+	else if (!val_cstr(r) || !*val_cstr(r) ||
+		 (*out = strtoll(val_cstr(r), &end, 10), *end))
+		error = tend_error_set("'throttle' must be an integer");
+	val_unref(r);
+	free(ss);
+	if (*out < 0)
+		*out = 0;
+	return error;
+}
+
+/* Wait for one of the `n` places of task t (n > 0). */
+static struct throttled *throttle_enter(struct playctx *pc,
+					const struct task *t, long long n)
+{
+	struct throttled *th = NULL;
+
+	pthread_mutex_lock(&pc->thr_lock);
+	for (;;) {
+		th = NULL;
+		for (size_t i = 0; i < pc->thr_nr; i++)
+			if (pc->thr[i].t == t)
+				th = &pc->thr[i];
+		if (!th) {
+			ALLOC_GROW(pc->thr, pc->thr_nr + 1, pc->thr_alloc);
+			th = &pc->thr[pc->thr_nr++];
+			th->t = t;
+			th->running = 0;
+		}
+		if (th->running < (size_t)n)
+			break;
+		pthread_cond_wait(&pc->thr_cond, &pc->thr_lock);
+	}
+	th->running++;
+	pthread_mutex_unlock(&pc->thr_lock);
+	return th;
+}
+
+static void throttle_leave(struct playctx *pc, const struct task *t)
+{
+	pthread_mutex_lock(&pc->thr_lock);
+	/* found again by task: the table may have moved since */
+	for (size_t i = 0; i < pc->thr_nr; i++)
+		if (pc->thr[i].t == t)
+			pc->thr[i].running--;
+	pthread_cond_broadcast(&pc->thr_cond);
+	pthread_mutex_unlock(&pc->thr_lock);
+}
+
+static bool run_module_task_unthrottled(struct hostctx *hc,
+					const struct task *t,
+					const struct varstack *vs);
+
 static bool run_module_task(struct hostctx *hc, const struct task *t,
 			    const struct varstack *vs)
+{
+	long long n;
+	bool failed;
+
+	if (throttle_of(&n, hc, t, vs) < 0) {
+		struct val *result = val_dict();
+
+		run_progress(hc, t);
+		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+		val_dict_set_bool(result, "failed", true);
+		run_register_result(hc, t, result);
+		val_unref(result);
+		return true;
+	}
+	if (n > 0)
+		throttle_enter(hc->pc, t, n);
+	failed = run_module_task_unthrottled(hc, t, vs);
+	if (n > 0)
+		throttle_leave(hc->pc, t);
+	return failed;
+}
+
+static bool run_module_task_unthrottled(struct hostctx *hc,
+					const struct task *t,
+					const struct varstack *vs)
 {
 	struct val *result;
 	bool host_failed = false;
@@ -106,6 +205,12 @@ done:
 	if (truth_python(val_dict_get(result, "changed")) && t->notify)
 		run_notify(hc, t);
 	run_register_result(hc, t, result);
+	if (t->run_once) {
+		/* schedule.c gives it to the batch's other hosts */
+		val_unref(hc->hs->once_result);
+		hc->hs->once_result = result;
+		return host_failed;
+	}
 	val_unref(result);
 	return host_failed;
 }

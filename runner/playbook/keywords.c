@@ -239,6 +239,32 @@ static void parse_delegate_facts(const struct kwarg *a)
 }
 
 /*
+ * run_once: on a module task of a play's (or handlers') own list. The
+ * executor runs such a task as one step over the batch; a task inside a
+ * block or an included file runs in each host's own walk, where "once
+ * for the batch" has no place yet.
+ */
+static void parse_run_once(const struct kwarg *a)
+{
+	bool b;
+
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) < 0 || !b)
+		return;
+	if (a->t->kind != TASK_MODULE || a->lc->nested)
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'run_once' is not supported yet on a %s",
+			  a->t->kind != TASK_MODULE ? "block or an include" :
+			  "task inside a block or an included file");
+	else
+		a->t->run_once = true;
+}
+
+static void parse_throttle(const struct kwarg *a)
+{
+	a->t->throttle = playbook_expect_int(a->lc, a->v, a->key);
+}
+
+/*
  * block / rescue / always: task.c loads the lists; here, only that the
  * task is a block.
  */
@@ -307,8 +333,8 @@ const struct keyword task_keywords[] = {
 	  "action: delegated to localhost" },
 	{ "delegate_to", parse_delegate_to, 0,
 	  "run the task on this host, with the host's vars" },
-	{ "run_once", NULL, KW_REFUSED,
-	  "not supported yet: runs the task on one host of the batch" },
+	{ "run_once", parse_run_once, 0,
+	  "run on the batch's first host; every host gets the result" },
 	{ "environment", parse_environment, 0,
 	  "environment variables for the module" },
 	{ "until", parse_until, 0,
@@ -328,8 +354,8 @@ const struct keyword task_keywords[] = {
 	{ "any_errors_fatal", NULL, KW_REFUSED,
 	  "not supported yet: per task (plays take it)" },
 	{ "debugger", NULL, 0, "accepted, no effect yet" },
-	{ "throttle", NULL, KW_REFUSED,
-	  "not supported yet: how many hosts run the task at once" },
+	{ "throttle", parse_throttle, 0,
+	  "how many hosts run the task at once" },
 	{ "collections", NULL, 0, "accepted, no effect yet" },
 	{ "module_defaults", NULL, KW_REFUSED,
 	  "not supported yet: default module args" },

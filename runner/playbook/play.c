@@ -243,6 +243,23 @@ static void default_var(struct play *p, const char *name, const struct val *v)
 	p->vars = nv;
 }
 
+/*
+ * strategy: free lets each host walk a section alone: no step runs a
+ * task for the batch, so run_once is refused there.
+ */
+static void refuse_run_once_free(struct loadctx *lc, const struct play *p)
+{
+	const struct tasklist *lists[] = { &p->pre_tasks, &p->tasks,
+					   &p->post_tasks, &p->handlers };
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (size_t j = 0; j < lists[i]->nr; j++)
+			if (lists[i]->items[j]->run_once)
+				diags_add(lc->d, &lists[i]->items[j]->pos,
+					  "'run_once' is not supported yet "
+					  "with strategy: free");
+}
+
 struct play *play_load(struct loadctx *lc, const struct val *v)
 {
 	struct play *p = xcalloc(1, sizeof(*p));
@@ -269,6 +286,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		       "post_tasks", p->tags, false);
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
+	if (p->strategy_free)
+		refuse_run_once_free(lc, p);
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

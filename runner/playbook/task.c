@@ -146,6 +146,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 		const struct val *r = val_dict_get(v, "rescue");
 		const struct val *a = val_dict_get(v, "always");
 
+		lc->nested++;
 		task_load_list(lc, &t->block, val_dict_get(v, "block"),
 			       "block", t->tags, handler);
 		if (r)
@@ -154,6 +155,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 		if (a)
 			task_load_list(lc, &t->always, a, "always", t->tags,
 				       handler);
+		lc->nested--;
 		if (t->loop)
 			diags_add(lc->d, &t->pos,
 				  "a block cannot loop (loop over include_tasks)");
@@ -259,7 +261,9 @@ int task_load_file(struct loadctx *lc, struct tasklist *out,
 	if (error < 0)
 		return error;
 	lc->depth++;
+	lc->nested++;
 	error = task_load_list(lc, out, doc, path, NULL, false);
+	lc->nested--;
 	lc->depth--;
 	val_unref(doc);
 	return error;

@@ -77,6 +77,7 @@ struct hoststate {
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
 	struct val *notified;  /* handler names/topics notified */
+	struct val *once_result; /* a run_once task's result, for the batch */
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */
@@ -90,6 +91,11 @@ struct hoststate {
 	size_t ev_nr, ev_alloc;
 };
 
+struct throttled {
+	const struct task *t;
+	size_t running;
+};
+
 struct playctx {
 	struct runstate *rs;
 	const struct play *play;
@@ -99,6 +105,11 @@ struct playctx {
 	struct hoststate *hs;
 	size_t nr;
 	bool end_play;
+	/* throttle: how many hosts run each throttled task right now */
+	pthread_mutex_t thr_lock;
+	pthread_cond_t thr_cond;
+	struct throttled *thr;
+	size_t thr_nr, thr_alloc;
 };
 
 /* Vars of enclosing blocks and includes, outermost first. */

@@ -33,6 +33,7 @@ struct loadctx {
 	const char *basedir;   /* the playbook's directory */
 	const char *root;      /* reads stay beneath it; NULL: anywhere */
 	int depth;             /* include nesting */
+	int nested;            /* >0: loading a block's or a file's tasks */
 };
 
 /*
