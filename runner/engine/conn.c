@@ -165,26 +165,34 @@ static bool is_localhost(const char *name)
 	       !strcmp(name, "::1");
 }
 
+/* hs's slot in its delegate table for `name`, made if new */
+static struct delegate_conn *delegate_slot(struct hoststate *hs,
+					   const char *name)
+{
+	struct delegate_conn *d;
+
+	for (size_t i = 0; i < hs->dels_nr; i++)
+		if (!strcmp(hs->dels[i].name, name))
+			return &hs->dels[i];
+	ALLOC_GROW(hs->dels, hs->dels_nr + 1, hs->dels_alloc);
+	d = &hs->dels[hs->dels_nr++];
+	memset(d, 0, sizeof(*d));
+	d->name = xstrdup(name);
+	return d;
+}
+
 int run_delegate_connect(struct transport **out, struct hostctx *hc,
 			 const char *name)
 {
 	struct hoststate *hs = hc->hs;
 	struct runstate *rs = hc->pc->rs;
-	struct delegate_conn *d = NULL;
+	struct delegate_conn *d;
 	struct scopes *ss;
 	struct host *h;
 	struct val *inv = NULL, *implicit = NULL;
 	int error;
 
-	for (size_t i = 0; i < hs->dels_nr; i++)
-		if (!strcmp(hs->dels[i].name, name))
-			d = &hs->dels[i];
-	if (!d) {
-		ALLOC_GROW(hs->dels, hs->dels_nr + 1, hs->dels_alloc);
-		d = &hs->dels[hs->dels_nr++];
-		memset(d, 0, sizeof(*d));
-		d->name = xstrdup(name);
-	}
+	d = delegate_slot(hs, name);
 	if (d->conn.t) {
 		*out = d->conn.t;
 		return 0;
@@ -211,6 +219,50 @@ int run_delegate_connect(struct transport **out, struct hostctx *hc,
 	val_unref(implicit);
 	if (error < 0)
 		return error;
+	*out = d->conn.t;
+	return 0;
+}
+
+int run_task_connect(struct transport **out, struct hostctx *hc,
+		     const struct scope *sc, const char *type)
+{
+	struct hoststate *hs = hc->hs;
+	bool var_set = false;
+	struct delegate_conn *d;
+	struct scope top;
+	struct buf key = BUF_INIT;
+	int error;
+
+	/* the play's own connection: keyword is no variable here */
+	for (const struct scope *s = sc; s && !var_set; s = s->parent) {
+		const struct val *v = val_dict_get(s->vars, "ansible_connection");
+
+		if (s->vars == hc->pc->play_vars && hc->pc->play->connection_kw)
+			continue;
+		var_set = v && v->type != VAL_NULL;
+	}
+	if (var_set) {
+		if ((error = run_host_connect(hc, sc)) < 0)
+			return error;
+		*out = hs->conn->t;
+		return 0;
+	}
+	/* NUL cannot be in a host name: this slot is no delegate's */
+	buf_addf(&key, "%c%s", 1, type);
+	d = delegate_slot(hs, key.ptr);
+	buf_release(&key);
+	if (!d->conn.t) {
+		struct val *over = val_dict();
+
+		val_dict_set_str(over, "ansible_connection", type);
+		top = *sc;
+		top.parent = sc;
+		top.vars = over;
+		error = conn_open(&d->conn, hs->name, &top, hc->pc->rs);
+		val_unref(over);
+		if (error < 0)
+			return error;
+	}
 	*out = d->conn.t;
 	return 0;
 }

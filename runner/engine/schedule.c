@@ -67,8 +67,17 @@ static void step_host(struct step *s, struct hoststate *hs)
 	struct hostctx hc = { .pc = s->pc, .hs = hs, .handler = s->handler };
 	struct varstack vs = { .nr = 0 };
 	const struct play *p = s->pc->play;
+	bool b;
 
 	hc.become = p->become > 0;
+	if (p->become_tpl && run_flag(&b, &hc, p->become_tpl, NULL, NULL) < 0) {
+		run_add_event(&hc, s->t, EV_FAILED, NULL, tend_error_last());
+		tend_error_clear();
+		hs->failed = true;
+		return;
+	} else if (p->become_tpl) {
+		hc.become = b;
+	}
 	hc.become_user = p->become_user;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
 	if (p->environment)
@@ -232,7 +241,7 @@ static void check_failures(struct playctx *pc)
 			failed++;
 	if (!failed)
 		return;
-	if (pc->play->any_errors_fatal)
+	if (pc->any_errors_fatal)
 		pc->end_play = true;
 	if (pc->play->max_fail_percentage >= 0 &&
 	    (double)failed * 100.0 / (double)pc->nr >
@@ -385,7 +394,7 @@ static void flush_handlers(struct playctx *pc)
 
 void run_section(struct playctx *pc, const struct tasklist *l)
 {
-	if (pc->play->strategy_free) {
+	if (pc->strategy_free) {
 		/* every host goes through the section at its own pace */
 		if (l->nr)
 			run_step_list(pc, NULL, l, false, NULL, 0);

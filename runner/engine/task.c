@@ -282,6 +282,22 @@ out:
 	return error;
 }
 
+/* The task's `connection:` keyword, rendered, and its transport. */
+static int call_task_connect(struct call *c)
+{
+	struct val *r = NULL;
+	struct buf type = BUF_INIT;
+	int error;
+
+	if ((error = template_render(&r, c->hc->connection, c->sc)) < 0)
+		return tend_error_prefix("in 'connection'");
+	val_to_text(&type, r);
+	val_unref(r);
+	error = run_task_connect(&c->tx, c->hc, c->sc, type.ptr);
+	buf_release(&type);
+	return error;
+}
+
 /* Connect (unless controller-side) and check through a read-only transport. */
 static enum call_next call_check(struct call *c)
 {
@@ -293,6 +309,8 @@ static enum call_next call_check(struct call *c)
 	if (!(t->module->flags & MOD_CONTROLLER)) {
 		if (c->delegate)
 			error = run_delegate_connect(&c->tx, hc, c->delegate);
+		else if (hc->connection)
+			error = call_task_connect(c);
 		else
 			error = run_host_connect(hc, c->sc);
 		if (error == TEND_EREFUSED) {
@@ -307,7 +325,7 @@ static enum call_next call_check(struct call *c)
 			hs->unreachable = true;
 			return CALL_EVENT;
 		}
-		if (!c->delegate)
+		if (!c->delegate && !hc->connection)
 			c->tx = hs->conn->t;
 		if (call_environment(c) < 0)
 			return CALL_FAIL;

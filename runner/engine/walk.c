@@ -392,11 +392,14 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	bool no_log = hc->no_log, failed = false;
 	size_t env_nr = hc->env_nr;
 	const struct val *delegate_to = hc->delegate_to;
+	const struct val *connection = hc->connection;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
 	if (t->delegate_to)
 		hc->delegate_to = t->delegate_to;
+	if (t->connection)
+		hc->connection = t->connection;
 	if (t->environment) {
 		if (hc->env_nr == ARRAY_SIZE(hc->env))
 			BUG("environments nested too deep");
@@ -404,6 +407,17 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	}
 	if (t->become >= 0)
 		hc->become = t->become;
+	if (t->become_tpl) {
+		bool b;
+
+		if (run_flag(&b, hc, t->become_tpl, vs, t->vars) < 0) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			tend_error_clear();
+			failed = true;
+			goto out;
+		}
+		hc->become = b;
+	}
 	if (t->become_user)
 		hc->become_user = t->become_user;
 	if (t->no_log)
@@ -433,11 +447,13 @@ bool run_task(struct hostctx *hc, const struct task *t,
 			failed = run_module_task(hc, t, vs);
 		break;
 	}
+out:
 	hc->become = become;
 	hc->become_user = become_user;
 	hc->no_log = no_log;
 	hc->env_nr = env_nr;
 	hc->delegate_to = delegate_to;
+	hc->connection = connection;
 	return failed;
 }
 

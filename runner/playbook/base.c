@@ -376,3 +376,32 @@ struct val *playbook_expect_int(struct loadctx *lc, const struct val *v,
 		  what, s ? s : val_type_name(v->type));
 	return NULL;
 }
+
+struct val *playbook_expect_vars(struct loadctx *lc, const struct val *v,
+				 const char *what)
+{
+	struct val *merged;
+
+	if (v->type != VAL_LIST)
+		return playbook_expect_dict(lc, v, what);
+	merged = val_dict();
+	merged->pos = v->pos;
+	for (size_t i = 0; i < v->u.list.nr; i++) {
+		const struct val *it = v->u.list.items[i];
+
+		if (it->type == VAL_NULL)
+			continue;
+		if (it->type != VAL_DICT) {
+			diags_add(lc->d, &it->pos, "expected a dict in the list "
+				  "of '%s', got a %s", what,
+				  val_type_name(it->type));
+			val_unref(merged);
+			return NULL;
+		}
+		for (size_t j = 0; j < it->u.dict.nr; j++)
+			val_dict_set_pos(merged, it->u.dict.items[j].key,
+					 val_ref(it->u.dict.items[j].v),
+					 &it->u.dict.items[j].pos);
+	}
+	return merged;
+}

@@ -170,15 +170,19 @@ static void parse_ignore_errors(const struct kwarg *a)
 
 static void parse_vars(const struct kwarg *a)
 {
-	a->t->vars = playbook_expect_dict(a->lc, a->v, a->key);
+	a->t->vars = playbook_expect_vars(a->lc, a->v, a->key);
 }
 
+/* a bool, or a template the executor renders per host */
 static void parse_become(const struct kwarg *a)
 {
-	bool b;
+	struct val *f = playbook_expect_flag(a->lc, a->v, a->key);
 
-	if (!playbook_parse_bool(a->lc, a->v, a->key, &b))
-		a->t->become = b;
+	if (val_is(f, VAL_BOOL))
+		a->t->become = f->u.b;
+	else if (f)
+		a->t->become_tpl = val_ref(f);
+	val_unref(f);
 }
 
 static void parse_become_user(const struct kwarg *a)
@@ -257,6 +261,15 @@ static void parse_run_once(const struct kwarg *a)
 			  "task inside a block or an included file");
 	else
 		a->t->run_once = true;
+}
+
+static void parse_connection(const struct kwarg *a)
+{
+	char *s = playbook_expect_str(a->lc, a->v, a->key);
+
+	if (s)
+		a->t->connection = val_str(s);
+	free(s);
 }
 
 static void parse_throttle(const struct kwarg *a)
@@ -361,5 +374,7 @@ const struct keyword task_keywords[] = {
 	  "not supported yet: default module args" },
 	{ "delegate_facts", parse_delegate_facts, 0,
 	  "false only (true: not supported yet)" },
+	{ "connection", parse_connection, 0,
+	  "the connection plugin, unless a variable sets ansible_connection" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -28,7 +28,7 @@ static void parse_hosts(const struct kwarg *a)
 
 static void parse_vars(const struct kwarg *a)
 {
-	a->p->vars = playbook_expect_dict(a->lc, a->v, a->key);
+	a->p->vars = playbook_expect_vars(a->lc, a->v, a->key);
 }
 
 /*
@@ -78,12 +78,16 @@ static void parse_gather_facts(const struct kwarg *a)
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
 }
 
+/* a bool, or a template the executor renders per host */
 static void parse_become(const struct kwarg *a)
 {
-	bool b;
+	struct val *f = playbook_expect_flag(a->lc, a->v, a->key);
 
-	if (!playbook_parse_bool(a->lc, a->v, a->key, &b))
-		a->p->become = b;
+	if (val_is(f, VAL_BOOL))
+		a->p->become = f->u.b;
+	else if (f)
+		a->p->become_tpl = val_ref(f);
+	val_unref(f);
 }
 
 static void parse_become_user(const struct kwarg *a)
@@ -115,7 +119,9 @@ static void parse_strategy(const struct kwarg *a)
 {
 	const char *st = val_cstr(a->v);
 
-	if (st && !strcmp(st, "free"))
+	if (st && template_has_jinja(st))
+		a->p->strategy_tpl = val_ref((struct val *)a->v);
+	else if (st && !strcmp(st, "free"))
 		a->p->strategy_free = true;
 	else if (!st || strcmp(st, "linear"))
 		diags_add(a->lc->d, &a->v->pos,
@@ -134,7 +140,13 @@ static void parse_environment(const struct kwarg *a)
 
 static void parse_any_errors_fatal(const struct kwarg *a)
 {
-	playbook_parse_bool(a->lc, a->v, a->key, &a->p->any_errors_fatal);
+	struct val *f = playbook_expect_flag(a->lc, a->v, a->key);
+
+	if (val_is(f, VAL_BOOL))
+		a->p->any_errors_fatal = f->u.b;
+	else if (f)
+		a->p->any_errors_fatal_tpl = val_ref(f);
+	val_unref(f);
 }
 
 static void parse_max_fail_percentage(const struct kwarg *a)
@@ -223,6 +235,9 @@ void play_free(struct play *p)
 	val_unref(p->maintenance);
 	val_unref(p->no_log);
 	val_unref(p->environment);
+	val_unref(p->become_tpl);
+	val_unref(p->strategy_tpl);
+	val_unref(p->any_errors_fatal_tpl);
 	tasklist_release(&p->pre_tasks);
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);
@@ -275,6 +290,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		p->vars = val_dict();
 	/* remote_user / connection are shorthands for connection vars */
 	default_var(p, "ansible_user", val_dict_get(v, "remote_user"));
+	p->connection_kw = val_dict_get(v, "connection") &&
+			   !val_dict_get(p->vars, "ansible_connection");
 	default_var(p, "ansible_connection", val_dict_get(v, "connection"));
 	if (!p->hosts && lc->d->errors == errors)
 		diags_add(lc->d, &p->pos, "a play needs 'hosts'");

@@ -46,6 +46,8 @@ static void task_free(struct task *t)
 	val_unref(t->delay);
 	val_unref(t->delegate_to);
 	val_unref(t->throttle);
+	val_unref(t->connection);
+	val_unref(t->become_tpl);
 	free(t->meta);
 	tasklist_release(&t->block);
 	tasklist_release(&t->rescue);

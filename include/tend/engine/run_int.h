@@ -105,6 +105,8 @@ struct playctx {
 	struct hoststate *hs;
 	size_t nr;
 	bool end_play;
+	bool strategy_free;    /* the play's strategy, rendered */
+	bool any_errors_fatal; /* the play's any_errors_fatal, rendered */
 	/* throttle: how many hosts run each throttled task right now */
 	pthread_mutex_t thr_lock;
 	pthread_cond_t thr_cond;
@@ -126,6 +128,7 @@ struct hostctx {
 	const char *become_user;
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
 	const struct val *delegate_to; /* raw, of the task or a block */
+	const struct val *connection;  /* raw, of the task or a block */
 	/* environment: of the play, blocks, task; merged in this order */
 	const struct val *env[48];
 	size_t env_nr;
@@ -160,6 +163,13 @@ void run_taint(struct val *v, const struct val *secrets);
 struct val *run_secrets(const struct hostctx *hc);
 struct val *run_secret_list(const struct runstate *rs, const struct val *text);
 void run_scrub_error(const struct val *secrets);
+/*
+ * A bool keyword that may be templated (become, no_log): a bool, or
+ * rendered in the task's scope and read as Ansible's boolean(). Returns
+ * -1 with the error set when it is no bool.
+ */
+int run_flag(bool *out, struct hostctx *hc, const struct val *flag,
+	     const struct varstack *vs, const struct val *task_vars);
 bool run_no_log(struct hostctx *hc, const struct val *flag,
 		const struct varstack *vs, const struct val *task_vars);
 void run_wipe_secret_text(struct val *set);
@@ -197,6 +207,15 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc);
  */
 int run_delegate_connect(struct transport **out, struct hostctx *hc,
 			 const char *name);
+/*
+ * The transport for a task whose `connection:` keyword is `type`: as
+ * Ansible, an ansible_connection variable set anywhere but by the play's
+ * own `connection:` keyword wins (the host's connection); else the host
+ * gets a connection of that type of its own, kept for the play. *out is
+ * borrowed. Errors as run_host_connect.
+ */
+int run_task_connect(struct transport **out, struct hostctx *hc,
+		     const struct scope *sc, const char *type);
 /* Close hs's delegate connections, counting their round trips in *rt. */
 void run_delegates_close(struct hoststate *hs, unsigned long *rt);
 /*

@@ -159,6 +159,13 @@ struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
 				 const char *what);
 
 /*
+ * vars: a dict, null (empty), or a list of dicts merged in order (later
+ * keys over earlier ones), as Ansible's _load_vars takes them.
+ */
+struct val *playbook_expect_vars(struct loadctx *lc, const struct val *v,
+				 const char *what);
+
+/*
  * environment: a dict of variable names to values, a template giving
  * one, or a list of those (merged in order); literal names must be ones
  * a shell can export.
