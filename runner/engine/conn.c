@@ -294,61 +294,66 @@ static bool env_name_ok(const char *s)
 
 /*
  * Ansible's _compute_environment_string: each part rendered, a dict
- * (null and empty parts skipped), later parts over earlier ones, each
- * value as Python's str() of it.
+ * (null and empty parts skipped), later parts over earlier ones.
  */
-int run_env_prelude(struct buf *out, const struct hostctx *hc,
-		    const struct scope *sc)
+int run_env_render(struct val **out, const struct hostctx *hc,
+		   const struct scope *sc)
 {
 	struct val *merged = val_dict();
 	int error = 0;
 
+	*out = NULL;
 	for (size_t i = 0; i < hc->env_nr; i++) {
 		const struct val *part = hc->env[i];
-		struct val *r = NULL;
+		size_t n = part->type == VAL_LIST ? part->u.list.nr : 1;
 
-		for (size_t j = 0; j < (part->type == VAL_LIST ?
-					part->u.list.nr : 1); j++) {
+		for (size_t j = 0; j < n; j++) {
 			const struct val *p = part->type == VAL_LIST ?
 					      part->u.list.items[j] : part;
+			struct val *r = NULL;
 
 			if (val_is(p, VAL_NULL))
 				continue;
 			if ((error = template_render(&r, p, sc)) < 0) {
 				tend_error_prefix("in 'environment'");
-				goto out;
+				goto fail;
 			}
 			if (!val_is(r, VAL_DICT) && !val_is(r, VAL_NULL)) {
 				error = tend_error_set("'environment' must be a "
 					"dict, got a %s", val_type_name(r->type));
 				val_unref(r);
-				goto out;
+				goto fail;
 			}
 			if (val_is(r, VAL_DICT))
 				val_dict_update(merged, r, false);
 			val_unref(r);
-			r = NULL;
 		}
 	}
-	for (size_t i = 0; i < merged->u.dict.nr; i++) {
-		const char *k = merged->u.dict.items[i].key;
-
-		if (!env_name_ok(k)) {
+	for (size_t i = 0; i < merged->u.dict.nr; i++)
+		if (!env_name_ok(merged->u.dict.items[i].key)) {
 			error = tend_error_set("'%s' in 'environment' is not a "
-				"variable name a shell can export", k);
-			goto out;
+				"variable name a shell can export",
+				merged->u.dict.items[i].key);
+			goto fail;
 		}
-		buf_addf(out, "%s=", k);
-		{
-			struct buf v = BUF_INIT;
-
-			val_to_text(&v, merged->u.dict.items[i].v);
-			sh_quote(out, v.ptr);
-			buf_release_secret(&v);
-		}
-		buf_addf(out, "; export %s\n", k);
-	}
-out:
+	*out = merged;
+	return 0;
+fail:
 	val_unref(merged);
 	return error;
+}
+
+void run_env_prelude(struct buf *out, const struct val *env)
+{
+	for (size_t i = 0; i < val_len(env); i++) {
+		const char *k = env->u.dict.items[i].key;
+		struct buf v = BUF_INIT;
+
+		/* each value as Python's str() of it, as Ansible's */
+		val_to_text(&v, env->u.dict.items[i].v);
+		buf_addf(out, "%s=", k);
+		sh_quote(out, v.ptr);
+		buf_addf(out, "; export %s\n", k);
+		buf_release_secret(&v);
+	}
 }

@@ -129,6 +129,7 @@ struct call {
 	struct transport *tx; /* what apply runs on (the host's, or a view) */
 	struct transport *envt; /* the environment view, owned, or NULL */
 	char *delegate;       /* the host the task is delegated to, or NULL */
+	struct val *env;      /* the rendered environment, or NULL */
 	struct engine_data ed;
 	struct task_ctx ctx;
 	enum event_status st;
@@ -205,6 +206,31 @@ static int call_delegate(struct call *c)
 	return 0;
 }
 
+/*
+ * What a saved plan binds of the call: its args, and with them where it
+ * runs (delegate_to) and its environment, when it has them.
+ */
+static int call_fingerprint(struct call *c)
+{
+	struct runstate *rs = c->hc->pc->rs;
+	struct val *what = val_ref(c->args);
+	int error;
+
+	if (c->delegate || val_len(c->env)) {
+		val_unref(what);
+		what = val_dict();
+		val_dict_set(what, "args", val_ref(c->args));
+		val_dict_set(what, "delegate_to", c->delegate ?
+			     val_str(c->delegate) : val_null());
+		val_dict_set(what, "environment", c->env ? val_ref(c->env) :
+			     val_null());
+	}
+	error = run_args_fingerprint(c->args_fp, what, c->ctx.become_user,
+				     c->sc, rs->secrets, rs->opts->hasher);
+	val_unref(what);
+	return error;
+}
+
 /* Render and normalize the arguments, fill ctx. */
 static enum call_next call_prepare(struct call *c)
 {
@@ -230,7 +256,8 @@ static enum call_next call_prepare(struct call *c)
 		return CALL_FAIL;
 	}
 
-	if (call_delegate(c) < 0) {
+	if (call_delegate(c) < 0 ||
+	    (c->hc->env_nr && run_env_render(&c->env, hc, c->sc) < 0)) {
 		if (run_plan_unknown(hc, tend_error_code())) {
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "depends on a result known only at apply: %s",
@@ -250,10 +277,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.engine = &engine;
 	c->ctx.engine_data = &c->ed;
 	/* a saved plan binds what the task runs, not only what it found */
-	if (hc->pc->rs->opts->hasher &&
-	    run_args_fingerprint(c->args_fp, c->args, c->ctx.become_user,
-				 c->sc, hc->pc->rs->secrets,
-				 hc->pc->rs->opts->hasher) < 0) {
+	if (hc->pc->rs->opts->hasher && call_fingerprint(c) < 0) {
 		buf_adds(&c->msg, tend_error_last());
 		return CALL_FAIL;
 	}
@@ -264,20 +288,14 @@ static enum call_next call_prepare(struct call *c)
 static int call_environment(struct call *c)
 {
 	struct buf prelude = BUF_INIT;
-	int error;
+	int error = 0;
 
-	if (!c->hc->env_nr)
-		return 0;
-	if ((error = run_env_prelude(&prelude, c->hc, c->sc)) < 0 ||
-	    (prelude.len &&
-	     (error = transport_prelude_new(&c->envt, c->tx,
-					    prelude.ptr)) < 0)) {
+	run_env_prelude(&prelude, c->env);
+	if (prelude.len &&
+	    (error = transport_prelude_new(&c->envt, c->tx, prelude.ptr)) < 0)
 		buf_adds(&c->msg, tend_error_last());
-		goto out;
-	}
 	if (c->envt)
 		c->tx = c->envt;
-out:
 	buf_release_secret(&prelude);
 	return error;
 }
@@ -575,6 +593,7 @@ static struct val *call_finish(struct call *c)
 	transport_close(c->ro);
 	transport_close(c->envt);
 	free(c->delegate);
+	val_unref(c->env);
 	check_result_release(&c->cr);
 	apply_result_release(&c->ar);
 	diags_release(&c->d);
@@ -605,6 +624,8 @@ static void call_reset(struct call *c)
 	transport_close(c->ro);
 	transport_close(c->envt);
 	c->ro = c->envt = c->tx = NULL;
+	val_unref(c->env);
+	c->env = NULL;
 	check_result_release(&c->cr);
 	check_result_init(&c->cr);
 	apply_result_release(&c->ar);

@@ -219,13 +219,14 @@ int run_task_connect(struct transport **out, struct hostctx *hc,
 /* Close hs's delegate connections, counting their round trips in *rt. */
 void run_delegates_close(struct hoststate *hs, unsigned long *rt);
 /*
- * The prelude of sh exports for the environment of hc->env, rendered in
- * `sc`, appended to `out` (nothing when there is none). Each value goes
- * through sh_quote. Fails (error set) when a part is not a dict or a
- * name cannot be exported.
+ * The environment of hc->env (play, blocks, task), rendered in `sc` and
+ * merged into *out (a new dict; values keep their secret flags). Fails
+ * (error set) when a part is not a dict or a name cannot be exported.
  */
-int run_env_prelude(struct buf *out, const struct hostctx *hc,
-		    const struct scope *sc);
+int run_env_render(struct val **out, const struct hostctx *hc,
+		   const struct scope *sc);
+/* `export NAME='value'` lines of `env`, each value through sh_quote. */
+void run_env_prelude(struct buf *out, const struct val *env);
 
 /* task.c */
 bool run_plan_unknown(const struct hostctx *hc, int error);
