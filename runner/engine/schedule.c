@@ -7,6 +7,7 @@
 #include "tend/util/buf.h"
 #include "tend/engine/facts.h"
 #include "tend/engine/run_int.h"
+#include "tend/data/truth.h"
 #include "tend/util/interrupt.h"
 #include "tend/util/readlog.h"
 
@@ -269,6 +270,8 @@ static void share_once(struct playctx *pc, const struct task *t,
 	struct val *r = from->once_result;
 	const struct val *facts = val_dict_get(r, "ansible_facts");
 	bool failed = from->failed;
+	/* a result may say "failed": false (Ansible's results always do) */
+	bool set_facts = !truth_python(val_dict_get(r, "failed"));
 
 	if (!r)
 		return;
@@ -279,8 +282,8 @@ static void share_once(struct playctx *pc, const struct task *t,
 			continue;
 		if (t->register_as)
 			share_var(hs, from, t->register_as);
-		for (size_t k = 0; facts && !val_dict_get(r, "failed") &&
-		     k < facts->u.dict.nr; k++)
+		for (size_t k = 0; facts && set_facts && k < facts->u.dict.nr;
+		     k++)
 			share_var(hs, from, facts->u.dict.items[k].key);
 		if (failed)
 			hs->failed = true;
