@@ -287,6 +287,9 @@ static void share_once(struct playctx *pc, const struct task *t,
 			share_var(hs, from, facts->u.dict.items[k].key);
 		if (failed)
 			hs->failed = true;
+		/* a plan: what depends on an unknown result is unknown */
+		if (val_dict_get(r, "tend_unknown"))
+			hs->unknown_results = true;
 		val_dict_set(pc->hostvars, hs->name, run_host_visible_vars(hs));
 	}
 	from->once_result = NULL;

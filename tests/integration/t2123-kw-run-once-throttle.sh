@@ -74,3 +74,18 @@ YML
 run_tend 1 validate "$T/bad.yml"
 expect_in "$T/err" "bad.yml:6:11: 'run_once' is not supported yet on a task inside a block or an included file"
 expect_in "$T/err" "bad.yml:11:7: 'run_once' is not supported yet with strategy: free"
+
+# a plan: the other hosts get the run_once task's unknown result, so
+# what depends on it is unknown there too, not a failure
+cat >"$T/plan.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: echo hi
+      register: once
+      run_once: true
+    - debug: { msg: "{{ once.stdout }}" }
+YML
+run_tend 0 plan "$T/plan.yml" -i "$T/local.ini"
+expect_in "$T/out" "0 to change, 0 ok, 4 unknown on 3 hosts"
+expect_not_in "$T/out" "failed"
