@@ -29,6 +29,7 @@ void run_result_release(struct run_result *r)
 		free(ev->module);
 		free(ev->host);
 		free(ev->label);
+		free(ev->delegate);
 		free(ev->diff);
 		free(ev->changes);
 		free(ev->msg);

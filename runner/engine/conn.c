@@ -9,6 +9,10 @@
 #include "tend/playbook/playbook.h"
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
+#include "tend/inventory/inventory.h"
+#include "tend/util/quote.h"
+
+#include <ctype.h>
 
 /*
  * The first of `names` that is defined, rendered to a string (a new
@@ -108,12 +112,12 @@ static int scope_conn_var(char **out, const char *const *names, void *payload)
 	return conn_var(out, payload, names);
 }
 
-int run_host_connect(struct hostctx *hc, const struct scope *sc)
+/* Open connection `c` to `name` with the connection vars of `sc`. */
+static int conn_open(struct conn *c, const char *name, const struct scope *sc,
+		     const struct runstate *rs)
 {
 	static const char *const v_conn[] = { "ansible_connection", NULL };
-	struct hoststate *hs = hc->hs;
-	struct conn *c = hs->conn;
-	struct conn_src src = { .sc = sc, .rs = hc->pc->rs };
+	struct conn_src src = { .sc = sc, .rs = rs };
 	char *type = NULL;
 	int error;
 
@@ -123,7 +127,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	if ((error = conn_var(&type, &src, v_conn)) < 0)
 		goto out;
-	if (hc->pc->rs->pb->limits.untrusted && transport_on_controller(type)) {
+	if (rs->pb->limits.untrusted && transport_on_controller(type)) {
 		/* not cached in c->error: each task is refused by name */
 		error = tend_error_set_code(TEND_EREFUSED, "refusing to run on "
 			"the controller (connection '%s') for an untrusted "
@@ -134,7 +138,7 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 	}
 	{
 		struct transport_vars v = {
-			.inventory_name = hs->name, .get = scope_conn_var,
+			.inventory_name = name, .get = scope_conn_var,
 			.payload = &src,
 		};
 
@@ -147,4 +151,209 @@ out:
 		return tend_error_set_code(TEND_EUNREACHABLE, "%s", c->error);
 	}
 	return 0;
+}
+
+int run_host_connect(struct hostctx *hc, const struct scope *sc)
+{
+	return conn_open(hc->hs->conn, hc->hs->name, sc, hc->pc->rs);
+}
+
+/* Ansible's C.LOCALHOST: the names of the implicit localhost */
+static bool is_localhost(const char *name)
+{
+	return !strcmp(name, "localhost") || !strcmp(name, "127.0.0.1") ||
+	       !strcmp(name, "::1");
+}
+
+/* hs's slot in its delegate table for `name`, made if new */
+static struct delegate_conn *delegate_slot(struct hoststate *hs,
+					   const char *name)
+{
+	struct delegate_conn *d;
+
+	for (size_t i = 0; i < hs->dels_nr; i++)
+		if (!strcmp(hs->dels[i].name, name))
+			return &hs->dels[i];
+	ALLOC_GROW(hs->dels, hs->dels_nr + 1, hs->dels_alloc);
+	d = &hs->dels[hs->dels_nr++];
+	memset(d, 0, sizeof(*d));
+	d->name = xstrdup(name);
+	return d;
+}
+
+int run_delegate_connect(struct transport **out, struct hostctx *hc,
+			 const char *name)
+{
+	struct hoststate *hs = hc->hs;
+	struct runstate *rs = hc->pc->rs;
+	struct delegate_conn *d;
+	struct scopes *ss;
+	struct host *h;
+	struct val *inv = NULL, *implicit = NULL;
+	int error;
+
+	d = delegate_slot(hs, name);
+	if (d->conn.t) {
+		*out = d->conn.t;
+		return 0;
+	}
+	h = inventory_find_host(rs->inv, name);
+	if (h)
+		inv = inventory_host_vars(rs->inv, h);
+	else if (is_localhost(name)) {
+		implicit = val_dict();
+		val_dict_set_str(implicit, "ansible_connection", "local");
+	}
+	ss = xmalloc(sizeof(*ss));
+	ss->nr = 0;
+	run_push_scope(ss, rs->opts->defaults, rs->pb->dir);
+	run_push_scope(ss, implicit, NULL);
+	run_push_scope(ss, inv, rs->pb->dir);
+	run_push_scope(ss, hc->pc->play_vars, NULL);
+	run_push_scope(ss, rs->opts->extra_vars, NULL);
+	for (size_t i = 0; i < ss->nr; i++)
+		ss->s[i].limits = &rs->pb->limits;
+	error = conn_open(&d->conn, name, &ss->s[ss->nr - 1], rs);
+	free(ss);
+	val_unref(inv);
+	val_unref(implicit);
+	if (error < 0)
+		return error;
+	*out = d->conn.t;
+	return 0;
+}
+
+int run_task_connect(struct transport **out, struct hostctx *hc,
+		     const struct scope *sc, const char *type)
+{
+	struct hoststate *hs = hc->hs;
+	bool var_set = false;
+	struct delegate_conn *d;
+	struct scope top;
+	struct buf key = BUF_INIT;
+	int error;
+
+	/* the play's own connection: keyword is no variable here */
+	for (const struct scope *s = sc; s && !var_set; s = s->parent) {
+		const struct val *v = val_dict_get(s->vars, "ansible_connection");
+
+		if (s->vars == hc->pc->play_vars && hc->pc->play->connection_kw)
+			continue;
+		var_set = v && v->type != VAL_NULL;
+	}
+	if (var_set) {
+		if ((error = run_host_connect(hc, sc)) < 0)
+			return error;
+		*out = hs->conn->t;
+		return 0;
+	}
+	/* NUL cannot be in a host name: this slot is no delegate's */
+	buf_addf(&key, "%c%s", 1, type);
+	d = delegate_slot(hs, key.ptr);
+	buf_release(&key);
+	if (!d->conn.t) {
+		struct val *over = val_dict();
+
+		val_dict_set_str(over, "ansible_connection", type);
+		top = *sc;
+		top.parent = sc;
+		top.vars = over;
+		error = conn_open(&d->conn, hs->name, &top, hc->pc->rs);
+		val_unref(over);
+		if (error < 0)
+			return error;
+	}
+	*out = d->conn.t;
+	return 0;
+}
+
+void run_delegates_close(struct hoststate *hs, unsigned long *rt)
+{
+	for (size_t i = 0; i < hs->dels_nr; i++) {
+		if (hs->dels[i].conn.t) {
+			*rt += hs->dels[i].conn.t->round_trips;
+			transport_close(hs->dels[i].conn.t);
+		}
+		free(hs->dels[i].conn.error);
+		free(hs->dels[i].name);
+	}
+	free(hs->dels);
+	hs->dels = NULL;
+	hs->dels_nr = hs->dels_alloc = 0;
+}
+
+static bool env_name_ok(const char *s)
+{
+	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * Ansible's _compute_environment_string: each part rendered, a dict
+ * (null and empty parts skipped), later parts over earlier ones.
+ */
+int run_env_render(struct val **out, const struct hostctx *hc,
+		   const struct scope *sc)
+{
+	struct val *merged = val_dict();
+	int error = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < hc->env_nr; i++) {
+		const struct val *part = hc->env[i];
+		size_t n = part->type == VAL_LIST ? part->u.list.nr : 1;
+
+		for (size_t j = 0; j < n; j++) {
+			const struct val *p = part->type == VAL_LIST ?
+					      part->u.list.items[j] : part;
+			struct val *r = NULL;
+
+			if (val_is(p, VAL_NULL))
+				continue;
+			if ((error = template_render(&r, p, sc)) < 0) {
+				tend_error_prefix("in 'environment'");
+				goto fail;
+			}
+			if (!val_is(r, VAL_DICT) && !val_is(r, VAL_NULL)) {
+				error = tend_error_set("'environment' must be a "
+					"dict, got a %s", val_type_name(r->type));
+				val_unref(r);
+				goto fail;
+			}
+			if (val_is(r, VAL_DICT))
+				val_dict_update(merged, r, false);
+			val_unref(r);
+		}
+	}
+	for (size_t i = 0; i < merged->u.dict.nr; i++)
+		if (!env_name_ok(merged->u.dict.items[i].key)) {
+			error = tend_error_set("'%s' in 'environment' is not a "
+				"variable name a shell can export",
+				merged->u.dict.items[i].key);
+			goto fail;
+		}
+	*out = merged;
+	return 0;
+fail:
+	val_unref(merged);
+	return error;
+}
+
+void run_env_prelude(struct buf *out, const struct val *env)
+{
+	for (size_t i = 0; i < val_len(env); i++) {
+		const char *k = env->u.dict.items[i].key;
+		struct buf v = BUF_INIT;
+
+		/* each value as Python's str() of it, as Ansible's */
+		val_to_text(&v, env->u.dict.items[i].v);
+		buf_addf(out, "%s=", k);
+		sh_quote(out, v.ptr);
+		buf_addf(out, "; export %s\n", k);
+		buf_release_secret(&v);
+	}
 }

@@ -18,7 +18,7 @@ struct job {
 	struct job_result *res;
 	struct store *store;
 	int store_error;          /* the first failed record write */
-	const struct val *changed; /* hosts the apply changes (window hosts) */
+	const struct val *changed; /* changing_hosts: the window hosts */
 	const char *plan_summary; /* "3 changes on 2 hosts", for windows */
 	struct window *w;         /* the open window, or NULL */
 	struct host_stats *w_base; /* its hosts' stats when it opened */
@@ -56,20 +56,28 @@ static bool in_list(const struct val *l, const char *s)
  * The hosts the apply may change, once each: a result that changes
  * something or cannot say, and also a check that failed or a host that
  * did not answer (the apply may get further there, so the window must
- * cover it).
+ * cover it). A dict: host -> the list of hosts its delegated tasks
+ * (delegate_to) change, which its batch's window covers too.
  */
 static struct val *changing_hosts(const struct run_result *r)
 {
-	struct val *l = val_list();
+	struct val *d = val_dict();
 
-	for (size_t i = 0; i < r->nr; i++)
-		if ((r->events[i].status == EV_CHANGED ||
-		     r->events[i].status == EV_UNKNOWN ||
-		     r->events[i].status == EV_FAILED ||
-		     r->events[i].status == EV_UNREACHABLE) &&
-		    !in_list(l, r->events[i].host))
-			val_list_push(l, val_str(r->events[i].host));
-	return l;
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct run_event *ev = &r->events[i];
+		struct val *dels;
+
+		if (ev->status != EV_CHANGED && ev->status != EV_UNKNOWN &&
+		    ev->status != EV_FAILED && ev->status != EV_UNREACHABLE)
+			continue;
+		if (!(dels = val_dict_get(d, ev->host))) {
+			dels = val_list();
+			val_dict_set(d, ev->host, dels);
+		}
+		if (ev->delegate && !in_list(dels, ev->delegate))
+			val_list_push(dels, val_str(ev->delegate));
+	}
+	return d;
 }
 
 /* The executor's options for this job, in `mode`. */
@@ -258,6 +266,14 @@ static void window_baseline(struct job *j, const char *const *hosts,
 	}
 }
 
+static bool str_in(const char **l, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(l[i], s))
+			return true;
+	return false;
+}
+
 /* Open a window for the hosts of this batch that the apply changes. */
 static int hook_batch_start(const struct play *p, const char *const *hosts,
 			    size_t nr, size_t batch_no, void *payload)
@@ -273,9 +289,22 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 	if (!j->changed)
 		return 0;
 	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
-	for (size_t i = 0; i < nr; i++)
-		if (in_list(j->changed, hosts[i]))
+	for (size_t i = 0; i < nr; i++) {
+		const struct val *dels = val_dict_get(j->changed, hosts[i]);
+
+		if (dels && !str_in(mine, n, hosts[i]))
 			mine[n++] = hosts[i];
+		/* the hosts its delegated tasks change: in its window too */
+		for (size_t k = 0; k < val_len(dels); k++) {
+			const char *d = val_cstr(val_list_at(dels, k));
+
+			if (!str_in(mine, n, d)) {
+				mine = xrealloc(mine, (n + 1 + nr) *
+						sizeof(*mine));
+				mine[n++] = d;
+			}
+		}
+	}
 	if (n) {
 		struct window_opts wo = {
 			.settings = &j->o->cfg->maintenance, .store = j->store,

@@ -137,6 +137,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->magic);
 	val_unref(hs->notified);
 	val_unref(hs->inv_changes);
+	val_unref(hs->once_result);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -284,6 +285,56 @@ static int play_batches(struct playctx *pc)
 	return error;
 }
 
+static bool has_run_once(const struct play *p)
+{
+	const struct tasklist *lists[] = { &p->pre_tasks, &p->tasks,
+					   &p->post_tasks, &p->handlers };
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (size_t j = 0; j < lists[i]->nr; j++)
+			if (lists[i]->items[j]->run_once)
+				return true;
+	return false;
+}
+
+/*
+ * The play keywords that may be templates: strategy, rendered with the
+ * play's and the extra vars before the play runs; any_errors_fatal.
+ */
+static int play_keywords(struct playctx *pc, const struct scope *sc)
+{
+	const struct play *p = pc->play;
+	struct val *r = NULL;
+	int error = 0;
+
+	pc->strategy_free = p->strategy_free;
+	pc->any_errors_fatal = p->any_errors_fatal;
+	if (p->strategy_tpl) {
+		if ((error = template_render(&r, p->strategy_tpl, sc)) < 0)
+			return tend_error_prefix("in 'strategy'");
+		if (val_cstr(r) && !strcmp(val_cstr(r), "free"))
+			pc->strategy_free = true;
+		else if (!val_cstr(r) || strcmp(val_cstr(r), "linear"))
+			error = tend_error_set("expected 'linear' or 'free' for "
+					       "'strategy'");
+		val_unref(r);
+		r = NULL;
+		if (!error && pc->strategy_free && has_run_once(p))
+			error = tend_error_set("'run_once' is not supported "
+					       "yet with strategy: free");
+		if (error < 0)
+			return error;
+	}
+	/*
+	 * Ansible's linear strategy tests the task's inherited value as it
+	 * is written, so a template (a non-empty string) counts as true
+	 * whatever it renders to; tend does the same.
+	 */
+	if (p->any_errors_fatal_tpl)
+		pc->any_errors_fatal = true;
+	return 0;
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -295,6 +346,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
+	pthread_mutex_init(&pc.thr_lock, NULL);
+	pthread_cond_init(&pc.thr_cond, NULL);
 	pc.play_vars = val_copy(p->vars);
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
@@ -302,6 +355,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 				  &rs->pb->limits };
 	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
+	    (error = play_keywords(&pc, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
 		goto out;
@@ -360,9 +414,14 @@ out:
 		val_unref(secrets);
 	}
 	run_wipe_secret_text(play_text);
-	for (size_t i = 0; pc.hs && i < pc.nr; i++)
+	for (size_t i = 0; pc.hs && i < pc.nr; i++) {
+		run_delegates_close(&pc.hs[i], &rs->res->round_trips);
 		hoststate_release(&pc.hs[i]);
+	}
 	free(pc.hs);
+	free(pc.thr);
+	pthread_cond_destroy(&pc.thr_cond);
+	pthread_mutex_destroy(&pc.thr_lock);
 	val_unref(play_hosts);
 	val_unref(pc.common);
 	val_unref(pc.hostvars);

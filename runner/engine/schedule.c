@@ -8,6 +8,7 @@
 #include "tend/engine/facts.h"
 #include "tend/engine/run_int.h"
 #include "tend/inventory/inventory.h"
+#include "tend/data/truth.h"
 #include "tend/util/interrupt.h"
 #include "tend/util/readlog.h"
 
@@ -68,10 +69,21 @@ static void step_host(struct step *s, struct hoststate *hs)
 	struct hostctx hc = { .pc = s->pc, .hs = hs, .handler = s->handler };
 	struct varstack vs = { .nr = 0 };
 	const struct play *p = s->pc->play;
+	bool b;
 
 	hc.become = p->become > 0;
+	if (p->become_tpl && run_flag(&b, &hc, p->become_tpl, NULL, NULL) < 0) {
+		run_add_event(&hc, s->t, EV_FAILED, NULL, tend_error_last());
+		tend_error_clear();
+		hs->failed = true;
+		return;
+	} else if (p->become_tpl) {
+		hc.become = b;
+	}
 	hc.become_user = p->become_user;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
+	if (p->environment)
+		hc.env[hc.env_nr++] = p->environment;
 	if (s->t || s->list)
 		run_progress(&hc, s->t);
 	if (s->list) {
@@ -304,12 +316,58 @@ static void check_failures(struct playctx *pc)
 			failed++;
 	if (!failed)
 		return;
-	if (pc->play->any_errors_fatal)
+	if (pc->any_errors_fatal)
 		pc->end_play = true;
 	if (pc->play->max_fail_percentage >= 0 &&
 	    (double)failed * 100.0 / (double)pc->nr >
 	    (double)pc->play->max_fail_percentage)
 		pc->end_play = true;
+}
+
+static void share_var(struct hoststate *to, const struct hoststate *from,
+		      const char *name)
+{
+	struct val *v = val_dict_get(from->hostfacts, name);
+
+	if (v)
+		val_dict_set(to->hostfacts, name, val_ref(v));
+}
+
+/*
+ * After a run_once task: as Ansible's strategy, every host of the batch
+ * that is not unreachable gets its registered result and the facts it
+ * set; a failure that was not ignored fails them all.
+ */
+static void share_once(struct playctx *pc, const struct task *t,
+		       struct hoststate *from)
+{
+	struct val *r = from->once_result;
+	const struct val *facts = val_dict_get(r, "ansible_facts");
+	bool failed = from->failed;
+	/* a result may say "failed": false (Ansible's results always do) */
+	bool set_facts = !truth_python(val_dict_get(r, "failed"));
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < pc->nr; i++) {
+		struct hoststate *hs = &pc->hs[i];
+
+		if (hs == from || hs->unreachable)
+			continue;
+		if (t->register_as)
+			share_var(hs, from, t->register_as);
+		for (size_t k = 0; facts && set_facts && k < facts->u.dict.nr;
+		     k++)
+			share_var(hs, from, facts->u.dict.items[k].key);
+		if (failed)
+			hs->failed = true;
+		/* a plan: what depends on an unknown result is unknown */
+		if (val_dict_get(r, "tend_unknown"))
+			hs->unknown_results = true;
+		val_dict_set(pc->hostvars, hs->name, run_host_visible_vars(hs));
+	}
+	from->once_result = NULL;
+	val_unref(r);
 }
 
 static void run_step_list(struct playctx *pc, const struct task *t,
@@ -332,6 +390,9 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 		if (!hs->failed && !hs->unreachable && !hs->ended)
 			s.hosts[s.nr++] = h;
 	}
+	/* run_once: the first active host of the batch runs it */
+	if (t && t->run_once && s.nr > 1)
+		s.nr = 1;
 	workers = (size_t)(o->forks > 0 ? o->forks : 1);
 	if (workers > s.nr)
 		workers = s.nr;
@@ -346,6 +407,8 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 			pthread_join(tids[i], NULL);
 		free(tids);
 	}
+	if (t && t->run_once && s.nr)
+		share_once(pc, t, &pc->hs[s.hosts[0]]);
 	step_finish(&s);
 	free(s.hosts);
 	check_failures(pc);
@@ -411,7 +474,7 @@ static void flush_handlers(struct playctx *pc)
 
 void run_section(struct playctx *pc, const struct tasklist *l)
 {
-	if (pc->play->strategy_free) {
+	if (pc->strategy_free) {
 		/* every host goes through the section at its own pace */
 		if (l->nr)
 			run_step_list(pc, NULL, l, false, NULL, 0);

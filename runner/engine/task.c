@@ -10,6 +10,9 @@
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
 #include "tend/data/truth.h"
+#include "tend/util/interrupt.h"
+
+#include <time.h>
 
 /* ---- engine callbacks for controller modules ---- */
 
@@ -123,6 +126,10 @@ struct call {
 	struct apply_result ar;
 	struct diags d;
 	struct transport *ro;
+	struct transport *tx; /* what apply runs on (the host's, or a view) */
+	struct transport *envt; /* the environment view, owned, or NULL */
+	char *delegate;       /* the host the task is delegated to, or NULL */
+	struct val *env;      /* the rendered environment, or NULL */
 	struct engine_data ed;
 	struct task_ctx ctx;
 	enum event_status st;
@@ -175,6 +182,55 @@ static enum call_next call_when(struct call *c)
 	return CALL_GO;
 }
 
+/*
+ * delegate_to rendered for this call: NULL when unset, empty or the host
+ * itself (Ansible runs that on the host's own connection too).
+ */
+static int call_delegate(struct call *c)
+{
+	struct val *r = NULL;
+	struct buf b = BUF_INIT;
+
+	free(c->delegate);
+	c->delegate = NULL;
+	if (!c->hc->delegate_to)
+		return 0;
+	if (template_render(&r, c->hc->delegate_to, c->sc) < 0)
+		return tend_error_prefix("in 'delegate_to'");
+	if (!val_is(r, VAL_NULL))
+		val_to_text(&b, r);
+	val_unref(r);
+	if (b.len && strcmp(b.ptr, c->hc->hs->name))
+		c->delegate = buf_detach(&b, NULL);
+	buf_release(&b);
+	return 0;
+}
+
+/*
+ * What a saved plan binds of the call: its args, and with them where it
+ * runs (delegate_to) and its environment, when it has them.
+ */
+static int call_fingerprint(struct call *c)
+{
+	struct runstate *rs = c->hc->pc->rs;
+	struct val *what = val_ref(c->args);
+	int error;
+
+	if (c->delegate || val_len(c->env)) {
+		val_unref(what);
+		what = val_dict();
+		val_dict_set(what, "args", val_ref(c->args));
+		val_dict_set(what, "delegate_to", c->delegate ?
+			     val_str(c->delegate) : val_null());
+		val_dict_set(what, "environment", c->env ? val_ref(c->env) :
+			     val_null());
+	}
+	error = run_args_fingerprint(c->args_fp, what, c->ctx.become_user,
+				     c->sc, rs->secrets, rs->opts->hasher);
+	val_unref(what);
+	return error;
+}
+
 /* Render and normalize the arguments, fill ctx. */
 static enum call_next call_prepare(struct call *c)
 {
@@ -200,6 +256,17 @@ static enum call_next call_prepare(struct call *c)
 		return CALL_FAIL;
 	}
 
+	if (call_delegate(c) < 0 ||
+	    (c->hc->env_nr && run_env_render(&c->env, hc, c->sc) < 0)) {
+		if (run_plan_unknown(hc, tend_error_code())) {
+			c->st = EV_UNKNOWN;
+			buf_addf(&c->msg, "depends on a result known only at apply: %s",
+				 tend_error_last());
+			return CALL_UNKNOWN;
+		}
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
 	c->ed.sc = c->sc;
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
@@ -212,14 +279,43 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.engine = &engine;
 	c->ctx.engine_data = &c->ed;
 	/* a saved plan binds what the task runs, not only what it found */
-	if (hc->pc->rs->opts->hasher &&
-	    run_args_fingerprint(c->args_fp, c->args, c->ctx.become_user,
-				 c->sc, hc->pc->rs->secrets,
-				 hc->pc->rs->opts->hasher) < 0) {
+	if (hc->pc->rs->opts->hasher && call_fingerprint(c) < 0) {
 		buf_adds(&c->msg, tend_error_last());
 		return CALL_FAIL;
 	}
 	return CALL_GO;
+}
+
+/* The task's environment as a view of the transport, if it has one. */
+static int call_environment(struct call *c)
+{
+	struct buf prelude = BUF_INIT;
+	int error = 0;
+
+	run_env_prelude(&prelude, c->env);
+	if (prelude.len &&
+	    (error = transport_prelude_new(&c->envt, c->tx, prelude.ptr)) < 0)
+		buf_adds(&c->msg, tend_error_last());
+	if (c->envt)
+		c->tx = c->envt;
+	buf_release_secret(&prelude);
+	return error;
+}
+
+/* The task's `connection:` keyword, rendered, and its transport. */
+static int call_task_connect(struct call *c)
+{
+	struct val *r = NULL;
+	struct buf type = BUF_INIT;
+	int error;
+
+	if ((error = template_render(&r, c->hc->connection, c->sc)) < 0)
+		return tend_error_prefix("in 'connection'");
+	val_to_text(&type, r);
+	val_unref(r);
+	error = run_task_connect(&c->tx, c->hc, c->sc, type.ptr);
+	buf_release(&type);
+	return error;
 }
 
 /* Connect (unless controller-side) and check through a read-only transport. */
@@ -231,7 +327,13 @@ static enum call_next call_check(struct call *c)
 	int error;
 
 	if (!(t->module->flags & MOD_CONTROLLER)) {
-		if ((error = run_host_connect(hc, c->sc)) == TEND_EREFUSED) {
+		if (c->delegate)
+			error = run_delegate_connect(&c->tx, hc, c->delegate);
+		else if (hc->connection)
+			error = call_task_connect(c);
+		else
+			error = run_host_connect(hc, c->sc);
+		if (error == TEND_EREFUSED) {
 			buf_adds(&c->msg, tend_error_last());
 			c->st = EV_FAILED;
 			hs->failed = true;
@@ -243,7 +345,11 @@ static enum call_next call_check(struct call *c)
 			hs->unreachable = true;
 			return CALL_EVENT;
 		}
-		transport_readonly_new(&c->ro, hs->conn->t);
+		if (!c->delegate && !hc->connection)
+			c->tx = hs->conn->t;
+		if (call_environment(c) < 0)
+			return CALL_FAIL;
+		transport_readonly_new(&c->ro, c->tx);
 		c->ctx.t = c->ro;
 	}
 	if ((error = module_check(&c->cr, t->module, &c->ctx)) < 0) {
@@ -303,7 +409,7 @@ static enum call_next call_apply(struct call *c)
 		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
 		c->changed = c->cr.status == CHECK_CHANGE;
 	} else {
-		c->ctx.t = hc->hs->conn->t;
+		c->ctx.t = c->tx;
 		/* what the check could not know ("would have run") is moot now */
 		if (c->cr.status == CHECK_UNKNOWN)
 			buf_setlen(&c->msg, c->check_msg_at);
@@ -528,6 +634,9 @@ static struct val *call_finish(struct call *c)
 		hc->hs->planned_changes = true;
 	}
 	transport_close(c->ro);
+	transport_close(c->envt);
+	free(c->delegate);
+	val_unref(c->env);
 	check_result_release(&c->cr);
 	apply_result_release(&c->ar);
 	diags_release(&c->d);
@@ -536,6 +645,164 @@ static struct val *call_finish(struct call *c)
 	buf_release(&c->msg);
 	free(c->ss);
 	return c->result;
+}
+
+/* One attempt: render, check, apply, changed_when/failed_when. */
+static enum call_next call_once(struct call *c)
+{
+	enum call_next next = call_prepare(c);
+
+	if (next == CALL_GO)
+		next = call_check(c);
+	if (next == CALL_GO)
+		next = call_apply(c);
+	if (next == CALL_GO)
+		next = call_conditions(c);
+	return next;
+}
+
+/* Release what one attempt made, for the next one. */
+static void call_reset(struct call *c)
+{
+	transport_close(c->ro);
+	transport_close(c->envt);
+	c->ro = c->envt = c->tx = NULL;
+	val_unref(c->env);
+	c->env = NULL;
+	check_result_release(&c->cr);
+	check_result_init(&c->cr);
+	apply_result_release(&c->ar);
+	apply_result_init(&c->ar);
+	diags_release(&c->d);
+	val_unref(c->args);
+	val_unref(c->norm);
+	c->args = c->norm = NULL;
+	buf_reset(&c->msg);
+	val_unref(c->result);
+	c->result = val_dict();
+	c->failed = c->changed = false;
+	c->st = EV_OK;
+	c->check_msg_at = 0;
+	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
+				NULL);
+}
+
+/*
+ * retries / delay as Ansible's isa='int' keywords: rendered, then an
+ * integer (a string of digits is one). `dflt` when unset.
+ */
+static int call_int_keyword(long long *out, const struct val *v,
+			    long long dflt, const struct scope *sc,
+			    const char *what)
+{
+	struct val *r = NULL;
+	const char *s;
+	char *end;
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (template_render(&r, v, sc) < 0)
+		return tend_error_prefix("in '%s'", what);
+	s = val_cstr(r);
+	if (val_is(r, VAL_INT)) {
+		*out = r->u.i;
+	} else if (s && *s && (*out = strtoll(s, &end, 10), !*end)) {
+		/* a string of digits */
+	} else {
+		val_unref(r);
+		return tend_error_set("'%s' must be an integer", what);
+	}
+	val_unref(r);
+	return 0;
+}
+
+/* Whether the until conditions hold, the result under its register name. */
+static int call_until_holds(bool *out, struct call *c)
+{
+	struct val *scratch = val_dict();
+	int error;
+
+	if (c->t->register_as)
+		val_dict_set(scratch, c->t->register_as, val_ref(c->result));
+	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
+				scratch);
+	error = run_eval_conditions(out, c->t->until, c->sc, NULL);
+	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
+				NULL);
+	val_unref(scratch);
+	return error;
+}
+
+/* Sleep `secs` seconds, or less if the run is interrupted. */
+static void call_sleep(long long secs)
+{
+	for (long long ms = secs * 1000; ms > 0 && !tend_interrupted;
+	     ms -= 100) {
+		struct timespec ts = { 0, (ms < 100 ? ms : 100) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * until / retries / delay, as Ansible's TaskExecutor: retries (3) more
+ * attempts after the first, `delay` (5) seconds apart, until the
+ * conditions hold on the result (registered name visible); `attempts` in
+ * the result; out of attempts, failed with attempts = retries (Ansible's
+ * count). retries <= 0 runs once without testing. A plan probes once:
+ * what does not hold yet is unknown, the apply will retry it.
+ */
+static enum call_next call_attempts(struct call *c)
+{
+	long long retries, delay, n;
+	enum call_next next;
+	bool holds;
+	int error;
+
+	if (call_int_keyword(&retries, c->t->retries, 3, c->sc, "retries") < 0 ||
+	    call_int_keyword(&delay, c->t->delay, 5, c->sc, "delay") < 0) {
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
+	n = retries <= 0 ? 1 : retries + 1;
+	if (delay < 0)
+		delay = 1;
+	for (long long attempt = 1;; attempt++) {
+		next = call_once(c);
+		if (next == CALL_UNKNOWN || next == CALL_OUT ||
+		    c->st == EV_UNREACHABLE)
+			return next;
+		val_dict_set_int(c->result, "attempts", attempt);
+		if (n <= 1)
+			return next;
+		if ((error = call_until_holds(&holds, c)) < 0) {
+			bool unknown = run_plan_unknown(c->hc, error);
+
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "%s in 'until': %s", unknown ?
+				 "depends on a result known only at apply" :
+				 "error", tend_error_last());
+			c->st = unknown ? EV_UNKNOWN : c->st;
+			return unknown ? CALL_UNKNOWN : CALL_FAIL;
+		}
+		if (holds)
+			return next;
+		if (run_is_plan(c->hc)) {
+			c->st = EV_UNKNOWN;
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "'until' does not hold on the probe: "
+				 "the apply tries up to %lld times", n);
+			return CALL_UNKNOWN;
+		}
+		if (attempt >= n || tend_interrupted) {
+			val_dict_set_int(c->result, "attempts", n - 1);
+			c->failed = true;
+			return next == CALL_FAIL ? CALL_FAIL : CALL_FAIL_RESULT;
+		}
+		call_sleep(delay);
+		call_reset(c);
+	}
 }
 
 /*
@@ -563,14 +830,10 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 
 	next = call_when(&c);
 	if (next == CALL_GO)
-		next = call_prepare(&c);
-	if (next == CALL_GO)
-		next = call_check(&c);
-	if (next == CALL_GO)
-		next = call_apply(&c);
-	if (next == CALL_GO)
-		next = call_conditions(&c);
+		next = c.t->until ? call_attempts(&c) : call_once(&c);
 	call_record(&c, next, host_failed);
+	if (c.delegate && next != CALL_OUT && hc->hs->ev_nr)
+		run_last_event(hc)->delegate = xstrdup(c.delegate);
 	return call_finish(&c);
 }
 

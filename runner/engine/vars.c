@@ -90,6 +90,26 @@ int run_eval_conditions(bool *out, const struct val *conds,
 	return 0;
 }
 
+int run_flag(bool *out, struct hostctx *hc, const struct val *flag,
+	     const struct varstack *vs, const struct val *task_vars)
+{
+	struct scopes *ss;
+	struct val *r = NULL;
+	int error;
+
+	if (val_is(flag, VAL_BOOL)) {
+		*out = flag->u.b;
+		return 0;
+	}
+	ss = xmalloc(sizeof(*ss));
+	if ((error = template_render(&r, flag, run_build_scope(ss, hc, vs,
+				task_vars, NULL, NULL))) == 0)
+		error = truth_boolean(out, r);
+	val_unref(r);
+	free(ss);
+	return error;
+}
+
 /*
  * The truth of a no_log keyword (a bool, or a template of one), in the
  * scope of the task; what cannot be told (an error, not a bool) hides
@@ -98,21 +118,12 @@ int run_eval_conditions(bool *out, const struct val *conds,
 bool run_no_log(struct hostctx *hc, const struct val *flag,
 		const struct varstack *vs, const struct val *task_vars)
 {
-	struct scopes *ss;
-	struct val *r = NULL;
 	bool b = true;
 
-	if (val_is(flag, VAL_BOOL))
-		return flag->u.b;
-	ss = xmalloc(sizeof(*ss));
-	if (template_render(&r, flag, run_build_scope(ss, hc, vs, task_vars,
-						      NULL, NULL)) < 0 ||
-	    truth_boolean(&b, r) < 0) {
+	if (run_flag(&b, hc, flag, vs, task_vars) < 0) {
 		tend_error_clear();
 		b = true;
 	}
-	val_unref(r);
-	free(ss);
 	return b;
 }
 

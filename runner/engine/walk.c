@@ -51,8 +51,107 @@ static bool once_elsewhere(const struct hostctx *hc, const struct task *t)
 	return false;
 }
 
+/*
+ * throttle: N, rendered in the host's scope, into *out (0: no limit, as
+ * 0 or less is in Ansible). Returns -1 with the error set when it is not
+ * an integer.
+ */
+static int throttle_of(long long *out, struct hostctx *hc,
+		       const struct task *t, const struct varstack *vs)
+{
+	struct scopes *ss;
+	struct val *r = NULL;
+	int error = 0;
+	char *end;
+
+	*out = 0;
+	if (!t->throttle || t->run_once)
+		return 0; /* Ansible ignores throttle beside run_once */
+	ss = xmalloc(sizeof(*ss));
+	if (template_render(&r, t->throttle, run_build_scope(ss, hc, vs,
+				t->vars, NULL, NULL)) < 0)
+		error = tend_error_prefix("in 'throttle'");
+	else if (val_is(r, VAL_INT))
+		*out = r->u.i;
+	else if (!val_cstr(r) || !*val_cstr(r) ||
+		 (*out = strtoll(val_cstr(r), &end, 10), *end))
+		error = tend_error_set("'throttle' must be an integer");
+	val_unref(r);
+	free(ss);
+	if (*out < 0)
+		*out = 0;
+	return error;
+}
+
+/* Wait for one of the `n` places of task t (n > 0). */
+static struct throttled *throttle_enter(struct playctx *pc,
+					const struct task *t, long long n)
+{
+	struct throttled *th = NULL;
+
+	pthread_mutex_lock(&pc->thr_lock);
+	for (;;) {
+		th = NULL;
+		for (size_t i = 0; i < pc->thr_nr; i++)
+			if (pc->thr[i].t == t)
+				th = &pc->thr[i];
+		if (!th) {
+			ALLOC_GROW(pc->thr, pc->thr_nr + 1, pc->thr_alloc);
+			th = &pc->thr[pc->thr_nr++];
+			th->t = t;
+			th->running = 0;
+		}
+		if (th->running < (size_t)n)
+			break;
+		pthread_cond_wait(&pc->thr_cond, &pc->thr_lock);
+	}
+	th->running++;
+	pthread_mutex_unlock(&pc->thr_lock);
+	return th;
+}
+
+static void throttle_leave(struct playctx *pc, const struct task *t)
+{
+	pthread_mutex_lock(&pc->thr_lock);
+	/* found again by task: the table may have moved since */
+	for (size_t i = 0; i < pc->thr_nr; i++)
+		if (pc->thr[i].t == t)
+			pc->thr[i].running--;
+	pthread_cond_broadcast(&pc->thr_cond);
+	pthread_mutex_unlock(&pc->thr_lock);
+}
+
+static bool run_module_task_unthrottled(struct hostctx *hc,
+					const struct task *t,
+					const struct varstack *vs);
+
 static bool run_module_task(struct hostctx *hc, const struct task *t,
 			    const struct varstack *vs)
+{
+	long long n;
+	bool failed;
+
+	if (throttle_of(&n, hc, t, vs) < 0) {
+		struct val *result = val_dict();
+
+		run_progress(hc, t);
+		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+		val_dict_set_bool(result, "failed", true);
+		run_register_result(hc, t, result);
+		val_unref(result);
+		return true;
+	}
+	if (n > 0)
+		throttle_enter(hc->pc, t, n);
+	failed = run_module_task_unthrottled(hc, t, vs);
+	if (n > 0)
+		throttle_leave(hc->pc, t);
+	return failed;
+}
+
+static bool run_module_task_unthrottled(struct hostctx *hc,
+					const struct task *t,
+					const struct varstack *vs)
 {
 	struct val *result;
 	bool host_failed = false;
@@ -135,6 +234,12 @@ done:
 	if (truth_python(val_dict_get(result, "changed")) && t->notify)
 		run_notify(hc, t);
 	run_register_result(hc, t, result);
+	if (t->run_once) {
+		/* schedule.c gives it to the batch's other hosts */
+		val_unref(hc->hs->once_result);
+		hc->hs->once_result = result;
+		return host_failed;
+	}
 	val_unref(result);
 	return host_failed;
 }
@@ -379,11 +484,34 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	int become = hc->become;
 	const char *become_user = hc->become_user;
 	bool no_log = hc->no_log, failed = false;
+	size_t env_nr = hc->env_nr;
+	const struct val *delegate_to = hc->delegate_to;
+	const struct val *connection = hc->connection;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
+	if (t->delegate_to)
+		hc->delegate_to = t->delegate_to;
+	if (t->connection)
+		hc->connection = t->connection;
+	if (t->environment) {
+		if (hc->env_nr == ARRAY_SIZE(hc->env))
+			BUG("environments nested too deep");
+		hc->env[hc->env_nr++] = t->environment;
+	}
 	if (t->become >= 0)
 		hc->become = t->become;
+	if (t->become_tpl) {
+		bool b;
+
+		if (run_flag(&b, hc, t->become_tpl, vs, t->vars) < 0) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			tend_error_clear();
+			failed = true;
+			goto out;
+		}
+		hc->become = b;
+	}
 	if (t->become_user)
 		hc->become_user = t->become_user;
 	if (t->no_log)
@@ -405,9 +533,13 @@ bool run_task(struct hostctx *hc, const struct task *t,
 			failed = run_module_task(hc, t, vs);
 		break;
 	}
+out:
 	hc->become = become;
 	hc->become_user = become_user;
 	hc->no_log = no_log;
+	hc->env_nr = env_nr;
+	hc->delegate_to = delegate_to;
+	hc->connection = connection;
 	return failed;
 }
 

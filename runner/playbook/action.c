@@ -121,6 +121,19 @@ static int load_action(struct loadctx *lc, struct task *t, const char *key,
 	return 0;
 }
 
+/* local_action: as action, delegated to localhost */
+static int load_local_action(struct loadctx *lc, struct task *t,
+			     const char *key, const struct val *v)
+{
+	int error = load_action(lc, t, key, v);
+
+	if (error == 0) {
+		t->delegate_to = val_str("localhost");
+		t->delegate_to->pos = v->pos;
+	}
+	return error;
+}
+
 /* block: [tasks]; task.c loads the lists after the keywords. */
 static int load_block(struct loadctx *lc, struct task *t, const char *key,
 		      const struct val *v)
@@ -190,6 +203,7 @@ static const struct {
 } actions[] = {
 	{ "block", load_block },
 	{ "action", load_action },
+	{ "local_action", load_local_action },
 	{ "meta", load_meta },
 	{ "ansible.builtin.meta", load_meta },
 	{ "include_tasks", load_include },

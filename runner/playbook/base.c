@@ -7,6 +7,7 @@
 #include "tend/util/fs.h"
 #include "tend/playbook/playbook_int.h"
 
+#include <ctype.h>
 #include <libgen.h>
 #include <unistd.h>
 
@@ -303,4 +304,104 @@ void playbook_check_beneath(struct loadctx *lc, const char *path,
 		diags_add(lc->d, pos, "%s", tend_error_last());
 		tend_error_clear();
 	}
+}
+
+/* A name the shell can export: [A-Za-z_][A-Za-z0-9_]*. */
+static bool env_name_ok(const char *s)
+{
+	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
+}
+
+/* One environment dict, or a template giving one. */
+static bool env_part_ok(struct loadctx *lc, const struct val *v,
+			const char *what)
+{
+	if (v->type == VAL_NULL)
+		return true;
+	if (v->type == VAL_STR && template_has_jinja(v->u.s.ptr))
+		return true;
+	if (v->type != VAL_DICT) {
+		diags_add(lc->d, &v->pos, "expected a dict (or a template "
+			  "giving one) for '%s', got a %s", what,
+			  val_type_name(v->type));
+		return false;
+	}
+	for (size_t i = 0; i < v->u.dict.nr; i++) {
+		const char *k = v->u.dict.items[i].key;
+
+		if (template_has_jinja(k) || env_name_ok(k))
+			continue;
+		diags_add(lc->d, playbook_key_pos(v, k), "'%s' is not an "
+			  "environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
+			  k);
+		return false;
+	}
+	return true;
+}
+
+struct val *playbook_expect_environment(struct loadctx *lc,
+					const struct val *v, const char *what)
+{
+	if (v->type == VAL_LIST) {
+		for (size_t i = 0; i < v->u.list.nr; i++)
+			if (!env_part_ok(lc, v->u.list.items[i], what))
+				return NULL;
+		return val_ref((struct val *)v);
+	}
+	if (!env_part_ok(lc, v, what))
+		return NULL;
+	return val_ref((struct val *)v);
+}
+
+struct val *playbook_expect_int(struct loadctx *lc, const struct val *v,
+				const char *what)
+{
+	const char *s = val_cstr(v);
+
+	if (v->type == VAL_INT || (s && template_has_jinja(s)))
+		return val_ref((struct val *)v);
+	if (s && *s) {
+		char *end;
+
+		(void)strtoll(s, &end, 10);
+		if (!*end)
+			return val_ref((struct val *)v);
+	}
+	diags_add(lc->d, &v->pos, "expected an integer for '%s', got '%s'",
+		  what, s ? s : val_type_name(v->type));
+	return NULL;
+}
+
+struct val *playbook_expect_vars(struct loadctx *lc, const struct val *v,
+				 const char *what)
+{
+	struct val *merged;
+
+	if (v->type != VAL_LIST)
+		return playbook_expect_dict(lc, v, what);
+	merged = val_dict();
+	merged->pos = v->pos;
+	for (size_t i = 0; i < v->u.list.nr; i++) {
+		const struct val *it = v->u.list.items[i];
+
+		if (it->type == VAL_NULL)
+			continue;
+		if (it->type != VAL_DICT) {
+			diags_add(lc->d, &it->pos, "expected a dict in the list "
+				  "of '%s', got a %s", what,
+				  val_type_name(it->type));
+			val_unref(merged);
+			return NULL;
+		}
+		for (size_t j = 0; j < it->u.dict.nr; j++)
+			val_dict_set_pos(merged, it->u.dict.items[j].key,
+					 val_ref(it->u.dict.items[j].v),
+					 &it->u.dict.items[j].pos);
+	}
+	return merged;
 }

@@ -235,15 +235,19 @@ static void parse_ignore_errors(const struct kwarg *a)
 
 static void parse_vars(const struct kwarg *a)
 {
-	a->t->vars = playbook_expect_dict(a->lc, a->v, a->key);
+	a->t->vars = playbook_expect_vars(a->lc, a->v, a->key);
 }
 
+/* a bool, or a template the executor renders per host */
 static void parse_become(const struct kwarg *a)
 {
-	bool b;
+	struct val *f = playbook_expect_flag(a->lc, a->v, a->key);
 
-	if (!playbook_parse_bool(a->lc, a->v, a->key, &b))
-		a->t->become = b;
+	if (val_is(f, VAL_BOOL))
+		a->t->become = f->u.b;
+	else if (f)
+		a->t->become_tpl = val_ref(f);
+	val_unref(f);
 }
 
 static void parse_become_user(const struct kwarg *a)
@@ -254,6 +258,88 @@ static void parse_become_user(const struct kwarg *a)
 static void parse_no_log(const struct kwarg *a)
 {
 	a->t->no_log = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
+static void parse_environment(const struct kwarg *a)
+{
+	a->t->environment = playbook_expect_environment(a->lc, a->v, a->key);
+}
+
+static void parse_until(const struct kwarg *a)
+{
+	a->t->until = playbook_condition_list(a->lc, a->v, a->key);
+}
+
+static void parse_retries(const struct kwarg *a)
+{
+	a->t->retries = playbook_expect_int(a->lc, a->v, a->key);
+}
+
+static void parse_delay(const struct kwarg *a)
+{
+	a->t->delay = playbook_expect_int(a->lc, a->v, a->key);
+}
+
+static void parse_delegate_to(const struct kwarg *a)
+{
+	if (a->t->delegate_to) {
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'delegate_to' conflicts with 'local_action' (which "
+			  "delegates to localhost)");
+		return;
+	}
+	if (a->v->type == VAL_DICT || a->v->type == VAL_LIST) {
+		diags_add(a->lc->d, &a->v->pos, "expected a host name for "
+			  "'delegate_to', got a %s", val_type_name(a->v->type));
+		return;
+	}
+	if (a->v->type != VAL_NULL)
+		a->t->delegate_to = val_ref((struct val *)a->v);
+}
+
+static void parse_delegate_facts(const struct kwarg *a)
+{
+	bool b;
+
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) == 0 && b)
+		diags_add(a->lc->d, &a->v->pos, "'delegate_facts: true' is "
+			  "not supported yet: the facts would go to the "
+			  "delegate host");
+}
+
+/*
+ * run_once: on a module task of a play's (or handlers') own list. The
+ * executor runs such a task as one step over the batch; a task inside a
+ * block or an included file runs in each host's own walk, where "once
+ * for the batch" has no place yet.
+ */
+static void parse_run_once(const struct kwarg *a)
+{
+	bool b;
+
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) < 0 || !b)
+		return;
+	if (a->t->kind != TASK_MODULE || a->lc->nested)
+		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
+			  "'run_once' is not supported yet on a %s",
+			  a->t->kind != TASK_MODULE ? "block or an include" :
+			  "task inside a block or an included file");
+	else
+		a->t->run_once = true;
+}
+
+static void parse_connection(const struct kwarg *a)
+{
+	char *s = playbook_expect_str(a->lc, a->v, a->key);
+
+	if (s)
+		a->t->connection = val_str(s);
+	free(s);
+}
+
+static void parse_throttle(const struct kwarg *a)
+{
+	a->t->throttle = playbook_expect_int(a->lc, a->v, a->key);
 }
 
 /*
@@ -321,18 +407,18 @@ const struct keyword task_keywords[] = {
 	  "hide the task's messages, diff, loop labels and result" },
 	{ "listen", parse_listen, 0, "handlers: topics they answer to" },
 	{ "action", NULL, KW_ACTION, "a module and its args in one value" },
-	{ "local_action", NULL, KW_REFUSED,
-	  "not supported yet: runs the module on the controller" },
-	{ "delegate_to", NULL, KW_REFUSED,
-	  "not supported yet: runs the task on another host" },
-	{ "run_once", NULL, KW_REFUSED,
-	  "not supported yet: runs the task on one host of the batch" },
-	{ "environment", NULL, KW_REFUSED,
-	  "not supported yet: environment variables for the module" },
-	{ "until", NULL, KW_REFUSED,
-	  "not supported yet: retries the task until a condition holds" },
-	{ "retries", NULL, KW_REFUSED, "not supported yet: goes with until" },
-	{ "delay", NULL, KW_REFUSED, "not supported yet: goes with until" },
+	{ "local_action", NULL, KW_ACTION,
+	  "action: delegated to localhost" },
+	{ "delegate_to", parse_delegate_to, 0,
+	  "run the task on this host, with the host's vars" },
+	{ "run_once", parse_run_once, 0,
+	  "run on the batch's first host; every host gets the result" },
+	{ "environment", parse_environment, 0,
+	  "environment variables for the module" },
+	{ "until", parse_until, 0,
+	  "retry the task until every condition holds" },
+	{ "retries", parse_retries, 0, "with until: retries (3)" },
+	{ "delay", parse_delay, 0, "with until: seconds between tries (5)" },
 	{ "check_mode", NULL, KW_REFUSED,
 	  "not supported yet: a task that always or never checks" },
 	{ "diff", NULL, 0, "accepted, no effect yet" },
@@ -346,10 +432,14 @@ const struct keyword task_keywords[] = {
 	{ "any_errors_fatal", NULL, KW_REFUSED,
 	  "not supported yet: per task (plays take it)" },
 	{ "debugger", NULL, 0, "accepted, no effect yet" },
-	{ "throttle", NULL, KW_REFUSED,
-	  "not supported yet: how many hosts run the task at once" },
+	{ "throttle", parse_throttle, 0,
+	  "how many hosts run the task at once" },
 	{ "collections", NULL, 0, "accepted, no effect yet" },
 	{ "module_defaults", NULL, KW_REFUSED,
 	  "not supported yet: default module args" },
+	{ "delegate_facts", parse_delegate_facts, 0,
+	  "false only (true: not supported yet)" },
+	{ "connection", parse_connection, 0,
+	  "the connection plugin, unless a variable sets ansible_connection" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -28,7 +28,7 @@ static void parse_hosts(const struct kwarg *a)
 
 static void parse_vars(const struct kwarg *a)
 {
-	a->p->vars = playbook_expect_dict(a->lc, a->v, a->key);
+	a->p->vars = playbook_expect_vars(a->lc, a->v, a->key);
 }
 
 /*
@@ -78,12 +78,16 @@ static void parse_gather_facts(const struct kwarg *a)
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
 }
 
+/* a bool, or a template the executor renders per host */
 static void parse_become(const struct kwarg *a)
 {
-	bool b;
+	struct val *f = playbook_expect_flag(a->lc, a->v, a->key);
 
-	if (!playbook_parse_bool(a->lc, a->v, a->key, &b))
-		a->p->become = b;
+	if (val_is(f, VAL_BOOL))
+		a->p->become = f->u.b;
+	else if (f)
+		a->p->become_tpl = val_ref(f);
+	val_unref(f);
 }
 
 static void parse_become_user(const struct kwarg *a)
@@ -115,7 +119,9 @@ static void parse_strategy(const struct kwarg *a)
 {
 	const char *st = val_cstr(a->v);
 
-	if (st && !strcmp(st, "free"))
+	if (st && template_has_jinja(st))
+		a->p->strategy_tpl = val_ref((struct val *)a->v);
+	else if (st && !strcmp(st, "free"))
 		a->p->strategy_free = true;
 	else if (!st || strcmp(st, "linear"))
 		diags_add(a->lc->d, &a->v->pos,
@@ -127,9 +133,20 @@ static void parse_no_log(const struct kwarg *a)
 	a->p->no_log = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
+static void parse_environment(const struct kwarg *a)
+{
+	a->p->environment = playbook_expect_environment(a->lc, a->v, a->key);
+}
+
 static void parse_any_errors_fatal(const struct kwarg *a)
 {
-	playbook_parse_bool(a->lc, a->v, a->key, &a->p->any_errors_fatal);
+	struct val *f = playbook_expect_flag(a->lc, a->v, a->key);
+
+	if (val_is(f, VAL_BOOL))
+		a->p->any_errors_fatal = f->u.b;
+	else if (f)
+		a->p->any_errors_fatal_tpl = val_ref(f);
+	val_unref(f);
 }
 
 static void parse_max_fail_percentage(const struct kwarg *a)
@@ -177,8 +194,8 @@ static const struct keyword play_keywords[] = {
 	  "end the play past this share of failed hosts" },
 	{ "roles", NULL, KW_REFUSED,
 	  "not supported yet: tasks, handlers and vars from roles/" },
-	{ "environment", NULL, KW_REFUSED,
-	  "not supported yet: environment variables for the modules" },
+	{ "environment", parse_environment, 0,
+	  "environment variables for the modules of every task" },
 	{ "vars_prompt", NULL, KW_REFUSED,
 	  "not supported yet: asks for variables on a terminal" },
 	{ "collections", NULL, 0, "accepted, no effect yet" },
@@ -217,6 +234,10 @@ void play_free(struct play *p)
 	val_unref(p->schedule);
 	val_unref(p->maintenance);
 	val_unref(p->no_log);
+	val_unref(p->environment);
+	val_unref(p->become_tpl);
+	val_unref(p->strategy_tpl);
+	val_unref(p->any_errors_fatal_tpl);
 	tasklist_release(&p->pre_tasks);
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);
@@ -237,6 +258,23 @@ static void default_var(struct play *p, const char *name, const struct val *v)
 	p->vars = nv;
 }
 
+/*
+ * strategy: free lets each host walk a section alone: no step runs a
+ * task for the batch, so run_once is refused there.
+ */
+static void refuse_run_once_free(struct loadctx *lc, const struct play *p)
+{
+	const struct tasklist *lists[] = { &p->pre_tasks, &p->tasks,
+					   &p->post_tasks, &p->handlers };
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (size_t j = 0; j < lists[i]->nr; j++)
+			if (lists[i]->items[j]->run_once)
+				diags_add(lc->d, &lists[i]->items[j]->pos,
+					  "'run_once' is not supported yet "
+					  "with strategy: free");
+}
+
 struct play *play_load(struct loadctx *lc, const struct val *v)
 {
 	struct play *p = xcalloc(1, sizeof(*p));
@@ -252,6 +290,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		p->vars = val_dict();
 	/* remote_user / connection are shorthands for connection vars */
 	default_var(p, "ansible_user", val_dict_get(v, "remote_user"));
+	p->connection_kw = val_dict_get(v, "connection") &&
+			   !val_dict_get(p->vars, "ansible_connection");
 	default_var(p, "ansible_connection", val_dict_get(v, "connection"));
 	if (!p->hosts && lc->d->errors == errors)
 		diags_add(lc->d, &p->pos, "a play needs 'hosts'");
@@ -263,6 +303,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		       "post_tasks", p->tags, false);
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
+	if (p->strategy_free)
+		refuse_run_once_free(lc, p);
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

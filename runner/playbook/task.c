@@ -44,6 +44,14 @@ static void task_free(struct task *t)
 	val_unref(t->vars);
 	free(t->become_user);
 	val_unref(t->listen);
+	val_unref(t->environment);
+	val_unref(t->until);
+	val_unref(t->retries);
+	val_unref(t->delay);
+	val_unref(t->delegate_to);
+	val_unref(t->throttle);
+	val_unref(t->connection);
+	val_unref(t->become_tpl);
 	free(t->meta);
 	tasklist_release(&t->block);
 	tasklist_release(&t->rescue);
@@ -146,6 +154,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 		const struct val *r = val_dict_get(v, "rescue");
 		const struct val *a = val_dict_get(v, "always");
 
+		lc->nested++;
 		task_load_list(lc, &t->block, val_dict_get(v, "block"),
 			       "block", t->tags, handler);
 		if (r)
@@ -154,6 +163,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 		if (a)
 			task_load_list(lc, &t->always, a, "always", t->tags,
 				       handler);
+		lc->nested--;
 		if (t->loop)
 			diags_add(lc->d, &t->pos,
 				  "a block cannot loop (loop over include_tasks)");
@@ -168,6 +178,9 @@ static void check_task(struct loadctx *lc, struct task *t,
 			val_unref(norm);
 		}
 	}
+	if (t->kind != TASK_MODULE && (t->until || t->retries || t->delay))
+		diags_add(lc->d, &t->pos, "'until', 'retries' and 'delay' "
+			  "belong to a module task, not to a '%s'", t->action);
 	if (handler && !t->name && !t->listen)
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
 }
@@ -257,7 +270,9 @@ int task_load_file(struct loadctx *lc, struct tasklist *out,
 	if (error < 0)
 		return error;
 	lc->depth++;
+	lc->nested++;
 	error = task_load_list(lc, out, doc, path, NULL, false);
+	lc->nested--;
 	lc->depth--;
 	val_unref(doc);
 	return error;

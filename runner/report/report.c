@@ -198,6 +198,10 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 				term_str(out, ev->label);
 				buf_addch(out, ')');
 			}
+			if (ev->delegate) {
+				buf_adds(out, " -> ");
+				term_str(out, ev->delegate);
+			}
 			if (ev->pos.file)
 				buf_addf(out, "  [%s:%u]", ev->pos.file,
 					 ev->pos.line);
@@ -233,6 +237,8 @@ static void json_event(struct val *tasks, const struct run_event *ev,
 	val_dict_set_str(t, "action", event_status_name(ev->status, mode));
 	val_dict_set_bool(t, "handler", ev->handler);
 	val_dict_set(t, "item", ev->label ? val_str(ev->label) : val_null());
+	if (ev->delegate)
+		val_dict_set_str(t, "delegate_to", ev->delegate);
 	val_dict_set(t, "diff", ev->diff ? val_str(ev->diff) : val_null());
 	{
 		struct val *ch = val_list();
@@ -358,10 +364,14 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 		indented(&b, ev->changes, "  ", o, false);
 	color(&b, o, status_color(ev->status));
 	if (ev->status == EV_FAILED)
-		buf_addf(&b, "fatal: [%s]", ev->host);
+		buf_addf(&b, "fatal: [%s", ev->host);
 	else
-		buf_addf(&b, "%s: [%s]", event_status_name(ev->status, o->mode),
+		buf_addf(&b, "%s: [%s", event_status_name(ev->status, o->mode),
 			 ev->host);
+	/* as Ansible: where a delegated task ran */
+	if (ev->delegate)
+		buf_addf(&b, " -> %s", ev->delegate);
+	buf_addch(&b, ']');
 	if (ev->label) {
 		buf_adds(&b, " => (item=");
 		term_str(&b, ev->label);

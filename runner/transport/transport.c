@@ -123,3 +123,79 @@ out:
 	buf_release(&script);
 	return error;
 }
+
+/*
+ * The environment view (a task's `environment:`): every script runs
+ * after the prelude, which the caller built of sh_quote'd exports, so
+ * the variables reach the module's commands, under become too (the
+ * prelude is part of the script sudo runs). Files move through the inner
+ * transport as they are: its put and get run no module code.
+ */
+struct envview {
+	struct transport parent;
+	struct transport *inner;
+	char *prelude;
+};
+
+static int envview_exec(struct transport *t, const struct exec_req *req,
+			struct exec_result *out)
+{
+	struct envview *ev = (struct envview *)t;
+	struct exec_req r = *req;
+	struct buf script = BUF_INIT;
+	int error;
+
+	buf_adds(&script, ev->prelude);
+	buf_adds(&script, req->script);
+	r.script = script.ptr;
+	error = ev->inner->exec(ev->inner, &r, out);
+	buf_release(&script);
+	return error;
+}
+
+static int envview_put(struct transport *t, const char *path,
+		       const void *data, size_t len, unsigned int mode,
+		       const char *become_user)
+{
+	struct envview *ev = (struct envview *)t;
+
+	return ev->inner->put(ev->inner, path, data, len, mode, become_user);
+}
+
+static int envview_get(struct transport *t, const char *path,
+		       struct buf *out, const char *become_user)
+{
+	struct envview *ev = (struct envview *)t;
+
+	return ev->inner->get(ev->inner, path, out, become_user);
+}
+
+static void envview_close(struct transport *t)
+{
+	struct envview *ev = (struct envview *)t;
+
+	free(ev->prelude);
+	free(ev);
+}
+
+int transport_prelude_new(struct transport **out, struct transport *inner,
+			  const char *prelude)
+{
+	struct envview *ev = xcalloc(1, sizeof(*ev));
+
+	if (!inner->exec) {
+		free(ev);
+		return tend_error_set("transport '%s' cannot run commands",
+				      inner->name);
+	}
+	ev->parent.name = inner->name;
+	ev->parent.flags = inner->flags;
+	ev->parent.exec = envview_exec;
+	ev->parent.put = inner->put ? envview_put : NULL;
+	ev->parent.get = inner->get ? envview_get : NULL;
+	ev->parent.close = envview_close;
+	ev->inner = inner;
+	ev->prelude = xstrdup(prelude);
+	*out = &ev->parent;
+	return 0;
+}

@@ -30,6 +30,7 @@ struct run_event {
 	char *module;       /* action name */
 	struct srcpos pos;  /* where the task is written */
 	char *host;
+	char *delegate;     /* the host it ran on (delegate_to), or NULL */
 	enum event_status status;
 	bool ignored;       /* failed, but ignore_errors */
 	bool changed;       /* an ignored failure whose result says changed

@@ -37,6 +37,12 @@ struct conn {
 	char *error; /* why it could not connect, once tried */
 };
 
+/* A host's connection to a host its tasks delegate to (delegate_to). */
+struct delegate_conn {
+	char *name;
+	struct conn conn;
+};
+
 struct cached_include {
 	char *path;
 	struct tasklist tasks;
@@ -73,11 +79,23 @@ struct hoststate {
 	bool planned_changes;  /* plan: an earlier task would change it */
 	struct val *notified;  /* handler names/topics notified */
 	struct val *inv_changes; /* add_host/group_by results of this step */
+	struct val *once_result; /* a run_once task's result, for the batch */
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */
+	/*
+	 * Its own connections to the hosts its tasks delegate to: used by
+	 * this host's worker only, so no two threads share a transport.
+	 */
+	struct delegate_conn *dels;
+	size_t dels_nr, dels_alloc;
 	struct run_event *ev;  /* events of the current step */
 	size_t ev_nr, ev_alloc;
+};
+
+struct throttled {
+	const struct task *t;
+	size_t running;
 };
 
 struct playctx {
@@ -90,6 +108,13 @@ struct playctx {
 	size_t nr;
 	bool end_play;     /* the current batch stops (end_batch, errors) */
 	bool end_batches;  /* meta end_play: no later batch runs either */
+	bool strategy_free;    /* the play's strategy, rendered */
+	bool any_errors_fatal; /* the play's any_errors_fatal, rendered */
+	/* throttle: how many hosts run each throttled task right now */
+	pthread_mutex_t thr_lock;
+	pthread_cond_t thr_cond;
+	struct throttled *thr;
+	size_t thr_nr, thr_alloc;
 };
 
 /* Vars of enclosing blocks and includes, outermost first. */
@@ -105,6 +130,11 @@ struct hostctx {
 	int become;
 	const char *become_user;
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
+	const struct val *delegate_to; /* raw, of the task or a block */
+	const struct val *connection;  /* raw, of the task or a block */
+	/* environment: of the play, blocks, task; merged in this order */
+	const struct val *env[48];
+	size_t env_nr;
 };
 /*
  * Scopes, outermost (lowest precedence) first: inventory vars, facts,
@@ -136,6 +166,13 @@ void run_taint(struct val *v, const struct val *secrets);
 struct val *run_secrets(const struct hostctx *hc);
 struct val *run_secret_list(const struct runstate *rs, const struct val *text);
 void run_scrub_error(const struct val *secrets);
+/*
+ * A bool keyword that may be templated (become, no_log): a bool, or
+ * rendered in the task's scope and read as Ansible's boolean(). Returns
+ * -1 with the error set when it is no bool.
+ */
+int run_flag(bool *out, struct hostctx *hc, const struct val *flag,
+	     const struct varstack *vs, const struct val *task_vars);
 bool run_no_log(struct hostctx *hc, const struct val *flag,
 		const struct varstack *vs, const struct val *task_vars);
 void run_wipe_secret_text(struct val *set);
@@ -163,6 +200,36 @@ int run_args_fingerprint(char out[65], const struct val *args,
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
+/*
+ * The transport of host `name` for a task of hc->hs delegated to it: the
+ * connection vars are the delegate's (its inventory vars, the play's and
+ * the extra vars; `localhost` outside the inventory is the local
+ * connection, as Ansible's implicit localhost), the connection is this
+ * host's own and lasts the play. *out is borrowed. Errors as
+ * run_host_connect.
+ */
+int run_delegate_connect(struct transport **out, struct hostctx *hc,
+			 const char *name);
+/*
+ * The transport for a task whose `connection:` keyword is `type`: as
+ * Ansible, an ansible_connection variable set anywhere but by the play's
+ * own `connection:` keyword wins (the host's connection); else the host
+ * gets a connection of that type of its own, kept for the play. *out is
+ * borrowed. Errors as run_host_connect.
+ */
+int run_task_connect(struct transport **out, struct hostctx *hc,
+		     const struct scope *sc, const char *type);
+/* Close hs's delegate connections, counting their round trips in *rt. */
+void run_delegates_close(struct hoststate *hs, unsigned long *rt);
+/*
+ * The environment of hc->env (play, blocks, task), rendered in `sc` and
+ * merged into *out (a new dict; values keep their secret flags). Fails
+ * (error set) when a part is not a dict or a name cannot be exported.
+ */
+int run_env_render(struct val **out, const struct hostctx *hc,
+		   const struct scope *sc);
+/* `export NAME='value'` lines of `env`, each value through sh_quote. */
+void run_env_prelude(struct buf *out, const struct val *env);
 
 /* task.c */
 bool run_plan_unknown(const struct hostctx *hc, int error);

@@ -57,10 +57,20 @@ struct task {
 	struct val *ignore_errors; /* raw bool (may be templated), or NULL */
 	struct val *vars;          /* task (or block) vars, or NULL */
 	int become;                /* -1 inherit, 0 no, 1 yes */
+	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;         /* NULL: inherit */
 	struct val *no_log;        /* raw bool (may be templated), or NULL:
 				      inherit (block, play) */
 	struct val *listen;        /* handlers: list of topics, or NULL */
+	struct val *environment;   /* raw: dict, template, or list of them */
+	struct val *until;         /* list of raw conditions, or NULL */
+	struct val *retries;       /* raw int (may be templated), or NULL: 3 */
+	struct val *delay;         /* raw int (may be templated), or NULL: 5 */
+	struct val *delegate_to;   /* raw host name (may be templated) */
+	bool delegate_facts;       /* facts go to the delegate host */
+	bool run_once;             /* run on the batch's first host only */
+	struct val *throttle;      /* raw int (may be templated), or NULL */
+	struct val *connection;    /* raw connection name, or NULL: inherit */
 	char *meta;                /* TASK_META: what */
 	struct tasklist block, rescue, always; /* TASK_BLOCK */
 	struct tasklist included;  /* TASK_INCLUDE with a literal file: loaded */
@@ -75,13 +85,19 @@ struct play {
 	struct val *vars_files;    /* list of raw paths, or NULL */
 	bool gather_facts;
 	int become;                /* -1 unset */
+	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;
 	struct val *tags;          /* list, or NULL */
 	struct val *serial;        /* raw, or NULL */
 	bool strategy_free;        /* strategy: free (no barrier per task) */
+	struct val *strategy_tpl;  /* strategy as a template, or NULL */
 	bool any_errors_fatal;     /* one failed host ends the play for all */
+	struct val *any_errors_fatal_tpl; /* as a template, or NULL */
 	int max_fail_percentage;   /* -1: unset */
 	struct val *no_log;        /* raw bool (may be templated), or NULL */
+	struct val *environment;   /* raw, as task.environment, or NULL */
+	bool connection_kw;        /* vars' ansible_connection is the
+				      `connection:` keyword's */
 	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;

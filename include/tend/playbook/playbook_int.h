@@ -33,6 +33,7 @@ struct loadctx {
 	const char *basedir;   /* the playbook's directory */
 	const char *root;      /* reads stay beneath it; NULL: anywhere */
 	int depth;             /* include nesting */
+	int nested;            /* >0: loading a block's or a file's tasks */
 };
 
 /*
@@ -156,6 +157,28 @@ char *playbook_expect_str(struct loadctx *lc, const struct val *v,
 /* A dict, or null as an empty one. */
 struct val *playbook_expect_dict(struct loadctx *lc, const struct val *v,
 				 const char *what);
+
+/*
+ * vars: a dict, null (empty), or a list of dicts merged in order (later
+ * keys over earlier ones), as Ansible's _load_vars takes them.
+ */
+struct val *playbook_expect_vars(struct loadctx *lc, const struct val *v,
+				 const char *what);
+
+/*
+ * environment: a dict of variable names to values, a template giving
+ * one, or a list of those (merged in order); literal names must be ones
+ * a shell can export.
+ */
+struct val *playbook_expect_environment(struct loadctx *lc,
+					const struct val *v, const char *what);
+
+/*
+ * An integer keyword that may be templated (retries, delay, throttle):
+ * an int, a string of digits, or a string with jinja, kept raw.
+ */
+struct val *playbook_expect_int(struct loadctx *lc, const struct val *v,
+				const char *what);
 
 /*
  * A relative include path resolved as Ansible does: next to the file at

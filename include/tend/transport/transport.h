@@ -80,6 +80,16 @@ int transport_local_new(struct transport **out);
 int transport_readonly_new(struct transport **out, struct transport *inner);
 
 /*
+ * A view of `inner` that runs `prelude` (POSIX sh, copied; every value
+ * in it already sh_quote'd by the caller) before each exec'd script: how
+ * a task's environment reaches its commands. put and get pass through.
+ * It does not own `inner`; close frees only the view. Fails when `inner`
+ * cannot exec.
+ */
+int transport_prelude_new(struct transport **out, struct transport *inner,
+			  const char *prelude);
+
+/*
  * A put done with t->exec: the bytes go through stdin into a temp file
  * beside `path`, which is chmod'ed and renamed into place (one round
  * trip). For transports whose put is no faster than their exec.
