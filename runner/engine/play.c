@@ -279,6 +279,26 @@ static int play_batches(struct playctx *pc)
 	return error;
 }
 
+/*
+ * The defaults and the vars of every role the play loaded (roles:, their
+ * dependencies, import_role), merged in load order: Ansible shows them
+ * to every task of the play, pre_tasks included.
+ */
+static void play_role_vars(struct playctx *pc, const struct play *p)
+{
+	if (!p->roles_nr)
+		return;
+	pc->role_defaults = val_dict();
+	pc->role_vars = val_dict();
+	for (size_t i = 0; i < p->roles_nr; i++) {
+		if (!p->roles[i]->play_wide)
+			continue;
+		val_dict_update(pc->role_defaults, p->roles[i]->defaults,
+				false);
+		val_dict_update(pc->role_vars, p->roles[i]->vars, false);
+	}
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -291,11 +311,13 @@ static int run_play(struct runstate *rs, const struct play *p)
 	int error = 0;
 
 	pc.play_vars = val_copy(p->vars);
+	play_role_vars(&pc, p);
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
 	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text,
-				  &rs->pb->limits };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL };
+				  &rs->pb->limits, NULL };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL,
+				  NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
@@ -361,6 +383,8 @@ out:
 	val_unref(pc.common);
 	val_unref(pc.hostvars);
 	val_unref(pc.play_vars);
+	val_unref(pc.role_defaults);
+	val_unref(pc.role_vars);
 	free(sel);
 	free(lim);
 	buf_release(&pattern);

@@ -283,12 +283,42 @@ void run_step(struct playctx *pc, const struct task *t, bool handler,
 	run_step_list(pc, t, NULL, handler, only, only_nr);
 }
 
-static bool handler_listens(const struct task *h, const struct val *name)
+/* Whether handler h is named `name`: its name, or "ROLE : name". */
+static bool handler_named(const struct task *h, const char *name)
 {
-	if (h->name && val_cstr(name) && !strcmp(h->name, val_cstr(name)))
+	struct buf full = BUF_INIT;
+	bool same;
+
+	if (!h->name || !name)
+		return false;
+	if (!strcmp(h->name, name))
 		return true;
-	for (size_t i = 0; i < val_len(h->listen); i++)
-		if (val_equal(h->listen->u.list.items[i], name))
+	if (!h->role)
+		return false;
+	buf_addf(&full, "%s : %s", h->role->name, h->name);
+	same = !strcmp(full.ptr, name);
+	buf_release(&full);
+	return same;
+}
+
+/*
+ * Whether handler `i` of hl answers notification `name`: by name only if
+ * no later handler has that name (Ansible: the last loaded wins, as when
+ * a role used twice brings its handlers twice), or by a listen topic.
+ */
+static bool handler_listens(const struct tasklist *hl, size_t i,
+			    const struct val *name)
+{
+	const struct task *h = hl->items[i];
+
+	if (handler_named(h, val_cstr(name))) {
+		for (size_t j = i + 1; j < hl->nr; j++)
+			if (handler_named(hl->items[j], val_cstr(name)))
+				return false;
+		return true;
+	}
+	for (size_t k = 0; k < val_len(h->listen); k++)
+		if (val_equal(h->listen->u.list.items[k], name))
 			return true;
 	return false;
 }
@@ -314,7 +344,7 @@ static void flush_handlers(struct playctx *pc)
 				for (size_t k = 0; k < val_len(hs->notified); k++) {
 					struct val *nv = hs->notified->u.list.items[k];
 
-					if (handler_listens(h, nv))
+					if (handler_listens(hl, i, nv))
 						hit = true;
 					else
 						val_list_push(keep, val_ref(nv));

@@ -135,14 +135,16 @@ static const struct tasklist *include_load(struct hostctx *hc,
 		}
 	}
 	pthread_mutex_lock(&rs->lock);
+	/* a file's tasks belong to the role that includes it */
 	for (size_t i = 0; i < rs->incs_nr; i++)
-		if (!strcmp(rs->incs[i].path, path.ptr))
+		if (!strcmp(rs->incs[i].path, path.ptr) &&
+		    rs->incs[i].role == t->role)
 			found = &rs->incs[i].tasks;
 	if (!found) {
 		struct tasklist tl = { 0 };
 
 		if (playbook_load_tasks(&tl, path.ptr, rs->pb->dir,
-					rs->pb->limits.root, &d) < 0) {
+					rs->pb->limits.root, t->role, &d) < 0) {
 			struct buf m = BUF_INIT;
 
 			for (size_t i = 0; i < d.nr; i++)
@@ -155,6 +157,7 @@ static const struct tasklist *include_load(struct hostctx *hc,
 		} else {
 			ALLOC_GROW(rs->incs, rs->incs_nr + 1, rs->incs_alloc);
 			rs->incs[rs->incs_nr].path = xstrdup(path.ptr);
+			rs->incs[rs->incs_nr].role = t->role;
 			rs->incs[rs->incs_nr].tasks = tl;
 			found = &rs->incs[rs->incs_nr++].tasks;
 		}
@@ -278,6 +281,46 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	return failed;
 }
 
+/*
+ * A role's tasks, with its vars in scope. roles: and import_role passed
+ * their when and tags down to each task at load; include_role tests its
+ * own here, once.
+ */
+static bool run_role(struct hostctx *hc, const struct task *t,
+		     struct varstack *vs)
+{
+	const struct run_opts *o = hc->pc->rs->opts;
+	const struct role *outer = vs->role;
+	bool failed, cond = true;
+	int error;
+
+	if (!t->include_static) {
+		struct scopes *ss;
+
+		if (!task_matches_tags(t, o->tags, o->skip_tags) &&
+		    val_len(t->tags))
+			return false;
+		ss = xmalloc(sizeof(*ss));
+		error = run_eval_conditions(&cond, t->when,
+			run_build_scope(ss, hc, vs, t->vars, NULL, NULL), NULL);
+		free(ss);
+		if (error < 0) {
+			run_add_event(hc, t, run_plan_unknown(hc, error) ?
+				      EV_UNKNOWN : EV_FAILED, NULL,
+				      tend_error_last());
+			return !run_plan_unknown(hc, error);
+		}
+		if (!cond) {
+			run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
+			return false;
+		}
+	}
+	vs->role = t->runs;
+	failed = walk_list(hc, &t->included, vs);
+	vs->role = outer;
+	return failed;
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
@@ -317,6 +360,9 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	case TASK_MODULE:
 		if (task_matches_tags(t, o->tags, o->skip_tags))
 			failed = run_module_task(hc, t, vs);
+		break;
+	case TASK_ROLE:
+		failed = run_role(hc, t, vs);
 		break;
 	}
 	hc->become = become;

@@ -14,6 +14,8 @@
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
+#include <unistd.h>
+
 /* range() refuses to build more items than this. */
 #define MAX_RANGE 1000000
 
@@ -34,6 +36,54 @@ static const char *scope_basedir(const struct scope *s)
 		if (s->basedir)
 			return s->basedir;
 	return NULL;
+}
+
+static const char *const *scope_role_dirs(const struct scope *s)
+{
+	for (; s; s = s->parent)
+		if (s->role_dirs)
+			return s->role_dirs;
+	return NULL;
+}
+
+static const struct fs_limits *scope_limits(const struct scope *s);
+
+/*
+ * A role's task finds a relative file as Ansible's lookups do
+ * (path_dwim_relative_stack): ROLE/SUBDIR/name and ROLE/name for each
+ * role of its chain, then ROLE/tasks/SUBDIR/name and ROLE/tasks/name.
+ * Sets `out` to the first that exists (beneath the limits' root); false
+ * when none does, or outside a role.
+ */
+static bool role_file_find(struct buf *out, const struct scope *s,
+			   const char *subdir, const char *name)
+{
+	const char *const *dirs = scope_role_dirs(s);
+	const char *root = scope_limits(s)->root;
+	size_t n = 0;
+
+	if (!dirs || name[0] == '/')
+		return false;
+	while (dirs[n])
+		n++;
+	for (size_t i = 0; i < 2 * n + 2; i++) {
+		const char *d = dirs[i < 2 * n ? i / 2 : 0];
+		const char *mid = i < 2 * n ? "" : "/tasks";
+		int yes;
+
+		buf_reset(out);
+		if (i % 2 == 0)
+			buf_addf(out, "%s%s/%s/%s", d, mid, subdir, name);
+		else
+			buf_addf(out, "%s%s/%s", d, mid, name);
+		yes = root ? fs_exists_beneath(root, out->ptr) :
+			     !access(out->ptr, F_OK);
+		tend_error_clear();
+		if (yes == 1)
+			return true;
+	}
+	buf_reset(out);
+	return false;
 }
 
 static const struct fs_limits *scope_limits(const struct scope *s)
@@ -202,9 +252,11 @@ static int lookup_one(struct val **out, const char *plugin,
 		size_t len;
 		char *s;
 
-		if (name[0] != '/' && base)
-			buf_addf(&path, "%s/", base);
-		buf_adds(&path, name);
+		if (!role_file_find(&path, c->scope, "files", name)) {
+			if (name[0] != '/' && base)
+				buf_addf(&path, "%s/", base);
+			buf_adds(&path, name);
+		}
 		error = readlog_read(&data, scope_limits(c->scope)->root,
 				     path.ptr);
 		buf_release(&path);

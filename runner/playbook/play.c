@@ -175,8 +175,7 @@ static const struct keyword play_keywords[] = {
 	  "one failed host ends the play for all" },
 	{ "max_fail_percentage", parse_max_fail_percentage, 0,
 	  "end the play past this share of failed hosts" },
-	{ "roles", NULL, KW_REFUSED,
-	  "not supported yet: tasks, handlers and vars from roles/" },
+	{ "roles", NULL, 0, "roles run before the tasks (role.c)" },
 	{ "environment", NULL, KW_REFUSED,
 	  "not supported yet: environment variables for the modules" },
 	{ "vars_prompt", NULL, KW_REFUSED,
@@ -221,6 +220,7 @@ void play_free(struct play *p)
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);
 	tasklist_release(&p->handlers);
+	role_free_all(p);
 	free(p);
 }
 
@@ -255,14 +255,21 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	default_var(p, "ansible_connection", val_dict_get(v, "connection"));
 	if (!p->hosts && lc->d->errors == errors)
 		diags_add(lc->d, &p->pos, "a play needs 'hosts'");
+	lc->play = p;
+	lc->roles_seen = val_dict();
 	task_load_list(lc, &p->pre_tasks, val_dict_get(v, "pre_tasks"),
 		       "pre_tasks", p->tags, false);
+	/* roles run first in the tasks section, after pre_tasks' handlers */
+	role_load_play(lc, val_dict_get(v, "roles"));
 	task_load_list(lc, &p->tasks, val_dict_get(v, "tasks"), "tasks",
 		       p->tags, false);
 	task_load_list(lc, &p->post_tasks, val_dict_get(v, "post_tasks"),
 		       "post_tasks", p->tags, false);
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
+	val_unref(lc->roles_seen);
+	lc->roles_seen = NULL;
+	lc->play = NULL;
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

@@ -39,6 +39,7 @@ struct conn {
 
 struct cached_include {
 	char *path;
+	const struct role *role; /* the role whose task included it */
 	struct tasklist tasks;
 };
 
@@ -82,6 +83,11 @@ struct playctx {
 	struct runstate *rs;
 	const struct play *play;
 	struct val *play_vars;
+	/*
+	 * The defaults and the vars of every role the play loaded, merged:
+	 * Ansible shows them to every task of the play (play.get_roles()).
+	 */
+	struct val *role_defaults, *role_vars;
 	struct val *common;    /* groups, hostvars, play hosts, omit ... */
 	struct val *hostvars;
 	struct hoststate *hs;
@@ -89,10 +95,14 @@ struct playctx {
 	bool end_play;
 };
 
-/* Vars of enclosing blocks and includes, outermost first. */
+/*
+ * Vars of enclosing blocks and includes, outermost first, and the role
+ * whose tasks run (NULL: none).
+ */
 struct varstack {
 	const struct val *items[32];
 	size_t nr;
+	const struct role *role;
 };
 
 struct hostctx {
@@ -104,9 +114,11 @@ struct hostctx {
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
 };
 /*
- * Scopes, outermost (lowest precedence) first: inventory vars, facts,
- * play vars, block vars, task vars, registered/set_fact, loop vars,
- * extra scratch (the registered result in changed_when), host magic,
+ * Scopes, outermost (lowest precedence) first: role defaults (the
+ * play's, then the running role's chain), inventory vars, facts, play
+ * vars, role vars (the play's, then the chain's), block vars, task vars,
+ * registered/set_fact, role params, loop vars, extra scratch (the
+ * registered result in changed_when), host magic, role_name/role_path,
  * common magic, extra vars (-e). Ansible's precedence, condensed.
  */
 struct scopes {
