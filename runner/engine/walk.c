@@ -297,8 +297,8 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 	if (!t->include_static) {
 		struct scopes *ss;
 
-		if (!task_matches_tags(t, o->tags, o->skip_tags) &&
-		    val_len(t->tags))
+		/* as Ansible, an include_role is a task --tags picks or not */
+		if (!task_matches_tags(t, o->tags, o->skip_tags))
 			return false;
 		ss = xmalloc(sizeof(*ss));
 		error = run_eval_conditions(&cond, t->when,

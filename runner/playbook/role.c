@@ -75,19 +75,56 @@ static int exists(struct loadctx *lc, const char *path)
 }
 
 /*
+ * Whether a role directory candidate is there: 1 yes, 0 no, -1 when it
+ * is spelled beneath a git source's checkout but leads out (reported at
+ * `pos`). A candidate spelled outside the checkout (a configured roles
+ * path) is not there for a git source: its roles come with its commit.
+ */
+static int role_dir_there(struct loadctx *lc, const char *path,
+			  const struct srcpos *pos)
+{
+	struct buf abs = BUF_INIT;
+	char cwd[4096];
+	bool below;
+	int yes;
+
+	if (!lc->root)
+		return !access(path, F_OK);
+	if (path[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return 0;
+		buf_addf(&abs, "%s/", cwd);
+	}
+	buf_adds(&abs, path);
+	below = fs_path_is_below(lc->root, abs.ptr);
+	buf_release(&abs);
+	if (!below)
+		return 0;
+	yes = fs_exists_beneath(lc->root, path);
+	if (yes == TEND_EREFUSED) {
+		diags_add(lc->d, pos, "role: %s", tend_error_last());
+		tend_error_clear();
+		return -1;
+	}
+	return yes == 1;
+}
+
+/*
  * Where role `name` lives, as Ansible looks: roles/ beside the playbook,
  * the configured roles path (ANSIBLE_ROLES_PATH, else Ansible's default
  * one), the directory of the role that depends on it, the playbook's
  * directory, and the name as a path. NULL if not found (and the places
- * tried in `tried`).
+ * tried in `tried`) or refused (reported).
  */
 static char *role_find(struct loadctx *lc, const char *name,
-		       const struct role *parent, struct buf *tried)
+		       const struct role *parent, const struct srcpos *pos,
+		       struct buf *tried)
 {
 	const char *env = getenv("ANSIBLE_ROLES_PATH");
 	const char *home = getenv("HOME");
 	struct buf paths = BUF_INIT, cand = BUF_INIT;
 	char *found = NULL;
+	int there = 0;
 
 	buf_addf(&paths, "%s/roles", lc->basedir);
 	if (env && *env)
@@ -102,21 +139,22 @@ static char *role_find(struct loadctx *lc, const char *name,
 		free(copy);
 	}
 	buf_addf(&paths, ":%s", lc->basedir);
-	for (const char *p = paths.ptr; *p && !found;) {
+	for (const char *p = paths.ptr; *p && !there;) {
 		size_t n = strcspn(p, ":");
 
 		if (n) {
 			buf_reset(&cand);
 			buf_add(&cand, p, n);
 			buf_addf(&cand, "/%s", name);
-			if (exists(lc, cand.ptr))
-				found = buf_detach(&cand, NULL);
+			there = role_dir_there(lc, cand.ptr, pos);
 		}
 		p += n + (p[n] == ':');
 	}
-	if (!found && exists(lc, name))
+	if (there > 0)
+		found = buf_detach(&cand, NULL);
+	else if (!there && (there = role_dir_there(lc, name, pos)) > 0)
 		found = xstrdup(name);
-	if (!found)
+	if (!found && !there)
 		buf_adds(tried, paths.ptr);
 	buf_release(&paths);
 	buf_release(&cand);
@@ -517,9 +555,10 @@ static struct task *role_use(struct loadctx *lc, const struct rolespec *s)
 			  "dependency loop?)", MAX_INCLUDE_DEPTH);
 		return NULL;
 	}
-	if (!(path = role_find(lc, s->name, s->parent, &tried))) {
-		diags_add(lc->d, s->pos, "the role '%s' was not found in %s",
-			  s->name, tried.ptr);
+	if (!(path = role_find(lc, s->name, s->parent, s->pos, &tried))) {
+		if (tried.len)
+			diags_add(lc->d, s->pos, "the role '%s' was not found "
+				  "in %s", s->name, tried.ptr);
 		buf_release(&tried);
 		return NULL;
 	}
