@@ -315,9 +315,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
 	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text,
-				  &rs->pb->limits, NULL };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL,
-				  NULL };
+				  &rs->pb->limits };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)

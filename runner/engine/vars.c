@@ -27,7 +27,6 @@ void run_push_scope(struct scopes *ss, const struct val *vars,
 	sc->basedir = basedir;
 	sc->secret_text = NULL;
 	sc->limits = NULL;
-	sc->role_dirs = NULL;
 	ss->nr++;
 }
 
@@ -90,10 +89,8 @@ const struct scope *run_build_scope(struct scopes *ss,
 	/* rendering in this scope records the host's secret text */
 	ss->s[0].secret_text = hs->secret_text;
 	/* every link: lookups read files and the environment within these */
-	for (size_t i = 0; i < ss->nr; i++) {
+	for (size_t i = 0; i < ss->nr; i++)
 		ss->s[i].limits = &pc->rs->pb->limits;
-		ss->s[i].role_dirs = role ? role->dirs : NULL;
-	}
 	return &ss->s[ss->nr - 1];
 }
 

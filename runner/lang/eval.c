@@ -38,44 +38,32 @@ static const char *scope_basedir(const struct scope *s)
 	return NULL;
 }
 
-static const char *const *scope_role_dirs(const struct scope *s)
-{
-	for (; s; s = s->parent)
-		if (s->role_dirs)
-			return s->role_dirs;
-	return NULL;
-}
-
 static const struct fs_limits *scope_limits(const struct scope *s);
 
 /*
- * A role's task finds a relative file as Ansible's lookups do
- * (path_dwim_relative_stack): ROLE/SUBDIR/name and ROLE/name for each
- * role of its chain, then ROLE/tasks/SUBDIR/name and ROLE/tasks/name.
- * Sets `out` to the first that exists (beneath the limits' root); false
- * when none does, or outside a role.
+ * A role's task (the magic var role_path is set) finds a relative file as
+ * Ansible's lookups do (path_dwim_relative_stack): ROLE/SUBDIR/name,
+ * ROLE/name, ROLE/tasks/SUBDIR/name, ROLE/tasks/name. Sets `out` to the
+ * first that exists (beneath the limits' root); false when none does, or
+ * outside a role.
  */
 static bool role_file_find(struct buf *out, const struct scope *s,
 			   const char *subdir, const char *name)
 {
-	const char *const *dirs = scope_role_dirs(s);
+	const char *dir = val_cstr(scope_get(s, "role_path"));
 	const char *root = scope_limits(s)->root;
-	size_t n = 0;
 
-	if (!dirs || name[0] == '/')
+	if (!dir || name[0] == '/')
 		return false;
-	while (dirs[n])
-		n++;
-	for (size_t i = 0; i < 2 * n + 2; i++) {
-		const char *d = dirs[i < 2 * n ? i / 2 : 0];
-		const char *mid = i < 2 * n ? "" : "/tasks";
+	for (size_t i = 0; i < 4; i++) {
+		const char *mid = i < 2 ? "" : "/tasks";
 		int yes;
 
 		buf_reset(out);
 		if (i % 2 == 0)
-			buf_addf(out, "%s%s/%s/%s", d, mid, subdir, name);
+			buf_addf(out, "%s%s/%s/%s", dir, mid, subdir, name);
 		else
-			buf_addf(out, "%s%s/%s", d, mid, name);
+			buf_addf(out, "%s%s/%s", dir, mid, name);
 		yes = root ? fs_exists_beneath(root, out->ptr) :
 			     !access(out->ptr, F_OK);
 		tend_error_clear();

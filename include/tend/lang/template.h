@@ -53,12 +53,6 @@ struct scope {
 	const char *basedir;
 	struct val *secret_text; /* a dict used as a set, or NULL */
 	const struct fs_limits *limits; /* NULL: read anywhere */
-	/*
-	 * A role's task: its role's directory, then its parents', where
-	 * lookup('file') looks first (files/ in each); NULL-terminated, or
-	 * NULL
-	 */
-	const char *const *role_dirs;
 };
 
 /* Secret text shorter than this is not recorded (it would mask too much). */
