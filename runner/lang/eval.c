@@ -67,7 +67,8 @@ static bool role_file_find(struct buf *out, const struct scope *s,
 		yes = root ? fs_exists_beneath(root, out->ptr) :
 			     !access(out->ptr, F_OK);
 		tend_error_clear();
-		if (yes == 1)
+		/* one that leads out is taken: the read refuses it by name */
+		if (yes != 0)
 			return true;
 	}
 	buf_reset(out);

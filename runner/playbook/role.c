@@ -62,15 +62,24 @@ static bool in_list(const char *const *l, const char *s)
 	return false;
 }
 
-/* 1 if `path` exists (beneath lc->root), 0 if not. */
-static int exists(struct loadctx *lc, const char *path)
+/*
+ * 1 if `path` exists (beneath lc->root), 0 if not, -1 if it leads out of
+ * lc->root (reported at `pos`: a role's file is read as the playbook's
+ * includes are).
+ */
+static int exists(struct loadctx *lc, const char *path,
+		  const struct srcpos *pos)
 {
 	int yes;
 
 	if (!lc->root)
 		return !access(path, F_OK);
 	yes = fs_exists_beneath(lc->root, path);
-	tend_error_clear();
+	if (yes == TEND_EREFUSED) {
+		diags_add(lc->d, pos, "role: %s", tend_error_last());
+		tend_error_clear();
+		return -1;
+	}
 	return yes == 1;
 }
 
@@ -164,10 +173,11 @@ static char *role_find(struct loadctx *lc, const char *name,
 /*
  * The file of `dir` in the role for `from` (NULL: main), as Ansible picks
  * it: main.yml, main.yaml, main.json, main; for a name given, the name as
- * it is first. NULL if there is none.
+ * it is first. NULL if there is none, or it leads out (reported at pos).
  */
 static char *role_file(struct loadctx *lc, const struct role *r,
-		       const char *dir, const char *from)
+		       const char *dir, const char *from,
+		       const struct srcpos *pos)
 {
 	static const char *const main_ext[] = { ".yml", ".yaml", ".json", "",
 						NULL };
@@ -178,12 +188,15 @@ static char *role_file(struct loadctx *lc, const struct role *r,
 
 	for (size_t i = 0; ext[i]; i++) {
 		struct stat st;
+		int there;
 
 		buf_reset(&b);
 		buf_addf(&b, "%s/%s/%s%s", r->path, dir, from ? from : "main",
 			 ext[i]);
-		if (exists(lc, b.ptr) && !(stat(b.ptr, &st) == 0 &&
-					   S_ISDIR(st.st_mode)))
+		there = exists(lc, b.ptr, pos);
+		if (there < 0)
+			break;
+		if (there && !(stat(b.ptr, &st) == 0 && S_ISDIR(st.st_mode)))
 			return buf_detach(&b, NULL);
 	}
 	buf_release(&b);
@@ -195,7 +208,7 @@ static struct val *role_dict(struct loadctx *lc, const struct role *r,
 			     const char *dir, const char *from,
 			     const struct srcpos *pos)
 {
-	char *path = role_file(lc, r, dir, from);
+	char *path = role_file(lc, r, dir, from, pos);
 	struct val *doc = NULL;
 	int error;
 
@@ -485,7 +498,7 @@ static void load_handlers(struct loadctx *lc, struct role *r,
 	struct tasklist l = { 0 };
 	char *file;
 
-	file = role_file(lc, r, "handlers", s->from[FROM_HANDLERS]);
+	file = role_file(lc, r, "handlers", s->from[FROM_HANDLERS], s->pos);
 	if (!file && s->from[FROM_HANDLERS])
 		diags_add(lc->d, s->pos, "role '%s' has no handlers file '%s'",
 			  r->name, s->from[FROM_HANDLERS]);
@@ -586,7 +599,7 @@ static struct task *role_use(struct loadctx *lc, const struct rolespec *s)
 	load_deps(lc, r, deps, s, &t->included);
 	role_register(lc->play, r);
 	lc->role = r;
-	file = role_file(lc, r, "tasks", s->from[FROM_TASKS]);
+	file = role_file(lc, r, "tasks", s->from[FROM_TASKS], s->pos);
 	if (!file && s->from[FROM_TASKS])
 		diags_add(lc->d, s->pos, "role '%s' has no tasks file '%s'",
 			  r->name, s->from[FROM_TASKS]);
