@@ -282,42 +282,90 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 }
 
 /*
+ * The when of an include_role (and of its item): true to go on; false
+ * when it is false, or when it could not be told (its event added, and
+ * *failed says whether the host failed).
+ */
+static bool include_role_cond(struct hostctx *hc, const struct task *t,
+			      const struct scope *sc, bool *failed)
+{
+	bool cond;
+	int error = run_eval_conditions(&cond, t->when, sc, NULL);
+
+	*failed = false;
+	if (error < 0) {
+		*failed = !run_plan_unknown(hc, error);
+		run_add_event(hc, t, *failed ? EV_FAILED : EV_UNKNOWN, NULL,
+			      tend_error_last());
+		return false;
+	}
+	return cond;
+}
+
+/*
  * A role's tasks, with its vars in scope. roles: and import_role passed
  * their when and tags down to each task at load; include_role tests its
- * own here, once.
+ * own here, once per item of its loop (the loop vars reach the role's
+ * tasks, as an include's do).
  */
 static bool run_role(struct hostctx *hc, const struct task *t,
 		     struct varstack *vs)
 {
 	const struct run_opts *o = hc->pc->rs->opts;
 	const struct role *outer = vs->role;
-	bool failed, cond = true;
-	int error;
+	struct scopes *ss;
+	struct val *items = NULL;
+	bool failed = false;
+	size_t n = 1, ran = 0;
 
-	if (!t->include_static) {
-		struct scopes *ss;
-
-		/* as Ansible, an include_role is a task --tags picks or not */
-		if (!task_matches_tags(t, o->tags, o->skip_tags))
-			return false;
-		ss = xmalloc(sizeof(*ss));
-		error = run_eval_conditions(&cond, t->when,
-			run_build_scope(ss, hc, vs, t->vars, NULL, NULL), NULL);
-		free(ss);
-		if (error < 0) {
-			run_add_event(hc, t, run_plan_unknown(hc, error) ?
-				      EV_UNKNOWN : EV_FAILED, NULL,
-				      tend_error_last());
-			return !run_plan_unknown(hc, error);
-		}
-		if (!cond) {
-			run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
-			return false;
-		}
+	if (t->include_static) {
+		vs->role = t->runs;
+		failed = walk_list(hc, &t->included, vs);
+		vs->role = outer;
+		return failed;
 	}
-	vs->role = t->runs;
-	failed = walk_list(hc, &t->included, vs);
-	vs->role = outer;
+	/* as Ansible, an include_role is a task --tags picks or not */
+	if (!task_matches_tags(t, o->tags, o->skip_tags))
+		return false;
+	ss = xmalloc(sizeof(*ss));
+	if (t->loop) {
+		items = run_loop_items(t, run_build_scope(ss, hc, vs, NULL, NULL,
+							  NULL));
+		if (!items) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			free(ss);
+			return true;
+		}
+		n = items->u.list.nr;
+	}
+	for (size_t i = 0; i < n && !failed; i++) {
+		struct val *lv = items ? run_make_loopvars(t,
+					items->u.list.items[i], i, n) : NULL;
+
+		if (include_role_cond(hc, t, run_build_scope(ss, hc, vs, NULL,
+							     lv, NULL),
+				      &failed)) {
+			ran++;
+			if (vs->nr == ARRAY_SIZE(vs->items))
+				BUG("includes nested too deep");
+			if (lv)
+				vs->items[vs->nr++] = lv;
+			vs->role = t->runs;
+			failed = walk_list(hc, &t->included, vs);
+			vs->role = outer;
+			if (lv)
+				vs->nr--;
+		}
+		val_unref(lv);
+	}
+	/*
+	 * Skipped only when no item ran (an empty loop too), as Ansible's
+	 * recap counts it; an item skipped among others that ran is not shown
+	 */
+	if (!ran && !failed)
+		run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
+	val_unref(items);
+	free(ss);
 	return failed;
 }
 

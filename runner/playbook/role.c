@@ -743,9 +743,9 @@ void role_load_task(struct loadctx *lc, struct task *t)
 			  "loads at run time is not supported yet", t->action);
 		return;
 	}
-	if (t->loop) {
-		diags_add(lc->d, &t->pos, "a loop over %s is not supported yet",
-			  t->action);
+	if (t->loop && !include) {
+		diags_add(lc->d, &t->pos, "import_role cannot loop (Ansible: "
+			  "use include_role)");
 		return;
 	}
 	if (spec_from_task(lc, &s, t, include) < 0) {

@@ -7,7 +7,8 @@
 # role vars, role params over set_fact; role_name/role_path; copy and
 # template src and lookup('file') found in the role's files/ and
 # templates/, then the playbook's; a role's handlers; import_role and
-# include_role with tasks_from/vars_from/defaults_from, apply tags, when;
+# include_role with tasks_from/vars_from/defaults_from, apply tags, when,
+# loop (and an empty one);
 # and --tags. Every task leaves a file that says what it saw: the trees
 # and the recap counts must be the same.
 . "$(dirname "$0")/../lib/lib-test.sh"
@@ -72,6 +73,13 @@ expect_in "$L" "inc-extra alt dalt given"
 expect_in "$L" "after role importvars no-incv main"
 expect_in "$L" "inc-handled y"
 expect_in "$T/out-imports" "TASK [include_role : inc]"
+
+compare loops loops.yml
+L=$T/t-loops.list
+expect_in "$L" "lp-a a"
+expect_in "$L" "lp-x-v x-v"
+expect_not_in "$L" "lp-b"
+expect_not_in "$L" "lp-p"
 
 compare tags-web roles.yml --tags webtag
 expect_content "$T/t-tags-web/web-8080" "8080"

@@ -3,7 +3,7 @@
 # with file:line:col, all problems at once, before any host is touched: a
 # role not found (the places searched named), role keywords with no
 # effect yet, a templated role name, argument_specs, unknown meta keys,
-# include_role public/loop, apply keywords but tags, options import_role
+# include_role public, import_role loop, apply keywords but tags, options import_role
 # does not take, a missing tasks_from file, a dependency loop.
 . "$(dirname "$0")/../lib/lib-test.sh"
 cd "$T"
@@ -25,7 +25,7 @@ cat >bad.yml <<'YML'
     - loop
   tasks:
     - include_role: { name: ok, public: true }
-    - include_role: { name: ok }
+    - import_role: { name: ok }
       loop: [1]
     - import_role: { name: ok, apply: { tags: x } }
     - include_role: { name: ok, tasks_from: nope }
@@ -42,7 +42,7 @@ expect_in "$E" "roles/badmeta/meta/main.yml:2:1: unknown role meta key 'bogus'"
 expect_in "$E" "bad.yml:9:7: a role in 'roles' needs 'role'"
 expect_in "$E" "roles nested more than 32 deep (a dependency loop?)"
 expect_in "$E" "bad.yml:12:41: include_role 'public: true' is not supported yet"
-expect_in "$E" "bad.yml:13:7: a loop over include_role is not supported yet"
+expect_in "$E" "bad.yml:13:7: import_role cannot loop (Ansible: use include_role)"
 expect_in "$E" "bad.yml:15:32: invalid option for import_role: 'apply'"
 expect_in "$E" "bad.yml:16:7: role 'ok' has no tasks file 'nope'"
 expect_in "$E" "bad.yml:17:42: 'apply' keyword 'become' is not supported yet"
