@@ -256,6 +256,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	if (!p->hosts && lc->d->errors == errors)
 		diags_add(lc->d, &p->pos, "a play needs 'hosts'");
 	lc->play = p;
+	lc->load_role = role_load_task;
 	lc->roles_seen = val_dict();
 	task_load_list(lc, &p->pre_tasks, val_dict_get(v, "pre_tasks"),
 		       "pre_tasks", p->tags, false);
@@ -270,6 +271,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	val_unref(lc->roles_seen);
 	lc->roles_seen = NULL;
 	lc->play = NULL;
+	lc->load_role = NULL;
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

@@ -738,11 +738,6 @@ void role_load_task(struct loadctx *lc, struct task *t)
 	struct rolespec s;
 	struct task *rt;
 
-	if (!lc->play) {
-		diags_add(lc->d, &t->pos, "%s in a file that include_tasks "
-			  "loads at run time is not supported yet", t->action);
-		return;
-	}
 	if (t->loop && !include) {
 		diags_add(lc->d, &t->pos, "import_role cannot loop (Ansible: "
 			  "use include_role)");

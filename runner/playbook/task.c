@@ -194,8 +194,14 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	a.t = t;
 	playbook_keywords_apply(task_keywords, &a, "task", NULL);
 	check_task(lc, t, v, inherited_tags, handler);
-	if (t->kind == TASK_ROLE && lc->d->errors == errors)
-		role_load_task(lc, t);
+	if (t->kind == TASK_ROLE && lc->d->errors == errors) {
+		if (lc->load_role)
+			lc->load_role(lc, t);
+		else
+			diags_add(lc->d, &t->pos, "%s in a file that "
+				  "include_tasks loads at run time is not "
+				  "supported yet", t->action);
+	}
 	if (lc->d->errors != errors)
 		goto fail;
 	if (!t->loop_var)

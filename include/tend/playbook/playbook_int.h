@@ -43,6 +43,12 @@ struct loadctx {
 	struct play *play;
 	const struct role *role;
 	struct val *roles_seen;
+	/*
+	 * role.c's role_load_task, set with `play` by play.c: task.c loads
+	 * an import_role / include_role through it (a call, not a symbol,
+	 * as role.c loads the role's tasks through task.c)
+	 */
+	void (*load_role)(struct loadctx *lc, struct task *t);
 };
 
 /*
