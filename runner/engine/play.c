@@ -384,6 +384,13 @@ out:
 	val_unref(pc.play_vars);
 	val_unref(pc.role_defaults);
 	val_unref(pc.role_vars);
+	for (size_t i = 0; i < pc.rt_roles_nr; i++) {
+		free(pc.rt_roles[i].path);
+		tasklist_release(&pc.rt_roles[i].tasks);
+	}
+	free(pc.rt_roles);
+	if (pc.rt_play)
+		playbook_play_free(pc.rt_play);
 	free(sel);
 	free(lim);
 	buf_release(&pattern);

@@ -323,9 +323,29 @@ static bool handler_listens(const struct tasklist *hl, size_t i,
 	return false;
 }
 
+/*
+ * The play's handlers, then those of the roles include_role loaded at
+ * run time (pc->rt_play): a new list of borrowed tasks (free its items).
+ */
+static struct tasklist play_handlers(const struct playctx *pc)
+{
+	const struct tasklist *a = &pc->play->handlers;
+	const struct tasklist *b = pc->rt_play ? &pc->rt_play->handlers : NULL;
+	struct tasklist l = { 0 };
+
+	l.alloc = a->nr + (b ? b->nr : 0) + 1;
+	l.items = xcalloc(l.alloc, sizeof(*l.items));
+	for (size_t i = 0; i < a->nr; i++)
+		l.items[l.nr++] = a->items[i];
+	for (size_t i = 0; b && i < b->nr; i++)
+		l.items[l.nr++] = b->items[i];
+	return l;
+}
+
 static void flush_handlers(struct playctx *pc)
 {
-	const struct tasklist *hl = &pc->play->handlers;
+	struct tasklist all = play_handlers(pc);
+	const struct tasklist *hl = &all;
 	size_t *who = xmalloc((pc->nr ? pc->nr : 1) * sizeof(size_t));
 
 	/* a handler may notify a later one: go round until quiet */
@@ -363,6 +383,7 @@ static void flush_handlers(struct playctx *pc)
 			break;
 	}
 	free(who);
+	free(all.items);
 }
 
 void run_section(struct playctx *pc, const struct tasklist *l)

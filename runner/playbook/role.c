@@ -712,9 +712,13 @@ static int spec_from_task(struct loadctx *lc, struct rolespec *s,
 		if (!(v = val_dict_get(a, froms[i])))
 			continue;
 		s->from[i] = val_cstr(v);
-		if (!s->from[i] || template_has_jinja(s->from[i]))
-			diags_add(lc->d, &v->pos, "'%s' with a template is not "
-				  "supported yet", froms[i]);
+		if (!s->from[i])
+			diags_add(lc->d, &v->pos, "expected a file name for "
+				  "'%s'", froms[i]);
+		else if (!include && template_has_jinja(s->from[i]))
+			diags_add(lc->d, &v->pos, "import_role '%s' with a "
+				  "template is not supported (Ansible: use "
+				  "include_role)", froms[i]);
 	}
 	if ((v = val_dict_get(a, "allow_duplicates")) &&
 	    !playbook_parse_bool(lc, v, "allow_duplicates", &b))
@@ -732,6 +736,16 @@ static int spec_from_task(struct loadctx *lc, struct rolespec *s,
 	return 0;
 }
 
+/* Whether the role's name or one of its files is a template. */
+static bool spec_templated(const struct rolespec *s)
+{
+	bool yes = template_has_jinja(s->name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(s->from); i++)
+		yes |= s->from[i] && template_has_jinja(s->from[i]);
+	return yes;
+}
+
 void role_load_task(struct loadctx *lc, struct task *t)
 {
 	bool include = !strcmp(t->action, "include_role");
@@ -744,6 +758,11 @@ void role_load_task(struct loadctx *lc, struct task *t)
 		return;
 	}
 	if (spec_from_task(lc, &s, t, include) < 0) {
+		spec_release(&s);
+		return;
+	}
+	if (include && spec_templated(&s)) {
+		/* the engine loads it at run time: playbook_role_load */
 		spec_release(&s);
 		return;
 	}
@@ -770,4 +789,40 @@ void role_load_task(struct loadctx *lc, struct task *t)
 	val_unref(t->vars);
 	t->vars = NULL;
 	task_free(rt);
+}
+
+int playbook_role_load(struct task **out, struct play *owner,
+		       const struct task *inc, const char *name,
+		       const char *const from[4], const char *basedir,
+		       const char *root, struct diags *d)
+{
+	struct loadctx lc = { .d = d, .basedir = basedir, .root = root,
+			      .play = owner, .role = inc->role,
+			      .load_role = role_load_task };
+	size_t errors = d->errors;
+	struct rolespec s;
+	struct task *rt = NULL;
+
+	*out = NULL;
+	if (spec_from_task(&lc, &s, inc, true) == 0) {
+		s.name = name;
+		for (size_t i = 0; i < ARRAY_SIZE(s.from); i++)
+			s.from[i] = from[i];
+		s.push_down = true;
+		lc.roles_seen = val_dict();
+		rt = role_use(&lc, &s);
+		val_unref(lc.roles_seen);
+	}
+	spec_release(&s);
+	if (d->errors != errors || !rt) {
+		task_free(rt);
+		return TEND_EPARSE;
+	}
+	*out = rt;
+	return 0;
+}
+
+void playbook_play_free(struct play *p)
+{
+	play_free(p);
 }

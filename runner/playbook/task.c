@@ -272,9 +272,13 @@ void task_display_name(struct buf *out, const struct task *t)
 		/* as Ansible's IncludeRole.get_name: no role prefix */
 		if (t->name)
 			buf_adds(out, t->name);
+		else if (t->runs)
+			buf_addf(out, "%s : %s", t->action, t->runs->name);
 		else
 			buf_addf(out, "%s : %s", t->action,
-				 t->runs ? t->runs->name : "");
+				 val_cstr(val_dict_get(t->args, "name")) ?
+				 val_cstr(val_dict_get(t->args, "name")) :
+				 val_cstr(val_dict_get(t->args, "role")));
 		return;
 	}
 	if (t->role)

@@ -8,7 +8,7 @@
 # template src and lookup('file') found in the role's files/ and
 # templates/, then the playbook's; a role's handlers; import_role and
 # include_role with tasks_from/vars_from/defaults_from, apply tags, when,
-# loop (and an empty one);
+# loop (and an empty one), a templated role name and tasks_from;
 # and --tags. Every task leaves a file that says what it saw: the trees
 # and the recap counts must be the same.
 . "$(dirname "$0")/../lib/lib-test.sh"
@@ -80,6 +80,10 @@ expect_in "$L" "lp-a a"
 expect_in "$L" "lp-x-v x-v"
 expect_not_in "$L" "lp-b"
 expect_not_in "$L" "lp-p"
+expect_in "$L" "r1-r1 r1"                      # a templated name, per item
+expect_in "$L" "r2 r2vars"
+expect_in "$L" "r1-other r1"                   # a templated tasks_from
+expect_in "$L" "r1-h h"                        # its handler, loaded at run time
 
 compare tags-web roles.yml --tags webtag
 expect_content "$T/t-tags-web/web-8080" "8080"

@@ -88,6 +88,14 @@ struct playctx {
 	 * Ansible shows them to every task of the play (play.get_roles()).
 	 */
 	struct val *role_defaults, *role_vars;
+	/*
+	 * The roles include_role loaded at run time (a templated name):
+	 * their owner (roles, handlers), and the TASK_ROLE of each by name
+	 * and files (path: that key). Under rs->lock; NULL until one is.
+	 */
+	struct play *rt_play;
+	struct cached_include *rt_roles;
+	size_t rt_roles_nr, rt_roles_alloc;
 	struct val *common;    /* groups, hostvars, play hosts, omit ... */
 	struct val *hostvars;
 	struct hoststate *hs;

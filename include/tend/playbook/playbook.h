@@ -153,6 +153,24 @@ int playbook_load_tasks(struct tasklist *out, const char *path,
 			const struct role *role, struct diags *d);
 
 void playbook_free(struct playbook *pb);
+
+/*
+ * An include_role `inc` whose role name (or tasks_from, ...) is a
+ * template, at run time: load role `name` with the files `from` (tasks,
+ * vars, defaults, handlers; each rendered, or NULL for main) into *out, a
+ * new TASK_ROLE task (free it with tasklist_release of a list holding
+ * it). The role, its dependencies and its handlers go to `owner` (a
+ * zeroed struct play that lives as long as the task; the caller runs
+ * owner->handlers too, and frees it with playbook_play_free). Paths as
+ * playbook_load_tasks. Returns 0, or TEND_EPARSE with problems in `d`.
+ */
+int playbook_role_load(struct task **out, struct play *owner,
+		       const struct task *inc, const char *name,
+		       const char *const from[4], const char *basedir,
+		       const char *root, struct diags *d);
+
+/* Free a play and all it holds (the owner of playbook_role_load). */
+void playbook_play_free(struct play *p);
 void tasklist_release(struct tasklist *l);
 
 /*
