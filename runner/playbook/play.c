@@ -224,6 +224,11 @@ void play_free(struct play *p)
 	free(p);
 }
 
+void playbook_play_free(struct play *p)
+{
+	play_free(p);
+}
+
 /* The play's var `name` is `v`, unless its vars set it already. */
 static void default_var(struct play *p, const char *name, const struct val *v)
 {

@@ -821,8 +821,3 @@ int playbook_role_load(struct task **out, struct play *owner,
 	*out = rt;
 	return 0;
 }
-
-void playbook_play_free(struct play *p)
-{
-	play_free(p);
-}
