@@ -119,15 +119,33 @@ static int role_dir_there(struct loadctx *lc, const char *path,
 }
 
 /*
+ * `path` made absolute (role_path is, in Ansible), without a leading
+ * "./"; symlinks are kept, as the reads beneath a checkout judge them.
+ */
+static char *abs_path(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char cwd[4096];
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		buf_addf(&b, "%s/", strcmp(cwd, "/") ? cwd : "");
+	while (path[0] == '.' && path[1] == '/')
+		path += 2 + strspn(path + 2, "/");
+	buf_adds(&b, path);
+	return buf_detach(&b, NULL);
+}
+
+/*
  * Where role `name` lives, as Ansible looks: roles/ beside the playbook,
  * the configured roles path (ANSIBLE_ROLES_PATH, else Ansible's default
  * one), the directory of the role that depends on it, the playbook's
- * directory, and the name as a path. NULL if not found (and the places
- * tried in `tried`) or refused (reported).
+ * directory, and the name as a path (*as_path: found so). An absolute
+ * path, or NULL if not found (and the places tried in `tried`) or
+ * refused (reported).
  */
 static char *role_find(struct loadctx *lc, const char *name,
 		       const struct role *parent, const struct srcpos *pos,
-		       struct buf *tried)
+		       struct buf *tried, bool *as_path)
 {
 	const char *env = getenv("ANSIBLE_ROLES_PATH");
 	const char *home = getenv("HOME");
@@ -159,10 +177,14 @@ static char *role_find(struct loadctx *lc, const char *name,
 		}
 		p += n + (p[n] == ':');
 	}
+	*as_path = false;
+	if (!there && (there = role_dir_there(lc, name, pos)) > 0) {
+		buf_reset(&cand);
+		buf_adds(&cand, name);
+		*as_path = true;
+	}
 	if (there > 0)
-		found = buf_detach(&cand, NULL);
-	else if (!there && (there = role_dir_there(lc, name, pos)) > 0)
-		found = xstrdup(name);
+		found = abs_path(cand.ptr);
 	if (!found && !there)
 		buf_adds(tried, paths.ptr);
 	buf_release(&paths);
@@ -556,7 +578,7 @@ static struct task *role_use(struct loadctx *lc, const struct rolespec *s)
 	struct role *r;
 	struct task *t = NULL;
 	char *path, *file;
-	bool allow_dup;
+	bool allow_dup, as_path;
 
 	if (template_has_jinja(s->name)) {
 		diags_add(lc->d, s->pos, "a role name with a template is not "
@@ -568,14 +590,15 @@ static struct task *role_use(struct loadctx *lc, const struct rolespec *s)
 			  "dependency loop?)", MAX_INCLUDE_DEPTH);
 		return NULL;
 	}
-	if (!(path = role_find(lc, s->name, s->parent, s->pos, &tried))) {
+	if (!(path = role_find(lc, s->name, s->parent, s->pos, &tried,
+			       &as_path))) {
 		if (tried.len)
 			diags_add(lc->d, s->pos, "the role '%s' was not found "
 				  "in %s", s->name, tried.ptr);
 		buf_release(&tried);
 		return NULL;
 	}
-	r = role_new(lc, s, path, !strcmp(path, s->name));
+	r = role_new(lc, s, path, as_path);
 	meta = role_dict(lc, r, "meta", NULL, s->pos);
 	deps = read_meta(lc, meta, &allow_dup);
 	if (s->allow_duplicates >= 0)
