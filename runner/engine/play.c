@@ -299,6 +299,41 @@ static void play_role_vars(struct playctx *pc, const struct play *p)
 	}
 }
 
+/*
+ * The magic vars naming the play's roles: role_names and
+ * ansible_play_role_names the roles of roles: and import_role, in order;
+ * ansible_role_names those and their dependencies, each once;
+ * ansible_dependent_role_names the dependencies.
+ */
+static void play_role_names(struct val *common, const struct play *p)
+{
+	struct val *play = val_list(), *all = val_list(), *deps = val_list();
+	struct val *seen = val_dict(), *seen_dep = val_dict();
+
+	for (size_t i = 0; i < p->roles_nr; i++) {
+		const struct role *r = p->roles[i];
+
+		if (!r->play_wide)
+			continue;
+		if (!r->parent)
+			val_list_push(play, val_str(r->name));
+		if (r->parent && !val_dict_get(seen_dep, r->name)) {
+			val_dict_set(seen_dep, r->name, val_null());
+			val_list_push(deps, val_str(r->name));
+		}
+		if (!val_dict_get(seen, r->name)) {
+			val_dict_set(seen, r->name, val_null());
+			val_list_push(all, val_str(r->name));
+		}
+	}
+	val_dict_set(common, "role_names", val_ref(play));
+	val_dict_set(common, "ansible_play_role_names", play);
+	val_dict_set(common, "ansible_role_names", all);
+	val_dict_set(common, "ansible_dependent_role_names", deps);
+	val_unref(seen);
+	val_unref(seen_dep);
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -362,6 +397,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set(pc.common, "ansible_play_name",
 		     val_str(p->name ? p->name : ""));
 	val_dict_set_str(pc.common, "playbook_dir", rs->pb->dir);
+	play_role_names(pc.common, p);
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);

@@ -55,6 +55,7 @@ expect_in "$L" "web-9090 9090"                 # a param
 expect_in "$L" "prm param fact"                # params beat set_fact, defaults do not
 expect_in "$L" "prm-pb from the playbook's files"
 expect_in "$L" "prm-path $F/roles/prm"
+expect_in "$L" "names base,web,web,base / base,web,web,base / base,dep,web / dep"
 expect_in "$L" "noext nv"
 expect_in "$L" "yaml-ext y"
 expect_in "$L" "pathrole pathrole"
