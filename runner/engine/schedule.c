@@ -68,6 +68,9 @@ static void step_host(struct step *s, struct hoststate *hs)
 	struct varstack vs = { .nr = 0 };
 	const struct play *p = s->pc->play;
 
+	/* a role's handler runs with its role's vars */
+	if (s->t && s->t->role)
+		vs.role = s->t->role;
 	hc.become = p->become > 0;
 	hc.become_user = p->become_user;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
@@ -302,9 +305,24 @@ static bool handler_named(const struct task *h, const char *name)
 }
 
 /*
- * Whether handler `i` of hl answers notification `name`: by name only if
- * no later handler has that name (Ansible: the last loaded wins, as when
- * a role used twice brings its handlers twice), or by a listen topic.
+ * The block of Ansible's that handler `t` of hl is in: a use of a role
+ * brings its handlers as one block, the play's handlers are one. Blocks
+ * are numbered by where they start in hl.
+ */
+static size_t handler_block(const struct tasklist *hl, const struct task *t)
+{
+	size_t k = 0;
+
+	while (k < hl->nr && hl->items[k]->role != t->role)
+		k++;
+	return k;
+}
+
+/*
+ * Whether handler `i` of hl answers notification `name`. By name, one
+ * handler does, as Ansible finds it: the blocks searched last first (a
+ * second use of a role over the first, the play's own over the roles'),
+ * in a block the first. Or by a listen topic.
  */
 static bool handler_listens(const struct tasklist *hl, size_t i,
 			    const struct val *name)
@@ -312,9 +330,17 @@ static bool handler_listens(const struct tasklist *hl, size_t i,
 	const struct task *h = hl->items[i];
 
 	if (handler_named(h, val_cstr(name))) {
-		for (size_t j = i + 1; j < hl->nr; j++)
-			if (handler_named(hl->items[j], val_cstr(name)))
+		size_t mine = handler_block(hl, h);
+
+		for (size_t j = 0; j < hl->nr; j++) {
+			const struct task *o = hl->items[j];
+
+			if (j == i || !handler_named(o, val_cstr(name)))
+				continue;
+			if (o->role == h->role ? j < i :
+			    handler_block(hl, o) > mine)
 				return false;
+		}
 		return true;
 	}
 	for (size_t k = 0; k < val_len(h->listen); k++)

@@ -87,6 +87,13 @@ expect_in "$L" "r2 r2vars"
 expect_in "$L" "r1-other r1"                   # a templated tasks_from
 expect_in "$L" "r1-h h"                        # its handler, loaded at run time
 
+# which handler a name notifies; a role's handler sees its role's params
+compare handlers handlers.yml
+L=$T/t-handlers.list
+expect_in "$L" "only-role role 2 first"
+expect_in "$L" "same play"
+expect_in "$L" "twice first"
+
 compare tags-web roles.yml --tags webtag
 expect_content "$T/t-tags-web/web-8080" "8080"
 compare tags-applied imports.yml --tags applied
