@@ -335,6 +335,61 @@ static int play_keywords(struct playctx *pc, const struct scope *sc)
 	return 0;
 }
 
+/*
+ * The defaults and the vars of every role the play loaded (roles:, their
+ * dependencies, import_role), merged in load order: Ansible shows them
+ * to every task of the play, pre_tasks included.
+ */
+static void play_role_vars(struct playctx *pc, const struct play *p)
+{
+	if (!p->roles_nr)
+		return;
+	pc->role_defaults = val_dict();
+	pc->role_vars = val_dict();
+	for (size_t i = 0; i < p->roles_nr; i++) {
+		if (!p->roles[i]->play_wide)
+			continue;
+		val_dict_update(pc->role_defaults, p->roles[i]->defaults,
+				false);
+		val_dict_update(pc->role_vars, p->roles[i]->vars, false);
+	}
+}
+
+/*
+ * The magic vars naming the play's roles: role_names and
+ * ansible_play_role_names the roles of roles: and import_role, in order;
+ * ansible_role_names those and their dependencies, each once;
+ * ansible_dependent_role_names the dependencies.
+ */
+static void play_role_names(struct val *common, const struct play *p)
+{
+	struct val *play = val_list(), *all = val_list(), *deps = val_list();
+	struct val *seen = val_dict(), *seen_dep = val_dict();
+
+	for (size_t i = 0; i < p->roles_nr; i++) {
+		const struct role *r = p->roles[i];
+
+		if (!r->play_wide)
+			continue;
+		if (!r->parent)
+			val_list_push(play, val_str(r->name));
+		if (r->parent && !val_dict_get(seen_dep, r->name)) {
+			val_dict_set(seen_dep, r->name, val_null());
+			val_list_push(deps, val_str(r->name));
+		}
+		if (!val_dict_get(seen, r->name)) {
+			val_dict_set(seen, r->name, val_null());
+			val_list_push(all, val_str(r->name));
+		}
+	}
+	val_dict_set(common, "role_names", val_ref(play));
+	val_dict_set(common, "ansible_play_role_names", play);
+	val_dict_set(common, "ansible_role_names", all);
+	val_dict_set(common, "ansible_dependent_role_names", deps);
+	val_unref(seen);
+	val_unref(seen_dep);
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -349,6 +404,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	pthread_mutex_init(&pc.thr_lock, NULL);
 	pthread_cond_init(&pc.thr_cond, NULL);
 	pc.play_vars = val_copy(p->vars);
+	play_role_vars(&pc, p);
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
 	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text,
@@ -400,6 +456,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set(pc.common, "ansible_play_name",
 		     val_str(p->name ? p->name : ""));
 	val_dict_set_str(pc.common, "playbook_dir", rs->pb->dir);
+	play_role_names(pc.common, p);
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_int(pc.common, "ansible_verbosity", o->verbosity);
@@ -426,6 +483,15 @@ out:
 	val_unref(pc.common);
 	val_unref(pc.hostvars);
 	val_unref(pc.play_vars);
+	val_unref(pc.role_defaults);
+	val_unref(pc.role_vars);
+	for (size_t i = 0; i < pc.rt_roles_nr; i++) {
+		free(pc.rt_roles[i].path);
+		tasklist_release(&pc.rt_roles[i].tasks);
+	}
+	free(pc.rt_roles);
+	if (pc.rt_play)
+		playbook_play_free(pc.rt_play);
 	free(sel);
 	free(lim);
 	buf_release(&pattern);

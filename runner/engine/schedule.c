@@ -71,6 +71,9 @@ static void step_host(struct step *s, struct hoststate *hs)
 	const struct play *p = s->pc->play;
 	bool b;
 
+	/* a role's handler runs with its role's vars */
+	if (s->t && s->t->role)
+		vs.role = s->t->role;
 	hc.become = p->become > 0;
 	if (p->become_tpl && run_flag(&b, &hc, p->become_tpl, NULL, NULL) < 0) {
 		run_add_event(&hc, s->t, EV_FAILED, NULL, tend_error_last());
@@ -420,19 +423,92 @@ void run_step(struct playctx *pc, const struct task *t, bool handler,
 	run_step_list(pc, t, NULL, handler, only, only_nr);
 }
 
-static bool handler_listens(const struct task *h, const struct val *name)
+/* Whether handler h is named `name`: its name, or "ROLE : name". */
+static bool handler_named(const struct task *h, const char *name)
 {
-	if (h->name && val_cstr(name) && !strcmp(h->name, val_cstr(name)))
+	struct buf full = BUF_INIT;
+	bool same;
+
+	if (!h->name || !name)
+		return false;
+	if (!strcmp(h->name, name))
 		return true;
-	for (size_t i = 0; i < val_len(h->listen); i++)
-		if (val_equal(h->listen->u.list.items[i], name))
+	if (!h->role)
+		return false;
+	buf_addf(&full, "%s : %s", h->role->name, h->name);
+	same = !strcmp(full.ptr, name);
+	buf_release(&full);
+	return same;
+}
+
+/*
+ * The block of Ansible's that handler `t` of hl is in: a use of a role
+ * brings its handlers as one block, the play's handlers are one. Blocks
+ * are numbered by where they start in hl.
+ */
+static size_t handler_block(const struct tasklist *hl, const struct task *t)
+{
+	size_t k = 0;
+
+	while (k < hl->nr && hl->items[k]->role != t->role)
+		k++;
+	return k;
+}
+
+/*
+ * Whether handler `i` of hl answers notification `name`. By name, one
+ * handler does, as Ansible finds it: the blocks searched last first (a
+ * second use of a role over the first, the play's own over the roles'),
+ * in a block the first. Or by a listen topic.
+ */
+static bool handler_listens(const struct tasklist *hl, size_t i,
+			    const struct val *name)
+{
+	const struct task *h = hl->items[i];
+
+	if (handler_named(h, val_cstr(name))) {
+		size_t mine = handler_block(hl, h);
+
+		for (size_t j = 0; j < hl->nr; j++) {
+			const struct task *o = hl->items[j];
+
+			if (j == i || !handler_named(o, val_cstr(name)))
+				continue;
+			if (o->role == h->role ? j < i :
+			    handler_block(hl, o) > mine)
+				return false;
+		}
+		return true;
+	}
+	for (size_t k = 0; k < val_len(h->listen); k++)
+		if (val_equal(h->listen->u.list.items[k], name))
 			return true;
 	return false;
 }
 
+/*
+ * The play's handlers, then those of the roles include_role loaded at
+ * run time (pc->rt_play): a new list of borrowed tasks (free its items).
+ */
+static struct tasklist play_handlers(const struct playctx *pc)
+{
+	const struct tasklist *a = &pc->play->handlers;
+	const struct tasklist *b = pc->rt_play ? &pc->rt_play->handlers : NULL;
+	struct tasklist l = { 0 };
+
+	l.alloc = a->nr + (b ? b->nr : 0) + 1;
+	l.items = xcalloc(l.alloc, sizeof(*l.items));
+	for (size_t i = 0; i < a->nr; i++)
+		l.items[l.nr++] = a->items[i];
+	for (size_t i = 0; b && i < b->nr; i++)
+		l.items[l.nr++] = b->items[i];
+	return l;
+}
+
 static void flush_handlers(struct playctx *pc)
 {
-	const struct tasklist *hl = &pc->play->handlers;
+	struct tasklist all = play_handlers(pc);
+	const struct tasklist *hl = &all;
 	size_t *who = xmalloc((pc->nr ? pc->nr : 1) * sizeof(size_t));
 
 	/* a handler may notify a later one: go round until quiet */
@@ -451,7 +527,7 @@ static void flush_handlers(struct playctx *pc)
 				for (size_t k = 0; k < val_len(hs->notified); k++) {
 					struct val *nv = hs->notified->u.list.items[k];
 
-					if (handler_listens(h, nv))
+					if (handler_listens(hl, i, nv))
 						hit = true;
 					else
 						val_list_push(keep, val_ref(nv));
@@ -470,6 +546,7 @@ static void flush_handlers(struct playctx *pc)
 			break;
 	}
 	free(who);
+	free(all.items);
 }
 
 void run_section(struct playctx *pc, const struct tasklist *l)

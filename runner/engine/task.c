@@ -271,6 +271,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
+	c->ctx.role_dirs = t->role ? t->role->dirs : NULL;
 	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.verbosity = hc->pc->rs->opts->verbosity;
 	c->ctx.plan = run_is_plan(hc);

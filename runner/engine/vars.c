@@ -30,6 +30,27 @@ void run_push_scope(struct scopes *ss, const struct val *vars,
 	ss->nr++;
 }
 
+enum role_field { ROLE_DEFAULTS, ROLE_VARS, ROLE_PARAMS };
+
+/*
+ * One field of each role of the chain of `r` (a dependency's parents
+ * first), outermost first: a dependency sees what its parents set, and
+ * its own over it.
+ */
+static void push_role_chain(struct scopes *ss, const struct role *r,
+			    enum role_field f)
+{
+	const struct role *chain[MAX_SCOPES / 4];
+	size_t n = 0;
+
+	for (; r && n < ARRAY_SIZE(chain); r = r->parent)
+		chain[n++] = r;
+	while (n--)
+		run_push_scope(ss, f == ROLE_DEFAULTS ? chain[n]->defaults :
+			       f == ROLE_VARS ? chain[n]->vars :
+			       chain[n]->params, NULL);
+}
+
 const struct scope *run_build_scope(struct scopes *ss,
 				const struct hostctx *hc,
 				const struct varstack *vs,
@@ -40,19 +61,30 @@ const struct scope *run_build_scope(struct scopes *ss,
 	struct hoststate *hs = hc->hs;
 	struct playctx *pc = hc->pc;
 
+	const struct role *role = vs ? vs->role : NULL;
+
 	ss->nr = 0;
 	run_push_scope(ss, pc->rs->opts->defaults, pc->rs->pb->dir);
+	/* Ansible's precedence: role defaults lowest, role vars over play vars */
+	run_push_scope(ss, pc->role_defaults, pc->rs->pb->dir);
+	push_role_chain(ss, role, ROLE_DEFAULTS);
 	run_push_scope(ss, hs->inv_vars, pc->rs->pb->dir);
 	run_push_scope(ss, hs->factvars, NULL);
 	run_push_scope(ss, pc->play_vars, NULL);
+	run_push_scope(ss, pc->role_vars, NULL);
+	push_role_chain(ss, role, ROLE_VARS);
 	for (size_t i = 0; vs && i < vs->nr; i++)
 		run_push_scope(ss, vs->items[i], NULL);
 	run_push_scope(ss, task_vars, NULL);
 	run_push_scope(ss, hs->incvars, NULL);
 	run_push_scope(ss, hs->hostfacts, NULL);
+	/* role params (roles: - {role: x, param: 1}) over set_fact */
+	push_role_chain(ss, role, ROLE_PARAMS);
 	run_push_scope(ss, loopvars, NULL);
 	run_push_scope(ss, scratch, NULL);
 	run_push_scope(ss, hs->magic, NULL);
+	if (role)
+		run_push_scope(ss, role->magic, NULL);
 	run_push_scope(ss, pc->common, NULL);
 	run_push_scope(ss, pc->rs->opts->extra_vars, NULL);
 	/* rendering in this scope records the host's secret text */

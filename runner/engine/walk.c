@@ -269,14 +269,16 @@ static const struct tasklist *include_load(struct hostctx *hc,
 		}
 	}
 	pthread_mutex_lock(&rs->lock);
+	/* a file's tasks belong to the role that includes it */
 	for (size_t i = 0; i < rs->incs_nr; i++)
-		if (!strcmp(rs->incs[i].path, path.ptr))
+		if (!strcmp(rs->incs[i].path, path.ptr) &&
+		    rs->incs[i].role == t->role)
 			found = &rs->incs[i].tasks;
 	if (!found) {
 		struct tasklist tl = { 0 };
 
 		if (playbook_load_tasks(&tl, path.ptr, rs->pb->dir,
-					rs->pb->limits.root, &d) < 0) {
+					rs->pb->limits.root, t->role, &d) < 0) {
 			struct buf m = BUF_INIT;
 
 			for (size_t i = 0; i < d.nr; i++)
@@ -289,6 +291,7 @@ static const struct tasklist *include_load(struct hostctx *hc,
 		} else {
 			ALLOC_GROW(rs->incs, rs->incs_nr + 1, rs->incs_alloc);
 			rs->incs[rs->incs_nr].path = xstrdup(path.ptr);
+			rs->incs[rs->incs_nr].role = t->role;
 			rs->incs[rs->incs_nr].tasks = tl;
 			found = &rs->incs[rs->incs_nr++].tasks;
 		}
@@ -477,6 +480,179 @@ static bool run_meta(struct hostctx *hc, const struct task *t,
 	return false;
 }
 
+/*
+ * The when of an include_role (and of its item): true to go on; false
+ * when it is false, or when it could not be told (its event added, and
+ * *failed says whether the host failed).
+ */
+static bool include_role_cond(struct hostctx *hc, const struct task *t,
+			      const struct scope *sc, bool *failed)
+{
+	bool cond;
+	int error = run_eval_conditions(&cond, t->when, sc, NULL);
+
+	*failed = false;
+	if (error < 0) {
+		*failed = !run_plan_unknown(hc, error);
+		run_add_event(hc, t, *failed ? EV_FAILED : EV_UNKNOWN, NULL,
+			      tend_error_last());
+		return false;
+	}
+	return cond;
+}
+
+/*
+ * The role of include_role `t` whose name or files are templates, for
+ * the scope `sc`: loaded once per play for one name and files (under
+ * rs->lock: hosts run in threads). NULL with the error set.
+ */
+static const struct task *role_at_run(struct hostctx *hc, const struct task *t,
+				      const struct scope *sc)
+{
+	static const char *const keys[] = {
+		"tasks_from", "vars_from", "defaults_from", "handlers_from",
+	};
+	struct runstate *rs = hc->pc->rs;
+	struct playctx *pc = hc->pc;
+	struct val *r[5] = { NULL };
+	const char *from[4] = { NULL };
+	const struct val *name = val_dict_get(t->args, "name");
+	const struct task *found = NULL;
+	struct buf key = BUF_INIT;
+	int error = 0;
+
+	if (!name)
+		name = val_dict_get(t->args, "role");
+	if ((error = template_render(&r[4], name, sc)) < 0 || !val_cstr(r[4]))
+		goto out;
+	buf_addf(&key, "%p\n%s", (const void *)t, val_cstr(r[4]));
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct val *v = val_dict_get(t->args, keys[i]);
+
+		if (v && ((error = template_render(&r[i], v, sc)) < 0 ||
+			  !(from[i] = val_cstr(r[i]))))
+			goto out;
+		buf_addf(&key, "\n%s", from[i] ? from[i] : "");
+	}
+	pthread_mutex_lock(&rs->lock);
+	for (size_t i = 0; i < pc->rt_roles_nr && !found; i++)
+		if (!strcmp(pc->rt_roles[i].path, key.ptr))
+			found = pc->rt_roles[i].tasks.items[0];
+	if (!found) {
+		struct diags d = DIAGS_INIT;
+		struct task *rt = NULL;
+
+		if (!pc->rt_play)
+			pc->rt_play = xcalloc(1, sizeof(*pc->rt_play));
+		if (playbook_role_load(&rt, pc->rt_play, t, val_cstr(r[4]), from,
+				       rs->pb->dir, rs->pb->limits.root,
+				       &d) < 0) {
+			struct buf m = BUF_INIT;
+
+			for (size_t i = 0; i < d.nr; i++)
+				buf_addf(&m, "%s%s", i ? "\n" : "", d.items[i]);
+			tend_error_set("cannot include role '%s': %s",
+				       val_cstr(r[4]), m.ptr);
+			buf_release(&m);
+		} else {
+			struct cached_include *c;
+
+			ALLOC_GROW(pc->rt_roles, pc->rt_roles_nr + 1,
+				   pc->rt_roles_alloc);
+			c = &pc->rt_roles[pc->rt_roles_nr++];
+			memset(c, 0, sizeof(*c));
+			c->path = xstrdup(key.ptr);
+			ALLOC_GROW(c->tasks.items, 1, c->tasks.alloc);
+			c->tasks.items[c->tasks.nr++] = rt;
+			found = rt;
+		}
+		diags_release(&d);
+	}
+	pthread_mutex_unlock(&rs->lock);
+out:
+	if (error == 0 && !found && !r[4])
+		tend_error_set("include_role: the role's name is not a string");
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++)
+		val_unref(r[i]);
+	buf_release(&key);
+	return found;
+}
+
+/*
+ * A role's tasks, with its vars in scope. roles: and import_role passed
+ * their when and tags down to each task at load; include_role tests its
+ * own here, once per item of its loop (the loop vars reach the role's
+ * tasks, as an include's do).
+ */
+static bool run_role(struct hostctx *hc, const struct task *t,
+		     struct varstack *vs)
+{
+	const struct run_opts *o = hc->pc->rs->opts;
+	const struct role *outer = vs->role;
+	struct scopes *ss;
+	struct val *items = NULL;
+	struct loopctl ctl = { 0 };
+	bool failed = false;
+	size_t n = 1, ran = 0;
+
+	if (t->include_static) {
+		vs->role = t->runs;
+		failed = walk_list(hc, &t->included, vs);
+		vs->role = outer;
+		return failed;
+	}
+	/* as Ansible, an include_role is a task --tags picks or not */
+	if (!task_matches_tags(t, o->tags, o->skip_tags))
+		return false;
+	ss = xmalloc(sizeof(*ss));
+	if (t->loop) {
+		const struct scope *lsc = run_build_scope(ss, hc, vs, t->vars,
+							  NULL, NULL);
+
+		if (run_loop_control(&ctl, t, lsc) < 0 ||
+		    !(items = run_loop_items(t, lsc))) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			free(ss);
+			return true;
+		}
+		n = items->u.list.nr;
+	}
+	for (size_t i = 0; i < n && !failed; i++) {
+		struct val *lv = items ? run_make_loopvars(t, &ctl, items, i) :
+				 NULL;
+		const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, lv,
+							 NULL);
+		const struct task *rt = t;
+		bool go = include_role_cond(hc, t, sc, &failed);
+
+		if (go && !t->runs && !(rt = role_at_run(hc, t, sc))) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			failed = true;
+		} else if (go) {
+			ran++;
+			if (vs->nr == ARRAY_SIZE(vs->items))
+				BUG("includes nested too deep");
+			if (lv)
+				vs->items[vs->nr++] = lv;
+			vs->role = rt->runs;
+			failed = walk_list(hc, &rt->included, vs);
+			vs->role = outer;
+			if (lv)
+				vs->nr--;
+		}
+		val_unref(lv);
+	}
+	/*
+	 * Skipped only when no item ran (an empty loop too), as Ansible's
+	 * recap counts it; an item skipped among others that ran is not shown
+	 */
+	if (!ran && !failed)
+		run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
+	val_unref(items);
+	free(ss);
+	return failed;
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
@@ -531,6 +707,9 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	case TASK_MODULE:
 		if (task_matches_tags(t, o->tags, o->skip_tags))
 			failed = run_module_task(hc, t, vs);
+		break;
+	case TASK_ROLE:
+		failed = run_role(hc, t, vs);
 		break;
 	}
 out:

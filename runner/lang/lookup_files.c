@@ -42,12 +42,6 @@ static int need_str(const char **out, const struct val *t, const char *who)
 }
 
 /*
- * Find `name` as Ansible's path_dwim_relative_stack does for a play:
- * an absolute path as it is, else BASEDIR/SUBDIR/NAME (unless NAME
- * starts with SUBDIR/), then BASEDIR/NAME. 1 with the path in `out`, 0
- * if none exists, TEND_EREFUSED if a candidate leads out of the source.
- */
-/*
  * The base directory, absolute as Ansible's (a relative one is taken
  * from the current directory, "." and "./" dropped), in `out`; false if
  * there is none.
@@ -70,29 +64,48 @@ static bool abs_basedir(struct buf *out, const struct lookup_env *env)
 	return true;
 }
 
+/*
+ * Find `name` as Ansible's path_dwim_relative_stack does: an absolute
+ * path as it is; in a role's task (role_path is set) ROLE/SUBDIR/NAME,
+ * ROLE/NAME, ROLE/tasks/SUBDIR/NAME, ROLE/tasks/NAME first; then
+ * BASEDIR/SUBDIR/NAME (unless NAME starts with SUBDIR/), then
+ * BASEDIR/NAME. 1 with the path in `out`, 0 if none exists,
+ * TEND_EREFUSED if a candidate leads out of the source.
+ */
 static int find_file(struct buf *out, const struct lookup_env *env,
 		     const char *subdir, const char *name)
 {
 	struct buf absbase = BUF_INIT;
 	const char *base = abs_basedir(&absbase, env) ? absbase.ptr : NULL;
+	const char *role = val_cstr(scope_get(env->scope, "role_path"));
 	size_t sublen = strlen(subdir);
 	int n = 0, found = 0;
-	struct buf cand[2] = { BUF_INIT, BUF_INIT };
+	struct buf cand[6] = { BUF_INIT, BUF_INIT, BUF_INIT,
+			       BUF_INIT, BUF_INIT, BUF_INIT };
 
-	if (name[0] == '/' || !base) {
+	if (name[0] == '/' || (!base && !role)) {
 		buf_sets(&cand[n++], name);
 	} else {
-		if (strncmp(name, subdir, sublen) || name[sublen] != '/')
+		if (role) {
+			buf_addf(&cand[n++], "%s/%s/%s", role, subdir, name);
+			buf_addf(&cand[n++], "%s/%s", role, name);
+			buf_addf(&cand[n++], "%s/tasks/%s/%s", role, subdir,
+				 name);
+			buf_addf(&cand[n++], "%s/tasks/%s", role, name);
+		}
+		if (base && (strncmp(name, subdir, sublen) ||
+			     name[sublen] != '/'))
 			buf_addf(&cand[n++], "%s/%s/%s", base, subdir, name);
-		buf_addf(&cand[n++], "%s/%s", base, name);
+		if (base)
+			buf_addf(&cand[n++], "%s/%s", base, name);
 	}
 	for (int i = 0; i < n && !found; i++) {
 		found = fs_exists_beneath(lookup_root(env), cand[i].ptr);
 		if (found > 0)
 			buf_sets(out, cand[i].ptr);
 	}
-	buf_release(&cand[0]);
-	buf_release(&cand[1]);
+	for (size_t i = 0; i < ARRAY_SIZE(cand); i++)
+		buf_release(&cand[i]);
 	buf_release(&absbase);
 	return found;
 }

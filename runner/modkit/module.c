@@ -481,12 +481,49 @@ static int exists(const char *root, const char *path)
 	return fs_exists_beneath(root, path);
 }
 
+/*
+ * The places Ansible looks for a relative `src` (path_dwim_relative_stack):
+ * for a role's task each role of the chain (ROLE/SUBDIR/src, ROLE/src),
+ * then the role's tasks/ (tasks/SUBDIR/src, tasks/src); last the
+ * playbook's directory (BASE/SUBDIR/src, BASE/src). Each new in `l`.
+ */
+static void search_paths(struct val *l, const struct task_ctx *ctx,
+			 const char *subdir, const char *src)
+{
+	const char *base = ctx->basedir ? ctx->basedir : ".";
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; ctx->role_dirs && ctx->role_dirs[i]; i++) {
+		buf_reset(&b);
+		buf_addf(&b, "%s/%s/%s", ctx->role_dirs[i], subdir, src);
+		val_list_push(l, val_str(b.ptr));
+		buf_reset(&b);
+		buf_addf(&b, "%s/%s", ctx->role_dirs[i], src);
+		val_list_push(l, val_str(b.ptr));
+	}
+	if (ctx->role_dirs && ctx->role_dirs[0]) {
+		buf_reset(&b);
+		buf_addf(&b, "%s/tasks/%s/%s", ctx->role_dirs[0], subdir, src);
+		val_list_push(l, val_str(b.ptr));
+		buf_reset(&b);
+		buf_addf(&b, "%s/tasks/%s", ctx->role_dirs[0], src);
+		val_list_push(l, val_str(b.ptr));
+	}
+	buf_reset(&b);
+	buf_addf(&b, "%s/%s/%s", base, subdir, src);
+	val_list_push(l, val_str(b.ptr));
+	buf_reset(&b);
+	buf_addf(&b, "%s/%s", base, src);
+	val_list_push(l, val_str(b.ptr));
+	buf_release(&b);
+}
+
 int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
 		   const char *src)
 {
-	struct buf a = BUF_INIT, b = BUF_INIT;
-	const char *base = ctx->basedir ? ctx->basedir : ".";
-	int error = 0, ea, eb = 0;
+	struct val *paths;
+	struct buf tried = BUF_INIT;
+	int error = 0;
 
 	*out = NULL;
 	if (src[0] == '/') {
@@ -498,21 +535,24 @@ int task_find_file(char **out, const struct task_ctx *ctx, const char *subdir,
 		*out = xstrdup(src);
 		return 0;
 	}
-	buf_addf(&a, "%s/%s/%s", base, subdir, src);
-	buf_addf(&b, "%s/%s", base, src);
-	if ((ea = exists(ctx->root, a.ptr)) < 0 ||
-	    (!ea && (eb = exists(ctx->root, b.ptr)) < 0))
-		error = ea < 0 ? ea : eb;
-	else if (ea)
-		*out = buf_detach(&a, NULL);
-	else if (eb)
-		*out = buf_detach(&b, NULL);
-	else
-		error = tend_error_set_code(TEND_ENOTFOUND,
-					    "cannot find '%s' (searched '%s', "
-					    "'%s')", src, a.ptr, b.ptr);
-	buf_release(&a);
-	buf_release(&b);
+	paths = val_list();
+	search_paths(paths, ctx, subdir, src);
+	for (size_t i = 0; i < paths->u.list.nr && !*out; i++) {
+		const char *p = val_cstr(paths->u.list.items[i]);
+
+		if ((error = exists(ctx->root, p)) < 0)
+			break;
+		if (error)
+			*out = xstrdup(p);
+		buf_addf(&tried, "%s'%s'", i ? ", " : "", p);
+	}
+	if (error >= 0 && !*out)
+		error = tend_error_set_code(TEND_ENOTFOUND, "cannot find '%s' "
+					    "(searched %s)", src, tried.ptr);
+	else if (error > 0)
+		error = 0;
+	buf_release(&tried);
+	val_unref(paths);
 	return error;
 }
 
@@ -523,10 +563,11 @@ int task_read_file(struct buf *b, const struct task_ctx *ctx,
 }
 
 void args_check_files(const struct tend_module *m, const struct val *args,
-		      const char *basedir, const char *root, struct diags *d)
+		      const char *basedir, const char *const *role_dirs,
+		      const char *root, struct diags *d)
 {
 	struct task_ctx ctx = { .args = args, .basedir = basedir,
-				.root = root };
+				.role_dirs = role_dirs, .root = root };
 
 	for (const struct arg_spec *s = m->args; root && s && s->name; s++) {
 		const struct val *v = val_dict_get(args, s->name);

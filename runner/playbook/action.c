@@ -196,6 +196,36 @@ static int load_include(struct loadctx *lc, struct task *t, const char *key,
 	return 0;
 }
 
+/*
+ * import_role / include_role: NAME or {name: NAME, ...}; role.c loads the
+ * role once the task's keywords are read.
+ */
+static int load_role(struct loadctx *lc, struct task *t, const char *key,
+		     const struct val *v)
+{
+	t->kind = TASK_ROLE;
+	t->action = xstrdup(strstr(key, "import") ? "import_role" :
+			    "include_role");
+	if (v->type == VAL_DICT) {
+		t->args = val_copy(v);
+	} else if (v->type == VAL_STR && !strchr(v->u.s.ptr, '=')) {
+		t->args = val_dict();
+		val_dict_set_pos(t->args, "name", val_ref((struct val *)v),
+				 &v->pos);
+	} else if (v->type == VAL_STR) {
+		if (val_parse_kv(&t->args, v->u.s.ptr, NULL) < 0) {
+			diags_add(lc->d, &v->pos, "%s", tend_error_last());
+			tend_error_clear();
+			return TEND_EPARSE;
+		}
+	} else {
+		diags_add(lc->d, &v->pos, "expected a role name or a dict for "
+			  "'%s', got a %s", key, val_type_name(v->type));
+		return TEND_EPARSE;
+	}
+	return 0;
+}
+
 /* The actions that are not modules; any other action key is a module. */
 static const struct {
 	const char *name;
@@ -210,6 +240,10 @@ static const struct {
 	{ "import_tasks", load_include },
 	{ "ansible.builtin.include_tasks", load_include },
 	{ "ansible.builtin.import_tasks", load_include },
+	{ "import_role", load_role },
+	{ "include_role", load_role },
+	{ "ansible.builtin.import_role", load_role },
+	{ "ansible.builtin.include_role", load_role },
 	{ NULL, NULL },
 };
 

@@ -192,8 +192,7 @@ static const struct keyword play_keywords[] = {
 	  "one failed host ends the play for all" },
 	{ "max_fail_percentage", parse_max_fail_percentage, 0,
 	  "end the play past this share of failed hosts" },
-	{ "roles", NULL, KW_REFUSED,
-	  "not supported yet: tasks, handlers and vars from roles/" },
+	{ "roles", NULL, 0, "roles run before the tasks (role.c)" },
 	{ "environment", parse_environment, 0,
 	  "environment variables for the modules of every task" },
 	{ "vars_prompt", NULL, KW_REFUSED,
@@ -242,7 +241,13 @@ void play_free(struct play *p)
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);
 	tasklist_release(&p->handlers);
+	role_free_all(p);
 	free(p);
+}
+
+void playbook_play_free(struct play *p)
+{
+	play_free(p);
 }
 
 /* The play's var `name` is `v`, unless its vars set it already. */
@@ -295,8 +300,13 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	default_var(p, "ansible_connection", val_dict_get(v, "connection"));
 	if (!p->hosts && lc->d->errors == errors)
 		diags_add(lc->d, &p->pos, "a play needs 'hosts'");
+	lc->play = p;
+	lc->load_role = role_load_task;
+	lc->roles_seen = val_dict();
 	task_load_list(lc, &p->pre_tasks, val_dict_get(v, "pre_tasks"),
 		       "pre_tasks", p->tags, false);
+	/* roles run first in the tasks section, after pre_tasks' handlers */
+	role_load_play(lc, val_dict_get(v, "roles"));
 	task_load_list(lc, &p->tasks, val_dict_get(v, "tasks"), "tasks",
 		       p->tags, false);
 	task_load_list(lc, &p->post_tasks, val_dict_get(v, "post_tasks"),
@@ -305,6 +315,10 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		       "handlers", p->tags, true);
 	if (p->strategy_free)
 		refuse_run_once_free(lc, p);
+	val_unref(lc->roles_seen);
+	lc->roles_seen = NULL;
+	lc->play = NULL;
+	lc->load_role = NULL;
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

@@ -140,12 +140,13 @@ int playbook_load(struct playbook **out, const char *path,
 
 int playbook_load_tasks(struct tasklist *out, const char *path,
 			const char *basedir, const char *root,
-			struct diags *d)
+			const struct role *role, struct diags *d)
 {
-	struct loadctx lc = { .d = d, .basedir = basedir, .root = root };
+	struct loadctx lc = { .d = d, .basedir = basedir, .root = root,
+			      .role = role };
 	char *full = playbook_resolve_path(path, NULL, basedir, root);
 	struct srcpos none = { 0 };
-	int error = task_load_file(&lc, out, full, &none);
+	int error = task_load_file(&lc, out, full, &none, false);
 
 	free(full);
 	return error;

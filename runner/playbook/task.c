@@ -12,13 +12,13 @@
  * include_tasks names, load through here too.
  */
 
-static void tasklist_push(struct tasklist *l, struct task *t)
+void tasklist_add(struct tasklist *l, struct task *t)
 {
 	ALLOC_GROW(l->items, l->nr + 1, l->alloc);
 	l->items[l->nr++] = t;
 }
 
-static void task_free(struct task *t)
+void task_free(struct task *t)
 {
 	if (!t)
 		return;
@@ -128,7 +128,7 @@ static int load_static_include(struct loadctx *lc, struct task *t)
 	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir,
 				     lc->root);
 	t->include_static = true;
-	error = task_load_file(lc, &t->included, path, &f->pos);
+	error = task_load_file(lc, &t->included, path, &f->pos, false);
 	free(path);
 	return error;
 }
@@ -174,6 +174,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 		if (args_normalize(&norm, t->module, t->args, &t->pos, lc->d,
 				   false) == 0) {
 			args_check_files(t->module, norm, lc->basedir,
+					 lc->role ? lc->role->dirs : NULL,
 					 lc->root, lc->d);
 			val_unref(norm);
 		}
@@ -203,6 +204,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	t = xcalloc(1, sizeof(*t));
 	t->pos = v->pos;
 	t->become = -1;
+	t->role = lc->role;
 	if (find_action(lc, v, &action_key, &action_v) < 0 ||
 	    playbook_action_load(lc, t, action_key, action_v) < 0 ||
 	    load_static_include(lc, t) < 0)
@@ -212,6 +214,14 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	playbook_keywords_apply(task_keywords, &a, "task", NULL);
 	playbook_with_lookups(&a);
 	check_task(lc, t, v, inherited_tags, handler);
+	if (t->kind == TASK_ROLE && lc->d->errors == errors) {
+		if (lc->load_role)
+			lc->load_role(lc, t);
+		else
+			diags_add(lc->d, &t->pos, "%s in a file that "
+				  "include_tasks loads at run time is not "
+				  "supported yet", t->action);
+	}
 	if (lc->d->errors != errors)
 		goto fail;
 	if (!t->loop_var)
@@ -240,13 +250,13 @@ int task_load_list(struct loadctx *lc, struct tasklist *out,
 					   inherited_tags, handlers);
 
 		if (t)
-			tasklist_push(out, t);
+			tasklist_add(out, t);
 	}
 	return lc->d->errors == errors ? 0 : TEND_EPARSE;
 }
 
 int task_load_file(struct loadctx *lc, struct tasklist *out,
-		   const char *path, const struct srcpos *from)
+		   const char *path, const struct srcpos *from, bool handlers)
 {
 	struct val *doc = NULL;
 	int error;
@@ -271,7 +281,7 @@ int task_load_file(struct loadctx *lc, struct tasklist *out,
 		return error;
 	lc->depth++;
 	lc->nested++;
-	error = task_load_list(lc, out, doc, path, NULL, false);
+	error = task_load_list(lc, out, doc, path, NULL, handlers);
 	lc->nested--;
 	lc->depth--;
 	val_unref(doc);
@@ -280,6 +290,21 @@ int task_load_file(struct loadctx *lc, struct tasklist *out,
 
 void task_display_name(struct buf *out, const struct task *t)
 {
+	if (t->kind == TASK_ROLE) {
+		/* as Ansible's IncludeRole.get_name: no role prefix */
+		if (t->name)
+			buf_adds(out, t->name);
+		else if (t->runs)
+			buf_addf(out, "%s : %s", t->action, t->runs->name);
+		else
+			buf_addf(out, "%s : %s", t->action,
+				 val_cstr(val_dict_get(t->args, "name")) ?
+				 val_cstr(val_dict_get(t->args, "name")) :
+				 val_cstr(val_dict_get(t->args, "role")));
+		return;
+	}
+	if (t->role)
+		buf_addf(out, "%s : ", t->role->name);
 	if (t->name) {
 		buf_adds(out, t->name);
 		return;

@@ -146,7 +146,7 @@ static int hash_playbook(unsigned char out[32], const char *playbook)
 {
 	static const char *const subdirs[] = {
 		"templates", "files", "tasks", "vars", "group_vars",
-		"host_vars", "handlers", NULL,
+		"host_vars", "handlers", "roles", NULL,
 	};
 	crypto_hash_sha256_state h;
 	char *copy = xstrdup(playbook);

@@ -428,7 +428,7 @@ static void test_playbook__load_tasks_file(void **state)
 	struct diags d = DIAGS_INIT;
 
 	(void)state;
-	assert_ok(playbook_load_tasks(&l, "tasks/outer.yml", FIX "", NULL, &d));
+	assert_ok(playbook_load_tasks(&l, "tasks/outer.yml", FIX "", NULL, NULL, &d));
 	assert_int_equal(d.nr, 0);
 	assert_int_equal(l.nr, 2);
 	assert_int_equal(at(&l, 1)->included.nr, 1);

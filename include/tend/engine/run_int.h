@@ -45,6 +45,7 @@ struct delegate_conn {
 
 struct cached_include {
 	char *path;
+	const struct role *role; /* the role whose task included it */
 	struct tasklist tasks;
 };
 
@@ -102,6 +103,19 @@ struct playctx {
 	struct runstate *rs;
 	const struct play *play;
 	struct val *play_vars;
+	/*
+	 * The defaults and the vars of every role the play loaded, merged:
+	 * Ansible shows them to every task of the play (play.get_roles()).
+	 */
+	struct val *role_defaults, *role_vars;
+	/*
+	 * The roles include_role loaded at run time (a templated name):
+	 * their owner (roles, handlers), and the TASK_ROLE of each by name
+	 * and files (path: that key). Under rs->lock; NULL until one is.
+	 */
+	struct play *rt_play;
+	struct cached_include *rt_roles;
+	size_t rt_roles_nr, rt_roles_alloc;
 	struct val *common;    /* groups, hostvars, play hosts, omit ... */
 	struct val *hostvars;
 	struct hoststate *hs;
@@ -117,10 +131,14 @@ struct playctx {
 	size_t thr_nr, thr_alloc;
 };
 
-/* Vars of enclosing blocks and includes, outermost first. */
+/*
+ * Vars of enclosing blocks and includes, outermost first, and the role
+ * whose tasks run (NULL: none).
+ */
 struct varstack {
 	const struct val *items[32];
 	size_t nr;
+	const struct role *role;
 };
 
 struct hostctx {
@@ -137,10 +155,13 @@ struct hostctx {
 	size_t env_nr;
 };
 /*
- * Scopes, outermost (lowest precedence) first: inventory vars, facts,
- * play vars, block vars, task vars, include_vars, registered/set_fact,
- * loop vars, extra scratch (the registered result in changed_when), host magic,
- * common magic, extra vars (-e). Ansible's precedence, condensed.
+ * Scopes, outermost (lowest precedence) first: role defaults (the
+ * play's, then the running role's chain), inventory vars, facts, play
+ * vars, role vars (the play's, then the chain's), block vars, task vars,
+ * include_vars, registered/set_fact, role params, loop vars, extra
+ * scratch (the registered result in changed_when), host magic,
+ * role_name/role_path, common magic, extra vars (-e). Ansible's
+ * precedence, condensed.
  */
 struct scopes {
 	struct scope s[MAX_SCOPES];

@@ -164,6 +164,11 @@ struct task_ctx {
 	const char *host;         /* inventory_hostname */
 	const char *basedir;      /* the playbook's directory */
 	/*
+	 * A role's task: the role's directory, then its parents', searched
+	 * before basedir (task_find_file); NULL-terminated, or NULL
+	 */
+	const char *const *role_dirs;
+	/*
 	 * Controller files are read only beneath this (a git source's
 	 * checkout: fs_read_beneath), or anywhere when NULL.
 	 */
@@ -245,7 +250,8 @@ int args_normalize(struct val **out, const struct tend_module *m,
  * earlier task may make it). Nothing happens when `root` is NULL.
  */
 void args_check_files(const struct tend_module *m, const struct val *args,
-		      const char *basedir, const char *root, struct diags *d);
+		      const char *basedir, const char *const *role_dirs,
+		      const char *root, struct diags *d);
 
 /*
  * Check a task with module `m`: its probe run on ctx->t (read-only) and

@@ -42,7 +42,9 @@ void mode_format(struct buf *out, unsigned int mode);
 
 /*
  * Find a controller-side file for `src` as Ansible does: an absolute path
- * as is; else basedir/<subdir>/src, then basedir/src. With ctx->root set,
+ * as is; else, for a role's task, ROLE/<subdir>/src and ROLE/src for each
+ * of ctx->role_dirs, then ROLE/tasks/<subdir>/src and ROLE/tasks/src;
+ * then basedir/<subdir>/src, basedir/src. With ctx->root set,
  * only beneath it: a path that leads out (absolute, '..', a symlink) is
  * TEND_EREFUSED. *out is set to the path (caller frees). TEND_ENOTFOUND
  * with the error set if none exists.

@@ -20,11 +20,37 @@
 
 struct tend_module;
 
+/*
+ * One use of a role (runner/playbook/role.c): from a play's `roles:`, a
+ * meta dependency, import_role or include_role. Owned by its play
+ * (play.roles); every task loaded from the role points at it.
+ */
+struct role {
+	char *name;                /* role_name: the role directory's name */
+	char *path;                /* role_path: that directory */
+	const struct role *parent; /* the role this one is a dependency of */
+	struct val *defaults;      /* defaults/ file: a dict, never NULL */
+	struct val *vars;          /* vars/ file, then the use's `vars:` */
+	struct val *params;        /* the use's other keys: role params */
+	struct val *magic;         /* role_name, role_path */
+	/*
+	 * Where its tasks' files are looked up: its path, then its parents',
+	 * NULL-terminated (the strings are the roles' paths)
+	 */
+	const char **dirs;
+	/*
+	 * Loaded with the play (roles:, import_role): its defaults and vars
+	 * are seen by every task of the play, as Ansible's play.get_roles()
+	 */
+	bool play_wide;
+};
+
 enum task_kind {
 	TASK_MODULE,  /* a module call */
 	TASK_BLOCK,   /* block / rescue / always */
 	TASK_INCLUDE, /* include_tasks / import_tasks: a file of tasks */
 	TASK_META,    /* meta: flush_handlers, noop, end_play, end_host */
+	TASK_ROLE,    /* a role's tasks: roles:, import_role, include_role */
 };
 
 struct tasklist {
@@ -73,8 +99,14 @@ struct task {
 	struct val *connection;    /* raw connection name, or NULL: inherit */
 	char *meta;                /* TASK_META: what */
 	struct tasklist block, rescue, always; /* TASK_BLOCK */
-	struct tasklist included;  /* TASK_INCLUDE with a literal file: loaded */
-	bool include_static;       /* the file name has no jinja: loaded now */
+	struct tasklist included;  /* TASK_INCLUDE with a literal file: loaded;
+				      TASK_ROLE: the role's tasks */
+	bool include_static;       /* the file name has no jinja: loaded now;
+				      TASK_ROLE: false for include_role (its
+				      when and tags are its own, not its
+				      tasks') */
+	const struct role *role;   /* the role the task belongs to, or NULL */
+	const struct role *runs;   /* TASK_ROLE: the role it runs */
 };
 
 struct play {
@@ -101,6 +133,8 @@ struct play {
 	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;
+	struct role **roles;       /* every role the play loaded, in order */
+	size_t roles_nr, roles_alloc;
 };
 
 struct playbook {
@@ -131,17 +165,38 @@ int playbook_load(struct playbook **out, const char *path,
 
 /*
  * Load a file of tasks (include_tasks) into `out`, relative paths against
- * `basedir`, confined to `root` (NULL: anywhere). Same error rules as
- * playbook_load.
+ * `basedir`, confined to `root` (NULL: anywhere); the tasks belong to
+ * `role` (borrowed; NULL: none). Same error rules as playbook_load.
  */
 int playbook_load_tasks(struct tasklist *out, const char *path,
 			const char *basedir, const char *root,
-			struct diags *d);
+			const struct role *role, struct diags *d);
 
 void playbook_free(struct playbook *pb);
+
+/*
+ * An include_role `inc` whose role name (or tasks_from, ...) is a
+ * template, at run time: load role `name` with the files `from` (tasks,
+ * vars, defaults, handlers; each rendered, or NULL for main) into *out, a
+ * new TASK_ROLE task (free it with tasklist_release of a list holding
+ * it). The role, its dependencies and its handlers go to `owner` (a
+ * zeroed struct play that lives as long as the task; the caller runs
+ * owner->handlers too, and frees it with playbook_play_free). Paths as
+ * playbook_load_tasks. Returns 0, or TEND_EPARSE with problems in `d`.
+ */
+int playbook_role_load(struct task **out, struct play *owner,
+		       const struct task *inc, const char *name,
+		       const char *const from[4], const char *basedir,
+		       const char *root, struct diags *d);
+
+/* Free a play and all it holds (the owner of playbook_role_load). */
+void playbook_play_free(struct play *p);
 void tasklist_release(struct tasklist *l);
 
-/* A name for output: the task's name, else "module" or "module: arg". */
+/*
+ * A name for output: the task's name, else "module" or "module: arg";
+ * a role's task as "ROLE : name", as Ansible shows it.
+ */
 void task_display_name(struct buf *out, const struct task *t);
 
 /* True if the task carries one of `tags` (or "always"), or tags is empty. */

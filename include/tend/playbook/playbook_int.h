@@ -10,8 +10,10 @@
  *	task.c      one task: its action, its keywords, the post-checks;
  *	            task lists and include_tasks files; freeing; tags
  *	keywords.c  the task keyword table (and loop_control's)
- *	action.c    what a task does: a module, block, meta, include_tasks
- *	            or action:, and a module's args in Ansible's forms
+ *	action.c    what a task does: a module, block, meta, include_tasks,
+ *	            import_role / include_role or action:, and a module's
+ *	            args in Ansible's forms
+ *	role.c      roles: the role layout, meta dependencies, roles path
  *	base.c      what every file shares: value checks, keyword lookup,
  *	            "unknown ... (did you mean ...)", include paths
  *
@@ -34,6 +36,20 @@ struct loadctx {
 	const char *root;      /* reads stay beneath it; NULL: anywhere */
 	int depth;             /* include nesting */
 	int nested;            /* >0: loading a block's or a file's tasks */
+	/*
+	 * Roles (role.c): the play being loaded (NULL for a file that
+	 * include_tasks loads at run time), the role whose files load now,
+	 * and the keys of the roles the play loaded (role.c role_key).
+	 */
+	struct play *play;
+	const struct role *role;
+	struct val *roles_seen;
+	/*
+	 * role.c's role_load_task, set with `play` by play.c: task.c loads
+	 * an import_role / include_role through it (a call, not a symbol,
+	 * as role.c loads the role's tasks through task.c)
+	 */
+	void (*load_role)(struct loadctx *lc, struct task *t);
 };
 
 /*
@@ -253,7 +269,32 @@ int task_load_list(struct loadctx *lc, struct tasklist *out,
  * be read.
  */
 int task_load_file(struct loadctx *lc, struct tasklist *out,
-		   const char *path, const struct srcpos *from);
+		   const char *path, const struct srcpos *from, bool handlers);
+
+/* Append `t` to `l`, which owns it from then on. */
+void tasklist_add(struct tasklist *l, struct task *t);
+
+/* Free `t` and all it holds. NULL-safe. */
+void task_free(struct task *t);
+
+/*
+ * role.c
+ */
+
+/*
+ * The play's `roles:` (lc->play's), each a TASK_ROLE task appended to
+ * its tasks, their handlers to its handlers.
+ */
+void role_load_play(struct loadctx *lc, const struct val *roles);
+
+/*
+ * import_role / include_role task `t` (its keywords read): load the role
+ * into t->included and t->runs. Problems go to lc->d.
+ */
+void role_load_task(struct loadctx *lc, struct task *t);
+
+/* Free every role of `p` (p->roles). */
+void role_free_all(struct play *p);
 
 /*
  * play.c
