@@ -68,6 +68,8 @@ extern const struct filter_family filter_num_family;
 extern const struct filter_family filter_list_family;
 extern const struct filter_family filter_data_family;
 extern const struct filter_family filter_regex_family;
+extern const struct filter_family filter_crypt_family;
 extern const struct filter_family tests_family;
+extern const struct filter_family tests_path_family;
 
 #endif
