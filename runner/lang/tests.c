@@ -402,8 +402,12 @@ static int t_changed(bool *out, struct val *in, const struct targs *a,
 	    val_dict_get(in, "changed"))
 		return error;
 	rs = val_dict_get(in, "results");
-	if (!rs || rs->type != VAL_LIST || !rs->u.list.nr ||
-	    rs->u.list.items[0]->type != VAL_DICT)
+	if (!rs || rs->type != VAL_LIST)
+		return 0;
+	if (!rs->u.list.nr)
+		return tend_error_set("the 'changed' test: list index out of "
+				      "range (an empty 'results')");
+	if (rs->u.list.items[0]->type != VAL_DICT)
 		return 0;
 	for (size_t i = 0; i < rs->u.list.nr && !*out; i++)
 		if (rs->u.list.items[i]->type == VAL_DICT) {

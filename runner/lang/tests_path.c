@@ -27,18 +27,15 @@ enum path_kind {
 	PATH_MOUNT,
 };
 
-/*
- * An untrusted source may not probe the controller's files: whether
- * ~/.ssh/id_ed25519 exists is information too (docs/sources.md).
- */
-static int path_test_allowed(const struct tctx *c)
+int template_controller_allowed(const struct tctx *c, const char *what)
 {
 	for (const struct scope *s = c->scope; s; s = s->parent)
 		if (s->limits)
 			return s->limits->untrusted ? tend_error_set_code(
-				TEND_EREFUSED, "refusing to test paths of the "
+				TEND_EREFUSED, "refusing to %s of the "
 				"controller for an untrusted source "
-				"(--trust-source if you trust the commit)") : 0;
+				"(--trust-source if you trust the commit)",
+				what) : 0;
 	return 0;
 }
 
@@ -100,7 +97,7 @@ static int path_test(bool *out, struct val *in, struct tctx *c,
 	int error;
 
 	/* is_abs reads nothing: it is about the string alone */
-	if (kind != PATH_ABS && (error = path_test_allowed(c)) < 0)
+	if (kind != PATH_ABS && (error = template_controller_allowed(c, "test paths")) < 0)
 		return error;
 	if ((error = path_arg(&p, in, who)) < 0)
 		return error;
@@ -133,7 +130,7 @@ static int t_same_file(bool *out, struct val *in, const struct targs *a,
 	struct stat s1, s2;
 	int error;
 
-	if ((error = path_test_allowed(c)) < 0)
+	if ((error = template_controller_allowed(c, "test paths")) < 0)
 		return error;
 	if (!other)
 		return tend_error_set("test 'same_file' needs a second path");
