@@ -27,6 +27,13 @@ static int engine_render(struct buf *out, const char *text, void *data)
 	return template_render_str(out, text, ((struct engine_data *)data)->sc);
 }
 
+static int engine_render_file(struct buf *out, const char *text,
+			      const struct val *opts, void *data)
+{
+	return template_render_file(out, text, opts,
+				    ((struct engine_data *)data)->sc);
+}
+
 static int engine_eval_bool(bool *out, const char *expr, void *data)
 {
 	return expr_eval_bool(out, expr, ((struct engine_data *)data)->sc);
@@ -36,6 +43,7 @@ static const struct engine_ops engine = {
 	.eval = engine_eval,
 	.render = engine_render,
 	.eval_bool = engine_eval_bool,
+	.render_file = engine_render_file,
 };
 
 /*

@@ -494,12 +494,20 @@ static int render_value(struct val **out, const struct val *in,
 int template_render_str(struct buf *out, const char *src,
 			const struct scope *s)
 {
+	return template_render_str_opts(out, src, true, false, s);
+}
+
+int template_render_str_opts(struct buf *out, const char *src,
+			     bool trim_blocks, bool lstrip_blocks,
+			     const struct scope *s)
+{
 	struct tctx c = { s, NULL, 0, NULL, NULL, render_value };
 	struct tpl *t;
 	size_t start = out->len;
 	int error;
 
-	if ((error = parse_template(&t, src)) < 0)
+	if ((error = parse_template_opts(&t, src, trim_blocks,
+					 lstrip_blocks)) < 0)
 		return error;
 	if ((error = render_tpl(out, t, &c)) < 0)
 		buf_setlen(out, start);

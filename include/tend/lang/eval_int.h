@@ -48,4 +48,12 @@ struct tctx {
  */
 int eval_expr(struct val **out, const struct expr *e, struct tctx *c);
 
+/*
+ * template_render_str() with Jinja's trim_blocks and lstrip_blocks
+ * chosen (env.c: a template file's environment).
+ */
+int template_render_str_opts(struct buf *out, const char *src,
+			     bool trim_blocks, bool lstrip_blocks,
+			     const struct scope *s);
+
 #endif

@@ -65,6 +65,8 @@ struct parser {
 	bool failed;
 	size_t errpos;
 	struct buf err;
+	bool keep_newline;  /* trim_blocks off: keep the newline after %} */
+	bool lstrip_blocks; /* strip blanks before a block or comment tag */
 };
 
 /* Read the next token into p->ls.tok (T_EOF at the end or on error). */

@@ -16,6 +16,13 @@
  */
 int parse_template(struct tpl **out, const char *src);
 
+/*
+ * The same with Jinja's trim_blocks (parse_template: on, as Ansible has
+ * it) and lstrip_blocks (off) chosen; "{%+" keeps a tag's blanks.
+ */
+int parse_template_opts(struct tpl **out, const char *src, bool trim_blocks,
+			bool lstrip_blocks);
+
 /* The same for a whole string that is one expression ((*out)->expr). */
 int parse_expression(struct tpl **out, const char *src);
 

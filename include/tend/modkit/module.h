@@ -133,6 +133,14 @@ struct engine_ops {
 	int (*render)(struct buf *out, const char *text, void *data);
 	/* Evaluate a condition as `when:` does. */
 	int (*eval_bool)(bool *out, const char *expr, void *data);
+	/*
+	 * Render a template file's text in the task's scope (appending to
+	 * out), in the Jinja environment that `opts` (the module's args, a
+	 * dict) and the text's own "#jinja2:" line set: template.h's
+	 * template_render_file.
+	 */
+	int (*render_file)(struct buf *out, const char *text,
+			   const struct val *opts, void *data);
 };
 
 struct task_ctx {
