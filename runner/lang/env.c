@@ -76,6 +76,9 @@ static int tenv_set(struct tenv *e, const char *key, const struct val *v,
 				  &e->keep_trailing_newline) = b;
 		return 0;
 	}
+	if (strcmp(key, "newline_sequence") && !strstr(key, "_string"))
+		return tend_error_set("%s: Jinja setting '%s' is not supported",
+				      where, key);
 	if (v->type != VAL_STR)
 		return tend_error_set("%s: '%s' must be a string", where, key);
 	if (!strcmp(key, "newline_sequence")) {
@@ -202,11 +205,15 @@ static int apply_header(struct tenv *e, const char **body, const char *src)
 		struct val *val = NULL;
 		char *key;
 
-		if (!colon)
+		if (!colon) {
+			size_t n = (size_t)(end - p);
+
+			trim_span(&k, &n);
 			return tend_error_set("failed to parse jinja2 override "
 					      "'%.*s'. Did you use something "
 					      "different from colon as key-value "
-					      "separator?", (int)(end - p), p);
+					      "separator?", (int)n, k);
+		}
 		klen = (size_t)(colon - k);
 		v = colon + 1;
 		vlen = (size_t)(end - v);

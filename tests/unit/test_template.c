@@ -1339,6 +1339,55 @@ static void test_template__issue13(void **state)
 	rmdir(tmpl);
 }
 
+/* template_render_file: the environment of a template file. */
+static void test_template__file_env(void **state)
+{
+	static const struct { const char *src, *opts, *want; } cases[] = {
+		{ "#jinja2: trim_blocks: False\n{% if t %}\nx\n{% endif %}\n",
+		  NULL, "\nx\n" },
+		{ "#jinja2:lstrip_blocks: True, keep_trailing_newline: True\n"
+		  "  {% if t %}\nx={{ n }}\n  {% endif %}\n\n", NULL, "x=3\n\n" },
+		{ "#jinja2: variable_start_string: '[[', variable_end_string: "
+		  "']]'\n{{ n }} [[ n ]] [[ ']]' ]]\n", NULL, "{{ n }} 3 ]]\n" },
+		{ "<% for i in nums %><< i >>{# x #}<# c #><% endfor %>\n",
+		  "{variable_start_string: '<<', variable_end_string: '>>', "
+		  "block_start_string: '<%', block_end_string: '%>', "
+		  "comment_start_string: '<#', comment_end_string: '#>'}",
+		  "3{# x #}1{# x #}2{# x #}\n" },
+		{ "a\n{% if t %}\nb\n{% endif %}\n",
+		  "{newline_sequence: \"\\r\\n\"}", "a\r\nb\r\n" },
+		{ "{{ greeting }}\n\n\n", NULL, "hello world\n\n\n" },
+		{ "#jinja2: newline_sequence: '\\r'\nx\r\ny\n", NULL,
+		  "x\ry\r" },
+	};
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct diags d = DIAGS_INIT;
+		struct val *opts = NULL;
+
+		if (cases[i].opts)
+			assert_ok(yaml_load_string(&opts, cases[i].opts,
+						   strlen(cases[i].opts), "o",
+						   &d));
+		buf_reset(&out);
+		assert_ok(template_render_file(&out, cases[i].src, opts, &s));
+		if (strcmp(out.ptr, cases[i].want))
+			fail_msg("%s: want '%s', got '%s'", cases[i].src,
+				 cases[i].want, out.ptr);
+		val_unref(opts);
+		diags_release(&d);
+	}
+	assert_int_equal(template_render_file(&out, "#jinja2: x: 1\n", NULL,
+					      &s), -1);
+	assert_non_null(strstr(tend_error_last(), "'x' is not supported"));
+	buf_release(&out);
+	val_unref(vars);
+}
+
 static void test_template__filter_families(void **state)
 {
 	const struct filter_family *const families[] = {
@@ -1397,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_template__long_chains),
 		cmocka_unit_test(test_template__has_jinja),
 		cmocka_unit_test(test_template__issue13),
+		cmocka_unit_test(test_template__file_env),
 		cmocka_unit_test(test_template__filter_families),
 	};
 
