@@ -66,8 +66,8 @@ static int template_probe(struct probe *out, const struct task_ctx *ctx)
 		return tend_error_set("template: no template engine available");
 	if ((error = task_find_file(&path, ctx, "templates", src)) < 0 ||
 	    (error = task_read_file(&text, ctx, path)) < 0 ||
-	    (error = ctx->engine->render_file(&rendered, text.ptr, ctx->args,
-					      ctx->engine_data)) < 0)
+	    (error = ctx->engine->render_file(&rendered, text.ptr, path,
+					      ctx->args, ctx->engine_data)) < 0)
 		goto out;
 	error = file_copy_probe(out, ctx, path, &rendered);
 out:

@@ -169,6 +169,34 @@ static size_t next_batch(const struct val *serial, size_t batch_no,
 	return n;
 }
 
+/*
+ * ansible_run_tags (--tags, else ['all']), ansible_skip_tags, and
+ * ansible_version: the ansible-core release whose behaviour tend follows
+ * (the one its compat suite compares with), for playbooks that test it.
+ */
+static void play_magic_tags_version(struct val *common,
+				    const struct run_opts *o)
+{
+	struct val *run = val_list(), *ver = val_dict();
+
+	if (o->tags && val_is(o->tags, VAL_LIST) && o->tags->u.list.nr)
+		for (size_t i = 0; i < o->tags->u.list.nr; i++)
+			val_list_push(run, val_ref((struct val *)
+						   val_list_at(o->tags, i)));
+	else
+		val_list_push(run, val_str("all"));
+	val_dict_set(common, "ansible_run_tags", run);
+	val_dict_set(common, "ansible_skip_tags",
+		     o->skip_tags ? val_ref((struct val *)o->skip_tags) :
+				    val_list());
+	val_dict_set_str(ver, "string", "2.14.18");
+	val_dict_set_str(ver, "full", "2.14.18");
+	val_dict_set(ver, "major", val_int(2));
+	val_dict_set(ver, "minor", val_int(14));
+	val_dict_set(ver, "revision", val_int(18));
+	val_dict_set(common, "ansible_version", ver);
+}
+
 static void host_setup(struct playctx *pc, struct hoststate *hs,
 		       struct host *h)
 {
@@ -340,10 +368,18 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set(pc.common, "play_hosts", val_ref(play_hosts));
 	val_dict_set(pc.common, "ansible_play_name",
 		     val_str(p->name ? p->name : ""));
-	val_dict_set_str(pc.common, "playbook_dir", rs->pb->dir);
+	{
+		/* Ansible's is absolute (symlinks resolved here) */
+		char *abs = realpath(rs->pb->dir, NULL);
+
+		val_dict_set_str(pc.common, "playbook_dir",
+				 abs ? abs : rs->pb->dir);
+		free(abs);
+	}
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
+	play_magic_tags_version(pc.common, o);
 	error = play_batches(&pc);
 out:
 	if (error < 0) {

@@ -3,11 +3,19 @@
 #include "tend/util/error.h"
 #include "tend/lang/template.h"
 #include "tend/lang/eval_int.h"
+#include "tend/lang/filter_int.h"
 #include "tend/lang/value_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 /*
  * A template file's Jinja environment, as Ansible's template module
@@ -463,4 +471,97 @@ out:
 	buf_release(&rendered);
 	tenv_release(&e);
 	return error;
+}
+
+/* Python's str() of a naive datetime at t (seconds, microseconds). */
+static struct val *datetime_str(long long t, long usec)
+{
+	struct tm tm;
+	char s[64];
+
+	template_localtime(&tm, t, false);
+	if (usec)
+		snprintf(s, sizeof(s), "%04d-%02d-%02d %02d:%02d:%02d.%06ld",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	else
+		snprintf(s, sizeof(s), "%04d-%02d-%02d %02d:%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return val_str(s);
+}
+
+/* os.path.normpath of an absolute path: no ".", "..", "//" parts. */
+static void normpath(struct buf *p)
+{
+	struct buf out = BUF_INIT;
+	const char *s = p->ptr;
+
+	while (*s) {
+		size_t n;
+
+		while (*s == '/')
+			s++;
+		n = strcspn(s, "/");
+		if (!n)
+			break;
+		if (n == 2 && !memcmp(s, "..", 2)) {
+			while (out.len && out.ptr[out.len - 1] != '/')
+				buf_setlen(&out, out.len - 1);
+			if (out.len)
+				buf_setlen(&out, out.len - 1);
+		} else if (n != 1 || *s != '.') {
+			buf_addch(&out, '/');
+			buf_add(&out, s, n);
+		}
+		s += n;
+	}
+	if (!out.len)
+		buf_addch(&out, '/');
+	buf_release(p);
+	*p = out;
+}
+
+int template_file_vars(struct val **out, const char *src, const char *path,
+		       const char *dest)
+{
+	struct utsname un;
+	struct stat st;
+	struct passwd pw, *res = NULL;
+	struct timeval now;
+	struct buf full = BUF_INIT;
+	char pwbuf[4096], cwd[4096];
+	struct val *v;
+	long usec;
+
+	if (stat(path, &st) < 0)
+		return tend_error_set("cannot stat '%s': %s", path,
+				      strerror(errno));
+	v = val_dict();
+	val_dict_set(v, "template_host",
+		     val_str(uname(&un) ? "" : un.nodename));
+	val_dict_set(v, "template_path", val_str(src ? src : path));
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		buf_addf(&full, "%s/", cwd);
+	buf_adds(&full, path);
+	normpath(&full);
+	val_dict_set(v, "template_fullpath", template_str_result(&full));
+	val_dict_set(v, "template_destpath", dest ? val_str(dest) : val_null());
+	if (!getpwuid_r(st.st_uid, &pw, pwbuf, sizeof(pwbuf), &res) && res)
+		val_dict_set(v, "template_uid", val_str(pw.pw_name));
+	else
+		val_dict_set(v, "template_uid",
+			     val_strf("%lu", (unsigned long)st.st_uid));
+	/* datetime.fromtimestamp rounds to the microsecond */
+	usec = (st.st_mtim.tv_nsec + 500) / 1000;
+	val_dict_set(v, "template_mtime",
+		     datetime_str((long long)st.st_mtim.tv_sec +
+				  (usec == 1000000), usec % 1000000));
+	gettimeofday(&now, NULL);
+	val_dict_set(v, "template_run_date",
+		     datetime_str(now.tv_sec, (long)now.tv_usec));
+	/* DEFAULT_MANAGED_STR, which holds no strftime codes */
+	val_dict_set(v, "ansible_managed", val_str("Ansible managed"));
+	*out = v;
+	return 0;
 }

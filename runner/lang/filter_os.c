@@ -188,14 +188,13 @@ static struct tz *local_zone(void)
 	return z;
 }
 
-/* The broken-down time of instant t, in UTC or the controller's zone. */
-static void broken_down(struct tm *tm, time_t t, bool utc)
+void template_localtime(struct tm *tm, long long t, bool utc)
 {
 	struct tz *z = utc ? NULL : local_zone();
 
 	if (!z && tz_load(&z, NULL) < 0)
 		BUG("UTC must load");
-	tz_localtime(tm, z, t);
+	tz_localtime(tm, z, (time_t)t);
 	/* what Python's time.gmtime / localtime put in tm_zone */
 	if (utc)
 		tm->tm_zone = "GMT";
@@ -267,7 +266,7 @@ static int f_strftime(struct val **out, struct val *in, const struct targs *a,
 	if (second && second->type != VAL_NULL &&
 	    (error = epoch_arg(&t, second)) < 0)
 		return error;
-	broken_down(&tm, (time_t)floor(t), targs_bool(a, 1, "utc", false));
+	template_localtime(&tm, (time_t)floor(t), targs_bool(a, 1, "utc", false));
 	if ((error = format_tm(&b, in->u.s.ptr, &tm)) < 0) {
 		buf_release(&b);
 		return error;
@@ -291,7 +290,7 @@ int template_now(struct val **out, const struct targs *a)
 	if ((error = targs_str(&f, a, 1, "fmt", "", "now")) < 0)
 		return error;
 	gettimeofday(&tv, NULL);
-	broken_down(&tm, tv.tv_sec, targs_bool(a, 0, "utc", false));
+	template_localtime(&tm, tv.tv_sec, targs_bool(a, 0, "utc", false));
 	if (!*f)
 		f = tv.tv_usec ? "%Y-%m-%d %H:%M:%S.%f" : "%Y-%m-%d %H:%M:%S";
 	/* datetime.strftime: %f, and %z / %Z empty for a naive datetime */

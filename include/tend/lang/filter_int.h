@@ -77,6 +77,14 @@ int template_controller_allowed(const struct tctx *c, const char *what);
  */
 int template_now(struct val **out, const struct targs *a);
 
+/*
+ * The broken-down time of instant t in UTC, or in the controller's zone
+ * as Python's time.localtime sees it ($TZ, else /etc/localtime), with
+ * tm_zone as Python sets it ("GMT" for UTC).
+ */
+struct tm;
+void template_localtime(struct tm *tm, long long t, bool utc);
+
 /* The families, besides the one of filters.c itself. */
 extern const struct filter_family filter_str_family;
 extern const struct filter_family filter_num_family;
