@@ -197,6 +197,35 @@ static void play_magic_tags_version(struct val *common,
 	val_dict_set(common, "ansible_version", ver);
 }
 
+/*
+ * inventory_file and inventory_dir, as Ansible sets them: the real path
+ * of the inventory file that defined the host, and its directory; for a
+ * host list given to -i, the list itself and the string "None" (what
+ * Ansible 2.14 stores there). The implicit
+ * localhost has neither.
+ */
+static void host_magic_inventory(struct val *magic, const struct host *h)
+{
+	char *abs, *slash;
+
+	if (!h->source)
+		return;
+	if (h->source_is_list) {
+		val_dict_set_str(magic, "inventory_file", h->source);
+		val_dict_set_str(magic, "inventory_dir", "None");
+		return;
+	}
+	abs = realpath(h->source, NULL);
+	if (!abs)
+		abs = xstrdup(h->source);
+	val_dict_set_str(magic, "inventory_file", abs);
+	slash = strrchr(abs, '/');
+	if (slash)
+		slash[slash == abs] = '\0';
+	val_dict_set_str(magic, "inventory_dir", slash ? abs : ".");
+	free(abs);
+}
+
 static void host_setup(struct playctx *pc, struct hoststate *hs,
 		       struct host *h)
 {
@@ -218,6 +247,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	free(short_name);
 	val_dict_set(hs->magic, "group_names",
 		     inventory_group_names(rs->inv, h));
+	host_magic_inventory(hs->magic, h);
 }
 
 /*
