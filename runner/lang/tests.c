@@ -514,42 +514,85 @@ static int t_reachable(bool *out, struct val *in, const struct targs *a,
 }
 
 /*
- * Loose version comparison (distutils LooseVersion): numbers compare
- * as numbers, other runs as strings, numbers before strings.
+ * Loose versions (Ansible's LooseVersion, from distutils): the string
+ * splits into runs of digits (numbers), runs of a-z, and whatever lies
+ * between them (dots dropped); the lists compare as Python lists do, so
+ * a number against a string where they first differ is an error, as it
+ * is in Ansible (for == too: LooseVersion orders them).
  */
-static int version_cmp(const char *a, const char *b)
+struct vpart {
+	const char *s;
+	size_t len;
+	bool num;
+	unsigned long long n;
+};
+
+static const char *next_vpart(struct vpart *p, const char *s)
 {
-	while (*a || *b) {
-		while (*a && (*a == '.' || *a == '-' || *a == '_' || *a == ' '))
-			a++;
-		while (*b && (*b == '.' || *b == '-' || *b == '_' || *b == ' '))
-			b++;
-		if (!*a || !*b)
-			return *a ? 1 : *b ? -1 : 0;
-		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-			char *ea, *eb;
-			unsigned long long x = strtoull(a, &ea, 10);
-			unsigned long long y = strtoull(b, &eb, 10);
+	while (*s) {
+		const char *b = s;
 
-			if (x != y)
-				return x < y ? -1 : 1;
-			a = ea;
-			b = eb;
-		} else if (isdigit((unsigned char)*a) ||
-			   isdigit((unsigned char)*b)) {
-			return isdigit((unsigned char)*a) ? 1 : -1;
+		if (isdigit((unsigned char)*s)) {
+			while (isdigit((unsigned char)*s))
+				s++;
+		} else if (*s >= 'a' && *s <= 'z') {
+			while (*s >= 'a' && *s <= 'z')
+				s++;
+		} else if (*s == '.') {
+			s++;
+			continue;
 		} else {
-			size_t na = strcspn(a, "0123456789.-_ ");
-			size_t nb = strcspn(b, "0123456789.-_ ");
-			int r = strncmp(a, b, na < nb ? na : nb);
-
-			if (r || na != nb)
-				return r ? (r > 0 ? 1 : -1) : (na < nb ? -1 : 1);
-			a += na;
-			b += nb;
+			while (*s && *s != '.' && !isdigit((unsigned char)*s) &&
+			       !(*s >= 'a' && *s <= 'z'))
+				s++;
 		}
+		p->s = b;
+		p->len = (size_t)(s - b);
+		p->num = isdigit((unsigned char)*b);
+		p->n = p->num ? strtoull(b, NULL, 10) : 0;
+		return s;
 	}
-	return 0;
+	return NULL;
+}
+
+static int vpart_cmp(const struct vpart *a, const struct vpart *b)
+{
+	int r;
+
+	if (a->num)
+		return a->n < b->n ? -1 : a->n > b->n;
+	r = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+	if (r)
+		return r < 0 ? -1 : 1;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/*
+ * *out: <0, 0, >0. *mixed is set when the first difference is a number
+ * against a string: Python cannot order them.
+ */
+static void version_cmp(int *out, bool *mixed, const char *a, const char *b)
+{
+	struct vpart pa, pb;
+
+	*mixed = false;
+	for (;;) {
+		const char *na = next_vpart(&pa, a), *nb = next_vpart(&pb, b);
+
+		if (!na || !nb) {
+			*out = na ? 1 : nb ? -1 : 0;
+			return;
+		}
+		if (pa.num != pb.num) {
+			*mixed = true;
+			*out = 1;
+			return;
+		}
+		if ((*out = vpart_cmp(&pa, &pb)))
+			return;
+		a = na;
+		b = nb;
+	}
 }
 
 static int t_version(bool *out, struct val *in, const struct targs *a,
@@ -567,6 +610,7 @@ static int t_version(bool *out, struct val *in, const struct targs *a,
 	};
 	const char *op;
 	struct val *v = targs_get(a, 0, "version"), *mine, *theirs;
+	bool mixed;
 	int error, cmp;
 
 	(void)c;
@@ -574,17 +618,27 @@ static int t_version(bool *out, struct val *in, const struct targs *a,
 		return error;
 	if (!v)
 		return tend_error_set("test 'version' needs a version");
+	if (!truth_python(in))
+		return tend_error_set("Input version value cannot be empty");
+	if (!truth_python(v))
+		return tend_error_set("Version parameter to compare against "
+				      "cannot be empty");
 	mine = template_str_of(in);
 	theirs = template_str_of(v);
-	cmp = version_cmp(mine->u.s.ptr, theirs->u.s.ptr);
+	version_cmp(&cmp, &mixed, mine->u.s.ptr, theirs->u.s.ptr);
 	val_unref(mine);
 	val_unref(theirs);
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
-		if (!strcmp(ops[i].name, op)) {
-			*out = cmp < 0 ? ops[i].lt : cmp > 0 ? ops[i].gt :
-							       ops[i].eq;
-			return 0;
-		}
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		if (strcmp(ops[i].name, op))
+			continue;
+		/* LooseVersion's _cmp orders the lists even for == */
+		if (mixed)
+			return tend_error_set("Version comparison failed: '<' "
+					      "not supported between instances "
+					      "of 'str' and 'int'");
+		*out = cmp < 0 ? ops[i].lt : cmp > 0 ? ops[i].gt : ops[i].eq;
+		return 0;
+	}
 	return tend_error_set("invalid operator '%s' for version test", op);
 }
 

@@ -280,8 +280,8 @@ static const struct tcase filters_cases[] = {
 	  "aGVsbG8gd29ybGQ= hello world" },
 	{ "{{ path | basename }} {{ path | dirname }} {{ 'file' | dirname }}| {{ '/x/' | basename }}|",
 	  "nginx.conf /etc/nginx | |" },
-	{ "{{ 'it''s' | quote }} {{ 'simple' | quote }} {{ 'a b' | quote }} {{ '' | quote }}",
-	  "its simple 'a b' ''" },
+	{ "{{ 'it''s' | quote }} {{ 'simple' | quote }} {{ 'a b' | quote }} {{ '' | quote }} {{ \"it's\" | quote }}",
+	  "its simple 'a b' '' 'it'\"'\"'s'" },
 	{ "{{ -3 | abs }} {{ -2.5 | abs }} {{ 2.567 | round }} {{ 2.567 | round(2) }} {{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 2.5 | round | int }}",
 	  "3 2.5 3.0 2.57 3.0 2.0 2" },
 	{ "{{ nested | flatten }} {{ nested | flatten(levels=1) }}",
@@ -1263,6 +1263,10 @@ static void test_template__has_jinja(void **state)
  * passlib (password_hash) and its seeded random.Random (random, shuffle).
  */
 static const struct tcase issue13_cases[] = {
+	{ "{{ '1.0-beta' is version('1.0', '>') }} {{ '1.0a' is version('1.0', 'gt') }} {{ 'A1' is version('a1', '<') }} {{ '7.9.2009' is version('8', 'lt') }} {{ '1.0.0-rc1' is version('1.0.0-rc2', '<') }}",
+	  "True True True True True" },
+	{ "{{ \"it's\" | quote }} {{ 'a_b@c' | quote }}",
+	  "'it'\"'\"'s' a_b@c" },
 	{ "{{ result_ok is successful }} {{ result_bad is successful }} {{ {} is finished }} {{ {'finished': 0} is finished }} {{ {'started': 1} is started }}",
 	  "True False True False True" },
 	{ "{{ {'results': [{'changed': false}, {'changed': true}]} is changed }} {{ {'results': [{'changed': false}]} is changed }}",
