@@ -1263,6 +1263,8 @@ static void test_template__has_jinja(void **state)
  * passlib (password_hash) and its seeded random.Random (random, shuffle).
  */
 static const struct tcase issue13_cases[] = {
+	{ "{{ 'a: 1\\n---\\nb: [x]\\n---\\n' | from_yaml_all | list }} {{ '' | from_yaml_all | list }} {{ 'x' | from_yaml_all | first }}",
+	  "[{'a': 1}, {'b': ['x']}, None] [] x" },
 	{ "{{ '1.0-beta' is version('1.0', '>') }} {{ '1.0a' is version('1.0', 'gt') }} {{ 'A1' is version('a1', '<') }} {{ '7.9.2009' is version('8', 'lt') }} {{ '1.0.0-rc1' is version('1.0.0-rc2', '<') }}",
 	  "True True True True True" },
 	{ "{{ \"it's\" | quote }} {{ 'a_b@c' | quote }}",
