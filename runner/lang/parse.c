@@ -356,10 +356,13 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 				return NULL;
 			continue;
 		}
+		p->in_var = kind == '{';
 		lex_all(p);
 		if (kind == '{') {
 			n = new_node(p, N_OUT, open_pos);
-			if (!(n->e = parse_expr(p, true)))
+			n->e = parse_expr(p, true);
+			p->in_var = false;
+			if (!n->e)
 				return NULL;
 			if (p->ls.tok.type != T_VAR_END)
 				return lex_expected(p, "'}}'");
@@ -416,18 +419,35 @@ static void parser_init(struct parser *p, const char *src)
 	buf_init(&p->err, 0);
 }
 
+static int parse_template_all(struct tpl **out, const char *src,
+			      bool trim_blocks, bool lstrip_blocks,
+			      bool raw_var_strings);
+
 int parse_template(struct tpl **out, const char *src)
 {
 	return parse_template_opts(out, src, true, false);
 }
 
+int parse_template_playbook(struct tpl **out, const char *src)
+{
+	return parse_template_all(out, src, true, false, true);
+}
+
 int parse_template_opts(struct tpl **out, const char *src, bool trim_blocks,
 			bool lstrip_blocks)
+{
+	return parse_template_all(out, src, trim_blocks, lstrip_blocks, false);
+}
+
+static int parse_template_all(struct tpl **out, const char *src,
+			      bool trim_blocks, bool lstrip_blocks,
+			      bool raw_var_strings)
 {
 	struct parser p;
 	int error = 0;
 
 	parser_init(&p, src);
+	p.raw_var_strings = raw_var_strings;
 	p.keep_newline = !trim_blocks;
 	p.lstrip_blocks = lstrip_blocks;
 	p.t->body = parse_body(&p, NULL, NULL);
