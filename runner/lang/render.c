@@ -374,27 +374,32 @@ static int render_text(struct val **out, const struct val *in,
 	const char *src = in->u.s.ptr;
 	size_t len = in->u.s.len, want = trailing_newlines(src, len);
 	struct buf b = BUF_INIT;
+	char *cut = NULL; /* the compiled text points into it */
 	int error;
 
 	if (want && strlen(src) == len) {
-		char *cut = xstrndup(src, len - 1);
 		struct tpl *t2 = NULL;
 
-		error = parse_template_playbook(&t2, cut);
-		free(cut);
-		if (error < 0)
-			return error;
+		cut = xstrndup(src, len - 1);
+		if ((error = parse_template_playbook(&t2, cut)) < 0)
+			goto out;
 		ast_free(*t);
 		*t = t2;
 	}
-	if ((error = render_tpl(&b, *t, c)) < 0) {
-		buf_release(&b);
-		return error;
-	}
+	if ((error = render_tpl(&b, *t, c)) < 0)
+		goto out;
 	for (size_t k = trailing_newlines(b.ptr, b.len); k < want; k++)
 		buf_addch(&b, '\n');
 	*out = template_str_result(&b);
-	return 0;
+out:
+	/* the tree is freed by the caller after this; its text must not be */
+	if (cut) {
+		ast_free(*t);
+		*t = NULL;
+		free(cut);
+	}
+	buf_release(&b);
+	return error;
 }
 
 static int render_string(struct val **out, const struct val *in,
