@@ -9,10 +9,10 @@
 
 CC ?= cc
 PKGS = libgit2 yaml-0.1 libssh2 libcurl sqlite3 jansson libsodium libpcre2-8 \
-	libcrypto
+	libcrypto libxcrypt
 DEB_PKGS = build-essential pkg-config libgit2-dev libyaml-dev libssh2-1-dev \
 	libcurl4-openssl-dev libsqlite3-dev libjansson-dev libcmocka-dev \
-	libsodium-dev libpcre2-dev libssl-dev
+	libsodium-dev libpcre2-dev libssl-dev libcrypt-dev
 
 BUILD ?= build
 SANITIZE ?=

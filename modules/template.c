@@ -33,47 +33,42 @@ static const struct arg_spec template_args[] = {
 	  "write through a symlink at dest instead of replacing it" },
 	{ "newline_sequence", ARG_STR, 0, NULL, newline_choices, "\\n",
 	  "line ending of the rendered file" },
+	{ "trim_blocks", ARG_BOOL, 0, NULL, NULL, "yes",
+	  "Jinja: drop the newline after a block tag" },
+	{ "lstrip_blocks", ARG_BOOL, 0, NULL, NULL, "no",
+	  "Jinja: drop the blanks before a block tag on its line" },
+	{ "variable_start_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "Jinja: what opens an expression ({{)" },
+	{ "variable_end_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "Jinja: what closes an expression" },
+	{ "block_start_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "Jinja: what opens a block tag" },
+	{ "block_end_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "Jinja: what closes a block tag" },
+	{ "comment_start_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "Jinja: what opens a comment" },
+	{ "comment_end_string", ARG_STR, 0, NULL, NULL, NULL,
+	  "Jinja: what closes a comment" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
-
-static const char *newline_of(const char *seq)
-{
-	if (!seq || !strcmp(seq, "\\n") || !strcmp(seq, "\n"))
-		return NULL;
-	if (!strcmp(seq, "\\r") || !strcmp(seq, "\r"))
-		return "\r";
-	return "\r\n";
-}
 
 /* The probe: the rendered template (on the controller), then dest's. */
 static int template_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	const char *src = arg_str(ctx, "src");
-	const char *nl = newline_of(arg_str(ctx, "newline_sequence"));
 	struct buf text = BUF_INIT, rendered = BUF_INIT;
 	char *path = NULL;
 	int error;
 
 	if (!src)
 		return tend_error_set("src is required");
-	if (!ctx->engine || !ctx->engine->render)
+	if (!ctx->engine || !ctx->engine->render_file)
 		return tend_error_set("template: no template engine available");
 	if ((error = task_find_file(&path, ctx, "templates", src)) < 0 ||
 	    (error = task_read_file(&text, ctx, path)) < 0 ||
-	    (error = ctx->engine->render(&rendered, text.ptr,
-					 ctx->engine_data)) < 0)
+	    (error = ctx->engine->render_file(&rendered, text.ptr, path,
+					      ctx->args, ctx->engine_data)) < 0)
 		goto out;
-	if (nl) {
-		buf_reset(&text);
-		for (size_t i = 0; i < rendered.len; i++) {
-			if (rendered.ptr[i] == '\n')
-				buf_adds(&text, nl);
-			else
-				buf_addch(&text, rendered.ptr[i]);
-		}
-		buf_release(&rendered);
-		buf_addbuf(&rendered, &text);
-	}
 	error = file_copy_probe(out, ctx, path, &rendered);
 out:
 	buf_release(&text);

@@ -22,6 +22,7 @@ struct loader {
 	struct anchor *anchors;
 	size_t anchors_nr, anchors_alloc;
 	int depth;
+	bool all; /* every document, as a list (yaml_load_string_all) */
 };
 
 #define MAX_DEPTH 256
@@ -499,7 +500,7 @@ static int node(struct loader *l, yaml_event_t *ev, struct val **out)
 
 static int load(struct loader *l, struct val **out)
 {
-	struct val *doc = NULL;
+	struct val *doc = NULL, *docs = l->all ? val_list() : NULL;
 	int error = 0;
 	bool in_doc = false;
 
@@ -518,7 +519,10 @@ static int load(struct loader *l, struct val **out)
 			in_doc = true;
 		} else if (ev.type == YAML_DOCUMENT_END_EVENT) {
 			in_doc = false;
-			if (doc) {
+			if (docs) {
+				val_list_push(docs, doc ? doc : val_null());
+				doc = NULL;
+			} else if (doc) {
 				yaml_event_delete(&ev);
 				break; /* only the first document */
 			}
@@ -533,16 +537,17 @@ static int load(struct loader *l, struct val **out)
 	}
 	if (error < 0 || l->d->errors) {
 		val_unref(doc);
+		val_unref(docs);
 		return TEND_EPARSE;
 	}
-	*out = doc ? doc : val_null();
+	*out = docs ? docs : doc ? doc : val_null();
 	return 0;
 }
 
-int yaml_load_string(struct val **out, const char *text, size_t len,
-		     const char *name, struct diags *d)
+static int load_string(struct val **out, const char *text, size_t len,
+		       const char *name, struct diags *d, bool all)
 {
-	struct loader l = { .file = srcfile_intern(name), .d = d };
+	struct loader l = { .file = srcfile_intern(name), .d = d, .all = all };
 	size_t errors_before = d->errors;
 	struct diags mine = DIAGS_INIT;
 	int error;
@@ -568,6 +573,18 @@ int yaml_load_string(struct val **out, const char *text, size_t len,
 	d->errors = errors_before + mine.errors;
 	free(mine.items);
 	return error;
+}
+
+int yaml_load_string(struct val **out, const char *text, size_t len,
+		     const char *name, struct diags *d)
+{
+	return load_string(out, text, len, name, d, false);
+}
+
+int yaml_load_string_all(struct val **out, const char *text, size_t len,
+			 const char *name, struct diags *d)
+{
+	return load_string(out, text, len, name, d, true);
 }
 
 /*

@@ -172,6 +172,63 @@ static size_t next_batch(const struct val *serial, size_t batch_no,
 	return n;
 }
 
+/*
+ * ansible_run_tags (--tags, else ['all']), ansible_skip_tags, and
+ * ansible_version: the ansible-core release whose behaviour tend follows
+ * (the one its compat suite compares with), for playbooks that test it.
+ */
+static void play_magic_tags_version(struct val *common,
+				    const struct run_opts *o)
+{
+	struct val *run = val_list(), *ver = val_dict();
+
+	if (o->tags && val_is(o->tags, VAL_LIST) && o->tags->u.list.nr)
+		for (size_t i = 0; i < o->tags->u.list.nr; i++)
+			val_list_push(run, val_ref((struct val *)
+						   val_list_at(o->tags, i)));
+	else
+		val_list_push(run, val_str("all"));
+	val_dict_set(common, "ansible_run_tags", run);
+	val_dict_set(common, "ansible_skip_tags",
+		     o->skip_tags ? val_ref((struct val *)o->skip_tags) :
+				    val_list());
+	val_dict_set_str(ver, "string", "2.14.18");
+	val_dict_set_str(ver, "full", "2.14.18");
+	val_dict_set(ver, "major", val_int(2));
+	val_dict_set(ver, "minor", val_int(14));
+	val_dict_set(ver, "revision", val_int(18));
+	val_dict_set(common, "ansible_version", ver);
+}
+
+/*
+ * inventory_file and inventory_dir, as Ansible sets them: the real path
+ * of the inventory file that defined the host, and its directory; for a
+ * host list given to -i, the list itself and the string "None" (what
+ * Ansible 2.14 stores there). The implicit
+ * localhost has neither.
+ */
+static void host_magic_inventory(struct val *magic, const struct host *h)
+{
+	char *abs, *slash;
+
+	if (!h->source)
+		return;
+	if (h->source_is_list) {
+		val_dict_set_str(magic, "inventory_file", h->source);
+		val_dict_set_str(magic, "inventory_dir", "None");
+		return;
+	}
+	abs = realpath(h->source, NULL);
+	if (!abs)
+		abs = xstrdup(h->source);
+	val_dict_set_str(magic, "inventory_file", abs);
+	slash = strrchr(abs, '/');
+	if (slash)
+		slash[slash == abs] = '\0';
+	val_dict_set_str(magic, "inventory_dir", slash ? abs : ".");
+	free(abs);
+}
+
 static void host_setup(struct playctx *pc, struct hoststate *hs,
 		       struct host *h)
 {
@@ -195,6 +252,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	free(short_name);
 	val_dict_set(hs->magic, "group_names",
 		     inventory_group_names(rs->inv, h));
+	host_magic_inventory(hs->magic, h);
 }
 
 /*
@@ -455,12 +513,20 @@ static int run_play(struct runstate *rs, const struct play *p)
 	val_dict_set(pc.common, "play_hosts", val_ref(play_hosts));
 	val_dict_set(pc.common, "ansible_play_name",
 		     val_str(p->name ? p->name : ""));
-	val_dict_set_str(pc.common, "playbook_dir", rs->pb->dir);
+	{
+		/* Ansible's is absolute (symlinks resolved here) */
+		char *abs = realpath(rs->pb->dir, NULL);
+
+		val_dict_set_str(pc.common, "playbook_dir",
+				 abs ? abs : rs->pb->dir);
+		free(abs);
+	}
 	play_role_names(pc.common, p);
 	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_int(pc.common, "ansible_verbosity", o->verbosity);
 	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
+	play_magic_tags_version(pc.common, o);
 	error = play_batches(&pc);
 out:
 	if (error < 0) {

@@ -47,6 +47,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	struct val *doc = NULL;
 	int error;
 
+	x->source = ld.file;
 	if ((error = readlog_read(&text, x->root, path)) < 0)
 		goto out;
 	/* an inventory encrypted whole with ansible-vault, as Ansible reads */
@@ -75,6 +76,7 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 	}
 	error = inv_check_interrupted();
 out:
+	x->source = NULL;
 	val_unref(doc);
 	buf_release_secret(&text);
 	return error;
@@ -222,6 +224,9 @@ static void load_host_list(struct inv_ext *x, const char *list)
 {
 	char *copy = xstrdup(list), *p = copy;
 
+	x->source = srcfile_intern(list);
+	x->source_is_list = true;
+
 	while (p && !tend_interrupted) {
 		char *comma = strchr(p, ',');
 		struct buf h = BUF_INIT;
@@ -258,6 +263,8 @@ static void load_host_list(struct inv_ext *x, const char *list)
 		buf_release(&h);
 	}
 	free(copy);
+	x->source = NULL;
+	x->source_is_list = false;
 }
 
 int inventory_load(struct inventory **out, const char *path,

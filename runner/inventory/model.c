@@ -179,6 +179,8 @@ size_t inv_host_add(struct inv_ext *x, const char *name)
 	if (hi != NO_INDEX)
 		return hi;
 	he = inv_host_new(name);
+	he->h.source = x->source;
+	he->h.source_is_list = x->source_is_list;
 	ALLOC_GROW(inv->hosts, inv->hosts_nr + 1, inv->hosts_alloc);
 	hi = inv->hosts_nr++;
 	inv->hosts[hi] = &he->h;

@@ -444,10 +444,12 @@ void inv_add_deferred_hosts(struct inv_ext *x, struct diags *d)
 			diags_add(d, &dh->pos, "%s", tend_error_last());
 			tend_error_clear();
 		} else {
+			x->source = dh->pos.file; /* inventory_file */
 			add_hosts(x, names, dh->port, dh->group, dh->vars,
 				  &dh->pos);
 		}
 		val_unref(names);
 	}
+	x->source = NULL;
 	inv_deferred_release(x);
 }

@@ -320,6 +320,8 @@ static int eval_call(struct val **out, const struct expr *e, struct tctx *c)
 			error = call_lookup(out, &a, false, c);
 		} else if (!strcmp(n, "query") || !strcmp(n, "q")) {
 			error = call_lookup(out, &a, true, c);
+		} else if (!strcmp(n, "now")) {
+			error = template_now(out, &a);
 		} else if (!strcmp(n, "dict")) {
 			*out = val_dict();
 			for (size_t i = 0; i < a.nkw; i++)

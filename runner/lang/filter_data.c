@@ -197,26 +197,41 @@ static int f_from_json(struct val **out, struct val *in,
 	return val_from_json(out, in->u.s.ptr, in->u.s.len);
 }
 
-static int f_from_yaml(struct val **out, struct val *in,
-		       const struct targs *a, struct tctx *c)
+static int from_yaml(struct val **out, struct val *in, bool all)
 {
+	const char *who = all ? "from_yaml_all" : "from_yaml";
 	struct diags d = DIAGS_INIT;
 	int error;
 
-	(void)a;
-	(void)c;
-	if ((error = template_need_str(in, "from_yaml")) < 0)
+	if ((error = template_need_str(in, who)) < 0)
 		return error;
-	error = yaml_load_string(out, in->u.s.ptr, in->u.s.len, "from_yaml",
-				 &d);
+	error = (all ? yaml_load_string_all : yaml_load_string)(
+		out, in->u.s.ptr, in->u.s.len, who, &d);
 	if (error < 0) {
 		if (d.nr)
 			error = tend_error_set("%s", d.items[0]);
 		else
-			error = tend_error_prefix("from_yaml");
+			error = tend_error_prefix("%s", who);
 	}
 	diags_release(&d);
 	return error;
+}
+
+static int f_from_yaml(struct val **out, struct val *in,
+		       const struct targs *a, struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return from_yaml(out, in, false);
+}
+
+/* Ansible returns a generator; its items, as a list, are what it yields. */
+static int f_from_yaml_all(struct val **out, struct val *in,
+			   const struct targs *a, struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return from_yaml(out, in, true);
 }
 
 static int f_b64encode(struct val **out, struct val *in,
@@ -304,6 +319,7 @@ static const struct tfilter filters[] = {
 	{ "dirname", f_dirname, 0 },
 	{ "from_json", f_from_json, 0 },
 	{ "from_yaml", f_from_yaml, 0 },
+	{ "from_yaml_all", f_from_yaml_all, 0 },
 	{ "to_json", f_to_json, 0 },
 	{ "to_nice_json", f_to_nice_json, 0 },
 	{ "to_nice_yaml", f_to_nice_yaml, 0 },

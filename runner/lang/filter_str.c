@@ -1,7 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
-#include "tend/util/quote.h"
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
@@ -217,7 +216,7 @@ static int f_format(struct val **out, struct val *in, const struct targs *a,
 	return 0;
 }
 
-/* shlex.quote: bare when safe, else single-quoted by sh_quote. */
+/* shlex.quote: bare when safe, else single-quoted as Python does. */
 static int f_quote(struct val **out, struct val *in, const struct targs *a,
 		   struct tctx *c)
 {
@@ -233,10 +232,22 @@ static int f_quote(struct val **out, struct val *in, const struct targs *a,
 		if (!isalnum(ch) && !strchr("@%+=:,./-_", ch))
 			safe = false;
 	}
-	if (safe)
+	/*
+	 * Python's shlex.quote, to give Ansible's very text: a ' becomes
+	 * '"'"' (sh_quote writes '\'', which the shell reads the same)
+	 */
+	if (safe) {
 		buf_add(&b, s->u.s.ptr, s->u.s.len);
-	else
-		sh_quote_n(&b, s->u.s.ptr, strlen(s->u.s.ptr));
+	} else {
+		buf_addch(&b, '\'');
+		for (size_t i = 0; i < s->u.s.len; i++) {
+			if (s->u.s.ptr[i] == '\'')
+				buf_adds(&b, "'\"'\"'");
+			else
+				buf_addch(&b, s->u.s.ptr[i]);
+		}
+		buf_addch(&b, '\'');
+	}
 	val_unref(s);
 	*out = template_str_result(&b);
 	return 0;

@@ -226,7 +226,8 @@ static const struct filter_family filters_family = {
 static const struct filter_family *const families[] = {
 	&filters_family,     &filter_str_family,  &filter_num_family,
 	&filter_list_family, &filter_data_family, &filter_regex_family,
-	&tests_family,
+	&filter_crypt_family, &filter_os_family,   &tests_family,
+	&tests_path_family,
 };
 
 static int cmp_filter(const void *key, const void *elem)

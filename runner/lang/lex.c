@@ -83,11 +83,12 @@ static size_t lex_string(struct parser *p, size_t i, struct token *tok)
 	const char *s = p->src;
 	char q = s[i++];
 	struct buf b = BUF_INIT;
+	bool raw = p->raw_var_strings && p->in_var;
 
 	while (i < p->len && s[i] != q) {
 		char c = s[i];
 
-		if (c != '\\' || i + 1 >= p->len) {
+		if (raw || c != '\\' || i + 1 >= p->len) {
 			buf_addch(&b, c);
 			i++;
 			continue;

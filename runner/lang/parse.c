@@ -35,7 +35,7 @@ static bool block_end(struct parser *p)
 	if (p->ls.tok.strip) {
 		while (i < p->len && isspace((unsigned char)p->src[i]))
 			i++;
-	} else if (i < p->len && p->src[i] == '\n') {
+	} else if (!p->keep_newline && i < p->len && p->src[i] == '\n') {
 		i++;
 	}
 	p->ls.pos = i;
@@ -202,7 +202,7 @@ static struct node *parse_raw(struct parser *p, size_t pos)
 		if (strip_after)
 			while (j < p->len && isspace((unsigned char)s[j]))
 				j++;
-		else if (j < p->len && s[j] == '\n')
+		else if (!p->keep_newline && j < p->len && s[j] == '\n')
 			j++;
 		p->ls.pos = j;
 		{
@@ -266,10 +266,28 @@ static bool skip_comment(struct parser *p, size_t i, size_t open_pos)
 	if (close > s + i && close[-1] == '-')
 		while (j < p->len && isspace((unsigned char)s[j]))
 			j++;
-	else if (j < p->len && s[j] == '\n')
+	else if (!p->keep_newline && j < p->len && s[j] == '\n')
 		j++;
 	p->ls.pos = j;
 	return true;
+}
+
+/*
+ * lstrip_blocks: a block or comment tag with only blanks (not newlines)
+ * before it on its line takes those blanks away. The text is s[start,
+ * end); returns its new end.
+ */
+static size_t lstrip_start(const char *s, size_t start, size_t end)
+{
+	size_t k = end;
+
+	while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t' ||
+			 s[k - 1] == '\f' || s[k - 1] == '\v' ||
+			 s[k - 1] == '\r'))
+		k--;
+	if (k > 0 && s[k - 1] != '\n')
+		return end;
+	return k < start ? end : k;
 }
 
 /*
@@ -319,6 +337,10 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 			while (text_end > start &&
 			       isspace((unsigned char)s[text_end - 1]))
 				text_end--;
+		} else if (kind != '{' && i < p->len && s[i] == '+') {
+			i++; /* "{%+": no lstrip_blocks here */
+		} else if (kind != '{' && p->lstrip_blocks) {
+			text_end = lstrip_start(s, start, text_end);
 		}
 		if (text_end > start) {
 			n = new_node(p, N_TEXT, start);
@@ -334,10 +356,13 @@ static struct node *parse_body(struct parser *p, const char *const *ends,
 				return NULL;
 			continue;
 		}
+		p->in_var = kind == '{';
 		lex_all(p);
 		if (kind == '{') {
 			n = new_node(p, N_OUT, open_pos);
-			if (!(n->e = parse_expr(p, true)))
+			n->e = parse_expr(p, true);
+			p->in_var = false;
+			if (!n->e)
 				return NULL;
 			if (p->ls.tok.type != T_VAR_END)
 				return lex_expected(p, "'}}'");
@@ -394,12 +419,37 @@ static void parser_init(struct parser *p, const char *src)
 	buf_init(&p->err, 0);
 }
 
+static int parse_template_all(struct tpl **out, const char *src,
+			      bool trim_blocks, bool lstrip_blocks,
+			      bool raw_var_strings);
+
 int parse_template(struct tpl **out, const char *src)
+{
+	return parse_template_opts(out, src, true, false);
+}
+
+int parse_template_playbook(struct tpl **out, const char *src)
+{
+	return parse_template_all(out, src, true, false, true);
+}
+
+int parse_template_opts(struct tpl **out, const char *src, bool trim_blocks,
+			bool lstrip_blocks)
+{
+	return parse_template_all(out, src, trim_blocks, lstrip_blocks, false);
+}
+
+static int parse_template_all(struct tpl **out, const char *src,
+			      bool trim_blocks, bool lstrip_blocks,
+			      bool raw_var_strings)
 {
 	struct parser p;
 	int error = 0;
 
 	parser_init(&p, src);
+	p.raw_var_strings = raw_var_strings;
+	p.keep_newline = !trim_blocks;
+	p.lstrip_blocks = lstrip_blocks;
 	p.t->body = parse_body(&p, NULL, NULL);
 	if (p.failed) {
 		error = lex_error_set(&p);

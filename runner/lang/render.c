@@ -351,6 +351,57 @@ static int render_tpl(struct buf *out, const struct tpl *t, struct tctx *c)
 /*
  * Render a string: native value for a lone "{{ expr }}", else text.
  */
+/* How many '\n' end s (Ansible's _count_newlines_from_end). */
+static size_t trailing_newlines(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && s[len - 1 - n] == '\n')
+		n++;
+	return n;
+}
+
+/*
+ * A string rendered as text, as Ansible's do_template does it: Jinja
+ * drops the source's final newline (so trim_blocks cannot eat it), then
+ * Ansible adds back the newlines the output lacks at its end. *t is the
+ * whole source's compiled form; it is replaced when the text is
+ * compiled again without that newline.
+ */
+static int render_text(struct val **out, const struct val *in,
+		       struct tpl **t, struct tctx *c)
+{
+	const char *src = in->u.s.ptr;
+	size_t len = in->u.s.len, want = trailing_newlines(src, len);
+	struct buf b = BUF_INIT;
+	char *cut = NULL; /* the compiled text points into it */
+	int error;
+
+	if (want && strlen(src) == len) {
+		struct tpl *t2 = NULL;
+
+		cut = xstrndup(src, len - 1);
+		if ((error = parse_template_playbook(&t2, cut)) < 0)
+			goto out;
+		ast_free(*t);
+		*t = t2;
+	}
+	if ((error = render_tpl(&b, *t, c)) < 0)
+		goto out;
+	for (size_t k = trailing_newlines(b.ptr, b.len); k < want; k++)
+		buf_addch(&b, '\n');
+	*out = template_str_result(&b);
+out:
+	/* the tree is freed by the caller after this; its text must not be */
+	if (cut) {
+		ast_free(*t);
+		*t = NULL;
+		free(cut);
+	}
+	buf_release(&b);
+	return error;
+}
+
 static int render_string(struct val **out, const struct val *in,
 			 struct tctx *c)
 {
@@ -363,7 +414,7 @@ static int render_string(struct val **out, const struct val *in,
 	if (c->depth > MAX_RENDER_DEPTH)
 		return tend_error_set("recursive loop detected in template "
 				      "string: %s", in->u.s.ptr);
-	if ((error = parse_template(&t, in->u.s.ptr)) < 0)
+	if ((error = parse_template_playbook(&t, in->u.s.ptr)) < 0)
 		return error;
 	c->secret = &secret;
 	c->unsafe = &unsafe;
@@ -396,14 +447,8 @@ static int render_string(struct val **out, const struct val *in,
 				record_value(sink, *out, false);
 		}
 	}
-	if (!only) {
-		struct buf b = BUF_INIT;
-
-		if ((error = render_tpl(&b, t, c)) < 0)
-			buf_release(&b);
-		else
-			*out = template_str_result(&b);
-	}
+	if (!only)
+		error = render_text(out, in, &t, c);
 	c->secret = saved;
 	c->unsafe = saved_unsafe;
 	if (!error && unsafe) {
@@ -494,12 +539,20 @@ static int render_value(struct val **out, const struct val *in,
 int template_render_str(struct buf *out, const char *src,
 			const struct scope *s)
 {
+	return template_render_str_opts(out, src, true, false, s);
+}
+
+int template_render_str_opts(struct buf *out, const char *src,
+			     bool trim_blocks, bool lstrip_blocks,
+			     const struct scope *s)
+{
 	struct tctx c = { s, NULL, 0, NULL, NULL, render_value };
 	struct tpl *t;
 	size_t start = out->len;
 	int error;
 
-	if ((error = parse_template(&t, src)) < 0)
+	if ((error = parse_template_opts(&t, src, trim_blocks,
+					 lstrip_blocks)) < 0)
 		return error;
 	if ((error = render_tpl(out, t, &c)) < 0)
 		buf_setlen(out, start);

@@ -10,7 +10,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <sys/stat.h>
 
 /*
  * The tests of Jinja2 and Ansible (`x is defined`, `r is failed`,
@@ -387,12 +386,106 @@ static int t_success(bool *out, struct val *in, const struct targs *a,
 	return error;
 }
 
+/*
+ * A result without `changed` (some modules give only `results`) is
+ * changed if one of its results is.
+ */
 static int t_changed(bool *out, struct val *in, const struct targs *a,
+		     struct tctx *c)
+{
+	struct val *rs;
+	int error;
+
+	(void)a;
+	(void)c;
+	if ((error = result_flag(out, in, "changed", "changed")) < 0 ||
+	    val_dict_get(in, "changed"))
+		return error;
+	rs = val_dict_get(in, "results");
+	if (!rs || rs->type != VAL_LIST)
+		return 0;
+	if (!rs->u.list.nr)
+		return tend_error_set("the 'changed' test: list index out of "
+				      "range (an empty 'results')");
+	if (rs->u.list.items[0]->type != VAL_DICT)
+		return 0;
+	for (size_t i = 0; i < rs->u.list.nr && !*out; i++)
+		if (rs->u.list.items[i]->type == VAL_DICT) {
+			struct val *ch = val_dict_get(rs->u.list.items[i],
+						      "changed");
+
+			*out = ch && truth_python(ch);
+		}
+	return 0;
+}
+
+/*
+ * Async results: `started` / `finished` are 0 or 1 there; a result of
+ * a task that was not async counts as started and finished (Ansible
+ * warns, and says the same).
+ */
+static int async_flag(bool *out, const struct val *in, const char *key)
+{
+	struct val *v;
+
+	if (in->type != VAL_DICT)
+		return tend_error_set("The '%s' test expects a dictionary", key);
+	v = val_dict_get(in, key);
+	*out = !v || (v->type == VAL_INT && v->u.i == 1) ||
+	       (v->type == VAL_BOOL && v->u.b) ||
+	       (v->type == VAL_FLOAT && v->u.f == 1.0);
+	return 0;
+}
+
+static int t_started(bool *out, struct val *in, const struct targs *a,
 		     struct tctx *c)
 {
 	(void)a;
 	(void)c;
-	return result_flag(out, in, "changed", "changed");
+	return async_flag(out, in, "started");
+}
+
+static int t_finished(bool *out, struct val *in, const struct targs *a,
+		      struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return async_flag(out, in, "finished");
+}
+
+/* Python's any() / all() over the items: each by its truth. */
+static int any_all(bool *out, struct val *in, bool want_all)
+{
+	struct val *items;
+	int error;
+
+	if ((error = template_items_of(&items, in, want_all ? "all" : "any"))
+	    < 0)
+		return error;
+	*out = want_all;
+	for (size_t i = 0; i < items->u.list.nr; i++)
+		if (truth_python(items->u.list.items[i]) != want_all) {
+			*out = !want_all;
+			break;
+		}
+	val_unref(items);
+	return 0;
+}
+
+static int t_any(bool *out, struct val *in, const struct targs *a,
+		 struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return any_all(out, in, false);
+}
+
+static int t_all(bool *out, struct val *in, const struct targs *a,
+		 struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return any_all(out, in, true);
 }
 
 static int t_skipped(bool *out, struct val *in, const struct targs *a,
@@ -421,42 +514,85 @@ static int t_reachable(bool *out, struct val *in, const struct targs *a,
 }
 
 /*
- * Loose version comparison (distutils LooseVersion): numbers compare
- * as numbers, other runs as strings, numbers before strings.
+ * Loose versions (Ansible's LooseVersion, from distutils): the string
+ * splits into runs of digits (numbers), runs of a-z, and whatever lies
+ * between them (dots dropped); the lists compare as Python lists do, so
+ * a number against a string where they first differ is an error, as it
+ * is in Ansible (for == too: LooseVersion orders them).
  */
-static int version_cmp(const char *a, const char *b)
+struct vpart {
+	const char *s;
+	size_t len;
+	bool num;
+	unsigned long long n;
+};
+
+static const char *next_vpart(struct vpart *p, const char *s)
 {
-	while (*a || *b) {
-		while (*a && (*a == '.' || *a == '-' || *a == '_' || *a == ' '))
-			a++;
-		while (*b && (*b == '.' || *b == '-' || *b == '_' || *b == ' '))
-			b++;
-		if (!*a || !*b)
-			return *a ? 1 : *b ? -1 : 0;
-		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-			char *ea, *eb;
-			unsigned long long x = strtoull(a, &ea, 10);
-			unsigned long long y = strtoull(b, &eb, 10);
+	while (*s) {
+		const char *b = s;
 
-			if (x != y)
-				return x < y ? -1 : 1;
-			a = ea;
-			b = eb;
-		} else if (isdigit((unsigned char)*a) ||
-			   isdigit((unsigned char)*b)) {
-			return isdigit((unsigned char)*a) ? 1 : -1;
+		if (isdigit((unsigned char)*s)) {
+			while (isdigit((unsigned char)*s))
+				s++;
+		} else if (*s >= 'a' && *s <= 'z') {
+			while (*s >= 'a' && *s <= 'z')
+				s++;
+		} else if (*s == '.') {
+			s++;
+			continue;
 		} else {
-			size_t na = strcspn(a, "0123456789.-_ ");
-			size_t nb = strcspn(b, "0123456789.-_ ");
-			int r = strncmp(a, b, na < nb ? na : nb);
-
-			if (r || na != nb)
-				return r ? (r > 0 ? 1 : -1) : (na < nb ? -1 : 1);
-			a += na;
-			b += nb;
+			while (*s && *s != '.' && !isdigit((unsigned char)*s) &&
+			       !(*s >= 'a' && *s <= 'z'))
+				s++;
 		}
+		p->s = b;
+		p->len = (size_t)(s - b);
+		p->num = isdigit((unsigned char)*b);
+		p->n = p->num ? strtoull(b, NULL, 10) : 0;
+		return s;
 	}
-	return 0;
+	return NULL;
+}
+
+static int vpart_cmp(const struct vpart *a, const struct vpart *b)
+{
+	int r;
+
+	if (a->num)
+		return a->n < b->n ? -1 : a->n > b->n;
+	r = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+	if (r)
+		return r < 0 ? -1 : 1;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/*
+ * *out: <0, 0, >0. *mixed is set when the first difference is a number
+ * against a string: Python cannot order them.
+ */
+static void version_cmp(int *out, bool *mixed, const char *a, const char *b)
+{
+	struct vpart pa, pb;
+
+	*mixed = false;
+	for (;;) {
+		const char *na = next_vpart(&pa, a), *nb = next_vpart(&pb, b);
+
+		if (!na || !nb) {
+			*out = na ? 1 : nb ? -1 : 0;
+			return;
+		}
+		if (pa.num != pb.num) {
+			*mixed = true;
+			*out = 1;
+			return;
+		}
+		if ((*out = vpart_cmp(&pa, &pb)))
+			return;
+		a = na;
+		b = nb;
+	}
 }
 
 static int t_version(bool *out, struct val *in, const struct targs *a,
@@ -474,6 +610,7 @@ static int t_version(bool *out, struct val *in, const struct targs *a,
 	};
 	const char *op;
 	struct val *v = targs_get(a, 0, "version"), *mine, *theirs;
+	bool mixed;
 	int error, cmp;
 
 	(void)c;
@@ -481,72 +618,29 @@ static int t_version(bool *out, struct val *in, const struct targs *a,
 		return error;
 	if (!v)
 		return tend_error_set("test 'version' needs a version");
+	if (!truth_python(in))
+		return tend_error_set("Input version value cannot be empty");
+	if (!truth_python(v))
+		return tend_error_set("Version parameter to compare against "
+				      "cannot be empty");
 	mine = template_str_of(in);
 	theirs = template_str_of(v);
-	cmp = version_cmp(mine->u.s.ptr, theirs->u.s.ptr);
+	version_cmp(&cmp, &mixed, mine->u.s.ptr, theirs->u.s.ptr);
 	val_unref(mine);
 	val_unref(theirs);
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
-		if (!strcmp(ops[i].name, op)) {
-			*out = cmp < 0 ? ops[i].lt : cmp > 0 ? ops[i].gt :
-							       ops[i].eq;
-			return 0;
-		}
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		if (strcmp(ops[i].name, op))
+			continue;
+		/* LooseVersion's _cmp orders the lists even for == */
+		if (mixed)
+			return tend_error_set("Version comparison failed: '<' "
+					      "not supported between instances "
+					      "of 'str' and 'int'");
+		*out = cmp < 0 ? ops[i].lt : cmp > 0 ? ops[i].gt : ops[i].eq;
+		return 0;
+	}
 	return tend_error_set("invalid operator '%s' for version test", op);
 }
-
-static int path_test(bool *out, struct val *in, int kind)
-{
-	struct stat st;
-
-	if (in->type != VAL_STR)
-		return tend_error_set("path tests need a string");
-	if (kind == 'a') {
-		*out = in->u.s.ptr[0] == '/';
-		return 0;
-	}
-	if (kind == 'l') {
-		*out = !lstat(in->u.s.ptr, &st) && S_ISLNK(st.st_mode);
-		return 0;
-	}
-	*out = !stat(in->u.s.ptr, &st) &&
-	       (kind == 'e' || (kind == 'f' ? S_ISREG(st.st_mode) :
-					      S_ISDIR(st.st_mode)));
-	return 0;
-}
-
-/*
- * An untrusted source may not probe the controller's files: whether
- * ~/.ssh/id_ed25519 exists is information too (docs/sources.md).
- */
-static int path_test_allowed(const struct tctx *c)
-{
-	for (const struct scope *s = c->scope; s; s = s->parent)
-		if (s->limits)
-			return s->limits->untrusted ? tend_error_set_code(
-				TEND_EREFUSED, "refusing to test paths of the "
-				"controller for an untrusted source "
-				"(--trust-source if you trust the commit)") : 0;
-	return 0;
-}
-
-#define PATH_TEST(fname, kind)                                             \
-	static int fname(bool *out, struct val *in, const struct targs *a, \
-			 struct tctx *c)                                   \
-	{                                                                  \
-		int error_;                                                \
-									   \
-		(void)a;                                                   \
-		if (kind != 'a' && (error_ = path_test_allowed(c)) < 0)    \
-			return error_;                                     \
-		return path_test(out, in, kind);                           \
-	}
-
-PATH_TEST(t_abs, 'a')
-PATH_TEST(t_exists, 'e')
-PATH_TEST(t_file, 'f')
-PATH_TEST(t_directory, 'd')
-PATH_TEST(t_link, 'l')
 
 #define UF TTEST_UNDEF_FALSE
 
@@ -558,33 +652,33 @@ static const struct ttest tests[] = {
 	{ "==", t_eq, 0 },
 	{ ">", t_gt, 0 },
 	{ ">=", t_ge, 0 },
-	{ "abs", t_abs, 0 },
+	{ "all", t_all, 0 },
+	{ "any", t_any, 0 },
 	{ "boolean", t_boolean, UF },
 	{ "change", t_changed, 0 },
 	{ "changed", t_changed, 0 },
 	{ "contains", t_contains, 0 },
 	{ "defined", t_defined, TTEST_UNDEF_OK },
-	{ "directory", t_directory, 0 },
 	{ "divisibleby", t_divisibleby, 0 },
 	{ "eq", t_eq, 0 },
 	{ "equalto", t_eq, 0 },
 	{ "even", t_even, 0 },
-	{ "exists", t_exists, 0 },
 	{ "failed", t_failed, 0 },
 	{ "failure", t_failed, 0 },
 	{ "false", t_false, UF },
 	{ "falsy", t_falsy, 0 },
-	{ "file", t_file, 0 },
+	{ "finished", t_finished, 0 },
 	{ "float", t_float, UF },
 	{ "ge", t_ge, 0 },
 	{ "greaterthan", t_gt, 0 },
 	{ "gt", t_gt, 0 },
 	{ "in", t_in, 0 },
 	{ "integer", t_integer, UF },
+	{ "issubset", t_subset, 0 },
+	{ "issuperset", t_superset, 0 },
 	{ "iterable", t_iterable, 0 },
 	{ "le", t_le, 0 },
 	{ "lessthan", t_lt, 0 },
-	{ "link", t_link, 0 },
 	{ "lower", t_lower, UF },
 	{ "lt", t_lt, 0 },
 	{ "mapping", t_mapping, UF },
@@ -600,10 +694,12 @@ static const struct ttest tests[] = {
 	{ "sequence", t_iterable, 0 },
 	{ "skip", t_skipped, 0 },
 	{ "skipped", t_skipped, 0 },
+	{ "started", t_started, 0 },
 	{ "string", t_string, UF },
 	{ "subset", t_subset, 0 },
 	{ "succeeded", t_success, 0 },
 	{ "success", t_success, 0 },
+	{ "successful", t_success, 0 },
 	{ "superset", t_superset, 0 },
 	{ "true", t_true, UF },
 	{ "truthy", t_truthy, 0 },

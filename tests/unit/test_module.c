@@ -572,9 +572,21 @@ static int fake_render(struct buf *out, const char *text, void *data)
 	return 0;
 }
 
+static int fake_render_file(struct buf *out, const char *text,
+			    const char *path, const struct val *opts,
+			    void *data)
+{
+	(void)path;
+	(void)opts;
+	return fake_render(out, text, data);
+}
+
 static void test_module__template(void **state)
 {
-	static const struct engine_ops engine = { .render = fake_render };
+	static const struct engine_ops engine = {
+		.render = fake_render,
+		.render_file = fake_render_file,
+	};
 	struct fixture *f = *state;
 	struct check_result cr;
 	struct apply_result ar;

@@ -6,6 +6,7 @@
 #include "tend/data/yaml.h"
 #include "tend/util/fs.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -279,8 +280,8 @@ static const struct tcase filters_cases[] = {
 	  "aGVsbG8gd29ybGQ= hello world" },
 	{ "{{ path | basename }} {{ path | dirname }} {{ 'file' | dirname }}| {{ '/x/' | basename }}|",
 	  "nginx.conf /etc/nginx | |" },
-	{ "{{ 'it''s' | quote }} {{ 'simple' | quote }} {{ 'a b' | quote }} {{ '' | quote }}",
-	  "its simple 'a b' ''" },
+	{ "{{ 'it''s' | quote }} {{ 'simple' | quote }} {{ 'a b' | quote }} {{ '' | quote }} {{ \"it's\" | quote }}",
+	  "its simple 'a b' '' 'it'\"'\"'s'" },
 	{ "{{ -3 | abs }} {{ -2.5 | abs }} {{ 2.567 | round }} {{ 2.567 | round(2) }} {{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 2.5 | round | int }}",
 	  "3 2.5 3.0 2.57 3.0 2.0 2" },
 	{ "{{ nested | flatten }} {{ nested | flatten(levels=1) }}",
@@ -897,6 +898,16 @@ static void test_template__secret_derived(void **state)
 		{ "{{ pw | regex_search('K[a-z0-9]+') }}", "Kp3m" },
 		{ "{{ pw | regex_findall('[0-9]') }}", "['7', '3', '9']" },
 		{ "{{ pw | regex_escape }}", "Zq7xWv\\-Kp3mNt\\-Rg9sLh" },
+		/* filter_crypt, filter_os */
+		{ "{{ pw | hash('sha256') | length }}", "64" },
+		{ "{{ pw | checksum }}", "91794e9e7acd098c1e814c8097e7db2e68122fa7" },
+		{ "{{ pw | password_hash('md5', 'abcd') }}",
+		  "$1$abcd$r.0u3emI0yyh.MdXRaccA1" },
+		{ "{{ 'x' | password_hash('md5', pw[:8] | replace('-', '.')) }}",
+		  "$1$Zq7xWv.K$4CnPaMwTCEeurDtTQd.Qe0" },
+		{ "{{ 60 | random(seed=pw) }}", "59" },
+		{ "{{ pw | comment }}", "#\n# Zq7xWv-Kp3mNt-Rg9sLh\n#" },
+		{ "{{ pw | to_uuid }}", "48738b06-8c57-58ea-bed4-339971e5148f" },
 		/* filters.c */
 		{ "{{ nope | default(pw) }}", "Zq7xWv-Kp3mNt-Rg9sLh" },
 		{ "{{ (pw == 'x') | ternary('yes', 'no') }}", "no" },
@@ -1247,11 +1258,148 @@ static void test_template__has_jinja(void **state)
  * filters.c's own family is searched first, so a name it shares with a
  * family here is caught too.
  */
+/*
+ * Issue 13's filters and tests. Expected values from Ansible 2.14 with
+ * passlib (password_hash) and its seeded random.Random (random, shuffle).
+ */
+static const struct tcase issue13_cases[] = {
+	{ "{{ 'a: 1\\n---\\nb: [x]\\n---\\n' | from_yaml_all | list }} {{ '' | from_yaml_all | list }} {{ 'x' | from_yaml_all | first }}",
+	  "[{'a': 1}, {'b': ['x']}, None] [] x" },
+	{ "{{ '1.0-beta' is version('1.0', '>') }} {{ '1.0a' is version('1.0', 'gt') }} {{ 'A1' is version('a1', '<') }} {{ '7.9.2009' is version('8', 'lt') }} {{ '1.0.0-rc1' is version('1.0.0-rc2', '<') }}",
+	  "True True True True True" },
+	{ "{{ \"it's\" | quote }} {{ 'a_b@c' | quote }}",
+	  "'it'\"'\"'s' a_b@c" },
+	{ "{{ result_ok is successful }} {{ result_bad is successful }} {{ {} is finished }} {{ {'finished': 0} is finished }} {{ {'started': 1} is started }}",
+	  "True False True False True" },
+	{ "{{ {'results': [{'changed': false}, {'changed': true}]} is changed }} {{ {'results': [{'changed': false}]} is changed }}",
+	  "True False" },
+	{ "{{ [1, 2] is issubset([1, 2, 3]) }} {{ [1, 5] is issuperset([1]) }} {{ [0, '', 1] is any }} {{ [0, '', 1] is all }} {{ [] is all }} {{ [] is any }}",
+	  "True True True False True False" },
+	{ "{{ 'd' is is_dir }} {{ 'f' is is_dir }} {{ 'f' is is_file }} {{ 'l' is is_link }} {{ 'l' is is_file }} {{ 'dangling' is exists }} {{ 'dangling' is link_exists }} {{ 'nope' is directory }}",
+	  "True False True True True False True False" },
+	{ "{{ '/' is is_mount }} {{ 'd' is mount }} {{ 'd' is is_abs }} {{ '/d' is abs }} {{ 'l' is same_file('f') }} {{ 'd' is is_same_file('f') }}",
+	  "True False False True True False" },
+	{ "{{ 60 | random(seed='web1') }} {{ 60 | random(seed='web2.example.com') }} {{ 1000000 | random(seed=42) }} {{ 100 | random(10, 7, seed=0) }}",
+	  "52 44 670487 52" },
+	{ "{{ ['a','b','c','d'] | random(seed='x') }} {{ 'abcdef' | random(seed=-5) }} {{ 10 | random(seed=true) }} {{ 9000000000000000000 | random(seed='b') }}",
+	  "c e 2 8488413572660613685" },
+	{ "{{ range(10) | list | shuffle(seed='h') }} {{ [1,2,3,4,5,6,7] | shuffle(seed=99) }}",
+	  "[6, 1, 0, 5, 7, 3, 8, 9, 2, 4] [6, 3, 1, 5, 2, 7, 4]" },
+	{ "{{ 'abc' | hash }} {{ 'abc' | hash('md5') }} {{ 'abc' | md5 }} {{ 'abc' | checksum }}",
+	  "a9993e364706816aba3e25717850c26c9cd0d89d 900150983cd24fb0d6963f7d28e17f72 900150983cd24fb0d6963f7d28e17f72 a9993e364706816aba3e25717850c26c9cd0d89d" },
+	{ "{{ 'abc' | hash('sha256') }}",
+	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	{ "{{ 'host1' | to_uuid }} {{ 'host1' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}",
+	  "7590dc85-6b79-5d0a-b4fc-5a7f0e7910a6 540ba512-ba2e-5213-b381-56c767787d41" },
+	{ "{{ 'secret' | password_hash('sha512', 'mysalt') }}",
+	  "$6$rounds=656000$mysalt$cDA0t8lm/qt.LT6DzpoHxJ.NwTpx.WTkOPwhseSva8pRixDSH2./ffedCjAMbTX1Uo1QNT7jJPJ6FIzU2i59K/" },
+	{ "{{ 'secret' | password_hash('sha512', 'mysalt', rounds=5000) }}",
+	  "$6$mysalt$UX6P1VKOf6dr0s2pg4pLNvIUB6hLXvP6M5f/Yj9hJgMPdAJ4oArvk5YUD9/XWtk1JOpVwt/JTsczMJr8sFVML1" },
+	{ "{{ 'secret' | password_hash('sha256', 'abcdefgh') }} {{ 'secret' | password_hash('md5', 'abcd') }}",
+	  "$5$rounds=535000$abcdefgh$QXIhOR7fttJ4bdMfcw7BEvHVCsepCVESzLPmE9hth51 $1$abcd$Oy8OD9LGKv7H9yIMreLNV1" },
+	{ "{{ 'secret' | password_hash('blowfish', 'abcdefghijklmnopqrstuv', rounds=5) }} {{ 'secret' | password_hash('sha512') | length }}",
+	  "$2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a 120" },
+	{ "{{ ['a', 'b/', 'c'] | path_join }} {{ ['a', '/b', 'c'] | path_join }} {{ '~/x' | expanduser }} {{ '~tend_no_user/a' | expanduser }} {{ '$TEND_T_ENV ${TEND_T_ENV}y $TEND_T_NOPE' | expandvars }}",
+	  "a/b/c /b/c /home/t/x ~tend_no_user/a envval envvaly $TEND_T_NOPE" },
+	{ "{{ '%Y-%m-%d %H:%M:%S %z %j' | strftime(1700000000.9, utc=true) }} {{ '%s' | strftime('1234') }}",
+	  "2023-11-14 22:13:20 +0000 318 1234" },
+	{ "{{ now(fmt='%f') | length }} {{ now(true, '%Y') | int > 2000 }}",
+	  "6 True" },
+	{ "{{ 'a\\n\\nb' | comment('c') }}",
+	  "//\n// a\n//\n// b\n//" },
+	{ "{{ 'a\\nb' | comment('cblock') }}|{{ 'a' | comment('xml', prefix_count=2, postfix_count=0) }}",
+	  "/*\n *\n * a\n * b\n *\n */|<!--\n -\n -\n - a\n-->" },
+	{ "{{ 'a\\nb' | comment(decoration='; ', prefix='', beginning='BEGIN', end='END') }}",
+	  "BEGIN\n; a\n; b\n;\nEND" },
+};
+
+static void test_template__issue13(void **state)
+{
+	char tmpl[] = "/tmp/tend-t13-XXXXXX", cwd[4096];
+	const char *home = getenv("HOME");
+	char *saved_home = home ? xstrdup(home) : NULL;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_non_null(mkdtemp(tmpl));
+	assert_int_equal(chdir(tmpl), 0);
+	assert_int_equal(mkdir("d", 0755), 0);
+	{
+		FILE *fp = fopen("f", "w");
+
+		assert_non_null(fp);
+		fclose(fp);
+	}
+	assert_int_equal(symlink("f", "l"), 0);
+	assert_int_equal(symlink("nope", "dangling"), 0);
+	setenv("HOME", "/home/t/", 1);
+	RUN(issue13_cases);
+	if (saved_home)
+		setenv("HOME", saved_home, 1);
+	free(saved_home);
+	unlink("dangling");
+	unlink("l");
+	unlink("f");
+	rmdir("d");
+	assert_int_equal(chdir(cwd), 0);
+	rmdir(tmpl);
+}
+
+/* template_render_file: the environment of a template file. */
+static void test_template__file_env(void **state)
+{
+	static const struct { const char *src, *opts, *want; } cases[] = {
+		{ "#jinja2: trim_blocks: False\n{% if t %}\nx\n{% endif %}\n",
+		  NULL, "\nx\n" },
+		{ "#jinja2:lstrip_blocks: True, keep_trailing_newline: True\n"
+		  "  {% if t %}\nx={{ n }}\n  {% endif %}\n\n", NULL, "x=3\n\n" },
+		{ "#jinja2: variable_start_string: '[[', variable_end_string: "
+		  "']]'\n{{ n }} [[ n ]] [[ ']]' ]]\n", NULL, "{{ n }} 3 ]]\n" },
+		{ "<% for i in nums %><< i >>{# x #}<# c #><% endfor %>\n",
+		  "{variable_start_string: '<<', variable_end_string: '>>', "
+		  "block_start_string: '<%', block_end_string: '%>', "
+		  "comment_start_string: '<#', comment_end_string: '#>'}",
+		  "3{# x #}1{# x #}2{# x #}\n" },
+		{ "a\n{% if t %}\nb\n{% endif %}\n",
+		  "{newline_sequence: \"\\r\\n\"}", "a\r\nb\r\n" },
+		{ "{{ greeting }}\n\n\n", NULL, "hello world\n\n\n" },
+		{ "#jinja2: newline_sequence: '\\r'\nx\r\ny\n", NULL,
+		  "x\ry\r" },
+	};
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct diags d = DIAGS_INIT;
+		struct val *opts = NULL;
+
+		if (cases[i].opts)
+			assert_ok(yaml_load_string(&opts, cases[i].opts,
+						   strlen(cases[i].opts), "o",
+						   &d));
+		buf_reset(&out);
+		assert_ok(template_render_file(&out, cases[i].src, opts, &s));
+		if (strcmp(out.ptr, cases[i].want))
+			fail_msg("%s: want '%s', got '%s'", cases[i].src,
+				 cases[i].want, out.ptr);
+		val_unref(opts);
+		diags_release(&d);
+	}
+	assert_int_equal(template_render_file(&out, "#jinja2: x: 1\n", NULL,
+					      &s), -1);
+	assert_non_null(strstr(tend_error_last(), "'x' is not supported"));
+	buf_release(&out);
+	val_unref(vars);
+}
+
 static void test_template__filter_families(void **state)
 {
 	const struct filter_family *const families[] = {
 		&filter_str_family,  &filter_num_family,   &filter_list_family,
-		&filter_data_family, &filter_regex_family, &tests_family,
+		&filter_data_family, &filter_regex_family, &filter_crypt_family,
+		&filter_os_family,   &tests_family,	   &tests_path_family,
 	};
 
 	(void)state;
@@ -1303,6 +1451,8 @@ int main(void)
 		cmocka_unit_test(test_template__fuzz),
 		cmocka_unit_test(test_template__long_chains),
 		cmocka_unit_test(test_template__has_jinja),
+		cmocka_unit_test(test_template__issue13),
+		cmocka_unit_test(test_template__file_env),
 		cmocka_unit_test(test_template__filter_families),
 	};
 

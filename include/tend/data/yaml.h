@@ -41,6 +41,10 @@ int yaml_load_input(struct val **out, const char *root, const char *path,
 int yaml_load_string(struct val **out, const char *text, size_t len,
 		     const char *name, struct diags *d);
 
+/* As yaml_load_string, every document of the text, as a list in *out. */
+int yaml_load_string_all(struct val **out, const char *text, size_t len,
+			 const char *name, struct diags *d);
+
 /*
  * Whether the plain (unquoted) scalar `s` loads as that same string, not
  * as a bool, null or number: val_to_yaml quotes the strings that do not.

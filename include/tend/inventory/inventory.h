@@ -18,6 +18,13 @@ struct host {
 	size_t *groups;       /* indexes into inventory.groups it is directly in */
 	size_t groups_nr, groups_alloc;
 	bool implicit;        /* the implicit localhost: not a member of all */
+	/*
+	 * Where the host was first defined (interned, never freed): an
+	 * inventory file's path, or a host list given to -i ("a,b"), with
+	 * source_is_list set; NULL for the implicit localhost.
+	 */
+	const char *source;
+	bool source_is_list;
 };
 
 struct group {

@@ -71,6 +71,8 @@ struct inv_ext {
 	unsigned long long range_hosts; /* names the ranges expand to */
 	bool range_refused; /* past a range limit: expand nothing */
 	const char *root;   /* while loading: read beneath it, or NULL */
+	const char *source; /* while loading: the file (interned), or NULL */
+	bool source_is_list; /* ... or the host list being read */
 };
 
 #define NO_INDEX ((size_t)-1)

@@ -57,5 +57,12 @@ struct targs;
  */
 int eval_lookup(struct val **out, const char *name, const struct val *terms,
 		const struct targs *a, const char *subdir, struct tctx *c);
+/*
+ * template_render_str() with Jinja's trim_blocks and lstrip_blocks
+ * chosen (env.c: a template file's environment).
+ */
+int template_render_str_opts(struct buf *out, const char *src,
+			     bool trim_blocks, bool lstrip_blocks,
+			     const struct scope *s);
 
 #endif

@@ -62,12 +62,38 @@ struct filter_family {
 	size_t ntests;
 };
 
+/*
+ * 0 if filters and tests may read the controller (its files, its
+ * environment, its users' homes), else TEND_EREFUSED with the error set,
+ * "refusing to <what> of the controller for an untrusted source": an
+ * untrusted source may not probe them (docs/sources.md).
+ */
+int template_controller_allowed(const struct tctx *c, const char *what);
+
+/*
+ * The now(utc=False, fmt=None) global: the controller's time as text
+ * (Ansible returns a datetime; tend gives what it prints as, or
+ * strftime of `fmt`). *out is a new string.
+ */
+int template_now(struct val **out, const struct targs *a);
+
+/*
+ * The broken-down time of instant t in UTC, or in the controller's zone
+ * as Python's time.localtime sees it ($TZ, else /etc/localtime), with
+ * tm_zone as Python sets it ("GMT" for UTC).
+ */
+struct tm;
+void template_localtime(struct tm *tm, long long t, bool utc);
+
 /* The families, besides the one of filters.c itself. */
 extern const struct filter_family filter_str_family;
 extern const struct filter_family filter_num_family;
 extern const struct filter_family filter_list_family;
 extern const struct filter_family filter_data_family;
 extern const struct filter_family filter_regex_family;
+extern const struct filter_family filter_crypt_family;
+extern const struct filter_family filter_os_family;
 extern const struct filter_family tests_family;
+extern const struct filter_family tests_path_family;
 
 #endif

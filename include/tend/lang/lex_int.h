@@ -65,6 +65,15 @@ struct parser {
 	bool failed;
 	size_t errpos;
 	struct buf err;
+	bool keep_newline;  /* trim_blocks off: keep the newline after %} */
+	bool lstrip_blocks; /* strip blanks before a block or comment tag */
+	/*
+	 * Ansible doubles every backslash in the string literals of a
+	 * playbook string's {{ }} before Jinja reads them: there, a
+	 * literal's backslashes are plain text and it ends at its next quote.
+	 */
+	bool raw_var_strings;
+	bool in_var; /* lexing the inside of {{ }} */
 };
 
 /* Read the next token into p->ls.tok (T_EOF at the end or on error). */

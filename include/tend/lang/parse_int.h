@@ -16,6 +16,20 @@
  */
 int parse_template(struct tpl **out, const char *src);
 
+/*
+ * The same with Jinja's trim_blocks (parse_template: on, as Ansible has
+ * it) and lstrip_blocks (off) chosen; "{%+" keeps a tag's blanks.
+ */
+int parse_template_opts(struct tpl **out, const char *src, bool trim_blocks,
+			bool lstrip_blocks);
+
+/*
+ * parse_template for a string of a playbook (a task argument, a var's
+ * value): as Ansible (Templar's escape_backslashes), the backslashes of
+ * string literals inside {{ }} are text, not escapes.
+ */
+int parse_template_playbook(struct tpl **out, const char *src);
+
 /* The same for a whole string that is one expression ((*out)->expr). */
 int parse_expression(struct tpl **out, const char *src);
 

@@ -65,6 +65,34 @@ const struct val *scope_get(const struct scope *s, const char *name);
 bool template_has_jinja(const char *s);
 
 /*
+ * The variables Ansible's template module adds for the file at `path`
+ * (src: the module's src as given; dest may be NULL), a new dict in
+ * *out: template_host (the controller's node name), template_path (src),
+ * template_fullpath (path, made absolute), template_destpath (dest, or
+ * None), template_uid (the file owner's name), template_mtime and
+ * template_run_date (as Python prints a datetime), and ansible_managed
+ * (Ansible's default "Ansible managed"). Fails if the file cannot be
+ * stat'ed.
+ */
+int template_file_vars(struct val **out, const char *src, const char *path,
+		       const char *dest);
+
+/*
+ * Render a template file's text as Ansible's template module does, into
+ * `out` (appending): `opts` (a dict, or NULL) may hold the module's
+ * trim_blocks (default on), lstrip_blocks (off), newline_sequence ("\n",
+ * "\r" or "\r\n", also written with backslashes) and the delimiter
+ * strings variable_start_string, variable_end_string, block_start_string,
+ * block_end_string, comment_start_string, comment_end_string; a first
+ * line "#jinja2: key: value, ..." (Python literals) overrides them and
+ * is not output. keep_trailing_newline is accepted and changes nothing:
+ * Ansible keeps trailing newlines either way. Another Jinja setting is
+ * an error naming it.
+ */
+int template_render_file(struct buf *out, const char *src,
+			 const struct val *opts, const struct scope *s);
+
+/*
  * Render template text (the template module, any string) into `out`
  * (appending). Supports {{ expr }}, {% if/elif/else/endif %},
  * {% for x in xs %}...{% else %}...{% endfor %} (loop.index, loop.index0,

@@ -156,6 +156,16 @@ struct engine_ops {
 	int (*render)(struct buf *out, const char *text, void *data);
 	/* Evaluate a condition as `when:` does. */
 	int (*eval_bool)(bool *out, const char *expr, void *data);
+	/*
+	 * Render the text of the template file at `path` (as
+	 * task_find_file found it) in the task's scope plus Ansible's
+	 * template variables (template_path, ansible_managed ...), appending
+	 * to out, in the Jinja environment that `opts` (the module's args, a
+	 * dict: src and dest too) and the text's own "#jinja2:" line set:
+	 * template.h's template_render_file and template_file_vars.
+	 */
+	int (*render_file)(struct buf *out, const char *text, const char *path,
+			   const struct val *opts, void *data);
 };
 
 struct task_ctx {
