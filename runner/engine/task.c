@@ -132,6 +132,7 @@ struct call {
 	char args_fp[65]; /* run_args_fingerprint, or empty */
 	bool failed, changed;
 	double t0;
+	size_t ev0; /* the host's event count before this call */
 };
 
 /* Where a step sends the call next. */
@@ -362,6 +363,7 @@ static enum call_next call_conditions(struct call *c)
 		}
 		c->failed = b;
 		val_dict_set_bool(c->result, "failed", c->failed);
+		val_dict_set_bool(c->result, "failed_when_result", c->failed);
 		if (c->failed && !c->msg.len)
 			buf_adds(&c->msg, "failed_when condition is true");
 	}
@@ -401,6 +403,9 @@ static void record_event(struct call *c, bool *host_failed)
 	if (c->st == EV_UNREACHABLE) {
 		val_dict_set_bool(c->result, "unreachable", true);
 		*host_failed = true;
+	} else if (!val_dict_get(c->result, "failed")) {
+		/* Ansible's registered results always say (skipped ones not) */
+		val_dict_set_bool(c->result, "failed", false);
 	}
 }
 
@@ -469,6 +474,20 @@ static void call_record(struct call *c, enum call_next next,
 	}
 }
 
+/*
+ * The result for the JSON report: masked (run_taint flagged what holds a
+ * secret), scrubbed and checked for short secret pieces as msg is.
+ */
+static char *result_text(const struct call *c)
+{
+	struct buf b = BUF_INIT;
+
+	val_to_json(&b, c->result, 0);
+	run_scrub(&b, c->secrets);
+	run_hide_short_secrets(&b, c->args);
+	return buf_detach(&b, NULL);
+}
+
 /* Time the event, taint the result, release the call: the result. */
 static struct val *call_finish(struct call *c)
 {
@@ -477,6 +496,8 @@ static struct val *call_finish(struct call *c)
 	if (hc->hs->ev_nr)
 		run_last_event(hc)->seconds = run_now_seconds() - c->t0;
 	run_taint(c->result, c->secrets);
+	if (hc->hs->ev_nr > c->ev0 && !hc->no_log)
+		run_last_event(hc)->result = result_text(c);
 	val_unref(c->secrets);
 	if (run_is_plan(hc) && c->st == EV_UNKNOWN)
 		val_dict_set_bool(c->result, "tend_unknown", true);
@@ -496,6 +517,28 @@ static struct val *call_finish(struct call *c)
 }
 
 /*
+ * A loop item's result names its item as Ansible's does (the loop var
+ * and ansible_loop_var; the index var and ansible_index_var when set).
+ */
+static void loop_keys(struct val *result, const struct val *loopvars)
+{
+	static const char *const keys[] = { "ansible_loop_var",
+					    "ansible_index_var" };
+
+	if (!loopvars)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *name = val_cstr(val_dict_get(loopvars, keys[i]));
+		struct val *v = name ? val_dict_get(loopvars, name) : NULL;
+
+		if (!v)
+			continue;
+		val_dict_set(result, name, val_ref(v));
+		val_dict_set_str(result, keys[i], name);
+	}
+}
+
+/*
  * Run the module of `t` once. Adds one event and returns the result to
  * register (a new dict). *host_failed is set when the task failed and
  * the failure is not ignored.
@@ -508,6 +551,7 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	struct call c = {
 		.hc = hc, .t = t, .vs = vs, .loopvars = loopvars,
 		.label = label, .d = DIAGS_INIT, .st = EV_OK, .msg = BUF_INIT,
+		.ev0 = hc->hs->ev_nr,
 	};
 	enum call_next next;
 
@@ -528,6 +572,7 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	if (next == CALL_GO)
 		next = call_conditions(&c);
 	call_record(&c, next, host_failed);
+	loop_keys(c.result, loopvars);
 	return call_finish(&c);
 }
 
@@ -555,7 +600,7 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 	 * template again (Ansible's wrap_var on registered results and on
 	 * facts, except set_fact's own values).
 	 */
-	if (facts && !val_dict_get(result, "failed")) {
+	if (facts && !truth_python(val_dict_get(result, "failed"))) {
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);

@@ -30,6 +30,21 @@ void run_progress(struct hostctx *hc, const struct task *t)
 	buf_release(&name);
 }
 
+/*
+ * A loop over no items is one skipped task, as Ansible reports it (and
+ * counts it in the recap).
+ */
+static void empty_loop(struct hostctx *hc, const struct task *t,
+		       struct val *result)
+{
+	struct buf b = BUF_INIT;
+
+	val_dict_set_str(result, "skipped_reason", "No items in the list");
+	run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
+	val_to_json(&b, result, 0);
+	run_last_event(hc)->result = buf_detach(&b, NULL);
+}
+
 static bool run_module_task(struct hostctx *hc, const struct task *t,
 			    const struct varstack *vs)
 {
@@ -90,11 +105,15 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 		val_dict_set_bool(result, "changed", any_changed);
 		if (any_failed)
 			val_dict_set_bool(result, "failed", true);
-		if (all_skipped && n)
-			val_dict_set_bool(result, "skipped", true);
-		val_dict_set_str(result, "msg", any_failed ?
-				 "One or more items failed" :
-				 "All items completed");
+		/* Ansible's aggregate (TaskExecutor.run) */
+		val_dict_set_bool(result, "skipped", all_skipped);
+		if (!n)
+			empty_loop(hc, t, result);
+		else
+			val_dict_set_str(result, "msg", any_failed ?
+					 "One or more items failed" :
+					 all_skipped ? "All items skipped" :
+					 "All items completed");
 		val_dict_set(result, "results", results);
 		for (size_t i = 0; i < results->u.list.nr; i++)
 			if (val_dict_get(results->u.list.items[i], "tend_unknown"))

@@ -249,6 +249,14 @@ static void json_event(struct val *tasks, const struct run_event *ev,
 		val_dict_set(t, "changes", ch);
 	}
 	val_dict_set(t, "msg", ev->msg ? val_str(ev->msg) : val_null());
+	if (ev->result) {
+		struct val *res = NULL;
+
+		/* text a short secret piece replaced is no JSON: kept as text */
+		if (val_from_json(&res, ev->result, strlen(ev->result)) < 0)
+			res = val_str(ev->result);
+		val_dict_set(t, "result", res);
+	}
 	if (ev->ignored)
 		val_dict_set_bool(t, "ignored", true);
 	if (ev->rescued)

@@ -40,6 +40,12 @@ struct run_event {
 	char *diff;         /* unified diff, or NULL */
 	char *changes;      /* attribute changes, one per line, or NULL */
 	char *msg;          /* message (error, debug output...), or NULL */
+	/*
+	 * The task's result as `register` stores it, as compact JSON
+	 * (secrets masked, scrubbed as msg is), or NULL: under no_log, and
+	 * for events no module call made (an include, facts gathering).
+	 */
+	char *result;
 	double seconds;
 	/*
 	 * SHA-256 (hex) of what the check observed: its outcome, attribute
