@@ -81,6 +81,33 @@ static const char *type_name(const struct file_state *st)
 	}
 }
 
+/*
+ * What Ansible's file module returns about the path: `dest` for links
+ * and touch, else `path`; its attributes when it exists; its state.
+ */
+static struct val *path_result(const char *state, const char *path,
+			       const struct file_state *st,
+			       const char *state_now)
+{
+	struct val *r = val_dict();
+	struct buf m = BUF_INIT;
+
+	val_dict_set_str(r, !strcmp(state, "link") || !strcmp(state, "hard") ||
+			 !strcmp(state, "touch") ? "dest" : "path", path);
+	if (st->exists) {
+		mode_format(&m, st->mode);
+		val_dict_set_str(r, "mode", m.ptr);
+		val_dict_set_str(r, "owner", st->owner);
+		val_dict_set_str(r, "group", st->group);
+		val_dict_set_int(r, "uid", st->uid);
+		val_dict_set_int(r, "gid", st->gid);
+		val_dict_set_int(r, "size", st->size);
+	}
+	val_dict_set_str(r, "state", state_now);
+	buf_release(&m);
+	return r;
+}
+
 static bool id_differs(const char *want, const char *name, long long id)
 {
 	char *end;
@@ -448,6 +475,8 @@ static int file_judge(struct check_result *out, const struct task_ctx *ctx,
 			st.type == 'l' ? "link" : "file";
 	pd->state = xstrdup(state);
 	pd->exists = st.exists;
+	/* the result of an unchanged path, or of a failure (apply's replaces it) */
+	out->result = path_result(state, path, &st, type_name(&st));
 	if (!strcmp(state, "absent")) {
 		if (st.exists) {
 			buf_addf(&out->changes, "state: %s -> absent\n",
@@ -494,7 +523,7 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 	const char *path = arg_str(ctx, "path");
 	const char *src = arg_str(ctx, "src");
 	bool link = !strcmp(pd->state, "link");
-	struct buf s = BUF_INIT, m = BUF_INIT;
+	struct buf s = BUF_INIT;
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
 	struct file_state st;
@@ -556,31 +585,15 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 		goto out;
 
 	out->changed = true;
-	out->result = val_dict();
-	val_dict_set_str(out->result,
-			 link || !strcmp(pd->state, "hard") ||
-					 !strcmp(pd->state, "touch")
-				 ? "dest"
-				 : "path",
-			 path);
+	out->result = path_result(pd->state, path, &st,
+				  !strcmp(pd->state, "touch") ? "file" :
+				  pd->state);
 	if (src && (link || !strcmp(pd->state, "hard")))
 		val_dict_set_str(out->result, "src", src);
-	if (st.exists) {
-		mode_format(&m, st.mode);
-		val_dict_set_str(out->result, "mode", m.ptr);
-		val_dict_set_str(out->result, "owner", st.owner);
-		val_dict_set_str(out->result, "group", st.group);
-		val_dict_set_int(out->result, "uid", st.uid);
-		val_dict_set_int(out->result, "gid", st.gid);
-		val_dict_set_int(out->result, "size", st.size);
-	}
-	val_dict_set_str(out->result, "state",
-			 !strcmp(pd->state, "touch") ? "file" : pd->state);
 out:
 	file_state_release(&st);
 	exec_result_release(&res);
 	buf_release(&s);
-	buf_release(&m);
 	return error;
 }
 
