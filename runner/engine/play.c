@@ -135,6 +135,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
 	val_unref(hs->notified);
+	val_unref(hs->failed_result);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -180,6 +181,8 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->conn = conn_for(rs, hs->name);
 	hs->inv_vars = inventory_host_vars(rs->inv, h);
 	hs->factvars = val_dict();
+	/* defined, empty, until facts are gathered (as in Ansible) */
+	val_dict_set(hs->factvars, "ansible_facts", val_dict());
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
 	hs->secret_text = val_dict();

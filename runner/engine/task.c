@@ -152,8 +152,8 @@ static enum call_next call_when(struct call *c)
 	bool cond;
 	int error;
 
-	if ((error = run_eval_conditions(&cond, c->t->when, c->sc,
-				     &false_cond)) < 0) {
+	if ((error = run_eval_when(&cond, c->hc, c->t->when, c->sc,
+				   &false_cond)) < 0) {
 		if (run_plan_unknown(c->hc, error)) {
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "depends on a result known only at apply: %s",
@@ -576,10 +576,10 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	return call_finish(&c);
 }
 
-void run_notify(struct hostctx *hc, const struct task *t)
+static void notify_list(struct hostctx *hc, const struct val *l)
 {
-	for (size_t i = 0; i < val_len(t->notify); i++) {
-		struct val *n = t->notify->u.list.items[i];
+	for (size_t i = 0; i < val_len(l); i++) {
+		struct val *n = l->u.list.items[i];
 		bool seen = false;
 
 		for (size_t j = 0; j < val_len(hc->hs->notified); j++)
@@ -590,17 +590,28 @@ void run_notify(struct hostctx *hc, const struct task *t)
 	}
 }
 
-void run_register_result(struct hostctx *hc, const struct task *t,
-		     struct val *result)
+/* The task's notify, then the import_tasks' around it (as Ansible's). */
+void run_notify(struct hostctx *hc, const struct task *t)
+{
+	notify_list(hc, t->notify);
+	for (size_t i = hc->notify_up_nr; i-- > 0;)
+		notify_list(hc, hc->notify_up[i]);
+}
+
+void run_apply_facts(struct hostctx *hc, const struct task *t,
+		     const struct val *result)
 {
 	struct val *facts = val_dict_get(result, "ansible_facts");
 
 	/*
 	 * What a module sends back is host data: it is never rendered as a
 	 * template again (Ansible's wrap_var on registered results and on
-	 * facts, except set_fact's own values).
+	 * facts, except set_fact's own values). A debug that shows
+	 * ansible_facts sets nothing (Ansible leaves out C._ACTION_DEBUG).
 	 */
-	if (facts && !truth_python(val_dict_get(result, "failed"))) {
+	if (val_is(facts, VAL_DICT) &&
+	    !truth_python(val_dict_get(result, "failed")) &&
+	    strcmp(t->action, "debug")) {
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);
@@ -610,6 +621,20 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 		val_dict_update(hc->hs->hostfacts, facts, false);
 		val_unref(facts);
 		hc->hs->dirty = true;
+	}
+}
+
+void run_register_result(struct hostctx *hc, const struct task *t,
+		     struct val *result)
+{
+	run_apply_facts(hc, t, result);
+	if (truth_python(val_dict_get(result, "failed"))) {
+		val_unref(hc->hs->failed_result);
+		hc->hs->failed_result = val_ref(result);
+		/* what a no_log task failed with stays hidden in a rescue */
+		if (hc->no_log)
+			hc->hs->failed_result = val_secret(hc->hs->failed_result);
+		hc->hs->failed_task = t;
 	}
 	if (val_dict_get(result, "tend_unknown"))
 		hc->hs->unknown_results = true;

@@ -95,6 +95,8 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 			free(label);
 			val_dict_set(r, t->loop_var, val_ref(item));
 			val_dict_set_str(r, "ansible_loop_var", t->loop_var);
+			/* the next item sees this one's facts (set_fact) */
+			run_apply_facts(hc, t, r);
 			any_changed |= truth_python(val_dict_get(r, "changed"));
 			any_failed |= truth_python(val_dict_get(r, "failed"));
 			all_skipped &= truth_python(val_dict_get(r, "skipped"));
@@ -122,7 +124,7 @@ static bool run_module_task(struct hostctx *hc, const struct task *t,
 		free(ss);
 	}
 done:
-	if (truth_python(val_dict_get(result, "changed")) && t->notify)
+	if (truth_python(val_dict_get(result, "changed")))
 		run_notify(hc, t);
 	run_register_result(hc, t, result);
 	val_unref(result);
@@ -184,16 +186,45 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	return found;
 }
 
+/*
+ * import_tasks: its tasks run in its place, each with the import's
+ * `when` and `notify` added to its own (Ansible's static import), and
+ * its vars.
+ */
+static bool run_import(struct hostctx *hc, const struct task *t,
+		       struct varstack *vs)
+{
+	bool failed;
+
+	if (hc->when_up_nr == ARRAY_SIZE(hc->when_up) ||
+	    hc->notify_up_nr == ARRAY_SIZE(hc->notify_up) ||
+	    vs->nr == ARRAY_SIZE(vs->items))
+		BUG("imports nested too deep");
+	hc->when_up[hc->when_up_nr++] = t->when;
+	hc->notify_up[hc->notify_up_nr++] = t->notify;
+	vs->items[vs->nr++] = t->vars;
+	failed = walk_list(hc, &t->included, vs);
+	vs->nr--;
+	hc->notify_up_nr--;
+	hc->when_up_nr--;
+	return failed;
+}
+
 static bool run_include(struct hostctx *hc, const struct task *t,
 			struct varstack *vs)
 {
 	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
+	const struct scope *sc;
 	struct val *items = NULL;
 	bool failed = false, cond;
 	size_t n = 1;
 	int error;
 
+	if (t->include_static) {
+		free(ss);
+		return run_import(hc, t, vs);
+	}
+	sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
 	if (t->loop) {
 		if (!(items = run_loop_items(t, sc))) {
 			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
@@ -209,7 +240,7 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 		const struct tasklist *tl = NULL;
 
 		sc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
-		if ((error = run_eval_conditions(&cond, t->when, sc, NULL)) < 0) {
+		if ((error = run_eval_when(&cond, hc, t->when, sc, NULL)) < 0) {
 			run_add_event(hc, t, run_plan_unknown(hc, error) ? EV_UNKNOWN :
 				  EV_FAILED, NULL, tend_error_last());
 			failed = !run_plan_unknown(hc, error);
@@ -219,9 +250,7 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 			run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
 			goto next;
 		}
-		if (t->include_static) {
-			tl = &t->included;
-		} else if ((error = template_render(&file,
+		if ((error = template_render(&file,
 				val_dict_get(t->args, "file"), sc)) < 0 ||
 			   !val_cstr(file)) {
 			run_add_event(hc, t, EV_FAILED, NULL, error < 0 ?
@@ -253,23 +282,40 @@ next:
 	return failed;
 }
 
+/*
+ * A rescue sees what failed: ansible_failed_task (its name and action)
+ * and ansible_failed_result, host facts from then on, as in Ansible.
+ */
+static void set_failed_vars(struct hostctx *hc)
+{
+	struct hoststate *hs = hc->hs;
+	struct val *task = val_dict();
+	struct val *r;
+
+	if (!hs->failed_task || !hs->failed_result) {
+		val_unref(task);
+		return;
+	}
+	val_dict_set_str(task, "name", hs->failed_task->name ?
+			 hs->failed_task->name : "");
+	val_dict_set_str(task, "action", hs->failed_task->action);
+	val_dict_set(hs->hostfacts, "ansible_failed_task", task);
+	/* host data, as the registered value is */
+	r = val_unsafe(val_ref(hs->failed_result));
+	val_dict_set(hs->hostfacts, "ansible_failed_result", r);
+	hs->dirty = true;
+}
+
 static bool run_block(struct hostctx *hc, const struct task *t,
 		      struct varstack *vs)
 {
-	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
-	bool cond, failed;
+	bool failed;
 	size_t first_ev;
-	int error;
 
-	if ((error = run_eval_conditions(&cond, t->when, sc, NULL)) < 0) {
-		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
-		free(ss);
-		return true;
-	}
-	free(ss);
-	if (!cond)
-		return false; /* Ansible reports each task as skipped; we stay quiet */
+	/* each task evaluates the block's `when` (and reports its skip) */
+	if (hc->when_up_nr == ARRAY_SIZE(hc->when_up))
+		BUG("blocks nested too deep");
+	hc->when_up[hc->when_up_nr++] = t->when;
 	if (t->vars) {
 		if (vs->nr == ARRAY_SIZE(vs->items))
 			BUG("blocks nested too deep");
@@ -283,6 +329,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 			if (hc->hs->ev[i].status == EV_FAILED)
 				hc->hs->ev[i].rescued = true;
 		hc->hs->failed = false;
+		set_failed_vars(hc);
 		failed = walk_list(hc, &t->rescue, vs);
 	}
 	if (t->always.nr && !hc->hs->unreachable) {
@@ -294,6 +341,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	}
 	if (t->vars)
 		vs->nr--;
+	hc->when_up_nr--;
 	return failed;
 }
 

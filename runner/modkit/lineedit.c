@@ -615,6 +615,7 @@ static void want_from_args(struct file_want *w, const struct task_ctx *ctx,
 	memset(w, 0, sizeof(*w));
 	w->path = arg_str(ctx, "path");
 	w->follow = true;
+	w->make_parents = arg_bool(ctx, "create", false);
 	w->mode = val_is(mode, VAL_NULL) ? NULL : mode;
 	w->owner = arg_str(ctx, "owner");
 	w->group = arg_str(ctx, "group");

@@ -125,20 +125,55 @@ def show(v):
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
-def same(a, t):
+# Keys of stat's `stat` that differ from one run to the next (the two
+# tools make the files at different times): the debug of a time that a
+# task set compares it instead.
+STAT_VOLATILE = {"atime", "mtime", "ctime", "inode", "dev",
+                 "version"}  # (the inode's generation number)
+
+
+def same(a, t, key=None):
     """Equal in value and JSON type. A dict with `changed` is a registered
     result (a `debug: var=` of one): the keys of Ansible's, less IGNORED,
-    must be in tend's and be the same."""
+    must be in tend's and be the same. In stat's `stat`, STAT_VOLATILE
+    are left out."""
     if isinstance(a, dict) and isinstance(t, dict) and "changed" in a:
-        return all(k in t and same(v, t[k]) for k, v in a.items()
+        return all(k in t and same(v, t[k], k) for k, v in a.items()
                    if (k not in IGNORED or k == "results") and
                    not k.startswith("_ansible"))
+    if isinstance(a, dict) and isinstance(t, dict) and key == "stat":
+        a = {k: v for k, v in a.items() if k not in STAT_VOLATILE}
+        t = {k: v for k, v in t.items() if k not in STAT_VOLATILE}
     if isinstance(a, dict) and isinstance(t, dict):
-        return a.keys() == t.keys() and all(same(v, t[k])
+        return a.keys() == t.keys() and all(same(v, t[k], k)
                                             for k, v in a.items())
     if isinstance(a, list) and isinstance(t, list):
         return len(a) == len(t) and all(same(x, y) for x, y in zip(a, t))
     return a == t and type(a) is type(t)
+
+
+def explain(path, a, t, key=None):
+    """The differences under two values that are not `same`, by path."""
+    if isinstance(a, dict) and isinstance(t, dict) and key == "stat":
+        a = {k: v for k, v in a.items() if k not in STAT_VOLATILE}
+        t = {k: v for k, v in t.items() if k not in STAT_VOLATILE}
+    if isinstance(a, dict) and isinstance(t, dict):
+        out = []
+        for k in sorted(set(a) | set(t)):
+            p = "%s.%s" % (path, k)
+            if k not in t:
+                if not same(a, {**t, k: a[k]}, key):
+                    continue
+                out.append("%s: ansible %s, tend has no such key" %
+                           (p, show(a[k])))
+            elif k not in a:
+                if not same(a, {x: v for x, v in t.items() if x != k}, key):
+                    out.append("%s: tend %s, ansible has no such key" %
+                               (p, show(t[k])))
+            elif not same(a[k], t[k], k):
+                out.extend(explain(p, a[k], t[k], k))
+        return out or ["%s: ansible %s, tend %s" % (path, show(a), show(t))]
+    return ["%s: ansible %s, tend %s" % (path, show(a), show(t))]
 
 
 def compare_row(a, t):
@@ -163,9 +198,8 @@ def compare_row(a, t):
         if k not in tr:
             diffs.append("result.%s: ansible %s, tend has no such key" %
                          (k, show(ar[k])))
-        elif not same(ar[k], tr[k]):
-            diffs.append("result.%s: ansible %s, tend %s" %
-                         (k, show(ar[k]), show(tr[k])))
+        elif not same(ar[k], tr[k], k):
+            diffs.extend(explain("result." + k, ar[k], tr[k], k))
     return diffs
 
 
