@@ -395,7 +395,7 @@ static void record_event(struct call *c, bool *host_failed)
 	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
 	       sizeof(c->args_fp));
 	if (!hc->no_log) {
-		if (c->cr.diff.len)
+		if (c->cr.diff.len && !hc->no_diff)
 			run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 		if (c->cr.changes.len)
 			run_last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
@@ -439,7 +439,7 @@ static void record_failure(struct call *c, bool *host_failed)
 	run_last_event(hc)->changed = ignore &&
 		(c->changed || truth_python(val_dict_get(c->result,
 							  "changed")));
-	if (!hc->no_log && c->cr.diff.len)
+	if (!hc->no_log && !hc->no_diff && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	if (!ignore)
 		*host_failed = true;

@@ -351,7 +351,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	const struct run_opts *o = hc->pc->rs->opts;
 	int become = hc->become;
 	const char *become_user = hc->become_user;
-	bool no_log = hc->no_log, failed = false;
+	bool no_log = hc->no_log, no_diff = hc->no_diff, failed = false;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
@@ -361,6 +361,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		hc->become_user = t->become_user;
 	if (t->no_log)
 		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
+	if (t->no_diff)
+		hc->no_diff = true;
 	switch (t->kind) {
 	case TASK_BLOCK:
 		failed = run_block(hc, t, vs);
@@ -389,6 +391,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	hc->become = become;
 	hc->become_user = become_user;
 	hc->no_log = no_log;
+	hc->no_diff = no_diff;
 	return failed;
 }
 

@@ -73,6 +73,29 @@ static void parse_vars_files(const struct kwarg *a)
 		check_vars_file(a->lc, a->p->vars_files->u.list.items[i]);
 }
 
+/*
+ * collections: only the built-in ones, which tend's module names are
+ * already looked up in; another would change what a short name means.
+ */
+static void parse_collections(const struct kwarg *a)
+{
+	if (a->v->type != VAL_LIST) {
+		diags_add(a->lc->d, &a->v->pos,
+			  "expected a list of collections for 'collections'");
+		return;
+	}
+	for (size_t i = 0; i < a->v->u.list.nr; i++) {
+		const struct val *c = a->v->u.list.items[i];
+		const char *s = val_cstr(c);
+
+		if (!s || (strcmp(s, "ansible.builtin") &&
+			   strcmp(s, "ansible.legacy")))
+			diags_add(a->lc->d, &c->pos, "collection '%s' is not "
+				  "supported yet (tend has ansible.builtin's "
+				  "modules only)", s ? s : val_type_name(c->type));
+	}
+}
+
 static void parse_gather_facts(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
@@ -181,14 +204,16 @@ static const struct keyword play_keywords[] = {
 	  "not supported yet: environment variables for the modules" },
 	{ "vars_prompt", NULL, KW_REFUSED,
 	  "not supported yet: asks for variables on a terminal" },
-	{ "collections", NULL, 0, "accepted, no effect yet" },
+	{ "collections", parse_collections, 0,
+	  "ansible.builtin (or ansible.legacy) only: tend has no others" },
 	{ "order", NULL, KW_REFUSED,
 	  "not supported yet: the order hosts run in" },
 	{ "ignore_errors", NULL, KW_REFUSED,
 	  "not supported yet: per play (tasks take it)" },
 	{ "check_mode", NULL, KW_REFUSED,
 	  "not supported yet: a play that always or never checks" },
-	{ "diff", NULL, 0, "accepted, no effect yet" },
+	{ "diff", NULL, KW_REFUSED,
+	  "not supported yet: shows or hides every task's diff" },
 	{ "import_playbook", NULL, 0, "another playbook's plays" },
 	{ "no_log", parse_no_log, 0,
 	  "hide the messages, diffs, loop labels and results of every task" },

@@ -106,6 +106,7 @@ struct hostctx {
 	int become;
 	const char *become_user;
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
+	bool no_diff; /* the task's (block's) diff: false: keep no diff */
 	/*
 	 * The `when` lists of the blocks and import_tasks around the task,
 	 * outermost first: each task evaluates them with its own (Ansible
