@@ -608,3 +608,16 @@ int expr_eval_bool(bool *out, const char *expr, const struct scope *s)
 	val_unref(v);
 	return 0;
 }
+
+int template_check(const char *src, bool bare)
+{
+	struct tpl *t = NULL;
+	int error;
+
+	if (bare && !template_has_jinja(src))
+		error = parse_expression(&t, src);
+	else
+		error = parse_template(&t, src);
+	ast_free(t);
+	return error;
+}

@@ -273,6 +273,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	p->gather_facts = true;
 	p->max_fail_percentage = -1;
 	playbook_keywords_apply(play_keywords, &a, "play", "play keyword");
+	playbook_check_templates(lc, v, NULL);
 	if (!p->vars)
 		p->vars = val_dict();
 	/* remote_user / connection are shorthands for connection vars */

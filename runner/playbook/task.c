@@ -192,6 +192,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	a.t = t;
 	playbook_keywords_apply(task_keywords, &a, "task", NULL);
 	check_task(lc, t, v, inherited_tags, handler);
+	playbook_check_templates(lc, v, action_key);
 	if (lc->d->errors != errors)
 		goto fail;
 	if (!t->loop_var)

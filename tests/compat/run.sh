@@ -37,7 +37,11 @@
 #     deprecations, exception, module_stdout/module_stderr (Python
 #     internals), results (a loop's items are compared one by one), and the
 #     msg of a failure of any module but fail/assert/debug (error wording
-#     is each tool's own). Keys only tend gives are not compared;
+#     is each tool's own). Keys only tend gives are not compared. A value
+#     that is itself a registered result (a `debug: var=` of one) is
+#     compared by the same rule; in stat's `stat`, atime, mtime, ctime,
+#     inode, dev and version are left out (the two runs make their files
+#     at different times; a time a task sets is compared through a debug);
 #   - whether the run failed (exit code zero or not);
 #   - each host's root tree: every file and directory (the root too) with
 #     type, mode, uid:gid, content or link target.
