@@ -220,7 +220,8 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 	size_t n = 1;
 	int error;
 
-	if (t->include_static) {
+	/* (an import of a templated name is walked as an include) */
+	if (t->include_static && !strcmp(t->action, "import_tasks")) {
 		free(ss);
 		return run_import(hc, t, vs);
 	}
@@ -250,7 +251,9 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 			run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
 			goto next;
 		}
-		if ((error = template_render(&file,
+		if (t->include_static) {
+			tl = &t->included;
+		} else if ((error = template_render(&file,
 				val_dict_get(t->args, "file"), sc)) < 0 ||
 			   !val_cstr(file)) {
 			run_add_event(hc, t, EV_FAILED, NULL, error < 0 ?

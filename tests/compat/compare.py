@@ -50,6 +50,13 @@ OWN_MSG = {"fail", "assert", "debug"}
 # ("msg": "All items completed", "changed") follow from them.
 
 
+# Include and meta steps: Ansible reports an include that ran as a task
+# of its own, tend only the tasks it included; both sides leave them out
+# (what they include is compared, and a failure shows in the exit code).
+STEPS = ("include_tasks", "include_role", "import_tasks", "import_role",
+         "meta")
+
+
 def status_of(r):
     if r.get("unreachable"):
         return "unreachable"
@@ -87,10 +94,7 @@ def load_ansible(path):
             name = t["task"]["name"]
             for host, r in t["hosts"].items():
                 action = short(r.get("action", ""))
-                # an include is a step of Ansible's, not a task: tend
-                # reports the included tasks only
-                if action in ("include_tasks", "include_role", "meta",
-                              "include_vars_task"):
+                if action in STEPS:
                     continue
                 out = rows.setdefault(host, [])
                 if isinstance(r.get("results"), list) and r["results"]:
@@ -109,6 +113,8 @@ def load_tend(path):
         out = rows.setdefault(h["host"], [])
         index = {}
         for t in h["tasks"]:
+            if short(t["module"]) in STEPS:
+                continue
             if t["item"] is None:
                 i = None
             else:

@@ -23,9 +23,9 @@
 #
 # Compared, per host and in order (tests/compat/compare.py):
 #   - every task, loop item and handler that ran: name and status (ok,
-#     changed, skipped, failed, unreachable). Ansible's include_tasks/
-#     include_role/meta steps are not tasks of their own in tend's report
-#     and are left out;
+#     changed, skipped, failed, unreachable). Include, import and meta
+#     steps (Ansible reports an include as a task of its own, tend only
+#     what it included) are left out on both sides;
 #   - the registered value of each (tend: the `result` of each task in
 #     `tend apply --format json`; Ansible: the json callback's result, with
 #     the `failed: false` the callback drops but `register` stores): every
