@@ -168,3 +168,48 @@ void playbook_check_templates(struct loadctx *lc, const struct val *task,
 			check_value(lc, v, false);
 	}
 }
+
+/* Does a handler of `hl` have the name or listen to the topic `n`? */
+static bool handler_for(const struct tasklist *hl, const struct val *n)
+{
+	for (size_t i = 0; i < hl->nr; i++) {
+		const struct task *h = hl->items[i];
+
+		if (h->name && val_cstr(n) && !strcmp(h->name, val_cstr(n)))
+			return true;
+		for (size_t j = 0; j < val_len(h->listen); j++)
+			if (val_equal(h->listen->u.list.items[j], n))
+				return true;
+	}
+	return false;
+}
+
+static void check_notify_list(struct loadctx *lc, const struct tasklist *l,
+			      const struct tasklist *hl)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct task *t = l->items[i];
+
+		for (size_t j = 0; j < val_len(t->notify); j++) {
+			const struct val *n = t->notify->u.list.items[j];
+
+			if (val_cstr(n) && !template_has_jinja(val_cstr(n)) &&
+			    !handler_for(hl, n))
+				diags_add(lc->d, &n->pos, "notify: no handler "
+					  "is named or listens to '%s' in this "
+					  "play", val_cstr(n));
+		}
+		check_notify_list(lc, &t->block, hl);
+		check_notify_list(lc, &t->rescue, hl);
+		check_notify_list(lc, &t->always, hl);
+		check_notify_list(lc, &t->included, hl);
+	}
+}
+
+void playbook_check_notify(struct loadctx *lc, const struct play *p)
+{
+	check_notify_list(lc, &p->pre_tasks, &p->handlers);
+	check_notify_list(lc, &p->tasks, &p->handlers);
+	check_notify_list(lc, &p->post_tasks, &p->handlers);
+	check_notify_list(lc, &p->handlers, &p->handlers);
+}

@@ -289,6 +289,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		       "post_tasks", p->tags, false);
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
+	/* Ansible 2.14 stops the run at a notify no handler answers */
+	playbook_check_notify(lc, p);
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

@@ -250,4 +250,11 @@ bool playbook_ansible_name(struct loadctx *lc, const struct srcpos *pos,
 void playbook_check_templates(struct loadctx *lc, const struct val *task,
 			      const char *action);
 
+/*
+ * names.c: each literal notify of the play's tasks and handlers (static
+ * includes too) must name a handler of the play or a topic one listens
+ * to; an error at the notify's place otherwise.
+ */
+void playbook_check_notify(struct loadctx *lc, const struct play *p);
+
 #endif
