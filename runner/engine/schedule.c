@@ -173,15 +173,20 @@ static void count_loop(struct host_stats *st, const struct run_event *ev,
 		if ((e->status == EV_FAILED && !e->ignored) ||
 		    e->status == EV_UNREACHABLE)
 			agg.status = e->status;
-		/* a failed item a rescue answered: the loop was rescued */
-		if (e->rescued)
-			agg.rescued = true;
 		else if (e->status == EV_FAILED && e->ignored &&
 			 agg.status != EV_FAILED)
 			agg.ignored = true;
 		else if ((e->status == EV_CHANGED || e->status == EV_UNKNOWN) &&
 			 agg.status == EV_OK)
 			agg.status = e->status;
+	}
+	for (k = *j; k < nr && (k == *j || same_task(&ev[*j], &ev[k])); k++) {
+		/* a failed item a rescue answered: the loop was rescued */
+		if (ev[k].rescued)
+			agg.rescued = true;
+		/* an ignored failure counts changed if an item changed */
+		if (ev[k].status == EV_CHANGED || ev[k].changed)
+			agg.changed = true;
 	}
 	if (all_skipped)
 		agg.status = EV_SKIPPED;

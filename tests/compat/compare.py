@@ -85,16 +85,28 @@ def registered(r):
     return r
 
 
+STATS = ("ok", "changed", "skipped", "failures", "unreachable", "rescued",
+         "ignored")
+
+
 def load_ansible(path):
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         d = json.load(f)
     rows = {}
+    stats = {h: {k: s.get(k, 0) for k in STATS}
+             for h, s in d.get("stats", {}).items()}
     for play in d.get("plays", []):
         for t in play["tasks"]:
             name = t["task"]["name"]
             for host, r in t["hosts"].items():
                 action = short(r.get("action", ""))
                 if action in STEPS:
+                    # Ansible counts an include that ran as ok; tend has
+                    # no such step to count
+                    for x in r.get("results") or [r]:
+                        if host in stats and status_of(x) == "ok" and \
+                                "include" in x:
+                            stats[host]["ok"] -= 1
                     continue
                 out = rows.setdefault(host, [])
                 if isinstance(r.get("results"), list) and r["results"]:
@@ -102,15 +114,17 @@ def load_ansible(path):
                         out.append((name, i, action, registered(item)))
                 else:
                     out.append((name, None, action, registered(r)))
-    return rows
+    return rows, stats
 
 
 def load_tend(path):
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         d = json.load(f)
-    rows = {}
+    rows, stats = {}, {}
     for h in d["hosts"]:
         out = rows.setdefault(h["host"], [])
+        if "stats" in h:
+            stats[h["host"]] = {k: h["stats"].get(k, 0) for k in STATS}
         index = {}
         for t in h["tasks"]:
             if short(t["module"]) in STEPS:
@@ -124,7 +138,7 @@ def load_tend(path):
             if r is None:
                 r = {"(tend gave no result)": t["action"]}
             out.append((t["task"], i, short(t["module"]), r, t["action"]))
-    return rows
+    return rows, stats
 
 
 def show(v):
@@ -261,13 +275,13 @@ def main(argv):
     label, ajson, arc, tjson, trc, snapdir = argv[1:7]
     problems = []
     try:
-        arows = load_ansible(ajson)
+        arows, astats = load_ansible(ajson)
     except (OSError, ValueError, KeyError) as e:
         print("%s: cannot read ansible-playbook's output: %s" % (label, e))
         print("compared 0 matched 0")
         return 1
     try:
-        trows = load_tend(tjson)
+        trows, tstats = load_tend(tjson)
     except (OSError, ValueError, KeyError) as e:
         print("%s: cannot read tend's output: %s" % (label, e))
         print("compared 0 matched 0")
@@ -293,6 +307,11 @@ def main(argv):
                 problems.extend("%s: %s" % (where, x) for x in d)
             else:
                 matched += 1
+    for host in sorted(astats):
+        if astats[host] != tstats.get(host):
+            problems.append("%s: recap: ansible %s, tend %s" %
+                            (host, show(astats[host]),
+                             show(tstats.get(host))))
     if (arc == "0") != (trc == "0"):
         problems.append("exit code: ansible-playbook %s, tend %s" % (arc, trc))
     problems.extend(compare_trees(snapdir))

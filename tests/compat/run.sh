@@ -42,6 +42,9 @@
 #     compared by the same rule; in stat's `stat`, atime, mtime, ctime,
 #     inode, dev and version are left out (the two runs make their files
 #     at different times; a time a task sets is compared through a debug);
+#   - each host's recap counts (ok, changed, skipped, failures,
+#     unreachable, rescued, ignored: tend's JSON gives them per host),
+#     less the includes Ansible counts as ok (steps, as above);
 #   - whether the run failed (exit code zero or not);
 #   - each host's root tree: every file and directory (the root too) with
 #     type, mode, uid:gid, content or link target.
