@@ -135,7 +135,9 @@ def load_tend(path):
                 key = (t["task"], t.get("file"), t.get("line"))
                 i = index[key] = index.get(key, -1) + 1
             r = t.get("result")
-            if r is None:
+            if "result" not in t:
+                r = None  # a tend older than the `result` field
+            elif r is None:
                 r = {"(tend gave no result)": t["action"]}
             out.append((t["task"], i, short(t["module"]), r, t["action"]))
     return rows, stats
@@ -207,6 +209,8 @@ def compare_row(a, t):
         return diffs
     if status_of(ar) != tstatus:
         diffs.append("status: ansible %s, tend %s" % (status_of(ar), tstatus))
+    if tr is None:
+        return diffs  # this tend's JSON has no results (see main)
     if not isinstance(tr, dict):
         diffs.append("result: tend gave %s" % show(tr))
         return diffs
@@ -307,8 +311,14 @@ def main(argv):
                 problems.extend("%s: %s" % (where, x) for x in d)
             else:
                 matched += 1
+    old = not tstats and any(t[3] is None for r in trows.values() for t in r)
+    if old:
+        # a tend binary from before `result` and `stats` (another branch):
+        # statuses and trees only, and said so
+        print("%s: note: this tend's JSON has no task results or host "
+              "stats: only statuses, exit code and trees compared" % label)
     for host in sorted(astats):
-        if astats[host] != tstats.get(host):
+        if not old and astats[host] != tstats.get(host):
             problems.append("%s: recap: ansible %s, tend %s" %
                             (host, show(astats[host]),
                              show(tstats.get(host))))

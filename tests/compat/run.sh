@@ -48,6 +48,9 @@
 #   - whether the run failed (exit code zero or not);
 #   - each host's root tree: every file and directory (the root too) with
 #     type, mode, uid:gid, content or link target.
+# A tend binary whose JSON has no `result` and `stats` yet (a branch made
+# before them) is compared on statuses, exit code and trees only, with a
+# note saying so.
 # On a difference it prints each one, naming case, leg, host, task number
 # and task, and exits 1. The last line is always
 #   compat: N cases, M tasks compared, K matched
@@ -218,9 +221,10 @@ for dir in "$@"; do
 			ntasks=$((ntasks + ${counts% *}))
 			nmatched=$((nmatched + ${counts#* }))
 		fi
+		grep ': note: ' "$w/compare"
 		if [ "$rc" != 0 ]; then
 			case_ok=0
-			grep -v '^compared ' "$w/compare"
+			grep -v '^compared \|: note: ' "$w/compare"
 			echo "    (ansible-playbook exit $(cat "$w/ansible.json.rc"), stderr:"
 			sed 's/^/    | /' "$w/ansible.json.err" | tail -n 5
 			echo "     tend exit $(cat "$w/tend.json.rc"), stderr:"
