@@ -547,7 +547,10 @@ static void add_mkdirs(struct buf *s, const struct file_plan_data *pd,
 		 "while [ ! -e \"$q\" ] && [ ! -L \"$q\" ]; do\n"
 		 "set -- \"$q\" \"$@\"; q=$(dirname -- \"$q\") || exit 1\n"
 		 "done\n"
-		 "for d; do\nmkdir -- \"$d\" || exit 1\n");
+		 /* made meanwhile (another host on this machine): fine,
+		    as Ansible's EEXIST; any other failure says why */
+		 "for d; do\nmkdir -- \"$d\" 2>/dev/null || [ -d \"$d\" ] || "
+		 "{ mkdir -- \"$d\"; exit 1; }\n");
 	if (pd->set_mode) {
 		if (pd->mode_text) {
 			buf_adds(s, "chmod -- ");
