@@ -2,7 +2,8 @@
 #
 #   make              build bin/tend
 #   make deps         install the Debian packages it needs (no-op when present)
-#   make test         build, then run the unit and integration tests
+#   make test         build, then run the unit, integration and compat tests
+#   make test-compat  only the compat suite: ansible-playbook vs tend
 #   make check-asan   the same tests under AddressSanitizer + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
@@ -101,6 +102,11 @@ test-unit: $(UNIT_BIN)
 test-integration: $(TEND)
 	@TEND=$(abspath $(TEND)) sh tests/run-integration.sh
 
+# ansible-playbook and tend side by side on tests/compat/cases/ (run.sh
+# says what is compared); CASES=DIR... for some of them.
+test-compat: $(TEND)
+	@TEND=$(abspath $(TEND)) sh tests/compat/run.sh $(CASES)
+
 test: $(TEND) $(UNIT_BIN)
 	@TEND=$(abspath $(TEND)) sh tests/run-all.sh $(UNIT_BIN)
 
@@ -154,7 +160,7 @@ bench: $(TEND) $(BUILD)/bench/rtt
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test test-unit test-integration check-asan check-layers check-size demo clean bench \
+.PHONY: all deps test-deps test test-unit test-integration test-compat check-asan check-layers check-size demo clean bench \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \

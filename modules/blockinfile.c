@@ -100,6 +100,8 @@ static int blockinfile_judge(struct check_result *out,
 	    (error = lineedit_judge_read(&st, res, path)) < 0)
 		goto out;
 	if (!st.exists && !arg_bool(ctx, "create", false)) {
+		out->result = val_dict();
+		val_dict_set_int(out->result, "rc", 257);
 		error = tend_error_set("Path %s does not exist !", path);
 		goto out;
 	}

@@ -81,6 +81,33 @@ static const char *type_name(const struct file_state *st)
 	}
 }
 
+/*
+ * What Ansible's file module returns about the path: `dest` for links
+ * and touch, else `path`; its attributes when it exists; its state.
+ */
+static struct val *path_result(const char *state, const char *path,
+			       const struct file_state *st,
+			       const char *state_now)
+{
+	struct val *r = val_dict();
+	struct buf m = BUF_INIT;
+
+	val_dict_set_str(r, !strcmp(state, "link") || !strcmp(state, "hard") ||
+			 !strcmp(state, "touch") ? "dest" : "path", path);
+	if (st->exists) {
+		mode_format(&m, st->mode);
+		val_dict_set_str(r, "mode", m.ptr);
+		val_dict_set_str(r, "owner", st->owner);
+		val_dict_set_str(r, "group", st->group);
+		val_dict_set_int(r, "uid", st->uid);
+		val_dict_set_int(r, "gid", st->gid);
+		val_dict_set_int(r, "size", st->size);
+	}
+	val_dict_set_str(r, "state", state_now);
+	buf_release(&m);
+	return r;
+}
+
 static bool id_differs(const char *want, const char *name, long long id)
 {
 	char *end;
@@ -163,7 +190,8 @@ static void add_probe(struct buf *s, const char *path, const char *src,
 	buf_adds(s, "LC_ALL=C; export LC_ALL\n");
 	file_probe_script(s);
 	add_path_var(s, path);
-	buf_addf(s, "tend_probe \"$p\" '%s' '' || exit 1\n",
+	/* the file module never reads content: it would change atime */
+	buf_addf(s, "tend_probe \"$p\" '%s' n || exit 1\n",
 		 pd->follow ? "L" : "");
 	/* atime is compared only when it is set to a given time */
 	if (pd->atime == TIME_SET)
@@ -256,9 +284,14 @@ static int check_type(struct check_result *out, struct file_plan_data *pd,
 		}
 		pd->recurse = recurse;
 	} else if (!strcmp(state, "touch")) {
-		buf_addf(&out->changes, "state: %s -> touch\n", type_name(st));
-		pd->create = !st->exists;
-		*changed = true;
+		/*
+		 * An existing path changes only by its times (now, unless
+		 * given or preserved) and attributes, as in Ansible.
+		 */
+		if (!st->exists) {
+			buf_adds(&out->changes, "state: absent -> touch\n");
+			pd->create = *changed = true;
+		}
 	} else if (!strcmp(state, "link")) {
 		if (!force && !extra_int(extra, pos, "srcok", 0)) {
 			error = tend_error_set("src file does not exist, use "
@@ -354,12 +387,13 @@ static int check_attrs(struct check_result *out, struct file_plan_data *pd,
 			*changed = true;
 		}
 	}
-	if (pd->mtime == TIME_NOW || (pd->mtime == TIME_SET &&
-				      pd->mtime_at != st->mtime)) {
+	/* a file touch creates has the time of now anyway */
+	if ((pd->mtime == TIME_NOW && !pd->create) ||
+	    (pd->mtime == TIME_SET && pd->mtime_at != st->mtime)) {
 		buf_adds(&out->changes, "modification_time: changes\n");
 		*changed = true;
 	}
-	if (pd->atime == TIME_NOW ||
+	if ((pd->atime == TIME_NOW && !pd->create) ||
 	    (pd->atime == TIME_SET &&
 	     pd->atime_at != extra_int(extra, pos, "atime", -1))) {
 		buf_adds(&out->changes, "access_time: changes\n");
@@ -367,6 +401,14 @@ static int check_attrs(struct check_result *out, struct file_plan_data *pd,
 	}
 out:
 	return error;
+}
+
+static const char *time_arg(const struct task_ctx *ctx, const char *name,
+			    const char *state)
+{
+	const char *s = arg_str(ctx, name);
+
+	return !s && state && !strcmp(state, "touch") ? "now" : s;
 }
 
 /* The probe: the args checked and parsed, then one script reads path. */
@@ -390,12 +432,13 @@ static int file_probe(struct probe *out, const struct task_ctx *ctx)
 				  !strcmp(state, "hard") ||
 				  !strcmp(state, "absent"));
 	pd->follow = arg_bool(ctx, "follow", true) && !is_link_state;
+	/* touch's times default to now (the other states': preserve) */
 	if ((error = parse_time(&pd->mtime, &pd->mtime_at,
-				arg_str(ctx, "modification_time"),
+				time_arg(ctx, "modification_time", state),
 				arg_str(ctx, "modification_time_format"),
 				"modification_time")) < 0 ||
 	    (error = parse_time(&pd->atime, &pd->atime_at,
-				arg_str(ctx, "access_time"),
+				time_arg(ctx, "access_time", state),
 				arg_str(ctx, "access_time_format"),
 				"access_time")) < 0)
 		return error;
@@ -448,6 +491,8 @@ static int file_judge(struct check_result *out, const struct task_ctx *ctx,
 			st.type == 'l' ? "link" : "file";
 	pd->state = xstrdup(state);
 	pd->exists = st.exists;
+	/* the result of an unchanged path, or of a failure (apply's replaces it) */
+	out->result = path_result(state, path, &st, type_name(&st));
 	if (!strcmp(state, "absent")) {
 		if (st.exists) {
 			buf_addf(&out->changes, "state: %s -> absent\n",
@@ -487,6 +532,47 @@ static void add_touch(struct buf *s, const char *flag, enum time_action act,
 			 at);
 }
 
+/*
+ * mkdir -p, where each directory made (the missing parents too) gets the
+ * task's mode, owner and group, as Ansible's file module gives them.
+ */
+static void add_mkdirs(struct buf *s, const struct file_plan_data *pd,
+		       const struct task_ctx *ctx)
+{
+	if (!pd->set_mode && !pd->chown && !pd->chgrp) {
+		buf_adds(s, "mkdir -p -- \"$p\" || exit 1\n");
+		return;
+	}
+	buf_adds(s, "set --; q=$p\n"
+		 "while [ ! -e \"$q\" ] && [ ! -L \"$q\" ]; do\n"
+		 "set -- \"$q\" \"$@\"; q=$(dirname -- \"$q\") || exit 1\n"
+		 "done\n"
+		 /* made meanwhile (another host on this machine): fine,
+		    as Ansible's EEXIST; any other failure says why */
+		 "for d; do\nmkdir -- \"$d\" 2>/dev/null || [ -d \"$d\" ] || "
+		 "{ mkdir -- \"$d\"; exit 1; }\n");
+	if (pd->set_mode) {
+		if (pd->mode_text) {
+			buf_adds(s, "chmod -- ");
+			sh_quote(s, pd->mode_text);
+			buf_adds(s, " \"$d\" || exit 1\n");
+		} else {
+			buf_addf(s, "chmod %o \"$d\" || exit 1\n", pd->mode);
+		}
+	}
+	if (pd->chown) {
+		buf_adds(s, "chown -- ");
+		sh_quote(s, arg_str(ctx, "owner"));
+		buf_adds(s, " \"$d\" || exit 1\n");
+	}
+	if (pd->chgrp) {
+		buf_adds(s, "chgrp -- ");
+		sh_quote(s, arg_str(ctx, "group"));
+		buf_adds(s, " \"$d\" || exit 1\n");
+	}
+	buf_adds(s, "done\n");
+}
+
 static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 		      const struct check_result *planned)
 {
@@ -494,7 +580,7 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 	const char *path = arg_str(ctx, "path");
 	const char *src = arg_str(ctx, "src");
 	bool link = !strcmp(pd->state, "link");
-	struct buf s = BUF_INIT, m = BUF_INIT;
+	struct buf s = BUF_INIT;
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
 	struct file_state st;
@@ -509,9 +595,10 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 		buf_adds(&s, "rm -rf -- \"$p\" || exit 1\n");
 	} else if (!strcmp(pd->state, "directory")) {
 		if (pd->create)
-			buf_adds(&s, "mkdir -p -- \"$p\" || exit 1\n");
+			add_mkdirs(&s, pd, ctx);
 	} else if (!strcmp(pd->state, "touch")) {
-		buf_adds(&s, "touch -- \"$p\" || exit 1\n");
+		if (pd->create)
+			buf_adds(&s, "touch -- \"$p\" || exit 1\n");
 	} else if (link && pd->relink) {
 		buf_adds(&s, "ln -sfn -- ");
 		sh_quote(&s, src);
@@ -541,7 +628,7 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 		add_touch(&s, "-m", pd->mtime, pd->mtime_at);
 		add_touch(&s, "-a", pd->atime, pd->atime_at);
 	}
-	buf_addf(&s, "tend_probe \"$p\" '%s' ''\n", pd->follow ? "L" : "");
+	buf_addf(&s, "tend_probe \"$p\" '%s' n\n", pd->follow ? "L" : "");
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
@@ -556,31 +643,15 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 		goto out;
 
 	out->changed = true;
-	out->result = val_dict();
-	val_dict_set_str(out->result,
-			 link || !strcmp(pd->state, "hard") ||
-					 !strcmp(pd->state, "touch")
-				 ? "dest"
-				 : "path",
-			 path);
+	out->result = path_result(pd->state, path, &st,
+				  !strcmp(pd->state, "touch") ? "file" :
+				  pd->state);
 	if (src && (link || !strcmp(pd->state, "hard")))
 		val_dict_set_str(out->result, "src", src);
-	if (st.exists) {
-		mode_format(&m, st.mode);
-		val_dict_set_str(out->result, "mode", m.ptr);
-		val_dict_set_str(out->result, "owner", st.owner);
-		val_dict_set_str(out->result, "group", st.group);
-		val_dict_set_int(out->result, "uid", st.uid);
-		val_dict_set_int(out->result, "gid", st.gid);
-		val_dict_set_int(out->result, "size", st.size);
-	}
-	val_dict_set_str(out->result, "state",
-			 !strcmp(pd->state, "touch") ? "file" : pd->state);
 out:
 	file_state_release(&st);
 	exec_result_release(&res);
 	buf_release(&s);
-	buf_release(&m);
 	return error;
 }
 

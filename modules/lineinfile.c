@@ -137,6 +137,8 @@ static int lineinfile_judge(struct check_result *out,
 		goto out;
 	}
 	if (!st.exists && !arg_bool(ctx, "create", false)) {
+		out->result = val_dict();
+		val_dict_set_int(out->result, "rc", 257);
 		error = tend_error_set("Destination %s does not exist !", path);
 		goto out;
 	}
@@ -144,7 +146,8 @@ static int lineinfile_judge(struct check_result *out,
 					 st.content.len, &o)) < 0 ||
 	    (error = lineedit_plan(out, ctx, &st, &r)) < 0)
 		goto out;
-	out->result = val_dict();
+	if (!out->result)
+		out->result = val_dict();
 	val_dict_set_str(out->result, "backup", "");
 	if (o.absent)
 		val_dict_set_int(out->result, "found", (long long)r.found);

@@ -28,14 +28,21 @@ static const struct arg_spec stat_args[] = {
 	{ "checksum_algorithm", ARG_STR, 0, "checksum,checksum_algo",
 	  algorithms, "sha1", "the checksum algorithm" },
 	{ "get_mime", ARG_BOOL, 0, "mime,mime_type,mime-type", NULL, "yes",
-	  "accepted for compatibility; not reported" },
+	  "mimetype and charset, from file(1) on the host ('unknown' "
+	  "without it)" },
 	{ "get_attributes", ARG_BOOL, 0, "attr,attributes", NULL, "yes",
-	  "accepted for compatibility; not reported" },
+	  "attributes, attr_flags and version, from lsattr(1) on the host" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
+/* What the host is asked beyond stat(1): each an optional tool there. */
+struct stat_extra {
+	const char *algo; /* checksum with ALGOsum, or NULL */
+	bool mime, attr;
+};
+
 static void build_script(struct buf *s, const char *path, bool follow,
-			 const char *algo)
+			 const struct stat_extra *x)
 {
 	buf_adds(s, "LC_ALL=C; export LC_ALL\np=");
 	sh_quote(s, path);
@@ -45,8 +52,9 @@ static void build_script(struct buf *s, const char *path, bool follow,
 	else
 		buf_adds(s, "[ -e \"$p\" ] || [ -L \"$p\" ] || "
 			 "{ echo absent; exit 0; }\n");
+	/* %o: the I/O block size, Python's st_blksize */
 	buf_addf(s, "s=$(stat %s-c '%%f %%s %%X %%Y %%Z %%u %%g %%h %%i %%d "
-		 "%%b %%B %%t %%T %%U:%%G' -- \"$p\") || exit 1\n"
+		 "%%b %%o %%t %%T %%U:%%G' -- \"$p\") || exit 1\n"
 		 "echo \"stat $s\"\n"
 		 "a=0; [ -r \"$p\" ] && a=1; b=0; [ -w \"$p\" ] && b=1\n"
 		 "c=0; [ -x \"$p\" ] && c=1; echo \"access $a$b$c\"\n",
@@ -58,12 +66,22 @@ static void build_script(struct buf *s, const char *path, bool follow,
 			 "\tx=$(readlink -- \"$p\"; echo x); x=${x%?x}\n"
 			 "\tprintf 'lnk_target %s\\n%s\\n' \"${#x}\" \"$x\"\n"
 			 "fi\n");
-	if (algo) {
+	if (x->algo) {
 		buf_addf(s, "if [ -f \"$p\" ] && [ -r \"$p\" ]%s; then\n"
 			 "\th=$(%ssum < \"$p\") || exit 1\n"
 			 "\techo \"checksum ${h%%%% *}\"\nfi\n",
-			 follow ? "" : " && [ ! -L \"$p\" ]", algo);
+			 follow ? "" : " && [ ! -L \"$p\" ]", x->algo);
 	}
+	/* Ansible runs the same commands; their output names the path */
+	if (x->mime)
+		buf_adds(s, "if command -v file >/dev/null 2>&1 && "
+			 "x=$(file --mime-type --mime-encoding -- \"$p\" "
+			 "2>/dev/null); then\n"
+			 "\tprintf 'mime %s\\n%s\\n' \"${#x}\" \"$x\"\nfi\n");
+	if (x->attr)
+		buf_adds(s, "if command -v lsattr >/dev/null 2>&1 && "
+			 "x=$(lsattr -vd -- \"$p\" 2>/dev/null); then\n"
+			 "\tprintf 'attr %s\\n%s\\n' \"${#x}\" \"$x\"\nfi\n");
 	buf_adds(s, "echo end\n");
 }
 
@@ -130,6 +148,62 @@ static int parse_stat(struct val *d, const char *s)
 	return 0;
 }
 
+/* file(1)'s "PATH: TYPE; charset=SET", split as Ansible splits it. */
+static void set_mime(struct val *d, const char *s, size_t len)
+{
+	const char *colon = NULL, *semi, *eq, *end = s + len;
+
+	for (const char *c = s; c < end; c++)
+		if (*c == ':')
+			colon = c;
+	if (!colon || !(semi = memchr(colon, ';', (size_t)(end - colon))) ||
+	    !(eq = memchr(semi, '=', (size_t)(end - semi))))
+		return;
+	while (++colon < semi && *colon == ' ')
+		;
+	val_dict_set(d, "mimetype", val_strn(colon, (size_t)(semi - colon)));
+	while (++eq < end && *eq == ' ')
+		;
+	val_dict_set(d, "charset", val_strn(eq, (size_t)(end - eq)));
+}
+
+/* lsattr -vd's "VERSION FLAGS PATH": the flags by Ansible's names. */
+static void set_attr(struct val *d, const char *s, size_t len)
+{
+	static const char *const names[][2] = {
+		{ "A", "noatime" }, { "a", "append" }, { "c", "compressed" },
+		{ "C", "nocow" }, { "d", "nodump" }, { "D", "dirsync" },
+		{ "e", "extents" }, { "E", "encrypted" }, { "h", "blocksize" },
+		{ "i", "immutable" }, { "I", "indexed" },
+		{ "j", "journalled" }, { "N", "inline" }, { "s", "zero" },
+		{ "S", "synchronous" }, { "t", "notail" },
+		{ "T", "blockroot" }, { "u", "undelete" },
+		{ "X", "compressedraw" }, { "Z", "compresseddirty" },
+	};
+	struct buf flags = BUF_INIT;
+	struct val *list = val_list();
+	size_t v = strspn(s, " "), vend, f, fend;
+
+	vend = v + strcspn(s + v, " ");
+	f = vend + strspn(s + vend, " ");
+	fend = f + strcspn(s + f, " ");
+	if (vend > len || fend > len || v == vend || f == fend) {
+		val_unref(list);
+		return;
+	}
+	for (size_t i = f; i < fend; i++)
+		if (s[i] != '-')
+			buf_addch(&flags, s[i]);
+	for (size_t i = 0; i < flags.len; i++)
+		for (size_t n = 0; n < ARRAY_SIZE(names); n++)
+			if (flags.ptr[i] == names[n][0][0])
+				val_list_push(list, val_str(names[n][1]));
+	val_dict_set(d, "version", val_strn(s + v, vend - v));
+	val_dict_set(d, "attr_flags", val_strn(flags.ptr, flags.len));
+	val_dict_set(d, "attributes", list);
+	buf_release(&flags);
+}
+
 static int parse_output(struct val *d, const struct buf *out)
 {
 	size_t pos = 0;
@@ -164,12 +238,19 @@ static int parse_output(struct val *d, const struct buf *out)
 				     val_strn(line + 9, (size_t)(nl - line - 9)));
 		} else if (sscanf(line, "%15[a-z_] %llu", key, &len) == 2 &&
 			   (!strcmp(key, "lnk_source") ||
-			    !strcmp(key, "lnk_target"))) {
+			    !strcmp(key, "lnk_target") || !strcmp(key, "mime") ||
+			    !strcmp(key, "attr"))) {
 			/* `len` came from the host: no arithmetic may wrap */
 			if (len >= out->len - pos ||
 			    out->ptr[pos + len] != '\n')
 				return -1;
-			val_dict_set(d, key, val_strn(out->ptr + pos, (size_t)len));
+			if (!strcmp(key, "mime"))
+				set_mime(d, out->ptr + pos, (size_t)len);
+			else if (!strcmp(key, "attr"))
+				set_attr(d, out->ptr + pos, (size_t)len);
+			else
+				val_dict_set(d, key, val_strn(out->ptr + pos,
+							      (size_t)len));
 			pos += len + 1;
 		} else {
 			return -1;
@@ -186,10 +267,30 @@ static int stat_probe(struct probe *out, const struct task_ctx *ctx)
 
 	if (!path)
 		return tend_error_set("path is required");
-	build_script(&out->script, path, arg_bool(ctx, "follow", false),
-		     arg_bool(ctx, "get_checksum", true) ?
-		     (algo ? algo : "sha1") : NULL);
+	struct stat_extra x = {
+		.algo = arg_bool(ctx, "get_checksum", true) ?
+			(algo ? algo : "sha1") : NULL,
+		.mime = arg_bool(ctx, "get_mime", true),
+		.attr = arg_bool(ctx, "get_attributes", true),
+	};
+
+	build_script(&out->script, path, arg_bool(ctx, "follow", false), &x);
 	return 0;
+}
+
+/* What Ansible reports when file(1) or lsattr(1) is missing or fails. */
+static void stat_defaults(struct val *st, const struct task_ctx *ctx)
+{
+	if (arg_bool(ctx, "get_mime", true) && !val_dict_get(st, "mimetype")) {
+		val_dict_set_str(st, "mimetype", "unknown");
+		val_dict_set_str(st, "charset", "unknown");
+	}
+	if (arg_bool(ctx, "get_attributes", true) &&
+	    !val_dict_get(st, "attr_flags")) {
+		val_dict_set(st, "version", val_null());
+		val_dict_set(st, "attributes", val_list());
+		val_dict_set_str(st, "attr_flags", "");
+	}
 }
 
 /* The judge: what the script printed becomes the registered `stat`. */
@@ -217,8 +318,10 @@ static int stat_judge(struct check_result *out, const struct task_ctx *ctx,
 		return tend_error_set("cannot parse the stat of '%s' sent by "
 				      "the host", path);
 	}
-	if (truth_python(val_dict_get(st, "exists")))
+	if (truth_python(val_dict_get(st, "exists"))) {
 		val_dict_set_str(st, "path", path);
+		stat_defaults(st, ctx);
+	}
 	out->status = CHECK_OK;
 	out->result = val_dict();
 	val_dict_set(out->result, "stat", st);

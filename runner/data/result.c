@@ -34,6 +34,7 @@ void run_result_release(struct run_result *r)
 		free(ev->changes);
 		free(ev->msg);
 		free(ev->detail);
+		free(ev->result);
 	}
 	free(r->events);
 	for (size_t i = 0; i < r->hosts_nr; i++)

@@ -138,6 +138,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->notified);
 	val_unref(hs->inv_changes);
 	val_unref(hs->once_result);
+	val_unref(hs->failed_result);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -241,6 +242,8 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->inv_vars = inventory_host_vars(rs->inv, h);
 	hs->factvars = val_dict();
 	hs->incvars = val_dict();
+	/* defined, empty, until facts are gathered (as in Ansible) */
+	val_dict_set(hs->factvars, "ansible_facts", val_dict());
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
 	hs->inv_changes = val_list();

@@ -196,6 +196,14 @@ static void count_loop(struct host_stats *st, const struct run_event *ev,
 			 agg.status == EV_OK)
 			agg.status = e->status;
 	}
+	for (k = *j; k < nr && (k == *j || same_task(&ev[*j], &ev[k])); k++) {
+		/* a failed item a rescue answered: the loop was rescued */
+		if (ev[k].rescued)
+			agg.rescued = true;
+		/* an ignored failure counts changed if an item changed */
+		if (ev[k].status == EV_CHANGED || ev[k].changed)
+			agg.changed = true;
+	}
 	if (all_skipped)
 		agg.status = EV_SKIPPED;
 	if (agg.status == EV_FAILED || agg.status == EV_UNREACHABLE)
@@ -505,11 +513,55 @@ static struct tasklist play_handlers(const struct playctx *pc)
 	return l;
 }
 
+/* Which of a host's notifications some handler of this pass answered. */
+struct answered {
+	bool *v;
+	size_t nr, alloc;
+};
+
+/*
+ * Does handler i of hl answer one of host hs's notifications? Each one it
+ * answers is marked, not removed: every handler listening to a topic
+ * runs (Ansible), and the pass drops the answered ones at its end.
+ */
+static bool handler_hit(const struct tasklist *hl, size_t i,
+			const struct hoststate *hs, struct answered *a)
+{
+	bool hit = false;
+	size_t n = val_len(hs->notified);
+
+	if (a->nr < n) {
+		ALLOC_GROW(a->v, n, a->alloc);
+		memset(a->v + a->nr, 0, (n - a->nr) * sizeof(*a->v));
+		a->nr = n;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (handler_listens(hl, i, hs->notified->u.list.items[k])) {
+			a->v[k] = true;
+			hit = true;
+		}
+	return hit;
+}
+
+/* Drop the notifications the pass answered; a->nr is reset. */
+static void drop_answered(struct hoststate *hs, struct answered *a)
+{
+	struct val *keep = val_list();
+
+	for (size_t k = 0; k < val_len(hs->notified); k++)
+		if (k >= a->nr || !a->v[k])
+			val_list_push(keep, val_ref(hs->notified->u.list.items[k]));
+	val_unref(hs->notified);
+	hs->notified = keep;
+	a->nr = 0;
+}
+
 static void flush_handlers(struct playctx *pc)
 {
 	struct tasklist all = play_handlers(pc);
 	const struct tasklist *hl = &all;
 	size_t *who = xmalloc((pc->nr ? pc->nr : 1) * sizeof(size_t));
+	struct answered *a = xcalloc(pc->nr ? pc->nr : 1, sizeof(*a));
 
 	/* a handler may notify a later one: go round until quiet */
 	for (int round = 0; round < 16; round++) {
@@ -519,32 +571,22 @@ static void flush_handlers(struct playctx *pc)
 			const struct task *h = hl->items[i];
 			size_t n = 0;
 
-			for (size_t j = 0; j < pc->nr; j++) {
-				struct hoststate *hs = &pc->hs[j];
-				struct val *keep = val_list();
-				bool hit = false;
-
-				for (size_t k = 0; k < val_len(hs->notified); k++) {
-					struct val *nv = hs->notified->u.list.items[k];
-
-					if (handler_listens(hl, i, nv))
-						hit = true;
-					else
-						val_list_push(keep, val_ref(nv));
-				}
-				val_unref(hs->notified);
-				hs->notified = keep;
-				if (hit)
+			for (size_t j = 0; j < pc->nr; j++)
+				if (handler_hit(hl, i, &pc->hs[j], &a[j]))
 					who[n++] = j;
-			}
 			if (n) {
 				any = true;
 				run_step(pc, h, true, who, n);
 			}
 		}
+		for (size_t j = 0; j < pc->nr; j++)
+			drop_answered(&pc->hs[j], &a[j]);
 		if (!any)
 			break;
 	}
+	for (size_t j = 0; j < pc->nr; j++)
+		free(a[j].v);
+	free(a);
 	free(who);
 	free(all.items);
 }

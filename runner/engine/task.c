@@ -163,6 +163,7 @@ struct call {
 	char args_fp[65]; /* run_args_fingerprint, or empty */
 	bool failed, changed;
 	double t0;
+	size_t ev0; /* the host's event count before this call */
 };
 
 /* Where a step sends the call next. */
@@ -182,8 +183,8 @@ static enum call_next call_when(struct call *c)
 	bool cond;
 	int error;
 
-	if ((error = run_eval_conditions(&cond, c->t->when, c->sc,
-				     &false_cond)) < 0) {
+	if ((error = run_eval_when(&cond, c->hc, c->t->when, c->sc,
+				   &false_cond)) < 0) {
 		if (run_plan_unknown(c->hc, error)) {
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "depends on a result known only at apply: %s",
@@ -506,6 +507,7 @@ static enum call_next call_conditions(struct call *c)
 		}
 		c->failed = b;
 		val_dict_set_bool(c->result, "failed", c->failed);
+		val_dict_set_bool(c->result, "failed_when_result", c->failed);
 		if (c->failed && !c->msg.len)
 			buf_adds(&c->msg, "failed_when condition is true");
 	}
@@ -537,7 +539,7 @@ static void record_event(struct call *c, bool *host_failed)
 	memcpy(run_last_event(hc)->args_fingerprint, c->args_fp,
 	       sizeof(c->args_fp));
 	if (!hc->no_log) {
-		if (c->cr.diff.len)
+		if (c->cr.diff.len && !hc->no_diff)
 			run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 		if (c->cr.changes.len)
 			run_last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
@@ -545,6 +547,9 @@ static void record_event(struct call *c, bool *host_failed)
 	if (c->st == EV_UNREACHABLE) {
 		val_dict_set_bool(c->result, "unreachable", true);
 		*host_failed = true;
+	} else if (!val_dict_get(c->result, "failed")) {
+		/* Ansible's registered results always say (skipped ones not) */
+		val_dict_set_bool(c->result, "failed", false);
 	}
 }
 
@@ -607,7 +612,7 @@ static void record_failure(struct call *c, bool *host_failed)
 	run_last_event(hc)->changed = ignore &&
 		(c->changed || truth_python(val_dict_get(c->result,
 							  "changed")));
-	if (!hc->no_log && c->cr.diff.len)
+	if (!hc->no_log && !hc->no_diff && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	failure_detail(c);
 	if (!ignore)
@@ -643,6 +648,20 @@ static void call_record(struct call *c, enum call_next next,
 	}
 }
 
+/*
+ * The result for the JSON report: masked (run_taint flagged what holds a
+ * secret), scrubbed and checked for short secret pieces as msg is.
+ */
+static char *result_text(const struct call *c)
+{
+	struct buf b = BUF_INIT;
+
+	val_to_json(&b, c->result, 0);
+	run_scrub(&b, c->secrets);
+	run_hide_short_secrets(&b, c->args);
+	return buf_detach(&b, NULL);
+}
+
 /* Time the event, taint the result, release the call: the result. */
 static struct val *call_finish(struct call *c)
 {
@@ -651,6 +670,8 @@ static struct val *call_finish(struct call *c)
 	if (hc->hs->ev_nr)
 		run_last_event(hc)->seconds = run_now_seconds() - c->t0;
 	run_taint(c->result, c->secrets);
+	if (hc->hs->ev_nr > c->ev0 && !hc->no_log)
+		run_last_event(hc)->result = result_text(c);
 	val_unref(c->secrets);
 	if (run_is_plan(hc) && c->st == EV_UNKNOWN)
 		val_dict_set_bool(c->result, "tend_unknown", true);
@@ -843,6 +864,7 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	struct call c = {
 		.hc = hc, .t = t, .vs = vs, .loopvars = loopvars,
 		.label = label, .d = DIAGS_INIT, .st = EV_OK, .msg = BUF_INIT,
+		.ev0 = hc->hs->ev_nr,
 	};
 	enum call_next next;
 
@@ -859,13 +881,15 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	call_record(&c, next, host_failed);
 	if (c.delegate && next != CALL_OUT && hc->hs->ev_nr)
 		run_last_event(hc)->delegate = xstrdup(c.delegate);
+	if (loopvars) /* the item's result names it, as Ansible's */
+		run_loop_result(c.result, c.t, loopvars);
 	return call_finish(&c);
 }
 
-void run_notify(struct hostctx *hc, const struct task *t)
+static void notify_list(struct hostctx *hc, const struct val *l)
 {
-	for (size_t i = 0; i < val_len(t->notify); i++) {
-		struct val *n = t->notify->u.list.items[i];
+	for (size_t i = 0; i < val_len(l); i++) {
+		struct val *n = l->u.list.items[i];
 		bool seen = false;
 
 		for (size_t j = 0; j < val_len(hc->hs->notified); j++)
@@ -876,17 +900,28 @@ void run_notify(struct hostctx *hc, const struct task *t)
 	}
 }
 
-void run_register_result(struct hostctx *hc, const struct task *t,
-		     struct val *result)
+/* The task's notify, then the import_tasks' around it (as Ansible's). */
+void run_notify(struct hostctx *hc, const struct task *t)
+{
+	notify_list(hc, t->notify);
+	for (size_t i = hc->notify_up_nr; i-- > 0;)
+		notify_list(hc, hc->notify_up[i]);
+}
+
+void run_apply_facts(struct hostctx *hc, const struct task *t,
+		     const struct val *result)
 {
 	struct val *facts = val_dict_get(result, "ansible_facts");
 
 	/*
 	 * What a module sends back is host data: it is never rendered as a
 	 * template again (Ansible's wrap_var on registered results and on
-	 * facts, except set_fact's own values).
+	 * facts, except set_fact's own values). A debug that shows
+	 * ansible_facts sets nothing (Ansible leaves out C._ACTION_DEBUG).
 	 */
-	if (facts && !val_dict_get(result, "failed")) {
+	if (val_is(facts, VAL_DICT) &&
+	    !truth_python(val_dict_get(result, "failed")) &&
+	    strcmp(t->action, "debug")) {
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);
@@ -899,6 +934,20 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 				facts, false);
 		val_unref(facts);
 		hc->hs->dirty = true;
+	}
+}
+
+void run_register_result(struct hostctx *hc, const struct task *t,
+		     struct val *result)
+{
+	run_apply_facts(hc, t, result);
+	if (truth_python(val_dict_get(result, "failed"))) {
+		val_unref(hc->hs->failed_result);
+		hc->hs->failed_result = val_ref(result);
+		/* what a no_log task failed with stays hidden in a rescue */
+		if (hc->no_log)
+			hc->hs->failed_result = val_secret(hc->hs->failed_result);
+		hc->hs->failed_task = t;
 	}
 	if (val_dict_get(result, "tend_unknown"))
 		hc->hs->unknown_results = true;

@@ -97,6 +97,18 @@ const struct scope *run_build_scope(struct scopes *ss,
 
 /* ---- conditions ---- */
 
+int run_eval_when(bool *out, const struct hostctx *hc, const struct val *when,
+		  const struct scope *sc, const char **failed_cond)
+{
+	int error;
+
+	for (size_t i = 0; i < hc->when_up_nr; i++)
+		if ((error = run_eval_conditions(out, hc->when_up[i], sc,
+						 failed_cond)) < 0 || !*out)
+			return error;
+	return run_eval_conditions(out, when, sc, failed_cond);
+}
+
 int run_eval_conditions(bool *out, const struct val *conds,
 		    const struct scope *sc, const char **failed_cond)
 {

@@ -125,6 +125,21 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 					const struct task *t,
 					const struct varstack *vs);
 
+/*
+ * A loop over no items is one skipped task, as Ansible reports it (and
+ * counts it in the recap).
+ */
+static void empty_loop(struct hostctx *hc, const struct task *t,
+		       struct val *result)
+{
+	struct buf b = BUF_INIT;
+
+	val_dict_set_str(result, "skipped_reason", "No items in the list");
+	run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
+	val_to_json(&b, result, 0);
+	run_last_event(hc)->result = buf_detach(&b, NULL);
+}
+
 static bool run_module_task(struct hostctx *hc, const struct task *t,
 			    const struct varstack *vs)
 {
@@ -208,6 +223,8 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 			r = run_exec_once(hc, t, vs, lv, label, &host_failed);
 			free(label);
 			run_loop_result(r, t, lv);
+			/* the next item sees this one's facts (set_fact) */
+			run_apply_facts(hc, t, r);
 			any_changed |= truth_python(val_dict_get(r, "changed"));
 			any_failed |= truth_python(val_dict_get(r, "failed"));
 			all_skipped &= truth_python(val_dict_get(r, "skipped"));
@@ -218,11 +235,15 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 		val_dict_set_bool(result, "changed", any_changed);
 		if (any_failed)
 			val_dict_set_bool(result, "failed", true);
-		if (all_skipped && n)
-			val_dict_set_bool(result, "skipped", true);
-		val_dict_set_str(result, "msg", any_failed ?
-				 "One or more items failed" :
-				 "All items completed");
+		/* Ansible's aggregate (TaskExecutor.run) */
+		val_dict_set_bool(result, "skipped", all_skipped);
+		if (!n)
+			empty_loop(hc, t, result);
+		else
+			val_dict_set_str(result, "msg", any_failed ?
+					 "One or more items failed" :
+					 all_skipped ? "All items skipped" :
+					 "All items completed");
 		val_dict_set(result, "results", results);
 		for (size_t i = 0; i < results->u.list.nr; i++)
 			if (val_dict_get(results->u.list.items[i], "tend_unknown"))
@@ -231,7 +252,7 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 		free(ss);
 	}
 done:
-	if (truth_python(val_dict_get(result, "changed")) && t->notify)
+	if (truth_python(val_dict_get(result, "changed")))
 		run_notify(hc, t);
 	run_register_result(hc, t, result);
 	if (t->run_once) {
@@ -302,17 +323,47 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	return found;
 }
 
+/*
+ * import_tasks: its tasks run in its place, each with the import's
+ * `when` and `notify` added to its own (Ansible's static import), and
+ * its vars.
+ */
+static bool run_import(struct hostctx *hc, const struct task *t,
+		       struct varstack *vs)
+{
+	bool failed;
+
+	if (hc->when_up_nr == ARRAY_SIZE(hc->when_up) ||
+	    hc->notify_up_nr == ARRAY_SIZE(hc->notify_up) ||
+	    vs->nr == ARRAY_SIZE(vs->items))
+		BUG("imports nested too deep");
+	hc->when_up[hc->when_up_nr++] = t->when;
+	hc->notify_up[hc->notify_up_nr++] = t->notify;
+	vs->items[vs->nr++] = t->vars;
+	failed = walk_list(hc, &t->included, vs);
+	vs->nr--;
+	hc->notify_up_nr--;
+	hc->when_up_nr--;
+	return failed;
+}
+
 static bool run_include(struct hostctx *hc, const struct task *t,
 			struct varstack *vs)
 {
 	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
+	const struct scope *sc;
 	struct val *items = NULL;
 	struct loopctl ctl;
 	bool failed = false, cond;
 	size_t n = 1;
 	int error;
 
+	/* (an import of a templated name is walked as an include) */
+	if (t->include_static && !strcmp(t->action, "import_tasks")) {
+		free(ss);
+		return run_import(hc, t, vs);
+	}
+	sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
 	if (t->loop) {
 		if (run_loop_control(&ctl, t, sc) < 0 ||
 		    !(items = run_loop_items(t, sc))) {
@@ -329,7 +380,7 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 		const struct tasklist *tl = NULL;
 
 		sc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
-		if ((error = run_eval_conditions(&cond, t->when, sc, NULL)) < 0) {
+		if ((error = run_eval_when(&cond, hc, t->when, sc, NULL)) < 0) {
 			run_add_event(hc, t, run_plan_unknown(hc, error) ? EV_UNKNOWN :
 				  EV_FAILED, NULL, tend_error_last());
 			failed = !run_plan_unknown(hc, error);
@@ -373,23 +424,40 @@ next:
 	return failed;
 }
 
+/*
+ * A rescue sees what failed: ansible_failed_task (its name and action)
+ * and ansible_failed_result, host facts from then on, as in Ansible.
+ */
+static void set_failed_vars(struct hostctx *hc)
+{
+	struct hoststate *hs = hc->hs;
+	struct val *task = val_dict();
+	struct val *r;
+
+	if (!hs->failed_task || !hs->failed_result) {
+		val_unref(task);
+		return;
+	}
+	val_dict_set_str(task, "name", hs->failed_task->name ?
+			 hs->failed_task->name : "");
+	val_dict_set_str(task, "action", hs->failed_task->action);
+	val_dict_set(hs->hostfacts, "ansible_failed_task", task);
+	/* host data, as the registered value is */
+	r = val_unsafe(val_ref(hs->failed_result));
+	val_dict_set(hs->hostfacts, "ansible_failed_result", r);
+	hs->dirty = true;
+}
+
 static bool run_block(struct hostctx *hc, const struct task *t,
 		      struct varstack *vs)
 {
-	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL, NULL);
-	bool cond, failed;
+	bool failed;
 	size_t first_ev;
-	int error;
 
-	if ((error = run_eval_conditions(&cond, t->when, sc, NULL)) < 0) {
-		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
-		free(ss);
-		return true;
-	}
-	free(ss);
-	if (!cond)
-		return false; /* Ansible reports each task as skipped; we stay quiet */
+	/* each task evaluates the block's `when` (and reports its skip) */
+	if (hc->when_up_nr == ARRAY_SIZE(hc->when_up))
+		BUG("blocks nested too deep");
+	hc->when_up[hc->when_up_nr++] = t->when;
 	if (t->vars) {
 		if (vs->nr == ARRAY_SIZE(vs->items))
 			BUG("blocks nested too deep");
@@ -403,6 +471,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 			if (hc->hs->ev[i].status == EV_FAILED)
 				hc->hs->ev[i].rescued = true;
 		hc->hs->failed = false;
+		set_failed_vars(hc);
 		failed = walk_list(hc, &t->rescue, vs);
 	}
 	if (t->always.nr && !hc->hs->unreachable) {
@@ -414,6 +483,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	}
 	if (t->vars)
 		vs->nr--;
+	hc->when_up_nr--;
 	return failed;
 }
 
@@ -659,7 +729,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	const struct run_opts *o = hc->pc->rs->opts;
 	int become = hc->become;
 	const char *become_user = hc->become_user;
-	bool no_log = hc->no_log, failed = false;
+	bool no_log = hc->no_log, no_diff = hc->no_diff, failed = false;
 	size_t env_nr = hc->env_nr;
 	const struct val *delegate_to = hc->delegate_to;
 	const struct val *connection = hc->connection;
@@ -692,6 +762,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		hc->become_user = t->become_user;
 	if (t->no_log)
 		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
+	if (t->no_diff)
+		hc->no_diff = true;
 	switch (t->kind) {
 	case TASK_BLOCK:
 		failed = run_block(hc, t, vs);
@@ -719,6 +791,7 @@ out:
 	hc->env_nr = env_nr;
 	hc->delegate_to = delegate_to;
 	hc->connection = connection;
+	hc->no_diff = no_diff;
 	return failed;
 }
 

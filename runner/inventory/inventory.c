@@ -56,6 +56,15 @@ static int load_file(struct inv_ext *x, const char *path, struct diags *d)
 		goto out;
 	}
 	ld.secret = error == 1; /* as an encrypted vars file's values */
+	/* a binary file is no inventory: refused, not read up to its NUL */
+	if (memchr(text.ptr, '\0', text.len)) {
+		struct srcpos pos = { ld.file, 1, 1 };
+
+		diags_add(d, &pos, "not an inventory: the file holds binary "
+			  "data (a NUL byte)");
+		error = 0; /* the diagnostics tell */
+		goto out;
+	}
 	if (!strcmp(ext, ".yml") || !strcmp(ext, ".yaml") ||
 	    !strcmp(ext, ".json")) {
 		if ((error = yaml_load_string(&doc, text.ptr, text.len, path,

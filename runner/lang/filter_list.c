@@ -198,23 +198,53 @@ static int f_sort(struct val **out, struct val *in, const struct targs *a,
 	return error;
 }
 
+/*
+ * Ansible's unique: Jinja's (by the item, or by its `attribute`, strings
+ * without case unless case_sensitive), which hashes what it compares.
+ * A dict or list cannot be hashed: Ansible then falls back to its own,
+ * which refuses case_sensitive=False (given, not defaulted) and
+ * attribute.
+ */
 static int f_unique(struct val **out, struct val *in, const struct targs *a,
 		    struct tctx *c)
 {
-	struct val *items, *l;
+	struct val *items, *l, *keys;
+	const struct val *cs = targs_get(a, 0, "case_sensitive");
 	bool icase = !targs_bool(a, 0, "case_sensitive", false);
+	bool strict = val_is(cs, VAL_BOOL) && !cs->u.b;
+	const char *attr;
 	int error;
 
 	(void)c;
-	if ((error = template_items_of(&items, in, "unique")) < 0)
+	if ((error = targs_str(&attr, a, 1, "attribute", "", "unique")) < 0 ||
+	    (error = template_items_of(&items, in, "unique")) < 0)
 		return error;
 	l = val_list();
-	for (size_t i = 0; i < items->u.list.nr; i++)
-		if (!template_list_has(l, items->u.list.items[i], icase))
-			val_list_push(l, val_ref(items->u.list.items[i]));
+	keys = val_list();
+	for (size_t i = 0; i < items->u.list.nr && !error; i++) {
+		struct val *v = items->u.list.items[i];
+		struct val *k = *attr ? val_dict_path(v, attr) : v;
+
+		if (!k)
+			k = v; /* (Jinja: undefined) */
+		if ((strict || *attr) && (k->type == VAL_DICT ||
+					  k->type == VAL_LIST)) {
+			error = tend_error_set("Jinja2's unique filter failed "
+				"and we cannot fall back to Ansible's version "
+				"as it does not support the parameters "
+				"supplied");
+		} else if (!template_list_has(keys, k, icase)) {
+			val_list_push(keys, val_ref(k));
+			val_list_push(l, val_ref(v));
+		}
+	}
 	val_unref(items);
-	*out = l;
-	return 0;
+	val_unref(keys);
+	if (error)
+		val_unref(l);
+	else
+		*out = l;
+	return error;
 }
 
 static int min_max(struct val **out, struct val *in, const struct targs *a,

@@ -252,6 +252,33 @@ const struct tfilter *template_filter_find(const char *name)
 	return f;
 }
 
+/*
+ * The filter (tests: the test) nearest to `name`, or NULL: "did you
+ * mean" offers only a name of the same kind.
+ */
+const char *template_name_guess(const char *name, bool test)
+{
+	const char **names = NULL;
+	const char *guess = NULL;
+	size_t n = 0, alloc = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		size_t k = test ? families[i]->ntests : families[i]->nfilters;
+
+		for (size_t j = 0; j < k; j++) {
+			ALLOC_GROW(names, n + 2, alloc);
+			names[n++] = test ? families[i]->tests[j].name :
+				     families[i]->filters[j].name;
+		}
+	}
+	if (names) {
+		names[n] = NULL;
+		guess = did_you_mean(name, names);
+	}
+	free(names);
+	return guess;
+}
+
 const struct ttest *template_test_find(const char *name)
 {
 	const struct ttest *t = NULL;

@@ -105,6 +105,19 @@ static const char *parse_dotted_name(struct parser *p, size_t *pos)
 	return name;
 }
 
+static void *unknown_name(struct parser *p, size_t pos, const char *name,
+			  bool test)
+{
+	const char *guess = template_name_guess(name, test);
+
+	if (guess)
+		return lex_error(p, pos, "no %s named '%s' (did you mean "
+				 "'%s'?)", test ? "test" : "filter", name,
+				 guess);
+	return lex_error(p, pos, "no %s named '%s'", test ? "test" : "filter",
+			 name);
+}
+
 static struct expr *parse_filter(struct parser *p, struct expr *in)
 {
 	struct expr *e;
@@ -118,7 +131,7 @@ static struct expr *parse_filter(struct parser *p, struct expr *in)
 	e->name = name;
 	e->filter = template_filter_find(name);
 	if (!e->filter)
-		return lex_error(p, pos, "no filter named '%s'", name);
+		return unknown_name(p, pos, name, false);
 	if (tok_op(p, '(') && !parse_call_args(p, e))
 		return NULL;
 	return e;
@@ -144,7 +157,7 @@ static struct expr *parse_test(struct parser *p, struct expr *in)
 	e->name = name;
 	e->test = template_test_find(name);
 	if (!e->test)
-		return lex_error(p, pos, "no test named '%s'", name);
+		return unknown_name(p, pos, name, true);
 	if (tok_op(p, '(')) {
 		if (!parse_call_args(p, e))
 			return NULL;

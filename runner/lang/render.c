@@ -708,3 +708,16 @@ int template_lookup_loop(struct val **out, const char *name,
 		*out = val_unsafe(*out);
 	return error;
 }
+
+int template_check(const char *src, bool bare)
+{
+	struct tpl *t = NULL;
+	int error;
+
+	if (bare && !template_has_jinja(src))
+		error = parse_expression(&t, src);
+	else
+		error = parse_template(&t, src);
+	ast_free(t);
+	return error;
+}

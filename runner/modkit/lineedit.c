@@ -615,6 +615,7 @@ static void want_from_args(struct file_want *w, const struct task_ctx *ctx,
 	memset(w, 0, sizeof(*w));
 	w->path = arg_str(ctx, "path");
 	w->follow = true;
+	w->make_parents = arg_bool(ctx, "create", false);
 	w->mode = val_is(mode, VAL_NULL) ? NULL : mode;
 	w->owner = arg_str(ctx, "owner");
 	w->group = arg_str(ctx, "group");
@@ -651,6 +652,19 @@ int lineedit_judge_read(struct file_state *out, const struct exec_result *res,
 	return 0;
 }
 
+/*
+ * Ansible makes a new file with 0644 (0666 under the usual umask 022),
+ * then sets the mode asked for: a different one counts as a change of
+ * perms in its message.
+ */
+static bool new_mode_differs(const struct file_want *w)
+{
+	unsigned int m;
+
+	return w->mode && mode_parse(&m, w->mode, 0644, false) == 0 &&
+	       m != 0644;
+}
+
 int lineedit_plan(struct check_result *out, const struct task_ctx *ctx,
 		  struct file_state *st, struct lineedit_result *r)
 {
@@ -659,10 +673,13 @@ int lineedit_plan(struct check_result *out, const struct task_ctx *ctx,
 	int error;
 
 	buf_reset(&out->msg);
+	if (!out->result)
+		out->result = val_dict();
 	if (!st->exists && !r->changed) {
 		/* nothing to write, so nothing is created */
 		out->status = CHECK_OK;
 		buf_addbuf(&out->msg, &r->msg);
+		val_dict_set_str(out->result, "msg", out->msg.ptr);
 		return 0;
 	}
 	want_from_args(&w, ctx, st, r->changed ? &r->content : NULL);
@@ -670,10 +687,12 @@ int lineedit_plan(struct check_result *out, const struct task_ctx *ctx,
 		return error;
 	buf_reset(&out->msg);
 	buf_addbuf(&out->msg, &r->msg);
-	if (st->exists && out->changes.len)
+	if (st->exists ? out->changes.len > 0 : new_mode_differs(&w))
 		buf_addf(&out->msg, "%sownership, perms or SE linux context "
 			 "changed", out->msg.len ? " and " : "");
 
+	/* Ansible's modules always say, "" when nothing changed */
+	val_dict_set_str(out->result, "msg", out->msg.ptr);
 	pd = xcalloc(1, sizeof(*pd));
 	pd->st = *st;
 	file_state_init(st);

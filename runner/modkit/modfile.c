@@ -16,7 +16,8 @@
  *	absent\n                       or
  *	stat HEXMODE SIZE MTIME UID GID OWNER:GROUP\n
  *	link LEN\n<LEN bytes>\n        (a symlink that was not followed)
- *	sha1 HEX\n                     (a regular file)
+ *	sha1 HEX\n                     (a regular file; not when its third
+ *	                               argument is "n")
  *	content LEN\n<LEN bytes>\n     (asked for, and small enough)
  *	end\n
  *
@@ -40,8 +41,13 @@ static const char probe_head[] =
 	"\t\tprintf 'link %s\\n%s\\n' \"${#tt}\" \"$tt\"\n"
 	"\telif [ -f \"$tp\" ]; then\n"
 	"\t\tset -- $ts\n"
-	/* the content itself, or its hash: the controller hashes content */
-	"\t\tif [ -n \"$tc\" ] && [ \"$2\" -le \"$TEND_CONTENT_MAX\" ]; then\n"
+	/*
+	 * the content itself, or its hash: the controller hashes content;
+	 * neither with "n" (reading would update the access time)
+	 */
+	"\t\tif [ \"$tc\" = n ]; then\n"
+	"\t\t\t:\n"
+	"\t\telif [ -n \"$tc\" ] && [ \"$2\" -le \"$TEND_CONTENT_MAX\" ]; then\n"
 	"\t\t\techo \"content $2\"\n"
 	"\t\t\thead -c \"$2\" < \"$tp\" || return 1\n"
 	"\t\t\techo\n"
@@ -467,6 +473,9 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 			buf_addch(&s, '\n');
 			buf_release(&dir);
 		}
+		if (w->make_parents)
+			buf_adds(&s, "[ -d \"$d\" ] || mkdir -p -- \"$d\" || "
+				 "exit 1\n");
 		buf_adds(&s,
 			 "[ -d \"$d\" ] || { echo \"destination directory $d "
 			 "does not exist\" >&2; exit 1; }\n"

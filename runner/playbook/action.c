@@ -186,6 +186,17 @@ static int load_include(struct loadctx *lc, struct task *t, const char *key,
 		file = v->u.s.ptr;
 	} else if (v->type == VAL_DICT && val_cstr(val_dict_get(v, "file"))) {
 		file = val_cstr(val_dict_get(v, "file"));
+		/* the other keys Ansible takes are refused, never ignored */
+		for (size_t i = 0; i < v->u.dict.nr; i++)
+			if (!strcmp(v->u.dict.items[i].key, "apply"))
+				diags_add(lc->d, &v->u.dict.items[i].pos,
+					  "'apply' of %s is not supported yet",
+					  key);
+			else if (strcmp(v->u.dict.items[i].key, "file"))
+				diags_add(lc->d, &v->u.dict.items[i].pos,
+					  "unknown key '%s' of %s (it takes "
+					  "file and apply)",
+					  v->u.dict.items[i].key, key);
 	} else {
 		diags_add(lc->d, &v->pos, "expected a file name for '%s'", key);
 		return TEND_EPARSE;

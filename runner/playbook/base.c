@@ -62,8 +62,11 @@ static const char *table_guess(const char *key, const struct keyword *table)
 	while (table[n].name)
 		n++;
 	names = xcalloc(n + 1, sizeof(*names));
-	for (size_t i = 0; i < n; i++)
-		names[i] = table[i].name;
+	/* never an unsupported keyword: it would be refused in turn */
+	n = 0;
+	for (size_t i = 0; table[i].name; i++)
+		if (!(table[i].flags & KW_REFUSED))
+			names[n++] = table[i].name;
 	guess = did_you_mean(key, names);
 	free(names);
 	return guess;
@@ -92,8 +95,13 @@ void playbook_unknown_key(struct loadctx *lc, const struct val *dict,
 			  const char *key, const char *what,
 			  const struct keyword *table, bool modules_too)
 {
-	const char *guess = table_guess(key, table);
+	const char *guess;
 
+	/* a name Ansible knows is named for what it is, not guessed at */
+	if (modules_too &&
+	    playbook_ansible_name(lc, playbook_key_pos(dict, key), key))
+		return;
+	guess = table_guess(key, table);
 	if (!guess && modules_too)
 		guess = module_guess(key);
 	if (guess)

@@ -233,6 +233,25 @@ static void parse_ignore_errors(const struct kwarg *a)
 		a->t->ignore_errors = val_ref((struct val *)a->v);
 }
 
+/*
+ * diff: false hides the task's diff from every output, even under
+ * --diff, as Ansible does. diff: true (a diff without --diff) is
+ * refused rather than ignored.
+ */
+static void parse_diff(const struct kwarg *a)
+{
+	bool b;
+
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) < 0)
+		return;
+	if (b)
+		diags_add(a->lc->d, &a->v->pos, "'diff: true' is not supported "
+			  "yet (a task's diff without --diff); 'diff: false' "
+			  "is");
+	else
+		a->t->no_diff = true;
+}
+
 static void parse_vars(const struct kwarg *a)
 {
 	a->t->vars = playbook_expect_vars(a->lc, a->v, a->key);
@@ -421,7 +440,8 @@ const struct keyword task_keywords[] = {
 	{ "delay", parse_delay, 0, "with until: seconds between tries (5)" },
 	{ "check_mode", NULL, KW_REFUSED,
 	  "not supported yet: a task that always or never checks" },
-	{ "diff", NULL, 0, "accepted, no effect yet" },
+	{ "diff", parse_diff, 0,
+	  "false: no diff of the task is shown (true is not supported yet)" },
 	{ "ignore_unreachable", NULL, KW_REFUSED,
 	  "not supported yet: goes on past an unreachable host" },
 	{ "timeout", NULL, KW_REFUSED,

@@ -73,6 +73,29 @@ static void parse_vars_files(const struct kwarg *a)
 		check_vars_file(a->lc, a->p->vars_files->u.list.items[i]);
 }
 
+/*
+ * collections: only the built-in ones, which tend's module names are
+ * already looked up in; another would change what a short name means.
+ */
+static void parse_collections(const struct kwarg *a)
+{
+	if (a->v->type != VAL_LIST) {
+		diags_add(a->lc->d, &a->v->pos,
+			  "expected a list of collections for 'collections'");
+		return;
+	}
+	for (size_t i = 0; i < a->v->u.list.nr; i++) {
+		const struct val *c = a->v->u.list.items[i];
+		const char *s = val_cstr(c);
+
+		if (!s || (strcmp(s, "ansible.builtin") &&
+			   strcmp(s, "ansible.legacy")))
+			diags_add(a->lc->d, &c->pos, "collection '%s' is not "
+				  "supported yet (tend has ansible.builtin's "
+				  "modules only)", s ? s : val_type_name(c->type));
+	}
+}
+
 static void parse_gather_facts(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
@@ -197,14 +220,16 @@ static const struct keyword play_keywords[] = {
 	  "environment variables for the modules of every task" },
 	{ "vars_prompt", NULL, KW_REFUSED,
 	  "not supported yet: asks for variables on a terminal" },
-	{ "collections", NULL, 0, "accepted, no effect yet" },
+	{ "collections", parse_collections, 0,
+	  "ansible.builtin (or ansible.legacy) only: tend has no others" },
 	{ "order", NULL, KW_REFUSED,
 	  "not supported yet: the order hosts run in" },
 	{ "ignore_errors", NULL, KW_REFUSED,
 	  "not supported yet: per play (tasks take it)" },
 	{ "check_mode", NULL, KW_REFUSED,
 	  "not supported yet: a play that always or never checks" },
-	{ "diff", NULL, 0, "accepted, no effect yet" },
+	{ "diff", NULL, KW_REFUSED,
+	  "not supported yet: shows or hides every task's diff" },
 	{ "import_playbook", NULL, 0, "another playbook's plays" },
 	{ "no_log", parse_no_log, 0,
 	  "hide the messages, diffs, loop labels and results of every task" },
@@ -291,6 +316,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	p->gather_facts = true;
 	p->max_fail_percentage = -1;
 	playbook_keywords_apply(play_keywords, &a, "play", "play keyword");
+	playbook_check_templates(lc, v, NULL);
 	if (!p->vars)
 		p->vars = val_dict();
 	/* remote_user / connection are shorthands for connection vars */
@@ -319,6 +345,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	lc->roles_seen = NULL;
 	lc->play = NULL;
 	lc->load_role = NULL;
+	/* Ansible 2.14 stops the run at a notify no handler answers */
+	playbook_check_notify(lc, p);
 	if (lc->d->errors != errors) {
 		play_free(p);
 		return NULL;

@@ -19,6 +19,31 @@ static void add_play(struct playbook *pb, struct play *p)
 	pb->plays[pb->nr++] = p;
 }
 
+/*
+ * What may stand beside import_playbook: its name. Ansible's vars, when
+ * and tags there are refused until they are passed down, never ignored.
+ */
+static void import_siblings(struct loadctx *lc, const struct val *pv)
+{
+	for (size_t i = 0; i < pv->u.dict.nr; i++) {
+		const char *k = pv->u.dict.items[i].key;
+		const struct srcpos *pos = &pv->u.dict.items[i].pos;
+
+		if (!strcmp(k, "import_playbook") ||
+		    !strcmp(k, "ansible.builtin.import_playbook") ||
+		    !strcmp(k, "name"))
+			continue;
+		if (!strcmp(k, "vars") || !strcmp(k, "when") ||
+		    !strcmp(k, "tags"))
+			diags_add(lc->d, pos, "'%s' beside import_playbook is "
+				  "not supported yet", k);
+		else
+			diags_add(lc->d, pos, "unknown key '%s' beside "
+				  "import_playbook (it takes name, vars, when "
+				  "and tags)", k);
+	}
+}
+
 /* import_playbook: FILE, its plays in place of this one. */
 static void import_playbook(struct loadctx *lc, struct playbook *pb,
 			    const struct val *imp)
@@ -65,6 +90,7 @@ static int load_doc(struct loadctx *lc, struct playbook *pb,
 		if (!imp)
 			imp = val_dict_get(pv, "ansible.builtin.import_playbook");
 		if (imp) {
+			import_siblings(lc, pv);
 			import_playbook(lc, pb, imp);
 			continue;
 		}

@@ -222,6 +222,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 				  "include_tasks loads at run time is not "
 				  "supported yet", t->action);
 	}
+	playbook_check_templates(lc, v, action_key);
 	if (lc->d->errors != errors)
 		goto fail;
 	if (!t->loop_var)

@@ -255,11 +255,36 @@ static void json_event(struct val *tasks, const struct run_event *ev,
 		val_dict_set(t, "changes", ch);
 	}
 	val_dict_set(t, "msg", ev->msg ? val_str(ev->msg) : val_null());
+	if (ev->result) {
+		struct val *res = NULL;
+
+		/* text a short secret piece replaced is no JSON: kept as text */
+		if (val_from_json(&res, ev->result, strlen(ev->result)) < 0)
+			res = val_str(ev->result);
+		val_dict_set(t, "result", res);
+	}
 	if (ev->ignored)
 		val_dict_set_bool(t, "ignored", true);
 	if (ev->rescued)
 		val_dict_set_bool(t, "rescued", true);
 	val_list_push(tasks, t);
+}
+
+/* The host's recap counts, by Ansible's names ("failures" too). */
+static struct val *host_stats_val(const struct host_stats *st)
+{
+	struct val *s = val_dict();
+
+	/* as Ansible's recap (and tend's text one): ok counts changed too */
+	val_dict_set_int(s, "ok", st->ok + st->changed);
+	val_dict_set_int(s, "changed", st->changed);
+	val_dict_set_int(s, "unknown", st->unknown);
+	val_dict_set_int(s, "skipped", st->skipped);
+	val_dict_set_int(s, "failures", st->failed);
+	val_dict_set_int(s, "unreachable", st->unreachable);
+	val_dict_set_int(s, "rescued", st->rescued);
+	val_dict_set_int(s, "ignored", st->ignored);
+	return s;
 }
 
 void report_json(struct buf *out, const struct run_result *r,
@@ -299,6 +324,7 @@ void report_json(struct buf *out, const struct run_result *r,
 					counts[r->events[i].status]++;
 			}
 		val_dict_set(hv, "tasks", tasks);
+		val_dict_set(hv, "stats", host_stats_val(st));
 		val_list_push(hosts, hv);
 	}
 	val_dict_set(doc, "hosts", hosts);

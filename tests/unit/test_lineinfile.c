@@ -743,7 +743,9 @@ static void test_lineinfile__e2e_create_with_mode(void **state)
 	check_result_release(&cr);
 	assert_int_equal(access(p, F_OK), -1);
 
-	check_apply_check(f, &mod_lineinfile, args, "line added", &ar);
+	/* Ansible's message: the new file's 0644 became 0600 */
+	check_apply_check(f, &mod_lineinfile, args, "line added and ownership, "
+			  "perms or SE linux context changed", &ar);
 	assert_file(p, "x=1\n");
 	assert_int_equal(mode_on_disk(p), 0600);
 	apply_result_release(&ar);

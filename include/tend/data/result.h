@@ -46,6 +46,12 @@ struct run_event {
 	 * ...\nstderr: ..."), scrubbed of secrets; else NULL.
 	 */
 	char *detail;
+	/*
+	 * The task's result as `register` stores it, as compact JSON
+	 * (secrets masked, scrubbed as msg is), or NULL: under no_log, and
+	 * for events no module call made (an include, facts gathering).
+	 */
+	char *result;
 	double seconds;
 	/*
 	 * SHA-256 (hex) of what the check observed: its outcome, attribute

@@ -81,6 +81,10 @@ struct hoststate {
 	struct val *notified;  /* handler names/topics notified */
 	struct val *inv_changes; /* add_host/group_by results of this step */
 	struct val *once_result; /* a run_once task's result, for the batch */
+	/* the last failed result and its task: a rescue's
+	   ansible_failed_result and ansible_failed_task */
+	struct val *failed_result;
+	const struct task *failed_task;
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
 	size_t stats;          /* index into res->hosts */
@@ -153,6 +157,17 @@ struct hostctx {
 	/* environment: of the play, blocks, task; merged in this order */
 	const struct val *env[48];
 	size_t env_nr;
+	bool no_diff; /* the task's (block's) diff: false: keep no diff */
+	/*
+	 * The `when` lists of the blocks and import_tasks around the task,
+	 * outermost first: each task evaluates them with its own (Ansible
+	 * reports each task of a skipped block as skipped). And the
+	 * `notify` lists of the import_tasks around it.
+	 */
+	const struct val *when_up[32];
+	size_t when_up_nr;
+	const struct val *notify_up[32];
+	size_t notify_up_nr;
 };
 /*
  * Scopes, outermost (lowest precedence) first: role defaults (the
@@ -179,6 +194,9 @@ const struct scope *run_build_scope(struct scopes *ss,
 				const struct val *scratch);
 int run_eval_conditions(bool *out, const struct val *conds,
 		    const struct scope *sc, const char **failed_cond);
+/* The conditions around the task (hc->when_up), then its own. */
+int run_eval_when(bool *out, const struct hostctx *hc, const struct val *when,
+		  const struct scope *sc, const char **failed_cond);
 void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited);
 void run_scrub(struct buf *b, const struct val *secrets);
@@ -259,6 +277,9 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed);
 void run_notify(struct hostctx *hc, const struct task *t);
+/* The facts of a result (set_fact, gathered...), each loop item's too. */
+void run_apply_facts(struct hostctx *hc, const struct task *t,
+		     const struct val *result);
 void run_register_result(struct hostctx *hc, const struct task *t,
 		     struct val *result);
 

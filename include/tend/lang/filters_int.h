@@ -14,6 +14,7 @@
 /* The filter / test called `name`, or NULL. */
 const struct tfilter *template_filter_find(const char *name);
 const struct ttest *template_test_find(const char *name);
+const char *template_name_guess(const char *name, bool test);
 
 /*
  * Apply a filter / test by name, with the error set if it is unknown.

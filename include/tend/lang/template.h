@@ -160,5 +160,14 @@ int template_lookup_check(const char *name);
 int template_lookup_loop(struct val **out, const char *name,
 			 const struct val *raw, const char *subdir,
 			 const struct scope *s);
+/*
+ * Parse without evaluating, for `tend validate`: template text, or with
+ * `bare` an expression as `when:` takes it (text with jinja is parsed
+ * as a template either way). A syntax error, or a filter, test or lookup
+ * that does not exist, returns TEND_EPARSE with the message set as
+ * rendering would ("template error in '...': line 1, column 8: no filter
+ * named 'x'").
+ */
+int template_check(const char *src, bool bare);
 
 #endif

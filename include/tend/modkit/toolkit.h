@@ -120,6 +120,9 @@ struct file_want {
 	bool content_secret;  /* never show the content in a diff */
 	bool follow;          /* a symlink at PATH: write its target instead
 				 of replacing the link (lineinfile) */
+	bool make_parents;    /* create missing parent directories (0755
+				 under the usual umask), as lineinfile and
+				 blockinfile do with create=yes */
 	const char *validate; /* command run on the temp file before the
 				 rename ("%s" is its path), or NULL */
 };

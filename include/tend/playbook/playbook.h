@@ -87,6 +87,8 @@ struct task {
 	char *become_user;         /* NULL: inherit */
 	struct val *no_log;        /* raw bool (may be templated), or NULL:
 				      inherit (block, play) */
+	bool no_diff;              /* diff: false: no diff of it (or of the
+				      block's tasks) is shown or kept */
 	struct val *listen;        /* handlers: list of topics, or NULL */
 	struct val *environment;   /* raw: dict, template, or list of them */
 	struct val *until;         /* list of raw conditions, or NULL */

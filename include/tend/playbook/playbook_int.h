@@ -309,4 +309,26 @@ struct play *play_load(struct loadctx *lc, const struct val *v);
 /* Free `p` and all it holds. NULL-safe. */
 void play_free(struct play *p);
 
+/*
+ * names.c: if `key` is an Ansible module, collection module or task
+ * keyword that tend lacks, say so at pos and return true.
+ */
+bool playbook_ansible_name(struct loadctx *lc, const struct srcpos *pos,
+			   const char *key);
+
+/*
+ * names.c: parse every template of a task dict (ACTION its module key,
+ * or NULL) or of a play dict (its task lists are left to their loading),
+ * reporting each error at its string's place.
+ */
+void playbook_check_templates(struct loadctx *lc, const struct val *task,
+			      const char *action);
+
+/*
+ * names.c: each literal notify of the play's tasks and handlers (static
+ * includes too) must name a handler of the play or a topic one listens
+ * to; an error at the notify's place otherwise.
+ */
+void playbook_check_notify(struct loadctx *lc, const struct play *p);
+
 #endif

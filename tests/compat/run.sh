@@ -1,0 +1,246 @@
+#!/bin/sh
+# The differential compat suite: each case is run by ansible-playbook and
+# by `tend apply`, and what they did is compared.
+#
+#   sh tests/compat/run.sh [CASE_DIR...]    (default: every case)
+#
+# A case is a directory tests/compat/cases/NAME/ with site.yml (hosts: all,
+# gather_facts: false) and whatever it needs beside it (roles/, files/,
+# templates/, vars files, task files). Every file it touches is under
+# `{{ root }}`, a directory the harness sets per host (an inventory var;
+# the directory exists, empty, mode 0755, when the run starts). An
+# optional NAME/args holds extra command-line arguments for both tools,
+# one a line, as they are (no quoting; empty lines are skipped), e.g.
+#   -e
+#   @vars.yml
+# Both tools run in the case directory, on the same inventory of two hosts
+# (group `compat`), once per leg:
+#   local  hosts c1, c2 with ansible_connection=local
+#   ssh    hosts h1, h2: real sshd hosts on 127.0.0.1 (tests/lib/lib-sshd.sh)
+# ansible-playbook runs first; its root trees are snapshot and removed, then
+# tend runs with the very same roots (so paths in results and file content
+# are equal), and its trees are snapshot too.
+#
+# Compared, per host and in order (tests/compat/compare.py):
+#   - every task, loop item and handler that ran: name and status (ok,
+#     changed, skipped, failed, unreachable). Include, import and meta
+#     steps (Ansible reports an include as a task of its own, tend only
+#     what it included) are left out on both sides;
+#   - the registered value of each (tend: the `result` of each task in
+#     `tend apply --format json`; Ansible: the json callback's result, with
+#     the `failed: false` the callback drops but `register` stores): every
+#     key Ansible gives must be in tend's, equal in value and JSON type,
+#     except invocation (Ansible's internal module arguments), action (the
+#     callback's), start/end/delta (times), diff (--diff data; the trees are
+#     compared instead), src (Ansible's temporary file), md5sum (tend gives
+#     the SHA-1 checksum only), backup_file (a time in its name), warnings,
+#     deprecations, exception, module_stdout/module_stderr (Python
+#     internals), results (a loop's items are compared one by one), and the
+#     msg of a failure of any module but fail/assert/debug (error wording
+#     is each tool's own). Keys only tend gives are not compared. A value
+#     that is itself a registered result (a `debug: var=` of one) is
+#     compared by the same rule; in stat's `stat`, atime, mtime, ctime,
+#     inode, dev and version are left out (the two runs make their files
+#     at different times; a time a task sets is compared through a debug);
+#   - each host's recap counts (ok, changed, skipped, failures,
+#     unreachable, rescued, ignored: tend's JSON gives them per host),
+#     less the includes Ansible counts as ok (steps, as above);
+#   - whether the run failed (exit code zero or not);
+#   - each host's root tree: every file and directory (the root too) with
+#     type, mode, uid:gid, content or link target.
+# A tend binary whose JSON has no `result` and `stats` yet (a branch made
+# before them) is compared on statuses, exit code and trees only, with a
+# note saying so.
+# On a difference it prints each one, naming case, leg, host, task number
+# and task, and exits 1. The last line is always
+#   compat: N cases, M tasks compared, K matched
+# (a task is one task, loop item or handler on one host on one leg).
+#
+# Environment:
+#   TEND             the tend binary (default: bin/tend of this checkout)
+#   ANSIBLE_PLAYBOOK ansible-playbook to run (default: from PATH)
+#   COMPAT_LEGS      legs to run (default "local ssh")
+#   COMPAT_KEEP=1    keep the scratch directory and say where it is
+#
+# Another branch's binary against these cases, or its cases against this
+# harness: TEND=$PWD/bin/tend sh /work/wt-compat/tests/compat/run.sh \
+#   tests/compat/cases/NAME
+
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+TEND=${TEND:-$TOP/bin/tend}
+ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-ansible-playbook}
+COMPAT_LEGS=${COMPAT_LEGS:-local ssh}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+case $TEND in /*) ;; *) TEND=$PWD/$TEND ;; esac
+[ -x "$TEND" ] || { echo "compat: no tend binary at $TEND (set TEND)" >&2; exit 2; }
+command -v "$ANSIBLE_PLAYBOOK" >/dev/null 2>&1 ||
+	{ echo "compat: $ANSIBLE_PLAYBOOK not found" >&2; exit 2; }
+
+S=$(mktemp -d "${TMPDIR:-/tmp}/tend-compat.XXXXXX")
+T=$S # lib-sshd.sh keeps its hosts under $T
+cleanup_hooks=""
+on_exit() { cleanup_hooks="$cleanup_hooks $1"; }
+cleanup() {
+	for h in $cleanup_hooks; do "$h" || true; done
+	if [ "${COMPAT_KEEP:-}" = 1 ]; then
+		echo "compat: scratch kept in $S"
+	else
+		chmod -R u+w "$S" 2>/dev/null
+		rm -rf "$S"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ $# -gt 0 ] || set -- "$HERE"/cases/*/
+export NO_COLOR=1 XDG_STATE_HOME="$S/state" XDG_CONFIG_HOME="$S/config"
+mkdir -p "$S/ahome" "$S/atmp" "$S/rtmp" "$S/state" "$S/config"
+: >"$S/ansible.cfg"
+
+# The inventory of leg $1 on file $2: hosts with their root vars.
+write_inventory() {
+	{
+		echo "[compat]"
+		case $1 in
+		local)
+			for h in c1 c2; do
+				echo "$h ansible_connection=local root=$S/roots/$h"
+			done
+			;;
+		ssh)
+			for h in h1 h2; do
+				printf '%s ansible_host=127.0.0.1 ansible_port=%s' \
+					"$h" "$(sshd_port "$S/sshd" "$h")"
+				printf ' ansible_user=%s' "$(id -un)"
+				printf ' ansible_ssh_private_key_file=%s' \
+					"$S/sshd/client_key"
+				printf ' tend_known_hosts=%s' "$S/sshd/known_hosts"
+				echo " root=$S/roots/$h"
+			done
+			echo
+			echo "[all:vars]"
+			echo "ansible_ssh_common_args='-o UserKnownHostsFile=$S/sshd/known_hosts -o StrictHostKeyChecking=yes'"
+			;;
+		esac
+	} >"$2"
+}
+
+leg_hosts() {
+	case $1 in local) echo "c1 c2" ;; ssh) echo "h1 h2" ;; esac
+}
+
+fresh_roots() {
+	rm -rf "$S/roots"
+	for h in $(leg_hosts "$1"); do
+		mkdir -p "$S/roots/$h"
+		chmod 0755 "$S/roots/$h"
+	done
+}
+
+snap_roots() { # LEG SIDE DIR
+	mkdir -p "$3/$2"
+	for h in $(leg_hosts "$1"); do
+		"$PY" "$HERE/compare.py" snapshot "$S/roots/$h" "$3/$2/$h"
+	done
+}
+
+# run_tool ansible|tend CASE INVENTORY OUT: the tool's stdout in OUT, its
+# stderr in OUT.err, its exit code in OUT.rc. A function of its own so
+# that the case's args can become its positional parameters.
+run_tool() {
+	tool=$1 dir=$2 inv=$3 out=$4
+	set --
+	if [ -f "$dir/args" ]; then
+		while IFS= read -r a || [ -n "$a" ]; do
+			[ -n "$a" ] && set -- "$@" "$a"
+		done <"$dir/args"
+	fi
+	case $tool in
+	ansible)
+		(cd "$dir" && env ANSIBLE_CONFIG="$S/ansible.cfg" \
+			ANSIBLE_HOME="$S/ahome" ANSIBLE_LOCAL_TEMP="$S/atmp" \
+			ANSIBLE_REMOTE_TEMP="$S/rtmp" \
+			ANSIBLE_STDOUT_CALLBACK=json ANSIBLE_RETRY_FILES_ENABLED=0 \
+			ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 \
+			ANSIBLE_NOCOLOR=1 ANSIBLE_DEPRECATION_WARNINGS=0 \
+			ANSIBLE_SSH_PIPELINING=1 ANSIBLE_SSH_TRANSFER_METHOD=piped \
+			"$ANSIBLE_PLAYBOOK" -i "$inv" "$@" site.yml) \
+			>"$out" 2>"$out.err"
+		;;
+	tend)
+		(cd "$dir" && "$TEND" apply --format json -i "$inv" "$@" \
+			site.yml) >"$out" 2>"$out.err"
+		;;
+	esac
+	echo $? >"$out.rc"
+}
+
+ncases=0 ntasks=0 nmatched=0 failed=""
+for leg in $COMPAT_LEGS; do
+	case $leg in
+	local) ;;
+	ssh)
+		. "$TOP/tests/lib/lib-sshd.sh"
+		sshd_start 2 "$S/sshd" >/dev/null ||
+			{ echo "compat: cannot start sshd hosts" >&2; exit 2; }
+		;;
+	*) echo "compat: unknown leg '$leg'" >&2; exit 2 ;;
+	esac
+	write_inventory "$leg" "$S/inventory.$leg"
+done
+
+for dir in "$@"; do
+	dir=$(cd "$dir" 2>/dev/null && pwd) ||
+		{ echo "compat: no case directory '$dir'" >&2; exit 2; }
+	name=$(basename "$dir")
+	if [ ! -f "$dir/site.yml" ]; then
+		echo "compat: $name: no site.yml" >&2
+		exit 2
+	fi
+	ncases=$((ncases + 1))
+	case_ok=1
+	for leg in $COMPAT_LEGS; do
+		w=$S/run/$name/$leg
+		mkdir -p "$w"
+		fresh_roots "$leg"
+		run_tool ansible "$dir" "$S/inventory.$leg" "$w/ansible.json"
+		snap_roots "$leg" ansible "$w/snap"
+		fresh_roots "$leg"
+		run_tool tend "$dir" "$S/inventory.$leg" "$w/tend.json"
+		snap_roots "$leg" tend "$w/snap"
+		"$PY" "$HERE/compare.py" "$name/$leg" "$w/ansible.json" \
+			"$(cat "$w/ansible.json.rc")" "$w/tend.json" \
+			"$(cat "$w/tend.json.rc")" "$w/snap" >"$w/compare" 2>&1
+		rc=$?
+		counts=$(sed -n 's/^compared \([0-9]*\) matched \([0-9]*\)$/\1 \2/p' \
+			"$w/compare")
+		if [ -n "$counts" ]; then
+			ntasks=$((ntasks + ${counts% *}))
+			nmatched=$((nmatched + ${counts#* }))
+		fi
+		grep ': note: ' "$w/compare"
+		if [ "$rc" != 0 ]; then
+			case_ok=0
+			grep -v '^compared \|: note: ' "$w/compare"
+			echo "    (ansible-playbook exit $(cat "$w/ansible.json.rc"), stderr:"
+			sed 's/^/    | /' "$w/ansible.json.err" | tail -n 5
+			echo "     tend exit $(cat "$w/tend.json.rc"), stderr:"
+			sed 's/^/    | /' "$w/tend.json.err" | tail -n 5
+			echo "    )"
+		fi
+	done
+	if [ "$case_ok" = 1 ]; then
+		echo "ok   $name"
+	else
+		echo "FAIL $name"
+		failed="$failed $name"
+	fi
+	[ "${COMPAT_KEEP:-}" = 1 ] || rm -rf "$S/run/$name" "$S/roots"
+done
+
+[ -n "$failed" ] && echo "compat: failed:$failed"
+echo "compat: $ncases cases, $ntasks tasks compared, $nmatched matched"
+[ -z "$failed" ]
