@@ -25,6 +25,8 @@ static void share_host(struct host_ext *dst, const struct host_ext *src)
 		dst->layer[l] = val_ref(src->layer[l]);
 	}
 	dst->h.implicit = src->h.implicit;
+	dst->h.source = src->h.source; /* interned: shared */
+	dst->h.source_is_list = src->h.source_is_list;
 }
 
 struct inventory *inventory_clone(const struct inventory *src)

@@ -59,7 +59,8 @@ expect_in "$T/err" "bad.yml:10:30: expected seconds (a number of 0 or more) for 
 expect_in "$T/err" "bad.yml:13:33: expected a bool for 'extended', got 'maybe'"
 expect_in "$T/err" "unknown loop_control key 'paws' (did you mean 'pause'?)"
 expect_in "$T/err" "only one loop keyword per task"
-# an unknown lookup or option inside a template fails the task, naming it
+# an unknown lookup or option inside a template is refused before anything
+# runs (validate parses every template), naming it with file:line:col
 cat >"$T/tpl.yml" <<'EOF'
 - hosts: all
   gather_facts: false
@@ -68,9 +69,11 @@ cat >"$T/tpl.yml" <<'EOF'
       ignore_errors: true
     - debug: { msg: "{{ lookup('file', 'x', bogus=1) }}" }
 EOF
-run_tend 3 apply -i "$T/hosts" "$T/tpl.yml"
-expect_in "$T/out" "lookup plugin 'nosuch' not found"
-expect_in "$T/out" "lookup('file'): option 'bogus' is not supported"
+run_tend 1 apply -i "$T/hosts" "$T/tpl.yml"
+expect_in "$T/err" "tpl.yml:4:21: template error in '{{ lookup('nosuch', 'x') }}': line 1, column 11: lookup plugin 'nosuch' not found"
+expect_in "$T/err" "tpl.yml:6:21: template error in '{{ lookup('file', 'x', bogus=1) }}': line 1, column 30: lookup('file'): option 'bogus' is not supported"
+run_tend 1 validate "$T/tpl.yml"
+expect_in "$T/err" "lookup plugin 'nosuch' not found"
 # errors='warn': the task goes on with None, the failure on stderr
 cat >"$T/warn.yml" <<'EOF'
 - hosts: all
