@@ -4,7 +4,7 @@
 #   make deps         install the Debian packages it needs (no-op when present)
 #   make test         build, then run the unit, integration and compat tests
 #   make test-compat  only the compat suite: ansible-playbook vs tend
-#   make check-asan   the same tests under AddressSanitizer + UBSan
+#   make check-asan   the unit and integration tests under AddressSanitizer + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
 
@@ -110,8 +110,11 @@ test-compat: $(TEND)
 test: $(TEND) $(UNIT_BIN)
 	@TEND=$(abspath $(TEND)) sh tests/run-all.sh $(UNIT_BIN)
 
+# (the compat suite runs once, in `make test`: it compares behaviour, and
+# its C paths are the integration tests' too)
 check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=address,undefined OPT="-O1 -g" test
+	$(MAKE) BUILD=build-asan SANITIZE=address,undefined OPT="-O1 -g" \
+		test-unit test-integration
 
 # The include graph follows the layers (scripts/check-layers.py says how).
 check-layers: $(BUILD)/libtend.a
