@@ -358,8 +358,13 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 	size_t n = 1;
 	int error;
 
-	/* (an import of a templated name is walked as an include) */
-	if (t->include_static && !strcmp(t->action, "import_tasks")) {
+	/*
+	 * (an import of a templated name is walked as an include; the old
+	 * `include` is an import when its file is not a template and it does
+	 * not loop, as in Ansible 2.14)
+	 */
+	if (t->include_static && (!strcmp(t->action, "import_tasks") ||
+				  (!strcmp(t->action, "include") && !t->loop))) {
 		free(ss);
 		return run_import(hc, t, vs);
 	}

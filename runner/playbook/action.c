@@ -171,6 +171,30 @@ static int load_meta(struct loadctx *lc, struct task *t, const char *key,
 }
 
 /*
+ * Whether the free form of an old `include` passes variables after the
+ * file name ("x.yml a=1"): a blank outside {{ }} followed by a word with
+ * '='.
+ */
+static bool include_has_params(const char *s)
+{
+	int depth = 0;
+
+	for (; *s; s++) {
+		if (s[0] == '{' && s[1] == '{')
+			depth++;
+		else if (s[0] == '}' && s[1] == '}' && depth > 0)
+			depth--;
+		else if (!depth && (*s == ' ' || *s == '\t')) {
+			size_t n = strcspn(s + 1, " \t");
+
+			if (memchr(s + 1, '=', n))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * include_tasks: FILE or include_tasks: {file: FILE}; the file itself is
  * loaded by task.c.
  */
@@ -180,8 +204,22 @@ static int load_include(struct loadctx *lc, struct task *t, const char *key,
 	const char *file = NULL;
 
 	t->kind = TASK_INCLUDE;
-	t->action = xstrdup(strstr(key, "import") ? "import_tasks" :
+	/*
+	 * Ansible 2.14's deprecated `include` is static (an import) when its
+	 * file has no template and it has no loop, else an include; walk.c
+	 * decides once the task's keywords are read.
+	 */
+	t->action = xstrdup(!strcmp(key, "include") ||
+			    !strcmp(key, "ansible.builtin.include") ? "include" :
+			    strstr(key, "import") ? "import_tasks" :
 			    "include_tasks");
+	if (v->type == VAL_STR && !strcmp(t->action, "include") &&
+	    include_has_params(v->u.s.ptr)) {
+		diags_add(lc->d, &v->pos, "'%s' with variables after the file "
+			  "name is not supported yet (use include_tasks with "
+			  "vars:)", key);
+		return TEND_EPARSE;
+	}
 	if (v->type == VAL_STR) {
 		file = v->u.s.ptr;
 	} else if (v->type == VAL_DICT && val_cstr(val_dict_get(v, "file"))) {
@@ -251,6 +289,8 @@ static const struct {
 	{ "import_tasks", load_include },
 	{ "ansible.builtin.include_tasks", load_include },
 	{ "ansible.builtin.import_tasks", load_include },
+	{ "include", load_include },
+	{ "ansible.builtin.include", load_include },
 	{ "import_role", load_role },
 	{ "include_role", load_role },
 	{ "ansible.builtin.import_role", load_role },

@@ -209,6 +209,7 @@ static const struct keyword play_keywords[] = {
 	{ "maintenance", parse_maintenance, 0,
 	  "tend: maintenance window settings" },
 	{ "remote_user", NULL, 0, "ansible_user, unless vars set it" },
+	{ "user", NULL, 0, "the old name of remote_user (Ansible 2.14 takes it)" },
 	{ "connection", NULL, 0, "ansible_connection, unless vars set it" },
 	{ "strategy", parse_strategy, 0, "linear or free" },
 	{ "any_errors_fatal", parse_any_errors_fatal, 0,
@@ -320,7 +321,12 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	if (!p->vars)
 		p->vars = val_dict();
 	/* remote_user / connection are shorthands for connection vars */
+	if (val_dict_get(v, "user") && val_dict_get(v, "remote_user"))
+		diags_add(lc->d, playbook_key_pos(v, "user"), "a play takes "
+			  "'user' (the old name of 'remote_user') or "
+			  "'remote_user', not both");
 	default_var(p, "ansible_user", val_dict_get(v, "remote_user"));
+	default_var(p, "ansible_user", val_dict_get(v, "user"));
 	p->connection_kw = val_dict_get(v, "connection") &&
 			   !val_dict_get(p->vars, "ansible_connection");
 	default_var(p, "ansible_connection", val_dict_get(v, "connection"));

@@ -54,7 +54,7 @@ OWN_MSG = {"fail", "assert", "debug"}
 # of its own, tend only the tasks it included; both sides leave them out
 # (what they include is compared, and a failure shows in the exit code).
 STEPS = ("include_tasks", "include_role", "import_tasks", "import_role",
-         "meta")
+         "include", "meta")
 
 
 def status_of(r):
