@@ -114,7 +114,8 @@ static int find_action(struct loadctx *lc, const struct val *v,
  * An include whose file name has no template is loaded now, before the
  * task's keywords are checked, so the file's problems are listed first.
  */
-static int load_static_include(struct loadctx *lc, struct task *t)
+static int load_static_include(struct loadctx *lc, struct task *t,
+			       bool handler)
 {
 	const struct val *f;
 	char *path;
@@ -128,11 +129,49 @@ static int load_static_include(struct loadctx *lc, struct task *t)
 	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir,
 				     lc->root);
 	t->include_static = true;
-	error = task_load_file(lc, &t->included, path, &f->pos, false);
+	/* an include_tasks handler runs plain tasks; an import brings handlers */
+	error = task_load_file(lc, &t->included, path, &f->pos,
+			       handler && strcmp(t->action, "include_tasks"));
 	free(path);
 	return error;
 }
 
+
+/*
+ * A static import among handlers (import_tasks, or the old include of a
+ * literal file without a loop): Ansible makes each imported task a
+ * handler of its own, notified by its own name.
+ */
+static bool handler_import(const struct task *t)
+{
+	return t->kind == TASK_INCLUDE && t->include_static && !t->loop &&
+	       (!strcmp(t->action, "import_tasks") ||
+		!strcmp(t->action, "include"));
+}
+
+/*
+ * Put the handlers a handler import `t` (from `v`) brings in `out`, in
+ * its place. Keys beside the file (when, tags, vars...) would have to
+ * reach each imported handler: refused until they do.
+ */
+static void splice_handler_import(struct loadctx *lc, struct tasklist *out,
+				  struct task *t, const struct val *v)
+{
+	for (size_t i = 0; i < v->u.dict.nr; i++) {
+		const char *k = v->u.dict.items[i].key;
+
+		if (strcmp(k, "name") && strcmp(k, "import_tasks") &&
+		    strcmp(k, "ansible.builtin.import_tasks") &&
+		    strcmp(k, "include") && strcmp(k, "ansible.builtin.include"))
+			diags_add(lc->d, &v->u.dict.items[i].pos, "'%s' on an "
+				  "import among handlers is not supported yet",
+				  k);
+	}
+	for (size_t i = 0; i < t->included.nr; i++)
+		tasklist_add(out, t->included.items[i]);
+	t->included.nr = 0;
+	task_free(t);
+}
 
 /*
  * What needs the whole task: inherited tags, a block's lists, the
@@ -182,7 +221,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 	if (t->kind != TASK_MODULE && (t->until || t->retries || t->delay))
 		diags_add(lc->d, &t->pos, "'until', 'retries' and 'delay' "
 			  "belong to a module task, not to a '%s'", t->action);
-	if (handler && !t->name && !t->listen)
+	if (handler && !t->name && !t->listen && !handler_import(t))
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
 }
 
@@ -207,7 +246,7 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	t->role = lc->role;
 	if (find_action(lc, v, &action_key, &action_v) < 0 ||
 	    playbook_action_load(lc, t, action_key, action_v) < 0 ||
-	    load_static_include(lc, t) < 0)
+	    load_static_include(lc, t, handler) < 0)
 		goto fail;
 	/* unknown keys were reported by find_action */
 	a.t = t;
@@ -250,7 +289,9 @@ int task_load_list(struct loadctx *lc, struct tasklist *out,
 		struct task *t = load_task(lc, v->u.list.items[i],
 					   inherited_tags, handlers);
 
-		if (t)
+		if (t && handlers && handler_import(t))
+			splice_handler_import(lc, out, t, v->u.list.items[i]);
+		else if (t)
 			tasklist_add(out, t);
 	}
 	return lc->d->errors == errors ? 0 : TEND_EPARSE;
