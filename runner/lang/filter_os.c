@@ -10,7 +10,9 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <limits.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +65,74 @@ static int f_expanduser(struct val **out, struct val *in,
 	while (b.len && b.ptr[b.len - 1] == '/')
 		buf_setlen(&b, b.len - 1);
 	buf_adds(&b, slash);
+	if (!b.len)
+		buf_addch(&b, '/');
+	*out = template_str_result(&b);
+	return 0;
+}
+
+/*
+ * Python's posixpath._joinrealpath, not strict: each name of `rest` onto
+ * the resolved `path` (absolute, no trailing '/'; "" is the root), a
+ * symlink replaced by what it points to, a name that does not exist kept
+ * as it is. Past 40 links (a loop) the rest stays unresolved, as Python
+ * leaves it.
+ */
+static void realpath_walk(struct buf *path, const char *rest, int *hops)
+{
+	while (*rest) {
+		size_t n = strcspn(rest, "/"), keep = path->len;
+		char target[PATH_MAX];
+		struct stat st;
+		ssize_t len;
+
+		if (n == 0 || (n == 1 && rest[0] == '.')) {
+			rest += n + (rest[n] == '/');
+			continue;
+		}
+		if (n == 2 && rest[0] == '.' && rest[1] == '.') {
+			while (path->len && path->ptr[path->len - 1] != '/')
+				path->len--;
+			buf_setlen(path, path->len ? path->len - 1 : 0);
+			rest += n + (rest[n] == '/');
+			continue;
+		}
+		buf_addch(path, '/');
+		buf_add(path, rest, n);
+		rest += n + (rest[n] == '/');
+		if (lstat(path->ptr, &st) < 0 || !S_ISLNK(st.st_mode))
+			continue;
+		if (++*hops > 40 ||
+		    (len = readlink(path->ptr, target, sizeof(target) - 1)) < 0) {
+			if (*rest)
+				buf_addf(path, "/%s", rest);
+			return;
+		}
+		target[len] = '\0';
+		buf_setlen(path, target[0] == '/' ? 0 : keep);
+		realpath_walk(path, target, hops);
+	}
+}
+
+/* os.path.realpath on the controller: symlinks resolved, not strict. */
+static int f_realpath(struct val **out, struct val *in,
+		      const struct targs *a, struct tctx *c)
+{
+	struct buf b = BUF_INIT;
+	char cwd[PATH_MAX];
+	int error, hops = 0;
+
+	(void)a;
+	if ((error = template_need_str(in, "realpath")) < 0 ||
+	    (error = template_controller_allowed(c, "resolve a path")) < 0)
+		return error;
+	if (in->u.s.ptr[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return tend_error_set("realpath: the current directory: "
+					      "%s", strerror(errno));
+		realpath_walk(&b, cwd, &hops);
+	}
+	realpath_walk(&b, in->u.s.ptr, &hops);
 	if (!b.len)
 		buf_addch(&b, '/');
 	*out = template_str_result(&b);
@@ -478,6 +548,7 @@ static const struct tfilter filters[] = {
 	{ "expanduser", f_expanduser, 0 },
 	{ "expandvars", f_expandvars, 0 },
 	{ "path_join", f_path_join, 0 },
+	{ "realpath", f_realpath, 0 },
 	{ "strftime", f_strftime, 0 },
 };
 
