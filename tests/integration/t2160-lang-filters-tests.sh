@@ -88,13 +88,13 @@ export XDG_CACHE_HOME="$T/cache"
 git init -q -b main "$T/src"
 printf 'web1 ansible_host=127.0.0.1 ansible_port=1\n' >"$T/src/hosts"
 for probe in "'/' is is_mount" "'/etc/passwd' is same_file('/etc/passwd')" \
-	"'$fx/dangling' is link_exists" "'~root' | expanduser" "'\$HOME' | expandvars"; do
+	"'$fx/dangling' is link_exists" "'~root' | expanduser" "'\$HOME' | expandvars" "'/etc/alternatives/x' | realpath"; do
 	n=$((${n:-0} + 1))
 	printf -- "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: probe %s\n      debug: { msg: \"{{ %s }}\" }\n" \
 		"$n" "$probe" >"$T/src/p$n.yml"
 done
 git -C "$T/src" add . && git -C "$T/src" -c user.name=M -c user.email=m@x commit -q -m pr
-for i in 1 2 3 4 5; do
+for i in 1 2 3 4 5 6; do
 	run_tend 3 plan --repo "$T/src" --ref main -i hosts "p$i.yml"
 	expect_in "$T/out" "probe $i"
 	expect_in "$T/out" "of the controller for an untrusted source"
