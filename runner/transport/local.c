@@ -26,8 +26,8 @@ static void close_fd(int *fd)
 	}
 }
 
-static void child_exec(const struct exec_req *req, int in_fd, int out_fd,
-		       int err_fd)
+static void child_exec(const struct exec_req *req, const char *script,
+		       int in_fd, int out_fd, int err_fd)
 {
 	if (in_fd < 0)
 		in_fd = open("/dev/null", O_RDONLY);
@@ -37,7 +37,7 @@ static void child_exec(const struct exec_req *req, int in_fd, int out_fd,
 	signal(SIGPIPE, SIG_DFL);
 	if (req->become_user)
 		execl("/usr/bin/env", "env", "sudo", "-n", "-u",
-		      req->become_user, "--", "/bin/sh", "-c", req->script,
+		      req->become_user, "--", "/bin/sh", "-c", script,
 		      (char *)NULL);
 	else
 		execl("/bin/sh", "sh", "-c", req->script, (char *)NULL);
@@ -122,10 +122,14 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	sigset_t pipe_set, old_set;
 	bool pipe_was_pending;
+	struct buf script = BUF_INIT; /* built before fork: no malloc after */
+	size_t err_from = out->err.len;
 	pid_t pid;
 	int status, error = -1;
 
 	t->round_trips++;
+	if (req->become_user)
+		transport_become_script(&script, req->script);
 	if ((req->in && pipe2(in, O_CLOEXEC) < 0) ||
 	    pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		error = tend_error_set("cannot create pipes: %s",
@@ -138,7 +142,7 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 		goto out;
 	}
 	if (!pid)
-		child_exec(req, in[0], outp[1], errp[1]);
+		child_exec(req, script.ptr, in[0], outp[1], errp[1]);
 	close_fd(&in[0]);
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);
@@ -183,7 +187,10 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 		out->status = 128 + WTERMSIG(status);
 	else
 		out->status = 255;
+	if (req->become_user)
+		transport_become_strip(&out->err, err_from);
 out:
+	buf_release(&script);
 	close_fd(&in[0]);
 	close_fd(&in[1]);
 	close_fd(&outp[0]);

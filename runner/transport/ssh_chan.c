@@ -110,16 +110,22 @@ int ssh_chan_exec(struct ssh *s, const struct exec_req *req,
 	LIBSSH2_CHANNEL *ch = NULL;
 	struct buf cmd = BUF_INIT;
 	char *sig = NULL;
-	size_t siglen = 0;
+	size_t siglen = 0, err_from = out->err.len;
 	int rc, error = 0;
 
 	if (req->become_user) {
+		struct buf script = BUF_INIT;
+
 		buf_adds(&cmd, "sudo -n -u ");
 		sh_quote(&cmd, req->become_user);
-		buf_adds(&cmd, " -- ");
+		buf_adds(&cmd, " -- sh -c ");
+		transport_become_script(&script, req->script);
+		sh_quote(&cmd, script.ptr);
+		buf_release(&script);
+	} else {
+		buf_adds(&cmd, "sh -c ");
+		sh_quote(&cmd, req->script);
 	}
-	buf_adds(&cmd, "sh -c ");
-	sh_quote(&cmd, req->script);
 
 	while (!(ch = libssh2_channel_open_session(s->session)) &&
 	       libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_EAGAIN)
@@ -138,6 +144,8 @@ int ssh_chan_exec(struct ssh *s, const struct exec_req *req,
 	}
 	if ((error = chan_pump(s, ch, req, out)) < 0)
 		goto out;
+	if (req->become_user)
+		transport_become_strip(&out->err, err_from);
 	/* the exit status arrives before the channel closes */
 	while ((rc = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
 		if ((error = ssh_wait(s, 0)) < 0)

@@ -268,15 +268,20 @@ int ssh_shell_exec(struct ssh *s, const struct exec_req *req,
 		   struct exec_result *out)
 {
 	struct buf line = BUF_INIT;
+	size_t err_from = out->err.len;
 	int error;
 
 	if (req->in && req->inlen)
 		add_printf_input(&line, req->in, req->inlen);
 	if (req->become_user) {
+		struct buf script = BUF_INIT;
+
 		buf_adds(&line, "sudo -n -u ");
 		sh_quote(&line, req->become_user);
 		buf_adds(&line, " -- sh -c ");
-		sh_quote(&line, req->script);
+		transport_become_script(&script, req->script);
+		sh_quote(&line, script.ptr);
+		buf_release(&script);
 	} else {
 		buf_adds(&line, "(unset -f tend_e; eval ");
 		sh_quote(&line, req->script);
@@ -288,6 +293,8 @@ int ssh_shell_exec(struct ssh *s, const struct exec_req *req,
 	if ((error = shell_write(s, line.ptr, line.len)) < 0)
 		goto out;
 	error = shell_read_frame(s, &out->out, &out->err, &out->status);
+	if (!error && req->become_user)
+		transport_become_strip(&out->err, err_from);
 out:
 	buf_release(&line);
 	return error;

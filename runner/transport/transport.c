@@ -199,3 +199,26 @@ int transport_prelude_new(struct transport **out, struct transport *inner,
 	*out = &ev->parent;
 	return 0;
 }
+
+/* Unlikely in sudo's output: two ASCII record separators around a word. */
+#define BECOME_MARK "\036tend-become\036"
+
+void transport_become_script(struct buf *out, const char *script)
+{
+	buf_adds(out, "printf '\\036tend-become\\036' >&2; ");
+	buf_adds(out, script);
+}
+
+void transport_become_strip(struct buf *err, size_t from)
+{
+	const char *m = err->len > from ?
+		memmem(err->ptr + from, err->len - from, BECOME_MARK,
+		       strlen(BECOME_MARK)) : NULL;
+	size_t end;
+
+	if (!m)
+		return;
+	end = (size_t)(m - err->ptr) + strlen(BECOME_MARK);
+	memmove(err->ptr + from, err->ptr + end, err->len - end);
+	buf_setlen(err, from + err->len - end);
+}

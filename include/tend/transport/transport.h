@@ -98,6 +98,18 @@ int transport_put_by_exec(struct transport *t, const char *path,
 			  const void *data, size_t len, unsigned int mode,
 			  const char *become_user);
 
+/*
+ * become through sudo: sudo's own words on stderr ("unable to resolve
+ * host ...", a lecture) are not the command's, and Ansible's results do
+ * not hold them. The script sudo runs is prefixed with a marker written
+ * to stderr (transport_become_script); what comes before the marker is
+ * dropped from the result (transport_become_strip: of err's bytes from
+ * `from` on, what this call added). Without the marker
+ * (sudo refused to run) stderr stays whole: it says why.
+ */
+void transport_become_script(struct buf *out, const char *script);
+void transport_become_strip(struct buf *err, size_t from);
+
 /* Call t->close if t is not NULL. */
 void transport_close(struct transport *t);
 
