@@ -61,6 +61,11 @@
 #   ANSIBLE_PLAYBOOK ansible-playbook to run (default: from PATH)
 #   COMPAT_LEGS      legs to run (default "local ssh")
 #   COMPAT_KEEP=1    keep the scratch directory and say where it is
+#   COMPAT_JOBS      cases run at once (default: the number of CPUs, at
+#                    most 4): the cases are dealt round-robin to that many
+#                    runs of this script, each with its own scratch
+#                    directory and sshd hosts; their lines are printed
+#                    run by run and the closing line sums them
 #
 # Another branch's binary against these cases, or its cases against this
 # harness: TEND=$PWD/bin/tend sh /work/wt-compat/tests/compat/run.sh \
@@ -95,7 +100,45 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [ -n "${COMPAT_LIST:-}" ]; then # a worker: its cases, one a line
+	set --
+	while IFS= read -r l; do set -- "$@" "$l"; done <"$COMPAT_LIST"
+fi
 [ $# -gt 0 ] || set -- "$HERE"/cases/*/
+
+# Several cases at once: deal them out to workers, each this script alone.
+jobs=${COMPAT_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+[ "$jobs" -le 4 ] 2>/dev/null || jobs=4
+if [ -z "${COMPAT_LIST:-}" ] && [ "$jobs" -gt 1 ] && [ $# -gt 1 ]; then
+	i=0
+	for dir in "$@"; do
+		echo "$dir" >>"$S/deal.$((i % jobs))"
+		i=$((i + 1))
+	done
+	pids=""
+	for list in "$S"/deal.*; do
+		n=${list##*.}
+		COMPAT_LIST=$list sh "$0" >"$S/out.$n" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	ncases=0 ntasks=0 nmatched=0 failed=""
+	for out in "$S"/out.*; do
+		grep -v '^compat: [0-9]* cases, \|^compat: failed:' "$out"
+		set -- $(sed -n 's/^compat: \([0-9]*\) cases, \([0-9]*\) tasks compared, \([0-9]*\) matched$/\1 \2 \3/p' "$out")
+		if [ $# -ne 3 ]; then
+			failed="$failed (a worker ended without its closing line)"
+			continue
+		fi
+		ncases=$((ncases + $1)) ntasks=$((ntasks + $2)) nmatched=$((nmatched + $3))
+		f=$(sed -n 's/^compat: failed://p' "$out")
+		[ -z "$f" ] || failed="$failed$f"
+	done
+	[ -n "$failed" ] && echo "compat: failed:$failed"
+	echo "compat: $ncases cases, $ntasks tasks compared, $nmatched matched"
+	[ -z "$failed" ]
+	exit
+fi
 export NO_COLOR=1 XDG_STATE_HOME="$S/state" XDG_CONFIG_HOME="$S/config"
 mkdir -p "$S/ahome" "$S/atmp" "$S/rtmp" "$S/state" "$S/config"
 : >"$S/ansible.cfg"
@@ -193,8 +236,9 @@ for leg in $COMPAT_LEGS; do
 done
 
 for dir in "$@"; do
-	dir=$(cd "$dir" 2>/dev/null && pwd) ||
-		{ echo "compat: no case directory '$dir'" >&2; exit 2; }
+	arg=$dir
+	dir=$(cd "$arg" 2>/dev/null && pwd) ||
+		{ echo "compat: no case directory '$arg'" >&2; exit 2; }
 	name=$(basename "$dir")
 	if [ ! -f "$dir/site.yml" ]; then
 		echo "compat: $name: no site.yml" >&2
