@@ -11,6 +11,7 @@
 #include "tend/util/interrupt.h"
 
 #include <pthread.h>
+#include <sys/random.h>
 
 /* ---- plays ---- */
 
@@ -299,6 +300,26 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 	return !tend_interrupted;
 }
 
+/*
+ * After a batch, as Ansible's playbook executor: its failed and
+ * unreachable hosts are left out of later plays, and a batch whose every
+ * host failed (or a fatal error: rs->stop) ends the run's plays.
+ */
+static void batch_end(struct playctx *pc)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < pc->nr; i++)
+		if (pc->hs[i].failed || pc->hs[i].unreachable) {
+			val_dict_set(pc->rs->gone, pc->hs[i].name, val_null());
+			failed++;
+		}
+	if (pc->nr && failed == pc->nr)
+		pc->rs->stop = true;
+	if (pc->rs->stop)
+		pc->end_batches = true;
+}
+
 /* Run the play's sections over its hosts, batch by batch (serial). */
 static int play_batches(struct playctx *pc)
 {
@@ -339,6 +360,7 @@ static int play_batches(struct playctx *pc)
 		run_section(pc, &p->post_tasks);
 		if (o->hooks && o->hooks->batch_end && !o->quiet)
 			o->hooks->batch_end(p, o->hooks->payload);
+		batch_end(pc);
 		done += n;
 	}
 	pc->hs = all;
@@ -451,6 +473,52 @@ static void play_role_names(struct val *common, const struct play *p)
 	val_unref(seen_dep);
 }
 
+static int host_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct host *const *)a)->name,
+		      (*(struct host *const *)b)->name);
+}
+
+/*
+ * The play's hosts without those an earlier play lost (rs->gone), in the
+ * play's `order`. Returns how many are left.
+ */
+static size_t play_order(struct host **sel, size_t nr, const struct play *p,
+			 const struct runstate *rs)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (!val_dict_get(rs->gone, sel[i]->name))
+			sel[keep++] = sel[i];
+	nr = keep;
+	if (p->order == ORDER_SORTED || p->order == ORDER_REVERSE_SORTED)
+		qsort(sel, nr, sizeof(*sel), host_cmp);
+	if (p->order == ORDER_REVERSE_INVENTORY ||
+	    p->order == ORDER_REVERSE_SORTED)
+		for (size_t i = 0; i < nr / 2; i++) {
+			struct host *h = sel[i];
+
+			sel[i] = sel[nr - 1 - i];
+			sel[nr - 1 - i] = h;
+		}
+	if (p->order == ORDER_SHUFFLE)
+		for (size_t i = nr; i > 1; i--) {
+			uint32_t r = 0;
+			size_t j;
+			struct host *h;
+
+			if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+				r = (uint32_t)rand();
+			j = r % i;
+			h = sel[i - 1];
+
+			sel[i - 1] = sel[j];
+			sel[j] = h;
+		}
+	return nr;
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -497,6 +565,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 		sel_nr = keep;
 		val_unref(want);
 	}
+	sel_nr = play_order(sel, sel_nr, p, rs);
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
 	if (!sel_nr || tend_interrupted)
@@ -581,6 +650,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		val_dict_set_int(rs.stats_index, out->hosts[i].host,
 				 (long long)i);
 	rs.secrets = val_list();
+	rs.gone = val_dict();
 	if (opts->extra_vars)
 		run_collect_secrets(rs.secrets, opts->extra_vars, false);
 	/*
@@ -595,7 +665,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		if (pb->plays[i]->vars)
 			run_collect_secrets(rs.secrets, pb->plays[i]->vars,
 					    false);
-	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
+	for (size_t i = 0; i < pb->nr && !tend_interrupted && !rs.stop; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
 	for (size_t i = 0; i < rs.conns_nr; i++) {
@@ -616,6 +686,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
 	val_unref(rs.secrets);
+	val_unref(rs.gone);
 	out->interrupted = tend_interrupted != 0;
 	return error;
 }
