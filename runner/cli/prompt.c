@@ -4,8 +4,9 @@
  * play vars. A variable given with -e is not asked for. Without a
  * terminal on stdin nothing is asked: as Ansible, a warning, and each
  * variable is its `default` (the string "None" when it has none).
- * Prompts go to stderr (stdout is the plan's). A private answer (the
- * default) is a secret: never shown, stored or planned.
+ * Prompts go to stderr (stdout is the plan's). A private answer typed
+ * on the terminal (private is the default) is a secret: never shown,
+ * stored or planned; a default, written in the playbook, is not.
  */
 
 #include "tend/common.h"
@@ -100,7 +101,7 @@ static int prompt_one(struct play *p, const struct val *e,
 	const char *name = val_cstr(val_dict_get(e, "name"));
 	const struct val *dv = val_dict_get(e, "default");
 	struct buf dflt = BUF_INIT;
-	bool has_default = dv && !val_is(dv, VAL_NULL);
+	bool has_default = dv && !val_is(dv, VAL_NULL), secret;
 	char *answer = NULL;
 	struct val *v;
 
@@ -120,6 +121,8 @@ static int prompt_one(struct play *p, const struct val *e,
 			"interactive mode (vars_prompt)\n");
 		*warned = true;
 	}
+	/* a private answer typed on the terminal is a secret */
+	secret = answer && *answer && flag(e, "private", true);
 	/* as Ansible: an empty answer takes the default; no default: "None" */
 	if ((!answer || !*answer) && has_default) {
 		free(answer);
@@ -130,7 +133,7 @@ static int prompt_one(struct play *p, const struct val *e,
 	v = val_str(answer);
 	if (flag(e, "unsafe", false))
 		v = val_unsafe(v);
-	if (flag(e, "private", true))
+	if (secret)
 		v = val_secret(v);
 	playbook_play_set_var(p, name, v);
 	if (answer)

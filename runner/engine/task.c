@@ -747,6 +747,7 @@ static enum call_next call_once(struct call *c)
 		/* Ansible's result: these keys and no others */
 		val_unref(c->result);
 		c->result = val_dict();
+		c->changed = false;
 		buf_reset(&c->msg);
 		buf_addf(&c->msg, "The %s action failed to execute in the "
 			 "expected time frame (%lld) and was terminated",
