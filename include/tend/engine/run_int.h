@@ -8,6 +8,7 @@
  *  vars.c      scopes, conditions, secrets
  *  run.c       the run's state: mode, clock, events (scrubbed of secrets)
  *  args.c      a module call's args, with module_defaults
+ *  register.c  a result's notifications, facts, registered variable
  *  conn.c      connections
  *  task.c      one module call
  *  loop.c      loop items and labels
@@ -305,6 +306,7 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed);
+/* register.c */
 void run_notify(struct hostctx *hc, const struct task *t);
 /* The facts of a result (set_fact, gathered...), each loop item's too. */
 void run_apply_facts(struct hostctx *hc, const struct task *t,
