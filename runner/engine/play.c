@@ -473,50 +473,55 @@ static void play_role_names(struct val *common, const struct play *p)
 	val_unref(seen_dep);
 }
 
-static int host_cmp(const void *a, const void *b)
+static int hs_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct host *const *)a)->name,
-		      (*(struct host *const *)b)->name);
+	return strcmp(((const struct hoststate *)a)->name,
+		      ((const struct hoststate *)b)->name);
 }
 
-/*
- * The play's hosts without those an earlier play lost (rs->gone), in the
- * play's `order`. Returns how many are left.
- */
-static size_t play_order(struct host **sel, size_t nr, const struct play *p,
-			 const struct runstate *rs)
+/* The play's hosts without those an earlier play lost (rs->gone). */
+static size_t play_left(struct host **sel, size_t nr,
+			const struct runstate *rs)
 {
 	size_t keep = 0;
 
 	for (size_t i = 0; i < nr; i++)
 		if (!val_dict_get(rs->gone, sel[i]->name))
 			sel[keep++] = sel[i];
-	nr = keep;
-	if (p->order == ORDER_SORTED || p->order == ORDER_REVERSE_SORTED)
-		qsort(sel, nr, sizeof(*sel), host_cmp);
-	if (p->order == ORDER_REVERSE_INVENTORY ||
-	    p->order == ORDER_REVERSE_SORTED)
-		for (size_t i = 0; i < nr / 2; i++) {
-			struct host *h = sel[i];
+	return keep;
+}
 
-			sel[i] = sel[nr - 1 - i];
-			sel[nr - 1 - i] = h;
+/*
+ * The play's `order`: the order its hosts run and are batched in. The
+ * play's host lists (ansible_play_hosts...) keep the inventory's, as
+ * Ansible's do.
+ */
+static void play_order(struct playctx *pc)
+{
+	struct hoststate *hs = pc->hs, tmp;
+	size_t nr = pc->nr;
+	enum play_order o = pc->play->order;
+
+	if (o == ORDER_SORTED || o == ORDER_REVERSE_SORTED)
+		qsort(hs, nr, sizeof(*hs), hs_cmp);
+	if (o == ORDER_REVERSE_INVENTORY || o == ORDER_REVERSE_SORTED)
+		for (size_t i = 0; i < nr / 2; i++) {
+			tmp = hs[i];
+			hs[i] = hs[nr - 1 - i];
+			hs[nr - 1 - i] = tmp;
 		}
-	if (p->order == ORDER_SHUFFLE)
+	if (o == ORDER_SHUFFLE)
 		for (size_t i = nr; i > 1; i--) {
 			uint32_t r = 0;
 			size_t j;
-			struct host *h;
 
 			if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 				r = (uint32_t)rand();
 			j = r % i;
-			h = sel[i - 1];
-
-			sel[i - 1] = sel[j];
-			sel[j] = h;
+			tmp = hs[i - 1];
+			hs[i - 1] = hs[j];
+			hs[j] = tmp;
 		}
-	return nr;
 }
 
 static int run_play(struct runstate *rs, const struct play *p)
@@ -565,7 +570,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 		sel_nr = keep;
 		val_unref(want);
 	}
-	sel_nr = play_order(sel, sel_nr, p, rs);
+	sel_nr = play_left(sel, sel_nr, rs);
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
 	if (!sel_nr || tend_interrupted)
@@ -577,6 +582,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	play_hosts = val_list();
 	if (!play_setup(&pc, sel, sel_nr, play_hosts))
 		goto out; /* interrupted: run_playbook says so */
+	play_order(&pc);
 	pc.common = val_dict();
 	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
 	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
