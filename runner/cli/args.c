@@ -225,6 +225,9 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_DIFF:
 		a->diff = true;
 		break;
+	case OPT_FORCE_HANDLERS:
+		a->force_handlers = true;
+		break;
 	case OPT_CHECK:
 		a->check = true;
 		break;

@@ -69,6 +69,8 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_TAGS, 't', "tags", "TAGS", "only tasks tagged with these" },
 	{ OPT_SKIP_TAGS, 0, "skip-tags", "TAGS", "skip tasks with these tags" },
 	{ OPT_FORKS, 'f', "forks", "N", "hosts in parallel (default 10)" },
+	{ OPT_FORCE_HANDLERS, 0, "force-handlers", NULL,
+	  "run notified handlers on a host even after it failed" },
 	{ OPT_FORMAT, 0, "format", "FMT",
 	  "text (default), json, markdown or junit" },
 	{ OPT_OUT, 'o', "out", "PATH",

@@ -102,6 +102,7 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 		.defaults = a->defaults, .tags = a->tags,
 		.skip_tags = a->skip_tags, .forks = a->forks,
 		.verbosity = a->verbosity,
+		.force_handlers = a->force_handlers,
 		.commit = a->src.dir ? a->src.commit : NULL,
 		.no_window = a->no_window,
 		.override_change_window = a->override_cw, .reason = a->reason,
@@ -179,6 +180,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 	bool json = a->format && strcmp(a->format, "text");
 	int error, rc;
 
+	if ((rc = cli_vars_prompt(a)))
+		return rc;
 	o.hooks = &hooks;
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
 	ro.playbook = a->pbs_nr ? a->pbs[a->pbs_nr - 1]->path : NULL;

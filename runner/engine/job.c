@@ -89,6 +89,7 @@ static struct run_opts run_opts_of(const struct job_opts *o,
 		.tags = o->tags, .skip_tags = o->skip_tags,
 		.forks = o->forks > 0 ? o->forks : 10,
 		.verbosity = o->verbosity,
+		.force_handlers = o->force_handlers,
 		.defaults = o->defaults, .hasher = o->bind.hasher,
 	};
 }

@@ -11,6 +11,7 @@
 #include "tend/util/interrupt.h"
 
 #include <pthread.h>
+#include <sys/random.h>
 
 /* ---- plays ---- */
 
@@ -299,6 +300,26 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 	return !tend_interrupted;
 }
 
+/*
+ * After a batch, as Ansible's playbook executor: its failed and
+ * unreachable hosts are left out of later plays, and a batch whose every
+ * host failed (or a fatal error: rs->stop) ends the run's plays.
+ */
+static void batch_end(struct playctx *pc)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < pc->nr; i++)
+		if (pc->hs[i].failed || pc->hs[i].unreachable) {
+			val_dict_set(pc->rs->gone, pc->hs[i].name, val_null());
+			failed++;
+		}
+	if (pc->nr && failed == pc->nr)
+		pc->rs->stop = true;
+	if (pc->rs->stop)
+		pc->end_batches = true;
+}
+
 /* Run the play's sections over its hosts, batch by batch (serial). */
 static int play_batches(struct playctx *pc)
 {
@@ -339,6 +360,7 @@ static int play_batches(struct playctx *pc)
 		run_section(pc, &p->post_tasks);
 		if (o->hooks && o->hooks->batch_end && !o->quiet)
 			o->hooks->batch_end(p, o->hooks->payload);
+		batch_end(pc);
 		done += n;
 	}
 	pc->hs = all;
@@ -451,6 +473,57 @@ static void play_role_names(struct val *common, const struct play *p)
 	val_unref(seen_dep);
 }
 
+static int hs_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hoststate *)a)->name,
+		      ((const struct hoststate *)b)->name);
+}
+
+/* The play's hosts without those an earlier play lost (rs->gone). */
+static size_t play_left(struct host **sel, size_t nr,
+			const struct runstate *rs)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (!val_dict_get(rs->gone, sel[i]->name))
+			sel[keep++] = sel[i];
+	return keep;
+}
+
+/*
+ * The play's `order`: the order its hosts run and are batched in. The
+ * play's host lists (ansible_play_hosts...) keep the inventory's, as
+ * Ansible's do.
+ */
+static void play_order(struct playctx *pc)
+{
+	struct hoststate *hs = pc->hs, tmp;
+	size_t nr = pc->nr;
+	enum play_order o = pc->play->order;
+
+	if (o == ORDER_SORTED || o == ORDER_REVERSE_SORTED)
+		qsort(hs, nr, sizeof(*hs), hs_cmp);
+	if (o == ORDER_REVERSE_INVENTORY || o == ORDER_REVERSE_SORTED)
+		for (size_t i = 0; i < nr / 2; i++) {
+			tmp = hs[i];
+			hs[i] = hs[nr - 1 - i];
+			hs[nr - 1 - i] = tmp;
+		}
+	if (o == ORDER_SHUFFLE)
+		for (size_t i = nr; i > 1; i--) {
+			uint32_t r = 0;
+			size_t j;
+
+			if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+				r = (uint32_t)rand();
+			j = r % i;
+			tmp = hs[i - 1];
+			hs[i - 1] = hs[j];
+			hs[j] = tmp;
+		}
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -497,6 +570,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 		sel_nr = keep;
 		val_unref(want);
 	}
+	sel_nr = play_left(sel, sel_nr, rs);
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
 	if (!sel_nr || tend_interrupted)
@@ -508,6 +582,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	play_hosts = val_list();
 	if (!play_setup(&pc, sel, sel_nr, play_hosts))
 		goto out; /* interrupted: run_playbook says so */
+	play_order(&pc);
 	pc.common = val_dict();
 	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
 	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
@@ -581,6 +656,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		val_dict_set_int(rs.stats_index, out->hosts[i].host,
 				 (long long)i);
 	rs.secrets = val_list();
+	rs.gone = val_dict();
 	if (opts->extra_vars)
 		run_collect_secrets(rs.secrets, opts->extra_vars, false);
 	/*
@@ -595,7 +671,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		if (pb->plays[i]->vars)
 			run_collect_secrets(rs.secrets, pb->plays[i]->vars,
 					    false);
-	for (size_t i = 0; i < pb->nr && !tend_interrupted; i++)
+	for (size_t i = 0; i < pb->nr && !tend_interrupted && !rs.stop; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
 	for (size_t i = 0; i < rs.conns_nr; i++) {
@@ -616,6 +692,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
 	val_unref(rs.secrets);
+	val_unref(rs.gone);
 	out->interrupted = tend_interrupted != 0;
 	return error;
 }

@@ -37,12 +37,21 @@ void run_gather_facts(struct hostctx *hc)
 
 	if ((error = run_host_connect(hc, sc)) < 0 ||
 	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
+		bool ignore = false;
+
 		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ?
 			  EV_UNREACHABLE : EV_FAILED, NULL, tend_error_last());
-		if (error == TEND_EUNREACHABLE)
+		if (error == TEND_EUNREACHABLE && hc->ignore_unreachable &&
+		    run_flag(&ignore, hc, hc->ignore_unreachable, NULL,
+			     NULL) < 0)
+			tend_error_clear();
+		if (ignore)
+			run_last_event(hc)->ignored = true;
+		else if (error == TEND_EUNREACHABLE)
 			hs->unreachable = true;
 		else
 			hs->failed = true;
+		hs->fatal = !ignore && hc->any_errors_fatal;
 		free(ss);
 		return;
 	}
@@ -84,6 +93,11 @@ static void step_host(struct step *s, struct hoststate *hs)
 		hc.become = b;
 	}
 	hc.become_user = p->become_user;
+	hc.ignore_errors = p->ignore_errors;
+	hc.ignore_unreachable = p->ignore_unreachable;
+	hc.any_errors_fatal = s->pc->any_errors_fatal;
+	if (p->module_defaults)
+		hc.mdefs[hc.mdefs_nr++] = p->module_defaults;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
 	if (p->environment)
 		hc.env[hc.env_nr++] = p->environment;
@@ -101,6 +115,9 @@ static void step_host(struct step *s, struct hoststate *hs)
 	} else if (run_task(&hc, s->t, &vs)) {
 		hs->failed = true;
 	}
+	/* a failure outside a module call (a keyword's template) */
+	if (hs->failed && !hs->fatal_set)
+		hs->fatal = hc.any_errors_fatal;
 	run_progress(&hc, NULL);
 }
 
@@ -317,8 +334,12 @@ static void step_finish(struct step *s)
 	}
 }
 
-/* any_errors_fatal and max_fail_percentage, checked after each step */
-static void check_failures(struct playctx *pc)
+/*
+ * any_errors_fatal (of the task that failed: its own, its blocks', the
+ * play's) and max_fail_percentage, checked after each step over the
+ * hosts `s` ran; either ends the play, and Ansible's playbook with it.
+ */
+static void check_failures(struct playctx *pc, const struct step *s)
 {
 	size_t failed = 0;
 
@@ -327,12 +348,16 @@ static void check_failures(struct playctx *pc)
 			failed++;
 	if (!failed)
 		return;
-	if (pc->any_errors_fatal)
-		pc->end_play = true;
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct hoststate *hs = &pc->hs[s->hosts[i]];
+
+		if ((hs->failed || hs->unreachable) && hs->fatal)
+			pc->end_play = pc->rs->stop = true;
+	}
 	if (pc->play->max_fail_percentage >= 0 &&
 	    (double)failed * 100.0 / (double)pc->nr >
 	    (double)pc->play->max_fail_percentage)
-		pc->end_play = true;
+		pc->end_play = pc->rs->stop = true;
 }
 
 static void share_var(struct hoststate *to, const struct hoststate *from,
@@ -383,7 +408,7 @@ static void share_once(struct playctx *pc, const struct task *t,
 
 static void run_step_list(struct playctx *pc, const struct task *t,
 			  const struct tasklist *list, bool handler,
-			  const size_t *only, size_t only_nr)
+			  const size_t *only, size_t only_nr, bool failed_too)
 {
 	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler,
 			  .reads = readlog_current() };
@@ -398,9 +423,12 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 		size_t h = only ? only[i] : i;
 		struct hoststate *hs = &pc->hs[h];
 
-		if (!hs->failed && !hs->unreachable && !hs->ended)
+		if ((!hs->failed || failed_too) && !hs->unreachable &&
+		    !hs->ended)
 			s.hosts[s.nr++] = h;
 	}
+	for (size_t i = 0; i < s.nr; i++)
+		pc->hs[s.hosts[i]].fatal = pc->hs[s.hosts[i]].fatal_set = false;
 	/* run_once: the first active host of the batch runs it */
 	if (t && t->run_once && s.nr > 1)
 		s.nr = 1;
@@ -421,14 +449,14 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 	if (t && t->run_once && s.nr)
 		share_once(pc, t, &pc->hs[s.hosts[0]]);
 	step_finish(&s);
+	check_failures(pc, &s);
 	free(s.hosts);
-	check_failures(pc);
 }
 
 void run_step(struct playctx *pc, const struct task *t, bool handler,
 	      const size_t *only, size_t only_nr)
 {
-	run_step_list(pc, t, NULL, handler, only, only_nr);
+	run_step_list(pc, t, NULL, handler, only, only_nr, false);
 }
 
 /* Whether handler h is named `name`: its name, or "ROLE : name". */
@@ -556,7 +584,12 @@ static void drop_answered(struct hoststate *hs, struct answered *a)
 	a->nr = 0;
 }
 
-static void flush_handlers(struct playctx *pc)
+/*
+ * Run the notified handlers. `force`: on the hosts that failed too (the
+ * flush at the end of a section under force_handlers, which Ansible
+ * runs as an `always` of the section).
+ */
+static void flush_handlers(struct playctx *pc, bool force)
 {
 	struct tasklist all = play_handlers(pc);
 	const struct tasklist *hl = &all;
@@ -576,7 +609,8 @@ static void flush_handlers(struct playctx *pc)
 					who[n++] = j;
 			if (n) {
 				any = true;
-				run_step(pc, h, true, who, n);
+				run_step_list(pc, h, NULL, true, who, n,
+					      force);
 			}
 		}
 		for (size_t j = 0; j < pc->nr; j++)
@@ -593,11 +627,14 @@ static void flush_handlers(struct playctx *pc)
 
 void run_section(struct playctx *pc, const struct tasklist *l)
 {
+	bool force = pc->play->force_handlers ||
+		     pc->rs->opts->force_handlers;
+
 	if (pc->strategy_free) {
 		/* every host goes through the section at its own pace */
 		if (l->nr)
-			run_step_list(pc, NULL, l, false, NULL, 0);
-		flush_handlers(pc);
+			run_step_list(pc, NULL, l, false, NULL, 0, false);
+		flush_handlers(pc, force);
 		return;
 	}
 	for (size_t i = 0; i < l->nr && !pc->end_play && !tend_interrupted;
@@ -605,9 +642,9 @@ void run_section(struct playctx *pc, const struct tasklist *l)
 		const struct task *t = l->items[i];
 
 		if (t->kind == TASK_META && !strcmp(t->meta, "flush_handlers"))
-			flush_handlers(pc);
+			flush_handlers(pc, false);
 		else
 			run_step(pc, t, false, NULL, 0);
 	}
-	flush_handlers(pc);
+	flush_handlers(pc, force);
 }

@@ -75,14 +75,14 @@ static const struct engine_ops engine = {
  * for truth: tend does not).
  */
 static bool ignores_errors(struct buf *msg, const struct val *result,
-			   const struct task *t, const struct scope *sc)
+			   const struct val *flag, const struct scope *sc)
 {
 	struct val *r = NULL;
 	bool ignore = false;
 
-	if (!t->ignore_errors)
+	if (!flag)
 		return false;
-	if (template_render(&r, t->ignore_errors, sc) < 0 ||
+	if (template_render(&r, flag, sc) < 0 ||
 	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
 		/* keep the failure's own message in front */
 		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
@@ -104,38 +104,6 @@ bool run_plan_unknown(const struct hostctx *hc, int error)
 
 /* ---- one module call (one loop item) ---- */
 
-static struct val *render_args(const struct task *t, const struct scope *sc,
-			       int *error)
-{
-	struct val *out = val_dict();
-
-	*error = 0;
-	for (size_t i = 0; i < val_len(t->args); i++) {
-		const char *k = t->args->u.dict.items[i].key;
-		const struct val *v = t->args->u.dict.items[i].v;
-		const struct arg_spec *spec = NULL;
-		struct val *r = NULL;
-
-		for (const struct arg_spec *a = t->module->args; a && a->name; a++)
-			if (!strcmp(a->name, k))
-				spec = a;
-		if (spec && (spec->flags & ARG_RAW)) {
-			val_dict_set(out, k, val_ref((struct val *)v));
-			continue;
-		}
-		if ((*error = template_render(&r, v, sc)) < 0) {
-			val_unref(out);
-			return NULL;
-		}
-		if (val_cstr(r) && !strcmp(val_cstr(r), OMIT_TOKEN)) {
-			val_unref(r);
-			continue;
-		}
-		val_dict_set_pos(out, k, r, &t->args->u.dict.items[i].pos);
-	}
-	return out;
-}
-
 /* One module call in progress: what its steps share. */
 struct call {
 	struct hostctx *hc;
@@ -152,6 +120,8 @@ struct call {
 	struct transport *ro;
 	struct transport *tx; /* what apply runs on (the host's, or a view) */
 	struct transport *envt; /* the environment view, owned, or NULL */
+	struct transport *tmt;  /* the timeout view, owned, or NULL */
+	long long timeout;      /* the task's timeout (seconds), or 0 */
 	char *delegate;       /* the host the task is delegated to, or NULL */
 	struct val *env;      /* the rendered environment, or NULL */
 	struct engine_data ed;
@@ -263,7 +233,7 @@ static enum call_next call_prepare(struct call *c)
 	const struct task *t = c->t;
 	int error;
 
-	c->args = render_args(t, c->sc, &error);
+	c->args = run_render_args(hc, t, c->sc, &error);
 	if (!c->args) {
 		if (run_plan_unknown(hc, error)) {
 			c->st = EV_UNKNOWN;
@@ -328,6 +298,42 @@ static int call_environment(struct call *c)
 	return error;
 }
 
+/*
+ * The task's `timeout:` (its own, or its blocks'), rendered: past it,
+ * what the module runs on the host is stopped (transport_timeout_new).
+ */
+static int call_timeout(struct call *c)
+{
+	struct val *r = NULL;
+	const char *s;
+	char *end = NULL;
+	int error = 0;
+
+	if (!c->hc->timeout)
+		return 0;
+	if (template_render(&r, c->hc->timeout, c->sc) < 0) {
+		buf_addf(&c->msg, "in 'timeout': %s", tend_error_last());
+		return -1;
+	}
+	if (val_is(r, VAL_INT))
+		c->timeout = r->u.i;
+	else if ((s = val_cstr(r)) && *s)
+		c->timeout = strtoll(s, &end, 10);
+	if ((!val_is(r, VAL_INT) && (!end || *end)) || c->timeout < 0) {
+		buf_adds(&c->msg, "invalid 'timeout': expected a number of "
+			 "seconds");
+		error = -1;
+	} else if (c->timeout > 0 &&
+		   (error = transport_timeout_new(&c->tmt, c->tx,
+						  (double)c->timeout)) < 0) {
+		buf_adds(&c->msg, tend_error_last());
+	} else if (c->tmt) {
+		c->tx = c->tmt;
+	}
+	val_unref(r);
+	return error;
+}
+
 /* The task's `connection:` keyword, rendered, and its transport. */
 static int call_task_connect(struct call *c)
 {
@@ -373,7 +379,7 @@ static enum call_next call_check(struct call *c)
 		}
 		if (!c->delegate && !hc->connection)
 			c->tx = hs->conn->t;
-		if (call_environment(c) < 0)
+		if (call_environment(c) < 0 || call_timeout(c) < 0)
 			return CALL_FAIL;
 		transport_readonly_new(&c->ro, c->tx);
 		c->ctx.t = c->ro;
@@ -522,6 +528,24 @@ out:
 	return next;
 }
 
+/*
+ * ignore_unreachable (the task's, its blocks', the play's), rendered in
+ * the task's scope: a value that is no bool does not ignore.
+ */
+static bool ignores_unreachable(struct call *c)
+{
+	bool b = false;
+
+	if (!c->hc->ignore_unreachable)
+		return false;
+	if (run_flag(&b, c->hc, c->hc->ignore_unreachable, c->vs,
+		     c->t->vars) < 0) {
+		tend_error_clear();
+		return false;
+	}
+	return b;
+}
+
 /* Record an ok, changed or unreachable call (scrubbed of secrets). */
 static void record_event(struct call *c, bool *host_failed)
 {
@@ -545,8 +569,19 @@ static void record_event(struct call *c, bool *host_failed)
 			run_last_event(hc)->changes = xstrdup(c->cr.changes.ptr);
 	}
 	if (c->st == EV_UNREACHABLE) {
+		/* Ansible's registered result: these keys, no `failed` */
+		val_dict_set_bool(c->result, "changed", false);
+		val_dict_set_str(c->result, "msg", c->msg.ptr);
 		val_dict_set_bool(c->result, "unreachable", true);
-		*host_failed = true;
+		if (ignores_unreachable(c)) {
+			/* as Ansible: ignored, the host goes on */
+			hc->hs->unreachable = false;
+			run_last_event(hc)->ignored = true;
+		} else {
+			*host_failed = true;
+			hc->hs->fatal = hc->any_errors_fatal;
+			hc->hs->fatal_set = true;
+		}
 	} else if (!val_dict_get(c->result, "failed")) {
 		/* Ansible's registered results always say (skipped ones not) */
 		val_dict_set_bool(c->result, "failed", false);
@@ -596,7 +631,8 @@ static void record_failure(struct call *c, bool *host_failed)
 {
 	struct hostctx *hc = c->hc;
 	const struct task *t = c->t;
-	bool ignore = ignores_errors(&c->msg, c->result, t, c->sc);
+	bool ignore = ignores_errors(&c->msg, c->result, hc->ignore_errors,
+				     c->sc);
 
 	run_scrub(&c->msg, c->secrets);
 	run_scrub(&c->cr.diff, c->secrets);
@@ -615,8 +651,11 @@ static void record_failure(struct call *c, bool *host_failed)
 	if (!hc->no_log && !hc->no_diff && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
 	failure_detail(c);
-	if (!ignore)
+	if (!ignore) {
 		*host_failed = true;
+		hc->hs->fatal = hc->any_errors_fatal;
+		hc->hs->fatal_set = true;
+	}
 }
 
 static void call_record(struct call *c, enum call_next next,
@@ -680,6 +719,7 @@ static struct val *call_finish(struct call *c)
 		hc->hs->planned_changes = true;
 	}
 	transport_close(c->ro);
+	transport_close(c->tmt);
 	transport_close(c->envt);
 	free(c->delegate);
 	val_unref(c->env);
@@ -702,6 +742,19 @@ static enum call_next call_once(struct call *c)
 		next = call_check(c);
 	if (next == CALL_GO)
 		next = call_apply(c);
+	if (c->tmt && transport_timed_out(c->tmt) &&
+	    next != CALL_OUT && next != CALL_UNKNOWN) {
+		/* Ansible's result: these keys and no others */
+		val_unref(c->result);
+		c->result = val_dict();
+		c->changed = false;
+		buf_reset(&c->msg);
+		buf_addf(&c->msg, "The %s action failed to execute in the "
+			 "expected time frame (%lld) and was terminated",
+			 c->t->action, c->timeout);
+		c->st = EV_FAILED;
+		return CALL_FAIL;
+	}
 	if (next == CALL_GO)
 		next = call_conditions(c);
 	return next;
@@ -711,8 +764,9 @@ static enum call_next call_once(struct call *c)
 static void call_reset(struct call *c)
 {
 	transport_close(c->ro);
+	transport_close(c->tmt);
 	transport_close(c->envt);
-	c->ro = c->envt = c->tx = NULL;
+	c->ro = c->envt = c->tx = c->tmt = NULL;
 	val_unref(c->env);
 	c->env = NULL;
 	check_result_release(&c->cr);
@@ -884,89 +938,4 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	if (loopvars) /* the item's result names it, as Ansible's */
 		run_loop_result(c.result, c.t, loopvars);
 	return call_finish(&c);
-}
-
-static void notify_list(struct hostctx *hc, const struct val *l)
-{
-	for (size_t i = 0; i < val_len(l); i++) {
-		struct val *n = l->u.list.items[i];
-		bool seen = false;
-
-		for (size_t j = 0; j < val_len(hc->hs->notified); j++)
-			if (val_equal(hc->hs->notified->u.list.items[j], n))
-				seen = true;
-		if (!seen)
-			val_list_push(hc->hs->notified, val_ref(n));
-	}
-}
-
-/* The task's notify, then the import_tasks' around it (as Ansible's). */
-void run_notify(struct hostctx *hc, const struct task *t)
-{
-	notify_list(hc, t->notify);
-	for (size_t i = hc->notify_up_nr; i-- > 0;)
-		notify_list(hc, hc->notify_up[i]);
-}
-
-void run_apply_facts(struct hostctx *hc, const struct task *t,
-		     const struct val *result)
-{
-	struct val *facts = val_dict_get(result, "ansible_facts");
-
-	/*
-	 * What a module sends back is host data: it is never rendered as a
-	 * template again (Ansible's wrap_var on registered results and on
-	 * facts, except set_fact's own values). A debug that shows
-	 * ansible_facts sets nothing (Ansible leaves out C._ACTION_DEBUG).
-	 */
-	if (val_is(facts, VAL_DICT) &&
-	    !truth_python(val_dict_get(result, "failed")) &&
-	    strcmp(t->action, "debug")) {
-		facts = val_ref(facts);
-		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
-			facts = val_unsafe(facts);
-		/* what a no_log task made stays out of later output too */
-		if (hc->no_log)
-			facts = val_secret(facts);
-		val_dict_update(t->module &&
-				(t->module->flags & MOD_INCLUDE_VARS) ?
-				hc->hs->incvars : hc->hs->hostfacts,
-				facts, false);
-		val_unref(facts);
-		hc->hs->dirty = true;
-	}
-}
-
-void run_register_result(struct hostctx *hc, const struct task *t,
-		     struct val *result)
-{
-	run_apply_facts(hc, t, result);
-	if (truth_python(val_dict_get(result, "failed"))) {
-		val_unref(hc->hs->failed_result);
-		hc->hs->failed_result = val_ref(result);
-		/* what a no_log task failed with stays hidden in a rescue */
-		if (hc->no_log)
-			hc->hs->failed_result = val_secret(hc->hs->failed_result);
-		hc->hs->failed_task = t;
-	}
-	if (val_dict_get(result, "tend_unknown"))
-		hc->hs->unknown_results = true;
-	if (t->register_as) {
-		/*
-		 * include_vars runs no module: Ansible templates its result's
-		 * variables when used, as it does the variables themselves.
-		 */
-		struct val *r = t->module &&
-			(t->module->flags & MOD_INCLUDE_VARS) ?
-			val_ref(result) : val_unsafe(val_ref(result));
-
-		/*
-		 * Later tasks use the value; output shows ******** (Ansible
-		 * would print it: tend does not show what no_log hid).
-		 */
-		if (hc->no_log)
-			r = val_secret(r);
-		val_dict_set(hc->hs->hostfacts, t->register_as, r);
-		hc->hs->dirty = true;
-	}
 }

@@ -738,9 +738,29 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	size_t env_nr = hc->env_nr;
 	const struct val *delegate_to = hc->delegate_to;
 	const struct val *connection = hc->connection;
+	const struct val *ignore_errors = hc->ignore_errors;
+	const struct val *ignore_unreachable = hc->ignore_unreachable;
+	const struct val *timeout = hc->timeout;
+	bool aef = hc->any_errors_fatal;
+	size_t mdefs_nr = hc->mdefs_nr;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
+	if (t->ignore_errors)
+		hc->ignore_errors = t->ignore_errors;
+	if (t->ignore_unreachable)
+		hc->ignore_unreachable = t->ignore_unreachable;
+	if (t->timeout)
+		hc->timeout = t->timeout;
+	/* a template counts as true, as in Ansible's linear strategy */
+	if (t->any_errors_fatal)
+		hc->any_errors_fatal = !val_is(t->any_errors_fatal, VAL_BOOL) ||
+				       t->any_errors_fatal->u.b;
+	if (t->module_defaults) {
+		if (hc->mdefs_nr == ARRAY_SIZE(hc->mdefs))
+			BUG("module_defaults nested too deep");
+		hc->mdefs[hc->mdefs_nr++] = t->module_defaults;
+	}
 	if (t->delegate_to)
 		hc->delegate_to = t->delegate_to;
 	if (t->connection)
@@ -797,6 +817,11 @@ out:
 	hc->delegate_to = delegate_to;
 	hc->connection = connection;
 	hc->no_diff = no_diff;
+	hc->ignore_errors = ignore_errors;
+	hc->ignore_unreachable = ignore_unreachable;
+	hc->timeout = timeout;
+	hc->any_errors_fatal = aef;
+	hc->mdefs_nr = mdefs_nr;
 	return failed;
 }
 

@@ -233,6 +233,30 @@ static void parse_ignore_errors(const struct kwarg *a)
 		a->t->ignore_errors = val_ref((struct val *)a->v);
 }
 
+static void parse_ignore_unreachable(const struct kwarg *a)
+{
+	a->t->ignore_unreachable = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
+/*
+ * any_errors_fatal: a bool, or a template, which Ansible's linear
+ * strategy tests as it is written (a non-empty string: true)
+ */
+static void parse_any_errors_fatal(const struct kwarg *a)
+{
+	a->t->any_errors_fatal = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
+static void parse_timeout(const struct kwarg *a)
+{
+	a->t->timeout = playbook_expect_int(a->lc, a->v, a->key);
+}
+
+static void parse_module_defaults(const struct kwarg *a)
+{
+	a->t->module_defaults = playbook_module_defaults(a->lc, a->v);
+}
+
 /*
  * diff: false hides the task's diff from every output, even under
  * --diff, as Ansible does. diff: true (a diff without --diff) is
@@ -442,21 +466,21 @@ const struct keyword task_keywords[] = {
 	  "not supported yet: a task that always or never checks" },
 	{ "diff", parse_diff, 0,
 	  "false: no diff of the task is shown (true is not supported yet)" },
-	{ "ignore_unreachable", NULL, KW_REFUSED,
-	  "not supported yet: goes on past an unreachable host" },
-	{ "timeout", NULL, KW_REFUSED,
-	  "not supported yet: a time limit for the task" },
+	{ "ignore_unreachable", parse_ignore_unreachable, 0,
+	  "go on past an unreachable host" },
+	{ "timeout", parse_timeout, 0,
+	  "seconds the module may run (0: no limit)" },
 	{ "async", NULL, KW_REFUSED,
 	  "not supported yet: runs the task in the background" },
 	{ "poll", NULL, KW_REFUSED, "not supported yet: goes with async" },
-	{ "any_errors_fatal", NULL, KW_REFUSED,
-	  "not supported yet: per task (plays take it)" },
+	{ "any_errors_fatal", parse_any_errors_fatal, 0,
+	  "a failure of it ends the play for every host" },
 	{ "debugger", NULL, 0, "accepted, no effect yet" },
 	{ "throttle", parse_throttle, 0,
 	  "how many hosts run the task at once" },
 	{ "collections", NULL, 0, "accepted, no effect yet" },
-	{ "module_defaults", NULL, KW_REFUSED,
-	  "not supported yet: default module args" },
+	{ "module_defaults", parse_module_defaults, 0,
+	  "default args per module" },
 	{ "delegate_facts", parse_delegate_facts, 0,
 	  "false only (true: not supported yet)" },
 	{ "connection", parse_connection, 0,

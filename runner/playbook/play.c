@@ -183,6 +183,48 @@ static void parse_max_fail_percentage(const struct kwarg *a)
 			  "for 'max_fail_percentage'");
 }
 
+static void parse_ignore_errors(const struct kwarg *a)
+{
+	a->p->ignore_errors = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
+static void parse_ignore_unreachable(const struct kwarg *a)
+{
+	a->p->ignore_unreachable = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
+/* Ansible post-validates it before the play runs: no template */
+static void parse_force_handlers(const struct kwarg *a)
+{
+	playbook_parse_bool(a->lc, a->v, a->key, &a->p->force_handlers);
+}
+
+static void parse_order(const struct kwarg *a)
+{
+	static const char *const names[] = {
+		[ORDER_INVENTORY] = "inventory",
+		[ORDER_REVERSE_INVENTORY] = "reverse_inventory",
+		[ORDER_SORTED] = "sorted",
+		[ORDER_REVERSE_SORTED] = "reverse_sorted",
+		[ORDER_SHUFFLE] = "shuffle",
+	};
+	const char *s = val_cstr(a->v);
+
+	for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			a->p->order = (enum play_order)i;
+			return;
+		}
+	diags_add(a->lc->d, &a->v->pos, "expected one of inventory, "
+		  "reverse_inventory, sorted, reverse_sorted, shuffle for "
+		  "'order'");
+}
+
+static void parse_module_defaults(const struct kwarg *a)
+{
+	a->p->module_defaults = playbook_module_defaults(a->lc, a->v);
+}
+
 /*
  * The rows are in the order "did you mean" has always tried them; keep
  * new rows at the end. Rows without a parse function are read by
@@ -219,14 +261,13 @@ static const struct keyword play_keywords[] = {
 	{ "roles", NULL, 0, "roles run before the tasks (role.c)" },
 	{ "environment", parse_environment, 0,
 	  "environment variables for the modules of every task" },
-	{ "vars_prompt", NULL, KW_REFUSED,
-	  "not supported yet: asks for variables on a terminal" },
+	{ "vars_prompt", playbook_parse_vars_prompt, 0,
+	  "variables asked for on the terminal before the run" },
 	{ "collections", parse_collections, 0,
 	  "ansible.builtin (or ansible.legacy) only: tend has no others" },
-	{ "order", NULL, KW_REFUSED,
-	  "not supported yet: the order hosts run in" },
-	{ "ignore_errors", NULL, KW_REFUSED,
-	  "not supported yet: per play (tasks take it)" },
+	{ "order", parse_order, 0, "the order hosts run in" },
+	{ "ignore_errors", parse_ignore_errors, 0,
+	  "go on when a task fails (tasks and blocks may say otherwise)" },
 	{ "check_mode", NULL, KW_REFUSED,
 	  "not supported yet: a play that always or never checks" },
 	{ "diff", NULL, KW_REFUSED,
@@ -234,14 +275,14 @@ static const struct keyword play_keywords[] = {
 	{ "import_playbook", NULL, 0, "another playbook's plays" },
 	{ "no_log", parse_no_log, 0,
 	  "hide the messages, diffs, loop labels and results of every task" },
-	{ "force_handlers", NULL, KW_REFUSED,
-	  "not supported yet: runs notified handlers after a failure" },
-	{ "ignore_unreachable", NULL, KW_REFUSED,
-	  "not supported yet: goes on past an unreachable host" },
+	{ "force_handlers", parse_force_handlers, 0,
+	  "a failed host still runs the handlers it notified" },
+	{ "ignore_unreachable", parse_ignore_unreachable, 0,
+	  "go on past an unreachable host" },
 	{ "run_once", NULL, KW_REFUSED,
 	  "not supported yet: runs each task on one host" },
-	{ "module_defaults", NULL, KW_REFUSED,
-	  "not supported yet: default module args" },
+	{ "module_defaults", parse_module_defaults, 0,
+	  "default args per module" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -263,6 +304,10 @@ void play_free(struct play *p)
 	val_unref(p->become_tpl);
 	val_unref(p->strategy_tpl);
 	val_unref(p->any_errors_fatal_tpl);
+	val_unref(p->ignore_errors);
+	val_unref(p->ignore_unreachable);
+	val_unref(p->module_defaults);
+	val_unref(p->vars_prompt);
 	tasklist_release(&p->pre_tasks);
 	tasklist_release(&p->tasks);
 	tasklist_release(&p->post_tasks);
@@ -333,6 +378,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	if (!p->hosts && lc->d->errors == errors)
 		diags_add(lc->d, &p->pos, "a play needs 'hosts'");
 	lc->play = p;
+	lc->mdefaults = p->module_defaults;
 	lc->load_role = role_load_task;
 	lc->roles_seen = val_dict();
 	task_load_list(lc, &p->pre_tasks, val_dict_get(v, "pre_tasks"),
@@ -350,6 +396,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	val_unref(lc->roles_seen);
 	lc->roles_seen = NULL;
 	lc->play = NULL;
+	lc->mdefaults = NULL;
 	lc->load_role = NULL;
 	/* Ansible 2.14 stops the run at a notify no handler answers */
 	playbook_check_notify(lc, p);

@@ -40,6 +40,10 @@ void task_free(struct task *t)
 	val_unref(t->changed_when);
 	val_unref(t->failed_when);
 	val_unref(t->ignore_errors);
+	val_unref(t->ignore_unreachable);
+	val_unref(t->any_errors_fatal);
+	val_unref(t->timeout);
+	val_unref(t->module_defaults);
 	val_unref(t->no_log);
 	val_unref(t->vars);
 	free(t->become_user);
@@ -181,6 +185,9 @@ static void check_task(struct loadctx *lc, struct task *t,
 		       const struct val *v, const struct val *inherited_tags,
 		       bool handler)
 {
+	const struct val *outer_defaults = lc->mdefaults;
+	struct val *mdefaults = NULL;
+
 	/* tags inherit down from plays and blocks */
 	if (inherited_tags && val_len(inherited_tags)) {
 		if (!t->tags)
@@ -188,6 +195,11 @@ static void check_task(struct loadctx *lc, struct task *t,
 		for (size_t i = 0; i < inherited_tags->u.list.nr; i++)
 			val_list_push(t->tags,
 				      val_ref(inherited_tags->u.list.items[i]));
+	}
+	if (t->module_defaults) {
+		mdefaults = playbook_defaults_merge(lc->mdefaults,
+						    t->module_defaults);
+		lc->mdefaults = mdefaults;
 	}
 	if (t->kind == TASK_BLOCK) {
 		const struct val *r = val_dict_get(v, "rescue");
@@ -207,17 +219,24 @@ static void check_task(struct loadctx *lc, struct task *t,
 			diags_add(lc->d, &t->pos,
 				  "a block cannot loop (loop over include_tasks)");
 	}
-	if (t->kind == TASK_MODULE && t->args) {
+	if (t->kind == TASK_MODULE && (t->args || lc->mdefaults)) {
+		/* the args as module_defaults complete them (literal ones) */
 		struct val *norm = NULL;
+		struct val *args = playbook_args_with_defaults(lc->mdefaults,
+							       t->module,
+							       t->args);
 
-		if (args_normalize(&norm, t->module, t->args, &t->pos, lc->d,
-				   false) == 0) {
+		if (args && args_normalize(&norm, t->module, args, &t->pos,
+					   lc->d, false) == 0) {
 			args_check_files(t->module, norm, lc->basedir,
 					 lc->role ? lc->role->dirs : NULL,
 					 lc->root, lc->d);
 			val_unref(norm);
 		}
+		val_unref(args);
 	}
+	lc->mdefaults = outer_defaults;
+	val_unref(mdefaults);
 	if (t->kind != TASK_MODULE && (t->until || t->retries || t->delay))
 		diags_add(lc->d, &t->pos, "'until', 'retries' and 'delay' "
 			  "belong to a module task, not to a '%s'", t->action);

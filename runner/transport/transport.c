@@ -3,6 +3,7 @@
 #include "tend/util/error.h"
 #include "tend/transport/transport.h"
 #include "tend/util/quote.h"
+#include <time.h>
 
 void exec_result_release(struct exec_result *r)
 {
@@ -198,6 +199,103 @@ int transport_prelude_new(struct transport **out, struct transport *inner,
 	ev->prelude = xstrdup(prelude);
 	*out = &ev->parent;
 	return 0;
+}
+
+/*
+ * The timeout view (a task's `timeout:`): every script runs under the
+ * target's timeout(1) with what is left of the task's time, in a process
+ * group of its own that timeout signals whole (TERM, then KILL a second
+ * later), so the module's commands stop on the host, not only the wait.
+ */
+struct timeview {
+	struct transport parent;
+	struct transport *inner;
+	double deadline; /* CLOCK_MONOTONIC seconds */
+	bool expired;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int timeview_exec(struct transport *t, const struct exec_req *req,
+			 struct exec_result *out)
+{
+	struct timeview *tv = (struct timeview *)t;
+	struct exec_req r = *req;
+	struct buf script = BUF_INIT;
+	double left = tv->deadline - mono_now();
+	int error;
+
+	if (left <= 0) {
+		tv->expired = true;
+		out->status = 124;
+		return 0;
+	}
+	buf_addf(&script, "timeout -k 1 %.3f sh -c ", left);
+	sh_quote(&script, req->script);
+	r.script = script.ptr;
+	error = tv->inner->exec(tv->inner, &r, out);
+	if (error == 0 && mono_now() >= tv->deadline &&
+	    (out->status == 124 || out->status == 137 ||
+	     out->status == 128 + 15))
+		tv->expired = true;
+	buf_release(&script);
+	return error;
+}
+
+static int timeview_put(struct transport *t, const char *path,
+			const void *data, size_t len, unsigned int mode,
+			const char *become_user)
+{
+	struct timeview *tv = (struct timeview *)t;
+
+	return tv->inner->put(tv->inner, path, data, len, mode, become_user);
+}
+
+static int timeview_get(struct transport *t, const char *path,
+			struct buf *out, const char *become_user)
+{
+	struct timeview *tv = (struct timeview *)t;
+
+	return tv->inner->get(tv->inner, path, out, become_user);
+}
+
+static void timeview_close(struct transport *t)
+{
+	free(t);
+}
+
+int transport_timeout_new(struct transport **out, struct transport *inner,
+			  double seconds)
+{
+	struct timeview *tv;
+
+	if (!inner->exec)
+		return tend_error_set("transport '%s' cannot run commands",
+				      inner->name);
+	tv = xcalloc(1, sizeof(*tv));
+	tv->parent.name = inner->name;
+	tv->parent.flags = inner->flags;
+	tv->parent.exec = timeview_exec;
+	tv->parent.put = inner->put ? timeview_put : NULL;
+	tv->parent.get = inner->get ? timeview_get : NULL;
+	tv->parent.close = timeview_close;
+	tv->inner = inner;
+	tv->deadline = mono_now() + seconds;
+	*out = &tv->parent;
+	return 0;
+}
+
+bool transport_timed_out(const struct transport *t)
+{
+	const struct timeview *tv = (const struct timeview *)t;
+
+	return tv && (tv->expired || mono_now() >= tv->deadline);
 }
 
 /* Unlikely in sudo's output: two ASCII record separators around a word. */

@@ -80,7 +80,9 @@ def registered(r):
     the `failed: false` that the variable carries, and adds `_ansible_*`
     keys that it does not."""
     r = {k: v for k, v in r.items() if not k.startswith("_ansible")}
-    if "failed" not in r and not r.get("skipped") and "results" not in r:
+    # an unreachable result carries no `failed` (ignored or not)
+    if "failed" not in r and not r.get("skipped") and "results" not in r \
+            and not r.get("unreachable"):
         r["failed"] = False
     return r
 
@@ -217,7 +219,8 @@ def compare_row(a, t):
     for k in sorted(ar):
         if k in IGNORED:
             continue
-        if k == "msg" and status_of(ar) == "failed" and action not in OWN_MSG:
+        if k == "msg" and status_of(ar) in ("failed", "unreachable") and \
+                action not in OWN_MSG:
             continue
         if k not in tr:
             diffs.append("result.%s: ansible %s, tend has no such key" %

@@ -54,6 +54,7 @@ struct cli_args {
 	const char *format;
 	bool detailed_exitcode;
 	bool diff;
+	bool force_handlers; /* --force-handlers */
 	int verbosity;           /* -v, -vv ...: how many */
 	bool check;
 	bool no_color;
@@ -119,7 +120,7 @@ struct cli_args {
 
 enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
-	OPT_FORKS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
+	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
 	OPT_OVERRIDE_CW, OPT_REASON, OPT_HOSTS, OPT_DURATION, OPT_ALL,
@@ -152,6 +153,13 @@ int cli_err(const char *fmt, ...) TEND_PRINTF(1, 2);
 /* args.c: parse argv (after the command name) for command `c`. */
 int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 		   char **argv);
+/*
+ * prompt.c: every play's vars_prompt asked for (a terminal on stdin) or
+ * defaulted (none), the answers set as play vars. Returns 0, or an
+ * exit code after printing why.
+ */
+int cli_vars_prompt(struct cli_args *a);
+
 /*
  * args.c: one -e/--extra-vars value merged into `into` (a dict): "@FILE"
  * (YAML or JSON), an inline YAML/JSON dict, or Ansible's k=v words.

@@ -67,6 +67,7 @@ struct job_opts {
 	const struct val *skip_tags;
 	int forks;                  /* 0: 10 */
 	int verbosity;              /* -v count (0-4) */
+	bool force_handlers;        /* --force-handlers */
 
 	const char *commit;         /* source commit, recorded; or NULL */
 	bool no_window;             /* --no-window */

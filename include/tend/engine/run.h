@@ -69,6 +69,7 @@ struct run_opts {
 	 */
 	int verbosity;
 	bool quiet;                 /* no hooks: a verification pass */
+	bool force_handlers;        /* --force-handlers: every play's */
 	/*
 	 * A saved plan's hasher (util/pwhash.h): each event then gets the
 	 * args_fingerprint of what its task runs. NULL: it stays empty.

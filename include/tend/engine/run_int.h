@@ -7,6 +7,8 @@
  *
  *  vars.c      scopes, conditions, secrets
  *  run.c       the run's state: mode, clock, events (scrubbed of secrets)
+ *  args.c      a module call's args, with module_defaults
+ *  register.c  a result's notifications, facts, registered variable
  *  conn.c      connections
  *  task.c      one module call
  *  loop.c      loop items and labels
@@ -63,6 +65,14 @@ struct runstate {
 	struct inventory *inv;
 	struct val *secrets;  /* secret strings of the extra vars (read-only
 				 once the plays run) */
+	/*
+	 * The hosts that failed or were unreachable in an earlier play: as
+	 * Ansible's, later plays leave them out. And `stop`: a play ended
+	 * under any_errors_fatal or max_fail_percentage, or every host of
+	 * a batch failed: no later play runs.
+	 */
+	struct val *gone;
+	bool stop;
 };
 
 struct hoststate {
@@ -75,6 +85,9 @@ struct hoststate {
 	struct val *hostfacts; /* registered and set_fact */
 	struct val *magic;     /* inventory_hostname, group_names ... */
 	bool failed, unreachable, ended;
+	bool fatal;            /* failed in this step where any_errors_fatal
+				  held (the task's, its blocks', the play's) */
+	bool fatal_set;        /* a module call set `fatal` this step */
 	bool dirty;            /* hostfacts changed since hostvars */
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
@@ -159,6 +172,15 @@ struct hostctx {
 	size_t env_nr;
 	bool no_diff; /* the task's (block's) diff: false: keep no diff */
 	/*
+	 * Keywords a task inherits from its blocks and play, the innermost
+	 * that sets them: raw (rendered at the task) or NULL
+	 */
+	const struct val *ignore_errors, *ignore_unreachable, *timeout;
+	bool any_errors_fatal; /* rendered as Ansible's linear strategy */
+	/* module_defaults of the play, blocks, task: outermost first */
+	const struct val *mdefs[32];
+	size_t mdefs_nr;
+	/*
 	 * The `when` lists of the blocks and import_tasks around the task,
 	 * outermost first: each task evaluates them with its own (Ansible
 	 * reports each task of a skipped block as skipped). And the
@@ -237,6 +259,14 @@ int run_args_fingerprint(char out[65], const struct val *args,
 			 const char *become_user, const struct scope *sc,
 			 const struct val *secrets, struct pwhash *h);
 
+/*
+ * args.c: the task's args over the module_defaults of its module (the
+ * innermost of hc->mdefs that has it), rendered in `sc`; a new dict,
+ * or NULL with *error set (< 0) and the error message set.
+ */
+struct val *run_render_args(const struct hostctx *hc, const struct task *t,
+			    const struct scope *sc, int *error);
+
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
 /*
@@ -276,6 +306,7 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed);
+/* register.c */
 void run_notify(struct hostctx *hc, const struct task *t);
 /* The facts of a result (set_fact, gathered...), each loop item's too. */
 void run_apply_facts(struct hostctx *hc, const struct task *t,

@@ -80,7 +80,17 @@ struct task {
 	struct val *tags;          /* list of tags (own + inherited), or NULL */
 	struct val *changed_when;  /* list of raw conditions, or NULL */
 	struct val *failed_when;   /* list of raw conditions, or NULL */
-	struct val *ignore_errors; /* raw bool (may be templated), or NULL */
+	struct val *ignore_errors; /* raw bool (may be templated), or NULL:
+				      inherit (block, play) */
+	struct val *ignore_unreachable; /* as ignore_errors */
+	struct val *any_errors_fatal; /* raw bool, or a template (true, as
+					 Ansible's linear strategy), or NULL:
+					 inherit (block, play) */
+	struct val *timeout;       /* raw int seconds (may be templated), or
+				      NULL: inherit (block); 0: none */
+	struct val *module_defaults; /* dict: module name (the registry's)
+					-> raw args dict (or a template of
+					one); NULL: none of its own */
 	struct val *vars;          /* task (or block) vars, or NULL */
 	int become;                /* -1 inherit, 0 no, 1 yes */
 	struct val *become_tpl;    /* become as a template, or NULL */
@@ -111,6 +121,15 @@ struct task {
 	const struct role *runs;   /* TASK_ROLE: the role it runs */
 };
 
+/* A play's `order`: how its hosts are sorted before it runs. */
+enum play_order {
+	ORDER_INVENTORY,         /* as the inventory lists them (default) */
+	ORDER_REVERSE_INVENTORY,
+	ORDER_SORTED,            /* by name */
+	ORDER_REVERSE_SORTED,
+	ORDER_SHUFFLE,           /* a random order, new every run */
+};
+
 struct play {
 	struct srcpos pos;
 	char *name;
@@ -128,6 +147,17 @@ struct play {
 	bool any_errors_fatal;     /* one failed host ends the play for all */
 	struct val *any_errors_fatal_tpl; /* as a template, or NULL */
 	int max_fail_percentage;   /* -1: unset */
+	struct val *ignore_errors; /* raw bool (may be templated), or NULL */
+	struct val *ignore_unreachable; /* as ignore_errors */
+	bool force_handlers;       /* a failed host still runs its handlers */
+	enum play_order order;     /* the order hosts run in */
+	struct val *module_defaults; /* as task.module_defaults */
+	/*
+	 * vars_prompt: a list of dicts with a string `name` and only
+	 * Ansible's keys (prompt, default, private, confirm, encrypt,
+	 * salt_size, salt, unsafe), none of them templated; or NULL
+	 */
+	struct val *vars_prompt;
 	struct val *no_log;        /* raw bool (may be templated), or NULL */
 	struct val *environment;   /* raw, as task.environment, or NULL */
 	bool connection_kw;        /* vars' ansible_connection is the
@@ -190,6 +220,12 @@ int playbook_role_load(struct task **out, struct play *owner,
 		       const struct task *inc, const char *name,
 		       const char *const from[4], const char *basedir,
 		       const char *root, struct diags *d);
+
+/*
+ * Set play var `name` of `p` to `v` (taking the reference): a
+ * vars_prompt answer, which the CLI asks for before the run.
+ */
+void playbook_play_set_var(struct play *p, const char *name, struct val *v);
 
 /* Free a play and all it holds (the owner of playbook_role_load). */
 void playbook_play_free(struct play *p);

@@ -10,6 +10,8 @@
  *	task.c      one task: its action, its keywords, the post-checks;
  *	            task lists and include_tasks files; freeing; tags
  *	keywords.c  the task keyword table (and loop_control's)
+ *	defaults.c  module_defaults of plays, blocks and tasks
+ *	prompt.c    vars_prompt's entries; the answers as play vars
  *	action.c    what a task does: a module, block, meta, include_tasks,
  *	            import_role / include_role or action:, and a module's
  *	            args in Ansible's forms
@@ -50,6 +52,11 @@ struct loadctx {
 	 * as role.c loads the role's tasks through task.c)
 	 */
 	void (*load_role)(struct loadctx *lc, struct task *t);
+	/*
+	 * The module_defaults of the play and the blocks around the task
+	 * loading now, merged (defaults.c); NULL: none. Borrowed.
+	 */
+	const struct val *mdefaults;
 };
 
 /*
@@ -210,6 +217,31 @@ char *playbook_resolve_path(const char *file, const struct srcpos *pos,
  */
 void playbook_check_beneath(struct loadctx *lc, const char *path,
 			    const struct srcpos *pos);
+
+/*
+ * defaults.c: module_defaults
+ *
+ * playbook_module_defaults reads a module_defaults value (a dict, or a
+ * list of dicts merged in order) into a new dict keyed by the module's
+ * registry name, each value a raw args dict or a template; an unknown
+ * module, a `group/` key or a value of another type is reported.
+ * playbook_defaults_merge gives a new dict: `outer`'s entries, each
+ * replaced whole by `inner`'s for the same module (Ansible's
+ * dict.update of the play's, the blocks' and the task's, in order).
+ * playbook_args_with_defaults gives a new reference: `args` over the
+ * literal defaults `defaults` has for module `m` (args itself, or NULL,
+ * when it has none, or only a template).
+ */
+struct tend_module;
+struct val *playbook_module_defaults(struct loadctx *lc, const struct val *v);
+struct val *playbook_defaults_merge(const struct val *outer,
+				    const struct val *inner);
+struct val *playbook_args_with_defaults(const struct val *defaults,
+					const struct tend_module *m,
+					const struct val *args);
+
+/* prompt.c: a play's vars_prompt, checked (a->p->vars_prompt) */
+void playbook_parse_vars_prompt(const struct kwarg *a);
 
 /*
  * keywords.c

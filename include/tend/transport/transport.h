@@ -107,6 +107,18 @@ int transport_put_by_exec(struct transport *t, const char *path,
  * `from` on, what this call added). Without the marker
  * (sudo refused to run) stderr stays whole: it says why.
  */
+/*
+ * A view of `inner` (borrowed; it must outlive the view) whose every
+ * exec runs under the target's timeout(1) with what is left of
+ * `seconds` from now: past it the script and its children are stopped
+ * (TERM, then KILL a second later) and the exec ends with status 124.
+ * put and get go to `inner` as they are. Free with transport_close.
+ */
+int transport_timeout_new(struct transport **out, struct transport *inner,
+			  double seconds);
+/* Whether the time of timeout view `t` (NULL: none) ran out. */
+bool transport_timed_out(const struct transport *t);
+
 void transport_become_script(struct buf *out, const char *script);
 void transport_become_strip(struct buf *err, size_t from);
 

@@ -1,0 +1,162 @@
+/*
+ * vars_prompt: before a plan or an apply, each play's prompts are asked
+ * on the terminal, as ansible-playbook 2.14 asks them; the answers are
+ * play vars. A variable given with -e is not asked for. Without a
+ * terminal on stdin nothing is asked: as Ansible, a warning, and each
+ * variable is its `default` (the string "None" when it has none).
+ * Prompts go to stderr (stdout is the plan's). A private answer typed
+ * on the terminal (private is the default) is a secret: never shown,
+ * stored or planned; a default, written in the playbook, is not.
+ */
+
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/data/truth.h"
+#include "tend/cli/cli_int.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+/* One line from stdin, without echo when `private`; false at EOF. */
+static bool read_answer(struct buf *out, const char *msg, bool private)
+{
+	struct termios old, quiet;
+	bool echo_off = false;
+	int c;
+
+	fputs(msg, stderr);
+	fflush(stderr);
+	if (private && tcgetattr(0, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		echo_off = tcsetattr(0, TCSAFLUSH, &quiet) == 0;
+	}
+	buf_reset(out);
+	while ((c = getchar()) != EOF && c != '\n')
+		buf_addch(out, (char)c);
+	if (echo_off) {
+		tcsetattr(0, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	return c != EOF || out->len;
+}
+
+static bool flag(const struct val *e, const char *key, bool dflt)
+{
+	const struct val *v = val_dict_get(e, key);
+	bool b = dflt;
+
+	if (v && truth_boolean(&b, v) < 0)
+		b = dflt;
+	return b;
+}
+
+/* Ask for one entry on the terminal: the answer, or NULL at EOF. */
+static char *ask(const struct val *e, const char *name,
+		 const struct buf *dflt, bool has_default)
+{
+	const struct val *pv = val_dict_get(e, "prompt");
+	struct buf prompt = BUF_INIT, msg = BUF_INIT, a = BUF_INIT;
+	struct buf b = BUF_INIT, cmsg = BUF_INIT;
+	bool private = flag(e, "private", true);
+	char *out = NULL;
+
+	if (pv)
+		val_to_str(&prompt, pv);
+	else
+		buf_adds(&prompt, name);
+	if (prompt.len && has_default)
+		buf_addf(&msg, "%s [%s]: ", prompt.ptr, dflt->ptr);
+	else if (prompt.len)
+		buf_addf(&msg, "%s: ", prompt.ptr);
+	else
+		buf_addf(&msg, "input for %s: ", name);
+	for (;;) {
+		if (!read_answer(&a, msg.ptr, private))
+			goto out;
+		if (!flag(e, "confirm", false))
+			break;
+		buf_reset(&cmsg);
+		buf_addf(&cmsg, "confirm %s", msg.ptr);
+		if (!read_answer(&b, cmsg.ptr, private))
+			goto out;
+		if (!strcmp(a.ptr, b.ptr))
+			break;
+		fputs("***** VALUES ENTERED DO NOT MATCH ****\n", stderr);
+	}
+	out = buf_detach(&a, NULL);
+out:
+	buf_release_secret(&a);
+	buf_release_secret(&b);
+	buf_release(&prompt);
+	buf_release(&msg);
+	buf_release(&cmsg);
+	return out;
+}
+
+/* One entry of a play's vars_prompt. Returns 0, or an exit code. */
+static int prompt_one(struct play *p, const struct val *e,
+		      const struct val *extra, bool tty, bool *warned)
+{
+	const char *name = val_cstr(val_dict_get(e, "name"));
+	const struct val *dv = val_dict_get(e, "default");
+	struct buf dflt = BUF_INIT;
+	bool has_default = dv && !val_is(dv, VAL_NULL), secret;
+	char *answer = NULL;
+	struct val *v;
+
+	if (val_dict_get(extra, name))
+		return 0;
+	if (has_default)
+		val_to_str(&dflt, dv);
+	if (tty) {
+		answer = ask(e, name, &dflt, has_default);
+		if (!answer) {
+			buf_release(&dflt);
+			return cli_err("no answer for vars_prompt '%s' (end of "
+				       "input)", name);
+		}
+	} else if (!*warned) {
+		fprintf(stderr, "tend: warning: not prompting as we are not in "
+			"interactive mode (vars_prompt)\n");
+		*warned = true;
+	}
+	/* a private answer typed on the terminal is a secret */
+	secret = answer && *answer && flag(e, "private", true);
+	/* as Ansible: an empty answer takes the default; no default: "None" */
+	if ((!answer || !*answer) && has_default) {
+		free(answer);
+		answer = buf_detach(&dflt, NULL);
+	} else if (!answer) {
+		answer = xstrdup("None");
+	}
+	v = val_str(answer);
+	if (flag(e, "unsafe", false))
+		v = val_unsafe(v);
+	if (secret)
+		v = val_secret(v);
+	playbook_play_set_var(p, name, v);
+	if (answer)
+		memset(answer, 0, strlen(answer));
+	free(answer);
+	buf_release(&dflt);
+	return 0;
+}
+
+int cli_vars_prompt(struct cli_args *a)
+{
+	bool tty = isatty(0), warned = false;
+	int rc;
+
+	for (size_t i = 0; i < a->pbs_nr; i++)
+		for (size_t j = 0; j < a->pbs[i]->nr; j++) {
+			struct play *p = a->pbs[i]->plays[j];
+
+			for (size_t k = 0; k < val_len(p->vars_prompt); k++)
+				if ((rc = prompt_one(p, val_list_at(
+						p->vars_prompt, k), a->extra,
+						tty, &warned)))
+					return rc;
+		}
+	return 0;
+}

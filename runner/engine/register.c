@@ -1,0 +1,94 @@
+/*
+ * What a module call's result does to its host: the handlers it
+ * notifies, the facts it sets, the variable it is registered as.
+ */
+
+#include "tend/common.h"
+#include "tend/engine/run_int.h"
+#include "tend/data/truth.h"
+#include "tend/modkit/module.h"
+
+static void notify_list(struct hostctx *hc, const struct val *l)
+{
+	for (size_t i = 0; i < val_len(l); i++) {
+		struct val *n = l->u.list.items[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < val_len(hc->hs->notified); j++)
+			if (val_equal(hc->hs->notified->u.list.items[j], n))
+				seen = true;
+		if (!seen)
+			val_list_push(hc->hs->notified, val_ref(n));
+	}
+}
+
+/* The task's notify, then the import_tasks' around it (as Ansible's). */
+void run_notify(struct hostctx *hc, const struct task *t)
+{
+	notify_list(hc, t->notify);
+	for (size_t i = hc->notify_up_nr; i-- > 0;)
+		notify_list(hc, hc->notify_up[i]);
+}
+
+void run_apply_facts(struct hostctx *hc, const struct task *t,
+		     const struct val *result)
+{
+	struct val *facts = val_dict_get(result, "ansible_facts");
+
+	/*
+	 * What a module sends back is host data: it is never rendered as a
+	 * template again (Ansible's wrap_var on registered results and on
+	 * facts, except set_fact's own values). A debug that shows
+	 * ansible_facts sets nothing (Ansible leaves out C._ACTION_DEBUG).
+	 */
+	if (val_is(facts, VAL_DICT) &&
+	    !truth_python(val_dict_get(result, "failed")) &&
+	    strcmp(t->action, "debug")) {
+		facts = val_ref(facts);
+		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
+			facts = val_unsafe(facts);
+		/* what a no_log task made stays out of later output too */
+		if (hc->no_log)
+			facts = val_secret(facts);
+		val_dict_update(t->module &&
+				(t->module->flags & MOD_INCLUDE_VARS) ?
+				hc->hs->incvars : hc->hs->hostfacts,
+				facts, false);
+		val_unref(facts);
+		hc->hs->dirty = true;
+	}
+}
+
+void run_register_result(struct hostctx *hc, const struct task *t,
+		     struct val *result)
+{
+	run_apply_facts(hc, t, result);
+	if (truth_python(val_dict_get(result, "failed"))) {
+		val_unref(hc->hs->failed_result);
+		hc->hs->failed_result = val_ref(result);
+		/* what a no_log task failed with stays hidden in a rescue */
+		if (hc->no_log)
+			hc->hs->failed_result = val_secret(hc->hs->failed_result);
+		hc->hs->failed_task = t;
+	}
+	if (val_dict_get(result, "tend_unknown"))
+		hc->hs->unknown_results = true;
+	if (t->register_as) {
+		/*
+		 * include_vars runs no module: Ansible templates its result's
+		 * variables when used, as it does the variables themselves.
+		 */
+		struct val *r = t->module &&
+			(t->module->flags & MOD_INCLUDE_VARS) ?
+			val_ref(result) : val_unsafe(val_ref(result));
+
+		/*
+		 * Later tasks use the value; output shows ******** (Ansible
+		 * would print it: tend does not show what no_log hid).
+		 */
+		if (hc->no_log)
+			r = val_secret(r);
+		val_dict_set(hc->hs->hostfacts, t->register_as, r);
+		hc->hs->dirty = true;
+	}
+}
