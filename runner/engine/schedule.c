@@ -283,6 +283,20 @@ static void inventory_changes(struct step *s)
 	}
 }
 
+size_t run_stats_index(struct runstate *rs, const char *host)
+{
+	struct run_result *res = rs->res;
+	const struct val *at = val_dict_get(rs->stats_index, host);
+
+	if (at)
+		return (size_t)at->u.i;
+	ALLOC_GROW(res->hosts, res->hosts_nr + 1, res->hosts_alloc);
+	memset(&res->hosts[res->hosts_nr], 0, sizeof(struct host_stats));
+	res->hosts[res->hosts_nr].host = xstrdup(host);
+	val_dict_set_int(rs->stats_index, host, (long long)res->hosts_nr);
+	return res->hosts_nr++;
+}
+
 static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
@@ -294,6 +308,8 @@ static void step_finish(struct step *s)
 	for (size_t i = 0; i < s->nr; i++) {
 		struct hoststate *hs = &pc->hs[s->hosts[i]];
 
+		if (hs->ev_nr && hs->stats == NO_STATS)
+			hs->stats = run_stats_index(pc->rs, hs->name);
 		for (size_t j = 0; j < hs->ev_nr; j++) {
 			struct run_event *ev = &hs->ev[j];
 
@@ -320,19 +336,27 @@ static void step_finish(struct step *s)
 /* any_errors_fatal and max_fail_percentage, checked after each step */
 static void check_failures(struct playctx *pc)
 {
-	size_t failed = 0;
+	size_t failed = 0, fresh = 0;
 
+	/*
+	 * A host that failed in an earlier play counts toward
+	 * max_fail_percentage (Ansible's _failed_hosts keeps it) but is no
+	 * error of this play's for any_errors_fatal.
+	 */
 	for (size_t i = 0; i < pc->nr; i++)
-		if (pc->hs[i].failed || pc->hs[i].unreachable)
+		if (pc->hs[i].failed || pc->hs[i].unreachable) {
 			failed++;
+			fresh += !pc->hs[i].was_down;
+		}
 	if (!failed)
 		return;
-	if (pc->any_errors_fatal)
-		pc->end_play = true;
+	/* as Ansible's strategy: the play breaks, and the playbook stops */
+	if (pc->any_errors_fatal && fresh)
+		pc->end_play = pc->break_play = true;
 	if (pc->play->max_fail_percentage >= 0 &&
 	    (double)failed * 100.0 / (double)pc->nr >
 	    (double)pc->play->max_fail_percentage)
-		pc->end_play = true;
+		pc->end_play = pc->break_play = true;
 }
 
 static void share_var(struct hoststate *to, const struct hoststate *from,

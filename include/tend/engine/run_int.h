@@ -25,6 +25,7 @@ struct check_result;
 struct pwhash;
 
 #define MAX_SCOPES 96
+#define NO_STATS ((size_t)-1)
 #define OMIT_TOKEN "__omit_place_holder__tend"
 /* What a no_log task shows instead of its message (Ansible's words). */
 #define NO_LOG_MSG "the output has been hidden due to the fact that " \
@@ -63,6 +64,20 @@ struct runstate {
 	struct inventory *inv;
 	struct val *secrets;  /* secret strings of the extra vars (read-only
 				 once the plays run) */
+	/*
+	 * What a host keeps from one play to the next (Ansible's vars
+	 * cache and fact cache): host name -> {facts, incvars, hostfacts},
+	 * the dicts of its hoststate at the end of its last play.
+	 */
+	struct val *carry;
+	/*
+	 * The hosts that failed or were unreachable in an earlier play:
+	 * name -> "failed" or "unreachable". Later plays leave them out
+	 * (they keep their place in the play's batches, as in Ansible).
+	 */
+	struct val *down;
+	bool stop; /* no later play runs (a batch failed whole, or
+		      any_errors_fatal, max_fail_percentage) */
 };
 
 struct hoststate {
@@ -75,6 +90,7 @@ struct hoststate {
 	struct val *hostfacts; /* registered and set_fact */
 	struct val *magic;     /* inventory_hostname, group_names ... */
 	bool failed, unreachable, ended;
+	bool was_down;         /* failed or unreachable in an earlier play */
 	bool dirty;            /* hostfacts changed since hostvars */
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
@@ -87,7 +103,9 @@ struct hoststate {
 	const struct task *failed_task;
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
-	size_t stats;          /* index into res->hosts */
+	size_t stats;          /* index into res->hosts; NO_STATS until
+				  the host's first event (as Ansible, a host
+				  that ran nothing has no recap) */
 	/*
 	 * Its own connections to the hosts its tasks delegate to: used by
 	 * this host's worker only, so no two threads share a transport.
@@ -126,6 +144,8 @@ struct playctx {
 	size_t nr;
 	bool end_play;     /* the current batch stops (end_batch, errors) */
 	bool end_batches;  /* meta end_play: no later batch runs either */
+	bool break_play;   /* any_errors_fatal or max_fail_percentage hit:
+			      no later play runs either */
 	bool strategy_free;    /* the play's strategy, rendered */
 	bool any_errors_fatal; /* the play's any_errors_fatal, rendered */
 	/* throttle: how many hosts run each throttled task right now */
@@ -309,6 +329,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs);
 
 /* schedule.c */
+/* The index of host `name` in rs->res->hosts, added when new. */
+size_t run_stats_index(struct runstate *rs, const char *name);
 void run_gather_facts(struct hostctx *hc);
 void run_step(struct playctx *pc, const struct task *t, bool handler,
 	      const size_t *only, size_t only_nr);
