@@ -297,6 +297,37 @@ size_t run_stats_index(struct runstate *rs, const char *host)
 	return res->hosts_nr++;
 }
 
+/*
+ * Every host shows a task under one name, as Ansible's banner: the name
+ * the step's first host (in play order) rendered for it.
+ */
+static void same_names(struct step *s)
+{
+	struct val *first = val_dict();
+	char key[32];
+
+	for (size_t i = 0; i < s->nr; i++) {
+		struct hoststate *hs = &s->pc->hs[s->hosts[i]];
+
+		for (size_t j = 0; j < hs->ev_nr; j++) {
+			struct run_event *ev = &hs->ev[j];
+			const char *name;
+
+			if (!ev->src)
+				continue;
+			snprintf(key, sizeof(key), "%p", ev->src);
+			name = val_cstr(val_dict_get(first, key));
+			if (!name) {
+				val_dict_set_str(first, key, ev->task);
+			} else if (strcmp(name, ev->task)) {
+				free(ev->task);
+				ev->task = xstrdup(name);
+			}
+		}
+	}
+	val_unref(first);
+}
+
 static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
@@ -305,6 +336,7 @@ static void step_finish(struct step *s)
 					pc->rs->opts->hooks;
 
 	inventory_changes(s);
+	same_names(s);
 	for (size_t i = 0; i < s->nr; i++) {
 		struct hoststate *hs = &pc->hs[s->hosts[i]];
 

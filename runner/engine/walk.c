@@ -728,9 +728,45 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 	return failed;
 }
 
+/*
+ * The task's name as Ansible shows it (linear.py templates task.name
+ * when the task starts): rendered in the host's scope without loop vars;
+ * if that fails (an undefined variable, `item`), the name as written.
+ * A role's task keeps its "ROLE : " prefix. Scrubbed of the host's
+ * secrets. NULL when the name has no template.
+ */
+static char *shown_name(struct hostctx *hc, const struct task *t,
+			const struct varstack *vs)
+{
+	struct scopes *ss;
+	struct buf b = BUF_INIT;
+	struct val *secrets;
+
+	if (!t->name || (!strstr(t->name, "{{") && !strstr(t->name, "{%")))
+		return NULL;
+	ss = xmalloc(sizeof(*ss));
+	if (t->role)
+		buf_addf(&b, "%s : ", t->role->name);
+	if (template_render_str(&b, t->name,
+				run_build_scope(ss, hc, vs, t->vars, NULL,
+						NULL)) < 0) {
+		tend_error_clear();
+		buf_release(&b);
+		free(ss);
+		return NULL;
+	}
+	free(ss);
+	secrets = run_secrets(hc);
+	run_scrub(&b, secrets);
+	val_unref(secrets);
+	return buf_detach(&b, NULL);
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
+	const struct task *shown_for = hc->shown_for;
+	char *shown = hc->shown;
 	const struct run_opts *o = hc->pc->rs->opts;
 	int become = hc->become;
 	const char *become_user = hc->become_user;
@@ -782,8 +818,12 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		failed = run_meta(hc, t, vs);
 		break;
 	case TASK_MODULE:
-		if (task_matches_tags(t, o->tags, o->skip_tags))
-			failed = run_module_task(hc, t, vs);
+		if (!task_matches_tags(t, o->tags, o->skip_tags))
+			break;
+		hc->shown_for = t;
+		hc->shown = shown_name(hc, t, vs);
+		failed = run_module_task(hc, t, vs);
+		free(hc->shown);
 		break;
 	case TASK_ROLE:
 		failed = run_role(hc, t, vs);
@@ -797,6 +837,8 @@ out:
 	hc->delegate_to = delegate_to;
 	hc->connection = connection;
 	hc->no_diff = no_diff;
+	hc->shown_for = shown_for;
+	hc->shown = shown;
 	return failed;
 }
 

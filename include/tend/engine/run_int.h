@@ -179,6 +179,13 @@ struct hostctx {
 	size_t env_nr;
 	bool no_diff; /* the task's (block's) diff: false: keep no diff */
 	/*
+	 * The name of task shown_for as Ansible shows it: rendered when
+	 * the task starts, without loop vars, the raw name if that fails;
+	 * scrubbed of secrets. NULL: the task's name as written.
+	 */
+	const struct task *shown_for;
+	char *shown;
+	/*
 	 * The `when` lists of the blocks and import_tasks around the task,
 	 * outermost first: each task evaluates them with its own (Ansible
 	 * reports each task of a skipped block as skipped). And the
