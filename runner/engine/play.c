@@ -125,6 +125,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->inv_changes);
 	val_unref(hs->once_result);
 	val_unref(hs->failed_result);
+	val_unref(hs->facts_out);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -375,6 +376,8 @@ static int play_batches(struct playctx *pc)
 	int error = 0;
 
 	pc->end_batches = false;
+	pc->hs_all = all;
+	pc->nr_all = total;
 	while (done < total && !tend_interrupted && !pc->end_batches) {
 		size_t n = next_batch(p->serial, batch_no++, total - done);
 		struct val *batch = val_list();

@@ -101,6 +101,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 	} else if (run_task(&hc, s->t, &vs)) {
 		hs->failed = true;
 	}
+	free(hc.fact_host);
 	run_progress(&hc, NULL);
 }
 
@@ -328,6 +329,59 @@ static void same_names(struct step *s)
 	val_unref(first);
 }
 
+/* A host of the play (any batch) by name, or NULL. */
+static struct hoststate *play_host(struct playctx *pc, const char *name)
+{
+	for (size_t i = 0; i < pc->nr_all; i++)
+		if (!strcmp(pc->hs_all[i].name, name))
+			return &pc->hs_all[i];
+	return NULL;
+}
+
+/*
+ * The facts delegate_facts tasks of hs set for other hosts: a host of
+ * the play gets them now; any other keeps them for its later plays
+ * (runstate carry), and hostvars shows them at once.
+ */
+static void deliver_facts(struct playctx *pc, struct hoststate *hs)
+{
+	for (size_t i = 0; i < val_len(hs->facts_out); i++) {
+		const struct val *e = val_list_at(hs->facts_out, i);
+		const char *name = val_cstr(val_dict_get(e, "host"));
+		bool inc = val_dict_get(e, "incvars")->u.b;
+		struct hoststate *to = play_host(pc, name);
+		struct val *c, *hv;
+
+		if (to) {
+			val_dict_update(inc ? to->incvars : to->hostfacts,
+					val_dict_get(e, "facts"), false);
+			val_dict_set(pc->hostvars, to->name,
+				     run_host_visible_vars(to));
+			continue;
+		}
+		c = val_dict_get(pc->rs->carry, name);
+		if (!c) {
+			c = val_dict();
+			val_dict_set(c, "facts", val_dict());
+			val_dict_set(val_dict_get(c, "facts"), "ansible_facts",
+				     val_dict());
+			val_dict_set(c, "incvars", val_dict());
+			val_dict_set(c, "hostfacts", val_dict());
+			val_dict_set(pc->rs->carry, name, c);
+		}
+		val_dict_update(val_dict_get(c, inc ? "incvars" : "hostfacts"),
+				val_dict_get(e, "facts"), false);
+		hv = val_dict_get(pc->hostvars, name);
+		if (hv) {
+			hv = val_copy(hv);
+			val_dict_update(hv, val_dict_get(e, "facts"), false);
+			val_dict_set(pc->hostvars, name, hv);
+		}
+	}
+	val_unref(hs->facts_out);
+	hs->facts_out = NULL;
+}
+
 static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
@@ -357,6 +411,7 @@ static void step_finish(struct step *s)
 				hooks->event(ev, hooks->payload);
 		}
 		hs->ev_nr = 0;
+		deliver_facts(pc, hs);
 		if (hs->dirty) {
 			val_dict_set(pc->hostvars, hs->name,
 				     run_host_visible_vars(hs));

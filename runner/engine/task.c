@@ -881,6 +881,9 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	call_record(&c, next, host_failed);
 	if (c.delegate && next != CALL_OUT && hc->hs->ev_nr)
 		run_last_event(hc)->delegate = xstrdup(c.delegate);
+	free(hc->fact_host);
+	hc->fact_host = t->delegate_facts && c.delegate ?
+			xstrdup(c.delegate) : NULL;
 	if (loopvars) /* the item's result names it, as Ansible's */
 		run_loop_result(c.result, c.t, loopvars);
 	return call_finish(&c);
@@ -908,6 +911,24 @@ void run_notify(struct hostctx *hc, const struct task *t)
 		notify_list(hc, hc->notify_up[i]);
 }
 
+/*
+ * delegate_facts: the facts go to the delegate host (Ansible's
+ * get_delegated_hosts), when the step ends (schedule.c).
+ */
+static void facts_for(struct hostctx *hc, const struct task *t,
+		      struct val *facts)
+{
+	struct val *e = val_dict();
+
+	val_dict_set_str(e, "host", hc->fact_host);
+	val_dict_set(e, "facts", val_ref(facts));
+	val_dict_set_bool(e, "incvars", t->module &&
+			  (t->module->flags & MOD_INCLUDE_VARS));
+	if (!hc->hs->facts_out)
+		hc->hs->facts_out = val_list();
+	val_list_push(hc->hs->facts_out, e);
+}
+
 void run_apply_facts(struct hostctx *hc, const struct task *t,
 		     const struct val *result)
 {
@@ -928,13 +949,19 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 		/* what a no_log task made stays out of later output too */
 		if (hc->no_log)
 			facts = val_secret(facts);
-		val_dict_update(t->module &&
-				(t->module->flags & MOD_INCLUDE_VARS) ?
-				hc->hs->incvars : hc->hs->hostfacts,
-				facts, false);
+		if (hc->fact_host) {
+			facts_for(hc, t, facts);
+		} else {
+			val_dict_update(t->module &&
+					(t->module->flags & MOD_INCLUDE_VARS) ?
+					hc->hs->incvars : hc->hs->hostfacts,
+					facts, false);
+			hc->hs->dirty = true;
+		}
 		val_unref(facts);
-		hc->hs->dirty = true;
 	}
+	free(hc->fact_host);
+	hc->fact_host = NULL;
 }
 
 void run_register_result(struct hostctx *hc, const struct task *t,

@@ -320,10 +320,8 @@ static void parse_delegate_facts(const struct kwarg *a)
 {
 	bool b;
 
-	if (playbook_parse_bool(a->lc, a->v, a->key, &b) == 0 && b)
-		diags_add(a->lc->d, &a->v->pos, "'delegate_facts: true' is "
-			  "not supported yet: the facts would go to the "
-			  "delegate host");
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) == 0)
+		a->t->delegate_facts = b;
 }
 
 /*

@@ -112,6 +112,12 @@ struct hoststate {
 	 */
 	struct delegate_conn *dels;
 	size_t dels_nr, dels_alloc;
+	/*
+	 * Facts of delegate_facts tasks, for other hosts: a list of
+	 * {host, facts, incvars (bool)}, applied when the step ends (the
+	 * other host may be running in another worker).
+	 */
+	struct val *facts_out;
 	struct run_event *ev;  /* events of the current step */
 	size_t ev_nr, ev_alloc;
 };
@@ -142,6 +148,8 @@ struct playctx {
 	struct val *hostvars;
 	struct hoststate *hs;
 	size_t nr;
+	struct hoststate *hs_all; /* every host of the play, all batches */
+	size_t nr_all;
 	bool end_play;     /* the current batch stops (end_batch, errors) */
 	bool end_batches;  /* meta end_play: no later batch runs either */
 	bool break_play;   /* any_errors_fatal or max_fail_percentage hit:
@@ -185,6 +193,11 @@ struct hostctx {
 	 */
 	const struct task *shown_for;
 	char *shown;
+	/*
+	 * delegate_facts: the host the facts of the call that just ran go
+	 * to (its delegate), or NULL: this host's own.
+	 */
+	char *fact_host;
 	/*
 	 * The `when` lists of the blocks and import_tasks around the task,
 	 * outermost first: each task evaluates them with its own (Ansible
