@@ -84,6 +84,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 		hc.become = b;
 	}
 	hc.become_user = p->become_user;
+	hc.become_method = p->become_method;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
 	if (p->environment)
 		hc.env[hc.env_nr++] = p->environment;

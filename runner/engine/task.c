@@ -208,6 +208,26 @@ static enum call_next call_when(struct call *c)
 }
 
 /*
+ * Whether the call becomes a user through su with a password set (the
+ * variables Ansible's su plugin reads): su asks for it on a terminal,
+ * which tend does not answer yet, so such a task fails, saying so.
+ */
+static bool su_password(const struct call *c)
+{
+	static const char *const vars[] = {
+		"ansible_become_password", "ansible_become_pass",
+		"ansible_su_password", "ansible_su_pass",
+	};
+
+	if (!c->ctx.become_method || strcmp(c->ctx.become_method, "su"))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
+		if (scope_get(c->sc, vars[i]))
+			return true;
+	return false;
+}
+
+/*
  * delegate_to rendered for this call: NULL when unset, empty or the host
  * itself (Ansible runs that on the host's own connection too).
  */
@@ -302,6 +322,13 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.plan = run_is_plan(hc);
 	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
 					  "root") : NULL;
+	c->ctx.become_method = hc->become ? hc->become_method : NULL;
+	if (su_password(c)) {
+		buf_adds(&c->msg, "become_method 'su' with a become password "
+			 "(ansible_become_password) is not supported yet: "
+			 "only a root login becomes another user with su");
+		return CALL_FAIL;
+	}
 	c->ctx.engine = &engine;
 	c->ctx.engine_data = &c->ed;
 	/* a saved plan binds what the task runs, not only what it found */

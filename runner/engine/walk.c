@@ -770,6 +770,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	const struct run_opts *o = hc->pc->rs->opts;
 	int become = hc->become;
 	const char *become_user = hc->become_user;
+	const char *become_method = hc->become_method;
 	bool no_log = hc->no_log, no_diff = hc->no_diff, failed = false;
 	size_t env_nr = hc->env_nr;
 	const struct val *delegate_to = hc->delegate_to;
@@ -801,6 +802,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	}
 	if (t->become_user)
 		hc->become_user = t->become_user;
+	if (t->become_method)
+		hc->become_method = t->become_method;
 	if (t->no_log)
 		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
 	if (t->no_diff)
@@ -832,6 +835,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 out:
 	hc->become = become;
 	hc->become_user = become_user;
+	hc->become_method = become_method;
 	hc->no_log = no_log;
 	hc->env_nr = env_nr;
 	hc->delegate_to = delegate_to;

@@ -415,7 +415,7 @@ const struct keyword task_keywords[] = {
 	{ "become", parse_become, 0, "run with sudo" },
 	{ "become_user", parse_become_user, 0, "as this user" },
 	{ "become_method", playbook_parse_become_method, 0,
-	  "sudo (the only one)" },
+	  "sudo or su" },
 	{ "block", parse_block_part, KW_ACTION, "a list of tasks" },
 	{ "rescue", parse_block_part, 0, "tasks run if the block fails" },
 	{ "always", parse_block_part, 0, "tasks run after the block" },

@@ -179,6 +179,7 @@ struct hostctx {
 	bool handler;
 	int become;
 	const char *become_user;
+	const char *become_method; /* NULL: sudo */
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
 	const struct val *delegate_to; /* raw, of the task or a block */
 	const struct val *connection;  /* raw, of the task or a block */
