@@ -153,6 +153,7 @@ struct call {
 	struct transport *tx; /* what apply runs on (the host's, or a view) */
 	struct transport *envt; /* the environment view, owned, or NULL */
 	char *delegate;       /* the host the task is delegated to, or NULL */
+	char *become_user;    /* become_user rendered, or NULL */
 	struct val *env;      /* the rendered environment, or NULL */
 	struct engine_data ed;
 	struct task_ctx ctx;
@@ -205,6 +206,29 @@ static enum call_next call_when(struct call *c)
 		return CALL_OUT;
 	}
 	return CALL_GO;
+}
+
+/*
+ * become_user, rendered in the call's scope as Ansible templates it (a
+ * name without a template as it is): into c->become_user.
+ */
+static int call_become_user(struct call *c)
+{
+	struct buf b = BUF_INIT;
+	const char *u = c->hc->become_user;
+
+	free(c->become_user);
+	c->become_user = NULL;
+	if (!strstr(u, "{{") && !strstr(u, "{%")) {
+		c->become_user = xstrdup(u);
+		return 0;
+	}
+	if (template_render_str(&b, u, c->sc) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	c->become_user = buf_detach(&b, NULL);
+	return 0;
 }
 
 /*
@@ -320,7 +344,11 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.verbosity = hc->pc->rs->opts->verbosity;
 	c->ctx.plan = run_is_plan(hc);
-	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
+	if (hc->become && hc->become_user && call_become_user(c) < 0) {
+		buf_addf(&c->msg, "in 'become_user': %s", tend_error_last());
+		return CALL_FAIL;
+	}
+	c->ctx.become_user = hc->become ? (c->become_user ? c->become_user :
 					  "root") : NULL;
 	c->ctx.become_method = hc->become ? hc->become_method : NULL;
 	if (su_password(c)) {
@@ -708,6 +736,7 @@ static struct val *call_finish(struct call *c)
 	}
 	transport_close(c->ro);
 	transport_close(c->envt);
+	free(c->become_user);
 	free(c->delegate);
 	val_unref(c->env);
 	check_result_release(&c->cr);
