@@ -525,6 +525,41 @@ static void play_role_names(struct val *common, const struct play *p)
 	val_unref(seen_dep);
 }
 
+/*
+ * The magic variables every host of the play sees (pc->common): groups,
+ * hostvars, the play's hosts (ansible_play_hosts less those that failed
+ * in an earlier play, `active`), its name, roles, tags, mode.
+ */
+static void play_common(struct playctx *pc, struct val *play_hosts,
+			struct val *active)
+{
+	const struct run_opts *o = pc->rs->opts;
+
+	pc->common = val_dict();
+	val_dict_set(pc->common, "groups", inventory_groups(pc->rs->inv));
+	val_dict_set(pc->common, "hostvars", val_ref(pc->hostvars));
+	/* less the hosts that failed in an earlier play */
+	val_dict_set(pc->common, "ansible_play_hosts", val_ref(active));
+	val_dict_set(pc->common, "ansible_play_hosts_all", val_ref(play_hosts));
+	val_dict_set(pc->common, "play_hosts", val_ref(active));
+	val_dict_set(pc->common, "ansible_play_name",
+		     val_str(pc->play->name ? pc->play->name : ""));
+	{
+		/* Ansible's is absolute (symlinks resolved here) */
+		char *abs = realpath(pc->rs->pb->dir, NULL);
+
+		val_dict_set_str(pc->common, "playbook_dir",
+				 abs ? abs : pc->rs->pb->dir);
+		free(abs);
+	}
+	play_role_names(pc->common, pc->play);
+	val_dict_set_str(pc->common, "omit", OMIT_TOKEN);
+	val_dict_set_bool(pc->common, "ansible_check_mode", o->mode == RUN_PLAN);
+	val_dict_set_int(pc->common, "ansible_verbosity", o->verbosity);
+	val_dict_set_str(pc->common, "ansible_version_full", TEND_VERSION);
+	play_magic_tags_version(pc->common, o);
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -583,29 +618,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	active = val_list();
 	if (!play_setup(&pc, sel, sel_nr, play_hosts, active))
 		goto out; /* interrupted: run_playbook says so */
-	pc.common = val_dict();
-	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
-	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
-	/* less the hosts that failed in an earlier play */
-	val_dict_set(pc.common, "ansible_play_hosts", val_ref(active));
-	val_dict_set(pc.common, "ansible_play_hosts_all", val_ref(play_hosts));
-	val_dict_set(pc.common, "play_hosts", val_ref(active));
-	val_dict_set(pc.common, "ansible_play_name",
-		     val_str(p->name ? p->name : ""));
-	{
-		/* Ansible's is absolute (symlinks resolved here) */
-		char *abs = realpath(rs->pb->dir, NULL);
-
-		val_dict_set_str(pc.common, "playbook_dir",
-				 abs ? abs : rs->pb->dir);
-		free(abs);
-	}
-	play_role_names(pc.common, p);
-	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
-	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
-	val_dict_set_int(pc.common, "ansible_verbosity", o->verbosity);
-	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
-	play_magic_tags_version(pc.common, o);
+	play_common(&pc, play_hosts, active);
 	error = play_batches(&pc);
 out:
 	if (error < 0) {

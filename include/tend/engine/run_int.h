@@ -8,6 +8,7 @@
  *  vars.c      scopes, conditions, secrets
  *  run.c       the run's state: mode, clock, events (scrubbed of secrets)
  *  conn.c      connections
+ *  register.c  what a result leaves on its host (facts, register)
  *  task.c      one module call
  *  loop.c      loop items and labels
  *  walk.c      the tasks of one host: loops, blocks, includes
@@ -318,7 +319,13 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct val *loopvars, const char *label,
 		      bool *host_failed);
 void run_notify(struct hostctx *hc, const struct task *t);
-/* The facts of a result (set_fact, gathered...), each loop item's too. */
+
+/* register.c */
+/*
+ * The facts of a result (set_fact, gathered...), each loop item's too;
+ * with hc->fact_host set (delegate_facts), queued for that host
+ * (hs->facts_out) and hc->fact_host cleared.
+ */
 void run_apply_facts(struct hostctx *hc, const struct task *t,
 		     const struct val *result);
 void run_register_result(struct hostctx *hc, const struct task *t,

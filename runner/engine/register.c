@@ -1,0 +1,97 @@
+/*
+ * What a task's result leaves on its host: the facts it set (set_fact,
+ * include_vars; a delegate_facts task's go to its delegate), the
+ * registered variable, the failed result a rescue sees.
+ */
+
+#include "tend/common.h"
+#include "tend/modkit/module.h"
+#include "tend/engine/run_int.h"
+#include "tend/data/truth.h"
+
+/*
+ * delegate_facts: the facts go to the delegate host (Ansible's
+ * get_delegated_hosts), when the step ends (schedule.c).
+ */
+static void facts_for(struct hostctx *hc, const struct task *t,
+		      struct val *facts)
+{
+	struct val *e = val_dict();
+
+	val_dict_set_str(e, "host", hc->fact_host);
+	val_dict_set(e, "facts", val_ref(facts));
+	val_dict_set_bool(e, "incvars", t->module &&
+			  (t->module->flags & MOD_INCLUDE_VARS));
+	if (!hc->hs->facts_out)
+		hc->hs->facts_out = val_list();
+	val_list_push(hc->hs->facts_out, e);
+}
+
+void run_apply_facts(struct hostctx *hc, const struct task *t,
+		     const struct val *result)
+{
+	struct val *facts = val_dict_get(result, "ansible_facts");
+
+	/*
+	 * What a module sends back is host data: it is never rendered as a
+	 * template again (Ansible's wrap_var on registered results and on
+	 * facts, except set_fact's own values). A debug that shows
+	 * ansible_facts sets nothing (Ansible leaves out C._ACTION_DEBUG).
+	 */
+	if (val_is(facts, VAL_DICT) &&
+	    !truth_python(val_dict_get(result, "failed")) &&
+	    strcmp(t->action, "debug")) {
+		facts = val_ref(facts);
+		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
+			facts = val_unsafe(facts);
+		/* what a no_log task made stays out of later output too */
+		if (hc->no_log)
+			facts = val_secret(facts);
+		if (hc->fact_host) {
+			facts_for(hc, t, facts);
+		} else {
+			val_dict_update(t->module &&
+					(t->module->flags & MOD_INCLUDE_VARS) ?
+					hc->hs->incvars : hc->hs->hostfacts,
+					facts, false);
+			hc->hs->dirty = true;
+		}
+		val_unref(facts);
+	}
+	free(hc->fact_host);
+	hc->fact_host = NULL;
+}
+
+void run_register_result(struct hostctx *hc, const struct task *t,
+		     struct val *result)
+{
+	run_apply_facts(hc, t, result);
+	if (truth_python(val_dict_get(result, "failed"))) {
+		val_unref(hc->hs->failed_result);
+		hc->hs->failed_result = val_ref(result);
+		/* what a no_log task failed with stays hidden in a rescue */
+		if (hc->no_log)
+			hc->hs->failed_result = val_secret(hc->hs->failed_result);
+		hc->hs->failed_task = t;
+	}
+	if (val_dict_get(result, "tend_unknown"))
+		hc->hs->unknown_results = true;
+	if (t->register_as) {
+		/*
+		 * include_vars runs no module: Ansible templates its result's
+		 * variables when used, as it does the variables themselves.
+		 */
+		struct val *r = t->module &&
+			(t->module->flags & MOD_INCLUDE_VARS) ?
+			val_ref(result) : val_unsafe(val_ref(result));
+
+		/*
+		 * Later tasks use the value; output shows ******** (Ansible
+		 * would print it: tend does not show what no_log hid).
+		 */
+		if (hc->no_log)
+			r = val_secret(r);
+		val_dict_set(hc->hs->hostfacts, t->register_as, r);
+		hc->hs->dirty = true;
+	}
+}
