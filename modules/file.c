@@ -631,6 +631,7 @@ static int file_apply(struct apply_result *out, const struct task_ctx *ctx,
 	buf_addf(&s, "tend_probe \"$p\" '%s' n\n", pd->follow ? "L" : "");
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
+	req.become_method = ctx->become_method;
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {

@@ -15,20 +15,6 @@
 
 /* ---- plays ---- */
 
-static size_t stats_index(struct runstate *rs, const char *host)
-{
-	struct run_result *res = rs->res;
-	const struct val *at = val_dict_get(rs->stats_index, host);
-
-	if (at)
-		return (size_t)at->u.i;
-	ALLOC_GROW(res->hosts, res->hosts_nr + 1, res->hosts_alloc);
-	memset(&res->hosts[res->hosts_nr], 0, sizeof(struct host_stats));
-	res->hosts[res->hosts_nr].host = xstrdup(host);
-	val_dict_set_int(rs->stats_index, host, (long long)res->hosts_nr);
-	return res->hosts_nr++;
-}
-
 static struct conn *conn_for(struct runstate *rs, const char *host)
 {
 	const struct val *at = val_dict_get(rs->conn_index, host);
@@ -140,6 +126,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->inv_changes);
 	val_unref(hs->once_result);
 	val_unref(hs->failed_result);
+	val_unref(hs->facts_out);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -231,6 +218,57 @@ static void host_magic_inventory(struct val *magic, const struct host *h)
 	free(abs);
 }
 
+/*
+ * What the host keeps from its earlier plays: its facts, include_vars,
+ * registered results and set_fact facts (Ansible keeps them for the
+ * run), and whether it failed or was unreachable in one (Ansible leaves
+ * it out of every later play: it is marked so, and runs nothing).
+ */
+static void host_carried(struct hoststate *hs, const struct runstate *rs)
+{
+	const struct val *c = val_dict_get(rs->carry, hs->name);
+	const char *down = val_cstr(val_dict_get(rs->down, hs->name));
+
+	if (c) {
+		hs->factvars = val_ref(val_dict_get(c, "facts"));
+		hs->incvars = val_ref(val_dict_get(c, "incvars"));
+		hs->hostfacts = val_ref(val_dict_get(c, "hostfacts"));
+	} else {
+		hs->factvars = val_dict();
+		hs->incvars = val_dict();
+		/* defined, empty, until facts are gathered (as in Ansible) */
+		val_dict_set(hs->factvars, "ansible_facts", val_dict());
+		hs->hostfacts = val_dict();
+	}
+	if (down) {
+		hs->was_down = true;
+		if (!strcmp(down, "unreachable"))
+			hs->unreachable = true;
+		else
+			hs->failed = true;
+	}
+}
+
+/* Keep what the host's next play starts from (host_carried). */
+static void host_carry(struct runstate *rs, const struct hoststate *hs)
+{
+	struct val *c;
+
+	if (!hs->factvars)
+		return; /* set-up was interrupted */
+	c = val_dict();
+	val_dict_set(c, "facts", val_ref(hs->factvars));
+	val_dict_set(c, "incvars", val_ref(hs->incvars));
+	val_dict_set(c, "hostfacts", val_ref(hs->hostfacts));
+	val_dict_set(rs->carry, hs->name, c);
+	if (hs->unreachable)
+		val_dict_set_str(rs->down, hs->name, "unreachable");
+	else if (hs->failed)
+		val_dict_set_str(rs->down, hs->name, "failed");
+	else
+		val_dict_del(rs->down, hs->name);
+}
+
 static void host_setup(struct playctx *pc, struct hoststate *hs,
 		       struct host *h)
 {
@@ -241,11 +279,8 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->name = h->name;
 	hs->conn = conn_for(rs, hs->name);
 	hs->inv_vars = inventory_host_vars(rs->inv, h);
-	hs->factvars = val_dict();
-	hs->incvars = val_dict();
-	/* defined, empty, until facts are gathered (as in Ansible) */
-	val_dict_set(hs->factvars, "ansible_facts", val_dict());
-	hs->hostfacts = val_dict();
+	hs->stats = NO_STATS;
+	host_carried(hs, rs);
 	hs->notified = val_list();
 	hs->inv_changes = val_list();
 	hs->secret_text = val_dict();
@@ -260,13 +295,28 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 }
 
 /*
+ * hostvars of a host outside the play: its inventory vars, and what it
+ * keeps from its earlier plays (facts, registered results).
+ */
+static struct val *outside_vars(const struct runstate *rs, struct host *h)
+{
+	struct val *v = inventory_host_vars(rs->inv, h);
+	const struct val *c = val_dict_get(rs->carry, h->name);
+	static const char *const parts[] = { "facts", "incvars", "hostfacts" };
+
+	for (size_t i = 0; c && i < ARRAY_SIZE(parts); i++)
+		val_dict_update(v, val_dict_get(c, parts[i]), false);
+	return v;
+}
+
+/*
  * The state of each selected host, and the hostvars all of them see.
  * Each step is linear in the hosts; between hosts it checks
  * tend_interrupted, and returns false when set: pc->hs is then set up in
  * part (hoststate_release copes) and no host has stats yet.
  */
 static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
-		       struct val *play_hosts)
+		       struct val *play_hosts, struct val *active)
 {
 	struct runstate *rs = pc->rs;
 
@@ -283,6 +333,8 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 			return false;
 		host_setup(pc, hs, sel[i]);
 		val_list_push(play_hosts, val_str(hs->name));
+		if (!hs->was_down)
+			val_list_push(active, val_str(hs->name));
 		val_dict_set(pc->hostvars, hs->name, run_host_visible_vars(hs));
 	}
 	/* hosts of the inventory outside this play are visible too */
@@ -293,31 +345,26 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 			return false;
 		if (!val_dict_get(pc->hostvars, h->name))
 			val_dict_set(pc->hostvars, h->name,
-				     inventory_host_vars(rs->inv, h));
+				     outside_vars(rs, h));
 	}
-	for (size_t i = 0; i < sel_nr; i++)
-		pc->hs[i].stats = stats_index(rs, pc->hs[i].name);
 	return !tend_interrupted;
 }
 
 /*
- * After a batch, as Ansible's playbook executor: its failed and
- * unreachable hosts are left out of later plays, and a batch whose every
- * host failed (or a fatal error: rs->stop) ends the run's plays.
+ * Whether the batch's hosts all failed in it: Ansible then runs no later
+ * batch, nor play. A host that failed in an earlier play is in the batch
+ * but not among its failures (Ansible's count), so such a batch never
+ * fails whole.
  */
-static void batch_end(struct playctx *pc)
+static bool batch_failed_whole(const struct playctx *pc)
 {
-	size_t failed = 0;
+	size_t fresh = 0;
 
 	for (size_t i = 0; i < pc->nr; i++)
-		if (pc->hs[i].failed || pc->hs[i].unreachable) {
-			val_dict_set(pc->rs->gone, pc->hs[i].name, val_null());
-			failed++;
-		}
-	if (pc->nr && failed == pc->nr)
-		pc->rs->stop = true;
-	if (pc->rs->stop)
-		pc->end_batches = true;
+		if ((pc->hs[i].failed || pc->hs[i].unreachable) &&
+		    !pc->hs[i].was_down)
+			fresh++;
+	return pc->nr && fresh == pc->nr;
 }
 
 /* Run the play's sections over its hosts, batch by batch (serial). */
@@ -330,6 +377,8 @@ static int play_batches(struct playctx *pc)
 	int error = 0;
 
 	pc->end_batches = false;
+	pc->hs_all = all;
+	pc->nr_all = total;
 	while (done < total && !tend_interrupted && !pc->end_batches) {
 		size_t n = next_batch(p->serial, batch_no++, total - done);
 		struct val *batch = val_list();
@@ -339,7 +388,8 @@ static int play_batches(struct playctx *pc)
 		pc->hs = all + done;
 		pc->nr = n;
 		for (size_t i = 0; i < n; i++)
-			val_list_push(batch, val_str(pc->hs[i].name));
+			if (!pc->hs[i].was_down)
+				val_list_push(batch, val_str(pc->hs[i].name));
 		val_dict_set(pc->common, "ansible_play_batch", batch);
 		pc->end_play = false;
 		if (o->hooks && o->hooks->batch_start && !o->quiet) {
@@ -360,8 +410,11 @@ static int play_batches(struct playctx *pc)
 		run_section(pc, &p->post_tasks);
 		if (o->hooks && o->hooks->batch_end && !o->quiet)
 			o->hooks->batch_end(p, o->hooks->payload);
-		batch_end(pc);
 		done += n;
+		if (batch_failed_whole(pc) || pc->break_play) {
+			pc->break_play = true;
+			break;
+		}
 	}
 	pc->hs = all;
 	pc->nr = total;
@@ -479,18 +532,6 @@ static int hs_cmp(const void *a, const void *b)
 		      ((const struct hoststate *)b)->name);
 }
 
-/* The play's hosts without those an earlier play lost (rs->gone). */
-static size_t play_left(struct host **sel, size_t nr,
-			const struct runstate *rs)
-{
-	size_t keep = 0;
-
-	for (size_t i = 0; i < nr; i++)
-		if (!val_dict_get(rs->gone, sel[i]->name))
-			sel[keep++] = sel[i];
-	return keep;
-}
-
 /*
  * The play's `order`: the order its hosts run and are batched in. The
  * play's host lists (ansible_play_hosts...) keep the inventory's, as
@@ -524,6 +565,41 @@ static void play_order(struct playctx *pc)
 		}
 }
 
+/*
+ * The magic variables every host of the play sees (pc->common): groups,
+ * hostvars, the play's hosts (ansible_play_hosts less those that failed
+ * in an earlier play, `active`), its name, roles, tags, mode.
+ */
+static void play_common(struct playctx *pc, struct val *play_hosts,
+			struct val *active)
+{
+	const struct run_opts *o = pc->rs->opts;
+
+	pc->common = val_dict();
+	val_dict_set(pc->common, "groups", inventory_groups(pc->rs->inv));
+	val_dict_set(pc->common, "hostvars", val_ref(pc->hostvars));
+	/* less the hosts that failed in an earlier play */
+	val_dict_set(pc->common, "ansible_play_hosts", val_ref(active));
+	val_dict_set(pc->common, "ansible_play_hosts_all", val_ref(play_hosts));
+	val_dict_set(pc->common, "play_hosts", val_ref(active));
+	val_dict_set(pc->common, "ansible_play_name",
+		     val_str(pc->play->name ? pc->play->name : ""));
+	{
+		/* Ansible's is absolute (symlinks resolved here) */
+		char *abs = realpath(pc->rs->pb->dir, NULL);
+
+		val_dict_set_str(pc->common, "playbook_dir",
+				 abs ? abs : pc->rs->pb->dir);
+		free(abs);
+	}
+	play_role_names(pc->common, pc->play);
+	val_dict_set_str(pc->common, "omit", OMIT_TOKEN);
+	val_dict_set_bool(pc->common, "ansible_check_mode", o->mode == RUN_PLAN);
+	val_dict_set_int(pc->common, "ansible_verbosity", o->verbosity);
+	val_dict_set_str(pc->common, "ansible_version_full", TEND_VERSION);
+	play_magic_tags_version(pc->common, o);
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -531,7 +607,7 @@ static int run_play(struct runstate *rs, const struct play *p)
 	struct buf pattern = BUF_INIT;
 	struct host **sel = NULL, **lim = NULL;
 	size_t sel_nr = 0, lim_nr = 0;
-	struct val *play_hosts = NULL, *play_text = NULL;
+	struct val *play_hosts = NULL, *play_text = NULL, *active = NULL;
 	const struct run_opts *o = rs->opts;
 	int error = 0;
 
@@ -570,7 +646,6 @@ static int run_play(struct runstate *rs, const struct play *p)
 		sel_nr = keep;
 		val_unref(want);
 	}
-	sel_nr = play_left(sel, sel_nr, rs);
 	if (o->hooks && o->hooks->play_start && !o->quiet)
 		o->hooks->play_start(p, sel_nr, o->hooks->payload);
 	if (!sel_nr || tend_interrupted)
@@ -580,31 +655,11 @@ static int run_play(struct runstate *rs, const struct play *p)
 	pc.nr = sel_nr;
 	pc.hostvars = val_dict();
 	play_hosts = val_list();
-	if (!play_setup(&pc, sel, sel_nr, play_hosts))
+	active = val_list();
+	if (!play_setup(&pc, sel, sel_nr, play_hosts, active))
 		goto out; /* interrupted: run_playbook says so */
 	play_order(&pc);
-	pc.common = val_dict();
-	val_dict_set(pc.common, "groups", inventory_groups(rs->inv));
-	val_dict_set(pc.common, "hostvars", val_ref(pc.hostvars));
-	val_dict_set(pc.common, "ansible_play_hosts", val_ref(play_hosts));
-	val_dict_set(pc.common, "ansible_play_hosts_all", val_ref(play_hosts));
-	val_dict_set(pc.common, "play_hosts", val_ref(play_hosts));
-	val_dict_set(pc.common, "ansible_play_name",
-		     val_str(p->name ? p->name : ""));
-	{
-		/* Ansible's is absolute (symlinks resolved here) */
-		char *abs = realpath(rs->pb->dir, NULL);
-
-		val_dict_set_str(pc.common, "playbook_dir",
-				 abs ? abs : rs->pb->dir);
-		free(abs);
-	}
-	play_role_names(pc.common, p);
-	val_dict_set_str(pc.common, "omit", OMIT_TOKEN);
-	val_dict_set_bool(pc.common, "ansible_check_mode", o->mode == RUN_PLAN);
-	val_dict_set_int(pc.common, "ansible_verbosity", o->verbosity);
-	val_dict_set_str(pc.common, "ansible_version_full", TEND_VERSION);
-	play_magic_tags_version(pc.common, o);
+	play_common(&pc, play_hosts, active);
 	error = play_batches(&pc);
 out:
 	if (error < 0) {
@@ -615,7 +670,10 @@ out:
 		val_unref(secrets);
 	}
 	run_wipe_secret_text(play_text);
+	if (pc.break_play)
+		rs->stop = true;
 	for (size_t i = 0; pc.hs && i < pc.nr; i++) {
+		host_carry(rs, &pc.hs[i]);
 		run_delegates_close(&pc.hs[i], &rs->res->round_trips);
 		hoststate_release(&pc.hs[i]);
 	}
@@ -624,6 +682,7 @@ out:
 	pthread_cond_destroy(&pc.thr_cond);
 	pthread_mutex_destroy(&pc.thr_lock);
 	val_unref(play_hosts);
+	val_unref(active);
 	val_unref(pc.common);
 	val_unref(pc.hostvars);
 	val_unref(pc.play_vars);
@@ -656,7 +715,6 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		val_dict_set_int(rs.stats_index, out->hosts[i].host,
 				 (long long)i);
 	rs.secrets = val_list();
-	rs.gone = val_dict();
 	if (opts->extra_vars)
 		run_collect_secrets(rs.secrets, opts->extra_vars, false);
 	/*
@@ -671,9 +729,13 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		if (pb->plays[i]->vars)
 			run_collect_secrets(rs.secrets, pb->plays[i]->vars,
 					    false);
+	rs.carry = val_dict();
+	rs.down = val_dict();
 	for (size_t i = 0; i < pb->nr && !tend_interrupted && !rs.stop; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
+	val_unref(rs.carry);
+	val_unref(rs.down);
 	for (size_t i = 0; i < rs.conns_nr; i++) {
 		if (rs.conns[i].t) {
 			out->round_trips += rs.conns[i].t->round_trips;
@@ -692,7 +754,6 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
 	val_unref(rs.secrets);
-	val_unref(rs.gone);
 	out->interrupted = tend_interrupted != 0;
 	return error;
 }

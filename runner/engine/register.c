@@ -1,12 +1,14 @@
 /*
- * What a module call's result does to its host: the handlers it
- * notifies, the facts it sets, the variable it is registered as.
+ * What a module call's result leaves on its host: the handlers it
+ * notifies, the facts it sets (set_fact, include_vars; a delegate_facts
+ * task's go to its delegate), the registered variable, the failed result
+ * a rescue sees.
  */
 
 #include "tend/common.h"
+#include "tend/modkit/module.h"
 #include "tend/engine/run_int.h"
 #include "tend/data/truth.h"
-#include "tend/modkit/module.h"
 
 static void notify_list(struct hostctx *hc, const struct val *l)
 {
@@ -30,6 +32,24 @@ void run_notify(struct hostctx *hc, const struct task *t)
 		notify_list(hc, hc->notify_up[i]);
 }
 
+/*
+ * delegate_facts: the facts go to the delegate host (Ansible's
+ * get_delegated_hosts), when the step ends (schedule.c).
+ */
+static void facts_for(struct hostctx *hc, const struct task *t,
+		      struct val *facts)
+{
+	struct val *e = val_dict();
+
+	val_dict_set_str(e, "host", hc->fact_host);
+	val_dict_set(e, "facts", val_ref(facts));
+	val_dict_set_bool(e, "incvars", t->module &&
+			  (t->module->flags & MOD_INCLUDE_VARS));
+	if (!hc->hs->facts_out)
+		hc->hs->facts_out = val_list();
+	val_list_push(hc->hs->facts_out, e);
+}
+
 void run_apply_facts(struct hostctx *hc, const struct task *t,
 		     const struct val *result)
 {
@@ -50,13 +70,19 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 		/* what a no_log task made stays out of later output too */
 		if (hc->no_log)
 			facts = val_secret(facts);
-		val_dict_update(t->module &&
-				(t->module->flags & MOD_INCLUDE_VARS) ?
-				hc->hs->incvars : hc->hs->hostfacts,
-				facts, false);
+		if (hc->fact_host) {
+			facts_for(hc, t, facts);
+		} else {
+			val_dict_update(t->module &&
+					(t->module->flags & MOD_INCLUDE_VARS) ?
+					hc->hs->incvars : hc->hs->hostfacts,
+					facts, false);
+			hc->hs->dirty = true;
+		}
 		val_unref(facts);
-		hc->hs->dirty = true;
 	}
+	free(hc->fact_host);
+	hc->fact_host = NULL;
 }
 
 void run_register_result(struct hostctx *hc, const struct task *t,

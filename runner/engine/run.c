@@ -54,7 +54,11 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	ALLOC_GROW(hs->ev, hs->ev_nr + 1, hs->ev_alloc);
 	ev = &hs->ev[hs->ev_nr++];
 	memset(ev, 0, sizeof(*ev));
-	if (t) {
+	if (t && hc->shown_for == t && hc->shown) {
+		buf_adds(&name, hc->shown);
+		ev->module = xstrdup(t->action);
+		ev->pos = t->pos;
+	} else if (t) {
 		task_display_name(&name, t);
 		ev->module = xstrdup(t->action);
 		ev->pos = t->pos;
@@ -63,6 +67,7 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 		ev->module = xstrdup("gather_facts");
 	}
 	ev->task = buf_detach(&name, NULL);
+	ev->src = t;
 	ev->host = xstrdup(hs->name);
 	ev->status = st;
 	ev->handler = hc->handler;

@@ -98,6 +98,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 	hc.any_errors_fatal = s->pc->any_errors_fatal;
 	if (p->module_defaults)
 		hc.mdefs[hc.mdefs_nr++] = p->module_defaults;
+	hc.become_method = p->become_method;
 	hc.no_log = p->no_log && run_no_log(&hc, p->no_log, NULL, NULL);
 	if (p->environment)
 		hc.env[hc.env_nr++] = p->environment;
@@ -118,6 +119,7 @@ static void step_host(struct step *s, struct hoststate *hs)
 	/* a failure outside a module call (a keyword's template) */
 	if (hs->failed && !hs->fatal_set)
 		hs->fatal = hc.any_errors_fatal;
+	free(hc.fact_host);
 	run_progress(&hc, NULL);
 }
 
@@ -300,6 +302,104 @@ static void inventory_changes(struct step *s)
 	}
 }
 
+size_t run_stats_index(struct runstate *rs, const char *host)
+{
+	struct run_result *res = rs->res;
+	const struct val *at = val_dict_get(rs->stats_index, host);
+
+	if (at)
+		return (size_t)at->u.i;
+	ALLOC_GROW(res->hosts, res->hosts_nr + 1, res->hosts_alloc);
+	memset(&res->hosts[res->hosts_nr], 0, sizeof(struct host_stats));
+	res->hosts[res->hosts_nr].host = xstrdup(host);
+	val_dict_set_int(rs->stats_index, host, (long long)res->hosts_nr);
+	return res->hosts_nr++;
+}
+
+/*
+ * Every host shows a task under one name, as Ansible's banner: the name
+ * the step's first host (in play order) rendered for it.
+ */
+static void same_names(struct step *s)
+{
+	struct val *first = val_dict();
+	char key[32];
+
+	for (size_t i = 0; i < s->nr; i++) {
+		struct hoststate *hs = &s->pc->hs[s->hosts[i]];
+
+		for (size_t j = 0; j < hs->ev_nr; j++) {
+			struct run_event *ev = &hs->ev[j];
+			const char *name;
+
+			if (!ev->src)
+				continue;
+			snprintf(key, sizeof(key), "%p", ev->src);
+			name = val_cstr(val_dict_get(first, key));
+			if (!name) {
+				val_dict_set_str(first, key, ev->task);
+			} else if (strcmp(name, ev->task)) {
+				free(ev->task);
+				ev->task = xstrdup(name);
+			}
+		}
+	}
+	val_unref(first);
+}
+
+/* A host of the play (any batch) by name, or NULL. */
+static struct hoststate *play_host(struct playctx *pc, const char *name)
+{
+	for (size_t i = 0; i < pc->nr_all; i++)
+		if (!strcmp(pc->hs_all[i].name, name))
+			return &pc->hs_all[i];
+	return NULL;
+}
+
+/*
+ * The facts delegate_facts tasks of hs set for other hosts: a host of
+ * the play gets them now; any other keeps them for its later plays
+ * (runstate carry), and hostvars shows them at once.
+ */
+static void deliver_facts(struct playctx *pc, struct hoststate *hs)
+{
+	for (size_t i = 0; i < val_len(hs->facts_out); i++) {
+		const struct val *e = val_list_at(hs->facts_out, i);
+		const char *name = val_cstr(val_dict_get(e, "host"));
+		bool inc = val_dict_get(e, "incvars")->u.b;
+		struct hoststate *to = play_host(pc, name);
+		struct val *c, *hv;
+
+		if (to) {
+			val_dict_update(inc ? to->incvars : to->hostfacts,
+					val_dict_get(e, "facts"), false);
+			val_dict_set(pc->hostvars, to->name,
+				     run_host_visible_vars(to));
+			continue;
+		}
+		c = val_dict_get(pc->rs->carry, name);
+		if (!c) {
+			c = val_dict();
+			val_dict_set(c, "facts", val_dict());
+			val_dict_set(val_dict_get(c, "facts"), "ansible_facts",
+				     val_dict());
+			val_dict_set(c, "incvars", val_dict());
+			val_dict_set(c, "hostfacts", val_dict());
+			val_dict_set(pc->rs->carry, name, c);
+		}
+		val_dict_update(val_dict_get(c, inc ? "incvars" : "hostfacts"),
+				val_dict_get(e, "facts"), false);
+		hv = val_dict_get(pc->hostvars, name);
+		if (hv) {
+			hv = val_copy(hv);
+			val_dict_update(hv, val_dict_get(e, "facts"), false);
+			val_dict_set(pc->hostvars, name, hv);
+		}
+	}
+	val_unref(hs->facts_out);
+	hs->facts_out = NULL;
+}
+
 static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
@@ -308,9 +408,12 @@ static void step_finish(struct step *s)
 					pc->rs->opts->hooks;
 
 	inventory_changes(s);
+	same_names(s);
 	for (size_t i = 0; i < s->nr; i++) {
 		struct hoststate *hs = &pc->hs[s->hosts[i]];
 
+		if (hs->ev_nr && hs->stats == NO_STATS)
+			hs->stats = run_stats_index(pc->rs, hs->name);
 		for (size_t j = 0; j < hs->ev_nr; j++) {
 			struct run_event *ev = &hs->ev[j];
 
@@ -326,6 +429,7 @@ static void step_finish(struct step *s)
 				hooks->event(ev, hooks->payload);
 		}
 		hs->ev_nr = 0;
+		deliver_facts(pc, hs);
 		if (hs->dirty) {
 			val_dict_set(pc->hostvars, hs->name,
 				     run_host_visible_vars(hs));
@@ -343,6 +447,11 @@ static void check_failures(struct playctx *pc, const struct step *s)
 {
 	size_t failed = 0;
 
+	/*
+	 * A host that failed in an earlier play counts toward
+	 * max_fail_percentage (Ansible's _failed_hosts keeps it) but is no
+	 * error of this play's for any_errors_fatal.
+	 */
 	for (size_t i = 0; i < pc->nr; i++)
 		if (pc->hs[i].failed || pc->hs[i].unreachable)
 			failed++;
@@ -351,13 +460,16 @@ static void check_failures(struct playctx *pc, const struct step *s)
 	for (size_t i = 0; i < s->nr; i++) {
 		const struct hoststate *hs = &pc->hs[s->hosts[i]];
 
-		if ((hs->failed || hs->unreachable) && hs->fatal)
-			pc->end_play = pc->rs->stop = true;
+		/* any_errors_fatal where it held for the task that failed */
+		if ((hs->failed || hs->unreachable) && hs->fatal &&
+		    !hs->was_down)
+			pc->end_play = pc->break_play = true;
 	}
+	/* as Ansible's strategy: the play breaks, and the playbook stops */
 	if (pc->play->max_fail_percentage >= 0 &&
 	    (double)failed * 100.0 / (double)pc->nr >
 	    (double)pc->play->max_fail_percentage)
-		pc->end_play = pc->rs->stop = true;
+		pc->end_play = pc->break_play = true;
 }
 
 static void share_var(struct hoststate *to, const struct hoststate *from,

@@ -123,6 +123,7 @@ struct call {
 	struct transport *tmt;  /* the timeout view, owned, or NULL */
 	long long timeout;      /* the task's timeout (seconds), or 0 */
 	char *delegate;       /* the host the task is delegated to, or NULL */
+	char *become_user;    /* become_user rendered, or NULL */
 	struct val *env;      /* the rendered environment, or NULL */
 	struct engine_data ed;
 	struct task_ctx ctx;
@@ -175,6 +176,49 @@ static enum call_next call_when(struct call *c)
 		return CALL_OUT;
 	}
 	return CALL_GO;
+}
+
+/*
+ * become_user, rendered in the call's scope as Ansible templates it (a
+ * name without a template as it is): into c->become_user.
+ */
+static int call_become_user(struct call *c)
+{
+	struct buf b = BUF_INIT;
+	const char *u = c->hc->become_user;
+
+	free(c->become_user);
+	c->become_user = NULL;
+	if (!strstr(u, "{{") && !strstr(u, "{%")) {
+		c->become_user = xstrdup(u);
+		return 0;
+	}
+	if (template_render_str(&b, u, c->sc) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	c->become_user = buf_detach(&b, NULL);
+	return 0;
+}
+
+/*
+ * Whether the call becomes a user through su with a password set (the
+ * variables Ansible's su plugin reads): su asks for it on a terminal,
+ * which tend does not answer yet, so such a task fails, saying so.
+ */
+static bool su_password(const struct call *c)
+{
+	static const char *const vars[] = {
+		"ansible_become_password", "ansible_become_pass",
+		"ansible_su_password", "ansible_su_pass",
+	};
+
+	if (!c->ctx.become_method || strcmp(c->ctx.become_method, "su"))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
+		if (scope_get(c->sc, vars[i]))
+			return true;
+	return false;
 }
 
 /*
@@ -270,8 +314,19 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.verbosity = hc->pc->rs->opts->verbosity;
 	c->ctx.plan = run_is_plan(hc);
-	c->ctx.become_user = hc->become ? (hc->become_user ? hc->become_user :
+	if (hc->become && hc->become_user && call_become_user(c) < 0) {
+		buf_addf(&c->msg, "in 'become_user': %s", tend_error_last());
+		return CALL_FAIL;
+	}
+	c->ctx.become_user = hc->become ? (c->become_user ? c->become_user :
 					  "root") : NULL;
+	c->ctx.become_method = hc->become ? hc->become_method : NULL;
+	if (su_password(c)) {
+		buf_adds(&c->msg, "become_method 'su' with a become password "
+			 "(ansible_become_password) is not supported yet: "
+			 "only a root login becomes another user with su");
+		return CALL_FAIL;
+	}
 	c->ctx.engine = &engine;
 	c->ctx.engine_data = &c->ed;
 	/* a saved plan binds what the task runs, not only what it found */
@@ -721,6 +776,7 @@ static struct val *call_finish(struct call *c)
 	transport_close(c->ro);
 	transport_close(c->tmt);
 	transport_close(c->envt);
+	free(c->become_user);
 	free(c->delegate);
 	val_unref(c->env);
 	check_result_release(&c->cr);
@@ -935,6 +991,9 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 	call_record(&c, next, host_failed);
 	if (c.delegate && next != CALL_OUT && hc->hs->ev_nr)
 		run_last_event(hc)->delegate = xstrdup(c.delegate);
+	free(hc->fact_host);
+	hc->fact_host = t->delegate_facts && c.delegate ?
+			xstrdup(c.delegate) : NULL;
 	if (loopvars) /* the item's result names it, as Ansible's */
 		run_loop_result(c.result, c.t, loopvars);
 	return call_finish(&c);

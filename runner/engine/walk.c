@@ -728,12 +728,49 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 	return failed;
 }
 
+/*
+ * The task's name as Ansible shows it (linear.py templates task.name
+ * when the task starts): rendered in the host's scope without loop vars;
+ * if that fails (an undefined variable, `item`), the name as written.
+ * A role's task keeps its "ROLE : " prefix. Scrubbed of the host's
+ * secrets. NULL when the name has no template.
+ */
+static char *shown_name(struct hostctx *hc, const struct task *t,
+			const struct varstack *vs)
+{
+	struct scopes *ss;
+	struct buf b = BUF_INIT;
+	struct val *secrets;
+
+	if (!t->name || (!strstr(t->name, "{{") && !strstr(t->name, "{%")))
+		return NULL;
+	ss = xmalloc(sizeof(*ss));
+	if (t->role)
+		buf_addf(&b, "%s : ", t->role->name);
+	if (template_render_str(&b, t->name,
+				run_build_scope(ss, hc, vs, t->vars, NULL,
+						NULL)) < 0) {
+		tend_error_clear();
+		buf_release(&b);
+		free(ss);
+		return NULL;
+	}
+	free(ss);
+	secrets = run_secrets(hc);
+	run_scrub(&b, secrets);
+	val_unref(secrets);
+	return buf_detach(&b, NULL);
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
+	const struct task *shown_for = hc->shown_for;
+	char *shown = hc->shown;
 	const struct run_opts *o = hc->pc->rs->opts;
 	int become = hc->become;
 	const char *become_user = hc->become_user;
+	const char *become_method = hc->become_method;
 	bool no_log = hc->no_log, no_diff = hc->no_diff, failed = false;
 	size_t env_nr = hc->env_nr;
 	const struct val *delegate_to = hc->delegate_to;
@@ -785,6 +822,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	}
 	if (t->become_user)
 		hc->become_user = t->become_user;
+	if (t->become_method)
+		hc->become_method = t->become_method;
 	if (t->no_log)
 		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
 	if (t->no_diff)
@@ -802,8 +841,12 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		failed = run_meta(hc, t, vs);
 		break;
 	case TASK_MODULE:
-		if (task_matches_tags(t, o->tags, o->skip_tags))
-			failed = run_module_task(hc, t, vs);
+		if (!task_matches_tags(t, o->tags, o->skip_tags))
+			break;
+		hc->shown_for = t;
+		hc->shown = shown_name(hc, t, vs);
+		failed = run_module_task(hc, t, vs);
+		free(hc->shown);
 		break;
 	case TASK_ROLE:
 		failed = run_role(hc, t, vs);
@@ -812,6 +855,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 out:
 	hc->become = become;
 	hc->become_user = become_user;
+	hc->become_method = become_method;
 	hc->no_log = no_log;
 	hc->env_nr = env_nr;
 	hc->delegate_to = delegate_to;
@@ -822,6 +866,8 @@ out:
 	hc->timeout = timeout;
 	hc->any_errors_fatal = aef;
 	hc->mdefs_nr = mdefs_nr;
+	hc->shown_for = shown_for;
+	hc->shown = shown;
 	return failed;
 }
 

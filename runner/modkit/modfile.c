@@ -251,6 +251,7 @@ int file_state_read(struct file_state *out, const struct task_ctx *ctx,
 	file_state_probe(&script, path, flags);
 	req.script = script.ptr;
 	req.become_user = ctx->become_user;
+	req.become_method = ctx->become_method;
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) >= 0)
 		error = file_state_judge(out, &res, path);
 	buf_release(&script);
@@ -509,6 +510,7 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 	buf_adds(&s, "tend_probe \"$p\" '' ''\n");
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
+	req.become_method = ctx->become_method;
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {
@@ -745,6 +747,7 @@ int file_copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 		sh_quote(&s, cp->mkdir);
 		req.script = s.ptr;
 		req.become_user = ctx->become_user;
+		req.become_method = ctx->become_method;
 		error = ctx->t->exec(ctx->t, &req, &res);
 		if (!error && res.status)
 			error = script_failed(&res, "create directory", cp->mkdir);

@@ -80,6 +80,7 @@ int module_check(struct check_result *out, const struct tend_module *m,
 	if (p.script.len) {
 		req.script = p.script.ptr;
 		req.become_user = ctx->become_user;
+		req.become_method = ctx->become_method;
 		if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 			goto out;
 	}
@@ -784,6 +785,7 @@ int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 	buf_adds(&s, script);
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
+	req.become_method = ctx->become_method;
 	if (val_is(in, VAL_STR)) {
 		buf_add(&input, val_cstr(in), val_len(in));
 		if (arg_bool(ctx, "stdin_add_newline", true))

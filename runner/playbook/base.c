@@ -121,9 +121,16 @@ const struct srcpos *playbook_key_pos(const struct val *dict, const char *key)
 
 void playbook_parse_become_method(const struct kwarg *a)
 {
-	if (!val_cstr(a->v) || strcmp(val_cstr(a->v), "sudo"))
+	const char *m = val_cstr(a->v);
+	char **to = a->t ? &a->t->become_method : &a->p->become_method;
+
+	if (!m || (strcmp(m, "sudo") && strcmp(m, "su"))) {
 		diags_add(a->lc->d, &a->v->pos,
-			  "only 'sudo' is supported as become_method");
+			  "only 'sudo' and 'su' are supported as become_method");
+		return;
+	}
+	free(*to);
+	*to = xstrdup(m);
 }
 
 /* A scalar as a new string value. */

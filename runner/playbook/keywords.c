@@ -344,10 +344,8 @@ static void parse_delegate_facts(const struct kwarg *a)
 {
 	bool b;
 
-	if (playbook_parse_bool(a->lc, a->v, a->key, &b) == 0 && b)
-		diags_add(a->lc->d, &a->v->pos, "'delegate_facts: true' is "
-			  "not supported yet: the facts would go to the "
-			  "delegate host");
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) == 0)
+		a->t->delegate_facts = b;
 }
 
 /*
@@ -441,7 +439,7 @@ const struct keyword task_keywords[] = {
 	{ "become", parse_become, 0, "run with sudo" },
 	{ "become_user", parse_become_user, 0, "as this user" },
 	{ "become_method", playbook_parse_become_method, 0,
-	  "sudo (the only one)" },
+	  "sudo or su" },
 	{ "block", parse_block_part, KW_ACTION, "a list of tasks" },
 	{ "rescue", parse_block_part, 0, "tasks run if the block fails" },
 	{ "always", parse_block_part, 0, "tasks run after the block" },

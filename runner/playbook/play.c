@@ -240,7 +240,7 @@ static const struct keyword play_keywords[] = {
 	{ "become", parse_become, 0, "run with sudo" },
 	{ "become_user", parse_become_user, 0, "as this user" },
 	{ "become_method", playbook_parse_become_method, 0,
-	  "sudo (the only one)" },
+	  "sudo or su" },
 	{ "tasks", NULL, 0, "the tasks" },
 	{ "pre_tasks", NULL, 0, "tasks before the tasks" },
 	{ "post_tasks", NULL, 0, "tasks after the tasks" },
@@ -295,6 +295,7 @@ void play_free(struct play *p)
 	val_unref(p->vars);
 	val_unref(p->vars_files);
 	free(p->become_user);
+	free(p->become_method);
 	val_unref(p->tags);
 	val_unref(p->serial);
 	val_unref(p->schedule);

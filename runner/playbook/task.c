@@ -47,6 +47,7 @@ void task_free(struct task *t)
 	val_unref(t->no_log);
 	val_unref(t->vars);
 	free(t->become_user);
+	free(t->become_method);
 	val_unref(t->listen);
 	val_unref(t->environment);
 	val_unref(t->until);

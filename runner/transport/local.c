@@ -35,12 +35,9 @@ static void child_exec(const struct exec_req *req, const char *script,
 	    dup2(err_fd, 2) < 0)
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
-	if (req->become_user)
-		execl("/usr/bin/env", "env", "sudo", "-n", "-u",
-		      req->become_user, "--", "/bin/sh", "-c", script,
-		      (char *)NULL);
-	else
-		execl("/bin/sh", "sh", "-c", req->script, (char *)NULL);
+	/* with become, script is the sudo or su command line */
+	execl("/bin/sh", "sh", "-c", req->become_user ? script : req->script,
+	      (char *)NULL);
 	_exit(127);
 }
 
@@ -129,7 +126,7 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 
 	t->round_trips++;
 	if (req->become_user)
-		transport_become_script(&script, req->script);
+		transport_become_command(&script, req);
 	if ((req->in && pipe2(in, O_CLOEXEC) < 0) ||
 	    pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		error = tend_error_set("cannot create pipes: %s",

@@ -114,14 +114,7 @@ int ssh_chan_exec(struct ssh *s, const struct exec_req *req,
 	int rc, error = 0;
 
 	if (req->become_user) {
-		struct buf script = BUF_INIT;
-
-		buf_adds(&cmd, "sudo -n -u ");
-		sh_quote(&cmd, req->become_user);
-		buf_adds(&cmd, " -- sh -c ");
-		transport_become_script(&script, req->script);
-		sh_quote(&cmd, script.ptr);
-		buf_release(&script);
+		transport_become_command(&cmd, req);
 	} else {
 		buf_adds(&cmd, "sh -c ");
 		sh_quote(&cmd, req->script);

@@ -274,14 +274,7 @@ int ssh_shell_exec(struct ssh *s, const struct exec_req *req,
 	if (req->in && req->inlen)
 		add_printf_input(&line, req->in, req->inlen);
 	if (req->become_user) {
-		struct buf script = BUF_INIT;
-
-		buf_adds(&line, "sudo -n -u ");
-		sh_quote(&line, req->become_user);
-		buf_adds(&line, " -- sh -c ");
-		transport_become_script(&script, req->script);
-		sh_quote(&line, script.ptr);
-		buf_release(&script);
+		transport_become_command(&line, req);
 	} else {
 		buf_adds(&line, "(unset -f tend_e; eval ");
 		sh_quote(&line, req->script);

@@ -307,6 +307,28 @@ void transport_become_script(struct buf *out, const char *script)
 	buf_adds(out, script);
 }
 
+void transport_become_command(struct buf *out, const struct exec_req *req)
+{
+	struct buf script = BUF_INIT, inner = BUF_INIT;
+
+	transport_become_script(&script, req->script);
+	if (req->become_method && !strcmp(req->become_method, "su")) {
+		buf_adds(&inner, "/bin/sh -c ");
+		sh_quote(&inner, script.ptr);
+		buf_adds(out, "su -c ");
+		sh_quote(out, inner.ptr);
+		buf_adds(out, " -- ");
+		sh_quote(out, req->become_user);
+	} else {
+		buf_adds(out, "sudo -n -u ");
+		sh_quote(out, req->become_user);
+		buf_adds(out, " -- sh -c ");
+		sh_quote(out, script.ptr);
+	}
+	buf_release(&inner);
+	buf_release(&script);
+}
+
 void transport_become_strip(struct buf *err, size_t from)
 {
 	const char *m = err->len > from ?

@@ -320,10 +320,11 @@ def main(argv):
         # statuses and trees only, and said so
         print("%s: note: this tend's JSON has no task results or host "
               "stats: only statuses, exit code and trees compared" % label)
-    for host in sorted(astats):
-        if not old and astats[host] != tstats.get(host):
+    # a host that ran nothing has no recap in Ansible's: nor in tend's
+    for host in sorted(set(astats) | (set() if old else set(tstats))):
+        if not old and astats.get(host) != tstats.get(host):
             problems.append("%s: recap: ansible %s, tend %s" %
-                            (host, show(astats[host]),
+                            (host, show(astats.get(host)),
                              show(tstats.get(host))))
     if (arc == "0") != (trc == "0"):
         problems.append("exit code: ansible-playbook %s, tend %s" % (arc, trc))

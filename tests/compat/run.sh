@@ -22,7 +22,8 @@
 # are equal), and its trees are snapshot too.
 #
 # Compared, per host and in order (tests/compat/compare.py):
-#   - every task, loop item and handler that ran: name and status (ok,
+#   - every task, loop item and handler that ran: name (as each tool shows
+#     it: rendered, docs/plan-format.md) and status (ok,
 #     changed, skipped, failed, unreachable). Include, import and meta
 #     steps (Ansible reports an include as a task of its own, tend only
 #     what it included) are left out on both sides;

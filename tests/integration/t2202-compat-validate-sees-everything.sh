@@ -31,7 +31,7 @@ cat >site.yml <<'YML'
     - ansible.builtin.service: {name: x}
     - community.general.ufw: {rule: allow}
     - debug: {msg: x}
-      delegate_facts: true
+      async: 5
     - copyy: {dest: x}
     - debug: {msg: x}
       notfy: h
@@ -53,8 +53,8 @@ expect_not_in err "'diff'"
 expect_in err "site.yml:20:7: 'apt' is an Ansible module tend does not support yet"
 expect_in err "site.yml:21:7: 'ansible.builtin.service' is an Ansible module tend does not support yet"
 expect_in err "site.yml:22:7: 'community.general.ufw' is a module of the collection 'community.general', which tend does not support yet"
-expect_in err "site.yml:24:23: 'delegate_facts: true' is not supported yet: the facts would go to the delegate host"
-expect_not_in err "did you mean 'delegate_to'"
+expect_in err "site.yml:24:7: task keyword 'async' is not supported yet"
+expect_not_in err "did you mean 'assert'"
 expect_in err "site.yml:25:7: unknown task keyword or module 'copyy' (did you mean 'copy'?)"
 expect_in err "site.yml:27:7: unknown task keyword or module 'notfy' (did you mean 'notify'?)"
 # nothing ran: plan refuses the same way

@@ -26,7 +26,10 @@ enum event_status {
 
 struct run_event {
 	char *play;         /* play name (borrowed from the run's play list) */
-	char *task;         /* display name of the task */
+	char *task;         /* display name of the task (its name rendered,
+			       as Ansible shows it) */
+	const void *src;    /* the task that made it (NULL: facts), for
+			       the executor */
 	char *module;       /* action name */
 	struct srcpos pos;  /* where the task is written */
 	char *host;

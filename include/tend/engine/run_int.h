@@ -8,7 +8,8 @@
  *  vars.c      scopes, conditions, secrets
  *  run.c       the run's state: mode, clock, events (scrubbed of secrets)
  *  args.c      a module call's args, with module_defaults
- *  register.c  a result's notifications, facts, registered variable
+ *  register.c  what a result leaves on its host: notifications, facts,
+ *              the registered variable
  *  conn.c      connections
  *  task.c      one module call
  *  loop.c      loop items and labels
@@ -27,6 +28,7 @@ struct check_result;
 struct pwhash;
 
 #define MAX_SCOPES 96
+#define NO_STATS ((size_t)-1)
 #define OMIT_TOKEN "__omit_place_holder__tend"
 /* What a no_log task shows instead of its message (Ansible's words). */
 #define NO_LOG_MSG "the output has been hidden due to the fact that " \
@@ -66,13 +68,19 @@ struct runstate {
 	struct val *secrets;  /* secret strings of the extra vars (read-only
 				 once the plays run) */
 	/*
-	 * The hosts that failed or were unreachable in an earlier play: as
-	 * Ansible's, later plays leave them out. And `stop`: a play ended
-	 * under any_errors_fatal or max_fail_percentage, or every host of
-	 * a batch failed: no later play runs.
+	 * What a host keeps from one play to the next (Ansible's vars
+	 * cache and fact cache): host name -> {facts, incvars, hostfacts},
+	 * the dicts of its hoststate at the end of its last play.
 	 */
-	struct val *gone;
-	bool stop;
+	struct val *carry;
+	/*
+	 * The hosts that failed or were unreachable in an earlier play:
+	 * name -> "failed" or "unreachable". Later plays leave them out
+	 * (they keep their place in the play's batches, as in Ansible).
+	 */
+	struct val *down;
+	bool stop; /* no later play runs (a batch failed whole, or
+		      any_errors_fatal, max_fail_percentage) */
 };
 
 struct hoststate {
@@ -88,6 +96,7 @@ struct hoststate {
 	bool fatal;            /* failed in this step where any_errors_fatal
 				  held (the task's, its blocks', the play's) */
 	bool fatal_set;        /* a module call set `fatal` this step */
+	bool was_down;         /* failed or unreachable in an earlier play */
 	bool dirty;            /* hostfacts changed since hostvars */
 	bool unknown_results;  /* plan: a registered result is unknown */
 	bool planned_changes;  /* plan: an earlier task would change it */
@@ -100,13 +109,21 @@ struct hoststate {
 	const struct task *failed_task;
 	struct val *secret_text; /* what rendering for this host made of
 				    secrets (template.h): a set, in dict keys */
-	size_t stats;          /* index into res->hosts */
+	size_t stats;          /* index into res->hosts; NO_STATS until
+				  the host's first event (as Ansible, a host
+				  that ran nothing has no recap) */
 	/*
 	 * Its own connections to the hosts its tasks delegate to: used by
 	 * this host's worker only, so no two threads share a transport.
 	 */
 	struct delegate_conn *dels;
 	size_t dels_nr, dels_alloc;
+	/*
+	 * Facts of delegate_facts tasks, for other hosts: a list of
+	 * {host, facts, incvars (bool)}, applied when the step ends (the
+	 * other host may be running in another worker).
+	 */
+	struct val *facts_out;
 	struct run_event *ev;  /* events of the current step */
 	size_t ev_nr, ev_alloc;
 };
@@ -137,8 +154,12 @@ struct playctx {
 	struct val *hostvars;
 	struct hoststate *hs;
 	size_t nr;
+	struct hoststate *hs_all; /* every host of the play, all batches */
+	size_t nr_all;
 	bool end_play;     /* the current batch stops (end_batch, errors) */
 	bool end_batches;  /* meta end_play: no later batch runs either */
+	bool break_play;   /* any_errors_fatal or max_fail_percentage hit:
+			      no later play runs either */
 	bool strategy_free;    /* the play's strategy, rendered */
 	bool any_errors_fatal; /* the play's any_errors_fatal, rendered */
 	/* throttle: how many hosts run each throttled task right now */
@@ -164,6 +185,7 @@ struct hostctx {
 	bool handler;
 	int become;
 	const char *become_user;
+	const char *become_method; /* NULL: sudo */
 	bool no_log; /* the task's (block's, play's) no_log: hide its output */
 	const struct val *delegate_to; /* raw, of the task or a block */
 	const struct val *connection;  /* raw, of the task or a block */
@@ -180,6 +202,18 @@ struct hostctx {
 	/* module_defaults of the play, blocks, task: outermost first */
 	const struct val *mdefs[32];
 	size_t mdefs_nr;
+	/*
+	 * The name of task shown_for as Ansible shows it: rendered when
+	 * the task starts, without loop vars, the raw name if that fails;
+	 * scrubbed of secrets. NULL: the task's name as written.
+	 */
+	const struct task *shown_for;
+	char *shown;
+	/*
+	 * delegate_facts: the host the facts of the call that just ran go
+	 * to (its delegate), or NULL: this host's own.
+	 */
+	char *fact_host;
 	/*
 	 * The `when` lists of the blocks and import_tasks around the task,
 	 * outermost first: each task evaluates them with its own (Ansible
@@ -308,7 +342,11 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      bool *host_failed);
 /* register.c */
 void run_notify(struct hostctx *hc, const struct task *t);
-/* The facts of a result (set_fact, gathered...), each loop item's too. */
+/*
+ * The facts of a result (set_fact, gathered...), each loop item's too;
+ * with hc->fact_host set (delegate_facts), queued for that host
+ * (hs->facts_out) and hc->fact_host cleared.
+ */
 void run_apply_facts(struct hostctx *hc, const struct task *t,
 		     const struct val *result);
 void run_register_result(struct hostctx *hc, const struct task *t,
@@ -340,6 +378,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs);
 
 /* schedule.c */
+/* The index of host `name` in rs->res->hosts, added when new. */
+size_t run_stats_index(struct runstate *rs, const char *name);
 void run_gather_facts(struct hostctx *hc);
 void run_step(struct playctx *pc, const struct task *t, bool handler,
 	      const size_t *only, size_t only_nr);

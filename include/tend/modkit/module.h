@@ -184,6 +184,7 @@ struct task_ctx {
 	 */
 	const char *root;
 	const char *become_user;  /* NULL unless become is on */
+	const char *become_method; /* "su", or NULL/"sudo" (exec_req's) */
 	int verbosity;            /* the run's -v count */
 	bool plan;                /* a plan: nothing waits or asks (pause) */
 	const struct engine_ops *engine;

@@ -95,6 +95,7 @@ struct task {
 	int become;                /* -1 inherit, 0 no, 1 yes */
 	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;         /* NULL: inherit */
+	char *become_method;       /* "sudo" or "su"; NULL: inherit */
 	struct val *no_log;        /* raw bool (may be templated), or NULL:
 				      inherit (block, play) */
 	bool no_diff;              /* diff: false: no diff of it (or of the
@@ -140,6 +141,7 @@ struct play {
 	int become;                /* -1 unset */
 	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;
+	char *become_method;       /* "sudo" or "su"; NULL: sudo */
 	struct val *tags;          /* list, or NULL */
 	struct val *serial;        /* raw, or NULL */
 	bool strategy_free;        /* strategy: free (no barrier per task) */

@@ -127,7 +127,7 @@ void playbook_unknown_key(struct loadctx *lc, const struct val *dict,
 			  const char *key, const char *what,
 			  const struct keyword *table, bool modules_too);
 
-/* become_method, of plays and tasks: only sudo is taken. */
+/* become_method, of plays and tasks: sudo or su. */
 void playbook_parse_become_method(const struct kwarg *a);
 
 /*

@@ -22,6 +22,12 @@ struct exec_req {
 	const void *in;          /* bytes for its stdin, or NULL for none */
 	size_t inlen;
 	const char *become_user; /* run via `sudo -n -u USER`; NULL: no */
+	/*
+	 * How to become become_user: NULL or "sudo" (`sudo -n`), "su" (`su
+	 * -c ... -- USER`, as Ansible's su: no password, so only a root
+	 * login becomes another user this way).
+	 */
+	const char *become_method;
 };
 
 struct exec_result {
@@ -121,6 +127,15 @@ bool transport_timed_out(const struct transport *t);
 
 void transport_become_script(struct buf *out, const char *script);
 void transport_become_strip(struct buf *err, size_t from);
+
+/*
+ * The sh command line that runs req->script as req->become_user, with
+ * the marker above: `sudo -n -u USER -- sh -c SCRIPT`, or for
+ * become_method su `su -c '/bin/sh -c SCRIPT' -- USER` (Ansible's su
+ * runs `/bin/sh -c` through the user's shell too). Every value through
+ * sh_quote.
+ */
+void transport_become_command(struct buf *out, const struct exec_req *req);
 
 /* Call t->close if t is not NULL. */
 void transport_close(struct transport *t);
