@@ -75,14 +75,14 @@ static const struct engine_ops engine = {
  * for truth: tend does not).
  */
 static bool ignores_errors(struct buf *msg, const struct val *result,
-			   const struct task *t, const struct scope *sc)
+			   const struct val *ie, const struct scope *sc)
 {
 	struct val *r = NULL;
 	bool ignore = false;
 
-	if (!t->ignore_errors)
+	if (!ie)
 		return false;
-	if (template_render(&r, t->ignore_errors, sc) < 0 ||
+	if (template_render(&r, ie, sc) < 0 ||
 	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
 		/* keep the failure's own message in front */
 		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
@@ -596,7 +596,10 @@ static void record_failure(struct call *c, bool *host_failed)
 {
 	struct hostctx *hc = c->hc;
 	const struct task *t = c->t;
-	bool ignore = ignores_errors(&c->msg, c->result, t, c->sc);
+	/* the task's own ignore_errors, else its blocks' (apply's) */
+	bool ignore = ignores_errors(&c->msg, c->result, t->ignore_errors ?
+				     t->ignore_errors : hc->ignore_errors,
+				     c->sc);
 
 	run_scrub(&c->msg, c->secrets);
 	run_scrub(&c->cr.diff, c->secrets);
