@@ -367,6 +367,26 @@ static bool batch_failed_whole(const struct playctx *pc)
 	return pc->nr && fresh == pc->nr;
 }
 
+/*
+ * Whether --tags / --skip-tags let fact gathering run: as Ansible's, it
+ * carries the play's tags, or 'always' when the play has none.
+ */
+static bool gather_tagged(const struct play *p, const struct run_opts *o)
+{
+	struct task t = { .tags = p->tags };
+	struct val *always = NULL;
+	bool yes;
+
+	if (!val_len(p->tags)) {
+		always = val_list();
+		val_list_push(always, val_str("always"));
+		t.tags = always;
+	}
+	yes = task_matches_tags(&t, o->tags, o->skip_tags);
+	val_unref(always);
+	return yes;
+}
+
 /* Run the play's sections over its hosts, batch by batch (serial). */
 static int play_batches(struct playctx *pc)
 {
@@ -403,7 +423,7 @@ static int play_batches(struct playctx *pc)
 			if (error < 0)
 				break;
 		}
-		if (p->gather_facts)
+		if (p->gather_facts && gather_tagged(p, o))
 			run_step(pc, NULL, false, NULL, 0);
 		run_section(pc, &p->pre_tasks);
 		run_section(pc, &p->tasks);
@@ -688,6 +708,7 @@ out:
 	val_unref(pc.play_vars);
 	val_unref(pc.role_defaults);
 	val_unref(pc.role_vars);
+	val_unref(pc.role_vars_old);
 	for (size_t i = 0; i < pc.rt_roles_nr; i++) {
 		free(pc.rt_roles[i].path);
 		tasklist_release(&pc.rt_roles[i].tasks);

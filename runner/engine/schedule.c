@@ -33,8 +33,19 @@ void run_gather_facts(struct hostctx *hc)
 	struct scopes *ss = xmalloc(sizeof(*ss));
 	const struct scope *sc = run_build_scope(ss, hc, NULL, NULL, NULL, NULL);
 	struct val *facts = NULL;
+	bool go = true;
 	int error;
 
+	/* a play imported with when: gathering tests it on each host first */
+	if ((error = run_eval_conditions(&go, hc->pc->play->gather_when, sc,
+					 NULL)) < 0 || !go) {
+		run_add_event(hc, NULL, error < 0 ? EV_FAILED : EV_SKIPPED, NULL,
+			      error < 0 ? tend_error_last() : NULL);
+		if (error < 0)
+			hs->failed = true;
+		free(ss);
+		return;
+	}
 	if ((error = run_host_connect(hc, sc)) < 0 ||
 	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
 		bool ignore = false;

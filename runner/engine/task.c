@@ -686,7 +686,9 @@ static void record_failure(struct call *c, bool *host_failed)
 {
 	struct hostctx *hc = c->hc;
 	const struct task *t = c->t;
-	bool ignore = ignores_errors(&c->msg, c->result, hc->ignore_errors,
+	/* the task's own ignore_errors, else its blocks' (apply's) */
+	bool ignore = ignores_errors(&c->msg, c->result, t->ignore_errors ?
+				     t->ignore_errors : hc->ignore_errors,
 				     c->sc);
 
 	run_scrub(&c->msg, c->secrets);

@@ -10,6 +10,7 @@
 #include "tend/data/truth.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 
 void run_push_scope(struct scopes *ss, const struct val *vars,
@@ -66,12 +67,14 @@ const struct scope *run_build_scope(struct scopes *ss,
 	ss->nr = 0;
 	run_push_scope(ss, pc->rs->opts->defaults, pc->rs->pb->dir);
 	/* Ansible's precedence: role defaults lowest, role vars over play vars */
-	run_push_scope(ss, pc->role_defaults, pc->rs->pb->dir);
+	run_push_scope(ss, __atomic_load_n(&pc->role_defaults,
+					   __ATOMIC_ACQUIRE), pc->rs->pb->dir);
 	push_role_chain(ss, role, ROLE_DEFAULTS);
 	run_push_scope(ss, hs->inv_vars, pc->rs->pb->dir);
 	run_push_scope(ss, hs->factvars, NULL);
 	run_push_scope(ss, pc->play_vars, NULL);
-	run_push_scope(ss, pc->role_vars, NULL);
+	run_push_scope(ss, __atomic_load_n(&pc->role_vars, __ATOMIC_ACQUIRE),
+		       NULL);
 	push_role_chain(ss, role, ROLE_VARS);
 	for (size_t i = 0; vs && i < vs->nr; i++)
 		run_push_scope(ss, vs->items[i], NULL);
@@ -93,6 +96,33 @@ const struct scope *run_build_scope(struct scopes *ss,
 	for (size_t i = 0; i < ss->nr; i++)
 		ss->s[i].limits = &pc->rs->pb->limits;
 	return &ss->s[ss->nr - 1];
+}
+
+/* A new dict: `base` (or nothing) with `add` over it. */
+static struct val *merged(const struct val *base, const struct val *add)
+{
+	struct val *d = base ? val_copy(base) : val_dict();
+
+	val_dict_update(d, add, false);
+	return d;
+}
+
+void run_role_public(struct playctx *pc, const struct role *r)
+{
+	struct val *d, *v;
+
+	pthread_mutex_lock(&pc->rs->lock);
+	d = merged(pc->role_defaults, r->defaults);
+	v = merged(pc->role_vars, r->vars);
+	if (!pc->role_vars_old)
+		pc->role_vars_old = val_list();
+	if (pc->role_defaults)
+		val_list_push(pc->role_vars_old, pc->role_defaults);
+	if (pc->role_vars)
+		val_list_push(pc->role_vars_old, pc->role_vars);
+	__atomic_store_n(&pc->role_defaults, d, __ATOMIC_RELEASE);
+	__atomic_store_n(&pc->role_vars, v, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pc->rs->lock);
 }
 
 /* ---- conditions ---- */

@@ -265,6 +265,130 @@ done:
 	return host_failed;
 }
 
+/* What a task or block sets for the tasks inside it, to restore after. */
+struct kwsave {
+	int become;
+	const char *become_user, *become_method;
+	bool no_log, no_diff, any_errors_fatal;
+	size_t env_nr, mdefs_nr;
+	const struct val *delegate_to, *connection, *ignore_errors;
+	const struct val *ignore_unreachable, *timeout;
+};
+
+static void kw_save(struct kwsave *sv, const struct hostctx *hc)
+{
+	sv->become = hc->become;
+	sv->become_user = hc->become_user;
+	sv->no_log = hc->no_log;
+	sv->no_diff = hc->no_diff;
+	sv->env_nr = hc->env_nr;
+	sv->delegate_to = hc->delegate_to;
+	sv->connection = hc->connection;
+	sv->ignore_errors = hc->ignore_errors;
+	sv->become_method = hc->become_method;
+	sv->any_errors_fatal = hc->any_errors_fatal;
+	sv->mdefs_nr = hc->mdefs_nr;
+	sv->ignore_unreachable = hc->ignore_unreachable;
+	sv->timeout = hc->timeout;
+}
+
+static void kw_restore(struct hostctx *hc, const struct kwsave *sv)
+{
+	hc->become = sv->become;
+	hc->become_user = sv->become_user;
+	hc->no_log = sv->no_log;
+	hc->no_diff = sv->no_diff;
+	hc->env_nr = sv->env_nr;
+	hc->delegate_to = sv->delegate_to;
+	hc->connection = sv->connection;
+	hc->ignore_errors = sv->ignore_errors;
+	hc->become_method = sv->become_method;
+	hc->any_errors_fatal = sv->any_errors_fatal;
+	hc->mdefs_nr = sv->mdefs_nr;
+	hc->ignore_unreachable = sv->ignore_unreachable;
+	hc->timeout = sv->timeout;
+}
+
+/*
+ * The keywords of `t` that reach what runs inside it (a block's tasks,
+ * a module call): into hc. -1 when become could not be told (its
+ * failure recorded).
+ */
+static int kw_enter(struct hostctx *hc, const struct task *t,
+		    struct varstack *vs)
+{
+	if (t->delegate_to)
+		hc->delegate_to = t->delegate_to;
+	if (t->connection)
+		hc->connection = t->connection;
+	if (t->environment) {
+		if (hc->env_nr == ARRAY_SIZE(hc->env))
+			BUG("environments nested too deep");
+		hc->env[hc->env_nr++] = t->environment;
+	}
+	if (t->become >= 0)
+		hc->become = t->become;
+	if (t->become_tpl) {
+		bool b;
+
+		if (run_flag(&b, hc, t->become_tpl, vs, t->vars) < 0) {
+			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+			tend_error_clear();
+			return -1;
+		}
+		hc->become = b;
+	}
+	if (t->become_user)
+		hc->become_user = t->become_user;
+	if (t->become_method)
+		hc->become_method = t->become_method;
+	if (t->no_log)
+		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
+	if (t->no_diff)
+		hc->no_diff = true;
+	/* the innermost that sets them: the task's, its blocks', the play's */
+	if (t->ignore_errors)
+		hc->ignore_errors = t->ignore_errors;
+	if (t->ignore_unreachable)
+		hc->ignore_unreachable = t->ignore_unreachable;
+	if (t->timeout)
+		hc->timeout = t->timeout;
+	/* a template counts as true, as in Ansible's linear strategy */
+	if (t->any_errors_fatal)
+		hc->any_errors_fatal = !val_is(t->any_errors_fatal, VAL_BOOL) ||
+				       t->any_errors_fatal->u.b;
+	if (t->module_defaults) {
+		if (hc->mdefs_nr == ARRAY_SIZE(hc->mdefs))
+			BUG("module_defaults nested too deep");
+		hc->mdefs[hc->mdefs_nr++] = t->module_defaults;
+	}
+	return 0;
+}
+
+/*
+ * Whether --tags / --skip-tags let `t` run, with the tags around the
+ * dynamic includes it is in (hc->tags_up) added to its own.
+ */
+static bool tags_match(const struct hostctx *hc, const struct task *t)
+{
+	const struct run_opts *o = hc->pc->rs->opts;
+	struct task all = { .kind = t->kind };
+	bool yes;
+
+	if (!hc->tags_up_nr)
+		return task_matches_tags(t, o->tags, o->skip_tags);
+	all.tags = val_list();
+	for (size_t i = 0; i < val_len(t->tags); i++)
+		val_list_push(all.tags, val_ref(t->tags->u.list.items[i]));
+	for (size_t i = 0; i < hc->tags_up_nr; i++)
+		for (size_t j = 0; j < val_len(hc->tags_up[i]); j++)
+			val_list_push(all.tags,
+				      val_ref(hc->tags_up[i]->u.list.items[j]));
+	yes = task_matches_tags(&all, o->tags, o->skip_tags);
+	val_unref(all.tags);
+	return yes;
+}
+
 static bool walk_list(struct hostctx *hc, const struct tasklist *l,
 		      struct varstack *vs);
 
@@ -321,6 +445,51 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	diags_release(&d);
 	buf_release(&path);
 	return found;
+}
+
+/*
+ * The tasks `tl` of dynamic include `t` (include_tasks, include_role):
+ * with the tags around it, in its apply block when it has one (apply's
+ * keywords reach each task as a block's do, its vars under the
+ * include's), then with `frame` (the include's vars and loop vars, or
+ * NULL) over them. Returns true if the host failed.
+ */
+static bool walk_included(struct hostctx *hc, const struct task *t,
+			  const struct tasklist *tl, struct varstack *vs,
+			  const struct val *frame)
+{
+	const struct task *a = t->apply;
+	size_t when_nr = hc->when_up_nr, tags_nr = hc->tags_up_nr;
+	size_t vs_nr = vs->nr;
+	struct kwsave sv;
+	bool failed = true;
+
+	if (hc->tags_up_nr + 2 > ARRAY_SIZE(hc->tags_up) ||
+	    hc->when_up_nr == ARRAY_SIZE(hc->when_up) ||
+	    vs->nr + 2 > ARRAY_SIZE(vs->items))
+		BUG("includes nested too deep");
+	kw_save(&sv, hc);
+	if (t->up_tags)
+		hc->tags_up[hc->tags_up_nr++] = t->up_tags;
+	if (a) {
+		if (kw_enter(hc, a, vs) < 0)
+			goto out;
+		if (a->tags)
+			hc->tags_up[hc->tags_up_nr++] = a->tags;
+		if (a->when)
+			hc->when_up[hc->when_up_nr++] = a->when;
+		if (a->vars)
+			vs->items[vs->nr++] = a->vars;
+	}
+	if (frame)
+		vs->items[vs->nr++] = frame;
+	failed = walk_list(hc, tl, vs);
+out:
+	vs->nr = vs_nr;
+	hc->when_up_nr = when_nr;
+	hc->tags_up_nr = tags_nr;
+	kw_restore(hc, &sv);
+	return failed;
 }
 
 /*
@@ -414,11 +583,7 @@ static bool run_include(struct hostctx *hc, const struct task *t,
 			val_dict_update(frame, t->vars, false);
 		if (lv)
 			val_dict_update(frame, lv, false);
-		if (vs->nr == ARRAY_SIZE(vs->items))
-			BUG("includes nested too deep");
-		vs->items[vs->nr++] = frame;
-		failed = walk_list(hc, tl, vs);
-		vs->nr--;
+		failed = walk_included(hc, t, tl, vs, frame);
 next:
 		val_unref(frame);
 		val_unref(file);
@@ -662,7 +827,6 @@ out:
 static bool run_role(struct hostctx *hc, const struct task *t,
 		     struct varstack *vs)
 {
-	const struct run_opts *o = hc->pc->rs->opts;
 	const struct role *outer = vs->role;
 	struct scopes *ss;
 	struct val *items = NULL;
@@ -677,7 +841,7 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 		return failed;
 	}
 	/* as Ansible, an include_role is a task --tags picks or not */
-	if (!task_matches_tags(t, o->tags, o->skip_tags))
+	if (!hc->handler && !tags_match(hc, t))
 		return false;
 	ss = xmalloc(sizeof(*ss));
 	if (t->loop) {
@@ -705,15 +869,11 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 			failed = true;
 		} else if (go) {
 			ran++;
-			if (vs->nr == ARRAY_SIZE(vs->items))
-				BUG("includes nested too deep");
-			if (lv)
-				vs->items[vs->nr++] = lv;
+			if (t->public_role)
+				run_role_public(hc->pc, rt->runs);
 			vs->role = rt->runs;
-			failed = walk_list(hc, &rt->included, vs);
+			failed = walk_included(hc, t, &rt->included, vs, lv);
 			vs->role = outer;
-			if (lv)
-				vs->nr--;
 		}
 		val_unref(lv);
 	}
@@ -767,81 +927,30 @@ bool run_task(struct hostctx *hc, const struct task *t,
 {
 	const struct task *shown_for = hc->shown_for;
 	char *shown = hc->shown;
-	const struct run_opts *o = hc->pc->rs->opts;
-	int become = hc->become;
-	const char *become_user = hc->become_user;
-	const char *become_method = hc->become_method;
-	bool no_log = hc->no_log, no_diff = hc->no_diff, failed = false;
-	size_t env_nr = hc->env_nr;
-	const struct val *delegate_to = hc->delegate_to;
-	const struct val *connection = hc->connection;
-	const struct val *ignore_errors = hc->ignore_errors;
-	const struct val *ignore_unreachable = hc->ignore_unreachable;
-	const struct val *timeout = hc->timeout;
-	bool aef = hc->any_errors_fatal;
-	size_t mdefs_nr = hc->mdefs_nr;
+	struct kwsave sv;
+	bool failed = false;
 
 	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
-	if (t->ignore_errors)
-		hc->ignore_errors = t->ignore_errors;
-	if (t->ignore_unreachable)
-		hc->ignore_unreachable = t->ignore_unreachable;
-	if (t->timeout)
-		hc->timeout = t->timeout;
-	/* a template counts as true, as in Ansible's linear strategy */
-	if (t->any_errors_fatal)
-		hc->any_errors_fatal = !val_is(t->any_errors_fatal, VAL_BOOL) ||
-				       t->any_errors_fatal->u.b;
-	if (t->module_defaults) {
-		if (hc->mdefs_nr == ARRAY_SIZE(hc->mdefs))
-			BUG("module_defaults nested too deep");
-		hc->mdefs[hc->mdefs_nr++] = t->module_defaults;
+	kw_save(&sv, hc);
+	if (kw_enter(hc, t, vs) < 0) {
+		failed = true;
+		goto out;
 	}
-	if (t->delegate_to)
-		hc->delegate_to = t->delegate_to;
-	if (t->connection)
-		hc->connection = t->connection;
-	if (t->environment) {
-		if (hc->env_nr == ARRAY_SIZE(hc->env))
-			BUG("environments nested too deep");
-		hc->env[hc->env_nr++] = t->environment;
-	}
-	if (t->become >= 0)
-		hc->become = t->become;
-	if (t->become_tpl) {
-		bool b;
-
-		if (run_flag(&b, hc, t->become_tpl, vs, t->vars) < 0) {
-			run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
-			tend_error_clear();
-			failed = true;
-			goto out;
-		}
-		hc->become = b;
-	}
-	if (t->become_user)
-		hc->become_user = t->become_user;
-	if (t->become_method)
-		hc->become_method = t->become_method;
-	if (t->no_log)
-		hc->no_log = run_no_log(hc, t->no_log, vs, t->vars);
-	if (t->no_diff)
-		hc->no_diff = true;
 	switch (t->kind) {
 	case TASK_BLOCK:
 		failed = run_block(hc, t, vs);
 		break;
+	/* handlers run when notified, whatever --tags says (Ansible's) */
 	case TASK_INCLUDE:
-		if (task_matches_tags(t, o->tags, o->skip_tags) ||
-		    !val_len(t->tags))
+		if (hc->handler || tags_match(hc, t) || !val_len(t->tags))
 			failed = run_include(hc, t, vs);
 		break;
 	case TASK_META:
 		failed = run_meta(hc, t, vs);
 		break;
 	case TASK_MODULE:
-		if (!task_matches_tags(t, o->tags, o->skip_tags))
+		if (!hc->handler && !tags_match(hc, t))
 			break;
 		hc->shown_for = t;
 		hc->shown = shown_name(hc, t, vs);
@@ -853,19 +962,7 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		break;
 	}
 out:
-	hc->become = become;
-	hc->become_user = become_user;
-	hc->become_method = become_method;
-	hc->no_log = no_log;
-	hc->env_nr = env_nr;
-	hc->delegate_to = delegate_to;
-	hc->connection = connection;
-	hc->no_diff = no_diff;
-	hc->ignore_errors = ignore_errors;
-	hc->ignore_unreachable = ignore_unreachable;
-	hc->timeout = timeout;
-	hc->any_errors_fatal = aef;
-	hc->mdefs_nr = mdefs_nr;
+	kw_restore(hc, &sv);
 	hc->shown_for = shown_for;
 	hc->shown = shown;
 	return failed;

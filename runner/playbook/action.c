@@ -226,11 +226,13 @@ static int load_include(struct loadctx *lc, struct task *t, const char *key,
 		file = val_cstr(val_dict_get(v, "file"));
 		/* the other keys Ansible takes are refused, never ignored */
 		for (size_t i = 0; i < v->u.dict.nr; i++)
-			if (!strcmp(v->u.dict.items[i].key, "apply"))
+			if (!strcmp(v->u.dict.items[i].key, "apply") &&
+			    strcmp(t->action, "include_tasks"))
 				diags_add(lc->d, &v->u.dict.items[i].pos,
-					  "'apply' of %s is not supported yet",
-					  key);
-			else if (strcmp(v->u.dict.items[i].key, "file"))
+					  "invalid option for %s: 'apply' (it "
+					  "belongs to include_tasks)", key);
+			else if (strcmp(v->u.dict.items[i].key, "file") &&
+				 strcmp(v->u.dict.items[i].key, "apply"))
 				diags_add(lc->d, &v->u.dict.items[i].pos,
 					  "unknown key '%s' of %s (it takes "
 					  "file and apply)",
@@ -242,6 +244,12 @@ static int load_include(struct loadctx *lc, struct task *t, const char *key,
 	t->args = val_dict();
 	val_dict_set(t->args, "file", val_str(file));
 	val_dict_get(t->args, "file")->pos = v->pos;
+	/* task.c loads apply once the task's keywords are read */
+	if (v->type == VAL_DICT && val_dict_get(v, "apply") &&
+	    !strcmp(t->action, "include_tasks"))
+		val_dict_set_pos(t->args, "apply",
+				 val_ref(val_dict_get(v, "apply")),
+				 playbook_key_pos(v, "apply"));
 	return 0;
 }
 

@@ -297,6 +297,7 @@ void play_free(struct play *p)
 	free(p->become_user);
 	free(p->become_method);
 	val_unref(p->tags);
+	val_unref(p->gather_when);
 	val_unref(p->serial);
 	val_unref(p->schedule);
 	val_unref(p->maintenance);
@@ -352,6 +353,86 @@ static void refuse_run_once_free(struct loadctx *lc, const struct play *p)
 					  "with strategy: free");
 }
 
+/*
+ * A play that import_playbook brought: the imports' vars over its own,
+ * and their tags added to its own. A var 'tags' among them is dropped:
+ * Ansible 2.14 pops it to split it into the play's tags, and loses what
+ * it split (a value that is no string stops Ansible: refused).
+ */
+static void imported_vars_tags(struct loadctx *lc, struct play *p)
+{
+	struct val *nv = val_copy(p->vars);
+	const struct val *tv;
+
+	if (lc->imp_vars)
+		val_dict_update(nv, lc->imp_vars, false);
+	if ((tv = val_dict_get(nv, "tags")) && !val_cstr(tv))
+		diags_add(lc->d, &tv->pos, "a variable 'tags' of an imported "
+			  "play must be a string (Ansible splits it)");
+	val_dict_del(nv, "tags");
+	val_unref(p->vars);
+	p->vars = nv;
+	if (!val_len(lc->imp_tags))
+		return;
+	if (!p->tags)
+		p->tags = val_list();
+	for (size_t i = 0; i < val_len(lc->imp_tags); i++)
+		val_list_push(p->tags, val_ref(lc->imp_tags->u.list.items[i]));
+}
+
+/*
+ * What an import's when cannot reach yet: a top-level flush_handlers
+ * (the play flushes it without testing its when) and an include_role
+ * whose name is a template (its handlers load at run time).
+ */
+static void refuse_under_when(struct loadctx *lc, const struct tasklist *l,
+			      bool top)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct task *t = l->items[i];
+
+		if (top && t->kind == TASK_META &&
+		    !strcmp(t->meta, "flush_handlers"))
+			diags_add(lc->d, &t->pos, "flush_handlers in a play "
+				  "imported with 'when' is not supported yet");
+		if (t->kind == TASK_ROLE && !t->runs)
+			diags_add(lc->d, &t->pos, "include_role with a "
+				  "templated name in a play imported with "
+				  "'when' is not supported yet");
+		refuse_under_when(lc, &t->block, false);
+		refuse_under_when(lc, &t->rescue, false);
+		refuse_under_when(lc, &t->always, false);
+		refuse_under_when(lc, &t->included, false);
+	}
+}
+
+/*
+ * An imported play's when: in front of each task's of its sections and
+ * of each role handler's (Ansible prepends it to the play's blocks and
+ * roles; a play's own handlers do not take it), and on its fact
+ * gathering. A top-level flush_handlers with a condition is not honoured
+ * yet: refused.
+ */
+static void imported_when(struct loadctx *lc, struct play *p)
+{
+	struct tasklist *lists[] = { &p->pre_tasks, &p->tasks,
+				     &p->post_tasks };
+	struct tasklist roleh = { 0 };
+
+	if (!val_len(lc->imp_when))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		imports_push_when(lists[i], lc->imp_when);
+		refuse_under_when(lc, lists[i], true);
+	}
+	for (size_t i = 0; i < p->handlers.nr; i++)
+		if (p->handlers.items[i]->role)
+			tasklist_add(&roleh, p->handlers.items[i]);
+	imports_push_when(&roleh, lc->imp_when);
+	free(roleh.items);
+	p->gather_when = val_ref(lc->imp_when);
+}
+
 struct play *play_load(struct loadctx *lc, const struct val *v)
 {
 	struct play *p = xcalloc(1, sizeof(*p));
@@ -366,6 +447,8 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	playbook_check_templates(lc, v, NULL);
 	if (!p->vars)
 		p->vars = val_dict();
+	if (lc->imported)
+		imported_vars_tags(lc, p);
 	/* remote_user / connection are shorthands for connection vars */
 	if (val_dict_get(v, "user") && val_dict_get(v, "remote_user"))
 		diags_add(lc->d, playbook_key_pos(v, "user"), "a play takes "
@@ -392,6 +475,7 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 		       "post_tasks", p->tags, false);
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
+	imported_when(lc, p);
 	if (p->strategy_free)
 		refuse_run_once_free(lc, p);
 	val_unref(lc->roles_seen);

@@ -19,24 +19,47 @@ static void add_play(struct playbook *pb, struct play *p)
 	pb->plays[pb->nr++] = p;
 }
 
-/*
- * What may stand beside import_playbook: its name. Ansible's vars, when
- * and tags there are refused until they are passed down, never ignored.
- */
-static void import_siblings(struct loadctx *lc, const struct val *pv)
+/* A new list: a's items, then b's (either may be NULL). */
+static struct val *join(const struct val *a, const struct val *b)
 {
+	struct val *l = val_list();
+
+	for (size_t i = 0; i < val_len(a); i++)
+		val_list_push(l, val_ref(a->u.list.items[i]));
+	for (size_t i = 0; i < val_len(b); i++)
+		val_list_push(l, val_ref(b->u.list.items[i]));
+	return l;
+}
+
+/*
+ * What stands beside import_playbook: its name, and the vars, when and
+ * tags Ansible passes to each imported play. Into *vars, *when and
+ * *tags (new values, or NULL); anything else is reported.
+ */
+static void import_siblings(struct loadctx *lc, const struct val *pv,
+			    struct val **vars, struct val **when,
+			    struct val **tags)
+{
+	*vars = *when = *tags = NULL;
 	for (size_t i = 0; i < pv->u.dict.nr; i++) {
 		const char *k = pv->u.dict.items[i].key;
+		const struct val *v = pv->u.dict.items[i].v;
 		const struct srcpos *pos = &pv->u.dict.items[i].pos;
 
 		if (!strcmp(k, "import_playbook") ||
 		    !strcmp(k, "ansible.builtin.import_playbook") ||
 		    !strcmp(k, "name"))
 			continue;
-		if (!strcmp(k, "vars") || !strcmp(k, "when") ||
-		    !strcmp(k, "tags"))
-			diags_add(lc->d, pos, "'%s' beside import_playbook is "
-				  "not supported yet", k);
+		if (!strcmp(k, "vars") && v->type != VAL_DICT)
+			diags_add(lc->d, &v->pos, "vars for import_playbook "
+				  "must be a dict, got a %s",
+				  val_type_name(v->type));
+		else if (!strcmp(k, "vars"))
+			*vars = val_copy(v);
+		else if (!strcmp(k, "when"))
+			*when = playbook_condition_list(lc, v, "when");
+		else if (!strcmp(k, "tags"))
+			*tags = playbook_string_list(lc, v, "tags", true);
 		else
 			diags_add(lc->d, pos, "unknown key '%s' beside "
 				  "import_playbook (it takes name, vars, when "
@@ -44,21 +67,54 @@ static void import_siblings(struct loadctx *lc, const struct val *pv)
 	}
 }
 
-/* import_playbook: FILE, its plays in place of this one. */
+/*
+ * import_playbook: FILE, its plays in place of this one, each given the
+ * import's vars, when and tags (play.c play_imported) on top of what
+ * the imports around this one give.
+ */
 static void import_playbook(struct loadctx *lc, struct playbook *pb,
-			    const struct val *imp)
+			    const struct val *imp, const struct val *pv)
 {
-	char *sub;
+	struct val *save_vars = lc->imp_vars, *save_when = lc->imp_when;
+	struct val *save_tags = lc->imp_tags;
+	bool save_imported = lc->imported;
+	const char *save_pbdir = lc->pbdir;
+	struct val *vars, *when, *tags;
+	char *sub, *copy;
 
+	import_siblings(lc, pv, &vars, &when, &tags);
 	if (!val_cstr(imp) || template_has_jinja(val_cstr(imp))) {
 		diags_add(lc->d, &imp->pos,
 			  "expected a file name for 'import_playbook'");
-		return;
+		goto out;
 	}
+	/* an outer import's vars win over this one's, as in Ansible */
+	if (vars && save_vars)
+		val_dict_update(vars, save_vars, false);
+	else if (!vars && save_vars)
+		vars = val_ref(save_vars);
+	lc->imp_vars = vars;
+	lc->imp_when = join(save_when, when);
+	lc->imp_tags = join(save_tags, tags);
+	lc->imported = true;
 	sub = playbook_resolve_path(val_cstr(imp), &imp->pos, lc->basedir,
 				    lc->root);
+	copy = xstrdup(sub);
+	lc->pbdir = dirname(copy);
 	load_plays(lc, pb, sub, &imp->pos);
+	lc->pbdir = save_pbdir;
+	free(copy);
 	free(sub);
+	val_unref(lc->imp_when);
+	val_unref(lc->imp_tags);
+	lc->imp_vars = save_vars;
+	lc->imp_when = save_when;
+	lc->imp_tags = save_tags;
+	lc->imported = save_imported;
+out:
+	val_unref(vars);
+	val_unref(when);
+	val_unref(tags);
 }
 
 static int load_doc(struct loadctx *lc, struct playbook *pb,
@@ -90,8 +146,7 @@ static int load_doc(struct loadctx *lc, struct playbook *pb,
 		if (!imp)
 			imp = val_dict_get(pv, "ansible.builtin.import_playbook");
 		if (imp) {
-			import_siblings(lc, pv);
-			import_playbook(lc, pb, imp);
+			import_playbook(lc, pb, imp, pv);
 			continue;
 		}
 		p = play_load(lc, pv);

@@ -31,6 +31,7 @@ struct rolespec {
 	const char *from[4];     /* tasks_from, vars_from, defaults_from,
 				    handlers_from: NULL for main */
 	int allow_duplicates;    /* -1: the role's meta says */
+	const struct task *apply; /* include_role's apply, or NULL */
 	bool play_wide;          /* roles:, import_role, public include */
 	bool push_down;          /* when and tags go to each task */
 	const struct role *parent;
@@ -149,11 +150,12 @@ static char *role_find(struct loadctx *lc, const char *name,
 {
 	const char *env = getenv("ANSIBLE_ROLES_PATH");
 	const char *home = getenv("HOME");
+	const char *pbdir = lc->pbdir ? lc->pbdir : lc->basedir;
 	struct buf paths = BUF_INIT, cand = BUF_INIT;
 	char *found = NULL;
 	int there = 0;
 
-	buf_addf(&paths, "%s/roles", lc->basedir);
+	buf_addf(&paths, "%s/roles", pbdir);
 	if (env && *env)
 		buf_addf(&paths, ":%s", env);
 	else
@@ -165,7 +167,7 @@ static char *role_find(struct loadctx *lc, const char *name,
 		buf_addf(&paths, ":%s", dirname(copy));
 		free(copy);
 	}
-	buf_addf(&paths, ":%s", lc->basedir);
+	buf_addf(&paths, ":%s", pbdir);
 	for (const char *p = paths.ptr; *p && !there;) {
 		size_t n = strcspn(p, ":");
 
@@ -322,25 +324,23 @@ static struct val *list_join(const struct val *a, const struct val *b)
 }
 
 /*
- * The role's when and tags go to each task it runs, as Ansible's role
- * block passes them down: each task is skipped (and reported) on its
- * own, and --tags picks the tasks.
+ * The role's when goes to each task it runs, as Ansible's role block
+ * passes it down: each task is skipped (and reported) on its own.
  */
-static void push_down(struct tasklist *l, const struct val *when,
-		      const struct val *tags)
+static void push_down(struct tasklist *l, const struct val *when)
 {
 	for (size_t i = 0; i < l->nr; i++) {
 		struct task *t = l->items[i];
 		struct val *nv;
 
 		if (t->kind == TASK_BLOCK) {
-			push_down(&t->block, when, tags);
-			push_down(&t->rescue, when, tags);
-			push_down(&t->always, when, tags);
+			push_down(&t->block, when);
+			push_down(&t->rescue, when);
+			push_down(&t->always, when);
 			continue;
 		}
 		if (t->kind == TASK_ROLE && t->include_static) {
-			push_down(&t->included, when, tags);
+			push_down(&t->included, when);
 			continue;
 		}
 		if (val_len(when)) {
@@ -348,12 +348,18 @@ static void push_down(struct tasklist *l, const struct val *when,
 			val_unref(t->when);
 			t->when = nv;
 		}
-		if (val_len(tags)) {
-			nv = list_join(t->tags, tags);
-			val_unref(t->tags);
-			t->tags = nv;
-		}
 	}
+}
+
+/*
+ * The role's when and tags go to each task it runs (push_down: when;
+ * imports.c: tags, into its static imports too and past its includes).
+ */
+static void push_when_tags(struct tasklist *l, const struct val *when,
+			   const struct val *tags)
+{
+	push_down(l, when);
+	imports_push_tags(l, tags);
 }
 
 /* The directories a role task's files are looked up in: its, its parents'. */
@@ -511,6 +517,26 @@ static const struct val *read_meta(struct loadctx *lc, const struct val *meta,
 }
 
 /*
+ * include_role's apply reaches the role's handlers too (Ansible makes its
+ * block their parent): its when in front of theirs, its vars under
+ * theirs, its tags. Its other keywords would have to wrap each handler
+ * when it runs: refused until they do.
+ */
+static void apply_handlers(struct loadctx *lc, struct tasklist *l,
+			   const struct task *ap)
+{
+	if (ap->become >= 0 || ap->become_tpl || ap->become_user ||
+	    ap->environment || ap->ignore_errors || ap->no_log ||
+	    ap->delegate_to || ap->connection || ap->no_diff)
+		diags_add(lc->d, &ap->pos, "'apply' of include_role with a "
+			  "keyword other than when, tags and vars is not "
+			  "supported yet for a role with handlers");
+	imports_push_when(l, ap->when);
+	imports_push_vars(l, ap->vars);
+	imports_push_tags(l, ap->tags);
+}
+
+/*
  * The role's handlers join the play's, once per use of the role, with
  * the use's conditions (Ansible evaluates the role's when on them too).
  */
@@ -528,7 +554,9 @@ static void load_handlers(struct loadctx *lc, struct role *r,
 		task_load_file(lc, &l, file, s->pos, true);
 	free(file);
 	if (s->push_down)
-		push_down(&l, s->when, NULL);
+		push_down(&l, s->when);
+	if (s->apply && l.nr)
+		apply_handlers(lc, &l, s->apply);
 	for (size_t i = 0; i < l.nr; i++)
 		tasklist_add(&lc->play->handlers, l.items[i]);
 	free(l.items);
@@ -633,7 +661,7 @@ static struct task *role_use(struct loadctx *lc, const struct rolespec *s)
 	lc->role = outer;
 	lc->depth--;
 	if (s->push_down)
-		push_down(&t->included, s->when, s->tags);
+		push_when_tags(&t->included, s->when, s->tags);
 out:
 	val_unref(meta);
 	buf_release(&key);
@@ -682,25 +710,6 @@ static const char *const role_args[] = {
 	"rolespec_validate", NULL,
 };
 
-/* include_role's apply: the keywords given to each task of the role. */
-static struct val *apply_tags(struct loadctx *lc, const struct val *apply)
-{
-	if (apply->type != VAL_DICT) {
-		diags_add(lc->d, &apply->pos, "expected a dict for 'apply'");
-		return NULL;
-	}
-	for (size_t i = 0; i < apply->u.dict.nr; i++)
-		if (strcmp(apply->u.dict.items[i].key, "tags"))
-			diags_add(lc->d, playbook_key_pos(apply,
-					apply->u.dict.items[i].key),
-				  "'apply' keyword '%s' is not supported yet",
-				  apply->u.dict.items[i].key);
-	if (!val_dict_get(apply, "tags"))
-		return NULL;
-	return playbook_string_list(lc, val_dict_get(apply, "tags"), "tags",
-				    true);
-}
-
 /* The spec of an import_role / include_role task from its args. */
 static int spec_from_task(struct loadctx *lc, struct rolespec *s,
 			  const struct task *t, bool include)
@@ -746,14 +755,15 @@ static int spec_from_task(struct loadctx *lc, struct rolespec *s,
 	if ((v = val_dict_get(a, "allow_duplicates")) &&
 	    !playbook_parse_bool(lc, v, "allow_duplicates", &b))
 		s->allow_duplicates = b;
-	if ((v = val_dict_get(a, "public")) &&
-	    !playbook_parse_bool(lc, v, "public", &b) && b)
-		diags_add(lc->d, &v->pos, "include_role 'public: true' is not "
-			  "supported yet (import_role shares its vars)");
+	if ((v = val_dict_get(a, "public")))
+		playbook_parse_bool(lc, v, "public", &b);
 	if ((v = val_dict_get(a, "rolespec_validate")))
 		playbook_parse_bool(lc, v, "rolespec_validate", &b);
-	if (include && (v = val_dict_get(a, "apply")))
-		s->tags = apply_tags(lc, v);
+	/* apply's tags go to each task of the role; its block: walk.c */
+	if (include && t->apply) {
+		s->apply = t->apply;
+		s->tags = t->apply->tags ? val_ref(t->apply->tags) : NULL;
+	}
 	if (t->vars)
 		s->vars = val_ref(t->vars);
 	return 0;
@@ -772,6 +782,7 @@ static bool spec_templated(const struct rolespec *s)
 void role_load_task(struct loadctx *lc, struct task *t)
 {
 	bool include = !strcmp(t->action, "include_role");
+	const struct val *v;
 	struct rolespec s;
 	struct task *rt;
 
@@ -780,6 +791,8 @@ void role_load_task(struct loadctx *lc, struct task *t)
 			  "use include_role)");
 		return;
 	}
+	if ((v = val_dict_get(t->args, "public")) && include)
+		playbook_parse_bool(lc, v, "public", &t->public_role);
 	if (spec_from_task(lc, &s, t, include) < 0) {
 		spec_release(&s);
 		return;

@@ -57,6 +57,8 @@ void task_free(struct task *t)
 	val_unref(t->throttle);
 	val_unref(t->connection);
 	val_unref(t->become_tpl);
+	task_free(t->apply);
+	val_unref(t->up_tags);
 	free(t->meta);
 	tasklist_release(&t->block);
 	tasklist_release(&t->rescue);
@@ -156,8 +158,10 @@ static bool handler_import(const struct task *t)
 
 /*
  * Put the handlers a handler import `t` (from `v`) brings in `out`, in
- * its place. Keys beside the file (when, tags, vars...) would have to
- * reach each imported handler: refused until they do.
+ * its place, each with the import's when in front of its own, its tags
+ * and its vars (under the handler's own), as Ansible's parent block
+ * gives them. Other keys beside the file would have to reach each
+ * imported handler too: refused until they do.
  */
 static void splice_handler_import(struct loadctx *lc, struct tasklist *out,
 				  struct task *t, const struct val *v)
@@ -167,11 +171,16 @@ static void splice_handler_import(struct loadctx *lc, struct tasklist *out,
 
 		if (strcmp(k, "name") && strcmp(k, "import_tasks") &&
 		    strcmp(k, "ansible.builtin.import_tasks") &&
-		    strcmp(k, "include") && strcmp(k, "ansible.builtin.include"))
+		    strcmp(k, "include") &&
+		    strcmp(k, "ansible.builtin.include") &&
+		    strcmp(k, "when") && strcmp(k, "tags") &&
+		    strcmp(k, "vars"))
 			diags_add(lc->d, &v->u.dict.items[i].pos, "'%s' on an "
 				  "import among handlers is not supported yet",
 				  k);
 	}
+	imports_push_when(&t->included, t->when);
+	imports_push_vars(&t->included, t->vars);
 	for (size_t i = 0; i < t->included.nr; i++)
 		tasklist_add(out, t->included.items[i]);
 	t->included.nr = 0;
@@ -202,6 +211,13 @@ static void check_task(struct loadctx *lc, struct task *t,
 						    t->module_defaults);
 		lc->mdefaults = mdefaults;
 	}
+	/* an include's tasks take the tags around it, not its own */
+	if ((t->kind == TASK_INCLUDE || t->kind == TASK_ROLE) &&
+	    !imports_is_static(t) && val_len(inherited_tags))
+		t->up_tags = val_copy(inherited_tags);
+	/* an import's tasks stand in its place: they take its tags */
+	if (t->kind == TASK_INCLUDE && imports_is_static(t))
+		imports_push_tags(&t->included, t->tags);
 	if (t->kind == TASK_BLOCK) {
 		const struct val *r = val_dict_get(v, "rescue");
 		const struct val *a = val_dict_get(v, "always");
@@ -245,6 +261,73 @@ static void check_task(struct loadctx *lc, struct task *t,
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
 }
 
+/*
+ * The keys apply may hold (Ansible loads it as a Block): those tend
+ * honours there, and those it refuses by name. Any other is no Block
+ * keyword.
+ */
+static const char *const apply_keys[] = {
+	"name", "when", "tags", "vars", "become", "become_user",
+	"become_method", "environment", "ignore_errors", "no_log",
+	"delegate_to", "connection", "diff", "debugger", "collections", NULL,
+};
+static const char *const apply_refused[] = {
+	"block", "rescue", "always", "notify", "run_once", "throttle",
+	"any_errors_fatal", "check_mode", "ignore_unreachable",
+	"module_defaults", "port", "remote_user", "timeout", "become_exe",
+	"become_flags", "delegate_facts", NULL,
+};
+
+static bool in_list(const char *const *l, const char *s)
+{
+	for (size_t i = 0; l[i]; i++)
+		if (!strcmp(l[i], s))
+			return true;
+	return false;
+}
+
+struct task *task_load_apply(struct loadctx *lc, const struct val *v,
+			     const char *action)
+{
+	struct val *keep;
+	struct task *t;
+	struct kwarg a = { .lc = lc };
+
+	if (v->type != VAL_DICT) {
+		diags_add(lc->d, &v->pos, "expected a dict for 'apply' of %s, "
+			  "got a %s", action, val_type_name(v->type));
+		return NULL;
+	}
+	keep = val_dict();
+	for (size_t i = 0; i < v->u.dict.nr; i++) {
+		const char *k = v->u.dict.items[i].key;
+		const struct srcpos *pos = &v->u.dict.items[i].pos;
+
+		if (in_list(apply_refused, k))
+			diags_add(lc->d, pos, "'apply' keyword '%s' of %s is "
+				  "not supported yet", k, action);
+		else if (!in_list(apply_keys, k))
+			diags_add(lc->d, pos, "'%s' is not a keyword 'apply' "
+				  "of %s takes (a block's keywords)", k,
+				  action);
+		else
+			val_dict_set_pos(keep, k, val_ref(v->u.dict.items[i].v),
+					 pos);
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->kind = TASK_BLOCK;
+	t->pos = v->pos;
+	t->become = -1;
+	t->role = lc->role;
+	t->action = xstrdup("block");
+	t->loop_var = xstrdup("item");
+	a.dict = keep;
+	a.t = t;
+	playbook_keywords_apply(task_keywords, &a, "apply", NULL);
+	val_unref(keep);
+	return t;
+}
+
 /* The task of `v`, or NULL if a problem was reported. */
 static struct task *load_task(struct loadctx *lc, const struct val *v,
 			      const struct val *inherited_tags, bool handler)
@@ -272,6 +355,10 @@ static struct task *load_task(struct loadctx *lc, const struct val *v,
 	a.t = t;
 	playbook_keywords_apply(task_keywords, &a, "task", NULL);
 	playbook_with_lookups(&a);
+	if (val_dict_get(t->args, "apply") &&
+	    (t->kind == TASK_INCLUDE || t->kind == TASK_ROLE))
+		t->apply = task_load_apply(lc, val_dict_get(t->args, "apply"),
+					   t->action);
 	check_task(lc, t, v, inherited_tags, handler);
 	if (t->kind == TASK_ROLE && lc->d->errors == errors) {
 		if (lc->load_role)

@@ -53,8 +53,9 @@ YML
 run_tend 1 validate play.yml
 expect_in err "play.yml:1:3: unknown play keyword 'include'"
 # handlers brought by import_tasks (compared with ansible-playbook in the
-# compat case compat-handler-imports): a key beside the import would have
-# to reach every imported handler, refused by name until it does
+# compat case compat-handler-imports): when, tags and vars beside the import
+# reach every imported handler (compat case imp-apply-tags); other keys
+# would have to as well, refused by name until they do
 echo '- {name: h, debug: {msg: hi}}' >tasks/h.yml
 cat >hi.yml <<'YML'
 - hosts: all
@@ -63,6 +64,8 @@ cat >hi.yml <<'YML'
   handlers:
     - import_tasks: tasks/h.yml
       when: false
+      become: true
 YML
 run_tend 1 validate hi.yml
-expect_in err "hi.yml:6:7: 'when' on an import among handlers is not supported yet"
+expect_in err "hi.yml:7:7: 'become' on an import among handlers is not supported yet"
+expect_not_in err "'when' on an import"

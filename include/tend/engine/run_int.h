@@ -143,6 +143,12 @@ struct playctx {
 	 */
 	struct val *role_defaults, *role_vars;
 	/*
+	 * The merged role vars replaced when an include_role with public:
+	 * true ran (run_role_public): kept until the play ends, as other
+	 * hosts' scopes may still point at them. NULL until one is.
+	 */
+	struct val *role_vars_old;
+	/*
 	 * The roles include_role loaded at run time (a templated name):
 	 * their owner (roles, handlers), and the TASK_ROLE of each by name
 	 * and files (path: that key). Under rs->lock; NULL until one is.
@@ -224,6 +230,13 @@ struct hostctx {
 	size_t when_up_nr;
 	const struct val *notify_up[32];
 	size_t notify_up_nr;
+	/*
+	 * The tags of what is around the dynamic includes (include_tasks,
+	 * include_role, their apply) the task runs in, outermost first: it
+	 * carries them with its own for --tags / --skip-tags.
+	 */
+	const struct val *tags_up[32];
+	size_t tags_up_nr;
 };
 /*
  * Scopes, outermost (lowest precedence) first: role defaults (the
@@ -250,6 +263,14 @@ const struct scope *run_build_scope(struct scopes *ss,
 				const struct val *scratch);
 int run_eval_conditions(bool *out, const struct val *conds,
 		    const struct scope *sc, const char **failed_cond);
+/*
+ * include_role with public: true ran role `r`: its defaults and vars
+ * join the play's role vars (pc->role_defaults, role_vars) for every
+ * task from then on, as Ansible appends it to the play's roles. Under
+ * rs->lock; the scopes read the new dicts, the old ones live on in
+ * role_vars_old.
+ */
+void run_role_public(struct playctx *pc, const struct role *r);
 /* The conditions around the task (hc->when_up), then its own. */
 int run_eval_when(bool *out, const struct hostctx *hc, const struct val *when,
 		  const struct scope *sc, const char **failed_cond);

@@ -118,6 +118,18 @@ struct task {
 				      TASK_ROLE: false for include_role (its
 				      when and tags are its own, not its
 				      tasks') */
+	/*
+	 * include_tasks / include_role: apply's keywords as a block (owned)
+	 * around each task it brings, or NULL
+	 */
+	struct task *apply;
+	/*
+	 * A dynamic include (include_tasks, include_role): the tags of the
+	 * plays, blocks and imports around it, not its own; its tasks take
+	 * them, as Ansible's inherit past an include. NULL: none.
+	 */
+	struct val *up_tags;
+	bool public_role;          /* include_role public: true */
 	const struct role *role;   /* the role the task belongs to, or NULL */
 	const struct role *runs;   /* TASK_ROLE: the role it runs */
 };
@@ -138,6 +150,12 @@ struct play {
 	struct val *vars;          /* dict, never NULL */
 	struct val *vars_files;    /* list of raw paths, or NULL */
 	bool gather_facts;
+	/*
+	 * The conditions of the import_playbook lines the play came
+	 * through, or NULL: fact gathering is skipped on a host where they
+	 * are false (each task took them in its own when)
+	 */
+	struct val *gather_when;
 	int become;                /* -1 unset */
 	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;

@@ -16,6 +16,7 @@
  *	            import_role / include_role or action:, and a module's
  *	            args in Ansible's forms
  *	role.c      roles: the role layout, meta dependencies, roles path
+ *	imports.c   what an import passes down: when, tags, vars
  *	base.c      what every file shares: value checks, keyword lookup,
  *	            "unknown ... (did you mean ...)", include paths
  *
@@ -57,6 +58,21 @@ struct loadctx {
 	 * loading now, merged (defaults.c); NULL: none. Borrowed.
 	 */
 	const struct val *mdefaults;
+	/*
+	 * What the import_playbook lines around the file being loaded pass
+	 * to each of its plays (NULL: none): their vars (a dict, an outer
+	 * import's over an inner one's), their when (a list, outermost
+	 * first) and their tags (a list); `imported` is set inside any
+	 * import_playbook.
+	 */
+	struct val *imp_vars, *imp_when, *imp_tags;
+	bool imported;
+	/*
+	 * The directory of the playbook file whose plays load now (an
+	 * imported one's): roles are looked up beside it, as Ansible's
+	 * loader does. NULL: basedir.
+	 */
+	const char *pbdir;
 };
 
 /*
@@ -303,6 +319,15 @@ int task_load_list(struct loadctx *lc, struct tasklist *out,
 int task_load_file(struct loadctx *lc, struct tasklist *out,
 		   const char *path, const struct srcpos *from, bool handlers);
 
+/*
+ * apply: `v` of include_tasks / include_role (`action` names it in
+ * messages): its keywords as a new TASK_BLOCK with no tasks, the block
+ * the executor runs the included tasks in. Keys tend cannot honour
+ * there are refused by name. NULL if `v` is no dict.
+ */
+struct task *task_load_apply(struct loadctx *lc, const struct val *v,
+			     const char *action);
+
 /* Append `t` to `l`, which owns it from then on. */
 void tasklist_add(struct tasklist *l, struct task *t);
 
@@ -327,6 +352,37 @@ void role_load_task(struct loadctx *lc, struct task *t);
 
 /* Free every role of `p` (p->roles). */
 void role_free_all(struct play *p);
+
+/*
+ * imports.c: what imports pass down to the tasks they bring
+ */
+
+/*
+ * Whether `t` stands for its tasks in place (an import): import_tasks,
+ * the old include of a literal file without a loop, roles: and
+ * import_role. Its tasks take its when and tags one by one.
+ */
+bool imports_is_static(const struct task *t);
+
+/*
+ * Put the conditions `when` (a list; NULL or empty: nothing) in front of
+ * the when of each task of `l`; a static role's tasks (which took their
+ * role's when at load) each take them instead of the role.
+ */
+void imports_push_when(struct tasklist *l, const struct val *when);
+
+/*
+ * Add `tags` to the tags of each task of `l`, and of every task of its
+ * blocks and static imports (imports_is_static), however deep; to a
+ * dynamic include's up_tags too (its tasks take them when it runs).
+ */
+void imports_push_tags(struct tasklist *l, const struct val *tags);
+
+/*
+ * Give each task of `l` the vars `vars` (a dict) under its own, as the
+ * vars of a block around it.
+ */
+void imports_push_vars(struct tasklist *l, const struct val *vars);
 
 /*
  * play.c
