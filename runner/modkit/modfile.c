@@ -412,8 +412,13 @@ static int add_attrs(struct buf *s, const char *var, const struct file_want *w,
 	return 0;
 }
 
-/* Run the validate command on "$t", its output going to stderr. */
-static int add_validate(struct buf *s, const char *validate)
+/*
+ * Run the validate command on "$t", its output going to stderr; with
+ * `capture`, its exit status and output are printed as a framed record
+ * ("validation RC OUTLEN ERRLEN", then the bytes of each and a newline)
+ * when it passes, and its stderr when it fails.
+ */
+static int add_validate(struct buf *s, const char *validate, bool capture)
 {
 	struct val *words = NULL;
 
@@ -436,9 +441,47 @@ static int add_validate(struct buf *s, const char *validate)
 		}
 		sh_quote(s, w);
 	}
-	buf_adds(s, "; } 1>&2 || { echo 'failed to validate' >&2; exit 1; }\n");
+	if (!capture) {
+		buf_adds(s, "; } 1>&2 || { echo 'failed to validate' >&2; "
+			 "exit 1; }\n");
+		val_unref(words);
+		return 0;
+	}
+	buf_adds(s, "; } >\"$t.vo\" 2>\"$t.ve\"; vr=$?\n"
+		 "trap 'rm -f -- \"$t\" \"$t.vo\" \"$t.ve\"' EXIT\n"
+		 "if [ \"$vr\" != 0 ]; then printf 'failed to validate: "
+		 "rc:%s error:' \"$vr\" >&2; cat -- \"$t.ve\" >&2; exit 1; fi\n"
+		 "printf 'validation %s %s %s\\n' \"$vr\" "
+		 "\"$(($(wc -c <\"$t.vo\")))\" \"$(($(wc -c <\"$t.ve\")))\"\n"
+		 "cat -- \"$t.vo\"; echo; cat -- \"$t.ve\"; echo\n"
+		 "rm -f -- \"$t.vo\" \"$t.ve\"\n");
 	val_unref(words);
 	return 0;
+}
+
+/* The validation record of add_validate into *out ({rc, stdout, stderr}). */
+static int parse_validation(struct val **out, const struct buf *o, size_t *pos)
+{
+	struct buf line = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	unsigned long long outlen, errlen;
+	int rc, error = 0;
+
+	if (next_line(&line, o, pos) < 0 ||
+	    sscanf(line.ptr, "validation %d %llu %llu", &rc, &outlen,
+		   &errlen) != 3 ||
+	    take_bytes(&a, o, pos, (size_t)outlen) < 0 ||
+	    take_bytes(&b, o, pos, (size_t)errlen) < 0) {
+		error = tend_error_set("cannot parse the reply of the host");
+	} else {
+		*out = val_dict();
+		val_dict_set_int(*out, "rc", rc);
+		val_dict_set(*out, "stdout", val_strn(a.ptr, a.len));
+		val_dict_set(*out, "stderr", val_strn(b.ptr, b.len));
+	}
+	buf_release(&line);
+	buf_release(&a);
+	buf_release(&b);
+	return error;
 }
 
 int file_write(struct apply_result *out, const struct task_ctx *ctx,
@@ -448,6 +491,7 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
 	struct file_state now;
+	struct val *validation = NULL;
 	char *backup = NULL;
 	size_t pos = 0;
 	int error;
@@ -498,7 +542,8 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 				 "cp -p -- \"$p\" \"$b\" || exit 1\n"
 				 "printf 'backup %s\\n%s\\n' \"${#b}\" \"$b\"\n");
 		if ((error = add_attrs(&s, "$t", w, st, true)) < 0 ||
-		    (error = add_validate(&s, w->validate)) < 0)
+		    (error = add_validate(&s, w->validate,
+					 w->validate_result)) < 0)
 			goto out;
 		buf_adds(&s, "mv -f -- \"$t\" \"$p\" || exit 1\n");
 		req.in = w->content;
@@ -527,6 +572,9 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 		}
 		backup = buf_detach(&mode, NULL);
 	}
+	if (!strncmp(res.out.ptr + pos, "validation ", 11) &&
+	    (error = parse_validation(&validation, &res.out, &pos)) < 0)
+		goto out;
 	if ((error = file_state_parse(&now, &res.out, &pos)) < 0)
 		goto out;
 
@@ -548,7 +596,12 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 	}
 	if (backup)
 		val_dict_set_str(out->result, "backup_file", backup);
+	if (validation) {
+		val_dict_set(out->result, "validation", validation);
+		validation = NULL;
+	}
 out:
+	val_unref(validation);
 	free(backup);
 	file_state_release(&now);
 	exec_result_release(&res);

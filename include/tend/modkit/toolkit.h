@@ -125,6 +125,8 @@ struct file_want {
 				 blockinfile do with create=yes */
 	const char *validate; /* command run on the temp file before the
 				 rename ("%s" is its path), or NULL */
+	bool validate_result; /* its rc, stdout and stderr go to the result
+				 as "validation" (assemble) */
 };
 
 /*
