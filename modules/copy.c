@@ -91,9 +91,12 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 	return error;
 }
 
+static const char *const copy_exclusive[] = { "content|src", NULL };
+
 const struct tend_module mod_copy = {
 	.name = "copy",
 	.args = copy_args,
+	.exclusive = copy_exclusive,
 	.files_dir = "files",
 	.doc = "copy a file or inline content to the host",
 	.probe = copy_probe,

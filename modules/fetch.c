@@ -212,13 +212,14 @@ static int fetch_judge(struct check_result *out, const struct task_ctx *ctx,
 		return 0;
 	}
 	out->status = CHECK_CHANGE;
+	buf_addf(&out->changes, "fetch: %s:%s -> %s\n", ctx->host, src,
+		 fp->dest);
 	if (fp->local_sha1[0])
 		buf_addf(&out->changes, "checksum: %s -> %s\n", fp->local_sha1,
 			 fp->remote_sha1);
 	else
 		buf_addf(&out->changes, "state: %s -> file\n",
 			 fp->local_exists ? "not a file" : "absent");
-	buf_addf(&out->msg, "fetch %s:%s to %s", ctx->host, src, fp->dest);
 	out->priv = fp;
 	out->priv_free = p->priv_free;
 	p->priv = NULL;
