@@ -4,6 +4,7 @@
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/util/quote.h"
 
 #include <sys/stat.h>
 
@@ -33,8 +34,61 @@ static const struct arg_spec copy_args[] = {
 	  "command to check the new file first; %s is its path" },
 	{ "follow", ARG_BOOL, 0, NULL, NULL, "no",
 	  "write through a symlink at dest instead of replacing it" },
+	{ "remote_src", ARG_BOOL, 0, NULL, NULL, "no",
+	  "src is a file on the host, not on the controller" },
+	{ "local_follow", ARG_BOOL, 0, NULL, NULL, "yes",
+	  "follow symlinks in a directory src on the controller" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
+
+/*
+ * remote_src: the probe reads src on the host first ("rsrc LEN", then its
+ * bytes; or "rsrc absent|dir|unreadable"), then dest as for any copy.
+ */
+static int remote_probe(struct probe *out, const struct task_ctx *ctx,
+			const char *src)
+{
+	struct buf none = BUF_INIT;
+	struct buf *s = &out->script;
+
+	buf_adds(s, "LC_ALL=C; export LC_ALL\ns=");
+	sh_quote(s, src);
+	buf_adds(s, "\nif [ -d \"$s\" ]; then echo 'rsrc dir'\n"
+		 "elif [ ! -e \"$s\" ]; then echo 'rsrc absent'\n"
+		 "elif [ ! -r \"$s\" ]; then echo 'rsrc unreadable'\n"
+		 "else n=$(wc -c < \"$s\") || exit 1; echo \"rsrc $((n))\"\n"
+		 "\thead -c \"$((n))\" < \"$s\" || exit 1; echo\nfi\n");
+	return file_copy_probe(out, ctx, src, &none);
+}
+
+/* The remote src's bytes into the copy; `res` is left at dest's part. */
+static int remote_judge(struct probe *p, const struct task_ctx *ctx,
+			struct exec_result *res)
+{
+	const char *src = arg_str(ctx, "src"), *o = res->out.ptr;
+	unsigned long long len;
+	int n = 0;
+
+	if (res->status)
+		return tend_error_set("cannot read '%s': %s", src,
+				      res->err.len ? res->err.ptr :
+				      "script failed");
+	if (!strncmp(o, "rsrc absent\n", 12))
+		return tend_error_set("Source %s not found", src);
+	if (!strncmp(o, "rsrc unreadable\n", 16))
+		return tend_error_set("Source %s not readable", src);
+	if (!strncmp(o, "rsrc dir\n", 9))
+		return tend_error_set("NEEDSWORK: copying the directory '%s' "
+				      "with remote_src is not supported yet",
+				      src);
+	if (sscanf(o, "rsrc %llu\n%n", &len, &n) != 1 || !n ||
+	    len >= res->out.len - (size_t)n || o[n + len] != '\n')
+		return tend_error_set("cannot parse the reply of the host");
+	file_copy_set_content(p, o + n, (size_t)len);
+	res->out.ptr += (size_t)n + len + 1;
+	res->out.len -= (size_t)n + len + 1;
+	return 0;
+}
 
 /* The probe: the content to copy (from `content` or `src`), then dest's. */
 static int copy_probe(struct probe *out, const struct task_ctx *ctx)
@@ -51,6 +105,8 @@ static int copy_probe(struct probe *out, const struct task_ctx *ctx)
 		return tend_error_set("src and content are mutually exclusive");
 	if (!content && !src)
 		return tend_error_set("src (or content) is required");
+	if (src && arg_bool(ctx, "remote_src", false))
+		return remote_probe(out, ctx, src);
 	if (content) {
 		if (val_is(content, VAL_LIST) || val_is(content, VAL_DICT))
 			val_to_json_text(&data, content, 0);
@@ -82,7 +138,14 @@ static int copy_judge(struct check_result *out, const struct task_ctx *ctx,
 		      struct probe *p, const struct exec_result *res)
 {
 	const struct val *content = arg_get(ctx, "content");
-	int error = file_copy_judge(out, ctx, p, res);
+	struct exec_result rest = *res;
+	int error;
+
+	/* rest shares res's bytes: it is never released */
+	if (arg_str(ctx, "src") && arg_bool(ctx, "remote_src", false) &&
+	    (error = remote_judge(p, ctx, &rest)) < 0)
+		return error;
+	error = file_copy_judge(out, ctx, p, &rest);
 
 	if (!error && content && val_holds_secret(content) && out->diff.len) {
 		buf_reset(&out->diff);

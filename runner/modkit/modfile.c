@@ -706,6 +706,14 @@ int file_copy_probe(struct probe *out, const struct task_ctx *ctx,
 	return 0;
 }
 
+void file_copy_set_content(struct probe *p, const void *data, size_t len)
+{
+	struct copy_plan *cp = p->priv;
+
+	buf_reset(&cp->content);
+	buf_add(&cp->content, data, len);
+}
+
 /* Where the file goes: dest, or dest/BASENAME when dest is a directory. */
 static int copy_target(struct copy_plan *cp, const char *dest, bool is_dir)
 {

@@ -598,6 +598,9 @@ void args_check_files(const struct tend_module *m, const struct val *args,
 	struct task_ctx ctx = { .args = args, .basedir = basedir,
 				.role_dirs = role_dirs, .root = root };
 
+	/* remote_src: yes (copy) makes src the host's file */
+	if (root && arg_bool(&ctx, "remote_src", false))
+		return;
 	for (const struct arg_spec *s = m->args; root && s && s->name; s++) {
 		const struct val *v = val_dict_get(args, s->name);
 		const char *path = val_cstr(v);
