@@ -766,6 +766,12 @@ int file_copy_judge(struct check_result *out, const struct task_ctx *ctx,
 		goto out;
 	if (cp->st.exists && !arg_bool(ctx, "force", true)) {
 		out->status = CHECK_OK;
+		/* copy's remote_src: the module's answer, as Ansible's */
+		if (arg_bool(ctx, "remote_src", false)) {
+			ok_result(&out->result, cp);
+			val_dict_set_str(out->result, "msg",
+					 "file already exists");
+		}
 		goto out;
 	}
 	want_from_args(&w, ctx, cp);
