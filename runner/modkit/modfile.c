@@ -484,19 +484,78 @@ static int parse_validation(struct val **out, const struct buf *o, size_t *pos)
 	return error;
 }
 
-int file_write(struct apply_result *out, const struct task_ctx *ctx,
-	       const struct file_want *w, const struct file_state *st)
+/*
+ * What the write script printed (a backup record, a validation record,
+ * the new state) into out's result.
+ */
+static int write_reply(struct apply_result *out, const struct file_want *w,
+		       const struct buf *o)
 {
-	struct buf s = BUF_INIT, mode = BUF_INIT, line = BUF_INIT;
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct exec_req req = { 0 };
+	struct buf mode = BUF_INIT, line = BUF_INIT;
 	struct file_state now;
 	struct val *validation = NULL;
 	char *backup = NULL;
 	size_t pos = 0;
-	int error;
+	int error = 0;
 
 	file_state_init(&now);
+	if (!strncmp(o->ptr, "backup ", 7)) {
+		unsigned long long len;
+
+		if (next_line(&line, o, &pos) < 0 ||
+		    sscanf(line.ptr, "backup %llu", &len) != 1 ||
+		    take_bytes(&mode, o, &pos, (size_t)len) < 0) {
+			error = tend_error_set("cannot parse the reply of the "
+					       "host");
+			goto out;
+		}
+		backup = buf_detach(&mode, NULL);
+	}
+	if (!strncmp(o->ptr + pos, "validation ", 11) &&
+	    (error = parse_validation(&validation, o, &pos)) < 0)
+		goto out;
+	if ((error = file_state_parse(&now, o, &pos)) < 0)
+		goto out;
+
+	out->changed = true;
+	if (!out->result)
+		out->result = val_dict();
+	val_dict_set_str(out->result, "dest", w->path);
+	val_dict_set_str(out->result, "state", "file");
+	if (now.exists) {
+		buf_reset(&mode);
+		mode_format(&mode, now.mode);
+		val_dict_set_str(out->result, "checksum", now.sha1);
+		val_dict_set_int(out->result, "size", now.size);
+		val_dict_set_str(out->result, "mode", mode.ptr);
+		val_dict_set_str(out->result, "owner", now.owner);
+		val_dict_set_str(out->result, "group", now.group);
+		val_dict_set_int(out->result, "uid", now.uid);
+		val_dict_set_int(out->result, "gid", now.gid);
+	}
+	if (backup)
+		val_dict_set_str(out->result, "backup_file", backup);
+	if (validation) {
+		val_dict_set(out->result, "validation", validation);
+		validation = NULL;
+	}
+out:
+	val_unref(validation);
+	free(backup);
+	file_state_release(&now);
+	buf_release(&mode);
+	buf_release(&line);
+	return error;
+}
+
+int file_write(struct apply_result *out, const struct task_ctx *ctx,
+	       const struct file_want *w, const struct file_state *st)
+{
+	struct buf s = BUF_INIT;
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	int error;
+
 	buf_adds(&s, "LC_ALL=C; export LC_ALL\n");
 	file_probe_script(&s);
 	buf_adds(&s, "p=");
@@ -560,54 +619,10 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 		error = script_failed(&res, "write", w->path);
 		goto out;
 	}
-	if (!strncmp(res.out.ptr, "backup ", 7)) {
-		unsigned long long len;
-
-		if (next_line(&line, &res.out, &pos) < 0 ||
-		    sscanf(line.ptr, "backup %llu", &len) != 1 ||
-		    take_bytes(&mode, &res.out, &pos, (size_t)len) < 0) {
-			error = tend_error_set("cannot parse the reply of the "
-					       "host");
-			goto out;
-		}
-		backup = buf_detach(&mode, NULL);
-	}
-	if (!strncmp(res.out.ptr + pos, "validation ", 11) &&
-	    (error = parse_validation(&validation, &res.out, &pos)) < 0)
-		goto out;
-	if ((error = file_state_parse(&now, &res.out, &pos)) < 0)
-		goto out;
-
-	out->changed = true;
-	if (!out->result)
-		out->result = val_dict();
-	val_dict_set_str(out->result, "dest", w->path);
-	val_dict_set_str(out->result, "state", "file");
-	if (now.exists) {
-		buf_reset(&mode);
-		mode_format(&mode, now.mode);
-		val_dict_set_str(out->result, "checksum", now.sha1);
-		val_dict_set_int(out->result, "size", now.size);
-		val_dict_set_str(out->result, "mode", mode.ptr);
-		val_dict_set_str(out->result, "owner", now.owner);
-		val_dict_set_str(out->result, "group", now.group);
-		val_dict_set_int(out->result, "uid", now.uid);
-		val_dict_set_int(out->result, "gid", now.gid);
-	}
-	if (backup)
-		val_dict_set_str(out->result, "backup_file", backup);
-	if (validation) {
-		val_dict_set(out->result, "validation", validation);
-		validation = NULL;
-	}
+	error = write_reply(out, w, &res.out);
 out:
-	val_unref(validation);
-	free(backup);
-	file_state_release(&now);
 	exec_result_release(&res);
 	buf_release(&s);
-	buf_release(&mode);
-	buf_release(&line);
 	return error;
 }
 
