@@ -60,6 +60,25 @@ run_tend 0 apply "$T/pb.yml" -e root="$R" --format json
 run_tend 0 plan "$T/pb.yml" -e root="$R"
 expect_in "$T/out" "Plan: 0 to change"
 
+# the example playbook: validates, applies, applies again with no change
+M=$T/m
+run_tend 0 validate "$TOP/playbooks/machine-files.yml"
+run_tend 0 apply "$TOP/playbooks/machine-files.yml" -e root="$M"
+expect_content "$M/local.conf" "workers=4
+"
+expect_content "$M/app.conf" "workers=2
+# --
+tls=on
+"
+expect_content "$M/fetched/app.conf" "workers=2
+# --
+tls=on
+"
+expect_mode "$M/conf.d/10-workers" 0640
+run_tend 0 apply "$TOP/playbooks/machine-files.yml" -e root="$M" --format json
+[ "$(json_get "$T/out" "d['summary']['changed']")" = 0 ] ||
+	fail "example: second apply changed $(json_get "$T/out" "d['summary']")"
+
 # the docs
 run_tend 0 doc assemble
 expect_in "$T/out" "remote_src (bool)"
