@@ -52,6 +52,7 @@ struct file_plan_data {
 	unsigned int mode;
 	char *mode_text;      /* for chmod -R (symbolic works there too) */
 	bool chown, chgrp, recurse, relink;
+	long long below;      /* paths a symbolic mode changes below */
 	enum time_action mtime, atime;
 	long long mtime_at, atime_at;
 };
@@ -213,6 +214,19 @@ static void add_probe(struct buf *s, const char *path, const char *src,
  * The probe line that says whether anything below a directory differs
  * in owner, group or (an octal) mode: "recurse 1" if so, else "recurse 0".
  */
+/* Whether `mode` is octal (an int, or a string of octal digits). */
+static bool mode_octal(const struct val *mode, unsigned int *m)
+{
+	const char *text = val_cstr(mode);
+
+	if (!mode)
+		return false;
+	if (!val_is(mode, VAL_INT) &&
+	    !(text && strspn(text, "01234567") == strlen(text)))
+		return false;
+	return !mode_parse(m, mode, 0, false);
+}
+
 static void add_recurse_probe(struct buf *s, const char *owner,
 			      const char *group, const struct val *mode)
 {
@@ -227,19 +241,44 @@ static void add_recurse_probe(struct buf *s, const char *owner,
 		buf_adds(s, " -o ! -group ");
 		sh_quote(s, group);
 	}
+	if (mode_octal(mode, &m))
+		buf_addf(s, " -o ! -type l ! -perm %o", m);
+	buf_adds(s, " \\) -print 2>/dev/null | wc -l)\"\n");
 	/*
-	 * NEEDSWORK: a symbolic mode is only compared on the
-	 * directory itself, not below it.
+	 * A symbolic mode depends on each path's own mode: the judge
+	 * works it out from every mode below (symlinks are left alone).
 	 */
-	if (mode && val_is(mode, VAL_INT) &&
-	    !mode_parse(&m, mode, 0, false))
-		buf_addf(s, " -o ! -type l ! -perm %o", m);
-	else if (val_cstr(mode) &&
-		 strspn(val_cstr(mode), "01234567") ==
-			 strlen(val_cstr(mode)) &&
-		 !mode_parse(&m, mode, 0, false))
-		buf_addf(s, " -o ! -type l ! -perm %o", m);
-	buf_adds(s, " \\) -print 2>/dev/null | head -n 1 | wc -l)\"\n");
+	if (mode && !mode_octal(mode, &m))
+		buf_adds(s, "find \"$p\" -mindepth 1 ! -type l -exec "
+			 "stat -c 'rmode %f' -- {} + 2>/dev/null\n");
+}
+
+/*
+ * How many "rmode HEX" lines of the probe's output (from `pos` on) a
+ * symbolic `mode` would change.
+ */
+static long long rmodes_differ(const struct buf *out, size_t pos,
+			       const struct val *mode)
+{
+	long long n = 0;
+
+	while (pos < out->len) {
+		const char *line = out->ptr + pos;
+		const char *nl = memchr(line, '\n', out->len - pos);
+		unsigned long raw;
+		unsigned int want;
+
+		if (!nl)
+			break;
+		if (sscanf(line, "rmode %lx", &raw) == 1 &&
+		    !mode_parse(&want, mode, (unsigned int)(raw & 07777),
+				(raw & 0170000) == 0040000) &&
+		    want != (raw & 07777))
+			n++;
+		pos = (size_t)(nl - out->ptr) + 1;
+	}
+	tend_error_clear();
+	return n;
 }
 
 /*
@@ -254,6 +293,7 @@ static int check_type(struct check_result *out, struct file_plan_data *pd,
 		      const struct buf *extra, size_t pos, bool *changed)
 {
 	const char *state = pd->state;
+	long long below;
 	int error = 0;
 
 	if (!strcmp(state, "file")) {
@@ -277,9 +317,10 @@ static int check_type(struct check_result *out, struct file_plan_data *pd,
 			buf_adds(&out->changes, "state: absent -> directory\n");
 			pd->create = *changed = true;
 		}
-		if (recurse && extra_int(extra, pos, "recurse", 0) > 0) {
-			buf_adds(&out->changes, "recurse: attributes differ "
-				 "below the directory\n");
+		if (recurse && (below = extra_int(extra, pos, "recurse", 0) +
+					pd->below) > 0) {
+			buf_addf(&out->changes, "recurse: %lld change%s below "
+				 "the directory\n", below, below == 1 ? "" : "s");
 			pd->recurse = *changed = true;
 		}
 		pd->recurse = recurse;
@@ -501,6 +542,8 @@ static int file_judge(struct check_result *out, const struct task_ctx *ctx,
 		}
 		goto done;
 	}
+	if (recurse && mode && st.type == 'd')
+		pd->below = rmodes_differ(&res->out, pos, mode);
 	if ((error = check_type(out, pd, &st, path, src, force, recurse,
 			       &res->out, pos, &changed)) < 0 ||
 	    (error = check_attrs(out, pd, &st, mode, owner, group, &res->out,

@@ -164,9 +164,15 @@ static int lineinfile_apply(struct apply_result *out,
 	return lineedit_apply(out, ctx, planned, "backup", true);
 }
 
+static const char *const lineinfile_exclusive_args[] = {
+	"insertbefore|insertafter", "regexp|search_string",
+	"backrefs|search_string", NULL,
+};
+
 const struct tend_module mod_lineinfile = {
 	.name = "lineinfile",
 	.args = lineinfile_args,
+	.exclusive = lineinfile_exclusive_args,
 	.flags = 0,
 	.doc = "make sure a line is in a file, or replace it by regex",
 	.probe = lineinfile_probe,

@@ -11,7 +11,8 @@
 extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
-	mod_add_host, mod_group_by, mod_pause, mod_ping;
+	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
+	mod_fetch, mod_assemble;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -20,7 +21,11 @@ const struct tend_module *const tend_modules[] = {
 	&mod_template,
 	&mod_lineinfile,
 	&mod_blockinfile,
+	&mod_replace,
+	&mod_assemble,
 	&mod_stat,
+	&mod_slurp,
+	&mod_fetch,
 	/* commands */
 	&mod_command,
 	&mod_shell,

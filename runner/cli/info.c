@@ -67,6 +67,21 @@ static const char *arg_type_name(enum arg_type t)
 	return names[t];
 }
 
+/* A titled block of lines, each indented; nothing for NULL. */
+static void print_indented(const char *title, const char *text)
+{
+	if (!text)
+		return;
+	printf("\n%s:\n", title);
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		int n = nl ? (int)(nl - text) : (int)strlen(text);
+
+		printf("  %.*s\n", n, text);
+		text += n + (nl ? 1 : 0);
+	}
+}
+
 int cmd_doc(struct cli_args *a)
 {
 	const struct tend_module *m;
@@ -96,6 +111,8 @@ int cmd_doc(struct cli_args *a)
 		if (s->dflt)
 			printf("      default: %s\n", s->dflt);
 	}
+	print_indented("returns", m->returns);
+	print_indented("example", m->example);
 	return EXIT_OK;
 }
 

@@ -620,6 +620,8 @@ static void want_from_args(struct file_want *w, const struct task_ctx *ctx,
 	w->owner = arg_str(ctx, "owner");
 	w->group = arg_str(ctx, "group");
 	if (content) {
+		/* replace's; NULL for a module without it */
+		w->validate = arg_str(ctx, "validate");
 		w->content = content->ptr;
 		w->content_len = content->len;
 		/* Ansible backs up only when the content changes */

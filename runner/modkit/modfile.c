@@ -413,8 +413,13 @@ static int add_attrs(struct buf *s, const char *var, const struct file_want *w,
 	return 0;
 }
 
-/* Run the validate command on "$t", its output going to stderr. */
-static int add_validate(struct buf *s, const char *validate)
+/*
+ * Run the validate command on "$t", its output going to stderr; with
+ * `capture`, its exit status and output are printed as a framed record
+ * ("validation RC OUTLEN ERRLEN", then the bytes of each and a newline)
+ * when it passes, and its stderr when it fails.
+ */
+static int add_validate(struct buf *s, const char *validate, bool capture)
 {
 	struct val *words = NULL;
 
@@ -437,23 +442,121 @@ static int add_validate(struct buf *s, const char *validate)
 		}
 		sh_quote(s, w);
 	}
-	buf_adds(s, "; } 1>&2 || { echo 'failed to validate' >&2; exit 1; }\n");
+	if (!capture) {
+		buf_adds(s, "; } 1>&2 || { echo 'failed to validate' >&2; "
+			 "exit 1; }\n");
+		val_unref(words);
+		return 0;
+	}
+	buf_adds(s, "; } >\"$t.vo\" 2>\"$t.ve\"; vr=$?\n"
+		 "trap 'rm -f -- \"$t\" \"$t.vo\" \"$t.ve\"' EXIT\n"
+		 "if [ \"$vr\" != 0 ]; then printf 'failed to validate: "
+		 "rc:%s error:' \"$vr\" >&2; cat -- \"$t.ve\" >&2; exit 1; fi\n"
+		 "printf 'validation %s %s %s\\n' \"$vr\" "
+		 "\"$(($(wc -c <\"$t.vo\")))\" \"$(($(wc -c <\"$t.ve\")))\"\n"
+		 "cat -- \"$t.vo\"; echo; cat -- \"$t.ve\"; echo\n"
+		 "rm -f -- \"$t.vo\" \"$t.ve\"\n");
 	val_unref(words);
 	return 0;
+}
+
+/* The validation record of add_validate into *out ({rc, stdout, stderr}). */
+static int parse_validation(struct val **out, const struct buf *o, size_t *pos)
+{
+	struct buf line = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	unsigned long long outlen, errlen;
+	int rc, error = 0;
+
+	if (next_line(&line, o, pos) < 0 ||
+	    sscanf(line.ptr, "validation %d %llu %llu", &rc, &outlen,
+		   &errlen) != 3 ||
+	    take_bytes(&a, o, pos, (size_t)outlen) < 0 ||
+	    take_bytes(&b, o, pos, (size_t)errlen) < 0) {
+		error = tend_error_set("cannot parse the reply of the host");
+	} else {
+		*out = val_dict();
+		val_dict_set_int(*out, "rc", rc);
+		val_dict_set(*out, "stdout", val_strn(a.ptr, a.len));
+		val_dict_set(*out, "stderr", val_strn(b.ptr, b.len));
+	}
+	buf_release(&line);
+	buf_release(&a);
+	buf_release(&b);
+	return error;
+}
+
+/*
+ * What the write script printed (a backup record, a validation record,
+ * the new state) into out's result.
+ */
+static int write_reply(struct apply_result *out, const struct file_want *w,
+		       const struct buf *o)
+{
+	struct buf mode = BUF_INIT, line = BUF_INIT;
+	struct file_state now;
+	struct val *validation = NULL;
+	char *backup = NULL;
+	size_t pos = 0;
+	int error = 0;
+
+	file_state_init(&now);
+	if (!strncmp(o->ptr, "backup ", 7)) {
+		unsigned long long len;
+
+		if (next_line(&line, o, &pos) < 0 ||
+		    sscanf(line.ptr, "backup %llu", &len) != 1 ||
+		    take_bytes(&mode, o, &pos, (size_t)len) < 0) {
+			error = tend_error_set("cannot parse the reply of the "
+					       "host");
+			goto out;
+		}
+		backup = buf_detach(&mode, NULL);
+	}
+	if (!strncmp(o->ptr + pos, "validation ", 11) &&
+	    (error = parse_validation(&validation, o, &pos)) < 0)
+		goto out;
+	if ((error = file_state_parse(&now, o, &pos)) < 0)
+		goto out;
+
+	out->changed = true;
+	if (!out->result)
+		out->result = val_dict();
+	val_dict_set_str(out->result, "dest", w->path);
+	val_dict_set_str(out->result, "state", "file");
+	if (now.exists) {
+		buf_reset(&mode);
+		mode_format(&mode, now.mode);
+		val_dict_set_str(out->result, "checksum", now.sha1);
+		val_dict_set_int(out->result, "size", now.size);
+		val_dict_set_str(out->result, "mode", mode.ptr);
+		val_dict_set_str(out->result, "owner", now.owner);
+		val_dict_set_str(out->result, "group", now.group);
+		val_dict_set_int(out->result, "uid", now.uid);
+		val_dict_set_int(out->result, "gid", now.gid);
+	}
+	if (backup)
+		val_dict_set_str(out->result, "backup_file", backup);
+	if (validation) {
+		val_dict_set(out->result, "validation", validation);
+		validation = NULL;
+	}
+out:
+	val_unref(validation);
+	free(backup);
+	file_state_release(&now);
+	buf_release(&mode);
+	buf_release(&line);
+	return error;
 }
 
 int file_write(struct apply_result *out, const struct task_ctx *ctx,
 	       const struct file_want *w, const struct file_state *st)
 {
-	struct buf s = BUF_INIT, mode = BUF_INIT, line = BUF_INIT;
+	struct buf s = BUF_INIT;
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
-	struct file_state now;
-	char *backup = NULL;
-	size_t pos = 0;
 	int error;
 
-	file_state_init(&now);
 	buf_adds(&s, "LC_ALL=C; export LC_ALL\n");
 	file_probe_script(&s);
 	buf_adds(&s, "p=");
@@ -499,7 +602,8 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 				 "cp -p -- \"$p\" \"$b\" || exit 1\n"
 				 "printf 'backup %s\\n%s\\n' \"${#b}\" \"$b\"\n");
 		if ((error = add_attrs(&s, "$t", w, st, true)) < 0 ||
-		    (error = add_validate(&s, w->validate)) < 0)
+		    (error = add_validate(&s, w->validate,
+					 w->validate_result)) < 0)
 			goto out;
 		buf_adds(&s, "mv -f -- \"$t\" \"$p\" || exit 1\n");
 		req.in = w->content;
@@ -517,46 +621,10 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 		error = script_failed(&res, "write", w->path);
 		goto out;
 	}
-	if (!strncmp(res.out.ptr, "backup ", 7)) {
-		unsigned long long len;
-
-		if (next_line(&line, &res.out, &pos) < 0 ||
-		    sscanf(line.ptr, "backup %llu", &len) != 1 ||
-		    take_bytes(&mode, &res.out, &pos, (size_t)len) < 0) {
-			error = tend_error_set("cannot parse the reply of the "
-					       "host");
-			goto out;
-		}
-		backup = buf_detach(&mode, NULL);
-	}
-	if ((error = file_state_parse(&now, &res.out, &pos)) < 0)
-		goto out;
-
-	out->changed = true;
-	if (!out->result)
-		out->result = val_dict();
-	val_dict_set_str(out->result, "dest", w->path);
-	val_dict_set_str(out->result, "state", "file");
-	if (now.exists) {
-		buf_reset(&mode);
-		mode_format(&mode, now.mode);
-		val_dict_set_str(out->result, "checksum", now.sha1);
-		val_dict_set_int(out->result, "size", now.size);
-		val_dict_set_str(out->result, "mode", mode.ptr);
-		val_dict_set_str(out->result, "owner", now.owner);
-		val_dict_set_str(out->result, "group", now.group);
-		val_dict_set_int(out->result, "uid", now.uid);
-		val_dict_set_int(out->result, "gid", now.gid);
-	}
-	if (backup)
-		val_dict_set_str(out->result, "backup_file", backup);
+	error = write_reply(out, w, &res.out);
 out:
-	free(backup);
-	file_state_release(&now);
 	exec_result_release(&res);
 	buf_release(&s);
-	buf_release(&mode);
-	buf_release(&line);
 	return error;
 }
 
@@ -655,6 +723,14 @@ int file_copy_probe(struct probe *out, const struct task_ctx *ctx,
 	return 0;
 }
 
+void file_copy_set_content(struct probe *p, const void *data, size_t len)
+{
+	struct copy_plan *cp = p->priv;
+
+	buf_reset(&cp->content);
+	buf_add(&cp->content, data, len);
+}
+
 /* Where the file goes: dest, or dest/BASENAME when dest is a directory. */
 static int copy_target(struct copy_plan *cp, const char *dest, bool is_dir)
 {
@@ -707,6 +783,12 @@ int file_copy_judge(struct check_result *out, const struct task_ctx *ctx,
 		goto out;
 	if (cp->st.exists && !arg_bool(ctx, "force", true)) {
 		out->status = CHECK_OK;
+		/* copy's remote_src: the module's answer, as Ansible's */
+		if (arg_bool(ctx, "remote_src", false)) {
+			ok_result(&out->result, cp);
+			val_dict_set_str(out->result, "msg",
+					 "file already exists");
+		}
 		goto out;
 	}
 	want_from_args(&w, ctx, cp);

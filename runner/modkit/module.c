@@ -342,6 +342,34 @@ static bool check_choice(const struct arg_spec *a, const struct val *v,
 	return ok;
 }
 
+/*
+ * The module's mutually exclusive pairs, both given. Before rendering
+ * (!final) a value holding jinja may yet be omitted: it is left for the
+ * run.
+ */
+static void check_exclusive(const struct tend_module *m, const struct val *res,
+			    const struct srcpos *pos, struct diags *d,
+			    bool final)
+{
+	for (size_t i = 0; m->exclusive && m->exclusive[i]; i++) {
+		const char *pair = m->exclusive[i], *bar = strchr(pair, '|');
+		char *a;
+		const struct val *va, *vb;
+
+		if (!bar)
+			BUG("exclusive pair without '|'");
+		a = xstrndup(pair, (size_t)(bar - pair));
+		va = val_dict_get(res, a);
+		vb = val_dict_get(res, bar + 1);
+		if (va && vb && !val_is(va, VAL_NULL) &&
+		    !val_is(vb, VAL_NULL) &&
+		    (final || (!has_jinja(va) && !has_jinja(vb))))
+			diags_add(d, pos_of(vb, pos), "parameters are mutually "
+				  "exclusive: %s", pair);
+		free(a);
+	}
+}
+
 int args_normalize(struct val **out, const struct tend_module *m,
 		   const struct val *args, const struct srcpos *pos,
 		   struct diags *d, bool final)
@@ -425,6 +453,7 @@ int args_normalize(struct val **out, const struct tend_module *m,
 				  missing.ptr);
 		buf_release(&missing);
 	}
+	check_exclusive(m, res, pos, d, final);
 out:
 	if (d->errors > errors) {
 		val_unref(res);
@@ -570,6 +599,9 @@ void args_check_files(const struct tend_module *m, const struct val *args,
 	struct task_ctx ctx = { .args = args, .basedir = basedir,
 				.role_dirs = role_dirs, .root = root };
 
+	/* remote_src: yes (copy) makes src the host's file */
+	if (root && arg_bool(&ctx, "remote_src", false))
+		return;
 	for (const struct arg_spec *s = m->args; root && s && s->name; s++) {
 		const struct val *v = val_dict_get(args, s->name);
 		const char *path = val_cstr(v);

@@ -214,6 +214,12 @@ struct tend_module {
 	const struct arg_spec *args;   /* terminated by a row with name NULL */
 	unsigned int flags;            /* MOD_* */
 	const char *doc;               /* one-line summary */
+	/*
+	 * For `tend doc`, or NULL: the keys it returns (registered), one
+	 * "key: what it is" a line, and an example task (YAML).
+	 */
+	const char *returns;
+	const char *example;
 	/* where ARG_LOCAL_FILE args are looked for first ("files"), or NULL */
 	const char *files_dir;
 	/*
@@ -222,6 +228,14 @@ struct tend_module {
 	 * (creates, chdir, ...).
 	 */
 	const char *const *free_form_keys;
+	/*
+	 * Pairs of args that may not be given together, each "a|b";
+	 * NULL-terminated, or NULL. args_normalize refuses a task giving
+	 * both (neither null; a templated one is checked once rendered)
+	 * with Ansible's "parameters are mutually exclusive: a|b", at the
+	 * second's place, so `tend validate` says it.
+	 */
+	const char *const *exclusive;
 	/*
 	 * The probe shape (set both, and leave check NULL): probe() fills
 	 * `out` (initialised by the caller) from the args alone; judge()

@@ -125,6 +125,8 @@ struct file_want {
 				 blockinfile do with create=yes */
 	const char *validate; /* command run on the temp file before the
 				 rename ("%s" is its path), or NULL */
+	bool validate_result; /* its rc, stdout and stderr go to the result
+				 as "validation" (assemble) */
 };
 
 /*
@@ -179,6 +181,11 @@ int file_copy_probe(struct probe *out, const struct task_ctx *ctx,
 		    const char *src_name, struct buf *content);
 int file_copy_judge(struct check_result *out, const struct task_ctx *ctx,
 		    struct probe *p, const struct exec_result *res);
+/*
+ * Set the content of a file_copy_probe'd copy once it is known (copy's
+ * remote_src: read by the same probe), before file_copy_judge.
+ */
+void file_copy_set_content(struct probe *p, const void *data, size_t len);
 /* Sets the result keys of file_write, and `src` when the args have one. */
 int file_copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 		    const struct check_result *planned);
