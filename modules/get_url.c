@@ -209,6 +209,31 @@ static struct val *exists_result(const struct task_ctx *ctx,
 	return res;
 }
 
+/* A URL as plans show it: without a user:password@ part. */
+static void add_url(struct buf *out, const char *url)
+{
+	const char *p = strstr(url, "://"), *at, *end;
+
+	if (p) {
+		p += 3;
+		end = p + strcspn(p, "/?#");
+		at = memchr(p, '@', (size_t)(end - p));
+		if (at) {
+			buf_add(out, url, (size_t)(p - url));
+			url = at + 1;
+		}
+	}
+	buf_adds(out, url);
+}
+
+static void add_download(struct buf *changes, const char *url,
+			 const char *dest)
+{
+	buf_adds(changes, "download: ");
+	add_url(changes, url);
+	buf_addf(changes, " -> %s\n", dest);
+}
+
 static int get_url_judge(struct check_result *out, const struct task_ctx *ctx,
 			 struct probe *p, const struct exec_result *res)
 {
@@ -234,14 +259,16 @@ static int get_url_judge(struct check_result *out, const struct task_ctx *ctx,
 		return -1;
 	if (g->dest_dir) {
 		out->status = CHECK_UNKNOWN;
-		buf_addf(&out->msg, "download %s into %s/ (the name comes from "
-			 "the server)", url, dest);
+		buf_adds(&out->msg, "download ");
+		add_url(&out->msg, url);
+		buf_addf(&out->msg, " into %s/ (the name comes from the server)",
+			 dest);
 		return 0;
 	}
 	if (!g->st.exists) {
 		out->status = CHECK_CHANGE;
+		add_download(&out->changes, url, dest);
 		buf_adds(&out->changes, "state: absent -> file\n");
-		buf_addf(&out->msg, "download %s to %s", url, dest);
 		return 0;
 	}
 	if (g->sum && !force && g->digest && !strcmp(g->sum, g->digest)) {
@@ -258,20 +285,21 @@ static int get_url_judge(struct check_result *out, const struct task_ctx *ctx,
 	}
 	if (g->sum) {
 		out->status = CHECK_CHANGE;
+		add_download(&out->changes, url, dest);
 		buf_addf(&out->changes, "%s: %s -> %s\n", g->algo,
 			 g->digest ? g->digest : "(not a regular file)", g->sum);
-		buf_addf(&out->msg, "download %s to %s (%s differs)", url, dest,
-			 g->algo);
 		return 0;
 	}
 	out->status = CHECK_UNKNOWN;
+	buf_adds(&out->msg, "download ");
+	add_url(&out->msg, url);
 	if (force)
-		buf_addf(&out->msg, "download %s and replace %s if its content "
-			 "differs", url, dest);
+		buf_addf(&out->msg, " and replace %s if its content differs",
+			 dest);
 	else
-		buf_addf(&out->msg, "download %s if the server's copy is newer "
-			 "than %s (If-Modified-Since), and replace it if its "
-			 "content differs", url, dest);
+		buf_addf(&out->msg, " if the server's copy is newer than %s "
+			 "(If-Modified-Since), and replace it if its content "
+			 "differs", dest);
 	return 0;
 }
 
@@ -488,7 +516,11 @@ static int download_script(struct buf *s, struct buf *conf,
 	} else {
 		if (wget_config(conf, ctx) < 0)
 			return -1;
-		buf_addf(s, "set -- --config=/dev/stdin -nv -S --tries=1 "
+		/* wget reads no config from a pipe: a file only we can read */
+		buf_adds(s, "c=$(umask 077 && mktemp \"${TMPDIR:-/tmp}/.tend-"
+			 "wgetrc-XXXXXX\") && trap 'rm -f -- \"$h\" \"$c\"' EXIT "
+			 "&& cat > \"$c\" || { rm -f -- \"$t\"; exit 1; }\n");
+		buf_addf(s, "set -- --config=\"$c\" -nv -S --tries=1 "
 			 "--max-redirect=20 --timeout=%lld%s%s\n", timeout,
 			 insecure ? " --no-check-certificate" : "",
 			 noproxy ? " --no-proxy" : "");
