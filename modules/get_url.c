@@ -1019,4 +1019,22 @@ const struct tend_module mod_get_url = {
 	.probe = get_url_probe,
 	.judge = get_url_judge,
 	.apply = get_url_apply,
+	.returns =
+		"  dest: the file written (a directory dest: with the name)\n"
+		"  url: the URL asked for\n"
+		"  checksum_src: SHA-1 of the download (null: none made)\n"
+		"  checksum_dest: SHA-1 of dest before (null: absent)\n"
+		"  status_code: the HTTP status (304: not modified)\n"
+		"  response: the server's answer to a failed request\n"
+		"  elapsed: whole seconds the download took\n"
+		"  msg: \"OK (N bytes)\", \"file already exists\", ...\n"
+		"  backup_file: the copy made with backup\n"
+		"  mode, owner, group, uid, gid, size, state: of dest\n",
+	.example =
+		"- get_url:\n"
+		"    url: https://example.com/tool-1.2.tar.gz\n"
+		"    dest: /opt/tool-1.2.tar.gz\n"
+		"    checksum: sha256:9f86d081884c7d659a2feaa0c55ad015"
+		"a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+		"    mode: \"0644\"\n",
 };

@@ -96,6 +96,10 @@ int cmd_doc(struct cli_args *a)
 		if (s->dflt)
 			printf("      default: %s\n", s->dflt);
 	}
+	if (m->returns)
+		printf("\nReturns:\n%s", m->returns);
+	if (m->example)
+		printf("\nExample:\n%s", m->example);
 	return EXIT_OK;
 }
 

@@ -236,6 +236,12 @@ struct tend_module {
 	/* NULL for modules that never change anything (stat, debug) */
 	int (*apply)(struct apply_result *out, const struct task_ctx *ctx,
 		     const struct check_result *planned);
+	/*
+	 * For `tend doc`, or NULL: the keys it registers, one "  key: what"
+	 * a line, and an example task (YAML); each ends in a newline.
+	 */
+	const char *returns;
+	const char *example;
 };
 
 
