@@ -11,7 +11,7 @@
 extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
-	mod_add_host, mod_group_by, mod_pause, mod_get_url, mod_unarchive, mod_wait_for;
+	mod_add_host, mod_group_by, mod_pause, mod_get_url, mod_unarchive, mod_wait_for, mod_git;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -24,6 +24,7 @@ const struct tend_module *const tend_modules[] = {
 	/* downloads */
 	&mod_get_url,
 	&mod_unarchive,
+	&mod_git,
 	/* commands */
 	&mod_command,
 	&mod_shell,
