@@ -303,48 +303,6 @@ static int get_url_judge(struct check_result *out, const struct task_ctx *ctx,
 	return 0;
 }
 
-/* One value in curl's config syntax: "..." with \ and " escaped. */
-static int conf_quote(struct buf *out, const char *what, const char *s)
-{
-	if (strpbrk(s, "\r\n"))
-		return tend_error_set("get_url: %s holds a line break", what);
-	buf_addch(out, '"');
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			buf_addch(out, '\\');
-		buf_addch(out, *s);
-	}
-	buf_adds(out, "\"\n");
-	return 0;
-}
-
-/* The headers as "Name: value" lines (checked for line breaks). */
-static int header_lines(struct val **out, const struct task_ctx *ctx)
-{
-	const struct val *h = arg_get(ctx, "headers");
-
-	*out = val_list();
-	if (!h || !val_is(h, VAL_DICT))
-		return 0;
-	for (size_t i = 0; i < h->u.dict.nr; i++) {
-		struct buf l = BUF_INIT;
-
-		buf_addf(&l, "%s: ", h->u.dict.items[i].key);
-		val_to_text(&l, h->u.dict.items[i].v);
-		if (strpbrk(l.ptr, "\r\n")) {
-			buf_release_secret(&l);
-			return tend_error_set("get_url: a header holds a line "
-					      "break");
-		}
-		size_t len;
-		char *t = buf_detach(&l, &len);
-
-		val_list_push(*out, val_str_take(t, len));
-	}
-	return 0;
-}
-
-
 /* What a download brought: from the host's script or libcurl. */
 struct dl {
 	long code;
@@ -415,70 +373,6 @@ static void parse_headers(struct dl *d, const char *s, size_t len)
 	}
 }
 
-/* curl's config (read from stdin): the URL, credentials, headers. */
-static int curl_config(struct buf *c, const struct task_ctx *ctx)
-{
-	const char *user = arg_str(ctx, "url_username");
-	const char *pass = arg_str(ctx, "url_password");
-	struct val *hl = NULL;
-	int error;
-
-	buf_adds(c, "url = ");
-	if ((error = conf_quote(c, "url", arg_str(ctx, "url"))) < 0)
-		return error;
-	buf_adds(c, "user-agent = ");
-	if ((error = conf_quote(c, "http_agent", arg_str(ctx, "http_agent") ?
-				arg_str(ctx, "http_agent") :
-				"ansible-httpget")) < 0)
-		return error;
-	if (user) {
-		struct buf up = BUF_INIT;
-
-		buf_addf(&up, "%s:%s", user, pass ? pass : "");
-		buf_adds(c, "user = ");
-		error = conf_quote(c, "url_username", up.ptr);
-		buf_release_secret(&up);
-		if (error < 0)
-			return error;
-	}
-	if ((error = header_lines(&hl, ctx)) < 0)
-		goto out;
-	for (size_t i = 0; i < val_len(hl); i++) {
-		buf_adds(c, "header = ");
-		if ((error = conf_quote(c, "a header",
-					val_cstr(val_list_at(hl, i)))) < 0)
-			goto out;
-	}
-out:
-	val_unref(hl);
-	return error;
-}
-
-/* wget's config (wgetrc syntax, from stdin): credentials, headers. */
-static int wget_config(struct buf *c, const struct task_ctx *ctx)
-{
-	const char *user = arg_str(ctx, "url_username");
-	const char *pass = arg_str(ctx, "url_password");
-	const char *agent = arg_str(ctx, "http_agent");
-	struct val *hl = NULL;
-	int error;
-
-	if ((user && strpbrk(user, "\r\n")) || (pass && strpbrk(pass, "\r\n")) ||
-	    (agent && strpbrk(agent, "\r\n")))
-		return tend_error_set("get_url: a value holds a line break");
-	buf_addf(c, "user_agent = %s\n", agent ? agent : "ansible-httpget");
-	if (user)
-		buf_addf(c, "http_user = %s\nhttp_password = %s\n", user,
-			 pass ? pass : "");
-	if ((error = header_lines(&hl, ctx)) < 0)
-		goto out;
-	for (size_t i = 0; i < val_len(hl); i++)
-		buf_addf(c, "header = %s\n", val_cstr(val_list_at(hl, i)));
-out:
-	val_unref(hl);
-	return error;
-}
-
 /*
  * The download on the host into a temp file in `dir`: it prints the
  * temp file's name, the effective URL, the header dump, the SHA-1 and
@@ -504,7 +398,7 @@ static int download_script(struct buf *s, struct buf *conf,
 		 "trap 'rm -f -- \"$h\"' EXIT\n"
 		 "trap 'rm -f -- \"$t\" \"$h\"; exit 1' HUP INT PIPE TERM\n");
 	if (g->tool == 'c') {
-		if (curl_config(conf, ctx) < 0)
+		if (download_config(conf, ctx, 'c') < 0)
 			return -1;
 		buf_addf(s, "u=$(curl -q -sS -L --proto-redir =http,https,ftp "
 			 "--max-redirs 20 --connect-timeout %lld "
@@ -514,7 +408,7 @@ static int download_script(struct buf *s, struct buf *conf,
 			 insecure ? " -k" : "", noproxy ? " --noproxy '*'" : "",
 			 conditional ? " -z \"$p\"" : "");
 	} else {
-		if (wget_config(conf, ctx) < 0)
+		if (download_config(conf, ctx, 'w') < 0)
 			return -1;
 		/* wget reads no config from a pipe: a file only we can read */
 		buf_adds(s, "c=$(umask 077 && mktemp \"${TMPDIR:-/tmp}/.tend-"
@@ -617,7 +511,7 @@ static int controller_fetch(struct dl *d, struct buf *body,
 		"ansible-httpget";
 	if (conditional)
 		o.if_modified_since = g->st.mtime;
-	if ((error = header_lines(&hl, ctx)) < 0)
+	if ((error = download_headers(&hl, ctx)) < 0)
 		goto out;
 	headers = xcalloc(val_len(hl) + 1, sizeof(*headers));
 	for (size_t i = 0; i < val_len(hl); i++)

@@ -208,6 +208,16 @@ int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 		     const char *script, const struct val *cmd);
 
 /*
+ * Downloads on the host (get_url): the args url, http_agent (default
+ * ansible-httpget), url_username, url_password and headers as the config
+ * curl reads with `-K -` (tool 'c') or GNU wget with --config=FILE
+ * ('w'): values with a line break are refused. download_headers gives
+ * the headers as "Name: value" strings (a new list).
+ */
+int download_config(struct buf *out, const struct task_ctx *ctx, char tool);
+int download_headers(struct val **out, const struct task_ctx *ctx);
+
+/*
  * Records a module's script prints for its judge or apply, one after
  * another: "KEY VALUE\n" (a value without a newline) or, for bytes that
  * came from the host or the network (a path, a header), "KEY:LEN\n"
