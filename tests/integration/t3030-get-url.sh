@@ -105,3 +105,6 @@ expect_content "$T/d/n.txt" 'payload {{ x }} 100%
 expect_mode "$T/d/n.txt" 0600
 PATH="$T/none" run 0 apply -e dest="$T/d/n.txt" -e sum="sha256:$sum"
 expect_in "$T/out" "changed=0"
+
+# the example playbook of these modules validates
+run_tend 0 validate "$TOP/playbooks/network.yml"
