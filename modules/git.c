@@ -88,7 +88,11 @@ static void script_head(struct buf *s, const struct task_ctx *ctx)
 	const char *dest = arg_str(ctx, "dest");
 
 	repo_url(&repo, ctx);
-	buf_adds(s, "LC_ALL=C; export LC_ALL\ng=");
+	/* never a prompt: a password or host key question fails instead */
+	buf_adds(s, "LC_ALL=C; export LC_ALL\n"
+		 "GIT_TERMINAL_PROMPT=0; export GIT_TERMINAL_PROMPT\n"
+		 "[ -n \"${GIT_SSH_COMMAND:-}\" ] || { GIT_SSH_COMMAND='ssh -o "
+		 "BatchMode=yes'; export GIT_SSH_COMMAND; }\ng=");
 	sh_quote(s, exe ? exe : "git");
 	buf_adds(s, "\nr=");
 	sh_quote(s, repo.ptr);
