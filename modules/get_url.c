@@ -312,6 +312,7 @@ struct dl {
 	char sha1[41];
 	char *digest;                 /* by the checksum's algo, or NULL */
 	long long elapsed;
+	long long ns;                 /* the host's time of the request, or 0 */
 };
 
 static void dl_release(struct dl *d)
@@ -396,7 +397,9 @@ static int download_script(struct buf *s, struct buf *conf,
 		 "h=$(mktemp \"${TMPDIR:-/tmp}/.tend-hdr-XXXXXX\") || "
 		 "{ rm -f -- \"$t\"; exit 1; }\n"
 		 "trap 'rm -f -- \"$h\"' EXIT\n"
-		 "trap 'rm -f -- \"$t\" \"$h\"; exit 1' HUP INT PIPE TERM\n");
+		 "trap 'rm -f -- \"$t\" \"$h\"; exit 1' HUP INT PIPE TERM\n"
+		 /* the request's own time, as Ansible's elapsed */
+		 "s0=$(date +%s%N)\n");
 	if (g->tool == 'c') {
 		if (download_config(conf, ctx, 'c') < 0)
 			return -1;
@@ -428,6 +431,8 @@ static int download_script(struct buf *s, struct buf *conf,
 			 "[ $r = 0 ] || [ $r = 8 ] || { cat -- \"$h\" >&2; "
 			 "rm -f -- \"$t\"; exit 2; }\n");
 	}
+	buf_adds(s, "s1=$(date +%s%N)\n"
+		 "case $s0$s1 in *N*) ;; *) echo \"ns $((s1 - s0))\" ;; esac\n");
 	buf_adds(s, "printf 'tmp:%s\\n%s\\n' \"${#t}\" \"$t\"\n"
 		 "printf 'url:%s\\n%s\\n' \"${#u}\" \"$u\"\n"
 		 "n=$(wc -c < \"$h\") && echo \"hdr:$((n))\" && cat -- \"$h\" "
@@ -477,6 +482,8 @@ static int host_download(struct dl *d, const struct task_ctx *ctx,
 			memcpy(d->sha1, r.val, 40);
 		else if (rec_is(&r, "digest"))
 			set_str(&d->digest, r.val, r.len);
+		else if (rec_is(&r, "ns"))
+			d->ns = strtoll(r.val, NULL, 10);
 	}
 	error = n < 0 ? n : 0;
 	if (!error && (!d->tmp || !d->sha1[0]))
@@ -870,6 +877,8 @@ static int get_url_apply(struct apply_result *out, const struct task_ctx *ctx,
 	/* whole seconds, as Python's timedelta.seconds */
 	d.elapsed = (long long)(t1.tv_sec - t0.tv_sec) -
 		    (t1.tv_nsec < t0.tv_nsec);
+	if (d.ns > 0)
+		d.elapsed = d.ns / 1000000000LL;
 	if (error < 0)
 		goto out;
 	if (is_http(arg_str(ctx, "url")) && d.code == 304) {
