@@ -12,7 +12,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
-	mod_fetch, mod_assemble;
+	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -26,6 +26,10 @@ const struct tend_module *const tend_modules[] = {
 	&mod_stat,
 	&mod_slurp,
 	&mod_fetch,
+	/* downloads */
+	&mod_get_url,
+	&mod_unarchive,
+	&mod_git,
 	/* commands */
 	&mod_command,
 	&mod_shell,
@@ -39,6 +43,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_group_by,
 	&mod_pause,
 	&mod_ping,
+	&mod_wait_for,
 	NULL,
 };
 

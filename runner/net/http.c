@@ -73,20 +73,50 @@ static size_t write_body(char *data, size_t size, size_t nmemb, void *payload)
 	return size * nmemb;
 }
 
+/* Set *slot to the trimmed value of header line `data` if it is `name`. */
+static bool take_header(char **slot, const char *data, size_t n,
+			const char *name)
+{
+	size_t len = strlen(name);
+	struct buf v = BUF_INIT;
+
+	if (n <= len || strncasecmp(data, name, len))
+		return false;
+	buf_add(&v, data + len, n - len);
+	buf_trim(&v);
+	free(*slot);
+	*slot = buf_detach(&v, NULL);
+	return true;
+}
+
+static void clear_headers(struct http_response *r)
+{
+	free(r->retry_after);
+	free(r->reason);
+	free(r->content_disposition);
+	free(r->content_length);
+	r->retry_after = r->reason = NULL;
+	r->content_disposition = r->content_length = NULL;
+}
+
 static size_t read_header(char *data, size_t size, size_t nmemb, void *payload)
 {
 	struct http_response *r = payload;
 	size_t n = size * nmemb;
-	static const char name[] = "retry-after:";
 
-	if (n > sizeof(name) - 1 && !strncasecmp(data, name, sizeof(name) - 1)) {
-		struct buf v = BUF_INIT;
+	if (n > 5 && !strncmp(data, "HTTP/", 5)) {
+		/* a new response (a redirect's, or the last): "HTTP/1.1 200 OK" */
+		const char *sp = memchr(data, ' ', n), *sp2;
 
-		buf_add(&v, data + sizeof(name) - 1, n - (sizeof(name) - 1));
-		buf_trim(&v);
-		free(r->retry_after);
-		r->retry_after = buf_detach(&v, NULL);
+		clear_headers(r);
+		if (sp && (sp2 = memchr(sp + 1, ' ', n - (size_t)(sp + 1 - data))))
+			take_header(&r->reason, sp2, n - (size_t)(sp2 - data), "");
+		return n;
 	}
+	if (!take_header(&r->retry_after, data, n, "retry-after:") &&
+	    !take_header(&r->content_disposition, data, n,
+			 "content-disposition:"))
+		take_header(&r->content_length, data, n, "content-length:");
 	return n;
 }
 
@@ -130,16 +160,46 @@ static int attempt(struct http_response *out, CURL *h,
 {
 	CURLcode rc;
 
+	char *url = NULL;
+
 	buf_reset(&out->body);
-	free(out->retry_after);
-	out->retry_after = NULL;
+	clear_headers(out);
+	free(out->effective_url);
+	out->effective_url = NULL;
 	out->status = 0;
 	errbuf[0] = '\0';
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK)
 		return error_from_curl(rc, errbuf, req->url, secret);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+		out->effective_url = xstrdup(url);
 	return 0;
+}
+
+/* The options only downloads use (see struct http_opts). */
+static void set_download_opts(CURL *h, const struct http_opts *o)
+{
+	if (o->follow_redirects) {
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 20L);
+		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
+	if (o->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->if_modified_since > 0) {
+		curl_easy_setopt(h, CURLOPT_TIMECONDITION,
+				 (long)CURL_TIMECOND_IFMODSINCE);
+		curl_easy_setopt(h, CURLOPT_TIMEVALUE_LARGE,
+				 (curl_off_t)o->if_modified_since);
+	}
+	if (o->username) {
+		curl_easy_setopt(h, CURLOPT_USERNAME, o->username);
+		curl_easy_setopt(h, CURLOPT_PASSWORD,
+				 o->password ? o->password : "");
+	}
 }
 
 int http_request(struct http_response *out, const struct http_request *req)
@@ -195,7 +255,9 @@ int http_request(struct http_response *out, const struct http_request *req)
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &out->body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "tend/" TEND_VERSION);
+	curl_easy_setopt(h, CURLOPT_USERAGENT,
+			 o->user_agent ? o->user_agent : "tend/" TEND_VERSION);
+	set_download_opts(h, o);
 
 	for (int i = 0;; i++) {
 		long wait;
@@ -220,8 +282,9 @@ out:
 void http_response_release(struct http_response *r)
 {
 	buf_release(&r->body);
-	free(r->retry_after);
-	r->retry_after = NULL;
+	clear_headers(r);
+	free(r->effective_url);
+	r->effective_url = NULL;
 	r->status = 0;
 }
 

@@ -13,6 +13,9 @@
 # one a line, as they are (no quoting; empty lines are skipped), e.g.
 #   -e
 #   @vars.yml
+# A case with a directory NAME/serve/ gets a static HTTP server on a free
+# loopback port for its run (python3 -m http.server over that directory),
+# its port passed to both tools as `-e http_port=PORT`.
 # Both tools run in the case directory, on the same inventory of two hosts
 # (group `compat`), once per leg:
 #   local  hosts c1, c2 with ansible_connection=local
@@ -202,6 +205,7 @@ run_tool() {
 			[ -n "$a" ] && set -- "$@" "$a"
 		done <"$dir/args"
 	fi
+	[ -n "${http_port:-}" ] && set -- "$@" -e "http_port=$http_port"
 	case $tool in
 	ansible)
 		(cd "$dir" && env ANSIBLE_CONFIG="$S/ansible.cfg" \
@@ -221,6 +225,30 @@ run_tool() {
 	esac
 	echo $? >"$out.rc"
 }
+
+# serve_start DIR: a static HTTP server over DIR; sets http_port, serve_pid.
+serve_start() {
+	: >"$S/serve.log"
+	"$PY" -u -m http.server --bind 127.0.0.1 --directory "$1" 0 \
+		>"$S/serve.log" 2>&1 &
+	serve_pid=$!
+	http_port=
+	for _ in $(seq 100); do
+		http_port=$(sed -n 's/.* port \([0-9][0-9]*\) .*/\1/p' \
+			"$S/serve.log")
+		[ -n "$http_port" ] && return 0
+		sleep 0.1
+	done
+	echo "compat: cannot start the HTTP server" >&2
+	return 1
+}
+serve_stop() {
+	[ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null
+	[ -n "${serve_pid:-}" ] && wait "$serve_pid" 2>/dev/null
+	serve_pid= http_port=
+	return 0
+}
+on_exit serve_stop
 
 ncases=0 ntasks=0 nmatched=0 failed=""
 for leg in $COMPAT_LEGS; do
@@ -247,6 +275,9 @@ for dir in "$@"; do
 	fi
 	ncases=$((ncases + 1))
 	case_ok=1
+	if [ -d "$dir/serve" ]; then
+		serve_start "$dir/serve" || exit 2
+	fi
 	for leg in $COMPAT_LEGS; do
 		w=$S/run/$name/$leg
 		mkdir -p "$w"
@@ -283,6 +314,7 @@ for dir in "$@"; do
 		echo "FAIL $name"
 		failed="$failed $name"
 	fi
+	serve_stop
 	[ "${COMPAT_KEEP:-}" = 1 ] || rm -rf "$S/run/$name" "$S/roots"
 done
 

@@ -214,4 +214,32 @@ int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 		     const char *script, const struct val *cmd);
 
+/*
+ * Downloads on the host (get_url): the args url, http_agent (default
+ * ansible-httpget), url_username, url_password and headers as the config
+ * curl reads with `-K -` (tool 'c') or GNU wget with --config=FILE
+ * ('w'): values with a line break are refused. download_headers gives
+ * the headers as "Name: value" strings (a new list).
+ */
+int download_config(struct buf *out, const struct task_ctx *ctx, char tool);
+int download_headers(struct val **out, const struct task_ctx *ctx);
+
+/*
+ * Records a module's script prints for its judge or apply, one after
+ * another: "KEY VALUE\n" (a value without a newline) or, for bytes that
+ * came from the host or the network (a path, a header), "KEY:LEN\n"
+ * followed by LEN raw bytes and "\n" (printf 'KEY:%s\n%s\n' "${#v}"
+ * "$v", with LC_ALL=C so that lengths are bytes). rec_next reads the one
+ * at *pos into `r` (pointers into `out`) and advances; it returns 1 for a
+ * record, 0 at the end of `out`, -1 (error set) for a malformed one.
+ */
+struct rec {
+	char key[32];
+	const char *val;
+	size_t len;
+};
+int rec_next(struct rec *r, const struct buf *out, size_t *pos);
+/* Whether r's key is `key`. */
+bool rec_is(const struct rec *r, const char *key);
+
 #endif

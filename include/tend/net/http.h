@@ -26,8 +26,14 @@ struct http_opts {
 	const char *ca_file; /* CA bundle to trust instead of the system's */
 	bool secret_url;     /* the URL holds a secret (a webhook URL):
 				messages show only its scheme and host */
+	/* Downloads (get_url): all off/NULL by default. */
+	bool follow_redirects; /* follow up to 20, to http/https only */
+	bool insecure;       /* no TLS peer or host name verification */
+	long long if_modified_since; /* send If-Modified-Since (epoch s); 0: no */
+	const char *username, *password; /* basic auth; never shown */
+	const char *user_agent; /* NULL: tend/VERSION */
 };
-#define HTTP_OPTS_INIT { 0, 0, 0, NULL, false }
+#define HTTP_OPTS_INIT { 0, 0, 0, NULL, false, false, false, 0, NULL, NULL, NULL }
 
 struct http_request {
 	const char *method;          /* "GET", "POST", "PUT", "DELETE" */
@@ -42,8 +48,13 @@ struct http_response {
 	long status;                 /* HTTP status of the last attempt */
 	struct buf body;
 	char *retry_after;           /* Retry-After header, or NULL */
+	/* Of the last response (after redirects), or NULL: */
+	char *reason;                /* the status line's reason phrase */
+	char *content_disposition;   /* Content-Disposition */
+	char *content_length;        /* Content-Length */
+	char *effective_url;         /* the URL that answered */
 };
-#define HTTP_RESPONSE_INIT { 0, BUF_INIT, NULL }
+#define HTTP_RESPONSE_INIT { 0, BUF_INIT, NULL, NULL, NULL, NULL, NULL }
 
 /*
  * Send `req`, retrying as described above. Returns 0 when the server
