@@ -5,7 +5,7 @@
 
 #include "tend/common.h"
 #include "tend/util/buf.h"
-#include "tend/engine/facts.h"
+#include "tend/modkit/facts.h"
 #include "tend/engine/run_int.h"
 #include "tend/inventory/inventory.h"
 #include "tend/data/truth.h"
@@ -32,11 +32,18 @@ void run_gather_facts(struct hostctx *hc)
 	struct hoststate *hs = hc->hs;
 	struct scopes *ss = xmalloc(sizeof(*ss));
 	const struct scope *sc = run_build_scope(ss, hc, NULL, NULL, NULL, NULL);
+	const struct play *p = hc->pc->play;
+	struct facts_opts o = { .fact_path = p->fact_path,
+				.gather_subset = p->gather_subset };
 	struct val *facts = NULL;
 	int error;
 
-	if ((error = run_host_connect(hc, sc)) < 0 ||
-	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
+	/* as Ansible's setup, with the play's become */
+	if ((error = facts_subsets(&o.subsets, p->gather_subset)) < 0 ||
+	    (error = run_host_connect(hc, sc)) < 0 ||
+	    (error = facts_gather(&facts, hs->conn->t, &o, hc->become ?
+				  (hc->become_user ? hc->become_user : "root") :
+				  NULL)) < 0) {
 		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ?
 			  EV_UNREACHABLE : EV_FAILED, NULL, tend_error_last());
 		if (error == TEND_EUNREACHABLE)

@@ -3,6 +3,7 @@
 #include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/lang/template.h"
+#include "tend/modkit/facts_opts.h"
 #include "tend/playbook/playbook_int.h"
 #include "tend/util/fs.h"
 
@@ -99,6 +100,43 @@ static void parse_collections(const struct kwarg *a)
 static void parse_gather_facts(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
+}
+
+/*
+ * gather_subset: a list or a comma-separated string of Ansible's names;
+ * one tend does not gather, or Ansible does not know, is refused here,
+ * and so is a template (not supported yet)
+ */
+static void parse_gather_subset(const struct kwarg *a)
+{
+	unsigned int bits = 0;
+
+	if (!val_is(a->v, VAL_STR) && !val_is(a->v, VAL_LIST)) {
+		diags_add(a->lc->d, &a->v->pos, "'gather_subset' is a list or "
+			  "a comma-separated string");
+		return;
+	}
+	for (size_t i = 0; val_is(a->v, VAL_LIST) && i < val_len(a->v); i++)
+		if (val_is(val_list_at(a->v, i), VAL_STR) &&
+		    template_has_jinja(val_cstr(val_list_at(a->v, i))))
+			goto templated;
+	if (val_is(a->v, VAL_STR) && template_has_jinja(val_cstr(a->v))) {
+templated:
+		diags_add(a->lc->d, &a->v->pos, "a templated 'gather_subset' "
+			  "is not supported yet");
+		return;
+	}
+	if (facts_subsets(&bits, a->v) < 0) {
+		diags_add(a->lc->d, &a->v->pos, "%s", tend_error_last());
+		tend_error_clear();
+		return;
+	}
+	a->p->gather_subset = val_ref((struct val *)a->v);
+}
+
+static void parse_fact_path(const struct kwarg *a)
+{
+	a->p->fact_path = playbook_expect_str(a->lc, a->v, a->key);
 }
 
 /* a bool, or a template the executor renders per host */
@@ -242,6 +280,13 @@ static const struct keyword play_keywords[] = {
 	  "not supported yet: runs each task on one host" },
 	{ "module_defaults", NULL, KW_REFUSED,
 	  "not supported yet: default module args" },
+	{ "gather_subset", parse_gather_subset, 0,
+	  "which facts to gather (docs/facts.md)" },
+	{ "fact_path", parse_fact_path, 0,
+	  "where local facts are (default /etc/ansible/facts.d)" },
+	{ "gather_timeout", NULL, KW_REFUSED,
+	  "not supported yet: facts are one script, with the connection's "
+	  "own timeout" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -251,6 +296,8 @@ void play_free(struct play *p)
 		return;
 	free(p->name);
 	val_unref(p->hosts);
+	val_unref(p->gather_subset);
+	free(p->fact_path);
 	val_unref(p->vars);
 	val_unref(p->vars_files);
 	free(p->become_user);

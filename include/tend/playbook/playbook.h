@@ -118,6 +118,8 @@ struct play {
 	struct val *vars;          /* dict, never NULL */
 	struct val *vars_files;    /* list of raw paths, or NULL */
 	bool gather_facts;
+	struct val *gather_subset; /* raw list or string, or NULL: all */
+	char *fact_path;           /* or NULL: /etc/ansible/facts.d */
 	int become;                /* -1 unset */
 	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;
