@@ -11,7 +11,7 @@
 extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_stat, mod_command, mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
-	mod_add_host, mod_group_by, mod_pause;
+	mod_add_host, mod_group_by, mod_pause, mod_setup;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -33,6 +33,8 @@ const struct tend_module *const tend_modules[] = {
 	&mod_add_host,
 	&mod_group_by,
 	&mod_pause,
+	/* facts */
+	&mod_setup,
 	NULL,
 };
 

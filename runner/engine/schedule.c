@@ -53,20 +53,8 @@ void run_gather_facts(struct hostctx *hc)
 		free(ss);
 		return;
 	}
-	/* facts are host data: never rendered as templates */
-	facts = val_unsafe(facts);
-	val_unref(hs->factvars);
-	hs->factvars = val_dict();
-	for (size_t i = 0; i < facts->u.dict.nr; i++) {
-		struct buf k = BUF_INIT;
-
-		buf_addf(&k, "ansible_%s", facts->u.dict.items[i].key);
-		val_dict_set(hs->factvars, k.ptr,
-			     val_ref(facts->u.dict.items[i].v));
-		buf_release(&k);
-	}
-	val_dict_set(hs->factvars, "ansible_facts", facts);
-	hs->dirty = true;
+	run_set_facts(hs, facts, false);
+	val_unref(facts);
 	run_add_event(hc, NULL, EV_OK, NULL, NULL);
 	free(ss);
 }

@@ -16,7 +16,7 @@
 static const char *const script_keys[] = {
 	"nodename", "fqdn", "system", "kernel", "kernel_version", "machine",
 	"os_ID", "os_ID_LIKE", "os_NAME", "os_VERSION_ID",
-	"os_VERSION_CODENAME", "debian_version",
+	"os_VERSION_CODENAME", "debian_version", "lsb_release",
 	"sm_proc1", "sm_init_link", "sm_systemd", "sm_upstart", "sm_openrc",
 	"sm_initd", "pkg_mgr", "py_exe", "py_version",
 	"user_id", "real_user_id", "effective_user_id", "real_group_id",
@@ -322,9 +322,13 @@ static void distribution(struct val *f, const struct raw *r)
 		name = get(r, "os_NAME");
 	set_str(f, "distribution", name ? name : "Unknown");
 	ver = get(r, "os_VERSION_ID");
-	/* Debian: the point release, from /etc/debian_version */
+	/*
+	 * Debian: the point release (/etc/debian_version) where lsb_release
+	 * says it (Python's distro.version(best=True)), else os-release's
+	 */
 	dv = get(r, "debian_version");
-	if (id && !strcmp(id, "debian") && all_digits_dots(dv))
+	if (id && !strcmp(id, "debian") && all_digits_dots(dv) &&
+	    get(r, "lsb_release"))
 		ver = dv;
 	set_str(f, "distribution_version", ver);
 	{
@@ -333,6 +337,9 @@ static void distribution(struct val *f, const struct raw *r)
 		set_str(f, "distribution_major_version", major);
 		free(major);
 	}
+	/* Debian's minor version: /etc/debian_version's, always */
+	if (id && !strcmp(id, "debian") && all_digits_dots(dv))
+		ver = dv;
 	dot = ver ? strchr(ver, '.') : NULL;
 	if (dot) {
 		char *minor = xstrndup(dot + 1, strcspn(dot + 1, "."));
@@ -581,9 +588,12 @@ struct val *facts_parse(const char *text, const struct facts_opts *o,
 		hardware(f, &r);
 	if (s & FACTS_NETWORK)
 		facts_network(f, r.lists, get(&r, "route4"));
-	/* as Ansible 2.14: no fact path, no ansible_local */
+	/*
+	 * as Ansible 2.14: no fact path, no ansible_local; and it keeps its
+	 * prefix in ansible_facts (vars/clean.py namespace_facts)
+	 */
 	if ((s & FACTS_LOCAL) && get(&r, "local_dir"))
-		val_dict_set(f, "local", val_ref(r.local));
+		val_dict_set(f, "ansible_local", val_ref(r.local));
 	if (o->gather_subset)
 		val_dict_set(f, "gather_subset", val_copy(o->gather_subset));
 	else {

@@ -164,14 +164,46 @@ static void default_ipv4(struct val *def, const struct val *ifs,
 	val_dict_set_str(def, "alias", label);
 }
 
+/* One "addr4" line, if it is DEV's and primary (pass 0) or secondary */
+static void address(const char *line, const char *want, int pass,
+		    struct val *ifs, struct val *all, struct val *def)
+{
+	char dev[64], label[64];
+	bool sec;
+	struct val *a = ipv4(line, dev, label, &sec);
+	struct val *d = val_dict_get(ifs, dev);
+	const char *addr;
+
+	if (!a || strcmp(dev, want) || sec != (pass == 1) || !d) {
+		val_unref(a);
+		return;
+	}
+	addr = val_cstr(val_dict_get(a, "address"));
+	if (strncmp(addr, "127.", 4))
+		val_list_push(all, val_str(addr));
+	if (val_cstr(val_dict_get(def, "address")) &&
+	    !strcmp(val_cstr(val_dict_get(def, "address")), addr))
+		default_ipv4(def, ifs, dev, label, a);
+	if (!sec && !val_dict_get(d, "ipv4")) {
+		val_dict_set(d, "ipv4", a);
+	} else {
+		struct val *s = val_dict_get(d, "ipv4_secondaries");
+
+		if (!s) {
+			s = val_list();
+			val_dict_set(d, "ipv4_secondaries", s);
+		}
+		val_list_push(s, a);
+	}
+}
+
 void facts_network(struct val *f, const struct val *lists, const char *rline)
 {
 	const struct val *ifl = val_dict_get(lists, "if");
 	const struct val *al = val_dict_get(lists, "addr4");
 	struct val *names = val_list(), *ifs = val_dict(), *all = val_list();
 	struct val *def = route(rline && *rline ? rline : NULL);
-	char name[64], dev[64], label[64];
-	bool sec;
+	char name[64];
 
 	for (size_t i = 0; i < val_len(ifl); i++) {
 		struct val *d = iface(val_cstr(val_list_at(ifl, i)), lists,
@@ -182,33 +214,13 @@ void facts_network(struct val *f, const struct val *lists, const char *rline)
 		val_list_push(names, val_str(name));
 		val_dict_set(ifs, name, d);
 	}
-	for (size_t i = 0; i < val_len(al); i++) {
-		struct val *a = ipv4(val_cstr(val_list_at(al, i)), dev, label,
-				     &sec);
-		struct val *d = val_dict_get(ifs, dev);
-		const char *addr = val_cstr(val_dict_get(a, "address"));
-
-		if (!a)
-			continue;
-		if (strncmp(addr, "127.", 4))
-			val_list_push(all, val_str(addr));
-		if (val_cstr(val_dict_get(def, "address")) &&
-		    !strcmp(val_cstr(val_dict_get(def, "address")), addr))
-			default_ipv4(def, ifs, dev, label, a);
-		if (d && !sec && !val_dict_get(d, "ipv4")) {
-			val_dict_set(d, "ipv4", a);
-		} else if (d) {
-			struct val *s = val_dict_get(d, "ipv4_secondaries");
-
-			if (!s) {
-				s = val_list();
-				val_dict_set(d, "ipv4_secondaries", s);
-			}
-			val_list_push(s, a);
-		} else {
-			val_unref(a);
-		}
-	}
+	/* as Ansible: interface by interface, primary addresses first */
+	for (size_t n = 0; n < val_len(names); n++)
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < val_len(al); i++)
+				address(val_cstr(val_list_at(al, i)),
+					val_cstr(val_list_at(names, n)), pass,
+					ifs, all, def);
 	val_dict_set(f, "interfaces", names);
 	val_dict_set(f, "all_ipv4_addresses", all);
 	if (!val_dict_get(def, "interface") || !val_dict_get(def, "address")) {

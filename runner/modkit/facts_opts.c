@@ -149,5 +149,12 @@ int facts_subsets(unsigned int *out, const struct val *subset)
 				      "comma-separated string");
 	}
 	*out = add & ~(excl & ~expl);
+	/* what Ansible's collectors need besides (their required_facts) */
+	if (*out & (FACTS_NETWORK | FACTS_SERVICE_MGR))
+		*out |= FACTS_PLATFORM | FACTS_DISTRIBUTION;
+	if (*out & FACTS_HARDWARE)
+		*out |= FACTS_PLATFORM;
+	if (*out & FACTS_PKG_MGR)
+		*out |= FACTS_DISTRIBUTION;
 	return 0;
 }

@@ -35,7 +35,8 @@ static const char sh_distribution[] =
 	"VERSION_ID\\|VERSION_CODENAME\\)=/os_\\1=/p' \"$f\"; break; fi\n"
 	"done\n"
 	"[ -r /etc/debian_version ] && "
-	"p \"debian_version=$(head -n 1 /etc/debian_version)\"\n";
+	"p \"debian_version=$(head -n 1 /etc/debian_version)\"\n"
+	"command -v lsb_release >/dev/null 2>&1 && p lsb_release=1\n";
 
 /* Ansible's ServiceMgrFactCollector: PID 1's name, else what is there */
 static const char sh_service_mgr[] =
@@ -119,8 +120,9 @@ static const char sh_hardware[] =
  * `ip` when the host has it (as Ansible: no ip, no addresses).
  */
 static const char sh_network[] =
-	"for d in /sys/class/net/*; do [ -e \"$d\" ] || continue\n"
-	"  i=${d##*/}; p \"if=$i $(cat \"$d/type\" 2>/dev/null) "
+	"ls -f /sys/class/net 2>/dev/null | while read -r i; do\n"
+	"  case $i in .|..) continue ;; esac; d=/sys/class/net/$i\n"
+	"  p \"if=$i $(cat \"$d/type\" 2>/dev/null) "
 	"$(cat \"$d/mtu\" 2>/dev/null) $(cat \"$d/flags\" 2>/dev/null) "
 	"$(cat \"$d/address\" 2>/dev/null)\"\n"
 	"  [ -d \"$d/bridge\" ] && p \"ifbridge=$i\"\n"

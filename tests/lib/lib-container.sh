@@ -145,7 +145,10 @@ ct_lxd_stop() {
 	for _c in $(_ct_lxc list --format csv -c n 2>/dev/null); do
 		_ct_lxc delete -f "$_c" >/dev/null 2>&1 || true
 	done
-	kill "$TEND_CT_LXD_PID" 2>/dev/null || true
+	# our daemon (its own socket) exits at once when asked; the PID is
+	# the fallback
+	LXD_DIR=$TEND_CT_LXD_DIR timeout 20 lxd shutdown --timeout=15 \
+		>/dev/null 2>&1 || kill "$TEND_CT_LXD_PID" 2>/dev/null || true
 	_n=0
 	while kill -0 "$TEND_CT_LXD_PID" 2>/dev/null && [ "$_n" -lt 150 ]; do
 		sleep 0.1
