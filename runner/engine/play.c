@@ -130,6 +130,11 @@ static int load_vars_files(struct val *play_vars, const struct play *p,
 
 static void hoststate_release(struct hoststate *hs)
 {
+	/* the facts stay for the run's later plays (fact_caching: memory) */
+	if (hs->conn && hs->factvars) {
+		val_unref(hs->conn->facts);
+		hs->conn->facts = val_ref(hs->factvars);
+	}
 	val_unref(hs->inv_vars);
 	val_unref(hs->factvars);
 	val_unref(hs->incvars);
@@ -240,10 +245,15 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	hs->name = h->name;
 	hs->conn = conn_for(rs, hs->name);
 	hs->inv_vars = inventory_host_vars(rs->inv, h);
-	hs->factvars = val_dict();
 	hs->incvars = val_dict();
-	/* defined, empty, until facts are gathered (as in Ansible) */
-	val_dict_set(hs->factvars, "ansible_facts", val_dict());
+	if (hs->conn->facts) {
+		/* gathered in an earlier play of the run */
+		hs->factvars = val_copy(hs->conn->facts);
+	} else {
+		/* defined, empty, until facts are gathered (as in Ansible) */
+		hs->factvars = val_dict();
+		val_dict_set(hs->factvars, "ansible_facts", val_dict());
+	}
 	hs->hostfacts = val_dict();
 	hs->notified = val_list();
 	hs->inv_changes = val_list();
@@ -567,11 +577,35 @@ out:
 	return error;
 }
 
+/*
+ * Ansible's fact cache settings tend meets: facts are kept in memory for
+ * the run (the memory plugin, Ansible's default), gathered as plays say
+ * (gathering: implicit). Others are refused, not ignored.
+ */
+static int fact_cache_settings(void)
+{
+	const char *c = getenv("ANSIBLE_CACHE_PLUGIN");
+	const char *g = getenv("ANSIBLE_GATHERING");
+
+	if (c && *c && strcmp(c, "memory") && strcmp(c, "ansible.builtin.memory"))
+		return tend_error_set("ANSIBLE_CACHE_PLUGIN=%s: not supported "
+				      "(tend keeps facts in memory for the run: "
+				      "fact_caching memory)", c);
+	if (g && *g && strcmp(g, "implicit"))
+		return tend_error_set("ANSIBLE_GATHERING=%s: not supported yet "
+				      "(tend gathers as each play's "
+				      "gather_facts says: implicit)", g);
+	return 0;
+}
+
 int run_playbook(struct run_result *out, const struct playbook *pb,
 		 struct inventory *inv, const struct run_opts *opts)
 {
 	struct runstate rs = { .res = out, .opts = opts, .pb = pb, .inv = inv };
 	int error = 0;
+
+	if (fact_cache_settings() < 0)
+		return -1;
 
 	pthread_mutex_init(&rs.lock, NULL);
 	rs.conn_index = val_dict();
@@ -605,6 +639,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		}
 		free(rs.conns[i].host);
 		free(rs.conns[i].error);
+		val_unref(rs.conns[i].facts);
 	}
 	free(rs.conns);
 	val_unref(rs.conn_index);

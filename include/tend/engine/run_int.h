@@ -35,6 +35,11 @@ struct conn {
 	char *host;
 	struct transport *t;
 	char *error; /* why it could not connect, once tried */
+	/*
+	 * The host's gathered facts (its factvars) when its last play
+	 * ended: Ansible's memory fact cache, from play to play of a run
+	 */
+	struct val *facts;
 };
 
 /* A host's connection to a host its tasks delegate to (delegate_to). */
