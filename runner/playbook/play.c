@@ -103,17 +103,18 @@ static void parse_gather_facts(const struct kwarg *a)
 }
 
 /*
- * gather_subset: a list or a comma-separated string of Ansible's names;
+ * gather_subset: a list of Ansible's names (a string is one name);
  * one tend does not gather, or Ansible does not know, is refused here,
  * and so is a template (not supported yet)
  */
 static void parse_gather_subset(const struct kwarg *a)
 {
 	unsigned int bits = 0;
+	struct val *list;
 
 	if (!val_is(a->v, VAL_STR) && !val_is(a->v, VAL_LIST)) {
-		diags_add(a->lc->d, &a->v->pos, "'gather_subset' is a list or "
-			  "a comma-separated string");
+		diags_add(a->lc->d, &a->v->pos, "'gather_subset' is a list of "
+			  "names");
 		return;
 	}
 	for (size_t i = 0; val_is(a->v, VAL_LIST) && i < val_len(a->v); i++)
@@ -126,12 +127,17 @@ templated:
 			  "is not supported yet");
 		return;
 	}
-	if (facts_subsets(&bits, a->v) < 0) {
+	/* a play's string is one name (Ansible does not split it) */
+	list = val_is(a->v, VAL_STR) ? val_list() : val_ref((struct val *)a->v);
+	if (val_is(a->v, VAL_STR))
+		val_list_push(list, val_ref((struct val *)a->v));
+	if (facts_subsets(&bits, list) < 0) {
 		diags_add(a->lc->d, &a->v->pos, "%s", tend_error_last());
 		tend_error_clear();
+		val_unref(list);
 		return;
 	}
-	a->p->gather_subset = val_ref((struct val *)a->v);
+	a->p->gather_subset = list;
 }
 
 static void parse_fact_path(const struct kwarg *a)
