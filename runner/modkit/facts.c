@@ -23,8 +23,7 @@ static const char *const script_keys[] = {
 	"effective_group_id", "pw_uid", "pw_gid", "pw_gecos", "pw_dir",
 	"pw_shell", "dt", "dtu", "dtjan", "dtjul",
 	"mem_MemTotal", "mem_MemFree", "mem_SwapTotal", "mem_SwapFree",
-	"cpu_n", "cpu_sockets", "cpu_cores", "cpu_siblings", "route4",
-	"local_dir", NULL
+	"cpu_n", "cpu_sockets", "cpu_cores", "cpu_siblings", "route4", NULL
 };
 
 /* Keys that come many times: each value is kept, in order. */
@@ -588,11 +587,8 @@ struct val *facts_parse(const char *text, const struct facts_opts *o,
 		hardware(f, &r);
 	if (s & FACTS_NETWORK)
 		facts_network(f, r.lists, get(&r, "route4"));
-	/*
-	 * as Ansible 2.14: no fact path, no ansible_local; and it keeps its
-	 * prefix in ansible_facts (vars/clean.py namespace_facts)
-	 */
-	if ((s & FACTS_LOCAL) && get(&r, "local_dir"))
+	/* it keeps its prefix in ansible_facts (Ansible's namespace_facts) */
+	if (s & FACTS_LOCAL)
 		val_dict_set(f, "ansible_local", val_ref(r.local));
 	if (o->gather_subset)
 		val_dict_set(f, "gather_subset", val_copy(o->gather_subset));

@@ -141,7 +141,7 @@ static const char sh_network[] =
  */
 static const char sh_local[] =
 	"if [ -d \"$fp\" ]; then\n"
-	"  p local_dir=1; tdir=\n"
+	"  tdir=\n"
 	"  for f in \"$fp\"/*.fact; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue\n"
 	"    if [ -x \"$f\" ] && [ -f \"$f\" ]; then\n"
 	"      [ -n \"$tdir\" ] || tdir=$(mktemp -d) || break\n"

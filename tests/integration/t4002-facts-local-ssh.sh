@@ -68,8 +68,9 @@ cat >"$T/plays.yml" <<'YML'
 - hosts: localhost
   connection: local
   gather_subset: [min]
+  fact_path: /nonexistent-tend-facts
   tasks:
-    - debug: { msg: "p1 {{ ansible_hostname }}" }
+    - debug: { msg: "p1 {{ ansible_hostname }} local={{ ansible_local }}" }
 - hosts: localhost
   connection: local
   gather_facts: false
@@ -79,6 +80,7 @@ cat >"$T/plays.yml" <<'YML'
     - debug: { msg: "p2b {{ ansible_memtotal_mb > 0 }} {{ ansible_facts.memtotal_mb == ansible_memtotal_mb }} {{ ansible_facts.hostname == ansible_hostname }}" }
 YML
 run_tend 0 apply "$T/plays.yml"
+expect_in "$T/out" "local={}"
 expect_in "$T/out" "p2 True nomem"
 expect_in "$T/out" "p2b True True True"
 ANSIBLE_CACHE_PLUGIN=jsonfile run_tend 1 apply "$T/plays.yml"
