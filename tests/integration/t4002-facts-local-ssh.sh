@@ -104,4 +104,4 @@ run_tend 1 validate "$T/r4.yml"
 expect_in "$T/err" "gather_timeout"
 # leaving out what tend does not gather is fine
 printf -- '- hosts: all\n  gather_subset: ["!facter", "!ohai", "!virtual"]\n  tasks: []\n' >"$T/r5.yml"
-run_tend 0 validate "$T/r5.yml"
+run_tend 0 validate "$T/r5.yml" "$TOP/playbooks/facts.yml"
