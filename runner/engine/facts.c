@@ -7,17 +7,12 @@
 #include "tend/util/buf.h"
 #include "tend/engine/run_int.h"
 
-void run_set_facts(struct hoststate *hs, const struct val *facts, bool merge)
+void run_set_facts(struct hoststate *hs, const struct val *facts)
 {
-	struct val *all;
+	const struct val *had = val_dict_get(hs->factvars, "ansible_facts");
+	struct val *all = had ? val_copy(had) : val_dict();
 
 	/* facts are host data: never rendered as templates */
-	all = merge ? val_copy(val_dict_get(hs->factvars, "ansible_facts")) :
-		val_dict();
-	if (!merge) {
-		val_unref(hs->factvars);
-		hs->factvars = val_dict();
-	}
 	for (size_t i = 0; i < facts->u.dict.nr; i++) {
 		struct buf k = BUF_INIT;
 		struct val *v = val_unsafe(val_ref(facts->u.dict.items[i].v));
@@ -48,6 +43,6 @@ void run_setup_facts(struct hostctx *hc, const struct val *facts)
 	}
 	if (hc->no_log)
 		f = val_secret(f);
-	run_set_facts(hc->hs, f, true);
+	run_set_facts(hc->hs, f);
 	val_unref(f);
 }

@@ -53,7 +53,7 @@ void run_gather_facts(struct hostctx *hc)
 		free(ss);
 		return;
 	}
-	run_set_facts(hs, facts, false);
+	run_set_facts(hs, facts);
 	val_unref(facts);
 	run_add_event(hc, NULL, EV_OK, NULL, NULL);
 	free(ss);

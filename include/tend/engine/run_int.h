@@ -317,10 +317,10 @@ bool run_task(struct hostctx *hc, const struct task *t,
 void run_gather_facts(struct hostctx *hc);
 /*
  * Gathered facts (`facts`: keyed as ansible_facts is, no prefix) become
- * the host's ansible_NAME variables and ansible_facts: replacing what
- * was gathered before, or (merge: the setup module) added to it.
+ * the host's ansible_NAME variables and join ansible_facts: added to what
+ * was gathered before in the run (Ansible's fact cache updates).
  */
-void run_set_facts(struct hoststate *hs, const struct val *facts, bool merge);
+void run_set_facts(struct hoststate *hs, const struct val *facts);
 /* The setup module's ansible_facts (keyed ansible_NAME), merged. */
 void run_setup_facts(struct hostctx *hc, const struct val *facts);
 void run_step(struct playctx *pc, const struct task *t, bool handler,
