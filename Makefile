@@ -2,7 +2,8 @@
 #
 #   make              build bin/tend
 #   make deps         install the Debian packages it needs (no-op when present)
-#   make test         build, then run the unit, integration and compat tests
+#   make test         build, then run the unit, integration, system and compat tests
+#   make test-system  only the system tests: Debian 12 containers (LXD)
 #   make test-compat  only the compat suite: ansible-playbook vs tend
 #   make check-asan   the unit and integration tests under AddressSanitizer + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
@@ -86,7 +87,8 @@ deps:
 # comparison tests, git for fixtures, clang and its libFuzzer runtime for
 # `make fuzz`.
 TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
-	prometheus-alertmanager curl clang libclang-rt-14-dev
+	prometheus-alertmanager curl clang libclang-rt-14-dev \
+	debootstrap lxd lxd-client
 test-deps: deps
 	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -101,6 +103,12 @@ test-unit: $(UNIT_BIN)
 
 test-integration: $(TEND)
 	@TEND=$(abspath $(TEND)) sh tests/run-integration.sh
+
+# The system tests (t4NNN) against Debian 12 containers: LXD, image
+# cached in /var/cache/tend-test (tests/run-system.sh). Also in `make test`,
+# never under check-asan.
+test-system: $(TEND)
+	@TEND=$(abspath $(TEND)) sh tests/run-system.sh
 
 # ansible-playbook and tend side by side on tests/compat/cases/ (run.sh
 # says what is compared); CASES=DIR... for some of them.
@@ -163,7 +171,7 @@ bench: $(TEND) $(BUILD)/bench/rtt
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test test-unit test-integration test-compat check-asan check-layers check-size demo clean bench \
+.PHONY: all deps test-deps test test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \

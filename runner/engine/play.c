@@ -722,11 +722,35 @@ out:
 	return error;
 }
 
+/*
+ * Ansible's fact cache settings tend meets: facts are kept in memory for
+ * the run (the memory plugin, Ansible's default), gathered as plays say
+ * (gathering: implicit). Others are refused, not ignored.
+ */
+static int fact_cache_settings(void)
+{
+	const char *c = getenv("ANSIBLE_CACHE_PLUGIN");
+	const char *g = getenv("ANSIBLE_GATHERING");
+
+	if (c && *c && strcmp(c, "memory") && strcmp(c, "ansible.builtin.memory"))
+		return tend_error_set("ANSIBLE_CACHE_PLUGIN=%s: not supported "
+				      "(tend keeps facts in memory for the run: "
+				      "fact_caching memory)", c);
+	if (g && *g && strcmp(g, "implicit"))
+		return tend_error_set("ANSIBLE_GATHERING=%s: not supported yet "
+				      "(tend gathers as each play's "
+				      "gather_facts says: implicit)", g);
+	return 0;
+}
+
 int run_playbook(struct run_result *out, const struct playbook *pb,
 		 struct inventory *inv, const struct run_opts *opts)
 {
 	struct runstate rs = { .res = out, .opts = opts, .pb = pb, .inv = inv };
 	int error = 0;
+
+	if (fact_cache_settings() < 0)
+		return -1;
 
 	pthread_mutex_init(&rs.lock, NULL);
 	rs.conn_index = val_dict();

@@ -64,6 +64,10 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 	if (val_is(facts, VAL_DICT) &&
 	    !truth_python(val_dict_get(result, "failed")) &&
 	    strcmp(t->action, "debug")) {
+		if (t->module && (t->module->flags & MOD_FACTS)) {
+			run_setup_facts(hc, facts);
+			return;
+		}
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);

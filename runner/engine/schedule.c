@@ -5,7 +5,7 @@
 
 #include "tend/common.h"
 #include "tend/util/buf.h"
-#include "tend/engine/facts.h"
+#include "tend/modkit/facts.h"
 #include "tend/engine/run_int.h"
 #include "tend/inventory/inventory.h"
 #include "tend/data/truth.h"
@@ -32,6 +32,9 @@ void run_gather_facts(struct hostctx *hc)
 	struct hoststate *hs = hc->hs;
 	struct scopes *ss = xmalloc(sizeof(*ss));
 	const struct scope *sc = run_build_scope(ss, hc, NULL, NULL, NULL, NULL);
+	const struct play *p = hc->pc->play;
+	struct facts_opts o = { .fact_path = p->fact_path,
+				.gather_subset = p->gather_subset };
 	struct val *facts = NULL;
 	bool go = true;
 	int error;
@@ -46,8 +49,12 @@ void run_gather_facts(struct hostctx *hc)
 		free(ss);
 		return;
 	}
-	if ((error = run_host_connect(hc, sc)) < 0 ||
-	    (error = facts_gather(&facts, hs->conn->t)) < 0) {
+	/* as Ansible's setup, with the play's become */
+	if ((error = facts_subsets(&o.subsets, p->gather_subset)) < 0 ||
+	    (error = run_host_connect(hc, sc)) < 0 ||
+	    (error = facts_gather(&facts, hs->conn->t, &o, hc->become ?
+				  (hc->become_user ? hc->become_user : "root") :
+				  NULL)) < 0) {
 		bool ignore = false;
 
 		run_add_event(hc, NULL, error == TEND_EUNREACHABLE ?
@@ -66,20 +73,8 @@ void run_gather_facts(struct hostctx *hc)
 		free(ss);
 		return;
 	}
-	/* facts are host data: never rendered as templates */
-	facts = val_unsafe(facts);
-	val_unref(hs->factvars);
-	hs->factvars = val_dict();
-	for (size_t i = 0; i < facts->u.dict.nr; i++) {
-		struct buf k = BUF_INIT;
-
-		buf_addf(&k, "ansible_%s", facts->u.dict.items[i].key);
-		val_dict_set(hs->factvars, k.ptr,
-			     val_ref(facts->u.dict.items[i].v));
-		buf_release(&k);
-	}
-	val_dict_set(hs->factvars, "ansible_facts", facts);
-	hs->dirty = true;
+	run_set_facts(hs, facts);
+	val_unref(facts);
 	run_add_event(hc, NULL, EV_OK, NULL, NULL);
 	free(ss);
 }

@@ -18,7 +18,7 @@ static const char *const ansible_modules[] = {
 	"hostname", "import_role", "include", "include_role", "include_vars",
 	"iptables", "known_hosts", "mount", "package", "package_facts",
 	"pause", "ping", "pip", "raw", "reboot", "replace", "rpm_key",
-	"script", "selinux", "service", "service_facts", "set_stats", "setup",
+	"script", "selinux", "service", "service_facts", "set_stats",
 	"slurp", "subversion", "synchronize", "sysctl", "systemd",
 	"systemd_service", "sysvinit", "tempfile", "ufw", "unarchive", "uri",
 	"user", "validate_argument_spec", "wait_for", "wait_for_connection",

@@ -3,6 +3,7 @@
 #include "tend/data/vault.h"
 #include "tend/data/yaml.h"
 #include "tend/lang/template.h"
+#include "tend/modkit/facts_opts.h"
 #include "tend/playbook/playbook_int.h"
 #include "tend/util/fs.h"
 
@@ -99,6 +100,49 @@ static void parse_collections(const struct kwarg *a)
 static void parse_gather_facts(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
+}
+
+/*
+ * gather_subset: a list of Ansible's names (a string is one name);
+ * one tend does not gather, or Ansible does not know, is refused here,
+ * and so is a template (not supported yet)
+ */
+static void parse_gather_subset(const struct kwarg *a)
+{
+	unsigned int bits = 0;
+	struct val *list;
+
+	if (!val_is(a->v, VAL_STR) && !val_is(a->v, VAL_LIST)) {
+		diags_add(a->lc->d, &a->v->pos, "'gather_subset' is a list of "
+			  "names");
+		return;
+	}
+	for (size_t i = 0; val_is(a->v, VAL_LIST) && i < val_len(a->v); i++)
+		if (val_is(val_list_at(a->v, i), VAL_STR) &&
+		    template_has_jinja(val_cstr(val_list_at(a->v, i))))
+			goto templated;
+	if (val_is(a->v, VAL_STR) && template_has_jinja(val_cstr(a->v))) {
+templated:
+		diags_add(a->lc->d, &a->v->pos, "a templated 'gather_subset' "
+			  "is not supported yet");
+		return;
+	}
+	/* a play's string is one name (Ansible does not split it) */
+	list = val_is(a->v, VAL_STR) ? val_list() : val_ref((struct val *)a->v);
+	if (val_is(a->v, VAL_STR))
+		val_list_push(list, val_ref((struct val *)a->v));
+	if (facts_subsets(&bits, list) < 0) {
+		diags_add(a->lc->d, &a->v->pos, "%s", tend_error_last());
+		tend_error_clear();
+		val_unref(list);
+		return;
+	}
+	a->p->gather_subset = list;
+}
+
+static void parse_fact_path(const struct kwarg *a)
+{
+	a->p->fact_path = playbook_expect_str(a->lc, a->v, a->key);
 }
 
 /* a bool, or a template the executor renders per host */
@@ -283,6 +327,13 @@ static const struct keyword play_keywords[] = {
 	  "not supported yet: runs each task on one host" },
 	{ "module_defaults", parse_module_defaults, 0,
 	  "default args per module" },
+	{ "gather_subset", parse_gather_subset, 0,
+	  "which facts to gather (docs/facts.md)" },
+	{ "fact_path", parse_fact_path, 0,
+	  "where local facts are (default /etc/ansible/facts.d)" },
+	{ "gather_timeout", NULL, KW_REFUSED,
+	  "not supported yet: facts are one script, with the connection's "
+	  "own timeout" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -292,6 +343,8 @@ void play_free(struct play *p)
 		return;
 	free(p->name);
 	val_unref(p->hosts);
+	val_unref(p->gather_subset);
+	free(p->fact_path);
 	val_unref(p->vars);
 	val_unref(p->vars_files);
 	free(p->become_user);

@@ -245,9 +245,20 @@ static void check_task(struct loadctx *lc, struct task *t,
 
 		if (args && args_normalize(&norm, t->module, args, &t->pos,
 					   lc->d, false) == 0) {
+			const char *arg = NULL;
+
 			args_check_files(t->module, norm, lc->basedir,
 					 lc->role ? lc->role->dirs : NULL,
 					 lc->root, lc->d);
+			if (t->module->validate &&
+			    t->module->validate(norm, &arg) < 0) {
+				const struct val *av = arg ?
+					val_dict_get(t->args, arg) : NULL;
+
+				diags_add(lc->d, av ? &av->pos : &t->pos, "%s",
+					  tend_error_last());
+				tend_error_clear();
+			}
 			val_unref(norm);
 		}
 		val_unref(args);

@@ -402,6 +402,14 @@ bool run_task(struct hostctx *hc, const struct task *t,
 /* The index of host `name` in rs->res->hosts, added when new. */
 size_t run_stats_index(struct runstate *rs, const char *name);
 void run_gather_facts(struct hostctx *hc);
+/*
+ * Gathered facts (`facts`: keyed as ansible_facts is, no prefix) become
+ * the host's ansible_NAME variables and join ansible_facts: added to what
+ * was gathered before in the run (Ansible's fact cache updates).
+ */
+void run_set_facts(struct hoststate *hs, const struct val *facts);
+/* The setup module's ansible_facts (keyed ansible_NAME), merged. */
+void run_setup_facts(struct hostctx *hc, const struct val *facts);
 void run_step(struct playctx *pc, const struct task *t, bool handler,
 	      const size_t *only, size_t only_nr);
 void run_section(struct playctx *pc, const struct tasklist *l);

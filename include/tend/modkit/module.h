@@ -108,6 +108,12 @@ enum {
 	 * of the batch, not once per host: Ansible's BYPASS_HOST_LOOP.
 	 */
 	MOD_ONCE = 1 << 6,
+	/*
+	 * Its ansible_facts are gathered facts (setup), keyed ansible_NAME:
+	 * the engine keeps them as gathered facts, ansible_NAME and
+	 * ansible_facts.NAME.
+	 */
+	MOD_FACTS = 1 << 7,
 };
 
 enum check_status {
@@ -248,6 +254,13 @@ struct tend_module {
 		     struct probe *p, const struct exec_result *res);
 	/* A check that is not a probe (controller modules). */
 	int (*check)(struct check_result *out, const struct task_ctx *ctx);
+	/*
+	 * At load time (tend validate), the normalized args, whose values
+	 * may still hold templates: < 0 with the error set refuses the task
+	 * (at the position of the arg named by *arg, when it sets one).
+	 * NULL: nothing more to check.
+	 */
+	int (*validate)(const struct val *args, const char **arg);
 	/* NULL for modules that never change anything (stat, debug) */
 	int (*apply)(struct apply_result *out, const struct task_ctx *ctx,
 		     const struct check_result *planned);

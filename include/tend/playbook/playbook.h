@@ -156,6 +156,8 @@ struct play {
 	 * are false (each task took them in its own when)
 	 */
 	struct val *gather_when;
+	struct val *gather_subset; /* raw list or string, or NULL: all */
+	char *fact_path;           /* or NULL: /etc/ansible/facts.d */
 	int become;                /* -1 unset */
 	struct val *become_tpl;    /* become as a template, or NULL */
 	char *become_user;
