@@ -279,3 +279,9 @@ out:
 	val_unref(what);
 	return error;
 }
+
+/* Undefined in a plan after an unknown result: the answer is unknown. */
+bool run_plan_unknown(const struct hostctx *hc, int error)
+{
+	return run_is_plan(hc) && error == TEND_EUNDEFINED && hc->hs->unknown_results;
+}

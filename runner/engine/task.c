@@ -96,12 +96,6 @@ static bool ignores_errors(struct buf *msg, const struct val *result,
 	return ignore;
 }
 
-/* Undefined in a plan after an unknown result: the answer is unknown. */
-bool run_plan_unknown(const struct hostctx *hc, int error)
-{
-	return run_is_plan(hc) && error == TEND_EUNDEFINED && hc->hs->unknown_results;
-}
-
 /* ---- one module call (one loop item) ---- */
 
 /* One module call in progress: what its steps share. */
