@@ -1,9 +1,16 @@
 #!/bin/sh
 # make test: unit tests, integration tests, the system tests (t4NNN, real
 # containers: tests/run-system.sh), the compat suite, then one closing line.
-out=$(mktemp); trap 'rm -f "$out"' EXIT
+out=$(mktemp); img=$(mktemp); trap 'rm -f "$out" "$img"' EXIT
+# The system tests' container image (once per machine, cached outside the
+# checkout) builds meanwhile: mostly debootstrap waiting on the mirror and
+# the disk. run-system.sh then waits for it (the build holds a lock) and
+# says why if it failed.
+(TOP=$PWD; . tests/lib/lib-container.sh; ct_image_build) >/dev/null 2>"$img" &
 sh tests/run-unit.sh "$@" | tee "$out"; u=$?
 sh tests/run-integration.sh | tee -a "$out"; i=$?
+wait
+sed 's/^/(image build) /' "$img"
 sh tests/run-system.sh | tee -a "$out"
 sh tests/compat/run.sh | tee -a "$out"
 # (the exit code of a pipeline is tee's: the compat lines say)

@@ -355,8 +355,10 @@ int run_env_render(struct val **out, const struct hostctx *hc,
 /* `export NAME='value'` lines of `env`, each value through sh_quote. */
 void run_env_prelude(struct buf *out, const struct val *env);
 
-/* task.c */
+/* run.c */
 bool run_plan_unknown(const struct hostctx *hc, int error);
+
+/* task.c */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
