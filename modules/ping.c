@@ -7,8 +7,9 @@
  * makes its module raise; here that is the same failed result.
  */
 static const struct arg_spec ping_args[] = {
-	{ "data", ARG_STR, 0, NULL, NULL, "pong",
-	  "The value returned as `ping`; `crash` makes the task fail, as "
+	{ "data", ARG_ANY, 0, NULL, NULL, "pong",
+	  "The text returned as `ping` (another value is made text as "
+	  "Python's str() makes it); `crash` makes the task fail, as "
 	  "Ansible's module raises on it." },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
@@ -23,17 +24,27 @@ static int ping_probe(struct probe *out, const struct task_ctx *ctx)
 static int ping_judge(struct check_result *out, const struct task_ctx *ctx,
 		      struct probe *p, const struct exec_result *res)
 {
-	const char *data = arg_str(ctx, "data");
+	const struct val *data = arg_get(ctx, "data");
 
 	(void)p;
 	if (res->status || strcmp(res->out.ptr ? res->out.ptr : "", "pong\n"))
 		return tend_error_set("the host did not answer the ping "
 				      "(exit %d)", res->status);
-	if (data && !strcmp(data, "crash"))
+	if (val_is(data, VAL_STR) && !strcmp(val_cstr(data), "crash"))
 		return tend_error_set("boom (ping's data was 'crash')");
 	out->status = CHECK_OK;
 	out->result = val_dict();
-	val_dict_set_str(out->result, "ping", data ? data : "pong");
+	if (!data) {
+		val_dict_set_str(out->result, "ping", "pong");
+	} else if (val_is(data, VAL_STR)) {
+		val_dict_set(out->result, "ping", val_ref((struct val *)data));
+	} else { /* Ansible's type str: Python's str() of the value */
+		struct buf b = BUF_INIT;
+
+		val_to_str(&b, data);
+		val_dict_set_str(out->result, "ping", b.ptr ? b.ptr : "");
+		buf_release(&b);
+	}
 	return 0;
 }
 
