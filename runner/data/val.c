@@ -360,6 +360,17 @@ void val_list_push(struct val *list, struct val *item)
 	list->u.list.items[list->u.list.nr++] = item;
 }
 
+struct val *val_list_concat(const struct val *a, const struct val *b)
+{
+	struct val *l = val_list();
+
+	for (size_t i = 0; i < val_len(a); i++)
+		val_list_push(l, val_ref(a->u.list.items[i]));
+	for (size_t i = 0; i < val_len(b); i++)
+		val_list_push(l, val_ref(b->u.list.items[i]));
+	return l;
+}
+
 struct val *val_list_at(const struct val *list, size_t i)
 {
 	if (list->type != VAL_LIST || i >= list->u.list.nr)

@@ -9,18 +9,6 @@
  * Ansible does not pass a parent's tags or keywords through one.
  */
 
-/* A new list: a's items, then b's (either may be NULL). */
-static struct val *join(const struct val *a, const struct val *b)
-{
-	struct val *l = val_list();
-
-	for (size_t i = 0; i < val_len(a); i++)
-		val_list_push(l, val_ref(a->u.list.items[i]));
-	for (size_t i = 0; i < val_len(b); i++)
-		val_list_push(l, val_ref(b->u.list.items[i]));
-	return l;
-}
-
 bool imports_is_static(const struct task *t)
 {
 	if (t->kind == TASK_ROLE)
@@ -43,7 +31,7 @@ void imports_push_when(struct tasklist *l, const struct val *when)
 			imports_push_when(&t->included, when);
 			continue;
 		}
-		nv = join(when, t->when);
+		nv = val_list_concat(when, t->when);
 		val_unref(t->when);
 		t->when = nv;
 	}
@@ -55,14 +43,14 @@ void imports_push_tags(struct tasklist *l, const struct val *tags)
 		return;
 	for (size_t i = 0; i < l->nr; i++) {
 		struct task *t = l->items[i];
-		struct val *nv = join(t->tags, tags);
+		struct val *nv = val_list_concat(t->tags, tags);
 
 		val_unref(t->tags);
 		t->tags = nv;
 		if ((t->kind == TASK_INCLUDE || t->kind == TASK_ROLE) &&
 		    !imports_is_static(t)) {
 			/* around an include: its tasks take them at run time */
-			nv = join(t->up_tags, tags);
+			nv = val_list_concat(t->up_tags, tags);
 			val_unref(t->up_tags);
 			t->up_tags = nv;
 		} else if (t->kind == TASK_BLOCK) {

@@ -19,18 +19,6 @@ static void add_play(struct playbook *pb, struct play *p)
 	pb->plays[pb->nr++] = p;
 }
 
-/* A new list: a's items, then b's (either may be NULL). */
-static struct val *join(const struct val *a, const struct val *b)
-{
-	struct val *l = val_list();
-
-	for (size_t i = 0; i < val_len(a); i++)
-		val_list_push(l, val_ref(a->u.list.items[i]));
-	for (size_t i = 0; i < val_len(b); i++)
-		val_list_push(l, val_ref(b->u.list.items[i]));
-	return l;
-}
-
 /*
  * What stands beside import_playbook: its name, and the vars, when and
  * tags Ansible passes to each imported play. Into *vars, *when and
@@ -94,8 +82,8 @@ static void import_playbook(struct loadctx *lc, struct playbook *pb,
 	else if (!vars && save_vars)
 		vars = val_ref(save_vars);
 	lc->imp_vars = vars;
-	lc->imp_when = join(save_when, when);
-	lc->imp_tags = join(save_tags, tags);
+	lc->imp_when = val_list_concat(save_when, when);
+	lc->imp_tags = val_list_concat(save_tags, tags);
 	lc->imported = true;
 	sub = playbook_resolve_path(val_cstr(imp), &imp->pos, lc->basedir,
 				    lc->root);

@@ -311,18 +311,6 @@ static void role_key(struct buf *out, const char *path,
 	buf_addf(out, "\n%d", s->play_wide);
 }
 
-/* A new list: a's items, then b's. */
-static struct val *list_join(const struct val *a, const struct val *b)
-{
-	struct val *l = val_list();
-
-	for (size_t i = 0; i < val_len(a); i++)
-		val_list_push(l, val_ref(a->u.list.items[i]));
-	for (size_t i = 0; i < val_len(b); i++)
-		val_list_push(l, val_ref(b->u.list.items[i]));
-	return l;
-}
-
 /*
  * The role's when goes to each task it runs, as Ansible's role block
  * passes it down: each task is skipped (and reported) on its own.
@@ -344,7 +332,7 @@ static void push_down(struct tasklist *l, const struct val *when)
 			continue;
 		}
 		if (val_len(when)) {
-			nv = list_join(when, t->when);
+			nv = val_list_concat(when, t->when);
 			val_unref(t->when);
 			t->when = nv;
 		}
@@ -690,7 +678,7 @@ void role_load_play(struct loadctx *lc, const struct val *roles)
 			continue;
 		}
 		/* the play's tags too, as its tasks inherit them */
-		tags = list_join(lc->play->tags, s.tags);
+		tags = val_list_concat(lc->play->tags, s.tags);
 		val_unref(s.tags);
 		s.tags = tags;
 		s.play_wide = true;

@@ -149,6 +149,8 @@ size_t val_len(const struct val *v);
 
 /* Append `item` to a list, taking its reference. */
 void val_list_push(struct val *list, struct val *item);
+/* A new list: a's items, then b's (either may be NULL: no items). */
+struct val *val_list_concat(const struct val *a, const struct val *b);
 /* Borrowed item i of a list (i < val_len). */
 struct val *val_list_at(const struct val *list, size_t i);
 
