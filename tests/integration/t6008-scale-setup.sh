@@ -72,7 +72,8 @@ inventory 40000 "$T/inv40k"
 start plan "$T/pb.yml" -i "$T/inv40k"
 finish 20000 "a no-task plan over 40000 hosts"
 [ "$rc" = 0 ] || { cat "$T/err"; fail "plan over 40000 hosts exited $rc"; }
-expect_in "$T/out" "Plan: 0 to change, 0 ok, 0 unknown on 40000 hosts."
+# (a host that ran nothing is in no recap, as in Ansible: none here)
+expect_in "$T/out" "Plan: 0 to change, 0 ok, 0 unknown on 0 hosts."
 echo "40000 hosts: $took ms"
 
 # (b) SIGTERM while the inventory loads (300000 hosts take seconds to
