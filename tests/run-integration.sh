@@ -18,7 +18,8 @@ dir=$(cd "$(dirname "$0")" && pwd)
 if [ -n "${RUN_ONE:-}" ]; then
 	name=$(basename "$1" .sh)
 	start=$(date +%s)
-	sh "$1" >"$RUN_ONE/$name.log" 2>&1
+	# (stdin is not the caller's: the list of tests may be on it)
+	sh "$1" >"$RUN_ONE/$name.log" 2>&1 </dev/null
 	echo $? >"$RUN_ONE/$name.rc"
 	echo $(($(date +%s) - start)) >"$RUN_ONE/$name.time"
 	exit 0
