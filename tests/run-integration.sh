@@ -58,8 +58,7 @@ passed=0 failed=0 failures=""
 while IFS= read -r t; do
 	name=$(basename "$t" .sh)
 	[ "$jobs" -gt 1 ] || RUN_ONE=$res sh "$0" "$t"
-	took=
-	[ "${SUITE:-}" = system ] && took=" ($(cat "$res/$name.time") s)"
+	took=" ($(cat "$res/$name.time" 2>/dev/null) s)"
 	if [ "$(cat "$res/$name.rc" 2>/dev/null)" = 0 ]; then
 		passed=$((passed + 1)); echo "ok   $name$took"
 	else

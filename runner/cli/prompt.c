@@ -24,13 +24,15 @@ static bool read_answer(struct buf *out, const char *msg, bool private)
 	bool echo_off = false;
 	int c;
 
-	fputs(msg, stderr);
-	fflush(stderr);
+	/* Echo off before the prompt shows (as Python's getpass): an answer
+	 * typed the moment the prompt appears is not echoed. */
 	if (private && tcgetattr(0, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		echo_off = tcsetattr(0, TCSAFLUSH, &quiet) == 0;
 	}
+	fputs(msg, stderr);
+	fflush(stderr);
 	buf_reset(out);
 	while ((c = getchar()) != EOF && c != '\n')
 		buf_addch(out, (char)c);
