@@ -2,10 +2,11 @@
 #
 #   make              build bin/tend
 #   make deps         install the Debian packages it needs (no-op when present)
-#   make test         build, then run the unit, integration, system and compat tests
+#   make test         build, then run the unit and integration tests (under
+#                     AddressSanitizer + UBSan), the system and compat tests
 #   make test-system  only the system tests: Debian 12 containers (LXD)
 #   make test-compat  only the compat suite: ansible-playbook vs tend
-#   make check-asan   the unit and integration tests under AddressSanitizer + UBSan
+#   make check-asan   only the unit and integration tests, under ASan + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
 
@@ -115,14 +116,25 @@ test-system: $(TEND)
 test-compat: $(TEND)
 	@TEND=$(abspath $(TEND)) sh tests/compat/run.sh $(CASES)
 
-test: $(TEND) $(UNIT_BIN)
-	@TEND=$(abspath $(TEND)) sh tests/run-all.sh $(UNIT_BIN)
+# The unit and integration tests run once, on the sanitized build
+# (build-asan/: ASan + UBSan, -O1): every memory error or undefined
+# behaviour they reach fails them. The system and compat tests, and the
+# demo, run the release build bin/tend (they compare behaviour, and their C
+# paths are the integration tests' too).
+ASAN_BUILD = build-asan
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+	SANITIZE=address,undefined OPT="-O1 -g"
+ASAN_UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
 
-# (the compat suite runs once, in `make test`: it compares behaviour, and
-# its C paths are the integration tests' too)
+unit-bin: $(UNIT_BIN)
+
+test: $(TEND)
+	@$(ASAN_MAKE) all unit-bin
+	@TEND=$(abspath $(TEND)) TEND_ASAN=$(abspath $(ASAN_BUILD)/bin/tend) \
+		sh tests/run-all.sh $(ASAN_UNIT_BIN)
+
 check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=address,undefined OPT="-O1 -g" \
-		test-unit test-integration
+	$(ASAN_MAKE) test-unit test-integration
 
 # The include graph follows the layers (scripts/check-layers.py says how).
 check-layers: $(BUILD)/libtend.a
@@ -169,9 +181,9 @@ bench: $(TEND) $(BUILD)/bench/rtt
 	@TEND=$(abspath $(TEND)) RTT=$(abspath $(BUILD)/bench/rtt) sh bench/run.sh
 
 clean:
-	rm -rf build build-asan $(FUZZ_BUILD) bin
+	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench \
+.PHONY: all deps test-deps test unit-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \

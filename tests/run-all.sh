@@ -1,6 +1,9 @@
 #!/bin/sh
 # make test: unit tests, integration tests, the system tests (t4NNN, real
 # containers: tests/run-system.sh), the compat suite, then one closing line.
+# The unit binaries are the arguments; the integration tests run
+# $TEND_ASAN (the sanitized build) when it is set, else $TEND; the system
+# and compat tests run $TEND.
 out=$(mktemp); img=$(mktemp); trap 'rm -f "$out" "$img" "$imgt"' EXIT
 # The system tests' container image (once per machine, cached outside the
 # checkout) builds meanwhile: mostly debootstrap waiting on the mirror and
@@ -12,7 +15,7 @@ echo $(($(date +%s) - s)) >"$imgt") >/dev/null 2>"$img" &
 t0=$(date +%s)
 sh tests/run-unit.sh "$@" | tee "$out"; u=$?
 t1=$(date +%s)
-sh tests/run-integration.sh | tee -a "$out"; i=$?
+TEND=${TEND_ASAN:-$TEND} sh tests/run-integration.sh | tee -a "$out"; i=$?
 t2=$(date +%s)
 wait
 sed 's/^/(image build) /' "$img"

@@ -7,14 +7,19 @@
 # tests/fuzz/dict/NAME.dict if there is one. Nothing is written into the
 # repository. A crash, leak, sanitizer report or timeout fails the run;
 # the reproducer is kept and its path printed, with the command that
-# replays it.
+# replays it. FUZZ_JOBS harnesses run at once (default: the CPU count, at
+# most 4; each is one process on one core); their output is printed
+# harness by harness.
 bindir=$1 seconds=$2
 shift 2
 case $bindir in /*) ;; *) bindir=$(pwd)/$bindir ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/tend-fuzz-run.XXXXXX")
 failed="" summary=""
 
-for name in "$@"; do
+# One harness: its output in $work/NAME.out, its summary line in
+# $work/NAME.sum, and $work/NAME.failed when it failed.
+fuzz_one() {
+	name=$1
 	bin=$bindir/fuzz_$name
 	dir=$work/$name
 	mkdir -p "$dir/corpus" "$dir/crash"
@@ -28,10 +33,9 @@ for name in "$@"; do
 	if [ $# -gt 0 ] && ! "$bin" -runs=1 "$@" >"$dir/regress.log" 2>&1; then
 		cat "$dir/regress.log"
 		echo "fuzz: $name: a regression input fails again (above)" >&2
-		failed="$failed $name"
-		summary="$summary$name - REGRESSED
-"
-		continue
+		: >"$work/$name.failed"
+		echo "$name - REGRESSED" >"$work/$name.sum"
+		return
 	fi
 	dict=
 	[ -f "tests/fuzz/dict/$name.dict" ] && dict=-dict=tests/fuzz/dict/$name.dict
@@ -55,14 +59,37 @@ for name in "$@"; do
 		else
 			echo "fuzz: $name FAILED (exit $rc); log: $dir/fuzz.log"
 		fi
-		failed="$failed $name"
-		summary="$summary$name ${execs:-?} FAILED
-"
-		continue
+		: >"$work/$name.failed"
+		echo "$name ${execs:-?} FAILED" >"$work/$name.sum"
+		return
 	fi
-	summary="$summary$name ${execs:-?} ok
-"
+	echo "$name ${execs:-?} ok" >"$work/$name.sum"
 	rm -rf "$dir"
+}
+
+jobs=${FUZZ_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+[ "$jobs" -le 4 ] || jobs=4
+names="$*"
+set -- $names
+while [ $# -gt 0 ]; do
+	batch="" n=0
+	while [ $# -gt 0 ] && [ "$n" -lt "$jobs" ]; do
+		batch="$batch $1"
+		shift
+		n=$((n + 1))
+	done
+	for name in $batch; do
+		fuzz_one "$name" >"$work/$name.out" 2>&1 &
+	done
+	wait
+done
+for name in $names; do
+	cat "$work/$name.out"
+	summary="$summary$(cat "$work/$name.sum")
+"
+	[ -e "$work/$name.failed" ] && failed="$failed $name"
+	rm -f "$work/$name.out" "$work/$name.sum"
 done
 
 printf '%s' "$summary" | awk 'BEGIN { printf "%-18s %12s  %s\n", "harness", "executions", "result" }
