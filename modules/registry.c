@@ -13,7 +13,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
-	mod_setup;
+	mod_setup, mod_apt, mod_package;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -45,6 +45,9 @@ const struct tend_module *const tend_modules[] = {
 	&mod_pause,
 	&mod_ping,
 	&mod_wait_for,
+	/* packages */
+	&mod_apt,
+	&mod_package,
 	/* facts */
 	&mod_setup,
 	NULL,
