@@ -16,17 +16,13 @@ static const char *const package_states[] = {
 	"present", "absent", "latest", NULL,
 };
 
-static const char *const package_uses[] = {
-	"auto", "apt", NULL,
-};
-
 static const struct arg_spec package_args[] = {
 	{ "name", ARG_LIST, ARG_REQUIRED, NULL, NULL, NULL,
 	  "packages: NAME or NAME=VERSION, a list or a comma-separated "
 	  "string" },
 	{ "state", ARG_STR, ARG_REQUIRED, NULL, package_states, NULL,
 	  "present, absent or latest" },
-	{ "use", ARG_STR, 0, NULL, package_uses, "auto",
+	{ "use", ARG_STR, 0, NULL, NULL, "auto",
 	  "the package manager: auto (the host's: apt only) or apt" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
