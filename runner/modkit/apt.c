@@ -590,9 +590,10 @@ int apt_judge(struct check_result *out, const struct task_ctx *ctx,
 		out->status = work ? CHECK_UNKNOWN : CHECK_CHANGE;
 	else
 		out->status = CHECK_OK;
-	if (!g->absent && out->status == CHECK_OK) {
+	if (!g->absent && !arg_str(ctx, "deb")) {
+		/* as Ansible's check mode: an update to be made counts */
 		out->result = val_dict();
-		val_dict_set_bool(out->result, "cache_updated", false);
+		val_dict_set_bool(out->result, "cache_updated", g->update);
 		val_dict_set_int(out->result, "cache_update_time", g->mtime);
 	}
 out:

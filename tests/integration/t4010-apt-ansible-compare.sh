@@ -1,0 +1,130 @@
+#!/bin/sh
+# apt and package on real Debian 12 machines, side by side with
+# ansible-playbook (tests/lib/lib-ct-compare.sh): install from the Debian
+# mirror (hello, sl) and from a local apt repository the test builds (two
+# versions of a small .deb made with dpkg-deb, a file: source), upgrade
+# to a pinned version, downgrade with allow_downgrade, install a .deb file
+# on the host, remove and purge. Every task's status is Ansible's, the
+# packages (dpkg-query -W) end the same on both machines, the registered
+# values agree, a re-apply is all ok, `tend plan` says what will change
+# ("install tendpkg 1.0-1", "upgrade tendpkg 1.0-1 -> 2.0-1"), and an
+# unknown or hostile package name fails its task with Ansible's message
+# and changes nothing.
+. "$(dirname "$0")/../lib/lib-test.sh"
+. "$TOP/tests/lib/lib-container.sh"
+. "$TOP/tests/lib/lib-ct-compare.sh"
+command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
+
+# the local repository: tendpkg 1.0-1 and 2.0-1, a flat Packages index
+R=$T/repo
+mkdir -p "$R"
+for v in 1.0-1 2.0-1; do
+	d=$T/build-$v
+	mkdir -p "$d/DEBIAN" "$d/usr/share/tendpkg"
+	printf 'Package: tendpkg\nVersion: %s\nArchitecture: all\nMaintainer: tend <tend@example.com>\nDescription: tend test package\n' \
+		"$v" >"$d/DEBIAN/control"
+	echo "$v" >"$d/usr/share/tendpkg/version"
+	dpkg-deb -Zgzip --root-owner-group --build "$d" "$R/tendpkg_${v}_all.deb" >/dev/null ||
+		fail "dpkg-deb failed"
+done
+for f in "$R"/*.deb; do
+	dpkg-deb -f "$f"
+	echo "Filename: ./${f##*/}"
+	echo "Size: $(stat -c %s "$f")"
+	echo "SHA256: $(sha256sum "$f" | cut -d' ' -f1)"
+	echo
+done >"$R/Packages"
+echo 'deb [trusted=yes] file:/opt/tendrepo ./' >"$T/tendrepo.list"
+
+ct_pair p
+ct_pair_exec p mkdir -p /opt/tendrepo
+for w in a t; do
+	for f in "$R"/*; do ct_push "p$w" "$f" "/opt/tendrepo/${f##*/}"; done
+	ct_push "p$w" "$T/tendrepo.list" /etc/apt/sources.list.d/tendrepo.list
+done
+ct_pair_exec p sh -c 'apt-get -q update >/dev/null' || fail "apt-get update failed"
+
+state='dpkg-query -W -f="\${Package} \${Version} \${db:Status-Abbrev}\n" hello sl tendpkg 2>&1 | sort
+cat /root/reg.txt 2>/dev/null; true'
+
+cat >"$T/install.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {name: [hello, "tendpkg=1.0-1"], update_cache: true, cache_valid_time: 3600}
+      register: r1
+    - package: {name: sl, state: present}
+    - apt: {update_cache: true, cache_valid_time: 3600}
+      register: r2
+    - copy:
+        dest: /root/reg.txt
+        content: |
+          {{ r1.cache_updated }} {{ r1.cache_update_time is number }}
+          {{ r2.changed }} {{ r2.cache_updated }} {{ r2.cache_update_time == r1.cache_update_time }}
+YML
+# the plan says what will change, with versions
+run_tend 0 plan -i "$CT_DIR/p.tend.inv" "$T/install.yml"
+expect_in "$T/out" "install tendpkg 1.0-1"
+expect_in "$T/out" "install hello 2.10-3"
+expect_in "$T/out" "install sl "
+ct_pair_run p install "$T/install.yml"
+ct_pair_state p "$state"
+expect_in "$T/p.state.tend" "tendpkg 1.0-1 ii"
+expect_in "$T/p.state.tend" "False True"
+ct_pair_run p install-again "$T/install.yml"
+grep -q '"changed": true' "$T/p.install-again.tend.json" && { tail -n 40 "$T/p.install-again.tend.json"; fail "the re-apply changed something"; }
+
+cat >"$T/upgrade.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {name: "tendpkg=2.0-1"}
+    - apt: {name: hello, state: latest}
+    - apt: {name: "tendpkg=1.0-1", allow_downgrade: true}
+    - apt: {deb: /opt/tendrepo/tendpkg_2.0-1_all.deb}
+    - apt: {name: "tendpkg>=2.0"}
+YML
+run_tend 0 plan -i "$CT_DIR/p.tend.inv" "$T/upgrade.yml"
+expect_in "$T/out" "upgrade tendpkg 1.0-1 -> 2.0-1"
+ct_pair_run p upgrade "$T/upgrade.yml"
+ct_pair_state p "$state"
+expect_in "$T/p.state.tend" "tendpkg 2.0-1 ii"
+
+# bad input: the task fails with Ansible's message, nothing changes
+cat >"$T/bad.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {name: [tendpkg, no-such-package-xyz], state: latest}
+      ignore_errors: true
+    - apt: {name: "-x 'q' %s \\ {{ '{{' }} y"}
+      ignore_errors: true
+    - apt: {name: "tendpkg=9.9-9"}
+      ignore_errors: true
+    - apt: {name: "tendpkg=1.0-1"}
+YML
+CT_RC=3 ct_pair_run p bad "$T/bad.yml"
+ct_pair_state p "$state"
+expect_in "$T/p.state.tend" "tendpkg 2.0-1 ii"
+expect_in "$T/p.bad.tend.json" "No package matching 'no-such-package-xyz' is available"
+expect_in "$T/p.bad.tend.json" "no available installation candidate for tendpkg=9.9-9"
+expect_in "$T/p.bad.tend.json" "Packages were downgraded and -y was used without --allow-downgrades"
+
+cat >"$T/remove.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {name: [hello, no-such-package-xyz], state: absent}
+    - package: {name: sl, state: absent}
+    - apt: {name: tendpkg, state: absent, purge: true}
+    - apt: {name: sl, state: absent, purge: true}
+YML
+run_tend 0 plan -i "$CT_DIR/p.tend.inv" "$T/remove.yml"
+expect_in "$T/out" "remove hello 2.10-3"
+expect_in "$T/out" "purge tendpkg 2.0-1"
+ct_pair_run p remove "$T/remove.yml"
+ct_pair_state p "$state"
+expect_not_in "$T/p.state.tend" "ii"
+ct_pair_run p remove-again "$T/remove.yml"
+grep -q '"changed": true' "$T/p.remove-again.tend.json" && fail "the re-apply changed something"
+true
