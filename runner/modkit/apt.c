@@ -242,15 +242,18 @@ static const char *const pkg_mgr_script =
 	"echo \"pkg_mgr ${m:-unknown}\"\n"
 	"[ \"$m\" = apt ] || exit 0\n";
 
-/* q NAME: what dpkg and apt-cache know of NAME */
-static const char *const query_fn =
-	"q() {\n"
-	"\tx=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}\\n' \"$1\" "
-	"2>/dev/null | head -n 1)\n"
+/*
+ * What dpkg and apt-cache know of the names in "$@": one dpkg-query and
+ * one apt-cache (loading apt's cache is the slow part) for them all
+ */
+static const char *const query_script =
+	"if [ $# -gt 0 ]; then\n"
+	"\tx=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev} ${Version}\\n' "
+	"\"$@\" 2>/dev/null)\n"
 	"\tprintf 'dpkg:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
-	"\tx=$(apt-cache ${t:+-t \"$t\"} policy \"$1\" 2>/dev/null)\n"
+	"\tx=$(apt-cache ${t:+-t \"$t\"} policy \"$@\" 2>/dev/null)\n"
 	"\tprintf 'policy:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
-	"}\n";
+	"fi\n";
 
 static void deb_script(struct buf *s, const char *deb)
 {
@@ -261,8 +264,8 @@ static void deb_script(struct buf *s, const char *deb)
 		 "\tprintf 'deb_pkg:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
 		 "\ty=$(dpkg-deb -f \"$f\" Version) || exit 4\n"
 		 "\tprintf 'deb_ver:%s\\n%s\\n' \"${#y}\" \"$y\"\n"
-		 "\tx=$(dpkg-query -W -f='${db:Status-Abbrev} ${Version}\\n' "
-		 "\"$x\" 2>/dev/null | head -n 1)\n"
+		 "\tx=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev} "
+		 "${Version}\\n' \"$x\" 2>/dev/null)\n"
 		 "\tprintf 'deb_dpkg:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
 		 "else\n"
 		 "\techo 'deb_missing 1'\n"
@@ -289,23 +292,22 @@ int apt_probe(struct probe *out, const struct task_ctx *ctx,
 		 "echo \"mtime $m\"\necho \"now $(date +%s)\"\nt=");
 	sh_quote(s, rel ? rel : "");
 	buf_addch(s, '\n');
-	buf_adds(s, query_fn);
+	buf_adds(s, "set --\n");
 	for (size_t i = 0; i < val_len(names); i++) {
 		struct apt_item it = { 0 };
 
 		item_split(&it, val_cstr(val_list_at(names, i)));
 		/* a name no package can have never reaches the shell */
 		if (apt_name_valid(it.name)) {
-			buf_adds(s, "q ");
+			buf_adds(s, "set -- \"$@\" ");
 			sh_quote(s, it.name);
 			buf_addch(s, '\n');
-		} else {
-			buf_adds(s, "printf 'dpkg:0\\n\\npolicy:0\\n\\n'\n");
 		}
 		free(it.spec);
 		free(it.name);
 		free(it.version);
 	}
+	buf_adds(s, query_script);
 	if (arg_str(ctx, "deb"))
 		deb_script(s, arg_str(ctx, "deb"));
 	if (!val_len(names) && !arg_str(ctx, "deb") &&
@@ -320,21 +322,91 @@ int apt_probe(struct probe *out, const struct task_ctx *ctx,
 }
 
 /* "ii  2.0-1": Status-Abbrev (three characters), a space, the version */
-static void dpkg_rec(char status[4], char **inst, const char *v, size_t len)
+/* NAME's line of dpkg-query's "Package Status-Abbrev Version" lines */
+static void dpkg_find(struct apt_item *it, const char *out, size_t len)
 {
-	size_t k = 0;
+	size_t n = strcspn(it->name, ":");
+	const char *end = out + len;
 
-	while (k < len && k < 3 && v[k] != ' ')
-		k++;
-	memcpy(status, v, k);
-	status[k] = '\0';
-	*inst = len > 4 ? xstrndup(v + 4, len - 4) : NULL;
+	it->status[0] = '\0';
+	for (const char *l = out; l < end; ) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = (size_t)((nl ? nl : end) - l);
+
+		/* "hello ii  2.10-3": Status-Abbrev is three characters */
+		if (ll > n + 4 && !memcmp(l, it->name, n) && l[n] == ' ') {
+			const char *st = l + n + 1;
+			size_t k = 0;
+
+			while (k < 3 && st[k] != ' ')
+				k++;
+			memcpy(it->status, st, k);
+			it->status[k] = '\0';
+			if (ll > n + 5)
+				it->inst = xstrndup(st + 4, ll - n - 5);
+			return;
+		}
+		l += ll + (nl != NULL);
+	}
+}
+
+/* NAME's section of apt-cache policy's output ("NAME:" to the next) */
+static void policy_find(struct apt_item *it, const char *out, size_t len)
+{
+	size_t n = strlen(it->name), nb = strcspn(it->name, ":");
+	const char *end = out + len, *start = NULL, *l = out;
+
+	while (l < end) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = (size_t)((nl ? nl : end) - l);
+
+		if (ll && l[0] != ' ') {
+			if (start)
+				break;
+			/* "hello:" (or "hello:" for hello:amd64, the native) */
+			if ((ll == n + 1 && !memcmp(l, it->name, n)) ||
+			    (ll == nb + 1 && !memcmp(l, it->name, nb)))
+				start = l;
+		}
+		l += ll + (nl != NULL);
+	}
+	if (!start)
+		return;
+	apt_policy_release(&it->pol);
+	apt_policy_parse(&it->pol, start, (size_t)(l - start));
+}
+
+static void read_items(struct apt_plan *g, const struct rec *r, bool dpkg)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		if (!apt_name_valid(g->items[i].name))
+			continue;
+		if (dpkg)
+			dpkg_find(&g->items[i], r->val, r->len);
+		else
+			policy_find(&g->items[i], r->val, r->len);
+	}
+}
+
+/* the deb's package as dpkg knows it: "NAME ii  VERSION" */
+static void read_deb(struct apt_plan *g, const struct rec *r)
+{
+	struct apt_item it = { 0 };
+
+	if (!g->deb_pkg)
+		return;
+	it.name = g->deb_pkg;
+	dpkg_find(&it, r->val, r->len);
+	if (!strcmp(it.status, "ii"))
+		g->deb_inst = it.inst;
+	else
+		free(it.inst);
 }
 
 static int apt_plan_read(struct apt_plan *g, const struct buf *out)
 {
 	struct rec r;
-	size_t pos = 0, di = 0, pi = 0;
+	size_t pos = 0;
 	int n;
 
 	while ((n = rec_next(&r, out, &pos)) > 0) {
@@ -344,32 +416,18 @@ static int apt_plan_read(struct apt_plan *g, const struct buf *out)
 			g->mtime = strtoll(r.val, NULL, 10);
 		else if (rec_is(&r, "now"))
 			g->now = strtoll(r.val, NULL, 10);
-		else if (rec_is(&r, "dpkg") && di < g->n) {
-			struct apt_item *it = &g->items[di++];
-
-			free(it->inst);
-			it->inst = NULL;
-			dpkg_rec(it->status, &it->inst, r.val, r.len);
-		} else if (rec_is(&r, "policy") && pi < g->n) {
-			apt_policy_release(&g->items[pi].pol);
-			apt_policy_parse(&g->items[pi++].pol, r.val, r.len);
-		} else if (rec_is(&r, "deb_missing")) {
+		else if (rec_is(&r, "dpkg") || rec_is(&r, "policy"))
+			read_items(g, &r, rec_is(&r, "dpkg"));
+		else if (rec_is(&r, "deb_missing"))
 			g->deb_missing = true;
-		} else if (rec_is(&r, "deb_pkg")) {
+		else if (rec_is(&r, "deb_pkg"))
 			g->deb_pkg = xstrndup(r.val, r.len);
-		} else if (rec_is(&r, "deb_ver")) {
+		else if (rec_is(&r, "deb_ver"))
 			g->deb_ver = xstrndup(r.val, r.len);
-		} else if (rec_is(&r, "deb_dpkg")) {
-			char st[4];
-
-			dpkg_rec(st, &g->deb_inst, r.val, r.len);
-			if (strcmp(st, "ii")) {
-				free(g->deb_inst);
-				g->deb_inst = NULL;
-			}
-		} else if (rec_is(&r, "autoremove")) {
+		else if (rec_is(&r, "deb_dpkg"))
+			read_deb(g, &r);
+		else if (rec_is(&r, "autoremove"))
 			buf_add(&g->autoremove, r.val, r.len);
-		}
 	}
 	return n;
 }
