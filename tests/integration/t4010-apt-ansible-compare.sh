@@ -90,7 +90,7 @@ cat >"$T/upgrade.yml" <<'YML'
 - hosts: p
   gather_facts: false
   tasks:
-    - apt: {name: "tendpkg=2.0-1"}
+    - apt: {name: [hello, "tendpkg=2.0-1"], update_cache: true}
     - apt: {name: hello, state: latest}
     - apt: {name: "tendpkg=1.0-1", allow_downgrade: true}
     - apt: {deb: /opt/tendrepo/tendpkg_2.0-1_all.deb}
@@ -105,6 +105,7 @@ cat >"$T/upgrade.yml" <<'YML'
 YML
 run_tend 0 plan -i "$CT_DIR/p.tend.inv" "$T/upgrade.yml"
 expect_in "$T/out" "upgrade tendpkg 1.0-1 -> 2.0-1"
+expect_in "$T/out" "update the apt cache"
 step upgrade
 CT_RC=3 ct_pair_run p upgrade "$T/upgrade.yml"
 ct_pair_state p "$state"
