@@ -134,7 +134,7 @@ static int run(const struct task_ctx *ctx, const char *script,
 }
 
 /* apt-get update, retried as Ansible retries; its new time in *mtime */
-static int update_cache(const struct task_ctx *ctx, long long *mtime)
+int apt_update_cache(const struct task_ctx *ctx, long long *mtime)
 {
 	struct buf s = BUF_INIT;
 	struct exec_result res = EXEC_RESULT_INIT;
@@ -363,7 +363,7 @@ int apt_apply(struct apply_result *out, const struct task_ctx *ctx,
 
 	out->result = val_dict();
 	if (g->update) {
-		if ((error = update_cache(ctx, &mtime)) < 0)
+		if ((error = apt_update_cache(ctx, &mtime)) < 0)
 			goto out;
 		updated = mtime != g->mtime;
 		if (!only_update) {

@@ -4,7 +4,7 @@
 # mirror (hello, sl) and from a local apt repository the test builds (two
 # versions of a small .deb made with dpkg-deb, a file: source), upgrade
 # to a pinned version, downgrade with allow_downgrade, install a .deb file
-# on the host, remove and purge. Every task's status is Ansible's, the
+# on the host, remove and purge, apt_repository. Every task's status is Ansible's, the
 # packages (dpkg-query -W) end the same on both machines, the registered
 # values agree, a re-apply is all ok, `tend plan` says what will change
 # ("install tendpkg 1.0-1", "upgrade tendpkg 1.0-1 -> 2.0-1"), and an
@@ -129,4 +129,30 @@ step remove
 ct_pair_run p remove "$T/remove.yml"
 ct_pair_state p "$state"
 expect_not_in "$T/p.state.tend" "ii"
+
+# apt_repository: one-line sources as Ansible 2.14 writes them (file
+# names from the URI, whitespace collapsed, a commented-out copy enabled,
+# absent removes the line and a file left empty; no update: the
+# container reaches only its own mirror, not deb.debian.org)
+ct_pair_exec p sh -c 'printf "# deb http://deb.debian.org/debian bookworm-updates main\n" >/etc/apt/sources.list.d/upd.list'
+cat >"$T/repos.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt_repository: {repo: "deb [trusted=yes] file:/opt/tendrepo ./", update_cache: false}
+    - apt_repository: {repo: "deb  http://deb.debian.org/debian   bookworm-backports main", update_cache: false}
+    - apt_repository: {repo: "deb-src http://deb.debian.org/debian bookworm main", filename: src, mode: "0600", update_cache: false}
+    - apt_repository: {repo: "deb http://deb.debian.org/debian bookworm-updates main", update_cache: false}
+    - apt_repository: {repo: "deb [trusted=yes] file:/opt/tendrepo ./", state: absent, update_cache: false}
+YML
+run_tend 0 plan -i "$CT_DIR/p.tend.inv" "$T/repos.yml"
+expect_in "$T/out" "add to /etc/apt/sources.list.d/deb_debian_org_debian.list: deb http://deb.debian.org/debian bookworm-backports main"
+expect_in "$T/out" "enable in /etc/apt/sources.list.d/upd.list"
+step repos
+ct_pair_run p repos "$T/repos.yml"
+ct_pair_state p 'cd /etc/apt/sources.list.d && stat -c "%n %a" * && cat *.list'
+expect_not_in "$T/p.state.tend" "tendrepo"
+expect_in "$T/p.state.tend" "src.list 600"
+ct_pair_run p repos-again "$T/repos.yml"
+grep -q '"changed": true' "$T/p.repos-again.tend.json" && fail "the re-apply changed something"
 step done

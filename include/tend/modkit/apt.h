@@ -71,6 +71,14 @@ int apt_apply(struct apply_result *out, const struct task_ctx *ctx,
 	      const struct check_result *planned);
 
 /*
+ * apt-get update on the host, retried as Ansible's apt retries (the args
+ * update_cache_retries and update_cache_retry_max_delay), waiting for
+ * the lock (lock_timeout). *mtime is then the cache's time. Fails with
+ * Ansible's "Failed to update apt cache: ...".
+ */
+int apt_update_cache(const struct task_ctx *ctx, long long *mtime);
+
+/*
  * At load time (a module's validate hook): what tend refuses of apt's
  * args, by name (build-dep, upgrade, clean, autoclean, policy_rc_d, deb
  * from a URL, name patterns, a version with state=absent), and Ansible's
