@@ -385,9 +385,13 @@ static int repo_judge(struct check_result *out, const struct task_ctx *ctx,
 		goto out;
 	}
 	if (res->status) {
-		buf_trim((struct buf *)&res->err);
-		error = tend_error_set("%s", res->err.len ? res->err.ptr :
+		struct buf e = BUF_INIT;
+
+		buf_addbuf(&e, &res->err);
+		buf_trim(&e);
+		error = tend_error_set("%s", e.len ? e.ptr :
 				       "cannot read the APT sources");
+		buf_release(&e);
 		goto out;
 	}
 	if ((error = read_files(g, &res->out)) < 0)

@@ -6,7 +6,7 @@
 # name patterns, "a=1=2", none of the required args, deb with name,
 # package's use= of another manager; dnf and yum are Ansible modules tend
 # says it does not support. `tend doc` shows the args, returns and an
-# example.
+# example. apt_repository refuses ppa: and unknown args.
 . "$(dirname "$0")/../lib/lib-test.sh"
 cat >"$T/bad.yml" <<'YML'
 - hosts: all
@@ -29,6 +29,8 @@ cat >"$T/bad.yml" <<'YML'
     - dnf: {name: hello}
     - ansible.builtin.yum: {name: hello}
     - apt: {name: hello, autoclean: yes}
+    - apt_repository: {repo: "ppa:foo/bar"}
+    - apt_repository: {repo: "deb http://x.example/ bookworm main", codename: x, bogus: 1}
 YML
 run_tend 1 validate "$T/bad.yml"
 expect_in "$T/err" "bad.yml:4:"
@@ -64,6 +66,10 @@ expect_in "$T/err" "bad.yml:19:"
 expect_in "$T/err" "'ansible.builtin.yum' is an Ansible module tend does not support yet"
 expect_in "$T/err" "bad.yml:20:"
 expect_in "$T/err" "autoclean=yes is not supported"
+expect_in "$T/err" "bad.yml:21:"
+expect_in "$T/err" "ppa: sources (Ubuntu's Launchpad) are not supported"
+expect_in "$T/err" "bad.yml:22:"
+expect_in "$T/err" "bogus"
 # templated values are left for the run; the good forms pass
 cat >"$T/ok.yml" <<'YML'
 - hosts: all
@@ -84,3 +90,5 @@ for w in update_cache cache_valid_time install_recommends dpkg_options allow_dow
 done
 run_tend 0 doc package
 expect_in "$T/out" "apt only"
+run_tend 0 doc apt_repository
+expect_in "$T/out" "filename"
