@@ -621,9 +621,12 @@ static void set_failed_vars(struct hostctx *hc)
 static bool run_block(struct hostctx *hc, const struct task *t,
 		      struct varstack *vs)
 {
+	const struct val *outer_notify = hc->block_notify;
 	bool failed;
 	size_t first_ev;
 
+	if (t->notify)
+		hc->block_notify = t->notify;
 	/* each task evaluates the block's `when` (and reports its skip) */
 	if (hc->when_up_nr == ARRAY_SIZE(hc->when_up))
 		BUG("blocks nested too deep");
@@ -654,6 +657,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	if (t->vars)
 		vs->nr--;
 	hc->when_up_nr--;
+	hc->block_notify = outer_notify;
 	return failed;
 }
 

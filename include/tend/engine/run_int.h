@@ -231,6 +231,11 @@ struct hostctx {
 	const struct val *notify_up[32];
 	size_t notify_up_nr;
 	/*
+	 * The `notify` of the innermost block around the task that has one:
+	 * a task without its own notifies that (Ansible's parent attribute).
+	 */
+	const struct val *block_notify;
+	/*
 	 * The tags of what is around the dynamic includes (include_tasks,
 	 * include_role, their apply) the task runs in, outermost first: it
 	 * carries them with its own for --tags / --skip-tags.
