@@ -945,9 +945,14 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	case TASK_BLOCK:
 		failed = run_block(hc, t, vs);
 		break;
-	/* handlers run when notified, whatever --tags says (Ansible's) */
+	/*
+	 * handlers run when notified, whatever --tags says (Ansible's); an
+	 * include_tasks is a task --tags picks or not, an import's tasks are
+	 * picked one by one
+	 */
 	case TASK_INCLUDE:
-		if (hc->handler || tags_match(hc, t) || !val_len(t->tags))
+		if (hc->handler || strcmp(t->action, "include_tasks") ||
+		    tags_match(hc, t))
 			failed = run_include(hc, t, vs);
 		break;
 	case TASK_META:
