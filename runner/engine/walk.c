@@ -447,6 +447,13 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	return found;
 }
 
+/* Push vars around the tasks to come (param: an include's, see varstack). */
+static void vs_push(struct varstack *vs, const struct val *v, bool param)
+{
+	vs->param[vs->nr] = param;
+	vs->items[vs->nr++] = v;
+}
+
 /*
  * The tasks `tl` of dynamic include `t` (include_tasks, include_role):
  * with the tags around it, in its apply block when it has one (apply's
@@ -479,10 +486,10 @@ static bool walk_included(struct hostctx *hc, const struct task *t,
 		if (a->when)
 			hc->when_up[hc->when_up_nr++] = a->when;
 		if (a->vars)
-			vs->items[vs->nr++] = a->vars;
+			vs_push(vs, a->vars, false);
 	}
 	if (frame)
-		vs->items[vs->nr++] = frame;
+		vs_push(vs, frame, true);
 	failed = walk_list(hc, tl, vs);
 out:
 	vs->nr = vs_nr;
@@ -508,7 +515,7 @@ static bool run_import(struct hostctx *hc, const struct task *t,
 		BUG("imports nested too deep");
 	hc->when_up[hc->when_up_nr++] = t->when;
 	hc->notify_up[hc->notify_up_nr++] = t->notify;
-	vs->items[vs->nr++] = t->vars;
+	vs_push(vs, t->vars, false);
 	failed = walk_list(hc, &t->included, vs);
 	vs->nr--;
 	hc->notify_up_nr--;
@@ -634,7 +641,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	if (t->vars) {
 		if (vs->nr == ARRAY_SIZE(vs->items))
 			BUG("blocks nested too deep");
-		vs->items[vs->nr++] = t->vars;
+		vs_push(vs, t->vars, false);
 	}
 	first_ev = hc->hs->ev_nr;
 	failed = walk_list(hc, &t->block, vs);
@@ -875,9 +882,17 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 			ran++;
 			if (t->public_role)
 				run_role_public(hc->pc, rt->runs);
+			struct val *frame = val_dict();
+
+			/* its vars are include params, as include_tasks' */
+			if (t->vars)
+				val_dict_update(frame, t->vars, false);
+			if (lv)
+				val_dict_update(frame, lv, false);
 			vs->role = rt->runs;
-			failed = walk_included(hc, t, &rt->included, vs, lv);
+			failed = walk_included(hc, t, &rt->included, vs, frame);
 			vs->role = outer;
+			val_unref(frame);
 		}
 		val_unref(lv);
 	}

@@ -179,8 +179,15 @@ struct playctx {
  * Vars of enclosing blocks and includes, outermost first, and the role
  * whose tasks run (NULL: none).
  */
+/*
+ * The vars around a task, outermost first: blocks', imports' and
+ * apply's (task vars), and the include params of the dynamic includes
+ * around it (param[i]: an include's vars and loop vars, which rank above
+ * set_fact and role params, as Ansible's get_include_params).
+ */
 struct varstack {
 	const struct val *items[32];
+	bool param[32];
 	size_t nr;
 	const struct role *role;
 };
