@@ -75,13 +75,16 @@ static int sd_validate(const struct val *args, const char **arg)
 	static const char *const need_name[] = { "state", "enabled", "masked" };
 
 	*arg = "scope";
-	if (scope && !templated(scope) && strcmp(scope, "system"))
-		return tend_error_set("scope=%s is not supported: tend runs "
-				      "systemctl over an SSH session, which has no "
-				      "user manager bus for --user and no unit state "
-				      "for --global (use scope=system, or become the "
-				      "user and run systemctl --user with command)",
-				      scope);
+	if (scope && !templated(scope) && !strcmp(scope, "user"))
+		return tend_error_set("scope=user is not supported: systemctl "
+				      "--user needs the user's own systemd manager "
+				      "and session bus, which a task over SSH (as "
+				      "root, or with become) does not have");
+	if (scope && !templated(scope) && !strcmp(scope, "global"))
+		return tend_error_set("scope=global is not supported: systemctl "
+				      "--global only edits every user's default "
+				      "enablement, it has no unit state to read, "
+				      "start or stop");
 	for (size_t i = 0; i < ARRAY_SIZE(need_name); i++) {
 		const struct val *v = val_dict_get(args, need_name[i]);
 
@@ -131,8 +134,11 @@ static int sd_probe(struct probe *out, const struct task_ctx *ctx)
 	if (!arg_str(ctx, "name"))
 		return 0;
 	/* Ansible's sysv_exists and sysv_is_enabled beside systemctl's view */
-	buf_adds(s, "x=$(systemctl show -- \"$u\" 2>/dev/null) && "
+	buf_adds(s, "if x=$(systemctl show -- \"$u\" 2>/dev/null); then "
 		 "printf 'show:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
+		 /* Ansible's last resort: can systemctl work at all? */
+		 "elif ! x=$(systemctl 2>&1 >/dev/null); then "
+		 "printf 'sc_err:%s\\n%s\\n' \"${#x}\" \"$x\"; fi\n"
 		 "x=$(systemctl is-enabled -- \"$u\" 2>/dev/null); "
 		 "printf 'en_rc %s\\n' \"$?\"\n"
 		 "printf 'en:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
@@ -207,6 +213,7 @@ struct sd_seen {
 	char *enabled_out;    /* systemctl is-enabled's stdout, trimmed */
 	int enabled_rc;
 	bool initd, sysv_enabled;
+	char *systemctl_err;  /* systemctl alone failed with this, or NULL */
 };
 
 static int read_seen(struct sd_seen *s, const struct buf *out)
@@ -229,6 +236,8 @@ static int read_seen(struct sd_seen *s, const struct buf *out)
 			s->enabled_out = xstrndup(r.val, r.len);
 		} else if (rec_is(&r, "en_rc")) {
 			s->enabled_rc = (int)strtol(r.val, NULL, 10);
+		} else if (rec_is(&r, "sc_err")) {
+			s->systemctl_err = xstrndup(r.val, r.len);
 		} else if (rec_is(&r, "initd")) {
 			s->initd = true;
 		} else if (rec_is(&r, "sysv_en")) {
@@ -343,6 +352,8 @@ static int sd_judge_seen(struct check_result *out, const struct task_ctx *ctx,
 	val_dict_set(out->result, "status", val_ref(s->status));
 	is_systemd = load ? strcmp(load, "not-found") != 0 :
 		!s->shown && valid_enabled_state(s->enabled_out);
+	if (!is_systemd && s->systemctl_err)
+		return tend_error_set("%s", s->systemctl_err);
 	is_masked = load && !strcmp(load, "masked");
 	if (is_systemd && !is_masked && val_dict_get(s->status, "LoadError"))
 		return tend_error_set("Error loading unit file '%s': %s", name,
@@ -409,6 +420,7 @@ static int sd_judge(struct check_result *out, const struct task_ctx *ctx,
 out:
 	val_unref(s.status);
 	free(s.enabled_out);
+	free(s.systemctl_err);
 	return error;
 }
 
