@@ -83,8 +83,12 @@ static void sysv_probe(struct buf *s)
 		 "if [ -d /etc/rc0.d/ ]; then set -- /etc/rc?.d/S??\"$u\"\n"
 		 "else set -- /etc/init.d/rc?.d/S??\"$u\"; fi\n"
 		 "for f; do [ -e \"$f\" ] && { echo 'sysv_en 1'; break; }; done\n"
-		 "if command -v service >/dev/null 2>&1; then\n"
-		 "x=$(service \"$u\" status 2>/dev/null; r=$?; echo x; exit $r)\n"
+		 /* Ansible's get_bin_path: these first, then PATH */
+		 "b=; for d in /sbin /usr/sbin /bin /usr/bin; do "
+		 "[ -x \"$d/service\" ] && { b=$d/service; break; }; done\n"
+		 "[ -n \"$b\" ] || b=$(command -v service)\n"
+		 "if [ -n \"$b\" ]; then\n"
+		 "x=$(\"$b\" \"$u\" status 2>/dev/null; r=$?; echo x; exit $r)\n"
 		 "else x=$(\"$i\" status 2>/dev/null; r=$?; echo x; exit $r); fi\n"
 		 "printf 'st_rc %s\\n' \"$?\"; x=${x%x}\n"
 		 "printf 'st:%s\\n%s\\n' \"${#x}\" \"$x\"\nfi\n");
@@ -295,7 +299,8 @@ static void sysv_script(struct buf *s, const struct task_ctx *ctx,
 	if (pl->enable_change) {
 		bool on = arg_bool(ctx, "enabled", false);
 
-		buf_addf(s, "if command -v update-rc.d >/dev/null 2>&1; then "
+		buf_addf(s, "PATH=/sbin:/usr/sbin:/bin:/usr/bin:$PATH\n"
+			 "if command -v update-rc.d >/dev/null 2>&1; then "
 			 "run update-rc.d \"$u\" %s\n"
 			 "elif command -v chkconfig >/dev/null 2>&1; then "
 			 "run chkconfig \"$u\" %s\nelse r=0 o= er=; fi\nrec en\n",
@@ -308,12 +313,18 @@ static void sysv_script(struct buf *s, const struct task_ctx *ctx,
 		buf_addf(s, "run \"$i\" %s; rec st\n", pl->action);
 }
 
-static void set_rec(struct val *d, const struct rec *r, const char *key)
+/* a record KEY_rc, KEY_out or KEY_err into d's rc, stdout or stderr */
+static void set_rec(struct val *d, const struct rec *r)
 {
-	if (!strcmp(key, "rc"))
-		val_dict_set_int(d, key, strtol(r->val, NULL, 10));
-	else
-		val_dict_set(d, key, val_strn(r->val, r->len));
+	const char *k = strchr(r->key, '_');
+
+	if (!k)
+		return;
+	if (!strcmp(k, "_rc"))
+		val_dict_set_int(d, "rc", strtol(r->val, NULL, 10));
+	else if (!strcmp(k, "_out") || !strcmp(k, "_err"))
+		val_dict_set(d, k[1] == 'o' ? "stdout" : "stderr",
+			     val_strn(r->val, r->len));
 }
 
 static int sysv_apply(struct apply_result *out, const struct task_ctx *ctx,
@@ -349,7 +360,7 @@ static int sysv_apply(struct apply_result *out, const struct task_ctx *ctx,
 		struct val *d = !strncmp(r.key, "en_", 3) ? en : st;
 
 		if (d)
-			set_rec(d, &r, strchr(r.key, '_') + 1);
+			set_rec(d, &r);
 	}
 	out->changed = true;
 	if (st && val_dict_get(st, "rc") &&

@@ -4,6 +4,7 @@
 #include "tend/modkit/toolkit.h"
 #include "tend/transport/transport.h"
 #include "tend/data/val.h"
+#include "tend/util/fs.h"
 
 /*
  * The judges of systemd and service, fed what their probes print on
@@ -252,6 +253,85 @@ static void test_service__sysvinit(void **state)
 	buf_release(&out);
 }
 
+/*
+ * The SysV apply script, run for real on this machine (local transport)
+ * against an init script in a temp dir (a name that is a path is the
+ * script itself, as Ansible's get_sysv_script says).
+ */
+static void sysv_apply(const char *script, const char *kv, bool *changed,
+		       bool *failed, struct val **result)
+{
+	struct buf out = BUF_INIT, a = BUF_INIT;
+	struct transport *t = NULL;
+	struct apply_result ar;
+	struct task_ctx ctx = { .host = "h" };
+	struct judged j;
+
+	buf_adds(&out, "mgr sysvinit\nst_rc 3\n");
+	rec_add(&out, "st", "stopped\n");
+	buf_addf(&a, "name=%s use=sysvinit %s", script, kv);
+	judge(&j, &mod_service, a.ptr, &out);
+	assert_ok(j.rc);
+	assert_ok(transport_local_new(&t));
+	ctx.t = t;
+	ctx.args = j.args;
+	apply_result_init(&ar);
+	assert_ok(mod_service.apply(&ar, &ctx, &j.cr));
+	*changed = ar.changed;
+	*failed = ar.failed;
+	*result = val_ref(ar.result);
+	apply_result_release(&ar);
+	transport_close(t);
+	judged_release(&j);
+	buf_release(&out);
+	buf_release(&a);
+}
+
+static void test_service__sysv_apply_local(void **state)
+{
+	char dir[] = "/tmp/tend-test-service-XXXXXX";
+	struct buf path = BUF_INIT, log = BUF_INIT, body = BUF_INIT;
+	struct val *res = NULL, *st;
+	bool changed, failed;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	buf_addf(&path, "%s/init", dir);
+	buf_addf(&body, "#!/bin/sh\necho \"$1\" >>%s/log\n"
+		 "[ -e %s/broken ] && { echo 'no way' >&2; exit 1; }\n"
+		 "echo \"did $1\"\n", dir, dir);
+	assert_ok(buf_write_file_atomic(path.ptr, body.ptr, body.len, 0755));
+	sysv_apply(path.ptr, "state=started", &changed, &failed, &res);
+	assert_true(changed);
+	assert_false(failed);
+	st = val_dict_get(val_dict_get(res, "status"), "started");
+	assert_int_equal(val_dict_get(st, "rc")->u.i, 0);
+	assert_string_equal(val_cstr(val_dict_get(st, "stdout")), "did start\n");
+	val_unref(res);
+	sysv_apply(path.ptr, "state=restarted", &changed, &failed, &res);
+	assert_true(changed);
+	val_unref(res);
+	buf_addf(&log, "%s/log", dir);
+	buf_reset(&body);
+	assert_ok(buf_read_file(&body, log.ptr));
+	assert_string_equal(body.ptr, "start\nstop\nstart\n");
+	/* a failing script fails the task with its rc and stderr */
+	buf_reset(&log);
+	buf_addf(&log, "%s/broken", dir);
+	assert_ok(buf_write_file_atomic(log.ptr, "", 0, 0644));
+	sysv_apply(path.ptr, "state=started", &changed, &failed, &res);
+	assert_true(failed);
+	assert_int_equal(val_dict_get(res, "rc")->u.i, 1);
+	assert_string_equal(val_cstr(val_dict_get(res, "stderr")), "no way\n");
+	val_unref(res);
+	buf_reset(&log);
+	buf_addf(&log, "rm -rf %s", dir);
+	assert_int_equal(system(log.ptr), 0);
+	buf_release(&path);
+	buf_release(&log);
+	buf_release(&body);
+}
+
 /* service on a systemd host is the systemd module */
 static void test_service__auto_systemd(void **state)
 {
@@ -281,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_service__probe_quotes_and_refuses),
 		cmocka_unit_test(test_service__sysvinit),
 		cmocka_unit_test(test_service__auto_systemd),
+		cmocka_unit_test(test_service__sysv_apply_local),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
