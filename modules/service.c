@@ -396,7 +396,6 @@ static int svc_apply(struct apply_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_service = {
 	.name = "service",
 	.args = svc_args,
-	.flags = MOD_MAY_BE_UNKNOWN,
 	.doc = "start, stop, restart or enable a service with the host's "
 	       "service manager (systemd, or SysV init scripts)",
 	.returns =
