@@ -1,4 +1,5 @@
 #include "tend/common.h"
+#include "tend/modkit/accounts.h"
 #include "tend/modkit/module.h"
 #include "tend/modkit/toolkit.h"
 #include "tend/transport/transport.h"
@@ -132,46 +133,17 @@ static void plan_free(void *p)
 
 static bool want_absent(const struct task_ctx *ctx)
 {
-	const char *st = arg_str(ctx, "state");
-
-	return st && !strcmp(st, "absent");
-}
-
-/* The nth ':' field of a line (0-based) as a new string, or NULL. */
-static char *field(const char *line, size_t len, int n)
-{
-	const char *end = line + len, *p = line;
-
-	for (int i = 0; i < n; i++) {
-		p = memchr(p, ':', (size_t)(end - p));
-		if (!p)
-			return NULL;
-		p++;
-	}
-	{
-		const char *q = memchr(p, ':', (size_t)(end - p));
-
-		return xstrndup(p, (size_t)((q ? q : end) - p));
-	}
-}
-
-static long long field_num(const char *line, size_t len, int n)
-{
-	char *f = field(line, len, n);
-	long long v = f && *f ? strtoll(f, NULL, 10) : -1;
-
-	free(f);
-	return v;
+	return arg_str(ctx, "state") && !strcmp(arg_str(ctx, "state"), "absent");
 }
 
 static void read_passwd(struct user_state *s, const char *l, size_t len)
 {
 	s->exists = true;
-	s->uid = field_num(l, len, 2);
-	s->gid = field_num(l, len, 3);
-	s->comment = field(l, len, 4);
-	s->home = field(l, len, 5);
-	s->shell = field(l, len, 6);
+	s->uid = accounts_field_num(l, len, 2);
+	s->gid = accounts_field_num(l, len, 3);
+	s->comment = accounts_field(l, len, 4);
+	s->home = accounts_field(l, len, 5);
+	s->shell = accounts_field(l, len, 6);
 }
 
 static int read_state(struct user_state *s, const struct buf *out)
@@ -190,9 +162,9 @@ static int read_state(struct user_state *s, const struct buf *out)
 		} else if (rec_is(&r, "sh")) {
 			/* the shadow line from its third field on */
 			s->shadow = true;
-			s->min = field_num(r.val, r.len, 1);
-			s->max = field_num(r.val, r.len, 2);
-			s->expire = field_num(r.val, r.len, 5);
+			s->min = accounts_field_num(r.val, r.len, 1);
+			s->max = accounts_field_num(r.val, r.len, 2);
+			s->expire = accounts_field_num(r.val, r.len, 5);
 		} else if (rec_is(&r, "sum")) {
 			snprintf(s->pwsum, sizeof(s->pwsum), "%.*s",
 				 (int)(r.len < 40 ? r.len : 40), r.val);
@@ -240,33 +212,10 @@ static void home_script(struct buf *s, const struct task_ctx *ctx)
 	buf_addch(s, '\n');
 }
 
-/* the key file: $kf, its state and (when it exists) fingerprint */
-static void key_script(struct buf *s, const struct task_ctx *ctx)
+static const char *key_type(const struct task_ctx *ctx)
 {
-	const char *file = arg_str(ctx, "ssh_key_file");
-	const char *type = arg_str(ctx, "ssh_key_type");
-
-	buf_adds(s, "kf=");
-	if (file && file[0] == '/') {
-		sh_quote(s, file);
-	} else {
-		struct buf rel = BUF_INIT;
-
-		if (file)
-			buf_adds(&rel, file);
-		else
-			buf_addf(&rel, ".ssh/id_%s", type ? type : "rsa");
-		buf_adds(s, "\"$hd\"/");
-		sh_quote(s, rel.ptr);
-		buf_release(&rel);
-	}
-	buf_adds(s, "\nprintf 'kf:%s\\n%s\\n' \"${#kf}\" \"$kf\"\n"
-		 "[ -e \"$kf\" ] && echo 'key 1'\n"
-		 "[ -e \"$kf.pub\" ] && echo 'pubx 1'\n"
-		 "if [ -e \"$kf\" ] && x=$(ssh-keygen -l -f \"$kf\" 2>/dev/null)"
-		 "; then printf 'fp:%s\\n%s\\n' \"${#x}\" \"$x\"; fi\n"
-		 "if [ -r \"$kf.pub\" ] && x=$(cat -- \"$kf.pub\"); then "
-		 "printf 'pub:%s\\n%s\\n' \"${#x}\" \"$x\"; fi\n");
+	return arg_str(ctx, "ssh_key_type") ? arg_str(ctx, "ssh_key_type") :
+		"rsa";
 }
 
 /*
@@ -294,7 +243,8 @@ static void state_script(struct buf *s, const struct task_ctx *ctx)
 	if (home)
 		buf_adds(s, "[ -d \"$(dirname -- \"$hd\")\" ] && echo 'parent 1'\n");
 	if (arg_bool(ctx, "generate_ssh_key", false))
-		key_script(s, ctx);
+		accounts_key_probe(s, arg_str(ctx, "ssh_key_file"),
+				   key_type(ctx));
 	buf_adds(s, "x=$(getent group) && printf 'gr:%s\\n%s\\n' \"${#x}\" \"$x\"\n"
 		 "exit 0\n");
 }
@@ -313,82 +263,6 @@ static int user_probe(struct probe *out, const struct task_ctx *ctx)
 	return 0;
 }
 
-/* A group of `getent group` text by GID (digits) or name. */
-static bool group_find(const struct buf *db, const char *key, long long *gid,
-		       char **name)
-{
-	bool digits = *key && strspn(key, "0123456789") == strlen(key);
-
-	for (int pass = digits ? 0 : 1; pass < 2; pass++) {
-		for (const char *l = db->ptr; *l; ) {
-			const char *nl = strchr(l, '\n');
-			size_t len = nl ? (size_t)(nl - l) : strlen(l);
-			char *nm = field(l, len, 0);
-			long long g = field_num(l, len, 2);
-			bool hit = pass ? !strcmp(nm, key) :
-				g == strtoll(key, NULL, 10);
-
-			if (hit) {
-				*gid = g;
-				if (name)
-					*name = nm;
-				else
-					free(nm);
-				return true;
-			}
-			free(nm);
-			l += len + (nl != NULL);
-		}
-	}
-	return false;
-}
-
-/* Whether the comma-separated list `csv` holds `word`. */
-static bool csv_has(const char *csv, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = csv; p && *p; ) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-
-		if (len == n && !memcmp(p, word, n))
-			return true;
-		p = c ? c + 1 : NULL;
-	}
-	return false;
-}
-
-/* The names of the groups that list `user` as a member. */
-static struct val *member_of(const struct buf *db, const char *user)
-{
-	struct val *out = val_list();
-
-	for (const char *l = db->ptr; *l; ) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-		char *mem = field(l, len, 3);
-
-		if (mem && csv_has(mem, user)) {
-			char *nm = field(l, len, 0);
-
-			val_list_push(out, val_str(nm));
-			free(nm);
-		}
-		free(mem);
-		l += len + (nl != NULL);
-	}
-	return out;
-}
-
-static bool list_has(const struct val *list, const char *s)
-{
-	for (size_t i = 0; i < val_len(list); i++)
-		if (!strcmp(val_cstr(val_list_at(list, i)), s))
-			return true;
-	return false;
-}
-
 /* Ansible's ','.join(groups): the groups as given, one string. */
 static void groups_joined(struct buf *out, const struct task_ctx *ctx)
 {
@@ -405,29 +279,10 @@ static void groups_joined(struct buf *out, const struct task_ctx *ctx)
 static struct val *groups_wanted(const struct task_ctx *ctx)
 {
 	struct buf j = BUF_INIT;
-	struct val *out = val_list();
+	struct val *out;
 
 	groups_joined(&j, ctx);
-	for (const char *p = j.ptr; *p; ) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		struct val *v;
-
-		while (len && isspace((unsigned char)*p)) {
-			p++;
-			len--;
-		}
-		while (len && isspace((unsigned char)p[len - 1]))
-			len--;
-		v = val_strn(p, len);
-		if (len && !list_has(out, val_cstr(v)))
-			val_list_push(out, v);
-		else
-			val_unref(v);
-		if (!c)
-			break;
-		p = c + 1;
-	}
+	out = accounts_groups_split(j.ptr);
 	buf_release(&j);
 	return out;
 }
@@ -440,7 +295,7 @@ static int groups_check(const struct buf *db, const struct val *want)
 	for (size_t i = 0; i < val_len(want); i++) {
 		const char *g = val_cstr(val_list_at(want, i));
 
-		if (!group_find(db, g, &gid, NULL))
+		if (!accounts_group_find(db, g, &gid, NULL))
 			return tend_error_set("Group %s does not exist", g);
 	}
 	return 0;
@@ -462,57 +317,10 @@ static bool expires_arg(double *out, const struct task_ctx *ctx)
 	return true;
 }
 
-/* Ansible's DATE_FORMAT of gmtime(secs): YYYY-MM-DD. */
-static void date_of(char out[32], double secs)
-{
-	time_t t = (time_t)floor(secs);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm))
-		snprintf(out, 32, "?");
-	else
-		strftime(out, 32, "%Y-%m-%d", &tm);
-}
-
-/* -e for useradd/usermod: "" for never, else the date */
-static void add_expires(struct buf *cmd, double secs)
-{
-	char d[32];
-
-	if (secs < 0) {
-		buf_adds(cmd, " -e ''");
-		return;
-	}
-	date_of(d, secs);
-	buf_addf(cmd, " -e %s", d);
-}
-
 static void add_opt(struct buf *cmd, const char *opt, const char *val)
 {
 	buf_addf(cmd, " %s ", opt);
 	sh_quote(cmd, val);
-}
-
-/*
- * A home made by hand as Ansible's create_homedir: the skeleton copied
- * (or an empty directory), its mode from login.defs' UMASK, then owned
- * by the account (chown -R).
- */
-static void mkhome_fn(struct buf *s, const struct task_ctx *ctx)
-{
-	const char *sk = arg_str(ctx, "skeleton");
-
-	buf_adds(s, "mkhome() {\n\tsk=");
-	sh_quote(s, sk ? sk : "/etc/skel");
-	buf_adds(s, "\n\tmkdir -p -- \"$(dirname -- \"$1\")\" || return 1\n"
-		 "\tif [ -d \"$sk\" ]; then cp -RP -- \"$sk\" \"$1\"; "
-		 "else mkdir -- \"$1\"; fi || return 1\n"
-		 "\tu=$(sed -n 's/^UMASK[[:space:]]\\{1,\\}\\([0-9]\\{1,\\}\\)$/\\1/p' "
-		 "/etc/login.defs 2>/dev/null | tail -n 1)\n"
-		 "\t[ -z \"$u\" ] || chmod \"$(printf '%o' $((0777 & ~0$u)))\" "
-		 "-- \"$1\"\n}\n"
-		 "ownhome() { chown -R -- \"$(id -u -- \"$n\"):$(id -g -- \"$n\")\" "
-		 "\"$1\"; }\n");
 }
 
 /* Run a tool; its stderr is the task's message if it fails. */
@@ -520,12 +328,6 @@ static void run(struct buf *c, const char *cmd)
 {
 	buf_adds(c, cmd);
 	buf_adds(c, " >/dev/null 2>\"$e\" </dev/null || fail $?\n");
-}
-
-static void list_join(struct buf *out, const struct val *list)
-{
-	for (size_t i = 0; i < val_len(list); i++)
-		buf_addf(out, "%s%s", i ? "," : "", val_cstr(val_list_at(list, i)));
 }
 
 /* "uid 1500" and the like, for the plan's summary of a new account */
@@ -553,14 +355,14 @@ static int plan_create(struct user_plan *u, struct buf *chg,
 		buf_addf(&x, "%lld", arg_int(ctx, "uid", 0));
 		note(&sum, "uid %s", x.ptr);
 	}
-	if (group && !group_find(&u->st.groups, group, &gid, NULL)) {
+	if (group && !accounts_group_find(&u->st.groups, group, &gid, NULL)) {
 		error = tend_error_set("Group %s does not exist", group);
 		goto out;
 	}
 	if (group) {
 		add_opt(&cmd, "-g", group);
 		note(&sum, "group %s", group);
-	} else if (group_find(&u->st.groups, arg_str(ctx, "name"), &gid,
+	} else if (accounts_group_find(&u->st.groups, arg_str(ctx, "name"), &gid,
 			      NULL)) {
 		/* no user group: one of its name exists already */
 		buf_adds(&cmd, " -N");
@@ -569,7 +371,7 @@ static int plan_create(struct user_plan *u, struct buf *chg,
 		goto out;
 	if (val_len(want)) {
 		buf_reset(&x);
-		list_join(&x, want);
+		accounts_join(&x, want);
 		add_opt(&cmd, "-G", x.ptr);
 		note(&sum, "groups %s", x.ptr);
 	}
@@ -590,8 +392,8 @@ static int plan_create(struct user_plan *u, struct buf *chg,
 	if (expires_arg(&ex, ctx)) {
 		char d[32];
 
-		add_expires(&cmd, ex);
-		date_of(d, ex);
+		accounts_expires_opt(&cmd, ex);
+		accounts_date(d, ex);
 		note(&sum, "expires %s", ex < 0 ? "never" : d);
 	}
 	if (mk) {
@@ -634,7 +436,7 @@ static int plan_groups(struct user_plan *u, struct buf *cmd, struct buf *chg,
 {
 	const char *name = arg_str(ctx, "name");
 	struct val *want = groups_wanted(ctx);
-	struct val *cur = member_of(&u->st.groups, name);
+	struct val *cur = accounts_member_of(&u->st.groups, name);
 	struct val *add = val_list(), *del = val_list();
 	bool append = arg_bool(ctx, "append", false);
 	struct buf x = BUF_INIT;
@@ -643,25 +445,25 @@ static int plan_groups(struct user_plan *u, struct buf *cmd, struct buf *chg,
 	if ((error = groups_check(&u->st.groups, want)) < 0)
 		goto out;
 	for (size_t i = 0; i < val_len(want); i++)
-		if (!list_has(cur, val_cstr(val_list_at(want, i))))
+		if (!accounts_list_has(cur, val_cstr(val_list_at(want, i))))
 			val_list_push(add, val_ref(val_list_at(want, i)));
 	for (size_t i = 0; !append && i < val_len(cur); i++)
-		if (!list_has(want, val_cstr(val_list_at(cur, i))))
+		if (!accounts_list_has(want, val_cstr(val_list_at(cur, i))))
 			val_list_push(del, val_ref(val_list_at(cur, i)));
 	if (!val_len(add) && !val_len(del))
 		goto out;
-	list_join(&x, want);
+	accounts_join(&x, want);
 	if (append)
 		buf_adds(cmd, " -a");
 	add_opt(cmd, "-G", x.ptr);
 	if (val_len(add)) {
 		buf_reset(&x);
-		list_join(&x, add);
+		accounts_join(&x, add);
 		buf_addf(chg, "add %s to groups %s\n", name, x.ptr);
 	}
 	if (val_len(del)) {
 		buf_reset(&x);
-		list_join(&x, del);
+		accounts_join(&x, del);
 		buf_addf(chg, "remove %s from groups %s\n", name, x.ptr);
 	}
 out:
@@ -693,13 +495,13 @@ static void plan_expires(struct user_plan *u, struct buf *cmd,
 	if (!expires_arg(&ex, ctx))
 		return;
 	if (cur >= 0)
-		date_of(a, (double)cur * 86400);
+		accounts_date(a, (double)cur * 86400);
 	else
 		snprintf(a, sizeof(a), "never");
-	date_of(b, ex);
+	accounts_date(b, ex);
 	if (ex < 0 ? cur < 0 : cur >= 0 && !strcmp(a, b))
 		return;
-	add_expires(cmd, ex);
+	accounts_expires_opt(cmd, ex);
 	buf_addf(chg, "set expires %s -> %s\n", a, ex < 0 ? "never" : b);
 }
 
@@ -720,7 +522,7 @@ static int plan_modify(struct user_plan *u, struct buf *chg,
 	const char *group = arg_str(ctx, "group"), *home = arg_str(ctx, "home");
 	const char *pw = arg_str(ctx, "password");
 	const struct val *lock = arg_get(ctx, "password_lock");
-	struct buf cmd = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	struct buf cmd = BUF_INIT, a = BUF_INIT;
 	long long gid;
 	char *gname = NULL, *cname = NULL;
 	int error = 0;
@@ -732,14 +534,14 @@ static int plan_modify(struct user_plan *u, struct buf *chg,
 		buf_addf(chg, "set uid %lld -> %lld\n", u->st.uid,
 			 arg_int(ctx, "uid", 0));
 	}
-	if (group && !group_find(&u->st.groups, group, &gid, &gname)) {
+	if (group && !accounts_group_find(&u->st.groups, group, &gid, &gname)) {
 		error = tend_error_set("Group %s does not exist", group);
 		goto out;
 	}
 	if (group && gid != u->st.gid) {
 		buf_addf(&cmd, " -g %lld", gid);
 		buf_addf(&a, "%lld", u->st.gid);
-		group_find(&u->st.groups, a.ptr, &gid, &cname);
+		accounts_group_find(&u->st.groups, a.ptr, &gid, &cname);
 		buf_addf(chg, "set group %s -> %s\n", cname ? cname : a.ptr,
 			 gname);
 	}
@@ -777,14 +579,7 @@ out:
 	free(cname);
 	buf_release(&cmd);
 	buf_release(&a);
-	buf_release(&b);
 	return error;
-}
-
-static const char *key_type(const struct task_ctx *ctx)
-{
-	return arg_str(ctx, "ssh_key_type") ? arg_str(ctx, "ssh_key_type") :
-		"rsa";
 }
 
 /* ssh-keygen as Ansible's ssh_key_gen: the directory 0700, the pair owned */
@@ -797,13 +592,12 @@ static void plan_key(struct user_plan *u, struct buf *chg,
 	if (!arg_bool(ctx, "generate_ssh_key", false) ||
 	    (u->st.exists && !force && (u->st.key || u->st.pub)))
 		return;
-	key_script(&k, ctx);
+	accounts_key_probe(&k, arg_str(ctx, "ssh_key_file"), key_type(ctx));
 	/* only its first line: $kf */
 	buf_add(c, k.ptr, (size_t)(strchr(k.ptr, '\n') - k.ptr + 1));
 	buf_adds(c, "d=$(dirname -- \"$kf\")\n"
 		 "if [ ! -d \"$d\" ]; then mkdir -m 0700 -- \"$d\" 2>\"$e\" && "
-		 "chown -- \"$(id -u -- \"$n\"):$(id -g -- \"$n\")\" \"$d\" "
-		 "2>\"$e\" || fail 1; fi\n");
+		 "ownhome \"$d\" 2>\"$e\" || fail 1; fi\n");
 	if (force)
 		buf_adds(c, "rm -f -- \"$kf\" \"$kf.pub\"\n");
 	buf_adds(c, "ssh-keygen -q -t ");
@@ -817,8 +611,7 @@ static void plan_key(struct user_plan *u, struct buf *chg,
 		buf_adds(c, "\"ansible-generated on $(uname -n)\"");
 	buf_adds(c, " -f \"$kf\" -N \"$pp\"");
 	run(c, "");
-	run(c, "chown -- \"$(id -u -- \"$n\"):$(id -g -- \"$n\")\" \"$kf\" "
-	    "\"$kf.pub\"");
+	run(c, "ownhome \"$kf\" && ownhome \"$kf.pub\"");
 	buf_addf(chg, "generate %s ssh key %s\n", key_type(ctx),
 		 u->st.keyfile ? u->st.keyfile : "in the new home");
 	buf_release(&k);
@@ -1004,7 +797,7 @@ static void apply_script(struct buf *s, const struct user_plan *u,
 		 "e=$(mktemp \"${TMPDIR:-/tmp}/.tend-user-XXXXXX\") || exit 1\n"
 		 "fail() { x=$(cat -- \"$e\"); rm -f -- \"$e\"; "
 		 "printf 'rc %s\\nerr:%s\\n%s\\n' \"$1\" \"${#x}\" \"$x\"; exit 0; }\n");
-	mkhome_fn(s, ctx);
+	accounts_mkhome_script(s, arg_str(ctx, "skeleton"));
 	buf_addbuf(s, &u->cmds);
 	buf_adds(s, "rm -f -- \"$e\"\n");
 	if (!u->remove)
