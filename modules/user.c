@@ -19,11 +19,9 @@
  * password hash never leaves the host: only its SHA-1 and whether it is
  * locked), the whole group database (membership, the GIDs of group and
  * groups), whether the home directories exist, and the ssh key's state.
- * The judge works out the tool commands; the apply runs exactly those in
- * one script and prints the lines again for the result. The password
- * hash (and an ssh key's passphrase) travel on the script's stdin, never
- * in its text: chpasswd -e reads the hash there, so it is in no argv on
- * the host either. Arguments for other systems (hidden, seuser,
+ * The apply runs the judge's tool commands in one script and prints the
+ * lines again. The hash (and a key's passphrase) travel on its stdin,
+ * never in its text: chpasswd -e reads it there (no argv on the host). Arguments for other systems (hidden, seuser,
  * login_class, local, profile, authorization, role) are refused by name.
  */
 
