@@ -759,7 +759,8 @@ static int user_judge(struct check_result *out, const struct task_ctx *ctx,
 		     plan_modify(u, chg, ctx)) < 0)
 			return error;
 		if (u->set_pw)
-			run(&u->cmds, "printf '%s\\n' \"$pwl\" | chpasswd -e");
+			buf_adds(&u->cmds, "printf '%s\\n' \"$pwl\" | chpasswd -e "
+				 ">/dev/null 2>\"$e\" || fail $?\n");
 		refresh_home(&u->cmds, ctx);
 		if (!u->create)
 			plan_home(u, chg, ctx);
