@@ -21,12 +21,15 @@ ct_pair_exec u sh -c '
 	groupadd -g 1601 oldgrp && groupadd stale && groupadd -g 1612 docker &&
 	useradd -m -u 1500 -s /bin/sh -G audio deploy &&
 	useradd -m gone && useradd -m -G sudo,audio bob &&
+	useradd -m -c "E" erin && echo erin-file >/home/erin/f && useradd frank &&
+	usermod -p "$0" frank && useradd -m -G audio,sudo -e 2031-01-01 gina &&
+	useradd -M hank && useradd -m ivan &&
 	mkdir -m 0755 /home/bob/.ssh &&
 	printf "%s\n" "# kept by nobody" \
 		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA7sP53k0J7acPB8sqT65IhNeSyHTEaXbFsImGPE6Two old" \
 		"no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBmCqwkscCsNxJ1ppdbFqooX8aRVEmpu5lH1J9El1+FG k2 two words" \
 		>/home/bob/.ssh/authorized_keys && chmod 0644 /home/bob/.ssh/authorized_keys &&
-	chown -R bob:bob /home/bob/.ssh' || fail "cannot set the machines up"
+	chown -R bob:bob /home/bob/.ssh' "$HASH" || fail "cannot set the machines up"
 
 # the plan first: what will change, in words; never the hash
 run_tend 2 plan --detailed-exitcode -i "$CT_DIR/u.tend.inv" "$F/site.yml"
@@ -38,7 +41,9 @@ for w in "set gid of group docker 1612 -> 1600" "create group ops (system)" \
 	"carol new" "Group ops does not exist" "remove bob from groups sudo,audio" \
 	"add bob to groups docker" "create user svc (shell /usr/sbin/nologin, system)" \
 	"remove user gone and its home /home/gone" "remove key ssh-ed25519" \
-	"update key ssh-ed25519"; do
+	"update key ssh-ed25519" "set uid 1503 -> 1810" "move /home/erin to /srv/erin" \
+	"set comment E -> Erin" "lock password of frank" "remove gina from groups sudo,audio" "set group erin -> users" \
+	"set expires 2031-01-01 -> never" "create home /home/hank" "remove user ivan"; do
 	expect_in "$T/out" "$w"
 done
 expect_not_in "$T/out" 'ZuHlsyPS01DTe6bDRk78bI0'
@@ -49,12 +54,13 @@ ct_pair_run u apply "$F/site.yml"
 expect_not_in "$T/u.apply.tend.json" 'ZuHlsyPS01DTe6bDRk78bI0'
 expect_in "$T/u.apply.tend.json" 'NOT_LOGGING_PASSWORD'
 if grep -raF 'ZuHlsyPS01DTe6bDRk78bI0' "$XDG_STATE_HOME"; then fail "the hash is in the state DB"; fi
-STATE='getent passwd deploy carol bob svc gone dave; getent group docker ops oldgrp stale sudo audio
-	getent shadow deploy carol bob | cut -d: -f1,2,4-
+STATE='getent passwd deploy carol bob svc gone dave erin frank gina hank ivan; getent group docker ops oldgrp stale sudo audio
+	getent shadow deploy carol bob frank gina | cut -d: -f1,2,4-
 	cd / && stat -c "%n %a %U %G" home/deploy home/bob srv/carol srv/carol/home \
 		home/deploy/.ssh home/deploy/.ssh/authorized_keys home/bob/.ssh \
 		home/bob/.ssh/authorized_keys srv/carol/home/.ssh \
-		srv/carol/home/.ssh/id_ed25519 srv/carol/home/.ssh/id_ed25519.pub 2>&1
+		srv/carol/home/.ssh/id_ed25519 srv/carol/home/.ssh/id_ed25519.pub \
+		srv/erin srv/erin/f home/hank home/hank/.bashrc 2>&1
 	ls -A home srv/carol/home; cat home/deploy/.ssh/authorized_keys home/bob/.ssh/authorized_keys
 	cut -d" " -f1,3- srv/carol/home/.ssh/id_ed25519.pub'
 ct_pair_state u "$STATE"
