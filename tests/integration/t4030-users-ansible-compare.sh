@@ -69,6 +69,11 @@ expect_in "$T/u.state.tend" "deploy:$HASH:0:99999:7::21915:"
 expect_in "$T/u.state.tend" 'from="10.0.0.1",command="echo \"hi there\"" ssh-ed25519'
 expect_in "$T/u.state.tend" "ssh-ed25519 carol key"
 
+# a converged plan costs one round trip per task
+run_tend 0 plan --detailed-exitcode --stats -i "$CT_DIR/u.tend.inv" "$F/site.yml"
+grep '^stats:' "$T/err"
+expect_in "$T/err" "(1.00 per task per host)"
+
 # again, then bad input: site.yml is all ok for both; an unknown group
 # fails its task with Ansible's words, an unknown user too; nothing changes
 CT_RC=3 ct_pair_run u again "$F/again.yml"
