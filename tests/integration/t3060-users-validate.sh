@@ -78,3 +78,4 @@ for w in "key_options" "exclusive" "manage_dir" "keyfile" "exclusive: true"; do
 done
 run_tend 0 doc ansible.posix.authorized_key
 expect_in "$T/out" "keyfile"
+run_tend 0 validate "$TOP/playbooks/accounts.yml"
