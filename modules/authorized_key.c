@@ -366,7 +366,8 @@ static void path_script(struct buf *s, const struct task_ctx *ctx)
 
 	buf_adds(s, "LC_ALL=C; export LC_ALL\nu=");
 	sh_quote(s, arg_str(ctx, "user"));
-	buf_adds(s, "\np=$(getent passwd -- \"$u\") || p=\n");
+	buf_adds(s, "\np=$(getent passwd -- \"$u\") && [ \"${p%%:*}\" = \"$u\" ] "
+		 "|| p=\n");
 	if (!path) {
 		buf_adds(s, "sd=\"$(printf '%s\\n' \"$p\" | cut -d: -f6)/.ssh\"\n"
 			 "kf=\"$sd/authorized_keys\"\n");

@@ -224,8 +224,9 @@ static void state_script(struct buf *s, const struct task_ctx *ctx)
 {
 	const char *home = arg_str(ctx, "home");
 
-	buf_adds(s, "p=$(getent passwd -- \"$n\") && "
-		 "printf 'pw:%s\\n%s\\n' \"${#p}\" \"$p\"\n"
+	/* a name of digits would be looked up as a UID: check the name */
+	buf_adds(s, "p=$(getent passwd -- \"$n\") && [ \"${p%%:*}\" = \"$n\" ] "
+		 "|| p=\n[ -n \"$p\" ] && printf 'pw:%s\\n%s\\n' \"${#p}\" \"$p\"\n"
 		 "oh=\nif [ -n \"$p\" ]; then\n"
 		 "if x=$(getent shadow -- \"$n\"); then\n"
 		 "\th=${x#*:}; h=${h%%:*}; y=${x#*:*:}\n"
@@ -876,11 +877,6 @@ static bool literal(const struct val *v)
 	return v && !(val_is(v, VAL_STR) && strstr(val_cstr(v), "{{"));
 }
 
-static bool is_true(const struct val *v)
-{
-	return val_is(v, VAL_BOOL) && v->u.b;
-}
-
 static bool is_false(const struct val *v)
 {
 	return val_is(v, VAL_BOOL) && !v->u.b;
@@ -931,7 +927,8 @@ static int user_validate(const struct val *args, const char **arg)
 					      keep_args[i]);
 		}
 	if (!absent && (!st || literal(st)) &&
-	    is_true(val_dict_get(args, "remove"))) {
+	    truth_python(val_dict_get(args, "remove")) &&
+	    val_is(val_dict_get(args, "remove"), VAL_BOOL)) {
 		*arg = "remove";
 		return tend_error_set("'remove' is for state=absent: it "
 				      "contradicts state=present");
