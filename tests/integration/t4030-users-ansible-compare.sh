@@ -49,10 +49,14 @@ for w in "set gid of group docker 1612 -> 1600" "create group ops (system)" \
 	expect_in "$T/out" "$w"
 done
 expect_not_in "$T/out" 'ZuHlsyPS01DTe6bDRk78bI0'
-run_tend 2 plan --detailed-exitcode --format json -i "$CT_DIR/u.tend.inv" "$F/site.yml"
+run_tend 2 plan --detailed-exitcode --format json --out "$T/plan.json" \
+	-i "$CT_DIR/u.tend.inv" "$F/site.yml"
 expect_not_in "$T/out" 'ZuHlsyPS01DTe6bDRk78bI0'
+expect_not_in "$T/plan.json" 'ZuHlsyPS01DTe6bDRk78bI0'
 
-ct_pair_run u apply "$F/site.yml"
+# tend applies the saved plan; ansible-playbook the playbook (as
+# ct_pair_run, with the plan file for tend): the same statuses
+CT_TEND_PLAN=$T/plan.json ct_pair_run u apply "$F/site.yml"
 expect_not_in "$T/u.apply.tend.json" 'ZuHlsyPS01DTe6bDRk78bI0'
 expect_in "$T/u.apply.tend.json" 'NOT_LOGGING_PASSWORD'
 if grep -raF 'ZuHlsyPS01DTe6bDRk78bI0' "$XDG_STATE_HOME"; then fail "the hash is in the state DB"; fi
