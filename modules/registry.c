@@ -13,7 +13,8 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
-	mod_setup, mod_service, mod_systemd, mod_systemd_service;
+	mod_setup, mod_service, mod_systemd, mod_systemd_service, mod_user,
+	mod_group, mod_authorized_key;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -31,6 +32,10 @@ const struct tend_module *const tend_modules[] = {
 	&mod_get_url,
 	&mod_unarchive,
 	&mod_git,
+	/* accounts */
+	&mod_user,
+	&mod_group,
+	&mod_authorized_key,
 	/* commands */
 	&mod_command,
 	&mod_shell,
@@ -58,6 +63,10 @@ const struct tend_module *module_find(const char *name)
 {
 	static const char *const prefixes[] = { "ansible.builtin.",
 						"ansible.legacy." };
+
+	/* the one module of a collection tend has */
+	if (!strcmp(name, "ansible.posix.authorized_key"))
+		name = "authorized_key";
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i]);
