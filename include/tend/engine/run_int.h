@@ -409,6 +409,10 @@ char *run_item_label(const struct task *t, const struct scope *sc,
 
 /* walk.c */
 void run_progress(struct hostctx *hc, const struct task *t);
+/* modtask.c: a module task on one host, with its loop and throttle;
+ * true if the host failed */
+bool run_module_task(struct hostctx *hc, const struct task *t,
+		     const struct varstack *vs);
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs);
 
