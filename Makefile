@@ -20,6 +20,9 @@ DEB_PKGS = build-essential pkg-config libgit2-dev libyaml-dev libssh2-1-dev \
 	libsodium-dev libpcre2-dev libssl-dev libcrypt-dev
 
 BUILD ?= build
+# The second builds (sanitized, fuzz) use every CPU unless make was given
+# a -j of its own.
+SUBMAKE_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))
 SANITIZE ?=
 OPT ?= -O2 -g
 
@@ -124,7 +127,7 @@ test-compat: $(TEND)
 # demo, run the release build bin/tend (they compare behaviour, and their C
 # paths are the integration tests' too).
 ASAN_BUILD = build-asan
-ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+ASAN_MAKE = $(MAKE) $(SUBMAKE_J) --no-print-directory BUILD=$(ASAN_BUILD) \
 	SANITIZE=address,undefined OPT="-O1 -g"
 ASAN_UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
 
@@ -164,7 +167,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/li
 fuzz-bin: $(FUZZ_BIN)
 
 fuzz-build: | $(DEPS_FIRST)
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+	@$(MAKE) $(SUBMAKE_J) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
 		SANITIZE=fuzzer-no-link,address,undefined OPT="-O1 -g" fuzz-bin
 
 fuzz: fuzz-build
