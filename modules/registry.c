@@ -13,7 +13,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
-	mod_setup;
+	mod_setup, mod_cron;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -45,6 +45,8 @@ const struct tend_module *const tend_modules[] = {
 	&mod_pause,
 	&mod_ping,
 	&mod_wait_for,
+	/* system */
+	&mod_cron,
 	/* facts */
 	&mod_setup,
 	NULL,
@@ -53,7 +55,8 @@ const struct tend_module *const tend_modules[] = {
 const struct tend_module *module_find(const char *name)
 {
 	static const char *const prefixes[] = { "ansible.builtin.",
-						"ansible.legacy." };
+						"ansible.legacy.",
+						"ansible.posix." };
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i]);
