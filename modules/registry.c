@@ -13,7 +13,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
-	mod_setup, mod_cron, mod_hostname, mod_sysctl;
+	mod_setup, mod_cron, mod_hostname, mod_sysctl, mod_mount;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -49,6 +49,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_cron,
 	&mod_hostname,
 	&mod_sysctl,
+	&mod_mount,
 	/* facts */
 	&mod_setup,
 	NULL,

@@ -305,7 +305,7 @@ static int sysctl_judge(struct check_result *out, const struct task_ctx *ctx,
 		return host_error(res, "cannot read the sysctl file");
 	while ((n = rec_next(&r, &res->out, &pos)) > 0) {
 		if (rec_is(&r, "proc"))
-			p->proc = xstrndup(r.val, r.len);
+			p->proc = strip(r.val, r.len);
 		else if (rec_is(&r, "file"))
 			buf_add(&p->before, r.val, r.len);
 	}
