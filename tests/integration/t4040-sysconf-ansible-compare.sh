@@ -10,8 +10,11 @@
 # /etc/hostname, the sysctl files and running values) must be
 # ansible-playbook's; a plan first says what will change and changes
 # nothing; re-applies are all ok; a crontab written by Ansible is managed
-# by tend and back; bad input (an unknown user, an unknown key) fails
-# that task with the tool's message and changes nothing else.
+# by tend and back; tmpfs file systems mounted, remounted with new
+# options, unmounted, and fstab entries with hostile fields written as
+# Ansible escapes them; bad input (an unknown user, an unknown key, a
+# missing disk) fails that task with the tool's message and changes
+# nothing else (the fstab and the directories made are put back).
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-container.sh"
 . "$TOP/tests/lib/lib-ct-compare.sh"
@@ -38,7 +41,8 @@ state='crontab -l -u root; echo "rc=$?"; crontab -l -u alice; echo "rc=$?"
 	for f in /etc/cron.d/* /etc/sysctl.conf /etc/sysctl.d/*; do
 		stat -c "== %n %a %U %G" "$f"; cat "$f"; done
 	cat /etc/hostname; hostname; hostnamectl --static status
-	sysctl -n net.ipv4.ip_forward net.ipv4.ping_group_range'
+	sysctl -n net.ipv4.ip_forward net.ipv4.ping_group_range
+	cat /etc/fstab; ls -d /srv/*; findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | grep /srv; true'
 
 cat >"$T/add.yml" <<'YML'
 - hosts: sc
@@ -64,6 +68,9 @@ cat >"$T/add.yml" <<'YML'
         value: "100  200"
         sysctl_file: /etc/sysctl.d/90-tend.conf
     - ansible.posix.sysctl: { name: vm.swappiness, value: "10", sysctl_file: /etc/sysctl.d/91-file-only.conf, reload: no }
+    - ansible.posix.mount: { path: /srv/t1, src: tmpfs, fstype: tmpfs, opts: "size=1m,mode=0755", state: mounted }
+    - ansible.posix.mount: { path: /srv/t3, src: tmpfs, fstype: tmpfs, state: mounted, boot: no }
+    - ansible.posix.mount: { path: "/srv/a b&c", src: "//nas/share x", fstype: cifs, opts: "ro,user=a\\b", state: present }
 YML
 cat >"$T/change.yml" <<'YML'
 - hosts: sc
@@ -84,6 +91,9 @@ cat >"$T/change.yml" <<'YML'
     - hostname: { name: web2 }
     - ansible.posix.sysctl: { name: net.ipv4.ip_forward, state: absent }
     - ansible.posix.sysctl: { name: net.ipv4.ping_group_range, value: "100 300", sysctl_file: /etc/sysctl.d/90-tend.conf, sysctl_set: yes }
+    - ansible.posix.mount: { path: /srv/t1, src: tmpfs, fstype: tmpfs, opts: "size=2m,mode=0755", state: mounted }
+    - ansible.posix.mount: { path: /srv/t3, state: unmounted }
+    - ansible.posix.mount: { path: "/srv/a b&c", state: absent }
 YML
 cat >"$T/bad.yml" <<'YML'
 - hosts: sc
@@ -93,6 +103,9 @@ cat >"$T/bad.yml" <<'YML'
       ignore_errors: yes
     - ansible.posix.sysctl: { name: net.no.such.key, value: "1", sysctl_set: yes, sysctl_file: /etc/sysctl.d/92-bad.conf, reload: no }
       ignore_errors: yes
+    - ansible.posix.mount: { path: /srv/bad/deep, src: /dev/no-such-disk, fstype: ext4, state: mounted }
+      ignore_errors: yes
+    - ansible.posix.mount: { path: /srv/t1, state: remounted }
     - cron: { name: backup, user: root, minute: "30", hour: "3", job: /usr/local/bin/backup }
 YML
 
@@ -105,6 +118,7 @@ for line in "add cron job 'backup' for root: 0 2 * * * /usr/local/bin/backup" \
 	"-> web2" \
 	"set net.ipv4.ip_forward 0 -> 1 (running kernel)" \
 	"set net.ipv4.ip_forward (unset) -> 1 in /etc/sysctl.conf" \
+	"mount /srv/t1 (tmpfs tmpfs)" "+//nas/share\\040x /srv/a\\040b\\046c cifs ro,user=a\\134b 0 0" \
 	"+@daily printf '%s\n' \"it's 50%\" \\\\ {{ nope }} >/tmp/out"; do
 	expect_in "$T/out" "$line"
 done
@@ -131,6 +145,8 @@ run_tend 2 plan --detailed-exitcode -i "$CT_DIR/sc.tend.inv" "$T/change.yml"
 expect_in "$T/out" "change cron job 'backup' for root: 0 2 * * * /usr/local/bin/backup -> 30 3 * * * /usr/local/bin/backup"
 expect_in "$T/out" "remove cron file /etc/cron.d/tend-jobs (no job left)"
 expect_in "$T/out" "remove net.ipv4.ip_forward from /etc/sysctl.conf"
+expect_in "$T/out" "remount /srv/t1"
+expect_in "$T/out" "unmount /srv/t3"
 ct_pair_run sc change "$T/change.yml"
 ct_pair_state sc "$state"
 run_tend 0 plan --detailed-exitcode -i "$CT_DIR/sc.tend.inv" "$T/change.yml"
@@ -143,3 +159,4 @@ ct_exec sct sh -c "$state" >"$T/after-bad" 2>&1
 cmp "$T/before-bad" "$T/after-bad" || fail "bad input changed the machine"
 expect_in "$T/sc.bad.tend.json" "no-such-user"
 expect_in "$T/sc.bad.tend.json" "setting net.no.such.key failed"
+expect_in "$T/sc.bad.tend.json" "Error mounting /srv/bad/deep: mount: "
