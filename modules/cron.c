@@ -455,7 +455,7 @@ static int cron_probe(struct probe *out, const struct task_ctx *ctx)
 	buf_init(&c->backup, 0);
 	out->priv = c;
 	out->priv_free = cron_plan_free;
-	if (cron_refuse(ctx->args, &arg) < 0)
+	if (cron_validate(ctx->args, &arg) < 0)
 		return -1;
 	c->path = cron_path(ctx);
 	script_head(s, ctx);
