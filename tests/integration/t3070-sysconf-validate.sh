@@ -58,3 +58,4 @@ expect_in "$T/out" "special_time"
 expect_in "$T/out" "jobs: the names of the jobs"
 run_tend 0 doc mount
 expect_in "$T/out" "ephemeral is refused"
+run_tend 0 validate "$TOP/playbooks/system-config.yml"
