@@ -8,6 +8,8 @@
 #   make test-compat  only the compat suite: ansible-playbook vs tend
 #   make check-asan   only the unit and integration tests, under ASan + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
+#   make bench-system the same on a Debian 12 container: packages, services,
+#                     users, cron, a download (not in CI)
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
 
 CC ?= cc
@@ -180,10 +182,15 @@ $(BUILD)/bench/rtt: bench/rtt.c $(BUILD)/libtend.a
 bench: $(TEND) $(BUILD)/bench/rtt
 	@TEND=$(abspath $(TEND)) RTT=$(abspath $(BUILD)/bench/rtt) sh bench/run.sh
 
+# tend vs ansible-playbook on a Debian 12 container: packages, services,
+# users, cron, a download (bench/system.sh; LXD as the system tests).
+bench-system: $(TEND)
+	@TEND=$(abspath $(TEND)) sh bench/system.sh
+
 clean:
 	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test unit-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench \
+.PHONY: all deps test-deps test unit-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench bench-system \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \
