@@ -14,7 +14,8 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
 	mod_setup, mod_service, mod_systemd, mod_systemd_service, mod_user,
-	mod_group, mod_authorized_key;
+	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
+	mod_mount;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -54,6 +55,11 @@ const struct tend_module *const tend_modules[] = {
 	&mod_service,
 	&mod_systemd,
 	&mod_systemd_service,
+	/* system configuration */
+	&mod_cron,
+	&mod_hostname,
+	&mod_sysctl,
+	&mod_mount,
 	/* facts */
 	&mod_setup,
 	NULL,
@@ -63,10 +69,14 @@ const struct tend_module *module_find(const char *name)
 {
 	static const char *const prefixes[] = { "ansible.builtin.",
 						"ansible.legacy." };
+	/* the modules of the ansible.posix collection tend has */
+	static const char *const posix[] = { "authorized_key", "sysctl",
+					     "mount" };
 
-	/* the one module of a collection tend has */
-	if (!strcmp(name, "ansible.posix.authorized_key"))
-		name = "authorized_key";
+	for (size_t i = 0; i < ARRAY_SIZE(posix); i++)
+		if (!strncmp(name, "ansible.posix.", 14) &&
+		    !strcmp(name + 14, posix[i]))
+			name = posix[i];
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i]);
