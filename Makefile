@@ -8,6 +8,8 @@
 #   make test-compat  only the compat suite: ansible-playbook vs tend
 #   make check-asan   only the unit and integration tests, under ASan + UBSan
 #   make bench        tend vs ansible-playbook on real sshd hosts (not in CI)
+#   make bench-system the same on a Debian 12 container: packages, services,
+#                     users, cron, a download (not in CI)
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
 
 CC ?= cc
@@ -18,6 +20,9 @@ DEB_PKGS = build-essential pkg-config libgit2-dev libyaml-dev libssh2-1-dev \
 	libsodium-dev libpcre2-dev libssl-dev libcrypt-dev
 
 BUILD ?= build
+# The second builds (sanitized, fuzz) use every CPU unless make was given
+# a -j of its own.
+SUBMAKE_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))
 SANITIZE ?=
 OPT ?= -O2 -g
 
@@ -122,7 +127,7 @@ test-compat: $(TEND)
 # demo, run the release build bin/tend (they compare behaviour, and their C
 # paths are the integration tests' too).
 ASAN_BUILD = build-asan
-ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+ASAN_MAKE = $(MAKE) $(SUBMAKE_J) --no-print-directory BUILD=$(ASAN_BUILD) \
 	SANITIZE=address,undefined OPT="-O1 -g"
 ASAN_UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
 
@@ -162,7 +167,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/li
 fuzz-bin: $(FUZZ_BIN)
 
 fuzz-build: | $(DEPS_FIRST)
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+	@$(MAKE) $(SUBMAKE_J) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
 		SANITIZE=fuzzer-no-link,address,undefined OPT="-O1 -g" fuzz-bin
 
 fuzz: fuzz-build
@@ -180,10 +185,15 @@ $(BUILD)/bench/rtt: bench/rtt.c $(BUILD)/libtend.a
 bench: $(TEND) $(BUILD)/bench/rtt
 	@TEND=$(abspath $(TEND)) RTT=$(abspath $(BUILD)/bench/rtt) sh bench/run.sh
 
+# tend vs ansible-playbook on a Debian 12 container: packages, services,
+# users, cron, a download (bench/system.sh; LXD as the system tests).
+bench-system: $(TEND)
+	@TEND=$(abspath $(TEND)) sh bench/system.sh
+
 clean:
 	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test unit-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench \
+.PHONY: all deps test-deps test unit-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench bench-system \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \

@@ -360,7 +360,7 @@ static int tree_judge_file(struct check_result *out,
 {
 	struct check_result one;
 	struct file_want w;
-	int error;
+	int error = 0;
 
 	check_result_init(&one);
 	tree_want(&w, ctx, f);

@@ -13,7 +13,9 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
-	mod_setup, mod_apt, mod_package, mod_apt_repository;
+	mod_setup, mod_service, mod_systemd, mod_systemd_service, mod_user,
+	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
+	mod_mount, mod_apt, mod_package, mod_apt_repository;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -31,6 +33,10 @@ const struct tend_module *const tend_modules[] = {
 	&mod_get_url,
 	&mod_unarchive,
 	&mod_git,
+	/* accounts */
+	&mod_user,
+	&mod_group,
+	&mod_authorized_key,
 	/* commands */
 	&mod_command,
 	&mod_shell,
@@ -49,6 +55,15 @@ const struct tend_module *const tend_modules[] = {
 	&mod_apt,
 	&mod_package,
 	&mod_apt_repository,
+	/* services */
+	&mod_service,
+	&mod_systemd,
+	&mod_systemd_service,
+	/* system configuration */
+	&mod_cron,
+	&mod_hostname,
+	&mod_sysctl,
+	&mod_mount,
 	/* facts */
 	&mod_setup,
 	NULL,
@@ -58,6 +73,14 @@ const struct tend_module *module_find(const char *name)
 {
 	static const char *const prefixes[] = { "ansible.builtin.",
 						"ansible.legacy." };
+	/* the modules of the ansible.posix collection tend has */
+	static const char *const posix[] = { "authorized_key", "sysctl",
+					     "mount" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(posix); i++)
+		if (!strncmp(name, "ansible.posix.", 14) &&
+		    !strcmp(name + 14, posix[i]))
+			name = posix[i];
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i]);

@@ -24,10 +24,13 @@ static void notify_list(struct hostctx *hc, const struct val *l)
 	}
 }
 
-/* The task's notify, then the import_tasks' around it (as Ansible's). */
+/*
+ * The task's notify (else its block's), then the import_tasks' around it
+ * (as Ansible's).
+ */
 void run_notify(struct hostctx *hc, const struct task *t)
 {
-	notify_list(hc, t->notify);
+	notify_list(hc, t->notify ? t->notify : hc->block_notify);
 	for (size_t i = hc->notify_up_nr; i-- > 0;)
 		notify_list(hc, hc->notify_up[i]);
 }

@@ -77,12 +77,17 @@ const struct scope *run_build_scope(struct scopes *ss,
 		       NULL);
 	push_role_chain(ss, role, ROLE_VARS);
 	for (size_t i = 0; vs && i < vs->nr; i++)
-		run_push_scope(ss, vs->items[i], NULL);
+		if (!vs->param[i])
+			run_push_scope(ss, vs->items[i], NULL);
 	run_push_scope(ss, task_vars, NULL);
 	run_push_scope(ss, hs->incvars, NULL);
 	run_push_scope(ss, hs->hostfacts, NULL);
 	/* role params (roles: - {role: x, param: 1}) over set_fact */
 	push_role_chain(ss, role, ROLE_PARAMS);
+	/* the include params of the dynamic includes around it over those */
+	for (size_t i = 0; vs && i < vs->nr; i++)
+		if (vs->param[i])
+			run_push_scope(ss, vs->items[i], NULL);
 	run_push_scope(ss, loopvars, NULL);
 	run_push_scope(ss, scratch, NULL);
 	run_push_scope(ss, hs->magic, NULL);

@@ -1,6 +1,6 @@
 /*
- * Walking the tasks of one host: module tasks with their loops, blocks,
- * include_tasks, meta.
+ * Walking the tasks of one host: blocks, imports and includes, roles,
+ * meta; each module task runs through modtask.c.
  */
 
 #include "tend/common.h"
@@ -15,255 +15,6 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <unistd.h>
-
-/* A module task on one host, with its loop. Returns true if the host
- * failed. */
-void run_progress(struct hostctx *hc, const struct task *t)
-{
-	const struct run_opts *o = hc->pc->rs->opts;
-	struct buf name = BUF_INIT;
-
-	if (!o->hooks || !o->hooks->progress || o->quiet)
-		return;
-	if (t)
-		task_display_name(&name, t);
-	o->hooks->progress(hc->hs->name, t ? name.ptr : NULL,
-			   o->hooks->payload);
-	buf_release(&name);
-}
-
-/*
- * A MOD_ONCE task (add_host) runs for the first host of the batch still
- * in the play, and for no other: Ansible's bypass of the host loop.
- */
-static bool once_elsewhere(const struct hostctx *hc, const struct task *t)
-{
-	const struct playctx *pc = hc->pc;
-
-	if (!(t->module->flags & MOD_ONCE))
-		return false;
-	for (size_t i = 0; i < pc->nr; i++) {
-		const struct hoststate *hs = &pc->hs[i];
-
-		if (!hs->failed && !hs->unreachable && !hs->ended)
-			return hs != hc->hs;
-	}
-	return false;
-}
-
-/*
- * throttle: N, rendered in the host's scope, into *out (0: no limit, as
- * 0 or less is in Ansible). Returns -1 with the error set when it is not
- * an integer.
- */
-static int throttle_of(long long *out, struct hostctx *hc,
-		       const struct task *t, const struct varstack *vs)
-{
-	struct scopes *ss;
-	struct val *r = NULL;
-	int error = 0;
-	char *end;
-
-	*out = 0;
-	if (!t->throttle || t->run_once)
-		return 0; /* Ansible ignores throttle beside run_once */
-	ss = xmalloc(sizeof(*ss));
-	if (template_render(&r, t->throttle, run_build_scope(ss, hc, vs,
-				t->vars, NULL, NULL)) < 0)
-		error = tend_error_prefix("in 'throttle'");
-	else if (val_is(r, VAL_INT))
-		*out = r->u.i;
-	else if (!val_cstr(r) || !*val_cstr(r) ||
-		 (*out = strtoll(val_cstr(r), &end, 10), *end))
-		error = tend_error_set("'throttle' must be an integer");
-	val_unref(r);
-	free(ss);
-	if (*out < 0)
-		*out = 0;
-	return error;
-}
-
-/* Wait for one of the `n` places of task t (n > 0). */
-static struct throttled *throttle_enter(struct playctx *pc,
-					const struct task *t, long long n)
-{
-	struct throttled *th = NULL;
-
-	pthread_mutex_lock(&pc->thr_lock);
-	for (;;) {
-		th = NULL;
-		for (size_t i = 0; i < pc->thr_nr; i++)
-			if (pc->thr[i].t == t)
-				th = &pc->thr[i];
-		if (!th) {
-			ALLOC_GROW(pc->thr, pc->thr_nr + 1, pc->thr_alloc);
-			th = &pc->thr[pc->thr_nr++];
-			th->t = t;
-			th->running = 0;
-		}
-		if (th->running < (size_t)n)
-			break;
-		pthread_cond_wait(&pc->thr_cond, &pc->thr_lock);
-	}
-	th->running++;
-	pthread_mutex_unlock(&pc->thr_lock);
-	return th;
-}
-
-static void throttle_leave(struct playctx *pc, const struct task *t)
-{
-	pthread_mutex_lock(&pc->thr_lock);
-	/* found again by task: the table may have moved since */
-	for (size_t i = 0; i < pc->thr_nr; i++)
-		if (pc->thr[i].t == t)
-			pc->thr[i].running--;
-	pthread_cond_broadcast(&pc->thr_cond);
-	pthread_mutex_unlock(&pc->thr_lock);
-}
-
-static bool run_module_task_unthrottled(struct hostctx *hc,
-					const struct task *t,
-					const struct varstack *vs);
-
-/*
- * A loop over no items is one skipped task, as Ansible reports it (and
- * counts it in the recap).
- */
-static void empty_loop(struct hostctx *hc, const struct task *t,
-		       struct val *result)
-{
-	struct buf b = BUF_INIT;
-
-	val_dict_set_str(result, "skipped_reason", "No items in the list");
-	run_add_event(hc, t, EV_SKIPPED, NULL, NULL);
-	val_to_json(&b, result, 0);
-	run_last_event(hc)->result = buf_detach(&b, NULL);
-}
-
-static bool run_module_task(struct hostctx *hc, const struct task *t,
-			    const struct varstack *vs)
-{
-	long long n;
-	bool failed;
-
-	if (throttle_of(&n, hc, t, vs) < 0) {
-		struct val *result = val_dict();
-
-		run_progress(hc, t);
-		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
-		val_dict_set_bool(result, "failed", true);
-		run_register_result(hc, t, result);
-		val_unref(result);
-		return true;
-	}
-	if (n > 0)
-		throttle_enter(hc->pc, t, n);
-	failed = run_module_task_unthrottled(hc, t, vs);
-	if (n > 0)
-		throttle_leave(hc->pc, t);
-	return failed;
-}
-
-static bool run_module_task_unthrottled(struct hostctx *hc,
-					const struct task *t,
-					const struct varstack *vs)
-{
-	struct val *result;
-	bool host_failed = false;
-
-	if (once_elsewhere(hc, t))
-		return false;
-
-	run_progress(hc, t);
-	if (!t->loop) {
-		result = run_exec_once(hc, t, vs, NULL, NULL, &host_failed);
-	} else {
-		struct scopes *ss = xmalloc(sizeof(*ss));
-		const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL,
-						     NULL);
-		struct loopctl ctl;
-		struct val *items = run_loop_control(&ctl, t, sc) < 0 ? NULL :
-				    run_loop_items(t, sc);
-		struct val *results;
-		bool any_changed = false, any_failed = false, all_skipped = true;
-		bool plan = hc->pc->rs->opts->mode == RUN_PLAN;
-		size_t n;
-
-		if (!items) {
-			int error = tend_error_code();
-
-			result = val_dict();
-			if (run_plan_unknown(hc, error)) {
-				run_add_event(hc, t, EV_UNKNOWN, NULL,
-					  tend_error_last());
-				val_dict_set_bool(result, "tend_unknown", true);
-			} else {
-				run_add_event(hc, t, EV_FAILED, NULL,
-					  tend_error_last());
-				val_dict_set_bool(result, "failed", true);
-				host_failed = true;
-			}
-			free(ss);
-			goto done;
-		}
-		n = items->u.list.nr;
-		results = val_list();
-		for (size_t i = 0; i < n && !hc->hs->unreachable; i++) {
-			struct val *item = items->u.list.items[i];
-			struct val *lv = run_make_loopvars(t, &ctl, items, i);
-			struct val *r;
-			char *label;
-			const struct scope *isc;
-
-			/* not in a plan: it changes nothing between items */
-			if (i && ctl.pause > 0 && !plan)
-				run_loop_pause(ctl.pause);
-			isc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
-			label = run_item_label(t, isc, item);
-			r = run_exec_once(hc, t, vs, lv, label, &host_failed);
-			free(label);
-			run_loop_result(r, t, lv);
-			/* the next item sees this one's facts (set_fact) */
-			run_apply_facts(hc, t, r);
-			any_changed |= truth_python(val_dict_get(r, "changed"));
-			any_failed |= truth_python(val_dict_get(r, "failed"));
-			all_skipped &= truth_python(val_dict_get(r, "skipped"));
-			val_list_push(results, r);
-			val_unref(lv);
-		}
-		result = val_dict();
-		val_dict_set_bool(result, "changed", any_changed);
-		if (any_failed)
-			val_dict_set_bool(result, "failed", true);
-		/* Ansible's aggregate (TaskExecutor.run) */
-		val_dict_set_bool(result, "skipped", all_skipped);
-		if (!n)
-			empty_loop(hc, t, result);
-		else
-			val_dict_set_str(result, "msg", any_failed ?
-					 "One or more items failed" :
-					 all_skipped ? "All items skipped" :
-					 "All items completed");
-		val_dict_set(result, "results", results);
-		for (size_t i = 0; i < results->u.list.nr; i++)
-			if (val_dict_get(results->u.list.items[i], "tend_unknown"))
-				val_dict_set_bool(result, "tend_unknown", true);
-		val_unref(items);
-		free(ss);
-	}
-done:
-	if (truth_python(val_dict_get(result, "changed")))
-		run_notify(hc, t);
-	run_register_result(hc, t, result);
-	if (t->run_once) {
-		/* schedule.c gives it to the batch's other hosts */
-		val_unref(hc->hs->once_result);
-		hc->hs->once_result = result;
-		return host_failed;
-	}
-	val_unref(result);
-	return host_failed;
-}
 
 /* What a task or block sets for the tasks inside it, to restore after. */
 struct kwsave {
@@ -447,6 +198,13 @@ static const struct tasklist *include_load(struct hostctx *hc,
 	return found;
 }
 
+/* Push vars around the tasks to come (param: an include's, see varstack). */
+static void vs_push(struct varstack *vs, const struct val *v, bool param)
+{
+	vs->param[vs->nr] = param;
+	vs->items[vs->nr++] = v;
+}
+
 /*
  * The tasks `tl` of dynamic include `t` (include_tasks, include_role):
  * with the tags around it, in its apply block when it has one (apply's
@@ -479,10 +237,10 @@ static bool walk_included(struct hostctx *hc, const struct task *t,
 		if (a->when)
 			hc->when_up[hc->when_up_nr++] = a->when;
 		if (a->vars)
-			vs->items[vs->nr++] = a->vars;
+			vs_push(vs, a->vars, false);
 	}
 	if (frame)
-		vs->items[vs->nr++] = frame;
+		vs_push(vs, frame, true);
 	failed = walk_list(hc, tl, vs);
 out:
 	vs->nr = vs_nr;
@@ -508,7 +266,7 @@ static bool run_import(struct hostctx *hc, const struct task *t,
 		BUG("imports nested too deep");
 	hc->when_up[hc->when_up_nr++] = t->when;
 	hc->notify_up[hc->notify_up_nr++] = t->notify;
-	vs->items[vs->nr++] = t->vars;
+	vs_push(vs, t->vars, false);
 	failed = walk_list(hc, &t->included, vs);
 	vs->nr--;
 	hc->notify_up_nr--;
@@ -621,9 +379,12 @@ static void set_failed_vars(struct hostctx *hc)
 static bool run_block(struct hostctx *hc, const struct task *t,
 		      struct varstack *vs)
 {
+	const struct val *outer_notify = hc->block_notify;
 	bool failed;
 	size_t first_ev;
 
+	if (t->notify)
+		hc->block_notify = t->notify;
 	/* each task evaluates the block's `when` (and reports its skip) */
 	if (hc->when_up_nr == ARRAY_SIZE(hc->when_up))
 		BUG("blocks nested too deep");
@@ -631,7 +392,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	if (t->vars) {
 		if (vs->nr == ARRAY_SIZE(vs->items))
 			BUG("blocks nested too deep");
-		vs->items[vs->nr++] = t->vars;
+		vs_push(vs, t->vars, false);
 	}
 	first_ev = hc->hs->ev_nr;
 	failed = walk_list(hc, &t->block, vs);
@@ -654,6 +415,7 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 	if (t->vars)
 		vs->nr--;
 	hc->when_up_nr--;
+	hc->block_notify = outer_notify;
 	return failed;
 }
 
@@ -871,9 +633,17 @@ static bool run_role(struct hostctx *hc, const struct task *t,
 			ran++;
 			if (t->public_role)
 				run_role_public(hc->pc, rt->runs);
+			struct val *frame = val_dict();
+
+			/* its vars are include params, as include_tasks' */
+			if (t->vars)
+				val_dict_update(frame, t->vars, false);
+			if (lv)
+				val_dict_update(frame, lv, false);
 			vs->role = rt->runs;
-			failed = walk_included(hc, t, &rt->included, vs, lv);
+			failed = walk_included(hc, t, &rt->included, vs, frame);
 			vs->role = outer;
+			val_unref(frame);
 		}
 		val_unref(lv);
 	}
@@ -941,9 +711,14 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	case TASK_BLOCK:
 		failed = run_block(hc, t, vs);
 		break;
-	/* handlers run when notified, whatever --tags says (Ansible's) */
+	/*
+	 * handlers run when notified, whatever --tags says (Ansible's); an
+	 * include_tasks is a task --tags picks or not, an import's tasks are
+	 * picked one by one
+	 */
 	case TASK_INCLUDE:
-		if (hc->handler || tags_match(hc, t) || !val_len(t->tags))
+		if (hc->handler || strcmp(t->action, "include_tasks") ||
+		    tags_match(hc, t))
 			failed = run_include(hc, t, vs);
 		break;
 	case TASK_META:

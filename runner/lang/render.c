@@ -430,7 +430,12 @@ static int render_string(struct val **out, const struct val *in,
 			val_unref(*out);
 			*out = NULL;
 		}
-		if (!error && padded && (*out)->type == VAL_STR) {
+		/*
+		 * Padded, only a dict, list or bool keeps its type: Ansible
+		 * renders the rest as text ("{{ rc }}\n" is "0\n").
+		 */
+		if (!error && padded && (*out)->type != VAL_DICT &&
+		    (*out)->type != VAL_LIST && (*out)->type != VAL_BOOL) {
 			val_unref(*out);
 			*out = NULL;
 			only = NULL;

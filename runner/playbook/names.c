@@ -11,18 +11,14 @@
 
 /* ansible-core 2.14's ansible.builtin modules and well-known others. */
 static const char *const ansible_modules[] = {
-	"add_host", "apt", "apt_key", "apt_repository", "assemble",
-	"async_status", "authorized_key", "cron", "debconf", "dnf",
-	"dpkg_selections", "expect", "fetch", "find", "firewalld",
-	"gather_facts", "get_url", "getent", "git", "group", "group_by",
-	"hostname", "import_role", "include", "include_role", "include_vars",
-	"iptables", "known_hosts", "mount", "package", "package_facts",
-	"pause", "ping", "pip", "raw", "reboot", "replace", "rpm_key",
-	"script", "selinux", "service", "service_facts", "set_stats",
-	"slurp", "subversion", "synchronize", "sysctl", "systemd",
-	"systemd_service", "sysvinit", "tempfile", "ufw", "unarchive", "uri",
-	"user", "validate_argument_spec", "wait_for", "wait_for_connection",
-	"yum", "yum_repository", "zypper", NULL,
+	"apt_key", "async_status", "debconf", "dnf",
+	"dpkg_selections", "expect", "find", "firewalld", "gather_facts",
+	"getent", "import_role", "include", "include_role", "iptables",
+	"known_hosts", "package_facts", "pip", "raw", "reboot",
+	"rpm_key", "script", "selinux", "service_facts", "set_stats",
+	"subversion", "synchronize", "sysvinit", "tempfile", "ufw", "uri",
+	"validate_argument_spec", "wait_for_connection", "yum",
+	"yum_repository", "zypper", NULL,
 };
 
 /* Ansible 2.14's task keywords (Task, Block, handlers' listen). */

@@ -34,6 +34,11 @@ struct rolespec {
 	const struct task *apply; /* include_role's apply, or NULL */
 	bool play_wide;          /* roles:, import_role, public include */
 	bool push_down;          /* when and tags go to each task */
+	/*
+	 * include_role: its vars are include params (the engine puts them
+	 * over set_fact, walk.c), not the role's vars
+	 */
+	bool vars_are_params;
 	const struct role *parent;
 };
 
@@ -567,7 +572,7 @@ static struct role *role_new(struct loadctx *lc, const struct rolespec *s,
 	r->defaults = role_dict(lc, r, "defaults", s->from[FROM_DEFAULTS],
 				s->pos);
 	r->vars = role_dict(lc, r, "vars", s->from[FROM_VARS], s->pos);
-	if (s->vars) {
+	if (s->vars && !s->vars_are_params) {
 		struct val *nv = val_copy(r->vars);
 
 		val_dict_update(nv, s->vars, false);
@@ -754,6 +759,7 @@ static int spec_from_task(struct loadctx *lc, struct rolespec *s,
 	}
 	if (t->vars)
 		s->vars = val_ref(t->vars);
+	s->vars_are_params = include;
 	return 0;
 }
 
@@ -809,9 +815,11 @@ void role_load_task(struct loadctx *lc, struct task *t)
 	t->include_static = !include;
 	t->included = rt->included;
 	memset(&rt->included, 0, sizeof(rt->included));
-	/* the task's vars are the role's now (role_new merged them) */
-	val_unref(t->vars);
-	t->vars = NULL;
+	/* import_role: the task's vars are the role's now (role_new merged them) */
+	if (!include) {
+		val_unref(t->vars);
+		t->vars = NULL;
+	}
 	task_free(rt);
 }
 

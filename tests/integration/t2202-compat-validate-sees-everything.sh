@@ -27,8 +27,8 @@ cat >site.yml <<'YML'
       loop: "{{ [1] | nosuch2 }}"
     - debug: {msg: !unsafe "{{ x | not_checked }}"}
     - dnf: {name: x}
-    - apt: {name: x}
-    - ansible.builtin.service: {name: x}
+    - yum: {name: x}
+    - ansible.builtin.zypper: {name: x}
     - community.general.ufw: {rule: allow}
     - debug: {msg: x}
       async: 5
@@ -50,8 +50,8 @@ expect_in err "no filter named 'nosuch2'"
 expect_not_in err "not_checked"
 expect_in err "site.yml:19:7: 'dnf' is an Ansible module tend does not support yet"
 expect_not_in err "'diff'"
-expect_in err "site.yml:20:7: 'apt' is an Ansible module tend does not support yet"
-expect_in err "site.yml:21:7: 'ansible.builtin.service' is an Ansible module tend does not support yet"
+expect_in err "site.yml:20:7: 'yum' is an Ansible module tend does not support yet"
+expect_in err "site.yml:21:7: 'ansible.builtin.zypper' is an Ansible module tend does not support yet"
 expect_in err "site.yml:22:7: 'community.general.ufw' is a module of the collection 'community.general', which tend does not support yet"
 expect_in err "site.yml:24:7: task keyword 'async' is not supported yet"
 expect_not_in err "did you mean 'assert'"

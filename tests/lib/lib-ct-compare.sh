@@ -15,7 +15,9 @@
 #       .err); then tests/lib/compare-results.py compares every task's and
 #       loop item's status and the changed count. Fails on a difference.
 #       CT_RC is the exit code expected of tend (default 0; for 3, failed
-#       hosts, ansible-playbook must give 2).
+#       hosts, ansible-playbook must give 2). CT_TEND_PLAN: a plan that
+#       `tend plan --out` saved from PLAYBOOK, which tend applies instead
+#       (a saved plan does what it said).
 #   ct_pair_state NAME SCRIPT
 #       run the sh SCRIPT as root on both machines; fails (showing the
 #       diff) unless both print the same
@@ -54,7 +56,8 @@ ct_pair_run() {
 		ansible-playbook -i "$CT_DIR/$_pn.ansible.inv" "$_pb" "$@" \
 		>"$_po.ansible.json" 2>"$_po.ansible.err"
 	_parc=$?
-	"$TEND" apply --format json -i "$CT_DIR/$_pn.tend.inv" "$_pb" "$@" \
+	"$TEND" apply --format json -i "$CT_DIR/$_pn.tend.inv" \
+		"${CT_TEND_PLAN:-$_pb}" "$@" \
 		>"$_po.tend.json" 2>"$_po.tend.err"
 	_ptrc=$?
 	set -e

@@ -415,6 +415,11 @@ static const struct tcase native_cases[] = {
 	/* Ansible 2.14 gives "4" here; template.h keeps native values */
 	{ "{{ n + 1 }}", "4" },
 	{ "  {{ nums }}  ", "\"  [3, 1, 2]  \"" },
+	/* padded: only a list, dict or bool keeps its type (Ansible) */
+	{ "{{ n }}\n\n", "\"3\\n\\n\"" },
+	{ "{{ nothing }}\n", "\"\\n\"" },
+	{ "{{ nums }}\n", "[3, 1, 2]" },
+	{ "{{ t }} ", "true" },
 	{ "{{ greeting }}", "\"hello world\"" },
 	{ "{{ listref }}", "[3, 1, 2]" },
 	{ "{{ users | map(attribute='uid') | list }}", "[1001, 1002, 1000]" },

@@ -179,8 +179,15 @@ struct playctx {
  * Vars of enclosing blocks and includes, outermost first, and the role
  * whose tasks run (NULL: none).
  */
+/*
+ * The vars around a task, outermost first: blocks', imports' and
+ * apply's (task vars), and the include params of the dynamic includes
+ * around it (param[i]: an include's vars and loop vars, which rank above
+ * set_fact and role params, as Ansible's get_include_params).
+ */
 struct varstack {
 	const struct val *items[32];
+	bool param[32];
 	size_t nr;
 	const struct role *role;
 };
@@ -230,6 +237,11 @@ struct hostctx {
 	size_t when_up_nr;
 	const struct val *notify_up[32];
 	size_t notify_up_nr;
+	/*
+	 * The `notify` of the innermost block around the task that has one:
+	 * a task without its own notifies that (Ansible's parent attribute).
+	 */
+	const struct val *block_notify;
 	/*
 	 * The tags of what is around the dynamic includes (include_tasks,
 	 * include_role, their apply) the task runs in, outermost first: it
@@ -397,6 +409,10 @@ char *run_item_label(const struct task *t, const struct scope *sc,
 
 /* walk.c */
 void run_progress(struct hostctx *hc, const struct task *t);
+/* modtask.c: a module task on one host, with its loop and throttle;
+ * true if the host failed */
+bool run_module_task(struct hostctx *hc, const struct task *t,
+		     const struct varstack *vs);
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs);
 
