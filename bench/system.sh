@@ -26,6 +26,7 @@ GNU_TIME=/usr/bin/time
 [ -x "$GNU_TIME" ] || { echo "bench: GNU time is missing (apt-get install time)" >&2; exit 1; }
 
 . "$REPO/tests/lib/lib-test.sh"
+TOP=$REPO # (lib-test.sh takes it from a test's path)
 . "$REPO/tests/lib/lib-container.sh"
 trap 'exit 130' INT TERM HUP
 say() { echo "bench: $*" >&2; }
@@ -41,6 +42,8 @@ export ANSIBLE_CONFIG="$T/ansible.cfg" ANSIBLE_HOME="$T/ansible-home" \
 
 say "launching the container"
 ct_launch b1
+# a machine as it usually is: its package lists fetched (the image has none)
+ct_exec b1 apt-get update -qq >/dev/null || die "apt-get update failed in the container"
 # the download's source: a static server inside the machine
 head -c 1048576 /dev/urandom >"$T/payload.bin"
 sum=$(sha256sum <"$T/payload.bin" | cut -c1-64)
