@@ -16,8 +16,9 @@
  * script: clone (or fetch, with the URL set and local changes reset when
  * force says so), then check out the version as Ansible's
  * switch_version does. Submodules, refspec, reference, separate_git_dir,
- * archive, signature checks and key/ssh options are not supported:
- * those arguments are refused by name.
+ * archive, signature checks and ssh_opts are not supported: those
+ * arguments are refused by name. accept_hostkey, accept_newhostkey and
+ * key_file go into the GIT_SSH_COMMAND of the probe and the apply.
  */
 
 static const struct arg_spec git_args[] = {
@@ -41,8 +42,45 @@ static const struct arg_spec git_args[] = {
 	{ "bare", ARG_BOOL, 0, NULL, NULL, "no", "a bare repository" },
 	{ "executable", ARG_PATH, 0, NULL, NULL, NULL,
 	  "the git to run (default: git on the host's PATH)" },
+	{ "accept_hostkey", ARG_BOOL, 0, NULL, NULL, "no",
+	  "ssh repos: accept any host key, known or not "
+	  "(StrictHostKeyChecking=no, as Ansible)" },
+	{ "accept_newhostkey", ARG_BOOL, 0, NULL, NULL, "no",
+	  "ssh repos: accept the key of a host not yet known, never a "
+	  "changed one (StrictHostKeyChecking=accept-new)" },
+	{ "key_file", ARG_PATH, 0, NULL, NULL, NULL,
+	  "ssh repos: the private key on the host to log in with" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
+
+static const char *const git_exclusive[] = {
+	"accept_hostkey|accept_newhostkey", NULL,
+};
+
+/*
+ * The ssh command git runs for an ssh repo, as one shell word: BatchMode
+ * (never a prompt) and the host key and key file options of the task.
+ * A GIT_SSH_COMMAND the host's environment sets wins.
+ */
+static void ssh_command(struct buf *s, const struct task_ctx *ctx)
+{
+	struct buf cmd = BUF_INIT;
+	const char *key = arg_str(ctx, "key_file");
+
+	buf_adds(&cmd, "ssh -o BatchMode=yes");
+	if (arg_bool(ctx, "accept_hostkey", false))
+		buf_adds(&cmd, " -o StrictHostKeyChecking=no");
+	else if (arg_bool(ctx, "accept_newhostkey", false))
+		buf_adds(&cmd, " -o StrictHostKeyChecking=accept-new");
+	if (key) {
+		/* git runs the command through a shell: the path is a word */
+		buf_adds(&cmd, " -i ");
+		sh_quote(&cmd, key);
+		buf_adds(&cmd, " -o IdentitiesOnly=yes");
+	}
+	sh_quote(s, cmd.ptr);
+	buf_release(&cmd);
+}
 
 struct git_plan {
 	bool have;          /* dest holds a repository */
@@ -91,8 +129,9 @@ static void script_head(struct buf *s, const struct task_ctx *ctx)
 	/* never a prompt: a password or host key question fails instead */
 	buf_adds(s, "LC_ALL=C; export LC_ALL\n"
 		 "GIT_TERMINAL_PROMPT=0; export GIT_TERMINAL_PROMPT\n"
-		 "[ -n \"${GIT_SSH_COMMAND:-}\" ] || { GIT_SSH_COMMAND='ssh -o "
-		 "BatchMode=yes'; export GIT_SSH_COMMAND; }\ng=");
+		 "[ -n \"${GIT_SSH_COMMAND:-}\" ] || { GIT_SSH_COMMAND=");
+	ssh_command(s, ctx);
+	buf_adds(s, "; export GIT_SSH_COMMAND; }\ng=");
 	sh_quote(s, exe ? exe : "git");
 	buf_adds(s, "\nr=");
 	sh_quote(s, repo.ptr);
@@ -504,6 +543,7 @@ out:
 const struct tend_module mod_git = {
 	.name = "git",
 	.args = git_args,
+	.exclusive = git_exclusive,
 	.doc = "check out a git repository on the host with its git",
 	.probe = git_probe,
 	.judge = git_judge,
