@@ -16,8 +16,8 @@
  * (read with `service NAME status`, judged by Ansible's words), and
  * update-rc.d (or chkconfig) for enabled.
  *
- * Refused by name (not in the spec): sleep, pattern, runlevel and
- * arguments (Ansible drops them on systemd hosts with a warning), and
+ * Refused by name (not in the spec): pattern, runlevel and arguments
+ * (Ansible drops them on systemd hosts with a warning), and
  * service managers other than systemd and sysvinit (upstart, openrc,
  * runit...): the probe fails the task naming the one it found.
  */
@@ -39,6 +39,9 @@ static const struct arg_spec svc_args[] = {
 	{ "use", ARG_STR, 0, NULL, svc_uses, "auto",
 	  "the service manager: auto (what PID 1 is, as the "
 	  "ansible_service_mgr fact says), systemd or sysvinit" },
+	{ "sleep", ARG_INT, 0, NULL, NULL, "1",
+	  "sysvinit: seconds to wait after the stop and after the start of "
+	  "a restart (systemd ignores it, as Ansible does)" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -306,9 +309,15 @@ static void sysv_script(struct buf *s, const struct task_ctx *ctx,
 			 "run chkconfig \"$u\" %s\nelse r=0 o= er=; fi\nrec en\n",
 			 on ? "defaults" : "disable", on ? "on" : "off");
 	}
-	if (pl->action && !strcmp(pl->action, "restart"))
-		buf_adds(s, "run \"$i\" stop; [ \"$r\" = 0 ] || { rec st; "
-			 "exit 0; }\nsleep 1\nrun \"$i\" start; rec st; sleep 1\n");
+	if (pl->action && !strcmp(pl->action, "restart")) {
+		long long z = arg_int(ctx, "sleep", 1);
+
+		if (z < 0)
+			z = 0;
+		buf_addf(s, "run \"$i\" stop; [ \"$r\" = 0 ] || { rec st; "
+			 "exit 0; }\nsleep %lld\nrun \"$i\" start; rec st; "
+			 "sleep %lld\n", z, z);
+	}
 	else if (pl->action)
 		buf_addf(s, "run \"$i\" %s; rec st\n", pl->action);
 }

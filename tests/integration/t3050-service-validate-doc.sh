@@ -1,7 +1,7 @@
 #!/bin/sh
 # service, systemd and systemd_service without a host: `tend validate`
 # refuses, by name and at file:line:column, what they do not support
-# (scope user/global, Ansible's service args sleep/pattern/runlevel/
+# (scope user/global, Ansible's service args pattern/runlevel/
 # arguments, a service manager other than systemd/sysvinit, a glob in
 # name, state/enabled/masked without name, a bad state); `tend modules`
 # lists the three and `tend doc` shows their arguments, returns and an
@@ -17,7 +17,7 @@ cat >"$T/bad.yml" <<'YML'
     - systemd: { state: started }
     - systemd: { masked: yes }
     - systemd: { name: "foo*", state: started }
-    - service: { name: foo, state: started, sleep: 3 }
+    - service: { name: foo, runlevel: 3 }
     - service: { name: foo, pattern: foo }
     - service: { name: foo, use: upstart }
     - systemd_service: { name: foo, state: bogus }
@@ -29,7 +29,7 @@ expect_in "$T/err" "bad.yml:5:44: scope=global is not supported"
 expect_in "$T/err" "bad.yml:6:25: missing parameter(s) required by 'state': name"
 expect_in "$T/err" "bad.yml:7:26: missing parameter(s) required by 'masked': name"
 expect_in "$T/err" "bad.yml:8:24: This module does not currently support using glob patterns, found '*' in service name: foo*"
-expect_in "$T/err" "bad.yml:9:45: unsupported parameter 'sleep' for module 'service'"
+expect_in "$T/err" "bad.yml:9:29: unsupported parameter 'runlevel' for module 'service'"
 expect_in "$T/err" "bad.yml:10:29: unsupported parameter 'pattern' for module 'service'"
 expect_in "$T/err" "bad.yml:11:34: value of 'use' must be one of: auto, systemd, sysvinit, got 'upstart'"
 expect_in "$T/err" "bad.yml:12:44: value of 'state' must be one of: started, stopped, restarted, reloaded, got 'bogus'"
@@ -45,6 +45,7 @@ cat >"$T/good.yml" <<'YML'
     - ansible.builtin.systemd_service: { unit: "{{ u }}", masked: no, scope: "{{ s }}", force: yes }
     - service: { name: nginx, state: reloaded, use: sysvinit }
     - ansible.builtin.service: { service: nginx, enabled: no }
+    - service: { name: nginx, state: restarted, sleep: 3 }
 YML
 run_tend 0 validate "$T/good.yml"
 
