@@ -630,18 +630,6 @@ static void crontab_label(struct buf *out, const struct task_ctx *ctx,
 		buf_adds(out, "crontab");
 }
 
-static int host_error(const struct exec_result *res, const char *what)
-{
-	struct buf e = BUF_INIT;
-	int error;
-
-	buf_addbuf(&e, &res->err);
-	buf_trim(&e);
-	error = tend_error_set("%s", e.len ? e.ptr : what);
-	buf_release(&e);
-	return error;
-}
-
 static int cron_judge(struct check_result *out, const struct task_ctx *ctx,
 		      struct probe *p, const struct exec_result *res)
 {
@@ -655,7 +643,7 @@ static int cron_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->priv_free = p->priv_free;
 	p->priv = NULL;
 	if (res->status)
-		return host_error(res, "Unable to read crontab");
+		return exec_error(res, "Unable to read crontab");
 	if ((error = read_probe(c, res)) < 0)
 		return error;
 	where(&w, ctx, c);
@@ -761,7 +749,7 @@ static int cron_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {
-		error = host_error(&res, "cannot write the crontab");
+		error = exec_error(&res, "cannot write the crontab");
 		goto out;
 	}
 	while ((n = rec_next(&r, &res.out, &pos)) > 0)

@@ -258,18 +258,6 @@ static int read_probe(struct git_plan *g, const struct buf *out)
 	return n;
 }
 
-static int script_error(const struct exec_result *res)
-{
-	struct buf e = BUF_INIT;
-	int error;
-
-	buf_addbuf(&e, &res->err);
-	buf_trim(&e);
-	error = tend_error_set("%s", e.len ? e.ptr : "git failed");
-	buf_release(&e);
-	return error;
-}
-
 /* Ansible's unfrackgitpath: compare URLs without a trailing slash. */
 static bool same_url(const char *a, const char *b)
 {
@@ -297,7 +285,7 @@ static int git_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->priv_free = p->priv_free;
 	p->priv = NULL;
 	if (res->status)
-		return script_error(res);
+		return exec_error(res, "git failed");
 	if ((error = read_probe(g, &res->out)) < 0)
 		return error;
 	repo_url(&repo, ctx);
@@ -495,7 +483,7 @@ static int git_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {
-		error = script_error(&res);
+		error = exec_error(&res, "git failed");
 		goto out;
 	}
 	while ((n = rec_next(&r, &res.out, &pos)) > 0) {

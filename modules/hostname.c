@@ -129,18 +129,6 @@ static char *stripped(const char *s, size_t n)
 	return xstrndup(s, n);
 }
 
-static int host_error(const struct exec_result *res, const char *what)
-{
-	struct buf e = BUF_INIT;
-	int error;
-
-	buf_addbuf(&e, &res->err);
-	buf_trim(&e);
-	error = tend_error_set("%s", e.len ? e.ptr : what);
-	buf_release(&e);
-	return error;
-}
-
 static int read_probe(struct hostname_plan *h, const struct buf *out)
 {
 	struct rec r;
@@ -191,7 +179,7 @@ static int hostname_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->priv_free = p->priv_free;
 	p->priv = NULL;
 	if (res->status)
-		return host_error(res, "cannot read the host name");
+		return exec_error(res, "cannot read the host name");
 	if ((error = read_probe(h, &res->out)) < 0)
 		return error;
 	before = strcmp(name, h->current) ? h->current : h->permanent;
@@ -245,7 +233,7 @@ static int hostname_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {
-		error = host_error(&res, "cannot set the host name");
+		error = exec_error(&res, "cannot set the host name");
 		goto out;
 	}
 	while ((n = rec_next(&r, &res.out, &pos)) > 0) {

@@ -362,18 +362,6 @@ static bool linux_mount(const struct buf *info, const char *dst, char **src)
 	return found;
 }
 
-static int host_error(const struct exec_result *res, const char *what)
-{
-	struct buf e = BUF_INIT;
-	int error;
-
-	buf_addbuf(&e, &res->err);
-	buf_trim(&e);
-	error = tend_error_set("%s", e.len ? e.ptr : what);
-	buf_release(&e);
-	return error;
-}
-
 static int read_probe(struct mount_plan *m, const struct buf *out,
 		      struct buf *info)
 {
@@ -466,7 +454,7 @@ static int mount_judge(struct check_result *out, const struct task_ctx *ctx,
 	p->priv = NULL;
 	(void)ctx;
 	if (res->status)
-		return host_error(res, "cannot read the fstab");
+		return exec_error(res, "cannot read the fstab");
 	if ((error = read_probe(m, &res->out, &info)) < 0)
 		goto out;
 	decide(out, m, &info);
@@ -593,7 +581,7 @@ static int mount_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {
-		error = host_error(&res, "mount failed");
+		error = exec_error(&res, "mount failed");
 		goto out;
 	}
 	out->result = result(m);

@@ -263,13 +263,7 @@ static int svc_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->result = val_dict();
 	pl->mgr = MGR_SYSV;
 	if (res->status) {
-		struct buf e = BUF_INIT;
-
-		buf_addbuf(&e, &res->err);
-		buf_trim(&e);
-		error = tend_error_set("%s", e.len ? e.ptr : "service failed");
-		buf_release(&e);
-		return error;
+		return exec_error(res, "service failed");
 	}
 	if (!rec_is(&r, "mgr") || r.len != 8 || memcmp(r.val, "sysvinit", 8))
 		return tend_error_set("service manager '%.*s' is not supported "

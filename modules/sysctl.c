@@ -241,18 +241,6 @@ static void rewrite(struct sysctl_plan *p, bool present, char **file_value)
 	val_unref(seen);
 }
 
-static int host_error(const struct exec_result *res, const char *what)
-{
-	struct buf e = BUF_INIT;
-	int error;
-
-	buf_addbuf(&e, &res->err);
-	buf_trim(&e);
-	error = tend_error_set("%s", e.len ? e.ptr : what);
-	buf_release(&e);
-	return error;
-}
-
 /* What process() decides, as plan lines. */
 static void decide(struct check_result *out, const struct task_ctx *ctx,
 		   struct sysctl_plan *p, const char *fv, bool present)
@@ -302,7 +290,7 @@ static int sysctl_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->priv_free = pr->priv_free;
 	pr->priv = NULL;
 	if (res->status)
-		return host_error(res, "cannot read the sysctl file");
+		return exec_error(res, "cannot read the sysctl file");
 	while ((n = rec_next(&r, &res->out, &pos)) > 0) {
 		if (rec_is(&r, "proc"))
 			p->proc = strip(r.val, r.len);
@@ -386,7 +374,7 @@ static int sysctl_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
 	if (res.status) {
-		error = host_error(&res, "sysctl failed");
+		error = exec_error(&res, "sysctl failed");
 		goto out;
 	}
 	out->changed = true;

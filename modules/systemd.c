@@ -393,7 +393,6 @@ static int sd_judge(struct check_result *out, const struct task_ctx *ctx,
 {
 	struct sd_plan *pl = xcalloc(1, sizeof(*pl));
 	struct sd_seen s = { 0 };
-	struct buf e = BUF_INIT;
 	int error = 0;
 
 	(void)p;
@@ -401,11 +400,7 @@ static int sd_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->priv_free = free;
 	out->result = val_dict();
 	if (res->status) {
-		buf_addbuf(&e, &res->err);
-		buf_trim(&e);
-		error = tend_error_set("%s", e.len ? e.ptr : "systemctl failed");
-		buf_release(&e);
-		return error;
+		return exec_error(res, "systemctl failed");
 	}
 	if ((error = read_seen(&s, &res->out)) < 0)
 		goto out;

@@ -164,17 +164,12 @@ static int parse_poll(struct poll *p, const struct task_ctx *ctx,
 		      const struct exec_result *res)
 {
 	const char *re = arg_str(ctx, "search_regex");
-	struct buf e = BUF_INIT;
 	struct rec r;
 	size_t pos = 0;
 	int n, error = 0;
 
 	if (res->status) {
-		buf_addbuf(&e, &res->err);
-		buf_trim(&e);
-		error = tend_error_set("%s", e.len ? e.ptr : "the poll failed");
-		buf_release(&e);
-		return error;
+		return exec_error(res, "the poll failed");
 	}
 	p->there = p->matched = false;
 	while ((n = rec_next(&r, &res->out, &pos)) > 0) {

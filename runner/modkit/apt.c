@@ -610,13 +610,7 @@ int apt_plan_build(struct apt_plan **out, const struct task_ctx *ctx,
 				      "'%s' (ansible_pkg_mgr): tend's package "
 				      "module supports apt only", g->pkg_mgr);
 	if (res->status) {
-		struct buf e = BUF_INIT;
-
-		buf_addbuf(&e, &res->err);
-		buf_trim(&e);
-		error = tend_error_set("%s", e.len ? e.ptr : "apt failed");
-		buf_release(&e);
-		return error;
+		return exec_error(res, "apt failed");
 	}
 	if (arg_bool(ctx, "update_cache", false) || valid > 0)
 		g->update = !(g->mtime + valid >= g->now);

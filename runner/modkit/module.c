@@ -718,6 +718,18 @@ static void skipped_result(struct check_result *out, const struct val *cmd,
 	val_dict_set_str(out->result, "msg", msg);
 }
 
+int exec_error(const struct exec_result *res, const char *fallback)
+{
+	struct buf e = BUF_INIT;
+	int error;
+
+	buf_addbuf(&e, &res->err);
+	buf_trim(&e);
+	error = tend_error_set("%s", e.len ? e.ptr : fallback);
+	buf_release(&e);
+	return error;
+}
+
 void task_command_probe(struct buf *s, const struct task_ctx *ctx)
 {
 	const char *creates = arg_str(ctx, "creates");

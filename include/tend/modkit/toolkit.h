@@ -208,6 +208,12 @@ int sh_split(struct val **out, const char *s);
  * rc, stdout, stderr, *_lines, cmd (a new reference is taken of `cmd`),
  * start, end, delta, msg; rc != 0 sets failed.
  */
+/*
+ * A host script that failed: its stderr (trimmed) is the task's error,
+ * or `fallback` when it printed none. Returns the error code set.
+ */
+int exec_error(const struct exec_result *res, const char *fallback);
+
 void task_command_probe(struct buf *script, const struct task_ctx *ctx);
 int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 		       struct probe *p, const struct exec_result *res);
