@@ -1,0 +1,1147 @@
+#include "tend/common.h"
+#include <ctype.h>
+#include "tend/modkit/module.h"
+#include "tend/modkit/toolkit.h"
+#include "tend/transport/transport.h"
+#include "tend/util/buf.h"
+#include "tend/util/quote.h"
+
+/*
+ * pip: Python packages on the host, installed with the host's own pip
+ * (a virtualenv's, `executable`, or the system python's), as Ansible's
+ * pip module does.
+ *
+ * The check is one probe: whether the virtualenv exists, which pip to
+ * run, what it lists (`pip list --format=freeze`), and for the states
+ * that install, the same `pip install` with --dry-run (pip resolves
+ * exactly what the real run would, and fails as it would: an unknown
+ * package, an externally managed python). The judge turns that into
+ * "install foo 1.0", "upgrade foo 1.0 -> 2.0", "remove foo", "create
+ * virtualenv /opt/venv". The apply is one script running what Ansible
+ * runs: the virtualenv command, then pip with the state's words, and
+ * changed as Ansible says it (pip's "Successfully installed" or
+ * "Successfully uninstalled"; with requirements, freeze before/after).
+ */
+
+static const char *const pip_states[] = {
+	"present", "absent", "latest", "forcereinstall", NULL,
+};
+
+static const struct arg_spec pip_args[] = {
+	{ "name", ARG_LIST, 0, NULL, NULL, NULL,
+	  "package names or URLs, each may carry a version specifier "
+	  "(foo==1.0, foo>=1,<2)" },
+	{ "version", ARG_STR, 0, NULL, NULL, NULL,
+	  "the version of the one package in name (1.0, or a specifier "
+	  "like '>=1')" },
+	{ "state", ARG_STR, 0, NULL, pip_states, "present",
+	  "present, absent, latest (install -U) or forcereinstall" },
+	{ "requirements", ARG_STR, 0, NULL, NULL, NULL,
+	  "a requirements file on the host (relative to chdir)" },
+	{ "virtualenv", ARG_PATH, 0, NULL, NULL, NULL,
+	  "a virtualenv to install into, created when it has no "
+	  "bin/activate (relative to chdir)" },
+	{ "virtualenv_site_packages", ARG_BOOL, 0, NULL, NULL, "no",
+	  "give a new virtualenv the system's site-packages" },
+	{ "virtualenv_command", ARG_STR, 0, NULL, NULL, "virtualenv",
+	  "the command that creates a virtualenv ('python3 -m venv')" },
+	{ "virtualenv_python", ARG_STR, 0, NULL, NULL, NULL,
+	  "the python of a new virtualenv (-p; not with venv)" },
+	{ "extra_args", ARG_STR, 0, NULL, NULL, NULL,
+	  "more arguments for pip (split as a shell would)" },
+	{ "editable", ARG_BOOL, 0, NULL, NULL, "no",
+	  "pass -e to pip (a local project or VCS URL)" },
+	{ "chdir", ARG_PATH, 0, NULL, NULL, NULL,
+	  "run pip there (default: the temporary directory)" },
+	{ "executable", ARG_PATH, 0, NULL, NULL, NULL,
+	  "the pip to run (a path, or a name found on PATH)" },
+	{ "umask", ARG_STR, 0, NULL, NULL, NULL,
+	  "the umask (octal) pip and the virtualenv command run with" },
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static const char *const pip_exclusive[] = {
+	"name|requirements", "executable|virtualenv", NULL,
+};
+
+/* One item of name, parsed as pkg_resources' Requirement.parse. */
+struct pkg {
+	bool plain;     /* a requirement (else a URL or a path) */
+	char *name;     /* canonical name (plain), else the item */
+	char *text;     /* what goes on pip's command line */
+	char *pinned;   /* the version of a lone "==V", or NULL */
+	bool has_spec;
+};
+
+struct pip_plan {
+	bool venv_missing;
+	struct val *pip;     /* pip's argv (list), or NULL */
+	struct pkg *pkgs;
+	size_t nr;
+	struct val *cmd;     /* the pip command, without pip itself */
+};
+
+static void pkgs_free(struct pkg *p, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(p[i].name);
+		free(p[i].text);
+		free(p[i].pinned);
+	}
+	free(p);
+}
+
+static void pip_plan_free(void *v)
+{
+	struct pip_plan *pp = v;
+
+	if (!pp)
+		return;
+	val_unref(pp->pip);
+	val_unref(pp->cmd);
+	pkgs_free(pp->pkgs, pp->nr);
+	free(pp);
+}
+
+/* Package.canonicalize_name: runs of - _ . become one -, lower case. */
+static char *canon_name(const char *s, size_t len)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < len; i++) {
+		if (strchr("-_.", s[i])) {
+			if (!b.len || b.ptr[b.len - 1] != '-')
+				buf_addch(&b, '-');
+		} else {
+			buf_addch(&b, tolower((unsigned char)s[i]));
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+static const char *skip_ws(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The version specifiers at `s` (after the name and extras) onto `out`,
+ * sorted as packaging's SpecifierSet prints them; returns what follows
+ * (a marker), or NULL if they do not parse.
+ */
+static const char *parse_specs(struct buf *out, struct pkg *p, const char *s)
+{
+	char *specs[32];
+	size_t n = 0;
+	bool paren;
+
+	s = skip_ws(s);
+	if ((paren = *s == '('))
+		s = skip_ws(s + 1);
+	while (*s && strchr("<>=!~", *s) && n < 32) {
+		const char *op = s, *v;
+		struct buf b = BUF_INIT;
+
+		while (*s && strchr("<>=!~", *s))
+			s++;
+		buf_add(&b, op, (size_t)(s - op));
+		v = s = skip_ws(s);
+		while (*s && !strchr(",;) \t", *s))
+			s++;
+		buf_add(&b, v, (size_t)(s - v));
+		specs[n++] = buf_detach(&b, NULL);
+		if (s == v)
+			goto bad;
+		s = skip_ws(s);
+		if (*s != ',')
+			break;
+		s = skip_ws(s + 1);
+	}
+	if (paren && *s++ != ')')
+		goto bad;
+	qsort(specs, n, sizeof(*specs), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		char *sp = specs[i];
+
+		buf_adds(out, i ? "," : "");
+		buf_adds(out, sp);
+		/* a lone "==V" is the version a plan can name */
+		if (n == 1 && !strncmp(sp, "==", 2) && sp[2] != '=')
+			p->pinned = xstrdup(sp + 2);
+		free(sp);
+	}
+	p->has_spec = n > 0;
+	return skip_ws(s);
+bad:
+	while (n)
+		free(specs[--n]);
+	return NULL;
+}
+
+static bool name_char(int c)
+{
+	return isalnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+/*
+ * Ansible's Package(item): a requirement (name, [extras], specifiers,
+ * ; marker, or @ URL) is plain and written back normalised as
+ * str(Requirement) does; anything else (a path, a URL) is kept as is.
+ */
+static void pkg_parse(struct pkg *p, const char *item)
+{
+	const char *s = skip_ws(item), *n0 = s, *rest;
+	struct buf t = BUF_INIT;
+	size_t nlen;
+
+	memset(p, 0, sizeof(*p));
+	while (name_char((unsigned char)*s))
+		s++;
+	nlen = (size_t)(s - n0);
+	if (!nlen || !isalnum((unsigned char)n0[0]) ||
+	    !isalnum((unsigned char)n0[nlen - 1]))
+		goto other;
+	buf_add(&t, n0, nlen);
+	s = skip_ws(s);
+	if (*s == '[') {
+		const char *e = strchr(s, ']');
+
+		if (!e)
+			goto other;
+		buf_add(&t, s, (size_t)(e + 1 - s));
+		s = skip_ws(e + 1);
+	}
+	if (*s == '@') {
+		buf_adds(&t, " ");
+		buf_adds(&t, s);
+		p->has_spec = false;
+	} else {
+		if (!(rest = parse_specs(&t, p, s)))
+			goto other;
+		if (*rest == ';') {
+			buf_adds(&t, "; ");
+			buf_adds(&t, skip_ws(rest + 1));
+		} else if (*rest) {
+			goto other;
+		}
+	}
+	p->plain = true;
+	p->name = canon_name(n0, nlen);
+	p->text = buf_detach(&t, NULL);
+	return;
+other:
+	buf_release(&t);
+	free(p->pinned);
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(item);
+	p->text = xstrdup(item);
+}
+
+/* _is_package_name: an item that is not a bare version specifier. */
+static bool is_package_name(const char *s)
+{
+	static const char *const ops[] = {
+		">=", "<=", ">", "<", "==", "!=", "~=", NULL,
+	};
+
+	s = skip_ws(s);
+	for (size_t i = 0; ops[i]; i++)
+		if (!strncmp(s, ops[i], strlen(ops[i])))
+			return false;
+	return true;
+}
+
+/*
+ * Ansible's _recover_package_name: items split on commas, then a bare
+ * specifier (or what is inside [extras]) joined back to the package
+ * before it. A new list of strings.
+ */
+static struct val *recover_names(const struct val *names)
+{
+	struct val *out = val_list();
+	struct buf cur = BUF_INIT;
+	bool in_brackets = false, any = false;
+
+	for (size_t i = 0; names && i < val_len(names); i++) {
+		const char *item = val_cstr(val_list_at(names, i));
+
+		for (const char *s = item; s; ) {
+			const char *c = strchr(s, ',');
+			size_t len = c ? (size_t)(c - s) : strlen(s);
+			char *part = xstrndup(s, len);
+
+			if (is_package_name(part) && !in_brackets && any) {
+				val_list_push(out, val_strn(cur.ptr, cur.len));
+				buf_reset(&cur);
+				any = false;
+			}
+			if (strchr(part, '['))
+				in_brackets = true;
+			if (in_brackets && strchr(part, ']'))
+				in_brackets = false;
+			buf_adds(&cur, any ? "," : "");
+			buf_adds(&cur, part);
+			any = true;
+			free(part);
+			s = c ? c + 1 : NULL;
+		}
+	}
+	val_list_push(out, val_strn(cur.ptr, cur.len));
+	buf_release(&cur);
+	return out;
+}
+
+/*
+ * The packages of `names` with `version` (Ansible: joined with "==" when
+ * it starts with a digit, else with a space). Errors as Ansible's.
+ */
+static int pkgs_build(struct pkg **out, size_t *nr, const struct val *names,
+		      const char *version)
+{
+	struct val *items = recover_names(names);
+	size_t n = val_len(items);
+	struct pkg *p = xcalloc(n ? n : 1, sizeof(*p));
+	int error = 0;
+
+	for (size_t i = 0; i < n; i++)
+		pkg_parse(&p[i], val_cstr(val_list_at(items, i)));
+	if (version && n > 1) {
+		error = tend_error_set("'version' argument is ambiguous when "
+				       "installing multiple package distributions. "
+				       "Please specify version restrictions next "
+				       "to each package in 'name' argument.");
+	} else if (version && p[0].has_spec) {
+		error = tend_error_set("The 'version' argument conflicts with "
+				       "any version specifier provided along with "
+				       "a package name. Please keep the version "
+				       "specifier, but remove the 'version' "
+				       "argument.");
+	} else if (version && n == 1) {
+		struct buf b = BUF_INIT;
+		const char *v = skip_ws(version);
+
+		buf_addf(&b, "%s%s%s", p[0].text,
+			 isdigit((unsigned char)v[0]) ? "==" : " ", v);
+		free(p[0].name);
+		free(p[0].text);
+		free(p[0].pinned);
+		pkg_parse(&p[0], b.ptr);
+		buf_release(&b);
+	}
+	val_unref(items);
+	if (error < 0) {
+		pkgs_free(p, n);
+		return error;
+	}
+	*out = p;
+	*nr = n;
+	return 0;
+}
+
+static const char *state_of(const struct task_ctx *ctx)
+{
+	const char *st = arg_str(ctx, "state");
+
+	return st ? st : "present";
+}
+
+/*
+ * extra_args as Ansible passes them: with editable, "-e" added unless a
+ * space-separated word already is; then split as shlex does.
+ */
+static int extra_words(struct val **out, const struct task_ctx *ctx)
+{
+	const char *extra = arg_str(ctx, "extra_args");
+	struct buf b = BUF_INIT;
+	int error;
+
+	buf_adds(&b, extra ? extra : "");
+	if (arg_bool(ctx, "editable", false)) {
+		bool have = false;
+
+		for (const char *s = b.ptr; *s; ) {
+			const char *sp = strchr(s, ' ');
+			size_t len = sp ? (size_t)(sp - s) : strlen(s);
+
+			have |= len == 2 && !strncmp(s, "-e", 2);
+			s += len + (sp != NULL);
+		}
+		if (!have)
+			buf_adds(&b, b.len ? " -e" : "-e");
+	}
+	error = sh_split(out, b.ptr);
+	buf_release(&b);
+	return error;
+}
+
+/* The pip command after pip itself: state words, extra_args, packages. */
+static int build_cmd(struct pip_plan *pp, const struct task_ctx *ctx)
+{
+	const char *st = state_of(ctx);
+	struct val *extra = NULL;
+	int error;
+
+	pp->cmd = val_list();
+	if (!strcmp(st, "absent")) {
+		val_list_push(pp->cmd, val_str("uninstall"));
+		val_list_push(pp->cmd, val_str("-y"));
+	} else {
+		val_list_push(pp->cmd, val_str("install"));
+		if (strcmp(st, "present"))
+			val_list_push(pp->cmd, val_str("-U"));
+		if (!strcmp(st, "forcereinstall"))
+			val_list_push(pp->cmd, val_str("--force-reinstall"));
+	}
+	if ((error = extra_words(&extra, ctx)) < 0)
+		return error;
+	for (size_t i = 0; i < val_len(extra); i++)
+		val_list_push(pp->cmd, val_ref(val_list_at(extra, i)));
+	val_unref(extra);
+	if (arg_get(ctx, "name") && !val_is(arg_get(ctx, "name"), VAL_NULL)) {
+		if ((error = pkgs_build(&pp->pkgs, &pp->nr, arg_get(ctx, "name"),
+					arg_str(ctx, "version"))) < 0)
+			return error;
+		for (size_t i = 0; i < pp->nr; i++)
+			val_list_push(pp->cmd, val_str(pp->pkgs[i].text));
+	} else if (arg_str(ctx, "requirements")) {
+		val_list_push(pp->cmd, val_str("-r"));
+		val_list_push(pp->cmd, val_str(arg_str(ctx, "requirements")));
+	}
+	return 0;
+}
+
+/* Append the words of a list, quoted, each after a space. */
+static void add_words(struct buf *s, const struct val *l, size_t from)
+{
+	for (size_t i = from; l && i < val_len(l); i++) {
+		buf_addch(s, ' ');
+		sh_quote(s, val_cstr(val_list_at(l, i)));
+	}
+}
+
+/* $c (chdir), $e (virtualenv, absolute), $x (executable); fail(). */
+static void script_head(struct buf *s, const struct task_ctx *ctx)
+{
+	const char *chdir = arg_str(ctx, "chdir");
+	const char *env = arg_str(ctx, "virtualenv");
+	const char *exe = arg_str(ctx, "executable");
+
+	buf_adds(s, "LC_ALL=C; export LC_ALL\n"
+		 "fail() { printf 'fail:%s\\n%s\\n' \"${#1}\" \"$1\"; exit 0; }\n"
+		 "c=");
+	if (chdir)
+		sh_quote(s, chdir);
+	else
+		buf_adds(s, "\"${TMPDIR:-/tmp}\"");
+	buf_adds(s, "\ne=");
+	/* Ansible's os.path.join(chdir, virtualenv) */
+	if (env && env[0] != '/')
+		buf_adds(s, chdir ? "\"$c\"/" : "\"$HOME\"/");
+	sh_quote(s, env ? env : "");
+	buf_adds(s, "\nx=");
+	sh_quote(s, exe ? exe : "");
+	buf_adds(s, "\ncd -- \"$c\" 2>/dev/null || fail \"cannot change to "
+		 "chdir $c\"\n");
+}
+
+/* Ansible's _get_pip: sets "$@" to the pip to run, and prints it. */
+static void script_find_pip(struct buf *s)
+{
+	buf_adds(s,
+		 "if [ -n \"$x\" ]; then\n"
+		 "\tcase $x in\n"
+		 "\t/*) y=$x ;;\n"
+		 "\t*) y=$(command -v -- \"$x\") || fail \"Unable to find any "
+		 "of $x to use.  pip needs to be installed.\" ;;\n"
+		 "\tesac\n"
+		 "\tset -- \"$y\"\n"
+		 "elif [ -n \"$e\" ]; then\n"
+		 "\ty=\n"
+		 "\tfor b in pip3 pip; do\n"
+		 "\t\t[ -f \"$e/bin/$b\" ] && [ -x \"$e/bin/$b\" ] && "
+		 "{ y=$e/bin/$b; break; }\n"
+		 "\tdone\n"
+		 "\t[ -n \"$y\" ] || fail \"Unable to find pip in the virtualenv, "
+		 "$e, under any of these names: pip3, pip. Make sure pip is "
+		 "present in the virtualenv.\"\n"
+		 "\tset -- \"$y\"\n"
+		 "elif y=$(command -v python3) && \"$y\" -c 'import sys, "
+		 "importlib.util as u; sys.exit(u.find_spec(\"pip\") is None)' "
+		 "2>/dev/null; then\n"
+		 "\tset -- \"$y\" -m pip.__main__\n"
+		 "else\n"
+		 "\ty=$(command -v pip3) || fail \"Unable to find any of pip3 to "
+		 "use.  pip needs to be installed.\"\n"
+		 "\tset -- \"$y\"\n"
+		 "fi\n"
+		 "for a in \"$@\"; do printf 'pip:%s\\n%s\\n' \"${#a}\" \"$a\"; "
+		 "done\n");
+}
+
+/* Ansible's _get_packages, printed as record KEY. */
+static void script_freeze(struct buf *s, const char *key)
+{
+	buf_addf(s, "f=$(\"$@\" list --format=freeze 2>/dev/null) || "
+		 "f=$(\"$@\" freeze 2>&1) || fail \"stdout: $f\"\n"
+		 "printf '%s:%%s\\n%%s\\n' \"${#f}\" \"$f\"\n", key);
+}
+
+static bool has_vcs(const struct task_ctx *ctx)
+{
+	const struct val *names = arg_get(ctx, "name");
+	static const char *const vcs[] = { "svn+", "git+", "hg+", "bzr+", NULL };
+
+	for (size_t i = 0; names && val_is(names, VAL_LIST) &&
+	     i < val_len(names); i++)
+		for (size_t j = 0; vcs[j]; j++)
+			if (strstr(val_cstr(val_list_at(names, i)), vcs[j]))
+				return true;
+	return false;
+}
+
+static int pip_probe(struct probe *out, const struct task_ctx *ctx)
+{
+	struct pip_plan *pp = xcalloc(1, sizeof(*pp));
+	struct buf *s = &out->script;
+	const char *req = arg_str(ctx, "requirements");
+	struct val *vcmd = NULL;
+	bool absent = !strcmp(state_of(ctx), "absent");
+	int error;
+
+	out->priv = pp;
+	out->priv_free = pip_plan_free;
+	if ((error = build_cmd(pp, ctx)) < 0)
+		return error;
+	script_head(s, ctx);
+	if (arg_str(ctx, "virtualenv")) {
+		const char *vc = arg_str(ctx, "virtualenv_command");
+
+		if ((error = sh_split(&vcmd, vc ? vc : "virtualenv")) < 0)
+			return error;
+		buf_adds(s, "if [ ! -e \"$e/bin/activate\" ]; then\n"
+			 "\techo 'venv 0'\n\tv=");
+		sh_quote(s, val_len(vcmd) ? val_cstr(val_list_at(vcmd, 0)) : "");
+		val_unref(vcmd);
+		buf_adds(s, "\n\tcase $v in */*) ;; *) command -v -- \"$v\" "
+			 ">/dev/null || fail \"Failed to find required "
+			 "executable \\\"$v\\\" in paths: $PATH\" ;; esac\n"
+			 "\texit 0\nfi\n");
+	}
+	script_find_pip(s);
+	script_freeze(s, "freeze");
+	if (absent && req) {
+		buf_adds(s, "r=");
+		sh_quote(s, req);
+		buf_adds(s, "\nf=$(cat -- \"$r\") || fail \"ERROR: Could not open "
+			 "requirements file: $r\"\n"
+			 "printf 'req:%s\\n%s\\n' \"${#f}\" \"$f\"\n");
+	} else if (!absent) {
+		/* what the real run would do, resolved by pip itself */
+		buf_adds(s, "o=$(\"$@\" ");
+		sh_quote(s, val_cstr(val_list_at(pp->cmd, 0)));
+		buf_adds(s, " --dry-run --no-cache-dir");
+		add_words(s, pp->cmd, 1);
+		buf_adds(s, "; r=$?; echo x; exit $r); r=$?; o=${o%x}\n"
+			 "printf 'dry_rc %s\\n' \"$r\"\n"
+			 "printf 'dry:%s\\n%s\\n' \"${#o}\" \"$o\"\n");
+	}
+	return 0;
+}
+
+/* Where the virtualenv is, as plans say it. */
+static void env_path(struct buf *out, const struct task_ctx *ctx)
+{
+	const char *env = arg_str(ctx, "virtualenv");
+	const char *chdir = arg_str(ctx, "chdir");
+
+	if (env[0] != '/' && chdir)
+		buf_addf(out, "%s/", chdir);
+	else if (env[0] != '/')
+		buf_adds(out, "~/");
+	buf_adds(out, env);
+}
+
+/* `pip list --format=freeze` into a dict: canonical name -> version. */
+static struct val *parse_freeze(const char *s, size_t len)
+{
+	struct val *d = val_dict();
+	const char *end = s + len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		const char *eq = NULL;
+
+		for (const char *q = s; q + 1 < le; q++)
+			if (q[0] == '=' && q[1] == '=') {
+				eq = q;
+				break;
+			}
+		if (eq) {
+			char *name = canon_name(s, (size_t)(eq - s));
+
+			val_dict_set(d, name, val_strn(eq + 2,
+						       (size_t)(le - eq - 2)));
+			free(name);
+		}
+		s = nl ? nl + 1 : end;
+	}
+	return d;
+}
+
+/* Release numbers compared part by part (digits as numbers). */
+static int version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			char *ea, *eb;
+			unsigned long long x = strtoull(a, &ea, 10);
+			unsigned long long y = strtoull(b, &eb, 10);
+
+			if (x != y)
+				return x < y ? -1 : 1;
+			a = ea;
+			b = eb;
+		} else if (*a != *b) {
+			/* "1.0" < "1.0.1"; "1.0rc1" < "1.0" is left aside */
+			return !*a ? -1 : !*b ? 1 : *a < *b ? -1 : 1;
+		} else {
+			a++;
+			b++;
+		}
+	}
+	return 0;
+}
+
+/* "Would install a-1.0 b-2.0" of a dry run, against what is there. */
+static void plan_installs(struct buf *changes, const struct buf *dry,
+			  const struct val *have)
+{
+	const char *l = strstr(dry->ptr, "Would install ");
+	const char *end;
+
+	if (!l || (l != dry->ptr && l[-1] != '\n'))
+		return;
+	l += strlen("Would install ");
+	end = strchr(l, '\n');
+	end = end ? end : l + strlen(l);
+	while (l < end) {
+		const char *sp = memchr(l, ' ', (size_t)(end - l));
+		const char *we = sp ? sp : end, *dash = NULL;
+
+		for (const char *q = l; q < we; q++)
+			if (*q == '-')
+				dash = q;
+		if (dash) {
+			char *name = canon_name(l, (size_t)(dash - l));
+			char *ver = xstrndup(dash + 1, (size_t)(we - dash - 1));
+			const struct val *old = val_dict_get(have, name);
+			int c = old ? version_cmp(val_cstr(old), ver) : 0;
+
+			if (!old)
+				buf_addf(changes, "install %s %s\n", name, ver);
+			else if (!c)
+				buf_addf(changes, "reinstall %s %s\n", name, ver);
+			else
+				buf_addf(changes, "%s %s %s -> %s\n",
+					 c < 0 ? "upgrade" : "downgrade", name,
+					 val_cstr(old), ver);
+			free(name);
+			free(ver);
+		}
+		l = we + 1;
+	}
+}
+
+/* state=absent: what of name (or the requirements file) is there. */
+static void plan_removals(struct buf *changes, const struct pip_plan *pp,
+			  const struct buf *req, const struct val *have)
+{
+	for (size_t i = 0; i < pp->nr; i++) {
+		if (!pp->pkgs[i].plain)
+			buf_addf(changes, "remove %s\n", pp->pkgs[i].text);
+		else if (val_dict_get(have, pp->pkgs[i].name))
+			buf_addf(changes, "remove %s\n", pp->pkgs[i].name);
+	}
+	for (const char *l = req ? req->ptr : ""; *l; ) {
+		const char *nl = strchr(l, '\n');
+		char *line = xstrndup(l, nl ? (size_t)(nl - l) : strlen(l));
+		char *hash = strstr(line, " #");
+		struct pkg p;
+
+		if (hash)
+			*hash = '\0';
+		if (*skip_ws(line) && *skip_ws(line) != '#' &&
+		    *skip_ws(line) != '-') {
+			pkg_parse(&p, line);
+			if (p.plain && val_dict_get(have, p.name))
+				buf_addf(changes, "remove %s\n", p.name);
+			free(p.name);
+			free(p.text);
+			free(p.pinned);
+		}
+		free(line);
+		l = nl ? nl + 1 : l + strlen(l);
+	}
+}
+
+/* Ansible's _fail message: "stdout: OUT" and "\n:stderr: ERR". */
+static void fail_msg(struct buf *msg, const char *out, size_t olen,
+		     const char *err, size_t elen)
+{
+	if (olen)
+		buf_addf(msg, "stdout: %.*s", (int)olen, out);
+	if (elen)
+		buf_addf(msg, "\n:stderr: %.*s", (int)elen, err);
+}
+
+/* The keys Ansible returns, cmd being pip and its words. */
+static struct val *pip_result(const struct task_ctx *ctx,
+			      const struct pip_plan *pp, const char *env)
+{
+	struct val *r = val_dict(), *cmd = val_list();
+	const struct val *name = arg_get(ctx, "name");
+
+	for (size_t i = 0; pp->pip && i < val_len(pp->pip); i++)
+		val_list_push(cmd, val_ref(val_list_at(pp->pip, i)));
+	for (size_t i = 0; i < val_len(pp->cmd); i++)
+		val_list_push(cmd, val_ref(val_list_at(pp->cmd, i)));
+	val_dict_set(r, "cmd", cmd);
+	val_dict_set(r, "name", name ? val_copy(name) : val_null());
+	val_dict_set(r, "version", arg_str(ctx, "version") ?
+		     val_str(arg_str(ctx, "version")) : val_null());
+	val_dict_set(r, "requirements", arg_str(ctx, "requirements") ?
+		     val_str(arg_str(ctx, "requirements")) : val_null());
+	val_dict_set(r, "virtualenv", env ? val_str(env) : val_null());
+	val_dict_set_str(r, "state", state_of(ctx));
+	return r;
+}
+
+struct probe_out {
+	struct buf fail, freeze, req, dry;
+	bool venv_missing, have_req;
+	int dry_rc;
+};
+
+static int read_probe(struct probe_out *po, struct pip_plan *pp,
+		      const struct buf *out)
+{
+	struct rec r;
+	size_t pos = 0;
+	int n;
+
+	while ((n = rec_next(&r, out, &pos)) > 0) {
+		if (rec_is(&r, "venv"))
+			po->venv_missing = true;
+		else if (rec_is(&r, "fail"))
+			buf_add(&po->fail, r.val, r.len);
+		else if (rec_is(&r, "pip")) {
+			if (!pp->pip)
+				pp->pip = val_list();
+			val_list_push(pp->pip, val_strn(r.val, r.len));
+		} else if (rec_is(&r, "freeze"))
+			buf_add(&po->freeze, r.val, r.len);
+		else if (rec_is(&r, "req")) {
+			po->have_req = true;
+			buf_add(&po->req, r.val, r.len);
+		} else if (rec_is(&r, "dry_rc"))
+			po->dry_rc = (int)strtol(r.val, NULL, 10);
+		else if (rec_is(&r, "dry"))
+			buf_add(&po->dry, r.val, r.len);
+	}
+	return n;
+}
+
+/* The plan of a virtualenv still to make: all of name, as asked. */
+static void plan_new_env(struct buf *changes, const struct task_ctx *ctx,
+			 const struct pip_plan *pp, const char *env)
+{
+	buf_addf(changes, "create virtualenv %s\n", env);
+	if (!strcmp(state_of(ctx), "absent"))
+		return;
+	for (size_t i = 0; i < pp->nr; i++) {
+		if (pp->pkgs[i].plain && pp->pkgs[i].pinned)
+			buf_addf(changes, "install %s %s\n", pp->pkgs[i].name,
+				 pp->pkgs[i].pinned);
+		else
+			buf_addf(changes, "install %s\n", pp->pkgs[i].text);
+	}
+	if (arg_str(ctx, "requirements"))
+		buf_addf(changes, "install from requirements %s\n",
+			 arg_str(ctx, "requirements"));
+}
+
+static int pip_judge(struct check_result *out, const struct task_ctx *ctx,
+		     struct probe *p, const struct exec_result *res)
+{
+	struct pip_plan *pp = p->priv;
+	struct probe_out po = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
+				false, false, 0 };
+	struct buf env = BUF_INIT;
+	struct val *have = NULL;
+	int error;
+
+	out->priv = pp;
+	out->priv_free = p->priv_free;
+	p->priv = NULL;
+	if (arg_str(ctx, "virtualenv"))
+		env_path(&env, ctx);
+	if (res->status) {
+		error = tend_error_set("the probe failed: %s", res->err.ptr);
+		goto out;
+	}
+	if ((error = read_probe(&po, pp, &res->out)) < 0)
+		goto out;
+	pp->venv_missing = po.venv_missing;
+	if (po.fail.len) {
+		error = tend_error_set("%s", po.fail.ptr);
+		goto out;
+	}
+	if (po.dry_rc) {
+		struct buf msg = BUF_INIT;
+
+		fail_msg(&msg, po.dry.ptr, po.dry.len, res->err.ptr,
+			 res->err.len);
+		error = tend_error_set("%s", msg.ptr);
+		buf_release(&msg);
+		goto out;
+	}
+	if (po.venv_missing) {
+		plan_new_env(&out->changes, ctx, pp, env.ptr);
+	} else {
+		have = parse_freeze(po.freeze.ptr, po.freeze.len);
+		if (!strcmp(state_of(ctx), "absent"))
+			plan_removals(&out->changes, pp,
+				      po.have_req ? &po.req : NULL, have);
+		else
+			plan_installs(&out->changes, &po.dry, have);
+	}
+	out->status = out->changes.len ? CHECK_CHANGE : CHECK_OK;
+	out->result = pip_result(ctx, pp, env.len ? env.ptr : NULL);
+	val_dict_set(out->result, "stdout", val_strn(po.dry.ptr, po.dry.len));
+	val_dict_set(out->result, "stderr", val_strn(res->err.ptr,
+						     res->err.len));
+out:
+	val_unref(have);
+	buf_release(&env);
+	buf_release(&po.fail);
+	buf_release(&po.freeze);
+	buf_release(&po.req);
+	buf_release(&po.dry);
+	return error;
+}
+
+/*
+ * Ansible's setup_virtualenv: virtualenv_command (its first word found on
+ * PATH), --system-site-packages or --no-site-packages when its --help
+ * lists it, -p PYTHON unless it is venv or pyvenv, then the path.
+ */
+static int script_venv(struct buf *s, const struct task_ctx *ctx)
+{
+	const char *vc = arg_str(ctx, "virtualenv_command");
+	const char *py = arg_str(ctx, "virtualenv_python");
+	struct val *w = NULL;
+	int error;
+
+	vc = vc ? vc : "virtualenv";
+	if ((error = sh_split(&w, vc)) < 0)
+		return error;
+	if (!val_len(w)) {
+		val_unref(w);
+		return tend_error_set("virtualenv_command is empty");
+	}
+	buf_adds(s, "set --");
+	add_words(s, w, 0);
+	val_unref(w);
+	buf_adds(s, "\ncase $1 in */*) ;; *) y=$(command -v -- \"$1\") || "
+		 "fail \"Failed to find required executable \\\"$1\\\" in "
+		 "paths: $PATH\"; shift; set -- \"$y\" \"$@\" ;; esac\n");
+	if (arg_bool(ctx, "virtualenv_site_packages", false))
+		buf_adds(s, "set -- \"$@\" --system-site-packages\n");
+	else
+		buf_adds(s, "h=$(\"$1\" --help 2>&1) || fail \"Could not get "
+			 "output from $1 --help: $h\"\n"
+			 "for a in $h; do [ \"$a\" = --no-site-packages ] && "
+			 "{ set -- \"$@\" --no-site-packages; break; }; done\n");
+	if (!strstr(vc, "pyvenv") && !strstr(vc, "-m venv")) {
+		if (py) {
+			buf_adds(s, "set -- \"$@\" ");
+			buf_adds(s, "-p");
+			sh_quote(s, py);
+			buf_adds(s, "\n");
+		} else {
+			buf_adds(s, "set -- \"$@\" \"-p$(command -v python3)\"\n");
+		}
+	}
+	buf_adds(s, "set -- \"$@\" \"$e\"\n"
+		 "for a in \"$@\"; do printf 'vcmd:%s\\n%s\\n' \"${#a}\" \"$a\"; "
+		 "done\n"
+		 "o=$(\"$@\" 2>\"$t\"; r=$?; echo x; exit $r); r=$?; o=${o%x}\n"
+		 "er=$(cat -- \"$t\"; echo x); er=${er%x}\n"
+		 "printf 'vout:%s\\n%s\\n' \"${#o}\" \"$o\"\n"
+		 "printf 'verr:%s\\n%s\\n' \"${#er}\" \"$er\"\n"
+		 "[ $r = 0 ] || { echo \"vrc $r\"; exit 0; }\n");
+	return 0;
+}
+
+static int apply_script(struct buf *s, const struct task_ctx *ctx,
+			const struct pip_plan *pp, bool freeze)
+{
+	const char *umask = arg_str(ctx, "umask");
+	int error;
+
+	script_head(s, ctx);
+	buf_adds(s, "t=$(mktemp \"${TMPDIR:-/tmp}/.tend-pip-XXXXXX\") || exit 1\n"
+		 "trap 'rm -f -- \"$t\"' EXIT\n");
+	if (umask) {
+		buf_adds(s, "umask ");
+		sh_quote(s, umask);
+		buf_adds(s, " || exit 1\n");
+	}
+	if (pp->venv_missing && (error = script_venv(s, ctx)) < 0)
+		return error;
+	script_find_pip(s);
+	if (arg_str(ctx, "virtualenv"))
+		buf_adds(s, "PATH=\"$e/bin:$PATH\"; export PATH\n");
+	if (freeze)
+		script_freeze(s, "before");
+	buf_adds(s, "o=$(\"$@\"");
+	add_words(s, pp->cmd, 0);
+	buf_adds(s, " 2>\"$t\"; r=$?; echo x; exit $r); r=$?; o=${o%x}\n"
+		 "er=$(cat -- \"$t\"; echo x); er=${er%x}\n"
+		 "echo \"rc $r\"\n"
+		 "printf 'out:%s\\n%s\\n' \"${#o}\" \"$o\"\n"
+		 "printf 'err:%s\\n%s\\n' \"${#er}\" \"$er\"\n");
+	if (freeze)
+		script_freeze(s, "after");
+	return 0;
+}
+
+struct apply_out {
+	struct buf fail, out, err, before, after;
+	struct val *vcmd, *pip;
+	int rc, vrc;
+};
+
+static int read_apply(struct apply_out *ao, const struct buf *out)
+{
+	struct rec r;
+	size_t pos = 0;
+	int n;
+
+	while ((n = rec_next(&r, out, &pos)) > 0) {
+		struct val **l = rec_is(&r, "vcmd") ? &ao->vcmd :
+			rec_is(&r, "pip") ? &ao->pip : NULL;
+		struct buf *b = rec_is(&r, "fail") ? &ao->fail :
+			rec_is(&r, "out") || rec_is(&r, "vout") ? &ao->out :
+			rec_is(&r, "err") || rec_is(&r, "verr") ? &ao->err :
+			rec_is(&r, "before") ? &ao->before :
+			rec_is(&r, "after") ? &ao->after : NULL;
+
+		if (l) {
+			if (!*l)
+				*l = val_list();
+			val_list_push(*l, val_strn(r.val, r.len));
+		} else if (b) {
+			buf_add(b, r.val, r.len);
+		} else if (rec_is(&r, "rc")) {
+			ao->rc = (int)strtol(r.val, NULL, 10);
+		} else if (rec_is(&r, "vrc")) {
+			ao->vrc = (int)strtol(r.val, NULL, 10);
+		}
+	}
+	return n;
+}
+
+/* Ansible's outcome of the pip run: failed, or changed as it decides. */
+static void judge_run(struct apply_out *ao, struct apply_result *out,
+		      const struct task_ctx *ctx, const struct pip_plan *pp,
+		      bool freeze)
+{
+	bool absent = !strcmp(state_of(ctx), "absent");
+
+	if (ao->rc == 1 && absent && (strstr(ao->out.ptr, "not installed") ||
+				      strstr(ao->err.ptr, "not installed"))) {
+		/* pip's rc for a package that is not there */
+	} else if (ao->rc) {
+		out->failed = true;
+		fail_msg(&out->msg, ao->out.ptr, ao->out.len, ao->err.ptr,
+			 ao->err.len);
+		return;
+	}
+	if (absent)
+		out->changed = strstr(ao->out.ptr, "Successfully uninstalled");
+	else if (freeze)
+		out->changed = strcmp(ao->before.ptr, ao->after.ptr);
+	else
+		out->changed = strstr(ao->out.ptr, "Successfully installed");
+	out->changed = out->changed || pp->venv_missing;
+}
+
+static int pip_apply(struct apply_result *out, const struct task_ctx *ctx,
+		     const struct check_result *planned)
+{
+	struct pip_plan *pp = planned->priv;
+	struct apply_out ao = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
+				BUF_INIT, NULL, NULL, 0, 0 };
+	bool freeze = arg_str(ctx, "requirements") || has_vcs(ctx);
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct exec_req req = { 0 };
+	struct buf s = BUF_INIT, env = BUF_INIT;
+	int error;
+
+	if (arg_str(ctx, "virtualenv"))
+		env_path(&env, ctx);
+	if ((error = apply_script(&s, ctx, pp, freeze)) < 0)
+		goto out;
+	req.script = s.ptr;
+	req.become_user = ctx->become_user;
+	req.become_method = ctx->become_method;
+	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
+		goto out;
+	if (res.status) {
+		error = tend_error_set("pip failed on the host: %s", res.err.ptr);
+		goto out;
+	}
+	if ((error = read_apply(&ao, &res.out)) < 0)
+		goto out;
+	if (ao.fail.len) {
+		error = tend_error_set("%s", ao.fail.ptr);
+		goto out;
+	}
+	if (ao.pip) {
+		val_unref(pp->pip);
+		pp->pip = val_ref(ao.pip);
+	}
+	out->result = pip_result(ctx, pp, env.len ? env.ptr : NULL);
+	if (ao.vrc) {
+		out->failed = true;
+		val_dict_set(out->result, "cmd", val_ref(ao.vcmd));
+		fail_msg(&out->msg, ao.out.ptr, ao.out.len, ao.err.ptr,
+			 ao.err.len);
+		goto out;
+	}
+	judge_run(&ao, out, ctx, pp, freeze);
+	val_dict_set(out->result, "stdout", val_strn(ao.out.ptr, ao.out.len));
+	val_dict_set(out->result, "stderr", val_strn(ao.err.ptr, ao.err.len));
+out:
+	buf_release(&s);
+	buf_release(&env);
+	exec_result_release(&res);
+	buf_release(&ao.fail);
+	buf_release(&ao.out);
+	buf_release(&ao.err);
+	buf_release(&ao.before);
+	buf_release(&ao.after);
+	val_unref(ao.vcmd);
+	val_unref(ao.pip);
+	return error;
+}
+
+static bool literal(const struct val *v)
+{
+	return v && !val_is(v, VAL_NULL) &&
+	       !(val_is(v, VAL_STR) && strstr(val_cstr(v), "{{"));
+}
+
+static bool literal_is(const struct val *v, const char *s)
+{
+	return literal(v) && val_is(v, VAL_STR) && !strcmp(val_cstr(v), s);
+}
+
+static bool given(const struct val *args, const char *name)
+{
+	const struct val *v = val_dict_get(args, name);
+
+	return v && !val_is(v, VAL_NULL);
+}
+
+/* Ansible's own refusals, and contradictions, at load time. */
+static int pip_validate(const struct val *args, const char **arg)
+{
+	const struct val *st = val_dict_get(args, "state");
+	const struct val *names = val_dict_get(args, "name");
+	const struct val *um = val_dict_get(args, "umask");
+	const struct val *vc = val_dict_get(args, "virtualenv_command");
+
+	if (!given(args, "name") && !given(args, "requirements"))
+		return tend_error_set("one of the following is required: "
+				      "name, requirements");
+	if (given(args, "version") && literal_is(st, "absent")) {
+		*arg = "version";
+		return tend_error_set("'version' contradicts state=absent: pip "
+				      "removes whatever version is installed");
+	}
+	if (given(args, "version") && literal_is(st, "latest")) {
+		*arg = "version";
+		return tend_error_set("version is incompatible with "
+				      "state=latest");
+	}
+	if (literal(um) && val_is(um, VAL_STR)) {
+		const char *u = val_cstr(um);
+
+		if (!*u || u[strspn(u, "01234567")]) {
+			*arg = "umask";
+			return tend_error_set("umask must be an octal integer");
+		}
+	}
+	if (given(args, "virtualenv_python") && literal(vc) &&
+	    (strstr(val_cstr(vc), "pyvenv") || strstr(val_cstr(vc), "-m venv"))) {
+		*arg = "virtualenv_python";
+		return tend_error_set("virtualenv_python should not be used when "
+				      "using the venv module or pyvenv as "
+				      "virtualenv_command");
+	}
+	if (given(args, "version") && literal(names) &&
+	    val_is(names, VAL_LIST)) {
+		struct val *v = val_dict_get(args, "version");
+		struct pkg *p = NULL;
+		size_t nr = 0;
+		int error;
+
+		for (size_t i = 0; i < val_len(names); i++)
+			if (!literal(val_list_at(names, i)))
+				return 0;
+		if (!literal(v))
+			return 0;
+		if ((error = pkgs_build(&p, &nr, names, val_cstr(v))) < 0) {
+			*arg = "version";
+			return error;
+		}
+		pkgs_free(p, nr);
+	}
+	return 0;
+}
+
+const struct tend_module mod_pip = {
+	.name = "pip",
+	.args = pip_args,
+	.doc = "install, upgrade or remove Python packages with the host's "
+	       "pip, in a virtualenv or not",
+	.exclusive = pip_exclusive,
+	.probe = pip_probe,
+	.judge = pip_judge,
+	.validate = pip_validate,
+	.apply = pip_apply,
+	.returns =
+		"cmd: the pip command run (a list)\n"
+		"name: the packages asked for\n"
+		"version: the version asked for\n"
+		"requirements: the requirements file\n"
+		"virtualenv: the virtualenv's path\n"
+		"state: the state asked for\n"
+		"stdout: what pip printed (after the virtualenv command's)\n"
+		"stderr: pip's error output\n",
+	.example =
+		"- pip:\n"
+		"    name: [requests==2.31.0, 'jinja2>=3']\n"
+		"    virtualenv: /opt/app/venv\n"
+		"    virtualenv_command: python3 -m venv\n",
+};
