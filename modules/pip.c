@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include "tend/modkit/module.h"
 #include "tend/modkit/toolkit.h"
+#include "tend/modkit/pipreq.h"
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
 #include "tend/util/quote.h"
@@ -64,32 +65,13 @@ static const char *const pip_exclusive[] = {
 	"name|requirements", "executable|virtualenv", NULL,
 };
 
-/* One item of name, parsed as pkg_resources' Requirement.parse. */
-struct pkg {
-	bool plain;     /* a requirement (else a URL or a path) */
-	char *name;     /* canonical name (plain), else the item */
-	char *text;     /* what goes on pip's command line */
-	char *pinned;   /* the version of a lone "==V", or NULL */
-	bool has_spec;
-};
-
 struct pip_plan {
 	bool venv_missing;
 	struct val *pip;     /* pip's argv (list), or NULL */
-	struct pkg *pkgs;
+	struct pipreq *pkgs;
 	size_t nr;
 	struct val *cmd;     /* the pip command, without pip itself */
 };
-
-static void pkgs_free(struct pkg *p, size_t nr)
-{
-	for (size_t i = 0; i < nr; i++) {
-		free(p[i].name);
-		free(p[i].text);
-		free(p[i].pinned);
-	}
-	free(p);
-}
 
 static void pip_plan_free(void *v)
 {
@@ -99,250 +81,8 @@ static void pip_plan_free(void *v)
 		return;
 	val_unref(pp->pip);
 	val_unref(pp->cmd);
-	pkgs_free(pp->pkgs, pp->nr);
+	pipreq_free(pp->pkgs, pp->nr);
 	free(pp);
-}
-
-/* Package.canonicalize_name: runs of - _ . become one -, lower case. */
-static char *canon_name(const char *s, size_t len)
-{
-	struct buf b = BUF_INIT;
-
-	for (size_t i = 0; i < len; i++) {
-		if (strchr("-_.", s[i])) {
-			if (!b.len || b.ptr[b.len - 1] != '-')
-				buf_addch(&b, '-');
-		} else {
-			buf_addch(&b, tolower((unsigned char)s[i]));
-		}
-	}
-	return buf_detach(&b, NULL);
-}
-
-static const char *skip_ws(const char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * The version specifiers at `s` (after the name and extras) onto `out`,
- * sorted as packaging's SpecifierSet prints them; returns what follows
- * (a marker), or NULL if they do not parse.
- */
-static const char *parse_specs(struct buf *out, struct pkg *p, const char *s)
-{
-	char *specs[32];
-	size_t n = 0;
-	bool paren;
-
-	s = skip_ws(s);
-	if ((paren = *s == '('))
-		s = skip_ws(s + 1);
-	while (*s && strchr("<>=!~", *s) && n < 32) {
-		const char *op = s, *v;
-		struct buf b = BUF_INIT;
-
-		while (*s && strchr("<>=!~", *s))
-			s++;
-		buf_add(&b, op, (size_t)(s - op));
-		v = s = skip_ws(s);
-		while (*s && !strchr(",;) \t", *s))
-			s++;
-		buf_add(&b, v, (size_t)(s - v));
-		specs[n++] = buf_detach(&b, NULL);
-		if (s == v)
-			goto bad;
-		s = skip_ws(s);
-		if (*s != ',')
-			break;
-		s = skip_ws(s + 1);
-	}
-	if (paren && *s++ != ')')
-		goto bad;
-	qsort(specs, n, sizeof(*specs), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		char *sp = specs[i];
-
-		buf_adds(out, i ? "," : "");
-		buf_adds(out, sp);
-		/* a lone "==V" is the version a plan can name */
-		if (n == 1 && !strncmp(sp, "==", 2) && sp[2] != '=')
-			p->pinned = xstrdup(sp + 2);
-		free(sp);
-	}
-	p->has_spec = n > 0;
-	return skip_ws(s);
-bad:
-	while (n)
-		free(specs[--n]);
-	return NULL;
-}
-
-static bool name_char(int c)
-{
-	return isalnum(c) || c == '-' || c == '_' || c == '.';
-}
-
-/*
- * Ansible's Package(item): a requirement (name, [extras], specifiers,
- * ; marker, or @ URL) is plain and written back normalised as
- * str(Requirement) does; anything else (a path, a URL) is kept as is.
- */
-static void pkg_parse(struct pkg *p, const char *item)
-{
-	const char *s = skip_ws(item), *n0 = s, *rest;
-	struct buf t = BUF_INIT;
-	size_t nlen;
-
-	memset(p, 0, sizeof(*p));
-	while (name_char((unsigned char)*s))
-		s++;
-	nlen = (size_t)(s - n0);
-	if (!nlen || !isalnum((unsigned char)n0[0]) ||
-	    !isalnum((unsigned char)n0[nlen - 1]))
-		goto other;
-	buf_add(&t, n0, nlen);
-	s = skip_ws(s);
-	if (*s == '[') {
-		const char *e = strchr(s, ']');
-
-		if (!e)
-			goto other;
-		buf_add(&t, s, (size_t)(e + 1 - s));
-		s = skip_ws(e + 1);
-	}
-	if (*s == '@') {
-		buf_adds(&t, " ");
-		buf_adds(&t, s);
-		p->has_spec = false;
-	} else {
-		if (!(rest = parse_specs(&t, p, s)))
-			goto other;
-		if (*rest == ';') {
-			buf_adds(&t, "; ");
-			buf_adds(&t, skip_ws(rest + 1));
-		} else if (*rest) {
-			goto other;
-		}
-	}
-	p->plain = true;
-	p->name = canon_name(n0, nlen);
-	p->text = buf_detach(&t, NULL);
-	return;
-other:
-	buf_release(&t);
-	free(p->pinned);
-	memset(p, 0, sizeof(*p));
-	p->name = xstrdup(item);
-	p->text = xstrdup(item);
-}
-
-/* _is_package_name: an item that is not a bare version specifier. */
-static bool is_package_name(const char *s)
-{
-	static const char *const ops[] = {
-		">=", "<=", ">", "<", "==", "!=", "~=", NULL,
-	};
-
-	s = skip_ws(s);
-	for (size_t i = 0; ops[i]; i++)
-		if (!strncmp(s, ops[i], strlen(ops[i])))
-			return false;
-	return true;
-}
-
-/*
- * Ansible's _recover_package_name: items split on commas, then a bare
- * specifier (or what is inside [extras]) joined back to the package
- * before it. A new list of strings.
- */
-static struct val *recover_names(const struct val *names)
-{
-	struct val *out = val_list();
-	struct buf cur = BUF_INIT;
-	bool in_brackets = false, any = false;
-
-	for (size_t i = 0; names && i < val_len(names); i++) {
-		const char *item = val_cstr(val_list_at(names, i));
-
-		for (const char *s = item; s; ) {
-			const char *c = strchr(s, ',');
-			size_t len = c ? (size_t)(c - s) : strlen(s);
-			char *part = xstrndup(s, len);
-
-			if (is_package_name(part) && !in_brackets && any) {
-				val_list_push(out, val_strn(cur.ptr, cur.len));
-				buf_reset(&cur);
-				any = false;
-			}
-			if (strchr(part, '['))
-				in_brackets = true;
-			if (in_brackets && strchr(part, ']'))
-				in_brackets = false;
-			buf_adds(&cur, any ? "," : "");
-			buf_adds(&cur, part);
-			any = true;
-			free(part);
-			s = c ? c + 1 : NULL;
-		}
-	}
-	val_list_push(out, val_strn(cur.ptr, cur.len));
-	buf_release(&cur);
-	return out;
-}
-
-/*
- * The packages of `names` with `version` (Ansible: joined with "==" when
- * it starts with a digit, else with a space). Errors as Ansible's.
- */
-static int pkgs_build(struct pkg **out, size_t *nr, const struct val *names,
-		      const char *version)
-{
-	struct val *items = recover_names(names);
-	size_t n = val_len(items);
-	struct pkg *p = xcalloc(n ? n : 1, sizeof(*p));
-	int error = 0;
-
-	for (size_t i = 0; i < n; i++)
-		pkg_parse(&p[i], val_cstr(val_list_at(items, i)));
-	if (version && n > 1) {
-		error = tend_error_set("'version' argument is ambiguous when "
-				       "installing multiple package distributions. "
-				       "Please specify version restrictions next "
-				       "to each package in 'name' argument.");
-	} else if (version && p[0].has_spec) {
-		error = tend_error_set("The 'version' argument conflicts with "
-				       "any version specifier provided along with "
-				       "a package name. Please keep the version "
-				       "specifier, but remove the 'version' "
-				       "argument.");
-	} else if (version && n == 1) {
-		struct buf b = BUF_INIT;
-		const char *v = skip_ws(version);
-
-		buf_addf(&b, "%s%s%s", p[0].text,
-			 isdigit((unsigned char)v[0]) ? "==" : " ", v);
-		free(p[0].name);
-		free(p[0].text);
-		free(p[0].pinned);
-		pkg_parse(&p[0], b.ptr);
-		buf_release(&b);
-	}
-	val_unref(items);
-	if (error < 0) {
-		pkgs_free(p, n);
-		return error;
-	}
-	*out = p;
-	*nr = n;
-	return 0;
 }
 
 static const char *state_of(const struct task_ctx *ctx)
@@ -405,7 +145,7 @@ static int build_cmd(struct pip_plan *pp, const struct task_ctx *ctx)
 		val_list_push(pp->cmd, val_ref(val_list_at(extra, i)));
 	val_unref(extra);
 	if (arg_get(ctx, "name") && !val_is(arg_get(ctx, "name"), VAL_NULL)) {
-		if ((error = pkgs_build(&pp->pkgs, &pp->nr, arg_get(ctx, "name"),
+		if ((error = pipreq_build(&pp->pkgs, &pp->nr, arg_get(ctx, "name"),
 					arg_str(ctx, "version"))) < 0)
 			return error;
 		for (size_t i = 0; i < pp->nr; i++)
@@ -568,58 +308,6 @@ static void env_path(struct buf *out, const struct task_ctx *ctx)
 	buf_adds(out, env);
 }
 
-/* `pip list --format=freeze` into a dict: canonical name -> version. */
-static struct val *parse_freeze(const char *s, size_t len)
-{
-	struct val *d = val_dict();
-	const char *end = s + len;
-
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *le = nl ? nl : end;
-		const char *eq = NULL;
-
-		for (const char *q = s; q + 1 < le; q++)
-			if (q[0] == '=' && q[1] == '=') {
-				eq = q;
-				break;
-			}
-		if (eq) {
-			char *name = canon_name(s, (size_t)(eq - s));
-
-			val_dict_set(d, name, val_strn(eq + 2,
-						       (size_t)(le - eq - 2)));
-			free(name);
-		}
-		s = nl ? nl + 1 : end;
-	}
-	return d;
-}
-
-/* Release numbers compared part by part (digits as numbers). */
-static int version_cmp(const char *a, const char *b)
-{
-	while (*a || *b) {
-		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-			char *ea, *eb;
-			unsigned long long x = strtoull(a, &ea, 10);
-			unsigned long long y = strtoull(b, &eb, 10);
-
-			if (x != y)
-				return x < y ? -1 : 1;
-			a = ea;
-			b = eb;
-		} else if (*a != *b) {
-			/* "1.0" < "1.0.1"; "1.0rc1" < "1.0" is left aside */
-			return !*a ? -1 : !*b ? 1 : *a < *b ? -1 : 1;
-		} else {
-			a++;
-			b++;
-		}
-	}
-	return 0;
-}
-
 /* "Would install a-1.0 b-2.0" of a dry run, against what is there. */
 static void plan_installs(struct buf *changes, const struct buf *dry,
 			  const struct val *have)
@@ -640,10 +328,10 @@ static void plan_installs(struct buf *changes, const struct buf *dry,
 			if (*q == '-')
 				dash = q;
 		if (dash) {
-			char *name = canon_name(l, (size_t)(dash - l));
+			char *name = pipreq_canon(l, (size_t)(dash - l));
 			char *ver = xstrndup(dash + 1, (size_t)(we - dash - 1));
 			const struct val *old = val_dict_get(have, name);
-			int c = old ? version_cmp(val_cstr(old), ver) : 0;
+			int c = old ? pipreq_version_cmp(val_cstr(old), ver) : 0;
 
 			if (!old)
 				buf_addf(changes, "install %s %s\n", name, ver);
@@ -674,13 +362,13 @@ static void plan_removals(struct buf *changes, const struct pip_plan *pp,
 		const char *nl = strchr(l, '\n');
 		char *line = xstrndup(l, nl ? (size_t)(nl - l) : strlen(l));
 		char *hash = strstr(line, " #");
-		struct pkg p;
+		const char *w = line + strspn(line, " \t");
+		struct pipreq p;
 
 		if (hash)
 			*hash = '\0';
-		if (*skip_ws(line) && *skip_ws(line) != '#' &&
-		    *skip_ws(line) != '-') {
-			pkg_parse(&p, line);
+		if (*w && *w != '#' && *w != '-') {
+			pipreq_parse(&p, line);
 			if (p.plain && val_dict_get(have, p.name))
 				buf_addf(changes, "remove %s\n", p.name);
 			free(p.name);
@@ -816,7 +504,7 @@ static int pip_judge(struct check_result *out, const struct task_ctx *ctx,
 	if (po.venv_missing) {
 		plan_new_env(&out->changes, ctx, pp, env.ptr);
 	} else {
-		have = parse_freeze(po.freeze.ptr, po.freeze.len);
+		have = pipreq_freeze(po.freeze.ptr, po.freeze.len);
 		if (!strcmp(state_of(ctx), "absent"))
 			plan_removals(&out->changes, pp,
 				      po.have_req ? &po.req : NULL, have);
@@ -1102,7 +790,7 @@ static int pip_validate(const struct val *args, const char **arg)
 	if (given(args, "version") && literal(names) &&
 	    val_is(names, VAL_LIST)) {
 		struct val *v = val_dict_get(args, "version");
-		struct pkg *p = NULL;
+		struct pipreq *p = NULL;
 		size_t nr = 0;
 		int error;
 
@@ -1111,11 +799,11 @@ static int pip_validate(const struct val *args, const char **arg)
 				return 0;
 		if (!literal(v))
 			return 0;
-		if ((error = pkgs_build(&p, &nr, names, val_cstr(v))) < 0) {
+		if ((error = pipreq_build(&p, &nr, names, val_cstr(v))) < 0) {
 			*arg = "version";
 			return error;
 		}
-		pkgs_free(p, nr);
+		pipreq_free(p, nr);
 	}
 	return 0;
 }
