@@ -61,3 +61,4 @@ for w in "virtualenv_command (str)" "default: virtualenv" \
 	"cmd: the pip command run" "example:"; do
 	expect_in "$T/out" "$w"
 done
+run_tend 0 validate "$TOP/playbooks/python.yml"
