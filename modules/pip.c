@@ -380,6 +380,38 @@ static void plan_removals(struct buf *changes, const struct pip_plan *pp,
 	}
 }
 
+/*
+ * A pip older than 22.2 has no --dry-run: state=present with package
+ * names is judged from the freeze list as Ansible's check mode does
+ * (is_present); anything else is known only once pip runs.
+ */
+static void plan_without_dry_run(struct check_result *out,
+				 const struct task_ctx *ctx,
+				 const struct pip_plan *pp,
+				 const struct val *have)
+{
+	bool unknown = strcmp(state_of(ctx), "present") ||
+		       arg_str(ctx, "requirements");
+
+	for (size_t i = 0; !unknown && i < pp->nr; i++) {
+		const struct pipreq *p = &pp->pkgs[i];
+		const struct val *v = val_dict_get(have, p->name);
+
+		if (!p->plain)
+			unknown = true;
+		else if (!v)
+			buf_addf(&out->changes, "install %s\n", p->text);
+		else if (!pipreq_satisfied(p, val_cstr(v)))
+			buf_addf(&out->changes, "install %s (over %s %s)\n",
+				 p->text, p->name, val_cstr(v));
+	}
+	if (unknown) {
+		buf_reset(&out->changes);
+		buf_adds(&out->msg, "this pip has no --dry-run: what it does is "
+			 "known once it runs");
+	}
+}
+
 /* Ansible's _fail message: "stdout: OUT" and "\n:stderr: ERR". */
 static void fail_msg(struct buf *msg, const char *out, size_t olen,
 		     const char *err, size_t elen)
@@ -490,6 +522,14 @@ static int pip_judge(struct check_result *out, const struct task_ctx *ctx,
 	pp->venv_missing = po.venv_missing;
 	if (po.fail.len) {
 		error = tend_error_set("%s", po.fail.ptr);
+		goto out;
+	}
+	if (po.dry_rc && strstr(res->err.ptr, "no such option: --dry-run")) {
+		have = pipreq_freeze(po.freeze.ptr, po.freeze.len);
+		plan_without_dry_run(out, ctx, pp, have);
+		out->status = out->msg.len ? CHECK_UNKNOWN : out->changes.len ?
+			CHECK_CHANGE : CHECK_OK;
+		out->result = pip_result(ctx, pp, env.len ? env.ptr : NULL);
 		goto out;
 	}
 	if (po.dry_rc) {
@@ -813,6 +853,7 @@ const struct tend_module mod_pip = {
 	.args = pip_args,
 	.doc = "install, upgrade or remove Python packages with the host's "
 	       "pip, in a virtualenv or not",
+	.flags = MOD_MAY_BE_UNKNOWN,
 	.exclusive = pip_exclusive,
 	.probe = pip_probe,
 	.judge = pip_judge,

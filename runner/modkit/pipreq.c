@@ -307,3 +307,58 @@ int pipreq_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
+
+/* Whether `v` starts with the release `prefix` (whole parts). */
+static bool version_prefix(const char *v, const char *prefix, size_t plen)
+{
+	return !strncmp(v, prefix, plen) && (!v[plen] || v[plen] == '.');
+}
+
+/* One specifier "OPVERSION" against `v`. */
+static bool spec_holds(const char *op, size_t oplen, const char *want,
+		       size_t wlen, const char *v)
+{
+	char *w = xstrndup(want, wlen);
+	int c = pipreq_version_cmp(v, w);
+	bool star = wlen > 2 && !strcmp(w + wlen - 2, ".*");
+	bool ok;
+
+	if (oplen == 3)
+		ok = !strcmp(v, w);
+	else if (oplen == 2 && op[0] == '=')
+		ok = star ? version_prefix(v, w, wlen - 2) : !c;
+	else if (oplen == 2 && op[0] == '!')
+		ok = star ? !version_prefix(v, w, wlen - 2) : c != 0;
+	else if (oplen == 2 && op[0] == '~') {
+		char *dot = strrchr(w, '.');
+
+		ok = c >= 0 && dot && version_prefix(v, w, (size_t)(dot - w));
+	} else if (oplen == 2)
+		ok = op[0] == '>' ? c >= 0 : c <= 0;
+	else
+		ok = op[0] == '>' ? c > 0 : c < 0;
+	free(w);
+	return ok;
+}
+
+bool pipreq_satisfied(const struct pipreq *p, const char *version)
+{
+	const char *s = p->text;
+
+	if (!p->plain)
+		return false;
+	while (name_char((unsigned char)*s))
+		s++;
+	if (*s == '[')
+		s = strchr(s, ']') + 1;
+	while (*s && *s != ';' && *s != ' ') {
+		size_t oplen = strspn(s, "<>=!~"), vlen;
+
+		vlen = strcspn(s + oplen, ",;");
+		if (!oplen || !spec_holds(s, oplen, s + oplen, vlen, version))
+			return false;
+		s += oplen + vlen;
+		s += *s == ',';
+	}
+	return true;
+}

@@ -97,12 +97,43 @@ static void test_pipreq__freeze_and_versions(void **state)
 	assert_int_equal(pipreq_version_cmp("2.0", "2.0"), 0);
 }
 
+static bool sat(const char *item, const char *version)
+{
+	struct pipreq p;
+	bool ok;
+
+	pipreq_parse(&p, item);
+	ok = pipreq_satisfied(&p, version);
+	free(p.name);
+	free(p.text);
+	free(p.pinned);
+	return ok;
+}
+
+static void test_pipreq__satisfied(void **state)
+{
+	(void)state;
+	assert_true(sat("foo", "1.0"));
+	assert_true(sat("foo==1.0", "1.0"));
+	assert_false(sat("foo==1.0", "2.0"));
+	assert_true(sat("foo>=1,<3", "2.0"));
+	assert_false(sat("foo>=1,<2", "2.0"));
+	assert_true(sat("foo[x]!=1.5", "1.4"));
+	assert_true(sat("foo==1.*", "1.7"));
+	assert_false(sat("foo==1.*", "10.0"));
+	assert_true(sat("foo~=1.4", "1.9"));
+	assert_false(sat("foo~=1.4", "2.0"));
+	assert_true(sat("foo>1; python_version>'3'", "1.1"));
+	assert_false(sat("./src/foo", "1.0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipreq__parse),
 		cmocka_unit_test(test_pipreq__build),
 		cmocka_unit_test(test_pipreq__freeze_and_versions),
+		cmocka_unit_test(test_pipreq__satisfied),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

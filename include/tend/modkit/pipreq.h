@@ -61,6 +61,13 @@ int pipreq_build(struct pipreq **out, size_t *nr, const struct val *names,
 struct val *pipreq_freeze(const char *s, size_t len);
 
 /*
+ * Whether `version` satisfies every specifier of a plain `p` (==, ===,
+ * !=, >=, <=, >, <, ~=, and "==1.*"), as Ansible's is_satisfied_by,
+ * with pipreq_version_cmp's order; false for one that is not plain.
+ */
+bool pipreq_satisfied(const struct pipreq *p, const char *version);
+
+/*
  * Compare two versions part by part, runs of digits as numbers: < 0,
  * 0, > 0. Pre- and post-release suffixes compare as text (good enough
  * for "upgrade" or "downgrade" in a plan, never for a decision).
