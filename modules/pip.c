@@ -276,6 +276,13 @@ static int pip_probe(struct probe *out, const struct task_ctx *ctx)
 	}
 	script_find_pip(s);
 	script_freeze(s, "freeze");
+	if (absent && !arg_str(ctx, "virtualenv") && !arg_str(ctx, "executable"))
+		/* pip uninstall refuses it, installed or not (PEP 668) */
+		buf_adds(s, "[ \"$2\" = -m ] && \"$1\" -c 'import os, sys, "
+			 "sysconfig; sys.exit(sys.prefix != sys.base_prefix or not "
+			 "os.path.isfile(os.path.join(sysconfig.get_path("
+			 "\"stdlib\"), \"EXTERNALLY-MANAGED\")))' 2>/dev/null && "
+			 "echo managed\n");
 	if (absent && req) {
 		buf_adds(s, "r=");
 		sh_quote(s, req);
@@ -446,7 +453,7 @@ static struct val *pip_result(const struct task_ctx *ctx,
 
 struct probe_out {
 	struct buf fail, freeze, req, dry;
-	bool venv_missing, have_req;
+	bool venv_missing, have_req, managed;
 	int dry_rc;
 };
 
@@ -460,6 +467,8 @@ static int read_probe(struct probe_out *po, struct pip_plan *pp,
 	while ((n = rec_next(&r, out, &pos)) > 0) {
 		if (rec_is(&r, "venv"))
 			po->venv_missing = true;
+		else if (rec_is(&r, "managed"))
+			po->managed = true;
 		else if (rec_is(&r, "fail"))
 			buf_add(&po->fail, r.val, r.len);
 		else if (rec_is(&r, "pip")) {
@@ -503,7 +512,7 @@ static int pip_judge(struct check_result *out, const struct task_ctx *ctx,
 {
 	struct pip_plan *pp = p->priv;
 	struct probe_out po = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT,
-				false, false, 0 };
+				false, false, false, 0 };
 	struct buf env = BUF_INIT;
 	struct val *have = NULL;
 	int error;
@@ -539,6 +548,16 @@ static int pip_judge(struct check_result *out, const struct task_ctx *ctx,
 			 res->err.len);
 		error = tend_error_set("%s", msg.ptr);
 		buf_release(&msg);
+		goto out;
+	}
+	if (po.managed && !strstr(arg_str(ctx, "extra_args") ?
+				  arg_str(ctx, "extra_args") : "",
+				  "--break-system-packages")) {
+		/* pip's own refusal, in its words, comes with the apply */
+		buf_adds(&out->msg, "the system python is externally managed "
+			 "(PEP 668): pip uninstall refuses to run");
+		out->status = CHECK_UNKNOWN;
+		out->result = pip_result(ctx, pp, NULL);
 		goto out;
 	}
 	if (po.venv_missing) {

@@ -9,8 +9,8 @@
 # Ansible's, and so is the end state (`bin/pip freeze` of both
 # virtualenvs). tend's plan says what will change, in words. A re-apply
 # is all ok for both; an unknown package, and the system python (PEP 668,
-# externally managed), fail their tasks with pip's words and change
-# nothing.
+# externally managed: install, and remove even what is not there), fail
+# their tasks with pip's words and change nothing.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-container.sh"
 . "$TOP/tests/lib/lib-ct-compare.sh"
@@ -64,6 +64,9 @@ ct_pair_run p again "$F/bad.yml"
 	fail "ansible-playbook changed something on a re-apply"
 [ "$(json_get "$T/p.again.tend.json" "d['hosts'][0]['stats']['changed']")" = 0 ] ||
 	fail "tend changed something on a re-apply"
+# (three failures, ignored: the statuses compared are the same for tend)
+[ "$(json_get "$T/p.again.ansible.json" "d['stats']['p']['ignored']")" = 3 ] ||
+	fail "ansible-playbook did not fail the three bad tasks"
 expect_in "$T/p.again.tend.json" "No matching distribution found for nosuchpkg"
 expect_in "$T/p.again.tend.json" "externally-managed-environment"
 expect_in "$T/p.again.ansible.json" "externally-managed-environment"
