@@ -95,9 +95,44 @@ bad:
 	return NULL;
 }
 
+
 static bool name_char(int c)
 {
 	return isalnum(c) || c == '-' || c == '_' || c == '.';
+}
+
+/*
+ * "[b, a]" as packaging prints extras: sorted, no spaces. -1 for an
+ * extra that is not a name.
+ */
+static int add_extras(struct buf *t, const char *s, const char *end)
+{
+	char *ex[32];
+	size_t n = 0;
+	int error = 0;
+
+	while (s < end && n < 32) {
+		const char *c = memchr(s, ',', (size_t)(end - s));
+		const char *e = c ? c : end, *w = skip_ws(s);
+
+		while (e > w && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		for (const char *q = w; q < e; q++)
+			if (!name_char((unsigned char)*q))
+				error = -1;
+		if (e > w)
+			ex[n++] = xstrndup(w, (size_t)(e - w));
+		s = c ? c + 1 : end;
+	}
+	qsort(ex, n, sizeof(*ex), cmp_str);
+	buf_addch(t, '[');
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(t, i ? "," : "");
+		buf_adds(t, ex[i]);
+		free(ex[i]);
+	}
+	buf_addch(t, ']');
+	return error;
 }
 
 /*
@@ -123,9 +158,8 @@ void pipreq_parse(struct pipreq *p, const char *item)
 	if (*s == '[') {
 		const char *e = strchr(s, ']');
 
-		if (!e)
+		if (!e || add_extras(&t, s + 1, e) < 0)
 			goto other;
-		buf_add(&t, s, (size_t)(e + 1 - s));
 		s = skip_ws(e + 1);
 	}
 	if (*s == '@') {

@@ -28,8 +28,8 @@ static void test_pipreq__parse(void **state)
 	check_parse("foo==1.0", true, "foo", "foo==1.0", "1.0");
 	check_parse(" Foo_Bar.baz >= 1 , < 2 ", true, "foo-bar-baz",
 		    "Foo_Bar.baz<2,>=1", NULL);
-	check_parse("foo[b,a]>=1; python_version>'3'", true, "foo",
-		    "foo[b,a]>=1; python_version>'3'", NULL);
+	check_parse("foo[b, a]>=1; python_version>'3'", true, "foo",
+		    "foo[a,b]>=1; python_version>'3'", NULL);
 	check_parse("foo (==2.0)", true, "foo", "foo==2.0", "2.0");
 	check_parse("foo===2.0", true, "foo", "foo===2.0", NULL);
 	check_parse("foo @ https://x/foo.whl", true, "foo",
