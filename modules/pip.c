@@ -187,8 +187,8 @@ static void script_head(struct buf *s, const struct task_ctx *ctx)
 	sh_quote(s, env ? env : "");
 	buf_adds(s, "\nx=");
 	sh_quote(s, exe ? exe : "");
-	buf_adds(s, "\ncd -- \"$c\" 2>/dev/null || fail \"cannot change to "
-		 "chdir $c\"\n");
+	/* run_command ignores a cwd that is not a directory: Ansible's home */
+	buf_adds(s, "\n[ -d \"$c\" ] && cd -- \"$c\" 2>/dev/null || cd\n");
 }
 
 /* Ansible's _get_pip: sets "$@" to the pip to run, and prints it. */
