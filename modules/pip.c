@@ -276,13 +276,21 @@ static int pip_probe(struct probe *out, const struct task_ctx *ctx)
 	}
 	script_find_pip(s);
 	script_freeze(s, "freeze");
-	if (absent && !arg_str(ctx, "virtualenv") && !arg_str(ctx, "executable"))
-		/* pip uninstall refuses it, installed or not (PEP 668) */
-		buf_adds(s, "[ \"$2\" = -m ] && \"$1\" -c 'import os, sys, "
+	if (absent && !arg_str(ctx, "virtualenv")) {
+		/*
+		 * pip uninstall refuses an externally managed python (PEP
+		 * 668), installed or not: the python is pip's (-m) or its
+		 * script's #! line
+		 */
+		buf_adds(s, "case $2 in -m) py=$1 ;; *) py=$(sed -n "
+			 "'1s/^#![[:space:]]*//p' \"$1\" 2>/dev/null | "
+			 "cut -d' ' -f1) ;; esac\n"
+			 "if [ -n \"$py\" ] && \"$py\" -c 'import os, sys, "
 			 "sysconfig; sys.exit(sys.prefix != sys.base_prefix or not "
 			 "os.path.isfile(os.path.join(sysconfig.get_path("
-			 "\"stdlib\"), \"EXTERNALLY-MANAGED\")))' 2>/dev/null && "
-			 "echo managed\n");
+			 "\"stdlib\"), \"EXTERNALLY-MANAGED\")))' 2>/dev/null; "
+			 "then echo managed; fi\n");
+	}
 	if (absent && req) {
 		buf_adds(s, "r=");
 		sh_quote(s, req);
@@ -523,7 +531,8 @@ static int pip_judge(struct check_result *out, const struct task_ctx *ctx,
 	if (arg_str(ctx, "virtualenv"))
 		env_path(&env, ctx);
 	if (res->status) {
-		error = tend_error_set("the probe failed: %s", res->err.ptr);
+		error = tend_error_set("the probe failed (exit %d): %s",
+				       res->status, res->err.ptr);
 		goto out;
 	}
 	if ((error = read_probe(&po, pp, &res->out)) < 0)
