@@ -14,7 +14,7 @@ static const char *const ansible_modules[] = {
 	"apt_key", "async_status", "debconf", "dnf",
 	"dpkg_selections", "expect", "find", "firewalld", "gather_facts",
 	"getent", "import_role", "include", "include_role", "iptables",
-	"known_hosts", "package_facts", "pip", "raw", "reboot",
+	"known_hosts", "package_facts", "raw", "reboot",
 	"rpm_key", "script", "selinux", "service_facts", "set_stats",
 	"subversion", "synchronize", "sysvinit", "tempfile", "ufw", "uri",
 	"validate_argument_spec", "wait_for_connection", "yum",
