@@ -16,7 +16,7 @@
 static const char *const script_keys[] = {
 	"nodename", "fqdn", "system", "kernel", "kernel_version", "machine",
 	"os_ID", "os_ID_LIKE", "os_NAME", "os_VERSION_ID",
-	"os_VERSION_CODENAME", "debian_version", "lsb_release",
+	"os_VERSION_CODENAME", "debian_version", "pydistro",
 	"sm_proc1", "sm_init_link", "sm_systemd", "sm_upstart", "sm_openrc",
 	"sm_initd", "pkg_mgr", "py_exe", "py_version",
 	"user_id", "real_user_id", "effective_user_id", "real_group_id",
@@ -322,12 +322,14 @@ static void distribution(struct val *f, const struct raw *r)
 	set_str(f, "distribution", name ? name : "Unknown");
 	ver = get(r, "os_VERSION_ID");
 	/*
-	 * Debian: the point release (/etc/debian_version) where lsb_release
-	 * says it (Python's distro.version(best=True)), else os-release's
+	 * Debian: the point release (/etc/debian_version) where the host's
+	 * Python has the distro package (Ansible then uses it, and its
+	 * version(best=True) reads that file), else os-release's (Ansible's
+	 * bundled distro 1.6 does not read it)
 	 */
 	dv = get(r, "debian_version");
 	if (id && !strcmp(id, "debian") && all_digits_dots(dv) &&
-	    get(r, "lsb_release"))
+	    get(r, "pydistro"))
 		ver = dv;
 	set_str(f, "distribution_version", ver);
 	{

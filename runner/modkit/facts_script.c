@@ -36,7 +36,9 @@ static const char sh_distribution[] =
 	"done\n"
 	"[ -r /etc/debian_version ] && "
 	"p \"debian_version=$(head -n 1 /etc/debian_version)\"\n"
-	"command -v lsb_release >/dev/null 2>&1 && p lsb_release=1\n";
+	"for d in /usr/lib/python3/dist-packages /usr/local/lib/python3*/dist-packages; do\n"
+	"  [ -e \"$d/distro/__init__.py\" ] && { p pydistro=1; break; }\n"
+	"done\n";
 
 /* Ansible's ServiceMgrFactCollector: PID 1's name, else what is there */
 static const char sh_service_mgr[] =

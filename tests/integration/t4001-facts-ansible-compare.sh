@@ -55,3 +55,26 @@ a["ansible_interfaces"].sort(); t["ansible_interfaces"].sort()
 if a != t:
     print("ansible:", json.dumps(a, sort_keys=True)); print("tend:   ", json.dumps(t, sort_keys=True)); sys.exit(1)
 PY
+
+# Debian's point release: Ansible reads /etc/debian_version only through
+# the host's own python3-distro (its bundled copy does not); the image has
+# none, so both said the major version above. With the package there,
+# both say the point release.
+d=/usr/lib/python3/dist-packages/distro
+[ -r "$d/distro.py" ] || fail "python3-distro is missing here (make test-deps installs it)"
+ct_exec c1 mkdir -p "$d"
+ct_push c1 "$d/__init__.py" "$d/__init__.py"
+ct_push c1 "$d/distro.py" "$d/distro.py"
+cat >"$T/ver.yml" <<'YML'
+- hosts: c1
+  tasks:
+    - copy: { dest: "/root/ver-{{ who }}", content: "{{ ansible_distribution_version }} {{ ansible_distribution_minor_version }}\n" }
+YML
+ansible-playbook -i "$CT_DIR/inventory" "$T/ver.yml" -e who=ansible >"$T/ansible-ver.log" 2>&1 ||
+	{ cat "$T/ansible-ver.log"; fail "ansible-playbook failed"; }
+run_tend 0 apply "$T/ver.yml" -i "$CT_DIR/inventory" -e who=tend
+a=$(ct_exec c1 cat /root/ver-ansible) t=$(ct_exec c1 cat /root/ver-tend)
+[ "$a" = "$t" ] || fail "distribution_version with python3-distro: ansible '$a', tend '$t'"
+case $a in 12.*) ;; *) fail "with python3-distro Ansible gives the point release, not '$a'" ;; esac
+v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["distribution_version"])' "$T/facts-ansible.json")
+[ "$v" = 12 ] || fail "without python3-distro Ansible gave '$v', not 12"
