@@ -60,3 +60,16 @@ expect_in err "site.yml:27:7: unknown task keyword or module 'notfy' (did you me
 # nothing ran: plan refuses the same way
 run_tend 1 plan site.yml
 expect_in err "no filter named 'nosuchfilter'"
+
+# the action: form names Ansible's modules and collections as the key form does
+cat >"$T/act.yml" <<'YML'
+- hosts: localhost
+  tasks:
+    - action: yum name=x
+    - local_action: {module: community.general.ufw, rule: allow}
+    - action: nosuchmod a=b
+YML
+run_tend 1 validate "$T/act.yml"
+expect_in "$T/err" "act.yml:3:15: 'yum' is an Ansible module tend does not support yet"
+expect_in "$T/err" "act.yml:4:21: 'community.general.ufw' is a module of the collection 'community.general', which tend does not support yet"
+expect_in "$T/err" "act.yml:5:15: unknown module 'nosuchmod'"
