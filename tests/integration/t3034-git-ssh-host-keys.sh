@@ -16,16 +16,23 @@ echo one >"$T/src/f"
 git -C "$T/src" add f && git -C "$T/src" commit -qm one
 repo="ssh://$(id -un)@127.0.0.1:$port$T/src"
 # ssh reads ~/.ssh from the passwd entry, not $HOME: both tools run in a
-# mount namespace where an empty directory is bind-mounted over it
+# mount namespace where an empty directory is bind-mounted over ~/.ssh
+# (only there: the checkout itself may be under the home directory). A
+# ~/.ssh made for this is removed afterwards.
 pwdir=$(getent passwd "$(id -un)" | cut -d: -f6)
 command -v unshare >/dev/null || fail "unshare (util-linux) is missing"
 mkdir -p "$T/home/.ssh"
+if [ ! -d "$pwdir/.ssh" ]; then
+	mkdir -m 700 "$pwdir/.ssh" || fail "cannot make $pwdir/.ssh"
+	rm_dotssh() { rmdir "$pwdir/.ssh" 2>/dev/null || true; }
+	on_exit rm_dotssh
+fi
 cat >"$T/in-home" <<SH
 #!/bin/sh
-exec unshare -m --propagation private sh -c 'mount --bind "\$0" "\$1" && shift && exec "\$@"' "$T/home" "$pwdir" "\$@"
+exec unshare -m --propagation private sh -c 'mount --bind "\$0" "\$1" && shift && exec "\$@"' "$T/home/.ssh" "$pwdir/.ssh" "\$@"
 SH
 chmod +x "$T/in-home"
-"$T/in-home" true || fail "cannot bind-mount over the home directory"
+"$T/in-home" true || fail "cannot bind-mount over ~/.ssh"
 real_tend=$TEND
 TEND=$T/tend-in-home
 printf '#!/bin/sh
