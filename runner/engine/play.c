@@ -427,11 +427,11 @@ static int play_batches(struct playctx *pc)
 		}
 		if (p->gather_facts && gather_tagged(p, o))
 			run_step(pc, NULL, false, NULL, 0);
-		else if (o->mode == RUN_PLAN)
-			run_probe_step(pc);
 		run_section(pc, &p->pre_tasks);
 		run_section(pc, &p->tasks);
 		run_section(pc, &p->post_tasks);
+		if (o->mode == RUN_PLAN)
+			run_probe_step(pc);
 		if (o->hooks && o->hooks->batch_end && !o->quiet)
 			o->hooks->batch_end(p, o->hooks->payload);
 		done += n;

@@ -81,20 +81,20 @@ void run_gather_facts(struct hostctx *hc)
 }
 
 /*
- * Connect to the host (SSH: the session the tasks will use), or record it
- * unreachable. A connection the source may not make (the controller, for
- * an untrusted source) is left to the tasks, which are refused by name.
+ * A plan's tasks may check a host without a round trip (a command is
+ * unknown without one), so the connection they set up may never have been
+ * made: make it now (SSH: the session), or record the host unreachable.
+ * A host no task of the host's own wanted (every task delegated, or
+ * refused) is left alone, as Ansible leaves it.
  */
 static void run_probe(struct hostctx *hc)
 {
 	struct hoststate *hs = hc->hs;
-	struct scopes *ss = xmalloc(sizeof(*ss));
-	const struct scope *sc = run_build_scope(ss, hc, NULL, NULL, NULL, NULL);
-	int error = run_host_connect(hc, sc);
+	int error;
 
-	if (!error && !strcmp(hs->conn->t->name, "ssh"))
-		error = transport_ssh_connect(hs->conn->t);
-	if (error < 0 && error != TEND_EREFUSED) {
+	if (!hs->conn || !hs->conn->t || strcmp(hs->conn->t->name, "ssh"))
+		return;
+	if ((error = transport_ssh_connect(hs->conn->t)) < 0) {
 		bool ignore = false;
 
 		run_add_event(hc, NULL, EV_UNREACHABLE, NULL, tend_error_last());
@@ -108,7 +108,6 @@ static void run_probe(struct hostctx *hc)
 			hs->unreachable = true;
 	}
 	tend_error_clear();
-	free(ss);
 }
 
 void run_probe_step(struct playctx *pc)

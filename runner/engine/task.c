@@ -14,57 +14,6 @@
 
 #include <time.h>
 
-/* ---- engine callbacks for controller modules ---- */
-
-struct engine_data {
-	const struct scope *sc;
-};
-
-static int engine_eval(struct val **out, const char *expr, void *data)
-{
-	return expr_eval(out, expr, ((struct engine_data *)data)->sc);
-}
-
-static int engine_render(struct buf *out, const char *text, void *data)
-{
-	return template_render_str(out, text, ((struct engine_data *)data)->sc);
-}
-
-static int engine_render_file(struct buf *out, const char *text,
-			      const char *path, const struct val *opts,
-			      void *data)
-{
-	const struct scope *sc = ((struct engine_data *)data)->sc;
-	const struct val *src = val_dict_get(opts, "src");
-	const struct val *dest = val_dict_get(opts, "dest");
-	struct val *tvars = NULL;
-	struct scope child;
-	int error;
-
-	if ((error = template_file_vars(&tvars, val_cstr(src), path,
-					val_cstr(dest))) < 0)
-		return error;
-	/* the template's own variables, over the task's */
-	child = *sc;
-	child.parent = sc;
-	child.vars = tvars;
-	error = template_render_file(out, text, opts, &child);
-	val_unref(tvars);
-	return error;
-}
-
-static int engine_eval_bool(bool *out, const char *expr, void *data)
-{
-	return expr_eval_bool(out, expr, ((struct engine_data *)data)->sc);
-}
-
-static const struct engine_ops engine = {
-	.eval = engine_eval,
-	.render = engine_render,
-	.eval_bool = engine_eval_bool,
-	.render_file = engine_render_file,
-};
-
 /*
  * Whether a failure of `t` is ignored: ignore_errors is Ansible's
  * FieldAttribute(isa='bool'), rendered, then boolean(strict=True), so
@@ -321,7 +270,7 @@ static enum call_next call_prepare(struct call *c)
 			 "only a root login becomes another user with su");
 		return CALL_FAIL;
 	}
-	c->ctx.engine = &engine;
+	c->ctx.engine = &run_engine_ops;
 	c->ctx.engine_data = &c->ed;
 	/* a saved plan binds what the task runs, not only what it found */
 	if (hc->pc->rs->opts->hasher && call_fingerprint(c) < 0) {

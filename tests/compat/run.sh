@@ -24,6 +24,10 @@
 # tend runs with the very same roots (so paths in results and file content
 # are equal), and its trees are snapshot too.
 #
+# After tend's apply, `tend plan` runs again on the same hosts: it must find
+# nothing to change (no host with drift), except the tasks listed in the
+# case's optional NAME/replan-drift ("TASK NAME  # why", one a line: tasks
+# that change on every run by design, in Ansible too).
 # Compared, per host and in order (tests/compat/compare.py):
 #   - every task, loop item and handler that ran: name (as each tool shows
 #     it: rendered, docs/plan-format.md) and status (ok,
@@ -222,6 +226,10 @@ run_tool() {
 		(cd "$dir" && "$TEND" apply --format json -i "$inv" "$@" \
 			site.yml) >"$out" 2>"$out.err"
 		;;
+	replan)
+		(cd "$dir" && "$TEND" plan --format json -i "$inv" "$@" \
+			site.yml) >"$out" 2>"$out.err" </dev/null
+		;;
 	esac
 	echo $? >"$out.rc"
 }
@@ -287,6 +295,13 @@ for dir in "$@"; do
 		fresh_roots "$leg"
 		run_tool tend "$dir" "$S/inventory.$leg" "$w/tend.json"
 		snap_roots "$leg" tend "$w/snap"
+		# after the apply, a plan finds nothing left to change
+		run_tool replan "$dir" "$S/inventory.$leg" "$w/replan.json"
+		if ! "$PY" "$HERE/compare.py" replan "$name/$leg" \
+			"$w/replan.json" "$dir/replan-drift" >"$w/replan" 2>&1; then
+			case_ok=0
+			cat "$w/replan"
+		fi
 		"$PY" "$HERE/compare.py" "$name/$leg" "$w/ansible.json" \
 			"$(cat "$w/ansible.json.rc")" "$w/tend.json" \
 			"$(cat "$w/tend.json.rc")" "$w/snap" >"$w/compare" 2>&1

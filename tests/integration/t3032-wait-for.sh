@@ -50,7 +50,9 @@ YML
 serve_start "$T/www"
 port=$HTTP_PORT
 serve_stop
-run_tend 2 plan --detailed-exitcode -i localhost, "$T/port.yml" -e port="$port"
+# unknown (the port may open by then) is no change, unless asked
+run_tend 0 plan --detailed-exitcode -i localhost, "$T/port.yml" -e port="$port"
+run_tend 2 plan --detailed-exitcode --unknown-is-change -i localhost, "$T/port.yml" -e port="$port"
 expect_in "$T/out" "wait up to 20 s for 127.0.0.1:$port to open"
 (sleep 2; exec /usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$port" >/dev/null 2>&1) &
 bg=$!

@@ -398,6 +398,12 @@ int run_check_mode(struct hostctx *hc, const struct val *raw,
  */
 void run_unknown_why(struct buf *msg, const struct hostctx *hc,
 		     const struct task *t);
+/* engine_ops.c: the engine's callbacks for controller modules */
+struct engine_data {
+	const struct scope *sc; /* the task's scope */
+};
+extern const struct engine_ops run_engine_ops;
+
 /* Whether the run is a plan (a task may still act: check_mode: false). */
 bool run_plan_pass(const struct hostctx *hc);
 enum { CHECK_MODE_NONE, CHECK_MODE_ON, CHECK_MODE_OFF };

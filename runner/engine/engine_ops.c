@@ -1,0 +1,56 @@
+/*
+ * What the engine offers the controller-side modules (debug, assert,
+ * set_fact, template...): evaluating and rendering in the task's scope
+ * (modkit/module.h, struct engine_ops).
+ */
+
+#include "tend/common.h"
+#include "tend/util/buf.h"
+#include "tend/modkit/module.h"
+#include "tend/engine/run_int.h"
+#include "tend/lang/template.h"
+
+static int engine_eval(struct val **out, const char *expr, void *data)
+{
+	return expr_eval(out, expr, ((struct engine_data *)data)->sc);
+}
+
+static int engine_render(struct buf *out, const char *text, void *data)
+{
+	return template_render_str(out, text, ((struct engine_data *)data)->sc);
+}
+
+static int engine_render_file(struct buf *out, const char *text,
+			      const char *path, const struct val *opts,
+			      void *data)
+{
+	const struct scope *sc = ((struct engine_data *)data)->sc;
+	const struct val *src = val_dict_get(opts, "src");
+	const struct val *dest = val_dict_get(opts, "dest");
+	struct val *tvars = NULL;
+	struct scope child;
+	int error;
+
+	if ((error = template_file_vars(&tvars, val_cstr(src), path,
+					val_cstr(dest))) < 0)
+		return error;
+	/* the template's own variables, over the task's */
+	child = *sc;
+	child.parent = sc;
+	child.vars = tvars;
+	error = template_render_file(out, text, opts, &child);
+	val_unref(tvars);
+	return error;
+}
+
+static int engine_eval_bool(bool *out, const char *expr, void *data)
+{
+	return expr_eval_bool(out, expr, ((struct engine_data *)data)->sc);
+}
+
+const struct engine_ops run_engine_ops = {
+	.eval = engine_eval,
+	.render = engine_render,
+	.eval_bool = engine_eval_bool,
+	.render_file = engine_render_file,
+};
