@@ -68,6 +68,12 @@ enum {
 	 * checkout is refused when the playbook loads (args_check_files).
 	 */
 	ARG_LOCAL_FILE = 1 << 3,
+	/*
+	 * Accepted by name and refused when given (not null) with the
+	 * row's doc as the reason: an Ansible argument tend cannot honour
+	 * yet (attributes), so that validate names it and says why.
+	 */
+	ARG_REFUSED = 1 << 4,
 };
 
 struct arg_spec {
@@ -114,6 +120,13 @@ enum {
 	 * ansible_facts.NAME.
 	 */
 	MOD_FACTS = 1 << 7,
+	/*
+	 * It takes Ansible's common file arguments (fileargs.h: mode,
+	 * owner, group, the SELinux four, attributes, unsafe_writes) after
+	 * its own args; module_check fails its check where SELinux contexts
+	 * are given and the host enables SELinux.
+	 */
+	MOD_FILE_ARGS = 1 << 8,
 };
 
 enum check_status {
@@ -221,7 +234,11 @@ void probe_release(struct probe *p);
 
 struct tend_module {
 	const char *name;              /* "copy" */
-	const struct arg_spec *args;   /* terminated by a row with name NULL */
+	/*
+	 * Terminated by a row with name NULL. Walk them with module_arg(),
+	 * which adds the common file arguments for MOD_FILE_ARGS.
+	 */
+	const struct arg_spec *args;
 	unsigned int flags;            /* MOD_* */
 	const char *doc;               /* one-line summary */
 	/*
@@ -272,6 +289,13 @@ struct tend_module {
 
 
 /*
+ * The i-th argument of module `m` (0-based): its own args, then, with
+ * MOD_FILE_ARGS, the common file arguments its own table does not name.
+ * NULL past the end. The spec rows are static: nothing to free.
+ */
+const struct arg_spec *module_arg(const struct tend_module *m, size_t i);
+
+/*
  * Validate and normalize args against a module's spec into *out (a new
  * dict): aliases become canonical names, values are coerced to the
  * spec's type, unknown args and bad choices are errors (with "did you
@@ -297,7 +321,9 @@ void args_check_files(const struct tend_module *m, const struct val *args,
 
 /*
  * Check a task with module `m`: its probe run on ctx->t (read-only) and
- * judged, or its check(). What the executor calls; `out` is initialised
+ * judged, or its check(). For MOD_FILE_ARGS given an SELinux argument,
+ * the probe script first asks whether SELinux is enabled (same round
+ * trip) and the check fails if it is. What the executor calls; `out` is initialised
  * by the caller. Returns as the module's functions do.
  */
 int module_check(struct check_result *out, const struct tend_module *m,
