@@ -10,7 +10,8 @@
  * module does. check reads the file (one round trip) and edits it here
  * (runner/lineedit.c); apply writes the result (one more).
  *
- * NEEDSWORK: `validate` and `attributes` (chattr) are not supported.
+ * NEEDSWORK: `validate` is not supported; `attributes` is refused with the
+ * other modules' (docs/file-args.md).
  */
 
 static const char *const lineinfile_states[] = { "present", "absent", NULL };

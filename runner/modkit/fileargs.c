@@ -2,7 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/data/val.h"
-#include "tend/modkit/module.h"
+#include "tend/modkit/argspec.h"
 #include "tend/modkit/fileargs.h"
 
 /*
@@ -28,41 +28,12 @@ const struct arg_spec file_common_args[] = {
 	  "SELinux level: as seuser" },
 	{ "attributes", ARG_STR, ARG_REFUSED, "attr", NULL, NULL,
 	  "file attributes (lsattr/chattr): not supported yet, refused "
-	  "when given" },
+	  "(docs/file-args.md)" },
 	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
 	  "accepted: tend's writes are atomic (temp file, rename) "
 	  "whatever its value" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
-
-static const struct arg_spec *own_arg(const struct tend_module *m,
-				      const char *name)
-{
-	for (const struct arg_spec *a = m->args; a && a->name; a++)
-		if (!strcmp(a->name, name))
-			return a;
-	return NULL;
-}
-
-const struct arg_spec *module_arg(const struct tend_module *m, size_t i)
-{
-	size_t own = 0;
-
-	while (m->args && m->args[own].name)
-		own++;
-	if (i < own)
-		return &m->args[i];
-	if (!(m->flags & MOD_FILE_ARGS))
-		return NULL;
-	i -= own;
-	for (const struct arg_spec *a = file_common_args; a->name; a++) {
-		if (own_arg(m, a->name))
-			continue;
-		if (!i--)
-			return a;
-	}
-	return NULL;
-}
 
 bool file_args_selinux(const struct val *args)
 {

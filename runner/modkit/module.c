@@ -119,6 +119,35 @@ out:
 	return error;
 }
 
+static const struct arg_spec *own_arg(const struct tend_module *m,
+				      const char *name)
+{
+	for (const struct arg_spec *a = m->args; a && a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+const struct arg_spec *module_arg(const struct tend_module *m, size_t i)
+{
+	size_t own = 0;
+
+	while (m->args && m->args[own].name)
+		own++;
+	if (i < own)
+		return &m->args[i];
+	if (!(m->flags & MOD_FILE_ARGS))
+		return NULL;
+	i -= own;
+	for (const struct arg_spec *a = file_common_args; a->name; a++) {
+		if (own_arg(m, a->name))
+			continue;
+		if (!i--)
+			return a;
+	}
+	return NULL;
+}
+
 /*
  * Whether a value still needs rendering. Kept here rather than calling
  * the template engine so that arg checking does not depend on it.

@@ -21,7 +21,7 @@
 #include "tend/util/buf.h"
 #include "tend/data/val.h"
 
-struct arg_spec;
+#include "tend/modkit/argspec.h"
 
 /* The common file arguments, terminated by a row with name NULL. */
 extern const struct arg_spec file_common_args[];
