@@ -52,15 +52,18 @@ bool file_args_selinux(const struct val *args)
 
 /*
  * As Ansible's selinux_enabled(): libselinux's is_selinux_enabled(),
- * which selinuxenabled(8) reports as its status; without that tool, a
- * mounted selinuxfs (its enforce file) is the sign.
+ * which selinuxenabled(8) reports as its status. Without that tool, what
+ * that function looks at: a mounted selinuxfs and the host's own
+ * /etc/selinux/config (a Debian container on an SELinux host sees the
+ * host's selinuxfs but has no config: disabled, for libselinux too).
  */
 void selinux_probe_script(struct buf *s)
 {
 	buf_adds(s, "if command -v selinuxenabled >/dev/null 2>&1; then\n"
 		 "\tselinuxenabled >/dev/null 2>&1\n"
 		 "else\n"
-		 "\t[ -e /sys/fs/selinux/enforce ]\n"
+		 "\t[ -e /sys/fs/selinux/enforce ] && "
+		 "[ -e /etc/selinux/config ]\n"
 		 "fi && { echo 'tend-selinux 1'; exit 0; }\n"
 		 "echo 'tend-selinux 0'\n");
 }

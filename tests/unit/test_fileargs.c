@@ -95,9 +95,11 @@ static void test_fileargs__probe_script_here(void **state)
 	bool on = false, here;
 
 	(void)state;
-	here = access("/sys/fs/selinux/enforce", F_OK) == 0 ||
-	       system("command -v selinuxenabled >/dev/null 2>&1 && "
-		      "selinuxenabled") == 0;
+	if (system("command -v selinuxenabled >/dev/null 2>&1") == 0)
+		here = system("selinuxenabled") == 0;
+	else
+		here = access("/sys/fs/selinux/enforce", F_OK) == 0 &&
+		       access("/etc/selinux/config", F_OK) == 0;
 	selinux_probe_script(&s);
 	buf_adds(&s, "echo rest\n");
 	assert_ok(transport_local_new(&t));

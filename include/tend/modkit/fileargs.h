@@ -34,8 +34,9 @@ bool file_args_selinux(const struct val *args);
 
 /*
  * Append the sh fragment that prints "tend-selinux 1" and exits 0 when
- * SELinux is enabled on the host (/sys/fs/selinux/enforce exists, or
- * selinuxenabled(8) says so), and prints "tend-selinux 0" otherwise, then
+ * SELinux is enabled on the host (selinuxenabled(8) says so; without
+ * it, /sys/fs/selinux/enforce and /etc/selinux/config both exist), and
+ * prints "tend-selinux 0" otherwise, then
  * lets the rest of the script run. It must come first in the script.
  */
 void selinux_probe_script(struct buf *script);
