@@ -42,11 +42,6 @@ static const struct arg_spec assemble_args[] = {
 	  "command to check the new file first; %s is its path" },
 	{ "decrypt", ARG_BOOL, 0, NULL, NULL, "yes",
 	  "decrypt vaulted fragments (remote_src: no); tend refuses them" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of dest" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
-	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
-	  "ignored: tend always writes atomically" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -415,6 +410,7 @@ static int assemble_apply(struct apply_result *out,
 
 const struct tend_module mod_assemble = {
 	.name = "assemble",
+	.flags = MOD_FILE_ARGS,
 	.args = assemble_args,
 	.files_dir = "files",
 	.doc = "make a file of the fragments in a directory",

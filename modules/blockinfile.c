@@ -39,11 +39,6 @@ static const struct arg_spec blockinfile_args[] = {
 	  "create the file if it does not exist" },
 	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
 	  "keep a copy of the old file (PATH.PID.DATE~) when it changes" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
-	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
-	  "ignored: tend always writes atomically" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -130,7 +125,7 @@ static int blockinfile_apply(struct apply_result *out,
 const struct tend_module mod_blockinfile = {
 	.name = "blockinfile",
 	.args = blockinfile_args,
-	.flags = 0,
+	.flags = MOD_FILE_ARGS,
 	.doc = "insert, update or remove a block of lines between markers",
 	.probe = blockinfile_probe,
 	.judge = blockinfile_judge,

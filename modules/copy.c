@@ -22,9 +22,6 @@ static const struct arg_spec copy_args[] = {
 	  "the content itself, instead of src" },
 	{ "dest", ARG_PATH, ARG_REQUIRED, NULL, NULL, NULL,
 	  "remote path; a directory or a path ending in '/' gets src's name" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
 	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
 	  "keep the old file as DEST.PID.DATE~" },
 	{ "force", ARG_BOOL, 0, NULL, NULL, "yes",
@@ -589,6 +586,7 @@ static int copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 
 const struct tend_module mod_copy = {
 	.name = "copy",
+	.flags = MOD_FILE_ARGS,
 	.args = copy_args,
 	.exclusive = copy_exclusive,
 	.files_dir = "files",

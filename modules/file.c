@@ -21,9 +21,6 @@ static const struct arg_spec file_args[] = {
 	  "the path to manage" },
 	{ "state", ARG_STR, 0, NULL, file_states, NULL,
 	  "what the path should be (default: what it is, or file)" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
 	{ "recurse", ARG_BOOL, 0, NULL, NULL, "no",
 	  "set attributes below a directory too" },
 	{ "src", ARG_PATH, 0, NULL, NULL, NULL,
@@ -702,7 +699,7 @@ out:
 const struct tend_module mod_file = {
 	.name = "file",
 	.args = file_args,
-	.flags = 0,
+	.flags = MOD_FILE_ARGS,
 	.doc = "manage files, directories, links and their attributes",
 	.probe = file_probe,
 	.judge = file_judge,

@@ -59,9 +59,6 @@ static const struct arg_spec get_url_args[] = {
 	  "the User-Agent header" },
 	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
 	  "keep the replaced file as DEST.PID.DATE~" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -917,7 +914,7 @@ out:
 const struct tend_module mod_get_url = {
 	.name = "get_url",
 	.args = get_url_args,
-	.flags = MOD_MAY_BE_UNKNOWN,
+	.flags = MOD_MAY_BE_UNKNOWN | MOD_FILE_ARGS,
 	.doc = "download a file from a URL to the host",
 	.probe = get_url_probe,
 	.judge = get_url_judge,

@@ -10,7 +10,8 @@
  * module does. check reads the file (one round trip) and edits it here
  * (runner/lineedit.c); apply writes the result (one more).
  *
- * NEEDSWORK: `validate` and `attributes` (chattr) are not supported.
+ * NEEDSWORK: `validate` is not supported; `attributes` is refused with the
+ * other modules' (docs/file-args.md).
  */
 
 static const char *const lineinfile_states[] = { "present", "absent", NULL };
@@ -43,11 +44,6 @@ static const struct arg_spec lineinfile_args[] = {
 	  "create the file if it does not exist" },
 	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
 	  "keep a copy of the old file (PATH.PID.DATE~) when it changes" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
-	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
-	  "ignored: tend always writes atomically" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -173,7 +169,7 @@ const struct tend_module mod_lineinfile = {
 	.name = "lineinfile",
 	.args = lineinfile_args,
 	.exclusive = lineinfile_exclusive_args,
-	.flags = 0,
+	.flags = MOD_FILE_ARGS,
 	.doc = "make sure a line is in a file, or replace it by regex",
 	.probe = lineinfile_probe,
 	.judge = lineinfile_judge,

@@ -36,11 +36,6 @@ static const struct arg_spec replace_args[] = {
 	  "command to check the new file first; %s is its path" },
 	{ "encoding", ARG_STR, 0, NULL, replace_encodings, "utf-8",
 	  "the file's encoding (tend reads UTF-8 only)" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
-	{ "unsafe_writes", ARG_BOOL, 0, NULL, NULL, "no",
-	  "ignored: tend always writes atomically" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -163,6 +158,7 @@ static int replace_apply(struct apply_result *out, const struct task_ctx *ctx,
 
 const struct tend_module mod_replace = {
 	.name = "replace",
+	.flags = MOD_FILE_ARGS,
 	.args = replace_args,
 	.doc = "replace every match of a regex in a file",
 	.returns = "msg: \"N replacements made\", \"\" when nothing changed\n"

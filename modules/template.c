@@ -18,9 +18,6 @@ static const struct arg_spec template_args[] = {
 	  "template on the controller (looked up in templates/ first)" },
 	{ "dest", ARG_PATH, ARG_REQUIRED, NULL, NULL, NULL,
 	  "remote path; a directory or a path ending in '/' gets src's name" },
-	{ "mode", ARG_MODE, 0, NULL, NULL, NULL, "permissions of the file" },
-	{ "owner", ARG_STR, 0, NULL, NULL, NULL, "owning user" },
-	{ "group", ARG_STR, 0, NULL, NULL, NULL, "owning group" },
 	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
 	  "keep the old file as DEST.PID.DATE~" },
 	{ "force", ARG_BOOL, 0, NULL, NULL, "yes",
@@ -79,6 +76,7 @@ out:
 
 const struct tend_module mod_template = {
 	.name = "template",
+	.flags = MOD_FILE_ARGS,
 	.args = template_args,
 	.files_dir = "templates",
 	.doc = "render a template from the controller onto the host",

@@ -85,6 +85,7 @@ static void print_indented(const char *title, const char *text)
 int cmd_doc(struct cli_args *a)
 {
 	const struct tend_module *m;
+	const struct arg_spec *s;
 
 	if (a->pos_nr != 1)
 		return cli_err("usage: tend doc MODULE");
@@ -93,7 +94,7 @@ int cmd_doc(struct cli_args *a)
 		return cli_err("no module named '%s' (see 'tend modules')",
 			   a->pos[0]);
 	printf("%s: %s\n\n", m->name, m->doc ? m->doc : "");
-	for (const struct arg_spec *s = m->args; s && s->name; s++) {
+	for (size_t n = 0; (s = module_arg(m, n)); n++) {
 		printf("  %s (%s%s)", strcmp(s->name, "*") ? s->name : "KEY",
 		       arg_type_name(s->type),
 		       s->flags & ARG_REQUIRED ? ", required" : "");

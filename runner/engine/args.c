@@ -71,10 +71,10 @@ struct val *run_render_args(const struct hostctx *hc, const struct task *t,
 	for (size_t i = 0; i < val_len(args); i++) {
 		const char *k = args->u.dict.items[i].key;
 		const struct val *v = args->u.dict.items[i].v;
-		const struct arg_spec *spec = NULL;
+		const struct arg_spec *spec = NULL, *a;
 		struct val *r = NULL;
 
-		for (const struct arg_spec *a = t->module->args; a && a->name; a++)
+		for (size_t j = 0; (a = module_arg(t->module, j)); j++)
 			if (!strcmp(a->name, k))
 				spec = a;
 		if (spec && (spec->flags & ARG_RAW)) {

@@ -3,6 +3,7 @@
 #include "tend/util/error.h"
 #include "tend/modkit/module.h"
 #include "tend/modkit/toolkit.h"
+#include "tend/modkit/fileargs.h"
 #include "tend/data/val.h"
 #include "tend/util/quote.h"
 #include "tend/data/truth.h"
@@ -64,12 +65,28 @@ void probe_release(struct probe *p)
 	p->priv = NULL;
 }
 
+/*
+ * The SELinux answer at the front of a probe's output: an error where
+ * SELinux is enabled, else the output as the module's own script left it.
+ */
+static int selinux_check(struct exec_result *res)
+{
+	bool enabled = false;
+
+	if (selinux_probe_parse(&enabled, &res->out) < 0)
+		return exec_error(res, "the SELinux probe printed no answer");
+	if (enabled)
+		return tend_error_set(SELINUX_UNSUPPORTED_MSG);
+	return 0;
+}
+
 int module_check(struct check_result *out, const struct tend_module *m,
 		 const struct task_ctx *ctx)
 {
 	struct probe p;
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
+	bool selinux;
 	int error;
 
 	if (!m->probe)
@@ -77,6 +94,15 @@ int module_check(struct check_result *out, const struct tend_module *m,
 	probe_init(&p);
 	if ((error = m->probe(&p, ctx)) < 0)
 		goto out;
+	selinux = (m->flags & MOD_FILE_ARGS) && file_args_selinux(ctx->args);
+	if (selinux) {
+		struct buf s = BUF_INIT;
+
+		selinux_probe_script(&s);
+		buf_addbuf(&s, &p.script);
+		buf_release(&p.script);
+		p.script = s;
+	}
 	if (p.script.len) {
 		req.script = p.script.ptr;
 		req.become_user = ctx->become_user;
@@ -84,11 +110,42 @@ int module_check(struct check_result *out, const struct tend_module *m,
 		if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 			goto out;
 	}
+	if (selinux && (error = selinux_check(&res)) < 0)
+		goto out;
 	error = m->judge(out, ctx, &p, &res);
 out:
 	exec_result_release(&res);
 	probe_release(&p);
 	return error;
+}
+
+static const struct arg_spec *own_arg(const struct tend_module *m,
+				      const char *name)
+{
+	for (const struct arg_spec *a = m->args; a && a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	return NULL;
+}
+
+const struct arg_spec *module_arg(const struct tend_module *m, size_t i)
+{
+	size_t own = 0;
+
+	while (m->args && m->args[own].name)
+		own++;
+	if (i < own)
+		return &m->args[i];
+	if (!(m->flags & MOD_FILE_ARGS))
+		return NULL;
+	i -= own;
+	for (const struct arg_spec *a = file_common_args; a->name; a++) {
+		if (own_arg(m, a->name))
+			continue;
+		if (!i--)
+			return a;
+	}
+	return NULL;
 }
 
 /*
@@ -120,9 +177,9 @@ static bool alias_matches(const char *aliases, const char *key)
 static const struct arg_spec *spec_find(const struct tend_module *m,
 					const char *key)
 {
-	const struct arg_spec *any = NULL;
+	const struct arg_spec *any = NULL, *a;
 
-	for (const struct arg_spec *a = m->args; a && a->name; a++) {
+	for (size_t i = 0; (a = module_arg(m, i)); i++) {
 		if (!strcmp(a->name, "*"))
 			any = a; /* a module that takes any key (set_fact) */
 		else if (!strcmp(a->name, key) || alias_matches(a->aliases, key))
@@ -136,8 +193,9 @@ static char **spec_names(const struct tend_module *m, struct buf *storage)
 {
 	char **names = NULL;
 	size_t nr = 0, alloc = 0;
+	const struct arg_spec *a;
 
-	for (const struct arg_spec *a = m->args; a && a->name; a++) {
+	for (size_t i = 0; (a = module_arg(m, i)); i++) {
 		buf_adds(storage, a->name);
 		buf_addch(storage, ',');
 		if (a->aliases) {
@@ -419,6 +477,12 @@ int args_normalize(struct val **out, const struct tend_module *m,
 			continue;
 		}
 		name = strcmp(a->name, "*") ? a->name : key;
+		if ((a->flags & ARG_REFUSED) && !val_is(v, VAL_NULL)) {
+			diags_add(d, kpos ? kpos : vpos, "parameter '%s' is "
+				  "refused by module '%s': %s", key, m->name,
+				  a->doc);
+			continue;
+		}
 		if (val_dict_get(res, name)) {
 			diags_add(d, vpos, "parameter '%s' given twice (as '%s')",
 				  name, key);
@@ -439,8 +503,9 @@ int args_normalize(struct val **out, const struct tend_module *m,
 	/* a missing argument cannot appear by rendering: check it at load */
 	{
 		struct buf missing = BUF_INIT;
+		const struct arg_spec *a;
 
-		for (const struct arg_spec *a = m->args; a && a->name; a++) {
+		for (size_t i = 0; (a = module_arg(m, i)); i++) {
 			const struct val *v = val_dict_get(res, a->name);
 
 			if ((a->flags & ARG_REQUIRED) &&
@@ -602,7 +667,9 @@ void args_check_files(const struct tend_module *m, const struct val *args,
 	/* remote_src: yes (copy) makes src the host's file */
 	if (root && arg_bool(&ctx, "remote_src", false))
 		return;
-	for (const struct arg_spec *s = m->args; root && s && s->name; s++) {
+	const struct arg_spec *s;
+
+	for (size_t i = 0; root && (s = module_arg(m, i)); i++) {
 		const struct val *v = val_dict_get(args, s->name);
 		const char *path = val_cstr(v);
 		char *found = NULL;

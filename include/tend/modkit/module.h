@@ -12,6 +12,9 @@
  *     tend_module mod_<name>`. Everything else in the file is static.
  *     Include tend/modkit/module.h (this contract), tend/modkit/toolkit.h
  *     (args, files, commands) and lower layers only (after tend/common.h).
+ *     A module that writes files sets MOD_FILE_ARGS and takes Ansible's
+ *     common file arguments (mode, owner, group, the SELinux ones ...)
+ *     from fileargs.h instead of listing them in its own table.
  *  2. A row in modules/registry.c.
  *  3. Tests: a unit test if it has logic of its own, and an integration
  *     test tests/integration/t3NNN-<name>-*.sh that applies a playbook and
@@ -46,39 +49,7 @@
 #include "tend/transport/transport.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
-
-enum arg_type {
-	ARG_STR,  /* a string; numbers and bools are converted to text */
-	ARG_BOOL, /* bool, or yes/no/true/false/on/off/1/0 in any case */
-	ARG_INT,  /* an int, or a string of digits */
-	ARG_PATH, /* a string; "~/" is left for the remote shell to expand */
-	ARG_MODE, /* octal int/string, or symbolic "u+rwx,g-w"; see mode_parse */
-	ARG_LIST, /* a list; a string is split on commas */
-	ARG_DICT, /* a dict */
-	ARG_ANY,  /* anything */
-};
-
-enum {
-	ARG_REQUIRED = 1 << 0,
-	ARG_RAW = 1 << 1, /* not templated before the module runs (assert.that) */
-	ARG_SECRET = 1 << 2, /* never shown (content of a secret) */
-	/*
-	 * A file on the controller, found as task_find_file says in the
-	 * module's files_dir: a literal one that leads out of a git source's
-	 * checkout is refused when the playbook loads (args_check_files).
-	 */
-	ARG_LOCAL_FILE = 1 << 3,
-};
-
-struct arg_spec {
-	const char *name;
-	enum arg_type type;
-	unsigned int flags;
-	const char *aliases;         /* comma-separated, or NULL */
-	const char *const *choices;  /* NULL-terminated, or NULL */
-	const char *dflt;            /* default shown by `tend doc`, or NULL */
-	const char *doc;
-};
+#include "tend/modkit/argspec.h"
 
 enum {
 	MOD_FREE_FORM = 1 << 0,   /* "command: ls -l" → _raw_params */
@@ -114,6 +85,13 @@ enum {
 	 * ansible_facts.NAME.
 	 */
 	MOD_FACTS = 1 << 7,
+	/*
+	 * It takes Ansible's common file arguments (fileargs.h: mode,
+	 * owner, group, the SELinux four, attributes, unsafe_writes) after
+	 * its own args; module_check fails its check where SELinux contexts
+	 * are given and the host enables SELinux.
+	 */
+	MOD_FILE_ARGS = 1 << 8,
 };
 
 enum check_status {
@@ -221,7 +199,11 @@ void probe_release(struct probe *p);
 
 struct tend_module {
 	const char *name;              /* "copy" */
-	const struct arg_spec *args;   /* terminated by a row with name NULL */
+	/*
+	 * Terminated by a row with name NULL. Walk them with module_arg(),
+	 * which adds the common file arguments for MOD_FILE_ARGS.
+	 */
+	const struct arg_spec *args;
 	unsigned int flags;            /* MOD_* */
 	const char *doc;               /* one-line summary */
 	/*
@@ -272,6 +254,13 @@ struct tend_module {
 
 
 /*
+ * The i-th argument of module `m` (0-based): its own args, then, with
+ * MOD_FILE_ARGS, the common file arguments its own table does not name.
+ * NULL past the end. The spec rows are static: nothing to free.
+ */
+const struct arg_spec *module_arg(const struct tend_module *m, size_t i);
+
+/*
  * Validate and normalize args against a module's spec into *out (a new
  * dict): aliases become canonical names, values are coerced to the
  * spec's type, unknown args and bad choices are errors (with "did you
@@ -297,7 +286,9 @@ void args_check_files(const struct tend_module *m, const struct val *args,
 
 /*
  * Check a task with module `m`: its probe run on ctx->t (read-only) and
- * judged, or its check(). What the executor calls; `out` is initialised
+ * judged, or its check(). For MOD_FILE_ARGS given an SELinux argument,
+ * the probe script first asks whether SELinux is enabled (same round
+ * trip) and the check fails if it is. What the executor calls; `out` is initialised
  * by the caller. Returns as the module's functions do.
  */
 int module_check(struct check_result *out, const struct tend_module *m,
