@@ -1,0 +1,225 @@
+#!/bin/sh
+# get_url, unarchive and git on real Debian 12 machines, side by side with
+# ansible-playbook (tests/lib/lib-ct-compare.sh). Each machine serves the
+# test's files over HTTP on its own 127.0.0.1 (python3 -m http.server) and
+# holds a bare git repository the test builds there with fixed dates (so
+# both have the same commits). get_url: a sha256 checksum that matches,
+# one that does not (the task fails, nothing is written), mode, owner and
+# group, a dest directory, headers, force over a local edit; unarchive:
+# tar.gz from the controller, tar.xz and zip on the host (remote_src),
+# creates, extra_opts, owner and mode; git: clone at HEAD, a tag, a
+# branch, a commit, depth, force over a local change, update: no, an
+# unknown version. Hostile names where they reach a shell: dests with
+# spaces and %, an archive member and a served file with a leading -,
+# `{{` in contents. Every task's status and the stable registered values
+# (checksums, before/after, dest, mode) are Ansible's, the machines end
+# the same (contents, types, modes, owners, links, the checkouts' HEAD),
+# `tend plan` first says what will change and changes nothing, and a
+# re-apply is all ok for both tools.
+. "$(dirname "$0")/../lib/lib-test.sh"
+. "$TOP/tests/lib/lib-container.sh"
+. "$TOP/tests/lib/lib-ct-compare.sh"
+command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
+export ANSIBLE_PIPELINING=1
+t0=$(date +%s)
+step() { echo "t4070: $1 at $(($(date +%s) - t0)) s" >&2; }
+# the registered values a step's `debug: var=stable` printed, compared
+same_stable() {
+	python3 "$TOP/tests/lib/compare-results.py" "$T/n.$1.ansible.json" \
+		"$T/n.$1.tend.json" stable >"$T/n.$1.stable" 2>&1 ||
+		{ cat "$T/n.$1.stable"; fail "$1: registered values differ"; }
+}
+
+# what both machines get: the served files, the archives, the repository
+S=$T/srv
+mkdir -p "$S/www/sub" "$S/tree/top/sub dir" "$S/arch"
+printf 'alpha {{ nope }} 100%% "q" \\\n' >"$S/www/a.txt"
+printf 'odd\n' >"$S/www/-odd name%.txt"
+printf 'beta\n' >"$S/www/sub/b.txt"
+printf 'lead {{ x }}\n' >"$S/tree/top/-lead"
+printf 'space %%\n' >"$S/tree/top/sub dir/sp ace %.txt"
+ln -s -- -lead "$S/tree/top/link"
+(cd "$S/tree" &&
+	tar --owner=0 --group=0 --mtime=2020-01-01 -czf "$S/arch/t.tar.gz" top &&
+	tar --owner=0 --group=0 --mtime=2020-01-01 -cJf "$S/arch/t.tar.xz" top &&
+	touch -d 2020-01-01 top top/-lead "top/sub dir" "top/sub dir/sp ace %.txt" &&
+	zip -qry "$S/arch/t.zip" top) || fail "cannot make the archives"
+cp "$S/arch/t.tar.gz" "$S/www/t.tar.gz"
+sum_a=$(sha256sum "$S/www/a.txt" | cut -d' ' -f1)
+cat >"$S/setup.sh" <<'SH'
+set -e
+export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z
+export GIT_AUTHOR_NAME=T GIT_AUTHOR_EMAIL=t@example.com
+export GIT_COMMITTER_NAME=T GIT_COMMITTER_EMAIL=t@example.com
+mkdir -p /srv/out /srv/un/gz /srv/un/xz "/srv/un/zip %" /srv/git
+git init -q -b main /tmp/w
+cd /tmp/w
+printf 'x {{ y }} 100%% "q"\n' >./-lead
+git add -- -lead && git commit -qm one && git tag -a v1 -m one
+printf 'two\n' >'sp ace %.txt'
+git add -- 'sp ace %.txt' && git commit -qm two
+git checkout -qb feature
+printf 'three\n' >feat.txt
+git add feat.txt && git commit -qm three
+git checkout -q main
+git clone -q --bare /tmp/w /srv/repo.git
+git rev-parse v1^{commit} >/srv/v1.sha
+systemd-run -q --unit=tendhttp python3 -m http.server --bind 127.0.0.1 \
+	--directory /srv/www 8000
+for i in $(seq 50); do curl -sf http://127.0.0.1:8000/a.txt >/dev/null && exit 0; sleep 0.1; done
+exit 1
+SH
+tar -C "$S" -cf "$T/srv.tar" www arch setup.sh
+
+ct_pair n
+step "containers up"
+for c in na nt; do
+	ct_push $c "$T/srv.tar" /tmp/srv.tar
+	ct_exec $c sh -c 'mkdir -p /srv && tar -C /srv -xf /tmp/srv.tar &&
+		sh /srv/setup.sh' >"$T/$c.setup" 2>&1 ||
+		{ cat "$T/$c.setup"; fail "$c: set-up failed"; }
+done
+v1=$(ct_exec nt cat /srv/v1.sha)
+step "set up"
+
+state='cd /srv && find out un git -path "*/.git" -prune -o \
+		-printf "%p %y %m %u %g %s %l\n" | sort
+	find out un -type f -exec sha256sum {} + | sort -k2
+	for d in git/*; do echo "== $d"; git -C "$d" rev-parse HEAD
+		git -C "$d" symbolic-ref -q HEAD || echo detached
+		git -C "$d" rev-parse --is-shallow-repository
+		git -C "$d" status --porcelain; done
+	systemctl is-active tendhttp'
+
+cat >"$T/main.yml" <<'YML'
+- hosts: n
+  gather_facts: false
+  vars:
+    base: http://127.0.0.1:8000
+    gdir: "/srv/out/dl dir %"
+  tasks:
+    - file: { path: "{{ gdir }}", state: directory, mode: "0750" }
+    - name: a matching checksum, mode, owner, group
+      get_url:
+        url: "{{ base }}/a.txt"
+        dest: "{{ gdir }}/a copy %.txt"
+        checksum: "sha256:{{ sum_a }}"
+        mode: "0640"
+        owner: nobody
+        group: nogroup
+      register: g1
+    - name: into a directory, with headers
+      get_url:
+        url: "{{ base }}/-odd%20name%25.txt"
+        dest: "{{ gdir }}/"
+        headers: { X-Test: "a 'b' \"c\" %d", Accept: "*/*" }
+      register: g2
+    - name: a sub path, no checksum
+      get_url: { url: "{{ base }}/sub/b.txt", dest: /srv/out/b.txt, mode: u=rw,go=r }
+      register: g3
+    - name: the download of an archive
+      get_url: { url: "{{ base }}/t.tar.gz", dest: /srv/out/t.tar.gz, checksum: "sha1:{{ sum_gz }}" }
+      register: g4
+    - name: tar.gz from the controller, owner and mode
+      unarchive: { src: "{{ arch }}/t.tar.gz", dest: /srv/un/gz, owner: nobody, mode: "u+rwX,go-w" }
+      register: u1
+    - name: tar.xz on the host, extra_opts
+      unarchive:
+        src: /srv/arch/t.tar.xz
+        dest: /srv/un/xz
+        remote_src: true
+        extra_opts: [--strip-components=1]
+      register: u2
+    - name: zip on the host
+      unarchive: { src: /srv/arch/t.zip, dest: "/srv/un/zip %", remote_src: true, group: nogroup }
+      register: u3
+    - name: creates
+      unarchive: { src: /srv/arch/t.zip, dest: /srv/un/xz, remote_src: true, creates: /srv/un/xz/-lead }
+      register: u4
+    - name: clone at HEAD
+      git: { repo: /srv/repo.git, dest: "/srv/git/co %x" }
+      register: r1
+    - name: a tag, file://
+      git: { repo: file:///srv/repo.git, dest: /srv/git/tag, version: v1 }
+      register: r2
+    - name: a branch
+      git: { repo: /srv/repo.git, dest: /srv/git/branch, version: feature }
+      register: r3
+    - name: a commit
+      git: { repo: /srv/repo.git, dest: /srv/git/sha, version: "{{ v1 }}" }
+      register: r4
+    - name: shallow
+      git: { repo: file:///srv/repo.git, dest: /srv/git/shallow, depth: 1 }
+      register: r5
+    - set_fact:
+        stable:
+          - "{{ [g1.dest, g1.checksum_dest, g1.checksum_src, g1.mode, g1.owner, g1.group, g1.status_code | default(none)] }}"
+          - "{{ [g2.dest, g2.checksum_dest, g2.checksum_src] }}"
+          - "{{ [g3.dest, g3.checksum_dest, g3.mode] }}"
+          - "{{ [g4.dest, g4.checksum_dest] }}"
+          - "{{ [u1.dest, u2.dest, u3.dest, u4.skipped | default(false)] }}"
+          - "{{ [r1.before, r1.after, r2.before, r2.after, r3.after, r4.after, r5.after] }}"
+    - debug: var=stable
+YML
+
+cat >"$T/edit.yml" <<'YML'
+- hosts: n
+  gather_facts: false
+  vars:
+    base: http://127.0.0.1:8000
+  tasks:
+    - name: a checksum that does not match
+      get_url:
+        url: "{{ base }}/a.txt"
+        dest: /srv/out/bad.txt
+        checksum: sha256:0000000000000000000000000000000000000000000000000000000000000000
+      ignore_errors: true
+    - name: local edits
+      copy: { dest: "{{ item }}", content: "local\n" }
+      loop: [/srv/out/b.txt, "/srv/git/co %x/-lead", /srv/un/xz/-lead]
+    - name: no force keeps a local edit
+      get_url: { url: "{{ base }}/sub/b.txt", dest: /srv/out/b.txt }
+      register: g5
+    - name: force puts it back
+      get_url: { url: "{{ base }}/sub/b.txt", dest: /srv/out/b.txt, force: true }
+      register: g6
+    - name: git force over a local change
+      git: { repo: /srv/repo.git, dest: "/srv/git/co %x", version: feature, force: true }
+      register: r6
+    - name: update no
+      git: { repo: /srv/repo.git, dest: /srv/git/tag, version: main, update: false }
+      register: r7
+    - name: an unknown version
+      git: { repo: /srv/repo.git, dest: /srv/git/unknown, version: no-such-rev }
+      ignore_errors: true
+    - name: the archive again over the edit
+      unarchive: { src: /srv/arch/t.tar.xz, dest: /srv/un/xz, remote_src: true, extra_opts: [--strip-components=1] }
+    - set_fact:
+        stable: "{{ [g5.checksum_dest | default(none), g6.checksum_dest, r6.before, r6.after, r7.before, r7.after] }}"
+    - debug: var=stable
+YML
+
+ev="-e arch=$S/arch -e sum_a=$sum_a -e sum_gz=$(sha1sum "$S/arch/t.tar.gz" | cut -d' ' -f1) -e v1=$v1"
+# the plan says what will change, and changes nothing
+# shellcheck disable=SC2086
+run_tend 2 plan --detailed-exitcode -i "$CT_DIR/n.tend.inv" "$T/main.yml" $ev
+cp "$T/out" "$T/plan.main"
+ct_exec nt sh -c "$state" >"$T/after-plan" 2>&1
+expect_not_in "$T/after-plan" "out/"
+step "plan"
+
+# shellcheck disable=SC2086
+ct_pair_run n main "$T/main.yml" $ev
+same_stable main
+ct_pair_state n "$state"
+step "main"
+# shellcheck disable=SC2086
+ct_pair_run n again "$T/main.yml" $ev
+same_stable again
+expect_in "$T/n.again.ansible.json" '"changed": 0,'
+step "again"
+# shellcheck disable=SC2086
+ct_pair_run n edit "$T/edit.yml" $ev
+same_stable edit
+ct_pair_state n "$state"
+step "edit"
