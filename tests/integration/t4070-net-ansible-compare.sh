@@ -115,7 +115,7 @@ cat >"$T/main.yml" <<'YML'
         headers: { X-Test: "a 'b' \"c\" %d", Accept: "*/*" }
       register: g2
     - name: a sub path, no checksum
-      get_url: { url: "{{ base }}/sub/b.txt", dest: /srv/out/b.txt, mode: u=rw,go=r }
+      get_url: { url: "{{ base }}/sub/b.txt", dest: /srv/out/b.txt, mode: "u=rw,go=r" }
       register: g3
     - name: the download of an archive
       get_url: { url: "{{ base }}/t.tar.gz", dest: /srv/out/t.tar.gz, checksum: "sha1:{{ sum_gz }}" }
@@ -153,10 +153,10 @@ cat >"$T/main.yml" <<'YML'
       register: r5
     - set_fact:
         stable:
-          - "{{ [g1.dest, g1.checksum_dest, g1.checksum_src, g1.mode, g1.owner, g1.group, g1.status_code | default(none)] }}"
-          - "{{ [g2.dest, g2.checksum_dest, g2.checksum_src] }}"
-          - "{{ [g3.dest, g3.checksum_dest, g3.mode] }}"
-          - "{{ [g4.dest, g4.checksum_dest] }}"
+          - "{{ [g1.dest, g1.checksum_dest | default(none), g1.checksum_src | default(none), g1.mode | default(none), g1.owner | default(none), g1.group | default(none), g1.status_code | default(none)] }}"
+          - "{{ [g2.dest, g2.checksum_dest | default(none), g2.checksum_src | default(none)] }}"
+          - "{{ [g3.dest, g3.checksum_dest | default(none), g3.mode | default(none)] }}"
+          - "{{ [g4.dest, g4.checksum_dest | default(none)] }}"
           - "{{ [u1.dest, u2.dest, u3.dest, u4.skipped | default(false)] }}"
           - "{{ [r1.before, r1.after, r2.before, r2.after, r3.after, r4.after, r5.after] }}"
     - debug: var=stable
