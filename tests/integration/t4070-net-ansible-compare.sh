@@ -71,6 +71,7 @@ exit 1
 SH
 tar -C "$S" -cf "$T/srv.tar" www arch setup.sh
 
+keep() { rm -rf /tmp/netct-keep; mkdir -p /tmp/netct-keep; cp "$T"/n.* /tmp/netct-keep/ 2>/dev/null; }; on_exit keep # XXX
 ct_pair n
 step "containers up"
 for c in na nt; do
@@ -174,6 +175,9 @@ cat >"$T/edit.yml" <<'YML'
         dest: /srv/out/bad.txt
         checksum: sha256:0000000000000000000000000000000000000000000000000000000000000000
       ignore_errors: true
+    - name: a missing file
+      get_url: { url: "{{ base }}/no-such.txt", dest: /srv/out/none.txt }
+      ignore_errors: true
     - name: local edits
       copy: { dest: "{{ item }}", content: "local\n" }
       loop: [/srv/out/b.txt, "/srv/git/co %x/-lead", /srv/un/xz/-lead]
@@ -203,7 +207,7 @@ ev="-e arch=$S/arch -e sum_a=$sum_a -e sum_gz=$(sha1sum "$S/arch/t.tar.gz" | cut
 # the plan says what will change, and changes nothing
 # shellcheck disable=SC2086
 run_tend 2 plan --detailed-exitcode -i "$CT_DIR/n.tend.inv" "$T/main.yml" $ev
-cp "$T/out" "$T/plan.main"
+cp "$T/out" "$T/n.plan.main"
 ct_exec nt sh -c "$state" >"$T/after-plan" 2>&1
 expect_not_in "$T/after-plan" "out/"
 step "plan"
@@ -222,4 +226,8 @@ step "again"
 ct_pair_run n edit "$T/edit.yml" $ev
 same_stable edit
 ct_pair_state n "$state"
+expect_not_in "$T/n.state.tend" bad.txt
+expect_not_in "$T/n.state.tend" none.txt
+expect_in "$T/n.edit.tend.json" "The checksum for /srv/out/bad.txt did not match"
+expect_in "$T/n.edit.tend.json" "Failed to checkout no-such-rev"
 step "edit"
