@@ -71,7 +71,6 @@ exit 1
 SH
 tar -C "$S" -cf "$T/srv.tar" www arch setup.sh
 
-keep() { rm -rf /tmp/netct-keep; mkdir -p /tmp/netct-keep; cp "$T"/n.* /tmp/netct-keep/ 2>/dev/null; }; on_exit keep # XXX
 ct_pair n
 step "containers up"
 for c in na nt; do
@@ -159,7 +158,10 @@ cat >"$T/main.yml" <<'YML'
           - "{{ [g2.dest, g2.checksum_dest | default(none), g2.checksum_src | default(none)] }}"
           - "{{ [g3.dest, g3.checksum_dest | default(none), g3.mode | default(none)] }}"
           - "{{ [g4.dest, g4.checksum_dest | default(none)] }}"
-          - "{{ [u1.dest, u2.dest, u3.dest, u4.skipped | default(false)] }}"
+          - "{{ [u1.dest, u2.dest, u3.dest, u4.skipped | default(false), u4.msg | default(none)] }}"
+          - "{{ [u1, u2, u3] | map('dict2items') | map('selectattr', 'key', 'in', ['handler', 'mode', 'owner', 'group', 'uid', 'gid', 'state', 'size']) | map('items2dict') | list }}"
+          - "{{ [g1, g2, g3, g4] | map('dict2items') | map('selectattr', 'key', 'in', ['msg', 'size', 'uid', 'gid', 'state', 'status_code', 'url']) | map('items2dict') | list }}"
+          - "{{ [r1, r2, r3, r4, r5] | map('dict2items') | map('selectattr', 'key', 'in', ['remote_url_changed', 'warnings']) | map('items2dict') | list }}"
           - "{{ [r1.before, r1.after, r2.before, r2.after, r3.after, r4.after, r5.after] }}"
     - debug: var=stable
 YML
@@ -215,7 +217,9 @@ cat >"$T/edit.yml" <<'YML'
     - name: the archive again over the edit
       unarchive: { src: /srv/arch/t.tar.xz, dest: /srv/un/xz, remote_src: true, extra_opts: [--strip-components=1] }
     - set_fact:
-        stable: "{{ [g5.checksum_dest | default(none), g6.checksum_dest, r6.before, r6.after, r7.before, r7.after] }}"
+        stable:
+          - "{{ [g5.checksum_dest | default(none), g6.checksum_dest, r6.before, r6.after, r7.before, r7.after] }}"
+          - "{{ [g5, g6, r6, r7] | map('dict2items') | map('selectattr', 'key', 'in', ['msg', 'size', 'mode', 'status_code', 'remote_url_changed']) | map('items2dict') | list }}"
     - debug: var=stable
 YML
 
