@@ -13,7 +13,8 @@
 # spaces and %, an archive member and a served file with a leading -,
 # `{{` in contents. Every task's status and the stable registered values
 # (checksums, before/after, dest, mode) are Ansible's, the machines end
-# the same (contents, types, modes, owners, links, the checkouts' HEAD),
+# the same (contents, types, modes, owners, links, the extracted files'
+# times, the checkouts' HEAD),
 # `tend plan` first says what will change and changes nothing, and a
 # re-apply is all ok for both tools.
 . "$(dirname "$0")/../lib/lib-test.sh"
@@ -85,6 +86,7 @@ step "set up"
 state='cd /srv && find out un git -path "*/.git" -prune -o \
 		-printf "%p %y %m %u %g %s %l\n" | sort
 	find out un -type f -exec sha256sum {} + | sort -k2
+	find un -mindepth 2 -printf "%p %TY-%Tm-%Td %TH:%TM\n" | sort
 	for d in git/*; do [ -d "$d/.git" ] || continue; echo "== $d"
 		git -C "$d" rev-parse HEAD
 		git -C "$d" symbolic-ref -q HEAD || echo detached
