@@ -65,12 +65,31 @@ git add feat.txt && git commit -qm three
 git checkout -q main
 git clone -q --bare /tmp/w /srv/repo.git
 git rev-parse v1^{commit} >/srv/v1.sha
-systemd-run -q --unit=tendhttp python3 -m http.server --bind 127.0.0.1 \
-	--directory /srv/www 8000
+systemd-run -q --unit=tendhttp python3 /srv/serve.py
 for i in $(seq 50); do curl -sf http://127.0.0.1:8000/a.txt >/dev/null && exit 0; sleep 0.1; done
 exit 1
 SH
-tar -C "$S" -cf "$T/srv.tar" www arch setup.sh
+# http.server, and a log of each request and its headers (compared)
+cat >"$S/serve.py" <<'PY'
+import functools
+import http.server
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def log_request(self, code="-", size="-"):
+        h = self.headers
+        with open("/srv/requests.log", "a") as f:
+            # (a time: whether it was sent)
+            f.write("%s %s %s %r\n" % (self.command, self.path, code, sorted(
+                (k.lower(), "(set)" if k.lower() == "if-modified-since" else v)
+                for k, v in h.items() if k.lower() not in ("host", "connection"))))
+
+
+http.server.ThreadingHTTPServer(
+    ("127.0.0.1", 8000),
+    functools.partial(Handler, directory="/srv/www")).serve_forever()
+PY
+tar -C "$S" -cf "$T/srv.tar" www arch setup.sh serve.py
 
 ct_pair n
 step "containers up"
@@ -92,7 +111,7 @@ state='cd /srv && find out un git -path "*/.git" -prune -o \
 		git -C "$d" symbolic-ref -q HEAD || echo detached
 		git -C "$d" rev-parse --is-shallow-repository
 		git -C "$d" status --porcelain; done
-	systemctl is-active tendhttp'
+	systemctl is-active tendhttp; sort -u /srv/requests.log'
 
 cat >"$T/main.yml" <<'YML'
 - hosts: n
@@ -246,6 +265,7 @@ done
 ct_exec nt sh -c "$state" >"$T/after-plan" 2>&1
 expect_not_in "$T/after-plan" "out/dl dir"
 expect_not_in "$T/after-plan" "git/co"
+expect_not_in "$T/after-plan" "ansible-httpget"
 step "plan"
 
 # shellcheck disable=SC2086
