@@ -87,6 +87,10 @@ static int curl_config(struct buf *c, const struct task_ctx *ctx)
 				arg_str(ctx, "http_agent") :
 				"ansible-httpget")) < 0)
 		return error;
+	/* credentials only when the server asks (a 401), as Ansible's
+	 * handlers, unless force_basic_auth: then Basic at once */
+	if (!arg_bool(ctx, "force_basic_auth", false))
+		buf_adds(c, "anyauth\n");
 	if (user) {
 		struct buf up = BUF_INIT;
 
@@ -132,6 +136,8 @@ static int wget_config(struct buf *c, const struct task_ctx *ctx)
 	if (user)
 		buf_addf(c, "http_user = %s\nhttp_password = %s\n", user,
 			 pass ? pass : "");
+	if (arg_bool(ctx, "force_basic_auth", false))
+		buf_adds(c, "auth_no_challenge = on\n");
 	if ((error = download_headers(&hl, ctx)) < 0)
 		goto out;
 	for (size_t i = 0; i < val_len(hl); i++)

@@ -37,6 +37,8 @@ mkdir -p "$S/www/sub" "$S/tree/top/sub dir" "$S/arch"
 printf 'alpha {{ nope }} 100%% "q" \\\n' >"$S/www/a.txt"
 printf 'odd\n' >"$S/www/-odd name%.txt"
 printf 'beta\n' >"$S/www/sub/b.txt"
+mkdir "$S/www/auth"
+printf 'gamma\n' >"$S/www/auth/c.txt"
 printf 'lead {{ x }}\n' >"$S/tree/top/-lead"
 printf 'space %%\n' >"$S/tree/top/sub dir/sp ace %.txt"
 ln -s -- -lead "$S/tree/top/link"
@@ -71,11 +73,24 @@ exit 1
 SH
 # http.server, and a log of each request and its headers (compared)
 cat >"$S/serve.py" <<'PY'
+import base64
 import functools
 import http.server
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
+    # /auth/ asks for Basic credentials (a 401 first, as a server does)
+    def do_GET(self):
+        want = "Basic " + base64.b64encode(b"u:p w%'\"").decode()
+        if self.path.startswith("/auth/") and \
+                self.headers.get("Authorization") != want:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="t"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
     def log_request(self, code="-", size="-"):
         h = self.headers
         with open("/srv/requests.log", "a") as f:
@@ -111,7 +126,7 @@ state='cd /srv && find out un git -path "*/.git" -prune -o \
 		git -C "$d" symbolic-ref -q HEAD || echo detached
 		git -C "$d" rev-parse --is-shallow-repository
 		git -C "$d" status --porcelain; done
-	systemctl is-active tendhttp; sort -u /srv/requests.log'
+	systemctl is-active tendhttp; sort /srv/requests.log'
 
 cat >"$T/main.yml" <<'YML'
 - hosts: n
@@ -139,6 +154,12 @@ cat >"$T/main.yml" <<'YML'
     - name: a sub path, no checksum
       get_url: { url: "{{ base }}/sub/b.txt", dest: /srv/out/b.txt, mode: "u=rw,go=r" }
       register: g3
+    - name: credentials when the server asks
+      get_url: { url: "{{ base }}/auth/c.txt", dest: /srv/out/c.txt, url_username: u, url_password: "p w%'\"" }
+      register: ga
+    - name: credentials at once
+      get_url: { url: "{{ base }}/auth/c.txt", dest: /srv/out/c2.txt, url_username: u, url_password: "p w%'\"", force_basic_auth: true }
+      register: gb
     - name: the download of an archive
       get_url: { url: "{{ base }}/t.tar.gz", dest: /srv/out/t.tar.gz, checksum: "sha1:{{ sum_gz }}" }
       register: g4
@@ -181,7 +202,7 @@ cat >"$T/main.yml" <<'YML'
           - "{{ [g4.dest, g4.checksum_dest | default(none)] }}"
           - "{{ [u1.dest, u2.dest, u3.dest, u4.skipped | default(false), u4.msg | default(none)] }}"
           - "{{ [u1, u2, u3] | map('dict2items') | map('selectattr', 'key', 'in', ['handler', 'mode', 'owner', 'group', 'uid', 'gid', 'state', 'size']) | map('items2dict') | list }}"
-          - "{{ [g1, g2, g3, g4] | map('dict2items') | map('selectattr', 'key', 'in', ['msg', 'size', 'uid', 'gid', 'state', 'status_code', 'url']) | map('items2dict') | list }}"
+          - "{{ [g1, g2, g3, g4, ga, gb] | map('dict2items') | map('selectattr', 'key', 'in', ['msg', 'size', 'uid', 'gid', 'state', 'status_code', 'url']) | map('items2dict') | list }}"
           - "{{ [r1, r2, r3, r4, r5] | map('dict2items') | map('selectattr', 'key', 'in', ['remote_url_changed', 'warnings']) | map('items2dict') | list }}"
           - "{{ [r1.before, r1.after, r2.before, r2.after, r3.after, r4.after, r5.after] }}"
     - debug: var=stable
@@ -259,9 +280,10 @@ for line in "download: http://127.0.0.1:8000/a.txt -> /srv/out/dl dir %/a copy %
 	"clone: file:///srv/repo.git at v1 (1d14778e3472) -> /srv/git/tag" \
 	"clone: file:///srv/repo.git at feature (8b3961114e4b) -> /srv/git/branch" \
 	"clone: file:///srv/repo.git at $v1 (1d14778e3472) -> /srv/git/sha" \
-	"Plan: 13 to change, 1 ok, 2 unknown on 1 host."; do
+	"Plan: 15 to change, 1 ok, 2 unknown on 1 host."; do
 	expect_in "$T/out" "$line"
 done
+expect_not_in "$T/out" "p w%"
 ct_exec nt sh -c "$state" >"$T/after-plan" 2>&1
 expect_not_in "$T/after-plan" "out/dl dir"
 expect_not_in "$T/after-plan" "git/co"
@@ -272,6 +294,7 @@ step "plan"
 ct_pair_run n main "$T/main.yml" $ev
 same_stable main
 ct_pair_state n "$state"
+expect_not_in "$T/n.main.tend.json" "p w%"
 step "main"
 # shellcheck disable=SC2086
 ct_pair_run n again "$T/main.yml" $ev

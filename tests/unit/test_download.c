@@ -34,6 +34,7 @@ static void test_download__curl_default_headers(void **state)
 	assert_string_equal(b.ptr,
 			    "url = \"http://127.0.0.1/a \\\"b\\\".txt\"\n"
 			    "user-agent = \"ansible-httpget\"\n"
+			    "anyauth\n"
 			    "header = \"Accept:\"\n"
 			    "header = \"Accept-Encoding: identity\"\n");
 	buf_release(&b);
@@ -88,6 +89,34 @@ static void test_download__force_no_cache(void **state)
 	buf_release(&b);
 }
 
+/* credentials: when the server asks, unless force_basic_auth */
+static void test_download__auth(void **state)
+{
+	struct val *args = val_dict();
+	struct task_ctx ctx = { .args = args, .host = "localhost" };
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	val_dict_set_str(args, "url", "http://127.0.0.1/a");
+	val_dict_set_str(args, "url_username", "u");
+	val_dict_set_str(args, "url_password", "p \"w\"");
+	assert_ok(download_config(&b, &ctx, 'c'));
+	assert_non_null(strstr(b.ptr, "anyauth\nuser = \"u:p \\\"w\\\"\"\n"));
+	buf_reset(&b);
+	assert_ok(download_config(&b, &ctx, 'w'));
+	assert_null(strstr(b.ptr, "auth_no_challenge"));
+	buf_reset(&b);
+	val_dict_set(args, "force_basic_auth", val_bool(true));
+	assert_ok(download_config(&b, &ctx, 'c'));
+	assert_null(strstr(b.ptr, "anyauth"));
+	buf_reset(&b);
+	assert_ok(download_config(&b, &ctx, 'w'));
+	assert_non_null(strstr(b.ptr, "http_user = u\nhttp_password = p \"w\"\n"
+				   "auth_no_challenge = on\n"));
+	buf_release_secret(&b);
+	val_unref(args);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_download__curl_task_headers_win),
 		cmocka_unit_test(test_download__wget_unchanged),
 		cmocka_unit_test(test_download__force_no_cache),
+		cmocka_unit_test(test_download__auth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
