@@ -1,22 +1,26 @@
 #!/bin/sh
 # get_url, unarchive and git on real Debian 12 machines, side by side with
 # ansible-playbook (tests/lib/lib-ct-compare.sh). Each machine serves the
-# test's files over HTTP on its own 127.0.0.1 (python3 -m http.server) and
-# holds a bare git repository the test builds there with fixed dates (so
-# both have the same commits). get_url: a sha256 checksum that matches,
-# one that does not (the task fails, nothing is written), mode, owner and
-# group, a dest directory, headers, force over a local edit; unarchive:
-# tar.gz from the controller, tar.xz and zip on the host (remote_src),
-# creates, extra_opts, owner and mode; git: clone at HEAD, a tag, a
-# branch, a commit, depth, force over a local change, update: no, an
-# unknown version. Hostile names where they reach a shell: dests with
-# spaces and %, an archive member and a served file with a leading -,
-# `{{` in contents. Every task's status and the stable registered values
-# (checksums, before/after, dest, mode) are Ansible's, the machines end
-# the same (contents, types, modes, owners, links, the extracted files'
-# times, the checkouts' HEAD),
-# `tend plan` first says what will change and changes nothing, and a
-# re-apply is all ok for both tools.
+# test's files over HTTP on its own 127.0.0.1 (python3's http.server,
+# logging each request's headers; /auth/ asks for credentials) and holds
+# a bare git repository the test builds there with fixed dates (so both
+# have the same commits). get_url: a sha256 checksum that matches, one
+# that does not (the task fails, nothing is written), mode, owner and
+# group, a dest directory, headers, credentials (on a 401, and at once
+# with force_basic_auth), force over a local edit, a missing URL;
+# unarchive: tar.gz from the controller, tar.xz and zip on the host
+# (remote_src), creates, extra_opts, owner and mode, a symbolic link in
+# each; git: clone at HEAD, a tag, a branch, a commit, depth, a branch
+# that moved on, force over a local change, update: no, an unknown
+# version. Hostile names where they reach a shell: dests with spaces and
+# %, an archive member and a served file with a leading -, `{{` in
+# contents, a password with quotes. Every task's status and the stable
+# registered values (checksums, before/after, dest, mode...) are
+# Ansible's; the machines end the same (contents, types, modes, owners,
+# links, the extracted files' times, the checkouts' HEAD, the server's
+# request log); `tend plan` first says what will change and changes
+# nothing; a re-apply is all ok for both tools; a converged plan costs
+# one round trip per check.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-container.sh"
 . "$TOP/tests/lib/lib-ct-compare.sh"
@@ -120,7 +124,7 @@ step "set up"
 state='cd /srv && find out un git -path "*/.git" -prune -o \
 		-printf "%p %y %m %u %g %s %l\n" | sort
 	find out un -type f -exec sha256sum {} + | sort -k2
-	find un -mindepth 2 -printf "%p %TY-%Tm-%Td %TH:%TM\n" | sort
+	find un -mindepth 2 ! -type l -printf "%p %TY-%Tm-%Td %TH:%TM\n" | sort
 	for d in git/*; do [ -d "$d/.git" ] || continue; echo "== $d"
 		git -C "$d" rev-parse HEAD
 		git -C "$d" symbolic-ref -q HEAD || echo detached
@@ -250,6 +254,9 @@ cat >"$T/edit.yml" <<'YML'
     - name: git force over a local change
       git: { repo: /srv/repo.git, dest: "/srv/git/co %x", version: feature, force: true }
       register: r6
+    - name: a branch that moved on
+      git: { repo: /srv/repo.git, dest: /srv/git/branch, version: feature }
+      register: r8
     - name: update no
       git: { repo: /srv/repo.git, dest: /srv/git/tag, version: main, update: false }
       register: r7
@@ -260,8 +267,8 @@ cat >"$T/edit.yml" <<'YML'
       unarchive: { src: /srv/arch/t.tar.xz, dest: /srv/un/xz, remote_src: true, extra_opts: [--strip-components=1] }
     - set_fact:
         stable:
-          - "{{ [g5.checksum_dest | default(none), g6.checksum_dest, r6.before, r6.after, r7.before, r7.after] }}"
-          - "{{ [g5, g6, r6, r7] | map('dict2items') | map('selectattr', 'key', 'in', ['msg', 'size', 'mode', 'status_code', 'remote_url_changed']) | map('items2dict') | list }}"
+          - "{{ [g5.checksum_dest | default(none), g6.checksum_dest, r6.before, r6.after, r7.before, r7.after, r8.before, r8.after] }}"
+          - "{{ [g5, g6, r6, r7, r8] | map('dict2items') | map('selectattr', 'key', 'in', ['msg', 'size', 'mode', 'status_code', 'remote_url_changed']) | map('items2dict') | list }}"
     - debug: var=stable
 YML
 
@@ -306,6 +313,17 @@ run_tend 0 plan --detailed-exitcode --stats -i "$CT_DIR/n.tend.inv" "$T/conv.yml
 expect_in "$T/out" "Plan: 0 to change, 9 ok, 0 unknown on 1 host."
 expect_in "$T/err" "stats: 9 round trips for 9 task results (1.00 per task per host)"
 step "again"
+# the branch moves on in the repository (the same commit on both)
+ct_pair_exec n sh -c 'export GIT_AUTHOR_DATE=2020-01-02T00:00:00Z \
+	GIT_COMMITTER_DATE=2020-01-02T00:00:00Z GIT_AUTHOR_NAME=T \
+	GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=T \
+	GIT_COMMITTER_EMAIL=t@example.com && cd /tmp/w &&
+	git checkout -q feature && echo four >feat.txt && git commit -qam four &&
+	git push -q /srv/repo.git feature' || fail "cannot move the branch on"
+four=$(ct_exec nt git -C /tmp/w rev-parse --short=12 HEAD)
+# shellcheck disable=SC2086
+run_tend 2 plan --detailed-exitcode -i "$CT_DIR/n.tend.inv" "$T/edit.yml" $ev
+expect_in "$T/out" "update: /srv/git/branch 8b3961114e4b -> $four (feature)"
 # shellcheck disable=SC2086
 ct_pair_run n edit "$T/edit.yml" $ev
 same_stable edit
