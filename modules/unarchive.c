@@ -193,8 +193,9 @@ static void inspect_script(struct buf *s, const struct task_ctx *ctx,
 	if (want_stat)
 		buf_adds(s, "printf '%s\\n' \"$l\" | while IFS= read -r n; do\n"
 			 "\tn=${n#/}; [ -n \"$n\" ] || continue\n"
-			 "\tif [ -e \"$d/$n\" ] || [ -L \"$d/$n\" ]; then x=$(stat -c '%f %U %G' -- "
-			 "\"$d/$n\") || exit 1; x=\"$x $n\"\n"
+			 "\tif [ -e \"$d/$n\" ] || [ -L \"$d/$n\" ]; then\n"
+			 "\t\tx=$(stat -c '%f %U %G' -- \"$d/$n\") || exit 1\n"
+			 "\t\tx=\"$x $n\"\n"
 			 "\t\tprintf 'st:%s\\n%s\\n' \"${#x}\" \"$x\"; fi\n"
 			 "done\n");
 	buf_adds(s, "echo 'dest 1'\ntend_probe \"$d\" L n\n");
