@@ -50,7 +50,8 @@ static const struct arg_spec get_url_args[] = {
 	{ "url_password", ARG_STR, ARG_SECRET, "password", NULL, NULL,
 	  "password for HTTP basic authentication (never shown)" },
 	{ "force_basic_auth", ARG_BOOL, 0, NULL, NULL, "no",
-	  "accepted; the credentials are always sent with the request" },
+	  "send Basic credentials with the first request (no: only when "
+	  "the server asks)" },
 	{ "validate_certs", ARG_BOOL, 0, NULL, NULL, "yes",
 	  "verify the server's TLS certificate" },
 	{ "use_proxy", ARG_BOOL, 0, NULL, NULL, "yes",

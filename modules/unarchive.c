@@ -142,6 +142,10 @@ static void inspect_script(struct buf *s, const struct task_ctx *ctx,
 		 "%s\\n' \"$n\"; continue ;; esac\n"
 		 "\t\tq=$(printf '%s' \"$n\" | sed 's/\\\\/\\\\\\\\/g; "
 		 "s/[][*?]/[&]/g; s/^-/[-]/')\n"
+		 "\t\tif [ -L \"$d/$n\" ]; then unzip -Z \"$s\" \"$q\" | "
+		 "grep -q '^l' && [ \"$(unzip -p \"$s\" \"$q\")\" = "
+		 "\"$(readlink -- \"$d/$n\")\" ] || printf 'differs %s\\n' "
+		 "\"$n\"; continue; fi\n"
 		 "\t\t[ -f \"$d/$n\" ] && unzip -p \"$s\" \"$q\" | cmp -s - "
 		 "\"$d/$n\" || printf 'differs %s\\n' \"$n\"\n"
 		 "\tdone)\n"
@@ -189,8 +193,9 @@ static void inspect_script(struct buf *s, const struct task_ctx *ctx,
 	if (want_stat)
 		buf_adds(s, "printf '%s\\n' \"$l\" | while IFS= read -r n; do\n"
 			 "\tn=${n#/}; [ -n \"$n\" ] || continue\n"
-			 "\tif [ -e \"$d/$n\" ]; then x=$(stat -c '%f %U %G' -- "
-			 "\"$d/$n\") || exit 1; x=\"$x $n\"\n"
+			 "\tif [ -e \"$d/$n\" ] || [ -L \"$d/$n\" ]; then\n"
+			 "\t\tx=$(stat -c '%f %U %G' -- \"$d/$n\") || exit 1\n"
+			 "\t\tx=\"$x $n\"\n"
 			 "\t\tprintf 'st:%s\\n%s\\n' \"${#x}\" \"$x\"; fi\n"
 			 "done\n");
 	buf_adds(s, "echo 'dest 1'\ntend_probe \"$d\" L n\n");
@@ -376,7 +381,9 @@ static int read_stat(struct ua_plan *u, const struct task_ctx *ctx,
 	*g++ = '\0';
 	*rest = '\0';
 	o++;
-	if (mode && !val_is(mode, VAL_NULL)) {
+	/* a link's own mode never changes (Linux has no lchmod): Ansible
+	 * tries, and counts no change */
+	if (mode && !val_is(mode, VAL_NULL) && (raw & 0170000) != 0120000) {
 		if (mode_parse(&want, mode, (unsigned int)(raw & 07777),
 			       (raw & 0170000) == 0040000) < 0) {
 			free(line);
@@ -635,10 +642,11 @@ static int attrs_script(struct buf *s, const struct task_ctx *ctx,
 		buf_addch(s, ' ');
 		sh_quote(s, val_cstr(val_list_at(paths, i)));
 	}
-	buf_adds(s, "; do\n\tp=\"$d/$n\"; [ -e \"$p\" ] || continue\n");
+	buf_adds(s, "; do\n\tp=\"$d/$n\"; [ -e \"$p\" ] || [ -L \"$p\" ] || "
+		 "continue\n");
 	if (mode && !val_is(mode, VAL_NULL)) {
 		if (val_is(mode, VAL_STR) && strpbrk(val_cstr(mode), "ugoa+-=")) {
-			buf_adds(s, "\tchmod ");
+			buf_adds(s, "\t[ -L \"$p\" ] || chmod ");
 			sh_quote(s, val_cstr(mode));
 			buf_adds(s, " -- \"$p\" || exit 1\n");
 		} else {
@@ -646,7 +654,8 @@ static int attrs_script(struct buf *s, const struct task_ctx *ctx,
 
 			if ((error = mode_parse(&m, mode, 0, false)) < 0)
 				goto out;
-			buf_addf(s, "\tchmod %o -- \"$p\" || exit 1\n", m);
+			buf_addf(s, "\t[ -L \"$p\" ] || chmod %o -- \"$p\" || "
+				 "exit 1\n", m);
 		}
 	}
 	if (arg_str(ctx, "owner")) {

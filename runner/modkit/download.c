@@ -52,7 +52,26 @@ int download_headers(struct val **out, const struct task_ctx *ctx)
 }
 
 
-/* curl's config (read from stdin): the URL, credentials, headers. */
+/* Whether the "Name: value" lines hold a header NAME (any case). */
+static bool has_header(const struct val *hl, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < val_len(hl); i++) {
+		const char *l = val_cstr(val_list_at(hl, i));
+
+		if (!strncasecmp(l, name, n) && l[n] == ':')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * curl's config (read from stdin): the URL, credentials, headers. The
+ * request's own headers are Python's (Ansible's urllib): no Accept, and
+ * Accept-Encoding: identity, and with force Cache-Control: no-cache,
+ * unless the task's headers say otherwise.
+ */
 static int curl_config(struct buf *c, const struct task_ctx *ctx)
 {
 	const char *user = arg_str(ctx, "url_username");
@@ -68,6 +87,10 @@ static int curl_config(struct buf *c, const struct task_ctx *ctx)
 				arg_str(ctx, "http_agent") :
 				"ansible-httpget")) < 0)
 		return error;
+	/* credentials only when the server asks (a 401), as Ansible's
+	 * handlers, unless force_basic_auth: then Basic at once */
+	if (!arg_bool(ctx, "force_basic_auth", false))
+		buf_adds(c, "anyauth\n");
 	if (user) {
 		struct buf up = BUF_INIT;
 
@@ -86,6 +109,12 @@ static int curl_config(struct buf *c, const struct task_ctx *ctx)
 					val_cstr(val_list_at(hl, i)))) < 0)
 			goto out;
 	}
+	if (!has_header(hl, "accept"))
+		buf_adds(c, "header = \"Accept:\"\n");
+	if (!has_header(hl, "accept-encoding"))
+		buf_adds(c, "header = \"Accept-Encoding: identity\"\n");
+	if (arg_bool(ctx, "force", false) && !has_header(hl, "cache-control"))
+		buf_adds(c, "header = \"Cache-Control: no-cache\"\n");
 out:
 	val_unref(hl);
 	return error;
@@ -107,10 +136,14 @@ static int wget_config(struct buf *c, const struct task_ctx *ctx)
 	if (user)
 		buf_addf(c, "http_user = %s\nhttp_password = %s\n", user,
 			 pass ? pass : "");
+	if (arg_bool(ctx, "force_basic_auth", false))
+		buf_adds(c, "auth_no_challenge = on\n");
 	if ((error = download_headers(&hl, ctx)) < 0)
 		goto out;
 	for (size_t i = 0; i < val_len(hl); i++)
 		buf_addf(c, "header = %s\n", val_cstr(val_list_at(hl, i)));
+	if (arg_bool(ctx, "force", false) && !has_header(hl, "cache-control"))
+		buf_adds(c, "header = Cache-Control: no-cache\n");
 out:
 	val_unref(hl);
 	return error;

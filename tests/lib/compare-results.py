@@ -65,8 +65,14 @@ def load_tend(path):
             else:
                 i = index[key] = index.get(key, -1) + 1
             rows[host].append((t["task"], i, t["action"]))
-            # a loop task is changed if one of its items is
-            seen[key] = seen.get(key, False) or t["action"] == "changed"
+            # a loop task is changed if one of its items is; a failure
+            # ignored counts too when its result says changed (as in
+            # Ansible's recap: get_url's checksum mismatch)
+            res = t.get("result")
+            ch = t["action"] == "changed" or (
+                t.get("ignored") and isinstance(res, dict) and
+                res.get("changed") is True)
+            seen[key] = seen.get(key, False) or bool(ch)
             if t["module"] == "debug" and t["msg"] and ": " in t["msg"]:
                 var, _, value = t["msg"].partition(": ")
                 try:
