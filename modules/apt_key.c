@@ -79,7 +79,6 @@ struct ak_plan {
 	char fp[17];         /* Ansible's "fp": the last 16 digits */
 	bool short_format;   /* id of 8 digits: compare short ids */
 	struct val *before;  /* the ids listed */
-	struct buf where;    /* the keyrings holding the key, for plans */
 	struct buf key;      /* url without id: the key's bytes */
 	bool have_key;
 	char tool;
@@ -118,7 +117,6 @@ static void ak_plan_free(void *p)
 	free(a->id);
 	free(a->key_id);
 	val_unref(a->before);
-	buf_release(&a->where);
 	buf_release(&a->key);
 	free(a);
 }
@@ -276,11 +274,16 @@ static void script_gpg(struct buf *s, const char *what)
 	buf_adds(s, "echo \"gpgrc $r\"\n");
 }
 
-/* The keys apt-key lists: none when the keyring named does not exist. */
-static void script_list(struct buf *s)
+/*
+ * The keys apt-key lists. A check does not list a keyring that does not
+ * exist (apt-key would make it, empty); an apply does, as Ansible's
+ * does, leaving the same empty file where `del` removed the last key.
+ */
+static void script_list(struct buf *s, bool check)
 {
-	buf_adds(s, "if [ -n \"$k\" ] && [ ! -e \"$k\" ]; then :; else\n"
-		 "\tx=$(ak adv --list-public-keys --keyid-format=long "
+	buf_addf(s, "if %s[ -n \"$k\" ] && [ ! -e \"$k\" ]; then :; else\n",
+		 check ? "" : "false && ");
+	buf_adds(s, "\tx=$(ak adv --list-public-keys --keyid-format=long "
 		 "2>\"$w/le\"); r=$?\n\t");
 	rec_var(s, "keys", "x");
 	buf_adds(s, "\t");
@@ -323,7 +326,7 @@ static void check_script(struct buf *s, const struct task_ctx *ctx,
 			 "&& wget --version 2>/dev/null | grep -q 'GNU Wget'; "
 			 "then echo 'tool w'; else echo 'tool -'; fi\n");
 	}
-	script_list(s);
+	script_list(s, true);
 }
 
 static void buf_exchange(struct buf *a, struct buf *b)
@@ -422,60 +425,31 @@ static char *line_key_id(const char *line)
 	return xstrndup(line, strcspn(line, ":"));
 }
 
-/* Add keyring path `ring` to the list `where` unless it is there. */
-static void add_ring(struct buf *where, const char *ring, size_t len)
-{
-	char *r = xstrndup(ring, len);
-	const char *p = where->ptr;
-
-	for (; (p = strstr(p, r)); p += len)
-		if ((p == where->ptr || p[-1] == ' ') &&
-		    (p[len] == ',' || !p[len]))
-			break;
-	if (!p) {
-		if (where->len)
-			buf_adds(where, ", ");
-		buf_adds(where, r);
-	}
-	free(r);
-}
-
 /*
  * Ansible's parse_output_for_keys on apt-key's listing (or gpg's colon
  * lines): the id of each "pub" and "sub" line that is not expired
  * ("pub   rsa4096/ID ...": the part after the slash of the second word;
  * else the fifth colon field), the last 8 digits of each when
- * short_format. With `where`, the keyrings (a "/path" line over a row
- * of dashes) that list `want` are added to it, comma-separated.
+ * short_format.
  */
-static struct val *parse_keys(const struct buf *out, bool short_format,
-			      const char *want, struct buf *where)
+static struct val *parse_keys(const struct buf *out, bool short_format)
 {
 	struct val *found = val_list();
-	const char *l = out->ptr, *ring = NULL;
-	size_t ring_len = 0;
+	const char *l = out->ptr;
 
 	while (*l) {
 		const char *nl = strchr(l, '\n');
 		size_t len = nl ? (size_t)(nl - l) : strlen(l);
 		char *line = xstrndup(l, len), *id = NULL;
 
-		if (line[0] == '/' && nl && nl[1] == '-') {
-			ring = l;
-			ring_len = len;
-		} else if ((!strncmp(line, "pub", 3) ||
-			    !strncmp(line, "sub", 3)) &&
-			   !strstr(line, "expired")) {
+		if ((!strncmp(line, "pub", 3) || !strncmp(line, "sub", 3)) &&
+		    !strstr(line, "expired"))
 			id = line_key_id(line);
-		}
 		if (id) {
-			const char *v = id;
+			size_t n = strlen(id);
 
-			if (short_format && strlen(id) > 8)
-				v = id + strlen(id) - 8;
-			val_list_push(found, val_str(v));
-			if (where && ring && want && !strcmp(v, want))
-				add_ring(where, ring, ring_len);
+			val_list_push(found, val_str(short_format && n > 8 ?
+						     id + n - 8 : id));
 		}
 		free(id);
 		free(line);
@@ -538,7 +512,7 @@ static int id_from_gpg(struct ak_plan *a, const struct task_ctx *ctx,
 		buf_release(&m);
 		return error;
 	}
-	keys = parse_keys(&o->gpg, false, NULL, NULL);
+	keys = parse_keys(&o->gpg, false);
 	if (val_len(keys))
 		a->id = xstrdup(val_cstr(val_list_at(keys, 0)));
 	val_unref(keys);
@@ -579,28 +553,34 @@ static int judge(struct check_result *out, const struct task_ctx *ctx,
 	} else if (id) {
 		a->id = xstrdup(id);
 	}
+	if (!id && arg_str(ctx, "keyserver"))
+		return tend_error_set("Missing key_id, required with keyserver.");
 	if (!a->id || parse_key_id(a, a->id) < 0)
 		return tend_error_set("Invalid key_id%s%s%s", a->id ? " '" : "",
 				      a->id ? a->id : "", a->id ? "'" : "");
 	if (o->have_list && o->list_rc)
 		return fail_with("Unable to list public keys", &o->list_err,
 				 &o->keys);
-	a->before = parse_keys(&o->keys, a->short_format, a->fp, &a->where);
+	a->before = parse_keys(&o->keys, a->short_format);
 	if (o->have_key) {
 		buf_exchange(&a->key, &o->key);
 		a->have_key = true;
 	}
 	present = listed(a->before, a->short_format ? a->short_id : a->fp);
 	out->result = plan_result(a);
+	if (!is_absent(ctx) && !present && !arg_str(ctx, "data") &&
+	    !arg_str(ctx, "file") && !arg_str(ctx, "url") &&
+	    !arg_str(ctx, "keyserver"))
+		return tend_error_set("No key to add ... how did i get here?!?!");
 	if (!is_absent(ctx) && !present) {
 		out->status = CHECK_CHANGE;
 		add_change(&out->changes, ctx, a);
 	} else if (is_absent(ctx) && present) {
 		out->status = CHECK_CHANGE;
+		/* without keyring, apt-key del takes it out of every one */
 		buf_addf(&out->changes, "remove key %s from %s\n", a->key_id,
-			 a->where.len ? a->where.ptr :
 			 arg_str(ctx, "keyring") ? arg_str(ctx, "keyring") :
-			 "apt's keyrings");
+			 "every apt keyring that has it");
 	} else {
 		out->status = CHECK_OK;
 	}
@@ -646,7 +626,6 @@ static int apt_key_check(struct check_result *out, const struct task_ctx *ctx)
 	struct ak_out o;
 	int error;
 
-	buf_init(&a->where, 0);
 	buf_init(&a->key, 0);
 	ak_out_init(&o);
 	out->priv = a;
@@ -770,7 +749,7 @@ static int judge_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if (o->have_list && o->list_rc)
 		return fail_with("Unable to list public keys", &o->list_err,
 				 &o->keys);
-	after = parse_keys(&o->keys, a->short_format, NULL, NULL);
+	after = parse_keys(&o->keys, a->short_format);
 	there = listed(after, a->fp);
 	val_dict_set(out->result, "after", after);
 	if (there == is_absent(ctx)) {
@@ -810,7 +789,7 @@ static int apt_key_apply(struct apply_result *out, const struct task_ctx *ctx,
 		in = &body;
 	}
 	script_run(&s, ctx, a, in != NULL);
-	script_list(&s);
+	script_list(&s, false);
 	if ((error = run_script(&o, ctx, &s, in)) < 0)
 		goto out;
 	error = judge_apply(out, ctx, a, &o);
