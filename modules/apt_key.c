@@ -270,7 +270,10 @@ static void script_gpg(struct buf *s, const char *what)
 	buf_addf(s, "x=$(GNUPGHOME=\"$w/g\" gpg --with-colons %s 2>\"$w/ge\"); "
 		 "r=$?\n", what);
 	rec_var(s, "gpg", "x");
-	rec_file(s, "gpgerr", "ge");
+	/* gpg's words of the scratch home are not the key's */
+	buf_adds(s, "x=$(grep -v -e '^gpg: keybox .* created$' -e "
+		 "'^gpg: WARNING: no command supplied' \"$w/ge\")\n");
+	rec_var(s, "gpgerr", "x");
 	buf_adds(s, "echo \"gpgrc $r\"\n");
 }
 
@@ -743,6 +746,8 @@ static int judge_apply(struct apply_result *out, const struct task_ctx *ctx,
 	if (!o->have_run)
 		return tend_error_set("cannot parse the reply of the host");
 	if (o->run_rc) {
+		/* Ansible's failure there carries no `changed` */
+		out->changed = false;
 		run_failed(out, ctx, a, o);
 		return 0;
 	}
