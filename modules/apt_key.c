@@ -186,7 +186,8 @@ static void script_head(struct buf *s, const struct task_ctx *ctx)
 
 	buf_adds(s, "LC_ALL=C; export LC_ALL\n"
 		 "p=$PATH\nfor d in /sbin /usr/sbin /usr/local/sbin; do\n"
-		 "\tcase :$p: in *:$d:*) ;; *) p=$p:$d ;; esac\ndone\n"
+		 "\tcase :$p: in *:$d:*) ;; *) [ ! -e \"$d\" ] || p=$p:$d ;; "
+		 "esac\ndone\n"
 		 "PATH=$p; export PATH\n"
 		 "for b in apt-key gpg; do\n"
 		 "\tcommand -v \"$b\" >/dev/null 2>&1 || { printf 'Failed to "

@@ -95,7 +95,7 @@ results again
 run_tend 0 plan --detailed-exitcode --stats -i "$CT_DIR/k.tend.inv" "$P/site.yml"
 expect_in "$T/err" "stats: 7 round trips for 8 task results"
 
-# absent, then bad input: the failures are Ansible's (four ignored,
+# absent, then bad input: the failures are Ansible's (five ignored,
 # then a wrong id for the data fails the host, after adding the key), the
 # machines the same after; the plan fails the tasks it can tell are bad
 run_tend 0 plan -i "$CT_DIR/k.tend.inv" "$P/absent.yml"
@@ -105,8 +105,8 @@ expect_in "$T/out" "remove key $B from /etc/apt/trusted.gpg.d/b%\$x.gpg"
 expect_in "$T/out" "add key $(cat "$P/f.id") to /etc/apt/trusted.gpg"
 CT_RC=3 ct_pair_run k absent "$P/absent.yml"
 results absent
-[ "$(json_get "$T/k.absent.ansible.json" "d['stats']['k']['ignored']")" = 4 ] ||
-	fail "ansible-playbook did not fail the four bad tasks"
+[ "$(json_get "$T/k.absent.ansible.json" "d['stats']['k']['ignored']")" = 5 ] ||
+	fail "ansible-playbook did not fail the five bad tasks"
 ct_pair_state k "$STATE"
 expect_not_in "$T/k.state.tend" "$(echo "$A" | sed 's/..../& /g; s/ $//')"
 expect_in "$T/k.state.tend" "Tend Test g"
@@ -115,7 +115,8 @@ for w in "apt-key did not return an error, but failed to add the key" \
 	"Unable to extract key from 'inline data'" \
 	"Failed to download key at http://127.0.0.1:8080/missing.asc: HTTP Error 404: File not found" \
 	"Unable to extract key from '/root/missing.gpg'" \
-	"Error fetching key $(cat "$P/h.id") from keyserver: hkp://127.0.0.1:8080"; do
+	"Error fetching key $(cat "$P/h.id") from keyserver: hkp://127.0.0.1:8080" \
+	'Failed to find required executable \"apt-key\" in paths: /nonexistent:/sbin:/usr/sbin:/usr/local/sbin'; do
 	expect_in "$T/k.absent.tend.json" "$w"
 	expect_in "$T/k.absent.ansible.json" "$w"
 done
