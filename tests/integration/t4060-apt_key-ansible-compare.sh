@@ -6,7 +6,8 @@
 # /pks/lookup for hkp). Added by data (apt's keyring), by a binary file
 # on the host and into a keyring whose names hold % and $, by url (a
 # query with quotes, %, ;, $), by url with its 40-digit id already there,
-# from a keyserver, by a short id with data, and an id alone; then
+# from a keyserver, by url on a host with neither curl nor wget (the
+# controller fetches), by a short id with data, and an id alone; then
 # removed by id, by data from one keyring, by short id, and one that is
 # not there. The statuses of every task are Ansible's, and so are the
 # registered id, key_id, short_id, fp, before, after and changed, and the
@@ -18,6 +19,7 @@
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-container.sh"
 . "$TOP/tests/lib/lib-ct-compare.sh"
+. "$TOP/tests/lib/lib-serve.sh"
 command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
 command -v gpg >/dev/null || fail "gpg is not installed here (make test-deps)"
 export ANSIBLE_PIPELINING=1
@@ -26,7 +28,7 @@ mkdir -p "$P" "$T/keys/pks"
 cp "$TOP"/tests/fixtures/apt_key/*.yml "$P/"
 export GNUPGHOME="$T/gnupg"
 mkdir -m 700 "$GNUPGHOME"
-for k in a b c d e f g h; do
+for k in a b c d e f g h i; do
 	gpg -q --batch --passphrase '' --quick-gen-key "Tend Test $k <$k@example.com>" \
 		ed25519 sign never 2>/dev/null || fail "gpg cannot make key $k"
 	fpr=$(gpg --with-colons --list-keys "$k@example.com" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
@@ -40,6 +42,8 @@ gpg --armor --export "$(cat "$P/a.fpr")" >"$P/a.asc"
 gpg --export "$(cat "$P/b.fpr")" >"$T/b.gpg"
 cp "$P/c.asc" "$T/keys/c.asc"
 cp "$P/d.asc" "$T/keys/pks/lookup"
+mkdir "$T/ctl"
+cp "$P/i.asc" "$T/ctl/i.asc"
 unset GNUPGHOME
 
 ct_pair k
@@ -49,6 +53,17 @@ for c in ka kt; do
 	ct_push "$c" "$T/keys/c.asc" /srv/keys/c.asc
 	ct_push "$c" "$T/keys/pks/lookup" /srv/keys/pks/lookup
 done
+# i.asc from this machine, at the same address in the containers; a PATH
+# without curl and wget (/opt/nc) for the task that fetches it
+serve_start "$T/ctl"
+for c in ka kt; do
+	_ct_lxc config device add "$(_ct_name "$c")" ctl proxy bind=instance \
+		listen="tcp:127.0.0.1:$HTTP_PORT" connect="tcp:127.0.0.1:$HTTP_PORT" \
+		>/dev/null || fail "cannot add the proxy to this machine's server"
+done
+ct_pair_exec k sh -c 'mkdir /opt/nc && for f in /usr/bin/* /usr/sbin/*; do
+	case ${f##*/} in curl | wget) ;; *) ln -sf "$f" /opt/nc/ ;; esac; done' ||
+	fail "cannot make /opt/nc"
 ct_pair_exec k systemd-run -q --unit keys python3 -m http.server 8080 \
 	--bind 127.0.0.1 --directory /srv/keys || fail "cannot start the key server"
 ct_pair_exec k sh -c 'for i in $(seq 50); do curl -fsS -o /dev/null http://127.0.0.1:8080/c.asc && exit 0; sleep 0.1; done; exit 1' ||
@@ -70,15 +85,16 @@ PY
 
 # the plan first: what will change, in words
 A=$(cat "$P/a.id") B=$(cat "$P/b.id") C=$(cat "$P/c.id") D=$(cat "$P/d.id") E=$(cat "$P/e.id")
-run_tend 2 plan --detailed-exitcode -i "$CT_DIR/k.tend.inv" "$P/site.yml"
+run_tend 2 plan --detailed-exitcode -i "$CT_DIR/k.tend.inv" "$P/site.yml" -e ctl_port=$HTTP_PORT
 for w in "add key $A to /etc/apt/trusted.gpg" \
 	"add key $B from /root/k%e\$y.gpg to /etc/apt/trusted.gpg.d/b%\$x.gpg" \
 	"add key $C from http://127.0.0.1:8080/c.asc?x='a'&y=%41;\$z to /etc/apt/trusted.gpg.d/c.gpg" \
 	"add key $D from keyserver hkp://127.0.0.1:8080 to /etc/apt/trusted.gpg.d/d.gpg" \
-	"add key $(echo "$E" | cut -c9-16) to /etc/apt/trusted.gpg"; do
+	"add key $(echo "$E" | cut -c9-16) to /etc/apt/trusted.gpg" \
+	"add key $(cat "$P/i.id") from http://127.0.0.1:$HTTP_PORT/i.asc to /etc/apt/trusted.gpg.d/i.gpg"; do
 	expect_in "$T/out" "$w"
 done
-ct_pair_run k site "$P/site.yml"
+ct_pair_run k site "$P/site.yml" -e ctl_port=$HTTP_PORT
 results site
 ct_pair_state k "$STATE"
 for k in "$A" "$B" "$C" "$D" "$E"; do
@@ -86,14 +102,14 @@ for k in "$A" "$B" "$C" "$D" "$E"; do
 done
 
 # again: all ok for both, one round trip a task
-ct_pair_run k again "$P/site.yml"
+ct_pair_run k again "$P/site.yml" -e ctl_port=$HTTP_PORT
 results again
 [ "$(json_get "$T/k.again.ansible.json" "d['stats']['k']['changed']")" = 0 ] ||
 	fail "ansible-playbook changed something on a re-apply"
 [ "$(json_get "$T/k.again.tend.json" "d['hosts'][0]['stats']['changed']")" = 0 ] ||
 	fail "tend changed something on a re-apply"
-run_tend 0 plan --detailed-exitcode --stats -i "$CT_DIR/k.tend.inv" "$P/site.yml"
-expect_in "$T/err" "stats: 7 round trips for 8 task results"
+run_tend 0 plan --detailed-exitcode --stats -i "$CT_DIR/k.tend.inv" "$P/site.yml" -e ctl_port=$HTTP_PORT
+expect_in "$T/err" "stats: 9 round trips for 9 task results"
 
 # absent, then bad input: the failures are Ansible's (five ignored,
 # then a wrong id for the data fails the host, after adding the key), the
