@@ -523,6 +523,37 @@ static int id_from_gpg(struct ak_plan *a, const struct task_ctx *ctx,
 	return 0;
 }
 
+/*
+ * The url as output shows it: a user:password@ part is left out (the
+ * password is a secret; Ansible's own messages show it).
+ */
+static void add_url(struct buf *out, const char *url)
+{
+	const char *p = strstr(url, "://"), *end, *at;
+
+	if (p) {
+		p += 3;
+		end = p + strcspn(p, "/?#");
+		if ((at = memchr(p, '@', (size_t)(end - p)))) {
+			buf_add(out, url, (size_t)(p - url));
+			url = at + 1;
+		}
+	}
+	buf_adds(out, url);
+}
+
+/* Ansible's "Failed to download key at URL: why". */
+static int download_failed(const char *url, const char *why)
+{
+	struct buf u = BUF_INIT;
+	int error;
+
+	add_url(&u, url);
+	error = tend_error_set("Failed to download key at %s: %s", u.ptr, why);
+	buf_release(&u);
+	return error;
+}
+
 /* What the key is called in plans: its id, and where it comes from. */
 static void add_change(struct buf *c, const struct task_ctx *ctx,
 		       const struct ak_plan *a)
@@ -532,8 +563,10 @@ static void add_change(struct buf *c, const struct task_ctx *ctx,
 	buf_addf(c, "add key %s", a->key_id);
 	if (arg_str(ctx, "keyserver"))
 		buf_addf(c, " from keyserver %s", arg_str(ctx, "keyserver"));
-	else if (arg_str(ctx, "url"))
-		buf_addf(c, " from %s", arg_str(ctx, "url"));
+	else if (arg_str(ctx, "url")) {
+		buf_adds(c, " from ");
+		add_url(c, arg_str(ctx, "url"));
+	}
 	else if (arg_str(ctx, "file"))
 		buf_addf(c, " from %s", arg_str(ctx, "file"));
 	buf_addf(c, " to %s\n", keyring ? keyring : "/etc/apt/trusted.gpg");
@@ -548,8 +581,7 @@ static int judge(struct check_result *out, const struct task_ctx *ctx,
 	int error;
 
 	if (o->dl_err)
-		return tend_error_set("Failed to download key at %s: %s",
-				      arg_str(ctx, "url"), o->dl_err);
+		return download_failed(arg_str(ctx, "url"), o->dl_err);
 	if (!id && (arg_str(ctx, "url") || arg_str(ctx, "file") ||
 		    arg_str(ctx, "data"))) {
 		if ((error = id_from_gpg(a, ctx, o)) < 0)
@@ -598,6 +630,7 @@ static int controller_fetch(struct buf *body, const struct task_ctx *ctx)
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct http_request req = { .method = "GET", .opts = &o };
 	const char *url = arg_str(ctx, "url");
+	struct buf why = BUF_INIT;
 	int error;
 
 	o.timeout_ms = 10000;
@@ -607,18 +640,19 @@ static int controller_fetch(struct buf *body, const struct task_ctx *ctx)
 	o.user_agent = "ansible-httpget";
 	req.url = url;
 	if ((error = http_request(&resp, &req)) < 0) {
-		error = tend_error_set("Failed to download key at %s: Request "
-				       "failed: %s", url, tend_error_last());
+		buf_addf(&why, "Request failed: %s", tend_error_last());
+		error = download_failed(url, why.ptr);
 		goto out;
 	}
 	if (resp.status != 200) {
-		error = tend_error_set("Failed to download key at %s: HTTP Error "
-				       "%ld: %s", url, resp.status,
-				       resp.reason ? resp.reason : "");
+		buf_addf(&why, "HTTP Error %ld: %s", resp.status,
+			 resp.reason ? resp.reason : "");
+		error = download_failed(url, why.ptr);
 		goto out;
 	}
 	buf_addbuf(body, &resp.body);
 out:
+	buf_release(&why);
 	http_response_release(&resp);
 	return error;
 }
@@ -742,8 +776,7 @@ static int judge_apply(struct apply_result *out, const struct task_ctx *ctx,
 	out->changed = true;
 	out->result = plan_result(a);
 	if (o->dl_err)
-		return tend_error_set("Failed to download key at %s: %s",
-				      arg_str(ctx, "url"), o->dl_err);
+		return download_failed(arg_str(ctx, "url"), o->dl_err);
 	if (!o->have_run)
 		return tend_error_set("cannot parse the reply of the host");
 	if (o->run_rc) {

@@ -6,16 +6,17 @@
 # /pks/lookup for hkp). Added by data (apt's keyring), by a binary file
 # on the host and into a keyring whose names hold % and $, by url (a
 # query with quotes, %, ;, $), by url with its 40-digit id already there,
-# from a keyserver, by url on a host with neither curl nor wget (the
-# controller fetches), by a short id with data, and an id alone; then
-# removed by id, by data from one keyring, by short id, and one that is
-# not there. The statuses of every task are Ansible's, and so are the
-# registered id, key_id, short_id, fp, before, after and changed, and the
-# end state (apt-key's list and the keyring files). tend's plan says
-# what will change; a re-apply is all ok for both, one round trip per
-# task; bad input (a wrong id for the data, data that is no key, a
-# missing URL or file, a key the keyserver lacks) fails for both, with
-# the tools' words, and leaves the same machines.
+# from a keyserver, by a short id with data, by an id alone, and by url
+# on a host with neither curl nor wget (the controller fetches: two
+# round trips; the URL's password never shown); then removed by id, by
+# data from one keyring, by short id, and one that is not there. The
+# statuses of every task are Ansible's, and so are the registered id,
+# key_id, short_id, fp, before, after and changed, and the end state
+# (apt-key's list and the keyring files' sizes). tend's plan says what
+# will change; a re-apply is all ok for both, one round trip per check;
+# bad input (data that is no key, a missing URL or file, a key the
+# keyserver lacks, no apt-key on the PATH, a wrong id for the data)
+# fails for both, with the tools' words, and leaves the same machines.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-container.sh"
 . "$TOP/tests/lib/lib-ct-compare.sh"
@@ -94,6 +95,7 @@ for w in "add key $A to /etc/apt/trusted.gpg" \
 	"add key $(cat "$P/i.id") from http://127.0.0.1:$HTTP_PORT/i.asc to /etc/apt/trusted.gpg.d/i.gpg"; do
 	expect_in "$T/out" "$w"
 done
+expect_not_in "$T/out" "s3cret"
 ct_pair_run k site "$P/site.yml" -e ctl_port=$HTTP_PORT
 results site
 ct_pair_state k "$STATE"
