@@ -15,7 +15,8 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
 	mod_setup, mod_service, mod_systemd, mod_systemd_service, mod_user,
 	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
-	mod_mount, mod_apt, mod_package, mod_apt_repository, mod_pip;
+	mod_mount, mod_apt, mod_package, mod_apt_repository, mod_apt_key,
+	mod_pip;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -55,6 +56,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_apt,
 	&mod_package,
 	&mod_apt_repository,
+	&mod_apt_key,
 	&mod_pip,
 	/* services */
 	&mod_service,

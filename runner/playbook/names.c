@@ -11,7 +11,7 @@
 
 /* ansible-core 2.14's ansible.builtin modules and well-known others. */
 static const char *const ansible_modules[] = {
-	"apt_key", "async_status", "debconf", "dnf",
+	"async_status", "debconf", "dnf",
 	"dpkg_selections", "expect", "find", "firewalld", "gather_facts",
 	"getent", "import_role", "include", "include_role", "iptables",
 	"known_hosts", "package_facts", "raw", "reboot",

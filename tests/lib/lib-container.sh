@@ -28,7 +28,7 @@
 # When LXD cannot start or the image cannot be built, ct_* fail with a
 # message saying so: system tests fail on such a machine, never skip.
 
-CT_PACKAGES=systemd,systemd-sysv,openssh-server,sudo,python3,curl,iproute2,python3-venv,python3-pip,git,unzip,xz-utils
+CT_PACKAGES=systemd,systemd-sysv,openssh-server,sudo,python3,curl,iproute2,python3-venv,python3-pip,git,unzip,xz-utils,gnupg
 CT_CACHE=${TEND_TEST_CACHE:-/var/cache/tend-test}
 _ct_lib=$(cd "$(dirname "${TOP:-.}/tests/lib/x")" && pwd)
 
