@@ -9,6 +9,8 @@
 #   that host (the silence's matchers), the Slack message names it and
 #   its changing tasks (a hostile task name stays plain text), and
 #   chat.update closes it with the counts;
+# - a saved plan's apply (`tend apply plan.json`) does the same from the
+#   check it makes of the plan's hosts;
 # - a command is `unknown` in a plan: by default it puts its host in a
 #   window, marked unknown in the announcement; with `unknown: ignore`
 #   that host gets none; any other value is refused with file:line
@@ -145,6 +147,19 @@ assert "(h1)" in t and "Plan: 1 unknown on 1 host" in t, t
 assert t.endswith(".\nh1: query the app (unknown)"), t
 PY
 
+# a saved plan's apply: the window and the list come from its check
+echo "v=0" >"$T/tgt/h1.conf"
+run_tend 0 plan "$T/pb/site.yml" -i "$INV" -e "$E" -o "$T/plan.json"
+n=$(nreq)
+run_tend 0 apply "$T/plan.json" -i "$INV" -e "$E"
+expect_in "$T/err" "maintenance window 4 open on 1 host"
+sed -n "$((n + 1))p" "$T/rcv/requests.jsonl" >"$T/post.json"
+json_get "$T/post.json" "d['body']['text']" >"$T/text"
+expect_in "$T/text" "to 1 host (h1)"
+expect_in "$T/text" "Plan: 1 change on 1 host. Run "
+expect_in "$T/text" ".
+h1: write app.conf"
+
 # with unknown: ignore, the same apply opens no window and says nothing
 config ignore
 silences
@@ -159,7 +174,7 @@ cmp -s "$T/silences.json" "$T/silences.before" || fail "unknown: ignore made a s
 # ...but a real change on that host still opens one
 echo "v=0" >"$T/tgt/h1.conf"
 run_tend 0 apply "$T/pb/query.yml" -i "$INV" -e "$E"
-expect_in "$T/err" "maintenance window 4 open on 1 host"
+expect_in "$T/err" "maintenance window 5 open on 1 host"
 tail -n 2 "$T/rcv/requests.jsonl" | head -n 1 >"$T/post.json"
 json_get "$T/post.json" "d['body']['text']" >"$T/text"
 expect_in "$T/text" "Plan: 1 change, 1 unknown on 1 host"
