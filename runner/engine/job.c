@@ -275,6 +275,7 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 			.settings = &j->o->cfg->maintenance, .store = j->store,
 			.run_id = j->res->run_id, .hosts = mine, .hosts_nr = n,
 			.playbook = j->o->pbs_nr ? j->o->pbs[0]->path : NULL,
+			.commit = j->o->commit, .reason = j->o->reason,
 			.plan = j->wp->summary.ptr, .changes = j->wp->changes,
 			.maintenance = p->maintenance,
 		};

@@ -7,7 +7,8 @@
 #   nothing;
 # - when one host drifted, the plan says so, the apply silences exactly
 #   that host (the silence's matchers), the Slack message names it and
-#   its changing tasks (a hostile task name stays plain text), and
+#   its changing tasks (a hostile task name or --reason stays plain
+#   text), and
 #   chat.update closes it with the counts;
 # - a saved plan's apply (`tend apply plan.json`) does the same from the
 #   check it makes of the plan's hosts;
@@ -111,7 +112,7 @@ PY
 # both drifted in the second task: its hostile name is plain Slack text
 rmdir "$T/tgt/h1.d" "$T/tgt/h2.d"
 n=$(nreq)
-run_tend 0 apply "$T/pb/site.yml" -i "$INV" -e "$E"
+run_tend 0 apply "$T/pb/site.yml" -i "$INV" -e "$E" --reason "OPS-1 & <b>"
 expect_in "$T/err" "maintenance window 2 open on 2 hosts"
 sed -n "$((n + 1))p" "$T/rcv/requests.jsonl" >"$T/post.json"
 /usr/bin/python3 - "$T/post.json" <<'PY'
@@ -120,6 +121,7 @@ r = json.load(open(sys.argv[1]))
 assert not r["problems"], r
 t = r["body"]["text"]
 want = "tidy &lt;!channel&gt; &amp; 'x' \"y\" %s \\ -n {{"
+assert ". Reason: OPS-1 &amp; &lt;b&gt;. Run " in t, t
 assert t.endswith(".\nh1: " + want + "\nh2: " + want), t
 PY
 
