@@ -61,8 +61,9 @@ static void mm_check(const struct val *cfg, struct diags *d)
 /*
  * body.text = text, with &, < and > escaped as Slack asks: in its markup
  * "<!channel>" would notify a whole channel and "<url|x>" is a link, and
- * a task's name or a host's must stay plain text. Mattermost's Markdown
- * reads the same entities back.
+ * a task's name or a host's must stay plain text. Mattermost reads
+ * Slack's "<!channel>" too, and its Markdown shows the entities as the
+ * characters.
  */
 static void set_text(struct val *body, const char *text)
 {
