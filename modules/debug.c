@@ -34,7 +34,8 @@ static int debug_check(struct check_result *out, const struct task_ctx *ctx)
 		struct val *v = NULL;
 
 		if ((error = ctx->engine->eval(&v, var, ctx->engine_data)) < 0) {
-			if (error != TEND_EUNDEFINED)
+			/* in a plan it may be a result known at apply */
+			if (error != TEND_EUNDEFINED || ctx->unknown_inputs)
 				return error;
 			tend_error_clear();
 			v = val_str("VARIABLE IS NOT DEFINED!");

@@ -222,6 +222,9 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_DETAILED:
 		a->detailed_exitcode = true;
 		break;
+	case OPT_UNKNOWN_IS_CHANGE:
+		a->unknown_is_change = true;
+		break;
 	case OPT_DIFF:
 		a->diff = true;
 		break;

@@ -83,7 +83,10 @@ static const struct cli_opt run_opts[] = {
 	  "YAML dict of secret vars: never printed, stored or planned" },
 	VAULT_OPT_ROWS,
 	{ OPT_DETAILED, 0, "detailed-exitcode", NULL,
-	  "exit 2 when the plan has changes, 0 when none" },
+	  "exit 2 when some task will change, 0 when none (unknown is no "
+	  "change)" },
+	{ OPT_UNKNOWN_IS_CHANGE, 0, "unknown-is-change", NULL,
+	  "with --detailed-exitcode: an unknown task counts as a change" },
 	{ OPT_DIFF, 'D', "diff", NULL, "apply: show the diff of each change" },
 	{ OPT_CHECK, 'C', "check", NULL, "apply: only plan (as tend plan)" },
 	{ OPT_VERBOSE, 'v', "verbose", NULL,

@@ -153,7 +153,8 @@ static int exit_code(const struct job_result *r, int error,
 		return EXIT_ERROR;
 	if (r->hosts_failed)
 		return EXIT_HOSTS_FAILED;
-	if (mode == RUN_PLAN && a->detailed_exitcode && r->changes)
+	if (mode == RUN_PLAN && a->detailed_exitcode &&
+	    (r->changes || (a->unknown_is_change && r->unknowns)))
 		return EXIT_CHANGES;
 	return EXIT_OK;
 }

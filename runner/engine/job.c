@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/engine/job.h"
 #include "tend/engine/winplan.h"
+#include "tend/inventory/inventory.h"
 #include "tend/util/readlog.h"
 #include "tend/util/interrupt.h"
 #include "tend/store/store.h"
@@ -381,6 +382,11 @@ static void hook_play(const struct play *p, size_t hosts, void *payload)
 		h->play_start(p, hosts, h->payload);
 }
 
+static void hook_warning(const char *text, void *payload)
+{
+	say(payload, JOB_WARNING, "%s", text);
+}
+
 static void hook_progress(const char *host, const char *task, void *payload)
 {
 	const struct job_hooks *h = ((struct job *)payload)->o->hooks;
@@ -460,10 +466,12 @@ static void summarize(struct job_result *r)
 	for (size_t i = 0; i < r->run.hosts_nr; i++)
 		if (r->run.hosts[i].failed || r->run.hosts[i].unreachable)
 			r->hosts_failed = true;
-	for (size_t i = 0; i < r->run.nr; i++)
-		if (r->run.events[i].status == EV_CHANGED ||
-		    r->run.events[i].status == EV_UNKNOWN)
+	for (size_t i = 0; i < r->run.nr; i++) {
+		if (r->run.events[i].status == EV_CHANGED)
 			r->changes = true;
+		if (r->run.events[i].status == EV_UNKNOWN)
+			r->unknowns = true;
+	}
 }
 
 /*
@@ -477,7 +485,8 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 	struct run_hooks hooks = {
 		.play_start = hook_play, .progress = hook_progress,
 		.event = hook_event, .batch_start = hook_batch_start,
-		.batch_end = hook_batch_end, .payload = &j,
+		.batch_end = hook_batch_end, .warning = hook_warning,
+		.payload = &j,
 	};
 	struct run_opts ro = run_opts_of(o, o->mode);
 	struct winplan found = { 0 };
@@ -521,8 +530,37 @@ out:
 	return error;
 }
 
+/*
+ * A --limit that matches no host of the inventory is an error (as
+ * Ansible's "--limit leaves us with no hosts to target"), not a run of
+ * nothing that succeeds.
+ */
+static int check_limit(const struct job_opts *o)
+{
+	struct host **sel = NULL;
+	size_t n = 0;
+	int error;
+
+	if (!o->limit || !o->inv)
+		return 0;
+	if ((error = inventory_select(&sel, &n, o->inv, o->limit)) < 0)
+		return error;
+	free(sel);
+	if (!n)
+		return tend_error_set("--limit '%s' matches no host of the "
+				      "inventory: nothing to target", o->limit);
+	return 0;
+}
+
 int job_run(struct job_result *out, const struct job_opts *opts)
 {
+	int error;
+
+	if ((error = check_limit(opts)) < 0) {
+		memset(out, 0, sizeof(*out));
+		out->status = "error";
+		return error;
+	}
 	return job_run_changed(out, opts, NULL);
 }
 

@@ -186,7 +186,7 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 				    run_loop_items(t, sc);
 		struct val *results;
 		bool any_changed = false, any_failed = false, all_skipped = true;
-		bool plan = hc->pc->rs->opts->mode == RUN_PLAN;
+		bool plan = run_is_plan(hc);
 		size_t n;
 
 		if (!items) {

@@ -127,6 +127,8 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->once_result);
 	val_unref(hs->failed_result);
 	val_unref(hs->facts_out);
+	val_unref(hs->unknown_from);
+	val_unref(hs->unknown_last);
 	run_wipe_secret_text(hs->secret_text);
 	free(hs->ev);
 }
@@ -425,6 +427,8 @@ static int play_batches(struct playctx *pc)
 		}
 		if (p->gather_facts && gather_tagged(p, o))
 			run_step(pc, NULL, false, NULL, 0);
+		else if (o->mode == RUN_PLAN)
+			run_probe_step(pc);
 		run_section(pc, &p->pre_tasks);
 		run_section(pc, &p->tasks);
 		run_section(pc, &p->post_tasks);
@@ -620,6 +624,22 @@ static void play_common(struct playctx *pc, struct val *play_hosts,
 	play_magic_tags_version(pc->common, o);
 }
 
+/* As Ansible: a play whose hosts match none is skipped, with a warning. */
+static void play_matched_nothing(const struct play *p, const char *pattern,
+				 const struct run_hooks *h)
+{
+	struct buf b = BUF_INIT;
+
+	if (p->name && *p->name)
+		buf_addf(&b, "play '%s' ", p->name);
+	else
+		buf_adds(&b, "a play ");
+	buf_addf(&b, "skipped: its hosts pattern '%s' matches no host",
+		 pattern);
+	h->warning(b.ptr, h->payload);
+	buf_release(&b);
+}
+
 static int run_play(struct runstate *rs, const struct play *p)
 {
 	struct playctx pc = { .rs = rs, .play = p };
@@ -645,6 +665,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||
 	    (error = inventory_select(&sel, &sel_nr, rs->inv, pattern.ptr)) < 0)
 		goto out;
+	if (!sel_nr && o->hooks && o->hooks->warning && !o->quiet)
+		play_matched_nothing(p, pattern.ptr, o->hooks);
 	/* an encrypted vars file's strings (no task runs yet: no reader) */
 	run_collect_secrets(rs->secrets, pc.play_vars, false);
 	if (o->limit) {

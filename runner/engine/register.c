@@ -92,6 +92,27 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 	hc->fact_host = NULL;
 }
 
+/* A plan: t's result is known only at apply; remember who made it. */
+static void note_unknown(struct hoststate *hs, const struct task *t)
+{
+	struct buf name = BUF_INIT;
+
+	hs->unknown_results = true;
+	buf_addch(&name, '\'');
+	task_display_name(&name, t);
+	buf_addf(&name, "' (%s:%u)", t->pos.file ? t->pos.file : "?",
+		 t->pos.line);
+	val_unref(hs->unknown_last);
+	hs->unknown_last = val_str(name.ptr);
+	if (t->register_as) {
+		if (!hs->unknown_from)
+			hs->unknown_from = val_dict();
+		val_dict_set(hs->unknown_from, t->register_as,
+			     val_ref(hs->unknown_last));
+	}
+	buf_release(&name);
+}
+
 void run_register_result(struct hostctx *hc, const struct task *t,
 		     struct val *result)
 {
@@ -105,7 +126,7 @@ void run_register_result(struct hostctx *hc, const struct task *t,
 		hc->hs->failed_task = t;
 	}
 	if (val_dict_get(result, "tend_unknown"))
-		hc->hs->unknown_results = true;
+		note_unknown(hc->hs, t);
 	if (t->register_as) {
 		/*
 		 * include_vars runs no module: Ansible templates its result's

@@ -9,10 +9,90 @@
 #include "tend/util/pwhash.h"
 #include "tend/data/digest.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <time.h>
 
+/*
+ * Whether the task at hand only checks: the run is a plan, or its
+ * check_mode is true. check_mode: false runs it for real even in a plan,
+ * except for an untrusted source: its plan runs nothing.
+ */
 bool run_is_plan(const struct hostctx *hc)
+{
+	if (hc->check_mode == CHECK_MODE_ON)
+		return true;
+	if (hc->check_mode == CHECK_MODE_OFF &&
+	    !hc->pc->rs->pb->limits.untrusted)
+		return false;
+	return run_plan_pass(hc);
+}
+
+/*
+ * A check_mode keyword (`t`'s, or the play's when t is NULL) into
+ * hc->check_mode: -1 when its template fails (the failure recorded).
+ */
+int run_check_mode(struct hostctx *hc, const struct val *raw,
+		   struct varstack *vs, const struct task *t)
+{
+	bool b;
+
+	if (run_flag(&b, hc, raw, vs, t ? t->vars : NULL) < 0) {
+		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
+		tend_error_clear();
+		return -1;
+	}
+	hc->check_mode = b ? CHECK_MODE_ON : CHECK_MODE_OFF;
+	return 0;
+}
+
+/* Whether `name` is a whole word (a variable's name) in `text`. */
+static bool names_var(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; n && (p = strstr(p, name)); p++) {
+		char before = p > text ? p[-1] : ' ', after = p[n];
+
+		if (!(isalnum((unsigned char)before) || before == '_' ||
+		      before == '.') &&
+		    !(isalnum((unsigned char)after) || after == '_'))
+			return true;
+	}
+	return false;
+}
+
+void run_unknown_why(struct buf *msg, const struct hostctx *hc,
+		     const struct task *t)
+{
+	const struct hoststate *hs = hc->hs;
+	const struct val *from = hs->unknown_from, *who = hs->unknown_last;
+	struct buf text = BUF_INIT;
+
+	/* what the task renders: its when, args, loop, name */
+	if (t) {
+		const struct val *parts[] = { t->when, t->args, t->loop,
+					      t->until };
+
+		for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+			if (parts[i])
+				val_to_json(&text, parts[i], 0);
+		buf_adds(&text, t->name ? t->name : "");
+	}
+	for (size_t i = 0; from && i < from->u.dict.nr; i++)
+		if (names_var(text.ptr, from->u.dict.items[i].key)) {
+			who = from->u.dict.items[i].v;
+			break;
+		}
+	if (who)
+		buf_addf(msg, "depends on %s, a result known only at apply",
+			 val_cstr(who));
+	else
+		buf_adds(msg, "depends on a result known only at apply");
+	buf_release(&text);
+}
+
+bool run_plan_pass(const struct hostctx *hc)
 {
 	return hc->pc->rs->opts->mode == RUN_PLAN;
 }
@@ -42,14 +122,38 @@ static char *scrubbed(const char *s, const struct val *secrets)
  * hidden under no_log (as Ansible: a failure says why nothing is shown,
  * an item is "None").
  */
+/*
+ * A plan's event whose running hangs on an unknown task's outcome (a
+ * block with a rescue): what would change or fail there is unknown, and
+ * its message says on what. *st is updated; the message to use is
+ * returned (in *b when it is a new one).
+ */
+static const char *hang(struct hostctx *hc, enum event_status *st,
+			const char *msg, struct buf *b)
+{
+	const struct val *on = hc->rescue_of ? hc->rescue_of :
+			       hc->after_unknown;
+
+	if (!on || !(*st == EV_CHANGED || hc->rescue_of))
+		return msg;
+	buf_addf(b, "runs only if %s %s%s%s", val_cstr(on),
+		 hc->rescue_of ? "fails" : "succeeds", msg && *msg ? ": " : "",
+		 msg ? msg : "");
+	if (*st == EV_CHANGED || *st == EV_FAILED)
+		*st = EV_UNKNOWN;
+	return b->ptr;
+}
+
 void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg)
 {
 	struct hoststate *hs = hc->hs;
 	struct run_event *ev;
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT, hung = BUF_INIT;
 	struct val *secrets = run_secrets(hc);
+
+	msg = hang(hc, &st, msg, &hung);
 
 	ALLOC_GROW(hs->ev, hs->ev_nr + 1, hs->ev_alloc);
 	ev = &hs->ev[hs->ev_nr++];
@@ -62,6 +166,9 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 		task_display_name(&name, t);
 		ev->module = xstrdup(t->action);
 		ev->pos = t->pos;
+	} else if (hc->pc->probing) {
+		buf_adds(&name, "connect");
+		ev->module = xstrdup("connect");
 	} else {
 		buf_adds(&name, "Gathering Facts");
 		ev->module = xstrdup("gather_facts");
@@ -79,6 +186,15 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	ev->label = label ? scrubbed(label, secrets) : NULL;
 	ev->msg = msg && *msg ? scrubbed(msg, secrets) : NULL;
 	val_unref(secrets);
+	buf_reset(&hung);
+	/* what follows in the block runs only if this one succeeds */
+	if (st == EV_UNKNOWN && hc->watch_unknown && !hc->after_unknown &&
+	    !hc->rescue_of) {
+		buf_addf(&hung, "'%s' (%s:%u)", ev->task,
+			 ev->pos.file ? ev->pos.file : "?", ev->pos.line);
+		hc->after_unknown = val_str(hung.ptr);
+	}
+	buf_release(&hung);
 }
 
 struct run_event *run_last_event(struct hostctx *hc)
@@ -283,5 +399,6 @@ out:
 /* Undefined in a plan after an unknown result: the answer is unknown. */
 bool run_plan_unknown(const struct hostctx *hc, int error)
 {
-	return run_is_plan(hc) && error == TEND_EUNDEFINED && hc->hs->unknown_results;
+	return run_plan_pass(hc) && error == TEND_EUNDEFINED &&
+	       hc->hs->unknown_results;
 }

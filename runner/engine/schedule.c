@@ -7,6 +7,7 @@
 #include "tend/util/buf.h"
 #include "tend/modkit/facts.h"
 #include "tend/engine/run_int.h"
+#include "tend/transport/ssh.h"
 #include "tend/inventory/inventory.h"
 #include "tend/data/truth.h"
 #include "tend/util/interrupt.h"
@@ -79,6 +80,44 @@ void run_gather_facts(struct hostctx *hc)
 	free(ss);
 }
 
+/*
+ * Connect to the host (SSH: the session the tasks will use), or record it
+ * unreachable. A connection the source may not make (the controller, for
+ * an untrusted source) is left to the tasks, which are refused by name.
+ */
+static void run_probe(struct hostctx *hc)
+{
+	struct hoststate *hs = hc->hs;
+	struct scopes *ss = xmalloc(sizeof(*ss));
+	const struct scope *sc = run_build_scope(ss, hc, NULL, NULL, NULL, NULL);
+	int error = run_host_connect(hc, sc);
+
+	if (!error && !strcmp(hs->conn->t->name, "ssh"))
+		error = transport_ssh_connect(hs->conn->t);
+	if (error < 0 && error != TEND_EREFUSED) {
+		bool ignore = false;
+
+		run_add_event(hc, NULL, EV_UNREACHABLE, NULL, tend_error_last());
+		if (hc->ignore_unreachable &&
+		    run_flag(&ignore, hc, hc->ignore_unreachable, NULL,
+			     NULL) < 0)
+			tend_error_clear();
+		if (ignore)
+			run_last_event(hc)->ignored = true;
+		else
+			hs->unreachable = true;
+	}
+	tend_error_clear();
+	free(ss);
+}
+
+void run_probe_step(struct playctx *pc)
+{
+	pc->probing = true;
+	run_step(pc, NULL, false, NULL, 0);
+	pc->probing = false;
+}
+
 static void step_host(struct step *s, struct hoststate *hs)
 {
 	struct hostctx hc = { .pc = s->pc, .hs = hs, .handler = s->handler };
@@ -101,6 +140,11 @@ static void step_host(struct step *s, struct hoststate *hs)
 	hc.become_user = p->become_user;
 	hc.ignore_errors = p->ignore_errors;
 	hc.ignore_unreachable = p->ignore_unreachable;
+	if (p->check_mode &&
+	    run_check_mode(&hc, p->check_mode, NULL, s->t) < 0) {
+		hs->failed = true;
+		return;
+	}
 	hc.any_errors_fatal = s->pc->any_errors_fatal;
 	if (p->module_defaults)
 		hc.mdefs[hc.mdefs_nr++] = p->module_defaults;
@@ -117,6 +161,8 @@ static void step_host(struct step *s, struct hoststate *hs)
 				hs->failed = true;
 				break;
 			}
+	} else if (!s->t && s->pc->probing) {
+		run_probe(&hc);
 	} else if (!s->t) {
 		run_gather_facts(&hc);
 	} else if (run_task(&hc, s->t, &vs)) {

@@ -127,6 +127,7 @@ struct call {
 	struct val *secrets;
 	char args_fp[65]; /* run_args_fingerprint, or empty */
 	bool failed, changed;
+	bool result_unknown; /* plan: ok, but its result is known at apply */
 	double t0;
 	size_t ev0; /* the host's event count before this call */
 };
@@ -152,8 +153,7 @@ static enum call_next call_when(struct call *c)
 				   &false_cond)) < 0) {
 		if (run_plan_unknown(c->hc, error)) {
 			c->st = EV_UNKNOWN;
-			buf_addf(&c->msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
+			run_unknown_why(&c->msg, c->hc, c->t);
 			return CALL_UNKNOWN;
 		}
 		buf_addf(&c->msg, "error in 'when': %s", tend_error_last());
@@ -275,8 +275,7 @@ static enum call_next call_prepare(struct call *c)
 	if (!c->args) {
 		if (run_plan_unknown(hc, error)) {
 			c->st = EV_UNKNOWN;
-			buf_addf(&c->msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
+			run_unknown_why(&c->msg, hc, c->t);
 			return CALL_UNKNOWN;
 		}
 		buf_addf(&c->msg, "%s", tend_error_last());
@@ -293,8 +292,7 @@ static enum call_next call_prepare(struct call *c)
 	    (c->hc->env_nr && run_env_render(&c->env, hc, c->sc) < 0)) {
 		if (run_plan_unknown(hc, tend_error_code())) {
 			c->st = EV_UNKNOWN;
-			buf_addf(&c->msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
+			run_unknown_why(&c->msg, hc, c->t);
 			return CALL_UNKNOWN;
 		}
 		buf_adds(&c->msg, tend_error_last());
@@ -308,6 +306,8 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.root = hc->pc->rs->pb->limits.root;
 	c->ctx.verbosity = hc->pc->rs->opts->verbosity;
 	c->ctx.plan = run_is_plan(hc);
+	c->ctx.check_only = hc->check_mode == CHECK_MODE_ON;
+	c->ctx.unknown_inputs = run_plan_pass(hc) && hc->hs->unknown_results;
 	if (hc->become && hc->become_user && call_become_user(c) < 0) {
 		buf_addf(&c->msg, "in 'become_user': %s", tend_error_last());
 		return CALL_FAIL;
@@ -442,11 +442,10 @@ static enum call_next call_check(struct call *c)
 		}
 		if (run_plan_unknown(hc, error)) {
 			c->st = EV_UNKNOWN;
-			buf_addf(&c->msg, "depends on a result known only at apply: %s",
-				 tend_error_last());
+			run_unknown_why(&c->msg, hc, c->t);
 			return CALL_UNKNOWN;
 		}
-		if (run_is_plan(hc) && hs->planned_changes) {
+		if (run_plan_pass(hc) && hs->planned_changes) {
 			/* it may depend on what earlier tasks will change */
 			c->st = EV_UNKNOWN;
 			buf_addf(&c->msg, "cannot be checked before the earlier "
@@ -486,6 +485,11 @@ static enum call_next call_apply(struct call *c)
 			c->changed = !run_is_plan(hc);
 			c->st = c->changed ? EV_CHANGED : EV_OK;
 		}
+	} else if (c->cr.status == CHECK_UNKNOWN &&
+		   hc->check_mode == CHECK_MODE_ON) {
+		/* as Ansible: what cannot check skips in check mode */
+		c->st = EV_SKIPPED;
+		val_dict_set_bool(c->result, "skipped", true);
 	} else if (run_is_plan(hc) || !t->module->apply) {
 		c->st = c->cr.status == CHECK_CHANGE ? EV_CHANGED : EV_UNKNOWN;
 		c->changed = c->cr.status == CHECK_CHANGE;
@@ -523,6 +527,36 @@ static enum call_next call_apply(struct call *c)
 	return CALL_GO;
 }
 
+/*
+ * A plan of a task that cannot be checked (a command): a changed_when that
+ * does not read its result still tells whether it will change. false (the
+ * usual read-only query) makes it ok: it never counts as a change, though
+ * what it registers is known only at apply.
+ */
+static void plan_changed_when(struct call *c)
+{
+	struct hostctx *hc = c->hc;
+	const struct task *t = c->t;
+	struct val *scratch = val_dict();
+	bool b;
+
+	if (t->register_as)
+		val_dict_set(scratch, t->register_as, val_ref(c->result));
+	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, scratch);
+	if (run_eval_conditions(&b, t->changed_when, c->sc, NULL) < 0) {
+		tend_error_clear(); /* it reads the result: unknown */
+	} else {
+		c->st = b ? EV_CHANGED : EV_OK;
+		c->changed = b;
+		c->result_unknown = true;
+		buf_reset(&c->msg);
+		buf_addf(&c->msg, "runs at apply; changed_when: %s", b ?
+			 "a change" : "never a change");
+	}
+	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, NULL);
+	val_unref(scratch);
+}
+
 /* changed_when / failed_when see the result under its register name */
 static enum call_next call_conditions(struct call *c)
 {
@@ -532,8 +566,10 @@ static enum call_next call_conditions(struct call *c)
 	struct val *scratch;
 	bool b;
 
+	if (c->st == EV_UNKNOWN && run_is_plan(hc) && t->changed_when)
+		plan_changed_when(c);
 	if (!(t->changed_when || t->failed_when) ||
-	    (c->st == EV_UNKNOWN && run_is_plan(hc)))
+	    (run_is_plan(hc) && (c->st == EV_UNKNOWN || c->result_unknown)))
 		return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
 	scratch = val_dict();
 	if (t->register_as)
@@ -763,7 +799,7 @@ static struct val *call_finish(struct call *c)
 	if (hc->hs->ev_nr > c->ev0 && !hc->no_log)
 		run_last_event(hc)->result = result_text(c);
 	val_unref(c->secrets);
-	if (run_is_plan(hc) && c->st == EV_UNKNOWN)
+	if (run_is_plan(hc) && (c->st == EV_UNKNOWN || c->result_unknown))
 		val_dict_set_bool(c->result, "tend_unknown", true);
 	if (run_is_plan(hc) && c->st == EV_CHANGED) {
 		val_dict_set_bool(c->result, "changed", true);

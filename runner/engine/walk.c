@@ -21,6 +21,7 @@ struct kwsave {
 	int become;
 	const char *become_user, *become_method;
 	bool no_log, no_diff, any_errors_fatal;
+	int check_mode;
 	size_t env_nr, mdefs_nr;
 	const struct val *delegate_to, *connection, *ignore_errors;
 	const struct val *ignore_unreachable, *timeout;
@@ -41,6 +42,7 @@ static void kw_save(struct kwsave *sv, const struct hostctx *hc)
 	sv->mdefs_nr = hc->mdefs_nr;
 	sv->ignore_unreachable = hc->ignore_unreachable;
 	sv->timeout = hc->timeout;
+	sv->check_mode = hc->check_mode;
 }
 
 static void kw_restore(struct hostctx *hc, const struct kwsave *sv)
@@ -58,6 +60,7 @@ static void kw_restore(struct hostctx *hc, const struct kwsave *sv)
 	hc->mdefs_nr = sv->mdefs_nr;
 	hc->ignore_unreachable = sv->ignore_unreachable;
 	hc->timeout = sv->timeout;
+	hc->check_mode = sv->check_mode;
 }
 
 /*
@@ -89,6 +92,8 @@ static int kw_enter(struct hostctx *hc, const struct task *t,
 		}
 		hc->become = b;
 	}
+	if (t->check_mode && run_check_mode(hc, t->check_mode, vs, t) < 0)
+		return -1;
 	if (t->become_user)
 		hc->become_user = t->become_user;
 	if (t->become_method)
@@ -376,6 +381,34 @@ static void set_failed_vars(struct hostctx *hc)
 	hs->dirty = true;
 }
 
+/*
+ * A plan of a block whose outcome is unknown (hc->after_unknown: a task
+ * of it that may fail): its rescue is planned too, as what runs if that
+ * task fails. What the rescue would change or fail is unknown (run.c
+ * says on what); what it registers or sets is dropped after, so a later
+ * task that reads it is unknown, not planned with a value it may lack.
+ */
+static void plan_rescue(struct hostctx *hc, const struct task *t,
+			struct varstack *vs)
+{
+	struct hoststate *hs = hc->hs;
+	struct val *facts = val_copy(hs->hostfacts);
+	struct val *outer_rescue = hc->rescue_of;
+	bool outer_watch = hc->watch_unknown;
+
+	hc->rescue_of = hc->after_unknown;
+	hc->watch_unknown = false;
+	walk_list(hc, &t->rescue, vs);
+	hc->rescue_of = outer_rescue;
+	hc->watch_unknown = outer_watch;
+	if (!hs->unreachable)
+		hs->failed = false;
+	val_unref(hs->hostfacts);
+	hs->hostfacts = facts;
+	hs->unknown_results = true;
+	hs->dirty = true;
+}
+
 static bool run_block(struct hostctx *hc, const struct task *t,
 		      struct varstack *vs)
 {
@@ -395,7 +428,21 @@ static bool run_block(struct hostctx *hc, const struct task *t,
 		vs_push(vs, t->vars, false);
 	}
 	first_ev = hc->hs->ev_nr;
-	failed = walk_list(hc, &t->block, vs);
+	if (!t->rescue.nr || !run_plan_pass(hc)) {
+		failed = walk_list(hc, &t->block, vs);
+	} else {
+		struct val *outer_after = hc->after_unknown;
+		bool outer_watch = hc->watch_unknown;
+
+		hc->watch_unknown = true;
+		hc->after_unknown = NULL;
+		failed = walk_list(hc, &t->block, vs);
+		if (!failed && hc->after_unknown && !hc->hs->unreachable)
+			plan_rescue(hc, t, vs);
+		val_unref(hc->after_unknown);
+		hc->after_unknown = outer_after;
+		hc->watch_unknown = outer_watch;
+	}
 	if (failed && t->rescue.nr && !hc->hs->unreachable) {
 		/* the failure is rescued: mark the block's failed events */
 		for (size_t i = first_ev; i < hc->hs->ev_nr; i++)

@@ -760,6 +760,22 @@ void task_command_probe(struct buf *s, const struct task_ctx *ctx)
 	buf_adds(s, "exit 0\n");
 }
 
+/*
+ * A command that only checks (check_mode: true) and would run: Ansible's
+ * result, skipped, or a change when it has creates/removes.
+ */
+static int check_only_result(struct check_result *out, const struct val *cmd,
+			     bool guarded)
+{
+	skipped_result(out, cmd, "", "Command would have run if not in check "
+		       "mode");
+	out->status = guarded ? CHECK_CHANGE : CHECK_UNKNOWN;
+	val_dict_set(out->result, "start", val_null());
+	val_dict_set(out->result, "end", val_null());
+	val_dict_set(out->result, "delta", val_null());
+	return 0;
+}
+
 int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 		       struct probe *p, const struct exec_result *res)
 {
@@ -769,18 +785,22 @@ int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 	struct buf text = BUF_INIT, msg = BUF_INIT;
 
 	out->status = CHECK_UNKNOWN;
-	buf_sets(&out->msg, "command would have run if not in check mode");
+	buf_sets(&out->msg, "Command would have run if not in check mode");
 	/* a probe that failed or could not cd says nothing: unknown */
 	if (res->status || strstr(res->out.ptr, "nochdir\n"))
 		return 0;
+	if (ctx->check_only && !(creates && strstr(res->out.ptr, "creates\n"))
+	    && !(removes && !strstr(res->out.ptr, "removes\n")))
+		return check_only_result(out, cmd, creates || removes);
 	if (creates && strstr(res->out.ptr, "creates\n")) {
 		buf_addf(&text, "skipped, since %s exists", creates);
-		buf_addf(&msg, "Did not run command since '%s' exists", creates);
+		buf_addf(&msg, "%s not run command since '%s' exists",
+			 ctx->plan ? "Would" : "Did", creates);
 		skipped_result(out, cmd, text.ptr, msg.ptr);
 	} else if (removes && !strstr(res->out.ptr, "removes\n")) {
 		buf_addf(&text, "skipped, since %s does not exist", removes);
-		buf_addf(&msg, "Did not run command since '%s' does not exist",
-			 removes);
+		buf_addf(&msg, "%s not run command since '%s' does not exist",
+			 ctx->plan ? "Would" : "Did", removes);
 		skipped_result(out, cmd, text.ptr, msg.ptr);
 	}
 	buf_release(&text);

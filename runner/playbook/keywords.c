@@ -247,6 +247,15 @@ static void parse_any_errors_fatal(const struct kwarg *a)
 	a->t->any_errors_fatal = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
+/*
+ * check_mode: true runs the task as a check even in an apply; false runs
+ * it for real even in a plan (the user's word that it only reads)
+ */
+static void parse_check_mode(const struct kwarg *a)
+{
+	a->t->check_mode = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
 static void parse_timeout(const struct kwarg *a)
 {
 	a->t->timeout = playbook_expect_int(a->lc, a->v, a->key);
@@ -460,8 +469,9 @@ const struct keyword task_keywords[] = {
 	  "retry the task until every condition holds" },
 	{ "retries", parse_retries, 0, "with until: retries (3)" },
 	{ "delay", parse_delay, 0, "with until: seconds between tries (5)" },
-	{ "check_mode", NULL, KW_REFUSED,
-	  "not supported yet: a task that always or never checks" },
+	{ "check_mode", parse_check_mode, 0,
+	  "true: only check, even in an apply; false: run it for real, "
+	  "even in a plan (it must only read)" },
 	{ "diff", parse_diff, 0,
 	  "false: no diff of the task is shown (true is not supported yet)" },
 	{ "ignore_unreachable", parse_ignore_unreachable, 0,

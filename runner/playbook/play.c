@@ -232,6 +232,11 @@ static void parse_ignore_errors(const struct kwarg *a)
 	a->p->ignore_errors = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
+static void parse_check_mode(const struct kwarg *a)
+{
+	a->p->check_mode = playbook_expect_flag(a->lc, a->v, a->key);
+}
+
 static void parse_ignore_unreachable(const struct kwarg *a)
 {
 	a->p->ignore_unreachable = playbook_expect_flag(a->lc, a->v, a->key);
@@ -312,8 +317,9 @@ static const struct keyword play_keywords[] = {
 	{ "order", parse_order, 0, "the order hosts run in" },
 	{ "ignore_errors", parse_ignore_errors, 0,
 	  "go on when a task fails (tasks and blocks may say otherwise)" },
-	{ "check_mode", NULL, KW_REFUSED,
-	  "not supported yet: a play that always or never checks" },
+	{ "check_mode", parse_check_mode, 0,
+	  "true: every task only checks; false: every task runs, even in "
+	  "a plan" },
 	{ "diff", NULL, KW_REFUSED,
 	  "not supported yet: shows or hides every task's diff" },
 	{ "import_playbook", NULL, 0, "another playbook's plays" },
@@ -361,6 +367,7 @@ void play_free(struct play *p)
 	val_unref(p->any_errors_fatal_tpl);
 	val_unref(p->ignore_errors);
 	val_unref(p->ignore_unreachable);
+	val_unref(p->check_mode);
 	val_unref(p->module_defaults);
 	val_unref(p->vars_prompt);
 	tasklist_release(&p->pre_tasks);

@@ -41,6 +41,7 @@ void task_free(struct task *t)
 	val_unref(t->failed_when);
 	val_unref(t->ignore_errors);
 	val_unref(t->ignore_unreachable);
+	val_unref(t->check_mode);
 	val_unref(t->any_errors_fatal);
 	val_unref(t->timeout);
 	val_unref(t->module_defaults);

@@ -287,6 +287,36 @@ static struct val *host_stats_val(const struct host_stats *st)
 	return s;
 }
 
+/*
+ * A plan's drift report for `host`: drift is true when some task will
+ * change it (unknown is not drift: plan-format.md), and drift_tasks
+ * names those tasks, as CI and the daemon read it.
+ */
+static void json_drift(struct val *hv, const struct run_result *r,
+		       const char *host)
+{
+	struct val *tasks = val_list();
+
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct run_event *ev = &r->events[i];
+		struct val *t;
+
+		if (strcmp(ev->host, host) || ev->status != EV_CHANGED)
+			continue;
+		t = val_dict();
+		val_dict_set_str(t, "task", ev->task);
+		if (ev->pos.file) {
+			val_dict_set_str(t, "file", ev->pos.file);
+			val_dict_set_int(t, "line", ev->pos.line);
+		}
+		val_dict_set(t, "item", ev->label ? val_str(ev->label) :
+			     val_null());
+		val_list_push(tasks, t);
+	}
+	val_dict_set_bool(hv, "drift", val_len(tasks) > 0);
+	val_dict_set(hv, "drift_tasks", tasks);
+}
+
 void report_json(struct buf *out, const struct run_result *r,
 		 const struct report_opts *o)
 {
@@ -325,6 +355,8 @@ void report_json(struct buf *out, const struct run_result *r,
 			}
 		val_dict_set(hv, "tasks", tasks);
 		val_dict_set(hv, "stats", host_stats_val(st));
+		if (o->mode == RUN_PLAN)
+			json_drift(hv, r, st->host);
 		val_list_push(hosts, hv);
 	}
 	val_dict_set(doc, "hosts", hosts);

@@ -53,6 +53,7 @@ struct cli_args {
 	int forks;
 	const char *format;
 	bool detailed_exitcode;
+	bool unknown_is_change; /* --unknown-is-change */
 	bool diff;
 	bool force_handlers; /* --force-handlers */
 	int verbosity;           /* -v, -vv ...: how many */
@@ -120,7 +121,7 @@ struct cli_args {
 
 enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
-	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_DIFF, OPT_CHECK,
+	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_UNKNOWN_IS_CHANGE, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
 	OPT_OVERRIDE_CW, OPT_REASON, OPT_HOSTS, OPT_DURATION, OPT_ALL,

@@ -94,7 +94,8 @@ struct job_result {
 	long long run_id;
 	const char *status;  /* "ok", "failed", "error", "interrupted" */
 	bool hosts_failed;   /* some host failed or was unreachable */
-	bool changes;        /* some task changed (or would, or unknown) */
+	bool changes;        /* some task changed (or would) */
+	bool unknowns;       /* a plan: some task's outcome is unknown */
 	struct val *firing;  /* alerts still firing after the windows closed
 				(a list of label dicts), or NULL */
 	struct val *stale;   /* job_apply_plan: host -> why it was refused

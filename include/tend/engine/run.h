@@ -46,6 +46,8 @@ struct run_hooks {
 	void (*progress)(const char *host, const char *task, void *payload);
 	void (*task_start)(const char *name, bool handler, void *payload);
 	void (*event)(const struct run_event *ev, void *payload);
+	/* Something the operator should know (a play that matched nothing). */
+	void (*warning)(const char *text, void *payload);
 	void *payload;
 };
 

@@ -99,6 +99,12 @@ struct hoststate {
 	bool was_down;         /* failed or unreachable in an earlier play */
 	bool dirty;            /* hostfacts changed since hostvars */
 	bool unknown_results;  /* plan: a registered result is unknown */
+	/*
+	 * plan: which task registered each unknown result (var -> the
+	 * task's name), and the name of the last task whose result is
+	 * unknown (a string, or NULL)
+	 */
+	struct val *unknown_from, *unknown_last;
 	bool planned_changes;  /* plan: an earlier task would change it */
 	struct val *notified;  /* handler names/topics notified */
 	struct val *inv_changes; /* add_host/group_by results of this step */
@@ -162,6 +168,7 @@ struct playctx {
 	size_t nr;
 	struct hoststate *hs_all; /* every host of the play, all batches */
 	size_t nr_all;
+	bool probing;      /* a plan's step that only connects (schedule.c) */
 	bool end_play;     /* the current batch stops (end_batch, errors) */
 	bool end_batches;  /* meta end_play: no later batch runs either */
 	bool break_play;   /* any_errors_fatal or max_fail_percentage hit:
@@ -212,6 +219,20 @@ struct hostctx {
 	 */
 	const struct val *ignore_errors, *ignore_unreachable, *timeout;
 	bool any_errors_fatal; /* rendered as Ansible's linear strategy */
+	/*
+	 * check_mode of the task (its blocks', the play's), rendered:
+	 * CHECK_MODE_NONE, _ON (only check, even in an apply) or _OFF (run
+	 * for real, even in a plan)
+	 */
+	int check_mode;
+	/*
+	 * Plan, in a block with a rescue (watch_unknown): after_unknown, the
+	 * name of the block's first unknown task (what comes after it runs
+	 * only if it succeeds); rescue_of, when planning the rescue as what
+	 * runs if the block fails, that task's name. Strings, or NULL.
+	 */
+	bool watch_unknown;
+	struct val *after_unknown, *rescue_of;
 	/* module_defaults of the play, blocks, task: outermost first */
 	const struct val *mdefs[32];
 	size_t mdefs_nr;
@@ -369,6 +390,17 @@ void run_env_prelude(struct buf *out, const struct val *env);
 
 /* run.c */
 bool run_plan_unknown(const struct hostctx *hc, int error);
+int run_check_mode(struct hostctx *hc, const struct val *raw,
+		   struct varstack *vs, const struct task *t);
+/*
+ * "depends on 'TASK' ..." into msg: the task whose result, known only at
+ * apply, `t` reads (the last unknown one when the name is not found).
+ */
+void run_unknown_why(struct buf *msg, const struct hostctx *hc,
+		     const struct task *t);
+/* Whether the run is a plan (a task may still act: check_mode: false). */
+bool run_plan_pass(const struct hostctx *hc);
+enum { CHECK_MODE_NONE, CHECK_MODE_ON, CHECK_MODE_OFF };
 
 /* task.c */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,
@@ -428,6 +460,11 @@ void run_gather_facts(struct hostctx *hc);
 void run_set_facts(struct hoststate *hs, const struct val *facts);
 /* The setup module's ansible_facts (keyed ansible_NAME), merged. */
 void run_setup_facts(struct hostctx *hc, const struct val *facts);
+/*
+ * A plan connects to each host of the batch even when no task would (a
+ * play of commands): a host that does not answer is unreachable.
+ */
+void run_probe_step(struct playctx *pc);
 void run_step(struct playctx *pc, const struct task *t, bool handler,
 	      const size_t *only, size_t only_nr);
 void run_section(struct playctx *pc, const struct tasklist *l);

@@ -193,6 +193,10 @@ struct task_ctx {
 	const char *become_method; /* "su", or NULL/"sudo" (exec_req's) */
 	int verbosity;            /* the run's -v count */
 	bool plan;                /* a plan: nothing waits or asks (pause) */
+	bool check_only;          /* check_mode: true: the check is all that
+				     runs, and its result is the task's */
+	bool unknown_inputs;      /* a plan, after a result known only at
+				     apply: an undefined name may be one */
 	const struct engine_ops *engine;
 	void *engine_data;
 };

@@ -83,6 +83,8 @@ struct task {
 	struct val *ignore_errors; /* raw bool (may be templated), or NULL:
 				      inherit (block, play) */
 	struct val *ignore_unreachable; /* as ignore_errors */
+	struct val *check_mode;    /* raw bool (may be templated), or NULL:
+				      inherit (block, play) */
 	struct val *any_errors_fatal; /* raw bool, or a template (true, as
 					 Ansible's linear strategy), or NULL:
 					 inherit (block, play) */
@@ -171,6 +173,7 @@ struct play {
 	int max_fail_percentage;   /* -1: unset */
 	struct val *ignore_errors; /* raw bool (may be templated), or NULL */
 	struct val *ignore_unreachable; /* as ignore_errors */
+	struct val *check_mode;    /* as task.check_mode */
 	bool force_handlers;       /* a failed host still runs its handlers */
 	enum play_order order;     /* the order hosts run in */
 	struct val *module_defaults; /* as task.module_defaults */
