@@ -15,7 +15,8 @@
 # - a command is `unknown` in a plan: by default it puts its host in a
 #   window, marked unknown in the announcement; with `unknown: ignore`
 #   that host gets none; any other value is refused with file:line
-#   before any host is touched.
+#   before any host is touched;
+# - a command with `changed_when: false` is never a change: no window.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-sshd.sh"
 . "$TOP/tests/lib/lib-alertmanager.sh"
@@ -148,6 +149,21 @@ t = reqs[0]["body"]["text"]
 assert "(h1)" in t and "Plan: 1 unknown on 1 host" in t, t
 assert t.endswith(".\nh1: query the app (unknown)"), t
 PY
+
+# a query with changed_when: false is never a change: no window even by
+# default
+sed -e 's/^      when: /      changed_when: false\n      when: /' \
+	"$T/pb/query.yml" >"$T/pb/ro.yml"
+grep -q "changed_when: false" "$T/pb/ro.yml" || fail "no changed_when in ro.yml"
+silences
+cp "$T/silences.json" "$T/silences.before"
+n=$(nreq)
+run_tend 0 plan "$T/pb/ro.yml" -i "$INV" -e "$E" --detailed-exitcode
+run_tend 0 apply "$T/pb/ro.yml" -i "$INV" -e "$E"
+expect_not_in "$T/err" "maintenance window"
+silences
+cmp -s "$T/silences.json" "$T/silences.before" || fail "changed_when: false made a silence"
+[ "$(nreq)" = "$n" ] || fail "changed_when: false posted to Slack"
 
 # a saved plan's apply: the window and the list come from its check
 echo "v=0" >"$T/tgt/h1.conf"
