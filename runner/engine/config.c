@@ -37,7 +37,8 @@ static const char *const ssh_keys[] = {
 static const char *const state_keys[] = { "path", NULL };
 static const char *const http_keys[] = { "listen", NULL };
 static const char *const maintenance_keys[] = {
-	"duration", "grace", "extend", "on_failure", "providers", NULL
+	"duration", "grace", "extend", "on_failure", "unknown", "providers",
+	NULL
 };
 static const char *const change_window_keys[] = {
 	"name", "allow", "deny", "duration", "timezone", NULL
@@ -204,6 +205,18 @@ static void load_maintenance(struct config *c, const struct val *v,
 		else
 			diags_add(d, &pol->pos, "expected abort or warn for "
 				  "'on_failure'");
+	}
+	if ((pol = val_dict_get(v, "unknown"))) {
+		const char *s = val_cstr(pol);
+
+		if (s && !strcmp(s, "include"))
+			m->unknown = WINDOW_UNKNOWN_INCLUDE;
+		else if (s && !strcmp(s, "ignore"))
+			m->unknown = WINDOW_UNKNOWN_IGNORE;
+		else
+			diags_add(d, &pol->pos, "expected include or ignore for "
+				  "'unknown', got '%s'", s ? s :
+				  val_type_name(pol->type));
 	}
 	providers = get_list(v, "providers", d);
 	for (size_t i = 0; i < val_len(providers); i++)

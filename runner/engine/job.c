@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/job.h"
+#include "tend/engine/winplan.h"
 #include "tend/inventory/inventory.h"
 #include "tend/util/readlog.h"
 #include "tend/util/interrupt.h"
@@ -19,8 +20,7 @@ struct job {
 	struct job_result *res;
 	struct store *store;
 	int store_error;          /* the first failed record write */
-	const struct val *changed; /* changing_hosts: the window hosts */
-	const char *plan_summary; /* "3 changes on 2 hosts", for windows */
+	const struct winplan *wp;  /* the window hosts and tasks, or NULL */
 	struct window *w;         /* the open window, or NULL */
 	struct host_stats *w_base; /* its hosts' stats when it opened */
 	size_t w_base_nr;
@@ -43,42 +43,6 @@ static void say(const struct job *j, int level, const char *fmt, ...)
 	va_end(ap);
 	h->message(level, b.ptr, h->payload);
 	buf_release(&b);
-}
-
-static bool in_list(const struct val *l, const char *s)
-{
-	for (size_t i = 0; i < val_len(l); i++)
-		if (!strcmp(val_cstr(val_list_at(l, i)), s))
-			return true;
-	return false;
-}
-
-/*
- * The hosts the apply may change, once each: a result that changes
- * something or cannot say, and also a check that failed or a host that
- * did not answer (the apply may get further there, so the window must
- * cover it). A dict: host -> the list of hosts its delegated tasks
- * (delegate_to) change, which its batch's window covers too.
- */
-static struct val *changing_hosts(const struct run_result *r)
-{
-	struct val *d = val_dict();
-
-	for (size_t i = 0; i < r->nr; i++) {
-		const struct run_event *ev = &r->events[i];
-		struct val *dels;
-
-		if (ev->status != EV_CHANGED && ev->status != EV_UNKNOWN &&
-		    ev->status != EV_FAILED && ev->status != EV_UNREACHABLE)
-			continue;
-		if (!(dels = val_dict_get(d, ev->host))) {
-			dels = val_list();
-			val_dict_set(d, ev->host, dels);
-		}
-		if (ev->delegate && !in_list(dels, ev->delegate))
-			val_list_push(dels, val_str(ev->delegate));
-	}
-	return d;
 }
 
 /* The executor's options for this job, in `mode`. */
@@ -288,11 +252,11 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 	(void)batch_no;
 	if (j->o->mode == RUN_APPLY && (error = lock_hosts(j, hosts, nr)) < 0)
 		return error;
-	if (!j->changed)
+	if (!j->wp)
 		return 0;
 	mine = xcalloc(nr ? nr : 1, sizeof(*mine));
 	for (size_t i = 0; i < nr; i++) {
-		const struct val *dels = val_dict_get(j->changed, hosts[i]);
+		const struct val *dels = val_dict_get(j->wp->hosts, hosts[i]);
 
 		if (dels && !str_in(mine, n, hosts[i]))
 			mine[n++] = hosts[i];
@@ -312,7 +276,9 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 			.settings = &j->o->cfg->maintenance, .store = j->store,
 			.run_id = j->res->run_id, .hosts = mine, .hosts_nr = n,
 			.playbook = j->o->pbs_nr ? j->o->pbs[0]->path : NULL,
-			.plan = j->plan_summary, .maintenance = p->maintenance,
+			.commit = j->o->commit, .reason = j->o->reason,
+			.plan = j->wp->summary.ptr, .changes = j->wp->changes,
+			.maintenance = p->maintenance,
 		};
 		struct val *fails;
 
@@ -386,33 +352,24 @@ static void hook_batch_end(const struct play *p, void *payload)
 }
 
 /*
- * Which hosts will the apply change? A read-only plan pass answers it, so
- * the windows cover exactly those hosts. *summary gets "N changes on M
- * hosts" for the announcements.
+ * Which hosts will the apply change, and which of their tasks? A
+ * read-only plan pass answers it, so the windows cover exactly those
+ * hosts and the announcements list those tasks (winplan.h).
  */
-static int find_changing_hosts(struct val **out, const struct job *j,
-			       struct buf *summary)
+static int find_changing_hosts(struct winplan *out, const struct job *j)
 {
 	struct run_result res = { 0 };
 	struct run_opts ro = run_opts_of(j->o, RUN_PLAN);
-	unsigned n = 0;
+	int error = 0;
 
 	ro.quiet = true;
 	ro.only_hosts = j->o->only_hosts;
-	*out = NULL;
-	if (run_all(&res, j->o, &ro) < 0) {
-		run_result_release(&res);
-		return -1;
-	}
-	for (size_t i = 0; i < res.nr; i++)
-		if (res.events[i].status == EV_CHANGED ||
-		    res.events[i].status == EV_UNKNOWN)
-			n++;
-	*out = changing_hosts(&res);
-	buf_addf(summary, "%u change%s on %zu host%s", n, n == 1 ? "" : "s",
-		 val_len(*out), val_len(*out) == 1 ? "" : "s");
+	if (run_all(&res, j->o, &ro) < 0)
+		error = -1;
+	else
+		winplan_build(out, &res, j->o->cfg->maintenance.unknown);
 	run_result_release(&res);
-	return 0;
+	return error;
 }
 
 /* ---- the run's record and live hooks ---- */
@@ -522,7 +479,7 @@ static void summarize(struct job_result *r)
  * saved plan's check) or NULL to find them.
  */
 static int job_run_changed(struct job_result *out, const struct job_opts *o,
-			   const struct val *changed)
+			   const struct winplan *changed)
 {
 	struct job j = { .o = o, .res = out, .started = time(NULL) };
 	struct run_hooks hooks = {
@@ -532,8 +489,7 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 		.payload = &j,
 	};
 	struct run_opts ro = run_opts_of(o, o->mode);
-	struct buf summary = BUF_INIT;
-	struct val *found = NULL;
+	struct winplan found = { 0 };
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -549,15 +505,9 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 		goto out;
 	if (o->mode == RUN_APPLY && !o->no_window &&
 	    o->cfg->maintenance.providers_nr) {
-		if (!changed && (error = find_changing_hosts(&found, &j,
-							     &summary)) < 0)
+		if (!changed && (error = find_changing_hosts(&found, &j)) < 0)
 			goto done;
-		if (changed)
-			buf_addf(&summary, "changes on %zu host%s",
-				 val_len(changed),
-				 val_len(changed) == 1 ? "" : "s");
-		j.changed = changed ? changed : found;
-		j.plan_summary = summary.ptr;
+		j.wp = changed ? changed : &found;
 	}
 	if ((error = run_all(&out->run, o, &ro)) < 0)
 		goto done;
@@ -576,8 +526,7 @@ done:
 				       "result could not be written");
 out:
 	store_close(j.store);
-	val_unref(found);
-	buf_release(&summary);
+	winplan_release(&found);
 	return error;
 }
 
@@ -670,7 +619,7 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 	struct run_result now = { 0 };
 	struct run_opts ro = run_opts_of(opts, RUN_PLAN);
 	struct val *stale = NULL, *hosts = plan_hosts(plan), *fresh = NULL;
-	struct val *changed = NULL;
+	struct winplan changed = { 0 };
 	struct job_opts apply = *opts;
 	int error;
 
@@ -712,11 +661,11 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 			val_list_push(fresh, val_str(h));
 	}
 	/* the check just made says which hosts change: the window's hosts */
-	changed = changing_hosts(&now);
+	winplan_build(&changed, &now, opts->cfg->maintenance.unknown);
 	if (val_len(fresh)) {
 		apply.mode = RUN_APPLY;
 		apply.only_hosts = fresh;
-		error = job_run_changed(out, &apply, changed);
+		error = job_run_changed(out, &apply, &changed);
 	}
 	if (!error && val_len(stale) && !replan)
 		error = tend_error_set_code(TEND_ESTALE, "%zu host%s of the "
@@ -725,7 +674,7 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 			val_len(stale) == 1 ? "was" : "were");
 out:
 	out->stale = stale;
-	val_unref(changed);
+	winplan_release(&changed);
 	val_unref(fresh);
 	val_unref(hosts);
 	run_result_release(&now);

@@ -267,6 +267,9 @@ static void am_comment(struct buf *out, const struct window *w)
 		buf_addf(out, " by %s", w->user);
 	if (w->reason)
 		buf_addf(out, ": %s", w->reason);
+	/* the summary only: the tasks are for the announcements */
+	if (w->plan)
+		buf_addf(out, "; plan: %s", w->plan);
 }
 
 /* Alertmanager's answers --------------------------------------------- */

@@ -58,6 +58,31 @@ static void mm_check(const struct val *cfg, struct diags *d)
 			  "(or 'webhook_url_env')");
 }
 
+/*
+ * body.text = text, with &, < and > escaped as Slack asks: in its markup
+ * "<!channel>" would notify a whole channel and "<url|x>" is a link, and
+ * a task's name or a host's must stay plain text. Mattermost reads
+ * Slack's "<!channel>" too, and its Markdown shows the entities as the
+ * characters.
+ */
+static void set_text(struct val *body, const char *text)
+{
+	struct buf b = BUF_INIT;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '&')
+			buf_adds(&b, "&amp;");
+		else if (*p == '<')
+			buf_adds(&b, "&lt;");
+		else if (*p == '>')
+			buf_adds(&b, "&gt;");
+		else
+			buf_addch(&b, *p);
+	}
+	val_dict_set_str(body, "text", b.ptr);
+	buf_release(&b);
+}
+
 /* POST {text, channel?} to the incoming webhook. */
 static int post_webhook(const struct val *cfg, const char *text)
 {
@@ -67,7 +92,7 @@ static int post_webhook(const struct val *cfg, const char *text)
 
 	window_http_opts(&o, cfg);
 	o.secret_url = true;
-	val_dict_set_str(body, "text", text);
+	set_text(body, text);
 	if (val_cstr(val_dict_get(cfg, "channel")))
 		val_dict_set_str(body, "channel",
 				 val_cstr(val_dict_get(cfg, "channel")));
@@ -134,7 +159,7 @@ static int slack_open(char **out, const struct val *cfg,
 	body = val_dict();
 	val_dict_set_str(body, "channel", val_cstr(val_dict_get(cfg,
 								"channel")));
-	val_dict_set_str(body, "text", text.ptr);
+	set_text(body, text.ptr);
 	if ((error = call_api(&resp, cfg, "chat.postMessage", body)) < 0)
 		goto out;
 	if (!val_cstr(val_dict_get(resp, "channel")) ||
@@ -167,7 +192,7 @@ static int update_message(const struct val *cfg, const char *id,
 	body = val_dict();
 	val_dict_set(body, "channel", val_strn(id, (size_t)(sp - id)));
 	val_dict_set_str(body, "ts", sp + 1);
-	val_dict_set_str(body, "text", text);
+	set_text(body, text);
 	error = call_api(&resp, cfg, "chat.update", body);
 	val_unref(body);
 	val_unref(resp);

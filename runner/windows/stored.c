@@ -42,6 +42,10 @@ static int window_load(struct window **out, struct store *s, long long id)
 	w->user = window_dup_or_null(val_cstr(val_dict_get(rec, "user")));
 	w->reason = window_dup_or_null(val_cstr(val_dict_get(rec, "reason")));
 	w->plan = window_dup_or_null(val_cstr(val_dict_get(rec, "plan")));
+	if (val_is(val_dict_get(rec, "changes"), VAL_LIST))
+		w->changes = val_ref(val_dict_get(rec, "changes"));
+	if (val_is(val_dict_get(rec, "changes_more"), VAL_INT))
+		w->changes_more = (size_t)val_dict_get(rec, "changes_more")->u.i;
 	providers = val_dict_get(rec, "providers");
 	w->slots = xcalloc(val_len(providers) + 1, sizeof(*w->slots));
 	for (size_t i = 0; i < val_len(providers); i++) {

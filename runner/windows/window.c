@@ -107,6 +107,33 @@ static void add_hosts(struct buf *out, const struct window *w)
 	buf_addch(out, ')');
 }
 
+/* One task of the plan as a line: "h1: write config (unknown)". */
+static void add_change(struct buf *out, const struct val *c)
+{
+	const char *status = val_cstr(val_dict_get(c, "status"));
+	const char *del = val_cstr(val_dict_get(c, "delegate"));
+
+	buf_addf(out, "\n%s: %s", val_cstr(val_dict_get(c, "host")),
+		 val_cstr(val_dict_get(c, "task")));
+	if (del)
+		buf_addf(out, " on %s", del);
+	if (status && !strcmp(status, "failed"))
+		buf_adds(out, " (check failed)");
+	else if (status && strcmp(status, "change"))
+		buf_addf(out, " (%s)", status);
+}
+
+/* The plan's tasks, a line each after the first, then "and N more". */
+static void add_changes(struct buf *out, const struct window *w)
+{
+	if (!val_len(w->changes))
+		return;
+	for (size_t i = 0; i < val_len(w->changes); i++)
+		add_change(out, val_list_at(w->changes, i));
+	if (w->changes_more)
+		buf_addf(out, "\nand %zu more", w->changes_more);
+}
+
 void window_describe_start(struct buf *out, const struct window *w)
 {
 	if (w->playbook)
@@ -132,6 +159,7 @@ void window_describe_start(struct buf *out, const struct window *w)
 	if (w->user)
 		buf_addf(out, " by %s", w->user);
 	buf_addch(out, '.');
+	add_changes(out, w);
 }
 
 void window_describe_progress(struct buf *out, const struct window *w,
@@ -192,6 +220,10 @@ struct val *window_to_val(const struct window *w)
 	set_opt_str(d, "user", w->user);
 	set_opt_str(d, "reason", w->reason);
 	set_opt_str(d, "plan", w->plan);
+	if (w->changes) {
+		val_dict_set(d, "changes", val_ref(w->changes));
+		val_dict_set_int(d, "changes_more", (long long)w->changes_more);
+	}
 	if (w->result) {
 		struct val *r = val_dict();
 
@@ -226,6 +258,7 @@ void window_free(struct window *w)
 	free(w->user);
 	free(w->reason);
 	free(w->plan);
+	val_unref(w->changes);
 	free(w);
 }
 
@@ -425,6 +458,32 @@ static int close_slots(struct val **firing, struct window *w)
 	return first;
 }
 
+static bool is_window_host(const struct window *w, const char *host)
+{
+	for (size_t i = 0; host && i < w->hosts_nr; i++)
+		if (!strcmp(w->hosts[i], host))
+			return true;
+	return false;
+}
+
+/* The plan's tasks on w's hosts: the first WINDOW_CHANGES_SHOWN kept. */
+static void keep_changes(struct window *w, const struct val *changes)
+{
+	if (!changes)
+		return;
+	w->changes = val_list();
+	for (size_t i = 0; i < val_len(changes); i++) {
+		const struct val *c = val_list_at(changes, i);
+
+		if (!is_window_host(w, val_cstr(val_dict_get(c, "host"))))
+			continue;
+		if (val_len(w->changes) < WINDOW_CHANGES_SHOWN)
+			val_list_push(w->changes, val_ref((struct val *)c));
+		else
+			w->changes_more++;
+	}
+}
+
 int window_open(struct window **out, const struct window_opts *opts)
 {
 	const struct maintenance_config *mc = opts->settings;
@@ -475,6 +534,7 @@ int window_open(struct window **out, const struct window_opts *opts)
 	w->user = opts->user ? xstrdup(opts->user) : current_user();
 	w->reason = window_dup_or_null(opts->reason);
 	w->plan = window_dup_or_null(opts->plan);
+	keep_changes(w, opts->changes);
 	w->slots = xcalloc(mc->providers_nr, sizeof(*w->slots));
 	for (size_t i = 0; i < mc->providers_nr; i++) {
 		const struct provider_config *pc = &mc->providers[i];

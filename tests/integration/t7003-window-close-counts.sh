@@ -2,7 +2,8 @@
 # A window's close reports what happened on its own hosts while it was
 # open: with serial: 1 each batch's window says 1 host, 1 changed (the
 # whole run's running totals were reported before), and a host that
-# needed no change (h3) opens no window and counts in none.
+# needed no change (h3) opens no window and counts in none; each window
+# lists the planned tasks of its own host only.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-alertmanager.sh"
 rcv_start "$T/rcv" --secret hook-key
@@ -40,4 +41,7 @@ for w in closes:
     r = w['result']
     assert (r['hosts'], r['changed'], r['ok'], r['failed']) == (1, 1, 1, 0), w
     assert sorted(w['hosts']) in (['h1'], ['h2']), w
+    # each batch's window lists its own host's tasks only
+    assert [(c['host'], c['status']) for c in w['changes']] == \
+        [(w['hosts'][0], 'change')], w
 PY

@@ -11,13 +11,15 @@ answer): tend must refuse the shape, not crash on it.
 
 Writes DIR/port once listening and DIR/requests.jsonl (one JSON object a
 request: method, path, headers, body, problems). A request that breaks
-the documented format gets an error answer (Slack: ok=false; others 400,
-or 401 for a bad signature). --fail answers 500 to everything.
+the documented format gets an error answer (Slack: ok=false, also for a
+text with &, < or > unescaped; others 400, or 401 for a bad signature).
+--fail answers 500 to everything.
 """
 import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -27,6 +29,18 @@ FAIL = "--fail" in sys.argv
 if "--secret" in sys.argv:
     SECRET = sys.argv[sys.argv.index("--secret") + 1].encode()
 counter = [0]
+
+
+def check_slack_text(body, problems):
+    """Slack's markup: &, < and > in plain text must come as &amp;, &lt;
+    and &gt; (tend sends no links nor mentions, so no raw < or > at all)."""
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return
+    if "<" in text or ">" in text:
+        problems.append("unescaped < or > in text")
+    if re.search(r"&(?!(amp|lt|gt);)", text):
+        problems.append("unescaped & in text")
 
 
 def check_slack(h, path, body, problems):
@@ -40,6 +54,7 @@ def check_slack(h, path, body, problems):
         problems.append("no text")
     if path.endswith("chat.update") and not (isinstance(body, dict) and body.get("ts")):
         problems.append("no ts")
+    check_slack_text(body, problems)
     if problems:
         return 200, {"ok": False, "error": "; ".join(problems)}
     if path.endswith("chat.postMessage"):
@@ -113,6 +128,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path.startswith("/hook/"):
             if not isinstance(body, dict) or not body.get("text"):
                 problems.append("no text")
+            check_slack_text(body, problems)
             status, answer = (400, None) if problems else (200, None)
         elif path.startswith("/pd/"):
             status, answer = check_pagerduty(h, self.command, path, body, problems)

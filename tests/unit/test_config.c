@@ -105,6 +105,7 @@ static void test_config__full(void **state)
 		   "state: { path: /tmp/x.db }\n"
 		   "maintenance:\n"
 		   "  duration: 45m\n  grace: 2m\n  on_failure: warn\n"
+		   "  unknown: ignore\n"
 		   "  providers:\n"
 		   "    - type: alertmanager\n"
 		   "      url: [http://a:9093, http://b:9093]\n"
@@ -120,6 +121,7 @@ static void test_config__full(void **state)
 	assert_int_equal(c->maintenance.duration, 2700);
 	assert_int_equal(c->maintenance.grace, 120);
 	assert_int_equal(c->maintenance.on_failure, WINDOW_POLICY_WARN);
+	assert_int_equal(c->maintenance.unknown, WINDOW_UNKNOWN_IGNORE);
 	assert_int_equal(c->maintenance.providers_nr, 2);
 	assert_ptr_equal(c->maintenance.providers[0].provider,
 			 &window_alertmanager);
@@ -172,6 +174,37 @@ static void test_config__errors(void **state)
 		"bad.yml:14:11: bad cron expression '0 25 * * *': hour 25 out "
 		"of range 0-23\n"
 		"bad.yml:18:15: unknown time zone 'Mars/Olympus'\n");
+	buf_release(&diag);
+}
+
+/* maintenance.unknown: include (the default) or ignore, nothing else. */
+static void test_config__unknown(void **state)
+{
+	struct config *c = NULL;
+	struct buf diag = BUF_INIT;
+
+	(void)state;
+	write_file("u.yml", "maintenance:\n  unknown: include\n");
+	assert_ok(load(&c, "u.yml", &diag));
+	assert_int_equal(c->maintenance.unknown, WINDOW_UNKNOWN_INCLUDE);
+	config_free(c);
+	c = NULL;
+	write_file("u.yml", "maintenance:\n  duration: 5m\n");
+	assert_ok(load(&c, "u.yml", &diag));
+	assert_int_equal(c->maintenance.unknown, WINDOW_UNKNOWN_INCLUDE);
+	config_free(c);
+	c = NULL;
+	write_file("u.yml", "maintenance:\n  unknown: skip\n"
+		   "  providers: []\n");
+	assert_int_equal(load(&c, "u.yml", &diag), TEND_EPARSE);
+	assert_null(c);
+	assert_string_equal(diag.ptr, "u.yml:2:12: expected include or "
+			    "ignore for 'unknown', got 'skip'\n");
+	buf_reset(&diag);
+	write_file("u.yml", "maintenance:\n  unknown: [ignore]\n");
+	assert_int_equal(load(&c, "u.yml", &diag), TEND_EPARSE);
+	assert_string_equal(diag.ptr, "u.yml:2:12: expected include or "
+			    "ignore for 'unknown', got 'list'\n");
 	buf_release(&diag);
 }
 
@@ -257,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_config__durations),
 		cmocka_unit_test(test_config__full),
 		cmocka_unit_test(test_config__errors),
+		cmocka_unit_test(test_config__unknown),
 		cmocka_unit_test(test_config__secrets),
 		cmocka_unit_test(test_config__find),
 	};

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/config.h"
+#include "tend/engine/winplan.h"
 #include "tend/net/http.h"
 #include "tend/store/store.h"
 #include "tend/windows/alertmanager.h"
@@ -746,6 +747,192 @@ static void test_window__pagerduty(void **state)
 	config_free(c);
 }
 
+/* A plan's results, for winplan_build: {host, task, status, delegate}. */
+static void plan_of(struct run_result *r, struct run_event *evs,
+		    const char *const (*rows)[3], const char *const *dels,
+		    const enum event_status *sts, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	memset(evs, 0, n * sizeof(*evs));
+	for (size_t i = 0; i < n; i++) {
+		evs[i].host = (char *)rows[i][0];
+		evs[i].task = (char *)rows[i][1];
+		evs[i].module = (char *)rows[i][2];
+		evs[i].delegate = (char *)dels[i];
+		evs[i].status = sts[i];
+	}
+	r->events = evs;
+	r->nr = n;
+}
+
+/*
+ * The hosts a plan puts in a window, and the tasks it lists: ok and
+ * skipped results count for nothing, loop items are one task, unknown
+ * counts unless `unknown: ignore`, a delegate's host joins the window.
+ */
+static void test_window__winplan(void **state)
+{
+	static const char *const rows[][3] = {
+		{ "h1", "facts", "setup" }, { "h2", "write config", "copy" },
+		{ "h2", "write config", "copy" }, { "h3", "query", "command" },
+		{ "h1", "query", "command" }, { "h4", "skip me", "copy" },
+		{ "h1", "push key", "copy" }, { "h5", "install", "apt" },
+	};
+	static const char *const dels[] = {
+		NULL, NULL, NULL, NULL, NULL, NULL, "bastion", NULL,
+	};
+	static const enum event_status sts[] = {
+		EV_OK, EV_CHANGED, EV_CHANGED, EV_UNKNOWN, EV_UNKNOWN,
+		EV_SKIPPED, EV_CHANGED, EV_FAILED,
+	};
+	struct run_event evs[ARRAY_SIZE(rows)];
+	struct run_result r;
+	struct winplan wp;
+	struct buf j = BUF_INIT;
+
+	(void)state;
+	plan_of(&r, evs, rows, dels, sts, ARRAY_SIZE(rows));
+	winplan_build(&wp, &r, WINDOW_UNKNOWN_INCLUDE);
+	val_to_json(&j, wp.hosts, 0);
+	assert_string_equal(j.ptr, "{\"h2\": [], \"h3\": [], \"h1\": "
+			    "[\"bastion\"], \"h5\": []}");
+	assert_string_equal(wp.summary.ptr, "2 changes, 2 unknown, 1 failed "
+			    "check on 4 hosts");
+	buf_reset(&j);
+	val_to_json(&j, wp.changes, 0);
+	assert_string_equal(j.ptr,
+		"[{\"host\": \"h2\", \"task\": \"write config\", \"status\": "
+		"\"change\"}, {\"host\": \"h3\", \"task\": \"query\", "
+		"\"status\": \"unknown\"}, {\"host\": \"h1\", \"task\": "
+		"\"query\", \"status\": \"unknown\"}, {\"host\": \"h1\", "
+		"\"task\": \"push key\", \"status\": \"change\", \"delegate\": "
+		"\"bastion\"}, {\"host\": \"h5\", \"task\": \"install\", "
+		"\"status\": \"failed\"}]");
+	winplan_release(&wp);
+
+	/* ignore: h3 (only unknown) has none; h1's unknown is still listed */
+	winplan_build(&wp, &r, WINDOW_UNKNOWN_IGNORE);
+	buf_reset(&j);
+	val_to_json(&j, wp.hosts, 0);
+	assert_string_equal(j.ptr, "{\"h2\": [], \"h1\": [\"bastion\"], "
+			    "\"h5\": []}");
+	assert_string_equal(wp.summary.ptr, "2 changes, 1 unknown, 1 failed "
+			    "check on 3 hosts");
+	winplan_release(&wp);
+
+	/* all ok: no window host, nothing to say */
+	plan_of(&r, evs, rows, dels, sts, 1);
+	winplan_build(&wp, &r, WINDOW_UNKNOWN_INCLUDE);
+	assert_int_equal(val_len(wp.hosts), 0);
+	assert_int_equal(val_len(wp.changes), 0);
+	assert_string_equal(wp.summary.ptr, "no changes on 0 hosts");
+	winplan_release(&wp);
+	buf_release(&j);
+}
+
+static struct val *change(const char *host, const char *task,
+			  const char *status)
+{
+	struct val *c = val_dict();
+
+	val_dict_set_str(c, "host", host);
+	val_dict_set_str(c, "task", task);
+	val_dict_set_str(c, "status", status);
+	return c;
+}
+
+/*
+ * The announcements list the plan's tasks of the window's hosts (Slack,
+ * the webhook, PagerDuty's description), at most 20 then "and N more";
+ * Slack's text is escaped; the Alertmanager comment has the summary.
+ */
+static void test_window__announce_changes(void **state)
+{
+	struct config *c;
+	struct window_opts o;
+	struct window *w = NULL;
+	struct val *l, *changes = val_list(), *sil;
+	size_t from = requests_nr();
+	const char *text;
+	struct buf t = BUF_INIT;
+	bool found = false;
+
+	(void)state;
+	write_secret("slack-token", "xoxb-test-token\n");
+	setenv("TEND_TEST_SECRET", "s3cret", 1);
+	setenv("TEND_TEST_PD", "pd-token", 1);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "    - type: slack\n      api_url: %s/slack\n"
+		   "      token_file: %s/slack-token\n      channel: ops\n"
+		   "    - type: webhook\n      url: %s/signed/x\n"
+		   "      secret_env: TEND_TEST_SECRET\n"
+		   "    - type: pagerduty\n      api_url: %s/pd\n"
+		   "      token_env: TEND_TEST_PD\n      from: ops@example.com\n"
+		   "      services: [PSVC1]\n",
+		   am_url, rcv_url, scratch, rcv_url, rcv_url);
+	val_list_push(changes, change("h2", "restart <!channel> & \"app\"",
+				      "change"));
+	val_list_push(changes, change("h9", "not in this window", "change"));
+	val_list_push(changes, change("h1", "query", "unknown"));
+	for (int i = 0; i < 22; i++) {
+		buf_reset(&t);
+		buf_addf(&t, "step %d", i);
+		val_list_push(changes, change("web.1", t.ptr, "change"));
+	}
+	opts_init(&o, c);
+	o.changes = changes;
+	o.plan = "23 changes, 1 unknown on 3 hosts";
+	assert_ok(window_open(&w, &o));
+	assert_int_equal(val_len(w->changes), 20);
+	assert_int_equal(w->changes_more, 4);
+	assert_ok(window_close(NULL, w, NULL));
+	window_free(w);
+
+	l = requests(from); /* the receiver refuses unescaped Slack text */
+	assert_string_equal(req_str(l, 0, "path"), "/slack/chat.postMessage");
+	text = req_str(l, 0, "body.text");
+	assert_non_null(strstr(text, "Plan: 23 changes, 1 unknown on 3 "
+			       "hosts"));
+	assert_non_null(strstr(text, ".\nh2: restart &lt;!channel&gt; &amp; "
+			       "\"app\"\nh1: query (unknown)\nweb.1: step 0\n"));
+	assert_non_null(strstr(text, "\nweb.1: step 17\nand 4 more"));
+	assert_null(strstr(text, "h9"));
+	assert_null(strstr(text, "step 18"));
+	assert_string_equal(req_str(l, 1, "body.event"), "window.open");
+	assert_int_equal(val_len(val_dict_path(val_list_at(l, 1),
+					       "body.window.changes")), 20);
+	assert_int_equal(val_dict_path(val_list_at(l, 1),
+			 "body.window.changes_more")->u.i, 4);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(val_dict_path(
+		val_list_at(l, 1), "body.window.changes"), 0), "task")),
+		"restart <!channel> & \"app\"");
+	text = req_str(l, 2, "body.maintenance_window.description");
+	assert_non_null(strstr(text, "\nh1: query (unknown)\n"));
+	assert_non_null(strstr(text, "\nand 4 more"));
+	/* the close keeps the list in Slack's message */
+	assert_string_equal(req_str(l, 3, "path"), "/slack/chat.update");
+	assert_non_null(strstr(req_str(l, 3, "body.text"), "and 4 more"));
+	val_unref(l);
+
+	sil = am_get("/api/v2/silences");
+	for (size_t i = 0; i < val_len(sil); i++) {
+		const char *cm = val_cstr(val_dict_get(val_list_at(sil, i),
+						       "comment"));
+
+		if (cm && strstr(cm, "; plan: 23 changes, 1 unknown on 3 "
+				 "hosts")) {
+			found = true;
+			assert_null(strstr(cm, "step"));
+		}
+	}
+	assert_true(found);
+	val_unref(sil);
+	val_unref(changes);
+	buf_release(&t);
+	config_free(c);
+}
+
 static void test_window__announce_and_skip(void **state)
 {
 	struct config *c;
@@ -935,6 +1122,8 @@ int main(void)
 		cmocka_unit_test(test_window__webhook),
 		cmocka_unit_test(test_window__pagerduty),
 		cmocka_unit_test(test_window__announce_and_skip),
+		cmocka_unit_test(test_window__winplan),
+		cmocka_unit_test(test_window__announce_changes),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

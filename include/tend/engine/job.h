@@ -14,7 +14,8 @@
  *	  2. open the state DB, reap windows and runs of dead processes, and
  *	     record the run before any host is touched
  *	  3. apply with providers: a read-only plan pass finds the hosts that
- *	     will change (or the saved plan's check says so)
+ *	     will change and their tasks (or the saved plan's check says so;
+ *	     engine/winplan.h says which hosts count)
  *	  4. run the playbooks; before each `serial` batch open a window for
  *	     the batch's hosts that change, extend it as results come in,
  *	     close it after the batch

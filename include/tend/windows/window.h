@@ -34,6 +34,15 @@ enum window_policy {
 	WINDOW_POLICY_WARN,  /* it is reported and the run goes on */
 };
 
+/*
+ * Does a host whose plan has `unknown` tasks (and no change, failed
+ * check or unreachable) get a window? tend.yml's `maintenance.unknown`.
+ */
+enum window_unknown {
+	WINDOW_UNKNOWN_INCLUDE, /* yes: the task will run there (default) */
+	WINDOW_UNKNOWN_IGNORE,  /* no: only a planned change counts */
+};
+
 /* One entry of maintenance.providers. */
 struct provider_config {
 	const struct window_provider *provider; /* its vtable (window.h) */
@@ -46,6 +55,7 @@ struct maintenance_config {
 	long long extend;     /* window_extend: extend by this much when a run
 				 nears the end of its window (0: 15m) */
 	enum window_policy on_failure;
+	enum window_unknown unknown;
 	struct provider_config *providers;
 	size_t providers_nr;
 };
@@ -163,11 +173,21 @@ struct window {
 	long long grace;
 	long long extend;      /* window_tick extends by this much */
 	char *playbook, *commit, *user, *reason, *plan; /* each may be NULL */
+	/*
+	 * The plan's tasks on the window's hosts, at most
+	 * WINDOW_CHANGES_SHOWN (a list of dicts as in window_opts.changes),
+	 * or NULL; changes_more: how many more there were.
+	 */
+	struct val *changes;
+	size_t changes_more;
 	const struct window_result *result; /* during close only */
 	struct window_slot *slots;
 	size_t slots_nr;
 	struct store *store;   /* borrowed */
 };
+
+/* How many of the plan's tasks an announcement lists ("and N more"). */
+#define WINDOW_CHANGES_SHOWN 20
 
 struct window_opts {
 	/* providers and settings (required): tend.yml's maintenance: */
@@ -178,6 +198,15 @@ struct window_opts {
 	size_t hosts_nr;
 	const char *playbook, *commit, *user, *reason;
 	const char *plan;             /* summary: "5 changes on 2 hosts" */
+	/*
+	 * The plan's tasks that make the window, host by host, or NULL: a
+	 * list of dicts {host, task, status, delegate (only when the task
+	 * runs on another host)}, status one of change, unknown, failed (the
+	 * check failed) or unreachable. The window keeps those of its own
+	 * hosts (the first WINDOW_CHANGES_SHOWN of them) for the
+	 * announcements.
+	 */
+	const struct val *changes;
 	long long duration;           /* seconds; 0: as below */
 	const struct val *maintenance; /* the play's `maintenance:`, or NULL */
 };
