@@ -410,4 +410,6 @@ void cli_usage_cmd(FILE *f, const struct cli_cmd *c)
 		fprintf(f, "  %-28s %s\n", b.ptr, o->help);
 		buf_release(&b);
 	}
+	if (c->details)
+		fprintf(f, "\n%s", c->details);
 }

@@ -156,35 +156,57 @@ static const struct cli_opt no_opts[] = {
 
 
 
+/* What a plan's words and exit codes mean (docs/plan-format.md too). */
+#define PLAN_DETAILS                                                         \
+	"each task of a plan is:\n"                                           \
+	"  ok         nothing to change\n"                                     \
+	"  change     it will change the host (the diff says how)\n"           \
+	"  unknown    its outcome is known only by running it: a command\n"    \
+	"             (unless changed_when says it changes nothing, or\n"      \
+	"             check_mode: false runs it in the plan), what reads its\n" \
+	"             result, what runs only if it succeeds or fails (a\n"     \
+	"             block with a rescue); it says on which task\n"           \
+	"  skipped, failed, unreachable (a plan connects to every host)\n"     \
+	"unknown is not a change: --detailed-exitcode exits 2 only when some\n" \
+	"task will change (--unknown-is-change counts unknown too), and the\n"  \
+	"JSON plan's per-host drift counts changes only. An apply's\n"          \
+	"maintenance window covers the hosts with a change, a failed check or\n" \
+	"unreachable, and those with unknown unless maintenance.unknown is\n"   \
+	"ignore; a plan with nothing to do opens none.\n"                      \
+	"exit codes: 0 ok, 1 error (a --limit that matches no host too), 2\n"  \
+	"changes (--detailed-exitcode), 3 a host failed or is unreachable,\n"   \
+	"4 a saved plan is stale.\n"
+
 static const struct cli_cmd cmds[] = {
 	{ "plan", cmd_plan, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
 	  "PLAYBOOK... [options]",
-	  "show what would change on every host (a dry run with diffs)" },
+	  "show what would change on every host (a dry run with diffs)",
+	  PLAN_DETAILS },
 	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY |
 	  CMD_TAKES_PLAN | CMD_APPLIES, run_opts,
 	  "PLAYBOOK... | PLAN.json [options]",
-	  "converge the hosts (or apply a saved plan, host by host)" },
+	  "converge the hosts (or apply a saved plan, host by host)", NULL },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
-	  "parse and type-check playbooks and inventory; touch no host" },
+	  "parse and type-check playbooks and inventory; touch no host", NULL },
 	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
 	  "fetch a git source and check a commit out (exit 1 if the fetch "
-	  "failed)" },
+	  "failed)", NULL },
 	{ "window", cmd_window, 0, window_opts,
 	  "open --hosts H1,H2 --duration 30m --reason TEXT | list | close ID",
-	  "maintenance windows for work done by hand" },
+	  "maintenance windows for work done by hand", NULL },
 	{ "history", cmd_history, 0, history_opts, "[-n N]",
-	  "the recent runs, newest first" },
+	  "the recent runs, newest first", NULL },
 	{ "show", cmd_show, 0, show_opts, "RUN_ID",
-	  "what one run did, host by host and task by task" },
+	  "what one run did, host by host and task by task", NULL },
 	{ "vault", cmd_vault, 0, vault_opts,
 	  "encrypt|decrypt|view|edit FILE... | encrypt_string [TEXT]",
-	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)" },
-	{ "modules", cmd_modules, 0, no_opts, "", "list the modules" },
-	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module" },
-	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command" },
-	{ "version", cmd_version, 0, no_opts, "", "print the version" },
-	{ NULL, NULL, 0, NULL, NULL, NULL },
+	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)", NULL },
+	{ "modules", cmd_modules, 0, no_opts, "", "list the modules", NULL },
+	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module", NULL },
+	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command", NULL },
+	{ "version", cmd_version, 0, no_opts, "", "print the version", NULL },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 const struct cli_cmd *cli_find_cmd(const char *name)

@@ -147,6 +147,7 @@ struct cli_cmd {
 	const struct cli_opt *opts;
 	const char *usage;
 	const char *summary;
+	const char *details;   /* after the options, or NULL */
 };
 /* Print "tend: MESSAGE" to stderr; returns EXIT_ERROR. */
 int cli_err(const char *fmt, ...) TEND_PRINTF(1, 2);
