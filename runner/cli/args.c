@@ -386,6 +386,8 @@ int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
 
 	a->takes_vault = has_opt(c, OPT_VAULT_PASSWORD_FILE);
 	rc = parse_argv(a, c, argc, argv, dopts, dvals, &dnr);
+	if (!rc && (c->flags & CMD_NEEDS_PLAYBOOK))
+		rc = cli_load_ansiblecfg(a) ? -1 : 0;
 	if (!rc)
 		rc = load_deferred(a, dopts, dvals, dnr);
 	free(dopts);

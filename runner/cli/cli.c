@@ -300,6 +300,8 @@ out:
 	vault_keys_release(&a.vault);
 	vault_set_keys(&a.vault); /* wipes the loaders' passwords */
 	config_free(a.cfg);
+	ansiblecfg_free(a.acfg);
+	playbook_set_roles_path(NULL, NULL);
 	val_unref((struct val *)a.plan);
 	readlog_use(prev);
 	readlog_free(a.reads);

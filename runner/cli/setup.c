@@ -221,7 +221,8 @@ int cli_load_config(struct config **out, struct cli_args *a)
 
 /*
  * tend.yml for plan and apply; its ssh: section becomes connection vars
- * of the lowest precedence (inventory and play vars override them).
+ * of the lowest precedence (inventory and play vars override them), with
+ * ansible.cfg's under it and the ANSIBLE_* variables over it (acfg.c).
  */
 int cli_setup_config(struct cli_args *a)
 {
@@ -248,9 +249,11 @@ int cli_setup_config(struct cli_args *a)
 			val_dict_set(a->defaults, map[i].var,
 				     val_ref((struct val *)v));
 	}
+	cli_ansiblecfg_settings(a, true);
 	forks = val_dict_get(ssh, "forks");
 	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)
 		a->forks = (int)forks->u.i;
+	cli_ansiblecfg_settings(a, false);
 	return 0;
 }
 

@@ -28,7 +28,12 @@ int cli_vault_ready(struct cli_args *a)
 {
 	const char *env = getenv("ANSIBLE_VAULT_PASSWORD_FILE");
 
-	if (env && *env && vault_keys_add_file(&a->vault, NULL, env) < 0)
+	/* plan, apply, validate: ansible.cfg's, the variable over it */
+	if (a->acfg) {
+		if (cli_ansiblecfg_vault(a) < 0)
+			return -1;
+	} else if (env && *env &&
+		   vault_keys_add_file(&a->vault, NULL, env) < 0)
 		return cli_err("ANSIBLE_VAULT_PASSWORD_FILE: %s",
 			       tend_error_last()), -1;
 	vault_set_keys(&a->vault);

@@ -563,12 +563,15 @@ static void check_entry(struct parser *p, const struct acfg_entry *e)
 	const struct row *r = find_row(e->section, e->key);
 	struct srcpos pos = { p->file, e->line, 1 };
 
+	if (!strcmp(e->section, "DEFAULT"))
+		return; /* the section is refused */
 	if (!r || r->kind == REFUSE) {
-		diags_add(p->d, &pos, "[%s] %s is not supported yet%s%s",
-			  e->section, e->key, r ? ": " : "", r ? r->what : "");
+		diags_add(p->d, &pos, "[%s] %s is not supported yet%s%s%s",
+			  e->section, e->key, r ? " (" : "", r ? r->what : "",
+			  r ? ")" : "");
 	} else if (r->kind == ONLY && !only_ok(r, e->value)) {
-		diags_add(p->d, &pos, "[%s] %s = %s is not supported: %s (only "
-			  "%s)", e->section, e->key, e->value, r->what, r->only);
+		diags_add(p->d, &pos, "[%s] %s = %s is not supported: %s",
+			  e->section, e->key, e->value, r->what);
 	}
 }
 
@@ -580,10 +583,10 @@ static void check_env(struct diags *d, const struct row *r)
 	if (!v || !*v)
 		return;
 	if (r->kind == REFUSE)
-		diags_add(d, NULL, "%s: not supported yet: %s", r->env, r->what);
+		diags_add(d, NULL, "%s: not supported yet (%s)", r->env, r->what);
 	else if (r->kind == ONLY && !only_ok(r, v))
-		diags_add(d, NULL, "%s=%s: not supported: %s (only %s)", r->env,
-			  v, r->what, r->only);
+		diags_add(d, NULL, "%s=%s: not supported: %s", r->env, v,
+			  r->what);
 }
 
 static const char *file_value(const struct ansiblecfg *c, const struct row *r,

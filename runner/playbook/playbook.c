@@ -233,3 +233,18 @@ void playbook_free(struct playbook *pb)
 	free((char *)pb->limits.root); /* owned: see playbook.h */
 	free(pb);
 }
+
+void playbook_set_become_defaults(struct playbook *pb, int become,
+				  const char *user, const char *method)
+{
+	for (size_t i = 0; i < pb->nr; i++) {
+		struct play *p = pb->plays[i];
+
+		if (become >= 0 && p->become < 0 && !p->become_tpl)
+			p->become = become;
+		if (user && !p->become_user)
+			p->become_user = xstrdup(user);
+		if (method && !p->become_method)
+			p->become_method = xstrdup(method);
+	}
+}

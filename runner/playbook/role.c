@@ -141,10 +141,21 @@ static char *abs_path(const char *path)
 	return buf_detach(&b, NULL);
 }
 
+/* ansible.cfg's roles_path and home (playbook_set_roles_path), or NULL. */
+static char *roles_path, *ansible_home;
+
+void playbook_set_roles_path(const char *path, const char *home)
+{
+	free(roles_path);
+	free(ansible_home);
+	roles_path = path ? xstrdup(path) : NULL;
+	ansible_home = home ? xstrdup(home) : NULL;
+}
+
 /*
  * Where role `name` lives, as Ansible looks: roles/ beside the playbook,
- * the configured roles path (ANSIBLE_ROLES_PATH, else Ansible's default
- * one), the directory of the role that depends on it, the playbook's
+ * the configured roles path (ansible.cfg's roles_path or ANSIBLE_ROLES_PATH,
+ * else Ansible's default one under ANSIBLE_HOME), the directory of the role that depends on it, the playbook's
  * directory, and the name as a path (*as_path: found so). An absolute
  * path, or NULL if not found (and the places tried in `tried`) or
  * refused (reported).
@@ -153,7 +164,7 @@ static char *role_find(struct loadctx *lc, const char *name,
 		       const struct role *parent, const struct srcpos *pos,
 		       struct buf *tried, bool *as_path)
 {
-	const char *env = getenv("ANSIBLE_ROLES_PATH");
+	const char *env = roles_path ? roles_path : getenv("ANSIBLE_ROLES_PATH");
 	const char *home = getenv("HOME");
 	const char *pbdir = lc->pbdir ? lc->pbdir : lc->basedir;
 	struct buf paths = BUF_INIT, cand = BUF_INIT;
@@ -163,6 +174,9 @@ static char *role_find(struct loadctx *lc, const char *name,
 	buf_addf(&paths, "%s/roles", pbdir);
 	if (env && *env)
 		buf_addf(&paths, ":%s", env);
+	else if (ansible_home)
+		buf_addf(&paths, ":%s/roles:/usr/share/ansible/roles:"
+			 "/etc/ansible/roles", ansible_home);
 	else
 		buf_addf(&paths, ":%s/.ansible/roles:/usr/share/ansible/roles:"
 			 "/etc/ansible/roles", home ? home : "");

@@ -16,10 +16,12 @@
  *	progress.c  the live per-host progress block on a terminal
  *	records.c   history, show and window: the state DB and manual windows
  *	info.c      validate, modules, doc, pull
+ *	acfg.c      ansible.cfg and ANSIBLE_* into the arguments and defaults
  *	vault.c     the vault passwords (--vault-password-file, --vault-id)
  *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
  */
 
+#include "tend/data/ansiblecfg.h"
 #include "tend/data/vault.h"
 #include "tend/engine/config.h"
 #include "tend/inventory/inventory.h"
@@ -80,6 +82,7 @@ struct cli_args {
 	const char *duration;    /* window open --duration */
 	bool all;                /* window list --all */
 	struct config *cfg;      /* tend.yml (plan, apply) */
+	struct ansiblecfg *acfg; /* ansible.cfg and ANSIBLE_* (acfg.c) */
 	struct val *defaults;    /* its ssh: section as connection vars */
 	const char *state_path;
 	int history_limit;
@@ -253,6 +256,15 @@ int cmd_vault(struct cli_args *a);
  */
 int cli_vault_opt(struct cli_args *a, enum opt_id id, const char *v);
 int cli_vault_ready(struct cli_args *a);
+
+/*
+ * acfg.c: find and read ansible.cfg and the ANSIBLE_* variables (exit
+ * code on an error, printed); its vault passwords (-1 on an error); its
+ * settings after tend.yml's (`before`: the ones read before tend.yml's).
+ */
+int cli_load_ansiblecfg(struct cli_args *a);
+int cli_ansiblecfg_vault(struct cli_args *a);
+void cli_ansiblecfg_settings(struct cli_args *a, bool before);
 
 /* args.c: usage of one command; cli.c: of all, and lookup by name. */
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);

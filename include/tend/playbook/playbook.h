@@ -221,6 +221,21 @@ int playbook_load(struct playbook **out, const char *path,
 		  const struct fs_limits *limits, struct diags *d);
 
 /*
+ * ansible.cfg's roles_path (colon separated, absolute) and home, or NULL
+ * for none: set before loading. Without a roles_path, ANSIBLE_ROLES_PATH
+ * is read, else Ansible's default (HOME/roles, ~/.ansible/roles without
+ * a home, /usr/share/ansible/roles, /etc/ansible/roles).
+ */
+void playbook_set_roles_path(const char *roles_path, const char *home);
+/*
+ * ansible.cfg's [privilege_escalation] become (0 or 1; -1: none),
+ * become_user and become_method (NULL: none) as the defaults of every
+ * play of `pb` that does not set them.
+ */
+void playbook_set_become_defaults(struct playbook *pb, int become,
+				  const char *user, const char *method);
+
+/*
  * Load a file of tasks (include_tasks) into `out`, relative paths against
  * `basedir`, confined to `root` (NULL: anywhere); the tasks belong to
  * `role` (borrowed; NULL: none). Same error rules as playbook_load.
