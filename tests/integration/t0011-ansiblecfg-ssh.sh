@@ -1,0 +1,90 @@
+#!/bin/sh
+# ansible.cfg's connection and become settings on a real sshd host: its
+# remote_user, remote_port, private_key_file (relative to the file) and
+# [privilege_escalation] become/become_user log in and become as it says;
+# ANSIBLE_* variables beat the file, tend.yml's ssh: sits between them,
+# inventory vars and play keywords beat all of them; a plan says what
+# will change; ansible-playbook with the same file does the same.
+. "$(dirname "$0")/../lib/lib-test.sh"
+. "$TOP/tests/lib/lib-sshd.sh"
+command -v sudo >/dev/null || fail "sudo is not installed (make test-deps)"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
+	ANSIBLE_HOME="$T/ansible-home" ANSIBLE_LOCAL_TEMP="$T/ansible-tmp" \
+	ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 HOME="$T/home"
+mkdir -p "$HOME"
+sshd_start 1 "$T/sshd"
+PORT=$(sshd_port "$T/sshd" h1)
+ME=$(id -un)
+mkdir -p "$T/proj/keys" "$T/pub" && chmod 777 "$T/pub" && chmod 755 "$T"
+cp "$T/sshd/client_key" "$T/proj/keys/id"
+# the host only: no user, port or key in the inventory
+cat >"$T/proj/hosts" <<INV
+h1 ansible_host=127.0.0.1 tend_known_hosts=$T/sshd/known_hosts ansible_ssh_common_args='-o UserKnownHostsFile=$T/sshd/known_hosts -o StrictHostKeyChecking=yes'
+INV
+cat >"$T/proj/ansible.cfg" <<CFG
+[defaults]
+inventory = hosts
+remote_user = $ME
+remote_port = $PORT
+private_key_file = keys/id
+timeout = 20
+host_key_checking = True
+
+[privilege_escalation]
+become = True
+become_user = nobody
+become_method = sudo
+CFG
+cat >"$T/proj/who.yml" <<'YML'
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - command: id -un
+      register: who
+      changed_when: false
+    - copy: { content: "{{ who.stdout }}\n", dest: "{{ out }}/who-{{ tag }}", mode: "0644" }
+YML
+cd "$T/proj"
+
+# a plan first: it says what will change, and changes nothing
+run_tend 2 plan who.yml -e out="$T/pub" -e tag=t --detailed-exitcode --unknown-is-change
+expect_in "$T/out" "= ok      command"   # it ran over ssh, as the file says
+expect_in "$T/out" "? unknown copy"
+[ ! -e "$T/pub/who-t" ] || fail "plan wrote a file"
+run_tend 0 apply who.yml -e out="$T/pub" -e tag=t
+expect_content "$T/pub/who-t" "nobody
+"
+ansible-playbook who.yml -e out="$T/pub" -e tag=a >"$T/ansible.log" 2>&1 ||
+	{ cat "$T/ansible.log"; fail "ansible-playbook with the same ansible.cfg"; }
+expect_content "$T/pub/who-a" "nobody
+"
+# re-apply: all ok
+run_tend 0 apply who.yml -e out="$T/pub" -e tag=t --format json
+[ "$(json_get "$T/out" "d['summary']['changed']")" = 0 ] || fail "re-apply changed"
+
+# ANSIBLE_BECOME over the file; then ANSIBLE_BECOME_USER
+rm -f "$T/pub/who-t"
+ANSIBLE_BECOME=false run_tend 0 apply who.yml -e out="$T/pub" -e tag=t
+expect_content "$T/pub/who-t" "$ME
+"
+# a play keyword beats the file
+sed 's/gather_facts: false/gather_facts: false\n  become: false/' who.yml >who-nb.yml
+rm -f "$T/pub/who-t"
+run_tend 0 apply who-nb.yml -e out="$T/pub" -e tag=t
+expect_content "$T/pub/who-t" "$ME
+"
+
+# ANSIBLE_REMOTE_USER over the file: a user the host does not know fails
+ANSIBLE_REMOTE_USER=no-such-user run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
+expect_in "$T/out" "unreachable"
+# tend.yml's ssh: sits between: over the file, under the variable
+printf 'ssh:\n  user: no-such-user\n' >"$T/proj/tend.yml"
+run_tend 3 plan who.yml --config "$T/proj/tend.yml" -e out="$T/pub" -e tag=x
+ANSIBLE_REMOTE_USER=$ME run_tend 0 plan who.yml --config "$T/proj/tend.yml" -e out="$T/pub" -e tag=t
+# the inventory's ansible_user beats the variable
+printf 'h1 ansible_host=127.0.0.1 ansible_user=%s tend_known_hosts=%s\n' "$ME" "$T/sshd/known_hosts" >"$T/proj/hosts2"
+ANSIBLE_REMOTE_USER=no-such-user run_tend 0 plan who.yml -i hosts2 -e out="$T/pub" -e tag=t
+# the port and the key come from the file: a wrong port fails
+ANSIBLE_REMOTE_PORT=1 run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
+ANSIBLE_PRIVATE_KEY_FILE=$T/nokey run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
+echo ok
