@@ -623,17 +623,26 @@ static char *typed(const struct row *r, const char *raw, const char *base,
 			size_t len = strcspn(s, sep);
 			char *part = xstrndup(s, len), *t = part, *rp;
 
-			while (isspace((unsigned char)*t))
+			/* a pathlist's parts are stripped, a pathspec's not */
+			while (r->type == T_PATHLIST && isspace((unsigned char)*t))
 				t++;
-			for (size_t k = strlen(t); k && isspace((unsigned char)t[k - 1]);)
+			for (size_t k = strlen(t); r->type == T_PATHLIST && k &&
+			     isspace((unsigned char)t[k - 1]);)
 				t[--k] = '\0';
-			if (*t) {
+			if (*t || r->type == T_PATHSPEC) {
 				rp = resolve_path(t, base);
 				buf_addf(&b, "%s%s", b.len ? sep : "", rp);
 				free(rp);
 			}
 			free(part);
 			s += len + (s[len] != '\0');
+		}
+		/* "a:" is "a" and "" (the base directory) */
+		if (r->type == T_PATHSPEC && *raw && raw[strlen(raw) - 1] == ':') {
+			char *rp = resolve_path("", base);
+
+			buf_addf(&b, ":%s", rp);
+			free(rp);
 		}
 		return buf_detach(&b, NULL);
 	case T_INT:
