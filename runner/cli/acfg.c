@@ -111,3 +111,25 @@ void cli_ansiblecfg_settings(struct cli_args *a, bool before)
 					     !strcmp(become, "true") : -1,
 					     user, method);
 }
+
+/* `tend help ansible.cfg`: the table, one key a line. */
+int cli_help_ansiblecfg(void)
+{
+	const struct acfg_key_doc *k;
+	size_t n = ansiblecfg_keys(&k);
+
+	printf("ansible.cfg keys and ANSIBLE_* variables tend reads (any other "
+	       "key is refused;\n'only V': accepted with the value V alone; "
+	       "docs/ansible-cfg.md):\n\n");
+	for (size_t i = 0; i < n; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "[%s] %s", k[i].section, k[i].key);
+		printf("%-40s %-32s %s%s: %s\n", key, k[i].env ? k[i].env : "-",
+		       strcmp(k[i].does, "honoured") &&
+		       strcmp(k[i].does, "no effect") &&
+		       strcmp(k[i].does, "refused") ? "only " : "", k[i].does,
+		       k[i].what);
+	}
+	return EXIT_OK;
+}

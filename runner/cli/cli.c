@@ -204,7 +204,8 @@ static const struct cli_cmd cmds[] = {
 	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)", NULL },
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules", NULL },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module", NULL },
-	{ "help", cmd_help, 0, no_opts, "[COMMAND]", "help on a command", NULL },
+	{ "help", cmd_help, 0, no_opts, "[COMMAND | ansible.cfg]",
+	  "help on a command, or the ansible.cfg keys tend reads", NULL },
 	{ "version", cmd_version, 0, no_opts, "", "print the version", NULL },
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
@@ -328,6 +329,8 @@ int cmd_help(struct cli_args *a)
 		cli_usage_all(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(a->pos[0], "ansible.cfg"))
+		return cli_help_ansiblecfg();
 	c = cli_find_cmd(a->pos[0]);
 	if (!c)
 		return cli_err("no command '%s'", a->pos[0]);

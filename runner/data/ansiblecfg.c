@@ -874,12 +874,18 @@ void ansiblecfg_find(char **out, char **warning, bool skip_cwd)
 
 size_t ansiblecfg_keys(const struct acfg_key_doc **out)
 {
+	static const char *const does[] = {
+		[HONOUR] = "honoured", [INERT] = "no effect",
+		[ONLY] = "only", [REFUSE] = "refused",
+	};
 	static struct acfg_key_doc docs[ARRAY_SIZE(rows)];
 
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		docs[i].section = rows[i].section;
 		docs[i].key = rows[i].key;
 		docs[i].env = rows[i].env;
+		docs[i].does = rows[i].kind == ONLY ? rows[i].only :
+			       does[rows[i].kind];
 		docs[i].what = rows[i].what;
 	}
 	*out = docs;

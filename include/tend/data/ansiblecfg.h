@@ -87,9 +87,13 @@ const char *ansiblecfg_get(const struct ansiblecfg *c, enum acfg_setting s);
 /* Ansible's boolean: yes, on, 1, true, t, y (any case) are true. */
 bool ansiblecfg_bool(const char *s);
 
-/* For docs and `tend doc`-like listings: the table, row by row. */
+/*
+ * The table, row by row (`tend help ansible.cfg`, docs/ansible-cfg.md):
+ * what tend does is "honoured", "no effect", "only VALUE" or "refused";
+ * `env` may be NULL, `key` "*" (the whole section).
+ */
 struct acfg_key_doc {
-	const char *section, *key, *env, *what;
+	const char *section, *key, *env, *does, *what;
 };
 size_t ansiblecfg_keys(const struct acfg_key_doc **out);
 
