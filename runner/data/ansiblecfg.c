@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/util/fs.h"
+#include "tend/util/readlog.h"
 #include "tend/data/ansiblecfg.h"
 
 #include <ctype.h>
@@ -287,14 +288,15 @@ static void expand_vars(struct buf *out, const char *s)
 /* `~` and `~user` at the start, as os.path.expanduser. */
 static void expand_user(struct buf *out, const char *s)
 {
-	size_t n = strcspn(s + 1, "/");
 	struct passwd *pw;
 	char *user;
+	size_t n;
 
 	if (s[0] != '~') {
 		buf_adds(out, s);
 		return;
 	}
+	n = strcspn(s + 1, "/");
 	if (!n) {
 		if (fs_home_dir(out) < 0) {
 			tend_error_clear();
@@ -788,6 +790,9 @@ int ansiblecfg_load(struct ansiblecfg **out, const char *path,
 		tend_error_clear();
 		return TEND_EPARSE;
 	}
+	/* run input: a saved plan is bound to it (become, user, roles) */
+	if (path)
+		readlog_note(path, b.ptr ? b.ptr : "", b.len);
 	error = ansiblecfg_parse(out, path, b.ptr ? b.ptr : "", b.len, d);
 	buf_release(&b);
 	return error;

@@ -66,6 +66,13 @@ expect_in "$T/t.list" "web2.cfg: shared blue"
 # re-apply: all ok; a plan shows nothing to change
 run_tend 0 apply site.yml -e base="$T/t" --format json
 [ "$(json_get "$T/out" "d['summary']['changed']")" = 0 ] || fail "re-apply changed"
+# a saved plan is bound to the ansible.cfg it was made with
+run_tend 0 plan site.yml -e base="$T/t" --out "$T/p.json"
+run_tend 0 apply "$T/p.json"
+run_tend 0 plan site.yml -e base="$T/t" --out "$T/p.json"
+printf '# changed\n' >>ansible.cfg
+run_tend 4 apply "$T/p.json"
+expect_in "$T/err" "ansible.cfg"
 
 # ANSIBLE_INVENTORY and ANSIBLE_ROLES_PATH over the file; -i over both
 rm -rf "$T/t" "$T/a" && mkdir "$T/t" "$T/a"
