@@ -541,7 +541,10 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 
 		while (i + n < len && text[i + n] != '\n')
 			n++;
-		parse_line(p, text + i, n, line);
+		if (memchr(text + i, '\0', n))
+			perr(p, line, "a NUL byte in the line");
+		else
+			parse_line(p, text + i, n, line);
 		i += n + 1;
 	}
 }
