@@ -88,8 +88,11 @@ ANSIBLE_REMOTE_USER=no-such-user run_tend 0 plan who.yml -i hosts2 -e out="$T/pu
 ANSIBLE_REMOTE_PORT=1 run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
 ANSIBLE_PRIVATE_KEY_FILE=$T/nokey run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
 # a hostile become_user is data: sudo is told that user, and fails
-ANSIBLE_BECOME_USER="-x'; touch $T/pwned; echo \"%{{ x }}\\" run_tend 3 apply who.yml -e out="$T/pub" -e tag=h
+ANSIBLE_BECOME_USER="-x'; touch $T/pwned; echo \"%\\" run_tend 3 apply who.yml -e out="$T/pub" -e tag=h
 expect_in "$T/out" "failed"
 [ ! -e "$T/pwned" ] || fail "become_user reached a shell"
 [ ! -e "$T/pub/who-h" ] || fail "the hostile become_user ran the task"
+# ... and it is templated as a play's become_user is: {{ x }} is undefined
+ANSIBLE_BECOME_USER="{{ x }}" run_tend 3 apply who.yml -e out="$T/pub" -e tag=h
+expect_in "$T/out" "in 'become_user': 'x' is undefined"
 echo ok
