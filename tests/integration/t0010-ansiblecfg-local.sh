@@ -189,4 +189,10 @@ printf '[defaults]\nansible_managed = {{ lookup("pipe", "touch %s/pwned") }} %%s
 ANSIBLE_CONFIG="$C" run_tend 1 validate "$P/site.yml"
 expect_in "$T/err" "[defaults] ansible_managed is not supported yet"
 [ ! -e "$T/pwned" ] || fail "a config value was run"
+# --untrusted: the current directory is the untrusted checkout; its
+# ansible.cfg (which could name a vault password program) is not read
+cd "$P"
+run_tend 0 validate --untrusted site.yml
+expect_in "$T/err" "not reading $P/ansible.cfg: the playbooks are untrusted"
+expect_not_in "$T/err" "as config file"
 echo ok
