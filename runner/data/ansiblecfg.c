@@ -563,6 +563,36 @@ static bool only_ok(const struct row *r, const char *value)
 	return ok;
 }
 
+/*
+ * A key tend does not know: the section Ansible reads it in, if another
+ * one, else the closest known key of its section.
+ */
+static void unknown_key(struct parser *p, const struct acfg_entry *e,
+			const struct srcpos *pos)
+{
+	const char *names[ARRAY_SIZE(rows) + 1];
+	const char *guess;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		if (!strcmp(rows[i].key, e->key)) {
+			diags_add(p->d, pos, "[%s] %s: Ansible does not read it "
+				  "there, it belongs in [%s]", e->section,
+				  e->key, rows[i].section);
+			return;
+		}
+		if (!strcmp(rows[i].section, e->section))
+			names[n++] = rows[i].key;
+	}
+	names[n] = NULL;
+	if ((guess = did_you_mean(e->key, names)))
+		diags_add(p->d, pos, "[%s] %s is not supported yet (did you mean "
+			  "'%s'?)", e->section, e->key, guess);
+	else
+		diags_add(p->d, pos, "[%s] %s is not supported yet", e->section,
+			  e->key);
+}
+
 static void check_entry(struct parser *p, const struct acfg_entry *e)
 {
 	const struct row *r = find_row(e->section, e->key);
@@ -570,7 +600,9 @@ static void check_entry(struct parser *p, const struct acfg_entry *e)
 
 	if (!strcmp(e->section, "DEFAULT"))
 		return; /* the section is refused */
-	if (!r || r->kind == REFUSE) {
+	if (!r) {
+		unknown_key(p, e, &pos);
+	} else if (r->kind == REFUSE) {
 		diags_add(p->d, &pos, "[%s] %s is not supported yet%s%s%s",
 			  e->section, e->key, r ? " (" : "", r ? r->what : "",
 			  r ? ")" : "");

@@ -132,6 +132,13 @@ static void test_ansiblecfg__errors(void **state)
 	assert_true(has_diag(&d, ":7:1: [selinux] x is not supported yet"));
 	assert_true(has_diag(&d, ":9: become_method 'pbrun' is not supported"));
 	diags_release(&d);
+	/* a key in the wrong section; a misspelt one */
+	assert_null(parse("[defaults]\nbecome = true\nroles_pth = r\n", &d));
+	assert_true(has_diag(&d, ":2:1: [defaults] become: Ansible does not read "
+			     "it there, it belongs in [privilege_escalation]"));
+	assert_true(has_diag(&d, ":3:1: [defaults] roles_pth is not supported "
+			     "yet (did you mean 'roles_path'?)"));
+	diags_release(&d);
 }
 
 static void test_ansiblecfg__inert_and_only(void **state)
