@@ -152,6 +152,40 @@ ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 3 apply "$T/fh.yml"
 expect_content "$T/handler" "ran
 "
 
+# vault_identity_list: LABEL@FILE, as --vault-id
+printf 'dev-pass\n' >"$T/cfgdir/dev.pw"
+printf 'v: dev-value\n' >"$T/vars.yml"
+"$TEND" vault encrypt "$T/vars.yml" --vault-id "dev@$T/cfgdir/dev.pw" >/dev/null
+printf '[defaults]\nvault_identity_list = dev@%s\n' "$T/cfgdir/dev.pw" >"$T/cfgdir/ansible.cfg"
+ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 0 apply "$T/vault.yml"
+expect_content "$T/vaulted" "dev-value
+"
+
+# forks: with 1, the hosts run one after another (each sees only the
+# markers of the hosts before it); the file's, ANSIBLE_FORKS over it, -f over that
+cat >"$T/forks.yml" <<YML
+- hosts: all
+  gather_facts: false
+  tasks:
+    - shell: touch $T/fk/in-{{ inventory_hostname }}; sleep 0.2; ls $T/fk | grep -c '^in-' >$T/fk/seen-{{ inventory_hostname }}
+YML
+printf '[a]\nf1 ansible_connection=local\nf2 ansible_connection=local\nf3 ansible_connection=local\n' >"$T/fhosts"
+serial() {
+	[ "$(cat "$T/fk/seen-f1" "$T/fk/seen-f2" "$T/fk/seen-f3" | sort | tr '\n' ' ')" = "1 2 3 " ] ||
+		fail "$1: the hosts did not run one at a time: $(cat "$T"/fk/seen-*)"
+}
+rm -rf "$T/fk" && mkdir "$T/fk"
+printf '[defaults]\nforks = 1\n' >"$T/cfgdir/ansible.cfg"
+ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 0 apply "$T/forks.yml" -i "$T/fhosts"
+serial "forks = 1"
+rm -rf "$T/fk" && mkdir "$T/fk"
+printf '[defaults]\nforks = 5\n' >"$T/cfgdir/ansible.cfg"
+ANSIBLE_FORKS=1 ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 0 apply "$T/forks.yml" -i "$T/fhosts"
+serial "ANSIBLE_FORKS=1"
+rm -rf "$T/fk" && mkdir "$T/fk"
+ANSIBLE_FORKS=5 ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 0 apply "$T/forks.yml" -i "$T/fhosts" -f 1
+serial "-f 1"
+
 # refusals, with file:line, at validate; nothing runs
 cat >"$T/cfgdir/ansible.cfg" <<'CFG'
 [defaults]
