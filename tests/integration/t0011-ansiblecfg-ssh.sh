@@ -87,6 +87,32 @@ ANSIBLE_REMOTE_USER=no-such-user run_tend 0 plan who.yml -i hosts2 -e out="$T/pu
 # the port and the key come from the file: a wrong port fails
 ANSIBLE_REMOTE_PORT=1 run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
 ANSIBLE_PRIVATE_KEY_FILE=$T/nokey run_tend 3 plan who.yml -e out="$T/pub" -e tag=x
+# timeout: a host that accepts and never speaks SSH is unreachable after
+# the file's timeout (tend's default is longer)
+cat >"$T/silent.py" <<'PY'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(5)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+python3 "$T/silent.py" "$T/silent.port" &
+SILENT=$!
+stop_silent() { kill "$SILENT" 2>/dev/null || true; }
+on_exit stop_silent
+i=0; while [ ! -s "$T/silent.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+printf 'h1 ansible_host=127.0.0.1 ansible_port=%s tend_known_hosts=%s\n' "$(cat "$T/silent.port")" "$T/sshd/known_hosts" >"$T/proj/silent"
+printf '[defaults]\ntimeout = 1\n' >"$T/proj/t.cfg"
+start=$(date +%s)
+ANSIBLE_CONFIG="$T/proj/t.cfg" run_tend 3 plan who.yml -i silent -e out="$T/pub" -e tag=x
+expect_in "$T/out" "unreachable"
+took=$(($(date +%s) - start))
+[ "$took" -le 4 ] || fail "timeout = 1 took ${took}s"
+stop_silent
+
 # a hostile become_user is data: sudo is told that user, and fails
 ANSIBLE_BECOME_USER="-x'; touch $T/pwned; echo \"%\\" run_tend 3 apply who.yml -e out="$T/pub" -e tag=h
 expect_in "$T/out" "failed"
