@@ -16,6 +16,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_setup, mod_service, mod_systemd, mod_systemd_service, mod_user,
 	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
 	mod_mount, mod_apt, mod_package, mod_apt_repository, mod_apt_key,
+	mod_deb822_repository,
 	mod_pip;
 
 const struct tend_module *const tend_modules[] = {
@@ -57,6 +58,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_package,
 	&mod_apt_repository,
 	&mod_apt_key,
+	&mod_deb822_repository,
 	&mod_pip,
 	/* services */
 	&mod_service,
