@@ -408,17 +408,24 @@ static int run_check_script(struct exec_result *res,
 	return 0;
 }
 
+static int validate_name_types(const struct val *args, const char **arg);
+
 static int d822_check(struct check_result *out, const struct task_ctx *ctx)
 {
-	struct d822_plan *g = xcalloc(1, sizeof(*g));
+	struct d822_plan *g;
 	struct file_state fs[4];
 	struct file_state *st[4] = { &fs[0], &fs[1], &fs[2], &fs[3] };
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct d822_out o = { 0 };
 	struct buf s = BUF_INIT, p = BUF_INIT;
 	size_t pos = 0;
+	const char *bad = NULL;
 	int error;
 
+	/* templated names and types are checked once rendered */
+	if (validate_name_types(ctx->args, &bad) < 0)
+		return -1;
+	g = xcalloc(1, sizeof(*g));
 	g->dflt_mode = val_str("0644");
 	buf_init(&g->slug, 0);
 	buf_init(&g->repo, 0);
@@ -611,10 +618,10 @@ static int validate_types(const struct val *t, const char **arg)
 	return 0;
 }
 
-static int d822_validate(const struct val *args, const char **arg)
+/* The name and types: at load, and once rendered at run time. */
+static int validate_name_types(const struct val *args, const char **arg)
 {
 	const struct val *name = val_dict_get(args, "name");
-	const struct val *st = val_dict_get(args, "state");
 
 	if (literal_str(name)) {
 		struct buf slug = BUF_INIT;
@@ -635,7 +642,19 @@ static int d822_validate(const struct val *args, const char **arg)
 					      val_cstr(name));
 		*arg = NULL;
 	}
-	if (validate_types(val_dict_get(args, "types"), arg) < 0)
+	return validate_types(val_dict_get(args, "types"), arg);
+}
+
+/*
+ * At load: also state=absent with what a present source holds. Not at
+ * run time: a templated state that renders absent beside the fields is
+ * Ansible's common pattern, and it removes the source.
+ */
+static int d822_validate(const struct val *args, const char **arg)
+{
+	const struct val *st = val_dict_get(args, "state");
+
+	if (validate_name_types(args, arg) < 0)
 		return -1;
 	if (literal_str(st) && !strcmp(val_cstr(st), "absent")) {
 		for (size_t i = 0; content_args[i]; i++) {

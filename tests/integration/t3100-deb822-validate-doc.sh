@@ -4,7 +4,7 @@
 # from the file name silently) or leaving no file name, types other than
 # deb and deb-src, state=absent with what a present source holds (it is
 # removed by its name), unknown states and arguments. Templated values are
-# left for the run; install_python_debian is accepted (tend needs no
+# left for the run (and checked once rendered); install_python_debian is accepted (tend needs no
 # python3-debian). `tend doc deb822_repository` shows the arguments,
 # returns and example.
 . "$(dirname "$0")/../lib/lib-test.sh"
@@ -60,6 +60,22 @@ cat >"$T/good.yml" <<'YML'
     - deb822_repository: {name: "Docker CE", state: absent}
 YML
 run_tend 0 validate "$T/good.yml"
+
+# a templated name or type is checked once rendered: the task fails
+# before its check reads anything (the local connection: a plan)
+cat >"$T/late.yml" <<'YML'
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - deb822_repository: {name: "{{ 'x/../y' }}", uris: "http://h/d"}
+      ignore_errors: true
+    - deb822_repository: {name: x, types: ["{{ 'rpm' }}"], uris: "http://h/d"}
+      ignore_errors: true
+YML
+run_tend 0 plan -i localhost, "$T/late.yml"
+expect_in "$T/out" "name 'x/../y' holds a '/'"
+expect_in "$T/out" "value of types must be one or more of: deb, deb-src. Got no match for: rpm"
 
 run_tend 0 doc deb822_repository
 for w in "signed_by (str)" "types (list)" "default: deb" "mode (mode)" \
