@@ -130,9 +130,10 @@ run() {
 	if [ -n "${DEB822_ANSIBLE:-}" ]; then
 		CT_RC=${3:-0} ct_pair_run d "$1" "$P/$2" -e ctl_port=$HTTP_PORT
 	else
-		run_tend "${3:-0}" apply --format json -i "$CT_DIR/d.tend.inv" \
+		run_tend "${3:-0}" apply --stats --format json -i "$CT_DIR/d.tend.inv" \
 			"$P/$2" -e ctl_port=$HTTP_PORT
 		cp "$T/out" "$T/d.$1.tend.json"
+		grep "stats:" "$T/err" | sed "s/^/t4080: $1 /" >&2 || true
 	fi
 }
 changed() {
