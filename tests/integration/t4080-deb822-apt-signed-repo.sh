@@ -107,6 +107,7 @@ for c in $MACHINES; do
 			>/etc/apt/apt.conf.d/99tend-direct &&
 		mkdir -p /srv/www && tar -C /srv/www -xf /root/www.tar &&
 		for r in r2 r3 r4; do ln -s repo /srv/www/$r; done &&
+		rm -rf /etc/apt/keyrings &&
 		mkdir /opt/nc && for f in /usr/bin/* /usr/sbin/*; do
 		case ${f##*/} in curl | wget) ;; *) ln -sf "$f" /opt/nc/ ;; esac; done' ||
 		fail "cannot set up $c"
@@ -139,13 +140,14 @@ run() {
 changed() {
 	json_get "$T/d.$1.tend.json" "d['hosts'][0]['stats']['changed']"
 }
-STATE='cd /etc/apt && for f in sources.list.d/* keyrings/*; do
+STATE='cd /etc/apt && stat -c "%n %a %U:%G" keyrings; for f in sources.list.d/* keyrings/*; do
 	[ -e "$f" ] && echo "$f $(stat -c "%a %U:%G" "$f") $(sha256sum <"$f" | cut -c1-16)"; done;
 	ls /tmp/pwned 2>&1; true'
 
 # the plan: the files' diffs, the keys to fetch
 run_tend 2 plan --detailed-exitcode -i "$CT_DIR/d.tend.inv" "$P/site.yml" -e ctl_port=$HTTP_PORT
-for w in "write key /etc/apt/keyrings/tend-repo.asc (" \
+for w in "create directory /etc/apt/keyrings (0755)" \
+	"write key /etc/apt/keyrings/tend-repo.asc (" \
 	"bytes from http://127.0.0.1:8080/keys/a.asc)" \
 	"write key /etc/apt/keyrings/tend-bin.gpg" \
 	"write key /etc/apt/keyrings/tend-ctl.asc" \
@@ -176,7 +178,7 @@ for f in tend-repo tend-bin tend-inline tend-path tend-ctl odd-s-q-d--x; do
 	}
 done
 ct_exec dt sh -c "$STATE" >"$T/machine"
-for w in "sources.list.d/tend-path.sources 600 root:root" \
+for w in "keyrings 755 root:root" "sources.list.d/tend-path.sources 600 root:root" \
 	"sources.list.d/tend-repo.sources 644 root:root" \
 	"keyrings/tend-repo.asc 644 root:root" "keyrings/tend-bin.gpg 644" \
 	"keyrings/tend-ctl.asc 644" "No such file or directory"; do
@@ -203,6 +205,25 @@ expect_not_in "$T/policy" "127.0.0.1:9"
 ct_exec dt apt-cache policy tendpkg >"$T/policy" 2>&1
 expect_in "$T/policy" "Candidate: 1.0-1"
 step "apt read them"
+
+# drift: a file's mode and text, a key's mode; the plan says what, the
+# apply puts them back
+for c in $MACHINES; do
+	ct_exec "$c" sh -c 'chmod 0640 /etc/apt/sources.list.d/tend-bin.sources &&
+		chmod 0600 /etc/apt/keyrings/tend-bin.gpg &&
+		sed -i "s,^URIs: .*,URIs: http://127.0.0.1:8080/old," /etc/apt/sources.list.d/tend-ctl.sources'
+done
+run_tend 2 plan --detailed-exitcode -i "$CT_DIR/d.tend.inv" "$P/site.yml" -e ctl_port=$HTTP_PORT
+for w in "mode: 0640 -> 0644" "/etc/apt/keyrings/tend-bin.gpg: mode 0600 -> 0644" \
+	"-URIs: http://127.0.0.1:8080/old" "+URIs: http://127.0.0.1:8080/r3"; do
+	expect_in "$T/out" "$w"
+done
+run drift site.yml
+[ "$(changed drift)" = 2 ] || fail "drift: $(changed drift) changed, expected 2"
+ct_exec dt sh -c "$STATE" >"$T/machine"
+expect_in "$T/machine" "sources.list.d/tend-bin.sources 644"
+expect_in "$T/machine" "keyrings/tend-bin.gpg 644"
+[ -z "${DEB822_ANSIBLE:-}" ] || ct_pair_state d "$STATE"
 
 # again: nothing to change, one round trip a check
 run again site.yml
