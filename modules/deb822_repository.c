@@ -21,6 +21,9 @@
  * the host's curl or GNU wget into a scratch directory; with neither
  * there, the controller fetches it (http and https). The apply writes the
  * key the check fetched and the file it planned, each atomically.
+ *
+ * A check() rather than a probe and judge: the controller's fetch comes
+ * between the host's answer and the plan, and a judge does no I/O.
  */
 
 static const char *const d822_states[] = { "present", "absent", NULL };
@@ -227,13 +230,15 @@ static int read_recs(struct d822_out *o, const struct buf *out, size_t pos)
 	return n;
 }
 
-/* An http(s) URL fetched by the controller (the host has no fetcher). */
-static int controller_fetch(struct d822_out *o, const char *url)
+/*
+ * An http(s) URL fetched by the controller (the host has no fetcher);
+ * a failure is the task's, in o->dlerr, as the host's would be.
+ */
+static void controller_fetch(struct d822_out *o, const char *url)
 {
 	struct http_opts opt = HTTP_OPTS_INIT;
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct http_request req = { .method = "GET", .opts = &opt };
-	int error = 0;
 
 	opt.timeout_ms = 10000;
 	opt.retries = -1;
@@ -250,7 +255,6 @@ static int controller_fetch(struct d822_out *o, const char *url)
 		o->have_key = true;
 	}
 	http_response_release(&resp);
-	return error;
 }
 
 static bool is_armored(const struct buf *b)
