@@ -257,6 +257,23 @@ static void controller_fetch(struct d822_out *o, const char *url)
 	http_response_release(&resp);
 }
 
+/* A URL for plans: its user:password@ left out (as apt_key's). */
+static void add_url(struct buf *out, const char *url)
+{
+	const char *host = strstr(url, "://"), *at, *end;
+
+	if (host) {
+		host += 3;
+		end = host + strcspn(host, "/?#");
+		at = memchr(host, '@', (size_t)(end - host));
+		if (at) {
+			buf_add(out, url, (size_t)(host - url));
+			url = at + 1;
+		}
+	}
+	buf_adds(out, url);
+}
+
 static bool is_armored(const struct buf *b)
 {
 	static const char tag[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
@@ -297,9 +314,11 @@ static void plan_key(struct check_result *out, struct d822_plan *g,
 				 "owner %s -> 0755 root:root\n", dir->mode,
 				 dir->owner ? dir->owner : "?");
 		}
-		buf_addf(&out->changes, "%s key %s (%zu bytes from %s)\n",
+		buf_addf(&out->changes, "%s key %s (%zu bytes from ",
 			 g->key_st.exists ? "replace" : "write", g->key_path,
-			 g->key.len, url);
+			 g->key.len);
+		add_url(&out->changes, url);
+		buf_adds(&out->changes, ")\n");
 	} else if (g->key_st.mode != 0644) {
 		g->key_mode = true;
 		buf_addf(&out->changes, "%s: mode %04o -> 0644\n", g->key_path,

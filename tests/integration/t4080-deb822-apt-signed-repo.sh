@@ -5,8 +5,9 @@
 # http.server, and adds it as deb822 sources: the key fetched by URL
 # (armored -> /etc/apt/keyrings/NAME.asc, binary -> .gpg), as a key
 # block in Signed-By, as a keyring path, fetched by the controller on a
-# host without curl or wget, and a disabled source of hostile values
-# (%, spaces, quotes, $(...), `...`, {{, leading -). The files are
+# host without curl or wget (its URL's password never shown), and a
+# disabled source of hostile values (%, spaces, quotes, $(...), `...`,
+# {{, leading -). The files are
 # Ansible 2.19's bytes (tests/fixtures/deb822/*.sources, recorded from
 # ansible-core 2.19's ansible-playbook, docs/packages.md), `tend plan`
 # says what will change with the file's diff, `apt-get update` reads
@@ -150,7 +151,8 @@ for w in "create directory /etc/apt/keyrings (0755)" \
 	"write key /etc/apt/keyrings/tend-repo.asc (" \
 	"bytes from http://127.0.0.1:8080/keys/a.asc)" \
 	"write key /etc/apt/keyrings/tend-bin.gpg" \
-	"write key /etc/apt/keyrings/tend-ctl.asc" \
+	"write key /etc/apt/keyrings/tend-ctl.asc (" \
+	"bytes from http://127.0.0.1:$HTTP_PORT/a.asc)" \
 	"+++ after: /etc/apt/sources.list.d/tend-repo.sources" \
 	"+Signed-By: /etc/apt/keyrings/tend-repo.asc" \
 	"+X-Repolib-Name: Tend Repo" \
@@ -160,6 +162,7 @@ for w in "create directory /etc/apt/keyrings (0755)" \
 	"state: absent -> file"; do
 	expect_in "$T/out" "$w"
 done
+expect_not_in "$T/out" "s3cret"
 ct_exec dt sh -c "$STATE" >"$T/before"
 expect_not_in "$T/before" "tend"
 
