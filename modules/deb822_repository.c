@@ -130,24 +130,41 @@ static bool sb_is_url(const char *sb)
 }
 
 /*
- * Fetch $u into $w/key with curl or GNU wget as Ansible's open_url
+ * Fetch the URL into $w/key with curl or GNU wget as Ansible's open_url
  * would (redirects followed, user agent ansible-httpget): records
- * "tool c|w|-", then "dlerr" on failure or "key" with the bytes.
+ * "tool c|w|-", then "dlerr" on failure or "key" with the bytes. The URL
+ * reaches them in files only ($w/c, curl's config; $w/u, wget's input
+ * list), never on a command line, as it may hold a password.
  */
 static void script_fetch(struct buf *s, const char *url)
 {
+	struct buf c = BUF_INIT;
+
+	buf_adds(&c, "url = \"");
+	for (const char *p = url; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			buf_addch(&c, '\\');
+		buf_addch(&c, *p);
+	}
+	buf_adds(&c, "\"\n");
 	buf_adds(s, "u=");
 	sh_quote(s, url);
-	buf_adds(s, "\nx=\nif command -v curl >/dev/null 2>&1; then\n"
+	buf_adds(s, "\nk=");
+	sh_quote(s, c.ptr);
+	buf_release(&c);
+	buf_adds(s, "\n(umask 077 && printf '%s' \"$k\" >\"$w/c\" && "
+		 "printf '%s\\n' \"$u\" >\"$w/u\") || exit 1\n"
+		 "x=\nif command -v curl >/dev/null 2>&1; then\n"
 		 "\techo 'tool c'\n"
 		 "\tcurl -q -sS -L --max-redirs 10 --connect-timeout 10 "
-		 "-A ansible-httpget -o \"$w/key\" -D \"$w/h\" --url \"$u\" "
+		 "-A ansible-httpget -o \"$w/key\" -D \"$w/h\" -K \"$w/c\" "
 		 "2>\"$w/e\" || x=\"$(cat \"$w/e\")\"\n"
 		 "elif command -v wget >/dev/null 2>&1 && wget --version "
 		 "2>/dev/null | grep -q 'GNU Wget'; then\n"
 		 "\techo 'tool w'\n"
 		 "\twget -nv -S --tries=1 --max-redirect=10 --timeout=10 "
-		 "-U ansible-httpget -O \"$w/key\" -- \"$u\" 2>\"$w/h\"; r=$?\n"
+		 "-U ansible-httpget -O \"$w/key\" -i \"$w/u\" 2>\"$w/h\"; "
+		 "r=$?\n"
 		 "\t[ $r = 0 ] || [ $r = 8 ] || x=$(grep -v '^  ' \"$w/h\")\n"
 		 "else\n\techo 'tool -'; exit 0\nfi\n"
 		 /* the last response's status line: "404 Not Found" */
