@@ -69,7 +69,7 @@ static const struct arg_spec d822_args[] = {
 	  "present or absent (the file and NAME's key files removed)" },
 	{ "install_python_debian", ARG_BOOL, 0, NULL, NULL, NULL,
 	  "accepted and ignored: tend needs no python3-debian on the host "
-	  "(an argument of earlier 2.x releases; 2.19's module has it no more)" },
+	  "(ansible-core 2.20's argument; never written as a field)" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
