@@ -6,6 +6,7 @@
 #include "tend/data/ansiblecfg.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -34,6 +35,9 @@ struct row {
 	const char *only;    /* ONLY: the value accepted ("true"/"false": bool) */
 	const char *what;    /* what tend does with it */
 };
+
+/* ONLY's value for ssh options: connection sharing alone (control_only) */
+#define CONTROL_ONLY "\x01control"
 
 #define H(sec, key, env, s, type, what) \
 	{ sec, key, env, HONOUR, s, type, NULL, what }
@@ -209,7 +213,10 @@ static const struct row rows[] = {
 	  "become flags"),
 	R("privilege_escalation", "become_exe", "ANSIBLE_BECOME_EXE",
 	  "become executable"),
-	R("ssh_connection", "ssh_args", "ANSIBLE_SSH_ARGS", "ssh options"),
+	O("ssh_connection", "ssh_args", "ANSIBLE_SSH_ARGS", T_STR, CONTROL_ONLY,
+	  "only -o ControlMaster/ControlPersist/ControlPath (connection "
+	  "reuse: tend keeps one session per host for the run); other ssh "
+	  "options are not supported yet"),
 	R("ssh_connection", "ssh_common_args", "ANSIBLE_SSH_COMMON_ARGS",
 	  "ssh options"),
 	R("ssh_connection", "ssh_extra_args", "ANSIBLE_SSH_EXTRA_ARGS",
@@ -550,10 +557,54 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 }
 
 /* A ONLY row's check; the refusal names the value and the reason. */
+/*
+ * Whether ssh options are only OpenSSH's connection sharing (`-o
+ * ControlMaster=auto -o ControlPersist=60s`, the usual ssh_args): they
+ * change how often Ansible connects, not what runs.
+ */
+static bool control_only(const char *v)
+{
+	static const char *const ok[] = { "controlmaster=",
+					  "controlpersist=", "controlpath=" };
+	bool want_opt = false;
+
+	for (const char *p = v; *p;) {
+		size_t n;
+		bool known = false;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " \t\n");
+		if (!want_opt && n == 2 && !strncmp(p, "-o", 2)) {
+			want_opt = true;
+			p += n;
+			continue;
+		}
+		if (!want_opt && n > 2 && !strncmp(p, "-o", 2)) {
+			p += 2;
+			n -= 2;
+		} else if (!want_opt) {
+			return false;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+			if (n > strlen(ok[i]) &&
+			    !strncasecmp(p, ok[i], strlen(ok[i])))
+				known = true;
+		if (!known)
+			return false;
+		want_opt = false;
+		p += n;
+	}
+	return !want_opt;
+}
+
 static bool only_ok(const struct row *r, const char *value)
 {
 	char *v = unquote(value);
-	bool ok = r->type == T_BOOL ?
+	bool ok = !strcmp(r->only, CONTROL_ONLY) ? control_only(v) :
+		r->type == T_BOOL ?
 		ansiblecfg_bool(value) == !strcmp(r->only, "true") :
 		!strcmp(v, r->only) || (!strcmp(r->only, "smart") &&
 					(!strcmp(v, "ssh") ||
@@ -924,8 +975,9 @@ size_t ansiblecfg_keys(const struct acfg_key_doc **out)
 		docs[i].section = rows[i].section;
 		docs[i].key = rows[i].key;
 		docs[i].env = rows[i].env;
-		docs[i].does = rows[i].kind == ONLY ? rows[i].only :
-			       does[rows[i].kind];
+		docs[i].does = rows[i].kind != ONLY ? does[rows[i].kind] :
+			       !strcmp(rows[i].only, CONTROL_ONLY) ?
+			       "connection sharing" : rows[i].only;
 		docs[i].what = rows[i].what;
 	}
 	*out = docs;

@@ -207,7 +207,7 @@ expect_in "$T/err" "$C:2:1: [defaults] strategy_plugins is not supported yet (pl
 expect_in "$T/err" "$C:3:1: [defaults] host_key_checking = False is not supported: tend always checks host keys"
 expect_in "$T/err" "$C:4:1: [defaults] gathering = smart is not supported"
 expect_in "$T/err" "$C:6:1: expected 'key = value', got 'not a setting'"
-expect_in "$T/err" "$C:11:1: [ssh_connection] ssh_args is not supported yet"
+expect_in "$T/err" "$C:11:1: [ssh_connection] ssh_args = -o ProxyJump=bastion is not supported: only -o ControlMaster"
 expect_in "$T/err" "$C:12:1: section [defaults] given twice"
 expect_in "$T/err" "$C:9: become_method 'doas' is not supported (only sudo and su)"
 ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 1 apply "$T/vault.yml"

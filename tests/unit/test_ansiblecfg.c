@@ -160,6 +160,21 @@ static void test_ansiblecfg__inert_and_only(void **state)
 	assert_non_null(c);
 	assert_int_equal(d.nr, 0);
 	ansiblecfg_free(c);
+	/* ssh_args: connection sharing alone is accepted, nothing else */
+	c = parse("[ssh_connection]\nssh_args = -o ControlMaster=auto "
+		  "-oControlPersist=60s -o controlpath=/tmp/%h\n", &d);
+	assert_non_null(c);
+	assert_int_equal(d.nr, 0);
+	ansiblecfg_free(c);
+	c = parse("[ssh_connection]\nssh_args = -o ControlMaster=auto "
+		  "-o StrictHostKeyChecking=no\n", &d);
+	assert_null(c);
+	assert_true(has_diag(&d, "ssh_args = -o ControlMaster=auto -o "
+			     "StrictHostKeyChecking=no is not supported"));
+	diags_release(&d);
+	c = parse("[ssh_connection]\nssh_args = -o\n", &d);
+	assert_null(c);
+	diags_release(&d);
 }
 
 static void test_ansiblecfg__paths(void **state)
