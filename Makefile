@@ -14,10 +14,10 @@
 
 CC ?= cc
 PKGS = libgit2 yaml-0.1 libssh2 libcurl sqlite3 jansson libsodium libpcre2-8 \
-	libcrypto libxcrypt
+	libcrypto libxcrypt libmicrohttpd
 DEB_PKGS = build-essential pkg-config libgit2-dev libyaml-dev libssh2-1-dev \
 	libcurl4-openssl-dev libsqlite3-dev libjansson-dev libcmocka-dev \
-	libsodium-dev libpcre2-dev libssl-dev libcrypt-dev
+	libsodium-dev libpcre2-dev libssl-dev libcrypt-dev libmicrohttpd-dev
 
 BUILD ?= build
 # The second builds (sanitized, fuzz) use every CPU unless make was given
