@@ -207,6 +207,9 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_OVERRIDE_CW:
 		a->override_cw = true;
 		break;
+	case OPT_TRIGGER:
+		a->trigger = v;
+		break;
 	case OPT_REASON:
 		a->reason = v;
 		break;

@@ -105,6 +105,9 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
 	  "apply outside the allowed change windows (needs --reason)" },
 	{ OPT_REASON, 0, "reason", "TEXT", "why: recorded with the run" },
+	{ OPT_TRIGGER, 0, "trigger", "TEXT",
+	  "what started the run, recorded with it (tend daemon sets "
+	  "'schedule NAME')" },
 	TRUST_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };

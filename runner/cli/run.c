@@ -106,6 +106,7 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 		.commit = a->src.dir ? a->src.commit : NULL,
 		.no_window = a->no_window,
 		.override_change_window = a->override_cw, .reason = a->reason,
+		.trigger = a->trigger,
 	};
 
 	/* a plan names the files beneath its source (or playbook) by relative path */
@@ -213,6 +214,7 @@ static int run(struct cli_args *a, enum run_mode mode)
 	 * error or a signal (a refused apply); programs (json...) always get
 	 * their document.
 	 */
+	ro.run_id = res.run_id;
 	if (res.run_id && (res.run.nr || (strcmp(res.status, "interrupted") &&
 					  (json || error >= 0))))
 		print_report(&res.run, &ro, a->format);

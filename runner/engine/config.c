@@ -20,22 +20,27 @@
  */
 static const char *const top_keys[] = {
 	"sources", "schedules", "maintenance", "change_windows", "ssh",
-	"state", "http", NULL
+	"state", "http", "daemon", NULL
 };
 static const char *const source_keys[] = {
 	"name", "url", "ref", "deploy_key_file", "known_hosts", "signature",
-	"interval", "dir", NULL
+	"allowed_signers", "require_ancestor_of", "token_env", "interval",
+	"debounce", "fetch_timeout", "webhook_secret_file", NULL
 };
 static const char *const schedule_keys[] = {
-	"name", "playbook", "cron", "mode", "limit", "source", "inventory",
-	"jitter", "timezone", NULL
+	"name", "playbook", "cron", "every", "mode", "limit", "tags",
+	"skip_tags", "source", "inventory", "jitter", "timezone", "on_commit",
+	"overlap", "drift", "lock_timeout", NULL
 };
 static const char *const ssh_keys[] = {
 	"user", "key_file", "known_hosts", "forks", "timeout", "port",
 	"host_key_checking", "command_timeout", NULL
 };
 static const char *const state_keys[] = { "path", NULL };
-static const char *const http_keys[] = { "listen", NULL };
+static const char *const http_keys[] = {
+	"listen", "token_file", "tls_cert", "tls_key", NULL
+};
+static const char *const daemon_keys[] = { "max_concurrent", NULL };
 static const char *const maintenance_keys[] = {
 	"duration", "grace", "extend", "on_failure", "unknown", "providers",
 	NULL
@@ -284,6 +289,9 @@ static void check_sections(struct config *c, struct diags *d)
 		settings_check_keys(d, v, ssh_keys);
 	if ((v = val_dict_get(root, "http")) && expect_dict(v, "'http'", d))
 		settings_check_keys(d, v, http_keys);
+	if ((v = val_dict_get(root, "daemon")) && expect_dict(v, "'daemon'",
+							      d))
+		settings_check_keys(d, v, daemon_keys);
 	if ((v = val_dict_get(root, "state")) && expect_dict(v, "'state'", d)) {
 		settings_check_keys(d, v, state_keys);
 		if (val_cstr(val_dict_get(v, "path")))

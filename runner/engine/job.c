@@ -422,6 +422,7 @@ static int record_begin(struct job *j)
 		.limit = o->limit,
 		.commit = o->commit,
 		.note = o->override_change_window ? o->reason : NULL,
+		.trigger = o->trigger,
 	};
 	int error;
 

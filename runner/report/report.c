@@ -329,6 +329,8 @@ void report_json(struct buf *out, const struct run_result *r,
 	val_dict_set_str(doc, "tend_version", TEND_VERSION);
 	val_dict_set_str(doc, "mode", o->mode == RUN_PLAN ? "plan" : "apply");
 	val_dict_set_str(doc, "playbook", o->playbook ? o->playbook : "");
+	val_dict_set(doc, "run_id", o->run_id > 0 ? val_int(o->run_id) :
+		     val_null());
 	if (o->commit) {
 		struct val *src = val_dict();
 

@@ -47,6 +47,8 @@ static const struct store_ops sqlite_ops = {
 	.resource_get = sqlite_resources_get,
 	.resource_list = sqlite_resources_list,
 	.resource_delete = sqlite_resources_delete,
+	.drift_add = sqlite_drift_add,
+	.drift_list = sqlite_drift_list,
 };
 
 /* The directories above `path`, 0700, as needed. */

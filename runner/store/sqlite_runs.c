@@ -19,9 +19,9 @@ int sqlite_runs_begin(struct store *base, long long *id,
 	backend_host(host, sizeof(host));
 	if ((error = sqlite_db_prepare(&st, s, "INSERT INTO runs (started, "
 				       "user, controller, pid, playbook, mode, "
-				       "commit_id, run_limit, status, note) "
-				       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-				       "'running', ?)")) < 0)
+				       "commit_id, run_limit, status, note, "
+				       "run_trigger) VALUES (?, ?, ?, ?, ?, ?, "
+				       "?, ?, 'running', ?, ?)")) < 0)
 		return error;
 	sqlite_db_bind_text(st, 1, now);
 	sqlite_db_bind_text(st, 2, backend_user());
@@ -32,6 +32,7 @@ int sqlite_runs_begin(struct store *base, long long *id,
 	sqlite_db_bind_text(st, 7, info->commit);
 	sqlite_db_bind_text(st, 8, info->limit);
 	sqlite_db_bind_text(st, 9, info->note);
+	sqlite_db_bind_text(st, 10, info->trigger);
 	if ((error = sqlite_db_write(s, st, "record the run")) < 0)
 		return error;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -157,7 +158,8 @@ out:
 
 #define RUN_COLUMNS "id, started, finished, user, playbook, mode, status, " \
 	"hosts, ok, changed, failed, unreachable, skipped, unknown, " \
-	"commit_id AS 'commit', run_limit AS 'limit', pid, note"
+	"commit_id AS 'commit', run_limit AS 'limit', pid, note, " \
+	"run_trigger AS 'trigger'"
 
 int sqlite_runs_history(struct val **out, struct store *base, int limit)
 {

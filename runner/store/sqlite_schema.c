@@ -84,10 +84,30 @@ static int migrate_3_locks_resources(struct sqlite_store *s)
 		"CREATE INDEX IF NOT EXISTS resources_expires ON resources(expires_at);");
 }
 
+/*
+ * 4: runs.run_trigger (what started a run: "schedule NAME", "webhook",
+ * ...; NULL for a person at the command line) and the drift a scheduled
+ * plan found, one row per host and plan.
+ */
+static int migrate_4_trigger_drift(struct sqlite_store *s)
+{
+	if (!sqlite_db_has(s, "runs", "run_trigger") &&
+	    sqlite_db_exec(s, "ALTER TABLE runs ADD COLUMN run_trigger TEXT;") < 0)
+		return -1;
+	return sqlite_db_exec(s,
+		"CREATE TABLE IF NOT EXISTS drift ("
+		"  id INTEGER PRIMARY KEY,"
+		"  host TEXT NOT NULL, schedule TEXT,"
+		"  run_id INTEGER, detected TEXT NOT NULL,"
+		"  tasks TEXT NOT NULL);" /* JSON: [{task, file, line, item}] */
+		"CREATE INDEX IF NOT EXISTS drift_host ON drift(host, id);");
+}
+
 static int (*const migrations[])(struct sqlite_store *s) = {
 	migrate_1_runs_windows,
 	migrate_2_run_note,
 	migrate_3_locks_resources,
+	migrate_4_trigger_drift,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == SQLITE_SCHEMA_VERSION,

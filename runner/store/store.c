@@ -192,3 +192,15 @@ int store_resource_delete(struct store *s, const char *kind,
 {
 	return STORE_CALL(s, resource_delete, s, kind, name);
 }
+
+int store_drift_add(struct store *s, const char *host, const char *schedule,
+		    long long run_id, const struct val *tasks)
+{
+	return STORE_CALL(s, drift_add, s, host, schedule, run_id, tasks);
+}
+
+int store_drift_list(struct val **out, struct store *s, int limit)
+{
+	*out = NULL;
+	return STORE_CALL(s, drift_list, out, s, limit);
+}

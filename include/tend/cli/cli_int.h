@@ -78,6 +78,7 @@ struct cli_args {
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
+	const char *trigger;   /* --trigger: what started the run */
 	const char *hosts_arg;   /* window open --hosts */
 	const char *duration;    /* window open --duration */
 	bool all;                /* window list --all */
@@ -127,7 +128,7 @@ enum opt_id {
 	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_UNKNOWN_IS_CHANGE, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
-	OPT_OVERRIDE_CW, OPT_REASON, OPT_HOSTS, OPT_DURATION, OPT_ALL,
+	OPT_OVERRIDE_CW, OPT_REASON, OPT_TRIGGER, OPT_HOSTS, OPT_DURATION, OPT_ALL,
 	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,

@@ -74,6 +74,7 @@ struct job_opts {
 	bool no_window;             /* --no-window */
 	bool override_change_window;
 	const char *reason;         /* why (required with the override) */
+	const char *trigger;        /* what started the run, or NULL */
 
 	/* plan: write the plan file here (NULL: don't) with this meta */
 	const char *save_plan;

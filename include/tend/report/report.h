@@ -21,6 +21,7 @@ struct report_opts {
 	const char *author;  /* its author, or NULL */
 	const char *source;  /* repository URL, or NULL */
 	const char *ref;     /* the ref asked for, or NULL */
+	long long run_id;    /* the run's record, or 0 */
 };
 
 /* The plan, grouped by host, then the summary line. */

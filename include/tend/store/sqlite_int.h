@@ -106,7 +106,7 @@ bool sqlite_db_has(struct sqlite_store *s, const char *table,
  * sqlite_schema.c. The schema's version is PRAGMA user_version;
  * SQLITE_SCHEMA_VERSION is the newest this tend knows.
  */
-#define SQLITE_SCHEMA_VERSION 3
+#define SQLITE_SCHEMA_VERSION 4
 
 /*
  * Refuse a DB made by a newer tend, before anything is written to it.
@@ -156,5 +156,10 @@ int sqlite_resources_list(struct val **out, struct store *s,
 			  const char *kind);
 int sqlite_resources_delete(struct store *s, const char *kind,
 			    const char *name);
+
+/* sqlite_drift.c */
+int sqlite_drift_add(struct store *s, const char *host, const char *schedule,
+		     long long run_id, const struct val *tasks);
+int sqlite_drift_list(struct val **out, struct store *s, int limit);
 
 #endif

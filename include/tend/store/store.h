@@ -36,6 +36,7 @@ struct run_info {
 	const char *commit;    /* source commit, or NULL */
 	const char *limit;     /* --limit, or NULL */
 	const char *note;      /* e.g. why a change window was overridden */
+	const char *trigger;   /* what started it ("schedule NAME"), or NULL */
 };
 
 /*
@@ -109,6 +110,11 @@ struct store_ops {
 			     const char *kind);
 	int (*resource_delete)(struct store *s, const char *kind,
 			       const char *name);
+
+	int (*drift_add)(struct store *s, const char *host,
+			 const char *schedule, long long run_id,
+			 const struct val *tasks);
+	int (*drift_list)(struct val **out, struct store *s, int limit);
 };
 
 /* The base of every backend's instance. */
@@ -161,7 +167,7 @@ int store_reap(struct store *s);
 /*
  * The last `limit` runs, newest first, as a list of dicts (id, started,
  * finished, user, playbook, mode, status, hosts, ok, changed, failed,
- * unreachable, skipped, unknown, commit, limit, pid, note). *out is a
+ * unreachable, skipped, unknown, commit, limit, pid, note, trigger). *out is a
  * new reference.
  */
 int store_history(struct val **out, struct store *s, int limit);
@@ -285,6 +291,19 @@ int store_resource_list(struct val **out, struct store *s, const char *kind);
 /* Forget resource `kind`/`name`. TEND_ENOTFOUND if there is none. */
 int store_resource_delete(struct store *s, const char *kind,
 			  const char *name);
+
+/*
+ * Drift: what a scheduled plan (tend daemon, mode: plan) found would
+ * change. store_drift_add records that `host` drifted, found by the plan
+ * run `run_id` of schedule `schedule` (NULL: none), with `tasks` (a list
+ * of {task, file, line, item}, as the plan's JSON drift_tasks).
+ * store_drift_list gives the newest `limit` records (<= 0: all), newest
+ * first, as dicts: id, host, schedule, run_id, detected (ISO 8601 UTC),
+ * tasks. *out is a new list.
+ */
+int store_drift_add(struct store *s, const char *host, const char *schedule,
+		    long long run_id, const struct val *tasks);
+int store_drift_list(struct val **out, struct store *s, int limit);
 
 /*
  * Backends, for store_open() only (runner/store/<backend>*.c).

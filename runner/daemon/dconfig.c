@@ -1,0 +1,405 @@
+#include "tend/common.h"
+#include "tend/daemon/dconfig.h"
+#include "tend/util/buf.h"
+#include "tend/util/cron.h"
+#include "tend/util/duration.h"
+
+#include <unistd.h>
+
+/* A string setting, copied, or NULL; anything but a string is an error. */
+static char *get_str(const struct val *dict, const char *key,
+		     struct diags *d)
+{
+	const struct val *v = val_dict_get(dict, key);
+
+	if (!v || v->type == VAL_NULL)
+		return NULL;
+	if (v->type != VAL_STR || !*v->u.s.ptr) {
+		diags_add(d, &v->pos, "expected a non-empty string for '%s', "
+			  "got %s", key, v->type == VAL_STR ? "''" :
+			  val_type_name(v->type));
+		return NULL;
+	}
+	return xstrdup(v->u.s.ptr);
+}
+
+/* A duration ("30s", "5m", or seconds); `dflt` when absent. */
+static long long get_secs(const struct val *dict, const char *key,
+			  long long dflt, struct diags *d)
+{
+	const struct val *v = val_dict_get(dict, key);
+	long long out = dflt;
+
+	if (!v || v->type == VAL_NULL)
+		return dflt;
+	if (v->type == VAL_INT && v->u.i >= 0)
+		return v->u.i;
+	if (v->type != VAL_STR || duration_parse(&out, v->u.s.ptr) < 0) {
+		diags_add(d, &v->pos, "expected a duration for '%s' (30s, 5m, "
+			  "2h, 1d or seconds)", key);
+		tend_error_clear();
+		return dflt;
+	}
+	return out;
+}
+
+static bool get_bool(const struct val *dict, const char *key, bool dflt,
+		     struct diags *d)
+{
+	const struct val *v = val_dict_get(dict, key);
+
+	if (!v || v->type == VAL_NULL)
+		return dflt;
+	if (v->type != VAL_BOOL) {
+		diags_add(d, &v->pos, "expected true or false for '%s'", key);
+		return dflt;
+	}
+	return v->u.b;
+}
+
+/* One of `names` (NULL-terminated): its index, or `dflt`. */
+static int get_enum(const struct val *dict, const char *key,
+		    const char *const *names, int dflt, struct diags *d)
+{
+	const struct val *v = val_dict_get(dict, key);
+	struct buf all = BUF_INIT;
+
+	if (!v || v->type == VAL_NULL)
+		return dflt;
+	for (int i = 0; names[i]; i++)
+		if (v->type == VAL_STR && !strcmp(v->u.s.ptr, names[i]))
+			return i;
+	for (int i = 0; names[i]; i++)
+		buf_addf(&all, "%s%s", i ? ", " : "", names[i]);
+	diags_add(d, &v->pos, "expected one of %s for '%s'", all.ptr, key);
+	buf_release(&all);
+	return dflt;
+}
+
+static const char *const mode_names[] = { "plan", "apply", NULL };
+static const char *const overlap_names[] = { "skip", "queue", NULL };
+static const char *const drift_names[] = { "record", "notify", "apply", NULL };
+static const char *const trust_names[] = { "none", "required", NULL };
+
+static bool name_ok(const struct val *item, const char *what,
+		    struct diags *d)
+{
+	const struct val *n = val_dict_get(item, "name");
+
+	if (n && n->type == VAL_STR && *n->u.s.ptr &&
+	    strspn(n->u.s.ptr, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	    strlen(n->u.s.ptr))
+		return true;
+	diags_add(d, n ? &n->pos : &item->pos, "a %s needs a 'name' of "
+		  "letters, digits, '.', '_' and '-'", what);
+	return false;
+}
+
+static void load_source(struct dconfig *c, const struct val *v,
+			struct diags *d)
+{
+	struct dsource s = { 0 };
+	const struct val *sig = val_dict_get(v, "signature");
+
+	if (!name_ok(v, "source", d))
+		return;
+	s.name = get_str(v, "name", d);
+	for (size_t i = 0; i < c->sources_nr; i++)
+		if (!strcmp(c->sources[i].name, s.name))
+			diags_add(d, &v->pos, "a second source named '%s'",
+				  s.name);
+	if (!(s.url = get_str(v, "url", d)))
+		diags_add(d, &v->pos, "source '%s' needs a 'url'", s.name);
+	if (!(s.ref = get_str(v, "ref", d)))
+		s.ref = xstrdup("main");
+	s.interval = get_secs(v, "interval", 60, d);
+	s.debounce = get_secs(v, "debounce", 2, d);
+	s.fetch_timeout = get_secs(v, "fetch_timeout", 0, d);
+	s.deploy_key_file = get_str(v, "deploy_key_file", d);
+	s.known_hosts = get_str(v, "known_hosts", d);
+	s.token_env = get_str(v, "token_env", d);
+	s.allowed_signers = get_str(v, "allowed_signers", d);
+	s.require_ancestor_of = get_str(v, "require_ancestor_of", d);
+	s.webhook_secret_file = get_str(v, "webhook_secret_file", d);
+	/*
+	 * As `tend apply --repo` needs --verify-signatures or
+	 * --trust-source, a source says how its commits are trusted.
+	 */
+	if (!sig)
+		diags_add(d, &v->pos, "source '%s' needs 'signature: none' "
+			  "(run what the branch holds) or 'signature: "
+			  "required' with 'allowed_signers: FILE'", s.name);
+	else
+		s.verify_signatures = get_enum(v, "signature", trust_names, 0,
+					       d) == 1;
+	if (s.verify_signatures && !s.allowed_signers)
+		diags_add(d, &sig->pos, "'signature: required' needs "
+			  "'allowed_signers: FILE'");
+	c->sources = xrealloc(c->sources, (c->sources_nr + 1) * sizeof(s));
+	c->sources[c->sources_nr++] = s;
+}
+
+static void load_timing(struct dschedule *s, const struct val *v,
+			struct diags *d)
+{
+	const struct val *cron = val_dict_get(v, "cron");
+	const struct val *every = val_dict_get(v, "every");
+	const struct val *tz = val_dict_get(v, "timezone");
+
+	if (cron && every)
+		diags_add(d, &every->pos, "schedule '%s': 'cron' and 'every' "
+			  "exclude each other", s->name);
+	if (cron) {
+		if (cron->type != VAL_STR)
+			diags_add(d, &cron->pos, "expected a cron expression "
+				  "(\"*/30 * * * *\" or @hourly)");
+		else if (cron_parse(&s->cron, cron->u.s.ptr) < 0) {
+			diags_add(d, &cron->pos, "%s", tend_error_last());
+			tend_error_clear();
+		} else {
+			s->has_cron = true;
+			s->cron_text = xstrdup(cron->u.s.ptr);
+		}
+	} else if (every) {
+		s->every = get_secs(v, "every", 0, d);
+		if (s->every < 1)
+			diags_add(d, &every->pos, "'every' must be 1s or more");
+	}
+	if (tz) {
+		if (tz->type != VAL_STR || !cron_tz_valid(tz->u.s.ptr))
+			diags_add(d, &tz->pos, "unknown time zone '%s'",
+				  val_cstr(tz) ? val_cstr(tz) : "");
+		else
+			s->timezone = xstrdup(tz->u.s.ptr);
+		if (!cron)
+			diags_add(d, &tz->pos, "'timezone' is for 'cron'");
+	}
+	s->jitter = get_secs(v, "jitter", 0, d);
+}
+
+static void load_schedule(struct dconfig *c, const struct val *v,
+			  struct diags *d)
+{
+	struct dschedule s = { 0 };
+	const struct val *src = val_dict_get(v, "source");
+
+	if (!name_ok(v, "schedule", d))
+		return;
+	s.name = get_str(v, "name", d);
+	if (dconfig_schedule(c, s.name))
+		diags_add(d, &v->pos, "a second schedule named '%s'", s.name);
+	if (src) {
+		for (size_t i = 0; i < c->sources_nr; i++)
+			if (val_cstr(src) && !strcmp(c->sources[i].name,
+						     val_cstr(src)))
+				s.source = &c->sources[i];
+		if (!s.source)
+			diags_add(d, &src->pos, "schedule '%s': no source "
+				  "named '%s' in 'sources'", s.name,
+				  val_cstr(src) ? val_cstr(src) : "");
+	}
+	if (!(s.playbook = get_str(v, "playbook", d)))
+		diags_add(d, &v->pos, "schedule '%s' needs a 'playbook'",
+			  s.name);
+	s.inventory = get_str(v, "inventory", d);
+	s.mode = get_enum(v, "mode", mode_names, DMODE_PLAN, d);
+	load_timing(&s, v, d);
+	s.on_commit = get_bool(v, "on_commit", s.source != NULL, d);
+	if (s.on_commit && !src)
+		diags_add(d, &v->pos, "schedule '%s': 'on_commit' needs a "
+			  "'source'", s.name);
+	if (!s.has_cron && !s.every && !s.on_commit)
+		diags_add(d, &v->pos, "schedule '%s' never runs: give it "
+			  "'cron', 'every' or a 'source' to follow", s.name);
+	s.limit = get_str(v, "limit", d);
+	s.tags = get_str(v, "tags", d);
+	s.skip_tags = get_str(v, "skip_tags", d);
+	s.overlap = get_enum(v, "overlap", overlap_names, DOVERLAP_SKIP, d);
+	s.drift = get_enum(v, "drift", drift_names, DDRIFT_RECORD, d);
+	if (val_dict_get(v, "drift") && s.mode != DMODE_PLAN)
+		diags_add(d, &val_dict_get(v, "drift")->pos, "'drift' is for "
+			  "'mode: plan' schedules");
+	s.lock_timeout = get_secs(v, "lock_timeout", 3600, d);
+	c->schedules = xrealloc(c->schedules,
+				(c->schedules_nr + 1) * sizeof(s));
+	c->schedules[c->schedules_nr++] = s;
+}
+
+/* "host:port", "[v6]:port" or ":port"; port 0 picks a free one. */
+static void load_listen(struct dconfig *c, const struct val *http,
+			struct diags *d)
+{
+	const struct val *v = val_dict_get(http, "listen");
+	const char *s = val_cstr(v), *colon;
+	char *end;
+	long port;
+
+	c->listen_host = xstrdup("127.0.0.1");
+	c->listen_port = 8470;
+	c->listen_loopback = true;
+	if (!v)
+		return;
+	if (!s || !(colon = strrchr(s, ':'))) {
+		diags_add(d, &v->pos, "expected 'listen: HOST:PORT' (e.g. "
+			  "127.0.0.1:8470)");
+		return;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 0 || port > 65535) {
+		diags_add(d, &v->pos, "bad port in '%s'", s);
+		return;
+	}
+	free(c->listen_host);
+	if (*s == '[' && colon > s && colon[-1] == ']')
+		c->listen_host = xstrndup(s + 1, colon - s - 2);
+	else
+		c->listen_host = xstrndup(s, colon - s);
+	if (!*c->listen_host) {
+		free(c->listen_host);
+		c->listen_host = xstrdup("0.0.0.0");
+	}
+	c->listen_port = (int)port;
+	c->listen_loopback = !strncmp(c->listen_host, "127.", 4) ||
+		!strcmp(c->listen_host, "::1") ||
+		!strcmp(c->listen_host, "localhost");
+}
+
+static void load_http(struct dconfig *c, struct diags *d)
+{
+	const struct val *http = val_dict_get(c->cfg->root, "http");
+
+	if (!val_is(http, VAL_DICT))
+		http = NULL;
+	load_listen(c, http, d);
+	if (!http)
+		return;
+	c->token_file = get_str(http, "token_file", d);
+	c->tls_cert = get_str(http, "tls_cert", d);
+	c->tls_key = get_str(http, "tls_key", d);
+	if (!c->tls_cert != !c->tls_key)
+		diags_add(d, &http->pos, "'tls_cert' and 'tls_key' go "
+			  "together");
+	if (!c->listen_loopback && !c->token_file)
+		diags_add(d, &http->pos, "listening on '%s' (not loopback) "
+			  "needs 'token_file': every call then needs the "
+			  "token", c->listen_host);
+}
+
+static void load_sections(struct dconfig *c, struct diags *d)
+{
+	const struct val *root = c->cfg->root, *v;
+
+	load_http(c, d);
+	c->max_concurrent = 4;
+	if ((v = val_dict_get(root, "daemon")) && val_is(v, VAL_DICT)) {
+		const struct val *m = val_dict_get(v, "max_concurrent");
+
+		if (m && (m->type != VAL_INT || m->u.i < 1 || m->u.i > 256))
+			diags_add(d, &m->pos, "expected a number from 1 to "
+				  "256 for 'max_concurrent'");
+		else if (m)
+			c->max_concurrent = (int)m->u.i;
+	}
+	v = val_dict_get(root, "sources");
+	for (size_t i = 0; val_is(v, VAL_LIST) && i < val_len(v); i++)
+		if (val_is(val_list_at(v, i), VAL_DICT))
+			load_source(c, val_list_at(v, i), d);
+	v = val_dict_get(root, "schedules");
+	for (size_t i = 0; val_is(v, VAL_LIST) && i < val_len(v); i++)
+		if (val_is(val_list_at(v, i), VAL_DICT))
+			load_schedule(c, val_list_at(v, i), d);
+}
+
+int dconfig_load(struct dconfig **out, const char *path, struct diags *d)
+{
+	struct dconfig *c = xcalloc(1, sizeof(*c));
+	size_t errors = d->errors;
+	int error;
+
+	*out = NULL;
+	if ((error = config_load(&c->cfg, path, d)) < 0) {
+		dconfig_free(c);
+		return error;
+	}
+	if (path) {
+		char *abs = realpath(path, NULL);
+		const char *slash;
+
+		c->config_path = abs ? abs : xstrdup(path);
+		slash = strrchr(c->config_path, '/');
+		c->base_dir = slash ? xstrndup(c->config_path,
+					       slash - c->config_path) : NULL;
+	}
+	if (!c->base_dir) {
+		char cwd[4096];
+
+		c->base_dir = xstrdup(getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+	}
+	if (!*c->base_dir) {
+		free(c->base_dir);
+		c->base_dir = xstrdup("/");
+	}
+	load_sections(c, d);
+	if (d->errors > errors) {
+		dconfig_free(c);
+		return tend_error_set_code(TEND_EPARSE, "'%s' has errors",
+					   path ? path : "tend.yml");
+	}
+	*out = c;
+	return 0;
+}
+
+static void source_release(struct dsource *s)
+{
+	free(s->name);
+	free(s->url);
+	free(s->ref);
+	free(s->deploy_key_file);
+	free(s->known_hosts);
+	free(s->token_env);
+	free(s->allowed_signers);
+	free(s->require_ancestor_of);
+	free(s->webhook_secret_file);
+}
+
+static void schedule_release(struct dschedule *s)
+{
+	free(s->name);
+	free(s->playbook);
+	free(s->inventory);
+	free(s->cron_text);
+	free(s->timezone);
+	free(s->limit);
+	free(s->tags);
+	free(s->skip_tags);
+}
+
+void dconfig_free(struct dconfig *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->sources_nr; i++)
+		source_release(&c->sources[i]);
+	free(c->sources);
+	for (size_t i = 0; i < c->schedules_nr; i++)
+		schedule_release(&c->schedules[i]);
+	free(c->schedules);
+	config_free(c->cfg);
+	free(c->config_path);
+	free(c->base_dir);
+	free(c->listen_host);
+	free(c->token_file);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c);
+}
+
+const struct dschedule *dconfig_schedule(const struct dconfig *c,
+					 const char *name)
+{
+	for (size_t i = 0; name && i < c->schedules_nr; i++)
+		if (!strcmp(c->schedules[i].name, name))
+			return &c->schedules[i];
+	return NULL;
+}
