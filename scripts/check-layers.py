@@ -35,7 +35,8 @@ ORDER = [
     ("modules",),
     ("playbook", "windows"),
     ("engine",),
-    ("cli", "daemon"),
+    ("daemon",),
+    ("cli",),
 ]
 BASE = {"common.h", "banned.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"tend/([^"]+)"', re.M)

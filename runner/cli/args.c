@@ -147,6 +147,29 @@ static int set_source_opt(struct source_opts *so, const struct cli_opt *o,
 	return 0;
 }
 
+/* What a run records of who and why, and how the daemon logs. */
+static int set_record_opt(struct cli_args *a, const struct cli_opt *o,
+			  const char *v)
+{
+	switch (o->id) {
+	case OPT_LOG_FORMAT:
+		if (strcmp(v, "text") && strcmp(v, "json"))
+			return cli_err("--log-format expects text or json, "
+				       "got '%s'", v), -1;
+		a->log_json = !strcmp(v, "json");
+		break;
+	case OPT_TRIGGER:
+		a->trigger = v;
+		break;
+	case OPT_REASON:
+		a->reason = v;
+		break;
+	default:
+		BUG("option %d has no setter", (int)o->id);
+	}
+	return 0;
+}
+
 static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		   const char *v)
 {
@@ -207,12 +230,10 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_OVERRIDE_CW:
 		a->override_cw = true;
 		break;
+	case OPT_LOG_FORMAT:
 	case OPT_TRIGGER:
-		a->trigger = v;
-		break;
 	case OPT_REASON:
-		a->reason = v;
-		break;
+		return set_record_opt(a, o, v);
 	case OPT_HOSTS:
 		a->hosts_arg = v;
 		break;

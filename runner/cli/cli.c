@@ -112,6 +112,19 @@ static const struct cli_opt run_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
+static const struct cli_opt daemon_opts[] = {
+	{ OPT_CONFIG, 'c', "config", "PATH",
+	  "tend.yml with the sources, schedules and http sections "
+	  "(required)" },
+	{ OPT_STATE, 0, "state", "PATH",
+	  "state DB (default: tend.yml's state.path, else "
+	  "$XDG_STATE_HOME/tend/tend.db)" },
+	{ OPT_LOG_FORMAT, 0, "log-format", "FMT", "text (default) or json" },
+	{ OPT_CHECK, 0, "check", NULL,
+	  "check tend.yml (every error, file:line:col) and exit" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
 static const struct cli_opt window_opts[] = {
 	{ OPT_HOSTS, 0, "hosts", "H1,H2", "open: the hosts to cover" },
 	{ OPT_DURATION, 0, "duration", "DUR", "open: how long (30m, 2h)" },
@@ -195,6 +208,9 @@ static const struct cli_cmd cmds[] = {
 	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
 	  "fetch a git source and check a commit out (exit 1 if the fetch "
 	  "failed)", NULL },
+	{ "daemon", cmd_daemon, 0, daemon_opts, "--config tend.yml",
+	  "run playbooks on schedules and on every commit; drift checks; "
+	  "an HTTP API and /metrics (docs/daemon.md)", NULL },
 	{ "window", cmd_window, 0, window_opts,
 	  "open --hosts H1,H2 --duration 30m --reason TEXT | list | close ID",
 	  "maintenance windows for work done by hand", NULL },

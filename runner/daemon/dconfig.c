@@ -3,6 +3,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/cron.h"
 #include "tend/util/duration.h"
+#include "tend/data/yaml.h"
 
 #include <unistd.h>
 
@@ -95,6 +96,9 @@ static bool name_ok(const struct val *item, const char *what,
 		  "letters, digits, '.', '_' and '-'", what);
 	return false;
 }
+
+static void source_release(struct dsource *s);
+static void schedule_release(struct dschedule *s);
 
 static void load_source(struct dconfig *c, const struct val *v,
 			struct diags *d)
@@ -209,7 +213,8 @@ static void load_schedule(struct dconfig *c, const struct val *v,
 	if (s.on_commit && !src)
 		diags_add(d, &v->pos, "schedule '%s': 'on_commit' needs a "
 			  "'source'", s.name);
-	if (!s.has_cron && !s.every && !s.on_commit)
+	if (!val_dict_get(v, "cron") && !val_dict_get(v, "every") &&
+	    !s.on_commit)
 		diags_add(d, &v->pos, "schedule '%s' never runs: give it "
 			  "'cron', 'every' or a 'source' to follow", s.name);
 	s.limit = get_str(v, "limit", d);
@@ -311,6 +316,36 @@ static void load_sections(struct dconfig *c, struct diags *d)
 			load_schedule(c, val_list_at(v, i), d);
 }
 
+/*
+ * tend.yml has errors config_load found: read the daemon's sections all
+ * the same, so that one pass names every error of the file.
+ */
+static void check_anyway(const char *path, struct diags *d)
+{
+	struct diags scratch = DIAGS_INIT;
+	struct config cfg = { 0 };
+	struct dconfig c = { .cfg = &cfg };
+
+	if (yaml_load_file(&cfg.root, path, &scratch) == 0 &&
+	    val_is(cfg.root, VAL_DICT)) {
+		c.cfg = &cfg;
+		load_sections(&c, d);
+	}
+	diags_release(&scratch);
+	val_unref(cfg.root);
+	c.cfg = NULL;
+	for (size_t i = 0; i < c.sources_nr; i++)
+		source_release(&c.sources[i]);
+	free(c.sources);
+	for (size_t i = 0; i < c.schedules_nr; i++)
+		schedule_release(&c.schedules[i]);
+	free(c.schedules);
+	free(c.listen_host);
+	free(c.token_file);
+	free(c.tls_cert);
+	free(c.tls_key);
+}
+
 int dconfig_load(struct dconfig **out, const char *path, struct diags *d)
 {
 	struct dconfig *c = xcalloc(1, sizeof(*c));
@@ -319,6 +354,11 @@ int dconfig_load(struct dconfig **out, const char *path, struct diags *d)
 
 	*out = NULL;
 	if ((error = config_load(&c->cfg, path, d)) < 0) {
+		if (error == TEND_EPARSE && path) {
+			check_anyway(path, d);
+			error = tend_error_set_code(TEND_EPARSE, "'%s' has "
+						    "errors", path);
+		}
 		dconfig_free(c);
 		return error;
 	}

@@ -74,12 +74,19 @@ static int mkdirs(const char *path)
 
 /*
  * Create the file ourselves, 0600: SQLite would make it 0644, and its
- * -wal and -shm files take the database file's mode.
+ * -wal and -shm files take the database file's mode. Only when it does
+ * not exist: closing any descriptor of the file drops every POSIX lock
+ * this process holds on it, so opening it again beside a connection
+ * still open (the daemon's) would pull that connection's locks away
+ * and let another process write under it.
  */
 static int create_private(const char *path)
 {
+	struct stat st;
 	int fd;
 
+	if (stat(path, &st) == 0)
+		return 0;
 	if (mkdirs(path) < 0)
 		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

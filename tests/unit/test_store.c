@@ -149,8 +149,8 @@ static void assert_migrated(const char *path, bool window)
 
 	assert_ok(store_open(&s, path));
 	store_close(s);
-	assert_query(path, "PRAGMA user_version", "3");
-	assert_columns(path, "runs", RUNS_V1 ",note");
+	assert_query(path, "PRAGMA user_version", "4");
+	assert_columns(path, "runs", RUNS_V1 ",note,run_trigger");
 	assert_columns(path, "locks",
 		       "name,owner,pid,controller,acquired,expires_at");
 	assert_columns(path, "resources",
@@ -190,13 +190,13 @@ static void test_store__fresh(void **state)
 	store_close(s);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_query(path, "PRAGMA user_version", "3");
+	assert_query(path, "PRAGMA user_version", "4");
 	assert_query(path, "PRAGMA journal_mode", "wal");
-	assert_columns(path, "runs", RUNS_V1 ",note");
+	assert_columns(path, "runs", RUNS_V1 ",note,run_trigger");
 	/* opening again changes nothing */
 	assert_ok(store_open(&s, path));
 	store_close(s);
-	assert_query(path, "PRAGMA user_version", "3");
+	assert_query(path, "PRAGMA user_version", "4");
 	free(path);
 }
 
@@ -279,7 +279,7 @@ static void test_store__migrate_after_downgrade(void **state)
 	raw_exec(path, "PRAGMA user_version=2;");
 	assert_ok(store_open(&s, path));
 	store_close(s);
-	assert_query(path, "PRAGMA user_version", "3");
+	assert_query(path, "PRAGMA user_version", "4");
 	free(path);
 }
 
@@ -292,14 +292,14 @@ static void test_store__newer_refused(void **state)
 
 	(void)state;
 	buf_addf(&sql, "%s%sALTER TABLE runs ADD COLUMN note TEXT;"
-		 "PRAGMA user_version=4;", runs_results_sql, windows_sql);
+		 "PRAGMA user_version=5;", runs_results_sql, windows_sql);
 	raw_exec(path, sql.ptr);
 	assert_int_equal(store_open(&s, path), -1);
 	assert_null(s);
-	assert_non_null(strstr(tend_error_last(), "schema version 4 is newer "
-			       "than this tend knows (3)"));
+	assert_non_null(strstr(tend_error_last(), "schema version 5 is newer "
+			       "than this tend knows (4)"));
 	assert_non_null(strstr(tend_error_last(), path));
-	assert_query(path, "PRAGMA user_version", "4");
+	assert_query(path, "PRAGMA user_version", "5");
 	assert_query(path, "PRAGMA journal_mode", "delete");
 	assert_query(path, "SELECT count(*) FROM sqlite_master WHERE name = "
 		     "'locks'", "0");

@@ -79,6 +79,7 @@ struct cli_args {
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
 	const char *trigger;   /* --trigger: what started the run */
+	bool log_json;         /* daemon --log-format json */
 	const char *hosts_arg;   /* window open --hosts */
 	const char *duration;    /* window open --duration */
 	bool all;                /* window list --all */
@@ -128,7 +129,7 @@ enum opt_id {
 	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_UNKNOWN_IS_CHANGE, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
-	OPT_OVERRIDE_CW, OPT_REASON, OPT_TRIGGER, OPT_HOSTS, OPT_DURATION, OPT_ALL,
+	OPT_OVERRIDE_CW, OPT_REASON, OPT_TRIGGER, OPT_LOG_FORMAT, OPT_HOSTS, OPT_DURATION, OPT_ALL,
 	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
@@ -242,6 +243,7 @@ int cmd_validate(struct cli_args *a);
 int cmd_modules(struct cli_args *a);
 int cmd_history(struct cli_args *a);
 int cmd_window(struct cli_args *a);
+int cmd_daemon(struct cli_args *a);
 int cmd_show(struct cli_args *a);
 int cmd_doc(struct cli_args *a);
 int cmd_help(struct cli_args *a);

@@ -1,0 +1,464 @@
+#include "tend/common.h"
+#include "tend/daemon/daemon_int.h"
+#include "tend/store/store.h"
+#include "tend/util/buf.h"
+#include "tend/util/fs.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+
+/*
+ * The daemon's HTTP API (docs/daemon.md) on libmicrohttpd: its own
+ * thread parses HTTP; these handlers read the daemon's state under d->mu
+ * and the state DB through the store API, and ask the loop for work.
+ * Reads are open on a loopback address; every call that starts
+ * something needs the bearer token, compared in constant time.
+ */
+
+#define MAX_BODY (1 << 20)
+
+struct req {
+	struct MHD_Connection *conn;
+	struct daemon *d;
+	const char *url, *method;
+	const char *body;
+	size_t body_len;
+	int status;
+	struct buf out;
+	const char *type;
+};
+
+static void reply_json(struct req *r, int status, struct val *v)
+{
+	r->status = status;
+	r->type = "application/json";
+	val_to_json(&r->out, v, 2);
+	buf_addch(&r->out, '\n');
+	val_unref(v);
+}
+
+static void reply_error(struct req *r, int status, const char *msg)
+{
+	struct val *v = val_dict();
+
+	val_dict_set_str(v, "error", msg);
+	reply_json(r, status, v);
+}
+
+/* Does the request carry the token? Both sides hashed: constant time. */
+static bool authorized(struct req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						    "Authorization");
+	unsigned char want[crypto_hash_sha256_BYTES];
+	unsigned char got[crypto_hash_sha256_BYTES];
+	bool ok;
+
+	if (!r->d->token || !h || strncasecmp(h, "Bearer ", 7))
+		return false;
+	crypto_hash_sha256(want, (const unsigned char *)r->d->token,
+			   strlen(r->d->token));
+	crypto_hash_sha256(got, (const unsigned char *)h + 7, strlen(h + 7));
+	ok = sodium_memcmp(want, got, sizeof(want)) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+static void iso(struct val *dict, const char *key, time_t t)
+{
+	char s[32];
+	struct tm tm;
+
+	if (!t) {
+		val_dict_set(dict, key, val_null());
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	val_dict_set_str(dict, key, s);
+}
+
+static struct val *str_or_null(const char *s)
+{
+	return s ? val_str(s) : val_null();
+}
+
+static struct val *schedule_val(struct daemon *d, const struct dschedule *s)
+{
+	const struct dsched_state *st = daemon_sched(d, s->name);
+	struct val *v = val_dict(), *last = val_dict();
+
+	val_dict_set_str(v, "name", s->name);
+	val_dict_set_str(v, "mode", s->mode == DMODE_APPLY ? "apply" : "plan");
+	val_dict_set(v, "source", str_or_null(s->source ? s->source->name :
+					      NULL));
+	val_dict_set_str(v, "playbook", s->playbook);
+	val_dict_set(v, "inventory", str_or_null(s->inventory));
+	val_dict_set(v, "cron", str_or_null(s->cron_text));
+	if (s->every)
+		val_dict_set_int(v, "every", s->every);
+	else
+		val_dict_set(v, "every", val_null());
+	val_dict_set(v, "timezone", str_or_null(s->timezone));
+	val_dict_set_bool(v, "on_commit", s->on_commit);
+	val_dict_set_str(v, "overlap", s->overlap == DOVERLAP_SKIP ? "skip" :
+			 "queue");
+	if (!st)
+		return v;
+	iso(v, "next_run", st->next);
+	val_dict_set_bool(v, "running", st->running != 0);
+	val_dict_set(v, "pending", str_or_null(st->pending));
+	val_dict_set(last, "status", str_or_null(st->last_status));
+	val_dict_set(last, "run_id", st->last_run_id ?
+		     val_int(st->last_run_id) : val_null());
+	iso(last, "started", st->last_start);
+	iso(last, "finished", st->last_end);
+	val_dict_set(last, "duration", st->last_end ?
+		     val_float(st->last_duration) : val_null());
+	val_dict_set(last, "commit", str_or_null(st->last_commit));
+	val_dict_set(last, "error", str_or_null(st->last_error));
+	val_dict_set(v, "last_run", last);
+	val_dict_set(v, "runs", val_ref(st->runs));
+	val_dict_set_int(v, "skipped", (long long)st->skipped);
+	val_dict_set_int(v, "hosts_drifted", st->hosts_drifted);
+	return v;
+}
+
+static void get_schedules(struct req *r)
+{
+	struct val *l = val_list();
+
+	pthread_mutex_lock(&r->d->mu);
+	for (size_t i = 0; i < r->d->cfg->schedules_nr; i++)
+		val_list_push(l, schedule_val(r->d,
+					      &r->d->cfg->schedules[i]));
+	pthread_mutex_unlock(&r->d->mu);
+	reply_json(r, 200, l);
+}
+
+static int open_store(struct req *r, struct store **s)
+{
+	if (store_open(s, r->d->state_path) == 0)
+		return 0;
+	reply_error(r, 503, tend_error_last());
+	tend_error_clear();
+	return -1;
+}
+
+static void get_runs(struct req *r)
+{
+	const char *lim = MHD_lookup_connection_value(r->conn,
+						      MHD_GET_ARGUMENT_KIND,
+						      "limit");
+	const char *sched = MHD_lookup_connection_value(
+		r->conn, MHD_GET_ARGUMENT_KIND, "schedule");
+	int limit = lim ? atoi(lim) : 50;
+	struct store *s = NULL;
+	struct val *runs = NULL, *out;
+	struct buf prefix = BUF_INIT;
+
+	if (limit < 1 || limit > 1000)
+		return reply_error(r, 400, "limit: a number from 1 to 1000");
+	if (open_store(r, &s) < 0)
+		return;
+	if (store_history(&runs, s, sched ? 5000 : limit) < 0) {
+		reply_error(r, 500, tend_error_last());
+		tend_error_clear();
+		store_close(s);
+		return;
+	}
+	store_close(s);
+	if (sched)
+		buf_addf(&prefix, "schedule %s,", sched);
+	out = val_list();
+	for (size_t i = 0; i < val_len(runs) && val_len(out) <
+	     (size_t)limit; i++) {
+		const struct val *run = val_list_at(runs, i);
+		const char *t = val_cstr(val_dict_get(run, "trigger"));
+
+		if (!sched || (t && !strncmp(t, prefix.ptr, prefix.len)))
+			val_list_push(out, val_ref((struct val *)run));
+	}
+	val_unref(runs);
+	buf_release(&prefix);
+	reply_json(r, 200, out);
+}
+
+static void get_run(struct req *r, const char *id_text)
+{
+	struct store *s = NULL;
+	struct val *run = NULL;
+	char *end;
+	long long id = strtoll(id_text, &end, 10);
+	int error;
+
+	if (*end || id < 1)
+		return reply_error(r, 404, "no such run");
+	if (open_store(r, &s) < 0)
+		return;
+	error = store_show(&run, s, id);
+	store_close(s);
+	if (error == TEND_ENOTFOUND)
+		reply_error(r, 404, tend_error_last());
+	else if (error < 0)
+		reply_error(r, 500, tend_error_last());
+	else
+		reply_json(r, 200, run);
+	tend_error_clear();
+}
+
+static void get_drift(struct req *r)
+{
+	struct val *v = val_dict(), *events = NULL;
+	struct store *s = NULL;
+
+	pthread_mutex_lock(&r->d->mu);
+	val_dict_set(v, "hosts", val_copy(r->d->drift));
+	pthread_mutex_unlock(&r->d->mu);
+	if (open_store(r, &s) < 0) {
+		val_unref(v);
+		return;
+	}
+	if (store_drift_list(&events, s, 100) < 0) {
+		tend_error_clear();
+		events = val_list();
+	}
+	store_close(s);
+	val_dict_set(v, "events", events);
+	reply_json(r, 200, v);
+}
+
+static void post_run(struct req *r, const char *name)
+{
+	struct val *v;
+	int error;
+
+	pthread_mutex_lock(&r->d->mu);
+	error = daemon_request_run(r->d, name, "api");
+	pthread_mutex_unlock(&r->d->mu);
+	if (error == TEND_ENOTFOUND)
+		return reply_error(r, 404, tend_error_last()),
+			tend_error_clear();
+	if (error < 0)
+		return reply_error(r, 409, tend_error_last()),
+			tend_error_clear();
+	dlog(DLOG_INFO, 0, "schedule '%s': run asked for through the API",
+	     name);
+	v = val_dict();
+	val_dict_set_str(v, "schedule", name);
+	val_dict_set_bool(v, "queued", true);
+	reply_json(r, 202, v);
+}
+
+static void get_metrics(struct req *r)
+{
+	r->status = 200;
+	r->type = "text/plain; version=0.0.4; charset=utf-8";
+	pthread_mutex_lock(&r->d->mu);
+	dmetrics_write(&r->out, r->d);
+	pthread_mutex_unlock(&r->d->mu);
+}
+
+static void get_text(struct req *r, int status, const char *text)
+{
+	r->status = status;
+	r->type = "text/plain; charset=utf-8";
+	buf_adds(&r->out, text);
+}
+
+/* "/api/v1/schedules/NAME/run" -> NAME (caller frees), or NULL. */
+static char *schedule_of(const char *url)
+{
+	const char *p = url + strlen("/api/v1/schedules/");
+	const char *slash = strchr(p, '/');
+
+	if (!slash || strcmp(slash, "/run") || slash == p)
+		return NULL;
+	return xstrndup(p, slash - p);
+}
+
+void dapi_hook(struct req *r);
+
+static void route(struct req *r)
+{
+	bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+	bool post = !strcmp(r->method, "POST");
+	const char *u = r->url;
+	char *name;
+
+	if (!strcmp(u, "/healthz") && get)
+		return get_text(r, 200, "ok\n");
+	if (!strcmp(u, "/readyz") && get)
+		return r->d->ready && !r->d->stopping ?
+			get_text(r, 200, "ready\n") :
+			get_text(r, 503, "not ready\n");
+	if (!strcmp(u, "/hooks/git") && post)
+		return dapi_hook(r);
+	if (post && !strncmp(u, "/api/v1/schedules/", 18) &&
+	    (name = schedule_of(u))) {
+		if (!authorized(r)) {
+			r->d->http_denied++;
+			free(name);
+			return reply_error(r, 401, r->d->token ? "a bearer "
+					   "token is needed" : "no "
+					   "http.token_file is configured: "
+					   "nothing can be started over HTTP");
+		}
+		post_run(r, name);
+		free(name);
+		return;
+	}
+	if (!get)
+		return reply_error(r, strncmp(u, "/api/", 5) && strcmp(u,
+				   "/metrics") ? 404 : 405, "not found or "
+				   "method not allowed");
+	if (!r->d->cfg->listen_loopback && !authorized(r)) {
+		r->d->http_denied++;
+		return reply_error(r, 401, "a bearer token is needed");
+	}
+	if (!strcmp(u, "/metrics"))
+		return get_metrics(r);
+	if (!strcmp(u, "/api/v1/runs"))
+		return get_runs(r);
+	if (!strncmp(u, "/api/v1/runs/", 13))
+		return get_run(r, u + 13);
+	if (!strcmp(u, "/api/v1/schedules"))
+		return get_schedules(r);
+	if (!strcmp(u, "/api/v1/drift"))
+		return get_drift(r);
+	reply_error(r, 404, "not found");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_len, void **con_cls)
+{
+	struct buf *body = *con_cls;
+	struct req r = { .conn = conn, .d = cls, .url = url,
+			 .method = method, .out = BUF_INIT };
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	(void)version;
+	if (!body) {
+		body = xcalloc(1, sizeof(*body));
+		*body = (struct buf)BUF_INIT;
+		*con_cls = body;
+		return MHD_YES;
+	}
+	if (*upload_len) {
+		if (body->len + *upload_len <= MAX_BODY)
+			buf_add(body, upload, *upload_len);
+		else
+			body->len = MAX_BODY + 1; /* refused below */
+		*upload_len = 0;
+		return MHD_YES;
+	}
+	if (body->len > MAX_BODY) {
+		reply_error(&r, 413, "the body is over 1 MiB");
+	} else {
+		r.body = body->ptr;
+		r.body_len = body->len;
+		route(&r);
+	}
+	resp = MHD_create_response_from_buffer(r.out.len, r.out.ptr,
+					       MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, "Content-Type", r.type ? r.type :
+				"text/plain");
+	rc = MHD_queue_response(conn, (unsigned)r.status, resp);
+	MHD_destroy_response(resp);
+	buf_release(&r.out);
+	return rc;
+}
+
+static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+		    enum MHD_RequestTerminationCode why)
+{
+	struct buf *body = *con_cls;
+
+	(void)cls, (void)conn, (void)why;
+	if (body) {
+		buf_release(body);
+		free(body);
+		*con_cls = NULL;
+	}
+}
+
+static int tls_files(struct buf *cert, struct buf *key,
+		     const struct dconfig *c)
+{
+	if (buf_read_file(cert, c->tls_cert) < 0)
+		return tend_error_prefix("http.tls_cert");
+	if (buf_read_file(key, c->tls_key) < 0)
+		return tend_error_prefix("http.tls_key");
+	return 0;
+}
+
+int dapi_start(struct daemon *d)
+{
+	const struct dconfig *c = d->cfg;
+	struct sockaddr_in sa4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
+	struct sockaddr *sa = (struct sockaddr *)&sa4;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+		MHD_USE_ERROR_LOG;
+	struct buf cert = BUF_INIT, key = BUF_INIT;
+	const union MHD_DaemonInfo *info;
+	const char *host = strcmp(c->listen_host, "localhost") ?
+		c->listen_host : "127.0.0.1";
+	int error = 0;
+
+	if (inet_pton(AF_INET, host, &sa4.sin_addr) == 1) {
+		sa4.sin_port = htons((uint16_t)c->listen_port);
+	} else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
+		sa6.sin6_port = htons((uint16_t)c->listen_port);
+		sa = (struct sockaddr *)&sa6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		return tend_error_set("http.listen: '%s' is not an IPv4 or "
+				      "IPv6 address", c->listen_host);
+	}
+	if (c->tls_cert) {
+		if ((error = tls_files(&cert, &key, c)) < 0)
+			goto out;
+		flags |= MHD_USE_TLS;
+	}
+	d->http = MHD_start_daemon(flags, (uint16_t)c->listen_port, NULL,
+				   NULL, on_request, d,
+				   MHD_OPTION_SOCK_ADDR, sa,
+				   MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+				   MHD_OPTION_CONNECTION_LIMIT, 64u,
+				   MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				   c->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT :
+				   MHD_OPTION_END, cert.ptr,
+				   MHD_OPTION_HTTPS_MEM_KEY, key.ptr,
+				   MHD_OPTION_END);
+	if (!d->http) {
+		error = tend_error_set("cannot listen on %s:%d (in use, or "
+				       "not an address of this machine)",
+				       c->listen_host, c->listen_port);
+		goto out;
+	}
+	info = MHD_get_daemon_info(d->http, MHD_DAEMON_INFO_BIND_PORT);
+	d->port = info ? info->port : c->listen_port;
+out:
+	buf_release(&cert);
+	buf_release_secret(&key);
+	return error;
+}
+
+void dapi_stop(struct daemon *d)
+{
+	if (d->http)
+		MHD_stop_daemon(d->http);
+	d->http = NULL;
+}
+
+/* Until git webhooks are verified (net/webhook), /hooks/git says so. */
+void dapi_hook(struct req *r)
+{
+	reply_error(r, 501, "webhooks are not built yet");
+}

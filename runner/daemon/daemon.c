@@ -1,0 +1,563 @@
+#include "tend/common.h"
+#include "tend/daemon/daemon_int.h"
+#include "tend/store/store.h"
+#include "tend/util/buf.h"
+#include "tend/util/fs.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/*
+ * The tick loop (daemon.h). Signal handlers only set a flag and wake the
+ * loop through d->wake; everything else happens here, in order: reap
+ * children, reload, poll sources, settle new commits, start due runs.
+ */
+
+static volatile sig_atomic_t got_hup, got_term, got_signal;
+static int wake_fd = -1;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGTERM || sig == SIGINT)
+		got_term++;
+	got_signal = 1;
+	if (wake_fd >= 0 && write(wake_fd, "s", 1) < 0) {
+		/* the pipe is full: the loop wakes anyway */
+	}
+	errno = saved;
+}
+
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void sd_notify_send(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (!path || (*path != '/' && *path != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (*path == '@')
+		sa.sun_path[0] = '\0'; /* the abstract namespace */
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+		   (struct sockaddr *)&sa, len) < 0)
+		dlog(DLOG_WARN, 0, "cannot notify systemd: %s",
+		     strerror(errno));
+	close(fd);
+}
+
+/* When schedule s starts next after `after`, jitter added. */
+static time_t next_time(const struct dschedule *s, time_t after)
+{
+	time_t t = 0;
+
+	if (s->has_cron) {
+		if (cron_next(&t, &s->cron, after, s->timezone) < 0) {
+			tend_error_clear();
+			return 0;
+		}
+	} else if (s->every) {
+		t = after + s->every;
+	} else {
+		return 0;
+	}
+	if (s->jitter > 0)
+		t += arc4random_uniform((uint32_t)(s->jitter + 1));
+	return t;
+}
+
+/* A timed or commit start of schedule s: queue it, or skip it. */
+static void fire(struct dsched_state *st,
+		 const struct dschedule *s, const char *trigger)
+{
+	if (st->running && s->overlap == DOVERLAP_SKIP) {
+		st->skipped++;
+		dlog(DLOG_WARN, 0, "schedule '%s': %s skipped: the run started "
+		     "at %lld (pid %d) is still going", s->name, trigger,
+		     (long long)st->last_start, (int)st->running);
+		return;
+	}
+	if (!st->pending)
+		st->pending = xstrdup(trigger);
+}
+
+static void start_pending(struct daemon *d)
+{
+	for (size_t i = 0; i < d->sch_nr; i++) {
+		struct dsched_state *st = &d->sch[i];
+		const struct dschedule *s = dconfig_schedule(d->cfg, st->name);
+		const struct dsource_state *src;
+
+		if (!st->pending || st->running || !s)
+			continue;
+		if (d->running >= (size_t)d->cfg->max_concurrent)
+			return;
+		src = s->source ? daemon_source(d, s->source->name) : NULL;
+		if (s->source && (!src || !src->commit))
+			continue; /* waits for its source's first fetch */
+		if (dspawn_run(d, st, s, st->pending, s->mode, NULL) < 0) {
+			dlog(DLOG_ERROR, 0, "schedule '%s': %s", s->name,
+			     tend_error_last());
+			tend_error_clear();
+		}
+		free(st->pending);
+		st->pending = NULL;
+	}
+}
+
+/* A source's new commit, once settled: the runs that follow it. */
+static void settle(struct daemon *d, struct dsource_state *src, time_t now)
+{
+	const struct dsource *s = NULL;
+	struct buf t = BUF_INIT;
+
+	for (size_t i = 0; i < d->cfg->sources_nr; i++)
+		if (!strcmp(d->cfg->sources[i].name, src->name))
+			s = &d->cfg->sources[i];
+	if (!src->seen || !s || now < src->seen_at + s->debounce)
+		return;
+	free(src->commit);
+	src->commit = src->seen;
+	src->seen = NULL;
+	buf_addf(&t, "commit %.12s", src->commit);
+	for (size_t i = 0; i < d->cfg->schedules_nr; i++) {
+		const struct dschedule *sc = &d->cfg->schedules[i];
+		struct dsched_state *st = daemon_sched(d, sc->name);
+
+		if (sc->source != s || !sc->on_commit || !st)
+			continue;
+		if (st->last_commit && !strcmp(st->last_commit, src->commit))
+			continue; /* it ran this commit before a restart */
+		fire(st, sc, t.ptr);
+	}
+	buf_release(&t);
+}
+
+static void tick(struct daemon *d, time_t now)
+{
+	for (size_t i = 0; i < d->src_nr; i++) {
+		struct dsource_state *st = &d->src[i];
+		const struct dsource *s = &d->cfg->sources[i];
+
+		if (!st->fetching && (st->fetch_now || (st->next_poll &&
+							now >= st->next_poll))) {
+			st->fetch_now = false;
+			st->next_poll = s->interval ? now + s->interval : 0;
+			if (dspawn_fetch(d, st, s) < 0) {
+				dlog(DLOG_ERROR, 0, "source '%s': %s", s->name,
+				     tend_error_last());
+				tend_error_clear();
+			}
+		}
+		settle(d, st, now);
+	}
+	for (size_t i = 0; i < d->sch_nr; i++) {
+		struct dsched_state *st = &d->sch[i];
+		const struct dschedule *s = &d->cfg->schedules[i];
+
+		if (st->next && now >= st->next) {
+			fire(st, s, s->has_cron ? "cron" : "every");
+			st->next = next_time(s, now);
+		}
+	}
+	start_pending(d);
+}
+
+/* Epoch seconds of "2026-12-03T06:18:25Z" (0 if it is not that). */
+static time_t parse_utc(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+	return end ? timegm(&tm) : 0;
+}
+
+/*
+ * What the state DB knows of each schedule's last run, for the catch-up
+ * after downtime (at most one run per schedule) and for the commits the
+ * schedules already ran.
+ */
+static void load_history(struct daemon *d, time_t now)
+{
+	struct store *s = NULL;
+	struct val *runs = NULL;
+
+	if (store_open(&s, d->state_path) < 0 ||
+	    store_history(&runs, s, 2000) < 0) {
+		dlog(DLOG_WARN, 0, "no catch-up: %s", tend_error_last());
+		tend_error_clear();
+		store_close(s);
+		return;
+	}
+	for (size_t i = 0; i < d->sch_nr; i++) {
+		struct dsched_state *st = &d->sch[i];
+		const struct dschedule *sc = &d->cfg->schedules[i];
+		struct buf prefix = BUF_INIT;
+		time_t last = 0, prev = 0;
+
+		buf_addf(&prefix, "schedule %s,", st->name);
+		for (size_t j = 0; j < val_len(runs) && !last; j++) {
+			const struct val *r = val_list_at(runs, j);
+			const char *t = val_cstr(val_dict_get(r, "trigger"));
+
+			if (!t || strncmp(t, prefix.ptr, prefix.len))
+				continue;
+			last = parse_utc(val_cstr(val_dict_get(r, "started")));
+			if (val_cstr(val_dict_get(r, "commit")))
+				st->last_commit = xstrdup(val_cstr(
+					val_dict_get(r, "commit")));
+		}
+		buf_release(&prefix);
+		if (!last)
+			continue;
+		if (sc->has_cron && cron_prev(&prev, &sc->cron, now,
+					      sc->timezone) < 0)
+			tend_error_clear();
+		if ((sc->has_cron && prev > last) ||
+		    (sc->every && now - last > sc->every)) {
+			dlog(DLOG_INFO, 0, "schedule '%s': missed a start while "
+			     "down (last run %lld): one catch-up run",
+			     st->name, (long long)last);
+			fire(st, sc, "catch-up");
+		}
+	}
+	val_unref(runs);
+	store_close(s);
+}
+
+static void state_release(struct dsched_state *st)
+{
+	free(st->name);
+	free(st->pending);
+	free(st->last_status);
+	free(st->last_commit);
+	free(st->last_error);
+	val_unref(st->runs);
+}
+
+static void source_state_release(struct dsource_state *st)
+{
+	free(st->name);
+	free(st->commit);
+	free(st->seen);
+}
+
+/*
+ * The states of config c: those of the old states whose names it keeps
+ * (moved), new ones for the rest.
+ */
+static void adopt(struct daemon *d, struct dconfig *c, time_t now)
+{
+	struct dsched_state *sch = xcalloc(c->schedules_nr + 1, sizeof(*sch));
+	struct dsource_state *src = xcalloc(c->sources_nr + 1, sizeof(*src));
+
+	for (size_t i = 0; i < c->schedules_nr; i++) {
+		struct dsched_state *old = daemon_sched(d,
+							c->schedules[i].name);
+
+		if (old) {
+			sch[i] = *old;
+			old->name = NULL; /* moved */
+		} else {
+			sch[i].name = xstrdup(c->schedules[i].name);
+			sch[i].runs = val_dict();
+		}
+		sch[i].next = next_time(&c->schedules[i], now);
+	}
+	for (size_t i = 0; i < c->sources_nr; i++) {
+		struct dsource_state *old = daemon_source(d,
+							  c->sources[i].name);
+
+		if (old) {
+			src[i] = *old;
+			old->name = NULL;
+		} else {
+			src[i].name = xstrdup(c->sources[i].name);
+			src[i].next_poll = now;
+		}
+	}
+	for (size_t i = 0; i < d->sch_nr; i++)
+		if (d->sch[i].name)
+			state_release(&d->sch[i]);
+	for (size_t i = 0; i < d->src_nr; i++)
+		if (d->src[i].name)
+			source_state_release(&d->src[i]);
+	free(d->sch);
+	free(d->src);
+	d->sch = sch;
+	d->sch_nr = c->schedules_nr;
+	d->src = src;
+	d->src_nr = c->sources_nr;
+}
+
+/* tend.yml's errors: log lines, or plain lines for --check. */
+static void print_diags(const struct diags *dg, bool plain)
+{
+	for (size_t i = 0; i < dg->nr; i++)
+		if (plain)
+			fprintf(stderr, "%s\n", dg->items[i]);
+		else
+			dlog(DLOG_ERROR, 0, "%s", dg->items[i]);
+}
+
+/* The API token from http.token_file (trimmed), or NULL. */
+static int read_token(char **out, const struct dconfig *c)
+{
+	struct buf b = BUF_INIT;
+
+	*out = NULL;
+	if (!c->token_file)
+		return 0;
+	if (buf_read_file(&b, c->token_file) < 0)
+		return tend_error_prefix("http.token_file");
+	while (b.len && strchr(" \t\r\n", b.ptr[b.len - 1]))
+		b.ptr[--b.len] = '\0';
+	if (b.len < 16) {
+		buf_release_secret(&b);
+		return tend_error_set("http.token_file '%s': the token must "
+				      "be 16 characters or more",
+				      c->token_file);
+	}
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct diags dg = DIAGS_INIT;
+	struct dconfig *c = NULL;
+	char *token = NULL;
+
+	sd_notify_send("RELOADING=1");
+	if (dconfig_load(&c, d->o->config_path, &dg) < 0 ||
+	    read_token(&token, c) < 0) {
+		print_diags(&dg, false);
+		dlog(DLOG_ERROR, 0, "reload refused, the old config stays: %s",
+		     tend_error_last());
+		tend_error_clear();
+		d->reload_failures++;
+	} else if (c->listen_port != d->cfg->listen_port ||
+		   strcmp(c->listen_host, d->cfg->listen_host)) {
+		dlog(DLOG_ERROR, 0, "reload refused, the old config stays: "
+		     "'http.listen' changes only with a restart");
+		d->reload_failures++;
+	} else {
+		pthread_mutex_lock(&d->mu);
+		adopt(d, c, time(NULL));
+		dconfig_free(d->cfg);
+		d->cfg = c;
+		c = NULL;
+		if (d->token)
+			memset(d->token, 0, strlen(d->token));
+		free(d->token);
+		d->token = token;
+		token = NULL;
+		d->reloads++;
+		pthread_mutex_unlock(&d->mu);
+		dlog(DLOG_INFO, 0, "reloaded '%s': %zu schedules, %zu sources",
+		     d->o->config_path, d->cfg->schedules_nr,
+		     d->cfg->sources_nr);
+	}
+	dconfig_free(c);
+	free(token);
+	diags_release(&dg);
+	sd_notify_send("READY=1");
+}
+
+static int loop_wait(struct daemon *d, long long watchdog_ms)
+{
+	struct pollfd p = { .fd = d->wake[0], .events = POLLIN };
+	char drain[64];
+	int ms = 1000;
+
+	if (watchdog_ms > 0 && watchdog_ms < ms)
+		ms = (int)watchdog_ms;
+	if (poll(&p, 1, ms) > 0)
+		while (read(d->wake[0], drain, sizeof(drain)) > 0)
+			;
+	return 0;
+}
+
+static void run_loop(struct daemon *d)
+{
+	const char *wd = getenv("WATCHDOG_USEC");
+	long long watchdog_ms = wd ? atoll(wd) / 2000 : 0;
+	int term_seen = 0;
+
+	while (!d->stopping || d->children) {
+		pthread_mutex_lock(&d->mu);
+		dspawn_reap(d);
+		if (got_term > term_seen) {
+			term_seen = got_term;
+			if (!d->stopping)
+				dlog(DLOG_INFO, 0, "stopping: no new run; %zu "
+				     "in flight stop after their current "
+				     "tasks", d->running);
+			d->stopping = true;
+			sd_notify_send("STOPPING=1");
+			dspawn_signal(d, SIGTERM);
+		}
+		if (!d->stopping)
+			tick(d, time(NULL));
+		pthread_mutex_unlock(&d->mu);
+		if (got_hup && !d->stopping) {
+			got_hup = 0;
+			reload(d);
+		}
+		if (watchdog_ms > 0)
+			sd_notify_send("WATCHDOG=1");
+		if (!d->stopping || d->children)
+			loop_wait(d, watchdog_ms);
+	}
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
+}
+
+/* One daemon per state DB: the lock "daemon" in it, held while it runs. */
+static int take_db(struct daemon *d, struct store *s, const char *owner)
+{
+	struct val *who = NULL;
+	bool got = false;
+	int error;
+
+	if ((error = store_lock_acquire(s, "daemon", owner, 0, &got)) < 0)
+		return error;
+	if (got)
+		return 0;
+	if (store_lock_holder(&who, s, "daemon") < 0)
+		tend_error_clear();
+	error = tend_error_set("state DB '%s' is used by another daemon "
+			       "(pid %lld on %s, since %s)", d->state_path,
+			       who ? val_dict_get(who, "pid")->u.i : 0LL,
+			       who ? val_cstr(val_dict_get(who, "controller"))
+			       : "?", who ? val_cstr(val_dict_get(who,
+			       "acquired")) : "?");
+	val_unref(who);
+	return error;
+}
+
+static int setup(struct daemon *d, const struct daemon_opts *o)
+{
+	struct diags dg = DIAGS_INIT;
+	const char *tmp = getenv("TMPDIR");
+	struct buf b = BUF_INIT;
+	int error;
+
+	if ((error = dconfig_load(&d->cfg, o->config_path, &dg)) < 0) {
+		print_diags(&dg, o->check);
+		diags_release(&dg);
+		return error;
+	}
+	diags_release(&dg);
+	if ((error = read_token(&d->token, d->cfg)) < 0)
+		return error;
+	d->state_path = o->state_path ? xstrdup(o->state_path) :
+		d->cfg->cfg->state_path ? xstrdup(d->cfg->cfg->state_path) :
+		store_default_path();
+	if (!(d->exe = realpath("/proc/self/exe", NULL)))
+		return tend_error_set("cannot find this program: %s",
+				      strerror(errno));
+	buf_addf(&b, "%s/tend-daemon.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b.ptr)) {
+		error = tend_error_set("cannot make a directory in '%s': %s",
+				       tmp && *tmp ? tmp : "/tmp",
+				       strerror(errno));
+		buf_release(&b);
+		return error;
+	}
+	d->tmp_dir = buf_detach(&b, NULL);
+	if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return tend_error_set("pipe: %s", strerror(errno));
+	wake_fd = d->wake[1];
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	for (size_t i = 0; i < d->sch_nr; i++)
+		state_release(&d->sch[i]);
+	for (size_t i = 0; i < d->src_nr; i++)
+		source_state_release(&d->src[i]);
+	free(d->sch);
+	free(d->src);
+	if (d->tmp_dir)
+		rmdir(d->tmp_dir);
+	free(d->tmp_dir);
+	if (d->token)
+		memset(d->token, 0, strlen(d->token));
+	free(d->token);
+	free(d->exe);
+	free(d->state_path);
+	val_unref(d->drift);
+	dconfig_free(d->cfg);
+	wake_fd = -1;
+	if (d->wake[0] > 0) {
+		close(d->wake[0]);
+		close(d->wake[1]);
+	}
+	pthread_mutex_destroy(&d->mu);
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = { .o = o, .wake = { -1, -1 } };
+	struct store *s = NULL;
+	struct buf owner = BUF_INIT;
+	int error;
+
+	dlog_init(o->log_json);
+	pthread_mutex_init(&d.mu, NULL);
+	d.drift = val_dict();
+	if ((error = setup(&d, o)) < 0 || o->check)
+		goto out;
+	buf_addf(&owner, "daemon %d", (int)getpid());
+	if ((error = store_open(&s, d.state_path)) < 0 ||
+	    (error = take_db(&d, s, owner.ptr)) < 0)
+		goto out;
+	d.started = time(NULL);
+	adopt(&d, d.cfg, d.started);
+	load_history(&d, d.started);
+	catch_signals();
+	if ((error = dapi_start(&d)) < 0)
+		goto out;
+	d.ready = true;
+	dlog(DLOG_INFO, 0, "tend daemon %s ready: %zu schedules, %zu sources,"
+	     " state '%s', http://%s:%d", TEND_VERSION, d.cfg->schedules_nr,
+	     d.cfg->sources_nr, d.state_path, d.cfg->listen_host, d.port);
+	sd_notify_send("READY=1");
+	run_loop(&d);
+	dapi_stop(&d);
+	dlog(DLOG_INFO, 0, "stopped");
+out:
+	if (s && owner.len && store_lock_release(s, "daemon", owner.ptr) < 0)
+		tend_error_clear();
+	store_close(s);
+	buf_release(&owner);
+	teardown(&d);
+	return error;
+}
