@@ -186,7 +186,7 @@ static void load_schedule(struct dconfig *c, const struct val *v,
 			  struct diags *d)
 {
 	struct dschedule s = { 0 };
-	const struct val *src = val_dict_get(v, "source");
+	const struct val *src = val_dict_get(v, "source"), *ev;
 
 	if (!name_ok(v, "schedule", d))
 		return;
@@ -217,6 +217,13 @@ static void load_schedule(struct dconfig *c, const struct val *v,
 	    !s.on_commit)
 		diags_add(d, &v->pos, "schedule '%s' never runs: give it "
 			  "'cron', 'every' or a 'source' to follow", s.name);
+	if ((ev = val_dict_get(v, "extra_vars"))) {
+		if (val_is(ev, VAL_DICT))
+			s.extra_vars = val_ref((struct val *)ev);
+		else
+			diags_add(d, &ev->pos, "expected a dict for "
+				  "'extra_vars'");
+	}
 	s.limit = get_str(v, "limit", d);
 	s.tags = get_str(v, "tags", d);
 	s.skip_tags = get_str(v, "skip_tags", d);
@@ -413,6 +420,7 @@ static void schedule_release(struct dschedule *s)
 	free(s->limit);
 	free(s->tags);
 	free(s->skip_tags);
+	val_unref(s->extra_vars);
 }
 
 void dconfig_free(struct dconfig *c)

@@ -155,6 +155,13 @@ int dspawn_run(struct daemon *d, struct dsched_state *st,
 	arg2(&a, "--limit", limit ? limit : s->limit);
 	arg2(&a, "--tags", s->tags);
 	arg2(&a, "--skip-tags", s->skip_tags);
+	if (s->extra_vars) {
+		struct buf ev = BUF_INIT;
+
+		val_to_json(&ev, s->extra_vars, 0);
+		arg2(&a, "-e", ev.ptr);
+		buf_release(&ev);
+	}
 	if (mode == DMODE_APPLY)
 		arg_secs(&a, "--lock-timeout", s->lock_timeout);
 	buf_addf(&t, "schedule %s, %s", s->name, trigger);
@@ -177,8 +184,9 @@ int dspawn_run(struct daemon *d, struct dsched_state *st,
 		d->running++;
 		dlog(DLOG_INFO, 0, "schedule '%s': %s started (%s, pid %d%s%s)",
 		     s->name, mode == DMODE_APPLY ? "apply" : "plan", trigger,
-		     (int)pid, c->commit ? ", commit " : "",
-		     c->commit ? c->commit : "");
+		     (int)pid, c->commit && strncmp(trigger, "commit ", 7) ?
+		     ", commit " : "", c->commit && strncmp(trigger,
+		     "commit ", 7) ? c->commit : "");
 	}
 	argv_release(&a);
 	return error;

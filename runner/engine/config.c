@@ -30,7 +30,7 @@ static const char *const source_keys[] = {
 static const char *const schedule_keys[] = {
 	"name", "playbook", "cron", "every", "mode", "limit", "tags",
 	"skip_tags", "source", "inventory", "jitter", "timezone", "on_commit",
-	"overlap", "drift", "lock_timeout", NULL
+	"overlap", "drift", "lock_timeout", "extra_vars", NULL
 };
 static const char *const ssh_keys[] = {
 	"user", "key_file", "known_hosts", "forks", "timeout", "port",

@@ -50,6 +50,7 @@ struct dschedule {
 	long long jitter;             /* seconds: a random delay up to this */
 	bool on_commit;               /* run on each new commit of its source */
 	char *limit, *tags, *skip_tags;
+	struct val *extra_vars;       /* a dict (as -e), or NULL */
 	enum doverlap overlap;
 	enum ddrift drift;
 	long long lock_timeout;       /* seconds an apply waits for a host */
