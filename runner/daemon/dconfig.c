@@ -166,8 +166,10 @@ static void load_timing(struct dschedule *s, const struct val *v,
 			s->cron_text = xstrdup(cron->u.s.ptr);
 		}
 	} else if (every) {
+		size_t errors = d->errors;
+
 		s->every = get_secs(v, "every", 0, d);
-		if (s->every < 1)
+		if (s->every < 1 && d->errors == errors)
 			diags_add(d, &every->pos, "'every' must be 1s or more");
 	}
 	if (tz) {
