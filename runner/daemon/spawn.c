@@ -290,8 +290,9 @@ static const char *status_of(int status, const struct val *doc)
 }
 
 /* What a drift-check plan found: the drift records and the daemon's map. */
-static void record_drift(struct daemon *d, struct dsched_state *st,
-			 const struct val *doc, long long run_id)
+static void record_drift(struct buf *drifted, struct daemon *d,
+			 struct dsched_state *st, const struct val *doc,
+			 long long run_id)
 {
 	const struct val *hosts = val_dict_get(doc, "hosts");
 	struct store *s = NULL;
@@ -325,6 +326,7 @@ static void record_drift(struct daemon *d, struct dsched_state *st,
 			continue;
 		}
 		st->hosts_drifted++;
+		buf_addf(drifted, "%s%s", drifted->len ? "," : "", name);
 		/* an event when a host starts drifting, or drifts otherwise */
 		fresh = !old || !val_equal(val_dict_get(old, "tasks"),
 					   val_dict_get(h, "drift_tasks"));
@@ -357,10 +359,26 @@ static void count_status(struct dsched_state *st, const char *status)
 	val_dict_set_int(st->runs, status, (n ? n->u.i : 0) + 1);
 }
 
+/* What a drift check's schedule says to do with the hosts that drifted. */
+static void drift_policy(struct daemon *d, struct dsched_state *st,
+			 const struct dchild *c, const char *hosts)
+{
+	const struct dschedule *s = dconfig_schedule(d->cfg, c->name);
+
+	if (!s || d->stopping)
+		return;
+	if (s->drift == DDRIFT_APPLY &&
+	    dspawn_run(d, st, s, "drift", DMODE_APPLY, hosts) < 0) {
+		dlog(DLOG_ERROR, 0, "schedule '%s': %s", s->name,
+		     tend_error_last());
+		tend_error_clear();
+	}
+}
+
 static void run_done(struct daemon *d, struct dchild *c, int status)
 {
 	struct dsched_state *st = daemon_sched(d, c->name);
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, drifted = BUF_INIT;
 	struct val *doc = NULL;
 	const struct val *sum;
 	long long run_id = 0;
@@ -389,7 +407,7 @@ static void run_done(struct daemon *d, struct dchild *c, int status)
 			st->changed_total += val_dict_get(sum,
 							  "change")->u.i;
 		if (c->mode == DMODE_PLAN && doc)
-			record_drift(d, st, doc, run_id);
+			record_drift(&drifted, d, st, doc, run_id);
 		free(st->last_error);
 		st->last_error = strcmp(result, "ok") ?
 			last_line(c->err_path) : NULL;
@@ -402,8 +420,11 @@ static void run_done(struct daemon *d, struct dchild *c, int status)
 	else
 		dlog(DLOG_INFO, run_id, "schedule '%s': run ok in %.0f s",
 		     c->name, difftime(time(NULL), c->started));
+	if (st && drifted.len)
+		drift_policy(d, st, c, drifted.ptr);
 	val_unref(doc);
 	buf_release(&out);
+	buf_release(&drifted);
 }
 
 void dspawn_reap(struct daemon *d)
