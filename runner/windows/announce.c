@@ -10,6 +10,18 @@
  * knows its wire format; this file knows what an announcement says.
  */
 
+/* `path` relative to `root` when it is beneath it, else as it is. */
+static const char *beneath(const char *root, const char *path)
+{
+	size_t n = root ? strlen(root) : 0;
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (!n || !path || strncmp(path, root, n) || path[n] != '/')
+		return path;
+	return path + n + 1;
+}
+
 /* The drifted tasks of one entry of the plan's `hosts`, or NULL. */
 static const struct val *host_tasks(const struct val *h)
 {
@@ -44,10 +56,11 @@ static void add_item(struct buf *out, const struct val *item)
 }
 
 /* "\nweb1: write app.conf (item=a) at site.yml:12" */
-static void add_task(struct buf *out, const char *host, const struct val *t)
+static void add_task(struct buf *out, const char *root, const char *host,
+		     const struct val *t)
 {
 	const char *name = val_cstr(val_dict_get(t, "task"));
-	const char *file = val_cstr(val_dict_get(t, "file"));
+	const char *file = beneath(root, val_cstr(val_dict_get(t, "file")));
 	const struct val *line = val_dict_get(t, "line");
 
 	buf_addf(out, "\n%s: %s", host, name ? name : "(unnamed task)");
@@ -69,7 +82,8 @@ static void add_origin(struct buf *out, const struct window_announcement *a)
 		sep = ", ";
 	}
 	if (a->playbook) {
-		buf_addf(out, "%splaybook %s", sep, a->playbook);
+		buf_addf(out, "%splaybook %s", sep,
+			 beneath(a->root, a->playbook));
 		if (a->commit)
 			buf_addf(out, " @ %.12s", a->commit);
 		sep = ", ";
@@ -102,7 +116,8 @@ void window_announce_describe(struct buf *out,
 				more++;
 				continue;
 			}
-			add_task(out, val_cstr(val_dict_get(h, "host")),
+			add_task(out, a->root, val_cstr(val_dict_get(h,
+								      "host")),
 				 val_list_at(tasks, j));
 			shown++;
 		}
@@ -123,12 +138,13 @@ static struct val *ref_or_null(const struct val *v)
 }
 
 /* One drifted task as the payload has it: exactly these four keys. */
-static struct val *task_to_val(const struct val *t)
+static struct val *task_to_val(const char *root, const struct val *t)
 {
+	const char *file = val_cstr(val_dict_get(t, "file"));
 	struct val *d = val_dict();
 
 	val_dict_set(d, "task", ref_or_null(val_dict_get(t, "task")));
-	val_dict_set(d, "file", ref_or_null(val_dict_get(t, "file")));
+	set_opt_str(d, "file", beneath(root, file));
 	val_dict_set(d, "line", ref_or_null(val_dict_get(t, "line")));
 	val_dict_set(d, "item", ref_or_null(val_dict_get(t, "item")));
 	return d;
@@ -140,7 +156,7 @@ struct val *window_announce_to_val(const struct window_announcement *a)
 
 	set_opt_str(d, "event", a->kind);
 	set_opt_str(d, "schedule", a->schedule);
-	set_opt_str(d, "playbook", a->playbook);
+	set_opt_str(d, "playbook", beneath(a->root, a->playbook));
 	set_opt_str(d, "commit", a->commit);
 	val_dict_set(d, "run_id", a->run_id > 0 ? val_int(a->run_id) :
 		     val_null());
@@ -155,7 +171,8 @@ struct val *window_announce_to_val(const struct window_announcement *a)
 		tl = val_list();
 		val_dict_set_str(hv, "host", val_cstr(val_dict_get(h, "host")));
 		for (size_t j = 0; j < val_len(tasks); j++)
-			val_list_push(tl, task_to_val(val_list_at(tasks, j)));
+			val_list_push(tl, task_to_val(a->root,
+						      val_list_at(tasks, j)));
 		val_dict_set(hv, "tasks", tl);
 		val_list_push(hosts, hv);
 	}

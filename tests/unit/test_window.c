@@ -1148,7 +1148,7 @@ static void drift_init(struct window_announcement *a, const struct val *hosts)
  */
 static void test_window__announce_text(void **state)
 {
-	struct val *hosts = json(drift_hosts), *many = val_list(), *p;
+	struct val *hosts = json(drift_hosts), *many = val_list(), *p, *rel;
 	struct window_announcement a;
 	struct buf t = BUF_INIT, j = BUF_INIT;
 
@@ -1162,6 +1162,27 @@ static void test_window__announce_text(void **state)
 		"web1: tidy <!channel> & <x|y> (item=a&b) at "
 		"roles/web/tasks/main.yml:3\n"
 		"<b>&co: install (item=7) at site.yml:20");
+
+	/* files beneath the checkout are shown relative to it */
+	rel = json("[{\"host\": \"w\", \"drift_tasks\": [{\"task\": \"t\", "
+		   "\"file\": \"/c/trees/ab/roles/r.yml\", \"line\": 1}, "
+		   "{\"task\": \"u\", \"file\": \"/c/trees/abc/x.yml\"}]}]");
+	a.hosts = rel;
+	a.root = "/c/trees/ab/";
+	a.playbook = "/c/trees/ab/site.yml";
+	buf_reset(&t);
+	window_announce_describe(&t, &a);
+	assert_string_equal(t.ptr, "Drift on 1 host (schedule web-drift, "
+			    "playbook site.yml @ abc1234def56, plan run 12):\n"
+			    "w: t at roles/r.yml:1\nw: u at /c/trees/abc/x.yml");
+	p = window_announce_to_val(&a);
+	val_to_json(&j, p, 0);
+	assert_non_null(strstr(j.ptr, "\"playbook\": \"site.yml\""));
+	assert_non_null(strstr(j.ptr, "\"file\": \"roles/r.yml\""));
+	assert_non_null(strstr(j.ptr, "\"file\": \"/c/trees/abc/x.yml\""));
+	val_unref(p);
+	val_unref(rel);
+	drift_init(&a, hosts);
 
 	/* only what is known */
 	a.schedule = NULL;

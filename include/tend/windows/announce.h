@@ -32,6 +32,12 @@ struct window_announcement {
 	const char *schedule;   /* the daemon's schedule, or NULL */
 	const char *playbook;   /* or NULL */
 	const char *commit;     /* the source commit, or NULL */
+	/*
+	 * The source's checkout (source_fetch's tree), or NULL: a playbook
+	 * or task file beneath it is shown relative to it ("site.yml"), as
+	 * a run from --repo names its files by their path in the cache.
+	 */
+	const char *root;
 	long long run_id;       /* the plan's run in the state DB; 0: none */
 	/*
 	 * The hosts, as the plan JSON's `hosts` (docs/plan-format.md): a
@@ -74,6 +80,8 @@ int window_announce(struct val **errors, const struct maintenance_config *m,
  * (a new reference): event (the kind), schedule, playbook, commit, run_id
  * (null when absent), hosts: [{host, tasks: [{task, file, line, item}]}]
  * with every drifted host and task (not capped).
+ *
+ * Both show the playbook and files relative to a->root when beneath it.
  *
  * window_announce_check: for a provider's `check`: its `announce:`
  * setting, when given, must be a bool (Ansible's boolean()); adds to d.
