@@ -49,6 +49,10 @@ LIB_SRC = $(filter-out runner/cli/main.c,$(wildcard runner/*/*.c)) \
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Small programs integration tests run, built beside the tend they test:
+# tests/helpers/NAME.c -> $(BUILD)/tests/helpers/NAME.
+HELPER_SRC = $(wildcard tests/helpers/*.c)
+HELPER_BIN = $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 ifeq ($(BUILD),build)
 TEND = bin/tend
@@ -80,6 +84,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libtend.a
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libtend.a \
 		$(LDFLAGS_ALL) $(LIBS) -lcmocka
 
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libtend.a $(LDFLAGS_ALL) $(LIBS)
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -108,7 +116,7 @@ test-deps: deps
 test-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-test-integration: $(TEND)
+test-integration: $(TEND) $(HELPER_BIN)
 	@TEND=$(abspath $(TEND)) sh tests/run-integration.sh
 
 # The system tests (t4NNN) against Debian 12 containers: LXD, image
@@ -134,8 +142,10 @@ ASAN_UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(ASAN_BUILD)/tests/%)
 
 unit-bin: $(UNIT_BIN)
 
+helper-bin: $(HELPER_BIN)
+
 test: $(TEND)
-	@$(ASAN_MAKE) all unit-bin
+	@$(ASAN_MAKE) all unit-bin helper-bin
 	@TEND=$(abspath $(TEND)) TEND_ASAN=$(abspath $(ASAN_BUILD)/bin/tend) \
 		sh tests/run-all.sh $(ASAN_UNIT_BIN)
 
@@ -194,8 +204,9 @@ bench-system: $(TEND)
 clean:
 	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test unit-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench bench-system \
+.PHONY: all deps test-deps test unit-bin helper-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench bench-system \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \
+	$(HELPER_BIN:=.d) \
 	$(BUILD)/tests/fuzz/fuzz.d

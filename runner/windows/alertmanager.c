@@ -649,4 +649,5 @@ const struct window_provider window_alertmanager = {
 	.extend = am_extend,
 	.progress = NULL,
 	.close = am_close,
+	.announce = NULL, /* silences only: nothing to post a message to */
 };

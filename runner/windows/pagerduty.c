@@ -9,7 +9,8 @@
  * services. Open is POST /maintenance_windows (with the `From` header of
  * a user of the account), extend is PUT of its end_time, close is DELETE
  * (which ends an on-going window) or, with a grace period, PUT of
- * end_time = now + grace. The external id is the window's id.
+ * end_time = now + grace. The external id is the window's id. It posts
+ * no standalone announcements (announce.h).
  */
 
 #define PD_API "https://api.pagerduty.com"
@@ -171,4 +172,10 @@ const struct window_provider window_pagerduty = {
 	.extend = pd_extend,
 	.progress = NULL,
 	.close = pd_close,
+	/*
+	 * Maintenance windows only, no announcements: drift is not an
+	 * incident, and an Events v2 "trigger" would page whoever is on
+	 * call (docs/windows.md, "Drift announcements").
+	 */
+	.announce = NULL,
 };

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/net/http.h"
+#include "tend/windows/announce.h"
 #include "tend/windows/window.h"
 #include "tend/windows/window_int.h"
 #include "tend/data/settings.h"
@@ -12,14 +13,17 @@
  * the run goes and when it ends (the external id is "CHANNEL TS"). With
  * only an incoming-webhook URL: a post before and one after. Mattermost's
  * incoming webhooks take the same payload, so `mattermost` is this
- * provider without the bot API.
+ * provider without the bot API. A standalone announcement (drift) is one
+ * message, posted the same way, never edited.
  */
 
 #define SLACK_API "https://slack.com/api"
 
-static const char *const slack_keys[] = { "channel", "api_url", NULL };
+static const char *const slack_keys[] = {
+	"channel", "api_url", "announce", NULL
+};
 static const char *const slack_secrets[] = { "token", "webhook_url", NULL };
-static const char *const mm_keys[] = { "channel", NULL };
+static const char *const mm_keys[] = { "channel", "announce", NULL };
 static const char *const mm_secrets[] = { "webhook_url", NULL };
 
 static bool has_secret(const struct val *cfg, const char *name)
@@ -49,6 +53,7 @@ static void slack_check(const struct val *cfg, struct diags *d)
 		diags_add(d, &cfg->pos, "slack needs 'token_file' (or "
 			  "'token_env') and 'channel', or 'webhook_url_file' "
 			  "(or 'webhook_url_env')");
+	window_announce_check(cfg, d);
 }
 
 static void mm_check(const struct val *cfg, struct diags *d)
@@ -56,6 +61,7 @@ static void mm_check(const struct val *cfg, struct diags *d)
 	if (!has_secret(cfg, "webhook_url"))
 		diags_add(d, &cfg->pos, "mattermost needs 'webhook_url_file' "
 			  "(or 'webhook_url_env')");
+	window_announce_check(cfg, d);
 }
 
 /*
@@ -143,11 +149,26 @@ out:
 	return error;
 }
 
+/* chat.postMessage of `text` to the channel; *out is Slack's answer. */
+static int post_message(struct val **out, const struct val *cfg,
+			const char *text)
+{
+	struct val *body = val_dict();
+	int error;
+
+	val_dict_set_str(body, "channel", val_cstr(val_dict_get(cfg,
+								"channel")));
+	set_text(body, text);
+	error = call_api(out, cfg, "chat.postMessage", body);
+	val_unref(body);
+	return error;
+}
+
 static int slack_open(char **out, const struct val *cfg,
 		      const struct window *w)
 {
 	struct buf text = BUF_INIT, id = BUF_INIT;
-	struct val *body = NULL, *resp = NULL;
+	struct val *resp = NULL;
 	int error;
 
 	*out = NULL;
@@ -156,11 +177,7 @@ static int slack_open(char **out, const struct val *cfg,
 		error = post_webhook(cfg, text.ptr);
 		goto out;
 	}
-	body = val_dict();
-	val_dict_set_str(body, "channel", val_cstr(val_dict_get(cfg,
-								"channel")));
-	set_text(body, text.ptr);
-	if ((error = call_api(&resp, cfg, "chat.postMessage", body)) < 0)
+	if ((error = post_message(&resp, cfg, text.ptr)) < 0)
 		goto out;
 	if (!val_cstr(val_dict_get(resp, "channel")) ||
 	    !val_cstr(val_dict_get(resp, "ts"))) {
@@ -172,7 +189,6 @@ static int slack_open(char **out, const struct val *cfg,
 		 val_cstr(val_dict_get(resp, "ts")));
 	*out = buf_detach(&id, NULL);
 out:
-	val_unref(body);
 	val_unref(resp);
 	buf_release(&text);
 	buf_release(&id);
@@ -240,6 +256,24 @@ static int slack_close(struct val **firing, const struct val *cfg,
 	return error;
 }
 
+/* One message that is never edited: nothing to keep from the answer. */
+static int slack_announce(const struct val *cfg,
+			  const struct window_announcement *a)
+{
+	struct buf text = BUF_INIT;
+	struct val *resp = NULL;
+	int error;
+
+	window_announce_describe(&text, a);
+	if (use_bot(cfg))
+		error = post_message(&resp, cfg, text.ptr);
+	else
+		error = post_webhook(cfg, text.ptr);
+	val_unref(resp);
+	buf_release(&text);
+	return error;
+}
+
 const struct window_provider window_slack = {
 	.name = "slack",
 	.keys = slack_keys,
@@ -250,6 +284,7 @@ const struct window_provider window_slack = {
 	.extend = slack_extend,
 	.progress = slack_progress,
 	.close = slack_close,
+	.announce = slack_announce,
 };
 
 const struct window_provider window_mattermost = {
@@ -262,4 +297,5 @@ const struct window_provider window_mattermost = {
 	.extend = slack_extend,
 	.progress = slack_progress,
 	.close = slack_close,
+	.announce = slack_announce,
 };

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/net/http.h"
+#include "tend/windows/announce.h"
 #include "tend/windows/window.h"
 #include "tend/windows/window_int.h"
 #include "tend/data/settings.h"
@@ -12,25 +13,29 @@
  * closes, {"event": "window.open", "window": {...}}, signed with
  * HMAC-SHA256 of the body under a shared secret, in the header
  * `X-Tend-Signature: sha256=<hex>` (the header name is configurable), so
- * that the receiver can check who sent it.
+ * that the receiver can check who sent it. A standalone announcement is
+ * one POST of its own JSON, {"event": "drift", ...}, signed the same way.
  */
 
 #define DEFAULT_HEADER "X-Tend-Signature"
 
-static const char *const webhook_keys[] = { "url", "header", NULL };
+static const char *const webhook_keys[] = {
+	"url", "header", "announce", NULL
+};
 static const char *const webhook_secrets[] = { "secret", NULL };
 
 static void webhook_check(const struct val *cfg, struct diags *d)
 {
 	if (!val_cstr(val_dict_get(cfg, "url")))
 		diags_add(d, &cfg->pos, "webhook needs a 'url'");
+	window_announce_check(cfg, d);
 }
 
-static int post_event(const struct val *cfg, const struct window *w,
-		      const char *event)
+/* POST `body` as JSON to the url, signed when there is a secret. */
+static int post_json(const struct val *cfg, const struct val *body)
 {
 	const char *header = val_cstr(val_dict_get(cfg, "header"));
-	struct val *body = val_dict(), *secret = NULL;
+	struct val *secret = NULL;
 	struct buf text = BUF_INIT, sig = BUF_INIT;
 	const char *headers[4] = { "Content-Type: application/json", NULL };
 	struct http_response resp = HTTP_RESPONSE_INIT;
@@ -39,8 +44,6 @@ static int post_event(const struct val *cfg, const struct window *w,
 	int error;
 
 	window_http_opts(&o, cfg);
-	val_dict_set_str(body, "event", event);
-	val_dict_set(body, "window", window_to_val(w));
 	val_to_json(&text, body, 0);
 	error = settings_secret(&secret, cfg, "secret");
 	if (error == 0) {
@@ -80,9 +83,21 @@ static int post_event(const struct val *cfg, const struct window *w,
 out:
 	http_response_release(&resp);
 	val_unref(secret);
-	val_unref(body);
 	buf_release(&text);
 	buf_release(&sig);
+	return error;
+}
+
+static int post_event(const struct val *cfg, const struct window *w,
+		      const char *event)
+{
+	struct val *body = val_dict();
+	int error;
+
+	val_dict_set_str(body, "event", event);
+	val_dict_set(body, "window", window_to_val(w));
+	error = post_json(cfg, body);
+	val_unref(body);
 	return error;
 }
 
@@ -108,6 +123,16 @@ static int webhook_close(struct val **firing, const struct val *cfg,
 	return post_event(cfg, w, "window.close");
 }
 
+static int webhook_announce(const struct val *cfg,
+			    const struct window_announcement *a)
+{
+	struct val *body = window_announce_to_val(a);
+	int error = post_json(cfg, body);
+
+	val_unref(body);
+	return error;
+}
+
 const struct window_provider window_webhook = {
 	.name = "webhook",
 	.keys = webhook_keys,
@@ -118,4 +143,5 @@ const struct window_provider window_webhook = {
 	.extend = webhook_extend,
 	.progress = NULL,
 	.close = webhook_close,
+	.announce = webhook_announce,
 };

@@ -5,6 +5,7 @@
 #include "tend/net/http.h"
 #include "tend/store/store.h"
 #include "tend/windows/alertmanager.h"
+#include "tend/windows/announce.h"
 #include "tend/windows/window.h"
 #include "tend/util/fs.h"
 #include "tend/util/quote.h"
@@ -1104,6 +1105,343 @@ static void test_window__change_windows(void **state)
 	config_free(c);
 }
 
+/*
+ * The plan JSON's `hosts` for the drift announcements: web1 drifted in
+ * two tasks (one a loop item, one with a hostile name), db1 did not,
+ * "<b>&co" (a hostile host name) in one.
+ */
+static const char drift_hosts[] =
+	"[{\"host\": \"web1\", \"drift\": true, \"tasks\": [], "
+	"\"drift_tasks\": ["
+	"{\"task\": \"write app.conf\", \"file\": \"site.yml\", \"line\": 12, "
+	"\"item\": null}, "
+	"{\"task\": \"tidy <!channel> & <x|y>\", \"file\": \"roles/web/tasks/"
+	"main.yml\", \"line\": 3, \"item\": \"a&b\"}]}, "
+	"{\"host\": \"db1\", \"drift\": false, \"drift_tasks\": []}, "
+	"{\"host\": \"<b>&co\", \"drift\": true, \"drift_tasks\": ["
+	"{\"task\": \"install\", \"file\": \"site.yml\", \"line\": 20, "
+	"\"item\": 7}]}]";
+
+static struct val *json(const char *text)
+{
+	struct val *v = NULL;
+
+	assert_ok(val_from_json(&v, text, strlen(text)));
+	return v;
+}
+
+static void drift_init(struct window_announcement *a, const struct val *hosts)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = "drift";
+	a->schedule = "web-drift";
+	a->playbook = "site.yml";
+	a->commit = "abc1234def5678abc1234def5678abc1234def56";
+	a->run_id = 12;
+	a->hosts = hosts;
+}
+
+/*
+ * The drift text (plain: the providers escape it) and the webhook's
+ * payload: only drifted hosts, item and file:line, the origin's parts
+ * there are, at most 20 task lines then "and N more".
+ */
+static void test_window__announce_text(void **state)
+{
+	struct val *hosts = json(drift_hosts), *many = val_list(), *p, *rel;
+	struct window_announcement a;
+	struct buf t = BUF_INIT, j = BUF_INIT;
+
+	(void)state;
+	drift_init(&a, hosts);
+	window_announce_describe(&t, &a);
+	assert_string_equal(t.ptr,
+		"Drift on 2 hosts (schedule web-drift, playbook site.yml @ "
+		"abc1234def56, plan run 12):\n"
+		"web1: write app.conf at site.yml:12\n"
+		"web1: tidy <!channel> & <x|y> (item=a&b) at "
+		"roles/web/tasks/main.yml:3\n"
+		"<b>&co: install (item=7) at site.yml:20");
+
+	/* files beneath the checkout are shown relative to it */
+	rel = json("[{\"host\": \"w\", \"drift_tasks\": [{\"task\": \"t\", "
+		   "\"file\": \"/c/trees/ab/roles/r.yml\", \"line\": 1}, "
+		   "{\"task\": \"u\", \"file\": \"/c/trees/abc/x.yml\"}]}]");
+	a.hosts = rel;
+	a.root = "/c/trees/ab/";
+	a.playbook = "/c/trees/ab/site.yml";
+	buf_reset(&t);
+	window_announce_describe(&t, &a);
+	assert_string_equal(t.ptr, "Drift on 1 host (schedule web-drift, "
+			    "playbook site.yml @ abc1234def56, plan run 12):\n"
+			    "w: t at roles/r.yml:1\nw: u at /c/trees/abc/x.yml");
+	p = window_announce_to_val(&a);
+	val_to_json(&j, p, 0);
+	assert_non_null(strstr(j.ptr, "\"playbook\": \"site.yml\""));
+	assert_non_null(strstr(j.ptr, "\"file\": \"roles/r.yml\""));
+	assert_non_null(strstr(j.ptr, "\"file\": \"/c/trees/abc/x.yml\""));
+	val_unref(p);
+	val_unref(rel);
+	drift_init(&a, hosts);
+
+	/* only what is known */
+	a.schedule = NULL;
+	a.playbook = NULL;
+	a.run_id = 0;
+	buf_reset(&t);
+	window_announce_describe(&t, &a);
+	assert_non_null(strstr(t.ptr, "Drift on 2 hosts (commit "
+			       "abc1234def56):\n"));
+	a.commit = NULL;
+	buf_reset(&t);
+	window_announce_describe(&t, &a);
+	assert_non_null(strstr(t.ptr, "Drift on 2 hosts:\nweb1: "));
+
+	/* 3 hosts of 9 tasks: 20 lines, then "and 7 more" */
+	for (int h = 0; h < 3; h++) {
+		struct val *hv = val_dict(), *tl = val_list();
+
+		buf_reset(&j);
+		buf_addf(&j, "h%d", h);
+		val_dict_set_str(hv, "host", j.ptr);
+		for (int i = 0; i < 9; i++) {
+			struct val *tv = val_dict();
+
+			buf_reset(&j);
+			buf_addf(&j, "step %d", i);
+			val_dict_set_str(tv, "task", j.ptr);
+			val_list_push(tl, tv);
+		}
+		val_dict_set(hv, "drift_tasks", tl);
+		val_list_push(many, hv);
+	}
+	a.hosts = many;
+	buf_reset(&t);
+	window_announce_describe(&t, &a);
+	assert_non_null(strstr(t.ptr, "Drift on 3 hosts:\nh0: step 0\n"));
+	assert_non_null(strstr(t.ptr, "\nh2: step 1\nand 7 more"));
+	assert_null(strstr(t.ptr, "h2: step 2"));
+	assert_null(strstr(t.ptr, " at ")); /* no file: no position */
+
+	/* the payload: every drifted host and task, four keys each */
+	drift_init(&a, hosts);
+	p = window_announce_to_val(&a);
+	buf_reset(&j);
+	val_to_json(&j, p, 0);
+	assert_string_equal(j.ptr,
+		"{\"event\": \"drift\", \"schedule\": \"web-drift\", "
+		"\"playbook\": \"site.yml\", \"commit\": "
+		"\"abc1234def5678abc1234def5678abc1234def56\", \"run_id\": 12, "
+		"\"hosts\": [{\"host\": \"web1\", \"tasks\": ["
+		"{\"task\": \"write app.conf\", \"file\": \"site.yml\", "
+		"\"line\": 12, \"item\": null}, "
+		"{\"task\": \"tidy <!channel> & <x|y>\", \"file\": "
+		"\"roles/web/tasks/main.yml\", \"line\": 3, \"item\": \"a&b\"}]}, "
+		"{\"host\": \"<b>&co\", \"tasks\": [{\"task\": \"install\", "
+		"\"file\": \"site.yml\", \"line\": 20, \"item\": 7}]}]}");
+	val_unref(p);
+	a.hosts = many;
+	a.schedule = NULL;
+	a.commit = NULL;
+	a.run_id = 0;
+	p = window_announce_to_val(&a);
+	assert_true(val_is(val_dict_get(p, "schedule"), VAL_NULL));
+	assert_true(val_is(val_dict_get(p, "commit"), VAL_NULL));
+	assert_true(val_is(val_dict_get(p, "run_id"), VAL_NULL));
+	assert_int_equal(val_len(val_dict_get(val_list_at(
+		val_dict_get(p, "hosts"), 2), "tasks")), 9);
+	val_unref(p);
+	val_unref(hosts);
+	val_unref(many);
+	buf_release(&t);
+	buf_release(&j);
+}
+
+/* Did any request since `from` go to a path starting with `prefix`? */
+static bool requested(const struct val *l, const char *prefix)
+{
+	for (size_t i = 0; i < val_len(l); i++)
+		if (!strncmp(req_str(l, i, "path"), prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+/*
+ * window_announce through every kind of provider, against the receiver
+ * (which refuses unescaped Slack text and a bad signature): Slack's bot
+ * and Mattermost post the escaped text, the webhook its signed JSON;
+ * Alertmanager and PagerDuty have no announce op and get nothing, nor
+ * does a provider with `announce: false`.
+ */
+static void test_window__announce_drift(void **state)
+{
+	struct config *c;
+	struct window_announcement a;
+	struct val *hosts = json(drift_hosts), *errors = NULL, *l, *body;
+	size_t from = requests_nr(), silences = count_silences("active");
+	const char *text;
+
+	(void)state;
+	write_secret("slack-token", "xoxb-test-token\n");
+	setenv("TEND_TEST_SECRET", "s3cret", 1);
+	setenv("TEND_TEST_PD", "pd-token", 1);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: alertmanager\n      url: %s\n"
+		   "    - type: slack\n      api_url: %s/slack\n"
+		   "      token_file: %s/slack-token\n      channel: ops\n"
+		   "    - type: pagerduty\n      api_url: %s/pd\n"
+		   "      token_env: TEND_TEST_PD\n      from: ops@example.com\n"
+		   "      services: [PSVC1]\n"
+		   "    - type: webhook\n      url: %s/signed/drift\n"
+		   "      secret_env: TEND_TEST_SECRET\n"
+		   "    - type: webhook\n      url: %s/signed/off\n"
+		   "      announce: off\n"
+		   "    - type: mattermost\n      webhook_url_env: "
+		   "TEND_TEST_HOOK\n      announce: yes\n",
+		   am_url, rcv_url, scratch, rcv_url, rcv_url, rcv_url);
+	drift_init(&a, hosts);
+	assert_ok(window_announce(&errors, &c->maintenance, &a));
+	assert_int_equal(val_len(errors), 0);
+	val_unref(errors);
+
+	l = requests(from);
+	assert_int_equal(val_len(l), 3);
+	assert_string_equal(req_str(l, 0, "path"), "/slack/chat.postMessage");
+	assert_string_equal(req_str(l, 0, "body.channel"), "ops");
+	text = req_str(l, 0, "body.text");
+	assert_string_equal(text,
+		"Drift on 2 hosts (schedule web-drift, playbook site.yml @ "
+		"abc1234def56, plan run 12):\n"
+		"web1: write app.conf at site.yml:12\n"
+		"web1: tidy &lt;!channel&gt; &amp; &lt;x|y&gt; (item=a&amp;b) at "
+		"roles/web/tasks/main.yml:3\n"
+		"&lt;b&gt;&amp;co: install (item=7) at site.yml:20");
+	assert_string_equal(req_str(l, 1, "path"), "/signed/drift");
+	body = val_dict_get(val_list_at(l, 1), "body");
+	assert_string_equal(val_cstr(val_dict_get(body, "event")), "drift");
+	assert_string_equal(val_cstr(val_dict_get(body, "schedule")),
+			    "web-drift");
+	assert_int_equal(val_dict_get(body, "run_id")->u.i, 12);
+	assert_int_equal(val_len(val_dict_get(body, "hosts")), 2);
+	assert_string_equal(val_cstr(val_dict_get(val_list_at(
+		val_dict_get(body, "hosts"), 1), "host")), "<b>&co");
+	assert_string_equal(req_str(l, 2, "path"), "/hook/mm");
+	assert_string_equal(req_str(l, 2, "body.text"), text);
+	assert_false(requested(l, "/pd/"));
+	assert_false(requested(l, "/signed/off"));
+	assert_int_equal(count_silences("active"), silences);
+	val_unref(l);
+
+	/* nothing drifted: nothing posted */
+	val_unref(hosts);
+	hosts = json("[{\"host\": \"db1\", \"drift\": false, "
+		     "\"drift_tasks\": []}]");
+	a.hosts = hosts;
+	from = requests_nr();
+	assert_ok(window_announce(&errors, &c->maintenance, &a));
+	assert_int_equal(val_len(errors), 0);
+	assert_int_equal(requests_nr(), from);
+	val_unref(errors);
+
+	/* a kind it cannot describe is refused before any provider */
+	a.kind = "weather";
+	assert_int_equal(window_announce(&errors, &c->maintenance, &a), -1);
+	assert_string_equal(tend_error_last(),
+			    "unknown announcement kind 'weather'");
+	assert_int_equal(requests_nr(), from);
+	tend_error_clear();
+	val_unref(errors);
+	val_unref(hosts);
+	config_free(c);
+}
+
+/*
+ * A provider that fails does not stop the others; each failure is
+ * listed with its type and place, and no secret (the Slack webhook's
+ * URL) is in any message.
+ */
+static void test_window__announce_failures(void **state)
+{
+	struct config *c;
+	struct window_announcement a;
+	struct val *hosts = json(drift_hosts), *errors = NULL, *l;
+	struct buf url = BUF_INIT;
+	size_t from = requests_nr();
+	const struct val *e;
+
+	(void)state;
+	buf_addf(&url, "%s/nowhere/T000/B000/XXXXSECRET", rcv_url);
+	write_secret("slack-hook", url.ptr);
+	c = config("maintenance:\n  providers:\n"
+		   "    - type: slack\n      webhook_url_file: %s/slack-hook\n"
+		   "      retries: 0\n"
+		   "    - type: webhook\n      url: %s/signed/x\n"
+		   "      retries: 0\n      timeout: 5\n"
+		   "    - type: mattermost\n      webhook_url_env: "
+		   "TEND_TEST_HOOK\n", scratch, dead_url);
+	drift_init(&a, hosts);
+	assert_int_equal(window_announce(&errors, &c->maintenance, &a), -1);
+	assert_non_null(strstr(tend_error_last(), "cannot announce drift: "
+			       "slack: "));
+	assert_non_null(strstr(tend_error_last(), "HTTP 404"));
+	assert_null(strstr(tend_error_last(), "SECRET"));
+	assert_int_equal(val_len(errors), 2);
+	e = val_list_at(errors, 0);
+	assert_string_equal(val_cstr(val_dict_get(e, "type")), "slack");
+	assert_int_equal(val_dict_get(e, "index")->u.i, 0);
+	assert_non_null(strstr(val_cstr(val_dict_get(e, "error")), "HTTP 404"));
+	assert_null(strstr(val_cstr(val_dict_get(e, "error")), "SECRET"));
+	e = val_list_at(errors, 1);
+	assert_string_equal(val_cstr(val_dict_get(e, "type")), "webhook");
+	assert_int_equal(val_dict_get(e, "index")->u.i, 1);
+	assert_non_null(strstr(val_cstr(val_dict_get(e, "error")),
+			       "cannot reach"));
+	tend_error_clear();
+	val_unref(errors);
+
+	/* the receiver logs the refused Slack post; Mattermost still got its */
+	l = requests(from);
+	assert_int_equal(val_len(l), 2);
+	assert_string_equal(req_str(l, 0, "path"),
+			    "/nowhere/T000/B000/XXXXSECRET");
+	assert_string_equal(req_str(l, 1, "path"), "/hook/mm");
+	assert_non_null(strstr(req_str(l, 1, "body.text"), "Drift on 2 hosts"));
+	val_unref(l);
+	val_unref(hosts);
+	buf_release(&url);
+	config_free(c);
+}
+
+/* `announce:` must be a bool, and only announcing providers take it. */
+static void test_window__announce_setting(void **state)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT, all = BUF_INIT;
+	struct diags d = DIAGS_INIT;
+	struct config *c = NULL;
+
+	(void)state;
+	buf_addf(&path, "%s/bad.yml", scratch);
+	buf_addf(&text, "maintenance:\n  providers:\n"
+		 "    - type: slack\n      webhook_url_env: X\n"
+		 "      announce: sometimes\n"
+		 "    - type: alertmanager\n      url: http://127.0.0.1:1\n"
+		 "      announce: false\n");
+	assert_ok(buf_write_file_atomic(path.ptr, text.ptr, text.len, 0600));
+	assert_int_equal(config_load(&c, path.ptr, &d), TEND_EPARSE);
+	for (size_t i = 0; i < d.nr; i++)
+		buf_addf(&all, "%s\n", d.items[i]);
+	assert_non_null(strstr(all.ptr, "bad.yml:5:17: expected a bool for "
+			       "'announce', got 'sometimes'"));
+	assert_non_null(strstr(all.ptr, "bad.yml:8:7: unknown key "
+			       "'announce'"));
+	tend_error_clear();
+	config_free(c);
+	diags_release(&d);
+	buf_release(&path);
+	buf_release(&text);
+	buf_release(&all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1124,6 +1462,10 @@ int main(void)
 		cmocka_unit_test(test_window__announce_and_skip),
 		cmocka_unit_test(test_window__winplan),
 		cmocka_unit_test(test_window__announce_changes),
+		cmocka_unit_test(test_window__announce_text),
+		cmocka_unit_test(test_window__announce_drift),
+		cmocka_unit_test(test_window__announce_failures),
+		cmocka_unit_test(test_window__announce_setting),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -83,9 +83,15 @@ struct change_window {
 
 struct store;
 struct window;
+struct window_announcement; /* windows/announce.h */
 
 enum {
-	WINDOW_ANNOUNCE = 1 << 0, /* an announcement (skipped by announce: no) */
+	/*
+	 * It posts announcements: left out of a window by a play's
+	 * `maintenance: {announce: false}`. Its standalone announcements
+	 * (the `announce` op) are turned off by its own `announce: false`.
+	 */
+	WINDOW_ANNOUNCE = 1 << 0,
 };
 
 /*
@@ -142,6 +148,16 @@ struct window_provider {
 	 */
 	int (*close)(struct val **firing, const struct val *cfg,
 		     const struct window *w, const char *id);
+
+	/*
+	 * Post one standalone message, with no window (announce.h: drift
+	 * found by a scheduled plan), in the provider's own format, with
+	 * cfg's timeout and retries. Called by window_announce() only, at
+	 * any time, with or without windows open. NULL: the provider does
+	 * not announce (Alertmanager, PagerDuty).
+	 */
+	int (*announce)(const struct val *cfg,
+			const struct window_announcement *a);
 };
 
 /* How the run went, for the closing announcements. */
