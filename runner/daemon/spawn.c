@@ -3,6 +3,7 @@
 #include "tend/store/store.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/windows/announce.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -290,7 +291,8 @@ static const char *status_of(int status, const struct val *doc)
 }
 
 /* What a drift-check plan found: the drift records and the daemon's map. */
-static void record_drift(struct buf *drifted, struct daemon *d,
+static void record_drift(struct buf *drifted, struct val *fresh_hosts,
+			 struct daemon *d,
 			 struct dsched_state *st, const struct val *doc,
 			 long long run_id)
 {
@@ -340,6 +342,7 @@ static void record_drift(struct buf *drifted, struct daemon *d,
 		val_dict_set(d->drift, name, e);
 		if (!fresh)
 			continue;
+		val_list_push(fresh_hosts, val_ref((struct val *)h));
 		if (s && store_drift_add(s, name, st->name, run_id,
 					 val_dict_get(h, "drift_tasks")) < 0) {
 			dlog(DLOG_ERROR, run_id, "cannot record drift: %s",
@@ -359,14 +362,53 @@ static void count_status(struct dsched_state *st, const char *status)
 	val_dict_set_int(st->runs, status, (n ? n->u.i : 0) + 1);
 }
 
+/*
+ * Announce the hosts that started drifting (or drift otherwise) through
+ * the maintenance providers that announce. Files are named relative to
+ * the checkout: the playbook's path in it, less the schedule's own.
+ */
+static void announce(struct daemon *d, const struct dschedule *s,
+		     const struct dchild *c, const struct val *doc,
+		     const struct val *hosts, long long run_id)
+{
+	const char *pb = val_cstr(val_dict_get(doc, "playbook"));
+	size_t pl = pb ? strlen(pb) : 0, sl = strlen(s->playbook);
+	char *root = NULL;
+	struct val *errors = NULL;
+	struct window_announcement a = {
+		.kind = "drift", .schedule = s->name, .playbook = pb,
+		.commit = c->commit, .run_id = run_id, .hosts = hosts,
+	};
+
+	if (s->source && pl > sl + 1 && !strcmp(pb + pl - sl, s->playbook) &&
+	    pb[pl - sl - 1] == '/')
+		a.root = root = xstrndup(pb, pl - sl - 1);
+	else if (!s->source)
+		a.root = d->cfg->base_dir;
+	if (window_announce(&errors, &d->cfg->cfg->maintenance, &a) < 0) {
+		dlog(DLOG_ERROR, run_id, "schedule '%s': %s", s->name,
+		     tend_error_last());
+		tend_error_clear();
+	} else {
+		dlog(DLOG_INFO, run_id, "schedule '%s': drift announced",
+		     s->name);
+	}
+	val_unref(errors);
+	free(root);
+}
+
 /* What a drift check's schedule says to do with the hosts that drifted. */
 static void drift_policy(struct daemon *d, struct dsched_state *st,
-			 const struct dchild *c, const char *hosts)
+			 const struct dchild *c, const char *hosts,
+			 const struct val *doc, const struct val *fresh,
+			 long long run_id)
 {
 	const struct dschedule *s = dconfig_schedule(d->cfg, c->name);
 
 	if (!s || d->stopping)
 		return;
+	if (s->drift == DDRIFT_NOTIFY && val_len(fresh))
+		announce(d, s, c, doc, fresh, run_id);
 	if (s->drift == DDRIFT_APPLY &&
 	    dspawn_run(d, st, s, "drift", DMODE_APPLY, hosts) < 0) {
 		dlog(DLOG_ERROR, 0, "schedule '%s': %s", s->name,
@@ -379,6 +421,7 @@ static void run_done(struct daemon *d, struct dchild *c, int status)
 {
 	struct dsched_state *st = daemon_sched(d, c->name);
 	struct buf out = BUF_INIT, drifted = BUF_INIT;
+	struct val *fresh = val_list();
 	struct val *doc = NULL;
 	const struct val *sum;
 	long long run_id = 0;
@@ -407,7 +450,7 @@ static void run_done(struct daemon *d, struct dchild *c, int status)
 			st->changed_total += val_dict_get(sum,
 							  "change")->u.i;
 		if (c->mode == DMODE_PLAN && doc)
-			record_drift(&drifted, d, st, doc, run_id);
+			record_drift(&drifted, fresh, d, st, doc, run_id);
 		free(st->last_error);
 		st->last_error = strcmp(result, "ok") ?
 			last_line(c->err_path) : NULL;
@@ -421,7 +464,8 @@ static void run_done(struct daemon *d, struct dchild *c, int status)
 		dlog(DLOG_INFO, run_id, "schedule '%s': run ok in %.0f s",
 		     c->name, difftime(time(NULL), c->started));
 	if (st && drifted.len)
-		drift_policy(d, st, c, drifted.ptr);
+		drift_policy(d, st, c, drifted.ptr, doc, fresh, run_id);
+	val_unref(fresh);
 	val_unref(doc);
 	buf_release(&out);
 	buf_release(&drifted);
