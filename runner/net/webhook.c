@@ -373,6 +373,23 @@ void webhook_push_release(struct webhook_push *p)
 }
 
 /*
+ * Where the host that starts at `host` ends: after the ']' of an IPv6
+ * address ("[::1]"), else at the first ':' (a port, or scp-like syntax's
+ * path) or at `limit`. NULL when a '[' has no ']' before `limit`.
+ */
+static const char *host_end_of(const char *host, const char *limit)
+{
+	const char *close, *colon;
+
+	if (*host == '[') {
+		close = memchr(host, ']', (size_t)(limit - host));
+		return close ? close + 1 : NULL;
+	}
+	colon = memchr(host, ':', (size_t)(limit - host));
+	return colon ? colon : limit;
+}
+
+/*
  * A repository URL as "host/path" in `out`: the host in lower case, the
  * path without leading or trailing slashes and without ".git". False
  * for what names no remote repository.
@@ -380,42 +397,34 @@ void webhook_push_release(struct webhook_push *p)
 static bool repo_key(struct buf *out, const char *url)
 {
 	const char *sep = strstr(url, "://"), *colon = strchr(url, ':');
-	const char *slash = strchr(url, '/'), *host, *host_end, *path;
+	const char *slash = strchr(url, '/'), *end = url + strlen(url);
+	const char *host, *host_end, *path, *at;
 	size_t plen;
 
 	if (sep) {
-		const char *auth = sep + 3, *at;
+		const char *auth = sep + 3;
 
 		if (sep - url == 4 && !strncasecmp(url, "file", 4))
 			return false;
 		path = auth + strcspn(auth, "/?#");
 		at = memrchr(auth, '@', (size_t)(path - auth));
 		host = at ? at + 1 : auth;
-		host_end = memchr(host, ':', (size_t)(path - host));
+		host_end = host_end_of(host, path);
+		plen = strcspn(path, "?#");
 	} else if (colon && (!slash || colon < slash) && url[0] != '/') {
-		const char *at = memchr(url, '@', (size_t)(colon - url));
-
+		/* scp-like: [user@]host:path */
+		at = memchr(url, '@', (size_t)(colon - url));
 		host = at ? at + 1 : url;
-		host_end = strchr(host, ':');
+		host_end = host_end_of(host, end);
+		if (!host_end || *host_end != ':')
+			return false;
+		path = host_end + 1;
+		plen = strlen(path);
 	} else {
 		return false;
 	}
-	if (*host == '[') {
-		/* an IPv6 address: "[::1]:port/path" or "[::1]:path" */
-		const char *close = strchr(host, ']');
-
-		if (!close || (sep && close > path))
-			return false;
-		host_end = close + 1;
-	}
-	if (!sep) {
-		if (*host_end != ':')
-			return false;
-		path = host_end + 1;
-	} else if (!host_end || host_end > path) {
-		host_end = path;
-	}
-	plen = strcspn(path, sep ? "?#" : "");
+	if (!host_end || host_end == host)
+		return false;
 	while (plen && *path == '/') {
 		path++;
 		plen--;
@@ -426,7 +435,7 @@ static bool repo_key(struct buf *out, const char *url)
 		plen -= 4;
 	while (plen && path[plen - 1] == '/')
 		plen--;
-	if (host_end == host || !plen)
+	if (!plen)
 		return false;
 	for (const char *h = host; h < host_end; h++)
 		buf_addch(out, tolower((unsigned char)*h));
