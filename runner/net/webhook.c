@@ -21,6 +21,7 @@
 
 #define HDR_GITHUB "X-Hub-Signature-256"
 #define HDR_GITEA "X-Gitea-Signature"
+#define HDR_FORGEJO "X-Forgejo-Signature"
 #define HDR_GITLAB "X-Gitlab-Token"
 
 #define MAC_LEN 32 /* SHA-256 */
@@ -129,6 +130,7 @@ int webhook_verify(enum webhook_sender *out, webhook_header_fn header,
 {
 	const char *github = header(HDR_GITHUB, payload);
 	const char *gitea = header(HDR_GITEA, payload);
+	const char *forgejo = header(HDR_FORGEJO, payload);
 	const char *gitlab = header(HDR_GITLAB, payload);
 	unsigned char mac[MAC_LEN];
 	unsigned int mac_len = 0;
@@ -137,22 +139,26 @@ int webhook_verify(enum webhook_sender *out, webhook_header_fn header,
 	if (!secret || !*secret)
 		return tend_error_set("no webhook secret configured: no "
 				      "request can be verified");
-	if (!github && !gitea && !gitlab)
+	if (!github && !gitea && !forgejo && !gitlab)
 		return tend_error_set_code(TEND_EREFUSED, "no signature "
-					   "header (%s, %s or %s)", HDR_GITHUB,
-					   HDR_GITEA, HDR_GITLAB);
-	if ((github || gitea) &&
+					   "header (%s, %s, %s or %s)",
+					   HDR_GITHUB, HDR_GITEA, HDR_FORGEJO,
+					   HDR_GITLAB);
+	if ((github || gitea || forgejo) &&
 	    !HMAC(EVP_sha256(), secret, (int)strlen(secret),
 		  (const unsigned char *)body, len, mac, &mac_len))
 		return tend_error_set("cannot compute the HMAC-SHA256 of the "
 				      "webhook body");
 	/* every header present must hold: see the rule in webhook.h */
 	if ((gitea && (error = check_hmac(HDR_GITEA, gitea, "", mac)) < 0) ||
+	    (forgejo &&
+	     (error = check_hmac(HDR_FORGEJO, forgejo, "", mac)) < 0) ||
 	    (github &&
 	     (error = check_hmac(HDR_GITHUB, github, "sha256=", mac)) < 0) ||
 	    (gitlab && (error = check_token(gitlab, secret)) < 0))
 		goto out;
-	*out = gitea ? WEBHOOK_GITEA : github ? WEBHOOK_GITHUB : WEBHOOK_GITLAB;
+	*out = gitea || forgejo ? WEBHOOK_GITEA :
+	       github ? WEBHOOK_GITHUB : WEBHOOK_GITLAB;
 out:
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return error;
@@ -181,6 +187,8 @@ enum webhook_event webhook_event(const char **name,
 		break;
 	case WEBHOOK_GITEA:
 		v = header("X-Gitea-Event", payload);
+		if (!v)
+			v = header("X-Forgejo-Event", payload);
 		if (!v)
 			v = header("X-GitHub-Event", payload);
 		break;

@@ -161,7 +161,8 @@ static void test_webhook__missing_header(void **state)
 	assert_refused(verify(&s, &none, DOC_BODY, strlen(DOC_BODY),
 			      DOC_SECRET),
 		       "no signature header (X-Hub-Signature-256, "
-		       "X-Gitea-Signature or X-Gitlab-Token)", NULL);
+		       "X-Gitea-Signature, X-Forgejo-Signature or "
+		       "X-Gitlab-Token)", NULL);
 	/* GitHub's old SHA-1 header alone is not enough */
 	none.kv[2] = "X-Hub-Signature";
 	none.kv[3] = "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59";
@@ -285,6 +286,28 @@ static void test_webhook__gitea_without_github_header(void **state)
 	assert_int_equal(s, WEBHOOK_GITEA);
 	assert_int_equal(webhook_event(&name, s, lookup, &h),
 			 WEBHOOK_EVENT_PUSH);
+	buf_release(&body);
+}
+
+static void test_webhook__forgejo(void **state)
+{
+	static const char *const hidden[] = { GITEA_PUSH_MAC, SECRET, NULL };
+	struct headers h = { { "X-Forgejo-Signature", GITEA_PUSH_MAC,
+			       "X-Forgejo-Event", "push", NULL } };
+	struct buf body = BUF_INIT;
+	enum webhook_sender s = 0;
+	const char *name = NULL;
+
+	(void)state;
+	fixture(&body, "gitea-push.json");
+	assert_ok(verify(&s, &h, body.ptr, body.len, SECRET));
+	assert_int_equal(s, WEBHOOK_GITEA);
+	assert_int_equal(webhook_event(&name, s, lookup, &h),
+			 WEBHOOK_EVENT_PUSH);
+	assert_string_equal(name, "push");
+	h.kv[1] = GITHUB_PUSH_MAC;
+	assert_refused(verify(&s, &h, body.ptr, body.len, SECRET),
+		       "bad signature in X-Forgejo-Signature", hidden);
 	buf_release(&body);
 }
 
@@ -678,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_webhook__no_secret_configured),
 		cmocka_unit_test(test_webhook__gitea),
 		cmocka_unit_test(test_webhook__gitea_without_github_header),
+		cmocka_unit_test(test_webhook__forgejo),
 		cmocka_unit_test(test_webhook__every_header_must_hold),
 		cmocka_unit_test(test_webhook__gitlab_token),
 		cmocka_unit_test(test_webhook__gitlab_tag_deleted),

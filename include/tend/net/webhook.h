@@ -13,7 +13,8 @@
  *
  *	GitHub	X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>
  *	Gitea	X-Gitea-Signature: <hex HMAC-SHA256(secret, body)>
- *		(Forgejo and Gogs-compatible servers send it too)
+ *		(Forgejo sends the same as X-Forgejo-Signature; both are
+ *		Gitea here)
  *	GitLab	X-Gitlab-Token: <secret>
  *
  * Every comparison runs in constant time, and no message ever holds the
@@ -45,10 +46,11 @@ typedef const char *(*webhook_header_fn)(const char *name, void *payload);
  * `secret`, and say which sender it was.
  *
  * The rule when a request carries more than one sender's header: every
- * one of the three headers above that is present must prove the secret,
- * and the sender is named by the most specific one: X-Gitea-Signature
- * makes it Gitea (Gitea also sends X-Hub-Signature-256, with the same
- * digest), else X-Hub-Signature-256 makes it GitHub, else it is GitLab.
+ * one of the headers above that is present must prove the secret, and
+ * the sender is named by the most specific one: X-Gitea-Signature or
+ * X-Forgejo-Signature makes it Gitea (Gitea also sends
+ * X-Hub-Signature-256, with the same digest), else X-Hub-Signature-256
+ * makes it GitHub, else it is GitLab.
  * So a forged header beside a good one is still refused, and the weakest
  * proof never stands in for a stronger one that failed. A header that is
  * present but empty (what Gitea sends when its hook has no secret) fails.
@@ -75,8 +77,8 @@ enum webhook_event {
 
 /*
  * The event a request from `sender` announces, read from X-GitHub-Event
- * ("push", "ping"), X-Gitea-Event ("push"; X-GitHub-Event if it has no
- * X-Gitea-Event) or X-Gitlab-Event ("Push Hook", "Tag Push Hook"). Sets
+ * ("push", "ping"), X-Gitea-Event ("push"; else X-Forgejo-Event, else
+ * X-GitHub-Event) or X-Gitlab-Event ("Push Hook", "Tag Push Hook"). Sets
  * *name to the header's value (borrowed from the callback, NULL if the
  * header is missing, then the event is OTHER). Gitea's and GitLab's
  * "test delivery" buttons send an ordinary push event.
