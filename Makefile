@@ -100,10 +100,11 @@ deps:
 # What the tests need beyond the build: real sshd, ansible-core for the
 # comparison tests, git for fixtures, clang and its libFuzzer runtime for
 # `make fuzz`; zip and unzip for the unarchive tests, python3-distro for
-# the facts tests.
+# the facts tests; systemd for systemd-analyze and systemd-sysusers (the
+# shipped units' test).
 TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
 	prometheus-alertmanager curl clang libclang-rt-14-dev \
-	debootstrap lxd lxd-client zip unzip python3-distro gpg sqlite3
+	debootstrap lxd lxd-client zip unzip python3-distro gpg sqlite3 systemd
 test-deps: deps
 	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
