@@ -3,6 +3,7 @@
 #include "tend/store/store.h"
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
+#include "tend/net/webhook.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -279,7 +280,7 @@ static char *schedule_of(const char *url)
 	return xstrndup(p, slash - p);
 }
 
-void dapi_hook(struct req *r);
+static void dapi_hook(struct req *r);
 
 static void route(struct req *r)
 {
@@ -457,8 +458,112 @@ void dapi_stop(struct daemon *d)
 	d->http = NULL;
 }
 
-/* Until git webhooks are verified (net/webhook), /hooks/git says so. */
-void dapi_hook(struct req *r)
+static const char *header_of(const char *name, void *payload)
 {
-	reply_error(r, 501, "webhooks are not built yet");
+	return MHD_lookup_connection_value(payload, MHD_HEADER_KIND, name);
+}
+
+/* Does the request prove source s's secret? Its file is read each time. */
+static bool hook_proves(struct req *r, const struct dsource *s,
+			enum webhook_sender *sender, struct buf *why)
+{
+	struct buf secret = BUF_INIT;
+	bool ok;
+
+	if (buf_read_file(&secret, s->webhook_secret_file) < 0) {
+		dlog(DLOG_ERROR, 0, "source '%s': webhook_secret_file: %s",
+		     s->name, tend_error_last());
+		tend_error_clear();
+		return false;
+	}
+	while (secret.len && strchr(" \t\r\n", secret.ptr[secret.len - 1]))
+		secret.ptr[--secret.len] = '\0';
+	ok = secret.len && webhook_verify(sender, header_of, r->conn, r->body,
+					  r->body_len, secret.ptr) == 0;
+	if (!ok && !why->len)
+		buf_adds(why, secret.len ? tend_error_last() :
+			 "an empty webhook secret");
+	tend_error_clear();
+	buf_release_secret(&secret);
+	return ok;
+}
+
+/* Whether a push of `ref` concerns source s, which follows s->ref. */
+static bool hook_ref_matches(const struct dsource *s, const char *ref)
+{
+	if (!ref)
+		return false;
+	if (!strncmp(ref, "refs/heads/", 11))
+		return !strcmp(ref + 11, s->ref);
+	if (!strncmp(ref, "refs/tags/", 10))
+		return !strcmp(ref + 10, s->ref);
+	return !strcmp(ref, s->ref);
+}
+
+/*
+ * POST /hooks/git: a push from GitHub, Gitea or GitLab. The request must
+ * prove the webhook secret of a source whose repository it names; that
+ * source is then fetched at once (its new commit starts its schedules
+ * as polling would). Anything unproven is 401 and starts nothing.
+ */
+static void dapi_hook(struct req *r)
+{
+	struct webhook_push push = WEBHOOK_PUSH_INIT;
+	enum webhook_sender sender = 0;
+	struct buf why = BUF_INIT;
+	struct val *names = val_list(), *v;
+	const char *event_name = NULL;
+	enum webhook_event ev = WEBHOOK_EVENT_OTHER;
+	bool proven = false, parsed = false;
+
+	pthread_mutex_lock(&r->d->mu);
+	for (size_t i = 0; i < r->d->cfg->sources_nr; i++) {
+		const struct dsource *s = &r->d->cfg->sources[i];
+
+		if (!s->webhook_secret_file || !hook_proves(r, s, &sender,
+							    &why))
+			continue;
+		proven = true;
+		ev = webhook_event(&event_name, sender, header_of, r->conn);
+		if (ev != WEBHOOK_EVENT_PUSH)
+			break;
+		if (!parsed && webhook_read_push(&push, r->body,
+						 r->body_len) < 0) {
+			buf_reset(&why);
+			buf_adds(&why, tend_error_last());
+			tend_error_clear();
+			break;
+		}
+		parsed = true;
+		if (webhook_push_concerns(&push, s->url) &&
+		    hook_ref_matches(s, push.ref) && !push.deleted) {
+			daemon_request_fetch(r->d, daemon_source(r->d,
+								 s->name));
+			val_list_push(names, val_str(s->name));
+		}
+	}
+	r->d->hooks++;
+	if (!proven)
+		r->d->http_denied++;
+	pthread_mutex_unlock(&r->d->mu);
+	if (!proven) {
+		dlog(DLOG_WARN, 0, "webhook refused: %s", why.len ? why.ptr :
+		     "no source has a webhook_secret_file");
+		reply_error(r, 401, "the request does not prove a source's "
+			    "webhook secret");
+	} else if (ev == WEBHOOK_EVENT_PUSH && !parsed) {
+		reply_error(r, 400, why.ptr);
+	} else {
+		v = val_dict();
+		val_dict_set_str(v, "sender", webhook_sender_name(sender));
+		val_dict_set_str(v, "event", event_name ? event_name : "");
+		val_dict_set(v, "fetching", val_ref(names));
+		dlog(DLOG_INFO, 0, "webhook from %s (%s): %zu source(s) to "
+		     "fetch", webhook_sender_name(sender), event_name ?
+		     event_name : "?", val_len(names));
+		reply_json(r, val_len(names) ? 202 : 200, v);
+	}
+	val_unref(names);
+	webhook_push_release(&push);
+	buf_release(&why);
 }
