@@ -104,7 +104,7 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 		.verbosity = a->verbosity,
 		.force_handlers = a->force_handlers,
 		.commit = a->src.dir ? a->src.commit : NULL,
-		.no_window = a->no_window,
+		.no_window = a->no_window, .lock_timeout = a->lock_timeout,
 		.override_change_window = a->override_cw, .reason = a->reason,
 		.trigger = a->trigger,
 	};
@@ -150,6 +150,8 @@ static int exit_code(const struct job_result *r, int error,
 {
 	if (error == TEND_ESTALE)
 		return r->hosts_failed ? EXIT_HOSTS_FAILED : EXIT_STALE;
+	if (error == TEND_ELOCKED)
+		return EXIT_LOCKED;
 	if (error < 0 || !strcmp(r->status, "interrupted"))
 		return EXIT_ERROR;
 	if (r->hosts_failed)
