@@ -217,6 +217,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 	 * their document.
 	 */
 	ro.run_id = res.run_id;
+	ro.lock_waits = res.lock_waits;
+	ro.lock_wait_seconds = res.lock_wait_seconds;
 	if (res.run_id && (res.run.nr || (strcmp(res.status, "interrupted") &&
 					  (json || error >= 0))))
 		print_report(&res.run, &ro, a->format);

@@ -74,7 +74,7 @@ expect_content "$T/tgt/order" "a
 
 # ---- run 4: B with --lock-timeout 1s: waits, then exit 5 after ~1 s
 since=$(now_ms)
-run_tend 5 $(apply b) --lock-timeout 1s
+run_tend 5 $(apply b) --lock-timeout 1s --format json
 took=$(( $(now_ms) - since ))
 [ "$took" -ge 1000 ] && [ "$took" -lt 4000 ] ||
 	fail "--lock-timeout 1s gave up after $took ms"
@@ -82,11 +82,16 @@ expect_in "$T/err" "tend: waiting up to 1s for host 'h1': run 1 (pid $A on $CTL,
 expect_in "$T/err" "refused: host 'h1' is still being applied to by run 1 (pid $A on $CTL, since 20"
 expect_in "$T/err" "after waiting 1." # seconds, one decimal
 expect_in "$T/err" "(--lock-timeout 1s)"
+# the JSON document counts the wait, for a daemon's metrics
+[ "$(json_get "$T/out" "d['lock_waits']['count']")" = 1 ] ||
+	{ cat "$T/out"; fail "the refused wait is not counted"; }
+[ "$(json_get "$T/out" "1 <= d['lock_waits']['seconds'] < 4")" = True ] ||
+	{ cat "$T/out"; fail "the refused wait's seconds"; }
 expect_content "$T/tgt/order" "a
 "
 
 # ---- run 5: B with --lock-timeout 60s waits for A, then runs after it
-bg_tend b $(apply b) --lock-timeout 60s
+bg_tend b $(apply b) --lock-timeout 60s --format json
 wait_in "$T/b.err" "waiting up to 1m for host 'h1': run 1 (pid $A on $CTL" 20000
 [ ! -e "$T/b.rc" ] || { cat "$T/b.err"; fail "B did not wait"; }
 expect_content "$T/tgt/order" "a
@@ -97,6 +102,8 @@ bg_wait a 20000
 bg_wait b 20000
 [ "$rc" = 0 ] || { cat "$T/b.err"; fail "B exited $rc"; }
 expect_in "$T/b.err" "tend: host 'h1' is free after "
+[ "$(json_get "$T/b.out" "d['lock_waits']['count']")" = 1 ] ||
+	{ cat "$T/b.out"; fail "B's wait is not counted"; }
 # B started after A had ended: their lines never interleave
 expect_content "$T/tgt/order" "a
 a-end
