@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/data/yaml.h"
 #include "tend/report/report.h"
+#include "tend/util/duration.h"
 #include "tend/cli/cli_int.h"
 
 #include <pthread.h>
@@ -53,6 +54,17 @@ static int parse_age(long *out, const char *v)
 		return cli_err("--max-plan-age expects a duration like 30m, 2h "
 			   "or 1d, got '%s'", v), -1;
 	*out = n * mult;
+	return 0;
+}
+
+/* --lock-timeout: "30s", "5m", a number of seconds (util/duration.h). */
+static int parse_lock_timeout(long long *out, const char *v)
+{
+	if (duration_parse(out, v) < 0) {
+		cli_err("--lock-timeout: %s", tend_error_last());
+		tend_error_clear();
+		return -1;
+	}
 	return 0;
 }
 
@@ -221,6 +233,8 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_REPLAN:
 		a->replan = true;
 		break;
+	case OPT_LOCK_TIMEOUT:
+		return parse_lock_timeout(&a->lock_timeout, v);
 	case OPT_CONFIG:
 		a->config_path = v;
 		break;

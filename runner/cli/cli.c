@@ -79,6 +79,9 @@ static const struct cli_opt run_opts[] = {
 	  "apply PLAN: refuse a plan older than AGE (30s, 15m, 2h, 1d)" },
 	{ OPT_REPLAN, 0, "replan", NULL,
 	  "apply PLAN: apply hosts that moved since the plan anyway" },
+	{ OPT_LOCK_TIMEOUT, 0, "lock-timeout", "DURATION",
+	  "apply: wait up to DURATION (30s, 5m) for a host another apply "
+	  "holds (default 0: refuse at once, exit 5)" },
 	{ OPT_SECRETS, 0, "secrets", "FILE",
 	  "YAML dict of secret vars: never printed, stored or planned" },
 	VAULT_OPT_ROWS,
@@ -193,6 +196,18 @@ static const struct cli_opt no_opts[] = {
 	"changes (--detailed-exitcode), 3 a host failed or is unreachable,\n"   \
 	"4 a saved plan is stale.\n"
 
+/* What an apply's exit codes mean, and its host locks. */
+#define APPLY_DETAILS                                                        \
+	"two applies never change one host at once: each locks the hosts of\n" \
+	"a batch in the state DB before touching them. A host another apply\n" \
+	"holds is refused at once, or waited for up to --lock-timeout; a\n"   \
+	"plan takes no lock. The lock of an apply whose process is gone is\n" \
+	"broken, with a warning that names it.\n"                              \
+	"exit codes: 0 ok, 1 error or interrupted, 2 changes (--check\n"     \
+	"--detailed-exitcode), 3 a host failed or is unreachable, 4 a saved\n" \
+	"plan is stale, 5 another apply holds a host (the message names it:\n" \
+	"run, pid, machine, since when, and how long this one waited).\n"
+
 static const struct cli_cmd cmds[] = {
 	{ "plan", cmd_plan, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY, run_opts,
 	  "PLAYBOOK... [options]",
@@ -201,7 +216,8 @@ static const struct cli_cmd cmds[] = {
 	{ "apply", cmd_apply, CMD_NEEDS_PLAYBOOK | CMD_NEEDS_INVENTORY |
 	  CMD_TAKES_PLAN | CMD_APPLIES, run_opts,
 	  "PLAYBOOK... | PLAN.json [options]",
-	  "converge the hosts (or apply a saved plan, host by host)", NULL },
+	  "converge the hosts (or apply a saved plan, host by host)",
+	  APPLY_DETAILS },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
 	  "parse and type-check playbooks and inventory; touch no host", NULL },

@@ -104,7 +104,7 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 		.verbosity = a->verbosity,
 		.force_handlers = a->force_handlers,
 		.commit = a->src.dir ? a->src.commit : NULL,
-		.no_window = a->no_window,
+		.no_window = a->no_window, .lock_timeout = a->lock_timeout,
 		.override_change_window = a->override_cw, .reason = a->reason,
 		.trigger = a->trigger,
 	};
@@ -150,6 +150,8 @@ static int exit_code(const struct job_result *r, int error,
 {
 	if (error == TEND_ESTALE)
 		return r->hosts_failed ? EXIT_HOSTS_FAILED : EXIT_STALE;
+	if (error == TEND_ELOCKED)
+		return EXIT_LOCKED;
 	if (error < 0 || !strcmp(r->status, "interrupted"))
 		return EXIT_ERROR;
 	if (r->hosts_failed)
@@ -215,6 +217,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 	 * their document.
 	 */
 	ro.run_id = res.run_id;
+	ro.lock_waits = res.lock_waits;
+	ro.lock_wait_seconds = res.lock_wait_seconds;
 	if (res.run_id && (res.run.nr || (strcmp(res.status, "interrupted") &&
 					  (json || error >= 0))))
 		print_report(&res.run, &ro, a->format);

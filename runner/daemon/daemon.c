@@ -445,7 +445,8 @@ static int take_db(struct daemon *d, struct store *s, const char *owner)
 	bool got = false;
 	int error;
 
-	if ((error = store_lock_acquire(s, "daemon", owner, 0, &got)) < 0)
+	if ((error = store_lock_acquire(s, "daemon", owner, 0, &got,
+					NULL)) < 0)
 		return error;
 	if (got)
 		return 0;

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/job.h"
+#include "tend/engine/hostlock.h"
 #include "tend/engine/winplan.h"
 #include "tend/inventory/inventory.h"
 #include "tend/util/readlog.h"
@@ -24,7 +25,7 @@ struct job {
 	struct window *w;         /* the open window, or NULL */
 	struct host_stats *w_base; /* its hosts' stats when it opened */
 	size_t w_base_nr;
-	struct val *locks;        /* the host locks this batch holds */
+	struct hostlock locks;    /* the host locks of the batch (apply) */
 	time_t started, w_started;
 };
 
@@ -72,8 +73,10 @@ static int run_all(struct run_result *out, const struct job_opts *o,
 	int error = 0;
 
 	for (size_t i = 0; i < o->pbs_nr && !error; i++)
-		if (run_playbook(out, o->pbs[i], inv, ro) < 0)
-			error = -1;
+		error = run_playbook(out, o->pbs[i], inv, ro);
+	/* the codes the job's caller tells apart are kept; the rest is -1 */
+	if (error < 0 && error != TEND_ELOCKED && error != TEND_EINTERRUPTED)
+		error = -1;
 	inventory_free(inv);
 	return error;
 }
@@ -118,87 +121,29 @@ static int check_change_windows(const struct job *j)
 
 /* ---- host locks, around each batch ---- */
 
-static int name_cmp(const void *a, const void *b)
+static void say_lock(bool warning, const char *text, void *payload)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void unlock_hosts(struct job *j)
-{
-	struct buf owner = BUF_INIT;
-
-	buf_addf(&owner, "run %lld", j->res->run_id);
-	for (size_t i = 0; i < val_len(j->locks); i++)
-		if (store_lock_release(j->store, val_cstr(val_list_at(j->locks,
-			i)), owner.ptr) < 0)
-			tend_error_clear(); /* taken over: it was free */
-	val_unref(j->locks);
-	j->locks = NULL;
-	buf_release(&owner);
-}
-
-/* Why `lock` could not be taken, as an error for people. */
-static int refuse_locked(struct job *j, const char *lock, const char *host)
-{
-	struct val *who = NULL;
-	int error;
-
-	if (store_lock_holder(&who, j->store, lock) < 0)
-		tend_error_clear();
-	error = tend_error_set_code(TEND_EREFUSED, "refused: host '%s' is "
-		"being applied to by %s (pid %lld on %s, since %s); nothing "
-		"was changed on this batch's hosts: apply again once that "
-		"run has ended", host,
-		who ? val_cstr(val_dict_get(who, "owner")) : "another run",
-		who ? val_dict_get(who, "pid")->u.i : 0LL,
-		who ? val_cstr(val_dict_get(who, "controller")) : "?",
-		who ? val_cstr(val_dict_get(who, "acquired")) : "?");
-	val_unref(who);
-	return error;
+	say(payload, warning ? JOB_WARNING : JOB_INFO, "%s", text);
 }
 
 /*
  * Two applies must not change one host at once: the batch's hosts are
- * locked in the state DB ("host:NAME", by "run ID") before the batch
- * touches them, and released after it. A lock never waits, so the names
- * go in one order: two runs cannot each hold what the other wants. A
- * run that died holds nothing (store.h: its process is gone).
+ * locked before the batch touches them and released after it
+ * (hostlock.h; waiting up to --lock-timeout). A plan takes no lock.
  */
-static int lock_hosts(struct job *j, const char *const *hosts, size_t nr)
+static void locks_init(struct job *j)
 {
-	const char **sorted = xcalloc(nr ? nr : 1, sizeof(*sorted));
-	struct buf owner = BUF_INIT, name = BUF_INIT;
-	int error = 0;
+	hostlock_init(&j->locks, j->store, j->res->run_id, j->o->lock_timeout,
+		      say_lock, j);
+}
 
-	memcpy(sorted, hosts, nr * sizeof(*sorted));
-	qsort(sorted, nr, sizeof(*sorted), name_cmp);
-	buf_addf(&owner, "run %lld", j->res->run_id);
-	j->locks = val_list();
-	for (size_t i = 0; i < nr && !error; i++) {
-		bool got = false;
-
-		buf_reset(&name);
-		buf_addf(&name, "host:%s", sorted[i]);
-		if ((error = store_lock_acquire(j->store, name.ptr, owner.ptr,
-						0, &got)) < 0)
-			break;
-		if (got)
-			val_list_push(j->locks, val_str(name.ptr));
-		else
-			error = refuse_locked(j, name.ptr, sorted[i]);
-	}
-	if (error < 0) {
-		struct buf msg = BUF_INIT;
-
-		buf_adds(&msg, tend_error_last());
-		unlock_hosts(j);
-		tend_error_set_code(error, "%s", msg.ptr);
-		buf_release(&msg);
-	}
-	free(sorted);
-	buf_release(&owner);
-	buf_release(&name);
-	return error;
+/* The waits for locks, into the result (for metrics). */
+static void locks_count(struct job *j)
+{
+	j->res->lock_waits += j->locks.waits;
+	j->res->lock_wait_seconds += j->locks.waited;
+	j->locks.waits = 0;
+	j->locks.waited = 0;
 }
 
 /* ---- maintenance windows, around each batch ---- */
@@ -250,7 +195,8 @@ static int hook_batch_start(const struct play *p, const char *const *hosts,
 	int error = 0;
 
 	(void)batch_no;
-	if (j->o->mode == RUN_APPLY && (error = lock_hosts(j, hosts, nr)) < 0)
+	if (j->o->mode == RUN_APPLY &&
+	    (error = hostlock_lock(&j->locks, hosts, nr)) < 0)
 		return error;
 	if (!j->wp)
 		return 0;
@@ -348,7 +294,7 @@ static void hook_batch_end(const struct play *p, void *payload)
 {
 	(void)p;
 	close_window(payload, tend_interrupted ? "interrupted" : "ok");
-	unlock_hosts(payload);
+	hostlock_unlock(&((struct job *)payload)->locks);
 }
 
 /*
@@ -504,6 +450,9 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 	/* the run is on record before any host is touched */
 	if ((error = record_open(&j)) < 0)
 		goto out;
+	locks_init(&j);
+	/* a saved plan's hosts were checked after their locks were free */
+	j.locks.checked = changed != NULL;
 	if (o->mode == RUN_APPLY && !o->no_window &&
 	    o->cfg->maintenance.providers_nr) {
 		if (!changed && (error = find_changing_hosts(&found, &j)) < 0)
@@ -515,10 +464,16 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 	summarize(out);
 	error = save_plan(&j);
 done:
+	/* a signal while a lock was waited for ends the run as any signal */
+	if (error == TEND_EINTERRUPTED && out->run.interrupted) {
+		tend_error_clear();
+		error = 0;
+	}
 	out->status = out->run.interrupted ? "interrupted" :
 		      error ? "error" : out->hosts_failed ? "failed" : "ok";
 	close_window(&j, out->status);
-	unlock_hosts(&j);
+	hostlock_release(&j.locks);
+	locks_count(&j);
 	if (store_run_finish(j.store, out->run_id, out->status,
 			     &out->run) < 0 && !error)
 		error = -1;
@@ -613,6 +568,34 @@ static int check_files(const struct job *j, const struct val *plan,
 	return error;
 }
 
+/*
+ * Before a saved plan's check: wait until no other run holds one of its
+ * `hosts` (a check made while another run changes them says nothing of
+ * them); the waits go into j's result.
+ */
+static int wait_plan_hosts(struct job *j, const struct val *hosts)
+{
+	const char **names = xcalloc(val_len(hosts) + 1, sizeof(*names));
+	struct hostlock hl;
+	int error;
+
+	if (store_open(&j->store, j->o->state_path) < 0) {
+		free(names);
+		return -1;
+	}
+	for (size_t i = 0; i < val_len(hosts); i++)
+		names[i] = val_cstr(val_list_at(hosts, i));
+	hostlock_init(&hl, j->store, 0, j->o->lock_timeout, say_lock, j);
+	error = hostlock_wait_free(&hl, names, val_len(hosts));
+	j->res->lock_waits += hl.waits;
+	j->res->lock_wait_seconds += hl.waited;
+	hostlock_release(&hl);
+	store_close(j->store);
+	j->store = NULL;
+	free(names);
+	return error;
+}
+
 int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		   const struct val *plan, const char *ref, bool replan)
 {
@@ -631,10 +614,16 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 	ro.only_hosts = hosts;
 	if ((error = check_change_windows(&j)) < 0 ||
 	    (error = check_commit(&j, plan, ref, replan)) < 0 ||
-	    (error = run_all(&now, opts, &ro)) < 0)
+	    ((error = wait_plan_hosts(&j, hosts)) < 0 &&
+	     error != TEND_EINTERRUPTED) ||
+	    (!error && (error = run_all(&now, opts, &ro)) < 0))
 		goto out;
-	if (now.interrupted) {
-		/* a partial check would call hosts stale that are not */
+	if (error == TEND_EINTERRUPTED || now.interrupted) {
+		/*
+		 * stopped waiting or checking: a partial check would call
+		 * hosts stale that are not
+		 */
+		tend_error_clear();
 		out->status = "interrupted";
 		error = job_record_interrupted(opts, &out->run_id);
 		goto out;
@@ -664,9 +653,14 @@ int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 	/* the check just made says which hosts change: the window's hosts */
 	winplan_build(&changed, &now, opts->cfg->maintenance.unknown);
 	if (val_len(fresh)) {
+		unsigned long waits = out->lock_waits;
+		double waited = out->lock_wait_seconds;
+
 		apply.mode = RUN_APPLY;
 		apply.only_hosts = fresh;
 		error = job_run_changed(out, &apply, &changed);
+		out->lock_waits += waits;
+		out->lock_wait_seconds += waited;
 	}
 	if (!error && val_len(stale) && !replan)
 		error = tend_error_set_code(TEND_ESTALE, "%zu host%s of the "

@@ -331,6 +331,15 @@ void report_json(struct buf *out, const struct run_result *r,
 	val_dict_set_str(doc, "playbook", o->playbook ? o->playbook : "");
 	val_dict_set(doc, "run_id", o->run_id > 0 ? val_int(o->run_id) :
 		     val_null());
+	if (o->mode == RUN_APPLY) {
+		struct val *lw = val_dict();
+
+		val_dict_set_int(lw, "count", (long long)o->lock_waits);
+		/* to the millisecond: a reader wants seconds, not noise */
+		val_dict_set(lw, "seconds", val_float((double)(long long)
+			     (o->lock_wait_seconds * 1000 + 0.5) / 1000));
+		val_dict_set(doc, "lock_waits", lw);
+	}
 	if (o->commit) {
 		struct val *src = val_dict();
 

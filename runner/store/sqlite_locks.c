@@ -32,28 +32,55 @@ static bool lock_mine(sqlite3_stmt *st, const char *owner, const char *host)
 	       sqlite3_column_int64(st, 1) == (long long)getpid();
 }
 
+/* The holder in the current row of `st`, as store_lock_holder says it. */
+static struct val *lock_row(sqlite3_stmt *st)
+{
+	struct val *d = val_dict();
+
+	val_dict_set(d, "owner", sqlite_db_column0(st));
+	val_dict_set_int(d, "pid", sqlite3_column_int64(st, 1));
+	val_dict_set_str(d, "controller",
+			 (const char *)sqlite3_column_text(st, 2));
+	val_dict_set_str(d, "acquired",
+			 (const char *)sqlite3_column_text(st, 4));
+	return d;
+}
+
 /*
  * Whether `owner` may take lock `name`: it is free, expired, held by a
- * dead process, or its own already.
+ * dead process, or its own already. A holder it takes the lock from (the
+ * last two) goes to *broken, with why: a take-over is never silent.
  */
-static int lock_takeable(bool *out, struct sqlite_store *s, const char *name,
+static int lock_takeable(bool *out, struct val **broken,
+			 struct sqlite_store *s, const char *name,
 			 const char *owner, const char *host, long long now)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, error;
 
 	if ((error = sqlite_db_prepare(&st, s, "SELECT owner, pid, controller,"
-				       " expires_at FROM locks WHERE name = "
-				       "?")) < 0)
+				       " expires_at, acquired FROM locks "
+				       "WHERE name = ?")) < 0)
 		return error;
 	sqlite_db_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = lock_mine(st, owner, host) || !lock_held(st, host, now);
-	else if (rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW && lock_mine(st, owner, host)) {
 		*out = true;
-	else
+	} else if (rc == SQLITE_ROW && !lock_held(st, host, now)) {
+		bool expired = sqlite3_column_type(st, 3) != SQLITE_NULL &&
+			       sqlite3_column_int64(st, 3) <= now;
+
+		*out = true;
+		*broken = lock_row(st);
+		val_dict_set_str(*broken, "why", expired ? "it expired" :
+				 "its process is gone");
+	} else if (rc == SQLITE_ROW) {
+		*out = false;
+	} else if (rc == SQLITE_DONE) {
+		*out = true;
+	} else {
 		error = sqlite_db_error(s, "read a lock");
+	}
 	sqlite3_finalize(st);
 	return error;
 }
@@ -81,28 +108,35 @@ static int lock_take(struct sqlite_store *s, const char *name,
 }
 
 int sqlite_locks_acquire(struct store *base, const char *name,
-			 const char *owner, long long ttl_seconds, bool *got)
+			 const char *owner, long long ttl_seconds, bool *got,
+			 struct val **broken)
 {
 	struct sqlite_store *s = sqlite_of(base);
 	long long now = (long long)time(NULL);
+	struct val *lost = NULL;
 	char host[256];
 	bool takeable = false;
 	int error;
 
 	*got = false;
+	*broken = NULL;
 	backend_host(host, sizeof(host));
 	if ((error = sqlite_db_begin(s)) < 0)
 		return error;
-	if ((error = lock_takeable(&takeable, s, name, owner, host, now)) < 0)
+	if ((error = lock_takeable(&takeable, &lost, s, name, owner, host,
+				   now)) < 0 ||
+	    !takeable ||
+	    (error = lock_take(s, name, owner, host, ttl_seconds > 0 ?
+			       now + ttl_seconds : 0)) < 0) {
+		val_unref(lost);
 		return sqlite_db_rollback(s, error);
-	if (!takeable)
-		return sqlite_db_rollback(s, 0);
-	if ((error = lock_take(s, name, owner, host, ttl_seconds > 0 ?
-			       now + ttl_seconds : 0)) < 0)
-		return sqlite_db_rollback(s, error);
-	if ((error = sqlite_db_commit(s)) < 0)
+	}
+	if ((error = sqlite_db_commit(s)) < 0) {
+		val_unref(lost);
 		return error;
+	}
 	*got = true;
+	*broken = lost;
 	return 0;
 }
 
@@ -141,19 +175,10 @@ int sqlite_locks_holder(struct val **out, struct store *base, const char *name)
 		return error;
 	sqlite_db_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && lock_held(st, host, (long long)time(NULL))) {
-		struct val *d = val_dict();
-
-		val_dict_set(d, "owner", sqlite_db_column0(st));
-		val_dict_set_int(d, "pid", sqlite3_column_int64(st, 1));
-		val_dict_set_str(d, "controller",
-				 (const char *)sqlite3_column_text(st, 2));
-		val_dict_set_str(d, "acquired",
-				 (const char *)sqlite3_column_text(st, 4));
-		*out = d;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW && lock_held(st, host, (long long)time(NULL)))
+		*out = lock_row(st);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		error = sqlite_db_error(s, "read a lock");
-	}
 	sqlite3_finalize(st);
 	return error;
 }

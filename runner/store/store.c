@@ -152,10 +152,21 @@ int store_window_orphans(struct val **out, struct store *s, long long now)
 }
 
 int store_lock_acquire(struct store *s, const char *name, const char *owner,
-		       long long ttl_seconds, bool *got)
+		       long long ttl_seconds, bool *got, struct val **broken)
 {
+	struct val *lost = NULL;
+	int error;
+
 	*got = false;
-	return STORE_CALL(s, lock_acquire, s, name, owner, ttl_seconds, got);
+	if (broken)
+		*broken = NULL;
+	error = STORE_CALL(s, lock_acquire, s, name, owner, ttl_seconds, got,
+			   &lost);
+	if (broken && error >= 0)
+		*broken = lost;
+	else
+		val_unref(lost);
+	return error;
 }
 
 int store_lock_release(struct store *s, const char *name, const char *owner)

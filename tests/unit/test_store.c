@@ -326,16 +326,20 @@ static void test_store__lock_contention(void **state)
 {
 	char *path = db_path();
 	struct store *a = NULL, *b = NULL;
-	struct val *who = NULL;
+	struct val *who = NULL, *broken = NULL;
 	bool got;
 
 	(void)state;
 	assert_ok(store_open(&a, path));
 	assert_ok(store_open(&b, path));
-	assert_ok(store_lock_acquire(a, "playbook:site.yml", "run 1", 0, &got));
+	assert_ok(store_lock_acquire(a, "playbook:site.yml", "run 1", 0, &got,
+				     &broken));
 	assert_true(got);
-	assert_ok(store_lock_acquire(b, "playbook:site.yml", "run 2", 0, &got));
+	assert_null(broken); /* it was free: nobody lost it */
+	assert_ok(store_lock_acquire(b, "playbook:site.yml", "run 2", 0, &got,
+				     &broken));
 	assert_false(got);
+	assert_null(broken);
 	/* whoever is refused can say who holds it */
 	assert_ok(store_lock_holder(&who, b, "playbook:site.yml"));
 	assert_non_null(who);
@@ -345,16 +349,19 @@ static void test_store__lock_contention(void **state)
 	assert_ok(store_lock_holder(&who, b, "playbook:none.yml"));
 	assert_null(who);
 	/* another lock is another matter */
-	assert_ok(store_lock_acquire(b, "playbook:db.yml", "run 2", 0, &got));
+	assert_ok(store_lock_acquire(b, "playbook:db.yml", "run 2", 0, &got,
+				     NULL));
 	assert_true(got);
 	/* the holder may renew; nobody else may release */
 	assert_ok(store_lock_acquire(a, "playbook:site.yml", "run 1", 60,
-				     &got));
+				     &got, &broken));
 	assert_true(got);
+	assert_null(broken); /* a renewal breaks nothing */
 	assert_int_equal(store_lock_release(b, "playbook:site.yml", "run 2"),
 			 TEND_ENOTFOUND);
 	assert_ok(store_lock_release(a, "playbook:site.yml", "run 1"));
-	assert_ok(store_lock_acquire(b, "playbook:site.yml", "run 2", 0, &got));
+	assert_ok(store_lock_acquire(b, "playbook:site.yml", "run 2", 0, &got,
+				     NULL));
 	assert_true(got);
 	assert_int_equal(store_lock_release(a, "playbook:site.yml", "run 1"),
 			 TEND_ENOTFOUND);
@@ -373,18 +380,26 @@ static void test_store__lock_expiry(void **state)
 {
 	char *path = db_path();
 	struct store *a = NULL, *b = NULL;
+	struct val *broken = NULL;
 	bool got;
 
 	(void)state;
 	assert_ok(store_open(&a, path));
 	assert_ok(store_open(&b, path));
-	assert_ok(store_lock_acquire(a, "daemon", "a", 1, &got));
+	assert_ok(store_lock_acquire(a, "daemon", "a", 1, &got, NULL));
 	assert_true(got);
-	assert_ok(store_lock_acquire(b, "daemon", "b", 1, &got));
+	assert_ok(store_lock_acquire(b, "daemon", "b", 1, &got, NULL));
 	assert_false(got);
 	sleep(2);
-	assert_ok(store_lock_acquire(b, "daemon", "b", 0, &got));
+	assert_ok(store_lock_acquire(b, "daemon", "b", 0, &got, &broken));
 	assert_true(got);
+	/* taken from a live holder: said, with why */
+	assert_non_null(broken);
+	assert_string_equal(val_cstr(val_dict_get(broken, "owner")), "a");
+	assert_int_equal(val_dict_get(broken, "pid")->u.i, (long long)getpid());
+	assert_string_equal(val_cstr(val_dict_get(broken, "why")),
+			    "it expired");
+	val_unref(broken);
 	assert_int_equal(store_lock_release(a, "daemon", "a"), TEND_ENOTFOUND);
 	tend_error_clear();
 	store_close(a);
@@ -402,7 +417,8 @@ static void test_store__lock_processes(void **state)
 	char *path = db_path();
 	struct store *s = NULL;
 	int go[2], hold[2], tried[2], winners = 0;
-	pid_t pids[6];
+	pid_t pids[6], winner = 0;
+	struct val *broken = NULL;
 	bool got;
 	char c;
 
@@ -424,7 +440,7 @@ static void test_store__lock_processes(void **state)
 			if (store_open(&mine, path) < 0 ||
 			    read(go[0], &c, 1) != 0 ||
 			    store_lock_acquire(mine, "pb", "child", 0,
-					       &won) < 0 ||
+					       &won, NULL) < 0 ||
 			    write(tried[1], "x", 1) != 1)
 				_exit(2);
 			/* hold it until the parent has looked */
@@ -443,8 +459,9 @@ static void test_store__lock_processes(void **state)
 			break;
 		usleep(50 * 1000);
 	}
-	assert_ok(store_lock_acquire(s, "pb", "parent", 0, &got));
+	assert_ok(store_lock_acquire(s, "pb", "parent", 0, &got, &broken));
 	assert_false(got);
+	assert_null(broken);
 	/*
 	 * Every child has tried before any lets go: a child still trying
 	 * when the winner exits would rightly take the dead winner's lock.
@@ -459,10 +476,25 @@ static void test_store__lock_processes(void **state)
 		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) < 2);
 		winners += WEXITSTATUS(status);
+		if (WEXITSTATUS(status))
+			winner = pids[i];
 	}
 	assert_int_equal(winners, 1);
-	assert_ok(store_lock_acquire(s, "pb", "parent", 0, &got));
+	assert_ok(store_lock_acquire(s, "pb", "parent", 0, &got, &broken));
 	assert_true(got);
+	/* the dead winner's lock: broken, and the store says whose it was */
+	assert_non_null(broken);
+	assert_string_equal(val_cstr(val_dict_get(broken, "owner")), "child");
+	assert_true(val_dict_get(broken, "pid")->u.i == (long long)winner);
+	assert_non_null(val_cstr(val_dict_get(broken, "controller")));
+	assert_non_null(val_cstr(val_dict_get(broken, "acquired")));
+	assert_string_equal(val_cstr(val_dict_get(broken, "why")),
+			    "its process is gone");
+	val_unref(broken);
+	/* taken again by its holder: nothing broken */
+	assert_ok(store_lock_acquire(s, "pb", "parent", 0, &got, &broken));
+	assert_true(got);
+	assert_null(broken);
 	store_close(s);
 	free(path);
 }
@@ -536,11 +568,15 @@ static void test_store__missing_op(void **state)
 		.close = fake_close,
 	};
 	struct store fake = { .ops = &fake_ops };
+	struct val *sentinel = val_str("x"), *broken = sentinel;
 	bool got = true;
 
 	(void)state;
-	assert_int_equal(store_lock_acquire(&fake, "x", "y", 0, &got), -1);
+	assert_int_equal(store_lock_acquire(&fake, "x", "y", 0, &got, &broken),
+			 -1);
 	assert_false(got);
+	assert_null(broken);
+	val_unref(sentinel);
 	assert_string_equal(tend_error_last(),
 			    "the fake store cannot lock_acquire");
 	assert_int_equal(store_reap(&fake), -1);

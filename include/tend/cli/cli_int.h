@@ -38,6 +38,7 @@ enum {
 	EXIT_CHANGES = 2,
 	EXIT_HOSTS_FAILED = 3,
 	EXIT_STALE = 4,
+	EXIT_LOCKED = 5, /* another run holds a host (--lock-timeout) */
 };
 
 enum {
@@ -64,6 +65,7 @@ struct cli_args {
 	bool stats;
 	const char *out_path;  /* plan --out */
 	long max_plan_age;     /* seconds; 0: any */
+	long long lock_timeout; /* apply: seconds to wait for a held host */
 	bool replan;
 	struct val *secrets;   /* --secrets: a dict of secret values */
 	const struct val *plan; /* apply: the saved plan, or NULL */
@@ -134,7 +136,7 @@ enum opt_id {
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
-	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE,
+	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT,
 };
 
 struct cli_opt {

@@ -16,16 +16,18 @@
  *	  3. apply with providers: a read-only plan pass finds the hosts that
  *	     will change and their tasks (or the saved plan's check says so;
  *	     engine/winplan.h says which hosts count)
- *	  4. run the playbooks; before each `serial` batch open a window for
- *	     the batch's hosts that change, extend it as results come in,
- *	     close it after the batch
+ *	  4. run the playbooks; before each `serial` batch of an apply lock
+ *	     its hosts (engine/hostlock.h: waiting up to lock_timeout for
+ *	     another run's), then open a window for the batch's hosts that
+ *	     change, extend it as results come in, close it and release
+ *	     the locks after the batch
  *	  5. record every result as it comes, then the run's status; save the
  *	     plan file when asked
  *
  *	job_apply_plan(&res, &opts, plan)
- *	  checks every host of a saved plan again (read-only), refuses the
- *	  hosts whose state moved since (TEND_ESTALE in res.stale), and runs
- *	  job_run on the others.
+ *	  waits until no other run holds a host of the plan, checks every
+ *	  host of it again (read-only), refuses the hosts whose state moved
+ *	  since (TEND_ESTALE in res.stale), and runs job_run on the others.
  *
  * Messages for people (a window opened, a warning) go to hooks->message;
  * errors that stop the job are returned with the error set.
@@ -72,6 +74,11 @@ struct job_opts {
 
 	const char *commit;         /* source commit, recorded; or NULL */
 	bool no_window;             /* --no-window */
+	/*
+	 * apply: seconds to wait for a host another run holds (0: refuse
+	 * at once; --lock-timeout)
+	 */
+	long long lock_timeout;
 	bool override_change_window;
 	const char *reason;         /* why (required with the override) */
 	const char *trigger;        /* what started the run, or NULL */
@@ -102,14 +109,23 @@ struct job_result {
 	struct val *stale;   /* job_apply_plan: host -> why it was refused
 				(a dict), or NULL */
 	bool plan_saved;
+	/*
+	 * The waits for host locks (for metrics): how many started, and
+	 * their seconds in all, refused ones too.
+	 */
+	unsigned long lock_waits;
+	double lock_wait_seconds;
 };
 
 /*
  * Run the job. *out is filled (release it with job_result_release) even
  * when an error is returned part-way: what ran is in out->run. Returns 0
- * (hosts may still have failed: out->hosts_failed), TEND_EREFUSED when a
- * change window refuses the apply, or -1 with the error set (the run is
- * recorded as "error").
+ * (hosts may still have failed: out->hosts_failed; a signal:
+ * out->status "interrupted", also while waiting for a lock), TEND_EREFUSED
+ * when a change window refuses the apply, TEND_ELOCKED when another run
+ * holds a host of a batch past lock_timeout (the message names it; the
+ * run is recorded as "error", and nothing of that batch ran), or -1 with
+ * the error set (the run is recorded as "error").
  */
 int job_run(struct job_result *out, const struct job_opts *opts);
 
@@ -123,7 +139,11 @@ int job_run(struct job_result *out, const struct job_opts *opts);
  * `replan` true all are applied. A source
  * commit that moved makes the whole plan stale (TEND_ESTALE) unless
  * `replan`. `commit` is the commit fetched now (NULL: no git source).
- * Returns as job_run; TEND_ESTALE when hosts were refused.
+ * Before the check it waits (lock_timeout) until no other run holds a
+ * host of the plan, as a check made while another run changes a host
+ * says nothing of it; a lock another run takes after the check refuses
+ * that batch at once (TEND_ELOCKED). Returns as job_run; TEND_ESTALE when
+ * hosts were refused as stale.
  */
 int job_apply_plan(struct job_result *out, const struct job_opts *opts,
 		   const struct val *plan, const char *ref, bool replan);

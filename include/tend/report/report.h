@@ -22,6 +22,9 @@ struct report_opts {
 	const char *source;  /* repository URL, or NULL */
 	const char *ref;     /* the ref asked for, or NULL */
 	long long run_id;    /* the run's record, or 0 */
+	/* apply: the waits for host locks (engine/hostlock.h), for JSON */
+	unsigned long lock_waits;
+	double lock_wait_seconds;
 };
 
 /* The plan, grouped by host, then the summary line. */

@@ -143,7 +143,7 @@ int sqlite_windows_orphans(struct val **out, struct store *s, long long now);
 
 /* sqlite_locks.c */
 int sqlite_locks_acquire(struct store *s, const char *name, const char *owner,
-			 long long ttl_seconds, bool *got);
+			 long long ttl_seconds, bool *got, struct val **broken);
 int sqlite_locks_release(struct store *s, const char *name, const char *owner);
 int sqlite_locks_holder(struct val **out, struct store *s, const char *name);
 

@@ -11,7 +11,8 @@
  *    invocation (store_reap);
  *  - maintenance windows and their providers (windows/window.h), written
  *    before any provider is called so that a crash can be cleaned up;
- *  - locks: "never two runs of one playbook at once", across processes;
+ *  - locks: "never two applies on one host at once" (engine/hostlock.h),
+ *    across processes;
  *  - resources: what provisioning created, with an expiry.
  *
  * Saved plan files are not in the store: they are files (store/plan.h).
@@ -95,7 +96,7 @@ struct store_ops {
 
 	int (*lock_acquire)(struct store *s, const char *name,
 			    const char *owner, long long ttl_seconds,
-			    bool *got);
+			    bool *got, struct val **broken);
 	int (*lock_release)(struct store *s, const char *name,
 			    const char *owner);
 	int (*lock_holder)(struct val **out, struct store *s,
@@ -232,21 +233,26 @@ int store_window_ids(struct val **out, struct store *s, bool open_only);
 int store_window_orphans(struct val **out, struct store *s, long long now);
 
 /*
- * Locks, by name (e.g. "playbook:site.yml"), across processes and
- * machines sharing the store.
+ * Locks, by name (e.g. "host:web1"), across processes and machines
+ * sharing the store.
  *
  * store_lock_acquire takes lock `name` for `owner` (who holds it, e.g.
  * "run 42" or "daemon"; shown to whoever is refused) for `ttl_seconds`
  * (<= 0: until released). It never waits: *got is true if the lock is
- * now held by this process for `owner`, false if someone else holds it.
- * A lock can be taken from its holder when it expired, or when it was
- * taken on this machine by a process that is gone; a lock of a live
- * process of another machine only frees by expiring. Acquiring a lock
- * this process already holds for `owner` renews its expiry. Returns 0
- * either way, <0 only on an error.
+ * now held by this process for `owner`, false if someone else holds it
+ * (waiting, if wanted, is the caller's loop). A lock can be taken from
+ * its holder when it expired, or when it was taken on this machine by a
+ * process that is gone; a lock of a live process of another machine only
+ * frees by expiring. Such a take-over is not silent: `broken` (may be
+ * NULL) gets the holder that lost the lock, a dict {owner, pid,
+ * controller, acquired, why} with `why` "its process is gone" or "it
+ * expired" (the caller's), and NULL when the lock was free or already
+ * this owner's. Acquiring a lock this process already holds for `owner`
+ * renews its expiry. Returns 0 either way, <0 only on an error (then
+ * *got is false and *broken NULL).
  */
 int store_lock_acquire(struct store *s, const char *name, const char *owner,
-		       long long ttl_seconds, bool *got);
+		       long long ttl_seconds, bool *got, struct val **broken);
 
 /*
  * Release lock `name` if `owner` holds it. TEND_ENOTFOUND (error set)

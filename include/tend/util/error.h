@@ -23,6 +23,8 @@ enum {
 	TEND_EUNDEFINED = -7,   /* a template used an undefined variable */
 	TEND_EINTERRUPTED = -8, /* stopped by SIGINT/SIGTERM (interrupt.h) */
 	TEND_EREFUSED = -9,     /* a policy said no (a change window) */
+	TEND_ELOCKED = -10,     /* another run holds what this one needs
+				   (a host's lock) */
 };
 
 /* Set the message (printf format) and return -1. */
