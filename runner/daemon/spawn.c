@@ -449,6 +449,9 @@ static void run_done(struct daemon *d, struct dchild *c, int status)
 						      "change"), VAL_INT))
 			st->changed_total += val_dict_get(sum,
 							  "change")->u.i;
+		if (val_is(val_dict_path(doc, "lock_waits.count"), VAL_INT))
+			st->lock_waits += (unsigned long long)val_dict_path(
+				doc, "lock_waits.count")->u.i;
 		if (c->mode == DMODE_PLAN && doc)
 			record_drift(&drifted, fresh, d, st, doc, run_id);
 		free(st->last_error);

@@ -12,7 +12,7 @@
 struct dsched_state *daemon_sched(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->sch_nr; i++)
-		if (!strcmp(d->sch[i].name, name))
+		if (d->sch[i].name && !strcmp(d->sch[i].name, name))
 			return &d->sch[i];
 	return NULL;
 }
@@ -20,7 +20,7 @@ struct dsched_state *daemon_sched(struct daemon *d, const char *name)
 struct dsource_state *daemon_source(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->src_nr; i++)
-		if (!strcmp(d->src[i].name, name))
+		if (d->src[i].name && !strcmp(d->src[i].name, name))
 			return &d->src[i];
 	return NULL;
 }

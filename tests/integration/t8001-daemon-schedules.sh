@@ -148,6 +148,8 @@ expect_content "$T/tgt/h2.conf" "v=0
 
 # slow: a start while its run goes on is skipped, never overlapped
 wait_until 20 sh -c "curl -fsS '$DURL/metrics' | grep -q '^tend_runs_skipped_total{schedule=\"slow\"} [1-9]'"
+slow_done() { [ "$(sqlite3 "$T/state.db" "SELECT count(*) FROM runs WHERE run_trigger LIKE 'schedule slow,%' AND finished IS NOT NULL")" -ge 2 ]; }
+wait_until 30 slow_done
 sqlite3 "$T/state.db" "SELECT started, finished FROM runs WHERE run_trigger LIKE 'schedule slow,%' AND finished IS NOT NULL ORDER BY id" >"$T/slow-runs"
 python3 - "$T/slow-runs" <<'PY' || fail "runs of slow overlapped"
 import sys

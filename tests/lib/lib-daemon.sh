@@ -61,7 +61,13 @@ wait_until() {
 	shift
 	_end=$(($(date +%s) + _secs))
 	until "$@"; do
-		[ "$(date +%s)" -lt "$_end" ] || fail "waited ${_secs}s for: $*"
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			for _dd in $_daemon_dirs; do
+				echo "--- $_dd/log" >&2
+				tail -n 40 "$_dd/log" >&2
+			done
+			fail "waited ${_secs}s for: $*"
+		fi
 		sleep 0.1
 	done
 }
