@@ -10,6 +10,11 @@
 #   event in the state DB, tend_hosts_drifted;
 # - a schedule whose run is still going skips its next start (counted),
 #   and its runs never overlap;
+# - a drift check with `drift: notify` announces the drifted host in
+#   Slack's format (a stub that speaks chat.postMessage);
+# - a hand-run `tend apply` on a host a scheduled apply holds is refused
+#   at once (exit 5, naming the holder), and with --lock-timeout waits
+#   for it and then runs;
 # - systemd's notify protocol: READY=1, RELOADING=1, STOPPING=1 reach
 #   $NOTIFY_SOCKET;
 # - SIGTERM in the middle of a run: the run stops after its current task,
@@ -21,6 +26,10 @@
 sshd_start 2 "$T/sshd"
 am_start "$T/am"
 AM=$(am_url "$T/am")
+rcv_start "$T/rcv"
+stop_rcv() { rcv_stop "$T/rcv"; }
+on_exit stop_rcv
+printf 'xoxb-t8001-token\n' >"$T/slack.token"
 D=$T/d
 mkdir -p "$D" "$T/tgt"
 TOKEN=tok-t8001-0123456789abcdef
@@ -46,15 +55,18 @@ config() {
 		printf 'http:\n  listen: 127.0.0.1:0\n  token_file: %s\n' "$D/token"
 		printf 'maintenance:\n  duration: 10m\n  providers:\n'
 		printf '    - type: alertmanager\n      url: %s\n' "$AM"
+		printf '    - type: slack\n      api_url: http://127.0.0.1:%s/slack\n' "$(cat "$T/rcv/port")"
+		printf '      token_file: %s\n      channel: ops\n' "$T/slack.token"
 		printf 'schedules:\n'
 		cat
 	} >"$D/tend.yml"
 }
-sched() { # NAME PLAYBOOK MODE TIMING
+sched() { # NAME PLAYBOOK MODE TIMING [MORE]
 	printf '  - name: %s\n    playbook: %s\n    inventory: %s\n' "$1" "$2" "$T/sshd/inventory"
 	printf '    mode: %s\n    %s\n    extra_vars: {root: "%s"}\n' "$3" "$4" "$T/tgt"
+	[ -z "${5:-}" ] || printf '    %s\n' "$5"
 }
-{ sched web site.yml apply "every: 2s"; sched drift site.yml plan 'cron: "0 0 1 1 *"'; } | config
+{ sched web site.yml apply "every: 2s"; sched drift site.yml plan 'cron: "0 0 1 1 *"' "drift: notify"; } | config
 
 # NOTIFY_SOCKET: a listener that keeps every datagram
 NOTIFY=$T/notify.sock
@@ -124,7 +136,7 @@ wait_until 10 sh -c "[ \$(grep -c \"schedule 'web': apply started\" '$D/log') -g
 wait_until 10 grep -qx 'RELOADING=1' "$T/notify.log"
 
 # a good one: web is gone, slow (every second, runs 3 s) is new
-{ sched drift site.yml plan 'cron: "0 0 1 1 *"'; sched slow slow.yml apply "every: 1s"; } | config
+{ sched drift site.yml plan 'cron: "0 0 1 1 *"' "drift: notify"; sched slow slow.yml apply "every: 1s"; } | config
 kill -HUP "$(cat "$D/pid")"
 wait_until 10 grep -q "reloaded '.*': 2 schedules" "$D/log"
 api api/v1/schedules
@@ -144,6 +156,36 @@ sqlite3 "$T/state.db" "SELECT host FROM drift" >"$T/rows"
 expect_content "$T/rows" "h2
 "
 expect_content "$T/tgt/h2.conf" "v=0
+"
+# the announcement: Slack's chat.postMessage naming h2 and its task
+wait_until 10 grep -q 'Drift on 1 host' "$T/rcv/requests.jsonl"
+python3 - "$T/rcv/requests.jsonl" <<'PY' || fail "the drift announcement"
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+drift = [m for m in msgs if "Drift on 1 host" in json.dumps(m)]
+assert len(drift) == 1, drift
+text = json.dumps(drift[0])
+assert "schedule drift" in text and "h2" in text and "site.yml:4" in text, text
+assert "h1:" not in text, text
+PY
+
+# a hand-run apply on h1 while slow's run holds it: refused at once, or
+# waits with --lock-timeout
+cat >"$D/hand.yml" <<'YML'
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - copy: {content: "hand\n", dest: "{{ root }}/hand"}
+YML
+mid_slow() { curl -fsS "$DURL/metrics" | grep -q '^tend_run_running{schedule="slow"} 1$' && test -f "$T/tgt/slow-start" && ! test -f "$T/tgt/slow-end"; }
+wait_until 20 mid_slow
+run_tend 5 apply "$D/hand.yml" -i "$T/sshd/inventory" -e "root=$T/tgt" --state "$T/state.db"
+expect_in "$T/err" "host 'h1' is being applied to by run"
+[ ! -f "$T/tgt/hand" ] || fail "a refused apply wrote its file"
+wait_until 20 mid_slow
+run_tend 0 apply "$D/hand.yml" -i "$T/sshd/inventory" -e "root=$T/tgt" --state "$T/state.db" --lock-timeout 60s
+expect_in "$T/err" "waiting up to 1m for host 'h1'"
+expect_content "$T/tgt/hand" "hand
 "
 
 # slow: a start while its run goes on is skipped, never overlapped
