@@ -125,6 +125,50 @@ static void test_cron__next_time_zones(void **state)
 	assert_null(getenv("TZ"));
 }
 
+/*
+ * A table of expressions and next starts, for the daemon's schedules:
+ * month ends, leap days, macros, ranges with steps, and named zones
+ * across their DST changes (values from Python's zoneinfo).
+ */
+static void test_cron__table(void **state)
+{
+	static const struct {
+		const char *expr;
+		time_t after;
+		const char *tz;
+		time_t want;
+	} rows[] = {
+		/* 2025-02-01 -> 2025-03-31: February has no 31st */
+		{ "0 0 31 * *", 1738368000, "UTC", 1743379200 },
+		/* 2025-03-01 -> 2028-02-29: the next leap day */
+		{ "0 0 29 2 *", 1740787200, "UTC", 1835395200 },
+		{ "0 0 29 2 *", 1709121600, "UTC", 1709164800 },
+		{ "@monthly", 1735689540, "UTC", 1735689600 },
+		{ "@yearly", 1717200000, "UTC", 1735689600 },
+		/* Friday 17:50 -> Monday 09:00 */
+		{ "*/15 9-17 * * mon-fri", 1711734600, "UTC", 1711962000 },
+		{ "0 12 1,15 jan-mar *", 1710547200, "UTC", 1735732800 },
+		/* Berlin: midnight before the spring change, 03:00 after it */
+		{ "@daily", 1711837800, "Europe/Berlin", 1711839600 },
+		{ "0 3 * * *", 1711843200, "Europe/Berlin", 1711846800 },
+		/* the autumn change's day: every 6 hours of local time */
+		{ "0 */6 * * sun", 1729981800, "Europe/Berlin", 1730005200 },
+		/* New York's repeated 01:30: the first one (EDT) */
+		{ "30 1 * * *", 1730606400, "America/New_York", 1730611800 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		time_t got = next(rows[i].expr, rows[i].after, rows[i].tz);
+
+		if (got != rows[i].want)
+			fail_msg("'%s' after %lld in %s: %lld, want %lld",
+				 rows[i].expr, (long long)rows[i].after,
+				 rows[i].tz, (long long)got,
+				 (long long)rows[i].want);
+	}
+}
+
 static void test_cron__prev(void **state)
 {
 	(void)state;
@@ -398,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_cron__parse_errors),
 		cmocka_unit_test(test_cron__next_utc),
 		cmocka_unit_test(test_cron__next_time_zones),
+		cmocka_unit_test(test_cron__table),
 		cmocka_unit_test(test_cron__prev),
 		cmocka_unit_test(test_cron__never),
 		cmocka_unit_test(test_cron__tz_offsets),
