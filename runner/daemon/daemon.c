@@ -529,6 +529,7 @@ int daemon_run(const struct daemon_opts *o)
 	struct daemon d = { .o = o, .wake = { -1, -1 } };
 	struct store *s = NULL;
 	struct buf owner = BUF_INIT;
+	bool locked = false;
 	int error;
 
 	dlog_init(o->log_json);
@@ -540,6 +541,7 @@ int daemon_run(const struct daemon_opts *o)
 	if ((error = store_open(&s, d.state_path)) < 0 ||
 	    (error = take_db(&d, s, owner.ptr)) < 0)
 		goto out;
+	locked = true;
 	d.started = time(NULL);
 	adopt(&d, d.cfg, d.started);
 	load_history(&d, d.started);
@@ -555,7 +557,7 @@ int daemon_run(const struct daemon_opts *o)
 	dapi_stop(&d);
 	dlog(DLOG_INFO, 0, "stopped");
 out:
-	if (s && owner.len && store_lock_release(s, "daemon", owner.ptr) < 0)
+	if (locked && store_lock_release(s, "daemon", owner.ptr) < 0)
 		tend_error_clear();
 	store_close(s);
 	buf_release(&owner);
