@@ -40,6 +40,67 @@ static void sample(struct buf *out, const char *name, const char *key,
 	buf_addf(out, " %.17g\n", n);
 }
 
+static double m_last_start(const struct dsched_state *s)
+{
+	return (double)s->last_start;
+}
+
+static double m_last_duration(const struct dsched_state *s)
+{
+	return s->last_end ? s->last_duration : -1;
+}
+
+static double m_running(const struct dsched_state *s)
+{
+	return s->running ? 1 : 0;
+}
+
+static double m_skipped(const struct dsched_state *s)
+{
+	return (double)s->skipped;
+}
+
+static double m_changed(const struct dsched_state *s)
+{
+	return (double)s->changed_total;
+}
+
+static double m_drifted(const struct dsched_state *s)
+{
+	return (double)s->hosts_drifted;
+}
+
+static double m_lock_waits(const struct dsched_state *s)
+{
+	return (double)s->lock_waits;
+}
+
+/* The per-schedule families; a value < 0 (or a 0 time) is left out. */
+static const struct sched_metric {
+	const char *name, *type, *help;
+	double (*value)(const struct dsched_state *s);
+	bool is_time;
+} sched_metrics[] = {
+	{ "tend_run_last_start_timestamp_seconds", "gauge",
+	  "When each schedule's last run started (Unix time).",
+	  m_last_start, true },
+	{ "tend_run_last_duration_seconds", "gauge",
+	  "How long each schedule's last finished run took.",
+	  m_last_duration, false },
+	{ "tend_run_running", "gauge",
+	  "1 while a run of the schedule is in flight.", m_running, false },
+	{ "tend_runs_skipped_total", "counter",
+	  "Starts skipped because the schedule's run was still going.",
+	  m_skipped, false },
+	{ "tend_tasks_changed_total", "counter",
+	  "Tasks the schedule's applies changed.", m_changed, false },
+	{ "tend_hosts_drifted", "gauge",
+	  "Hosts the schedule's last plan found drifted.", m_drifted, false },
+	{ "tend_lock_waits_total", "counter",
+	  "Applies that waited for a host another run held.",
+	  m_lock_waits, false },
+};
+
 static void run_families(struct buf *out, struct daemon *d)
 {
 	family(out, "tend_runs_total", "counter",
@@ -56,45 +117,18 @@ static void run_families(struct buf *out, struct daemon *d)
 				 runs->u.dict.items[j].v->u.i);
 		}
 	}
-	family(out, "tend_run_last_start_timestamp_seconds", "gauge",
-	       "When each schedule's last run started (Unix time).");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		if (d->sch[i].last_start)
-			sample(out, "tend_run_last_start_timestamp_seconds",
-			       "schedule", d->sch[i].name,
-			       (double)d->sch[i].last_start);
-	family(out, "tend_run_last_duration_seconds", "gauge",
-	       "How long each schedule's last finished run took.");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		if (d->sch[i].last_end)
-			sample(out, "tend_run_last_duration_seconds",
-			       "schedule", d->sch[i].name,
-			       d->sch[i].last_duration);
-	family(out, "tend_run_running", "gauge",
-	       "1 while a run of the schedule is in flight.");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		sample(out, "tend_run_running", "schedule", d->sch[i].name,
-		       d->sch[i].running ? 1 : 0);
-	family(out, "tend_runs_skipped_total", "counter",
-	       "Starts skipped because the schedule's run was still going.");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		sample(out, "tend_runs_skipped_total", "schedule",
-		       d->sch[i].name, (double)d->sch[i].skipped);
-	family(out, "tend_tasks_changed_total", "counter",
-	       "Tasks the schedule's applies changed.");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		sample(out, "tend_tasks_changed_total", "schedule",
-		       d->sch[i].name, (double)d->sch[i].changed_total);
-	family(out, "tend_hosts_drifted", "gauge",
-	       "Hosts the schedule's last plan found drifted.");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		sample(out, "tend_hosts_drifted", "schedule", d->sch[i].name,
-		       (double)d->sch[i].hosts_drifted);
-	family(out, "tend_lock_waits_total", "counter",
-	       "Applies that waited for a host another run held.");
-	for (size_t i = 0; i < d->sch_nr; i++)
-		sample(out, "tend_lock_waits_total", "schedule",
-		       d->sch[i].name, (double)d->sch[i].lock_waits);
+	for (size_t m = 0; m < ARRAY_SIZE(sched_metrics); m++) {
+		const struct sched_metric *sm = &sched_metrics[m];
+
+		family(out, sm->name, sm->type, sm->help);
+		for (size_t i = 0; i < d->sch_nr; i++) {
+			double v = sm->value(&d->sch[i]);
+
+			if (v < 0 || (sm->is_time && v == 0))
+				continue;
+			sample(out, sm->name, "schedule", d->sch[i].name, v);
+		}
+	}
 }
 
 static void source_families(struct buf *out, struct daemon *d)

@@ -4,6 +4,7 @@
 # bad key, an unknown host key, an unreachable remote and a remote that
 # accepts the connection and then says nothing (--fetch-timeout).
 . "$(dirname "$0")/../lib/lib-test.sh"
+. "$TOP/tests/lib/lib-git-daemon.sh"
 . "$TOP/tests/lib/lib-sshd.sh"
 export XDG_CACHE_HOME="$T/cache"
 
@@ -53,25 +54,7 @@ expect_in "$T/err" "using the cached commit"
 expect_in "$T/out" "commit  $c2"
 
 # git://, from git daemon on a free loopback port
-gd_port=
-for try in 1 2 3 4 5 6 7 8 9 10; do
-	p=$((40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
-	git daemon --base-path="$T/repos" --export-all --reuseaddr --verbose \
-		--listen=127.0.0.1 --port="$p" --pid-file="$T/gd.pid" \
-		>"$T/gd.log" 2>&1 &
-	gd_pid=$!
-	n=0
-	while [ $n -lt 100 ] && ! grep -q "Ready to rumble" "$T/gd.log"; do
-		kill -0 "$gd_pid" 2>/dev/null || break
-		sleep 0.05
-		n=$((n + 1))
-	done
-	if grep -q "Ready to rumble" "$T/gd.log"; then gd_port=$p; break; fi
-	kill "$gd_pid" 2>/dev/null || true
-done
-[ -n "$gd_port" ] || { cat "$T/gd.log"; fail "cannot start git daemon"; }
-stop_gd() { kill "$gd_pid" 2>/dev/null || true; }
-on_exit stop_gd
+gd_start "$T/repos"
 run_tend 0 pull --repo "git://127.0.0.1:$gd_port/site.git" --ref main
 expect_in "$T/out" "commit  $c2"
 g tag v2

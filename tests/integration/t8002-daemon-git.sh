@@ -11,6 +11,7 @@
 #   applies the new commit;
 # - a source that cannot be fetched counts failures and runs nothing.
 . "$(dirname "$0")/../lib/lib-test.sh"
+. "$TOP/tests/lib/lib-git-daemon.sh"
 . "$TOP/tests/lib/lib-daemon.sh"
 export XDG_CACHE_HOME="$T/cache"
 R=$T/repos/site.git
@@ -26,24 +27,7 @@ echo v1 >"$R/version"
 g add .
 g commit -q -m one
 
-gd_port=
-for try in 1 2 3 4 5 6 7 8 9 10; do
-	p=$((40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
-	git daemon --base-path="$T/repos" --export-all --reuseaddr --verbose \
-		--listen=127.0.0.1 --port="$p" >"$T/gd.log" 2>&1 &
-	gd_pid=$!
-	n=0
-	while [ $n -lt 100 ] && ! grep -q "Ready to rumble" "$T/gd.log"; do
-		kill -0 "$gd_pid" 2>/dev/null || break
-		sleep 0.05
-		n=$((n + 1))
-	done
-	if grep -q "Ready to rumble" "$T/gd.log"; then gd_port=$p; break; fi
-	kill "$gd_pid" 2>/dev/null || true
-done
-[ -n "$gd_port" ] || { cat "$T/gd.log"; fail "cannot start git daemon"; }
-stop_gd() { kill "$gd_pid" 2>/dev/null || true; }
-on_exit stop_gd
+gd_start "$T/repos"
 URL="git://127.0.0.1:$gd_port/site.git"
 
 D=$T/d
