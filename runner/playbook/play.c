@@ -172,11 +172,6 @@ static void parse_serial(const struct kwarg *a)
 	a->p->serial = val_ref((struct val *)a->v);
 }
 
-static void parse_schedule(const struct kwarg *a)
-{
-	a->p->schedule = val_ref((struct val *)a->v);
-}
-
 static void parse_maintenance(const struct kwarg *a)
 {
 	a->p->maintenance = val_ref((struct val *)a->v);
@@ -296,7 +291,9 @@ static const struct keyword play_keywords[] = {
 	{ "handlers", NULL, 0, "tasks run when notified" },
 	{ "tags", parse_tags, 0, "tags of every task of the play" },
 	{ "serial", parse_serial, 0, "hosts per batch" },
-	{ "schedule", parse_schedule, 0, "tend: a cron schedule" },
+	{ "schedule", NULL, KW_REFUSED,
+	  "not supported yet: a play's own timing for tend daemon; give "
+	  "the playbook a schedule in tend.yml (docs/daemon.md)" },
 	{ "maintenance", parse_maintenance, 0,
 	  "tend: maintenance window settings" },
 	{ "remote_user", NULL, 0, "ansible_user, unless vars set it" },
@@ -358,7 +355,6 @@ void play_free(struct play *p)
 	val_unref(p->tags);
 	val_unref(p->gather_when);
 	val_unref(p->serial);
-	val_unref(p->schedule);
 	val_unref(p->maintenance);
 	val_unref(p->no_log);
 	val_unref(p->environment);

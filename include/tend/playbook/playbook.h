@@ -187,7 +187,6 @@ struct play {
 	struct val *environment;   /* raw, as task.environment, or NULL */
 	bool connection_kw;        /* vars' ansible_connection is the
 				      `connection:` keyword's */
-	struct val *schedule;      /* tend: cron schedule, raw */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;
 	struct role **roles;       /* every role the play loaded, in order */
