@@ -11,8 +11,10 @@
 /*
  * The module_defaults of the task's module: the innermost entry of the
  * play's, blocks' and task's (Ansible updates one dict with them in that
- * order), rendered when it is a template. *out: a new dict of raw args
- * (or, from a template, rendered ones: *rendered set), or NULL.
+ * order), rendered when it is a template. *out: a new reference to the
+ * dict of raw args (or, from a template, of rendered ones: *rendered
+ * set), or NULL. The dict may be shared with every host (a variable's
+ * value): it must not be changed.
  */
 static int module_defaults(struct val **out, bool *rendered,
 			   const struct hostctx *hc, const struct task *t,
@@ -57,8 +59,14 @@ struct val *run_render_args(const struct hostctx *hc, const struct task *t,
 		return NULL;
 	}
 	if (defs && rendered) {
+		/*
+		 * A lone "{{ var }}" renders to the variable's own dict,
+		 * which every host's thread reads at once: the task's args
+		 * go into a copy, never into it.
+		 */
 		val_unref(out);
-		out = defs;
+		out = val_copy(defs);
+		val_unref(defs);
 		defs = NULL;
 	}
 	args = defs ? val_copy(defs) : val_ref(t->args);
@@ -87,7 +95,9 @@ struct val *run_render_args(const struct hostctx *hc, const struct task *t,
 			return NULL;
 		}
 		if (val_cstr(r) && !strcmp(val_cstr(r), OMIT_TOKEN)) {
+			/* an omitted arg takes no default either */
 			val_unref(r);
+			val_dict_del(out, k);
 			continue;
 		}
 		val_dict_set_pos(out, k, r, &args->u.dict.items[i].pos);

@@ -361,6 +361,45 @@ static void test_run__facts_only_known_keys(void **state)
 	val_unref(f);
 }
 
+/*
+ * module_defaults given as a template ("{{ cmd_defaults }}") render to the
+ * variable's own dict, which every host shares: a host's task args go
+ * into a dict of its own, never into that variable (which hosts running
+ * at once would change under each other, and later tasks would see).
+ * An arg the task omits takes no default, as with literal defaults.
+ */
+static void test_run__templated_module_defaults_stay_unchanged(void **state)
+{
+	struct run_result r;
+	struct buf ev = BUF_INIT;
+
+	(void)state;
+	run_text(&r, "- hosts: web\n  gather_facts: false\n"
+		 "  module_defaults:\n    command: \"{{ cmd_defaults }}\"\n"
+		 "  vars:\n    cmd_defaults: {chdir: /srv}\n  tasks:\n"
+		 "    - command: first-{{ inventory_hostname }}\n"
+		 "    - assert: {that: \"cmd_defaults | length == 1\"}\n"
+		 "    - command: second-{{ inventory_hostname }}\n"
+		 "    - command: {cmd: third, chdir: \"{{ omit }}\"}\n",
+		 RUN_APPLY, "h1:h2");
+	events_of(&ev, &r, "h1");
+	assert_string_equal(ev.ptr, "changed,ok,changed,changed");
+	events_of(&ev, &r, "h2");
+	assert_string_equal(ev.ptr, "changed,ok,changed,changed");
+	/* an omitted arg takes no default, as Ansible merges them */
+	assert_int_equal(sent("h1", "third"), 1);
+	assert_int_equal(sent("h1", "first-h1"), 1);
+	assert_int_equal(sent("h1", "second-h1"), 1);
+	assert_int_equal(sent("h1", "/srv"), 2);
+	assert_int_equal(sent("h1", "-h2"), 0);
+	assert_int_equal(sent("h2", "first-h2"), 1);
+	assert_int_equal(sent("h2", "second-h2"), 1);
+	assert_int_equal(sent("h2", "/srv"), 2);
+	assert_int_equal(sent("h2", "-h1"), 0);
+	buf_release(&ev);
+	run_result_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_run__dropped_connection),
 		cmocka_unit_test(test_run__unknown_connection_type),
 		cmocka_unit_test(test_run__facts_only_known_keys),
+		cmocka_unit_test(test_run__templated_module_defaults_stay_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
