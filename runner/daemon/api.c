@@ -29,6 +29,7 @@ struct req {
 	int status;
 	struct buf out;
 	const char *type;
+	bool challenge;          /* 401: say WWW-Authenticate: Bearer */
 };
 
 static void reply_json(struct req *r, int status, struct val *v)
@@ -48,23 +49,41 @@ static void reply_error(struct req *r, int status, const char *msg)
 	reply_json(r, status, v);
 }
 
-/* Does the request carry the token? Both sides hashed: constant time. */
+/*
+ * Does the request carry the token? Its SHA-256 against the one the
+ * daemon keeps (copied under the lock): constant time, whatever the
+ * lengths.
+ */
 static bool authorized(struct req *r)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						    "Authorization");
 	unsigned char want[crypto_hash_sha256_BYTES];
 	unsigned char got[crypto_hash_sha256_BYTES];
-	bool ok;
+	bool has, ok;
 
-	if (!r->d->token || !h || strncasecmp(h, "Bearer ", 7))
+	pthread_mutex_lock(&r->d->mu);
+	has = r->d->has_token;
+	memcpy(want, r->d->token_hash, sizeof(want));
+	pthread_mutex_unlock(&r->d->mu);
+	if (!has || !h || strncasecmp(h, "Bearer ", 7)) {
+		sodium_memzero(want, sizeof(want));
 		return false;
-	crypto_hash_sha256(want, (const unsigned char *)r->d->token,
-			   strlen(r->d->token));
+	}
 	crypto_hash_sha256(got, (const unsigned char *)h + 7, strlen(h + 7));
 	ok = sodium_memcmp(want, got, sizeof(want)) == 0;
 	sodium_memzero(want, sizeof(want));
 	return ok;
+}
+
+/* 401, counted. */
+static void deny(struct req *r, const char *why)
+{
+	pthread_mutex_lock(&r->d->mu);
+	r->d->http_denied++;
+	pthread_mutex_unlock(&r->d->mu);
+	r->challenge = true;
+	reply_error(r, 401, why);
 }
 
 static void iso(struct val *dict, const char *key, time_t t)
@@ -155,12 +174,13 @@ static void get_runs(struct req *r)
 						      "limit");
 	const char *sched = MHD_lookup_connection_value(
 		r->conn, MHD_GET_ARGUMENT_KIND, "schedule");
-	int limit = lim ? atoi(lim) : 50;
+	char *end = NULL;
+	long limit = lim ? strtol(lim, &end, 10) : 50;
 	struct store *s = NULL;
 	struct val *runs = NULL, *out;
 	struct buf prefix = BUF_INIT;
 
-	if (limit < 1 || limit > 1000)
+	if ((end && *end) || limit < 1 || limit > 1000)
 		return reply_error(r, 400, "limit: a number from 1 to 1000");
 	if (open_store(r, &s) < 0)
 		return;
@@ -242,8 +262,11 @@ static void post_run(struct req *r, const char *name)
 	if (error == TEND_ENOTFOUND)
 		return reply_error(r, 404, tend_error_last()),
 			tend_error_clear();
-	if (error < 0)
+	if (error == TEND_EREFUSED)
 		return reply_error(r, 409, tend_error_last()),
+			tend_error_clear();
+	if (error < 0)
+		return reply_error(r, 503, tend_error_last()),
 			tend_error_clear();
 	dlog(DLOG_INFO, 0, "schedule '%s': run asked for through the API",
 	     name);
@@ -255,10 +278,12 @@ static void post_run(struct req *r, const char *name)
 
 static void get_metrics(struct req *r)
 {
+	long long windows = dmetrics_open_windows(r->d); /* the DB: unlocked */
+
 	r->status = 200;
 	r->type = "text/plain; version=0.0.4; charset=utf-8";
 	pthread_mutex_lock(&r->d->mu);
-	dmetrics_write(&r->out, r->d);
+	dmetrics_write(&r->out, r->d, windows);
 	pthread_mutex_unlock(&r->d->mu);
 }
 
@@ -282,43 +307,50 @@ static char *schedule_of(const char *url)
 
 static void dapi_hook(struct req *r);
 
+/* The paths only GET (and HEAD) may take. */
+static bool read_path(const char *u)
+{
+	return !strcmp(u, "/healthz") || !strcmp(u, "/readyz") ||
+		!strcmp(u, "/metrics") || !strncmp(u, "/api/v1/runs", 12) ||
+		!strcmp(u, "/api/v1/schedules") || !strcmp(u, "/api/v1/drift");
+}
+
 static void route(struct req *r)
 {
 	bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
 	bool post = !strcmp(r->method, "POST");
 	const char *u = r->url;
 	char *name;
+	bool ready;
 
 	if (!strcmp(u, "/healthz") && get)
 		return get_text(r, 200, "ok\n");
-	if (!strcmp(u, "/readyz") && get)
-		return r->d->ready && !r->d->stopping ?
-			get_text(r, 200, "ready\n") :
-			get_text(r, 503, "not ready\n");
-	if (!strcmp(u, "/hooks/git") && post)
-		return dapi_hook(r);
-	if (post && !strncmp(u, "/api/v1/schedules/", 18) &&
+	if (!strcmp(u, "/readyz") && get) {
+		pthread_mutex_lock(&r->d->mu);
+		ready = r->d->ready && !r->d->stopping;
+		pthread_mutex_unlock(&r->d->mu);
+		return get_text(r, ready ? 200 : 503, ready ? "ready\n" :
+				"not ready\n");
+	}
+	if (!strcmp(u, "/hooks/git"))
+		return post ? dapi_hook(r) : reply_error(r, 405, "POST only");
+	if (!strncmp(u, "/api/v1/schedules/", 18) &&
 	    (name = schedule_of(u))) {
-		if (!authorized(r)) {
-			r->d->http_denied++;
-			free(name);
-			return reply_error(r, 401, r->d->token ? "a bearer "
-					   "token is needed" : "no "
-					   "http.token_file is configured: "
-					   "nothing can be started over HTTP");
-		}
-		post_run(r, name);
+		if (!post)
+			reply_error(r, 405, "POST only");
+		else if (!authorized(r))
+			deny(r, "a bearer token is needed (http.token_file)");
+		else
+			post_run(r, name);
 		free(name);
 		return;
 	}
 	if (!get)
-		return reply_error(r, strncmp(u, "/api/", 5) && strcmp(u,
-				   "/metrics") ? 404 : 405, "not found or "
-				   "method not allowed");
-	if (!r->d->cfg->listen_loopback && !authorized(r)) {
-		r->d->http_denied++;
-		return reply_error(r, 401, "a bearer token is needed");
-	}
+		return reply_error(r, read_path(u) ? 405 : 404, read_path(u) ?
+				   "GET only" : "not found");
+	/* fixed at start: a reload cannot move the listening address */
+	if (!r->d->loopback && !authorized(r))
+		return deny(r, "a bearer token is needed");
 	if (!strcmp(u, "/metrics"))
 		return get_metrics(r);
 	if (!strcmp(u, "/api/v1/runs"))
@@ -369,6 +401,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 					       MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(resp, "Content-Type", r.type ? r.type :
 				"text/plain");
+	if (r.challenge)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+					"Bearer realm=\"tend\"");
 	rc = MHD_queue_response(conn, (unsigned)r.status, resp);
 	MHD_destroy_response(resp);
 	buf_release(&r.out);
@@ -463,16 +498,16 @@ static const char *header_of(const char *name, void *payload)
 	return MHD_lookup_connection_value(payload, MHD_HEADER_KIND, name);
 }
 
-/* Does the request prove source s's secret? Its file is read each time. */
-static bool hook_proves(struct req *r, const struct dsource *s,
+/* Does the request prove the secret in file `path`? Read each time. */
+static bool hook_proves(struct req *r, const char *source, const char *path,
 			enum webhook_sender *sender, struct buf *why)
 {
 	struct buf secret = BUF_INIT;
 	bool ok;
 
-	if (buf_read_file(&secret, s->webhook_secret_file) < 0) {
+	if (buf_read_file(&secret, path) < 0) {
 		dlog(DLOG_ERROR, 0, "source '%s': webhook_secret_file: %s",
-		     s->name, tend_error_last());
+		     source, tend_error_last());
 		tend_error_clear();
 		return false;
 	}
@@ -488,23 +523,77 @@ static bool hook_proves(struct req *r, const struct dsource *s,
 	return ok;
 }
 
-/* Whether a push of `ref` concerns source s, which follows s->ref. */
-static bool hook_ref_matches(const struct dsource *s, const char *ref)
+/* Whether a push of `ref` concerns a source that follows `followed`. */
+static bool ref_matches(const char *followed, const char *ref)
 {
 	if (!ref)
 		return false;
 	if (!strncmp(ref, "refs/heads/", 11))
-		return !strcmp(ref + 11, s->ref);
+		return !strcmp(ref + 11, followed);
 	if (!strncmp(ref, "refs/tags/", 10))
-		return !strcmp(ref + 10, s->ref);
-	return !strcmp(ref, s->ref);
+		return !strcmp(ref + 10, followed);
+	return !strcmp(ref, followed);
+}
+
+/* What /hooks/git needs of a source, copied out under the lock. */
+struct hook_source {
+	char *name, *url, *ref, *secret_file;
+};
+
+static size_t hook_sources(struct hook_source **out, struct daemon *d)
+{
+	size_t nr = 0;
+
+	pthread_mutex_lock(&d->mu);
+	*out = xcalloc(d->cfg->sources_nr + 1, sizeof(**out));
+	for (size_t i = 0; i < d->cfg->sources_nr; i++) {
+		const struct dsource *s = &d->cfg->sources[i];
+
+		if (!s->webhook_secret_file)
+			continue;
+		(*out)[nr].name = xstrdup(s->name);
+		(*out)[nr].url = xstrdup(s->url);
+		(*out)[nr].ref = xstrdup(s->ref);
+		(*out)[nr++].secret_file = xstrdup(s->webhook_secret_file);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return nr;
+}
+
+static void hook_sources_free(struct hook_source *hs, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(hs[i].name);
+		free(hs[i].url);
+		free(hs[i].ref);
+		free(hs[i].secret_file);
+	}
+	free(hs);
+}
+
+/* Fetch the sources named in `names` now (they may be gone by now). */
+static void hook_fetch(struct daemon *d, const struct val *names, bool proven)
+{
+	pthread_mutex_lock(&d->mu);
+	d->hooks++;
+	if (!proven)
+		d->http_denied++;
+	for (size_t i = 0; i < val_len(names); i++) {
+		struct dsource_state *st = daemon_source(d,
+			val_cstr(val_list_at(names, i)));
+
+		if (st)
+			daemon_request_fetch(d, st);
+	}
+	pthread_mutex_unlock(&d->mu);
 }
 
 /*
  * POST /hooks/git: a push from GitHub, Gitea or GitLab. The request must
  * prove the webhook secret of a source whose repository it names; that
  * source is then fetched at once (its new commit starts its schedules
- * as polling would). Anything unproven is 401 and starts nothing.
+ * as polling would). Anything unproven is 401 and starts nothing. The
+ * secrets are read and the signatures checked outside the lock.
  */
 static void dapi_hook(struct req *r)
 {
@@ -512,16 +601,15 @@ static void dapi_hook(struct req *r)
 	enum webhook_sender sender = 0;
 	struct buf why = BUF_INIT;
 	struct val *names = val_list(), *v;
+	struct hook_source *hs = NULL;
+	size_t nr = hook_sources(&hs, r->d);
 	const char *event_name = NULL;
 	enum webhook_event ev = WEBHOOK_EVENT_OTHER;
 	bool proven = false, parsed = false;
 
-	pthread_mutex_lock(&r->d->mu);
-	for (size_t i = 0; i < r->d->cfg->sources_nr; i++) {
-		const struct dsource *s = &r->d->cfg->sources[i];
-
-		if (!s->webhook_secret_file || !hook_proves(r, s, &sender,
-							    &why))
+	for (size_t i = 0; i < nr; i++) {
+		if (!hook_proves(r, hs[i].name, hs[i].secret_file, &sender,
+				 &why))
 			continue;
 		proven = true;
 		ev = webhook_event(&event_name, sender, header_of, r->conn);
@@ -535,20 +623,16 @@ static void dapi_hook(struct req *r)
 			break;
 		}
 		parsed = true;
-		if (webhook_push_concerns(&push, s->url) &&
-		    hook_ref_matches(s, push.ref) && !push.deleted) {
-			daemon_request_fetch(r->d, daemon_source(r->d,
-								 s->name));
-			val_list_push(names, val_str(s->name));
-		}
+		if (webhook_push_concerns(&push, hs[i].url) &&
+		    ref_matches(hs[i].ref, push.ref) && !push.deleted)
+			val_list_push(names, val_str(hs[i].name));
 	}
-	r->d->hooks++;
-	if (!proven)
-		r->d->http_denied++;
-	pthread_mutex_unlock(&r->d->mu);
+	hook_sources_free(hs, nr);
+	hook_fetch(r->d, names, proven);
 	if (!proven) {
 		dlog(DLOG_WARN, 0, "webhook refused: %s", why.len ? why.ptr :
 		     "no source has a webhook_secret_file");
+		r->challenge = false;
 		reply_error(r, 401, "the request does not prove a source's "
 			    "webhook secret");
 	} else if (ev == WEBHOOK_EVENT_PUSH && !parsed) {

@@ -4,6 +4,8 @@
 #include "tend/util/buf.h"
 #include "tend/util/fs.h"
 
+#include <sodium.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -101,21 +103,33 @@ static void start_pending(struct daemon *d)
 		struct dsched_state *st = &d->sch[i];
 		const struct dschedule *s = dconfig_schedule(d->cfg, st->name);
 		const struct dsource_state *src;
+		int error;
 
-		if (!st->pending || st->running || !s)
+		if ((!st->pending && !st->drift_hosts) || st->running || !s)
 			continue;
 		if (d->running >= (size_t)d->cfg->max_concurrent)
 			return;
 		src = s->source ? daemon_source(d, s->source->name) : NULL;
 		if (s->source && (!src || !src->commit))
 			continue; /* waits for its source's first fetch */
-		if (dspawn_run(d, st, s, st->pending, s->mode, NULL) < 0) {
+		if (st->drift_hosts) {
+			/* the drifted hosts, at the commit their plan saw */
+			error = dspawn_run(d, st, s, "drift", DMODE_APPLY,
+					   st->drift_hosts, st->drift_commit);
+			free(st->drift_hosts);
+			free(st->drift_commit);
+			st->drift_hosts = st->drift_commit = NULL;
+		} else {
+			error = dspawn_run(d, st, s, st->pending, s->mode,
+					   NULL, NULL);
+			free(st->pending);
+			st->pending = NULL;
+		}
+		if (error < 0) {
 			dlog(DLOG_ERROR, 0, "schedule '%s': %s", s->name,
 			     tend_error_last());
 			tend_error_clear();
 		}
-		free(st->pending);
-		st->pending = NULL;
 	}
 }
 
@@ -123,7 +137,6 @@ static void start_pending(struct daemon *d)
 static void settle(struct daemon *d, struct dsource_state *src, time_t now)
 {
 	const struct dsource *s = NULL;
-	struct buf t = BUF_INIT;
 
 	for (size_t i = 0; i < d->cfg->sources_nr; i++)
 		if (!strcmp(d->cfg->sources[i].name, src->name))
@@ -133,18 +146,32 @@ static void settle(struct daemon *d, struct dsource_state *src, time_t now)
 	free(src->commit);
 	src->commit = src->seen;
 	src->seen = NULL;
-	buf_addf(&t, "commit %.12s", src->commit);
-	for (size_t i = 0; i < d->cfg->schedules_nr; i++) {
-		const struct dschedule *sc = &d->cfg->schedules[i];
-		struct dsched_state *st = daemon_sched(d, sc->name);
+}
 
-		if (sc->source != s || !sc->on_commit || !st)
+/*
+ * A schedule that follows its source runs each commit it has not run
+ * (before a restart, too: the state DB says which it last ran). A commit
+ * that settles while the schedule runs waits for that run to end: it is
+ * never skipped.
+ */
+static void follow_commits(struct daemon *d)
+{
+	for (size_t i = 0; i < d->sch_nr; i++) {
+		struct dsched_state *st = &d->sch[i];
+		const struct dschedule *s = &d->cfg->schedules[i];
+		const struct dsource_state *src;
+		struct buf t = BUF_INIT;
+
+		if (!s->on_commit || !s->source || st->running ||
+		    st->pending || st->drift_hosts)
 			continue;
-		if (st->last_commit && !strcmp(st->last_commit, src->commit))
-			continue; /* it ran this commit before a restart */
-		fire(st, sc, t.ptr);
+		src = daemon_source(d, s->source->name);
+		if (!src || !src->commit || (st->last_commit &&
+		    !strcmp(st->last_commit, src->commit)))
+			continue;
+		buf_addf(&t, "commit %.12s", src->commit);
+		st->pending = buf_detach(&t, NULL);
 	}
-	buf_release(&t);
 }
 
 static void tick(struct daemon *d, time_t now)
@@ -174,6 +201,7 @@ static void tick(struct daemon *d, time_t now)
 			st->next = next_time(s, now);
 		}
 	}
+	follow_commits(d);
 	start_pending(d);
 }
 
@@ -217,6 +245,8 @@ static void load_history(struct daemon *d, time_t now)
 			if (!t || strncmp(t, prefix.ptr, prefix.len))
 				continue;
 			last = parse_utc(val_cstr(val_dict_get(r, "started")));
+			free(st->last_commit);
+			st->last_commit = NULL;
 			if (val_cstr(val_dict_get(r, "commit")))
 				st->last_commit = xstrdup(val_cstr(
 					val_dict_get(r, "commit")));
@@ -243,6 +273,8 @@ static void state_release(struct dsched_state *st)
 {
 	free(st->name);
 	free(st->pending);
+	free(st->drift_hosts);
+	free(st->drift_commit);
 	free(st->last_status);
 	free(st->last_commit);
 	free(st->last_error);
@@ -254,6 +286,18 @@ static void source_state_release(struct dsource_state *st)
 	free(st->name);
 	free(st->commit);
 	free(st->seen);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_timing(const struct dschedule *a, const struct dschedule *b)
+{
+	return a->has_cron == b->has_cron && same_str(a->cron_text,
+		b->cron_text) && a->every == b->every && a->jitter ==
+		b->jitter && same_str(a->timezone, b->timezone);
 }
 
 /*
@@ -269,6 +313,9 @@ static void adopt(struct daemon *d, struct dconfig *c, time_t now)
 		struct dsched_state *old = daemon_sched(d,
 							c->schedules[i].name);
 
+		const struct dschedule *was = d->cfg ?
+			dconfig_schedule(d->cfg, c->schedules[i].name) : NULL;
+
 		if (old) {
 			sch[i] = *old;
 			old->name = NULL; /* moved */
@@ -276,7 +323,10 @@ static void adopt(struct daemon *d, struct dconfig *c, time_t now)
 			sch[i].name = xstrdup(c->schedules[i].name);
 			sch[i].runs = val_dict();
 		}
-		sch[i].next = next_time(&c->schedules[i], now);
+		/* a reload keeps a timer whose timing it does not change */
+		if (!old || !was || !same_timing(was, &c->schedules[i]) ||
+		    !sch[i].next)
+			sch[i].next = next_time(&c->schedules[i], now);
 	}
 	for (size_t i = 0; i < c->sources_nr; i++) {
 		struct dsource_state *old = daemon_source(d,
@@ -314,12 +364,17 @@ static void print_diags(const struct diags *dg, bool plain)
 			dlog(DLOG_ERROR, 0, "%s", dg->items[i]);
 }
 
-/* The API token from http.token_file (trimmed), or NULL. */
-static int read_token(char **out, const struct dconfig *c)
+/*
+ * The API token from http.token_file (trimmed), as its SHA-256 in
+ * hash[]: the daemon never keeps the token itself. *has is false when
+ * there is no token_file.
+ */
+static int read_token(unsigned char hash[32], bool *has,
+		      const struct dconfig *c)
 {
 	struct buf b = BUF_INIT;
 
-	*out = NULL;
+	*has = false;
 	if (!c->token_file)
 		return 0;
 	if (buf_read_file(&b, c->token_file) < 0)
@@ -332,48 +387,65 @@ static int read_token(char **out, const struct dconfig *c)
 				      "be 16 characters or more",
 				      c->token_file);
 	}
-	*out = buf_detach(&b, NULL);
+	crypto_hash_sha256(hash, (const unsigned char *)b.ptr, b.len);
+	buf_release_secret(&b);
+	*has = true;
 	return 0;
+}
+
+/* What a reload cannot change: the listening socket and its TLS. */
+static const char *needs_restart(const struct dconfig *a,
+				 const struct dconfig *b)
+{
+	if (a->listen_port != b->listen_port ||
+	    strcmp(a->listen_host, b->listen_host))
+		return "http.listen";
+	if (!same_str(a->tls_cert, b->tls_cert) ||
+	    !same_str(a->tls_key, b->tls_key))
+		return "http.tls_cert and http.tls_key";
+	return NULL;
 }
 
 static void reload(struct daemon *d)
 {
 	struct diags dg = DIAGS_INIT;
 	struct dconfig *c = NULL;
-	char *token = NULL;
+	unsigned char hash[32];
+	bool has = false;
+	const char *fixed;
 
 	sd_notify_send("RELOADING=1");
-	if (dconfig_load(&c, d->o->config_path, &dg) < 0 ||
-	    read_token(&token, c) < 0) {
+	if (dconfig_load(&c, d->config_path, &dg) < 0 ||
+	    read_token(hash, &has, c) < 0) {
 		print_diags(&dg, false);
 		dlog(DLOG_ERROR, 0, "reload refused, the old config stays: %s",
 		     tend_error_last());
 		tend_error_clear();
+		pthread_mutex_lock(&d->mu);
 		d->reload_failures++;
-	} else if (c->listen_port != d->cfg->listen_port ||
-		   strcmp(c->listen_host, d->cfg->listen_host)) {
+		pthread_mutex_unlock(&d->mu);
+	} else if ((fixed = needs_restart(d->cfg, c))) {
 		dlog(DLOG_ERROR, 0, "reload refused, the old config stays: "
-		     "'http.listen' changes only with a restart");
+		     "'%s' changes only with a restart", fixed);
+		pthread_mutex_lock(&d->mu);
 		d->reload_failures++;
+		pthread_mutex_unlock(&d->mu);
 	} else {
 		pthread_mutex_lock(&d->mu);
 		adopt(d, c, time(NULL));
 		dconfig_free(d->cfg);
 		d->cfg = c;
 		c = NULL;
-		if (d->token)
-			memset(d->token, 0, strlen(d->token));
-		free(d->token);
-		d->token = token;
-		token = NULL;
+		memcpy(d->token_hash, hash, sizeof(hash));
+		d->has_token = has;
 		d->reloads++;
 		pthread_mutex_unlock(&d->mu);
 		dlog(DLOG_INFO, 0, "reloaded '%s': %zu schedules, %zu sources",
-		     d->o->config_path, d->cfg->schedules_nr,
+		     d->config_path, d->cfg->schedules_nr,
 		     d->cfg->sources_nr);
 	}
+	sodium_memzero(hash, sizeof(hash));
 	dconfig_free(c);
-	free(token);
 	diags_release(&dg);
 	sd_notify_send("READY=1");
 }
@@ -399,8 +471,8 @@ static void run_loop(struct daemon *d)
 	int term_seen = 0;
 
 	while (!d->stopping || d->children) {
-		pthread_mutex_lock(&d->mu);
 		dspawn_reap(d);
+		pthread_mutex_lock(&d->mu);
 		if (got_term > term_seen) {
 			term_seen = got_term;
 			if (!d->stopping)
@@ -430,7 +502,7 @@ static void catch_signals(void)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 
-	sigemptyset(&sa.sa_mask);
+	sigfillset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -462,6 +534,20 @@ static int take_db(struct daemon *d, struct store *s, const char *owner)
 	return error;
 }
 
+/* `path` made absolute against the current directory (NULL: the default). */
+static char *absolute(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char cwd[4096];
+
+	if (!path)
+		return store_default_path();
+	if (*path == '/' || !getcwd(cwd, sizeof(cwd)))
+		return xstrdup(path);
+	buf_addf(&b, "%s/%s", cwd, path);
+	return buf_detach(&b, NULL);
+}
+
 static int setup(struct daemon *d, const struct daemon_opts *o)
 {
 	struct diags dg = DIAGS_INIT;
@@ -475,15 +561,22 @@ static int setup(struct daemon *d, const struct daemon_opts *o)
 		return error;
 	}
 	diags_release(&dg);
-	if ((error = read_token(&d->token, d->cfg)) < 0)
+	if ((error = read_token(d->token_hash, &d->has_token, d->cfg)) < 0)
 		return error;
-	d->state_path = o->state_path ? xstrdup(o->state_path) :
-		d->cfg->cfg->state_path ? xstrdup(d->cfg->cfg->state_path) :
-		store_default_path();
+	/*
+	 * Every path absolute from here: the daemon never changes its
+	 * directory, but its children start in tend.yml's.
+	 */
+	d->config_path = xstrdup(d->cfg->config_path);
+	d->state_path = absolute(o->state_path ? o->state_path :
+				 d->cfg->cfg->state_path);
+	d->loopback = d->cfg->listen_loopback;
+	d->tls = d->cfg->tls_cert != NULL;
 	if (!(d->exe = realpath("/proc/self/exe", NULL)))
 		return tend_error_set("cannot find this program: %s",
 				      strerror(errno));
-	buf_addf(&b, "%s/tend-daemon.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	buf_addf(&b, "%s/tend-daemon.XXXXXX", tmp && *tmp == '/' ? tmp :
+		 "/tmp");
 	if (!mkdtemp(b.ptr)) {
 		error = tend_error_set("cannot make a directory in '%s': %s",
 				       tmp && *tmp ? tmp : "/tmp",
@@ -509,9 +602,8 @@ static void teardown(struct daemon *d)
 	if (d->tmp_dir)
 		rmdir(d->tmp_dir);
 	free(d->tmp_dir);
-	if (d->token)
-		memset(d->token, 0, strlen(d->token));
-	free(d->token);
+	sodium_memzero(d->token_hash, sizeof(d->token_hash));
+	free(d->config_path);
 	free(d->exe);
 	free(d->state_path);
 	val_unref(d->drift);
@@ -550,8 +642,9 @@ int daemon_run(const struct daemon_opts *o)
 		goto out;
 	d.ready = true;
 	dlog(DLOG_INFO, 0, "tend daemon %s ready: %zu schedules, %zu sources,"
-	     " state '%s', http://%s:%d", TEND_VERSION, d.cfg->schedules_nr,
-	     d.cfg->sources_nr, d.state_path, d.cfg->listen_host, d.port);
+	     " state '%s', %s://%s:%d", TEND_VERSION, d.cfg->schedules_nr,
+	     d.cfg->sources_nr, d.state_path, d.tls ? "https" : "http",
+	     d.cfg->listen_host, d.port);
 	sd_notify_send("READY=1");
 	run_loop(&d);
 	dapi_stop(&d);

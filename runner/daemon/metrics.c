@@ -152,8 +152,7 @@ static void source_families(struct buf *out, struct daemon *d)
 			       (double)d->src[i].last_fetch);
 }
 
-/* Windows open now, from the state DB (other runs' too). */
-static long long open_windows(struct daemon *d)
+long long dmetrics_open_windows(const struct daemon *d)
 {
 	struct store *s = NULL;
 	struct val *ids = NULL;
@@ -169,10 +168,8 @@ static long long open_windows(struct daemon *d)
 	return n;
 }
 
-void dmetrics_write(struct buf *out, struct daemon *d)
+void dmetrics_write(struct buf *out, struct daemon *d, long long windows)
 {
-	long long windows = open_windows(d);
-
 	run_families(out, d);
 	source_families(out, d);
 	if (windows >= 0) {

@@ -94,14 +94,19 @@ static int spawn(pid_t *pid, struct daemon *d, struct argv *a,
 					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_addopen(&fa, 2, c->err_path,
 					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	/* relative paths in tend.yml are relative to its directory */
+	posix_spawn_file_actions_addchdir_np(&fa, d->cfg->base_dir);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
-	/* relative paths in tend.yml are relative to its directory */
-	if (chdir(d->cfg->base_dir) < 0)
-		dlog(DLOG_WARN, 0, "cannot enter '%s': %s", d->cfg->base_dir,
-		     strerror(errno));
+	/*
+	 * A process group of its own: a Ctrl-C at the daemon's terminal
+	 * reaches the daemon alone, which passes one SIGTERM on (a child
+	 * that got both would take the second as "stop at once").
+	 */
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETPGROUP);
 	rc = posix_spawn(pid, d->exe, &fa, &at, a->v, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -131,7 +136,7 @@ static void child_free(struct dchild *c)
 
 int dspawn_run(struct daemon *d, struct dsched_state *st,
 	       const struct dschedule *s, const char *trigger,
-	       enum dmode mode, const char *limit)
+	       enum dmode mode, const char *limit, const char *commit)
 {
 	struct dchild *c = xcalloc(1, sizeof(*c));
 	struct argv a = { 0 };
@@ -168,10 +173,10 @@ int dspawn_run(struct daemon *d, struct dsched_state *st,
 	buf_addf(&t, "schedule %s, %s", s->name, trigger);
 	arg2(&a, "--trigger", t.ptr);
 	if (src) {
-		source_args(&a, s->source, src->commit, true);
+		c->commit = xstrdup(commit ? commit : src->commit);
+		source_args(&a, s->source, c->commit, true);
 		if (!s->source->verify_signatures)
 			arg(&a, "--trust-source");
-		c->commit = xstrdup(src->commit);
 	}
 	c->kind = DCHILD_RUN;
 	c->name = xstrdup(s->name);
@@ -237,40 +242,42 @@ static char *last_line(const char *path)
 
 static void fetch_done(struct daemon *d, struct dchild *c, int status)
 {
-	struct dsource_state *st = daemon_source(d, c->name);
+	struct dsource_state *st;
 	struct buf out = BUF_INIT;
 	const char *p;
+	char *why = NULL, *commit = NULL;
+	bool ok;
 
-	if (!st)
-		return; /* removed by a reload */
-	st->fetching = 0;
-	st->fetches++;
-	st->last_fetch = time(NULL);
 	if (buf_read_file(&out, c->out_path) < 0)
 		tend_error_clear();
 	p = strstr(out.ptr, "commit  ");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || !p) {
-		char *why = last_line(c->err_path);
-
-		st->fetch_failures++;
-		dlog(DLOG_WARN, 0, "source '%s': fetch failed: %s", c->name,
-		     why);
-		free(why);
-	} else {
-		char *commit = xstrndup(p + 8, strcspn(p + 8, "\n"));
-
-		if (st->commit && !strcmp(commit, st->commit)) {
-			free(commit);
-		} else if (!st->seen || strcmp(st->seen, commit)) {
+	ok = WIFEXITED(status) && !WEXITSTATUS(status) && p;
+	if (ok)
+		commit = xstrndup(p + 8, strcspn(p + 8, "\n"));
+	else
+		why = last_line(c->err_path);
+	pthread_mutex_lock(&d->mu);
+	if ((st = daemon_source(d, c->name))) { /* else: a reload removed it */
+		st->fetching = 0;
+		st->fetches++;
+		st->last_fetch = time(NULL);
+		if (!ok) {
+			st->fetch_failures++;
+			dlog(DLOG_WARN, 0, "source '%s': fetch failed: %s",
+			     c->name, why);
+		} else if ((!st->commit || strcmp(commit, st->commit)) &&
+			   (!st->seen || strcmp(st->seen, commit))) {
 			dlog(DLOG_INFO, 0, "source '%s': new commit %s",
 			     c->name, commit);
 			free(st->seen);
 			st->seen = commit;
 			st->seen_at = time(NULL);
-		} else {
-			free(commit);
+			commit = NULL;
 		}
 	}
+	pthread_mutex_unlock(&d->mu);
+	free(commit);
+	free(why);
 	buf_release(&out);
 }
 
@@ -290,33 +297,30 @@ static const char *status_of(int status, const struct val *doc)
 	}
 }
 
-/* What a drift-check plan found: the drift records and the daemon's map. */
-static void record_drift(struct buf *drifted, struct val *fresh_hosts,
-			 struct daemon *d,
-			 struct dsched_state *st, const struct val *doc,
-			 long long run_id)
+/*
+ * What a drift-check plan found, in the daemon's map of drifted hosts
+ * (with d->mu held): the hosts it found drifted go to `drifted` (a
+ * --limit), those that started drifting or drift otherwise to `fresh`
+ * (the plan's host dicts: recorded and announced); a host it found
+ * converged leaves the map.
+ */
+static void map_drift(struct buf *drifted, struct val *fresh,
+		      struct daemon *d, struct dsched_state *st,
+		      const struct val *doc, long long run_id)
 {
 	const struct val *hosts = val_dict_get(doc, "hosts");
-	struct store *s = NULL;
 	char now[32];
 	struct tm tm;
 	time_t t = time(NULL);
 
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (store_open(&s, d->state_path) < 0) {
-		dlog(DLOG_ERROR, run_id, "cannot record drift: %s",
-		     tend_error_last());
-		tend_error_clear();
-	}
 	st->hosts_drifted = 0;
 	for (size_t i = 0; i < val_len(hosts); i++) {
 		const struct val *h = val_list_at(hosts, i);
 		const char *name = val_cstr(val_dict_get(h, "host"));
-		const struct val *dr = val_dict_get(h, "drift");
-		const struct val *old;
+		const struct val *dr = val_dict_get(h, "drift"), *old;
 		struct val *e;
-		bool fresh;
 
 		if (!name)
 			continue;
@@ -329,9 +333,9 @@ static void record_drift(struct buf *drifted, struct val *fresh_hosts,
 		}
 		st->hosts_drifted++;
 		buf_addf(drifted, "%s%s", drifted->len ? "," : "", name);
-		/* an event when a host starts drifting, or drifts otherwise */
-		fresh = !old || !val_equal(val_dict_get(old, "tasks"),
-					   val_dict_get(h, "drift_tasks"));
+		if (!old || !val_equal(val_dict_get(old, "tasks"),
+				       val_dict_get(h, "drift_tasks")))
+			val_list_push(fresh, val_ref((struct val *)h));
 		e = val_dict();
 		val_dict_set_str(e, "schedule", st->name);
 		val_dict_set_int(e, "run_id", run_id);
@@ -340,17 +344,35 @@ static void record_drift(struct buf *drifted, struct val *fresh_hosts,
 		val_dict_set(e, "tasks", val_ref(val_dict_get(h,
 							     "drift_tasks")));
 		val_dict_set(d->drift, name, e);
-		if (!fresh)
-			continue;
-		val_list_push(fresh_hosts, val_ref((struct val *)h));
-		if (s && store_drift_add(s, name, st->name, run_id,
-					 val_dict_get(h, "drift_tasks")) < 0) {
+	}
+}
+
+/* The drift events of the hosts in `fresh`, in the state DB. */
+static void record_drift(struct daemon *d, const char *schedule,
+			 const struct val *fresh, long long run_id)
+{
+	struct store *s = NULL;
+
+	if (!val_len(fresh))
+		return;
+	if (store_open(&s, d->state_path) < 0) {
+		dlog(DLOG_ERROR, run_id, "cannot record drift: %s",
+		     tend_error_last());
+		tend_error_clear();
+		return;
+	}
+	for (size_t i = 0; i < val_len(fresh); i++) {
+		const struct val *h = val_list_at(fresh, i);
+		const char *name = val_cstr(val_dict_get(h, "host"));
+
+		dlog(DLOG_WARN, run_id, "schedule '%s': host '%s' drifted",
+		     schedule, name);
+		if (store_drift_add(s, name, schedule, run_id,
+				    val_dict_get(h, "drift_tasks")) < 0) {
 			dlog(DLOG_ERROR, run_id, "cannot record drift: %s",
 			     tend_error_last());
 			tend_error_clear();
 		}
-		dlog(DLOG_WARN, run_id, "schedule '%s': host '%s' drifted",
-		     st->name, name);
 	}
 	store_close(s);
 }
@@ -397,96 +419,112 @@ static void announce(struct daemon *d, const struct dschedule *s,
 	free(root);
 }
 
-/* What a drift check's schedule says to do with the hosts that drifted. */
-static void drift_policy(struct daemon *d, struct dsched_state *st,
-			 const struct dchild *c, const char *hosts,
-			 const struct val *doc, const struct val *fresh,
-			 long long run_id)
+/* A run's end, in its schedule's state (with d->mu held). */
+static void note_end(struct daemon *d, struct dsched_state *st,
+		     const struct dchild *c, const struct val *doc,
+		     const char *result, long long run_id, char *err_line)
 {
-	const struct dschedule *s = dconfig_schedule(d->cfg, c->name);
+	const struct val *sum = val_dict_get(doc, "summary");
+	const struct val *waits = val_dict_path(doc, "lock_waits.count");
 
-	if (!s || d->stopping)
-		return;
-	if (s->drift == DDRIFT_NOTIFY && val_len(fresh))
-		announce(d, s, c, doc, fresh, run_id);
-	if (s->drift == DDRIFT_APPLY &&
-	    dspawn_run(d, st, s, "drift", DMODE_APPLY, hosts) < 0) {
-		dlog(DLOG_ERROR, 0, "schedule '%s': %s", s->name,
-		     tend_error_last());
-		tend_error_clear();
-	}
+	st->running = 0;
+	st->last_end = time(NULL);
+	st->last_duration = difftime(st->last_end, c->started);
+	free(st->last_status);
+	st->last_status = xstrdup(result);
+	st->last_run_id = run_id;
+	free(st->last_commit);
+	st->last_commit = c->commit ? xstrdup(c->commit) : NULL;
+	count_status(st, result);
+	if (c->mode == DMODE_APPLY && val_is(val_dict_get(sum, "change"),
+					     VAL_INT))
+		st->changed_total += val_dict_get(sum, "change")->u.i;
+	if (val_is(waits, VAL_INT))
+		st->lock_waits += (unsigned long long)waits->u.i;
+	free(st->last_error);
+	st->last_error = err_line;
+	(void)d;
 }
 
+/*
+ * A run ended: its JSON read, its schedule's state and the drift map
+ * changed under the lock; the drift events written and announced, or a
+ * drift apply queued, outside it.
+ */
 static void run_done(struct daemon *d, struct dchild *c, int status)
 {
-	struct dsched_state *st = daemon_sched(d, c->name);
 	struct buf out = BUF_INIT, drifted = BUF_INIT;
-	struct val *fresh = val_list();
-	struct val *doc = NULL;
-	const struct val *sum;
+	struct val *doc = NULL, *fresh = val_list();
+	const struct dschedule *s = dconfig_schedule(d->cfg, c->name);
+	struct dsched_state *st;
 	long long run_id = 0;
 	const char *result;
+	char *err_line;
 
-	d->running--;
 	if (buf_read_file(&out, c->out_path) < 0 ||
 	    val_from_json(&doc, out.ptr, out.len) < 0)
 		tend_error_clear();
 	if (val_is(val_dict_get(doc, "run_id"), VAL_INT))
 		run_id = val_dict_get(doc, "run_id")->u.i;
 	result = status_of(status, doc);
-	if (st) {
-		st->running = 0;
-		st->last_end = time(NULL);
-		st->last_duration = difftime(st->last_end, c->started);
-		free(st->last_status);
-		st->last_status = xstrdup(result);
-		st->last_run_id = run_id;
-		free(st->last_commit);
-		st->last_commit = c->commit ? xstrdup(c->commit) : NULL;
-		count_status(st, result);
-		sum = val_dict_get(doc, "summary");
-		if (c->mode == DMODE_APPLY && val_is(val_dict_get(sum,
-						      "change"), VAL_INT))
-			st->changed_total += val_dict_get(sum,
-							  "change")->u.i;
-		if (val_is(val_dict_path(doc, "lock_waits.count"), VAL_INT))
-			st->lock_waits += (unsigned long long)val_dict_path(
-				doc, "lock_waits.count")->u.i;
-		if (c->mode == DMODE_PLAN && doc)
-			record_drift(&drifted, fresh, d, st, doc, run_id);
-		free(st->last_error);
-		st->last_error = strcmp(result, "ok") ?
-			last_line(c->err_path) : NULL;
-	}
-	if (strcmp(result, "ok"))
+	err_line = strcmp(result, "ok") ? last_line(c->err_path) : NULL;
+	if (err_line)
 		dlog(DLOG_WARN, run_id, "schedule '%s': run %s (exit %d): %s",
 		     c->name, result, WIFEXITED(status) ? WEXITSTATUS(status) :
-		     128 + WTERMSIG(status), st && st->last_error ?
-		     st->last_error : "");
+		     128 + WTERMSIG(status), err_line);
 	else
 		dlog(DLOG_INFO, run_id, "schedule '%s': run ok in %.0f s",
 		     c->name, difftime(time(NULL), c->started));
-	if (st && drifted.len)
-		drift_policy(d, st, c, drifted.ptr, doc, fresh, run_id);
+	pthread_mutex_lock(&d->mu);
+	d->running--;
+	if ((st = daemon_sched(d, c->name))) {
+		note_end(d, st, c, doc, result, run_id, err_line);
+		err_line = NULL;
+		if (c->mode == DMODE_PLAN && doc)
+			map_drift(&drifted, fresh, d, st, doc, run_id);
+		if (s && drifted.len && s->drift == DDRIFT_APPLY &&
+		    !st->drift_hosts && !d->stopping) {
+			st->drift_hosts = xstrdup(drifted.ptr);
+			st->drift_commit = c->commit ? xstrdup(c->commit) :
+				NULL;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	if (st) {
+		record_drift(d, c->name, fresh, run_id);
+		if (s && s->drift == DDRIFT_NOTIFY && val_len(fresh) &&
+		    !d->stopping)
+			announce(d, s, c, doc, fresh, run_id);
+	}
+	free(err_line);
 	val_unref(fresh);
 	val_unref(doc);
 	buf_release(&out);
 	buf_release(&drifted);
 }
 
+/*
+ * Reap every child that ended, without d->mu but for taking each off
+ * the list: what its end means may write to the state DB and post
+ * announcements, which must not stall the HTTP thread.
+ */
 void dspawn_reap(struct daemon *d)
 {
 	pid_t pid;
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct dchild **pp = &d->children, *c;
+		struct dchild **pp, *c;
 
+		pthread_mutex_lock(&d->mu);
+		pp = &d->children;
 		while (*pp && (*pp)->pid != pid)
 			pp = &(*pp)->next;
-		if (!(c = *pp))
+		if ((c = *pp))
+			*pp = c->next;
+		pthread_mutex_unlock(&d->mu);
+		if (!c)
 			continue;
-		*pp = c->next;
 		if (c->kind == DCHILD_FETCH)
 			fetch_done(d, c, status);
 		else

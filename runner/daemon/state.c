@@ -42,8 +42,7 @@ int daemon_request_run(struct daemon *d, const char *name,
 		return tend_error_set_code(TEND_ENOTFOUND, "no schedule "
 					   "named '%s'", name);
 	if (d->stopping)
-		return tend_error_set_code(TEND_EREFUSED, "the daemon is "
-					   "stopping");
+		return tend_error_set("the daemon is stopping");
 	if (st->running && s->overlap == DOVERLAP_SKIP)
 		return tend_error_set_code(TEND_EREFUSED, "schedule '%s' is "
 					   "running (pid %d) and its overlap "

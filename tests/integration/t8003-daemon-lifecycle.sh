@@ -86,7 +86,7 @@ echo $! >"$D/tls.pid"
 stop_tls() { kill "$(cat "$D/tls.pid")" 2>/dev/null || true; }
 on_exit stop_tls
 wait_until 10 grep -q ' ready: ' "$D/tls.log"
-P=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$D/tls.log" | head -n 1)
+P=$(sed -n 's/.*https:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$D/tls.log" | head -n 1)
 curl -fsS --cacert "$D/cert.pem" "https://127.0.0.1:$P/healthz" >"$T/h" || { cat "$D/tls.log"; fail "https"; }
 expect_content "$T/h" "ok
 "

@@ -20,6 +20,8 @@ struct dsched_state {
 	char *name;
 	time_t next;            /* next timed start, 0: none */
 	char *pending;          /* a start waits (its trigger), or NULL */
+	char *drift_hosts;      /* a drift apply waits: its --limit, or NULL */
+	char *drift_commit;     /* the commit its plan checked, or NULL */
 	pid_t running;          /* its child, 0: none */
 	long long running_since;
 	time_t last_start, last_end;
@@ -60,14 +62,24 @@ struct dchild {
 	struct dchild *next;
 };
 
+/*
+ * The daemon. Only the main thread changes it, and only under `mu`; the
+ * HTTP thread reads it under `mu`. The main thread may read it without
+ * the lock. Fields marked fixed are set before the HTTP thread starts
+ * and never change.
+ */
 struct daemon {
 	pthread_mutex_t mu;
 	const struct daemon_opts *o;
 	struct dconfig *cfg;
+	char *config_path;      /* fixed: tend.yml, absolute */
+	bool loopback, tls;     /* fixed: http.listen is loopback; https */
 	char *exe;              /* this binary, for the children */
 	char *state_path;
 	char *tmp_dir;          /* the children's output */
-	char *token;            /* the API token (wiped at exit), or NULL */
+	/* the API token's SHA-256 (the token itself is never kept) */
+	unsigned char token_hash[32];
+	bool has_token;
 	struct dsched_state *sch;
 	size_t sch_nr;
 	struct dsource_state *src;
@@ -89,14 +101,20 @@ void dlog_init(bool json);
 void dlog(int level, long long run_id, const char *fmt, ...)
 	TEND_PRINTF(3, 4);
 
-/* spawn.c: children. Called by the loop with d->mu held. */
+/*
+ * spawn.c: children. dspawn_run, dspawn_fetch and dspawn_signal are
+ * called by the loop with d->mu held; dspawn_reap without it (it takes
+ * it for each change of state, and does the state DB's writes and the
+ * announcements outside it).
+ */
 /*
  * Start schedule s's run (st->running set), in `mode` (its own, or apply
- * for drift), on `limit` (NULL: the schedule's own).
+ * for drift), on `limit` (NULL: the schedule's own), at `commit` (NULL:
+ * its source's current one).
  */
 int dspawn_run(struct daemon *d, struct dsched_state *st,
 	       const struct dschedule *s, const char *trigger,
-	       enum dmode mode, const char *limit);
+	       enum dmode mode, const char *limit, const char *commit);
 int dspawn_fetch(struct daemon *d, struct dsource_state *st,
 		 const struct dsource *s);
 /* Reap every child that ended; the loop's part of each. */
@@ -119,6 +137,8 @@ void dapi_stop(struct daemon *d);
 
 /* metrics.c: Prometheus's text format, with d->mu held. */
 struct buf;
-void dmetrics_write(struct buf *out, struct daemon *d);
+void dmetrics_write(struct buf *out, struct daemon *d, long long windows);
+/* Maintenance windows open now (from the state DB; -1: unknown). */
+long long dmetrics_open_windows(const struct daemon *d);
 
 #endif
