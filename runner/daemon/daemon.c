@@ -97,9 +97,17 @@ static void fire(struct dsched_state *st,
 		st->pending = xstrdup(trigger);
 }
 
+/*
+ * Start what waits, as far as max_concurrent allows. The scan starts
+ * after the last schedule started, so that a schedule that always has
+ * a start queued cannot keep the others waiting for ever.
+ */
 static void start_pending(struct daemon *d)
 {
-	for (size_t i = 0; i < d->sch_nr; i++) {
+	static size_t next;
+
+	for (size_t k = 0; k < d->sch_nr; k++) {
+		size_t i = (next + k) % d->sch_nr;
 		struct dsched_state *st = &d->sch[i];
 		const struct dschedule *s = dconfig_schedule(d->cfg, st->name);
 		const struct dsource_state *src;
@@ -130,6 +138,7 @@ static void start_pending(struct daemon *d)
 			     tend_error_last());
 			tend_error_clear();
 		}
+		next = i + 1;
 	}
 }
 
