@@ -121,7 +121,7 @@ static void say_broken(const struct hostlock *hl, const char *host,
 static int try_once(bool *done, struct val **who, struct val **broken,
 		    struct hostlock *hl, const char *name, bool take)
 {
-	int error;
+	int error = 0;
 
 	*done = false;
 	*who = NULL;
