@@ -10,6 +10,7 @@
 #include "tend/util/fs.h"
 #include "tend/util/readlog.h"
 #include "tend/lang/template.h"
+#include "tend/net/http_rules.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -498,6 +499,10 @@ int args_normalize(struct val **out, const struct tend_module *m,
 			val_unref(nv);
 			continue;
 		}
+		if (a->flags & ARG_SECRET)
+			nv = val_secret(nv);
+		else if (a->flags & ARG_HEADERS)
+			nv = http_headers_secret(nv);
 		val_dict_set(res, name, nv);
 	}
 	/* a missing argument cannot appear by rendering: check it at load */

@@ -111,6 +111,13 @@ struct check_result {
 	 * CHECK_OK, "skipped": true reports the task as skipped.
 	 */
 	struct val *result;
+	/*
+	 * With status CHECK_OK: the module failed, and `result` (with its
+	 * msg, also in `msg`) is what it registers: the task fails as
+	 * apply_result.failed makes it, and failed_when may clear it (uri:
+	 * a GET answered with a status outside status_code, in a plan).
+	 */
+	bool failed;
 	void *priv;         /* the module's own data for apply, or NULL */
 	void (*priv_free)(void *priv);
 };
