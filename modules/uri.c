@@ -195,8 +195,12 @@ static struct val *skip_result(const char *msg)
 {
 	struct val *r = val_dict();
 
+	struct val *lines = val_list();
+
 	val_dict_set_str(r, "stdout", msg);
 	val_dict_set_bool(r, "changed", false);
+	val_list_push(lines, val_str(msg));
+	val_dict_set(r, "stdout_lines", lines);
 	return r;
 }
 
@@ -635,6 +639,36 @@ static void answer_result(struct val **out, bool *failed, struct buf *msg,
 		buf_adds(msg, val_cstr(val_dict_get(*out, "msg")));
 }
 
+/*
+ * What Ansible adds to a result with a path (add_path_info): the file's
+ * owner, group, mode, type and size as lstat sees it, or nothing when
+ * it does not exist.
+ */
+static int path_info(struct val *res, const struct task_ctx *ctx,
+		     const char *path)
+{
+	struct file_state st;
+	struct buf mode = BUF_INIT;
+	int error;
+
+	file_state_init(&st);
+	if ((error = file_state_read(&st, ctx, path, 0)) < 0 || !st.exists)
+		goto out;
+	mode_format(&mode, st.mode);
+	val_dict_set_int(res, "uid", st.uid);
+	val_dict_set_int(res, "gid", st.gid);
+	val_dict_set_str(res, "owner", st.owner);
+	val_dict_set_str(res, "group", st.group);
+	val_dict_set_str(res, "mode", mode.ptr);
+	val_dict_set_str(res, "state", st.type == 'l' ? "link" : st.type == 'd' ?
+			 "directory" : "file");
+	val_dict_set_int(res, "size", st.size);
+out:
+	file_state_release(&st);
+	buf_release(&mode);
+	return error;
+}
+
 /* A plan's words for what it cannot send. */
 static void plan_unknown(struct check_result *out, const struct uri_req *req)
 {
@@ -711,6 +745,8 @@ static int uri_apply(struct apply_result *out, const struct task_ctx *ctx,
 	}
 	answer_result(&out->result, &out->failed, &out->msg, &req, &rep);
 	out->changed = rep.written;
+	if (rep.path)
+		error = path_info(out->result, ctx, rep.path);
 out:
 	free(skip);
 	uri_reply_release(&rep);

@@ -92,6 +92,14 @@ static int error_from_curl(CURLcode code, const char *errbuf, const char *url,
 	return error;
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* What the callbacks of one request share. */
 struct xfer {
 	struct http_response *out;
@@ -102,6 +110,7 @@ struct xfer {
 	bool location;               /* it has a Location header */
 	bool challenge;              /* it asks for credentials libcurl has */
 	int n401;                    /* 401s in this hop */
+	long long last_us;           /* when a byte last came (idle timeout) */
 	int sink_error;              /* the sink failed: its code */
 };
 
@@ -129,6 +138,7 @@ static size_t write_body(char *data, size_t size, size_t nmemb, void *payload)
 	struct xfer *x = payload;
 	size_t n = size * nmemb;
 
+	x->last_us = now_us();
 	if (!x->in_body) {
 		x->in_body = true;
 		x->drop = passed_over(x);
@@ -213,6 +223,7 @@ static size_t read_header(char *data, size_t size, size_t nmemb, void *payload)
 	struct http_response *r = x->out;
 	size_t n = size * nmemb;
 
+	x->last_us = now_us();
 	if (n > 5 && !strncmp(data, "HTTP/", 5)) {
 		/* a new response (a redirect's, or the last): "HTTP/1.1 200 OK" */
 		const char *sp = memchr(data, ' ', n), *sp2;
@@ -274,6 +285,72 @@ static long retry_after_ms(const char *v)
 	if (*end || s < 0)
 		return -1;
 	return s * 1000 > MAX_RETRY_AFTER_MS ? MAX_RETRY_AFTER_MS : s * 1000;
+}
+
+/* The multi handle's own result for `h`. */
+static CURLcode multi_result(CURLM *m)
+{
+	CURLcode rc = CURLE_OK;
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	return rc;
+}
+
+/*
+ * One transfer. With an idle timeout it runs on a multi handle, and
+ * silence is measured here from the last byte (or the connection), and
+ * the request gives up once it lasted the whole timeout, never sooner:
+ * Python's socket timeout. libcurl's low-speed check
+ * counts in whole-second ticks and may give up a second late.
+ */
+static CURLcode perform(CURL *h, struct xfer *x)
+{
+	long idle = x->o->idle_timeout_ms;
+	CURLcode rc = CURLE_OK;
+	curl_off_t connected = 0;
+	bool seen_connect = false;
+	int running = 1;
+	CURLM *m;
+
+	if (idle <= 0)
+		return curl_easy_perform(h);
+	if (!(m = curl_multi_init()))
+		return CURLE_OUT_OF_MEMORY;
+	curl_multi_add_handle(m, h);
+	x->last_us = now_us();
+	for (;;) {
+		long long left;
+
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			rc = CURLE_RECV_ERROR;
+			break;
+		}
+		if (!running) {
+			rc = multi_result(m);
+			break;
+		}
+		if (!seen_connect &&
+		    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected) ==
+		    CURLE_OK && connected > 0) {
+			seen_connect = true;
+			x->last_us = now_us();
+		}
+		left = x->last_us + idle * 1000LL - now_us();
+		if (left <= 0) {
+			rc = CURLE_OPERATION_TIMEDOUT;
+			break;
+		}
+		/* in whole milliseconds, rounded up */
+		left = (left + 999) / 1000;
+		curl_multi_poll(m, NULL, 0, left < 100 ? (int)left : 100, NULL);
+	}
+	curl_multi_remove_handle(m, h);
+	curl_multi_cleanup(m);
+	return rc;
 }
 
 /* Whether the "Name: value" lines hold a header `name` (any case). */
@@ -442,7 +519,7 @@ static int attempt(struct http_response *out, CURL *h, struct xfer *x,
 		x->challenge = false;
 		x->n401 = 0;
 		errbuf[0] = '\0';
-		rc = curl_easy_perform(h);
+		rc = perform(h, x);
 		if (x->sink_error < 0) {
 			error = x->sink_error;
 			break;
@@ -529,13 +606,10 @@ static void set_uri_opts(CURL *h, const struct http_opts *o)
 		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	}
 	if (o->idle_timeout_ms > 0) {
+		/* perform() times the silence */
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 				 o->idle_timeout_ms);
-		/* under one byte a second for that long: Python's timeout */
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-				 (o->idle_timeout_ms + 999) / 1000);
 	}
 	if (o->no_proxy)
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
