@@ -15,7 +15,8 @@ Endpoints (any method unless said):
   /vnd               a JSON body as application/vnd.api+json; charset=utf-8
   /text              text/plain
   /echo              JSON: the request's method, path, query, body,
-                     content type, user agent and X-Echo-* headers
+                     content type, user agent, Accept and X-Echo-*
+                     headers
   /status/N          status N, a text body (a JSON one for /status/N/json)
   /redirect/N?to=U   status N with Location U (default /json)
   /chain/N           N redirects (302), then /json
@@ -96,7 +97,8 @@ class Handler(BaseHTTPRequestHandler):
                     "query": u.query,
                     "body": body.decode("utf-8", "replace"),
                     "content_type": self.headers.get("Content-Type"),
-                    "agent": self.headers.get("User-Agent")}
+                    "agent": self.headers.get("User-Agent"),
+                    "accept": self.headers.get("Accept")}
             for k, v in self.headers.items():
                 if k.lower().startswith("x-echo-"):
                     echo[k.lower()] = v
