@@ -293,7 +293,7 @@ static char *host_answer(struct uri_reply *rep, struct uri_host_out *o,
 	uri_host_headers(&rep->status, &rep->reason, &rep->headers,
 			 o->hdr.ptr, o->hdr.len);
 	if (rep->status == -1) {
-		rep->error = uri_host_error(o);
+		rep->error = uri_host_error(o, req->unix_socket != NULL);
 		return NULL;
 	}
 	take_buf(&rep->body, &o->body);

@@ -249,7 +249,8 @@ static int build_headers(struct uri_req *r, const struct task_ctx *ctx,
 
 static int build_codes(struct uri_req *r, const struct val *sc)
 {
-	size_t n = val_is(sc, VAL_LIST) ? sc->u.list.nr : 0;
+	bool list = val_is(sc, VAL_LIST);
+	size_t n = list ? sc->u.list.nr : 1;
 
 	if (!sc || val_is(sc, VAL_NULL)) {
 		r->codes = xmalloc(sizeof(*r->codes));
@@ -259,7 +260,7 @@ static int build_codes(struct uri_req *r, const struct val *sc)
 	}
 	r->codes = xcalloc(n ? n : 1, sizeof(*r->codes));
 	for (size_t i = 0; i < n; i++) {
-		const struct val *v = sc->u.list.items[i];
+		const struct val *v = list ? sc->u.list.items[i] : sc;
 		const char *s = val_cstr(v);
 		char *end = NULL;
 

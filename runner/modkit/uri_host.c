@@ -501,6 +501,10 @@ static char *first_line(const struct buf *err)
 		e--;
 	if (e - b > 6 && !strncmp(b, "curl: ", 6))
 		b += 6;
+	/* curl's "(7) " before its words */
+	if (*b == '(' && b[1 + strspn(b + 1, "0123456789")] == ')' &&
+	    b[2 + strspn(b + 1, "0123456789")] == ' ')
+		b += 3 + strspn(b + 1, "0123456789");
 	return xstrndup(b, (size_t)(e - b));
 }
 
@@ -513,7 +517,7 @@ static void request_failed(char **out, const char *why)
 	*out = buf_detach(&b, NULL);
 }
 
-char *uri_host_error(const struct uri_host_out *o)
+char *uri_host_error(const struct uri_host_out *o, bool unix_socket)
 {
 	char *why = first_line(&o->err), *out;
 	const char *w = why;
@@ -524,7 +528,8 @@ char *uri_host_error(const struct uri_host_out *o)
 			w = "[Errno -2] Name or service not known";
 			break;
 		case 7:
-			w = "[Errno 111] Connection refused";
+			w = unix_socket ? "[Errno 2] No such file or directory" :
+				"[Errno 111] Connection refused";
 			break;
 		case 28:
 			if (o->timed_connect) {

@@ -226,7 +226,7 @@ int uri_local_request(struct uri_reply *rep, char **tmp,
 			struct buf m = BUF_INIT;
 
 			buf_addf(&m, "Request failed: <urlopen error %s>",
-				 tend_error_last());
+				 resp.why ? resp.why : "the request failed");
 			rep->error = buf_detach(&m, NULL);
 		}
 		tend_error_clear();

@@ -526,6 +526,9 @@ static int attempt(struct http_response *out, CURL *h, struct xfer *x,
 		}
 		if (rc != CURLE_OK) {
 			out->fail = fail_kind(rc, h);
+			free(out->why);
+			out->why = xstrdup(*errbuf ? errbuf :
+					   curl_easy_strerror(rc));
 			error = error_from_curl(rc, errbuf, req->url,
 						o->secret_url);
 			break;
@@ -685,6 +688,8 @@ void http_response_release(struct http_response *r)
 	r->headers = NULL;
 	r->header_alloc = 0;
 	buf_release_secret(&r->cookie_jar);
+	free(r->why);
+	r->why = NULL;
 	free(r->effective_url);
 	r->effective_url = NULL;
 	r->status = 0;

@@ -198,8 +198,9 @@ void uri_host_headers(long *status, char **reason, struct val **headers,
 
 /*
  * A tool that got no answer: Ansible's words for why (a new string),
- * from curl's exit code or wget's message.
+ * from curl's exit code or wget's message (`unix_socket`: the request
+ * went to one).
  */
-char *uri_host_error(const struct uri_host_out *o);
+char *uri_host_error(const struct uri_host_out *o, bool unix_socket);
 
 #endif

@@ -121,9 +121,11 @@ struct http_response {
 	bool too_many_redirects;     /* the last 3xx was not followed: the
 					limit (10, urllib's) was reached */
 	enum http_fail fail;         /* when http_request returned < 0 */
+	char *why;                   /* then libcurl's words (no URL in them) */
 };
 #define HTTP_RESPONSE_INIT { 0, BUF_INIT, NULL, NULL, NULL, NULL, NULL, \
-			     NULL, 0, 0, BUF_INIT, 0, false, HTTP_FAIL_NONE }
+			     NULL, 0, 0, BUF_INIT, 0, false, HTTP_FAIL_NONE, \
+			     NULL }
 
 /*
  * Send `req`, retrying as described above. Returns 0 when the server
