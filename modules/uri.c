@@ -313,10 +313,21 @@ static char *host_answer(struct uri_reply *rep, struct uri_host_out *o,
 	return next;
 }
 
+static bool has_cookies(const struct buf *jar)
+{
+	struct val *c = http_cookies(jar->ptr, jar->len);
+	bool any = val_len(c) > 0;
+
+	val_unref(c);
+	return any;
+}
+
 /*
  * Send the request from the host, hop by hop. *tmp: the temp file
  * beside dest holding the last answer's body (dest set). *skip: Ansible's
- * skip message when creates/removes said so (nothing was sent).
+ * skip message when creates/removes said so (nothing was sent). Without
+ * stdin (a plan), a redirect whose next hop would carry cookies is not
+ * followed: rep->held.
  */
 static int host_request(struct uri_reply *rep, char **tmp, char **skip,
 			bool *dest_dir, const struct task_ctx *ctx,
@@ -353,6 +364,12 @@ static int host_request(struct uri_reply *rep, char **tmp, char **skip,
 		take_buf(&jar, &o.jar);
 		next = host_answer(rep, &o, req, &hop);
 		uri_host_out_release(&o);
+		if (next && !stdin_ok && has_cookies(&jar)) {
+			/* cookies are secrets: only stdin may carry them */
+			rep->held = true;
+			free(next);
+			next = NULL;
+		}
 		if (!next)
 			break;
 		free(url);
@@ -669,13 +686,24 @@ out:
 	return error;
 }
 
-/* A plan's words for what it cannot send. */
-static void plan_unknown(struct check_result *out, const struct uri_req *req)
+/*
+ * A plan's words for what it cannot send: a download to dest (a change),
+ * a method that may change something, or (`held`) a GET whose secrets
+ * the host's tool may get only on stdin, at apply.
+ */
+static void plan_unknown(struct check_result *out, const struct uri_req *req,
+			 const char *held)
 {
 	struct buf u = BUF_INIT;
 
 	http_url_display(&u, req->bare_url);
-	if (req->dest && read_only_method(req->method)) {
+	if (held) {
+		out->status = CHECK_UNKNOWN;
+		buf_addf(&out->msg, "sends %s %s %s: on a host these go only "
+			 "through stdin, which a read-only plan has none of; "
+			 "its answer is known only at apply", req->method,
+			 u.ptr, held);
+	} else if (req->dest && read_only_method(req->method)) {
 		out->status = CHECK_CHANGE;
 		buf_addf(&out->changes, "download: %s %s -> %s\n", req->method,
 			 u.ptr, req->dest);
@@ -693,6 +721,7 @@ static int uri_check(struct check_result *out, const struct task_ctx *ctx)
 	struct uri_req req;
 	struct uri_reply rep;
 	char *skip = NULL;
+	bool secret;
 	int error;
 
 	uri_reply_init(&rep);
@@ -703,17 +732,26 @@ static int uri_check(struct check_result *out, const struct task_ctx *ctx)
 		out->status = CHECK_UNKNOWN;
 		goto out;
 	}
-	if (!read_only_method(req.method) || req.dest) {
+	/*
+	 * A host's curl reads credentials from stdin, which a read-only
+	 * check has none of: the script would carry them, and a script can
+	 * reach the host's command line (become, a task's timeout).
+	 */
+	secret = !on_controller(ctx) && uri_req_secret(&req);
+	if (!read_only_method(req.method) || req.dest || secret) {
 		if (on_controller(ctx))
 			skip = local_skip(&req);
 		else if ((req.creates || req.removes) &&
 			 (error = host_skip(&skip, ctx, &req)) < 0)
 			goto out;
 		if (!skip)
-			plan_unknown(out, &req);
+			plan_unknown(out, &req, secret ? "with credentials" :
+				     NULL);
 	} else {
 		error = send_request(&rep, &skip, ctx, &req, false);
-		if (!error && !skip)
+		if (!error && !skip && rep.held)
+			plan_unknown(out, &req, "with the cookies of a redirect");
+		else if (!error && !skip)
 			answer_result(&out->result, &out->failed, &out->msg,
 				      &req, &rep);
 	}

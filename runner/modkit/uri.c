@@ -359,6 +359,7 @@ int uri_req_build(struct uri_req *r, const struct task_ctx *ctx)
 			    format) < 0 || build_headers(r, ctx, format) < 0 ||
 	    build_codes(r, arg_get(ctx, "status_code")) < 0)
 		return -1;
+	r->body_secret = val_holds_secret(arg_get(ctx, "body"));
 	build_unredirected(r, ctx);
 	r->follow = follow_of(arg_str(ctx, "follow_redirects"));
 	r->return_content = arg_bool(ctx, "return_content", false);
@@ -404,4 +405,10 @@ bool uri_req_accepts(const struct uri_req *r, long status)
 bool uri_writes_dest(const struct uri_req *r, long status)
 {
 	return r->dest && uri_req_accepts(r, status) && status != 304;
+}
+
+bool uri_req_secret(const struct uri_req *r)
+{
+	return r->user || (r->has_body && r->body_secret) ||
+	       val_holds_secret(r->headers);
 }

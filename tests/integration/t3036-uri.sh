@@ -62,6 +62,23 @@ expect_in "$T/out" "changed=0"
 grep -q '^POST /echo' "$T/web.log" || fail "the apply did not POST"
 grep -q '^DELETE ' "$T/web.log" && fail "creates did not skip the DELETE"
 
+# over SSH the plan sends a GET without credentials; one with them would
+# need stdin, which a read-only check has none of: unknown, never sent
+cat >"$T/plan-ssh.yml" <<YML
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: plain
+      uri: {url: "http://127.0.0.1:$P/json?plain"}
+    - name: with credentials
+      uri: {url: "http://127.0.0.1:$P/basic?plan", user: deploy, password: s3cr3t-PW}
+YML
+run_tend 0 plan -i "$T/sshd/inventory" "$T/plan-ssh.yml"
+expect_in "$T/out" "= ok      plain"
+expect_in "$T/out" "sends GET http://127.0.0.1:$P/basic?plan with credentials: on a host these go only through stdin"
+grep -q '^GET /json?plain' "$T/web.log" || fail "the plan did not send the plain GET"
+grep -q '^GET /basic?plan' "$T/web.log" && fail "the plan sent credentials in a script"
+
 # ---- credentials never show ----
 cat >"$T/secrets.yml" <<YML
 - hosts: all

@@ -33,6 +33,7 @@ struct uri_req {
 	struct val *headers;
 	struct buf body;       /* wiped when released */
 	bool has_body;
+	bool body_secret;      /* it holds a secret value */
 	long long *codes;      /* status_code */
 	size_t ncodes;
 	enum http_follow follow;
@@ -54,6 +55,13 @@ struct uri_req {
  */
 int uri_req_build(struct uri_req *out, const struct task_ctx *ctx);
 void uri_req_release(struct uri_req *r);
+
+/*
+ * Whether the request carries a secret: credentials (url_username's
+ * password, the URL's, force_basic_auth's header), a credential header,
+ * or a body made of a secret value.
+ */
+bool uri_req_secret(const struct uri_req *r);
 
 /* Whether `status` is one of the request's status codes. */
 bool uri_req_accepts(const struct uri_req *r, long status);
@@ -87,6 +95,8 @@ struct uri_reply {
 	long long elapsed;     /* whole seconds */
 	bool timed;            /* elapsed was measured where it was sent */
 	bool written;          /* dest was written */
+	bool held;             /* a read-only request stopped at a redirect
+				  whose next hop would carry cookies */
 	char *path;            /* dest (a directory's: with the name) */
 };
 
