@@ -7,10 +7,8 @@
 #include "tend/util/buf.h"
 #include "tend/util/quote.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
+#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 /*
  * uri: talk to a web service, as Ansible's uri does (its arguments,
@@ -121,41 +119,6 @@ static bool on_controller(const struct task_ctx *ctx)
 static bool read_only_method(const char *m)
 {
 	return !strcmp(m, "GET") || !strcmp(m, "HEAD");
-}
-
-/* `path` on the controller, a leading "~/" as $HOME (expanduser). */
-static void local_path(struct buf *out, const char *path)
-{
-	const char *home = getenv("HOME");
-
-	if (!strncmp(path, "~/", 2) && home) {
-		buf_adds(out, home);
-		buf_adds(out, path + 1);
-	} else {
-		buf_adds(out, path);
-	}
-}
-
-/* creates/removes on the controller: Ansible's skip message, or NULL. */
-static char *local_skip(const struct uri_req *req)
-{
-	struct buf p = BUF_INIT, m = BUF_INIT;
-	struct stat st;
-
-	if (req->creates) {
-		local_path(&p, req->creates);
-		if (!stat(p.ptr, &st))
-			buf_addf(&m, "skipped, since '%s' exists", p.ptr);
-	}
-	if (!m.len && req->removes) {
-		buf_reset(&p);
-		local_path(&p, req->removes);
-		if (stat(p.ptr, &st))
-			buf_addf(&m, "skipped, since '%s' does not exist",
-				 p.ptr);
-	}
-	buf_release(&p);
-	return m.len ? buf_detach(&m, NULL) : (buf_release(&m), NULL);
 }
 
 /* The creates/removes tests on the host (read-only): skip, or NULL. */
@@ -559,23 +522,6 @@ static void drop_tmp(const struct task_ctx *ctx, const char *tmp)
 
 /* ---- check and apply ---- */
 
-/* dest on the controller: its directory, and whether it is one. */
-static void local_dest_dir(struct buf *dir, bool *is_dir, const char *dest)
-{
-	struct stat st;
-	char *slash;
-
-	local_path(dir, dest);
-	*is_dir = !stat(dir->ptr, &st) && S_ISDIR(st.st_mode);
-	if (*is_dir)
-		return;
-	if (!(slash = strrchr(dir->ptr, '/')))
-		buf_sets(dir, ".");
-	else
-		buf_setlen(dir, slash == dir->ptr ? 1 :
-			   (size_t)(slash - dir->ptr));
-}
-
 /* dest once the answer is in: written when Ansible writes it. */
 static int finish_dest(struct uri_reply *rep, const struct task_ctx *ctx,
 		       const struct uri_req *req, const char *tmp,
@@ -620,10 +566,10 @@ static int send_request(struct uri_reply *rep, char **skip,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (on_controller(ctx)) {
-		if ((*skip = local_skip(req)))
+		if ((*skip = uri_local_skip(req)))
 			goto out;
 		if (dest)
-			local_dest_dir(&dir, &dest_dir, req->dest);
+			uri_local_dest_dir(&dir, &dest_dir, req->dest);
 		error = uri_local_request(rep, &tmp, req, dest ? dir.ptr : NULL);
 	} else {
 		error = host_request(rep, &tmp, skip, &dest_dir, ctx, req,
@@ -740,7 +686,7 @@ static int uri_check(struct check_result *out, const struct task_ctx *ctx)
 	secret = !on_controller(ctx) && uri_req_secret(&req);
 	if (!read_only_method(req.method) || req.dest || secret) {
 		if (on_controller(ctx))
-			skip = local_skip(&req);
+			skip = uri_local_skip(&req);
 		else if ((req.creates || req.removes) &&
 			 (error = host_skip(&skip, ctx, &req)) < 0)
 			goto out;

@@ -250,3 +250,40 @@ int uri_local_request(struct uri_reply *rep, char **tmp,
 	return error;
 }
 
+
+char *uri_local_skip(const struct uri_req *req)
+{
+	struct buf p = BUF_INIT, m = BUF_INIT;
+	struct stat st;
+
+	if (req->creates) {
+		local_path(&p, req->creates);
+		if (!stat(p.ptr, &st))
+			buf_addf(&m, "skipped, since '%s' exists", p.ptr);
+	}
+	if (!m.len && req->removes) {
+		buf_reset(&p);
+		local_path(&p, req->removes);
+		if (stat(p.ptr, &st))
+			buf_addf(&m, "skipped, since '%s' does not exist",
+				 p.ptr);
+	}
+	buf_release(&p);
+	return m.len ? buf_detach(&m, NULL) : (buf_release(&m), NULL);
+}
+
+void uri_local_dest_dir(struct buf *dir, bool *is_dir, const char *dest)
+{
+	struct stat st;
+	char *slash;
+
+	local_path(dir, dest);
+	*is_dir = !stat(dir->ptr, &st) && S_ISDIR(st.st_mode);
+	if (*is_dir)
+		return;
+	if (!(slash = strrchr(dir->ptr, '/')))
+		buf_sets(dir, ".");
+	else
+		buf_setlen(dir, slash == dir->ptr ? 1 :
+			   (size_t)(slash - dir->ptr));
+}

@@ -142,6 +142,18 @@ void uri_absolute_location(struct buf *out, const char *url,
 int uri_local_request(struct uri_reply *rep, char **tmp,
 		      const struct uri_req *req, const char *dir);
 
+/*
+ * creates/removes tested on the controller (a leading "~/" as $HOME):
+ * Ansible's "skipped, since '...' exists" (a new string), or NULL.
+ */
+char *uri_local_skip(const struct uri_req *req);
+
+/*
+ * Where a controller request writes into dest: dest itself when it is a
+ * directory (*is_dir), else its parent, appended to `dir`.
+ */
+void uri_local_dest_dir(struct buf *dir, bool *is_dir, const char *dest);
+
 /* ---- on a host, with its curl or wget ---- */
 
 /* One request hop on the host. */
