@@ -90,12 +90,27 @@ int module_check(struct check_result *out, const struct tend_module *m,
 	bool selinux;
 	int error;
 
-	if (!m->probe)
-		return m->check(out, ctx);
+	selinux = (m->flags & MOD_FILE_ARGS) && file_args_selinux(ctx->args);
+	if (!m->probe) {
+		/* a check that is not a probe: the question asked alone */
+		if (selinux) {
+			struct buf s = BUF_INIT;
+
+			selinux_probe_script(&s);
+			req.script = s.ptr;
+			error = ctx->t->exec(ctx->t, &req, &res);
+			buf_release(&s);
+			if (error < 0 || (error = selinux_check(&res)) < 0)
+				goto out_check;
+		}
+		error = m->check(out, ctx);
+out_check:
+		exec_result_release(&res);
+		return error;
+	}
 	probe_init(&p);
 	if ((error = m->probe(&p, ctx)) < 0)
 		goto out;
-	selinux = (m->flags & MOD_FILE_ARGS) && file_args_selinux(ctx->args);
 	if (selinux) {
 		struct buf s = BUF_INIT;
 

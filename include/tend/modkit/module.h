@@ -295,7 +295,8 @@ void args_check_files(const struct tend_module *m, const struct val *args,
  * Check a task with module `m`: its probe run on ctx->t (read-only) and
  * judged, or its check(). For MOD_FILE_ARGS given an SELinux argument,
  * the probe script first asks whether SELinux is enabled (same round
- * trip) and the check fails if it is. What the executor calls; `out` is initialised
+ * trip; before a check() that is not a probe, a round trip of its own)
+ * and the check fails if it is. What the executor calls; `out` is initialised
  * by the caller. Returns as the module's functions do.
  */
 int module_check(struct check_result *out, const struct tend_module *m,
