@@ -56,6 +56,9 @@
 #     compared by the same rule; in stat's `stat`, atime, mtime, ctime,
 #     inode, dev and version are left out (the two runs make their files
 #     at different times; a time a task sets is compared through a debug);
+#     a string tend's JSON shows as "<secret>" is not compared (a cookie,
+#     a token header: tend never prints one; a case checks such values
+#     with an assert that uses them);
 #   - each host's recap counts (ok, changed, skipped, failures,
 #     unreachable, rescued, ignored: tend's JSON gives them per host),
 #     less the includes Ansible counts as ok (steps, as above);
