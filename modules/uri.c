@@ -156,9 +156,7 @@ out:
 /* The result of a skipped request (Ansible exits with these keys). */
 static struct val *skip_result(const char *msg)
 {
-	struct val *r = val_dict();
-
-	struct val *lines = val_list();
+	struct val *r = val_dict(), *lines = val_list();
 
 	val_dict_set_str(r, "stdout", msg);
 	val_dict_set_bool(r, "changed", false);
@@ -204,8 +202,8 @@ static int host_hop(struct uri_host_out *o, const struct task_ctx *ctx,
 	if ((error = uri_host_parse(o, &res.out)) < 0)
 		goto out;
 	if (!o->tool && !o->skip)
-		error = tend_error_set("uri: host '%s' has %s, and uri needs it "
-				       "there (install curl)", ctx->host,
+		error = tend_error_set("uri: host '%s' has %s: install curl "
+				       "there", ctx->host,
 				       req->unix_socket ? "no curl (wget "
 				       "cannot reach a unix socket)" :
 				       "neither curl nor GNU wget");

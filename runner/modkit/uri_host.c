@@ -271,10 +271,10 @@ static void dest_lines(struct buf *s, const struct uri_req *req)
 		return;
 	}
 	add_path_var(s, "p", req->dest);
-	buf_adds(s, "if [ -d \"$p\" ]; then dd=$p; else dd=$(dirname -- \"$p\")"
+	buf_adds(s, "if [ -d \"$p\" ]; then pd=$p; else pd=$(dirname -- \"$p\")"
 		 "; fi\n"
-		 "[ \"$dd\" = \"$p\" ] && echo 'destdir 1'\n"
-		 "o=$(mktemp \"$dd/.tend-uri-XXXXXX\") || exit 1\n"
+		 "[ \"$pd\" = \"$p\" ] && echo 'destdir 1'\n"
+		 "o=$(mktemp \"$pd/.tend-uri-XXXXXX\") || exit 1\n"
 		 "case $o in /*) ;; *) o=$PWD/$o ;; esac\n"
 		 "if [ -f \"$p\" ]; then\n"
 		 "\tims=$(date -u -r \"$p\" '+%a, %d %b %Y %H:%M:%S GMT') && "
