@@ -197,18 +197,48 @@ static bool authority(const char *url, const char **start, const char **end)
 	return true;
 }
 
+/*
+ * Append the query (and fragment) `q`, the value of each parameter
+ * whose name reads as a credential (token=, api_key=) as ********.
+ */
+static void add_query(struct buf *out, const char *q)
+{
+	while (*q) {
+		size_t n = strcspn(q, "&#"), k = strcspn(q, "=&#");
+
+		buf_add(out, q, k < n ? k + 1 : n);
+		if (k < n && q[k] == '=')
+			buf_adds(out, http_header_is_secret(q, k) ? "********" :
+				 "");
+		if (k < n && !http_header_is_secret(q, k))
+			buf_add(out, q + k + 1, n - k - 1);
+		q += n;
+		if (*q == '#') {
+			buf_adds(out, q);
+			return;
+		}
+		if (*q)
+			buf_addch(out, *q++);
+	}
+}
+
 void http_url_display(struct buf *out, const char *url)
 {
-	const char *a, *e, *at, *colon;
+	const char *a, *e, *at, *colon, *q = strchr(url, '?');
+	size_t before = q ? (size_t)(q - url) : strlen(url);
 
 	if (!authority(url, &a, &e) ||
 	    !(at = memrchr(a, '@', (size_t)(e - a)))) {
-		buf_adds(out, url);
-		return;
+		buf_add(out, url, before);
+	} else {
+		colon = memchr(a, ':', (size_t)(at - a));
+		buf_add(out, url, (size_t)((colon ? colon : at) - url));
+		buf_add(out, at, before - (size_t)(at - url));
 	}
-	colon = memchr(a, ':', (size_t)(at - a));
-	buf_add(out, url, (size_t)((colon ? colon : at) - url));
-	buf_adds(out, at);
+	if (q) {
+		buf_addch(out, '?');
+		add_query(out, q + 1);
+	}
 }
 
 bool http_url_userinfo(struct buf *bare, char **user, char **password,

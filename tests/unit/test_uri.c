@@ -210,6 +210,10 @@ static void test_uri__urls_without_their_password(void **state)
 	http_url_display(&b, "http://h/a@b");
 	assert_string_equal(b.ptr, "http://h/a@b");
 	buf_reset(&b);
+	http_url_display(&b, "http://h/b?token=t0k&page=2&api_key=k&x#f=1");
+	assert_string_equal(b.ptr, "http://h/b?token=********&page=2&"
+			    "api_key=********&x#f=1");
+	buf_reset(&b);
 	/* urllib: split at the first '@' and ':', nothing decoded */
 	assert_true(http_url_userinfo(&b, &user, &pw, "https://u%40:p:w@h/x"));
 	assert_string_equal(b.ptr, "https://h/x");

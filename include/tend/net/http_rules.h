@@ -65,7 +65,9 @@ struct val *http_cookies(const char *jar, size_t len);
 
 /*
  * Append `url` without the password of its user:password@ part
- * ("http://user@host/..."), for plans and messages.
+ * ("http://user@host/..."), and with the values of query parameters
+ * named as credentials are ("?token=********&page=2"), for plans and
+ * messages.
  */
 void http_url_display(struct buf *out, const char *url);
 
