@@ -38,7 +38,7 @@ struct http_opts {
 	const char *username, *password; /* basic auth; never shown */
 	const char *user_agent; /* NULL: tend/VERSION */
 	/* uri: all off/NULL by default. */
-	enum http_follow follow;
+	enum http_follow follow; /* with follow_redirects off (http_rules.h) */
 	/* header names (any case) not sent again after a redirect */
 	const char *const *unredirected;
 	/*
@@ -55,9 +55,13 @@ struct http_opts {
 	const char *client_key;  /* its PEM private key (a path; the key is
 				    never read by tend) */
 	bool no_proxy;           /* ignore the environment's proxies */
-	bool python_headers;     /* the request headers Python's urllib sends:
-				    no Accept, Accept-Encoding: identity, no
-				    Expect (the caller's own headers win) */
+	/*
+	 * The request as Python's urllib sends it: HTTP/1.1, no Accept,
+	 * Accept-Encoding: identity, no Expect, no Content-Type without a
+	 * body, Content-Length: 0 for a POST, PUT or PATCH without one
+	 * (the caller's own headers win).
+	 */
+	bool python_headers;
 	bool cookies;            /* keep cookies across hops; the jar is in
 				    http_response.cookie_jar */
 	bool all_headers;        /* http_response.headers: every header of
