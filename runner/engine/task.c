@@ -406,6 +406,13 @@ static enum call_next call_check(struct call *c)
 			val_dict_update(c->result, c->cr.result, false);
 		return CALL_FAIL;
 	}
+	if (c->cr.failed && run_plan_pass(hc) && hs->planned_changes) {
+		/* as a failed check: it may hang on the earlier changes */
+		c->st = EV_UNKNOWN;
+		buf_addf(&c->msg, "cannot be checked before the earlier "
+			 "changes are applied: %s", c->cr.msg.ptr);
+		return CALL_UNKNOWN;
+	}
 	if (c->cr.result)
 		val_dict_update(c->result, c->cr.result, false);
 	c->check_msg_at = c->msg.len;
@@ -427,6 +434,7 @@ static enum call_next call_apply(struct call *c)
 		/* a controller module that chose not to act (debug verbosity) */
 		c->st = val_is(skip, VAL_BOOL) && skip->u.b ? EV_SKIPPED :
 			EV_OK;
+		c->failed = c->cr.failed;
 		if (t->module->flags & MOD_INVENTORY) {
 			/* applied to the run's inventory after the step */
 			val_list_push(hc->hs->inv_changes,
@@ -704,6 +712,9 @@ static void call_record(struct call *c, enum call_next next,
 	c->secrets = run_secrets(c->hc);
 	if (c->args)
 		run_collect_secrets(c->secrets, c->args, false);
+	/* and what the module's spec says is secret (ARG_SECRET ...) */
+	if (c->norm)
+		run_collect_secrets(c->secrets, c->norm, false);
 	switch (next) {
 	case CALL_EVENT:
 		record_event(c, host_failed);

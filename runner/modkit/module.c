@@ -10,6 +10,7 @@
 #include "tend/util/fs.h"
 #include "tend/util/readlog.h"
 #include "tend/lang/template.h"
+#include "tend/net/http_rules.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -89,12 +90,27 @@ int module_check(struct check_result *out, const struct tend_module *m,
 	bool selinux;
 	int error;
 
-	if (!m->probe)
-		return m->check(out, ctx);
+	selinux = (m->flags & MOD_FILE_ARGS) && file_args_selinux(ctx->args);
+	if (!m->probe) {
+		/* a check that is not a probe: the question asked alone */
+		if (selinux) {
+			struct buf s = BUF_INIT;
+
+			selinux_probe_script(&s);
+			req.script = s.ptr;
+			error = ctx->t->exec(ctx->t, &req, &res);
+			buf_release(&s);
+			if (error < 0 || (error = selinux_check(&res)) < 0)
+				goto out_check;
+		}
+		error = m->check(out, ctx);
+out_check:
+		exec_result_release(&res);
+		return error;
+	}
 	probe_init(&p);
 	if ((error = m->probe(&p, ctx)) < 0)
 		goto out;
-	selinux = (m->flags & MOD_FILE_ARGS) && file_args_selinux(ctx->args);
 	if (selinux) {
 		struct buf s = BUF_INIT;
 
@@ -498,6 +514,10 @@ int args_normalize(struct val **out, const struct tend_module *m,
 			val_unref(nv);
 			continue;
 		}
+		if (a->flags & ARG_SECRET)
+			nv = val_secret(nv);
+		else if (a->flags & ARG_HEADERS)
+			nv = http_headers_secret(nv);
 		val_dict_set(res, name, nv);
 	}
 	/* a missing argument cannot appear by rendering: check it at load */

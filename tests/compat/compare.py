@@ -156,6 +156,13 @@ STAT_VOLATILE = {"atime", "mtime", "ctime", "inode", "dev",
                  "version"}  # (the inode's generation number)
 
 
+# What tend's JSON shows for a value that holds a secret (a cookie, a
+# token header's value, what came of a vaulted variable): tend never
+# prints one, so it cannot be compared here; a case checks such values
+# through a task that uses them (an assert).
+SECRET = "<secret>"
+
+
 def same(a, t, key=None):
     """Equal in value and JSON type. A dict with `changed` is a registered
     result (a `debug: var=` of one): the keys of Ansible's, less IGNORED,
@@ -173,6 +180,8 @@ def same(a, t, key=None):
                                             for k, v in a.items())
     if isinstance(a, list) and isinstance(t, list):
         return len(a) == len(t) and all(same(x, y) for x, y in zip(a, t))
+    if t == SECRET and isinstance(a, str):
+        return True
     return a == t and type(a) is type(t)
 
 

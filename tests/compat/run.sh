@@ -15,7 +15,12 @@
 #   @vars.yml
 # A case with a directory NAME/serve/ gets a static HTTP server on a free
 # loopback port for its run (python3 -m http.server over that directory),
-# its port passed to both tools as `-e http_port=PORT`.
+# its port passed to both tools as `-e http_port=PORT`. A case with a
+# script NAME/serve.py gets that server instead (tests/lib/uri-server.py
+# behind it, for uri: JSON, forms, redirects, auth ...), run as
+# `python3 -u serve.py --unix SOCKET`: it prints http.server's line with
+# its port, and listens on the unix socket too, passed as
+# `-e http_socket=SOCKET`.
 # Both tools run in the case directory, on the same inventory of two hosts
 # (group `compat`), once per leg:
 #   local  hosts c1, c2 with ansible_connection=local
@@ -51,6 +56,9 @@
 #     compared by the same rule; in stat's `stat`, atime, mtime, ctime,
 #     inode, dev and version are left out (the two runs make their files
 #     at different times; a time a task sets is compared through a debug);
+#     a string tend's JSON shows as "<secret>" is not compared (a cookie,
+#     a token header: tend never prints one; a case checks such values
+#     with an assert that uses them);
 #   - each host's recap counts (ok, changed, skipped, failures,
 #     unreachable, rescued, ignored: tend's JSON gives them per host),
 #     less the includes Ansible counts as ok (steps, as above);
@@ -211,6 +219,7 @@ run_tool() {
 		done <"$dir/args"
 	fi
 	[ -n "${http_port:-}" ] && set -- "$@" -e "http_port=$http_port"
+	[ -n "${http_socket:-}" ] && set -- "$@" -e "http_socket=$http_socket"
 	case $tool in
 	ansible)
 		(cd "$dir" && env ANSIBLE_CONFIG="$S/ansible.cfg" \
@@ -264,10 +273,17 @@ PYEOF
 }
 
 # serve_start DIR: a static HTTP server over DIR; sets http_port, serve_pid.
+# serve_start --script FILE: FILE's own server, on a unix socket too
+# (sets http_socket).
 serve_start() {
 	: >"$S/serve.log"
-	"$PY" -u -m http.server --bind 127.0.0.1 --directory "$1" 0 \
-		>"$S/serve.log" 2>&1 &
+	if [ "$1" = --script ]; then
+		http_socket=$S/http.sock
+		"$PY" -u "$2" --unix "$http_socket" >"$S/serve.log" 2>&1 &
+	else
+		"$PY" -u -m http.server --bind 127.0.0.1 --directory "$1" 0 \
+			>"$S/serve.log" 2>&1 &
+	fi
 	serve_pid=$!
 	http_port=
 	for _ in $(seq 100); do
@@ -282,7 +298,7 @@ serve_start() {
 serve_stop() {
 	[ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null
 	[ -n "${serve_pid:-}" ] && wait "$serve_pid" 2>/dev/null
-	serve_pid= http_port=
+	serve_pid= http_port= http_socket=
 	return 0
 }
 on_exit serve_stop
@@ -312,7 +328,9 @@ for dir in "$@"; do
 	fi
 	ncases=$((ncases + 1))
 	case_ok=1
-	if [ -d "$dir/serve" ]; then
+	if [ -f "$dir/serve.py" ]; then
+		serve_start --script "$dir/serve.py" || exit 2
+	elif [ -d "$dir/serve" ]; then
 		serve_start "$dir/serve" || exit 2
 	fi
 	for leg in $COMPAT_LEGS; do

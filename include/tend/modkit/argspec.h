@@ -22,7 +22,12 @@ enum arg_type {
 enum {
 	ARG_REQUIRED = 1 << 0,
 	ARG_RAW = 1 << 1, /* not templated before the module runs (assert.that) */
-	ARG_SECRET = 1 << 2, /* never shown (content of a secret) */
+	/*
+	 * Never shown (the content of a secret): its value is flagged
+	 * VAL_F_SECRET when normalized, so the engine scrubs it from
+	 * messages and results as it does a vaulted variable.
+	 */
+	ARG_SECRET = 1 << 2,
 	/*
 	 * A file on the controller, found as task_find_file says in the
 	 * module's files_dir: a literal one that leads out of a git source's
@@ -35,6 +40,12 @@ enum {
 	 * yet (attributes), so that validate names it and says why.
 	 */
 	ARG_REFUSED = 1 << 4,
+	/*
+	 * A dict of HTTP headers: the values of those that carry
+	 * credentials (http_header_is_secret: Authorization, Cookie,
+	 * X-Auth-Token ...) are flagged VAL_F_SECRET, as ARG_SECRET's.
+	 */
+	ARG_HEADERS = 1 << 5,
 };
 
 struct arg_spec {

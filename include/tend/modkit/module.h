@@ -111,6 +111,13 @@ struct check_result {
 	 * CHECK_OK, "skipped": true reports the task as skipped.
 	 */
 	struct val *result;
+	/*
+	 * With status CHECK_OK: the module failed, and `result` (with its
+	 * msg, also in `msg`) is what it registers: the task fails as
+	 * apply_result.failed makes it, and failed_when may clear it (uri:
+	 * a GET answered with a status outside status_code, in a plan).
+	 */
+	bool failed;
 	void *priv;         /* the module's own data for apply, or NULL */
 	void (*priv_free)(void *priv);
 };
@@ -288,7 +295,8 @@ void args_check_files(const struct tend_module *m, const struct val *args,
  * Check a task with module `m`: its probe run on ctx->t (read-only) and
  * judged, or its check(). For MOD_FILE_ARGS given an SELinux argument,
  * the probe script first asks whether SELinux is enabled (same round
- * trip) and the check fails if it is. What the executor calls; `out` is initialised
+ * trip; before a check() that is not a probe, a round trip of its own)
+ * and the check fails if it is. What the executor calls; `out` is initialised
  * by the caller. Returns as the module's functions do.
  */
 int module_check(struct check_result *out, const struct tend_module *m,
