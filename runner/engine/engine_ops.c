@@ -48,7 +48,20 @@ static int engine_eval_bool(bool *out, const char *expr, void *data)
 	return expr_eval_bool(out, expr, ((struct engine_data *)data)->sc);
 }
 
+static int engine_render_vars(struct buf *out, const char *text,
+			      const struct val *vars, void *data)
+{
+	const struct scope *sc = ((struct engine_data *)data)->sc;
+	struct scope child;
+
+	child = *sc;
+	child.parent = sc;
+	child.vars = vars;
+	return template_render_str(out, text, &child);
+}
+
 const struct engine_ops run_engine_ops = {
+	.render_vars = engine_render_vars,
 	.eval = engine_eval,
 	.render = engine_render,
 	.eval_bool = engine_eval_bool,

@@ -453,6 +453,10 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 	locks_init(&j);
 	/* a saved plan's hosts were checked after their locks were free */
 	j.locks.checked = changed != NULL;
+	if (o->mode == RUN_APPLY) {
+		ro.store = j.store;
+		ro.run_id = out->run_id;
+	}
 	if (o->mode == RUN_APPLY && !o->no_window &&
 	    o->cfg->maintenance.providers_nr) {
 		if (!changed && (error = find_changing_hosts(&found, &j)) < 0)

@@ -272,6 +272,11 @@ static enum call_next call_prepare(struct call *c)
 	}
 	c->ctx.engine = &run_engine_ops;
 	c->ctx.engine_data = &c->ed;
+	c->ctx.store = run_is_plan(hc) ? NULL : hc->pc->rs->opts->store;
+	c->ctx.run_id = hc->pc->rs->opts->run_id;
+	c->ctx.playbook = hc->pc->rs->pb->path;
+	c->ctx.play = hc->pc->play->name ? hc->pc->play->name : "";
+	c->ctx.task = t->name ? t->name : "";
 	/* a saved plan binds what the task runs, not only what it found */
 	if (hc->pc->rs->opts->hasher && call_fingerprint(c) < 0) {
 		buf_adds(&c->msg, tend_error_last());

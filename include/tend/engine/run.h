@@ -26,6 +26,7 @@
 #include "tend/playbook/playbook.h"
 
 struct pwhash;
+struct store;
 
 /* Live output hooks, called on the main thread. Any may be NULL. */
 struct run_hooks {
@@ -78,6 +79,12 @@ struct run_opts {
 	 */
 	struct pwhash *hasher;
 	const struct run_hooks *hooks;
+	/*
+	 * An apply's state DB and run id, for the modules that record what
+	 * they provision (task_ctx.store); NULL in a plan.
+	 */
+	struct store *store;
+	long long run_id;
 };
 
 /*

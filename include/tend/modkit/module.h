@@ -157,7 +157,16 @@ struct engine_ops {
 	 */
 	int (*render_file)(struct buf *out, const char *text, const char *path,
 			   const struct val *opts, void *data);
+	/*
+	 * Render template text in the task's scope with the names of dict
+	 * `vars` bound over it (lxd_instance's hostname_pattern with
+	 * `index`), appending to out.
+	 */
+	int (*render_vars)(struct buf *out, const char *text,
+			   const struct val *vars, void *data);
 };
+
+struct store;
 
 struct task_ctx {
 	struct transport *t;      /* read-only during check */
@@ -184,6 +193,16 @@ struct task_ctx {
 				     apply: an undefined name may be one */
 	const struct engine_ops *engine;
 	void *engine_data;
+	/*
+	 * For provisioning modules: the state DB their apply records what
+	 * it creates in (store/store.h), or NULL when the run keeps no
+	 * record (a plan); the run's id there, and who owns what they
+	 * create: the playbook's path, the play's and the task's names
+	 * (never NULL; "" when unnamed).
+	 */
+	struct store *store;
+	long long run_id;
+	const char *playbook, *play, *task;
 };
 
 /*

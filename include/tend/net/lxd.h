@@ -1,0 +1,91 @@
+#ifndef TEND_NET_LXD_H
+#define TEND_NET_LXD_H
+
+/*
+ * LXD: a client of LXD's REST API (the `/1.0` API of LXD 5), through
+ * net/http only.
+ *
+ * An endpoint is either `unix:/path/to/unix.socket` (the local daemon's
+ * socket; whoever may open it is trusted) or `https://host:port` with a
+ * client certificate and key that the server trusts. The key is a path
+ * handed to the TLS library: tend never reads it, and no message, result
+ * or record ever holds it.
+ *
+ * LXD answers every call with an envelope: {"type": "sync", "metadata":
+ * ...}, {"type": "async", "operation": "/1.0/operations/ID", ...} for work
+ * it does in the background, or {"type": "error", "error": "...",
+ * "error_code": 404}. lxd_call() turns these into a value or an error
+ * carrying LXD's own message, and waits on background operations.
+ *
+ * Calls are safe from several threads as long as each uses its own
+ * struct lxd, or none changes it (nothing in a struct lxd changes after
+ * lxd_open).
+ */
+
+#include "tend/util/buf.h"
+#include "tend/data/val.h"
+
+struct lxd;
+
+struct lxd_opts {
+	const char *url;         /* "unix:/path" or "https://host:port" */
+	const char *client_cert; /* https: PEM certificate path */
+	const char *client_key;  /* https: its PEM key path (never read) */
+	const char *ca_file;     /* https: trust this certificate (the
+				    server's own, or its CA); NULL: the
+				    system's CAs */
+	bool insecure;           /* https: verify neither peer nor name */
+	const char *project;     /* NULL or "": the default project */
+	long timeout_s;          /* each request, and each operation wait
+				    (seconds); 0: 60 */
+};
+
+/*
+ * Check `o` and make a client into *out (the caller frees it with
+ * lxd_free). Nothing is sent. Returns 0, or -1 with the error set for a
+ * URL that is neither unix: nor https:, or https without a certificate.
+ */
+int lxd_open(struct lxd **out, const struct lxd_opts *o);
+
+void lxd_free(struct lxd *l);
+
+/* The endpoint as given ("unix:/path"), for messages and records. */
+const char *lxd_where(const struct lxd *l);
+
+/* The project ("default" when none was given). */
+const char *lxd_project(const struct lxd *l);
+
+/*
+ * Send `method` to `path` (below the server: "/1.0/instances/web-01";
+ * the project is added as a query parameter) with `body` as JSON (NULL:
+ * none). A background operation is waited on (lxd_wait) until it ends
+ * or the timeout passes.
+ *
+ * *out (may be NULL) gets a new reference to the metadata of a sync
+ * answer, or the finished operation's metadata. Errors:
+ *  - TEND_EUNREACHABLE: no answer ("cannot reach LXD at 'unix:/...':
+ *    why");
+ *  - TEND_ENOTFOUND: LXD said 404 (its message);
+ *  - -1: any other refusal, a failed operation ("LXD: POST
+ *    /1.0/instances: <LXD's message>"), or a wait that timed out.
+ * GETs are retried as net/http retries; nothing that changes LXD is.
+ */
+int lxd_call(struct val **out, struct lxd *l, const char *method,
+	     const char *path, const struct val *body);
+
+/*
+ * Wait for operation `op` (its path "/1.0/operations/ID" or its ID) with
+ * LXD's own wait (`GET /1.0/operations/ID/wait?timeout=N`), N being the
+ * client's timeout. *out (may be NULL) gets the operation's metadata.
+ * Returns 0 when it succeeded; -1 with LXD's message ("err") when it
+ * failed, or when it is still running at the timeout.
+ */
+int lxd_wait(struct val **out, struct lxd *l, const char *op);
+
+/*
+ * Append "/1.0/instances/NAME" (the name escaped) to `out`, then
+ * `suffix` ("", "/state").
+ */
+void lxd_instance_path(struct buf *out, const char *name, const char *suffix);
+
+#endif
