@@ -17,7 +17,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
 	mod_mount, mod_apt, mod_package, mod_apt_repository, mod_apt_key,
 	mod_deb822_repository,
-	mod_pip, mod_uri;
+	mod_pip, mod_uri, mod_lxd_instance;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -36,6 +36,8 @@ const struct tend_module *const tend_modules[] = {
 	&mod_unarchive,
 	&mod_git,
 	&mod_uri,
+	/* cloud */
+	&mod_lxd_instance,
 	/* accounts */
 	&mod_user,
 	&mod_group,
