@@ -205,6 +205,14 @@ bad:
 			      "2026-11-20T10:00Z, a date or epoch seconds");
 }
 
+/* The state asked for (started unless given). */
+static const char *state_of(const struct task_ctx *ctx)
+{
+	const char *s = arg_str(ctx, "state");
+
+	return s ? s : "started";
+}
+
 /* ---- reading LXD ---- */
 
 static int lxd_of(struct lxd **out, const struct task_ctx *ctx)
@@ -521,7 +529,7 @@ static void judge_existing(struct plan *pl, struct buf *lines,
 			   long long index, long long expiry)
 {
 	const char *name = val_cstr(val_dict_get(in, "name"));
-	const char *state = arg_str(ctx, "state");
+	const char *state = state_of(ctx);
 	struct val *want = wanted_config(ctx, expiry), *cfg = NULL;
 	struct val *shape = val_dict();
 	struct buf shown = BUF_INIT;
@@ -577,7 +585,7 @@ static void judge_missing(struct plan *pl, struct buf *lines,
 	create_keys(a->config, ctx, index, now);
 	a->index = index;
 	a->expiry = expiry;
-	a->start = strcmp(arg_str(ctx, "state"), "stopped") != 0;
+	a->start = strcmp(state_of(ctx), "stopped") != 0;
 	for (size_t i = 0; val_is(cfg, VAL_DICT) && i < cfg->u.dict.nr; i++)
 		buf_addf(&shown, "%s%s=%s", i ? ", " : "",
 			 cfg->u.dict.items[i].key,
@@ -702,7 +710,7 @@ static int judge_all(struct plan *pl, struct buf *lines,
 		     const struct task_ctx *ctx, const struct val *names,
 		     long long now)
 {
-	bool absent = !strcmp(arg_str(ctx, "state"), "absent");
+	bool absent = !strcmp(state_of(ctx), "absent");
 
 	for (size_t i = 0; i < val_len(names); i++) {
 		const struct val *w = val_list_at(names, i);
