@@ -791,6 +791,8 @@ static int set_state(struct lxd *l, const char *name, const char *action,
 static int record(const struct task_ctx *ctx, struct lxd *l,
 		  const struct act *a)
 {
+	static const char *const paths[] = { "client_cert", "client_key",
+					     "ca_cert" };
 	struct val *attrs;
 	int error;
 
@@ -799,6 +801,13 @@ static int record(const struct task_ctx *ctx, struct lxd *l,
 	attrs = val_dict();
 	val_dict_set_str(attrs, "url", lxd_where(l));
 	val_dict_set_str(attrs, "project", lxd_project(l));
+	/* how to ask the API again (tend resources): paths, never a key */
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (arg_str(ctx, paths[i]))
+			val_dict_set_str(attrs, paths[i],
+					 arg_str(ctx, paths[i]));
+	if (!arg_bool(ctx, "validate_certs", true))
+		val_dict_set_bool(attrs, "insecure", true);
 	val_dict_set_str(attrs, "playbook", ctx->playbook);
 	val_dict_set_str(attrs, "play", ctx->play);
 	val_dict_set_str(attrs, "task", ctx->task);

@@ -291,6 +291,9 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_TRUST_SOURCE:
 		a->trust_source = true;
 		break;
+	case OPT_EXPIRED:
+		a->expired = true;
+		break;
 	case OPT_HISTORY_LIMIT:
 		a->history_limit = (int)strtol(v, &end, 10);
 		if (*end || a->history_limit < 1)

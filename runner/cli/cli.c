@@ -146,6 +146,13 @@ static const struct cli_opt history_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
+static const struct cli_opt resources_opts[] = {
+	{ OPT_EXPIRED, 0, "expired", NULL, "only those whose expiry passed" },
+	{ OPT_FORMAT, 0, "format", "FMT", "text (default) or json" },
+	{ OPT_STATE, 0, "state", "PATH", "state DB" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
 static const struct cli_opt show_opts[] = {
 	{ OPT_FORMAT, 0, "format", "FMT", "text (default) or json" },
 	{ OPT_STATE, 0, "state", "PATH", "state DB" },
@@ -234,6 +241,10 @@ static const struct cli_cmd cmds[] = {
 	  "the recent runs, newest first", NULL },
 	{ "show", cmd_show, 0, show_opts, "RUN_ID",
 	  "what one run did, host by host and task by task", NULL },
+	{ "resources", cmd_resources, 0, resources_opts,
+	  "[--expired] [--format json]",
+	  "what provisioning created (from the state DB, checked against "
+	  "its API where it answers)", NULL },
 	{ "vault", cmd_vault, 0, vault_opts,
 	  "encrypt|decrypt|view|edit FILE... | encrypt_string [TEXT]",
 	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)", NULL },

@@ -115,3 +115,28 @@ lxd_stop() {
 	rm -rf "$LXD_DIR_T"
 	LXD_PID=
 }
+
+# lxd_https DIR: serve the API on a free loopback port too, trusting a
+# new client certificate: sets LXD_HTTPS (https://127.0.0.1:PORT), and
+# DIR/client.crt, DIR/client.key; LXD's own certificate is
+# $LXD_DIR_T/server.crt.
+lxd_https() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/client.key" -out "$1/client.crt" -days 2 \
+		-subj /CN=tend-test >/dev/null 2>&1 || fail "openssl req failed"
+	tlxc config trust add "$1/client.crt" >/dev/null 2>&1 ||
+		fail "lxc config trust add failed"
+	_n=0
+	while [ "$_n" -lt 10 ]; do
+		_n=$((_n + 1))
+		_p=$((40000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+		grep -q ":$(printf '%04X' "$_p") " /proc/net/tcp 2>/dev/null &&
+			continue
+		tlxc config set core.https_address "127.0.0.1:$_p" \
+			>/dev/null 2>&1 || continue
+		LXD_HTTPS=https://127.0.0.1:$_p
+		return 0
+	done
+	fail "no free port for LXD's https"
+}

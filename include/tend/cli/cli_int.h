@@ -85,6 +85,7 @@ struct cli_args {
 	const char *hosts_arg;   /* window open --hosts */
 	const char *duration;    /* window open --duration */
 	bool all;                /* window list --all */
+	bool expired;            /* resources --expired */
 	struct config *cfg;      /* tend.yml (plan, apply) */
 	struct ansiblecfg *acfg; /* ansible.cfg and ANSIBLE_* (acfg.c) */
 	struct val *defaults;    /* its ssh: section as connection vars */
@@ -129,7 +130,7 @@ struct cli_args {
 enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
 	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_UNKNOWN_IS_CHANGE, OPT_DIFF, OPT_CHECK,
-	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT,
+	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT, OPT_EXPIRED,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
 	OPT_OVERRIDE_CW, OPT_REASON, OPT_TRIGGER, OPT_LOG_FORMAT, OPT_HOSTS, OPT_DURATION, OPT_ALL,
 	OPT_REPO, OPT_REF, OPT_KEY, OPT_KNOWN_HOSTS, OPT_TOKEN_ENV,
@@ -247,6 +248,7 @@ int cmd_history(struct cli_args *a);
 int cmd_window(struct cli_args *a);
 int cmd_daemon(struct cli_args *a);
 int cmd_show(struct cli_args *a);
+int cmd_resources(struct cli_args *a);
 int cmd_doc(struct cli_args *a);
 int cmd_help(struct cli_args *a);
 int cmd_version(struct cli_args *a);
