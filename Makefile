@@ -104,8 +104,8 @@ deps:
 # shipped units' test).
 TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
 	prometheus-alertmanager curl clang libclang-rt-14-dev \
-	debootstrap lxd lxd-client zip unzip python3-distro gpg sqlite3 systemd \
-	openssl
+	debootstrap lxd lxd-client busybox-static zip unzip python3-distro gpg sqlite3 \
+	systemd openssl
 test-deps: deps
 	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
