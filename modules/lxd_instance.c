@@ -973,7 +973,45 @@ out:
 	return error;
 }
 
+/* A literal value (no template): it can be checked before the run. */
+static const char *literal(const struct val *args, const char *key)
+{
+	const char *s = val_cstr(val_dict_get(args, key));
+
+	return s && !strstr(s, "{{") && !strstr(s, "{%") ? s : NULL;
+}
+
+static int lxd_instance_validate(const struct val *args, const char **arg)
+{
+	long long t;
+	const char *s;
+
+	if (!val_dict_get(args, "name") &&
+	    (!val_dict_get(args, "count") ||
+	     !val_dict_get(args, "hostname_pattern"))) {
+		*arg = val_dict_get(args, "count") ? "count" : NULL;
+		return tend_error_set("lxd_instance: expected name, or count "
+				      "with hostname_pattern");
+	}
+	if ((s = literal(args, "expires_at")) && time_parse(&t, s) < 0) {
+		*arg = "expires_at";
+		return -1;
+	}
+	if ((s = literal(args, "ttl")) && duration_parse(&t, s) < 0) {
+		*arg = "ttl";
+		return tend_error_prefix("ttl");
+	}
+	if ((s = literal(args, "url")) && strncmp(s, "unix:/", 6) &&
+	    strncmp(s, "https://", 8)) {
+		*arg = "url";
+		return tend_error_set("url: expected unix:/path/to/unix.socket "
+				      "or https://host:port, got '%s'", s);
+	}
+	return 0;
+}
+
 const struct tend_module mod_lxd_instance = {
+	.validate = lxd_instance_validate,
 	.name = "lxd_instance",
 	.args = lxd_instance_args,
 	.flags = MOD_CONTROLLER,
