@@ -6,6 +6,7 @@
 #include "tend/store/store.h"
 #include "tend/util/buf.h"
 #include "tend/util/duration.h"
+#include "tend/util/isotime.h"
 
 #include <ctype.h>
 #include <time.h>
@@ -140,69 +141,6 @@ static struct act *plan_add(struct plan *pl, enum act_kind kind,
 	a->kind = kind;
 	a->name = xstrdup(name);
 	return a;
-}
-
-/* ---- times ---- */
-
-static void time_iso(struct buf *out, long long t, bool seconds)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char s[32];
-
-	gmtime_r(&tt, &tm);
-	strftime(s, sizeof(s), seconds ? "%Y-%m-%dT%H:%M:%SZ" :
-		 "%Y-%m-%dT%H:%MZ", &tm);
-	buf_adds(out, s);
-}
-
-/*
- * "2026-11-20T10:00Z", "...T10:00:00Z", "2026-11-20 10:00", "2026-11-20"
- * (all UTC) or epoch seconds.
- */
-static int time_parse(long long *out, const char *s)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-	char sep;
-
-	if (*s && strspn(s, "0123456789") == strlen(s)) {
-		*out = strtoll(s, NULL, 10);
-		return 0;
-	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
-		goto bad;
-	s += n;
-	if (*s == 'T' || *s == ' ') {
-		sep = *s;
-		(void)sep;
-		n = 0;
-		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2)
-			goto bad;
-		s += 1 + n;
-		if (*s == ':') {
-			n = 0;
-			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1)
-				goto bad;
-			s += 1 + n;
-		}
-	}
-	if (*s == 'Z')
-		s++;
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		goto bad;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = (long long)timegm(&tm);
-	return 0;
-bad:
-	return tend_error_set("expires_at: expected a UTC time like "
-			      "2026-11-20T10:00Z, a date or epoch seconds");
 }
 
 /* The state asked for (started unless given). */
@@ -354,7 +292,7 @@ static struct val *wanted_config(const struct task_ctx *ctx, long long expiry)
 	val_dict_set_str(out, TEND_KEY "managed", managed.ptr);
 	if (expiry) {
 		buf_reset(&k);
-		time_iso(&k, expiry, true);
+		isotime_format(&k, expiry, true);
 		val_dict_set_str(out, TEND_KEY "expires_at", k.ptr);
 	}
 	buf_release(&managed);
@@ -372,7 +310,7 @@ static void create_keys(struct val *cfg, const struct task_ctx *ctx,
 			 ctx->playbook : "");
 	val_dict_set_str(cfg, TEND_KEY "play", ctx->play ? ctx->play : "");
 	val_dict_set_str(cfg, TEND_KEY "task", ctx->task ? ctx->task : "");
-	time_iso(&b, now, true);
+	isotime_format(&b, now, true);
 	val_dict_set_str(cfg, TEND_KEY "created", b.ptr);
 	if (index) {
 		val_dict_set_str(cfg, TEND_KEY "pattern",
@@ -473,16 +411,17 @@ static int expiry_of(long long *out, const struct task_ctx *ctx,
 
 	*out = 0;
 	if (at)
-		return time_parse(out, at);
+		return isotime_parse(out, at) < 0 ?
+		       tend_error_prefix("expires_at") : 0;
 	if (ttl) {
 		if (duration_parse(&secs, ttl) < 0)
 			return tend_error_prefix("ttl");
-		if (created && time_parse(&from, created) < 0)
+		if (created && isotime_parse(&from, created) < 0)
 			tend_error_clear();
 		*out = from + secs;
 		return 0;
 	}
-	if (rec && time_parse(out, rec) < 0) {
+	if (rec && isotime_parse(out, rec) < 0) {
 		tend_error_clear();
 		*out = 0;
 	}
@@ -496,7 +435,7 @@ static void line_destroy(struct buf *lines, const char *name, long long exp,
 	buf_addf(lines, "- destroy %s (", name);
 	if (exp) {
 		buf_adds(lines, "expired ");
-		time_iso(lines, exp, false);
+		isotime_format(lines, exp, false);
 	} else {
 		buf_adds(lines, why);
 	}
@@ -993,9 +932,9 @@ static int lxd_instance_validate(const struct val *args, const char **arg)
 		return tend_error_set("lxd_instance: expected name, or count "
 				      "with hostname_pattern");
 	}
-	if ((s = literal(args, "expires_at")) && time_parse(&t, s) < 0) {
+	if ((s = literal(args, "expires_at")) && isotime_parse(&t, s) < 0) {
 		*arg = "expires_at";
-		return -1;
+		return tend_error_prefix("expires_at");
 	}
 	if ((s = literal(args, "ttl")) && duration_parse(&t, s) < 0) {
 		*arg = "ttl";

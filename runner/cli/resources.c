@@ -1,4 +1,5 @@
 #include "tend/common.h"
+#include "tend/util/isotime.h"
 #include "tend/net/lxd.h"
 #include "tend/cli/cli_int.h"
 
@@ -76,18 +77,11 @@ static struct val *annotate(const struct val *all, bool only_expired)
 static void expiry_text(struct buf *out, const struct val *r)
 {
 	const struct val *exp = val_dict_get(r, "expires_at");
-	time_t t;
-	struct tm tm;
-	char s[32];
 
-	if (!val_is(exp, VAL_INT)) {
+	if (val_is(exp, VAL_INT))
+		isotime_format(out, exp->u.i, false);
+	else
 		buf_adds(out, "never");
-		return;
-	}
-	t = (time_t)exp->u.i;
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%MZ", &tm);
-	buf_adds(out, s);
 }
 
 int cmd_resources(struct cli_args *a)
