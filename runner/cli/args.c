@@ -159,6 +159,26 @@ static int set_source_opt(struct source_opts *so, const struct cli_opt *o,
 	return 0;
 }
 
+/* tend window's own options. */
+static int set_window_opt(struct cli_args *a, const struct cli_opt *o,
+			  const char *v)
+{
+	switch (o->id) {
+	case OPT_HOSTS:
+		a->hosts_arg = v;
+		break;
+	case OPT_DURATION:
+		a->duration = v;
+		break;
+	case OPT_ALL:
+		a->all = true;
+		break;
+	default:
+		BUG("option %d has no setter", (int)o->id);
+	}
+	return 0;
+}
+
 /* What a run records of who and why, and how the daemon logs. */
 static int set_record_opt(struct cli_args *a, const struct cli_opt *o,
 			  const char *v)
@@ -249,14 +269,9 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_REASON:
 		return set_record_opt(a, o, v);
 	case OPT_HOSTS:
-		a->hosts_arg = v;
-		break;
 	case OPT_DURATION:
-		a->duration = v;
-		break;
 	case OPT_ALL:
-		a->all = true;
-		break;
+		return set_window_opt(a, o, v);
 	case OPT_DETAILED:
 		a->detailed_exitcode = true;
 		break;
