@@ -182,6 +182,10 @@ def same(a, t, key=None):
         return len(a) == len(t) and all(same(x, y) for x, y in zip(a, t))
     if t == SECRET and isinstance(a, str):
         return True
+    if key == "elapsed" and type(a) is int and type(t) is int:
+        # uri's whole seconds: two clocks on a loaded machine may read a
+        # request that ends near a second's edge one second apart
+        return abs(a - t) <= 1
     return a == t and type(a) is type(t)
 
 
