@@ -101,11 +101,11 @@ deps:
 # comparison tests, git for fixtures, clang and its libFuzzer runtime for
 # `make fuzz`; zip and unzip for the unarchive tests, python3-distro for
 # the facts tests; systemd for systemd-analyze and systemd-sysusers (the
-# shipped units' test).
+# shipped units' test); time for GNU time's peak RSS (t3036, the benches).
 TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
 	prometheus-alertmanager curl clang libclang-rt-14-dev \
 	debootstrap lxd lxd-client busybox-static zip unzip python3-distro gpg sqlite3 \
-	systemd openssl
+	systemd openssl time
 test-deps: deps
 	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
