@@ -153,7 +153,6 @@ int dspawn_run(struct daemon *d, struct dsched_state *st,
 	}
 	arg(&a, d->exe);
 	arg(&a, mode == DMODE_APPLY ? "apply" : "plan");
-	arg(&a, s->playbook);
 	arg2(&a, "-i", s->inventory);
 	arg2(&a, "--format", "json");
 	arg2(&a, "--config", d->cfg->config_path);
@@ -178,6 +177,9 @@ int dspawn_run(struct daemon *d, struct dsched_state *st,
 		if (!s->source->verify_signatures)
 			arg(&a, "--trust-source");
 	}
+	/* last, after "--": a playbook named "-x.yml" is not an option */
+	arg(&a, "--");
+	arg(&a, s->playbook);
 	c->kind = DCHILD_RUN;
 	c->name = xstrdup(s->name);
 	c->trigger = buf_detach(&t, NULL);
