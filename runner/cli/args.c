@@ -193,6 +193,9 @@ static int set_record_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_TRIGGER:
 		a->trigger = v;
 		break;
+	case OPT_PLAY:
+		a->play = v;
+		break;
 	case OPT_REASON:
 		a->reason = v;
 		break;
@@ -266,6 +269,7 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		break;
 	case OPT_LOG_FORMAT:
 	case OPT_TRIGGER:
+	case OPT_PLAY:
 	case OPT_REASON:
 		return set_record_opt(a, o, v);
 	case OPT_HOSTS:

@@ -111,6 +111,9 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_TRIGGER, 0, "trigger", "TEXT",
 	  "what started the run, recorded with it (tend daemon sets "
 	  "'schedule NAME')" },
+	{ OPT_PLAY, 0, "play", "N|NAME",
+	  "only play N of the playbooks (1: the first; imported plays "
+	  "counted where they are imported), or the play named NAME" },
 	TRUST_OPT_ROWS,
 	{ 0, 0, NULL, NULL, NULL },
 };

@@ -113,6 +113,56 @@ int cli_setup_source_paths(struct cli_args *a)
 	return 0;
 }
 
+/* Whether play p, the n-th (from 1) of the playbooks, is --play's. */
+static bool is_chosen(const char *want, size_t n, const struct play *p)
+{
+	char *end;
+	unsigned long k = strtoul(want, &end, 10);
+
+	if (*want >= '0' && *want <= '9' && !*end)
+		return k == n;
+	return p->name && !strcmp(p->name, want);
+}
+
+/*
+ * --play N|NAME: keep that one play of the playbooks (counted across
+ * them, in the order they run, an imported playbook's plays where it is
+ * imported), free the others. tend daemon runs a play's own `schedule:`
+ * so. A saved plan covers whole playbooks: no --play with --out or PLAN.
+ */
+static int choose_play(struct cli_args *a)
+{
+	size_t n = 0, chosen = 0;
+
+	if (a->out_path || a->plan)
+		return cli_err("--play: a saved plan covers whole playbooks "
+			       "(no --play with %s)", a->out_path ? "--out" :
+			       "a plan file");
+	for (size_t i = 0; i < a->pbs_nr; i++)
+		for (size_t j = 0; j < a->pbs[i]->nr; j++)
+			if (is_chosen(a->play, ++n, a->pbs[i]->plays[j]))
+				chosen++;
+	if (chosen != 1)
+		return cli_err("--play '%s': %s (the playbooks have %zu "
+			       "play%s)", a->play, chosen ? "names more than "
+			       "one play: give its number" : "no such play",
+			       n, n == 1 ? "" : "s");
+	n = 0;
+	for (size_t i = 0; i < a->pbs_nr; i++) {
+		struct playbook *pb = a->pbs[i];
+		size_t kept = 0;
+
+		for (size_t j = 0; j < pb->nr; j++) {
+			if (is_chosen(a->play, ++n, pb->plays[j]))
+				pb->plays[kept++] = pb->plays[j];
+			else
+				playbook_play_free(pb->plays[j]);
+		}
+		pb->nr = kept;
+	}
+	return 0;
+}
+
 /* Load every playbook, collecting all problems; print them. */
 int cli_setup_playbooks(struct cli_args *a)
 {
@@ -140,6 +190,8 @@ int cli_setup_playbooks(struct cli_args *a)
 		fprintf(stderr, "tend: %zu error%s\n", d.errors,
 			d.errors == 1 ? "" : "s");
 	diags_release(&d);
+	if (!rc && a->play)
+		rc = choose_play(a);
 	return rc;
 }
 

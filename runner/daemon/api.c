@@ -116,13 +116,16 @@ static struct val *schedule_val(struct daemon *d, const struct dschedule *s)
 					      NULL));
 	val_dict_set_str(v, "playbook", s->playbook);
 	val_dict_set(v, "inventory", str_or_null(s->inventory));
-	val_dict_set(v, "cron", str_or_null(s->cron_text));
-	if (s->every)
-		val_dict_set_int(v, "every", s->every);
+	val_dict_set(v, "cron", str_or_null(s->t.cron_text));
+	if (s->t.every)
+		val_dict_set_int(v, "every", s->t.every);
 	else
 		val_dict_set(v, "every", val_null());
-	val_dict_set(v, "timezone", str_or_null(s->timezone));
+	val_dict_set(v, "timezone", str_or_null(s->t.timezone));
 	val_dict_set_bool(v, "on_commit", s->on_commit);
+	/* a play's own schedule: its play (from 1) and tend.yml's schedule */
+	val_dict_set(v, "play", s->play > 0 ? val_int(s->play) : val_null());
+	val_dict_set(v, "parent", str_or_null(s->parent));
 	val_dict_set_str(v, "overlap", s->overlap == DOVERLAP_SKIP ? "skip" :
 			 "queue");
 	if (!st)

@@ -67,18 +67,18 @@ static time_t next_time(const struct dschedule *s, time_t after)
 {
 	time_t t = 0;
 
-	if (s->has_cron) {
-		if (cron_next(&t, &s->cron, after, s->timezone) < 0) {
+	if (s->t.has_cron) {
+		if (cron_next(&t, &s->t.cron, after, s->t.timezone) < 0) {
 			tend_error_clear();
 			return 0;
 		}
-	} else if (s->every) {
-		t = after + s->every;
+	} else if (s->t.every) {
+		t = after + s->t.every;
 	} else {
 		return 0;
 	}
-	if (s->jitter > 0)
-		t += arc4random_uniform((uint32_t)(s->jitter + 1));
+	if (s->t.jitter > 0)
+		t += arc4random_uniform((uint32_t)(s->t.jitter + 1));
 	return t;
 }
 
@@ -142,6 +142,33 @@ static void start_pending(struct daemon *d)
 	}
 }
 
+static void adopt(struct daemon *d, struct dconfig *c, time_t now);
+
+/*
+ * The plays' own schedules of the schedules that follow source `src`,
+ * read again from its checkout (into config c, the daemon's or a reload's).
+ */
+static void source_plays(struct dconfig *c, const struct dsource_state *src)
+{
+	struct diags dg = DIAGS_INIT;
+	size_t n;
+
+	if (!src->dir)
+		return;
+	n = dconfig_play_schedules(c, src->name, src->dir, &dg);
+	for (size_t i = 0; i < dg.nr; i++)
+		dlog(DLOG_ERROR, 0, "source '%s': %s", src->name, dg.items[i]);
+	if (dg.errors)
+		dlog(DLOG_ERROR, 0, "source '%s': the plays' schedules of "
+		     "commit %.12s not read (until its next commit)", src->name,
+		     src->commit ? src->commit : "?");
+	else if (n)
+		dlog(DLOG_INFO, 0, "source '%s': %zu play schedule%s at commit "
+		     "%.12s", src->name, n, n == 1 ? "" : "s",
+		     src->commit ? src->commit : "?");
+	diags_release(&dg);
+}
+
 /* A source's new commit, once settled: the runs that follow it. */
 static void settle(struct daemon *d, struct dsource_state *src, time_t now)
 {
@@ -155,6 +182,8 @@ static void settle(struct daemon *d, struct dsource_state *src, time_t now)
 	free(src->commit);
 	src->commit = src->seen;
 	src->seen = NULL;
+	source_plays(d->cfg, src);
+	adopt(d, d->cfg, now);
 }
 
 /*
@@ -206,7 +235,7 @@ static void tick(struct daemon *d, time_t now)
 		const struct dschedule *s = &d->cfg->schedules[i];
 
 		if (st->next && now >= st->next) {
-			fire(st, s, s->has_cron ? "cron" : "every");
+			fire(st, s, s->t.has_cron ? "cron" : "every");
 			st->next = next_time(s, now);
 		}
 	}
@@ -263,11 +292,11 @@ static void load_history(struct daemon *d, time_t now)
 		buf_release(&prefix);
 		if (!last)
 			continue;
-		if (sc->has_cron && cron_prev(&prev, &sc->cron, now,
-					      sc->timezone) < 0)
+		if (sc->t.has_cron && cron_prev(&prev, &sc->t.cron, now,
+					      sc->t.timezone) < 0)
 			tend_error_clear();
-		if ((sc->has_cron && prev > last) ||
-		    (sc->every && now - last > sc->every)) {
+		if ((sc->t.has_cron && prev > last) ||
+		    (sc->t.every && now - last > sc->t.every)) {
 			dlog(DLOG_INFO, 0, "schedule '%s': missed a start while "
 			     "down (last run %lld): one catch-up run",
 			     st->name, (long long)last);
@@ -294,19 +323,13 @@ static void source_state_release(struct dsource_state *st)
 {
 	free(st->name);
 	free(st->commit);
+	free(st->dir);
 	free(st->seen);
 }
 
 static bool same_str(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
-}
-
-static bool same_timing(const struct dschedule *a, const struct dschedule *b)
-{
-	return a->has_cron == b->has_cron && same_str(a->cron_text,
-		b->cron_text) && a->every == b->every && a->jitter ==
-		b->jitter && same_str(a->timezone, b->timezone);
 }
 
 /*
@@ -333,7 +356,7 @@ static void adopt(struct daemon *d, struct dconfig *c, time_t now)
 			sch[i].runs = val_dict();
 		}
 		/* a reload keeps a timer whose timing it does not change */
-		if (!old || !was || !same_timing(was, &c->schedules[i]) ||
+		if (!old || !was || !timing_same(&was->t, &c->schedules[i].t) ||
 		    !sch[i].next)
 			sch[i].next = next_time(&c->schedules[i], now);
 	}
@@ -441,6 +464,8 @@ static void reload(struct daemon *d)
 		pthread_mutex_unlock(&d->mu);
 	} else {
 		pthread_mutex_lock(&d->mu);
+		for (size_t i = 0; i < d->src_nr; i++)
+			source_plays(c, &d->src[i]);
 		adopt(d, c, time(NULL));
 		dconfig_free(d->cfg);
 		d->cfg = c;

@@ -4,6 +4,7 @@
 #include "tend/util/cron.h"
 #include "tend/util/duration.h"
 #include "tend/data/yaml.h"
+#include "tend/playbook/playbook.h"
 
 #include <unistd.h>
 
@@ -22,26 +23,6 @@ static char *get_str(const struct val *dict, const char *key,
 		return NULL;
 	}
 	return xstrdup(v->u.s.ptr);
-}
-
-/* A duration ("30s", "5m", or seconds); `dflt` when absent. */
-static long long get_secs(const struct val *dict, const char *key,
-			  long long dflt, struct diags *d)
-{
-	const struct val *v = val_dict_get(dict, key);
-	long long out = dflt;
-
-	if (!v || v->type == VAL_NULL)
-		return dflt;
-	if (v->type == VAL_INT && v->u.i >= 0)
-		return v->u.i;
-	if (v->type != VAL_STR || duration_parse(&out, v->u.s.ptr) < 0) {
-		diags_add(d, &v->pos, "expected a duration for '%s' (30s, 5m, "
-			  "2h, 1d or seconds)", key);
-		tend_error_clear();
-		return dflt;
-	}
-	return out;
 }
 
 static bool get_bool(const struct val *dict, const char *key, bool dflt,
@@ -117,9 +98,9 @@ static void load_source(struct dconfig *c, const struct val *v,
 		diags_add(d, &v->pos, "source '%s' needs a 'url'", s.name);
 	if (!(s.ref = get_str(v, "ref", d)))
 		s.ref = xstrdup("main");
-	s.interval = get_secs(v, "interval", 60, d);
-	s.debounce = get_secs(v, "debounce", 2, d);
-	s.fetch_timeout = get_secs(v, "fetch_timeout", 0, d);
+	s.interval = timing_duration(v, "interval", 60, d);
+	s.debounce = timing_duration(v, "debounce", 2, d);
+	s.fetch_timeout = timing_duration(v, "fetch_timeout", 0, d);
 	s.deploy_key_file = get_str(v, "deploy_key_file", d);
 	s.known_hosts = get_str(v, "known_hosts", d);
 	s.token_env = get_str(v, "token_env", d);
@@ -144,51 +125,12 @@ static void load_source(struct dconfig *c, const struct val *v,
 	c->sources[c->sources_nr++] = s;
 }
 
-static void load_timing(struct dschedule *s, const struct val *v,
-			struct diags *d)
-{
-	const struct val *cron = val_dict_get(v, "cron");
-	const struct val *every = val_dict_get(v, "every");
-	const struct val *tz = val_dict_get(v, "timezone");
-
-	if (cron && every)
-		diags_add(d, &every->pos, "schedule '%s': 'cron' and 'every' "
-			  "exclude each other", s->name);
-	if (cron) {
-		if (cron->type != VAL_STR)
-			diags_add(d, &cron->pos, "expected a cron expression "
-				  "(\"*/30 * * * *\" or @hourly)");
-		else if (cron_parse(&s->cron, cron->u.s.ptr) < 0) {
-			diags_add(d, &cron->pos, "%s", tend_error_last());
-			tend_error_clear();
-		} else {
-			s->has_cron = true;
-			s->cron_text = xstrdup(cron->u.s.ptr);
-		}
-	} else if (every) {
-		size_t errors = d->errors;
-
-		s->every = get_secs(v, "every", 0, d);
-		if (s->every < 1 && d->errors == errors)
-			diags_add(d, &every->pos, "'every' must be 1s or more");
-	}
-	if (tz) {
-		if (tz->type != VAL_STR || !cron_tz_valid(tz->u.s.ptr))
-			diags_add(d, &tz->pos, "unknown time zone '%s'",
-				  val_cstr(tz) ? val_cstr(tz) : "");
-		else
-			s->timezone = xstrdup(tz->u.s.ptr);
-		if (!cron)
-			diags_add(d, &tz->pos, "'timezone' is for 'cron'");
-	}
-	s->jitter = get_secs(v, "jitter", 0, d);
-}
-
 static void load_schedule(struct dconfig *c, const struct val *v,
 			  struct diags *d)
 {
 	struct dschedule s = { 0 };
 	const struct val *src = val_dict_get(v, "source"), *ev;
+	struct buf what = BUF_INIT;
 
 	if (!name_ok(v, "schedule", d))
 		return;
@@ -210,15 +152,14 @@ static void load_schedule(struct dconfig *c, const struct val *v,
 			  s.name);
 	s.inventory = get_str(v, "inventory", d);
 	s.mode = get_enum(v, "mode", mode_names, DMODE_PLAN, d);
-	load_timing(&s, v, d);
+	s.pos = v->pos;
+	buf_addf(&what, "schedule '%s'", s.name);
+	timing_load(&s.t, v, what.ptr, d);
+	buf_release(&what);
 	s.on_commit = get_bool(v, "on_commit", s.source != NULL, d);
 	if (s.on_commit && !src)
 		diags_add(d, &v->pos, "schedule '%s': 'on_commit' needs a "
 			  "'source'", s.name);
-	if (!val_dict_get(v, "cron") && !val_dict_get(v, "every") &&
-	    !s.on_commit)
-		diags_add(d, &v->pos, "schedule '%s' never runs: give it "
-			  "'cron', 'every' or a 'source' to follow", s.name);
 	if ((ev = val_dict_get(v, "extra_vars"))) {
 		if (val_is(ev, VAL_DICT))
 			s.extra_vars = val_ref((struct val *)ev);
@@ -234,13 +175,147 @@ static void load_schedule(struct dconfig *c, const struct val *v,
 	if (val_dict_get(v, "drift") && s.mode != DMODE_PLAN)
 		diags_add(d, &val_dict_get(v, "drift")->pos, "'drift' is for "
 			  "'mode: plan' schedules");
-	s.lock_timeout = get_secs(v, "lock_timeout", 3600, d);
+	s.lock_timeout = timing_duration(v, "lock_timeout", 3600, d);
 	c->schedules = xrealloc(c->schedules,
 				(c->schedules_nr + 1) * sizeof(s));
 	c->schedules[c->schedules_nr++] = s;
 }
 
 /* "host:port", "[v6]:port" or ":port"; port 0 picks a free one. */
+/* The index of parent schedule `name` in c, or -1. */
+static long parent_index(const struct dconfig *c, const char *name)
+{
+	for (size_t i = 0; i < c->schedules_nr; i++)
+		if (!c->schedules[i].parent &&
+		    !strcmp(c->schedules[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+static bool same_source(const struct dschedule *s, const char *source)
+{
+	return source ? s->source && !strcmp(s->source->name, source) :
+		!s->source;
+}
+
+/* Schedule `parent`'s own for play n (from 1) of its playbook, timed t. */
+static struct dschedule play_schedule(const struct dschedule *parent,
+				      int n, const struct timing *t,
+				      const struct play *p)
+{
+	struct dschedule c = *parent;
+	struct buf name = BUF_INIT;
+
+	buf_addf(&name, "%s.play%d", parent->name, n);
+	c.name = buf_detach(&name, NULL);
+	c.playbook = xstrdup(parent->playbook);
+	c.inventory = parent->inventory ? xstrdup(parent->inventory) : NULL;
+	c.limit = parent->limit ? xstrdup(parent->limit) : NULL;
+	c.tags = parent->tags ? xstrdup(parent->tags) : NULL;
+	c.skip_tags = parent->skip_tags ? xstrdup(parent->skip_tags) : NULL;
+	c.extra_vars = parent->extra_vars ?
+		val_ref(parent->extra_vars) : NULL;
+	c.t = *t;
+	c.on_commit = false;
+	c.play = n;
+	c.parent = xstrdup(parent->name);
+	c.pos = p->schedule->pos;
+	return c;
+}
+
+/*
+ * Parent p's play schedules, from its playbook beneath `dir`, appended
+ * to *out; false (problems in d) when the playbook cannot be read.
+ */
+static bool read_plays(struct dschedule **out, size_t *nr,
+		       const struct dconfig *c, const struct dschedule *p,
+		       const char *dir, struct diags *d)
+{
+	struct fs_limits limits = { .root = dir };
+	struct playbook *pb = NULL;
+	struct buf path = BUF_INIT;
+	bool ok;
+	int error;
+
+	if (p->playbook[0] == '/' && !dir)
+		buf_adds(&path, p->playbook);
+	else
+		buf_addf(&path, "%s/%s", dir ? dir : c->base_dir, p->playbook);
+	error = playbook_load(&pb, path.ptr, &limits, d);
+	ok = error == 0;
+	if (error < 0 && error != TEND_EPARSE) {
+		diags_add(d, &p->pos, "schedule '%s': %s", p->name,
+			  tend_error_last());
+		tend_error_clear();
+	}
+	for (size_t i = 0; ok && i < pb->nr; i++) {
+		struct timing t;
+		const struct val *sv = pb->plays[i]->schedule;
+		struct dschedule ps;
+
+		if (!sv || !timing_load_play(&t, sv, d))
+			continue;
+		ps = play_schedule(p, (int)i + 1, &t, pb->plays[i]);
+		if (parent_index(c, ps.name) >= 0) {
+			diags_add(d, &ps.pos, "play %zu's schedule would be "
+				  "named '%s', as a schedule of tend.yml is",
+				  i + 1, ps.name);
+			schedule_release(&ps);
+			continue;
+		}
+		*out = xrealloc(*out, (*nr + 1) * sizeof(**out));
+		(*out)[(*nr)++] = ps;
+	}
+	playbook_free(pb);
+	buf_release(&path);
+	return ok;
+}
+
+size_t dconfig_play_schedules(struct dconfig *c, const char *source,
+			      const char *dir, struct diags *d)
+{
+	struct dschedule *out = NULL;
+	size_t nr = 0, plays = 0;
+	/* fresh[i]: parent i's play schedules were read anew */
+	bool *fresh = xcalloc(c->schedules_nr + 1, sizeof(*fresh));
+
+	for (size_t i = 0; i < c->schedules_nr; i++) {
+		const struct dschedule *s = &c->schedules[i];
+		size_t before;
+
+		if (s->parent)
+			continue;
+		out = xrealloc(out, (nr + 1) * sizeof(*out));
+		out[nr++] = *s;
+		if (!same_source(s, source))
+			continue;
+		before = nr;
+		fresh[i] = read_plays(&out, &nr, c, s, dir, d);
+		plays += nr - before;
+	}
+	/* the old play schedules of the parents not read anew stay */
+	for (size_t i = 0; i < c->schedules_nr; i++) {
+		struct dschedule *s = &c->schedules[i];
+		long p = s->parent ? parent_index(c, s->parent) : -1;
+
+		if (!s->parent)
+			continue;
+		if (p >= 0 && !fresh[p]) {
+			out = xrealloc(out, (nr + 1) * sizeof(*out));
+			out[nr++] = *s;
+			if (same_source(s, source))
+				plays++;
+		} else {
+			schedule_release(s);
+		}
+	}
+	free(c->schedules);
+	c->schedules = out;
+	c->schedules_nr = nr;
+	free(fresh);
+	return plays;
+}
+
 static void load_listen(struct dconfig *c, const struct val *http,
 			struct diags *d)
 {
@@ -355,6 +430,35 @@ static void check_anyway(const char *path, struct diags *d)
 	free(c.tls_key);
 }
 
+/*
+ * The plays' own schedules of the schedules with local paths (those of a
+ * source are read from each commit it fetches, by the daemon); a schedule
+ * that then has no way to start is an error.
+ */
+static void local_plays(struct dconfig *c, struct diags *d)
+{
+	size_t errors = d->errors;
+
+	dconfig_play_schedules(c, NULL, NULL, d);
+	if (d->errors > errors)
+		return; /* a playbook could not be read: its plays are unknown */
+	for (size_t i = 0; i < c->schedules_nr; i++) {
+		const struct dschedule *s = &c->schedules[i];
+		bool plays = false;
+
+		for (size_t j = 0; j < c->schedules_nr; j++)
+			if (c->schedules[j].parent &&
+			    !strcmp(c->schedules[j].parent, s->name))
+				plays = true;
+		if (!s->parent && !s->source && !s->t.has_cron &&
+		    !s->t.every && !plays)
+			diags_add(d, &s->pos, "schedule '%s' never runs: give "
+				  "it 'cron', 'every', a 'source' to follow, "
+				  "or a play of its playbook a 'schedule:'",
+				  s->name);
+	}
+}
+
 int dconfig_load(struct dconfig **out, const char *path, struct diags *d)
 {
 	struct dconfig *c = xcalloc(1, sizeof(*c));
@@ -390,6 +494,8 @@ int dconfig_load(struct dconfig **out, const char *path, struct diags *d)
 		c->base_dir = xstrdup("/");
 	}
 	load_sections(c, d);
+	if (d->errors == errors)
+		local_plays(c, d);
 	if (d->errors > errors) {
 		dconfig_free(c);
 		return tend_error_set_code(TEND_EPARSE, "'%s' has errors",
@@ -417,8 +523,8 @@ static void schedule_release(struct dschedule *s)
 	free(s->name);
 	free(s->playbook);
 	free(s->inventory);
-	free(s->cron_text);
-	free(s->timezone);
+	timing_release(&s->t);
+	free(s->parent);
 	free(s->limit);
 	free(s->tags);
 	free(s->skip_tags);

@@ -177,6 +177,12 @@ int dspawn_run(struct daemon *d, struct dsched_state *st,
 		if (!s->source->verify_signatures)
 			arg(&a, "--trust-source");
 	}
+	if (s->play > 0) {
+		char n[24];
+
+		snprintf(n, sizeof(n), "%d", s->play);
+		arg2(&a, "--play", n);
+	}
 	/* last, after "--": a playbook named "-x.yml" is not an option */
 	arg(&a, "--");
 	arg(&a, s->playbook);
@@ -247,7 +253,7 @@ static void fetch_done(struct daemon *d, struct dchild *c, int status)
 	struct dsource_state *st;
 	struct buf out = BUF_INIT;
 	const char *p;
-	char *why = NULL, *commit = NULL;
+	char *why = NULL, *commit = NULL, *dir = NULL;
 	bool ok;
 
 	if (buf_read_file(&out, c->out_path) < 0)
@@ -256,6 +262,8 @@ static void fetch_done(struct daemon *d, struct dchild *c, int status)
 	ok = WIFEXITED(status) && !WEXITSTATUS(status) && p;
 	if (ok)
 		commit = xstrndup(p + 8, strcspn(p + 8, "\n"));
+	if (ok && (p = strstr(out.ptr, "\ndir     ")))
+		dir = xstrndup(p + 9, strcspn(p + 9, "\n"));
 	else
 		why = last_line(c->err_path);
 	pthread_mutex_lock(&d->mu);
@@ -263,6 +271,11 @@ static void fetch_done(struct daemon *d, struct dchild *c, int status)
 		st->fetching = 0;
 		st->fetches++;
 		st->last_fetch = time(NULL);
+		if (dir) {
+			free(st->dir);
+			st->dir = dir;
+			dir = NULL;
+		}
 		if (!ok) {
 			st->fetch_failures++;
 			dlog(DLOG_WARN, 0, "source '%s': fetch failed: %s",
@@ -279,6 +292,7 @@ static void fetch_done(struct daemon *d, struct dchild *c, int status)
 	}
 	pthread_mutex_unlock(&d->mu);
 	free(commit);
+	free(dir);
 	free(why);
 	buf_release(&out);
 }

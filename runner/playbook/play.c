@@ -5,6 +5,7 @@
 #include "tend/lang/template.h"
 #include "tend/modkit/facts_opts.h"
 #include "tend/playbook/playbook_int.h"
+#include "tend/playbook/timing.h"
 #include "tend/util/fs.h"
 
 /*
@@ -177,6 +178,15 @@ static void parse_maintenance(const struct kwarg *a)
 	a->p->maintenance = val_ref((struct val *)a->v);
 }
 
+static void parse_schedule(const struct kwarg *a)
+{
+	struct timing t;
+
+	if (timing_load_play(&t, a->v, a->lc->d))
+		a->p->schedule = val_ref((struct val *)a->v);
+	timing_release(&t);
+}
+
 static void parse_strategy(const struct kwarg *a)
 {
 	const char *st = val_cstr(a->v);
@@ -291,9 +301,9 @@ static const struct keyword play_keywords[] = {
 	{ "handlers", NULL, 0, "tasks run when notified" },
 	{ "tags", parse_tags, 0, "tags of every task of the play" },
 	{ "serial", parse_serial, 0, "hosts per batch" },
-	{ "schedule", NULL, KW_REFUSED,
-	  "not supported yet: a play's own timing for tend daemon; give "
-	  "the playbook a schedule in tend.yml (docs/daemon.md)" },
+	{ "schedule", parse_schedule, 0,
+	  "tend: when tend daemon runs the play on its own "
+	  "(docs/daemon.md)" },
 	{ "maintenance", parse_maintenance, 0,
 	  "tend: maintenance window settings" },
 	{ "remote_user", NULL, 0, "ansible_user, unless vars set it" },
@@ -356,6 +366,7 @@ void play_free(struct play *p)
 	val_unref(p->gather_when);
 	val_unref(p->serial);
 	val_unref(p->maintenance);
+	val_unref(p->schedule);
 	val_unref(p->no_log);
 	val_unref(p->environment);
 	val_unref(p->become_tpl);

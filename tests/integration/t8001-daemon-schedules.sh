@@ -141,6 +141,10 @@ kill -HUP "$(cat "$D/pid")"
 wait_until 10 grep -q "reloaded '.*': 2 schedules" "$D/log"
 api api/v1/schedules
 json "sorted(s['name'] for s in j) == ['drift', 'slow']" || { cat "$T/api"; fail "schedules after reload"; }
+# a run of web started before the reload goes on to its end (and writes
+# h2.conf): wait for it, or it would undo the drift made below
+web_idle() { [ "$(grep -c "schedule 'web': apply started" "$D/log")" -eq "$(grep -c "schedule 'web': run " "$D/log")" ]; }
+wait_until 20 web_idle
 
 # drift: h2 changed by hand; the drift check (started by the API) finds it
 echo "v=0" >"$T/tgt/h2.conf"

@@ -5,6 +5,7 @@
 #include "tend/util/fs.h"
 #include "tend/util/quote.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -30,6 +31,21 @@ static int group_teardown(void **state)
 	rc = system(cmd.ptr);
 	buf_release(&cmd);
 	return rc ? -1 : 0;
+}
+
+/* Write `text` to NAME beneath the scratch directory (made as needed). */
+static void put(const char *name, const char *text)
+{
+	struct buf p = BUF_INIT;
+	char *slash;
+
+	buf_addf(&p, "%s/%s", scratch, name);
+	slash = strrchr(p.ptr, '/');
+	*slash = '\0';
+	mkdir(p.ptr, 0755);
+	*slash = '/';
+	assert_ok(buf_write_file_atomic(p.ptr, text, strlen(text), 0600));
+	buf_release(&p);
 }
 
 /* Load `text` as tend.yml; every diagnostic, one per line, in *diag. */
@@ -58,6 +74,11 @@ static void test_daemon__config_good(void **state)
 	const struct dschedule *s;
 
 	(void)state;
+	put("site.yml",
+	    "- hosts: all\n  schedule: '@hourly'\n  tasks: []\n"
+	    "- hosts: all\n  tasks: []\n"
+	    "- name: third\n  hosts: all\n  tasks: []\n"
+	    "  schedule: {every: 90s, jitter: 5s}\n");
 	assert_ok(load(&c,
 		"http:\n  listen: '[::1]:0'\n"
 		"daemon:\n  max_concurrent: 2\n"
@@ -83,17 +104,114 @@ static void test_daemon__config_good(void **state)
 	assert_non_null(s);
 	assert_ptr_equal(s->source, &c->sources[0]);
 	assert_int_equal(s->mode, DMODE_APPLY);
-	assert_true(s->has_cron);
+	assert_true(s->t.has_cron);
 	assert_true(s->on_commit); /* a source's schedules follow it */
-	assert_string_equal(s->timezone, "Europe/Berlin");
-	assert_int_equal(s->jitter, 10);
+	assert_string_equal(s->t.timezone, "Europe/Berlin");
+	assert_int_equal(s->t.jitter, 10);
 	assert_int_equal(s->lock_timeout, 3600);
 	s = dconfig_schedule(c, "drift");
 	assert_int_equal(s->mode, DMODE_PLAN);
-	assert_int_equal(s->every, 300);
+	assert_int_equal(s->t.every, 300);
 	assert_false(s->on_commit);
+	assert_int_equal(s->play, 0);
 	assert_null(dconfig_schedule(c, "nope"));
+	/* the plays' own schedules, for the schedule with local paths */
+	assert_int_equal(c->schedules_nr, 4);
+	s = dconfig_schedule(c, "drift.play1");
+	assert_non_null(s);
+	assert_int_equal(s->play, 1);
+	assert_string_equal(s->parent, "drift");
+	assert_true(s->t.has_cron);
+	assert_string_equal(s->t.cron_text, "@hourly");
+	assert_int_equal(s->mode, DMODE_PLAN);
+	assert_false(s->on_commit);
+	assert_string_equal(s->playbook, "site.yml");
+	s = dconfig_schedule(c, "drift.play3");
+	assert_non_null(s);
+	assert_int_equal(s->t.every, 90);
+	assert_int_equal(s->t.jitter, 5);
+	assert_null(dconfig_schedule(c, "drift.play2"));
+	assert_null(dconfig_schedule(c, "web-apply.play1")); /* read per commit */
+	/* a checkout of web-apply's source: its plays, read anew each time */
+	put("co/site.yml", "- hosts: all\n  schedule: '*/5 * * * *'\n"
+	    "  tasks: []\n");
+	{
+		struct diags d = DIAGS_INIT;
+		struct buf dir = BUF_INIT;
+
+		buf_addf(&dir, "%s/co", scratch);
+		assert_int_equal(dconfig_play_schedules(c, "infra", dir.ptr,
+							&d), 1);
+		assert_int_equal(d.nr, 0);
+		s = dconfig_schedule(c, "web-apply.play1");
+		assert_non_null(s);
+		assert_int_equal(s->mode, DMODE_APPLY);
+		assert_ptr_equal(s->source, &c->sources[0]);
+		assert_non_null(dconfig_schedule(c, "drift.play3"));
+		/* a broken commit keeps the schedules the last good one gave */
+		put("co/site.yml", "- hosts: all\n  schedule: 5\n");
+		assert_int_equal(dconfig_play_schedules(c, "infra", dir.ptr,
+							&d), 1);
+		assert_true(d.errors > 0);
+		assert_non_null(dconfig_schedule(c, "web-apply.play1"));
+		diags_release(&d);
+		d = (struct diags)DIAGS_INIT;
+		put("co/site.yml", "- hosts: all\n  tasks: []\n");
+		assert_int_equal(dconfig_play_schedules(c, "infra", dir.ptr,
+							&d), 0);
+		assert_null(dconfig_schedule(c, "web-apply.play1"));
+		assert_int_equal(c->schedules_nr, 4);
+		diags_release(&d);
+		buf_release(&dir);
+	}
 	dconfig_free(c);
+	buf_release(&diag);
+}
+
+/* A play's `schedule:`: checked as tend.yml's, named at its own line. */
+static void test_daemon__play_schedule_errors(void **state)
+{
+	struct dconfig *c = NULL;
+	struct buf diag = BUF_INIT;
+
+	(void)state;
+	put("bad.yml",
+	    "- hosts: all\n  schedule: {cron: '61 * * * *', every: 1m}\n"
+	    "  tasks: []\n"
+	    "- hosts: all\n  schedule: {timezone: Europe/Berlin, at: 3}\n"
+	    "  tasks: []\n"
+	    "- hosts: all\n  schedule: [1]\n  tasks: []\n");
+	put("none.yml", "- hosts: all\n  tasks: []\n");
+	assert_int_equal(load(&c,
+		"schedules:\n"
+		"  - name: a\n    playbook: bad.yml\n"
+		"  - name: b\n    playbook: none.yml\n"
+		"  - name: c\n    playbook: missing.yml\n    every: 1m\n",
+		&diag), TEND_EPARSE);
+	assert_null(c);
+	assert_non_null(strstr(diag.ptr, "bad.yml:2:41: the play's schedule: "
+			       "'cron' and 'every' exclude each other\n"));
+	assert_non_null(strstr(diag.ptr, "bad.yml:2:20: bad cron expression "
+			       "'61 * * * *'"));
+	assert_non_null(strstr(diag.ptr, "bad.yml:5:39: 'at' is not a key of "
+			       "a play's 'schedule'"));
+	assert_non_null(strstr(diag.ptr, "bad.yml:5:13: a play's 'schedule' "
+			       "needs 'cron' or 'every'\n"));
+	assert_non_null(strstr(diag.ptr, "bad.yml:8:13: expected a cron "
+			       "expression for 'schedule'"));
+	assert_non_null(strstr(diag.ptr, "tend.yml:6:5: schedule 'c': cannot "
+			       "read "));
+	assert_non_null(strstr(diag.ptr, "missing.yml"));
+	assert_null(strstr(diag.ptr, "unknown error"));
+	/* once the playbooks read, a schedule with no way to start */
+	assert_int_equal(load(&c,
+		"schedules:\n"
+		"  - name: b\n    playbook: none.yml\n"
+		"  - name: c\n    playbook: none.yml\n    every: 1m\n",
+		&diag), TEND_EPARSE);
+	assert_string_equal(diag.ptr, "tend.yml:2:5: schedule 'b' never "
+			    "runs: give it 'cron', 'every', a 'source' to "
+			    "follow, or a play of its playbook a 'schedule:'\n");
 	buf_release(&diag);
 }
 
@@ -134,8 +252,6 @@ static void test_daemon__config_errors(void **state)
 		"tend.yml:20:5: a second schedule named 'b'\n"
 		"tend.yml:21:13: schedule 'b': no source named 'nope' in "
 		"'sources'\n"
-		"tend.yml:20:5: schedule 'b' never runs: give it 'cron', "
-		"'every' or a 'source' to follow\n"
 		"tend.yml:23:11: a schedule needs a 'name' of letters, digits, "
 		"'.', '_' and '-'\n"
 		"tend.yml:28:12: expected a duration for 'every' (30s, 5m, 2h, "
@@ -182,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon__config_good),
 		cmocka_unit_test(test_daemon__config_errors),
+		cmocka_unit_test(test_daemon__play_schedule_errors),
 		cmocka_unit_test(test_daemon__drift_store),
 	};
 

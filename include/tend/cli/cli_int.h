@@ -81,6 +81,7 @@ struct cli_args {
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
 	const char *trigger;   /* --trigger: what started the run */
+	const char *play;      /* --play N|NAME: only that play, or NULL */
 	bool log_json;         /* daemon --log-format json */
 	const char *hosts_arg;   /* window open --hosts */
 	const char *duration;    /* window open --duration */
@@ -137,7 +138,7 @@ enum opt_id {
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
-	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT,
+	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY,
 };
 
 struct cli_opt {

@@ -11,7 +11,7 @@
  */
 
 #include "tend/engine/config.h"
-#include "tend/util/cron.h"
+#include "tend/playbook/timing.h"
 
 #include <stdbool.h>
 
@@ -42,18 +42,22 @@ struct dschedule {
 	char *playbook, *inventory;   /* relative to the checkout, or to
 					 tend.yml's directory without a source */
 	enum dmode mode;
-	bool has_cron;
-	struct cron cron;
-	char *cron_text;
-	long long every;              /* seconds, when not cron; 0: neither */
-	char *timezone;               /* NULL: UTC */
-	long long jitter;             /* seconds: a random delay up to this */
+	struct timing t;              /* cron or every; neither: none */
 	bool on_commit;               /* run on each new commit of its source */
 	char *limit, *tags, *skip_tags;
 	struct val *extra_vars;       /* a dict (as -e), or NULL */
 	enum doverlap overlap;
 	enum ddrift drift;
 	long long lock_timeout;       /* seconds an apply waits for a host */
+	/*
+	 * A play's own `schedule:` makes a schedule of its own, named
+	 * "PARENT.playN", that runs only play N (--play N) with everything
+	 * else of its parent, the tend.yml schedule; for the parent, 0.
+	 */
+	int play;
+	char *parent;
+	struct srcpos pos;            /* its tend.yml entry (a play's: the
+					 play's schedule key) */
 };
 
 struct dconfig {
@@ -83,5 +87,16 @@ void dconfig_free(struct dconfig *c);
 
 const struct dschedule *dconfig_schedule(const struct dconfig *c,
 					 const char *name);
+
+/*
+ * The schedules of the plays' own `schedule:` keys, for the tend.yml
+ * schedules that follow source `source` (NULL: those with local paths),
+ * read from their playbooks beneath `dir` (NULL: tend.yml's directory):
+ * the old ones of those parents are replaced. A playbook that cannot be
+ * read keeps its parent's old play schedules; each problem goes to `d`.
+ * Returns how many play schedules those parents have now.
+ */
+size_t dconfig_play_schedules(struct dconfig *c, const char *source,
+			      const char *dir, struct diags *d);
 
 #endif

@@ -188,6 +188,11 @@ struct play {
 	bool connection_kw;        /* vars' ansible_connection is the
 				      `connection:` keyword's */
 	struct val *maintenance;   /* tend: maintenance window settings, raw */
+	/*
+	 * tend daemon: the play's own `schedule:` (playbook/timing.h,
+	 * checked at load), raw; or NULL
+	 */
+	struct val *schedule;
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;
 	struct role **roles;       /* every role the play loaded, in order */
 	size_t roles_nr, roles_alloc;
