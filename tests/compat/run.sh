@@ -79,10 +79,16 @@
 #   COMPAT_LEGS      legs to run (default "local ssh")
 #   COMPAT_KEEP=1    keep the scratch directory and say where it is
 #   COMPAT_JOBS      cases run at once (default: the number of CPUs, at
-#                    most 4): the cases are dealt round-robin to that many
-#                    runs of this script, each with its own scratch
-#                    directory and sshd hosts; their lines are printed
-#                    run by run and the closing line sums them
+#                    most 4): that many runs of this script, each with its
+#                    own scratch directory and sshd hosts, take the cases
+#                    one at a time from a shared list (the next free one:
+#                    a slow case holds up no other); their lines are
+#                    printed run by run and the closing line sums them
+#   COMPAT_MORE_AFTER=FILE  only the first of those runs starts at once;
+#                    the others wait until FILE exists (make test starts
+#                    the suite beside the integration tests, which use
+#                    the CPU less than fully, and creates FILE when they
+#                    end) or every case is taken
 #
 # Another branch's binary against these cases, or its cases against this
 # harness: TEND=$PWD/bin/tend sh /work/wt-compat/tests/compat/run.sh \
@@ -127,20 +133,30 @@ fi
 jobs=${COMPAT_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 [ "$jobs" -le 4 ] 2>/dev/null || jobs=4
 if [ -z "${COMPAT_LIST:-}" ] && [ "$jobs" -gt 1 ] && [ $# -gt 1 ]; then
-	i=0
-	for dir in "$@"; do
-		echo "$dir" >>"$S/deal.$((i % jobs))"
-		i=$((i + 1))
-	done
+	mkdir "$S/claims"
+	for dir in "$@"; do echo "$dir" >>"$S/cases"; done
+	total=$#
+	all_taken() { [ "$(ls "$S/claims" | wc -l)" -ge "$total" ]; }
 	pids=""
-	for list in "$S"/deal.*; do
-		n=${list##*.}
-		COMPAT_LIST=$list sh "$0" >"$S/out.$n" 2>&1 &
+	n=0
+	while [ "$n" -lt "$jobs" ]; do
+		(
+			if [ "$n" -gt 0 ] && [ -n "${COMPAT_MORE_AFTER:-}" ]; then
+				until [ -e "$COMPAT_MORE_AFTER" ] || all_taken; do
+					sleep 1
+				done
+			fi
+			all_taken && exit 0
+			COMPAT_CLAIMS=$S/claims COMPAT_LIST=$S/cases sh "$0" \
+				>"$S/out.$n" 2>&1
+		) &
 		pids="$pids $!"
+		n=$((n + 1))
 	done
 	for p in $pids; do wait "$p"; done
 	ncases=0 ntasks=0 nmatched=0 failed=""
 	for out in "$S"/out.*; do
+		[ -e "$out" ] || continue # a run that found every case taken
 		grep -v '^compat: [0-9]* cases, \|^compat: failed:' "$out"
 		set -- $(sed -n 's/^compat: \([0-9]*\) cases, \([0-9]*\) tasks compared, \([0-9]*\) matched$/\1 \2 \3/p' "$out")
 		if [ $# -ne 3 ]; then
@@ -322,6 +338,10 @@ for dir in "$@"; do
 	dir=$(cd "$arg" 2>/dev/null && pwd) ||
 		{ echo "compat: no case directory '$arg'" >&2; exit 2; }
 	name=$(basename "$dir")
+	# a run of several: the case is this run's if it takes it first
+	if [ -n "${COMPAT_CLAIMS:-}" ]; then
+		mkdir "$COMPAT_CLAIMS/$name" 2>/dev/null || continue
+	fi
 	if [ ! -f "$dir/site.yml" ]; then
 		echo "compat: $name: no site.yml" >&2
 		exit 2
