@@ -371,7 +371,8 @@ static bool config_diff(struct val **out, struct buf *shown, bool *restart,
 		const char *w = val_cstr(want->u.dict.items[i].v);
 		const char *c = val_cstr(val_dict_get(cur, k));
 
-		if (c && !strcmp(c, w))
+		/* LXD drops a key set to "": unset is the same */
+		if ((c && !strcmp(c, w)) || (!c && !*w))
 			continue;
 		changed = true;
 		val_dict_set_str(cfg, k, w);

@@ -134,11 +134,27 @@ static int answer_error(const char *method, const char *path, long status,
 	return error;
 }
 
+/* The options of every request to `l`. */
+static void request_opts(struct http_opts *o, const struct lxd *l,
+			 const char *method, long timeout_s)
+{
+	*o = (struct http_opts)HTTP_OPTS_INIT;
+	o->timeout_ms = timeout_s * 1000;
+	/* a POST retried after a lost answer could create twice */
+	o->retries = strcmp(method, "GET") ? -1 : 0;
+	o->unix_socket = l->unix_socket;
+	o->client_cert = l->client_cert;
+	o->client_key = l->client_key;
+	o->ca_file = l->ca_file;
+	o->insecure = l->insecure;
+	o->no_proxy = true;
+}
+
 /* One request; *env gets the parsed envelope of a 2xx answer. */
 static int send_one(struct val **env, struct lxd *l, const char *method,
 		    const char *path, const struct val *body, long timeout_s)
 {
-	struct http_opts o = HTTP_OPTS_INIT;
+	struct http_opts o;
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct http_request req = { 0 };
 	struct buf url = BUF_INIT, text = BUF_INIT;
@@ -150,15 +166,7 @@ static int send_one(struct val **env, struct lxd *l, const char *method,
 	const char *type;
 	int error;
 
-	o.timeout_ms = timeout_s * 1000;
-	/* a POST retried after a lost answer could create twice */
-	o.retries = strcmp(method, "GET") ? -1 : 0;
-	o.unix_socket = l->unix_socket;
-	o.client_cert = l->client_cert;
-	o.client_key = l->client_key;
-	o.ca_file = l->ca_file;
-	o.insecure = l->insecure;
-	o.no_proxy = true;
+	request_opts(&o, l, method, timeout_s);
 	call_url(&url, l, path);
 	if (body)
 		val_to_json(&text, body, 0);
@@ -266,5 +274,51 @@ int lxd_call(struct val **out, struct lxd *l, const char *method,
 		       val_ref(val_dict_get(env, "metadata")) : val_null();
 out:
 	val_unref(env);
+	return error;
+}
+
+int lxd_raw(struct buf *out, char **type, struct lxd *l, const char *method,
+	    const char *path, const char *const *headers, const void *body,
+	    size_t len)
+{
+	struct http_opts o;
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct http_request req = { 0 };
+	struct buf url = BUF_INIT;
+	struct val *parsed = NULL;
+	int error = 0;
+
+	if (type)
+		*type = NULL;
+	request_opts(&o, l, method, l->timeout_s);
+	o.all_headers = type != NULL;
+	call_url(&url, l, path);
+	req.method = method;
+	req.url = url.ptr;
+	req.headers = headers;
+	req.body = body;
+	req.body_len = len;
+	req.opts = &o;
+	if (http_request(&resp, &req) < 0) {
+		error = tend_error_set_code(TEND_EUNREACHABLE,
+					    "cannot reach LXD at '%s': %s",
+					    l->where, tend_error_last());
+		goto out;
+	}
+	if (resp.status < 200 || resp.status > 299) {
+		if (val_from_json(&parsed, resp.body.ptr, resp.body.len) < 0)
+			tend_error_clear();
+		error = answer_error(method, path, resp.status, parsed,
+				     &resp.body);
+		goto out;
+	}
+	for (size_t i = 0; type && i < resp.header_nr; i++)
+		if (!strcasecmp(resp.headers[i].name, "X-LXD-type"))
+			*type = xstrdup(resp.headers[i].value);
+	buf_addbuf(out, &resp.body);
+out:
+	val_unref(parsed);
+	buf_release(&url);
+	http_response_release(&resp);
 	return error;
 }

@@ -3,6 +3,7 @@
 #include "tend/common.h"
 #include "tend/util/error.h"
 #include "tend/net/knownhosts.h"
+#include "tend/transport/lxd.h"
 #include "tend/transport/ssh.h"
 #include "tend/transport/table.h"
 
@@ -103,11 +104,82 @@ out:
 	return error;
 }
 
+/*
+ * LXD (transport/lxd.h): the instance is ansible_lxd_host, ansible_host or
+ * the inventory name, up to its first '.' (as Ansible's lxd connection
+ * takes an FQDN); ansible_lxd_project as Ansible's. Ansible's plugin
+ * drives the `lxc` CLI and its remotes; tend talks to the API itself, at
+ * tend_lxd_url (default: $LXD_DIR's socket, else Debian's
+ * /var/lib/lxd/unix.socket), with tend_lxd_client_cert/_key/_ca_file
+ * for https. An ansible_lxd_remote other than "local" is refused by name.
+ */
+static int open_lxd(struct transport **out, const struct transport_vars *v)
+{
+	static const char *const v_host[] = { "ansible_lxd_host",
+		"ansible_host", NULL };
+	static const char *const v_project[] = { "ansible_lxd_project",
+		NULL };
+	static const char *const v_remote[] = { "ansible_lxd_remote", NULL };
+	static const char *const v_url[] = { "tend_lxd_url", NULL };
+	static const char *const v_cert[] = { "tend_lxd_client_cert", NULL };
+	static const char *const v_key[] = { "tend_lxd_client_key", NULL };
+	static const char *const v_ca[] = { "tend_lxd_ca_file", NULL };
+	char *host = NULL, *project = NULL, *remote = NULL, *url = NULL,
+	     *cert = NULL, *key = NULL, *ca = NULL, *name = NULL;
+	struct buf def = BUF_INIT;
+	struct lxd_opts o = { 0 };
+	const char *dir = getenv("LXD_DIR");
+	int error;
+
+	if ((error = v->get(&host, v_host, v->payload)) < 0 ||
+	    (error = v->get(&project, v_project, v->payload)) < 0 ||
+	    (error = v->get(&remote, v_remote, v->payload)) < 0 ||
+	    (error = v->get(&url, v_url, v->payload)) < 0 ||
+	    (error = v->get(&cert, v_cert, v->payload)) < 0 ||
+	    (error = v->get(&key, v_key, v->payload)) < 0 ||
+	    (error = v->get(&ca, v_ca, v->payload)) < 0)
+		goto out;
+	if (remote && strcmp(remote, "local")) {
+		error = tend_error_set("ansible_lxd_remote '%s': tend reads no "
+				       "lxc remotes; give tend_lxd_url "
+				       "(https://host:8443) and "
+				       "tend_lxd_client_cert/_key", remote);
+		goto out;
+	}
+	if (!url) {
+		if (dir && *dir)
+			buf_addf(&def, "unix:%s/unix.socket", dir);
+		else
+			buf_adds(&def, "unix:/var/lib/lxd/unix.socket");
+	}
+	name = xstrdup(host ? host : v->inventory_name);
+	name[strcspn(name, ".")] = '\0';
+	o.url = url ? url : def.ptr;
+	o.project = project;
+	o.client_cert = cert;
+	o.client_key = key;
+	o.ca_file = ca;
+	error = transport_lxd_new(out, &o, name);
+out:
+	free(host);
+	free(project);
+	free(remote);
+	free(url);
+	free(cert);
+	free(key);
+	free(ca);
+	free(name);
+	buf_release(&def);
+	return error;
+}
+
 static const char *const ssh_aliases[] = { "smart", "paramiko", NULL };
+static const char *const lxd_aliases[] = { "community.general.lxd", NULL };
 
 static const struct transport_kind builtin[] = {
 	{ .name = "local", .aliases = NULL, .open = open_local },
 	{ .name = "ssh", .aliases = ssh_aliases, .open = open_ssh },
+	{ .name = "lxd", .aliases = lxd_aliases, .open = open_lxd },
 };
 
 static bool kind_is(const struct transport_kind *k, const char *name)
@@ -132,8 +204,8 @@ int transport_open(struct transport **out, const char *name,
 	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
 		if (kind_is(&builtin[i], name))
 			return builtin[i].open(out, v);
-	return tend_error_set("connection type '%s' is not supported (use ssh "
-			      "or local)", name);
+	return tend_error_set("connection type '%s' is not supported (use ssh, "
+			      "local or lxd)", name);
 }
 
 bool transport_on_controller(const char *name)

@@ -83,6 +83,18 @@ int lxd_call(struct val **out, struct lxd *l, const char *method,
 int lxd_wait(struct val **out, struct lxd *l, const char *op);
 
 /*
+ * A request whose bodies are not JSON: the files API and an exec's
+ * recorded output. `headers` is NULL-terminated "Name: value" lines, or
+ * NULL; `body` may be NULL. A 2xx answer's body is appended to *out, and
+ * *type (may be NULL) gets its X-LXD-type header ("file", "directory",
+ * "symlink"), or NULL. Errors as lxd_call (404: TEND_ENOTFOUND). Only
+ * GETs are retried.
+ */
+int lxd_raw(struct buf *out, char **type, struct lxd *l, const char *method,
+	    const char *path, const char *const *headers, const void *body,
+	    size_t len);
+
+/*
  * Append "/1.0/instances/NAME" (the name escaped) to `out`, then
  * `suffix` ("", "/state").
  */
