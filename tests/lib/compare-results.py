@@ -59,7 +59,7 @@ def load_tend(path):
         host, seen, index = h["host"], {}, {}
         rows[host] = []
         for t in h["tasks"]:
-            key = (t["task"], t["line"])
+            key = (t["task"], t.get("line"))  # facts have no line
             if t["item"] is None:
                 i = None
             else:
