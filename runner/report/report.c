@@ -110,8 +110,34 @@ static void indented(struct buf *out, const char *text, const char *pad,
 	}
 }
 
+/*
+ * What the provisioning modules will do (lxd_instance): the lines of
+ * their changes that start "+ create ", "~ change " or "- destroy ", one
+ * per instance (modkit/module.h), counted over the events that change.
+ */
+static void resource_counts(unsigned n[3], const struct run_result *r)
+{
+	static const char *const words[3] = { "+ create ", "~ change ",
+					      "- destroy " };
+
+	n[0] = n[1] = n[2] = 0;
+	for (size_t i = 0; i < r->nr; i++) {
+		const char *p = r->events[i].changes;
+
+		if (r->events[i].status != EV_CHANGED || !p)
+			continue;
+		for (; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+			p += strspn(p, " ");
+			for (size_t k = 0; k < 3; k++)
+				if (!strncmp(p, words[k], strlen(words[k])))
+					n[k]++;
+		}
+	}
+}
+
 void report_plan_summary(struct buf *out, const struct run_result *r)
 {
+	unsigned res[3];
 	unsigned change = 0, ok = 0, unknown = 0, failed = 0, unreach = 0;
 
 	for (size_t i = 0; i < r->nr; i++) {
@@ -148,6 +174,10 @@ void report_plan_summary(struct buf *out, const struct run_result *r)
 		buf_addf(out, ", %u unreachable", unreach);
 	buf_addf(out, " on %zu host%s.", r->hosts_nr,
 		 r->hosts_nr == 1 ? "" : "s");
+	resource_counts(res, r);
+	if (res[0] || res[1] || res[2])
+		buf_addf(out, " Instances: %u to create, %u to change, %u to "
+			 "destroy.", res[0], res[1], res[2]);
 }
 
 static void source_header(struct buf *out, const struct report_opts *o)
@@ -317,6 +347,19 @@ static void json_drift(struct val *hv, const struct run_result *r,
 	val_dict_set(hv, "drift_tasks", tasks);
 }
 
+/* summary.instances: what resource_counts counts, as a dict. */
+static struct val *instances_val(const struct run_result *r)
+{
+	unsigned res[3];
+	struct val *v = val_dict();
+
+	resource_counts(res, r);
+	val_dict_set_int(v, "create", res[0]);
+	val_dict_set_int(v, "change", res[1]);
+	val_dict_set_int(v, "destroy", res[2]);
+	return v;
+}
+
 void report_json(struct buf *out, const struct run_result *r,
 		 const struct report_opts *o)
 {
@@ -375,6 +418,7 @@ void report_json(struct buf *out, const struct run_result *r,
 		val_dict_set_int(sum, o->mode == RUN_APPLY && i == 1 ?
 				 "changed" : names[i], counts[i]);
 	val_dict_set_int(sum, "hosts", (long long)r->hosts_nr);
+	val_dict_set(sum, "instances", instances_val(r));
 	val_dict_set(doc, "summary", sum);
 	val_dict_set_bool(doc, "interrupted", r->interrupted);
 	val_to_json(out, doc, 2);

@@ -62,6 +62,8 @@ run_tend 2 plan --detailed-exitcode -e n=3 -e mem=512MB "$T/web.yml"
 unwatch_lxd
 expect_in "$T/out" "+ create web-01 (limits.cpu=1, limits.memory=512MB)"
 expect_in "$T/out" "+ create web-03 (limits.cpu=1, limits.memory=512MB)"
+# one task, three instances: the summary counts instances
+expect_in "$T/out" "Plan: 1 to change, 1 ok, 0 unknown on 1 host. Instances: 3 to create, 0 to change, 0 to destroy."
 [ -z "$(lxd_names)" ] || fail "a plan created instances"
 
 # ---- provision 3 ----
@@ -91,6 +93,7 @@ watch_lxd
 run_tend 2 plan --detailed-exitcode -e n=3 -e mem=1GB "$T/web.yml"
 unwatch_lxd
 expect_in "$T/out" "~ change web-01 limits.memory 512MB -> 1GB (live)"
+expect_in "$T/out" "Instances: 0 to create, 3 to change, 0 to destroy."
 run_tend 0 apply -e n=3 -e mem=1GB "$T/web.yml"
 [ "$(tlxc config get web-01 limits.memory)" = 1GB ] || fail "limits.memory not changed"
 [ "$(tlxc info web-01 | sed -n 's/^PID: *//p')" = "$pid" ] || fail "web-01 was restarted"
@@ -100,6 +103,7 @@ watch_lxd
 run_tend 2 plan --detailed-exitcode -e n=2 -e mem=1GB "$T/web.yml"
 unwatch_lxd
 expect_in "$T/out" "- destroy web-03 (index 3 > count 2)"
+expect_in "$T/out" "Instances: 0 to create, 0 to change, 1 to destroy."
 run_tend 0 apply -e n=2 -e mem=1GB "$T/web.yml"
 [ "$(lxd_names | tr '\n' ' ')" = "web-01 web-02 " ] || fail "after scaling: $(lxd_names)"
 run_tend 0 resources --format json

@@ -104,7 +104,11 @@ struct check_result {
 	enum check_status status;
 	struct buf diff;    /* unified diff of contents; empty if none */
 	struct buf changes; /* attribute changes, one per line:
-			       "mode: 0644 -> 0600", "state: absent -> file" */
+			       "mode: 0644 -> 0600", "state: absent -> file";
+			       a provisioning module's lines start "+ create
+			       NAME", "~ change NAME" or "- destroy NAME",
+			       one per instance: the plan's summary counts
+			       them (report.c) */
 	struct buf msg;     /* optional human message */
 	/*
 	 * Dict of values to register (stat: {...}), or NULL. With status
