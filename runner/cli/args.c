@@ -261,6 +261,14 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_CONFIG:
 		a->config_path = v;
 		break;
+	case OPT_CONNECTION:
+		/* tend's -c was once --config: say so rather than run */
+		if (strchr(v, '/') || strstr(v, ".yml") || strstr(v, ".yaml"))
+			return cli_err("-c is the connection type (local, ssh, "
+				       "lxd), as ansible-playbook's; give the "
+				       "config file '%s' with --config", v), -1;
+		a->connection = v;
+		break;
 	case OPT_NO_WINDOW:
 		a->no_window = true;
 		break;
@@ -384,6 +392,10 @@ static int parse_argv(struct cli_args *a, const struct cli_cmd *c, int argc,
 			if (o)
 				break;
 		}
+		if (!o && !strncmp(s, "-c", 2))
+			return cli_err("unknown option '-c' for 'tend %s': the "
+				       "config file is --config PATH (or "
+				       "$TEND_CONFIG)", c->name), -1;
 		if (!o)
 			return cli_err("unknown option '%s' for 'tend %s' (see 'tend "
 				   "help %s')", s, c->name, c->name), -1;

@@ -101,8 +101,12 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_STATE, 0, "state", "PATH",
 	  "state DB (default $XDG_STATE_HOME/tend/tend.db)" },
 	SOURCE_OPT_ROWS,
-	{ OPT_CONFIG, 'c', "config", "PATH",
-	  "tend.yml (default: beside the playbook, else $XDG_CONFIG_HOME)" },
+	{ OPT_CONFIG, 0, "config", "PATH",
+	  "tend.yml (default: $TEND_CONFIG, else beside the playbook, else "
+	  "$XDG_CONFIG_HOME)" },
+	{ OPT_CONNECTION, 'c', "connection", "TYPE",
+	  "connection for the hosts that set none (local, ssh, lxd), as "
+	  "ansible-playbook's -c" },
 	{ OPT_NO_WINDOW, 0, "no-window", NULL,
 	  "apply: open no maintenance window" },
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
@@ -119,7 +123,7 @@ static const struct cli_opt run_opts[] = {
 };
 
 static const struct cli_opt daemon_opts[] = {
-	{ OPT_CONFIG, 'c', "config", "PATH",
+	{ OPT_CONFIG, 0, "config", "PATH",
 	  "tend.yml with the sources, schedules and http sections "
 	  "(required)" },
 	{ OPT_STATE, 0, "state", "PATH",
@@ -136,7 +140,7 @@ static const struct cli_opt window_opts[] = {
 	{ OPT_DURATION, 0, "duration", "DUR", "open: how long (30m, 2h)" },
 	{ OPT_REASON, 0, "reason", "TEXT", "open: why (shown to watchers)" },
 	{ OPT_ALL, 0, "all", NULL, "list: closed windows too" },
-	{ OPT_CONFIG, 'c', "config", "PATH", "tend.yml with the providers" },
+	{ OPT_CONFIG, 0, "config", "PATH", "tend.yml with the providers" },
 	{ OPT_STATE, 0, "state", "PATH", "state DB" },
 	{ OPT_FORMAT, 0, "format", "FMT", "list: text (default) or json" },
 	{ 0, 0, NULL, NULL, NULL },
@@ -318,6 +322,8 @@ int cli_main(int argc, char **argv)
 		rc = rc > 0 ? EXIT_OK : EXIT_ERROR;
 		goto out;
 	}
+	if (!a.config_path && getenv("TEND_CONFIG") && *getenv("TEND_CONFIG"))
+		a.config_path = getenv("TEND_CONFIG");
 	if ((c->flags & CMD_TAKES_PLAN) && a.pos_nr == 1 &&
 	    plan_is_file(a.pos[0]) && (rc = cli_load_plan(&a)))
 		goto out;

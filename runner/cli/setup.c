@@ -301,6 +301,10 @@ int cli_setup_config(struct cli_args *a)
 			val_dict_set(a->defaults, map[i].var,
 				     val_ref((struct val *)v));
 	}
+	/* -c: below every host's own ansible_connection, as Ansible's */
+	if (a->connection)
+		val_dict_set_str(a->defaults, "ansible_connection",
+				 a->connection);
 	cli_ansiblecfg_settings(a, true);
 	forks = val_dict_get(ssh, "forks");
 	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)

@@ -118,5 +118,5 @@ ssh:
   known_hosts: $T/sshd/known_hosts
   forks: 4
 YML
-run_tend 0 plan "$T/k.yml" -i "$T/inv-bare" -c "$T/tend.yml"
+run_tend 0 plan "$T/k.yml" -i "$T/inv-bare" --config "$T/tend.yml"
 expect_in "$T/out" "Plan: 0 to change, 1 ok"

@@ -36,8 +36,8 @@ expect_in "$T/out" "Plan: 0 to change, 1 ok"
 # never beats the inventory's, whichever alias the inventory uses
 head -n 1 "$T/kh.before" >"$T/sshd/known_hosts"   # ed25519 only again
 printf 'ssh:\n  host_key_checking: "off"\n' >"$T/tend.yml"
-run_tend 0 plan "$T/k.yml" -i "$INV" -c "$T/tend.yml"   # off: nothing checked
+run_tend 0 plan "$T/k.yml" -i "$INV" --config "$T/tend.yml"   # off: nothing checked
 sed 's/^\(h1 .*\)$/\1 ansible_host_key_checking=true/' "$INV" >"$T/inv.strict"
 grep -q "^h1 .*ansible_host_key_checking=true" "$T/inv.strict" || { cat "$T/inv.strict"; fail "inventory"; }
-run_tend 3 plan "$T/k.yml" -i "$T/inv.strict" -c "$T/tend.yml"
+run_tend 3 plan "$T/k.yml" -i "$T/inv.strict" --config "$T/tend.yml"
 expect_in "$T/out" "has CHANGED"

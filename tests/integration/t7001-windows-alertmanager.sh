@@ -99,16 +99,16 @@ i=0; while [ ! -e "$T/tgt/slow-started" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 silences
 [ "$(json_get "$T/sil.json" "sum(x['status']['state'] == 'active' for x in d)")" = 1 ] || fail "no active silence during the killed run"
-run_tend 0 window list -c "$T/pb/tend.yml"
+run_tend 0 window list --config "$T/pb/tend.yml"
 silences
 [ "$(json_get "$T/sil.json" "sum(x['status']['state'] == 'active' for x in d)")" = 0 ] || fail "the killed run's silence was not closed"
 
 # manual windows
-run_tend 0 window open --hosts h3 --duration 30m --reason "disk swap" -c "$T/pb/tend.yml"
+run_tend 0 window open --hosts h3 --duration 30m --reason "disk swap" --config "$T/pb/tend.yml"
 id=$(sed -n 's/^window \([0-9]*\) open.*/\1/p' "$T/out")
-run_tend 0 window list -c "$T/pb/tend.yml"
+run_tend 0 window list --config "$T/pb/tend.yml"
 expect_in "$T/out" "disk swap"
-run_tend 0 window close "$id" -c "$T/pb/tend.yml"
+run_tend 0 window close "$id" --config "$T/pb/tend.yml"
 silences
 [ "$(json_get "$T/sil.json" "sum(x['status']['state'] == 'active' for x in d)")" = 0 ] || fail "manual window not closed"
 

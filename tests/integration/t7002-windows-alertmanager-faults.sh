@@ -134,7 +134,7 @@ run_tend 0 plan "$T/pb/site.yml" -i "$T/inv" -e root="$T/tgt" -e v=4
 sleep 3
 [ "$(active)" = 0 ] ||
 	{ cat "$T/sil.json"; fail "the silence outlived its run past the grace"; }
-run_tend 0 window list --all -c "$T/pb/tend.yml"
+run_tend 0 window list --all --config "$T/pb/tend.yml"
 [ "$(grep -c ' open ' "$T/out")" = 0 ] || { cat "$T/out"; fail "a window is still open"; }
 
 # a window whose close failed and whose end has passed is not retried
@@ -158,6 +158,6 @@ since=$(now_ms)
 run_tend 0 plan "$T/pb/site.yml" -i "$T/inv" -e root="$T/tgt" -e v=5
 [ $(( $(now_ms) - since )) -lt 2000 ] || fail "tend retried an ended window"
 expect_not_in "$T/err" "alertmanager"
-run_tend 0 window list --all --format json -c "$T/pb/tend.yml"
+run_tend 0 window list --all --format json --config "$T/pb/tend.yml"
 [ "$(json_get "$T/out" "d[0]['status']")" = expired ] ||
 	{ cat "$T/out"; fail "the ended window is not expired"; }

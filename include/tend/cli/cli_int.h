@@ -76,7 +76,8 @@ struct cli_args {
 	 */
 	struct readlog *reads;
 	struct pwhash *hasher;
-	const char *config_path; /* -c */
+	const char *config_path; /* --config, else $TEND_CONFIG */
+	const char *connection;  /* -c TYPE: hosts without their own */
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
@@ -138,7 +139,7 @@ enum opt_id {
 	OPT_OFFLINE, OPT_VERIFY_SIGS, OPT_ALLOWED_SIGNERS,
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
-	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY,
+	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY, OPT_CONNECTION,
 };
 
 struct cli_opt {
