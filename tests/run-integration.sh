@@ -3,7 +3,8 @@
 # Set T=PATTERN to run a subset. Output of failing tests is shown.
 # The system tests (t4NNN, real containers) run only when T names them or
 # from tests/run-system.sh (SUITE=system: their own summary line, and the
-# time each test took; one at a time, as they share one LXD).
+# time each test took; SYSTEM_JOBS of them at once, default 2: they wait
+# mostly on their containers, each has its own, and one LXD serves all).
 #
 # Each test has its own scratch directory, state DB and ports, so
 # INTEGRATION_JOBS of them (default: the CPU count, at most 4) run at
@@ -37,7 +38,7 @@ serial() {
 }
 jobs=${INTEGRATION_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 [ "$jobs" -le 4 ] 2>/dev/null || jobs=4
-[ "${SUITE:-}" = system ] && jobs=1
+[ "${SUITE:-}" = system ] && jobs=${SYSTEM_JOBS:-2}
 res=$(mktemp -d)
 trap 'rm -rf "$res"' EXIT
 : >"$res/all" ; : >"$res/par"; : >"$res/ser"

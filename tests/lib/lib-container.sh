@@ -234,7 +234,7 @@ ct_launch() {
 		'systemctl is-active -q ssh && test -s /etc/ssh/ssh_host_ed25519_key.pub' \
 		2>/dev/null; do
 		_w=$((_w + 1))
-		[ "$_w" -lt 300 ] || ct_die "sshd in $_n did not start"
+		[ "$_w" -lt 900 ] || ct_die "sshd in $_n did not start in 90 s"
 		sleep 0.1
 	done
 	_key=$(_ct_lxc exec "$_c" -- cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f1,2)
