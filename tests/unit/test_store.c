@@ -386,11 +386,16 @@ static void test_store__lock_expiry(void **state)
 	(void)state;
 	assert_ok(store_open(&a, path));
 	assert_ok(store_open(&b, path));
-	assert_ok(store_lock_acquire(a, "daemon", "a", 1, &got, NULL));
+	/*
+	 * Expiry is kept in whole seconds: a lease of 3 s is still held a
+	 * moment later however the second ticks (1 s was not, on a loaded
+	 * machine), and gone 4 s later.
+	 */
+	assert_ok(store_lock_acquire(a, "daemon", "a", 3, &got, NULL));
 	assert_true(got);
-	assert_ok(store_lock_acquire(b, "daemon", "b", 1, &got, NULL));
+	assert_ok(store_lock_acquire(b, "daemon", "b", 3, &got, NULL));
 	assert_false(got);
-	sleep(2);
+	sleep(4);
 	assert_ok(store_lock_acquire(b, "daemon", "b", 0, &got, &broken));
 	assert_true(got);
 	/* taken from a live holder: said, with why */
