@@ -179,6 +179,25 @@ static int set_window_opt(struct cli_args *a, const struct cli_opt *o,
 	return 0;
 }
 
+/*
+ * --config PATH, and -c TYPE: tend's -c was once --config, so a file
+ * given to it is refused with a message that says so.
+ */
+static int set_config_opt(struct cli_args *a, const struct cli_opt *o,
+			  const char *v)
+{
+	if (o->id == OPT_CONFIG) {
+		a->config_path = v;
+		return 0;
+	}
+	if (strchr(v, '/') || strstr(v, ".yml") || strstr(v, ".yaml"))
+		return cli_err("-c is the connection type (local, ssh, lxd), "
+			       "as ansible-playbook's; give the config file "
+			       "'%s' with --config", v), -1;
+	a->connection = v;
+	return 0;
+}
+
 /* What a run records of who and why, and how the daemon logs. */
 static int set_record_opt(struct cli_args *a, const struct cli_opt *o,
 			  const char *v)
@@ -259,16 +278,8 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_LOCK_TIMEOUT:
 		return parse_lock_timeout(&a->lock_timeout, v);
 	case OPT_CONFIG:
-		a->config_path = v;
-		break;
 	case OPT_CONNECTION:
-		/* tend's -c was once --config: say so rather than run */
-		if (strchr(v, '/') || strstr(v, ".yml") || strstr(v, ".yaml"))
-			return cli_err("-c is the connection type (local, ssh, "
-				       "lxd), as ansible-playbook's; give the "
-				       "config file '%s' with --config", v), -1;
-		a->connection = v;
-		break;
+		return set_config_opt(a, o, v);
 	case OPT_NO_WINDOW:
 		a->no_window = true;
 		break;

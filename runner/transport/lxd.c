@@ -1,16 +1,12 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
-#include "tend/util/quote.h"
 #include "tend/data/val.h"
 #include "tend/net/http.h"
 #include "tend/transport/lxd.h"
 
 #include <errno.h>
 #include <stdlib.h>
-
-/* get's exit status for "no such file" (as ssh.c's) */
-#define GET_ENOENT_STATUS 44
 
 struct lxdt {
 	struct transport parent;
@@ -156,37 +152,11 @@ static int lxdt_put(struct transport *t, const char *path, const void *data,
 	return transport_put_by_exec(t, path, data, len, mode, become_user);
 }
 
-/* get with cat, as SSH's: under become, and for what is not a file. */
-static int get_by_cat(struct lxdt *x, const char *path, struct buf *out,
-		      const char *become_user)
+/* run for transport_get_by_cat: lxdt_exec without the count */
+static int run_t(struct transport *t, const struct exec_req *req,
+		 struct exec_result *out)
 {
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct buf script = BUF_INIT;
-	struct exec_req req = { 0 };
-	int error;
-
-	buf_adds(&script, "p=");
-	sh_quote(&script, path);
-	buf_addf(&script, "\n[ -e \"$p\" ] || exit %d\nexec cat -- \"$p\"\n",
-		 GET_ENOENT_STATUS);
-	req.script = script.ptr;
-	req.become_user = become_user;
-	if ((error = run(x, &req, &res)) < 0)
-		goto out;
-	if (res.status == GET_ENOENT_STATUS) {
-		error = tend_error_set_code(TEND_ENOTFOUND,
-			"cannot read '%s': %s", path, strerror(ENOENT));
-	} else if (res.status) {
-		buf_rtrim(&res.err);
-		error = tend_error_set("cannot read '%s': %s", path,
-				       res.err.ptr);
-	} else {
-		buf_addbuf(out, &res.out);
-	}
-out:
-	exec_result_release(&res);
-	buf_release(&script);
-	return error;
+	return run((struct lxdt *)t, req, out);
 }
 
 static int lxdt_get(struct transport *t, const char *path, struct buf *out,
@@ -199,7 +169,7 @@ static int lxdt_get(struct transport *t, const char *path, struct buf *out,
 
 	t->round_trips++;
 	if (become_user || *path != '/')
-		return get_by_cat(x, path, out, become_user);
+		return transport_get_by_cat(t, run_t, path, out, become_user);
 	buf_adds(&p, x->files);
 	http_escape(&p, path);
 	error = lxd_raw(&body, &type, x->l, "GET", p.ptr, NULL, NULL, 0);
@@ -211,7 +181,7 @@ static int lxdt_get(struct transport *t, const char *path, struct buf *out,
 		error = unreachable(x, error);
 	} else if (!type || strcmp(type, "file")) {
 		/* a link (LXD gives its target) or a directory: as cat does */
-		error = get_by_cat(x, path, out, NULL);
+		error = transport_get_by_cat(t, run_t, path, out, NULL);
 	} else {
 		buf_addbuf(out, &body);
 	}

@@ -24,8 +24,6 @@
  * to 4x, which past this size loses to a channel's set-up (measured)
  */
 #define SHELL_MAX_INPUT (64 * 1024)
-/* get's exit status for "no such file"; cat never exits with it */
-#define GET_ENOENT_STATUS 44
 
 static int ssh_run(struct ssh *s, const struct exec_req *req,
 		   struct exec_result *out)
@@ -63,37 +61,18 @@ static int ssh_put(struct transport *t, const char *path, const void *data,
 	return transport_put_by_exec(t, path, data, len, mode, become_user);
 }
 
+/* run for transport_get_by_cat: ssh_exec without the count */
+static int ssh_run_t(struct transport *t, const struct exec_req *req,
+		     struct exec_result *out)
+{
+	return ssh_run((struct ssh *)t, req, out);
+}
+
 static int ssh_get(struct transport *t, const char *path, struct buf *out,
 		   const char *become_user)
 {
-	struct exec_result res = EXEC_RESULT_INIT;
-	struct buf script = BUF_INIT;
-	struct exec_req req = { 0 };
-	int error;
-
 	t->round_trips++;
-	buf_adds(&script, "p=");
-	sh_quote(&script, path);
-	buf_addf(&script, "\n[ -e \"$p\" ] || exit %d\nexec cat -- \"$p\"\n",
-		 GET_ENOENT_STATUS);
-	req.script = script.ptr;
-	req.become_user = become_user;
-	if ((error = ssh_run((struct ssh *)t, &req, &res)) < 0)
-		goto out;
-	if (res.status == GET_ENOENT_STATUS) {
-		error = tend_error_set_code(TEND_ENOTFOUND,
-			"cannot read '%s': %s", path, strerror(ENOENT));
-	} else if (res.status) {
-		buf_rtrim(&res.err);
-		error = tend_error_set("cannot read '%s': %s", path,
-				       res.err.ptr);
-	} else {
-		buf_addbuf(out, &res.out);
-	}
-out:
-	exec_result_release(&res);
-	buf_release(&script);
-	return error;
+	return transport_get_by_cat(t, ssh_run_t, path, out, become_user);
 }
 
 static void ssh_close(struct transport *t)

@@ -125,6 +125,45 @@ out:
 	return error;
 }
 
+/* get's exit status for "no such file"; cat never exits with it */
+#define GET_ENOENT_STATUS 44
+
+int transport_get_by_cat(struct transport *t,
+			 int (*run)(struct transport *t,
+				    const struct exec_req *req,
+				    struct exec_result *out),
+			 const char *path, struct buf *out,
+			 const char *become_user)
+{
+	struct exec_result res = EXEC_RESULT_INIT;
+	struct buf script = BUF_INIT;
+	struct exec_req req = { 0 };
+	int error;
+
+	buf_adds(&script, "p=");
+	sh_quote(&script, path);
+	buf_addf(&script, "\n[ -e \"$p\" ] || exit %d\nexec cat -- \"$p\"\n",
+		 GET_ENOENT_STATUS);
+	req.script = script.ptr;
+	req.become_user = become_user;
+	if ((error = run(t, &req, &res)) < 0)
+		goto out;
+	if (res.status == GET_ENOENT_STATUS) {
+		error = tend_error_set_code(TEND_ENOTFOUND,
+			"cannot read '%s': %s", path, strerror(ENOENT));
+	} else if (res.status) {
+		buf_rtrim(&res.err);
+		error = tend_error_set("cannot read '%s': %s", path,
+				       res.err.ptr);
+	} else {
+		buf_addbuf(out, &res.out);
+	}
+out:
+	exec_result_release(&res);
+	buf_release(&script);
+	return error;
+}
+
 /*
  * The environment view (a task's `environment:`): every script runs
  * after the prelude, which the caller built of sh_quote'd exports, so

@@ -105,6 +105,19 @@ int transport_put_by_exec(struct transport *t, const char *path,
 			  const char *become_user);
 
 /*
+ * A get done with `run` (t's exec without its round-trip count, which
+ * the caller makes): `cat` of `path` as `become_user`, TEND_ENOTFOUND
+ * when it does not exist ("cannot read 'path': No such file or
+ * directory"), else the file's bytes appended to *out.
+ */
+int transport_get_by_cat(struct transport *t,
+			 int (*run)(struct transport *t,
+				    const struct exec_req *req,
+				    struct exec_result *out),
+			 const char *path, struct buf *out,
+			 const char *become_user);
+
+/*
  * become through sudo: sudo's own words on stderr ("unable to resolve
  * host ...", a lecture) are not the command's, and Ansible's results do
  * not hold them. The script sudo runs is prefixed with a marker written
