@@ -7,8 +7,9 @@
 # template from facts, a link, a systemd unit (enabled, started, and
 # restarted by a handler when it changes), feeds stdin to cat, runs a
 # command as another user (become through sudo), and reads back stat and
-# slurp. Every task's status is Ansible's, and so is the end state; a
-# re-apply changes nothing for either; a plan after it finds nothing.
+# slurp. Every task's status is Ansible's, and so is the end state,
+# after the first apply and after a second that restarts the unit; then
+# tend's plan finds nothing and its re-apply changes nothing.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-container.sh"
 . "$TOP/tests/lib/lib-ct-compare.sh"
@@ -36,9 +37,10 @@ ct_pair_exec lx sh -c 'systemctl show -p MainPID --value tend-app >/root/pid1'
 ct_pair_run lx again "$pb"
 ct_pair_state lx "$state; [ \"\$(systemctl show -p MainPID --value tend-app)\" != \"\$(cat /root/pid1)\" ] && echo restarted"
 expect_in "$T/lx.state.tend" "restarted"
-# converged: nothing changes, and tend's plan finds nothing
-ct_pair_run lx third "$pb"
-[ "$(json_get "$T/lx.third.tend.json" "d['hosts'][0]['stats']['changed']")" = 0 ] ||
-	fail "tend changed something on a re-apply"
+# converged: tend's plan finds nothing, and a re-apply changes nothing
+# (Ansible's own re-apply is not what this test is about: it is left out)
 run_tend 0 plan --detailed-exitcode --stats -i "$CT_DIR/lx.tend.inv" "$pb"
 grep '^stats:' "$T/err"
+run_tend 0 apply --format json -i "$CT_DIR/lx.tend.inv" "$pb"
+[ "$(json_get "$T/out" "d['hosts'][0]['stats']['changed']")" = 0 ] ||
+	fail "tend changed something on a re-apply"
