@@ -158,7 +158,7 @@ static void source_plays(struct dconfig *c, const struct dsource_state *src)
 	n = dconfig_play_schedules(c, src->name, src->dir, &dg);
 	for (size_t i = 0; i < dg.nr; i++)
 		dlog(DLOG_ERROR, 0, "source '%s': %s", src->name, dg.items[i]);
-	if (dg.errors)
+	if (dg.nr)
 		dlog(DLOG_ERROR, 0, "source '%s': the plays' schedules of "
 		     "commit %.12s not read (until its next commit)", src->name,
 		     src->commit ? src->commit : "?");
@@ -166,6 +166,21 @@ static void source_plays(struct dconfig *c, const struct dsource_state *src)
 		dlog(DLOG_INFO, 0, "source '%s': %zu play schedule%s at commit "
 		     "%.12s", src->name, n, n == 1 ? "" : "s",
 		     src->commit ? src->commit : "?");
+	for (size_t i = 0; !dg.nr && i < c->schedules_nr; i++) {
+		const struct dschedule *s = &c->schedules[i];
+		bool plays = false;
+
+		for (size_t j = 0; j < c->schedules_nr; j++)
+			plays = plays || (c->schedules[j].parent &&
+					  !strcmp(c->schedules[j].parent,
+						  s->name));
+		if (!s->parent && s->source && !strcmp(s->source->name,
+		    src->name) && !s->on_commit && !s->t.has_cron &&
+		    !s->t.every && !plays)
+			dlog(DLOG_WARN, 0, "schedule '%s' never runs: no "
+			     "timing, no commits followed, and no play of its "
+			     "playbook has a 'schedule:'", s->name);
+	}
 	diags_release(&dg);
 }
 
@@ -182,6 +197,9 @@ static void settle(struct daemon *d, struct dsource_state *src, time_t now)
 	free(src->commit);
 	src->commit = src->seen;
 	src->seen = NULL;
+	free(src->dir);
+	src->dir = src->seen_dir;
+	src->seen_dir = NULL;
 	source_plays(d->cfg, src);
 	adopt(d, d->cfg, now);
 }
@@ -324,6 +342,7 @@ static void source_state_release(struct dsource_state *st)
 	free(st->name);
 	free(st->commit);
 	free(st->dir);
+	free(st->seen_dir);
 	free(st->seen);
 }
 
@@ -357,8 +376,9 @@ static void adopt(struct daemon *d, struct dconfig *c, time_t now)
 		}
 		/* a reload keeps a timer whose timing it does not change */
 		if (!old || !was || !timing_same(&was->t, &c->schedules[i].t) ||
-		    !sch[i].next)
+		    !sch[i].next || c->schedules[i].retimed)
 			sch[i].next = next_time(&c->schedules[i], now);
+		c->schedules[i].retimed = false;
 	}
 	for (size_t i = 0; i < c->sources_nr; i++) {
 		struct dsource_state *old = daemon_source(d,
@@ -386,14 +406,15 @@ static void adopt(struct daemon *d, struct dconfig *c, time_t now)
 	d->src_nr = c->sources_nr;
 }
 
-/* tend.yml's errors: log lines, or plain lines for --check. */
+/* tend.yml's errors and warnings: log lines, or plain lines for --check. */
 static void print_diags(const struct diags *dg, bool plain)
 {
 	for (size_t i = 0; i < dg->nr; i++)
 		if (plain)
 			fprintf(stderr, "%s\n", dg->items[i]);
 		else
-			dlog(DLOG_ERROR, 0, "%s", dg->items[i]);
+			dlog(strstr(dg->items[i], "warning: ") ? DLOG_WARN :
+			     DLOG_ERROR, 0, "%s", dg->items[i]);
 }
 
 /*
@@ -445,11 +466,12 @@ static void reload(struct daemon *d)
 	unsigned char hash[32];
 	bool has = false;
 	const char *fixed;
+	int loaded;
 
 	sd_notify_send("RELOADING=1");
-	if (dconfig_load(&c, d->config_path, &dg) < 0 ||
-	    read_token(hash, &has, c) < 0) {
-		print_diags(&dg, false);
+	loaded = dconfig_load(&c, d->config_path, &dg);
+	print_diags(&dg, false); /* errors, or warnings of a good file */
+	if (loaded < 0 || read_token(hash, &has, c) < 0) {
 		dlog(DLOG_ERROR, 0, "reload refused, the old config stays: %s",
 		     tend_error_last());
 		tend_error_clear();
@@ -589,12 +611,11 @@ static int setup(struct daemon *d, const struct daemon_opts *o)
 	struct buf b = BUF_INIT;
 	int error;
 
-	if ((error = dconfig_load(&d->cfg, o->config_path, &dg)) < 0) {
-		print_diags(&dg, o->check);
-		diags_release(&dg);
-		return error;
-	}
+	error = dconfig_load(&d->cfg, o->config_path, &dg);
+	print_diags(&dg, o->check); /* errors, or warnings of a good file */
 	diags_release(&dg);
+	if (error < 0)
+		return error;
 	if ((error = read_token(d->token_hash, &d->has_token, d->cfg)) < 0)
 		return error;
 	/*

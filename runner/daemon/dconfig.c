@@ -225,7 +225,10 @@ static struct dschedule play_schedule(const struct dschedule *parent,
 
 /*
  * Parent p's play schedules, from its playbook beneath `dir`, appended
- * to *out; false (problems in d) when the playbook cannot be read.
+ * to *out; false when the playbook cannot be read. That is a warning in
+ * `d`, not an error: the daemon reads a playbook without what its runs
+ * have (vault passwords, ansible.cfg's roles path), and the runs report
+ * a playbook that is really broken.
  */
 static bool read_plays(struct dschedule **out, size_t *nr,
 		       const struct dconfig *c, const struct dschedule *p,
@@ -234,6 +237,7 @@ static bool read_plays(struct dschedule **out, size_t *nr,
 	struct fs_limits limits = { .root = dir };
 	struct playbook *pb = NULL;
 	struct buf path = BUF_INIT;
+	struct diags why = DIAGS_INIT;
 	bool ok;
 	int error;
 
@@ -241,13 +245,15 @@ static bool read_plays(struct dschedule **out, size_t *nr,
 		buf_adds(&path, p->playbook);
 	else
 		buf_addf(&path, "%s/%s", dir ? dir : c->base_dir, p->playbook);
-	error = playbook_load(&pb, path.ptr, &limits, d);
+	error = playbook_load(&pb, path.ptr, &limits, &why);
 	ok = error == 0;
-	if (error < 0 && error != TEND_EPARSE) {
-		diags_add(d, &p->pos, "schedule '%s': %s", p->name,
-			  tend_error_last());
-		tend_error_clear();
-	}
+	if (error < 0 && error != TEND_EPARSE)
+		diags_add(&why, NULL, "%s", tend_error_last());
+	tend_error_clear();
+	for (size_t i = 0; !ok && i < why.nr; i++)
+		diags_warn(d, &p->pos, "schedule '%s': its plays' schedules "
+			   "are not read: %s", p->name, why.items[i]);
+	diags_release(&why);
 	for (size_t i = 0; ok && i < pb->nr; i++) {
 		struct timing t;
 		const struct val *sv = pb->plays[i]->schedule;
@@ -256,6 +262,9 @@ static bool read_plays(struct dschedule **out, size_t *nr,
 		if (!sv || !timing_load_play(&t, sv, d))
 			continue;
 		ps = play_schedule(p, (int)i + 1, &t, pb->plays[i]);
+		/* a commit that changes a play's timing: its timer anew */
+		ps.retimed = dconfig_schedule(c, ps.name) &&
+			!timing_same(&dconfig_schedule(c, ps.name)->t, &ps.t);
 		if (parent_index(c, ps.name) >= 0) {
 			diags_add(d, &ps.pos, "play %zu's schedule would be "
 				  "named '%s', as a schedule of tend.yml is",
@@ -291,6 +300,7 @@ size_t dconfig_play_schedules(struct dconfig *c, const char *source,
 			continue;
 		before = nr;
 		fresh[i] = read_plays(&out, &nr, c, s, dir, d);
+		out[before - 1].plays_unread = !fresh[i];
 		plays += nr - before;
 	}
 	/* the old play schedules of the parents not read anew stay */
@@ -437,11 +447,7 @@ static void check_anyway(const char *path, struct diags *d)
  */
 static void local_plays(struct dconfig *c, struct diags *d)
 {
-	size_t errors = d->errors;
-
 	dconfig_play_schedules(c, NULL, NULL, d);
-	if (d->errors > errors)
-		return; /* a playbook could not be read: its plays are unknown */
 	for (size_t i = 0; i < c->schedules_nr; i++) {
 		const struct dschedule *s = &c->schedules[i];
 		bool plays = false;
@@ -450,8 +456,9 @@ static void local_plays(struct dconfig *c, struct diags *d)
 			if (c->schedules[j].parent &&
 			    !strcmp(c->schedules[j].parent, s->name))
 				plays = true;
+		/* (a playbook not read: its plays are unknown) */
 		if (!s->parent && !s->source && !s->t.has_cron &&
-		    !s->t.every && !plays)
+		    !s->t.every && !plays && !s->plays_unread)
 			diags_add(d, &s->pos, "schedule '%s' never runs: give "
 				  "it 'cron', 'every', a 'source' to follow, "
 				  "or a play of its playbook a 'schedule:'",

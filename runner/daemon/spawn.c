@@ -271,11 +271,6 @@ static void fetch_done(struct daemon *d, struct dchild *c, int status)
 		st->fetching = 0;
 		st->fetches++;
 		st->last_fetch = time(NULL);
-		if (dir) {
-			free(st->dir);
-			st->dir = dir;
-			dir = NULL;
-		}
 		if (!ok) {
 			st->fetch_failures++;
 			dlog(DLOG_WARN, 0, "source '%s': fetch failed: %s",
@@ -288,6 +283,9 @@ static void fetch_done(struct daemon *d, struct dchild *c, int status)
 			st->seen = commit;
 			st->seen_at = time(NULL);
 			commit = NULL;
+			free(st->seen_dir);
+			st->seen_dir = dir;
+			dir = NULL;
 		}
 	}
 	pthread_mutex_unlock(&d->mu);

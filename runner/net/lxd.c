@@ -18,6 +18,7 @@ struct lxd {
 	bool insecure;
 	char *project;     /* NULL: default */
 	long timeout_s;
+	bool wait_forever;
 };
 
 int lxd_open(struct lxd **out, const struct lxd_opts *o)
@@ -56,6 +57,7 @@ int lxd_open(struct lxd **out, const struct lxd_opts *o)
 	l->insecure = o->insecure;
 	l->project = o->project && *o->project ? xstrdup(o->project) : NULL;
 	l->timeout_s = o->timeout_s > 0 ? o->timeout_s : DEFAULT_TIMEOUT_S;
+	l->wait_forever = o->wait_forever;
 	*out = l;
 	return 0;
 }
@@ -219,12 +221,16 @@ int lxd_wait(struct val **out, struct lxd *l, const char *op)
 	buf_addf(&path, "/1.0/operations/%s/wait?timeout=%ld", id,
 		 l->timeout_s);
 	/* the answer comes when the operation ends: wait a little longer */
-	if ((error = send_one(&env, l, "GET", path.ptr, NULL,
-			      l->timeout_s + 10)) < 0)
-		goto out;
-	md = val_dict_get(env, "metadata");
-	code = val_is(val_dict_get(md, "status_code"), VAL_INT) ?
-	       val_dict_get(md, "status_code")->u.i : 0;
+	do {
+		val_unref(env);
+		env = NULL;
+		if ((error = send_one(&env, l, "GET", path.ptr, NULL,
+				      l->timeout_s + 10)) < 0)
+			goto out;
+		md = val_dict_get(env, "metadata");
+		code = val_is(val_dict_get(md, "status_code"), VAL_INT) ?
+		       val_dict_get(md, "status_code")->u.i : 0;
+	} while (code == LXD_OP_RUNNING && l->wait_forever);
 	if (code == LXD_OP_RUNNING) {
 		error = tend_error_set("LXD: operation %s still running after "
 				       "%ld s (the timeout)", id, l->timeout_s);

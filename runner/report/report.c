@@ -124,7 +124,12 @@ static void resource_counts(unsigned n[3], const struct run_result *r)
 	for (size_t i = 0; i < r->nr; i++) {
 		const char *p = r->events[i].changes;
 
-		if (r->events[i].status != EV_CHANGED || !p)
+		const char *m = r->events[i].module;
+		size_t ml = m ? strlen(m) : 0;
+
+		/* the provisioning modules: lxd_instance (any prefix) */
+		if (r->events[i].status != EV_CHANGED || !p || ml < 12 ||
+		    strcmp(m + ml - 12, "lxd_instance"))
 			continue;
 		for (; *p; p += strcspn(p, "\n"), p += *p == '\n') {
 			p += strspn(p, " ");

@@ -56,6 +56,19 @@ static int upload(struct lxdt *x, const char *path, const void *data,
 	return error;
 }
 
+/* Remove stdin file `path` that no command opened (a failed exec). */
+static void remove_input(struct lxdt *x, const char *path)
+{
+	struct buf p = BUF_INIT, ignored = BUF_INIT;
+
+	buf_adds(&p, x->files);
+	http_escape(&p, path);
+	if (lxd_raw(&ignored, NULL, x->l, "DELETE", p.ptr, NULL, NULL, 0) < 0)
+		tend_error_clear(); /* the instance may be gone */
+	buf_release(&p);
+	buf_release(&ignored);
+}
+
 /*
  * An exec's recorded output `log` ("/1.0/instances/NAME/logs/exec_ID.
  * stdout") appended to *out, then deleted.
@@ -113,6 +126,13 @@ static int run(struct lxdt *x, const struct exec_req *req,
 	lxd_instance_path(&path, x->instance, "/exec");
 	if ((error = lxd_call(&md, x->l, "POST", path.ptr, body)) < 0) {
 		error = unreachable(x, error);
+		if (in.len) { /* (its cleanup keeps this error) */
+			char *why = xstrdup(tend_error_last());
+
+			remove_input(x, in.ptr);
+			tend_error_set_code(error, "%s", why);
+			free(why);
+		}
 		goto out;
 	}
 	/* the finished operation; what the exec gave is its metadata */

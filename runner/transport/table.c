@@ -159,6 +159,7 @@ static int open_lxd(struct transport **out, const struct transport_vars *v)
 	o.client_cert = cert;
 	o.client_key = key;
 	o.ca_file = ca;
+	o.wait_forever = true; /* a long command is no unreachable host */
 	error = transport_lxd_new(out, &o, name);
 out:
 	free(host);

@@ -39,7 +39,8 @@ struct dsched_state {
 struct dsource_state {
 	char *name;
 	char *commit;           /* the commit runs use, or NULL */
-	char *dir;              /* where its last fetch checked it out */
+	char *dir;              /* where `commit` was checked out */
+	char *seen_dir;         /* where `seen` was */
 	char *seen;             /* a newer commit settling (debounce) */
 	time_t seen_at;
 	time_t next_poll;

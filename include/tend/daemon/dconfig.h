@@ -58,6 +58,11 @@ struct dschedule {
 	char *parent;
 	struct srcpos pos;            /* its tend.yml entry (a play's: the
 					 play's schedule key) */
+	bool plays_unread;            /* its playbook could not be read for
+					 its plays' schedules (a warning) */
+	bool retimed;                 /* read anew with another timing than
+					 the schedule of its name had: the
+					 daemon restarts its timer */
 };
 
 struct dconfig {

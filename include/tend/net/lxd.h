@@ -38,6 +38,9 @@ struct lxd_opts {
 	const char *project;     /* NULL or "": the default project */
 	long timeout_s;          /* each request, and each operation wait
 				    (seconds); 0: 60 */
+	bool wait_forever;       /* operations: wait again while they run
+				    (the lxd connection's commands: the
+				    task's own timeout bounds them) */
 };
 
 /*
