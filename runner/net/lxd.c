@@ -152,33 +152,32 @@ static void request_opts(struct http_opts *o, const struct lxd *l,
 	o->no_proxy = true;
 }
 
-/* One request; *env gets the parsed envelope of a 2xx answer. */
-static int send_one(struct val **env, struct lxd *l, const char *method,
-		    const char *path, const struct val *body, long timeout_s)
+/*
+ * One HTTP request to `l`: the answer's status in *status and its body
+ * appended to *out, and with `type` its X-LXD-type header (or NULL).
+ * Only when no answer came is it an error (TEND_EUNREACHABLE).
+ */
+static int request(struct buf *out, long *status, char **type, struct lxd *l,
+		   const char *method, const char *path,
+		   const char *const *headers, const void *body, size_t len,
+		   long timeout_s)
 {
 	struct http_opts o;
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct http_request req = { 0 };
-	struct buf url = BUF_INIT, text = BUF_INIT;
-	static const char *const with_body[] = {
-		"Accept: application/json", "Content-Type: application/json",
-		NULL,
-	};
-	struct val *parsed = NULL;
-	const char *type;
-	int error;
+	struct buf url = BUF_INIT;
+	int error = 0;
 
+	if (type)
+		*type = NULL;
 	request_opts(&o, l, method, timeout_s);
+	o.all_headers = type != NULL;
 	call_url(&url, l, path);
-	if (body)
-		val_to_json(&text, body, 0);
 	req.method = method;
 	req.url = url.ptr;
-	/* Accept alone without a body */
-	req.headers = body ? with_body : (const char *const[]){ with_body[0],
-								NULL };
-	req.body = body ? text.ptr : NULL;
-	req.body_len = text.len;
+	req.headers = headers;
+	req.body = body;
+	req.body_len = len;
 	req.opts = &o;
 	if (http_request(&resp, &req) < 0) {
 		error = tend_error_set_code(TEND_EUNREACHABLE,
@@ -186,26 +185,57 @@ static int send_one(struct val **env, struct lxd *l, const char *method,
 					    l->where, tend_error_last());
 		goto out;
 	}
-	if (resp.body.len &&
-	    val_from_json(&parsed, resp.body.ptr, resp.body.len) < 0) {
+	*status = resp.status;
+	for (size_t i = 0; type && i < resp.header_nr; i++)
+		if (!strcasecmp(resp.headers[i].name, "X-LXD-type"))
+			*type = xstrdup(resp.headers[i].value);
+	buf_addbuf(out, &resp.body);
+out:
+	buf_release(&url);
+	http_response_release(&resp);
+	return error;
+}
+
+/* One request; *env gets the parsed envelope of a 2xx answer. */
+static int send_one(struct val **env, struct lxd *l, const char *method,
+		    const char *path, const struct val *body, long timeout_s)
+{
+	static const char *const with_body[] = {
+		"Accept: application/json", "Content-Type: application/json",
+		NULL,
+	};
+	struct buf text = BUF_INIT, answer = BUF_INIT;
+	struct val *parsed = NULL;
+	const char *type;
+	long status = 0;
+	int error;
+
+	if (body)
+		val_to_json(&text, body, 0);
+	/* Accept alone without a body */
+	if ((error = request(&answer, &status, NULL, l, method, path,
+			     body ? with_body : (const char *const[]){
+				     with_body[0], NULL },
+			     body ? text.ptr : NULL, text.len,
+			     timeout_s)) < 0)
+		goto out;
+	if (answer.len &&
+	    val_from_json(&parsed, answer.ptr, answer.len) < 0) {
 		tend_error_clear();
 		parsed = NULL;
 	}
 	type = val_cstr(val_dict_get(parsed, "type"));
-	if (resp.status < 200 || resp.status > 299 ||
+	if (status < 200 || status > 299 ||
 	    !val_is(parsed, VAL_DICT) || (type && !strcmp(type, "error"))) {
-		error = answer_error(method, path, resp.status, parsed,
-				     &resp.body);
+		error = answer_error(method, path, status, parsed, &answer);
 		goto out;
 	}
 	*env = parsed;
 	parsed = NULL;
-	error = 0;
 out:
 	val_unref(parsed);
-	buf_release(&url);
 	buf_release(&text);
-	http_response_release(&resp);
+	buf_release(&answer);
 	return error;
 }
 
@@ -287,44 +317,27 @@ int lxd_raw(struct buf *out, char **type, struct lxd *l, const char *method,
 	    const char *path, const char *const *headers, const void *body,
 	    size_t len)
 {
-	struct http_opts o;
-	struct http_response resp = HTTP_RESPONSE_INIT;
-	struct http_request req = { 0 };
-	struct buf url = BUF_INIT;
+	struct buf answer = BUF_INIT;
 	struct val *parsed = NULL;
-	int error = 0;
+	long status = 0;
+	int error;
 
-	if (type)
-		*type = NULL;
-	request_opts(&o, l, method, l->timeout_s);
-	o.all_headers = type != NULL;
-	call_url(&url, l, path);
-	req.method = method;
-	req.url = url.ptr;
-	req.headers = headers;
-	req.body = body;
-	req.body_len = len;
-	req.opts = &o;
-	if (http_request(&resp, &req) < 0) {
-		error = tend_error_set_code(TEND_EUNREACHABLE,
-					    "cannot reach LXD at '%s': %s",
-					    l->where, tend_error_last());
+	if ((error = request(&answer, &status, type, l, method, path, headers,
+			     body, len, l->timeout_s)) < 0)
 		goto out;
-	}
-	if (resp.status < 200 || resp.status > 299) {
-		if (val_from_json(&parsed, resp.body.ptr, resp.body.len) < 0)
+	if (status < 200 || status > 299) {
+		if (val_from_json(&parsed, answer.ptr, answer.len) < 0)
 			tend_error_clear();
-		error = answer_error(method, path, resp.status, parsed,
-				     &resp.body);
+		error = answer_error(method, path, status, parsed, &answer);
+		if (type) {
+			free(*type);
+			*type = NULL;
+		}
 		goto out;
 	}
-	for (size_t i = 0; type && i < resp.header_nr; i++)
-		if (!strcasecmp(resp.headers[i].name, "X-LXD-type"))
-			*type = xstrdup(resp.headers[i].value);
-	buf_addbuf(out, &resp.body);
+	buf_addbuf(out, &answer);
 out:
 	val_unref(parsed);
-	buf_release(&url);
-	http_response_release(&resp);
+	buf_release(&answer);
 	return error;
 }

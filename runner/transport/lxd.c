@@ -159,12 +159,6 @@ out:
 	return error;
 }
 
-static int lxdt_exec(struct transport *t, const struct exec_req *req,
-		     struct exec_result *out)
-{
-	t->round_trips++;
-	return run((struct lxdt *)t, req, out);
-}
 
 static int lxdt_put(struct transport *t, const char *path, const void *data,
 		    size_t len, unsigned int mode, const char *become_user)
@@ -172,11 +166,18 @@ static int lxdt_put(struct transport *t, const char *path, const void *data,
 	return transport_put_by_exec(t, path, data, len, mode, become_user);
 }
 
-/* run for transport_get_by_cat: lxdt_exec without the count */
+/* exec without the round trip's count (for transport_get_by_cat) */
 static int run_t(struct transport *t, const struct exec_req *req,
 		 struct exec_result *out)
 {
 	return run((struct lxdt *)t, req, out);
+}
+
+static int lxdt_exec(struct transport *t, const struct exec_req *req,
+		     struct exec_result *out)
+{
+	t->round_trips++;
+	return run_t(t, req, out);
 }
 
 static int lxdt_get(struct transport *t, const char *path, struct buf *out,
