@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/modkit/module.h"
+#include "tend/modkit/owner.h"
 #include "tend/modkit/toolkit.h"
 #include "tend/net/http.h"
 #include "tend/net/lxd.h"
@@ -306,10 +307,11 @@ static void create_keys(struct val *cfg, const struct task_ctx *ctx,
 {
 	struct buf b = BUF_INIT;
 
-	val_dict_set_str(cfg, TEND_KEY "playbook", ctx->playbook ?
-			 ctx->playbook : "");
+	owner_playbook(&b, ctx);
+	val_dict_set_str(cfg, TEND_KEY "playbook", b.ptr);
 	val_dict_set_str(cfg, TEND_KEY "play", ctx->play ? ctx->play : "");
 	val_dict_set_str(cfg, TEND_KEY "task", ctx->task ? ctx->task : "");
+	buf_reset(&b);
 	isotime_format(&b, now, true);
 	val_dict_set_str(cfg, TEND_KEY "created", b.ptr);
 	if (index) {
@@ -589,31 +591,58 @@ static void judge_scale_down(struct plan *pl, struct buf *lines,
 	free(idx);
 }
 
-/* ---- the result ---- */
-
-/* Its global addresses (not loopback, not link-local). */
-static struct val *inst_addresses(const struct val *in)
+/* Whether the task or the plan already deals with `name`. */
+static bool judged(const struct plan *pl, const struct val *names,
+		   const char *name)
 {
-	const struct val *net = val_dict_path(in, "state.network");
-	struct val *out = val_list();
-
-	for (size_t i = 0; val_is(net, VAL_DICT) && i < net->u.dict.nr; i++) {
-		const struct val *as = val_dict_get(net->u.dict.items[i].v,
-						    "addresses");
-
-		if (!strcmp(net->u.dict.items[i].key, "lo"))
-			continue;
-		for (size_t j = 0; j < val_len(as); j++) {
-			const struct val *a = val_list_at(as, j);
-			const char *scope = val_cstr(val_dict_get(a, "scope"));
-			const char *addr = val_cstr(val_dict_get(a, "address"));
-
-			if (addr && (!scope || !strcmp(scope, "global")))
-				val_list_push(out, val_str(addr));
-		}
-	}
-	return out;
+	for (size_t i = 0; i < pl->nr; i++)
+		if (!strcmp(pl->acts[i].name, name))
+			return true;
+	for (size_t i = 0; i < val_len(names); i++)
+		if (!strcmp(val_cstr(val_dict_get(val_list_at(names, i),
+						  "name")), name))
+			return true;
+	return false;
 }
+
+/*
+ * The expiry sweep: the playbook's expired orphans in the project
+ * (owner_expired_orphan), destroyed by the first task of the run that
+ * reads the project.
+ */
+static void judge_orphans(struct plan *pl, struct buf *lines,
+			  const struct task_ctx *ctx, const struct lxd *l,
+			  const struct val *names, long long now)
+{
+	const struct val *insts = pl->instances;
+	struct buf key = BUF_INIT;
+	long long exp;
+
+	for (size_t i = 0; val_is(insts, VAL_DICT) && i < insts->u.dict.nr;
+	     i++) {
+		const char *name = insts->u.dict.items[i].key;
+		const struct val *in = insts->u.dict.items[i].v;
+
+		if (judged(pl, names, name) ||
+		    !owner_expired_orphan(&exp, ctx, KIND,
+					  inst_config(in, TEND_KEY "playbook"),
+					  inst_config(in, TEND_KEY "play"),
+					  inst_config(in, TEND_KEY "task"),
+					  inst_config(in, TEND_KEY "expires_at"),
+					  now))
+			continue;
+		buf_reset(&key);
+		buf_addf(&key, "%s\n%s\n%s\n%s", KIND, lxd_where(l),
+			 lxd_project(l), name);
+		if (!owner_claim(key.ptr, ctx->task_key))
+			continue;
+		plan_add(pl, ACT_DESTROY, name);
+		line_destroy(lines, name, exp, NULL);
+	}
+	buf_release(&key);
+}
+
+/* ---- the result ---- */
 
 /* {instances: [{name, index, state, addresses}]} of the wanted names. */
 static struct val *result_of(const struct val *insts, const struct val *names)
@@ -634,7 +663,7 @@ static struct val *result_of(const struct val *insts, const struct val *names)
 		val_dict_set_str(e, "name", name);
 		val_dict_set(e, "index", val_ref(val_dict_get(w, "index")));
 		val_dict_set_str(e, "state", lc.ptr);
-		val_dict_set(e, "addresses", in ? inst_addresses(in) :
+		val_dict_set(e, "addresses", in ? lxd_instance_addresses(in) :
 			     val_list());
 		val_list_push(list, e);
 		buf_release(&lc);
@@ -686,14 +715,15 @@ static int lxd_instance_check(struct check_result *out,
 	struct lxd *l = NULL;
 	struct plan *pl = xcalloc(1, sizeof(*pl));
 	struct val *names = NULL;
+	long long now = (long long)time(NULL);
 	int error;
 
 	if ((error = lxd_of(&l, ctx)) < 0 ||
 	    (error = wanted_names(&names, ctx)) < 0 ||
 	    (error = read_instances(&pl->instances, l)) < 0 ||
-	    (error = judge_all(pl, &out->changes, ctx, names,
-			       (long long)time(NULL))) < 0)
+	    (error = judge_all(pl, &out->changes, ctx, names, now)) < 0)
 		goto out;
+	judge_orphans(pl, &out->changes, ctx, l, names, now);
 	out->status = pl->nr ? CHECK_CHANGE : CHECK_OK;
 	out->result = result_of(pl->instances, names);
 	pl->names = val_ref(names);
@@ -733,6 +763,7 @@ static int record(const struct task_ctx *ctx, struct lxd *l,
 {
 	static const char *const paths[] = { "client_cert", "client_key",
 					     "ca_cert" };
+	struct buf owner = BUF_INIT;
 	struct val *attrs;
 	int error;
 
@@ -748,7 +779,9 @@ static int record(const struct task_ctx *ctx, struct lxd *l,
 					 arg_str(ctx, paths[i]));
 	if (!arg_bool(ctx, "validate_certs", true))
 		val_dict_set_bool(attrs, "insecure", true);
-	val_dict_set_str(attrs, "playbook", ctx->playbook);
+	owner_playbook(&owner, ctx);
+	val_dict_set_str(attrs, "playbook", owner.ptr);
+	buf_release(&owner);
 	val_dict_set_str(attrs, "play", ctx->play);
 	val_dict_set_str(attrs, "task", ctx->task);
 	val_dict_set_int(attrs, "run", ctx->run_id);
@@ -817,18 +850,6 @@ static int do_change(const struct task_ctx *ctx, struct lxd *l,
 	return error;
 }
 
-/* The image source: a fingerprint (hex, 12 or more) or an alias. */
-static struct val *image_source(const char *image)
-{
-	struct val *src = val_dict();
-	size_t n = strlen(image);
-
-	val_dict_set_str(src, "type", "image");
-	val_dict_set_str(src, n >= 12 && strspn(image, "0123456789abcdef") ==
-			 n ? "fingerprint" : "alias", image);
-	return src;
-}
-
 static int do_create(const struct task_ctx *ctx, struct lxd *l,
 		     const struct act *a)
 {
@@ -838,7 +859,7 @@ static int do_create(const struct task_ctx *ctx, struct lxd *l,
 	val_dict_set_str(body, "name", a->name);
 	val_dict_set_str(body, "type", arg_str(ctx, "type") ?
 			 arg_str(ctx, "type") : "container");
-	val_dict_set(body, "source", image_source(arg_str(ctx, "image")));
+	val_dict_set(body, "source", lxd_image_source(arg_str(ctx, "image")));
 	val_dict_set(body, "config", val_ref(a->config));
 	if (arg_get(ctx, "profiles"))
 		val_dict_set(body, "profiles",

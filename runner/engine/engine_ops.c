@@ -9,6 +9,7 @@
 #include "tend/modkit/module.h"
 #include "tend/engine/run_int.h"
 #include "tend/lang/template.h"
+#include "tend/playbook/playbook.h"
 
 static int engine_eval(struct val **out, const char *expr, void *data)
 {
@@ -60,7 +61,15 @@ static int engine_render_vars(struct buf *out, const char *text,
 	return template_render_str(out, text, &child);
 }
 
+static size_t engine_count_tasks(const char *play, const char *task,
+				 const char *module, void *data)
+{
+	return playbook_count_tasks(((struct engine_data *)data)->pb, play,
+				    task, module);
+}
+
 const struct engine_ops run_engine_ops = {
+	.count_tasks = engine_count_tasks,
 	.render_vars = engine_render_vars,
 	.eval = engine_eval,
 	.render = engine_render,

@@ -248,6 +248,7 @@ static enum call_next call_prepare(struct call *c)
 		return CALL_FAIL;
 	}
 	c->ed.sc = c->sc;
+	c->ed.pb = hc->pc->rs->pb;
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
@@ -277,6 +278,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.playbook = hc->pc->rs->pb->path;
 	c->ctx.play = hc->pc->play->name ? hc->pc->play->name : "";
 	c->ctx.task = t->name ? t->name : "";
+	c->ctx.task_key = t;
 	/* a saved plan binds what the task runs, not only what it found */
 	if (hc->pc->rs->opts->hasher && call_fingerprint(c) < 0) {
 		buf_adds(&c->msg, tend_error_last());

@@ -341,3 +341,37 @@ out:
 	buf_release(&answer);
 	return error;
 }
+
+struct val *lxd_instance_addresses(const struct val *in)
+{
+	const struct val *net = val_dict_path(in, "state.network");
+	struct val *out = val_list();
+
+	for (size_t i = 0; val_is(net, VAL_DICT) && i < net->u.dict.nr; i++) {
+		const struct val *as = val_dict_get(net->u.dict.items[i].v,
+						    "addresses");
+
+		if (!strcmp(net->u.dict.items[i].key, "lo"))
+			continue;
+		for (size_t j = 0; j < val_len(as); j++) {
+			const struct val *a = val_list_at(as, j);
+			const char *scope = val_cstr(val_dict_get(a, "scope"));
+			const char *addr = val_cstr(val_dict_get(a, "address"));
+
+			if (addr && (!scope || !strcmp(scope, "global")))
+				val_list_push(out, val_str(addr));
+		}
+	}
+	return out;
+}
+
+struct val *lxd_image_source(const char *image)
+{
+	struct val *src = val_dict();
+	size_t n = strlen(image);
+
+	val_dict_set_str(src, "type", "image");
+	val_dict_set_str(src, n >= 12 && strspn(image, "0123456789abcdef") ==
+			 n ? "fingerprint" : "alias", image);
+	return src;
+}

@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/lang/template.h"
 #include "tend/data/yaml.h"
+#include "tend/modkit/module.h"
 #include "tend/playbook/playbook_int.h"
 
 #include <libgen.h>
@@ -247,4 +248,41 @@ void playbook_set_become_defaults(struct playbook *pb, int become,
 		if (method && !p->become_method)
 			p->become_method = xstrdup(method);
 	}
+}
+
+static size_t list_count_tasks(const struct tasklist *l, const char *task,
+			       const char *module)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct task *t = l->items[i];
+
+		n += t->kind == TASK_MODULE && t->module &&
+		     !strcmp(t->module->name, module) &&
+		     !strcmp(t->name ? t->name : "", task);
+		n += list_count_tasks(&t->block, task, module) +
+		     list_count_tasks(&t->rescue, task, module) +
+		     list_count_tasks(&t->always, task, module) +
+		     list_count_tasks(&t->included, task, module);
+	}
+	return n;
+}
+
+size_t playbook_count_tasks(const struct playbook *pb, const char *play,
+			    const char *task, const char *module)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; pb && i < pb->nr; i++) {
+		const struct play *p = pb->plays[i];
+
+		if (strcmp(p->name ? p->name : "", play))
+			continue;
+		n += list_count_tasks(&p->pre_tasks, task, module) +
+		     list_count_tasks(&p->tasks, task, module) +
+		     list_count_tasks(&p->post_tasks, task, module) +
+		     list_count_tasks(&p->handlers, task, module);
+	}
+	return n;
 }

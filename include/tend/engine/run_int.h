@@ -401,6 +401,7 @@ void run_unknown_why(struct buf *msg, const struct hostctx *hc,
 /* engine_ops.c: the engine's callbacks for controller modules */
 struct engine_data {
 	const struct scope *sc; /* the task's scope */
+	const struct playbook *pb; /* the run's playbook */
 };
 extern const struct engine_ops run_engine_ops;
 

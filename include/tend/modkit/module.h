@@ -168,6 +168,13 @@ struct engine_ops {
 	 */
 	int (*render_vars)(struct buf *out, const char *text,
 			   const struct val *vars, void *data);
+	/*
+	 * How many tasks of `module` named `task` the plays named `play`
+	 * of the run's playbook have (playbook_count_tasks): lxd_instance
+	 * leaves an instance to the task that owns it, if it is there.
+	 */
+	size_t (*count_tasks)(const char *play, const char *task,
+			      const char *module, void *data);
 };
 
 struct store;
@@ -207,6 +214,8 @@ struct task_ctx {
 	struct store *store;
 	long long run_id;
 	const char *playbook, *play, *task;
+	/* the same for every call of one task in a run, and only of it */
+	const void *task_key;
 };
 
 /*

@@ -103,4 +103,16 @@ int lxd_raw(struct buf *out, char **type, struct lxd *l, const char *method,
  */
 void lxd_instance_path(struct buf *out, const char *name, const char *suffix);
 
+/*
+ * An instance's global addresses (not loopback, not link-local), from
+ * its `state.network` as GET ...?recursion=1 gives it: a new list.
+ */
+struct val *lxd_instance_addresses(const struct val *inst);
+
+/*
+ * The `source` of a new instance from a local image: a fingerprint (hex,
+ * 12 digits or more) or an alias. A new dict.
+ */
+struct val *lxd_image_source(const char *image);
+
 #endif

@@ -251,6 +251,16 @@ int playbook_load_tasks(struct tasklist *out, const char *path,
 void playbook_free(struct playbook *pb);
 
 /*
+ * How many tasks named `task` ("" for unnamed) calling `module` (its tend
+ * name) the plays named `play` ("" for unnamed) have, among the tasks
+ * loaded with them: blocks, imports, roles, handlers; not what a dynamic
+ * include brings at run time. (lxd_instance: is an instance's owner
+ * task still there?)
+ */
+size_t playbook_count_tasks(const struct playbook *pb, const char *play,
+			    const char *task, const char *module);
+
+/*
  * An include_role `inc` whose role name (or tasks_from, ...) is a
  * template, at run time: load role `name` with the files `from` (tasks,
  * vars, defaults, handlers; each rendered, or NULL for main) into *out, a
