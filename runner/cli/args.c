@@ -4,6 +4,7 @@
 #include "tend/util/duration.h"
 #include "tend/cli/cli_int.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -355,6 +356,66 @@ static bool takes_verbose(const struct cli_cmd *c)
 	return false;
 }
 
+/* The row of command c named `name` (n bytes long), or NULL. */
+static const struct cli_opt *find_long(const struct cli_cmd *c,
+				       const char *name, size_t n)
+{
+	for (size_t j = 0; c->opts[j].long_name; j++)
+		if (strlen(c->opts[j].long_name) == n &&
+		    !strncmp(c->opts[j].long_name, name, n))
+			return &c->opts[j];
+	return NULL;
+}
+
+static const struct cli_opt *find_short(const struct cli_cmd *c, char ch)
+{
+	for (size_t j = 0; c->opts[j].long_name; j++)
+		if (c->opts[j].short_name && c->opts[j].short_name == ch)
+			return &c->opts[j];
+	return NULL;
+}
+
+enum { WORD_SHORT, WORD_BUNDLE };
+
+/*
+ * A word of one dash and two or more letters ("-out=p.json", "-var",
+ * "-auto-approve"): Terraform's and Go's long options, which a short
+ * option would otherwise swallow (-o with the value "ut=p.json"). It is
+ * a short option with its value attached ("-lweb", "-efoo=bar") unless
+ * its letters name a long option, or a bundle of flags ("-CD", "-bK");
+ * anything else is an error that names the two-dash spelling.
+ */
+static int single_dash_word(const struct cli_cmd *c, const char *s)
+{
+	size_t n = strcspn(s + 1, "=");
+	const struct cli_opt *o;
+	size_t k;
+
+	for (k = 1; k <= n && (isalpha((unsigned char)s[k]) ||
+			       (k > 1 && s[k] == '-')); k++)
+		;
+	if (n < 2 || k <= n)
+		return WORD_SHORT;
+	if ((o = find_long(c, s + 1, n)))
+		return cli_err("'%s': long options take two dashes: -%s (see "
+			       "'tend help %s')", s, s, c->name), -1;
+	/* "-input=false" is Terraform's; only -e takes k=v values */
+	o = find_short(c, s[1]);
+	if (o && o->arg && (!s[1 + n] || o->id == OPT_EXTRA))
+		return WORD_SHORT;
+	for (k = 1; k <= n && s[k] != '='; k++) {
+		o = find_short(c, s[k]);
+		if (!o || o->arg)
+			break;
+	}
+	if (k > n && !s[k])
+		return WORD_BUNDLE;
+	return cli_err("unknown option '%s' for 'tend %s': long options take "
+		       "two dashes, and 'tend %s' has no --%.*s (see 'tend "
+		       "help %s')", s, c->name, c->name, (int)n, s + 1,
+		       c->name), -1;
+}
+
 /* Options and positional args; -e and --secrets go to dopts/dvals. */
 static int parse_argv(struct cli_args *a, const struct cli_cmd *c, int argc,
 		      char **argv, const struct cli_opt **dopts,
@@ -385,6 +446,17 @@ static int parse_argv(struct cli_args *a, const struct cli_cmd *c, int argc,
 			for (size_t k = 1; s[k]; k++)
 				set_opt(a, &verbose_opt, NULL);
 			continue;
+		}
+		if (s[1] != '-') {
+			int w = single_dash_word(c, s);
+
+			if (w < 0)
+				return -1;
+			for (size_t k = 1; w == WORD_BUNDLE && s[k]; k++)
+				if (set_opt(a, find_short(c, s[k]), NULL) < 0)
+					return -1;
+			if (w == WORD_BUNDLE)
+				continue;
 		}
 		for (size_t j = 0; c->opts[j].long_name; j++) {
 			const struct cli_opt *co = &c->opts[j];
