@@ -232,7 +232,12 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 
 	switch (o->id) {
 	case OPT_INVENTORY:
-		a->inventory = v;
+		a->inventories = xrealloc(a->inventories,
+					  (a->inventories_nr + 1) *
+					  sizeof(*a->inventories));
+		a->inventories[a->inventories_nr++] = v;
+		if (!a->inventory)
+			a->inventory = v;
 		break;
 	case OPT_LIMIT:
 		a->limit = v;

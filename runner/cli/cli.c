@@ -62,7 +62,8 @@ static const struct cli_opt pull_opts[] = {
 static const struct cli_opt run_opts[] = {
 	{ OPT_INVENTORY, 'i', "inventory", "PATH",
 	  "inventory file or directory, or a comma list 'h1,h2,' "
-	  "(default: the local host only)" },
+	  "(repeatable: merged, a later one's vars win; default: the "
+	  "local host only)" },
 	{ OPT_LIMIT, 'l', "limit", "PATTERN", "only hosts matching PATTERN" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS",
 	  "k=v pairs, YAML/JSON, or @file (highest precedence; repeatable)" },
@@ -167,7 +168,8 @@ static const struct cli_opt show_opts[] = {
 };
 
 static const struct cli_opt validate_opts[] = {
-	{ OPT_INVENTORY, 'i', "inventory", "PATH", "inventory to check too" },
+	{ OPT_INVENTORY, 'i', "inventory", "PATH",
+	  "inventory to check too (repeatable)" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
 	VAULT_OPT_ROWS,
 	SOURCE_OPT_ROWS,
@@ -369,6 +371,7 @@ out:
 	free(a.src_paths);
 	free(a.cwd_root);
 	free(a.pos);
+	free(a.inventories);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "tend: cannot write to standard output\n");
 		return EXIT_ERROR;

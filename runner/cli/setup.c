@@ -104,12 +104,20 @@ int cli_setup_source_paths(struct cli_args *a)
 		a->repo_pos[i] = a->pos[i];
 		a->pos[i] = src_path(a, a->pos[i]);
 	}
-	if (a->inventory && a->inventory[0] != '/') {
-		const char *p = src_path(a, a->inventory);
+	for (size_t i = 0; i < a->inventories_nr; i++) {
+		const char *p;
 
+		if (a->inventories[i][0] == '/')
+			continue;
+		p = src_path(a, a->inventories[i]);
 		if (access(p, F_OK) == 0)
-			a->inventory = p;
+			a->inventories[i] = p;
 	}
+	if (a->inventories_nr)
+		a->inventory = a->inventories[0];
+	else if (a->inventory && a->inventory[0] != '/' &&
+		 access(src_path(a, a->inventory), F_OK) == 0)
+		a->inventory = a->src_paths[a->src_paths_nr - 1];
 	return 0;
 }
 
@@ -196,16 +204,31 @@ int cli_setup_playbooks(struct cli_args *a)
 }
 
 /*
- * An inventory inside the checkout is read beneath it; one given outside
- * it (-i /etc/tend/hosts) is the runner's own and read as is.
+ * Every -i (or ansible.cfg's inventory) merged. An inventory inside the
+ * checkout is read beneath it; one given outside it (-i /etc/tend/hosts)
+ * is the runner's own and read as is. A saved plan binds one inventory.
  */
 int cli_setup_inventory(struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
 	const char *root = a->limits.root;
-	const char *inv_root = root && a->inventory &&
-		fs_path_is_below(root, a->inventory) ? root : NULL;
-	int error = inventory_load(&a->inv, a->inventory, inv_root, &d);
+	size_t nr = a->inventories_nr ? a->inventories_nr : !!a->inventory;
+	struct inventory_source *srcs = xcalloc(nr + 1, sizeof(*srcs));
+	int error;
+
+	if (a->out_path && nr > 1) {
+		free(srcs);
+		return cli_err("--out: a saved plan binds one inventory; give "
+			       "one -i (a directory merges several files)");
+	}
+	for (size_t i = 0; i < nr; i++) {
+		srcs[i].path = a->inventories_nr ? a->inventories[i] :
+						   a->inventory;
+		srcs[i].root = root && fs_path_is_below(root, srcs[i].path) ?
+			       root : NULL;
+	}
+	error = inventory_load_sources(&a->inv, srcs, nr, &d);
+	free(srcs);
 
 	if (error == 0 && a->pbs_nr)
 		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, root,
@@ -385,6 +408,7 @@ int cli_load_plan(struct cli_args *a)
 	if (!a->src_opts.url)
 		plan_playbooks(a, plan, "path");
 	a->inventory = val_cstr(val_dict_path(plan, "inventory.path"));
+	a->inventories_nr = 0; /* the plan's, not -i's */
 	opts = val_dict_get(plan, "options");
 	a->limit = val_cstr(val_dict_get(opts, "limit"));
 	val_unref(a->tags);

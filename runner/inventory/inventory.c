@@ -276,69 +276,80 @@ static void load_host_list(struct inv_ext *x, const char *list)
 	x->source_is_list = false;
 }
 
-int inventory_load(struct inventory **out, const char *path,
-		   const char *root, struct diags *d)
+/*
+ * One -i source into x: a host list, or a file or directory (its
+ * directory for group_vars/ and host_vars/ into *vars_dir, else NULL).
+ */
+static int load_one(struct inv_ext *x, const struct inventory_source *src,
+		    struct buf *vars_dir, struct diags *d)
+{
+	const char *path = src->path, *slash;
+	struct stat st;
+	int error;
+
+	x->root = src->root;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT || !strchr(path, ','))
+			return tend_error_set_code(errno == ENOENT ?
+				TEND_ENOTFOUND : TEND_ERROR, "cannot read "
+				"inventory '%s': %s", path, strerror(errno));
+		load_host_list(x, path);
+		return 0;
+	}
+	if ((error = load_source(x, path, d)) < 0)
+		return error;
+	inv_add_deferred_hosts(x, d);
+	if (S_ISDIR(st.st_mode)) {
+		buf_sets(vars_dir, path);
+	} else if ((slash = strrchr(path, '/'))) {
+		buf_add(vars_dir, path, (size_t)(slash - path));
+		if (!vars_dir->len)
+			buf_sets(vars_dir, "/");
+	} else {
+		buf_sets(vars_dir, ".");
+	}
+	return 0;
+}
+
+int inventory_load_sources(struct inventory **out,
+			   const struct inventory_source *srcs, size_t nr,
+			   struct diags *d)
 {
 	struct inv_ext *x = inv_new();
 	size_t errors_before = d->errors;
-	struct buf dir = BUF_INIT;
-	struct stat st;
-	bool is_source = false;
+	struct buf *dirs = xcalloc(nr + 1, sizeof(*dirs));
 	int error = 0;
 
 	*out = NULL;
-	x->root = root;
-	if (!path) {
+	if (!nr) {
 		size_t hi = inv_host_add(x, "localhost");
 
 		inv_group_add_host(x, G_UNGROUPED, hi);
 		val_dict_set_str(inv_hext(x->inv.hosts[hi])->layer[LAYER_INLINE],
 				 "ansible_connection", "local");
-	} else if (stat(path, &st) < 0) {
-		if (errno != ENOENT || !strchr(path, ',')) {
-			int code = errno == ENOENT ? TEND_ENOTFOUND :
-						     TEND_ERROR;
-
-			error = tend_error_set_code(code, "cannot read "
-						    "inventory '%s': %s", path,
-						    strerror(errno));
-			goto out;
-		}
-		load_host_list(x, path);
-	} else if ((error = load_source(x, path, d)) < 0) {
-		goto out;
-	} else {
-		inv_add_deferred_hosts(x, d);
-		is_source = true;
 	}
-	if ((error = inv_check_interrupted()) < 0)
+	for (size_t i = 0; i < nr; i++)
+		buf_init(&dirs[i], 0);
+	for (size_t i = 0; i < nr && !error; i++)
+		error = load_one(x, &srcs[i], &dirs[i], d);
+	if (error < 0 || (error = inv_check_interrupted()) < 0)
 		goto out;
 	inv_reconcile(x);
 	add_implicit_localhost(x);
 	inv_refresh_vars(x);
 	if ((error = inv_check_interrupted()) < 0)
 		goto out;
-	if (is_source) {
-		const char *slash;
-
-		if (S_ISDIR(st.st_mode)) {
-			buf_sets(&dir, path);
-		} else if ((slash = strrchr(path, '/'))) {
-			buf_add(&dir, path, (size_t)(slash - path));
-			if (!dir.len)
-				buf_sets(&dir, "/");
-		} else {
-			buf_sets(&dir, ".");
-		}
-		error = inv_load_vars_dirs(x, dir.ptr, root, LAYER_INV_FILES,
-					   d);
-		if (error < 0)
-			goto out;
-	}
-	if (d->errors > errors_before)
+	/* each source's group_vars/ and host_vars/, a later one over */
+	for (size_t i = 0; i < nr && !error; i++)
+		if (dirs[i].len)
+			error = inv_load_vars_dirs(x, dirs[i].ptr, srcs[i].root,
+						   LAYER_INV_FILES, d);
+	if (!error && d->errors > errors_before)
 		error = TEND_EPARSE;
 out:
-	buf_release(&dir);
+	for (size_t i = 0; i < nr; i++)
+		buf_release(&dirs[i]);
+	free(dirs);
 	x->root = NULL; /* borrowed for the load only */
 	if (error < 0) {
 		inventory_free(&x->inv);
@@ -346,6 +357,14 @@ out:
 	}
 	*out = &x->inv;
 	return 0;
+}
+
+int inventory_load(struct inventory **out, const char *path,
+		   const char *root, struct diags *d)
+{
+	struct inventory_source src = { path, root };
+
+	return inventory_load_sources(out, &src, path ? 1 : 0, d);
 }
 
 static void host_ext_free(struct host_ext *he)

@@ -101,6 +101,41 @@ static struct group *find_group(const struct inventory *inv, const char *name)
 	return NULL;
 }
 
+/*
+ * -i a.ini -i b.yml -i h9,: hosts and groups of all three (all lists
+ * ungrouped's first, as `ansible all --list-hosts` does), w2's x from the
+ * later source (ansible-inventory --host w2 gives the same).
+ */
+static void test_inventory__merged_sources(void **state)
+{
+	const struct inventory_source srcs[] = {
+		{ FIX "merge/a.ini", NULL }, { FIX "merge/b.yml", NULL },
+		{ "h9,", NULL },
+	};
+	struct diags d = DIAGS_INIT;
+	struct inventory *inv = NULL;
+
+	(void)state;
+	assert_ok(inventory_load_sources(&inv, srcs, 3, &d));
+	assert_int_equal(d.nr, 0);
+	check_select(inv, "all", "h9 w1 w2 w3 d1");
+	check_select(inv, "web", "w1 w2 w3");
+	check_host_vars(inv, "w2", "{'x': 'b'}");
+	check_group_names(inv, "h9", "['ungrouped']");
+	inventory_free(inv);
+	{
+		/* a missing one fails the whole load */
+		const struct inventory_source bad[] = {
+			{ FIX "merge/a.ini", NULL }, { FIX "merge/none", NULL },
+		};
+
+		assert_int_equal(inventory_load_sources(&inv, bad, 2, &d),
+				 TEND_ENOTFOUND);
+		assert_null(inv);
+	}
+	diags_release(&d);
+}
+
 static void test_inventory__ini_groups(void **state)
 {
 	struct inventory *inv = load(FIX "patterns.ini");
@@ -646,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_inventory__bad_input),
 		cmocka_unit_test(test_inventory__scale),
 		cmocka_unit_test(test_inventory__runtime_changes),
+		cmocka_unit_test(test_inventory__merged_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,7 +49,14 @@ enum {
 };
 
 struct cli_args {
+	/*
+	 * -i, repeatable: every source in the order given (merged as
+	 * ansible-playbook merges them, inventory.h inventory_load_sources);
+	 * `inventory` is the first, or ansible.cfg's, or NULL.
+	 */
 	const char *inventory;
+	const char **inventories;
+	size_t inventories_nr;
 	const char *limit;
 	struct val *extra;   /* dict */
 	struct val *tags, *skip_tags;

@@ -83,6 +83,24 @@ int inventory_load(struct inventory **out, const char *path,
 		   const char *root, struct diags *d);
 
 /*
+ * Several -i sources into one inventory, as ansible-playbook merges
+ * repeated -i: each (a file, a directory or a host list, read beneath
+ * its own `root` as inventory_load says) in the order given, hosts and
+ * groups from every one, a later source's variables over an earlier's
+ * for the same host or group, and then each file source's group_vars/
+ * and host_vars/ in the same order. nr 0 is the implicit localhost
+ * inventory of a NULL path. Errors and ownership as inventory_load.
+ */
+struct inventory_source {
+	const char *path;
+	const char *root; /* NULL: read anywhere */
+};
+
+int inventory_load_sources(struct inventory **out,
+			   const struct inventory_source *srcs, size_t nr,
+			   struct diags *d);
+
+/*
  * Load group_vars/ and host_vars/ under `dir` (the playbook's directory):
  * these take precedence over the inventory's own (Ansible's playbook
  * group_vars/host_vars). Files: NAME, NAME.yml, NAME.yaml, NAME.json, or a
