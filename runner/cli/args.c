@@ -286,6 +286,18 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_CONFIG:
 	case OPT_CONNECTION:
 		return set_config_opt(a, o, v);
+	case OPT_SYNTAX_CHECK:
+		a->list |= LIST_SYNTAX;
+		break;
+	case OPT_LIST_HOSTS:
+		a->list |= LIST_HOSTS;
+		break;
+	case OPT_LIST_TASKS:
+		a->list |= LIST_TASKS;
+		break;
+	case OPT_LIST_TAGS:
+		a->list |= LIST_TAGS;
+		break;
 	case OPT_NO_WINDOW:
 		a->no_window = true;
 		break;

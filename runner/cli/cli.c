@@ -108,6 +108,16 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_CONNECTION, 'c', "connection", "TYPE",
 	  "connection for the hosts that set none (local, ssh, lxd), as "
 	  "ansible-playbook's -c" },
+	{ OPT_SYNTAX_CHECK, 0, "syntax-check", NULL,
+	  "only load the playbooks and inventory (as tend validate) and "
+	  "print 'playbook: PATH', as ansible-playbook" },
+	{ OPT_LIST_HOSTS, 0, "list-hosts", NULL,
+	  "list each play's hosts (with --limit); run nothing" },
+	{ OPT_LIST_TASKS, 0, "list-tasks", NULL,
+	  "list each play's tasks with their tags (with --tags, "
+	  "--skip-tags); run nothing" },
+	{ OPT_LIST_TAGS, 0, "list-tags", NULL,
+	  "list the tags of each play's tasks; run nothing" },
 	{ OPT_NO_WINDOW, 0, "no-window", NULL,
 	  "apply: open no maintenance window" },
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
@@ -288,7 +298,7 @@ void cli_usage_all(FILE *f)
 static enum run_mode cmd_mode(const struct cli_cmd *c,
 			      const struct cli_args *a)
 {
-	if ((c->flags & CMD_APPLIES) && (a->plan || !a->check))
+	if ((c->flags & CMD_APPLIES) && !a->list && (a->plan || !a->check))
 		return RUN_APPLY;
 	return RUN_PLAN;
 }
@@ -344,7 +354,8 @@ int cli_main(int argc, char **argv)
 		if (rc)
 			goto out;
 	}
-	rc = c->fn(&a);
+	/* ansible-playbook's listings: print, and touch no host */
+	rc = a.list ? cli_list(&a) : c->fn(&a);
 out:
 	for (size_t i = 0; i < a.pbs_nr; i++)
 		playbook_free(a.pbs[i]);

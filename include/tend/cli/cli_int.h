@@ -17,6 +17,7 @@
  *	records.c   history, show and window: the state DB and manual windows
  *	info.c      validate, modules, doc, pull
  *	acfg.c      ansible.cfg and ANSIBLE_* into the arguments and defaults
+ *	list.c      --syntax-check, --list-hosts, --list-tasks, --list-tags
  *	vault.c     the vault passwords (--vault-password-file, --vault-id)
  *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
  */
@@ -85,6 +86,11 @@ struct cli_args {
 	struct pwhash *hasher;
 	const char *config_path; /* --config, else $TEND_CONFIG */
 	const char *connection;  /* -c TYPE: hosts without their own */
+	/*
+	 * --syntax-check, --list-hosts, --list-tasks, --list-tags: a mask
+	 * of LIST_*; set, plan and apply print (list.c) and touch no host
+	 */
+	unsigned int list;
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
@@ -147,6 +153,14 @@ enum opt_id {
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
 	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY, OPT_CONNECTION,
+	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
+};
+
+enum {
+	LIST_SYNTAX = 1 << 0,
+	LIST_HOSTS = 1 << 1,
+	LIST_TASKS = 1 << 2,
+	LIST_TAGS = 1 << 3,
 };
 
 struct cli_opt {
@@ -235,6 +249,13 @@ struct val *cli_split_tags(struct val *into, const char *s);
  * the run goes on record as interrupted. A second signal exits at once.
  */
 void cli_catch_interrupts(void);
+
+/*
+ * list.c: ansible-playbook's --syntax-check and --list-* output for the
+ * loaded playbooks and inventory (a->list says which). Returns the exit
+ * code.
+ */
+int cli_list(struct cli_args *a);
 
 /* run.c: warn about each alert still firing after the windows closed. */
 void cli_report_firing(const struct val *firing);
