@@ -103,9 +103,12 @@ void cli_ansiblecfg_settings(struct cli_args *a, bool before)
 			val_dict_set_str(a->defaults, map[i].var, v);
 	if (!a->forks && (v = ansiblecfg_get(a->acfg, ACFG_FORKS)))
 		a->forks = atoi(v);
-	become = ansiblecfg_get(a->acfg, ACFG_BECOME);
-	user = ansiblecfg_get(a->acfg, ACFG_BECOME_USER);
-	method = ansiblecfg_get(a->acfg, ACFG_BECOME_METHOD);
+	/* the command line's -b, --become-user, --become-method over them */
+	become = a->become ? "true" : ansiblecfg_get(a->acfg, ACFG_BECOME);
+	user = a->become_user ? a->become_user :
+	       ansiblecfg_get(a->acfg, ACFG_BECOME_USER);
+	method = a->become_method ? a->become_method :
+		 ansiblecfg_get(a->acfg, ACFG_BECOME_METHOD);
 	for (size_t i = 0; i < a->pbs_nr; i++)
 		playbook_set_become_defaults(a->pbs[i], become ?
 					     !strcmp(become, "true") : -1,

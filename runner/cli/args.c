@@ -225,11 +225,102 @@ static int set_record_opt(struct cli_args *a, const struct cli_opt *o,
 	return 0;
 }
 
+/*
+ * ansible-playbook's listings, connection and become options (cli.c's
+ * rows say what each means).
+ */
+static int set_ansible_opt(struct cli_args *a, const struct cli_opt *o,
+			   const char *v)
+{
+	static const unsigned int lists[] = {
+		[OPT_SYNTAX_CHECK] = LIST_SYNTAX, [OPT_LIST_HOSTS] = LIST_HOSTS,
+		[OPT_LIST_TASKS] = LIST_TASKS, [OPT_LIST_TAGS] = LIST_TAGS,
+	};
+	char *end;
+
+	switch (o->id) {
+	case OPT_SYNTAX_CHECK:
+	case OPT_LIST_HOSTS:
+	case OPT_LIST_TASKS:
+	case OPT_LIST_TAGS:
+		a->list |= lists[o->id];
+		break;
+	case OPT_REMOTE_USER:
+		a->remote_user = v;
+		break;
+	case OPT_PRIVATE_KEY:
+		a->private_key = v;
+		break;
+	case OPT_TIMEOUT:
+		if (strtol(v, &end, 10) < 1 || *end)
+			return cli_err("--timeout expects a number of seconds "
+				       "(1 or more), got '%s'", v), -1;
+		a->conn_timeout = v;
+		break;
+	case OPT_BECOME:
+		a->become = true;
+		break;
+	case OPT_BECOME_USER:
+		a->become_user = v;
+		break;
+	case OPT_BECOME_METHOD:
+		if (strcmp(v, "sudo") && strcmp(v, "su"))
+			return cli_err("--become-method '%s' is not supported: "
+				       "tend becomes with sudo or su", v), -1;
+		a->become_method = v;
+		break;
+	case OPT_ASK_BECOME_PASS:
+		a->ask_become_pass = true;
+		break;
+	default:
+		BUG("option %d has no setter", (int)o->id);
+	}
+	return 0;
+}
+
+/* The run's flags that take no value. */
+static int set_flag_opt(struct cli_args *a, const struct cli_opt *o)
+{
+	switch (o->id) {
+	case OPT_DETAILED:
+		a->detailed_exitcode = true;
+		break;
+	case OPT_UNKNOWN_IS_CHANGE:
+		a->unknown_is_change = true;
+		break;
+	case OPT_DIFF:
+		a->diff = true;
+		break;
+	case OPT_FORCE_HANDLERS:
+		a->force_handlers = true;
+		break;
+	case OPT_CHECK:
+		a->check = true;
+		break;
+	case OPT_VERBOSE:
+		if (++a->verbosity > 4)
+			a->verbosity = 4;
+		break;
+	case OPT_NO_COLOR:
+		a->no_color = true;
+		break;
+	case OPT_STATS:
+		a->stats = true;
+		break;
+	default:
+		BUG("option %d has no setter", (int)o->id);
+	}
+	return 0;
+}
+
 static int set_opt(struct cli_args *a, const struct cli_opt *o,
 		   const char *v)
 {
 	char *end;
 
+	/* the rows from OPT_SYNTAX_CHECK on are ansible-playbook's */
+	if (o->id >= OPT_SYNTAX_CHECK)
+		return set_ansible_opt(a, o, v);
 	switch (o->id) {
 	case OPT_INVENTORY:
 		a->inventories = xrealloc(a->inventories,
@@ -286,18 +377,6 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_CONFIG:
 	case OPT_CONNECTION:
 		return set_config_opt(a, o, v);
-	case OPT_SYNTAX_CHECK:
-		a->list |= LIST_SYNTAX;
-		break;
-	case OPT_LIST_HOSTS:
-		a->list |= LIST_HOSTS;
-		break;
-	case OPT_LIST_TASKS:
-		a->list |= LIST_TASKS;
-		break;
-	case OPT_LIST_TAGS:
-		a->list |= LIST_TAGS;
-		break;
 	case OPT_NO_WINDOW:
 		a->no_window = true;
 		break;
@@ -314,30 +393,14 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_ALL:
 		return set_window_opt(a, o, v);
 	case OPT_DETAILED:
-		a->detailed_exitcode = true;
-		break;
 	case OPT_UNKNOWN_IS_CHANGE:
-		a->unknown_is_change = true;
-		break;
 	case OPT_DIFF:
-		a->diff = true;
-		break;
 	case OPT_FORCE_HANDLERS:
-		a->force_handlers = true;
-		break;
 	case OPT_CHECK:
-		a->check = true;
-		break;
 	case OPT_VERBOSE:
-		if (++a->verbosity > 4)
-			a->verbosity = 4;
-		break;
 	case OPT_NO_COLOR:
-		a->no_color = true;
-		break;
 	case OPT_STATS:
-		a->stats = true;
-		break;
+		return set_flag_opt(a, o);
 	case OPT_STATE:
 		a->state_path = v;
 		break;

@@ -118,6 +118,23 @@ static const struct cli_opt run_opts[] = {
 	  "--skip-tags); run nothing" },
 	{ OPT_LIST_TAGS, 0, "list-tags", NULL,
 	  "list the tags of each play's tasks; run nothing" },
+	{ OPT_REMOTE_USER, 'u', "user", "USER",
+	  "log in as USER where the inventory and play set no user "
+	  "(ansible_user, remote_user win, as in Ansible)" },
+	{ OPT_PRIVATE_KEY, 0, "private-key", "FILE",
+	  "the SSH key where the inventory sets none "
+	  "(ansible_ssh_private_key_file wins)" },
+	{ OPT_TIMEOUT, 'T', "timeout", "SECONDS",
+	  "SSH connection timeout where the inventory sets none "
+	  "(ansible_ssh_timeout wins)" },
+	{ OPT_BECOME, 'b', "become", NULL,
+	  "run as another user (sudo) where a play sets no 'become'" },
+	{ OPT_BECOME_USER, 0, "become-user", "USER",
+	  "the user to become (default root) where a play sets none" },
+	{ OPT_BECOME_METHOD, 0, "become-method", "METHOD",
+	  "sudo (default) or su, where a play sets none" },
+	{ OPT_ASK_BECOME_PASS, 'K', "ask-become-pass", NULL,
+	  "ask for the become (sudo) password on the terminal" },
 	{ OPT_NO_WINDOW, 0, "no-window", NULL,
 	  "apply: open no maintenance window" },
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,

@@ -333,6 +333,15 @@ int cli_setup_config(struct cli_args *a)
 	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)
 		a->forks = (int)forks->u.i;
 	cli_ansiblecfg_settings(a, false);
+	/* -u, --private-key, --timeout: over all of them, as in Ansible */
+	if (a->remote_user)
+		val_dict_set_str(a->defaults, "ansible_user", a->remote_user);
+	if (a->private_key)
+		val_dict_set_str(a->defaults, "ansible_ssh_private_key_file",
+				 a->private_key);
+	if (a->conn_timeout)
+		val_dict_set_int(a->defaults, "ansible_ssh_timeout",
+				 atol(a->conn_timeout));
 	return 0;
 }
 

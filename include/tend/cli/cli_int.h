@@ -91,6 +91,17 @@ struct cli_args {
 	 * of LIST_*; set, plan and apply print (list.c) and touch no host
 	 */
 	unsigned int list;
+	/*
+	 * ansible-playbook's connection and become options: -u, --private-key,
+	 * --timeout as the lowest layer of the connection vars (over tend.yml,
+	 * ansible.cfg and ANSIBLE_*; inventory and play vars win per host);
+	 * -b, --become-user, --become-method as the defaults of the plays
+	 * (play, block and task keywords win); NULL/false: not given
+	 */
+	const char *remote_user, *private_key, *conn_timeout;
+	bool become;
+	const char *become_user, *become_method;
+	bool ask_become_pass;      /* -K */
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
@@ -153,7 +164,10 @@ enum opt_id {
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
 	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY, OPT_CONNECTION,
+	/* ansible-playbook's (args.c set_ansible_opt): keep them last */
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
+	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
+	OPT_BECOME_USER, OPT_BECOME_METHOD, OPT_ASK_BECOME_PASS,
 };
 
 enum {
