@@ -363,6 +363,8 @@ int cli_main(int argc, char **argv)
 		goto out;
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = cli_setup_config(&a)))
 		goto out;
+	if (a.ask_become_pass && !a.list && (rc = cli_ask_become_pass(&a)))
+		goto out;
 	if (c->flags & CMD_NEEDS_INVENTORY) {
 		cli_catch_interrupts();
 		rc = cli_setup_inventory(&a);

@@ -14,6 +14,7 @@
 #include "tend/data/truth.h"
 #include "tend/cli/cli_int.h"
 
+#include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -160,5 +161,56 @@ int cli_vars_prompt(struct cli_args *a)
 						tty, &warned)))
 					return rc;
 		}
+	return 0;
+}
+
+/* A prompt on the terminal: one that cannot be written is still answered. */
+static void tty_write(int fd, const char *s)
+{
+	ssize_t n = write(fd, s, strlen(s));
+
+	(void)n;
+}
+
+/*
+ * -K: ansible-playbook's "BECOME password: ", asked on the terminal
+ * (/dev/tty, as Python's getpass) with echo off. The answer is a secret
+ * connection var of the lowest layer (an inventory's
+ * ansible_become_password wins, as in Ansible); it is never an argument
+ * and never shown. Without a terminal -K is refused: nothing to ask on.
+ */
+int cli_ask_become_pass(struct cli_args *a)
+{
+	struct termios old, quiet;
+	struct buf pw = BUF_INIT;
+	bool echo_off = false;
+	char c;
+	ssize_t n;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return cli_err("-K/--ask-become-pass: no terminal to ask the "
+			       "become password on (%s); give it as the "
+			       "secret var ansible_become_password (--secrets "
+			       "FILE, or a vault file)", strerror(errno));
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		echo_off = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	tty_write(fd, "BECOME password: ");
+	while ((n = read(fd, &c, 1)) == 1 && c != '\n')
+		buf_addch(&pw, c);
+	if (echo_off)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	tty_write(fd, "\n");
+	close(fd);
+	if (n != 1 && !pw.len) {
+		buf_release_secret(&pw);
+		return cli_err("-K/--ask-become-pass: no password read");
+	}
+	val_dict_set(a->defaults, "ansible_become_password",
+		     val_secret(val_str(pw.ptr)));
+	buf_release_secret(&pw);
 	return 0;
 }

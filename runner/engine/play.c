@@ -784,6 +784,9 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	rs.secrets = val_list();
 	if (opts->extra_vars)
 		run_collect_secrets(rs.secrets, opts->extra_vars, false);
+	/* the command line's connection vars: -K's password is secret */
+	if (opts->defaults)
+		run_collect_secrets(rs.secrets, opts->defaults, false);
 	/*
 	 * And those of the inventory and the plays' vars (!vault values,
 	 * encrypted group_vars): every output is scrubbed of them too.

@@ -120,11 +120,14 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 	sigset_t pipe_set, old_set;
 	bool pipe_was_pending;
 	struct buf script = BUF_INIT; /* built before fork: no malloc after */
+	struct buf pw_in = BUF_INIT;
+	struct exec_req with_pw;
 	size_t err_from = out->err.len;
 	pid_t pid;
 	int status, error = -1;
 
 	t->round_trips++;
+	req = transport_become_req(&with_pw, &pw_in, t, req);
 	if (req->become_user)
 		transport_become_command(&script, req);
 	if ((req->in && pipe2(in, O_CLOEXEC) < 0) ||
@@ -188,6 +191,7 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 		transport_become_strip(&out->err, err_from);
 out:
 	buf_release(&script);
+	buf_release_secret(&pw_in);
 	close_fd(&in[0]);
 	close_fd(&in[1]);
 	close_fd(&outp[0]);

@@ -28,10 +28,13 @@
 static int ssh_run(struct ssh *s, const struct exec_req *req,
 		   struct exec_result *out)
 {
+	struct exec_req with_pw;
+	struct buf in = BUF_INIT;
 	int error;
 
 	if (!s->session && (error = ssh_open(s)) < 0)
 		return error;
+	req = transport_become_req(&with_pw, &in, &s->parent, req);
 	ssh_set_deadline(s, s->command_timeout_ms, "running a command");
 	if (s->shell && !(req->in && req->inlen > SHELL_MAX_INPUT))
 		error = ssh_shell_exec(s, req, out);
@@ -44,6 +47,7 @@ static int ssh_run(struct ssh *s, const struct exec_req *req,
 	 */
 	if (error < 0 && (error == TEND_EUNREACHABLE || s->shell))
 		ssh_drop(s, error != TEND_EUNREACHABLE);
+	buf_release_secret(&in);
 	return error;
 }
 

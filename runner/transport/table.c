@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <sodium.h>
 
 #include "tend/common.h"
 #include "tend/util/error.h"
@@ -193,20 +194,57 @@ static bool kind_is(const struct transport_kind *k, const char *name)
 	return false;
 }
 
+/*
+ * Ansible's become password variables (-K gives the first): the
+ * password sudo asks for, kept by the transport (transport.h).
+ */
+static int open_become_password(struct transport *t, const char *kind,
+				const struct transport_vars *v)
+{
+	static const char *const v_pass[] = { "ansible_become_password",
+		"ansible_become_pass", "ansible_sudo_pass", NULL };
+	char *pw = NULL;
+	int error;
+
+	if ((error = v->get(&pw, v_pass, v->payload)) < 0 || !pw)
+		return error;
+	if (!strcmp(kind, "lxd")) {
+		sodium_memzero(pw, strlen(pw));
+		free(pw);
+		return tend_error_set("a become password (ansible_become_password "
+				      "or -K) is not supported over the lxd "
+				      "connection yet: LXD's exec runs as "
+				      "root, give no become password");
+	}
+	t->become_password = pw;
+	return 0;
+}
+
 int transport_open(struct transport **out, const char *name,
 		   const struct transport_vars *v)
 {
+	const struct transport_kind *k = NULL;
+	int error;
+
 	*out = NULL;
 	if (!name)
 		name = "ssh";
-	for (size_t i = registered_nr; i-- > 0;)
+	for (size_t i = registered_nr; !k && i-- > 0;)
 		if (kind_is(registered[i], name))
-			return registered[i]->open(out, v);
-	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
+			k = registered[i];
+	for (size_t i = 0; !k && i < ARRAY_SIZE(builtin); i++)
 		if (kind_is(&builtin[i], name))
-			return builtin[i].open(out, v);
-	return tend_error_set("connection type '%s' is not supported (use ssh, "
-			      "local or lxd)", name);
+			k = &builtin[i];
+	if (!k)
+		return tend_error_set("connection type '%s' is not supported "
+				      "(use ssh, local or lxd)", name);
+	if ((error = k->open(out, v)) < 0)
+		return error;
+	if ((error = open_become_password(*out, k->name, v)) < 0) {
+		transport_close(*out);
+		*out = NULL;
+	}
+	return error;
 }
 
 bool transport_on_controller(const char *name)

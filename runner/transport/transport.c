@@ -3,6 +3,7 @@
 #include "tend/util/error.h"
 #include "tend/transport/transport.h"
 #include "tend/util/quote.h"
+#include <sodium.h>
 #include <time.h>
 
 void exec_result_release(struct exec_result *r)
@@ -14,6 +15,11 @@ void exec_result_release(struct exec_result *r)
 
 void transport_close(struct transport *t)
 {
+	if (t && t->become_password) {
+		sodium_memzero(t->become_password, strlen(t->become_password));
+		free(t->become_password);
+		t->become_password = NULL;
+	}
 	if (t && t->close)
 		t->close(t);
 }
@@ -358,6 +364,23 @@ void transport_become_command(struct buf *out, const struct exec_req *req)
 		sh_quote(out, inner.ptr);
 		buf_adds(out, " -- ");
 		sh_quote(out, req->become_user);
+	} else if (req->become_password_first) {
+		/*
+		 * A group: in a pipeline it is a subshell, so no long-lived
+		 * shell keeps the variable; sudo resets the command's
+		 * environment, and the script drops it in case sudoers
+		 * keeps it (its first words, before the marker).
+		 */
+		buf_adds(out, "{ IFS= read -r TEND_BECOME_PASS && export "
+			 "TEND_BECOME_PASS && SUDO_ASKPASS=/usr/bin/printenv "
+			 "sudo -A -p TEND_BECOME_PASS -u ");
+		sh_quote(out, req->become_user);
+		buf_adds(out, " -- sh -c ");
+		buf_reset(&inner);
+		buf_adds(&inner, "unset TEND_BECOME_PASS; ");
+		buf_addbuf(&inner, &script);
+		sh_quote(out, inner.ptr);
+		buf_adds(out, "; }");
 	} else {
 		buf_adds(out, "sudo -n -u ");
 		sh_quote(out, req->become_user);
@@ -366,6 +389,25 @@ void transport_become_command(struct buf *out, const struct exec_req *req)
 	}
 	buf_release(&inner);
 	buf_release(&script);
+}
+
+const struct exec_req *transport_become_req(struct exec_req *r,
+					    struct buf *in,
+					    const struct transport *t,
+					    const struct exec_req *req)
+{
+	if (!req->become_user || !t->become_password ||
+	    (req->become_method && strcmp(req->become_method, "sudo")))
+		return req;
+	*r = *req;
+	buf_adds(in, t->become_password);
+	buf_addch(in, '\n');
+	if (req->in)
+		buf_add(in, req->in, req->inlen);
+	r->in = in->ptr;
+	r->inlen = in->len;
+	r->become_password_first = true;
+	return r;
 }
 
 void transport_become_strip(struct buf *err, size_t from)

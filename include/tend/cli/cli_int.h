@@ -206,6 +206,12 @@ int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,
  * exit code after printing why.
  */
 int cli_vars_prompt(struct cli_args *a);
+/*
+ * prompt.c: -K's become password, asked on /dev/tty without echo, into
+ * a->defaults as the secret ansible_become_password. Returns 0, or an
+ * exit code after printing why (no terminal).
+ */
+int cli_ask_become_pass(struct cli_args *a);
 
 /*
  * args.c: one -e/--extra-vars value merged into `into` (a dict): "@FILE"

@@ -28,6 +28,12 @@ struct exec_req {
 	 * login becomes another user this way).
 	 */
 	const char *become_method;
+	/*
+	 * Set by a transport, not by its callers (transport_become_req):
+	 * stdin starts with sudo's password, one line, which the become
+	 * command reads before sudo runs.
+	 */
+	bool become_password_first;
 };
 
 struct exec_result {
@@ -72,6 +78,15 @@ struct transport {
 
 	/* Close the connection and free the transport. NULL-safe caller. */
 	void (*close)(struct transport *t);
+
+	/*
+	 * The password sudo asks for when it becomes a user (a secret:
+	 * ansible_become_password, or -K's), or NULL for `sudo -n`. Set by
+	 * transport_open on the transport it opens (views leave it NULL:
+	 * their inner transport uses its own); owned, wiped and freed by
+	 * transport_close.
+	 */
+	char *become_password;
 };
 
 /* The local connection: scripts run in /bin/sh on this machine. */
@@ -149,6 +164,22 @@ void transport_become_strip(struct buf *err, size_t from);
  * sh_quote.
  */
 void transport_become_command(struct buf *out, const struct exec_req *req);
+
+/*
+ * sudo with a password, as an exec of `t` must run `req`: when req
+ * becomes a user through sudo and t has a become password, *r is req
+ * with the password line before its stdin (the bytes in `in`, which the
+ * caller wipes with buf_release_secret after the exec) and
+ * become_password_first set, and r is returned; else req. The command
+ * line then reads the line with the shell's `read` (no process sees it
+ * in its arguments) and hands it to sudo through SUDO_ASKPASS (printenv
+ * of a variable sudo does not pass on to the command), so the password
+ * is never on a command line, in the script, or on the command's stdin.
+ */
+const struct exec_req *transport_become_req(struct exec_req *r,
+					    struct buf *in,
+					    const struct transport *t,
+					    const struct exec_req *req);
 
 /* Call t->close if t is not NULL. */
 void transport_close(struct transport *t);
