@@ -272,6 +272,11 @@ static int set_ansible_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_ASK_BECOME_PASS:
 		a->ask_become_pass = true;
 		break;
+	case OPT_SSH_COMMON_ARGS:
+		return cli_ssh_common_args(a, v);
+	case OPT_START_AT_TASK:
+		a->start_at_task = v;
+		break;
 	default:
 		BUG("option %d has no setter", (int)o->id);
 	}

@@ -135,6 +135,13 @@ static const struct cli_opt run_opts[] = {
 	  "sudo (default) or su, where a play sets none" },
 	{ OPT_ASK_BECOME_PASS, 'K', "ask-become-pass", NULL,
 	  "ask for the become (sudo) password on the terminal" },
+	{ OPT_START_AT_TASK, 0, "start-at-task", "NAME",
+	  "start at the first task named NAME (or matching it as a glob): "
+	  "the tasks before it are skipped, as ansible-playbook's" },
+	{ OPT_SSH_COMMON_ARGS, 0, "ssh-common-args", "ARGS",
+	  "OpenSSH options for every host that sets none: -o User, Port, "
+	  "IdentityFile, UserKnownHostsFile, StrictHostKeyChecking, "
+	  "ConnectTimeout, -l, -p, -i (others are refused)" },
 	{ OPT_NO_WINDOW, 0, "no-window", NULL,
 	  "apply: open no maintenance window" },
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
@@ -385,6 +392,7 @@ out:
 	val_unref(a.skip_tags);
 	val_unref(a.secrets);
 	val_unref(a.defaults);
+	val_unref(a.ssh_args);
 	vault_keys_release(&a.vault);
 	vault_set_keys(&a.vault); /* wipes the loaders' passwords */
 	config_free(a.cfg);

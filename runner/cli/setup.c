@@ -200,6 +200,15 @@ int cli_setup_playbooks(struct cli_args *a)
 	diags_release(&d);
 	if (!rc && a->play)
 		rc = choose_play(a);
+	if (!rc && a->start_at_task) {
+		/* a saved plan covers whole playbooks, as with --play */
+		if (a->out_path || a->plan)
+			return cli_err("--start-at-task: a saved plan covers whole "
+				       "playbooks (no --start-at-task with %s)",
+				       a->out_path ? "--out" : "a plan file");
+		if (playbook_start_at(a->pbs, a->pbs_nr, a->start_at_task) < 0)
+			rc = cli_err("%s", tend_error_last());
+	}
 	return rc;
 }
 
@@ -333,7 +342,9 @@ int cli_setup_config(struct cli_args *a)
 	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)
 		a->forks = (int)forks->u.i;
 	cli_ansiblecfg_settings(a, false);
-	/* -u, --private-key, --timeout: over all of them, as in Ansible */
+	/* --ssh-common-args, then -u, --private-key, --timeout over them */
+	if (a->ssh_args)
+		val_dict_update(a->defaults, a->ssh_args, false);
 	if (a->remote_user)
 		val_dict_set_str(a->defaults, "ansible_user", a->remote_user);
 	if (a->private_key)

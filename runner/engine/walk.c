@@ -739,6 +739,31 @@ static char *shown_name(struct hostctx *hc, const struct task *t,
 	return buf_detach(&b, NULL);
 }
 
+/*
+ * --start-at-task (playbook.h playbook_start_at): whether the host runs
+ * t, or skips it as a task before the one the run starts at. Blocks,
+ * imports and roles around that task are entered; reaching it starts
+ * the host. Handlers run as notified.
+ */
+static bool start_allows(struct hostctx *hc, const struct task *t)
+{
+	const struct play *p = hc->pc->play;
+
+	if (hc->handler || hc->hs->started ||
+	    (!p->start_skip_all && !p->start_path_nr))
+		return true;
+	if (p->start_skip_all)
+		return false;
+	if (t == p->start_path[p->start_path_nr - 1]) {
+		hc->hs->started = true;
+		return true;
+	}
+	for (size_t i = 0; i + 1 < p->start_path_nr; i++)
+		if (t == p->start_path[i])
+			return true;
+	return false;
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
@@ -747,7 +772,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 	struct kwsave sv;
 	bool failed = false;
 
-	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
+	if (tend_interrupted || hc->hs->ended || hc->pc->end_play ||
+	    !start_allows(hc, t))
 		return false;
 	kw_save(&sv, hc);
 	if (kw_enter(hc, t, vs) < 0) {

@@ -382,6 +382,7 @@ void play_free(struct play *p)
 	tasklist_release(&p->post_tasks);
 	tasklist_release(&p->handlers);
 	role_free_all(p);
+	free(p->start_path);
 	free(p);
 }
 

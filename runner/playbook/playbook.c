@@ -4,6 +4,8 @@
 #include "tend/modkit/module.h"
 #include "tend/playbook/playbook_int.h"
 
+#include <fnmatch.h>
+
 #include <libgen.h>
 
 /*
@@ -285,4 +287,82 @@ size_t playbook_count_tasks(const struct playbook *pb, const char *play,
 		     list_count_tasks(&p->handlers, task, module);
 	}
 	return n;
+}
+
+/* --start-at-task: whether t is the task NAME names (Ansible's test). */
+static bool start_matches(const struct task *t, const char *name)
+{
+	struct buf full = BUF_INIT;
+	const char *own = t->name ? t->name : t->action;
+	bool yes;
+
+	if (t->role && t->name)
+		buf_addf(&full, "%s : %s", t->role->name, t->name);
+	else
+		buf_adds(&full, own);
+	yes = !strcmp(own, name) || !fnmatch(name, own, 0) ||
+	      !strcmp(full.ptr, name) || !fnmatch(name, full.ptr, 0);
+	buf_release(&full);
+	return yes;
+}
+
+/*
+ * Find NAME among the tasks of `l` (and what they hold statically);
+ * path[*nr...] gets the way down to it. True when found.
+ */
+static bool start_find(const struct task ***path, size_t *nr,
+		       const struct tasklist *l, const char *name)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		const struct task *t = l->items[i];
+		const struct tasklist *sub = NULL;
+		bool found;
+
+		*path = xrealloc(*path, (*nr + 1) * sizeof(**path));
+		(*path)[(*nr)++] = t;
+		if (t->kind == TASK_BLOCK)
+			sub = &t->block;
+		else if ((t->kind == TASK_INCLUDE || t->kind == TASK_ROLE) &&
+			 t->include_static && strncmp(t->action, "include_", 8) &&
+			 !strstr(t->action, ".include_"))
+			sub = &t->included;
+		if (sub)
+			found = start_find(path, nr, sub, name);
+		else
+			found = t->kind != TASK_BLOCK && start_matches(t, name);
+		if (found)
+			return true;
+		(*nr)--;
+	}
+	return false;
+}
+
+int playbook_start_at(struct playbook *const *pbs, size_t nr,
+		      const char *name)
+{
+	const struct task **path = NULL;
+	size_t path_nr = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		for (size_t j = 0; j < pbs[i]->nr; j++) {
+			struct play *p = pbs[i]->plays[j];
+
+			if (start_find(&path, &path_nr, &p->pre_tasks, name) ||
+			    start_find(&path, &path_nr, &p->tasks, name) ||
+			    start_find(&path, &path_nr, &p->post_tasks, name)) {
+				p->start_path = path;
+				p->start_path_nr = path_nr;
+				return 0;
+			}
+			p->start_skip_all = true;
+		}
+	}
+	free(path);
+	for (size_t i = 0; i < nr; i++)
+		for (size_t j = 0; j < pbs[i]->nr; j++)
+			pbs[i]->plays[j]->start_skip_all = false;
+	return tend_error_set_code(TEND_ENOTFOUND, "--start-at-task '%s': no "
+		"task of the playbooks has that name (it can start only at a "
+		"task loaded with them, not at one a dynamic include brings)",
+		name);
 }

@@ -18,6 +18,7 @@
  *	info.c      validate, modules, doc, pull
  *	acfg.c      ansible.cfg and ANSIBLE_* into the arguments and defaults
  *	list.c      --syntax-check, --list-hosts, --list-tasks, --list-tags
+ *	sshargs.c   --ssh-common-args: the OpenSSH options tend understands
  *	vault.c     the vault passwords (--vault-password-file, --vault-id)
  *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
  */
@@ -102,6 +103,8 @@ struct cli_args {
 	bool become;
 	const char *become_user, *become_method;
 	bool ask_become_pass;      /* -K */
+	struct val *ssh_args;      /* --ssh-common-args as connection vars */
+	const char *start_at_task; /* --start-at-task NAME, or NULL */
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
@@ -168,6 +171,7 @@ enum opt_id {
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
 	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
 	OPT_BECOME_USER, OPT_BECOME_METHOD, OPT_ASK_BECOME_PASS,
+	OPT_SSH_COMMON_ARGS, OPT_START_AT_TASK,
 };
 
 enum {
@@ -212,6 +216,15 @@ int cli_vars_prompt(struct cli_args *a);
  * exit code after printing why (no terminal).
  */
 int cli_ask_become_pass(struct cli_args *a);
+
+/*
+ * sshargs.c: --ssh-common-args ARGS (words split as Python's shlex): the
+ * OpenSSH options tend has an equivalent for (-o User, Port,
+ * IdentityFile, UserKnownHostsFile, StrictHostKeyChecking yes|accept-new,
+ * ConnectTimeout; -l, -p, -i) into a->ssh_args as connection vars; any
+ * other is refused by name. Returns 0, or -1 after a message.
+ */
+int cli_ssh_common_args(struct cli_args *a, const char *s);
 
 /*
  * args.c: one -e/--extra-vars value merged into `into` (a dict): "@FILE"

@@ -93,6 +93,7 @@ struct hoststate {
 	struct val *hostfacts; /* registered and set_fact */
 	struct val *magic;     /* inventory_hostname, group_names ... */
 	bool failed, unreachable, ended;
+	bool started;          /* --start-at-task: the host reached it */
 	bool fatal;            /* failed in this step where any_errors_fatal
 				  held (the task's, its blocks', the play's) */
 	bool fatal_set;        /* a module call set `fatal` this step */

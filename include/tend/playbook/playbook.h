@@ -194,6 +194,16 @@ struct play {
 	 */
 	struct val *schedule;
 	struct tasklist pre_tasks, tasks, post_tasks, handlers;
+	/*
+	 * --start-at-task, set by playbook_start_at: skip every task of the
+	 * play (a play before the one where the run starts), or start each
+	 * host at the last task of `start_path`, the blocks, imports and
+	 * roles around it first (outermost first; borrowed from the play,
+	 * the array owned). Handlers run as notified.
+	 */
+	bool start_skip_all;
+	const struct task **start_path;
+	size_t start_path_nr;
 	struct role **roles;       /* every role the play loaded, in order */
 	size_t roles_nr, roles_alloc;
 };
@@ -249,6 +259,18 @@ int playbook_load_tasks(struct tasklist *out, const char *path,
 			const struct role *role, struct diags *d);
 
 void playbook_free(struct playbook *pb);
+
+/*
+ * ansible-playbook's --start-at-task NAME over the playbooks `pbs`, in
+ * the order they run: the first task loaded with them (in blocks, static
+ * imports and roles; not in a rescue or always, nor what a dynamic
+ * include brings) whose name, or "ROLE : name", or module name when it
+ * has none, is NAME or matches it as a glob (fnmatch). The plays before
+ * its play skip all their tasks, its play starts each host at it
+ * (play.start_*). Returns 0, or TEND_ENOTFOUND with the error set.
+ */
+int playbook_start_at(struct playbook *const *pbs, size_t nr,
+		      const char *name);
 
 /*
  * How many tasks named `task` ("" for unnamed) calling `module` (its tend
