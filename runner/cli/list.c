@@ -69,10 +69,14 @@ static void add_tags(struct val *into, const struct val *from)
 		if (at < val_len(into) &&
 		    !strcmp(val_cstr(val_list_at(into, at)), t))
 			continue;
-		val_list_push(into, val_null());
-		memmove(&into->u.list.items[at + 1], &into->u.list.items[at],
-			(val_len(into) - at - 1) * sizeof(*into->u.list.items));
-		into->u.list.items[at] = val_str(t);
+		/* appended, then moved back to its sorted place */
+		val_list_push(into, val_str(t));
+		for (size_t k = val_len(into) - 1; k > at; k--) {
+			struct val *tmp = into->u.list.items[k];
+
+			into->u.list.items[k] = into->u.list.items[k - 1];
+			into->u.list.items[k - 1] = tmp;
+		}
 	}
 }
 
