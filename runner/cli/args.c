@@ -277,6 +277,9 @@ static int set_ansible_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_START_AT_TASK:
 		a->start_at_task = v;
 		break;
+	case OPT_STEP:
+		a->step = true;
+		break;
 	default:
 		BUG("option %d has no setter", (int)o->id);
 	}

@@ -138,6 +138,9 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_START_AT_TASK, 0, "start-at-task", "NAME",
 	  "start at the first task named NAME (or matching it as a glob): "
 	  "the tasks before it are skipped, as ansible-playbook's" },
+	{ OPT_STEP, 0, "step", NULL,
+	  "apply: ask on the terminal before each task whether to run it "
+	  "(y, n, or c to run the rest)" },
 	{ OPT_SSH_COMMON_ARGS, 0, "ssh-common-args", "ARGS",
 	  "OpenSSH options for every host that sets none: -o User, Port, "
 	  "IdentityFile, UserKnownHostsFile, StrictHostKeyChecking, "
@@ -371,6 +374,8 @@ int cli_main(int argc, char **argv)
 	if ((c->flags & CMD_NEEDS_INVENTORY) && (rc = cli_setup_config(&a)))
 		goto out;
 	if (a.ask_become_pass && !a.list && (rc = cli_ask_become_pass(&a)))
+		goto out;
+	if (a.step && !a.list && (rc = cli_need_tty("--step")))
 		goto out;
 	if (c->flags & CMD_NEEDS_INVENTORY) {
 		cli_catch_interrupts();

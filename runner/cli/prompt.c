@@ -12,8 +12,10 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/data/truth.h"
+#include "tend/engine/run.h"
 #include "tend/cli/cli_int.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -213,4 +215,40 @@ int cli_ask_become_pass(struct cli_args *a)
 		     val_secret(val_str(pw.ptr)));
 	buf_release_secret(&pw);
 	return 0;
+}
+
+int cli_need_tty(const char *opt)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return cli_err("%s: no terminal to ask on (%s)", opt,
+			       strerror(errno));
+	close(fd);
+	return 0;
+}
+
+int cli_step_ask(const char *name)
+{
+	struct buf msg = BUF_INIT, ans = BUF_INIT;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), said = RUN_STEP_NO;
+	char c;
+
+	if (fd < 0)
+		return RUN_STEP_NO;
+	buf_addf(&msg, "Perform task: TASK: %s (N)o/(y)es/(c)ontinue: ", name);
+	tty_write(fd, msg.ptr);
+	while (read(fd, &c, 1) == 1 && c != '\n')
+		buf_addch(&ans, c);
+	close(fd);
+	buf_trim(&ans);
+	for (size_t i = 0; i < ans.len; i++)
+		ans.ptr[i] = (char)tolower((unsigned char)ans.ptr[i]);
+	if (!strcmp(ans.ptr, "y") || !strcmp(ans.ptr, "yes"))
+		said = RUN_STEP_YES;
+	else if (!strcmp(ans.ptr, "c") || !strcmp(ans.ptr, "continue"))
+		said = RUN_STEP_ALL;
+	buf_release(&msg);
+	buf_release(&ans);
+	return said;
 }

@@ -51,6 +51,23 @@ static void view_event(const struct run_event *ev, void *payload)
 		pthread_mutex_unlock(&v->progress->lock);
 }
 
+/* --step: asked with the progress block off the screen. */
+static int view_step(const char *name, void *payload)
+{
+	struct view *v = payload;
+	int said;
+
+	if (v->progress) {
+		pthread_mutex_lock(&v->progress->lock);
+		cli_progress_erase(v->progress);
+	}
+	fflush(stdout);
+	said = cli_step_ask(name);
+	if (v->progress)
+		pthread_mutex_unlock(&v->progress->lock);
+	return said;
+}
+
 static void view_message(int level, const char *text, void *payload)
 {
 	(void)payload;
@@ -186,6 +203,8 @@ static int run(struct cli_args *a, enum run_mode mode)
 
 	if ((rc = cli_vars_prompt(a)))
 		return rc;
+	if (a->step && mode == RUN_APPLY)
+		hooks.step = view_step;
 	o.hooks = &hooks;
 	ro.color = !a->no_color && !json && isatty(1) && !getenv("NO_COLOR");
 	ro.playbook = a->pbs_nr ? a->pbs[a->pbs_nr - 1]->path : NULL;

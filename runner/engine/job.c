@@ -333,6 +333,13 @@ static void hook_warning(const char *text, void *payload)
 	say(payload, JOB_WARNING, "%s", text);
 }
 
+static int hook_step(const char *name, void *payload)
+{
+	const struct job_hooks *h = ((struct job *)payload)->o->hooks;
+
+	return h->step(name, h->payload);
+}
+
 static void hook_progress(const char *host, const char *task, void *payload)
 {
 	const struct job_hooks *h = ((struct job *)payload)->o->hooks;
@@ -433,6 +440,7 @@ static int job_run_changed(struct job_result *out, const struct job_opts *o,
 		.play_start = hook_play, .progress = hook_progress,
 		.event = hook_event, .batch_start = hook_batch_start,
 		.batch_end = hook_batch_end, .warning = hook_warning,
+		.step = o->hooks && o->hooks->step ? hook_step : NULL,
 		.payload = &j,
 	};
 	struct run_opts ro = run_opts_of(o, o->mode);

@@ -775,6 +775,8 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 		return -1;
 
 	pthread_mutex_init(&rs.lock, NULL);
+	pthread_mutex_init(&rs.step_lock, NULL);
+	rs.step_said = val_dict();
 	rs.conn_index = val_dict();
 	rs.stats_index = val_dict();
 	/* a run_result may already hold the hosts of earlier playbooks */
@@ -823,6 +825,8 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	}
 	free(rs.incs);
 	pthread_mutex_destroy(&rs.lock);
+	pthread_mutex_destroy(&rs.step_lock);
+	val_unref(rs.step_said);
 	val_unref(rs.secrets);
 	out->interrupted = tend_interrupted != 0;
 	return error;

@@ -764,6 +764,48 @@ static bool start_allows(struct hostctx *hc, const struct task *t)
 	return false;
 }
 
+/*
+ * --step: whether the operator lets module task t run, asked once per
+ * task (the first host to reach it asks, the others take the answer).
+ */
+static bool step_allows(struct hostctx *hc, const struct task *t)
+{
+	struct runstate *rs = hc->pc->rs;
+	const struct run_hooks *h = rs->opts->hooks;
+	char key[2 * sizeof(void *) + 3];
+	const struct val *said;
+	struct buf name = BUF_INIT;
+	bool yes = true;
+
+	if (hc->handler || rs->opts->quiet || !h || !h->step)
+		return true;
+	snprintf(key, sizeof(key), "%p", (const void *)t);
+	pthread_mutex_lock(&rs->step_lock);
+	if (!rs->step_all) {
+		if ((said = val_dict_get(rs->step_said, key))) {
+			yes = said->u.b;
+		} else {
+			if (t->name && t->role)
+				buf_addf(&name, "%s : %s", t->role->name,
+					 t->name);
+			else
+				buf_adds(&name, t->name ? t->name : t->action);
+			switch (h->step(name.ptr, h->payload)) {
+			case RUN_STEP_ALL:
+				rs->step_all = true;
+				break;
+			case RUN_STEP_NO:
+				yes = false;
+				break;
+			}
+			val_dict_set(rs->step_said, key, val_bool(yes));
+		}
+	}
+	pthread_mutex_unlock(&rs->step_lock);
+	buf_release(&name);
+	return yes;
+}
+
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs)
 {
@@ -799,6 +841,8 @@ bool run_task(struct hostctx *hc, const struct task *t,
 		break;
 	case TASK_MODULE:
 		if (!hc->handler && !tags_match(hc, t))
+			break;
+		if (!step_allows(hc, t))
 			break;
 		hc->shown_for = t;
 		hc->shown = shown_name(hc, t, vs);

@@ -105,6 +105,7 @@ struct cli_args {
 	bool ask_become_pass;      /* -K */
 	struct val *ssh_args;      /* --ssh-common-args as connection vars */
 	const char *start_at_task; /* --start-at-task NAME, or NULL */
+	bool step;                 /* --step: ask before each task */
 	bool no_window;
 	bool override_cw;        /* --override-change-window */
 	const char *reason;
@@ -171,7 +172,7 @@ enum opt_id {
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
 	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
 	OPT_BECOME_USER, OPT_BECOME_METHOD, OPT_ASK_BECOME_PASS,
-	OPT_SSH_COMMON_ARGS, OPT_START_AT_TASK,
+	OPT_SSH_COMMON_ARGS, OPT_START_AT_TASK, OPT_STEP,
 };
 
 enum {
@@ -216,6 +217,15 @@ int cli_vars_prompt(struct cli_args *a);
  * exit code after printing why (no terminal).
  */
 int cli_ask_become_pass(struct cli_args *a);
+/*
+ * prompt.c: --step, ansible-playbook's "Perform task: TASK: NAME
+ * (N)o/(y)es/(c)ontinue: " on /dev/tty: RUN_STEP_YES, _ALL (continue
+ * without asking) or _NO (anything else, or no terminal). And whether
+ * there is a terminal to ask on (0, or an exit code after a message
+ * naming `opt`).
+ */
+int cli_step_ask(const char *name);
+int cli_need_tty(const char *opt);
 
 /*
  * sshargs.c: --ssh-common-args ARGS (words split as Python's shlex): the

@@ -48,6 +48,8 @@ struct job_hooks {
 	 * hosts") or JOB_WARNING ("closing maintenance window 3: ...").
 	 */
 	void (*message)(int level, const char *text, void *payload);
+	/* --step: run.h run_hooks.step, in the pass that is shown */
+	int (*step)(const char *name, void *payload);
 	void *payload;
 };
 

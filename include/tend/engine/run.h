@@ -49,8 +49,17 @@ struct run_hooks {
 	void (*event)(const struct run_event *ev, void *payload);
 	/* Something the operator should know (a play that matched nothing). */
 	void (*warning)(const char *text, void *payload);
+	/*
+	 * --step: whether to run the task shown as `name` (RUN_STEP_*),
+	 * asked once per task of a playbook, before its first host runs it;
+	 * after RUN_STEP_ALL no more. Called from a worker thread, one call
+	 * at a time. NULL: every task runs.
+	 */
+	int (*step)(const char *name, void *payload);
 	void *payload;
 };
+
+enum { RUN_STEP_NO, RUN_STEP_YES, RUN_STEP_ALL };
 
 struct run_opts {
 	enum run_mode mode;

@@ -61,6 +61,10 @@ struct runstate {
 	struct cached_include *incs;
 	size_t incs_nr, incs_alloc;
 	pthread_mutex_t lock; /* incs */
+	/* --step: the answers so far, by task (its address), and "all" */
+	pthread_mutex_t step_lock;
+	struct val *step_said;
+	bool step_all;
 	struct run_result *res;
 	const struct run_opts *opts;
 	const struct playbook *pb;
