@@ -249,7 +249,6 @@ static enum call_next call_prepare(struct call *c)
 	}
 	c->ed.sc = c->sc;
 	c->ctx.env = c->env;
-	c->ctx.deadline = 0;
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
@@ -334,7 +333,6 @@ static int call_timeout(struct call *c)
 		buf_adds(&c->msg, tend_error_last());
 	} else if (c->tmt) {
 		c->tx = c->tmt;
-		/* for what the module does in tend's own process */
 		c->ctx.deadline = run_now_seconds() + (double)c->timeout;
 	}
 	val_unref(r);
@@ -826,7 +824,6 @@ static void call_reset(struct call *c)
 	c->ro = c->envt = c->tx = c->tmt = NULL;
 	val_unref(c->env);
 	c->env = NULL;
-	c->ctx.env = NULL;
 	c->ctx.deadline = 0;
 	check_result_release(&c->cr);
 	check_result_init(&c->cr);
