@@ -78,5 +78,10 @@ long taskenv_time_left_ms(const struct task_ctx *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	left = (ctx->deadline - now) * 1000.0;
-	return left < 1 ? 1 : left > LONG_MAX / 2 ? LONG_MAX / 2 : (long)left;
+	/*
+	 * Rounded up: the request must not end before the deadline, which
+	 * is when the engine sees the task's time as up and says so.
+	 */
+	return left < 1 ? 1 : left > LONG_MAX / 2 ? LONG_MAX / 2 :
+		(long)left + 1;
 }

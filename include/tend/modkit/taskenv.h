@@ -41,9 +41,10 @@ const struct http_proxy_env *taskenv_proxy(struct taskenv_proxy *out,
 void taskenv_proxy_release(struct taskenv_proxy *p);
 
 /*
- * The milliseconds left of the task's `timeout:` (for http_opts.max_ms):
- * 0 when it has none, at least 1 once it ran out (the request then
- * stops at once, and the engine reports the timeout).
+ * The milliseconds left of the task's `timeout:` (for http_opts.max_ms),
+ * rounded up so that a request never ends before the deadline: 0 when
+ * it has none, 1 once it ran out (the request then stops at once, and
+ * the engine reports the timeout).
  */
 long taskenv_time_left_ms(const struct task_ctx *ctx);
 
