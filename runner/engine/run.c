@@ -8,6 +8,9 @@
 #include "tend/engine/run_int.h"
 #include "tend/util/pwhash.h"
 #include "tend/data/digest.h"
+#include "tend/data/truth.h"
+#include "tend/lang/template.h"
+#include "tend/util/interrupt.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -401,4 +404,71 @@ bool run_plan_unknown(const struct hostctx *hc, int error)
 {
 	return run_plan_pass(hc) && error == TEND_EUNDEFINED &&
 	       hc->hs->unknown_results;
+}
+
+/*
+ * Whether a failure of `t` is ignored: ignore_errors is Ansible's
+ * FieldAttribute(isa='bool'), rendered, then boolean(strict=True), so
+ * "off", "no", "0" and "false" do not ignore and "{{ 'yes' }}" does.
+ * A value that is no boolean does not ignore, and why is added to `msg`,
+ * after the result's own message (Ansible fails the task with the same
+ * complaint, then ignores that failure because it tests the raw string
+ * for truth: tend does not).
+ */
+bool run_ignores_errors(struct buf *msg, const struct val *result,
+			const struct val *flag, const struct scope *sc)
+{
+	struct val *r = NULL;
+	bool ignore = false;
+
+	if (!flag)
+		return false;
+	if (template_render(&r, flag, sc) < 0 ||
+	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
+		/* keep the failure's own message in front */
+		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
+			buf_adds(msg, val_cstr(val_dict_get(result, "msg")));
+		buf_addf(msg, "%sinvalid 'ignore_errors': %s",
+			 msg->len ? "; " : "", tend_error_last());
+		tend_error_clear();
+		ignore = false;
+	}
+	val_unref(r);
+	return ignore;
+}
+
+int run_int_keyword(long long *out, const struct val *v, long long dflt,
+		    const struct scope *sc, const char *what)
+{
+	struct val *r = NULL;
+	const char *s;
+	char *end;
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (template_render(&r, v, sc) < 0)
+		return tend_error_prefix("in '%s'", what);
+	s = val_cstr(r);
+	if (val_is(r, VAL_INT)) {
+		*out = r->u.i;
+	} else if (s && *s && (*out = strtoll(s, &end, 10), !*end)) {
+		/* a string of digits */
+	} else {
+		val_unref(r);
+		return tend_error_set("'%s' must be an integer", what);
+	}
+	val_unref(r);
+	return 0;
+}
+
+/* Sleep `secs` seconds, or less if the run is interrupted. */
+void run_sleep(long long secs)
+{
+	for (long long ms = secs * 1000; ms > 0 && !tend_interrupted;
+	     ms -= 100) {
+		struct timespec ts = { 0, (ms < 100 ? ms : 100) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 }

@@ -409,6 +409,18 @@ extern const struct engine_ops run_engine_ops;
 bool run_plan_pass(const struct hostctx *hc);
 enum { CHECK_MODE_NONE, CHECK_MODE_ON, CHECK_MODE_OFF };
 
+/*
+ * run.c, for task.c: whether a failure is ignored (a task's or its
+ * blocks' ignore_errors, rendered as Ansible's boolean; an invalid one is
+ * added to `msg` and ignores nothing); an integer keyword (retries,
+ * delay) rendered, `dflt` when absent; a sleep an interrupt cuts short.
+ */
+bool run_ignores_errors(struct buf *msg, const struct val *result,
+			const struct val *flag, const struct scope *sc);
+int run_int_keyword(long long *out, const struct val *v, long long dflt,
+		    const struct scope *sc, const char *what);
+void run_sleep(long long secs);
+
 /* task.c */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,

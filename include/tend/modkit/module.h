@@ -205,6 +205,22 @@ struct task_ctx {
 	const struct engine_ops *engine;
 	void *engine_data;
 	/*
+	 * The task's `environment:` (play's, blocks' and its own, merged
+	 * and rendered): a dict of names to values, or NULL. What a module
+	 * runs on the host gets it from the transport already; this is for
+	 * what a module does in tend's own process (modkit/taskenv.h).
+	 * Values may be secrets: never show them.
+	 */
+	const struct val *env;
+	/*
+	 * When the task's `timeout:` runs out, in CLOCK_MONOTONIC seconds
+	 * (run_now_seconds' clock), or 0: none. The transport stops what
+	 * runs on the host by then; work in tend's own process must end by
+	 * then too (taskenv_time_left_ms), and the engine fails the task
+	 * with Ansible's timeout message.
+	 */
+	double deadline;
+	/*
 	 * For provisioning modules: the state DB their apply records what
 	 * it creates in (store/store.h), or NULL when the run keeps no
 	 * record (a plan); the run's id there, and who owns what they
