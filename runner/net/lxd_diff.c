@@ -221,7 +221,8 @@ static struct val *sorted_copy(const struct val *v)
 		return val_copy(v);
 	n = v->u.dict.nr;
 	items = xcalloc(n + 1, sizeof(*items));
-	memcpy(items, v->u.dict.items, n * sizeof(*items));
+	if (n) /* an empty dict may have no items array at all */
+		memcpy(items, v->u.dict.items, n * sizeof(*items));
 	qsort(items, n, sizeof(*items), by_key);
 	out = val_dict();
 	for (size_t i = 0; i < n; i++)
