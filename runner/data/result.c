@@ -35,6 +35,7 @@ void run_result_release(struct run_result *r)
 		free(ev->msg);
 		free(ev->detail);
 		free(ev->result);
+		free(ev->observed);
 	}
 	free(r->events);
 	for (size_t i = 0; i < r->hosts_nr; i++)

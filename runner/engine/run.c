@@ -205,6 +205,36 @@ struct run_event *run_last_event(struct hostctx *hc)
 	return &hc->hs->ev[hc->hs->ev_nr - 1];
 }
 
+/*
+ * One "DIGEST LABEL" line per thing a module observed (run_event.observed)
+ * into `out`: a digest, never the text, as a saved plan keeps them.
+ */
+static void observed_lines(struct buf *out, const struct val *observed)
+{
+	unsigned char md[crypto_hash_sha256_BYTES];
+	char hex[65];
+
+	for (size_t i = 0; val_is(observed, VAL_DICT) &&
+	     i < observed->u.dict.nr; i++) {
+		const char *label = observed->u.dict.items[i].key;
+		const struct val *text = observed->u.dict.items[i].v;
+		crypto_hash_sha256_state h;
+
+		crypto_hash_sha256_init(&h);
+		crypto_hash_sha256_update(&h, (const unsigned char *)label,
+					  strlen(label) + 1);
+		crypto_hash_sha256_update(&h, (const unsigned char *)
+					  val_cstr(text), val_len(text));
+		crypto_hash_sha256_final(&h, md);
+		sodium_bin2hex(hex, sizeof(hex), md, sizeof(md));
+		buf_addf(out, "%s ", hex);
+		/* one line each, whatever the label holds */
+		for (const char *p = label; *p; p++)
+			buf_addch(out, *p == '\n' || *p == '\r' ? '?' : *p);
+		buf_addch(out, '\n');
+	}
+}
+
 /* The fingerprint of a check (see struct run_event). */
 void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr)
@@ -212,7 +242,9 @@ void run_fingerprint(struct run_event *ev, enum event_status st,
 	crypto_hash_sha256_state h;
 	unsigned char md[crypto_hash_sha256_BYTES];
 	const char *name = event_status_name(st, RUN_PLAN);
+	struct buf seen = BUF_INIT;
 
+	observed_lines(&seen, cr->observed);
 	crypto_hash_sha256_init(&h);
 	crypto_hash_sha256_update(&h, (const unsigned char *)name,
 				  strlen(name) + 1);
@@ -220,8 +252,15 @@ void run_fingerprint(struct run_event *ev, enum event_status st,
 				  cr->changes.len + 1);
 	crypto_hash_sha256_update(&h, (const unsigned char *)cr->diff.ptr,
 				  cr->diff.len);
+	/* (nothing observed adds nothing: older fingerprints stay valid) */
+	if (seen.len)
+		crypto_hash_sha256_update(&h, (const unsigned char *)seen.ptr,
+					  seen.len);
 	crypto_hash_sha256_final(&h, md);
 	sodium_bin2hex(ev->fingerprint, sizeof(ev->fingerprint), md, sizeof(md));
+	free(ev->observed);
+	ev->observed = seen.len ? buf_detach(&seen, NULL) : NULL;
+	buf_release(&seen);
 }
 
 /*

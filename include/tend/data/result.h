@@ -63,6 +63,14 @@ struct run_event {
 	 */
 	char fingerprint[65];
 	/*
+	 * What a provisioning module observed (check_result.observed), as
+	 * one "DIGEST LABEL" line per thing it judged, in its order: the
+	 * SHA-256 (hex) of the thing's canonical text, then its label ("lxd
+	 * instance web-02"); covered by `fingerprint`. NULL when the module
+	 * reports none.
+	 */
+	char *observed;
+	/*
 	 * SHA-256 (hex) of what the task runs: its rendered arguments, the
 	 * user it becomes and the host's connection variables, each secret
 	 * as its Argon2id digest (engine/run.c run_args_fingerprint). Only

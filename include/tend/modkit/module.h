@@ -122,6 +122,16 @@ struct check_result {
 	 * a GET answered with a status outside status_code, in a plan).
 	 */
 	bool failed;
+	/*
+	 * NULL, or what a provisioning module saw of each thing it judged,
+	 * by label: "lxd instance web-02" -> a canonical text of its state
+	 * (a string; "null": absent). Never shown nor stored: the task's
+	 * fingerprint covers it, and a saved plan keeps one digest per
+	 * label (engine/run.c run_fingerprint), so that `tend apply
+	 * plan.json` refuses, naming it, a thing that moved since the plan
+	 * even where the task's change lines stay the same.
+	 */
+	struct val *observed;
 	void *priv;         /* the module's own data for apply, or NULL */
 	void (*priv_free)(void *priv);
 };
