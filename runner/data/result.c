@@ -84,12 +84,15 @@ void result_output_tail(struct buf *out, const char *text, size_t len,
 
 void result_detail_text(struct buf *out, const struct val *d, bool tail)
 {
+	const char *sep = "";
+
 	for (size_t i = 0; i < ARRAY_SIZE(detail_keys); i++) {
 		const struct val *v = val_dict_get(d, detail_keys[i]);
 
 		if (!v || v->type == VAL_NULL)
 			continue;
-		buf_addf(out, "%s%s: ", out->len ? "\n" : "", detail_keys[i]);
+		buf_addf(out, "%s%s: ", sep, detail_keys[i]);
+		sep = "\n";
 		if (v->flags & VAL_F_SECRET)
 			buf_adds(out, "********");
 		else if (v->type != VAL_STR)
