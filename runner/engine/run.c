@@ -235,6 +235,62 @@ static void observed_lines(struct buf *out, const struct val *observed)
 	}
 }
 
+/*
+ * One value of a failure's detail, scrubbed as msg is: a string as
+ * itself, anything else as it is unless its JSON quotes a secret (then
+ * that JSON, scrubbed, as a string).
+ */
+static struct val *detail_value(const struct val *v,
+				const struct val *secrets,
+				const struct val *args)
+{
+	struct buf b = BUF_INIT, orig = BUF_INIT;
+	struct val *out;
+
+	if (v->type == VAL_STR)
+		val_to_str(&b, v);
+	else
+		val_to_json(&b, v, 0);
+	buf_addbuf(&orig, &b);
+	run_scrub(&b, secrets);
+	run_hide_short_secrets(&b, args);
+	if (v->type != VAL_STR && b.len == orig.len &&
+	    !memcmp(b.ptr, orig.ptr, b.len))
+		out = val_copy(v);
+	else
+		out = val_strn(b.ptr, b.len);
+	buf_release(&orig);
+	buf_release(&b);
+	return out;
+}
+
+void run_failure_detail(struct hostctx *hc, const struct val *result,
+			const struct val *secrets, const struct val *args)
+{
+	static const char *const keys[] = { "rc", "stdout", "stderr" };
+	struct run_event *ev = run_last_event(hc);
+	struct val *d = NULL;
+	struct buf b = BUF_INIT;
+
+	if (hc->no_log)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct val *v = val_dict_get(result, keys[i]);
+
+		if (!v)
+			continue;
+		if (!d)
+			d = val_dict();
+		val_dict_set(d, keys[i], detail_value(v, secrets, args));
+	}
+	if (!d)
+		return;
+	result_detail_text(&b, d, hc->pc->rs->opts->verbosity < 1);
+	ev->detail = buf_detach(&b, NULL);
+	ev->detail_json = result_detail_json(d);
+	val_unref(d);
+}
+
 /* The fingerprint of a check (see struct run_event). */
 void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr)

@@ -617,35 +617,6 @@ static void record_unknown(struct call *c)
 	val_dict_set_bool(c->result, "tend_unknown", true);
 }
 
-/*
- * What -v adds to a failure: the rc, stdout and stderr of its result,
- * as the output shows them (never for a no_log task; secrets scrubbed).
- */
-static void failure_detail(struct call *c)
-{
-	static const char *const keys[] = { "rc", "stdout", "stderr" };
-	struct buf b = BUF_INIT;
-
-	if (c->hc->pc->rs->opts->verbosity < 1 || c->hc->no_log)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const struct val *v = val_dict_get(c->result, keys[i]);
-
-		if (!v)
-			continue;
-		buf_addf(&b, "%s%s: ", b.len ? "\n" : "", keys[i]);
-		if (v->type == VAL_STR)
-			val_to_str(&b, v);
-		else
-			val_to_json(&b, v, 0);
-	}
-	run_scrub(&b, c->secrets);
-	run_hide_short_secrets(&b, c->args);
-	if (b.len)
-		run_last_event(c->hc)->detail = buf_detach(&b, NULL);
-	buf_release(&b);
-}
-
 /* Record a failure, ignored or not (ignore_errors). */
 static void record_failure(struct call *c, bool *host_failed)
 {
@@ -672,7 +643,7 @@ static void record_failure(struct call *c, bool *host_failed)
 							  "changed")));
 	if (!hc->no_log && !hc->no_diff && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
-	failure_detail(c);
+	run_failure_detail(hc, c->result, c->secrets, c->args);
 	if (!ignore) {
 		*host_failed = true;
 		hc->hs->fatal = hc->any_errors_fatal;

@@ -334,6 +334,15 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg);
 struct run_event *run_last_event(struct hostctx *hc);
+/*
+ * On the failure event just added (run_last_event): the rc, stdout and
+ * stderr of its result, scrubbed of `secrets` and of short pieces of
+ * secrets in `args` as msg is, as ev->detail (the text: in full with
+ * -v, else each output's tail) and ev->detail_json (the state DB's).
+ * Nothing under no_log, or when the result has none of the three.
+ */
+void run_failure_detail(struct hostctx *hc, const struct val *result,
+			const struct val *secrets, const struct val *args);
 void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr);
 /*
