@@ -1,6 +1,7 @@
 #include "tend/common.h"
 #include "tend/modkit/module.h"
 #include "tend/modkit/toolkit.h"
+#include "tend/modkit/taskenv.h"
 #include "tend/net/http.h"
 #include "tend/transport/transport.h"
 #include "tend/util/buf.h"
@@ -502,11 +503,19 @@ static int controller_fetch(struct dl *d, struct buf *body,
 	struct http_opts o = HTTP_OPTS_INIT;
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct http_request req = { .method = "GET", .opts = &o };
+	struct taskenv_proxy proxy = TASKENV_PROXY_INIT;
 	struct val *hl = NULL;
 	const char **headers = NULL;
+	long long timeout = arg_int(ctx, "timeout", 10);
 	int error;
 
 	o.timeout_ms = 0x7fffffffL;
+	/* `timeout` as a socket timeout; the task's `timeout:` ends it all */
+	o.idle_timeout_ms = timeout > 0 ? (long)timeout * 1000 : 0;
+	o.max_ms = taskenv_time_left_ms(ctx);
+	/* the task's environment decides the proxy, as it would on the host */
+	o.no_proxy = !arg_bool(ctx, "use_proxy", true);
+	o.proxy_env = taskenv_proxy(&proxy, ctx);
 	o.retries = -1;
 	o.follow_redirects = true;
 	o.insecure = !arg_bool(ctx, "validate_certs", true);
@@ -540,6 +549,7 @@ static int controller_fetch(struct dl *d, struct buf *body,
 out:
 	free(headers);
 	val_unref(hl);
+	taskenv_proxy_release(&proxy);
 	http_response_release(&resp);
 	return error;
 }

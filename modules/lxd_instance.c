@@ -4,6 +4,7 @@
 #include "tend/modkit/toolkit.h"
 #include "tend/net/http.h"
 #include "tend/net/lxd.h"
+#include "tend/net/lxd_diff.h"
 #include "tend/store/store.h"
 #include "tend/util/buf.h"
 #include "tend/util/duration.h"
@@ -34,6 +35,8 @@
 #define KIND "lxd_instance"
 #define TEND_KEY "user.tend."
 #define TAG_KEY "user.tend.tag."
+/* config key user.tend.K of instance `in` (K a literal), or NULL */
+#define OWNER_KEY(in, k) lxd_instance_config(in, TEND_KEY k)
 
 static const char *const states[] = { "started", "stopped", "restarted",
 				      "absent", NULL };
@@ -112,6 +115,10 @@ struct plan {
 	size_t nr, alloc;
 	struct val *instances; /* name -> instance, as read */
 	struct val *names;     /* wanted_names */
+	struct val *devices;   /* wanted_devices, or NULL */
+	struct val *profiles;  /* wanted_profiles, or NULL */
+	struct val *observed;  /* check_result.observed */
+	char *project;         /* for the labels of `observed` */
 };
 
 static void plan_free(void *p)
@@ -128,6 +135,10 @@ static void plan_free(void *p)
 	free(pl->acts);
 	val_unref(pl->instances);
 	val_unref(pl->names);
+	val_unref(pl->devices);
+	val_unref(pl->profiles);
+	val_unref(pl->observed);
+	free(pl->project);
 	free(pl);
 }
 
@@ -168,40 +179,6 @@ static int lxd_of(struct lxd **out, const struct task_ctx *ctx)
 	o.project = arg_str(ctx, "project");
 	o.timeout_s = arg_int(ctx, "timeout", 60);
 	return lxd_open(out, &o);
-}
-
-/* Every instance of the project, by name (with its state). */
-static int read_instances(struct val **out, struct lxd *l)
-{
-	struct val *list = NULL, *byname;
-	int error;
-
-	if ((error = lxd_call(&list, l, "GET", "/1.0/instances?recursion=2",
-			      NULL)) < 0)
-		return error;
-	byname = val_dict();
-	for (size_t i = 0; i < val_len(list); i++) {
-		struct val *in = val_list_at(list, i);
-		const char *name = val_cstr(val_dict_get(in, "name"));
-
-		if (name)
-			val_dict_set(byname, name, val_ref(in));
-	}
-	val_unref(list);
-	*out = byname;
-	return 0;
-}
-
-static const char *inst_config(const struct val *in, const char *key)
-{
-	return val_cstr(val_dict_get(val_dict_get(in, "config"), key));
-}
-
-static bool inst_running(const struct val *in)
-{
-	const char *st = val_cstr(val_dict_get(in, "status"));
-
-	return st && !strcmp(st, "Running");
 }
 
 /* ---- what the task wants ---- */
@@ -251,10 +228,11 @@ static int wanted_names(struct val **out, const struct task_ctx *ctx)
 	return 0;
 }
 
-/* A config value as LXD keeps it: a string. */
+/* A config value as LXD keeps it: a string (secret if it held one). */
 static struct val *config_str(const struct val *v)
 {
 	struct buf b = BUF_INIT;
+	struct val *out;
 	char *s;
 	size_t len;
 
@@ -263,7 +241,56 @@ static struct val *config_str(const struct val *v)
 	else
 		val_to_text(&b, v);
 	s = buf_detach(&b, &len);
-	return val_str_take(s, len);
+	out = val_str_take(s, len);
+	return val_holds_secret(v) ? val_secret(out) : out;
+}
+
+/*
+ * The task's devices as LXD keeps them, every value a string, into
+ * *out (NULL when the task gives none): exactly these.
+ */
+static int wanted_devices(struct val **out, const struct task_ctx *ctx)
+{
+	const struct val *dev = arg_get(ctx, "devices");
+	struct val *d;
+
+	*out = NULL;
+	if (!dev)
+		return 0;
+	d = val_dict();
+	for (size_t i = 0; i < val_len(dev); i++) {
+		const struct val *one = dev->u.dict.items[i].v;
+		struct val *s = val_dict();
+
+		if (!val_is(one, VAL_DICT)) {
+			val_unref(s);
+			val_unref(d);
+			return tend_error_set("devices: '%s': expected a dict "
+					      "(type, path ...), got %s",
+					      dev->u.dict.items[i].key,
+					      val_type_name(one->type));
+		}
+		for (size_t k = 0; k < one->u.dict.nr; k++)
+			val_dict_set(s, one->u.dict.items[k].key,
+				     config_str(one->u.dict.items[k].v));
+		val_dict_set(d, dev->u.dict.items[i].key, s);
+	}
+	*out = d;
+	return 0;
+}
+
+/* The task's profiles, each a string, or NULL when it gives none. */
+static struct val *wanted_profiles(const struct task_ctx *ctx)
+{
+	const struct val *prof = arg_get(ctx, "profiles");
+	struct val *l;
+
+	if (!prof)
+		return NULL;
+	l = val_list();
+	for (size_t i = 0; i < val_len(prof); i++)
+		val_list_push(l, config_str(val_list_at(prof, i)));
+	return l;
 }
 
 /*
@@ -326,19 +353,6 @@ static void create_keys(struct val *cfg, const struct task_ctx *ctx,
 
 /* ---- judging ---- */
 
-/* Config keys a running container takes at once (the rest at a start). */
-static bool key_is_live(const char *key)
-{
-	static const char *const live[] = { "limits.", "user.", "boot.",
-					     "snapshots.", "image.",
-					     "environment.", NULL };
-
-	for (size_t i = 0; live[i]; i++)
-		if (!strncmp(key, live[i], strlen(live[i])))
-			return true;
-	return false;
-}
-
 /* Whether `key` is in the comma-separated `list`. */
 static bool in_list(const char *list, const char *key)
 {
@@ -364,25 +378,34 @@ static bool config_diff(struct val **out, struct buf *shown, bool *restart,
 			const struct val *in, const struct val *want)
 {
 	const struct val *cur = val_dict_get(in, "config");
-	const char *managed = inst_config(in, TEND_KEY "managed");
+	const char *managed = lxd_instance_config(in, TEND_KEY "managed");
 	struct val *cfg = val_is(cur, VAL_DICT) ? val_copy(cur) : val_dict();
 	bool changed = false;
 
 	for (size_t i = 0; i < want->u.dict.nr; i++) {
 		const char *k = want->u.dict.items[i].key;
-		const char *w = val_cstr(want->u.dict.items[i].v);
-		const char *c = val_cstr(val_dict_get(cur, k));
+		struct val *wv = want->u.dict.items[i].v;
+		const char *w = val_cstr(wv);
+		const struct val *cv = val_dict_get(cur, k);
+		const char *c = val_cstr(cv);
 
 		/* LXD drops a key set to "": unset is the same */
 		if ((c && !strcmp(c, w)) || (!c && !*w))
 			continue;
 		changed = true;
-		val_dict_set_str(cfg, k, w);
+		val_dict_set(cfg, k, val_ref(wv));
 		if (!strcmp(k, TEND_KEY "managed"))
 			continue;
-		buf_addf(shown, "%s%s %s -> %s", shown->len ? ", " : "", k,
-			 c ? c : "(unset)", w);
-		*restart = *restart || !key_is_live(k);
+		buf_adds(shown, shown->len ? ", " : "");
+		lxd_show_text(shown, k);
+		buf_addch(shown, ' ');
+		if (cv)
+			lxd_show_value(shown, cv);
+		else
+			buf_adds(shown, "(unset)");
+		buf_adds(shown, " -> ");
+		lxd_show_value(shown, wv);
+		*restart = *restart || !lxd_key_is_live(k);
 	}
 	for (size_t i = 0; val_is(cur, VAL_DICT) && i < cur->u.dict.nr; i++) {
 		const char *k = cur->u.dict.items[i].key;
@@ -394,9 +417,12 @@ static bool config_diff(struct val **out, struct buf *shown, bool *restart,
 			continue;
 		changed = true;
 		val_dict_del(cfg, k);
-		buf_addf(shown, "%s%s %s -> (unset)", shown->len ? ", " : "",
-			 k, val_cstr(cur->u.dict.items[i].v));
-		*restart = *restart || !key_is_live(k);
+		buf_adds(shown, shown->len ? ", " : "");
+		lxd_show_text(shown, k);
+		buf_addch(shown, ' ');
+		lxd_show_value(shown, cur->u.dict.items[i].v);
+		buf_adds(shown, " -> (unset)");
+		*restart = *restart || !lxd_key_is_live(k);
 	}
 	*out = cfg;
 	return changed;
@@ -408,8 +434,8 @@ static int expiry_of(long long *out, const struct task_ctx *ctx,
 {
 	const char *at = arg_str(ctx, "expires_at");
 	const char *ttl = arg_str(ctx, "ttl");
-	const char *created = in ? inst_config(in, TEND_KEY "created") : NULL;
-	const char *rec = in ? inst_config(in, TEND_KEY "expires_at") : NULL;
+	const char *created = in ? lxd_instance_config(in, TEND_KEY "created") : NULL;
+	const char *rec = in ? lxd_instance_config(in, TEND_KEY "expires_at") : NULL;
 	long long secs, from = now;
 
 	*out = 0;
@@ -445,23 +471,6 @@ static void line_destroy(struct buf *lines, const char *name, long long exp,
 	buf_adds(lines, ")\n");
 }
 
-/* Devices and profiles, when the task gives them: exactly those. */
-static void shape_diff(struct buf *shown, struct val *cfgput,
-		       const struct task_ctx *ctx, const struct val *in)
-{
-	const struct val *prof = arg_get(ctx, "profiles");
-	const struct val *dev = arg_get(ctx, "devices");
-
-	if (prof && !val_equal(prof, val_dict_get(in, "profiles"))) {
-		buf_addf(shown, "%sprofiles changed", shown->len ? ", " : "");
-		val_dict_set(cfgput, "profiles", val_ref((struct val *)prof));
-	}
-	if (dev && !val_equal(dev, val_dict_get(in, "devices"))) {
-		buf_addf(shown, "%sdevices changed", shown->len ? ", " : "");
-		val_dict_set(cfgput, "devices", val_ref((struct val *)dev));
-	}
-}
-
 /*
  * Judge one existing instance the task wants: a change of config, tags,
  * expiry, devices or profiles, and its run state.
@@ -475,11 +484,11 @@ static void judge_existing(struct plan *pl, struct buf *lines,
 	struct val *want = wanted_config(ctx, expiry), *cfg = NULL;
 	struct val *shape = val_dict();
 	struct buf shown = BUF_INIT;
-	bool restart = false, running = inst_running(in);
+	bool restart = false, running = lxd_instance_running(in);
 	bool changed = config_diff(&cfg, &shown, &restart, in, want);
 	struct act *a;
 
-	shape_diff(&shown, shape, ctx, in);
+	lxd_shape_diff(&shown, shape, &restart, pl->profiles, pl->devices, in);
 	if (changed || val_len(shape)) {
 		a = plan_add(pl, ACT_CHANGE, name);
 		val_dict_set(shape, "config", cfg);
@@ -528,14 +537,35 @@ static void judge_missing(struct plan *pl, struct buf *lines,
 	a->index = index;
 	a->expiry = expiry;
 	a->start = strcmp(state_of(ctx), "stopped") != 0;
-	for (size_t i = 0; val_is(cfg, VAL_DICT) && i < cfg->u.dict.nr; i++)
-		buf_addf(&shown, "%s%s=%s", i ? ", " : "",
-			 cfg->u.dict.items[i].key,
-			 val_cstr(val_dict_get(a->config,
-					       cfg->u.dict.items[i].key)));
+	for (size_t i = 0; val_is(cfg, VAL_DICT) && i < cfg->u.dict.nr; i++) {
+		buf_adds(&shown, i ? ", " : "");
+		lxd_show_text(&shown, cfg->u.dict.items[i].key);
+		buf_addch(&shown, '=');
+		lxd_show_value(&shown, val_dict_get(a->config,
+						cfg->u.dict.items[i].key));
+	}
 	buf_addf(lines, "+ create %s%s%s%s\n", name, shown.len ? " (" : "",
 		 shown.ptr, shown.len ? ")" : "");
 	buf_release(&shown);
+}
+
+/*
+ * What check saw of instance `name` (`in`; NULL: absent), for a saved
+ * plan to notice that it moved (check_result.observed).
+ */
+static void observe(struct plan *pl, const char *name, const struct val *in)
+{
+	struct buf label = BUF_INIT, seen = BUF_INIT;
+	size_t len;
+	char *s;
+
+	buf_addf(&label, "lxd instance %s", name);
+	if (strcmp(pl->project, "default"))
+		buf_addf(&label, " (project %s)", pl->project);
+	lxd_instance_canonical(&seen, in);
+	s = buf_detach(&seen, &len);
+	val_dict_set(pl->observed, label.ptr, val_str_take(s, len));
+	buf_release(&label);
 }
 
 struct indexed {
@@ -567,12 +597,13 @@ static void judge_scale_down(struct plan *pl, struct buf *lines,
 
 	for (size_t i = 0; pat && i < insts->u.dict.nr; i++) {
 		const struct val *in = insts->u.dict.items[i].v;
-		const char *p = inst_config(in, TEND_KEY "pattern");
-		const char *ix = inst_config(in, TEND_KEY "index");
+		const char *p = lxd_instance_config(in, TEND_KEY "pattern");
+		const char *ix = lxd_instance_config(in, TEND_KEY "index");
 		long long n = ix ? strtoll(ix, NULL, 10) : 0;
 
 		if (!p || strcmp(p, pat) || n <= count)
 			continue;
+		observe(pl, insts->u.dict.items[i].key, in);
 		ALLOC_GROW(idx, nr + 1, alloc);
 		idx[nr].index = n;
 		idx[nr].name = insts->u.dict.items[i].key;
@@ -625,17 +656,17 @@ static void judge_orphans(struct plan *pl, struct buf *lines,
 
 		if (judged(pl, names, name) ||
 		    !owner_expired_orphan(&exp, ctx, KIND,
-					  inst_config(in, TEND_KEY "playbook"),
-					  inst_config(in, TEND_KEY "play"),
-					  inst_config(in, TEND_KEY "task"),
-					  inst_config(in, TEND_KEY "expires_at"),
-					  now))
+					  OWNER_KEY(in, "playbook"),
+					  OWNER_KEY(in, "play"),
+					  OWNER_KEY(in, "task"),
+					  OWNER_KEY(in, "expires_at"), now))
 			continue;
 		buf_reset(&key);
 		buf_addf(&key, "%s\n%s\n%s\n%s", KIND, lxd_where(l),
 			 lxd_project(l), name);
 		if (!owner_claim(key.ptr, ctx->task_key))
 			continue;
+		observe(pl, name, in);
 		plan_add(pl, ACT_DESTROY, name);
 		line_destroy(lines, name, exp, NULL);
 	}
@@ -674,6 +705,7 @@ static struct val *result_of(const struct val *insts, const struct val *names)
 
 /* ---- check ---- */
 
+
 /* Judge every wanted name, then a count's surplus. */
 static int judge_all(struct plan *pl, struct buf *lines,
 		     const struct task_ctx *ctx, const struct val *names,
@@ -688,6 +720,7 @@ static int judge_all(struct plan *pl, struct buf *lines,
 		struct val *in = val_dict_get(pl->instances, name);
 		long long exp;
 
+		observe(pl, name, in);
 		if (expiry_of(&exp, ctx, in, now) < 0)
 			return -1;
 		if (in && (absent || (exp && exp <= now))) {
@@ -718,14 +751,20 @@ static int lxd_instance_check(struct check_result *out,
 	long long now = (long long)time(NULL);
 	int error;
 
+	pl->observed = val_dict();
+	pl->profiles = wanted_profiles(ctx);
 	if ((error = lxd_of(&l, ctx)) < 0 ||
 	    (error = wanted_names(&names, ctx)) < 0 ||
-	    (error = read_instances(&pl->instances, l)) < 0 ||
-	    (error = judge_all(pl, &out->changes, ctx, names, now)) < 0)
+	    (error = wanted_devices(&pl->devices, ctx)) < 0 ||
+	    (error = lxd_instances_read(&pl->instances, l)) < 0)
+		goto out;
+	pl->project = xstrdup(lxd_project(l));
+	if ((error = judge_all(pl, &out->changes, ctx, names, now)) < 0)
 		goto out;
 	judge_orphans(pl, &out->changes, ctx, l, names, now);
 	out->status = pl->nr ? CHECK_CHANGE : CHECK_OK;
 	out->result = result_of(pl->instances, names);
+	out->observed = val_ref(pl->observed);
 	pl->names = val_ref(names);
 	out->priv = pl;
 	out->priv_free = plan_free;
@@ -738,24 +777,6 @@ out:
 }
 
 /* ---- apply ---- */
-
-/* PUT .../state {action}: start, stop, restart. */
-static int set_state(struct lxd *l, const char *name, const char *action,
-		     bool force)
-{
-	struct buf path = BUF_INIT;
-	struct val *body = val_dict();
-	int error;
-
-	lxd_instance_path(&path, name, "/state");
-	val_dict_set_str(body, "action", action);
-	val_dict_set_bool(body, "force", force);
-	val_dict_set_int(body, "timeout", 30);
-	error = lxd_call(NULL, l, "PUT", path.ptr, body);
-	val_unref(body);
-	buf_release(&path);
-	return error;
-}
 
 /* What the state DB keeps of an instance tend made. */
 static int record(const struct task_ctx *ctx, struct lxd *l,
@@ -798,16 +819,9 @@ static int record(const struct task_ctx *ctx, struct lxd *l,
 static int do_destroy(const struct task_ctx *ctx, struct lxd *l,
 		      const struct plan *pl, const struct act *a)
 {
-	struct buf path = BUF_INIT;
-	int error = 0;
+	int error = lxd_instance_delete(l, a->name,
+					val_dict_get(pl->instances, a->name));
 
-	/* LXD refuses to delete a running instance: kill it first */
-	if (inst_running(val_dict_get(pl->instances, a->name)))
-		error = set_state(l, a->name, "stop", true);
-	lxd_instance_path(&path, a->name, "");
-	if (!error)
-		error = lxd_call(NULL, l, "DELETE", path.ptr, NULL);
-	buf_release(&path);
 	if (!error && ctx->store &&
 	    (error = store_resource_delete(ctx->store, KIND, a->name)) ==
 	    TEND_ENOTFOUND) {
@@ -821,37 +835,20 @@ static int do_destroy(const struct task_ctx *ctx, struct lxd *l,
 static int do_change(const struct task_ctx *ctx, struct lxd *l,
 		     const struct act *a)
 {
-	static const char *const keep[] = { "architecture", "config",
-					     "devices", "ephemeral",
-					     "profiles", "stateful",
-					     "description", NULL };
-	struct buf path = BUF_INIT;
-	struct val *body = val_dict();
-	int error;
+	int error = lxd_instance_put(l, a->inst, a->config);
 
-	for (size_t i = 0; keep[i]; i++) {
-		const struct val *v = val_dict_get(a->config, keep[i]);
-
-		if (!v)
-			v = val_dict_get(a->inst, keep[i]);
-		if (v)
-			val_dict_set(body, keep[i], val_ref((struct val *)v));
-	}
-	lxd_instance_path(&path, a->name, "");
-	error = lxd_call(NULL, l, "PUT", path.ptr, body);
 	if (!error && a->restart)
-		error = set_state(l, a->name, "restart",
-				  arg_bool(ctx, "force_stop", false));
+		error = lxd_instance_state_put(l, a->name, "restart",
+					       arg_bool(ctx, "force_stop",
+							false));
 	/* an instance tend made: its record follows its expiry and tags */
-	if (!error && inst_config(a->inst, TEND_KEY "created"))
+	if (!error && lxd_instance_config(a->inst, TEND_KEY "created"))
 		error = record(ctx, l, a);
-	val_unref(body);
-	buf_release(&path);
 	return error;
 }
 
 static int do_create(const struct task_ctx *ctx, struct lxd *l,
-		     const struct act *a)
+		     const struct plan *pl, const struct act *a)
 {
 	struct val *body = val_dict();
 	int error;
@@ -861,18 +858,17 @@ static int do_create(const struct task_ctx *ctx, struct lxd *l,
 			 arg_str(ctx, "type") : "container");
 	val_dict_set(body, "source", lxd_image_source(arg_str(ctx, "image")));
 	val_dict_set(body, "config", val_ref(a->config));
-	if (arg_get(ctx, "profiles"))
-		val_dict_set(body, "profiles",
-			     val_copy(arg_get(ctx, "profiles")));
-	if (arg_get(ctx, "devices"))
-		val_dict_set(body, "devices", val_copy(arg_get(ctx, "devices")));
+	if (pl->profiles)
+		val_dict_set(body, "profiles", val_ref(pl->profiles));
+	if (pl->devices)
+		val_dict_set(body, "devices", val_ref(pl->devices));
 	error = lxd_call(NULL, l, "POST", "/1.0/instances", body);
 	val_unref(body);
 	/* on record as soon as it exists, started or not */
 	if (!error)
 		error = record(ctx, l, a);
 	if (!error && a->start)
-		error = set_state(l, a->name, "start", false);
+		error = lxd_instance_state_put(l, a->name, "start", false);
 	return error;
 }
 
@@ -890,10 +886,10 @@ static int do_act(const struct task_ctx *ctx, struct lxd *l,
 		error = do_change(ctx, l, a);
 		break;
 	case ACT_CREATE:
-		error = do_create(ctx, l, a);
+		error = do_create(ctx, l, pl, a);
 		break;
 	default:
-		error = set_state(l, a->name, a->state,
+		error = lxd_instance_state_put(l, a->name, a->state,
 				  strcmp(a->state, "start") && force);
 		break;
 	}
@@ -925,7 +921,7 @@ static int lxd_instance_apply(struct apply_result *out,
 	out->changed = pl->nr > 0;
 	buf_addbuf(&out->msg, &planned->changes);
 	buf_rtrim(&out->msg);
-	if ((error = read_instances(&now, l)) < 0)
+	if ((error = lxd_instances_read(&now, l)) < 0)
 		goto out;
 	out->result = result_of(now, pl->names);
 out:

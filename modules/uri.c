@@ -568,7 +568,8 @@ static int send_request(struct uri_reply *rep, char **skip,
 			goto out;
 		if (dest)
 			uri_local_dest_dir(&dir, &dest_dir, req->dest);
-		error = uri_local_request(rep, &tmp, req, dest ? dir.ptr : NULL);
+		error = uri_local_request(rep, &tmp, req, dest ? dir.ptr : NULL,
+					  ctx);
 	} else {
 		error = host_request(rep, &tmp, skip, &dest_dir, ctx, req,
 				     at_apply);

@@ -1,5 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/duration.h"
+#include "tend/data/result.h"
+#include "tend/report/report.h"
 #include "tend/cli/cli_int.h"
 
 #include <pthread.h>
@@ -191,10 +193,14 @@ out:
 	return rc;
 }
 
+/* Where a result's error and failure detail start: under its task. */
+#define SHOW_PAD "              "
+
 static void show_text(struct buf *out, const struct val *run, long long id)
 {
 	const struct val *results = val_dict_get(run, "results");
 	const char *host = NULL;
+	struct buf detail = BUF_INIT;
 
 	buf_addf(out, "run %lld: %s %s, %s\n", id, vstr(run, "mode"),
 		 vstr(run, "playbook"), vstr(run, "status"));
@@ -215,8 +221,13 @@ static void show_text(struct buf *out, const struct val *run, long long id)
 			buf_addf(out, "  [%s]", vstr(r, "diff"));
 		buf_addch(out, '\n');
 		if (vstr(r, "error")[0])
-			buf_addf(out, "              %s\n", vstr(r, "error"));
+			report_text_lines(out, vstr(r, "error"), SHOW_PAD);
+		buf_reset(&detail);
+		result_detail_text(&detail, r, false);
+		if (detail.len)
+			report_text_lines(out, detail.ptr, SHOW_PAD);
 	}
+	buf_release(&detail);
 }
 
 int cmd_show(struct cli_args *a)

@@ -8,6 +8,9 @@
 #include "tend/engine/run_int.h"
 #include "tend/util/pwhash.h"
 #include "tend/data/digest.h"
+#include "tend/data/truth.h"
+#include "tend/lang/template.h"
+#include "tend/util/interrupt.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -202,6 +205,92 @@ struct run_event *run_last_event(struct hostctx *hc)
 	return &hc->hs->ev[hc->hs->ev_nr - 1];
 }
 
+/*
+ * One "DIGEST LABEL" line per thing a module observed (run_event.observed)
+ * into `out`: a digest, never the text, as a saved plan keeps them.
+ */
+static void observed_lines(struct buf *out, const struct val *observed)
+{
+	unsigned char md[crypto_hash_sha256_BYTES];
+	char hex[65];
+
+	for (size_t i = 0; val_is(observed, VAL_DICT) &&
+	     i < observed->u.dict.nr; i++) {
+		const char *label = observed->u.dict.items[i].key;
+		const struct val *text = observed->u.dict.items[i].v;
+		crypto_hash_sha256_state h;
+
+		crypto_hash_sha256_init(&h);
+		crypto_hash_sha256_update(&h, (const unsigned char *)label,
+					  strlen(label) + 1);
+		crypto_hash_sha256_update(&h, (const unsigned char *)
+					  val_cstr(text), val_len(text));
+		crypto_hash_sha256_final(&h, md);
+		sodium_bin2hex(hex, sizeof(hex), md, sizeof(md));
+		buf_addf(out, "%s ", hex);
+		/* one line each, whatever the label holds */
+		for (const char *p = label; *p; p++)
+			buf_addch(out, *p == '\n' || *p == '\r' ? '?' : *p);
+		buf_addch(out, '\n');
+	}
+}
+
+/*
+ * One value of a failure's detail, scrubbed as msg is: a string as
+ * itself, anything else as it is unless its JSON quotes a secret (then
+ * that JSON, scrubbed, as a string).
+ */
+static struct val *detail_value(const struct val *v,
+				const struct val *secrets,
+				const struct val *args)
+{
+	struct buf b = BUF_INIT, orig = BUF_INIT;
+	struct val *out;
+
+	if (v->type == VAL_STR)
+		val_to_str(&b, v);
+	else
+		val_to_json(&b, v, 0);
+	buf_addbuf(&orig, &b);
+	run_scrub(&b, secrets);
+	run_hide_short_secrets(&b, args);
+	if (v->type != VAL_STR && b.len == orig.len &&
+	    !memcmp(b.ptr, orig.ptr, b.len))
+		out = val_copy(v);
+	else
+		out = val_strn(b.ptr, b.len);
+	buf_release(&orig);
+	buf_release(&b);
+	return out;
+}
+
+void run_failure_detail(struct hostctx *hc, const struct val *result,
+			const struct val *secrets, const struct val *args)
+{
+	static const char *const keys[] = { "rc", "stdout", "stderr" };
+	struct run_event *ev = run_last_event(hc);
+	struct val *d = NULL;
+	struct buf b = BUF_INIT;
+
+	if (hc->no_log)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct val *v = val_dict_get(result, keys[i]);
+
+		if (!v)
+			continue;
+		if (!d)
+			d = val_dict();
+		val_dict_set(d, keys[i], detail_value(v, secrets, args));
+	}
+	if (!d)
+		return;
+	result_detail_text(&b, d, hc->pc->rs->opts->verbosity < 1);
+	ev->detail = buf_detach(&b, NULL);
+	ev->detail_json = result_detail_json(d);
+	val_unref(d);
+}
+
 /* The fingerprint of a check (see struct run_event). */
 void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr)
@@ -209,7 +298,9 @@ void run_fingerprint(struct run_event *ev, enum event_status st,
 	crypto_hash_sha256_state h;
 	unsigned char md[crypto_hash_sha256_BYTES];
 	const char *name = event_status_name(st, RUN_PLAN);
+	struct buf seen = BUF_INIT;
 
+	observed_lines(&seen, cr->observed);
 	crypto_hash_sha256_init(&h);
 	crypto_hash_sha256_update(&h, (const unsigned char *)name,
 				  strlen(name) + 1);
@@ -217,8 +308,15 @@ void run_fingerprint(struct run_event *ev, enum event_status st,
 				  cr->changes.len + 1);
 	crypto_hash_sha256_update(&h, (const unsigned char *)cr->diff.ptr,
 				  cr->diff.len);
+	/* (nothing observed adds nothing: older fingerprints stay valid) */
+	if (seen.len)
+		crypto_hash_sha256_update(&h, (const unsigned char *)seen.ptr,
+					  seen.len);
 	crypto_hash_sha256_final(&h, md);
 	sodium_bin2hex(ev->fingerprint, sizeof(ev->fingerprint), md, sizeof(md));
+	free(ev->observed);
+	ev->observed = seen.len ? buf_detach(&seen, NULL) : NULL;
+	buf_release(&seen);
 }
 
 /*
@@ -401,4 +499,71 @@ bool run_plan_unknown(const struct hostctx *hc, int error)
 {
 	return run_plan_pass(hc) && error == TEND_EUNDEFINED &&
 	       hc->hs->unknown_results;
+}
+
+/*
+ * Whether a failure of `t` is ignored: ignore_errors is Ansible's
+ * FieldAttribute(isa='bool'), rendered, then boolean(strict=True), so
+ * "off", "no", "0" and "false" do not ignore and "{{ 'yes' }}" does.
+ * A value that is no boolean does not ignore, and why is added to `msg`,
+ * after the result's own message (Ansible fails the task with the same
+ * complaint, then ignores that failure because it tests the raw string
+ * for truth: tend does not).
+ */
+bool run_ignores_errors(struct buf *msg, const struct val *result,
+			const struct val *flag, const struct scope *sc)
+{
+	struct val *r = NULL;
+	bool ignore = false;
+
+	if (!flag)
+		return false;
+	if (template_render(&r, flag, sc) < 0 ||
+	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
+		/* keep the failure's own message in front */
+		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
+			buf_adds(msg, val_cstr(val_dict_get(result, "msg")));
+		buf_addf(msg, "%sinvalid 'ignore_errors': %s",
+			 msg->len ? "; " : "", tend_error_last());
+		tend_error_clear();
+		ignore = false;
+	}
+	val_unref(r);
+	return ignore;
+}
+
+int run_int_keyword(long long *out, const struct val *v, long long dflt,
+		    const struct scope *sc, const char *what)
+{
+	struct val *r = NULL;
+	const char *s;
+	char *end;
+
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (template_render(&r, v, sc) < 0)
+		return tend_error_prefix("in '%s'", what);
+	s = val_cstr(r);
+	if (val_is(r, VAL_INT)) {
+		*out = r->u.i;
+	} else if (s && *s && (*out = strtoll(s, &end, 10), !*end)) {
+		/* a string of digits */
+	} else {
+		val_unref(r);
+		return tend_error_set("'%s' must be an integer", what);
+	}
+	val_unref(r);
+	return 0;
+}
+
+/* Sleep `secs` seconds, or less if the run is interrupted. */
+void run_sleep(long long secs)
+{
+	for (long long ms = secs * 1000; ms > 0 && !tend_interrupted;
+	     ms -= 100) {
+		struct timespec ts = { 0, (ms < 100 ? ms : 100) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 }

@@ -14,37 +14,6 @@
 
 #include <time.h>
 
-/*
- * Whether a failure of `t` is ignored: ignore_errors is Ansible's
- * FieldAttribute(isa='bool'), rendered, then boolean(strict=True), so
- * "off", "no", "0" and "false" do not ignore and "{{ 'yes' }}" does.
- * A value that is no boolean does not ignore, and why is added to `msg`,
- * after the result's own message (Ansible fails the task with the same
- * complaint, then ignores that failure because it tests the raw string
- * for truth: tend does not).
- */
-static bool ignores_errors(struct buf *msg, const struct val *result,
-			   const struct val *flag, const struct scope *sc)
-{
-	struct val *r = NULL;
-	bool ignore = false;
-
-	if (!flag)
-		return false;
-	if (template_render(&r, flag, sc) < 0 ||
-	    (!val_is(r, VAL_NULL) && truth_boolean(&ignore, r) < 0)) {
-		/* keep the failure's own message in front */
-		if (!msg->len && val_cstr(val_dict_get(result, "msg")))
-			buf_adds(msg, val_cstr(val_dict_get(result, "msg")));
-		buf_addf(msg, "%sinvalid 'ignore_errors': %s",
-			 msg->len ? "; " : "", tend_error_last());
-		tend_error_clear();
-		ignore = false;
-	}
-	val_unref(r);
-	return ignore;
-}
-
 /* ---- one module call (one loop item) ---- */
 
 /* One module call in progress: what its steps share. */
@@ -249,6 +218,7 @@ static enum call_next call_prepare(struct call *c)
 	}
 	c->ed.sc = c->sc;
 	c->ed.pb = hc->pc->rs->pb;
+	c->ctx.env = c->env;
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
 	c->ctx.basedir = hc->pc->rs->pb->dir;
@@ -334,6 +304,7 @@ static int call_timeout(struct call *c)
 		buf_adds(&c->msg, tend_error_last());
 	} else if (c->tmt) {
 		c->tx = c->tmt;
+		c->ctx.deadline = run_now_seconds() + (double)c->timeout;
 	}
 	val_unref(r);
 	return error;
@@ -646,42 +617,13 @@ static void record_unknown(struct call *c)
 	val_dict_set_bool(c->result, "tend_unknown", true);
 }
 
-/*
- * What -v adds to a failure: the rc, stdout and stderr of its result,
- * as the output shows them (never for a no_log task; secrets scrubbed).
- */
-static void failure_detail(struct call *c)
-{
-	static const char *const keys[] = { "rc", "stdout", "stderr" };
-	struct buf b = BUF_INIT;
-
-	if (c->hc->pc->rs->opts->verbosity < 1 || c->hc->no_log)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		const struct val *v = val_dict_get(c->result, keys[i]);
-
-		if (!v)
-			continue;
-		buf_addf(&b, "%s%s: ", b.len ? "\n" : "", keys[i]);
-		if (v->type == VAL_STR)
-			val_to_str(&b, v);
-		else
-			val_to_json(&b, v, 0);
-	}
-	run_scrub(&b, c->secrets);
-	run_hide_short_secrets(&b, c->args);
-	if (b.len)
-		run_last_event(c->hc)->detail = buf_detach(&b, NULL);
-	buf_release(&b);
-}
-
 /* Record a failure, ignored or not (ignore_errors). */
 static void record_failure(struct call *c, bool *host_failed)
 {
 	struct hostctx *hc = c->hc;
 	const struct task *t = c->t;
 	/* the task's own ignore_errors, else its blocks' (apply's) */
-	bool ignore = ignores_errors(&c->msg, c->result, t->ignore_errors ?
+	bool ignore = run_ignores_errors(&c->msg, c->result, t->ignore_errors ?
 				     t->ignore_errors : hc->ignore_errors,
 				     c->sc);
 
@@ -701,7 +643,7 @@ static void record_failure(struct call *c, bool *host_failed)
 							  "changed")));
 	if (!hc->no_log && !hc->no_diff && c->cr.diff.len)
 		run_last_event(hc)->diff = xstrdup(c->cr.diff.ptr);
-	failure_detail(c);
+	run_failure_detail(hc, c->result, c->secrets, c->args);
 	if (!ignore) {
 		*host_failed = true;
 		hc->hs->fatal = hc->any_errors_fatal;
@@ -824,6 +766,7 @@ static void call_reset(struct call *c)
 	c->ro = c->envt = c->tx = c->tmt = NULL;
 	val_unref(c->env);
 	c->env = NULL;
+	c->ctx.deadline = 0;
 	check_result_release(&c->cr);
 	check_result_init(&c->cr);
 	apply_result_release(&c->ar);
@@ -846,32 +789,6 @@ static void call_reset(struct call *c)
  * retries / delay as Ansible's isa='int' keywords: rendered, then an
  * integer (a string of digits is one). `dflt` when unset.
  */
-static int call_int_keyword(long long *out, const struct val *v,
-			    long long dflt, const struct scope *sc,
-			    const char *what)
-{
-	struct val *r = NULL;
-	const char *s;
-	char *end;
-
-	*out = dflt;
-	if (!v)
-		return 0;
-	if (template_render(&r, v, sc) < 0)
-		return tend_error_prefix("in '%s'", what);
-	s = val_cstr(r);
-	if (val_is(r, VAL_INT)) {
-		*out = r->u.i;
-	} else if (s && *s && (*out = strtoll(s, &end, 10), !*end)) {
-		/* a string of digits */
-	} else {
-		val_unref(r);
-		return tend_error_set("'%s' must be an integer", what);
-	}
-	val_unref(r);
-	return 0;
-}
-
 /* Whether the until conditions hold, the result under its register name. */
 static int call_until_holds(bool *out, struct call *c)
 {
@@ -889,17 +806,6 @@ static int call_until_holds(bool *out, struct call *c)
 	return error;
 }
 
-/* Sleep `secs` seconds, or less if the run is interrupted. */
-static void call_sleep(long long secs)
-{
-	for (long long ms = secs * 1000; ms > 0 && !tend_interrupted;
-	     ms -= 100) {
-		struct timespec ts = { 0, (ms < 100 ? ms : 100) * 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-}
-
 /*
  * until / retries / delay, as Ansible's TaskExecutor: retries (3) more
  * attempts after the first, `delay` (5) seconds apart, until the
@@ -915,8 +821,8 @@ static enum call_next call_attempts(struct call *c)
 	bool holds;
 	int error;
 
-	if (call_int_keyword(&retries, c->t->retries, 3, c->sc, "retries") < 0 ||
-	    call_int_keyword(&delay, c->t->delay, 5, c->sc, "delay") < 0) {
+	if (run_int_keyword(&retries, c->t->retries, 3, c->sc, "retries") < 0 ||
+	    run_int_keyword(&delay, c->t->delay, 5, c->sc, "delay") < 0) {
 		buf_adds(&c->msg, tend_error_last());
 		return CALL_FAIL;
 	}
@@ -955,7 +861,7 @@ static enum call_next call_attempts(struct call *c)
 			c->failed = true;
 			return next == CALL_FAIL ? CALL_FAIL : CALL_FAIL_RESULT;
 		}
-		call_sleep(delay);
+		run_sleep(delay);
 		call_reset(c);
 	}
 }

@@ -31,6 +31,8 @@ void check_result_release(struct check_result *r)
 	buf_release(&r->msg);
 	val_unref(r->result);
 	r->result = NULL;
+	val_unref(r->observed);
+	r->observed = NULL;
 	if (r->priv && r->priv_free)
 		r->priv_free(r->priv);
 	r->priv = NULL;

@@ -2,6 +2,8 @@
 #include "tend/util/buf.h"
 #include "tend/data/val.h"
 #include "tend/net/http.h"
+#include "tend/modkit/module.h"
+#include "tend/modkit/taskenv.h"
 #include "tend/modkit/uri.h"
 
 #include <sys/stat.h>
@@ -123,13 +125,23 @@ static char *fail_words(enum http_fail f, bool unix_socket)
 	case HTTP_FAIL_TIMEOUT:
 		w = "Connection failure: timed out";
 		break;
+	case HTTP_FAIL_DEADLINE:
+		/* the engine reports the task's timeout in Ansible's words */
+		w = "Request failed: the task's timeout ran out";
+		break;
 	default:
 		return NULL;
 	}
 	return xstrdup(w);
 }
 
-static void controller_opts(struct http_opts *o, const struct uri_req *req)
+/*
+ * The request's options from its args, and from the task's keywords
+ * (taskenv.h): the proxy of its environment, the end of its timeout.
+ */
+static void controller_opts(struct http_opts *o, struct taskenv_proxy *proxy,
+			    const struct uri_req *req,
+			    const struct task_ctx *ctx)
 {
 	o->retries = -1;
 	o->follow = req->follow;
@@ -141,6 +153,8 @@ static void controller_opts(struct http_opts *o, const struct uri_req *req)
 	o->client_key = req->client_key;
 	o->unix_socket = req->unix_socket;
 	o->no_proxy = !req->use_proxy;
+	o->proxy_env = taskenv_proxy(proxy, ctx);
+	o->max_ms = taskenv_time_left_ms(ctx);
 	o->user_agent = req->agent;
 	o->python_headers = true;
 	o->cookies = true;
@@ -194,9 +208,11 @@ static void controller_answer(struct uri_reply *rep,
 }
 
 int uri_local_request(struct uri_reply *rep, char **tmp,
-		      const struct uri_req *req, const char *dir)
+		      const struct uri_req *req, const char *dir,
+		      const struct task_ctx *ctx)
 {
 	struct http_opts o = HTTP_OPTS_INIT;
+	struct taskenv_proxy proxy = TASKENV_PROXY_INIT;
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct http_request hr = { 0 };
 	struct sink k = { .req = req, .rep = rep, .dir = dir, .fd = -1 };
@@ -205,7 +221,7 @@ int uri_local_request(struct uri_reply *rep, char **tmp,
 	size_t n = val_len(req->headers);
 	int error = 0;
 
-	controller_opts(&o, req);
+	controller_opts(&o, &proxy, req, ctx);
 	o.sink = sink_piece;
 	o.sink_payload = &k;
 	lines = xcalloc(n + 2, sizeof(*lines));
@@ -246,6 +262,7 @@ int uri_local_request(struct uri_reply *rep, char **tmp,
 	*tmp = k.tmp;
 	free(lines);
 	free(ims);
+	taskenv_proxy_release(&proxy);
 	http_response_release(&resp);
 	return error;
 }

@@ -54,10 +54,12 @@ static void url_for_message(struct buf *out, const char *url, bool secret)
 }
 
 /* The kind of failure, for callers that word it as Python would. */
-static enum http_fail fail_kind(CURLcode code, CURL *h)
+static enum http_fail fail_kind(CURLcode code, CURL *h, bool deadline)
 {
 	curl_off_t connect = 0;
 
+	if (deadline)
+		return HTTP_FAIL_DEADLINE;
 	switch (code) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return HTTP_FAIL_RESOLVE;
@@ -111,6 +113,8 @@ struct xfer {
 	bool challenge;              /* it asks for credentials libcurl has */
 	int n401;                    /* 401s in this hop */
 	long long last_us;           /* when a byte last came (idle timeout) */
+	long long deadline_us;       /* opts->max_ms from the start, or 0 */
+	bool deadline_hit;           /* the request stopped at it */
 	int sink_error;              /* the sink failed: its code */
 };
 
@@ -301,22 +305,39 @@ static CURLcode multi_result(CURLM *m)
 }
 
 /*
- * One transfer. With an idle timeout it runs on a multi handle, and
- * silence is measured here from the last byte (or the connection), and
- * the request gives up once it lasted the whole timeout, never sooner:
- * Python's socket timeout. libcurl's low-speed check
- * counts in whole-second ticks and may give up a second late.
+ * How long a transfer may still wait (µs): until the idle timeout counted
+ * from the last byte, or the deadline, whichever comes first; <= 0: no
+ * more (x->deadline_hit says which ran out).
+ */
+static long long time_left(struct xfer *x)
+{
+	long long now = now_us(), left = LLONG_MAX;
+
+	if (x->o->idle_timeout_ms > 0)
+		left = x->last_us + x->o->idle_timeout_ms * 1000LL - now;
+	if (x->deadline_us && x->deadline_us - now < left) {
+		left = x->deadline_us - now;
+		x->deadline_hit = left <= 0;
+	}
+	return left;
+}
+
+/*
+ * One transfer. With an idle timeout or a deadline it runs on a multi
+ * handle, and silence is measured here from the last byte (or the
+ * connection), and the request gives up once it lasted the whole
+ * timeout, never sooner: Python's socket timeout. libcurl's low-speed
+ * check counts in whole-second ticks and may give up a second late.
  */
 static CURLcode perform(CURL *h, struct xfer *x)
 {
-	long idle = x->o->idle_timeout_ms;
 	CURLcode rc = CURLE_OK;
 	curl_off_t connected = 0;
 	bool seen_connect = false;
 	int running = 1;
 	CURLM *m;
 
-	if (idle <= 0)
+	if (x->o->idle_timeout_ms <= 0 && !x->deadline_us)
 		return curl_easy_perform(h);
 	if (!(m = curl_multi_init()))
 		return CURLE_OUT_OF_MEMORY;
@@ -339,7 +360,7 @@ static CURLcode perform(CURL *h, struct xfer *x)
 			seen_connect = true;
 			x->last_us = now_us();
 		}
-		left = x->last_us + idle * 1000LL - now_us();
+		left = time_left(x);
 		if (left <= 0) {
 			rc = CURLE_OPERATION_TIMEDOUT;
 			break;
@@ -489,6 +510,30 @@ static void reset_answer(struct http_response *out)
 }
 
 /*
+ * The proxy of a hop to `url` from opts->proxy_env, as libcurl picks one
+ * from the environment: the scheme's variable, else all_proxy's; an empty
+ * one or none is no proxy (CURLOPT_PROXY "": libcurl then reads no
+ * variable), and no_proxy's list (none: every host through the proxy)
+ * replaces NO_PROXY's.
+ */
+static void set_proxy(CURL *h, const struct http_opts *o, const char *url)
+{
+	const struct http_proxy_env *e = o->proxy_env;
+	const char *p = NULL;
+
+	if (!e || o->no_proxy)
+		return;
+	if (!strncasecmp(url, "https:", 6))
+		p = e->https;
+	else if (!strncasecmp(url, "http:", 5))
+		p = e->http;
+	if (!p)
+		p = e->all;
+	curl_easy_setopt(h, CURLOPT_PROXY, p ? p : "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, e->no ? e->no : "");
+}
+
+/*
  * One attempt: the request, and with opts->follow the redirects it
  * earns, one hop at a time on the same handle (so cookies carry).
  */
@@ -512,6 +557,7 @@ static int attempt(struct http_response *out, CURL *h, struct xfer *x,
 		if ((error = hop_headers(&headers, req, o, &hop)) < 0)
 			break;
 		curl_easy_setopt(h, CURLOPT_URL, url);
+		set_proxy(h, o, url);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 		set_method(h, req, o, &hop);
 		x->method = hop.method;
@@ -525,7 +571,7 @@ static int attempt(struct http_response *out, CURL *h, struct xfer *x,
 			break;
 		}
 		if (rc != CURLE_OK) {
-			out->fail = fail_kind(rc, h);
+			out->fail = fail_kind(rc, h, x->deadline_hit);
 			free(out->why);
 			out->why = xstrdup(*errbuf ? errbuf :
 					   curl_easy_strerror(rc));
@@ -633,6 +679,7 @@ int http_request(struct http_response *out, const struct http_request *req)
 		o->retries : DEFAULT_RETRIES;
 	long backoff = o->backoff_ms > 0 ? o->backoff_ms : DEFAULT_BACKOFF_MS;
 	struct xfer x = { .out = out, .o = o };
+	long long start = now_us();
 	char errbuf[CURL_ERROR_SIZE];
 	CURL *h = NULL;
 	int error = 0;
@@ -661,6 +708,8 @@ int http_request(struct http_response *out, const struct http_request *req)
 			 o->user_agent ? o->user_agent : "tend/" TEND_VERSION);
 	set_download_opts(h, o);
 	set_uri_opts(h, o);
+	if (o->max_ms > 0)
+		x.deadline_us = start + o->max_ms * 1000LL;
 
 	for (int i = 0;; i++) {
 		long wait;
@@ -674,6 +723,9 @@ int http_request(struct http_response *out, const struct http_request *req)
 		if (error == 0 && out->status == 429 &&
 		    retry_after_ms(out->retry_after) > wait)
 			wait = retry_after_ms(out->retry_after);
+		/* no attempt that could only start past the deadline */
+		if (x.deadline_us && now_us() + wait * 1000LL >= x.deadline_us)
+			break;
 		sleep_ms(wait);
 	}
 	curl_easy_cleanup(h);

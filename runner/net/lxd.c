@@ -210,8 +210,9 @@ static int send_one(struct val **env, struct lxd *l, const char *method,
 	long status = 0;
 	int error;
 
+	/* a body is data for LXD: a secret in it goes as itself */
 	if (body)
-		val_to_json(&text, body, 0);
+		val_to_json_text(&text, body, 0);
 	/* Accept alone without a body */
 	if ((error = request(&answer, &status, NULL, l, method, path,
 			     body ? with_body : (const char *const[]){
@@ -234,7 +235,7 @@ static int send_one(struct val **env, struct lxd *l, const char *method,
 	parsed = NULL;
 out:
 	val_unref(parsed);
-	buf_release(&text);
+	buf_release_secret(&text);
 	buf_release(&answer);
 	return error;
 }
@@ -342,6 +343,39 @@ out:
 	return error;
 }
 
+int lxd_instances_read(struct val **out, struct lxd *l)
+{
+	struct val *list = NULL, *byname;
+	int error;
+
+	if ((error = lxd_call(&list, l, "GET", "/1.0/instances?recursion=2",
+			      NULL)) < 0)
+		return error;
+	byname = val_dict();
+	for (size_t i = 0; i < val_len(list); i++) {
+		struct val *in = val_list_at(list, i);
+		const char *name = val_cstr(val_dict_get(in, "name"));
+
+		if (name)
+			val_dict_set(byname, name, val_ref(in));
+	}
+	val_unref(list);
+	*out = byname;
+	return 0;
+}
+
+const char *lxd_instance_config(const struct val *in, const char *key)
+{
+	return val_cstr(val_dict_get(val_dict_get(in, "config"), key));
+}
+
+bool lxd_instance_running(const struct val *in)
+{
+	const char *st = val_cstr(val_dict_get(in, "status"));
+
+	return st && !strcmp(st, "Running");
+}
+
 struct val *lxd_instance_addresses(const struct val *in)
 {
 	const struct val *net = val_dict_path(in, "state.network");
@@ -374,4 +408,66 @@ struct val *lxd_image_source(const char *image)
 	val_dict_set_str(src, n >= 12 && strspn(image, "0123456789abcdef") ==
 			 n ? "fingerprint" : "alias", image);
 	return src;
+}
+
+int lxd_instance_state_put(struct lxd *l, const char *name,
+			   const char *action, bool force)
+{
+	struct buf path = BUF_INIT;
+	struct val *body = val_dict();
+	int error;
+
+	lxd_instance_path(&path, name, "/state");
+	val_dict_set_str(body, "action", action);
+	val_dict_set_bool(body, "force", force);
+	val_dict_set_int(body, "timeout", 30);
+	error = lxd_call(NULL, l, "PUT", path.ptr, body);
+	val_unref(body);
+	buf_release(&path);
+	return error;
+}
+
+int lxd_instance_delete(struct lxd *l, const char *name, const struct val *in)
+{
+	struct buf path = BUF_INIT;
+	int error = 0;
+
+	/* LXD refuses to delete a running instance: kill it first */
+	if (lxd_instance_running(in))
+		error = lxd_instance_state_put(l, name, "stop", true);
+	lxd_instance_path(&path, name, "");
+	if (!error)
+		error = lxd_call(NULL, l, "DELETE", path.ptr, NULL);
+	buf_release(&path);
+	return error;
+}
+
+int lxd_instance_put(struct lxd *l, const struct val *in,
+		     const struct val *over)
+{
+	/* what PUT /1.0/instances/NAME takes; the rest is read-only */
+	static const char *const keep[] = { "architecture", "config",
+					     "devices", "ephemeral",
+					     "profiles", "stateful",
+					     "description", NULL };
+	const char *name = val_cstr(val_dict_get(in, "name"));
+	struct buf path = BUF_INIT;
+	struct val *body = val_dict();
+	int error;
+
+	if (!name)
+		BUG("lxd_instance_put: an instance without a name");
+	for (size_t i = 0; keep[i]; i++) {
+		const struct val *v = val_dict_get(over, keep[i]);
+
+		if (!v)
+			v = val_dict_get(in, keep[i]);
+		if (v)
+			val_dict_set(body, keep[i], val_ref((struct val *)v));
+	}
+	lxd_instance_path(&path, name, "");
+	error = lxd_call(NULL, l, "PUT", path.ptr, body);
+	val_unref(body);
+	buf_release(&path);
+	return error;
 }

@@ -110,6 +110,13 @@ static void indented(struct buf *out, const char *text, const char *pad,
 	}
 }
 
+void report_text_lines(struct buf *out, const char *text, const char *pad)
+{
+	static const struct report_opts plain;
+
+	indented(out, text, pad, &plain, false);
+}
+
 /*
  * What the provisioning modules will do (lxd_instance): the lines of
  * their changes that start "+ create ", "~ change " or "- destroy ", one

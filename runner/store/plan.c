@@ -11,12 +11,36 @@
 #include <sodium.h>
 
 #define PLAN_KIND "tend-plan"
+
 /*
  * 2: every digest Argon2id with a salt per plan (1 had an unsalted
  * SHA-256 of each secret), secrets apart from extra_vars, the files the
  * run read, each task's args_fingerprint.
  */
 #define PLAN_FORMAT 2
+
+/*
+ * run_event.observed ("DIGEST LABEL" lines) as the plan keeps it: a dict
+ * label -> digest (new reference).
+ */
+static struct val *observed_of(const char *lines)
+{
+	struct val *d = val_dict();
+
+	for (const char *p = lines; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *sp = memchr(p, ' ', n);
+
+		if (sp) {
+			char *label = xstrndup(sp + 1, n - (size_t)(sp - p) - 1);
+
+			val_dict_set(d, label, val_strn(p, (size_t)(sp - p)));
+			free(label);
+		}
+		p += n + (p[n] == '\n');
+	}
+	return d;
+}
 
 static bool has_suffix(const char *s, const char *suf)
 {
@@ -52,6 +76,8 @@ static struct val *task_entry(const struct run_event *ev)
 	val_dict_set(t, "msg", ev->msg ? val_str(ev->msg) : val_null());
 	val_dict_set_str(t, "fingerprint", ev->fingerprint);
 	val_dict_set_str(t, "args_fingerprint", ev->args_fingerprint);
+	if (ev->observed)
+		val_dict_set(t, "observed", observed_of(ev->observed));
 	return t;
 }
 
@@ -533,6 +559,10 @@ static const struct schema s_options = {
 	.types = T_DICT, .keys = options_keys,
 };
 
+/* label -> SHA-256 of what a provisioning module saw of it */
+static const struct schema s_observed = {
+	.types = T_DICT, .what = "a dict of digests", .each = &s_digest,
+};
 static const struct schema s_action = {
 	.types = T_STR, .check = check_action,
 };
@@ -551,6 +581,7 @@ static const struct schema_key task_keys[] = {
 	{ "msg", &s_str_or_null, true },
 	{ "fingerprint", &s_str, true },
 	{ "args_fingerprint", &s_str, true },
+	{ "observed", &s_observed, false },
 	{ NULL, NULL, false },
 };
 static const struct schema s_task = { .types = T_DICT, .keys = task_keys };
@@ -774,6 +805,47 @@ static void describe(struct buf *why, const struct val *t,
 }
 
 /*
+ * The things a provisioning module observed that moved since the plan
+ * (a digest differs, or one of the two lacks it), named in `why`.
+ * Returns whether any did.
+ */
+static bool describe_moved(struct buf *why, const struct val *t,
+			   const struct run_event *ev)
+{
+	const struct val *then = val_dict_get(t, "observed");
+	struct val *now = observed_of(ev->observed);
+	struct buf names = BUF_INIT;
+	size_t n = 0;
+
+	if (!then && !ev->observed)
+		goto out;
+	for (size_t i = 0; i < val_len(now); i++) {
+		const char *label = now->u.dict.items[i].key;
+		const struct val *d = val_dict_get(then, label);
+
+		if (!d || !val_equal(d, now->u.dict.items[i].v))
+			buf_addf(&names, "%s%s", n++ ? ", " : "", label);
+	}
+	for (size_t i = 0; i < val_len(then); i++)
+		if (!val_dict_get(now, then->u.dict.items[i].key))
+			buf_addf(&names, "%s%s", n++ ? ", " : "",
+				 then->u.dict.items[i].key);
+	if (n) {
+		buf_addf(why, "task '%s'%s%s%s (%s:%u): %s moved since the "
+			 "plan", ev->task, ev->label ? " (item=" : "",
+			 ev->label ? ev->label : "", ev->label ? ")" : "",
+			 ev->pos.file ? ev->pos.file : "?", ev->pos.line,
+			 names.ptr);
+		if (ev->changes)
+			buf_addf(why, "\n%s", ev->changes);
+	}
+out:
+	val_unref(now);
+	buf_release(&names);
+	return n > 0;
+}
+
+/*
  * What the task runs moved: its arguments (an extra var edited in the
  * plan, a file it reads), the user it becomes or where it connects.
  */
@@ -816,8 +888,10 @@ int plan_compare(struct val **stale, const struct val *plan,
 			else if (strcmp(val_cstr(val_dict_get(t, "action")),
 					event_status_name(ev->status, RUN_PLAN)) ||
 				 strcmp(val_cstr(val_dict_get(t, "fingerprint")),
-					ev->fingerprint))
-				describe(&why, t, ev);
+					ev->fingerprint)) {
+				if (!describe_moved(&why, t, ev))
+					describe(&why, t, ev);
+			}
 		}
 		if (!why.len && k < val_len(tasks))
 			describe(&why, val_list_at(tasks, k), NULL);

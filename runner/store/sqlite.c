@@ -121,9 +121,9 @@ static int open_db(struct sqlite_store *s, const char *path)
 	return sqlite_db_prepare(&s->ins_event, s,
 		"INSERT INTO results (run_id, seq, host, play, task, module, "
 		"file, line, item, handler, status, changed, ignored, diff, "
-		"duration, error) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 "
-		"FROM results WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+		"duration, error, detail) VALUES (?1, (SELECT COALESCE(MAX(seq), "
+		"0) + 1 FROM results WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, "
+		"?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
 }
 
 int store_sqlite_open(struct store **out, const char *path)

@@ -68,6 +68,8 @@ int sqlite_runs_event(struct store *base, long long id,
 	sqlite3_bind_double(st, 14, ev->seconds);
 	sqlite_db_bind_text(st, 15, ev->status == EV_FAILED ||
 			    ev->status == EV_UNREACHABLE ? ev->msg : NULL);
+	sqlite_db_bind_text(st, 16, ev->status == EV_FAILED ?
+			    ev->detail_json : NULL);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = sqlite_db_error(s, "record a result");
 	sqlite3_reset(st);
@@ -174,6 +176,31 @@ int sqlite_runs_history(struct val **out, struct store *base, int limit)
 	return sqlite_db_rows(out, s, st, sqlite_db_row, "read history");
 }
 
+/*
+ * Each result's detail column (a failure's JSON) as its keys rc, stdout
+ * and stderr: null when it has none (or the column is not JSON, as
+ * sqlite_db_parse_json reads every JSON column).
+ */
+static void expand_details(struct val *results)
+{
+	static const char *const keys[] = { "rc", "stdout", "stderr" };
+
+	for (size_t i = 0; i < val_len(results); i++) {
+		struct val *r = val_list_at(results, i);
+		struct val *d;
+
+		sqlite_db_parse_json(r, "detail");
+		d = val_dict_get(r, "detail");
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+			struct val *v = val_is(d, VAL_DICT) ?
+					val_dict_get(d, keys[k]) : NULL;
+
+			val_dict_set(r, keys[k], v ? val_ref(v) : val_null());
+		}
+		val_dict_del(r, "detail");
+	}
+}
+
 int sqlite_runs_show(struct val **out, struct store *base, long long id)
 {
 	struct sqlite_store *s = sqlite_of(base);
@@ -190,12 +217,14 @@ int sqlite_runs_show(struct val **out, struct store *base, long long id)
 	if ((error = sqlite_db_rows_by_id(&results, s, "SELECT host, play, "
 					  "task, module, file, line, item, "
 					  "handler, status, changed, ignored, "
-					  "diff, duration, error FROM results "
-					  "WHERE run_id = ? ORDER BY seq", id,
-					  sqlite_db_row, "read results")) < 0) {
+					  "diff, duration, error, detail FROM "
+					  "results WHERE run_id = ? ORDER BY "
+					  "seq", id, sqlite_db_row,
+					  "read results")) < 0) {
 		val_unref(run);
 		return error;
 	}
+	expand_details(results);
 	val_dict_set(run, "results", results);
 	*out = run;
 	return 0;

@@ -103,11 +103,24 @@ static int migrate_4_trigger_drift(struct sqlite_store *s)
 		"CREATE INDEX IF NOT EXISTS drift_host ON drift(host, id);");
 }
 
+/*
+ * 5: results.detail, a failure's rc, stdout and stderr as JSON
+ * (data/result.h result_detail_json); NULL for every other result and
+ * for the results recorded before.
+ */
+static int migrate_5_result_detail(struct sqlite_store *s)
+{
+	if (sqlite_db_has(s, "results", "detail"))
+		return 0;
+	return sqlite_db_exec(s, "ALTER TABLE results ADD COLUMN detail TEXT;");
+}
+
 static int (*const migrations[])(struct sqlite_store *s) = {
 	migrate_1_runs_windows,
 	migrate_2_run_note,
 	migrate_3_locks_resources,
 	migrate_4_trigger_drift,
+	migrate_5_result_detail,
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == SQLITE_SCHEMA_VERSION,

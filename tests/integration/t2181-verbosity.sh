@@ -2,8 +2,8 @@
 # -v, -vv ...: debug's verbosity threshold and ansible_verbosity compared
 # with ansible-playbook at four counts (tests/fixtures/langmods/
 # debug-verbosity.yml: not a compat case, as -v puts ansible-playbook's
-# own lines before its JSON), and what -v adds to a failed command: its
-# rc, stdout and stderr, with secrets scrubbed and nothing for no_log.
+# own lines before its JSON), and a failed command's rc, stdout and
+# stderr, with secrets scrubbed and nothing for no_log.
 . "$(dirname "$0")/../lib/lib-test.sh"
 command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 \
@@ -32,7 +32,7 @@ expect_in "$T/out" "at two"
 expect_not_in "$T/out" "at three"
 expect_in "$T/out" "skipped=1"
 
-# a failed command under -v shows rc, stdout, stderr; a secret is masked
+# a failed command shows rc, stdout, stderr; a secret is masked
 cat >"$T/fail.yml" <<'YML'
 - hosts: all
   gather_facts: false
@@ -44,16 +44,16 @@ cat >"$T/fail.yml" <<'YML'
       ignore_errors: true
 YML
 printf 'token: "tok-3391-secret"\n' >"$T/secrets.yml"
-run_tend 0 apply -i "$T/inv-t" "$T/fail.yml" --secrets "$T/secrets.yml"
-expect_not_in "$T/out" "out-line"
-expect_not_in "$T/out" "rc: 3"
-run_tend 0 apply -v -i "$T/inv-t" "$T/fail.yml" --secrets "$T/secrets.yml"
-expect_in "$T/out" "  rc: 3"
-expect_in "$T/out" "  stdout: out-line ********"
-expect_in "$T/out" "  stderr: err-line"
-expect_not_in "$T/out" "tok-3391-secret"
-expect_not_in "$T/out" "hidden-out"
-expect_not_in "$T/out" "rc: 4"
+# (without -v too, each output's tail: t6025 shows the difference)
+for v in "" -v; do
+	run_tend 0 apply $v -i "$T/inv-t" "$T/fail.yml" --secrets "$T/secrets.yml"
+	expect_in "$T/out" "  rc: 3"
+	expect_in "$T/out" "  stdout: out-line ********"
+	expect_in "$T/out" "  stderr: err-line"
+	expect_not_in "$T/out" "tok-3391-secret"
+	expect_not_in "$T/out" "hidden-out"
+	expect_not_in "$T/out" "rc: 4"
+done
 # -vvvv is the most; validate takes no -v
 run_tend 0 apply -vvvv -i "$T/inv-t" "$pb"
 run_tend 1 validate -v "$pb"

@@ -16,7 +16,11 @@ daemon_start() {
 	_dd=$1 _dc=$2
 	shift 2
 	mkdir -p "$_dd"
-	"$TEND" daemon --config "$_dc" "$@" >"$_dd/out" 2>"$_dd/log" &
+	# (emptied here, not by the background job's redirection: that may
+	# run after the loop below has read a restarted daemon's old log)
+	: >"$_dd/out"
+	: >"$_dd/log"
+	"$TEND" daemon --config "$_dc" "$@" >>"$_dd/out" 2>>"$_dd/log" &
 	echo $! >"$_dd/pid"
 	_daemon_dirs="$_daemon_dirs $_dd"
 	[ -n "${_daemon_on_exit:-}" ] || { _daemon_on_exit=1; on_exit _daemon_stop_all; }

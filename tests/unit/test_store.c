@@ -1,5 +1,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/data/result.h"
+#include "tend/data/val.h"
 #include "tend/store/store.h"
 
 #include <sys/stat.h>
@@ -97,6 +99,10 @@ static void assert_columns(const char *path, const char *table,
 	"id,started,finished,user,controller,pid,playbook,mode,commit_id," \
 	"run_limit,status,hosts,ok,changed,failed,unreachable,skipped,unknown"
 
+#define RESULTS_V1 \
+	"run_id,seq,host,play,task,module,file,line,item,handler,status," \
+	"changed,ignored,diff,duration,error"
+
 /* What 59cdda9 (the first tend with a state DB) created. */
 static const char runs_results_sql[] =
 	"CREATE TABLE runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
@@ -138,6 +144,26 @@ static const char windows_sql[] =
 	"  VALUES (1, 0, 'alertmanager', '{\"url\":\"http://am\"}', 'closed');";
 
 /*
+ * What version 3 (locks, resources) and 4 (runs.run_trigger, drift)
+ * added, over runs_results_sql, windows_sql and runs.note.
+ */
+static const char v3_v4_sql[] =
+	"ALTER TABLE runs ADD COLUMN note TEXT;"
+	"CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+	"  pid INTEGER, controller TEXT, acquired TEXT NOT NULL,"
+	"  expires_at INTEGER);"
+	"CREATE TABLE resources (kind TEXT NOT NULL, name TEXT NOT NULL,"
+	"  attributes TEXT NOT NULL, created TEXT NOT NULL,"
+	"  updated TEXT NOT NULL, expires_at INTEGER,"
+	"  PRIMARY KEY (kind, name));"
+	"CREATE INDEX resources_expires ON resources(expires_at);"
+	"ALTER TABLE runs ADD COLUMN run_trigger TEXT;"
+	"CREATE TABLE drift (id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
+	"  schedule TEXT, run_id INTEGER, detected TEXT NOT NULL,"
+	"  tasks TEXT NOT NULL);"
+	"CREATE INDEX drift_host ON drift(host, id);";
+
+/*
  * Open the DB at `path` (made by an older tend) and check that it is now
  * at the newest schema with the old run, its result and (if `window`)
  * its window still there.
@@ -149,7 +175,7 @@ static void assert_migrated(const char *path, bool window)
 
 	assert_ok(store_open(&s, path));
 	store_close(s);
-	assert_query(path, "PRAGMA user_version", "4");
+	assert_query(path, "PRAGMA user_version", "5");
 	assert_columns(path, "runs", RUNS_V1 ",note,run_trigger");
 	assert_columns(path, "locks",
 		       "name,owner,pid,controller,acquired,expires_at");
@@ -157,6 +183,7 @@ static void assert_migrated(const char *path, bool window)
 		       "kind,name,attributes,created,updated,expires_at");
 	assert_columns(path, "window_providers",
 		       "window_id,seq,type,config,external_id,status,error");
+	assert_columns(path, "results", RESULTS_V1 ",detail");
 	assert_query(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
 		     "('runs_status', 'resources_expires')", "2");
 	assert_ok(store_open(&s, path));
@@ -167,6 +194,9 @@ static void assert_migrated(const char *path, bool window)
 	assert_ok(store_show(&run, s, 1));
 	assert_string_equal(val_cstr(val_dict_get(val_list_at(
 		val_dict_get(run, "results"), 0), "task")), "old task");
+	/* no failure detail was recorded then: null */
+	assert_true(val_is(val_dict_get(val_list_at(val_dict_get(run,
+		"results"), 0), "stderr"), VAL_NULL));
 	if (window) {
 		assert_ok(store_window_get(&w, s, 1));
 		assert_string_equal(val_cstr(val_dict_path(val_list_at(
@@ -190,13 +220,13 @@ static void test_store__fresh(void **state)
 	store_close(s);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_query(path, "PRAGMA user_version", "4");
+	assert_query(path, "PRAGMA user_version", "5");
 	assert_query(path, "PRAGMA journal_mode", "wal");
 	assert_columns(path, "runs", RUNS_V1 ",note,run_trigger");
 	/* opening again changes nothing */
 	assert_ok(store_open(&s, path));
 	store_close(s);
-	assert_query(path, "PRAGMA user_version", "4");
+	assert_query(path, "PRAGMA user_version", "5");
 	free(path);
 }
 
@@ -264,6 +294,66 @@ static void test_store__migrate_v2(void **state)
 	free(path);
 }
 
+/* b216efd and before: version 4, results without detail. */
+static void test_store__migrate_v4(void **state)
+{
+	char *path = db_path();
+	struct buf sql = BUF_INIT;
+
+	(void)state;
+	buf_addf(&sql, "%s%s%sPRAGMA user_version=4;", runs_results_sql,
+		 windows_sql, v3_v4_sql);
+	raw_exec(path, sql.ptr);
+	assert_migrated(path, true);
+	buf_release(&sql);
+	free(path);
+}
+
+/*
+ * A failure's detail (result_detail_json) goes in and comes out of
+ * store_show as the result's rc, stdout and stderr; other results have
+ * them null.
+ */
+static void test_store__result_detail(void **state)
+{
+	char *path = db_path();
+	struct store *s = NULL;
+	struct val *run = NULL, *d = val_dict();
+	struct run_info info = { .playbook = "pb.yml", .mode = "apply" };
+	char host[] = "web1", task[] = "t", module[] = "command";
+	struct run_event ev = { .host = host, .task = task, .module = module,
+				.status = EV_FAILED };
+	const struct val *r;
+	long long id;
+
+	(void)state;
+	val_dict_set(d, "rc", val_int(3));
+	val_dict_set_str(d, "stdout", "-x %s \\ {{ x }}");
+	ev.detail_json = result_detail_json(d);
+	assert_ok(store_open(&s, path));
+	assert_ok(store_run_begin(s, &id, &info));
+	assert_ok(store_run_event(s, id, &ev));
+	ev.status = EV_OK; /* only a failure's is kept */
+	assert_ok(store_run_event(s, id, &ev));
+	assert_ok(store_show(&run, s, id));
+	r = val_list_at(val_dict_get(run, "results"), 0);
+	assert_int_equal(val_dict_get(r, "rc")->u.i, 3);
+	assert_string_equal(val_cstr(val_dict_get(r, "stdout")),
+			    "-x %s \\ {{ x }}");
+	assert_true(val_is(val_dict_get(r, "stderr"), VAL_NULL));
+	assert_null(val_dict_get(r, "detail"));
+	r = val_list_at(val_dict_get(run, "results"), 1);
+	assert_true(val_is(val_dict_get(r, "rc"), VAL_NULL));
+	assert_true(val_is(val_dict_get(r, "stdout"), VAL_NULL));
+	store_close(s);
+	assert_query(path, "SELECT count(*) FROM results WHERE detail IS NULL",
+		     "1");
+	free(ev.detail_json);
+	val_unref(run);
+	val_unref(d);
+	free(path);
+}
+
 /*
  * A tend from before version 3, run on a version-3 DB, stamps it back to
  * 2 and leaves locks and resources in place: this tend migrates it again.
@@ -279,7 +369,7 @@ static void test_store__migrate_after_downgrade(void **state)
 	raw_exec(path, "PRAGMA user_version=2;");
 	assert_ok(store_open(&s, path));
 	store_close(s);
-	assert_query(path, "PRAGMA user_version", "4");
+	assert_query(path, "PRAGMA user_version", "5");
 	free(path);
 }
 
@@ -292,14 +382,14 @@ static void test_store__newer_refused(void **state)
 
 	(void)state;
 	buf_addf(&sql, "%s%sALTER TABLE runs ADD COLUMN note TEXT;"
-		 "PRAGMA user_version=5;", runs_results_sql, windows_sql);
+		 "PRAGMA user_version=6;", runs_results_sql, windows_sql);
 	raw_exec(path, sql.ptr);
 	assert_int_equal(store_open(&s, path), -1);
 	assert_null(s);
-	assert_non_null(strstr(tend_error_last(), "schema version 5 is newer "
-			       "than this tend knows (4)"));
+	assert_non_null(strstr(tend_error_last(), "schema version 6 is newer "
+			       "than this tend knows (5)"));
 	assert_non_null(strstr(tend_error_last(), path));
-	assert_query(path, "PRAGMA user_version", "5");
+	assert_query(path, "PRAGMA user_version", "6");
 	assert_query(path, "PRAGMA journal_mode", "delete");
 	assert_query(path, "SELECT count(*) FROM sqlite_master WHERE name = "
 		     "'locks'", "0");
@@ -617,6 +707,8 @@ int main(void)
 		cmocka_unit_test(test_store__migrate_v1_first),
 		cmocka_unit_test(test_store__migrate_v1_windows),
 		cmocka_unit_test(test_store__migrate_v2),
+		cmocka_unit_test(test_store__migrate_v4),
+		cmocka_unit_test(test_store__result_detail),
 		cmocka_unit_test(test_store__migrate_after_downgrade),
 		cmocka_unit_test(test_store__newer_refused),
 		cmocka_unit_test(test_store__postgres_refused),

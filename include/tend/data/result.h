@@ -9,6 +9,9 @@
 
 #include "tend/util/error.h"
 
+struct buf;
+struct val;
+
 enum run_mode {
 	RUN_PLAN,
 	RUN_APPLY,
@@ -45,10 +48,17 @@ struct run_event {
 	char *changes;      /* attribute changes, one per line, or NULL */
 	char *msg;          /* message (error, debug output...), or NULL */
 	/*
-	 * With -v, a failed task's rc, stdout and stderr ("rc: 3\nstdout:
-	 * ...\nstderr: ..."), scrubbed of secrets; else NULL.
+	 * A failed task's rc, stdout and stderr as the text output shows
+	 * them (result_detail_text: in full with -v, else each output's
+	 * tail), scrubbed of secrets; NULL under no_log or when its result
+	 * has none of them.
 	 */
 	char *detail;
+	/*
+	 * The same for the state DB: result_detail_json's {"rc", "stdout",
+	 * "stderr"}, each output's tail; NULL when detail is.
+	 */
+	char *detail_json;
 	/*
 	 * The task's result as `register` stores it, as compact JSON
 	 * (secrets masked, scrubbed as msg is), or NULL: under no_log, and
@@ -62,6 +72,14 @@ struct run_event {
 	 * mean the host is as the plan saw it. Empty when no check ran.
 	 */
 	char fingerprint[65];
+	/*
+	 * What a provisioning module observed (check_result.observed), as
+	 * one "DIGEST LABEL" line per thing it judged, in its order: the
+	 * SHA-256 (hex) of the thing's canonical text, then its label ("lxd
+	 * instance web-02"); covered by `fingerprint`. NULL when the module
+	 * reports none.
+	 */
+	char *observed;
 	/*
 	 * SHA-256 (hex) of what the task runs: its rendered arguments, the
 	 * user it becomes and the host's connection variables, each secret
@@ -85,6 +103,41 @@ struct run_result {
 	unsigned long round_trips; /* transport calls made, all hosts */
 	bool interrupted;
 };
+
+/*
+ * A failure's output: how much of it the text output shows without -v
+ * and the state DB keeps. An output within both limits is kept whole.
+ */
+#define RESULT_TAIL_LINES 10
+#define RESULT_TAIL_BYTES 2000
+
+/*
+ * Append the tail of `text` (len bytes): its last RESULT_TAIL_LINES
+ * lines, at most RESULT_TAIL_BYTES of them (cut where a UTF-8 character
+ * starts), after a line that says what was left out: "[490 lines (9800
+ * bytes) left out]", or with `hint` "[...left out; HINT]". A text within
+ * both limits is appended whole, with no such line.
+ */
+void result_output_tail(struct buf *out, const char *text, size_t len,
+			const char *hint);
+
+/*
+ * A failure's detail as text, one "KEY: VALUE" per key of `d` that has
+ * one ("rc: 3\nstdout: out\nstderr: err"; null values left out; an
+ * output of several lines goes on over the next lines). d holds some of
+ * "rc", "stdout", "stderr" (strings scrubbed of secrets by the caller).
+ * With `tail`, each string is its result_output_tail with the hint that
+ * -v shows all. Nothing is escaped: the report escapes for a terminal.
+ */
+void result_detail_text(struct buf *out, const struct val *d, bool tail);
+
+/*
+ * A failure's detail as the state DB keeps it: compact JSON {"rc": ...,
+ * "stdout": ..., "stderr": ...}, each string its result_output_tail (no
+ * hint), bytes that are not UTF-8 as U+FFFD (so that any JSON reader
+ * reads it back), a key `d` lacks as null. The caller frees it.
+ */
+char *result_detail_json(const struct val *d);
 
 /* Free what *r holds and zero it. */
 void run_result_release(struct run_result *r);

@@ -339,6 +339,15 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	       enum event_status st, const char *label,
 	       const char *msg);
 struct run_event *run_last_event(struct hostctx *hc);
+/*
+ * On the failure event just added (run_last_event): the rc, stdout and
+ * stderr of its result, scrubbed of `secrets` and of short pieces of
+ * secrets in `args` as msg is, as ev->detail (the text: in full with
+ * -v, else each output's tail) and ev->detail_json (the state DB's).
+ * Nothing under no_log, or when the result has none of the three.
+ */
+void run_failure_detail(struct hostctx *hc, const struct val *result,
+			const struct val *secrets, const struct val *args);
 void run_fingerprint(struct run_event *ev, enum event_status st,
 		 const struct check_result *cr);
 /*
@@ -413,6 +422,18 @@ extern const struct engine_ops run_engine_ops;
 /* Whether the run is a plan (a task may still act: check_mode: false). */
 bool run_plan_pass(const struct hostctx *hc);
 enum { CHECK_MODE_NONE, CHECK_MODE_ON, CHECK_MODE_OFF };
+
+/*
+ * run.c, for task.c: whether a failure is ignored (a task's or its
+ * blocks' ignore_errors, rendered as Ansible's boolean; an invalid one is
+ * added to `msg` and ignores nothing); an integer keyword (retries,
+ * delay) rendered, `dflt` when absent; a sleep an interrupt cuts short.
+ */
+bool run_ignores_errors(struct buf *msg, const struct val *result,
+			const struct val *flag, const struct scope *sc);
+int run_int_keyword(long long *out, const struct val *v, long long dflt,
+		    const struct scope *sc, const char *what);
+void run_sleep(long long secs);
 
 /* task.c */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,

@@ -122,6 +122,16 @@ struct check_result {
 	 * a GET answered with a status outside status_code, in a plan).
 	 */
 	bool failed;
+	/*
+	 * NULL, or what a provisioning module saw of each thing it judged,
+	 * by label: "lxd instance web-02" -> a canonical text of its state
+	 * (a string; "null": absent). Never shown nor stored: the task's
+	 * fingerprint covers it, and a saved plan keeps one digest per
+	 * label (engine/run.c run_fingerprint), so that `tend apply
+	 * plan.json` refuses, naming it, a thing that moved since the plan
+	 * even where the task's change lines stay the same.
+	 */
+	struct val *observed;
 	void *priv;         /* the module's own data for apply, or NULL */
 	void (*priv_free)(void *priv);
 };
@@ -204,6 +214,22 @@ struct task_ctx {
 				     apply: an undefined name may be one */
 	const struct engine_ops *engine;
 	void *engine_data;
+	/*
+	 * The task's `environment:` (play's, blocks' and its own, merged
+	 * and rendered): a dict of names to values, or NULL. What a module
+	 * runs on the host gets it from the transport already; this is for
+	 * what a module does in tend's own process (modkit/taskenv.h).
+	 * Values may be secrets: never show them.
+	 */
+	const struct val *env;
+	/*
+	 * When the task's `timeout:` runs out, in CLOCK_MONOTONIC seconds
+	 * (run_now_seconds' clock), or 0: none. The transport stops what
+	 * runs on the host by then; work in tend's own process must end by
+	 * then too (taskenv_time_left_ms), and the engine fails the task
+	 * with Ansible's timeout message.
+	 */
+	double deadline;
 	/*
 	 * For provisioning modules: the state DB their apply records what
 	 * it creates in (store/store.h), or NULL when the run keeps no

@@ -133,14 +133,18 @@ void uri_absolute_location(struct buf *out, const char *url,
 
 /*
  * Send `req` from the controller into `rep`: an answer, or none
- * (rep->status -1, rep->error in Ansible's words). With `dir`, a body
+ * (rep->status -1, rep->error in Ansible's words). The proxy follows
+ * ctx's task environment (its http_proxy, https_proxy, no_proxy ...
+ * over the process's; use_proxy: no, none), and the request ends when
+ * ctx's task `timeout:` does (modkit/taskenv.h). With `dir`, a body
  * Ansible writes to dest goes into a temp file there (*tmp, a new path
  * the caller places or removes); the body is kept in memory only when
  * the result needs it. Returns 0, or -1 with the error set when the
  * temp file cannot be written.
  */
 int uri_local_request(struct uri_reply *rep, char **tmp,
-		      const struct uri_req *req, const char *dir);
+		      const struct uri_req *req, const char *dir,
+		      const struct task_ctx *ctx);
 
 /*
  * creates/removes tested on the controller (a leading "~/" as $HOME):

@@ -23,6 +23,23 @@
 
 struct http_response;
 
+/*
+ * A request's proxy variables, as a task's environment gives them over
+ * the process's (modkit/netenv.h builds it): libcurl would read them
+ * from the process's environment, which every thread shares and tend
+ * never changes. Each is the value of the variable curl reads, or NULL
+ * when unset; an empty value means no proxy (or, for `no`, none to
+ * bypass). Values may hold credentials: never shown.
+ */
+struct http_proxy_env {
+	const char *http;    /* http_proxy (lower case only, as curl) */
+	const char *https;   /* https_proxy, else HTTPS_PROXY */
+	const char *all;     /* all_proxy, else ALL_PROXY: for a scheme
+				without its own */
+	const char *no;      /* no_proxy, else NO_PROXY: host names
+				(".domain", "*") that go direct */
+};
+
 struct http_opts {
 	long timeout_ms;     /* whole request; 0: 10000 */
 	int retries;         /* extra attempts; < 0: none; 0: the default, 2 */
@@ -55,6 +72,18 @@ struct http_opts {
 	const char *client_key;  /* its PEM private key (a path; the key is
 				    never read by tend) */
 	bool no_proxy;           /* ignore the environment's proxies */
+	/*
+	 * The proxy of each hop from these (by its URL's scheme) instead of
+	 * the process's environment; NULL: libcurl reads that itself.
+	 * no_proxy wins over it.
+	 */
+	const struct http_proxy_env *proxy_env;
+	/*
+	 * The whole request, redirects and retries included, ends within
+	 * this long whatever the other timeouts say (a task's `timeout:`),
+	 * failing with HTTP_FAIL_DEADLINE; 0: unused.
+	 */
+	long max_ms;
 	/*
 	 * The request as Python's urllib sends it: HTTP/1.1, no Accept,
 	 * Accept-Encoding: identity, no Expect, no Content-Type without a
@@ -104,6 +133,7 @@ enum http_fail {
 	HTTP_FAIL_CONNECT_TIMEOUT,   /* no connection in time */
 	HTTP_FAIL_TIMEOUT,           /* connected, then silence too long */
 	HTTP_FAIL_TLS,               /* handshake or verification */
+	HTTP_FAIL_DEADLINE,          /* opts->max_ms ran out */
 	HTTP_FAIL_OTHER,
 };
 

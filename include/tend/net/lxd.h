@@ -104,15 +104,56 @@ int lxd_raw(struct buf *out, char **type, struct lxd *l, const char *method,
 void lxd_instance_path(struct buf *out, const char *name, const char *suffix);
 
 /*
- * An instance's global addresses (not loopback, not link-local), from
- * its `state.network` as GET ...?recursion=1 gives it: a new list.
- */
-struct val *lxd_instance_addresses(const struct val *inst);
-
-/*
  * The `source` of a new instance from a local image: a fingerprint (hex,
  * 12 digits or more) or an alias. A new dict.
  */
 struct val *lxd_image_source(const char *image);
+
+/*
+ * Instances, as `GET /1.0/instances?recursion=2` gives them: each a dict
+ * with name, status ("Running", "Stopped"), config, devices (its own,
+ * not its profiles'), profiles, and its live state (state.network ...).
+ */
+
+/*
+ * Every instance of the client's project into *out: a dict name ->
+ * instance (new reference). Errors as lxd_call.
+ */
+int lxd_instances_read(struct val **out, struct lxd *l);
+
+/* Config key `key` of instance `in`, or NULL (borrowed from `in`). */
+const char *lxd_instance_config(const struct val *in, const char *key);
+
+/* Whether instance `in` (may be NULL) is running. */
+bool lxd_instance_running(const struct val *in);
+
+/*
+ * The global addresses of instance `in` (not loopback, not link-local),
+ * as a list of strings (new reference).
+ */
+struct val *lxd_instance_addresses(const struct val *in);
+
+/*
+ * PUT /1.0/instances/NAME/state {action, force}: "start", "stop",
+ * "restart", waited on. Errors as lxd_call.
+ */
+int lxd_instance_state_put(struct lxd *l, const char *name,
+			   const char *action, bool force);
+
+/*
+ * Delete instance `name` (`in`: as read, or NULL), killing it first if
+ * it runs (LXD refuses to delete a running instance). Errors as
+ * lxd_call.
+ */
+int lxd_instance_delete(struct lxd *l, const char *name, const struct val *in);
+
+/*
+ * PUT instance `in` (as read) back, with the keys of `over` (config,
+ * devices, profiles ...) in place of its own: LXD applies what a running
+ * instance takes live and refuses the rest with its message. Errors as
+ * lxd_call.
+ */
+int lxd_instance_put(struct lxd *l, const struct val *in,
+		     const struct val *over);
 
 #endif

@@ -65,6 +65,12 @@ void report_live_play(struct live_report *lr, const char *play_name,
 		      size_t hosts);
 void report_live_event(struct live_report *lr, const struct run_event *ev);
 
+/*
+ * Each line of `text` after `pad`, control characters escaped for a
+ * terminal as every text report escapes host output: for `tend show`.
+ */
+void report_text_lines(struct buf *out, const char *text, const char *pad);
+
 /* PLAY RECAP: one line per host with its counts. */
 void report_recap(struct buf *out, const struct run_result *r,
 		  const struct report_opts *o);

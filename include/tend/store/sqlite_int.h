@@ -106,7 +106,7 @@ bool sqlite_db_has(struct sqlite_store *s, const char *table,
  * sqlite_schema.c. The schema's version is PRAGMA user_version;
  * SQLITE_SCHEMA_VERSION is the newest this tend knows.
  */
-#define SQLITE_SCHEMA_VERSION 4
+#define SQLITE_SCHEMA_VERSION 5
 
 /*
  * Refuse a DB made by a newer tend, before anything is written to it.

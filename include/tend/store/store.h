@@ -148,7 +148,8 @@ int store_run_begin(struct store *s, long long *id,
 
 /*
  * Record one result of a run: the event's status, position and error
- * message; of its diff only "+N -M lines".
+ * message; of its diff only "+N -M lines"; of a failure its detail_json
+ * (rc, stdout and stderr, trimmed and scrubbed: data/result.h).
  */
 int store_run_event(struct store *s, long long id, const struct run_event *ev);
 
@@ -176,8 +177,9 @@ int store_history(struct val **out, struct store *s, int limit);
 /*
  * One run with its results (a dict; "results" a list of dicts with host,
  * play, task, module, file, line, item, handler, status, changed,
- * ignored, diff, duration, error). TEND_ENOTFOUND if there is no such
- * run.
+ * ignored, diff, duration, error, rc, stdout, stderr; the last three a
+ * failure's, as result_detail_json keeps them, else null).
+ * TEND_ENOTFOUND if there is no such run.
  */
 int store_show(struct val **out, struct store *s, long long id);
 
