@@ -25,6 +25,8 @@
 # (group `compat`), once per leg:
 #   local  hosts c1, c2 with ansible_connection=local
 #   ssh    hosts h1, h2: real sshd hosts on 127.0.0.1 (tests/lib/lib-sshd.sh)
+# or only the first of each (c1; h1) for a case named in tests/compat/one-host
+# (cases that nothing about the set of hosts reaches: that file says which).
 # ansible-playbook runs first; its root trees are snapshot and removed, then
 # tend runs with the very same roots (so paths in results and file content
 # are equal), and its trees are snapshot too.
@@ -176,18 +178,19 @@ export NO_COLOR=1 XDG_STATE_HOME="$S/state" XDG_CONFIG_HOME="$S/config"
 mkdir -p "$S/ahome" "$S/atmp" "$S/rtmp" "$S/state" "$S/config"
 : >"$S/ansible.cfg"
 
-# The inventory of leg $1 on file $2: hosts with their root vars.
+# The inventory of leg $1 on file $2: hosts with their root vars; only the
+# first host when $3 is 1.
 write_inventory() {
 	{
 		echo "[compat]"
 		case $1 in
 		local)
-			for h in c1 c2; do
+			for h in $(leg_hosts "$1" "${3:-2}"); do
 				echo "$h ansible_connection=local root=$S/roots/$h"
 			done
 			;;
 		ssh)
-			for h in h1 h2; do
+			for h in $(leg_hosts "$1" "${3:-2}"); do
 				printf '%s ansible_host=127.0.0.1 ansible_port=%s' \
 					"$h" "$(sshd_port "$S/sshd" "$h")"
 				printf ' ansible_user=%s' "$(id -un)"
@@ -204,8 +207,12 @@ write_inventory() {
 	} >"$2"
 }
 
+# The hosts of leg $1: both, or the first only when $2 (or $NHOSTS) is 1.
 leg_hosts() {
-	case $1 in local) echo "c1 c2" ;; ssh) echo "h1 h2" ;; esac
+	case $1:${2:-${NHOSTS:-2}} in
+	local:1) echo "c1" ;; local:*) echo "c1 c2" ;;
+	ssh:1) echo "h1" ;; ssh:*) echo "h1 h2" ;;
+	esac
 }
 
 fresh_roots() {
@@ -265,7 +272,7 @@ run_tool() {
 # tasks that change on every run by design, which the replan check lets
 # pass). Run by hand (COMPAT_DRIFT_FROM_ANSIBLE=1) when a case is written.
 drift_from_ansible() {
-	run_tool ansible "$1" "$S/inventory.$2" "$3/ansible2.json"
+	run_tool ansible "$1" "$S/inventory.$2$inv_sfx" "$3/ansible2.json"
 	"$PY" - "$3/ansible2.json" "$1/replan-drift" <<'PYEOF'
 import json, os, sys
 with open(sys.argv[1]) as f:
@@ -331,6 +338,7 @@ for leg in $COMPAT_LEGS; do
 	*) echo "compat: unknown leg '$leg'" >&2; exit 2 ;;
 	esac
 	write_inventory "$leg" "$S/inventory.$leg"
+	write_inventory "$leg" "$S/inventory.$leg.1" 1
 done
 
 for dir in "$@"; do
@@ -348,6 +356,12 @@ for dir in "$@"; do
 	fi
 	ncases=$((ncases + 1))
 	case_ok=1
+	case_start=$(date +%s)
+	# one host per leg, or two (tests/compat/one-host)
+	NHOSTS=2 inv_sfx=
+	if grep -qx "$name" "$HERE/one-host"; then
+		NHOSTS=1 inv_sfx=.1
+	fi
 	if [ -f "$dir/serve.py" ]; then
 		serve_start --script "$dir/serve.py" || exit 2
 	elif [ -d "$dir/serve" ]; then
@@ -357,15 +371,15 @@ for dir in "$@"; do
 		w=$S/run/$name/$leg
 		mkdir -p "$w"
 		fresh_roots "$leg"
-		run_tool ansible "$dir" "$S/inventory.$leg" "$w/ansible.json"
+		run_tool ansible "$dir" "$S/inventory.$leg$inv_sfx" "$w/ansible.json"
 		snap_roots "$leg" ansible "$w/snap"
 		[ "${COMPAT_DRIFT_FROM_ANSIBLE:-}" = 1 ] &&
 			drift_from_ansible "$dir" "$leg" "$w"
 		fresh_roots "$leg"
-		run_tool tend "$dir" "$S/inventory.$leg" "$w/tend.json"
+		run_tool tend "$dir" "$S/inventory.$leg$inv_sfx" "$w/tend.json"
 		snap_roots "$leg" tend "$w/snap"
 		# after the apply, a plan finds nothing left to change
-		run_tool replan "$dir" "$S/inventory.$leg" "$w/replan.json"
+		run_tool replan "$dir" "$S/inventory.$leg$inv_sfx" "$w/replan.json"
 		if ! "$PY" "$HERE/compare.py" replan "$name/$leg" \
 			"$w/replan.json" "$dir/replan-drift" >"$w/replan" 2>&1; then
 			case_ok=0
@@ -392,10 +406,11 @@ for dir in "$@"; do
 			echo "    )"
 		fi
 	done
+	took="($(($(date +%s) - case_start)) s, $NHOSTS host$([ "$NHOSTS" = 1 ] || echo s) a leg)"
 	if [ "$case_ok" = 1 ]; then
-		echo "ok   $name"
+		echo "ok   $name $took"
 	else
-		echo "FAIL $name"
+		echo "FAIL $name $took"
 		failed="$failed $name"
 	fi
 	serve_stop
