@@ -34,32 +34,10 @@ cat >"$T/web.yml" <<YML
       debug: {msg: "{{ r.instances | map(attribute='name') | join(',') }}"}
 YML
 
-# what LXD does while a plan runs: its lifecycle events (none), its
-# instances (the same before and after), its operations (none new)
-watch_lxd() {
-	tlxc list --format csv -c ns >"$T/list.before"
-	tlxc operation list --format csv | sort >"$T/ops.before"
-	tlxc monitor --type=lifecycle --format=json >"$T/events" 2>/dev/null &
-	MON=$!
-	sleep 0.5
-}
-unwatch_lxd() {
-	sleep 0.5
-	kill "$MON" 2>/dev/null || true
-	wait "$MON" 2>/dev/null || true
-	tlxc list --format csv -c ns >"$T/list.after"
-	tlxc operation list --format csv | sort >"$T/ops.after"
-	cmp -s "$T/list.before" "$T/list.after" || fail "the plan changed LXD's instances"
-	# (LXD forgets finished operations after a while: none may be new)
-	[ -z "$(comm -13 "$T/ops.before" "$T/ops.after")" ] ||
-		fail "the plan started operations: $(comm -13 "$T/ops.before" "$T/ops.after")"
-	[ ! -s "$T/events" ] || { cat "$T/events"; fail "the plan caused LXD events"; }
-}
-
 # ---- a plan: the three creates shown, LXD untouched ----
-watch_lxd
+lxd_watch
 run_tend 2 plan --detailed-exitcode -e n=3 -e mem=512MB "$T/web.yml"
-unwatch_lxd
+lxd_unwatch "the plan"
 expect_in "$T/out" "+ create web-01 (limits.cpu=1, limits.memory=512MB)"
 expect_in "$T/out" "+ create web-03 (limits.cpu=1, limits.memory=512MB)"
 # one task, three instances: the summary counts instances
@@ -89,9 +67,9 @@ expect_in "$T/out" "changed=0"
 
 # ---- limits changed live: the same init process ----
 pid=$(tlxc info web-01 | sed -n 's/^PID: *//p')
-watch_lxd
+lxd_watch
 run_tend 2 plan --detailed-exitcode -e n=3 -e mem=1GB "$T/web.yml"
-unwatch_lxd
+lxd_unwatch "the plan"
 expect_in "$T/out" "~ change web-01 limits.memory 512MB -> 1GB (live)"
 expect_in "$T/out" "Instances: 0 to create, 3 to change, 0 to destroy."
 run_tend 0 apply -e n=3 -e mem=1GB "$T/web.yml"
@@ -99,9 +77,9 @@ run_tend 0 apply -e n=3 -e mem=1GB "$T/web.yml"
 [ "$(tlxc info web-01 | sed -n 's/^PID: *//p')" = "$pid" ] || fail "web-01 was restarted"
 
 # ---- scale 3 -> 2: the highest index goes ----
-watch_lxd
+lxd_watch
 run_tend 2 plan --detailed-exitcode -e n=2 -e mem=1GB "$T/web.yml"
-unwatch_lxd
+lxd_unwatch "the plan"
 expect_in "$T/out" "- destroy web-03 (index 3 > count 2)"
 expect_in "$T/out" "Instances: 0 to create, 0 to change, 1 to destroy."
 run_tend 0 apply -e n=2 -e mem=1GB "$T/web.yml"
@@ -137,9 +115,9 @@ run_tend 0 resources --expired
 expect_in "$T/out" "short"
 expect_not_in "$T/out" "web-01"
 expect_not_in "$T/out" "old"
-watch_lxd
+lxd_watch
 run_tend 2 plan --detailed-exitcode -e until=2020-01-01T00:00Z "$T/tmp.yml"
-unwatch_lxd
+lxd_unwatch "the plan"
 expect_in "$T/out" "- destroy short (expired "
 expect_in "$T/out" "- destroy old (expired 2020-01-01T00:00Z)"
 run_tend 0 apply -e until=2020-01-01T00:00Z "$T/tmp.yml"

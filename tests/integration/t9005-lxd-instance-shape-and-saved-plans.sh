@@ -132,29 +132,6 @@ cat >"$T/st.yml" <<YML
 YML
 run_tend 0 apply -e mem=256MB "$T/st.yml"
 
-# what LXD does while an apply is refused: nothing (no lifecycle event,
-# the same instances, config and operations before and after)
-watch_lxd() {
-	for c in $(lxd_names); do tlxc config show "$c"; done >"$T/list.before"
-	tlxc list --format csv -c ns >>"$T/list.before"
-	tlxc operation list --format csv | sort >"$T/ops.before"
-	tlxc monitor --type=lifecycle --format=json >"$T/events" 2>/dev/null &
-	MON=$!
-	sleep 0.5
-}
-unwatch_lxd() {
-	sleep 0.5
-	kill "$MON" 2>/dev/null || true
-	wait "$MON" 2>/dev/null || true
-	for c in $(lxd_names); do tlxc config show "$c"; done >"$T/list.after"
-	tlxc list --format csv -c ns >>"$T/list.after"
-	tlxc operation list --format csv | sort >"$T/ops.after"
-	cmp -s "$T/list.before" "$T/list.after" ||
-		{ diff "$T/list.before" "$T/list.after" || true; fail "the refused apply changed LXD"; }
-	[ -z "$(comm -13 "$T/ops.before" "$T/ops.after")" ] ||
-		fail "the refused apply started operations: $(comm -13 "$T/ops.before" "$T/ops.after")"
-	[ ! -s "$T/events" ] || { cat "$T/events"; fail "the refused apply caused LXD events"; }
-}
 # a saved plan: both instances' memory changes
 save_plan() { # FILE
 	run_tend 2 plan --detailed-exitcode -e mem=512MB --out "$1" "$T/st.yml"
@@ -162,9 +139,9 @@ save_plan() { # FILE
 	expect_in "$T/out" "~ change st-2 limits.memory 256MB -> 512MB (live)"
 }
 refused() { # PLAN INSTANCE: apply refused as stale, naming it
-	watch_lxd
+	lxd_watch
 	run_tend 4 apply "$1"
-	unwatch_lxd
+	lxd_unwatch "the refused apply"
 	cat "$T/out" "$T/err" >"$T/all"
 	expect_in "$T/all" "task 'pool'"
 	expect_in "$T/all" "lxd instance $2 moved since the plan"

@@ -11,6 +11,12 @@
 #   lxd_stop             stop it now (its instances first)
 #   tlxc ARGS...         lxc against it
 #   lxd_names            its instance names, one a line, sorted
+#   lxd_watch            note what LXD holds (each instance's config, the
+#                        instance list, the operations) and watch its
+#                        lifecycle events, before something that must
+#                        change nothing (a plan, a refused apply)
+#   lxd_unwatch WHAT     after it: fail, naming WHAT, if anything of that
+#                        changed, an operation started or an event came
 #
 # The image: /bin/busybox from busybox-static and its applet links, with
 # busybox's init as /sbin/init and an inittab that keeps one sleeper
@@ -139,4 +145,31 @@ lxd_https() {
 		return 0
 	done
 	fail "no free port for LXD's https"
+}
+
+_lxd_state() {
+	for _c in $(lxd_names); do tlxc config show "$_c"; done
+	tlxc list --format csv -c ns
+}
+
+lxd_watch() {
+	_lxd_state >"$T/lxd.before"
+	tlxc operation list --format csv | sort >"$T/ops.before"
+	tlxc monitor --type=lifecycle --format=json >"$T/events" 2>/dev/null &
+	LXD_MON=$!
+	sleep 0.5
+}
+
+lxd_unwatch() {
+	sleep 0.5
+	kill "$LXD_MON" 2>/dev/null || true
+	wait "$LXD_MON" 2>/dev/null || true
+	_lxd_state >"$T/lxd.after"
+	tlxc operation list --format csv | sort >"$T/ops.after"
+	cmp -s "$T/lxd.before" "$T/lxd.after" ||
+		{ diff "$T/lxd.before" "$T/lxd.after" || true; fail "$1 changed LXD"; }
+	# (LXD forgets finished operations after a while: none may be new)
+	[ -z "$(comm -13 "$T/ops.before" "$T/ops.after")" ] ||
+		fail "$1 started operations: $(comm -13 "$T/ops.before" "$T/ops.after")"
+	[ ! -s "$T/events" ] || { cat "$T/events"; fail "$1 caused LXD events"; }
 }
