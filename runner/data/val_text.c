@@ -292,7 +292,75 @@ void val_to_json_text(struct buf *out, const struct val *v, int indent)
 }
 
 
-static struct val *from_jansson(json_t *j)
+/*
+ * val_to_json writes a byte that is not UTF-8 as \udcXX (Python's
+ * surrogateescape), which jansson refuses as a lone surrogate. Before
+ * jansson reads the text, each such escape in a string becomes \u0000
+ * and the two hex digits as plain characters, and a real \u0000 becomes
+ * \u0000 and "0": a NUL can come from nothing else (JSON_ALLOW_NUL), and
+ * the character after it says which it was (from_json_str undoes it).
+ * Returns the rewritten text in `out`, or false when there is nothing to
+ * rewrite.
+ */
+static bool surrogates_to_nuls(struct buf *out, const char *text, size_t len)
+{
+	bool in_str = false, any = false;
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned int v;
+
+		if (text[i] == '"') {
+			in_str = !in_str;
+			continue;
+		}
+		if (!in_str || text[i] != '\\')
+			continue;
+		if (i + 5 < len && text[i + 1] == 'u' &&
+		    sscanf(text + i + 2, "%4x", &v) == 1 &&
+		    strspn(text + i + 2, "0123456789abcdefABCDEF") >= 4 &&
+		    (v == 0 || (v >= 0xdc80 && v <= 0xdcff))) {
+			buf_add(out, text + from, i - from);
+			buf_addf(out, v ? "\\u0000%02x" : "\\u00000", v & 0xff);
+			from = i + 6;
+			any = true;
+		}
+		i++; /* the escaped character */
+	}
+	if (any)
+		buf_add(out, text + from, len - from);
+	return any;
+}
+
+/* A JSON string as a value, the escapes of surrogates_to_nuls undone. */
+static struct val *from_json_str(const char *s, size_t len, bool rewritten)
+{
+	struct buf b = BUF_INIT;
+	char *p;
+
+	if (!rewritten || !memchr(s, 0, len))
+		return val_strn(s, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned int v;
+
+		if (s[i] || i + 1 >= len) {
+			buf_addch(&b, s[i]);
+		} else if (s[i + 1] == '0') {
+			buf_addch(&b, '\0');
+			i++;
+		} else if (i + 2 < len && sscanf(s + i + 1, "%2x", &v) == 1) {
+			buf_addch(&b, (char)v);
+			i += 2;
+		} else {
+			buf_addch(&b, s[i]);
+		}
+	}
+	len = b.len;
+	p = buf_detach(&b, NULL);
+	return val_str_take(p, len);
+}
+
+static struct val *from_jansson(json_t *j, bool rewritten)
 {
 	struct val *v;
 	const char *key;
@@ -303,15 +371,16 @@ static struct val *from_jansson(json_t *j)
 	case JSON_OBJECT:
 		v = val_dict();
 		json_object_foreach(j, key, item)
-			val_dict_set(v, key, from_jansson(item));
+			val_dict_set(v, key, from_jansson(item, rewritten));
 		return v;
 	case JSON_ARRAY:
 		v = val_list();
 		json_array_foreach(j, i, item)
-			val_list_push(v, from_jansson(item));
+			val_list_push(v, from_jansson(item, rewritten));
 		return v;
 	case JSON_STRING:
-		return val_strn(json_string_value(j), json_string_length(j));
+		return from_json_str(json_string_value(j),
+				     json_string_length(j), rewritten);
 	case JSON_INTEGER:
 		return val_int(json_integer_value(j));
 	case JSON_REAL:
@@ -327,14 +396,17 @@ static struct val *from_jansson(json_t *j)
 
 int val_from_json(struct val **out, const char *text, size_t len)
 {
+	struct buf re = BUF_INIT;
+	bool rewritten = surrogates_to_nuls(&re, text, len);
 	json_error_t err;
-	json_t *j = json_loadb(text, len,
-			       JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	json_t *j = json_loadb(rewritten ? re.ptr : text, rewritten ? re.len :
+			       len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 
+	buf_release(&re);
 	if (!j)
 		return tend_error_set("invalid JSON at line %d column %d: %s",
 				      err.line, err.column, err.text);
-	*out = from_jansson(j);
+	*out = from_jansson(j, rewritten);
 	json_decref(j);
 	return 0;
 }

@@ -51,6 +51,9 @@ expect_in "$T/parsed" 'a\udcffb\u00e9'
 run_tend 0 apply "$T/bin.yml" -e "x=$(printf 'x\377y')" --format json --diff
 strict_json "$T/out" "apply --format json"
 expect_in "$T/parsed" 'x\udcffy'
+# and a result holding such bytes is still an object, not text
+[ "$(json_get "$T/out" "[isinstance(t['result'], dict) and t['result'].get('msg') == 'x' + chr(0xdcff) + 'y' for t in d['hosts'][0]['tasks'] if t['module'] == 'debug']")" = "[True]" ] ||
+	fail "the debug result is not an object with its msg: $(cat "$T/out")"
 cmp "$T/bin.src" "$T/bin.dst" || fail "the binary copy differs"
 run_tend 0 history --format json
 id=$(json_get "$T/out" "d[0]['id']")

@@ -46,6 +46,41 @@ static struct val *J(const char *json)
 	return v;
 }
 
+/*
+ * Bytes that are not UTF-8 go out as \udcXX and come back as the same
+ * bytes, beside a real NUL, text that only looks like the escape, a
+ * valid character and a surrogate pair (a task's output in a result:
+ * tend's JSON output parses what it wrote).
+ */
+static void test_val__json_surrogateescape_round_trip(void **state)
+{
+	static const char raw[] = "a\xff\xfe-\0-\\udcff-\xc3\xa9-\x80";
+	struct val *v = val_dict(), *l = val_list(), *back = NULL;
+	struct buf b = BUF_INIT;
+	const struct val *s;
+
+	(void)state;
+	val_list_push(l, val_strn(raw, sizeof(raw) - 1));
+	val_dict_set(v, "out", l);
+	val_dict_set_str(v, "plain", "x");
+	val_to_json(&b, v, 0);
+	assert_non_null(strstr(b.ptr, "\\udcff\\udcfe"));
+	assert_ok(val_from_json(&back, b.ptr, b.len));
+	s = val_list_at(val_dict_get(back, "out"), 0);
+	assert_int_equal(s->u.s.len, sizeof(raw) - 1);
+	assert_memory_equal(s->u.s.ptr, raw, sizeof(raw) - 1);
+	assert_string_equal(val_cstr(val_dict_get(back, "plain")), "x");
+	val_unref(back);
+	/* a pair stays one character; a lone high surrogate is still refused */
+	assert_ok(val_from_json(&back, "\"\\ud83d\\ude00\"", 14));
+	assert_string_equal(val_cstr(back), "\xf0\x9f\x98\x80");
+	val_unref(back);
+	assert_int_equal(val_from_json(&back, "\"\\ud83d\"", 8), -1);
+	tend_error_clear();
+	val_unref(v);
+	buf_release(&b);
+}
+
 static void test_val__constructors(void **state)
 {
 	struct val *v;
@@ -858,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_val__tuple),
 		cmocka_unit_test(test_val__secret_never_printed),
 		cmocka_unit_test(test_val__json_compact),
+		cmocka_unit_test(test_val__json_surrogateescape_round_trip),
 		cmocka_unit_test(test_val__json_indent),
 		cmocka_unit_test(test_val__yaml_round_trip),
 		cmocka_unit_test(test_val__yaml_block_style),
