@@ -302,6 +302,26 @@ void val_to_json_text(struct buf *out, const struct val *v, int indent)
  * Returns the rewritten text in `out`, or false when there is nothing to
  * rewrite.
  */
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	       c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Four hex digits at p (all there: the caller checked) into *v. */
+static bool hex4(unsigned int *v, const char *p)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		int d = hex_digit(p[i]);
+
+		if (d < 0)
+			return false;
+		*v = *v << 4 | (unsigned int)d;
+	}
+	return true;
+}
+
 static bool surrogates_to_nuls(struct buf *out, const char *text, size_t len)
 {
 	bool in_str = false, any = false;
@@ -317,8 +337,7 @@ static bool surrogates_to_nuls(struct buf *out, const char *text, size_t len)
 		if (!in_str || text[i] != '\\')
 			continue;
 		if (i + 5 < len && text[i + 1] == 'u' &&
-		    sscanf(text + i + 2, "%4x", &v) == 1 &&
-		    strspn(text + i + 2, "0123456789abcdefABCDEF") >= 4 &&
+		    hex4(&v, text + i + 2) &&
 		    (v == 0 || (v >= 0xdc80 && v <= 0xdcff))) {
 			buf_add(out, text + from, i - from);
 			buf_addf(out, v ? "\\u0000%02x" : "\\u00000", v & 0xff);
@@ -341,15 +360,15 @@ static struct val *from_json_str(const char *s, size_t len, bool rewritten)
 	if (!rewritten || !memchr(s, 0, len))
 		return val_strn(s, len);
 	for (size_t i = 0; i < len; i++) {
-		unsigned int v;
-
 		if (s[i] || i + 1 >= len) {
 			buf_addch(&b, s[i]);
 		} else if (s[i + 1] == '0') {
 			buf_addch(&b, '\0');
 			i++;
-		} else if (i + 2 < len && sscanf(s + i + 1, "%2x", &v) == 1) {
-			buf_addch(&b, (char)v);
+		} else if (i + 2 < len && hex_digit(s[i + 1]) >= 0 &&
+			   hex_digit(s[i + 2]) >= 0) {
+			buf_addch(&b, (char)(hex_digit(s[i + 1]) << 4 |
+					     hex_digit(s[i + 2])));
 			i += 2;
 		} else {
 			buf_addch(&b, s[i]);

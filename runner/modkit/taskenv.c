@@ -82,6 +82,7 @@ long taskenv_time_left_ms(const struct task_ctx *ctx)
 	 * Rounded up: the request must not end before the deadline, which
 	 * is when the engine sees the task's time as up and says so.
 	 */
-	return left < 1 ? 1 : left > LONG_MAX / 2 ? LONG_MAX / 2 :
-		(long)left + 1;
+	/* (capped at 1e12 ms, 31 years: no overflow, and no comparison
+	 * with LONG_MAX, which a double cannot hold exactly) */
+	return left < 1 ? 1 : left > 1e12 ? 1000000000000L : (long)left + 1;
 }
