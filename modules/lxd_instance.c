@@ -646,16 +646,17 @@ static void judge_orphans(struct plan *pl, struct buf *lines,
 			  const struct val *names, long long now)
 {
 	const struct val *insts = pl->instances;
-	struct buf key = BUF_INIT;
+	struct buf key = BUF_INIT, owner = BUF_INIT;
 	long long exp;
 
+	owner_playbook(&owner, ctx);
 	for (size_t i = 0; val_is(insts, VAL_DICT) && i < insts->u.dict.nr;
 	     i++) {
 		const char *name = insts->u.dict.items[i].key;
 		const struct val *in = insts->u.dict.items[i].v;
 
 		if (judged(pl, names, name) ||
-		    !owner_expired_orphan(&exp, ctx, KIND,
+		    !owner_expired_orphan(&exp, ctx, owner.ptr, KIND,
 					  OWNER_KEY(in, "playbook"),
 					  OWNER_KEY(in, "play"),
 					  OWNER_KEY(in, "task"),
@@ -671,6 +672,7 @@ static void judge_orphans(struct plan *pl, struct buf *lines,
 		line_destroy(lines, name, exp, NULL);
 	}
 	buf_release(&key);
+	buf_release(&owner);
 }
 
 /* ---- the result ---- */

@@ -26,18 +26,14 @@ void owner_playbook(struct buf *out, const struct task_ctx *ctx)
 }
 
 bool owner_expired_orphan(long long *exp, const struct task_ctx *ctx,
-			  const char *module, const char *playbook,
-			  const char *play, const char *task,
-			  const char *expires_at, long long now)
+			  const char *owner, const char *module,
+			  const char *playbook, const char *play,
+			  const char *task, const char *expires_at,
+			  long long now)
 {
-	struct buf mine = BUF_INIT;
-	bool ours;
 	size_t n;
 
-	owner_playbook(&mine, ctx);
-	ours = playbook && !strcmp(playbook, mine.ptr);
-	buf_release(&mine);
-	if (!ours || !expires_at || isotime_parse(exp, expires_at) < 0) {
+	if (!playbook || strcmp(playbook, owner) || !expires_at || isotime_parse(exp, expires_at) < 0) {
 		tend_error_clear();
 		return false;
 	}

@@ -23,8 +23,9 @@ void owner_playbook(struct buf *out, const struct task_ctx *ctx);
 /*
  * Whether a thing recorded as created by (`playbook`, `play`, `task`),
  * expiring at `expires_at` (isotime; NULL: never), is an expired orphan
- * of this run's playbook that the task `ctx` of `module` sweeps: its
- * playbook is this one, the expiry has passed, and no task of the
+ * of this run's playbook (`owner`, as owner_playbook gives it: worked
+ * out once by the caller, not per thing) that the task `ctx` of `module`
+ * sweeps: its playbook is this one, the expiry has passed, and no task of the
  * playbook names it any more: its owner task is gone from the playbook,
  * or is this one (which no longer names it; only if no other task of
  * the play has the same name: two unnamed tasks are not told apart). An
@@ -32,9 +33,10 @@ void owner_playbook(struct buf *out, const struct task_ctx *ctx);
  * expiry (epoch s).
  */
 bool owner_expired_orphan(long long *exp, const struct task_ctx *ctx,
-			  const char *module, const char *playbook,
-			  const char *play, const char *task,
-			  const char *expires_at, long long now);
+			  const char *owner, const char *module,
+			  const char *playbook, const char *play,
+			  const char *task, const char *expires_at,
+			  long long now);
 
 /*
  * Claims: which task of a run deals with something no task names (an
