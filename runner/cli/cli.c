@@ -302,6 +302,21 @@ static const struct cli_cmd cmds[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 
+/* The exit codes, in their precedence (README.md says the same). */
+static const struct {
+	int code;
+	const char *meaning;
+} exit_codes[] = {
+	{ EXIT_ERROR, "error (bad input, a --limit matching no host, "
+		      "interrupted)" },
+	{ EXIT_LOCKED, "another run holds a host's lock (--lock-timeout)" },
+	{ EXIT_STALE, "a saved plan is stale (nothing stale was applied)" },
+	{ EXIT_HOSTS_FAILED, "some hosts failed or were unreachable" },
+	{ EXIT_CHANGES, "plan --detailed-exitcode: there are changes" },
+	{ EXIT_OK, "success" },
+	{ 0, NULL },
+};
+
 const struct cli_cmd *cli_find_cmd(const char *name)
 {
 	for (size_t i = 0; cmds[i].name; i++)
@@ -315,11 +330,12 @@ void cli_usage_all(FILE *f)
 	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\nexit codes (when several apply, the first listed wins):\n", f);
+	for (size_t i = 0; exit_codes[i].meaning; i++)
+		fprintf(f, "  %d  %s\n", exit_codes[i].code,
+			exit_codes[i].meaning);
 	fputs("\n'tend help <command>' for its options.\n", f);
 }
-
-
-
 
 /* Whether a run of command c with these arguments plans or applies. */
 static enum run_mode cmd_mode(const struct cli_cmd *c,
