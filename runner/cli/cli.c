@@ -404,6 +404,7 @@ int cli_main(int argc, char **argv)
 	/* ansible-playbook's listings: print, and touch no host */
 	rc = a.list ? cli_list(&a) : c->fn(&a);
 out:
+	cli_json_errors_end(a.format, rc);
 	for (size_t i = 0; i < a.pbs_nr; i++)
 		playbook_free(a.pbs[i]);
 	free(a.pbs);

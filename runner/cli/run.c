@@ -82,9 +82,10 @@ static void print_report(const struct run_result *res,
 {
 	struct buf out = BUF_INIT;
 
-	if (format && !strcmp(format, "json"))
+	if (format && !strcmp(format, "json")) {
 		report_json(&out, res, ro);
-	else if (format && !strcmp(format, "markdown"))
+		cli_json_printed();
+	} else if (format && !strcmp(format, "markdown"))
 		report_markdown(&out, res, ro);
 	else if (format && !strcmp(format, "junit"))
 		report_junit(&out, res, ro);

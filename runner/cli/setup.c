@@ -193,7 +193,7 @@ int cli_setup_playbooks(struct cli_args *a)
 		else
 			rc = EXIT_ERROR;
 	}
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	if (d.errors)
 		fprintf(stderr, "tend: %zu error%s\n", d.errors,
 			d.errors == 1 ? "" : "s");
@@ -242,7 +242,7 @@ int cli_setup_inventory(struct cli_args *a)
 	if (error == 0 && a->pbs_nr)
 		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, root,
 						 &d);
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	diags_release(&d);
 	if (error == TEND_EPARSE)
 		return EXIT_ERROR;
@@ -291,7 +291,7 @@ int cli_load_config(struct config **out, struct cli_args *a)
 	    (rc = checkout_config(&path, a)))
 		return rc;
 	error = config_load(out, path, &d);
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	diags_release(&d);
 	free(path);
 	if (error == TEND_EPARSE)

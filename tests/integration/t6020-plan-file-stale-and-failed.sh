@@ -23,7 +23,7 @@ expect_content "$T/r/h1.conf" "v1
 expect_content "$T/r/h2.conf" "moved
 "
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "d[0]['status']")" = "failed" ] || { cat "$T/out"; fail "the apply is not recorded as failed"; }
+[ "$(json_get "$T/out" "d['runs'][0]['status']")" = "failed" ] || { cat "$T/out"; fail "the apply is not recorded as failed"; }
 # without a failure, stale alone is 4
 touch "$T/r/h1.ok"
 run_tend 0 plan "$T/pb.yml" -i "$T/inv.ini" -e root="$T/r" --out "$T/plan.json"

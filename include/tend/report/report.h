@@ -34,7 +34,15 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 /* "Plan: 3 to change, 12 ok, 1 unknown on 2 hosts." (no newline) */
 void report_plan_summary(struct buf *out, const struct run_result *r);
 
-/* The JSON document of a plan or apply (format_version 1). */
+/*
+ * The version of every JSON document tend prints (plan and apply
+ * --format json, history, show, resources, window list, errors):
+ * docs/json.md. 2: one status vocabulary ("changed" in a plan too,
+ * "failed" in stats), flags as booleans, history and show versioned.
+ */
+#define REPORT_JSON_FORMAT 2
+
+/* The JSON document of a plan or apply (format_version 2). */
 void report_json(struct buf *out, const struct run_result *r,
 		 const struct report_opts *o);
 
