@@ -95,7 +95,8 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_CHECK, 'C', "check", NULL, "apply: only plan (as tend plan)" },
 	{ OPT_VERBOSE, 'v', "verbose", NULL,
 	  "more output (-vv ... -vvvv): debug tasks up to that verbosity, "
-	  "a failed task's rc, stdout and stderr" },
+	  "a failed task's whole rc, stdout and stderr; apply: each task's "
+	  "result (-v), its task path (-vv)" },
 	{ OPT_NO_COLOR, 0, "no-color", NULL, "no colour even on a terminal" },
 	{ OPT_STATS, 0, "stats", NULL,
 	  "print round trips per host per task to stderr" },

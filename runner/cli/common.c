@@ -17,7 +17,7 @@
  * The errors of this command, kept for its JSON error document: with
  * --format json a command that fails before it printed its document
  * prints {"format_version", "tend_version", "errors": [...]} on stdout
- * instead (docs/json.md), as well as the text on stderr.
+ * instead (docs/plan-format.md), as well as the text on stderr.
  */
 static struct val *json_errors;
 static bool json_printed;

@@ -190,7 +190,8 @@ static int exit_code(const struct job_result *r, int error,
 static int run(struct cli_args *a, enum run_mode mode)
 {
 	struct job_result res = { 0 };
-	struct report_opts ro = { .mode = mode, .diff = a->diff };
+	struct report_opts ro = { .mode = mode, .diff = a->diff,
+				  .verbosity = a->verbosity };
 	struct live_report lr = { .o = &ro, .f = stdout };
 	struct view view = { 0 };
 	struct job_hooks hooks = {

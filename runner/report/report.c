@@ -309,7 +309,7 @@ static void json_event(struct val *tasks, const struct run_event *ev)
 	val_list_push(tasks, t);
 }
 
-/* The host's recap counts, by the names of the statuses (docs/json.md). */
+/* The host's recap counts, by the names of the statuses (docs/plan-format.md). */
 static struct val *host_stats_val(const struct host_stats *st)
 {
 	struct val *s = val_dict();
@@ -475,6 +475,12 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 	    lr->last_handler != ev->handler) {
 		buf_addch(&b, '\n');
 		banner(&b, ev->handler ? "RUNNING HANDLER" : "TASK", ev->task);
+		/* -vv, as ansible-playbook: where the task is written */
+		if (o->verbosity >= 2 && ev->pos.file) {
+			buf_adds(&b, "task path: ");
+			term_str(&b, ev->pos.file);
+			buf_addf(&b, ":%u\n", ev->pos.line);
+		}
 		lr->last_task = ev->task;
 		lr->last_pos = ev->pos;
 		lr->last_handler = ev->handler;
@@ -503,6 +509,10 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 			!strcmp(ev->module, "debug"))) {
 		buf_adds(&b, ev->label ? " " : " => ");
 		term_str(&b, ev->msg);
+	} else if (o->verbosity >= 1 && ev->result) {
+		/* -v, as ansible-playbook: the result register would store */
+		buf_adds(&b, " => ");
+		term_str(&b, ev->result);
 	}
 	color(&b, o, C_RESET);
 	buf_addch(&b, '\n');

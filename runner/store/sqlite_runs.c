@@ -181,7 +181,7 @@ int sqlite_runs_history(struct val **out, struct store *base, int limit)
  * and stderr: null when it has none (or the column is not JSON, as
  * sqlite_db_parse_json reads every JSON column). The integer columns
  * that are flags become JSON booleans, as in the plan and apply JSON
- * (docs/json.md).
+ * (docs/plan-format.md).
  */
 static void expand_details(struct val *results)
 {

@@ -16,6 +16,12 @@ struct report_opts {
 	const char *playbook;
 	bool color;
 	bool diff;       /* apply: show diffs (plans always do) */
+	/*
+	 * -v: each task's result after its line; -vv: the task's path
+	 * under its banner (as ansible-playbook; -vvv's connection lines
+	 * come from the engine)
+	 */
+	int verbosity;
 	const char *commit;  /* source commit, or NULL */
 	const char *subject; /* its subject, or NULL */
 	const char *author;  /* its author, or NULL */
@@ -37,7 +43,7 @@ void report_plan_summary(struct buf *out, const struct run_result *r);
 /*
  * The version of every JSON document tend prints (plan and apply
  * --format json, history, show, resources, window list, errors):
- * docs/json.md. 2: one status vocabulary ("changed" in a plan too,
+ * docs/plan-format.md. 2: one status vocabulary ("changed" in a plan too,
  * "failed" in stats), flags as booleans, history and show versioned.
  */
 #define REPORT_JSON_FORMAT 2
