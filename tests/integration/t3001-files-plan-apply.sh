@@ -9,7 +9,7 @@ pb=$TOP/playbooks/files.yml
 run_tend 2 plan "$pb" -e root="$R" --detailed-exitcode --format json
 cp "$T/out" "$T/plan.json"
 [ ! -e "$R" ] || fail "plan created $R"
-[ "$(json_get "$T/plan.json" "d['format_version']")" = 1 ] || fail "format_version"
+[ "$(json_get "$T/plan.json" "d['format_version']")" = 2 ] || fail "format_version"
 [ "$(json_get "$T/plan.json" "d['summary']['changed'] > 5")" = True ] || fail "too few changes planned"
 # plain text plan has the summary line and a diff
 run_tend 0 plan "$pb" -e root="$R"
