@@ -104,7 +104,8 @@ static const struct cli_opt run_opts[] = {
 	  "state DB (default $XDG_STATE_HOME/tend/tend.db)" },
 	SOURCE_OPT_ROWS,
 	{ OPT_CONFIG, 0, "config", "PATH",
-	  "tend.yml (default: $TEND_CONFIG, else beside the playbook, else "
+	  "tend.yml (default: $TEND_CONFIG, else in the current directory "
+	  "up to its git work tree's root, else beside the playbook, else "
 	  "$XDG_CONFIG_HOME)" },
 	{ OPT_CONNECTION, 'c', "connection", "TYPE",
 	  "connection for the hosts that set none (local, ssh, lxd), as "
@@ -208,6 +209,8 @@ static const struct cli_opt show_opts[] = {
 static const struct cli_opt validate_opts[] = {
 	{ OPT_INVENTORY, 'i', "inventory", "PATH",
 	  "inventory to check too (repeatable)" },
+	{ OPT_CONFIG, 0, "config", "PATH",
+	  "tend.yml to check too (default: found as plan finds it)" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
 	VAULT_OPT_ROWS,
 	SOURCE_OPT_ROWS,
@@ -274,7 +277,8 @@ static const struct cli_cmd cmds[] = {
 	  APPLY_DETAILS },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
-	  "parse and type-check playbooks and inventory; touch no host", NULL },
+	  "parse and type-check playbooks, inventory and tend.yml; touch no "
+	  "host", NULL },
 	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
 	  "fetch a git source and check a commit out (exit 1 if the fetch "
 	  "failed)", NULL },
