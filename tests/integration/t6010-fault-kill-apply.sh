@@ -50,7 +50,7 @@ no_temp_files "$T/tgt"
 run_tend 0 show 1 --format json
 [ "$(json_get "$T/out" "[r['status'] for r in d['run']['results']]")" = \
   "['changed']" ] || { cat "$T/out"; fail "run 1 lost its result"; }
-[ "$(json_get "$T/out" "d['changed']")" = 1 ] ||
+[ "$(json_get "$T/out" "d['run']['changed']")" = 1 ] ||
 	{ cat "$T/out"; fail "run 1's totals do not count its result"; }
 run_tend 0 show 1
 expect_in "$T/out" "interrupted"
@@ -101,7 +101,7 @@ no_temp_files "$T/tgt"
 run_tend 0 show 3 --format json
 [ "$(json_get "$T/out" "[r['status'] for r in d['run']['results']]")" = \
   "['changed', 'changed']" ] || { cat "$T/out"; fail "run 3's results"; }
-[ "$(json_get "$T/out" "d['finished'] is not None")" = True ] ||
+[ "$(json_get "$T/out" "d['run']['finished'] is not None")" = True ] ||
 	fail "run 3 has no end time"
 
 # ---- (d) SIGTERM while a copy streams: the copy completes

@@ -62,7 +62,7 @@ json_get "$T/out" "[(r['host'], r['status']) for r in d['run']['results']]" \
 expect_in "$T/results" "('h2', 'unreachable')"
 [ "$(grep -o "'changed'" "$T/results" | wc -l)" = 7 ] ||
 	{ cat "$T/results"; fail "results of h1 and h3 missing"; }
-[ "$(json_get "$T/out" "d['unreachable']")" = 1 ] || fail "run 1's totals"
+[ "$(json_get "$T/out" "d['run']['unreachable']")" = 1 ] || fail "run 1's totals"
 
 # ---- (b) killed while a copy streams to it
 sshd_start_host "$S" h2

@@ -69,7 +69,7 @@ expect_not_in "$T/out" "err line 491"
 expect_not_in "$T/out" "rc: 4"
 grep -q "^fatal: \[h1\] => non-zero return code" "$T/out" || fail "h1's failure"
 grep -q "^fatal: \[local1\] => non-zero return code" "$T/out" || fail "local1's failure"
-run_id=$("$TEND" history --state "$T/state.db" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run_id=$("$TEND" history --state "$T/state.db" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][0]["id"])')
 
 # With -v: all of it.
 run_tend 3 apply "$T/pb.yml" -i "$T/inv" --secrets "$T/secrets.yml" \
