@@ -219,6 +219,7 @@ static int run(struct cli_args *a, enum run_mode mode)
 		ro.author = a->src.author;
 		ro.source = a->src_opts.url;
 		ro.ref = a->src_opts.ref;
+		ro.root = a->src.dir;
 	}
 	if (mode == RUN_APPLY && !json)
 		view.live = &lr;

@@ -11,6 +11,20 @@
 #define C_MAGENTA "\033[35m"
 #define C_BOLD "\033[1m"
 
+
+/*
+ * A playbook path as reports show it: relative to a git source's
+ * checkout when it is inside it (site.yml:4, as the repository names
+ * it, not the cache directory's absolute path), else as it is.
+ */
+static const char *shown_path(const struct report_opts *o, const char *path)
+{
+	size_t n = o->root ? strlen(o->root) : 0;
+
+	if (path && n && !strncmp(path, o->root, n) && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
 static const char *status_color(enum event_status s)
 {
 	switch (s) {
@@ -245,7 +259,8 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 				term_str(out, ev->delegate);
 			}
 			if (ev->pos.file)
-				buf_addf(out, "  [%s:%u]", ev->pos.file,
+				buf_addf(out, "  [%s:%u]",
+					 shown_path(o, ev->pos.file),
 					 ev->pos.line);
 			buf_addch(out, '\n');
 			if (ev->changes)
@@ -264,7 +279,8 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 	buf_addch(out, '\n');
 }
 
-static void json_event(struct val *tasks, const struct run_event *ev)
+static void json_event(struct val *tasks, const struct run_event *ev,
+		       const struct report_opts *o)
 {
 	struct val *t = val_dict();
 
@@ -272,7 +288,7 @@ static void json_event(struct val *tasks, const struct run_event *ev)
 	val_dict_set_str(t, "task", ev->task);
 	val_dict_set_str(t, "module", ev->module);
 	if (ev->pos.file) {
-		val_dict_set_str(t, "file", ev->pos.file);
+		val_dict_set_str(t, "file", shown_path(o, ev->pos.file));
 		val_dict_set_int(t, "line", ev->pos.line);
 	}
 	val_dict_set_str(t, "status", event_status_name(ev->status, RUN_APPLY));
@@ -332,7 +348,7 @@ static struct val *host_stats_val(const struct host_stats *st)
  * names those tasks, as CI and the daemon read it.
  */
 static void json_drift(struct val *hv, const struct run_result *r,
-		       const char *host)
+		       const char *host, const struct report_opts *o)
 {
 	struct val *tasks = val_list();
 
@@ -345,7 +361,7 @@ static void json_drift(struct val *hv, const struct run_result *r,
 		t = val_dict();
 		val_dict_set_str(t, "task", ev->task);
 		if (ev->pos.file) {
-			val_dict_set_str(t, "file", ev->pos.file);
+			val_dict_set_str(t, "file", shown_path(o, ev->pos.file));
 			val_dict_set_int(t, "line", ev->pos.line);
 		}
 		val_dict_set(t, "item", ev->label ? val_str(ev->label) :
@@ -380,7 +396,8 @@ void report_json(struct buf *out, const struct run_result *r,
 	val_dict_set_int(doc, "format_version", REPORT_JSON_FORMAT);
 	val_dict_set_str(doc, "tend_version", TEND_VERSION);
 	val_dict_set_str(doc, "mode", o->mode == RUN_PLAN ? "plan" : "apply");
-	val_dict_set_str(doc, "playbook", o->playbook ? o->playbook : "");
+	val_dict_set_str(doc, "playbook", o->playbook ?
+			 shown_path(o, o->playbook) : "");
 	val_dict_set(doc, "run_id", o->run_id > 0 ? val_int(o->run_id) :
 		     val_null());
 	if (o->mode == RUN_APPLY) {
@@ -412,14 +429,14 @@ void report_json(struct buf *out, const struct run_result *r,
 		val_dict_set_str(hv, "host", st->host);
 		for (size_t i = 0; i < r->nr; i++)
 			if (!strcmp(r->events[i].host, st->host)) {
-				json_event(tasks, &r->events[i]);
+				json_event(tasks, &r->events[i], o);
 				if (!r->events[i].ignored)
 					counts[r->events[i].status]++;
 			}
 		val_dict_set(hv, "tasks", tasks);
 		val_dict_set(hv, "stats", host_stats_val(st));
 		if (o->mode == RUN_PLAN)
-			json_drift(hv, r, st->host);
+			json_drift(hv, r, st->host, o);
 		val_list_push(hosts, hv);
 	}
 	val_dict_set(doc, "hosts", hosts);
@@ -478,7 +495,7 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 		/* -vv, as ansible-playbook: where the task is written */
 		if (o->verbosity >= 2 && ev->pos.file) {
 			buf_adds(&b, "task path: ");
-			term_str(&b, ev->pos.file);
+			term_str(&b, shown_path(o, ev->pos.file));
 			buf_addf(&b, ":%u\n", ev->pos.line);
 		}
 		lr->last_task = ev->task;
@@ -598,7 +615,7 @@ void report_markdown(struct buf *out, const struct run_result *r,
 	bool plan = o->mode == RUN_PLAN;
 
 	buf_addf(out, "### tend %s: `%s`\n\n", plan ? "plan" : "apply",
-		 o->playbook ? o->playbook : "");
+		 o->playbook ? shown_path(o, o->playbook) : "");
 	if (o->commit) {
 		buf_addf(out, "Commit `%.12s`", o->commit);
 		if (o->subject) {
@@ -657,7 +674,8 @@ void report_markdown(struct buf *out, const struct run_result *r,
 				buf_adds(out, ")");
 			}
 			if (ev->pos.file)
-				buf_addf(out, " <sub>%s:%u</sub>", ev->pos.file,
+				buf_addf(out, " <sub>%s:%u</sub>",
+					 shown_path(o, ev->pos.file),
 					 ev->pos.line);
 			buf_addch(out, '\n');
 			if (ev->changes || ev->diff ||
@@ -762,7 +780,7 @@ void report_junit(struct buf *out, const struct run_result *r,
 			buf_addf(out, "\" time=\"%.3f\"", ev->seconds);
 			if (ev->pos.file) {
 				buf_adds(out, " file=\"");
-				xml_text(out, ev->pos.file);
+				xml_text(out, shown_path(o, ev->pos.file));
 				buf_addf(out, "\" line=\"%u\"", ev->pos.line);
 			}
 			buf_adds(out, ">\n");

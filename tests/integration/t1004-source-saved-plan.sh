@@ -22,6 +22,12 @@ expect_in "$T/out" "Source: file://$T/src main @ $(echo "$c1" | cut -c1-12) \"fi
 [ "$(json_get "$T/plan.json" "d['playbooks'][0]['repo_path']")" = "site.yml" ] || fail "repo path"
 run_tend 0 plan --repo "file://$T/src" --ref main --trust-source -i hosts -e target="$T/out.txt" site.yml --format json
 [ "$(json_get "$T/out" "d['source']['commit']")" = "$c1" ] || fail "json commit"
+# paths as the repository names them, not the checkout's place in the cache
+[ "$(json_get "$T/out" "(d['playbook'], d['hosts'][0]['tasks'][0]['file'], d['hosts'][0]['drift_tasks'][0]['file'])")" = \
+	"('site.yml', 'site.yml', 'site.yml')" ] || { cat "$T/out"; fail "json paths"; }
+run_tend 0 plan --repo "file://$T/src" --ref main --trust-source -i hosts -e target="$T/out.txt" site.yml --format markdown
+expect_not_in "$T/out" "$T/cache"
+expect_in "$T/out" "site.yml:4"
 
 # the source is not signed: applying its plan needs --trust-source
 run_tend 1 apply "$T/plan.json"

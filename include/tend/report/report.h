@@ -28,6 +28,8 @@ struct report_opts {
 	const char *source;  /* repository URL, or NULL */
 	const char *ref;     /* the ref asked for, or NULL */
 	long long run_id;    /* the run's record, or 0 */
+	/* a git source's checkout: paths inside it are shown relative */
+	const char *root;
 	/* apply: the waits for host locks (engine/hostlock.h), for JSON */
 	unsigned long lock_waits;
 	double lock_wait_seconds;
