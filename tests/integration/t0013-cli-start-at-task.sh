@@ -59,12 +59,16 @@ compare_run block p.yml h1,h2, -c local --start-at-task "in block second"
 	[ -e "$T/block-tend/h1-handler2" ] && [ ! -e "$T/block-tend/h1-early" ] &&
 	[ ! -e "$T/block-tend/h1-role-first" ] && [ ! -e "$T/block-tend/h1-block-first" ] ||
 	{ ls "$T/block-tend"; fail "--start-at-task 'in block second'"; }
-compare_run glob p.yml h1,h2, -c local --start-at-task "r1 : role sec*"
-[ -e "$T/glob-tend/h1-role-second" ] && [ ! -e "$T/glob-tend/h1-role-first" ] ||
+# the rest on h2 alone (every play has it): where the run starts does not
+# depend on the host, and Ansible's side costs a CPU-second a task a host
+compare_run glob p.yml h2, -c local --start-at-task "r1 : role sec*"
+[ -e "$T/glob-tend/h2-role-second" ] && [ ! -e "$T/glob-tend/h2-role-first" ] ||
 	{ ls "$T/glob-tend"; fail "--start-at-task 'r1 : role sec*'"; }
-compare_run imported p.yml h1,h2, -c local --start-at-task imported
-compare_run first p.yml h1,h2, -c local --start-at-task early
-[ -e "$T/first-tend/h1-handler1" ] || fail "the handler of the first task"
+compare_run imported p.yml h2, -c local --start-at-task imported
+[ -e "$T/imported-tend/h2-imported" ] && [ ! -e "$T/imported-tend/h2-block-second" ] ||
+	{ ls "$T/imported-tend"; fail "--start-at-task imported"; }
+compare_run first p.yml h2, -c local --start-at-task early
+[ -e "$T/first-tend/h2-handler1" ] || fail "the handler of the first task"
 
 run_tend 1 plan p.yml -i h1, -c local --start-at-task "no such task"
 expect_in "$T/err" "--start-at-task 'no such task': no task of the playbooks has that name"

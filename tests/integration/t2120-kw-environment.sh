@@ -1,11 +1,12 @@
 #!/bin/sh
 # environment: on the play, a block and a task (a dict, a template giving
 # one, a list of them), merged in that order, reaches command, shell and
-# copy's scripts, locally and over SSH, as ansible-playbook does; values
-# with shell metacharacters stay data (they go through sh_quote). A name
-# a shell cannot export is refused when the playbook loads.
+# copy's scripts, locally and over SSH; values with shell metacharacters
+# stay data (they go through sh_quote). A name a shell cannot export is
+# refused when the playbook loads. The comparison with ansible-playbook
+# (locally and over SSH, the same environments, become too) is
+# tests/compat/cases/kw-environment's; here tend's own values are checked.
 . "$(dirname "$0")/../lib/lib-test.sh"
-. "$TOP/tests/lib/lib-compare.sh"
 
 cat >"$T/site.yml" <<'YML'
 - hosts: all
@@ -46,19 +47,26 @@ cat >"$T/site.yml" <<'YML'
       shell: echo "[$KW_TASK][$KW_BLOCK][$KW_SHARED]" > {{ dir }}/after
 YML
 printf 'c1 ansible_connection=local\nc2 ansible_connection=local\n' >"$T/local.ini"
-compare_run local "$T/site.yml" "$T/local.ini"
+# run NAME INVENTORY: tend applies site.yml, writing under $T/NAME-tend
+run() {
+	mkdir "$T/$1-tend"
+	run_tend 0 apply "$T/site.yml" -i "$2" -e base="$T/$1-tend"
+}
+run local "$T/local.ini"
 expect_content "$T/local-tend/c2/r1" "play's value|task|t c2
 "
 expect_content "$T/local-tend/c1/block" "1 block two
 "
 expect_content "$T/local-tend/c1/after" "[][][play]
 "
+expect_content "$T/local-tend/c1/become" "1 root
+"
 # the quoting: the value arrives byte for byte
 expect_content "$T/local-tend/c1/proxy" "http://proxy:3128/\$HOME;\`id\` \$(id) \\ '\"|42|True|play"
 
 . "$TOP/tests/lib/lib-sshd.sh"
 sshd_start 2 "$T/sshd"
-compare_run ssh "$T/site.yml" "$T/sshd/inventory"
+run ssh "$T/sshd/inventory"
 expect_content "$T/ssh-tend/h1/block" "1 block two
 "
 
