@@ -222,6 +222,15 @@ static const struct cli_opt vault_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
+static const struct cli_opt help_opts[] = {
+	{ OPT_MAN, 0, "man", NULL,
+	  "print the manual page (roff) of COMMAND, of tend with none, or "
+	  "tend.yml(5) for 'tend.yml'" },
+	{ OPT_MAN_DIR, 0, "man-dir", "DIR",
+	  "write every manual page into DIR (what make install installs)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
 static const struct cli_opt no_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
@@ -296,8 +305,12 @@ static const struct cli_cmd cmds[] = {
 	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)", NULL },
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules", NULL },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module", NULL },
-	{ "help", cmd_help, 0, no_opts, "[COMMAND | ansible.cfg]",
-	  "help on a command, or the ansible.cfg keys tend reads", NULL },
+	{ "help", cmd_help, 0, help_opts,
+	  "[--man] [COMMAND | ansible.cfg | tend.yml] | --man-dir DIR",
+	  "help on a command, or the ansible.cfg keys tend reads; the "
+	  "manual pages", NULL },
+	{ "completion", cmd_completion, 0, no_opts, "bash | zsh",
+	  "print the shell completion script for bash or zsh", NULL },
 	{ "version", cmd_version, 0, no_opts, "", "print the version", NULL },
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
@@ -310,12 +323,19 @@ const struct cli_cmd *cli_find_cmd(const char *name)
 	return NULL;
 }
 
+const struct cli_cmd *cli_cmds(void)
+{
+	return cmds;
+}
+
 void cli_usage_all(FILE *f)
 {
 	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\n'tend help <command>' for its options.\n", f);
+	fputs("\n'tend help <command>' for its options; 'tend help --man "
+	      "<command>' for its manual page;\n'tend completion bash' (or "
+	      "zsh) for shell completion.\n", f);
 }
 
 
@@ -426,6 +446,14 @@ int cmd_help(struct cli_args *a)
 {
 	const struct cli_cmd *c;
 
+	if (a->man_dir)
+		return a->pos_nr || a->man ?
+			cli_err("--man-dir DIR takes no COMMAND and no --man") :
+			cli_man_dir(a->man_dir);
+	if (a->pos_nr > 1)
+		return cli_err("usage: tend help [--man] [COMMAND]");
+	if (a->man)
+		return cli_man(stdout, a->pos_nr ? a->pos[0] : NULL);
 	if (!a->pos_nr) {
 		cli_usage_all(stdout);
 		return EXIT_OK;

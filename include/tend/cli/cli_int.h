@@ -21,6 +21,8 @@
  *	sshargs.c   --ssh-common-args: the OpenSSH options tend understands
  *	vault.c     the vault passwords (--vault-password-file, --vault-id)
  *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
+ *	manual.c    the manual pages (tend help --man), from the tables
+ *	completion.c  tend completion bash|zsh, from the same tables
  */
 
 #include "tend/data/ansiblecfg.h"
@@ -140,6 +142,8 @@ struct cli_args {
 	bool takes_vault;        /* the command has the vault options */
 	const char *output;      /* vault: --output */
 	const char *name;        /* vault encrypt_string: --name */
+	bool man;                /* help --man: roff, not text */
+	const char *man_dir;     /* help --man-dir DIR: every page into DIR */
 	/*
 	 * Trust (docs/sources.md): --untrusted, --trust-source, and what
 	 * follows for the playbooks: the root reads stay beneath (the
@@ -168,6 +172,7 @@ enum opt_id {
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
 	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY, OPT_CONNECTION,
+	OPT_MAN, OPT_MAN_DIR,
 	/* ansible-playbook's (args.c set_ansible_opt): keep them last */
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
 	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
@@ -327,6 +332,7 @@ int cmd_help(struct cli_args *a);
 int cmd_version(struct cli_args *a);
 int cmd_pull(struct cli_args *a);
 int cmd_vault(struct cli_args *a);
+int cmd_completion(struct cli_args *a);
 
 /*
  * vault.c: add the password of --vault-password-file FILE or --vault-id
@@ -351,5 +357,19 @@ int cli_help_ansiblecfg(void);
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);
 void cli_usage_all(FILE *f);
 const struct cli_cmd *cli_find_cmd(const char *name);
+/* cli.c: the command table, ending in a row whose name is NULL. */
+const struct cli_cmd *cli_cmds(void);
+
+/*
+ * manual.c: the manual pages, in roff, from the same tables as the help
+ * text (the commands and their options above, tend.yml's sections in
+ * engine/config.h). `topic`: NULL for tend(1), a command's name for
+ * tend-NAME(1), "tend.yml" for tend.yml(5). cli_man prints one page to
+ * `f` (EXIT_ERROR after a message for an unknown topic); cli_man_dir
+ * writes every page into `dir` (tend.1, tend-plan.1, ..., tend.yml.5)
+ * and prints their names. Both return an exit code.
+ */
+int cli_man(FILE *f, const char *topic);
+int cli_man_dir(const char *dir);
 
 #endif
