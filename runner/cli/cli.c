@@ -323,11 +323,6 @@ const struct cli_cmd *cli_find_cmd(const char *name)
 	return NULL;
 }
 
-const struct cli_cmd *cli_cmds(void)
-{
-	return cmds;
-}
-
 void cli_usage_all(FILE *f)
 {
 	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
@@ -371,6 +366,7 @@ int cli_main(int argc, char **argv)
 		cli_usage_all(stderr);
 		return EXIT_ERROR;
 	}
+	a.cmds = cmds;
 	a.extra = val_dict();
 	a.pos = xcalloc((size_t)argc, sizeof(*a.pos));
 	/* every file the run reads, from the playbooks on (a plan binds them) */
@@ -449,11 +445,11 @@ int cmd_help(struct cli_args *a)
 	if (a->man_dir)
 		return a->pos_nr || a->man ?
 			cli_err("--man-dir DIR takes no COMMAND and no --man") :
-			cli_man_dir(a->man_dir);
+			cli_man_dir(cmds, a->man_dir);
 	if (a->pos_nr > 1)
 		return cli_err("usage: tend help [--man] [COMMAND]");
 	if (a->man)
-		return cli_man(stdout, a->pos_nr ? a->pos[0] : NULL);
+		return cli_man(stdout, cmds, a->pos_nr ? a->pos[0] : NULL);
 	if (!a->pos_nr) {
 		cli_usage_all(stdout);
 		return EXIT_OK;

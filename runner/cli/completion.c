@@ -110,7 +110,8 @@ static const char bash_head[] =
 	"\t\tCOMPREPLY=($(compgen -W '";
 
 /* One command's options for bash: the list, and a case on the last word. */
-static void bash_cmd(FILE *f, const struct cli_cmd *c)
+static void bash_cmd(FILE *f, const struct cli_cmd *cmds,
+		     const struct cli_cmd *c)
 {
 	const char *words = NULL;
 
@@ -154,7 +155,7 @@ static void bash_cmd(FILE *f, const struct cli_cmd *c)
 		fputs("' files=\n", f);
 	} else if (!strcmp(c->name, "help")) {
 		fputs("\t\twords='", f);
-		topic_words(f, cli_cmds());
+		topic_words(f, cmds);
 		fputs("' files=\n", f);
 	} else if ((words = subcommand_words(c->name))) {
 		fprintf(f, "\t\t[ \"$COMP_CWORD\" -eq 2 ] && words='%s' "
@@ -163,16 +164,14 @@ static void bash_cmd(FILE *f, const struct cli_cmd *c)
 	fputs("\t\t;;\n", f);
 }
 
-static void print_bash(FILE *f)
+static void print_bash(FILE *f, const struct cli_cmd *cmds)
 {
-	const struct cli_cmd *cmds = cli_cmds();
-
 	fprintf(f, bash_head, TEND_VERSION);
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "%s%s", i ? " " : "", cmds[i].name);
 	fputs("' -- \"$cur\"))\n\t\treturn\n\tfi\n\tcase $cmd in\n", f);
 	for (size_t i = 0; cmds[i].name; i++)
-		bash_cmd(f, &cmds[i]);
+		bash_cmd(f, cmds, &cmds[i]);
 	fputs("\t*) return ;;\n"
 	      "\tesac\n"
 	      "\tif [[ $cur == -* ]]; then\n"
@@ -247,7 +246,8 @@ static void zsh_opt(FILE *f, const struct cli_opt *o, bool is_short)
 	fputc('\'', f);
 }
 
-static void zsh_cmd(FILE *f, const struct cli_cmd *c)
+static void zsh_cmd(FILE *f, const struct cli_cmd *cmds,
+		    const struct cli_cmd *c)
 {
 	const char *words;
 
@@ -263,7 +263,7 @@ static void zsh_cmd(FILE *f, const struct cli_cmd *c)
 		fputs(")'", f);
 	} else if (!strcmp(c->name, "help")) {
 		fputs(" \\\n\t\t\t'1:topic:(", f);
-		topic_words(f, cli_cmds());
+		topic_words(f, cmds);
 		fputs(")'", f);
 	} else if ((words = subcommand_words(c->name))) {
 		fprintf(f, " \\\n\t\t\t'1:subcommand:(%s)' '*:file:_files'",
@@ -304,10 +304,8 @@ static const char zsh_head[] =
 	"\tlocal -a cmds\n"
 	"\tcmds=(\n";
 
-static void print_zsh(FILE *f)
+static void print_zsh(FILE *f, const struct cli_cmd *cmds)
 {
-	const struct cli_cmd *cmds = cli_cmds();
-
 	fprintf(f, zsh_head, TEND_VERSION);
 	for (size_t i = 0; cmds[i].name; i++) {
 		fprintf(f, "\t\t'%s:", cmds[i].name);
@@ -325,7 +323,7 @@ static void print_zsh(FILE *f)
 	      "\tcurcontext=\"${curcontext%:*:*}:tend-$cmd:\"\n"
 	      "\tcase $cmd in\n", f);
 	for (size_t i = 0; cmds[i].name; i++)
-		zsh_cmd(f, &cmds[i]);
+		zsh_cmd(f, cmds, &cmds[i]);
 	fputs("\tesac\n"
 	      "}\n"
 	      "\n"
@@ -337,9 +335,9 @@ int cmd_completion(struct cli_args *a)
 	if (a->pos_nr != 1)
 		return cli_err("usage: tend completion bash|zsh");
 	if (!strcmp(a->pos[0], "bash"))
-		print_bash(stdout);
+		print_bash(stdout, a->cmds);
 	else if (!strcmp(a->pos[0], "zsh"))
-		print_zsh(stdout);
+		print_zsh(stdout, a->cmds);
 	else
 		return cli_err("no completion for the shell '%s': bash or zsh",
 			       a->pos[0]);

@@ -103,10 +103,8 @@ static void man_cmd(FILE *f, const struct cli_cmd *c)
 }
 
 /* tend(1): the commands, each with its own page. */
-static void man_tend(FILE *f)
+static void man_tend(FILE *f, const struct cli_cmd *cmds)
 {
-	const struct cli_cmd *cmds = cli_cmds();
-
 	th(f, "tend", 1);
 	fputs(".SH NAME\ntend \\- a GitOps infrastructure runner: "
 	      "Ansible-syntax playbooks, plan and apply\n"
@@ -178,25 +176,28 @@ static void man_config(FILE *f)
 	      "with tend's documentation, say what each key means.\n", f);
 }
 
-int cli_man(FILE *f, const char *topic)
+int cli_man(FILE *f, const struct cli_cmd *cmds, const char *topic)
 {
-	const struct cli_cmd *c;
-
 	if (!topic) {
-		man_tend(f);
-	} else if (!strcmp(topic, "tend.yml")) {
-		man_config(f);
-	} else if ((c = cli_find_cmd(topic))) {
-		man_cmd(f, c);
-	} else {
-		return cli_err("no manual page for '%s': a command, or "
-			       "tend.yml", topic);
+		man_tend(f, cmds);
+		return EXIT_OK;
 	}
-	return EXIT_OK;
+	if (!strcmp(topic, "tend.yml")) {
+		man_config(f);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; cmds[i].name; i++)
+		if (!strcmp(cmds[i].name, topic)) {
+			man_cmd(f, &cmds[i]);
+			return EXIT_OK;
+		}
+	return cli_err("no manual page for '%s': a command, or tend.yml",
+		       topic);
 }
 
 /* One page into dir/file: written whole (temp, then rename) or not at all. */
-static int write_page(const char *dir, const char *file, const char *topic)
+static int write_page(const struct cli_cmd *cmds, const char *dir,
+		      const char *file, const char *topic)
 {
 	struct buf path = BUF_INIT, tmp = BUF_INIT;
 	FILE *f;
@@ -208,7 +209,7 @@ static int write_page(const char *dir, const char *file, const char *topic)
 		rc = cli_err("cannot write '%s': %s", tmp.ptr, strerror(errno));
 		goto out;
 	}
-	cli_man(f, topic);
+	cli_man(f, cmds, topic);
 	if ((fclose(f) || rename(tmp.ptr, path.ptr)) && !rc)
 		rc = cli_err("cannot write '%s': %s", path.ptr,
 			     strerror(errno));
@@ -220,22 +221,21 @@ out:
 	return rc;
 }
 
-int cli_man_dir(const char *dir)
+int cli_man_dir(const struct cli_cmd *cmds, const char *dir)
 {
-	const struct cli_cmd *cmds = cli_cmds();
 	struct buf file = BUF_INIT;
 	int rc;
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return cli_err("cannot create '%s': %s", dir, strerror(errno));
-	rc = write_page(dir, "tend.1", NULL);
+	rc = write_page(cmds, dir, "tend.1", NULL);
 	for (size_t i = 0; !rc && cmds[i].name; i++) {
 		buf_setlen(&file, 0);
 		buf_addf(&file, "tend-%s.1", cmds[i].name);
-		rc = write_page(dir, file.ptr, cmds[i].name);
+		rc = write_page(cmds, dir, file.ptr, cmds[i].name);
 	}
 	if (!rc)
-		rc = write_page(dir, "tend.yml.5", "tend.yml");
+		rc = write_page(cmds, dir, "tend.yml.5", "tend.yml");
 	buf_release(&file);
 	return rc;
 }

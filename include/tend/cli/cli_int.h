@@ -142,6 +142,11 @@ struct cli_args {
 	bool takes_vault;        /* the command has the vault options */
 	const char *output;      /* vault: --output */
 	const char *name;        /* vault encrypt_string: --name */
+	/*
+	 * The command table (cli.c), ending in a row whose name is NULL:
+	 * for the manual pages and the completion scripts.
+	 */
+	const struct cli_cmd *cmds;
 	bool man;                /* help --man: roff, not text */
 	const char *man_dir;     /* help --man-dir DIR: every page into DIR */
 	/*
@@ -357,19 +362,18 @@ int cli_help_ansiblecfg(void);
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);
 void cli_usage_all(FILE *f);
 const struct cli_cmd *cli_find_cmd(const char *name);
-/* cli.c: the command table, ending in a row whose name is NULL. */
-const struct cli_cmd *cli_cmds(void);
 
 /*
  * manual.c: the manual pages, in roff, from the same tables as the help
  * text (the commands and their options above, tend.yml's sections in
- * engine/config.h). `topic`: NULL for tend(1), a command's name for
+ * engine/config.h); `cmds` is the command table. `topic`: NULL for
+ * tend(1), a command's name for
  * tend-NAME(1), "tend.yml" for tend.yml(5). cli_man prints one page to
  * `f` (EXIT_ERROR after a message for an unknown topic); cli_man_dir
  * writes every page into `dir` (tend.1, tend-plan.1, ..., tend.yml.5)
  * and prints their names. Both return an exit code.
  */
-int cli_man(FILE *f, const char *topic);
-int cli_man_dir(const char *dir);
+int cli_man(FILE *f, const struct cli_cmd *cmds, const char *topic);
+int cli_man_dir(const struct cli_cmd *cmds, const char *dir);
 
 #endif
