@@ -195,19 +195,22 @@ fuzz: fuzz-build
 
 # The manual pages and completion scripts are printed by the freshly built
 # tend from the tables behind --help (runner/cli/manual.c, completion.c),
-# so they cannot drift from it.
-$(BUILD)/man/.stamp: $(TEND)
-	@rm -rf $(BUILD)/man
-	$(TEND) help --man-dir $(BUILD)/man >/dev/null
+# so they cannot drift from it. INSTALL_TEND: another tend binary to
+# install and generate them with (the tests give theirs, with a scratch
+# BUILD; make then builds nothing).
+INSTALL_TEND ?= $(TEND)
+$(BUILD)/man/.stamp: $(INSTALL_TEND)
+	@rm -rf $(BUILD)/man && mkdir -p $(BUILD)
+	$(INSTALL_TEND) help --man-dir $(BUILD)/man >/dev/null
 	@touch $@
 
-$(BUILD)/completion/tend.bash: $(TEND)
+$(BUILD)/completion/tend.bash: $(INSTALL_TEND)
 	@mkdir -p $(dir $@)
-	$(TEND) completion bash >$@.tmp && mv $@.tmp $@
+	$(INSTALL_TEND) completion bash >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/completion/_tend: $(TEND)
+$(BUILD)/completion/_tend: $(INSTALL_TEND)
 	@mkdir -p $(dir $@)
-	$(TEND) completion zsh >$@.tmp && mv $@.tmp $@
+	$(INSTALL_TEND) completion zsh >$@.tmp && mv $@.tmp $@
 
 man: $(BUILD)/man/.stamp
 
@@ -235,12 +238,12 @@ INSTALL_DATA ?= $(INSTALL) -m 0644
 DOC_FILES = README.md SECURITY.md LICENSE
 UNITS = tend.service tend-apply@.service tend-apply@.timer
 
-install: $(TEND) man completion
+install: $(INSTALL_TEND) man completion
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(DOCDIR)/examples
-	$(INSTALL_PROGRAM) $(TEND) $(DESTDIR)$(BINDIR)/tend
+	$(INSTALL_PROGRAM) $(INSTALL_TEND) $(DESTDIR)$(BINDIR)/tend
 	$(INSTALL_DATA) $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL_DATA) $(BUILD)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL_DATA) $(BUILD)/completion/tend.bash $(DESTDIR)$(BASHCOMPDIR)/tend
@@ -276,8 +279,8 @@ uninstall:
 
 # A Debian package of `make install` and `make install-systemd` with
 # PREFIX=/usr, its Depends computed by dpkg-shlibdeps (scripts/mkdeb.sh).
-deb: $(TEND) man completion
-	@TEND=$(TEND) BUILD=$(BUILD) sh scripts/mkdeb.sh
+deb: $(INSTALL_TEND) man completion
+	@INSTALL_TEND=$(INSTALL_TEND) BUILD=$(BUILD) sh scripts/mkdeb.sh
 
 demo: $(TEND)
 	@sh playbooks/demo.sh $(TEND)

@@ -7,7 +7,7 @@
 # debian/control beside the staging tree, so one is written there).
 # Out: $BUILD/tend_VERSION_ARCH.deb, its path printed.
 set -eu
-: "${TEND:?}" "${BUILD:?}"
+: "${INSTALL_TEND:?}" "${BUILD:?}"
 version=$(sed -n 's/^#define TEND_VERSION "\(.*\)"$/\1/p' include/tend/common.h)
 arch=$(dpkg --print-architecture)
 work=$BUILD/deb
@@ -18,7 +18,7 @@ mkdir -p "$root"
 # Debian's paths: completion where bash-completion and zsh look for a
 # package's, units in /lib (bookworm's dh_installsystemd does the same).
 make --no-print-directory -s install install-systemd DESTDIR="$root" \
-	PREFIX=/usr TEND="$TEND" BUILD="$BUILD" \
+	PREFIX=/usr INSTALL_TEND="$INSTALL_TEND" BUILD="$BUILD" \
 	ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
 	SYSTEMDUNITDIR=/lib/systemd/system SYSUSERSDIR=/usr/lib/sysusers.d
 gzip -9n "$root"/usr/share/man/man1/*.1 "$root"/usr/share/man/man5/*.5
@@ -75,5 +75,5 @@ chmod 0755 "$root/DEBIAN/postinst"
 	sed 's|^\./||' | sort | xargs md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 out=$BUILD/tend_${version}_$arch.deb
-dpkg-deb --root-owner-group -Zxz --build "$root" "$out" >/dev/null
+dpkg-deb --root-owner-group -Zgzip --build "$root" "$out" >/dev/null
 echo "$out"
