@@ -187,20 +187,26 @@ static void print_bash(FILE *f, const struct cli_cmd *cmds)
 }
 
 /*
- * Text inside a zsh single-quoted word, and there inside an _arguments
- * description ([...]) or message (:...:): a quote ends and reopens the
- * word, and brackets, colons and backslashes are escaped.
+ * Text inside a zsh single-quoted word: a quote ends and reopens the
+ * word. In an _arguments description ([...]) or message (:...:),
+ * `special`, brackets, colons and backslashes are escaped too; a
+ * _describe description takes the rest of its word as it is.
  */
-static void zsh_text(FILE *f, const char *s)
+static void zsh_quoted(FILE *f, const char *s, bool special)
 {
 	for (; *s; s++) {
 		if (*s == '\'')
 			fputs("'\\''", f);
-		else if (strchr("[]:\\", *s))
+		else if (special && strchr("[]:\\", *s))
 			fprintf(f, "\\%c", *s);
 		else
 			fputc(*s, f);
 	}
+}
+
+static void zsh_text(FILE *f, const char *s)
+{
+	zsh_quoted(f, s, true);
 }
 
 /* The action of an option's value, after its message. */
@@ -309,7 +315,7 @@ static void print_zsh(FILE *f, const struct cli_cmd *cmds)
 	fprintf(f, zsh_head, TEND_VERSION);
 	for (size_t i = 0; cmds[i].name; i++) {
 		fprintf(f, "\t\t'%s:", cmds[i].name);
-		zsh_text(f, cmds[i].summary);
+		zsh_quoted(f, cmds[i].summary, false);
 		fputs("'\n", f);
 	}
 	fputs("\t)\n"
