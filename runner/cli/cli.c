@@ -454,6 +454,8 @@ int cmd_help(struct cli_args *a)
 		cli_usage_all(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(a->pos[0], "tend.yml"))
+		return cli_help_config();
 	if (!strcmp(a->pos[0], "ansible.cfg"))
 		return cli_help_ansiblecfg();
 	c = cli_find_cmd(a->pos[0]);

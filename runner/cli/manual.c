@@ -176,6 +176,21 @@ static void man_config(FILE *f)
 	      "with tend's documentation, say what each key means.\n", f);
 }
 
+int cli_help_config(void)
+{
+	const struct config_section *s = config_sections();
+
+	puts("tend.yml: the sections and their keys (tend.yml(5), "
+	     "docs/config.md)\n");
+	for (size_t i = 0; s[i].name; i++) {
+		printf("%s: %s\n ", s[i].name, s[i].what);
+		for (size_t k = 0; s[i].keys[k]; k++)
+			printf(" %s", s[i].keys[k]);
+		putchar('\n');
+	}
+	return EXIT_OK;
+}
+
 int cli_man(FILE *f, const struct cli_cmd *cmds, const char *topic)
 {
 	if (!topic) {

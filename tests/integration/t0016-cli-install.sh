@@ -88,6 +88,9 @@ while read -r s; do
 	grep -q "^   $s\$" page.yml || fail "tend.yml(5) has no section '$s'"
 done <sections
 grep -q 'fetch_timeout' page.yml || fail "tend.yml(5) lacks the sources' keys"
+run_tend 0 help tend.yml
+while read -r s; do expect_in "$T/out" "$s: "; done <sections
+expect_in "$T/out" " fetch_timeout "
 run_tend 1 help --man nosuch
 expect_in "$T/err" "no manual page for 'nosuch'"
 

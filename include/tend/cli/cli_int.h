@@ -375,5 +375,7 @@ const struct cli_cmd *cli_find_cmd(const char *name);
  */
 int cli_man(FILE *f, const struct cli_cmd *cmds, const char *topic);
 int cli_man_dir(const struct cli_cmd *cmds, const char *dir);
+/* manual.c: `tend help tend.yml`, the same sections and keys as text. */
+int cli_help_config(void);
 
 #endif
