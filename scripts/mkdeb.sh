@@ -5,7 +5,8 @@
 # copyright file, and a control file whose Depends dpkg-shlibdeps
 # computes from the libraries the binary links (it wants a
 # debian/control beside the staging tree, so one is written there).
-# Out: $BUILD/tend_VERSION_ARCH.deb, its path printed.
+# Out: $BUILD/tend_VERSION_ARCH.deb, its path printed. DEB_MAINTAINER
+# names who builds it (the Maintainer field).
 set -eu
 : "${INSTALL_TEND:?}" "${BUILD:?}"
 version=$(sed -n 's/^#define TEND_VERSION "\(.*\)"$/\1/p' include/tend/common.h)
@@ -48,7 +49,7 @@ cat >"$root/DEBIAN/control" <<EOF
 Package: tend
 Version: $version
 Architecture: $arch
-Maintainer: tend developers <tend@localhost>
+Maintainer: ${DEB_MAINTAINER:-tend developers <tend@localhost>}
 Installed-Size: $size
 Depends: $depends
 Recommends: openssh-client, git
