@@ -328,8 +328,8 @@ void cli_usage_all(FILE *f)
 	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\n'tend help <command>' for its options; 'tend help --man "
-	      "<command>' for its manual page;\n'tend completion bash' (or "
+	fputs("\n'tend help <command>' for its options, 'tend help --man "
+	      "<command>' for its\nmanual page; 'tend completion bash' (or "
 	      "zsh) for shell completion.\n", f);
 }
 
