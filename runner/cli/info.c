@@ -28,6 +28,9 @@ int cmd_validate(struct cli_args *a)
 
 	if (a->inventory && (rc = cli_setup_inventory(a)))
 		return rc;
+	/* tend.yml as plan would find it: its errors with file:line:col */
+	if (!a->cfg && (rc = cli_load_config(&a->cfg, a)))
+		return rc;
 	for (size_t i = 0; i < a->pbs_nr; i++) {
 		const struct playbook *pb = a->pbs[i];
 
