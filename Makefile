@@ -11,6 +11,11 @@
 #   make bench-system the same on a Debian 12 container: packages, services,
 #                     users, cron, a download (not in CI)
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS (docs/fuzzing.md)
+#   make install      bin/tend, its manual pages, bash and zsh completion,
+#                     the docs and an example tend.yml under PREFIX
+#                     (/usr/local; DESTDIR stages); make uninstall removes
+#                     them; make install-systemd the units (contrib/systemd)
+#   make deb          a Debian package of all that (scripts/mkdeb.sh)
 
 CC ?= cc
 PKGS = libgit2 yaml-0.1 libssh2 libcurl sqlite3 jansson libsodium libpcre2-8 \
@@ -101,11 +106,13 @@ deps:
 # comparison tests, git for fixtures, clang and its libFuzzer runtime for
 # `make fuzz`; zip and unzip for the unarchive tests, python3-distro for
 # the facts tests; systemd for systemd-analyze and systemd-sysusers (the
-# shipped units' test); time for GNU time's peak RSS (t3036, the benches).
+# shipped units' test); time for GNU time's peak RSS (t3036, the benches);
+# groff-base, man-db and zsh to render the manual pages and drive the
+# completion scripts (t0016).
 TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
 	prometheus-alertmanager curl clang libclang-rt-14-dev \
 	debootstrap lxd lxd-client busybox-static zip unzip python3-distro gpg sqlite3 \
-	systemd openssl time
+	systemd openssl time groff-base man-db zsh
 test-deps: deps
 	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -186,6 +193,95 @@ fuzz-build: | $(DEPS_FIRST)
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
+# The manual pages and completion scripts are printed by the freshly built
+# tend from the tables behind --help (runner/cli/manual.c, completion.c),
+# so they cannot drift from it. INSTALL_TEND: another tend binary to
+# install and generate them with (the tests give theirs, with a scratch
+# BUILD; make then builds nothing).
+INSTALL_TEND ?= $(TEND)
+$(BUILD)/man/.stamp: $(INSTALL_TEND)
+	@rm -rf $(BUILD)/man && mkdir -p $(BUILD)
+	$(INSTALL_TEND) help --man-dir $(BUILD)/man >/dev/null
+	@touch $@
+
+$(BUILD)/completion/tend.bash: $(INSTALL_TEND)
+	@mkdir -p $(dir $@)
+	$(INSTALL_TEND) completion bash >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/completion/_tend: $(INSTALL_TEND)
+	@mkdir -p $(dir $@)
+	$(INSTALL_TEND) completion zsh >$@.tmp && mv $@.tmp $@
+
+man: $(BUILD)/man/.stamp
+
+completion: $(BUILD)/completion/tend.bash $(BUILD)/completion/_tend
+
+# Installation, by the GNU conventions: PREFIX, BINDIR, MANDIR, DATADIR,
+# DOCDIR..., all overridable, and DESTDIR to stage. The units' config
+# directory is /etc/tend whatever the prefix (systemd's
+# ConfigurationDirectory=), so there is no SYSCONFDIR to choose.
+PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+BINDIR ?= $(EXEC_PREFIX)/bin
+LIBDIR ?= $(EXEC_PREFIX)/lib
+DATAROOTDIR ?= $(PREFIX)/share
+DATADIR ?= $(DATAROOTDIR)
+MANDIR ?= $(DATAROOTDIR)/man
+DOCDIR ?= $(DATAROOTDIR)/doc/tend
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+SYSTEMDUNITDIR ?= $(LIBDIR)/systemd/system
+SYSUSERSDIR ?= $(LIBDIR)/sysusers.d
+INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL) -m 0755
+INSTALL_DATA ?= $(INSTALL) -m 0644
+DOC_FILES = README.md SECURITY.md LICENSE
+UNITS = tend.service tend-apply@.service tend-apply@.timer
+
+install: $(INSTALL_TEND) man completion
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR)/docs \
+		$(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL_PROGRAM) $(INSTALL_TEND) $(DESTDIR)$(BINDIR)/tend
+	$(INSTALL_DATA) $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL_DATA) $(BUILD)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL_DATA) $(BUILD)/completion/tend.bash $(DESTDIR)$(BASHCOMPDIR)/tend
+	$(INSTALL_DATA) $(BUILD)/completion/_tend $(DESTDIR)$(ZSHCOMPDIR)/_tend
+	$(INSTALL_DATA) $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL_DATA) docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	$(INSTALL_DATA) contrib/tend.yml.example $(DESTDIR)$(DOCDIR)/examples/tend.yml
+	$(INSTALL_DATA) contrib/systemd/tend-apply.env.example \
+		$(DESTDIR)$(DOCDIR)/examples/tend-apply.env
+
+# The units run $(BINDIR)/tend: their /usr/bin/tend is rewritten.
+install-systemd:
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	for u in $(UNITS); do \
+		sed 's|/usr/bin/tend|$(BINDIR)/tend|g' contrib/systemd/$$u \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp \
+			$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	$(INSTALL_DATA) contrib/systemd/tend.sysusers $(DESTDIR)$(SYSUSERSDIR)/tend.conf
+
+# Everything install and install-systemd put in, by name (the manual pages
+# by tend's own prefix), and the directories that are tend's alone.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tend $(DESTDIR)$(MANDIR)/man1/tend.1 \
+		$(DESTDIR)$(MANDIR)/man1/tend-*.1 \
+		$(DESTDIR)$(MANDIR)/man5/tend.yml.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/tend $(DESTDIR)$(ZSHCOMPDIR)/_tend \
+		$(UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
+		$(DESTDIR)$(SYSUSERSDIR)/tend.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# A Debian package of `make install` and `make install-systemd` with
+# PREFIX=/usr, its Depends computed by dpkg-shlibdeps (scripts/mkdeb.sh).
+deb: $(INSTALL_TEND) man completion
+	@INSTALL_TEND=$(INSTALL_TEND) BUILD=$(BUILD) sh scripts/mkdeb.sh
+
 demo: $(TEND)
 	@sh playbooks/demo.sh $(TEND)
 
@@ -206,7 +302,8 @@ bench-system: $(TEND)
 clean:
 	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD) bin
 
-.PHONY: all deps test-deps test unit-bin helper-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench bench-system \
+.PHONY: all deps test-deps test unit-bin man completion install \
+	install-systemd uninstall deb helper-bin test-unit test-integration test-system test-compat check-asan check-layers check-size demo clean bench bench-system \
 	fuzz fuzz-build fuzz-bin
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/runner/cli/main.d $(FUZZ_BIN:=.d) \

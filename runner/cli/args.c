@@ -350,6 +350,12 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_OUTPUT:
 		a->output = v;
 		break;
+	case OPT_MAN:
+		a->man = true;
+		break;
+	case OPT_MAN_DIR:
+		a->man_dir = v;
+		break;
 	case OPT_NAME:
 		a->name = v;
 		break;

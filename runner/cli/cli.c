@@ -226,6 +226,15 @@ static const struct cli_opt vault_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
+static const struct cli_opt help_opts[] = {
+	{ OPT_MAN, 0, "man", NULL,
+	  "print the manual page (roff) of COMMAND, of tend with none, or "
+	  "tend.yml(5) for 'tend.yml'" },
+	{ OPT_MAN_DIR, 0, "man-dir", "DIR",
+	  "write every manual page into DIR (what make install installs)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
 static const struct cli_opt no_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
@@ -301,8 +310,12 @@ static const struct cli_cmd cmds[] = {
 	  "Ansible Vault files and !vault values (1.1 and 1.2, AES256)", NULL },
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules", NULL },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module", NULL },
-	{ "help", cmd_help, 0, no_opts, "[COMMAND | ansible.cfg]",
-	  "help on a command, or the ansible.cfg keys tend reads", NULL },
+	{ "help", cmd_help, 0, help_opts,
+	  "[--man] [COMMAND | ansible.cfg | tend.yml] | --man-dir DIR",
+	  "help on a command, or the ansible.cfg keys tend reads; the "
+	  "manual pages", NULL },
+	{ "completion", cmd_completion, 0, no_opts, "bash | zsh",
+	  "print the shell completion script for bash or zsh", NULL },
 	{ "version", cmd_version, 0, no_opts, "", "print the version", NULL },
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
@@ -339,7 +352,9 @@ void cli_usage_all(FILE *f)
 	for (size_t i = 0; exit_codes[i].meaning; i++)
 		fprintf(f, "  %d  %s\n", exit_codes[i].code,
 			exit_codes[i].meaning);
-	fputs("\n'tend help <command>' for its options.\n", f);
+	fputs("\n'tend help <command>' for its options, 'tend help --man "
+	      "<command>' for its\nmanual page; 'tend completion bash' (or "
+	      "zsh) for shell completion.\n", f);
 }
 
 /* Whether a run of command c with these arguments plans or applies. */
@@ -372,6 +387,7 @@ int cli_main(int argc, char **argv)
 		cli_usage_all(stderr);
 		return EXIT_ERROR;
 	}
+	a.cmds = cmds;
 	a.extra = val_dict();
 	a.pos = xcalloc((size_t)argc, sizeof(*a.pos));
 	/* every file the run reads, from the playbooks on (a plan binds them) */
@@ -448,10 +464,20 @@ int cmd_help(struct cli_args *a)
 {
 	const struct cli_cmd *c;
 
+	if (a->man_dir)
+		return a->pos_nr || a->man ?
+			cli_err("--man-dir DIR takes no COMMAND and no --man") :
+			cli_man_dir(cmds, a->man_dir);
+	if (a->pos_nr > 1)
+		return cli_err("usage: tend help [--man] [COMMAND]");
+	if (a->man)
+		return cli_man(stdout, cmds, a->pos_nr ? a->pos[0] : NULL);
 	if (!a->pos_nr) {
 		cli_usage_all(stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(a->pos[0], "tend.yml"))
+		return cli_help_config();
 	if (!strcmp(a->pos[0], "ansible.cfg"))
 		return cli_help_ansiblecfg();
 	c = cli_find_cmd(a->pos[0]);

@@ -53,6 +53,34 @@ static const char *const provider_common_keys[] = {
 	"type", "timeout", "retries", NULL
 };
 
+/*
+ * The sections for tend.yml(5) (config.h): the key lists above, each
+ * with what it is for, so the manual lists exactly the keys the checker
+ * accepts.
+ */
+static const struct config_section sections[] = {
+	{ "ssh", ssh_keys, "defaults for the hosts' SSH connections" },
+	{ "state", state_keys, "where the state DB is" },
+	{ "maintenance", maintenance_keys,
+	  "maintenance windows around applies (docs/windows.md)" },
+	{ "providers", provider_common_keys,
+	  "maintenance.providers: every provider's keys besides its own" },
+	{ "change_windows", change_window_keys,
+	  "when applying is allowed or refused (a list; docs/windows.md)" },
+	{ "http", http_keys, "the daemon's HTTP API" },
+	{ "daemon", daemon_keys, "the daemon's limits" },
+	{ "sources", source_keys,
+	  "git sources the daemon polls (a list; docs/daemon.md)" },
+	{ "schedules", schedule_keys,
+	  "what the daemon runs, and when (a list; docs/daemon.md)" },
+	{ NULL, NULL, NULL },
+};
+
+const struct config_section *config_sections(void)
+{
+	return sections;
+}
+
 /* A duration setting: a string like "30m" or a number of seconds. */
 static void get_duration(long long *out, const struct val *dict,
 			 const char *key, struct diags *d)

@@ -21,6 +21,8 @@
  *	sshargs.c   --ssh-common-args: the OpenSSH options tend understands
  *	vault.c     the vault passwords (--vault-password-file, --vault-id)
  *	            and tend vault encrypt|decrypt|view|edit|encrypt_string
+ *	manual.c    the manual pages (tend help --man), from the tables
+ *	completion.c  tend completion bash|zsh, from the same tables
  */
 
 #include "tend/data/ansiblecfg.h"
@@ -141,6 +143,13 @@ struct cli_args {
 	const char *output;      /* vault: --output */
 	const char *name;        /* vault encrypt_string: --name */
 	/*
+	 * The command table (cli.c), ending in a row whose name is NULL:
+	 * for the manual pages and the completion scripts.
+	 */
+	const struct cli_cmd *cmds;
+	bool man;                /* help --man: roff, not text */
+	const char *man_dir;     /* help --man-dir DIR: every page into DIR */
+	/*
 	 * Trust (docs/sources.md): --untrusted, --trust-source, and what
 	 * follows for the playbooks: the root reads stay beneath (the
 	 * checkout; with --untrusted and local playbooks, the current
@@ -168,6 +177,7 @@ enum opt_id {
 	OPT_REQUIRE_ANCESTOR, OPT_FETCH_TIMEOUT, OPT_DIR,
 	OPT_VAULT_PASSWORD_FILE, OPT_VAULT_ID, OPT_OUTPUT, OPT_NAME,
 	OPT_UNTRUSTED, OPT_TRUST_SOURCE, OPT_VERBOSE, OPT_LOCK_TIMEOUT, OPT_PLAY, OPT_CONNECTION,
+	OPT_MAN, OPT_MAN_DIR,
 	/* ansible-playbook's (args.c set_ansible_opt): keep them last */
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
 	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
@@ -345,6 +355,7 @@ int cmd_help(struct cli_args *a);
 int cmd_version(struct cli_args *a);
 int cmd_pull(struct cli_args *a);
 int cmd_vault(struct cli_args *a);
+int cmd_completion(struct cli_args *a);
 
 /*
  * vault.c: add the password of --vault-password-file FILE or --vault-id
@@ -369,5 +380,20 @@ int cli_help_ansiblecfg(void);
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);
 void cli_usage_all(FILE *f);
 const struct cli_cmd *cli_find_cmd(const char *name);
+
+/*
+ * manual.c: the manual pages, in roff, from the same tables as the help
+ * text (the commands and their options above, tend.yml's sections in
+ * engine/config.h); `cmds` is the command table. `topic`: NULL for
+ * tend(1), a command's name for
+ * tend-NAME(1), "tend.yml" for tend.yml(5). cli_man prints one page to
+ * `f` (EXIT_ERROR after a message for an unknown topic); cli_man_dir
+ * writes every page into `dir` (tend.1, tend-plan.1, ..., tend.yml.5)
+ * and prints their names. Both return an exit code.
+ */
+int cli_man(FILE *f, const struct cli_cmd *cmds, const char *topic);
+int cli_man_dir(const struct cli_cmd *cmds, const char *dir);
+/* manual.c: `tend help tend.yml`, the same sections and keys as text. */
+int cli_help_config(void);
 
 #endif

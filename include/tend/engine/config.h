@@ -54,4 +54,16 @@ int config_load(struct config **out, const char *path, struct diags *d);
 
 void config_free(struct config *c);
 
+/*
+ * The sections of tend.yml and the keys each accepts, for its manual
+ * page: a table ending in a row whose name is NULL, static, never freed.
+ * `keys` is the list the checker uses (NULL-terminated).
+ */
+struct config_section {
+	const char *name;
+	const char *const *keys;
+	const char *what;
+};
+const struct config_section *config_sections(void);
+
 #endif
