@@ -320,21 +320,6 @@ static const struct cli_cmd cmds[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 
-/* The exit codes, in their precedence (README.md says the same). */
-static const struct {
-	int code;
-	const char *meaning;
-} exit_codes[] = {
-	{ EXIT_ERROR, "error (bad input, a --limit matching no host, "
-		      "interrupted)" },
-	{ EXIT_LOCKED, "another run holds a host's lock (--lock-timeout)" },
-	{ EXIT_STALE, "a saved plan is stale (nothing stale was applied)" },
-	{ EXIT_HOSTS_FAILED, "some hosts failed or were unreachable" },
-	{ EXIT_CHANGES, "plan --detailed-exitcode: there are changes" },
-	{ EXIT_OK, "success" },
-	{ 0, NULL },
-};
-
 const struct cli_cmd *cli_find_cmd(const char *name)
 {
 	for (size_t i = 0; cmds[i].name; i++)
@@ -349,9 +334,9 @@ void cli_usage_all(FILE *f)
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
 	fputs("\nexit codes (when several apply, the first listed wins):\n", f);
-	for (size_t i = 0; exit_codes[i].meaning; i++)
-		fprintf(f, "  %d  %s\n", exit_codes[i].code,
-			exit_codes[i].meaning);
+	for (size_t i = 0; cli_exit_codes[i].meaning; i++)
+		fprintf(f, "  %d  %s\n", cli_exit_codes[i].code,
+			cli_exit_codes[i].meaning);
 	fputs("\n'tend help <command>' for its options, 'tend help --man "
 	      "<command>' for its\nmanual page; 'tend completion bash' (or "
 	      "zsh) for shell completion.\n", f);

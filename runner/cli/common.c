@@ -13,6 +13,18 @@
 
 /* What every file of the command line shares: messages and small parsers. */
 
+/* The exit codes, in their precedence (README.md says the same). */
+const struct cli_exit_code cli_exit_codes[] = {
+	{ EXIT_ERROR, "error (bad input, a --limit matching no host, "
+		      "interrupted)" },
+	{ EXIT_LOCKED, "another run holds a host's lock (--lock-timeout)" },
+	{ EXIT_STALE, "a saved plan is stale (nothing stale was applied)" },
+	{ EXIT_HOSTS_FAILED, "some hosts failed or were unreachable" },
+	{ EXIT_CHANGES, "plan --detailed-exitcode: there are changes" },
+	{ EXIT_OK, "success" },
+	{ 0, NULL },
+};
+
 /*
  * The errors of this command, kept for its JSON error document: with
  * --format json a command that fails before it printed its document

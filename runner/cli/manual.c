@@ -122,6 +122,12 @@ static void man_tend(FILE *f, const struct cli_cmd *cmds)
 		roff_line(f, cmds[i].name);
 		roff_line(f, cmds[i].summary);
 	}
+	fputs(".SH EXIT STATUS\nWhen several apply, the first listed "
+	      "wins.\n", f);
+	for (size_t i = 0; cli_exit_codes[i].meaning; i++) {
+		fprintf(f, ".TP\n.B %d\n", cli_exit_codes[i].code);
+		roff_line(f, cli_exit_codes[i].meaning);
+	}
 	fputs(".SH ENVIRONMENT\n"
 	      ".TP\n.B TEND_CONFIG\nthe tend.yml to read when no "
 	      "\\fB\\-\\-config\\fR is given\n"

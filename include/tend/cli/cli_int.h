@@ -210,6 +210,16 @@ struct cli_cmd {
 	const char *details;   /* after the options, or NULL */
 };
 /*
+ * The exit codes, highest precedence first (when several apply, the
+ * first listed wins), ended by a NULL meaning: `tend help` and tend(1).
+ */
+struct cli_exit_code {
+	int code;
+	const char *meaning;
+};
+extern const struct cli_exit_code cli_exit_codes[];
+
+/*
  * Print "tend: MESSAGE" to stderr; returns EXIT_ERROR. A message that is
  * not a "warning: " is kept for the JSON error document.
  */
