@@ -59,11 +59,21 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 		"ansible_timeout", NULL };
 	static const char *const v_xtimeout[] = { "tend_command_timeout",
 		NULL };
+	static const char *const v_later[] = { "tend_ssh_proxy_jump",
+		"tend_ssh_config", "tend_ssh_identities_only",
+		"tend_ssh_server_alive_interval", NULL };
 	char *host = NULL, *port = NULL, *user = NULL, *key = NULL,
 	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL;
 	struct ssh_opts o = { 0 };
 	int error;
 
+	if ((error = v->get(&host, v_later, v->payload)) < 0)
+		return error;
+	if (host) {
+		free(host);
+		return tend_error_set("-J, -F, IdentitiesOnly and "
+				      "ServerAliveInterval are not supported yet");
+	}
 	if ((error = v->get(&host, v_host, v->payload)) < 0 ||
 	    (error = v->get(&port, v_port, v->payload)) < 0 ||
 	    (error = v->get(&user, v_user, v->payload)) < 0 ||
@@ -250,6 +260,11 @@ int transport_open(struct transport **out, const char *name,
 bool transport_on_controller(const char *name)
 {
 	return name && kind_is(&builtin[0], name);
+}
+
+bool transport_is_ssh(const char *name)
+{
+	return !name || kind_is(&builtin[1], name);
 }
 
 int transport_register(const struct transport_kind *k)

@@ -103,7 +103,7 @@ struct cli_args {
 	bool become;
 	const char *become_user, *become_method;
 	bool ask_become_pass;      /* -K */
-	struct val *ssh_args;      /* --ssh-common-args as connection vars */
+	struct val *ssh_args;      /* --ssh-common-args, as a var */
 	const char *start_at_task; /* --start-at-task NAME, or NULL */
 	bool step;                 /* --step: ask before each task */
 	bool no_window;
@@ -228,11 +228,10 @@ int cli_step_ask(const char *name);
 int cli_need_tty(const char *opt);
 
 /*
- * sshargs.c: --ssh-common-args ARGS (words split as Python's shlex): the
- * OpenSSH options tend has an equivalent for (-o User, Port,
- * IdentityFile, UserKnownHostsFile, StrictHostKeyChecking yes|accept-new,
- * ConnectTimeout; -l, -p, -i) into a->ssh_args as connection vars; any
- * other is refused by name. Returns 0, or -1 after a message.
+ * sshargs.c: --ssh-common-args ARGS, checked (transport/sshargs.h: what
+ * tend has no equivalent for is refused by name) and kept in a->ssh_args
+ * as the lowest-precedence ansible_ssh_common_args. Returns 0, or -1
+ * after a message.
  */
 int cli_ssh_common_args(struct cli_args *a, const char *s);
 
