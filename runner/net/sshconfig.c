@@ -4,16 +4,15 @@
 #include "tend/util/fs.h"
 #include "tend/net/sshconfig.h"
 
-#include <ctype.h>
 #include <glob.h>
 #include <strings.h>
 
 /*
  * ssh_config(5) read as OpenSSH 9.2's readconf.c reads it (the behaviour
  * learnt from its manual and by trying ssh -G; no code of it here). A
- * file and its includes become one list of lines: OpenSSH carries the
- * Host condition across an Include both ways, so splicing the included
- * lines in place is the same thing.
+ * file and its includes become one list of lines, each included file
+ * between a PUSH and a POP mark: it starts with the Host condition of its
+ * Include line, and that condition holds again after it.
  */
 
 /* as OpenSSH's READCONF_MAX_DEPTH */
@@ -149,6 +148,13 @@ static int split_args(struct sshcfg_line *l, const char *s, const char *file,
 	return 0;
 }
 
+static void add_mark(struct sshconfig *cfg, enum sshcfg_line_kind kind)
+{
+	ALLOC_GROW(cfg->lines, cfg->nr + 1, cfg->alloc);
+	memset(&cfg->lines[cfg->nr], 0, sizeof(cfg->lines[0]));
+	cfg->lines[cfg->nr++].kind = kind;
+}
+
 /* Include: each word a glob, relative ones under ~/.ssh, in glob order. */
 static int include(struct sshconfig *cfg, const struct sshcfg_line *l)
 {
@@ -179,9 +185,11 @@ static int include(struct sshconfig *cfg, const struct sshcfg_line *l)
 		if (!glob(pat.ptr, 0, NULL, &g)) {
 			cfg->depth++;
 			for (size_t j = 0; !error && j < g.gl_pathc; j++) {
+				add_mark(cfg, SSHCFG_LINE_PUSH);
 				error = sshconfig_read(cfg, g.gl_pathv[j]);
 				if (error == TEND_ENOTFOUND)
 					error = 0;
+				add_mark(cfg, SSHCFG_LINE_POP);
 			}
 			cfg->depth--;
 		}
@@ -226,6 +234,7 @@ static int parse_line(struct sshconfig *cfg, const char *s, const char *file,
 	if (!strcasecmp(l.key, "Host")) {
 		free(l.key);
 		l.key = NULL;
+		l.kind = SSHCFG_LINE_HOST;
 	}
 	ALLOC_GROW(cfg->lines, cfg->nr + 1, cfg->alloc);
 	cfg->lines[cfg->nr++] = l;
@@ -275,20 +284,33 @@ int sshconfig_read(struct sshconfig *cfg, const char *path)
 	return error;
 }
 
-/* OpenSSH's match_pattern: `*` any run, `?` any one character. */
+/*
+ * OpenSSH's match_pattern: `*` any run, `?` any one character. Greedy
+ * with one backtrack point (the last `*`): O(len(s) * len(p)), where the
+ * recursive form was exponential in the number of stars (found by
+ * fuzz_sshconfig).
+ */
 static bool glob_match(const char *s, const char *p)
 {
-	for (; *p; s++, p++) {
+	const char *star = NULL, *from = NULL;
+
+	while (*s) {
 		if (*p == '*') {
-			for (p++; *s; s++)
-				if (glob_match(s, p))
-					return true;
-			return !*p;
-		}
-		if (!*s || (*p != '?' && *p != *s))
+			star = ++p;
+			from = s;
+		} else if (*p && (*p == '?' || *p == *s)) {
+			s++;
+			p++;
+		} else if (star) {
+			p = star;
+			s = ++from;
+		} else {
 			return false;
+		}
 	}
-	return !*s;
+	while (*p == '*')
+		p++;
+	return !*p;
 }
 
 bool sshconfig_host_matches(const char *host, char *const *pats, size_t nr)
@@ -340,24 +362,34 @@ static int lookup_line(struct sshcfg_host *out, const struct sshcfg_line *l,
 int sshconfig_lookup(struct sshcfg_host *out, const struct sshconfig *cfg,
 		     const char *host)
 {
-	struct buf lower = BUF_INIT;
-	bool active = true; /* lines before any Host apply to every host */
+	/* lines before any Host apply to every host */
+	bool active = true, saved[MAX_INCLUDE_DEPTH + 1];
+	size_t depth = 0;
 	int error = 0;
 
+	/* the name as given, case and all: ssh 9.2 -G matches it so */
 	memset(out, 0, sizeof(*out));
-	/* as ssh, which lowercases the name it was given */
-	for (const char *p = host; *p; p++)
-		buf_addch(&lower, tolower((unsigned char)*p));
 	for (size_t i = 0; !error && i < cfg->nr; i++) {
 		const struct sshcfg_line *l = &cfg->lines[i];
 
-		if (!l->key)
-			active = sshconfig_host_matches(lower.ptr, l->args,
-							l->nr);
-		else if (active)
-			error = lookup_line(out, l, lower.ptr);
+		switch (l->kind) {
+		case SSHCFG_LINE_HOST:
+			active = sshconfig_host_matches(host, l->args, l->nr);
+			break;
+		case SSHCFG_LINE_PUSH:
+			if (depth == ARRAY_SIZE(saved))
+				BUG("includes nested past the limit");
+			saved[depth++] = active;
+			break;
+		case SSHCFG_LINE_POP:
+			active = saved[--depth];
+			break;
+		case SSHCFG_LINE_KEY:
+			if (active)
+				error = lookup_line(out, l, host);
+			break;
+		}
 	}
-	buf_release(&lower);
 	return error;
 }
 

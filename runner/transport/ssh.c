@@ -87,6 +87,9 @@ static void ssh_close(struct transport *t)
 	free(s->host);
 	free(s->user);
 	free(s->private_key);
+	for (size_t i = 0; i < s->more_keys_nr; i++)
+		free(s->more_keys[i]);
+	free(s->more_keys);
 	free(s->known_hosts);
 	free(s->label);
 	free(s);
@@ -137,6 +140,13 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	}
 	if (opts->private_key)
 		s->private_key = xstrdup(opts->private_key);
+	if (opts->more_keys_nr) {
+		s->more_keys = xcalloc(opts->more_keys_nr, sizeof(char *));
+		for (size_t i = 0; i < opts->more_keys_nr; i++)
+			s->more_keys[i] = xstrdup(opts->more_keys[i]);
+		s->more_keys_nr = opts->more_keys_nr;
+	}
+	s->identities_only = opts->identities_only;
 	if (opts->known_hosts) {
 		s->known_hosts = xstrdup(opts->known_hosts);
 	} else {

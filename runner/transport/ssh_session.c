@@ -167,6 +167,16 @@ static int try_key_file(struct ssh *s, const char *path)
 	return rc;
 }
 
+/* an ssh_config IdentityFile: one that cannot be read is skipped */
+static int try_more_key(struct ssh *s, const char *path, struct buf *tried)
+{
+	if (access(path, R_OK) < 0)
+		return 1;
+	buf_adds(tried, tried->len ? ", " : "");
+	buf_adds(tried, path);
+	return try_key_file(s, path);
+}
+
 /*
  * Log in with the agent's keys. Returns 0 when logged in, 1 when no key
  * of the agent was accepted, TEND_EUNREACHABLE when the connection failed.
@@ -239,9 +249,15 @@ static int authenticate(struct ssh *s)
 		}
 		buf_adds(&tried, s->private_key);
 		rc = try_key_file(s, s->private_key);
+	}
+	if (s->private_key || s->more_keys_nr) {
+		for (size_t i = 0; i < s->more_keys_nr && rc &&
+				    rc != TEND_EUNREACHABLE; i++)
+			rc = try_more_key(s, s->more_keys[i], &tried);
 		goto done;
 	}
-	if (getenv("SSH_AUTH_SOCK") && (rc = try_agent(s, &tried)) <= 0)
+	if (!s->identities_only && getenv("SSH_AUTH_SOCK") &&
+	    (rc = try_agent(s, &tried)) <= 0)
 		goto done;
 	if ((error = fs_home_dir(&path)) < 0)
 		goto out;

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "tend/common.h"
@@ -6,6 +7,7 @@
 #include "tend/net/knownhosts.h"
 #include "tend/transport/lxd.h"
 #include "tend/transport/ssh.h"
+#include "tend/transport/ssh_config.h"
 #include "tend/transport/table.h"
 
 /* Kinds registered at run time (tests); searched before the built-in ones. */
@@ -40,7 +42,22 @@ static int conn_number(int *out, const char *name, const char *s, long min,
 	return 0;
 }
 
-/* SSH: Ansible's inventory variables, and tend's own for what it adds. */
+/* yes/no (OpenSSH's spelling) from a connection variable */
+static int conn_yes_no(int *out, const char *name, const char *s)
+{
+	if (!strcasecmp(s, "yes"))
+		*out = 1;
+	else if (!strcasecmp(s, "no"))
+		*out = 0;
+	else
+		return tend_error_set("%s must be yes or no, got '%s'", name, s);
+	return 0;
+}
+
+/*
+ * SSH: Ansible's inventory variables, and tend's own for what it adds;
+ * then the host's ssh_config for what they leave unset (ssh_config.h).
+ */
 static int open_ssh(struct transport **out, const struct transport_vars *v)
 {
 	static const char *const v_host[] = { "ansible_host",
@@ -59,21 +76,20 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 		"ansible_timeout", NULL };
 	static const char *const v_xtimeout[] = { "tend_command_timeout",
 		NULL };
-	static const char *const v_later[] = { "tend_ssh_proxy_jump",
-		"tend_ssh_config", "tend_ssh_identities_only",
+	static const char *const v_cfg[] = { "tend_ssh_config", NULL };
+	static const char *const v_only[] = { "tend_ssh_identities_only",
+		NULL };
+	static const char *const v_alive[] = {
 		"tend_ssh_server_alive_interval", NULL };
+	static const char *const v_jump[] = { "tend_ssh_proxy_jump", NULL };
 	char *host = NULL, *port = NULL, *user = NULL, *key = NULL,
-	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL;
+	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL,
+	     *cfg = NULL, *only = NULL, *alive = NULL, *jump = NULL;
 	struct ssh_opts o = { 0 };
+	struct ssh_config_hold hold = { 0 };
+	struct ssh_config_set set = { .identities_only = -1 };
 	int error;
 
-	if ((error = v->get(&host, v_later, v->payload)) < 0)
-		return error;
-	if (host) {
-		free(host);
-		return tend_error_set("-J, -F, IdentitiesOnly and "
-				      "ServerAliveInterval are not supported yet");
-	}
 	if ((error = v->get(&host, v_host, v->payload)) < 0 ||
 	    (error = v->get(&port, v_port, v->payload)) < 0 ||
 	    (error = v->get(&user, v_user, v->payload)) < 0 ||
@@ -81,8 +97,16 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 	    (error = v->get(&known, v_known, v->payload)) < 0 ||
 	    (error = v->get(&check, v_check, v->payload)) < 0 ||
 	    (error = v->get(&ctimeout, v_ctimeout, v->payload)) < 0 ||
-	    (error = v->get(&xtimeout, v_xtimeout, v->payload)) < 0)
+	    (error = v->get(&xtimeout, v_xtimeout, v->payload)) < 0 ||
+	    (error = v->get(&cfg, v_cfg, v->payload)) < 0 ||
+	    (error = v->get(&only, v_only, v->payload)) < 0 ||
+	    (error = v->get(&alive, v_alive, v->payload)) < 0 ||
+	    (error = v->get(&jump, v_jump, v->payload)) < 0)
 		goto out;
+	if (jump && strcasecmp(jump, "none")) {
+		error = tend_error_set("ProxyJump '%s': not supported yet", jump);
+		goto out;
+	}
 	o.host = host ? host : v->inventory_name;
 	o.user = user;
 	o.private_key = key;
@@ -98,12 +122,28 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 		goto out;
 	o.connect_timeout_ms *= 1000;
 	o.command_timeout_ms *= 1000;
-	if (check &&
-		 (error = knownhosts_parse_checking(&o.host_key_checking,
-						    check)) < 0)
+	if ((check &&
+	     (error = knownhosts_parse_checking(&o.host_key_checking,
+						check)) < 0) ||
+	    (only && (error = conn_yes_no(&set.identities_only,
+					  "tend_ssh_identities_only",
+					  only)) < 0) ||
+	    (alive && (error = conn_number(&o.keepalive_interval,
+					   "tend_ssh_server_alive_interval",
+					   alive, 0, 86400)) < 0))
+		goto out;
+	if (alive && !o.keepalive_interval)
+		o.keepalive_interval = -1;
+	set.check = check != NULL;
+	if ((error = ssh_config_fill(&o, &hold, cfg, o.host, &set)) < 0)
 		goto out;
 	error = transport_ssh_new(out, &o);
 out:
+	ssh_config_hold_release(&hold);
+	free(cfg);
+	free(only);
+	free(alive);
+	free(jump);
 	free(host);
 	free(port);
 	free(user);

@@ -104,6 +104,7 @@ struct cli_args {
 	const char *become_user, *become_method;
 	bool ask_become_pass;      /* -K */
 	struct val *ssh_args;      /* --ssh-common-args, as a var */
+	const char *ssh_config;    /* -F/--ssh-config FILE */
 	const char *start_at_task; /* --start-at-task NAME, or NULL */
 	bool step;                 /* --step: ask before each task */
 	bool no_window;
@@ -172,7 +173,7 @@ enum opt_id {
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
 	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
 	OPT_BECOME_USER, OPT_BECOME_METHOD, OPT_ASK_BECOME_PASS,
-	OPT_SSH_COMMON_ARGS, OPT_START_AT_TASK, OPT_STEP,
+	OPT_SSH_COMMON_ARGS, OPT_SSH_CONFIG, OPT_START_AT_TASK, OPT_STEP,
 };
 
 enum {

@@ -47,9 +47,19 @@ struct sshcfg_keyword {
  */
 const struct sshcfg_keyword *sshconfig_keyword(const char *name, size_t len);
 
-/* One line of a configuration: `Host` patterns or a keyword's words. */
+/*
+ * One line of a configuration: `Host` patterns or a keyword's words; or
+ * the start or end of an included file: each starts with the Host
+ * condition in force at its Include line, which holds again after it
+ * (as ssh 9.2 -G shows).
+ */
+enum sshcfg_line_kind {
+	SSHCFG_LINE_KEY, SSHCFG_LINE_HOST, SSHCFG_LINE_PUSH, SSHCFG_LINE_POP,
+};
+
 struct sshcfg_line {
-	char *key;      /* the keyword as written; NULL for a Host line */
+	enum sshcfg_line_kind kind;
+	char *key;      /* the keyword as written; NULL but for KEY */
 	char **args;    /* its words, unquoted */
 	size_t nr;
 	const char *file; /* owned by the config (its files[]) */

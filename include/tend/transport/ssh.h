@@ -57,6 +57,15 @@ struct ssh_opts {
 	 */
 	const char *private_key;
 	/*
+	 * More key files (ssh_config's IdentityFile lines), tried in order
+	 * after private_key; one that does not exist is skipped, as ssh
+	 * does. With any key file given, only key files are tried.
+	 */
+	const char *const *more_keys;
+	size_t more_keys_nr;
+	/* ssh_config's IdentitiesOnly: no ssh-agent keys */
+	bool identities_only;
+	/*
 	 * OpenSSH known_hosts file (plain and hashed `|1|` entries; a host
 	 * on a port other than 22 is listed as `[host]:port`). NULL:
 	 * ~/.ssh/known_hosts.

@@ -31,6 +31,9 @@ struct ssh {
 	int port;
 	char *user;
 	char *private_key;  /* NULL: agent, then default keys */
+	char **more_keys;   /* ssh_config's IdentityFiles (ssh.h) */
+	size_t more_keys_nr;
+	bool identities_only;
 	char *known_hosts;
 	enum ssh_host_key_checking checking;
 	int connect_timeout_ms;
