@@ -92,6 +92,8 @@ static void ssh_close(struct transport *t)
 	free(s->more_keys);
 	free(s->known_hosts);
 	free(s->label);
+	if (s->via)
+		ssh_close(&s->via->parent);
 	free(s);
 }
 
@@ -121,6 +123,7 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	s->parent.get = ssh_get;
 	s->parent.close = ssh_close;
 	s->fd = -1;
+	s->pump_fd = -1;
 	s->rest_out = (struct buf)BUF_INIT;
 	s->rest_err = (struct buf)BUF_INIT;
 	s->host = xstrdup(opts->host);
@@ -173,6 +176,17 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	else if (opts->keepalive_interval > 0)
 		s->keepalive = opts->keepalive_interval;
 	s->exec_channels = opts->exec_channels;
+	if (opts->via) {
+		struct transport *via;
+
+		if (transport_ssh_new(&via, opts->via) < 0) {
+			ssh_close(&s->parent);
+			return -1;
+		}
+		s->via = (struct ssh *)via;
+		/* a jump host runs no commands: no shell on it */
+		s->via->exec_channels = true;
+	}
 	*out = &s->parent;
 	return 0;
 }

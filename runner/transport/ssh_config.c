@@ -218,6 +218,8 @@ int ssh_config_fill(struct ssh_opts *o, struct ssh_config_hold *h,
 	if ((error = read_config(&cfg, file)) < 0 ||
 	    (error = sshconfig_lookup(&c, &cfg, name)) < 0)
 		goto out;
+	if (c.v[SSHCFG_PROXYJUMP].v)
+		h->jump = hold(h, xstrdup(c.v[SSHCFG_PROXYJUMP].v));
 	if ((error = fill_where(o, h, &c, name)) < 0 ||
 	    (error = fill_keys(o, h, &c, name, set)) < 0 ||
 	    (error = fill_checks(o, h, &c, set)) < 0)

@@ -346,6 +346,9 @@ void ssh_drop(struct ssh *s, bool polite)
 		close(s->fd);
 		s->fd = -1;
 	}
+	ssh_jump_drop(s);
+	if (s->via && s->via->session)
+		ssh_drop(s->via, true);
 	s->keepalive_on = false;
 	buf_release(&s->rest_out);
 	buf_release(&s->rest_err);
@@ -360,7 +363,9 @@ int ssh_open(struct ssh *s)
 	if (ssh_init_error)
 		return tend_error_set("cannot initialise libssh2");
 	ssh_set_deadline(s, s->connect_timeout_ms, "connecting");
-	if ((error = connect_socket(s)) < 0)
+	if (s->via && !s->via->session && (error = ssh_open(s->via)) < 0)
+		goto out;
+	if ((error = s->via ? ssh_jump_connect(s) : connect_socket(s)) < 0)
 		goto out;
 	s->quickack = true;
 	s->session = libssh2_session_init();

@@ -3,8 +3,9 @@
 # the host's connection settings where the inventory sets none (a real
 # sshd host reached only through them: -o User, IdentityFile, Port,
 # UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout; -l, -i,
-# -p); the inventory's own win; any other option is refused by name,
-# never dropped.
+# -p); the inventory's own win; a host's ansible_ssh_common_args and
+# _extra_args mean the same; any other option is refused by name, never
+# dropped.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-sshd.sh"
 sshd_start 1 "$T/sshd"

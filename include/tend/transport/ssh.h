@@ -86,6 +86,13 @@ struct ssh_opts {
 	 * targets whose shell misbehaves.
 	 */
 	bool exec_channels;
+	/*
+	 * ProxyJump: the jump host to reach `host` through (its own options,
+	 * and its own `via` for a chain), host and port then being resolved
+	 * and connected to by the jump host. Its host key is checked like
+	 * any host's. NULL: a TCP connection of its own.
+	 */
+	const struct ssh_opts *via;
 };
 
 /*

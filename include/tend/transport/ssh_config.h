@@ -17,6 +17,7 @@ struct ssh_config_hold {
 	char *strs[24];
 	size_t nr;
 	const char *keys[16];
+	const char *jump; /* the file's ProxyJump for the host, or NULL */
 };
 
 /* What the variables set, so that ssh_config fills only the rest. */
