@@ -82,6 +82,10 @@ static int jump_hop(struct ssh_opts *o, struct ssh_config_hold *h, char *hop,
 	char *at = strrchr(hop, '@'), *colon;
 	int error;
 
+	/* NEEDSWORK: ssh://[user@]host[:port] hops are ssh's too */
+	if (strchr(hop, '/'))
+		return tend_error_set("ProxyJump: '%s' is not "
+				      "[user@]host[:port]", hop);
 	if (at) {
 		*at = '\0';
 		o->user = hop;
@@ -93,7 +97,7 @@ static int jump_hop(struct ssh_opts *o, struct ssh_config_hold *h, char *hop,
 					 colon + 1, 1, 65535)) < 0)
 			return error;
 	}
-	if (!*hop || strchr(hop, '/') || (o->user && !*o->user))
+	if (!*hop || (o->user && !*o->user))
 		return tend_error_set("ProxyJump: '%s' is not [user@]host[:port]",
 				      hop);
 	o->host = hop;

@@ -81,3 +81,7 @@ grep -v "^\[${net}2\]" "$T/sshd/known_hosts" >"$T/kh-nojump"
 sed "s|tend_known_hosts=[^ ]*|tend_known_hosts=$T/kh-nojump|" "$T/inv1" >"$T/inv4"
 run_tend 3 apply -i "$T/inv4" "$T/p.yml"
 expect_in "$T/out" "host key for '[${net}2]:$pj' is not in known_hosts"
+# a hop that is not [user@]host[:port] is refused by name
+printf "target %s ansible_ssh_common_args='-J ssh://%s2'\n" "$conn" "$net" >"$T/inv5"
+run_tend 3 apply -i "$T/inv5" "$T/p.yml"
+expect_in "$T/out" "is not [user@]host[:port]"
