@@ -30,7 +30,7 @@ int cli_load_ansiblecfg(struct cli_args *a)
 		fprintf(stderr, "tend: warning: %s\n", warning);
 	free(warning);
 	error = ansiblecfg_load(&a->acfg, path, &d);
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	diags_release(&d);
 	if (error < 0) {
 		free(path);

@@ -25,7 +25,7 @@ int cli_parse_extra(struct val *into, const char *s)
 	}
 	if (error < 0) {
 		if (d.nr)
-			diags_print(&d, stderr);
+			cli_diags_print(&d);
 		else
 			cli_err("bad --extra-vars '%s': %s", s, tend_error_last());
 		diags_release(&d);
@@ -87,7 +87,7 @@ static int parse_secrets(struct cli_args *a, const char *path)
 
 	if (error < 0) {
 		if (d.nr)
-			diags_print(&d, stderr);
+			cli_diags_print(&d);
 		else
 			cli_err("%s", tend_error_last());
 		diags_release(&d);

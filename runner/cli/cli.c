@@ -95,7 +95,8 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_CHECK, 'C', "check", NULL, "apply: only plan (as tend plan)" },
 	{ OPT_VERBOSE, 'v', "verbose", NULL,
 	  "more output (-vv ... -vvvv): debug tasks up to that verbosity, "
-	  "a failed task's rc, stdout and stderr" },
+	  "a failed task's whole rc, stdout and stderr; apply: each task's "
+	  "result (-v), its task path (-vv)" },
 	{ OPT_NO_COLOR, 0, "no-color", NULL, "no colour even on a terminal" },
 	{ OPT_STATS, 0, "stats", NULL,
 	  "print round trips per host per task to stderr" },
@@ -103,7 +104,8 @@ static const struct cli_opt run_opts[] = {
 	  "state DB (default $XDG_STATE_HOME/tend/tend.db)" },
 	SOURCE_OPT_ROWS,
 	{ OPT_CONFIG, 0, "config", "PATH",
-	  "tend.yml (default: $TEND_CONFIG, else beside the playbook, else "
+	  "tend.yml (default: $TEND_CONFIG, else in the current directory "
+	  "up to its git work tree's root, else beside the playbook, else "
 	  "$XDG_CONFIG_HOME)" },
 	{ OPT_CONNECTION, 'c', "connection", "TYPE",
 	  "connection for the hosts that set none (local, ssh, lxd), as "
@@ -211,6 +213,8 @@ static const struct cli_opt show_opts[] = {
 static const struct cli_opt validate_opts[] = {
 	{ OPT_INVENTORY, 'i', "inventory", "PATH",
 	  "inventory to check too (repeatable)" },
+	{ OPT_CONFIG, 0, "config", "PATH",
+	  "tend.yml to check too (default: found as plan finds it)" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
 	{ OPT_SSH_CONFIG, 'F', "ssh-config", "FILE",
 	  "an OpenSSH client config to check too (its syntax, Match)" },
@@ -279,7 +283,8 @@ static const struct cli_cmd cmds[] = {
 	  APPLY_DETAILS },
 	{ "validate", cmd_validate, CMD_NEEDS_PLAYBOOK, validate_opts,
 	  "PLAYBOOK... [-i INVENTORY]",
-	  "parse and type-check playbooks and inventory; touch no host", NULL },
+	  "parse and type-check playbooks, inventory and tend.yml; touch no "
+	  "host", NULL },
 	{ "pull", cmd_pull, 0, pull_opts, "--repo URL --ref REF [--dir DIR]",
 	  "fetch a git source and check a commit out (exit 1 if the fetch "
 	  "failed)", NULL },
@@ -308,6 +313,21 @@ static const struct cli_cmd cmds[] = {
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };
 
+/* The exit codes, in their precedence (README.md says the same). */
+static const struct {
+	int code;
+	const char *meaning;
+} exit_codes[] = {
+	{ EXIT_ERROR, "error (bad input, a --limit matching no host, "
+		      "interrupted)" },
+	{ EXIT_LOCKED, "another run holds a host's lock (--lock-timeout)" },
+	{ EXIT_STALE, "a saved plan is stale (nothing stale was applied)" },
+	{ EXIT_HOSTS_FAILED, "some hosts failed or were unreachable" },
+	{ EXIT_CHANGES, "plan --detailed-exitcode: there are changes" },
+	{ EXIT_OK, "success" },
+	{ 0, NULL },
+};
+
 const struct cli_cmd *cli_find_cmd(const char *name)
 {
 	for (size_t i = 0; cmds[i].name; i++)
@@ -321,11 +341,12 @@ void cli_usage_all(FILE *f)
 	fputs("usage: tend <command> [args]\n\ncommands:\n", f);
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\nexit codes (when several apply, the first listed wins):\n", f);
+	for (size_t i = 0; exit_codes[i].meaning; i++)
+		fprintf(f, "  %d  %s\n", exit_codes[i].code,
+			exit_codes[i].meaning);
 	fputs("\n'tend help <command>' for its options.\n", f);
 }
-
-
-
 
 /* Whether a run of command c with these arguments plans or applies. */
 static enum run_mode cmd_mode(const struct cli_cmd *c,
@@ -394,6 +415,7 @@ int cli_main(int argc, char **argv)
 	/* ansible-playbook's listings: print, and touch no host */
 	rc = a.list ? cli_list(&a) : c->fn(&a);
 out:
+	cli_json_errors_end(a.format, rc);
 	for (size_t i = 0; i < a.pbs_nr; i++)
 		playbook_free(a.pbs[i]);
 	free(a.pbs);

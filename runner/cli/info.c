@@ -39,6 +39,9 @@ int cmd_validate(struct cli_args *a)
 		if (rc < 0)
 			return cli_err("%s", tend_error_last()), EXIT_ERROR;
 	}
+	/* tend.yml as plan would find it: its errors with file:line:col */
+	if (!a->cfg && (rc = cli_load_config(&a->cfg, a)))
+		return rc;
 	for (size_t i = 0; i < a->pbs_nr; i++) {
 		const struct playbook *pb = a->pbs[i];
 

@@ -80,8 +80,10 @@ static int window_list_cmd(struct cli_args *a, struct store *st)
 	if (window_list(&l, st, a->all) < 0)
 		return cli_err("%s", tend_error_last());
 	if (a->format && !strcmp(a->format, "json")) {
-		val_to_json(&out, l, 2);
-		buf_addch(&out, '\n');
+		struct val *doc = cli_json_doc("windows", val_ref(l));
+
+		cli_print_json(doc);
+		val_unref(doc);
 	} else {
 		buf_addf(&out, "%-6s %-8s %-7s %-20s %s\n", "ID", "STATUS",
 			 "RUN", "ENDS", "HOSTS / REASON");
@@ -167,8 +169,10 @@ int cmd_history(struct cli_args *a)
 		goto out;
 	}
 	if (a->format && !strcmp(a->format, "json")) {
-		val_to_json(&out, runs, 2);
-		buf_addch(&out, '\n');
+		struct val *doc = cli_json_doc("runs", val_ref(runs));
+
+		cli_print_json(doc);
+		val_unref(doc);
 	} else {
 		buf_addf(&out, "%-6s %-20s %-6s %-11s %5s %4s %7s %6s  %s\n",
 			 "ID", "STARTED", "MODE", "STATUS", "HOSTS", "OK",
@@ -251,8 +255,10 @@ int cmd_show(struct cli_args *a)
 		goto out;
 	}
 	if (a->format && !strcmp(a->format, "json")) {
-		val_to_json(&out, run, 2);
-		buf_addch(&out, '\n');
+		struct val *doc = cli_json_doc("run", val_ref(run));
+
+		cli_print_json(doc);
+		val_unref(doc);
 	} else {
 		show_text(&out, run, id);
 	}

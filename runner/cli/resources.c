@@ -99,8 +99,10 @@ int cmd_resources(struct cli_args *a)
 	}
 	list = annotate(all, a->expired);
 	if (a->format && !strcmp(a->format, "json")) {
-		val_to_json(&out, list, 2);
-		buf_addch(&out, '\n');
+		struct val *doc = cli_json_doc("resources", val_ref(list));
+
+		cli_print_json(doc);
+		val_unref(doc);
 		goto print;
 	}
 	buf_addf(&out, "%-14s %-20s %-18s %-8s %-8s %s\n", "KIND", "NAME",

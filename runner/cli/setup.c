@@ -193,7 +193,7 @@ int cli_setup_playbooks(struct cli_args *a)
 		else
 			rc = EXIT_ERROR;
 	}
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	if (d.errors)
 		fprintf(stderr, "tend: %zu error%s\n", d.errors,
 			d.errors == 1 ? "" : "s");
@@ -242,7 +242,7 @@ int cli_setup_inventory(struct cli_args *a)
 	if (error == 0 && a->pbs_nr)
 		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, root,
 						 &d);
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	diags_release(&d);
 	if (error == TEND_EPARSE)
 		return EXIT_ERROR;
@@ -276,7 +276,11 @@ static int checkout_config(char **path, struct cli_args *a)
 	return 0;
 }
 
-/* tend.yml: -c, else beside the repo or playbook, else XDG; or defaults. */
+/*
+ * tend.yml: --config, else the current directory up to its work tree's
+ * root, else beside the playbook, else XDG; or defaults. The file used
+ * is named on stderr, as ansible-playbook names its ansible.cfg.
+ */
 int cli_load_config(struct config **out, struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
@@ -284,14 +288,16 @@ int cli_load_config(struct config **out, struct cli_args *a)
 	const char *dir = a->pbs_nr ? a->pbs[0]->dir : NULL;
 	int error, rc;
 
-	if ((error = config_find(&path, a->config_path, NULL, dir)) < 0)
+	if ((error = config_find(&path, a->config_path, ".", dir)) < 0)
 		return cli_err("%s", tend_error_last());
 	if (path && !a->config_path && a->limits.root &&
 	    fs_path_is_below(a->limits.root, path) &&
 	    (rc = checkout_config(&path, a)))
 		return rc;
+	if (path)
+		fprintf(stderr, "tend: using %s as tend.yml\n", path);
 	error = config_load(out, path, &d);
-	diags_print(&d, stderr);
+	cli_diags_print(&d);
 	diags_release(&d);
 	free(path);
 	if (error == TEND_EPARSE)

@@ -363,10 +363,65 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int config_find(char **out, const char *cli_path, const char *repo_root,
+static bool dir_has(const char *dir, const char *name)
+{
+	struct buf p = BUF_INIT;
+	struct stat st;
+	bool r;
+
+	buf_addf(&p, "%s/%s", dir, name);
+	r = lstat(p.ptr, &st) == 0;
+	buf_release(&p);
+	return r;
+}
+
+/*
+ * `start`/tend.yml, else its parents' up to the root of the git work
+ * tree `start` is in (the first with a .git, itself included); none
+ * above `start` when it is in no work tree. Into `p` when found.
+ */
+static bool find_up(struct buf *p, const char *start)
+{
+	char *dir = realpath(start, NULL), *top = NULL;
+	bool found = false;
+
+	if (!dir)
+		return false;
+	/* the work tree's root, if there is one */
+	for (char *d = xstrdup(dir); ; ) {
+		char *slash = strrchr(d, '/');
+
+		if (dir_has(*d ? d : "/", ".git")) {
+			top = d;
+			break;
+		}
+		if (!slash || !*d) {
+			free(d);
+			break;
+		}
+		*slash = '\0';
+	}
+	for (;;) {
+		buf_reset(p);
+		buf_addf(p, "%s/tend.yml", dir);
+		if (file_exists(p->ptr)) {
+			found = true;
+			break;
+		}
+		if (!top || !strcmp(dir, top) || !strrchr(dir, '/'))
+			break;
+		*strrchr(dir, '/') = '\0';
+		if (!*dir)
+			break;
+	}
+	free(dir);
+	free(top);
+	return found;
+}
+
+int config_find(char **out, const char *cli_path, const char *start_dir,
 		const char *playbook_dir)
 {
-	const char *dirs[2] = { repo_root, playbook_dir };
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	struct buf p = BUF_INIT;
 
@@ -379,11 +434,11 @@ int config_find(char **out, const char *cli_path, const char *repo_root,
 		*out = xstrdup(cli_path);
 		return 0;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if (!dirs[i])
-			continue;
+	if (start_dir && find_up(&p, start_dir))
+		goto found;
+	if (playbook_dir) {
 		buf_reset(&p);
-		buf_addf(&p, "%s/tend.yml", dirs[i]);
+		buf_addf(&p, "%s/tend.yml", playbook_dir);
 		if (file_exists(p.ptr))
 			goto found;
 	}

@@ -264,8 +264,7 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 	buf_addch(out, '\n');
 }
 
-static void json_event(struct val *tasks, const struct run_event *ev,
-		       enum run_mode mode)
+static void json_event(struct val *tasks, const struct run_event *ev)
 {
 	struct val *t = val_dict();
 
@@ -276,7 +275,7 @@ static void json_event(struct val *tasks, const struct run_event *ev,
 		val_dict_set_str(t, "file", ev->pos.file);
 		val_dict_set_int(t, "line", ev->pos.line);
 	}
-	val_dict_set_str(t, "action", event_status_name(ev->status, mode));
+	val_dict_set_str(t, "status", event_status_name(ev->status, RUN_APPLY));
 	val_dict_set_bool(t, "handler", ev->handler);
 	val_dict_set(t, "item", ev->label ? val_str(ev->label) : val_null());
 	if (ev->delegate)
@@ -305,14 +304,12 @@ static void json_event(struct val *tasks, const struct run_event *ev,
 			res = val_str(ev->result);
 		val_dict_set(t, "result", res);
 	}
-	if (ev->ignored)
-		val_dict_set_bool(t, "ignored", true);
-	if (ev->rescued)
-		val_dict_set_bool(t, "rescued", true);
+	val_dict_set_bool(t, "ignored", ev->ignored);
+	val_dict_set_bool(t, "rescued", ev->rescued);
 	val_list_push(tasks, t);
 }
 
-/* The host's recap counts, by Ansible's names ("failures" too). */
+/* The host's recap counts, by the names of the statuses (docs/plan-format.md). */
 static struct val *host_stats_val(const struct host_stats *st)
 {
 	struct val *s = val_dict();
@@ -322,7 +319,7 @@ static struct val *host_stats_val(const struct host_stats *st)
 	val_dict_set_int(s, "changed", st->changed);
 	val_dict_set_int(s, "unknown", st->unknown);
 	val_dict_set_int(s, "skipped", st->skipped);
-	val_dict_set_int(s, "failures", st->failed);
+	val_dict_set_int(s, "failed", st->failed);
 	val_dict_set_int(s, "unreachable", st->unreachable);
 	val_dict_set_int(s, "rescued", st->rescued);
 	val_dict_set_int(s, "ignored", st->ignored);
@@ -377,10 +374,10 @@ void report_json(struct buf *out, const struct run_result *r,
 {
 	struct val *doc = val_dict(), *hosts = val_list(), *sum = val_dict();
 	unsigned counts[6] = { 0 };
-	static const char *const names[] = { "ok", "change", "unknown",
+	static const char *const names[] = { "ok", "changed", "unknown",
 					     "skipped", "failed", "unreachable" };
 
-	val_dict_set_int(doc, "format_version", 1);
+	val_dict_set_int(doc, "format_version", REPORT_JSON_FORMAT);
 	val_dict_set_str(doc, "tend_version", TEND_VERSION);
 	val_dict_set_str(doc, "mode", o->mode == RUN_PLAN ? "plan" : "apply");
 	val_dict_set_str(doc, "playbook", o->playbook ? o->playbook : "");
@@ -415,7 +412,7 @@ void report_json(struct buf *out, const struct run_result *r,
 		val_dict_set_str(hv, "host", st->host);
 		for (size_t i = 0; i < r->nr; i++)
 			if (!strcmp(r->events[i].host, st->host)) {
-				json_event(tasks, &r->events[i], o->mode);
+				json_event(tasks, &r->events[i]);
 				if (!r->events[i].ignored)
 					counts[r->events[i].status]++;
 			}
@@ -427,8 +424,7 @@ void report_json(struct buf *out, const struct run_result *r,
 	}
 	val_dict_set(doc, "hosts", hosts);
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		val_dict_set_int(sum, o->mode == RUN_APPLY && i == 1 ?
-				 "changed" : names[i], counts[i]);
+		val_dict_set_int(sum, names[i], counts[i]);
 	val_dict_set_int(sum, "hosts", (long long)r->hosts_nr);
 	val_dict_set(sum, "instances", instances_val(r));
 	val_dict_set(doc, "summary", sum);
@@ -479,6 +475,12 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 	    lr->last_handler != ev->handler) {
 		buf_addch(&b, '\n');
 		banner(&b, ev->handler ? "RUNNING HANDLER" : "TASK", ev->task);
+		/* -vv, as ansible-playbook: where the task is written */
+		if (o->verbosity >= 2 && ev->pos.file) {
+			buf_adds(&b, "task path: ");
+			term_str(&b, ev->pos.file);
+			buf_addf(&b, ":%u\n", ev->pos.line);
+		}
 		lr->last_task = ev->task;
 		lr->last_pos = ev->pos;
 		lr->last_handler = ev->handler;
@@ -507,6 +509,10 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 			!strcmp(ev->module, "debug"))) {
 		buf_adds(&b, ev->label ? " " : " => ");
 		term_str(&b, ev->msg);
+	} else if (o->verbosity >= 1 && ev->result) {
+		/* -v, as ansible-playbook: the result register would store */
+		buf_adds(&b, " => ");
+		term_str(&b, ev->result);
 	}
 	color(&b, o, C_RESET);
 	buf_addch(&b, '\n');

@@ -179,15 +179,25 @@ int sqlite_runs_history(struct val **out, struct store *base, int limit)
 /*
  * Each result's detail column (a failure's JSON) as its keys rc, stdout
  * and stderr: null when it has none (or the column is not JSON, as
- * sqlite_db_parse_json reads every JSON column).
+ * sqlite_db_parse_json reads every JSON column). The integer columns
+ * that are flags become JSON booleans, as in the plan and apply JSON
+ * (docs/plan-format.md).
  */
 static void expand_details(struct val *results)
 {
 	static const char *const keys[] = { "rc", "stdout", "stderr" };
+	static const char *const flags[] = { "handler", "changed", "ignored" };
 
 	for (size_t i = 0; i < val_len(results); i++) {
 		struct val *r = val_list_at(results, i);
 		struct val *d;
+
+		for (size_t k = 0; k < ARRAY_SIZE(flags); k++) {
+			const struct val *f = val_dict_get(r, flags[k]);
+
+			val_dict_set_bool(r, flags[k], val_is(f, VAL_INT) &&
+					  f->u.i != 0);
+		}
 
 		sqlite_db_parse_json(r, "detail");
 		d = val_dict_get(r, "detail");

@@ -126,7 +126,9 @@ def load_tend(path):
     for h in d["hosts"]:
         out = rows.setdefault(h["host"], [])
         if "stats" in h:
-            stats[h["host"]] = {k: h["stats"].get(k, 0) for k in STATS}
+            # tend says "failed" where Ansible's json callback says "failures"
+            stats[h["host"]] = {k: h["stats"].get(
+                "failed" if k == "failures" else k, 0) for k in STATS}
         index = {}
         for t in h["tasks"]:
             if short(t["module"]) in STEPS:
@@ -140,8 +142,8 @@ def load_tend(path):
             if "result" not in t:
                 r = None  # a tend older than the `result` field
             elif r is None:
-                r = {"(tend gave no result)": t["action"]}
-            out.append((t["task"], i, short(t["module"]), r, t["action"]))
+                r = {"(tend gave no result)": t["status"]}
+            out.append((t["task"], i, short(t["module"]), r, t["status"]))
     return rows, stats
 
 

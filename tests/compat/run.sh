@@ -27,6 +27,9 @@
 #   ssh    hosts h1, h2: real sshd hosts on 127.0.0.1 (tests/lib/lib-sshd.sh)
 # or only the first of each (c1; h1) for a case named in tests/compat/one-host
 # (cases that nothing about the set of hosts reaches: that file says which).
+# Over SSH a case runs on h1 alone unless it is named in
+# tests/compat/ssh-two-hosts (what a second host adds over SSH that it does
+# not add locally: that file says).
 # ansible-playbook runs first; its root trees are snapshot and removed, then
 # tend runs with the very same roots (so paths in results and file content
 # are equal), and its trees are snapshot too.
@@ -357,11 +360,11 @@ for dir in "$@"; do
 	ncases=$((ncases + 1))
 	case_ok=1
 	case_start=$(date +%s)
-	# one host per leg, or two (tests/compat/one-host)
-	NHOSTS=2 inv_sfx=
-	if grep -qx "$name" "$HERE/one-host"; then
-		NHOSTS=1 inv_sfx=.1
-	fi
+	# one host per leg, or two (tests/compat/one-host); over SSH one
+	# unless the case is in tests/compat/ssh-two-hosts
+	one_host=0 ssh_two=0 hosts_said=
+	grep -qx "$name" "$HERE/one-host" && one_host=1
+	grep -qx "$name" "$HERE/ssh-two-hosts" && ssh_two=1
 	if [ -f "$dir/serve.py" ]; then
 		serve_start --script "$dir/serve.py" || exit 2
 	elif [ -d "$dir/serve" ]; then
@@ -370,6 +373,12 @@ for dir in "$@"; do
 	for leg in $COMPAT_LEGS; do
 		w=$S/run/$name/$leg
 		mkdir -p "$w"
+		NHOSTS=2 inv_sfx=
+		if [ "$one_host" = 1 ] ||
+			{ [ "$leg" = ssh ] && [ "$ssh_two" = 0 ]; }; then
+			NHOSTS=1 inv_sfx=.1
+		fi
+		hosts_said="$hosts_said${hosts_said:+, }$leg $NHOSTS"
 		fresh_roots "$leg"
 		run_tool ansible "$dir" "$S/inventory.$leg$inv_sfx" "$w/ansible.json"
 		snap_roots "$leg" ansible "$w/snap"
@@ -406,7 +415,7 @@ for dir in "$@"; do
 			echo "    )"
 		fi
 	done
-	took="($(($(date +%s) - case_start)) s, $NHOSTS host$([ "$NHOSTS" = 1 ] || echo s) a leg)"
+	took="($(($(date +%s) - case_start)) s; hosts: $hosts_said)"
 	if [ "$case_ok" = 1 ]; then
 		echo "ok   $name $took"
 	else

@@ -33,7 +33,7 @@ run_tend 0 apply "$T/plan.json" --trust-source
 expect_content "$T/out.txt" "v1
 "
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "d[0]['commit']")" = "$c1" ] || fail "run record commit"
+[ "$(json_get "$T/out" "d['runs'][0]['commit']")" = "$c1" ] || fail "run record commit"
 
 # the branch moves: stale
 run_tend 0 plan --repo "file://$T/src" --ref main --trust-source -i hosts -e target="$T/out2.txt" \

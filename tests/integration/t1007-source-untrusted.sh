@@ -126,13 +126,13 @@ expect_in "$T/out" "TOPSECRET-env"
 
 # apply: refused before anything is touched, without --trust-source
 run_tend 0 history --format json
-runs=$(json_get "$T/out" "len(d)")
+runs=$(json_get "$T/out" "len(d['runs'])")
 run_tend 1 apply --repo "$T/src" --ref main -i hosts apply-me.yml
 expect_in "$T/err" "refusing to apply '$T/src' (ref 'main'): the source is untrusted"
 expect_in "$T/err" "--trust-source"
 [ ! -e "$T/applied" ] || fail "an untrusted source was applied"
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "len(d)")" = "$runs" ] || fail "the refused apply was recorded as a run"
+[ "$(json_get "$T/out" "len(d['runs'])")" = "$runs" ] || fail "the refused apply was recorded as a run"
 # apply --check is a plan: allowed (and confined)
 run_tend 3 apply --check --repo "$T/src" --ref main -i hosts apply-me.yml
 expect_in "$T/out" "refusing to run on the controller"

@@ -56,7 +56,7 @@ expect_in "$T/parsed" 'x\udcffy'
 	fail "the debug result is not an object with its msg: $(cat "$T/out")"
 cmp "$T/bin.src" "$T/bin.dst" || fail "the binary copy differs"
 run_tend 0 history --format json
-id=$(json_get "$T/out" "d[0]['id']")
+id=$(json_get "$T/out" "d['runs'][0]['id']")
 run_tend 0 show "$id" --format json
 strict_json "$T/out" "show --format json"
 expect_in "$T/out" '"copy"' 

@@ -9,8 +9,8 @@ pb=$TOP/playbooks/files.yml
 run_tend 2 plan "$pb" -e root="$R" --detailed-exitcode --format json
 cp "$T/out" "$T/plan.json"
 [ ! -e "$R" ] || fail "plan created $R"
-[ "$(json_get "$T/plan.json" "d['format_version']")" = 1 ] || fail "format_version"
-[ "$(json_get "$T/plan.json" "d['summary']['change'] > 5")" = True ] || fail "too few changes planned"
+[ "$(json_get "$T/plan.json" "d['format_version']")" = 2 ] || fail "format_version"
+[ "$(json_get "$T/plan.json" "d['summary']['changed'] > 5")" = True ] || fail "too few changes planned"
 # plain text plan has the summary line and a diff
 run_tend 0 plan "$pb" -e root="$R"
 expect_in "$T/out" "Plan: "
@@ -52,23 +52,23 @@ expect_content "$R/etc/app.d/worker.conf" "service=worker
 expect_content "$R/data/reloaded" "reloaded
 "
 
-# the plan predicted what apply changed: every 'change' changed, and
+# the plan predicted what apply changed: every planned 'changed' changed, and
 # nothing changed that the plan called 'ok'
 /usr/bin/python3 - "$T/plan.json" "$T/apply.json" <<'PY'
 import json, sys
 plan, apply = (json.load(open(p)) for p in sys.argv[1:3])
 def acts(d):
-    return {(h['host'], t['task'], t['item']): t['action']
+    return {(h['host'], t['task'], t['item']): t['status']
             for h in d['hosts'] for t in h['tasks']}
 p, a = acts(plan), acts(apply)
 bad = []
 for k, act in p.items():
-    if act == 'change' and a.get(k) != 'changed':
+    if act == 'changed' and a.get(k) != 'changed':
         bad.append(('planned change did not change', k, a.get(k)))
     if act == 'ok' and a.get(k) == 'changed':
         bad.append(('planned ok but changed', k))
 for k, act in a.items():
-    if act == 'changed' and p.get(k) not in ('change', 'unknown'):
+    if act == 'changed' and p.get(k) not in ('changed', 'unknown'):
         bad.append(('changed without a plan', k, p.get(k)))
     if act == 'failed':
         bad.append(('failed', k))

@@ -51,7 +51,7 @@ rows = []
 if kind == "json":
     for h in d["hosts"]:
         for t in h["tasks"]:
-            rows.append((h["host"], t["task"], t["action"]))
+            rows.append((h["host"], t["task"], t["status"]))
 else:
     for p in d["plays"]:
         for t in p["tasks"]:

@@ -87,9 +87,9 @@ set +e; wait "$pid"; rc=$?; set -e
 [ "$rc" = 3 ] || { cat "$T/slow.json" "$T/slow.err"; fail "exit $rc, expected 3"; }
 [ -e "$T/sout/h1.done" ] && [ -e "$T/sout/h3.done" ] || fail "the other hosts did not finish"
 [ ! -e "$T/sout/h2.done" ] || fail "the dead host went on"
-[ "$(json_get "$T/slow.json" "[t['action'] for h in d['hosts'] if h['host']=='h2' for t in h['tasks']]")" = "['unreachable']" ] || { cat "$T/slow.json"; fail "h2 not unreachable"; }
+[ "$(json_get "$T/slow.json" "[t['status'] for h in d['hosts'] if h['host']=='h2' for t in h['tasks']]")" = "['unreachable']" ] || { cat "$T/slow.json"; fail "h2 not unreachable"; }
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "(d[0]['status'], d[0]['unreachable'], d[0]['changed'])")" = "('failed', 1, 4)" ] || { cat "$T/out"; fail "run record"; }
+[ "$(json_get "$T/out" "(d['runs'][0]['status'], d['runs'][0]['unreachable'], d['runs'][0]['changed'])")" = "('failed', 1, 4)" ] || { cat "$T/out"; fail "run record"; }
 
 # become over ssh
 command -v sudo >/dev/null || fail "sudo is not installed (make test-deps)"

@@ -22,14 +22,14 @@ lines=$(grep -c 'pb.yml' "$T/out")
 expect_in "$T/out" " plan "
 expect_in "$T/out" " apply "
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "d[0]['status']")" = ok ] || fail "last run not ok"
-[ "$(json_get "$T/out" "d[0]['changed']")" = 2 ] || fail "changed count"
-id=$(json_get "$T/out" "d[0]['id']")
+[ "$(json_get "$T/out" "d['runs'][0]['status']")" = ok ] || fail "last run not ok"
+[ "$(json_get "$T/out" "d['runs'][0]['changed']")" = 2 ] || fail "changed count"
+id=$(json_get "$T/out" "d['runs'][0]['id']")
 run_tend 0 show "$id"
 expect_in "$T/out" "changed     write a"
 expect_in "$T/out" "+1 -0 lines"
 run_tend 0 show "$id" --format json
-[ "$(json_get "$T/out" "len(d['results'])")" = 2 ] || fail "results rows"
+[ "$(json_get "$T/out" "len(d['run']['results'])")" = 2 ] || fail "results rows"
 # the DB never holds file contents
 ! grep -rqa "secret-content-a" "$T/state" || fail "content stored in the state DB"
 run_tend 1 show 999
@@ -59,7 +59,7 @@ pid=$!
 wait_started
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "d[0]['status']")" = interrupted ] || { cat "$T/out"; fail "killed run not shown as interrupted"; }
+[ "$(json_get "$T/out" "d['runs'][0]['status']")" = interrupted ] || { cat "$T/out"; fail "killed run not shown as interrupted"; }
 
 # SIGTERM: the task in flight finishes, the next one never starts
 # the killed run's shell goes on by itself: let it finish first, so that
@@ -76,7 +76,7 @@ set +e; wait "$pid"; rc=$?; set -e
 [ -e "$T/r/slow-done" ] || fail "the task in flight did not finish"
 [ ! -e "$T/r/after" ] || fail "a task started after SIGTERM"
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "d[0]['status']")" = interrupted ] || { cat "$T/out"; fail "SIGTERM run not recorded as interrupted"; }
+[ "$(json_get "$T/out" "d['runs'][0]['status']")" = interrupted ] || { cat "$T/out"; fail "SIGTERM run not recorded as interrupted"; }
 
 # a state DB made by an older tend (runs without `note`) is migrated
 /usr/bin/python3 - "$T/old.db" <<'PY'
@@ -95,7 +95,7 @@ db.commit()
 PY
 run_tend 0 apply "$T/pb.yml" -e root="$T/r" --state "$T/old.db"
 run_tend 0 history --state "$T/old.db" --format json
-[ "$(json_get "$T/out" "[r['playbook'].split('/')[-1] for r in d]")" = "['pb.yml', 'old.yml']" ] || { cat "$T/out"; fail "migrated history"; }
+[ "$(json_get "$T/out" "[r['playbook'].split('/')[-1] for r in d['runs']]")" = "['pb.yml', 'old.yml']" ] || { cat "$T/out"; fail "migrated history"; }
 
 # a state DB that tend creates is readable by its owner only, as its directory
 run_tend 0 apply "$T/pb.yml" -e root="$T/r" --state "$T/new-dir/fresh.db"

@@ -36,7 +36,7 @@ expect_in "$T/err" "plan saved to $P"
 [ "$(json_get "$P" "list(d['options']['secrets'])")" = "['db_password']" ] || fail "plan secrets"
 expect_in "$P" '"fingerprint"'
 [ "$(json_get "$P" "(d['kind'], d['format_version'])")" = "('tend-plan', 2)" ] || fail "plan kind"
-[ "$(json_get "$P" "[t['action'] for t in d['hosts'][0]['tasks']]")" = "['change', 'change', 'unknown']" ] || fail "plan actions"
+[ "$(json_get "$P" "[t['action'] for t in d['hosts'][0]['tasks']]")" = "['change', 'change', 'unknown']" ] || fail "plan actions (a saved plan keeps its own names)"
 
 # --check with a saved plan is refused: it would otherwise apply for real
 run_tend 1 apply "$P" --check --secrets "$T/secrets.yml"
@@ -61,7 +61,7 @@ expect_content "$T/tgt/h2.conf" "someone else
 "
 [ ! -e "$T/tgt/h2.secret" ] || fail "the stale host was touched"
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "(d[0]['mode'], d[0]['hosts'])")" = "('apply', 2)" ] || { cat "$T/out"; fail "apply record"; }
+[ "$(json_get "$T/out" "(d['runs'][0]['mode'], d['runs'][0]['hosts'])")" = "('apply', 2)" ] || { cat "$T/out"; fail "apply record"; }
 
 # --replan applies the stale host as it is now
 run_tend 0 apply "$P" --secrets "$T/secrets.yml" --replan

@@ -61,7 +61,7 @@ finish() {
 newest_run_status() {
 	"$TEND" history --format json >"$T/hist" ||
 		fail "tend history: $(cat "$T/hist")"
-	json_get "$T/hist" "d[0]['status'] if d else 'none'"
+	json_get "$T/hist" "d['runs'][0]['status'] if d['runs'] else 'none'"
 }
 
 printf -- '- hosts: all\n  gather_facts: false\n  tasks: []\n' >"$T/pb.yml"

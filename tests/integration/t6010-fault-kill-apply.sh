@@ -48,9 +48,9 @@ no_temp_files "$T/tgt"
 [ "$(run_status 1)" = interrupted ] ||
 	{ cat "$T/hist.json"; fail "run 1 killed mid-apply is not interrupted"; }
 run_tend 0 show 1 --format json
-[ "$(json_get "$T/out" "[r['status'] for r in d['results']]")" = \
+[ "$(json_get "$T/out" "[r['status'] for r in d['run']['results']]")" = \
   "['changed']" ] || { cat "$T/out"; fail "run 1 lost its result"; }
-[ "$(json_get "$T/out" "d['changed']")" = 1 ] ||
+[ "$(json_get "$T/out" "d['run']['changed']")" = 1 ] ||
 	{ cat "$T/out"; fail "run 1's totals do not count its result"; }
 run_tend 0 show 1
 expect_in "$T/out" "interrupted"
@@ -99,9 +99,9 @@ expect_content "$T/tgt/b" "old b
 no_temp_files "$T/tgt"
 [ "$(run_status 3)" = interrupted ] || fail "run 3 is not interrupted"
 run_tend 0 show 3 --format json
-[ "$(json_get "$T/out" "[r['status'] for r in d['results']]")" = \
+[ "$(json_get "$T/out" "[r['status'] for r in d['run']['results']]")" = \
   "['changed', 'changed']" ] || { cat "$T/out"; fail "run 3's results"; }
-[ "$(json_get "$T/out" "d['finished'] is not None")" = True ] ||
+[ "$(json_get "$T/out" "d['run']['finished'] is not None")" = True ] ||
 	fail "run 3 has no end time"
 
 # ---- (d) SIGTERM while a copy streams: the copy completes
@@ -124,5 +124,5 @@ expect_content "$T/tgt/b" "new b
 "
 [ "$(run_status 5)" = ok ] || fail "run 5 is not ok"
 [ "$("$TEND" history --format json | json_get /dev/stdin \
-	"sum(r['status'] == 'running' for r in d)")" = 0 ] ||
+	"sum(r['status'] == 'running' for r in d['runs'])")" = 0 ] ||
 	fail "a run is still 'running'"

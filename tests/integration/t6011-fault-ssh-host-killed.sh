@@ -57,12 +57,12 @@ expect_in "$T/run1.out" "unreachable: [h2] => lost the connection to '[127.0.0.1
 for h in h1 h2 h3; do no_temp_files "$T/tgt/$h"; done
 [ "$(run_status 1)" = failed ] || { cat "$T/hist.json"; fail "run 1 is not failed"; }
 run_tend 0 show 1 --format json
-json_get "$T/out" "[(r['host'], r['status']) for r in d['results']]" \
+json_get "$T/out" "[(r['host'], r['status']) for r in d['run']['results']]" \
 	>"$T/results"
 expect_in "$T/results" "('h2', 'unreachable')"
 [ "$(grep -o "'changed'" "$T/results" | wc -l)" = 7 ] ||
 	{ cat "$T/results"; fail "results of h1 and h3 missing"; }
-[ "$(json_get "$T/out" "d['unreachable']")" = 1 ] || fail "run 1's totals"
+[ "$(json_get "$T/out" "d['run']['unreachable']")" = 1 ] || fail "run 1's totals"
 
 # ---- (b) killed while a copy streams to it
 sshd_start_host "$S" h2

@@ -59,7 +59,7 @@ grep -q '^h1 .*failed=1' "$T/out" || { cat "$T/out"; fail "h1 not failed"; }
 grep -q '^local .*failed=1' "$T/out" || { cat "$T/out"; fail "local not failed"; }
 [ "$(run_status 1)" = failed ] || fail "run 1 is not failed"
 run_tend 0 show 1 --format json
-[ "$(json_get "$T/out" "sorted((r['host'], r['status']) for r in d['results'])")" = \
+[ "$(json_get "$T/out" "sorted((r['host'], r['status']) for r in d['run']['results'])")" = \
   "[('h1', 'failed'), ('local', 'failed')]" ] || { cat "$T/out"; fail "run 1's results"; }
 expect_in "$T/out" "No space left on device"
 # the disk holds nothing of the failed copies: the next write fits

@@ -105,6 +105,6 @@ while [ $i -lt 5 ]; do
 	i=$((i + 1))
 done
 "$TEND" history --format json --limit 100 >"$T/hist.json"
-[ "$(json_get "$T/hist.json" "len(d)")" = 17 ] || fail "runs missing"
-[ "$(json_get "$T/hist.json" "sum(r['status'] == 'running' for r in d)")" = 0 ] ||
+[ "$(json_get "$T/hist.json" "len(d['runs'])")" = 17 ] || fail "runs missing"
+[ "$(json_get "$T/hist.json" "sum(r['status'] == 'running' for r in d['runs'])")" = 0 ] ||
 	fail "a run is left running"

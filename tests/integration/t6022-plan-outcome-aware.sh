@@ -82,7 +82,7 @@ for h in h1 h2; do
 		fail "$h drifts after the apply"
 done
 # the read-only query is ok, never a change
-[ "$(json_get "$T/out" "[t['action'] for t in d['hosts'][0]['tasks'] if t['task'] == 'a query that is not run in a plan'][0]")" = ok ] ||
+[ "$(json_get "$T/out" "[t['status'] for t in d['hosts'][0]['tasks'] if t['task'] == 'a query that is not run in a plan'][0]")" = ok ] ||
 	fail "a command with changed_when: false is not ok in the plan"
 
 # one host drifts: only it says so

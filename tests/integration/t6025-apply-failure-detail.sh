@@ -69,7 +69,7 @@ expect_not_in "$T/out" "err line 491"
 expect_not_in "$T/out" "rc: 4"
 grep -q "^fatal: \[h1\] => non-zero return code" "$T/out" || fail "h1's failure"
 grep -q "^fatal: \[local1\] => non-zero return code" "$T/out" || fail "local1's failure"
-run_id=$("$TEND" history --state "$T/state.db" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run_id=$("$TEND" history --state "$T/state.db" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][0]["id"])')
 
 # With -v: all of it.
 run_tend 3 apply "$T/pb.yml" -i "$T/inv" --secrets "$T/secrets.yml" \
@@ -111,7 +111,7 @@ expect_not_in "$T/out" "rc: 4"
 run_tend 0 show "$run_id" --state "$T/state.db" --format json
 clean "$T/out"
 cp "$T/out" "$T/show.json"
-r="[r for r in d['results'] if r['task'] == '%s']"
+r="[r for r in d['run']['results'] if r['task'] == '%s']"
 [ "$(json_get "$T/show.json" "sorted({(r['host'], r['rc'], r['stdout'].split(chr(10))[4], r['stderr'].split(chr(10))[0], r['stderr'].count(chr(10))) for r in $(printf "$r" hostile)})")" = \
 	"[('h1', 7, '$BAD_DB', '[491 lines (6275 bytes) left out]', 10), ('local1', 7, '$BAD_DB', '[491 lines (6275 bytes) left out]', 10)]" ] ||
 	{ cat "$T/show.json"; fail "show JSON of 'hostile'"; }
@@ -140,7 +140,7 @@ db.execute("PRAGMA user_version=4")
 db.commit()
 PY
 run_tend 0 show "$run_id" --state "$T/old.db" --format json
-[ "$(json_get "$T/out" "{(r['rc'], r['stderr']) for r in d['results']}")" = "{(None, None)}" ] ||
+[ "$(json_get "$T/out" "{(r['rc'], r['stderr']) for r in d['run']['results']}")" = "{(None, None)}" ] ||
 	fail "an old DB's results"
 [ "$(db "$T/old.db" "PRAGMA user_version")" = "[(5,)]" ] || fail "old DB not migrated"
 run_tend 3 apply "$T/pb.yml" -i "$T/inv" --secrets "$T/secrets.yml" \

@@ -129,7 +129,7 @@ run_tend 0 apply "$T/pb/site.yml" -i "$T/inv" -e v=3 -e root="$T/tgt" -e am="$AM
 expect_content "$T/tgt/h1" "v=3
 "
 run_tend 0 history --format json
-[ "$(json_get "$T/out" "d[0]['note']")" = "incident 42" ] || fail "override reason not recorded"
+[ "$(json_get "$T/out" "d['runs'][0]['note']")" = "incident 42" ] || fail "override reason not recorded"
 cp "$T/pb/tend.yml.ok" "$T/pb/tend.yml"
 
 # Alertmanager down: abort touches nothing; warn goes ahead

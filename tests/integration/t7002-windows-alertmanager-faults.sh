@@ -159,5 +159,5 @@ run_tend 0 plan "$T/pb/site.yml" -i "$T/inv" -e root="$T/tgt" -e v=5
 [ $(( $(now_ms) - since )) -lt 2000 ] || fail "tend retried an ended window"
 expect_not_in "$T/err" "alertmanager"
 run_tend 0 window list --all --format json --config "$T/pb/tend.yml"
-[ "$(json_get "$T/out" "d[0]['status']")" = expired ] ||
+[ "$(json_get "$T/out" "d['windows'][0]['status']")" = expired ] ||
 	{ cat "$T/out"; fail "the ended window is not expired"; }

@@ -55,9 +55,9 @@ for c in web-01 web-02 web-03; do
 done
 [ "$(tlxc config get web-02 limits.memory)" = 512MB ] || fail "limits.memory"
 run_tend 0 resources --format json
-[ "$(json_get "$T/out" "','.join(r['name'] for r in d)")" = "web-01,web-02,web-03" ] ||
+[ "$(json_get "$T/out" "','.join(r['name'] for r in d['resources'])")" = "web-01,web-02,web-03" ] ||
 	fail "the state DB's records: $(cat "$T/out")"
-[ "$(json_get "$T/out" "d[0]['attributes']['playbook'].endswith('web.yml') and d[0]['attributes']['tags']['role'] == 'web' and d[0]['api'] == 'present' and d[0]['kind'] == 'lxd_instance'")" = True ] ||
+[ "$(json_get "$T/out" "d['resources'][0]['attributes']['playbook'].endswith('web.yml') and d['resources'][0]['attributes']['tags']['role'] == 'web' and d['resources'][0]['api'] == 'present' and d['resources'][0]['kind'] == 'lxd_instance'")" = True ] ||
 	fail "a record: $(cat "$T/out")"
 
 # ---- again: nothing to do ----
@@ -85,7 +85,7 @@ expect_in "$T/out" "Instances: 0 to create, 0 to change, 1 to destroy."
 run_tend 0 apply -e n=2 -e mem=1GB "$T/web.yml"
 [ "$(lxd_names | tr '\n' ' ')" = "web-01 web-02 " ] || fail "after scaling: $(lxd_names)"
 run_tend 0 resources --format json
-[ "$(json_get "$T/out" "','.join(r['name'] for r in d)")" = "web-01,web-02" ] ||
+[ "$(json_get "$T/out" "','.join(r['name'] for r in d['resources'])")" = "web-01,web-02" ] ||
 	fail "web-03 still recorded: $(cat "$T/out")"
 
 # ---- expiry: a ttl that runs out, an expires_at moved into the past ----
@@ -177,7 +177,7 @@ lxd_stop
 run_tend 3 apply "$T/lost.yml"
 expect_in "$T/out" "cannot reach LXD at 'unix:$LXD_SOCK'"
 run_tend 0 resources --format json
-json_get "$T/out" "[r['name'] for r in d]" | grep -q lost && fail "lost was recorded"
-[ "$(json_get "$T/out" "sorted(set(r['api'] for r in d))")" = "['unknown']" ] ||
+json_get "$T/out" "[r['name'] for r in d['resources']]" | grep -q lost && fail "lost was recorded"
+[ "$(json_get "$T/out" "sorted(set(r['api'] for r in d['resources']))")" = "['unknown']" ] ||
 	fail "records not marked unknown: $(cat "$T/out")"
 echo "ok"

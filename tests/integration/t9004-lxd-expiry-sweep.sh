@@ -65,7 +65,7 @@ run_tend 0 apply "$T/a.yml"
 	fail "after the sweep: $(lxd_names)"
 [ "$(tlxc config get ext volatile.uuid)" = "$uuid" ] || fail "ext was made again"
 run_tend 0 resources --format json
-json_get "$T/out" "[r['name'] for r in d]" | grep -q temp-1 && fail "temp-1 still recorded"
+json_get "$T/out" "[r['name'] for r in d['resources']]" | grep -q temp-1 && fail "temp-1 still recorded"
 # and nothing more to do
 run_tend 0 plan --detailed-exitcode "$T/a.yml"
 echo "ok"

@@ -64,12 +64,12 @@ def load_tend(path):
                 i = None
             else:
                 i = index[key] = index.get(key, -1) + 1
-            rows[host].append((t["task"], i, t["action"]))
+            rows[host].append((t["task"], i, t["status"]))
             # a loop task is changed if one of its items is; a failure
             # ignored counts too when its result says changed (as in
             # Ansible's recap: get_url's checksum mismatch)
             res = t.get("result")
-            ch = t["action"] == "changed" or (
+            ch = t["status"] == "changed" or (
                 t.get("ignored") and isinstance(res, dict) and
                 res.get("changed") is True)
             seen[key] = seen.get(key, False) or bool(ch)

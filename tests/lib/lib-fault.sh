@@ -79,5 +79,5 @@ run_status() {
 	"$TEND" history --format json --limit 100 >"$T/hist.json" ||
 		fail "tend history failed"
 	json_get "$T/hist.json" \
-		"[r['status'] for r in d if r['id'] == $1][0]"
+		"[r['status'] for r in d['runs'] if r['id'] == $1][0]"
 }

@@ -200,8 +200,26 @@ struct cli_cmd {
 	const char *summary;
 	const char *details;   /* after the options, or NULL */
 };
-/* Print "tend: MESSAGE" to stderr; returns EXIT_ERROR. */
+/*
+ * Print "tend: MESSAGE" to stderr; returns EXIT_ERROR. A message that is
+ * not a "warning: " is kept for the JSON error document.
+ */
 int cli_err(const char *fmt, ...) TEND_PRINTF(1, 2);
+/* diags_print to stderr, its errors kept as cli_err's are. */
+void cli_diags_print(const struct diags *d);
+/* {"format_version": 2, "tend_version": ..., KEY: PAYLOAD} (owns it). */
+struct val *cli_json_doc(const char *key, struct val *payload);
+/* Say that the command printed its JSON document (no error document). */
+void cli_json_printed(void);
+/* Print a JSON document on stdout (a command's one document). */
+void cli_print_json(const struct val *doc);
+/*
+ * At the command's end: with --format json, a command that ends with
+ * EXIT_ERROR before it printed its document prints the errors kept as
+ * one: {"format_version", "tend_version", "errors": [{"file", "line",
+ * "column", "message"}]} (file, line and column when known).
+ */
+void cli_json_errors_end(const char *format, int rc);
 
 /* args.c: parse argv (after the command name) for command `c`. */
 int cli_parse_args(struct cli_args *a, const struct cli_cmd *c, int argc,

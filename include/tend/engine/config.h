@@ -34,13 +34,14 @@ struct config {
 };
 
 /*
- * Find tend.yml as described above: `cli_path` (-c; must exist), else
- * `repo_root`/tend.yml, else `playbook_dir`/tend.yml (either may be NULL),
- * else the XDG one. *out is the path (caller frees), or NULL when there is
- * none. Returns 0, or TEND_ENOTFOUND with the error set when `cli_path`
- * does not exist.
+ * Find tend.yml: `cli_path` (--config; must exist), else in `start_dir`
+ * (the current directory) and its parents up to the root of the git work
+ * tree it is in (none above it outside one), else `playbook_dir`/tend.yml
+ * (either may be NULL), else the XDG one. *out is the path (caller
+ * frees), or NULL when there is none. Returns 0, or TEND_ENOTFOUND with
+ * the error set when `cli_path` does not exist.
  */
-int config_find(char **out, const char *cli_path, const char *repo_root,
+int config_find(char **out, const char *cli_path, const char *start_dir,
 		const char *playbook_dir);
 
 /*

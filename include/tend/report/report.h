@@ -16,6 +16,12 @@ struct report_opts {
 	const char *playbook;
 	bool color;
 	bool diff;       /* apply: show diffs (plans always do) */
+	/*
+	 * -v: each task's result after its line; -vv: the task's path
+	 * under its banner (as ansible-playbook; -vvv's connection lines
+	 * come from the engine)
+	 */
+	int verbosity;
 	const char *commit;  /* source commit, or NULL */
 	const char *subject; /* its subject, or NULL */
 	const char *author;  /* its author, or NULL */
@@ -34,7 +40,15 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 /* "Plan: 3 to change, 12 ok, 1 unknown on 2 hosts." (no newline) */
 void report_plan_summary(struct buf *out, const struct run_result *r);
 
-/* The JSON document of a plan or apply (format_version 1). */
+/*
+ * The version of every JSON document tend prints (plan and apply
+ * --format json, history, show, resources, window list, errors):
+ * docs/plan-format.md. 2: one status vocabulary ("changed" in a plan too,
+ * "failed" in stats), flags as booleans, history and show versioned.
+ */
+#define REPORT_JSON_FORMAT 2
+
+/* The JSON document of a plan or apply (format_version 2). */
 void report_json(struct buf *out, const struct run_result *r,
 		 const struct report_opts *o);
 
