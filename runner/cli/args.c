@@ -274,6 +274,9 @@ static int set_ansible_opt(struct cli_args *a, const struct cli_opt *o,
 		break;
 	case OPT_SSH_COMMON_ARGS:
 		return cli_ssh_common_args(a, v);
+	case OPT_SSH_CONFIG:
+		a->ssh_config = v;
+		break;
 	case OPT_START_AT_TASK:
 		a->start_at_task = v;
 		break;

@@ -146,7 +146,11 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_SSH_COMMON_ARGS, 0, "ssh-common-args", "ARGS",
 	  "OpenSSH options for every host that sets none: -o User, Port, "
 	  "IdentityFile, UserKnownHostsFile, StrictHostKeyChecking, "
-	  "ConnectTimeout, -l, -p, -i (others are refused)" },
+	  "ConnectTimeout, ProxyJump, -l, -p, -i, -J, -F (others are "
+	  "refused; docs/ssh.md)" },
+	{ OPT_SSH_CONFIG, 'F', "ssh-config", "FILE",
+	  "the OpenSSH client config to read (default ~/.ssh/config; "
+	  "'none': none), as ssh -F" },
 	{ OPT_NO_WINDOW, 0, "no-window", NULL,
 	  "apply: open no maintenance window" },
 	{ OPT_OVERRIDE_CW, 0, "override-change-window", NULL,
@@ -212,6 +216,8 @@ static const struct cli_opt validate_opts[] = {
 	{ OPT_CONFIG, 0, "config", "PATH",
 	  "tend.yml to check too (default: found as plan finds it)" },
 	{ OPT_EXTRA, 'e', "extra-vars", "VARS", "extra vars" },
+	{ OPT_SSH_CONFIG, 'F', "ssh-config", "FILE",
+	  "an OpenSSH client config to check too (its syntax, Match)" },
 	VAULT_OPT_ROWS,
 	SOURCE_OPT_ROWS,
 	TRUST_OPT_ROWS,

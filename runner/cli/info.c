@@ -1,4 +1,6 @@
 #include "tend/common.h"
+#include "tend/util/error.h"
+#include "tend/net/sshconfig.h"
 #include "tend/modules/registry.h"
 #include "tend/cli/cli_int.h"
 
@@ -28,6 +30,15 @@ int cmd_validate(struct cli_args *a)
 
 	if (a->inventory && (rc = cli_setup_inventory(a)))
 		return rc;
+	if (a->ssh_config && strcmp(a->ssh_config, "none")) {
+		struct sshconfig cfg;
+
+		sshconfig_init(&cfg);
+		rc = sshconfig_read(&cfg, a->ssh_config);
+		sshconfig_release(&cfg);
+		if (rc < 0)
+			return cli_err("%s", tend_error_last()), EXIT_ERROR;
+	}
 	/* tend.yml as plan would find it: its errors with file:line:col */
 	if (!a->cfg && (rc = cli_load_config(&a->cfg, a)))
 		return rc;

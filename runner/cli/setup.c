@@ -348,9 +348,12 @@ int cli_setup_config(struct cli_args *a)
 	if (!a->forks && val_is(forks, VAL_INT) && forks->u.i > 0)
 		a->forks = (int)forks->u.i;
 	cli_ansiblecfg_settings(a, false);
-	/* --ssh-common-args, then -u, --private-key, --timeout over them */
+	/* --ssh-common-args, below a host's (conn.c); -u, --private-key, --timeout */
 	if (a->ssh_args)
 		val_dict_update(a->defaults, a->ssh_args, false);
+	/* -F: the operator's, over any -F of the common args (ssh's -F) */
+	if (a->ssh_config)
+		val_dict_set_str(a->defaults, "tend_ssh_config", a->ssh_config);
 	if (a->remote_user)
 		val_dict_set_str(a->defaults, "ansible_user", a->remote_user);
 	if (a->private_key)

@@ -9,6 +9,7 @@
 #include "tend/playbook/playbook.h"
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
+#include "tend/transport/sshargs.h"
 #include "tend/inventory/inventory.h"
 #include "tend/util/quote.h"
 
@@ -42,10 +43,14 @@ static const struct val *conn_lookup(const char **name,
 	return NULL;
 }
 
-/* Where a connection var is looked up: the scope, and who set what. */
+/*
+ * Where a connection var is looked up: the scope, and who set what;
+ * `ssh_args` the vars the host's OpenSSH options give (NULL: none).
+ */
 struct conn_src {
 	const struct scope *sc;
 	const struct runstate *rs;
+	struct val *ssh_args;
 };
 
 /*
@@ -59,7 +64,7 @@ static const char *const operator_vars[] = {
 	"host_key_checking", "ansible_host_key_checking",
 	"tend_host_key_checking", "tend_known_hosts",
 	"ansible_ssh_known_hosts_file", "ansible_ssh_private_key_file",
-	"ansible_private_key_file", NULL
+	"ansible_private_key_file", "tend_ssh_config", NULL
 };
 
 static int check_operator_var(const struct conn_src *src, const char *name,
@@ -107,9 +112,65 @@ static int conn_var(char **out, const struct conn_src *src,
 	return 0;
 }
 
+/*
+ * A var the host sets wins over its OpenSSH options: Ansible puts -o
+ * User=, Port=, IdentityFile=, ConnectTimeout= from the vars before
+ * ansible_ssh_common_args on ssh's command line, and ssh keeps the first
+ * value it sees.
+ */
 static int scope_conn_var(char **out, const char *const *names, void *payload)
 {
-	return conn_var(out, payload, names);
+	const struct conn_src *src = payload;
+	int error = conn_var(out, src, names);
+
+	for (size_t i = 0; !error && !*out && src->ssh_args && names[i]; i++) {
+		const struct val *v = val_dict_get(src->ssh_args, names[i]);
+
+		if (v)
+			*out = xstrdup(val_cstr(v));
+	}
+	return error;
+}
+
+/*
+ * The host's ansible_ssh_common_args, then ansible_ssh_extra_args (so
+ * the first wins where both set a thing, as ssh's command line has them)
+ * as connection vars in src->ssh_args. What they set is checked as if
+ * the var were set where the option is: an untrusted inventory's `-o
+ * UserKnownHostsFile=` is refused as its tend_known_hosts would be.
+ */
+static int conn_ssh_args(struct conn_src *src)
+{
+	static const char *const names[] = { "ansible_ssh_common_args",
+		"ansible_ssh_extra_args" };
+	int error = 0;
+
+	for (size_t i = 0; !error && i < ARRAY_SIZE(names); i++) {
+		const char *one[] = { names[i], NULL };
+		const struct scope *layer = NULL;
+		const char *name = NULL;
+		struct val *vars = val_dict();
+		char *s = NULL;
+
+		if (conn_lookup(&name, &layer, src->sc, one) &&
+		    (error = conn_var(&s, src, one)) >= 0 && s &&
+		    (error = ssh_args_parse(vars, s, names[i])) >= 0)
+			for (size_t j = 0; !error && j < val_len(vars); j++)
+				error = check_operator_var(src,
+					vars->u.dict.items[j].key, layer);
+		if (!error && val_len(vars) && !src->ssh_args)
+			src->ssh_args = val_dict();
+		for (size_t j = 0; !error && j < val_len(vars); j++) {
+			const char *k = vars->u.dict.items[j].key;
+
+			if (!val_dict_get(src->ssh_args, k))
+				val_dict_set(src->ssh_args, k, val_ref(
+					vars->u.dict.items[j].v));
+		}
+		val_unref(vars);
+		free(s);
+	}
+	return error;
 }
 
 /* Open connection `c` to `name` with the connection vars of `sc`. */
@@ -136,6 +197,8 @@ static int conn_open(struct conn *c, const char *name, const struct scope *sc,
 		free(type);
 		return error;
 	}
+	if (transport_is_ssh(type) && (error = conn_ssh_args(&src)) < 0)
+		goto out;
 	{
 		struct transport_vars v = {
 			.inventory_name = name, .get = scope_conn_var,
@@ -145,6 +208,7 @@ static int conn_open(struct conn *c, const char *name, const struct scope *sc,
 		error = transport_open(&c->t, type, &v);
 	}
 out:
+	val_unref(src.ssh_args);
 	free(type);
 	if (error < 0) {
 		c->error = xstrdup(tend_error_last());

@@ -87,8 +87,13 @@ static void ssh_close(struct transport *t)
 	free(s->host);
 	free(s->user);
 	free(s->private_key);
+	for (size_t i = 0; i < s->more_keys_nr; i++)
+		free(s->more_keys[i]);
+	free(s->more_keys);
 	free(s->known_hosts);
 	free(s->label);
+	if (s->via)
+		ssh_close(&s->via->parent);
 	free(s);
 }
 
@@ -118,6 +123,7 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	s->parent.get = ssh_get;
 	s->parent.close = ssh_close;
 	s->fd = -1;
+	s->pump_fd = -1;
 	s->rest_out = (struct buf)BUF_INIT;
 	s->rest_err = (struct buf)BUF_INIT;
 	s->host = xstrdup(opts->host);
@@ -137,6 +143,13 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	}
 	if (opts->private_key)
 		s->private_key = xstrdup(opts->private_key);
+	if (opts->more_keys_nr) {
+		s->more_keys = xcalloc(opts->more_keys_nr, sizeof(char *));
+		for (size_t i = 0; i < opts->more_keys_nr; i++)
+			s->more_keys[i] = xstrdup(opts->more_keys[i]);
+		s->more_keys_nr = opts->more_keys_nr;
+	}
+	s->identities_only = opts->identities_only;
 	if (opts->known_hosts) {
 		s->known_hosts = xstrdup(opts->known_hosts);
 	} else {
@@ -163,6 +176,17 @@ int transport_ssh_new(struct transport **out, const struct ssh_opts *opts)
 	else if (opts->keepalive_interval > 0)
 		s->keepalive = opts->keepalive_interval;
 	s->exec_channels = opts->exec_channels;
+	if (opts->via) {
+		struct transport *via;
+
+		if (transport_ssh_new(&via, opts->via) < 0) {
+			ssh_close(&s->parent);
+			return -1;
+		}
+		s->via = (struct ssh *)via;
+		/* a jump host runs no commands: no shell on it */
+		s->via->exec_channels = true;
+	}
 	*out = &s->parent;
 	return 0;
 }

@@ -167,6 +167,16 @@ static int try_key_file(struct ssh *s, const char *path)
 	return rc;
 }
 
+/* an ssh_config IdentityFile: one that cannot be read is skipped */
+static int try_more_key(struct ssh *s, const char *path, struct buf *tried)
+{
+	if (access(path, R_OK) < 0)
+		return 1;
+	buf_adds(tried, tried->len ? ", " : "");
+	buf_adds(tried, path);
+	return try_key_file(s, path);
+}
+
 /*
  * Log in with the agent's keys. Returns 0 when logged in, 1 when no key
  * of the agent was accepted, TEND_EUNREACHABLE when the connection failed.
@@ -239,9 +249,15 @@ static int authenticate(struct ssh *s)
 		}
 		buf_adds(&tried, s->private_key);
 		rc = try_key_file(s, s->private_key);
+	}
+	if (s->private_key || s->more_keys_nr) {
+		for (size_t i = 0; i < s->more_keys_nr && rc &&
+				    rc != TEND_EUNREACHABLE; i++)
+			rc = try_more_key(s, s->more_keys[i], &tried);
 		goto done;
 	}
-	if (getenv("SSH_AUTH_SOCK") && (rc = try_agent(s, &tried)) <= 0)
+	if (!s->identities_only && getenv("SSH_AUTH_SOCK") &&
+	    (rc = try_agent(s, &tried)) <= 0)
 		goto done;
 	if ((error = fs_home_dir(&path)) < 0)
 		goto out;
@@ -330,6 +346,9 @@ void ssh_drop(struct ssh *s, bool polite)
 		close(s->fd);
 		s->fd = -1;
 	}
+	ssh_jump_drop(s);
+	if (s->via && s->via->session)
+		ssh_drop(s->via, true);
 	s->keepalive_on = false;
 	buf_release(&s->rest_out);
 	buf_release(&s->rest_err);
@@ -344,7 +363,9 @@ int ssh_open(struct ssh *s)
 	if (ssh_init_error)
 		return tend_error_set("cannot initialise libssh2");
 	ssh_set_deadline(s, s->connect_timeout_ms, "connecting");
-	if ((error = connect_socket(s)) < 0)
+	if (s->via && !s->via->session && (error = ssh_open(s->via)) < 0)
+		goto out;
+	if ((error = s->via ? ssh_jump_connect(s) : connect_socket(s)) < 0)
 		goto out;
 	s->quickack = true;
 	s->session = libssh2_session_init();

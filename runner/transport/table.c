@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "tend/common.h"
@@ -6,6 +7,7 @@
 #include "tend/net/knownhosts.h"
 #include "tend/transport/lxd.h"
 #include "tend/transport/ssh.h"
+#include "tend/transport/ssh_config.h"
 #include "tend/transport/table.h"
 
 /* Kinds registered at run time (tests); searched before the built-in ones. */
@@ -40,7 +42,117 @@ static int conn_number(int *out, const char *name, const char *s, long min,
 	return 0;
 }
 
-/* SSH: Ansible's inventory variables, and tend's own for what it adds. */
+/* yes/no (OpenSSH's spelling) from a connection variable */
+static int conn_yes_no(int *out, const char *name, const char *s)
+{
+	if (!strcasecmp(s, "yes"))
+		*out = 1;
+	else if (!strcasecmp(s, "no"))
+		*out = 0;
+	else
+		return tend_error_set("%s must be yes or no, got '%s'", name, s);
+	return 0;
+}
+
+/* ProxyJump's hosts, first (reached directly) to last */
+#define MAX_JUMPS 8
+struct jumps {
+	struct ssh_opts o[MAX_JUMPS];
+	struct ssh_config_hold h[MAX_JUMPS];
+	size_t nr;
+	char *spec;
+};
+
+static void jumps_release(struct jumps *j)
+{
+	for (size_t i = 0; i < j->nr; i++)
+		ssh_config_hold_release(&j->h[i]);
+	free(j->spec);
+}
+
+/*
+ * One hop, "[user@]host[:port]", with the ssh_config for its name (as
+ * ssh reads it for a jump host). What neither sets is the target's:
+ * known_hosts, host key checking, keys, connect timeout.
+ */
+static int jump_hop(struct ssh_opts *o, struct ssh_config_hold *h, char *hop,
+		    const char *cfg, const struct ssh_opts *target)
+{
+	struct ssh_config_set set = { .identities_only = -1 };
+	char *at = strrchr(hop, '@'), *colon;
+	int error;
+
+	/* NEEDSWORK: ssh://[user@]host[:port] hops are ssh's too */
+	if (strchr(hop, '/'))
+		return tend_error_set("ProxyJump: '%s' is not "
+				      "[user@]host[:port]", hop);
+	if (at) {
+		*at = '\0';
+		o->user = hop;
+		hop = at + 1;
+	}
+	if ((colon = strrchr(hop, ':'))) {
+		*colon = '\0';
+		if ((error = conn_number(&o->port, "ProxyJump's port",
+					 colon + 1, 1, 65535)) < 0)
+			return error;
+	}
+	if (!*hop || (o->user && !*o->user))
+		return tend_error_set("ProxyJump: '%s' is not [user@]host[:port]",
+				      hop);
+	o->host = hop;
+	o->host_key_checking = target->host_key_checking;
+	if ((error = ssh_config_fill(o, h, cfg, hop, &set)) < 0)
+		return error;
+	if (h->jump && strcasecmp(h->jump, "none"))
+		return tend_error_set("jump host '%s' has a ProxyJump of its "
+			"own in ssh_config: give the whole chain in one "
+			"ProxyJump (a,b)", hop);
+	if (!o->known_hosts)
+		o->known_hosts = target->known_hosts;
+	if (!o->private_key && !o->more_keys_nr) {
+		o->private_key = target->private_key;
+		o->more_keys = target->more_keys;
+		o->more_keys_nr = target->more_keys_nr;
+	}
+	if (!o->connect_timeout_ms)
+		o->connect_timeout_ms = target->connect_timeout_ms;
+	return 0;
+}
+
+/* "a,b,...": a reached directly, each next through the one before */
+static int jumps_parse(struct jumps *j, struct ssh_opts *target,
+		       const char *spec, const char *cfg)
+{
+	char *p;
+	int error;
+
+	j->spec = xstrdup(spec);
+	for (p = j->spec; p;) {
+		char *hop = p;
+
+		if ((p = strchr(p, ',')))
+			*p++ = '\0';
+		if (j->nr == MAX_JUMPS)
+			return tend_error_set("ProxyJump '%s': more than %d "
+					      "hosts", spec, MAX_JUMPS);
+		if ((error = jump_hop(&j->o[j->nr], &j->h[j->nr], hop, cfg,
+				      target)) < 0) {
+			j->nr++;
+			return error;
+		}
+		if (j->nr)
+			j->o[j->nr].via = &j->o[j->nr - 1];
+		j->nr++;
+	}
+	target->via = &j->o[j->nr - 1];
+	return 0;
+}
+
+/*
+ * SSH: Ansible's inventory variables, and tend's own for what it adds;
+ * then the host's ssh_config for what they leave unset (ssh_config.h).
+ */
 static int open_ssh(struct transport **out, const struct transport_vars *v)
 {
 	static const char *const v_host[] = { "ansible_host",
@@ -59,9 +171,19 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 		"ansible_timeout", NULL };
 	static const char *const v_xtimeout[] = { "tend_command_timeout",
 		NULL };
+	static const char *const v_cfg[] = { "tend_ssh_config", NULL };
+	static const char *const v_only[] = { "tend_ssh_identities_only",
+		NULL };
+	static const char *const v_alive[] = {
+		"tend_ssh_server_alive_interval", NULL };
+	static const char *const v_jump[] = { "tend_ssh_proxy_jump", NULL };
 	char *host = NULL, *port = NULL, *user = NULL, *key = NULL,
-	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL;
+	     *known = NULL, *check = NULL, *ctimeout = NULL, *xtimeout = NULL,
+	     *cfg = NULL, *only = NULL, *alive = NULL, *jump = NULL;
 	struct ssh_opts o = { 0 };
+	struct ssh_config_hold hold = { 0 };
+	struct ssh_config_set set = { .identities_only = -1 };
+	struct jumps jumps = { 0 };
 	int error;
 
 	if ((error = v->get(&host, v_host, v->payload)) < 0 ||
@@ -71,7 +193,11 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 	    (error = v->get(&known, v_known, v->payload)) < 0 ||
 	    (error = v->get(&check, v_check, v->payload)) < 0 ||
 	    (error = v->get(&ctimeout, v_ctimeout, v->payload)) < 0 ||
-	    (error = v->get(&xtimeout, v_xtimeout, v->payload)) < 0)
+	    (error = v->get(&xtimeout, v_xtimeout, v->payload)) < 0 ||
+	    (error = v->get(&cfg, v_cfg, v->payload)) < 0 ||
+	    (error = v->get(&only, v_only, v->payload)) < 0 ||
+	    (error = v->get(&alive, v_alive, v->payload)) < 0 ||
+	    (error = v->get(&jump, v_jump, v->payload)) < 0)
 		goto out;
 	o.host = host ? host : v->inventory_name;
 	o.user = user;
@@ -88,12 +214,35 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 		goto out;
 	o.connect_timeout_ms *= 1000;
 	o.command_timeout_ms *= 1000;
-	if (check &&
-		 (error = knownhosts_parse_checking(&o.host_key_checking,
-						    check)) < 0)
+	if ((check &&
+	     (error = knownhosts_parse_checking(&o.host_key_checking,
+						check)) < 0) ||
+	    (only && (error = conn_yes_no(&set.identities_only,
+					  "tend_ssh_identities_only",
+					  only)) < 0) ||
+	    (alive && (error = conn_number(&o.keepalive_interval,
+					   "tend_ssh_server_alive_interval",
+					   alive, 0, 86400)) < 0))
+		goto out;
+	if (alive && !o.keepalive_interval)
+		o.keepalive_interval = -1;
+	set.check = check != NULL;
+	if ((error = ssh_config_fill(&o, &hold, cfg, o.host, &set)) < 0)
+		goto out;
+	/* -J/-o ProxyJump win over the file's, as they come first */
+	if (!jump && hold.jump)
+		jump = xstrdup(hold.jump);
+	if (jump && strcasecmp(jump, "none") &&
+	    (error = jumps_parse(&jumps, &o, jump, cfg)) < 0)
 		goto out;
 	error = transport_ssh_new(out, &o);
 out:
+	jumps_release(&jumps);
+	ssh_config_hold_release(&hold);
+	free(cfg);
+	free(only);
+	free(alive);
+	free(jump);
 	free(host);
 	free(port);
 	free(user);
@@ -250,6 +399,11 @@ int transport_open(struct transport **out, const char *name,
 bool transport_on_controller(const char *name)
 {
 	return name && kind_is(&builtin[0], name);
+}
+
+bool transport_is_ssh(const char *name)
+{
+	return !name || kind_is(&builtin[1], name);
 }
 
 int transport_register(const struct transport_kind *k)

@@ -2,7 +2,7 @@
 # Which SSH hosts the controller trusts, and with which key, is the
 # operator's: an untrusted source (a pull request's branch) may not set
 # host_key_checking, tend_known_hosts or ansible_ssh_private_key_file in
-# its inventory or vars. Else a plan of it could send the controller's
+# its inventory or vars, nor their ssh options (ansible_ssh_common_args). Else a plan of it could send the controller's
 # key and the --secrets its tasks render to any host the committer
 # names (host key checking off), or make the controller record that
 # host's key in the operator's known_hosts (accept-new). tend.yml's ssh:
@@ -30,6 +30,8 @@ printf 'evil ansible_host=127.0.0.1 ansible_port=%s host_key_checking=accept-new
 	"$PORT" >new.ini
 printf 'evil ansible_host=127.0.0.1 ansible_port=%s tend_known_hosts=%s\n' \
 	"$PORT" "$T/sshd/known_hosts" >kh.ini
+printf "evil ansible_host=127.0.0.1 ansible_port=%s ansible_ssh_common_args='-o UserKnownHostsFile=%s'\n" \
+	"$PORT" "$T/sshd/known_hosts" >ck.ini
 printf 'evil ansible_host=127.0.0.1 ansible_port=%s\n' "$PORT" >plain.ini
 cat >site.yml <<'EOF'
 - hosts: evil
@@ -42,13 +44,15 @@ git add .
 git -c user.name=M -c user.email=m@example.org commit -q -m "a pull request"
 cd "$T"
 
-for inv in off new kh; do
+for inv in off new kh ck; do
 	run_tend 3 plan --repo "$T/src" --ref main -i $inv.ini site.yml \
 		--secrets "$T/secrets.yml"
 	expect_in "$T/out" "from an untrusted source"
 	expect_not_in "$T/out" "ok      send the secret"
 	[ ! -s "$T/operator_known_hosts" ] || fail "known_hosts written ($inv)"
 done
+# the option is refused as the var it stands for
+expect_in "$T/out" "refusing 'tend_known_hosts' from an untrusted source"
 # the key file too (a path of the controller)
 printf 'ansible_ssh_private_key_file: %s\n' "$T/sshd/client_key" \
 	>"$T/src/group_vars/all.yml"

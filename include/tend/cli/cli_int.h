@@ -105,7 +105,8 @@ struct cli_args {
 	bool become;
 	const char *become_user, *become_method;
 	bool ask_become_pass;      /* -K */
-	struct val *ssh_args;      /* --ssh-common-args as connection vars */
+	struct val *ssh_args;      /* --ssh-common-args, as a var */
+	const char *ssh_config;    /* -F/--ssh-config FILE */
 	const char *start_at_task; /* --start-at-task NAME, or NULL */
 	bool step;                 /* --step: ask before each task */
 	bool no_window;
@@ -182,7 +183,7 @@ enum opt_id {
 	OPT_SYNTAX_CHECK, OPT_LIST_HOSTS, OPT_LIST_TASKS, OPT_LIST_TAGS,
 	OPT_REMOTE_USER, OPT_PRIVATE_KEY, OPT_TIMEOUT, OPT_BECOME,
 	OPT_BECOME_USER, OPT_BECOME_METHOD, OPT_ASK_BECOME_PASS,
-	OPT_SSH_COMMON_ARGS, OPT_START_AT_TASK, OPT_STEP,
+	OPT_SSH_COMMON_ARGS, OPT_SSH_CONFIG, OPT_START_AT_TASK, OPT_STEP,
 };
 
 enum {
@@ -266,11 +267,10 @@ int cli_step_ask(const char *name);
 int cli_need_tty(const char *opt);
 
 /*
- * sshargs.c: --ssh-common-args ARGS (words split as Python's shlex): the
- * OpenSSH options tend has an equivalent for (-o User, Port,
- * IdentityFile, UserKnownHostsFile, StrictHostKeyChecking yes|accept-new,
- * ConnectTimeout; -l, -p, -i) into a->ssh_args as connection vars; any
- * other is refused by name. Returns 0, or -1 after a message.
+ * sshargs.c: --ssh-common-args ARGS, checked (transport/sshargs.h: what
+ * tend has no equivalent for is refused by name) and kept in a->ssh_args
+ * as the lowest-precedence ansible_ssh_common_args. Returns 0, or -1
+ * after a message.
  */
 int cli_ssh_common_args(struct cli_args *a, const char *s);
 

@@ -57,6 +57,15 @@ struct ssh_opts {
 	 */
 	const char *private_key;
 	/*
+	 * More key files (ssh_config's IdentityFile lines), tried in order
+	 * after private_key; one that does not exist is skipped, as ssh
+	 * does. With any key file given, only key files are tried.
+	 */
+	const char *const *more_keys;
+	size_t more_keys_nr;
+	/* ssh_config's IdentitiesOnly: no ssh-agent keys */
+	bool identities_only;
+	/*
 	 * OpenSSH known_hosts file (plain and hashed `|1|` entries; a host
 	 * on a port other than 22 is listed as `[host]:port`). NULL:
 	 * ~/.ssh/known_hosts.
@@ -77,6 +86,13 @@ struct ssh_opts {
 	 * targets whose shell misbehaves.
 	 */
 	bool exec_channels;
+	/*
+	 * ProxyJump: the jump host to reach `host` through (its own options,
+	 * and its own `via` for a chain), host and port then being resolved
+	 * and connected to by the jump host. Its host key is checked like
+	 * any host's. NULL: a TCP connection of its own.
+	 */
+	const struct ssh_opts *via;
 };
 
 /*

@@ -12,6 +12,8 @@
  *	ssh_shell.c    the persistent shell and its framed output (the fast
  *	               path)
  *	ssh_chan.c     one exec channel per call
+ *	ssh_jump.c     ProxyJump: the session's socket is a jump host's
+ *	               direct-tcpip channel, pumped by a thread
  *
  * Every function here is called by one thread at a time per transport
  * (ssh.h), and every one that talks to the host waits with ssh_wait(), so
@@ -23,6 +25,7 @@
 #include "tend/transport/transport.h"
 
 #include <libssh2.h>
+#include <pthread.h>
 
 struct ssh {
 	struct transport parent;
@@ -31,6 +34,9 @@ struct ssh {
 	int port;
 	char *user;
 	char *private_key;  /* NULL: agent, then default keys */
+	char **more_keys;   /* ssh_config's IdentityFiles (ssh.h) */
+	size_t more_keys_nr;
+	bool identities_only;
 	char *known_hosts;
 	enum ssh_host_key_checking checking;
 	int connect_timeout_ms;
@@ -48,6 +54,18 @@ struct ssh {
 	char *label;        /* "host", or "[host]:port": known_hosts' name */
 
 	int fd;
+	/*
+	 * ProxyJump: the jump host's transport (its session opened first),
+	 * the direct-tcpip channel on it to host:port, and the thread that
+	 * pumps that channel to and from the socketpair whose other end is
+	 * `fd` (ssh_jump.c). NULL via: a TCP connection of its own.
+	 */
+	struct ssh *via;
+	LIBSSH2_CHANNEL *tunnel;
+	int pump_fd;
+	bool pumping;
+	_Atomic int pump_stop;
+	pthread_t pump;
 	LIBSSH2_SESSION *session;
 	LIBSSH2_CHANNEL *shell; /* the persistent sh; NULL: exec channels */
 	char token[40];
@@ -104,6 +122,25 @@ void ssh_drop(struct ssh *s, bool polite);
  * The home directory ($HOME, else the password database) appended to
  * `out`. Returns 0, or -1 with the error set.
  */
+/*
+ * ssh_jump.c
+ */
+
+/*
+ * Reach s->host:s->port through s->via (its session open): a
+ * direct-tcpip channel on it, and a socketpair whose
+ * one end becomes s->fd, the other pumped to and from the channel by a
+ * thread of its own. Returns 0, or TEND_EUNREACHABLE with the error set.
+ */
+int ssh_jump_connect(struct ssh *s);
+
+/*
+ * Stop the pump (s->fd already shut down) and free the channel; the
+ * caller drops the jump host's session after. Nothing if s has no pump.
+ * Never sets the error.
+ */
+void ssh_jump_drop(struct ssh *s);
+
 /*
  * ssh_shell.c
  */

@@ -46,6 +46,12 @@ int transport_open(struct transport **out, const char *name,
 bool transport_on_controller(const char *name);
 
 /*
+ * Is connection `name` (NULL: ssh) the SSH transport, which reads
+ * OpenSSH's options (ansible_ssh_common_args) and ssh_config?
+ */
+bool transport_is_ssh(const char *name);
+
+/*
  * Add a kind to the table (for tests: a fake transport). `k` must live as
  * long as the process; a later kind of the same name wins. Not
  * thread-safe: register before any run starts. Returns 0, or -1 with the
