@@ -120,7 +120,8 @@ plan plan1.json
 RUN=$(json_get "$T/plan1.json" "d['run_id']")
 [ "$(json_get "$T/plan1.json" "d['source']['commit']")" = "$COMMIT" ] ||
 	fail "the plan does not carry the commit"
-expect_in "$T/plan1.json" "\"file\": \"$TREE/site.yml\""
+# the plan names files as the repository does (not under the checkout)
+expect_in "$T/plan1.json" "\"file\": \"site.yml\""
 "$ANNOUNCE" --root "$TREE" "$T/tend.yml" "$T/plan1.json" web-drift 2>"$T/err" ||
 	{ cat "$T/err"; fail "the drift announcement failed"; }
 since "$n"
