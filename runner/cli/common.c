@@ -59,11 +59,17 @@ static struct val *error_val(const char *text)
 
 static void keep_error(const char *text)
 {
-	if (!strncmp(text, "warning: ", 9))
+	struct val *e = error_val(text);
+	const char *msg = val_cstr(val_dict_get(e, "message"));
+
+	/* a warning, placed ("f.yml:1:2: warning: ...") or not, is none */
+	if (msg && !strncmp(msg, "warning: ", 9)) {
+		val_unref(e);
 		return;
+	}
 	if (!json_errors)
 		json_errors = val_list();
-	val_list_push(json_errors, error_val(text));
+	val_list_push(json_errors, e);
 }
 
 int cli_err(const char *fmt, ...)

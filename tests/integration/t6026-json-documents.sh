@@ -64,6 +64,11 @@ run_tend 1 apply "$T/nothere.yml" --format json
 check "$T/out" "d['errors']" "[{'message': \"cannot read '$T/nothere.yml': No such file or directory\"}]"
 run_tend 1 show 999 --format json
 check "$T/out" "d['errors']" "[{'message': 'no run 999'}]"
+# a warning (a duplicate key) beside an error: only the error is listed
+printf -- '- hosts: all\n  gather_facts: false\n  gather_facts: false\n  tasks:\n    - nosuchmodule: {}\n' >"$T/warn.yml"
+run_tend 1 plan "$T/warn.yml" --format json
+expect_in "$T/err" "warning: "
+check "$T/out" "[('warning' in e['message'], e['line']) for e in d['errors']]" "[(False, 5)]"
 # a warning is no error: a run that succeeds prints only its document
 run_tend 0 plan "$T/pb.yml" -e root="$T/r" --format json
 check "$T/out" "'errors' in d" False
