@@ -46,7 +46,7 @@ cat >"$D/slow.yml" <<'YML'
   tasks:
     - copy: {content: "s\n", dest: "{{ root }}/slow-start"}
     - file: {path: "{{ root }}/slow-end", state: absent}
-    - command: sleep 5
+    - command: sleep 12
     - copy: {content: "e\n", dest: "{{ root }}/slow-end"}
 YML
 # tend.yml with the schedules given as YAML list items
@@ -135,7 +135,7 @@ expect_in "$D/log" "tend.yml:4:11: bad cron expression '61 * * * *'"
 wait_until 10 sh -c "[ \$(grep -c \"schedule 'web': apply started\" '$D/log') -gt $before ]"
 wait_until 10 grep -qx 'RELOADING=1' "$T/notify.log"
 
-# a good one: web is gone, slow (every second, runs 5 s) is new
+# a good one: web is gone, slow (every second, runs 12 s) is new
 { sched drift site.yml plan 'cron: "0 0 1 1 *"' "drift: notify"; sched slow slow.yml apply "every: 1s"; } | config
 kill -HUP "$(cat "$D/pid")"
 wait_until 10 grep -q "reloaded '.*': 2 schedules" "$D/log"
@@ -195,7 +195,7 @@ expect_content "$T/tgt/hand" "hand
 # slow: a start while its run goes on is skipped, never overlapped
 wait_until 20 sh -c "curl -fsS '$DURL/metrics' | grep -q '^tend_runs_skipped_total{schedule=\"slow\"} [1-9]'"
 slow_done() { [ "$(sqlite3 "$T/state.db" "SELECT count(*) FROM runs WHERE run_trigger LIKE 'schedule slow,%' AND finished IS NOT NULL")" -ge 2 ]; }
-wait_until 30 slow_done
+wait_until 60 slow_done
 sqlite3 "$T/state.db" "SELECT started, finished FROM runs WHERE run_trigger LIKE 'schedule slow,%' AND finished IS NOT NULL ORDER BY id" >"$T/slow-runs"
 python3 - "$T/slow-runs" <<'PY' || fail "runs of slow overlapped"
 import sys
@@ -206,8 +206,9 @@ for a, b in zip(rows, rows[1:]):
 PY
 
 # SIGTERM while slow's run sleeps: its last task never starts (the sleep
-# is 5 s so that a loaded machine, slow to see the run's middle, still
-# stops it before its end: 3 s was not enough in a loaded CI run)
+# is 12 s so that a loaded machine, slow to see the run's middle or to
+# start a hand-run apply in it, still acts before its end: 3 s and then
+# 5 s were not enough in loaded CI runs)
 wait_until 20 sh -c "curl -fsS '$DURL/metrics' | grep -q '^tend_run_running{schedule=\"slow\"} 1$' && test -f '$T/tgt/slow-start' && ! test -f '$T/tgt/slow-end'"
 sleep 0.5
 daemon_stop "$D" 0
