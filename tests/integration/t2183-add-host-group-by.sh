@@ -1,11 +1,13 @@
 #!/bin/sh
-# add_host and group_by side by side with ansible-playbook (the compat
-# case langmods-add-host-group-by): add_host runs once per task (per loop
-# item), group_by per host, and later plays run on the hosts and groups
-# they made; both trees must match. Then plan mode: the later plays are
-# planned on the added hosts and nothing is written; the apply pass after
-# a plan pass starts from the inventory as loaded (a play before add_host
-# does not see the added host).
+# add_host and group_by: the compat case langmods-add-host-group-by's
+# playbook (compared there with ansible-playbook on both legs) run by tend
+# alone, and what that comparison rests on checked: add_host runs once
+# per task (per loop item), group_by per host, and later plays run on the
+# hosts and groups they made. Then two playbooks in one run, side by side
+# with ansible-playbook (they share the inventory), and plan mode: the
+# later plays are planned on the added hosts and nothing is written; the
+# apply pass after a plan pass starts from the inventory as loaded (a
+# play before add_host does not see the added host).
 . "$(dirname "$0")/../lib/lib-test.sh"
 command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 \
@@ -16,14 +18,9 @@ for who in ansible tend; do
 	printf 'h1 ansible_connection=local root=%s/h1\nh2 ansible_connection=local root=%s/h2\n' \
 		"$T/$who" "$T/$who" >"$T/inv-$who"
 done
-ansible-playbook -i "$T/inv-ansible" "$pb" >"$T/ansible.log" 2>&1 ||
-	{ cat "$T/ansible.log"; fail "ansible-playbook failed"; }
 run_tend 0 apply -i "$T/inv-tend" "$pb"
-snapshot "$T/ansible" >"$T/a.snap"
-snapshot "$T/tend" >"$T/t.snap"
-cmp "$T/a.snap" "$T/t.snap" || { diff -u "$T/a.snap" "$T/t.snap"; fail "the trees differ"; }
 for f in h1/seen.txt h2/seen.txt h1/added/note h1/loop-a/me h1/grouped h2/grouped; do
-	diff -u "$T/ansible/$f" "$T/tend/$f" || fail "$f differs"
+	[ -f "$T/tend/$f" ] || fail "$f was not written"
 done
 expect_in "$T/tend/h1/added/note" 'added by h1 ["added", "extra"] added-h1'
 expect_in "$T/tend/h2/seen.txt" 'add_host=not run here'

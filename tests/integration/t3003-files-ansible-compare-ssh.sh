@@ -9,8 +9,8 @@
 # or without a newline, or is sized around the transport's limits (32 KiB
 # printf chunks, 64 KiB shell input, then an exec channel). Compared: the
 # trees (content, type, mode, owner, link target of every path), the
-# status of every task and loop item on both runs, the number of changed
-# tasks, and the registered results of `command: cat` with that stdin.
+# status of every task and loop item, the tasks a second run changes
+# (tend's second run against what Ansible's did), and the registered results of `command: cat` with that stdin.
 # Then, without Ansible, the exact cases of the printf bug (3cb3d62).
 #
 # ansible-playbook 2.14 takes NUL in every argument used here, so no case
@@ -112,14 +112,18 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
 # (for ansible-playbook alone: tend refuses ANSIBLE_SSH_ARGS, docs/ansible-cfg.md)
 SSH_ARGS="-o ControlMaster=auto -o ControlPersist=30s -o ControlPath=$T/cp/%C -o UserKnownHostsFile=$T/sshd/known_hosts -o StrictHostKeyChecking=yes"
 
+# compare_run N [tend]: run N of both tools (of tend alone with "tend":
+# its trees are then compared with ansible-playbook's of the run before)
 compare_run() {
 	n=$1
-	ANSIBLE_SSH_ARGS=$SSH_ARGS ansible-playbook -i "$T/inventory" "$T/pb/hostile.yml" -e root="$T/ansible" \
-		>"$T/a$n.json" 2>"$T/a$n.err" ||
-		{ cat "$T/a$n.json" "$T/a$n.err"; fail "ansible-playbook failed (run $n)"; }
+	if [ "${2:-}" != tend ]; then
+		ANSIBLE_SSH_ARGS=$SSH_ARGS ansible-playbook -i "$T/inventory" "$T/pb/hostile.yml" -e root="$T/ansible" \
+			>"$T/a$n.json" 2>"$T/a$n.err" ||
+			{ cat "$T/a$n.json" "$T/a$n.err"; fail "ansible-playbook failed (run $n)"; }
+		snapshot "$T/ansible" >"$T/a.snap"
+	fi
 	run_tend 0 apply "$T/pb/hostile.yml" -i "$T/inventory" -e root="$T/tend" --format json
 	cp "$T/out" "$T/t$n.json"
-	snapshot "$T/ansible" >"$T/a.snap"
 	snapshot "$T/tend" >"$T/t.snap"
 	if ! cmp -s "$T/a.snap" "$T/t.snap"; then
 		diff -u "$T/a.snap" "$T/t.snap" || true
@@ -132,8 +136,9 @@ compare_run() {
 		fail "tend and ansible-playbook left different trees (run $n)"
 	fi
 	# cat_braces: host output that looks like a template stays data
-	/usr/bin/python3 "$TOP/tests/lib/compare-results.py" "$T/a$n.json" \
-		"$T/t$n.json" cats cat_nonl cat_braces ||
+	[ "${2:-}" = tend ] ||
+		/usr/bin/python3 "$TOP/tests/lib/compare-results.py" "$T/a$n.json" \
+			"$T/t$n.json" cats cat_nonl cat_braces ||
 		fail "tend and ansible-playbook report differently (run $n)"
 }
 compare_run 1
@@ -149,8 +154,13 @@ for p in "$F"/*; do
 		cmp "$F/$f" "$T/tend/$h/src-$f" || fail "copy src $f on $h"
 	done
 done
-# the second run changes only the commands (statuses compared above)
-compare_run 2
+# The second run changes only the commands, as ansible-playbook's second
+# run does (it changed just these three when this test was written; its
+# run is not repeated here, for the time it takes), nothing fails, and
+# the trees stay Ansible's.
+compare_run 2 tend
+[ "$(json_get "$T/t2.json" "sorted({t['status'] for h in d['hosts'] for t in h['tasks']} & {'failed', 'unreachable'})")" = "[]" ] ||
+	{ cat "$T/t2.json"; fail "a task of the second tend run failed"; }
 [ "$(json_get "$T/t2.json" "sorted({t['task'] for h in d['hosts'] for t in h['tasks'] if t['status'] == 'changed'})")" = "['cat hostile stdin', 'cat stdin that looks like a template', 'cat stdin without the newline']" ] ||
 	{ cat "$T/t2.json"; fail "second tend run changed more than the commands"; }
 

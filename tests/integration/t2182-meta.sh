@@ -1,26 +1,16 @@
 #!/bin/sh
-# meta side by side with ansible-playbook (the compat case langmods-meta):
-# end_host, end_batch and end_play with a per-host `when` and serial
-# batches, noop, reset_connection, flush_handlers; the trees of two local
-# hosts must match. Then clear_facts, and the meta actions tend refuses
-# by name at validate time.
+# meta (the playbook of the compat case langmods-meta, which compares it
+# with ansible-playbook's run on both legs): end_host, end_batch and
+# end_play with a per-host `when` and serial batches, noop,
+# reset_connection, flush_handlers; here tend's run alone, and what the
+# comparison rests on is checked. Then clear_facts, and the meta actions
+# tend refuses by name at validate time.
 . "$(dirname "$0")/../lib/lib-test.sh"
-command -v ansible-playbook >/dev/null || fail "ansible-playbook is not installed (make test-deps)"
-export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 \
-	ANSIBLE_HOME="$T/ansible-home" ANSIBLE_LOCAL_TEMP="$T/ansible-tmp"
 pb="$TOP/tests/compat/cases/langmods-meta/site.yml"
-for who in ansible tend; do
-	mkdir -p "$T/$who/h1" "$T/$who/h2"
-	printf 'h1 ansible_connection=local root=%s/h1\nh2 ansible_connection=local root=%s/h2\n' \
-		"$T/$who" "$T/$who" >"$T/inv-$who"
-done
-ansible-playbook -i "$T/inv-ansible" "$pb" >"$T/ansible.log" 2>&1 ||
-	{ cat "$T/ansible.log"; fail "ansible-playbook failed"; }
+mkdir -p "$T/tend/h1" "$T/tend/h2"
+printf 'h1 ansible_connection=local root=%s/h1\nh2 ansible_connection=local root=%s/h2\n' \
+	"$T/tend" "$T/tend" >"$T/inv-tend"
 run_tend 0 apply -i "$T/inv-tend" "$pb"
-snapshot "$T/ansible" >"$T/a.snap"
-snapshot "$T/tend" >"$T/t.snap"
-cmp "$T/a.snap" "$T/t.snap" || { diff -u "$T/a.snap" "$T/t.snap"; fail "the trees differ"; }
-# what the comparison rests on
 [ -e "$T/tend/h2/end_host.after" ] && [ ! -e "$T/tend/h1/end_host.after" ] || fail "end_host"
 [ -e "$T/tend/h2/end_batch.after" ] && [ ! -e "$T/tend/h1/end_batch.after" ] || fail "end_batch"
 [ -e "$T/tend/h1/end_play.start" ] && [ ! -e "$T/tend/h2/end_play.start" ] || fail "end_play"
