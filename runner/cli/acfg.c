@@ -46,7 +46,7 @@ int cli_load_ansiblecfg(struct cli_args *a)
 	if ((v = ansiblecfg_get(a->acfg, ACFG_FORCE_HANDLERS)) &&
 	    !strcmp(v, "true"))
 		a->force_handlers = true;
-	return 0;
+	return cli_ansiblecfg_ssh_args(a) < 0 ? EXIT_ERROR : 0;
 }
 
 /* The vault passwords it names, after the command line's. */

@@ -217,10 +217,13 @@ static const struct row rows[] = {
 	  "only -o ControlMaster/ControlPersist/ControlPath (connection "
 	  "reuse: tend keeps one session per host for the run); other ssh "
 	  "options are not supported yet"),
-	R("ssh_connection", "ssh_common_args", "ANSIBLE_SSH_COMMON_ARGS",
-	  "ssh options"),
-	R("ssh_connection", "ssh_extra_args", "ANSIBLE_SSH_EXTRA_ARGS",
-	  "ssh options"),
+	H("ssh_connection", "ssh_common_args", "ANSIBLE_SSH_COMMON_ARGS",
+	  ACFG_SSH_COMMON_ARGS, T_STR, "ssh options for every host, as "
+	  "--ssh-common-args (docs/ssh.md: those tend honours; any other is "
+	  "refused); a host's ansible_ssh_common_args replaces them"),
+	H("ssh_connection", "ssh_extra_args", "ANSIBLE_SSH_EXTRA_ARGS",
+	  ACFG_SSH_EXTRA_ARGS, T_STR, "ssh options for every host after "
+	  "the common ones; a host's ansible_ssh_extra_args replaces them"),
 	R("ssh_connection", "retries", "ANSIBLE_SSH_RETRIES", "ssh retries"),
 	R("inventory", "enable_plugins", "ANSIBLE_INVENTORY_ENABLED",
 	  "inventory plugins"),

@@ -4,7 +4,8 @@
 # [privilege_escalation] become/become_user log in and become as it says;
 # ANSIBLE_* variables beat the file, tend.yml's ssh: sits between them,
 # inventory vars and play keywords beat all of them; a plan says what
-# will change; ansible-playbook with the same file does the same.
+# will change; ansible-playbook with the same file does the same. Then
+# [ssh_connection] ssh_common_args and ssh_extra_args.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-sshd.sh"
 command -v sudo >/dev/null || fail "sudo is not installed (make test-deps)"
@@ -121,4 +122,39 @@ expect_in "$T/out" "failed"
 # ... and it is templated as a play's become_user is: {{ x }} is undefined
 ANSIBLE_BECOME_USER="{{ x }}" run_tend 3 apply who.yml -e out="$T/pub" -e tag=h
 expect_in "$T/out" "in 'become_user': 'x' is undefined"
+
+# [ssh_connection] ssh_common_args and ssh_extra_args: OpenSSH options for
+# every host, as --ssh-common-args (a bare inventory: port, user, key and
+# known_hosts come from them), as ansible-playbook reads them; the
+# variable beats the file, the command line beats both; what tend cannot
+# honour is refused with FILE:LINE before anything runs
+printf 'h1 ansible_host=127.0.0.1\n' >"$T/proj/bare"
+rm "$T/proj/tend.yml" # (its user would win over the options' -l)
+cat >"$T/proj/ssh.cfg" <<CFG
+[defaults]
+inventory = bare
+
+[ssh_connection]
+ssh_common_args = -o Port=$PORT -o UserKnownHostsFile=$T/sshd/known_hosts -o StrictHostKeyChecking=yes
+ssh_extra_args = -l $ME -i $T/proj/keys/id
+CFG
+export ANSIBLE_CONFIG="$T/proj/ssh.cfg"
+run_tend 0 apply who.yml -e out="$T/pub" -e tag=c
+expect_content "$T/pub/who-c" "$ME
+"
+ansible-playbook who.yml -e out="$T/pub" -e tag=ac >"$T/ansible.log" 2>&1 ||
+	{ cat "$T/ansible.log"; fail "ansible-playbook with ssh_common_args"; }
+expect_content "$T/pub/who-ac" "$ME
+"
+ANSIBLE_SSH_COMMON_ARGS="-o Port=1 -o UserKnownHostsFile=$T/sshd/known_hosts" \
+	run_tend 3 plan who.yml -e out="$T/pub" -e tag=c
+expect_in "$T/out" "unreachable"
+ANSIBLE_SSH_COMMON_ARGS="-o Port=1" run_tend 0 plan who.yml -e out="$T/pub" -e tag=c \
+	--ssh-common-args "-o Port=$PORT -o UserKnownHostsFile=$T/sshd/known_hosts"
+printf '[ssh_connection]\nssh_extra_args = -l %s\nssh_common_args = -o ProxyCommand=nc\n' "$ME" >"$T/proj/bad.cfg"
+ANSIBLE_CONFIG="$T/proj/bad.cfg" run_tend 1 validate who.yml
+expect_in "$T/err" "bad.cfg:3: '-o ProxyCommand=nc' is not supported"
+ANSIBLE_SSH_EXTRA_ARGS="-D 1080" run_tend 1 plan who.yml -e out="$T/pub" -e tag=c
+expect_in "$T/err" "ANSIBLE_SSH_EXTRA_ARGS: '-D' is not supported"
+unset ANSIBLE_CONFIG
 echo ok

@@ -269,10 +269,13 @@ int cli_need_tty(const char *opt);
 /*
  * sshargs.c: --ssh-common-args ARGS, checked (transport/sshargs.h: what
  * tend has no equivalent for is refused by name) and kept in a->ssh_args
- * as the lowest-precedence ansible_ssh_common_args. Returns 0, or -1
- * after a message.
+ * as the lowest-precedence ansible_ssh_common_args; and
+ * cli_ansiblecfg_ssh_args, ansible.cfg's ssh_common_args and
+ * ssh_extra_args under it, checked the same way. Return 0, or -1 after a
+ * message.
  */
 int cli_ssh_common_args(struct cli_args *a, const char *s);
+int cli_ansiblecfg_ssh_args(struct cli_args *a);
 
 /*
  * args.c: one -e/--extra-vars value merged into `into` (a dict): "@FILE"
