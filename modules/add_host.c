@@ -52,5 +52,12 @@ const struct tend_module mod_add_host = {
 	.flags = MOD_CONTROLLER | MOD_INVENTORY | MOD_ONCE,
 	.doc = "Add a host (and its groups) to the inventory of the later "
 	       "plays of this run.",
+	.returns =
+		"add_host: host_name, groups and host_vars of the host added\n",
+	.example =
+		"- add_host:\n"
+		"    name: \"{{ new_ip }}\"\n"
+		"    groups: [web, fresh]\n"
+		"    ansible_user: admin\n",
 	.check = add_host_check,
 };

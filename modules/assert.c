@@ -53,5 +53,16 @@ const struct tend_module mod_assert = {
 	.args = assert_args,
 	.flags = MOD_CONTROLLER,
 	.doc = "Fail unless the given conditions hold.",
+	.returns =
+		"msg: the success_msg (\"All assertions passed\"), or on a failure\n"
+		"    the fail_msg (or \"Assertion failed\")\n"
+		"assertion: on a failure, the condition that did not hold\n"
+		"evaluated_to: on a failure, what it evaluated to (false)\n",
+	.example =
+		"- assert:\n"
+		"    that:\n"
+		"      - app_port | int > 1024\n"
+		"      - app_user != 'root'\n"
+		"    fail_msg: \"app_port or app_user is wrong\"\n",
 	.check = assert_check,
 };

@@ -127,6 +127,17 @@ const struct tend_module mod_blockinfile = {
 	.args = blockinfile_args,
 	.flags = MOD_FILE_ARGS,
 	.doc = "insert, update or remove a block of lines between markers",
+	.returns =
+		"msg: \"Block inserted\", \"Block removed\" or empty\n"
+		"backup_file: the copy made with backup: yes\n"
+		"mode, owner, group, uid, gid, size, state: of dest after the task\n",
+	.example =
+		"- blockinfile:\n"
+		"    path: /etc/hosts\n"
+		"    block: |\n"
+		"      10.0.0.5 db1\n"
+		"      10.0.0.6 db2\n"
+		"    marker: \"# {mark} cluster hosts\"\n",
 	.probe = blockinfile_probe,
 	.judge = blockinfile_judge,
 	.apply = blockinfile_apply,

@@ -107,6 +107,21 @@ const struct tend_module mod_command = {
 	.args = command_args,
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
 	.doc = "run a command without a shell",
+	.returns =
+		"cmd: the command as run (a list of its words)\n"
+		"rc: its exit code\n"
+		"stdout, stderr: what it printed (a trailing newline removed)\n"
+		"stdout_lines, stderr_lines: the same, split into lines\n"
+		"start, end: when it started and ended (local time)\n"
+		"delta: how long it took (H:MM:SS.ffffff)\n"
+		"msg: \"non-zero return code\" on a failure, else empty\n",
+	.example =
+		"- command: /usr/sbin/nginx -t\n"
+		"  register: check\n"
+		"  changed_when: false\n"
+		"- command:\n"
+		"    argv: [useradd, --system, app]\n"
+		"    creates: /home/app\n",
 	.probe = command_probe,
 	.judge = task_command_judge,
 	.apply = command_apply,

@@ -591,6 +591,22 @@ const struct tend_module mod_copy = {
 	.exclusive = copy_exclusive,
 	.files_dir = "files",
 	.doc = "copy a file or inline content to the host",
+	.returns =
+		"dest: the file written (a directory dest: with src's name)\n"
+		"src: the controller's file, for a src (its path)\n"
+		"checksum: SHA-1 of the content\n"
+		"backup_file: the copy made with backup: yes\n"
+		"mode, owner, group, uid, gid, size, state: of dest after the task\n",
+	.example =
+		"- copy:\n"
+		"    src: app.conf\n"
+		"    dest: /etc/app/app.conf\n"
+		"    owner: root\n"
+		"    mode: \"0644\"\n"
+		"    backup: yes\n"
+		"- copy:\n"
+		"    content: \"{{ motd }}\\n\"\n"
+		"    dest: /etc/motd\n",
 	.probe = copy_probe,
 	.judge = copy_judge,
 	.apply = copy_apply,

@@ -68,5 +68,14 @@ const struct tend_module mod_debug = {
 	.args = debug_args,
 	.flags = MOD_CONTROLLER,
 	.doc = "Print a message or the value of a variable.",
+	.returns =
+		"msg: the message (with msg:)\n"
+		"VAR: with var: VAR, its value under its own name\n",
+	.example =
+		"- debug:\n"
+		"    msg: \"{{ inventory_hostname }} runs {{ ansible_facts.distribution }}\"\n"
+		"- debug:\n"
+		"    var: result.stdout_lines\n"
+		"    verbosity: 1\n",
 	.check = debug_check,
 };

@@ -21,5 +21,11 @@ const struct tend_module mod_fail = {
 	.args = fail_args,
 	.flags = MOD_CONTROLLER,
 	.doc = "Fail the host with a message.",
+	.returns =
+		"msg: the message given (default \"Failed as requested from task\")\n",
+	.example =
+		"- fail:\n"
+		"    msg: \"unsupported distribution {{ ansible_facts.distribution }}\"\n"
+		"  when: ansible_facts.os_family != 'Debian'\n",
 	.check = fail_check,
 };

@@ -701,6 +701,19 @@ const struct tend_module mod_file = {
 	.args = file_args,
 	.flags = MOD_FILE_ARGS,
 	.doc = "manage files, directories, links and their attributes",
+	.returns =
+		"path: the path managed (dest for a link: the link)\n"
+		"src: a link's target\n"
+		"mode, owner, group, uid, gid, size, state: of the path after the task\n",
+	.example =
+		"- file:\n"
+		"    path: /srv/app/releases\n"
+		"    state: directory\n"
+		"    mode: \"0755\"\n"
+		"- file:\n"
+		"    src: /srv/app/releases/1.4\n"
+		"    dest: /srv/app/current\n"
+		"    state: link\n",
 	.probe = file_probe,
 	.judge = file_judge,
 	.apply = file_apply,

@@ -49,5 +49,11 @@ const struct tend_module mod_group_by = {
 	.args = group_by_args,
 	.flags = MOD_CONTROLLER | MOD_INVENTORY,
 	.doc = "Put the host in a group for the later plays of this run.",
+	.returns =
+		"add_group: the group the host was put in\n"
+		"parent_groups: that group's parents ([\"all\"])\n",
+	.example =
+		"- group_by:\n"
+		"    key: \"os_{{ ansible_facts.distribution | lower }}\"\n",
 	.check = group_by_check,
 };

@@ -450,6 +450,15 @@ const struct tend_module mod_include_vars = {
 	.flags = MOD_CONTROLLER | MOD_FREE_FORM | MOD_CLEAN_FACTS |
 		 MOD_INCLUDE_VARS,
 	.doc = "Load variables from YAML/JSON files on the controller.",
+	.returns =
+		"ansible_facts: the variables loaded (under name: when given)\n"
+		"ansible_included_var_files: the files read, by absolute path\n",
+	.example =
+		"- include_vars:\n"
+		"    file: \"{{ ansible_facts.distribution }}.yml\"\n"
+		"- include_vars:\n"
+		"    dir: vars/site\n"
+		"    name: site\n",
 	.files_dir = "vars",
 	.free_form_keys = include_vars_keys,
 	.check = include_vars_check,

@@ -171,6 +171,16 @@ const struct tend_module mod_lineinfile = {
 	.exclusive = lineinfile_exclusive_args,
 	.flags = MOD_FILE_ARGS,
 	.doc = "make sure a line is in a file, or replace it by regex",
+	.returns =
+		"msg: \"line added\", \"line replaced\", \"N line(s) removed\" or empty\n"
+		"backup: the copy made with backup: yes (else empty)\n"
+		"mode, owner, group, uid, gid, size, state: of dest after the task\n",
+	.example =
+		"- lineinfile:\n"
+		"    path: /etc/ssh/sshd_config\n"
+		"    regexp: '^#?PasswordAuthentication '\n"
+		"    line: PasswordAuthentication no\n"
+		"    state: present\n",
 	.probe = lineinfile_probe,
 	.judge = lineinfile_judge,
 	.apply = lineinfile_apply,

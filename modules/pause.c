@@ -137,5 +137,16 @@ const struct tend_module mod_pause = {
 	.args = pause_args,
 	.flags = MOD_CONTROLLER | MOD_ONCE,
 	.doc = "Wait a while, or for enter at a prompt (on a terminal).",
+	.returns =
+		"user_input: what was typed at the prompt (empty without one)\n"
+		"stdout: \"Paused for 1.5 seconds\" (or minutes), or empty\n"
+		"echo: whether the input was echoed\n"
+		"rc, stderr: 0 and empty\n"
+		"delta: seconds waited\n",
+	.example =
+		"- pause:\n"
+		"    seconds: 30\n"
+		"- pause:\n"
+		"    prompt: \"Check the canary, then press enter\"\n",
 	.check = pause_check,
 };

@@ -53,6 +53,10 @@ const struct tend_module mod_ping = {
 	.args = ping_args,
 	.doc = "Check that the host can be reached and runs a command; "
 	       "returns ping: pong (or data).",
+	.returns =
+		"ping: \"pong\", or the data given\n",
+	.example =
+		"- ping:\n",
 	.probe = ping_probe,
 	.judge = ping_judge,
 };

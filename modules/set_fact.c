@@ -53,5 +53,10 @@ const struct tend_module mod_set_fact = {
 	.args = set_fact_args,
 	.flags = MOD_CONTROLLER | MOD_CLEAN_FACTS,
 	.doc = "Set host variables for the rest of the run.",
+	.returns =
+		"ansible_facts: the variables set, by name\n",
+	.example =
+		"- set_fact:\n"
+		"    release_dir: \"/srv/app/releases/{{ version }}\"\n",
 	.check = set_fact_check,
 };

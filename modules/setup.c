@@ -131,6 +131,13 @@ const struct tend_module mod_setup = {
 	.args = setup_args,
 	.flags = MOD_FACTS,
 	.doc = "gather facts about the host (as gather_facts does)",
+	.returns =
+		"ansible_facts: the facts gathered (the subsets asked for; the same\n"
+		"    names as Ansible's: distribution, os_family, hostname, default_ipv4,\n"
+		"    env, mounts, ... see docs/facts.md)\n",
+	.example =
+		"- setup:\n"
+		"    gather_subset: [min, network]\n",
 	.probe = setup_probe,
 	.judge = setup_judge,
 	.validate = setup_validate,

@@ -83,6 +83,22 @@ const struct tend_module mod_shell = {
 	.args = shell_args,
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
 	.doc = "run shell text on the host",
+	.returns =
+		"cmd: the shell text as run\n"
+		"rc: its exit code\n"
+		"stdout, stderr: what it printed (a trailing newline removed)\n"
+		"stdout_lines, stderr_lines: the same, split into lines\n"
+		"start, end: when it started and ended (local time)\n"
+		"delta: how long it took (H:MM:SS.ffffff)\n"
+		"msg: \"non-zero return code\" on a failure, else empty\n",
+	.example =
+		"- shell: ls /etc/app/conf.d | wc -l\n"
+		"  register: confs\n"
+		"  changed_when: false\n"
+		"- shell: ./configure && make install\n"
+		"  args:\n"
+		"    chdir: /usr/src/tool\n"
+		"    creates: /usr/local/bin/tool\n",
 	.probe = shell_probe,
 	.judge = task_command_judge,
 	.apply = shell_apply,

@@ -332,6 +332,21 @@ const struct tend_module mod_stat = {
 	.name = "stat",
 	.args = stat_args,
 	.doc = "report facts about a file",
+	.returns =
+		"stat: what is at path; exists is false (and nothing else given)\n"
+		"    when there is nothing. Else exists, path, mode (\"0644\"), isdir,\n"
+		"    isreg, islnk, isblk, ischr, isfifo, issock, isuid, isgid, size,\n"
+		"    uid, gid, pw_name, gr_name, inode, dev, nlink, atime, mtime, ctime,\n"
+		"    readable, writeable, executable, the r/w/x bits by class (rusr,\n"
+		"    wgrp, xoth ...), lnk_source and lnk_target for a link, checksum\n"
+		"    (SHA-1, with get_checksum), mimetype and charset, attributes\n",
+	.example =
+		"- stat:\n"
+		"    path: /etc/app/app.conf\n"
+		"  register: conf\n"
+		"- debug:\n"
+		"    msg: \"{{ conf.stat.mode }} {{ conf.stat.pw_name }}\"\n"
+		"  when: conf.stat.exists\n",
 	.probe = stat_probe,
 	.judge = stat_judge,
 	.apply = NULL,

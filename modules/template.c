@@ -80,6 +80,18 @@ const struct tend_module mod_template = {
 	.args = template_args,
 	.files_dir = "templates",
 	.doc = "render a template from the controller onto the host",
+	.returns =
+		"dest: the file written\n"
+		"src: the template on the controller\n"
+		"checksum: SHA-1 of the rendered content\n"
+		"backup_file: the copy made with backup: yes\n"
+		"mode, owner, group, uid, gid, size, state: of dest after the task\n",
+	.example =
+		"- template:\n"
+		"    src: nginx.conf.j2\n"
+		"    dest: /etc/nginx/nginx.conf\n"
+		"    mode: \"0644\"\n"
+		"    validate: nginx -t -c %s\n",
 	.probe = template_probe,
 	.judge = file_copy_judge,
 	.apply = file_copy_apply,

@@ -1,5 +1,7 @@
 #!/bin/sh
-# help, version, modules, doc, and usage errors.
+# help, version, modules, doc (every module's says what it returns and
+# gives an example, which tend validates as a play's tasks), and usage
+# errors.
 . "$(dirname "$0")/../lib/lib-test.sh"
 run_tend 0 version
 expect_in "$T/out" "tend "
@@ -14,6 +16,22 @@ for m in command shell copy file template lineinfile blockinfile stat debug asse
 done
 run_tend 0 doc copy
 expect_in "$T/out" "dest (path, required)"
+expect_in "$T/out" "checksum: SHA-1 of the content"
+"$TEND" modules >"$T/modules"
+while read -r m _; do
+	run_tend 0 doc "$m"
+	grep -q '^returns:$' "$T/out" || fail "tend doc $m: no returns"
+	grep -q '^example:$' "$T/out" || fail "tend doc $m: no example"
+	{
+		printf -- '- hosts: all\n  gather_facts: false\n  tasks:\n'
+		sed -n '/^example:$/,$p' "$T/out" | sed '1d; s/^  /    /'
+	} >"$T/example-$m.yml"
+	run_tend 0 validate "$T/example-$m.yml"
+done <"$T/modules"
+# docs/modules.md is these docs, regenerated when a module's table changes
+sh "$TOP/scripts/module-reference.sh" "$TEND" >"$T/modules.md"
+diff -u "$TOP/docs/modules.md" "$T/modules.md" ||
+	fail "docs/modules.md is stale: sh scripts/module-reference.sh bin/tend >docs/modules.md"
 run_tend 1 doc nosuchmodule
 expect_in "$T/err" "no module named 'nosuchmodule'"
 run_tend 1 frobnicate
