@@ -317,9 +317,10 @@ static const struct cli_cmd cmds[] = {
 	{ "modules", cmd_modules, 0, no_opts, "", "list the modules", NULL },
 	{ "doc", cmd_doc, 0, no_opts, "MODULE", "the arguments of a module", NULL },
 	{ "help", cmd_help, 0, help_opts,
-	  "[--man] [COMMAND | ansible.cfg | tend.yml] | --man-dir DIR",
-	  "help on a command, or the ansible.cfg keys tend reads; the "
-	  "manual pages", NULL },
+	  "[--man] [COMMAND | ansible.cfg | tend.yml | keywords] | "
+	  "--man-dir DIR",
+	  "help on a command, the ansible.cfg keys tend reads, or the "
+	  "playbook keywords; the manual pages", NULL },
 	{ "completion", cmd_completion, 0, no_opts, "bash | zsh",
 	  "print the shell completion script for bash or zsh", NULL },
 	{ "version", cmd_version, 0, no_opts, "", "print the version", NULL },
@@ -471,6 +472,8 @@ int cmd_help(struct cli_args *a)
 		return cli_help_config();
 	if (!strcmp(a->pos[0], "ansible.cfg"))
 		return cli_help_ansiblecfg();
+	if (!strcmp(a->pos[0], "keywords"))
+		return cli_help_keywords();
 	c = cli_find_cmd(a->pos[0]);
 	if (!c)
 		return cli_err("no command '%s'", a->pos[0]);

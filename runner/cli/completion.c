@@ -67,7 +67,7 @@ static void topic_words(FILE *f, const struct cli_cmd *cmds)
 {
 	for (size_t i = 0; cmds[i].name; i++)
 		fprintf(f, "%s ", cmds[i].name);
-	fputs("ansible.cfg tend.yml", f);
+	fputs("ansible.cfg tend.yml keywords", f);
 }
 
 static void module_words(FILE *f)

@@ -148,3 +148,22 @@ int cmd_pull(struct cli_args *a)
 	printf("dir     %s\n", a->src.dir);
 	return a->src.stale ? EXIT_ERROR : EXIT_OK;
 }
+
+/*
+ * `tend help keywords`: the play, then the task keywords, one a line,
+ * from the tables the loader reads them with (a "not supported yet" one
+ * is refused by name when the playbook loads).
+ */
+int cli_help_keywords(void)
+{
+	const char *name, *doc;
+
+	for (int play = 1; play >= 0; play--) {
+		printf(play ? "Play keywords:\n\n" :
+		       "\nTask keywords (blocks and handlers take them too):\n\n");
+		for (size_t i = 0;
+		     playbook_keyword_doc(play, i, &name, &doc); i++)
+			printf("  %-20s %s\n", name, doc ? doc : "");
+	}
+	return EXIT_OK;
+}

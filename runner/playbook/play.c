@@ -291,7 +291,8 @@ static const struct keyword play_keywords[] = {
 	{ "vars", parse_vars, 0, "variables of the play" },
 	{ "vars_files", parse_vars_files, 0, "files of variables" },
 	{ "gather_facts", parse_gather_facts, 0, "gather facts first" },
-	{ "become", parse_become, 0, "run with sudo" },
+	{ "become", parse_become, 0,
+	  "run as another user (become_method: sudo or su)" },
 	{ "become_user", parse_become_user, 0, "as this user" },
 	{ "become_method", playbook_parse_become_method, 0,
 	  "sudo or su" },
@@ -314,7 +315,7 @@ static const struct keyword play_keywords[] = {
 	  "one failed host ends the play for all" },
 	{ "max_fail_percentage", parse_max_fail_percentage, 0,
 	  "end the play past this share of failed hosts" },
-	{ "roles", NULL, 0, "roles run before the tasks (role.c)" },
+	{ "roles", NULL, 0, "roles run before the tasks (docs/roles.md)" },
 	{ "environment", parse_environment, 0,
 	  "environment variables for the modules of every task" },
 	{ "vars_prompt", playbook_parse_vars_prompt, 0,
@@ -349,6 +350,21 @@ static const struct keyword play_keywords[] = {
 	  "own timeout" },
 	{ NULL, NULL, 0, NULL },
 };
+
+bool playbook_keyword_doc(bool play, size_t i, const char **name,
+			  const char **doc)
+{
+	const struct keyword *k = play ? play_keywords : task_keywords;
+
+	for (size_t n = 0; n < i; n++)
+		if (!k[n].name)
+			return false;
+	if (!k[i].name)
+		return false;
+	*name = k[i].name;
+	*doc = k[i].doc;
+	return true;
+}
 
 void play_free(struct play *p)
 {

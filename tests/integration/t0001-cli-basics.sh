@@ -1,7 +1,7 @@
 #!/bin/sh
 # help, version, modules, doc (every module's says what it returns and
-# gives an example, which tend validates as a play's tasks), and usage
-# errors.
+# gives an example, which tend validates as a play's tasks), the keyword
+# reference, and usage errors.
 . "$(dirname "$0")/../lib/lib-test.sh"
 run_tend 0 version
 expect_in "$T/out" "tend "
@@ -28,10 +28,16 @@ while read -r m _; do
 	} >"$T/example-$m.yml"
 	run_tend 0 validate "$T/example-$m.yml"
 done <"$T/modules"
-# docs/modules.md is these docs, regenerated when a module's table changes
-sh "$TOP/scripts/module-reference.sh" "$TEND" >"$T/modules.md"
-diff -u "$TOP/docs/modules.md" "$T/modules.md" ||
-	fail "docs/modules.md is stale: sh scripts/module-reference.sh bin/tend >docs/modules.md"
+# the play and task keywords, from the loader's tables
+run_tend 0 help keywords
+expect_in "$T/out" "  serial               hosts per batch"
+expect_in "$T/out" "  async                not supported yet: runs the task in the background"
+# docs/modules.md and keywords.md are these, regenerated when a table changes
+for r in modules keywords; do
+	sh "$TOP/scripts/reference.sh" "$TEND" $r >"$T/$r.md"
+	diff -u "$TOP/docs/$r.md" "$T/$r.md" ||
+		fail "docs/$r.md is stale: sh scripts/reference.sh bin/tend $r >docs/$r.md"
+done
 run_tend 1 doc nosuchmodule
 expect_in "$T/err" "no module named 'nosuchmodule'"
 run_tend 1 frobnicate

@@ -388,6 +388,7 @@ int cli_load_ansiblecfg(struct cli_args *a);
 int cli_ansiblecfg_vault(struct cli_args *a);
 void cli_ansiblecfg_settings(struct cli_args *a, bool before);
 int cli_help_ansiblecfg(void);
+int cli_help_keywords(void);
 
 /* args.c: usage of one command; cli.c: of all, and lookup by name. */
 void cli_usage_cmd(FILE *f, const struct cli_cmd *c);

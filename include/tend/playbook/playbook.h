@@ -261,6 +261,14 @@ int playbook_load_tasks(struct tasklist *out, const char *path,
 void playbook_free(struct playbook *pb);
 
 /*
+ * `tend help keywords`: the i-th keyword of plays (play true) or of
+ * tasks, blocks and handlers (play false), with what tend does with it
+ * (a refused one's says "not supported yet"); false past the last.
+ */
+bool playbook_keyword_doc(bool play, size_t i, const char **name,
+			  const char **doc);
+
+/*
  * ansible-playbook's --start-at-task NAME over the playbooks `pbs`, in
  * the order they run: the first task loaded with them (in blocks, static
  * imports and roles; not in a rescue or always, nor what a dynamic
