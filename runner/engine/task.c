@@ -687,14 +687,28 @@ static void call_record(struct call *c, enum call_next next,
  * The result for the JSON report: masked (run_taint flagged what holds a
  * secret), scrubbed and checked for short secret pieces as msg is.
  */
-static char *result_text(const struct call *c)
+static char *result_text(const struct call *c, const struct val *result)
 {
 	struct buf b = BUF_INIT;
 
-	val_to_json(&b, c->result, 0);
+	val_to_json(&b, result, 0);
 	run_scrub(&b, c->secrets);
 	run_hide_short_secrets(&b, c->args);
 	return buf_detach(&b, NULL);
+}
+
+/* -vvv: the result with the module's arguments, as Ansible shows it. */
+static char *verbose_result_text(const struct call *c)
+{
+	struct val *r = val_copy(c->result), *inv = val_dict();
+	char *s;
+
+	val_dict_set(inv, "module_args",
+		     c->args ? val_copy(c->args) : val_dict());
+	val_dict_set(r, "invocation", inv);
+	s = result_text(c, r);
+	val_unref(r);
+	return s;
 }
 
 /* Time the event, taint the result, release the call: the result. */
@@ -705,8 +719,12 @@ static struct val *call_finish(struct call *c)
 	if (hc->hs->ev_nr)
 		run_last_event(hc)->seconds = run_now_seconds() - c->t0;
 	run_taint(c->result, c->secrets);
-	if (hc->hs->ev_nr > c->ev0 && !hc->no_log)
-		run_last_event(hc)->result = result_text(c);
+	if (hc->hs->ev_nr > c->ev0 && !hc->no_log) {
+		run_last_event(hc)->result = result_text(c, c->result);
+		if (hc->pc->rs->opts->verbosity >= 3)
+			run_last_event(hc)->verbose_result =
+				verbose_result_text(c);
+	}
 	val_unref(c->secrets);
 	if (run_is_plan(hc) && (c->st == EV_UNKNOWN || c->result_unknown))
 		val_dict_set_bool(c->result, "tend_unknown", true);

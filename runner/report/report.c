@@ -527,9 +527,11 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 		buf_adds(&b, ev->label ? " " : " => ");
 		term_str(&b, ev->msg);
 	} else if (o->verbosity >= 1 && ev->result) {
-		/* -v, as ansible-playbook: the result register would store */
+		/* -v, as ansible-playbook: the result register would store;
+		 * -vvv: with the module's arguments (invocation) */
 		buf_adds(&b, " => ");
-		term_str(&b, ev->result);
+		term_str(&b, o->verbosity >= 3 && ev->verbose_result ?
+			 ev->verbose_result : ev->result);
 	}
 	color(&b, o, C_RESET);
 	buf_addch(&b, '\n');

@@ -1,8 +1,10 @@
 #!/bin/sh
 # -v and -vv as ansible-playbook: -v prints each task's result (what
 # register would store) after its status line, secrets masked and nothing
-# under no_log; -vv adds "task path: FILE:LINE" under each task banner.
-# Without -v neither appears.
+# under no_log; -vv adds "task path: FILE:LINE" under each task banner;
+# -vvv adds the module's arguments to the result as Ansible's
+# "invocation": {"module_args": ...}, secrets masked there too. Without -v
+# none appears.
 . "$(dirname "$0")/../lib/lib-test.sh"
 mkdir "$T/r"
 printf 'api_token: "tok-%s-secret"\n' "$$" >"$T/secrets.yml"
@@ -41,3 +43,17 @@ run_tend 0 apply "$T/pb.yml" -e root="$T/r" --secrets "$T/secrets.yml" -vv
 expect_in "$T/out" "task path: $T/pb.yml:4"
 expect_in "$T/out" "task path: $T/pb.yml:6"
 expect_in "$T/out" '=> {"dest": '
+expect_not_in "$T/out" '"invocation"'
+run_tend 0 apply "$T/pb.yml" -e root="$T/r" --secrets "$T/secrets.yml" -vvv
+expect_in "$T/out" "task path: $T/pb.yml:4"
+line=$(grep ' => {"dest": ' "$T/out" | head -1)
+printf '%s\n' "${line#*=> }" >"$T/res3.json"
+[ "$(json_get "$T/res3.json" "d['invocation']['module_args']")" = \
+	"{'content': 'a\\n', 'dest': '$T/r/a'}" ] || { cat "$T/out"; fail "-vvv: the copy's module_args"; }
+# the command's arguments hold the token: masked, never shown
+expect_in "$T/out" '"invocation": {"module_args": {"_raw_params": "<secret>"}}'
+expect_not_in "$T/out" "tok-$$-secret"
+expect_not_in "$T/out" "hush"
+# the JSON output keeps the registered value alone
+run_tend 0 apply "$T/pb.yml" -e root="$T/r" --secrets "$T/secrets.yml" -vvv --format json
+expect_not_in "$T/out" '"invocation"'

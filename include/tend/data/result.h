@@ -65,6 +65,12 @@ struct run_event {
 	 * for events no module call made (an include, facts gathering).
 	 */
 	char *result;
+	/*
+	 * -vvv, as ansible-playbook's: the result with the module's
+	 * arguments as "invocation": {"module_args": ...}, masked and
+	 * scrubbed as result is; NULL below -vvv and where result is NULL.
+	 */
+	char *verbose_result;
 	double seconds;
 	/*
 	 * SHA-256 (hex) of what the check observed: its outcome, attribute
