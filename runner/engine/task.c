@@ -662,8 +662,12 @@ static void call_record(struct call *c, enum call_next next,
 	if (c->args)
 		run_collect_secrets(c->secrets, c->args, false);
 	/* and what the module's spec says is secret (ARG_SECRET ...) */
-	if (c->norm)
+	if (c->norm) {
 		run_collect_secrets(c->secrets, c->norm, false);
+		if (c->hc->hs->secret_text)
+			run_keep_secrets(c->hc->hs->secret_text, c->norm,
+					 false);
+	}
 	switch (next) {
 	case CALL_EVENT:
 		record_event(c, host_failed);
@@ -701,10 +705,12 @@ static char *result_text(const struct call *c, const struct val *result)
 static char *verbose_result_text(const struct call *c)
 {
 	struct val *r = val_copy(c->result), *inv = val_dict();
+	struct val *args = c->args ? val_copy(c->args) : val_dict();
 	char *s;
 
-	val_dict_set(inv, "module_args",
-		     c->args ? val_copy(c->args) : val_dict());
+	/* a password in a URL is not an argument's secret: mask it */
+	run_mask_url_passwords(args);
+	val_dict_set(inv, "module_args", args);
 	val_dict_set(r, "invocation", inv);
 	s = result_text(c, r);
 	val_unref(r);
@@ -719,6 +725,9 @@ static struct val *call_finish(struct call *c)
 	if (hc->hs->ev_nr)
 		run_last_event(hc)->seconds = run_now_seconds() - c->t0;
 	run_taint(c->result, c->secrets);
+	/* what the module gave back as secret (a server's cookie) too */
+	if (hc->hs->secret_text)
+		run_keep_secrets(hc->hs->secret_text, c->result, false);
 	if (hc->hs->ev_nr > c->ev0 && !hc->no_log) {
 		run_last_event(hc)->result = result_text(c, c->result);
 		if (hc->pc->rs->opts->verbosity >= 3)

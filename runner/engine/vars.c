@@ -223,6 +223,27 @@ void run_collect_secrets(struct val *out, const struct val *v,
 }
 
 /*
+ * Add every secret string of v (a module's normalized arguments: what
+ * its spec calls secret; a result: what the module gave back as secret
+ * or quoted of one) to the host's secret text `set`, so that the host's
+ * later output masks it too: a task that compares a result with the
+ * literal, or -vvv's module_args of a later task.
+ */
+void run_keep_secrets(struct val *set, const struct val *v, bool inherited)
+{
+	bool secret = inherited || (v->flags & VAL_F_SECRET);
+
+	if (v->type == VAL_STR && secret &&
+	    strnlen(v->u.s.ptr, v->u.s.len) >= TEMPLATE_MIN_SECRET_TEXT &&
+	    !val_dict_get(set, v->u.s.ptr))
+		val_dict_set(set, v->u.s.ptr, val_null());
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		run_keep_secrets(set, v->u.list.items[i], secret);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		run_keep_secrets(set, v->u.dict.items[i].v, secret);
+}
+
+/*
  * Every secret string the output of a host must not show, longest first:
  * the secrets of the extra vars and what rendering made of secrets for
  * this host so far (template.h). A new list of secret strings.
@@ -347,6 +368,63 @@ void run_hide_short_secrets(struct buf *b, const struct val *args)
 		return;
 	buf_release_secret(b);
 	buf_adds(b, "(hidden: it may quote a piece of a secret)");
+}
+
+/*
+ * The password of every URL in `s` ("scheme://user:pw@host/...") as
+ * ********, as Ansible's log sanitizer shows it: a new string, or NULL
+ * when s holds none.
+ */
+static char *mask_url_passwords(const char *s, size_t len)
+{
+	struct buf b = BUF_INIT;
+	const char *p = s, *end = s + len, *sep;
+	bool masked = false;
+
+	while ((sep = memmem(p, (size_t)(end - p), "://", 3))) {
+		const char *auth = sep + 3, *stop = auth, *at = NULL, *colon;
+
+		while (stop < end && !strchr("/?# \t\n\"'", *stop)) {
+			if (*stop == '@')
+				at = stop;
+			stop++;
+		}
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (!colon) {
+			buf_add(&b, p, (size_t)(stop - p));
+			p = stop;
+			continue;
+		}
+		buf_add(&b, p, (size_t)(colon + 1 - p));
+		buf_adds(&b, "********");
+		p = at;
+		masked = true;
+	}
+	if (!masked) {
+		buf_release(&b);
+		return NULL;
+	}
+	buf_add(&b, p, (size_t)(end - p));
+	return buf_detach(&b, NULL);
+}
+
+void run_mask_url_passwords(struct val *v)
+{
+	for (size_t i = 0; v->type == VAL_LIST && i < v->u.list.nr; i++)
+		run_mask_url_passwords(v->u.list.items[i]);
+	for (size_t i = 0; v->type == VAL_DICT && i < v->u.dict.nr; i++)
+		run_mask_url_passwords(v->u.dict.items[i].v);
+	if (v->type == VAL_STR) {
+		char *m = mask_url_passwords(v->u.s.ptr, v->u.s.len);
+
+		if (m) {
+			if (v->flags & VAL_F_SECRET)
+				explicit_bzero(v->u.s.ptr, v->u.s.len);
+			free(v->u.s.ptr);
+			v->u.s.ptr = m;
+			v->u.s.len = strlen(m);
+		}
+	}
 }
 
 /* Scrub the thread's error message of secrets (its code kept). */

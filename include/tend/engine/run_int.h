@@ -314,9 +314,15 @@ int run_eval_when(bool *out, const struct hostctx *hc, const struct val *when,
 		  const struct scope *sc, const char **failed_cond);
 void run_collect_secrets(struct val *out, const struct val *v,
 		     bool inherited);
+void run_keep_secrets(struct val *set, const struct val *v, bool inherited);
 void run_scrub(struct buf *b, const struct val *secrets);
 void run_hide_short_secrets(struct buf *b, const struct val *args);
 void run_taint(struct val *v, const struct val *secrets);
+/*
+ * Every URL's password in v (strings changed in place: v is the
+ * caller's own copy) shown as ********, for -vvv's module_args.
+ */
+void run_mask_url_passwords(struct val *v);
 struct val *run_secrets(const struct hostctx *hc);
 struct val *run_secret_list(const struct runstate *rs, const struct val *text);
 void run_scrub_error(const struct val *secrets);
