@@ -3,7 +3,8 @@
 # register would store) after its status line, secrets masked and nothing
 # under no_log; -vv adds "task path: FILE:LINE" under each task banner;
 # -vvv adds the module's arguments to the result as Ansible's
-# "invocation": {"module_args": ...}, secrets masked there too. Without -v
+# "invocation": {"module_args": ...}, secrets (and URLs' passwords)
+# masked there too. Without -v
 # none appears.
 . "$(dirname "$0")/../lib/lib-test.sh"
 mkdir "$T/r"
@@ -19,6 +20,8 @@ cat >"$T/pb.yml" <<'YML'
     - name: quiet
       command: echo hush-{{ api_token }}
       no_log: true
+    - name: a URL's password
+      command: echo git clone https://deploy:pw9-$$@git.example/r.git
 YML
 run_tend 0 apply "$T/pb.yml" -e root="$T/r" --secrets "$T/secrets.yml"
 expect_not_in "$T/out" "task path:"
@@ -54,6 +57,8 @@ printf '%s\n' "${line#*=> }" >"$T/res3.json"
 expect_in "$T/out" '"invocation": {"module_args": {"_raw_params": "<secret>"}}'
 expect_not_in "$T/out" "tok-$$-secret"
 expect_not_in "$T/out" "hush"
+# a URL's password is masked in module_args as Ansible's log sanitizer does
+expect_in "$T/out" '"module_args": {"_raw_params": "echo git clone https://deploy:********@git.example/r.git"}'
 # the JSON output keeps the registered value alone
 run_tend 0 apply "$T/pb.yml" -e root="$T/r" --secrets "$T/secrets.yml" -vvv --format json
 expect_not_in "$T/out" '"invocation"'
