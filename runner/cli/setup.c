@@ -276,10 +276,102 @@ static int checkout_config(char **path, struct cli_args *a)
 	return 0;
 }
 
+/* Load tend.yml at `path` (NULL: the defaults) into *out: an exit code. */
+static int load_config_file(struct config **out, const char *path)
+{
+	struct diags d = DIAGS_INIT;
+	int error = config_load(out, path, &d);
+
+	cli_diags_print(&d);
+	diags_release(&d);
+	if (error == TEND_EPARSE)
+		return EXIT_ERROR;
+	if (error < 0)
+		return cli_err("%s", tend_error_last());
+	return 0;
+}
+
+/*
+ * A git source's checkout may hold a tend.yml, beside the playbook or at
+ * its top: its path, or NULL. An untrusted source's is named and not
+ * read; a trusted one's must resolve beneath the checkout.
+ */
+static int checkout_config_path(char **out, struct cli_args *a)
+{
+	const char *dirs[] = { a->pbs_nr ? a->pbs[0]->dir : NULL,
+			       a->src.dir };
+	struct buf p = BUF_INIT;
+
+	*out = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !*out; i++) {
+		struct stat st;
+
+		if (!dirs[i] || !fs_path_is_below(a->src.dir, dirs[i]))
+			continue;
+		buf_reset(&p);
+		buf_addf(&p, "%s/tend.yml", dirs[i]);
+		if (lstat(p.ptr, &st) == 0)
+			*out = buf_detach(&p, NULL);
+	}
+	buf_release(&p);
+	if (!*out)
+		return 0;
+	if (a->limits.untrusted) {
+		fprintf(stderr, "tend: warning: not reading '%s': the source is "
+			"untrusted (the operator's tend.yml alone applies)\n",
+			*out);
+		free(*out);
+		*out = NULL;
+	} else if (fs_exists_beneath(a->src.dir, *out) == TEND_EREFUSED) {
+		free(*out);
+		*out = NULL;
+		return cli_err("tend.yml: %s", tend_error_last());
+	}
+	return 0;
+}
+
+/*
+ * A git source: the operator's tend.yml (--config, else the current
+ * directory up, else XDG), then a trusted checkout's layered on it
+ * (config_layer: it only adds windows and providers).
+ */
+static int load_layered_config(struct config **out, struct cli_args *a)
+{
+	struct config *over = NULL;
+	struct diags d = DIAGS_INIT;
+	char *path = NULL, *ck = NULL;
+	int error, rc;
+
+	if (config_find(&path, a->config_path, ".", NULL) < 0)
+		return cli_err("%s", tend_error_last());
+	if ((rc = checkout_config_path(&ck, a)))
+		goto out;
+	if (path)
+		fprintf(stderr, "tend: using %s as tend.yml\n", path);
+	if ((rc = load_config_file(out, path)) || !ck)
+		goto out;
+	fprintf(stderr, "tend: adding the change windows and maintenance of "
+		"%s\n", ck);
+	if ((rc = load_config_file(&over, ck)))
+		goto out;
+	error = config_layer(*out, over, &d);
+	cli_diags_print(&d);
+	diags_release(&d);
+	if (error < 0)
+		rc = error == TEND_EPARSE ? EXIT_ERROR :
+		     cli_err("%s", tend_error_last());
+out:
+	config_free(over);
+	free(path);
+	free(ck);
+	return rc;
+}
+
 /*
  * tend.yml: --config, else the current directory up to its work tree's
- * root, else beside the playbook, else XDG; or defaults. The file used
- * is named on stderr, as ansible-playbook names its ansible.cfg.
+ * root, else beside the playbook, else XDG; or defaults. A git source's
+ * checkout adds to it (load_layered_config). The file used is named on
+ * stderr, as ansible-playbook names its ansible.cfg.
  */
 int cli_load_config(struct config **out, struct cli_args *a)
 {
@@ -288,6 +380,11 @@ int cli_load_config(struct config **out, struct cli_args *a)
 	const char *dir = a->pbs_nr ? a->pbs[0]->dir : NULL;
 	int error, rc;
 
+	if (a->src.dir) {
+		if ((rc = load_layered_config(out, a)))
+			return rc;
+		goto loaded;
+	}
 	if ((error = config_find(&path, a->config_path, ".", dir)) < 0)
 		return cli_err("%s", tend_error_last());
 	if (path && !a->config_path && a->limits.root &&
@@ -304,6 +401,7 @@ int cli_load_config(struct config **out, struct cli_args *a)
 		return EXIT_ERROR;
 	if (error < 0)
 		return cli_err("%s", tend_error_last());
+loaded:
 	if (!a->state_path && (*out)->state_path)
 		a->state_path = (*out)->state_path;
 	return 0;

@@ -365,6 +365,83 @@ fail:
 	return error;
 }
 
+/* The checkout's settings that break its layering rules, named in d. */
+static void check_layer(const struct config *base, const struct config *over,
+			struct diags *d)
+{
+	static const char *const scalars[] = { "duration", "grace", "extend",
+		"on_failure", "unknown", NULL };
+	const struct val *bm = val_dict_get(base->root, "maintenance");
+	const struct val *om = val_dict_get(over->root, "maintenance");
+	const char *op = base->path ? base->path : "the defaults";
+	bool allows = false;
+
+	for (size_t i = 0; i < over->root->u.dict.nr; i++) {
+		const char *k = over->root->u.dict.items[i].key;
+
+		if (strcmp(k, "maintenance") && strcmp(k, "change_windows"))
+			diags_add(d, &over->root->u.dict.items[i].pos, "'%s' "
+				  "is the operator's to set (%s): a checkout's "
+				  "tend.yml may only add change_windows and "
+				  "maintenance", k, op);
+	}
+	for (size_t i = 0; val_is(om, VAL_DICT) && scalars[i]; i++)
+		if (val_dict_get(om, scalars[i]) &&
+		    val_is(bm, VAL_DICT) && val_dict_get(bm, scalars[i]))
+			diags_add(d, settings_key_pos(om, scalars[i]),
+				  "maintenance.%s is set by the operator (%s): "
+				  "a checkout's tend.yml cannot change it",
+				  scalars[i], op);
+	for (size_t i = 0; i < base->change_windows_nr; i++)
+		allows |= !base->change_windows[i].deny;
+	for (size_t i = 0; allows && i < over->change_windows_nr; i++)
+		if (!over->change_windows[i].deny)
+			diags_add(d, &over->change_windows[i].pos, "an allow "
+				  "window would widen the operator's (%s): a "
+				  "checkout's tend.yml may add deny windows",
+				  op);
+}
+
+int config_layer(struct config *base, struct config *over, struct diags *d)
+{
+	const struct val *om = val_dict_get(over->root, "maintenance");
+	struct maintenance_config *bm = &base->maintenance;
+	struct maintenance_config *m = &over->maintenance;
+	size_t errors = d->errors, n;
+
+	check_layer(base, over, d);
+	if (d->errors > errors)
+		return tend_error_set_code(TEND_EPARSE, "'%s' has errors",
+					   over->path ? over->path : "tend.yml");
+	if (val_dict_get(om, "duration"))
+		bm->duration = m->duration;
+	if (val_dict_get(om, "grace"))
+		bm->grace = m->grace;
+	if (val_dict_get(om, "extend"))
+		bm->extend = m->extend;
+	if (val_dict_get(om, "on_failure"))
+		bm->on_failure = m->on_failure;
+	if (val_dict_get(om, "unknown"))
+		bm->unknown = m->unknown;
+	/* the providers and windows move: `over` keeps none */
+	n = bm->providers_nr + m->providers_nr;
+	bm->providers = xrealloc(bm->providers, (n ? n : 1) *
+				 sizeof(*bm->providers));
+	memcpy(bm->providers + bm->providers_nr, m->providers,
+	       m->providers_nr * sizeof(*m->providers));
+	bm->providers_nr = n;
+	m->providers_nr = 0;
+	n = base->change_windows_nr + over->change_windows_nr;
+	base->change_windows = xrealloc(base->change_windows, (n ? n : 1) *
+					sizeof(*base->change_windows));
+	memcpy(base->change_windows + base->change_windows_nr,
+	       over->change_windows,
+	       over->change_windows_nr * sizeof(*over->change_windows));
+	base->change_windows_nr = n;
+	over->change_windows_nr = 0;
+	return 0;
+}
+
 void config_free(struct config *c)
 {
 	if (!c)

@@ -118,6 +118,14 @@ expect_in "$T/err" "not reading '"
 expect_in "$T/err" "/tend.yml': the source is untrusted"
 [ ! -e "$T/evil.db" ] || fail "the checkout's tend.yml chose the state DB"
 
+# trusted, its tend.yml is layered on the operator's and may not choose
+# the state DB (t1011): refused by line, nothing run
+run_tend 1 plan --repo "$T/src" --ref main -i hosts diff-leak.yml --trust-source
+expect_in "$T/err" "/tend.yml:1:1: 'state' is the operator's to set"
+[ ! -e "$T/evil.db" ] || fail "the checkout's tend.yml chose the state DB"
+g rm -q tend.yml
+g commit -q -m "no tend.yml"
+
 # trusted by the operator, the same plan runs on the controller
 run_tend 0 plan --repo "$T/src" --ref main -i hosts diff-leak.yml --diff --trust-source
 expect_in "$T/out" "TOPSECRET-file"
@@ -154,8 +162,12 @@ cd "$T/pr"
 run_tend 1 plan --untrusted -i remote-hosts outside.yml
 expect_in "$T/err" "outside.yml:5:"
 expect_in "$T/err" "refusing to read '$T/controller-secret.txt': it leads outside the source checkout"
+printf 'state:\n  path: %s/evil.db\n' "$T" >tend.yml
 run_tend 3 plan --untrusted -i hosts diff-leak.yml --diff
 expect_in "$T/out" "refusing to run on the controller"
+expect_in "$T/err" "/tend.yml': the source is untrusted"
+[ ! -e "$T/evil.db" ] || fail "the --untrusted checkout's tend.yml chose the state DB"
+rm tend.yml
 expect_not_in "$T/out" "TOPSECRET"
 run_tend 1 plan --untrusted "$T/src/apply-me.yml"
 expect_in "$T/err" "leads outside the source checkout"

@@ -53,6 +53,18 @@ int config_find(char **out, const char *cli_path, const char *start_dir,
 int config_load(struct config **out, const char *path, struct diags *d);
 
 void config_free(struct config *c);
+/*
+ * Layer `over`, the tend.yml of a trusted checkout (loaded), on `base`,
+ * the operator's: it adds change windows and maintenance providers, and
+ * sets maintenance's duration, grace, extend, on_failure and unknown
+ * where the operator's file does not. Anything else it sets (ssh, state,
+ * the daemon's sections), a maintenance setting the operator's sets, or
+ * an allow window when the operator has some (it would widen them) is
+ * an error in d at its line: TEND_EPARSE, and base is unchanged.
+ * Afterwards `over` holds no windows or providers; free it as before.
+ */
+int config_layer(struct config *base, struct config *over, struct diags *d);
+
 
 /*
  * The sections of tend.yml and the keys each accepts, for its manual
