@@ -97,7 +97,7 @@ static const struct cli_opt run_opts[] = {
 	  "more output (-vv ... -vvvv): debug tasks up to that verbosity, "
 	  "a failed task's whole rc, stdout and stderr; apply: each task's "
 	  "result (-v), its task path (-vv), the module's arguments in it "
-	  "(-vvv)" },
+	  "(-vvv), each connection's settings when first opened (-vvvv)" },
 	{ OPT_NO_COLOR, 0, "no-color", NULL, "no colour even on a terminal" },
 	{ OPT_STATS, 0, "stats", NULL,
 	  "print round trips per host per task to stderr" },

@@ -39,6 +39,7 @@ void run_result_release(struct run_result *r)
 		free(ev->detail_json);
 		free(ev->result);
 		free(ev->verbose_result);
+		free(ev->conn_detail);
 		free(ev->observed);
 	}
 	free(r->events);

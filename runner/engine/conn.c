@@ -222,6 +222,27 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 	return conn_open(hc->hs->conn, hc->hs->name, sc, hc->pc->rs);
 }
 
+static void tell(struct buf *b, struct conn *c)
+{
+	if (!c->t || !c->t->detail || c->told)
+		return;
+	c->told = true;
+	if (b->len)
+		buf_addch(b, '\n');
+	buf_adds(b, c->t->detail);
+}
+
+char *run_conn_untold(struct hoststate *hs)
+{
+	struct buf b = BUF_INIT;
+
+	if (hs->conn)
+		tell(&b, hs->conn);
+	for (size_t i = 0; i < hs->dels_nr; i++)
+		tell(&b, &hs->dels[i].conn);
+	return b.len ? buf_detach(&b, NULL) : NULL;
+}
+
 /* Ansible's C.LOCALHOST: the names of the implicit localhost */
 static bool is_localhost(const char *name)
 {

@@ -188,6 +188,8 @@ void run_add_event(struct hostctx *hc, const struct task *t,
 	}
 	ev->label = label ? scrubbed(label, secrets) : NULL;
 	ev->msg = msg && *msg ? scrubbed(msg, secrets) : NULL;
+	if (hc->pc->rs->opts->verbosity >= 4)
+		ev->conn_detail = run_conn_untold(hs);
 	val_unref(secrets);
 	buf_reset(&hung);
 	/* what follows in the block runs only if this one succeeds */

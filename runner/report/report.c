@@ -506,6 +506,11 @@ void report_live_event(struct live_report *lr, const struct run_event *ev)
 		indented(&b, ev->diff, "", o, true);
 	if (ev->changes && (o->diff || o->mode == RUN_PLAN))
 		indented(&b, ev->changes, "  ", o, false);
+	/* -vvvv: the connection it opened, as Ansible's plugins say it */
+	if (o->verbosity >= 4 && ev->conn_detail) {
+		term_str(&b, ev->conn_detail);
+		buf_addch(&b, '\n');
+	}
 	color(&b, o, status_color(ev->status));
 	if (ev->status == EV_FAILED)
 		buf_addf(&b, "fatal: [%s", ev->host);

@@ -9,6 +9,7 @@
 #include "tend/transport/ssh.h"
 #include "tend/transport/ssh_config.h"
 #include "tend/transport/table.h"
+#include "tend/transport/detail.h"
 
 /* Kinds registered at run time (tests); searched before the built-in ones. */
 #define MAX_REGISTERED 8
@@ -17,8 +18,11 @@ static size_t registered_nr;
 
 static int open_local(struct transport **out, const struct transport_vars *v)
 {
-	(void)v;
-	return transport_local_new(out);
+	int error = transport_local_new(out);
+
+	if (!error)
+		(*out)->detail = transport_local_detail(v->inventory_name);
+	return error;
 }
 
 /*
@@ -235,7 +239,8 @@ static int open_ssh(struct transport **out, const struct transport_vars *v)
 	if (jump && strcasecmp(jump, "none") &&
 	    (error = jumps_parse(&jumps, &o, jump, cfg)) < 0)
 		goto out;
-	error = transport_ssh_new(out, &o);
+	if (!(error = transport_ssh_new(out, &o)))
+		(*out)->detail = transport_ssh_detail(&o);
 out:
 	jumps_release(&jumps);
 	ssh_config_hold_release(&hold);
@@ -310,7 +315,8 @@ static int open_lxd(struct transport **out, const struct transport_vars *v)
 	o.client_key = key;
 	o.ca_file = ca;
 	o.wait_forever = true; /* a long command is no unreachable host */
-	error = transport_lxd_new(out, &o, name);
+	if (!(error = transport_lxd_new(out, &o, name)))
+		(*out)->detail = transport_lxd_detail(name, o.url, project);
 out:
 	free(host);
 	free(project);

@@ -20,6 +20,10 @@ void transport_close(struct transport *t)
 		free(t->become_password);
 		t->become_password = NULL;
 	}
+	if (t) {
+		free(t->detail);
+		t->detail = NULL;
+	}
 	if (t && t->close)
 		t->close(t);
 }

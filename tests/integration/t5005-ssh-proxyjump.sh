@@ -60,7 +60,9 @@ rm "$T/out-target"
 # depth 2: through h1 (outside), then j2 (inside)
 printf "target %s ansible_ssh_common_args='-o ProxyJump=%s@127.0.0.1:%s,%s2:%s'\n" \
 	"$conn" "$me" "$p1" "$net" "$pj" >"$T/inv2"
-run_tend 0 apply -i "$T/inv2" "$T/p.yml"
+run_tend 0 apply -i "$T/inv2" "$T/p.yml" -vvvv
+# -vvvv names the hops in the order the connection takes them
+expect_in "$T/out" "; via $me@127.0.0.1:$p1, $me@${net}2:$pj; one persistent shell"
 expect_content "$T/out-target" "$me
 "
 rm "$T/out-target"

@@ -71,6 +71,11 @@ struct run_event {
 	 * scrubbed as result is; NULL below -vvv and where result is NULL.
 	 */
 	char *verbose_result;
+	/*
+	 * -vvvv: what the connections this event's call opened are
+	 * (transport.h's `detail`), shown before its status line; or NULL.
+	 */
+	char *conn_detail;
 	double seconds;
 	/*
 	 * SHA-256 (hex) of what the check observed: its outcome, attribute

@@ -39,6 +39,7 @@ struct conn {
 	char *host;
 	struct transport *t;
 	char *error; /* why it could not connect, once tried */
+	bool told;   /* its transport's detail shown (-vvvv) */
 };
 
 /* A host's connection to a host its tasks delegate to (delegate_to). */
@@ -377,6 +378,12 @@ struct val *run_render_args(const struct hostctx *hc, const struct task *t,
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
+/*
+ * -vvvv: what the host's connections opened since the last call are
+ * (transport.h's `detail`, the host's own then its delegates'), each
+ * told once: a new string, or NULL when there is none.
+ */
+char *run_conn_untold(struct hoststate *hs);
 /*
  * The transport of host `name` for a task of hc->hs delegated to it: the
  * connection vars are the delegate's (its inventory vars, the play's and

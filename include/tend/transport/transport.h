@@ -87,6 +87,11 @@ struct transport {
 	 * transport_close.
 	 */
 	char *become_password;
+	/*
+	 * What the connection is, for -vvvv (transport/detail.h), or NULL.
+	 * Set by transport_open; owned and freed by transport_close.
+	 */
+	char *detail;
 };
 
 /* The local connection: scripts run in /bin/sh on this machine. */
