@@ -242,6 +242,9 @@ void report_plan_text(struct buf *out, const struct run_result *r,
 				term_str(out, *play ? play : "(unnamed)");
 				buf_addch(out, '\n');
 			}
+			/* -vvvv: the connection its call opened */
+			if (o->verbosity >= 4 && ev->conn_detail)
+				indented(out, ev->conn_detail, "    ", o, false);
 			buf_adds(out, "    ");
 			color(out, o, status_color(ev->status));
 			buf_addf(out, "%s %-7s", plan_mark(ev->status),

@@ -4,7 +4,7 @@
 # USER: NAME"), then the settings tend resolved for it: port, key files,
 # known_hosts, host key checking, timeouts, jump hosts. Once per
 # connection, a delegate's too; never below -vvvv, never in the JSON
-# output, never a secret (a become password).
+# output, never a secret (a become password). plan -vvvv too.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-sshd.sh"
 sshd_start 1 >/dev/null
@@ -36,6 +36,10 @@ expect_in "$T/out" "<localhost> ESTABLISH LOCAL CONNECTION FOR USER: $ME"
 grep -A1 'SSH: port' "$T/out" | grep -q '^ok: \[h1\]' || { cat "$T/out"; fail "the detail is not just before the facts' status line"; }
 grep -A1 'ESTABLISH LOCAL' "$T/out" | grep -q '^changed: \[h1 -> localhost\]' || { cat "$T/out"; fail "the delegate's detail is not before its status line"; }
 expect_not_in "$T/out" "s3cret-BECOME"
+# the plan too, under its host
+run_tend 0 plan -i "$T/sshd/inventory" "$T/pb.yml" -vvvv
+expect_in "$T/out" "    <127.0.0.1> ESTABLISH SSH CONNECTION FOR USER: $ME"
+grep -A1 'SSH: port' "$T/out" | grep -q '^    = ok      Gathering Facts' || { cat "$T/out"; fail "the plan's detail is not above the facts' line"; }
 # -vvv and the JSON output: none
 run_tend 0 apply -i "$T/sshd/inventory" "$T/pb.yml" -vvv
 expect_not_in "$T/out" "ESTABLISH"
