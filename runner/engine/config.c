@@ -427,16 +427,18 @@ int config_layer(struct config *base, struct config *over, struct diags *d)
 	n = bm->providers_nr + m->providers_nr;
 	bm->providers = xrealloc(bm->providers, (n ? n : 1) *
 				 sizeof(*bm->providers));
-	memcpy(bm->providers + bm->providers_nr, m->providers,
-	       m->providers_nr * sizeof(*m->providers));
+	if (m->providers_nr)
+		memcpy(bm->providers + bm->providers_nr, m->providers,
+		       m->providers_nr * sizeof(*m->providers));
 	bm->providers_nr = n;
 	m->providers_nr = 0;
 	n = base->change_windows_nr + over->change_windows_nr;
 	base->change_windows = xrealloc(base->change_windows, (n ? n : 1) *
 					sizeof(*base->change_windows));
-	memcpy(base->change_windows + base->change_windows_nr,
-	       over->change_windows,
-	       over->change_windows_nr * sizeof(*over->change_windows));
+	if (over->change_windows_nr)
+		memcpy(base->change_windows + base->change_windows_nr,
+		       over->change_windows,
+		       over->change_windows_nr * sizeof(*over->change_windows));
 	base->change_windows_nr = n;
 	over->change_windows_nr = 0;
 	return 0;
