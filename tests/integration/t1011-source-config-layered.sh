@@ -8,6 +8,11 @@
 # window beside the operator's (it would widen them) is refused by
 # file:line:col, before anything runs. An untrusted source's is not read.
 . "$(dirname "$0")/../lib/lib-test.sh"
+. "$TOP/tests/lib/lib-alertmanager.sh"
+rcv_start "$T/rcv" --secret hook-key
+printf hook-key >"$T/hook.key"
+stop_rcv() { rcv_stop "$T/rcv"; }
+on_exit stop_rcv
 export XDG_CACHE_HOME="$T/cache" XDG_CONFIG_HOME="$T/config"
 mkdir -p "$T/config/tend" "$T/tgt"
 printf 'state:\n  path: %s/op.db\nmaintenance:\n  duration: 20m\n' "$T" \
@@ -63,6 +68,24 @@ apply 0
 [ -e "$T/tgt/f" ] || fail "the apply did not run"
 [ -s "$T/op.db" ] || fail "the operator's state DB was not used"
 expect_not_in "$T/err" "adding the change windows"
+
+# a provider it adds announces the window; its grace (unset by the
+# operator) is taken
+rm "$T/tgt/f"
+commit "maintenance:
+  grace: 1m
+  providers:
+    - type: webhook
+      url: http://127.0.0.1:$(cat "$T/rcv/port")/signed/repo
+      secret_file: $T/hook.key" - "announce"
+apply 0
+[ -e "$T/tgt/f" ] || fail "the apply with the checkout's provider did not run"
+/usr/bin/python3 - "$T/rcv/requests.jsonl" <<'PY' || fail "the checkout's webhook was not told of the window"
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+ev = [r['body']['event'] for r in reqs if r["path"] == "/signed/repo"]
+assert ev == ['window.open', 'window.close'], ev
+PY
 
 # what only the operator sets: refused by file:line:col, nothing run
 rm "$T/tgt/f"
