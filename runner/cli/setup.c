@@ -217,6 +217,18 @@ int cli_setup_playbooks(struct cli_args *a)
  * checkout is read beneath it; one given outside it (-i /etc/tend/hosts)
  * is the runner's own and read as is. A saved plan binds one inventory.
  */
+/* Print and release d; the exit code for `error` (what loaded them). */
+static int diags_done(struct diags *d, int error)
+{
+	cli_diags_print(d);
+	diags_release(d);
+	if (error == TEND_EPARSE)
+		return EXIT_ERROR;
+	if (error < 0)
+		return cli_err("%s", tend_error_last());
+	return 0;
+}
+
 int cli_setup_inventory(struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
@@ -242,13 +254,7 @@ int cli_setup_inventory(struct cli_args *a)
 	if (error == 0 && a->pbs_nr)
 		error = inventory_load_vars_dirs(a->inv, a->pbs[0]->dir, root,
 						 &d);
-	cli_diags_print(&d);
-	diags_release(&d);
-	if (error == TEND_EPARSE)
-		return EXIT_ERROR;
-	if (error < 0)
-		return cli_err("%s", tend_error_last());
-	return 0;
+	return diags_done(&d, error);
 }
 
 /*
@@ -280,15 +286,8 @@ static int checkout_config(char **path, struct cli_args *a)
 static int load_config_file(struct config **out, const char *path)
 {
 	struct diags d = DIAGS_INIT;
-	int error = config_load(out, path, &d);
 
-	cli_diags_print(&d);
-	diags_release(&d);
-	if (error == TEND_EPARSE)
-		return EXIT_ERROR;
-	if (error < 0)
-		return cli_err("%s", tend_error_last());
-	return 0;
+	return diags_done(&d, config_load(out, path, &d));
 }
 
 /*
@@ -340,7 +339,7 @@ static int load_layered_config(struct config **out, struct cli_args *a)
 	struct config *over = NULL;
 	struct diags d = DIAGS_INIT;
 	char *path = NULL, *ck = NULL;
-	int error, rc;
+	int rc;
 
 	if (config_find(&path, a->config_path, ".", NULL) < 0)
 		return cli_err("%s", tend_error_last());
@@ -354,12 +353,7 @@ static int load_layered_config(struct config **out, struct cli_args *a)
 		"%s\n", ck);
 	if ((rc = load_config_file(&over, ck)))
 		goto out;
-	error = config_layer(*out, over, &d);
-	cli_diags_print(&d);
-	diags_release(&d);
-	if (error < 0)
-		rc = error == TEND_EPARSE ? EXIT_ERROR :
-		     cli_err("%s", tend_error_last());
+	rc = diags_done(&d, config_layer(*out, over, &d));
 out:
 	config_free(over);
 	free(path);
@@ -375,7 +369,6 @@ out:
  */
 int cli_load_config(struct config **out, struct cli_args *a)
 {
-	struct diags d = DIAGS_INIT;
 	char *path = NULL;
 	const char *dir = a->pbs_nr ? a->pbs[0]->dir : NULL;
 	int error, rc;
@@ -393,14 +386,10 @@ int cli_load_config(struct config **out, struct cli_args *a)
 		return rc;
 	if (path)
 		fprintf(stderr, "tend: using %s as tend.yml\n", path);
-	error = config_load(out, path, &d);
-	cli_diags_print(&d);
-	diags_release(&d);
+	rc = load_config_file(out, path);
 	free(path);
-	if (error == TEND_EPARSE)
-		return EXIT_ERROR;
-	if (error < 0)
-		return cli_err("%s", tend_error_last());
+	if (rc)
+		return rc;
 loaded:
 	if (!a->state_path && (*out)->state_path)
 		a->state_path = (*out)->state_path;
