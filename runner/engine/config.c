@@ -365,6 +365,30 @@ fail:
 	return error;
 }
 
+/*
+ * Whether the checkout's maintenance setting `key` would relax the
+ * operator's: a shorter duration, grace or extend (extend 0 is its 15m
+ * default; where the operator's duration is estimated from past runs, any
+ * is taken, as a play's own `maintenance.duration` would be), `on_failure:
+ * warn` over abort, `unknown: ignore` over include.
+ */
+static bool relaxes(const struct maintenance_config *b,
+		    const struct maintenance_config *o, const char *key)
+{
+	if (!strcmp(key, "duration"))
+		return b->duration && o->duration < b->duration;
+	if (!strcmp(key, "grace"))
+		return o->grace < b->grace;
+	if (!strcmp(key, "extend"))
+		return (o->extend ? o->extend : WINDOW_DEFAULT_EXTEND) <
+		       (b->extend ? b->extend : WINDOW_DEFAULT_EXTEND);
+	if (!strcmp(key, "on_failure"))
+		return o->on_failure == WINDOW_POLICY_WARN &&
+		       b->on_failure == WINDOW_POLICY_ABORT;
+	return o->unknown == WINDOW_UNKNOWN_IGNORE &&
+	       b->unknown == WINDOW_UNKNOWN_INCLUDE;
+}
+
 /* The checkout's settings that break its layering rules, named in d. */
 static void check_layer(const struct config *base, const struct config *over,
 			struct diags *d)
@@ -385,13 +409,24 @@ static void check_layer(const struct config *base, const struct config *over,
 				  "tend.yml may only add change_windows and "
 				  "maintenance", k, op);
 	}
-	for (size_t i = 0; val_is(om, VAL_DICT) && scalars[i]; i++)
-		if (val_dict_get(om, scalars[i]) &&
-		    val_is(bm, VAL_DICT) && val_dict_get(bm, scalars[i]))
-			diags_add(d, settings_key_pos(om, scalars[i]),
-				  "maintenance.%s is set by the operator (%s): "
-				  "a checkout's tend.yml cannot change it",
-				  scalars[i], op);
+	for (size_t i = 0; val_is(om, VAL_DICT) && scalars[i]; i++) {
+		const struct val *ov = val_dict_get(om, scalars[i]);
+		const struct val *bv = val_is(bm, VAL_DICT) ?
+			val_dict_get(bm, scalars[i]) : NULL;
+
+		if (ov && relaxes(&base->maintenance, &over->maintenance,
+				  scalars[i]))
+			diags_add(d, &ov->pos, "maintenance.%s: '%s' would "
+				  "relax the operator's %s'%s' (%s): a "
+				  "checkout's tend.yml may only make it stricter",
+				  scalars[i], val_cstr(ov) ? val_cstr(ov) : "",
+				  bv ? "" : "default ",
+				  bv && val_cstr(bv) ? val_cstr(bv) :
+				  !strcmp(scalars[i], "on_failure") ? "abort" :
+				  !strcmp(scalars[i], "unknown") ? "include" :
+				  !strcmp(scalars[i], "extend") ? "15m" : "0",
+				  op);
+	}
 	for (size_t i = 0; i < base->change_windows_nr; i++)
 		allows |= !base->change_windows[i].deny;
 	for (size_t i = 0; allows && i < over->change_windows_nr; i++)

@@ -2,9 +2,9 @@
 # A trusted git source's tend.yml (beside the playbook, else at the
 # checkout's top) is layered on the operator's (--config, else the current
 # directory's, else XDG): it adds change windows and maintenance
-# providers, and sets maintenance settings the operator left unset; it
-# never relaxes the operator's. What else it sets (the state DB, ssh, the
-# daemon's sections), a maintenance setting the operator set, or an allow
+# providers, and makes maintenance settings stricter; it never relaxes the
+# operator's. What else it sets (the state DB, ssh, the daemon's
+# sections), a looser maintenance setting (or default), or an allow
 # window beside the operator's (it would widen them) is refused by
 # file:line:col, before anything runs. An untrusted source's is not read.
 . "$(dirname "$0")/../lib/lib-test.sh"
@@ -101,10 +101,36 @@ expect_in "$T/err" "/tend.yml:5:1: 'ssh' is the operator's to set"
 [ ! -e "$T/evil.db" ] && [ ! -e "$T/tgt/f" ] || fail "a refused tend.yml ran something"
 run_tend 1 validate --repo "$T/src" --ref main --trust-source pb/site.yml
 expect_in "$T/err" "'state' is the operator's to set"
+# maintenance settings only get stricter: a shorter window than the
+# operator's 20m, a warning where the default aborts, or ignoring unknown
+# tasks where the default includes them is refused; a longer window is taken
 commit "maintenance:
-  duration: 2h" - "a longer window"
+  duration: 5m
+  on_failure: warn
+  unknown: ignore" - "looser settings"
 apply 1
-expect_in "$T/err" "/tend.yml:2:3: maintenance.duration is set by the operator ($T/config/tend/tend.yml): a checkout's tend.yml cannot change it"
+expect_in "$T/err" "/tend.yml:2:13: maintenance.duration: '5m' would relax the operator's '20m' ($T/config/tend/tend.yml): a checkout's tend.yml may only make it stricter"
+expect_in "$T/err" "/tend.yml:3:15: maintenance.on_failure: 'warn' would relax the operator's default 'abort'"
+expect_in "$T/err" "/tend.yml:4:12: maintenance.unknown: 'ignore' would relax the operator's default 'include'"
+[ ! -e "$T/tgt/f" ] || fail "a looser maintenance setting ran something"
+commit "maintenance:
+  duration: 2h
+  on_failure: abort
+  providers:
+    - type: webhook
+      url: http://127.0.0.1:$(cat "$T/rcv/port")/signed/long
+      secret_file: $T/hook.key" - "a longer window"
+apply 0
+/usr/bin/python3 - "$T/rcv/requests.jsonl" <<'PY' || fail "the checkout's longer window was not taken"
+import json, sys
+from datetime import datetime
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+w = [r['body']['window'] for r in reqs if r["path"] == "/signed/long"][0]
+t = lambda s: datetime.fromisoformat(s.replace('Z', '+00:00'))
+secs = (t(w['ends_at']) - t(w['starts_at'])).total_seconds()
+assert 7190 < secs < 7210, secs
+PY
+rm "$T/tgt/f"
 
 # an allow window adds to no allow window of the operator's (it narrows
 # when applying is allowed), never to some (it would widen them)

@@ -49,6 +49,9 @@ struct provider_config {
 	struct val *v;        /* its settings as written: a dict, no secrets */
 };
 
+/* How much window_extend adds when the settings do not say. */
+#define WINDOW_DEFAULT_EXTEND (15 * 60)
+
 struct maintenance_config {
 	long long duration;   /* seconds; 0: estimate from past runs */
 	long long grace;      /* keep silencing this long after the run */

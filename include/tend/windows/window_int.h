@@ -13,9 +13,6 @@
 /* RFC 3339 in UTC with milliseconds: "2024-06-05T12:00:00.000Z". */
 void window_fmt_time(struct buf *out, time_t t);
 
-/* How much window_extend adds when the settings do not say. */
-#define WINDOW_DEFAULT_EXTEND (15 * 60)
-
 /* xstrdup(s), or NULL for NULL. */
 char *window_dup_or_null(const char *s);
 
