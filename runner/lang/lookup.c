@@ -16,6 +16,7 @@
 #include "tend/data/truth.h"
 
 #include <ctype.h>
+#include <sodium.h>
 
 /* Python's _flatten: the items of x, one level of lists spread. */
 static void flatten1(struct val *out, const struct val *x)
@@ -678,6 +679,17 @@ static int lookup_env_var(struct val *out, const struct val *terms,
 	return 0;
 }
 
+/* random_choice: one of the terms, chosen at random (none: none). */
+static int lookup_random_choice(struct val *out, const struct val *terms,
+				const struct lookup_env *env)
+{
+	(void)env;
+	if (terms->u.list.nr)
+		val_list_push(out, val_ref(terms->u.list.items[
+			randombytes_uniform((uint32_t)terms->u.list.nr)]));
+	return 0;
+}
+
 static const char *const no_options[] = { NULL };
 static const char *const opt_default[] = { "default", NULL };
 static const char *const opt_file[] = { "lstrip", "rstrip", NULL };
@@ -685,18 +697,23 @@ static const char *const opt_template[] = { "template_vars", NULL };
 static const char *const opt_first_found[] = { "files", "paths", "skip",
 					       NULL };
 static const char *const opt_password[] = { "length", "chars", NULL };
+static const char *const opt_ini[] = { "type", "file", "section", "re",
+	"encoding", "default", "case_sensitive", "allow_no_value", "allow_none",
+	NULL };
+static const char *const opt_csvfile[] = { "col", "default", "delimiter",
+	"file", "encoding", NULL };
 
 /* Sorted by name: lookup_find bisects. */
 static const struct tlookup lookups[] = {
 	{ "config", NULL, no_options, "reads Ansible's configuration" },
-	{ "csvfile", NULL, no_options, "reads a CSV file" },
+	{ "csvfile", lookup_csvfile, opt_csvfile, NULL },
 	{ "dict", lookup_dict, no_options, NULL },
 	{ "env", lookup_env_var, opt_default, NULL },
 	{ "file", lookup_file, opt_file, NULL },
 	{ "fileglob", lookup_fileglob, no_options, NULL },
 	{ "first_found", lookup_first_found, opt_first_found, NULL },
 	{ "indexed_items", lookup_indexed_items, no_options, NULL },
-	{ "ini", NULL, no_options, "reads an INI file" },
+	{ "ini", lookup_ini, opt_ini, NULL },
 	{ "inventory_hostnames", NULL, no_options,
 	  "the hosts of an inventory pattern" },
 	{ "items", lookup_items, no_options, NULL },
@@ -705,7 +722,7 @@ static const struct tlookup lookups[] = {
 	{ "nested", lookup_nested, no_options, NULL },
 	{ "password", lookup_password, opt_password, NULL },
 	{ "pipe", lookup_pipe, no_options, NULL },
-	{ "random_choice", NULL, no_options, "a random item" },
+	{ "random_choice", lookup_random_choice, no_options, NULL },
 	{ "sequence", lookup_sequence, no_options, NULL },
 	{ "subelements", lookup_subelements, no_options, NULL },
 	{ "template", lookup_template, opt_template, NULL },

@@ -155,7 +155,7 @@ static int open_vault(struct buf *data, bool *secret, const char *who,
 	return 0;
 }
 
-static int read_found(struct buf *data, bool *secret,
+int lookup_read_file(struct buf *data, bool *secret,
 		      const struct lookup_env *env, const char *subdir,
 		      const char *name, const char *who)
 {
@@ -193,7 +193,7 @@ int lookup_file(struct val *out, const struct val *terms,
 
 		if ((error = need_str(&name, terms->u.list.items[i], "file")) < 0)
 			return error;
-		if ((error = read_found(&data, &secret, env, "files", name,
+		if ((error = lookup_read_file(&data, &secret, env, "files", name,
 					"file")) < 0) {
 			buf_release_secret(&data);
 			return error;
@@ -249,7 +249,7 @@ int lookup_unvault(struct val *out, const struct val *terms,
 		if ((error = need_str(&name, terms->u.list.items[i],
 				      "unvault")) < 0)
 			return error;
-		if ((error = read_found(&data, &secret, env, "files", name,
+		if ((error = lookup_read_file(&data, &secret, env, "files", name,
 					"unvault")) < 0) {
 			buf_release_secret(&data);
 			return error;
@@ -281,7 +281,7 @@ int lookup_template(struct val *out, const struct val *terms,
 		if ((error = need_str(&name, terms->u.list.items[i],
 				      "template")) < 0)
 			return error;
-		if ((error = read_found(&data, &secret, env, "templates", name,
+		if ((error = lookup_read_file(&data, &secret, env, "templates", name,
 					"template")) < 0) {
 			buf_release_secret(&data);
 			return error;

@@ -132,6 +132,36 @@ struct val *template_str_result(struct buf *b)
 	return val_str_take(s, len);
 }
 
+size_t template_py_space(const char *s, size_t len)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (!len)
+		return 0;
+	if ((unsigned char)s[0] < 0x80)
+		return strchr(" \t\n\r\v\f\x1c\x1d\x1e\x1f", s[0]) && s[0] ?
+		       1 : 0;
+	if (!(n = utf8_decode(&cp, s, len)))
+		return 0;
+	return cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 ?
+	       n : 0;
+}
+
+size_t template_py_space_before(const char *s, size_t len)
+{
+	for (size_t n = 1; n <= 3 && n <= len; n++) {
+		unsigned char lead = (unsigned char)s[len - n];
+
+		if ((lead & 0xc0) == 0x80)
+			continue;
+		return template_py_space(s + len - n, n) == n ? n : 0;
+	}
+	return 0;
+}
+
 static bool is_py_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||

@@ -95,6 +95,15 @@ bool template_list_has(const struct val *l, const struct val *v, bool icase);
 int template_percent_format(struct buf *out, const char *fmt,
 			    const struct val *args);
 
+/*
+ * The length of the character at s (len bytes left) if Python's
+ * str.isspace() says it is whitespace (ASCII's, \x1c-\x1f, U+0085,
+ * U+00A0 and Unicode's spaces and line separators), else 0; the
+ * _before form looks at the character that ends at s + len.
+ */
+size_t template_py_space(const char *s, size_t len);
+size_t template_py_space_before(const char *s, size_t len);
+
 /* Python's str.split(sep, maxsplit): sep NULL splits on whitespace runs. */
 struct val *template_py_split(const char *s, size_t len, const char *sep,
 			      long long max);
