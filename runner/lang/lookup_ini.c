@@ -596,6 +596,20 @@ static int ini_value(struct val *out, const struct ini *ini, const char *key,
 	return 0;
 }
 
+int lookup_ini_text(struct val *out, const char *data, size_t len,
+		    const char *key, const char *section, bool is_re,
+		    bool case_sensitive, bool allow_no_value)
+{
+	struct ini ini = { val_dict(), case_sensitive, allow_no_value };
+	int error = ini_read(&ini, data, len, "input");
+
+	if (!error)
+		error = ini_value(out, &ini, key, section, NULL, is_re,
+				  "input");
+	val_unref(ini.sections);
+	return error;
+}
+
 static const char *const ini_names[] = { "type", "file", "section", "re",
 	"encoding", "default", "case_sensitive", "allow_no_value", NULL };
 static const char *const ini_defaults[] = { "ini", "ansible.ini", "global",
@@ -936,7 +950,7 @@ static int csv_col(long long *out, const struct val *v)
  * Column `col` of the first row whose first field is `key` (col is read
  * only then, as Ansible's int(col) is); *out NULL if no row matches.
  */
-static int csv_find(struct val **out, const char *data, size_t len,
+int lookup_csv_text(struct val **out, const char *data, size_t len,
 		    const char *key, char delim, const struct val *colv)
 {
 	struct csv c = { .state = CSV_START_RECORD, .delim = delim };
@@ -1092,7 +1106,7 @@ int lookup_csvfile(struct val *out, const struct val *terms,
 		if (!error)
 			error = read_table(&data, &secret, &o, env, "csvfile");
 		if (!error)
-			error = csv_find(&v, data.ptr ? data.ptr : "", data.len,
+			error = lookup_csv_text(&v, data.ptr ? data.ptr : "", data.len,
 					 key, delim[0],
 					 val_dict_get(o.dict, "col"));
 		if (!error && !v && val_dict_get(o.dict, "default"))

@@ -6,6 +6,7 @@
 #include "tend/data/val.h"
 #include "tend/data/yaml.h"
 #include "tend/data/vault.h"
+#include "tend/lang/lookup_files_int.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -461,17 +462,148 @@ static void test_lookup__loop(void **state)
 	val_unref(out);
 	val_unref(raw);
 	assert_int_equal(template_lookup_check("nested"), 0);
-	assert_int_equal(template_lookup_check("csvfile"), -1);
+	assert_int_equal(template_lookup_check("url"), -1);
 	assert_non_null(strstr(tend_error_last(), "not supported yet"));
 	assert_int_equal(template_lookup_check("bogus"), -1);
 	buf_release(&b);
 	val_unref(vars);
 }
 
+/* ini's reader: one key's value (joined with "|" for a regex), or "ERR". */
+static char *ini_of(const char *text, const char *key, const char *sect,
+		    bool is_re, bool case_sensitive, bool allow_no_value)
+{
+	struct val *out = val_list();
+	struct buf b = BUF_INIT;
+
+	if (lookup_ini_text(out, text, strlen(text), key, sect, is_re,
+			    case_sensitive, allow_no_value) < 0) {
+		tend_error_clear();
+		buf_adds(&b, "ERR");
+	}
+	for (size_t i = 0; i < out->u.list.nr; i++) {
+		if (i)
+			buf_addch(&b, '|');
+		if (out->u.list.items[i]->type == VAL_NULL)
+			buf_adds(&b, "None");
+		else
+			buf_add(&b, out->u.list.items[i]->u.s.ptr,
+				out->u.list.items[i]->u.s.len);
+	}
+	val_unref(out);
+	return buf_detach(&b, NULL);
+}
+
+#define INI_IS(want, ...) do { \
+		char *got_ = ini_of(__VA_ARGS__); \
+		assert_string_equal(got_, want); \
+		free(got_); \
+	} while (0)
+
+/* Expected values from Python 3.11's configparser, as Ansible 2.14 uses it. */
+static void test_lookup__ini_text(void **state)
+{
+	static const char f[] =
+		"; comment\n"
+		"[DEFAULT]\n"
+		"base = /srv\n"
+		"[s]\n"
+		"Name = -n 50%% \\ {{ x }}\n"
+		"path: %(base)s/%(name)s\n"
+		"multi = a\n"
+		"  b\n"
+		"\n"
+		"\t c\n"
+		"  # not a line of it\n"
+		"\n"
+		"k\xc2\xa0= nbsp\xe2\x80\x83\n"
+		"[x] y]\n"
+		"z = 1\n";
+
+	(void)state;
+	INI_IS("-n 50% \\ {{ x }}", f, "NAME", "s", false, false, false);
+	INI_IS("/srv/-n 50% \\ {{ x }}", f, "path", "s", false, false, false);
+	INI_IS("a\nb\n\nc", f, "multi", "s", false, false, false);
+	INI_IS("nbsp", f, "k", "s", false, false, false);
+	INI_IS("/srv", f, "base", "s", false, false, false);
+	INI_IS("/srv", f, "base", "DEFAULT", false, false, false);
+	INI_IS("1", f, "z", "x] y", false, false, false);
+	INI_IS("", f, "nope", "s", false, false, false);
+	INI_IS("ERR", f, "z", "nosuch", false, false, false);
+	INI_IS("/srv|/srv/-n 50% \\ {{ x }}", f, "^(base|path)", "s", true,
+	       false, false);
+	INI_IS("", f, "name", "s", false, true, false); /* not lowercased */
+	INI_IS("-n 50% \\ {{ x }}", f, "Name", "s", false, true, false);
+	/* errors: a lone %, a loop, a line that is no option, no header,
+	 * duplicates in one file */
+	INI_IS("ERR", "[s]\na = 5%\n", "a", "s", false, false, false);
+	INI_IS("ERR", "[s]\na = %(a)s\n", "a", "s", false, false, false);
+	INI_IS("ERR", "[s]\na = %(b\n", "a", "s", false, false, false);
+	INI_IS("ERR", "[s]\njust words\n", "a", "s", false, false, false);
+	INI_IS("ERR", "a = 1\n", "a", "s", false, false, false);
+	INI_IS("ERR", "[s]\na = 1\nA = 2\n", "a", "s", false, false, false);
+	INI_IS("ERR", "[s]\n[s]\n", "a", "s", false, false, false);
+	/* valueless options */
+	INI_IS("", "[s]\nflag\n", "flag", "s", false, false, true);
+	INI_IS("", "[s]\nflag\n", "fl.*", "s", true, false, true);
+	INI_IS("ERR", "[s]\nflag\n  more\n", "flag", "s", false, false, true);
+	INI_IS("ERR", "[s]\nUml\xc3\x84ut = 1\n", "a", "s", false, false,
+	       false);
+}
+
+static const char *csv_of(struct val **v, const char *text, const char *key,
+			  char delim, long long col)
+{
+	struct val *c = val_int(col);
+
+	*v = NULL;
+	if (lookup_csv_text(v, text, strlen(text), key, delim, c) < 0) {
+		tend_error_clear();
+		val_unref(c);
+		return "ERR";
+	}
+	val_unref(c);
+	return *v ? val_cstr(*v) : "None";
+}
+
+#define CSV_IS(want, ...) do { \
+		struct val *v_; \
+		assert_string_equal(csv_of(&v_, __VA_ARGS__), want); \
+		val_unref(v_); \
+	} while (0)
+
+/* Expected values from Python 3.11's csv.reader (excel dialect). */
+static void test_lookup__csv_text(void **state)
+{
+	static const char f[] =
+		"a,\"x, \"\"y\"\"\",3\n"
+		"\"multi\nline\",m\r\n"
+		"\n"
+		"v\x0bw,1\n"
+		"w,2\n"
+		"half\"quoted\",h\n"
+		"\"q\"tail,t\n";
+
+	(void)state;
+	CSV_IS("x, \"y\"", f, "a", ',', 1);
+	CSV_IS("3", f, "a", ',', -1);
+	CSV_IS("m", f, "multi\nline", ',', 1);
+	CSV_IS("v\x0b", f, "v\x0b", ',', 0); /* \v ends a line */
+	CSV_IS("1", f, "w", ',', 1); /* the first row of w */
+	CSV_IS("h", f, "half\"quoted\"", ',', 1);
+	CSV_IS("t", f, "qtail", ',', 1);
+	CSV_IS("None", f, "nope", ',', 1);
+	CSV_IS("ERR", f, "a", ',', 3);
+	CSV_IS("open\n", "k,\"open\n", "k", ',', 1);
+	CSV_IS("1", "a\rb,1\n", "b", ',', 1); /* \r ends a line too */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup__data),
+		cmocka_unit_test(test_lookup__ini_text),
+		cmocka_unit_test(test_lookup__csv_text),
 		cmocka_unit_test(test_lookup__errors),
 		cmocka_unit_test(test_lookup__files),
 		cmocka_unit_test(test_lookup__password),

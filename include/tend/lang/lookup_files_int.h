@@ -42,5 +42,17 @@ int lookup_ini(struct val *out, const struct val *terms,
 	       const struct lookup_env *env);
 int lookup_csvfile(struct val *out, const struct val *terms,
 		   const struct lookup_env *env);
+/*
+ * Their readers, on text (for tests and the fuzz harness): the values of
+ * `key` (a regex with is_re) in `section` of INI text, appended to the
+ * list `out`; and column `col` (an int or a numeric string) of the CSV
+ * row whose first field is `key` in *out (NULL: no such row). Each
+ * returns 0, or -1 with the error set as the lookups report it.
+ */
+int lookup_ini_text(struct val *out, const char *data, size_t len,
+		    const char *key, const char *section, bool is_re,
+		    bool case_sensitive, bool allow_no_value);
+int lookup_csv_text(struct val **out, const char *data, size_t len,
+		    const char *key, char delim, const struct val *col);
 
 #endif
