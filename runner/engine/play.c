@@ -8,6 +8,7 @@
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
 #include "tend/data/yaml.h"
+#include "tend/util/fs.h"
 #include "tend/util/interrupt.h"
 
 #include <pthread.h>
@@ -79,36 +80,97 @@ static int play_pattern(struct buf *out, const struct play *p,
 	return 0;
 }
 
+/*
+ * Find vars file `name` as Ansible's path_dwim_relative_stack does for a
+ * play: DIR/vars/NAME (unless NAME starts with vars/), then DIR/NAME;
+ * an absolute name as it is. 1 with the path in `out`, 0 if none exists.
+ */
+static int find_vars_file(struct buf *out, const struct runstate *rs,
+			  const char *name)
+{
+	const char *dir = rs->pb->dir, *root = rs->pb->limits.root;
+	int found;
+
+	if (name[0] == '/') {
+		buf_sets(out, name);
+		return fs_exists_beneath(root, name);
+	}
+	if (strncmp(name, "vars/", 5)) {
+		buf_reset(out);
+		buf_addf(out, "%s/vars/%s", dir, name);
+		if ((found = fs_exists_beneath(root, out->ptr)) != 0)
+			return found;
+	}
+	buf_reset(out);
+	buf_addf(out, "%s/%s", dir, name);
+	return fs_exists_beneath(root, out->ptr);
+}
+
+static int load_vars_file(struct val *play_vars, const struct runstate *rs,
+			  const char *path)
+{
+	struct diags d = DIAGS_INIT;
+	struct val *doc = NULL;
+	int error = yaml_load_input(&doc, rs->pb->limits.root, path, &d);
+
+	if (error == 0 && doc->type != VAL_DICT && doc->type != VAL_NULL)
+		error = tend_error_set("vars file '%s' must hold a dict", path);
+	else if (error == TEND_EPARSE)
+		error = tend_error_set("%s", d.nr ? d.items[0] :
+				       "invalid vars file");
+	if (error == 0)
+		val_dict_update(play_vars, doc, false);
+	val_unref(doc);
+	diags_release(&d);
+	return error;
+}
+
+/*
+ * The play's vars_files, rendered with the play's and extra vars: an
+ * entry that is a list loads the first of its files that exists (none is
+ * an error, as in Ansible); a plain entry's file must exist.
+ */
 static int load_vars_files(struct val *play_vars, const struct play *p,
 			   const struct runstate *rs, const struct scope *sc)
 {
 	for (size_t i = 0; i < val_len(p->vars_files); i++) {
-		struct val *name = NULL, *doc = NULL;
-		struct diags d = DIAGS_INIT;
-		struct buf path = BUF_INIT;
-		int error;
+		const struct val *e = p->vars_files->u.list.items[i];
+		size_t n = e->type == VAL_LIST ? val_len(e) : 1;
+		struct buf path = BUF_INIT, tried = BUF_INIT;
+		int error = 0, found = 0;
 
-		if ((error = template_render(&name,
-				p->vars_files->u.list.items[i], sc)) < 0)
-			return tend_error_prefix("in 'vars_files'");
-		if (val_cstr(name)[0] == '/')
-			buf_adds(&path, val_cstr(name));
-		else
-			buf_addf(&path, "%s/%s", rs->pb->dir, val_cstr(name));
-		error = yaml_load_input(&doc, rs->pb->limits.root, path.ptr,
-					&d);
-		if (error == 0 && doc->type != VAL_DICT && doc->type != VAL_NULL)
-			error = tend_error_set("vars file '%s' must hold a "
-					       "dict", path.ptr);
-		else if (error == TEND_EPARSE)
-			error = tend_error_set("%s", d.nr ? d.items[0] :
-					       "invalid vars file");
-		if (error == 0)
-			val_dict_update(play_vars, doc, false);
-		val_unref(doc);
-		val_unref(name);
-		diags_release(&d);
+		for (size_t j = 0; !error && !found && j < n; j++) {
+			struct val *name = NULL;
+
+			error = template_render(&name, e->type == VAL_LIST ?
+						e->u.list.items[j] : e, sc);
+			if (error < 0) {
+				error = tend_error_prefix("in 'vars_files'");
+			} else if (!val_cstr(name)) {
+				error = tend_error_set("in 'vars_files': a file "
+						       "name is a %s, not a "
+						       "string", val_type_name(
+						       name->type));
+			} else {
+				buf_addf(&tried, "%s'%s'", tried.len ? ", " :
+					 "", val_cstr(name));
+				found = find_vars_file(&path, rs,
+						       val_cstr(name));
+				if (found < 0)
+					error = found;
+				else if (!found && e->type != VAL_LIST)
+					found = 1; /* its load says why */
+			}
+			val_unref(name);
+		}
+		if (!error && !found)
+			error = tend_error_set_code(TEND_ENOTFOUND, "vars file "
+						    "[%s] was not found",
+						    tried.ptr);
+		if (!error)
+			error = load_vars_file(play_vars, rs, path.ptr);
 		buf_release(&path);
+		buf_release(&tried);
 		if (error < 0)
 			return error;
 	}

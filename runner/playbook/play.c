@@ -68,11 +68,41 @@ out:
 	buf_release(&path);
 }
 
+/*
+ * vars_files: each entry a file name, or a list of names of which the
+ * first that exists is loaded (Ansible's "conditional includes").
+ */
 static void parse_vars_files(const struct kwarg *a)
 {
-	a->p->vars_files = playbook_string_list(a->lc, a->v, a->key, false);
-	for (size_t i = 0; i < val_len(a->p->vars_files); i++)
-		check_vars_file(a->lc, a->p->vars_files->u.list.items[i]);
+	struct val *l = val_list();
+
+	if (a->v->type != VAL_LIST) {
+		val_unref(l);
+		l = playbook_string_list(a->lc, a->v, a->key, false);
+	}
+	for (size_t i = 0; a->v->type == VAL_LIST && i < a->v->u.list.nr; i++) {
+		struct val *it = a->v->u.list.items[i], *alts;
+
+		if (it->type != VAL_LIST) {
+			alts = playbook_string_list(a->lc, it, a->key, false);
+			if (alts && alts->u.list.nr == 1)
+				val_list_push(l, val_ref(alts->u.list.items[0]));
+			val_unref(alts);
+			continue;
+		}
+		alts = playbook_string_list(a->lc, it, a->key, false);
+		if (alts)
+			val_list_push(l, alts);
+	}
+	a->p->vars_files = l;
+	for (size_t i = 0; i < val_len(l); i++) {
+		const struct val *e = l->u.list.items[i];
+
+		for (size_t j = 0; j < (e->type == VAL_LIST ? val_len(e) : 1);
+		     j++)
+			check_vars_file(a->lc, e->type == VAL_LIST ?
+					e->u.list.items[j] : e);
+	}
 }
 
 /*
@@ -289,7 +319,8 @@ static const struct keyword play_keywords[] = {
 	{ "name", parse_name, 0, "the play's name in output" },
 	{ "hosts", parse_hosts, 0, "a host pattern, or a list of them" },
 	{ "vars", parse_vars, 0, "variables of the play" },
-	{ "vars_files", parse_vars_files, 0, "files of variables" },
+	{ "vars_files", parse_vars_files, 0,
+	  "files of variables (vars/NAME first; a list: the first found)" },
 	{ "gather_facts", parse_gather_facts, 0, "gather facts first" },
 	{ "become", parse_become, 0,
 	  "run as another user (become_method: sudo or su)" },

@@ -150,7 +150,7 @@ struct play {
 	char *name;
 	struct val *hosts;         /* pattern (str), or list of patterns */
 	struct val *vars;          /* dict, never NULL */
-	struct val *vars_files;    /* list of raw paths, or NULL */
+	struct val *vars_files;    /* raw paths (a list: the first found), or NULL */
 	bool gather_facts;
 	/*
 	 * The conditions of the import_playbook lines the play came
