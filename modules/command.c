@@ -5,10 +5,14 @@
 #include "tend/util/buf.h"
 #include "tend/util/quote.h"
 
+#include <ctype.h>
+
 /*
  * command: run a program with arguments, no shell. The words are split
- * on the controller and each is quoted into the script, so nothing in
- * them is expanded on the host.
+ * on the controller and each is quoted into the script. As Ansible's
+ * run_command does (expand_user_and_vars), each word then has its
+ * environment variables ($NAME, ${NAME}) and a leading ~ or ~user
+ * expanded on the host, with Python's rules (expand_word).
  */
 
 static const struct arg_spec command_args[] = {
@@ -80,22 +84,129 @@ static int command_probe(struct probe *out, const struct task_ctx *ctx)
 	return 0;
 }
 
+/* The shell functions expand_word's code calls, defined once. */
+static const char expand_funcs[] =
+	/* _tv NAME TEXT: add NAME's value from the environment (printenv:
+	 * a shell's own unexported variables are not the environment), or
+	 * TEXT, the reference as written, when it is unset */
+	"_tv() { if _v=$(printenv \"$1\" && echo .); then"
+	" _v=${_v%.}; _w=$_w${_v%?}; else _w=$_w$2; fi; }\n"
+	/* _th: os.path.expanduser of _w: ~ is $HOME (else the user's
+	 * passwd entry), ~user that user's home; an unknown user, or a
+	 * name of digits alone (getent would read it as a uid), leaves it */
+	"_th() { case $_w in '~'*) ;; *) return;; esac; _u=${_w%%/*};"
+	" _u=${_u#'~'}; if [ -z \"$_u\" ]; then"
+	" _h=$(printenv HOME && echo .) && _h=${_h%.} && _h=${_h%?} ||"
+	" _h=$(getent passwd \"$(id -u)\" | cut -d: -f6) || return;"
+	" else case $_u in *[!0-9]*) ;; *) return;; esac;"
+	" _h=$(getent passwd \"$_u\") || return;"
+	" _h=${_h#*:*:*:*:*:}; _h=${_h%:*}; fi;"
+	" while case $_h in */) true;; *) false;; esac; do _h=${_h%/}; done;"
+	" _w=$_h${_w#\"~$_u\"}; [ -n \"$_w\" ] || _w=/; }\n";
+
+static bool is_sh_name(const char *s, size_t len)
+{
+	if (!len || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/*
+ * The code that appends `word`, expanded as Python's
+ * os.path.expanduser(os.path.expandvars(word)) would on the host, to the
+ * positional parameters: each $NAME or ${...} (NAME of ASCII letters,
+ * digits and _) is the variable's value, or stays as written when the
+ * environment has no such variable (a name no shell variable can have
+ * is never set there); values are not scanned again; then a leading ~.
+ * Returns whether the word needed any.
+ */
+static bool expand_word(struct buf *s, const char *word)
+{
+	const char *p = word, *lit = word;
+
+	if (!strchr(word, '$') && word[0] != '~')
+		return false;
+	buf_adds(s, "_w=\n");
+	while ((p = strchr(p, '$'))) {
+		const char *name = p + 1, *end;
+		size_t len;
+
+		if (*name == '{' && (end = strchr(name, '}'))) {
+			name++;
+			len = (size_t)(end - name);
+			end++;
+		} else {
+			for (end = name; isalnum((unsigned char)*end) ||
+					 *end == '_'; end++)
+				;
+			len = (size_t)(end - name);
+			if (!len) {
+				p++;
+				continue;
+			}
+		}
+		if (p > lit) {
+			buf_adds(s, "_w=$_w");
+			sh_quote_n(s, lit, (size_t)(p - lit));
+			buf_addch(s, '\n');
+		}
+		if (is_sh_name(name, len)) {
+			buf_addf(s, "_tv %.*s ", (int)len, name);
+		} else {
+			buf_adds(s, "_w=$_w");
+		}
+		sh_quote_n(s, p, (size_t)(end - p));
+		buf_addch(s, '\n');
+		lit = p = end;
+	}
+	if (*lit) {
+		buf_adds(s, "_w=$_w");
+		sh_quote(s, lit);
+		buf_addch(s, '\n');
+	}
+	buf_adds(s, "_th\nset -- \"$@\" \"$_w\"\n");
+	return true;
+}
+
 static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
 			 const struct check_result *planned)
 {
 	struct val *words = NULL;
-	struct buf s = BUF_INIT;
+	struct buf s = BUF_INIT, exp = BUF_INIT;
+	bool any = false;
 	int error;
 
 	(void)planned;
 	if ((error = command_words(&words, ctx)) < 0)
 		return error;
-	buf_adds(&s, "exec");
+	buf_adds(&exp, "set --\n");
 	for (size_t i = 0; i < val_len(words); i++) {
-		buf_addch(&s, ' ');
-		sh_quote(&s, val_cstr(val_list_at(words, i)));
+		const char *w = val_cstr(val_list_at(words, i));
+
+		if (expand_word(&exp, w)) {
+			any = true;
+		} else {
+			buf_adds(&exp, "set -- \"$@\" ");
+			sh_quote(&exp, w);
+			buf_addch(&exp, '\n');
+		}
 	}
-	buf_addch(&s, '\n');
+	if (any) {
+		buf_adds(&s, expand_funcs);
+		buf_addbuf(&s, &exp);
+		buf_adds(&s, "exec \"$@\"\n");
+	} else {
+		buf_adds(&s, "exec");
+		for (size_t i = 0; i < val_len(words); i++) {
+			buf_addch(&s, ' ');
+			sh_quote(&s, val_cstr(val_list_at(words, i)));
+		}
+		buf_addch(&s, '\n');
+	}
+	buf_release(&exp);
 	error = task_command_run(out, ctx, s.ptr, words);
 	buf_release(&s);
 	val_unref(words);
@@ -106,7 +217,8 @@ const struct tend_module mod_command = {
 	.name = "command",
 	.args = command_args,
 	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
-	.doc = "run a command without a shell",
+	.doc = "run a command without a shell ($VAR, ${VAR} and a leading ~ "
+	       "in its words expanded on the host, as Ansible does)",
 	.returns =
 		"cmd: the command as run (a list of its words)\n"
 		"rc: its exit code\n"
