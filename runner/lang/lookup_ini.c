@@ -576,8 +576,10 @@ static int ini_value(struct val *out, const struct ini *ini, const char *key,
 		regex_free(re);
 		return error;
 	}
-	if ((error = ini_optname(&opt, ini, key, strlen(key))) < 0)
+	if ((error = ini_optname(&opt, ini, key, strlen(key))) < 0) {
+		buf_release(&opt);
 		return error;
+	}
 	raw = ini_raw(ini, sect, opt.ptr ? opt.ptr : "");
 	if (!raw)
 		v = dflt ? val_ref((struct val *)dflt) : val_null();
