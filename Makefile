@@ -108,11 +108,12 @@ deps:
 # the facts tests; systemd for systemd-analyze and systemd-sysusers (the
 # shipped units' test); time for GNU time's peak RSS (t3036, the benches);
 # groff-base, man-db and zsh to render the manual pages and drive the
-# completion scripts (t0016).
+# completion scripts (t0016); iproute2 for the network namespaces of the
+# ProxyJump test (t5005: a minimal Debian lacks `ip`).
 TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
 	prometheus-alertmanager curl clang libclang-rt-14-dev \
 	debootstrap lxd lxd-client busybox-static zip unzip python3-distro gpg sqlite3 \
-	systemd openssl time groff-base man-db zsh
+	systemd openssl time groff-base man-db zsh iproute2
 test-deps: deps
 	@missing=""; for p in $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \

@@ -58,6 +58,13 @@ static int case_map(struct val **out, struct val *in, int mode)
 	struct buf b = BUF_INIT;
 	bool word_start = true;
 
+	if (mode == 'l') { /* Python's lower(): every Unicode letter */
+		buf_add_lower(&b, s->u.s.ptr, s->u.s.len);
+		val_unref(s);
+		*out = template_str_result(&b);
+		return 0;
+	}
+
 	for (size_t i = 0; i < s->u.s.len; i++) {
 		unsigned char ch = (unsigned char)s->u.s.ptr[i];
 

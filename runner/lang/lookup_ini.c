@@ -158,19 +158,10 @@ static int ini_optname(struct buf *out, const struct ini *ini,
 		       const char *s, size_t len)
 {
 	buf_reset(out);
-	if (ini->case_sensitive) {
+	if (ini->case_sensitive)
 		buf_add(out, s, len);
-		return 0;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)s[i] >= 0x80)
-			return tend_error_set("lookup('ini'): the option name "
-					      "'%.*s' has letters beyond ASCII: "
-					      "not supported yet without "
-					      "case_sensitive=True", (int)len,
-					      s);
-		buf_addch(out, (char)tolower((unsigned char)s[i]));
-	}
+	else
+		buf_add_lower(out, s, len);
 	return 0;
 }
 

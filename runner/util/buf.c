@@ -3,6 +3,9 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,4 +226,91 @@ size_t utf8_decode(uint32_t *cp, const char *str, size_t len)
 		return 0;
 	*cp = c;
 	return n;
+}
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static bool is_cased(uint32_t cp)
+{
+	return utf8_locale && (towlower_l((wint_t)cp, utf8_locale) != cp ||
+			       towupper_l((wint_t)cp, utf8_locale) != cp);
+}
+
+/* Unicode's Case_Ignorable, as far as text around a sigma holds it. */
+static bool is_case_ignorable(uint32_t cp)
+{
+	return (cp >= 0x300 && cp <= 0x36f) || cp == 0x27 || cp == 0x2e ||
+	       cp == 0x3a || cp == 0x5e || cp == 0x60 || cp == 0xa8 ||
+	       cp == 0xad || cp == 0xaf || cp == 0xb4 || cp == 0xb7 ||
+	       cp == 0xb8 || cp == 0x2018 || cp == 0x2019 || cp == 0x2024 ||
+	       cp == 0x2027;
+}
+
+/*
+ * Unicode's Final_Sigma: a capital sigma at s[at] with a cased letter
+ * before it and none after it (case-ignorable characters skipped).
+ */
+static bool final_sigma(const char *s, size_t len, size_t at, size_t n)
+{
+	uint32_t cp = 0;
+	bool before = false;
+
+	for (size_t i = at; i > 0;) {
+		size_t j = i - 1, k;
+
+		while (j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80)
+			j--;
+		if (!(k = utf8_decode(&cp, s + j, i - j)))
+			break;
+		i = j;
+		if (!is_case_ignorable(cp)) {
+			before = is_cased(cp);
+			break;
+		}
+	}
+	if (!before)
+		return false;
+	for (size_t i = at + n, k; i < len; i += k) {
+		if (!(k = utf8_decode(&cp, s + i, len - i)))
+			return true;
+		if (!is_case_ignorable(cp))
+			return !is_cased(cp);
+	}
+	return true;
+}
+
+/*
+ * glibc's C.UTF-8 towlower is Python 3.11's str.lower() for every code
+ * point but U+0130, which Python lowers to two ("i" and U+0307), and a
+ * capital sigma, which is final at the end of a word.
+ */
+void buf_add_lower(struct buf *b, const char *s, size_t len)
+{
+	pthread_once(&utf8_locale_once, utf8_locale_init);
+	for (size_t i = 0, n; i < len; i += n) {
+		uint32_t cp;
+
+		if ((unsigned char)s[i] < 0x80) {
+			buf_addch(b, tolower((unsigned char)s[i]));
+			n = 1;
+		} else if (!(n = utf8_decode(&cp, s + i, len - i))) {
+			buf_addch(b, s[i]);
+			n = 1;
+		} else if (cp == 0x130) {
+			buf_add(b, "i\xcc\x87", 3);
+		} else if (cp == 0x3a3 && final_sigma(s, len, i, n)) {
+			buf_add_utf8(b, 0x3c2);
+		} else {
+			buf_add_utf8(b, utf8_locale ?
+				     (unsigned long)towlower_l((wint_t)cp,
+							       utf8_locale) :
+				     cp);
+		}
+	}
 }

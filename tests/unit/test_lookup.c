@@ -547,7 +547,10 @@ static void test_lookup__ini_text(void **state)
 	INI_IS("", "[s]\nflag\n", "flag", "s", false, false, true);
 	INI_IS("", "[s]\nflag\n", "fl.*", "s", true, false, true);
 	INI_IS("ERR", "[s]\nflag\n  more\n", "flag", "s", false, false, true);
-	INI_IS("ERR", "[s]\nUml\xc3\x84ut = 1\n", "a", "s", false, false,
+	/* names lowercased as Python's str.lower() does (U+0130 too) */
+	INI_IS("1", "[s]\nUml\xc3\x84ut = 1\n", "UML\xc3\x84UT", "s", false,
+	       false, false);
+	INI_IS("2", "[s]\n\xc4\xb0 = 2\n", "i\xcc\x87", "s", false, false,
 	       false);
 }
 

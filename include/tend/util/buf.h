@@ -49,6 +49,12 @@ void buf_add_utf8(struct buf *b, unsigned long cp);
  */
 size_t utf8_decode(uint32_t *cp, const char *str, size_t len);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/*
+ * Append `len` bytes of `s` lowercased as Python's str.lower() lowercases
+ * text (every Unicode letter); bytes that are not UTF-8 are kept as they
+ * are.
+ */
+void buf_add_lower(struct buf *b, const char *s, size_t len);
 /* Replace the contents with `s`. */
 void buf_sets(struct buf *b, const char *s);
 
