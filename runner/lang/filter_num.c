@@ -210,7 +210,7 @@ static const struct tfilter filters[] = {
 	{ "float", f_float, 0 },
 	{ "int", f_int, 0 },
 	{ "round", f_round, 0 },
-	{ "string", f_string, 0 },
+	{ "string", f_string, TFILTER_MARKUP_OK },
 	{ "type_debug", f_type_debug, 0 },
 };
 
