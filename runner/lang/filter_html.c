@@ -248,6 +248,17 @@ static void url_quote(struct buf *out, const struct val *v, bool for_qs)
 	buf_release(&s);
 }
 
+/* One key=value of a query string, '&' before all but the first. */
+static void query_pair(struct buf *out, const struct val *k,
+		       const struct val *v)
+{
+	if (out->len)
+		buf_addch(out, '&');
+	url_quote(out, k, true);
+	buf_addch(out, '=');
+	url_quote(out, v, true);
+}
+
 /* A string quoted; a dict or a list of pairs as a query string. */
 static int f_urlencode(struct val **out, struct val *in,
 		       const struct targs *a, struct tctx *c)
@@ -256,36 +267,24 @@ static int f_urlencode(struct val **out, struct val *in,
 
 	(void)a;
 	(void)c;
-	if (in->type == VAL_DICT) {
-		for (size_t i = 0; i < in->u.dict.nr; i++) {
-			struct val *k = val_str(in->u.dict.items[i].key);
+	for (size_t i = 0; in->type == VAL_DICT && i < in->u.dict.nr; i++) {
+		struct val *k = val_str(in->u.dict.items[i].key);
 
-			if (i)
-				buf_addch(&b, '&');
-			url_quote(&b, k, true);
-			buf_addch(&b, '=');
-			url_quote(&b, in->u.dict.items[i].v, true);
-			val_unref(k);
-		}
-	} else if (in->type == VAL_LIST) {
-		for (size_t i = 0; i < in->u.list.nr; i++) {
-			struct val *p = in->u.list.items[i];
-
-			if (p->type != VAL_LIST || p->u.list.nr != 2) {
-				buf_release(&b);
-				return tend_error_set("urlencode: each item of "
-						      "a list must be a (key, "
-						      "value) pair");
-			}
-			if (i)
-				buf_addch(&b, '&');
-			url_quote(&b, p->u.list.items[0], true);
-			buf_addch(&b, '=');
-			url_quote(&b, p->u.list.items[1], true);
-		}
-	} else {
-		url_quote(&b, in, false);
+		query_pair(&b, k, in->u.dict.items[i].v);
+		val_unref(k);
 	}
+	for (size_t i = 0; in->type == VAL_LIST && i < in->u.list.nr; i++) {
+		struct val *p = in->u.list.items[i];
+
+		if (p->type != VAL_LIST || p->u.list.nr != 2) {
+			buf_release(&b);
+			return tend_error_set("urlencode: each item of a list "
+					      "must be a (key, value) pair");
+		}
+		query_pair(&b, p->u.list.items[0], p->u.list.items[1]);
+	}
+	if (in->type != VAL_DICT && in->type != VAL_LIST)
+		url_quote(&b, in, false);
 	*out = template_str_result(&b);
 	return 0;
 }

@@ -212,13 +212,18 @@ static int f_rejectattr(struct val **out, struct val *in,
  */
 static int known_name(bool *out, struct val *in, bool test)
 {
-	const char *kind = test ? "test" : "filter";
+	const char *kind = test ? "test" : "filter", *name;
 
 	if (in->type != VAL_STR)
 		return tend_error_set("%s: the name must be a string, not %s",
 				      kind, template_type_name(in));
-	*out = test ? template_test_find(in->u.s.ptr) != NULL :
-		      template_filter_find(in->u.s.ptr) != NULL;
+	name = in->u.s.ptr;
+	if (!strncmp(name, "ansible.builtin.", 16))
+		name += 16;
+	else if (!strncmp(name, "ansible.legacy.", 15))
+		name += 15;
+	*out = test ? template_test_find(name) != NULL :
+		      template_filter_find(name) != NULL;
 	if (!*out)
 		return tend_error_set("could not load %s '%s': tend has no %s "
 				      "of that name", kind, in->u.s.ptr, kind);
