@@ -304,7 +304,8 @@ static int eval_call(struct val **out, const struct expr *e, struct tctx *c)
 	if (callee->type == E_ATTR) {
 		if ((error = eval_expr(&obj, callee->a, c)) < 0)
 			return error;
-		if ((error = template_need(obj)) < 0) {
+		if ((error = template_need(obj)) < 0 ||
+		    (error = template_markup_refuse(obj, "a method")) < 0) {
 			val_unref(obj);
 			return error;
 		}
@@ -362,6 +363,9 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 		return error;
 	if (!(e->filter->flags & TFILTER_UNDEF_OK) &&
 	    (error = template_need(in)) < 0)
+		goto out;
+	if (!(e->filter->flags & TFILTER_MARKUP_OK) &&
+	    (error = template_markup_refuse(in, e->filter->name)) < 0)
 		goto out;
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out_args;
@@ -423,7 +427,9 @@ static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
 		if ((a->key && ((error = eval_expr(&k, a->key, c)) < 0 ||
 				(error = template_need(k)) < 0)) ||
 		    (error = eval_expr(&v, a->e, c)) < 0 ||
-		    (error = template_need(v)) < 0) {
+		    (error = template_need(v)) < 0 ||
+		    (error = template_markup_refuse(k, "a dict key")) < 0 ||
+		    (error = template_markup_refuse(v, "an item")) < 0) {
 			val_unref(k);
 			val_unref(v);
 			val_unref(l);
@@ -567,6 +573,11 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 		    (error = eval_expr(&b, e->b, c)) < 0)
 			break;
 		secret = val_holds_secret(a) || val_holds_secret(b);
+		/* Markup's + escapes the other side, its % the arguments */
+		if ((e->op == OP_ADD || e->op == OP_MOD || e->op == OP_MUL) &&
+		    ((error = template_markup_refuse(a, ops_name(e->op))) < 0 ||
+		     (error = template_markup_refuse(b, ops_name(e->op))) < 0))
+			break;
 		error = ops_binop(out, e->op, a, b);
 		if (error < 0 && secret)
 			error = hide_error(error, "operator",

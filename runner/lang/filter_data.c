@@ -15,15 +15,14 @@
  * basename, dirname.
  */
 
-/* A copy of v with every dict's keys sorted (for sort_keys=True). */
-static struct val *sort_keys(const struct val *v)
+struct val *template_sort_keys(const struct val *v)
 {
 	struct val *r;
 
 	if (v->type == VAL_LIST) {
 		r = val_list();
 		for (size_t i = 0; i < v->u.list.nr; i++)
-			val_list_push(r, sort_keys(v->u.list.items[i]));
+			val_list_push(r, template_sort_keys(v->u.list.items[i]));
 		r->flags = v->flags;
 		return r;
 	}
@@ -46,7 +45,7 @@ static struct val *sort_keys(const struct val *v)
 			}
 		r = val_dict();
 		for (size_t i = 0; i < n; i++)
-			val_dict_set(r, p[i]->key, sort_keys(p[i]->v));
+			val_dict_set(r, p[i]->key, template_sort_keys(p[i]->v));
 		free(p);
 		r->flags = v->flags;
 		return r;
@@ -65,7 +64,7 @@ static int f_to_json(struct val **out, struct val *in, const struct targs *a,
 			       "to_json")) < 0)
 		return error;
 	if (targs_bool(a, SIZE_MAX, "sort_keys", false)) {
-		struct val *s = sort_keys(in);
+		struct val *s = template_sort_keys(in);
 
 		val_to_json_text(&b, s, (int)indent);
 		val_unref(s);
@@ -80,7 +79,7 @@ static int f_to_nice_json(struct val **out, struct val *in,
 			  const struct targs *a, struct tctx *c)
 {
 	struct buf b = BUF_INIT;
-	struct val *s = sort_keys(in);
+	struct val *s = template_sort_keys(in);
 	long long indent;
 	int error;
 
@@ -142,7 +141,7 @@ static int f_to_yaml(struct val **out, struct val *in, const struct targs *a,
 		     struct tctx *c)
 {
 	struct buf b = BUF_INIT;
-	struct val *s = sort_keys(in);
+	struct val *s = template_sort_keys(in);
 	bool leaf = true;
 	long long indent;
 	int error;
@@ -178,7 +177,7 @@ static int f_to_nice_yaml(struct val **out, struct val *in,
 	(void)c;
 	if ((error = targs_int(&indent, a, 0, "indent", 4, "to_nice_yaml")) < 0)
 		return error;
-	in = sort_keys(in);
+	in = template_sort_keys(in);
 	val_to_yaml_text(&b, in, (int)indent);
 	val_unref(in);
 	*out = template_str_result(&b);
@@ -314,13 +313,13 @@ static int f_dirname(struct val **out, struct val *in, const struct targs *a,
 /* Sorted by name (strcmp order): filters.c bisects. */
 static const struct tfilter filters[] = {
 	{ "b64decode", f_b64decode, 0 },
-	{ "b64encode", f_b64encode, 0 },
+	{ "b64encode", f_b64encode, TFILTER_MARKUP_OK },
 	{ "basename", f_basename, 0 },
 	{ "dirname", f_dirname, 0 },
-	{ "from_json", f_from_json, 0 },
+	{ "from_json", f_from_json, TFILTER_MARKUP_OK },
 	{ "from_yaml", f_from_yaml, 0 },
 	{ "from_yaml_all", f_from_yaml_all, 0 },
-	{ "to_json", f_to_json, 0 },
+	{ "to_json", f_to_json, TFILTER_MARKUP_OK },
 	{ "to_nice_json", f_to_nice_json, 0 },
 	{ "to_nice_yaml", f_to_nice_yaml, 0 },
 	{ "to_yaml", f_to_yaml, 0 },

@@ -179,6 +179,20 @@ static int f_last(struct val **out, struct val *in, const struct targs *a,
 	return first_last(out, in, false);
 }
 
+int template_sorted(struct val **out, const struct val *in,
+		    const char *attribute, bool case_sensitive)
+{
+	struct sort_opts o = { attribute, case_sensitive, 0 };
+	struct val *items;
+	int error;
+
+	if ((error = template_items_of(&items, in, "sort")) < 0)
+		return error;
+	error = sorted(out, items, &o, false);
+	val_unref(items);
+	return error;
+}
+
 static int f_sort(struct val **out, struct val *in, const struct targs *a,
 		  struct tctx *c)
 {
@@ -760,7 +774,7 @@ static int f_items(struct val **out, struct val *in, const struct targs *a,
 /* Sorted by name (strcmp order): filters.c bisects. */
 static const struct tfilter filters[] = {
 	{ "combine", f_combine, 0 },
-	{ "count", f_length, 0 },
+	{ "count", f_length, TFILTER_MARKUP_OK },
 	{ "dict2items", f_dict2items, 0 },
 	{ "dictsort", f_dictsort, 0 },
 	{ "difference", f_difference, 0 },
@@ -771,7 +785,7 @@ static const struct tfilter filters[] = {
 	{ "items", f_items, 0 },
 	{ "items2dict", f_items2dict, 0 },
 	{ "last", f_last, 0 },
-	{ "length", f_length, 0 },
+	{ "length", f_length, TFILTER_MARKUP_OK },
 	{ "list", f_list, 0 },
 	{ "max", f_max, 0 },
 	{ "min", f_min, 0 },

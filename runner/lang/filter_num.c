@@ -121,7 +121,11 @@ static int f_string(struct val **out, struct val *in, const struct targs *a,
 {
 	(void)a;
 	(void)c;
-	*out = template_str_of(in);
+	/* Ansible's string filter gives a plain str of Markup too */
+	if (template_is_markup(in))
+		*out = val_strn(in->u.s.ptr, in->u.s.len);
+	else
+		*out = template_str_of(in);
 	return 0;
 }
 
@@ -210,7 +214,7 @@ static const struct tfilter filters[] = {
 	{ "float", f_float, 0 },
 	{ "int", f_int, 0 },
 	{ "round", f_round, 0 },
-	{ "string", f_string, 0 },
+	{ "string", f_string, TFILTER_MARKUP_OK },
 	{ "type_debug", f_type_debug, 0 },
 };
 

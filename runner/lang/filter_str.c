@@ -297,34 +297,31 @@ static int f_indent(struct val **out, struct val *in, const struct targs *a,
 	return 0;
 }
 
+/* markupsafe's escape(): Markup passes through, the rest becomes Markup. */
 static int f_escape(struct val **out, struct val *in, const struct targs *a,
 		    struct tctx *c)
 {
-	struct val *s = template_str_of(in);
+	struct val *s;
 	struct buf b = BUF_INIT;
 
 	(void)a;
 	(void)c;
-	for (size_t i = 0; i < s->u.s.len; i++) {
-		switch (s->u.s.ptr[i]) {
-		case '&': buf_adds(&b, "&amp;"); break;
-		case '<': buf_adds(&b, "&lt;"); break;
-		case '>': buf_adds(&b, "&gt;"); break;
-		case '"': buf_adds(&b, "&#34;"); break;
-		case '\'': buf_adds(&b, "&#39;"); break;
-		default: buf_addch(&b, s->u.s.ptr[i]);
-		}
+	if (template_is_markup(in)) {
+		*out = val_ref(in);
+		return 0;
 	}
+	s = template_str_of(in);
+	template_html_escape(&b, s->u.s.ptr, s->u.s.len);
 	val_unref(s);
-	*out = template_str_result(&b);
+	*out = template_markup_result(&b);
 	return 0;
 }
 
 /* Sorted by name (strcmp order): filters.c bisects. */
 static const struct tfilter filters[] = {
 	{ "capitalize", f_capitalize, 0 },
-	{ "e", f_escape, 0 },
-	{ "escape", f_escape, 0 },
+	{ "e", f_escape, TFILTER_MARKUP_OK },
+	{ "escape", f_escape, TFILTER_MARKUP_OK },
 	{ "format", f_format, 0 },
 	{ "indent", f_indent, 0 },
 	{ "join", f_join, 0 },

@@ -10,7 +10,8 @@
 /*
  * Filters and tests by name. This file holds the filters of Jinja's own
  * (default, mandatory, ternary, and map, select, reject and friends,
- * which apply other filters and tests by name), and the list of every
+ * which apply other filters and tests by name), the tests `filter` and
+ * `test`, and the list of every
  * family (filter_int.h) that template_filter_find() and
  * template_test_find() search.
  */
@@ -204,11 +205,52 @@ static int f_rejectattr(struct val **out, struct val *in,
 	return select_common(out, in, a, c, false, true);
 }
 
+/*
+ * `name is filter` / `is test`: Ansible finds names in its plugins and
+ * collections, and a name it cannot load is an error, never false. tend
+ * answers true for its own names and refuses the others.
+ */
+static int known_name(bool *out, struct val *in, bool test)
+{
+	const char *kind = test ? "test" : "filter", *name;
+
+	if (in->type != VAL_STR)
+		return tend_error_set("%s: the name must be a string, not %s",
+				      kind, template_type_name(in));
+	name = in->u.s.ptr;
+	if (!strncmp(name, "ansible.builtin.", 16))
+		name += 16;
+	else if (!strncmp(name, "ansible.legacy.", 15))
+		name += 15;
+	*out = test ? template_test_find(name) != NULL :
+		      template_filter_find(name) != NULL;
+	if (!*out)
+		return tend_error_set("could not load %s '%s': tend has no %s "
+				      "of that name", kind, in->u.s.ptr, kind);
+	return 0;
+}
+
+static int t_filter(bool *out, struct val *in, const struct targs *a,
+		    struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return known_name(out, in, false);
+}
+
+static int t_test(bool *out, struct val *in, const struct targs *a,
+		  struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	return known_name(out, in, true);
+}
+
 /* Sorted by name (strcmp order): template_filter_find() bisects. */
 static const struct tfilter filters[] = {
-	{ "d", f_default, TFILTER_UNDEF_OK },
-	{ "default", f_default, TFILTER_UNDEF_OK },
-	{ "mandatory", f_mandatory, TFILTER_UNDEF_OK },
+	{ "d", f_default, TFILTER_UNDEF_OK | TFILTER_MARKUP_OK },
+	{ "default", f_default, TFILTER_UNDEF_OK | TFILTER_MARKUP_OK },
+	{ "mandatory", f_mandatory, TFILTER_UNDEF_OK | TFILTER_MARKUP_OK },
 	{ "map", f_map, 0 },
 	{ "reject", f_reject, 0 },
 	{ "rejectattr", f_rejectattr, 0 },
@@ -217,16 +259,25 @@ static const struct tfilter filters[] = {
 	{ "ternary", f_ternary, 0 },
 };
 
+/* The tests of names, here beside the families they search. */
+static const struct ttest tests[] = {
+	{ "filter", t_filter, 0 },
+	{ "test", t_test, 0 },
+};
+
 static const struct filter_family filters_family = {
 	.filters = filters,
 	.nfilters = ARRAY_SIZE(filters),
+	.tests = tests,
+	.ntests = ARRAY_SIZE(tests),
 };
 
 /* Each name is in one family only, so the order here does not matter. */
 static const struct filter_family *const families[] = {
 	&filters_family,     &filter_str_family,  &filter_num_family,
 	&filter_list_family, &filter_data_family, &filter_regex_family,
-	&filter_crypt_family, &filter_os_family,   &tests_family,
+	&filter_crypt_family, &filter_os_family,   &filter_html_family,
+	&filter_text_family, &filter_seq_family,  &tests_family,
 	&tests_path_family,
 };
 
@@ -298,9 +349,18 @@ int template_filter_apply(struct val **out, const char *name, struct val *in,
 
 	if (!f)
 		return tend_error_set("no filter named '%s'", name);
-	if (!(f->flags & TFILTER_UNDEF_OK) && (error = template_need(in)) < 0)
+	if ((!(f->flags & TFILTER_UNDEF_OK) &&
+	     (error = template_need(in)) < 0) ||
+	    (!(f->flags & TFILTER_MARKUP_OK) &&
+	     (error = template_markup_refuse(in, name)) < 0) ||
+	    (error = f->fn(out, in, a, c)) < 0)
 		return error;
-	return f->fn(out, in, a, c);
+	/* map('e') and friends: a list of Markup prints as Markup('...') */
+	if ((error = template_markup_refuse(*out, name)) < 0) {
+		val_unref(*out);
+		*out = NULL;
+	}
+	return error;
 }
 
 int template_test_apply(bool *out, const char *name, struct val *in,

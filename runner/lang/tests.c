@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <math.h>
 
 /*
  * The tests of Jinja2 and Ansible (`x is defined`, `r is failed`,
@@ -22,6 +23,38 @@ static int t_defined(bool *out, struct val *in, const struct targs *a,
 	(void)a;
 	(void)c;
 	*out = !template_is_undef(in);
+	return 0;
+}
+
+/*
+ * callable(): no data value is; Jinja's Undefined is (it has __call__),
+ * and so is what tend reads as undefined where Python has a function
+ * (range, lookup, a str's method).
+ */
+static int t_callable(bool *out, struct val *in, const struct targs *a,
+		      struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	*out = template_is_undef(in);
+	return 0;
+}
+
+static int t_escaped(bool *out, struct val *in, const struct targs *a,
+		     struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	*out = template_is_markup(in);
+	return 0;
+}
+
+static int t_nan(bool *out, struct val *in, const struct targs *a,
+		 struct tctx *c)
+{
+	(void)a;
+	(void)c;
+	*out = in->type == VAL_FLOAT && isnan(in->u.f);
 	return 0;
 }
 
@@ -655,6 +688,7 @@ static const struct ttest tests[] = {
 	{ "all", t_all, 0 },
 	{ "any", t_any, 0 },
 	{ "boolean", t_boolean, UF },
+	{ "callable", t_callable, TTEST_UNDEF_OK },
 	{ "change", t_changed, 0 },
 	{ "changed", t_changed, 0 },
 	{ "contains", t_contains, 0 },
@@ -662,6 +696,7 @@ static const struct ttest tests[] = {
 	{ "divisibleby", t_divisibleby, 0 },
 	{ "eq", t_eq, 0 },
 	{ "equalto", t_eq, 0 },
+	{ "escaped", t_escaped, 0 },
 	{ "even", t_even, 0 },
 	{ "failed", t_failed, 0 },
 	{ "failure", t_failed, 0 },
@@ -683,6 +718,7 @@ static const struct ttest tests[] = {
 	{ "lt", t_lt, 0 },
 	{ "mapping", t_mapping, UF },
 	{ "match", t_match, 0 },
+	{ "nan", t_nan, 0 },
 	{ "ne", t_ne, 0 },
 	{ "none", t_none, UF },
 	{ "number", t_number, UF },

@@ -81,6 +81,11 @@ void template_getattr(struct val **out, struct val *obj, const char *name)
 		*out = val_ref(obj);
 		return;
 	}
+	if ((obj->flags & TEMPLATE_F_GROUP) && obj->u.list.nr == 2 &&
+	    (!strcmp(name, "grouper") || !strcmp(name, "list"))) {
+		*out = val_ref(obj->u.list.items[*name == 'l']);
+		return;
+	}
 	if (obj->type == VAL_DICT && (v = val_dict_get(obj, name))) {
 		*out = val_ref(v);
 		return;
@@ -122,6 +127,56 @@ bool template_needs_render(const struct val *v)
 	default:
 		return false;
 	}
+}
+
+struct val *template_markup_result(struct buf *b)
+{
+	struct val *v = template_str_result(b);
+
+	v->flags |= TEMPLATE_F_MARKUP;
+	return v;
+}
+
+int template_markup_refuse(const struct val *v, const char *what)
+{
+	if (!template_is_markup(v))
+		return 0;
+	return tend_error_set("%s of a Markup string (what safe, escape, "
+			      "forceescape and tojson return) is not "
+			      "supported", what);
+}
+
+void template_html_escape(struct buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': buf_adds(out, "&amp;"); break;
+		case '<': buf_adds(out, "&lt;"); break;
+		case '>': buf_adds(out, "&gt;"); break;
+		case '"': buf_adds(out, "&#34;"); break;
+		case '\'': buf_adds(out, "&#39;"); break;
+		default: buf_addch(out, s[i]);
+		}
+	}
+}
+
+size_t template_utf8_len(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+size_t template_utf8_offset(const char *s, size_t len, size_t n)
+{
+	size_t i = 0;
+
+	for (; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n-- == 0)
+			break;
+	return i;
 }
 
 struct val *template_str_result(struct buf *b)

@@ -682,6 +682,129 @@ static void test_template__errors(void **state)
 		fail_msg("%zu error cases failed", failed);
 }
 
+/*
+ * Jinja's filters and tests of filter_html.c, filter_text.c and
+ * filter_seq.c, and the Markup they make: hostile text ('-', '%', '\\',
+ * quotes, '{{', UTF-8) as ansible-playbook 2.14 rendered it; then what
+ * tend refuses instead of doing differently.
+ */
+static const struct tcase jinja_cases[] = {
+	{ "{{ '-%s \\ \"q\" {{x}} é' | center(16) }}|",
+	  "-%s \\ \"q\" {{x}} é|" },
+	{ "{{ '-%s \\ <q> it''s é' | safe }}",
+	  "-%s \\ <q> its é" },
+	{ "{{ '-%s \\ <q> it''s é' | forceescape }}",
+	  "-%s \\ &lt;q&gt; its é" },
+	{ "{{ '-%s \\ <q> it''s é' | e | e }}",
+	  "-%s \\ &lt;q&gt; its é" },
+	{ "{{ '-%s <q>' | e | forceescape }}",
+	  "-%s &amp;lt;q&amp;gt;" },
+	{ "{{ '<p a=\"{{x}}\">-%s\\</p>\n<!-- no --> é &amp; &#233; &#x41;' | striptags }}",
+	  "-%s\\ é & é A" },
+	{ "{{ 'J' ~ ({'z': '-%s', 'a': [\"<'é>\", 1.5, none]} | tojson) }}",
+	  "J{\"a\": [\"\\u003c\\u0027\\u00e9\\u003e\", 1.5, null], \"z\": \"-%s\"}" },
+	{ "{{ '-%s \\ {{x}} éééé ab' | truncate(10) }}|{{ '-%s é ab cd' | truncate(7, true, '…', 0) }}",
+	  "-%s \\...|-%s é …" },
+	{ "{{ '-%s \\ {{x}} é/?&=' | urlencode }}|{{ {'-k y': 'v/é', 'n': none} | urlencode }}|{{ [['a&', 'b c']] | urlencode }}",
+	  "-%25s%20%5C%20%7B%7Bx%7D%7D%20%C3%A9/%3F%26%3D|-k+y=v%2F%C3%A9&n=None|a%26=b+c" },
+	{ "{{ 'x ' ~ ('-%s \\ {{x}} é_1 a-b' | wordcount) }}",
+	  "x 5" },
+	{ "{{ '-%s \\ {{x}} ééé long-hyphenated-word\nnext' | wordwrap(8) }}",
+	  "-%s \\\n{{x}}\nééé\nlong-hyp\nhenated-\nword\nnext" },
+	{ "{{ '-%s aaaa bbbb' | wordwrap(4, wrapstring='|', break_long_words=false) }}",
+	  "-%s|aaaa|bbbb" },
+	{ "{{ {'a': '-%s \"{{x}}\" é', 'b': none, 'c': true} | xmlattr }}",
+	  " a=\"-%s &#34;{{x}}&#34; é\" c=\"True\"" },
+	{ "{{ 'x ' ~ ([1, 2, 3, 4, 5] | batch(2, '-')) }}|{{ 'x ' ~ ('abc' | slice(2)) }}",
+	  "x [[1, 2], [3, 4], [5, '-']]|x [['a', 'b'], ['c']]" },
+	{ "{{ 'x ' ~ ([{'k': 'B'}, {'k': 'a'}, {'k': 'b'}] | groupby('k')) }}",
+	  "x [('a', [{'k': 'a'}]), ('B', [{'k': 'B'}, {'k': 'b'}])]" },
+	{ "{{ ([{'k': 'B'}, {'k': 'a'}] | groupby('k'))[0].grouper }}|{{ ([{'k': 'B'}, {'k': 'a'}] | groupby('k'))[0].list }}",
+	  "a|[{'k': 'a'}]" },
+	{ "{{ 'x ' ~ ({'k': ['-%s \\ {{x}}', \"it's\", 1.0, none, false], 'a': {}} | pprint) }}",
+	  "x {'a': {}, 'k': ['-%s \\\\ {{x}}', \"it's\", 1.0, None, False]}" },
+	{ "{{ 'x ' ~ ([1, 2.5, 'é'] | pprint) }}|{{ 'x ' ~ ('é' | pprint) }}",
+	  "x [1, 2.5, 'é']|x 'é'" },
+	{ "{{ 'x ' ~ ([1, 1023, 1024 * 1024 * 5.5, '12e3', 1e12] | map('filesizeformat') | list) }}|{{ 'x ' ~ (3000 | filesizeformat(true)) }}",
+	  "x ['1 Byte', '1.0 kB', '5.8 MB', '12.0 kB', '1.0 TB']|x 2.9 KiB" },
+	{ "{{ 'x ' ~ [5 | attr('real'), 2.5 | attr('imag'), true | attr('numerator'), {'a': 1} | attr('a') is defined] }}",
+	  "x [5, 0.0, 1, False]" },
+	{ "{{ 'x ' ~ [('-%s'|e) is escaped, '-%s' is escaped, ('x'|tojson) is escaped, nosuch is callable, 'x' is callable, 'x' is nan, ('nan'|float) is nan, 'map' is filter, 'version' is test] }}",
+	  "x [True, False, True, True, False, False, True, True, True]" },
+};
+
+static void test_template__jinja_filters(void **state)
+{
+	static const struct ecase refused[] = {
+		{ "{{ 'a' | safe | upper }}", TEND_ERROR,
+		  "upper of a Markup string" },
+		{ "{{ ('a' | safe) + 'b' }}", TEND_ERROR,
+		  "+ of a Markup string" },
+		{ "{{ ['a' | e] }}", TEND_ERROR, "an item of a Markup string" },
+		{ "{{ ['a'] | map('e') | list }}", TEND_ERROR,
+		  "e of a Markup string" },
+		{ "{{ ('a' | tojson).upper() }}", TEND_ERROR,
+		  "a method of a Markup string" },
+		{ "{{ 'see www.x.org' | urlize }}", TEND_ERROR,
+		  "filter 'urlize' is not supported yet" },
+		{ "{{ 'x' | attr('upper') }}", TEND_ERROR,
+		  "attr: 'upper' is a method" },
+		{ "{{ 'x' | attr('__class__') }}", TEND_ERROR,
+		  "internal attribute '__class__'" },
+		{ "{{ 'nosuch' is filter }}", TEND_ERROR,
+		  "could not load filter 'nosuch'" },
+		{ "{{ 'lenght' is test }}", TEND_ERROR,
+		  "could not load test 'lenght'" },
+		{ "{{ 'a &copy; b' | striptags }}", TEND_ERROR,
+		  "HTML entity '&copy' is not supported" },
+		{ "{{ '&#128;' | striptags }}", TEND_ERROR,
+		  "character reference '&#128' is not supported" },
+		{ "{{ 'abcdef' | truncate(2) }}", TEND_ERROR,
+		  "expected length >= 3, got 2" },
+		{ "{{ 'x' | wordwrap(0) }}", TEND_ERROR,
+		  "invalid width 0 (must be > 0)" },
+		{ "{{ [1] | slice(0) }}", TEND_ERROR,
+		  "integer division or modulo by zero" },
+		{ "{{ [{'a': 1}, {}] | groupby('a') }}", TEND_EUNDEFINED,
+		  "'dict object' has no attribute 'a'" },
+		{ "{{ [{'a': 'é'}] | groupby('a') }}", TEND_ERROR,
+		  "case_sensitive=true" },
+		{ "{{ {'a b': 1} | xmlattr }}", TEND_ERROR,
+		  "Invalid character in attribute name: 'a b'" },
+		{ "{{ ['x y ' * 30] | pprint }}", TEND_ERROR,
+		  "pprint: a string longer than its line" },
+		{ "{{ ['\u00a0'] | pprint }}", TEND_ERROR,
+		  "pprint: a string with the character at byte 0" },
+		{ "{{ 1 | tojson(0) }}", TEND_ERROR, "tojson: an indent" },
+		{ "{{ 'x' | filesizeformat }}", TEND_ERROR,
+		  "filesizeformat: a number is needed" },
+		{ "{{ [1, 2] | urlencode }}", TEND_ERROR,
+		  "urlencode: each item of a list must be a (key, value) pair" },
+	};
+	struct val *vars = load_vars();
+	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct buf out = BUF_INIT;
+	size_t failed = 0;
+
+	(void)state;
+	RUN(jinja_cases);
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		int rc = template_render_str(&out, refused[i].src, &s);
+
+		if (rc != refused[i].code ||
+		    !strstr(tend_error_last(), refused[i].msg)) {
+			print_error("%s\n  want %d '%s'\n  got  %d '%s'\n",
+				    refused[i].src, refused[i].code,
+				    refused[i].msg, rc, tend_error_last());
+			failed++;
+		}
+	}
+	buf_release(&out);
+	val_unref(vars);
+	if (failed)
+		fail_msg("%zu refusals failed", failed);
+}
+
 static void test_template__recursion(void **state)
 {
 	static const char doc[] =
@@ -1444,6 +1567,7 @@ int main(void)
 		cmocka_unit_test(test_template__native),
 		cmocka_unit_test(test_template__render_containers),
 		cmocka_unit_test(test_template__errors),
+		cmocka_unit_test(test_template__jinja_filters),
 		cmocka_unit_test(test_template__recursion),
 		cmocka_unit_test(test_template__scopes),
 		cmocka_unit_test(test_template__lookup_file),

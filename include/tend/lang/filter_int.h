@@ -35,6 +35,11 @@ typedef int (*ttest_fn)(bool *out, struct val *in, const struct targs *a,
 
 enum {
 	TFILTER_UNDEF_OK = 1 << 0,
+	/*
+	 * takes Markup input (value_int.h) and does with it what Jinja
+	 * does; other filters refuse it
+	 */
+	TFILTER_MARKUP_OK = 1 << 1,
 	TTEST_UNDEF_OK = 1 << 0,
 	TTEST_UNDEF_FALSE = 1 << 1, /* undefined input is simply false */
 };
@@ -85,6 +90,18 @@ int template_now(struct val **out, const struct targs *a);
 struct tm;
 void template_localtime(struct tm *tm, long long t, bool utc);
 
+/*
+ * A sorted copy of the items of `in` (a list, a dict's keys, a string's
+ * characters), as Jinja's sort filter orders them: by `attribute` (a
+ * path, as template_get_path(); NULL for the items themselves), strings
+ * ignoring case unless case_sensitive. *out is a new reference.
+ */
+int template_sorted(struct val **out, const struct val *in,
+		    const char *attribute, bool case_sensitive);
+
+/* A copy of v with every dict's keys sorted (json's sort_keys=True). */
+struct val *template_sort_keys(const struct val *v);
+
 /* The families, besides the one of filters.c itself. */
 extern const struct filter_family filter_str_family;
 extern const struct filter_family filter_num_family;
@@ -93,6 +110,9 @@ extern const struct filter_family filter_data_family;
 extern const struct filter_family filter_regex_family;
 extern const struct filter_family filter_crypt_family;
 extern const struct filter_family filter_os_family;
+extern const struct filter_family filter_html_family;
+extern const struct filter_family filter_text_family;
+extern const struct filter_family filter_seq_family;
 extern const struct filter_family tests_family;
 extern const struct filter_family tests_path_family;
 

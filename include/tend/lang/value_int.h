@@ -23,6 +23,41 @@
 
 #define TEMPLATE_F_UNDEF (1u << 15)
 
+/*
+ * Markup: a string Jinja holds as markupsafe's Markup (what safe, escape,
+ * forceescape and tojson return). escape passes it through and the
+ * `escaped` test is true of it; whatever Markup changes elsewhere (its
+ * str methods return Markup, `+` escapes the other side, a list's repr
+ * shows "Markup('...')") is refused rather than done differently
+ * (template_markup_refuse()).
+ */
+#define TEMPLATE_F_MARKUP (1u << 16)
+/* A list groupby made: a (grouper, list) tuple; .grouper and .list. */
+#define TEMPLATE_F_GROUP (1u << 17)
+
+static inline bool template_is_markup(const struct val *v)
+{
+	return v && (v->flags & TEMPLATE_F_MARKUP);
+}
+
+/* A new Markup string of the text of `b`, which is left empty. */
+struct val *template_markup_result(struct buf *b);
+
+/*
+ * 0 unless v is Markup; then an error saying that `what` (a filter,
+ * an operator, a list item) of Markup is not supported.
+ */
+int template_markup_refuse(const struct val *v, const char *what);
+
+/* Append s (len bytes) HTML-escaped as markupsafe's escape() does. */
+void template_html_escape(struct buf *out, const char *s, size_t len);
+
+/* The number of characters (code points) of the UTF-8 text s[0..len). */
+size_t template_utf8_len(const char *s, size_t len);
+
+/* The byte offset of character n of s (len if s has fewer). */
+size_t template_utf8_offset(const char *s, size_t len, size_t n);
+
 /* A new undefined value carrying the message (printf format). */
 struct val *template_undef(const char *fmt, ...) TEND_PRINTF(1, 2);
 
