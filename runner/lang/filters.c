@@ -225,8 +225,9 @@ static const struct filter_family filters_family = {
 /* Each name is in one family only, so the order here does not matter. */
 static const struct filter_family *const families[] = {
 	&filters_family,     &filter_str_family,  &filter_num_family,
-	&filter_list_family, &filter_data_family, &filter_regex_family,
-	&filter_crypt_family, &filter_os_family,   &tests_family,
+	&filter_list_family, &filter_iter_family, &filter_data_family,
+	&filter_path_family, &filter_url_family,  &filter_regex_family,
+	&filter_crypt_family, &filter_os_family,  &tests_family,
 	&tests_path_family,
 };
 
@@ -250,6 +251,30 @@ const struct tfilter *template_filter_find(const char *name)
 				    families[i]->nfilters, sizeof(*f),
 				    cmp_filter);
 	return f;
+}
+
+/*
+ * Ansible's filters that tend knows by name and refuses, with why: the
+ * parser says so rather than "no filter named".
+ */
+static const struct refused_filter {
+	const char *name;
+	const char *why;
+} refused_filters[] = {
+	{ "fileglob", "Python's glob.glob lists files in the order the "
+		      "directory holds them, which tend cannot repeat (the "
+		      "fileglob lookup gives them sorted)" },
+	{ "to_datetime", "tend has no datetime values (Python's datetime and "
+			 "timedelta objects, their subtraction, comparison, "
+			 ".days and .total_seconds())" },
+};
+
+const char *template_filter_refused(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refused_filters); i++)
+		if (!strcmp(name, refused_filters[i].name))
+			return refused_filters[i].why;
+	return NULL;
 }
 
 /*

@@ -235,9 +235,15 @@ int template_items_of(struct val **out, const struct val *in, const char *who)
 			val_list_push(*out, val_str(in->u.dict.items[i].key));
 		return 0;
 	case VAL_STR:
+		/* Python's characters: a UTF-8 sequence is one (a bad byte too) */
 		*out = val_list();
-		for (size_t i = 0; i < in->u.s.len; i++)
-			val_list_push(*out, val_strn(in->u.s.ptr + i, 1));
+		for (size_t i = 0, n; i < in->u.s.len; i += n) {
+			uint32_t cp;
+
+			n = utf8_decode(&cp, in->u.s.ptr + i, in->u.s.len - i);
+			n = n ? n : 1;
+			val_list_push(*out, val_strn(in->u.s.ptr + i, n));
+		}
 		return 0;
 	default:
 		return tend_error_set("%s: '%s' object is not iterable", who,
