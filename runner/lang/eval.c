@@ -8,6 +8,7 @@
 #include "tend/lang/ast_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/lang/ops_int.h"
 #include "tend/lang/methods_int.h"
 #include "tend/lang/filter_int.h"
@@ -338,7 +339,10 @@ static int eval_call(struct val **out, const struct expr *e, struct tctx *c)
 		}
 		goto out;
 	}
-	error = methods_call(out, obj, callee->name, &a);
+	if (template_is_time(obj))
+		error = datetime_method(out, obj, callee->name, &a);
+	else
+		error = methods_call(out, obj, callee->name, &a);
 out:
 	if (val_holds_secret(obj) || args_hold_secret(&a)) {
 		if (error < 0)
@@ -365,7 +369,10 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 		goto out;
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out_args;
-	error = e->filter->fn(out, in, &a, c);
+	if (template_is_time(in))
+		error = datetime_filter(out, e->filter->name, in);
+	else
+		error = e->filter->fn(out, in, &a, c);
 	if (val_holds_secret(in) || args_hold_secret(&a)) {
 		if (error < 0)
 			error = hide_error(error, "filter", e->filter->name);
@@ -396,7 +403,12 @@ static int eval_test(struct val **out, const struct expr *e, struct tctx *c)
 	}
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out;
-	error = e->test->fn(&r, in, &a, c);
+	if (template_is_time(in) && !(e->test->flags & TTEST_UNDEF_OK))
+		error = tend_error_set("tend does not support the test '%s' "
+				       "on a %s", e->test->name,
+				       template_type_name(in));
+	else
+		error = e->test->fn(&r, in, &a, c);
 	secret = val_holds_secret(in) || args_hold_secret(&a);
 	if (error < 0 && secret)
 		error = hide_error(error, "test", e->test->name);
@@ -507,7 +519,10 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 			return error;
 		/* a part of a secret is secret; a plain part of a dict is not */
 		secret = a->flags & VAL_F_SECRET;
-		template_getattr(out, a, e->name);
+		if (template_is_time(a))
+			error = datetime_getattr(out, a, e->name);
+		else
+			template_getattr(out, a, e->name);
 		break;
 	case E_INDEX:
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||

@@ -4,6 +4,7 @@
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
@@ -264,9 +265,6 @@ static const struct refused_filter {
 	{ "fileglob", "Python's glob.glob lists files in the order the "
 		      "directory holds them, which tend cannot repeat (the "
 		      "fileglob lookup gives them sorted)" },
-	{ "to_datetime", "tend has no datetime values (Python's datetime and "
-			 "timedelta objects, their subtraction, comparison, "
-			 ".days and .total_seconds())" },
 };
 
 const char *template_filter_refused(const char *name)
@@ -325,6 +323,8 @@ int template_filter_apply(struct val **out, const char *name, struct val *in,
 		return tend_error_set("no filter named '%s'", name);
 	if (!(f->flags & TFILTER_UNDEF_OK) && (error = template_need(in)) < 0)
 		return error;
+	if (template_is_time(in))
+		return datetime_filter(out, name, in);
 	return f->fn(out, in, a, c);
 }
 
@@ -339,5 +339,8 @@ int template_test_apply(bool *out, const char *name, struct val *in,
 		*out = false;
 		return t->flags & TTEST_UNDEF_FALSE ? 0 : template_need(in);
 	}
+	if (template_is_time(in) && !(t->flags & TTEST_UNDEF_OK))
+		return tend_error_set("tend does not support the test '%s' on "
+				      "a %s", name, template_type_name(in));
 	return t->fn(out, in, a, c);
 }

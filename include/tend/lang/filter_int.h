@@ -71,9 +71,9 @@ struct filter_family {
 int template_controller_allowed(const struct tctx *c, const char *what);
 
 /*
- * The now(utc=False, fmt=None) global: the controller's time as text
- * (Ansible returns a datetime; tend gives what it prints as, or
- * strftime of `fmt`). *out is a new string.
+ * The now(utc=False, fmt=None) global: the controller's time, a
+ * datetime (datetime_int.h) as Ansible gives it, or the text strftime
+ * makes of it with `fmt`. *out is a new string.
  */
 int template_now(struct val **out, const struct targs *a);
 
