@@ -8,6 +8,7 @@
 #include "tend/lang/ast_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/lang/ops_int.h"
 #include "tend/lang/methods_int.h"
 #include "tend/lang/filter_int.h"
@@ -339,7 +340,10 @@ static int eval_call(struct val **out, const struct expr *e, struct tctx *c)
 		}
 		goto out;
 	}
-	error = methods_call(out, obj, callee->name, &a);
+	if (template_is_time(obj))
+		error = datetime_method(out, obj, callee->name, &a);
+	else
+		error = methods_call(out, obj, callee->name, &a);
 out:
 	if (val_holds_secret(obj) || args_hold_secret(&a)) {
 		if (error < 0)
@@ -369,7 +373,10 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 		goto out;
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out_args;
-	error = e->filter->fn(out, in, &a, c);
+	if (template_is_time(in))
+		error = datetime_filter(out, e->filter->name, in);
+	else
+		error = e->filter->fn(out, in, &a, c);
 	if (val_holds_secret(in) || args_hold_secret(&a)) {
 		if (error < 0)
 			error = hide_error(error, "filter", e->filter->name);
@@ -400,7 +407,12 @@ static int eval_test(struct val **out, const struct expr *e, struct tctx *c)
 	}
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out;
-	error = e->test->fn(&r, in, &a, c);
+	if (template_is_time(in) && !(e->test->flags & TTEST_UNDEF_OK))
+		error = tend_error_set("tend does not support the test '%s' "
+				       "on a %s", e->test->name,
+				       template_type_name(in));
+	else
+		error = e->test->fn(&r, in, &a, c);
 	secret = val_holds_secret(in) || args_hold_secret(&a);
 	if (error < 0 && secret)
 		error = hide_error(error, "test", e->test->name);
@@ -495,6 +507,31 @@ int eval_expr(struct val **out, const struct expr *e, struct tctx *c)
 	return error;
 }
 
+/* A binary operator; *secret says whether either operand held one. */
+static int eval_bin(struct val **out, const struct expr *e, struct tctx *c,
+		    bool *secret)
+{
+	struct val *a = NULL, *b = NULL;
+	int error;
+
+	if ((error = eval_expr(&a, e->a, c)) < 0 ||
+	    (error = eval_expr(&b, e->b, c)) < 0)
+		goto out;
+	*secret = val_holds_secret(a) || val_holds_secret(b);
+	/* Markup's + escapes the other side, its % the arguments */
+	if ((e->op == OP_ADD || e->op == OP_MOD || e->op == OP_MUL) &&
+	    ((error = template_markup_refuse(a, ops_name(e->op))) < 0 ||
+	     (error = template_markup_refuse(b, ops_name(e->op))) < 0))
+		goto out;
+	error = ops_binop(out, e->op, a, b);
+	if (error < 0 && *secret)
+		error = hide_error(error, "operator", ops_name(e->op));
+out:
+	val_unref(a);
+	val_unref(b);
+	return error;
+}
+
 static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 {
 	struct val *a = NULL, *b = NULL, *x = NULL;
@@ -513,7 +550,10 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 			return error;
 		/* a part of a secret is secret; a plain part of a dict is not */
 		secret = a->flags & VAL_F_SECRET;
-		template_getattr(out, a, e->name);
+		if (template_is_time(a))
+			error = datetime_getattr(out, a, e->name);
+		else
+			template_getattr(out, a, e->name);
 		break;
 	case E_INDEX:
 		if ((error = eval_expr(&a, e->a, c)) < 0 ||
@@ -569,19 +609,7 @@ static int eval_node(struct val **out, const struct expr *e, struct tctx *c)
 		*out = val_secret(*out);
 		return 0;
 	case E_BIN:
-		if ((error = eval_expr(&a, e->a, c)) < 0 ||
-		    (error = eval_expr(&b, e->b, c)) < 0)
-			break;
-		secret = val_holds_secret(a) || val_holds_secret(b);
-		/* Markup's + escapes the other side, its % the arguments */
-		if ((e->op == OP_ADD || e->op == OP_MOD || e->op == OP_MUL) &&
-		    ((error = template_markup_refuse(a, ops_name(e->op))) < 0 ||
-		     (error = template_markup_refuse(b, ops_name(e->op))) < 0))
-			break;
-		error = ops_binop(out, e->op, a, b);
-		if (error < 0 && secret)
-			error = hide_error(error, "operator",
-					   ops_name(e->op));
+		error = eval_bin(out, e, c, &secret);
 		break;
 	case E_COND:
 		if ((error = eval_expr(&a, e->b, c)) < 0 ||

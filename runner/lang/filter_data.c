@@ -10,9 +10,9 @@
 #include <sodium.h>
 
 /*
- * Filters of data formats, encodings and paths: to_json, to_nice_json,
- * to_yaml, to_nice_yaml, from_json, from_yaml, b64encode, b64decode,
- * basename, dirname.
+ * Filters of data formats and encodings: to_json, to_nice_json,
+ * to_yaml, to_nice_yaml, from_json, from_yaml, b64encode, b64decode
+ * (paths: filter_path.c).
  */
 
 struct val *template_sort_keys(const struct val *v)
@@ -273,49 +273,10 @@ static int f_b64decode(struct val **out, struct val *in,
 	return 0;
 }
 
-static int f_basename(struct val **out, struct val *in,
-		      const struct targs *a, struct tctx *c)
-{
-	const char *slash;
-	int error;
-
-	(void)a;
-	(void)c;
-	if ((error = template_need_str(in, "basename")) < 0)
-		return error;
-	slash = strrchr(in->u.s.ptr, '/');
-	*out = val_str(slash ? slash + 1 : in->u.s.ptr);
-	return 0;
-}
-
-static int f_dirname(struct val **out, struct val *in, const struct targs *a,
-		     struct tctx *c)
-{
-	const char *s, *slash;
-	size_t n;
-	int error;
-
-	(void)a;
-	(void)c;
-	if ((error = template_need_str(in, "dirname")) < 0)
-		return error;
-	s = in->u.s.ptr;
-	slash = strrchr(s, '/');
-	n = slash ? (size_t)(slash - s) + 1 : 0;
-	/* posixpath.dirname: strip trailing slashes unless all slashes */
-	if (strspn(s, "/") < n)
-		while (n > 0 && s[n - 1] == '/')
-			n--;
-	*out = val_strn(s, n);
-	return 0;
-}
-
 /* Sorted by name (strcmp order): filters.c bisects. */
 static const struct tfilter filters[] = {
 	{ "b64decode", f_b64decode, 0 },
 	{ "b64encode", f_b64encode, TFILTER_MARKUP_OK },
-	{ "basename", f_basename, 0 },
-	{ "dirname", f_dirname, 0 },
 	{ "from_json", f_from_json, TFILTER_MARKUP_OK },
 	{ "from_yaml", f_from_yaml, 0 },
 	{ "from_yaml_all", f_from_yaml_all, 0 },

@@ -11,7 +11,8 @@
 /*
  * Filters of lists and dicts: length, first, last, sort, unique, min,
  * max, sum, list, dict2items, items2dict, dictsort, combine, flatten,
- * zip, product, reverse, the set operations, extract, items.
+ * reverse, the set operations, extract, items (zip, product and their
+ * kin are in filter_iter.c).
  */
 
 /*
@@ -540,90 +541,6 @@ static int f_flatten(struct val **out, struct val *in, const struct targs *a,
 	return 0;
 }
 
-static int f_zip(struct val **out, struct val *in, const struct targs *a,
-		 struct tctx *c)
-{
-	struct val *lists[TEMPLATE_MAX_ARGS + 1];
-	size_t n = 0, shortest = SIZE_MAX;
-	int error = 0;
-
-	(void)c;
-	lists[n++] = val_ref(in);
-	for (size_t i = 0; i < a->npos; i++)
-		lists[n++] = val_ref(a->pos[i]);
-	for (size_t i = 0; i < n; i++) {
-		struct val *items;
-
-		if ((error = template_items_of(&items, lists[i], "zip")) < 0)
-			break;
-		val_unref(lists[i]);
-		lists[i] = items;
-		if (items->u.list.nr < shortest)
-			shortest = items->u.list.nr;
-	}
-	if (!error) {
-		*out = val_list();
-		for (size_t k = 0; k < shortest; k++) {
-			struct val *t = val_list();
-
-			t->flags |= VAL_F_TUPLE;
-			for (size_t i = 0; i < n; i++)
-				val_list_push(t, val_ref(lists[i]->u.list.items[k]));
-			val_list_push(*out, t);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		val_unref(lists[i]);
-	return error;
-}
-
-static void product_rec(struct val *out, struct val **lists, size_t n,
-			size_t depth, struct val *cur)
-{
-	if (depth == n) {
-		struct val *t = val_copy(cur);
-
-		t->flags |= VAL_F_TUPLE;
-		val_list_push(out, t);
-		return;
-	}
-	for (size_t i = 0; i < lists[depth]->u.list.nr; i++) {
-		val_list_push(cur, val_ref(lists[depth]->u.list.items[i]));
-		product_rec(out, lists, n, depth + 1, cur);
-		cur->u.list.nr--;
-		val_unref(lists[depth]->u.list.items[i]);
-	}
-}
-
-static int f_product(struct val **out, struct val *in, const struct targs *a,
-		     struct tctx *c)
-{
-	struct val *lists[TEMPLATE_MAX_ARGS + 1], *cur;
-	size_t n = 0, total = 1;
-	int error = 0;
-
-	(void)c;
-	for (size_t i = 0; i <= a->npos && !error; i++) {
-		error = template_items_of(&lists[n], i ? a->pos[i - 1] : in,
-					  "product");
-		if (!error) {
-			total *= lists[n]->u.list.nr ? lists[n]->u.list.nr : 1;
-			n++;
-		}
-		if (total > 1000000 && !error)
-			error = tend_error_set("product: too many combinations");
-	}
-	if (!error) {
-		*out = val_list();
-		cur = val_list();
-		product_rec(*out, lists, n, 0, cur);
-		val_unref(cur);
-	}
-	for (size_t i = 0; i < n; i++)
-		val_unref(lists[i]);
-	return error;
-}
-
 static int f_reverse(struct val **out, struct val *in, const struct targs *a,
 		     struct tctx *c)
 {
@@ -789,14 +706,12 @@ static const struct tfilter filters[] = {
 	{ "list", f_list, 0 },
 	{ "max", f_max, 0 },
 	{ "min", f_min, 0 },
-	{ "product", f_product, 0 },
 	{ "reverse", f_reverse, 0 },
 	{ "sort", f_sort, 0 },
 	{ "sum", f_sum, 0 },
 	{ "symmetric_difference", f_symmetric_difference, 0 },
 	{ "union", f_union, 0 },
 	{ "unique", f_unique, 0 },
-	{ "zip", f_zip, 0 },
 };
 
 const struct filter_family filter_list_family = {

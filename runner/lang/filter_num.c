@@ -9,10 +9,13 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <strings.h>
 
 /*
  * Filters of numbers and types: the conversions int, float, string and
- * bool, abs, round, type_debug.
+ * bool, abs, round, type_debug; Ansible's log, pow and root (Python's
+ * math module: glibc's libm underneath, as CPython's), human_readable
+ * and human_to_bytes.
  */
 
 /* Python int(str, base) / float(str), without the exceptions. */
@@ -207,12 +210,336 @@ static int f_type_debug(struct val **out, struct val *in,
 	return 0;
 }
 
+/* A Python real number (bool, int, float) as a double. */
+static bool real_of(double *out, const struct val *v)
+{
+	if (v->type == VAL_INT)
+		*out = (double)v->u.i;
+	else if (v->type == VAL_BOOL)
+		*out = v->u.b;
+	else if (v->type == VAL_FLOAT)
+		*out = v->u.f;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * A real argument of log, pow and root as Python's math module takes
+ * it: `v` NULL gives `def`, or is an error when def is NAN (required).
+ */
+static int math_arg(double *out, const struct val *v, double def,
+		    const char *who, const char *name)
+{
+	if (!v && !isnan(def)) {
+		*out = def;
+		return 0;
+	}
+	if (!v)
+		return tend_error_set("%s() missing 1 required positional "
+				      "argument: '%s'", who, name);
+	if (!real_of(out, v))
+		return tend_error_set("%s() can only be used on numbers: must "
+				      "be real number, not %s", who,
+				      template_type_name(v));
+	return 0;
+}
+
+/* CPython's m_log: log(x), with x <= 0 (and -inf) a domain error. */
+static int py_log(double *out, double x, double (*fn)(double))
+{
+	if (x <= 0 || (isinf(x) && x < 0))
+		return tend_error_set("math domain error");
+	*out = isfinite(x) ? fn(x) : x;
+	return 0;
+}
+
+static int f_log(struct val **out, struct val *in, const struct targs *a,
+		 struct tctx *c)
+{
+	double x = 0, base = 0, num = 0, den = 0;
+	int error;
+
+	(void)c;
+	if ((error = math_arg(&x, in, NAN, "log", "x")) < 0 ||
+	    (error = math_arg(&base, targs_get(a, 0, "base"), M_E, "log",
+			      "base")) < 0)
+		return error;
+	if (base == 10) {
+		if ((error = py_log(&num, x, log10)) < 0)
+			return error;
+		*out = val_float(num);
+		return 0;
+	}
+	if ((error = py_log(&num, x, log)) < 0 ||
+	    (error = py_log(&den, base, log)) < 0)
+		return error;
+	if (den == 0)
+		return tend_error_set("float division by zero");
+	*out = val_float(num / den);
+	return 0;
+}
+
+/*
+ * CPython's math.pow: libm's pow, a NaN or infinity it makes of finite
+ * numbers an error (a domain error's message after `domain`).
+ */
+static int py_pow(struct val **out, double x, double y, const char *domain)
+{
+	double r = pow(x, y);
+
+	if (isfinite(x) && isfinite(y) && !isfinite(r)) {
+		if (isnan(r) || x == 0)
+			return tend_error_set("%smath domain error", domain);
+		return tend_error_set("math range error");
+	}
+	*out = val_float(r);
+	return 0;
+}
+
+static int f_pow(struct val **out, struct val *in, const struct targs *a,
+		 struct tctx *c)
+{
+	double x = 0, y = 0;
+	int error;
+
+	(void)c;
+	if ((error = math_arg(&x, in, NAN, "pow", "x")) < 0 ||
+	    (error = math_arg(&y, targs_get(a, 0, "y"), NAN, "pow", "y")) < 0)
+		return error;
+	return py_pow(out, x, y, "");
+}
+
+/* root(x, base=2): math.sqrt for 2, else math.pow(x, 1.0 / base). */
+static int f_root(struct val **out, struct val *in, const struct targs *a,
+		  struct tctx *c)
+{
+	struct val *bv = targs_get(a, 0, "base");
+	double x = 0, base = 2;
+	int error;
+
+	(void)c;
+	if (bv && bv->type == VAL_STR)
+		return tend_error_set("root: a base given as a string is not "
+				      "supported (give a number)");
+	if ((error = math_arg(&x, in, NAN, "root", "x")) < 0 ||
+	    (error = math_arg(&base, bv, 2, "root", "base")) < 0)
+		return error;
+	if (base == 2) {
+		if (x < 0)
+			return tend_error_set("root() can only be used on "
+					      "numbers: math domain error");
+		*out = val_float(sqrt(x));
+		return 0;
+	}
+	if (base == 0)
+		return tend_error_set("float division by zero");
+	return py_pow(out, x, 1.0 / base,
+		      "root() can only be used on numbers: ");
+}
+
+/* Ansible's SIZE_RANGES, largest first. */
+static const char size_suffixes[] = "YZEPTGMKB";
+
+static double size_limit(char suffix)
+{
+	return ldexp(1, 10 * (int)(strlen(size_suffixes) - 1 -
+				   (size_t)(strchr(size_suffixes, suffix) -
+					    size_suffixes)));
+}
+
+/* human_readable(size, isbits=False, unit=None): bytes_to_human. */
+static int f_human_readable(struct val **out, struct val *in,
+			    const struct targs *a, struct tctx *c)
+{
+	struct val *unit = targs_get(a, 1, "unit");
+	bool bits = targs_bool(a, 0, "isbits", false);
+	const char *s = size_suffixes;
+	struct buf b = BUF_INIT;
+	double size;
+
+	(void)c;
+	if (unit && unit->type == VAL_NULL)
+		unit = NULL;
+	if (unit && unit->type != VAL_STR) {
+		template_to_str(&b, in);
+		tend_error_set("human_readable() can't interpret following "
+			       "string: %s", b.ptr);
+		buf_release(&b);
+		return -1;
+	}
+	if (!real_of(&size, in))
+		return tend_error_set("human_readable() failed on bad input: "
+				      "%s not supported between instances of "
+				      "'%s' and 'int'", unit ? "'/'" : "'>='",
+				      template_type_name(in));
+	for (; s[1]; s++) {
+		const char *u = unit ? unit->u.s.ptr : NULL;
+
+		if (u ? (u[0] && !u[1] && toupper((unsigned char)u[0]) == *s) :
+			size >= size_limit(*s))
+			break;
+	}
+	if (*s == 'B')
+		buf_addf(&b, "%.2f %s", size, bits ? "bits" : "Bytes");
+	else
+		buf_addf(&b, "%.2f %c%c", size / size_limit(*s), *s,
+			 bits ? 'b' : 'B');
+	*out = template_str_result(&b);
+	return 0;
+}
+
+/* Unicode 14's decimal digits past ASCII (Python 3.11's \d): each zero. */
+static const uint32_t digit_zeros[] = {
+	0x660,	 0x6f0,	  0x7c0,   0x966,   0x9e6,   0xa66,   0xae6,
+	0xb66,	 0xbe6,	  0xc66,   0xce6,   0xd66,   0xde6,   0xe50,
+	0xed0,	 0xf20,	  0x1040,  0x1090,  0x17e0,  0x1810,  0x1946,
+	0x19d0,	 0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,
+	0xa620,	 0xa8d0,  0xa900,  0xa9d0,  0xa9f0,  0xaa50,  0xabf0,
+	0xff10,	 0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0,
+	0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0,
+	0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50,
+	0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0,
+	0x1e950, 0x1fbf0,
+};
+
+/* Python's str.isspace past ASCII (re's \s). */
+static const uint32_t spaces[] = {
+	0x85,	0xa0,	0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
+	0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
+	0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+};
+
+/*
+ * The next character of s as Python's re sees it, in the ASCII of this
+ * parser: a digit as '0'-'9', a space as ' ', a letter [A-Za-z] matches
+ * with re.IGNORECASE as itself (or '\1' when it is not ASCII), anything
+ * else as '\0'. *len is its length in bytes (at least 1).
+ */
+static char py_class(const char *s, size_t *len)
+{
+	unsigned char ch = (unsigned char)*s;
+	uint32_t cp;
+
+	*len = 1;
+	if (ch < 0x80)
+		return isdigit(ch) || isalpha(ch) ? (char)ch :
+		       isspace(ch) || (ch >= 0x1c && ch <= 0x1f) ? ' ' : '\0';
+	if (!(*len = utf8_decode(&cp, s, strlen(s)))) {
+		*len = 1;
+		return '\0';
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(digit_zeros); i++)
+		if (cp >= digit_zeros[i] && cp < digit_zeros[i] + 10)
+			return (char)('0' + (cp - digit_zeros[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(spaces); i++)
+		if (cp == spaces[i])
+			return ' ';
+	return cp == 0x130 || cp == 0x131 || cp == 0x17f || cp == 0x212a ?
+		       '\1' : '\0';
+}
+
+/* Each character of s as one byte: ASCII as itself, anything else '\1'. */
+static void py_chars(struct buf *out, const char *s)
+{
+	uint32_t cp;
+	size_t len;
+
+	for (; *s; s += len ? len : 1) {
+		len = utf8_decode(&cp, s, strlen(s));
+		buf_addch(out, len == 1 ? *s : '\1');
+	}
+}
+
+/*
+ * formatters.human_to_bytes(text, def, bits): the number at the start of
+ * `text` (`^\s*(\d*\.?\d*)\s*([A-Za-z]+)?`) times the power of 1024 its
+ * unit (else `def`) names, rounded; NAN for what Ansible cannot
+ * interpret (the filter has one message for all of it).
+ */
+static double h2b_parse(const char *text, const char *def, bool bits)
+{
+	struct buf num = BUF_INIT, unit = BUF_INIT;
+	const char *p = text, *k = NULL;
+	double r = NAN;
+	size_t len;
+	char ch;
+	bool dot = false;
+
+	while (py_class(p, &len) == ' ')
+		p += len;
+	while (((ch = py_class(p, &len)) && isdigit((unsigned char)ch)) ||
+	       (*p == '.' && !dot && (dot = true))) {
+		buf_addch(&num, ch ? ch : '.');
+		p += len;
+	}
+	while (py_class(p, &len) == ' ')
+		p += len;
+	while ((ch = py_class(p, &len)) && ch != ' ' &&
+	       !isdigit((unsigned char)ch)) {
+		buf_addch(&unit, ch);
+		p += len;
+	}
+	if (!unit.len && def)
+		py_chars(&unit, def);
+	if (unit.len)
+		k = strchr(size_suffixes, toupper((unsigned char)unit.ptr[0]));
+	if (num.len && strcmp(num.ptr, ".") && (unit.len ? k && *k : !def)) {
+		bool named = false;
+
+		for (size_t i = 0; i + 2 < unit.len && !named; i++)
+			named = !strncasecmp(unit.ptr + i, bits ? "bit" : "byte",
+					     bits ? 3 : 4);
+		if (unit.len < 2 || named || unit.ptr[1] == (bits ? 'b' : 'B'))
+			r = nearbyint(strtod(num.ptr, NULL) *
+				      (k ? size_limit(*k) : 1));
+	}
+	buf_release(&num);
+	buf_release(&unit);
+	return isinf(r) ? NAN : r;
+}
+
+static int f_human_to_bytes(struct val **out, struct val *in,
+			    const struct targs *a, struct tctx *c)
+{
+	struct val *def = targs_get(a, 0, "default_unit");
+	struct buf text = BUF_INIT;
+	int error = 0;
+	double r;
+
+	(void)c;
+	if (def && def->type == VAL_NULL)
+		def = NULL;
+	if (def && def->type != VAL_STR)
+		return tend_error_set("human_to_bytes() failed on bad input: "
+				      "'%s' object is not subscriptable",
+				      template_type_name(def));
+	template_to_str(&text, in);
+	r = h2b_parse(text.ptr, def ? def->u.s.ptr : NULL,
+		      targs_bool(a, 1, "isbits", false));
+	if (isnan(r))
+		error = tend_error_set("human_to_bytes() can't interpret "
+				       "following string: %s", text.ptr);
+	else if (fabs(r) >= 9223372036854775808.0)
+		error = tend_error_set("human_to_bytes: %s is past tend's "
+				       "integers", text.ptr);
+	else
+		*out = val_int((long long)r);
+	buf_release(&text);
+	return error;
+}
+
 /* Sorted by name (strcmp order): filters.c bisects. */
 static const struct tfilter filters[] = {
 	{ "abs", f_abs, 0 },
 	{ "bool", f_bool, 0 },
 	{ "float", f_float, 0 },
+	{ "human_readable", f_human_readable, 0 },
+	{ "human_to_bytes", f_human_to_bytes, 0 },
 	{ "int", f_int, 0 },
+	{ "log", f_log, 0 },
+	{ "pow", f_pow, 0 },
+	{ "root", f_root, 0 },
 	{ "round", f_round, 0 },
 	{ "string", f_string, TFILTER_MARKUP_OK },
 	{ "type_debug", f_type_debug, 0 },

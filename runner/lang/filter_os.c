@@ -5,6 +5,7 @@
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
@@ -19,7 +20,8 @@
 
 /*
  * Filters of the controller and of text layout: expanduser,
- * expandvars, path_join, strftime (and the now() global), comment.
+ * expandvars, path_join, strftime, to_datetime (and the now() global),
+ * comment.
  * Like Ansible's they run on the controller: ~ is the controller's
  * home and $VAR its environment, refused for an untrusted source.
  */
@@ -355,13 +357,15 @@ int template_now(struct val **out, const struct targs *a)
 	const char *f;
 	struct timeval tv;
 	struct tm tm;
+	bool fmt_given;
 	int error;
 
 	if ((error = targs_str(&f, a, 1, "fmt", "", "now")) < 0)
 		return error;
 	gettimeofday(&tv, NULL);
 	template_localtime(&tm, tv.tv_sec, targs_bool(a, 0, "utc", false));
-	if (!*f)
+	fmt_given = *f;
+	if (!fmt_given)
 		f = tv.tv_usec ? "%Y-%m-%d %H:%M:%S.%f" : "%Y-%m-%d %H:%M:%S";
 	/* datetime.strftime: %f, and %z / %Z empty for a naive datetime */
 	for (const char *p = f; *p; p++) {
@@ -385,7 +389,27 @@ int template_now(struct val **out, const struct targs *a)
 		return error;
 	}
 	*out = template_str_result(&b);
+	/* without fmt Ansible returns the datetime itself */
+	if (!fmt_given)
+		(*out)->flags |= TEMPLATE_F_DATETIME;
 	return 0;
+}
+
+/* to_datetime(string, format='%Y-%m-%d %H:%M:%S'): datetime.strptime */
+static int f_to_datetime(struct val **out, struct val *in,
+			 const struct targs *a, struct tctx *c)
+{
+	const char *fmt;
+	int error;
+
+	(void)c;
+	if (in->type != VAL_STR || template_is_time(in))
+		return tend_error_set("strptime() argument 1 must be str, not "
+				      "%s", template_type_name(in));
+	if ((error = targs_str(&fmt, a, 0, "format", "%Y-%m-%d %H:%M:%S",
+			       "to_datetime")) < 0)
+		return error;
+	return datetime_strptime(out, in->u.s.ptr, fmt);
 }
 
 /* Ansible's comment styles: beginning, decoration, end. */
@@ -550,6 +574,7 @@ static const struct tfilter filters[] = {
 	{ "path_join", f_path_join, 0 },
 	{ "realpath", f_realpath, 0 },
 	{ "strftime", f_strftime, 0 },
+	{ "to_datetime", f_to_datetime, 0 },
 };
 
 const struct filter_family filter_os_family = {

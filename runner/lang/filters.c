@@ -4,6 +4,7 @@
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
@@ -275,8 +276,9 @@ static const struct filter_family filters_family = {
 /* Each name is in one family only, so the order here does not matter. */
 static const struct filter_family *const families[] = {
 	&filters_family,     &filter_str_family,  &filter_num_family,
-	&filter_list_family, &filter_data_family, &filter_regex_family,
-	&filter_crypt_family, &filter_os_family,   &filter_html_family,
+	&filter_list_family, &filter_iter_family, &filter_data_family,
+	&filter_path_family, &filter_url_family,  &filter_regex_family,
+	&filter_crypt_family, &filter_os_family,  &filter_html_family,
 	&filter_text_family, &filter_seq_family,  &tests_family,
 	&tests_path_family,
 };
@@ -301,6 +303,27 @@ const struct tfilter *template_filter_find(const char *name)
 				    families[i]->nfilters, sizeof(*f),
 				    cmp_filter);
 	return f;
+}
+
+/*
+ * Ansible's filters that tend knows by name and refuses, with why: the
+ * parser says so rather than "no filter named".
+ */
+static const struct refused_filter {
+	const char *name;
+	const char *why;
+} refused_filters[] = {
+	{ "fileglob", "Python's glob.glob lists files in the order the "
+		      "directory holds them, which tend cannot repeat (the "
+		      "fileglob lookup gives them sorted)" },
+};
+
+const char *template_filter_refused(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(refused_filters); i++)
+		if (!strcmp(name, refused_filters[i].name))
+			return refused_filters[i].why;
+	return NULL;
 }
 
 /*
@@ -349,9 +372,11 @@ int template_filter_apply(struct val **out, const char *name, struct val *in,
 
 	if (!f)
 		return tend_error_set("no filter named '%s'", name);
-	if ((!(f->flags & TFILTER_UNDEF_OK) &&
-	     (error = template_need(in)) < 0) ||
-	    (!(f->flags & TFILTER_MARKUP_OK) &&
+	if (!(f->flags & TFILTER_UNDEF_OK) && (error = template_need(in)) < 0)
+		return error;
+	if (template_is_time(in))
+		return datetime_filter(out, name, in);
+	if ((!(f->flags & TFILTER_MARKUP_OK) &&
 	     (error = template_markup_refuse(in, name)) < 0) ||
 	    (error = f->fn(out, in, a, c)) < 0)
 		return error;
@@ -374,5 +399,8 @@ int template_test_apply(bool *out, const char *name, struct val *in,
 		*out = false;
 		return t->flags & TTEST_UNDEF_FALSE ? 0 : template_need(in);
 	}
+	if (template_is_time(in) && !(t->flags & TTEST_UNDEF_OK))
+		return tend_error_set("tend does not support the test '%s' on "
+				      "a %s", name, template_type_name(in));
 	return t->fn(out, in, a, c);
 }

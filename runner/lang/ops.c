@@ -4,6 +4,7 @@
 #include "tend/lang/ops_int.h"
 #include "tend/lang/ast_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/data/val.h"
 
 #include <math.h>
@@ -274,6 +275,8 @@ int ops_binop(struct val **out, int op, const struct val *a,
 
 	if ((error = template_need(a)) < 0 || (error = template_need(b)) < 0)
 		return error;
+	if (op != OP_CONCAT && (template_is_time(a) || template_is_time(b)))
+		return datetime_binop(out, op, a, b);
 	switch (op) {
 	case OP_CONCAT: {
 		struct buf s = BUF_INIT;
@@ -344,6 +347,10 @@ int ops_slice(struct val **out, const struct val *obj, const struct val *start,
 {
 	long long step = 1, lo, hi, len = (long long)val_len(obj);
 	const struct val *bounds[] = { start, stop, stepv };
+
+	if (template_is_time(obj))
+		return tend_error_set("'%s' object is not subscriptable",
+				      template_type_name(obj));
 
 	for (size_t i = 0; i < ARRAY_SIZE(bounds); i++)
 		if (bounds[i] && bounds[i]->type != VAL_INT &&
@@ -423,7 +430,12 @@ static int getitem(struct val **out, struct val *obj, const struct val *key)
 
 int ops_getitem(struct val **out, struct val *obj, const struct val *key)
 {
-	int error = getitem(out, obj, key);
+	int error;
+
+	if (template_is_time(obj))
+		return tend_error_set("'%s' object is not subscriptable",
+				      template_type_name(obj));
+	error = getitem(out, obj, key);
 
 	/* a missing secret key: the message must not quote it */
 	if (!error && *out != obj && template_is_undef(*out) &&

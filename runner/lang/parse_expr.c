@@ -109,7 +109,11 @@ static void *unknown_name(struct parser *p, size_t pos, const char *name,
 			  bool test)
 {
 	const char *guess = template_name_guess(name, test);
+	const char *why = test ? NULL : template_filter_refused(name);
 
+	if (why)
+		return lex_error(p, pos, "filter '%s' is not supported yet: %s",
+				 name, why);
 	if (guess)
 		return lex_error(p, pos, "no %s named '%s' (did you mean "
 				 "'%s'?)", test ? "test" : "filter", name,

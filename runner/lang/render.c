@@ -6,6 +6,7 @@
 #include "tend/lang/parse_int.h"
 #include "tend/lang/ast_int.h"
 #include "tend/lang/value_int.h"
+#include "tend/lang/datetime_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
 
@@ -153,9 +154,9 @@ static int iter_items(struct val **out, struct val *v)
 			val_list_push(*out, val_str(v->u.dict.items[i].key));
 		break;
 	case VAL_STR:
-		*out = val_list();
-		for (size_t i = 0; i < v->u.s.len; i++)
-			val_list_push(*out, val_strn(v->u.s.ptr + i, 1));
+		/* its characters (UTF-8), and no datetime's */
+		if ((error = template_items_of(out, v, "for")) < 0)
+			return error;
 		break;
 	default:
 		return tend_error_set("'%s' object is not iterable",
@@ -269,7 +270,8 @@ static int render_nodes(struct buf *out, const struct node *n, struct tctx *c)
 			size_t start = out->len;
 
 			if ((error = eval_expr(&v, n->e, c)) < 0 ||
-			    (error = template_need(v)) < 0)
+			    (error = template_need(v)) < 0 ||
+			    (error = datetime_settle(&v)) < 0)
 				break;
 			/* Ansible's finalize: None prints as nothing */
 			if (v->type != VAL_NULL)
@@ -426,7 +428,8 @@ static int render_string(struct val **out, const struct val *in,
 		sub.frame = &f;
 		error = eval_expr(out, only->e, &sub);
 		val_unref(f.locals);
-		if (!error && (error = template_need(*out)) < 0) {
+		if (!error && ((error = template_need(*out)) < 0 ||
+			       (error = datetime_settle(out)) < 0)) {
 			val_unref(*out);
 			*out = NULL;
 		}
@@ -628,7 +631,8 @@ static int eval_expr_text(struct val **out, const char *expr,
 	if ((error = parse_expression(&t, expr)) < 0)
 		return error;
 	error = eval_expr(out, t->expr, c);
-	if (!error && (error = template_need(*out)) < 0) {
+	if (!error && ((error = template_need(*out)) < 0 ||
+		       (error = datetime_settle(out)) < 0)) {
 		val_unref(*out);
 		*out = NULL;
 	}

@@ -47,7 +47,11 @@ int template_truthy(bool *out, const struct val *v)
 
 	if ((error = template_need(v)) < 0)
 		return error;
-	*out = truth_python(v);
+	/* timedelta(0) is false; a datetime is always true */
+	if (v->flags & TEMPLATE_F_TIMEDELTA)
+		*out = strcmp(v->u.s.ptr, "0:00:00") != 0;
+	else
+		*out = truth_python(v);
 	return 0;
 }
 
@@ -55,6 +59,9 @@ const char *template_type_name(const struct val *v)
 {
 	if (template_is_undef(v))
 		return "AnsibleUndefined";
+	if (template_is_time(v))
+		return v->flags & TEMPLATE_F_DATETIME ? "datetime.datetime" :
+							"datetime.timedelta";
 	switch (v->type) {
 	case VAL_NULL:
 		return "NoneType";
@@ -320,9 +327,18 @@ int template_items_of(struct val **out, const struct val *in, const char *who)
 			val_list_push(*out, val_str(in->u.dict.items[i].key));
 		return 0;
 	case VAL_STR:
+		if (template_is_time(in))
+			return tend_error_set("%s: '%s' object is not iterable",
+					      who, template_type_name(in));
+		/* Python's characters: a UTF-8 sequence is one (a bad byte too) */
 		*out = val_list();
-		for (size_t i = 0; i < in->u.s.len; i++)
-			val_list_push(*out, val_strn(in->u.s.ptr + i, 1));
+		for (size_t i = 0, n; i < in->u.s.len; i += n) {
+			uint32_t cp;
+
+			n = utf8_decode(&cp, in->u.s.ptr + i, in->u.s.len - i);
+			n = n ? n : 1;
+			val_list_push(*out, val_strn(in->u.s.ptr + i, n));
+		}
 		return 0;
 	default:
 		return tend_error_set("%s: '%s' object is not iterable", who,

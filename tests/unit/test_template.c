@@ -45,6 +45,9 @@ static const char vars_yaml[] =
 	"nested: [[1, [2, 3]], [4], null, 5]\n"
 	"ports: {http: 80, https: 443}\n"
 	"yes_str: \"yes\"\n"
+	"winpath: 'C:\\x\\y.txt'\n"
+	"unc: '\\\\host\\share\\dir\\f'\n"
+	"uncq: '\\\\?\\UNC\\srv\\sh\\x'\n"
 	;
 
 struct tcase {
@@ -429,6 +432,75 @@ static const struct tcase native_cases[] = {
 	{ "{{ 'x' if nothing else nums }}", "[3, 1, 2]" },
 };
 
+/*
+ * Ansible 2.14's filters of itertools, math, paths and URLs, and the uri
+ * tests; expected values from ansible-playbook 2.14 (Python 3.11).
+ */
+static const struct tcase ansible_filter_cases[] = {
+	{ "{{ [1, 2, 3] | combinations(2) | list }} {{ 'abc' | permutations(2) | list }} {{ [1] | permutations | list }} {{ [1, 2] | combinations(0) | list }} {{ [] | permutations | list }}",
+	  "[(1, 2), (1, 3), (2, 3)] [('a', 'b'), ('a', 'c'), ('b', 'a'), ('b', 'c'), ('c', 'a'), ('c', 'b')] [(1,)] [()] [()]" },
+	{ "{{ ['-x', '%s'] | combinations(r=1) | list }} {{ {'a': 1, 'b': 2} | permutations | list }} {{ [1, 2] | combinations(3) | list }} {{ 'é-' | permutations | list }} {{ [1, 2] | permutations(true) | list }}",
+	  "[('-x',), ('%s',)] [('a', 'b'), ('b', 'a')] [] [('é', '-'), ('-', 'é')] [(1,), (2,)]" },
+	{ "{{ [1, 2, 3] | zip_longest(['a'], fillvalue='{{') | list }} {{ 'ab' | zip_longest([1, 2, 3]) | list }} {{ [1] | zip_longest | list }} {{ [1, 2] | zip(['x']) | list }}",
+	  "[(1, 'a'), (2, '{{'), (3, '{{')] [('a', 1), ('b', 2), (None, 3)] [(1,)] [(1, 'x')]" },
+	{ "{{ users | subelements('groups') | map('last') | list }} {{ users | subelements('groups') | map('first') | map(attribute='name') | list }} {{ users | subelements('nope', skip_missing=true) }}",
+	  "['wheel', 'dev', 'dev'] ['alice', 'alice', 'bob'] []" },
+	{ "{{ {'k': {'a': {'b': ['x', 'y']}}} | subelements('a.b') }} {{ users | subelements(['groups'], true) | length }}",
+	  "[({'a': {'b': ['x', 'y']}}, 'x'), ({'a': {'b': ['x', 'y']}}, 'y')] 3" },
+	{ "{{ 100 | log(10) }} {{ 8 | log(2) }} {{ 10 | log }} {{ 1 | log }} {{ true | log }} {{ 0.5 | log(10) }} {{ 3 | log(1.5) }} {{ 1000 | log(10.0) }}",
+	  "2.0 3.0 2.302585092994046 0.0 0.0 -0.3010299956639812 2.709511291351455 3.0" },
+	{ "{{ 2 | pow(10) }} {{ 2 | pow(0.5) }} {{ 0.1 | pow(2) }} {{ -8 | pow(3) }} {{ 10 | pow(20) }} {{ 10 | pow(-20) }} {{ 0 | pow(0) }} {{ 10 | pow(16) }} {{ 10 | pow(15) }} {{ 2 | pow(-1074) }}",
+	  "1024.0 1.4142135623730951 0.010000000000000002 -512.0 1e+20 1e-20 1.0 1e+16 1000000000000000.0 5e-324" },
+	{ "{{ 16 | root }} {{ 27 | root(3) }} {{ 2 | root }} {{ 7 | root(2.0) }} {{ 1e-7 | root(7) }} {{ 0 | root }} {{ 10 | root(1) }}",
+	  "4.0 3.0 1.4142135623730951 2.6457513110645907 0.1 0.0 10.0" },
+	{ "{{ 0 | human_readable }} {{ 1023 | human_readable }} {{ 1024 | human_readable }} {{ 1500000 | human_readable }} {{ 1e30 | human_readable }} {{ 2048 | human_readable(unit='M') }}",
+	  "0.00 Bytes 1023.00 Bytes 1.00 KB 1.43 MB 827180.61 YB 0.00 MB" },
+	{ "{{ 2048 | human_readable(isbits=true) }} {{ 1024 | human_readable(true, 'k') }} {{ 5.5 | human_readable }} {{ -5 | human_readable }} {{ 2048 | human_readable(unit='KB') }} {{ true | human_readable }} {{ 1125899906842624 | human_readable }}",
+	  "2.00 Kb 1.00 Kb 5.50 Bytes -5.00 Bytes 2048.00 Bytes 1.00 Bytes 1.00 PB" },
+	{ "{{ '1K' | human_to_bytes }} {{ '1.5 MB' | human_to_bytes }} {{ ' 10' | human_to_bytes }} {{ '2' | human_to_bytes('G') }} {{ '1Mb' | human_to_bytes(isbits=true) }} {{ '1 kbyte' | human_to_bytes }} {{ '0.5b' | human_to_bytes }} {{ '1.5b' | human_to_bytes }}",
+	  "1024 1572864 10 2147483648 1048576 1024 0 2" },
+	{ "{{ 10 | human_to_bytes }} {{ '1 Kbit' | human_to_bytes(isbits=true) }} {{ '٣K' | human_to_bytes }} {{ '.5K' | human_to_bytes }} {{ 1e20 | human_to_bytes }} {{ '3 K junk' | human_to_bytes }} {{ '2 Kbytes' | human_to_bytes }} {{ '7Ebit' | human_to_bytes(isbits=1) }}",
+	  "10 1024 3072 512 1152921504606846976 3072 2048 8070450532247928832" },
+	{ "{{ '1 é' | human_to_bytes }} {{ '2 Kſbyte' | human_to_bytes }} {{ '\xc2\xa0" "1k' | human_to_bytes }}",
+	  "1 2048 1024" },
+	{ "{{ '/a/b.tar.gz' | splitext }} {{ '.bashrc' | splitext }} {{ '/x.y/z' | splitext }} {{ '..a.b' | splitext }} {{ 'a.' | splitext }} {{ '' | splitext }} {{ '-x.%s' | splitext | last }} {{ 'dir/.x.y' | splitext | first }}",
+	  "('/a/b.tar', '.gz') ('.bashrc', '') ('/x.y/z', '') ('..a', '.b') ('a', '.') ('', '') .%s dir/.x" },
+	{ "{{ '/etc/x' | relpath('/usr/lib') }} {{ '/a/b/c' | relpath('/a') }} {{ '/a' | relpath('/a') }} {{ '/a/../b/./c' | relpath('/b//') }} {{ '/' | relpath('/') }} {{ '/é/%' | relpath('/é/x') }} {{ '/a' | relpath(start='/a/b/c') }}",
+	  "../../etc/x b/c . c . ../% ../.." },
+	{ "{{ [winpath, unc, uncq, 'C:', 'C:/', 'a/b/', 'é:x', '//h/s', '-x/%s'] | map('win_basename') | list }}",
+	  "['y.txt', 'f', 'x', '', '', '', 'x', '', '%s']" },
+	{ "{{ [winpath, unc, uncq, 'C:', 'C:/', 'a/b/', 'é:x', '//h/s', '-x/%s'] | map('win_dirname') | list }}",
+	  "['C:\\\\x', '\\\\\\\\host\\\\share\\\\dir', '\\\\\\\\?\\\\UNC\\\\srv\\\\sh\\\\', 'C:', 'C:/', 'a/b', 'é:', '//h/s', '-x']" },
+	{ "{{ [winpath, unc, uncq, 'C:', 'é:x', '//h/s', '-x/%s'] | map('win_splitdrive') | list }}",
+	  "[('C:', '\\\\x\\\\y.txt'), ('\\\\\\\\host\\\\share', '\\\\dir\\\\f'), ('\\\\\\\\?\\\\UNC\\\\srv\\\\sh', '\\\\x'), ('C:', ''), ('é:', 'x'), ('//h/s', ''), ('', '-x/%s')]" },
+	{ "{{ 'https://User:P%40ss@Example.COM:8080/p/a?q=1&r=2#frag' | urlsplit }}",
+	  "{'fragment': 'frag', 'hostname': 'example.com', 'netloc': 'User:P%40ss@Example.COM:8080', 'password': 'P%40ss', 'path': '/p/a', 'port': 8080, 'query': 'q=1&r=2', 'scheme': 'https', 'username': 'User'}" },
+	{ "{{ 'HTTP://[::1%Zone]:80/x' | urlsplit }} {{ 'mailto:a@b' | urlsplit('path') }} {{ '//h/p' | urlsplit('hostname') }} {{ 'x:y:z' | urlsplit('path') }} {{ 'http://h:/' | urlsplit('port') }}",
+	  "{'fragment': '', 'hostname': '::1%Zone', 'netloc': '[::1%Zone]:80', 'password': None, 'path': '/x', 'port': 80, 'query': '', 'scheme': 'http', 'username': None} a@b h y:z " },
+	{ "{{ ' \t\nhttp://a\tb/c d' | urlsplit('netloc') }} {{ 'http://u@h@k/' | urlsplit('username') }} {{ '1http://x' | urlsplit('scheme') }}| {{ 'http://h?a#b?c' | urlsplit('query') }} {{ 'http://h#b?c' | urlsplit('fragment') }} {{ 'http://h:0080' | urlsplit('port') }}",
+	  "ab u@h | a b?c 80" },
+	{ "{{ 'a%20b+c%2B%C3%A9%e9%ZZ%' | urldecode }} {{ 'é%C3%A9' | urldecode }} {{ '%ED%A0%80%F0%9F' | urldecode }} {{ '%C3' ~ 'é' ~ '%A9' | urldecode }} {{ '%E0%80%AF%F4%90%80%80%C3%28' | urldecode }} {{ '{{%7B%7B' | urldecode }}",
+	  "a b c+é\xef\xbf\xbd%ZZ% éé \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd %C3é\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd( {{{{" },
+	{ "{{ 'http://x' is uri }} {{ 'x' is uri }} {{ 'http://x' is url }} {{ 'file:///x' is url }} {{ 'mailto:x' is url }} {{ 'urn:isbn:1' is urn }} {{ 'http://[x' is uri }} {{ 'http://x' is uri(['https']) }} {{ 'http://x' is url('https') }}",
+	  "True True True True False True False False True" },
+	{ "{{ 5 is uri }} {{ 'http://[1.2.3.4]/' is uri }} {{ 'http://[v1.x]/' is url }} {{ 'http://[::1]x/' is uri }} {{ 'http://[vz.x]/' is uri }} {{ 'URN:x' is urn }} {{ 'http://[::1%]/' is uri }} {{ 'http://h:99999999/' is url }}",
+	  "False False True False False True False True" },
+	{ "{{ '2024-03-01 10:00:00' | to_datetime }}|{{ ('2024-03-01 10:00:00' | to_datetime - '2023-12-31 23:59:30' | to_datetime) }}|{{ '2023-12-31 23:59:30' | to_datetime - '2024-03-01 10:00:00' | to_datetime }}",
+	  "2024-03-01 10:00:00|60 days, 10:00:30|-61 days, 13:59:30" },
+	{ "{% set a = '2024-03-01 10:00:00' | to_datetime %}{% set b = '2023-12-31 23:59:30' | to_datetime %}{{ [(a - b).days, (a - b).seconds, (a - b).total_seconds(), (b - a).days, (b - a).microseconds, a > b, a == a, a == '2024-03-01 10:00:00', a != b, (a - a) | string, not (a - a), (a - (a - b)) | string, (b + (a - b)) | string, ((a - b) - (a - a)) | string, ((a - b) + (a - b)).days, a - b > b - b, [a, b] | map('string') | list] }}",
+	  "[60, 36030, 5220030.0, -61, 0, True, True, False, True, '0:00:00', True, '2023-12-31 23:59:30', '2024-03-01 10:00:00', '60 days, 10:00:30', 120, True, ['2024-03-01 10:00:00', '2023-12-31 23:59:30']]" },
+	{ "{% set a = '2024-03-01 10:00:00' | to_datetime %}{{ [a.year, a.month, a.day, a.hour, a.minute, a.second, a.microsecond, a.weekday(), a.isoweekday(), a.isoformat(), ('2024-01-01 00:00:00.000123' | to_datetime('%Y-%m-%d %H:%M:%S.%f')).isoformat()] }}",
+	  "[2024, 3, 1, 10, 0, 0, 0, 4, 5, '2024-03-01T10:00:00', '2024-01-01T00:00:00.000123']" },
+	{ "{{ '12/31/99 11:05:09.5 PM' | to_datetime('%m/%d/%y %I:%M:%S.%f %p') }} {{ '1 feb 2020' | to_datetime('%d %b %Y') }} {{ '5 March  1970 x' | to_datetime('%d %B %Y x') }} {{ 'Mon 2024-01-01' | to_datetime('%a %Y-%m-%d') }} {{ '2024-1-2  3:4:5' | to_datetime }}",
+	  "1999-12-31 23:05:09.500000 2020-02-01 00:00:00 1970-03-05 00:00:00 2024-01-01 00:00:00 2024-01-02 03:04:05" },
+	{ "{{ '12 AM 1 9' | to_datetime('%I %p %d %m') }} {{ '29 2 2024' | to_datetime('%d %m %Y') }} {{ '69' | to_datetime('%y') }} {{ '68' | to_datetime('%y') }} {{ '{{ -x %' | to_datetime('{{ -x %%') }}",
+	  "1900-09-01 00:00:00 2024-02-29 00:00:00 1969-01-01 00:00:00 2068-01-01 00:00:00 1900-01-01 00:00:00" },
+	{ "{{ ('0001-01-01 00:00:00' | to_datetime - '9999-12-31 23:59:59' | to_datetime) }} {{ ('2024-02-29 00:00:00' | to_datetime - '1900-03-01 00:00:00' | to_datetime).days }} {{ '00:01' | to_datetime('%H:%M') }} {{ (now() - '2024-03-01 10:00:00' | to_datetime).days > 0 }} {{ now().year > 2000 }}",
+	  "-3652059 days, 0:00:01 45290 1900-01-01 00:01:00 True True" },
+	{ "{{ [{'n': 'a', 'v': 1}, {'n': 'b'}] | rekey_on_member('n') }} {{ {'x': {'n': 'a'}, 'y': {'n': 'a', 'z': 2}} | rekey_on_member('n', duplicates='overwrite') }} {{ [] | rekey_on_member('n') }}",
+	  "{'a': {'n': 'a', 'v': 1}, 'b': {'n': 'b'}} {'a': {'n': 'a', 'z': 2}} {}" },
+};
+
 static struct val *load_vars(void)
 {
 	struct diags d = DIAGS_INIT;
@@ -580,6 +652,45 @@ struct ecase {
 	const char *msg;
 };
 
+/*
+ * Render every case, each of which must fail with its code and a
+ * message that holds `msg`, leaving the output as it was; report all
+ * mismatches at once, then fail.
+ */
+static void run_error_cases(const struct ecase *cases, size_t n)
+{
+	struct val *vars = load_vars();
+	struct val *more = val_dict();
+	struct scope root = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { &root, more, "/nonexistent-basedir", NULL, NULL };
+	struct buf out = BUF_INIT;
+	size_t failed = 0;
+
+	val_dict_set_str(more, "result_ok", "not a dict");
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		buf_sets(&out, "keep");
+		rc = template_render_str(&out, cases[i].src, &s);
+		if (rc != cases[i].code ||
+		    !strstr(tend_error_last(), cases[i].msg) ||
+		    strcmp(out.ptr, "keep")) {
+			print_error("%s\n  want %d '%s'\n  got  %d '%s' out "
+				    "'%s'\n", cases[i].src, cases[i].code,
+				    cases[i].msg, rc, tend_error_last(),
+				    out.ptr);
+			failed++;
+		}
+	}
+	buf_release(&out);
+	val_unref(more);
+	val_unref(vars);
+	if (failed)
+		fail_msg("%zu of %zu error cases failed", failed, n);
+}
+
+#define RUN_ERRORS(cases) run_error_cases(cases, ARRAY_SIZE(cases))
+
 static void test_template__errors(void **state)
 {
 	static const struct ecase cases[] = {
@@ -651,35 +762,186 @@ static void test_template__errors(void **state)
 		{ "{{ 'a' is regex('a', match_type='bogus') }}", TEND_ERROR,
 		  "match_type 'bogus' is not supported" },
 	};
-	struct val *vars = load_vars();
-	struct val *more = val_dict();
-	struct scope root = { NULL, vars, NULL, NULL, NULL };
-	struct scope s = { &root, more, "/nonexistent-basedir", NULL, NULL };
-	struct buf out = BUF_INIT;
-	size_t failed = 0;
 
 	(void)state;
-	val_dict_set_str(more, "result_ok", "not a dict");
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		int rc;
+	RUN_ERRORS(cases);
+}
 
-		buf_sets(&out, "keep");
-		rc = template_render_str(&out, cases[i].src, &s);
-		if (rc != cases[i].code ||
-		    !strstr(tend_error_last(), cases[i].msg) ||
-		    strcmp(out.ptr, "keep")) {
-			print_error("%s\n  want %d '%s'\n  got  %d '%s' out "
-				    "'%s'\n", cases[i].src, cases[i].code,
-				    cases[i].msg, rc, tend_error_last(),
-				    out.ptr);
-			failed++;
-		}
-	}
-	buf_release(&out);
-	val_unref(more);
-	val_unref(vars);
-	if (failed)
-		fail_msg("%zu error cases failed", failed);
+static void test_template__ansible_filters(void **state)
+{
+	(void)state;
+	RUN(ansible_filter_cases);
+}
+
+/* Bad input and arguments: Ansible's messages, or tend's refusals. */
+static void test_template__ansible_filter_errors(void **state)
+{
+	static const struct ecase cases[] = {
+		{ "{{ [1] | combinations }}", TEND_ERROR,
+		  "combinations() missing required argument 'r' (pos 2)" },
+		{ "{{ [1] | combinations(-1) }}", TEND_ERROR,
+		  "r must be non-negative" },
+		{ "{{ [1] | permutations('2') }}", TEND_ERROR,
+		  "'str' object cannot be interpreted as an integer" },
+		{ "{{ range(30) | permutations(10) | list }}", TEND_ERROR,
+		  "permutations: more than 1000000 tuples" },
+		{ "{{ range(60) | combinations(30) | list }}", TEND_ERROR,
+		  "combinations: more than 1000000 tuples" },
+		{ "{{ 5 | zip_longest([1]) }}", TEND_ERROR,
+		  "zip_longest: 'int' object is not iterable" },
+		{ "{{ users | subelements('name') }}", TEND_ERROR,
+		  "the key 'name' should point to a list, got 'alice'" },
+		{ "{{ users | subelements('nope') }}", TEND_ERROR,
+		  "could not find 'nope' key in iterated item {'name': 'alice'" },
+		{ "{{ users | subelements('name.x') }}", TEND_ERROR,
+		  "the key x should point to a dictionary, got 'alice'" },
+		{ "{{ '-x' | subelements('a') }}", TEND_ERROR,
+		  "obj must be a list of dicts or a nested dict" },
+		{ "{{ users | subelements(5) }}", TEND_ERROR,
+		  "subelements must be a list or a string" },
+		{ "{{ users | subelements([1]) }}", TEND_ERROR,
+		  "a key that is not a string is not supported" },
+		{ "{{ 0 | log }}", TEND_ERROR, "math domain error" },
+		{ "{{ -1 | log(10) }}", TEND_ERROR, "math domain error" },
+		{ "{{ '%s' | log }}", TEND_ERROR,
+		  "log() can only be used on numbers: must be real number, "
+		  "not str" },
+		{ "{{ 2 | log(1) }}", TEND_ERROR, "float division by zero" },
+		{ "{{ 10 | pow(400) }}", TEND_ERROR, "math range error" },
+		{ "{{ 0 | pow(-1) }}", TEND_ERROR, "math domain error" },
+		{ "{{ -8 | pow(0.5) }}", TEND_ERROR, "math domain error" },
+		{ "{{ 2 | pow }}", TEND_ERROR,
+		  "pow() missing 1 required positional argument: 'y'" },
+		{ "{{ -4 | root }}", TEND_ERROR,
+		  "root() can only be used on numbers: math domain error" },
+		{ "{{ -8 | root(3) }}", TEND_ERROR,
+		  "root() can only be used on numbers: math domain error" },
+		{ "{{ 1e300 | root(0.5) }}", TEND_ERROR, "math range error" },
+		{ "{{ 4 | root(0) }}", TEND_ERROR, "float division by zero" },
+		{ "{{ 4 | root('2') }}", TEND_ERROR,
+		  "root: a base given as a string is not supported" },
+		{ "{{ '{{' | human_readable }}", TEND_ERROR,
+		  "human_readable() failed on bad input: '>=' not supported "
+		  "between instances of 'str' and 'int'" },
+		{ "{{ 1 | human_readable(unit=5) }}", TEND_ERROR,
+		  "human_readable() can't interpret following string: 1" },
+		{ "{{ '-1K' | human_to_bytes }}", TEND_ERROR,
+		  "human_to_bytes() can't interpret following string: -1K" },
+		{ "{{ '1X' | human_to_bytes }}", TEND_ERROR,
+		  "can't interpret following string: 1X" },
+		{ "{{ '1KB' | human_to_bytes(isbits=true) }}", TEND_ERROR,
+		  "can't interpret following string: 1KB" },
+		{ "{{ '1 kb' | human_to_bytes }}", TEND_ERROR,
+		  "can't interpret following string: 1 kb" },
+		{ "{{ '1 ſ' | human_to_bytes }}", TEND_ERROR,
+		  "can't interpret following string: 1 ſ" },
+		{ "{{ '1' | human_to_bytes('') }}", TEND_ERROR,
+		  "can't interpret following string: 1" },
+		{ "{{ '.' | human_to_bytes }}", TEND_ERROR,
+		  "can't interpret following string: ." },
+		{ "{{ '1' | human_to_bytes(5) }}", TEND_ERROR,
+		  "human_to_bytes() failed on bad input: 'int' object is not "
+		  "subscriptable" },
+		{ "{{ '9999Y' | human_to_bytes }}", TEND_ERROR,
+		  "human_to_bytes: 9999Y is past tend's integers" },
+		{ "{{ 5 | splitext }}", TEND_ERROR,
+		  "splitext: expected a string, got int" },
+		{ "{{ '' | relpath }}", TEND_ERROR, "no path specified" },
+		{ "{{ 'http://[::1/' | urlsplit }}", TEND_ERROR,
+		  "Invalid IPv6 URL" },
+		{ "{{ 'http://x[::1]/' | urlsplit }}", TEND_ERROR,
+		  "Invalid IPv6 URL" },
+		{ "{{ 'http://[1.2.3.4]/' | urlsplit }}", TEND_ERROR,
+		  "does not appear to be an IPv6 address" },
+		{ "{{ 'http://h:8x/' | urlsplit('path') }}", TEND_ERROR,
+		  "Port could not be cast to integer value as '8x'" },
+		{ "{{ 'http://h:65536/' | urlsplit }}", TEND_ERROR,
+		  "Port out of range 0-65535" },
+		{ "{{ 'http://h/' | urlsplit('nope') }}", TEND_ERROR,
+		  "urlsplit: unknown URL component: nope" },
+		{ "{{ 'http://é.x/' | urlsplit }}", TEND_ERROR,
+		  "a URL's host part that is not ASCII is not supported" },
+		{ "{{ 'http://é.x/' is url }}", TEND_ERROR,
+		  "a URL's host part that is not ASCII is not supported" },
+		{ "{{ 5 | urldecode }}", TEND_ERROR,
+		  "urldecode: expected a string, got int" },
+		{ "{{ [{'n': 'a'}, {'n': 'a'}] | rekey_on_member('n') }}",
+		  TEND_ERROR,
+		  "Key a is not unique, cannot correctly turn into dict" },
+		{ "{{ [{'n': 'a'}] | rekey_on_member('n', 'x') }}", TEND_ERROR,
+		  "duplicates parameter to rekey_on_member has unknown value: "
+		  "x" },
+		{ "{{ [{'m': 'a'}] | rekey_on_member('n') }}", TEND_ERROR,
+		  "Key n was not found" },
+		{ "{{ ['a'] | rekey_on_member('n') }}", TEND_ERROR,
+		  "List item is not a valid dict" },
+		{ "{{ 'ab' | rekey_on_member('n') }}", TEND_ERROR,
+		  "Type is not a valid list, set, or dict" },
+		{ "{{ [{'n': 1}] | rekey_on_member('n') }}", TEND_ERROR,
+		  "a member 'n' that is not a string (int) is not supported" },
+		{ "{{ '2024-13-01 00:00:00' | to_datetime }}", TEND_ERROR,
+		  "time data '2024-13-01 00:00:00' does not match format "
+		  "'%Y-%m-%d %H:%M:%S'" },
+		{ "{{ '2024-02-30 00:00:00' | to_datetime }}", TEND_ERROR,
+		  "day is out of range for month" },
+		{ "{{ '29 2' | to_datetime('%d %m') }}", TEND_ERROR,
+		  "day is out of range for month" },
+		{ "{{ '61' | to_datetime('%S') }}", TEND_ERROR,
+		  "second must be in 0..59" },
+		{ "{{ '2024-01-01 00:00:00 -x' | to_datetime }}", TEND_ERROR,
+		  "unconverted data remains:  -x" },
+		{ "{{ '1' | to_datetime('%Q') }}", TEND_ERROR,
+		  "'Q' is a bad directive in format '%Q'" },
+		{ "{{ '1' | to_datetime('%') }}", TEND_ERROR,
+		  "stray % in format '%'" },
+		{ "{{ '1' | to_datetime('%z') }}", TEND_ERROR,
+		  "the directive %z is not supported" },
+		{ "{{ '1 1' | to_datetime('%y %Y') }}", TEND_ERROR,
+		  "a format that sets one field twice (%yY) is not supported" },
+		{ "{{ '٢٠٢٤' | to_datetime('%Y') }}", TEND_ERROR,
+		  "text that is not ASCII is not supported" },
+		{ "{{ 5 | to_datetime }}", TEND_ERROR,
+		  "strptime() argument 1 must be str, not int" },
+		{ "{{ ('2024-01-01 00:00:00' | to_datetime) + 1 }}", TEND_ERROR,
+		  "unsupported operand type(s) for +: 'datetime.datetime' and "
+		  "'int'" },
+		{ "{{ ('2024-01-01 00:00:00' | to_datetime) < 'x' }}", TEND_ERROR,
+		  "'<' not supported between instances of 'datetime.datetime' "
+		  "and 'str'" },
+		{ "{{ [('2024-01-01 00:00:00' | to_datetime)] }}", TEND_ERROR,
+		  "tend does not support a datetime inside a list or dict" },
+		{ "x{{ {'a': now()} }}", TEND_ERROR,
+		  "tend does not support a datetime inside a list or dict" },
+		{ "{{ now() | to_json }}", TEND_ERROR,
+		  "tend does not support the filter 'to_json' on a "
+		  "datetime.datetime" },
+		{ "{{ [now()] | map('to_json') | list }}", TEND_ERROR,
+		  "tend does not support the filter 'to_json' on a "
+		  "datetime.datetime" },
+		{ "{{ [now()] | select('string') | list }}", TEND_ERROR,
+		  "tend does not support the test 'string' on a "
+		  "datetime.datetime" },
+		{ "{{ now() is string }}", TEND_ERROR,
+		  "tend does not support the test 'string' on a "
+		  "datetime.datetime" },
+		{ "{{ now().tzinfo }}", TEND_ERROR,
+		  "tend does not support the attribute 'tzinfo' of a "
+		  "datetime.datetime" },
+		{ "{{ now().strftime('%Y') }}", TEND_ERROR,
+		  "tend does not support strftime() with arguments" },
+		{ "{{ now()[0] }}", TEND_ERROR,
+		  "'datetime.datetime' object is not subscriptable" },
+		{ "{% for x in now() %}{% endfor %}", TEND_ERROR,
+		  "'datetime.datetime' object is not iterable" },
+		{ "{{ ('9999-12-31 00:00:00' | to_datetime) + (now() - "
+		  "('0001-01-01 00:00:00' | to_datetime)) }}", TEND_ERROR,
+		  "date value out of range" },
+		{ "{{ '*' | fileglob }}", TEND_EPARSE,
+		  "filter 'fileglob' is not supported yet" },
+	};
+
+	(void)state;
+	RUN_ERRORS(cases);
 }
 
 /*
@@ -1526,7 +1788,8 @@ static void test_template__filter_families(void **state)
 {
 	const struct filter_family *const families[] = {
 		&filter_str_family,  &filter_num_family,   &filter_list_family,
-		&filter_data_family, &filter_regex_family, &filter_crypt_family,
+		&filter_iter_family, &filter_data_family,  &filter_path_family,
+		&filter_url_family,  &filter_regex_family, &filter_crypt_family,
 		&filter_os_family,   &tests_family,	   &tests_path_family,
 	};
 
@@ -1568,6 +1831,8 @@ int main(void)
 		cmocka_unit_test(test_template__render_containers),
 		cmocka_unit_test(test_template__errors),
 		cmocka_unit_test(test_template__jinja_filters),
+		cmocka_unit_test(test_template__ansible_filters),
+		cmocka_unit_test(test_template__ansible_filter_errors),
 		cmocka_unit_test(test_template__recursion),
 		cmocka_unit_test(test_template__scopes),
 		cmocka_unit_test(test_template__lookup_file),

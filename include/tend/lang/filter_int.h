@@ -76,9 +76,9 @@ struct filter_family {
 int template_controller_allowed(const struct tctx *c, const char *what);
 
 /*
- * The now(utc=False, fmt=None) global: the controller's time as text
- * (Ansible returns a datetime; tend gives what it prints as, or
- * strftime of `fmt`). *out is a new string.
+ * The now(utc=False, fmt=None) global: the controller's time, a
+ * datetime (datetime_int.h) as Ansible gives it, or the text strftime
+ * makes of it with `fmt`. *out is a new string.
  */
 int template_now(struct val **out, const struct targs *a);
 
@@ -106,7 +106,10 @@ struct val *template_sort_keys(const struct val *v);
 extern const struct filter_family filter_str_family;
 extern const struct filter_family filter_num_family;
 extern const struct filter_family filter_list_family;
+extern const struct filter_family filter_iter_family;
 extern const struct filter_family filter_data_family;
+extern const struct filter_family filter_path_family;
+extern const struct filter_family filter_url_family;
 extern const struct filter_family filter_regex_family;
 extern const struct filter_family filter_crypt_family;
 extern const struct filter_family filter_os_family;

@@ -17,6 +17,12 @@ const struct ttest *template_test_find(const char *name);
 const char *template_name_guess(const char *name, bool test);
 
 /*
+ * Why tend refuses Ansible's filter `name` (static text), or NULL if it
+ * is not one of those it knows and refuses.
+ */
+const char *template_filter_refused(const char *name);
+
+/*
  * Apply a filter / test by name, with the error set if it is unknown.
  * Undefined input is an error unless the filter or test takes it (its
  * flags). `c` may be NULL for the filters and tests that ignore it.

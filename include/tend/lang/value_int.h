@@ -67,6 +67,19 @@ static inline bool template_is_undef(const struct val *v)
 }
 
 /*
+ * A Python datetime.datetime or datetime.timedelta while an expression
+ * is evaluated: a string value flagged so, whose text is its str()
+ * (datetime_int.h). Like undefined, it never leaves the evaluator.
+ */
+#define TEMPLATE_F_DATETIME (1u << 18)
+#define TEMPLATE_F_TIMEDELTA (1u << 19)
+
+static inline bool template_is_time(const struct val *v)
+{
+	return v && (v->flags & (TEMPLATE_F_DATETIME | TEMPLATE_F_TIMEDELTA));
+}
+
+/*
  * obj.name as Jinja's getattr does on data: a dict key, else undefined
  * with Jinja's message. Undefined `obj` yields itself (Ansible chains
  * undefined through attributes). *out is a new reference.
