@@ -461,6 +461,13 @@ out:
 int vault_encrypt(struct buf *out, const void *plain, size_t len,
 		  const struct vault_key *key)
 {
+	return vault_encrypt_salt(out, plain, len, key, NULL, 0);
+}
+
+int vault_encrypt_salt(struct buf *out, const void *plain, size_t len,
+		       const struct vault_key *key, const void *given,
+		       size_t given_len)
+{
 	unsigned char dk[2 * KEY_LEN + IV_LEN], salt_b[SALT_LEN], mac[MAC_LEN];
 	size_t padded = (len / 16 + 1) * 16;
 	unsigned char *pt = xmalloc(padded), *ct = xmalloc(padded);
@@ -470,16 +477,19 @@ int vault_encrypt(struct buf *out, const void *plain, size_t len,
 	if (len)
 		memcpy(pt, plain, len);
 	memset(pt + len, (int)(padded - len), padded - len);
-	if (RAND_bytes(salt_b, SALT_LEN) != 1) {
+	if (given) {
+		buf_add(&salt, given, given_len);
+	} else if (RAND_bytes(salt_b, SALT_LEN) != 1) {
 		error = tend_error_set("vault: no random bytes for the salt");
 		goto out;
+	} else {
+		buf_add(&salt, salt_b, SALT_LEN);
 	}
-	buf_add(&salt, salt_b, SALT_LEN);
 	if ((error = derive(dk, key, &salt)) < 0 ||
 	    (error = aes_ctr(ct, pt, padded, dk)) < 0 ||
 	    (error = hmac_sha256(mac, dk + KEY_LEN, ct, padded)) < 0)
 		goto out;
-	addhex(&inner, salt_b, SALT_LEN);
+	addhex(&inner, (const unsigned char *)salt.ptr, salt.len);
 	buf_addch(&inner, '\n');
 	addhex(&inner, mac, MAC_LEN);
 	buf_addch(&inner, '\n');

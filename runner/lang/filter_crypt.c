@@ -7,6 +7,7 @@
 #include "tend/lang/value_int.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
+#include "tend/data/vault.h"
 
 #include <crypt.h>
 #include <ctype.h>
@@ -437,6 +438,87 @@ static int f_shuffle(struct val **out, struct val *in, const struct targs *a,
 	return 0;
 }
 
+/*
+ * vault(secret, salt=None, vaultid='filter_default', wrap_object=False):
+ * the string encrypted as Ansible's vault filter does (format 1.2 with
+ * the vault id unless it is "default"; a random salt unless one is
+ * given). What is made from a secret stays secret.
+ */
+static int f_vault(struct val **out, struct val *in, const struct targs *a,
+		   struct tctx *c)
+{
+	const char *pw, *salt, *id;
+	struct vault_key key;
+	struct buf b = BUF_INIT;
+	const struct val *sv = targs_get(a, 1, "salt");
+	int error;
+
+	(void)c;
+	if (!val_cstr(in))
+		return tend_error_set("vault: Can only vault strings, instead "
+				      "we got: %s", template_type_name(in));
+	if ((error = targs_str(&pw, a, 0, "secret", NULL, "vault")) < 0 ||
+	    (error = targs_str(&id, a, 2, "vaultid", "filter_default",
+			       "vault")) < 0)
+		return error;
+	if (targs_bool(a, 3, "wrap_object", false))
+		return tend_error_set("vault: wrap_object=True is not supported "
+				      "yet");
+	salt = sv && sv->type != VAL_NULL ? val_cstr(sv) : NULL;
+	if (sv && sv->type != VAL_NULL && (!salt || !*salt))
+		return tend_error_set("vault: Unable to encrypt: Empty or "
+				      "invalid salt passed");
+	key.label = (char *)id;
+	key.pw = (char *)pw;
+	key.len = strlen(pw);
+	if ((error = vault_encrypt_salt(&b, in->u.s.ptr, in->u.s.len, &key,
+					salt, salt ? strlen(salt) : 0)) < 0) {
+		buf_release(&b);
+		return error;
+	}
+	*out = template_str_result(&b);
+	if (val_holds_secret(in) || val_holds_secret(targs_get(a, 0, "secret")))
+		*out = val_secret(*out);
+	return 0;
+}
+
+/*
+ * unvault(secret, vaultid='filter_default'): vault text decrypted with
+ * the secret given (the result is secret); other text as it is (a !vault
+ * value is already its plaintext here, and secret).
+ */
+static int f_unvault(struct val **out, struct val *in, const struct targs *a,
+		     struct tctx *c)
+{
+	const char *pw, *id;
+	struct vault_keys keys = VAULT_KEYS_INIT;
+	struct buf b = BUF_INIT;
+	int error;
+
+	(void)c;
+	if (!val_cstr(in))
+		return tend_error_set("unvault: Vault should be in the form of "
+				      "a string, instead we got: %s",
+				      template_type_name(in));
+	if ((error = targs_str(&pw, a, 0, "secret", NULL, "unvault")) < 0 ||
+	    (error = targs_str(&id, a, 1, "vaultid", "filter_default",
+			       "unvault")) < 0)
+		return error;
+	if (!vault_is_vault(in->u.s.ptr, in->u.s.len)) {
+		*out = val_ref(in);
+		return 0;
+	}
+	vault_keys_add(&keys, id, pw, strlen(pw));
+	error = vault_decrypt(&b, in->u.s.ptr, in->u.s.len, &keys);
+	vault_keys_release(&keys);
+	if (error < 0) {
+		buf_release_secret(&b);
+		return tend_error_prefix("unvault: Unable to decrypt");
+	}
+	*out = val_secret(template_str_result(&b));
+	return 0;
+}
+
 /* Sorted by name (strcmp order): template_filter_find() bisects. */
 static const struct tfilter filters[] = {
 	{ "checksum", f_sha1, 0 },
@@ -447,6 +529,8 @@ static const struct tfilter filters[] = {
 	{ "sha1", f_sha1, 0 },
 	{ "shuffle", f_shuffle, 0 },
 	{ "to_uuid", f_to_uuid, 0 },
+	{ "unvault", f_unvault, 0 },
+	{ "vault", f_vault, 0 },
 };
 
 const struct filter_family filter_crypt_family = {

@@ -84,6 +84,10 @@ int vault_decrypt(struct buf *out, const char *text, size_t len,
  */
 int vault_encrypt(struct buf *out, const void *plain, size_t len,
 		  const struct vault_key *key);
+/* The same with the salt given (`given_len` bytes; NULL: random). */
+int vault_encrypt_salt(struct buf *out, const void *plain, size_t len,
+		       const struct vault_key *key, const void *given,
+		       size_t given_len);
 
 /*
  * The passwords of this process, which the YAML loader uses for !vault
