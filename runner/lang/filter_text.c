@@ -286,23 +286,6 @@ static int wrap_paragraph(struct wrap *w, const struct regex *re,
 	return error;
 }
 
-/* The length of the line break at s (str.splitlines' breaks), or 0. */
-static size_t line_break(const char *s, size_t len)
-{
-	unsigned char c = (unsigned char)s[0];
-
-	if (c == '\r')
-		return len > 1 && s[1] == '\n' ? 2 : 1;
-	if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e))
-		return 1;
-	if (len > 1 && c == 0xc2 && (unsigned char)s[1] == 0x85)
-		return 2;
-	if (len > 2 && c == 0xe2 && (unsigned char)s[1] == 0x80 &&
-	    ((unsigned char)s[2] == 0xa8 || (unsigned char)s[2] == 0xa9))
-		return 3;
-	return 0;
-}
-
 /*
  * Each line of s wrapped with textwrap.wrap(expand_tabs=False,
  * replace_whitespace=False), the pieces joined with wrapstring.
@@ -338,7 +321,8 @@ static int f_wordwrap(struct val **out, struct val *in, const struct targs *a,
 		size_t j = i, nl = 0;
 
 		while (j < s->u.s.len &&
-		       !(nl = line_break(s->u.s.ptr + j, s->u.s.len - j)))
+		       !(nl = template_py_linebreak(s->u.s.ptr + j,
+						    s->u.s.len - j)))
 			j++;
 		/* paragraphs are joined by wrapstring, even empty ones */
 		if (i)

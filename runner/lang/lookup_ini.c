@@ -793,26 +793,6 @@ out:
 
 /* ---- csvfile ------------------------------------------------------ */
 
-/*
- * The length of a line break Python's str.splitlines() sees at s (the
- * codecs reader cuts lines there), or 0.
- */
-static size_t py_linebreak(const char *s, size_t len)
-{
-	unsigned char c = (unsigned char)s[0];
-
-	if (c == '\r')
-		return len > 1 && s[1] == '\n' ? 2 : 1;
-	if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e))
-		return 1;
-	if (len > 1 && c == 0xc2 && (unsigned char)s[1] == 0x85)
-		return 2;
-	if (len > 2 && c == 0xe2 && (unsigned char)s[1] == 0x80 &&
-	    ((unsigned char)s[2] == 0xa8 || (unsigned char)s[2] == 0xa9))
-		return 3;
-	return 0;
-}
-
 enum csv_state { CSV_START_RECORD, CSV_START_FIELD, CSV_IN_FIELD,
 		 CSV_IN_QUOTED, CSV_QUOTE_IN_QUOTED, CSV_EAT_CRNL };
 
@@ -962,7 +942,7 @@ int lookup_csv_text(struct val **out, const char *data, size_t len,
 			while (!error && p < end && !lb) { /* one line */
 				size_t n;
 
-				lb = py_linebreak(p, (size_t)(end - p));
+				lb = template_py_linebreak(p, (size_t)(end - p));
 				n = lb ? lb : 1;
 				for (size_t i = 0; !error && i < n; i++)
 					error = csv_char(&c,

@@ -224,6 +224,22 @@ size_t template_py_space_before(const char *s, size_t len)
 	return 0;
 }
 
+size_t template_py_linebreak(const char *s, size_t len)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	if (c == '\r')
+		return len > 1 && s[1] == '\n' ? 2 : 1;
+	if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e))
+		return 1;
+	if (len > 1 && c == 0xc2 && (unsigned char)s[1] == 0x85)
+		return 2;
+	if (len > 2 && c == 0xe2 && (unsigned char)s[1] == 0x80 &&
+	    ((unsigned char)s[2] == 0xa8 || (unsigned char)s[2] == 0xa9))
+		return 3;
+	return 0;
+}
+
 static bool is_py_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||

@@ -150,6 +150,12 @@ int template_percent_format(struct buf *out, const char *fmt,
  * _before form looks at the character that ends at s + len.
  */
 size_t template_py_space(const char *s, size_t len);
+/*
+ * The length of the line break Python's str.splitlines() sees at s (len
+ * > 0 bytes left): \r\n, \r, \n, \v, \f, \x1c-\x1e, U+0085, U+2028,
+ * U+2029; else 0.
+ */
+size_t template_py_linebreak(const char *s, size_t len);
 size_t template_py_space_before(const char *s, size_t len);
 
 /* Python's str.split(sep, maxsplit): sep NULL splits on whitespace runs. */
