@@ -99,7 +99,7 @@ static const char expand_funcs[] =
 	" _h=$(printenv HOME && echo .) && _h=${_h%.} && _h=${_h%?} ||"
 	" _h=$(getent passwd \"$(id -u)\" | cut -d: -f6) || return;"
 	" else case $_u in *[!0-9]*) ;; *) return;; esac;"
-	" _h=$(getent passwd \"$_u\") || return;"
+	" _h=$(getent passwd -- \"$_u\") || return;"
 	" _h=${_h#*:*:*:*:*:}; _h=${_h%:*}; fi;"
 	" while case $_h in */) true;; *) false;; esac; do _h=${_h%/}; done;"
 	" _w=$_h${_w#\"~$_u\"}; [ -n \"$_w\" ] || _w=/; }\n";
