@@ -44,27 +44,6 @@ static int f_forceescape(struct val **out, struct val *in,
 	return 0;
 }
 
-/* Python's str.isspace() of the code point cp. */
-static bool is_py_space(uint32_t cp)
-{
-	return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) ||
-	       cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
-	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
-	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
-}
-
-/*
- * The length of the whitespace character at s (0 if none); bytes that
- * are not UTF-8 are no space.
- */
-static size_t space_at(const char *s, size_t len)
-{
-	uint32_t cp;
-	size_t n = utf8_decode(&cp, s, len);
-
-	return n && is_py_space(cp) ? n : 0;
-}
-
 /* Append s with "<open...close>" spans removed, as re.sub(r"<.*?>"). */
 static void drop_spans(struct buf *out, const char *s, size_t len,
 		       const char *open, const char *close)
@@ -163,8 +142,8 @@ static int f_striptags(struct val **out, struct val *in,
 	drop_spans(&t2, t1.ptr, t1.len, "<", ">");
 	buf_reset(&t1);
 	for (size_t i = 0, n; i < t2.len;) {
-		if ((n = space_at(t2.ptr + i, t2.len - i))) {
-			while ((n = space_at(t2.ptr + i, t2.len - i)))
+		if ((n = template_py_space(t2.ptr + i, t2.len - i))) {
+			while ((n = template_py_space(t2.ptr + i, t2.len - i)))
 				i += n;
 			if (t1.len && i < t2.len)
 				buf_addch(&t1, ' ');

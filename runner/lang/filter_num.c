@@ -403,13 +403,6 @@ static const uint32_t digit_zeros[] = {
 	0x1e950, 0x1fbf0,
 };
 
-/* Python's str.isspace past ASCII (re's \s). */
-static const uint32_t spaces[] = {
-	0x85,	0xa0,	0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
-	0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
-	0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
-};
-
 /*
  * The next character of s as Python's re sees it, in the ASCII of this
  * parser: a digit as '0'-'9', a space as ' ', a letter [A-Za-z] matches
@@ -432,9 +425,8 @@ static char py_class(const char *s, size_t *len)
 	for (size_t i = 0; i < ARRAY_SIZE(digit_zeros); i++)
 		if (cp >= digit_zeros[i] && cp < digit_zeros[i] + 10)
 			return (char)('0' + (cp - digit_zeros[i]));
-	for (size_t i = 0; i < ARRAY_SIZE(spaces); i++)
-		if (cp == spaces[i])
-			return ' ';
+	if (template_py_space(s, *len))
+		return ' ';
 	return cp == 0x130 || cp == 0x131 || cp == 0x17f || cp == 0x212a ?
 		       '\1' : '\0';
 }

@@ -43,7 +43,7 @@ static const char *opt_cstr(const struct table_opts *o, const char *name)
 }
 
 /* Fill o->dict with the defaults and then the call's keyword options. */
-static int opts_init(struct table_opts *o, const char *const *names,
+static void opts_init(struct table_opts *o, const char *const *names,
 		     const char *const *defaults,
 		     const struct lookup_env *env)
 {
@@ -59,7 +59,6 @@ static int opts_init(struct table_opts *o, const char *const *names,
 			val_dict_set(o->dict, names[i],
 				     val_ref((struct val *)v));
 	}
-	return 0;
 }
 
 /*
@@ -165,6 +164,16 @@ static int ini_optname(struct buf *out, const struct ini *ini,
 	return 0;
 }
 
+/* The length of s[0..len) without its trailing whitespace (rstrip). */
+static size_t py_rstrip_len(const char *s, size_t len)
+{
+	size_t k;
+
+	while (len && (k = template_py_space_before(s, len)))
+		len -= k;
+	return len;
+}
+
 /* s[0..len) with Python's str.strip() of whitespace. */
 static void py_strip(const char **s, size_t *len)
 {
@@ -174,8 +183,7 @@ static void py_strip(const char **s, size_t *len)
 		*s += k;
 		*len -= k;
 	}
-	while (*len && (k = template_py_space_before(*s, *len)))
-		*len -= k;
+	*len = py_rstrip_len(*s, *len);
 }
 
 /* The characters (not bytes) before the first non-space of a line. */
@@ -200,8 +208,6 @@ static void ini_join(struct val *sections)
 		for (size_t j = 0; j < sec->u.dict.nr; j++) {
 			struct val *v = sec->u.dict.items[j].v;
 			struct buf b = BUF_INIT;
-			const char *s;
-			size_t len;
 
 			if (v->type != VAL_LIST)
 				continue;
@@ -211,12 +217,8 @@ static void ini_join(struct val *sections)
 				buf_add(&b, v->u.list.items[k]->u.s.ptr,
 					v->u.list.items[k]->u.s.len);
 			}
-			s = b.ptr ? b.ptr : "";
-			len = b.len;
-			while (len && (template_py_space_before(s, len)))
-				len -= template_py_space_before(s, len);
-			sec->u.dict.items[j].v = val_strn(s, len);
-			buf_release(&b);
+			buf_setlen(&b, py_rstrip_len(b.ptr, b.len));
+			sec->u.dict.items[j].v = template_str_result(&b);
 			val_unref(v);
 		}
 	}
@@ -291,8 +293,7 @@ static int ini_option(struct ini_read *r, const char *s, size_t n,
 		ini_bad(r, line, len);
 		return 0;
 	}
-	while (nlen && template_py_space_before(s, nlen))
-		nlen -= template_py_space_before(s, nlen);
+	nlen = py_rstrip_len(s, nlen);
 	if (!nlen)
 		ini_bad(r, line, len);
 	if ((error = ini_optname(&opt, r->ini, s, nlen)) < 0)
