@@ -618,8 +618,36 @@ static bool only_ok(const struct row *r, const char *value)
 }
 
 /*
- * A key tend does not know: the section Ansible reads it in, if another
- * one, else the closest known key of its section.
+ * Keys of rows[] that one of Ansible's plugins reads in a section of its
+ * own too (ansible-core 2.14's plugin documentation): there, Ansible may
+ * use them, so tend refuses them as any key it lacks.
+ */
+static const char *const plugin_sections[][2] = {
+	{ "persistent_connection", "control_path_dir" },
+	{ "su_become_plugin", "executable" },
+	{ "sudo_become_plugin", "executable" },
+	{ "paramiko_connection", "host_key_checking" },
+	{ "powershell", "remote_tmp" },
+	{ "paramiko_connection", "remote_user" },
+	{ "connection", "retries" },
+	{ "url_lookup", "timeout" },
+};
+
+static bool read_by_plugin(const struct acfg_entry *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(plugin_sections); i++)
+		if (!strcmp(plugin_sections[i][0], e->section) &&
+		    !strcmp(plugin_sections[i][1], e->key))
+			return true;
+	return false;
+}
+
+/*
+ * A key tend does not know. A key of another section that Ansible reads
+ * in no section of this name is ignored by Ansible (its config reads only
+ * the keys it defines): a warning names where it belongs, and it is
+ * ignored here too. Else it is refused, with the closest known key of its
+ * section.
  */
 static void unknown_key(struct parser *p, const struct acfg_entry *e,
 			const struct srcpos *pos)
@@ -629,10 +657,11 @@ static void unknown_key(struct parser *p, const struct acfg_entry *e,
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-		if (!strcmp(rows[i].key, e->key)) {
-			diags_add(p->d, pos, "[%s] %s: Ansible does not read it "
-				  "there, it belongs in [%s]", e->section,
-				  e->key, rows[i].section);
+		if (!strcmp(rows[i].key, e->key) && !read_by_plugin(e)) {
+			diags_warn(p->d, pos, "[%s] %s: Ansible does not read "
+				   "it there (it belongs in [%s]), so it is "
+				   "ignored", e->section, e->key,
+				   rows[i].section);
 			return;
 		}
 		if (!strcmp(rows[i].section, e->section))

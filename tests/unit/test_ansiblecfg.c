@@ -104,6 +104,7 @@ static void test_ansiblecfg__forks_invalid(void **state)
 static void test_ansiblecfg__errors(void **state)
 {
 	struct diags d = DIAGS_INIT;
+	struct ansiblecfg *c;
 
 	(void)state;
 	assert_null(parse("inventory = x\n", &d));
@@ -134,10 +135,24 @@ static void test_ansiblecfg__errors(void **state)
 	diags_release(&d);
 	/* a key in the wrong section; a misspelt one */
 	assert_null(parse("[defaults]\nbecome = true\nroles_pth = r\n", &d));
-	assert_true(has_diag(&d, ":2:1: [defaults] become: Ansible does not read "
-			     "it there, it belongs in [privilege_escalation]"));
+	assert_true(has_diag(&d, ":2:1: warning: [defaults] become: Ansible does "
+			     "not read it there (it belongs in "
+			     "[privilege_escalation]), so it is ignored"));
 	assert_true(has_diag(&d, ":3:1: [defaults] roles_pth is not supported "
 			     "yet (did you mean 'roles_path'?)"));
+	diags_release(&d);
+	/* the wrong section alone: a warning, and the key has no effect;
+	 * a section one of Ansible's plugins reads the key in is refused */
+	c = parse("[defaults]\nbecome = true\n", &d);
+	assert_non_null(c);
+	assert_int_equal(d.errors, 0);
+	assert_true(has_diag(&d, ":2:1: warning: [defaults] become"));
+	assert_null(ansiblecfg_get(c, ACFG_BECOME));
+	ansiblecfg_free(c);
+	diags_release(&d);
+	assert_null(parse("[paramiko_connection]\nremote_user = u\n", &d));
+	assert_true(has_diag(&d, ":2:1: [paramiko_connection] remote_user is "
+			     "not supported yet"));
 	diags_release(&d);
 }
 
