@@ -324,36 +324,6 @@ static void expand_user(struct buf *out, const char *s)
 		buf_adds(out, s);
 }
 
-/* Drop "." and "x/.." parts and doubled slashes (os.path.normpath). */
-static char *normpath(const char *p)
-{
-	struct buf b = BUF_INIT;
-	const char *s = p;
-
-	if (*s == '/')
-		buf_adds(&b, "/");
-	while (*s) {
-		size_t n = strcspn(s, "/");
-
-		if (!n || (n == 1 && s[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && !strncmp(s, "..", 2) && b.len > 1) {
-			char *slash = strrchr(b.ptr, '/');
-
-			b.len = slash > b.ptr ? (size_t)(slash - b.ptr) : 1;
-			b.ptr[b.len] = '\0';
-		} else if (!(n == 2 && !strncmp(s, "..", 2) && b.len == 1)) {
-			if (b.len && b.ptr[b.len - 1] != '/')
-				buf_adds(&b, "/");
-			buf_add(&b, s, n);
-		}
-		s += n + (s[n] == '/');
-	}
-	if (!b.len)
-		buf_adds(&b, ".");
-	return buf_detach(&b, NULL);
-}
-
 /*
  * Ansible's resolve_path: {{CWD}}, $VARS, `~`, then relative to `base`
  * (the file's directory, or the current one), normalized.
@@ -363,7 +333,6 @@ static char *resolve_path(const char *path, const char *base)
 	struct buf a = BUF_INIT, b = BUF_INIT, full = BUF_INIT;
 	char cwd[4096];
 	const char *p = path, *cw;
-	char *r;
 
 	cw = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
 	while ((cw = strstr(p, "{{CWD}}"))) {
@@ -379,11 +348,10 @@ static char *resolve_path(const char *path, const char *base)
 		buf_addf(&full, "%s/", base ? base :
 			 getcwd(cwd, sizeof(cwd)) ? cwd : ".");
 	buf_adds(&full, a.ptr);
-	r = normpath(full.ptr);
+	fs_normpath(&full);
 	buf_release(&a);
 	buf_release(&b);
-	buf_release(&full);
-	return r;
+	return buf_detach(&full, NULL);
 }
 
 /* The parsed file, read as configparser reads it. */
@@ -617,37 +585,30 @@ static bool only_ok(const struct row *r, const char *value)
 	return ok;
 }
 
-/*
- * Keys of rows[] that one of Ansible's plugins reads in a section of its
- * own too (ansible-core 2.14's plugin documentation): there, Ansible may
- * use them, so tend refuses them as any key it lacks.
- */
-static const char *const plugin_sections[][2] = {
-	{ "persistent_connection", "control_path_dir" },
-	{ "su_become_plugin", "executable" },
-	{ "sudo_become_plugin", "executable" },
-	{ "paramiko_connection", "host_key_checking" },
-	{ "powershell", "remote_tmp" },
-	{ "paramiko_connection", "remote_user" },
-	{ "connection", "retries" },
-	{ "url_lookup", "timeout" },
+/* Keys of rows[] one of Ansible 2.14's plugins reads in another section */
+static const char *const plugin_keys[] = {
+	"persistent_connection control_path_dir", "su_become_plugin executable",
+	"sudo_become_plugin executable", "paramiko_connection host_key_checking",
+	"powershell remote_tmp", "paramiko_connection remote_user",
+	"connection retries", "url_lookup timeout",
 };
 
 static bool read_by_plugin(const struct acfg_entry *e)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(plugin_sections); i++)
-		if (!strcmp(plugin_sections[i][0], e->section) &&
-		    !strcmp(plugin_sections[i][1], e->key))
+	size_t n = strlen(e->section);
+
+	for (size_t i = 0; i < ARRAY_SIZE(plugin_keys); i++)
+		if (!strncmp(plugin_keys[i], e->section, n) &&
+		    plugin_keys[i][n] == ' ' && !strcmp(plugin_keys[i] + n + 1,
+							e->key))
 			return true;
 	return false;
 }
 
 /*
- * A key tend does not know. A key of another section that Ansible reads
- * in no section of this name is ignored by Ansible (its config reads only
- * the keys it defines): a warning names where it belongs, and it is
- * ignored here too. Else it is refused, with the closest known key of its
- * section.
+ * A key tend does not know. A key of another section, where Ansible
+ * reads it in no plugin, is ignored by Ansible: so here, with a warning.
+ * Else it is refused, with the closest known key of its section.
  */
 static void unknown_key(struct parser *p, const struct acfg_entry *e,
 			const struct srcpos *pos)

@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/util/fs.h"
 #include "tend/util/error.h"
 #include "tend/lang/template.h"
 #include "tend/lang/eval_int.h"
@@ -491,37 +492,6 @@ static struct val *datetime_str(long long t, long usec)
 	return val_str(s);
 }
 
-/* os.path.normpath of an absolute path: no ".", "..", "//" parts. */
-static void normpath(struct buf *p)
-{
-	struct buf out = BUF_INIT;
-	const char *s = p->ptr;
-
-	while (*s) {
-		size_t n;
-
-		while (*s == '/')
-			s++;
-		n = strcspn(s, "/");
-		if (!n)
-			break;
-		if (n == 2 && !memcmp(s, "..", 2)) {
-			while (out.len && out.ptr[out.len - 1] != '/')
-				buf_setlen(&out, out.len - 1);
-			if (out.len)
-				buf_setlen(&out, out.len - 1);
-		} else if (n != 1 || *s != '.') {
-			buf_addch(&out, '/');
-			buf_add(&out, s, n);
-		}
-		s += n;
-	}
-	if (!out.len)
-		buf_addch(&out, '/');
-	buf_release(p);
-	*p = out;
-}
-
 int template_file_vars(struct val **out, const char *src, const char *path,
 		       const char *dest)
 {
@@ -544,7 +514,7 @@ int template_file_vars(struct val **out, const char *src, const char *path,
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
 		buf_addf(&full, "%s/", cwd);
 	buf_adds(&full, path);
-	normpath(&full);
+	fs_normpath(&full);
 	val_dict_set(v, "template_fullpath", template_str_result(&full));
 	val_dict_set(v, "template_destpath", dest ? val_str(dest) : val_null());
 	if (!getpwuid_r(st.st_uid, &pw, pwbuf, sizeof(pwbuf), &res) && res)

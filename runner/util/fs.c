@@ -282,3 +282,33 @@ int fs_home_dir(struct buf *out)
 	buf_adds(out, pw.pw_dir);
 	return 0;
 }
+
+void fs_normpath(struct buf *p)
+{
+	struct buf out = BUF_INIT;
+	const char *s = p->ptr;
+
+	while (*s) {
+		size_t n;
+
+		while (*s == '/')
+			s++;
+		n = strcspn(s, "/");
+		if (!n)
+			break;
+		if (n == 2 && !memcmp(s, "..", 2)) {
+			while (out.len && out.ptr[out.len - 1] != '/')
+				buf_setlen(&out, out.len - 1);
+			if (out.len)
+				buf_setlen(&out, out.len - 1);
+		} else if (n != 1 || *s != '.') {
+			buf_addch(&out, '/');
+			buf_add(&out, s, n);
+		}
+		s += n;
+	}
+	if (!out.len)
+		buf_addch(&out, '/');
+	buf_release(p);
+	*p = out;
+}

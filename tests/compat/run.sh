@@ -172,6 +172,10 @@ if [ -z "${COMPAT_LIST:-}" ] && [ "$jobs" -gt 1 ] && [ $# -gt 1 ]; then
 		f=$(sed -n 's/^compat: failed://p' "$out")
 		[ -z "$f" ] || failed="$failed$f"
 	done
+	# every case ran: a worker that lost its output (or never ran) must
+	# not pass as "0 cases"
+	[ "$ncases" -eq "$total" ] ||
+		failed="$failed (only $ncases of $total cases reported)"
 	[ -n "$failed" ] && echo "compat: failed:$failed"
 	echo "compat: $ncases cases, $ntasks tasks compared, $nmatched matched"
 	[ -z "$failed" ]

@@ -85,4 +85,10 @@ int buf_write_file_atomic(const char *path, const void *data, size_t len,
  */
 int fs_home_dir(struct buf *out);
 
+/*
+ * os.path.normpath of an absolute path, in place: no ".", ".." or empty
+ * parts ("/.." is "/", a leading "//" is one slash).
+ */
+void fs_normpath(struct buf *p);
+
 #endif
