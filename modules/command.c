@@ -216,7 +216,7 @@ static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_command = {
 	.name = "command",
 	.args = command_args,
-	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
+	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN | MOD_ASYNC_BG,
 	.doc = "run a command without a shell ($VAR, ${VAR} and a leading ~ "
 	       "in its words expanded on the host, as Ansible does)",
 	.returns =

@@ -81,7 +81,7 @@ static int shell_apply(struct apply_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_shell = {
 	.name = "shell",
 	.args = shell_args,
-	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
+	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN | MOD_ASYNC_BG,
 	.doc = "run shell text on the host",
 	.returns =
 		"cmd: the shell text as run\n"

@@ -34,6 +34,8 @@ struct call {
 	struct transport *envt; /* the environment view, owned, or NULL */
 	struct transport *tmt;  /* the timeout view, owned, or NULL */
 	long long timeout;      /* the task's timeout (seconds), or 0 */
+	long long async_val, poll; /* the task's async (0: not) and poll */
+	struct transport *job_tx; /* async: where its job's keys are asked */
 	char *delegate;       /* the host the task is delegated to, or NULL */
 	char *become_user;    /* become_user rendered, or NULL */
 	struct val *env;      /* the rendered environment, or NULL */
@@ -310,6 +312,72 @@ static int call_timeout(struct call *c)
 	return error;
 }
 
+/*
+ * async (run_async_settings): Ansible's refusals first; then a time
+ * limit of `async` seconds (the timeout view, in place of `timeout`,
+ * which Ansible's async job does not heed) with poll > 0, or a job
+ * started in the background (task_ctx.async_bg) with poll: 0.
+ */
+static enum call_next call_async(struct call *c)
+{
+	const char *why;
+
+	if (run_async_settings(&c->async_val, &c->poll, c->t, c->sc) < 0) {
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
+	if (c->async_val <= 0)
+		return CALL_GO;
+	if ((why = run_async_refused(c->t, c->poll, run_is_plan(c->hc)))) {
+		buf_adds(&c->msg, why);
+		return CALL_FAIL;
+	}
+	return CALL_GO;
+}
+
+static int call_limit(struct call *c)
+{
+	int error;
+
+	if (c->async_val <= 0)
+		return call_timeout(c);
+	c->job_tx = c->tx;
+	if (c->poll <= 0) {
+		c->ctx.async_bg = c->async_val;
+		return 0;
+	}
+	if ((error = transport_timeout_new(&c->tmt, c->tx,
+					   (double)c->async_val)) < 0) {
+		buf_adds(&c->msg, tend_error_last());
+		return error;
+	}
+	c->tx = c->tmt;
+	c->ctx.deadline = run_now_seconds() + (double)c->async_val;
+	return 0;
+}
+
+/*
+ * A poll > 0 call that ran: the job's keys, or past its time Ansible's
+ * failure (run_async_result).
+ */
+static enum call_next call_async_result(struct call *c, enum call_next next)
+{
+	bool late = c->tmt && transport_timed_out(c->tmt);
+
+	if (run_async_result(&c->result, &c->msg, c->job_tx,
+			     c->ctx.become_user, c->ctx.become_method,
+			     c->async_val, late) < 0) {
+		buf_reset(&c->msg);
+		buf_adds(&c->msg, tend_error_last());
+		return CALL_FAIL;
+	}
+	if (!late)
+		return next;
+	c->changed = false;
+	c->st = EV_FAILED;
+	return CALL_FAIL;
+}
+
 /* The task's `connection:` keyword, rendered, and its transport. */
 static int call_task_connect(struct call *c)
 {
@@ -355,7 +423,7 @@ static enum call_next call_check(struct call *c)
 		}
 		if (!c->delegate && !hc->connection)
 			c->tx = hs->conn->t;
-		if (call_environment(c) < 0 || call_timeout(c) < 0)
+		if (call_environment(c) < 0 || call_limit(c) < 0)
 			return CALL_FAIL;
 		transport_readonly_new(&c->ro, c->tx);
 		c->ctx.t = c->ro;
@@ -763,10 +831,15 @@ static enum call_next call_once(struct call *c)
 	enum call_next next = call_prepare(c);
 
 	if (next == CALL_GO)
+		next = call_async(c);
+	if (next == CALL_GO)
 		next = call_check(c);
 	if (next == CALL_GO)
 		next = call_apply(c);
-	if (c->tmt && transport_timed_out(c->tmt) &&
+	if (c->job_tx && c->poll > 0 && c->st != EV_UNREACHABLE &&
+	    (next == CALL_GO || next == CALL_FAIL))
+		next = call_async_result(c, next);
+	else if (c->tmt && transport_timed_out(c->tmt) &&
 	    next != CALL_OUT && next != CALL_UNKNOWN) {
 		/* Ansible's result: these keys and no others */
 		val_unref(c->result);
@@ -790,7 +863,8 @@ static void call_reset(struct call *c)
 	transport_close(c->ro);
 	transport_close(c->tmt);
 	transport_close(c->envt);
-	c->ro = c->envt = c->tx = c->tmt = NULL;
+	c->ro = c->envt = c->tx = c->tmt = c->job_tx = NULL;
+	c->ctx.async_bg = 0;
 	val_unref(c->env);
 	c->env = NULL;
 	c->ctx.deadline = 0;

@@ -11,6 +11,7 @@
  *  register.c  what a result leaves on its host: notifications, facts,
  *              the registered variable
  *  conn.c      connections
+ *  async.c     a module call's async and poll
  *  task.c      one module call
  *  loop.c      loop items and labels
  *  walk.c      the tasks of one host: loops, blocks, includes
@@ -447,6 +448,28 @@ bool run_ignores_errors(struct buf *msg, const struct val *result,
 int run_int_keyword(long long *out, const struct val *v, long long dflt,
 		    const struct scope *sc, const char *what);
 void run_sleep(long long secs);
+
+/*
+ * async.c, for task.c. run_async_settings: a task's `async` and `poll`
+ * rendered (0 and RUN_ASYNC_POLL, Ansible's DEFAULT_POLL_INTERVAL, when
+ * absent); -1 with the error set for one that is no integer.
+ * run_async_refused: NULL, or Ansible's reason the task cannot run async
+ * (its action does not support it; check mode, `check`), or tend's (poll:
+ * 0 on a module that cannot start a background job); static text.
+ * run_async_result: a poll > 0 call that ended: the keys Ansible's job
+ * adds to its result (ansible_job_id, results_file, started, finished,
+ * empty stdout/stderr where it has none), asked of the host through `t`
+ * as `user`; with `timed_out`, *result replaced by Ansible's failure (the
+ * job's status under async_result) and its message in `msg`.
+ */
+#define RUN_ASYNC_POLL 15
+int run_async_settings(long long *async, long long *poll,
+		       const struct task *t, const struct scope *sc);
+const char *run_async_refused(const struct task *t, long long poll,
+			      bool check);
+int run_async_result(struct val **result, struct buf *msg,
+		     struct transport *t, const char *user,
+		     const char *method, long long async, bool timed_out);
 
 /* task.c */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,

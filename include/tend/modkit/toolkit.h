@@ -215,6 +215,8 @@ int sh_split(struct val **out, const char *s);
 int exec_error(const struct exec_result *res, const char *fallback);
 
 void task_command_probe(struct buf *script, const struct task_ctx *ctx);
+/* Ansible's stdout_lines: Python's splitlines() of s (a new list). */
+struct val *task_split_lines(const char *s, size_t len);
 int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 		       struct probe *p, const struct exec_result *res);
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
