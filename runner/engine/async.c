@@ -91,25 +91,43 @@ out:
 	return error;
 }
 
-int run_async_result(struct val **result, struct buf *msg,
-		     struct transport *t, const char *user,
-		     const char *method, long long async, bool timed_out)
+int run_async_limit(struct transport **tmt, struct task_ctx *ctx,
+		    struct transport *t, long long async, long long poll)
 {
+	*tmt = NULL;
+	if (poll <= 0) {
+		ctx->async_bg = async;
+		return 0;
+	}
+	if (transport_timeout_new(tmt, t, (double)async) < 0)
+		return -1;
+	ctx->deadline = run_now_seconds() + (double)async;
+	return 0;
+}
+
+int run_async_result(struct val **result, struct buf *msg,
+		     struct transport *t, const struct task_ctx *ctx,
+		     long long async, const struct transport *tmt)
+{
+	const char *user = ctx->become_user, *method = ctx->become_method;
 	struct val *r;
 
-	if (!timed_out)
-		return job_keys(*result, t, user, method, true);
-	/* Ansible's result: these keys, the last status under async_result */
-	r = val_dict();
-	if (job_keys(r, t, user, method, false) < 0) {
-		val_unref(r);
+	if (!transport_timed_out(tmt)) {
+		if (job_keys(*result, t, user, method, true) == 0)
+			return 0;
+		buf_reset(msg);
+		buf_adds(msg, tend_error_last());
 		return -1;
 	}
+	/* Ansible's result: these keys, the last status under async_result */
+	r = val_dict();
+	if (job_keys(r, t, user, method, false) < 0)
+		tend_error_clear(); /* the time is what failed */
 	val_unref(*result);
 	*result = val_dict();
 	val_dict_set(*result, "async_result", r);
 	buf_reset(msg);
 	buf_addf(msg, "async task did not complete within the requested time "
 		 "- %llds", async);
-	return 0;
+	return 1;
 }

@@ -312,29 +312,21 @@ static int call_timeout(struct call *c)
 	return error;
 }
 
-/*
- * async (run_async_settings): Ansible's refusals first; then a time
- * limit of `async` seconds (the timeout view, in place of `timeout`,
- * which Ansible's async job does not heed) with poll > 0, or a job
- * started in the background (task_ctx.async_bg) with poll: 0.
- */
+/* async and poll (async.c): Ansible's refusals, before anything runs */
 static enum call_next call_async(struct call *c)
 {
-	const char *why;
+	const char *why = NULL;
 
-	if (run_async_settings(&c->async_val, &c->poll, c->t, c->sc) < 0) {
-		buf_adds(&c->msg, tend_error_last());
-		return CALL_FAIL;
-	}
-	if (c->async_val <= 0)
-		return CALL_GO;
-	if ((why = run_async_refused(c->t, c->poll, run_is_plan(c->hc)))) {
+	if (run_async_settings(&c->async_val, &c->poll, c->t, c->sc) < 0)
+		why = tend_error_last();
+	else if (c->async_val > 0)
+		why = run_async_refused(c->t, c->poll, run_is_plan(c->hc));
+	if (why)
 		buf_adds(&c->msg, why);
-		return CALL_FAIL;
-	}
-	return CALL_GO;
+	return why ? CALL_FAIL : CALL_GO;
 }
 
+/* async's time limit (run_async_limit) in place of timeout's, or timeout */
 static int call_limit(struct call *c)
 {
 	int error;
@@ -342,40 +334,12 @@ static int call_limit(struct call *c)
 	if (c->async_val <= 0)
 		return call_timeout(c);
 	c->job_tx = c->tx;
-	if (c->poll <= 0) {
-		c->ctx.async_bg = c->async_val;
-		return 0;
-	}
-	if ((error = transport_timeout_new(&c->tmt, c->tx,
-					   (double)c->async_val)) < 0) {
+	if ((error = run_async_limit(&c->tmt, &c->ctx, c->tx, c->async_val,
+				     c->poll)) < 0)
 		buf_adds(&c->msg, tend_error_last());
-		return error;
-	}
-	c->tx = c->tmt;
-	c->ctx.deadline = run_now_seconds() + (double)c->async_val;
-	return 0;
-}
-
-/*
- * A poll > 0 call that ran: the job's keys, or past its time Ansible's
- * failure (run_async_result).
- */
-static enum call_next call_async_result(struct call *c, enum call_next next)
-{
-	bool late = c->tmt && transport_timed_out(c->tmt);
-
-	if (run_async_result(&c->result, &c->msg, c->job_tx,
-			     c->ctx.become_user, c->ctx.become_method,
-			     c->async_val, late) < 0) {
-		buf_reset(&c->msg);
-		buf_adds(&c->msg, tend_error_last());
-		return CALL_FAIL;
-	}
-	if (!late)
-		return next;
-	c->changed = false;
-	c->st = EV_FAILED;
-	return CALL_FAIL;
+	else if (c->tmt)
+		c->tx = c->tmt;
+	return error;
 }
 
 /* The task's `connection:` keyword, rendered, and its transport. */
@@ -837,9 +801,14 @@ static enum call_next call_once(struct call *c)
 	if (next == CALL_GO)
 		next = call_apply(c);
 	if (c->job_tx && c->poll > 0 && c->st != EV_UNREACHABLE &&
-	    (next == CALL_GO || next == CALL_FAIL))
-		next = call_async_result(c, next);
-	else if (c->tmt && transport_timed_out(c->tmt) &&
+	    (next == CALL_GO || next == CALL_FAIL) &&
+	    run_async_result(&c->result, &c->msg, c->job_tx, &c->ctx,
+			     c->async_val, c->tmt) != 0) {
+		/* past the limit, or the job's keys could not be had */
+		c->changed = false;
+		c->st = EV_FAILED;
+		return CALL_FAIL;
+	} else if (c->tmt && transport_timed_out(c->tmt) &&
 	    next != CALL_OUT && next != CALL_UNKNOWN) {
 		/* Ansible's result: these keys and no others */
 		val_unref(c->result);

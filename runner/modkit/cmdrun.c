@@ -25,25 +25,6 @@ static void add_chdir(struct buf *s, const char *chdir)
 		 "execution' >&2; exit 1; }\n");
 }
 
-/* Ansible's stdout_lines: Python's splitlines() of the text. */
-struct val *task_split_lines(const char *s, size_t len)
-{
-	struct val *list = val_list();
-	size_t start = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] != '\n' && s[i] != '\r')
-			continue;
-		val_list_push(list, val_strn(s + start, i - start));
-		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
-			i++;
-		start = i + 1;
-	}
-	if (start < len)
-		val_list_push(list, val_strn(s + start, len - start));
-	return list;
-}
-
 static void skipped_result(struct check_result *out, const struct val *cmd,
 			   const char *stdout_text, const char *msg)
 {

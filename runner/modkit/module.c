@@ -760,6 +760,25 @@ unbalanced:
 	return tend_error_set("unbalanced quotes in '%s'", s);
 }
 
+/* Ansible's stdout_lines: Python's splitlines() of the text. */
+struct val *task_split_lines(const char *s, size_t len)
+{
+	struct val *list = val_list();
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\n' && s[i] != '\r')
+			continue;
+		val_list_push(list, val_strn(s + start, i - start));
+		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	if (start < len)
+		val_list_push(list, val_strn(s + start, len - start));
+	return list;
+}
+
 int exec_error(const struct exec_result *res, const char *fallback)
 {
 	struct buf e = BUF_INIT;
