@@ -40,7 +40,8 @@ static int async_status_probe(struct probe *out, const struct task_ctx *ctx)
 	if (jid_check(jid) < 0)
 		return -1;
 	if (ctx->plan)
-		async_status_script(&out->script, jid, false);
+		async_status_script(&out->script, ctx->async_dir, jid,
+				    false);
 	return 0;
 }
 
@@ -92,7 +93,8 @@ static int async_status_apply(struct apply_result *out,
 	(void)planned;
 	if ((error = jid_check(jid)) < 0)
 		return error;
-	async_status_script(&s, jid, mode && !strcmp(mode, "cleanup"));
+	async_status_script(&s, ctx->async_dir, jid,
+			    mode && !strcmp(mode, "cleanup"));
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
 	req.become_method = ctx->become_method;

@@ -11,11 +11,32 @@
 #include "tend/modkit/async.h"
 #include "tend/engine/run_int.h"
 
-int run_async_settings(long long *async, long long *poll,
+/* ansible_async_dir, rendered, into *dir (NULL when undefined) */
+static int async_dir(char **dir, const struct scope *sc)
+{
+	const struct val *v = scope_get(sc, "ansible_async_dir");
+	struct val *r = NULL;
+	struct buf b = BUF_INIT;
+
+	free(*dir);
+	*dir = NULL;
+	if (!v)
+		return 0;
+	if (template_render(&r, v, sc) < 0)
+		return tend_error_prefix("in 'ansible_async_dir'");
+	val_to_text(&b, r);
+	val_unref(r);
+	*dir = buf_detach(&b, NULL);
+	return 0;
+}
+
+int run_async_settings(long long *async, long long *poll, char **dir,
 		       const struct task *t, const struct scope *sc)
 {
 	*async = 0;
 	*poll = RUN_ASYNC_POLL;
+	if (async_dir(dir, sc) < 0)
+		return -1;
 	if (!t->async_val)
 		return 0;
 	if (run_int_keyword(async, t->async_val, 0, sc, "async") < 0 ||
@@ -52,8 +73,8 @@ static void set_default(struct val *r, const char *key, struct val *v)
  * process id of its own, as async_wrapper's), and what async_status's
  * action puts in every result it gives.
  */
-static int job_keys(struct val *r, struct transport *t, const char *user,
-		    const char *method, bool finished)
+static int job_keys(struct val *r, struct transport *t,
+		    const struct task_ctx *ctx, bool finished)
 {
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
@@ -61,9 +82,12 @@ static int job_keys(struct val *r, struct transport *t, const char *user,
 	const char *nl;
 	int error = 0;
 
-	req.script = "printf '%s\\n%s\\n' \"$HOME/.ansible_async\" \"$$\"\n";
-	req.become_user = user;
-	req.become_method = method;
+	buf_adds(&file, "printf '%s\\n%s\\n' ");
+	async_dir_word(&file, ctx->async_dir);
+	buf_adds(&file, " \"$$\"\n");
+	req.script = file.ptr;
+	req.become_user = ctx->become_user;
+	req.become_method = ctx->become_method;
 	if ((error = t->exec(t, &req, &res)) < 0)
 		goto out;
 	if (res.status || !(nl = memchr(res.out.ptr, '\n', res.out.len))) {
@@ -74,6 +98,7 @@ static int job_keys(struct val *r, struct transport *t, const char *user,
 	buf_addch(&jid, '.');
 	buf_add(&jid, nl + 1, res.out.len - (size_t)(nl + 1 - res.out.ptr));
 	buf_rtrim(&jid);
+	buf_reset(&file);
 	buf_add(&file, res.out.ptr, (size_t)(nl - res.out.ptr));
 	buf_addf(&file, "/%s", jid.ptr);
 	val_dict_set_str(r, "ansible_job_id", jid.ptr);
@@ -109,11 +134,10 @@ int run_async_result(struct val **result, struct buf *msg,
 		     struct transport *t, const struct task_ctx *ctx,
 		     long long async, const struct transport *tmt)
 {
-	const char *user = ctx->become_user, *method = ctx->become_method;
 	struct val *r;
 
 	if (!transport_timed_out(tmt)) {
-		if (job_keys(*result, t, user, method, true) == 0)
+		if (job_keys(*result, t, ctx, true) == 0)
 			return 0;
 		buf_reset(msg);
 		buf_adds(msg, tend_error_last());
@@ -121,7 +145,7 @@ int run_async_result(struct val **result, struct buf *msg,
 	}
 	/* Ansible's result: these keys, the last status under async_result */
 	r = val_dict();
-	if (job_keys(r, t, user, method, false) < 0)
+	if (job_keys(r, t, ctx, false) < 0)
 		tend_error_clear(); /* the time is what failed */
 	val_unref(*result);
 	*result = val_dict();

@@ -35,6 +35,7 @@ struct call {
 	struct transport *tmt;  /* the timeout view, owned, or NULL */
 	long long timeout;      /* the task's timeout (seconds), or 0 */
 	long long async_val, poll; /* the task's async (0: not) and poll */
+	char *async_dir;          /* ansible_async_dir rendered, or NULL */
 	struct transport *job_tx; /* async: where its job's keys are asked */
 	char *delegate;       /* the host the task is delegated to, or NULL */
 	char *become_user;    /* become_user rendered, or NULL */
@@ -317,12 +318,14 @@ static enum call_next call_async(struct call *c)
 {
 	const char *why = NULL;
 
-	if (run_async_settings(&c->async_val, &c->poll, c->t, c->sc) < 0)
+	if (run_async_settings(&c->async_val, &c->poll, &c->async_dir, c->t,
+			       c->sc) < 0)
 		why = tend_error_last();
 	else if (c->async_val > 0)
 		why = run_async_refused(c->t, c->poll, run_is_plan(c->hc));
 	if (why)
 		buf_adds(&c->msg, why);
+	c->ctx.async_dir = c->async_dir;
 	return why ? CALL_FAIL : CALL_GO;
 }
 
@@ -495,6 +498,18 @@ static enum call_next call_apply(struct call *c)
 }
 
 /*
+ * The result as changed_when, failed_when and until see it under its
+ * register name: a host's text, never rendered (val_unsafe, as register.c
+ * keeps it), so output holding "{{" is only text.
+ */
+static struct val *result_view(const struct call *c)
+{
+	if (c->t->module && (c->t->module->flags & MOD_INCLUDE_VARS))
+		return val_ref(c->result);
+	return val_unsafe(val_ref(c->result));
+}
+
+/*
  * A plan of a task that cannot be checked (a command): a changed_when that
  * does not read its result still tells whether it will change. false (the
  * usual read-only query) makes it ok: it never counts as a change, though
@@ -508,7 +523,7 @@ static void plan_changed_when(struct call *c)
 	bool b;
 
 	if (t->register_as)
-		val_dict_set(scratch, t->register_as, val_ref(c->result));
+		val_dict_set(scratch, t->register_as, result_view(c));
 	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, scratch);
 	if (run_eval_conditions(&b, t->changed_when, c->sc, NULL) < 0) {
 		tend_error_clear(); /* it reads the result: unknown */
@@ -540,7 +555,7 @@ static enum call_next call_conditions(struct call *c)
 		return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
 	scratch = val_dict();
 	if (t->register_as)
-		val_dict_set(scratch, t->register_as, val_ref(c->result));
+		val_dict_set(scratch, t->register_as, result_view(c));
 	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, scratch);
 	if (t->changed_when) {
 		if (run_eval_conditions(&b, t->changed_when, c->sc, NULL) < 0) {
@@ -778,6 +793,7 @@ static struct val *call_finish(struct call *c)
 	transport_close(c->envt);
 	free(c->become_user);
 	free(c->delegate);
+	free(c->async_dir);
 	val_unref(c->env);
 	check_result_release(&c->cr);
 	apply_result_release(&c->ar);
@@ -866,7 +882,7 @@ static int call_until_holds(bool *out, struct call *c)
 	int error;
 
 	if (c->t->register_as)
-		val_dict_set(scratch, c->t->register_as, val_ref(c->result));
+		val_dict_set(scratch, c->t->register_as, result_view(c));
 	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
 				scratch);
 	error = run_eval_conditions(out, c->t->until, c->sc, NULL);

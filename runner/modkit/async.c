@@ -26,8 +26,18 @@ void async_jid_prefix(struct buf *out)
 	buf_addf(out, "j%llu", r % 1000000000000ULL);
 }
 
-/* The job directory, as Ansible's async_dir default expands on the host. */
-static const char async_dir[] = "\"$HOME\"/.ansible_async";
+void async_dir_word(struct buf *out, const char *dir)
+{
+	if (!dir)
+		dir = "~/.ansible_async";
+	if (dir[0] == '~' && (!dir[1] || dir[1] == '/')) {
+		/* os.path.expanduser on the host: its $HOME */
+		buf_adds(out, "\"$HOME\"");
+		dir++;
+	}
+	if (*dir)
+		sh_quote(out, dir);
+}
 
 /*
  * The job itself, run as `sh -c JOB sh RESULT_FILE`: the host's local
@@ -62,15 +72,17 @@ static void job_script(struct buf *out, const char *script, long long limit,
 	buf_release(&json);
 }
 
-void async_launch_script(struct buf *out, const char *script,
-			 long long limit, const struct val *meta,
-			 bool with_stdin)
+void async_launch_script(struct buf *out, const char *dir,
+			 const char *script, long long limit,
+			 const struct val *meta, bool with_stdin)
 {
 	struct buf job = BUF_INIT, jid = BUF_INIT;
 
 	async_jid_prefix(&jid);
 	job_script(&job, script, limit, meta, with_stdin);
-	buf_addf(out, "_d=%s\nmkdir -p -- \"$_d\" || exit 1\n", async_dir);
+	buf_adds(out, "_d=");
+	async_dir_word(out, dir);
+	buf_adds(out, "\nmkdir -p -- \"$_d\" || exit 1\n");
 	buf_adds(out, "_j=");
 	sh_quote(out, jid.ptr);
 	buf_adds(out, ".$$\n_f=$_d/$_j\n"
@@ -125,9 +137,12 @@ int async_launch_result(struct val **out, const char *text, size_t len)
 	return 0;
 }
 
-void async_status_script(struct buf *out, const char *jid, bool cleanup)
+void async_status_script(struct buf *out, const char *dir, const char *jid,
+			 bool cleanup)
 {
-	buf_addf(out, "_f=%s/", async_dir);
+	buf_adds(out, "_f=");
+	async_dir_word(out, dir);
+	buf_addch(out, '/');
 	sh_quote(out, jid);
 	buf_adds(out, "\nprintf '%s\\n' \"$_f\"\n"
 		 "[ -e \"$_f\" ] || { echo none; exit 0; }\n");
@@ -348,7 +363,8 @@ int async_command_launch(struct apply_result *out, const struct task_ctx *ctx,
 		     val_null());
 	val_dict_set_bool(meta, "strip", arg_bool(ctx, "strip_empty_ends",
 						  true));
-	async_launch_script(&s, script, ctx->async_bg, meta, in != NULL);
+	async_launch_script(&s, ctx->async_dir, script, ctx->async_bg, meta,
+			    in != NULL);
 	req.script = s.ptr;
 	req.become_user = ctx->become_user;
 	req.become_method = ctx->become_method;

@@ -453,7 +453,9 @@ void run_sleep(long long secs);
 /*
  * async.c, for task.c. run_async_settings: a task's `async` and `poll`
  * rendered (0 and RUN_ASYNC_POLL, Ansible's DEFAULT_POLL_INTERVAL, when
- * absent); -1 with the error set for one that is no integer.
+ * absent), and in *dir (freed first; the caller frees it) the variable
+ * ansible_async_dir rendered, or NULL; -1 with the error set for a value
+ * that does not render or is no integer.
  * run_async_refused: NULL, or Ansible's reason the task cannot run async
  * (its action does not support it; check mode, `check`), or tend's (poll:
  * 0 on a module that cannot start a background job); static text.
@@ -469,7 +471,7 @@ void run_sleep(long long secs);
  * (message in `msg`) when the host could not be asked.
  */
 #define RUN_ASYNC_POLL 15
-int run_async_settings(long long *async, long long *poll,
+int run_async_settings(long long *async, long long *poll, char **dir,
 		       const struct task *t, const struct scope *sc);
 const char *run_async_refused(const struct task *t, long long poll,
 			      bool check);

@@ -24,7 +24,13 @@
 void async_jid_prefix(struct buf *out);
 
 /*
- * The launcher: a script that makes the job's directory and its result
+ * The job directory `dir` (task_ctx.async_dir; NULL: ~/.ansible_async)
+ * as one sh word: a leading ~ as "$HOME", the rest through sh_quote.
+ */
+void async_dir_word(struct buf *out, const char *dir);
+
+/*
+ * The launcher: a script that makes, in `dir` (async_dir_word), the job's directory and its result
  * file (running), starts `script` (POSIX sh) in the background, detached
  * from the session (setsid where the host has it, nohup), under the
  * host's timeout(1) for `limit` seconds, its output to JID.out and
@@ -33,9 +39,9 @@ void async_jid_prefix(struct buf *out);
  * file's path, a line each, and exits. `meta` (a dict: cmd, strip) goes
  * to the result file as it is, in JSON.
  */
-void async_launch_script(struct buf *out, const char *script,
-			 long long limit, const struct val *meta,
-			 bool with_stdin);
+void async_launch_script(struct buf *out, const char *dir,
+			 const char *script, long long limit,
+			 const struct val *meta, bool with_stdin);
 
 /*
  * What the launcher printed (its stdout) as Ansible's result of a task
@@ -52,7 +58,8 @@ int async_launch_result(struct val **out, const char *text, size_t len);
  * for a job of tend's that ended, the sizes of its output and its error
  * output (a line each) and their bytes.
  */
-void async_status_script(struct buf *out, const char *jid, bool cleanup);
+void async_status_script(struct buf *out, const char *dir, const char *jid,
+			 bool cleanup);
 
 /*
  * What async_status's script printed (`text`, `len` bytes) as Ansible's

@@ -250,6 +250,12 @@ struct task_ctx {
 	 */
 	long long async_bg;
 	/*
+	 * Where async jobs are kept on the host: the variable
+	 * ansible_async_dir (Ansible's sh shell option async_dir), rendered;
+	 * NULL: ~/.ansible_async. A leading ~ is the host's $HOME.
+	 */
+	const char *async_dir;
+	/*
 	 * For provisioning modules: the state DB their apply records what
 	 * it creates in (store/store.h), or NULL when the run keeps no
 	 * record (a plan); the run's id there, and who owns what they
