@@ -212,28 +212,31 @@ static bool literal_int(const struct val *v, long long *out)
  * a module that can start a background job. Templated values are
  * checked when they are rendered (engine/async.c).
  */
-static void check_async(struct loadctx *lc, const struct task *t)
+static void check_async(struct loadctx *lc, const struct task *t,
+			const struct val *v)
 {
 	const struct val *kv = t->async_val ? t->async_val : t->poll;
+	const struct srcpos *at = val_dict_key_pos(v, "async");
+	const struct srcpos *pp = val_dict_key_pos(v, "poll");
 	long long n = 0, poll = 1;
 
 	if (!kv)
 		return;
 	if (t->kind != TASK_MODULE) {
-		diags_add(lc->d, &kv->pos, "'%s' belongs to a module task, not "
-			  "to a '%s'", t->async_val ? "async" : "poll",
-			  t->action);
+		diags_add(lc->d, t->async_val ? at : pp, "'%s' belongs to a "
+			  "module task, not to a '%s'", t->async_val ? "async" :
+			  "poll", t->action);
 		return;
 	}
 	if (!t->async_val || !literal_int(t->async_val, &n) || n <= 0)
 		return;
 	if (t->module->flags & MOD_NO_ASYNC)
-		diags_add(lc->d, &t->async_val->pos, "async is not supported "
+		diags_add(lc->d, at, "async is not supported "
 			  "for this task ('%s': Ansible's action for it does "
 			  "not support async)", t->module->name);
 	else if (t->poll && literal_int(t->poll, &poll) && poll <= 0 &&
 		 !(t->module->flags & MOD_ASYNC_BG))
-		diags_add(lc->d, &t->poll->pos, "'poll: 0' (fire and forget) "
+		diags_add(lc->d, pp, "'poll: 0' (fire and forget) "
 			  "is not supported for '%s' yet: only command and "
 			  "shell start background jobs", t->module->name);
 }
@@ -319,7 +322,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 	if (t->kind != TASK_MODULE && (t->until || t->retries || t->delay))
 		diags_add(lc->d, &t->pos, "'until', 'retries' and 'delay' "
 			  "belong to a module task, not to a '%s'", t->action);
-	check_async(lc, t);
+	check_async(lc, t, v);
 	if (handler && !t->name && !t->listen && !handler_import(t))
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
 }
