@@ -72,22 +72,30 @@ static void job_script(struct buf *out, const char *script, long long limit,
 	buf_release(&json);
 }
 
+/* The launcher's start: the directory made, the job's id and file. */
+static void launch_head(struct buf *out, const char *dir)
+{
+	struct buf jid = BUF_INIT;
+
+	async_jid_prefix(&jid);
+	buf_adds(out, "_d=");
+	async_dir_word(out, dir);
+	buf_adds(out, "\nmkdir -p -- \"$_d\" || exit 1\n_j=");
+	sh_quote(out, jid.ptr);
+	buf_adds(out, ".$$\n_f=$_d/$_j\n");
+	buf_release(&jid);
+}
+
 void async_launch_script(struct buf *out, const char *dir,
 			 const char *script, long long limit,
 			 const struct val *meta, bool with_stdin)
 {
-	struct buf job = BUF_INIT, jid = BUF_INIT;
+	struct buf job = BUF_INIT;
 
-	async_jid_prefix(&jid);
 	job_script(&job, script, limit, meta, with_stdin);
-	buf_adds(out, "_d=");
-	async_dir_word(out, dir);
-	buf_adds(out, "\nmkdir -p -- \"$_d\" || exit 1\n");
-	buf_adds(out, "_j=");
-	sh_quote(out, jid.ptr);
-	buf_adds(out, ".$$\n_f=$_d/$_j\n"
-		 "printf '{\"started\": 1, \"finished\": 0, \"ansible_job_id\": "
-		 "\"%s\"}\\n' \"$_j\" >\"$_f.tmp\" && "
+	launch_head(out, dir);
+	buf_adds(out, "printf '{\"started\": 1, \"finished\": 0, "
+		 "\"ansible_job_id\": \"%s\"}\\n' \"$_j\" >\"$_f.tmp\" && "
 		 "mv -f -- \"$_f.tmp\" \"$_f\" || exit 1\n");
 	if (with_stdin)
 		buf_adds(out, "cat >\"$_f.in\" || exit 1\n");
@@ -98,7 +106,6 @@ void async_launch_script(struct buf *out, const char *dir,
 		 "($_s nohup sh -c \"$_job\" sh \"$_f\" </dev/null >/dev/null "
 		 "2>&1 &)\nprintf '%s\\n%s\\n' \"$_j\" \"$_f\"\n");
 	buf_release(&job);
-	buf_release(&jid);
 }
 
 /* The next line of text (without its newline) into *line; false at end. */
@@ -349,23 +356,16 @@ int async_status_parse(struct val **out, bool *failed, const char *jid,
 	return 0;
 }
 
-int async_command_launch(struct apply_result *out, const struct task_ctx *ctx,
-			 const char *script, const struct val *cmd,
-			 const struct buf *in)
+/* Run a launcher on the host; its job's keys into out->result. */
+static int launch_run(struct apply_result *out, const struct task_ctx *ctx,
+		      const char *script, const struct buf *in)
 {
 	struct exec_result res = EXEC_RESULT_INIT;
 	struct exec_req req = { 0 };
-	struct buf s = BUF_INIT;
-	struct val *meta = val_dict(), *r = NULL;
+	struct val *r = NULL;
 	int error;
 
-	val_dict_set(meta, "cmd", cmd ? val_ref((struct val *)cmd) :
-		     val_null());
-	val_dict_set_bool(meta, "strip", arg_bool(ctx, "strip_empty_ends",
-						  true));
-	async_launch_script(&s, ctx->async_dir, script, ctx->async_bg, meta,
-			    in != NULL);
-	req.script = s.ptr;
+	req.script = script;
 	req.become_user = ctx->become_user;
 	req.become_method = ctx->become_method;
 	if (in) {
@@ -386,8 +386,44 @@ int async_command_launch(struct apply_result *out, const struct task_ctx *ctx,
 	val_dict_update(out->result, r, false);
 out:
 	val_unref(r);
-	val_unref(meta);
 	exec_result_release(&res);
+	return error;
+}
+
+int async_command_launch(struct apply_result *out, const struct task_ctx *ctx,
+			 const char *script, const struct val *cmd,
+			 const struct buf *in)
+{
+	struct buf s = BUF_INIT;
+	struct val *meta = val_dict();
+	int error;
+
+	val_dict_set(meta, "cmd", cmd ? val_ref((struct val *)cmd) :
+		     val_null());
+	val_dict_set_bool(meta, "strip", arg_bool(ctx, "strip_empty_ends",
+						  true));
+	async_launch_script(&s, ctx->async_dir, script, ctx->async_bg, meta,
+			    in != NULL);
+	error = launch_run(out, ctx, s.ptr, in);
+	val_unref(meta);
+	buf_release(&s);
+	return error;
+}
+
+int async_done_launch(struct apply_result *out, const struct task_ctx *ctx,
+		      const struct val *result)
+{
+	struct buf s = BUF_INIT, json = BUF_INIT;
+	int error;
+
+	val_to_json_text(&json, result, 0);
+	launch_head(&s, ctx->async_dir);
+	buf_adds(&s, "printf '%s\\n' ");
+	sh_quote(&s, json.ptr);
+	buf_adds(&s, " >\"$_f.tmp\" && mv -f -- \"$_f.tmp\" \"$_f\" || exit 1\n"
+		 "printf '%s\\n%s\\n' \"$_j\" \"$_f\"\n");
+	error = launch_run(out, ctx, s.ptr, NULL);
+	buf_release(&json);
 	buf_release(&s);
 	return error;
 }

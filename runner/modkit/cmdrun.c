@@ -116,6 +116,21 @@ int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 			 ctx->plan ? "Would" : "Did", removes);
 		skipped_result(out, cmd, text.ptr, msg.ptr);
 	}
+	if (out->result && ctx->async_bg > 0) {
+		/*
+		 * poll: 0: as Ansible's, a job still starts, and its result
+		 * is the skip: apply writes it (async_done_launch)
+		 */
+		val_dict_set_bool(out->result, "changed", false);
+		val_dict_set(out->result, "start", val_null());
+		val_dict_set(out->result, "end", val_null());
+		val_dict_set(out->result, "delta", val_null());
+		out->priv = out->result;
+		out->priv_free = probe_val_free;
+		out->result = NULL;
+		out->status = CHECK_CHANGE;
+		buf_reset(&out->msg);
+	}
 	buf_release(&text);
 	buf_release(&msg);
 	return 0;
@@ -143,7 +158,8 @@ static void strip_ends(struct buf *b)
 }
 
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
-		     const char *script, const struct val *cmd)
+		     const char *script, const struct val *cmd,
+		     const struct check_result *planned)
 {
 	/* a string, NUL bytes and all: arg_str() would stop at the first */
 	const struct val *in = arg_get(ctx, "stdin");
@@ -167,7 +183,9 @@ int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
 		req.inlen = input.len;
 	}
 	if (ctx->async_bg > 0) {
-		error = async_command_launch(out, ctx, s.ptr, cmd, req.in ?
+		error = planned && planned->priv ?
+			async_done_launch(out, ctx, planned->priv) :
+			async_command_launch(out, ctx, s.ptr, cmd, req.in ?
 					     &input : NULL);
 		goto out;
 	}

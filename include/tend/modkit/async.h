@@ -82,4 +82,12 @@ int async_command_launch(struct apply_result *out, const struct task_ctx *ctx,
 			 const char *script, const struct val *cmd,
 			 const struct buf *in);
 
+/*
+ * A job that ended before it began: its result file written with
+ * `result` (a command skipped by creates/removes) as JSON, the way
+ * Ansible's files hold a module's result; `out` as async_command_launch.
+ */
+int async_done_launch(struct apply_result *out, const struct task_ctx *ctx,
+		      const struct val *result);
+
 #endif
