@@ -22,7 +22,8 @@ void async_jid_prefix(struct buf *out)
 	unsigned long long r = 0;
 
 	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
+		r = (unsigned long long)time(NULL) ^
+		    (unsigned long long)getpid();
 	buf_addf(out, "j%llu", r % 1000000000000ULL);
 }
 
@@ -161,7 +162,8 @@ void async_status_script(struct buf *out, const char *dir, const char *jid,
 	buf_adds(out, "_s=$(cat -- \"$_f\") || exit 1\n"
 		 "printf 'status\\n%s\\n' \"$_s\"\n"
 		 "case $_s in *'\"tend_job\"'*) wc -c <\"$_f.out\" && "
-		 "wc -c <\"$_f.err\" && cat -- \"$_f.out\" \"$_f.err\";; esac\n");
+		 "wc -c <\"$_f.err\" && "
+		 "cat -- \"$_f.out\" \"$_f.err\";; esac\n");
 }
 
 /* What async_status gives before it reads the job (its action's keys). */

@@ -30,14 +30,14 @@ void async_jid_prefix(struct buf *out);
 void async_dir_word(struct buf *out, const char *dir);
 
 /*
- * The launcher: a script that makes, in `dir` (async_dir_word), the job's directory and its result
- * file (running), starts `script` (POSIX sh) in the background, detached
- * from the session (setsid where the host has it, nohup), under the
- * host's timeout(1) for `limit` seconds, its output to JID.out and
- * JID.err, its stdin from what the launcher reads on its own stdin when
- * `with_stdin` (else /dev/null); then prints the job id and the result
- * file's path, a line each, and exits. `meta` (a dict: cmd, strip) goes
- * to the result file as it is, in JSON.
+ * The launcher: a script that makes the job's directory (`dir`, as
+ * async_dir_word) and its result file (running), starts `script` (POSIX
+ * sh) in the background, detached from the session (setsid where the
+ * host has it, nohup), under the host's timeout(1) for `limit` seconds,
+ * its output to JID.out and JID.err, its stdin from what the launcher
+ * reads on its own stdin when `with_stdin` (else /dev/null); then prints
+ * the job id and the result file's path, a line each, and exits. `meta`
+ * (a dict: cmd, strip) goes to the result file as it is, in JSON.
  */
 void async_launch_script(struct buf *out, const char *dir,
 			 const char *script, long long limit,
