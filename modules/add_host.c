@@ -49,7 +49,8 @@ static int add_host_check(struct check_result *out,
 const struct tend_module mod_add_host = {
 	.name = "add_host",
 	.args = add_host_args,
-	.flags = MOD_CONTROLLER | MOD_INVENTORY | MOD_ONCE,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER | MOD_INVENTORY |
+		 MOD_ONCE,
 	.doc = "Add a host (and its groups) to the inventory of the later "
 	       "plays of this run.",
 	.returns =

@@ -410,7 +410,7 @@ static int assemble_apply(struct apply_result *out,
 
 const struct tend_module mod_assemble = {
 	.name = "assemble",
-	.flags = MOD_FILE_ARGS,
+	.flags = MOD_NO_ASYNC | MOD_FILE_ARGS,
 	.args = assemble_args,
 	.files_dir = "files",
 	.doc = "make a file of the fragments in a directory",

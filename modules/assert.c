@@ -51,7 +51,7 @@ static int assert_check(struct check_result *out, const struct task_ctx *ctx)
 const struct tend_module mod_assert = {
 	.name = "assert",
 	.args = assert_args,
-	.flags = MOD_CONTROLLER,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER,
 	.doc = "Fail unless the given conditions hold.",
 	.returns =
 		"msg: the success_msg (\"All assertions passed\"), or on a failure\n"

@@ -179,7 +179,6 @@ static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
 	bool any = false;
 	int error;
 
-	(void)planned;
 	if ((error = command_words(&words, ctx)) < 0)
 		return error;
 	buf_adds(&exp, "set --\n");
@@ -207,7 +206,7 @@ static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
 		buf_addch(&s, '\n');
 	}
 	buf_release(&exp);
-	error = task_command_run(out, ctx, s.ptr, words);
+	error = task_command_run(out, ctx, s.ptr, words, planned);
 	buf_release(&s);
 	val_unref(words);
 	return error;
@@ -216,7 +215,7 @@ static int command_apply(struct apply_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_command = {
 	.name = "command",
 	.args = command_args,
-	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
+	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN | MOD_ASYNC_BG,
 	.doc = "run a command without a shell ($VAR, ${VAR} and a leading ~ "
 	       "in its words expanded on the host, as Ansible does)",
 	.returns =

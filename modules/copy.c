@@ -586,7 +586,7 @@ static int copy_apply(struct apply_result *out, const struct task_ctx *ctx,
 
 const struct tend_module mod_copy = {
 	.name = "copy",
-	.flags = MOD_FILE_ARGS,
+	.flags = MOD_NO_ASYNC | MOD_FILE_ARGS,
 	.args = copy_args,
 	.exclusive = copy_exclusive,
 	.files_dir = "files",

@@ -66,7 +66,7 @@ static int debug_check(struct check_result *out, const struct task_ctx *ctx)
 const struct tend_module mod_debug = {
 	.name = "debug",
 	.args = debug_args,
-	.flags = MOD_CONTROLLER,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER,
 	.doc = "Print a message or the value of a variable.",
 	.returns =
 		"msg: the message (with msg:)\n"

@@ -19,7 +19,7 @@ static int fail_check(struct check_result *out, const struct task_ctx *ctx)
 const struct tend_module mod_fail = {
 	.name = "fail",
 	.args = fail_args,
-	.flags = MOD_CONTROLLER,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER,
 	.doc = "Fail the host with a message.",
 	.returns =
 		"msg: the message given (default \"Failed as requested from task\")\n",

@@ -286,6 +286,7 @@ out:
 const struct tend_module mod_fetch = {
 	.name = "fetch",
 	.args = fetch_args,
+	.flags = MOD_NO_ASYNC,
 	.doc = "copy a file of the host to the controller",
 	.returns = "dest: the file on the controller\n"
 		   "checksum: its SHA-1\n"

@@ -47,7 +47,7 @@ static int group_by_check(struct check_result *out,
 const struct tend_module mod_group_by = {
 	.name = "group_by",
 	.args = group_by_args,
-	.flags = MOD_CONTROLLER | MOD_INVENTORY,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER | MOD_INVENTORY,
 	.doc = "Put the host in a group for the later plays of this run.",
 	.returns =
 		"add_group: the group the host was put in\n"

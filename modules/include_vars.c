@@ -447,8 +447,8 @@ static const char *const include_vars_keys[] = {
 const struct tend_module mod_include_vars = {
 	.name = "include_vars",
 	.args = include_vars_args,
-	.flags = MOD_CONTROLLER | MOD_FREE_FORM | MOD_CLEAN_FACTS |
-		 MOD_INCLUDE_VARS,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER | MOD_FREE_FORM |
+		 MOD_CLEAN_FACTS | MOD_INCLUDE_VARS,
 	.doc = "Load variables from YAML/JSON files on the controller.",
 	.returns =
 		"ansible_facts: the variables loaded (under name: when given)\n"

@@ -135,7 +135,7 @@ static int pause_check(struct check_result *out, const struct task_ctx *ctx)
 const struct tend_module mod_pause = {
 	.name = "pause",
 	.args = pause_args,
-	.flags = MOD_CONTROLLER | MOD_ONCE,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER | MOD_ONCE,
 	.doc = "Wait a while, or for enter at a prompt (on a terminal).",
 	.returns =
 		"user_input: what was typed at the prompt (empty without one)\n"

@@ -17,7 +17,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
 	mod_mount, mod_apt, mod_package, mod_apt_repository, mod_apt_key,
 	mod_deb822_repository,
-	mod_pip, mod_uri, mod_lxd_instance;
+	mod_pip, mod_uri, mod_lxd_instance, mod_async_status;
 
 const struct tend_module *const tend_modules[] = {
 	/* files */
@@ -45,6 +45,7 @@ const struct tend_module *const tend_modules[] = {
 	/* commands */
 	&mod_command,
 	&mod_shell,
+	&mod_async_status,
 	/* control */
 	&mod_debug,
 	&mod_assert,

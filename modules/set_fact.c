@@ -51,7 +51,7 @@ static int set_fact_check(struct check_result *out, const struct task_ctx *ctx)
 const struct tend_module mod_set_fact = {
 	.name = "set_fact",
 	.args = set_fact_args,
-	.flags = MOD_CONTROLLER | MOD_CLEAN_FACTS,
+	.flags = MOD_NO_ASYNC | MOD_CONTROLLER | MOD_CLEAN_FACTS,
 	.doc = "Set host variables for the rest of the run.",
 	.returns =
 		"ansible_facts: the variables set, by name\n",

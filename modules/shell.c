@@ -63,7 +63,6 @@ static int shell_apply(struct apply_result *out, const struct task_ctx *ctx,
 	struct val *cmd;
 	int error;
 
-	(void)planned;
 	if (!text)
 		return -1;
 	buf_adds(&s, "exec ");
@@ -72,7 +71,7 @@ static int shell_apply(struct apply_result *out, const struct task_ctx *ctx,
 	sh_quote(&s, text);
 	buf_addch(&s, '\n');
 	cmd = val_str(text);
-	error = task_command_run(out, ctx, s.ptr, cmd);
+	error = task_command_run(out, ctx, s.ptr, cmd, planned);
 	val_unref(cmd);
 	buf_release(&s);
 	return error;
@@ -81,7 +80,7 @@ static int shell_apply(struct apply_result *out, const struct task_ctx *ctx,
 const struct tend_module mod_shell = {
 	.name = "shell",
 	.args = shell_args,
-	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN,
+	.flags = MOD_FREE_FORM | MOD_MAY_BE_UNKNOWN | MOD_ASYNC_BG,
 	.doc = "run shell text on the host",
 	.returns =
 		"cmd: the shell text as run\n"

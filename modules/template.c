@@ -76,7 +76,7 @@ out:
 
 const struct tend_module mod_template = {
 	.name = "template",
-	.flags = MOD_FILE_ARGS,
+	.flags = MOD_NO_ASYNC | MOD_FILE_ARGS,
 	.args = template_args,
 	.files_dir = "templates",
 	.doc = "render a template from the controller onto the host",

@@ -797,7 +797,7 @@ static int unarchive_apply(struct apply_result *out,
 const struct tend_module mod_unarchive = {
 	.name = "unarchive",
 	.args = unarchive_args,
-	.flags = MOD_MAY_BE_UNKNOWN | MOD_FILE_ARGS,
+	.flags = MOD_NO_ASYNC | MOD_MAY_BE_UNKNOWN | MOD_FILE_ARGS,
 	.files_dir = "files",
 	.doc = "extract a tar or zip archive into a directory on the host",
 	.probe = unarchive_probe,

@@ -32,7 +32,8 @@ keywords too) that tend reads, with Ansible's meaning unless the line
 says otherwise; a keyword marked "not supported yet" is refused by name
 when the playbook loads, as is one not listed. The filters and tests
 are in [templates.md](templates.md), the lookups in
-[lookups.md](lookups.md), the modules in [modules.md](modules.md). This
+[lookups.md](lookups.md), the modules in [modules.md](modules.md);
+`async`, `poll` and `async_status` in [async.md](async.md). This
 file is generated from the tables the loader reads the keywords with
 (`sh scripts/reference.sh bin/tend keywords >docs/keywords.md`).
 

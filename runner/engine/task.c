@@ -34,6 +34,9 @@ struct call {
 	struct transport *envt; /* the environment view, owned, or NULL */
 	struct transport *tmt;  /* the timeout view, owned, or NULL */
 	long long timeout;      /* the task's timeout (seconds), or 0 */
+	long long async_val, poll; /* the task's async (0: not) and poll */
+	char *async_dir;          /* ansible_async_dir rendered, or NULL */
+	struct transport *job_tx; /* async: where its job's keys are asked */
 	char *delegate;       /* the host the task is delegated to, or NULL */
 	char *become_user;    /* become_user rendered, or NULL */
 	struct val *env;      /* the rendered environment, or NULL */
@@ -310,6 +313,38 @@ static int call_timeout(struct call *c)
 	return error;
 }
 
+/* async and poll (async.c): Ansible's refusals, before anything runs */
+static enum call_next call_async(struct call *c)
+{
+	const char *why = NULL;
+
+	if (run_async_settings(&c->async_val, &c->poll, &c->async_dir, c->t,
+			       c->sc) < 0)
+		why = tend_error_last();
+	else if (c->async_val > 0)
+		why = run_async_refused(c->t, c->poll, run_is_plan(c->hc));
+	if (why)
+		buf_adds(&c->msg, why);
+	c->ctx.async_dir = c->async_dir;
+	return why ? CALL_FAIL : CALL_GO;
+}
+
+/* async's time limit (run_async_limit) in place of timeout's, or timeout */
+static int call_limit(struct call *c)
+{
+	int error;
+
+	if (c->async_val <= 0)
+		return call_timeout(c);
+	c->job_tx = c->tx;
+	if ((error = run_async_limit(&c->tmt, &c->ctx, c->tx, c->async_val,
+				     c->poll)) < 0)
+		buf_adds(&c->msg, tend_error_last());
+	else if (c->tmt)
+		c->tx = c->tmt;
+	return error;
+}
+
 /* The task's `connection:` keyword, rendered, and its transport. */
 static int call_task_connect(struct call *c)
 {
@@ -355,7 +390,7 @@ static enum call_next call_check(struct call *c)
 		}
 		if (!c->delegate && !hc->connection)
 			c->tx = hs->conn->t;
-		if (call_environment(c) < 0 || call_timeout(c) < 0)
+		if (call_environment(c) < 0 || call_limit(c) < 0)
 			return CALL_FAIL;
 		transport_readonly_new(&c->ro, c->tx);
 		c->ctx.t = c->ro;
@@ -463,6 +498,18 @@ static enum call_next call_apply(struct call *c)
 }
 
 /*
+ * The result as changed_when, failed_when and until see it under its
+ * register name: a host's text, never rendered (val_unsafe, as register.c
+ * keeps it), so output holding "{{" is only text.
+ */
+static struct val *result_view(const struct call *c)
+{
+	if (c->t->module && (c->t->module->flags & MOD_INCLUDE_VARS))
+		return val_ref(c->result);
+	return val_unsafe(val_ref(c->result));
+}
+
+/*
  * A plan of a task that cannot be checked (a command): a changed_when that
  * does not read its result still tells whether it will change. false (the
  * usual read-only query) makes it ok: it never counts as a change, though
@@ -476,7 +523,7 @@ static void plan_changed_when(struct call *c)
 	bool b;
 
 	if (t->register_as)
-		val_dict_set(scratch, t->register_as, val_ref(c->result));
+		val_dict_set(scratch, t->register_as, result_view(c));
 	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, scratch);
 	if (run_eval_conditions(&b, t->changed_when, c->sc, NULL) < 0) {
 		tend_error_clear(); /* it reads the result: unknown */
@@ -508,7 +555,7 @@ static enum call_next call_conditions(struct call *c)
 		return c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
 	scratch = val_dict();
 	if (t->register_as)
-		val_dict_set(scratch, t->register_as, val_ref(c->result));
+		val_dict_set(scratch, t->register_as, result_view(c));
 	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, scratch);
 	if (t->changed_when) {
 		if (run_eval_conditions(&b, t->changed_when, c->sc, NULL) < 0) {
@@ -746,6 +793,7 @@ static struct val *call_finish(struct call *c)
 	transport_close(c->envt);
 	free(c->become_user);
 	free(c->delegate);
+	free(c->async_dir);
 	val_unref(c->env);
 	check_result_release(&c->cr);
 	apply_result_release(&c->ar);
@@ -763,10 +811,20 @@ static enum call_next call_once(struct call *c)
 	enum call_next next = call_prepare(c);
 
 	if (next == CALL_GO)
+		next = call_async(c);
+	if (next == CALL_GO)
 		next = call_check(c);
 	if (next == CALL_GO)
 		next = call_apply(c);
-	if (c->tmt && transport_timed_out(c->tmt) &&
+	if (c->job_tx && c->poll > 0 && c->st != EV_UNREACHABLE &&
+	    (next == CALL_GO || next == CALL_FAIL) &&
+	    run_async_result(&c->result, &c->msg, c->job_tx, &c->ctx,
+			     c->async_val, c->tmt) != 0) {
+		/* past the limit, or the job's keys could not be had */
+		c->changed = false;
+		c->st = EV_FAILED;
+		return CALL_FAIL;
+	} else if (c->tmt && transport_timed_out(c->tmt) &&
 	    next != CALL_OUT && next != CALL_UNKNOWN) {
 		/* Ansible's result: these keys and no others */
 		val_unref(c->result);
@@ -790,7 +848,8 @@ static void call_reset(struct call *c)
 	transport_close(c->ro);
 	transport_close(c->tmt);
 	transport_close(c->envt);
-	c->ro = c->envt = c->tx = c->tmt = NULL;
+	c->ro = c->envt = c->tx = c->tmt = c->job_tx = NULL;
+	c->ctx.async_bg = 0;
 	val_unref(c->env);
 	c->env = NULL;
 	c->ctx.deadline = 0;
@@ -823,7 +882,7 @@ static int call_until_holds(bool *out, struct call *c)
 	int error;
 
 	if (c->t->register_as)
-		val_dict_set(scratch, c->t->register_as, val_ref(c->result));
+		val_dict_set(scratch, c->t->register_as, result_view(c));
 	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
 				scratch);
 	error = run_eval_conditions(out, c->t->until, c->sc, NULL);

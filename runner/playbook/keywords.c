@@ -261,6 +261,17 @@ static void parse_timeout(const struct kwarg *a)
 	a->t->timeout = playbook_expect_int(a->lc, a->v, a->key);
 }
 
+/* async and poll: ints, checked against the module by check_task */
+static void parse_async(const struct kwarg *a)
+{
+	a->t->async_val = playbook_expect_int(a->lc, a->v, a->key);
+}
+
+static void parse_poll(const struct kwarg *a)
+{
+	a->t->poll = playbook_expect_int(a->lc, a->v, a->key);
+}
+
 static void parse_module_defaults(const struct kwarg *a)
 {
 	a->t->module_defaults = playbook_module_defaults(a->lc, a->v);
@@ -479,9 +490,11 @@ const struct keyword task_keywords[] = {
 	  "go on past an unreachable host" },
 	{ "timeout", parse_timeout, 0,
 	  "seconds the module may run (0: no limit)" },
-	{ "async", NULL, KW_REFUSED,
-	  "not supported yet: runs the task in the background" },
-	{ "poll", NULL, KW_REFUSED, "not supported yet: goes with async" },
+	{ "async", parse_async, 0,
+	  "seconds the module may run, as an async job (0: not async)" },
+	{ "poll", parse_poll, 0,
+	  "with async: 0 starts the job in the background (command, shell) "
+	  "and goes on; else waits for it (15)" },
 	{ "any_errors_fatal", parse_any_errors_fatal, 0,
 	  "a failure of it ends the play for every host" },
 	{ "debugger", NULL, 0, "accepted, no effect yet" },

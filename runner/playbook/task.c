@@ -44,6 +44,8 @@ void task_free(struct task *t)
 	val_unref(t->check_mode);
 	val_unref(t->any_errors_fatal);
 	val_unref(t->timeout);
+	val_unref(t->async_val);
+	val_unref(t->poll);
 	val_unref(t->module_defaults);
 	val_unref(t->no_log);
 	val_unref(t->vars);
@@ -188,6 +190,57 @@ static void splice_handler_import(struct loadctx *lc, struct tasklist *out,
 	task_free(t);
 }
 
+/* A keyword's int as written, when it is no template: true and *out. */
+static bool literal_int(const struct val *v, long long *out)
+{
+	const char *s = val_cstr(v);
+	char *end;
+
+	if (val_is(v, VAL_INT)) {
+		*out = v->u.i;
+		return true;
+	}
+	if (!s || !*s || template_has_jinja(s))
+		return false;
+	*out = strtoll(s, &end, 10);
+	return !*end;
+}
+
+/*
+ * async and poll: on a module task only; on a module whose Ansible
+ * action refuses async, refused with Ansible's reason; poll: 0 only on
+ * a module that can start a background job. Templated values are
+ * checked when they are rendered (engine/async.c).
+ */
+static void check_async(struct loadctx *lc, const struct task *t,
+			const struct val *v)
+{
+	const struct val *kv = t->async_val ? t->async_val : t->poll;
+	const struct srcpos *at = val_dict_key_pos(v, "async");
+	const struct srcpos *pp = val_dict_key_pos(v, "poll");
+	long long n = 0, poll = 1;
+
+	if (!kv)
+		return;
+	if (t->kind != TASK_MODULE) {
+		diags_add(lc->d, t->async_val ? at : pp, "'%s' belongs to a "
+			  "module task, not to a '%s'", t->async_val ? "async" :
+			  "poll", t->action);
+		return;
+	}
+	if (!t->async_val || !literal_int(t->async_val, &n) || n <= 0)
+		return;
+	if (t->module->flags & MOD_NO_ASYNC)
+		diags_add(lc->d, at, "async is not supported "
+			  "for this task ('%s': Ansible's action for it does "
+			  "not support async)", t->module->name);
+	else if (t->poll && literal_int(t->poll, &poll) && poll <= 0 &&
+		 !(t->module->flags & MOD_ASYNC_BG))
+		diags_add(lc->d, pp, "'poll: 0' (fire and forget) "
+			  "is not supported for '%s' yet: only command and "
+			  "shell start background jobs", t->module->name);
+}
+
 /*
  * What needs the whole task: inherited tags, a block's lists, the
  * module's args against its spec, a handler's name.
@@ -269,6 +322,7 @@ static void check_task(struct loadctx *lc, struct task *t,
 	if (t->kind != TASK_MODULE && (t->until || t->retries || t->delay))
 		diags_add(lc->d, &t->pos, "'until', 'retries' and 'delay' "
 			  "belong to a module task, not to a '%s'", t->action);
+	check_async(lc, t, v);
 	if (handler && !t->name && !t->listen && !handler_import(t))
 		diags_add(lc->d, &t->pos, "a handler needs a name or 'listen'");
 }

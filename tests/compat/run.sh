@@ -54,11 +54,18 @@
 #     compared instead), src (Ansible's temporary file), md5sum (tend gives
 #     the SHA-1 checksum only), backup_file (a time in its name), warnings,
 #     deprecations, exception, module_stdout/module_stderr (Python
-#     internals), results (a loop's items are compared one by one), and the
+#     internals), results (a loop's items are compared one by one),
+#     ansible_job_id, results_file and erased (an async job's id, drawn at
+#     random by each run, and its file's path, named after it: a case
+#     asserts their shape instead, e.g. results_file ends with
+#     /ansible_job_id), and the
 #     msg of a failure of any module but fail/assert/debug (error wording
 #     is each tool's own). Keys only tend gives are not compared. A value
-#     that is itself a registered result (a `debug: var=` of one) is
-#     compared by the same rule; in stat's `stat`, atime, mtime, ctime,
+#     that is itself a registered result (a `debug: var=` of one, or the
+#     async_result of an async task that ran out of time: a dict with
+#     ansible_job_id) is compared by the same rule; the `failed` the json
+#     callback drops is any false value (an async start registers
+#     `failed: 0`, which a debug of the variable compares exactly); in stat's `stat`, atime, mtime, ctime,
 #     inode, dev and version are left out (the two runs make their files
 #     at different times; a time a task sets is compared through a debug);
 #     a string tend's JSON shows as "<secret>" is not compared (a cookie,

@@ -31,7 +31,7 @@ done <"$T/modules"
 # the play and task keywords, from the loader's tables
 run_tend 0 help keywords
 expect_in "$T/out" "  serial               hosts per batch"
-expect_in "$T/out" "  async                not supported yet: runs the task in the background"
+expect_in "$T/out" "  async                seconds the module may run, as an async job (0: not async)"
 # docs/modules.md and keywords.md are these, regenerated when a table changes
 for r in modules keywords; do
 	sh "$TOP/scripts/reference.sh" "$TEND" $r >"$T/$r.md"

@@ -536,6 +536,17 @@ static void test_playbook__error_unsupported_keyword(void **state)
 	assert_int_equal(load_bad("unsupported.bad.yml"), 1);
 }
 
+/*
+ * async: refused by name on the modules whose Ansible action refuses it,
+ * poll: 0 on a module that starts no background job, on a block; a
+ * templated or zero async is left alone
+ */
+static void test_playbook__error_async(void **state)
+{
+	(void)state;
+	assert_int_equal(load_bad("async.bad.yml"), 4);
+}
+
 static void test_playbook__error_loop_control_key(void **state)
 {
 	(void)state;
@@ -599,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_playbook__error_conflicting_actions),
 		cmocka_unit_test(test_playbook__error_handler_without_name),
 		cmocka_unit_test(test_playbook__error_unsupported_keyword),
+		cmocka_unit_test(test_playbook__error_async),
 		cmocka_unit_test(test_playbook__error_loop_control_key),
 		cmocka_unit_test(test_playbook__error_listen_on_task),
 		cmocka_unit_test(test_playbook__error_play_without_hosts),

@@ -11,6 +11,7 @@
  *  register.c  what a result leaves on its host: notifications, facts,
  *              the registered variable
  *  conn.c      connections
+ *  async.c     a module call's async and poll
  *  task.c      one module call
  *  loop.c      loop items and labels
  *  walk.c      the tasks of one host: loops, blocks, includes
@@ -26,6 +27,7 @@
 struct buf;
 struct check_result;
 struct pwhash;
+struct task_ctx;
 
 #define MAX_SCOPES 96
 #define NO_STATS ((size_t)-1)
@@ -447,6 +449,37 @@ bool run_ignores_errors(struct buf *msg, const struct val *result,
 int run_int_keyword(long long *out, const struct val *v, long long dflt,
 		    const struct scope *sc, const char *what);
 void run_sleep(long long secs);
+
+/*
+ * async.c, for task.c. run_async_settings: a task's `async` and `poll`
+ * rendered (0 and RUN_ASYNC_POLL, Ansible's DEFAULT_POLL_INTERVAL, when
+ * absent), and in *dir (freed first; the caller frees it) the variable
+ * ansible_async_dir rendered, or NULL; -1 with the error set for a value
+ * that does not render or is no integer.
+ * run_async_refused: NULL, or Ansible's reason the task cannot run async
+ * (its action does not support it; check mode, `check`), or tend's (poll:
+ * 0 on a module that cannot start a background job); static text.
+ * run_async_limit: the limit of a call with async seconds on transport
+ * `t`: with poll > 0 a timeout view of it (*tmt, the caller's to close)
+ * and ctx->deadline; with poll <= 0 ctx->async_bg (the module starts a
+ * background job) and *tmt NULL. run_async_result: a poll > 0 call that
+ * ended: the keys Ansible's job adds to its result (ansible_job_id,
+ * results_file, started, finished, empty stdout/stderr where it has
+ * none), asked of the host through `t` as ctx's become user; 0. When
+ * the time of `tmt` ran out, *result replaced by Ansible's failure (the
+ * job's status under async_result) with its message in `msg`: 1. -1
+ * (message in `msg`) when the host could not be asked.
+ */
+#define RUN_ASYNC_POLL 15
+int run_async_settings(long long *async, long long *poll, char **dir,
+		       const struct task *t, const struct scope *sc);
+const char *run_async_refused(const struct task *t, long long poll,
+			      bool check);
+int run_async_limit(struct transport **tmt, struct task_ctx *ctx,
+		    struct transport *t, long long async, long long poll);
+int run_async_result(struct val **result, struct buf *msg,
+		     struct transport *t, const struct task_ctx *ctx,
+		     long long async, const struct transport *tmt);
 
 /* task.c */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,

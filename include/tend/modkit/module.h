@@ -92,6 +92,19 @@ enum {
 	 * are given and the host enables SELinux.
 	 */
 	MOD_FILE_ARGS = 1 << 8,
+	/*
+	 * Ansible refuses `async` on it ("async is not supported for this
+	 * task."): its action plugin does not support async (copy,
+	 * template, debug ...). Validate refuses it by name.
+	 */
+	MOD_NO_ASYNC = 1 << 9,
+	/*
+	 * With `async: N` and `poll: 0` it starts its work on the host as a
+	 * background job (task_ctx.async_bg) and returns at once with the
+	 * job's id (command, shell: task_command_run does it). Without this
+	 * flag, poll: 0 is refused at validate.
+	 */
+	MOD_ASYNC_BG = 1 << 10,
 };
 
 enum check_status {
@@ -230,6 +243,18 @@ struct task_ctx {
 	 * with Ansible's timeout message.
 	 */
 	double deadline;
+	/*
+	 * `async: N` with `poll: 0` on a MOD_ASYNC_BG module: N (seconds),
+	 * the time the background job may run; else 0. The module starts
+	 * the job and returns its id (modkit/async.h), it does not wait.
+	 */
+	long long async_bg;
+	/*
+	 * Where async jobs are kept on the host: the variable
+	 * ansible_async_dir (Ansible's sh shell option async_dir), rendered;
+	 * NULL: ~/.ansible_async. A leading ~ is the host's $HOME.
+	 */
+	const char *async_dir;
 	/*
 	 * For provisioning modules: the state DB their apply records what
 	 * it creates in (store/store.h), or NULL when the run keeps no

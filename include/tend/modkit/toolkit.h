@@ -206,7 +206,11 @@ int sh_split(struct val **out, const char *s);
  * else CHECK_UNKNOWN. task_command_run runs `script` (after a cd to
  * chdir) with the args stdin/stdin_add_newline/strip_empty_ends and fills
  * rc, stdout, stderr, *_lines, cmd (a new reference is taken of `cmd`),
- * start, end, delta, msg; rc != 0 sets failed.
+ * start, end, delta, msg; rc != 0 sets failed. With task_ctx.async_bg
+ * (poll: 0) it starts the script as a background job instead
+ * (modkit/async.h); when creates/removes skip it, the judge leaves the
+ * skip's result in the check's priv (`planned`), and the job started is
+ * one that ended with it, as Ansible's command module reports it.
  */
 /*
  * A host script that failed: its stderr (trimmed) is the task's error,
@@ -215,10 +219,13 @@ int sh_split(struct val **out, const char *s);
 int exec_error(const struct exec_result *res, const char *fallback);
 
 void task_command_probe(struct buf *script, const struct task_ctx *ctx);
+/* Ansible's stdout_lines: Python's splitlines() of s (a new list). */
+struct val *task_split_lines(const char *s, size_t len);
 int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
 		       struct probe *p, const struct exec_result *res);
 int task_command_run(struct apply_result *out, const struct task_ctx *ctx,
-		     const char *script, const struct val *cmd);
+		     const char *script, const struct val *cmd,
+		     const struct check_result *planned);
 
 /*
  * Downloads on the host (get_url): the args url, http_agent (default

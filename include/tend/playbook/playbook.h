@@ -90,6 +90,10 @@ struct task {
 					 inherit (block, play) */
 	struct val *timeout;       /* raw int seconds (may be templated), or
 				      NULL: inherit (block); 0: none */
+	struct val *async_val;     /* raw int seconds (may be templated), or
+				      NULL: not async; 0: not async */
+	struct val *poll;          /* raw int seconds (may be templated), or
+				      NULL: Ansible's default (15) */
 	struct val *module_defaults; /* dict: module name (the registry's)
 					-> raw args dict (or a template of
 					one); NULL: none of its own */
