@@ -33,7 +33,7 @@ if [ -n "${RUN_ONE:-}" ]; then
 	exit 0
 fi
 
-SERIAL='t1002-* t2005-* t2121-* t2141-* t2184-* t2231-* t2232-* t3032-* t6008-*
+SERIAL='t1002-* t2005-* t2121-* t2141-* t2184-* t2231-* t2244-* t3032-* t6008-*
 	t601[0-3]-* t7002-*'
 serial() {
 	set -f # the patterns are not globbed against the directory
