@@ -103,14 +103,15 @@ deps:
 	else echo "deps: all present"; fi
 
 # What the tests need beyond the build: real sshd, ansible-core for the
-# comparison tests, git for fixtures, clang and its libFuzzer runtime for
+# comparison tests and ansible (its collections: the json stdout callback
+# they read is ansible.posix's; apt brought it only as a Recommends), git for fixtures, clang and its libFuzzer runtime for
 # `make fuzz`; zip and unzip for the unarchive tests, python3-distro for
 # the facts tests; systemd for systemd-analyze and systemd-sysusers (the
 # shipped units' test); time for GNU time's peak RSS (t3036, the benches);
 # groff-base, man-db and zsh to render the manual pages and drive the
 # completion scripts (t0016); iproute2 for the network namespaces of the
 # ProxyJump test (t5005: a minimal Debian lacks `ip`).
-TEST_DEB_PKGS = openssh-server openssh-client ansible-core git python3 sudo \
+TEST_DEB_PKGS = openssh-server openssh-client ansible-core ansible git python3 sudo \
 	prometheus-alertmanager curl clang libclang-rt-14-dev \
 	debootstrap lxd lxd-client busybox-static zip unzip python3-distro gpg sqlite3 \
 	systemd openssl time groff-base man-db zsh iproute2
