@@ -13,6 +13,7 @@
 #include "tend/util/buf.h"
 #include "tend/data/truth.h"
 #include "tend/engine/run.h"
+#include "tend/lang/template.h"
 #include "tend/cli/cli_int.h"
 
 #include <ctype.h>
@@ -99,6 +100,38 @@ out:
 	return out;
 }
 
+/*
+ * `encrypt`: *answer becomes its hash, as Ansible's do_encrypt makes it
+ * (password_hash's). The hash of a typed private answer stays a secret
+ * (prompt_one). Returns 0, or an exit code.
+ */
+static int encrypt(char **answer, const struct val *e, const char *name,
+		   const struct val *algo, bool secret)
+{
+	const struct val *salt = val_dict_get(e, "salt");
+	const struct val *size = val_dict_get(e, "salt_size");
+	struct buf sb = BUF_INIT;
+	struct val *h = NULL;
+	int error;
+
+	if (salt && !val_is(salt, VAL_NULL))
+		val_to_str(&sb, salt);
+	/* an empty salt is a random one, as passlib's */
+	error = template_encrypt(&h, *answer, val_cstr(algo),
+				 sb.len ? sb.ptr : NULL,
+				 val_is(size, VAL_INT) ? size->u.i : 0);
+	buf_release(&sb);
+	if (error < 0)
+		return cli_err("vars_prompt '%s': encrypt: %s", name,
+			       secret ? "the answer cannot be hashed" :
+			       tend_error_last());
+	memset(*answer, 0, strlen(*answer));
+	free(*answer);
+	*answer = xstrdup(val_cstr(h));
+	val_unref(h);
+	return 0;
+}
+
 /* One entry of a play's vars_prompt. Returns 0, or an exit code. */
 static int prompt_one(struct play *p, const struct val *e,
 		      const struct val *extra, bool tty, bool *warned)
@@ -109,6 +142,7 @@ static int prompt_one(struct play *p, const struct val *e,
 	bool has_default = dv && !val_is(dv, VAL_NULL), secret;
 	char *answer = NULL;
 	struct val *v;
+	int rc = 0;
 
 	if (val_dict_get(extra, name))
 		return 0;
@@ -132,20 +166,29 @@ static int prompt_one(struct play *p, const struct val *e,
 	if ((!answer || !*answer) && has_default) {
 		free(answer);
 		answer = buf_detach(&dflt, NULL);
+	} else if (!answer && val_dict_get(e, "encrypt")) {
+		/* Ansible hashes None and stops on "Unexpected Exception" */
+		buf_release(&dflt);
+		return cli_err("vars_prompt '%s': nothing to encrypt (no answer "
+			       "and no default)", name);
 	} else if (!answer) {
 		answer = xstrdup("None");
 	}
+	if ((v = val_dict_get(e, "encrypt")) &&
+	    (rc = encrypt(&answer, e, name, v, secret)))
+		goto out;
 	v = val_str(answer);
 	if (flag(e, "unsafe", false))
 		v = val_unsafe(v);
 	if (secret)
 		v = val_secret(v);
 	playbook_play_set_var(p, name, v);
+out:
 	if (answer)
 		memset(answer, 0, strlen(answer));
 	free(answer);
 	buf_release(&dflt);
-	return 0;
+	return rc;
 }
 
 int cli_vars_prompt(struct cli_args *a)

@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/util/pyrandom.h"
+#include "tend/lang/template.h"
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
 #include "tend/lang/value_int.h"
@@ -308,6 +309,42 @@ out:
 	}
 	val_unref(pw);
 	buf_release(&setting);
+	return error;
+}
+
+bool template_encrypt_known(const char *algo)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(crypt_algos); i++)
+		if (!strcmp(algo, crypt_algos[i].name))
+			return true;
+	return false;
+}
+
+int template_encrypt(struct val **out, const char *pw, const char *algo,
+		     const char *salt, long long salt_size)
+{
+	struct targs a = { .npos = 1 };
+	struct val *in = val_str(pw);
+	int error;
+
+	a.pos[0] = val_str(algo);
+	if (salt) {
+		a.kwname[a.nkw] = "salt";
+		a.kw[a.nkw++] = val_str(salt);
+	}
+	if (salt_size) {
+		a.kwname[a.nkw] = "salt_size";
+		a.kw[a.nkw++] = val_int(salt_size);
+	}
+	*out = NULL;
+	error = template_encrypt_known(algo) ?
+		f_password_hash(out, in, &a, NULL) :
+		tend_error_set("'%s' is not supported (sha512_crypt, "
+			       "sha256_crypt, md5_crypt, bcrypt)", algo);
+	for (size_t i = 0; i < a.nkw; i++)
+		val_unref(a.kw[i]);
+	val_unref(a.pos[0]);
+	val_unref(in);
 	return error;
 }
 

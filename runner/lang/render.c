@@ -723,10 +723,14 @@ int template_check(const char *src, bool bare)
 	struct tpl *t = NULL;
 	int error;
 
+	/* as they render: a playbook string's {{ }} literals keep their
+	 * backslashes (template_render), a condition's do not */
 	if (bare && !template_has_jinja(src))
 		error = parse_expression(&t, src);
-	else
+	else if (bare)
 		error = parse_template(&t, src);
+	else
+		error = parse_template_playbook(&t, src);
 	ast_free(t);
 	return error;
 }

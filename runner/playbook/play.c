@@ -350,7 +350,8 @@ static const struct keyword play_keywords[] = {
 	{ "environment", parse_environment, 0,
 	  "environment variables for the modules of every task" },
 	{ "vars_prompt", playbook_parse_vars_prompt, 0,
-	  "variables asked for on the terminal before the run" },
+	  "variables asked for on the terminal before the run (encrypt: "
+	  "hashed as password_hash hashes)" },
 	{ "collections", parse_collections, 0,
 	  "ansible.builtin (or ansible.legacy) only: tend has no others" },
 	{ "order", parse_order, 0, "the order hosts run in" },

@@ -38,18 +38,22 @@ static bool check_entry(struct loadctx *lc, const struct val *e)
 		if (!known) {
 			diags_add(lc->d, kp ? kp : &v->pos, "unsupported key "
 				  "'%s' in a vars_prompt entry", k);
-		} else if (!strcmp(k, "encrypt") || !strcmp(k, "salt") ||
-			   !strcmp(k, "salt_size")) {
-			diags_add(lc->d, kp ? kp : &v->pos, "vars_prompt's "
-				  "'%s' is not supported yet: the answer "
-				  "would be hashed with passlib's algorithm "
-				  "names", k);
 		} else if (s && template_has_jinja(s)) {
 			diags_add(lc->d, &v->pos, "a template in vars_prompt's "
 				  "'%s' is not supported yet", k);
 		} else if (!strcmp(k, "private") || !strcmp(k, "confirm") ||
 			   !strcmp(k, "unsafe")) {
 			playbook_parse_bool(lc, v, k, &b);
+		} else if (!strcmp(k, "encrypt") && s &&
+			   !template_encrypt_known(s)) {
+			diags_add(lc->d, &v->pos, "vars_prompt's encrypt '%s' "
+				  "is not supported (sha512_crypt, "
+				  "sha256_crypt, md5_crypt, bcrypt: passlib's "
+				  "names)", s);
+		} else if (!strcmp(k, "salt_size") && !val_is(v, VAL_INT)) {
+			diags_add(lc->d, &v->pos, "expected an int for "
+				  "vars_prompt's 'salt_size', got a %s",
+				  val_type_name(v->type));
 		} else if (val_is(v, VAL_DICT) || val_is(v, VAL_LIST)) {
 			diags_add(lc->d, &v->pos, "expected a scalar for "
 				  "vars_prompt's '%s', got a %s", k,

@@ -19,3 +19,7 @@ cmp -s "$T/ansible/x" "$T/tend/x" || { diff -u "$T/ansible/x" "$T/tend/x"; fail 
 expect_in "$T/tend/x" '4 5 4 4 5'
 expect_in "$T/tend/x" 'ab<1> a-b a.b/c a\\b'
 expect_in "$T/tend/x" '3 three'
+# an escape Python would refuse ('\x' without two hex digits) is text too,
+# also for validate (it used to parse the literal with Python's escapes)
+expect_in "$T/tend/x" 'x\x41 7 y\x'
+run_tend 0 validate "$pb"

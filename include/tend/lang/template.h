@@ -65,6 +65,16 @@ const struct val *scope_get(const struct scope *s, const char *name);
 bool template_has_jinja(const char *s);
 
 /*
+ * Ansible's do_encrypt, for vars_prompt's `encrypt`: `pw` hashed with
+ * passlib's algorithm `algo` (template_encrypt_known: sha512_crypt,
+ * sha256_crypt, md5_crypt, bcrypt) as password_hash makes it, with
+ * `salt` (NULL: a random one) of `salt_size` (0: the algorithm's).
+ */
+bool template_encrypt_known(const char *algo);
+int template_encrypt(struct val **out, const char *pw, const char *algo,
+		     const char *salt, long long salt_size);
+
+/*
  * The variables Ansible's template module adds for the file at `path`
  * (src: the module's src as given; dest may be NULL), a new dict in
  * *out: template_host (the controller's node name), template_path (src),
