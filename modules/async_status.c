@@ -1,4 +1,5 @@
 #include "tend/common.h"
+#include "tend/data/truth.h"
 #include "tend/modkit/module.h"
 #include "tend/modkit/toolkit.h"
 #include "tend/modkit/async.h"
@@ -26,8 +27,14 @@ static const struct arg_spec async_status_args[] = {
 /* A job id names a file of the job directory: no path of its own. */
 static int jid_check(const char *jid)
 {
+	bool ctrl = false;
+
+	/* a control character (a newline from host output) would cut the
+	 * status script's lines */
+	for (const char *c = jid; c && *c; c++)
+		ctrl = ctrl || (unsigned char)*c < 0x20 || *c == 0x7f;
 	if (!jid || !*jid || strchr(jid, '/') || !strcmp(jid, ".") ||
-	    !strcmp(jid, ".."))
+	    !strcmp(jid, "..") || ctrl)
 		return tend_error_set("invalid job id '%s'", jid ? jid : "");
 	return 0;
 }
@@ -50,7 +57,9 @@ static int async_status_judge(struct check_result *out,
 			      const struct exec_result *res)
 {
 	const char *jid = arg_str(ctx, "jid");
+	const char *mode = arg_str(ctx, "mode");
 	const char *nl = memchr(res->out.ptr, '\n', res->out.len);
+	bool cleanup = mode && !strcmp(mode, "cleanup");
 
 	(void)p;
 	if (!ctx->plan) {
@@ -65,14 +74,15 @@ static int async_status_judge(struct check_result *out,
 	val_dict_set_str(out->result, "msg", "remote module (ansible.legacy."
 			 "async_status) does not support check mode");
 	val_dict_set_str(out->result, "ansible_job_id", jid);
-	val_dict_set_int(out->result, "started", 1);
+	/* as Ansible's action: cleanup names the path as erased */
+	val_dict_set_int(out->result, "started", cleanup ? 0 : 1);
 	val_dict_set_int(out->result, "finished", 0);
 	val_dict_set_str(out->result, "stdout", "");
 	val_dict_set_str(out->result, "stderr", "");
 	val_dict_set(out->result, "stdout_lines", val_list());
 	val_dict_set(out->result, "stderr_lines", val_list());
 	if (nl && !res->status)
-		val_dict_set(out->result, "results_file",
+		val_dict_set(out->result, cleanup ? "erased" : "results_file",
 			     val_strn(res->out.ptr,
 				      (size_t)(nl - res->out.ptr)));
 	return 0;
@@ -104,8 +114,9 @@ static int async_status_apply(struct apply_result *out,
 		error = exec_error(&res, "cannot read the async job");
 		goto out;
 	}
-	if ((error = async_status_parse(&r, &out->failed, jid, res.out.ptr,
-					res.out.len)) < 0)
+	if ((error = async_status_parse(&r, &out->failed, jid,
+					mode && !strcmp(mode, "cleanup"),
+					res.out.ptr, res.out.len)) < 0)
 		goto out;
 	out->changed = truth_python(val_dict_get(r, "changed"));
 	if (out->failed && val_cstr(val_dict_get(r, "msg")))

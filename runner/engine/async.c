@@ -51,6 +51,9 @@ const char *run_async_refused(const struct task *t, long long poll,
 	/* in ActionBase.run's order */
 	if (t->module->flags & MOD_NO_ASYNC)
 		return "async is not supported for this task.";
+	if (t->module->flags & MOD_CONTROLLER)
+		return "async is not supported yet for a module tend runs "
+		       "from the controller";
 	if (check)
 		return "check mode and async cannot be used on same task.";
 	if (poll <= 0 && !(t->module->flags & MOD_ASYNC_BG))

@@ -31,6 +31,12 @@ void async_dir_word(struct buf *out, const char *dir)
 {
 	if (!dir)
 		dir = "~/.ansible_async";
+	if (!*dir) {
+		/* Ansible's join_path("", jid): the job beside the current
+		 * directory, never "/JID" */
+		buf_adds(out, ".");
+		return;
+	}
 	if (dir[0] == '~' && (!dir[1] || dir[1] == '/')) {
 		/* os.path.expanduser on the host: its $HOME */
 		buf_adds(out, "\"$HOME\"");
@@ -98,8 +104,10 @@ void async_launch_script(struct buf *out, const char *dir,
 	buf_adds(out, "printf '{\"started\": 1, \"finished\": 0, "
 		 "\"ansible_job_id\": \"%s\"}\\n' \"$_j\" >\"$_f.tmp\" && "
 		 "mv -f -- \"$_f.tmp\" \"$_f\" || exit 1\n");
+	/* the task's stdin: for the owner alone (Ansible keeps its args in
+	 * its 0700 temporary directory) */
 	if (with_stdin)
-		buf_adds(out, "cat >\"$_f.in\" || exit 1\n");
+		buf_adds(out, "(umask 077 && cat >\"$_f.in\") || exit 1\n");
 	buf_adds(out, "_job=");
 	sh_quote(out, job.ptr);
 	/* detached: its own session where setsid exists, deaf to SIGHUP */
@@ -248,8 +256,10 @@ static int tend_job_result(struct val *r, bool *failed, const struct val *data,
 	if (!next_line(&p, end, &line, &len) ||
 	    sscanf(line, "%zu", &no) != 1 ||
 	    !next_line(&p, end, &line, &len) ||
-	    sscanf(line, "%zu", &ne) != 1 || (size_t)(end - p) != no + ne ||
-	    !val_is(rc, VAL_INT))
+	    sscanf(line, "%zu", &ne) != 1 || no > (size_t)(end - p) ||
+	    ne != (size_t)(end - p) - no || !val_is(rc, VAL_INT) ||
+	    !val_cstr(val_dict_get(data, "start")) ||
+	    !val_cstr(val_dict_get(data, "end")))
 		return tend_error_set("cannot read the async job's output");
 	err = p + no;
 	val_dict_set(r, "cmd", cmd ? val_ref((struct val *)cmd) : val_null());
@@ -302,18 +312,15 @@ static int status_parse(struct val *r, bool *failed, const char *jid,
 		while (len && s[len - 1] == '\n')
 			len--;
 	}
-	if (!len) /* not written yet: running */
+	/*
+	 * Not written yet, or not JSON: running, as Ansible's async_status
+	 * says (its json.loads fails before `data` is set, so its "Could
+	 * not parse job output" is never reached)
+	 */
+	if (!len)
 		return 0;
 	if (val_from_json(&data, s, len) < 0 || !val_is(data, VAL_DICT)) {
-		struct buf m = BUF_INIT;
-
 		tend_error_clear();
-		buf_adds(&m, "Could not parse job output: ");
-		buf_add(&m, s, len);
-		val_dict_set_str(r, "msg", m.ptr);
-		val_dict_set_int(r, "finished", 1);
-		*failed = true;
-		buf_release(&m);
 	} else if (tend) {
 		error = tend_job_result(r, failed, data, p, end);
 	} else {
@@ -324,7 +331,7 @@ static int status_parse(struct val *r, bool *failed, const char *jid,
 }
 
 int async_status_parse(struct val **out, bool *failed, const char *jid,
-		       const char *text, size_t len)
+		       bool cleanup, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *path, *word;
 	size_t pl, wl;
@@ -337,7 +344,8 @@ int async_status_parse(struct val **out, bool *failed, const char *jid,
 		return tend_error_set("cannot read the async job's status");
 	r = status_base(jid);
 	if (wl == 4 && !memcmp(word, "none", 4)) {
-		val_dict_set(r, "results_file", val_strn(path, pl));
+		val_dict_set(r, cleanup ? "erased" : "results_file",
+			     val_strn(path, pl));
 		val_dict_set_str(r, "msg", "could not find job");
 		val_dict_set_int(r, "finished", 1);
 		*failed = true;

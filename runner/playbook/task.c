@@ -234,6 +234,10 @@ static void check_async(struct loadctx *lc, const struct task *t,
 		diags_add(lc->d, at, "async is not supported "
 			  "for this task ('%s': Ansible's action for it does "
 			  "not support async)", t->module->name);
+	else if (t->module->flags & MOD_CONTROLLER)
+		diags_add(lc->d, at, "async is not supported yet for '%s' "
+			  "(tend runs it from the controller, not as a job "
+			  "on the host)", t->module->name);
 	else if (t->poll && literal_int(t->poll, &poll) && poll <= 0 &&
 		 !(t->module->flags & MOD_ASYNC_BG))
 		diags_add(lc->d, pp, "'poll: 0' (fire and forget) "

@@ -67,11 +67,12 @@ void async_status_script(struct buf *out, const char *dir, const char *jid,
  * finished, stdout, stderr, their _lines, results_file (or erased), and
  * the job's own result once it ended; for a command of tend's, cmd, rc,
  * start, end, delta, msg, changed. *failed: the job (or the look-up)
- * failed. Pure: no I/O. Returns 0, or -1 with the error set for output
+ * failed (`cleanup`: mode=cleanup's, whose missing job names its path
+ * as erased, as Ansible's action does). Pure: no I/O. Returns 0, or -1 with the error set for output
  * it cannot read.
  */
 int async_status_parse(struct val **out, bool *failed, const char *jid,
-		       const char *text, size_t len);
+		       bool cleanup, const char *text, size_t len);
 
 /*
  * A command's script started as a background job (task_ctx.async_bg):
