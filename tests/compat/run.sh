@@ -54,11 +54,11 @@
 #     compared instead), src (Ansible's temporary file), md5sum (tend gives
 #     the SHA-1 checksum only), backup_file (a time in its name), warnings,
 #     deprecations, exception, module_stdout/module_stderr (Python
-#     internals), results (a loop's items are compared one by one),
-#     ansible_job_id, results_file and erased (an async job's id, drawn at
-#     random by each run, and its file's path, named after it: a case
-#     asserts their shape instead, e.g. results_file ends with
-#     /ansible_job_id), and the
+#     internals), results (a loop's items are compared one by one), the
+#     values (not the keys: tend's must have them) of ansible_job_id,
+#     results_file and erased (an async job's id, drawn at random by each
+#     run, and its file's path, named after it: a case asserts their shape
+#     instead, e.g. results_file ends with /ansible_job_id), and the
 #     msg of a failure of any module but fail/assert/debug (error wording
 #     is each tool's own). Keys only tend gives are not compared. A value
 #     that is itself a registered result (a `debug: var=` of one, or the
