@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/util/tz.h"
 #include "tend/util/quote.h"
 #include "tend/data/val.h"
 #include "tend/data/truth.h"
@@ -189,19 +190,6 @@ static struct val *status_base(const char *jid)
 	return r;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's). */
-static long long days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* "YYYY-mm-dd HH:MM:SS.ffffff" as microseconds. */
 static bool parse_stamp(long long *out, const char *s)
 {
@@ -211,7 +199,7 @@ static bool parse_stamp(long long *out, const char *s)
 	if (!s || sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d.%6ld%n", &y, &mo, &d, &h,
 			 &mi, &sec, &us, &n) != 7 || s[n])
 		return false;
-	*out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
+	*out = ((tz_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec;
 	*out = *out * 1000000 + us;
 	return true;
 }

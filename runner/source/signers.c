@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/util/fs.h"
+#include "tend/util/tz.h"
 #include "tend/source/source.h"
 #include "tend/source/source_int.h"
 
@@ -47,19 +48,6 @@ static bool is_key_type(const char *s)
 	       !strncmp(s, "sk-", 3);
 }
 
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-	long long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
 /* YYYYMMDD[HHMM[SS]][Z] as UTC seconds; -1 if malformed */
 static long long parse_time(const char *s)
 {
@@ -82,7 +70,7 @@ static long long parse_time(const char *s)
 	if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 ||
 	    f[4] > 59 || f[5] > 60)
 		return -1;
-	return days_from_civil(f[0], (unsigned)f[1], (unsigned)f[2]) * 86400 +
+	return tz_days_from_civil(f[0], (int)f[1], (int)f[2]) * 86400 +
 	       f[3] * 3600 + f[4] * 60 + f[5];
 }
 

@@ -174,7 +174,7 @@ static int parse_rule(struct tz_rule *r, const char *s)
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; m 1-12). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t tz_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy;
 
@@ -198,12 +198,12 @@ static int64_t date_local(const struct tz_date *d, int64_t y)
 	int64_t day;
 
 	if (d->kind == 'J') {
-		day = days_from_civil(y, 1, 1) + d->n - 1 +
+		day = tz_days_from_civil(y, 1, 1) + d->n - 1 +
 		      (leap_year(y) && d->n >= 60);
 	} else if (d->kind == 'D') {
-		day = days_from_civil(y, 1, 1) + d->n;
+		day = tz_days_from_civil(y, 1, 1) + d->n;
 	} else {
-		int64_t first = days_from_civil(y, d->n, 1);
+		int64_t first = tz_days_from_civil(y, d->n, 1);
 		int len = mdays[d->n - 1] + (d->n == 2 && leap_year(y));
 		/* 1970-01-01 was a Thursday (4) */
 		int wd = (int)(((first + 4) % 7 + 7) % 7);

@@ -2,7 +2,7 @@
 # What tend validate says of the keywords issue 13 added, by name and at
 # file:line:col: an order Ansible does not have, module_defaults groups
 # (not supported yet), unknown modules and args in module_defaults,
-# vars_prompt's encrypt (not supported yet) and keys Ansible refuses,
+# vars_prompt's encrypt of a hash tend lacks and keys Ansible refuses,
 # timeout and any_errors_fatal values of the wrong type, and the role
 # keywords still refused. The good forms validate.
 . "$(dirname "$0")/../lib/lib-test.sh"
@@ -18,7 +18,7 @@ cat >"$T/bad.yml" <<'YML'
     file: 5
   vars_prompt:
     - name: p
-      encrypt: sha512_crypt
+      encrypt: pbkdf2_sha256
       bogus: 1
     - prompt: "no name"
   tasks:
@@ -36,7 +36,7 @@ expect_in "$T/err" "bad.yml:3:10: expected one of inventory, reverse_inventory, 
 expect_in "$T/err" "bad.yml:5:5: module_defaults groups ('group/aws') are not supported yet"
 expect_in "$T/err" "bad.yml:6:5: unknown module 'nosuchmodule' in module_defaults"
 expect_in "$T/err" "bad.yml:7:11: expected a dict of args"
-expect_in "$T/err" "bad.yml:10:7: vars_prompt's 'encrypt' is not supported yet"
+expect_in "$T/err" "bad.yml:10:16: vars_prompt's encrypt 'pbkdf2_sha256' is not supported (sha512_crypt"
 expect_in "$T/err" "bad.yml:11:7: unsupported key 'bogus' in a vars_prompt entry"
 expect_in "$T/err" "bad.yml:12:7: a vars_prompt entry needs a 'name'"
 expect_in "$T/err" "bad.yml:21:7: role keyword 'ignore_unreachable' is not supported yet"

@@ -37,6 +37,9 @@ struct tz;
  * file that is not valid TZif; the error is set either way ("unknown
  * time zone 'Mars/Olympus'").
  */
+/* Days since 1970-01-01 of a proleptic Gregorian date (m 1-12). */
+int64_t tz_days_from_civil(int64_t y, int m, int d);
+
 int tz_load(struct tz **out, const char *name);
 
 /* Free a zone from tz_load(). NULL-safe. */
