@@ -12,6 +12,7 @@
 #include "tend/lang/ops_int.h"
 #include "tend/lang/methods_int.h"
 #include "tend/lang/filter_int.h"
+#include "tend/lang/filters_int.h"
 #include "tend/lang/lookup_int.h"
 #include "tend/lang/scope_int.h"
 #include "tend/data/val.h"
@@ -365,11 +366,7 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 
 	if ((error = eval_expr(&in, e->a, c)) < 0)
 		return error;
-	if (!(e->filter->flags & TFILTER_UNDEF_OK) &&
-	    (error = template_need(in)) < 0)
-		goto out;
-	if (!(e->filter->flags & TFILTER_MARKUP_OK) &&
-	    (error = template_markup_refuse(in, e->filter->name)) < 0)
+	if ((error = template_filter_takes(e->filter, in)) < 0)
 		goto out;
 	if ((error = eval_args(&a, e, c)) < 0)
 		goto out_args;

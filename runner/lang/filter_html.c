@@ -331,7 +331,7 @@ static const struct tfilter filters[] = {
 	{ "forceescape", f_forceescape, TFILTER_MARKUP_OK },
 	{ "safe", f_safe, TFILTER_MARKUP_OK },
 	{ "striptags", f_striptags, TFILTER_MARKUP_OK },
-	{ "tojson", f_tojson, TFILTER_MARKUP_OK },
+	{ "tojson", f_tojson, TFILTER_MARKUP_OK | TFILTER_WHOLE },
 	{ "urlencode", f_urlencode, TFILTER_MARKUP_OK },
 	{ "urlize", f_urlize, 0 },
 	{ "xmlattr", f_xmlattr, 0 },

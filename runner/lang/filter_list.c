@@ -707,11 +707,11 @@ static const struct tfilter filters[] = {
 	{ "max", f_max, 0 },
 	{ "min", f_min, 0 },
 	{ "reverse", f_reverse, 0 },
-	{ "sort", f_sort, 0 },
+	{ "sort", f_sort, TFILTER_WHOLE },
 	{ "sum", f_sum, 0 },
 	{ "symmetric_difference", f_symmetric_difference, 0 },
 	{ "union", f_union, 0 },
-	{ "unique", f_unique, 0 },
+	{ "unique", f_unique, TFILTER_WHOLE },
 };
 
 const struct filter_family filter_list_family = {

@@ -533,7 +533,7 @@ static const struct tfilter filters[] = {
 	{ "pow", f_pow, 0 },
 	{ "root", f_root, 0 },
 	{ "round", f_round, 0 },
-	{ "string", f_string, TFILTER_MARKUP_OK },
+	{ "string", f_string, TFILTER_MARKUP_OK | TFILTER_WHOLE },
 	{ "type_debug", f_type_debug, 0 },
 };
 

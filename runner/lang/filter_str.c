@@ -324,7 +324,7 @@ static const struct tfilter filters[] = {
 	{ "escape", f_escape, TFILTER_MARKUP_OK },
 	{ "format", f_format, 0 },
 	{ "indent", f_indent, 0 },
-	{ "join", f_join, 0 },
+	{ "join", f_join, TFILTER_WHOLE },
 	{ "lower", f_lower, 0 },
 	{ "quote", f_quote, 0 },
 	{ "replace", f_replace, 0 },

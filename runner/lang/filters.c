@@ -364,6 +364,19 @@ const struct ttest *template_test_find(const char *name)
 	return t;
 }
 
+int template_filter_takes(const struct tfilter *f, const struct val *in)
+{
+	int error = 0;
+
+	if (!(f->flags & TFILTER_UNDEF_OK))
+		error = template_need(in);
+	if (!error && (f->flags & TFILTER_WHOLE))
+		error = template_need_deep(in);
+	if (!error && !(f->flags & TFILTER_MARKUP_OK))
+		error = template_markup_refuse(in, f->name);
+	return error;
+}
+
 int template_filter_apply(struct val **out, const char *name, struct val *in,
 			  const struct targs *a, struct tctx *c)
 {
@@ -372,13 +385,11 @@ int template_filter_apply(struct val **out, const char *name, struct val *in,
 
 	if (!f)
 		return tend_error_set("no filter named '%s'", name);
-	if (!(f->flags & TFILTER_UNDEF_OK) && (error = template_need(in)) < 0)
+	if ((error = template_filter_takes(f, in)) < 0)
 		return error;
 	if (template_is_time(in))
 		return datetime_filter(out, name, in);
-	if ((!(f->flags & TFILTER_MARKUP_OK) &&
-	     (error = template_markup_refuse(in, name)) < 0) ||
-	    (error = f->fn(out, in, a, c)) < 0)
+	if ((error = f->fn(out, in, a, c)) < 0)
 		return error;
 	/* map('e') and friends: a list of Markup prints as Markup('...') */
 	if ((error = template_markup_refuse(*out, name)) < 0) {

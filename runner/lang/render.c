@@ -270,7 +270,7 @@ static int render_nodes(struct buf *out, const struct node *n, struct tctx *c)
 			size_t start = out->len;
 
 			if ((error = eval_expr(&v, n->e, c)) < 0 ||
-			    (error = template_need(v)) < 0 ||
+			    (error = template_need_deep(v)) < 0 ||
 			    (error = datetime_settle(&v)) < 0)
 				break;
 			/* Ansible's finalize: None prints as nothing */
@@ -428,7 +428,7 @@ static int render_string(struct val **out, const struct val *in,
 		sub.frame = &f;
 		error = eval_expr(out, only->e, &sub);
 		val_unref(f.locals);
-		if (!error && ((error = template_need(*out)) < 0 ||
+		if (!error && ((error = template_need_deep(*out)) < 0 ||
 			       (error = datetime_settle(out)) < 0)) {
 			val_unref(*out);
 			*out = NULL;
@@ -631,7 +631,7 @@ static int eval_expr_text(struct val **out, const char *expr,
 	if ((error = parse_expression(&t, expr)) < 0)
 		return error;
 	error = eval_expr(out, t->expr, c);
-	if (!error && ((error = template_need(*out)) < 0 ||
+	if (!error && ((error = template_need_deep(*out)) < 0 ||
 		       (error = datetime_settle(out)) < 0)) {
 		val_unref(*out);
 		*out = NULL;

@@ -33,6 +33,21 @@ int template_need(const struct val *v)
 	return tend_error_set_code(TEND_EUNDEFINED, "%s", v->u.s.ptr);
 }
 
+int template_need_deep(const struct val *v)
+{
+	int error = template_need(v);
+
+	if (error < 0 || !v)
+		return error;
+	if (v->type == VAL_LIST)
+		for (size_t i = 0; i < v->u.list.nr && !error; i++)
+			error = template_need_deep(v->u.list.items[i]);
+	else if (v->type == VAL_DICT)
+		for (size_t i = 0; i < v->u.dict.nr && !error; i++)
+			error = template_need_deep(v->u.dict.items[i].v);
+	return error;
+}
+
 void template_to_str(struct buf *out, const struct val *v)
 {
 	if (v->type == VAL_STR)

@@ -338,6 +338,9 @@ static const struct tcase filters_cases[] = {
 	  "2" },
 	{ "{{ users[0] | dict2items | selectattr('key', 'in', ['name', 'uid']) | items2dict }}",
 	  "{'name': 'alice', 'uid': 1001}" },
+	/* a list may hold an undefined until it is used whole */
+	{ "{{ ['d', 'e'] | map('extract', {'d': {'k': 1}, 'e': {}}, 'k') | select('defined') | list }} {{ ['e'] | map('extract', {'e': {}}, 'k') | list | length }}",
+	  "[1] 1" },
 };
 
 static const struct tcase tests_cases[] = {
@@ -731,6 +734,15 @@ static void test_template__errors(void **state)
 		  "'missing' is undefined" },
 		{ "{{ missing | upper }}", TEND_EUNDEFINED,
 		  "'missing' is undefined" },
+		/* an undefined inside what is printed or used whole */
+		{ "{{ ['d'] | map('extract', {'d': {}}, 'k') | list }}",
+		  TEND_EUNDEFINED, "'dict object' has no attribute 'k'" },
+		{ "x{{ ['d'] | map('extract', {'d': {}}, 'k') }}",
+		  TEND_EUNDEFINED, "'dict object' has no attribute 'k'" },
+		{ "{{ ['d'] | map('extract', {'d': {}}, 'k') | join(',') }}",
+		  TEND_EUNDEFINED, "'dict object' has no attribute 'k'" },
+		{ "{{ ['d'] | map('extract', {'d': {}}, 'k') | to_json }}",
+		  TEND_EUNDEFINED, "'dict object' has no attribute 'k'" },
 		{ "{{ missing | mandatory }}", TEND_EUNDEFINED,
 		  "Mandatory variable 'missing'  not defined." },
 		{ "{{ missing | mandatory('set it') }}", TEND_EUNDEFINED,

@@ -40,6 +40,12 @@ enum {
 	 * does; other filters refuse it
 	 */
 	TFILTER_MARKUP_OK = 1 << 1,
+	/*
+	 * uses its input whole (prints, hashes or sorts it): an undefined
+	 * item anywhere inside fails, as in Jinja (map('extract') makes
+	 * lists that may hold one; select('defined') may take them out)
+	 */
+	TFILTER_WHOLE = 1 << 2,
 	TTEST_UNDEF_OK = 1 << 0,
 	TTEST_UNDEF_FALSE = 1 << 1, /* undefined input is simply false */
 };

@@ -23,6 +23,12 @@ const char *template_name_guess(const char *name, bool test);
 const char *template_filter_refused(const char *name);
 
 /*
+ * 0 if filter f takes `in` (its flags say what undefined and Markup
+ * input it takes), else <0 with the error set.
+ */
+int template_filter_takes(const struct tfilter *f, const struct val *in);
+
+/*
  * Apply a filter / test by name, with the error set if it is unknown.
  * Undefined input is an error unless the filter or test takes it (its
  * flags). `c` may be NULL for the filters and tests that ignore it.

@@ -98,6 +98,13 @@ void template_get_path(struct val **out, struct val *obj, const char *path);
 int template_need(const struct val *v);
 
 /*
+ * As template_need, of v and of every item and value inside it: what a
+ * template gives out may hold no undefined (Ansible fails rendering a
+ * list with one, `{{ [1, nope] }}`).
+ */
+int template_need_deep(const struct val *v);
+
+/*
  * Append v as Jinja prints it: strings raw, everything else as Python
  * str(), secrets (inside lists and dicts too) as themselves: this is
  * what templates output, and the evaluator flags what it makes of a
