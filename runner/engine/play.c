@@ -507,18 +507,6 @@ static int play_batches(struct playctx *pc)
 	return error;
 }
 
-static bool has_run_once(const struct play *p)
-{
-	const struct tasklist *lists[] = { &p->pre_tasks, &p->tasks,
-					   &p->post_tasks, &p->handlers };
-
-	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
-		for (size_t j = 0; j < lists[i]->nr; j++)
-			if (lists[i]->items[j]->run_once)
-				return true;
-	return false;
-}
-
 /*
  * The play keywords that may be templates: strategy, rendered with the
  * play's and the extra vars before the play runs; any_errors_fatal.
@@ -541,7 +529,8 @@ static int play_keywords(struct playctx *pc, const struct scope *sc)
 					       "'strategy'");
 		val_unref(r);
 		r = NULL;
-		if (!error && pc->strategy_free && has_run_once(p))
+		if (!error && pc->strategy_free &&
+		    playbook_run_once_task(p))
 			error = tend_error_set("'run_once' is not supported "
 					       "yet with strategy: free");
 		if (error < 0)

@@ -98,10 +98,7 @@ static void note_unknown(struct hoststate *hs, const struct task *t)
 	struct buf name = BUF_INIT;
 
 	hs->unknown_results = true;
-	buf_addch(&name, '\'');
-	task_display_name(&name, t);
-	buf_addf(&name, "' (%s:%u)", t->pos.file ? t->pos.file : "?",
-		 t->pos.line);
+	run_task_ref(&name, t);
 	val_unref(hs->unknown_last);
 	hs->unknown_last = val_str(name.ptr);
 	if (t->register_as) {

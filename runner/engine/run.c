@@ -95,6 +95,14 @@ void run_unknown_why(struct buf *msg, const struct hostctx *hc,
 	buf_release(&text);
 }
 
+void run_task_ref(struct buf *out, const struct task *t)
+{
+	buf_addch(out, '\'');
+	task_display_name(out, t);
+	buf_addf(out, "' (%s:%u)", t->pos.file ? t->pos.file : "?",
+		 t->pos.line);
+}
+
 bool run_plan_pass(const struct hostctx *hc)
 {
 	return hc->pc->rs->opts->mode == RUN_PLAN;

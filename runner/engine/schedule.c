@@ -1,6 +1,7 @@
 /*
  * Steps: one top-level task on every active host, in parallel up to
- * `forks`; stats, failures and handlers between steps.
+ * `forks` (a block, include or role's hosts walk it together:
+ * lockstep.c); stats, failures and handlers between steps.
  */
 
 #include "tend/common.h"
@@ -8,8 +9,6 @@
 #include "tend/modkit/facts.h"
 #include "tend/engine/run_int.h"
 #include "tend/transport/ssh.h"
-#include "tend/inventory/inventory.h"
-#include "tend/data/truth.h"
 #include "tend/util/interrupt.h"
 #include "tend/util/readlog.h"
 
@@ -185,6 +184,8 @@ static void *step_worker(void *arg)
 		if (i >= s->nr)
 			break;
 		step_host(s, &s->pc->hs[s->hosts[i]]);
+		if (s->pc->ls)
+			run_lockstep_leave(s->pc);
 	}
 	tend_error_clear(); /* its thread-local message dies with the thread */
 	readlog_use(prev);
@@ -281,78 +282,6 @@ static void count_loop(struct host_stats *st, const struct run_event *ev,
 	stats_count(st, &agg);
 }
 
-/*
- * A change the inventory refused (a group_by that would make a loop)
- * fails the host's latest event of that module.
- */
-static void inventory_change_failed(struct hoststate *hs, const char *mod)
-{
-	for (size_t j = hs->ev_nr; j-- > 0;) {
-		struct run_event *ev = &hs->ev[j];
-
-		if (strstr(ev->module, mod)) {
-			ev->status = EV_FAILED;
-			free(ev->msg);
-			ev->msg = xstrdup(tend_error_last());
-			break;
-		}
-	}
-	hs->failed = true;
-	tend_error_clear();
-}
-
-/*
- * The add_host and group_by results of the step, in host order, into
- * the run's inventory (here, between steps: no worker reads it), and
- * what the play's templates see of it: groups, hostvars, group_names.
- */
-static void inventory_changes(struct step *s)
-{
-	struct playctx *pc = s->pc;
-	struct inventory *inv = pc->rs->inv;
-	bool any = false;
-
-	for (size_t i = 0; i < s->nr; i++) {
-		struct hoststate *hs = &pc->hs[s->hosts[i]];
-
-		for (size_t k = 0; k < val_len(hs->inv_changes); k++) {
-			const struct val *c = hs->inv_changes->u.list.items[k];
-			const struct val *ah = val_dict_get(c, "add_host");
-
-			any = true;
-			if (ah && inventory_add_host(inv,
-				    val_cstr(val_dict_get(ah, "host_name")),
-				    val_dict_get(ah, "groups"),
-				    val_dict_get(ah, "host_vars")) < 0)
-				inventory_change_failed(hs, "add_host");
-			else if (!ah && inventory_group_by(inv, hs->name,
-				    val_cstr(val_dict_get(c, "add_group")),
-				    val_dict_get(c, "parent_groups")) < 0)
-				inventory_change_failed(hs, "group_by");
-		}
-		val_unref(hs->inv_changes);
-		hs->inv_changes = val_list();
-	}
-	if (!any)
-		return;
-	val_dict_set(pc->common, "groups", inventory_groups(inv));
-	for (size_t i = 0; i < inv->hosts_nr; i++) {
-		struct host *h = inv->hosts[i];
-		bool in_play = false;
-
-		for (size_t j = 0; j < pc->nr && !in_play; j++)
-			in_play = pc->hs[j].host == h;
-		if (!in_play)
-			val_dict_set(pc->hostvars, h->name,
-				     inventory_host_vars(inv, h));
-	}
-	for (size_t j = 0; j < pc->nr; j++) {
-		val_dict_set(pc->hs[j].magic, "group_names",
-			     inventory_group_names(inv, pc->hs[j].host));
-		pc->hs[j].dirty = true;
-	}
-}
-
 size_t run_stats_index(struct runstate *rs, const char *host)
 {
 	struct run_result *res = rs->res;
@@ -398,59 +327,6 @@ static void same_names(struct step *s)
 	val_unref(first);
 }
 
-/* A host of the play (any batch) by name, or NULL. */
-static struct hoststate *play_host(struct playctx *pc, const char *name)
-{
-	for (size_t i = 0; i < pc->nr_all; i++)
-		if (!strcmp(pc->hs_all[i].name, name))
-			return &pc->hs_all[i];
-	return NULL;
-}
-
-/*
- * The facts delegate_facts tasks of hs set for other hosts: a host of
- * the play gets them now; any other keeps them for its later plays
- * (runstate carry), and hostvars shows them at once.
- */
-static void deliver_facts(struct playctx *pc, struct hoststate *hs)
-{
-	for (size_t i = 0; i < val_len(hs->facts_out); i++) {
-		const struct val *e = val_list_at(hs->facts_out, i);
-		const char *name = val_cstr(val_dict_get(e, "host"));
-		bool inc = val_dict_get(e, "incvars")->u.b;
-		struct hoststate *to = play_host(pc, name);
-		struct val *c, *hv;
-
-		if (to) {
-			val_dict_update(inc ? to->incvars : to->hostfacts,
-					val_dict_get(e, "facts"), false);
-			val_dict_set(pc->hostvars, to->name,
-				     run_host_visible_vars(to));
-			continue;
-		}
-		c = val_dict_get(pc->rs->carry, name);
-		if (!c) {
-			c = val_dict();
-			val_dict_set(c, "facts", val_dict());
-			val_dict_set(val_dict_get(c, "facts"), "ansible_facts",
-				     val_dict());
-			val_dict_set(c, "incvars", val_dict());
-			val_dict_set(c, "hostfacts", val_dict());
-			val_dict_set(pc->rs->carry, name, c);
-		}
-		val_dict_update(val_dict_get(c, inc ? "incvars" : "hostfacts"),
-				val_dict_get(e, "facts"), false);
-		hv = val_dict_get(pc->hostvars, name);
-		if (hv) {
-			hv = val_copy(hv);
-			val_dict_update(hv, val_dict_get(e, "facts"), false);
-			val_dict_set(pc->hostvars, name, hv);
-		}
-	}
-	val_unref(hs->facts_out);
-	hs->facts_out = NULL;
-}
-
 static void step_finish(struct step *s)
 {
 	struct playctx *pc = s->pc;
@@ -458,7 +334,7 @@ static void step_finish(struct step *s)
 	const struct run_hooks *hooks = pc->rs->opts->quiet ? NULL :
 					pc->rs->opts->hooks;
 
-	inventory_changes(s);
+	run_settle(pc);
 	same_names(s);
 	for (size_t i = 0; i < s->nr; i++) {
 		struct hoststate *hs = &pc->hs[s->hosts[i]];
@@ -480,12 +356,6 @@ static void step_finish(struct step *s)
 				hooks->event(ev, hooks->payload);
 		}
 		hs->ev_nr = 0;
-		deliver_facts(pc, hs);
-		if (hs->dirty) {
-			val_dict_set(pc->hostvars, hs->name,
-				     run_host_visible_vars(hs));
-			hs->dirty = false;
-		}
 	}
 }
 
@@ -523,58 +393,14 @@ static void check_failures(struct playctx *pc, const struct step *s)
 		pc->end_play = pc->break_play = true;
 }
 
-static void share_var(struct hoststate *to, const struct hoststate *from,
-		      const char *name)
-{
-	struct val *v = val_dict_get(from->hostfacts, name);
-
-	if (v)
-		val_dict_set(to->hostfacts, name, val_ref(v));
-}
-
-/*
- * After a run_once task: as Ansible's strategy, every host of the batch
- * that is not unreachable gets its registered result and the facts it
- * set; a failure that was not ignored fails them all.
- */
-static void share_once(struct playctx *pc, const struct task *t,
-		       struct hoststate *from)
-{
-	struct val *r = from->once_result;
-	const struct val *facts = val_dict_get(r, "ansible_facts");
-	bool failed = from->failed;
-	/* a result may say "failed": false (Ansible's results always do) */
-	bool set_facts = !truth_python(val_dict_get(r, "failed"));
-
-	if (!r)
-		return;
-	for (size_t i = 0; i < pc->nr; i++) {
-		struct hoststate *hs = &pc->hs[i];
-
-		if (hs == from || hs->unreachable)
-			continue;
-		if (t->register_as)
-			share_var(hs, from, t->register_as);
-		for (size_t k = 0; facts && set_facts && k < facts->u.dict.nr;
-		     k++)
-			share_var(hs, from, facts->u.dict.items[k].key);
-		if (failed)
-			hs->failed = true;
-		/* a plan: what depends on an unknown result is unknown */
-		if (val_dict_get(r, "tend_unknown"))
-			hs->unknown_results = true;
-		val_dict_set(pc->hostvars, hs->name, run_host_visible_vars(hs));
-	}
-	from->once_result = NULL;
-	val_unref(r);
-}
-
 static void run_step_list(struct playctx *pc, const struct task *t,
 			  const struct tasklist *list, bool handler,
 			  const size_t *only, size_t only_nr, bool failed_too)
 {
 	struct step s = { .pc = pc, .t = t, .list = list, .handler = handler,
 			  .reads = readlog_current() };
+	bool lockstep = t && (t->kind == TASK_BLOCK ||
+			      t->kind == TASK_INCLUDE || t->kind == TASK_ROLE);
 	size_t workers;
 	pthread_t *tids;
 	const struct run_opts *o = pc->rs->opts;
@@ -598,6 +424,11 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 	workers = (size_t)(o->forks > 0 ? o->forks : 1);
 	if (workers > s.nr)
 		workers = s.nr;
+	/* nested tasks: every host walks, `forks` of them run a task */
+	if (lockstep) {
+		run_lockstep_start(pc, s.nr, workers);
+		workers = s.nr;
+	}
 	if (workers <= 1) {
 		step_worker(&s);
 	} else {
@@ -609,8 +440,10 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 			pthread_join(tids[i], NULL);
 		free(tids);
 	}
+	if (lockstep)
+		run_lockstep_end(pc);
 	if (t && t->run_once && s.nr)
-		share_once(pc, t, &pc->hs[s.hosts[0]]);
+		run_share_once(pc, t, &pc->hs[s.hosts[0]]);
 	step_finish(&s);
 	check_failures(pc, &s);
 	free(s.hosts);

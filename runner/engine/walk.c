@@ -806,16 +806,15 @@ static bool step_allows(struct hostctx *hc, const struct task *t)
 	return yes;
 }
 
-bool run_task(struct hostctx *hc, const struct task *t,
-	      struct varstack *vs)
+static bool task_here(struct hostctx *hc, const struct task *t,
+		      struct varstack *vs)
 {
 	const struct task *shown_for = hc->shown_for;
 	char *shown = hc->shown;
 	struct kwsave sv;
 	bool failed = false;
 
-	if (tend_interrupted || hc->hs->ended || hc->pc->end_play ||
-	    !start_allows(hc, t))
+	if (tend_interrupted || hc->hs->ended || hc->pc->end_play)
 		return false;
 	kw_save(&sv, hc);
 	if (kw_enter(hc, t, vs) < 0) {
@@ -858,6 +857,28 @@ out:
 	hc->shown_for = shown_for;
 	hc->shown = shown;
 	return failed;
+}
+
+/*
+ * A task on the host. Where the step's hosts walk nested tasks together
+ * (lockstep.c), a module task waits for the others first (those it
+ * would skip for --tags do not: Ansible leaves them out).
+ */
+bool run_task(struct hostctx *hc, const struct task *t,
+	      struct varstack *vs)
+{
+	if (tend_interrupted || hc->hs->ended || hc->pc->end_play ||
+	    !start_allows(hc, t))
+		return false;
+	if (t->kind == TASK_MODULE && t->run_once && hc->pc->strategy_free) {
+		run_add_event(hc, t, EV_FAILED, NULL, "'run_once' is not "
+			      "supported yet with strategy: free");
+		return true;
+	}
+	if (t->kind != TASK_MODULE || !hc->pc->ls ||
+	    (!hc->handler && !tags_match(hc, t)))
+		return task_here(hc, t, vs);
+	return run_lockstep_task(hc, t, vs, task_here);
 }
 
 static bool walk_list(struct hostctx *hc, const struct tasklist *l,

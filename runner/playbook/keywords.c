@@ -369,10 +369,11 @@ static void parse_delegate_facts(const struct kwarg *a)
 }
 
 /*
- * run_once: on a module task of a play's (or handlers') own list. The
- * executor runs such a task as one step over the batch; a task inside a
- * block or an included file runs in each host's own walk, where "once
- * for the batch" has no place yet.
+ * run_once: on a module task, where it is or nested (a block's, an
+ * included file's, a role's: their hosts walk together, engine/
+ * lockstep.c). On a block or an include, which Ansible passes down to
+ * the tasks inside (an import) or keeps for itself (include_tasks), it
+ * is refused.
  */
 static void parse_run_once(const struct kwarg *a)
 {
@@ -380,11 +381,10 @@ static void parse_run_once(const struct kwarg *a)
 
 	if (playbook_parse_bool(a->lc, a->v, a->key, &b) < 0 || !b)
 		return;
-	if (a->t->kind != TASK_MODULE || a->lc->nested)
+	if (a->t->kind != TASK_MODULE)
 		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
-			  "'run_once' is not supported yet on a %s",
-			  a->t->kind != TASK_MODULE ? "block or an include" :
-			  "task inside a block or an included file");
+			  "'run_once' is not supported yet on a block or an "
+			  "include");
 	else
 		a->t->run_once = true;
 }
@@ -474,7 +474,7 @@ const struct keyword task_keywords[] = {
 	{ "delegate_to", parse_delegate_to, 0,
 	  "run the task on this host, with the host's vars" },
 	{ "run_once", parse_run_once, 0,
-	  "run on the batch's first host; every host gets the result" },
+	  "run on the batch's first host there; all get its result" },
 	{ "environment", parse_environment, 0,
 	  "environment variables for the module" },
 	{ "until", parse_until, 0,

@@ -452,21 +452,45 @@ static void default_var(struct play *p, const char *name, const struct val *v)
 	p->vars = nv;
 }
 
-/*
- * strategy: free lets each host walk a section alone: no step runs a
- * task for the batch, so run_once is refused there.
- */
-static void refuse_run_once_free(struct loadctx *lc, const struct play *p)
+static const struct task *list_run_once(const struct tasklist *l)
+{
+	for (size_t j = 0; j < l->nr; j++) {
+		const struct task *t = l->items[j], *in;
+
+		if (t->run_once)
+			return t;
+		if ((in = list_run_once(&t->block)) ||
+		    (in = list_run_once(&t->rescue)) ||
+		    (in = list_run_once(&t->always)) ||
+		    (in = list_run_once(&t->included)))
+			return in;
+	}
+	return NULL;
+}
+
+const struct task *playbook_run_once_task(const struct play *p)
 {
 	const struct tasklist *lists[] = { &p->pre_tasks, &p->tasks,
 					   &p->post_tasks, &p->handlers };
+	const struct task *t = NULL;
 
-	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
-		for (size_t j = 0; j < lists[i]->nr; j++)
-			if (lists[i]->items[j]->run_once)
-				diags_add(lc->d, &lists[i]->items[j]->pos,
-					  "'run_once' is not supported yet "
-					  "with strategy: free");
+	for (size_t i = 0; i < ARRAY_SIZE(lists) && !t; i++)
+		t = list_run_once(lists[i]);
+	return t;
+}
+
+/*
+ * strategy: free lets each host walk a section alone: no step runs a
+ * task for the batch, so run_once is refused there (the tasks of a file
+ * include_tasks loads, when it runs).
+ */
+static void refuse_run_once_free(struct loadctx *lc, const struct play *p)
+{
+	const struct task *t = playbook_run_once_task(p);
+
+	if (t)
+		diags_add(lc->d, &t->pos, "'run_once' is not supported yet "
+			  "with strategy: free");
 }
 
 /*

@@ -157,15 +157,18 @@ def load_tend(path):
             # tend says "failed" where Ansible's json callback says "failures"
             stats[h["host"]] = {k: h["stats"].get(
                 "failed" if k == "failures" else k, 0) for k in STATS}
-        index = {}
+        # a loop's items come one after the other: a task met again (a
+        # file included twice) counts its items from 0 again
+        last, i = None, None
         for t in h["tasks"]:
             if short(t["module"]) in STEPS:
                 continue
+            key = (t["task"], t.get("file"), t.get("line"))
             if t["item"] is None:
-                i = None
+                last, i = None, None
             else:
-                key = (t["task"], t.get("file"), t.get("line"))
-                i = index[key] = index.get(key, -1) + 1
+                i = i + 1 if key == last else 0
+                last = key
             r = t.get("result")
             if "result" not in t:
                 r = None  # a tend older than the `result` field

@@ -4,7 +4,8 @@
 # each run it once), only the host that ran it notifies; a failure of it
 # fails the whole batch. throttle: no more hosts than that run the task
 # at once, in a block too. Both as ansible-playbook runs them; run_once
-# where tend cannot run it yet is refused when the playbook loads.
+# where tend cannot run it yet (a block, strategy: free) is refused when
+# the playbook loads.
 . "$(dirname "$0")/../lib/lib-test.sh"
 . "$TOP/tests/lib/lib-compare.sh"
 
@@ -56,14 +57,15 @@ YML
 COMPARE_RC=3 compare_run fail "$T/fail.yml" "$T/local.ini"
 [ ! -e "$T/fail-tend/after" ] || fail "hosts went on after the run_once task failed"
 
-# refused where it cannot run once for the batch yet
+# refused where it cannot run once for the batch yet: on a block (a
+# task inside one runs once: compat case kw-run-once-nested)
 cat >"$T/bad.yml" <<'YML'
 - hosts: all
   gather_facts: false
   tasks:
     - block:
         - command: "true"
-          run_once: true
+      run_once: true
 - hosts: all
   strategy: free
   gather_facts: false
@@ -72,7 +74,7 @@ cat >"$T/bad.yml" <<'YML'
       run_once: true
 YML
 run_tend 1 validate "$T/bad.yml"
-expect_in "$T/err" "bad.yml:6:11: 'run_once' is not supported yet on a task inside a block or an included file"
+expect_in "$T/err" "bad.yml:6:7: 'run_once' is not supported yet on a block or an include"
 expect_in "$T/err" "bad.yml:11:7: 'run_once' is not supported yet with strategy: free"
 
 # a plan: the other hosts get the run_once task's unknown result, so

@@ -14,6 +14,8 @@
  *  async.c     a module call's async and poll
  *  task.c      one module call
  *  loop.c      loop items and labels
+ *  lockstep.c  what the hosts of a step see of each other; hosts that
+ *              walk nested tasks together, task by task (run_once)
  *  walk.c      the tasks of one host: loops, blocks, includes
  *  schedule.c  steps over the hosts, forks, strategies, handlers
  *  play.c      plays and run_playbook
@@ -28,6 +30,7 @@ struct buf;
 struct check_result;
 struct pwhash;
 struct task_ctx;
+struct lockstep;
 
 #define MAX_SCOPES 96
 #define NO_STATS ((size_t)-1)
@@ -188,6 +191,8 @@ struct playctx {
 	pthread_cond_t thr_cond;
 	struct throttled *thr;
 	size_t thr_nr, thr_alloc;
+	/* a step that walks nested tasks: its hosts meet (lockstep.c) */
+	struct lockstep *ls;
 };
 
 /*
@@ -427,6 +432,8 @@ int run_check_mode(struct hostctx *hc, const struct val *raw,
  */
 void run_unknown_why(struct buf *msg, const struct hostctx *hc,
 		     const struct task *t);
+/* "'NAME' (FILE:LINE)": how a plan's reasons name task t. */
+void run_task_ref(struct buf *out, const struct task *t);
 /* engine_ops.c: the engine's callbacks for controller modules */
 struct engine_data {
 	const struct scope *sc; /* the task's scope */
@@ -520,6 +527,29 @@ char *run_item_label(const struct task *t, const struct scope *sc,
 
 /* walk.c */
 void run_progress(struct hostctx *hc, const struct task *t);
+
+/*
+ * lockstep.c. run_settle: what the step's hosts did that others see
+ * (add_host and group_by, delegated facts, hostvars), between steps.
+ * run_share_once: a top-level run_once task's result, from the host
+ * that ran it to the batch. A step that walks nested tasks is started
+ * with run_lockstep_start (`hosts` walk, `forks` run a task at once),
+ * each host's walk calls run_lockstep_leave when it ends, and
+ * run_lockstep_end settles the last round; in between, each module task
+ * runs through run_lockstep_task, which waits for the round and calls
+ * `run` (or, for a run_once task another host runs, takes its result;
+ * true: the host failed).
+ */
+typedef bool run_task_fn(struct hostctx *hc, const struct task *t,
+			 struct varstack *vs);
+void run_settle(struct playctx *pc);
+void run_share_once(struct playctx *pc, const struct task *t,
+		    struct hoststate *from);
+void run_lockstep_start(struct playctx *pc, size_t hosts, size_t forks);
+void run_lockstep_leave(struct playctx *pc);
+void run_lockstep_end(struct playctx *pc);
+bool run_lockstep_task(struct hostctx *hc, const struct task *t,
+		       struct varstack *vs, run_task_fn *run);
 /* modtask.c: a module task on one host, with its loop and throttle;
  * true if the host failed */
 bool run_module_task(struct hostctx *hc, const struct task *t,

@@ -285,6 +285,12 @@ int playbook_start_at(struct playbook *const *pbs, size_t nr,
 		      const char *name);
 
 /*
+ * The first task with run_once among the play's, loaded with it (blocks,
+ * imports, roles, handlers), or NULL.
+ */
+const struct task *playbook_run_once_task(const struct play *p);
+
+/*
  * How many tasks named `task` ("" for unnamed) calling `module` (its tend
  * name) the plays named `play` ("" for unnamed) have, among the tasks
  * loaded with them: blocks, imports, roles, handlers; not what a dynamic
