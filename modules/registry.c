@@ -13,7 +13,8 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
-	mod_setup, mod_service, mod_systemd, mod_systemd_service, mod_user,
+	mod_setup, mod_gather_facts, mod_service, mod_systemd,
+	mod_systemd_service, mod_user,
 	mod_group, mod_authorized_key, mod_cron, mod_hostname, mod_sysctl,
 	mod_mount, mod_apt, mod_package, mod_apt_repository, mod_apt_key,
 	mod_deb822_repository,
@@ -75,6 +76,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_mount,
 	/* facts */
 	&mod_setup,
+	&mod_gather_facts,
 	NULL,
 };
 

@@ -13,16 +13,31 @@
  * ansible_facts.
  */
 
+#define SETUP_ARGS \
+	{ "gather_subset", ARG_LIST, 0, NULL, NULL, "all", \
+	  "which facts: all, min, hardware, network, or Ansible's other " \
+	  "names of what tend gathers (docs/facts.md); `!NAME` leaves one " \
+	  "out; `!all` keeps only min" }, \
+	{ "filter", ARG_LIST, 0, NULL, NULL, NULL, \
+	  "only the facts whose ansible_ names match one of these shell " \
+	  "patterns (ansible_distribution*)" }, \
+	{ "fact_path", ARG_PATH, 0, NULL, NULL, FACTS_PATH_DEFAULT, \
+	  "where local facts (*.fact) are" }
+
 static const struct arg_spec setup_args[] = {
-	{ "gather_subset", ARG_LIST, 0, NULL, NULL, "all",
-	  "which facts: all, min, hardware, network, or Ansible's other "
-	  "names of what tend gathers (docs/facts.md); `!NAME` leaves one "
-	  "out; `!all` keeps only min" },
-	{ "filter", ARG_LIST, 0, NULL, NULL, NULL,
-	  "only the facts whose ansible_ names match one of these shell "
-	  "patterns (ansible_distribution*)" },
-	{ "fact_path", ARG_PATH, 0, NULL, NULL, FACTS_PATH_DEFAULT,
-	  "where local facts (*.fact) are" },
+	SETUP_ARGS,
+	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+/*
+ * gather_facts, the module: Ansible runs its fact modules (setup) with
+ * the task's args; `parallel` says whether several of them run at once,
+ * and tend runs one.
+ */
+static const struct arg_spec gather_facts_args[] = {
+	SETUP_ARGS,
+	{ "parallel", ARG_BOOL, 0, NULL, NULL, NULL,
+	  "run several fact modules at once (tend has one: no effect)" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
@@ -138,6 +153,20 @@ const struct tend_module mod_setup = {
 	.example =
 		"- setup:\n"
 		"    gather_subset: [min, network]\n",
+	.probe = setup_probe,
+	.judge = setup_judge,
+	.validate = setup_validate,
+};
+
+const struct tend_module mod_gather_facts = {
+	.name = "gather_facts",
+	.args = gather_facts_args,
+	.flags = MOD_FACTS,
+	.doc = "the play's gather_facts as a task (setup, with `parallel`)",
+	.returns = "ansible_facts: as setup's\n",
+	.example =
+		"- gather_facts:\n"
+		"    gather_subset: [min]\n",
 	.probe = setup_probe,
 	.judge = setup_judge,
 	.validate = setup_validate,

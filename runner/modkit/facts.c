@@ -16,7 +16,7 @@
 static const char *const script_keys[] = {
 	"nodename", "fqdn", "system", "kernel", "kernel_version", "machine",
 	"os_ID", "os_ID_LIKE", "os_NAME", "os_VERSION_ID",
-	"os_VERSION_CODENAME", "debian_version", "pydistro",
+	"os_VERSION_CODENAME", "debian_version", "pydistro", "distfile_debian",
 	"sm_proc1", "sm_init_link", "sm_systemd", "sm_upstart", "sm_openrc",
 	"sm_initd", "pkg_mgr", "py_exe", "py_version",
 	"user_id", "real_user_id", "effective_user_id", "real_group_id",
@@ -349,6 +349,11 @@ static void distribution(struct val *f, const struct raw *r)
 		free(minor);
 	}
 	set_str(f, "distribution_release", get(r, "os_VERSION_CODENAME"));
+	if (get(r, "distfile_debian")) {
+		set_str(f, "distribution_file_path", "/etc/os-release");
+		set_str(f, "distribution_file_variety", "Debian");
+		val_dict_set(f, "distribution_file_parsed", val_bool(true));
+	}
 }
 
 static void service_mgr(struct val *f, const struct raw *r)

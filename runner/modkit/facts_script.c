@@ -36,6 +36,22 @@ static const char sh_distribution[] =
 	"done\n"
 	"[ -r /etc/debian_version ] && "
 	"p \"debian_version=$(head -n 1 /etc/debian_version)\"\n"
+	/*
+	 * Ansible's distribution file: /etc/os-release of the Debian family
+	 * where no file it looks at first is there (distribution.py's
+	 * OSDIST_LIST) and no name it looks for first is in it
+	 */
+	"d=1; for f in /etc/altlinux-release /etc/oracle-release "
+	"/etc/slackware-version /etc/centos-release /etc/redhat-release "
+	"/etc/vmware-release /etc/openwrt_release /etc/system-release "
+	"/etc/alpine-release /etc/arch-release /etc/SuSE-release "
+	"/etc/gentoo-release; do [ -e \"$f\" ] && d=0; done\n"
+	"[ $d = 1 ] && [ -r /etc/os-release ] && "
+	"! grep -qi suse /etc/os-release && "
+	"! grep -q -e Amazon -e 'Arch Linux' /etc/os-release && "
+	"grep -q -e Debian -e Raspbian -e Ubuntu -e SteamOS -e Kali -e Parrot "
+	"-e Devuan -e Cumulus -e Mint -e UOS -e Uos -e uos -e Deepin -e deepin "
+	"/etc/os-release && p distfile_debian=1\n"
 	"for d in /usr/lib/python3/dist-packages /usr/local/lib/python3*/dist-packages; do\n"
 	"  [ -e \"$d/distro/__init__.py\" ] && { p pydistro=1; break; }\n"
 	"done\n";
