@@ -134,17 +134,18 @@ def object_pass(root, build):
                      for n in sorted(os.listdir(d)) if n.endswith(".o")]
     if not objs:
         return [f"no objects under '{build}': build first"]
-    defined, used = {}, {}
-    for path, layer, unit in objs:
-        out = subprocess.run(["nm", path], capture_output=True, text=True,
-                             check=True).stdout
-        used[path] = set()
-        for line in out.splitlines():
-            f = line.split()
-            if len(f) == 3 and f[1] in "TDBRC":
-                defined[f[2]] = (path, layer, unit)
-            elif len(f) == 2 and f[0] == "U":
-                used[path].add(f[1])
+    defined, used = {}, {path: set() for path, _, _ in objs}
+    where = {path: (path, layer, unit) for path, layer, unit in objs}
+    # one nm for all (one each took 16 s): -A names the object per line
+    out = subprocess.run(["nm", "-A"] + [path for path, _, _ in objs],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        path, _, rest = line.partition(":")
+        f = rest.split()
+        if len(f) == 3 and f[1] in "TDBRC":
+            defined[f[2]] = where[path]
+        elif len(f) == 2 and f[0] == "U":
+            used[path].add(f[1])
     errors, edges = [], {}
     for path, layer, unit in objs:
         for sym in sorted(used[path]):
