@@ -343,7 +343,7 @@ static void ok_result(struct val *r, const struct task_ctx *ctx,
 	val_dict_set_str(r, "path", arg_str(ctx, "dest"));
 	val_dict_set_str(r, "checksum", st->sha1);
 	val_dict_set_int(r, "size", st->size);
-	mode_format(&mode, st->mode);
+	mode_format_info(&mode, st->mode);
 	val_dict_set_str(r, "mode", mode.ptr);
 	val_dict_set_str(r, "owner", st->owner);
 	val_dict_set_str(r, "group", st->group);

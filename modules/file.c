@@ -93,7 +93,7 @@ static struct val *path_result(const char *state, const char *path,
 	val_dict_set_str(r, !strcmp(state, "link") || !strcmp(state, "hard") ||
 			 !strcmp(state, "touch") ? "dest" : "path", path);
 	if (st->exists) {
-		mode_format(&m, st->mode);
+		mode_format_info(&m, st->mode);
 		val_dict_set_str(r, "mode", m.ptr);
 		val_dict_set_str(r, "owner", st->owner);
 		val_dict_set_str(r, "group", st->group);

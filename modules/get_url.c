@@ -179,7 +179,7 @@ static void path_info(struct val *res, const struct file_state *st)
 
 	if (!st->exists)
 		return;
-	mode_format(&mode, st->mode);
+	mode_format_info(&mode, st->mode);
 	val_dict_set_int(res, "uid", st->uid);
 	val_dict_set_int(res, "gid", st->gid);
 	val_dict_set_str(res, "owner", st->owner);

@@ -479,7 +479,7 @@ static struct val *base_result(const struct task_ctx *ctx,
 	if (arg_bool(ctx, "list_files", false) && u->files)
 		val_dict_set(res, "files", val_ref(u->files));
 	if (u->dest.exists) {
-		mode_format(&mode, u->dest.mode);
+		mode_format_info(&mode, u->dest.mode);
 		val_dict_set_int(res, "uid", u->dest.uid);
 		val_dict_set_int(res, "gid", u->dest.gid);
 		val_dict_set_str(res, "owner", u->dest.owner);

@@ -616,7 +616,7 @@ static int path_info(struct val *res, const struct task_ctx *ctx,
 	file_state_init(&st);
 	if ((error = file_state_read(&st, ctx, path, 0)) < 0 || !st.exists)
 		goto out;
-	mode_format(&mode, st.mode);
+	mode_format_info(&mode, st.mode);
 	val_dict_set_int(res, "uid", st.uid);
 	val_dict_set_int(res, "gid", st.gid);
 	val_dict_set_str(res, "owner", st.owner);

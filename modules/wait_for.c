@@ -212,7 +212,7 @@ static struct val *ok_result(const struct task_ctx *ctx, const struct poll *p,
 		/* what Ansible adds to a result with a path that exists */
 		struct buf mode = BUF_INIT;
 
-		mode_format(&mode, p->st.mode);
+		mode_format_info(&mode, p->st.mode);
 		val_dict_set_int(res, "uid", p->st.uid);
 		val_dict_set_int(res, "gid", p->st.gid);
 		val_dict_set_str(res, "owner", p->st.owner);

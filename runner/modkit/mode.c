@@ -170,3 +170,8 @@ void mode_format(struct buf *out, unsigned int mode)
 {
 	buf_addf(out, "%04o", mode & 07777);
 }
+
+void mode_format_info(struct buf *out, unsigned int mode)
+{
+	buf_addf(out, "0%03o", mode & 07777);
+}

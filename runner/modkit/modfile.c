@@ -525,7 +525,7 @@ static int write_reply(struct apply_result *out, const struct file_want *w,
 	val_dict_set_str(out->result, "state", "file");
 	if (now.exists) {
 		buf_reset(&mode);
-		mode_format(&mode, now.mode);
+		mode_format_info(&mode, now.mode);
 		val_dict_set_str(out->result, "checksum", now.sha1);
 		val_dict_set_int(out->result, "size", now.size);
 		val_dict_set_str(out->result, "mode", mode.ptr);
@@ -682,7 +682,7 @@ static void ok_result(struct val **out, const struct copy_plan *cp)
 	val_dict_set_str(*out, "path", cp->path);
 	val_dict_set_str(*out, "checksum", cp->st.sha1);
 	val_dict_set_int(*out, "size", cp->st.size);
-	mode_format(&mode, cp->st.mode);
+	mode_format_info(&mode, cp->st.mode);
 	val_dict_set_str(*out, "mode", mode.ptr);
 	val_dict_set_str(*out, "owner", cp->st.owner);
 	val_dict_set_str(*out, "group", cp->st.group);

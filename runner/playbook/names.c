@@ -12,7 +12,7 @@
 /* ansible-core 2.14's ansible.builtin modules and well-known others. */
 static const char *const ansible_modules[] = {
 	"async_status", "debconf", "dnf",
-	"dpkg_selections", "expect", "find", "firewalld",
+	"dpkg_selections", "expect", "firewalld",
 	"getent", "import_role", "include", "include_role", "iptables",
 	"known_hosts", "package_facts", "raw", "reboot",
 	"rpm_key", "script", "selinux", "service_facts", "set_stats",

@@ -215,7 +215,10 @@ def same(a, t, key=None):
         return a.keys() == t.keys() and all(same(v, t[k], k)
                                             for k, v in a.items())
     if isinstance(a, list) and isinstance(t, list):
-        return len(a) == len(t) and all(same(x, y) for x, y in zip(a, t))
+        # find's files: each a stat
+        return len(a) == len(t) and all(
+            same(x, y, "stat" if key == "files" else None)
+            for x, y in zip(a, t))
     if t == SECRET and isinstance(a, str):
         return True
     if key == "elapsed" and type(a) is int and type(t) is int:
@@ -248,6 +251,14 @@ def explain(path, a, t, key=None):
             elif not same(a[k], t[k], k):
                 out.extend(explain(p, a[k], t[k], k))
         return out or ["%s: ansible %s, tend %s" % (path, show(a), show(t))]
+    if isinstance(a, list) and isinstance(t, list) and len(a) == len(t):
+        sub = "stat" if key == "files" else None
+        out = []
+        for i, (x, y) in enumerate(zip(a, t)):
+            if not same(x, y, sub):
+                out.extend(explain("%s[%d]" % (path, i), x, y, sub))
+        if out:
+            return out
     return ["%s: ansible %s, tend %s" % (path, show(a), show(t))]
 
 

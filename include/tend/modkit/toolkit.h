@@ -39,6 +39,11 @@ int mode_parse(unsigned int *out, const struct val *mode,
 
 /* Format permission bits as Ansible shows them: "0644". */
 void mode_format(struct buf *out, unsigned int mode);
+/*
+ * As the file modules' results show them (Ansible's add_path_info):
+ * "0644", and "04755" where stat and find say "4755".
+ */
+void mode_format_info(struct buf *out, unsigned int mode);
 
 /*
  * Find a controller-side file for `src` as Ansible does: an absolute path
