@@ -172,25 +172,6 @@ static int read_probe(struct gu_plan *g, const struct buf *out)
 	return n;
 }
 
-/* What Ansible adds to a result whose dest exists (add_path_info). */
-static void path_info(struct val *res, const struct file_state *st)
-{
-	struct buf mode = BUF_INIT;
-
-	if (!st->exists)
-		return;
-	mode_format_info(&mode, st->mode);
-	val_dict_set_int(res, "uid", st->uid);
-	val_dict_set_int(res, "gid", st->gid);
-	val_dict_set_str(res, "owner", st->owner);
-	val_dict_set_str(res, "group", st->group);
-	val_dict_set_str(res, "mode", mode.ptr);
-	val_dict_set_int(res, "size", st->size);
-	val_dict_set_str(res, "state", st->type == 'd' ? "directory" :
-			 st->type == 'l' ? "link" : "file");
-	buf_release(&mode);
-}
-
 /* The result of "file already exists" (a matching checksum). */
 static struct val *exists_result(const struct task_ctx *ctx,
 				 const struct file_state *st, bool changed)
@@ -204,7 +185,7 @@ static struct val *exists_result(const struct task_ctx *ctx,
 	val_dict_set_str(res, "url", arg_str(ctx, "url"));
 	val_dict_set_str(res, "msg", changed ? "file already exists but file "
 			 "attributes changed" : "file already exists");
-	path_info(res, st);
+	file_state_info(res, st);
 	return res;
 }
 
@@ -838,7 +819,7 @@ static int place(struct apply_result *out, const struct task_ctx *ctx,
 	buf_addf(&out->msg, "OK (%s bytes)", d->cl ? d->cl : "unknown");
 	if (is_http(arg_str(ctx, "url")))
 		val_dict_set_int(out->result, "status_code", d->code);
-	path_info(out->result, &f.after);
+	file_state_info(out->result, &f.after);
 	if (f.backup)
 		val_dict_set_str(out->result, "backup_file", f.backup);
 out:
@@ -896,7 +877,7 @@ static int get_url_apply(struct apply_result *out, const struct task_ctx *ctx,
 		val_dict_set_int(out->result, "status_code", 304);
 		buf_addf(&out->msg, "HTTP Error 304: %s",
 			 d.reason && *d.reason ? d.reason : "Not Modified");
-		path_info(out->result, &g->st);
+		file_state_info(out->result, &g->st);
 	} else if (is_http(arg_str(ctx, "url")) && d.code != 200) {
 		struct buf r = BUF_INIT;
 

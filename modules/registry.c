@@ -9,7 +9,8 @@
  */
 
 extern const struct tend_module mod_file, mod_copy, mod_template,
-	mod_lineinfile, mod_blockinfile, mod_stat, mod_find, mod_command,
+	mod_lineinfile, mod_blockinfile, mod_stat, mod_find, mod_tempfile,
+	mod_command,
 	mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
@@ -32,6 +33,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_assemble,
 	&mod_stat,
 	&mod_find,
+	&mod_tempfile,
 	&mod_slurp,
 	&mod_fetch,
 	/* downloads */

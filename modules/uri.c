@@ -610,24 +610,12 @@ static int path_info(struct val *res, const struct task_ctx *ctx,
 		     const char *path)
 {
 	struct file_state st;
-	struct buf mode = BUF_INIT;
 	int error;
 
 	file_state_init(&st);
-	if ((error = file_state_read(&st, ctx, path, 0)) < 0 || !st.exists)
-		goto out;
-	mode_format_info(&mode, st.mode);
-	val_dict_set_int(res, "uid", st.uid);
-	val_dict_set_int(res, "gid", st.gid);
-	val_dict_set_str(res, "owner", st.owner);
-	val_dict_set_str(res, "group", st.group);
-	val_dict_set_str(res, "mode", mode.ptr);
-	val_dict_set_str(res, "state", st.type == 'l' ? "link" : st.type == 'd' ?
-			 "directory" : "file");
-	val_dict_set_int(res, "size", st.size);
-out:
+	if ((error = file_state_read(&st, ctx, path, 0)) >= 0)
+		file_state_info(res, &st);
 	file_state_release(&st);
-	buf_release(&mode);
 	return error;
 }
 

@@ -208,21 +208,8 @@ static struct val *ok_result(const struct task_ctx *ctx, const struct poll *p,
 		     val_ref(p->groupdict) : val_dict());
 	val_dict_set(res, "path", path ? val_str(path) : val_null());
 	val_dict_set_int(res, "elapsed", elapsed);
-	if (path && p->st.exists) {
-		/* what Ansible adds to a result with a path that exists */
-		struct buf mode = BUF_INIT;
-
-		mode_format_info(&mode, p->st.mode);
-		val_dict_set_int(res, "uid", p->st.uid);
-		val_dict_set_int(res, "gid", p->st.gid);
-		val_dict_set_str(res, "owner", p->st.owner);
-		val_dict_set_str(res, "group", p->st.group);
-		val_dict_set_str(res, "mode", mode.ptr);
-		val_dict_set_int(res, "size", p->st.size);
-		val_dict_set_str(res, "state", p->st.type == 'd' ? "directory" :
-				 "file");
-		buf_release(&mode);
-	}
+	if (path) /* what Ansible adds to a result with a path */
+		file_state_info(res, &p->st);
 	return res;
 }
 

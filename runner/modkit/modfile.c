@@ -240,6 +240,24 @@ int file_state_judge(struct file_state *out, const struct exec_result *res,
 	return file_state_parse(out, &res->out, &pos);
 }
 
+void file_state_info(struct val *res, const struct file_state *st)
+{
+	struct buf mode = BUF_INIT;
+
+	if (!st->exists)
+		return;
+	mode_format_info(&mode, st->mode);
+	val_dict_set_int(res, "uid", st->uid);
+	val_dict_set_int(res, "gid", st->gid);
+	val_dict_set_str(res, "owner", st->owner);
+	val_dict_set_str(res, "group", st->group);
+	val_dict_set_str(res, "mode", mode.ptr);
+	val_dict_set_str(res, "state", st->type == 'd' ? "directory" :
+			 st->type == 'l' ? "link" : "file");
+	val_dict_set_int(res, "size", st->size);
+	buf_release(&mode);
+}
+
 int file_state_read(struct file_state *out, const struct task_ctx *ctx,
 		    const char *path, unsigned int flags)
 {

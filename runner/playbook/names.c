@@ -16,7 +16,7 @@ static const char *const ansible_modules[] = {
 	"getent", "import_role", "include", "include_role", "iptables",
 	"known_hosts", "package_facts", "raw", "reboot",
 	"rpm_key", "script", "selinux", "service_facts", "set_stats",
-	"subversion", "synchronize", "sysvinit", "tempfile", "ufw",
+	"subversion", "synchronize", "sysvinit", "ufw",
 	"validate_argument_spec", "wait_for_connection", "yum",
 	"yum_repository", "zypper", NULL,
 };

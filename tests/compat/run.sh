@@ -58,7 +58,9 @@
 #     values (not the keys: tend's must have them) of ansible_job_id,
 #     results_file and erased (an async job's id, drawn at random by each
 #     run, and its file's path, named after it: a case asserts their shape
-#     instead, e.g. results_file ends with /ansible_job_id), and the
+#     instead, e.g. results_file ends with /ansible_job_id), tempfile's
+#     path but for its shape (the same directory and length, differing in
+#     one run of eight of [a-z0-9_]: each run draws the name), and the
 #     msg of a failure of any module but fail/assert/debug (error wording
 #     is each tool's own). Keys only tend gives are not compared. A value
 #     that is itself a registered result (a `debug: var=` of one, or the

@@ -164,6 +164,13 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 void file_probe_script(struct buf *script);
 
 /*
+ * What Ansible adds to a result that names a path (add_path_info): the
+ * uid, gid, owner, group, mode (mode_format_info), state ("file",
+ * "directory", "link") and size of what is there; nothing when nothing is.
+ */
+void file_state_info(struct val *res, const struct file_state *st);
+
+/*
  * Parse one tend_probe record starting at *pos in `out` (the script's
  * stdout), advancing *pos past it. Returns 0 or -1 with the error set.
  */
