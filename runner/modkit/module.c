@@ -395,15 +395,52 @@ static struct val *coerce(const struct arg_spec *a, const struct val *v,
 	return nv;
 }
 
-static bool check_choice(const struct arg_spec *a, const struct val *v,
+/*
+ * The one choice a YAML bool stands for, as Ansible's argument check
+ * finds it: a value that reads 'True' ('False') is the only choice among
+ * y, yes, on, 1, true, t (n, no, off, 0, false, f), if there is exactly
+ * one and the value is not itself a choice (apt's `upgrade: true` is
+ * "yes"); else NULL.
+ */
+static const char *bool_choice(const struct arg_spec *a, const char *text)
+{
+	static const char *const yes[] = { "y", "yes", "on", "1", "true", "t",
+					   NULL };
+	static const char *const no[] = { "n", "no", "off", "0", "false", "f",
+					  NULL };
+	const char *const *set = !strcmp(text, "True") ? yes :
+		!strcmp(text, "False") ? no : NULL;
+	const char *found = NULL;
+
+	for (size_t i = 0; set && a->choices[i]; i++)
+		if (!strcmp(a->choices[i], text))
+			return NULL; /* a choice as it is */
+	for (size_t i = 0; set && a->choices[i]; i++)
+		for (size_t j = 0; set[j]; j++)
+			if (!strcmp(a->choices[i], set[j])) {
+				if (found)
+					return NULL;
+				found = a->choices[i];
+			}
+	return found;
+}
+
+static bool check_choice(const struct arg_spec *a, struct val **v,
 			 const struct srcpos *pos, struct diags *d)
 {
 	struct buf text = BUF_INIT, list = BUF_INIT;
+	const char *as_bool;
 	bool ok = false;
 
-	if (!a->choices || val_is(v, VAL_NULL))
+	if (!a->choices || val_is(*v, VAL_NULL))
 		return true;
-	add_text(&text, v);
+	add_text(&text, *v);
+	if ((as_bool = bool_choice(a, text.ptr))) {
+		val_unref(*v);
+		*v = val_str(as_bool);
+		buf_reset(&text);
+		buf_adds(&text, as_bool);
+	}
 	for (size_t i = 0; a->choices[i]; i++) {
 		if (!strcmp(text.ptr, a->choices[i]))
 			ok = true;
@@ -511,7 +548,7 @@ int args_normalize(struct val **out, const struct tend_module *m,
 		}
 		if (!(nv = coerce(a, v, vpos, d)))
 			continue;
-		if (!check_choice(a, nv, vpos, d)) {
+		if (!check_choice(a, &nv, vpos, d)) {
 			val_unref(nv);
 			continue;
 		}

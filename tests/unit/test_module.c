@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 extern const struct tend_module mod_file, mod_copy, mod_template, mod_stat,
-	mod_command, mod_shell;
+	mod_command, mod_shell, mod_apt;
 
 /*
  * Each test gets a temp dir, the local transport and a read-only view of
@@ -212,6 +212,33 @@ static void test_module__args_normalize(void **state)
 	free(msg);
 	msg = args_error(&mod_file, kv("state=directory"), true);
 	assert_string_equal(msg, "missing required arguments: path");
+	free(msg);
+	/* a YAML bool where the choices hold one yes-word (no-word) */
+	raw = val_dict();
+	val_dict_set(raw, "upgrade", val_bool(true));
+	assert_ok(args_normalize(&args, &mod_apt, raw, NULL, &d, true));
+	assert_string_equal(val_cstr(val_dict_get(args, "upgrade")), "yes");
+	val_unref(args);
+	val_unref(raw);
+	raw = val_dict();
+	val_dict_set(raw, "upgrade", val_bool(false));
+	val_dict_set_str(raw, "name", "x");
+	assert_ok(args_normalize(&args, &mod_apt, raw, NULL, &d, true));
+	assert_string_equal(val_cstr(val_dict_get(args, "upgrade")), "no");
+	val_unref(args);
+	val_unref(raw);
+	/* as Ansible: only the spelling Python's str() gives a bool */
+	msg = args_error(&mod_apt, kv("upgrade=true"), true);
+	assert_string_equal(msg, "value of 'upgrade' must be one of: no, yes, "
+			    "safe, full, dist, got 'true'");
+	free(msg);
+	/* no yes-word among the choices: refused as before */
+	raw = val_dict();
+	val_dict_set_str(raw, "path", "/x");
+	val_dict_set(raw, "state", val_bool(true));
+	msg = args_error(&mod_file, raw, true);
+	assert_string_equal(msg, "value of 'state' must be one of: file, "
+			    "directory, link, hard, absent, touch, got 'True'");
 	free(msg);
 	msg = args_error(&mod_file, kv("path=/x mode=u+q"), true);
 	assert_string_equal(msg, "invalid value for 'mode': invalid mode 'u+q'");
