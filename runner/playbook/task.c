@@ -1,9 +1,14 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
+#include "tend/util/fs.h"
 #include "tend/modkit/module.h"
 #include "tend/lang/template.h"
 #include "tend/data/yaml.h"
 #include "tend/playbook/playbook_int.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <unistd.h>
 
 /*
  * One task: find the key that says what it does (action.c), then run
@@ -120,6 +125,14 @@ static int find_action(struct loadctx *lc, const struct val *v,
 	return TEND_EPARSE;
 }
 
+/* Nothing at `path` (beneath `root`, if set); not a path leading out. */
+static bool missing(const char *path, const char *root)
+{
+	if (!root)
+		return access(path, F_OK) != 0 && errno == ENOENT;
+	return fs_exists_beneath(root, path) == 0;
+}
+
 /*
  * An include whose file name has no template is loaded now, before the
  * task's keywords are checked, so the file's problems are listed first.
@@ -129,7 +142,7 @@ static int load_static_include(struct loadctx *lc, struct task *t,
 {
 	const struct val *f;
 	char *path;
-	int error;
+	int error = 0;
 
 	if (t->kind != TASK_INCLUDE)
 		return 0;
@@ -139,6 +152,26 @@ static int load_static_include(struct loadctx *lc, struct task *t,
 	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir,
 				     lc->root);
 	t->include_static = true;
+	if (val_cstr(f)[0] != '/' && f->pos.file && missing(path, lc->root)) {
+		/* both places Ansible looks, when they are two */
+		char *copy = xstrdup(f->pos.file);
+		const char *dir = dirname(copy);
+		struct buf beside = BUF_INIT;
+
+		buf_addf(&beside, "%s/%s", dir, val_cstr(f));
+		if (strcmp(beside.ptr, path)) {
+			diags_add(lc->d, &f->pos, "cannot find tasks file '%s' "
+				  "in %s nor in the playbook's directory (%s)",
+				  val_cstr(f), dir, path);
+			error = TEND_EPARSE;
+		}
+		buf_release(&beside);
+		free(copy);
+		if (error) {
+			free(path);
+			return error;
+		}
+	}
 	/* an include_tasks handler runs plain tasks; an import brings handlers */
 	error = task_load_file(lc, &t->included, path, &f->pos,
 			       handler && strcmp(t->action, "include_tasks"));

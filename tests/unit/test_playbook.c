@@ -570,6 +570,8 @@ static void test_playbook__error_include(void **state)
 {
 	(void)state;
 	assert_int_equal(load_bad("include-missing.bad.yml"), 1);
+	/* from a file in another directory: both places looked in */
+	assert_int_equal(load_bad("include-missing-nested.bad.yml"), 1);
 	/* an error inside an included file names that file */
 	assert_int_equal(load_bad("include-error.bad.yml"), 1);
 }
