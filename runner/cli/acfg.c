@@ -18,6 +18,24 @@ static bool from_env(const struct cli_args *a, enum acfg_setting s)
 	return o && !strncmp(o, "ANSIBLE_", 8);
 }
 
+/* gathering and the fact cache: checked by the table (data/ansiblecfg.c) */
+static void fact_cache_of(struct cli_args *a)
+{
+	const char *g = ansiblecfg_get(a->acfg, ACFG_GATHERING);
+	const char *c = ansiblecfg_get(a->acfg, ACFG_FACT_CACHING);
+	const char *t = ansiblecfg_get(a->acfg, ACFG_FACT_CACHING_TIMEOUT);
+
+	a->facts.gathering = !g ? GATHER_IMPLICIT :
+			     !strcmp(g, "smart") ? GATHER_SMART :
+			     !strcmp(g, "explicit") ? GATHER_EXPLICIT :
+			     GATHER_IMPLICIT;
+	a->facts.dir = c && !strcmp(c, "jsonfile") ?
+		       ansiblecfg_get(a->acfg, ACFG_FACT_CACHING_CONNECTION) :
+		       NULL;
+	a->facts.prefix = ansiblecfg_get(a->acfg, ACFG_FACT_CACHING_PREFIX);
+	a->facts.timeout = t ? atol(t) : 86400;
+}
+
 int cli_load_ansiblecfg(struct cli_args *a)
 {
 	struct diags d = DIAGS_INIT;
@@ -46,6 +64,7 @@ int cli_load_ansiblecfg(struct cli_args *a)
 	if ((v = ansiblecfg_get(a->acfg, ACFG_FORCE_HANDLERS)) &&
 	    !strcmp(v, "true"))
 		a->force_handlers = true;
+	fact_cache_of(a);
 	return cli_ansiblecfg_ssh_args(a) < 0 ? EXIT_ERROR : 0;
 }
 

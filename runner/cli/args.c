@@ -305,6 +305,9 @@ static int set_flag_opt(struct cli_args *a, const struct cli_opt *o)
 	case OPT_FORCE_HANDLERS:
 		a->force_handlers = true;
 		break;
+	case OPT_FLUSH_CACHE:
+		a->flush_cache = true;
+		break;
 	case OPT_CHECK:
 		a->check = true;
 		break;
@@ -413,6 +416,7 @@ static int set_opt(struct cli_args *a, const struct cli_opt *o,
 	case OPT_UNKNOWN_IS_CHANGE:
 	case OPT_DIFF:
 	case OPT_FORCE_HANDLERS:
+	case OPT_FLUSH_CACHE:
 	case OPT_CHECK:
 	case OPT_VERBOSE:
 	case OPT_NO_COLOR:

@@ -72,6 +72,9 @@ static const struct cli_opt run_opts[] = {
 	{ OPT_FORKS, 'f', "forks", "N", "hosts in parallel (default 10)" },
 	{ OPT_FORCE_HANDLERS, 0, "force-handlers", NULL,
 	  "run notified handlers on a host even after it failed" },
+	{ OPT_FLUSH_CACHE, 0, "flush-cache", NULL,
+	  "start without the cached facts of ansible.cfg's fact_caching "
+	  "jsonfile (an apply removes the inventory hosts' files)" },
 	{ OPT_FORMAT, 0, "format", "FMT",
 	  "text (default), json, markdown or junit" },
 	{ OPT_OUT, 'o', "out", "PATH",

@@ -121,12 +121,14 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 		.skip_tags = a->skip_tags, .forks = a->forks,
 		.verbosity = a->verbosity,
 		.force_handlers = a->force_handlers,
+		.facts = a->facts,
 		.commit = a->src.dir ? a->src.commit : NULL,
 		.no_window = a->no_window, .lock_timeout = a->lock_timeout,
 		.override_change_window = a->override_cw, .reason = a->reason,
 		.trigger = a->trigger,
 	};
 
+	o.facts.flush = a->flush_cache;
 	/* a plan names the files beneath its source (or playbook) by relative path */
 	o.bind = (struct plan_bind){
 		.hasher = a->hasher, .reads = a->reads,

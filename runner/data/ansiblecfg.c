@@ -25,7 +25,13 @@
  * A row's key "*" covers its whole section.
  */
 enum kind { HONOUR, INERT, ONLY, REFUSE };
-enum type { T_STR, T_PATH, T_PATHLIST, T_PATHSPEC, T_INT, T_BOOL, T_LIST };
+/*
+ * T_CWDPATH: `~` and $VARS expanded, relative to the current directory
+ * (a plugin's own path option, not the config manager's `path` type);
+ * T_SECS: a whole number from 0 up.
+ */
+enum type { T_STR, T_PATH, T_CWDPATH, T_PATHLIST, T_PATHSPEC, T_INT, T_SECS,
+	    T_BOOL, T_LIST };
 
 struct row {
 	const char *section, *key, *env;
@@ -90,10 +96,20 @@ static const struct row rows[] = {
 	  "ANSIBLE_SSH_HOST_KEY_CHECKING", T_BOOL, "true",
 	  "tend always checks host keys (strict, against known_hosts); it "
 	  "cannot be switched off"),
-	O("defaults", "gathering", "ANSIBLE_GATHERING", T_STR, "implicit",
-	  "tend gathers as each play's gather_facts says (implicit)"),
-	O("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN", T_STR, "memory",
-	  "tend keeps facts in memory for the run"),
+	H("defaults", "gathering", "ANSIBLE_GATHERING", ACFG_GATHERING, T_STR,
+	  "implicit, explicit or smart: when a play gathers facts"),
+	H("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN", ACFG_FACT_CACHING,
+	  T_STR, "memory (for the run) or jsonfile (a JSON file per host, "
+	  "kept between runs); other cache plugins are refused"),
+	H("defaults", "fact_caching_connection",
+	  "ANSIBLE_CACHE_PLUGIN_CONNECTION", ACFG_FACT_CACHING_CONNECTION,
+	  T_CWDPATH, "jsonfile's directory (made when missing)"),
+	H("defaults", "fact_caching_timeout", "ANSIBLE_CACHE_PLUGIN_TIMEOUT",
+	  ACFG_FACT_CACHING_TIMEOUT, T_SECS, "seconds a host's cached facts "
+	  "stay valid (0: always; default 86400)"),
+	H("defaults", "fact_caching_prefix", "ANSIBLE_CACHE_PLUGIN_PREFIX",
+	  ACFG_FACT_CACHING_PREFIX, T_STR, "jsonfile's file names: PREFIX "
+	  "then the host's name"),
 	O("defaults", "strategy", "ANSIBLE_STRATEGY", T_STR, "linear",
 	  "plays run with the linear strategy unless they say 'free'"),
 	O("defaults", "hash_behaviour", "ANSIBLE_HASH_BEHAVIOUR", T_STR,
@@ -698,6 +714,8 @@ static char *typed(const struct row *r, const char *raw, const char *base,
 	switch (r->type) {
 	case T_PATH:
 		return resolve_path(raw, base);
+	case T_CWDPATH:
+		return resolve_path(raw, NULL);
 	case T_PATHLIST:
 	case T_PATHSPEC:
 		for (const char *s = raw; *s;) {
@@ -732,6 +750,16 @@ static char *typed(const struct row *r, const char *raw, const char *base,
 		if (errno || end == raw || *end || n < 1 || n > 65535) {
 			diags_add(d, pos, "%s: expected a whole number from 1 to "
 				  "65535 for %s, got '%s'", origin, r->key, raw);
+			return NULL;
+		}
+		return xstrdup(raw);
+	case T_SECS:
+		errno = 0;
+		n = strtol(raw, &end, 10);
+		if (errno || end == raw || *end || n < 0) {
+			diags_add(d, pos, "%s: expected a whole number of "
+				  "seconds (0 or more) for %s, got '%s'",
+				  origin, r->key, raw);
 			return NULL;
 		}
 		return xstrdup(raw);
@@ -799,10 +827,29 @@ static void check_values(struct ansiblecfg *c, struct diags *d)
 {
 	const char *m = c->value[ACFG_BECOME_METHOD];
 	const char *inv = c->value[ACFG_INVENTORY];
+	const char *g = c->value[ACFG_GATHERING];
+	char *fc = c->value[ACFG_FACT_CACHING];
+
+	/* a cache plugin by its full name: ansible.builtin.jsonfile */
+	if (fc && !strncmp(fc, "ansible.builtin.", 16))
+		memmove(fc, fc + 16, strlen(fc + 16) + 1);
 
 	if (m && strcmp(m, "sudo") && strcmp(m, "su"))
 		diags_add(d, NULL, "%s: become_method '%s' is not supported "
 			  "(only sudo and su)", c->origin[ACFG_BECOME_METHOD], m);
+	if (g && strcmp(g, "implicit") && strcmp(g, "explicit") &&
+	    strcmp(g, "smart"))
+		diags_add(d, NULL, "%s: gathering '%s' is not one of implicit, "
+			  "explicit, smart", c->origin[ACFG_GATHERING], g);
+	if (fc && strcmp(fc, "memory") && strcmp(fc, "jsonfile"))
+		diags_add(d, NULL, "%s: fact_caching '%s' is not supported "
+			  "(tend: memory or jsonfile)",
+			  c->origin[ACFG_FACT_CACHING], fc);
+	else if (fc && !strcmp(fc, "jsonfile") &&
+		 !c->value[ACFG_FACT_CACHING_CONNECTION])
+		diags_add(d, NULL, "%s: fact_caching jsonfile needs "
+			  "fact_caching_connection (a writable directory)",
+			  c->origin[ACFG_FACT_CACHING]);
 	if (inv && strchr(inv, ','))
 		diags_add(d, NULL, "%s: several inventory sources ('%s') are not "
 			  "supported yet: give one", c->origin[ACFG_INVENTORY],

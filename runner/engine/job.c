@@ -56,6 +56,7 @@ static struct run_opts run_opts_of(const struct job_opts *o,
 		.forks = o->forks > 0 ? o->forks : 10,
 		.verbosity = o->verbosity,
 		.force_handlers = o->force_handlers,
+		.facts = o->facts,
 		.defaults = o->defaults, .hasher = o->bind.hasher,
 	};
 }
@@ -70,10 +71,14 @@ static int run_all(struct run_result *out, const struct job_opts *o,
 	 * it: a plan pass leaves the apply pass the inventory as loaded.
 	 */
 	struct inventory *inv = inventory_clone(o->inv);
+	struct run_opts later = *ro;
 	int error = 0;
 
+	/* an apply's --flush-cache removes the cache files once, first */
+	if (ro->mode == RUN_APPLY)
+		later.facts.flush = false;
 	for (size_t i = 0; i < o->pbs_nr && !error; i++)
-		error = run_playbook(out, o->pbs[i], inv, ro);
+		error = run_playbook(out, o->pbs[i], inv, i ? &later : ro);
 	/* the codes the job's caller tells apart are kept; the rest is -1 */
 	if (error < 0 && error != TEND_ELOCKED && error != TEND_EINTERRUPTED)
 		error = -1;

@@ -5,6 +5,7 @@
 #include "tend/common.h"
 #include "tend/util/buf.h"
 #include "tend/engine/run_int.h"
+#include "tend/data/truth.h"
 #include "tend/lang/template.h"
 #include "tend/transport/table.h"
 #include "tend/data/yaml.h"
@@ -288,15 +289,16 @@ static void host_magic_inventory(struct val *magic, const struct host *h)
  * run), and whether it failed or was unreachable in one (Ansible leaves
  * it out of every later play: it is marked so, and runs nothing).
  */
-static void host_carried(struct hoststate *hs, const struct runstate *rs)
+static void host_carried(struct hoststate *hs, struct runstate *rs)
 {
-	const struct val *c = val_dict_get(rs->carry, hs->name);
+	const struct val *c = run_carried(rs, hs->name);
 	const char *down = val_cstr(val_dict_get(rs->down, hs->name));
 
 	if (c) {
 		hs->factvars = val_ref(val_dict_get(c, "facts"));
 		hs->incvars = val_ref(val_dict_get(c, "incvars"));
 		hs->hostfacts = val_ref(val_dict_get(c, "hostfacts"));
+		hs->facts_gathered = truth_python(val_dict_get(c, "gathered"));
 	} else {
 		hs->factvars = val_dict();
 		hs->incvars = val_dict();
@@ -324,6 +326,7 @@ static void host_carry(struct runstate *rs, const struct hoststate *hs)
 	val_dict_set(c, "facts", val_ref(hs->factvars));
 	val_dict_set(c, "incvars", val_ref(hs->incvars));
 	val_dict_set(c, "hostfacts", val_ref(hs->hostfacts));
+	val_dict_set_bool(c, "gathered", hs->facts_gathered);
 	val_dict_set(rs->carry, hs->name, c);
 	if (hs->unreachable)
 		val_dict_set_str(rs->down, hs->name, "unreachable");
@@ -362,10 +365,10 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
  * hostvars of a host outside the play: its inventory vars, and what it
  * keeps from its earlier plays (facts, registered results).
  */
-static struct val *outside_vars(const struct runstate *rs, struct host *h)
+static struct val *outside_vars(struct runstate *rs, struct host *h)
 {
 	struct val *v = inventory_host_vars(rs->inv, h);
-	const struct val *c = val_dict_get(rs->carry, h->name);
+	const struct val *c = run_carried(rs, h->name);
 	static const char *const parts[] = { "facts", "incvars", "hostfacts" };
 
 	for (size_t i = 0; c && i < ARRAY_SIZE(parts); i++)
@@ -451,6 +454,36 @@ static bool gather_tagged(const struct play *p, const struct run_opts *o)
 	return yes;
 }
 
+/*
+ * Whether the play gathers facts, as ansible.cfg's gathering says:
+ * implicit unless it says gather_facts: false, explicit only when it
+ * says true; smart as implicit, but only on hosts without facts yet.
+ */
+static bool play_gathers(const struct play *p, const struct run_opts *o)
+{
+	if (o->facts.gathering == GATHER_EXPLICIT)
+		return p->gather_facts_set && p->gather_facts;
+	return p->gather_facts;
+}
+
+/* Gather facts on the batch's hosts (smart: those that have none). */
+static void gather_step(struct playctx *pc)
+{
+	size_t *only, n = 0;
+
+	if (pc->rs->opts->facts.gathering != GATHER_SMART) {
+		run_step(pc, NULL, false, NULL, 0);
+		return;
+	}
+	only = xcalloc(pc->nr ? pc->nr : 1, sizeof(*only));
+	for (size_t i = 0; i < pc->nr; i++)
+		if (!pc->hs[i].facts_gathered)
+			only[n++] = i;
+	if (n)
+		run_step(pc, NULL, false, only, n);
+	free(only);
+}
+
 /* Run the play's sections over its hosts, batch by batch (serial). */
 static int play_batches(struct playctx *pc)
 {
@@ -487,8 +520,8 @@ static int play_batches(struct playctx *pc)
 			if (error < 0)
 				break;
 		}
-		if (p->gather_facts && gather_tagged(p, o))
-			run_step(pc, NULL, false, NULL, 0);
+		if (play_gathers(p, o) && gather_tagged(p, o))
+			gather_step(pc);
 		run_section(pc, &p->pre_tasks);
 		run_section(pc, &p->tasks);
 		run_section(pc, &p->post_tasks);
@@ -795,35 +828,11 @@ out:
 	return error;
 }
 
-/*
- * Ansible's fact cache settings tend meets: facts are kept in memory for
- * the run (the memory plugin, Ansible's default), gathered as plays say
- * (gathering: implicit). Others are refused, not ignored.
- */
-static int fact_cache_settings(void)
-{
-	const char *c = getenv("ANSIBLE_CACHE_PLUGIN");
-	const char *g = getenv("ANSIBLE_GATHERING");
-
-	if (c && *c && strcmp(c, "memory") && strcmp(c, "ansible.builtin.memory"))
-		return tend_error_set("ANSIBLE_CACHE_PLUGIN=%s: not supported "
-				      "(tend keeps facts in memory for the run: "
-				      "fact_caching memory)", c);
-	if (g && *g && strcmp(g, "implicit"))
-		return tend_error_set("ANSIBLE_GATHERING=%s: not supported yet "
-				      "(tend gathers as each play's "
-				      "gather_facts says: implicit)", g);
-	return 0;
-}
-
 int run_playbook(struct run_result *out, const struct playbook *pb,
 		 struct inventory *inv, const struct run_opts *opts)
 {
 	struct runstate rs = { .res = out, .opts = opts, .pb = pb, .inv = inv };
 	int error = 0;
-
-	if (fact_cache_settings() < 0)
-		return -1;
 
 	pthread_mutex_init(&rs.lock, NULL);
 	pthread_mutex_init(&rs.step_lock, NULL);
@@ -854,7 +863,10 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 					    false);
 	rs.carry = val_dict();
 	rs.down = val_dict();
-	for (size_t i = 0; i < pb->nr && !tend_interrupted && !rs.stop; i++)
+	if (run_cache_start(&rs) < 0)
+		error = -1;
+	for (size_t i = 0; !error && i < pb->nr && !tend_interrupted &&
+			   !rs.stop; i++)
 		if ((error = run_play(&rs, pb->plays[i])) < 0)
 			break;
 	val_unref(rs.carry);

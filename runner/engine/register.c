@@ -68,7 +68,8 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 	    !truth_python(val_dict_get(result, "failed")) &&
 	    strcmp(t->action, "debug")) {
 		if (t->module && (t->module->flags & MOD_FACTS)) {
-			run_setup_facts(hc, facts);
+			run_setup_facts(hc, facts, !strcmp(t->module->name,
+							   "gather_facts"));
 			return;
 		}
 		facts = val_ref(facts);
@@ -80,6 +81,9 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 		if (hc->fact_host) {
 			facts_for(hc, t, facts);
 		} else {
+			/* Ansible's cacheable: the fact cache too */
+			if (hc->facts_cacheable)
+				run_cache_facts(hc, facts);
 			val_dict_update(t->module &&
 					(t->module->flags & MOD_INCLUDE_VARS) ?
 					hc->hs->incvars : hc->hs->hostfacts,

@@ -73,7 +73,8 @@ void run_gather_facts(struct hostctx *hc)
 		free(ss);
 		return;
 	}
-	run_set_facts(hs, facts);
+	run_set_facts(hs, facts, true);
+	run_cache_store(hc);
 	val_unref(facts);
 	run_add_event(hc, NULL, EV_OK, NULL, NULL);
 	free(ss);

@@ -192,6 +192,7 @@ static enum call_next call_prepare(struct call *c)
 	const struct task *t = c->t;
 	int error;
 
+	hc->facts_cacheable = false;
 	c->args = run_render_args(hc, t, c->sc, &error);
 	if (!c->args) {
 		if (run_plan_unknown(hc, error)) {
@@ -208,6 +209,10 @@ static enum call_next call_prepare(struct call *c)
 			buf_addf(&c->msg, "%s%s", i ? "; " : "", c->d.items[i]);
 		return CALL_FAIL;
 	}
+	/* set_fact's cacheable: its facts join the fact cache (register.c) */
+	hc->facts_cacheable = t->module &&
+			      !strcmp(t->module->name, "set_fact") &&
+			      truth_python(val_dict_get(c->norm, "cacheable"));
 
 	if (call_delegate(c) < 0 ||
 	    (c->hc->env_nr && run_env_render(&c->env, hc, c->sc) < 0)) {

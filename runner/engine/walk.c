@@ -519,8 +519,7 @@ static bool run_meta(struct hostctx *hc, const struct task *t,
 	} else if (!strcmp(t->meta, "end_batch")) {
 		hc->pc->end_play = true;
 	} else if (!strcmp(t->meta, "clear_facts")) {
-		val_unref(hc->hs->factvars);
-		hc->hs->factvars = val_dict();
+		run_cache_clear(hc);
 	} else if (!strcmp(t->meta, "reset_connection") && hc->hs->conn->t) {
 		/* the next task on this host opens a new connection */
 		transport_close(hc->hs->conn->t);

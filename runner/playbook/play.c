@@ -131,6 +131,7 @@ static void parse_collections(const struct kwarg *a)
 static void parse_gather_facts(const struct kwarg *a)
 {
 	playbook_parse_bool(a->lc, a->v, a->key, &a->p->gather_facts);
+	a->p->gather_facts_set = true;
 }
 
 /*

@@ -41,32 +41,6 @@ int source_cache_root(struct buf *out, const struct source_opts *o)
 	return 0;
 }
 
-/* mkdir -p */
-static int mkdirs(const char *path)
-{
-	struct buf b = BUF_INIT;
-	int error = 0;
-
-	buf_adds(&b, path);
-	for (char *p = b.ptr + 1; ; p++) {
-		char c = *p;
-
-		if (c != '/' && c)
-			continue;
-		*p = '\0';
-		if (mkdir(b.ptr, 0755) < 0 && errno != EEXIST) {
-			error = tend_error_set("cannot create '%s': %s", b.ptr,
-					       strerror(errno));
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	buf_release(&b);
-	return error;
-}
-
 static int rm_git_lock(const char *path, const struct stat *st, int flag,
 		       struct FTW *ftw)
 {
@@ -173,7 +147,7 @@ static int lock_cache(struct buf *dir, int *lock_fd,
 	if ((error = source_cache_root(dir, o)) < 0)
 		goto out;
 	buf_addf(dir, "/%s", hex);
-	if ((error = mkdirs(dir->ptr)) < 0)
+	if ((error = fs_mkdirs(dir->ptr, 0755)) < 0)
 		goto out;
 	buf_addf(&path, "%s/lock", dir->ptr);
 	error = lock_repo(lock_fd, path.ptr, 2 * timeout);
@@ -218,7 +192,7 @@ static int place_tree(struct source_result *out, git_repository *repo,
 	int error;
 
 	buf_addf(&tree, "%s/trees", dir);
-	if ((error = mkdirs(tree.ptr)) < 0)
+	if ((error = fs_mkdirs(tree.ptr, 0755)) < 0)
 		goto out;
 	if (o->worktree) {
 		buf_addf(&marker, "url: %s\ncommit: %s\n", u->url, out->commit);

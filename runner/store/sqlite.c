@@ -1,5 +1,6 @@
 #include "tend/common.h"
 #include "tend/store/sqlite_int.h"
+#include "tend/util/fs.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -54,21 +55,15 @@ static const struct store_ops sqlite_ops = {
 /* The directories above `path`, 0700, as needed. */
 static int mkdirs(const char *path)
 {
-	char *p = xstrdup(path);
-	int error = 0;
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int error;
 
-	for (char *s = p; *s; s++) {
-		if (*s != '/' || s == p)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			error = tend_error_set("cannot create '%s': %s", p,
-					       strerror(errno));
-			break;
-		}
-		*s = '/';
-	}
-	free(p);
+	if (!slash || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	error = fs_mkdirs(dir, 0700);
+	free(dir);
 	return error;
 }
 

@@ -267,6 +267,31 @@ out:
 	return error;
 }
 
+int fs_mkdirs(const char *dir, unsigned int mode)
+{
+	struct buf b = BUF_INIT;
+	int error = 0;
+
+	buf_adds(&b, dir);
+	for (char *p = b.ptr + 1; b.len > 1; p++) {
+		char c = *p;
+
+		if (c != '/' && c)
+			continue;
+		*p = '\0';
+		if (mkdir(b.ptr, (mode_t)mode) < 0 && errno != EEXIST) {
+			error = tend_error_set("cannot create '%s': %s", b.ptr,
+					       strerror(errno));
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	buf_release(&b);
+	return error;
+}
+
 int fs_home_dir(struct buf *out)
 {
 	const char *home = getenv("HOME");

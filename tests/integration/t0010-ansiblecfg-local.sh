@@ -191,7 +191,7 @@ cat >"$T/cfgdir/ansible.cfg" <<'CFG'
 [defaults]
 strategy_plugins = ./plugins
 host_key_checking = False
-gathering = smart
+gathering = eager
 Forks = 5
 not a setting
 
@@ -205,7 +205,7 @@ ANSIBLE_CONFIG="$T/cfgdir/ansible.cfg" run_tend 1 validate "$P/site.yml"
 C=$T/cfgdir/ansible.cfg
 expect_in "$T/err" "$C:2:1: [defaults] strategy_plugins is not supported yet (plugins)"
 expect_in "$T/err" "$C:3:1: [defaults] host_key_checking = False is not supported: tend always checks host keys"
-expect_in "$T/err" "$C:4:1: [defaults] gathering = smart is not supported"
+expect_in "$T/err" "$C:4: gathering 'eager' is not one of implicit, explicit, smart"
 expect_in "$T/err" "$C:6:1: expected 'key = value', got 'not a setting'"
 expect_in "$T/err" "$C:11:1: [ssh_connection] ssh_args = -o ProxyJump=bastion is not supported: only -o ControlMaster"
 expect_in "$T/err" "$C:12:1: section [defaults] given twice"

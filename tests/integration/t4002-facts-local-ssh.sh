@@ -93,8 +93,10 @@ run_tend 0 apply "$T/plays.yml"
 expect_in "$T/out" "local={}"
 expect_in "$T/out" "p2 True nomem"
 expect_in "$T/out" "p2b True True True"
+ANSIBLE_CACHE_PLUGIN=redis run_tend 1 apply "$T/plays.yml"
+expect_in "$T/err" "ANSIBLE_CACHE_PLUGIN: fact_caching 'redis' is not supported (tend: memory or jsonfile)"
 ANSIBLE_CACHE_PLUGIN=jsonfile run_tend 1 apply "$T/plays.yml"
-expect_in "$T/err" "ANSIBLE_CACHE_PLUGIN=jsonfile: not supported"
+expect_in "$T/err" "ANSIBLE_CACHE_PLUGIN: fact_caching jsonfile needs fact_caching_connection"
 
 # refused at validate, by name, with the position
 printf -- '- hosts: all\n  gather_subset: [network, dns]\n  tasks: []\n' >"$T/r1.yml"

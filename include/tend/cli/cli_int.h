@@ -28,6 +28,7 @@
 #include "tend/data/ansiblecfg.h"
 #include "tend/data/vault.h"
 #include "tend/engine/config.h"
+#include "tend/engine/run.h"
 #include "tend/inventory/inventory.h"
 #include "tend/playbook/playbook.h"
 #include "tend/source/source.h"
@@ -70,6 +71,9 @@ struct cli_args {
 	bool unknown_is_change; /* --unknown-is-change */
 	bool diff;
 	bool force_handlers; /* --force-handlers */
+	bool flush_cache;    /* --flush-cache */
+	/* ansible.cfg's gathering and fact cache (acfg.c), with flush_cache */
+	struct fact_cache_opts facts;
 	int verbosity;           /* -v, -vv ...: how many */
 	bool check;
 	bool no_color;
@@ -169,7 +173,7 @@ struct cli_args {
 
 enum opt_id {
 	OPT_INVENTORY, OPT_LIMIT, OPT_EXTRA, OPT_TAGS, OPT_SKIP_TAGS,
-	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FORMAT, OPT_DETAILED, OPT_UNKNOWN_IS_CHANGE, OPT_DIFF, OPT_CHECK,
+	OPT_FORKS, OPT_FORCE_HANDLERS, OPT_FLUSH_CACHE, OPT_FORMAT, OPT_DETAILED, OPT_UNKNOWN_IS_CHANGE, OPT_DIFF, OPT_CHECK,
 	OPT_NO_COLOR, OPT_STATS, OPT_STATE, OPT_HISTORY_LIMIT, OPT_OUT, OPT_EXPIRED,
 	OPT_MAX_PLAN_AGE, OPT_REPLAN, OPT_SECRETS, OPT_CONFIG, OPT_NO_WINDOW,
 	OPT_OVERRIDE_CW, OPT_REASON, OPT_TRIGGER, OPT_LOG_FORMAT, OPT_HOSTS, OPT_DURATION, OPT_ALL,

@@ -73,6 +73,7 @@ struct job_opts {
 	int forks;                  /* 0: 10 */
 	int verbosity;              /* -v count (0-4) */
 	bool force_handlers;        /* --force-handlers */
+	struct fact_cache_opts facts; /* gathering and the fact cache */
 
 	const char *commit;         /* source commit, recorded; or NULL */
 	bool no_window;             /* --no-window */

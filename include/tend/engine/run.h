@@ -61,6 +61,25 @@ struct run_hooks {
 
 enum { RUN_STEP_NO, RUN_STEP_YES, RUN_STEP_ALL };
 
+/*
+ * Ansible's fact gathering policy and fact cache (ansible.cfg's
+ * gathering and fact_caching*; docs/facts.md). Zeroed: implicit, memory.
+ */
+enum gathering { GATHER_IMPLICIT, GATHER_EXPLICIT, GATHER_SMART };
+
+struct fact_cache_opts {
+	enum gathering gathering;
+	/*
+	 * jsonfile: the directory of one JSON file per host (Ansible's
+	 * format), read at a host's first play and, in an apply, written
+	 * whenever its cached facts change; NULL: memory (the run only)
+	 */
+	const char *dir;
+	const char *prefix;   /* the files' name prefix, or NULL */
+	long timeout;         /* seconds a file stays valid; 0: always */
+	bool flush;           /* --flush-cache: start without the cache */
+};
+
 struct run_opts {
 	enum run_mode mode;
 	const char *limit;          /* --limit pattern, or NULL */
@@ -82,6 +101,7 @@ struct run_opts {
 	int verbosity;
 	bool quiet;                 /* no hooks: a verification pass */
 	bool force_handlers;        /* --force-handlers: every play's */
+	struct fact_cache_opts facts;
 	/*
 	 * A saved plan's hasher (util/pwhash.h): each event then gets the
 	 * args_fingerprint of what its task runs. NULL: it stays empty.

@@ -109,6 +109,8 @@ struct hoststate {
 	bool fatal_set;        /* a module call set `fatal` this step */
 	bool was_down;         /* failed or unreachable in an earlier play */
 	bool dirty;            /* hostfacts changed since hostvars */
+	bool facts_gathered;   /* a play gathered its facts (this run, or
+				  as its cache file says): smart skips it */
 	bool unknown_results;  /* plan: a registered result is unknown */
 	/*
 	 * plan: which task registered each unknown result (var -> the
@@ -261,6 +263,7 @@ struct hostctx {
 	 * to (its delegate), or NULL: this host's own.
 	 */
 	char *fact_host;
+	bool facts_cacheable; /* the call was a set_fact with cacheable */
 	/*
 	 * The `when` lists of the blocks and import_tasks around the task,
 	 * outermost first: each task evaluates them with its own (Ansible
@@ -566,9 +569,28 @@ void run_gather_facts(struct hostctx *hc);
  * the host's ansible_NAME variables and join ansible_facts: added to what
  * was gathered before in the run (Ansible's fact cache updates).
  */
-void run_set_facts(struct hoststate *hs, const struct val *facts);
-/* The setup module's ansible_facts (keyed ansible_NAME), merged. */
-void run_setup_facts(struct hostctx *hc, const struct val *facts);
+void run_set_facts(struct hoststate *hs, const struct val *facts,
+		   bool gathered);
+/*
+ * The setup module's ansible_facts (keyed ansible_NAME), merged;
+ * `gathered` for gather_facts' (smart gathering then skips the host).
+ */
+void run_setup_facts(struct hostctx *hc, const struct val *facts,
+		     bool gathered);
+/*
+ * facts.c: the fact cache (run.h fact_cache_opts). A cacheable set_fact's
+ * facts join the host's cached ones; run_cache_store writes the host's
+ * cache file (jsonfile, in an apply: whatever holds no secret);
+ * run_cache_clear is meta clear_facts. run_carried is rs->carry's entry
+ * of a host, read from its cache file when the run has none yet;
+ * run_cache_start reads every inventory host's (or, --flush-cache,
+ * removes them in an apply): -1 with the error set for a bad file.
+ */
+void run_cache_facts(struct hostctx *hc, const struct val *facts);
+void run_cache_store(struct hostctx *hc);
+void run_cache_clear(struct hostctx *hc);
+const struct val *run_carried(struct runstate *rs, const char *name);
+int run_cache_start(struct runstate *rs);
 /*
  * A plan connects to each host of the batch even when no task would (a
  * play of commands): a host that does not answer is unreachable.

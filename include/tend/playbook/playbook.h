@@ -156,6 +156,8 @@ struct play {
 	struct val *vars;          /* dict, never NULL */
 	struct val *vars_files;    /* raw paths (a list: the first found), or NULL */
 	bool gather_facts;
+	bool gather_facts_set;     /* the play says (ansible.cfg's gathering:
+				      explicit gathers only then) */
 	/*
 	 * The conditions of the import_playbook lines the play came
 	 * through, or NULL: fact gathering is skipped on a host where they

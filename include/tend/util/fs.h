@@ -80,6 +80,13 @@ int buf_write_file_atomic(const char *path, const void *data, size_t len,
 			  unsigned int mode);
 
 /*
+ * Make directory `dir` and those above it that are missing, each with
+ * `mode` (less the umask), as os.makedirs(dir, exist_ok=True). Returns 0
+ * or -1 with the error set.
+ */
+int fs_mkdirs(const char *dir, unsigned int mode);
+
+/*
  * Append the user's home directory: $HOME, else the password database's.
  * Returns 0 or -1 with the error set.
  */
