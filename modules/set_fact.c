@@ -4,7 +4,8 @@
 /* Any key is a fact to set: the spec has no fixed args. */
 static const struct arg_spec set_fact_args[] = {
 	{ "cacheable", ARG_BOOL, 0, NULL, NULL, "no",
-	  "Accepted for compatibility (tend keeps no fact cache)." },
+	  "yes: the facts also join the fact cache (ansible_facts; a jsonfile "
+	  "cache's file, docs/facts.md)." },
 	{ "*", ARG_ANY, 0, NULL, NULL, NULL,
 	  "Each other key=value sets a host variable for the rest of the "
 	  "run, above play and task vars." },

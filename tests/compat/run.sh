@@ -13,6 +13,10 @@
 # one a line, as they are (no quoting; empty lines are skipped), e.g.
 #   -e
 #   @vars.yml
+# An optional NAME/env holds environment variables for both tools, one
+# VAR=VALUE a line (ANSIBLE_GATHERING=smart); @RUN@ in a value is a
+# directory of the tool's own, empty when its apply starts and kept for
+# tend's replan (a fact cache: ANSIBLE_CACHE_PLUGIN_CONNECTION=@RUN@/facts).
 # A case with a directory NAME/serve/ gets a static HTTP server on a free
 # loopback port for its run (python3 -m http.server over that directory),
 # its port passed to both tools as `-e http_port=PORT`. A case with a
@@ -246,6 +250,17 @@ snap_roots() { # LEG SIDE DIR
 	done
 }
 
+# case_env CASE SIDE: export the case's env file, @RUN@ as SIDE's
+# directory (in a subshell of run_tool).
+case_env() {
+	[ -f "$1/env" ] || return 0
+	while IFS= read -r kv || [ -n "$kv" ]; do
+		[ -n "$kv" ] || continue
+		v=$(printf '%s\n' "${kv#*=}" | sed "s|@RUN@|$S/env/$2|g")
+		export "${kv%%=*}=$v"
+	done <"$1/env"
+}
+
 # run_tool ansible|tend CASE INVENTORY OUT: the tool's stdout in OUT, its
 # stderr in OUT.err, its exit code in OUT.rc. A function of its own so
 # that the case's args can become its positional parameters.
@@ -260,8 +275,14 @@ run_tool() {
 	[ -n "${http_port:-}" ] && set -- "$@" -e "http_port=$http_port"
 	[ -n "${http_socket:-}" ] && set -- "$@" -e "http_socket=$http_socket"
 	case $tool in
+	ansible|tend)
+		rm -rf "$S/env/$tool"
+		mkdir -p "$S/env/$tool"
+		;;
+	esac
+	case $tool in
 	ansible)
-		(cd "$dir" && env ANSIBLE_CONFIG="$S/ansible.cfg" \
+		(cd "$dir" && case_env "$dir" ansible && env ANSIBLE_CONFIG="$S/ansible.cfg" \
 			ANSIBLE_HOME="$S/ahome" ANSIBLE_LOCAL_TEMP="$S/atmp" \
 			ANSIBLE_REMOTE_TEMP="$S/rtmp" \
 			ANSIBLE_STDOUT_CALLBACK=json ANSIBLE_RETRY_FILES_ENABLED=0 \
@@ -272,11 +293,13 @@ run_tool() {
 			>"$out" 2>"$out.err"
 		;;
 	tend)
-		(cd "$dir" && "$TEND" apply --format json -i "$inv" "$@" \
+		(cd "$dir" && case_env "$dir" tend &&
+			"$TEND" apply --format json -i "$inv" "$@" \
 			site.yml) >"$out" 2>"$out.err"
 		;;
 	replan)
-		(cd "$dir" && "$TEND" plan --format json -i "$inv" "$@" \
+		(cd "$dir" && case_env "$dir" tend &&
+			"$TEND" plan --format json -i "$inv" "$@" \
 			site.yml) >"$out" 2>"$out.err" </dev/null
 		;;
 	esac
