@@ -3,7 +3,7 @@
 #include "tend/util/error.h"
 #include "tend/util/fs.h"
 #include "tend/util/readlog.h"
-#include "tend/data/ansiblecfg.h"
+#include "tend/data/ansiblecfg_int.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -12,252 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/*
- * What tend does with a key:
- *	HONOUR  the setting `s` is used (ansiblecfg_get)
- *	INERT   only Ansible's display, logs or Python internals: accepted,
- *	        no effect on what runs (docs/ansible-cfg.md says so)
- *	ONLY    accepted with the value tend's behaviour is (`only`, a
- *	        boolean when `bool_only`); any other value is refused
- *	REFUSE  a known key that changes what runs: refused by name (a key
- *	        absent from the table is refused too; a row lets its
- *	        ANSIBLE_* variable be refused as well)
- * A row's key "*" covers its whole section.
- */
-enum kind { HONOUR, INERT, ONLY, REFUSE };
-/*
- * T_CWDPATH: `~` and $VARS expanded, relative to the current directory
- * (a plugin's own path option, not the config manager's `path` type);
- * T_SECS: a whole number from 0 up.
- */
-enum type { T_STR, T_PATH, T_CWDPATH, T_PATHLIST, T_PATHSPEC, T_INT, T_SECS,
-	    T_BOOL, T_LIST };
-
-struct row {
-	const char *section, *key, *env;
-	enum kind kind;
-	enum acfg_setting s; /* HONOUR */
-	enum type type;
-	const char *only;    /* ONLY: the value accepted ("true"/"false": bool) */
-	const char *what;    /* what tend does with it */
-};
-
-/* ONLY's value for ssh options: connection sharing alone (control_only) */
-#define CONTROL_ONLY "\x01control"
-
-#define H(sec, key, env, s, type, what) \
-	{ sec, key, env, HONOUR, s, type, NULL, what }
-#define I(sec, key, env, what) { sec, key, env, INERT, 0, T_STR, NULL, what }
-#define O(sec, key, env, type, only, what) \
-	{ sec, key, env, ONLY, 0, type, only, what }
-#define R(sec, key, env, what) { sec, key, env, REFUSE, 0, T_STR, NULL, what }
-
-static const struct row rows[] = {
-	H("defaults", "inventory", "ANSIBLE_INVENTORY", ACFG_INVENTORY,
-	  T_PATHLIST, "the inventory when -i is not given (one source)"),
-	H("defaults", "roles_path", "ANSIBLE_ROLES_PATH", ACFG_ROLES_PATH,
-	  T_PATHSPEC, "where roles are looked for, after roles/ beside "
-	  "the playbook"),
-	H("defaults", "home", "ANSIBLE_HOME", ACFG_HOME, T_PATH,
-	  "the default roles path's first directory is HOME/roles"),
-	H("defaults", "remote_user", "ANSIBLE_REMOTE_USER", ACFG_REMOTE_USER,
-	  T_STR, "the SSH user when no play or inventory sets one"),
-	H("defaults", "remote_port", "ANSIBLE_REMOTE_PORT", ACFG_REMOTE_PORT,
-	  T_INT, "the SSH port when the inventory sets none"),
-	H("defaults", "private_key_file", "ANSIBLE_PRIVATE_KEY_FILE",
-	  ACFG_PRIVATE_KEY_FILE, T_PATH,
-	  "the SSH key when the inventory sets none"),
-	H("defaults", "forks", "ANSIBLE_FORKS", ACFG_FORKS, T_INT,
-	  "hosts in parallel when -f is not given"),
-	H("defaults", "timeout", "ANSIBLE_TIMEOUT", ACFG_TIMEOUT, T_INT,
-	  "the SSH connect timeout in seconds"),
-	H("ssh_connection", "timeout", "ANSIBLE_SSH_TIMEOUT", ACFG_TIMEOUT,
-	  T_INT, "the SSH connect timeout in seconds"),
-	H("defaults", "vault_password_file", "ANSIBLE_VAULT_PASSWORD_FILE",
-	  ACFG_VAULT_PASSWORD_FILE, T_PATH,
-	  "a vault password (an executable file is run for it)"),
-	H("defaults", "vault_identity_list", "ANSIBLE_VAULT_IDENTITY_LIST",
-	  ACFG_VAULT_IDENTITY_LIST, T_LIST,
-	  "vault passwords as LABEL@FILE, comma separated (as --vault-id)"),
-	H("defaults", "force_handlers", "ANSIBLE_FORCE_HANDLERS",
-	  ACFG_FORCE_HANDLERS, T_BOOL, "as --force-handlers when true"),
-	H("privilege_escalation", "become", "ANSIBLE_BECOME", ACFG_BECOME,
-	  T_BOOL, "plays that do not say 'become' become (true) or not"),
-	H("privilege_escalation", "become_user", "ANSIBLE_BECOME_USER",
-	  ACFG_BECOME_USER, T_STR, "the user to become when a play, block "
-	  "or task sets none"),
-	H("privilege_escalation", "become_method", "ANSIBLE_BECOME_METHOD",
-	  ACFG_BECOME_METHOD, T_STR, "sudo or su, when a play sets none"),
-
-	O("defaults", "host_key_checking", "ANSIBLE_HOST_KEY_CHECKING", T_BOOL,
-	  "true", "tend always checks host keys (strict, against "
-	  "known_hosts); it cannot be switched off"),
-	O("ssh_connection", "host_key_checking",
-	  "ANSIBLE_SSH_HOST_KEY_CHECKING", T_BOOL, "true",
-	  "tend always checks host keys (strict, against known_hosts); it "
-	  "cannot be switched off"),
-	H("defaults", "gathering", "ANSIBLE_GATHERING", ACFG_GATHERING, T_STR,
-	  "implicit, explicit or smart: when a play gathers facts"),
-	H("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN", ACFG_FACT_CACHING,
-	  T_STR, "memory (for the run) or jsonfile (a JSON file per host, "
-	  "kept between runs); other cache plugins are refused"),
-	H("defaults", "fact_caching_connection",
-	  "ANSIBLE_CACHE_PLUGIN_CONNECTION", ACFG_FACT_CACHING_CONNECTION,
-	  T_CWDPATH, "jsonfile's directory (made when missing)"),
-	H("defaults", "fact_caching_timeout", "ANSIBLE_CACHE_PLUGIN_TIMEOUT",
-	  ACFG_FACT_CACHING_TIMEOUT, T_SECS, "seconds a host's cached facts "
-	  "stay valid (0: always; default 86400)"),
-	H("defaults", "fact_caching_prefix", "ANSIBLE_CACHE_PLUGIN_PREFIX",
-	  ACFG_FACT_CACHING_PREFIX, T_STR, "jsonfile's file names: PREFIX "
-	  "then the host's name"),
-	O("defaults", "strategy", "ANSIBLE_STRATEGY", T_STR, "linear",
-	  "plays run with the linear strategy unless they say 'free'"),
-	O("defaults", "hash_behaviour", "ANSIBLE_HASH_BEHAVIOUR", T_STR,
-	  "replace", "a variable defined twice is replaced, not merged"),
-	O("defaults", "transport", "ANSIBLE_TRANSPORT", T_STR, "smart",
-	  "connections are SSH unless ansible_connection says local"),
-	O("defaults", "any_errors_fatal", "ANSIBLE_ANY_ERRORS_FATAL", T_BOOL,
-	  "false", "only plays and blocks that say so stop every host"),
-	O("defaults", "error_on_undefined_vars",
-	  "ANSIBLE_ERROR_ON_UNDEFINED_VARS", T_BOOL, "true",
-	  "an undefined variable is an error"),
-	O("defaults", "jinja2_native", "ANSIBLE_JINJA2_NATIVE", T_BOOL,
-	  "false", "templates render to strings, as Ansible's default"),
-	O("defaults", "private_role_vars", "ANSIBLE_PRIVATE_ROLE_VARS", T_BOOL,
-	  "false", "role vars are seen by the play after the role"),
-	O("defaults", "inject_facts_as_vars", "ANSIBLE_INJECT_FACT_VARS",
-	  T_BOOL, "true", "facts are also top-level ansible_* variables"),
-	O("defaults", "ask_pass", "ANSIBLE_ASK_PASS", T_BOOL, "false",
-	  "tend logs in with keys (agent or key file), never a password"),
-	O("defaults", "ask_vault_pass", "ANSIBLE_ASK_VAULT_PASS", T_BOOL,
-	  "false", "vault passwords come from files (--vault-password-file)"),
-	O("privilege_escalation", "become_ask_pass", "ANSIBLE_BECOME_ASK_PASS",
-	  T_BOOL, "false", "no become password prompt"),
-	O("defaults", "executable", "ANSIBLE_EXECUTABLE", T_STR, "/bin/sh",
-	  "tend's scripts run with the target's /bin/sh"),
-
-	I("defaults", "nocows", "ANSIBLE_NOCOWS", "display (cowsay)"),
-	I("defaults", "cow_selection", "ANSIBLE_COW_SELECTION",
-	  "display (cowsay)"),
-	I("defaults", "cowsay_enabled_stencils", "ANSIBLE_COW_ACCEPTLIST",
-	  "display (cowsay)"),
-	I("defaults", "cowpath", "ANSIBLE_COW_PATH", "display (cowsay)"),
-	I("defaults", "nocolor", "ANSIBLE_NOCOLOR", "display (tend: --no-color)"),
-	I("defaults", "force_color", "ANSIBLE_FORCE_COLOR", "display"),
-	I("defaults", "stdout_callback", "ANSIBLE_STDOUT_CALLBACK",
-	  "display (tend: --format)"),
-	I("defaults", "callback_whitelist", "ANSIBLE_CALLBACK_WHITELIST",
-	  "display and logging callbacks"),
-	I("defaults", "callbacks_enabled", "ANSIBLE_CALLBACKS_ENABLED",
-	  "display and logging callbacks"),
-	I("defaults", "bin_ansible_callbacks", "ANSIBLE_LOAD_CALLBACK_PLUGINS",
-	  "display and logging callbacks"),
-	I("defaults", "retry_files_enabled", "ANSIBLE_RETRY_FILES_ENABLED",
-	  ".retry files (tend keeps runs in its state DB)"),
-	I("defaults", "retry_files_save_path", "ANSIBLE_RETRY_FILES_SAVE_PATH",
-	  ".retry files (tend keeps runs in its state DB)"),
-	I("defaults", "deprecation_warnings", "ANSIBLE_DEPRECATION_WARNINGS",
-	  "display (warnings)"),
-	I("defaults", "system_warnings", "ANSIBLE_SYSTEM_WARNINGS",
-	  "display (warnings)"),
-	I("defaults", "action_warnings", "ANSIBLE_ACTION_WARNINGS",
-	  "display (warnings)"),
-	I("defaults", "localhost_warning", "ANSIBLE_LOCALHOST_WARNING",
-	  "display (warnings)"),
-	I("defaults", "devel_warning", "ANSIBLE_DEVEL_WARNING",
-	  "display (warnings)"),
-	I("defaults", "display_args_to_stdout", "ANSIBLE_DISPLAY_ARGS_TO_STDOUT",
-	  "display"),
-	I("defaults", "display_skipped_hosts", "ANSIBLE_DISPLAY_SKIPPED_HOSTS",
-	  "display"),
-	I("defaults", "show_custom_stats", "ANSIBLE_SHOW_CUSTOM_STATS",
-	  "display"),
-	I("defaults", "verbosity", "ANSIBLE_VERBOSITY", "display (tend: -v)"),
-	I("defaults", "log_path", "ANSIBLE_LOG_PATH",
-	  "Ansible's log file (tend keeps runs in its state DB)"),
-	I("defaults", "no_target_syslog", "ANSIBLE_NO_TARGET_SYSLOG",
-	  "Ansible's module logging on targets (tend logs nothing there)"),
-	I("defaults", "syslog_facility", "ANSIBLE_SYSLOG_FACILITY",
-	  "Ansible's module logging on targets (tend logs nothing there)"),
-	I("defaults", "interpreter_python", "ANSIBLE_PYTHON_INTERPRETER",
-	  "Python on targets (tend runs none)"),
-	I("defaults", "local_tmp", "ANSIBLE_LOCAL_TEMP",
-	  "Ansible's controller temp files"),
-	I("defaults", "remote_tmp", "ANSIBLE_REMOTE_TEMP",
-	  "where Ansible stages its Python modules (tend stages none)"),
-	I("defaults", "module_compression", "ANSIBLE_MODULE_COMPRESSION",
-	  "how Ansible ships Python modules"),
-	I("defaults", "internal_poll_interval", "ANSIBLE_INTERNAL_POLL_INTERVAL",
-	  "Ansible's internal polling"),
-	I("defaults", "pipelining", "ANSIBLE_PIPELINING",
-	  "speed only (tend sends scripts over one SSH session)"),
-	I("ssh_connection", "pipelining", "ANSIBLE_SSH_PIPELINING",
-	  "speed only (tend sends scripts over one SSH session)"),
-	I("connection", "pipelining", NULL,
-	  "speed only (tend sends scripts over one SSH session)"),
-	I("ssh_connection", "control_path", "ANSIBLE_SSH_CONTROL_PATH",
-	  "OpenSSH multiplexing (tend keeps one session per host)"),
-	I("ssh_connection", "control_path_dir", "ANSIBLE_SSH_CONTROL_PATH_DIR",
-	  "OpenSSH multiplexing (tend keeps one session per host)"),
-	I("defaults", "max_diff_size", "ANSIBLE_MAX_DIFF_SIZE", "display"),
-	I("diff", "always", "ANSIBLE_DIFF_ALWAYS", "display (tend: -D)"),
-	I("diff", "context", "ANSIBLE_DIFF_CONTEXT", "display"),
-	I("colors", "*", NULL, "display"),
-	I("galaxy", "*", NULL, "ansible-galaxy only"),
-
-	R("defaults", "ansible_managed", "ANSIBLE_MANAGED",
-	  "the ansible_managed variable"),
-	R("defaults", "library", "ANSIBLE_LIBRARY", "Python modules"),
-	R("defaults", "collections_path", "ANSIBLE_COLLECTIONS_PATH",
-	  "collections"),
-	R("defaults", "collections_paths", "ANSIBLE_COLLECTIONS_PATHS",
-	  "collections"),
-	R("defaults", "strategy_plugins", "ANSIBLE_STRATEGY_PLUGINS", "plugins"),
-	R("defaults", "action_plugins", "ANSIBLE_ACTION_PLUGINS", "plugins"),
-	R("defaults", "filter_plugins", "ANSIBLE_FILTER_PLUGINS", "plugins"),
-	R("defaults", "lookup_plugins", "ANSIBLE_LOOKUP_PLUGINS", "plugins"),
-	R("defaults", "vars_plugins", "ANSIBLE_VARS_PLUGINS", "plugins"),
-	R("defaults", "connection_plugins", "ANSIBLE_CONNECTION_PLUGINS",
-	  "plugins"),
-	R("defaults", "task_timeout", "ANSIBLE_TASK_TIMEOUT", "task timeout"),
-	R("defaults", "gather_subset", "ANSIBLE_GATHER_SUBSET", "facts"),
-	R("defaults", "gather_timeout", "ANSIBLE_GATHER_TIMEOUT", "facts"),
-	R("defaults", "fact_path", "ANSIBLE_FACT_PATH", "facts"),
-	R("defaults", "become_password_file", "ANSIBLE_BECOME_PASSWORD_FILE",
-	  "become passwords"),
-	R("privilege_escalation", "become_flags", "ANSIBLE_BECOME_FLAGS",
-	  "become flags"),
-	R("privilege_escalation", "become_exe", "ANSIBLE_BECOME_EXE",
-	  "become executable"),
-	O("ssh_connection", "ssh_args", "ANSIBLE_SSH_ARGS", T_STR, CONTROL_ONLY,
-	  "only -o ControlMaster/ControlPersist/ControlPath (connection "
-	  "reuse: tend keeps one session per host for the run); other ssh "
-	  "options are not supported yet"),
-	H("ssh_connection", "ssh_common_args", "ANSIBLE_SSH_COMMON_ARGS",
-	  ACFG_SSH_COMMON_ARGS, T_STR, "ssh options for every host, as "
-	  "--ssh-common-args (docs/ssh.md: those tend honours; any other is "
-	  "refused); a host's ansible_ssh_common_args replaces them"),
-	H("ssh_connection", "ssh_extra_args", "ANSIBLE_SSH_EXTRA_ARGS",
-	  ACFG_SSH_EXTRA_ARGS, T_STR, "ssh options for every host after "
-	  "the common ones; a host's ansible_ssh_extra_args replaces them"),
-	R("ssh_connection", "retries", "ANSIBLE_SSH_RETRIES", "ssh retries"),
-	R("inventory", "enable_plugins", "ANSIBLE_INVENTORY_ENABLED",
-	  "inventory plugins"),
-};
-
-#undef H
-#undef I
-#undef O
-#undef R
-
-static const struct row *find_row(const char *section, const char *key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-		if (!strcmp(rows[i].section, section) &&
-		    (!strcmp(rows[i].key, key) || !strcmp(rows[i].key, "*")))
-			return &rows[i];
-	return NULL;
-}
 
 bool ansiblecfg_bool(const char *s)
 {
@@ -587,7 +341,7 @@ static bool control_only(const char *v)
 	return !want_opt;
 }
 
-static bool only_ok(const struct row *r, const char *value)
+static bool only_ok(const struct acfg_row *r, const char *value)
 {
 	char *v = unquote(value);
 	bool ok = !strcmp(r->only, CONTROL_ONLY) ? control_only(v) :
@@ -601,7 +355,7 @@ static bool only_ok(const struct row *r, const char *value)
 	return ok;
 }
 
-/* Keys of rows[] one of Ansible 2.14's plugins reads in another section */
+/* Keys of acfg_rows[] one of Ansible 2.14's plugins reads in another section */
 static const char *const plugin_keys[] = {
 	"persistent_connection control_path_dir", "su_become_plugin executable",
 	"sudo_become_plugin executable", "paramiko_connection host_key_checking",
@@ -629,20 +383,21 @@ static bool read_by_plugin(const struct acfg_entry *e)
 static void unknown_key(struct parser *p, const struct acfg_entry *e,
 			const struct srcpos *pos)
 {
-	const char *names[ARRAY_SIZE(rows) + 1];
+	const char **names = xcalloc(acfg_rows_nr + 1, sizeof(*names));
 	const char *guess;
 	size_t n = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-		if (!strcmp(rows[i].key, e->key) && !read_by_plugin(e)) {
+	for (size_t i = 0; i < acfg_rows_nr; i++) {
+		if (!strcmp(acfg_rows[i].key, e->key) && !read_by_plugin(e)) {
 			diags_warn(p->d, pos, "[%s] %s: Ansible does not read "
 				   "it there (it belongs in [%s]), so it is "
 				   "ignored", e->section, e->key,
-				   rows[i].section);
+				   acfg_rows[i].section);
+			free(names);
 			return;
 		}
-		if (!strcmp(rows[i].section, e->section))
-			names[n++] = rows[i].key;
+		if (!strcmp(acfg_rows[i].section, e->section))
+			names[n++] = acfg_rows[i].key;
 	}
 	names[n] = NULL;
 	if ((guess = did_you_mean(e->key, names)))
@@ -651,11 +406,12 @@ static void unknown_key(struct parser *p, const struct acfg_entry *e,
 	else
 		diags_add(p->d, pos, "[%s] %s is not supported yet", e->section,
 			  e->key);
+	free(names);
 }
 
 static void check_entry(struct parser *p, const struct acfg_entry *e)
 {
-	const struct row *r = find_row(e->section, e->key);
+	const struct acfg_row *r = acfg_find_row(e->section, e->key);
 	struct srcpos pos = { p->file, e->line, 1 };
 
 	if (!strcmp(e->section, "DEFAULT"))
@@ -673,7 +429,7 @@ static void check_entry(struct parser *p, const struct acfg_entry *e)
 }
 
 /* The same for a row's ANSIBLE_* variable, when set. */
-static void check_env(struct diags *d, const struct row *r)
+static void check_env(struct diags *d, const struct acfg_row *r)
 {
 	const char *v = r->env ? getenv(r->env) : NULL;
 
@@ -686,7 +442,7 @@ static void check_env(struct diags *d, const struct row *r)
 			  r->what);
 }
 
-static const char *file_value(const struct ansiblecfg *c, const struct row *r,
+static const char *file_value(const struct ansiblecfg *c, const struct acfg_row *r,
 			      unsigned int *line)
 {
 	const char *v = NULL;
@@ -702,7 +458,7 @@ static const char *file_value(const struct ansiblecfg *c, const struct row *r,
 }
 
 /* A value of `type` from `origin` made what tend uses, or NULL (reported). */
-static char *typed(const struct row *r, const char *raw, const char *base,
+static char *typed(const struct acfg_row *r, const char *raw, const char *base,
 		   struct diags *d, const struct srcpos *pos,
 		   const char *origin)
 {
@@ -791,8 +547,8 @@ static char *typed(const struct row *r, const char *raw, const char *base,
 /* Each honoured setting: its variable, else the file, else unset. */
 static void resolve(struct ansiblecfg *c, const char *base, struct diags *d)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-		const struct row *r = &rows[i];
+	for (size_t i = 0; i < acfg_rows_nr; i++) {
+		const struct acfg_row *r = &acfg_rows[i];
 		const char *env = r->env ? getenv(r->env) : NULL;
 		struct buf origin = BUF_INIT;
 		struct srcpos pos = { c->path ? srcfile_intern(c->path) : NULL,
@@ -879,8 +635,8 @@ int ansiblecfg_parse(struct ansiblecfg **out, const char *path,
 		slash = strrchr(base, '/');
 		slash[slash == base] = '\0';
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-		check_env(d, &rows[i]);
+	for (size_t i = 0; i < acfg_rows_nr; i++)
+		check_env(d, &acfg_rows[i]);
 	resolve(c, base, d);
 	check_values(c, d);
 	free(base);
@@ -1001,25 +757,4 @@ void ansiblecfg_find(char **out, char **warning, bool skip_cwd)
 		free(cands[i]);
 	free(from_env);
 	buf_release(&b);
-}
-
-size_t ansiblecfg_keys(const struct acfg_key_doc **out)
-{
-	static const char *const does[] = {
-		[HONOUR] = "honoured", [INERT] = "no effect",
-		[ONLY] = "only", [REFUSE] = "refused",
-	};
-	static struct acfg_key_doc docs[ARRAY_SIZE(rows)];
-
-	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
-		docs[i].section = rows[i].section;
-		docs[i].key = rows[i].key;
-		docs[i].env = rows[i].env;
-		docs[i].does = rows[i].kind != ONLY ? does[rows[i].kind] :
-			       !strcmp(rows[i].only, CONTROL_ONLY) ?
-			       "connection sharing" : rows[i].only;
-		docs[i].what = rows[i].what;
-	}
-	*out = docs;
-	return ARRAY_SIZE(rows);
 }

@@ -232,6 +232,46 @@ static void test_ansiblecfg__paths(void **state)
 	buf_release(&want);
 }
 
+/* gathering and the fact cache: values checked, the directory the cwd's */
+static void test_ansiblecfg__fact_cache(void **state)
+{
+	struct diags d = DIAGS_INIT;
+	struct ansiblecfg *c;
+	char cwd[4096];
+	struct buf want = BUF_INIT;
+
+	(void)state;
+	c = parse("[defaults]\ngathering = smart\n"
+		  "fact_caching = ansible.builtin.jsonfile\n"
+		  "fact_caching_connection = cache/facts\n"
+		  "fact_caching_timeout = 0\nfact_caching_prefix = f_\n", &d);
+	assert_non_null(c);
+	assert_string_equal(ansiblecfg_get(c, ACFG_GATHERING), "smart");
+	assert_string_equal(ansiblecfg_get(c, ACFG_FACT_CACHING), "jsonfile");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	buf_addf(&want, "%s/cache/facts", cwd);
+	assert_string_equal(ansiblecfg_get(c, ACFG_FACT_CACHING_CONNECTION),
+			    want.ptr);
+	assert_string_equal(ansiblecfg_get(c, ACFG_FACT_CACHING_TIMEOUT), "0");
+	assert_string_equal(ansiblecfg_get(c, ACFG_FACT_CACHING_PREFIX), "f_");
+	ansiblecfg_free(c);
+	assert_null(parse("[defaults]\ngathering = lazy\n"
+			  "fact_caching = redis\nfact_caching_timeout = 1h\n",
+			  &d));
+	assert_true(has_diag(&d, "ansible.cfg:2: gathering 'lazy' is not one "
+			     "of implicit, explicit, smart"));
+	assert_true(has_diag(&d, "ansible.cfg:3: fact_caching 'redis' is not "
+			     "supported (tend: memory or jsonfile)"));
+	assert_true(has_diag(&d, "expected a whole number of seconds (0 or "
+			     "more) for fact_caching_timeout, got '1h'"));
+	diags_release(&d);
+	assert_null(parse("[defaults]\nfact_caching = jsonfile\n", &d));
+	assert_true(has_diag(&d, "ansible.cfg:2: fact_caching jsonfile needs "
+			     "fact_caching_connection"));
+	diags_release(&d);
+	buf_release(&want);
+}
+
 static void test_ansiblecfg__env(void **state)
 {
 	struct diags d = DIAGS_INIT;
@@ -368,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_ansiblecfg__errors),
 		cmocka_unit_test(test_ansiblecfg__inert_and_only),
 		cmocka_unit_test(test_ansiblecfg__paths),
+		cmocka_unit_test(test_ansiblecfg__fact_cache),
 		cmocka_unit_test(test_ansiblecfg__env),
 		cmocka_unit_test(test_ansiblecfg__find),
 		cmocka_unit_test(test_ansiblecfg__load),
