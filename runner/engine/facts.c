@@ -24,8 +24,7 @@
 
 #define GATHERED "_ansible_facts_gathered"
 
-/* `cached` (names as the cache keeps them) into the factvars dict `fv` */
-static void merge_cached(struct val *fv, const struct val *cached)
+void run_facts_merge(struct val *fv, const struct val *cached)
 {
 	const struct val *had = val_dict_get(fv, "ansible_facts");
 	struct val *all = had ? val_copy(had) : val_dict();
@@ -46,14 +45,13 @@ static void merge_cached(struct val *fv, const struct val *cached)
 
 static void set_cached(struct hoststate *hs, const struct val *cached)
 {
-	merge_cached(hs->factvars, cached);
+	run_facts_merge(hs->factvars, cached);
 	if (truth_python(val_dict_get(cached, GATHERED)))
 		hs->facts_gathered = true;
 	hs->dirty = true;
 }
 
-void run_set_facts(struct hoststate *hs, const struct val *facts,
-		   bool gathered)
+struct val *run_facts_cache_form(const struct val *facts, bool gathered)
 {
 	struct val *c = val_dict();
 
@@ -71,13 +69,19 @@ void run_set_facts(struct hoststate *hs, const struct val *facts,
 	}
 	if (gathered)
 		val_dict_set_bool(c, GATHERED, true);
+	return c;
+}
+
+void run_set_facts(struct hoststate *hs, const struct val *facts,
+		   bool gathered)
+{
+	struct val *c = run_facts_cache_form(facts, gathered);
+
 	set_cached(hs, c);
 	val_unref(c);
 }
 
-/* setup's facts, keyed ansible_NAME: gathered facts, merged */
-void run_setup_facts(struct hostctx *hc, const struct val *facts,
-		     bool gathered)
+struct val *run_setup_result_facts(const struct val *facts, bool no_log)
 {
 	struct val *f = val_dict();
 
@@ -88,17 +92,14 @@ void run_setup_facts(struct hostctx *hc, const struct val *facts,
 			     !strcmp(k, "ansible_local") ? k : k + 8,
 			     val_ref(facts->u.dict.items[i].v));
 	}
-	if (hc->no_log)
-		f = val_secret(f);
-	run_set_facts(hc->hs, f, gathered);
-	val_unref(f);
-	run_cache_store(hc);
+	return no_log ? val_secret(f) : f;
 }
 
 void run_cache_facts(struct hostctx *hc, const struct val *facts)
 {
 	set_cached(hc->hs, facts);
-	run_cache_store(hc);
+	run_cache_store(hc->pc->rs, hc->hs->name, hc->hs->factvars,
+			hc->hs->facts_gathered);
 }
 
 /* The cache file of host `name`, or false: a name no file may have. */
@@ -128,19 +129,18 @@ static void cache_warn(const struct runstate *rs, const char *fmt, ...)
 	buf_release(&b);
 }
 
-void run_cache_store(struct hostctx *hc)
+void run_cache_store(const struct runstate *rs, const char *name,
+		     const struct val *fv, bool gathered)
 {
-	const struct runstate *rs = hc->pc->rs;
 	const struct fact_cache_opts *o = &rs->opts->facts;
-	const struct val *fv = hc->hs->factvars;
 	struct buf path = BUF_INIT, json = BUF_INIT;
 	struct val *c;
 
 	if (!o->dir || rs->opts->mode != RUN_APPLY)
 		return;
-	if (!cache_path(&path, o, hc->hs->name)) {
+	if (!cache_path(&path, o, name)) {
 		cache_warn(rs, "fact cache: host '%s' has a name no file can "
-			   "have: its facts are not cached", hc->hs->name);
+			   "have: its facts are not cached", name);
 		return;
 	}
 	/* what holds a secret stays in memory, never on disk */
@@ -150,7 +150,7 @@ void run_cache_store(struct hostctx *hc)
 		    !val_holds_secret(fv->u.dict.items[i].v))
 			val_dict_set(c, fv->u.dict.items[i].key,
 				     val_ref(fv->u.dict.items[i].v));
-	if (hc->hs->facts_gathered)
+	if (gathered)
 		val_dict_set_bool(c, GATHERED, true);
 	val_to_json(&json, c, 4);
 	if (buf_write_file_atomic(path.ptr, json.ptr, json.len, 0600) < 0)
@@ -209,7 +209,7 @@ static int cache_load(struct runstate *rs, const char *name)
 		goto out;
 	}
 	fv = val_dict();
-	merge_cached(fv, cached);
+	run_facts_merge(fv, cached);
 	e = val_dict();
 	val_dict_set(e, "facts", fv);
 	val_dict_set(e, "incvars", val_dict());

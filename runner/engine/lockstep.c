@@ -103,6 +103,60 @@ static struct hoststate *play_host(struct playctx *pc, const char *name)
 	return NULL;
 }
 
+/* A host's carried dicts (runstate carry), made empty when it has none. */
+static struct val *carried(struct playctx *pc, const char *name)
+{
+	struct val *c = (struct val *)run_carried(pc->rs, name);
+
+	if (!c) {
+		c = val_dict();
+		val_dict_set(c, "facts", val_dict());
+		val_dict_set(val_dict_get(c, "facts"), "ansible_facts",
+			     val_dict());
+		val_dict_set(c, "incvars", val_dict());
+		val_dict_set(c, "hostfacts", val_dict());
+		val_dict_set(pc->rs->carry, name, c);
+	}
+	return c;
+}
+
+/*
+ * Gathered facts (a delegated setup's) for host `name`: its facts and
+ * fact cache, as its own gathering's would be.
+ */
+static void deliver_setup(struct playctx *pc, const char *name,
+			  const struct val *e)
+{
+	bool gathered = val_dict_get(e, "gathered")->u.b;
+	struct val *cf = run_facts_cache_form(val_dict_get(e, "facts"),
+					      gathered);
+	struct hoststate *to = play_host(pc, name);
+	struct val *c, *fv, *hv;
+
+	if (to) {
+		run_set_facts(to, val_dict_get(e, "facts"), gathered);
+		run_cache_store(pc->rs, name, to->factvars,
+				to->facts_gathered);
+		val_dict_set(pc->hostvars, name, run_host_visible_vars(to));
+		val_unref(cf);
+		return;
+	}
+	c = carried(pc, name);
+	fv = val_dict_get(c, "facts");
+	run_facts_merge(fv, cf);
+	if (gathered)
+		val_dict_set_bool(c, "gathered", true);
+	run_cache_store(pc->rs, name, fv,
+			truth_python(val_dict_get(c, "gathered")));
+	hv = val_dict_get(pc->hostvars, name);
+	if (hv) {
+		hv = val_copy(hv);
+		run_facts_merge(hv, cf);
+		val_dict_set(pc->hostvars, name, hv);
+	}
+	val_unref(cf);
+}
+
 /*
  * The facts delegate_facts tasks of hs set for other hosts: a host of
  * the play gets them now; any other keeps them for its later plays
@@ -117,6 +171,10 @@ static void deliver_facts(struct playctx *pc, struct hoststate *hs)
 		struct hoststate *to = play_host(pc, name);
 		struct val *c, *hv;
 
+		if (val_dict_get(e, "setup")) {
+			deliver_setup(pc, name, e);
+			continue;
+		}
 		if (to) {
 			val_dict_update(inc ? to->incvars : to->hostfacts,
 					val_dict_get(e, "facts"), false);
@@ -124,16 +182,7 @@ static void deliver_facts(struct playctx *pc, struct hoststate *hs)
 				     run_host_visible_vars(to));
 			continue;
 		}
-		c = val_dict_get(pc->rs->carry, name);
-		if (!c) {
-			c = val_dict();
-			val_dict_set(c, "facts", val_dict());
-			val_dict_set(val_dict_get(c, "facts"), "ansible_facts",
-				     val_dict());
-			val_dict_set(c, "incvars", val_dict());
-			val_dict_set(c, "hostfacts", val_dict());
-			val_dict_set(pc->rs->carry, name, c);
-		}
+		c = carried(pc, name);
 		val_dict_update(val_dict_get(c, inc ? "incvars" : "hostfacts"),
 				val_dict_get(e, "facts"), false);
 		hv = val_dict_get(pc->hostvars, name);

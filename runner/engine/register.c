@@ -48,9 +48,36 @@ static void facts_for(struct hostctx *hc, const struct task *t,
 	val_dict_set(e, "facts", val_ref(facts));
 	val_dict_set_bool(e, "incvars", t->module &&
 			  (t->module->flags & MOD_INCLUDE_VARS));
+	/* gathered facts: setup's (or gather_facts': `gathered`) */
+	if (t->module && (t->module->flags & MOD_FACTS)) {
+		val_dict_set_bool(e, "setup", true);
+		val_dict_set_bool(e, "gathered",
+				  !strcmp(t->module->name, "gather_facts"));
+	}
 	if (!hc->hs->facts_out)
 		hc->hs->facts_out = val_list();
 	val_list_push(hc->hs->facts_out, e);
+}
+
+/*
+ * A setup, gather_facts or hostname task's facts: the host's gathered
+ * facts (and cache), or its delegate's with delegate_facts.
+ */
+static void setup_facts(struct hostctx *hc, const struct task *t,
+			const struct val *result_facts)
+{
+	struct hoststate *hs = hc->hs;
+	struct val *f = run_setup_result_facts(result_facts, hc->no_log);
+	bool gathered = !strcmp(t->module->name, "gather_facts");
+
+	if (hc->fact_host) {
+		facts_for(hc, t, f);
+	} else {
+		run_set_facts(hs, f, gathered);
+		run_cache_store(hc->pc->rs, hs->name, hs->factvars,
+				hs->facts_gathered);
+	}
+	val_unref(f);
 }
 
 void run_apply_facts(struct hostctx *hc, const struct task *t,
@@ -68,8 +95,7 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 	    !truth_python(val_dict_get(result, "failed")) &&
 	    strcmp(t->action, "debug")) {
 		if (t->module && (t->module->flags & MOD_FACTS)) {
-			run_setup_facts(hc, facts, !strcmp(t->module->name,
-							   "gather_facts"));
+			setup_facts(hc, t, facts);
 			return;
 		}
 		facts = val_ref(facts);

@@ -74,7 +74,7 @@ void run_gather_facts(struct hostctx *hc)
 		return;
 	}
 	run_set_facts(hs, facts, true);
-	run_cache_store(hc);
+	run_cache_store(hc->pc->rs, hs->name, hs->factvars, true);
 	val_unref(facts);
 	run_add_event(hc, NULL, EV_OK, NULL, NULL);
 	free(ss);

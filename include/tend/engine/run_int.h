@@ -572,11 +572,17 @@ void run_gather_facts(struct hostctx *hc);
 void run_set_facts(struct hoststate *hs, const struct val *facts,
 		   bool gathered);
 /*
- * The setup module's ansible_facts (keyed ansible_NAME), merged;
- * `gathered` for gather_facts' (smart gathering then skips the host).
+ * The setup module's ansible_facts (keyed ansible_NAME) keyed as
+ * ansible_facts is (for run_set_facts), secret with no_log.
  */
-void run_setup_facts(struct hostctx *hc, const struct val *facts,
-		     bool gathered);
+struct val *run_setup_result_facts(const struct val *facts, bool no_log);
+/*
+ * Facts keyed as ansible_facts is, as the cache keeps them (ansible_NAME;
+ * `gathered`: with the mark smart gathering looks for), and such a dict
+ * merged into a host's factvars (its variables and ansible_facts).
+ */
+struct val *run_facts_cache_form(const struct val *facts, bool gathered);
+void run_facts_merge(struct val *factvars, const struct val *cached);
 /*
  * facts.c: the fact cache (run.h fact_cache_opts). A cacheable set_fact's
  * facts join the host's cached ones; run_cache_store writes the host's
@@ -587,7 +593,8 @@ void run_setup_facts(struct hostctx *hc, const struct val *facts,
  * removes them in an apply): -1 with the error set for a bad file.
  */
 void run_cache_facts(struct hostctx *hc, const struct val *facts);
-void run_cache_store(struct hostctx *hc);
+void run_cache_store(const struct runstate *rs, const char *name,
+		     const struct val *factvars, bool gathered);
 void run_cache_clear(struct hostctx *hc);
 const struct val *run_carried(struct runstate *rs, const char *name);
 int run_cache_start(struct runstate *rs);
