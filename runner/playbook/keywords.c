@@ -371,22 +371,20 @@ static void parse_delegate_facts(const struct kwarg *a)
 /*
  * run_once: on a module task, where it is or nested (a block's, an
  * included file's, a role's: their hosts walk together, engine/
- * lockstep.c). On a block or an include, which Ansible passes down to
- * the tasks inside (an import) or keeps for itself (include_tasks), it
- * is refused.
+ * lockstep.c). A block's and an import's (import_tasks, import_role)
+ * pass down to the tasks inside that do not say their own, as Ansible's
+ * inherit it (play.c playbook_pass_run_once); on include_tasks and
+ * include_role, which Ansible keeps for the include itself, it is
+ * refused.
  */
 static void parse_run_once(const struct kwarg *a)
 {
 	bool b;
 
-	if (playbook_parse_bool(a->lc, a->v, a->key, &b) < 0 || !b)
+	if (playbook_parse_bool(a->lc, a->v, a->key, &b) < 0)
 		return;
-	if (a->t->kind != TASK_MODULE)
-		diags_add(a->lc->d, playbook_key_pos(a->dict, a->key),
-			  "'run_once' is not supported yet on a block or an "
-			  "include");
-	else
-		a->t->run_once = true;
+	a->t->run_once = b;
+	a->t->run_once_said = true;
 }
 
 static void parse_connection(const struct kwarg *a)

@@ -278,6 +278,11 @@ static void parse_ignore_unreachable(const struct kwarg *a)
 	a->p->ignore_unreachable = playbook_expect_flag(a->lc, a->v, a->key);
 }
 
+static void parse_play_run_once(const struct kwarg *a)
+{
+	playbook_parse_bool(a->lc, a->v, a->key, &a->p->run_once);
+}
+
 /* Ansible post-validates it before the play runs: no template */
 static void parse_force_handlers(const struct kwarg *a)
 {
@@ -370,8 +375,8 @@ static const struct keyword play_keywords[] = {
 	  "a failed host still runs the handlers it notified" },
 	{ "ignore_unreachable", parse_ignore_unreachable, 0,
 	  "go on past an unreachable host" },
-	{ "run_once", NULL, KW_REFUSED,
-	  "not supported yet: runs each task on one host" },
+	{ "run_once", parse_play_run_once, 0,
+	  "each task runs on the batch's first host, unless it says" },
 	{ "module_defaults", parse_module_defaults, 0,
 	  "default args per module" },
 	{ "gather_subset", parse_gather_subset, 0,
@@ -451,6 +456,50 @@ static void default_var(struct play *p, const char *name, const struct val *v)
 	val_dict_set(nv, name, val_ref((struct val *)v));
 	val_unref(p->vars);
 	p->vars = nv;
+}
+
+/* import_tasks (or import_role, roles:): its tasks are the play's */
+static bool is_import(const struct task *t)
+{
+	size_t n = t->action ? strlen(t->action) : 0;
+
+	if (t->kind == TASK_ROLE)
+		return t->include_static;
+	return t->kind == TASK_INCLUDE && n >= 12 &&
+	       !strcmp(t->action + n - 12, "import_tasks") &&
+	       (n == 12 || t->action[n - 13] == '.');
+}
+
+/*
+ * run_once as Ansible inherits it: a task that does not say takes its
+ * block's, import's or play's (`on`). A dynamic include under it
+ * (include_tasks, include_role: Ansible keeps it for the include, whose
+ * tasks tend loads as it runs) is refused.
+ */
+static void pass_run_once(struct loadctx *lc, struct tasklist *l, bool on)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		struct task *t = l->items[i];
+		bool v = t->run_once_said ? t->run_once : on;
+
+		if (t->kind == TASK_MODULE) {
+			t->run_once = v;
+		} else if (t->kind == TASK_BLOCK) {
+			pass_run_once(lc, &t->block, v);
+			pass_run_once(lc, &t->rescue, v);
+			pass_run_once(lc, &t->always, v);
+		} else if (is_import(t)) {
+			pass_run_once(lc, &t->included, v);
+		} else if (v && (t->kind == TASK_INCLUDE ||
+				 t->kind == TASK_ROLE)) {
+			diags_add(lc->d, &t->pos, "'run_once' is not supported "
+				  "yet on include_tasks or include_role (nor on "
+				  "a block or play around one): give it to "
+				  "their tasks, or use an import");
+		}
+		if (t->kind != TASK_MODULE)
+			t->run_once = false;
+	}
 }
 
 static const struct task *list_run_once(const struct tasklist *l)
@@ -617,6 +666,10 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
 	imported_when(lc, p);
+	pass_run_once(lc, &p->pre_tasks, p->run_once);
+	pass_run_once(lc, &p->tasks, p->run_once);
+	pass_run_once(lc, &p->post_tasks, p->run_once);
+	pass_run_once(lc, &p->handlers, p->run_once);
 	if (p->strategy_free)
 		refuse_run_once_free(lc, p);
 	val_unref(lc->roles_seen);

@@ -57,14 +57,15 @@ YML
 COMPARE_RC=3 compare_run fail "$T/fail.yml" "$T/local.ini"
 [ ! -e "$T/fail-tend/after" ] || fail "hosts went on after the run_once task failed"
 
-# refused where it cannot run once for the batch yet: on a block (a
-# task inside one runs once: compat case kw-run-once-nested)
+# refused where it cannot run once for the batch yet: on include_tasks,
+# or a block around one (a block's and a play's pass to their tasks:
+# compat case kw-run-once-inherited)
 cat >"$T/bad.yml" <<'YML'
 - hosts: all
   gather_facts: false
   tasks:
     - block:
-        - command: "true"
+        - include_tasks: "{{ f }}.yml"
       run_once: true
 - hosts: all
   strategy: free
@@ -74,7 +75,7 @@ cat >"$T/bad.yml" <<'YML'
       run_once: true
 YML
 run_tend 1 validate "$T/bad.yml"
-expect_in "$T/err" "bad.yml:6:7: 'run_once' is not supported yet on a block or an include"
+expect_in "$T/err" "bad.yml:5:11: 'run_once' is not supported yet on include_tasks or include_role (nor on a block or play around one)"
 expect_in "$T/err" "bad.yml:11:7: 'run_once' is not supported yet with strategy: free"
 
 # a plan: the other hosts get the run_once task's unknown result, so

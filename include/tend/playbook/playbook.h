@@ -113,7 +113,11 @@ struct task {
 	struct val *delay;         /* raw int (may be templated), or NULL: 5 */
 	struct val *delegate_to;   /* raw host name (may be templated) */
 	bool delegate_facts;       /* facts go to the delegate host */
-	bool run_once;             /* run on the batch's first host only */
+	bool run_once;             /* run on the batch's first host only
+				      (a block's, an import's: passed down
+				      to the tasks inside at load) */
+	bool run_once_said;        /* the task says run_once (true or false):
+				      what is around it does not count */
 	struct val *throttle;      /* raw int (may be templated), or NULL */
 	struct val *connection;    /* raw connection name, or NULL: inherit */
 	char *meta;                /* TASK_META: what */
@@ -155,6 +159,8 @@ struct play {
 	struct val *hosts;         /* pattern (str), or list of patterns */
 	struct val *vars;          /* dict, never NULL */
 	struct val *vars_files;    /* raw paths (a list: the first found), or NULL */
+	bool run_once;             /* each task's, unless it says (passed
+				      down at load) */
 	bool gather_facts;
 	bool gather_facts_set;     /* the play says (ansible.cfg's gathering:
 				      explicit gathers only then) */
