@@ -629,19 +629,22 @@ int val_compare(int *out, const struct val *a, const struct val *b)
 }
 
 /*
- * Split one word of a k=v string: returns its end. Quotes group; inside
- * {{ }} and {% %} nothing splits.
+ * Split one word of a k=v string: returns its end. Quotes group (a quote
+ * after a backslash neither opens nor closes one, as Ansible's
+ * split_args has it); inside {{ }} and {% %} nothing splits. *open says
+ * whether the string ended inside quotes or a block.
  */
-static const char *kv_word_end(const char *p)
+static const char *kv_word_end(const char *p, bool *open)
 {
+	const char *start = p;
 	char quote = 0;
 	int jinja = 0;
 
 	for (; *p; p++) {
+		bool escaped = p > start && p[-1] == '\\';
+
 		if (quote) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == quote)
+			if (*p == quote && !escaped)
 				quote = 0;
 			continue;
 		}
@@ -657,50 +660,128 @@ static const char *kv_word_end(const char *p)
 		}
 		if (jinja)
 			continue;
-		if (*p == '"' || *p == '\'')
+		if ((*p == '"' || *p == '\'') && !escaped)
 			quote = *p;
 		else if (isspace((unsigned char)*p))
 			break;
 	}
+	*open = quote || jinja;
 	return p;
 }
 
+/* `n` hex digits at s as a number, or -1 */
+static long kv_hex(const char *s, size_t n)
+{
+	long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 16 + (isdigit((unsigned char)s[i]) ? s[i] - '0' :
+			      tolower((unsigned char)s[i]) - 'a' + 10);
+	}
+	return v;
+}
+
+/*
+ * Ansible's _decode_escapes on a word of a k=v string: \\, \', \", \a,
+ * \b, \f, \n, \r, \t, \v, \xNN, \uNNNN, \UNNNNNNNN as Python's
+ * unicode-escape reads them (a code point, in UTF-8); any other backslash
+ * stays as written (octal too, as Ansible's; \N{name} is not supported).
+ */
+static void kv_decode(struct buf *out, const char *s, size_t len)
+{
+	static const char single[] = "\\'\"abfnrtv";
+	static const char as[] = "\\'\"\a\b\f\n\r\t\v";
+
+	for (size_t i = 0; i < len; i++) {
+		const char *c = i + 1 < len ? strchr(single, s[i + 1]) : NULL;
+		size_t n = 0;
+		long cp = -1;
+
+		if (s[i] != '\\' || i + 1 >= len) {
+			buf_addch(out, s[i]);
+			continue;
+		}
+		if (c && *c) {
+			buf_addch(out, as[c - single]);
+			i++;
+			continue;
+		}
+		n = s[i + 1] == 'x' ? 2 : s[i + 1] == 'u' ? 4 :
+		    s[i + 1] == 'U' ? 8 : 0;
+		if (n && i + 2 + n <= len)
+			cp = kv_hex(s + i + 2, n);
+		if (cp < 0 || cp > 0x10ffff) {
+			buf_addch(out, s[i]);
+			continue;
+		}
+		buf_add_utf8(out, (unsigned long)cp);
+		i += 1 + n;
+	}
+}
+
+/* Ansible's unquote: one pair of matching outer quotes, not escaped. */
 static void kv_unquote(struct buf *out, const char *s, size_t len)
 {
-	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
-		char q = s[0];
+	if (len > 1 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0] &&
+	    s[len - 2] != '\\')
+		buf_add(out, s + 1, len - 2);
+	else
+		buf_add(out, s, len);
+}
 
-		for (size_t i = 1; i + 1 < len; i++) {
-			if (s[i] == '\\' && i + 2 < len &&
-			    (s[i + 1] == q || s[i + 1] == '\\'))
-				i++;
-			buf_addch(out, s[i]);
-		}
-		return;
+/* The '=' of a decoded word: Ansible's, past its first char, unescaped. */
+static const char *kv_equals(const char *w, size_t len)
+{
+	for (size_t i = 1; i < len; i++)
+		if (w[i] == '=' && w[i - 1] != '\\')
+			return w + i;
+	return NULL;
+}
+
+/* Whether s ends inside quotes or a block (Ansible: before any word). */
+static bool kv_unbalanced(const char *s)
+{
+	bool open = false;
+
+	while (*s && !open) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s)
+			s = kv_word_end(s, &open);
 	}
-	buf_add(out, s, len);
+	return open;
 }
 
 int val_parse_kv(struct val **out, const char *s,
 		 const char *const *free_form_keys)
 {
 	struct val *d = val_dict();
-	struct buf raw = BUF_INIT, value = BUF_INIT;
+	struct buf raw = BUF_INIT, value = BUF_INIT, dec = BUF_INIT;
 	const char *p = s, *after_raw = NULL;
 	bool last_raw = false;
 
+	if (kv_unbalanced(s)) {
+		val_unref(d);
+		return tend_error_set("failed at splitting arguments, either an "
+				      "unbalanced jinja2 block or quotes: %s",
+				      s);
+	}
 	while (*p) {
 		const char *end, *eq;
-		bool taken = false;
+		bool taken = false, open;
 
 		while (isspace((unsigned char)*p))
 			p++;
 		if (!*p)
 			break;
-		end = kv_word_end(p);
-		eq = memchr(p, '=', (size_t)(end - p));
-		if (eq && eq > p) {
-			char *key = xstrndup(p, (size_t)(eq - p));
+		end = kv_word_end(p, &open);
+		buf_reset(&dec);
+		kv_decode(&dec, p, (size_t)(end - p));
+		eq = kv_equals(dec.ptr, dec.len);
+		if (eq) {
+			char *key = xstrndup(dec.ptr, (size_t)(eq - dec.ptr));
 			bool ok = !strpbrk(key, "'\"{ ");
 
 			if (ok && free_form_keys) {
@@ -711,8 +792,8 @@ int val_parse_kv(struct val **out, const char *s,
 			}
 			if (ok) {
 				buf_reset(&value);
-				kv_unquote(&value, eq + 1,
-					   (size_t)(end - eq - 1));
+				kv_unquote(&value, eq + 1, (size_t)(dec.ptr +
+						dec.len - eq - 1));
 				val_dict_set(d, key,
 					     val_strn(value.ptr, value.len));
 				taken = true;
@@ -725,6 +806,7 @@ int val_parse_kv(struct val **out, const char *s,
 
 				buf_release(&raw);
 				buf_release(&value);
+				buf_release(&dec);
 				val_unref(d);
 				return tend_error_set(
 					"expected key=value, got '%.*s'", n, p);
@@ -748,6 +830,7 @@ int val_parse_kv(struct val **out, const char *s,
 		val_dict_set(d, "_raw_params", val_strn(raw.ptr, raw.len));
 	buf_release(&raw);
 	buf_release(&value);
+	buf_release(&dec);
 	*out = d;
 	return 0;
 }

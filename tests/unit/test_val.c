@@ -818,6 +818,30 @@ static void test_val__parse_kv(void **state)
 	      "{'x': '{% if a %}1 2{% endif %}', 'y': '{% if b %}z{% endif %}'}");
 }
 
+/* Ansible's _decode_escapes on each word, then unquote */
+static void test_val__parse_kv_escapes(void **state)
+{
+	struct val *v = NULL;
+
+	(void)state;
+	kv_is("a=\"x\\ny\" b=a\\tb\\x41 c=\\101\\u00e9", NULL,
+	      "{'a': 'x\\ny', 'b': 'a\\tbA', 'c': '\\\\101\u00e9'}");
+	kv_is("d=C:\\\\new e=\\q f=x\\=y", NULL,
+	      "{'d': 'C:\\\\new', 'e': '\\\\q', 'f': 'x\\\\=y'}");
+	kv_is("h=\\xff", NULL, "{'h': '\u00ff'}");
+	/* the command keeps its words as written */
+	kv_is("echo a\\tb", (const char *const[]){ "creates", NULL },
+	      "{'_raw_params': 'echo a\\\\tb'}");
+	/* unbalanced quotes or blocks, as Ansible's split_args says */
+	assert_int_equal(val_parse_kv(&v, "printf '%s' 'a \\'", NULL), -1);
+	assert_string_equal(tend_error_last(), "failed at splitting arguments, "
+			    "either an unbalanced jinja2 block or quotes: "
+			    "printf '%s' 'a \\'");
+	tend_error_clear();
+	assert_int_equal(val_parse_kv(&v, "msg={{ a", NULL), -1);
+	tend_error_clear();
+}
+
 static void test_val__parse_kv_not_kv(void **state)
 {
 	struct val *v = (struct val *)1;
@@ -900,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_val__from_json),
 		cmocka_unit_test(test_val__from_json_error),
 		cmocka_unit_test(test_val__parse_kv),
+		cmocka_unit_test(test_val__parse_kv_escapes),
 		cmocka_unit_test(test_val__parse_kv_not_kv),
 		cmocka_unit_test(test_val__parse_kv_free_form),
 		cmocka_unit_test(test_val__parse_kv_free_form_spacing),
