@@ -153,6 +153,8 @@ static void deliver_setup(struct playctx *pc, const char *name,
 		hv = val_copy(hv);
 		run_facts_merge(hv, cf);
 		val_dict_set(pc->hostvars, name, hv);
+	} else if (!strcmp(name, "localhost")) {
+		val_dict_set(pc->hostvars, name, run_localhost_vars(c));
 	}
 	val_unref(cf);
 }
@@ -190,6 +192,8 @@ static void deliver_facts(struct playctx *pc, struct hoststate *hs)
 			hv = val_copy(hv);
 			val_dict_update(hv, val_dict_get(e, "facts"), false);
 			val_dict_set(pc->hostvars, name, hv);
+		} else if (!strcmp(name, "localhost")) {
+			val_dict_set(pc->hostvars, name, run_localhost_vars(c));
 		}
 	}
 	val_unref(hs->facts_out);

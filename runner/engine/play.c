@@ -414,6 +414,11 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 			val_dict_set(pc->hostvars, h->name,
 				     outside_vars(rs, h));
 	}
+	if (!val_dict_get(pc->hostvars, "localhost") &&
+	    val_dict_get(rs->carry, "localhost"))
+		val_dict_set(pc->hostvars, "localhost",
+			     run_localhost_vars(val_dict_get(rs->carry,
+							     "localhost")));
 	return !tend_interrupted;
 }
 

@@ -461,6 +461,21 @@ void run_taint(struct val *v, const struct val *secrets)
 		run_taint(v->u.dict.items[i].v, secrets);
 }
 
+struct val *run_localhost_vars(const struct val *carried)
+{
+	static const char *const parts[] = { "facts", "incvars", "hostfacts" };
+	struct val *v = val_dict();
+
+	val_dict_set_str(v, "ansible_connection", "local");
+	val_dict_set(v, "ansible_facts", val_dict());
+	for (size_t i = 0; carried && i < ARRAY_SIZE(parts); i++)
+		val_dict_update(v, val_dict_get(carried, parts[i]), false);
+	val_dict_set_str(v, "inventory_hostname", "localhost");
+	val_dict_set_str(v, "inventory_hostname_short", "localhost");
+	val_dict_set(v, "group_names", val_list());
+	return v;
+}
+
 struct val *run_host_visible_vars(struct hoststate *hs)
 {
 	struct val *v = val_copy(hs->inv_vars);

@@ -348,6 +348,13 @@ bool run_no_log(struct hostctx *hc, const struct val *flag,
 		const struct varstack *vs, const struct val *task_vars);
 void run_wipe_secret_text(struct val *set);
 struct val *run_host_visible_vars(struct hoststate *hs);
+/*
+ * hostvars['localhost'] when the inventory has no localhost: Ansible's
+ * implicit one (the local connection), with what it carries (`carried`:
+ * a runstate carry entry, or NULL). It is there once something was
+ * delegated to it with delegate_facts, as Ansible makes it then.
+ */
+struct val *run_localhost_vars(const struct val *carried);
 
 /* run.c */
 bool run_is_plan(const struct hostctx *hc);
