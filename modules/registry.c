@@ -9,7 +9,7 @@
  */
 
 extern const struct tend_module mod_file, mod_copy, mod_template,
-	mod_lineinfile, mod_blockinfile, mod_stat, mod_find, mod_tempfile,
+	mod_lineinfile, mod_blockinfile, mod_ini_file, mod_stat, mod_find, mod_tempfile,
 	mod_command,
 	mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
@@ -29,6 +29,7 @@ const struct tend_module *const tend_modules[] = {
 	&mod_template,
 	&mod_lineinfile,
 	&mod_blockinfile,
+	&mod_ini_file,
 	&mod_replace,
 	&mod_assemble,
 	&mod_stat,
@@ -88,14 +89,15 @@ const struct tend_module *module_find(const char *name)
 {
 	static const char *const prefixes[] = { "ansible.builtin.",
 						"ansible.legacy." };
-	/* the modules of the ansible.posix collection tend has */
-	static const char *const posix[] = { "authorized_key", "sysctl",
-					     "mount" };
+	/* the modules of other collections tend has */
+	static const char *const others[] = {
+		"ansible.posix.authorized_key", "ansible.posix.sysctl",
+		"ansible.posix.mount", "community.general.ini_file",
+	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(posix); i++)
-		if (!strncmp(name, "ansible.posix.", 14) &&
-		    !strcmp(name + 14, posix[i]))
-			name = posix[i];
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+		if (!strcmp(name, others[i]))
+			name = strrchr(others[i], '.') + 1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i]);

@@ -2,6 +2,7 @@
 #include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/modkit/lineedit.h"
+#include "tend/modkit/lines.h"
 #include "tend/modkit/module.h"
 #include "tend/modkit/toolkit.h"
 #include "tend/data/val.h"
@@ -17,6 +18,8 @@
 void lineedit_result_init(struct lineedit_result *r)
 {
 	r->changed = false;
+	r->create = false;
+	r->msg_as_is = false;
 	buf_init(&r->content, 0);
 	buf_init(&r->msg, 0);
 	r->found = 0;
@@ -27,73 +30,6 @@ void lineedit_result_release(struct lineedit_result *r)
 	buf_release(&r->content);
 	buf_release(&r->msg);
 	lineedit_result_init(r);
-}
-
-/* A file as Python's list of lines, each with its line ending. */
-struct lines {
-	struct buf *v;
-	size_t nr, alloc;
-};
-#define LINES_INIT { NULL, 0, 0 }
-
-static void lines_release(struct lines *l)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		buf_release(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->nr = l->alloc = 0;
-}
-
-/* Insert a copy of `len` bytes of `s` before line `at` (at <= nr). */
-static void lines_insert(struct lines *l, size_t at, const char *s,
-			 size_t len)
-{
-	struct buf b = BUF_INIT;
-
-	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
-	memmove(l->v + at + 1, l->v + at, (l->nr - at) * sizeof(*l->v));
-	buf_add(&b, s, len);
-	l->v[at] = b;
-	l->nr++;
-}
-
-/* Remove lines [from, to). */
-static void lines_remove(struct lines *l, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++)
-		buf_release(&l->v[i]);
-	memmove(l->v + from, l->v + to, (l->nr - to) * sizeof(*l->v));
-	l->nr -= to - from;
-}
-
-/*
- * Split as Python's bytes.readlines() (lines end at "\n") or, with
- * `universal`, as bytes.splitlines(True) ("\n", "\r\n" or "\r").
- */
-static void lines_split(struct lines *l, const char *s, size_t len,
-			bool universal)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r' && universal) {
-			if (i + 1 < len && s[i + 1] == '\n')
-				i++;
-		} else if (s[i] != '\n') {
-			continue;
-		}
-		lines_insert(l, l->nr, s + start, i + 1 - start);
-		start = i + 1;
-	}
-	if (start < len)
-		lines_insert(l, l->nr, s + start, len - start);
-}
-
-static void lines_join(struct buf *out, const struct lines *l)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		buf_addbuf(out, &l->v[i]);
 }
 
 /* Python's re.search on one line, line ending included, as Ansible does. */
@@ -593,6 +529,7 @@ struct edit_plan {
 	struct file_state st;
 	struct buf content;
 	bool write;      /* the content changes */
+	bool create;     /* the create arg's default (lineedit_result) */
 	struct buf msg;
 };
 
@@ -608,14 +545,14 @@ static void edit_plan_free(void *p)
 
 static void want_from_args(struct file_want *w, const struct task_ctx *ctx,
 			   const struct file_state *st,
-			   const struct buf *content)
+			   const struct buf *content, bool create)
 {
 	const struct val *mode = arg_get(ctx, "mode");
 
 	memset(w, 0, sizeof(*w));
 	w->path = arg_str(ctx, "path");
 	w->follow = true;
-	w->make_parents = arg_bool(ctx, "create", false);
+	w->make_parents = arg_bool(ctx, "create", create);
 	w->mode = val_is(mode, VAL_NULL) ? NULL : mode;
 	w->owner = arg_str(ctx, "owner");
 	w->group = arg_str(ctx, "group");
@@ -684,12 +621,14 @@ int lineedit_plan(struct check_result *out, const struct task_ctx *ctx,
 		val_dict_set_str(out->result, "msg", out->msg.ptr);
 		return 0;
 	}
-	want_from_args(&w, ctx, st, r->changed ? &r->content : NULL);
+	want_from_args(&w, ctx, st, r->changed ? &r->content : NULL,
+		       r->create);
 	if ((error = file_plan(out, st, &w)) < 0)
 		return error;
 	buf_reset(&out->msg);
 	buf_addbuf(&out->msg, &r->msg);
-	if (st->exists ? out->changes.len > 0 : new_mode_differs(&w))
+	if (!r->msg_as_is &&
+	    (st->exists ? out->changes.len > 0 : new_mode_differs(&w)))
 		buf_addf(&out->msg, "%sownership, perms or SE linux context "
 			 "changed", out->msg.len ? " and " : "");
 
@@ -699,6 +638,7 @@ int lineedit_plan(struct check_result *out, const struct task_ctx *ctx,
 	pd->st = *st;
 	file_state_init(st);
 	pd->write = r->changed;
+	pd->create = r->create;
 	pd->content = r->content;
 	buf_init(&r->content, 0);
 	buf_init(&pd->msg, 0);
@@ -719,7 +659,8 @@ int lineedit_apply(struct apply_result *out, const struct task_ctx *ctx,
 
 	if (!pd)
 		BUG("lineedit_apply without a plan");
-	want_from_args(&w, ctx, &pd->st, pd->write ? &pd->content : NULL);
+	want_from_args(&w, ctx, &pd->st, pd->write ? &pd->content : NULL,
+		       pd->create);
 	if ((error = file_write(out, ctx, &w, &pd->st)) < 0)
 		return error;
 	buf_addbuf(&out->msg, &pd->msg);

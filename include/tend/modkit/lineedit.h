@@ -53,6 +53,10 @@ struct lineedit_result {
 	struct buf content; /* the new content (whole file) */
 	struct buf msg;     /* Ansible's message: "line added", ... or "" */
 	size_t found;       /* lineinfile absent: the lines removed */
+	bool create;        /* the module's create default (ini_file: true):
+			       a missing file's directories are made */
+	bool msg_as_is;     /* msg says nothing of attributes changed
+			       (ini_file's; lineinfile's does) */
 };
 
 void lineedit_result_init(struct lineedit_result *r);
