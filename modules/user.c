@@ -892,32 +892,12 @@ static const char *const keep_args[] = {
 	"ssh_key_comment", "ssh_key_passphrase", NULL,
 };
 
-/* "a needs b": a given (true when a bool) without b, by name. */
-static int needs(const struct val *args, const char **arg, const char *a,
-		 const char *b, const char *why)
-{
-	const struct val *va = val_dict_get(args, a), *vb;
-
-	if (!va || is_false(va) || val_is(va, VAL_NULL))
-		return 0;
-	vb = val_dict_get(args, b);
-	if (vb && !is_false(vb))
-		return 0;
-	*arg = a;
-	return tend_error_set("'%s' needs %s: %s", a, b, why);
-}
-
 /* Contradictory arguments, refused at load with the place of the arg. */
 static int user_validate(const struct val *args, const char **arg)
 {
 	const struct val *st = val_dict_get(args, "state");
 	const struct val *ex = val_dict_get(args, "expires");
 	bool absent = literal(st) && !strcmp(val_cstr(st), "absent");
-	static const char *const key_args[] = {
-		"ssh_key_type", "ssh_key_bits", "ssh_key_file",
-		"ssh_key_comment", "ssh_key_passphrase", NULL,
-	};
-	int error;
 
 	for (size_t i = 0; absent && keep_args[i]; i++)
 		if (val_dict_get(args, keep_args[i])) {
@@ -933,24 +913,14 @@ static int user_validate(const struct val *args, const char **arg)
 		return tend_error_set("'remove' is for state=absent: it "
 				      "contradicts state=present");
 	}
-	if (!absent && (!st || literal(st)) &&
-	    (error = needs(args, arg, "force", "generate_ssh_key",
-			   "with state=present force only replaces a "
-			   "generated ssh key")) < 0)
-		return error;
-	for (size_t i = 0; key_args[i]; i++)
-		if ((error = needs(args, arg, key_args[i], "generate_ssh_key",
-				   "no key is generated without it")) < 0)
-			return error;
-	if ((error = needs(args, arg, "append", "groups",
-			   "there is nothing to append")) < 0 ||
-	    (error = needs(args, arg, "move_home", "home",
-			   "there is nowhere to move to")) < 0 ||
-	    (error = needs(args, arg, "non_unique", "uid",
-			   "there is no UID to share")) < 0 ||
-	    (error = needs(args, arg, "update_password", "password",
-			   "there is no password to update")) < 0)
-		return error;
+	/*
+	 * An argument that only qualifies another one (append without
+	 * groups, update_password without password, move_home without
+	 * home, non_unique without uid, the ssh_key_* ones and force
+	 * without generate_ssh_key) does nothing without it, in Ansible
+	 * too, which runs such a task: accepted (a role's
+	 * `password: "{{ pw | default(omit) }}"` beside update_password).
+	 */
 	if (is_false(val_dict_get(args, "create_home")) &&
 	    (val_dict_get(args, "skeleton") || val_dict_get(args, "umask"))) {
 		*arg = val_dict_get(args, "skeleton") ? "skeleton" : "umask";
