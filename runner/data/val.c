@@ -740,18 +740,52 @@ static const char *kv_equals(const char *w, size_t len)
 	return NULL;
 }
 
-/* Whether s ends inside quotes or a block (Ansible: before any word). */
+/* str.count(t) in [s, e) */
+static long kv_count(const char *s, const char *e, const char *t)
+{
+	long n = 0;
+
+	for (const char *p = s; p + 1 < e; p++)
+		if (p[0] == t[0] && p[1] == t[1]) {
+			n++;
+			p++;
+		}
+	return n;
+}
+
+/*
+ * Whether s ends inside quotes or a {{ }}, {% %} or {# #} block, as
+ * Ansible's split_args counts them, before it splits anything: token by
+ * token (split on "\n", then " "), a quote toggled unless a backslash is
+ * before it, each kind of block by how many open and close in the token.
+ */
 static bool kv_unbalanced(const char *s)
 {
-	bool open = false;
+	static const char *const marks[3][2] = {
+		{ "{{", "}}" }, { "{%", "%}" }, { "{#", "#}" },
+	};
+	long depth[3] = { 0, 0, 0 };
+	char quote = 0;
 
-	while (*s && !open) {
-		while (isspace((unsigned char)*s))
-			s++;
-		if (*s)
-			s = kv_word_end(s, &open);
+	while (*s) {
+		const char *e = s + strcspn(s, " \n");
+
+		if (!(e - s == 1 && *s == '\\' && !quote)) {
+			for (const char *p = s; p < e; p++)
+				if ((*p == '"' || *p == '\'') &&
+				    (p == s || p[-1] != '\\'))
+					quote = !quote ? *p :
+						*p == quote ? 0 : quote;
+			for (int k = 0; k < 3; k++) {
+				long d = kv_count(s, e, marks[k][0]) -
+					 kv_count(s, e, marks[k][1]);
+
+				depth[k] = depth[k] + d < 0 ? 0 : depth[k] + d;
+			}
+		}
+		s = *e ? e + 1 : e;
 	}
-	return open;
+	return quote || depth[0] || depth[1] || depth[2];
 }
 
 int val_parse_kv(struct val **out, const char *s,

@@ -13,7 +13,9 @@ cat >"$T/start.yml" <<'YML'
 - hosts: all
   gather_facts: false
   tasks:
-    - shell: "until [ -e '{{ out }}/go' ]; do sleep 0.1; done; printf -- '-n %%s {{ '{{' }}\\n'; echo done > '{{ out }}/done-{{ inventory_hostname }}'; exit 4"
+    - shell: "until [ -e '{{ out }}/go' ]; do sleep 0.1; done; printf -- '-n %%s %s\\n' '{{ brace }}'; echo done > '{{ out }}/done-{{ inventory_hostname }}'; exit 4"
+      vars:
+        brace: "{{ '{{' }}"
       async: 20
       poll: 0
       register: job
