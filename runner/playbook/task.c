@@ -151,6 +151,14 @@ static int load_static_include(struct loadctx *lc, struct task *t,
 		return 0;
 	path = playbook_resolve_path(val_cstr(f), &f->pos, lc->basedir,
 				     lc->root);
+	/*
+	 * include_tasks is dynamic: Ansible looks for its file only when it
+	 * runs (a missing one, under a false when, is no error): so here
+	 */
+	if (!strcmp(t->action, "include_tasks") && missing(path, lc->root)) {
+		free(path);
+		return 0;
+	}
 	t->include_static = true;
 	if (val_cstr(f)[0] != '/' && f->pos.file && missing(path, lc->root)) {
 		/* both places Ansible looks, when they are two */
