@@ -40,8 +40,30 @@ static const struct arg_spec ini_file_args[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-/* The args as inifile_edit takes them; o->values allocated. */
-static int ini_opts(struct inifile_opts *o, const struct task_ctx *ctx)
+/*
+ * A value as the text Ansible's str-typed argument makes of it (80 ->
+ * "80"), kept in `keep` (a list the caller frees).
+ */
+static const char *as_text(struct val *keep, const struct val *v)
+{
+	struct buf b = BUF_INIT;
+
+	if (val_is(v, VAL_STR))
+		return val_cstr(v);
+	if (!v || val_is(v, VAL_NULL))
+		return NULL;
+	val_to_text(&b, v);
+	val_list_push(keep, val_strn(b.ptr, b.len));
+	buf_release(&b);
+	return val_cstr(val_list_at(keep, val_len(keep) - 1));
+}
+
+/*
+ * The args as inifile_edit takes them; o->values allocated, the text of
+ * values that are no strings in `keep`.
+ */
+static int ini_opts(struct inifile_opts *o, struct val *keep,
+		    const struct task_ctx *ctx)
 {
 	const struct val *value = arg_get(ctx, "value");
 	const struct val *values = arg_get(ctx, "values");
@@ -66,11 +88,11 @@ static int ini_opts(struct inifile_opts *o, const struct task_ctx *ctx)
 		return tend_error_set("option is required to set a value");
 	o->values = xcalloc(val_len(values) + 1, sizeof(*o->values));
 	if (value) {
-		o->values[o->values_nr++] = val_cstr(value);
+		o->values[o->values_nr++] = as_text(keep, value);
 	} else {
 		for (size_t i = 0; i < val_len(values); i++)
 			o->values[o->values_nr++] =
-				val_cstr(val_list_at(values, i));
+				as_text(keep, val_list_at(values, i));
 	}
 	return 0;
 }
@@ -78,9 +100,11 @@ static int ini_opts(struct inifile_opts *o, const struct task_ctx *ctx)
 static int ini_file_probe(struct probe *out, const struct task_ctx *ctx)
 {
 	struct inifile_opts o;
-	int error = ini_opts(&o, ctx);
+	struct val *keep = val_list();
+	int error = ini_opts(&o, keep, ctx);
 
 	free(o.values);
+	val_unref(keep);
 	if (error < 0)
 		return error;
 	lineedit_probe(&out->script, arg_str(ctx, "path"));
@@ -95,14 +119,14 @@ static int ini_file_judge(struct check_result *out,
 	struct inifile_opts o = { 0 };
 	struct file_state st;
 	struct lineedit_result r;
-	struct val *info = NULL;
+	struct val *info = NULL, *keep = val_list();
 	int error;
 
 	(void)p;
 	file_state_init(&st);
 	lineedit_result_init(&r);
 	if ((error = lineedit_judge_read(&st, res, path)) < 0 ||
-	    (error = ini_opts(&o, ctx)) < 0)
+	    (error = ini_opts(&o, keep, ctx)) < 0)
 		goto out;
 	if (!st.exists && !arg_bool(ctx, "create", true)) {
 		out->result = val_dict();
@@ -130,6 +154,7 @@ static int ini_file_judge(struct check_result *out,
 	val_dict_set_str(out->result, "path", path);
 out:
 	val_unref(info);
+	val_unref(keep);
 	free(o.values);
 	lineedit_result_release(&r);
 	file_state_release(&st);

@@ -129,6 +129,9 @@ static struct job_opts job_opts_of(struct cli_args *a, enum run_mode mode,
 	};
 
 	o.facts.flush = a->flush_cache;
+	/* an untrusted source's run reads no cache another run wrote */
+	if (a->limits.untrusted)
+		o.facts.dir = NULL;
 	/* a plan names the files beneath its source (or playbook) by relative path */
 	o.bind = (struct plan_bind){
 		.hasher = a->hasher, .reads = a->reads,

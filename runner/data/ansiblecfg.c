@@ -470,8 +470,6 @@ static char *typed(const struct acfg_row *r, const char *raw, const char *base,
 	switch (r->type) {
 	case T_PATH:
 		return resolve_path(raw, base);
-	case T_CWDPATH:
-		return resolve_path(raw, NULL);
 	case T_PATHLIST:
 	case T_PATHSPEC:
 		for (const char *s = raw; *s;) {

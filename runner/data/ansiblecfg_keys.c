@@ -65,7 +65,7 @@ const struct acfg_row acfg_rows[] = {
 	  "kept between runs); other cache plugins are refused"),
 	H("defaults", "fact_caching_connection",
 	  "ANSIBLE_CACHE_PLUGIN_CONNECTION", ACFG_FACT_CACHING_CONNECTION,
-	  T_CWDPATH, "jsonfile's directory (made when missing)"),
+	  T_PATH, "jsonfile's directory (made when missing)"),
 	H("defaults", "fact_caching_timeout", "ANSIBLE_CACHE_PLUGIN_TIMEOUT",
 	  ACFG_FACT_CACHING_TIMEOUT, T_SECS, "seconds a host's cached facts "
 	  "stay valid (0: always; default 86400)"),

@@ -731,6 +731,20 @@ static void kv_unquote(struct buf *out, const char *s, size_t len)
 		buf_add(out, s, len);
 }
 
+/* Python's str.strip(): ASCII whitespace, and \x1c to \x1f */
+static void kv_strip(const char **s, size_t *len)
+{
+	while (*len && (isspace((unsigned char)**s) ||
+			((unsigned char)**s >= 0x1c && (unsigned char)**s <= 0x1f))) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && (isspace((unsigned char)(*s)[*len - 1]) ||
+			((unsigned char)(*s)[*len - 1] >= 0x1c &&
+			 (unsigned char)(*s)[*len - 1] <= 0x1f)))
+		(*len)--;
+}
+
 /* The '=' of a decoded word: Ansible's, past its first char, unescaped. */
 static const char *kv_equals(const char *w, size_t len)
 {
@@ -815,7 +829,10 @@ int val_parse_kv(struct val **out, const char *s,
 		kv_decode(&dec, p, (size_t)(end - p));
 		eq = kv_equals(dec.ptr, dec.len);
 		if (eq) {
-			char *key = xstrndup(dec.ptr, (size_t)(eq - dec.ptr));
+			const char *k = dec.ptr, *v = eq + 1;
+			size_t klen = (size_t)(eq - dec.ptr);
+			size_t vlen = (size_t)(dec.ptr + dec.len - v);
+			char *key = xstrndup(k, klen);
 			bool ok = !strpbrk(key, "'\"{ ");
 
 			if (ok && free_form_keys) {
@@ -825,9 +842,13 @@ int val_parse_kv(struct val **out, const char *s,
 						ok = true;
 			}
 			if (ok) {
+				/* options[k.strip()] = unquote(v.strip()) */
+				kv_strip(&k, &klen);
+				kv_strip(&v, &vlen);
 				buf_reset(&value);
-				kv_unquote(&value, eq + 1, (size_t)(dec.ptr +
-						dec.len - eq - 1));
+				kv_unquote(&value, v, vlen);
+				free(key);
+				key = xstrndup(k, klen);
 				val_dict_set(d, key,
 					     val_strn(value.ptr, value.len));
 				taken = true;
@@ -852,7 +873,16 @@ int val_parse_kv(struct val **out, const char *s,
 			if (after_raw)
 				while (isspace((unsigned char)*after_raw))
 					buf_addch(&raw, *after_raw++);
-			buf_add(&raw, p, (size_t)(end - p));
+			if (!eq && memchr(dec.ptr, '=', dec.len)) {
+				/* only escaped '=': decoded, "\=" as "=" */
+				for (size_t i = 0; i < dec.len; i++)
+					if (!(dec.ptr[i] == '\\' &&
+					      i + 1 < dec.len &&
+					      dec.ptr[i + 1] == '='))
+						buf_addch(&raw, dec.ptr[i]);
+			} else {
+				buf_add(&raw, p, (size_t)(end - p));
+			}
 			after_raw = end;
 		}
 		last_raw = !taken;

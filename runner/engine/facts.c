@@ -18,6 +18,8 @@
 #include "tend/data/truth.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,23 +115,36 @@ static bool cache_path(struct buf *out, const struct fact_cache_opts *o,
 	return true;
 }
 
-static void cache_warn(const struct runstate *rs, const char *fmt, ...)
+static void cache_warn(struct runstate *rs, const char *fmt, ...)
 	TEND_PRINTF(2, 3);
-static void cache_warn(const struct runstate *rs, const char *fmt, ...)
+static void cache_warn(struct runstate *rs, const char *fmt, ...)
 {
-	const struct run_hooks *h = rs->opts->hooks;
 	struct buf b = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (h && h->warning && !rs->opts->quiet)
-		h->warning(b.ptr, h->payload);
+	/* host workers write it: run_playbook says it, on its own thread */
+	pthread_mutex_lock(&rs->lock);
+	val_list_push(rs->warnings, val_str(b.ptr));
+	pthread_mutex_unlock(&rs->lock);
 	buf_release(&b);
 }
 
-void run_cache_store(const struct runstate *rs, const char *name,
+void run_say_warnings(struct runstate *rs)
+{
+	const struct run_hooks *h = rs->opts->hooks;
+
+	for (size_t i = 0; i < val_len(rs->warnings); i++)
+		if (h && h->warning && !rs->opts->quiet)
+			h->warning(val_cstr(val_list_at(rs->warnings, i)),
+				   h->payload);
+	val_unref(rs->warnings);
+	rs->warnings = val_list();
+}
+
+void run_cache_store(struct runstate *rs, const char *name,
 		     const struct val *fv, bool gathered)
 {
 	const struct fact_cache_opts *o = &rs->opts->facts;
@@ -162,7 +177,7 @@ void run_cache_store(const struct runstate *rs, const char *name,
 
 void run_cache_clear(struct hostctx *hc)
 {
-	const struct runstate *rs = hc->pc->rs;
+	struct runstate *rs = hc->pc->rs;
 	const struct fact_cache_opts *o = &rs->opts->facts;
 	struct buf path = BUF_INIT;
 

@@ -154,7 +154,7 @@ static void deliver_setup(struct playctx *pc, const char *name,
 		run_facts_merge(hv, cf);
 		val_dict_set(pc->hostvars, name, hv);
 	} else if (!strcmp(name, "localhost")) {
-		val_dict_set(pc->hostvars, name, run_localhost_vars(c));
+		val_dict_set(pc->hostvars, name, run_localhost_vars(pc->rs->inv, c));
 	}
 	val_unref(cf);
 }
@@ -193,7 +193,7 @@ static void deliver_facts(struct playctx *pc, struct hoststate *hs)
 			val_dict_update(hv, val_dict_get(e, "facts"), false);
 			val_dict_set(pc->hostvars, name, hv);
 		} else if (!strcmp(name, "localhost")) {
-			val_dict_set(pc->hostvars, name, run_localhost_vars(c));
+			val_dict_set(pc->hostvars, name, run_localhost_vars(pc->rs->inv, c));
 		}
 	}
 	val_unref(hs->facts_out);

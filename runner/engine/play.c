@@ -415,10 +415,10 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 				     outside_vars(rs, h));
 	}
 	if (!val_dict_get(pc->hostvars, "localhost") &&
-	    val_dict_get(rs->carry, "localhost"))
+	    run_carried(rs, "localhost"))
 		val_dict_set(pc->hostvars, "localhost",
-			     run_localhost_vars(val_dict_get(rs->carry,
-							     "localhost")));
+			     run_localhost_vars(rs->inv,
+						run_carried(rs, "localhost")));
 	return !tend_interrupted;
 }
 
@@ -868,12 +868,16 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 					    false);
 	rs.carry = val_dict();
 	rs.down = val_dict();
+	rs.warnings = val_list();
 	if (run_cache_start(&rs) < 0)
 		error = -1;
 	for (size_t i = 0; !error && i < pb->nr && !tend_interrupted &&
-			   !rs.stop; i++)
-		if ((error = run_play(&rs, pb->plays[i])) < 0)
-			break;
+			   !rs.stop; i++) {
+		error = run_play(&rs, pb->plays[i]);
+		run_say_warnings(&rs);
+	}
+	run_say_warnings(&rs);
+	val_unref(rs.warnings);
 	val_unref(rs.carry);
 	val_unref(rs.down);
 	for (size_t i = 0; i < rs.conns_nr; i++) {

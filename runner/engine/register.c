@@ -93,11 +93,12 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 	 */
 	if (val_is(facts, VAL_DICT) &&
 	    !truth_python(val_dict_get(result, "failed")) &&
-	    strcmp(t->action, "debug")) {
-		if (t->module && (t->module->flags & MOD_FACTS)) {
-			setup_facts(hc, t, facts);
-			return;
-		}
+	    strcmp(t->action, "debug") && t->module &&
+	    (t->module->flags & MOD_FACTS)) {
+		setup_facts(hc, t, facts);
+	} else if (val_is(facts, VAL_DICT) &&
+		   !truth_python(val_dict_get(result, "failed")) &&
+		   strcmp(t->action, "debug")) {
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);

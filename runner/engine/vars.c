@@ -461,12 +461,21 @@ void run_taint(struct val *v, const struct val *secrets)
 		run_taint(v->u.dict.items[i].v, secrets);
 }
 
-struct val *run_localhost_vars(const struct val *carried)
+struct val *run_localhost_vars(const struct inventory *inv,
+			       const struct val *carried)
 {
 	static const char *const parts[] = { "facts", "incvars", "hostfacts" };
-	struct val *v = val_dict();
+	struct host **sel = NULL;
+	size_t nr = 0;
+	struct val *v;
 
-	val_dict_set_str(v, "ansible_connection", "local");
+	/* its inventory vars: the all group's, host_vars/localhost */
+	if (inventory_select(&sel, &nr, inv, "localhost") < 0)
+		tend_error_clear();
+	v = nr ? inventory_host_vars(inv, sel[0]) : val_dict();
+	free(sel);
+	if (!val_dict_get(v, "ansible_connection"))
+		val_dict_set_str(v, "ansible_connection", "local");
 	val_dict_set(v, "ansible_facts", val_dict());
 	for (size_t i = 0; carried && i < ARRAY_SIZE(parts); i++)
 		val_dict_update(v, val_dict_get(carried, parts[i]), false);

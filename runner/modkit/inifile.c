@@ -25,11 +25,17 @@ static int read_text(struct buf *out, const char *in, size_t len)
 			   (c & 0xf0) == 0xe0 ? 2 :
 			   (c & 0xf8) == 0xf0 && c <= 0xf4 ? 3 : 9;
 
+		unsigned char c1 = i + 1 < len ? (unsigned char)in[i + 1] : 0;
+
 		if (n == 9 || i + n >= len + (n ? 0 : 1))
 			return -1;
 		for (size_t k = 1; k <= n; k++)
 			if (((unsigned char)in[i + k] & 0xc0) != 0x80)
 				return -1;
+		/* overlong forms, surrogates, past U+10FFFF: Python's no too */
+		if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) ||
+		    (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+			return -1;
 		if (c == '\r') {
 			buf_addch(out, '\n');
 			i += i + 1 < len && in[i + 1] == '\n';

@@ -78,6 +78,12 @@ static void test_inifile__not_utf8(void **state)
 	lineedit_result_init(&r);
 	assert_int_equal(inifile_edit(&r, "[a]\nx = caf\xe9\n", 12, &o), -1);
 	tend_error_clear();
+	/* a surrogate and an overlong form: Python's decoder refuses both */
+	assert_int_equal(inifile_edit(&r, "x = \xed\xa0\x80\n", 8, &o), -1);
+	tend_error_clear();
+	assert_int_equal(inifile_edit(&r, "x = \xe0\x80\xaf\n", 8, &o), -1);
+	tend_error_clear();
+	assert_int_equal(inifile_edit(&r, "x = \xc3\xa9\n", 7, &o), 0);
 	lineedit_result_release(&r);
 }
 

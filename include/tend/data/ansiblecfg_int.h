@@ -21,13 +21,9 @@
  * A row's key "*" covers its whole section.
  */
 enum acfg_kind { HONOUR, INERT, ONLY, REFUSE };
-/*
- * T_CWDPATH: `~` and $VARS expanded, relative to the current directory
- * (a plugin's own path option, not the config manager's `path` type);
- * T_SECS: a whole number from 0 up.
- */
-enum acfg_type { T_STR, T_PATH, T_CWDPATH, T_PATHLIST, T_PATHSPEC, T_INT, T_SECS,
-	    T_BOOL, T_LIST };
+/* T_SECS: a whole number from 0 up. */
+enum acfg_type { T_STR, T_PATH, T_PATHLIST, T_PATHSPEC, T_INT, T_SECS, T_BOOL,
+		 T_LIST };
 
 struct acfg_row {
 	const char *section, *key, *env;

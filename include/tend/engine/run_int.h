@@ -66,7 +66,9 @@ struct runstate {
 	struct val *stats_index; /* host name -> index into res->hosts */
 	struct cached_include *incs;
 	size_t incs_nr, incs_alloc;
-	pthread_mutex_t lock; /* incs */
+	pthread_mutex_t lock; /* incs, warnings */
+	struct val *warnings; /* what the fact cache warns of, said by
+				 run_playbook (hooks run on its thread) */
 	/* --step: the answers so far, by task (its address), and "all" */
 	pthread_mutex_t step_lock;
 	struct val *step_said;
@@ -354,7 +356,8 @@ struct val *run_host_visible_vars(struct hoststate *hs);
  * a runstate carry entry, or NULL). It is there once something was
  * delegated to it with delegate_facts, as Ansible makes it then.
  */
-struct val *run_localhost_vars(const struct val *carried);
+struct val *run_localhost_vars(const struct inventory *inv,
+			       const struct val *carried);
 
 /* run.c */
 bool run_is_plan(const struct hostctx *hc);
@@ -600,11 +603,13 @@ void run_facts_merge(struct val *factvars, const struct val *cached);
  * removes them in an apply): -1 with the error set for a bad file.
  */
 void run_cache_facts(struct hostctx *hc, const struct val *facts);
-void run_cache_store(const struct runstate *rs, const char *name,
+void run_cache_store(struct runstate *rs, const char *name,
 		     const struct val *factvars, bool gathered);
 void run_cache_clear(struct hostctx *hc);
 const struct val *run_carried(struct runstate *rs, const char *name);
 int run_cache_start(struct runstate *rs);
+/* The fact cache's warnings so far, through the warning hook (main thread). */
+void run_say_warnings(struct runstate *rs);
 /*
  * A plan connects to each host of the batch even when no task would (a
  * play of commands): a host that does not answer is unreachable.
