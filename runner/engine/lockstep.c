@@ -16,6 +16,7 @@
  */
 
 #include "tend/common.h"
+#include "tend/modkit/module.h"
 #include "tend/engine/run_int.h"
 #include "tend/inventory/inventory.h"
 #include "tend/data/truth.h"
@@ -208,7 +209,51 @@ struct gift {
 	bool unknown;       /* a plan: what hangs on it is unknown */
 	struct val *who;    /* then the task, as run_task_ref names it */
 	const char *reg;    /* and the variable it registered, or NULL */
+	/*
+	 * Facts for the fact cache (setup's, a cacheable set_fact's), as
+	 * the cache keeps them, or NULL; `gathered`: gather_facts' (its mark)
+	 */
+	struct val *cached;
+	bool gathered;
 };
+
+/*
+ * What the run_once task t put in its host's fact cache: setup's facts
+ * (or gather_facts'), a cacheable set_fact's (those its host has among
+ * its cached facts), with the values as the host keeps them.
+ */
+static void once_cached(struct gift *g, const struct task *t,
+			const struct hoststate *from, const struct val *facts)
+{
+	struct val *c = NULL;
+
+	if (t->module && (t->module->flags & MOD_FACTS)) {
+		struct val *f = run_setup_result_facts(facts, false);
+
+		g->gathered = !strcmp(t->module->name, "gather_facts");
+		c = run_facts_cache_form(f, g->gathered);
+		val_unref(f);
+	} else {
+		c = val_dict();
+		for (size_t k = 0; k < facts->u.dict.nr; k++)
+			if (val_dict_get(from->factvars,
+					 facts->u.dict.items[k].key))
+				val_dict_set(c, facts->u.dict.items[k].key,
+					     val_null());
+	}
+	for (size_t k = 0; k < c->u.dict.nr; k++) {
+		const struct val *v = val_dict_get(from->factvars,
+						   c->u.dict.items[k].key);
+
+		if (v)
+			val_dict_set(c, c->u.dict.items[k].key,
+				     val_ref((struct val *)v));
+	}
+	if (val_len(c))
+		g->cached = c;
+	else
+		val_unref(c);
+}
 
 static void copy_var(struct val *to, const struct hoststate *from,
 		     const char *name)
@@ -239,6 +284,8 @@ static struct gift once_gift(const struct task *t, struct hoststate *from,
 	for (size_t k = 0; facts && !truth_python(val_dict_get(r, "failed")) &&
 	     k < facts->u.dict.nr; k++)
 		copy_var(g.vars, from, facts->u.dict.items[k].key);
+	if (val_is(facts, VAL_DICT) && !truth_python(val_dict_get(r, "failed")))
+		once_cached(&g, t, from, facts);
 	g.unknown = val_dict_get(r, "tend_unknown") != NULL;
 	if (g.unknown && from->unknown_last) {
 		g.who = val_ref(from->unknown_last);
@@ -250,12 +297,19 @@ static struct gift once_gift(const struct task *t, struct hoststate *from,
 }
 
 /* As Ansible's strategy: every host not unreachable takes it. */
-static void gift_take(struct hoststate *to, const struct gift *g)
+static void gift_take(struct runstate *rs, struct hoststate *to,
+		      const struct gift *g)
 {
 	if (to->unreachable)
 		return;
 	if (g->vars)
 		val_dict_update(to->hostfacts, g->vars, false);
+	if (g->cached) {
+		run_facts_merge(to->factvars, g->cached);
+		to->facts_gathered |= g->gathered;
+		run_cache_store(rs, to->name, to->factvars,
+				to->facts_gathered);
+	}
 	if (g->failed)
 		to->failed = true;
 	if (g->unknown)
@@ -274,6 +328,7 @@ static void gift_take(struct hoststate *to, const struct gift *g)
 static void gift_drop(struct gift *g)
 {
 	val_unref(g->vars);
+	val_unref(g->cached);
 	val_unref(g->who);
 }
 
@@ -308,7 +363,7 @@ void run_share_once(struct playctx *pc, const struct task *t,
 	g = once_gift(t, from, from->failed);
 	for (size_t i = 0; i < pc->nr; i++)
 		if (&pc->hs[i] != from)
-			gift_take(&pc->hs[i], &g);
+			gift_take(pc->rs, &pc->hs[i], &g);
 	gift_drop(&g);
 	publish(pc);
 }
@@ -353,7 +408,7 @@ static void give_all(struct playctx *pc, struct lockstep *ls)
 
 		for (size_t i = 0; i < pc->nr; i++)
 			if (i != o->runner && !o->took[i])
-				gift_take(&pc->hs[i], &o->g);
+				gift_take(pc->rs, &pc->hs[i], &o->g);
 		gift_drop(&o->g);
 		free(o->took);
 	}
@@ -494,7 +549,7 @@ static bool follow(struct hostctx *hc, const struct task *t)
 	g = o->g;
 	pthread_mutex_unlock(&ls->mu);
 	/* its own state: no other worker touches it */
-	gift_take(hc->hs, &g);
+	gift_take(hc->pc->rs, hc->hs, &g);
 	if (g.unknown && hc->watch_unknown && !hc->after_unknown &&
 	    !hc->rescue_of) {
 		struct buf hung = BUF_INIT;

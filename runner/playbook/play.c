@@ -476,7 +476,7 @@ static bool is_import(const struct task *t)
  * (include_tasks, include_role: Ansible keeps it for the include, whose
  * tasks tend loads as it runs) is refused.
  */
-static void pass_run_once(struct loadctx *lc, struct tasklist *l, bool on)
+void playbook_pass_run_once(struct loadctx *lc, struct tasklist *l, bool on)
 {
 	for (size_t i = 0; i < l->nr; i++) {
 		struct task *t = l->items[i];
@@ -485,17 +485,20 @@ static void pass_run_once(struct loadctx *lc, struct tasklist *l, bool on)
 		if (t->kind == TASK_MODULE) {
 			t->run_once = v;
 		} else if (t->kind == TASK_BLOCK) {
-			pass_run_once(lc, &t->block, v);
-			pass_run_once(lc, &t->rescue, v);
-			pass_run_once(lc, &t->always, v);
+			playbook_pass_run_once(lc, &t->block, v);
+			playbook_pass_run_once(lc, &t->rescue, v);
+			playbook_pass_run_once(lc, &t->always, v);
 		} else if (is_import(t)) {
-			pass_run_once(lc, &t->included, v);
+			playbook_pass_run_once(lc, &t->included, v);
 		} else if (v && (t->kind == TASK_INCLUDE ||
 				 t->kind == TASK_ROLE)) {
 			diags_add(lc->d, &t->pos, "'run_once' is not supported "
 				  "yet on include_tasks or include_role (nor on "
 				  "a block or play around one): give it to "
 				  "their tasks, or use an import");
+		} else {
+			/* what the include brings: its blocks' own */
+			playbook_pass_run_once(lc, &t->included, false);
 		}
 		if (t->kind != TASK_MODULE)
 			t->run_once = false;
@@ -666,10 +669,10 @@ struct play *play_load(struct loadctx *lc, const struct val *v)
 	task_load_list(lc, &p->handlers, val_dict_get(v, "handlers"),
 		       "handlers", p->tags, true);
 	imported_when(lc, p);
-	pass_run_once(lc, &p->pre_tasks, p->run_once);
-	pass_run_once(lc, &p->tasks, p->run_once);
-	pass_run_once(lc, &p->post_tasks, p->run_once);
-	pass_run_once(lc, &p->handlers, p->run_once);
+	playbook_pass_run_once(lc, &p->pre_tasks, p->run_once);
+	playbook_pass_run_once(lc, &p->tasks, p->run_once);
+	playbook_pass_run_once(lc, &p->post_tasks, p->run_once);
+	playbook_pass_run_once(lc, &p->handlers, p->run_once);
 	if (p->strategy_free)
 		refuse_run_once_free(lc, p);
 	val_unref(lc->roles_seen);

@@ -220,6 +220,14 @@ int playbook_load_tasks(struct tasklist *out, const char *path,
 	struct srcpos none = { 0 };
 	int error = task_load_file(&lc, out, full, &none, false);
 
+	/* a block's run_once passes down in a file loaded at run time too */
+	if (!error) {
+		size_t errors = d->errors;
+
+		playbook_pass_run_once(&lc, out, false);
+		if (d->errors != errors)
+			error = TEND_EPARSE;
+	}
 	free(full);
 	return error;
 }

@@ -418,5 +418,11 @@ void playbook_check_templates(struct loadctx *lc, const struct val *task,
  * to; an error at the notify's place otherwise.
  */
 void playbook_check_notify(struct loadctx *lc, const struct play *p);
+/*
+ * run_once as Ansible inherits it (play.c): each task of `l` that does
+ * not say its own takes `on`, through blocks and imports; a dynamic
+ * include under a true one is refused (a diag).
+ */
+void playbook_pass_run_once(struct loadctx *lc, struct tasklist *l, bool on);
 
 #endif
