@@ -873,16 +873,7 @@ int val_parse_kv(struct val **out, const char *s,
 			if (after_raw)
 				while (isspace((unsigned char)*after_raw))
 					buf_addch(&raw, *after_raw++);
-			if (!eq && memchr(dec.ptr, '=', dec.len)) {
-				/* only escaped '=': decoded, "\=" as "=" */
-				for (size_t i = 0; i < dec.len; i++)
-					if (!(dec.ptr[i] == '\\' &&
-					      i + 1 < dec.len &&
-					      dec.ptr[i + 1] == '='))
-						buf_addch(&raw, dec.ptr[i]);
-			} else {
-				buf_add(&raw, p, (size_t)(end - p));
-			}
+			buf_add(&raw, p, (size_t)(end - p));
 			after_raw = end;
 		}
 		last_raw = !taken;
