@@ -9,7 +9,8 @@
  */
 
 extern const struct tend_module mod_file, mod_copy, mod_template,
-	mod_lineinfile, mod_blockinfile, mod_ini_file, mod_stat, mod_find, mod_tempfile,
+	mod_lineinfile, mod_blockinfile, mod_ini_file, mod_stat, mod_find,
+	mod_tempfile,
 	mod_command,
 	mod_shell,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,

@@ -631,10 +631,9 @@ int val_compare(int *out, const struct val *a, const struct val *b)
 /*
  * Split one word of a k=v string: returns its end. Quotes group (a quote
  * after a backslash neither opens nor closes one, as Ansible's
- * split_args has it); inside {{ }} and {% %} nothing splits. *open says
- * whether the string ended inside quotes or a block.
+ * split_args has it); inside {{ }} and {% %} nothing splits.
  */
-static const char *kv_word_end(const char *p, bool *open)
+static const char *kv_word_end(const char *p)
 {
 	const char *start = p;
 	char quote = 0;
@@ -665,7 +664,6 @@ static const char *kv_word_end(const char *p, bool *open)
 		else if (isspace((unsigned char)*p))
 			break;
 	}
-	*open = quote || jinja;
 	return p;
 }
 
@@ -731,17 +729,20 @@ static void kv_unquote(struct buf *out, const char *s, size_t len)
 		buf_add(out, s, len);
 }
 
-/* Python's str.strip(): ASCII whitespace, and \x1c to \x1f */
+/* What Python's str.strip() strips of ASCII: whitespace, \x1c to \x1f */
+static bool kv_space(char c)
+{
+	return isspace((unsigned char)c) ||
+	       ((unsigned char)c >= 0x1c && (unsigned char)c <= 0x1f);
+}
+
 static void kv_strip(const char **s, size_t *len)
 {
-	while (*len && (isspace((unsigned char)**s) ||
-			((unsigned char)**s >= 0x1c && (unsigned char)**s <= 0x1f))) {
+	while (*len && kv_space(**s)) {
 		(*s)++;
 		(*len)--;
 	}
-	while (*len && (isspace((unsigned char)(*s)[*len - 1]) ||
-			((unsigned char)(*s)[*len - 1] >= 0x1c &&
-			 (unsigned char)(*s)[*len - 1] <= 0x1f)))
+	while (*len && kv_space((*s)[*len - 1]))
 		(*len)--;
 }
 
@@ -818,13 +819,13 @@ int val_parse_kv(struct val **out, const char *s,
 	}
 	while (*p) {
 		const char *end, *eq;
-		bool taken = false, open;
+		bool taken = false;
 
 		while (isspace((unsigned char)*p))
 			p++;
 		if (!*p)
 			break;
-		end = kv_word_end(p, &open);
+		end = kv_word_end(p);
 		buf_reset(&dec);
 		kv_decode(&dec, p, (size_t)(end - p));
 		eq = kv_equals(dec.ptr, dec.len);

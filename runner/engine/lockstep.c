@@ -129,19 +129,17 @@ static void deliver_setup(struct playctx *pc, const char *name,
 			  const struct val *e)
 {
 	bool gathered = val_dict_get(e, "gathered")->u.b;
-	struct val *cf = run_facts_cache_form(val_dict_get(e, "facts"),
-					      gathered);
 	struct hoststate *to = play_host(pc, name);
-	struct val *c, *fv, *hv;
+	struct val *c, *cf, *fv, *hv;
 
 	if (to) {
 		run_set_facts(to, val_dict_get(e, "facts"), gathered);
 		run_cache_store(pc->rs, name, to->factvars,
 				to->facts_gathered);
 		val_dict_set(pc->hostvars, name, run_host_visible_vars(to));
-		val_unref(cf);
 		return;
 	}
+	cf = run_facts_cache_form(val_dict_get(e, "facts"), gathered);
 	c = carried(pc, name);
 	fv = val_dict_get(c, "facts");
 	run_facts_merge(fv, cf);
@@ -155,7 +153,8 @@ static void deliver_setup(struct playctx *pc, const char *name,
 		run_facts_merge(hv, cf);
 		val_dict_set(pc->hostvars, name, hv);
 	} else if (!strcmp(name, "localhost")) {
-		val_dict_set(pc->hostvars, name, run_localhost_vars(pc->rs->inv, c));
+		val_dict_set(pc->hostvars, name,
+			     run_localhost_vars(pc->rs->inv, c));
 	}
 	val_unref(cf);
 }
@@ -194,7 +193,8 @@ static void deliver_facts(struct playctx *pc, struct hoststate *hs)
 			val_dict_update(hv, val_dict_get(e, "facts"), false);
 			val_dict_set(pc->hostvars, name, hv);
 		} else if (!strcmp(name, "localhost")) {
-			val_dict_set(pc->hostvars, name, run_localhost_vars(pc->rs->inv, c));
+			val_dict_set(pc->hostvars, name,
+			     run_localhost_vars(pc->rs->inv, c));
 		}
 	}
 	val_unref(hs->facts_out);

@@ -386,6 +386,7 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 		       struct val *play_hosts, struct val *active)
 {
 	struct runstate *rs = pc->rs;
+	const struct val *lh;
 
 	/* every slot first: growing the array moves it */
 	for (size_t i = 0; i < sel_nr; i++) {
@@ -415,10 +416,9 @@ static bool play_setup(struct playctx *pc, struct host **sel, size_t sel_nr,
 				     outside_vars(rs, h));
 	}
 	if (!val_dict_get(pc->hostvars, "localhost") &&
-	    run_carried(rs, "localhost"))
+	    (lh = run_carried(rs, "localhost")))
 		val_dict_set(pc->hostvars, "localhost",
-			     run_localhost_vars(rs->inv,
-						run_carried(rs, "localhost")));
+			     run_localhost_vars(rs->inv, lh));
 	return !tend_interrupted;
 }
 

@@ -84,6 +84,9 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 		     const struct val *result)
 {
 	struct val *facts = val_dict_get(result, "ansible_facts");
+	bool takes = val_is(facts, VAL_DICT) &&
+		     !truth_python(val_dict_get(result, "failed")) &&
+		     strcmp(t->action, "debug");
 
 	/*
 	 * What a module sends back is host data: it is never rendered as a
@@ -91,14 +94,9 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 	 * facts, except set_fact's own values). A debug that shows
 	 * ansible_facts sets nothing (Ansible leaves out C._ACTION_DEBUG).
 	 */
-	if (val_is(facts, VAL_DICT) &&
-	    !truth_python(val_dict_get(result, "failed")) &&
-	    strcmp(t->action, "debug") && t->module &&
-	    (t->module->flags & MOD_FACTS)) {
+	if (takes && t->module && (t->module->flags & MOD_FACTS)) {
 		setup_facts(hc, t, facts);
-	} else if (val_is(facts, VAL_DICT) &&
-		   !truth_python(val_dict_get(result, "failed")) &&
-		   strcmp(t->action, "debug")) {
+	} else if (takes) {
 		facts = val_ref(facts);
 		if (!(t->module && (t->module->flags & MOD_CLEAN_FACTS)))
 			facts = val_unsafe(facts);

@@ -461,13 +461,9 @@ static void default_var(struct play *p, const char *name, const struct val *v)
 /* import_tasks (or import_role, roles:): its tasks are the play's */
 static bool is_import(const struct task *t)
 {
-	size_t n = t->action ? strlen(t->action) : 0;
-
 	if (t->kind == TASK_ROLE)
 		return t->include_static;
-	return t->kind == TASK_INCLUDE && n >= 12 &&
-	       !strcmp(t->action + n - 12, "import_tasks") &&
-	       (n == 12 || t->action[n - 13] == '.');
+	return t->kind == TASK_INCLUDE && !strcmp(t->action, "import_tasks");
 }
 
 /*
