@@ -280,7 +280,7 @@ static const struct filter_family *const families[] = {
 	&filter_path_family, &filter_url_family,  &filter_regex_family,
 	&filter_crypt_family, &filter_os_family,  &filter_html_family,
 	&filter_text_family, &filter_seq_family,  &tests_family,
-	&tests_path_family,
+	&tests_path_family,  &filter_ip_family,
 };
 
 static int cmp_filter(const void *key, const void *elem)
@@ -293,10 +293,23 @@ static int cmp_test(const void *key, const void *elem)
 	return strcmp(key, ((const struct ttest *)elem)->name);
 }
 
+/*
+ * A collection's name for a filter or test ("ansible.utils.ipaddr",
+ * "community.general.json_query") means tend's of the last part, as the
+ * parser reads it in an expression.
+ */
+static const char *plain_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot ? dot + 1 : name;
+}
+
 const struct tfilter *template_filter_find(const char *name)
 {
 	const struct tfilter *f = NULL;
 
+	name = plain_name(name);
 	for (size_t i = 0; i < ARRAY_SIZE(families) && !f; i++)
 		if (families[i]->nfilters)
 			f = bsearch(name, families[i]->filters,
@@ -357,6 +370,7 @@ const struct ttest *template_test_find(const char *name)
 {
 	const struct ttest *t = NULL;
 
+	name = plain_name(name);
 	for (size_t i = 0; i < ARRAY_SIZE(families) && !t; i++)
 		if (families[i]->ntests)
 			t = bsearch(name, families[i]->tests,
