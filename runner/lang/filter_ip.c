@@ -1094,6 +1094,7 @@ static int ipaddr_of(struct val **out, const struct val *value,
 			if ((error = ipaddr_of(&r, val_list_at(value, i), query,
 					       version, alias)) < 0) {
 				val_unref(*out);
+				*out = NULL;
 				return error;
 			}
 			if (truth_python(r))
@@ -1351,6 +1352,7 @@ static int ip_network_of(bool *found, struct ipnet *out, struct val *in,
 
 	if ((error = ip_str_value(&s, in, alias)) < 0)
 		return error;
+	*out = (struct ipnet){ 4, 0, 32 };
 	*found = ip_worth(s) && ip_read(&q, s, 0);
 	if (*found) {
 		*out = q.v;
@@ -1377,7 +1379,7 @@ static int f_nthhost(struct val **out, struct val *in, const struct targs *a,
 		return error;
 	found = found && py_int(&n, query->u.s.ptr) && !n.big;
 	val_unref(query);
-	h = ip_hostmask(&v);
+	h = found ? ip_hostmask(&v) : 0;
 	if (found && n.neg && n.mag && n.mag - 1 > h)
 		return tend_error_set("index out range for address range "
 				      "size!");
@@ -1410,18 +1412,12 @@ static int ip_nth_usable(struct val **out, struct val *in,
 	}
 	if (!offset || !ip_int_arg(&by, offset, false))
 		return tend_error_set("Must pass in an integer");
-	*out = val_null();
-	if (!ip_hostmask(&v))
-		return 0;
-	if (!ip_add(&n, 6, v.value, sign * by)) {
-		val_unref(*out);
+	if (ip_hostmask(&v) &&
+	    (by == LLONG_MIN || !ip_add(&n, 6, v.value, sign * by)))
 		return ip_out_of_bounds();
-	}
 	ip_usable(&v, &first, &last);
-	if (n >= first && n <= last) {
-		val_unref(*out);
-		*out = ip_auto_str(n);
-	}
+	*out = ip_hostmask(&v) && n >= first && n <= last ? ip_auto_str(n) :
+							    val_null();
 	return 0;
 }
 
