@@ -22,26 +22,29 @@ const char *event_status_name(enum event_status s, enum run_mode mode)
 	return "?";
 }
 
+void run_event_release(struct run_event *ev)
+{
+	free(ev->task);
+	free(ev->module);
+	free(ev->host);
+	free(ev->label);
+	free(ev->delegate);
+	free(ev->diff);
+	free(ev->changes);
+	free(ev->msg);
+	free(ev->detail);
+	free(ev->detail_json);
+	free(ev->result);
+	free(ev->verbose_result);
+	free(ev->conn_detail);
+	free(ev->observed);
+	memset(ev, 0, sizeof(*ev));
+}
+
 void run_result_release(struct run_result *r)
 {
-	for (size_t i = 0; i < r->nr; i++) {
-		struct run_event *ev = &r->events[i];
-
-		free(ev->task);
-		free(ev->module);
-		free(ev->host);
-		free(ev->label);
-		free(ev->delegate);
-		free(ev->diff);
-		free(ev->changes);
-		free(ev->msg);
-		free(ev->detail);
-		free(ev->detail_json);
-		free(ev->result);
-		free(ev->verbose_result);
-		free(ev->conn_detail);
-		free(ev->observed);
-	}
+	for (size_t i = 0; i < r->nr; i++)
+		run_event_release(&r->events[i]);
 	free(r->events);
 	for (size_t i = 0; i < r->hosts_nr; i++)
 		free(r->hosts[i].host);

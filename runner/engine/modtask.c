@@ -124,6 +124,50 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 					const struct varstack *vs);
 
 /*
+ * A loop item failed on a template: as Ansible, the loop ends there and
+ * the task fails as a whole, with that message and without the items'
+ * results (what the earlier items did stays done). Its events since ev0
+ * become the one failure, shown without an item. Returns the result to
+ * register (a new dict).
+ */
+static struct val *loop_ended(struct hostctx *hc, size_t ev0,
+			      const struct val *r)
+{
+	struct hoststate *hs = hc->hs;
+	struct run_event *last = &hs->ev[hs->ev_nr - 1];
+	struct val *result = val_dict(), *shown = val_dict();
+	const struct val *msg = val_dict_get(r, "msg");
+	struct buf b = BUF_INIT;
+
+	val_dict_set_bool(result, "failed", true);
+	if (msg)
+		val_dict_set(result, "msg", val_ref((struct val *)msg));
+	for (size_t i = ev0; i + 1 < hs->ev_nr; i++)
+		run_event_release(&hs->ev[i]);
+	if (last != &hs->ev[ev0]) {
+		hs->ev[ev0] = *last;
+		memset(last, 0, sizeof(*last));
+		last = &hs->ev[ev0];
+	}
+	hs->ev_nr = ev0 + 1;
+	free(last->label);
+	last->label = NULL;
+	free(last->verbose_result);
+	last->verbose_result = NULL;
+	if (last->result) {
+		/* the event's message is the one scrubbed of secrets */
+		val_dict_set_bool(shown, "failed", true);
+		if (last->msg)
+			val_dict_set_str(shown, "msg", last->msg);
+		val_to_json(&b, shown, 0);
+		free(last->result);
+		last->result = buf_detach(&b, NULL);
+	}
+	val_unref(shown);
+	return result;
+}
+
+/*
  * A loop over no items is one skipped task, as Ansible reports it (and
  * counts it in the recap).
  */
@@ -176,7 +220,10 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 
 	run_progress(hc, t);
 	if (!t->loop) {
-		result = run_exec_once(hc, t, vs, NULL, NULL, &host_failed);
+		bool ends_loop;
+
+		result = run_exec_once(hc, t, vs, NULL, NULL, &host_failed,
+				       &ends_loop);
 	} else {
 		struct scopes *ss = xmalloc(sizeof(*ss));
 		const struct scope *sc = run_build_scope(ss, hc, vs, t->vars, NULL,
@@ -187,7 +234,7 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 		struct val *results;
 		bool any_changed = false, any_failed = false, all_skipped = true;
 		bool plan = run_is_plan(hc);
-		size_t n;
+		size_t n, ev0;
 
 		if (!items) {
 			int error = tend_error_code();
@@ -208,20 +255,32 @@ static bool run_module_task_unthrottled(struct hostctx *hc,
 		}
 		n = items->u.list.nr;
 		results = val_list();
+		ev0 = hc->hs->ev_nr;
 		for (size_t i = 0; i < n && !hc->hs->unreachable; i++) {
 			struct val *item = items->u.list.items[i];
 			struct val *lv = run_make_loopvars(t, &ctl, items, i);
 			struct val *r;
 			char *label;
 			const struct scope *isc;
+			bool ends_loop;
 
 			/* not in a plan: it changes nothing between items */
 			if (i && ctl.pause > 0 && !plan)
 				run_loop_pause(ctl.pause);
 			isc = run_build_scope(ss, hc, vs, t->vars, lv, NULL);
 			label = run_item_label(t, isc, item);
-			r = run_exec_once(hc, t, vs, lv, label, &host_failed);
+			r = run_exec_once(hc, t, vs, lv, label, &host_failed,
+					  &ends_loop);
 			free(label);
+			if (ends_loop) {
+				result = loop_ended(hc, ev0, r);
+				val_unref(r);
+				val_unref(lv);
+				val_unref(results);
+				val_unref(items);
+				free(ss);
+				goto done;
+			}
 			run_loop_result(r, t, lv);
 			/* the next item sees this one's facts (set_fact) */
 			run_apply_facts(hc, t, r);

@@ -49,6 +49,7 @@ struct call {
 	char args_fp[65]; /* run_args_fingerprint, or empty */
 	bool failed, changed;
 	bool result_unknown; /* plan: ok, but its result is known at apply */
+	bool ends_loop; /* failed on a template (run_exec_once) */
 	double t0;
 	size_t ev0; /* the host's event count before this call */
 };
@@ -78,6 +79,7 @@ static enum call_next call_when(struct call *c)
 			return CALL_UNKNOWN;
 		}
 		buf_addf(&c->msg, "error in 'when': %s", tend_error_last());
+		c->ends_loop = tend_error_code() != TEND_EPYTHON;
 		return CALL_FAIL;
 	}
 	if (!cond) {
@@ -201,6 +203,7 @@ static enum call_next call_prepare(struct call *c)
 			return CALL_UNKNOWN;
 		}
 		buf_addf(&c->msg, "%s", tend_error_last());
+		c->ends_loop = tend_error_code() != TEND_EPYTHON;
 		return CALL_FAIL;
 	}
 	if (args_normalize(&c->norm, t->module, c->args, &t->pos, &c->d,
@@ -222,6 +225,7 @@ static enum call_next call_prepare(struct call *c)
 			return CALL_UNKNOWN;
 		}
 		buf_adds(&c->msg, tend_error_last());
+		c->ends_loop = tend_error_code() != TEND_EPYTHON;
 		return CALL_FAIL;
 	}
 	c->ed.sc = c->sc;
@@ -238,6 +242,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.unknown_inputs = run_plan_pass(hc) && hc->hs->unknown_results;
 	if (hc->become && hc->become_user && call_become_user(c) < 0) {
 		buf_addf(&c->msg, "in 'become_user': %s", tend_error_last());
+		c->ends_loop = tend_error_code() != TEND_EPYTHON;
 		return CALL_FAIL;
 	}
 	c->ctx.become_user = hc->become ? (c->become_user ? c->become_user :
@@ -876,10 +881,6 @@ static void call_reset(struct call *c)
 				NULL);
 }
 
-/*
- * retries / delay as Ansible's isa='int' keywords: rendered, then an
- * integer (a string of digits is one). `dflt` when unset.
- */
 /* Whether the until conditions hold, the result under its register name. */
 static int call_until_holds(bool *out, struct call *c)
 {
@@ -960,12 +961,13 @@ static enum call_next call_attempts(struct call *c)
 /*
  * Run the module of `t` once. Adds one event and returns the result to
  * register (a new dict). *host_failed is set when the task failed and
- * the failure is not ignored.
+ * the failure is not ignored; *ends_loop when it failed on a template
+ * (run_int.h).
  */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
-		      bool *host_failed)
+		      bool *host_failed, bool *ends_loop)
 {
 	struct call c = {
 		.hc = hc, .t = t, .vs = vs, .loopvars = loopvars,
@@ -992,5 +994,6 @@ struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 			xstrdup(c.delegate) : NULL;
 	if (loopvars) /* the item's result names it, as Ansible's */
 		run_loop_result(c.result, c.t, loopvars);
+	*ends_loop = c.ends_loop && (next == CALL_FAIL);
 	return call_finish(&c);
 }

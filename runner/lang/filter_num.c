@@ -53,17 +53,23 @@ static bool parse_float(const char *s, double *out)
 	return !*end;
 }
 
+/*
+ * Jinja's int(default=0, base=10): what cannot be read gives `default`
+ * as it is, and a base that is no integer only leaves the float reading
+ * of a string (Python's int() refuses it, and Jinja falls back).
+ */
 static int f_int(struct val **out, struct val *in, const struct targs *a,
 		 struct tctx *c)
 {
-	long long def, base, n;
+	struct val *def = targs_get(a, 0, "default");
+	struct val *b = targs_get(a, 1, "base");
+	long long base = 10, n;
 	double f;
-	int error;
 
 	(void)c;
-	if ((error = targs_int(&def, a, 0, "default", 0, "int")) < 0 ||
-	    (error = targs_int(&base, a, 1, "base", 10, "int")) < 0)
-		return error;
+	if (b)
+		base = val_is(b, VAL_INT) ? b->u.i :
+		       val_is(b, VAL_BOOL) ? b->u.b : -1;
 	switch (in->type) {
 	case VAL_INT:
 		*out = val_ref(in);
@@ -72,23 +78,28 @@ static int f_int(struct val **out, struct val *in, const struct targs *a,
 		*out = val_int(in->u.b);
 		return 0;
 	case VAL_FLOAT:
-		*out = isfinite(in->u.f) ? val_int((long long)in->u.f) :
-					   val_int(def);
-		return 0;
+		if (isfinite(in->u.f)) {
+			*out = val_int((long long)in->u.f);
+			return 0;
+		}
+		break;
 	case VAL_STR:
 		if (base >= 2 && base <= 36 &&
-		    parse_int(in->u.s.ptr, (int)base, &n))
+		    parse_int(in->u.s.ptr, (int)base, &n)) {
 			*out = val_int(n);
-		else if (parse_float(in->u.s.ptr, &f) && isfinite(f) &&
-			 fabs(f) < 9.2e18)
+			return 0;
+		}
+		if (parse_float(in->u.s.ptr, &f) && isfinite(f) &&
+		    fabs(f) < 9.2e18) {
 			*out = val_int((long long)f);
-		else
-			*out = val_int(def);
-		return 0;
+			return 0;
+		}
+		break;
 	default:
-		*out = val_int(def);
-		return 0;
+		break;
 	}
+	*out = def ? val_ref(def) : val_int(0);
+	return 0;
 }
 
 static int f_float(struct val **out, struct val *in, const struct targs *a,

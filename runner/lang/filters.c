@@ -280,7 +280,7 @@ static const struct filter_family *const families[] = {
 	&filter_path_family, &filter_url_family,  &filter_regex_family,
 	&filter_crypt_family, &filter_os_family,  &filter_html_family,
 	&filter_text_family, &filter_seq_family,  &tests_family,
-	&tests_path_family,  &filter_ip_family,
+	&tests_path_family,  &filter_ip_family,   &filter_iprange_family,
 };
 
 static int cmp_filter(const void *key, const void *elem)

@@ -152,6 +152,8 @@ char *result_detail_json(const struct val *d);
 
 /* Free what *r holds and zero it. */
 void run_result_release(struct run_result *r);
+/* Free what one event holds; it is left zeroed. */
+void run_event_release(struct run_event *ev);
 
 /*
  * "ok", "changed", "unknown", "skipped", "failed", "unreachable" (a plan

@@ -501,11 +501,15 @@ int run_async_result(struct val **result, struct buf *msg,
 		     struct transport *t, const struct task_ctx *ctx,
 		     long long async, const struct transport *tmt);
 
-/* task.c */
+/*
+ * task.c. *ends_loop: the call failed on a template (its when, arguments,
+ * environment, delegate_to or become_user), which in a loop ends the
+ * loop and fails the task as a whole, as Ansible's AnsibleError does.
+ */
 struct val *run_exec_once(struct hostctx *hc, const struct task *t,
 		      const struct varstack *vs,
 		      const struct val *loopvars, const char *label,
-		      bool *host_failed);
+		      bool *host_failed, bool *ends_loop);
 /* register.c */
 void run_notify(struct hostctx *hc, const struct task *t);
 /*

@@ -117,6 +117,7 @@ extern const struct filter_family filter_data_family;
 extern const struct filter_family filter_path_family;
 extern const struct filter_family filter_url_family;
 extern const struct filter_family filter_ip_family;
+extern const struct filter_family filter_iprange_family;
 extern const struct filter_family filter_regex_family;
 extern const struct filter_family filter_crypt_family;
 extern const struct filter_family filter_os_family;

@@ -25,6 +25,9 @@ enum {
 	TEND_EREFUSED = -9,     /* a policy said no (a change window) */
 	TEND_ELOCKED = -10,     /* another run holds what this one needs
 				   (a host's lock) */
+	TEND_EPYTHON = -11,     /* a template failed where Ansible raises a
+				   plain Python exception, not an Ansible
+				   error (in a loop it fails only its item) */
 };
 
 /* Set the message (printf format) and return -1. */
