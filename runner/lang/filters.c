@@ -281,6 +281,7 @@ static const struct filter_family *const families[] = {
 	&filter_crypt_family, &filter_os_family,  &filter_html_family,
 	&filter_text_family, &filter_seq_family,  &tests_family,
 	&tests_path_family,  &filter_ip_family,   &filter_iprange_family,
+	&tests_ip_family,
 };
 
 static int cmp_filter(const void *key, const void *elem)

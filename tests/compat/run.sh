@@ -107,6 +107,11 @@
 #                    the suite beside the integration tests, which use
 #                    the CPU less than fully, and creates FILE when they
 #                    end) or every case is taken
+#   COMPAT_FLOORS_OUT=FILE  append "NAME LEG N" (tasks compared) per case
+#                    and leg to FILE instead of checking tests/compat/floors
+#                    (each case must compare at least the N recorded there:
+#                    a case whose tools both stop early would pass having
+#                    compared little); sort it into tests/compat/floors
 #
 # Another branch's binary against these cases, or its cases against this
 # harness: TEND=$PWD/bin/tend sh /work/wt-compat/tests/compat/run.sh \
@@ -365,6 +370,24 @@ serve_stop() {
 }
 on_exit serve_stop
 
+# A case's floor (tests/compat/floors, "NAME LEG N"): it must compare at
+# least N tasks on that leg, so that a case whose tools both stop early
+# (and agree on it) cannot pass by comparing little. COMPAT_FLOORS_OUT=FILE
+# writes each case's count there instead, to record new floors.
+floor_check() {
+	if [ -n "${COMPAT_FLOORS_OUT:-}" ]; then
+		echo "$1 $2 ${3:-0}" >>"$COMPAT_FLOORS_OUT"
+		return 0
+	fi
+	want=$(awk -v n="$1" -v l="$2" '$1 == n && $2 == l { print $3 }' \
+		"$HERE/floors" 2>/dev/null)
+	[ -z "$want" ] && return 0
+	[ "${3:-0}" -ge "$want" ] && return 0
+	echo "$1/$2: compared ${3:-0} tasks, fewer than the $want of" \
+		"tests/compat/floors (did both tools stop early?)"
+	return 1
+}
+
 ncases=0 ntasks=0 nmatched=0 failed=""
 for leg in $COMPAT_LEGS; do
 	case $leg in
@@ -440,6 +463,7 @@ for dir in "$@"; do
 			ntasks=$((ntasks + ${counts% *}))
 			nmatched=$((nmatched + ${counts#* }))
 		fi
+		floor_check "$name" "$leg" "${counts% *}" || case_ok=0
 		grep ': note: ' "$w/compare"
 		if [ "$rc" != 0 ]; then
 			case_ok=0

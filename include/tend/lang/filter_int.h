@@ -126,5 +126,6 @@ extern const struct filter_family filter_text_family;
 extern const struct filter_family filter_seq_family;
 extern const struct filter_family tests_family;
 extern const struct filter_family tests_path_family;
+extern const struct filter_family tests_ip_family;
 
 #endif
