@@ -47,7 +47,10 @@ static const struct arg_spec apt_args[] = {
 	{ "force", ARG_BOOL, 0, NULL, NULL, "no",
 	  "--force-yes (deprecated by apt; dangerous)" },
 	{ "upgrade", ARG_STR, 0, NULL, apt_upgrades, "no",
-	  "only no: upgrading every package is refused" },
+	  "upgrade every package: dist and full run apt-get dist-upgrade, "
+	  "yes and safe apt-get upgrade --with-new-pkgs (a host with "
+	  "aptitude needs force_apt_get for them, as Ansible would run "
+	  "aptitude)" },
 	{ "dpkg_options", ARG_STR, 0, NULL, NULL,
 	  "force-confdef,force-confold",
 	  "dpkg options, comma-separated, each passed as "
@@ -59,11 +62,14 @@ static const struct arg_spec apt_args[] = {
 	{ "clean", ARG_BOOL, 0, NULL, NULL, "no", "refused when yes" },
 	{ "fail_on_autoremove", ARG_BOOL, 0, NULL, NULL, "no",
 	  "fail rather than remove packages (--no-remove)" },
-	{ "policy_rc_d", ARG_INT, 0, NULL, NULL, NULL, "refused" },
+	{ "policy_rc_d", ARG_INT, 0, NULL, NULL, NULL,
+	  "the exit code /usr/sbin/policy-rc.d gives while apt-get runs "
+	  "(101: services are not started); the old one is put back after" },
 	{ "only_upgrade", ARG_BOOL, 0, NULL, NULL, "no",
 	  "only upgrade packages already installed (--only-upgrade)" },
 	{ "force_apt_get", ARG_BOOL, 0, NULL, NULL, "no",
-	  "accepted: tend always runs apt-get" },
+	  "tend always runs apt-get; with upgrade, needed on a host that "
+	  "has aptitude" },
 	{ "allow_unauthenticated", ARG_BOOL, 0, "allow-unauthenticated", NULL,
 	  "no", "--allow-unauthenticated" },
 	{ "allow_downgrade", ARG_BOOL, 0,
@@ -78,7 +84,7 @@ static const struct arg_spec apt_args[] = {
 };
 
 static const char *const apt_exclusive[] = {
-	"deb|name", "deb|upgrade", NULL,
+	"deb|name", "deb|upgrade", "name|upgrade", NULL,
 };
 
 static int apt_probe_apt(struct probe *out, const struct task_ctx *ctx)
@@ -101,6 +107,8 @@ const struct tend_module mod_apt = {
 		"update_cache alone)\n"
 		"cache_update_time: the cache's time (seconds since the epoch)\n"
 		"stdout: apt-get's output (when it ran)\n"
+		"msg: with upgrade, apt-get's output (a --simulate run's in "
+		"check mode)\n"
 		"stderr: apt-get's errors and warnings (when it ran)\n"
 		"rc: apt-get's exit code (when it failed)\n",
 	.example =

@@ -206,6 +206,8 @@ void apt_plan_free(void *p)
 	free(g->deb_ver);
 	free(g->deb_inst);
 	buf_release(&g->autoremove);
+	buf_release(&g->upgrade_out);
+	buf_release(&g->upgrade_err);
 	free(g);
 }
 
@@ -310,8 +312,10 @@ int apt_probe(struct probe *out, const struct task_ctx *ctx,
 	buf_adds(s, query_script);
 	if (arg_str(ctx, "deb"))
 		deb_script(s, arg_str(ctx, "deb"));
-	if (!val_len(names) && !arg_str(ctx, "deb") &&
-	    arg_bool(ctx, "autoremove", false))
+	if (apt_upgrade_mode(ctx))
+		apt_upgrade_script(s, ctx);
+	else if (!val_len(names) && !arg_str(ctx, "deb") &&
+		 arg_bool(ctx, "autoremove", false))
 		buf_addf(s, "x=$(apt-get -s %sautoremove 2>&1) || "
 			 "{ printf '%%s\\n' \"$x\" >&2; exit 4; }\n"
 			 "x=$(printf '%%s\\n' \"$x\" | sed -n 's/^%s \\([^ ]*\\).*/\\1/p')\n"
@@ -428,6 +432,14 @@ static int apt_plan_read(struct apt_plan *g, const struct buf *out)
 			read_deb(g, &r);
 		else if (rec_is(&r, "autoremove"))
 			buf_add(&g->autoremove, r.val, r.len);
+		else if (rec_is(&r, "aptitude"))
+			g->aptitude = true;
+		else if (rec_is(&r, "upgrade_rc"))
+			g->upgrade_rc = atoi(r.val);
+		else if (rec_is(&r, "upgrade_out"))
+			buf_add(&g->upgrade_out, r.val, r.len);
+		else if (rec_is(&r, "upgrade_err"))
+			buf_add(&g->upgrade_err, r.val, r.len);
 	}
 	return n;
 }
@@ -586,6 +598,8 @@ static struct apt_plan *plan_new(const struct task_ctx *ctx)
 	const struct val *names = arg_get(ctx, "name");
 
 	buf_init(&g->autoremove, 0);
+	buf_init(&g->upgrade_out, 0);
+	buf_init(&g->upgrade_err, 0);
 	g->n = val_len(names);
 	g->items = xcalloc(g->n ? g->n : 1, sizeof(*g->items));
 	for (size_t i = 0; i < g->n; i++) {
@@ -631,6 +645,20 @@ int apt_judge(struct check_result *out, const struct task_ctx *ctx,
 	out->priv_free = apt_plan_free;
 	if (error < 0)
 		goto out;
+	if (apt_upgrade_mode(ctx)) {
+		/* Ansible's upgrade result has no cache keys */
+		error = apt_upgrade_decide(out, ctx, g);
+		if (error >= 0 && g->update) {
+			buf_addf(&changes, "update the apt cache\n%s",
+				 out->changes.ptr);
+			buf_reset(&out->changes);
+			buf_addbuf(&out->changes, &changes);
+			/* what the update brings is known once it is done */
+			if (out->status == CHECK_OK)
+				out->status = CHECK_UNKNOWN;
+		}
+		goto out;
+	}
 	work = g->n || arg_str(ctx, "deb") || arg_bool(ctx, "autoremove", false);
 	if (g->update)
 		buf_adds(&out->changes, "update the apt cache\n");

@@ -19,6 +19,39 @@ static const char *const apt_env =
 	"export DEBIAN_FRONTEND DEBIAN_PRIORITY LANG LC_ALL LC_MESSAGES "
 	"LC_CTYPE\n";
 
+void apt_policy_begin(struct buf *s, const struct task_ctx *ctx)
+{
+	const struct val *v = arg_get(ctx, "policy_rc_d");
+
+	if (!v || val_is(v, VAL_NULL))
+		return;
+	buf_addf(s, "p=/usr/sbin/policy-rc.d b=\n"
+		 "if [ -e \"$p\" ]; then\n"
+		 "\tb=$(mktemp -d /tmp/ansibleXXXXXXXX) && mv \"$p\" \"$b/\" || "
+		 "{ echo \"Fail to move $p to $b\" >&2; exit 1; }\n"
+		 "fi\n"
+		 "{ printf '#!/bin/sh\\nexit %%d\\n' %lld >\"$p\" && "
+		 "chmod 0755 \"$p\"; } || { echo 'Failed to create or chmod "
+		 "/usr/sbin/policy-rc.d' >&2; exit 1; }\n",
+		 arg_int(ctx, "policy_rc_d", 0));
+}
+
+void apt_policy_end(struct buf *s, const struct task_ctx *ctx)
+{
+	const struct val *v = arg_get(ctx, "policy_rc_d");
+
+	if (!v || val_is(v, VAL_NULL))
+		return;
+	buf_adds(s, "if [ -n \"$b\" ]; then\n"
+		 "\tmv \"$b/policy-rc.d\" \"$p\" && rmdir \"$b\" || "
+		 "{ echo \"Fail to move back $b/policy-rc.d to $p\" >&2; "
+		 "exit 1; }\n"
+		 "else rm -f \"$p\" || { echo 'Fail to remove "
+		 "/usr/sbin/policy-rc.d (after package manipulation)' >&2; "
+		 "exit 1; }\n"
+		 "fi\n");
+}
+
 static bool templated(const char *s)
 {
 	return s && (strstr(s, "{{") || strstr(s, "{%"));
@@ -59,7 +92,6 @@ static int bool_refused(const struct val *args, const char *name,
 int apt_args_validate(const struct val *args, const char **arg)
 {
 	const char *state = val_cstr(val_dict_get(args, "state"));
-	const char *upgrade = val_cstr(val_dict_get(args, "upgrade"));
 	const char *deb = val_cstr(val_dict_get(args, "deb"));
 	const struct val *names = val_dict_get(args, "name");
 	bool absent = state && !strcmp(state, "absent");
@@ -68,18 +100,11 @@ int apt_args_validate(const struct val *args, const char **arg)
 	*arg = "state";
 	if (state && !strcmp(state, "build-dep"))
 		return tend_error_set("state=build-dep is not supported");
-	*arg = "upgrade";
-	if (upgrade && !templated(upgrade) && strcmp(upgrade, "no"))
-		return tend_error_set("upgrade=%s is not supported: name the "
-				      "packages with state=latest", upgrade);
 	if ((error = bool_refused(args, "clean", "run apt-get clean with "
 				  "command", arg)) < 0 ||
 	    (error = bool_refused(args, "autoclean", "run apt-get autoclean "
 				  "with command", arg)) < 0)
 		return error;
-	*arg = "policy_rc_d";
-	if (val_dict_get(args, "policy_rc_d"))
-		return tend_error_set("policy_rc_d is not supported");
 	*arg = "deb";
 	if (deb && state && !templated(state) && strcmp(state, "present"))
 		return tend_error_set("deb only supports state=present");
@@ -93,13 +118,12 @@ int apt_args_validate(const struct val *args, const char **arg)
 		if (s && (error = spec_check(s, state, absent)) < 0)
 			return error;
 	}
+	/*
+	 * Ansible's required_one_of (autoremove, deb, package,
+	 * update_cache, upgrade) always holds: upgrade has a default. An
+	 * apt task with none of them does nothing, and says so.
+	 */
 	*arg = NULL;
-	if (!names && !deb && !val_dict_get(args, "update_cache") &&
-	    !val_dict_get(args, "autoremove") &&
-	    !val_dict_get(args, "cache_valid_time"))
-		return tend_error_set("one of the following is required: "
-				      "autoremove, deb, package, update_cache, "
-				      "upgrade");
 	return 0;
 }
 
@@ -325,7 +349,9 @@ static int change(struct apply_result *out, const struct task_ctx *ctx,
 		sh_quote(&cmd, val_cstr(val_list_at(w, i)));
 	}
 	buf_adds(&s, apt_env);
+	apt_policy_begin(&s, ctx);
 	buf_addf(&s, "%s\nr=$?\n", cmd.ptr);
+	apt_policy_end(&s, ctx);
 	/* Ansible marks what it was asked to install as manually installed */
 	if (!g->absent && g->n)
 		buf_addf(&s, "[ $r != 0 ] || apt-mark manual %s >/dev/null "
@@ -355,8 +381,9 @@ int apt_apply(struct apply_result *out, const struct task_ctx *ctx,
 	      const struct check_result *planned)
 {
 	struct apt_plan *g = planned->priv, *fresh = NULL;
+	const char *upgrade = apt_upgrade_mode(ctx);
 	bool only_update = !g->n && !arg_str(ctx, "deb") &&
-		!arg_bool(ctx, "autoremove", false);
+		!arg_bool(ctx, "autoremove", false) && !upgrade;
 	bool updated = false;
 	long long mtime = g->mtime;
 	int error = 0;
@@ -366,11 +393,15 @@ int apt_apply(struct apply_result *out, const struct task_ctx *ctx,
 		if ((error = apt_update_cache(ctx, &mtime)) < 0)
 			goto out;
 		updated = mtime != g->mtime;
-		if (!only_update) {
+		if (!only_update && !upgrade) {
 			if ((error = replan(&fresh, ctx)) < 0)
 				goto out;
 			g = fresh;
 		}
+	}
+	if (upgrade) {
+		error = apt_upgrade_apply(out, ctx, apt_env);
+		goto out;
 	}
 	if (only_update) {
 		out->changed = updated;

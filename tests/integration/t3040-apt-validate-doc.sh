@@ -1,12 +1,14 @@
 #!/bin/sh
 # apt and package: what tend refuses is refused by `tend validate`, by
 # name, at the place of the value (file:line:col), before any host is
-# touched: a version with state=absent, build-dep, upgrade of everything,
-# clean/autoclean, policy_rc_d, a deb from a URL or with another state,
-# name patterns, "a=1=2", none of the required args, deb with name,
-# package's use= of another manager; dnf and yum are Ansible modules tend
-# says it does not support. `tend doc` shows the args, returns and an
-# example. apt_repository refuses ppa: and unknown args.
+# touched: a version with state=absent, build-dep, upgrade beside name or
+# deb, clean/autoclean, a deb from a URL or with another state, name
+# patterns, "a=1=2", deb with name, package's use= of another manager; dnf
+# and yum are Ansible modules tend says it does not support. An upgrade of
+# everything, policy_rc_d and an apt task with none of Ansible's
+# required_one_of (which always holds there) pass. `tend doc` shows the
+# args, returns and an example. apt_repository refuses ppa: and unknown
+# args.
 . "$(dirname "$0")/../lib/lib-test.sh"
 cat >"$T/bad.yml" <<'YML'
 - hosts: all
@@ -14,14 +16,14 @@ cat >"$T/bad.yml" <<'YML'
   tasks:
     - apt: {name: "hello=2.10-3", state: absent}
     - apt: {name: hello, state: build-dep}
-    - apt: {upgrade: dist}
+    - apt: {name: hello, upgrade: "no"}
     - apt: {name: hello, clean: true}
-    - apt: {name: hello, policy_rc_d: 101}
+    - apt: {name: hello, upgrade: dist}
     - apt: {deb: "http://example.com/x.deb"}
     - apt: {deb: /tmp/x.deb, state: latest}
     - apt: {name: "hello*"}
     - apt: {name: "hello=1=2"}
-    - apt: {purge: true}
+    - apt: {deb: /tmp/x.deb, upgrade: safe}
     - apt: {deb: /tmp/x.deb, name: hello}
     - package: {name: hello, state: present, use: dnf}
     - package: {name: "hello=1.0", state: absent}
@@ -38,11 +40,11 @@ expect_in "$T/err" "state=absent with a version ('hello=2.10-3') is not supporte
 expect_in "$T/err" "bad.yml:5:"
 expect_in "$T/err" "state=build-dep is not supported"
 expect_in "$T/err" "bad.yml:6:"
-expect_in "$T/err" "upgrade=dist is not supported"
+expect_in "$T/err" "parameters are mutually exclusive: name|upgrade"
 expect_in "$T/err" "bad.yml:7:"
 expect_in "$T/err" "clean=yes is not supported"
 expect_in "$T/err" "bad.yml:8:"
-expect_in "$T/err" "policy_rc_d is not supported"
+[ "$(grep -c 'name|upgrade' "$T/err")" = 2 ] || fail "name with upgrade is refused twice"
 expect_in "$T/err" "bad.yml:9:"
 expect_in "$T/err" "deb from a URL is not supported"
 expect_in "$T/err" "bad.yml:10:"
@@ -52,7 +54,7 @@ expect_in "$T/err" "package name patterns ('hello*') are not supported"
 expect_in "$T/err" "bad.yml:12:"
 expect_in "$T/err" "invalid package spec: hello=1=2"
 expect_in "$T/err" "bad.yml:13:"
-expect_in "$T/err" "one of the following is required: autoremove, deb, package, update_cache, upgrade"
+expect_in "$T/err" "parameters are mutually exclusive: deb|upgrade"
 expect_in "$T/err" "parameters are mutually exclusive: deb|name"
 expect_in "$T/err" "bad.yml:15:"
 expect_in "$T/err" "use=dnf is not supported"
@@ -82,10 +84,15 @@ cat >"$T/ok.yml" <<'YML'
     - apt: {autoremove: yes, purge: yes}
     - apt: {deb: /tmp/x.deb}
     - ansible.builtin.package: {name: hello, state: absent, use: apt}
+    - apt: {upgrade: dist, update_cache: true, autoremove: true}
+    - apt: {upgrade: "yes", force_apt_get: true}
+    - apt: {name: hello, policy_rc_d: 101}
+    - apt: {purge: true}
+    - apt: {}
 YML
 run_tend 0 validate "$T/ok.yml"
 run_tend 0 doc apt
-for w in update_cache cache_valid_time install_recommends dpkg_options allow_downgrade cache_updated cache_update_time "update_cache: true"; do
+for w in update_cache cache_valid_time install_recommends dpkg_options allow_downgrade cache_updated cache_update_time "update_cache: true" dist-upgrade policy-rc.d; do
 	expect_in "$T/out" "$w"
 done
 run_tend 0 doc package

@@ -4,7 +4,8 @@
 # mirror (hello, sl) and from a local apt repository the test builds (two
 # versions of a small .deb made with dpkg-deb, a file: source), upgrade
 # to a pinned version, downgrade with allow_downgrade, install a .deb file
-# on the host, remove and purge, apt_repository. Every task's status is Ansible's, the
+# on the host, remove and purge, upgrade every package (upgrade=dist,
+# full, yes, safe), apt_repository. Every task's status is Ansible's, the
 # packages (dpkg-query -W) end the same on both machines, the registered
 # values agree, a re-apply is all ok, `tend plan` says what will change
 # ("install tendpkg 1.0-1", "upgrade tendpkg 1.0-1 -> 2.0-1"), and an
@@ -26,6 +27,10 @@ for v in 1.0-1 2.0-1; do
 	printf 'Package: tendpkg\nVersion: %s\nArchitecture: all\nMaintainer: tend <tend@example.com>\nDescription: tend test package\n' \
 		"$v" >"$d/DEBIAN/control"
 	echo "$v" >"$d/usr/share/tendpkg/version"
+	# what /usr/sbin/policy-rc.d (apt's policy_rc_d) answers while it installs
+	printf '#!/bin/sh\nif [ -x /usr/sbin/policy-rc.d ]; then /usr/sbin/policy-rc.d tendpkg start; echo "policy $?"; else echo "no policy"; fi >/var/tmp/tendpkg-policy\n' \
+		>"$d/DEBIAN/postinst"
+	chmod 0755 "$d/DEBIAN/postinst"
 	dpkg-deb -Zgzip --root-owner-group --build "$d" "$R/tendpkg_${v}_all.deb" >/dev/null ||
 		fail "dpkg-deb failed"
 done
@@ -129,6 +134,82 @@ step remove
 ct_pair_run p remove "$T/remove.yml"
 ct_pair_state p "$state"
 expect_not_in "$T/p.state.tend" "ii"
+
+# upgrade every package (upgrade=dist|full|yes|safe) with only the local
+# repository as a source, so that what an upgrade finds is tendpkg alone;
+# check mode reports the --simulate run; policy_rc_d answers the package's
+# postinst, and the policy-rc.d that was there is back after; an apt task
+# with nothing to do is ok, as in Ansible (whose required_one_of always
+# holds)
+ct_pair_exec p sh -c 'mkdir -p /root/srcs/d && cd /etc/apt &&
+	{ [ ! -e sources.list ] || mv sources.list /root/srcs/; } &&
+	for f in sources.list.d/*; do case $f in *tendrepo*) ;; *) mv "$f" /root/srcs/d/ ;; esac; done &&
+	apt-get -q update >/dev/null'
+cat >"$T/pin.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {name: "tendpkg=1.0-1"}
+YML
+cat >"$T/dist.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {upgrade: dist}
+YML
+cat >"$T/all.yml" <<'YML'
+- hosts: p
+  gather_facts: false
+  tasks:
+    - apt: {upgrade: dist}
+      check_mode: true
+      register: c
+    - apt: {upgrade: dist}
+      register: u1
+    - apt: {upgrade: dist}
+      register: u2
+    - apt: {name: "tendpkg=1.0-1", allow_downgrade: true}
+    - apt: {upgrade: "yes", autoremove: true, force_apt_get: true}
+      register: u3
+    - apt: {name: "tendpkg=1.0-1", allow_downgrade: true}
+    - apt: {upgrade: full, update_cache: true}
+      register: u4
+    - apt: {upgrade: safe}
+      register: u5
+    - apt: {name: "tendpkg=1.0-1", allow_downgrade: true, policy_rc_d: 101}
+    - apt: {state: present}
+      register: nothing
+    - apt: {upgrade: "no"}
+    - copy:
+        dest: /root/reg.txt
+        content: |
+          {{ c.changed }} {{ c.msg == c.stdout }} {{ 'Inst tendpkg [1.0-1] (2.0-1' in c.stdout }} {{ c.cache_updated is defined }}
+          {{ u1.changed }} {{ u1.msg == u1.stdout }} {{ u1.stdout_lines | length > 3 }} {{ u1.cache_updated is defined }} {{ u1.stderr_lines is defined }}
+          {{ u2.changed }} {{ '0 upgraded, 0 newly installed' in u2.stdout }}
+          {{ u3.changed }} {{ u4.changed }} {{ u5.changed }}
+          {{ nothing.changed }} {{ nothing.cache_updated }} {{ nothing.cache_update_time is number }}
+YML
+step "upgrade-all set-up"
+ct_pair_run p pin "$T/pin.yml"
+run_tend 0 plan -i "$CT_DIR/p.tend.inv" "$T/dist.yml"
+expect_in "$T/out" "upgrade tendpkg 1.0-1 -> 2.0-1"
+ct_pair_exec p sh -c 'printf "#!/bin/sh\nexit 0\n" >/usr/sbin/policy-rc.d && chmod 0700 /usr/sbin/policy-rc.d'
+ct_pair_run p upgrade-all "$T/all.yml"
+ct_pair_state p "$state
+cat /var/tmp/tendpkg-policy; stat -c %a /usr/sbin/policy-rc.d; cat /usr/sbin/policy-rc.d
+ls /tmp | grep -c ansible; true"
+expect_in "$T/p.state.tend" "tendpkg 1.0-1 ii"
+expect_in "$T/p.state.tend" "policy 101"
+expect_in "$T/p.state.tend" "700"
+expect_in "$T/p.state.tend" "True True True False"
+ct_pair_run p upgrade-all-dist "$T/dist.yml"
+ct_pair_state p "$state"
+expect_in "$T/p.state.tend" "tendpkg 2.0-1 ii"
+ct_pair_run p upgrade-all-again "$T/dist.yml"
+grep -q '"changed": true' "$T/p.upgrade-all-again.tend.json" && fail "the re-apply of upgrade=dist changed something"
+ct_pair_exec p sh -c 'cd /etc/apt && { [ ! -e /root/srcs/sources.list ] || mv /root/srcs/sources.list .; } &&
+	for f in /root/srcs/d/*; do [ ! -e "$f" ] || mv "$f" sources.list.d/; done'
+step upgrade-all
 
 # apt_repository: one-line sources as Ansible 2.14 writes them (file
 # names from the URI, whitespace collapsed, a commented-out copy enabled,
