@@ -56,7 +56,8 @@ int apt_plan_build(struct apt_plan **out, const struct task_ctx *ctx,
  */
 const char *apt_upgrade_mode(const struct task_ctx *ctx);
 /*
- * policy_rc_d, as Ansible's PolicyRcD around each apt-get run: before it
+ * apt_policy.c: policy_rc_d, as Ansible's PolicyRcD around each apt-get
+ * run: before it
  * (begin), /usr/sbin/policy-rc.d set aside and written to exit with the
  * given code; after it (end, the run's status in $r), the old one put
  * back, or the file removed. Nothing when policy_rc_d is unset.
