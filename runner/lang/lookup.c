@@ -700,6 +700,11 @@ static const char *const opt_password[] = { "length", "chars", NULL };
 static const char *const opt_ini[] = { "type", "file", "section", "re",
 	"encoding", "default", "case_sensitive", "allow_no_value", "allow_none",
 	NULL };
+static const char *const opt_url[] = { "validate_certs", "use_proxy",
+	"username", "password", "headers", "force", "timeout", "http_agent",
+	"force_basic_auth", "follow_redirects", "use_gssapi", "unix_socket",
+	"ca_path", "unredirected_headers", "ciphers", "split_lines",
+	"use_netrc", NULL };
 static const char *const opt_csvfile[] = { "col", "default", "delimiter",
 	"file", "encoding", NULL };
 
@@ -728,7 +733,7 @@ static const struct tlookup lookups[] = {
 	{ "template", lookup_template, opt_template, NULL },
 	{ "together", lookup_together, no_options, NULL },
 	{ "unvault", lookup_unvault, no_options, NULL },
-	{ "url", NULL, no_options, "fetches a URL" },
+	{ "url", lookup_url, opt_url, NULL },
 	{ "varnames", lookup_varnames, no_options, NULL },
 	{ "vars", lookup_vars, opt_default, NULL },
 };

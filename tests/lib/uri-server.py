@@ -14,6 +14,7 @@ Endpoints (any method unless said):
   /json              {"a": 1, ...} as application/json
   /vnd               a JSON body as application/vnd.api+json; charset=utf-8
   /text              text/plain
+  /lines             text with \r\n, \r and \n line ends and hostile text
   /echo              JSON: the request's method, path, query, body,
                      content type, user agent, Accept and X-Echo-*
                      headers
@@ -92,6 +93,9 @@ class Handler(BaseHTTPRequestHandler):
                       "application/vnd.api+json; charset=utf-8")
         elif name == "text":
             self.answer(200, b"plain text\n")
+        elif name == "lines":
+            self.answer(200, b"one\r\ntwo\rthree\n\nfive {{ x }} %s \\ "
+                        b"-x\n\xc3\xa9t\xc3\xa9\n")
         elif name == "echo":
             echo = {"method": self.command, "path": u.path,
                     "query": u.query,

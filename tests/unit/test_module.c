@@ -222,7 +222,7 @@ static void test_module__args_normalize(void **state)
 	val_unref(raw);
 	raw = val_dict();
 	val_dict_set(raw, "upgrade", val_bool(false));
-	val_dict_set_str(raw, "name", "x");
+	val_dict_set(raw, "update_cache", val_bool(true));
 	assert_ok(args_normalize(&args, &mod_apt, raw, NULL, &d, true));
 	assert_string_equal(val_cstr(val_dict_get(args, "upgrade")), "no");
 	val_unref(args);

@@ -2,8 +2,9 @@
 #define TEND_LANG_LOOKUP_FILES_INT_H
 
 /*
- * The lookups of the controller's files and commands: file, unvault,
- * template, first_found, fileglob, password, pipe, lines, ini, csvfile (lookup_int.h says what
+ * The lookups of the controller's files, commands and network: file,
+ * unvault, template, first_found, fileglob, password, pipe, lines, ini,
+ * csvfile, url (lookup_int.h says what
  * a lookup is). Each appends its results for `terms` to the list `out`.
  * Internal to runner/lang/.
  */
@@ -37,6 +38,9 @@ int lookup_pipe(struct val *out, const struct val *terms,
 		const struct lookup_env *env);
 int lookup_lines(struct val *out, const struct val *terms,
 		 const struct lookup_env *env);
+/* lookup_url.c: URLs fetched from the controller */
+int lookup_url(struct val *out, const struct val *terms,
+	       const struct lookup_env *env);
 /* lookup_ini.c: tables in files */
 int lookup_ini(struct val *out, const struct val *terms,
 	       const struct lookup_env *env);
