@@ -8,6 +8,7 @@
 #include "tend/lang/value_int.h"
 #include "tend/lang/datetime_int.h"
 #include "tend/data/val.h"
+#include "tend/data/pyliteral.h"
 #include "tend/data/truth.h"
 
 #include <ctype.h>
@@ -404,6 +405,82 @@ out:
 	return error;
 }
 
+/*
+ * Ansible's SINGLE_VAR: the whole string is "{{ NAME }}" (NAME word
+ * characters; Python's $ lets one final newline through), NAME a
+ * variable whose own value is a number, a bool or None: Templar.template
+ * gives that value as it is, without rendering.
+ */
+static bool single_var_shape(const char *s)
+{
+	if (strncmp(s, "{{", 2))
+		return false;
+	for (s += 2; isspace((unsigned char)*s); s++)
+		;
+	while (isalnum((unsigned char)*s) || *s == '_' || (*s & 0x80))
+		s++;
+	while (isspace((unsigned char)*s) && strncmp(s, "}}", 2))
+		s++;
+	return !strncmp(s, "}}", 2) && (!s[2] || !strcmp(s + 2, "\n"));
+}
+
+static bool single_var(const char *s, const struct node *only,
+		       const struct tctx *c)
+{
+	const struct val *raw;
+
+	if (!only || only->e->type != E_NAME || !single_var_shape(s) ||
+	    !(raw = scope_get(c->scope, only->e->name)))
+		return false;
+	return raw->type == VAL_INT || raw->type == VAL_FLOAT ||
+	       raw->type == VAL_BOOL || raw->type == VAL_NULL;
+}
+
+/*
+ * Ansible's ansible_eval_concat (Jinja without native types, the default)
+ * on what a playbook string rendered to: its text, read back as a Python
+ * literal (true, false and null as JSON's) when it starts with '{' or '['
+ * or is True or False. So "{{ 5 }}" is the string "5", "{{ none }}" is
+ * "", "{{ '[1, 2]' }}" is a list; lists, dicts and bools come back as
+ * they were. `keep`: a single variable that Templar.template gives as it
+ * is (single_var). The value keeps its secret and unsafe flags.
+ */
+static void ansible_concat(struct val **out, bool keep)
+{
+	struct val *v = *out, *lit;
+	struct buf b = BUF_INIT;
+	unsigned int flags = v->flags & (VAL_F_SECRET | VAL_F_UNSAFE);
+
+	if (template_is_time(v) || template_is_undef(v))
+		return;
+	switch (v->type) {
+	case VAL_INT:
+	case VAL_FLOAT:
+	case VAL_NULL:
+		if (keep)
+			return;
+		if (v->type != VAL_NULL)
+			template_to_str(&b, v);
+		*out = val_strn(b.ptr, b.len);
+		break;
+	case VAL_STR:
+		if ((v->u.s.ptr[0] != '{' && v->u.s.ptr[0] != '[' &&
+		     strcmp(v->u.s.ptr, "True") && strcmp(v->u.s.ptr, "False")) ||
+		    !(lit = pyliteral_parse(v->u.s.ptr, v->u.s.len, true)))
+			return;
+		*out = lit;
+		break;
+	default:
+		return;
+	}
+	val_unref(v);
+	if (flags & VAL_F_SECRET)
+		*out = val_secret(*out);
+	if (flags & VAL_F_UNSAFE)
+		*out = val_unsafe(*out);
+	buf_release(&b);
+}
+
 static int render_string(struct val **out, const struct val *in,
 			 struct tctx *c)
 {
@@ -434,15 +511,18 @@ static int render_string(struct val **out, const struct val *in,
 			*out = NULL;
 		}
 		/*
-		 * Padded, only a dict, list or bool keeps its type: Ansible
-		 * renders the rest as text ("{{ rc }}\n" is "0\n").
+		 * Padded, it is text ("{{ rc }}\n" is "0\n"), read back as
+		 * a literal like any text; but SINGLE_VAR's "{{ x }}\n" gives
+		 * x's number or bool as it is.
 		 */
-		if (!error && padded && (*out)->type != VAL_DICT &&
-		    (*out)->type != VAL_LIST && (*out)->type != VAL_BOOL) {
+		if (!error && padded && !single_var(in->u.s.ptr, only, c)) {
 			val_unref(*out);
 			*out = NULL;
 			only = NULL;
-		} else if (!error && val_holds_secret(*out)) {
+		} else if (!error) {
+			ansible_concat(out, single_var(in->u.s.ptr, only, c));
+		}
+		if (!error && only && val_holds_secret(*out)) {
 			struct val *sink = secret_sink(c->scope);
 
 			/*
@@ -455,8 +535,8 @@ static int render_string(struct val **out, const struct val *in,
 				record_value(sink, *out, false);
 		}
 	}
-	if (!only)
-		error = render_text(out, in, &t, c);
+	if (!only && !(error = render_text(out, in, &t, c)))
+		ansible_concat(out, false);
 	c->secret = saved;
 	c->unsafe = saved_unsafe;
 	if (!error && unsafe) {

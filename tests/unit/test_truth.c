@@ -214,13 +214,20 @@ static void test_truth__conditional_unsafe(void **state)
 	bool b;
 
 	(void)state;
-	val_dict_set(vars, "x", val_unsafe(val_str("False")));
+	val_dict_set(vars, "x", val_unsafe(val_str("1 == 1")));
 	assert_int_equal(expr_eval_bool(&b, "{{ x }}", &s), -1);
 	assert_non_null(strstr(tend_error_last(), "unsafe"));
 	tend_error_clear();
 	/* bare, it is only a value: a non-empty string */
 	assert_ok(expr_eval_bool(&b, "x", &s));
 	assert_true(b);
+	/*
+	 * "False" is read back as a literal first (Ansible's
+	 * ansible_eval_concat), and a bool is no text to evaluate
+	 */
+	val_dict_set(vars, "x", val_unsafe(val_str("False")));
+	assert_ok(expr_eval_bool(&b, "{{ x }}", &s));
+	assert_false(b);
 	val_unref(vars);
 }
 

@@ -115,10 +115,16 @@ int template_render_str(struct buf *out, const char *src,
 			const struct scope *s);
 
 /*
- * Render a value for use as data (module args, vars, loop lists):
- * - a string that is exactly one "{{ expr }}" (spaces around allowed)
- *   yields the expression's native value (a list stays a list);
- * - any other string with jinja renders to a string;
+ * Render a value for use as data (module args, vars, loop lists), as
+ * Ansible 2.14's Templar.template does without native Jinja:
+ * - a string "{{ NAME }}" whose variable holds a number, a bool or None
+ *   yields that value as it is;
+ * - any other string with jinja yields its text (a lone "{{ expr }}" the
+ *   expression's value as text: "{{ 5 }}" is "5", "{{ none }}" is ""),
+ *   read back as a Python literal (true, false, null as JSON's) when it
+ *   starts with '{' or '[' or is True or False: so lists, dicts and
+ *   bools keep their type, and "{{ '[1]' }}" or a to_json result is
+ *   data again (ansible_eval_concat);
  * - lists and dicts are rendered item by item (dict keys too);
  * - everything else, and strings without jinja, are returned as is.
  * *out is a new reference.
