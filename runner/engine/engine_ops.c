@@ -11,9 +11,27 @@
 #include "tend/lang/template.h"
 #include "tend/playbook/playbook.h"
 
+/*
+ * As Ansible's debug `var`: the expression templated as "{{ expr }}"
+ * (Templar.template with convert_bare), so a lone variable keeps its
+ * number or bool and anything else is its text, read back as a literal
+ * (template.h); one that holds "{{" is templated as it is.
+ */
 static int engine_eval(struct val **out, const char *expr, void *data)
 {
-	return expr_eval(out, expr, ((struct engine_data *)data)->sc);
+	struct buf b = BUF_INIT;
+	struct val *in;
+	int error;
+
+	if (strstr(expr, "{{"))
+		buf_adds(&b, expr);
+	else
+		buf_addf(&b, "{{ %s }}", expr);
+	in = val_str(b.ptr);
+	error = template_render(out, in, ((struct engine_data *)data)->sc);
+	val_unref(in);
+	buf_release(&b);
+	return error;
 }
 
 static int engine_render(struct buf *out, const char *text, void *data)

@@ -372,8 +372,8 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 		goto out_args;
 	if (template_is_time(in))
 		error = datetime_filter(out, e->filter->name, in);
-	else
-		error = e->filter->fn(out, in, &a, c);
+	else if ((error = e->filter->fn(out, in, &a, c)) >= 0)
+		*out = template_filter_text(e->filter, *out);
 	if (val_holds_secret(in) || args_hold_secret(&a)) {
 		if (error < 0)
 			error = hide_error(error, "filter", e->filter->name);

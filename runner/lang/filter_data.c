@@ -280,10 +280,10 @@ static const struct tfilter filters[] = {
 	{ "from_json", f_from_json, TFILTER_MARKUP_OK },
 	{ "from_yaml", f_from_yaml, 0 },
 	{ "from_yaml_all", f_from_yaml_all, 0 },
-	{ "to_json", f_to_json, TFILTER_MARKUP_OK | TFILTER_WHOLE },
-	{ "to_nice_json", f_to_nice_json, TFILTER_WHOLE },
-	{ "to_nice_yaml", f_to_nice_yaml, TFILTER_WHOLE },
-	{ "to_yaml", f_to_yaml, TFILTER_WHOLE },
+	{ "to_json", f_to_json, TFILTER_MARKUP_OK | TFILTER_WHOLE | TFILTER_TEXT },
+	{ "to_nice_json", f_to_nice_json, TFILTER_WHOLE | TFILTER_TEXT },
+	{ "to_nice_yaml", f_to_nice_yaml, TFILTER_WHOLE | TFILTER_TEXT },
+	{ "to_yaml", f_to_yaml, TFILTER_WHOLE | TFILTER_TEXT },
 };
 
 const struct filter_family filter_data_family = {

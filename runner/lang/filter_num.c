@@ -217,7 +217,8 @@ static int f_type_debug(struct val **out, struct val *in,
 
 	(void)a;
 	(void)c;
-	*out = val_str(names[in->type]);
+	*out = val_str(in->type == VAL_STR && (in->flags & TEMPLATE_F_TEXT) ?
+		       "NativeJinjaText" : names[in->type]);
 	return 0;
 }
 
@@ -544,7 +545,7 @@ static const struct tfilter filters[] = {
 	{ "pow", f_pow, 0 },
 	{ "root", f_root, 0 },
 	{ "round", f_round, 0 },
-	{ "string", f_string, TFILTER_MARKUP_OK | TFILTER_WHOLE },
+	{ "string", f_string, TFILTER_MARKUP_OK | TFILTER_WHOLE | TFILTER_TEXT },
 	{ "type_debug", f_type_debug, 0 },
 };
 

@@ -392,6 +392,21 @@ int template_filter_takes(const struct tfilter *f, const struct val *in)
 	return error;
 }
 
+struct val *template_filter_text(const struct tfilter *f, struct val *out)
+{
+	struct val *t;
+
+	if (!(f->flags & TFILTER_TEXT) || !val_is(out, VAL_STR) ||
+	    template_is_undef(out))
+		return out;
+	/* a new string: the filter may give back its input itself */
+	t = val_strn(out->u.s.ptr, out->u.s.len);
+	t->flags = out->flags | TEMPLATE_F_TEXT;
+	t->pos = out->pos;
+	val_unref(out);
+	return t;
+}
+
 int template_filter_apply(struct val **out, const char *name, struct val *in,
 			  const struct targs *a, struct tctx *c)
 {
@@ -406,6 +421,7 @@ int template_filter_apply(struct val **out, const char *name, struct val *in,
 		return datetime_filter(out, name, in);
 	if ((error = f->fn(out, in, a, c)) < 0)
 		return error;
+	*out = template_filter_text(f, *out);
 	/* map('e') and friends: a list of Markup prints as Markup('...') */
 	if ((error = template_markup_refuse(*out, name)) < 0) {
 		val_unref(*out);

@@ -464,7 +464,8 @@ static void ansible_concat(struct val **out, bool keep)
 		*out = val_strn(b.ptr, b.len);
 		break;
 	case VAL_STR:
-		if ((v->u.s.ptr[0] != '{' && v->u.s.ptr[0] != '[' &&
+		if ((v->flags & TEMPLATE_F_TEXT) ||
+		    (v->u.s.ptr[0] != '{' && v->u.s.ptr[0] != '[' &&
 		     strcmp(v->u.s.ptr, "True") && strcmp(v->u.s.ptr, "False")) ||
 		    !(lit = pyliteral_parse(v->u.s.ptr, v->u.s.len, true)))
 			return;
@@ -479,6 +480,31 @@ static void ansible_concat(struct val **out, bool keep)
 	if (flags & VAL_F_UNSAFE)
 		*out = val_unsafe(*out);
 	buf_release(&b);
+}
+
+/* What follows the last "}}" of a lone output's source. */
+static const char *lone_end(const struct val *in)
+{
+	const char *end = NULL;
+
+	for (const char *p = in->u.s.ptr; (p = strstr(p, "}}")); p += 2)
+		end = p + 2;
+	return end ? end : "";
+}
+
+/* *out (a string) with a newline after it, its flags kept. */
+static void add_newline(struct val **out)
+{
+	struct buf b = BUF_INIT;
+	struct val *v;
+
+	buf_add(&b, (*out)->u.s.ptr, (*out)->u.s.len);
+	buf_addch(&b, '\n');
+	v = val_strn(b.ptr, b.len);
+	buf_release(&b);
+	v->flags = (*out)->flags;
+	val_unref(*out);
+	*out = v;
 }
 
 static int render_string(struct val **out, const struct val *in,
@@ -511,16 +537,20 @@ static int render_string(struct val **out, const struct val *in,
 			*out = NULL;
 		}
 		/*
-		 * Padded, it is text ("{{ rc }}\n" is "0\n"), read back as
-		 * a literal like any text; but SINGLE_VAR's "{{ x }}\n" gives
-		 * x's number or bool as it is.
+		 * Padded, it is text ("{{ rc }}\n\n" is "0\n\n"), read back
+		 * as a literal like any text. But Jinja drops one newline at
+		 * the end of the source: "{{ x }}\n" is x alone, then (Ansible's
+		 * preserve_trailing_newlines) a newline after it if it is
+		 * text ("{{ [1] }}\n" is a list, "{{ 5 }}\n" is "5\n").
 		 */
-		if (!error && padded && !single_var(in->u.s.ptr, only, c)) {
+		if (!error && padded && strcmp(lone_end(in), "\n")) {
 			val_unref(*out);
 			*out = NULL;
 			only = NULL;
 		} else if (!error) {
 			ansible_concat(out, single_var(in->u.s.ptr, only, c));
+			if (padded && val_is(*out, VAL_STR))
+				add_newline(out);
 		}
 		if (!error && only && val_holds_secret(*out)) {
 			struct val *sink = secret_sink(c->scope);

@@ -46,6 +46,11 @@ enum {
 	 * lists that may hold one; select('defined') may take them out)
 	 */
 	TFILTER_WHOLE = 1 << 2,
+	/*
+	 * one of Ansible's STRING_TYPE_FILTERS: its string result is
+	 * flagged TEMPLATE_F_TEXT (value_int.h)
+	 */
+	TFILTER_TEXT = 1 << 3,
 	TTEST_UNDEF_OK = 1 << 0,
 	TTEST_UNDEF_FALSE = 1 << 1, /* undefined input is simply false */
 };

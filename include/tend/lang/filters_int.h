@@ -13,6 +13,13 @@
 
 /* The filter / test called `name`, or NULL. */
 const struct tfilter *template_filter_find(const char *name);
+/*
+ * What filter f returned (`out`, whose reference this takes), flagged
+ * TEMPLATE_F_TEXT (value_int.h) when f is one of Ansible's
+ * STRING_TYPE_FILTERS and it is a string (a copy: never the filter's
+ * input itself).
+ */
+struct val *template_filter_text(const struct tfilter *f, struct val *out);
 const struct ttest *template_test_find(const char *name);
 const char *template_name_guess(const char *name, bool test);
 

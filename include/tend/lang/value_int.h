@@ -34,6 +34,13 @@
 #define TEMPLATE_F_MARKUP (1u << 16)
 /* A list groupby made: a (grouper, list) tuple; .grouper and .list. */
 #define TEMPLATE_F_GROUP (1u << 17)
+/*
+ * Text that stays text: what Ansible's STRING_TYPE_FILTERS (string,
+ * to_json, to_nice_json, to_yaml, to_nice_yaml) return is NativeJinjaText,
+ * which a template's output is not read back from as a literal
+ * (render.c), here or wherever the value goes.
+ */
+#define TEMPLATE_F_TEXT (1u << 20)
 
 static inline bool template_is_markup(const struct val *v)
 {

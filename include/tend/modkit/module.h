@@ -168,7 +168,10 @@ struct task_ctx;
  * task_ctx.engine_data.
  */
 struct engine_ops {
-	/* Evaluate an expression in the task's scope (new reference). */
+	/*
+	 * Evaluate an expression in the task's scope as debug's `var` does:
+	 * templated as "{{ expr }}" (a new reference).
+	 */
 	int (*eval)(struct val **out, const char *expr, void *data);
 	/* Render template text in the task's scope (appending to out). */
 	int (*render)(struct buf *out, const char *text, void *data);
