@@ -390,7 +390,6 @@ static struct val *lit_value(struct lit *l)
 	return v;
 }
 
-
 struct val *pyliteral_parse(const char *s, size_t len, bool json_names)
 {
 	struct lit l = { s, 0, json_names };

@@ -79,7 +79,8 @@ static enum call_next call_when(struct call *c)
 			return CALL_UNKNOWN;
 		}
 		buf_addf(&c->msg, "error in 'when': %s", tend_error_last());
-		c->ends_loop = tend_error_code() != TEND_EPYTHON;
+		/* Conditional turns any exception into an Ansible error */
+		c->ends_loop = true;
 		return CALL_FAIL;
 	}
 	if (!cond) {
@@ -242,7 +243,8 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.unknown_inputs = run_plan_pass(hc) && hc->hs->unknown_results;
 	if (hc->become && hc->become_user && call_become_user(c) < 0) {
 		buf_addf(&c->msg, "in 'become_user': %s", tend_error_last());
-		c->ends_loop = tend_error_code() != TEND_EPYTHON;
+		/* the play context's error fails the task whole */
+		c->ends_loop = true;
 		return CALL_FAIL;
 	}
 	c->ctx.become_user = hc->become ? (c->become_user ? c->become_user :
@@ -875,6 +877,7 @@ static void call_reset(struct call *c)
 	val_unref(c->result);
 	c->result = val_dict();
 	c->failed = c->changed = false;
+	c->ends_loop = false;
 	c->st = EV_OK;
 	c->check_msg_at = 0;
 	c->sc = run_build_scope(c->ss, c->hc, c->vs, c->t->vars, c->loopvars,
@@ -923,8 +926,9 @@ static enum call_next call_attempts(struct call *c)
 		delay = 1;
 	for (long long attempt = 1;; attempt++) {
 		next = call_once(c);
+		/* a template's error: Ansible's args fail before its retries */
 		if (next == CALL_UNKNOWN || next == CALL_OUT ||
-		    c->st == EV_UNREACHABLE)
+		    c->st == EV_UNREACHABLE || c->ends_loop)
 			return next;
 		val_dict_set_int(c->result, "attempts", attempt);
 		if (n <= 1)

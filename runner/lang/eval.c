@@ -372,7 +372,7 @@ static int eval_filter(struct val **out, const struct expr *e, struct tctx *c)
 		goto out_args;
 	if (template_is_time(in))
 		error = datetime_filter(out, e->filter->name, in);
-	else if ((error = e->filter->fn(out, in, &a, c)) >= 0)
+	else if ((error = e->filter->fn(out, in, &a, c)) >= 0 && !e->op)
 		*out = template_filter_text(e->filter, *out);
 	if (val_holds_secret(in) || args_hold_secret(&a)) {
 		if (error < 0)
@@ -457,6 +457,8 @@ static int eval_list(struct val **out, const struct expr *e, struct tctx *c)
 			val_list_push(l, v);
 		}
 	}
+	if (e->type == E_LIST && e->op)
+		l->flags |= VAL_F_TUPLE;
 	*out = secret_key ? val_secret(l) : l;
 	return 0;
 }

@@ -157,7 +157,7 @@ static int ip_step_usable(struct val **out, const struct ipq *q, int step)
 		return ip_not_network();
 	if (ipnet_hostmask(&q->v) &&
 	    ((step < 0 && !q->v.value) || (step > 0 && !n)))
-		return ipnet_out_of_bounds();
+		return ipnet_out_of_bounds(q->v.value, step);
 	ipnet_usable(&q->v, &first, &last);
 	*out = ipnet_hostmask(&q->v) && n >= first && n <= last ? ipnet_auto_str(n) :
 								val_null();
@@ -386,11 +386,11 @@ static int q_revdns(struct val **out, const struct ipq *q)
 	struct buf b = BUF_INIT;
 	u128 n = q->v.value;
 
-	if (q->v.version == 4)
+	if (q->v.version == 4) {
 		buf_addf(&b, "%u.%u.%u.%u.in-addr.arpa.", (unsigned)(n & 255),
 			 (unsigned)(n >> 8 & 255), (unsigned)(n >> 16 & 255),
 			 (unsigned)(n >> 24 & 255));
-	else {
+	} else {
 		for (int i = 0; i < 32; i++, n >>= 4)
 			buf_addf(&b, "%x.", (unsigned)(n & 15));
 		buf_adds(&b, "ip6.arpa.");
@@ -560,14 +560,14 @@ static const struct ip_query *ip_query_find(const char *name)
 		       sizeof(ip_queries[0]), cmp_query);
 }
 
+/* A query that is a network: is the value inside it? */
+static const struct ip_query cidr_lookup = { "cidr_lookup", q_cidr_lookup };
+
 /*
  * A query that is no name but a number: the address of that index in
  * the network ("-1" the last), with its prefix; false when there is
  * none or the number is not an integer ("1e3").
  */
-/* A query that is a network: is the value inside it? */
-static const struct ip_query cidr_lookup = { "cidr_lookup", q_cidr_lookup };
-
 static int ip_index(struct val **out, const struct ipq *q, const char *query)
 {
 	const struct ipnet *v = &q->v;
@@ -651,7 +651,6 @@ static int ip_check_value(const struct val *in, const char *alias, bool ints)
 	return tend_error_set("Unrecognized type <<class '%s'>> for %s filter "
 			      "<value>", template_type_name(in), alias);
 }
-
 
 /* ipaddr, ipv4 and ipv6. */
 static int ip_filter(struct val **out, struct val *in, const struct targs *a,

@@ -1,5 +1,4 @@
 #include "tend/common.h"
-#include "tend/util/buf.h"
 #include "tend/util/error.h"
 #include "tend/lang/filter_int.h"
 #include "tend/lang/targs_int.h"
@@ -78,10 +77,15 @@ static int f_ipmath(struct val **out, struct val *in, const struct targs *a,
 	if (!ok)
 		error = tend_error_set("You must pass a valid IP address; %s is "
 				       "invalid", s->u.s.ptr);
-	else if (!amount || !ip_int_arg(&by, amount, true))
+	else if (!amount || !ip_int_arg(&by, amount, true)) {
+		struct val *t = amount ? template_str_of(amount) :
+					 val_str("None");
+
 		error = tend_error_set("You must pass an integer for "
 				       "arithmetic; %s is not a valid integer",
-				       amount ? val_cstr(amount) : "None");
+				       t->u.s.ptr);
+		val_unref(t);
+	}
 	else if (!ipnet_add(&n, v.version, v.value, by))
 		error = tend_error_set_code(TEND_EPYTHON, "result outside "
 					    "valid IP address boundary!");
@@ -167,7 +171,8 @@ static int ip_nth_usable(struct val **out, struct val *in,
 		return tend_error_set("Must pass in an integer");
 	if (ipnet_hostmask(&v) &&
 	    (by == LLONG_MIN || !ipnet_add(&n, 6, v.value, sign * by)))
-		return ipnet_out_of_bounds();
+		return ipnet_out_of_bounds(v.value, by == LLONG_MIN ? by :
+					   sign * by);
 	ipnet_usable(&v, &first, &last);
 	*out = ipnet_hostmask(&v) && n >= first && n <= last ? ipnet_auto_str(n) :
 							    val_null();

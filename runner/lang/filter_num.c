@@ -78,7 +78,8 @@ static int f_int(struct val **out, struct val *in, const struct targs *a,
 		*out = val_int(in->u.b);
 		return 0;
 	case VAL_FLOAT:
-		if (isfinite(in->u.f)) {
+		/* past 64 bits Python's int grows; tend gives the default */
+		if (isfinite(in->u.f) && fabs(in->u.f) < 9.2e18) {
 			*out = val_int((long long)in->u.f);
 			return 0;
 		}

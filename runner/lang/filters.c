@@ -421,7 +421,9 @@ int template_filter_apply(struct val **out, const char *name, struct val *in,
 		return datetime_filter(out, name, in);
 	if ((error = f->fn(out, in, a, c)) < 0)
 		return error;
-	*out = template_filter_text(f, *out);
+	/* Ansible keeps the text of the names as written, unqualified */
+	if (!strchr(name, '.'))
+		*out = template_filter_text(f, *out);
 	/* map('e') and friends: a list of Markup prints as Markup('...') */
 	if ((error = template_markup_refuse(*out, name)) < 0) {
 		val_unref(*out);

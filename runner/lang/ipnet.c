@@ -161,11 +161,24 @@ bool ipnet_add(u128 *out, int version, u128 n, long long by)
 	return true;
 }
 
-/* netaddr's IPAddress() of an integer past the ends of IPv6. */
-int ipnet_out_of_bounds(void)
+int ipnet_out_of_bounds(u128 base, long long by)
 {
-	return tend_error_set_code(TEND_EPYTHON, "value out of bounds for an "
-				   "IPv6 address!");
+	u128 step = by < 0 ? (u128)0 - (u128)by : (u128)by;
+	struct buf b = BUF_INIT;
+	int error;
+
+	if (by < 0 && step > base) {
+		buf_addch(&b, '-');
+		ipnet_dec(&b, step - base);
+	} else if (base + step < base) {
+		buf_adds(&b, "past 2**128 - 1");
+	} else {
+		ipnet_dec(&b, base + step);
+	}
+	error = tend_error_set_code(TEND_EPYTHON, "failed to detect a valid IP "
+				    "address from %s", b.ptr);
+	buf_release(&b);
+	return error;
 }
 
 static bool py_space(char c)
@@ -192,7 +205,7 @@ bool ipnet_py_int(struct ipnet_int *out, const char *s)
 			continue;
 		if (*p < '0' || *p > '9')
 			break;
-		if (out->mag > (~(u128)0 - 9) / 10)
+		if (out->mag > (~(u128)0 - (u128)(*p - '0')) / 10)
 			out->big = true;
 		out->mag = out->mag * 10 + (u128)(*p - '0');
 		digit = true;

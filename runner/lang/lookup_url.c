@@ -28,7 +28,7 @@
 struct url_opts {
 	bool validate_certs, use_proxy, force, force_basic_auth, split_lines;
 	const char *username, *password, *agent, *unix_socket, *ca_path;
-	long long timeout;
+	long timeout_ms;
 	enum http_follow follow;
 	bool secret;
 	struct val *headers;       /* "Name: value" strings */
@@ -69,6 +69,22 @@ static enum http_follow follow_of(const char *s)
 	return HTTP_FOLLOW_NONE;
 }
 
+/* The socket timeout in ms: a number of seconds (10 unless one > 0). */
+static long timeout_ms_of(const struct val *t)
+{
+	double secs = 10;
+
+	if (t && val_is(t, VAL_INT))
+		secs = (double)t->u.i;
+	else if (t && val_is(t, VAL_FLOAT))
+		secs = t->u.f;
+	else if (t && val_is(t, VAL_STR))
+		secs = strtod(t->u.s.ptr, NULL);
+	if (!(secs > 0) || secs > 86400.0 * 365)
+		secs = secs > 0 ? 86400.0 * 365 : 10;
+	return (long)(secs * 1000);
+}
+
 static int read_opts(struct url_opts *o, const struct lookup_env *env)
 {
 	const struct val *h = lookup_opt(env, "headers");
@@ -92,8 +108,7 @@ static int read_opts(struct url_opts *o, const struct lookup_env *env)
 	o->unix_socket = opt_str(env, "unix_socket", NULL);
 	o->ca_path = opt_str(env, "ca_path", NULL);
 	o->follow = follow_of(opt_str(env, "follow_redirects", "urllib2"));
-	o->timeout = t && val_is(t, VAL_INT) ? t->u.i :
-		     t && val_is(t, VAL_FLOAT) ? (long long)t->u.f : 10;
+	o->timeout_ms = timeout_ms_of(t);
 	o->secret = val_holds_secret(lookup_opt(env, "password")) ||
 		    val_holds_secret(h);
 	o->headers = val_list();
@@ -102,12 +117,19 @@ static int read_opts(struct url_opts *o, const struct lookup_env *env)
 		return tend_error_set("lookup('url'): headers must be a dict, "
 				      "not %s", template_type_name(h));
 	for (size_t i = 0; val_is(h, VAL_DICT) && i < h->u.dict.nr; i++) {
+		const char *k = h->u.dict.items[i].key;
 		struct val *v = template_str_of(h->u.dict.items[i].v);
+		bool bad = strpbrk(k, "\r\n:") || strpbrk(v->u.s.ptr, "\r\n") ||
+			   strlen(v->u.s.ptr) != v->u.s.len;
 
-		val_list_push(o->headers, val_strf("%s: %s",
-						   h->u.dict.items[i].key,
-						   val_cstr(v)));
+		if (!bad)
+			val_list_push(o->headers, val_strf("%s: %s", k,
+							   v->u.s.ptr));
 		val_unref(v);
+		/* as Python's http.client, which never sends a line break */
+		if (bad)
+			return tend_error_set("lookup('url'): invalid header "
+					      "'%s'", k);
 	}
 	if (o->force)
 		val_list_push(o->headers, val_str("cache-control: no-cache"));
@@ -175,7 +197,8 @@ static int fetch(struct val *out, const char *url, const struct url_opts *o)
 	ho.retries = -1;
 	ho.follow = o->follow;
 	ho.unredirected = unred;
-	ho.idle_timeout_ms = o->timeout > 0 ? o->timeout * 1000 : 10000;
+	ho.idle_timeout_ms = o->timeout_ms;
+	ho.secret_url = o->secret;
 	ho.insecure = !o->validate_certs;
 	ho.ca_file = o->ca_path;
 	ho.unix_socket = o->unix_socket;
@@ -241,6 +264,8 @@ int lookup_url(struct val *out, const struct val *terms,
 					       template_type_name(term));
 			break;
 		}
+		/* a secret URL: its answer is secret, its text never shown */
+		o.secret |= val_holds_secret(term);
 		error = fetch(out, term->u.s.ptr, &o);
 	}
 out:

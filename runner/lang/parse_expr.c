@@ -85,8 +85,12 @@ static bool parse_call_args(struct parser *p, struct expr *e)
 	return lex_expect(p, ')', "')'");
 }
 
-/* A filter or test name; "ansible.builtin.x" and friends mean "x". */
-static const char *parse_dotted_name(struct parser *p, size_t *pos)
+/*
+ * A filter or test name; "ansible.builtin.x" and friends mean "x"
+ * (*dotted then set, if dotted is not NULL).
+ */
+static const char *parse_dotted_name(struct parser *p, size_t *pos,
+				     bool *dotted)
 {
 	const char *name;
 
@@ -95,7 +99,11 @@ static const char *parse_dotted_name(struct parser *p, size_t *pos)
 	*pos = p->ls.tok.pos;
 	name = tok_strdup(p);
 	lex_all(p);
+	if (dotted)
+		*dotted = false;
 	while (tok_op(p, '.')) {
+		if (dotted)
+			*dotted = true;
 		lex_all(p);
 		if (p->ls.tok.type != T_NAME)
 			return lex_expected(p, "a name");
@@ -126,13 +134,15 @@ static struct expr *parse_filter(struct parser *p, struct expr *in)
 {
 	struct expr *e;
 	size_t pos;
-	const char *name = parse_dotted_name(p, &pos);
+	bool dotted;
+	const char *name = parse_dotted_name(p, &pos, &dotted);
 
 	if (!name)
 		return NULL;
 	e = new_expr(p, E_FILTER, pos);
 	e->a = in;
 	e->name = name;
+	e->op = dotted; /* a collection's name: no STRING_TYPE_FILTERS */
 	e->filter = template_filter_find(name);
 	if (!e->filter)
 		return unknown_name(p, pos, name, false);
@@ -153,7 +163,7 @@ static struct expr *parse_test(struct parser *p, struct expr *in)
 		lex_all(p);
 	}
 	/* "x is none": none is a test name here, not a literal */
-	if (!(name = parse_dotted_name(p, &pos)))
+	if (!(name = parse_dotted_name(p, &pos, NULL)))
 		return NULL;
 	e = new_expr(p, E_TEST, pos);
 	e->a = in;
@@ -394,6 +404,7 @@ static struct expr *parse_primary(struct parser *p)
 			if (tok_op(p, ')')) {
 				lex_all(p);
 				e = new_expr(p, E_LIST, pos);
+				e->op = 1; /* () is a tuple */
 				break;
 			}
 			e = parse_expr(p, true);
@@ -402,6 +413,7 @@ static struct expr *parse_primary(struct parser *p)
 				struct earg *first = ast_alloc(p->t,
 							       sizeof(*first));
 
+				tuple->op = 1;
 				lex_all(p);
 				first->e = e;
 				tuple->args = first;

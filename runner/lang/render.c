@@ -454,10 +454,15 @@ static void ansible_concat(struct val **out, bool keep)
 	if (template_is_time(v) || template_is_undef(v))
 		return;
 	switch (v->type) {
+	case VAL_LIST:
+		/* a tuple's text starts with '(': it stays text */
+		if (!(v->flags & VAL_F_TUPLE))
+			return;
+		/* fall through */
 	case VAL_INT:
 	case VAL_FLOAT:
 	case VAL_NULL:
-		if (keep)
+		if (keep && v->type != VAL_LIST)
 			return;
 		if (v->type != VAL_NULL)
 			template_to_str(&b, v);
@@ -549,7 +554,9 @@ static int render_string(struct val **out, const struct val *in,
 			only = NULL;
 		} else if (!error) {
 			ansible_concat(out, single_var(in->u.s.ptr, only, c));
-			if (padded && val_is(*out, VAL_STR))
+			if (padded && val_is(*out, VAL_STR) &&
+			    !trailing_newlines((*out)->u.s.ptr,
+					       (*out)->u.s.len))
 				add_newline(out);
 		}
 		if (!error && only && val_holds_secret(*out)) {

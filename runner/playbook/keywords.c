@@ -441,7 +441,9 @@ static void parse_args(const struct kwarg *a)
 const struct keyword task_keywords[] = {
 	{ "name", parse_name, 0, "the task's name in output" },
 	{ "when", parse_when, 0, "run only if every condition is true" },
-	{ "loop", parse_loop, 0, "run once per item of a list (a template error in an item ends the loop and fails the task, as in Ansible)" },
+	{ "loop", parse_loop, 0,
+	  "run once per item of a list (a template error in an item ends "
+	  "the loop and fails the task, as in Ansible)" },
 	{ "with_items", parse_with_items, 0, "loop, one level flattened" },
 	{ "with_list", parse_loop, 0, "loop" },
 	{ "with_dict", parse_with_dict, 0, "loop over key/value items" },

@@ -66,7 +66,9 @@ struct earg {
 
 struct expr {
 	enum expr_type type;
-	int op;      /* E_BIN: enum binop; E_TEST: negated */
+	int op;      /* E_BIN: enum binop; E_TEST: negated; E_FILTER: named
+			with its collection ("ansible.builtin.to_json");
+			E_LIST: a tuple, (1, 2) */
 	size_t pos;  /* offset in the source, for messages */
 	const char *name;
 	struct val *lit;

@@ -62,8 +62,11 @@ void ipnet_dec(struct buf *b, u128 n);
 struct val *ipnet_int(u128 n);
 /* n + by within version's addresses; false past either end. */
 bool ipnet_add(u128 *out, int version, u128 n, long long by);
-/* netaddr's error for an address past the ends of IPv6. */
-int ipnet_out_of_bounds(void);
+/*
+ * netaddr's error for IPAddress(base + by) past the ends of IPv6 (a
+ * Python exception, TEND_EPYTHON: util/error.h).
+ */
+int ipnet_out_of_bounds(u128 base, long long by);
 
 /* A Python integer read from text: its sign and size, or "too big". */
 struct ipnet_int {

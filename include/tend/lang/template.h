@@ -123,8 +123,9 @@ int template_render_str(struct buf *out, const char *src,
  *   expression's value as text: "{{ 5 }}" is "5", "{{ none }}" is ""),
  *   read back as a Python literal (true, false, null as JSON's) when it
  *   starts with '{' or '[' or is True or False: so lists, dicts and
- *   bools keep their type, and "{{ '[1]' }}" or a to_json result is
- *   data again (ansible_eval_concat);
+ *   bools keep their type and "{{ '[1]' }}" is a list (ansible_eval_concat);
+ *   what string, to_json, to_nice_json, to_yaml and to_nice_yaml give
+ *   stays text (TEMPLATE_F_TEXT), and a tuple is its text;
  * - lists and dicts are rendered item by item (dict keys too);
  * - everything else, and strings without jinja, are returned as is.
  * *out is a new reference.

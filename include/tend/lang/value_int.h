@@ -36,7 +36,8 @@
 #define TEMPLATE_F_GROUP (1u << 17)
 /*
  * Text that stays text: what Ansible's STRING_TYPE_FILTERS (string,
- * to_json, to_nice_json, to_yaml, to_nice_yaml) return is NativeJinjaText,
+ * to_json, to_nice_json, to_yaml, to_nice_yaml; so named, not with
+ * their collection's name) return is NativeJinjaText,
  * which a template's output is not read back from as a literal
  * (render.c), here or wherever the value goes.
  */

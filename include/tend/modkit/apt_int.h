@@ -49,21 +49,22 @@ int apt_plan_build(struct apt_plan **out, const struct task_ctx *ctx,
 		   const struct exec_result *res, struct buf *changes);
 
 /*
+ * apt_policy.c: policy_rc_d, as Ansible's PolicyRcD around each apt-get
+ * run: before it (begin), /usr/sbin/policy-rc.d set aside and written
+ * to exit with the given code; after it (end, the run's status in $r),
+ * the old one put back, or the file removed. Nothing when policy_rc_d
+ * is unset.
+ */
+void apt_policy_begin(struct buf *s, const struct task_ctx *ctx);
+void apt_policy_end(struct buf *s, const struct task_ctx *ctx);
+
+/*
  * apt_upgrade.c: upgrade=yes|safe|full|dist. apt_upgrade_mode: the
  * upgrade asked for, NULL for none; apt_upgrade_script: the probe's part
  * (a --simulate run); apt_upgrade_decide: its plan and check-mode
  * result; apt_upgrade_apply: the real run, `env` before it.
  */
 const char *apt_upgrade_mode(const struct task_ctx *ctx);
-/*
- * apt_policy.c: policy_rc_d, as Ansible's PolicyRcD around each apt-get
- * run: before it
- * (begin), /usr/sbin/policy-rc.d set aside and written to exit with the
- * given code; after it (end, the run's status in $r), the old one put
- * back, or the file removed. Nothing when policy_rc_d is unset.
- */
-void apt_policy_begin(struct buf *s, const struct task_ctx *ctx);
-void apt_policy_end(struct buf *s, const struct task_ctx *ctx);
 void apt_upgrade_script(struct buf *s, const struct task_ctx *ctx);
 int apt_upgrade_decide(struct check_result *out, const struct task_ctx *ctx,
 		       const struct apt_plan *g);

@@ -27,7 +27,8 @@ enum {
 				   (a host's lock) */
 	TEND_EPYTHON = -11,     /* a template failed where Ansible raises a
 				   plain Python exception, not an Ansible
-				   error (in a loop it fails only its item) */
+				   error: in a loop item's arguments or
+				   environment it fails only that item */
 };
 
 /* Set the message (printf format) and return -1. */
