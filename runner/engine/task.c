@@ -79,8 +79,7 @@ static enum call_next call_when(struct call *c)
 			return CALL_UNKNOWN;
 		}
 		buf_addf(&c->msg, "error in 'when': %s", tend_error_last());
-		/* Conditional turns any exception into an Ansible error */
-		c->ends_loop = true;
+		c->ends_loop = true; /* any error, in Ansible's Conditional */
 		return CALL_FAIL;
 	}
 	if (!cond) {
@@ -243,8 +242,7 @@ static enum call_next call_prepare(struct call *c)
 	c->ctx.unknown_inputs = run_plan_pass(hc) && hc->hs->unknown_results;
 	if (hc->become && hc->become_user && call_become_user(c) < 0) {
 		buf_addf(&c->msg, "in 'become_user': %s", tend_error_last());
-		/* the play context's error fails the task whole */
-		c->ends_loop = true;
+		c->ends_loop = true; /* the play context's error */
 		return CALL_FAIL;
 	}
 	c->ctx.become_user = hc->become ? (c->become_user ? c->become_user :
@@ -925,8 +923,7 @@ static enum call_next call_attempts(struct call *c)
 	if (delay < 0)
 		delay = 1;
 	for (long long attempt = 1;; attempt++) {
-		next = call_once(c);
-		/* a template's error: Ansible's args fail before its retries */
+		next = call_once(c); /* a template's error is not retried */
 		if (next == CALL_UNKNOWN || next == CALL_OUT ||
 		    c->st == EV_UNREACHABLE || c->ends_loop)
 			return next;
