@@ -18,25 +18,67 @@
  * and human_to_bytes.
  */
 
-/* Python int(str, base) / float(str), without the exceptions. */
+/* The value of c as a digit of any base up to 36, or 99. */
+static int digit_of(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'z' ? c - 'a' + 10 : 99;
+}
+
+/*
+ * Python's int(str, base) (base 0 or 2..36), without the exceptions:
+ * whitespace around, a sign, 0x/0o/0b for base 16/8/2 (base 0 takes
+ * any, and without one refuses leading zeros), single underscores
+ * between digits (and after a prefix); false past 64 bits.
+ */
 static bool parse_int(const char *s, int base, long long *out)
 {
-	struct buf b = BUF_INIT;
-	char *end;
-	bool ok;
+	const char *p = s, *e = s + strlen(s);
+	unsigned long long n = 0, max = LLONG_MAX;
+	bool neg = false, digits = false, zero_lead = false;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	for (; *s; s++)
-		if (*s != '_')
-			buf_addch(&b, *s);
-	buf_rtrim(&b);
-	errno = 0;
-	*out = strtoll(b.ptr, &end, base);
-	ok = b.len && !*end && errno != ERANGE &&
-	     !(base != 16 && strchr(b.ptr, 'x'));
-	buf_release(&b);
-	return ok;
+	while (isspace((unsigned char)*p))
+		p++;
+	while (e > p && isspace((unsigned char)e[-1]))
+		e--;
+	if (p < e && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	if (e - p > 1 && p[0] == '0') {
+		char x = (char)tolower((unsigned char)p[1]);
+		int pb = x == 'x' ? 16 : x == 'o' ? 8 : x == 'b' ? 2 : 0;
+
+		if (pb && (base == 0 || base == pb)) {
+			base = pb;
+			p += 2;
+			if (p < e && *p == '_')
+				p++;
+		}
+	}
+	if (base == 0) {
+		base = 10;
+		zero_lead = p < e && *p == '0';
+	}
+	max += neg;
+	for (; p < e; p++) {
+		int d;
+
+		if (*p == '_' && digits && p + 1 < e && p[1] != '_')
+			continue;
+		if ((d = digit_of(*p)) >= base)
+			return false;
+		if (zero_lead && d)
+			return false; /* base 0: "010" is no int */
+		if (n > (max - (unsigned long long)d) / (unsigned long long)base)
+			return false;
+		n = n * (unsigned long long)base + (unsigned long long)d;
+		digits = true;
+	}
+	if (!digits)
+		return false;
+	*out = neg ? (long long)(0 - n) : (long long)n;
+	return true;
 }
 
 static bool parse_float(const char *s, double *out)
@@ -85,7 +127,7 @@ static int f_int(struct val **out, struct val *in, const struct targs *a,
 		}
 		break;
 	case VAL_STR:
-		if (base >= 2 && base <= 36 &&
+		if ((base == 0 || (base >= 2 && base <= 36)) &&
 		    parse_int(in->u.s.ptr, (int)base, &n)) {
 			*out = val_int(n);
 			return 0;
