@@ -57,18 +57,6 @@ static const char *opt_str(const struct lookup_env *env, const char *name,
 	return v && val_is(v, VAL_STR) ? v->u.s.ptr : def;
 }
 
-/* open_url's follow_redirects: urllib2 (urllib's own), all, safe, none */
-static enum http_follow follow_of(const char *s)
-{
-	if (!strcmp(s, "urllib2"))
-		return HTTP_FOLLOW_URLLIB;
-	if (!strcmp(s, "all") || !strcmp(s, "yes"))
-		return HTTP_FOLLOW_ALL;
-	if (!strcmp(s, "safe"))
-		return HTTP_FOLLOW_SAFE;
-	return HTTP_FOLLOW_NONE;
-}
-
 /* The socket timeout in ms: a number of seconds (10 unless one > 0). */
 static long timeout_ms_of(const struct val *t)
 {
@@ -107,7 +95,8 @@ static int read_opts(struct url_opts *o, const struct lookup_env *env)
 	o->agent = opt_str(env, "http_agent", "ansible-httpget");
 	o->unix_socket = opt_str(env, "unix_socket", NULL);
 	o->ca_path = opt_str(env, "ca_path", NULL);
-	o->follow = follow_of(opt_str(env, "follow_redirects", "urllib2"));
+	o->follow = http_follow_of(opt_str(env, "follow_redirects", NULL),
+				   HTTP_FOLLOW_URLLIB);
 	o->timeout_ms = timeout_ms_of(t);
 	o->secret = val_holds_secret(lookup_opt(env, "password")) ||
 		    val_holds_secret(h);

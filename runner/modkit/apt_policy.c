@@ -13,11 +13,16 @@
  * messages when a step fails.
  */
 
-void apt_policy_begin(struct buf *s, const struct task_ctx *ctx)
+static bool policy_set(const struct task_ctx *ctx)
 {
 	const struct val *v = arg_get(ctx, "policy_rc_d");
 
-	if (!v || val_is(v, VAL_NULL))
+	return v && !val_is(v, VAL_NULL);
+}
+
+void apt_policy_begin(struct buf *s, const struct task_ctx *ctx)
+{
+	if (!policy_set(ctx))
 		return;
 	buf_addf(s, "p=/usr/sbin/policy-rc.d b=\n"
 		 "if [ -e \"$p\" ]; then\n"
@@ -32,9 +37,7 @@ void apt_policy_begin(struct buf *s, const struct task_ctx *ctx)
 
 void apt_policy_end(struct buf *s, const struct task_ctx *ctx)
 {
-	const struct val *v = arg_get(ctx, "policy_rc_d");
-
-	if (!v || val_is(v, VAL_NULL))
+	if (!policy_set(ctx))
 		return;
 	buf_adds(s, "if [ -n \"$b\" ]; then\n"
 		 "\tmv \"$b/policy-rc.d\" \"$p\" && rmdir \"$b\" || "

@@ -97,19 +97,11 @@ int apt_args_validate(const struct val *args, const char **arg)
 /* Ansible's run_command output: KEY, and KEY_lines as splitlines() */
 static void set_output(struct val *res, const char *key, const struct buf *b)
 {
-	struct val *lines = val_list();
 	struct buf k = BUF_INIT;
-	const char *s = b->ptr, *end = b->ptr + b->len;
 
 	val_dict_set(res, key, val_strn(b->ptr, b->len));
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-
-		val_list_push(lines, val_strn(s, (size_t)((nl ? nl : end) - s)));
-		s = nl ? nl + 1 : end;
-	}
 	buf_addf(&k, "%s_lines", key);
-	val_dict_set(res, k.ptr, lines);
+	val_dict_set(res, k.ptr, task_split_lines(b->ptr, b->len));
 	buf_release(&k);
 }
 

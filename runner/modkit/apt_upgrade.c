@@ -109,19 +109,11 @@ static void fail_msg(struct buf *msg, const struct task_ctx *ctx,
 /* Output as Ansible's action gives it: KEY and KEY_lines. */
 static void set_text(struct val *res, const char *key, const struct buf *b)
 {
-	struct val *lines = val_list();
 	struct buf k = BUF_INIT;
 
 	val_dict_set(res, key, val_strn(b->ptr, b->len));
-	for (const char *p = b->ptr, *end = b->ptr + b->len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		val_list_push(lines, val_strn(p, len));
-		p += len + (nl != NULL);
-	}
 	buf_addf(&k, "%s_lines", key);
-	val_dict_set(res, k.ptr, lines);
+	val_dict_set(res, k.ptr, task_split_lines(b->ptr, b->len));
 	buf_release(&k);
 }
 

@@ -282,17 +282,6 @@ static int build_codes(struct uri_req *r, const struct val *sc)
 	return 0;
 }
 
-static enum http_follow follow_of(const char *s)
-{
-	if (!s || !strcmp(s, "safe"))
-		return HTTP_FOLLOW_SAFE;
-	if (!strcmp(s, "all") || !strcmp(s, "yes"))
-		return HTTP_FOLLOW_ALL;
-	if (!strcmp(s, "urllib2"))
-		return HTTP_FOLLOW_URLLIB;
-	return HTTP_FOLLOW_NONE;
-}
-
 /* Credentials: url_username/url_password, else the URL's user:pass@. */
 static void build_auth(struct uri_req *r, const struct task_ctx *ctx)
 {
@@ -361,7 +350,8 @@ int uri_req_build(struct uri_req *r, const struct task_ctx *ctx)
 		return -1;
 	r->body_secret = val_holds_secret(arg_get(ctx, "body"));
 	build_unredirected(r, ctx);
-	r->follow = follow_of(arg_str(ctx, "follow_redirects"));
+	r->follow = http_follow_of(arg_str(ctx, "follow_redirects"),
+				   HTTP_FOLLOW_SAFE);
 	r->return_content = arg_bool(ctx, "return_content", false);
 	r->timeout = arg_int(ctx, "timeout", 30);
 	r->dest = arg_str(ctx, "dest");

@@ -16,6 +16,19 @@ static bool get_or_head(const char *method)
 	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
 }
 
+enum http_follow http_follow_of(const char *s, enum http_follow def)
+{
+	if (!s)
+		return def;
+	if (!strcmp(s, "urllib2"))
+		return HTTP_FOLLOW_URLLIB;
+	if (!strcmp(s, "all") || !strcmp(s, "yes"))
+		return HTTP_FOLLOW_ALL;
+	if (!strcmp(s, "safe"))
+		return HTTP_FOLLOW_SAFE;
+	return HTTP_FOLLOW_NONE;
+}
+
 bool http_follow_next(enum http_follow f, long code, const char *method,
 		      const char **next_method, bool *keep_body)
 {

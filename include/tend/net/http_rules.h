@@ -25,6 +25,12 @@ enum http_follow {
 			       301/302/303; the next request is a GET */
 };
 
+/*
+ * Ansible's follow_redirects words: urllib2 (urllib's own rules), all or
+ * yes, safe, and none, no or anything else; `def` when s is NULL.
+ */
+enum http_follow http_follow_of(const char *s, enum http_follow def);
+
 /* urllib's HTTPRedirectHandler.max_redirections */
 #define HTTP_MAX_REDIRECTS 10
 
