@@ -388,6 +388,7 @@ struct lockstep {
 	size_t arrived;          /* hosts waiting for the next round */
 	unsigned long round;
 	size_t slots;            /* forks free */
+	bool *slot_wait;         /* per host: to take a fork, this round */
 	const struct task **at;  /* per host: the task it waits at */
 	unsigned char *part;     /* per host: LS_*, in this round */
 	size_t *once_of;         /* per host: its run_once, in this round */
@@ -428,12 +429,15 @@ static void round_start(struct playctx *pc, struct lockstep *ls)
 		size_t j = 0;
 
 		ls->part[i] = LS_RUN;
+		ls->slot_wait[i] = t != NULL;
+		run_throttle_expect(pc, &pc->hs[i], t);
 		if (!t || !t->run_once)
 			continue;
 		while (j < i && ls->at[j] != t)
 			j++;
 		if (j < i) {
 			ls->part[i] = LS_FOLLOW;
+			ls->slot_wait[i] = false;
 			ls->once_of[i] = ls->once_of[j];
 			continue;
 		}
@@ -464,6 +468,7 @@ void run_lockstep_start(struct playctx *pc, size_t hosts, size_t forks)
 	ls->at = xcalloc(n, sizeof(*ls->at));
 	ls->part = xcalloc(n, sizeof(*ls->part));
 	ls->once_of = xcalloc(n, sizeof(*ls->once_of));
+	ls->slot_wait = xcalloc(n, sizeof(*ls->slot_wait));
 	pc->ls = ls;
 }
 
@@ -489,6 +494,7 @@ void run_lockstep_end(struct playctx *pc)
 	free(ls->at);
 	free(ls->part);
 	free(ls->once_of);
+	free(ls->slot_wait);
 	free(ls->once);
 	free(ls);
 	pc->ls = NULL;
@@ -515,17 +521,32 @@ static int meet(struct hostctx *hc, const struct task *t)
 	return part;
 }
 
-static void fork_slot(struct lockstep *ls, bool take)
+/* Whether a host before `me` in the play's order waits for a fork. */
+static bool earlier_waits(const struct lockstep *ls, size_t me)
+{
+	for (size_t i = 0; i < me; i++)
+		if (ls->slot_wait[i])
+			return true;
+	return false;
+}
+
+/*
+ * Take a fork (after the hosts before this one in the play's order that
+ * run a task in this round: Ansible starts them in that order), or give
+ * it back.
+ */
+static void fork_slot(struct lockstep *ls, size_t me, bool take)
 {
 	pthread_mutex_lock(&ls->mu);
 	if (take) {
-		while (!ls->slots)
+		while (!ls->slots || earlier_waits(ls, me))
 			pthread_cond_wait(&ls->slot_cv, &ls->mu);
 		ls->slots--;
+		ls->slot_wait[me] = false;
 	} else {
 		ls->slots++;
-		pthread_cond_signal(&ls->slot_cv);
 	}
+	pthread_cond_broadcast(&ls->slot_cv);
 	pthread_mutex_unlock(&ls->mu);
 }
 
@@ -571,9 +592,10 @@ bool run_lockstep_task(struct hostctx *hc, const struct task *t,
 
 	if (part == LS_FOLLOW)
 		return follow(hc, t);
-	fork_slot(ls, true);
+	fork_slot(ls, host_index(hc), true);
 	failed = run(hc, t, vs);
-	fork_slot(ls, false);
+	run_throttle_expect(hc->pc, hc->hs, NULL);
+	fork_slot(ls, host_index(hc), false);
 	if (part != LS_RUNNER)
 		return failed;
 	/* made on this host's own state, then handed to the followers */

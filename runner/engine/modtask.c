@@ -81,10 +81,25 @@ static int throttle_of(long long *out, struct hostctx *hc,
 	return error;
 }
 
-/* Wait for one of the `n` places of task t (n > 0). */
-static struct throttled *throttle_enter(struct playctx *pc,
-					const struct task *t, long long n)
+/* Whether a host before `me` in the play's order has yet to enter t. */
+static bool earlier_pending(const struct playctx *pc, const struct task *t,
+			    size_t me)
 {
+	for (size_t i = 0; i < me; i++)
+		if (pc->hs[i].thr_pending == t)
+			return true;
+	return false;
+}
+
+/*
+ * Wait for one of the `n` places of task t (n > 0), after the hosts
+ * before this one in the play's order that will run t have taken theirs.
+ */
+static void throttle_enter(struct hostctx *hc, const struct task *t,
+			   long long n)
+{
+	struct playctx *pc = hc->pc;
+	size_t me = (size_t)(hc->hs - pc->hs);
 	struct throttled *th = NULL;
 
 	pthread_mutex_lock(&pc->thr_lock);
@@ -99,13 +114,30 @@ static struct throttled *throttle_enter(struct playctx *pc,
 			th->t = t;
 			th->running = 0;
 		}
-		if (th->running < (size_t)n)
+		if (th->running < (size_t)n && !earlier_pending(pc, t, me))
 			break;
 		pthread_cond_wait(&pc->thr_cond, &pc->thr_lock);
 	}
 	th->running++;
+	if (hc->hs->thr_pending == t) {
+		hc->hs->thr_pending = NULL;
+		pthread_cond_broadcast(&pc->thr_cond);
+	}
 	pthread_mutex_unlock(&pc->thr_lock);
-	return th;
+}
+
+void run_throttle_expect(struct playctx *pc, struct hoststate *hs,
+			 const struct task *t)
+{
+	if (!t || t->kind != TASK_MODULE || !t->throttle || t->run_once)
+		t = NULL;
+	if (!t && !hs->thr_pending)
+		return; /* only this host's worker (or a round start) sets it */
+	pthread_mutex_lock(&pc->thr_lock);
+	if (hs->thr_pending && hs->thr_pending != t)
+		pthread_cond_broadcast(&pc->thr_cond);
+	hs->thr_pending = t;
+	pthread_mutex_unlock(&pc->thr_lock);
 }
 
 static void throttle_leave(struct playctx *pc, const struct task *t)
@@ -193,6 +225,7 @@ bool run_module_task(struct hostctx *hc, const struct task *t,
 	if (throttle_of(&n, hc, t, vs) < 0) {
 		struct val *result = val_dict();
 
+		run_throttle_expect(hc->pc, hc->hs, NULL);
 		run_progress(hc, t);
 		run_add_event(hc, t, EV_FAILED, NULL, tend_error_last());
 		val_dict_set_bool(result, "failed", true);
@@ -201,7 +234,9 @@ bool run_module_task(struct hostctx *hc, const struct task *t,
 		return true;
 	}
 	if (n > 0)
-		throttle_enter(hc->pc, t, n);
+		throttle_enter(hc, t, n);
+	else /* no throttle here: the hosts after it need not wait */
+		run_throttle_expect(hc->pc, hc->hs, NULL);
 	failed = run_module_task_unthrottled(hc, t, vs);
 	if (n > 0)
 		throttle_leave(hc->pc, t);

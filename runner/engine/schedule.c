@@ -185,6 +185,7 @@ static void *step_worker(void *arg)
 		if (i >= s->nr)
 			break;
 		step_host(s, &s->pc->hs[s->hosts[i]]);
+		run_throttle_expect(s->pc, &s->pc->hs[s->hosts[i]], NULL);
 		if (s->pc->ls)
 			run_lockstep_leave(s->pc);
 	}
@@ -422,6 +423,9 @@ static void run_step_list(struct playctx *pc, const struct task *t,
 	/* run_once: the first active host of the batch runs it */
 	if (t && t->run_once && s.nr > 1)
 		s.nr = 1;
+	/* a throttled task: its hosts are admitted in this order */
+	for (size_t i = 0; !lockstep && i < s.nr; i++)
+		run_throttle_expect(pc, &pc->hs[s.hosts[i]], t);
 	workers = (size_t)(o->forks > 0 ? o->forks : 1);
 	if (workers > s.nr)
 		workers = s.nr;

@@ -45,6 +45,40 @@ expect_content "$T/local-tend/notified" "c1
 c3
 "
 
+# throttle admits hosts in the play's order, even the first one slowest
+# to reach the task (its throttle renders slowest), and a block runs
+# its hosts in that order with one fork
+cat >"$T/order.yml" <<'YML'
+- hosts: all
+  gather_facts: false
+  order: reverse_inventory
+  tasks:
+    - shell: echo {{ inventory_hostname }} >> {{ base }}/order
+      throttle: "{{ (lookup('pipe', 'sleep ' ~ delay) ~ '1') | int }}"
+    - block:
+        - shell: echo {{ inventory_hostname }} >> {{ base }}/order
+          throttle: "{{ (lookup('pipe', 'sleep ' ~ delay) ~ '1') | int }}"
+        - shell: echo {{ inventory_hostname }} >> {{ base }}/forks
+          when: one_fork is defined
+YML
+printf '[all:vars]\nansible_connection=local\n[all]\nc1 delay=0\nc2 delay=0.2\nc3 delay=0.4\nc4 delay=0.6\n' >"$T/order.ini"
+compare_run order "$T/order.yml" "$T/order.ini" -f 4
+expect_content "$T/order-tend/order" "c4
+c3
+c2
+c1
+c4
+c3
+c2
+c1
+"
+compare_run order1 "$T/order.yml" "$T/order.ini" -f 1 -e one_fork=1
+expect_content "$T/order1-tend/forks" "c4
+c3
+c2
+c1
+"
+
 # a failure of a run_once task fails every host of the batch
 cat >"$T/fail.yml" <<'YML'
 - hosts: all

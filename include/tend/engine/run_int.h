@@ -124,6 +124,13 @@ struct hoststate {
 	struct val *notified;  /* handler names/topics notified */
 	struct val *inv_changes; /* add_host/group_by results of this step */
 	struct val *once_result; /* a run_once task's result, for the batch */
+	/*
+	 * The throttled task this host will reach in the current step or
+	 * round and has not yet entered (NULL: none): hosts after it in the
+	 * play's order wait for it (modtask.c), as Ansible starts them in
+	 * that order. Under the playctx's thr_lock.
+	 */
+	const struct task *thr_pending;
 	/* the last failed result and its task: a rescue's
 	   ansible_failed_result and ansible_failed_task */
 	struct val *failed_result;
@@ -571,6 +578,13 @@ bool run_lockstep_task(struct hostctx *hc, const struct task *t,
  * true if the host failed */
 bool run_module_task(struct hostctx *hc, const struct task *t,
 		     const struct varstack *vs);
+/*
+ * The host will reach task t in this step or round (NULL: no throttled
+ * task, or it is done with it): hosts after it in the play's order wait
+ * for it at t's throttle. Called with NULL when the host's part ends.
+ */
+void run_throttle_expect(struct playctx *pc, struct hoststate *hs,
+			 const struct task *t);
 bool run_task(struct hostctx *hc, const struct task *t,
 	      struct varstack *vs);
 
