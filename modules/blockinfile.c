@@ -39,6 +39,8 @@ static const struct arg_spec blockinfile_args[] = {
 	  "create the file if it does not exist" },
 	{ "backup", ARG_BOOL, 0, NULL, NULL, "no",
 	  "keep a copy of the old file (PATH.PID.DATE~) when it changes" },
+	{ "validate", ARG_STR, 0, NULL, NULL, NULL,
+	  "command to check the new file first; %s is its path" },
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -12,7 +12,7 @@ extern const struct tend_module mod_file, mod_copy, mod_template,
 	mod_lineinfile, mod_blockinfile, mod_ini_file, mod_stat, mod_find,
 	mod_tempfile,
 	mod_command,
-	mod_shell,
+	mod_shell, mod_raw, mod_script,
 	mod_debug, mod_assert, mod_set_fact, mod_fail, mod_include_vars,
 	mod_add_host, mod_group_by, mod_pause, mod_ping, mod_slurp, mod_replace,
 	mod_fetch, mod_assemble, mod_get_url, mod_unarchive, mod_wait_for, mod_git,
@@ -52,6 +52,8 @@ const struct tend_module *const tend_modules[] = {
 	/* commands */
 	&mod_command,
 	&mod_shell,
+	&mod_raw,
+	&mod_script,
 	&mod_async_status,
 	/* control */
 	&mod_debug,

@@ -33,8 +33,8 @@ static int play_patterns(struct val **out, const struct cli_args *a,
 			 const struct playbook *pb, const struct play *p)
 {
 	const struct scope base = { NULL, p->vars, pb->dir, NULL,
-				    &pb->limits };
-	const struct scope sc = { &base, a->extra, NULL, NULL, NULL };
+				    &pb->limits, SCOPE_PLAIN };
+	const struct scope sc = { &base, a->extra, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct val *r = NULL, *l = val_list();
 
 	if (template_render(&r, p->hosts, &sc) < 0) {

@@ -31,7 +31,7 @@ static const struct val *conn_lookup(const char **name,
 				     const char *const *names)
 {
 	for (const struct scope *s = sc; s; s = s->parent)
-		for (size_t i = 0; names[i]; i++) {
+		for (size_t i = 0; s->kind != SCOPE_CONN_MAGIC && names[i]; i++) {
 			const struct val *v = val_dict_get(s->vars, names[i]);
 
 			if (v && v->type != VAL_NULL) {
@@ -201,7 +201,8 @@ static int conn_open(struct conn *c, const char *name, const struct scope *sc,
 		goto out;
 	{
 		struct transport_vars v = {
-			.inventory_name = name, .get = scope_conn_var,
+			.inventory_name = name, .basedir = rs->pb->dir,
+			.get = scope_conn_var,
 			.payload = &src,
 		};
 
@@ -322,7 +323,9 @@ int run_task_connect(struct transport **out, struct hostctx *hc,
 	for (const struct scope *s = sc; s && !var_set; s = s->parent) {
 		const struct val *v = val_dict_get(s->vars, "ansible_connection");
 
-		if (s->vars == hc->pc->play_vars && hc->pc->play->connection_kw)
+		if ((s->vars == hc->pc->play_vars &&
+		     hc->pc->play->connection_kw) ||
+		    s->kind == SCOPE_CONN_MAGIC)
 			continue;
 		var_set = v && v->type != VAL_NULL;
 	}

@@ -185,6 +185,7 @@ static void hoststate_release(struct hoststate *hs)
 	val_unref(hs->incvars);
 	val_unref(hs->hostfacts);
 	val_unref(hs->magic);
+	val_unref(hs->conn_magic);
 	val_unref(hs->notified);
 	val_unref(hs->inv_changes);
 	val_unref(hs->once_result);
@@ -336,6 +337,49 @@ static void host_carry(struct runstate *rs, const struct hoststate *hs)
 		val_dict_del(rs->down, hs->name);
 }
 
+/*
+ * The connection vars Ansible's play context adds to a task's variables
+ * where nothing defines them (update_vars, after MAGIC_VARIABLE_MAPPING):
+ * each alias of a connection setting the inventory (or ansible.cfg)
+ * gives, and the defaults it always has. Not in hostvars, as in Ansible.
+ * Left out: the password aliases (secrets), pipelining (ansible.cfg's is
+ * not kept), and a play's remote_user keyword.
+ */
+static struct val *conn_magic(const struct val *inv, const char *name,
+			      const struct val *defaults)
+{
+	static const char *const aliases[][2] = {
+		{ "ansible_host", "ansible_ssh_host" },
+		{ "ansible_user", "ansible_ssh_user" },
+		{ "ansible_port", "ansible_ssh_port" },
+		{ "ansible_timeout", "ansible_ssh_timeout" },
+		{ "ansible_private_key_file", "ansible_ssh_private_key_file" },
+		{ "ansible_pipelining", "ansible_ssh_pipelining" },
+	};
+	struct val *m = val_dict();
+
+	val_dict_set_str(m, "ansible_connection", "ssh");
+	val_dict_set_str(m, "ansible_shell_executable", "/bin/sh");
+	val_dict_set_str(m, "ansible_module_compression", "ZIP_DEFLATED");
+	val_dict_set_str(m, "ansible_host", name);
+	val_dict_set_str(m, "ansible_ssh_host", name);
+	val_dict_set_int(m, "ansible_timeout", 10);
+	val_dict_set_int(m, "ansible_ssh_timeout", 10);
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
+		const struct val *v = NULL;
+
+		for (size_t j = 0; j < 2 && !v; j++)
+			v = val_dict_get(inv, aliases[i][j]);
+		for (size_t j = 0; j < 2 && !v; j++)
+			v = val_dict_get(defaults, aliases[i][j]);
+		if (!v)
+			continue;
+		val_dict_set(m, aliases[i][0], val_ref((struct val *)v));
+		val_dict_set(m, aliases[i][1], val_ref((struct val *)v));
+	}
+	return m;
+}
+
 static void host_setup(struct playctx *pc, struct hoststate *hs,
 		       struct host *h)
 {
@@ -359,6 +403,7 @@ static void host_setup(struct playctx *pc, struct hoststate *hs,
 	val_dict_set(hs->magic, "group_names",
 		     inventory_group_names(rs->inv, h));
 	host_magic_inventory(hs->magic, h);
+	hs->conn_magic = conn_magic(hs->inv_vars, hs->name, rs->opts->defaults);
 }
 
 /*
@@ -747,8 +792,8 @@ static int run_play(struct runstate *rs, const struct play *p)
 	/* the play's own templates (hosts, vars_files) record secret text */
 	play_text = val_dict();
 	base[0] = (struct scope){ NULL, pc.play_vars, rs->pb->dir, play_text,
-				  &rs->pb->limits };
-	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL };
+				  &rs->pb->limits, SCOPE_PLAIN };
+	base[1] = (struct scope){ &base[0], o->extra_vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	if ((error = play_pattern(&pattern, p, &base[1])) < 0 ||
 	    (error = play_keywords(&pc, &base[1])) < 0 ||
 	    (error = load_vars_files(pc.play_vars, p, rs, &base[1])) < 0 ||

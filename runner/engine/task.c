@@ -276,6 +276,8 @@ static int call_environment(struct call *c)
 	struct buf prelude = BUF_INIT;
 	int error = 0;
 
+	if (c->t->module->flags & MOD_NO_ENV)
+		return 0; /* the module's to apply (ctx.env) */
 	run_env_prelude(&prelude, c->env);
 	if (prelude.len &&
 	    (error = transport_prelude_new(&c->envt, c->tx, prelude.ptr)) < 0)
@@ -596,19 +598,13 @@ static enum call_next call_conditions(struct call *c)
 	}
 	next = c->failed ? CALL_FAIL_RESULT : CALL_EVENT;
 out:
-	/*
-	 * The scope must stop pointing at `scratch` before it is freed: a
-	 * failure goes on to evaluate ignore_errors in it.
-	 */
+	/* off `scratch` before it is freed: ignore_errors is read in it */
 	c->sc = run_build_scope(c->ss, hc, c->vs, t->vars, c->loopvars, NULL);
 	val_unref(scratch);
 	return next;
 }
 
-/*
- * ignore_unreachable (the task's, its blocks', the play's), rendered in
- * the task's scope: a value that is no bool does not ignore.
- */
+/* ignore_unreachable (task's, blocks', play's): what is no bool does not */
 static bool ignores_unreachable(struct call *c)
 {
 	bool b = false;

@@ -28,6 +28,7 @@ void run_push_scope(struct scopes *ss, const struct val *vars,
 	sc->basedir = basedir;
 	sc->secret_text = NULL;
 	sc->limits = NULL;
+	sc->kind = SCOPE_PLAIN;
 	ss->nr++;
 }
 
@@ -65,6 +66,9 @@ const struct scope *run_build_scope(struct scopes *ss,
 	const struct role *role = vs ? vs->role : NULL;
 
 	ss->nr = 0;
+	run_push_scope(ss, hs->conn_magic, pc->rs->pb->dir);
+	if (ss->nr)
+		ss->s[0].kind = SCOPE_CONN_MAGIC;
 	run_push_scope(ss, pc->rs->opts->defaults, pc->rs->pb->dir);
 	/* Ansible's precedence: role defaults lowest, role vars over play vars */
 	run_push_scope(ss, __atomic_load_n(&pc->role_defaults,
@@ -88,7 +92,10 @@ const struct scope *run_build_scope(struct scopes *ss,
 	for (size_t i = 0; vs && i < vs->nr; i++)
 		if (vs->param[i])
 			run_push_scope(ss, vs->items[i], NULL);
-	run_push_scope(ss, loopvars, NULL);
+	if (loopvars) {
+		run_push_scope(ss, loopvars, NULL);
+		ss->s[ss->nr - 1].kind = SCOPE_LOOP;
+	}
 	run_push_scope(ss, scratch, NULL);
 	run_push_scope(ss, hs->magic, NULL);
 	if (role)

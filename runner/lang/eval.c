@@ -21,6 +21,28 @@
 /* range() refuses to build more items than this. */
 #define MAX_RANGE 1000000
 
+/*
+ * Ansible's `vars`: every variable of the scope, each as written (not
+ * templated: `vars['x']` of x: "{{ y }}" is that text), without the
+ * loop's and the connection's (Ansible adds those after it copies the
+ * variables). A new dict, flagged unsafe so that nothing renders it.
+ */
+static struct val *all_vars(const struct scope *top)
+{
+	const struct scope *layers[64];
+	size_t nr = 0;
+	struct val *d = val_dict();
+
+	for (const struct scope *s = top; s && nr < ARRAY_SIZE(layers);
+	     s = s->parent)
+		if (s->kind == SCOPE_PLAIN && s->vars)
+			layers[nr++] = s;
+	while (nr--)
+		val_dict_update(d, layers[nr]->vars, false);
+	d->flags |= VAL_F_UNSAFE;
+	return d;
+}
+
 /* A variable: template locals first, then the scope (templated lazily). */
 static int lookup_name(struct val **out, const char *name, struct tctx *c)
 {
@@ -35,7 +57,11 @@ static int lookup_name(struct val **out, const char *name, struct tctx *c)
 			return 0;
 		}
 	}
-	if (!(v = scope_get(c->scope, name))) {
+	if (!(v = scope_get(c->scope, name)) && !strcmp(name, "vars")) {
+		*out = all_vars(c->scope);
+		return 0;
+	}
+	if (!v) {
 		*out = template_undef("'%s' is undefined", name);
 		return 0;
 	}

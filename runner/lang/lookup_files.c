@@ -264,7 +264,7 @@ int lookup_template(struct val *out, const struct val *terms,
 		    const struct lookup_env *env)
 {
 	const struct val *tv = lookup_opt(env, "template_vars");
-	struct scope s = { env->scope, NULL, NULL, NULL, NULL };
+	struct scope s = { env->scope, NULL, NULL, NULL, NULL, SCOPE_PLAIN };
 
 	if (tv && tv->type != VAL_DICT)
 		return tend_error_set("lookup('template'): template_vars must "

@@ -432,10 +432,11 @@ static int add_attrs(struct buf *s, const char *var, const struct file_want *w,
 }
 
 /*
- * Run the validate command on "$t", its output going to stderr; with
- * `capture`, its exit status and output are printed as a framed record
- * ("validation RC OUTLEN ERRLEN", then the bytes of each and a newline)
- * when it passes, and its stderr when it fails.
+ * Run the validate command on "$t". When it fails, the script prints
+ * Ansible's "failed to validate: rc:N error:STDERR" and exits 3
+ * (file_write reads that); with `capture`, when it passes, its exit
+ * status and output are printed as a framed record ("validation RC
+ * OUTLEN ERRLEN", then the bytes of each and a newline).
  */
 static int add_validate(struct buf *s, const char *validate, bool capture)
 {
@@ -460,17 +461,16 @@ static int add_validate(struct buf *s, const char *validate, bool capture)
 		}
 		sh_quote(s, w);
 	}
-	if (!capture) {
-		buf_adds(s, "; } 1>&2 || { echo 'failed to validate' >&2; "
-			 "exit 1; }\n");
-		val_unref(words);
-		return 0;
-	}
 	buf_adds(s, "; } >\"$t.vo\" 2>\"$t.ve\"; vr=$?\n"
 		 "trap 'rm -f -- \"$t\" \"$t.vo\" \"$t.ve\"' EXIT\n"
 		 "if [ \"$vr\" != 0 ]; then printf 'failed to validate: "
-		 "rc:%s error:' \"$vr\" >&2; cat -- \"$t.ve\" >&2; exit 1; fi\n"
-		 "printf 'validation %s %s %s\\n' \"$vr\" "
+		 "rc:%s error:' \"$vr\" >&2; cat -- \"$t.ve\" >&2; exit 3; fi\n");
+	if (!capture) {
+		buf_adds(s, "rm -f -- \"$t.vo\" \"$t.ve\"\n");
+		val_unref(words);
+		return 0;
+	}
+	buf_adds(s, "printf 'validation %s %s %s\\n' \"$vr\" "
 		 "\"$(($(wc -c <\"$t.vo\")))\" \"$(($(wc -c <\"$t.ve\")))\"\n"
 		 "cat -- \"$t.vo\"; echo; cat -- \"$t.ve\"; echo\n"
 		 "rm -f -- \"$t.vo\" \"$t.ve\"\n");
@@ -635,7 +635,15 @@ int file_write(struct apply_result *out, const struct task_ctx *ctx,
 	req.become_method = ctx->become_method;
 	if ((error = ctx->t->exec(ctx->t, &req, &res)) < 0)
 		goto out;
-	if (res.status) {
+	if (res.status == 3 && w->validate && w->validate_plain) {
+		error = tend_error_set("failed to validate");
+		goto out;
+	} else if (res.status == 3 && w->validate) {
+		/* Ansible's message: the command's stderr as it printed it */
+		error = tend_error_set("%.*s", (int)res.err.len,
+				       res.err.len ? res.err.ptr : "");
+		goto out;
+	} else if (res.status) {
 		error = script_failed(&res, "write", w->path);
 		goto out;
 	}
@@ -688,6 +696,7 @@ static void want_from_args(struct file_want *w, const struct task_ctx *ctx,
 	w->backup = arg_bool(ctx, "backup", false);
 	w->follow = arg_bool(ctx, "follow", false);
 	w->validate = arg_str(ctx, "validate");
+	w->validate_plain = true;
 }
 
 /* The keys Ansible's copy returns for a file it did not change. */

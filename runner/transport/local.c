@@ -26,9 +26,22 @@ static void close_fd(int *fd)
 	}
 }
 
+struct local {
+	struct transport parent;
+	char *cwd; /* NULL: tend's own */
+};
+
 static void child_exec(const struct exec_req *req, const char *script,
-		       int in_fd, int out_fd, int err_fd)
+		       const char *cwd, int in_fd, int out_fd, int err_fd)
 {
+	if (cwd && chdir(cwd) < 0) {
+		static const char msg[] = "cannot enter the playbook's "
+			"directory\n";
+
+		if (write(err_fd, msg, sizeof(msg) - 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
 	if (in_fd < 0)
 		in_fd = open("/dev/null", O_RDONLY);
 	if (in_fd < 0 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
@@ -142,7 +155,8 @@ static int local_exec(struct transport *t, const struct exec_req *req,
 		goto out;
 	}
 	if (!pid)
-		child_exec(req, script.ptr, in[0], outp[1], errp[1]);
+		child_exec(req, script.ptr, ((struct local *)t)->cwd, in[0],
+			   outp[1], errp[1]);
 	close_fd(&in[0]);
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);
@@ -245,13 +259,16 @@ out:
 
 static void local_close(struct transport *t)
 {
+	free(((struct local *)t)->cwd);
 	free(t);
 }
 
-int transport_local_new(struct transport **out)
+int transport_local_new(struct transport **out, const char *cwd)
 {
-	struct transport *t = xcalloc(1, sizeof(*t));
+	struct local *l = xcalloc(1, sizeof(*l));
+	struct transport *t = &l->parent;
 
+	l->cwd = cwd ? xstrdup(cwd) : NULL;
 	t->name = "local";
 	t->exec = local_exec;
 	t->put = local_put;

@@ -18,7 +18,7 @@ static size_t registered_nr;
 
 static int open_local(struct transport **out, const struct transport_vars *v)
 {
-	int error = transport_local_new(out);
+	int error = transport_local_new(out, v->basedir);
 
 	if (!error)
 		(*out)->detail = transport_local_detail(v->inventory_name);

@@ -276,11 +276,33 @@ def same_tempname(a, t):
                         all(a[i] in ok and t[i] in ok for i in diff))
 
 
+# raw and script over SSH: Ansible runs them on a terminal (ssh -tt), so
+# its stdout has \r\n line ends with the command's stderr mixed in, and its
+# stderr is OpenSSH's own ("Shared connection to ... closed."); tend gives
+# the two streams apart, as Ansible's local connection does. There, the
+# lines of Ansible's stdout must be those of tend's stdout and stderr (the
+# terminal interleaves them), and stderr is not compared.
+PTY_ACTIONS = ("raw", "script")
+OVER_SSH = [False]
+
+
+def pty_diffs(ar, tr):
+    def lines(r, k):
+        return (r.get(k) or "").replace("\r\n", "\n").splitlines()
+    a = sorted(lines(ar, "stdout"))
+    t = sorted(lines(tr, "stdout") + lines(tr, "stderr"))
+    if a == t:
+        return []
+    return ["result.stdout (a terminal's): ansible's lines %s, tend's "
+            "stdout and stderr lines %s" % (show(a), show(t))]
+
+
 def compare_row(a, t):
     """Differences between one Ansible row and one tend row."""
     name, item, action, ar = a
     tname, titem, tmod, tr, tstatus = t
     diffs = []
+    pty = OVER_SSH[0] and action in PTY_ACTIONS and "stdout" in ar
     if name != tname or item != titem:
         diffs.append("task: ansible %s item %s, tend %s item %s" %
                      (show(name), item, show(tname), titem))
@@ -292,8 +314,13 @@ def compare_row(a, t):
     if not isinstance(tr, dict):
         diffs.append("result: tend gave %s" % show(tr))
         return diffs
+    if pty and isinstance(tr, dict):
+        diffs.extend(pty_diffs(ar, tr))
     for k in sorted(ar):
         if k in IGNORED:
+            continue
+        if pty and k in ("stdout", "stdout_lines", "stderr",
+                         "stderr_lines"):
             continue
         if k == "msg" and status_of(ar) in ("failed", "unreachable") and \
                 action not in OWN_MSG:
@@ -392,6 +419,7 @@ def main(argv):
     if argv[1] == "replan":
         return replan(argv[2], argv[3], argv[4])
     label, ajson, arc, tjson, trc, snapdir = argv[1:7]
+    OVER_SSH[0] = label.endswith("/ssh")
     problems = []
     try:
         arows, astats = load_ansible(ajson)

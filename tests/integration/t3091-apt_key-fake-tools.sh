@@ -86,7 +86,7 @@ run_tend 0 plan --detailed-exitcode -i "$T/inv" "$T/pb.yml"
 # keyserver through the host's proxy, five attempts, Ansible's words
 echo AAAABBBBCCCCDDDD >"$D/gpgid"
 echo AAAABBBBCCCCDDDD >"$D/addid"
-printf 'KEY in a file\n' >"$D/-k.gpg"
+printf 'KEY in a file\n' >"$T/-k.gpg"
 cat >"$T/pb2.yml" <<YML
 - hosts: all
   gather_facts: false
@@ -109,7 +109,8 @@ expect_in "$T/out" "add key 0123456789ABCDEF from keyserver hkp://k's to /etc/ap
 expect_in "$D/wgetlog" "[-nv][-S][--tries=1][--max-redirect=10][--timeout=10][-U][ansible-httpget][-O]"
 expect_in "$D/wgetlog" "[--][http://h/k.asc?a='b c'&d=%41;\$e]"
 : >"$D/log"
-# (the relative file is the apply's working directory's)
+# (a relative file is the playbook directory's, where the local
+# connection runs as Ansible's does, not tend's working directory)
 (cd "$D" && run_tend 0 apply -i "$T/inv" "$T/pb2.yml") || exit 1
 expect_in "$D/stdin" "KEY in a file"
 grep -qx "\[add\]\[-\]" "$D/log" || fail "the url's key did not go to apt-key add -"

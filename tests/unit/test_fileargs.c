@@ -102,7 +102,7 @@ static void test_fileargs__probe_script_here(void **state)
 		       access("/etc/selinux/config", F_OK) == 0;
 	selinux_probe_script(&s);
 	buf_adds(&s, "echo rest\n");
-	assert_ok(transport_local_new(&t));
+	assert_ok(transport_local_new(&t, NULL));
 	req.script = s.ptr;
 	assert_ok(t->exec(t, &req, &res));
 	assert_int_equal(res.status, 0);

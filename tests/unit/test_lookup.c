@@ -154,7 +154,7 @@ static struct val *load_vars(void)
 static void test_lookup__data(void **state)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -182,7 +182,7 @@ static void test_lookup__data(void **state)
 static void test_lookup__errors(void **state)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -266,7 +266,7 @@ static void test_lookup__files(void **state)
 {
 	char dir[] = "/tmp/tend-lookup-XXXXXX";
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf want = BUF_INIT, cmd = BUF_INIT;
 
 	(void)state;
@@ -308,7 +308,7 @@ static void test_lookup__password(void **state)
 {
 	char dir[] = "/tmp/tend-lookup-XXXXXX";
 	struct val *vars = load_vars(), *v = NULL, *again = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf path = BUF_INIT, data = BUF_INIT, cmd = BUF_INIT;
 	struct stat st;
 
@@ -360,7 +360,7 @@ static void test_lookup__vault(void **state)
 {
 	char dir[] = "/tmp/tend-lookup-XXXXXX";
 	struct val *vars = load_vars(), *v = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct vault_keys k = VAULT_KEYS_INIT;
 	struct buf enc = BUF_INIT, p = BUF_INIT, cmd = BUF_INIT;
 
@@ -399,7 +399,7 @@ static void test_lookup__confined(void **state)
 	char dir[] = "/tmp/tend-lookup-XXXXXX";
 	struct val *vars = load_vars();
 	struct fs_limits lim = { NULL, false };
-	struct scope s = { NULL, vars, NULL, NULL, &lim };
+	struct scope s = { NULL, vars, NULL, NULL, &lim, SCOPE_PLAIN };
 	struct buf cmd = BUF_INIT;
 
 	(void)state;
@@ -439,7 +439,7 @@ static void test_lookup__confined(void **state)
 static void test_lookup__loop(void **state)
 {
 	struct val *vars = load_vars(), *raw, *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf b = BUF_INIT;
 	struct diags d = DIAGS_INIT;
 

@@ -30,7 +30,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/tend-test-module-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
-	if (transport_local_new(&f->t) < 0 ||
+	if (transport_local_new(&f->t, NULL) < 0 ||
 	    transport_readonly_new(&f->ro, f->t) < 0)
 		return -1;
 	*state = f;

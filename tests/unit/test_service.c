@@ -272,7 +272,7 @@ static void sysv_apply(const char *script, const char *kv, bool *changed,
 	buf_addf(&a, "name=%s use=sysvinit %s", script, kv);
 	judge(&j, &mod_service, a.ptr, &out);
 	assert_ok(j.rc);
-	assert_ok(transport_local_new(&t));
+	assert_ok(transport_local_new(&t, NULL));
 	ctx.t = t;
 	ctx.args = j.args;
 	apply_result_init(&ar);

@@ -534,7 +534,7 @@ static struct val *load_vars(void)
 static void run_cases(const struct tcase *cases, size_t n)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -605,7 +605,7 @@ static void test_template__methods_and_lookups(void **state)
 static void test_template__native(void **state)
 {
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf json = BUF_INIT;
 	size_t failed = 0;
 
@@ -645,7 +645,7 @@ static void test_template__render_containers(void **state)
 		"plain: no jinja\n"
 		"unsafe: !unsafe '{{ name }}'\n";
 	struct val *vars = load_vars(), *in = NULL, *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct diags d = DIAGS_INIT;
 	struct buf json = BUF_INIT;
 
@@ -679,8 +679,8 @@ static void run_error_cases(const struct ecase *cases, size_t n)
 {
 	struct val *vars = load_vars();
 	struct val *more = val_dict();
-	struct scope root = { NULL, vars, NULL, NULL, NULL };
-	struct scope s = { &root, more, "/nonexistent-basedir", NULL, NULL };
+	struct scope root = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
+	struct scope s = { &root, more, "/nonexistent-basedir", NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -1079,7 +1079,7 @@ static void test_template__jinja_filters(void **state)
 		  "urlencode: each item of a list must be a (key, value) pair" },
 	};
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 	size_t failed = 0;
 
@@ -1111,7 +1111,7 @@ static void test_template__recursion(void **state)
 		"ok: '{{ a | default(1) }}'\n";
 	struct diags d = DIAGS_INIT;
 	struct val *vars = NULL;
-	struct scope s = { NULL, NULL, NULL, NULL, NULL };
+	struct scope s = { NULL, NULL, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 
 	(void)state;
@@ -1136,8 +1136,8 @@ static void test_template__recursion(void **state)
 static void test_template__scopes(void **state)
 {
 	struct val *outer = val_dict(), *inner = val_dict();
-	struct scope root = { NULL, outer, "/base", NULL, NULL };
-	struct scope s = { &root, inner, NULL, NULL, NULL };
+	struct scope root = { NULL, outer, "/base", NULL, NULL, SCOPE_PLAIN };
+	struct scope s = { &root, inner, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 
 	(void)state;
@@ -1162,7 +1162,7 @@ static void test_template__lookup_file(void **state)
 {
 	char dir[] = "/tmp/tend-template-XXXXXX";
 	struct buf path = BUF_INIT, out = BUF_INIT;
-	struct scope s = { NULL, NULL, NULL, NULL, NULL };
+	struct scope s = { NULL, NULL, NULL, NULL, NULL, SCOPE_PLAIN };
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -1186,7 +1186,7 @@ static void test_template__lookup_file(void **state)
 static void test_template__expr_eval(void **state)
 {
 	struct val *vars = load_vars(), *v = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf json = BUF_INIT;
 	bool b;
 
@@ -1242,7 +1242,7 @@ static void test_template__secret_propagates(void **state)
 {
 	struct val *vars = val_dict(), *pw = val_str("hunter2");
 	struct val *in = val_str("pw={{ pw }}"), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 
 	(void)state;
 	pw->flags |= VAL_F_SECRET;
@@ -1376,7 +1376,7 @@ static void test_template__secret_derived(void **state)
 		{ "{% if pw == 'x' %}a{% else %}b{% endif %}", "b" },
 	};
 	struct val *vars = secret_vars(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf text = BUF_INIT;
 	size_t failed = 0;
 
@@ -1423,7 +1423,7 @@ static void test_template__secret_precise(void **state)
 		{ "{% for k in api %}{{ k }} {% endfor %}", "token user " },
 	};
 	struct val *vars = secret_vars(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -1458,7 +1458,7 @@ static void test_template__secret_precise(void **state)
 static void test_template__secret_text(void **state)
 {
 	struct val *vars = secret_vars(), *sink = val_dict(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, sink, NULL };
+	struct scope s = { NULL, vars, NULL, sink, NULL, SCOPE_PLAIN };
 	struct buf b = BUF_INIT;
 
 	(void)state;
@@ -1506,7 +1506,7 @@ static void test_template__secret_text(void **state)
 static void test_template__unsafe_propagates(void **state)
 {
 	struct val *vars = val_dict(), *res = val_dict(), *out = NULL;
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
@@ -1572,7 +1572,7 @@ static void test_template__fuzz(void **state)
 		"items", "()", "==", "<", "none", "true",
 	};
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf src = BUF_INIT, out = BUF_INIT;
 	unsigned int seed = 12345;
 
@@ -1631,7 +1631,7 @@ static void test_template__long_chains(void **state)
 {
 	static const char *const ops[] = { " + ", " ~ ", " and ", " | abs" };
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf src = BUF_INIT, out = BUF_INIT;
 	bool b;
 
@@ -1792,7 +1792,7 @@ static void test_template__file_env(void **state)
 		  "x\ry\r" },
 	};
 	struct val *vars = load_vars();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	struct buf out = BUF_INIT;
 
 	(void)state;

@@ -182,7 +182,7 @@ static void test_truth__conditional(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(conds); i++) {
 		struct val *vars = val_dict();
-		struct scope s = { NULL, vars, NULL, NULL, NULL };
+		struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 		bool b = false;
 		int error;
 
@@ -210,7 +210,7 @@ static void test_truth__conditional(void **state)
 static void test_truth__conditional_unsafe(void **state)
 {
 	struct val *vars = val_dict();
-	struct scope s = { NULL, vars, NULL, NULL, NULL };
+	struct scope s = { NULL, vars, NULL, NULL, NULL, SCOPE_PLAIN };
 	bool b;
 
 	(void)state;

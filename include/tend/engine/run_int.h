@@ -104,6 +104,12 @@ struct hoststate {
 	struct val *incvars;   /* include_vars (below hostfacts) */
 	struct val *hostfacts; /* registered and set_fact */
 	struct val *magic;     /* inventory_hostname, group_names ... */
+	/*
+	 * Ansible's connection magic for templates, under every other
+	 * layer (SCOPE_CONN_MAGIC): ansible_host, ansible_user and
+	 * their aliases, ansible_connection ...
+	 */
+	struct val *conn_magic;
 	bool failed, unreachable, ended;
 	bool started;          /* --start-at-task: the host reached it */
 	bool fatal;            /* failed in this step where any_errors_fatal

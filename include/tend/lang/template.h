@@ -47,12 +47,26 @@
  * of that dict. Whoever reads output scrubs them. Rendering adds to it,
  * so one dict must not be shared by threads that render at once.
  */
+/* What a layer of variables is, where that matters. */
+enum scope_kind {
+	SCOPE_PLAIN,
+	/*
+	 * Ansible's connection magic (its play context's update_vars): a
+	 * layer below every other, for templates only; the connection
+	 * itself never reads it (engine/conn.c), nor is it in `vars`.
+	 */
+	SCOPE_CONN_MAGIC,
+	/* a loop's item and loop vars: not in `vars` either */
+	SCOPE_LOOP,
+};
+
 struct scope {
 	const struct scope *parent;
 	const struct val *vars; /* a dict, or NULL */
 	const char *basedir;
 	struct val *secret_text; /* a dict used as a set, or NULL */
 	const struct fs_limits *limits; /* NULL: read anywhere */
+	enum scope_kind kind;
 };
 
 /* Secret text shorter than this is not recorded (it would mask too much). */

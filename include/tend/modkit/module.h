@@ -105,6 +105,14 @@ enum {
 	 * flag, poll: 0 is refused at validate.
 	 */
 	MOD_ASYNC_BG = 1 << 10,
+	/*
+	 * The engine does not apply the task's `environment:` to what the
+	 * module runs: the module has it in task_ctx.env and does what
+	 * Ansible's action does with it (raw leaves it out, with a warning;
+	 * script sets it for the script alone, as assignments before its
+	 * command, so the command's own text does not see it).
+	 */
+	MOD_NO_ENV = 1 << 11,
 };
 
 enum check_status {

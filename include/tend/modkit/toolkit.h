@@ -132,6 +132,9 @@ struct file_want {
 				 rename ("%s" is its path), or NULL */
 	bool validate_result; /* its rc, stdout and stderr go to the result
 				 as "validation" (assemble) */
+	bool validate_plain;  /* when it fails, the error is "failed to
+				 validate" alone (copy, template), not
+				 with its rc and stderr (the others) */
 };
 
 /*

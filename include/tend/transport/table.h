@@ -16,6 +16,11 @@
 struct transport_vars {
 	const char *inventory_name; /* the host's name in the inventory */
 	/*
+	 * The playbook's directory: where the local connection runs what it
+	 * runs, as Ansible's (NULL: tend's own working directory)
+	 */
+	const char *basedir;
+	/*
 	 * The first of `names` (NULL-terminated) that is defined for the
 	 * host, rendered to a string: *out is the caller's to free, NULL
 	 * when none is defined. Returns 0 or -1 with the error set.

@@ -94,8 +94,11 @@ struct transport {
 	char *detail;
 };
 
-/* The local connection: scripts run in /bin/sh on this machine. */
-int transport_local_new(struct transport **out);
+/*
+ * The local connection: scripts run in /bin/sh on this machine, in
+ * directory `cwd` (copied; NULL: tend's own working directory).
+ */
+int transport_local_new(struct transport **out, const char *cwd);
 
 /*
  * A read-only view of `inner` for the check phase: exec passes through
