@@ -29,26 +29,6 @@ static const struct arg_spec pause_args[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep `secs`, waking every 100 ms to see whether the run is stopping. */
-static void wait_for(long long secs)
-{
-	double end = now() + (double)secs;
-
-	while (!tend_interrupted && now() < end) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-	}
-}
-
 /* One line from the terminal, echoed or not; the newline dropped. */
 static void read_answer(struct buf *out, const char *prompt, bool echo)
 {
@@ -89,7 +69,7 @@ static int pause_check(struct check_result *out, const struct task_ctx *ctx)
 	bool echo = arg_bool(ctx, "echo", true);
 	struct buf answer = BUF_INIT, said = BUF_INIT;
 	long long wait = -1;
-	double start = now(), took;
+	double start = task_now(), took;
 
 	if (secs && mins)
 		return tend_error_set("parameters are mutually exclusive: "
@@ -103,7 +83,7 @@ static int pause_check(struct check_result *out, const struct task_ctx *ctx)
 	if (ctx->plan) {
 		/* a plan neither waits nor asks */
 	} else if (wait >= 0) {
-		wait_for(wait);
+		task_nap((double)wait);
 	} else if (isatty(STDIN_FILENO)) {
 		read_answer(&answer, prompt ? prompt :
 			    "Press enter to continue, Ctrl+C to interrupt",
@@ -115,7 +95,7 @@ static int pause_check(struct check_result *out, const struct task_ctx *ctx)
 			prompt ? prompt : "Press enter to continue, Ctrl+C "
 			"to interrupt");
 	}
-	took = now() - start;
+	took = task_now() - start;
 	buf_adds(&said, "Paused for ");
 	add_rounded(&said, secs ? took : took / 60.0);
 	buf_adds(&said, secs ? " seconds" : " minutes");

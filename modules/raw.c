@@ -84,20 +84,7 @@ static int raw_apply(struct apply_result *out, const struct task_ctx *ctx,
 	error = ctx->t->exec(ctx->t, &req, &res);
 	if (error < 0)
 		goto out;
-	out->changed = true;
-	out->failed = res.status != 0;
-	out->result = val_dict();
-	val_dict_set_int(out->result, "rc", res.status);
-	val_dict_set(out->result, "stdout", val_strn(res.out.ptr, res.out.len));
-	val_dict_set(out->result, "stdout_lines",
-		     task_split_lines(res.out.ptr, res.out.len));
-	val_dict_set(out->result, "stderr", val_strn(res.err.ptr, res.err.len));
-	val_dict_set(out->result, "stderr_lines",
-		     task_split_lines(res.err.ptr, res.err.len));
-	if (out->failed) {
-		val_dict_set_str(out->result, "msg", "non-zero return code");
-		buf_sets(&out->msg, "non-zero return code");
-	}
+	task_raw_result(out, &res);
 	if (val_len(ctx->env)) {
 		struct val *w = val_list();
 

@@ -268,30 +268,6 @@ out:
 	return error;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep `s` seconds, or less when interrupted. */
-static void nap(double s)
-{
-	double end = now() + s;
-
-	while (!tend_interrupted && now() < end) {
-		double left = end - now();
-		struct timespec ts = { 0, 0 };
-
-		if (left > 0.2)
-			left = 0.2;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
 static void timeout_msg(struct buf *m, const struct task_ctx *ctx)
 {
 	const char *path = arg_str(ctx, "path"), *re = arg_str(ctx, "search_regex");
@@ -324,7 +300,7 @@ static int wait_for_apply(struct apply_result *out,
 {
 	struct buf s = BUF_INIT;
 	struct poll p = { 0 };
-	double start = now(), end;
+	double start = task_now(), end;
 
 	file_state_init(&p.st);
 	long long slp = arg_int(ctx, "sleep", 1);
@@ -333,10 +309,10 @@ static int wait_for_apply(struct apply_result *out,
 	(void)planned;
 	if ((error = poll_script(&s, ctx)) < 0)
 		goto out;
-	nap((double)arg_int(ctx, "delay", 0));
+	task_nap((double)arg_int(ctx, "delay", 0));
 	end = start + (double)arg_int(ctx, "timeout", 300);
 	if (!s.len) {
-		nap(end - now());
+		task_nap(end - task_now());
 		goto done;
 	}
 	for (;;) {
@@ -344,12 +320,12 @@ static int wait_for_apply(struct apply_result *out,
 		struct exec_req req = { .script = s.ptr,
 					.become_user = ctx->become_user };
 
-		if (now() >= end || tend_interrupted) {
+		if (task_now() >= end || tend_interrupted) {
 			out->failed = true;
 			timeout_msg(&out->msg, ctx);
 			out->result = val_dict();
 			val_dict_set_int(out->result, "elapsed",
-					 (long long)(now() - start));
+					 (long long)(task_now() - start));
 			goto out;
 		}
 		error = ctx->t->exec(ctx->t, &req, &res);
@@ -360,10 +336,10 @@ static int wait_for_apply(struct apply_result *out,
 			goto out;
 		if (holds(&p, ctx))
 			break;
-		nap((double)slp);
+		task_nap((double)slp);
 	}
 done:
-	out->result = ok_result(ctx, &p, (long long)(now() - start));
+	out->result = ok_result(ctx, &p, (long long)(task_now() - start));
 out:
 	val_unref(p.groups);
 	val_unref(p.groupdict);

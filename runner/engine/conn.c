@@ -223,6 +223,26 @@ int run_host_connect(struct hostctx *hc, const struct scope *sc)
 	return conn_open(hc->hs->conn, hc->hs->name, sc, hc->pc->rs);
 }
 
+int run_host_reconnect(struct transport **out, struct hostctx *hc,
+		       const struct scope *sc)
+{
+	struct conn *c = hc->hs->conn;
+	int error;
+
+	if (c->t) {
+		c->rt_closed += c->t->round_trips;
+		transport_close(c->t);
+		c->t = NULL;
+	}
+	free(c->error);
+	c->error = NULL;
+	c->told = false;
+	if ((error = conn_open(c, hc->hs->name, sc, hc->pc->rs)) < 0)
+		return error;
+	*out = c->t;
+	return 0;
+}
+
 static void tell(struct buf *b, struct conn *c)
 {
 	if (!c->t || !c->t->detail || c->told)

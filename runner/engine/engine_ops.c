@@ -86,7 +86,18 @@ static size_t engine_count_tasks(const char *play, const char *task,
 				    task, module);
 }
 
+static int engine_reconnect(struct transport **out, void *data)
+{
+	struct engine_data *ed = data;
+
+	if (!ed->own_conn)
+		return tend_error_set("reconnecting is not supported yet with "
+				      "delegate_to or a connection: keyword");
+	return run_host_reconnect(out, ed->hc, ed->sc);
+}
+
 const struct engine_ops run_engine_ops = {
+	.reconnect = engine_reconnect,
 	.count_tasks = engine_count_tasks,
 	.render_vars = engine_render_vars,
 	.eval = engine_eval,

@@ -926,6 +926,7 @@ int run_playbook(struct run_result *out, const struct playbook *pb,
 	val_unref(rs.carry);
 	val_unref(rs.down);
 	for (size_t i = 0; i < rs.conns_nr; i++) {
+		out->round_trips += rs.conns[i].rt_closed;
 		if (rs.conns[i].t) {
 			out->round_trips += rs.conns[i].t->round_trips;
 			transport_close(rs.conns[i].t);

@@ -230,6 +230,8 @@ static enum call_next call_prepare(struct call *c)
 	}
 	c->ed.sc = c->sc;
 	c->ed.pb = hc->pc->rs->pb;
+	c->ed.hc = hc;
+	c->ed.own_conn = !c->delegate && !hc->connection;
 	c->ctx.env = c->env;
 	c->ctx.args = c->norm;
 	c->ctx.host = hc->hs->name;
@@ -381,7 +383,7 @@ static enum call_next call_check(struct call *c)
 	const struct task *t = c->t;
 	int error;
 
-	if (!(t->module->flags & MOD_CONTROLLER)) {
+	if (!(t->module->flags & (MOD_CONTROLLER | MOD_RECONNECT))) {
 		if (c->delegate)
 			error = run_delegate_connect(&c->tx, hc, c->delegate);
 		else if (hc->connection)

@@ -12,7 +12,8 @@
  * The shared half of command and shell (toolkit.h): the probe of creates
  * and removes, its judge, and the run of the command with Ansible's
  * result; with `async` and `poll: 0`, the start of a background job
- * (async.c) instead.
+ * (async.c) instead. And the result of raw and script, which Ansible's
+ * actions make without a module.
  */
 
 static void add_chdir(struct buf *s, const char *chdir)
@@ -235,4 +236,22 @@ out:
 	buf_release(&input);
 	buf_release(&t);
 	return error;
+}
+
+void task_raw_result(struct apply_result *out, const struct exec_result *res)
+{
+	out->changed = true;
+	out->failed = res->status != 0;
+	out->result = val_dict();
+	val_dict_set_int(out->result, "rc", res->status);
+	val_dict_set(out->result, "stdout", val_strn(res->out.ptr, res->out.len));
+	val_dict_set(out->result, "stdout_lines",
+		     task_split_lines(res->out.ptr, res->out.len));
+	val_dict_set(out->result, "stderr", val_strn(res->err.ptr, res->err.len));
+	val_dict_set(out->result, "stderr_lines",
+		     task_split_lines(res->err.ptr, res->err.len));
+	if (out->failed) {
+		val_dict_set_str(out->result, "msg", "non-zero return code");
+		buf_sets(&out->msg, "non-zero return code");
+	}
 }

@@ -8,10 +8,12 @@
 #include "tend/util/quote.h"
 #include "tend/data/truth.h"
 #include "tend/util/fs.h"
+#include "tend/util/interrupt.h"
 #include "tend/util/readlog.h"
 #include "tend/lang/template.h"
 #include "tend/net/http_rules.h"
 
+#include <time.h>
 #include <unistd.h>
 
 void check_result_init(struct check_result *r)
@@ -831,4 +833,27 @@ int exec_error(const struct exec_result *res, const char *fallback)
 void probe_val_free(void *v)
 {
 	val_unref(v);
+}
+
+double task_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void task_nap(double secs)
+{
+	double end = task_now() + secs;
+
+	while (!tend_interrupted && task_now() < end) {
+		double left = end - task_now();
+		struct timespec ts = { 0, 0 };
+
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
 }

@@ -17,7 +17,7 @@ static const char *const ansible_modules[] = {
 	"known_hosts", "package_facts", "reboot",
 	"rpm_key", "selinux", "service_facts", "set_stats",
 	"subversion", "synchronize", "sysvinit", "ufw",
-	"validate_argument_spec", "wait_for_connection", "yum",
+	"validate_argument_spec", "yum",
 	"yum_repository", "zypper", NULL,
 };
 

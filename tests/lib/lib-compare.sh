@@ -10,6 +10,9 @@
 #       and ansible's in $T/NAME-ansible.log.
 #   COMPARE_RC    tend's exit code (default 0); for 3 (failed or
 #                 unreachable hosts) ansible-playbook must give 2 or 4
+#   COMPARE_EACH  a command run before each tool's run, with that run's
+#                 base DIR as its argument (it may start something in the
+#                 background: a host that goes away and comes back)
 
 export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 \
 	ANSIBLE_HOME="$T/ansible-home" ANSIBLE_LOCAL_TEMP="$T/ansible-tmp" \
@@ -22,6 +25,7 @@ compare_run() {
 	_rc=${COMPARE_RC:-0}
 	rm -rf "$T/$_name-ansible" "$T/$_name-tend"
 	mkdir "$T/$_name-ansible" "$T/$_name-tend"
+	[ -z "${COMPARE_EACH:-}" ] || $COMPARE_EACH "$T/$_name-ansible"
 	set +e
 	ansible-playbook -i "$_inv" "$_pb" -e base="$T/$_name-ansible" "$@" \
 		>"$T/$_name-ansible.log" 2>&1
@@ -32,6 +36,7 @@ compare_run() {
 	*) cat "$T/$_name-ansible.log"
 		fail "$_name: ansible-playbook exited $_arc (tend's $_rc expected)" ;;
 	esac
+	[ -z "${COMPARE_EACH:-}" ] || $COMPARE_EACH "$T/$_name-tend"
 	run_tend "$_rc" apply "$_pb" -i "$_inv" -e base="$T/$_name-tend" "$@"
 	snapshot "$T/$_name-ansible" >"$T/$_name-a.snap"
 	snapshot "$T/$_name-tend" >"$T/$_name-t.snap"

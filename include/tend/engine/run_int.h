@@ -45,6 +45,7 @@ struct conn {
 	struct transport *t;
 	char *error; /* why it could not connect, once tried */
 	bool told;   /* its transport's detail shown (-vvvv) */
+	unsigned long rt_closed; /* round trips of transports it replaced */
 };
 
 /* A host's connection to a host its tasks delegate to (delegate_to). */
@@ -411,6 +412,9 @@ struct val *run_render_args(const struct hostctx *hc, const struct task *t,
 
 /* conn.c */
 int run_host_connect(struct hostctx *hc, const struct scope *sc);
+/* Drop the host's connection and open it anew (engine_ops.reconnect). */
+int run_host_reconnect(struct transport **out, struct hostctx *hc,
+		       const struct scope *sc);
 /*
  * -vvvv: what the host's connections opened since the last call are
  * (transport.h's `detail`, the host's own then its delegates'), each
@@ -464,6 +468,9 @@ void run_task_ref(struct buf *out, const struct task *t);
 struct engine_data {
 	const struct scope *sc; /* the task's scope */
 	const struct playbook *pb; /* the run's playbook */
+	struct hostctx *hc;     /* the task's host */
+	bool own_conn;          /* it runs on the host's own connection (no
+				   delegate_to, no connection: keyword) */
 };
 extern const struct engine_ops run_engine_ops;
 

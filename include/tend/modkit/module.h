@@ -113,6 +113,13 @@ enum {
 	 * command, so the command's own text does not see it).
 	 */
 	MOD_NO_ENV = 1 << 11,
+	/*
+	 * The engine does not connect to the host before it, and its check
+	 * gets no transport (task_ctx.t is NULL): it reaches the host
+	 * through engine_ops.reconnect, which opens the connection anew
+	 * (wait_for_connection: the host may have rebooted).
+	 */
+	MOD_RECONNECT = 1 << 12,
 };
 
 enum check_status {
@@ -209,6 +216,13 @@ struct engine_ops {
 	 */
 	size_t (*count_tasks)(const char *play, const char *task,
 			      const char *module, void *data);
+	/*
+	 * MOD_RECONNECT: drop the host's connection and make a new one; *out
+	 * is its transport (borrowed: valid until the next call; connecting
+	 * waits for its first use), or < 0 with the error set. The task's
+	 * environment is not applied to it.
+	 */
+	int (*reconnect)(struct transport **out, void *data);
 };
 
 struct store;

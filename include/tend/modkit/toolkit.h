@@ -234,6 +234,16 @@ int sh_split(struct val **out, const char *s);
 int exec_error(const struct exec_result *res, const char *fallback);
 
 void task_command_probe(struct buf *script, const struct task_ctx *ctx);
+/*
+ * The result of Ansible's actions that run a command themselves (raw,
+ * script): a change, rc, stdout, stderr and their _lines as printed (no
+ * newline stripped); a non-zero rc fails with "non-zero return code".
+ */
+void task_raw_result(struct apply_result *out, const struct exec_result *res);
+/* CLOCK_MONOTONIC, in seconds. */
+double task_now(void);
+/* Sleep `secs` seconds, or less when the run is interrupted. */
+void task_nap(double secs);
 /* Ansible's stdout_lines: Python's splitlines() of s (a new list). */
 struct val *task_split_lines(const char *s, size_t len);
 int task_command_judge(struct check_result *out, const struct task_ctx *ctx,
