@@ -54,7 +54,7 @@ static int try_ping(const struct task_ctx *ctx)
 
 	req.become_user = ctx->become_user;
 	req.become_method = ctx->become_method;
-	if ((error = ctx->engine->reconnect(&t, ctx->engine_data)) < 0)
+	if ((error = ctx->engine->reconnect(&t, true, ctx->engine_data)) < 0)
 		return error;
 	if ((error = t->exec(t, &req, &res)) == 0 &&
 	    (res.status || !res.out.ptr || strcmp(res.out.ptr, "pong\n")))

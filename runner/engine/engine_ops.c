@@ -86,14 +86,20 @@ static size_t engine_count_tasks(const char *play, const char *task,
 				    task, module);
 }
 
-static int engine_reconnect(struct transport **out, void *data)
+static int engine_reconnect(struct transport **out, bool fresh, void *data)
 {
 	struct engine_data *ed = data;
+	int error;
 
 	if (!ed->own_conn)
 		return tend_error_set("reconnecting is not supported yet with "
 				      "delegate_to or a connection: keyword");
-	return run_host_reconnect(out, ed->hc, ed->sc);
+	if (fresh)
+		return run_host_reconnect(out, ed->hc, ed->sc);
+	if ((error = run_host_connect(ed->hc, ed->sc)) < 0)
+		return error;
+	*out = ed->hc->hs->conn->t;
+	return 0;
 }
 
 const struct engine_ops run_engine_ops = {

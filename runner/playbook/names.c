@@ -14,7 +14,7 @@ static const char *const ansible_modules[] = {
 	"async_status", "debconf", "dnf",
 	"dpkg_selections", "expect", "firewalld",
 	"getent", "import_role", "include", "include_role", "iptables",
-	"known_hosts", "package_facts", "reboot",
+	"known_hosts", "package_facts",
 	"rpm_key", "selinux", "service_facts", "set_stats",
 	"subversion", "synchronize", "sysvinit", "ufw",
 	"validate_argument_spec", "yum",

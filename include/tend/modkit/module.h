@@ -217,12 +217,12 @@ struct engine_ops {
 	size_t (*count_tasks)(const char *play, const char *task,
 			      const char *module, void *data);
 	/*
-	 * MOD_RECONNECT: drop the host's connection and make a new one; *out
-	 * is its transport (borrowed: valid until the next call; connecting
-	 * waits for its first use), or < 0 with the error set. The task's
-	 * environment is not applied to it.
+	 * MOD_RECONNECT: the host's connection (`fresh`: dropped and made
+	 * anew); *out is its transport (borrowed: valid until the next call;
+	 * connecting waits for its first use), or < 0 with the error set.
+	 * The task's environment is not applied to it.
 	 */
-	int (*reconnect)(struct transport **out, void *data);
+	int (*reconnect)(struct transport **out, bool fresh, void *data);
 };
 
 struct store;
