@@ -754,6 +754,11 @@ static void play_common(struct playctx *pc, struct val *play_hosts,
 	val_dict_set_str(pc->common, "omit", OMIT_TOKEN);
 	val_dict_set_bool(pc->common, "ansible_check_mode", o->mode == RUN_PLAN);
 	val_dict_set_int(pc->common, "ansible_verbosity", o->verbosity);
+	/* the command line's, as Ansible's load_options_vars gives them */
+	val_dict_set_bool(pc->common, "ansible_diff_mode", o->diff);
+	val_dict_set_int(pc->common, "ansible_forks", o->forks);
+	if (o->limit)
+		val_dict_set_str(pc->common, "ansible_limit", o->limit);
 	val_dict_set_str(pc->common, "ansible_version_full", TEND_VERSION);
 	play_magic_tags_version(pc->common, o);
 }

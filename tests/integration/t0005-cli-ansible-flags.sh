@@ -35,3 +35,20 @@ run_tend 0 apply -CD -ev=2 -i web1, -c local p.yml
 expect_content "$T/out-web1" "attached
 "
 expect_in "$T/out" "+2"
+
+# what the command line says, as Ansible's variables: ansible_diff_mode
+# (-D), ansible_forks (-f), ansible_limit (-l, only when given)
+cat >"$T/m.yml" <<YML
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy:
+        content: "{{ ansible_diff_mode }} {{ ansible_forks }} {{ ansible_limit | default('none') }}\n"
+        dest: "$T/m-{{ inventory_hostname }}"
+YML
+run_tend 0 apply -D -f 3 -l 'web*' -i web1, -c local m.yml
+expect_content "$T/m-web1" "True 3 web*
+"
+run_tend 0 apply -i web1, -c local m.yml
+expect_content "$T/m-web1" "False 10 none
+"

@@ -72,6 +72,7 @@ struct job_opts {
 	const struct val *skip_tags;
 	int forks;                  /* 0: 10 */
 	int verbosity;              /* -v count (0-4) */
+	bool diff;                  /* -D (ansible_diff_mode) */
 	bool force_handlers;        /* --force-handlers */
 	struct fact_cache_opts facts; /* gathering and the fact cache */
 

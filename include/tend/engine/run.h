@@ -99,6 +99,7 @@ struct run_opts {
 	 * threshold, and how much a failed task shows.
 	 */
 	int verbosity;
+	bool diff;                  /* -D: ansible_diff_mode */
 	bool quiet;                 /* no hooks: a verification pass */
 	bool force_handlers;        /* --force-handlers: every play's */
 	struct fact_cache_opts facts;
