@@ -17,8 +17,9 @@
  * \n, \r\n, \r) or, with split_lines=false, the whole body. Options:
  * validate_certs, use_proxy, username, password, headers, force, timeout,
  * http_agent, force_basic_auth, follow_redirects, unix_socket, ca_path,
- * unredirected_headers, split_lines; use_gssapi and ciphers are refused
- * when set, and a ~/.netrc is not read (use_netrc). Given through the
+ * unredirected_headers, split_lines, use_netrc (without a username, the
+ * credentials of $NETRC or ~/.netrc for the host, as Basic auth at once);
+ * use_gssapi and ciphers are refused when set. Given through the
  * call only (Ansible also reads them from ansible_lookup_url_* variables
  * and ANSIBLE_LOOKUP_URL_* settings). An untrusted source may not fetch:
  * the controller's network is not the commit's to probe. What was
@@ -27,6 +28,7 @@
 
 struct url_opts {
 	bool validate_certs, use_proxy, force, force_basic_auth, split_lines;
+	bool use_netrc;
 	const char *username, *password, *agent, *unix_socket, *ca_path;
 	long timeout_ms;
 	enum http_follow follow;
@@ -90,6 +92,7 @@ static int read_opts(struct url_opts *o, const struct lookup_env *env)
 	o->force = opt_bool(env, "force", false);
 	o->force_basic_auth = opt_bool(env, "force_basic_auth", false);
 	o->split_lines = opt_bool(env, "split_lines", true);
+	o->use_netrc = opt_bool(env, "use_netrc", true);
 	o->username = opt_str(env, "username", NULL);
 	o->password = opt_str(env, "password", NULL);
 	o->agent = opt_str(env, "http_agent", "ansible-httpget");
@@ -199,6 +202,7 @@ static int fetch(struct val *out, const char *url, const struct url_opts *o)
 	ho.auth_on_challenge = o->username && !o->force_basic_auth;
 	if (!o->username)
 		ho.password = NULL;
+	ho.netrc = !o->username && o->use_netrc;
 	req.headers = headers;
 	error = http_request(&resp, &req);
 	if (error < 0) {

@@ -638,6 +638,12 @@ static void set_download_opts(CURL *h, const struct http_opts *o)
 		/* probe first, then the scheme the 401 names */
 		if (o->auth_on_challenge)
 			curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
+	} else if (o->netrc) {
+		const char *file = getenv("NETRC");
+
+		curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		if (file && *file)
+			curl_easy_setopt(h, CURLOPT_NETRC_FILE, file);
 	}
 }
 

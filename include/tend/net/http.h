@@ -53,6 +53,13 @@ struct http_opts {
 	bool insecure;       /* no TLS peer or host name verification */
 	long long if_modified_since; /* send If-Modified-Since (epoch s); 0: no */
 	const char *username, *password; /* basic auth; never shown */
+	/*
+	 * Without a username: the credentials a netrc file gives for the
+	 * URL's host (its `default` else), sent as Basic auth at once, as
+	 * Python's netrc and Ansible's open_url use them: $NETRC, else
+	 * ~/.netrc; none is fine.
+	 */
+	bool netrc;
 	const char *user_agent; /* NULL: tend/VERSION */
 	/* uri: all off/NULL by default. */
 	enum http_follow follow; /* with follow_redirects off (http_rules.h) */
