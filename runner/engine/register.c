@@ -105,6 +105,14 @@ void run_apply_facts(struct hostctx *hc, const struct task *t,
 			facts = val_secret(facts);
 		if (hc->fact_host) {
 			facts_for(hc, t, facts);
+		} else if (t->module && !(t->module->flags &
+			     (MOD_CLEAN_FACTS | MOD_INCLUDE_VARS))) {
+			/*
+			 * A facts module's (service_facts): the host's facts,
+			 * as Ansible's set_host_facts makes them: in
+			 * ansible_facts, and variables of their own names
+			 */
+			run_cache_facts(hc, facts);
 		} else {
 			/* Ansible's cacheable: the fact cache too */
 			if (hc->facts_cacheable)

@@ -15,7 +15,7 @@ static const char *const ansible_modules[] = {
 	"dpkg_selections", "expect", "firewalld",
 	"getent", "import_role", "include", "include_role", "iptables",
 	"known_hosts", "package_facts",
-	"rpm_key", "selinux", "service_facts", "set_stats",
+	"rpm_key", "selinux", "set_stats",
 	"subversion", "synchronize", "sysvinit", "ufw",
 	"validate_argument_spec", "yum",
 	"yum_repository", "zypper", NULL,

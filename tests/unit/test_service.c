@@ -12,7 +12,7 @@
  * what they return, and what they refuse.
  */
 
-extern const struct tend_module mod_systemd, mod_service;
+extern const struct tend_module mod_systemd, mod_service, mod_service_facts;
 
 static struct val *args_of(const struct tend_module *m, const char *kv)
 {
@@ -352,6 +352,98 @@ static void test_service__auto_systemd(void **state)
 	buf_release(&out);
 }
 
+/* A service of ansible_facts.services: "state status source". */
+static void expect_service(const struct val *services, const char *name,
+			   const char *want)
+{
+	const struct val *s = val_dict_get(services, name);
+	struct buf b = BUF_INIT;
+	const struct val *status;
+
+	assert_non_null(s);
+	status = val_dict_get(s, "status");
+	buf_addf(&b, "%s %s %s", val_cstr(val_dict_get(s, "state")),
+		 status ? val_cstr(status) : "-",
+		 val_cstr(val_dict_get(s, "source")));
+	assert_string_equal(b.ptr, want);
+	assert_string_equal(val_cstr(val_dict_get(s, "name")), name);
+	buf_release(&b);
+}
+
+/*
+ * service_facts as Ansible's module reads sysv and systemd: a bad state
+ * anywhere on a list-units line sets the status and drops the first field
+ * (the marker; a description's word too, as in Ansible), list-unit-files
+ * gives the others their ActiveState (show, by their order) and the
+ * status of the good ones.
+ */
+static void test_service__facts(void **state)
+{
+	struct buf out = BUF_INIT;
+	struct judged j;
+	const struct val *sv;
+
+	(void)state;
+	buf_adds(&out, "sysv_rc 0\n");
+	rec_add(&out, "sysv_out", " [ + ]  ssh\n [ - ]  cron\n [ ? ]  odd\n"
+		" [ + ]  two words ");
+	rec_add(&out, "sysv_err", "");
+	buf_adds(&out, "initd 1\nunits_rc 0\n");
+	rec_add(&out, "units_out",
+		"  UNIT LOAD ACTIVE SUB DESCRIPTION\n"
+		"  ssh.service loaded active running OpenBSD Secure Shell\n"
+		"\u25cf tend-fails.service loaded failed failed tend-fails\n"
+		"\u25cf cron.service masked inactive dead cron.service\n"
+		"  bar.service loaded active running Restart failed units\n"
+		"\n3 loaded units listed.");
+	rec_add(&out, "units_err", "");
+	buf_adds(&out, "files_rc 0\n");
+	rec_add(&out, "files_out",
+		"UNIT FILE STATE VENDOR PRESET\n"
+		"ssh.service enabled enabled\n"
+		"tend-fails.service static -\n"
+		"getty@.service enabled enabled\n"
+		"cron.service masked enabled\n"
+		"gone.service disabled enabled\n"
+		"\n5 unit files listed.");
+	rec_add(&out, "files_err", "");
+	rec_add(&out, "s2", "ActiveState=inactive");
+	rec_add(&out, "s4", "ActiveState=");
+	judge(&j, &mod_service_facts, "", &out);
+	assert_int_equal(j.rc, 0);
+	assert_int_equal(j.cr.status, CHECK_OK);
+	sv = val_dict_get(val_dict_get(j.cr.result, "ansible_facts"), "services");
+	expect_service(sv, "ssh", "running - sysv");
+	expect_service(sv, "cron", "stopped - sysv");
+	expect_service(sv, "two words ", "running - sysv");
+	assert_null(val_dict_get(sv, "odd"));
+	expect_service(sv, "ssh.service", "running enabled systemd");
+	expect_service(sv, "tend-fails.service", "stopped failed systemd");
+	expect_service(sv, "cron.service", "stopped masked systemd");
+	expect_service(sv, "getty@.service", "inactive enabled systemd");
+	expect_service(sv, "gone.service", " disabled systemd");
+	/* Ansible's quirk: "failed" in a description is a bad state */
+	expect_service(sv, "loaded", "stopped failed systemd");
+	assert_null(val_dict_get(sv, "bar.service"));
+	judged_release(&j);
+
+	/* nothing found: skipped, with Ansible's message */
+	buf_reset(&out);
+	judge(&j, &mod_service_facts, "", &out);
+	assert_int_equal(j.rc, 0);
+	assert_true(val_dict_get(j.cr.result, "skipped")->u.b);
+	judged_release(&j);
+
+	/* chkconfig and the like: refused by name */
+	buf_sets(&out, "other chkconfig\n");
+	judge(&j, &mod_service_facts, "", &out);
+	assert_int_equal(j.rc, -1);
+	assert_non_null(strstr(tend_error_last(), "chkconfig (Red Hat) hosts "
+			       "are not supported yet"));
+	judged_release(&j);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_service__sysvinit),
 		cmocka_unit_test(test_service__auto_systemd),
 		cmocka_unit_test(test_service__sysv_apply_local),
+		cmocka_unit_test(test_service__facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
