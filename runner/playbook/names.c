@@ -54,15 +54,55 @@ static const char *builtin_short(const char *key)
 	return key;
 }
 
+/*
+ * A short name Ansible resolves to a collection's module: its full name
+ * (a new string), or NULL.
+ */
+static char *routed(const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	for (const struct module_route *r = playbook_module_routes;
+	     r->collection; r++) {
+		const char *at = r->names;
+
+		while ((at = strstr(at, name))) {
+			size_t n = strlen(name);
+
+			if (at[-1] == ' ' && (at[n] == ' ' || at[n] == '=')) {
+				buf_addf(&b, "%s.", r->collection);
+				if (at[n] == '=')
+					buf_add(&b, at + n + 1,
+						strcspn(at + n + 1, " "));
+				else
+					buf_adds(&b, name);
+				return buf_detach(&b, NULL);
+			}
+			at += n;
+		}
+	}
+	return NULL;
+}
+
 bool playbook_ansible_name(struct loadctx *lc, const struct srcpos *pos,
 			   const char *key)
 {
 	const char *s = builtin_short(key);
 	const char *dot = strchr(key, '.');
+	char *full;
 
 	if (listed(ansible_modules, s)) {
 		diags_add(lc->d, pos, "'%s' is an Ansible module tend does not "
 			  "support yet", key);
+		return true;
+	}
+	if (!dot && *key && (full = routed(key))) {
+		diags_add(lc->d, pos, "'%s' is Ansible's short name for %s, a "
+			  "module of the collection '%.*s', which tend does not "
+			  "support yet", key, full,
+			  (int)(strchr(strchr(full, '.') + 1, '.') - full),
+			  full);
+		free(full);
 		return true;
 	}
 	if (s == key && dot && strchr(dot + 1, '.')) {

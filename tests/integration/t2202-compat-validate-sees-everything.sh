@@ -73,3 +73,19 @@ run_tend 1 validate "$T/act.yml"
 expect_in "$T/err" "act.yml:3:15: 'yum' is an Ansible module tend does not support yet"
 expect_in "$T/err" "act.yml:4:21: 'community.general.ufw' is a module of the collection 'community.general', which tend does not support yet"
 expect_in "$T/err" "act.yml:5:15: unknown module 'nosuchmod'"
+
+# a short name Ansible routes to a collection's module is named with it
+# (not "did you mean" a keyword): npm is community.general.npm, and a
+# renamed one its collection's own name
+cat >"$T/routed.yml" <<'YML'
+- hosts: localhost
+  tasks:
+    - npm: {name: x}
+    - action: mysql_user name=x
+    - cs_instance_facts: {}
+YML
+run_tend 1 validate "$T/routed.yml"
+expect_in "$T/err" "routed.yml:3:7: 'npm' is Ansible's short name for community.general.npm, a module of the collection 'community.general', which tend does not support yet"
+expect_in "$T/err" "routed.yml:4:15: 'mysql_user' is Ansible's short name for community.mysql.mysql_user, a module of the collection 'community.mysql'"
+expect_in "$T/err" "'cs_instance_facts' is Ansible's short name for ngine_io.cloudstack.cs_instance_info"
+expect_not_in "$T/err" "did you mean"

@@ -398,6 +398,18 @@ struct play *play_load(struct loadctx *lc, const struct val *v);
 void play_free(struct play *p);
 
 /*
+ * ansible-core 2.14's short names of modules that live in collections
+ * (routing.c, generated): per collection, its names between spaces, each
+ * " NAME " or, where the collection spells it otherwise, " NAME=REAL ".
+ * Ends with a row of NULLs.
+ */
+struct module_route {
+	const char *collection;
+	const char *names;
+};
+extern const struct module_route playbook_module_routes[];
+
+/*
  * names.c: if `key` is an Ansible module, collection module or task
  * keyword that tend lacks, say so at pos and return true.
  */
