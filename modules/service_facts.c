@@ -17,7 +17,8 @@
  * units not listed, with their ActiveState from `systemctl show`, and over
  * the status of the others unless bad). Upstart, chkconfig (Red Hat) and
  * OpenRC hosts are refused by name: tend reads neither yet. The commands
- * run with LC_ALL=C.UTF-8, as Ansible's best parsable locale is on Debian.
+ * run with LC_ALL=C.UTF-8, as Ansible's best parsable locale is on Debian
+ * (the script's own lengths in bytes: LC_ALL=C).
  */
 
 static const struct arg_spec sf_args[] = {
@@ -26,14 +27,16 @@ static const struct arg_spec sf_args[] = {
 
 /* get_bin_path NAME [DIR...]: those dirs, $PATH, then the sbin ones. */
 static const char script[] =
-	"LC_ALL=C.UTF-8 LANG=C.UTF-8; export LC_ALL LANG\n"
+	/* lengths in bytes (LC_ALL=C); the commands in Ansible's locale */
+	"LC_ALL=C LANG=C; export LC_ALL LANG\n"
+	"loc() { LC_ALL=C.UTF-8 LANG=C.UTF-8 \"$@\"; }\n"
 	"bin() { n=$1; shift; o=$IFS; IFS=:; set -- \"$@\" $PATH /sbin "
 	"/usr/sbin /usr/local/sbin; IFS=$o; for d in \"$@\"; do "
 	"if [ -f \"$d/$n\" ] && [ -x \"$d/$n\" ]; then "
 	"printf '%s\\n' \"$d/$n\"; return 0; fi; done; return 1; }\n"
 	"rec() { printf '%s:%s\\n%s\\n' \"$1\" \"${#2}\" \"$2\"; }\n"
 	/* run CMD...: its rc, stdout and stderr as records NAME_* */
-	"run() { k=$1; shift; { e=$( { o=$(\"$@\" 2>&3); r=$?;"
+	"run() { k=$1; shift; { e=$( { o=$(loc \"$@\" 2>&3); r=$?;"
 	" printf '%s_rc %s\\n' \"$k\" \"$r\" >&4; rec \"${k}_out\" \"$o\" >&4;"
 	" } 3>&1 ); rec \"${k}_err\" \"$e\"; } 4>&1; }\n"
 	"sv=$(bin service); ck=$(bin chkconfig); ic=$(bin initctl)\n"
@@ -49,12 +52,12 @@ static const char script[] =
 	" sc=$(bin systemctl /usr/bin /usr/local/bin); then\n"
 	"\trun units \"$sc\" list-units --no-pager --type service --all\n"
 	"\trun files \"$sc\" list-unit-files --no-pager --type service --all\n"
-	"\tnames=$(\"$sc\" list-unit-files --no-pager --type service --all"
+	"\tnames=$(loc \"$sc\" list-unit-files --no-pager --type service --all"
 	" 2>/dev/null | grep -F .service |"
 	" while read -r n rest; do printf '%s\\n' \"$n\"; done)\n"
 	/* each unit file's ActiveState (as Ansible asks: one show each) */
 	"\ti=0; set -f; for n in $names; do"
-	" s=$(\"$sc\" show \"$n\" --property=ActiveState 2>/dev/null) &&"
+	" s=$(loc \"$sc\" show \"$n\" --property=ActiveState 2>/dev/null) &&"
 	" rec \"s$i\" \"$s\"; i=$((i + 1)); done; set +f\n"
 	"fi\n"
 	"exit 0\n";
@@ -268,13 +271,14 @@ static int unit_files(struct val *services, const char *out,
 	return 0;
 }
 
-static void read_records(struct sf_out *o, const struct exec_result *res)
+static int read_records(struct sf_out *o, const struct exec_result *res)
 {
 	size_t pos = 0;
 	struct rec r;
+	int got;
 
 	o->recs = val_dict();
-	while (rec_next(&r, &res->out, &pos) > 0) {
+	while ((got = rec_next(&r, &res->out, &pos)) > 0) {
 		if (rec_is(&r, "initd"))
 			o->initd = true;
 		else if (rec_is(&r, "other"))
@@ -284,6 +288,7 @@ static void read_records(struct sf_out *o, const struct exec_result *res)
 		else
 			val_dict_set(o->recs, r.key, val_strn(r.val, r.len));
 	}
+	return got;
 }
 
 static int sf_judge(struct check_result *out, const struct task_ctx *ctx,
@@ -300,7 +305,8 @@ static int sf_judge(struct check_result *out, const struct task_ctx *ctx,
 		val_unref(services);
 		return exec_error(res, "cannot list the host's services");
 	}
-	read_records(&o, res);
+	if ((error = read_records(&o, res)) < 0)
+		goto out;
 	if (o.other) {
 		error = tend_error_set("service_facts: %s hosts are not "
 				       "supported yet", o.other);

@@ -464,9 +464,13 @@ static struct val *conn_vars(const struct scope *sc)
 	struct val *d = val_dict();
 
 	for (size_t i = 0; names[i]; i++) {
-		const struct val *v = scope_get(sc, names[i]);
+		const struct val *v = NULL;
 		struct val *r = NULL;
 
+		/* as set: the connection magic is no choice of the run's */
+		for (const struct scope *s = sc; s && !v; s = s->parent)
+			if (s->kind != SCOPE_CONN_MAGIC)
+				v = val_dict_get(s->vars, names[i]);
 		if (!v)
 			continue;
 		/* what it renders to, or as written if it cannot render */

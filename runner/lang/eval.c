@@ -29,7 +29,7 @@
  */
 static struct val *all_vars(const struct scope *top)
 {
-	const struct scope *layers[64];
+	const struct scope *layers[128];
 	size_t nr = 0;
 	struct val *d = val_dict();
 

@@ -69,7 +69,8 @@ static char *routed(const char *name)
 		while ((at = strstr(at, name))) {
 			size_t n = strlen(name);
 
-			if (at[-1] == ' ' && (at[n] == ' ' || at[n] == '=')) {
+			if (at > r->names && at[-1] == ' ' &&
+			    (at[n] == ' ' || at[n] == '=')) {
 				buf_addf(&b, "%s.", r->collection);
 				if (at[n] == '=')
 					buf_add(&b, at + n + 1,
